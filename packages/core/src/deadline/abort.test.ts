@@ -1,0 +1,43 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CancelledError, DeadlineExceededError, deadlineAfter, remainingMs, scopedSignal, sleep } from '@switchyard/core';
+
+describe('deadlines and signals', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('aborts a scoped signal with DeadlineExceededError when the deadline passes', () => {
+    const scoped = scopedSignal(undefined, deadlineAfter(100));
+    expect(scoped.signal.aborted).toBe(false);
+    vi.advanceTimersByTime(100);
+    expect(scoped.signal.aborted).toBe(true);
+    expect(scoped.signal.reason).toBeInstanceOf(DeadlineExceededError);
+  });
+
+  it('aborts with CancelledError when the parent aborts, and cleans up its timer', () => {
+    const parent = new AbortController();
+    const scoped = scopedSignal(parent.signal, deadlineAfter(1_000));
+    parent.abort();
+    expect(scoped.signal.reason).toBeInstanceOf(CancelledError);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('leaves no listener on a long-lived parent after dispose', () => {
+    const parent = new AbortController();
+    const spy = vi.spyOn(parent.signal, 'removeEventListener');
+    for (let i = 0; i < 1_000; i++) scopedSignal(parent.signal, deadlineAfter(50)).dispose();
+    expect(spy).toHaveBeenCalledTimes(1_000);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('rejects negative timeouts naming the field', () => {
+    expect(() => deadlineAfter(-1)).toThrow(/timeoutMs: must be a number >= 0/);
+    expect(remainingMs(Date.now() - 5)).toBe(0);
+  });
+
+  it('sleep rejects early on abort', async () => {
+    const controller = new AbortController();
+    const pending = sleep(1_000, controller.signal);
+    controller.abort();
+    await expect(pending).rejects.toBeInstanceOf(CancelledError);
+  });
+});

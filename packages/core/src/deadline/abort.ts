@@ -1,0 +1,88 @@
+/**
+ * AbortSignal helpers. They never leave a listener on a long-lived parent signal after the child
+ * is disposed: a process that shares one signal across 100,000 calls must not grow.
+ */
+import { CancelledError } from '../errors/cancelled-error.js';
+import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
+import { NO_DEADLINE } from './deadline.js';
+
+/** A signal derived from a parent and/or a deadline; call `dispose()` when the operation ends. */
+export interface ScopedSignal {
+  readonly signal: AbortSignal;
+  /** Removes the listener on the parent and clears the deadline timer. Idempotent. */
+  dispose(): void;
+}
+
+const neverAborted = new AbortController().signal;
+
+/**
+ * Derives a signal that aborts when `parent` aborts or `deadline` passes, whichever comes first.
+ * The reason is a {@link CancelledError} or a {@link DeadlineExceededError}. The timer is `unref`'d.
+ */
+export function scopedSignal(parent: AbortSignal | undefined, deadline: number = NO_DEADLINE): ScopedSignal {
+  if (!parent && deadline === NO_DEADLINE) return { signal: neverAborted, dispose: noop };
+  const controller = new AbortController();
+  if (parent?.aborted) {
+    controller.abort(toCancelled(parent.reason));
+    return { signal: controller.signal, dispose: noop };
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const onParentAbort = (): void => {
+    cleanup();
+    controller.abort(toCancelled(parent?.reason));
+  };
+  const cleanup = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    parent?.removeEventListener('abort', onParentAbort);
+  };
+  parent?.addEventListener('abort', onParentAbort, { once: true });
+  if (deadline !== NO_DEADLINE) {
+    const delay = deadline - Date.now();
+    if (delay <= 0) {
+      cleanup();
+      controller.abort(new DeadlineExceededError());
+    } else {
+      timer = setTimeout(() => {
+        cleanup();
+        controller.abort(new DeadlineExceededError());
+      }, delay);
+      timer.unref();
+    }
+  }
+  return { signal: controller.signal, dispose: cleanup };
+}
+
+/** Throws the signal's reason (as a Switchyard error) when it has aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw toCancelled(signal.reason);
+}
+
+/** Normalises an abort reason: Switchyard errors pass through; anything else becomes a {@link CancelledError}. */
+export function toCancelled(reason: unknown): Error {
+  if (reason instanceof DeadlineExceededError || reason instanceof CancelledError) return reason;
+  if (reason instanceof Error && (reason as { code?: unknown }).code === 'DEADLINE_EXCEEDED') return reason;
+  return new CancelledError('operation cancelled', { cause: reason });
+}
+
+/**
+ * Resolves after `ms`, or rejects early when `signal` aborts. The timer is `unref`'d and the
+ * listener removed either way.
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(toCancelled(signal.reason));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(toCancelled(signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function noop(): void {}

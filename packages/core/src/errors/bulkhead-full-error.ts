@@ -1,0 +1,9 @@
+import { ErrorCode } from './error-code.js';
+import { SwitchyardError } from './switchyard-error.js';
+
+/** A bulkhead's concurrency and queue were full, or the call waited in its queue too long. */
+export class BulkheadFullError extends SwitchyardError {
+  constructor(message = 'bulkhead full', options: { cause?: unknown } = {}) {
+    super(ErrorCode.BULKHEAD_FULL, message, options);
+  }
+}

@@ -1,0 +1,18 @@
+import { ErrorCode } from './error-code.js';
+import { SwitchyardError } from './switchyard-error.js';
+
+/** Why a registration stopped being the owner of its registry entry. */
+export type RegistrationLostReason = 'superseded' | 'deregistered';
+
+/**
+ * A registration no longer owns its entry: another registration took the same id (`superseded`),
+ * or the entry was removed on purpose, e.g. by an operator (`deregistered`). A lost registration
+ * never writes its entry back.
+ */
+export class RegistrationLostError extends SwitchyardError {
+  readonly reason: RegistrationLostReason;
+  constructor(id: string, reason: RegistrationLostReason) {
+    super(ErrorCode.REGISTRATION_LOST, `registration ${id} was ${reason}`);
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,9 @@
+import { ErrorCode } from './error-code.js';
+import { SwitchyardError } from './switchyard-error.js';
+
+/** A retry was needed but the retry budget had no room: the last attempt's error is the `cause`. */
+export class RetryBudgetExhaustedError extends SwitchyardError {
+  constructor(message = 'retry budget exhausted', options: { cause?: unknown } = {}) {
+    super(ErrorCode.RETRY_BUDGET_EXHAUSTED, message, options);
+  }
+}

@@ -1,0 +1,45 @@
+import type { ErrorCode } from './error-code.js';
+
+// Symbol.for() so that `isInstance` works across two installed copies of @switchyard/core.
+const marker = Symbol.for('switchyard.error');
+
+/** Options common to every {@link SwitchyardError}. */
+export interface SwitchyardErrorOptions {
+  /** The underlying error, kept for logs and debugging. */
+  cause?: unknown;
+  /** Whether repeating the same operation may succeed. @default false */
+  retryable?: boolean;
+}
+
+/**
+ * Base class of every error Switchyard throws. Carries a stable {@link ErrorCode} and a `retryable`
+ * flag that the resilience policies read.
+ *
+ * @example
+ * ```ts
+ * try { await registry.list('catalog'); }
+ * catch (error) { if (SwitchyardError.isInstance(error) && error.code === 'REGISTRY_UNAVAILABLE') … }
+ * ```
+ */
+export class SwitchyardError extends Error {
+  private readonly [marker] = true;
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: SwitchyardErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+
+  /** True for any Switchyard error, even one thrown by another installed copy of the package. */
+  static isInstance(error: unknown): error is SwitchyardError {
+    return typeof error === 'object' && error !== null && marker in error;
+  }
+
+  /** True when `error` is a Switchyard error with the given code. */
+  static hasCode(error: unknown, code: ErrorCode): error is SwitchyardError {
+    return SwitchyardError.isInstance(error) && error.code === code;
+  }
+}

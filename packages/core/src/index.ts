@@ -1,0 +1,57 @@
+/**
+ * @switchyard/core: the contracts every other Switchyard package builds on, with no dependencies.
+ *
+ * Stance: every failure a caller can act on carries a stable `code`; every public input is
+ * validated at the boundary and rejected with an error naming the field and the rule; every
+ * operation runs under an absolute deadline and an AbortSignal; a library logs nothing unless
+ * handed a logger.
+ *
+ * @packageDocumentation
+ */
+
+// Errors
+export { ErrorCode } from './errors/error-code.js';
+export { SwitchyardError } from './errors/switchyard-error.js';
+export type { SwitchyardErrorOptions } from './errors/switchyard-error.js';
+export { InvalidArgumentError } from './errors/invalid-argument-error.js';
+export { NoInstancesError } from './errors/no-instances-error.js';
+export { DeadlineExceededError } from './errors/deadline-exceeded-error.js';
+export { CancelledError } from './errors/cancelled-error.js';
+export { CircuitOpenError } from './errors/circuit-open-error.js';
+export { BulkheadFullError } from './errors/bulkhead-full-error.js';
+export { RetryBudgetExhaustedError } from './errors/retry-budget-exhausted-error.js';
+export { RetryExhaustedError } from './errors/retry-exhausted-error.js';
+export { RegistryUnavailableError } from './errors/registry-unavailable-error.js';
+export { RegistrationLostError } from './errors/registration-lost-error.js';
+export type { RegistrationLostReason } from './errors/registration-lost-error.js';
+
+// Service instances
+export type { ServiceInstance, InstanceInput, InstancePatch, InstanceStatus } from './instance/service-instance.js';
+export { INSTANCE_LIMITS } from './instance/instance-limits.js';
+export {
+  validateInstance,
+  validatePatch,
+  applyPatch,
+  validateServiceName,
+  validateInstanceId,
+} from './instance/validate-instance.js';
+
+// Deadlines and cancellation
+export { NO_DEADLINE, deadlineAfter, remainingMs, earliestDeadline, throwIfDeadlinePassed } from './deadline/deadline.js';
+export { scopedSignal, throwIfAborted, toCancelled, sleep } from './deadline/abort.js';
+export type { ScopedSignal } from './deadline/abort.js';
+
+// Validation helpers for option parsing in other packages
+export {
+  assertObject,
+  assertKnownKeys,
+  assertInteger,
+  assertNumber,
+  assertString,
+  assertOneOf,
+  describeValue,
+} from './validation/assert.js';
+
+// Logging
+export type { Logger, LogFn } from './logger/logger.js';
+export { silentLogger, consoleLogger } from './logger/logger.js';

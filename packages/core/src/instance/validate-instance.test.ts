@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError, validateInstance, validatePatch } from '@switchyard/core';
+
+const valid = { service: 'catalog', host: '127.0.0.1', ports: { grpc: 50051 } };
+
+function rejection(input: unknown): InvalidArgumentError {
+  try {
+    validateInstance(input);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) return error;
+    throw error;
+  }
+  throw new Error('expected INVALID_ARGUMENT');
+}
+
+describe('validateInstance', () => {
+  it('fills defaults and freezes the result', () => {
+    const instance = validateInstance(valid);
+    expect(instance).toMatchObject({ service: 'catalog', weight: 100, metadata: {}, status: 'up' });
+    expect(instance.id).toMatch(/^catalog-[0-9a-f]{12}$/);
+    expect(Object.isFrozen(instance)).toBe(true);
+    expect(Object.isFrozen(instance.ports)).toBe(true);
+  });
+
+  it.each([
+    ['service name with a space', { ...valid, service: 'cat alog' }, 'instance.service', 'DNS label'],
+    ['service name with {', { ...valid, service: 'cat{x}' }, 'instance.service', 'DNS label'],
+    ['service name with *', { ...valid, service: 'cat*' }, 'instance.service', 'DNS label'],
+    ['service name with :', { ...valid, service: 'a:b' }, 'instance.service', 'DNS label'],
+    ['service name of 300 characters', { ...valid, service: 'a'.repeat(300) }, 'instance.service', '300-character'],
+    ['uppercase service', { ...valid, service: 'Catalog' }, 'instance.service', 'DNS label'],
+    ['weight -1', { ...valid, weight: -1 }, 'instance.weight', 'integer from 0 to 10000, got -1'],
+    ['fractional weight', { ...valid, weight: 1.5 }, 'instance.weight', 'integer'],
+    ['port 70000', { ...valid, ports: { grpc: 70000 } }, 'instance.ports.grpc', 'integer from 1 to 65535'],
+    ['port 0', { ...valid, ports: { grpc: 0 } }, 'instance.ports.grpc', 'integer from 1 to 65535'],
+    ['no ports', { ...valid, ports: {} }, 'instance.ports', 'at least one port'],
+    ['host with scheme', { ...valid, host: 'http://x' }, 'instance.host', 'hostname or IP'],
+    ['empty host', { ...valid, host: '' }, 'instance.host', 'hostname or IP'],
+    ['1 MiB of metadata', { ...valid, metadata: { blob: 'x'.repeat(1 << 20) } }, 'instance.metadata', '4096 bytes'],
+    ['65 metadata keys', { ...valid, metadata: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }, 'instance.metadata', 'at most 64 keys'],
+    ['non-string metadata value', { ...valid, metadata: { a: 1 } }, 'instance.metadata.a', 'must be a string'],
+    ['unknown property', { ...valid, weigth: 5 }, 'instance.weigth', 'unknown option'],
+    ['bad status', { ...valid, status: 'down' }, 'instance.status', 'one of up, draining'],
+    ['bad id', { ...valid, id: 'a b' }, 'instance.id', 'letters, digits'],
+    ['id with |', { ...valid, id: 'a|b' }, 'instance.id', 'letters, digits'],
+  ])('rejects %s', (_label, input, field, rule) => {
+    const error = rejection(input);
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.field).toBe(field);
+    expect(error.message).toContain(rule);
+  });
+
+  it('rejects a non-object and names the parameter', () => {
+    expect(rejection(null).field).toBe('instance');
+    expect(rejection('catalog').message).toContain('must be an object');
+  });
+
+  it('accepts IPv6 hosts and bracketed IPv6', () => {
+    expect(validateInstance({ ...valid, host: '::1' }).host).toBe('::1');
+    expect(validateInstance({ ...valid, host: '[::1]' }).host).toBe('[::1]');
+  });
+});
+
+describe('validatePatch', () => {
+  it('accepts only the mutable fields', () => {
+    expect(validatePatch({ status: 'draining', weight: 5 })).toEqual({ status: 'draining', weight: 5 });
+    expect(() => validatePatch({ host: 'x' })).toThrow(/patch.host: unknown option/);
+    expect(() => validatePatch({ weight: 10_001 })).toThrow(/patch.weight/);
+  });
+});

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { assertInteger, assertKnownKeys, assertObject, assertOneOf, assertString, describeValue } from '../validation/assert.js';
+import { INSTANCE_LIMITS as L } from './instance-limits.js';
+import type { InstanceInput, InstancePatch, InstanceStatus, ServiceInstance } from './service-instance.js';
+
+const INSTANCE_KEYS = ['id', 'service', 'version', 'host', 'ports', 'zone', 'weight', 'metadata', 'status'] as const;
+const PATCH_KEYS = ['status', 'weight', 'metadata', 'version'] as const;
+const STATUSES: readonly InstanceStatus[] = ['up', 'draining'];
+
+/** Validates a service name. @throws InvalidArgumentError naming `field`. */
+export function validateServiceName(service: unknown, field = 'service'): string {
+  assertString(field, service, L.servicePattern, L.serviceRule);
+  return service;
+}
+
+/** Validates an instance id. @throws InvalidArgumentError naming `field`. */
+export function validateInstanceId(id: unknown, field = 'id'): string {
+  assertString(field, id, L.idPattern, L.idRule);
+  return id;
+}
+
+function validateHost(field: string, host: unknown): void {
+  if (typeof host === 'string' && (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6))) {
+    return;
+  }
+  assertString(field, host, L.hostPattern, L.hostRule);
+}
+
+function validatePorts(field: string, ports: unknown): Record<string, number> {
+  assertObject(field, ports);
+  const names = Object.keys(ports);
+  if (names.length === 0) throw new InvalidArgumentError(field, 'must name at least one port');
+  if (names.length > L.maxPorts) throw new InvalidArgumentError(field, `must have at most ${L.maxPorts} ports`);
+  const result: Record<string, number> = {};
+  for (const name of names) {
+    assertString(`${field}.${name}`, name, L.portNamePattern, `port name ${L.portNameRule}`);
+    const port = ports[name];
+    assertInteger(`${field}.${name}`, port, 1, 65_535);
+    result[name] = port;
+  }
+  return result;
+}
+
+function validateMetadata(field: string, metadata: unknown): Record<string, string> {
+  assertObject(field, metadata);
+  const keys = Object.keys(metadata);
+  if (keys.length > L.maxMetadataKeys) {
+    throw new InvalidArgumentError(field, `must have at most ${L.maxMetadataKeys} keys, got ${keys.length}`);
+  }
+  let bytes = 0;
+  const result: Record<string, string> = {};
+  for (const key of keys) {
+    assertString(`${field}.${key.slice(0, 64)}`, key, L.metadataKeyPattern, `key ${L.metadataKeyRule}`);
+    const value = metadata[key];
+    if (typeof value !== 'string') {
+      throw new InvalidArgumentError(`${field}.${key}`, `must be a string, got ${describeValue(value)}`);
+    }
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    if (bytes > L.maxMetadataBytes) {
+      throw new InvalidArgumentError(field, `must total at most ${L.maxMetadataBytes} bytes of keys and values`);
+    }
+    result[key] = value;
+  }
+  return result;
+}
+
+function validatePatchFields(field: string, input: Record<string, unknown>, target: Record<string, unknown>): void {
+  if (input.version !== undefined) {
+    assertString(`${field}.version`, input.version, L.versionPattern, L.versionRule);
+    target.version = input.version;
+  }
+  if (input.weight !== undefined) {
+    assertInteger(`${field}.weight`, input.weight, L.minWeight, L.maxWeight);
+    target.weight = input.weight;
+  }
+  if (input.metadata !== undefined) target.metadata = validateMetadata(`${field}.metadata`, input.metadata);
+  if (input.status !== undefined) {
+    assertOneOf(`${field}.status`, input.status, STATUSES);
+    target.status = input.status;
+  }
+}
+
+/**
+ * Checks an instance as given to `register()` and returns a normalised, frozen copy with defaults
+ * filled in. Unknown properties are rejected so that a typo never silently drops data.
+ *
+ * @throws InvalidArgumentError naming the first bad field (e.g. `instance.ports.grpc`) and the rule.
+ */
+export function validateInstance(input: unknown, field = 'instance'): ServiceInstance {
+  assertObject(field, input);
+  assertKnownKeys(field, input, INSTANCE_KEYS);
+  const service = validateServiceName(input.service, `${field}.service`);
+  const id = input.id === undefined ? `${service}-${randomBytes(6).toString('hex')}` : validateInstanceId(input.id, `${field}.id`);
+  validateHost(`${field}.host`, input.host);
+  const instance: Record<string, unknown> = {
+    id,
+    service,
+    host: input.host,
+    ports: validatePorts(`${field}.ports`, input.ports),
+    weight: L.defaultWeight,
+    metadata: {},
+    status: 'up',
+  };
+  if (input.zone !== undefined) {
+    assertString(`${field}.zone`, input.zone, L.zonePattern, L.zoneRule);
+    instance.zone = input.zone;
+  }
+  validatePatchFields(field, input, instance);
+  return freezeInstance(instance as unknown as ServiceInstance);
+}
+
+/**
+ * Checks a patch for `Registration.update()`: only `status`, `weight`, `metadata` and `version`.
+ * @throws InvalidArgumentError naming the bad field.
+ */
+export function validatePatch(input: unknown, field = 'patch'): InstancePatch {
+  assertObject(field, input);
+  assertKnownKeys(field, input, PATCH_KEYS);
+  const patch: Record<string, unknown> = {};
+  validatePatchFields(field, input, patch);
+  return patch as InstancePatch;
+}
+
+/** Applies a validated patch to an instance and returns the new frozen instance. */
+export function applyPatch(instance: ServiceInstance, patch: InstancePatch): ServiceInstance {
+  return freezeInstance({ ...instance, ...patch });
+}
+
+function freezeInstance(instance: ServiceInstance): ServiceInstance {
+  Object.freeze(instance.ports);
+  Object.freeze(instance.metadata);
+  return Object.freeze(instance);
+}
+
+/** Input type re-exported for convenience in validation call sites. */
+export type { InstanceInput };

@@ -1,0 +1,47 @@
+import { InvalidArgumentError, type Logger } from '@switchyard/core';
+import { MemoryRegistry } from './memory/memory-registry.js';
+import { MemoryStore, namedMemoryStore } from './memory/memory-store.js';
+import { redactUrl } from './redis/connection-url.js';
+import { RedisRegistry, type RedisRegistryOptions } from './redis/redis-registry.js';
+import type { Registry } from './registry.js';
+
+/** Options for {@link createRegistry}: the Redis tuning applies to Redis URLs only. */
+export type CreateRegistryOptions = Omit<RedisRegistryOptions, 'url'> & { logger?: Logger };
+
+const SCHEMES = ['memory', 'redis', 'rediss', 'redis-sentinel', 'redis-cluster'];
+
+/**
+ * Creates a registry from a URL, for configuration files and environment variables
+ * (`SWITCHYARD_REGISTRY_URL`). In code, constructing `RedisRegistry` or `MemoryRegistry` is
+ * equally fine.
+ *
+ * - `memory://` a private in-process registry; `memory://<name>` one shared by every
+ *   `createRegistry('memory://<name>')` in the process (a single-process demo)
+ * - `redis://[user:pass@]host:port[/db]`, `rediss://…` standalone Redis, TLS
+ * - `redis-sentinel://h1:26379,h2:26379/<master-name>`
+ * - `redis-cluster://h1:7000,h2:7001`
+ *
+ * @throws InvalidArgumentError for an unknown scheme (listing the known ones) or a malformed URL.
+ * @example
+ * ```ts
+ * const registry = createRegistry(process.env.SWITCHYARD_REGISTRY_URL ?? 'memory://');
+ * ```
+ */
+export function createRegistry(url: string, options: CreateRegistryOptions = {}): Registry {
+  if (typeof url !== 'string' || !url.includes('://')) {
+    throw new InvalidArgumentError('url', `must be a registry URL such as redis://127.0.0.1:6379, got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`);
+  }
+  const scheme = url.slice(0, url.indexOf('://'));
+  if (!SCHEMES.includes(scheme)) {
+    throw new InvalidArgumentError('url', `unknown registry scheme "${scheme}://"; expected one of ${SCHEMES.map((s) => `${s}://`).join(', ')}`);
+  }
+  if (scheme === 'memory') {
+    const name = url.slice('memory://'.length);
+    return new MemoryRegistry({
+      store: name ? namedMemoryStore(name) : new MemoryStore(),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.defaultTtlMs ? { defaultTtlMs: options.defaultTtlMs } : {}),
+    });
+  }
+  return new RedisRegistry({ ...options, url });
+}

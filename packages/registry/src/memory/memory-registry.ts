@@ -1,0 +1,161 @@
+import {
+  applyPatch,
+  type InstanceInput,
+  type InstancePatch,
+  type Logger,
+  RegistrationLostError,
+  RegistryUnavailableError,
+  type ServiceInstance,
+  silentLogger,
+  validateInstance,
+  validatePatch,
+  validateServiceName,
+} from '@switchyard/core';
+import { ListenerSet } from '../listeners.js';
+import { resolveRegisterOptions } from '../options.js';
+import type { RegisterOptions, Registration, RegistrationState, Registry, RegistryListener } from '../registry.js';
+import { MemoryStore } from './memory-store.js';
+
+/** Options for {@link MemoryRegistry}. */
+export interface MemoryRegistryOptions {
+  /** Share state with other registries over the same store. @default a new private store */
+  store?: MemoryStore;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** @default 10_000 */
+  defaultTtlMs?: number;
+}
+
+/**
+ * An in-process {@link Registry}: for tests, examples and single-process demos. It follows the
+ * same contract as the Redis backend (validation, snapshots first, no duplicate events, replaced
+ * registrations), minus leases: an in-process registration cannot miss a heartbeat.
+ *
+ * @example
+ * ```ts
+ * const registry = new MemoryRegistry();
+ * const registration = await registry.register({ service: 'catalog', host: '127.0.0.1', ports: { grpc: 50051 } });
+ * ```
+ */
+export class MemoryRegistry implements Registry {
+  private readonly store: MemoryStore;
+  private readonly logger: Logger;
+  private readonly defaultTtlMs: number;
+  private readonly registrations = new Set<MemoryRegistration>();
+  private closed = false;
+
+  constructor(options: MemoryRegistryOptions = {}) {
+    this.store = options.store ?? new MemoryStore();
+    this.logger = options.logger ?? silentLogger;
+    this.defaultTtlMs = options.defaultTtlMs ?? 10_000;
+  }
+
+  async register(input: InstanceInput, options?: RegisterOptions): Promise<Registration> {
+    this.assertOpen();
+    const instance = validateInstance(input);
+    resolveRegisterOptions(options, this.defaultTtlMs);
+    const registration = new MemoryRegistration(this.store, instance, this.logger, (r) => this.registrations.delete(r));
+    this.registrations.add(registration);
+    return registration;
+  }
+
+  async list(service: string): Promise<ServiceInstance[]> {
+    this.assertOpen();
+    return this.store.list(validateServiceName(service));
+  }
+
+  async services(): Promise<string[]> {
+    this.assertOpen();
+    return this.store.services();
+  }
+
+  async watch(service: string, listener: RegistryListener): Promise<() => Promise<void>> {
+    this.assertOpen();
+    validateServiceName(service);
+    const stop = this.store.watch(service, (event) => ListenerSet.call(this.logger, 'watch', listener, [event]));
+    this.stops.add(stop);
+    return async () => {
+      stop();
+      this.stops.delete(stop);
+    };
+  }
+
+  private readonly stops = new Set<() => void>();
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stop of this.stops) stop();
+    await Promise.all([...this.registrations].map((registration) => registration.deregister()));
+  }
+
+  toString(): string {
+    return 'MemoryRegistry';
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RegistryUnavailableError('registry is closed');
+  }
+}
+
+class MemoryRegistration implements Registration {
+  private current: ServiceInstance;
+  private readonly generation: number;
+  private currentState: RegistrationState = 'active';
+  private readonly stateListeners: ListenerSet<[RegistrationState, Error?]>;
+
+  constructor(
+    private readonly store: MemoryStore,
+    instance: ServiceInstance,
+    logger: Logger,
+    private readonly onEnd: (registration: MemoryRegistration) => void,
+  ) {
+    this.current = instance;
+    this.stateListeners = new ListenerSet(logger, 'registration state');
+    this.generation = store.put(instance);
+  }
+
+  get instance(): ServiceInstance {
+    return this.current;
+  }
+
+  get state(): RegistrationState {
+    this.checkOwnership();
+    return this.currentState;
+  }
+
+  async update(patch: InstancePatch): Promise<void> {
+    const valid = validatePatch(patch);
+    this.checkOwnership();
+    if (this.currentState === 'lost' || this.currentState === 'deregistered') {
+      throw new RegistrationLostError(this.current.id, this.currentState === 'lost' ? 'superseded' : 'deregistered');
+    }
+    this.current = applyPatch(this.current, valid);
+    this.store.put(this.current, this.generation);
+  }
+
+  async deregister(): Promise<void> {
+    if (this.currentState === 'deregistered') return;
+    this.store.remove(this.current.service, this.current.id, this.generation);
+    this.setState('deregistered');
+    this.onEnd(this);
+  }
+
+  onStateChange(listener: (state: RegistrationState, error?: Error) => void): () => void {
+    return this.stateListeners.add(listener);
+  }
+
+  /** A registration whose id now belongs to another generation was superseded. */
+  private checkOwnership(): void {
+    if (this.currentState !== 'active') return;
+    if (this.store.owner(this.current.service, this.current.id) !== this.generation) {
+      this.setState('lost', new RegistrationLostError(this.current.id, 'superseded'));
+    }
+  }
+
+  private setState(state: RegistrationState, error?: Error): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.stateListeners.emit(state, error);
+  }
+}

@@ -1,0 +1,86 @@
+import type { ServiceInstance } from '@switchyard/core';
+import type { RegistryEvent } from '../registry.js';
+import { WatchState } from '../watch-state.js';
+
+interface Entry {
+  instance: ServiceInstance;
+  generation: number;
+}
+
+/**
+ * The shared state behind one or more {@link MemoryRegistry} clients: instances per service and the
+ * watchers to tell. Several registries over one store behave like several processes over one Redis.
+ */
+export class MemoryStore {
+  private readonly entries = new Map<string, Map<string, Entry>>();
+  private readonly states = new Map<string, WatchState>();
+  private readonly watchers = new Map<string, Set<(event: RegistryEvent) => void>>();
+  private nextGeneration = 1;
+
+  /** Writes an entry; returns its generation. A new generation replaces any older owner of the id. */
+  put(instance: ServiceInstance, generation?: number): number {
+    const gen = generation ?? this.nextGeneration++;
+    this.serviceEntries(instance.service).set(instance.id, { instance, generation: gen });
+    this.publish(instance.service, this.state(instance.service).put(instance));
+    return gen;
+  }
+
+  /** The generation that owns `id`, if any. */
+  owner(service: string, id: string): number | undefined {
+    return this.entries.get(service)?.get(id)?.generation;
+  }
+
+  /** Removes the entry when `generation` still owns it. */
+  remove(service: string, id: string, generation: number): boolean {
+    const entries = this.entries.get(service);
+    if (entries?.get(id)?.generation !== generation) return false;
+    entries.delete(id);
+    this.publish(service, this.state(service).remove(id, 'deregistered'));
+    return true;
+  }
+
+  list(service: string): ServiceInstance[] {
+    return [...(this.entries.get(service)?.values() ?? [])].map((entry) => entry.instance);
+  }
+
+  services(): string[] {
+    return [...this.entries.entries()].filter(([, entries]) => entries.size > 0).map(([service]) => service).sort();
+  }
+
+  /** Adds a watcher; it immediately receives a snapshot. */
+  watch(service: string, listener: (event: RegistryEvent) => void): () => void {
+    let set = this.watchers.get(service);
+    if (!set) this.watchers.set(service, (set = new Set()));
+    set.add(listener);
+    listener(this.state(service).snapshot());
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  private serviceEntries(service: string): Map<string, Entry> {
+    let entries = this.entries.get(service);
+    if (!entries) this.entries.set(service, (entries = new Map()));
+    return entries;
+  }
+
+  private state(service: string): WatchState {
+    let state = this.states.get(service);
+    if (!state) this.states.set(service, (state = new WatchState()));
+    return state;
+  }
+
+  private publish(service: string, event: RegistryEvent | undefined): void {
+    if (!event) return;
+    for (const listener of this.watchers.get(service) ?? []) listener(event);
+  }
+}
+
+const namedStores = new Map<string, MemoryStore>();
+
+/** The process-wide store called `name` (created on first use): `memory://shop` in two places shares one. */
+export function namedMemoryStore(name: string): MemoryStore {
+  let store = namedStores.get(name);
+  if (!store) namedStores.set(name, (store = new MemoryStore()));
+  return store;
+}

@@ -1,0 +1,70 @@
+import { type ServiceInstance, validateInstance } from '@switchyard/core';
+import type { WarnOnce } from './warn-once.js';
+
+/**
+ * Turns a stored instance value into a {@link ServiceInstance}, or undefined (with a warning) when
+ * it is garbage: not JSON, not a valid instance, or not matching its key. Garbage never throws and
+ * never hides the valid entries beside it.
+ */
+export function decodeInstance(
+  service: string,
+  id: string,
+  raw: string | null | undefined,
+  warnings: WarnOnce,
+  where: string,
+): ServiceInstance | undefined {
+  const skip = (problem: string, error?: unknown): undefined => {
+    warnings.warn(
+      `${where}:${service}:${id}:${problem}:${raw?.length ?? 0}`,
+      { service, id, where, problem, ...(error instanceof Error ? { error: error.message } : {}) },
+      `switchyard registry: skipped a corrupt entry (${problem})`,
+    );
+    return undefined;
+  };
+  if (raw === null || raw === undefined) return skip('lease without an instance entry');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (error) {
+    return skip('not JSON', error);
+  }
+  let instance: ServiceInstance;
+  try {
+    instance = validateInstance(parsed, 'entry');
+  } catch (error) {
+    return skip('not a valid instance', error);
+  }
+  if (instance.id !== id || instance.service !== service) return skip('id or service does not match its key');
+  return instance;
+}
+
+/** A change message from a service's events channel. */
+export type ChangeMessage =
+  | { rev: number; type: 'up' | 'update'; instance: ServiceInstance }
+  | { rev: number; type: 'down'; id: string; reason: 'deregistered' | 'expired' };
+
+/** Parses a change message; undefined (with a warning) for anything malformed. */
+export function decodeMessage(service: string, raw: string, warnings: WarnOnce): ChangeMessage | undefined {
+  const skip = (problem: string): undefined => {
+    warnings.warn(`message:${service}:${problem}`, { service, problem }, 'switchyard registry: skipped a malformed change message');
+    return undefined;
+  };
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    return skip('not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || !Number.isSafeInteger(parsed.rev)) return skip('no revision');
+  const rev = parsed.rev as number;
+  if (parsed.type === 'down') {
+    if (typeof parsed.id !== 'string') return skip('down without id');
+    const reason = parsed.reason === 'expired' ? 'expired' : 'deregistered';
+    return { rev, type: 'down', id: parsed.id, reason };
+  }
+  if (parsed.type === 'up' || parsed.type === 'update') {
+    const instance = decodeInstance(service, String((parsed.instance as { id?: unknown })?.id), JSON.stringify(parsed.instance), warnings, 'message');
+    return instance ? { rev, type: parsed.type, instance } : undefined;
+  }
+  return skip('unknown type');
+}

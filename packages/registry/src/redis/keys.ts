@@ -1,0 +1,47 @@
+/**
+ * Redis key layout. Every key of one service carries the hash tag `{service}`, so all of them live
+ * in one Cluster slot and every mutation can be one atomic script on standalone, Sentinel and
+ * Cluster alike. Values are plain JSON and numbers so an operator can read them with `redis-cli`:
+ *
+ * ```
+ * <ns>:services                  SET   service names ever registered (filtered by live count on read)
+ * <ns>:{<service>}:instances     HASH  id → instance JSON
+ * <ns>:{<service>}:gens          HASH  id → generation of the registration that owns the id
+ * <ns>:{<service>}:leases        ZSET  id → lease expiry, ms on the Redis server clock
+ * <ns>:{<service>}:tombstones    ZSET  "id|generation" → expiry; ends a generation for good
+ * <ns>:{<service>}:rev           STRING revision, +1 on every change (gaps reveal missed messages)
+ * <ns>:{<service>}:events        pub/sub channel of change messages
+ * ```
+ */
+export interface ServiceKeys {
+  /** In script order: instances, gens, leases, tombstones, rev. */
+  readonly scriptKeys: readonly [string, string, string, string, string];
+  readonly instances: string;
+  readonly leases: string;
+  readonly rev: string;
+  readonly channel: string;
+}
+
+/** Keys of one service under a namespace. */
+export function serviceKeys(namespace: string, service: string): ServiceKeys {
+  const prefix = `${namespace}:{${service}}:`;
+  return {
+    scriptKeys: [`${prefix}instances`, `${prefix}gens`, `${prefix}leases`, `${prefix}tombstones`, `${prefix}rev`],
+    instances: `${prefix}instances`,
+    leases: `${prefix}leases`,
+    rev: `${prefix}rev`,
+    channel: `${prefix}events`,
+  };
+}
+
+/** The set of service names under a namespace. */
+export function servicesKey(namespace: string): string {
+  return `${namespace}:services`;
+}
+
+/** The service name in a channel name, or undefined for a foreign channel. */
+export function serviceOfChannel(namespace: string, channel: string): string | undefined {
+  const prefix = `${namespace}:{`;
+  if (!channel.startsWith(prefix) || !channel.endsWith('}:events')) return undefined;
+  return channel.slice(prefix.length, -'}:events'.length);
+}

@@ -1,0 +1,144 @@
+import { type Logger, RegistryUnavailableError, SwitchyardError } from '@switchyard/core';
+import type { RedisClient } from './create-client.js';
+
+/**
+ * One ioredis client plus the rules that make the registry fail fast: before the first connection
+ * a call waits up to `connectTimeoutMs`; once a working connection is lost, calls fail at once with
+ * `REGISTRY_UNAVAILABLE` until it is back. Listeners learn about losses and recoveries, which is
+ * how registrations re-announce themselves and watches resynchronise without user action.
+ */
+export class RedisConnection {
+  private everReady = false;
+  private down = false;
+  private closed = false;
+  private readonly readyWaiters = new Set<() => void>();
+  private readonly lostListeners = new Set<(error: RegistryUnavailableError) => void>();
+  private readonly restoredListeners = new Set<() => void>();
+
+  constructor(
+    readonly client: RedisClient,
+    private readonly label: string,
+    private readonly connectTimeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    client.on('ready', () => this.onReady());
+    client.on('close', () => this.onLost('connection closed'));
+    client.on('end', () => this.onLost('connection ended'));
+    // ioredis also emits 'error' for every failed reconnect attempt; without a listener Node would
+    // treat it as an unhandled error event.
+    client.on('error', (error: Error) => this.logger.debug({ err: error, registry: label }, 'redis connection error'));
+    client.connect().catch(() => this.onLost('initial connect failed'));
+  }
+
+  get isReady(): boolean {
+    return this.client.status === 'ready';
+  }
+
+  onConnectionLost(listener: (error: RegistryUnavailableError) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  onConnectionRestored(listener: () => void): () => void {
+    this.restoredListeners.add(listener);
+    return () => this.restoredListeners.delete(listener);
+  }
+
+  /** Runs one command (or script), mapping every transport failure to `REGISTRY_UNAVAILABLE`. */
+  async call<T>(operation: string, run: (client: RedisClient) => Promise<T>): Promise<T> {
+    await this.whenReady(operation);
+    try {
+      return await run(this.client);
+    } catch (error) {
+      throw this.mapError(operation, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeWaiters();
+    try {
+      if (this.client.status === 'ready') await withTimeout(this.client.quit(), 1_000);
+    } catch {
+      // quit failing is fine: disconnect() below ends the socket either way.
+    }
+    this.client.disconnect();
+  }
+
+  private async whenReady(operation: string): Promise<void> {
+    if (this.closed) throw new RegistryUnavailableError(`${this.label}: ${operation}: registry is closed`);
+    if (this.client.status === 'ready') return;
+    if (this.everReady || this.down) {
+      throw new RegistryUnavailableError(`${this.label}: ${operation}: not connected (${this.client.status})`);
+    }
+    // First connection still in progress: wait for it, bounded.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.connectTimeoutMs);
+      timer.unref();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.readyWaiters.add(done);
+    });
+    if ((this.client.status as string) !== 'ready' || this.closed) {
+      throw new RegistryUnavailableError(
+        `${this.label}: ${operation}: could not connect within ${this.connectTimeoutMs} ms (${this.client.status})`,
+      );
+    }
+  }
+
+  private onReady(): void {
+    const recovered = this.everReady && this.down;
+    this.everReady = true;
+    this.down = false;
+    this.wakeWaiters();
+    if (recovered) {
+      this.logger.info({ registry: this.label }, 'switchyard registry: connection restored');
+      for (const listener of this.restoredListeners) listener();
+    }
+  }
+
+  private onLost(reason: string): void {
+    if (this.closed) return;
+    const first = !this.down;
+    this.down = true;
+    this.wakeWaiters();
+    if (first && this.everReady) {
+      const error = new RegistryUnavailableError(`${this.label}: ${reason}`);
+      this.logger.warn({ registry: this.label, reason }, 'switchyard registry: connection lost; keeping last known state');
+      for (const listener of this.lostListeners) listener(error);
+    }
+  }
+
+  private wakeWaiters(): void {
+    for (const wake of this.readyWaiters) wake();
+    this.readyWaiters.clear();
+  }
+
+  private mapError(operation: string, error: unknown): SwitchyardError {
+    if (SwitchyardError.isInstance(error)) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const denied = /^(NOPERM|NOAUTH|WRONGPASS)/.test(message);
+    const detail = denied ? `permission denied: ${message}` : message;
+    return new RegistryUnavailableError(`${this.label}: ${operation} failed: ${detail}`, { cause: error });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

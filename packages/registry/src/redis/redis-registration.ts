@@ -1,0 +1,227 @@
+import {
+  applyPatch,
+  type InstancePatch,
+  type Logger,
+  RegistrationLostError,
+  type ServiceInstance,
+  SwitchyardError,
+  validatePatch,
+} from '@switchyard/core';
+import { ListenerSet } from '../listeners.js';
+import { sameInstance } from '../watch-state.js';
+import type { Registration, RegistrationState } from '../registry.js';
+import type { ServiceKeys } from './keys.js';
+import type { RedisConnection } from './redis-connection.js';
+import type { RedisScripts } from './redis-scripts.js';
+
+/** Script status codes shared by heartbeat, register and update. */
+const OK = 1;
+const MISSING = 0;
+const SUPERSEDED = -1;
+const ENDED = -2;
+
+/** What a registration needs from its registry. */
+export interface RegistrationContext {
+  connection: RedisConnection;
+  scripts: RedisScripts;
+  keys: ServiceKeys;
+  logger: Logger;
+  tombstoneTtlMs: number;
+  onEnd(registration: RedisRegistration): void;
+}
+
+/**
+ * A registration in Redis. It heartbeats on its own `unref`'d, jittered timer; when the entry has
+ * vanished it writes it back in full; when its generation has been superseded or ended it stops
+ * for good. Operations run one at a time, in call order, so an update can never overtake a
+ * deregister.
+ */
+export class RedisRegistration implements Registration {
+  private current: ServiceInstance;
+  private currentState: RegistrationState = 'active';
+  /** True when Redis may hold an older version than `current` (an update that did not land). */
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly stateListeners: ListenerSet<[RegistrationState, Error?]>;
+
+  private constructor(
+    instance: ServiceInstance,
+    private readonly generation: string,
+    private readonly ttlMs: number,
+    private readonly heartbeatIntervalMs: number,
+    private readonly context: RegistrationContext,
+  ) {
+    this.current = instance;
+    this.stateListeners = new ListenerSet(context.logger, 'registration state');
+  }
+
+  /** Writes a new registration and starts its heartbeat. */
+  static async create(
+    instance: ServiceInstance,
+    ttlMs: number,
+    heartbeatIntervalMs: number,
+    context: RegistrationContext,
+  ): Promise<RedisRegistration> {
+    const { status, generation } = await context.connection.call('register', () =>
+      context.scripts.register(context.keys, instance.id, '', JSON.stringify(instance), ttlMs, context.tombstoneTtlMs),
+    );
+    if (status !== OK) throw new SwitchyardError('INTERNAL', `register of ${instance.id} returned status ${status}`);
+    const registration = new RedisRegistration(instance, generation, ttlMs, heartbeatIntervalMs, context);
+    registration.scheduleHeartbeat(heartbeatIntervalMs);
+    return registration;
+  }
+
+  get instance(): ServiceInstance {
+    return this.current;
+  }
+
+  get state(): RegistrationState {
+    return this.currentState;
+  }
+
+  /** The generation that owns this registration's entry (server time in µs at registration). */
+  get registrationGeneration(): string {
+    return this.generation;
+  }
+
+  async update(patch: InstancePatch): Promise<void> {
+    const valid = validatePatch(patch);
+    return this.serial(async () => {
+      this.assertLive();
+      const next = applyPatch(this.current, valid);
+      if (sameInstance(next, this.current) && !this.dirty) return;
+      this.current = next;
+      this.dirty = true;
+      const status = await this.context.connection
+        .call('update', () => this.context.scripts.update(this.context.keys, next.id, this.generation, JSON.stringify(next)))
+        .catch((error: unknown) => {
+          if (SwitchyardError.hasCode(error, 'REGISTRY_UNAVAILABLE')) this.setState('unavailable', error as Error);
+          throw error;
+        });
+      if (status === MISSING) return this.rewrite();
+      this.handleStatus(status);
+      this.dirty = false;
+    });
+  }
+
+  async deregister(): Promise<void> {
+    if (this.currentState === 'deregistered') return this.queue.then(noop, noop);
+    const wasLost = this.currentState === 'lost';
+    this.stopHeartbeat();
+    this.setState('deregistered');
+    this.context.onEnd(this);
+    if (wasLost) return Promise.resolve();
+    return this.serial(async () => {
+      await this.context.connection.call('deregister', () =>
+        this.context.scripts.deregister(this.context.keys, this.current.id, this.generation, this.context.tombstoneTtlMs),
+      );
+    });
+  }
+
+  onStateChange(listener: (state: RegistrationState, error?: Error) => void): () => void {
+    return this.stateListeners.add(listener);
+  }
+
+  /** The backend connection dropped: say so at once rather than at the next heartbeat. */
+  markUnavailable(error: Error): void {
+    if (this.currentState === 'active') this.setState('unavailable', error);
+  }
+
+  /**
+   * Sends one heartbeat now (the timer does this by itself; call it to refresh early, e.g. after
+   * the connection came back). Never throws: failures move the state to `unavailable` or `lost`.
+   */
+  heartbeat(): Promise<void> {
+    return this.serial(async () => {
+      if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
+      try {
+        if (this.dirty) return await this.rewrite();
+        const status = await this.context.connection.call('heartbeat', () =>
+          this.context.scripts.heartbeat(this.context.keys, this.current.id, this.generation, this.ttlMs),
+        );
+        if (status === MISSING) return await this.rewrite();
+        this.handleStatus(status);
+      } catch (error) {
+        if (SwitchyardError.hasCode(error, 'REGISTRY_UNAVAILABLE')) this.setState('unavailable', error as Error);
+        else this.context.logger.error({ err: error, id: this.current.id }, 'switchyard registry: heartbeat failed');
+      }
+    }).catch(noop);
+  }
+
+  /** Writes the whole entry again under the same generation (it vanished or may be outdated). */
+  private async rewrite(): Promise<void> {
+    const instance = this.current;
+    const { status } = await this.context.connection.call('rewrite', () =>
+      this.context.scripts.register(
+        this.context.keys,
+        instance.id,
+        this.generation,
+        JSON.stringify(instance),
+        this.ttlMs,
+        this.context.tombstoneTtlMs,
+      ),
+    );
+    this.handleStatus(status);
+    if (status === OK) {
+      this.dirty = instance !== this.current;
+      this.context.logger.info({ id: instance.id, service: instance.service }, 'switchyard registry: entry was missing; wrote it back');
+    }
+  }
+
+  private handleStatus(status: number): void {
+    if (status === OK) {
+      this.setState('active');
+      return;
+    }
+    const reason = status === SUPERSEDED ? 'superseded' : 'deregistered';
+    if (status !== SUPERSEDED && status !== ENDED) {
+      throw new SwitchyardError('INTERNAL', `unexpected registry script status ${status}`);
+    }
+    const error = new RegistrationLostError(this.current.id, reason);
+    this.stopHeartbeat();
+    this.context.logger.warn({ id: this.current.id, reason }, 'switchyard registry: registration lost; it will not be written back');
+    this.setState('lost', error);
+    this.context.onEnd(this);
+    throw error;
+  }
+
+  private assertLive(): void {
+    if (this.currentState === 'lost') throw new RegistrationLostError(this.current.id, 'superseded');
+    if (this.currentState === 'deregistered') throw new RegistrationLostError(this.current.id, 'deregistered');
+  }
+
+  private scheduleHeartbeat(delayMs: number): void {
+    if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
+    // ±10% jitter: registrations made together must not heartbeat in lockstep forever.
+    const jittered = delayMs * (0.9 + Math.random() * 0.2);
+    this.timer = setTimeout(() => {
+      void this.heartbeat().then(() => {
+        // After a failure, try again sooner than a full interval (but not in a tight loop).
+        const next = this.currentState === 'unavailable' ? Math.min(this.heartbeatIntervalMs, 1_000) : this.heartbeatIntervalMs;
+        this.scheduleHeartbeat(next);
+      });
+    }, jittered);
+    this.timer.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private setState(state: RegistrationState, error?: Error): void {
+    if (this.currentState === state) return;
+    if (this.currentState === 'deregistered' || (this.currentState === 'lost' && state !== 'deregistered')) return;
+    this.currentState = state;
+    this.stateListeners.emit(state, error);
+  }
+
+  private serial<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation, operation);
+    this.queue = result.catch(noop);
+    return result;
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,305 @@
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  type InstanceInput,
+  type Logger,
+  RegistryUnavailableError,
+  type ServiceInstance,
+  silentLogger,
+  validateInstance,
+  validateInstanceId,
+  validateServiceName,
+} from '@switchyard/core';
+import type { RedisOptions } from 'ioredis';
+import { resolveRegisterOptions, validateNamespace } from '../options.js';
+import type { RegisterOptions, Registration, Registry, RegistryListener } from '../registry.js';
+import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js';
+import { createClient } from './create-client.js';
+import { decodeInstance } from './decode.js';
+import { type ServiceKeys, serviceKeys, serviceOfChannel, servicesKey } from './keys.js';
+import { RedisConnection } from './redis-connection.js';
+import { RedisRegistration, type RegistrationContext } from './redis-registration.js';
+import { RedisScripts } from './redis-scripts.js';
+import { ServiceWatch } from './service-watch.js';
+import { WarnOnce } from './warn-once.js';
+
+/** Options for {@link RedisRegistry}. */
+export interface RedisRegistryOptions {
+  /** `redis://`, `rediss://`, `redis-sentinel://` or `redis-cluster://` URL. */
+  url: string;
+  /** First segment of every key and channel. @default 'switchyard' */
+  namespace?: string;
+  /** @default silentLogger */
+  logger?: Logger;
+  /** Lease length when `register()` is not given one. @default 10_000 */
+  defaultTtlMs?: number;
+  /** Heartbeat period; never more than a third of a registration's TTL. @default ttlMs / 3 */
+  heartbeatIntervalMs?: number;
+  /** How often watchers remove expired entries (bounds how late `down/expired` can be). @default 500 */
+  sweepIntervalMs?: number;
+  /** How often watchers compare revisions to repair a missed message. @default 5_000 */
+  resyncIntervalMs?: number;
+  /** Per-command timeout: a hung Redis fails calls after this long. @default 1_000 */
+  commandTimeoutMs?: number;
+  /** How long the first connection may take before calls fail. @default 2_000 */
+  connectTimeoutMs?: number;
+  /** How long a deregistered or replaced generation stays barred from writing itself back. @default 86_400_000 */
+  tombstoneTtlMs?: number;
+  /** Extra ioredis options, e.g. `{ tls: { ca } }` for `rediss://` with a private CA. */
+  redisOptions?: RedisOptions;
+}
+
+/** Defaults of {@link RedisRegistryOptions}. */
+export const DEFAULT_REDIS_REGISTRY_OPTIONS = Object.freeze({
+  namespace: 'switchyard',
+  defaultTtlMs: 10_000,
+  sweepIntervalMs: 500,
+  resyncIntervalMs: 5_000,
+  commandTimeoutMs: 1_000,
+  connectTimeoutMs: 2_000,
+  tombstoneTtlMs: 86_400_000,
+});
+
+const OPTION_KEYS = [
+  'url',
+  'namespace',
+  'logger',
+  'defaultTtlMs',
+  'heartbeatIntervalMs',
+  'sweepIntervalMs',
+  'resyncIntervalMs',
+  'commandTimeoutMs',
+  'connectTimeoutMs',
+  'tombstoneTtlMs',
+  'redisOptions',
+] as const;
+
+/**
+ * The Redis-backed {@link Registry}: leases on the Redis server clock, one-round-trip heartbeats
+ * that write a vanished entry back, atomic Lua mutations, pushed changes with revision-checked
+ * resync, and fast `REGISTRY_UNAVAILABLE` failures during outages with recovery by itself.
+ * Works the same on standalone Redis, Sentinel and Cluster (all keys of a service share one slot).
+ *
+ * @example
+ * ```ts
+ * const registry = new RedisRegistry({ url: 'redis://127.0.0.1:6379' });
+ * const registration = await registry.register({ service: 'catalog', host: '10.0.0.7', ports: { grpc: 50051 } });
+ * const stop = await registry.watch('catalog', (event) => console.log(event.type));
+ * ```
+ */
+export class RedisRegistry implements Registry {
+  private readonly options: Required<Omit<RedisRegistryOptions, 'heartbeatIntervalMs' | 'redisOptions'>> &
+    Pick<RedisRegistryOptions, 'heartbeatIntervalMs' | 'redisOptions'>;
+  private readonly target: RedisTarget;
+  private readonly label: string;
+  private readonly logger: Logger;
+  private readonly warnings: WarnOnce;
+  private readonly connection: RedisConnection;
+  private readonly scripts: RedisScripts;
+  private subscriber: RedisConnection | undefined;
+  private readonly registrations = new Set<RedisRegistration>();
+  private readonly watches = new Map<string, ServiceWatch>();
+  private closed = false;
+
+  constructor(options: RedisRegistryOptions) {
+    assertObject('options', options);
+    assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
+    this.options = { ...DEFAULT_REDIS_REGISTRY_OPTIONS, logger: silentLogger, ...options };
+    validateNamespace(this.options.namespace);
+    const o = this.options;
+    assertInteger('options.defaultTtlMs', o.defaultTtlMs, 500, 86_400_000);
+    if (o.heartbeatIntervalMs !== undefined) assertInteger('options.heartbeatIntervalMs', o.heartbeatIntervalMs, 50, 86_400_000);
+    assertInteger('options.sweepIntervalMs', o.sweepIntervalMs, 50, 3_600_000);
+    assertInteger('options.resyncIntervalMs', o.resyncIntervalMs, 100, 3_600_000);
+    assertInteger('options.commandTimeoutMs', o.commandTimeoutMs, 10, 600_000);
+    assertInteger('options.connectTimeoutMs', o.connectTimeoutMs, 10, 600_000);
+    assertInteger('options.tombstoneTtlMs', o.tombstoneTtlMs, 1_000, 31_536_000_000);
+    this.target = parseRedisUrl(o.url);
+    this.label = redactUrl(o.url);
+    this.logger = o.logger;
+    this.warnings = new WarnOnce(this.logger);
+    const tuning = { connectTimeoutMs: o.connectTimeoutMs, commandTimeoutMs: o.commandTimeoutMs, redisOptions: o.redisOptions };
+    this.connection = new RedisConnection(createClient(this.target, tuning), this.label, o.connectTimeoutMs, this.logger);
+    this.scripts = new RedisScripts(this.connection.client);
+    this.connection.onConnectionLost((error) => {
+      for (const registration of this.registrations) registration.markUnavailable(error);
+    });
+    this.connection.onConnectionRestored(() => {
+      // Re-announce at once instead of waiting up to a heartbeat interval: after a Redis restart
+      // the entries are gone and every heartbeat writes its entry back.
+      for (const registration of this.registrations) void registration.heartbeat();
+    });
+  }
+
+  async register(input: InstanceInput, options?: RegisterOptions): Promise<Registration> {
+    this.assertOpen();
+    const instance = validateInstance(input);
+    const { ttlMs } = resolveRegisterOptions(options, this.options.defaultTtlMs);
+    const heartbeatIntervalMs = Math.min(this.options.heartbeatIntervalMs ?? Number.POSITIVE_INFINITY, Math.floor(ttlMs / 3));
+    const keys = this.keys(instance.service);
+    const context: RegistrationContext = {
+      connection: this.connection,
+      scripts: this.scripts,
+      keys,
+      logger: this.logger,
+      tombstoneTtlMs: this.options.tombstoneTtlMs,
+      onEnd: (registration) => this.registrations.delete(registration),
+    };
+    const registration = await RedisRegistration.create(instance, ttlMs, heartbeatIntervalMs, context);
+    this.registrations.add(registration);
+    // The service index is a separate key (another Cluster slot), so it cannot join the script;
+    // it is only an index: services() checks live counts, and a failed add is repaired next time.
+    this.connection
+      .call('index service', (client) => client.sadd(servicesKey(this.options.namespace), instance.service))
+      .catch((error: unknown) => this.logger.warn({ err: error, service: instance.service }, 'switchyard registry: could not index service'));
+    return registration;
+  }
+
+  async list(service: string): Promise<ServiceInstance[]> {
+    this.assertOpen();
+    return (await this.listWithRev(validateServiceName(service))).instances;
+  }
+
+  async services(): Promise<string[]> {
+    this.assertOpen();
+    const names = await this.connection.call('services', (client) => client.smembers(servicesKey(this.options.namespace)));
+    const valid = names.filter((name) => {
+      try {
+        validateServiceName(name);
+        return true;
+      } catch {
+        this.warnings.warn(`services:${name}`, { name }, 'switchyard registry: skipped an invalid service name in the index');
+        return false;
+      }
+    });
+    const counts = await Promise.all(
+      valid.map((name) => this.connection.call('services', () => this.scripts.liveCount(this.keys(name)))),
+    );
+    return valid.filter((_, index) => (counts[index] ?? 0) > 0).sort();
+  }
+
+  async watch(service: string, listener: RegistryListener): Promise<() => Promise<void>> {
+    this.assertOpen();
+    validateServiceName(service);
+    let watch = this.watches.get(service);
+    if (!watch) {
+      watch = this.createWatch(service);
+      this.watches.set(service, watch);
+    }
+    try {
+      await watch.started;
+    } catch (error) {
+      if (this.watches.get(service) === watch && watch.listenerCount === 0) {
+        this.watches.delete(service);
+        await watch.close();
+      }
+      throw error;
+    }
+    const remove = watch.addListener(listener);
+    let stopped = false;
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      remove();
+      if (watch.listenerCount === 0 && this.watches.get(service) === watch) {
+        this.watches.delete(service);
+        await watch.close();
+      }
+    };
+  }
+
+  /**
+   * Removes an instance whatever registration owns it (an operator action, e.g. `switchyard
+   * deregister <id>`). The owning process is told at its next heartbeat and never writes it back.
+   * @returns whether an entry was removed.
+   */
+  async evict(service: string, id: string): Promise<boolean> {
+    this.assertOpen();
+    const keys = this.keys(validateServiceName(service));
+    validateInstanceId(id);
+    return (await this.connection.call('evict', () => this.scripts.evict(keys, id, this.options.tombstoneTtlMs))) === 1;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const deregistrations = [...this.registrations].map((registration) => registration.deregister().catch(() => undefined));
+    await Promise.race([Promise.all(deregistrations), delay(this.options.commandTimeoutMs + 500)]);
+    this.closed = true;
+    await Promise.all([...this.watches.values()].map((watch) => watch.close()));
+    this.watches.clear();
+    await Promise.all([this.connection.close(), this.subscriber?.close()]);
+  }
+
+  toString(): string {
+    return `RedisRegistry(${this.label}, namespace=${this.options.namespace})`;
+  }
+
+  private createWatch(service: string): ServiceWatch {
+    const keys = this.keys(service);
+    const subscriber = this.subscriberConnection();
+    const watch = new ServiceWatch({
+      service,
+      keys,
+      logger: this.logger,
+      warnings: this.warnings,
+      sweepIntervalMs: this.options.sweepIntervalMs,
+      resyncIntervalMs: this.options.resyncIntervalMs,
+      list: () => this.listWithRev(service),
+      readRev: async () => Number(await this.connection.call('read revision', (client) => client.get(keys.rev))) || 0,
+      sweep: async () => {
+        await this.connection.call('sweep', () => this.scripts.sweep(keys, 100));
+      },
+      subscribe: async () => {
+        await subscriber.call('subscribe', (client) => client.subscribe(keys.channel));
+      },
+      unsubscribe: async () => {
+        if (subscriber.isReady) await subscriber.call('unsubscribe', (client) => client.unsubscribe(keys.channel));
+      },
+    });
+    return watch;
+  }
+
+  /** The pub/sub connection, opened with the first watch. */
+  private subscriberConnection(): RedisConnection {
+    if (this.subscriber) return this.subscriber;
+    const client = this.connection.client.duplicate();
+    const subscriber = new RedisConnection(client, `${this.label} (subscriber)`, this.options.connectTimeoutMs, this.logger);
+    client.on('message', (channel: string, message: string) => {
+      const service = serviceOfChannel(this.options.namespace, channel);
+      if (service) this.watches.get(service)?.onMessage(message);
+    });
+    subscriber.onConnectionLost((error) => {
+      for (const watch of this.watches.values()) watch.onConnectionLost(error);
+    });
+    subscriber.onConnectionRestored(() => {
+      // ioredis re-subscribes by itself; a resync covers whatever was published meanwhile.
+      for (const watch of this.watches.values()) watch.onConnectionRestored();
+    });
+    this.subscriber = subscriber;
+    return subscriber;
+  }
+
+  private async listWithRev(service: string): Promise<{ rev: number; instances: ServiceInstance[] }> {
+    const { rev, ids, values } = await this.connection.call('list', () => this.scripts.list(this.keys(service)));
+    const instances: ServiceInstance[] = [];
+    for (let index = 0; index < ids.length; index++) {
+      const id = ids[index] as string;
+      const instance = decodeInstance(service, id, values[index], this.warnings, 'list');
+      if (instance) instances.push(instance);
+    }
+    return { rev, instances };
+  }
+
+  private keys(service: string): ServiceKeys {
+    return serviceKeys(this.options.namespace, service);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RegistryUnavailableError(`${this.label}: registry is closed`);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,76 @@
+import type { RedisClient } from './create-client.js';
+import type { ServiceKeys } from './keys.js';
+import { DEREGISTER, EVICT, HEARTBEAT, LIST, LIVE_COUNT, REGISTER, SWEEP, UPDATE } from './scripts.js';
+
+const COMMANDS = {
+  syHeartbeat: HEARTBEAT,
+  syRegister: REGISTER,
+  syUpdate: UPDATE,
+  syDeregister: DEREGISTER,
+  syEvict: EVICT,
+  syList: LIST,
+  sySweep: SWEEP,
+  syLiveCount: LIVE_COUNT,
+} as const;
+
+type ScriptName = keyof typeof COMMANDS;
+type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Typed calls to the registry's Lua scripts. ioredis sends them by SHA (EVALSHA) and falls back to
+ * EVAL when a restarted Redis has forgotten them, so a heartbeat stays one small round trip.
+ */
+export class RedisScripts {
+  constructor(private readonly client: RedisClient) {
+    for (const [name, lua] of Object.entries(COMMANDS)) {
+      if (!(name in client)) client.defineCommand(name, { numberOfKeys: 5, lua });
+    }
+  }
+
+  private run(name: ScriptName, keys: ServiceKeys, ...args: (string | number)[]): Promise<unknown> {
+    const fn = (this.client as unknown as Record<ScriptName, ScriptFn>)[name];
+    return fn.call(this.client, ...keys.scriptKeys, keys.channel, ...args);
+  }
+
+  async heartbeat(keys: ServiceKeys, id: string, generation: string, ttlMs: number): Promise<number> {
+    const [status] = (await this.run('syHeartbeat', keys, id, generation, ttlMs)) as [number, number];
+    return status;
+  }
+
+  async register(
+    keys: ServiceKeys,
+    id: string,
+    generation: string,
+    json: string,
+    ttlMs: number,
+    tombstoneTtlMs: number,
+  ): Promise<{ status: number; generation: string }> {
+    const [status, gen] = (await this.run('syRegister', keys, id, generation, json, ttlMs, tombstoneTtlMs)) as [number, string];
+    return { status, generation: String(gen) };
+  }
+
+  async update(keys: ServiceKeys, id: string, generation: string, json: string): Promise<number> {
+    return (await this.run('syUpdate', keys, id, generation, json)) as number;
+  }
+
+  async deregister(keys: ServiceKeys, id: string, generation: string, tombstoneTtlMs: number): Promise<number> {
+    return (await this.run('syDeregister', keys, id, generation, tombstoneTtlMs)) as number;
+  }
+
+  async evict(keys: ServiceKeys, id: string, tombstoneTtlMs: number): Promise<number> {
+    return (await this.run('syEvict', keys, id, tombstoneTtlMs)) as number;
+  }
+
+  async list(keys: ServiceKeys): Promise<{ rev: number; ids: string[]; values: (string | null)[] }> {
+    const [rev, ids, values] = (await this.run('syList', keys)) as [string, string[], (string | null)[]];
+    return { rev: Number(rev) || 0, ids, values };
+  }
+
+  async sweep(keys: ServiceKeys, limit: number): Promise<number> {
+    return (await this.run('sySweep', keys, limit)) as number;
+  }
+
+  async liveCount(keys: ServiceKeys): Promise<number> {
+    return (await this.run('syLiveCount', keys)) as number;
+  }
+}

@@ -1,0 +1,167 @@
+import type { Logger, RegistryUnavailableError, ServiceInstance } from '@switchyard/core';
+import { ListenerSet } from '../listeners.js';
+import type { RegistryEvent, RegistryListener } from '../registry.js';
+import { WatchState } from '../watch-state.js';
+import { type ChangeMessage, decodeMessage } from './decode.js';
+import type { ServiceKeys } from './keys.js';
+import type { WarnOnce } from './warn-once.js';
+
+/** What a {@link ServiceWatch} needs from its registry. */
+export interface ServiceWatchContext {
+  service: string;
+  keys: ServiceKeys;
+  logger: Logger;
+  warnings: WarnOnce;
+  sweepIntervalMs: number;
+  resyncIntervalMs: number;
+  /** Reads the full state: the revision and the live instances. */
+  list(): Promise<{ rev: number; instances: ServiceInstance[] }>;
+  /** Reads only the revision (the cheap periodic check). */
+  readRev(): Promise<number>;
+  /** Removes expired entries, publishing their `down` events. */
+  sweep(): Promise<void>;
+  subscribe(): Promise<void>;
+  unsubscribe(): Promise<void>;
+}
+
+const RETRY_AFTER_FAILURE_MS = 1_000;
+
+/**
+ * The one subscription a registry keeps per watched service, shared by all its listeners.
+ *
+ * Consistency: every change bumps the service's revision and its message carries it. The watch
+ * subscribes first, then lists (which returns the revision it saw), so messages racing the list
+ * are applied only if newer. A gap in revisions, a malformed message, a reconnect or a periodic
+ * revision mismatch triggers a resync, so a missed message is always repaired.
+ */
+export class ServiceWatch {
+  private readonly state = new WatchState();
+  private readonly listeners: ListenerSet<[RegistryEvent]>;
+  private rev = -1;
+  private synced = false;
+  private stale = false;
+  private closed = false;
+  private buffered: ChangeMessage[] = [];
+  private resyncing: Promise<void> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  readonly started: Promise<void>;
+
+  constructor(private readonly context: ServiceWatchContext) {
+    this.listeners = new ListenerSet(context.logger, `watch ${context.service}`);
+    this.started = this.start();
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Adds a listener after the first sync: it receives the current snapshot (and `stale` if so) at once. */
+  addListener(listener: RegistryListener): () => void {
+    ListenerSet.call(this.context.logger, 'watch', listener, [this.state.snapshot()]);
+    if (this.stale) ListenerSet.call(this.context.logger, 'watch', listener, [this.staleEvent]);
+    return this.listeners.add(listener);
+  }
+
+  /** Routes one raw message from the channel. */
+  onMessage(raw: string): void {
+    const message = decodeMessage(this.context.service, raw, this.context.warnings);
+    if (!message) {
+      this.requestResync();
+      return;
+    }
+    if (!this.synced) {
+      this.buffered.push(message);
+      return;
+    }
+    this.apply(message);
+  }
+
+  /** The backend connection was lost: keep the last view, tell listeners it is stale. */
+  onConnectionLost(error: RegistryUnavailableError): void {
+    if (this.closed || this.stale) return;
+    this.stale = true;
+    this.staleEvent = { type: 'stale', error };
+    this.listeners.emit(this.staleEvent);
+  }
+
+  /** The backend connection is back: resynchronise (which ends the stale period). */
+  onConnectionRestored(): void {
+    this.requestResync();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of [this.sweepTimer, this.resyncTimer, this.retryTimer]) if (timer) clearTimeout(timer);
+    await this.context.unsubscribe().catch(() => undefined);
+  }
+
+  private staleEvent: RegistryEvent = { type: 'snapshot', instances: [] };
+
+  private async start(): Promise<void> {
+    await this.context.subscribe();
+    await this.resync();
+    this.schedule('sweep');
+    this.schedule('resync');
+  }
+
+  private apply(message: ChangeMessage): void {
+    if (message.rev <= this.rev) return; // already part of the state we listed
+    const gap = message.rev > this.rev + 1;
+    this.rev = message.rev;
+    const event = message.type === 'down' ? this.state.remove(message.id, message.reason) : this.state.put(message.instance);
+    if (event) this.listeners.emit(event);
+    if (gap) this.requestResync();
+  }
+
+  private requestResync(): void {
+    if (this.closed || this.resyncing) return;
+    this.resync().catch(() => undefined);
+  }
+
+  /** Lists the service and emits a snapshot when it differs from the view (or a stale period ends). */
+  private resync(): Promise<void> {
+    if (this.resyncing) return this.resyncing;
+    this.resyncing = (async () => {
+      try {
+        const { rev, instances } = await this.context.list();
+        const changed = this.state.replace(instances);
+        const wasStale = this.stale;
+        this.rev = rev;
+        this.stale = false;
+        const firstSync = !this.synced;
+        this.synced = true;
+        const pending = this.buffered;
+        this.buffered = [];
+        if (!firstSync && (changed || wasStale)) this.listeners.emit(this.state.snapshot());
+        for (const message of pending) this.apply(message);
+      } catch (error) {
+        if (!this.synced) throw error;
+        this.context.logger.debug({ err: error, service: this.context.service }, 'switchyard registry: resync failed; retrying');
+        this.retryTimer = setTimeout(() => this.requestResync(), RETRY_AFTER_FAILURE_MS);
+        this.retryTimer.unref();
+      } finally {
+        this.resyncing = undefined;
+      }
+    })();
+    return this.resyncing;
+  }
+
+  private schedule(kind: 'sweep' | 'resync'): void {
+    if (this.closed) return;
+    const base = kind === 'sweep' ? this.context.sweepIntervalMs : this.context.resyncIntervalMs;
+    const timer = setTimeout(() => {
+      const work = kind === 'sweep' ? this.context.sweep() : this.checkRevision();
+      work.catch(() => undefined).finally(() => this.schedule(kind));
+    }, base * (0.8 + Math.random() * 0.4));
+    timer.unref();
+    if (kind === 'sweep') this.sweepTimer = timer;
+    else this.resyncTimer = timer;
+  }
+
+  private async checkRevision(): Promise<void> {
+    const rev = await this.context.readRev();
+    if (rev !== this.rev) this.requestResync();
+  }
+}

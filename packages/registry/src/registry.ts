@@ -1,0 +1,81 @@
+import type { InstanceInput, InstancePatch, RegistryUnavailableError, ServiceInstance } from '@switchyard/core';
+
+/** Options for one registration. */
+export interface RegisterOptions {
+  /**
+   * How long the entry lives without a heartbeat. The registration heartbeats about three times per
+   * TTL, so a dead process leaves `list()` within `ttlMs` (plus the sweep interval for watchers).
+   * Integer 500..86_400_000. @default the registry's `defaultTtlMs` (10_000)
+   */
+  ttlMs?: number;
+}
+
+/**
+ * What a watcher is told. The first event of every watch is a complete `snapshot`. Then:
+ * - `up`: an instance id the watcher did not know appeared;
+ * - `update`: a known instance changed (status, weight, metadata, version, or a replacement
+ *   registration with the same id);
+ * - `down`: the instance left, because it was deregistered (or evicted) or its lease expired;
+ * - `stale`: the registry lost its connection to the backend. The watcher's last view is still the
+ *   best one known; no event follows until the connection is back, then a `snapshot` (always sent
+ *   after `stale`, even if nothing changed) marks the view fresh again;
+ * - `snapshot` after the first: a resynchronisation found differences (or ended a stale period).
+ * An event identical to the previous state is never sent.
+ */
+export type RegistryEvent =
+  | { type: 'snapshot'; instances: ServiceInstance[] }
+  | { type: 'up' | 'update'; instance: ServiceInstance }
+  | { type: 'down'; id: string; reason: 'deregistered' | 'expired' }
+  | { type: 'stale'; error: RegistryUnavailableError };
+
+/** A callback for {@link Registry.watch}. Exceptions it throws are logged and otherwise ignored. */
+export type RegistryListener = (event: RegistryEvent) => void;
+
+/**
+ * The state of a registration:
+ * - `active`: the entry is in the registry and heartbeats succeed;
+ * - `unavailable`: the backend cannot be reached; heartbeats keep trying and the entry is written
+ *   back in full when it returns;
+ * - `lost`: another registration took the id, or an operator removed the entry; it is never
+ *   written back;
+ * - `deregistered`: `deregister()` was called.
+ */
+export type RegistrationState = 'active' | 'unavailable' | 'lost' | 'deregistered';
+
+/** A live registration, returned by {@link Registry.register}. It heartbeats by itself. */
+export interface Registration {
+  /** The instance as currently registered (after the latest `update`). */
+  readonly instance: ServiceInstance;
+  readonly state: RegistrationState;
+  /**
+   * Changes status, weight, metadata or version. The new values are kept locally first, so if the
+   * backend is unreachable (the promise rejects with `REGISTRY_UNAVAILABLE`) they are still written
+   * when it returns. Rejects with `INVALID_ARGUMENT` for a bad patch (nothing changes) and
+   * `REGISTRATION_LOST` after `deregister()` or when the registration was lost.
+   */
+  update(patch: InstancePatch): Promise<void>;
+  /** Removes the entry and stops heartbeating. Idempotent. */
+  deregister(): Promise<void>;
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  onStateChange(listener: (state: RegistrationState, error?: Error) => void): () => void;
+}
+
+/**
+ * A service registry: where instances announce themselves and callers find them.
+ * Implementations: {@link MemoryRegistry} (in-process) and {@link RedisRegistry}.
+ */
+export interface Registry {
+  /** Validates and registers an instance. Rejects with `INVALID_ARGUMENT` (nothing written) or `REGISTRY_UNAVAILABLE`. */
+  register(instance: InstanceInput, options?: RegisterOptions): Promise<Registration>;
+  /** The live instances of a service (an unknown service has none). */
+  list(service: string): Promise<ServiceInstance[]>;
+  /** The names of services with at least one live instance, sorted. */
+  services(): Promise<string[]>;
+  /**
+   * Watches a service. Resolves once `listener` has received its first `snapshot`, with a function
+   * that stops the watch. Many watches of one service share one backend subscription.
+   */
+  watch(service: string, listener: RegistryListener): Promise<() => Promise<void>>;
+  /** Deregisters this registry's registrations (best effort, bounded), stops watches, closes connections. */
+  close(): Promise<void>;
+}

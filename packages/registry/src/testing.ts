@@ -1,0 +1,264 @@
+/**
+ * @switchyard/registry/testing: the contract every {@link Registry} backend must pass, written once
+ * and run against each backend (memory, Redis standalone, Sentinel, Cluster, and any third-party
+ * backend). Requires vitest.
+ *
+ * @example
+ * ```ts
+ * import { describeRegistry } from '@switchyard/registry/testing';
+ * describeRegistry('memory', () => { const store = new MemoryStore(); return { newClient: () => new MemoryRegistry({ store }) }; });
+ * ```
+ *
+ * @packageDocumentation
+ */
+import type { ServiceInstance } from '@switchyard/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Registry, RegistryEvent } from './registry.js';
+
+/** One isolated backend for one test. */
+export interface RegistryContractTarget {
+  /** A new client; all clients from one target share the same data (like separate processes). */
+  newClient(): Registry;
+  /** Runs after the test, after every client was closed. */
+  cleanup?(): Promise<void>;
+}
+
+/** Tuning of the contract suite. */
+export interface RegistryContractOptions {
+  /** How long to wait for a pushed event. @default 2_000 */
+  eventTimeoutMs?: number;
+}
+
+/** Collects a watch's events and waits for the ones a test expects. */
+export class EventLog {
+  readonly events: RegistryEvent[] = [];
+  private waiters: (() => void)[] = [];
+
+  readonly listener = (event: RegistryEvent): void => {
+    this.events.push(event);
+    for (const wake of this.waiters) wake();
+  };
+
+  /** Resolves with the first event (from `fromIndex`) matching `predicate`, or rejects after `timeoutMs`. */
+  async next(predicate: (event: RegistryEvent) => boolean, timeoutMs = 2_000, fromIndex = 0): Promise<RegistryEvent> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.slice(fromIndex).find(predicate);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.waiters = [];
+    }
+  }
+}
+
+const input = (service: string, id: string, extra: Partial<ServiceInstance> = {}) => ({
+  id,
+  service,
+  host: '127.0.0.1',
+  ports: { grpc: 50_051 },
+  ...extra,
+});
+
+/** Registers the contract suite for one backend. */
+export function describeRegistry(
+  name: string,
+  setup: () => RegistryContractTarget | Promise<RegistryContractTarget>,
+  options: RegistryContractOptions = {},
+): void {
+  const timeoutMs = options.eventTimeoutMs ?? 2_000;
+
+  describe(`Registry contract: ${name}`, () => {
+    let target: RegistryContractTarget;
+    const clients: Registry[] = [];
+    const client = async (): Promise<Registry> => {
+      target ??= await setup();
+      const registry = target.newClient();
+      clients.push(registry);
+      return registry;
+    };
+
+    afterEach(async () => {
+      await Promise.all(clients.splice(0).map((registry) => registry.close()));
+      await target?.cleanup?.();
+      target = undefined as unknown as RegistryContractTarget;
+    });
+
+    it('registers, lists and deregisters an instance', async () => {
+      const registry = await client();
+      const registration = await registry.register(input('catalog', 'catalog-1', { version: '1.0.0', zone: 'a' }));
+      expect(registration.instance).toMatchObject({ id: 'catalog-1', weight: 100, status: 'up', metadata: {} });
+      expect(registration.state).toBe('active');
+      expect(await registry.list('catalog')).toEqual([registration.instance]);
+      expect(await registry.services()).toContain('catalog');
+      await registration.deregister();
+      expect(await registry.list('catalog')).toEqual([]);
+      expect(await registry.services()).not.toContain('catalog');
+      expect(registration.state).toBe('deregistered');
+    });
+
+    it('makes instances visible to other clients', async () => {
+      const a = await client();
+      const b = await client();
+      await a.register(input('orders', 'orders-1'));
+      await a.register(input('orders', 'orders-2'));
+      await a.register(input('search', 'search-1'));
+      expect((await b.list('orders')).map((i) => i.id).sort()).toEqual(['orders-1', 'orders-2']);
+      expect(await b.services()).toEqual(['orders', 'search']);
+      expect(await b.list('unknown')).toEqual([]);
+    });
+
+    it('starts every watch with a snapshot, then pushes up, update and down', async () => {
+      const a = await client();
+      const b = await client();
+      await a.register(input('catalog', 'catalog-1'));
+      const log = new EventLog();
+      const stop = await b.watch('catalog', log.listener);
+      expect(log.events[0]).toEqual({ type: 'snapshot', instances: [expect.objectContaining({ id: 'catalog-1' })] });
+
+      const second = await a.register(input('catalog', 'catalog-2'));
+      await log.next((e) => e.type === 'up' && e.instance.id === 'catalog-2', timeoutMs);
+      await second.update({ status: 'draining', weight: 7, metadata: { track: 'b' } });
+      const update = await log.next((e) => e.type === 'update', timeoutMs);
+      expect(update).toMatchObject({ instance: { id: 'catalog-2', status: 'draining', weight: 7, metadata: { track: 'b' } } });
+      await second.deregister();
+      await log.next((e) => e.type === 'down', timeoutMs);
+      expect(log.events.at(-1)).toEqual({ type: 'down', id: 'catalog-2', reason: 'deregistered' });
+      await stop();
+    });
+
+    it('never sends an event identical to the current state', async () => {
+      const registry = await client();
+      const registration = await registry.register(input('catalog', 'catalog-1'));
+      const log = new EventLog();
+      const stop = await registry.watch('catalog', log.listener);
+      await registration.update({ weight: 100 });
+      await registration.update({ weight: 5 });
+      await log.next((e) => e.type === 'update', timeoutMs);
+      await registration.update({ weight: 5 });
+      await registration.update({ status: 'draining' });
+      await log.next((e) => e.type === 'update' && e.instance.status === 'draining', timeoutMs);
+      expect(log.events.map((e) => e.type)).toEqual(['snapshot', 'update', 'update']);
+      await stop();
+    });
+
+    it('keeps services apart and stops delivering after the watch stops', async () => {
+      const registry = await client();
+      const catalog = new EventLog();
+      const search = new EventLog();
+      const stopCatalog = await registry.watch('catalog', catalog.listener);
+      const stopSearch = await registry.watch('search', search.listener);
+      await registry.register(input('search', 'search-1'));
+      await search.next((e) => e.type === 'up', timeoutMs);
+      await stopSearch();
+      await registry.register(input('search', 'search-2'));
+      await registry.register(input('catalog', 'catalog-1'));
+      await catalog.next((e) => e.type === 'up', timeoutMs);
+      expect(catalog.events.filter((e) => e.type === 'up')).toHaveLength(1);
+      expect(search.events.filter((e) => e.type === 'up')).toHaveLength(1);
+      await stopCatalog();
+    });
+
+    it('shares one watch between listeners and gives each its own snapshot', async () => {
+      const registry = await client();
+      await registry.register(input('catalog', 'catalog-1'));
+      const first = new EventLog();
+      const second = new EventLog();
+      const stopFirst = await registry.watch('catalog', first.listener);
+      const stopSecond = await registry.watch('catalog', second.listener);
+      expect(second.events[0]).toMatchObject({ type: 'snapshot', instances: [{ id: 'catalog-1' }] });
+      await stopFirst();
+      await registry.register(input('catalog', 'catalog-2'));
+      await second.next((e) => e.type === 'up', timeoutMs);
+      expect(first.events).toHaveLength(1);
+      await stopSecond();
+    });
+
+    it('lets a new registration of the same id replace the old one for good', async () => {
+      const a = await client();
+      const b = await client();
+      const old = await a.register(input('catalog', 'catalog-1', { version: '1.0.0' }));
+      const replacement = await b.register(input('catalog', 'catalog-1', { version: '2.0.0' }));
+      expect(await a.list('catalog')).toEqual([replacement.instance]);
+      // The old registration may learn of it lazily, but it must never undo the replacement.
+      await old.deregister();
+      await expect(old.update({ weight: 1 })).rejects.toMatchObject({ code: 'REGISTRATION_LOST' });
+      expect(await a.list('catalog')).toEqual([replacement.instance]);
+    });
+
+    it('rejects a registration after deregister with REGISTRATION_LOST and deregisters idempotently', async () => {
+      const registry = await client();
+      const registration = await registry.register(input('catalog', 'catalog-1'));
+      await registration.deregister();
+      await registration.deregister();
+      await expect(registration.update({ weight: 3 })).rejects.toMatchObject({ code: 'REGISTRATION_LOST' });
+      expect(await registry.list('catalog')).toEqual([]);
+    });
+
+    it('rejects bad input with INVALID_ARGUMENT naming the field, and writes nothing', async () => {
+      const registry = await client();
+      const bad: [unknown, string][] = [
+        [input('cat alog', 'x'), 'instance.service'],
+        [input('cat{x}', 'x'), 'instance.service'],
+        [input('cat*', 'x'), 'instance.service'],
+        [input('cat:x', 'x'), 'instance.service'],
+        [input('a'.repeat(300), 'x'), 'instance.service'],
+        [input('catalog', 'x', { weight: -1 }), 'instance.weight'],
+        [{ ...input('catalog', 'x'), ports: { grpc: 70_000 } }, 'instance.ports.grpc'],
+        [input('catalog', 'x', { metadata: { blob: 'x'.repeat(1 << 20) } }), 'instance.metadata'],
+      ];
+      for (const [value, field] of bad) {
+        await expect(registry.register(value as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
+      }
+      await expect(registry.register(input('catalog', 'x'), { ttlMs: 0 })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'options.ttlMs',
+      });
+      await expect(registry.list('Bad Name')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'service' });
+      await expect(registry.watch('a:b', () => {})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      const registration = await registry.register(input('catalog', 'ok'));
+      await expect(registration.update({ weight: 10_001 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'patch.weight' });
+      await expect(registration.update({ host: 'x' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'patch.host' });
+      expect(await registry.list('catalog')).toEqual([registration.instance]);
+      expect(await registry.services()).toEqual(['catalog']);
+    });
+
+    it('lists a few hundred instances', async () => {
+      const registry = await client();
+      await Promise.all(Array.from({ length: 300 }, (_, i) => registry.register(input('search', `search-${i}`))));
+      expect(await registry.list('search')).toHaveLength(300);
+    });
+
+    it('deregisters its registrations on close, and rejects calls afterwards', async () => {
+      const a = await client();
+      const b = await client();
+      await a.register(input('catalog', 'catalog-1'));
+      const log = new EventLog();
+      const stop = await b.watch('catalog', log.listener);
+      await a.close();
+      await log.next((e) => e.type === 'down', timeoutMs);
+      await expect(a.list('catalog')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+      await stop();
+    });
+
+    it('keeps delivering when one listener throws', async () => {
+      const registry = await client();
+      const log = new EventLog();
+      const stopBad = await registry.watch('catalog', (event) => {
+        if (event.type !== 'snapshot') throw new Error('listener bug');
+      });
+      const stop = await registry.watch('catalog', log.listener);
+      await registry.register(input('catalog', 'catalog-1'));
+      await log.next((e) => e.type === 'up', timeoutMs);
+      await stopBad();
+      await stop();
+    });
+  });
+}

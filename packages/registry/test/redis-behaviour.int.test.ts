@@ -1,0 +1,228 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { RedisRegistry, type RegistryEvent } from '@switchyard/registry';
+import { EventLog } from '@switchyard/registry/testing';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recordingLogger, uniqueNamespace, waitFor } from './helpers.js';
+
+let redis: RedisServerHandle;
+let raw: Redis;
+const registries: RedisRegistry[] = [];
+
+function registry(options: Partial<ConstructorParameters<typeof RedisRegistry>[0]> & { namespace: string }): RedisRegistry {
+  const created = new RedisRegistry({ url: redis.url, ...options });
+  registries.push(created);
+  return created;
+}
+
+const instance = (id: string, service = 'catalog') => ({ id, service, host: '127.0.0.1', ports: { grpc: 50_051 } });
+
+beforeAll(async () => {
+  redis = await startRedis();
+  raw = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  raw.on('error', () => {});
+  await raw.connect();
+});
+afterEach(async () => {
+  await Promise.all(registries.splice(0).map((r) => r.close()));
+});
+afterAll(async () => {
+  raw?.disconnect();
+  await redis?.stop();
+});
+
+describe('RedisRegistry against a real Redis', () => {
+  it('stores entries an operator can read with redis-cli', async () => {
+    const namespace = uniqueNamespace();
+    const reg = await registry({ namespace }).register(instance('catalog-1'), { ttlMs: 5_000 });
+    const stored = await raw.hgetall(`${namespace}:{catalog}:instances`);
+    expect(JSON.parse(stored['catalog-1'] as string)).toEqual(reg.instance);
+    const expiry = Number(await raw.zscore(`${namespace}:{catalog}:leases`, 'catalog-1'));
+    const [seconds] = await raw.time();
+    expect(expiry - Number(seconds) * 1000).toBeGreaterThan(3_000);
+    expect(await raw.smembers(`${namespace}:services`)).toEqual(['catalog']);
+  });
+
+  it('heartbeats in one small round trip carrying no instance payload', async () => {
+    const namespace = uniqueNamespace();
+    const reg = (await registry({ namespace }).register(instance('catalog-1'), { ttlMs: 60_000 })) as unknown as {
+      heartbeat(): Promise<void>;
+    };
+    await reg.heartbeat(); // the first call on a connection loads the script (EVAL); later ones send its SHA
+    const monitor = await raw.monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => commands.push(args));
+    await reg.heartbeat();
+    await reg.heartbeat();
+    await waitFor(() => commands.filter((c) => /^evalsha$/i.test(c[0] ?? '')).length >= 2, 2_000, 'monitor output');
+    monitor.disconnect();
+    const heartbeats = commands.filter((c) => /^evalsha$/i.test(c[0] ?? ''));
+    expect(heartbeats).toHaveLength(2);
+    for (const args of heartbeats) {
+      expect(args.join(' ')).not.toContain('127.0.0.1'); // no instance JSON
+      expect(args.join(' ').length).toBeLessThan(400);
+    }
+  });
+
+  it('reports an instance whose process was SIGKILLed as down/expired within TTL + 1 s', async () => {
+    const namespace = uniqueNamespace();
+    const ttlMs = 1_500;
+    const watcher = registry({ namespace, sweepIntervalMs: 250 });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+    const fixture = fileURLToPath(new URL('./fixtures/register-child.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, redis.url, namespace, 'catalog', 'doomed', String(ttlMs)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('registered') && resolve());
+      child.on('exit', (code) => reject(new Error(`child exited early with ${code}`)));
+    });
+    await log.next((e) => e.type === 'up' && e.instance.id === 'doomed', 2_000);
+    // Let it heartbeat a couple of times first: the lease must be refreshed, not just initial.
+    await new Promise((resolve) => setTimeout(resolve, ttlMs));
+    expect((await watcher.list('catalog')).map((i) => i.id)).toEqual(['doomed']);
+    const killedAt = Date.now();
+    child.kill('SIGKILL');
+    const down = await log.next((e) => e.type === 'down', ttlMs + 1_000 + 500);
+    const elapsed = Date.now() - killedAt;
+    expect(down).toEqual({ type: 'down', id: 'doomed', reason: 'expired' });
+    expect(elapsed).toBeLessThanOrEqual(ttlMs + 1_000);
+    expect(await watcher.list('catalog')).toEqual([]);
+  });
+
+  it('never lets a late heartbeat bring back an evicted or replaced registration', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    const admin = registry({ namespace });
+    const evicted = (await owner.register(instance('catalog-1'), { ttlMs: 60_000 })) as unknown as {
+      heartbeat(): Promise<void>;
+      state: string;
+    };
+    expect(await admin.evict('catalog', 'catalog-1')).toBe(true);
+    await evicted.heartbeat();
+    expect(evicted.state).toBe('lost');
+    expect(await admin.list('catalog')).toEqual([]);
+
+    const first = (await owner.register(instance('catalog-2'), { ttlMs: 60_000 })) as unknown as {
+      heartbeat(): Promise<void>;
+      state: string;
+    };
+    const second = await admin.register(instance('catalog-2'), { ttlMs: 60_000 });
+    await first.heartbeat();
+    expect(first.state).toBe('lost');
+    // Even after the replacement leaves, the replaced generation stays out.
+    await second.deregister();
+    await first.heartbeat();
+    expect(await admin.list('catalog')).toEqual([]);
+  });
+
+  it('skips garbage written beside valid entries, with a warning', async () => {
+    const namespace = uniqueNamespace();
+    const logger = recordingLogger();
+    const reader = registry({ namespace, logger });
+    const writer = registry({ namespace });
+    await writer.register(instance('good-1'));
+    await writer.register(instance('good-2'));
+    const keys = `${namespace}:{catalog}`;
+    const [seconds] = await raw.time();
+    const future = Number(seconds) * 1000 + 60_000;
+    await raw.hset(`${keys}:instances`, 'junk-json', '{not json', 'wrong-shape', '{"id":"wrong-shape","service":"catalog"}', 'mismatch', JSON.stringify({ ...instance('other'), weight: 1 }));
+    await raw.zadd(`${keys}:leases`, future, 'junk-json', future, 'wrong-shape', future, 'mismatch', future, 'no-entry');
+    await raw.set(`${keys}:foreign`, 'whatever');
+    await raw.sadd(`${namespace}:services`, 'Not A Service');
+    const log = new EventLog();
+    await reader.watch('catalog', log.listener);
+    await raw.publish(`${keys}:events`, 'garbage message');
+    expect((await reader.list('catalog')).map((i) => i.id).sort()).toEqual(['good-1', 'good-2']);
+    expect(await reader.services()).toEqual(['catalog']);
+    expect((log.events[0] as Extract<RegistryEvent, { type: 'snapshot' }>).instances).toHaveLength(2);
+    await waitFor(() => logger.warnings.some((w) => w.fields.problem === 'not JSON' && w.fields.where === undefined) || logger.warnings.length >= 5, 2_000, 'warnings');
+    const problems = logger.warnings.map((w) => w.fields.problem);
+    expect(problems).toEqual(expect.arrayContaining(['not JSON', 'not a valid instance', 'id or service does not match its key', 'lease without an instance entry']));
+    expect(logger.warnings.some((w) => String(w.message).includes('invalid service name'))).toBe(true);
+  });
+
+  it('delivers a deregistration to a watcher in well under 50 ms', async () => {
+    const namespace = uniqueNamespace();
+    const writer = registry({ namespace });
+    const log = new EventLog();
+    await registry({ namespace }).watch('catalog', log.listener);
+    const registrations = await Promise.all(Array.from({ length: 20 }, (_, i) => writer.register(instance(`c-${i}`))));
+    await waitFor(() => log.events.filter((e) => e.type === 'up').length === 20, 2_000, 'ups');
+    const latencies: number[] = [];
+    for (const registration of registrations) {
+      const from = log.events.length;
+      const started = performance.now();
+      await registration.deregister();
+      await log.next((e) => e.type === 'down', 1_000, from);
+      latencies.push(performance.now() - started);
+    }
+    latencies.sort((a, b) => a - b);
+    expect(latencies[latencies.length - 1]).toBeLessThan(50);
+  });
+});
+
+describe('RedisRegistry through Redis outages', () => {
+  it('fails fast with REGISTRY_UNAVAILABLE while Redis is down, then recovers by itself', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    const watcher = registry({ namespace });
+    const registration = await owner.register(instance('catalog-1'), { ttlMs: 3_000 });
+    const states: string[] = [];
+    registration.onStateChange((state) => states.push(state));
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+
+    await redis.kill();
+    const started = Date.now();
+    await expect(owner.list('catalog')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await expect(owner.register(instance('catalog-2'))).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await expect(watcher.services()).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await log.next((e) => e.type === 'stale', 2_000);
+    // An update during the outage is kept and written once Redis is back.
+    await expect(registration.update({ weight: 42 })).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+
+    await redis.restart(); // empty: everything must be written back by the SDK
+    const from = log.events.length;
+    const snapshot = await log.next((e) => e.type === 'snapshot', 5_000, from);
+    await waitFor(async () => (await watcher.list('catalog').catch(() => [])).length === 1, 5_000, 'registration back');
+    const [back] = await watcher.list('catalog');
+    expect(back).toMatchObject({ id: 'catalog-1', weight: 42 });
+    expect(snapshot.type).toBe('snapshot');
+    await waitFor(
+      () => log.events.slice(from).some((e) => (e.type === 'up' || e.type === 'update') && e.instance.weight === 42) ||
+        log.events.slice(from).some((e) => e.type === 'snapshot' && e.instances.some((i) => i.weight === 42)),
+      5_000,
+      'watcher sees the rewritten entry',
+    );
+    expect(states).toContain('unavailable');
+    expect(registration.state).toBe('active');
+  });
+
+  it('times out calls against a hung Redis instead of hanging', async () => {
+    const namespace = uniqueNamespace();
+    const client = registry({ namespace, commandTimeoutMs: 300 });
+    await client.list('catalog');
+    await redis.pause();
+    try {
+      const started = Date.now();
+      await expect(client.list('catalog')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      await redis.resume();
+    }
+    await waitFor(async () => (await client.list('catalog').then(() => true, () => false)), 5_000, 'recovery after resume');
+  });
+
+  it('fails within the connect timeout when Redis was never reachable', async () => {
+    const client = new RedisRegistry({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 });
+    const started = Date.now();
+    await expect(client.list('catalog')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await client.close();
+  });
+});
