@@ -1,0 +1,33 @@
+import { RedisRegistry } from '@switchyard/registry';
+import { describeRegistry } from '@switchyard/registry/testing';
+import { type RedisClusterHandle, startRedisCluster } from '@switchyard/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueNamespace } from './helpers.js';
+
+let cluster: RedisClusterHandle;
+beforeAll(async () => {
+  cluster = await startRedisCluster({ masters: 3 });
+});
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describeRegistry('RedisRegistry (Cluster, 3 masters)', () => {
+  const namespace = uniqueNamespace();
+  return { newClient: () => new RedisRegistry({ url: cluster.url, namespace }) };
+});
+
+describe('RedisRegistry on Cluster', () => {
+  it('spreads services over slots on different masters', async () => {
+    const namespace = uniqueNamespace();
+    const registry = new RedisRegistry({ url: cluster.url, namespace });
+    try {
+      const services = ['catalog', 'orders', 'search', 'recommendation', 'gateway', 'payments'];
+      for (const service of services) await registry.register({ service, host: '127.0.0.1', ports: { grpc: 1 } });
+      expect(await registry.services()).toEqual([...services].sort());
+      for (const service of services) expect(await registry.list(service)).toHaveLength(1);
+    } finally {
+      await registry.close();
+    }
+  });
+});

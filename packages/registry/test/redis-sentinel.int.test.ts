@@ -1,0 +1,50 @@
+import { RedisRegistry } from '@switchyard/registry';
+import { describeRegistry, EventLog } from '@switchyard/registry/testing';
+import { type RedisSentinelHandle, startRedisSentinel } from '@switchyard/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueNamespace, waitFor } from './helpers.js';
+
+let sentinel: RedisSentinelHandle;
+beforeAll(async () => {
+  sentinel = await startRedisSentinel();
+});
+afterAll(async () => {
+  await sentinel?.stop();
+});
+
+describeRegistry('RedisRegistry (Sentinel)', () => {
+  const namespace = uniqueNamespace();
+  return { newClient: () => new RedisRegistry({ url: sentinel.url, namespace }) };
+});
+
+describe('RedisRegistry over Sentinel failover', () => {
+  it('works again after the master is killed, with registrations and watches intact', async () => {
+    const namespace = uniqueNamespace();
+    const owner = new RedisRegistry({ url: sentinel.url, namespace });
+    const watcher = new RedisRegistry({ url: sentinel.url, namespace });
+    try {
+      const registration = await owner.register({ id: 'catalog-1', service: 'catalog', host: '127.0.0.1', ports: { grpc: 1 } }, { ttlMs: 10_000 });
+      const log = new EventLog();
+      await watcher.watch('catalog', log.listener);
+      const before = await sentinel.master();
+      await sentinel.killMaster();
+      const killedAt = Date.now();
+      await waitFor(async () => (await sentinel.master()).port !== before.port, 20_000, 'sentinel failover');
+      const failoverMs = Date.now() - killedAt;
+      const recoveredMs = await waitFor(
+        async () => owner.register({ id: 'catalog-2', service: 'catalog', host: '127.0.0.1', ports: { grpc: 2 } }).then(() => true, () => false),
+        10_000,
+        'registry writable after failover',
+      );
+      console.log(`[sentinel] failover ${failoverMs} ms, registry writable ${recoveredMs} ms after that`);
+      await waitFor(async () => (await watcher.list('catalog').catch(() => [])).length === 2, 10_000, 'both instances listed');
+      await log.next((e) => e.type === 'up' && e.instance.id === 'catalog-2', 10_000);
+      await registration.update({ weight: 9 });
+      await log.next((e) => e.type === 'update' && e.instance.weight === 9, 5_000);
+      expect(registration.state).toBe('active');
+    } finally {
+      await owner.close();
+      await watcher.close();
+    }
+  });
+});
