@@ -4,10 +4,11 @@
  * imports resolve to `src/`, so no build is needed before testing.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProjectInlineConfiguration } from 'vitest/config';
 
-const root = resolve(__dirname);
+const root = fileURLToPath(new URL('.', import.meta.url));
 const packagesDir = join(root, 'packages');
 
 /** `@switchyard/<name>` and `@switchyard/<name>/<subpath>` → the package's source entry files. */
