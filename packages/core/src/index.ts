@@ -52,6 +52,13 @@ export {
   describeValue,
 } from './validation/assert.js';
 
+// Load balancing plug-in point
+export type { BalancingStrategy, Picker, PickArgs, Endpoint, EndpointStats } from './balancing/balancing-strategy.js';
+
+// Typed events
+export { EventEmitter } from './events/event-emitter.js';
+export type { Event, Disposable } from './events/event-emitter.js';
+
 // Logging
 export type { Logger, LogFn } from './logger/logger.js';
 export { silentLogger, consoleLogger } from './logger/logger.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# usage: scripts-new-package.sh <name> "<description>" [subpath...]
+# usage: scripts/new-package.sh <name> "<description>" [subpath...]
 set -euo pipefail
 name=$1; desc=$2; shift 2; subs=("$@")
 d=packages/$name; mkdir -p $d/src

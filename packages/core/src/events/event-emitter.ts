@@ -1,0 +1,54 @@
+/** Something that can be released; returned by every `onX(listener)` subscription. */
+export interface Disposable {
+  dispose(): void;
+}
+
+/** A typed event: call it with a listener to subscribe; dispose the result to unsubscribe. */
+export type Event<T> = (listener: (value: T) => void) => Disposable;
+
+/**
+ * The emitting side of a typed {@link Event}. A listener that throws cannot break the emitter or
+ * the other listeners: its error goes to `onListenerError` (default: dropped).
+ *
+ * @example
+ * ```ts
+ * class Breaker { private readonly stateChanged = new EventEmitter<State>(); readonly onStateChange = this.stateChanged.event; }
+ * const subscription = breaker.onStateChange((state) => log(state));
+ * subscription.dispose();
+ * ```
+ */
+export class EventEmitter<T> {
+  private listeners: ((value: T) => void)[] = [];
+
+  constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
+
+  /** Subscribe to this event. */
+  readonly event: Event<T> = (listener) => {
+    // Copy-on-write: emit() iterates a stable array even if a listener unsubscribes mid-emit.
+    this.listeners = [...this.listeners, listener];
+    let disposed = false;
+    return {
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        this.listeners = this.listeners.filter((candidate) => candidate !== listener);
+      },
+    };
+  };
+
+  /** Number of current listeners (for leak checks). */
+  get size(): number {
+    return this.listeners.length;
+  }
+
+  emit(value: T): void {
+    const listeners = this.listeners;
+    for (let index = 0; index < listeners.length; index++) {
+      try {
+        (listeners[index] as (value: T) => void)(value);
+      } catch (error) {
+        this.onListenerError(error);
+      }
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import type { BalancingStrategy, Endpoint } from '@switchyard/core';
+import { builtInBalancers, EndpointLoad, leastOutstanding, maglev, p2cEwma, random, roundRobin, weighted } from '@switchyard/discovery';
+import { describe, expect, it } from 'vitest';
+
+function endpoints(weights: readonly number[]): Endpoint[] {
+  return weights.map((weight, index) => ({
+    instance: Object.freeze({
+      id: `i-${index}`,
+      service: 'svc',
+      host: '127.0.0.1',
+      ports: { grpc: 1 },
+      weight,
+      metadata: {},
+      status: 'up' as const,
+    }),
+    weight,
+    stats: new EndpointLoad(10_000),
+  }));
+}
+
+function counts(strategy: BalancingStrategy, list: Endpoint[], picks: number): number[] {
+  const picker = strategy.createPicker(list);
+  const result = list.map(() => 0);
+  for (let i = 0; i < picks; i++) {
+    const chosen = picker.pick({}) as Endpoint;
+    result[list.indexOf(chosen)]++;
+  }
+  return result;
+}
+
+/** Pearson's chi-square statistic. */
+function chiSquare(observed: readonly number[], expected: readonly number[]): number {
+  return observed.reduce((sum, value, index) => sum + (value - (expected[index] as number)) ** 2 / (expected[index] as number), 0);
+}
+
+// Critical values at p = 0.001 (a correct balancer fails about once in a thousand runs… of which
+// this suite makes two, so flakiness stays negligible).
+const CHI2_CRITICAL_0_001: Record<number, number> = { 3: 16.27, 4: 18.47, 9: 27.88 };
+
+describe('random', () => {
+  it('spreads uniformly (chi-square, 10 endpoints)', () => {
+    const list = endpoints(Array(10).fill(100));
+    const observed = counts(random(), list, 100_000);
+    expect(chiSquare(observed, Array(10).fill(10_000))).toBeLessThan(CHI2_CRITICAL_0_001[9] as number);
+  });
+});
+
+describe('weighted (smooth WRR)', () => {
+  it('produces the exact smooth sequence for weights 5, 1, 1', () => {
+    const list = endpoints([5, 1, 1]);
+    const picker = weighted().createPicker(list);
+    const sequence = Array.from({ length: 14 }, () => (picker.pick({}) as Endpoint).instance.id.replace('i-', ''));
+    expect(sequence.join('')).toBe('00102000010200');
+  });
+
+  it('matches the weights exactly over many cycles (chi-square)', () => {
+    const weights = [1, 2, 3, 4, 10];
+    const observed = counts(weighted(), endpoints(weights), 20_000);
+    const expected = weights.map((weight) => (20_000 * weight) / 20);
+    expect(chiSquare(observed, expected)).toBeLessThan(CHI2_CRITICAL_0_001[4] as number);
+    expect(observed).toEqual(expected);
+  });
+});
+
+describe('round-robin', () => {
+  it('visits every endpoint once per cycle', () => {
+    const observed = counts(roundRobin(), endpoints([1, 1, 1, 1]), 400);
+    expect(observed).toEqual([100, 100, 100, 100]);
+  });
+});
+
+describe('least-outstanding', () => {
+  it('picks the endpoint with the fewest calls in flight', () => {
+    const list = endpoints([1, 1, 1]);
+    (list[0] as Endpoint).stats.outstanding = 3;
+    (list[1] as Endpoint).stats.outstanding = 1;
+    (list[2] as Endpoint).stats.outstanding = 2;
+    expect(leastOutstanding().createPicker(list).pick({})).toBe(list[1]);
+  });
+
+  it('keeps outstanding counts balanced under interleaved concurrent calls', async () => {
+    const list = endpoints(Array(20).fill(1));
+    const picker = leastOutstanding().createPicker(list);
+    const inFlight: Endpoint[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const chosen = picker.pick({}) as Endpoint;
+      chosen.stats.outstanding++;
+      inFlight.push(chosen);
+      if (inFlight.length > 100) (inFlight.shift() as Endpoint).stats.outstanding--;
+      if (i % 7 === 0) await Promise.resolve();
+    }
+    const loads = list.map((endpoint) => endpoint.stats.outstanding);
+    // Two random choices keep the spread within a few calls (uniform random would spread ~10).
+    expect(Math.max(...loads) - Math.min(...loads)).toBeLessThanOrEqual(6);
+    expect(loads.reduce((a, b) => a + b, 0)).toBe(100);
+  });
+});
+
+describe('p2c-ewma', () => {
+  it('prefers the endpoint with lower latency × load', () => {
+    const list = endpoints([100, 100]);
+    (list[0] as Endpoint).stats as EndpointLoad;
+    ((list[0] as Endpoint).stats as EndpointLoad).record(50, Date.now());
+    ((list[1] as Endpoint).stats as EndpointLoad).record(5, Date.now());
+    const observed = counts(p2cEwma(), list, 100);
+    expect(observed).toEqual([0, 100]);
+  });
+
+  it('gives an unsampled endpoint one probe, not a flood', () => {
+    const list = endpoints([100, 100]);
+    ((list[0] as Endpoint).stats as EndpointLoad).record(10, Date.now());
+    const picker = p2cEwma().createPicker(list);
+    const first = picker.pick({}) as Endpoint;
+    expect(first).toBe(list[1]); // cold and idle: cost 0
+    first.stats.outstanding++;
+    expect(picker.pick({})).toBe(list[0]); // cold with a probe in flight: penalised
+  });
+
+  it('rejects bad options naming them', () => {
+    expect(() => p2cEwma({ coldPenaltyMs: -1 })).toThrow(/p2c-ewma.coldPenaltyMs: must be a number from 0/);
+    expect(() => p2cEwma({ typo: 1 } as never)).toThrow(/p2c-ewma.typo: unknown option/);
+  });
+});
+
+describe('maglev', () => {
+  const keys = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
+  const assign = (list: Endpoint[]): string[] => {
+    const picker = maglev().createPicker(list);
+    return keys.map((key) => (picker.pick({ key }) as Endpoint).instance.id);
+  };
+
+  it('is sticky and balanced', () => {
+    const list = endpoints(Array(10).fill(1));
+    const first = assign(list);
+    expect(assign(list)).toEqual(first);
+    const perEndpoint = list.map((endpoint) => first.filter((id) => id === endpoint.instance.id).length);
+    expect(Math.min(...perEndpoint)).toBeGreaterThan(1_600);
+    expect(Math.max(...perEndpoint)).toBeLessThan(2_400);
+  });
+
+  it.each([
+    ['joins', 10, 11],
+    ['leaves', 11, 10],
+  ])('moves about 1/N of keys when an endpoint %s', (_label, before, after) => {
+    const all = endpoints(Array(11).fill(1));
+    const first = assign(all.slice(0, before));
+    const second = assign(all.slice(0, after));
+    const moved = first.filter((id, index) => id !== second[index]).length / keys.length;
+    expect(moved).toBeLessThan(1 / 11 + 0.03);
+  });
+
+  it('rejects a missing or empty key', () => {
+    expect(() => maglev().validatePickArgs?.({ key: '' })).toThrow(/key: maglev needs a non-empty string key/);
+    expect(() => maglev().validatePickArgs?.({})).toThrow(/INVALID|key/);
+  });
+});
+
+describe('balancer registry', () => {
+  it('lists the known names for an unknown one', () => {
+    expect(() => builtInBalancers().create('fastest')).toThrow(
+      /balancer: unknown balancer "fastest"; known: least-outstanding, maglev, p2c-ewma, random, ring-hash, round-robin, weighted/,
+    );
+  });
+});

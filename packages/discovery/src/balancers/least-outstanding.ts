@@ -1,0 +1,40 @@
+import type { BalancingStrategy, Endpoint, Picker } from '@switchyard/core';
+
+/** Up to this many endpoints are scanned exactly; above it, two random choices are compared. */
+const EXACT_SCAN_LIMIT = 8;
+
+/**
+ * The endpoint with the fewest calls in flight. Small sets are scanned exactly; larger ones use the
+ * power of two random choices (Envoy's LEAST_REQUEST), which keeps picks O(1) and avoids the herd
+ * that an exact minimum causes when many clients see the same idle endpoint.
+ */
+export function leastOutstanding(): BalancingStrategy {
+  return {
+    name: 'least-outstanding',
+    createPicker(endpoints: readonly Endpoint[]): Picker {
+      const count = endpoints.length;
+      const offset = Math.floor(Math.random() * Math.max(count, 1));
+      return {
+        pick() {
+          if (count === 0) return undefined;
+          if (count <= EXACT_SCAN_LIMIT) {
+            // Start at a fixed random offset so ties do not always favour the first endpoint.
+            let best = endpoints[offset] as Endpoint;
+            for (let step = 1; step < count; step++) {
+              const candidate = endpoints[(offset + step) % count] as Endpoint;
+              if (candidate.stats.outstanding < best.stats.outstanding) best = candidate;
+            }
+            return best;
+          }
+          const first = Math.floor(Math.random() * count);
+          let second = Math.floor(Math.random() * (count - 1));
+          if (second >= first) second++;
+          const a = endpoints[first] as Endpoint;
+          const b = endpoints[second] as Endpoint;
+          return b.stats.outstanding < a.stats.outstanding ? b : a;
+        },
+      };
+    },
+    toString: () => 'least-outstanding',
+  };
+}

@@ -1,0 +1,342 @@
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  type BalancingStrategy,
+  type Endpoint,
+  EventEmitter,
+  InvalidArgumentError,
+  type Logger,
+  NoInstancesError,
+  type PickArgs,
+  type Picker,
+  RegistryUnavailableError,
+  type ServiceInstance,
+  silentLogger,
+  validateServiceName,
+} from '@switchyard/core';
+import type { RegistryEvent } from '@switchyard/registry';
+import { builtInBalancers } from './balancers/balancer-registry.js';
+import { holdCoarseClock } from './coarse-clock.js';
+import type { CallOutcome, Discovery, DiscoveryOptions, EjectionEvent, Lease } from './discovery.js';
+import { EndpointLoad } from './endpoint-load.js';
+import { EndpointHealth, type OutlierDetectionConfig, resolveOutlierDetection } from './outlier/outlier-detection.js';
+import { compileFilter } from './pipeline/instance-filter.js';
+import { resolveSlowStart, type SlowStartConfig, slowStartFactor } from './pipeline/slow-start.js';
+import { createSubsetter, type Subsetter } from './pipeline/subset.js';
+import { preferZone, resolveZone, type ZoneConfig } from './pipeline/zone-preference.js';
+
+const OPTION_KEYS = [
+  'registry',
+  'service',
+  'balancer',
+  'balancers',
+  'filter',
+  'zone',
+  'outlierDetection',
+  'subset',
+  'slowStart',
+  'latencyDecayMs',
+  'logger',
+];
+const NO_ARGS: PickArgs = Object.freeze({});
+const WATCH_RETRY_MS = 1_000;
+
+/** Everything discovery knows about one instance, kept across view rebuilds. */
+interface Member {
+  instance: ServiceInstance;
+  readonly load: EndpointLoad;
+  readonly health: EndpointHealth | undefined;
+  /** When slow start began for it (−Infinity for instances of the first snapshot). */
+  readonly firstSeenAt: number;
+  releaseTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Creates a discovery for one service: watches the registry, keeps the healthy view, and balances
+ * picks over it. The selection pipeline runs on every change, never per pick:
+ * filter → subset → health (draining, outlier ejection, panic) → zone → slow start → balancer.
+ *
+ * @example
+ * ```ts
+ * const catalog = createDiscovery({ registry, service: 'catalog', balancer: 'p2c-ewma', zone: 'eu-1a' });
+ * await catalog.ready();
+ * const lease = catalog.pick();
+ * const started = performance.now();
+ * try { await call(lease.instance); lease.done({ ok: true, latencyMs: performance.now() - started }); }
+ * catch (error) { lease.done({ ok: false, latencyMs: performance.now() - started }); throw error; }
+ * ```
+ */
+export function createDiscovery(options: DiscoveryOptions): Discovery {
+  return new WatchingDiscovery(options);
+}
+
+class WatchingDiscovery implements Discovery {
+  readonly service: string;
+  private readonly registry: DiscoveryOptions['registry'];
+  private readonly strategy: BalancingStrategy;
+  private readonly filter: (instance: ServiceInstance) => boolean;
+  private readonly zone: ZoneConfig | undefined;
+  private readonly outlier: OutlierDetectionConfig | undefined;
+  private readonly subsetter: Subsetter | undefined;
+  private readonly slowStart: SlowStartConfig | undefined;
+  private readonly latencyDecayMs: number;
+  private readonly logger: Logger;
+
+  private readonly members = new Map<string, Member>();
+  private picker: Picker = { pick: () => undefined };
+  private view: readonly ServiceInstance[] = [];
+  private isStale = false;
+  private synced = false;
+  private closed = false;
+  private stopWatch: (() => Promise<void>) | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private slowStartTimer: NodeJS.Timeout | undefined;
+  private readonly releaseClock: () => void;
+  private readonly readyWaiters = new Set<() => void>();
+
+  private readonly changed = new EventEmitter<readonly ServiceInstance[]>();
+  private readonly staleChanged = new EventEmitter<boolean>();
+  private readonly ejected = new EventEmitter<EjectionEvent>();
+  readonly onChange = this.changed.event;
+  readonly onStaleChange = this.staleChanged.event;
+  readonly onEjection = this.ejected.event;
+
+  constructor(options: DiscoveryOptions) {
+    assertObject('options', options);
+    assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
+    if (!options.registry || typeof options.registry.watch !== 'function') {
+      throw new InvalidArgumentError('registry', 'must be a Registry (e.g. createRegistry(url))');
+    }
+    this.registry = options.registry;
+    this.service = validateServiceName(options.service);
+    const balancer = options.balancer ?? 'p2c-ewma';
+    this.strategy = typeof balancer === 'string' ? (options.balancers ?? builtInBalancers()).create(balancer) : balancer;
+    if (typeof this.strategy?.createPicker !== 'function') {
+      throw new InvalidArgumentError('balancer', 'must be a balancer name or a BalancingStrategy');
+    }
+    this.filter = compileFilter(options.filter);
+    this.zone = resolveZone(options.zone);
+    this.outlier = options.outlierDetection === false ? undefined : resolveOutlierDetection(options.outlierDetection);
+    this.subsetter = options.subset === undefined ? undefined : createSubsetter(options.subset);
+    this.slowStart = resolveSlowStart(options.slowStart);
+    this.latencyDecayMs = options.latencyDecayMs ?? 10_000;
+    assertInteger('latencyDecayMs', this.latencyDecayMs, 1, 3_600_000);
+    this.logger = options.logger ?? silentLogger;
+    this.releaseClock = holdCoarseClock();
+    void this.startWatch();
+  }
+
+  get stale(): boolean {
+    return this.isStale;
+  }
+
+  ready(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const wake = (): void => {
+        if (timer) clearTimeout(timer);
+        this.readyWaiters.delete(wake);
+        if (this.synced) resolve();
+        else reject(new RegistryUnavailableError(`${this.service}: discovery closed before its first snapshot`));
+      };
+      this.readyWaiters.add(wake);
+      if (options.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          this.readyWaiters.delete(wake);
+          reject(new RegistryUnavailableError(`${this.service}: no snapshot from the registry within ${options.timeoutMs} ms`));
+        }, options.timeoutMs);
+        timer.unref();
+      }
+    });
+  }
+
+  instances(): readonly ServiceInstance[] {
+    return this.view;
+  }
+
+  pick(args: PickArgs = NO_ARGS): Lease {
+    this.strategy.validatePickArgs?.(args);
+    const endpoint = this.picker.pick(args);
+    if (endpoint === undefined) {
+      throw new NoInstancesError(this.service, this.synced ? 'no live instance' : 'discovery has no snapshot yet (await ready())');
+    }
+    (endpoint.stats as EndpointLoad).outstanding++;
+    return new DiscoveryLease(this, endpoint);
+  }
+
+  /** Called by a lease when its call ends. */
+  finish(endpoint: Endpoint, outcome: CallOutcome): void {
+    const load = endpoint.stats as EndpointLoad;
+    load.outstanding--;
+    const now = Date.now();
+    if (outcome.ok && !outcome.overloaded) load.record(outcome.latencyMs, now);
+    else load.recordPenalty(outcome.latencyMs, now);
+    const member = this.members.get(endpoint.instance.id);
+    if (!member?.health || outcome.overloaded) return; // overload is load, not ill health
+    const ejectedForMs = member.health.record(outcome, now);
+    if (ejectedForMs !== undefined) this.eject(member, ejectedForMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of [this.retryTimer, this.slowStartTimer]) if (timer) clearTimeout(timer);
+    for (const member of this.members.values()) if (member.releaseTimer) clearTimeout(member.releaseTimer);
+    for (const wake of [...this.readyWaiters]) wake();
+    this.releaseClock();
+    await this.stopWatch?.();
+  }
+
+  toString(): string {
+    return `Discovery(${this.service}, balancer=${this.strategy.toString()})`;
+  }
+
+  private async startWatch(): Promise<void> {
+    try {
+      const stop = await this.registry.watch(this.service, (event) => this.onRegistryEvent(event));
+      if (this.closed) await stop();
+      else this.stopWatch = stop;
+    } catch (error) {
+      if (this.closed) return;
+      if (error instanceof InvalidArgumentError) throw error;
+      this.logger.warn({ err: error, service: this.service }, 'switchyard discovery: cannot watch the registry yet; retrying');
+      this.setStale(true);
+      this.retryTimer = setTimeout(() => void this.startWatch(), WATCH_RETRY_MS * (0.8 + Math.random() * 0.4));
+      this.retryTimer.unref();
+    }
+  }
+
+  private onRegistryEvent(event: RegistryEvent): void {
+    if (this.closed) return;
+    switch (event.type) {
+      case 'snapshot': {
+        const seen = new Set<string>();
+        for (const instance of event.instances) {
+          seen.add(instance.id);
+          this.upsert(instance, !this.synced);
+        }
+        for (const id of [...this.members.keys()]) if (!seen.has(id)) this.remove(id);
+        this.synced = true;
+        this.setStale(false);
+        for (const wake of [...this.readyWaiters]) wake();
+        break;
+      }
+      case 'up':
+      case 'update':
+        this.upsert(event.instance, false);
+        break;
+      case 'down':
+        this.remove(event.id);
+        break;
+      case 'stale':
+        this.setStale(true);
+        return; // the view itself did not change
+    }
+    this.rebuild();
+  }
+
+  private upsert(instance: ServiceInstance, initial: boolean): void {
+    const member = this.members.get(instance.id);
+    if (member) {
+      member.instance = instance;
+      return;
+    }
+    this.members.set(instance.id, {
+      instance,
+      load: new EndpointLoad(this.latencyDecayMs),
+      health: this.outlier ? new EndpointHealth(this.outlier) : undefined,
+      firstSeenAt: initial || !this.slowStart ? Number.NEGATIVE_INFINITY : Date.now(),
+    });
+  }
+
+  private remove(id: string): void {
+    const member = this.members.get(id);
+    if (member?.releaseTimer) clearTimeout(member.releaseTimer);
+    this.members.delete(id);
+  }
+
+  private eject(member: Member, ejectedForMs: number): void {
+    if (member.releaseTimer) clearTimeout(member.releaseTimer);
+    member.releaseTimer = setTimeout(() => {
+      member.releaseTimer = undefined;
+      member.health?.release();
+      if (!this.closed) this.rebuild();
+    }, ejectedForMs);
+    member.releaseTimer.unref();
+    this.logger.warn({ service: this.service, id: member.instance.id, ejectedForMs }, 'switchyard discovery: outlier ejected');
+    this.rebuild();
+    this.ejected.emit({ id: member.instance.id, ejectedForMs, ejectionCount: member.health?.ejectionCount ?? 1 });
+  }
+
+  /** Runs the selection pipeline and swaps in a new picker. */
+  private rebuild(): void {
+    const now = Date.now();
+    let candidates = [...this.members.values()].filter((member) => this.filter(member.instance));
+    if (this.subsetter) {
+      const chosen = new Set(this.subsetter.apply(candidates.map((member) => member.instance)).map((instance) => instance.id));
+      candidates = candidates.filter((member) => chosen.has(member.instance.id));
+    }
+    // Weight 0 means "send nothing" unless nothing else is left.
+    const weighted = candidates.filter((member) => member.instance.weight > 0);
+    const usable = weighted.length > 0 ? weighted : candidates;
+    const up = usable.filter((member) => member.instance.status === 'up');
+    const healthy = up.filter((member) => !member.health?.isEjected(now));
+    const unhealthyShare = usable.length === 0 ? 0 : (usable.length - healthy.length) / usable.length;
+    const panic = this.outlier !== undefined && unhealthyShare > this.outlier.panicThreshold;
+    // Draining instances are used only when no `up` one is left; panic ignores ejections, never draining.
+    let pool: readonly Member[] = up.length === 0 ? usable : panic || healthy.length === 0 ? up : healthy;
+    this.view = pool.map((member) => member.instance);
+    if (this.zone) {
+      const zone = this.zone.name;
+      const localTotal = usable.filter((member) => member.instance.zone === zone).length;
+      pool = preferZone(this.zone, pool, localTotal);
+    }
+    let ramping = false;
+    const endpoints: Endpoint[] = pool.map((member) => {
+      let factor = 1;
+      if (this.slowStart && member.firstSeenAt !== Number.NEGATIVE_INFINITY) {
+        factor = slowStartFactor(this.slowStart, member.firstSeenAt, now);
+        if (factor < 1) ramping = true;
+      }
+      return { instance: member.instance, weight: Math.max(1, member.instance.weight * factor), stats: member.load };
+    });
+    this.picker = this.strategy.createPicker(endpoints);
+    if (ramping) this.scheduleSlowStartTick();
+    this.changed.emit(this.view);
+  }
+
+  private scheduleSlowStartTick(): void {
+    if (this.slowStartTimer || !this.slowStart) return;
+    this.slowStartTimer = setTimeout(() => {
+      this.slowStartTimer = undefined;
+      if (!this.closed) this.rebuild();
+    }, Math.max(50, this.slowStart.windowMs / 20));
+    this.slowStartTimer.unref();
+  }
+
+  private setStale(stale: boolean): void {
+    if (this.isStale === stale) return;
+    this.isStale = stale;
+    this.staleChanged.emit(stale);
+  }
+}
+
+class DiscoveryLease implements Lease {
+  private finished = false;
+  constructor(
+    private readonly discovery: WatchingDiscovery,
+    private readonly endpoint: Endpoint,
+  ) {}
+
+  get instance(): ServiceInstance {
+    return this.endpoint.instance;
+  }
+
+  done(outcome: CallOutcome): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.discovery.finish(this.endpoint, outcome);
+  }
+}

@@ -1,0 +1,251 @@
+import type { InstanceInput } from '@switchyard/core';
+import { createDiscovery, type Discovery, type DiscoveryOptions } from '@switchyard/discovery';
+import { MemoryRegistry } from '@switchyard/registry';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+let registry: MemoryRegistry;
+const discoveries: Discovery[] = [];
+
+beforeEach(() => {
+  registry = new MemoryRegistry();
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(discoveries.splice(0).map((discovery) => discovery.close()));
+  await registry.close();
+});
+
+const instance = (id: string, extra: Partial<InstanceInput> = {}): InstanceInput => ({
+  id,
+  service: 'catalog',
+  host: '127.0.0.1',
+  ports: { grpc: 1 },
+  ...extra,
+});
+
+async function discover(options: Partial<DiscoveryOptions> = {}): Promise<Discovery> {
+  const discovery = createDiscovery({ registry, service: 'catalog', balancer: 'round-robin', ...options });
+  discoveries.push(discovery);
+  await discovery.ready();
+  return discovery;
+}
+
+function shares(discovery: Discovery, picks: number): Record<string, number> {
+  const result: Record<string, number> = {};
+  for (let i = 0; i < picks; i++) {
+    const lease = discovery.pick();
+    result[lease.instance.id] = (result[lease.instance.id] ?? 0) + 1;
+    lease.done({ ok: true, latencyMs: 1 });
+  }
+  return result;
+}
+
+describe('createDiscovery', () => {
+  it('follows registrations, updates and deregistrations', async () => {
+    const first = await registry.register(instance('a'));
+    const discovery = await discover();
+    expect(discovery.instances().map((i) => i.id)).toEqual(['a']);
+    const second = await registry.register(instance('b'));
+    expect(Object.keys(shares(discovery, 10)).sort()).toEqual(['a', 'b']);
+    await first.deregister();
+    await second.deregister();
+    expect(() => discovery.pick()).toThrow(expect.objectContaining({ code: 'NO_INSTANCES' }));
+  });
+
+  it('never picks a draining instance while an up one exists, and uses draining ones as a last resort', async () => {
+    const a = await registry.register(instance('a'));
+    const b = await registry.register(instance('b'));
+    const discovery = await discover();
+    await a.update({ status: 'draining' });
+    expect(shares(discovery, 20)).toEqual({ b: 20 });
+    await b.update({ status: 'draining' });
+    expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['a', 'b']);
+  });
+
+  it('filters by version and metadata', async () => {
+    await registry.register(instance('old', { version: '1.0.0' }));
+    await registry.register(instance('new', { version: '2.0.0', metadata: { track: 'b' } }));
+    await registry.register(instance('new-a', { version: '2.0.0', metadata: { track: 'a' } }));
+    const discovery = await discover({ filter: { version: '2.0.0', metadata: { track: 'b' } } });
+    expect(discovery.instances().map((i) => i.id)).toEqual(['new']);
+  });
+
+  it('prefers the caller zone while it has enough healthy capacity, then spills over', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('local-1', { zone: 'eu-1a' }));
+    await registry.register(instance('local-2', { zone: 'eu-1a' }));
+    await registry.register(instance('remote', { zone: 'eu-1b' }));
+    const discovery = await discover({ zone: { name: 'eu-1a', minHealthyFraction: 0.6 } });
+    expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-1', 'local-2']);
+    // One local instance fails: 1 of 2 healthy (50 % < 60 %) → spill over to every zone.
+    const lease = pickUntil(discovery, 'local-1');
+    lease.done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-2', 'remote']);
+  });
+
+  it('ejects on a connection failure, backs off exponentially with jitter, and returns on probation', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('a'));
+    await registry.register(instance('b'));
+    await registry.register(instance('c'));
+    const discovery = await discover({ outlierDetection: { baseEjectionMs: 1_000, maxEjectionMs: 8_000, jitter: 0.1 } });
+    const ejections: number[] = [];
+    discovery.onEjection((event) => ejections.push(event.ejectedForMs));
+
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(discovery.instances().map((i) => i.id)).toEqual(['b', 'c']);
+    for (let round = 0; round < 4; round++) {
+      vi.advanceTimersByTime(ejections.at(-1) as number);
+      expect(discovery.instances().map((i) => i.id).sort()).toEqual(['a', 'b', 'c']); // back, on probation
+      pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 }); // any failure on probation ejects again
+      expect(discovery.instances().map((i) => i.id)).toEqual(['b', 'c']);
+    }
+    expect(ejections).toHaveLength(5);
+    const bases = [1_000, 2_000, 4_000, 8_000, 8_000];
+    ejections.forEach((length, index) => {
+      expect(length).toBeGreaterThanOrEqual((bases[index] as number) * 0.9);
+      expect(length).toBeLessThanOrEqual((bases[index] as number) * 1.1);
+    });
+    vi.advanceTimersByTime(8_800);
+    pickUntil(discovery, 'a').done({ ok: true, latencyMs: 1 }); // probation passed
+    expect(discovery.instances()).toHaveLength(3);
+  });
+
+  it('ejects after consecutive ordinary failures, not before', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('a'));
+    await registry.register(instance('b'));
+    const discovery = await discover({ outlierDetection: { consecutiveFailures: 3 } });
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 });
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 });
+    expect(discovery.instances()).toHaveLength(2);
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 });
+    expect(discovery.instances().map((i) => i.id)).toEqual(['b']);
+  });
+
+  it('panics when more than half are ejected or draining: spreads over all up instances', async () => {
+    vi.useFakeTimers();
+    for (const id of ['a', 'b', 'c', 'd']) await registry.register(instance(id));
+    const discovery = await discover();
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    pickUntil(discovery, 'b').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(discovery.instances().map((i) => i.id)).toEqual(['c', 'd']); // exactly half: no panic
+    pickUntil(discovery, 'c').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(discovery.instances().map((i) => i.id).sort()).toEqual(['a', 'b', 'c', 'd']); // 3/4 unhealthy: panic
+  });
+
+  it('ramps a new instance up over the slow-start window', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('old'));
+    const discovery = await discover({ balancer: 'weighted', slowStart: { windowMs: 10_000, minWeightFactor: 0.1 } });
+    await registry.register(instance('new'));
+    const shareOfNew = (): number => (shares(discovery, 1_100).new ?? 0) / 1_100;
+    const early = shareOfNew();
+    vi.advanceTimersByTime(5_000);
+    const middle = shareOfNew();
+    vi.advanceTimersByTime(5_500);
+    const late = shareOfNew();
+    expect(early).toBeLessThan(0.12);
+    expect(middle).toBeGreaterThan(0.25);
+    expect(middle).toBeLessThan(0.4);
+    expect(late).toBeCloseTo(0.5, 1);
+  });
+
+  it('subsets deterministically and evenly across clients', async () => {
+    for (let i = 0; i < 30; i++) await registry.register(instance(`i-${String(i).padStart(2, '0')}`));
+    const usage = new Map<string, number>();
+    for (let clientIndex = 0; clientIndex < 60; clientIndex++) {
+      const discovery = await discover({ subset: { size: 5, clientIndex } });
+      const again = await discover({ subset: { size: 5, clientIndex } });
+      expect(discovery.instances().map((i) => i.id)).toEqual(again.instances().map((i) => i.id));
+      expect(discovery.instances()).toHaveLength(5);
+      for (const { id } of discovery.instances()) usage.set(id, (usage.get(id) ?? 0) + 1);
+    }
+    // 60 clients × 5 = 300 slots over 30 instances: exactly 10 each.
+    expect([...usage.values()].every((count) => count === 10)).toBe(true);
+    expect(usage.size).toBe(30);
+  });
+
+  it('keeps serving the last view while the registry is stale, and says so', async () => {
+    await registry.register(instance('a'));
+    const fake = staleableRegistry(registry);
+    const discovery = createDiscovery({ registry: fake.registry, service: 'catalog' });
+    discoveries.push(discovery);
+    await discovery.ready();
+    const staleChanges: boolean[] = [];
+    discovery.onStaleChange((stale) => staleChanges.push(stale));
+    fake.goStale();
+    expect(discovery.stale).toBe(true);
+    expect(discovery.pick().instance.id).toBe('a');
+    await fake.resync();
+    expect(discovery.stale).toBe(false);
+    expect(staleChanges).toEqual([true, false]);
+  });
+
+  it('rejects bad options with INVALID_ARGUMENT naming the field', () => {
+    const bad: [Partial<DiscoveryOptions>, RegExp][] = [
+      [{ balancer: 'nope' }, /balancer: unknown balancer "nope"/],
+      [{ subset: { size: 0 } }, /subset.size: must be an integer from 1/],
+      [{ service: 'Bad Name' }, /service: must be a DNS label/],
+      [{ zone: 'a b' }, /zone.name/],
+      [{ outlierDetection: { baseEjectionMs: -5 } }, /outlierDetection.baseEjectionMs/],
+      [{ slowStart: { windowMs: 0 } }, /slowStart.windowMs/],
+      [{ filter: { versoin: '1' } as never }, /filter.versoin: unknown option/],
+      [{ colour: 'red' } as never, /options.colour: unknown option/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => createDiscovery({ registry, service: 'catalog', ...options })).toThrow(message);
+    }
+    expect(() => createDiscovery({ registry: {} as never, service: 'catalog' })).toThrow(/registry: must be a Registry/);
+  });
+
+  it('rejects an empty key for sticky balancing', async () => {
+    await registry.register(instance('a'));
+    const discovery = await discover({ balancer: 'ring-hash' });
+    expect(() => discovery.pick({ key: '' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'key' }));
+    expect(discovery.pick({ key: 'user-1' }).instance.id).toBe('a');
+  });
+
+  it('counts a lease once even if done is called twice', async () => {
+    await registry.register(instance('a'));
+    const discovery = await discover({ balancer: 'least-outstanding' });
+    const lease = discovery.pick();
+    lease.done({ ok: false, latencyMs: 1 });
+    lease.done({ ok: false, latencyMs: 1 });
+    expect(discovery.instances()).toHaveLength(1);
+  });
+});
+
+function pickUntil(discovery: Discovery, id: string) {
+  for (let i = 0; i < 1_000; i++) {
+    const lease = discovery.pick();
+    if (lease.instance.id === id) return lease;
+    lease.done({ ok: true, latencyMs: 1 });
+  }
+  throw new Error(`never picked ${id}`);
+}
+
+/** Wraps a registry so a test can inject `stale` and a resync snapshot into its watches. */
+function staleableRegistry(inner: MemoryRegistry) {
+  const listeners: ((event: never) => void)[] = [];
+  return {
+    registry: {
+      ...inner,
+      register: inner.register.bind(inner),
+      list: inner.list.bind(inner),
+      services: inner.services.bind(inner),
+      close: inner.close.bind(inner),
+      watch: async (service: string, listener: (event: never) => void) => {
+        listeners.push(listener);
+        return inner.watch(service, listener);
+      },
+    },
+    goStale: () => {
+      for (const listener of listeners) listener({ type: 'stale', error: new Error('down') } as never);
+    },
+    resync: async () => {
+      const instances = await inner.list('catalog');
+      for (const listener of listeners) listener({ type: 'snapshot', instances } as never);
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { BalancingStrategy, Event, Logger, PickArgs, ServiceInstance } from '@switchyard/core';
+import type { Registry } from '@switchyard/registry';
+import type { BalancerRegistry } from './balancers/balancer-registry.js';
+import type { OutlierDetectionOptions } from './outlier/outlier-detection.js';
+import type { InstanceFilter } from './pipeline/instance-filter.js';
+import type { SlowStartOptions } from './pipeline/slow-start.js';
+import type { SubsetOptions } from './pipeline/subset.js';
+import type { ZoneOptions } from './pipeline/zone-preference.js';
+
+/** Options for {@link createDiscovery}. */
+export interface DiscoveryOptions {
+  registry: Registry;
+  /** The service to discover. */
+  service: string;
+  /** A built-in name or your own strategy. @default 'p2c-ewma' */
+  balancer?: string | BalancingStrategy;
+  /** Where balancer names are looked up. @default builtInBalancers() */
+  balancers?: BalancerRegistry;
+  /** Which instances may be used (version, metadata, or a predicate). @default all */
+  filter?: InstanceFilter;
+  /** The caller's zone (or zone options): prefer it while it has enough healthy capacity. */
+  zone?: string | ZoneOptions;
+  /** Passive health checking from call outcomes; `false` turns it off. @default on, see DEFAULT_OUTLIER_DETECTION */
+  outlierDetection?: OutlierDetectionOptions | false;
+  /** Deterministic subsetting for large fleets. @default off */
+  subset?: SubsetOptions;
+  /** Ramp up new instances' share. @default off */
+  slowStart?: SlowStartOptions;
+  /** Time constant of the latency EWMA decay. @default 10_000 */
+  latencyDecayMs?: number;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/** What a call reports when it ends. */
+export interface CallOutcome {
+  /** Whether the call succeeded (an application-level error reply such as NOT_FOUND is still ok for health). */
+  ok: boolean;
+  /** Observed latency of this attempt. */
+  latencyMs: number;
+  /** The instance answered "overloaded" (HTTP 429/503, gRPC RESOURCE_EXHAUSTED): counted as load, not as a fast success. */
+  overloaded?: boolean;
+  /** The connection failed (refused, reset, timed out connecting): one such failure ejects by default. */
+  connectionFailed?: boolean;
+}
+
+/** One picked instance; report how the call went with `done` (exactly once; later calls are ignored). */
+export interface Lease {
+  readonly instance: ServiceInstance;
+  done(outcome: CallOutcome): void;
+}
+
+/** An ejection by outlier detection. */
+export interface EjectionEvent {
+  id: string;
+  ejectedForMs: number;
+  /** Ejections in a row (the backoff exponent). */
+  ejectionCount: number;
+}
+
+/**
+ * A watching cache of one service's instances with a load balancer in front: `pick()` is
+ * synchronous and does no I/O, and keeps working from the last known view while the registry is
+ * unreachable.
+ */
+export interface Discovery {
+  readonly service: string;
+  /** True while the registry is unreachable and the view may be out of date. */
+  readonly stale: boolean;
+  /** Resolves once the first snapshot arrived. Rejects with REGISTRY_UNAVAILABLE after `timeoutMs`. */
+  ready(options?: { timeoutMs?: number }): Promise<void>;
+  /** The healthy instances picks choose from (before zone preference). */
+  instances(): readonly ServiceInstance[];
+  /** Picks an instance. @throws NoInstancesError; InvalidArgumentError for bad pick arguments. */
+  pick(args?: PickArgs): Lease;
+  /** The healthy view changed. */
+  readonly onChange: Event<readonly ServiceInstance[]>;
+  /** The view became stale (registry unreachable) or fresh again. */
+  readonly onStaleChange: Event<boolean>;
+  /** Outlier detection ejected an instance. */
+  readonly onEjection: Event<EjectionEvent>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,152 @@
+import { assertInteger, assertKnownKeys, assertNumber, assertObject } from '@switchyard/core';
+
+/** Options for outlier detection (passive health checking from call outcomes). */
+export interface OutlierDetectionOptions {
+  /** Consecutive failed calls that eject an instance. @default 5 */
+  consecutiveFailures?: number;
+  /** Consecutive connection failures (refused, reset before reply) that eject it. @default 1 */
+  consecutiveConnectionFailures?: number;
+  /** Failure rate over `windowMs` that ejects it (0..1; 1 disables). @default 0.5 */
+  failureRateThreshold?: number;
+  /** Calls needed in the window before the failure rate counts. @default 20 */
+  failureRateMinimumCalls?: number;
+  /** Failure-rate window. @default 10_000 */
+  windowMs?: number;
+  /** First ejection length; it doubles with each ejection in a row. @default 5_000 */
+  baseEjectionMs?: number;
+  /** Longest ejection. @default 300_000 */
+  maxEjectionMs?: number;
+  /** ± fraction of random jitter on ejection lengths. @default 0.15 */
+  jitter?: number;
+  /**
+   * When more than this fraction of instances is ejected or draining, health is ignored and
+   * traffic spreads over all of them rather than overloading the few left. @default 0.5
+   */
+  panicThreshold?: number;
+}
+
+/** Defaults of {@link OutlierDetectionOptions}. */
+export const DEFAULT_OUTLIER_DETECTION = Object.freeze({
+  consecutiveFailures: 5,
+  consecutiveConnectionFailures: 1,
+  failureRateThreshold: 0.5,
+  failureRateMinimumCalls: 20,
+  windowMs: 10_000,
+  baseEjectionMs: 5_000,
+  maxEjectionMs: 300_000,
+  jitter: 0.15,
+  panicThreshold: 0.5,
+});
+
+/** Validated, complete outlier detection settings. */
+export type OutlierDetectionConfig = typeof DEFAULT_OUTLIER_DETECTION;
+
+/** Validates options (field names prefixed `outlierDetection.`) and fills defaults. */
+export function resolveOutlierDetection(options: OutlierDetectionOptions | undefined): OutlierDetectionConfig {
+  if (options === undefined) return DEFAULT_OUTLIER_DETECTION;
+  assertObject('outlierDetection', options);
+  assertKnownKeys('outlierDetection', options as Record<string, unknown>, Object.keys(DEFAULT_OUTLIER_DETECTION));
+  const config = { ...DEFAULT_OUTLIER_DETECTION, ...options };
+  const field = (name: string): string => `outlierDetection.${name}`;
+  assertInteger(field('consecutiveFailures'), config.consecutiveFailures, 1, 1_000_000);
+  assertInteger(field('consecutiveConnectionFailures'), config.consecutiveConnectionFailures, 1, 1_000_000);
+  assertNumber(field('failureRateThreshold'), config.failureRateThreshold, 0, 1);
+  assertInteger(field('failureRateMinimumCalls'), config.failureRateMinimumCalls, 1, 1_000_000);
+  assertInteger(field('windowMs'), config.windowMs, 1, 86_400_000);
+  assertInteger(field('baseEjectionMs'), config.baseEjectionMs, 1, 86_400_000);
+  assertInteger(field('maxEjectionMs'), config.maxEjectionMs, config.baseEjectionMs, 86_400_000);
+  assertNumber(field('jitter'), config.jitter, 0, 1);
+  assertNumber(field('panicThreshold'), config.panicThreshold, 0, 1);
+  return config;
+}
+
+/** The outcome of one call, as far as health is concerned. */
+export interface HealthOutcome {
+  ok: boolean;
+  connectionFailed?: boolean;
+}
+
+/**
+ * The health record of one instance: counts outcomes and decides ejections. Ejections grow
+ * (base × 2^(n-1), capped, jittered); an instance back from ejection is on probation and is ejected
+ * again by its first failure; quiet periods of success shrink the multiplier again.
+ */
+export class EndpointHealth {
+  private consecutive = 0;
+  private consecutiveConnection = 0;
+  private windowStartedAt = 0;
+  private windowCalls = 0;
+  private windowFailures = 0;
+  private ejections = 0;
+  private lastEjectionEndsAt = 0;
+  /** When the current ejection ends (0 when not ejected). */
+  ejectedUntil = 0;
+  probation = false;
+
+  constructor(private readonly config: OutlierDetectionConfig) {}
+
+  /** Number of ejections in a row (the backoff exponent). */
+  get ejectionCount(): number {
+    return this.ejections;
+  }
+
+  isEjected(now: number): boolean {
+    return this.ejectedUntil > now;
+  }
+
+  /** Records an outcome; returns the ejection length in ms when it ejects the instance. */
+  record(outcome: HealthOutcome, now: number): number | undefined {
+    if (now - this.windowStartedAt > this.config.windowMs) {
+      this.windowStartedAt = now;
+      this.windowCalls = 0;
+      this.windowFailures = 0;
+    }
+    this.windowCalls++;
+    if (outcome.ok) {
+      this.consecutive = 0;
+      this.consecutiveConnection = 0;
+      this.probation = false;
+      if (this.ejections > 0 && now - this.lastEjectionEndsAt > this.ejectionLength(this.ejections)) {
+        this.ejections--;
+        this.lastEjectionEndsAt = now;
+      }
+      return undefined;
+    }
+    this.windowFailures++;
+    this.consecutive++;
+    this.consecutiveConnection = outcome.connectionFailed ? this.consecutiveConnection + 1 : 0;
+    const rate = this.windowCalls >= this.config.failureRateMinimumCalls && this.windowFailures / this.windowCalls >= this.config.failureRateThreshold && this.config.failureRateThreshold < 1;
+    if (
+      this.probation ||
+      this.consecutive >= this.config.consecutiveFailures ||
+      this.consecutiveConnection >= this.config.consecutiveConnectionFailures ||
+      rate
+    ) {
+      return this.eject(now);
+    }
+    return undefined;
+  }
+
+  /** Ends the ejection: the instance returns on probation. */
+  release(): void {
+    this.ejectedUntil = 0;
+    this.probation = true;
+    this.consecutive = 0;
+    this.consecutiveConnection = 0;
+    this.windowCalls = 0;
+    this.windowFailures = 0;
+  }
+
+  private eject(now: number): number {
+    this.ejections++;
+    const length = Math.round(this.ejectionLength(this.ejections) * (1 + (Math.random() * 2 - 1) * this.config.jitter));
+    this.ejectedUntil = now + length;
+    this.lastEjectionEndsAt = this.ejectedUntil;
+    this.probation = false;
+    return length;
+  }
+
+  private ejectionLength(ejections: number): number {
+    return Math.min(this.config.maxEjectionMs, this.config.baseEjectionMs * 2 ** Math.min(ejections - 1, 30));
+  }
+}

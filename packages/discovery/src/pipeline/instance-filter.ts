@@ -1,0 +1,27 @@
+import { assertKnownKeys, assertObject, InvalidArgumentError, type ServiceInstance } from '@switchyard/core';
+
+/** Which instances a discovery may use: by version, by metadata, or by a function. */
+export type InstanceFilter =
+  | { version?: string | readonly string[]; metadata?: Readonly<Record<string, string>> }
+  | ((instance: ServiceInstance) => boolean);
+
+/** Compiles a filter option into a predicate; validates it (field `filter…`). */
+export function compileFilter(filter: InstanceFilter | undefined): (instance: ServiceInstance) => boolean {
+  if (filter === undefined) return () => true;
+  if (typeof filter === 'function') return filter;
+  assertObject('filter', filter);
+  assertKnownKeys('filter', filter as Record<string, unknown>, ['version', 'metadata']);
+  const versions = filter.version === undefined ? undefined : new Set(typeof filter.version === 'string' ? [filter.version] : filter.version);
+  if (versions) {
+    for (const version of versions) {
+      if (typeof version !== 'string') throw new InvalidArgumentError('filter.version', 'must be a string or an array of strings');
+    }
+  }
+  const metadata = Object.entries(filter.metadata ?? {});
+  for (const [key, value] of metadata) {
+    if (typeof value !== 'string') throw new InvalidArgumentError(`filter.metadata.${key}`, 'must be a string');
+  }
+  return (instance) =>
+    (versions === undefined || (instance.version !== undefined && versions.has(instance.version))) &&
+    metadata.every(([key, value]) => instance.metadata[key] === value);
+}

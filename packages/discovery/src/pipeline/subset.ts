@@ -1,0 +1,63 @@
+import { assertInteger, assertKnownKeys, assertObject, assertString, type ServiceInstance } from '@switchyard/core';
+import { fnv1a } from '../hash.js';
+
+/** Deterministic subsetting: each client talks to `size` of the N instances. */
+export interface SubsetOptions {
+  /** How many instances this client uses (k). */
+  size: number;
+  /**
+   * This client's index among its peers (e.g. a StatefulSet ordinal): consecutive indices give a
+   * perfectly even spread. @default derived from `clientId`
+   */
+  clientIndex?: number;
+  /** Hashed into `clientIndex` when no index is given. @default a random id per process */
+  clientId?: string;
+}
+
+/** A validated subsetting stage. */
+export interface Subsetter {
+  apply(instances: readonly ServiceInstance[]): ServiceInstance[];
+}
+
+/**
+ * Google SRE deterministic subsetting: clients are grouped in rounds of N/k; every round shuffles
+ * the instances with the round number as seed, and each client of the round takes its own slice of
+ * k. Within a round every instance serves exactly one client, so load spreads evenly, and a client
+ * keeps its subset as long as the instance list is unchanged.
+ */
+export function createSubsetter(options: SubsetOptions): Subsetter {
+  assertObject('subset', options);
+  assertKnownKeys('subset', options as unknown as Record<string, unknown>, ['size', 'clientIndex', 'clientId']);
+  assertInteger('subset.size', options.size, 1, 1_000_000);
+  if (options.clientIndex !== undefined) assertInteger('subset.clientIndex', options.clientIndex, 0, Number.MAX_SAFE_INTEGER);
+  if (options.clientId !== undefined) assertString('subset.clientId', options.clientId, /^.{1,256}$/, 'must be 1-256 characters');
+  const clientIndex = options.clientIndex ?? fnv1a(options.clientId ?? `${process.pid}-${Math.random()}`) % 1_000_003;
+  const size = options.size;
+  return {
+    apply(instances) {
+      if (instances.length <= size) return [...instances];
+      const sorted = [...instances].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const subsetsPerRound = Math.floor(sorted.length / size);
+      const round = Math.floor(clientIndex / subsetsPerRound);
+      shuffle(sorted, round);
+      const start = (clientIndex % subsetsPerRound) * size;
+      return sorted.slice(start, start + size);
+    },
+  };
+}
+
+/** Fisher–Yates shuffle with a seeded PRNG (mulberry32), identical in every client. */
+function shuffle<T>(items: T[], seed: number): void {
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  for (let index = items.length - 1; index > 0; index--) {
+    const other = Math.floor(next() * (index + 1));
+    [items[index], items[other]] = [items[other] as T, items[index] as T];
+  }
+}

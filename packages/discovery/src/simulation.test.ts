@@ -1,0 +1,25 @@
+import { p2cEwma, roundRobin } from '@switchyard/discovery';
+import { simulateBalancing } from '@switchyard/discovery/testing';
+import { describe, expect, it } from 'vitest';
+
+describe('balancing quality with one backend ten times slower', () => {
+  const fast = { latencyMs: 10 };
+  const slow = { latencyMs: 100 };
+  const mixed = [fast, fast, fast, fast, slow];
+  const options = { concurrency: 32, requests: 20_000 };
+
+  it('p2c-ewma sends the slow backend a small share and keeps p99 near the all-fast p99; round-robin does not', () => {
+    const allFast = simulateBalancing({ ...options, backends: [fast, fast, fast, fast, fast], balancer: p2cEwma() });
+    const p2c = simulateBalancing({ ...options, backends: mixed, balancer: p2cEwma() });
+    const rr = simulateBalancing({ ...options, backends: mixed, balancer: roundRobin() });
+    const oracle = simulateBalancing({ ...options, backends: mixed, balancer: 'oracle' });
+    console.log(
+      `slow share: p2c ${(p2c.share[4] as number).toFixed(3)}, rr ${(rr.share[4] as number).toFixed(3)}, oracle ${(oracle.share[4] as number).toFixed(3)}; ` +
+        `p99: all-fast ${allFast.p99Ms.toFixed(1)}, p2c ${p2c.p99Ms.toFixed(1)}, rr ${rr.p99Ms.toFixed(1)}, oracle ${oracle.p99Ms.toFixed(1)} ms`,
+    );
+    expect(p2c.share[4]).toBeLessThan(0.05);
+    expect(p2c.p99Ms).toBeLessThan(allFast.p99Ms * 1.5);
+    expect(rr.share[4]).toBeGreaterThan(0.15);
+    expect(rr.p99Ms).toBeGreaterThan(allFast.p99Ms * 3);
+  });
+});
