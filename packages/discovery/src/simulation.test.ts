@@ -6,7 +6,10 @@ describe('balancing quality with one backend ten times slower', () => {
   const fast = { latencyMs: 10 };
   const slow = { latencyMs: 100 };
   const mixed = [fast, fast, fast, fast, slow];
-  const options = { concurrency: 32, requests: 20_000 };
+  // 16 closed-loop clients over 5 backends serving 4 at once each: below saturation, so a good
+  // balancer can avoid the slow backend almost entirely. (At 32 clients the fast backends saturate
+  // and even the oracle must use the slow one; `pnpm bench:discovery` reports that case too.)
+  const options = { concurrency: 16, requests: 20_000 };
 
   it('p2c-ewma sends the slow backend a small share and keeps p99 near the all-fast p99; round-robin does not', () => {
     const allFast = simulateBalancing({ ...options, backends: [fast, fast, fast, fast, fast], balancer: p2cEwma() });
@@ -17,7 +20,7 @@ describe('balancing quality with one backend ten times slower', () => {
       `slow share: p2c ${(p2c.share[4] as number).toFixed(3)}, rr ${(rr.share[4] as number).toFixed(3)}, oracle ${(oracle.share[4] as number).toFixed(3)}; ` +
         `p99: all-fast ${allFast.p99Ms.toFixed(1)}, p2c ${p2c.p99Ms.toFixed(1)}, rr ${rr.p99Ms.toFixed(1)}, oracle ${oracle.p99Ms.toFixed(1)} ms`,
     );
-    expect(p2c.share[4]).toBeLessThan(0.05);
+    expect(p2c.share[4]).toBeLessThan(0.03);
     expect(p2c.p99Ms).toBeLessThan(allFast.p99Ms * 1.5);
     expect(rr.share[4]).toBeGreaterThan(0.15);
     expect(rr.p99Ms).toBeGreaterThan(allFast.p99Ms * 3);
