@@ -1,0 +1,141 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createDiscovery, type Discovery } from '@switchyard/discovery';
+import { RedisRegistry } from '@switchyard/registry';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+let redis: RedisServerHandle;
+const cleanups: (() => Promise<void> | void)[] = [];
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+function setup(options: { sweepIntervalMs?: number } = {}) {
+  const namespace = `d${randomBytes(4).toString('hex')}`;
+  const registry = new RedisRegistry({ url: redis.url, namespace, ...options });
+  cleanups.push(() => registry.close());
+  return { namespace, registry };
+}
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<number> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return Date.now() - started;
+}
+
+/** One real TCP round trip to the picked instance, reported to the lease like a transport would. */
+async function call(discovery: Discovery): Promise<{ id: string; ok: boolean }> {
+  const lease = discovery.pick();
+  const started = performance.now();
+  const ok = await new Promise<boolean>((resolve) => {
+    const socket = connect(lease.instance.ports.tcp as number, lease.instance.host);
+    socket.once('data', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+  lease.done({ ok, latencyMs: performance.now() - started, connectionFailed: !ok });
+  return { id: lease.instance.id, ok };
+}
+
+function startChild(namespace: string, id: string, ttlMs: number): Promise<ChildProcess> {
+  const fixture = fileURLToPath(new URL('./fixtures/serving-child.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, redis.url, namespace, id, String(ttlMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(() => {
+    child.kill('SIGKILL');
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('registered') && resolve(child));
+    child.on('exit', (code) => reject(new Error(`${id} exited with ${code}`)));
+  });
+}
+
+describe('discovery over a real Redis registry', () => {
+  it('stops picking a deregistered instance within 50 ms', async () => {
+    const { namespace, registry: owner } = setup();
+    const a = await owner.register({ id: 'a', service: 'catalog', host: '127.0.0.1', ports: { tcp: 1 } });
+    await owner.register({ id: 'b', service: 'catalog', host: '127.0.0.1', ports: { tcp: 2 } });
+    // A second client, as in another process.
+    const reader = new RedisRegistry({ url: redis.url, namespace });
+    cleanups.push(() => reader.close());
+    const discovery = createDiscovery({ registry: reader, service: 'catalog', balancer: 'round-robin' });
+    cleanups.push(() => discovery.close());
+    await discovery.ready();
+    expect(discovery.instances()).toHaveLength(2);
+    const started = performance.now();
+    await a.deregister();
+    await until(() => discovery.instances().length === 1, 1_000, 'deregistration');
+    const elapsed = performance.now() - started;
+    for (let i = 0; i < 50; i++) {
+      const lease = discovery.pick();
+      expect(lease.instance.id).toBe('b');
+      lease.done({ ok: true, latencyMs: 1 });
+    }
+    expect(elapsed).toBeLessThan(50);
+  });
+
+  it('stops picking a SIGKILLed instance at its first failed call and drops it at its TTL', async () => {
+    const { namespace, registry } = setup({ sweepIntervalMs: 200 });
+    const ttlMs = 2_000;
+    const children = await Promise.all(['c1', 'c2', 'c3'].map((id) => startChild(namespace, id, ttlMs)));
+    const discovery = createDiscovery({ registry, service: 'catalog', balancer: 'round-robin', outlierDetection: { baseEjectionMs: 500 } });
+    cleanups.push(() => discovery.close());
+    await discovery.ready();
+    await until(() => discovery.instances().length === 3, 2_000, 'three instances');
+    for (let i = 0; i < 30; i++) expect((await call(discovery)).ok).toBe(true);
+
+    (children[0] as ChildProcess).kill('SIGKILL');
+    const killedAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const results: { id: string; ok: boolean }[] = [];
+    while (Date.now() - killedAt < 300) results.push(await call(discovery));
+    const failures = results.filter((result) => !result.ok);
+    expect(failures).toHaveLength(1); // the first call to c1 fails and ejects it
+    expect(results.slice(results.indexOf(failures[0] as { id: string; ok: boolean }) + 1).every((r) => r.id !== 'c1')).toBe(true);
+
+    const leftAfter = await until(() => !discovery.instances().some((i) => i.id === 'c1') && Date.now() - killedAt > 600, ttlMs + 1_500, 'c1 to leave');
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(ttlMs + 1_000);
+    expect(leftAfter).toBeGreaterThan(0);
+    const list = await registry.list('catalog');
+    expect(list.map((i) => i.id).sort()).toEqual(['c2', 'c3']);
+  });
+
+  it('keeps picking from the last view while Redis is down, and converges after it returns', async () => {
+    const { namespace, registry } = setup();
+    const owner = new RedisRegistry({ url: redis.url, namespace });
+    cleanups.push(() => owner.close());
+    await owner.register({ id: 'a', service: 'catalog', host: '127.0.0.1', ports: { tcp: 1 } }, { ttlMs: 3_000 });
+    const discovery = createDiscovery({ registry, service: 'catalog' });
+    cleanups.push(() => discovery.close());
+    await discovery.ready();
+
+    await redis.kill();
+    await until(() => discovery.stale, 3_000, 'stale');
+    for (let i = 0; i < 100; i++) {
+      const lease = discovery.pick();
+      expect(lease.instance.id).toBe('a');
+      lease.done({ ok: true, latencyMs: 1 });
+    }
+
+    await redis.restart();
+    await until(() => !discovery.stale, 5_000, 'fresh again');
+    await owner.register({ id: 'b', service: 'catalog', host: '127.0.0.1', ports: { tcp: 2 } });
+    await until(() => discovery.instances().length === 2, 5_000, 'converged view');
+    expect(discovery.instances().map((i) => i.id).sort()).toEqual(['a', 'b']);
+  });
+});
