@@ -17,7 +17,7 @@ import {
 } from '@switchyard/core';
 import type { RegistryEvent } from '@switchyard/registry';
 import { builtInBalancers } from './balancers/balancer-registry.js';
-import { holdCoarseClock } from './coarse-clock.js';
+import { coarseNow, holdCoarseClock } from './coarse-clock.js';
 import type { CallOutcome, Discovery, DiscoveryOptions, EjectionEvent, Lease } from './discovery.js';
 import { EndpointLoad } from './endpoint-load.js';
 import { EndpointHealth, type OutlierDetectionConfig, resolveOutlierDetection } from './outlier/outlier-detection.js';
@@ -162,19 +162,20 @@ class WatchingDiscovery implements Discovery {
     if (endpoint === undefined) {
       throw new NoInstancesError(this.service, this.synced ? 'no live instance' : 'discovery has no snapshot yet (await ready())');
     }
-    (endpoint.stats as EndpointLoad).outstanding++;
-    return new DiscoveryLease(this, endpoint);
+    endpoint.stats.outstanding++;
+    return new DiscoveryLease(this, endpoint as MemberEndpoint);
   }
 
   /** Called by a lease when its call ends. */
-  finish(endpoint: Endpoint, outcome: CallOutcome): void {
-    const load = endpoint.stats as EndpointLoad;
+  finish(endpoint: MemberEndpoint, outcome: CallOutcome): void {
+    const { member } = endpoint;
+    const load = member.load;
     load.outstanding--;
-    const now = Date.now();
+    const now = coarseNow();
     if (outcome.ok && !outcome.overloaded) load.record(outcome.latencyMs, now);
     else load.recordPenalty(outcome.latencyMs, now);
-    const member = this.members.get(endpoint.instance.id);
-    if (!member?.health || outcome.overloaded) return; // overload is load, not ill health
+    // Overload is load, not ill health; a member removed meanwhile no longer matters.
+    if (!member.health || outcome.overloaded || this.members.get(member.instance.id) !== member) return;
     const ejectedForMs = member.health.record(outcome, now);
     if (ejectedForMs !== undefined) this.eject(member, ejectedForMs);
   }
@@ -294,13 +295,13 @@ class WatchingDiscovery implements Discovery {
       pool = preferZone(this.zone, pool, localTotal);
     }
     let ramping = false;
-    const endpoints: Endpoint[] = pool.map((member) => {
+    const endpoints: MemberEndpoint[] = pool.map((member) => {
       let factor = 1;
       if (this.slowStart && member.firstSeenAt !== Number.NEGATIVE_INFINITY) {
         factor = slowStartFactor(this.slowStart, member.firstSeenAt, now);
         if (factor < 1) ramping = true;
       }
-      return { instance: member.instance, weight: Math.max(1, member.instance.weight * factor), stats: member.load };
+      return { instance: member.instance, weight: Math.max(1, member.instance.weight * factor), stats: member.load, member };
     });
     this.picker = this.strategy.createPicker(endpoints);
     if (ramping) this.scheduleSlowStartTick();
@@ -323,11 +324,16 @@ class WatchingDiscovery implements Discovery {
   }
 }
 
+/** An endpoint that remembers its member, so `done()` needs no lookup. */
+interface MemberEndpoint extends Endpoint {
+  readonly member: Member;
+}
+
 class DiscoveryLease implements Lease {
   private finished = false;
   constructor(
     private readonly discovery: WatchingDiscovery,
-    private readonly endpoint: Endpoint,
+    private readonly endpoint: MemberEndpoint,
   ) {}
 
   get instance(): ServiceInstance {

@@ -1,6 +1,6 @@
-import type { InstanceInput } from '@switchyard/core';
+import { type InstanceInput, RegistryUnavailableError } from '@switchyard/core';
 import { createDiscovery, type Discovery, type DiscoveryOptions } from '@switchyard/discovery';
-import { MemoryRegistry } from '@switchyard/registry';
+import { MemoryRegistry, type RegistryListener } from '@switchyard/registry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 let registry: MemoryRegistry;
@@ -227,7 +227,7 @@ function pickUntil(discovery: Discovery, id: string) {
 
 /** Wraps a registry so a test can inject `stale` and a resync snapshot into its watches. */
 function staleableRegistry(inner: MemoryRegistry) {
-  const listeners: ((event: never) => void)[] = [];
+  const listeners: RegistryListener[] = [];
   return {
     registry: {
       ...inner,
@@ -235,17 +235,17 @@ function staleableRegistry(inner: MemoryRegistry) {
       list: inner.list.bind(inner),
       services: inner.services.bind(inner),
       close: inner.close.bind(inner),
-      watch: async (service: string, listener: (event: never) => void) => {
+      watch: async (service: string, listener: RegistryListener) => {
         listeners.push(listener);
         return inner.watch(service, listener);
       },
     },
     goStale: () => {
-      for (const listener of listeners) listener({ type: 'stale', error: new Error('down') } as never);
+      for (const listener of listeners) listener({ type: 'stale', error: new RegistryUnavailableError('down') });
     },
     resync: async () => {
       const instances = await inner.list('catalog');
-      for (const listener of listeners) listener({ type: 'snapshot', instances } as never);
+      for (const listener of listeners) listener({ type: 'snapshot', instances });
     },
   };
 }

@@ -23,7 +23,7 @@ function counts(strategy: BalancingStrategy, list: Endpoint[], picks: number): n
   const result = list.map(() => 0);
   for (let i = 0; i < picks; i++) {
     const chosen = picker.pick({}) as Endpoint;
-    result[list.indexOf(chosen)]++;
+    result[list.indexOf(chosen)] = (result[list.indexOf(chosen)] as number) + 1;
   }
   return result;
 }
@@ -99,7 +99,6 @@ describe('least-outstanding', () => {
 describe('p2c-ewma', () => {
   it('prefers the endpoint with lower latency × load', () => {
     const list = endpoints([100, 100]);
-    (list[0] as Endpoint).stats as EndpointLoad;
     ((list[0] as Endpoint).stats as EndpointLoad).record(50, Date.now());
     ((list[1] as Endpoint).stats as EndpointLoad).record(5, Date.now());
     const observed = counts(p2cEwma(), list, 100);
