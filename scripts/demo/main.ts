@@ -22,16 +22,27 @@ const registry = createRegistry(url);
 const events: { at: string; event: RegistryEvent }[] = [];
 await registry.watch('catalog', (event) => {
   events.push({ at: at(), event });
-  const detail = event.type === 'snapshot' ? `${event.instances.length} instances` : event.type === 'down' ? `${event.id} (${event.reason})` : event.type === 'stale' ? event.error.message : `${event.instance.id} ${event.instance.status}`;
+  const detail =
+    event.type === 'snapshot'
+      ? `${event.instances.length} instances`
+      : event.type === 'down'
+        ? `${event.id} (${event.reason})`
+        : event.type === 'stale'
+          ? event.error.message
+          : `${event.instance.id} ${event.instance.status}`;
   console.log(`${at()}  watch  ${event.type.padEnd(8)} ${detail}`);
 });
 
 const fixture = fileURLToPath(new URL('./instance.ts', import.meta.url));
 const children: ChildProcess[] = [];
 for (const [index, zone] of ['eu-1a', 'eu-1b', 'eu-1a'].entries()) {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, url, `catalog-${index + 1}`, zone, String(TTL_MS)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', fixture, url, `catalog-${index + 1}`, zone, String(TTL_MS)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('registered') && resolve());
@@ -68,7 +79,9 @@ console.log(`  SIGKILLed instance left the registry after ${expiredAfter} ms (TT
 console.log(`  SIGTERMed instance drained and deregistered after ${drainedAfter} ms`);
 console.log(`  live before shutdown: ${remaining.join(', ')}`);
 console.log(`  events seen: ${events.length}`);
-console.log('\nThe shopping-guide example system (gateway, catalog, recommendation, search, orders) is not built yet (issue #7);');
+console.log(
+  '\nThe shopping-guide example system (gateway, catalog, recommendation, search, orders) is not built yet (issue #7);',
+);
 console.log('this demo shows the registry it will run on.');
 const ok = expiredAfter <= TTL_MS + 1_000 && remaining.length === 1 && remaining[0] === 'catalog-3';
 if (!ok) {

@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  SwitchyardTestingError,
+  startRedis,
+  startRedisCluster,
+  startRedisSentinel,
+  type TestingErrorCode,
+} from '@switchyard/testing';
+
+async function codeOf(promise: Promise<unknown>): Promise<TestingErrorCode | 'resolved' | 'other'> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return SwitchyardTestingError.isInstance(error) ? error.code : 'other';
+  }
+}
+
+describe('option validation (no Redis started)', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env.SWITCHYARD_TESTING_VIA = saved.SWITCHYARD_TESTING_VIA;
+    process.env.REDIS_URL = saved.REDIS_URL;
+    if (saved.SWITCHYARD_TESTING_VIA === undefined) delete process.env.SWITCHYARD_TESTING_VIA;
+    if (saved.REDIS_URL === undefined) delete process.env.REDIS_URL;
+  });
+
+  it('rejects bad numbers, names and via values with INVALID_ARGUMENT', async () => {
+    expect(await codeOf(startRedis({ startupTimeoutMs: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(startRedis({ password: '' }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(startRedis({ via: 'env', args: ['--maxmemory', '1mb'] }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(startRedis({ via: 'somewhere' as never }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(startRedisSentinel({ masterName: 'has space' }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(startRedisSentinel({ sentinels: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(startRedisCluster({ masters: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(startRedisCluster({ replicasPerMaster: 1.5 }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('names SWITCHYARD_TESTING_VIA when its value is unknown', async () => {
+    process.env.SWITCHYARD_TESTING_VIA = 'docker';
+    await expect(startRedis()).rejects.toThrow(/SWITCHYARD_TESTING_VIA must be one of auto, env, container, binary/);
+  });
+
+  it('asks for REDIS_URL when via env is forced without it', async () => {
+    delete process.env.REDIS_URL;
+    expect(await codeOf(startRedis({ via: 'env' }))).toBe('NOT_AVAILABLE');
+  });
+
+  it('reports an unreachable REDIS_URL as NOT_AVAILABLE', async () => {
+    process.env.REDIS_URL = 'redis://127.0.0.1:1';
+    await expect(startRedis({ via: 'env', startupTimeoutMs: 1_000 })).rejects.toThrow(
+      /REDIS_URL .* does not answer PING/,
+    );
+  });
+});

@@ -1,0 +1,94 @@
+import { EnvServerHandle } from './internal/env-server-handle.js';
+import { findOnPath } from './internal/find-on-path.js';
+import { logLine } from './internal/log-line.js';
+import { NodeServerHandle } from './internal/node-server-handle.js';
+import { redisImage } from './internal/redis-image.js';
+import { resolveVia } from './internal/resolve-via.js';
+import { startNode } from './internal/start-node.js';
+import { freePorts } from './internal/free-ports.js';
+import { requireInteger } from './internal/validate.js';
+import type { RedisServerHandle } from './redis-server-handle.js';
+import { SwitchyardTestingError } from './testing-error.js';
+import type { RedisViaOption } from './via.js';
+
+/** Options of {@link startRedis}. */
+export interface StartRedisOptions {
+  /**
+   * Extra `redis-server` arguments, after ours (so they win): `['--maxmemory', '10mb']`.
+   * Not allowed with `via: 'env'`; in `auto` mode they make the REDIS_URL path be skipped.
+   * @default []
+   */
+  args?: string[];
+  /**
+   * Sets `requirepass`; the handle's `url` then carries it. Same rules as `args` for REDIS_URL.
+   * @default undefined (no password)
+   */
+  password?: string;
+  /**
+   * Where Redis comes from. `auto`: `REDIS_URL` if set, else a container if a Docker engine answers, else the
+   * `redis-server` binary. Defaults to `SWITCHYARD_TESTING_VIA` when that is set.
+   * @default 'auto'
+   */
+  via?: RedisViaOption;
+  /**
+   * Bound on "started and answering PING" (container creation gets 15 s on top).
+   * @default 10_000
+   */
+  startupTimeoutMs?: number;
+}
+
+/** Defaults of {@link startRedis}. */
+export const DEFAULT_START_REDIS_OPTIONS = Object.freeze({ args: [] as readonly string[], startupTimeoutMs: 10_000 });
+
+/**
+ * Starts a standalone Redis on a free 127.0.0.1 port (no persistence) and resolves once it answers PING.
+ * Logs one line on stderr naming the path taken.
+ *
+ * @example
+ * const redis = await startRedis();
+ * const client = new Redis(redis.url);
+ * await redis.kill();      // clients see ECONNRESET / ECONNREFUSED
+ * await redis.restart();   // same port, empty data
+ * await redis.stop();
+ */
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
+  const resolved = { ...DEFAULT_START_REDIS_OPTIONS, ...options };
+  requireInteger('startupTimeoutMs', resolved.startupTimeoutMs, 1, 600_000);
+  if (!Array.isArray(resolved.args) || resolved.args.some((arg) => typeof arg !== 'string')) {
+    throw new SwitchyardTestingError('INVALID_ARGUMENT', 'args must be an array of strings');
+  }
+  if (resolved.password !== undefined && (typeof resolved.password !== 'string' || resolved.password === '')) {
+    throw new SwitchyardTestingError('INVALID_ARGUMENT', 'password must be a non-empty string');
+  }
+  const configurable = resolved.args.length === 0 && resolved.password === undefined;
+  if (resolved.via === 'env' && !configurable) {
+    throw new SwitchyardTestingError(
+      'INVALID_ARGUMENT',
+      `via: 'env' cannot apply args or password to the server at REDIS_URL; use via: 'binary' or 'container'`,
+    );
+  }
+
+  const { via, reason } = configurable ? await resolveVia(resolved.via, true) : await resolveVia(resolved.via, false);
+  if (via === 'env') {
+    const handle = new EnvServerHandle(process.env.REDIS_URL as string);
+    await handle.verify(resolved.startupTimeoutMs);
+    logLine(`redis via env REDIS_URL ${handle.redactedUrl} (${reason})`);
+    return handle;
+  }
+
+  const [port] = (await freePorts(1)) as [number];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  if (resolved.password !== undefined) args.push('--requirepass', resolved.password);
+  args.push(...resolved.args);
+  const node = await startNode(via, {
+    label: 'redis',
+    kind: 'server',
+    port,
+    args,
+    password: resolved.password,
+    startupTimeoutMs: resolved.startupTimeoutMs,
+  });
+  const source = via === 'container' ? redisImage() : (findOnPath('redis-server') ?? 'redis-server');
+  logLine(`redis via ${via} ${source} on 127.0.0.1:${port} (${reason})`);
+  return new NodeServerHandle(node, via, resolved.password);
+}
