@@ -37,7 +37,13 @@ export {
 } from './instance/validate-instance.js';
 
 // Deadlines and cancellation
-export { NO_DEADLINE, deadlineAfter, remainingMs, earliestDeadline, throwIfDeadlinePassed } from './deadline/deadline.js';
+export {
+  NO_DEADLINE,
+  deadlineAfter,
+  remainingMs,
+  earliestDeadline,
+  throwIfDeadlinePassed,
+} from './deadline/deadline.js';
 export { scopedSignal, throwIfAborted, toCancelled, sleep } from './deadline/abort.js';
 export type { ScopedSignal } from './deadline/abort.js';
 

@@ -111,7 +111,8 @@ class WatchingDiscovery implements Discovery {
     this.registry = options.registry;
     this.service = validateServiceName(options.service);
     const balancer = options.balancer ?? 'p2c-ewma';
-    this.strategy = typeof balancer === 'string' ? (options.balancers ?? builtInBalancers()).create(balancer) : balancer;
+    this.strategy =
+      typeof balancer === 'string' ? (options.balancers ?? builtInBalancers()).create(balancer) : balancer;
     if (typeof this.strategy?.createPicker !== 'function') {
       throw new InvalidArgumentError('balancer', 'must be a balancer name or a BalancingStrategy');
     }
@@ -145,7 +146,11 @@ class WatchingDiscovery implements Discovery {
       if (options.timeoutMs !== undefined) {
         timer = setTimeout(() => {
           this.readyWaiters.delete(wake);
-          reject(new RegistryUnavailableError(`${this.service}: no snapshot from the registry within ${options.timeoutMs} ms`));
+          reject(
+            new RegistryUnavailableError(
+              `${this.service}: no snapshot from the registry within ${options.timeoutMs} ms`,
+            ),
+          );
         }, options.timeoutMs);
         timer.unref();
       }
@@ -160,7 +165,10 @@ class WatchingDiscovery implements Discovery {
     this.strategy.validatePickArgs?.(args);
     const endpoint = this.picker.pick(args);
     if (endpoint === undefined) {
-      throw new NoInstancesError(this.service, this.synced ? 'no live instance' : 'discovery has no snapshot yet (await ready())');
+      throw new NoInstancesError(
+        this.service,
+        this.synced ? 'no live instance' : 'discovery has no snapshot yet (await ready())',
+      );
     }
     endpoint.stats.outstanding++;
     return new DiscoveryLease(this, endpoint as MemberEndpoint);
@@ -202,7 +210,10 @@ class WatchingDiscovery implements Discovery {
     } catch (error) {
       if (this.closed) return;
       if (error instanceof InvalidArgumentError) throw error;
-      this.logger.warn({ err: error, service: this.service }, 'switchyard discovery: cannot watch the registry yet; retrying');
+      this.logger.warn(
+        { err: error, service: this.service },
+        'switchyard discovery: cannot watch the registry yet; retrying',
+      );
       this.setStale(true);
       this.retryTimer = setTimeout(() => void this.startWatch(), WATCH_RETRY_MS * (0.8 + Math.random() * 0.4));
       this.retryTimer.unref();
@@ -266,7 +277,10 @@ class WatchingDiscovery implements Discovery {
       if (!this.closed) this.rebuild();
     }, ejectedForMs);
     member.releaseTimer.unref();
-    this.logger.warn({ service: this.service, id: member.instance.id, ejectedForMs }, 'switchyard discovery: outlier ejected');
+    this.logger.warn(
+      { service: this.service, id: member.instance.id, ejectedForMs },
+      'switchyard discovery: outlier ejected',
+    );
     this.rebuild();
     this.ejected.emit({ id: member.instance.id, ejectedForMs, ejectionCount: member.health?.ejectionCount ?? 1 });
   }
@@ -276,7 +290,9 @@ class WatchingDiscovery implements Discovery {
     const now = Date.now();
     let candidates = [...this.members.values()].filter((member) => this.filter(member.instance));
     if (this.subsetter) {
-      const chosen = new Set(this.subsetter.apply(candidates.map((member) => member.instance)).map((instance) => instance.id));
+      const chosen = new Set(
+        this.subsetter.apply(candidates.map((member) => member.instance)).map((instance) => instance.id),
+      );
       candidates = candidates.filter((member) => chosen.has(member.instance.id));
     }
     // Weight 0 means "send nothing" unless nothing else is left.
@@ -301,7 +317,12 @@ class WatchingDiscovery implements Discovery {
         factor = slowStartFactor(this.slowStart, member.firstSeenAt, now);
         if (factor < 1) ramping = true;
       }
-      return { instance: member.instance, weight: Math.max(1, member.instance.weight * factor), stats: member.load, member };
+      return {
+        instance: member.instance,
+        weight: Math.max(1, member.instance.weight * factor),
+        stats: member.load,
+        member,
+      };
     });
     this.picker = this.strategy.createPicker(endpoints);
     if (ramping) this.scheduleSlowStartTick();
@@ -310,10 +331,13 @@ class WatchingDiscovery implements Discovery {
 
   private scheduleSlowStartTick(): void {
     if (this.slowStartTimer || !this.slowStart) return;
-    this.slowStartTimer = setTimeout(() => {
-      this.slowStartTimer = undefined;
-      if (!this.closed) this.rebuild();
-    }, Math.max(50, this.slowStart.windowMs / 20));
+    this.slowStartTimer = setTimeout(
+      () => {
+        this.slowStartTimer = undefined;
+        if (!this.closed) this.rebuild();
+      },
+      Math.max(50, this.slowStart.windowMs / 20),
+    );
     this.slowStartTimer.unref();
   }
 

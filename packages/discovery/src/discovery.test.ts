@@ -88,7 +88,9 @@ describe('createDiscovery', () => {
     await registry.register(instance('a'));
     await registry.register(instance('b'));
     await registry.register(instance('c'));
-    const discovery = await discover({ outlierDetection: { baseEjectionMs: 1_000, maxEjectionMs: 8_000, jitter: 0.1 } });
+    const discovery = await discover({
+      outlierDetection: { baseEjectionMs: 1_000, maxEjectionMs: 8_000, jitter: 0.1 },
+    });
     const ejections: number[] = [];
     discovery.onEjection((event) => ejections.push(event.ejectedForMs));
 
@@ -96,7 +98,12 @@ describe('createDiscovery', () => {
     expect(discovery.instances().map((i) => i.id)).toEqual(['b', 'c']);
     for (let round = 0; round < 4; round++) {
       vi.advanceTimersByTime(ejections.at(-1) as number);
-      expect(discovery.instances().map((i) => i.id).sort()).toEqual(['a', 'b', 'c']); // back, on probation
+      expect(
+        discovery
+          .instances()
+          .map((i) => i.id)
+          .sort(),
+      ).toEqual(['a', 'b', 'c']); // back, on probation
       pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 }); // any failure on probation ejects again
       expect(discovery.instances().map((i) => i.id)).toEqual(['b', 'c']);
     }
@@ -131,7 +138,12 @@ describe('createDiscovery', () => {
     pickUntil(discovery, 'b').done({ ok: false, latencyMs: 1, connectionFailed: true });
     expect(discovery.instances().map((i) => i.id)).toEqual(['c', 'd']); // exactly half: no panic
     pickUntil(discovery, 'c').done({ ok: false, latencyMs: 1, connectionFailed: true });
-    expect(discovery.instances().map((i) => i.id).sort()).toEqual(['a', 'b', 'c', 'd']); // 3/4 unhealthy: panic
+    expect(
+      discovery
+        .instances()
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['a', 'b', 'c', 'd']); // 3/4 unhealthy: panic
   });
 
   it('ramps a new instance up over the slow-start window', async () => {
@@ -196,13 +208,17 @@ describe('createDiscovery', () => {
     for (const [options, message] of bad) {
       expect(() => createDiscovery({ registry, service: 'catalog', ...options })).toThrow(message);
     }
-    expect(() => createDiscovery({ registry: {} as never, service: 'catalog' })).toThrow(/registry: must be a Registry/);
+    expect(() => createDiscovery({ registry: {} as never, service: 'catalog' })).toThrow(
+      /registry: must be a Registry/,
+    );
   });
 
   it('rejects an empty key for sticky balancing', async () => {
     await registry.register(instance('a'));
     const discovery = await discover({ balancer: 'ring-hash' });
-    expect(() => discovery.pick({ key: '' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'key' }));
+    expect(() => discovery.pick({ key: '' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'key' }),
+    );
     expect(discovery.pick({ key: 'user-1' }).instance.id).toBe('a');
   });
 

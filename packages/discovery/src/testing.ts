@@ -67,7 +67,8 @@ export function simulateBalancing(options: SimulationOptions): SimulationResult 
   const latencies: number[] = [];
   let sent = 0;
 
-  const serviceTime = (backend: number): number => (options.backends[backend] as SimulatedBackend).latencyMs * (0.5 + Math.random());
+  const serviceTime = (backend: number): number =>
+    (options.backends[backend] as SimulatedBackend).latencyMs * (0.5 + Math.random());
   const startService = (backend: number, startedAt: number): void => {
     busy[backend] = (busy[backend] as number) + 1;
     insert(events, { at: now + serviceTime(backend), backend, startedAt });
@@ -78,7 +79,8 @@ export function simulateBalancing(options: SimulationOptions): SimulationResult 
     const backend = picker ? endpoints.indexOf(picker.pick({}) as Endpoint) : oracle(options.backends, endpoints);
     counts[backend] = (counts[backend] as number) + 1;
     (endpoints[backend] as Endpoint).stats.outstanding++;
-    if ((busy[backend] as number) < ((options.backends[backend] as SimulatedBackend).parallelism ?? 4)) startService(backend, now);
+    if ((busy[backend] as number) < ((options.backends[backend] as SimulatedBackend).parallelism ?? 4))
+      startService(backend, now);
     else (queues[backend] as number[]).push(now);
   };
 
@@ -97,7 +99,8 @@ export function simulateBalancing(options: SimulationOptions): SimulationResult 
     send();
   }
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
+  const at = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
   return {
     share: counts.map((count) => count / total),
     p50Ms: at(0.5),
@@ -111,7 +114,8 @@ function oracle(backends: readonly SimulatedBackend[], endpoints: readonly Endpo
   let bestCost = Number.POSITIVE_INFINITY;
   for (let index = 0; index < backends.length; index++) {
     const backend = backends[index] as SimulatedBackend;
-    const cost = (backend.latencyMs * ((endpoints[index] as Endpoint).stats.outstanding + 1)) / (backend.parallelism ?? 4);
+    const cost =
+      (backend.latencyMs * ((endpoints[index] as Endpoint).stats.outstanding + 1)) / (backend.parallelism ?? 4);
     if (cost < bestCost) {
       bestCost = cost;
       best = index;

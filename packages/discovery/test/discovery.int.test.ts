@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
-import { RedisRegistry } from '@switchyard/registry';
+import { RedisRegistry, type RegistryEvent } from '@switchyard/registry';
+import { EventLog } from '@switchyard/registry/testing';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -53,9 +54,13 @@ async function call(discovery: Discovery): Promise<{ id: string; ok: boolean }> 
 
 function startChild(namespace: string, id: string, ttlMs: number): Promise<ChildProcess> {
   const fixture = fileURLToPath(new URL('./fixtures/serving-child.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, redis.url, namespace, id, String(ttlMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', fixture, redis.url, namespace, id, String(ttlMs)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   cleanups.push(() => {
     child.kill('SIGKILL');
   });
@@ -93,7 +98,12 @@ describe('discovery over a real Redis registry', () => {
     const { namespace, registry } = setup({ sweepIntervalMs: 200 });
     const ttlMs = 2_000;
     const children = await Promise.all(['c1', 'c2', 'c3'].map((id) => startChild(namespace, id, ttlMs)));
-    const discovery = createDiscovery({ registry, service: 'catalog', balancer: 'round-robin', outlierDetection: { baseEjectionMs: 500 } });
+    const discovery = createDiscovery({
+      registry,
+      service: 'catalog',
+      balancer: 'round-robin',
+      outlierDetection: { baseEjectionMs: 500 },
+    });
     cleanups.push(() => discovery.close());
     await discovery.ready();
     await until(() => discovery.instances().length === 3, 2_000, 'three instances');
@@ -106,11 +116,26 @@ describe('discovery over a real Redis registry', () => {
     while (Date.now() - killedAt < 300) results.push(await call(discovery));
     const failures = results.filter((result) => !result.ok);
     expect(failures).toHaveLength(1); // the first call to c1 fails and ejects it
-    expect(results.slice(results.indexOf(failures[0] as { id: string; ok: boolean }) + 1).every((r) => r.id !== 'c1')).toBe(true);
+    expect(
+      results.slice(results.indexOf(failures[0] as { id: string; ok: boolean }) + 1).every((r) => r.id !== 'c1'),
+    ).toBe(true);
 
-    const leftAfter = await until(() => !discovery.instances().some((i) => i.id === 'c1') && Date.now() - killedAt > 600, ttlMs + 1_500, 'c1 to leave');
+    // The registry, not just outlier detection, must drop it: a watch sees down/expired within TTL + 1 s.
+    const log = new EventLog();
+    const stopWatch = await registry.watch('catalog', log.listener);
+    cleanups.push(stopWatch);
+    if ((log.events[0] as Extract<RegistryEvent, { type: 'snapshot' }>).instances.some((i) => i.id === 'c1')) {
+      await log.next((e) => e.type === 'down' && e.id === 'c1', ttlMs + 1_500);
+    }
     expect(Date.now() - killedAt).toBeLessThanOrEqual(ttlMs + 1_000);
-    expect(leftAfter).toBeGreaterThan(0);
+    // Gone from discovery for good: even after its ejection ends, it does not come back.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(
+      discovery
+        .instances()
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['c2', 'c3']);
     const list = await registry.list('catalog');
     expect(list.map((i) => i.id).sort()).toEqual(['c2', 'c3']);
   });
@@ -136,6 +161,11 @@ describe('discovery over a real Redis registry', () => {
     await until(() => !discovery.stale, 5_000, 'fresh again');
     await owner.register({ id: 'b', service: 'catalog', host: '127.0.0.1', ports: { tcp: 2 } });
     await until(() => discovery.instances().length === 2, 5_000, 'converged view');
-    expect(discovery.instances().map((i) => i.id).sort()).toEqual(['a', 'b']);
+    expect(
+      discovery
+        .instances()
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 });

@@ -29,11 +29,17 @@ const SCHEMES = ['memory', 'redis', 'rediss', 'redis-sentinel', 'redis-cluster']
  */
 export function createRegistry(url: string, options: CreateRegistryOptions = {}): Registry {
   if (typeof url !== 'string' || !url.includes('://')) {
-    throw new InvalidArgumentError('url', `must be a registry URL such as redis://127.0.0.1:6379, got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`);
+    throw new InvalidArgumentError(
+      'url',
+      `must be a registry URL such as redis://127.0.0.1:6379, got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
+    );
   }
   const scheme = url.slice(0, url.indexOf('://'));
   if (!SCHEMES.includes(scheme)) {
-    throw new InvalidArgumentError('url', `unknown registry scheme "${scheme}://"; expected one of ${SCHEMES.map((s) => `${s}://`).join(', ')}`);
+    throw new InvalidArgumentError(
+      'url',
+      `unknown registry scheme "${scheme}://"; expected one of ${SCHEMES.map((s) => `${s}://`).join(', ')}`,
+    );
   }
   if (scheme === 'memory') {
     const name = url.slice('memory://'.length);

@@ -20,7 +20,10 @@ export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 /** Validates a registry namespace. */
 export function validateNamespace(namespace: unknown): string {
   if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) {
-    throw new InvalidArgumentError('namespace', 'must be 1-63 characters of letters, digits, ".", "_" or "-" (no ":" or braces)');
+    throw new InvalidArgumentError(
+      'namespace',
+      'must be 1-63 characters of letters, digits, ".", "_" or "-" (no ":" or braces)',
+    );
   }
   return namespace;
 }

@@ -46,7 +46,10 @@ export class EventLog {
       const found = this.events.slice(fromIndex).find(predicate);
       if (found) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`);
+      if (left <= 0)
+        throw new Error(
+          `no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -127,7 +130,9 @@ export function describeRegistry(
       await log.next((e) => e.type === 'up' && e.instance.id === 'catalog-2', timeoutMs);
       await second.update({ status: 'draining', weight: 7, metadata: { track: 'b' } });
       const update = await log.next((e) => e.type === 'update', timeoutMs);
-      expect(update).toMatchObject({ instance: { id: 'catalog-2', status: 'draining', weight: 7, metadata: { track: 'b' } } });
+      expect(update).toMatchObject({
+        instance: { id: 'catalog-2', status: 'draining', weight: 7, metadata: { track: 'b' } },
+      });
       await second.deregister();
       await log.next((e) => e.type === 'down', timeoutMs);
       expect(log.events.at(-1)).toEqual({ type: 'down', id: 'catalog-2', reason: 'deregistered' });
@@ -224,8 +229,14 @@ export function describeRegistry(
       await expect(registry.list('Bad Name')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'service' });
       await expect(registry.watch('a:b', () => {})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
       const registration = await registry.register(input('catalog', 'ok'));
-      await expect(registration.update({ weight: 10_001 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'patch.weight' });
-      await expect(registration.update({ host: 'x' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'patch.host' });
+      await expect(registration.update({ weight: 10_001 })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'patch.weight',
+      });
+      await expect(registration.update({ host: 'x' } as never)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'patch.host',
+      });
       expect(await registry.list('catalog')).toEqual([registration.instance]);
       expect(await registry.services()).toEqual(['catalog']);
     });

@@ -23,7 +23,10 @@ describe('RedisRegistry over Sentinel failover', () => {
     const owner = new RedisRegistry({ url: sentinel.url, namespace });
     const watcher = new RedisRegistry({ url: sentinel.url, namespace });
     try {
-      const registration = await owner.register({ id: 'catalog-1', service: 'catalog', host: '127.0.0.1', ports: { grpc: 1 } }, { ttlMs: 10_000 });
+      const registration = await owner.register(
+        { id: 'catalog-1', service: 'catalog', host: '127.0.0.1', ports: { grpc: 1 } },
+        { ttlMs: 10_000 },
+      );
       const log = new EventLog();
       await watcher.watch('catalog', log.listener);
       const before = await sentinel.master();
@@ -32,12 +35,20 @@ describe('RedisRegistry over Sentinel failover', () => {
       await waitFor(async () => (await sentinel.master()).port !== before.port, 20_000, 'sentinel failover');
       const failoverMs = Date.now() - killedAt;
       const recoveredMs = await waitFor(
-        async () => owner.register({ id: 'catalog-2', service: 'catalog', host: '127.0.0.1', ports: { grpc: 2 } }).then(() => true, () => false),
+        async () =>
+          owner.register({ id: 'catalog-2', service: 'catalog', host: '127.0.0.1', ports: { grpc: 2 } }).then(
+            () => true,
+            () => false,
+          ),
         10_000,
         'registry writable after failover',
       );
       console.log(`[sentinel] failover ${failoverMs} ms, registry writable ${recoveredMs} ms after that`);
-      await waitFor(async () => (await watcher.list('catalog').catch(() => [])).length === 2, 10_000, 'both instances listed');
+      await waitFor(
+        async () => (await watcher.list('catalog').catch(() => [])).length === 2,
+        10_000,
+        'both instances listed',
+      );
       await log.next((e) => e.type === 'up' && e.instance.id === 'catalog-2', 10_000);
       await registration.update({ weight: 9 });
       await log.next((e) => e.type === 'update' && e.instance.weight === 9, 5_000);

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CancelledError, DeadlineExceededError, deadlineAfter, remainingMs, scopedSignal, sleep } from '@switchyard/core';
+import {
+  CancelledError,
+  DeadlineExceededError,
+  deadlineAfter,
+  remainingMs,
+  scopedSignal,
+  sleep,
+} from '@switchyard/core';
 
 describe('deadlines and signals', () => {
   beforeEach(() => vi.useFakeTimers());

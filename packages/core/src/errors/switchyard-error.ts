@@ -22,6 +22,7 @@ export interface SwitchyardErrorOptions {
  * ```
  */
 export class SwitchyardError extends Error {
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: the brand that isInstance() checks with `in`
   private readonly [marker] = true;
   readonly code: ErrorCode;
   readonly retryable: boolean;

@@ -37,7 +37,12 @@ describe('validateInstance', () => {
     ['host with scheme', { ...valid, host: 'http://x' }, 'instance.host', 'hostname or IP'],
     ['empty host', { ...valid, host: '' }, 'instance.host', 'hostname or IP'],
     ['1 MiB of metadata', { ...valid, metadata: { blob: 'x'.repeat(1 << 20) } }, 'instance.metadata', '4096 bytes'],
-    ['65 metadata keys', { ...valid, metadata: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) }, 'instance.metadata', 'at most 64 keys'],
+    [
+      '65 metadata keys',
+      { ...valid, metadata: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, 'v'])) },
+      'instance.metadata',
+      'at most 64 keys',
+    ],
     ['non-string metadata value', { ...valid, metadata: { a: 1 } }, 'instance.metadata.a', 'must be a string'],
     ['unknown property', { ...valid, weigth: 5 }, 'instance.weigth', 'unknown option'],
     ['bad status', { ...valid, status: 'down' }, 'instance.status', 'one of up, draining'],

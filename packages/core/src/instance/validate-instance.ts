@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { assertInteger, assertKnownKeys, assertObject, assertOneOf, assertString, describeValue } from '../validation/assert.js';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  assertOneOf,
+  assertString,
+  describeValue,
+} from '../validation/assert.js';
 import { INSTANCE_LIMITS as L } from './instance-limits.js';
 import type { InstanceInput, InstancePatch, InstanceStatus, ServiceInstance } from './service-instance.js';
 
@@ -22,7 +29,10 @@ export function validateInstanceId(id: unknown, field = 'id'): string {
 }
 
 function validateHost(field: string, host: unknown): void {
-  if (typeof host === 'string' && (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6))) {
+  if (
+    typeof host === 'string' &&
+    (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6))
+  ) {
     return;
   }
   assertString(field, host, L.hostPattern, L.hostRule);
@@ -92,7 +102,10 @@ export function validateInstance(input: unknown, field = 'instance'): ServiceIns
   assertObject(field, input);
   assertKnownKeys(field, input, INSTANCE_KEYS);
   const service = validateServiceName(input.service, `${field}.service`);
-  const id = input.id === undefined ? `${service}-${randomBytes(6).toString('hex')}` : validateInstanceId(input.id, `${field}.id`);
+  const id =
+    input.id === undefined
+      ? `${service}-${randomBytes(6).toString('hex')}`
+      : validateInstanceId(input.id, `${field}.id`);
   validateHost(`${field}.host`, input.host);
   const instance: Record<string, unknown> = {
     id,

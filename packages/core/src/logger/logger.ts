@@ -44,7 +44,10 @@ export function consoleLogger(options: { minimumLevel?: Level; name?: string } =
 function serialise(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { type: value.name, message: value.message, code: (value as { code?: unknown }).code } : value;
+    out[key] =
+      value instanceof Error
+        ? { type: value.name, message: value.message, code: (value as { code?: unknown }).code }
+        : value;
   }
   return out;
 }

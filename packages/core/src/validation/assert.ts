@@ -6,7 +6,8 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 
 /** Short, printable rendering of a bad value for error messages (never the whole of a large value). */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
+  if (typeof value === 'string')
+    return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }
@@ -52,7 +53,11 @@ export function assertString(field: string, value: unknown, pattern: RegExp, rul
 }
 
 /** Asserts one of a fixed set of string values. */
-export function assertOneOf<T extends string>(field: string, value: unknown, allowed: readonly T[]): asserts value is T {
+export function assertOneOf<T extends string>(
+  field: string,
+  value: unknown,
+  allowed: readonly T[],
+): asserts value is T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw new InvalidArgumentError(field, `must be one of ${allowed.join(', ')}, got ${describeValue(value)}`);
   }

@@ -38,13 +38,15 @@ export class BalancerRegistry {
 
 /** A new registry holding the built-in balancers. */
 export function builtInBalancers(): BalancerRegistry {
-  return new BalancerRegistry()
-    .register('round-robin', () => roundRobin())
-    .register('random', () => random())
-    .register('weighted', () => weighted())
-    .register('least-outstanding', () => leastOutstanding())
-    .register('p2c-ewma', (options) => p2cEwma(options))
-    .register('maglev', () => maglev())
-    // `ring-hash` is accepted as a name for the same sticky behaviour (Maglev balances better).
-    .register('ring-hash', () => maglev());
+  return (
+    new BalancerRegistry()
+      .register('round-robin', () => roundRobin())
+      .register('random', () => random())
+      .register('weighted', () => weighted())
+      .register('least-outstanding', () => leastOutstanding())
+      .register('p2c-ewma', (options) => p2cEwma(options))
+      .register('maglev', () => maglev())
+      // `ring-hash` is accepted as a name for the same sticky behaviour (Maglev balances better).
+      .register('ring-hash', () => maglev())
+  );
 }

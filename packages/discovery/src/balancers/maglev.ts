@@ -1,4 +1,10 @@
-import { type BalancingStrategy, type Endpoint, InvalidArgumentError, type PickArgs, type Picker } from '@switchyard/core';
+import {
+  type BalancingStrategy,
+  type Endpoint,
+  InvalidArgumentError,
+  type PickArgs,
+  type Picker,
+} from '@switchyard/core';
 import { fnv1a } from '../hash.js';
 
 /** Lookup table sizes are primes ≥ 100 × endpoints (≤ ~1 % imbalance), within these bounds. */

@@ -24,7 +24,8 @@ export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
   assertNumber('p2c-ewma.coldPenaltyMs', coldPenaltyMs, 0, 3_600_000);
   const cost = (endpoint: Endpoint): number => {
     const { stats } = endpoint;
-    const base = stats.samples === 0 ? coldPenaltyMs * stats.outstanding : stats.latencyEwmaMs * (stats.outstanding + 1);
+    const base =
+      stats.samples === 0 ? coldPenaltyMs * stats.outstanding : stats.latencyEwmaMs * (stats.outstanding + 1);
     return base / endpoint.weight;
   };
   return {

@@ -115,7 +115,10 @@ export class EndpointHealth {
     this.windowFailures++;
     this.consecutive++;
     this.consecutiveConnection = outcome.connectionFailed ? this.consecutiveConnection + 1 : 0;
-    const rate = this.windowCalls >= this.config.failureRateMinimumCalls && this.windowFailures / this.windowCalls >= this.config.failureRateThreshold && this.config.failureRateThreshold < 1;
+    const rate =
+      this.windowCalls >= this.config.failureRateMinimumCalls &&
+      this.windowFailures / this.windowCalls >= this.config.failureRateThreshold &&
+      this.config.failureRateThreshold < 1;
     if (
       this.probation ||
       this.consecutive >= this.config.consecutiveFailures ||

@@ -11,10 +11,14 @@ export function compileFilter(filter: InstanceFilter | undefined): (instance: Se
   if (typeof filter === 'function') return filter;
   assertObject('filter', filter);
   assertKnownKeys('filter', filter as Record<string, unknown>, ['version', 'metadata']);
-  const versions = filter.version === undefined ? undefined : new Set(typeof filter.version === 'string' ? [filter.version] : filter.version);
+  const versions =
+    filter.version === undefined
+      ? undefined
+      : new Set(typeof filter.version === 'string' ? [filter.version] : filter.version);
   if (versions) {
     for (const version of versions) {
-      if (typeof version !== 'string') throw new InvalidArgumentError('filter.version', 'must be a string or an array of strings');
+      if (typeof version !== 'string')
+        throw new InvalidArgumentError('filter.version', 'must be a string or an array of strings');
     }
   }
   const metadata = Object.entries(filter.metadata ?? {});

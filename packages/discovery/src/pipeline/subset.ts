@@ -29,8 +29,10 @@ export function createSubsetter(options: SubsetOptions): Subsetter {
   assertObject('subset', options);
   assertKnownKeys('subset', options as unknown as Record<string, unknown>, ['size', 'clientIndex', 'clientId']);
   assertInteger('subset.size', options.size, 1, 1_000_000);
-  if (options.clientIndex !== undefined) assertInteger('subset.clientIndex', options.clientIndex, 0, Number.MAX_SAFE_INTEGER);
-  if (options.clientId !== undefined) assertString('subset.clientId', options.clientId, /^.{1,256}$/, 'must be 1-256 characters');
+  if (options.clientIndex !== undefined)
+    assertInteger('subset.clientIndex', options.clientIndex, 0, Number.MAX_SAFE_INTEGER);
+  if (options.clientId !== undefined)
+    assertString('subset.clientId', options.clientId, /^.{1,256}$/, 'must be 1-256 characters');
   const clientIndex = options.clientIndex ?? fnv1a(options.clientId ?? `${process.pid}-${Math.random()}`) % 1_000_003;
   const size = options.size;
   return {

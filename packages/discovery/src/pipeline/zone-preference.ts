@@ -1,4 +1,11 @@
-import { assertInteger, assertKnownKeys, assertNumber, assertObject, assertString, INSTANCE_LIMITS } from '@switchyard/core';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertNumber,
+  assertObject,
+  assertString,
+  INSTANCE_LIMITS,
+} from '@switchyard/core';
 
 /** Zone awareness: prefer the caller's zone while it has enough healthy capacity. */
 export interface ZoneOptions {
@@ -18,7 +25,11 @@ export function resolveZone(zone: string | ZoneOptions | undefined): ZoneConfig 
   if (zone === undefined) return undefined;
   const options = typeof zone === 'string' ? { name: zone } : zone;
   assertObject('zone', options);
-  assertKnownKeys('zone', options as unknown as Record<string, unknown>, ['name', 'minHealthyFraction', 'minInstances']);
+  assertKnownKeys('zone', options as unknown as Record<string, unknown>, [
+    'name',
+    'minHealthyFraction',
+    'minInstances',
+  ]);
   assertString('zone.name', options.name, INSTANCE_LIMITS.zonePattern, INSTANCE_LIMITS.zoneRule);
   const config = { minHealthyFraction: 0.7, minInstances: 1, ...options };
   assertNumber('zone.minHealthyFraction', config.minHealthyFraction, 0, 1);

@@ -18,7 +18,9 @@ describe('createRegistry', () => {
   });
 
   it('names the known schemes for an unknown one', () => {
-    expect(() => createRegistry('consul://x')).toThrow(/unknown registry scheme "consul:\/\/"; expected one of memory:\/\/, redis:\/\//);
+    expect(() => createRegistry('consul://x')).toThrow(
+      /unknown registry scheme "consul:\/\/"; expected one of memory:\/\/, redis:\/\//,
+    );
     expect(() => createRegistry('nonsense')).toThrow(/url: must be a registry URL/);
   });
 

@@ -44,13 +44,16 @@ export class MemoryStore {
   }
 
   services(): string[] {
-    return [...this.entries.entries()].filter(([, entries]) => entries.size > 0).map(([service]) => service).sort();
+    return [...this.entries.entries()]
+      .filter(([, entries]) => entries.size > 0)
+      .map(([service]) => service)
+      .sort();
   }
 
   /** Adds a watcher; it immediately receives a snapshot. */
   watch(service: string, listener: (event: RegistryEvent) => void): () => void {
-    let set = this.watchers.get(service);
-    if (!set) this.watchers.set(service, (set = new Set()));
+    const set = this.watchers.get(service) ?? new Set();
+    this.watchers.set(service, set);
     set.add(listener);
     listener(this.state(service).snapshot());
     return () => {
@@ -59,14 +62,14 @@ export class MemoryStore {
   }
 
   private serviceEntries(service: string): Map<string, Entry> {
-    let entries = this.entries.get(service);
-    if (!entries) this.entries.set(service, (entries = new Map()));
+    const entries = this.entries.get(service) ?? new Map<string, Entry>();
+    this.entries.set(service, entries);
     return entries;
   }
 
   private state(service: string): WatchState {
-    let state = this.states.get(service);
-    if (!state) this.states.set(service, (state = new WatchState()));
+    const state = this.states.get(service) ?? new WatchState();
+    this.states.set(service, state);
     return state;
   }
 
@@ -80,7 +83,7 @@ const namedStores = new Map<string, MemoryStore>();
 
 /** The process-wide store called `name` (created on first use): `memory://shop` in two places shares one. */
 export function namedMemoryStore(name: string): MemoryStore {
-  let store = namedStores.get(name);
-  if (!store) namedStores.set(name, (store = new MemoryStore()));
+  const store = namedStores.get(name) ?? new MemoryStore();
+  namedStores.set(name, store);
   return store;
 }

@@ -36,13 +36,18 @@ export function parseRedisUrl(url: string): RedisTarget {
     return { kind: 'standalone', url, tls: scheme === 'rediss' };
   }
   if (scheme !== 'redis-sentinel' && scheme !== 'redis-cluster') {
-    throw new InvalidArgumentError('url', `unsupported scheme in ${redactUrl(url)}; expected redis://, rediss://, redis-sentinel:// or redis-cluster://`);
+    throw new InvalidArgumentError(
+      'url',
+      `unsupported scheme in ${redactUrl(url)}; expected redis://, rediss://, redis-sentinel:// or redis-cluster://`,
+    );
   }
   const match = HOSTS.exec(url.slice(scheme.length + 3));
   if (!match?.groups) throw new InvalidArgumentError('url', `cannot parse ${redactUrl(url)}`);
   const { user, pass, hosts = '', path = '', query = '' } = match.groups;
   const params = new URLSearchParams(query);
-  const nodes = hosts.split(',').map((hostPort) => parseHostPort(hostPort, scheme === 'redis-sentinel' ? 26379 : 6379, url));
+  const nodes = hosts
+    .split(',')
+    .map((hostPort) => parseHostPort(hostPort, scheme === 'redis-sentinel' ? 26379 : 6379, url));
   const credentials = {
     ...(user ? { username: decodeURIComponent(user) } : {}),
     ...(pass ? { password: decodeURIComponent(pass) } : {}),
@@ -50,11 +55,21 @@ export function parseRedisUrl(url: string): RedisTarget {
   const tls = params.get('tls') === 'true';
   if (scheme === 'redis-cluster') return { kind: 'cluster', nodes, tls, ...credentials };
   const masterName = decodeURIComponent(path.replace(/^\//, ''));
-  if (!masterName) throw new InvalidArgumentError('url', `redis-sentinel:// needs the master name as its path: ${redactUrl(url)}`);
+  if (!masterName)
+    throw new InvalidArgumentError('url', `redis-sentinel:// needs the master name as its path: ${redactUrl(url)}`);
   const db = Number(params.get('db') ?? 0);
-  if (!Number.isInteger(db) || db < 0) throw new InvalidArgumentError('url', `db must be a non-negative integer in ${redactUrl(url)}`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new InvalidArgumentError('url', `db must be a non-negative integer in ${redactUrl(url)}`);
   const sentinelPassword = params.get('sentinelPassword') ?? undefined;
-  return { kind: 'sentinel', sentinels: nodes, masterName, db, tls, ...credentials, ...(sentinelPassword ? { sentinelPassword } : {}) };
+  return {
+    kind: 'sentinel',
+    sentinels: nodes,
+    masterName,
+    db,
+    tls,
+    ...credentials,
+    ...(sentinelPassword ? { sentinelPassword } : {}),
+  };
 }
 
 function parseHostPort(hostPort: string, defaultPort: number, url: string): { host: string; port: number } {

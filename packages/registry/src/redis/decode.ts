@@ -46,7 +46,11 @@ export type ChangeMessage =
 /** Parses a change message; undefined (with a warning) for anything malformed. */
 export function decodeMessage(service: string, raw: string, warnings: WarnOnce): ChangeMessage | undefined {
   const skip = (problem: string): undefined => {
-    warnings.warn(`message:${service}:${problem}`, { service, problem }, 'switchyard registry: skipped a malformed change message');
+    warnings.warn(
+      `message:${service}:${problem}`,
+      { service, problem },
+      'switchyard registry: skipped a malformed change message',
+    );
     return undefined;
   };
   let parsed: Record<string, unknown>;
@@ -63,7 +67,13 @@ export function decodeMessage(service: string, raw: string, warnings: WarnOnce):
     return { rev, type: 'down', id: parsed.id, reason };
   }
   if (parsed.type === 'up' || parsed.type === 'update') {
-    const instance = decodeInstance(service, String((parsed.instance as { id?: unknown })?.id), JSON.stringify(parsed.instance), warnings, 'message');
+    const instance = decodeInstance(
+      service,
+      String((parsed.instance as { id?: unknown })?.id),
+      JSON.stringify(parsed.instance),
+      warnings,
+      'message',
+    );
     return instance ? { rev, type: parsed.type, instance } : undefined;
   }
   return skip('unknown type');

@@ -7,7 +7,8 @@
  * <ns>:services                  SET   service names ever registered (filtered by live count on read)
  * <ns>:{<service>}:instances     HASH  id → instance JSON
  * <ns>:{<service>}:gens          HASH  id → generation of the registration that owns the id
- * <ns>:{<service>}:leases        ZSET  id → lease expiry, ms on the Redis server clock
+ * <ns>:{<service>}:lease:<id>:<gen>  STRING generation, with a native TTL: the lease itself
+ * <ns>:{<service>}:leases        ZSET  id → lower bound of its lease expiry (ms, server clock)
  * <ns>:{<service>}:tombstones    ZSET  "id|generation" → expiry; ends a generation for good
  * <ns>:{<service>}:rev           STRING revision, +1 on every change (gaps reveal missed messages)
  * <ns>:{<service>}:events        pub/sub channel of change messages
@@ -20,6 +21,8 @@ export interface ServiceKeys {
   readonly leases: string;
   readonly rev: string;
   readonly channel: string;
+  /** The lease key of one registration generation. */
+  lease(id: string, generation: string): string;
 }
 
 /** Keys of one service under a namespace. */
@@ -31,6 +34,7 @@ export function serviceKeys(namespace: string, service: string): ServiceKeys {
     leases: `${prefix}leases`,
     rev: `${prefix}rev`,
     channel: `${prefix}events`,
+    lease: (id, generation) => `${prefix}lease:${id}:${generation}`,
   };
 }
 

@@ -107,7 +107,10 @@ export class RedisConnection {
     this.wakeWaiters();
     if (first && this.everReady) {
       const error = new RegistryUnavailableError(`${this.label}: ${reason}`);
-      this.logger.warn({ registry: this.label, reason }, 'switchyard registry: connection lost; keeping last known state');
+      this.logger.warn(
+        { registry: this.label, reason },
+        'switchyard registry: connection lost; keeping last known state',
+      );
       for (const listener of this.lostListeners) listener(error);
     }
   }

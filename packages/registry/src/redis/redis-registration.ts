@@ -94,7 +94,9 @@ export class RedisRegistration implements Registration {
       this.current = next;
       this.dirty = true;
       const status = await this.context.connection
-        .call('update', () => this.context.scripts.update(this.context.keys, next.id, this.generation, JSON.stringify(next)))
+        .call('update', () =>
+          this.context.scripts.update(this.context.keys, next.id, this.generation, JSON.stringify(next)),
+        )
         .catch((error: unknown) => {
           if (SwitchyardError.hasCode(error, 'REGISTRY_UNAVAILABLE')) this.setState('unavailable', error as Error);
           throw error;
@@ -114,7 +116,12 @@ export class RedisRegistration implements Registration {
     if (wasLost) return Promise.resolve();
     return this.serial(async () => {
       await this.context.connection.call('deregister', () =>
-        this.context.scripts.deregister(this.context.keys, this.current.id, this.generation, this.context.tombstoneTtlMs),
+        this.context.scripts.deregister(
+          this.context.keys,
+          this.current.id,
+          this.generation,
+          this.context.tombstoneTtlMs,
+        ),
       );
     });
   }
@@ -137,8 +144,16 @@ export class RedisRegistration implements Registration {
       if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
       try {
         if (this.dirty) return await this.rewrite();
-        const status = await this.context.connection.call('heartbeat', () =>
-          this.context.scripts.heartbeat(this.context.keys, this.current.id, this.generation, this.ttlMs),
+        const { keys, scripts, connection } = this.context;
+        const id = this.current.id;
+        // Fast path: one native PEXPIRE on the server clock. Only when it finds no lease does the
+        // slow script find out why (stalled past the TTL, vanished, superseded or ended).
+        if (await connection.call('heartbeat', () => scripts.extendLease(keys, id, this.generation, this.ttlMs))) {
+          this.setState('active');
+          return;
+        }
+        const status = await connection.call('heartbeat', () =>
+          scripts.slowHeartbeat(keys, id, this.generation, this.ttlMs),
         );
         if (status === MISSING) return await this.rewrite();
         this.handleStatus(status);
@@ -165,7 +180,10 @@ export class RedisRegistration implements Registration {
     this.handleStatus(status);
     if (status === OK) {
       this.dirty = instance !== this.current;
-      this.context.logger.info({ id: instance.id, service: instance.service }, 'switchyard registry: entry was missing; wrote it back');
+      this.context.logger.info(
+        { id: instance.id, service: instance.service },
+        'switchyard registry: entry was missing; wrote it back',
+      );
     }
   }
 
@@ -180,7 +198,10 @@ export class RedisRegistration implements Registration {
     }
     const error = new RegistrationLostError(this.current.id, reason);
     this.stopHeartbeat();
-    this.context.logger.warn({ id: this.current.id, reason }, 'switchyard registry: registration lost; it will not be written back');
+    this.context.logger.warn(
+      { id: this.current.id, reason },
+      'switchyard registry: registration lost; it will not be written back',
+    );
     this.setState('lost', error);
     this.context.onEnd(this);
     throw error;
@@ -198,7 +219,8 @@ export class RedisRegistration implements Registration {
     this.timer = setTimeout(() => {
       void this.heartbeat().then(() => {
         // After a failure, try again sooner than a full interval (but not in a tight loop).
-        const next = this.currentState === 'unavailable' ? Math.min(this.heartbeatIntervalMs, 1_000) : this.heartbeatIntervalMs;
+        const next =
+          this.currentState === 'unavailable' ? Math.min(this.heartbeatIntervalMs, 1_000) : this.heartbeatIntervalMs;
         this.scheduleHeartbeat(next);
       });
     }, jittered);

@@ -109,7 +109,8 @@ export class RedisRegistry implements Registry {
     validateNamespace(this.options.namespace);
     const o = this.options;
     assertInteger('options.defaultTtlMs', o.defaultTtlMs, 500, 86_400_000);
-    if (o.heartbeatIntervalMs !== undefined) assertInteger('options.heartbeatIntervalMs', o.heartbeatIntervalMs, 50, 86_400_000);
+    if (o.heartbeatIntervalMs !== undefined)
+      assertInteger('options.heartbeatIntervalMs', o.heartbeatIntervalMs, 50, 86_400_000);
     assertInteger('options.sweepIntervalMs', o.sweepIntervalMs, 50, 3_600_000);
     assertInteger('options.resyncIntervalMs', o.resyncIntervalMs, 100, 3_600_000);
     assertInteger('options.commandTimeoutMs', o.commandTimeoutMs, 10, 600_000);
@@ -119,8 +120,17 @@ export class RedisRegistry implements Registry {
     this.label = redactUrl(o.url);
     this.logger = o.logger;
     this.warnings = new WarnOnce(this.logger);
-    const tuning = { connectTimeoutMs: o.connectTimeoutMs, commandTimeoutMs: o.commandTimeoutMs, redisOptions: o.redisOptions };
-    this.connection = new RedisConnection(createClient(this.target, tuning), this.label, o.connectTimeoutMs, this.logger);
+    const tuning = {
+      connectTimeoutMs: o.connectTimeoutMs,
+      commandTimeoutMs: o.commandTimeoutMs,
+      redisOptions: o.redisOptions,
+    };
+    this.connection = new RedisConnection(
+      createClient(this.target, tuning),
+      this.label,
+      o.connectTimeoutMs,
+      this.logger,
+    );
     this.scripts = new RedisScripts(this.connection.client);
     this.connection.onConnectionLost((error) => {
       for (const registration of this.registrations) registration.markUnavailable(error);
@@ -136,7 +146,10 @@ export class RedisRegistry implements Registry {
     this.assertOpen();
     const instance = validateInstance(input);
     const { ttlMs } = resolveRegisterOptions(options, this.options.defaultTtlMs);
-    const heartbeatIntervalMs = Math.min(this.options.heartbeatIntervalMs ?? Number.POSITIVE_INFINITY, Math.floor(ttlMs / 3));
+    const heartbeatIntervalMs = Math.min(
+      this.options.heartbeatIntervalMs ?? Number.POSITIVE_INFINITY,
+      Math.floor(ttlMs / 3),
+    );
     const keys = this.keys(instance.service);
     const context: RegistrationContext = {
       connection: this.connection,
@@ -152,7 +165,9 @@ export class RedisRegistry implements Registry {
     // it is only an index: services() checks live counts, and a failed add is repaired next time.
     this.connection
       .call('index service', (client) => client.sadd(servicesKey(this.options.namespace), instance.service))
-      .catch((error: unknown) => this.logger.warn({ err: error, service: instance.service }, 'switchyard registry: could not index service'));
+      .catch((error: unknown) =>
+        this.logger.warn({ err: error, service: instance.service }, 'switchyard registry: could not index service'),
+      );
     return registration;
   }
 
@@ -163,13 +178,19 @@ export class RedisRegistry implements Registry {
 
   async services(): Promise<string[]> {
     this.assertOpen();
-    const names = await this.connection.call('services', (client) => client.smembers(servicesKey(this.options.namespace)));
+    const names = await this.connection.call('services', (client) =>
+      client.smembers(servicesKey(this.options.namespace)),
+    );
     const valid = names.filter((name) => {
       try {
         validateServiceName(name);
         return true;
       } catch {
-        this.warnings.warn(`services:${name}`, { name }, 'switchyard registry: skipped an invalid service name in the index');
+        this.warnings.warn(
+          `services:${name}`,
+          { name },
+          'switchyard registry: skipped an invalid service name in the index',
+        );
         return false;
       }
     });
@@ -223,7 +244,9 @@ export class RedisRegistry implements Registry {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    const deregistrations = [...this.registrations].map((registration) => registration.deregister().catch(() => undefined));
+    const deregistrations = [...this.registrations].map((registration) =>
+      registration.deregister().catch(() => undefined),
+    );
     await Promise.race([Promise.all(deregistrations), delay(this.options.commandTimeoutMs + 500)]);
     this.closed = true;
     await Promise.all([...this.watches.values()].map((watch) => watch.close()));
@@ -264,7 +287,12 @@ export class RedisRegistry implements Registry {
   private subscriberConnection(): RedisConnection {
     if (this.subscriber) return this.subscriber;
     const client = this.connection.client.duplicate();
-    const subscriber = new RedisConnection(client, `${this.label} (subscriber)`, this.options.connectTimeoutMs, this.logger);
+    const subscriber = new RedisConnection(
+      client,
+      `${this.label} (subscriber)`,
+      this.options.connectTimeoutMs,
+      this.logger,
+    );
     client.on('message', (channel: string, message: string) => {
       const service = serviceOfChannel(this.options.namespace, channel);
       if (service) this.watches.get(service)?.onMessage(message);

@@ -2,6 +2,7 @@ import type { RedisClient } from './create-client.js';
 import type { ServiceKeys } from './keys.js';
 import { DEREGISTER, EVICT, HEARTBEAT, LIST, LIVE_COUNT, REGISTER, SWEEP, UPDATE } from './scripts.js';
 
+/** Scripts over all five service keys (see keys.ts), channel first in ARGV. */
 const COMMANDS = {
   syHeartbeat: HEARTBEAT,
   syRegister: REGISTER,
@@ -32,9 +33,18 @@ export class RedisScripts {
     return fn.call(this.client, ...keys.scriptKeys, keys.channel, ...args);
   }
 
-  async heartbeat(keys: ServiceKeys, id: string, generation: string, ttlMs: number): Promise<number> {
-    const [status] = (await this.run('syHeartbeat', keys, id, generation, ttlMs)) as [number, number];
-    return status;
+  /**
+   * The fast heartbeat: `PEXPIRE` of the registration's lease key on the server clock. Returns
+   * true when the lease was extended; false when this generation owns no live lease (then call
+   * {@link slowHeartbeat} to learn why and repair).
+   */
+  async extendLease(keys: ServiceKeys, id: string, generation: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.pexpire(keys.lease(id, generation), ttlMs)) === 1;
+  }
+
+  /** The slow heartbeat script: 1 lease rewritten, 0 entry missing, -1 superseded, -2 ended. */
+  async slowHeartbeat(keys: ServiceKeys, id: string, generation: string, ttlMs: number): Promise<number> {
+    return (await this.run('syHeartbeat', keys, id, generation, ttlMs)) as number;
   }
 
   async register(
@@ -45,7 +55,10 @@ export class RedisScripts {
     ttlMs: number,
     tombstoneTtlMs: number,
   ): Promise<{ status: number; generation: string }> {
-    const [status, gen] = (await this.run('syRegister', keys, id, generation, json, ttlMs, tombstoneTtlMs)) as [number, string];
+    const [status, gen] = (await this.run('syRegister', keys, id, generation, json, ttlMs, tombstoneTtlMs)) as [
+      number,
+      string,
+    ];
     return { status, generation: String(gen) };
   }
 

@@ -1,87 +1,116 @@
 /**
- * The Lua scripts behind every registry mutation. Each runs atomically on the server and reads the
- * server clock (`TIME`), so leases never depend on the callers' clocks. KEYS are always, in order:
- * instances, gens, leases, tombstones, rev (see keys.ts); ARGV[1] is the events channel.
+ * The Lua scripts behind every registry mutation and read. Each runs atomically on the server and
+ * reads the server clock (`TIME`), so leases never depend on the callers' clocks. KEYS are always,
+ * in order: instances, gens, leases, tombstones, rev (see keys.ts); ARGV[1] is the events channel.
  *
  * Generations: every registration gets a generation (the server time in µs when it was created).
  * The `gens` hash says which generation owns an id; a tombstone `id|generation` ends a generation
  * for good (deregistered, evicted or replaced), so a late heartbeat from it can never write the
  * entry back, while a vanished entry (Redis restarted, flushed, lease expired) is rewritten.
+ *
+ * Leases: each registration owns a lease key `<prefix>lease:<id>:<generation>` with a native
+ * Redis TTL (server clock). A heartbeat is a plain `PEXPIRE` of that key: no script, no payload,
+ * the cheapest call Redis has, and it fails (returns 0) exactly when the generation no longer owns a
+ * live lease. The `leases` sorted set is an index of *lower bounds* of lease expiries: a lease can
+ * only be later than its index entry. Sweeps (and reads) look only at index entries that are due,
+ * re-index the ones whose lease key is still alive (from its PTTL) and drop the rest as expired,
+ * so expiry is detected within the TTL plus the sweep interval while heartbeats stay native.
+ * Lease keys are derived from KEYS[1] (same hash tag, so the same Cluster slot).
  */
 
-const PRELUDE = `
+/** Server clock, channel and key prefix: every script starts with these. */
+const CLOCK = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local channel = ARGV[1]
+local prefix = string.sub(KEYS[1], 1, -10)
+local function leaseKey(id, gen) return prefix .. 'lease:' .. id .. ':' .. gen end
+`;
+
+/** Helpers for scripts that change entries. */
+const HELPERS = `
 local function publish(body)
   local rev = redis.call('INCR', KEYS[5])
   redis.call('PUBLISH', channel, '{"rev":' .. rev .. ',' .. body .. '}')
 end
 local function drop(id)
+  local gen = redis.call('HGET', KEYS[2], id)
+  if gen then redis.call('DEL', leaseKey(id, gen)) end
   redis.call('HDEL', KEYS[1], id)
   redis.call('HDEL', KEYS[2], id)
   redis.call('ZREM', KEYS[3], id)
 end
+-- Looks at index entries that are due: re-indexes live leases, drops (and announces) dead ones.
 local function sweep(limit)
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
-  for _, id in ipairs(expired) do
-    drop(id)
-    publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"expired"')
+  local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
+  local expired = 0
+  for _, id in ipairs(due) do
+    local gen = redis.call('HGET', KEYS[2], id)
+    local ttl = gen and redis.call('PTTL', leaseKey(id, gen)) or -2
+    if ttl > 0 then
+      redis.call('ZADD', KEYS[3], now + ttl, id)
+    else
+      drop(id)
+      publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"expired"')
+      expired = expired + 1
+    end
   end
-  return #expired
+  return expired
 end
 `;
 
+const PRELUDE = CLOCK + HELPERS;
+
+/** How many due index entries a read looks at per call (all of them, in practice). */
+const READ_SWEEP_LIMIT = 100_000;
+
 /**
- * Heartbeat: ARGV id, generation, ttlMs. One round trip, no payload. Returns {status, serverNowMs}:
- * 1 refreshed; 0 entry missing (caller rewrites it in full); -1 superseded by another generation;
- * -2 this generation was ended (tombstone). Also sweeps a few expired peers, so expiry is noticed
- * even when nobody watches.
+ * Slow heartbeat, for when the fast `PEXPIRE` found no lease: ARGV id, generation, ttlMs. Returns
+ * 1 lease written again (the owner stalled past its TTL but was not swept yet); 0 entry missing
+ * (caller rewrites it in full); -1 superseded by another generation; -2 this generation was ended.
  */
-export const HEARTBEAT = `${PRELUDE}
+export const HEARTBEAT = `${CLOCK}
 local id, gen, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local owner = redis.call('HGET', KEYS[2], id)
-local status
 if owner == gen then
-  if redis.call('HEXISTS', KEYS[1], id) == 1 then
-    redis.call('ZADD', KEYS[3], now + ttl, id)
-    status = 1
-  else
-    status = 0
-  end
+  if redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end
+  redis.call('SET', leaseKey(id, gen), gen, 'PX', ttl)
+  redis.call('ZADD', KEYS[3], now + ttl, id)
+  return 1
 elseif owner then
-  status = -1
+  return -1
 elseif redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then
-  status = -2
-else
-  status = 0
+  return -2
 end
-sweep(8)
-return {status, now}
+return 0
 `;
 
 /**
  * Register or rewrite: ARGV id, generation ('' for a new registration), instance JSON, ttlMs,
  * tombstoneTtlMs. A new registration takes the id from any previous owner (ending that owner's
- * generation with a tombstone). A rewrite (generation given) is refused if another generation owns
- * the id (-1) or this one was ended (-2). Returns {status, generation, serverNowMs}.
+ * generation with a tombstone and deleting its lease). A rewrite (generation given) is refused if
+ * another generation owns the id (-1) or this one was ended (-2). Returns {status, generation}.
  */
 export const REGISTER = `${PRELUDE}
 local id, gen, json, ttl, tombTtl = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local owner = redis.call('HGET', KEYS[2], id)
 if gen == '' then
   gen = t[1] .. string.rep('0', 6 - #t[2]) .. t[2]
-  if owner then redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner) end
+  if owner then
+    redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner)
+    redis.call('DEL', leaseKey(id, owner))
+  end
 else
-  if owner and owner ~= gen then return {-1, gen, now} end
-  if redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then return {-2, gen, now} end
+  if owner and owner ~= gen then return {-1, gen} end
+  if redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then return {-2, gen} end
 end
 local existed = redis.call('HEXISTS', KEYS[1], id) == 1
 redis.call('HSET', KEYS[1], id, json)
 redis.call('HSET', KEYS[2], id, gen)
+redis.call('SET', leaseKey(id, gen), gen, 'PX', ttl)
 redis.call('ZADD', KEYS[3], now + ttl, id)
 publish('"type":"' .. (existed and 'update' or 'up') .. '","instance":' .. json)
-return {1, gen, now}
+return {1, gen}
 `;
 
 /**
@@ -104,12 +133,13 @@ return 0
 `;
 
 /**
- * Deregister: ARGV id, generation, tombstoneTtlMs. Ends the generation (tombstone) and removes the
- * entry if this generation owns it. Returns 1 removed, 0 not the owner (nothing removed).
+ * Deregister: ARGV id, generation, tombstoneTtlMs. Ends the generation (tombstone, lease deleted)
+ * and removes the entry if this generation owns it. Returns 1 removed, 0 not the owner.
  */
 export const DEREGISTER = `${PRELUDE}
 local id, gen, tombTtl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. gen)
+redis.call('DEL', leaseKey(id, gen))
 if redis.call('HGET', KEYS[2], id) == gen then
   drop(id)
   publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"deregistered"')
@@ -133,29 +163,42 @@ return 1
 `;
 
 /**
- * List: returns {rev, ids, values} for unexpired leases, values from the instances hash (nil where
- * missing). HMGET runs in chunks so large services stay within Lua's unpack limit.
+ * List: sweeps due index entries first (so the index is exact for every live lease), then returns
+ * {rev, ids, values} for the indexed ids, values from the instances hash (nil where missing, which
+ * also drops that id's generation so its owner writes it back). HMGET runs in chunks so large
+ * services stay within Lua's unpack limit.
  */
 export const LIST = `${PRELUDE}
+sweep(${READ_SWEEP_LIMIT})
 local ids = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. now, '+inf')
 local values = {}
 for i = 1, #ids, 500 do
   local chunk = {}
   for j = i, math.min(i + 499, #ids) do chunk[#chunk + 1] = ids[j] end
   local got = redis.call('HMGET', KEYS[1], unpack(chunk))
-  for j = 1, #chunk do values[#values + 1] = got[j] end
+  for j = 1, #chunk do
+    values[#values + 1] = got[j]
+    -- An entry deleted by hand: end its lease and forget its generation (no tombstone), so the
+    -- owner's next heartbeat finds nothing and writes the entry back in full.
+    if not got[j] then
+      local gen = redis.call('HGET', KEYS[2], chunk[j])
+      if gen then redis.call('DEL', leaseKey(chunk[j], gen)) end
+      redis.call('HDEL', KEYS[2], chunk[j])
+    end
+  end
 end
 return {redis.call('GET', KEYS[5]) or '0', ids, values}
 `;
 
-/** Sweep: ARGV limit. Removes expired entries (publishing `down`/`expired`) and old tombstones. */
+/** Sweep: ARGV limit. Re-indexes or removes due entries (publishing `down`/`expired`), drops old tombstones. */
 export const SWEEP = `${PRELUDE}
 local removed = sweep(tonumber(ARGV[2]))
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 return removed
 `;
 
-/** Live count: the number of unexpired leases. */
+/** Live count, after sweeping due entries. */
 export const LIVE_COUNT = `${PRELUDE}
+sweep(${READ_SWEEP_LIMIT})
 return redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')
 `;

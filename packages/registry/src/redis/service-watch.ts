@@ -110,7 +110,8 @@ export class ServiceWatch {
     if (message.rev <= this.rev) return; // already part of the state we listed
     const gap = message.rev > this.rev + 1;
     this.rev = message.rev;
-    const event = message.type === 'down' ? this.state.remove(message.id, message.reason) : this.state.put(message.instance);
+    const event =
+      message.type === 'down' ? this.state.remove(message.id, message.reason) : this.state.put(message.instance);
     if (event) this.listeners.emit(event);
     if (gap) this.requestResync();
   }
@@ -138,7 +139,10 @@ export class ServiceWatch {
         for (const message of pending) this.apply(message);
       } catch (error) {
         if (!this.synced) throw error;
-        this.context.logger.debug({ err: error, service: this.context.service }, 'switchyard registry: resync failed; retrying');
+        this.context.logger.debug(
+          { err: error, service: this.context.service },
+          'switchyard registry: resync failed; retrying',
+        );
         this.retryTimer = setTimeout(() => this.requestResync(), RETRY_AFTER_FAILURE_MS);
         this.retryTimer.unref();
       } finally {
@@ -151,10 +155,13 @@ export class ServiceWatch {
   private schedule(kind: 'sweep' | 'resync'): void {
     if (this.closed) return;
     const base = kind === 'sweep' ? this.context.sweepIntervalMs : this.context.resyncIntervalMs;
-    const timer = setTimeout(() => {
-      const work = kind === 'sweep' ? this.context.sweep() : this.checkRevision();
-      work.catch(() => undefined).finally(() => this.schedule(kind));
-    }, base * (0.8 + Math.random() * 0.4));
+    const timer = setTimeout(
+      () => {
+        const work = kind === 'sweep' ? this.context.sweep() : this.checkRevision();
+        work.catch(() => undefined).finally(() => this.schedule(kind));
+      },
+      base * (0.8 + Math.random() * 0.4),
+    );
     timer.unref();
     if (kind === 'sweep') this.sweepTimer = timer;
     else this.resyncTimer = timer;
