@@ -1,0 +1,122 @@
+import { assertInteger, BulkheadFullError, type Event, EventEmitter } from '@switchyard/core';
+import type { CallContext } from './call-context.js';
+import { checkOptions } from './options.js';
+import { type Policy, policyFromSteps } from './policy.js';
+
+/** Options for {@link bulkhead}. */
+export interface BulkheadOptions {
+  /** Calls running at once. */
+  maxConcurrent: number;
+  /** Calls waiting for a slot; beyond it calls are rejected at once. @default 0 */
+  maxQueue?: number;
+  /** Longest wait in the queue (the deadline bounds it too). @default Infinity */
+  queueTimeoutMs?: number;
+}
+
+/** A bulkhead policy, with its live figures and events. */
+export interface BulkheadPolicy extends Policy {
+  readonly running: number;
+  readonly queued: number;
+  /** A call was rejected (queue full, or waited too long). */
+  readonly onReject: Event<{ reason: 'full' | 'queue-timeout' }>;
+}
+
+interface Waiter {
+  admit(): void;
+  settled: boolean;
+}
+
+/**
+ * Limits concurrency so one slow dependency cannot take every socket, timer and byte of memory:
+ * at most `maxConcurrent` calls run, at most `maxQueue` wait (FIFO), and a waiter leaves the queue
+ * with BULKHEAD_FULL after `queueTimeoutMs`, or with the call's own error when its deadline passes
+ * or its caller aborts.
+ */
+export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
+  checkOptions('bulkhead', options, ['maxConcurrent', 'maxQueue', 'queueTimeoutMs']);
+  const maxConcurrent = options?.maxConcurrent;
+  assertInteger('bulkhead.maxConcurrent', maxConcurrent, 1, 1_000_000);
+  const maxQueue = options.maxQueue ?? 0;
+  assertInteger('bulkhead.maxQueue', maxQueue, 0, 10_000_000);
+  const queueTimeoutMs = options.queueTimeoutMs ?? Number.POSITIVE_INFINITY;
+  if (queueTimeoutMs !== Number.POSITIVE_INFINITY)
+    assertInteger('bulkhead.queueTimeoutMs', queueTimeoutMs, 0, 86_400_000);
+  const rejected = new EventEmitter<{ reason: 'full' | 'queue-timeout' }>();
+  let running = 0;
+  const queue: Waiter[] = [];
+  let head = 0;
+
+  const release = (): void => {
+    running--;
+    while (head < queue.length) {
+      const waiter = queue[head++] as Waiter;
+      if (head > 1_024 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
+      if (!waiter.settled) {
+        running++;
+        waiter.admit();
+        return;
+      }
+    }
+  };
+
+  const waitForSlot = (context: CallContext): Promise<void> =>
+    new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        settled: false,
+        admit() {
+          waiter.settled = true;
+          if (timer) clearTimeout(timer);
+          removeAbort();
+          resolve();
+        },
+      };
+      const leave = (error: Error): void => {
+        if (waiter.settled) return;
+        waiter.settled = true;
+        if (timer) clearTimeout(timer);
+        removeAbort();
+        reject(error);
+      };
+      const removeAbort = context.onAbort(leave);
+      if (queueTimeoutMs !== Number.POSITIVE_INFINITY) {
+        timer = setTimeout(() => {
+          rejected.emit({ reason: 'queue-timeout' });
+          leave(new BulkheadFullError(`waited ${queueTimeoutMs} ms for a bulkhead slot`));
+        }, queueTimeoutMs);
+        timer.unref();
+      }
+      queue.push(waiter);
+    });
+
+  const step = async (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
+    if (running < maxConcurrent) {
+      running++;
+    } else if (queue.length - head < maxQueue) {
+      await waitForSlot(context);
+    } else {
+      rejected.emit({ reason: 'full' });
+      throw new BulkheadFullError(`bulkhead full: ${maxConcurrent} running, ${maxQueue} queued`);
+    }
+    try {
+      return await next(context);
+    } finally {
+      release();
+    }
+  };
+
+  const policy = policyFromSteps([step], `bulkhead(maxConcurrent=${maxConcurrent}, maxQueue=${maxQueue})`);
+  return {
+    ...policy,
+    get running() {
+      return running;
+    },
+    get queued() {
+      return queue.slice(head).filter((waiter) => !waiter.settled).length;
+    },
+    onReject: rejected.event,
+  };
+}

@@ -1,0 +1,169 @@
+import { CancelledError, DeadlineExceededError, NO_DEADLINE } from '@switchyard/core';
+import { cancelDeadline, type DeadlineEntry, scheduleDeadline } from './deadline-scheduler.js';
+
+/** What an operation run by a policy receives. */
+export interface AttemptContext {
+  /** Aborts when the call's deadline passes, the caller aborts, or a policy cancels this attempt (e.g. a hedge lost). */
+  readonly signal: AbortSignal;
+  /** Absolute deadline (ms, `Date.now()` clock); `Infinity` for none. */
+  readonly deadline: number;
+  /** 1 for the first attempt, 2 for the first retry or hedge, … */
+  readonly attempt: number;
+  /** The key passed to `execute` (e.g. a method name), for keyed breakers. */
+  readonly key: string | undefined;
+}
+
+/**
+ * The mutable state of one call or attempt as it passes through the policies. It is built to cost
+ * almost nothing when nothing goes wrong: the `signal` is created only when someone reads it, a
+ * child links itself to its parent only when something needs to hear the parent abort (its signal
+ * is read, or a listener is added), and one racing promise sits in a single slot instead of a
+ * listener list.
+ */
+export class CallContext implements AttemptContext {
+  attempt = 1;
+  private controller: AbortController | undefined = undefined;
+  private reason: Error | undefined = undefined;
+  private listeners: ((reason: Error) => void)[] | undefined = undefined;
+  private racer: ((reason: Error) => void) | undefined = undefined;
+  private deadlineEntry: DeadlineEntry | undefined = undefined;
+  private linked = false;
+
+  constructor(
+    public deadline: number,
+    readonly key: string | undefined,
+    private readonly parent: CallContext | undefined,
+  ) {}
+
+  /** A child context for one attempt: same or tighter deadline; it aborts when this one does. */
+  child(attempt: number, deadline = this.deadline): CallContext {
+    const child = new CallContext(deadline < this.deadline ? deadline : this.deadline, this.key, this);
+    child.attempt = attempt;
+    return child;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      this.link();
+      const reason = this.abortReason;
+      if (reason) this.controller.abort(reason);
+    }
+    return this.controller.signal;
+  }
+
+  /** The abort reason, once this context or an ancestor aborted. */
+  get abortReason(): Error | undefined {
+    return this.reason ?? this.parent?.abortReason;
+  }
+
+  /** Aborts this context (first reason wins) and every linked child. */
+  abort(reason: Error): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.disarm();
+    this.controller?.abort(reason);
+    const racer = this.racer;
+    this.racer = undefined;
+    racer?.(reason);
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const listener of listeners) listener(reason);
+  }
+
+  /** Runs `listener` when this context (or an ancestor) aborts; returns a remover. */
+  onAbort(listener: (reason: Error) => void): () => void {
+    this.link();
+    (this.listeners ??= []).push(listener);
+    return () => {
+      const listeners = this.listeners;
+      if (!listeners) return;
+      const index = listeners.lastIndexOf(listener);
+      if (index >= 0) listeners.splice(index, 1);
+    };
+  }
+
+  /** Aborts this context with DEADLINE_EXCEEDED when its deadline passes. */
+  armDeadline(now = Date.now()): void {
+    if (this.deadline === NO_DEADLINE || this.deadlineEntry || this.reason) return;
+    if (this.deadline <= now) {
+      this.abort(new DeadlineExceededError());
+      return;
+    }
+    this.deadlineEntry = scheduleDeadline(this.deadline, () => {
+      this.deadlineEntry = undefined;
+      this.abort(new DeadlineExceededError());
+    });
+  }
+
+  /** Cancels the deadline timer (the call finished). */
+  disarm(): void {
+    if (this.deadlineEntry) {
+      cancelDeadline(this.deadlineEntry);
+      this.deadlineEntry = undefined;
+    }
+  }
+
+  /** Links a caller's AbortSignal: aborting it cancels this context. Returns the unlink function. */
+  linkSignal(signal: AbortSignal): () => void {
+    if (signal.aborted) {
+      this.abort(new CancelledError('operation cancelled', { cause: signal.reason }));
+      return noop;
+    }
+    const onAbort = (): void => this.abort(new CancelledError('operation cancelled', { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
+  }
+
+  /** @internal Claims the single race slot; false when taken. */
+  claimRace(reject: (reason: Error) => void): boolean {
+    if (this.racer) return false;
+    this.racer = reject;
+    return true;
+  }
+
+  /** @internal Frees the race slot. */
+  releaseRace(): void {
+    this.racer = undefined;
+  }
+
+  private link(): void {
+    if (this.linked || !this.parent) return;
+    this.linked = true;
+    this.parent.onAbort((reason) => this.abort(reason));
+  }
+}
+
+/**
+ * Settles like `promise`, or rejects with the context's abort reason as soon as the context itself
+ * aborts (its deadline, or an explicit abort), whichever comes first. `onSettled` runs once either
+ * way (e.g. to cancel the deadline timer). A parent's abort is raced by the parent's own race.
+ */
+export function raceAbort<T>(context: CallContext, promise: Promise<T>, onSettled?: () => void): Promise<T> {
+  const aborted = context.abortReason;
+  if (aborted) {
+    promise.catch(noop); // the operation was told to stop; its own outcome no longer matters
+    onSettled?.();
+    return Promise.reject(aborted);
+  }
+  return new Promise<T>((resolve, reject) => {
+    let remove: (() => void) | undefined;
+    if (!context.claimRace(reject)) remove = context.onAbort(reject);
+    promise.then(
+      (value) => {
+        if (remove) remove();
+        else context.releaseRace();
+        onSettled?.();
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (remove) remove();
+        else context.releaseRace();
+        onSettled?.();
+        reject(error);
+      },
+    );
+  });
+}
+
+function noop(): void {}

@@ -1,0 +1,202 @@
+import { SwitchyardError } from '@switchyard/core';
+import { type CircuitState, circuitBreaker } from '@switchyard/resilience';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+const failure = () => new SwitchyardError('UNAVAILABLE', 'down', { retryable: true });
+const ok = () => Promise.resolve('ok');
+const fail = () => Promise.reject(failure());
+
+describe('circuitBreaker', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('opens on the failure rate once minimumCalls is reached, and rejects fast while open', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 10, failureRateThreshold: 0.5, openMs: 1_000 });
+    const states: string[] = [];
+    breaker.onStateChange(({ to }) => states.push(to));
+    for (let i = 0; i < 5; i++) await breaker.execute(ok);
+    for (let i = 0; i < 4; i++) await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('closed'); // 9 calls: below minimumCalls
+    await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('open');
+    let ran = false;
+    await expect(
+      breaker.execute(() => {
+        ran = true;
+        return ok();
+      }),
+    ).rejects.toMatchObject({ code: 'CIRCUIT_OPEN', retryable: true });
+    expect(ran).toBe(false);
+    expect(states).toEqual(['open']);
+  });
+
+  it('admits exactly halfOpenCalls probes after openMs, and closes when all succeed', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 1, openMs: 1_000, halfOpenCalls: 3 });
+    await breaker.execute(fail).catch(() => {});
+    vi.advanceTimersByTime(1_000);
+    const gates: (() => void)[] = [];
+    const probes = Array.from({ length: 10 }, () =>
+      breaker
+        .execute(() => new Promise<string>((resolve) => gates.push(() => resolve('probe'))))
+        .catch((error) => error.code),
+    );
+    await Promise.resolve();
+    expect(gates).toHaveLength(3);
+    expect(breaker.state()).toBe('half-open');
+    for (const open of gates) open();
+    const results = await Promise.all(probes);
+    expect(results.filter((result) => result === 'probe')).toHaveLength(3);
+    expect(results.filter((result) => result === 'CIRCUIT_OPEN')).toHaveLength(7);
+    expect(breaker.state()).toBe('closed');
+  });
+
+  it('goes back to open when a probe fails', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 1, openMs: 1_000, halfOpenCalls: 2 });
+    await breaker.execute(fail).catch(() => {});
+    vi.advanceTimersByTime(1_000);
+    await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('open');
+  });
+
+  it('ignores outcomes of calls admitted in an earlier state', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 1, openMs: 1_000, halfOpenCalls: 1 });
+    let releaseSlow: (() => void) | undefined;
+    const slow = breaker.execute(() => new Promise<string>((resolve) => (releaseSlow = () => resolve('late')))); // admitted while closed
+    await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('open');
+    vi.advanceTimersByTime(1_000);
+    let releaseProbe: (() => void) | undefined;
+    const probe = breaker.execute(() => new Promise<string>((resolve) => (releaseProbe = () => resolve('probe'))));
+    await Promise.resolve();
+    releaseSlow?.(); // a success from the closed era must not close the circuit
+    await slow;
+    expect(breaker.state()).toBe('half-open');
+    releaseProbe?.();
+    await probe;
+    expect(breaker.state()).toBe('closed');
+  });
+
+  it('counts slow calls when slowCallMs is set', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 2, slowCallMs: 100, slowCallRateThreshold: 0.5 });
+    for (let i = 0; i < 2; i++) {
+      const pending = breaker.execute(() => new Promise((resolve) => setTimeout(resolve, 150)));
+      await vi.advanceTimersByTimeAsync(150);
+      await pending;
+    }
+    expect(breaker.state()).toBe('open');
+  });
+
+  it('can be isolated and reset by hand, and keyed per method or instance', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 1, keyed: true });
+    await breaker.execute(fail, { key: 'instance-a' }).catch(() => {});
+    expect(breaker.state('instance-a')).toBe('open');
+    expect(breaker.state('instance-b')).toBe('closed');
+    await expect(breaker.execute(ok, { key: 'instance-b' })).resolves.toBe('ok');
+    breaker.isolate('instance-b');
+    await expect(breaker.execute(ok, { key: 'instance-b' })).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    vi.advanceTimersByTime(600_000);
+    expect(breaker.state('instance-b')).toBe('isolated'); // only reset() ends isolation
+    breaker.reset('instance-b');
+    await expect(breaker.execute(ok, { key: 'instance-b' })).resolves.toBe('ok');
+  });
+
+  it('does not count caller errors as failures', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 1 });
+    await breaker.execute(() => Promise.reject(new SwitchyardError('INVALID_ARGUMENT', 'bad'))).catch(() => {});
+    expect(breaker.state()).toBe('closed');
+  });
+
+  it('supports a count-based window', async () => {
+    const breaker = circuitBreaker({ window: { size: 4 }, minimumCalls: 4, failureRateThreshold: 0.75 });
+    for (const outcome of [fail, fail, ok, ok, fail, fail]) await breaker.execute(outcome).catch(() => {});
+    expect(breaker.state()).toBe('closed'); // last four: 2 of 4 failed
+    await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('open'); // last four: 3 of 4
+  });
+
+  it('rejects bad options naming them', () => {
+    expect(() => circuitBreaker({ failureRateThreshold: 1.5 })).toThrow(/circuitBreaker.failureRateThreshold/);
+    expect(() => circuitBreaker({ openMs: -1 })).toThrow(/circuitBreaker.openMs/);
+    expect(() => circuitBreaker({ halfOpenCalls: 0 })).toThrow(/circuitBreaker.halfOpenCalls/);
+    expect(() => circuitBreaker({ window: { size: 0 } })).toThrow(/circuitBreaker.window.size/);
+    expect(() => circuitBreaker({ treshold: 1 } as never)).toThrow(/circuitBreaker.treshold: unknown option/);
+  });
+});
+
+describe('circuitBreaker state machine (property-based)', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  const allowed: Record<CircuitState, CircuitState[]> = {
+    closed: ['open', 'isolated'],
+    open: ['half-open', 'isolated', 'closed'],
+    'half-open': ['closed', 'open', 'isolated'],
+    isolated: ['closed'],
+  };
+
+  type Step = { kind: 'start' } | { kind: 'finish'; index: number; ok: boolean } | { kind: 'tick'; ms: number };
+  // Weighted so that runs often trip the breaker, wait out openMs and race many probes.
+  const step = fc.oneof(
+    { weight: 4, arbitrary: fc.constant<Step>({ kind: 'start' }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        kind: fc.constant<'finish'>('finish'),
+        index: fc.nat(50),
+        ok: fc.integer({ min: 0, max: 9 }).map((n) => n >= 6),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant<'tick'>('tick'), ms: fc.integer({ min: 1, max: 1_200 }) }) },
+  );
+
+  it('never admits more than halfOpenCalls probes and never skips a state, under any interleaving', async () => {
+    let halfOpenProbes = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 20, maxLength: 200, size: 'max' }),
+        fc.integer({ min: 1, max: 4 }),
+        async (steps, halfOpenCalls) => {
+          const breaker = circuitBreaker({ minimumCalls: 2, openMs: 500, halfOpenCalls });
+          let state: CircuitState = 'closed';
+          let probesThisHalfOpen = 0;
+          const violations: string[] = [];
+          breaker.onStateChange(({ from, to }) => {
+            if (from !== state || !allowed[from].includes(to)) violations.push(`${state}: ${from}→${to}`);
+            state = to;
+            probesThisHalfOpen = 0;
+          });
+          const pending: ((ok: boolean) => void)[] = [];
+          let probesSeen = 0;
+          for (const action of steps) {
+            if (action.kind === 'start') {
+              if (state === 'half-open' || state === 'open') probesSeen++;
+              breaker
+                .execute(
+                  () =>
+                    new Promise<void>((resolve, reject) => {
+                      if (state === 'half-open') probesThisHalfOpen++;
+                      if (probesThisHalfOpen > halfOpenCalls) violations.push(`admitted probe ${probesThisHalfOpen}`);
+                      pending.push((success) => (success ? resolve() : reject(failure())));
+                    }),
+                )
+                .catch(() => {});
+            } else if (action.kind === 'finish' && pending.length > 0) {
+              const [settle] = pending.splice(action.index % pending.length, 1);
+              settle?.(action.ok);
+            } else if (action.kind === 'tick') {
+              vi.advanceTimersByTime(action.ms);
+            }
+            await Promise.resolve();
+            await Promise.resolve();
+          }
+          halfOpenProbes += probesSeen;
+          expect(violations).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // The property is only meaningful if the runs really exercised half-open races.
+    expect(halfOpenProbes).toBeGreaterThan(1_000);
+  });
+});

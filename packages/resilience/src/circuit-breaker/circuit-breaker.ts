@@ -1,0 +1,189 @@
+import {
+  assertInteger,
+  assertNumber,
+  CircuitOpenError,
+  type Event,
+  EventEmitter,
+  InvalidArgumentError,
+} from '@switchyard/core';
+import type { CallContext } from '../call-context.js';
+import { checkOptions } from '../options.js';
+import { type Policy, policyFromSteps } from '../policy.js';
+import { type BreakerConfig, BreakerState, type CircuitState } from './breaker-state.js';
+import { countWindow, type SlidingWindow, timeWindow } from './sliding-window.js';
+
+/** Options for {@link circuitBreaker}. */
+export interface CircuitBreakerOptions {
+  /** The sliding window: the last `size` calls, or the calls of the last `windowMs`. @default { windowMs: 10_000 } */
+  window?: { size: number } | { windowMs: number };
+  /** Failure rate (0..1] that opens the circuit. @default 0.5 */
+  failureRateThreshold?: number;
+  /** Calls at least this long count as slow. @default Infinity (off) */
+  slowCallMs?: number;
+  /** Slow-call rate (0..1] that opens the circuit. @default 1 */
+  slowCallRateThreshold?: number;
+  /** Calls needed in the window before rates count. @default 20 */
+  minimumCalls?: number;
+  /** How long the circuit stays open before probing. @default 5_000 */
+  openMs?: number;
+  /** Probes admitted in half-open; all must succeed to close. @default 3 */
+  halfOpenCalls?: number;
+  /** What counts as a failure. @default every error except caller mistakes and cancellations (see isServerFailure) */
+  isFailure?: (error: unknown) => boolean;
+  /** One breaker per `execute({ key })` (per method, per instance…) instead of one for all. @default false */
+  keyed?: boolean;
+  /** Most keys kept (least recently created are dropped first). @default 10_000 */
+  maxKeys?: number;
+}
+
+/** Defaults of {@link CircuitBreakerOptions}. */
+export const DEFAULT_CIRCUIT_BREAKER = Object.freeze({
+  failureRateThreshold: 0.5,
+  slowCallMs: Number.POSITIVE_INFINITY,
+  slowCallRateThreshold: 1,
+  minimumCalls: 20,
+  openMs: 5_000,
+  halfOpenCalls: 3,
+  keyed: false,
+  maxKeys: 10_000,
+});
+
+/** A state change of one breaker. */
+export interface CircuitStateChange {
+  from: CircuitState;
+  to: CircuitState;
+  /** The breaker's key (`undefined` for an unkeyed breaker). */
+  key: string | undefined;
+}
+
+/** A circuit breaker policy, with its controls and events. */
+export interface CircuitBreakerPolicy extends Policy {
+  /** State of the breaker for `key` (unkeyed: omit). */
+  state(key?: string): CircuitState;
+  /** Opens the circuit until `reset()` (manual isolation, e.g. during an incident). */
+  isolate(key?: string): void;
+  /** Closes the circuit and clears its window. */
+  reset(key?: string): void;
+  readonly onStateChange: Event<CircuitStateChange>;
+  /** A call was rejected because the circuit was open. */
+  readonly onReject: Event<{ key: string | undefined }>;
+}
+
+// Errors that say the caller did something wrong (or gave up), not that the dependency is sick.
+const CLIENT_CODES = new Set([
+  'INVALID_ARGUMENT',
+  'CANCELLED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'UNAUTHENTICATED',
+  'FAILED_PRECONDITION',
+  'OUT_OF_RANGE',
+  'CIRCUIT_OPEN',
+  'BULKHEAD_FULL',
+]);
+
+/** The default failure test: everything but caller errors (codes such as INVALID_ARGUMENT, NOT_FOUND, CANCELLED). */
+export function isServerFailure(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return !(typeof code === 'string' && CLIENT_CODES.has(code));
+}
+
+/**
+ * A circuit breaker: when the failure (or slow-call) rate over a sliding window crosses its
+ * threshold, calls are rejected at once with CIRCUIT_OPEN for `openMs`; then exactly
+ * `halfOpenCalls` probes are admitted, and the circuit closes only if all succeed. Outcomes of calls
+ * admitted in an earlier state never count in a later one (see BreakerState).
+ */
+export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreakerPolicy {
+  checkOptions('circuitBreaker', options, [
+    'window',
+    'failureRateThreshold',
+    'slowCallMs',
+    'slowCallRateThreshold',
+    'minimumCalls',
+    'openMs',
+    'halfOpenCalls',
+    'isFailure',
+    'keyed',
+    'maxKeys',
+  ]);
+  const resolved = { ...DEFAULT_CIRCUIT_BREAKER, ...options };
+  const config: BreakerConfig = {
+    failureRateThreshold: resolved.failureRateThreshold,
+    slowCallRateThreshold: resolved.slowCallRateThreshold,
+    slowCallMs: resolved.slowCallMs,
+    minimumCalls: resolved.minimumCalls,
+    openMs: resolved.openMs,
+    halfOpenCalls: resolved.halfOpenCalls,
+  };
+  assertNumber('circuitBreaker.failureRateThreshold', config.failureRateThreshold, Number.MIN_VALUE, 1);
+  assertNumber('circuitBreaker.slowCallRateThreshold', config.slowCallRateThreshold, Number.MIN_VALUE, 1);
+  if (config.slowCallMs !== Number.POSITIVE_INFINITY)
+    assertInteger('circuitBreaker.slowCallMs', config.slowCallMs, 0, 3_600_000);
+  assertInteger('circuitBreaker.minimumCalls', config.minimumCalls, 1, 1_000_000);
+  assertInteger('circuitBreaker.openMs', config.openMs, 1, 86_400_000);
+  assertInteger('circuitBreaker.halfOpenCalls', config.halfOpenCalls, 1, 10_000);
+  assertInteger('circuitBreaker.maxKeys', resolved.maxKeys, 1, 10_000_000);
+  const makeWindow = windowFactory(options.window);
+  if (options.isFailure !== undefined && typeof options.isFailure !== 'function') {
+    throw new InvalidArgumentError('circuitBreaker.isFailure', 'must be a function');
+  }
+  const isFailure = options.isFailure ?? isServerFailure;
+  const changed = new EventEmitter<CircuitStateChange>();
+  const rejected = new EventEmitter<{ key: string | undefined }>();
+  const breakers = new Map<string | undefined, BreakerState>();
+
+  const breakerFor = (key: string | undefined): BreakerState => {
+    const id = resolved.keyed ? key : undefined;
+    let breaker = breakers.get(id);
+    if (!breaker) {
+      if (breakers.size >= resolved.maxKeys) breakers.delete(breakers.keys().next().value);
+      breaker = new BreakerState(config, makeWindow(), (from, to) => changed.emit({ from, to, key: id }));
+      breakers.set(id, breaker);
+    }
+    return breaker;
+  };
+
+  const step = async (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
+    const breaker = breakerFor(context.key);
+    const permit = breaker.admit(Date.now());
+    if (!permit) {
+      rejected.emit({ key: resolved.keyed ? context.key : undefined });
+      throw new CircuitOpenError(`circuit open${resolved.keyed && context.key ? ` for ${context.key}` : ''}`);
+    }
+    try {
+      const result = await next(context);
+      breaker.record(permit, 'success', Date.now());
+      return result;
+    } catch (error) {
+      const cancelled =
+        context.abortReason !== undefined && (context.abortReason as { code?: string }).code === 'CANCELLED';
+      breaker.record(permit, cancelled ? 'ignored' : isFailure(error) ? 'failure' : 'success', Date.now());
+      throw error;
+    }
+  };
+
+  return {
+    ...policyFromSteps(
+      [step],
+      `circuitBreaker(failureRate>=${config.failureRateThreshold}, minimumCalls=${config.minimumCalls}, openMs=${config.openMs}, halfOpenCalls=${config.halfOpenCalls}${resolved.keyed ? ', keyed' : ''})`,
+    ),
+    state: (key) => breakers.get(resolved.keyed ? key : undefined)?.state ?? 'closed',
+    isolate: (key) => breakerFor(key).isolate(),
+    reset: (key) => breakerFor(key).reset(),
+    onStateChange: changed.event,
+    onReject: rejected.event,
+  };
+}
+
+function windowFactory(window: CircuitBreakerOptions['window']): () => SlidingWindow {
+  if (window === undefined) return () => timeWindow(10_000);
+  checkOptions('circuitBreaker.window', window, ['size', 'windowMs']);
+  if ('size' in window) {
+    assertInteger('circuitBreaker.window.size', window.size, 1, 1_000_000);
+    return () => countWindow(window.size);
+  }
+  assertInteger('circuitBreaker.window.windowMs', window.windowMs, 10, 86_400_000);
+  return () => timeWindow(window.windowMs);
+}

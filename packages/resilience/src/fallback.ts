@@ -1,0 +1,36 @@
+import { InvalidArgumentError } from '@switchyard/core';
+import type { AttemptContext } from './call-context.js';
+import { checkOptions } from './options.js';
+import { type Policy, policyFromSteps } from './policy.js';
+
+/** Options for {@link fallback}. */
+export interface FallbackOptions {
+  /** Which errors to replace. @default every error */
+  on?: (error: unknown) => boolean;
+}
+
+/**
+ * Replaces a failure with a value: `fallback((error) => cachedProduct)`. Put it outermost, so it
+ * sees the final error after retries and breakers.
+ */
+export function fallback<R>(
+  handler: (error: unknown, context: AttemptContext) => R | Promise<R>,
+  options: FallbackOptions = {},
+): Policy {
+  if (typeof handler !== 'function') throw new InvalidArgumentError('fallback.handler', 'must be a function');
+  checkOptions('fallback', options, ['on']);
+  const on = options.on ?? (() => true);
+  return policyFromSteps(
+    [
+      async (context, next) => {
+        try {
+          return await next(context);
+        } catch (error) {
+          if (!on(error)) throw error;
+          return handler(error, context);
+        }
+      },
+    ],
+    'fallback',
+  );
+}

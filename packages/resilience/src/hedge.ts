@@ -1,0 +1,140 @@
+import {
+  assertInteger,
+  assertNumber,
+  CancelledError,
+  type Event,
+  EventEmitter,
+  InvalidArgumentError,
+} from '@switchyard/core';
+import type { CallContext } from './call-context.js';
+import { checkOptions } from './options.js';
+import { type Policy, policyFromSteps } from './policy.js';
+import { type RetryBudget, retryBudget } from './retry-budget.js';
+
+/** Options for {@link hedge}. */
+export interface HedgeOptions {
+  /** Fixed delay before sending a hedge. Give this or `percentile`. */
+  delayMs?: number;
+  /** Hedge after this quantile (0..1) of recent successful latencies, e.g. 0.95. */
+  percentile?: number;
+  /** Delay used until `percentile` has enough samples. @default 50 */
+  initialDelayMs?: number;
+  /** Extra attempts at most. @default 1 */
+  maxHedges?: number;
+  /** Limits hedges to a share of calls; `false` turns it off. @default retryBudget({ ratio: 0.1 }) */
+  budget?: RetryBudget | false;
+  /** Whether a failed attempt lets the next hedge start at once. @default errors with `retryable === true` */
+  retryOn?: (error: unknown) => boolean;
+}
+
+/** A hedging policy, with its events. */
+export interface HedgePolicy extends Policy {
+  /** A hedge attempt started. */
+  readonly onHedge: Event<{ attempt: number; afterMs: number }>;
+}
+
+const SAMPLES = 1_000;
+const MIN_SAMPLES = 20;
+
+/**
+ * Hedged requests (The Tail at Scale): if an attempt has not answered after a delay, send another
+ * (to another instance: each attempt gets its own context), take the first success and cancel the
+ * others through their signals. Limited by a budget so hedging cannot double the load.
+ */
+export function hedge(options: HedgeOptions): HedgePolicy {
+  checkOptions('hedge', options, ['delayMs', 'percentile', 'initialDelayMs', 'maxHedges', 'budget', 'retryOn']);
+  if ((options?.delayMs === undefined) === (options?.percentile === undefined)) {
+    throw new InvalidArgumentError('hedge', 'give exactly one of delayMs or percentile');
+  }
+  if (options.delayMs !== undefined) assertInteger('hedge.delayMs', options.delayMs, 0, 3_600_000);
+  if (options.percentile !== undefined) assertNumber('hedge.percentile', options.percentile, 0, 1);
+  const initialDelayMs = options.initialDelayMs ?? 50;
+  assertInteger('hedge.initialDelayMs', initialDelayMs, 0, 3_600_000);
+  const maxHedges = options.maxHedges ?? 1;
+  assertInteger('hedge.maxHedges', maxHedges, 1, 10);
+  const budget =
+    options.budget === false ? undefined : (options.budget ?? retryBudget({ ratio: 0.1, minPerSecond: 1 }));
+  const retryOn =
+    options.retryOn ??
+    ((error: unknown) =>
+      typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true);
+  const hedged = new EventEmitter<{ attempt: number; afterMs: number }>();
+  const latencies = new Float64Array(SAMPLES);
+  let sampleCount = 0;
+
+  const delay = (): number => {
+    if (options.delayMs !== undefined) return options.delayMs;
+    const count = Math.min(sampleCount, SAMPLES);
+    if (count < MIN_SAMPLES) return initialDelayMs;
+    const sorted = latencies.slice(0, count).sort();
+    return sorted[Math.min(count - 1, Math.floor((options.percentile as number) * count))] as number;
+  };
+
+  const step = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
+    budget?.recordRequest();
+    const started = Date.now();
+    const hedgeAfter = delay();
+    return new Promise((resolve, reject) => {
+      const attempts: CallContext[] = [];
+      let inFlight = 0;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      let lastError: unknown;
+
+      const finish = (winner: CallContext | undefined): void => {
+        settled = true;
+        if (timer) clearTimeout(timer);
+        for (const attempt of attempts) {
+          if (attempt !== winner) attempt.abort(new CancelledError('hedged attempt lost the race'));
+        }
+      };
+      const launch = (): void => {
+        const attempt = context.child(attempts.length + 1);
+        attempts.push(attempt);
+        inFlight++;
+        next(attempt).then(
+          (value) => {
+            inFlight--;
+            if (settled) return;
+            latencies[sampleCount++ % SAMPLES] = Date.now() - started;
+            finish(attempt);
+            resolve(value);
+          },
+          (error: unknown) => {
+            inFlight--;
+            if (settled) return;
+            lastError = error;
+            if (context.abortReason === undefined && retryOn(error) && tryHedge()) return;
+            if (inFlight === 0) {
+              finish(undefined);
+              reject(lastError);
+            }
+          },
+        );
+      };
+      const tryHedge = (): boolean => {
+        if (attempts.length > maxHedges || Date.now() >= context.deadline) return false;
+        if (budget && !budget.tryAcquireRetry()) return false;
+        hedged.emit({ attempt: attempts.length + 1, afterMs: Date.now() - started });
+        launch();
+        return true;
+      };
+      const schedule = (): void => {
+        timer = setTimeout(() => {
+          if (!settled && tryHedge() && attempts.length <= maxHedges) schedule();
+        }, hedgeAfter);
+        timer.unref();
+      };
+      launch();
+      schedule();
+    });
+  };
+
+  return {
+    ...policyFromSteps(
+      [step],
+      `hedge(${options.delayMs !== undefined ? `${options.delayMs}ms` : `p${options.percentile}`}, maxHedges=${maxHedges})`,
+    ),
+    onHedge: hedged.event,
+  };
+}

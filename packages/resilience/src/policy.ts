@@ -1,0 +1,98 @@
+import { assertObject, InvalidArgumentError, NO_DEADLINE } from '@switchyard/core';
+import { CallContext, raceAbort, type AttemptContext } from './call-context.js';
+
+/** Options of one `execute` call. */
+export interface ExecuteOptions {
+  /** The caller's signal: aborting it cancels the call (CANCELLED). */
+  signal?: AbortSignal;
+  /** Absolute deadline (ms, `Date.now()` clock). No policy outlives it (DEADLINE_EXCEEDED). */
+  deadline?: number;
+  /** A key for keyed policies (e.g. `circuitBreaker({ keyed: true })`): a method, an instance id… */
+  key?: string;
+}
+
+/** The operation a policy runs: may be called several times (retries, hedges). */
+export type Operation<T> = (context: AttemptContext) => Promise<T> | T;
+
+/** One step of a policy pipeline. `next` runs the rest of the pipeline (and finally the operation). */
+export type Middleware = (context: CallContext, next: (context: CallContext) => Promise<unknown>) => Promise<unknown>;
+
+/**
+ * A resilience policy. Every policy (and every composition) has this one shape.
+ *
+ * @example
+ * ```ts
+ * const policy = compose(timeout({ ms: 2_000 }), retry({ maxAttempts: 3 }), circuitBreaker());
+ * const product = await policy.execute(({ signal }) => fetchProduct(id, { signal }), { deadline });
+ * ```
+ */
+export interface Policy {
+  execute<T>(operation: Operation<T>, options?: ExecuteOptions): Promise<T>;
+  /** The middleware steps of this policy, outermost first (what `compose` flattens). */
+  readonly steps: readonly Middleware[];
+  toString(): string;
+}
+
+/**
+ * Builds a {@link Policy} from middleware steps (outermost first): the way to write your own policy.
+ * A step receives the call's context and `next`, and returns what `next` returns (or throws).
+ */
+export function policyFromSteps(steps: readonly Middleware[], name: string): Policy {
+  const run = chain(steps);
+  return {
+    steps,
+    execute<T>(operation: Operation<T>, options?: ExecuteOptions): Promise<T> {
+      if (typeof operation !== 'function') {
+        return Promise.reject(new InvalidArgumentError('operation', 'must be a function'));
+      }
+      let deadline = NO_DEADLINE;
+      let signal: AbortSignal | undefined;
+      let key: string | undefined;
+      if (options !== undefined) {
+        try {
+          assertObject('options', options);
+          ({ deadline = NO_DEADLINE, signal, key } = options as ExecuteOptions);
+          if (typeof deadline !== 'number' || Number.isNaN(deadline)) {
+            throw new InvalidArgumentError('options.deadline', 'must be an absolute time in ms (a number)');
+          }
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      const context = new CallContext(deadline, key, undefined);
+      const target = (attempt: CallContext) => invoke(operation, attempt);
+      // Fast path: no deadline and no signal means nothing can abort the call from outside.
+      if (deadline === NO_DEADLINE && signal === undefined) return run(context, target) as Promise<T>;
+      const unlink = signal ? context.linkSignal(signal) : undefined;
+      context.armDeadline();
+      return raceAbort(context, run(context, target) as Promise<T>, () => {
+        context.disarm();
+        unlink?.();
+      });
+    },
+    toString: () => name,
+  };
+}
+
+/** Calls the operation, turning a synchronous throw into a rejection. */
+function invoke<T>(operation: Operation<T>, context: CallContext): Promise<T> {
+  try {
+    return Promise.resolve(operation(context));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** Folds middleware into one dispatcher, once, at construction. */
+function chain(
+  steps: readonly Middleware[],
+): (context: CallContext, target: (context: CallContext) => Promise<unknown>) => Promise<unknown> {
+  const count = steps.length;
+  return (context, target) => {
+    // The operation differs per call, so the `next` continuations are made per call (one small
+    // closure per step); the step list itself is fixed.
+    const dispatch = (at: number, current: CallContext): Promise<unknown> =>
+      at === count ? target(current) : (steps[at] as Middleware)(current, (next) => dispatch(at + 1, next));
+    return dispatch(0, context);
+  };
+}

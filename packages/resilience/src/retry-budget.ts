@@ -1,0 +1,87 @@
+import { assertInteger, assertNumber, type Event, EventEmitter } from '@switchyard/core';
+import { checkOptions } from './options.js';
+
+/** Options for {@link retryBudget}. */
+export interface RetryBudgetOptions {
+  /** Retries allowed as a fraction of requests in the window. @default 0.2 */
+  ratio?: number;
+  /** Retries always allowed per second, so low-traffic clients can still retry. @default 10 */
+  minPerSecond?: number;
+  /** Sliding window. @default 10_000 */
+  windowMs?: number;
+}
+
+/** Defaults of {@link RetryBudgetOptions} (Finagle's and Linkerd's: 20 % and 10/s over 10 s). */
+export const DEFAULT_RETRY_BUDGET = Object.freeze({ ratio: 0.2, minPerSecond: 10, windowMs: 10_000 });
+
+/** A budget shared by the calls of a client: limits retries to a fraction of recent requests. */
+export interface RetryBudget {
+  /** Records one new call (not a retry). */
+  recordRequest(): void;
+  /** Takes permission for one retry; false when the budget is spent. */
+  tryAcquireRetry(): boolean;
+  /** A retry was refused because the budget was spent. */
+  readonly onExhausted: Event<void>;
+  toString(): string;
+}
+
+const BUCKETS = 10;
+
+/**
+ * A retry budget over a sliding window: within any window, retries ≤ max(ratio × requests,
+ * minPerSecond × window seconds). Unlike Linkerd's additive reserve, the floor does not stack on
+ * top of the ratio, so under load attempts never exceed (1 + ratio) × requests — an outage cannot
+ * multiply load by more than 1.2× with the defaults — while a quiet client can still retry.
+ */
+export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
+  checkOptions('retryBudget', options, ['ratio', 'minPerSecond', 'windowMs']);
+  const { ratio, minPerSecond, windowMs } = { ...DEFAULT_RETRY_BUDGET, ...options };
+  assertNumber('retryBudget.ratio', ratio, 0, 1);
+  assertNumber('retryBudget.minPerSecond', minPerSecond, 0, 1_000_000);
+  assertInteger('retryBudget.windowMs', windowMs, BUCKETS, 3_600_000);
+  const bucketMs = windowMs / BUCKETS;
+  const floor = (minPerSecond * windowMs) / 1_000;
+  const requests = new Float64Array(BUCKETS);
+  const retries = new Float64Array(BUCKETS);
+  let totalRequests = 0;
+  let totalRetries = 0;
+  let currentSlot = Math.floor(Date.now() / bucketMs);
+  const exhausted = new EventEmitter<void>();
+
+  /** Moves the window forward, dropping buckets that fell out of it. */
+  const advance = (): number => {
+    const slot = Math.floor(Date.now() / bucketMs);
+    if (slot !== currentSlot) {
+      const steps = Math.min(slot - currentSlot, BUCKETS);
+      for (let step = 1; step <= steps; step++) {
+        const index = (currentSlot + step) % BUCKETS;
+        totalRequests -= requests[index] as number;
+        totalRetries -= retries[index] as number;
+        requests[index] = 0;
+        retries[index] = 0;
+      }
+      currentSlot = slot;
+    }
+    return slot % BUCKETS;
+  };
+
+  return {
+    recordRequest() {
+      const index = advance();
+      requests[index] = (requests[index] as number) + 1;
+      totalRequests++;
+    },
+    tryAcquireRetry() {
+      const index = advance();
+      if (totalRetries + 1 > Math.max(ratio * totalRequests, floor)) {
+        exhausted.emit();
+        return false;
+      }
+      retries[index] = (retries[index] as number) + 1;
+      totalRetries++;
+      return true;
+    },
+    onExhausted: exhausted.event,
+    toString: () => `retryBudget(ratio=${ratio}, minPerSecond=${minPerSecond}, windowMs=${windowMs})`,
+  };
+}

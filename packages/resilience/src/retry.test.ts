@@ -1,0 +1,118 @@
+import { RetryBudgetExhaustedError, SwitchyardError } from '@switchyard/core';
+import { retry, retryBudget } from '@switchyard/resilience';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+const unavailable = () => new SwitchyardError('UNAVAILABLE', 'down', { retryable: true });
+
+describe('retry', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('retries retryable errors with growing, fully jittered delays, then gives up with every error', async () => {
+    const delays: number[] = [];
+    const policy = retry({ maxAttempts: 4, backoff: { initialMs: 100, maxMs: 250 }, budget: false });
+    policy.onRetry((event) => delays.push(event.delayMs));
+    const pending = policy.execute(() => Promise.reject(unavailable()));
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'RETRY_EXHAUSTED', errors: expect.any(Array) });
+    await vi.advanceTimersByTimeAsync(1_000);
+    await outcome;
+    expect(delays).toHaveLength(3);
+    const caps = [100, 200, 250];
+    delays.forEach((delay, index) => {
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThanOrEqual(caps[index] as number);
+    });
+  });
+
+  it('does not retry what retryOn rejects (and by default, errors not marked retryable)', async () => {
+    let calls = 0;
+    const invalid = new SwitchyardError('INVALID_ARGUMENT', 'bad');
+    await expect(
+      retry().execute(() => {
+        calls++;
+        return Promise.reject(invalid);
+      }),
+    ).rejects.toBe(invalid);
+    expect(calls).toBe(1);
+  });
+
+  it('honours server pushback, and stops when the server says not to retry', async () => {
+    const pushed = Object.assign(unavailable(), { retryAfterMs: 300 });
+    const delays: number[] = [];
+    const policy = retry({ maxAttempts: 2, budget: false });
+    policy.onRetry((event) => delays.push(event.delayMs));
+    const pending = policy.execute(({ attempt }) => (attempt === 1 ? Promise.reject(pushed) : Promise.resolve('ok')));
+    await vi.advanceTimersByTimeAsync(299);
+    await vi.advanceTimersByTimeAsync(2);
+    await expect(pending).resolves.toBe('ok');
+    expect(delays).toEqual([300]);
+
+    const refused = Object.assign(unavailable(), { retryAfterMs: -1 });
+    let calls = 0;
+    await expect(
+      retry({ budget: false }).execute(() => {
+        calls++;
+        return Promise.reject(refused);
+      }),
+    ).rejects.toBe(refused);
+    expect(calls).toBe(1);
+  });
+
+  it('never starts an attempt after the deadline, and never outlives it by more than a tick', async () => {
+    for (let run = 0; run < 50; run++) {
+      const start = Date.now();
+      const deadline = start + 500;
+      const starts: number[] = [];
+      const pending = retry({ maxAttempts: 20, backoff: { initialMs: 50, maxMs: 400 }, budget: false }).execute(
+        () => {
+          starts.push(Date.now());
+          return new Promise((_, reject) => setTimeout(() => reject(unavailable()), 30));
+        },
+        { deadline },
+      );
+      let settledAt = 0;
+      pending
+        .catch(() => {})
+        .finally(() => {
+          settledAt = Date.now();
+        });
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(starts.every((at) => at < deadline)).toBe(true);
+      expect(settledAt - deadline).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('keeps attempts within 1.2 × requests during a total outage (the budget)', async () => {
+    const budget = retryBudget();
+    let attempts = 0;
+    const requests = 20_000;
+    const policy = retry({ maxAttempts: 5, backoff: { initialMs: 0, maxMs: 0 }, budget });
+    let refused = 0;
+    // 20,000 calls over 10 s of traffic (2,000/s), all failing.
+    for (let second = 0; second < 10; second++) {
+      const calls = Array.from({ length: requests / 10 }, () =>
+        policy
+          .execute(() => {
+            attempts++;
+            return Promise.reject(unavailable());
+          })
+          .catch((error: unknown) => {
+            if (error instanceof RetryBudgetExhaustedError) refused++;
+          }),
+      );
+      await vi.advanceTimersByTimeAsync(1_000);
+      await Promise.all(calls);
+    }
+    expect(attempts / requests).toBeLessThanOrEqual(1.2);
+    expect(attempts / requests).toBeGreaterThan(1.1); // the budget is used, not just refused
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it('rejects bad options naming them', () => {
+    expect(() => retry({ maxAttempts: 0 })).toThrow(/retry.maxAttempts: must be an integer from 1/);
+    expect(() => retry({ backoff: { initialMs: -5 } })).toThrow(/retry.backoff.initialMs/);
+    expect(() => retry({ tries: 3 } as never)).toThrow(/retry.tries: unknown option/);
+    expect(() => retryBudget({ ratio: 1.5 })).toThrow(/retryBudget.ratio: must be a number from 0 to 1/);
+    expect(() => retryBudget({ windowMs: -1 })).toThrow(/retryBudget.windowMs/);
+  });
+});

@@ -1,0 +1,142 @@
+import {
+  assertInteger,
+  DeadlineExceededError,
+  type Event,
+  EventEmitter,
+  InvalidArgumentError,
+  RetryBudgetExhaustedError,
+  RetryExhaustedError,
+} from '@switchyard/core';
+import { type BackoffOptions, exponentialBackoff } from './backoff.js';
+import type { CallContext } from './call-context.js';
+import { checkOptions } from './options.js';
+import { type Policy, policyFromSteps } from './policy.js';
+import { type RetryBudget, retryBudget } from './retry-budget.js';
+import { sleepInContext } from './sleep-in-context.js';
+
+/** Options for {@link retry}. */
+export interface RetryOptions {
+  /** Attempts in all, the first included. @default 3 */
+  maxAttempts?: number;
+  /** Exponential backoff with full jitter. @default { initialMs: 25, maxMs: 1_000, multiplier: 2 } */
+  backoff?: BackoffOptions;
+  /**
+   * Decides *what* is retried (separately from how). @default errors with `retryable === true`
+   * (every Switchyard error says; the transports map UNAVAILABLE, connection failures, 502/503/504…)
+   */
+  retryOn?: (error: unknown, attempt: number) => boolean;
+  /**
+   * Limits retries to a share of recent requests; `false` turns it off (not recommended).
+   * @default a retryBudget() of its own (20 % of requests, at least 10/s, over 10 s)
+   */
+  budget?: RetryBudget | false;
+  /**
+   * Server pushback: the delay the server asked for (ms), e.g. from `Retry-After` or
+   * `grpc-retry-pushback-ms`; a negative value means "do not retry". @default `error.retryAfterMs`
+   */
+  pushbackOf?: (error: unknown) => number | undefined;
+}
+
+/** Defaults of {@link RetryOptions}. */
+export const DEFAULT_RETRY = Object.freeze({ maxAttempts: 3 });
+
+/** A retry is about to happen. */
+export interface RetryEvent {
+  /** The attempt about to start (2 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+/** Retrying stopped without success. */
+export interface GiveUpEvent {
+  attempts: number;
+  reason: 'not-retryable' | 'attempts' | 'budget' | 'deadline' | 'pushback' | 'aborted';
+  error: unknown;
+}
+
+/** A retry policy, with its events. */
+export interface RetryPolicy extends Policy {
+  readonly onRetry: Event<RetryEvent>;
+  readonly onGiveUp: Event<GiveUpEvent>;
+  readonly budget: RetryBudget | undefined;
+}
+
+const isRetryable = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
+const retryAfterOf = (error: unknown): number | undefined => {
+  const value =
+    typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+};
+
+/**
+ * Retries failed attempts with exponential backoff and full jitter, within a retry budget, never
+ * sleeping past the deadline and never starting an attempt after it. Each retry gets a fresh
+ * attempt context (attempt number, signal), so the transports pick a new instance per attempt.
+ *
+ * Errors: the error itself when it is not retryable or the call was aborted; RETRY_EXHAUSTED
+ * (`errors[]`, cause = last) after the last attempt; RETRY_BUDGET_EXHAUSTED or DEADLINE_EXCEEDED
+ * (cause = last error) when the budget or the deadline leaves no room for another attempt.
+ */
+export function retry(options: RetryOptions = {}): RetryPolicy {
+  checkOptions('retry', options, ['maxAttempts', 'backoff', 'retryOn', 'budget', 'pushbackOf']);
+  const { maxAttempts } = { ...DEFAULT_RETRY, ...options };
+  assertInteger('retry.maxAttempts', maxAttempts, 1, 100);
+  const delayFor = exponentialBackoff(options.backoff);
+  for (const name of ['retryOn', 'pushbackOf'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidArgumentError(`retry.${name}`, 'must be a function');
+    }
+  }
+  const retryOn = options.retryOn ?? isRetryable;
+  const pushbackOf = options.pushbackOf ?? retryAfterOf;
+  const budget = options.budget === false ? undefined : (options.budget ?? retryBudget());
+  const retried = new EventEmitter<RetryEvent>();
+  const gaveUp = new EventEmitter<GiveUpEvent>();
+
+  const giveUp = (attempts: number, reason: GiveUpEvent['reason'], error: unknown, thrown: unknown): never => {
+    gaveUp.emit({ attempts, reason, error });
+    throw thrown;
+  };
+
+  const step = async (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
+    budget?.recordRequest();
+    let errors: unknown[] | undefined;
+    for (let attempt = 1; ; attempt++) {
+      // The first attempt runs in the call's own context (no allocation on the happy path).
+      const attemptContext = attempt === 1 ? context : context.child(attempt);
+      try {
+        return await next(attemptContext);
+      } catch (error) {
+        (errors ??= []).push(error);
+        if (context.abortReason) giveUp(attempt, 'aborted', error, error);
+        if (!retryOn(error, attempt)) giveUp(attempt, 'not-retryable', error, error);
+        if (attempt >= maxAttempts) giveUp(attempt, 'attempts', error, new RetryExhaustedError(errors));
+        const pushback = pushbackOf(error);
+        if (pushback !== undefined && pushback < 0) giveUp(attempt, 'pushback', error, error);
+        const delayMs = pushback ?? delayFor(attempt);
+        if (Date.now() + delayMs >= context.deadline) {
+          giveUp(
+            attempt,
+            'deadline',
+            error,
+            new DeadlineExceededError('no time left for another attempt', { cause: error }),
+          );
+        }
+        if (budget && !budget.tryAcquireRetry()) {
+          giveUp(attempt, 'budget', error, new RetryBudgetExhaustedError('retry budget exhausted', { cause: error }));
+        }
+        retried.emit({ attempt: attempt + 1, delayMs, error });
+        if (delayMs > 0) await sleepInContext(context, delayMs);
+      }
+    }
+  };
+
+  return {
+    ...policyFromSteps([step], `retry(maxAttempts=${maxAttempts}${budget ? `, ${budget.toString()}` : ', no budget'})`),
+    onRetry: retried.event,
+    onGiveUp: gaveUp.event,
+    budget,
+  };
+}

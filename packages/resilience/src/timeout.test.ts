@@ -1,0 +1,56 @@
+import { compose, retry, timeout } from '@switchyard/resilience';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+describe('timeout', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('rejects with DEADLINE_EXCEEDED at the deadline and aborts the attempt signal', async () => {
+    let signal: AbortSignal | undefined;
+    const pending = timeout({ ms: 100 }).execute(({ signal: s }) => {
+      signal = s;
+      return new Promise(() => {});
+    });
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(signal?.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    await outcome;
+    expect(signal?.aborted).toBe(true);
+  });
+
+  it('tightens but never extends an incoming deadline', async () => {
+    const seen: number[] = [];
+    const start = Date.now();
+    await timeout({ ms: 1_000 }).execute(({ deadline }) => seen.push(deadline - start), { deadline: start + 200 });
+    await timeout({ ms: 100 }).execute(({ deadline }) => seen.push(deadline - start), { deadline: start + 200 });
+    expect(seen).toEqual([200, 100]);
+  });
+
+  it('enforces an execute() deadline even without a timeout policy', async () => {
+    const pending = retry().execute(() => new Promise(() => {}), { deadline: Date.now() + 50 });
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await vi.advanceTimersByTimeAsync(51);
+    await outcome;
+  });
+
+  it('as a per-attempt timeout inside retry, times out one attempt and lets the next one run', async () => {
+    let attempts = 0;
+    const policy = compose(
+      retry({ maxAttempts: 3, backoff: { initialMs: 0, maxMs: 0 }, retryOn: () => true, budget: false }),
+      timeout({ ms: 100 }),
+    );
+    const pending = policy.execute(({ attempt }) => {
+      attempts++;
+      return attempt === 1 ? new Promise(() => {}) : Promise.resolve('second');
+    });
+    await vi.advanceTimersByTimeAsync(101);
+    await expect(pending).resolves.toBe('second');
+    expect(attempts).toBe(2);
+  });
+
+  it('rejects bad options naming them', () => {
+    expect(() => timeout({ ms: -1 })).toThrow(/timeout.ms: must be an integer from 0/);
+    expect(() => timeout({ ms: 10, extra: 1 } as never)).toThrow(/timeout.extra: unknown option/);
+  });
+});
