@@ -158,7 +158,7 @@ describe('circuitBreaker state machine (property-based)', () => {
         fc.integer({ min: 1, max: 4 }),
         async (steps, halfOpenCalls) => {
           const breaker = circuitBreaker({ minimumCalls: 2, openMs: 500, halfOpenCalls });
-          let state: CircuitState = 'closed';
+          let state = 'closed' as CircuitState;
           let probesThisHalfOpen = 0;
           const violations: string[] = [];
           breaker.onStateChange(({ from, to }) => {

@@ -1,0 +1,63 @@
+import { bulkhead } from '@switchyard/resilience';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+function gate() {
+  let open!: () => void;
+  const promise = new Promise<string>((resolve) => (open = () => resolve('done')));
+  return { promise, open };
+}
+
+describe('bulkhead', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('runs at most maxConcurrent, queues up to maxQueue in order, rejects the rest', async () => {
+    const policy = bulkhead({ maxConcurrent: 2, maxQueue: 1 });
+    const gates = [gate(), gate(), gate()];
+    const order: number[] = [];
+    const calls = gates.map((g, index) =>
+      policy.execute(() => {
+        order.push(index);
+        return g.promise;
+      }),
+    );
+    await expect(policy.execute(() => Promise.resolve('x'))).rejects.toMatchObject({ code: 'BULKHEAD_FULL' });
+    await Promise.resolve();
+    expect(order).toEqual([0, 1]);
+    expect(policy.running).toBe(2);
+    expect(policy.queued).toBe(1);
+    gates[0]?.open();
+    await calls[0];
+    await Promise.resolve();
+    expect(order).toEqual([0, 1, 2]);
+    gates[1]?.open();
+    gates[2]?.open();
+    await Promise.all(calls);
+    expect(policy.running).toBe(0);
+  });
+
+  it('lets a queued call leave after queueTimeoutMs, or when its deadline passes', async () => {
+    const policy = bulkhead({ maxConcurrent: 1, maxQueue: 5, queueTimeoutMs: 100 });
+    const blocker = gate();
+    const running = policy.execute(() => blocker.promise);
+    const timedOut = policy.execute(() => Promise.resolve('never'));
+    const outcome = expect(timedOut).rejects.toMatchObject({ code: 'BULKHEAD_FULL' });
+    const deadlined = policy.execute(() => Promise.resolve('never'), { deadline: Date.now() + 50 });
+    const deadlineOutcome = expect(deadlined).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await vi.advanceTimersByTimeAsync(101);
+    await outcome;
+    await deadlineOutcome;
+    expect(policy.queued).toBe(0);
+    blocker.open();
+    await running;
+    // The slots the leavers held in the queue were not leaked.
+    await expect(policy.execute(() => Promise.resolve('after'))).resolves.toBe('after');
+    expect(policy.running).toBe(0);
+  });
+
+  it('rejects bad options naming them', () => {
+    expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead.maxConcurrent/);
+    expect(() => bulkhead({ maxConcurrent: 1, maxQueue: -1 })).toThrow(/bulkhead.maxQueue/);
+    expect(() => bulkhead({ maxConcurrent: 1, queueTimeoutMs: -5 })).toThrow(/bulkhead.queueTimeoutMs/);
+  });
+});

@@ -1,0 +1,60 @@
+import { SwitchyardError } from '@switchyard/core';
+import { fallback, hedge } from '@switchyard/resilience';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+describe('hedge', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('sends a second attempt after delayMs, takes the first answer and cancels the loser', async () => {
+    const signals: AbortSignal[] = [];
+    const policy = hedge({ delayMs: 50, budget: false });
+    const hedges: number[] = [];
+    policy.onHedge((event) => hedges.push(event.attempt));
+    const pending = policy.execute(({ attempt, signal }) => {
+      signals.push(signal);
+      return new Promise((resolve) => setTimeout(() => resolve(`attempt ${attempt}`), attempt === 1 ? 500 : 20));
+    });
+    await vi.advanceTimersByTimeAsync(71);
+    await expect(pending).resolves.toBe('attempt 2');
+    expect(hedges).toEqual([2]);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(signals[1]?.aborted).toBe(false);
+  });
+
+  it('does not hedge a call that answers before the delay', async () => {
+    const policy = hedge({ delayMs: 50, budget: false });
+    let attempts = 0;
+    await expect(
+      policy.execute(() => {
+        attempts++;
+        return Promise.resolve('fast');
+      }),
+    ).resolves.toBe('fast');
+    expect(attempts).toBe(1);
+  });
+
+  it('starts the next hedge at once when an attempt fails retryably, and reports the last error when all fail', async () => {
+    let attempts = 0;
+    const policy = hedge({ delayMs: 1_000, maxHedges: 2, budget: false });
+    const pending = policy.execute(() => {
+      attempts++;
+      return Promise.reject(new SwitchyardError('UNAVAILABLE', `down ${attempts}`, { retryable: true }));
+    });
+    await expect(pending).rejects.toThrow('down 3');
+    expect(attempts).toBe(3);
+  });
+
+  it('rejects bad options', () => {
+    expect(() => hedge({} as never)).toThrow(/hedge: give exactly one of delayMs or percentile/);
+    expect(() => hedge({ percentile: 2 })).toThrow(/hedge.percentile/);
+  });
+});
+
+describe('fallback', () => {
+  it('replaces matching failures with a value', async () => {
+    const policy = fallback(() => 'cached', { on: (error) => (error as Error).message === 'down' });
+    await expect(policy.execute(() => Promise.reject(new Error('down')))).resolves.toBe('cached');
+    await expect(policy.execute(() => Promise.reject(new Error('other')))).rejects.toThrow('other');
+  });
+});
