@@ -130,6 +130,22 @@ describe('RedisRegistry against a real Redis', () => {
     expect(await admin.list('catalog')).toEqual([]);
   });
 
+  it('keeps the lease index current with a single watcher, however many entries fall due at once', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    await Promise.all(Array.from({ length: 1_000 }, (_, i) => owner.register(instance(`c-${i}`), { ttlMs: 1_500 })));
+    const watcher = registry({ namespace, sweepIntervalMs: 200 });
+    await watcher.watch('catalog', () => {});
+    // After ~1 TTL every index entry is due at once; heartbeats keep every lease alive.
+    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    const due = async (): Promise<number> => {
+      const [seconds, micros] = await raw.time();
+      return raw.zcount(`${namespace}:{catalog}:leases`, '-inf', Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000));
+    };
+    await waitFor(async () => (await due()) < 50, 1_000, 'the sweep to drain the due backlog');
+    expect(await watcher.list('catalog')).toHaveLength(1_000);
+  });
+
   it('writes back an entry an operator deleted by hand at the next heartbeat', async () => {
     const namespace = uniqueNamespace();
     const logger = recordingLogger();

@@ -61,6 +61,11 @@ export const DEFAULT_REDIS_REGISTRY_OPTIONS = Object.freeze({
   tombstoneTtlMs: 86_400_000,
 });
 
+/** Due index entries one sweep script handles (≈ 7 µs each on the server). */
+const SWEEP_BATCH = 200;
+/** Batches per sweep tick: up to 10,000 entries per tick per watcher. */
+const MAX_SWEEP_BATCHES = 50;
+
 const OPTION_KEYS = [
   'url',
   'namespace',
@@ -271,7 +276,12 @@ export class RedisRegistry implements Registry {
       list: () => this.listWithRev(service),
       readRev: async () => Number(await this.connection.call('read revision', (client) => client.get(keys.rev))) || 0,
       sweep: async () => {
-        await this.connection.call('sweep', () => this.scripts.sweep(keys, 100));
+        // Batches keep each script short (Redis is single-threaded); a full batch means more
+        // entries are due, so go on, within a bound, until the backlog is gone.
+        for (let batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
+          const handled = await this.connection.call('sweep', () => this.scripts.sweep(keys, SWEEP_BATCH));
+          if (handled < SWEEP_BATCH) break;
+        }
       },
       subscribe: async () => {
         await subscriber.call('subscribe', (client) => client.subscribe(keys.channel));

@@ -41,6 +41,7 @@ local function drop(id)
   redis.call('ZREM', KEYS[3], id)
 end
 -- Looks at index entries that are due: re-indexes live leases, drops (and announces) dead ones.
+-- Returns how many due entries it looked at (a full batch means more may be due).
 local function sweep(limit)
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
   local expired = 0
@@ -55,7 +56,7 @@ local function sweep(limit)
       expired = expired + 1
     end
   end
-  return expired
+  return #due
 end
 `;
 
@@ -190,11 +191,14 @@ end
 return {redis.call('GET', KEYS[5]) or '0', ids, values}
 `;
 
-/** Sweep: ARGV limit. Re-indexes or removes due entries (publishing `down`/`expired`), drops old tombstones. */
+/**
+ * Sweep: ARGV limit. Re-indexes or removes due entries (publishing `down`/`expired`), drops old
+ * tombstones. Returns how many due entries it handled: a full batch means the caller should go on.
+ */
 export const SWEEP = `${PRELUDE}
-local removed = sweep(tonumber(ARGV[2]))
+local handled = sweep(tonumber(ARGV[2]))
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
-return removed
+return handled
 `;
 
 /** Live count, after sweeping due entries. */
