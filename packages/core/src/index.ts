@@ -46,6 +46,8 @@ export {
 } from './deadline/deadline.js';
 export { scopedSignal, throwIfAborted, toCancelled, sleep } from './deadline/abort.js';
 export type { ScopedSignal } from './deadline/abort.js';
+export { runInCallScope, currentCallScope } from './deadline/call-scope.js';
+export type { CallScope } from './deadline/call-scope.js';
 
 // Validation helpers for option parsing in other packages
 export {

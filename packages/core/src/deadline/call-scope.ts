@@ -1,0 +1,29 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/**
+ * What an incoming call hands down to the outgoing calls made while serving it: its absolute
+ * deadline and its experiment track. Servers (gRPC and HTTP) set it; clients read it, so a handler
+ * with 300 ms left gives its own calls at most what is left, without passing anything by hand.
+ */
+export interface CallScope {
+  /** Absolute deadline (ms, `Date.now()` clock); `Infinity` for none. */
+  readonly deadline: number;
+  /**
+   * The incoming W3C propagation headers (`traceparent`, `tracestate`, `baggage`), forwarded as
+   * they are by clients when no tracer is active, so a trace and its baggage (e.g. the experiment
+   * track) survive a hop through a service that does not trace.
+   */
+  readonly propagation?: Readonly<Record<string, string>>;
+}
+
+const storage = new AsyncLocalStorage<CallScope>();
+
+/** Runs `fn` with `scope` as the inherited call scope of everything it starts. */
+export function runInCallScope<T>(scope: CallScope, fn: () => T): T {
+  return storage.run(scope, fn);
+}
+
+/** The scope of the call being served here, if any. */
+export function currentCallScope(): CallScope | undefined {
+  return storage.getStore();
+}
