@@ -1,0 +1,166 @@
+/**
+ * The manifests against `deploy/services.json`: for every example service a Deployment with
+ * the contract's image, ports, probes, user, writable /tmp and environment; a Service that
+ * selects it and reaches its ports; a PodDisruptionBudget. No other workload may use a
+ * `switchyard/` image.
+ */
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IProbe } from 'kubernetes-models/v1/Probe';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { Contract, ProbeContract, ServiceContract } from '../contract.js';
+import { CONFIG_MAP_NAME } from '../contract.js';
+import type { KubeObject } from '../objects.js';
+import {
+  containerEnvironment,
+  describe,
+  effectiveSecurity,
+  findObject,
+  ofKind,
+  podLabels,
+  podSpec,
+  resolvePort,
+  selectorMatches,
+} from '../objects.js';
+
+function checkProbe(
+  where: string,
+  container: IContainer,
+  probe: IProbe | undefined,
+  expected: ProbeContract,
+): string[] {
+  if (!probe) return [`${where}: missing`];
+  if (expected.grpc) {
+    const actual = probe.grpc;
+    if (!actual) return [`${where}: expected a grpc probe`];
+    if (actual.port !== expected.grpc.port || (actual.service ?? '') !== expected.grpc.service) {
+      return [
+        `${where}: grpc ${actual.port} service "${actual.service ?? ''}", expected ${expected.grpc.port} service "${expected.grpc.service}"`,
+      ];
+    }
+  }
+  if (expected.httpGet) {
+    const actual = probe.httpGet;
+    if (!actual) return [`${where}: expected an httpGet probe`];
+    const port = resolvePort(container, actual.port);
+    if (actual.path !== expected.httpGet.path || port !== expected.httpGet.port) {
+      return [`${where}: GET ${actual.path} on ${port}, expected ${expected.httpGet.path} on ${expected.httpGet.port}`];
+    }
+  }
+  return [];
+}
+
+function sameEntries(actual: Record<string, unknown>, expected: Record<string, unknown>): boolean {
+  const keys = new Set([...Object.keys(actual), ...Object.keys(expected)]);
+  return [...keys].every((key) => actual[key] === expected[key]);
+}
+
+function checkContainer(objects: KubeObject[], contract: Contract, name: string, deployment: IDeployment): string[] {
+  const expected = contract.services[name]!;
+  const pod = podSpec(deployment);
+  const container = pod.containers.find((candidate) => candidate.name === name);
+  if (!container) return [`${describe(deployment)}: no container named ${name}`];
+  const where = `${describe(deployment)} container ${name}`;
+  const problems: string[] = [];
+  if (container.image !== expected.image)
+    problems.push(`${where}: image ${container.image}, expected ${expected.image}`);
+  const ports = Object.fromEntries((container.ports ?? []).map((port) => [port.name ?? '', port.containerPort]));
+  if (!sameEntries(ports, expected.ports)) {
+    problems.push(`${where}: ports ${JSON.stringify(ports)}, expected ${JSON.stringify(expected.ports)}`);
+  }
+  problems.push(
+    ...checkProbe(`${where} readinessProbe`, container, container.readinessProbe, expected.probes.readiness),
+  );
+  problems.push(...checkProbe(`${where} livenessProbe`, container, container.livenessProbe, expected.probes.liveness));
+  const runAsUser = effectiveSecurity(pod, container).runAsUser;
+  if (runAsUser !== contract.runAsUser)
+    problems.push(`${where}: runAsUser ${runAsUser}, expected ${contract.runAsUser}`);
+  const mount = container.volumeMounts?.find((candidate) => candidate.mountPath === contract.writableDir);
+  const volume = pod.volumes?.find((candidate) => candidate.name === mount?.name);
+  if (!volume?.emptyDir) problems.push(`${where}: ${contract.writableDir} is not an emptyDir mount`);
+  if (!container.envFrom?.some((source) => source.configMapRef?.name === CONFIG_MAP_NAME)) {
+    problems.push(`${where}: does not load ConfigMap ${CONFIG_MAP_NAME}`);
+  }
+  for (const variable of Object.keys(contract.env)) {
+    if (!container.env?.some((candidate) => candidate.name === variable))
+      problems.push(`${where}: does not set ${variable}`);
+  }
+  const serviceName = containerEnvironment(objects, container).get('OTEL_SERVICE_NAME');
+  if (serviceName !== name) problems.push(`${where}: OTEL_SERVICE_NAME is ${serviceName}, expected ${name}`);
+  return problems;
+}
+
+function checkService(
+  objects: KubeObject[],
+  name: string,
+  expected: ServiceContract,
+  deployment: IDeployment,
+): string[] {
+  const service = findObject<IService>(objects, 'Service', name);
+  if (!service) return [`Service/${name}: missing`];
+  const problems: string[] = [];
+  if (!selectorMatches({ matchLabels: service.spec?.selector ?? {} }, podLabels(deployment))) {
+    problems.push(`${describe(service)}: does not select ${describe(deployment)}`);
+  }
+  const container = podSpec(deployment).containers.find((candidate) => candidate.name === name);
+  const reaches = (port: number, targetPort: number) =>
+    service.spec?.ports?.some(
+      (candidate) =>
+        candidate.port === port &&
+        container &&
+        resolvePort(container, candidate.targetPort ?? candidate.port) === targetPort,
+    );
+  if (expected.service) {
+    const type = service.spec?.type ?? 'ClusterIP';
+    if (type !== expected.service.type)
+      problems.push(`${describe(service)}: type ${type}, expected ${expected.service.type}`);
+    if (!reaches(expected.service.port, expected.service.targetPort)) {
+      problems.push(`${describe(service)}: no port ${expected.service.port} → ${expected.service.targetPort}`);
+    }
+  } else {
+    for (const [portName, port] of Object.entries(expected.ports)) {
+      if (!reaches(port, port)) problems.push(`${describe(service)}: no port ${port} (${portName}) → ${port}`);
+    }
+  }
+  return problems;
+}
+
+/** Problems between one build and the contract; none means the manifests deploy what services.json says. */
+export function checkContract(objects: KubeObject[], contract: Contract): string[] {
+  const problems: string[] = [];
+  const budgets = ofKind<IPodDisruptionBudget>(objects, 'PodDisruptionBudget');
+  for (const [name, expected] of Object.entries(contract.services)) {
+    const deployment = findObject<IDeployment>(objects, 'Deployment', name);
+    if (!deployment) {
+      problems.push(`Deployment/${name}: missing`);
+      continue;
+    }
+    for (const [where, labels] of [
+      ['labels', deployment.metadata?.labels ?? {}],
+      ['pod labels', podLabels(deployment)],
+    ] as const) {
+      if (labels['app.kubernetes.io/name'] !== name)
+        problems.push(`${describe(deployment)}: ${where} lack app.kubernetes.io/name=${name}`);
+      if (labels['app.kubernetes.io/part-of'] !== contract.partOf) {
+        problems.push(`${describe(deployment)}: ${where} lack app.kubernetes.io/part-of=${contract.partOf}`);
+      }
+    }
+    problems.push(...checkContainer(objects, contract, name, deployment));
+    problems.push(...checkService(objects, name, expected, deployment));
+    if (!budgets.some((budget) => selectorMatches(budget.spec?.selector, podLabels(deployment)))) {
+      problems.push(`${describe(deployment)}: no PodDisruptionBudget covers its pods`);
+    }
+  }
+  const images = new Set(Object.values(contract.services).map((service) => service.image));
+  for (const deployment of ofKind<IDeployment>(objects, 'Deployment')) {
+    for (const container of podSpec(deployment).containers) {
+      if (container.image?.startsWith('switchyard/') && !images.has(container.image)) {
+        problems.push(
+          `${describe(deployment)} container ${container.name}: image ${container.image} is not in services.json`,
+        );
+      }
+    }
+  }
+  return problems;
+}

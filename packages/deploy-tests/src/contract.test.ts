@@ -1,0 +1,109 @@
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IService } from 'kubernetes-models/v1/Service';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildOverlay, contract, OVERLAYS, pick } from './builds.js';
+import { checkContract } from './checks/contract.js';
+import { checkConfiguration } from './checks/references.js';
+import { deployDir, loadContract } from './contract.js';
+import type { KubeObject } from './objects.js';
+
+function container(objects: KubeObject[], name: string) {
+  return pick<IDeployment>(objects, 'Deployment', name).spec!.template.spec!.containers[0]!;
+}
+
+describe('manifests against deploy/services.json', () => {
+  it.each(OVERLAYS)('match in overlays/%s', (overlay) => {
+    expect(checkContract(buildOverlay(overlay), contract())).toEqual([]);
+  });
+
+  it('catches a wrong image, port and probes', () => {
+    const objects = buildOverlay('local');
+    container(objects, 'catalog').image = 'switchyard/catalog:latest';
+    container(objects, 'search').ports![0]!.containerPort = 50052;
+    container(objects, 'orders').livenessProbe!.grpc!.service = '';
+    container(objects, 'recommendation').readinessProbe = { tcpSocket: { port: 50051 } };
+    container(objects, 'gateway').readinessProbe!.httpGet!.path = '/healthz';
+    expect(checkContract(objects, contract())).toEqual([
+      'Deployment/gateway container gateway readinessProbe: GET /healthz on 8080, expected /readyz on 8080',
+      'Deployment/catalog container catalog: image switchyard/catalog:latest, expected switchyard/catalog:0.1.0',
+      'Deployment/recommendation container recommendation readinessProbe: expected a grpc probe',
+      'Deployment/search container search: ports {"grpc":50052,"metrics":9464}, expected {"grpc":50051,"metrics":9464}',
+      'Service/search: no port 50051 (grpc) → 50051',
+      'Deployment/orders container orders livenessProbe: grpc 50051 service "", expected 50051 service "liveness"',
+      'Deployment/catalog container catalog: image switchyard/catalog:latest is not in services.json',
+    ]);
+  });
+
+  it('refuses a contract whose image does not follow switchyard/<name>:<version>', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'deploy-tests-contract-')), 'services.json');
+    const raw = JSON.parse(readFileSync(join(deployDir, 'services.json'), 'utf8'));
+    raw.services.search.image = 'switchyard/search:latest';
+    writeFileSync(path, JSON.stringify(raw));
+    expect(() => loadContract(path)).toThrow(/services\.search\.image should be switchyard\/search:0\.1\.0/);
+    rmSync(dirname(path), { recursive: true });
+  });
+
+  it('catches a contract change the manifests do not follow', () => {
+    const changed = contract();
+    changed.services.gateway!.service!.port = 8080;
+    changed.services.catalog!.ports.metrics = 9090;
+    changed.runAsUser = 1000;
+    const problems = checkContract(buildOverlay('production'), changed);
+    expect(problems).toContain('Service/gateway: no port 8080 → 8080');
+    expect(problems).toContain(
+      'Deployment/catalog container catalog: ports {"grpc":50051,"metrics":9464}, expected {"grpc":50051,"metrics":9090}',
+    );
+    expect(problems.filter((problem) => problem.endsWith('runAsUser 10001, expected 1000'))).toHaveLength(5);
+  });
+
+  it('catches a missing PDB, a missing /tmp volume, a wrong OTEL_SERVICE_NAME and a ClusterIP gateway gone', () => {
+    const objects = buildOverlay('local').filter(
+      (object) => !(object.kind === 'PodDisruptionBudget' && object.metadata.name === 'search'),
+    );
+    container(objects, 'orders').volumeMounts = [];
+    container(objects, 'catalog').env![0]!.value = 'catalogue';
+    container(objects, 'gateway').env = container(objects, 'gateway').env!.filter(
+      (variable) => variable.name !== 'SWITCHYARD_ZONE',
+    );
+    pick<IService>(objects, 'Service', 'gateway').spec!.type = 'NodePort';
+    expect(checkContract(objects, contract())).toEqual([
+      'Deployment/gateway container gateway: does not set SWITCHYARD_ZONE',
+      'Service/gateway: type NodePort, expected ClusterIP',
+      'Deployment/catalog container catalog: OTEL_SERVICE_NAME is catalogue, expected catalog',
+      'Deployment/search: no PodDisruptionBudget covers its pods',
+      'Deployment/orders container orders: /tmp is not an emptyDir mount',
+    ]);
+  });
+});
+
+describe('configuration and references', () => {
+  it.each(OVERLAYS)('resolve in overlays/%s', (overlay) => {
+    expect(checkConfiguration(buildOverlay(overlay), contract())).toEqual([]);
+  });
+
+  it('catches a registry URL that names no Service and a changed drain delay', () => {
+    const objects = buildOverlay('local');
+    const data = pick<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!;
+    data.SWITCHYARD_REGISTRY_URL = 'redis://registry:6379';
+    data.SWITCHYARD_DRAIN_DELAY_MS = '1000';
+    expect(checkConfiguration(objects, contract())).toEqual([
+      'ConfigMap/switchyard-config: SWITCHYARD_REGISTRY_URL is "redis://registry:6379", expected redis://redis:6379',
+      'ConfigMap/switchyard-config: SWITCHYARD_DRAIN_DELAY_MS is "1000", expected 5000',
+      'ConfigMap/switchyard-config: SWITCHYARD_REGISTRY_URL names host registry, but there is no such Service',
+    ]);
+  });
+
+  it('catches tracing turned on without a collector, and a ConfigMap that does not exist', () => {
+    const objects = buildOverlay('production');
+    pick<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!.OTEL_TRACES_EXPORTER = 'otlp';
+    container(objects, 'search').envFrom![0]!.configMapRef!.name = 'switchyard-settings';
+    expect(checkConfiguration(objects, contract())).toEqual([
+      'Deployment/search: loads ConfigMap/switchyard-settings, which the build does not have',
+      'ConfigMap/switchyard-config: OTEL_EXPORTER_OTLP_ENDPOINT names host otel-collector, but there is no such Service',
+    ]);
+  });
+});

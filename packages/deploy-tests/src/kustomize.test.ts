@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildOverlay, contract, OVERLAYS } from './builds.js';
+import { kustomizeBuild, parseManifests } from './kustomize.js';
+
+describe('kubectl kustomize', () => {
+  it.each(OVERLAYS)('builds overlays/%s into the expected objects', (overlay) => {
+    const objects = buildOverlay(overlay);
+    const names = (kind: string) =>
+      objects.filter((object) => object.kind === kind).map((object) => object.metadata.name);
+    const services = Object.keys(contract().services);
+    expect(names('Deployment')).toEqual(expect.arrayContaining(['redis', ...services]));
+    expect(names('Service')).toEqual(expect.arrayContaining(['redis', ...services]));
+    expect(names('PodDisruptionBudget').sort()).toEqual([...services].sort());
+    expect(names('ConfigMap')).toContain('switchyard-config');
+    expect(names('Namespace')).toEqual(['switchyard']);
+  });
+
+  it('includes the OpenTelemetry collector component in local only', () => {
+    const collector = (overlay: (typeof OVERLAYS)[number]) =>
+      buildOverlay(overlay)
+        .filter((object) => object.metadata.name.startsWith('otel-collector'))
+        .map((object) => object.kind);
+    expect(collector('local').sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+    expect(collector('production')).toEqual([]);
+  });
+
+  it.each(OVERLAYS)('puts every object of overlays/%s in the switchyard namespace, labelled part-of', (overlay) => {
+    for (const object of buildOverlay(overlay)) {
+      if (object.kind !== 'Namespace')
+        expect(object.metadata.namespace, `${object.kind}/${object.metadata.name}`).toBe('switchyard');
+      expect(object.metadata.labels?.['app.kubernetes.io/part-of'], `${object.kind}/${object.metadata.name}`).toBe(
+        contract().partOf,
+      );
+    }
+  });
+
+  describe('failures', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'deploy-tests-'));
+    afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+    it('reports kubectl’s error for a kustomization that does not build', () => {
+      writeFileSync(join(scratch, 'kustomization.yaml'), 'resources:\n  - missing.yaml\n');
+      expect(() => kustomizeBuild(scratch)).toThrow(/kubectl kustomize .* failed: .*missing\.yaml/s);
+    });
+
+    it('fails with a clear message when kubectl is missing', () => {
+      expect(() => kustomizeBuild(scratch, { kubectl: join(scratch, 'no-such-kubectl') })).toThrow(
+        /kubectl was not found on PATH.*do not skip/s,
+      );
+    });
+
+    it('rejects documents that are not Kubernetes objects', () => {
+      expect(parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n')).toHaveLength(1);
+      expect(() => parseManifests('apiVersion: v1\nkind: ConfigMap\n')).toThrow(/metadata\.name/);
+      expect(() => parseManifests('a: [1,\n')).toThrow(/document 0/);
+    });
+  });
+});

@@ -1,0 +1,99 @@
+import { type ChannelCredentials, type ChannelOptions, Client } from '@grpc/grpc-js';
+import type { ServiceInstance } from '@switchyard/core';
+import { NoInstancesError } from '@switchyard/core';
+
+/** Channel options every Switchyard channel gets (callers may add more). */
+export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
+  // Our retry policy retries, on a fresh pick; grpc-js must not retry again underneath it.
+  'grpc.enable_retries': 0,
+  // A private subchannel per channel: N channels to one instance are N real connections, which is
+  // what lifts grpc-js's per-connection ceiling (measured: 2 channels ≈ 1.37× one).
+  'grpc.use_local_subchannel_pool': 1,
+  // Notice a dead peer on an idle connection within ~25 s instead of the OS's minutes.
+  'grpc.keepalive_time_ms': 20_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  // Discovery steers around dead instances; a connection need not wait minutes to retry.
+  'grpc.max_reconnect_backoff_ms': 10_000,
+});
+
+/** `host:port` for grpc-js, with IPv6 literals bracketed. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+interface Pool {
+  readonly clients: Client[];
+  next: number;
+  closeTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * A small pool of grpc-js channels per instance, created on first use and spread round-robin,
+ * closed a grace period after the instance leaves the healthy view (so calls in flight on a
+ * draining instance can finish, and a briefly ejected instance keeps its warm connections).
+ */
+export class ChannelPools {
+  private readonly pools = new Map<string, Pool>();
+  private closed = false;
+
+  constructor(
+    private readonly portName: string,
+    private readonly size: number,
+    private readonly credentials: ChannelCredentials,
+    private readonly channelOptions: ChannelOptions,
+    private readonly closeAfterMs: number,
+  ) {}
+
+  /** A channel to `instance` (round-robin over its pool). */
+  channelFor(instance: ServiceInstance): Client {
+    let pool = this.pools.get(instance.id);
+    if (!pool) {
+      const port = instance.ports[this.portName];
+      if (port === undefined || this.closed) {
+        throw new NoInstancesError(instance.service, `instance ${instance.id} has no "${this.portName}" port`);
+      }
+      const address = formatAddress(instance.host, port);
+      const clients = Array.from(
+        { length: this.size },
+        () => new Client(address, this.credentials, this.channelOptions),
+      );
+      pool = { clients, next: 0, closeTimer: undefined };
+      this.pools.set(instance.id, pool);
+    }
+    const client = pool.clients[pool.next] as Client;
+    pool.next = pool.next + 1 === pool.clients.length ? 0 : pool.next + 1;
+    return client;
+  }
+
+  /** Keeps pools of `liveIds`; schedules the others to close after the grace period. */
+  retain(liveIds: ReadonlySet<string>): void {
+    for (const [id, pool] of this.pools) {
+      if (liveIds.has(id)) {
+        if (pool.closeTimer) clearTimeout(pool.closeTimer);
+        pool.closeTimer = undefined;
+      } else if (!pool.closeTimer) {
+        pool.closeTimer = setTimeout(() => this.close(id), this.closeAfterMs);
+        pool.closeTimer.unref();
+      }
+    }
+  }
+
+  /** Number of instances with open channels (for tests and metrics). */
+  get openPools(): number {
+    return this.pools.size;
+  }
+
+  closeAll(): void {
+    this.closed = true;
+    for (const id of [...this.pools.keys()]) this.close(id);
+  }
+
+  private close(id: string): void {
+    const pool = this.pools.get(id);
+    if (!pool) return;
+    if (pool.closeTimer) clearTimeout(pool.closeTimer);
+    this.pools.delete(id);
+    for (const client of pool.clients) client.close();
+  }
+}

@@ -1,0 +1,44 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { context as otelContext, trace } from '@opentelemetry/api';
+import { currentCallScope } from '@switchyard/core';
+import {
+  endRpcSpan,
+  injectTraceContext,
+  instrumentationGrpcActive,
+  startClientAttemptSpan,
+  tracingActive,
+} from '@switchyard/tracing';
+
+/** The span of one attempt (or nothing when tracing is off). */
+export interface AttemptSpan {
+  end(grpcCode: number, error?: unknown): void;
+}
+
+/**
+ * Prepares one physical attempt's metadata for tracing: with an active tracer, a CLIENT span per
+ * attempt (so a retried call shows each try) and its context injected; without one, the incoming
+ * call's propagation headers are forwarded as they are, so traces and baggage survive the hop.
+ */
+export function traceAttempt(
+  enabled: boolean,
+  metadata: Metadata,
+  info: { service: string; method: string; host: string; port: number; attempt: number },
+): AttemptSpan | undefined {
+  if (enabled && tracingActive() && !instrumentationGrpcActive()) {
+    const span = startClientAttemptSpan({
+      system: 'grpc',
+      service: info.service,
+      method: info.method,
+      serverAddress: info.host,
+      serverPort: info.port,
+      attempt: info.attempt,
+    });
+    const carrier: Record<string, string> = {};
+    injectTraceContext(carrier, trace.setSpan(otelContext.active(), span));
+    for (const [key, value] of Object.entries(carrier)) metadata.set(key, value);
+    return { end: (grpcCode, error) => endRpcSpan(span, { grpcStatusCode: grpcCode, error }) };
+  }
+  const propagation = currentCallScope()?.propagation;
+  if (propagation) for (const [key, value] of Object.entries(propagation)) metadata.set(key, value);
+  return undefined;
+}

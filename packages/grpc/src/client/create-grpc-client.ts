@@ -1,0 +1,423 @@
+import {
+  type ChannelCredentials,
+  type ChannelOptions,
+  type Client,
+  credentials as grpcCredentials,
+  Metadata,
+  type MethodDefinition,
+  type ServiceDefinition,
+  type ServiceError,
+  status as Status,
+} from '@grpc/grpc-js';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  currentCallScope,
+  DeadlineExceededError,
+  InvalidArgumentError,
+  NO_DEADLINE,
+  SwitchyardError,
+} from '@switchyard/core';
+import type { Discovery, Lease } from '@switchyard/discovery';
+import { type AttemptContext, circuitBreaker, compose, type Policy, retry } from '@switchyard/resilience';
+import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
+import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
+import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
+import { traceAttempt } from './client-tracing.js';
+import { requestShapeCheck } from './request-shape.js';
+import type { GrpcCallOptions, GrpcClient } from './grpc-client-types.js';
+
+/** Options for {@link createGrpcClient}. */
+export interface GrpcClientOptions<D extends ServiceDefinition> {
+  /** The service definition (e.g. from loadService()). */
+  definition: D;
+  /** Where instances come from and how one is picked. */
+  discovery: Discovery;
+  /** The call policy around attempts. @default compose(retry(), circuitBreaker()); `false`: one attempt */
+  policy?: Policy | false;
+  /** A CLIENT span per attempt when a tracer is registered. @default true */
+  tracing?: boolean;
+  /** @default insecure (plaintext); use credentials.createSsl(ca, key, cert) for TLS / mTLS */
+  credentials?: ChannelCredentials;
+  /** The instance port to dial. @default 'grpc' */
+  port?: string;
+  /** Separate connections per instance; calls spread over them. @default 2 */
+  channelsPerInstance?: number;
+  /** Extra grpc-js channel options. */
+  channelOptions?: ChannelOptions;
+  /** Deadline for calls that give none and inherit none. @default 10_000 */
+  defaultDeadlineMs?: number;
+  /** Statuses that are safe to retry. @default [UNAVAILABLE] */
+  retryableStatuses?: readonly Status[];
+  /** How long channels to an instance that left the healthy view stay open. @default 15_000 */
+  closeChannelsAfterMs?: number;
+}
+
+/** Defaults of {@link GrpcClientOptions}. */
+export const DEFAULT_GRPC_CLIENT_OPTIONS = Object.freeze({
+  tracing: true,
+  port: 'grpc',
+  channelsPerInstance: 2,
+  defaultDeadlineMs: 10_000,
+  closeChannelsAfterMs: 15_000,
+});
+
+const OPTION_KEYS = [
+  'definition',
+  'discovery',
+  'policy',
+  'tracing',
+  'credentials',
+  'port',
+  'channelsPerInstance',
+  'channelOptions',
+  'defaultDeadlineMs',
+  'retryableStatuses',
+  'closeChannelsAfterMs',
+];
+const CALL_OPTION_KEYS = ['deadlineMs', 'deadline', 'metadata', 'signal', 'key'];
+const CONNECTION_FAILURE =
+  /no connection established|connection dropped|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|failed to connect|socket/i;
+
+/**
+ * A typed gRPC client for one service, through discovery: every attempt picks an instance (so a
+ * retry goes elsewhere), runs under the call's policy and deadline, is traced, and reports its
+ * outcome back to the balancer and outlier detection. Deadlines and trace context of the call
+ * being served (see createGrpcServer) are inherited automatically.
+ *
+ * @example
+ * ```ts
+ * const catalog = createGrpcClient({ definition: CatalogService, discovery: createDiscovery({ registry, service: 'catalog' }) });
+ * const { product } = await catalog.getProduct({ id: 'sku-1' }, { deadlineMs: 500 });
+ * ```
+ */
+export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClientOptions<D>): GrpcClient<D> {
+  assertObject('options', options);
+  assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
+  assertServiceDefinition('definition', options.definition);
+  if (!options.discovery || typeof options.discovery.pick !== 'function') {
+    throw new InvalidArgumentError('discovery', 'must be a Discovery (createDiscovery({ registry, service }))');
+  }
+  const resolved = { ...DEFAULT_GRPC_CLIENT_OPTIONS, ...options };
+  assertInteger('channelsPerInstance', resolved.channelsPerInstance, 1, 64);
+  assertInteger('defaultDeadlineMs', resolved.defaultDeadlineMs, 1, 86_400_000);
+  assertInteger('closeChannelsAfterMs', resolved.closeChannelsAfterMs, 0, 86_400_000);
+  const discovery = options.discovery;
+  const serviceName = serviceNameOf(options.definition);
+  const retryable = new Set<number>(options.retryableStatuses ?? DEFAULT_RETRYABLE_STATUSES);
+  const policy = options.policy === false ? undefined : (options.policy ?? compose(retry(), circuitBreaker()));
+  const pools = new ChannelPools(
+    resolved.port,
+    resolved.channelsPerInstance,
+    options.credentials ?? grpcCredentials.createInsecure(),
+    { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions },
+    resolved.closeChannelsAfterMs,
+  );
+  const subscription = discovery.onChange((instances) =>
+    pools.retain(new Set(instances.map((instance) => instance.id))),
+  );
+  let closed = false;
+
+  const shapeChecks = new Map<string, ((request: object) => void) | undefined>();
+  for (const [name, method] of Object.entries(options.definition)) {
+    shapeChecks.set(name, requestShapeCheck(method as MethodDefinition<unknown, unknown>, name));
+  }
+
+  const prepare = (
+    method: string,
+    request: unknown,
+    callOptions: GrpcCallOptions | undefined,
+  ): { deadline: number; metadata: Metadata } => {
+    if (closed) throw new SwitchyardError('UNAVAILABLE', `${serviceName} client is closed`);
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      throw new InvalidArgumentError('request', `${method} needs a request object`);
+    }
+    shapeChecks.get(method)?.(request);
+    const now = Date.now();
+    let deadline = now + resolved.defaultDeadlineMs;
+    if (callOptions !== undefined) {
+      assertObject('options', callOptions as unknown);
+      assertKnownKeys('options', callOptions as unknown as Record<string, unknown>, CALL_OPTION_KEYS);
+      const { deadlineMs, deadline: absolute } = callOptions;
+      if (deadlineMs !== undefined) {
+        if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0)) {
+          throw new InvalidArgumentError('options.deadlineMs', `must be a number >= 0, got ${String(deadlineMs)}`);
+        }
+        deadline = now + deadlineMs;
+      }
+      if (absolute !== undefined) {
+        if (typeof absolute !== 'number' || Number.isNaN(absolute)) {
+          throw new InvalidArgumentError('options.deadline', 'must be an absolute time in ms (a number)');
+        }
+        deadline = absolute;
+      }
+    }
+    const inherited = currentCallScope()?.deadline ?? NO_DEADLINE;
+    if (inherited < deadline) deadline = inherited;
+    // No time left: fail here, without touching the network.
+    if (deadline <= now)
+      throw new DeadlineExceededError(`${method}: no time left (inherited or given deadline already passed)`);
+    return { deadline, metadata: toMetadata(callOptions?.metadata) };
+  };
+
+  const attempt = <Response>(
+    name: string,
+    callMetadata: Metadata,
+    callOptions: GrpcCallOptions | undefined,
+    context: AttemptContext,
+    start: (
+      client: Client,
+      metadata: Metadata,
+      finish: (error: ServiceError | null, response?: Response) => void,
+    ) => { cancel(): void },
+  ): Promise<Response> => {
+    const lease: Lease = discovery.pick(callOptions?.key !== undefined ? { key: callOptions.key } : undefined);
+    let client: Client;
+    try {
+      client = pools.channelFor(lease.instance);
+    } catch (error) {
+      lease.done({ ok: false, latencyMs: 0 });
+      throw error;
+    }
+    // Each attempt sends its own copy: tracing headers differ per attempt.
+    const metadata = callMetadata.clone();
+    const span = traceAttempt(resolved.tracing, metadata, {
+      service: serviceName,
+      method: name,
+      host: lease.instance.host,
+      port: lease.instance.ports[resolved.port] as number,
+      attempt: context.attempt,
+    });
+    const started = performance.now();
+    return new Promise<Response>((resolve, reject) => {
+      let removeAbort: (() => void) | undefined;
+      const call = start(client, metadata, (error, response) => {
+        removeAbort?.();
+        const latencyMs = performance.now() - started;
+        if (!error) {
+          lease.done({ ok: true, latencyMs });
+          span?.end(Status.OK);
+          resolve(response as Response);
+          return;
+        }
+        const code = error.code;
+        lease.done({
+          // Application answers (NOT_FOUND, INVALID_ARGUMENT…) say nothing bad about the instance.
+          ok: !(
+            code === Status.UNAVAILABLE ||
+            code === Status.INTERNAL ||
+            code === Status.UNKNOWN ||
+            code === Status.DEADLINE_EXCEEDED ||
+            code === Status.DATA_LOSS
+          ),
+          latencyMs,
+          overloaded: code === Status.RESOURCE_EXHAUSTED,
+          connectionFailed: code === Status.UNAVAILABLE && CONNECTION_FAILURE.test(error.details ?? ''),
+        });
+        const mapped =
+          code === Status.INTERNAL && /serializ/i.test(error.details ?? '')
+            ? new InvalidArgumentError(
+                'request',
+                `${name}: the request does not match the message type: ${error.details}`,
+              )
+            : fromServiceError(error, `${serviceName}/${name}`, retryable);
+        span?.end(code, mapped);
+        reject(mapped);
+      });
+      const signal = context.signal;
+      if (signal.aborted) call.cancel();
+      else {
+        const onAbort = (): void => call.cancel();
+        signal.addEventListener('abort', onAbort, { once: true });
+        removeAbort = () => signal.removeEventListener('abort', onAbort);
+      }
+    });
+  };
+
+  const run = <Response>(
+    name: string,
+    deadline: number,
+    callOptions: GrpcCallOptions | undefined,
+    once: (context: AttemptContext) => Promise<Response>,
+  ): Promise<Response> =>
+    policy
+      ? policy.execute(once, { deadline, ...(callOptions?.signal ? { signal: callOptions.signal } : {}), key: name })
+      : once({ attempt: 1, deadline, key: name, signal: callOptions?.signal ?? new AbortController().signal });
+
+  const client: Record<string, unknown> = {};
+  const stream: Record<string, unknown> = {};
+  for (const [name, definition] of Object.entries(options.definition)) {
+    const method = definition as MethodDefinition<unknown, unknown>;
+    const camel = name.charAt(0).toLowerCase() + name.slice(1);
+    if (method.requestStream) continue; // client streaming: not offered (yet)
+    if (!method.responseStream) {
+      client[camel] = (request: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
+        let prepared: { deadline: number; metadata: Metadata };
+        try {
+          prepared = prepare(name, request, callOptions);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        return run(name, prepared.deadline, callOptions, (context) =>
+          attempt(name, prepared.metadata, callOptions, context, (channel, metadata, finish) =>
+            channel.makeUnaryRequest(
+              method.path,
+              method.requestSerialize,
+              method.responseDeserialize,
+              request,
+              metadata,
+              callOptionsFor(context),
+              finish,
+            ),
+          ),
+        );
+      };
+      stream[camel] = () => {
+        throw new InvalidArgumentError(`stream.${camel}`, `${name} is unary; call client.${camel}() instead`);
+      };
+    } else {
+      client[camel] = () =>
+        Promise.reject(
+          new InvalidArgumentError(camel, `${name} is server-streaming; iterate client.stream.${camel}() instead`),
+        );
+      stream[camel] = (request: unknown, callOptions?: GrpcCallOptions) =>
+        serverStream(name, request, callOptions, prepare, run, (context, callMetadata, onFirst) =>
+          attempt(name, callMetadata, callOptions, context, (channel, metadata, finish) => {
+            const call = channel.makeServerStreamRequest(
+              method.path,
+              method.requestSerialize,
+              method.responseDeserialize,
+              request,
+              metadata,
+              callOptionsFor(context),
+            );
+            onFirst(call, finish);
+            return call;
+          }),
+        );
+    }
+  }
+  Object.assign(client, {
+    stream,
+    async close() {
+      closed = true;
+      subscription.dispose();
+      pools.closeAll();
+    },
+    openChannels: () => pools.openPools * resolved.channelsPerInstance,
+    toString: () => `GrpcClient(${serviceName})`,
+  });
+  return guardUnknownMethods(client, serviceName) as unknown as GrpcClient<D>;
+}
+
+// Properties JavaScript itself probes (await, JSON, inspection) must read as absent, not throw.
+const PASSTHROUGH = new Set(['then', 'toJSON', 'constructor', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType']);
+
+/** Makes a misspelt method name fail with INVALID_ARGUMENT listing the methods, instead of "is not a function". */
+function guardUnknownMethods(client: Record<string, unknown>, serviceName: string): Record<string, unknown> {
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (typeof property === 'symbol' || property in target || PASSTHROUGH.has(property)) {
+        return Reflect.get(target, property, receiver);
+      }
+      const methods = Object.keys(target).filter(
+        (name) => typeof target[name] === 'function' && !['close', 'openChannels', 'toString'].includes(name),
+      );
+      throw new InvalidArgumentError(
+        'method',
+        `${serviceName} has no method "${property}"; methods: ${methods.join(', ')}`,
+      );
+    },
+  });
+}
+
+function callOptionsFor(context: AttemptContext): { deadline?: number } {
+  return context.deadline === NO_DEADLINE ? {} : { deadline: context.deadline };
+}
+
+function toMetadata(input: Metadata | Record<string, string> | undefined): Metadata {
+  if (input === undefined) return new Metadata();
+  if (input instanceof Metadata) return input.clone();
+  assertObject('options.metadata', input);
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(input)) {
+    if (typeof value !== 'string' || /[\r\n]/.test(value)) {
+      throw new InvalidArgumentError(`options.metadata.${key}`, 'must be a string without CR or LF');
+    }
+    metadata.set(key, value);
+  }
+  return metadata;
+}
+
+type Stream = import('@grpc/grpc-js').ClientReadableStream<unknown>;
+
+/**
+ * A server stream as an async iterable. The policy (retries) covers opening the stream up to its
+ * first message; after that, messages are delivered as they come and an error ends the iteration
+ * (a stream that already delivered data is never replayed).
+ */
+async function* serverStream(
+  name: string,
+  request: unknown,
+  callOptions: GrpcCallOptions | undefined,
+  prepare: (
+    method: string,
+    request: unknown,
+    callOptions: GrpcCallOptions | undefined,
+  ) => { deadline: number; metadata: Metadata },
+  run: <R>(
+    name: string,
+    deadline: number,
+    callOptions: GrpcCallOptions | undefined,
+    once: (context: AttemptContext) => Promise<R>,
+  ) => Promise<R>,
+  open: (
+    context: AttemptContext,
+    metadata: Metadata,
+    onFirst: (
+      call: Stream,
+      finish: (error: ServiceError | null, response?: { first: IteratorResult<unknown>; call: Stream }) => void,
+    ) => void,
+  ) => Promise<{ first: IteratorResult<unknown>; call: Stream }>,
+): AsyncGenerator<unknown> {
+  const { deadline, metadata } = prepare(name, request, callOptions);
+  const { first, call } = await run(name, deadline, callOptions, (context) =>
+    open(context, metadata, (stream, finish) => {
+      // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
+      const onData = (message: unknown): void => {
+        stream.pause();
+        cleanup();
+        finish(null, { first: { value: message, done: false }, call: stream });
+      };
+      const onEnd = (): void => {
+        cleanup();
+        finish(null, { first: { value: undefined, done: true }, call: stream });
+      };
+      const onError = (error: ServiceError): void => {
+        cleanup();
+        finish(error);
+      };
+      const cleanup = (): void => {
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        stream.off('error', onError);
+      };
+      stream.on('data', onData);
+      stream.on('end', onEnd);
+      stream.on('error', onError);
+    }),
+  );
+  if (first.done) return;
+  try {
+    yield first.value;
+    call.resume();
+    for await (const message of call) yield message;
+  } catch (error) {
+    const serviceError = error as ServiceError;
+    if (typeof serviceError?.code === 'number') throw fromServiceError(serviceError, name, new Set());
+    throw error;
+  } finally {
+    call.cancel(); // a consumer that stops early must not leave the stream running
+  }
+}

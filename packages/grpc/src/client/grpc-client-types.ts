@@ -1,0 +1,39 @@
+import type { Metadata, MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+
+/** Per-call options. */
+export interface GrpcCallOptions {
+  /** Time allowed for this call, retries included. Never extends an inherited deadline. */
+  deadlineMs?: number;
+  /** Absolute deadline (ms, `Date.now()` clock), instead of `deadlineMs`. */
+  deadline?: number;
+  /** Request metadata (headers). */
+  metadata?: Metadata | Record<string, string>;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+  /** Affinity key for sticky balancers (`maglev` / `ring-hash`), e.g. a user id. */
+  key?: string;
+}
+
+type RequestOf<M> = M extends MethodDefinition<infer Request, infer _Response> ? Request : never;
+type ResponseOf<M> = M extends MethodDefinition<infer _Request, infer Response> ? Response : never;
+
+/** Promise-returning methods for every method of a service definition, camelCased. */
+export type GrpcClient<D extends ServiceDefinition> = {
+  [K in keyof D as Uncapitalize<K & string>]: (
+    request: RequestOf<D[K]>,
+    options?: GrpcCallOptions,
+  ) => Promise<ResponseOf<D[K]>>;
+} & {
+  /** Server-streaming methods: an async iterable of responses. Retried only before the first message. */
+  readonly stream: {
+    [K in keyof D as Uncapitalize<K & string>]: (
+      request: RequestOf<D[K]>,
+      options?: GrpcCallOptions,
+    ) => AsyncIterable<ResponseOf<D[K]>>;
+  };
+  /** Closes every channel. Calls made afterwards fail with UNAVAILABLE. */
+  close(): Promise<void>;
+  /** Channels open now (instances with a pool × pool size), for metrics and leak checks. */
+  openChannels(): number;
+  toString(): string;
+};

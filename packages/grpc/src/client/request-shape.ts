@@ -1,0 +1,71 @@
+import type { MethodDefinition } from '@grpc/grpc-js';
+import { InvalidArgumentError } from '@switchyard/core';
+
+interface FieldDescriptor {
+  name: string;
+  type: string;
+  label: string;
+}
+
+type Check = (value: unknown) => boolean;
+
+const NUMBER: Check = (value) => typeof value === 'number' && Number.isFinite(value);
+const LONG: Check = (value) =>
+  NUMBER(value) || (typeof value === 'string' && /^-?\d+$/.test(value)) || typeof value === 'bigint';
+const CHECKS: Record<string, [Check, string]> = {
+  TYPE_STRING: [(value) => typeof value === 'string', 'a string'],
+  TYPE_BOOL: [(value) => typeof value === 'boolean', 'a boolean'],
+  TYPE_BYTES: [(value) => value instanceof Uint8Array || typeof value === 'string', 'bytes (Buffer or base64 string)'],
+  TYPE_DOUBLE: [NUMBER, 'a number'],
+  TYPE_FLOAT: [NUMBER, 'a number'],
+  TYPE_INT32: [NUMBER, 'a number'],
+  TYPE_UINT32: [NUMBER, 'a number'],
+  TYPE_SINT32: [NUMBER, 'a number'],
+  TYPE_FIXED32: [NUMBER, 'a number'],
+  TYPE_SFIXED32: [NUMBER, 'a number'],
+  TYPE_INT64: [LONG, 'a number or a decimal string'],
+  TYPE_UINT64: [LONG, 'a number or a decimal string'],
+  TYPE_SINT64: [LONG, 'a number or a decimal string'],
+  TYPE_FIXED64: [LONG, 'a number or a decimal string'],
+  TYPE_SFIXED64: [LONG, 'a number or a decimal string'],
+  TYPE_ENUM: [(value) => typeof value === 'string' || NUMBER(value), 'an enum name or number'],
+  TYPE_MESSAGE: [(value) => typeof value === 'object' && !Array.isArray(value), 'an object'],
+};
+
+/**
+ * A cheap check of a request's top-level fields against its message descriptor (when the definition
+ * came from proto-loader): unknown fields and wrong value types are rejected with INVALID_ARGUMENT
+ * naming `request.<field>`, where protobuf.js would silently drop or coerce them. Returns undefined
+ * for definitions without descriptors.
+ */
+export function requestShapeCheck(
+  method: MethodDefinition<unknown, unknown>,
+  methodName: string,
+): ((request: object) => void) | undefined {
+  const descriptor = (method as { requestType?: { type?: { name?: string; field?: FieldDescriptor[] } } }).requestType
+    ?.type;
+  if (!descriptor?.field) return undefined;
+  const typeName = descriptor.name ?? 'request';
+  const fields = new Map<string, [Check, string, boolean]>();
+  for (const field of descriptor.field) {
+    const [check, rule] = CHECKS[field.type] ?? [() => true, 'any value'];
+    fields.set(field.name, [check, rule, field.label === 'LABEL_REPEATED']);
+  }
+  return (request) => {
+    for (const key in request) {
+      const value = (request as Record<string, unknown>)[key];
+      if (value === undefined || value === null) continue;
+      const field = fields.get(key);
+      if (!field) {
+        throw new InvalidArgumentError(
+          `request.${key}`,
+          `${methodName}: unknown field of ${typeName}; fields: ${[...fields.keys()].join(', ')}`,
+        );
+      }
+      const [check, rule, repeated] = field;
+      if (repeated ? !Array.isArray(value) && !(rule === 'an object' && typeof value === 'object') : !check(value)) {
+        throw new InvalidArgumentError(`request.${key}`, `${methodName}: must be ${repeated ? 'an array' : rule}`);
+      }
+    }
+  };
+}

@@ -1,0 +1,61 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { loadPackageDefinition } from '@grpc/grpc-js';
+import { fromJSON } from '@grpc/proto-loader';
+import { DEFAULT_PROTO_OPTIONS } from '../definitions.js';
+
+/**
+ * grpc.health.v1 (the standard Health Checking Protocol), embedded as a descriptor so the package
+ * needs no .proto file at run time. Same messages and paths as grpc/grpc-proto's health.proto.
+ */
+const HEALTH_DESCRIPTOR = {
+  nested: {
+    grpc: {
+      nested: {
+        health: {
+          nested: {
+            v1: {
+              nested: {
+                HealthCheckRequest: { fields: { service: { type: 'string', id: 1 } } },
+                HealthCheckResponse: {
+                  fields: { status: { type: 'ServingStatus', id: 1 } },
+                  nested: { ServingStatus: { values: { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } } },
+                },
+                HealthListRequest: { fields: {} },
+                HealthListResponse: { fields: { statuses: { keyType: 'string', type: 'HealthCheckResponse', id: 1 } } },
+                Health: {
+                  methods: {
+                    Check: { requestType: 'HealthCheckRequest', responseType: 'HealthCheckResponse' },
+                    List: { requestType: 'HealthListRequest', responseType: 'HealthListResponse' },
+                    Watch: {
+                      requestType: 'HealthCheckRequest',
+                      responseType: 'HealthCheckResponse',
+                      responseStream: true,
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+/** The standard health serving states. */
+export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+let definition: ServiceDefinition | undefined;
+
+/** The grpc.health.v1.Health service definition. */
+export function healthServiceDefinition(): ServiceDefinition {
+  if (!definition) {
+    const loaded = loadPackageDefinition(
+      fromJSON(HEALTH_DESCRIPTOR as Parameters<typeof fromJSON>[0], DEFAULT_PROTO_OPTIONS),
+    ) as unknown as {
+      grpc: { health: { v1: { Health: { service: ServiceDefinition } } } };
+    };
+    definition = loaded.grpc.health.v1.Health.service;
+  }
+  return definition;
+}

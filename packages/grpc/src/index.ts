@@ -1,0 +1,30 @@
+/**
+ * @switchyard/grpc: gRPC calls through discovery, at nearly raw grpc-js speed.
+ *
+ * Stance: a call is a sequence of attempts, each on a freshly picked instance, under one
+ * deadline that shrinks hop by hop; only failures that are safe to retry are retried (UNAVAILABLE),
+ * by our policy and never again by grpc-js underneath it; every attempt is a span; and a server
+ * tells the truth about its health through the standard protocol, so probes and clients agree.
+ *
+ * @packageDocumentation
+ */
+
+// Client
+export { createGrpcClient, DEFAULT_GRPC_CLIENT_OPTIONS } from './client/create-grpc-client.js';
+export type { GrpcClientOptions } from './client/create-grpc-client.js';
+export type { GrpcClient, GrpcCallOptions } from './client/grpc-client-types.js';
+export { DEFAULT_CHANNEL_OPTIONS, formatAddress } from './client/channel-pool.js';
+
+// Server
+export { createGrpcServer, DEFAULT_GRPC_SERVER_OPTIONS } from './server/create-grpc-server.js';
+export type { GrpcServer, GrpcServerOptions, GrpcServiceBinding } from './server/create-grpc-server.js';
+export type { GrpcHandlerContext, UnaryHandler, ServerStreamHandler } from './server/handler-context.js';
+
+// Health
+export { healthServiceDefinition } from './health/health-definition.js';
+export type { ServingStatus } from './health/health-definition.js';
+
+// Definitions and statuses
+export { loadService, DEFAULT_PROTO_OPTIONS, serviceNameOf } from './definitions.js';
+export { GrpcCallError, grpcError, DEFAULT_RETRYABLE_STATUSES } from './status.js';
+export { status as GrpcStatus, Metadata, credentials, ServerCredentials } from '@grpc/grpc-js';

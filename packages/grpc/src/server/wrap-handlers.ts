@@ -1,0 +1,186 @@
+import type {
+  Metadata,
+  MethodDefinition,
+  ServerUnaryCall,
+  ServerWritableStream,
+  ServiceDefinition,
+  UntypedServiceImplementation,
+  sendUnaryData,
+} from '@grpc/grpc-js';
+import { InvalidArgumentError, type Logger, runInCallScope } from '@switchyard/core';
+import { toGrpcStatus } from '../status.js';
+import type { GrpcHandlerContext, ServerStreamHandler, UnaryHandler } from './handler-context.js';
+import type { ServerTracing } from './server-tracing.js';
+
+/** Counts in-flight calls, for graceful shutdown and metrics. */
+export interface InFlight {
+  count: number;
+  onIdle?: () => void;
+}
+
+interface WrapContext {
+  serviceName: string;
+  logger: Logger;
+  tracing: ServerTracing;
+  inFlight: InFlight;
+}
+
+/**
+ * Turns Switchyard handlers (promise / async-iterable style) into grpc-js handlers that: run the
+ * handler inside the call's scope (deadline and propagation headers inherited by outgoing calls),
+ * open a server span when tracing is active, map thrown errors to statuses (unknown errors become
+ * INTERNAL without leaking their message), and count calls in flight.
+ * Implementation keys may be the proto names (`GetProduct`) or camelCase (`getProduct`).
+ */
+export function wrapHandlers(
+  definition: ServiceDefinition,
+  implementation: Record<string, unknown>,
+  field: string,
+  context: WrapContext,
+): UntypedServiceImplementation {
+  const methods = new Map<string, [string, MethodDefinition<unknown, unknown>]>();
+  for (const [name, method] of Object.entries(definition)) {
+    methods.set(name, [name, method as MethodDefinition<unknown, unknown>]);
+    methods.set(lowerFirst(name), [name, method as MethodDefinition<unknown, unknown>]);
+  }
+  const wrapped: UntypedServiceImplementation = {};
+  for (const [key, handler] of Object.entries(implementation)) {
+    const entry = methods.get(key);
+    if (!entry) {
+      throw new InvalidArgumentError(
+        `${field}.${key}`,
+        `is not a method of ${context.serviceName}; methods: ${Object.keys(definition).join(', ')}`,
+      );
+    }
+    if (typeof handler !== 'function') throw new InvalidArgumentError(`${field}.${key}`, 'must be a function');
+    const [name, method] = entry;
+    if (method.requestStream) {
+      throw new InvalidArgumentError(
+        `${field}.${key}`,
+        'client-streaming methods are not supported yet; use grpc-js directly for them',
+      );
+    }
+    wrapped[name] = method.responseStream
+      ? wrapServerStream(method.path, handler as ServerStreamHandler, context)
+      : wrapUnary(method.path, handler as UnaryHandler, context);
+  }
+  return wrapped;
+}
+
+function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
+  return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
+    const { handlerContext, done } = begin(path, call, context);
+    const span = context.tracing.start(path, call.metadata);
+    let settled = false;
+    const finish = (error: unknown, response?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (error === undefined) {
+        callback(null, response);
+        span?.end(0);
+      } else {
+        const status = reply(error, path, context.logger);
+        callback({ code: status.code, details: status.details });
+        span?.end(status.code, error);
+      }
+      done();
+    };
+    try {
+      const result = span
+        ? span.run(() =>
+            runInCallScope(scopeOf(handlerContext, call.metadata, context), () =>
+              handler(call.request, handlerContext),
+            ),
+          )
+        : runInCallScope(scopeOf(handlerContext, call.metadata, context), () => handler(call.request, handlerContext));
+      Promise.resolve(result).then(
+        (response) => finish(undefined, response),
+        (error: unknown) => finish(error ?? new Error('rejected')),
+      );
+    } catch (error) {
+      finish(error ?? new Error('thrown'));
+    }
+  };
+}
+
+function wrapServerStream(path: string, handler: ServerStreamHandler, context: WrapContext) {
+  return (call: ServerWritableStream<unknown, unknown>): void => {
+    const { handlerContext, done } = begin(path, call, context);
+    const span = context.tracing.start(path, call.metadata);
+    const run = async (): Promise<void> => {
+      const iterable = handler(call.request, handlerContext);
+      for await (const message of iterable as AsyncIterable<unknown>) {
+        if (handlerContext.signal.aborted) return;
+        if (!call.write(message)) await new Promise((resolve) => call.once('drain', resolve));
+      }
+    };
+    const execute = (): Promise<void> => runInCallScope(scopeOf(handlerContext, call.metadata, context), run);
+    (span ? span.run(execute) : execute()).then(
+      () => {
+        if (!handlerContext.signal.aborted) call.end();
+        span?.end(0);
+        done();
+      },
+      (error: unknown) => {
+        const status = reply(error, path, context.logger);
+        call.emit('error', { code: status.code, details: status.details });
+        span?.end(status.code, error);
+        done();
+      },
+    );
+  };
+}
+
+function begin(
+  path: string,
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  context: WrapContext,
+): { handlerContext: GrpcHandlerContext; done: () => void } {
+  context.inFlight.count++;
+  const controller = new AbortController();
+  call.once('cancelled', () => controller.abort(new Error('cancelled by the client')));
+  const rawDeadline = call.getDeadline();
+  const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : Number(rawDeadline);
+  const handlerContext: GrpcHandlerContext = {
+    metadata: call.metadata,
+    deadline: Number.isFinite(deadline) ? deadline : Number.POSITIVE_INFINITY,
+    signal: controller.signal,
+    method: path,
+    peer: call.getPeer(),
+  };
+  let finished = false;
+  return {
+    handlerContext,
+    done: () => {
+      if (finished) return;
+      finished = true;
+      context.inFlight.count--;
+      if (context.inFlight.count === 0) context.inFlight.onIdle?.();
+    },
+  };
+}
+
+const PROPAGATION_HEADERS = ['traceparent', 'tracestate', 'baggage'];
+
+function scopeOf(handlerContext: GrpcHandlerContext, metadata: Metadata, context: WrapContext) {
+  // With a tracer the OTel context carries trace and baggage; without one, forward the raw headers.
+  if (context.tracing.active) return { deadline: handlerContext.deadline };
+  const propagation: Record<string, string> = {};
+  for (const header of PROPAGATION_HEADERS) {
+    const value = metadata.get(header)[0];
+    if (typeof value === 'string') propagation[header] = value;
+  }
+  return { deadline: handlerContext.deadline, propagation };
+}
+
+function reply(error: unknown, path: string, logger: Logger): { code: number; details: string } {
+  const status = toGrpcStatus(error);
+  if (status.code === 13 /* INTERNAL */ || status.code === 2 /* UNKNOWN */) {
+    logger.error({ err: error, method: path }, 'switchyard grpc: handler failed');
+  }
+  return status;
+}
+
+function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
+}

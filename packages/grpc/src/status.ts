@@ -1,0 +1,96 @@
+import { type Metadata, type ServiceError, status as Status } from '@grpc/grpc-js';
+import { CancelledError, DeadlineExceededError, type ErrorCode, SwitchyardError } from '@switchyard/core';
+
+/** gRPC status number → Switchyard code (the canonical names). */
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  [Status.CANCELLED]: 'CANCELLED',
+  [Status.UNKNOWN]: 'UNKNOWN',
+  [Status.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
+  [Status.DEADLINE_EXCEEDED]: 'DEADLINE_EXCEEDED',
+  [Status.NOT_FOUND]: 'NOT_FOUND',
+  [Status.ALREADY_EXISTS]: 'ALREADY_EXISTS',
+  [Status.PERMISSION_DENIED]: 'PERMISSION_DENIED',
+  [Status.RESOURCE_EXHAUSTED]: 'RESOURCE_EXHAUSTED',
+  [Status.FAILED_PRECONDITION]: 'FAILED_PRECONDITION',
+  [Status.ABORTED]: 'ABORTED',
+  [Status.OUT_OF_RANGE]: 'OUT_OF_RANGE',
+  [Status.UNIMPLEMENTED]: 'UNIMPLEMENTED',
+  [Status.INTERNAL]: 'INTERNAL',
+  [Status.UNAVAILABLE]: 'UNAVAILABLE',
+  [Status.DATA_LOSS]: 'DATA_LOSS',
+  [Status.UNAUTHENTICATED]: 'UNAUTHENTICATED',
+};
+
+/** Switchyard code → gRPC status (what a server replies for a thrown error). */
+const STATUS_BY_CODE: Partial<Record<ErrorCode, Status>> = {
+  ...Object.fromEntries(Object.entries(CODE_BY_STATUS).map(([status, code]) => [code, Number(status) as Status])),
+  NO_INSTANCES: Status.UNAVAILABLE,
+  CIRCUIT_OPEN: Status.UNAVAILABLE,
+  BULKHEAD_FULL: Status.RESOURCE_EXHAUSTED,
+  RETRY_BUDGET_EXHAUSTED: Status.UNAVAILABLE,
+  RETRY_EXHAUSTED: Status.UNAVAILABLE,
+  REGISTRY_UNAVAILABLE: Status.UNAVAILABLE,
+};
+
+/** The status codes retried by default: the call surely did not run, or the server says try elsewhere. */
+export const DEFAULT_RETRYABLE_STATUSES: readonly Status[] = Object.freeze([Status.UNAVAILABLE]);
+
+/**
+ * A failed gRPC call, as a Switchyard error: `code` is the canonical status name, `grpcCode` the
+ * number, `details` the server's message, `metadata` its trailers, `retryAfterMs` the server's
+ * pushback (`grpc-retry-pushback-ms`) when it sent one.
+ */
+export class GrpcCallError extends SwitchyardError {
+  readonly grpcCode: Status;
+  readonly details: string;
+  readonly metadata: Metadata | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    grpcCode: Status,
+    details: string,
+    options: { metadata?: Metadata; retryable?: boolean; method?: string; cause?: unknown },
+  ) {
+    const code = CODE_BY_STATUS[grpcCode] ?? 'UNKNOWN';
+    super(code, `${options.method ? `${options.method}: ` : ''}${code}: ${details}`, {
+      retryable: options.retryable ?? false,
+      cause: options.cause,
+    });
+    this.grpcCode = grpcCode;
+    this.details = details;
+    this.metadata = options.metadata;
+    const pushback = options.metadata?.get('grpc-retry-pushback-ms')[0];
+    this.retryAfterMs = pushback === undefined ? undefined : Number(pushback);
+  }
+}
+
+/** Maps a grpc-js client error to a Switchyard error (DEADLINE_EXCEEDED and CANCELLED get their own classes). */
+export function fromServiceError(error: ServiceError, method: string, retryable: ReadonlySet<number>): SwitchyardError {
+  if (error.code === Status.DEADLINE_EXCEEDED)
+    return new DeadlineExceededError(`${method}: deadline exceeded`, { cause: error });
+  if (error.code === Status.CANCELLED) return new CancelledError(`${method}: cancelled`, { cause: error });
+  return new GrpcCallError(error.code, error.details || error.message, {
+    metadata: error.metadata,
+    retryable: retryable.has(error.code),
+    method,
+    cause: error,
+  });
+}
+
+/** What a server replies for an error thrown by a handler: its status, and a message safe to send. */
+export function toGrpcStatus(error: unknown): { code: Status; details: string; metadata?: Metadata } {
+  if (error instanceof GrpcCallError) return { code: error.grpcCode, details: error.details };
+  if (SwitchyardError.isInstance(error))
+    return { code: STATUS_BY_CODE[error.code] ?? Status.UNKNOWN, details: error.message };
+  const candidate = error as { code?: unknown; details?: unknown; message?: unknown };
+  if (typeof candidate?.code === 'number' && CODE_BY_STATUS[candidate.code] !== undefined) {
+    return { code: candidate.code as Status, details: String(candidate.details ?? candidate.message ?? '') };
+  }
+  // Unknown errors never leak their message (it may hold internals); the server logs them.
+  return { code: Status.INTERNAL, details: 'internal error' };
+}
+
+/** Throw this from a handler to reply with a specific status. */
+export function grpcError(code: Status, details: string): GrpcCallError {
+  return new GrpcCallError(code, details, {});
+}

@@ -1,0 +1,283 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import { createDiscovery, type Discovery } from '@switchyard/discovery';
+import { createGrpcClient, createGrpcServer, type GrpcServer, healthServiceDefinition } from '@switchyard/grpc';
+import { MemoryRegistry } from '@switchyard/registry';
+import { circuitBreaker, compose, retry } from '@switchyard/resilience';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EchoService, echoImplementation } from './fixtures/echo.js';
+
+let registry: MemoryRegistry;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+beforeEach(() => {
+  registry = new MemoryRegistry();
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await registry.close();
+});
+
+async function startEcho(
+  id: string,
+  service = 'echo',
+  onSay?: Parameters<typeof echoImplementation>[1],
+): Promise<GrpcServer> {
+  const server = createGrpcServer({
+    services: [{ definition: EchoService, implementation: echoImplementation(id, onSay) }],
+  });
+  const port = await server.listen(0, '127.0.0.1');
+  cleanups.push(() => server.shutdown(100));
+  await registry.register({ id, service, host: '127.0.0.1', ports: { grpc: port } });
+  return server;
+}
+
+function discover(service = 'echo', balancer = 'round-robin'): Discovery {
+  const discovery = createDiscovery({ registry, service, balancer });
+  cleanups.push(() => discovery.close());
+  return discovery;
+}
+
+function client(discovery: Discovery, extra: Partial<Parameters<typeof createGrpcClient>[0]> = {}) {
+  const echo = createGrpcClient({ definition: EchoService, discovery, ...extra });
+  cleanups.push(() => echo.close());
+  return echo as unknown as {
+    say(
+      request: object,
+      options?: object,
+    ): Promise<{ message: string; servedBy: string; remainingMs: number; traceId: string }>;
+    stream: { count(request: object, options?: object): AsyncIterable<{ message: string; servedBy: string }> };
+    openChannels(): number;
+    close(): Promise<void>;
+  };
+}
+
+/** A registered instance whose port has nothing listening: connection refused. */
+async function registerDead(id: string, service = 'echo'): Promise<void> {
+  const probe = createGrpcServer({ services: [{ definition: EchoService, implementation: {} }] });
+  const port = await probe.listen(0, '127.0.0.1');
+  await probe.shutdown(0);
+  await registry.register({ id, service, host: '127.0.0.1', ports: { grpc: port } });
+}
+
+describe('gRPC client and server over loopback', () => {
+  it('calls through discovery and spreads calls over instances', async () => {
+    await startEcho('a');
+    await startEcho('b');
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    const servedBy = new Set<string>();
+    for (let i = 0; i < 10; i++) servedBy.add((await echo.say({ message: 'hi' })).servedBy);
+    expect([...servedBy].sort()).toEqual(['a', 'b']);
+  });
+
+  it('fails over to another instance on UNAVAILABLE (connection refused) and ejects the dead one', async () => {
+    await registerDead('dead');
+    await startEcho('live');
+    const discovery = discover();
+    await discovery.ready();
+    const ejected: string[] = [];
+    discovery.onEjection((event) => ejected.push(event.id));
+    const echo = client(discovery);
+    for (let i = 0; i < 20; i++) expect((await echo.say({ message: String(i) })).servedBy).toBe('live');
+    expect(ejected).toEqual(['dead']);
+  });
+
+  it('returns non-retryable statuses at once', async () => {
+    let calls = 0;
+    await startEcho('a', 'echo', async () => {
+      calls++;
+      return undefined;
+    });
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    await expect(echo.say({ failWithCode: grpc.status.NOT_FOUND })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      grpcCode: 5,
+      retryable: false,
+    });
+    await expect(echo.say({ failWithCode: grpc.status.INVALID_ARGUMENT })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(calls).toBe(0); // failures happen before onSay: each call reached the server exactly once
+  });
+
+  it('retries a server-streaming call only before its first message', async () => {
+    await registerDead('dead');
+    await startEcho('live');
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    const messages: string[] = [];
+    for await (const reply of echo.stream.count({ count: 3 })) messages.push(`${reply.servedBy}:${reply.message}`);
+    expect(messages).toEqual(['live:0', 'live:1', 'live:2']);
+  });
+
+  it('loses no call when an instance is SIGKILLed under continuous calls, with two others up', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/echo-child.ts', import.meta.url));
+    const children: ChildProcess[] = [];
+    for (const id of ['k1', 'k2', 'k3']) {
+      const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, id], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      children.push(child);
+      cleanups.push(() => child.kill('SIGKILL'));
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout?.on('data', (chunk: Buffer) => {
+          const match = /port (\d+)/.exec(chunk.toString());
+          if (match) resolve(Number(match[1]));
+        });
+        child.on('exit', (code) => reject(new Error(`${id} exited with ${code}`)));
+      });
+      await registry.register({ id, service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    }
+    const discovery = discover('echo', 'p2c-ewma');
+    await discovery.ready();
+    const echo = client(discovery, {
+      policy: compose(retry({ maxAttempts: 3, backoff: { initialMs: 1, maxMs: 5 } }), circuitBreaker()),
+    });
+    let ok = 0;
+    let failed = 0;
+    const byInstance: Record<string, number> = {};
+    const started = Date.now();
+    let killed = false;
+    const worker = async (): Promise<void> => {
+      while (Date.now() - started < 2_000) {
+        if (!killed && Date.now() - started > 700) {
+          killed = true;
+          children[0]?.kill('SIGKILL');
+        }
+        try {
+          const reply = await echo.say({ message: 'x' }, { deadlineMs: 1_000 });
+          ok++;
+          byInstance[reply.servedBy] = (byInstance[reply.servedBy] ?? 0) + 1;
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+    expect(failed).toBe(0);
+    expect(ok).toBeGreaterThan(200);
+    expect(Object.keys(byInstance).sort()).toEqual(['k1', 'k2', 'k3']);
+  });
+});
+
+describe('interoperability with plain grpc-js', () => {
+  it('serves a plain grpc-js client, including grpc.health.v1 Check, List and Watch', async () => {
+    const server = await startEcho('a');
+    const port = server.port as number;
+    const Echo = grpc.makeGenericClientConstructor(EchoService, 'Echo');
+    const plain = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      Say(request: object, callback: (error: grpc.ServiceError | null, response: { message: string }) => void): void;
+    };
+    cleanups.push(() => plain.close());
+    const reply = await new Promise<{ message: string }>((resolve, reject) =>
+      plain.Say({ message: 'plain' }, (error, response) => (error ? reject(error) : resolve(response))),
+    );
+    expect(reply.message).toBe('plain');
+
+    const Health = grpc.makeGenericClientConstructor(healthServiceDefinition(), 'Health');
+    const health = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client &
+      Record<string, Function>;
+    cleanups.push(() => health.close());
+    const check = (service: string) =>
+      new Promise<{ status: string }>((resolve, reject) =>
+        health.Check({ service }, (error: Error | null, response: { status: string }) =>
+          error ? reject(error) : resolve(response),
+        ),
+      );
+    expect(await check('')).toEqual({ status: 'SERVING' });
+    expect(await check('switchyard.echo.v1.Echo')).toEqual({ status: 'SERVING' });
+    await expect(check('nope')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    const list = await new Promise<{ statuses: Record<string, { status: string }> }>((resolve, reject) =>
+      health.List({}, (error: Error | null, response: never) => (error ? reject(error) : resolve(response))),
+    );
+    expect(Object.keys(list.statuses).sort()).toEqual(['', 'liveness', 'switchyard.echo.v1.Echo']);
+
+    const watch = health.Watch({ service: '' }) as grpc.ClientReadableStream<{ status: string }>;
+    const seen: string[] = [];
+    watch.on('data', (message) => seen.push(message.status));
+    watch.on('error', () => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    server.drain();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    watch.cancel();
+    expect(seen).toEqual(['SERVING', 'NOT_SERVING']);
+    expect(await check('')).toEqual({ status: 'NOT_SERVING' });
+    expect(await check('liveness')).toEqual({ status: 'SERVING' }); // draining is not dead
+  });
+
+  it('calls a plain grpc-js server', async () => {
+    const server = new grpc.Server();
+    server.addService(EchoService, {
+      Say: (call: grpc.ServerUnaryCall<{ message: string }, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+        callback(null, { message: `plain:${call.request.message}`, servedBy: 'plain' }),
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    cleanups.push(() => server.forceShutdown());
+    await registry.register({ id: 'plain', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    const discovery = discover();
+    await discovery.ready();
+    expect((await client(discovery).say({ message: 'hi' })).message).toBe('plain:hi');
+  });
+});
+
+describe('bad input', () => {
+  it('names what is wrong, does not crash and opens no channel', async () => {
+    await startEcho('a');
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    expect(() => (echo as unknown as Record<string, unknown>).sayy).toThrow(
+      /method: switchyard.echo.v1.Echo has no method "sayy"; methods: say, count/,
+    );
+    await expect(echo.say({ message: 'x' }, { deadlineMs: -1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'options.deadlineMs',
+    });
+    await expect(echo.say('not an object' as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'request',
+    });
+    await expect(echo.say({ message: 'x' }, { colour: 'red' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'options.colour',
+    });
+    await expect(echo.say({ message: 'x' }, { metadata: { 'x-bad': 'a\r\nb' } })).rejects.toMatchObject({
+      field: 'options.metadata.x-bad',
+    });
+    expect(echo.openChannels()).toBe(0);
+    await expect(echo.say({ delayMs: 'slow' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'request.delayMs',
+    });
+    await expect(echo.say({ mesage: 'typo' })).rejects.toThrow(
+      /request.mesage: Say: unknown field of EchoRequest; fields: message, delayMs, failWithCode/,
+    );
+    expect(echo.openChannels()).toBe(0);
+    expect(() => createGrpcClient({ discovery } as never)).toThrow(/definition: must be a gRPC service definition/);
+    expect(() => createGrpcClient({ definition: EchoService } as never)).toThrow(/discovery: must be a Discovery/);
+    expect(() =>
+      createGrpcServer({ services: [{ definition: EchoService, implementation: { sai: () => ({}) } }] }),
+    ).toThrow(/services\[0\].implementation.sai: is not a method of switchyard.echo.v1.Echo/);
+  });
+
+  it('fails fast with DEADLINE_EXCEEDED when no time is left, without touching the network', async () => {
+    await registerDead('dead');
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    await expect(echo.say({ message: 'x' }, { deadline: Date.now() - 1 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    expect(echo.openChannels()).toBe(0);
+  });
+});

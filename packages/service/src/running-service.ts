@@ -1,0 +1,41 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { ServiceInstance } from '@switchyard/core';
+import type { Discovery, DiscoveryOptions } from '@switchyard/discovery';
+import type { GrpcClient, GrpcClientOptions } from '@switchyard/grpc';
+import type { Registration, Registry } from '@switchyard/registry';
+import type { Tracing } from '@switchyard/tracing';
+
+/** Options for {@link RunningService.grpcClient}. */
+export type ServiceClientOptions = Omit<Partial<DiscoveryOptions>, 'registry' | 'service'> &
+  Omit<Partial<GrpcClientOptions<ServiceDefinition>>, 'definition' | 'discovery'>;
+
+/** A started service. */
+export interface RunningService {
+  readonly name: string;
+  /** The instance as registered (with the ports actually bound). */
+  readonly instance: ServiceInstance;
+  readonly registration: Registration;
+  readonly registry: Registry;
+  readonly grpcPort: number | undefined;
+  readonly httpPort: number | undefined;
+  readonly tracing: Tracing | undefined;
+  /** True from the moment stopping began. */
+  readonly draining: boolean;
+  /**
+   * A gRPC client to another service, through a discovery over this service's registry (zone
+   * defaults to this service's zone). Closed by `stop()` after in-flight calls have finished.
+   */
+  grpcClient<D extends ServiceDefinition>(
+    definition: D,
+    service: string,
+    options?: ServiceClientOptions,
+  ): GrpcClient<D>;
+  /** A discovery over this service's registry, closed by `stop()`. */
+  discover(service: string, options?: Omit<Partial<DiscoveryOptions>, 'registry' | 'service'>): Discovery;
+  /**
+   * Drains and stops: status `draining` (registry and health) → wait `drainDelayMs` → deregister →
+   * finish calls in flight within `shutdownGraceMs` → close servers and clients → flush telemetry.
+   * Idempotent: every call returns the same promise.
+   */
+  stop(): Promise<void>;
+}

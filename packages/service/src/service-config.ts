@@ -1,0 +1,117 @@
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  INSTANCE_LIMITS,
+  InvalidArgumentError,
+  validateServiceName,
+} from '@switchyard/core';
+import type { Registry } from '@switchyard/registry';
+import type { ServiceOptions } from './service-options.js';
+
+/** Every setting of a service, after options → environment → defaults. */
+export interface ServiceConfig {
+  name: string;
+  version: string | undefined;
+  registry: string | Registry;
+  zone: string | undefined;
+  metadata: Record<string, string>;
+  advertiseHost: string | undefined;
+  ttlMs: number | undefined;
+  drainDelayMs: number;
+  shutdownGraceMs: number;
+}
+
+/** Defaults of the service runtime. */
+export const DEFAULT_SERVICE_OPTIONS = Object.freeze({
+  /** Time between "draining" and deregistration: clients' watches see the change and stop picking. */
+  drainDelayMs: 5_000,
+  /** Time in-flight calls get to finish after deregistration. */
+  shutdownGraceMs: 10_000,
+});
+
+const OPTION_KEYS = [
+  'name',
+  'version',
+  'registry',
+  'grpc',
+  'http',
+  'zone',
+  'metadata',
+  'tracing',
+  'ttlMs',
+  'drainDelayMs',
+  'shutdownGraceMs',
+  'advertiseHost',
+  'logger',
+  'handleSignals',
+];
+
+/**
+ * Resolves configuration: options first, then environment variables, then defaults. Every error
+ * names the setting it came from (`drainDelayMs` or `SWITCHYARD_DRAIN_DELAY_MS`), so a bad
+ * deployment fails at start with one clear line.
+ */
+export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  assertObject('options', options);
+  assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
+  const name = validateServiceName(options.name, 'name');
+  const registry = options.registry ?? env.SWITCHYARD_REGISTRY_URL;
+  if (registry === undefined || registry === '') {
+    throw new InvalidArgumentError(
+      'registry',
+      'is required: pass registry or set SWITCHYARD_REGISTRY_URL (e.g. redis://redis:6379 or memory://)',
+    );
+  }
+  const zone = options.zone ?? (env.SWITCHYARD_ZONE || undefined);
+  if (zone !== undefined && !INSTANCE_LIMITS.zonePattern.test(zone)) {
+    throw new InvalidArgumentError(options.zone !== undefined ? 'zone' : 'SWITCHYARD_ZONE', INSTANCE_LIMITS.zoneRule);
+  }
+  return {
+    name,
+    version: options.version ?? (env.SWITCHYARD_VERSION || undefined),
+    registry,
+    zone,
+    metadata: { ...options.metadata },
+    advertiseHost: options.advertiseHost ?? (env.SWITCHYARD_ADVERTISE_HOST || env.POD_IP || undefined),
+    ttlMs: integerSetting('ttlMs', options.ttlMs, 'SWITCHYARD_TTL_MS', env, undefined, 500, 86_400_000),
+    drainDelayMs: integerSetting(
+      'drainDelayMs',
+      options.drainDelayMs,
+      'SWITCHYARD_DRAIN_DELAY_MS',
+      env,
+      DEFAULT_SERVICE_OPTIONS.drainDelayMs,
+      0,
+      600_000,
+    ) as number,
+    shutdownGraceMs: integerSetting(
+      'shutdownGraceMs',
+      options.shutdownGraceMs,
+      'SWITCHYARD_SHUTDOWN_GRACE_MS',
+      env,
+      DEFAULT_SERVICE_OPTIONS.shutdownGraceMs,
+      0,
+      600_000,
+    ) as number,
+  };
+}
+
+function integerSetting(
+  option: string,
+  value: number | undefined,
+  variable: string,
+  env: NodeJS.ProcessEnv,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value !== undefined) {
+    assertInteger(option, value, min, max);
+    return value;
+  }
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const parsed = Number(raw);
+  assertInteger(variable, Number.isInteger(parsed) ? parsed : raw, min, max);
+  return parsed;
+}

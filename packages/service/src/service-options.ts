@@ -1,0 +1,41 @@
+import type { ServerCredentials } from '@grpc/grpc-js';
+import type { Logger } from '@switchyard/core';
+import type { GrpcServiceBinding } from '@switchyard/grpc';
+import type { Registry } from '@switchyard/registry';
+import type { TracingOptions } from '@switchyard/tracing';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Options for {@link startService}. Options win over environment variables, which win over defaults. */
+export interface ServiceOptions {
+  /** The service name (DNS label), e.g. `catalog`. */
+  name: string;
+  /** @default SWITCHYARD_VERSION */
+  version?: string;
+  /** A registry URL or instance. @default SWITCHYARD_REGISTRY_URL (required one way or the other) */
+  registry?: string | Registry;
+  /** gRPC server: the services to serve. Port 0 takes any free port (registered as bound). */
+  grpc?: { services: GrpcServiceBinding[]; port?: number; host?: string; credentials?: ServerCredentials };
+  /**
+   * HTTP server: your handler, plus `/healthz` and `/readyz` (tied to draining) served for you.
+   * Port 0 takes any free port.
+   */
+  http?: { handler?: (request: IncomingMessage, response: ServerResponse) => void; port?: number; host?: string };
+  /** @default SWITCHYARD_ZONE */
+  zone?: string;
+  /** Registry metadata (e.g. `{ track: 'b' }`). */
+  metadata?: Record<string, string>;
+  /** Tracing (see @switchyard/tracing); `false` turns it off. @default on, configured from OTEL_* variables */
+  tracing?: TracingOptions | false;
+  /** Registration TTL. @default SWITCHYARD_TTL_MS, else the registry's default (10 s) */
+  ttlMs?: number;
+  /** Wait between "draining" and deregistration. @default SWITCHYARD_DRAIN_DELAY_MS, else 5_000 */
+  drainDelayMs?: number;
+  /** Time for calls in flight after deregistration. @default SWITCHYARD_SHUTDOWN_GRACE_MS, else 10_000 */
+  shutdownGraceMs?: number;
+  /** The host other services dial. @default SWITCHYARD_ADVERTISE_HOST, POD_IP, the listen host if specific, else this machine's first non-internal IPv4 */
+  advertiseHost?: string;
+  /** @default a JSON-lines logger on stderr at info */
+  logger?: Logger;
+  /** Stop gracefully on SIGTERM and SIGINT, then exit. @default true */
+  handleSignals?: boolean;
+}

@@ -1,0 +1,222 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import { type ServiceDefinition, setLogger as setGrpcLogger } from '@grpc/grpc-js';
+import { consoleLogger, InvalidArgumentError, type Logger, sleep } from '@switchyard/core';
+import { createDiscovery, type Discovery } from '@switchyard/discovery';
+import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
+import { createRegistry, type Registration, type Registry } from '@switchyard/registry';
+import { initTracing, type Tracing } from '@switchyard/tracing';
+import { advertiseHost } from './advertise-host.js';
+import { httpHealthHandler, ReadinessState } from './http-health.js';
+import type { RunningService, ServiceClientOptions } from './running-service.js';
+import { resolveServiceConfig } from './service-config.js';
+import type { ServiceOptions } from './service-options.js';
+
+/**
+ * Starts a Switchyard service: tracing, the gRPC and/or HTTP servers, then registration with the
+ * ports actually bound; on SIGTERM/SIGINT or `stop()` it drains (see {@link RunningService.stop}).
+ * Anything that fails during start is cleaned up before the error is thrown.
+ *
+ * @example
+ * ```ts
+ * const service = await startService({ name: 'catalog', version: '1.4.0', grpc: { port: 50051, services: [{ definition: CatalogService, implementation }] } });
+ * const recommendation = service.grpcClient(RecommendationService, 'recommendation');
+ * ```
+ */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const config = resolveServiceConfig(options);
+  if (!options.grpc && !options.http)
+    throw new InvalidArgumentError('grpc', 'a service needs grpc or http options (or both)');
+  const logger = options.logger ?? consoleLogger({ name: config.name });
+  routeGrpcLogs(logger);
+  const ownsRegistry = typeof config.registry === 'string';
+  const registry: Registry =
+    typeof config.registry === 'string' ? createRegistry(config.registry, { logger }) : config.registry;
+  const tracing: Tracing | undefined =
+    options.tracing === false
+      ? undefined
+      : initTracing({ serviceName: config.name, serviceVersion: config.version, ...options.tracing });
+  const readiness = new ReadinessState();
+  let grpcServer: GrpcServer | undefined;
+  let httpServer: HttpServer | undefined;
+  let grpcPort: number | undefined;
+  let httpPort: number | undefined;
+  let registration: Registration;
+  try {
+    if (options.grpc) {
+      grpcServer = createGrpcServer({
+        services: options.grpc.services,
+        logger,
+        ...(options.grpc.credentials ? { credentials: options.grpc.credentials } : {}),
+      });
+      grpcPort = await grpcServer.listen(options.grpc.port ?? 50051, options.grpc.host ?? '0.0.0.0');
+    }
+    if (options.http) {
+      const server = createServer(httpHealthHandler(readiness, options.http.handler));
+      httpServer = server;
+      httpPort = await listenHttp(server, options.http.port ?? 8080, options.http.host ?? '0.0.0.0');
+    }
+    const ports: Record<string, number> = {};
+    if (grpcPort !== undefined) ports.grpc = grpcPort;
+    if (httpPort !== undefined) ports.http = httpPort;
+    registration = await registry.register(
+      {
+        service: config.name,
+        host: advertiseHost(config.advertiseHost, options.grpc?.host ?? options.http?.host),
+        ports,
+        ...(config.version ? { version: config.version } : {}),
+        ...(config.zone ? { zone: config.zone } : {}),
+        metadata: config.metadata,
+      },
+      config.ttlMs === undefined ? undefined : { ttlMs: config.ttlMs },
+    );
+  } catch (error) {
+    await grpcServer?.shutdown(0);
+    httpServer?.close();
+    await tracing?.shutdown();
+    if (ownsRegistry) await registry.close();
+    throw error;
+  }
+  readiness.setReady(true);
+  registration.onStateChange((state, error) => {
+    if (state === 'lost')
+      logger.error({ err: error }, 'switchyard service: registration lost; this instance no longer receives traffic');
+  });
+  logger.info({ id: registration.instance.id, grpcPort, httpPort, zone: config.zone }, `${config.name} started`);
+
+  const discoveries: Discovery[] = [];
+  const clients: { close(): Promise<void> }[] = [];
+  let stopping: Promise<void> | undefined;
+  let draining = false;
+
+  const discover = (
+    service: string,
+    discoveryOptions: Omit<Partial<Parameters<typeof createDiscovery>[0]>, 'registry' | 'service'> = {},
+  ): Discovery => {
+    const discovery = createDiscovery({
+      registry,
+      service,
+      logger,
+      ...(config.zone ? { zone: config.zone } : {}),
+      ...discoveryOptions,
+    });
+    discoveries.push(discovery);
+    return discovery;
+  };
+
+  const stop = (): Promise<void> => {
+    stopping ??= drainAndStop();
+    return stopping;
+  };
+
+  const drainAndStop = async (): Promise<void> => {
+    draining = true;
+    logger.info(
+      { drainDelayMs: config.drainDelayMs, shutdownGraceMs: config.shutdownGraceMs },
+      `${config.name} draining`,
+    );
+    readiness.drain();
+    grpcServer?.drain();
+    await registration
+      .update({ status: 'draining' })
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not mark draining in the registry'));
+    await sleep(config.drainDelayMs);
+    await registration
+      .deregister()
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not deregister; the entry expires by its TTL'));
+    await Promise.all([
+      grpcServer?.shutdown(config.shutdownGraceMs),
+      httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined,
+    ]);
+    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all(discoveries.map((discovery) => discovery.close()));
+    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not flush telemetry'));
+    if (ownsRegistry) await registry.close();
+    logger.info({}, `${config.name} stopped`);
+  };
+
+  if (options.handleSignals !== false) installSignalHandlers(stop, logger);
+
+  return {
+    name: config.name,
+    get instance() {
+      return registration.instance;
+    },
+    registration,
+    registry,
+    grpcPort,
+    httpPort,
+    tracing,
+    get draining() {
+      return draining;
+    },
+    grpcClient<D extends ServiceDefinition>(definition: D, service: string, clientOptions: ServiceClientOptions = {}) {
+      const { balancer, filter, zone, outlierDetection, subset, slowStart, latencyDecayMs, balancers, ...grpcOptions } =
+        clientOptions;
+      const discovery = discover(service, {
+        ...(balancer ? { balancer } : {}),
+        ...(filter ? { filter } : {}),
+        ...(zone ? { zone } : {}),
+        ...(outlierDetection !== undefined ? { outlierDetection } : {}),
+        ...(subset ? { subset } : {}),
+        ...(slowStart ? { slowStart } : {}),
+        ...(latencyDecayMs ? { latencyDecayMs } : {}),
+        ...(balancers ? { balancers } : {}),
+      });
+      const client = createGrpcClient({ definition, discovery, ...grpcOptions });
+      clients.push(client);
+      return client;
+    },
+    discover,
+    stop,
+  };
+}
+
+/**
+ * grpc-js prints its own errors to stderr; in a service they go to the service's logger instead
+ * (at debug: the runtime reports what matters itself, e.g. a port in use, in one line).
+ */
+function routeGrpcLogs(logger: Logger): void {
+  const forward = (...args: unknown[]): void => logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js');
+  setGrpcLogger({ error: forward, info: forward, debug: forward } as unknown as Partial<Console>);
+}
+
+function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(
+        new InvalidArgumentError('http.port', `cannot listen on ${host}:${port}: ${error.message}`, { cause: error }),
+      ),
+    );
+    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+function closeHttp(server: HttpServer, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function installSignalHandlers(stop: () => Promise<void>, logger: Logger): void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'received signal; stopping gracefully');
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'graceful stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

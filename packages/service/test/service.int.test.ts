@@ -1,0 +1,139 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createDiscovery } from '@switchyard/discovery';
+import { createGrpcClient, loadService } from '@switchyard/grpc';
+import { MemoryRegistry, type RegistryEvent } from '@switchyard/registry';
+import { EventLog } from '@switchyard/registry/testing';
+import { resolveServiceConfig, startService } from '@switchyard/service';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const protosDir = fileURLToPath(new URL('../../../protos', import.meta.url));
+const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
+  includeDirs: [protosDir],
+});
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function echo(servedBy: string, delayMs = 0) {
+  return {
+    async say(request: { message: string }) {
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return { message: request.message, servedBy, remainingMs: 0, traceId: '' };
+    },
+  };
+}
+
+describe('startService', () => {
+  it('registers with the ports it bound, serves, drains in order and deregisters', async () => {
+    const registry = new MemoryRegistry();
+    const log = new EventLog();
+    await registry.watch('echo', log.listener);
+    const service = await startService({
+      name: 'echo',
+      version: '1.2.3',
+      registry,
+      grpc: { services: [{ definition: EchoService, implementation: echo('one', 150) }], port: 0, host: '127.0.0.1' },
+      http: { port: 0, host: '127.0.0.1' },
+      zone: 'eu-1a',
+      metadata: { track: 'a' },
+      tracing: false,
+      drainDelayMs: 200,
+      shutdownGraceMs: 2_000,
+      handleSignals: false,
+      logger: silent,
+    });
+    expect(service.instance).toMatchObject({
+      service: 'echo',
+      version: '1.2.3',
+      zone: 'eu-1a',
+      host: '127.0.0.1',
+      metadata: { track: 'a' },
+    });
+    expect(service.instance.ports).toEqual({ grpc: service.grpcPort, http: service.httpPort });
+    expect((await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status).toBe(200);
+
+    const discovery = createDiscovery({ registry, service: 'echo' });
+    const client = createGrpcClient({ definition: EchoService, discovery }) as unknown as {
+      say(request: object): Promise<{ servedBy: string }>;
+      close(): Promise<void>;
+    };
+    cleanups.push(async () => {
+      await client.close();
+      await discovery.close();
+    });
+    await discovery.ready();
+    // A call in flight when stop() begins still completes.
+    const inFlight = client.say({ message: 'slow' });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const stopping = service.stop();
+    expect(service.draining).toBe(true);
+    expect((await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status).toBe(503);
+    await expect(inFlight).resolves.toMatchObject({ servedBy: 'one' });
+    await log.next((event) => event.type === 'update' && event.instance.status === 'draining', 1_000);
+    await stopping;
+    const types = log.events.map((event: RegistryEvent) => event.type);
+    expect(types).toEqual(['snapshot', 'up', 'update', 'down']);
+    await expect(fetch(`http://127.0.0.1:${service.httpPort}/healthz`)).rejects.toThrow();
+    await registry.close();
+  });
+
+  it('reads configuration from the environment after options, naming bad settings', () => {
+    const env = { SWITCHYARD_REGISTRY_URL: 'memory://', SWITCHYARD_ZONE: 'eu-1b', SWITCHYARD_DRAIN_DELAY_MS: '250' };
+    expect(resolveServiceConfig({ name: 'catalog' }, env)).toMatchObject({
+      registry: 'memory://',
+      zone: 'eu-1b',
+      drainDelayMs: 250,
+      shutdownGraceMs: 10_000,
+    });
+    expect(resolveServiceConfig({ name: 'catalog', drainDelayMs: 10 }, env).drainDelayMs).toBe(10);
+    expect(() => resolveServiceConfig({ name: 'catalog' }, {})).toThrow(
+      /registry: is required: pass registry or set SWITCHYARD_REGISTRY_URL/,
+    );
+    expect(() => resolveServiceConfig({ name: 'catalog' }, { ...env, SWITCHYARD_DRAIN_DELAY_MS: 'soon' })).toThrow(
+      /SWITCHYARD_DRAIN_DELAY_MS: must be an integer/,
+    );
+    expect(() => resolveServiceConfig({ name: 'Bad Name' }, env)).toThrow(/name: must be a DNS label/);
+  });
+
+  it('fails at start with one clear line and a non-zero exit for bad configuration', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/bad-start.ts', import.meta.url));
+    const run = (env: Record<string, string>) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'ignore', 'pipe'],
+        });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+    const unknownScheme = await run({ SWITCHYARD_REGISTRY_URL: 'consul://x' });
+    expect(unknownScheme.code).toBe(1);
+    expect(unknownScheme.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unknownScheme.stderr).toMatch(
+      /^echo: failed to start: INVALID_ARGUMENT: url: unknown registry scheme "consul:\/\/"/,
+    );
+
+    const invalidName = await run({ SWITCHYARD_REGISTRY_URL: 'memory://', BAD_NAME: 'Not Valid' });
+    expect(invalidName.code).toBe(1);
+    expect(invalidName.stderr).toMatch(/failed to start: INVALID_ARGUMENT: name: must be a DNS label/);
+
+    const busy = await startService({
+      name: 'holder',
+      registry: new MemoryRegistry(),
+      grpc: { services: [{ definition: EchoService, implementation: echo('x') }], port: 0, host: '127.0.0.1' },
+      tracing: false,
+      handleSignals: false,
+      drainDelayMs: 0,
+      logger: silent,
+    });
+    cleanups.push(() => busy.stop());
+    const portInUse = await run({ SWITCHYARD_REGISTRY_URL: 'memory://', GRPC_PORT: String(busy.grpcPort) });
+    expect(portInUse.code).toBe(1);
+    expect(portInUse.stderr.trim().split('\n')).toHaveLength(1);
+    expect(portInUse.stderr).toMatch(/failed to start: INVALID_ARGUMENT: port: cannot listen on 127.0.0.1:\d+/);
+  });
+});

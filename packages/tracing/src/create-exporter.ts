@@ -1,0 +1,54 @@
+import { InvalidArgumentError } from '@switchyard/core';
+import { ConsoleSpanExporter, InMemorySpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { readEnv } from './env.js';
+import { LazySpanExporter } from './lazy-exporter.js';
+import type { TracingExporter } from './tracing-options.js';
+
+/** The OTLP wire formats this package can send. */
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+/**
+ * The OTLP protocol from `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`,
+ * else `http/protobuf` (the specification's default). `grpc` is rejected: its exporter is not
+ * bundled, and silently sending HTTP to a gRPC port would lose every span.
+ */
+export function resolveOtlpProtocol(): OtlpProtocol {
+  const tracesProtocol = readEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
+  const variable = tracesProtocol === undefined ? 'OTEL_EXPORTER_OTLP_PROTOCOL' : 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL';
+  const protocol = tracesProtocol ?? readEnv('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    throw new InvalidArgumentError(
+      variable,
+      `must be http/protobuf or http/json (the grpc exporter is not bundled), got ${JSON.stringify(protocol)}`,
+    );
+  }
+  return protocol;
+}
+
+/**
+ * Creates the span exporter for a resolved exporter choice (`undefined` for `none`). The OTLP
+ * exporters read their endpoint, headers, timeout and compression from the standard
+ * `OTEL_EXPORTER_OTLP_*` variables themselves.
+ */
+export function createExporter(exporter: TracingExporter): SpanExporter | undefined {
+  switch (exporter) {
+    case 'none':
+      return undefined;
+    case 'memory':
+      return new InMemorySpanExporter();
+    case 'console':
+      return new ConsoleSpanExporter();
+    case 'otlp': {
+      const protocol = resolveOtlpProtocol();
+      return protocol === 'http/json'
+        ? new LazySpanExporter(async () => {
+            const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+            return new OTLPTraceExporter();
+          }, 'otlp http/json')
+        : new LazySpanExporter(async () => {
+            const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
+            return new OTLPTraceExporter();
+          }, 'otlp http/protobuf');
+    }
+  }
+}

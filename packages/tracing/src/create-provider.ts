@@ -1,0 +1,45 @@
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  NodeTracerProvider,
+  ParentBasedSampler,
+  type Sampler,
+  SimpleSpanProcessor,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { ResolvedTracingOptions } from './tracing-options.js';
+
+/** A parent-based sampler whose root keeps `ratio` of new traces. */
+export function ratioSampler(ratio: number): Sampler {
+  const root =
+    ratio >= 1 ? new AlwaysOnSampler() : ratio <= 0 ? new AlwaysOffSampler() : new TraceIdRatioBasedSampler(ratio);
+  return new ParentBasedSampler({ root });
+}
+
+/**
+ * The provider for resolved options: resource = SDK defaults, then `OTEL_RESOURCE_ATTRIBUTES` /
+ * `OTEL_SERVICE_NAME`, then `resourceAttributes`, `serviceName` and `serviceVersion` (last wins);
+ * one batch or simple processor around `exporter`; the ratio sampler, or the SDK's reading of
+ * `OTEL_TRACES_SAMPLER` when no ratio was chosen.
+ */
+export function createProvider(options: ResolvedTracingOptions, exporter: SpanExporter): NodeTracerProvider {
+  const resource = defaultResource()
+    .merge(detectResources({ detectors: [envDetector] }))
+    .merge(
+      resourceFromAttributes({
+        ...options.resourceAttributes,
+        [ATTR_SERVICE_NAME]: options.serviceName,
+        ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
+      }),
+    );
+  const processor = options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter);
+  return new NodeTracerProvider({
+    resource,
+    spanProcessors: [processor],
+    ...(options.sampleRatio === undefined ? {} : { sampler: ratioSampler(options.sampleRatio) }),
+  });
+}

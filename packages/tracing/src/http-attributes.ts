@@ -1,0 +1,122 @@
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_METHOD,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_HTTP_SCHEME,
+  ATTR_HTTP_STATUS_CODE,
+  ATTR_HTTP_TARGET,
+  ATTR_HTTP_URL,
+  ATTR_NET_HOST_NAME,
+  ATTR_NET_HOST_PORT,
+  ATTR_NET_PEER_NAME,
+  ATTR_NET_PEER_PORT,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_SERVICE_PEER_NAME,
+  ATTR_URL_FULL,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+  ATTR_URL_SCHEME,
+} from './attribute-names.js';
+import type { RpcSpanOptions } from './rpc-span-options.js';
+import type { SemconvMode } from './semconv-stability.js';
+
+const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
+
+/** The request method as the HTTP conventions want it: a known method, upper-case, or `_OTHER`. */
+function normalizedMethod(method: string): string {
+  const upper = method.toUpperCase();
+  return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
+}
+
+/** The HTTP span name: `{method}` on clients, `{method} {route}` on servers with a route; `HTTP` for unknown methods. */
+export function httpSpanName(options: RpcSpanOptions, kind: 'client' | 'server'): string {
+  const method = normalizedMethod(options.method);
+  const name = method === '_OTHER' ? 'HTTP' : method;
+  return kind === 'server' && options.route !== undefined ? `${name} ${options.route}` : name;
+}
+
+function splitTarget(target: string): { path: string; query: string | undefined; scheme: string | undefined } {
+  const schemeEnd = target.indexOf('://');
+  const scheme = schemeEnd > 0 ? target.slice(0, schemeEnd) : undefined;
+  const pathStart = scheme === undefined ? 0 : target.indexOf('/', schemeEnd + 3);
+  const rest = pathStart < 0 ? '/' : target.slice(pathStart);
+  const queryStart = rest.indexOf('?');
+  return queryStart < 0
+    ? { path: rest, query: undefined, scheme }
+    : { path: rest.slice(0, queryStart), query: rest.slice(queryStart + 1), scheme };
+}
+
+function stableStart(options: RpcSpanOptions, kind: 'client' | 'server', attributes: Attributes): void {
+  const method = normalizedMethod(options.method);
+  attributes[ATTR_HTTP_REQUEST_METHOD] = method;
+  if (method === '_OTHER') attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = options.method;
+  if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
+  if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
+  if (kind === 'client') {
+    if (options.url !== undefined) attributes[ATTR_URL_FULL] = options.url;
+    const attempt = options.attempt ?? 1;
+    if (attempt > 1) attributes[ATTR_HTTP_REQUEST_RESEND_COUNT] = attempt - 1;
+    return;
+  }
+  if (options.url !== undefined) {
+    const { path, query, scheme } = splitTarget(options.url);
+    attributes[ATTR_URL_PATH] = path;
+    if (query !== undefined) attributes[ATTR_URL_QUERY] = query;
+    attributes[ATTR_URL_SCHEME] = scheme ?? 'http';
+  }
+  if (options.route !== undefined) attributes[ATTR_HTTP_ROUTE] = options.route;
+}
+
+function oldStart(options: RpcSpanOptions, kind: 'client' | 'server', attributes: Attributes): void {
+  attributes[ATTR_HTTP_METHOD] = options.method;
+  if (kind === 'client') {
+    if (options.url !== undefined) attributes[ATTR_HTTP_URL] = options.url;
+    if (options.serverAddress !== undefined) attributes[ATTR_NET_PEER_NAME] = options.serverAddress;
+    if (options.serverPort !== undefined) attributes[ATTR_NET_PEER_PORT] = options.serverPort;
+    return;
+  }
+  if (options.url !== undefined) {
+    const { path, query, scheme } = splitTarget(options.url);
+    attributes[ATTR_HTTP_TARGET] = query === undefined ? path : `${path}?${query}`;
+    attributes[ATTR_HTTP_SCHEME] = scheme ?? 'http';
+  }
+  if (options.route !== undefined) attributes[ATTR_HTTP_ROUTE] = options.route;
+  if (options.serverAddress !== undefined) attributes[ATTR_NET_HOST_NAME] = options.serverAddress;
+  if (options.serverPort !== undefined) attributes[ATTR_NET_HOST_PORT] = options.serverPort;
+}
+
+/**
+ * Start attributes of an HTTP span. `stable` (the default; HTTP conventions are stable since
+ * v1.23): `http.request.method`, `server.address`/`server.port`, `url.full` (client) or
+ * `url.path`/`url.query`/`url.scheme`/`http.route` (server), `http.request.resend_count` on retries.
+ * `dup` adds the pre-1.21 names (`http.method`, `http.url`, `net.peer.name`, …).
+ */
+export function httpStartAttributes(options: RpcSpanOptions, kind: 'client' | 'server', mode: SemconvMode): Attributes {
+  const attributes: Attributes = {};
+  if (mode !== 'old') stableStart(options, kind, attributes);
+  if (mode !== 'stable') oldStart(options, kind, attributes);
+  if (kind === 'client') attributes[ATTR_SERVICE_PEER_NAME] = options.service;
+  return attributes;
+}
+
+/** End attributes for an HTTP status: `http.response.status_code` (stable), `http.status_code` (old), `error.type`. */
+export function httpStatusAttributes(status: number, mode: SemconvMode, isError: boolean): Attributes {
+  const attributes: Attributes = {};
+  if (mode !== 'old') {
+    attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+    if (isError) attributes[ATTR_ERROR_TYPE] = String(status);
+  }
+  if (mode !== 'stable') attributes[ATTR_HTTP_STATUS_CODE] = status;
+  return attributes;
+}
+
+/** Whether an HTTP status marks the span as an error: 4xx and 5xx on a client, 5xx on a server. */
+export function isHttpError(status: number, kind: 'client' | 'server'): boolean {
+  return status >= (kind === 'client' ? 400 : 500);
+}

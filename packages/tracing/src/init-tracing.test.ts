@@ -1,0 +1,170 @@
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { SwitchyardError } from '@switchyard/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { initTracing, type Tracing, type TracingOptions, tracingActive } from './index.js';
+
+const OTEL_VARIABLES = [
+  'OTEL_SERVICE_NAME',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'OTEL_SEMCONV_STABILITY_OPT_IN',
+];
+
+let tracing: Tracing | undefined;
+beforeEach(() => {
+  for (const name of OTEL_VARIABLES) vi.stubEnv(name, '');
+});
+afterEach(async () => {
+  await tracing?.shutdown();
+  tracing = undefined;
+  trace.disable();
+  context.disable();
+  propagation.disable();
+  vi.unstubAllEnvs();
+});
+
+function invalidArgument(run: () => unknown): { field: string; message: string } {
+  try {
+    run();
+  } catch (error) {
+    expect(SwitchyardError.hasCode(error, 'INVALID_ARGUMENT')).toBe(true);
+    return { field: (error as { field: string }).field, message: (error as Error).message };
+  }
+  throw new Error('expected INVALID_ARGUMENT');
+}
+
+describe('initTracing', () => {
+  it('registers a provider for the memory exporter and unregisters it on shutdown', async () => {
+    expect(tracingActive()).toBe(false);
+    tracing = initTracing({ serviceName: 'catalog', serviceVersion: '1.4.0', exporter: 'memory' });
+    expect(tracing.enabled).toBe(true);
+    expect(tracing.memoryExporter).toBeDefined();
+    expect(tracingActive()).toBe(true);
+    expect(propagation.fields()).toEqual(['traceparent', 'tracestate', 'baggage']);
+
+    trace.getTracer('test').startSpan('work').end();
+    const [span] = tracing.getFinishedSpans();
+    expect(span?.name).toBe('work');
+    expect(span?.resource.attributes['service.name']).toBe('catalog');
+    expect(span?.resource.attributes['service.version']).toBe('1.4.0');
+
+    const first = tracing.shutdown();
+    expect(tracing.shutdown()).toBe(first);
+    await first;
+    expect(tracingActive()).toBe(false);
+    expect(propagation.fields()).toEqual([]);
+    expect(
+      context.with(trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(span!.spanContext())), () => context.active()),
+    ).toBe(ROOT_CONTEXT);
+  });
+
+  it("defaults to exporter 'none' without an OTLP endpoint: nothing registered", async () => {
+    tracing = initTracing({ serviceName: 'catalog' });
+    expect(tracing.enabled).toBe(false);
+    expect(tracing.memoryExporter).toBeUndefined();
+    expect(tracing.getFinishedSpans()).toEqual([]);
+    expect(tracingActive()).toBe(false);
+    expect(propagation.fields()).toEqual([]);
+    await tracing.forceFlush();
+  });
+
+  it('picks otlp when an OTLP endpoint is set, and honours OTEL_TRACES_EXPORTER and OTEL_SERVICE_NAME', async () => {
+    vi.stubEnv('OTEL_SERVICE_NAME', 'search');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:1');
+    tracing = initTracing();
+    expect(String(tracing)).toBe('Tracing(service=search, exporter=otlp http/protobuf, sampleRatio=1, batch=true)');
+    await tracing.shutdown();
+
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/json');
+    tracing = initTracing();
+    expect(String(tracing)).toContain('exporter=otlp http/json');
+    await tracing.shutdown();
+
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'none');
+    tracing = initTracing();
+    expect(tracing.enabled).toBe(false);
+  });
+
+  it('merges resourceAttributes over OTEL_RESOURCE_ATTRIBUTES', () => {
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'deployment.environment.name=prod,team=shop');
+    tracing = initTracing({ serviceName: 'orders', exporter: 'memory', resourceAttributes: { team: 'checkout' } });
+    trace.getTracer('test').startSpan('work').end();
+    const attributes = tracing.getFinishedSpans()[0]?.resource.attributes;
+    expect(attributes).toMatchObject({
+      'deployment.environment.name': 'prod',
+      team: 'checkout',
+      'service.name': 'orders',
+    });
+  });
+
+  it('returns the same instance for equal options and throws for different ones', async () => {
+    tracing = initTracing({ serviceName: 'catalog', exporter: 'memory' });
+    expect(initTracing({ exporter: 'memory', serviceName: 'catalog', batch: false })).toBe(tracing);
+    const { field, message } = invalidArgument(() => initTracing({ serviceName: 'catalog', exporter: 'console' }));
+    expect(field).toBe('tracing');
+    expect(message).toContain('exporter: "memory" → "console"');
+    await tracing.shutdown();
+    tracing = initTracing({ serviceName: 'catalog', exporter: 'console' });
+    expect(tracing.enabled).toBe(true);
+  });
+
+  it('refuses to replace a tracer provider registered by someone else', () => {
+    trace.setGlobalTracerProvider(new BasicTracerProvider());
+    expect(tracingActive()).toBe(true);
+    expect(invalidArgument(() => initTracing({ serviceName: 'catalog', exporter: 'memory' })).message).toContain(
+      'another OpenTelemetry TracerProvider',
+    );
+    tracing = initTracing({ serviceName: 'catalog', exporter: 'none' });
+    expect(tracing.enabled).toBe(false);
+  });
+
+  const badOptions: [string, unknown, string, string?][] = [
+    ['missing serviceName', {}, 'tracing.serviceName', 'tracing.serviceName: is required'],
+    ['empty serviceName', { serviceName: ' ' }, 'tracing.serviceName'],
+    [
+      'sampleRatio above 1',
+      { serviceName: 's', sampleRatio: 2 },
+      'tracing.sampleRatio',
+      'tracing.sampleRatio: must be a number from 0 to 1',
+    ],
+    ['sampleRatio NaN', { serviceName: 's', sampleRatio: Number.NaN }, 'tracing.sampleRatio'],
+    ['unknown exporter', { serviceName: 's', exporter: 'jaeger' }, 'tracing.exporter'],
+    ['batch not boolean', { serviceName: 's', batch: 'yes' }, 'tracing.batch'],
+    [
+      'resource attribute not a string',
+      { serviceName: 's', resourceAttributes: { team: 1 } },
+      'tracing.resourceAttributes.team',
+    ],
+    [
+      'service.name as resource attribute',
+      { serviceName: 's', resourceAttributes: { 'service.name': 'x' } },
+      'tracing.resourceAttributes.service.name',
+    ],
+    ['misspelt option', { serviceName: 's', sampleRate: 0.5 }, 'tracing.sampleRate'],
+    ['options not an object', 'catalog', 'tracing'],
+  ];
+  it.each(badOptions)('rejects %s with INVALID_ARGUMENT naming the field', (_, options, field, message) => {
+    const error = invalidArgument(() => initTracing(options as TracingOptions));
+    expect(error.field).toBe(field);
+    if (message !== undefined) expect(error.message).toContain(message);
+    expect(tracingActive()).toBe(false);
+  });
+
+  it('rejects bad environment values naming the variable', () => {
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'zipkin');
+    expect(invalidArgument(() => initTracing({ serviceName: 's' })).field).toBe('OTEL_TRACES_EXPORTER');
+    vi.stubEnv('OTEL_TRACES_EXPORTER', '');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'grpc');
+    expect(invalidArgument(() => initTracing({ serviceName: 's', exporter: 'otlp' })).field).toBe(
+      'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    );
+    expect(tracingActive()).toBe(false);
+  });
+});

@@ -1,0 +1,148 @@
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { context, diag, propagation, trace } from '@opentelemetry/api';
+import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { InvalidArgumentError } from '@switchyard/core';
+import { createExporter, resolveOtlpProtocol } from './create-exporter.js';
+import { createProvider } from './create-provider.js';
+import { resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
+import { createW3CPropagator } from './propagator.js';
+import { resetSemconvStability } from './semconv-stability.js';
+import type { Tracing } from './tracing.js';
+import { tracingActive } from './tracing-active.js';
+import { type ResolvedTracingOptions, resolveTracingOptions, type TracingOptions } from './tracing-options.js';
+
+interface Registration {
+  readonly options: ResolvedTracingOptions;
+  readonly tracing: Tracing;
+}
+
+// On globalThis, like the OpenTelemetry API's own registry, so two loaded copies of this package
+// (ESM and CJS) still share one instance.
+const REGISTRY_KEY = Symbol.for('switchyard.tracing');
+type Registry = { current?: Registration };
+const registry = (): Registry => {
+  const holder = globalThis as { [REGISTRY_KEY]?: Registry };
+  holder[REGISTRY_KEY] ??= {};
+  return holder[REGISTRY_KEY];
+};
+
+function describeDifferences(before: ResolvedTracingOptions, after: ResolvedTracingOptions): string {
+  const keys = Object.keys(after) as (keyof ResolvedTracingOptions)[];
+  return keys
+    .filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]))
+    .map((key) => `${key}: ${JSON.stringify(before[key])} → ${JSON.stringify(after[key])}`)
+    .join(', ');
+}
+
+function describe(options: ResolvedTracingOptions): string {
+  const exporter = options.exporter === 'otlp' ? `otlp ${resolveOtlpProtocol()}` : options.exporter;
+  const sampling = options.sampleRatio === undefined ? 'OTEL_TRACES_SAMPLER' : String(options.sampleRatio);
+  return `Tracing(service=${options.serviceName}, exporter=${exporter}, sampleRatio=${sampling}, batch=${options.batch})`;
+}
+
+function released(tracing: Tracing): void {
+  const state = registry();
+  if (state.current?.tracing === tracing) state.current = undefined;
+  resetSemconvStability();
+  resetInstrumentationGrpcDetection();
+}
+
+// Export failures are background failures: reported on OpenTelemetry's diag channel, never thrown.
+const reportExportFailure = (operation: string) => (error: unknown) => {
+  diag.error(`@switchyard/tracing: ${operation} could not export every span`, error);
+};
+
+function disabledTracing(options: ResolvedTracingOptions): Tracing {
+  const description = describe(options);
+  const tracing: Tracing = {
+    enabled: false,
+    memoryExporter: undefined,
+    getFinishedSpans: () => [],
+    forceFlush: async () => {},
+    shutdown: async () => released(tracing),
+    toString: () => description,
+  };
+  return tracing;
+}
+
+function enabledTracing(options: ResolvedTracingOptions): Tracing {
+  if (tracingActive()) {
+    throw new InvalidArgumentError(
+      'tracing',
+      'another OpenTelemetry TracerProvider is already registered (e.g. by the NodeSDK) and Switchyard spans already ' +
+        "go to it: do not call initTracing(), or call it with exporter: 'none'",
+    );
+  }
+  const description = describe(options);
+  const exporter = createExporter(options.exporter)!;
+  const provider = createProvider(options, exporter);
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  const registered = {
+    provider: trace.setGlobalTracerProvider(provider),
+    contextManager: context.setGlobalContextManager(contextManager),
+    propagator: propagation.setGlobalPropagator(createW3CPropagator()),
+  };
+  // Someone else's context manager stays in charge; ours must not keep its AsyncLocalStorage.
+  if (!registered.contextManager) contextManager.disable();
+
+  let shutdownPromise: Promise<void> | undefined;
+  const memoryExporter = options.exporter === 'memory' ? (exporter as InMemorySpanExporter) : undefined;
+  const tracing: Tracing = {
+    enabled: true,
+    memoryExporter,
+    getFinishedSpans: () => memoryExporter?.getFinishedSpans() ?? [],
+    forceFlush: () => provider.forceFlush().catch(reportExportFailure('forceFlush')),
+    shutdown: () => {
+      shutdownPromise ??= provider
+        .shutdown()
+        .catch(reportExportFailure('shutdown'))
+        .finally(() => {
+          const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
+          if (registered.provider && global.getDelegate?.() === provider) trace.disable();
+          if (registered.contextManager) context.disable();
+          if (registered.propagator) propagation.disable();
+          released(tracing);
+        });
+      return shutdownPromise;
+    },
+    toString: () => description,
+  };
+  return tracing;
+}
+
+/**
+ * Sets up OpenTelemetry tracing for this process: a NodeTracerProvider registered globally, with
+ * an AsyncLocalStorage context manager and W3C `traceparent`/`tracestate` + `baggage` propagation,
+ * exporting to OTLP, the console or memory. With exporter `none` (the default when no OTLP endpoint
+ * is configured) it registers nothing and tracing costs nothing.
+ *
+ * Call it once, before the transports start. A second call with equal options (after environment
+ * lookups) returns the same instance; with different options it throws, until `shutdown()`.
+ *
+ * Errors (INVALID_ARGUMENT, naming the field or environment variable): a missing `serviceName`,
+ * any bad option, an unsupported `OTEL_EXPORTER_OTLP_PROTOCOL`, a second call with other options,
+ * or another tracer provider already registered.
+ *
+ * @example
+ * ```ts
+ * const tracing = initTracing({ serviceName: 'catalog', serviceVersion: '1.4.0' });
+ * process.once('SIGTERM', () => void tracing.shutdown());
+ * ```
+ */
+export function initTracing(options?: TracingOptions): Tracing {
+  const resolved = resolveTracingOptions(options);
+  const state = registry();
+  if (state.current !== undefined) {
+    const differences = describeDifferences(state.current.options, resolved);
+    if (differences === '') return state.current.tracing;
+    throw new InvalidArgumentError(
+      'tracing',
+      `initTracing() was already called with other options (${differences}); call shutdown() on the Tracing it returned first`,
+    );
+  }
+  resetSemconvStability();
+  resetInstrumentationGrpcDetection();
+  const tracing = resolved.exporter === 'none' ? disabledTracing(resolved) : enabledTracing(resolved);
+  state.current = { options: resolved, tracing };
+  return tracing;
+}

@@ -1,0 +1,17 @@
+import { type Context, context as api, defaultTextMapSetter } from '@opentelemetry/api';
+import { currentPropagator } from './propagator.js';
+
+/**
+ * Writes `traceparent`, `tracestate` and `baggage` for `context` (default: the active one) into
+ * `carrier`, e.g. outgoing HTTP headers or gRPC metadata, with the global propagator (W3C when
+ * none is registered). Writes nothing for a context with no span and no baggage.
+ *
+ * @example
+ * ```ts
+ * const headers: Record<string, string> = {};
+ * injectTraceContext(headers, trace.setSpan(context.active(), attemptSpan));
+ * ```
+ */
+export function injectTraceContext(carrier: Record<string, string>, context?: Context): void {
+  currentPropagator().inject(context ?? api.active(), carrier, defaultTextMapSetter);
+}

@@ -1,0 +1,57 @@
+import { createRequire } from 'node:module';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { initTracing, instrumentationGrpcActive } from './index.js';
+
+const require = createRequire(import.meta.url);
+
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  // initTracing/shutdown make the detection read its switch and look for @grpc/grpc-js again.
+  await initTracing({ serviceName: 'test', exporter: 'none' }).shutdown();
+});
+
+describe('instrumentationGrpcActive', () => {
+  it('follows @opentelemetry/instrumentation-grpc being enabled and disabled', async () => {
+    const { GrpcInstrumentation } = await import('@opentelemetry/instrumentation-grpc');
+    const instrumentation = new GrpcInstrumentation({ enabled: false });
+    instrumentation.enable();
+    // Patched as it loads (require-in-the-middle): Client.prototype.makeUnaryRequest gets a shimmer wrapper.
+    const grpc = require('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+    expect(instrumentationGrpcActive()).toBe(true);
+    expect(instrumentationGrpcActive(grpc.Client)).toBe(true);
+
+    instrumentation.disable();
+    expect(instrumentationGrpcActive()).toBe(false);
+    expect(instrumentationGrpcActive(grpc.Client)).toBe(false);
+
+    instrumentation.enable();
+    expect(instrumentationGrpcActive()).toBe(true);
+    instrumentation.disable();
+  });
+
+  it('detects a shimmer wrapper on a given Client class', () => {
+    const original = () => {};
+    const wrapped = Object.assign(() => {}, { __wrapped: true, __original: original, __unwrap: () => {} });
+    expect(instrumentationGrpcActive(class Client {})).toBe(false);
+    expect(instrumentationGrpcActive({ prototype: { makeUnaryRequest: wrapped } })).toBe(true);
+  });
+
+  it('obeys SWITCHYARD_INSTRUMENTATION_GRPC over detection', async () => {
+    const wrapped = {
+      prototype: { makeUnaryRequest: Object.assign(() => {}, { __wrapped: true, __original: () => {} }) },
+    };
+    vi.stubEnv('SWITCHYARD_INSTRUMENTATION_GRPC', 'off');
+    await initTracing({ serviceName: 'test', exporter: 'none' }).shutdown();
+    expect(instrumentationGrpcActive(wrapped)).toBe(false);
+
+    vi.stubEnv('SWITCHYARD_INSTRUMENTATION_GRPC', 'on');
+    await initTracing({ serviceName: 'test', exporter: 'none' }).shutdown();
+    expect(instrumentationGrpcActive(class Client {})).toBe(true);
+
+    vi.stubEnv('SWITCHYARD_INSTRUMENTATION_GRPC', 'sometimes');
+    await initTracing({ serviceName: 'test', exporter: 'none' }).shutdown();
+    expect(() => instrumentationGrpcActive()).toThrowError(
+      /SWITCHYARD_INSTRUMENTATION_GRPC: must be one of auto, on, off/,
+    );
+  });
+});

@@ -1,0 +1,141 @@
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+
+interface Received {
+  method: string | undefined;
+  url: string | undefined;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A tiny OTLP/HTTP collector: records every request and answers 200 with an empty response message. */
+let server: Server;
+let endpoint: string;
+const received: Received[] = [];
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push({
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: Buffer.concat(chunks),
+      });
+      const json = request.headers['content-type'] === 'application/json';
+      response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
+      response.end(json ? '{}' : undefined);
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.close();
+  await once(server, 'close');
+});
+
+let tracing: Tracing | undefined;
+beforeEach(() => {
+  received.length = 0;
+  for (const name of [
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    'OTEL_TRACES_EXPORTER',
+  ]) {
+    vi.stubEnv(name, '');
+  }
+  vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint);
+});
+afterEach(async () => {
+  await tracing?.shutdown();
+  tracing = undefined;
+  trace.disable();
+  context.disable();
+  propagation.disable();
+  vi.unstubAllEnvs();
+});
+
+function recordOneCall(): string {
+  const span = startClientAttemptSpan({
+    system: 'grpc',
+    service: 'shop.catalog.v1.CatalogService',
+    method: 'GetProduct',
+    serverAddress: '127.0.0.1',
+    serverPort: 50051,
+  });
+  endRpcSpan(span, { grpcStatusCode: 0 });
+  return span.spanContext().traceId;
+}
+
+describe('OTLP export to a real HTTP endpoint', () => {
+  it('sends http/protobuf (the default) to /v1/traces on forceFlush', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', '');
+    tracing = initTracing({ serviceName: 'otlp-proto-test', exporter: 'otlp' });
+    expect(tracing.enabled).toBe(true);
+    const traceId = recordOneCall();
+    await tracing.forceFlush();
+
+    expect(received).toHaveLength(1);
+    const [request] = received;
+    expect(request?.method).toBe('POST');
+    expect(request?.url).toBe('/v1/traces');
+    expect(request?.headers['content-type']).toBe('application/x-protobuf');
+    expect(request?.body.length).toBeGreaterThan(0);
+    // Protobuf keeps strings and bytes as they are: the resource, the span name and the trace id show through.
+    expect(request?.body.includes('service.name')).toBe(true);
+    expect(request?.body.includes('otlp-proto-test')).toBe(true);
+    expect(request?.body.includes('shop.catalog.v1.CatalogService/GetProduct')).toBe(true);
+    expect(request?.body.includes(Buffer.from(traceId, 'hex'))).toBe(true);
+  });
+
+  it('sends http/json when OTEL_EXPORTER_OTLP_PROTOCOL asks for it', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/json');
+    tracing = initTracing({ serviceName: 'otlp-json-test', exporter: 'otlp' });
+    recordOneCall();
+    await tracing.forceFlush();
+
+    expect(received).toHaveLength(1);
+    expect(received[0]?.headers['content-type']).toBe('application/json');
+    const body = JSON.parse(received[0]?.body.toString('utf8') ?? '{}');
+    const resourceSpans = body.resourceSpans[0];
+    expect(resourceSpans.resource.attributes).toContainEqual({
+      key: 'service.name',
+      value: { stringValue: 'otlp-json-test' },
+    });
+    expect(resourceSpans.scopeSpans[0].spans[0].name).toBe('shop.catalog.v1.CatalogService/GetProduct');
+  });
+
+  it('flushes batched spans on shutdown', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', '');
+    tracing = initTracing({ serviceName: 'otlp-shutdown-test' });
+    recordOneCall();
+    recordOneCall();
+    expect(received).toHaveLength(0);
+    await tracing.shutdown();
+    expect(received).toHaveLength(1);
+    expect(received[0]?.body.includes('otlp-shutdown-test')).toBe(true);
+  });
+
+  it('never throws export failures at the application: a dead collector is reported, not raised', async () => {
+    const dead = createServer();
+    dead.listen(0, '127.0.0.1');
+    await once(dead, 'listening');
+    const port = (dead.address() as AddressInfo).port;
+    dead.close();
+    await once(dead, 'close');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${port}`);
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TIMEOUT', '2000');
+    tracing = initTracing({ serviceName: 'otlp-dead-collector-test' });
+    recordOneCall();
+    await expect(tracing.forceFlush()).resolves.toBeUndefined();
+    await expect(tracing.shutdown()).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,165 @@
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { NoInstancesError } from '@switchyard/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  endRpcSpan,
+  extractTraceContext,
+  initTracing,
+  injectTraceContext,
+  startClientAttemptSpan,
+  startServerSpan,
+  type Tracing,
+} from './index.js';
+
+let tracing: Tracing;
+beforeEach(() => {
+  vi.stubEnv('OTEL_SEMCONV_STABILITY_OPT_IN', '');
+  vi.stubEnv('OTEL_TRACES_SAMPLER', '');
+  tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+});
+afterEach(async () => {
+  await tracing.shutdown();
+  trace.disable();
+  context.disable();
+  propagation.disable();
+  vi.unstubAllEnvs();
+});
+
+const byName = (name: string): ReadableSpan[] => tracing.getFinishedSpans().filter((span) => span.name === name);
+const CATALOG = { system: 'grpc', service: 'shop.catalog.v1.CatalogService', method: 'GetProduct' } as const;
+
+describe('gRPC spans', () => {
+  it('makes one CLIENT span per attempt under the caller, and a SERVER span under the propagated context', () => {
+    const root = trace.getTracer('test').startSpan('checkout');
+    context.with(trace.setSpan(context.active(), root), () => {
+      for (const attempt of [1, 2]) {
+        const span = startClientAttemptSpan({ ...CATALOG, serverAddress: '10.0.0.7', serverPort: 50051, attempt });
+        const headers: Record<string, string> = {};
+        injectTraceContext(headers, trace.setSpan(context.active(), span));
+
+        const server = startServerSpan({ ...CATALOG, parent: extractTraceContext(headers) });
+        endRpcSpan(server, { grpcStatusCode: attempt === 1 ? 14 : 0 });
+        endRpcSpan(span, { grpcStatusCode: attempt === 1 ? 14 : 0 });
+      }
+    });
+    root.end();
+
+    const clients = tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
+    const servers = tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.SERVER);
+    expect(clients.map((span) => span.attributes['switchyard.attempt'])).toEqual([1, 2]);
+    for (const [index, client] of clients.entries()) {
+      expect(client.name).toBe('shop.catalog.v1.CatalogService/GetProduct');
+      expect(client.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+      expect(client.spanContext().traceId).toBe(root.spanContext().traceId);
+      expect(servers[index]?.parentSpanContext?.spanId).toBe(client.spanContext().spanId);
+      expect(servers[index]?.parentSpanContext?.isRemote).toBe(true);
+    }
+    expect(clients[0]?.attributes).toEqual({
+      'rpc.system': 'grpc',
+      'rpc.service': 'shop.catalog.v1.CatalogService',
+      'rpc.method': 'GetProduct',
+      'server.address': '10.0.0.7',
+      'server.port': 50051,
+      'switchyard.attempt': 1,
+      'rpc.grpc.status_code': 14,
+    });
+    expect(clients[0]?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(clients[1]?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('counts a client-side NOT_FOUND as an error but not a server-side one', () => {
+    endRpcSpan(startClientAttemptSpan(CATALOG), { grpcStatusCode: 5 });
+    endRpcSpan(startServerSpan({ ...CATALOG, parent: context.active() }), { grpcStatusCode: 5 });
+    endRpcSpan(startServerSpan({ ...CATALOG, parent: context.active() }), {
+      grpcStatusCode: 13,
+      error: new Error('database down'),
+    });
+    const [client, notFound, internal] = tracing.getFinishedSpans();
+    expect(client?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(notFound?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(notFound?.events).toEqual([]);
+    expect(internal?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'database down' });
+    expect(internal?.events[0]?.name).toBe('exception');
+    expect(internal?.events[0]?.attributes?.['exception.message']).toBe('database down');
+  });
+
+  it('records a failure before any status (no instance, connection refused) with the exception', () => {
+    endRpcSpan(startClientAttemptSpan(CATALOG), { error: new NoInstancesError('catalog') });
+    const [span] = tracing.getFinishedSpans();
+    expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span?.events[0]?.attributes?.['exception.type']).toBe('NO_INSTANCES');
+    expect(span?.attributes['rpc.grpc.status_code']).toBeUndefined();
+  });
+});
+
+describe('HTTP spans', () => {
+  it('follows the stable HTTP conventions: names, attributes, resend count, status', () => {
+    const url = 'http://10.0.0.9:8080/products/42?currency=EUR';
+    const first = startClientAttemptSpan({
+      system: 'http',
+      service: 'catalog',
+      method: 'get',
+      url,
+      serverAddress: '10.0.0.9',
+      serverPort: 8080,
+    });
+    endRpcSpan(first, { httpStatusCode: 503 });
+    const second = startClientAttemptSpan({
+      system: 'http',
+      service: 'catalog',
+      method: 'GET',
+      url,
+      serverAddress: '10.0.0.9',
+      serverPort: 8080,
+      attempt: 2,
+    });
+    endRpcSpan(second, { httpStatusCode: 200 });
+    const server = startServerSpan({
+      system: 'http',
+      service: 'catalog',
+      method: 'GET',
+      route: '/products/:id',
+      url: '/products/42?currency=EUR',
+      parent: context.active(),
+    });
+    endRpcSpan(server, { httpStatusCode: 404 });
+
+    const [client1, client2] = byName('GET');
+    expect(client1?.kind).toBe(SpanKind.CLIENT);
+    expect(client1?.attributes).toEqual({
+      'http.request.method': 'GET',
+      'server.address': '10.0.0.9',
+      'server.port': 8080,
+      'url.full': url,
+      'service.peer.name': 'catalog',
+      'switchyard.attempt': 1,
+      'http.response.status_code': 503,
+      'error.type': '503',
+    });
+    expect(client1?.status.code).toBe(SpanStatusCode.ERROR);
+    expect(client2?.attributes['http.request.resend_count']).toBe(1);
+    expect(client2?.status.code).toBe(SpanStatusCode.UNSET);
+
+    const [serverSpan] = byName('GET /products/:id');
+    expect(serverSpan?.kind).toBe(SpanKind.SERVER);
+    expect(serverSpan?.attributes).toEqual({
+      'http.request.method': 'GET',
+      'url.path': '/products/42',
+      'url.query': 'currency=EUR',
+      'url.scheme': 'http',
+      'http.route': '/products/:id',
+      'http.response.status_code': 404,
+    });
+    expect(serverSpan?.status.code).toBe(SpanStatusCode.UNSET);
+  });
+
+  it('names unknown methods HTTP and keeps the original', () => {
+    endRpcSpan(startClientAttemptSpan({ system: 'http', service: 'catalog', method: 'PURGE' }), {
+      httpStatusCode: 204,
+    });
+    const [span] = byName('HTTP');
+    expect(span?.attributes['http.request.method']).toBe('_OTHER');
+    expect(span?.attributes['http.request.method_original']).toBe('PURGE');
+  });
+});

@@ -1,0 +1,35 @@
+import { context, INVALID_SPAN_CONTEXT, type Span, SpanKind, trace } from '@opentelemetry/api';
+import { InvalidArgumentError } from '@switchyard/core';
+import { ATTR_SWITCHYARD_ATTEMPT } from './attribute-names.js';
+import { grpcSpanName, grpcStartAttributes } from './grpc-attributes.js';
+import { httpSpanName, httpStartAttributes } from './http-attributes.js';
+import type { RpcSpanOptions } from './rpc-span-options.js';
+import { semconvStability } from './semconv-stability.js';
+import { spanInfo } from './span-info.js';
+import { activeTracer } from './tracing-active.js';
+
+/** The span handed out when no provider is registered: non-recording, shared, free. */
+export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** Starts a client or server RPC span with the conventions in force (internal; see the two public helpers). */
+export function startRpcSpan(options: RpcSpanOptions, kind: 'client' | 'server'): Span {
+  const tracer = activeTracer();
+  if (tracer === undefined) return NOOP_SPAN;
+  const { system } = options;
+  if (system !== 'grpc' && system !== 'http') {
+    throw new InvalidArgumentError('rpcSpan.system', `must be one of grpc, http, got ${JSON.stringify(system)}`);
+  }
+  const stability = semconvStability();
+  const mode = system === 'grpc' ? stability.rpc : stability.http;
+  const attributes = system === 'grpc' ? grpcStartAttributes(options, mode) : httpStartAttributes(options, kind, mode);
+  if (kind === 'client') attributes[ATTR_SWITCHYARD_ATTEMPT] = options.attempt ?? 1;
+  if (options.attributes !== undefined) Object.assign(attributes, options.attributes);
+  const name = system === 'grpc' ? grpcSpanName(options) : httpSpanName(options, kind);
+  const span = tracer.startSpan(
+    name,
+    { kind: kind === 'client' ? SpanKind.CLIENT : SpanKind.SERVER, attributes },
+    options.parent ?? context.active(),
+  );
+  if (span.isRecording()) spanInfo.set(span, { system, kind, mode });
+  return span;
+}

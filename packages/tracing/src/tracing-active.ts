@@ -1,0 +1,51 @@
+import { ProxyTracerProvider, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+
+/** Instrumentation scope of the spans this package starts. */
+export const TRACER_NAME = '@switchyard/tracing';
+declare const __SWITCHYARD_VERSION__: string | undefined;
+const TRACER_VERSION = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD_VERSION__ : '0.0.0-dev';
+
+// The API's own no-op provider, as handed out by a proxy that has no delegate.
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+interface Cache {
+  delegate: TracerProvider | undefined;
+  active: boolean;
+  tracer: Tracer | undefined;
+}
+const cache: Cache = { delegate: undefined, active: false, tracer: undefined };
+
+function currentDelegate(): TracerProvider {
+  const provider = trace.getTracerProvider();
+  // Duck-typed: the global proxy may come from another copy of @opentelemetry/api.
+  const getDelegate = (provider as Partial<ProxyTracerProvider>).getDelegate;
+  return typeof getDelegate === 'function' ? getDelegate.call(provider) : provider;
+}
+
+function isNoop(provider: TracerProvider): boolean {
+  return provider === NOOP_PROVIDER || provider.constructor?.name === 'NoopTracerProvider';
+}
+
+function refresh(): Cache {
+  const delegate = currentDelegate();
+  if (delegate !== cache.delegate) {
+    cache.delegate = delegate;
+    cache.active = !isNoop(delegate);
+    cache.tracer = cache.active ? delegate.getTracer(TRACER_NAME, TRACER_VERSION) : undefined;
+  }
+  return cache;
+}
+
+/**
+ * Whether a real (not no-op) tracer provider is registered with the OpenTelemetry API, by
+ * {@link initTracing} or by anyone else (e.g. the NodeSDK). Transports call it first and skip all
+ * span work when it is false. Cheap: one global lookup, with the verdict cached per provider.
+ */
+export function tracingActive(): boolean {
+  return refresh().active;
+}
+
+/** The tracer of the registered provider, or `undefined` when none is (internal). */
+export function activeTracer(): Tracer | undefined {
+  return refresh().tracer;
+}

@@ -1,0 +1,148 @@
+import {
+  assertKnownKeys,
+  assertNumber,
+  assertObject,
+  assertOneOf,
+  describeValue,
+  InvalidArgumentError,
+} from '@switchyard/core';
+import { readEnv } from './env.js';
+
+/** Where finished spans go. */
+export type TracingExporter = 'otlp' | 'console' | 'memory' | 'none';
+
+/** Options of {@link initTracing}. Every field also has an environment variable (see the README). */
+export interface TracingOptions {
+  /**
+   * The `service.name` resource attribute.
+   * @default the `OTEL_SERVICE_NAME` environment variable; required when that is unset
+   */
+  serviceName?: string;
+  /** The `service.version` resource attribute. @default unset */
+  serviceVersion?: string;
+  /**
+   * Where spans go: `otlp` (OTLP over HTTP, protocol from `OTEL_EXPORTER_OTLP_PROTOCOL`), `console`,
+   * `memory` (for tests: read them with `getFinishedSpans()`) or `none` (nothing is registered).
+   * @default `OTEL_TRACES_EXPORTER` when set (otlp, console or none); else `otlp` when
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; else `none`
+   */
+  exporter?: TracingExporter;
+  /**
+   * Share of new traces to record, 0 to 1, with a parent-based sampler: a span whose parent was
+   * sampled is always recorded, one whose parent was not is never recorded.
+   * @default `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` when set, else 1
+   */
+  sampleRatio?: number;
+  /** Extra resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. @default {} */
+  resourceAttributes?: Record<string, string>;
+  /**
+   * `true`: a BatchSpanProcessor (spans leave in the background); `false`: one export per span.
+   * @default true for `otlp`, false for `console` and `memory`
+   */
+  batch?: boolean;
+}
+
+/** Defaults of {@link TracingOptions} that do not depend on the environment. */
+export const DEFAULT_TRACING_OPTIONS = Object.freeze({
+  sampleRatio: 1,
+  resourceAttributes: Object.freeze({}) as Readonly<Record<string, string>>,
+});
+
+/** {@link TracingOptions} after validation and environment lookups: every choice made. */
+export interface ResolvedTracingOptions {
+  readonly serviceName: string;
+  readonly serviceVersion: string | undefined;
+  readonly exporter: TracingExporter;
+  /** `undefined`: the sampler comes from `OTEL_TRACES_SAMPLER` (the SDK reads it). */
+  readonly sampleRatio: number | undefined;
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly batch: boolean;
+}
+
+const KNOWN_KEYS = ['serviceName', 'serviceVersion', 'exporter', 'sampleRatio', 'resourceAttributes', 'batch'] as const;
+const EXPORTERS: readonly TracingExporter[] = ['otlp', 'console', 'memory', 'none'];
+const ENV_EXPORTERS: readonly TracingExporter[] = ['otlp', 'console', 'none'];
+// Set through serviceName / serviceVersion so there is one source of truth.
+const RESERVED_RESOURCE_KEYS = ['service.name', 'service.version'];
+
+function assertNonEmptyString(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new InvalidArgumentError(field, `must be a non-empty string, got ${describeValue(value)}`);
+  }
+}
+
+function resolveExporter(option: unknown): TracingExporter {
+  if (option !== undefined) {
+    assertOneOf('tracing.exporter', option, EXPORTERS);
+    return option;
+  }
+  const fromEnv = readEnv('OTEL_TRACES_EXPORTER')?.toLowerCase();
+  if (fromEnv !== undefined) {
+    assertOneOf('OTEL_TRACES_EXPORTER', fromEnv, ENV_EXPORTERS);
+    return fromEnv;
+  }
+  const endpoint = readEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? readEnv('OTEL_EXPORTER_OTLP_ENDPOINT');
+  return endpoint === undefined ? 'none' : 'otlp';
+}
+
+function resolveResourceAttributes(option: unknown): Readonly<Record<string, string>> {
+  if (option === undefined) return DEFAULT_TRACING_OPTIONS.resourceAttributes;
+  assertObject('tracing.resourceAttributes', option);
+  const attributes: Record<string, string> = {};
+  for (const key of Object.keys(option).sort()) {
+    const field = `tracing.resourceAttributes.${key}`;
+    if (RESERVED_RESOURCE_KEYS.includes(key)) {
+      const instead = key === 'service.name' ? 'serviceName' : 'serviceVersion';
+      throw new InvalidArgumentError(field, `set it with tracing.${instead} instead`);
+    }
+    const value = option[key];
+    if (typeof value !== 'string') {
+      throw new InvalidArgumentError(field, `must be a string, got ${describeValue(value)}`);
+    }
+    attributes[key] = value;
+  }
+  return Object.freeze(attributes);
+}
+
+/**
+ * Validates {@link TracingOptions} and settles every default, reading the environment now (not at
+ * import time). Throws INVALID_ARGUMENT naming the field (`tracing.sampleRatio`, or the environment
+ * variable) on the first bad value.
+ */
+export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTracingOptions {
+  assertObject('tracing', options);
+  assertKnownKeys('tracing', options, KNOWN_KEYS);
+
+  const serviceName = options.serviceName ?? readEnv('OTEL_SERVICE_NAME');
+  if (serviceName === undefined) {
+    throw new InvalidArgumentError(
+      'tracing.serviceName',
+      'is required (or set the OTEL_SERVICE_NAME environment variable)',
+    );
+  }
+  assertNonEmptyString('tracing.serviceName', serviceName);
+  if (options.serviceVersion !== undefined) assertNonEmptyString('tracing.serviceVersion', options.serviceVersion);
+
+  const exporter = resolveExporter(options.exporter);
+
+  let sampleRatio: number | undefined;
+  if (options.sampleRatio !== undefined) {
+    assertNumber('tracing.sampleRatio', options.sampleRatio, 0, 1);
+    sampleRatio = options.sampleRatio;
+  } else if (readEnv('OTEL_TRACES_SAMPLER') === undefined) {
+    sampleRatio = DEFAULT_TRACING_OPTIONS.sampleRatio;
+  }
+
+  if (options.batch !== undefined && typeof options.batch !== 'boolean') {
+    throw new InvalidArgumentError('tracing.batch', `must be a boolean, got ${describeValue(options.batch)}`);
+  }
+
+  return Object.freeze({
+    serviceName,
+    serviceVersion: options.serviceVersion,
+    exporter,
+    sampleRatio,
+    resourceAttributes: resolveResourceAttributes(options.resourceAttributes),
+    batch: options.batch ?? exporter === 'otlp',
+  });
+}
