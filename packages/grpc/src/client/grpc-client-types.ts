@@ -1,4 +1,4 @@
-import type { Metadata, MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import type { Metadata, ServiceDefinition } from '@grpc/grpc-js';
 
 /** Per-call options. */
 export interface GrpcCallOptions {
@@ -14,8 +14,10 @@ export interface GrpcCallOptions {
   key?: string;
 }
 
-type RequestOf<M> = M extends MethodDefinition<infer Request, infer _Response> ? Request : never;
-type ResponseOf<M> = M extends MethodDefinition<infer _Request, infer Response> ? Response : never;
+// Read structurally, so both grpc-js definitions and proto-loader's generated ones (whose
+// responses are the `__Output` types) give the client the right request and response types.
+type RequestOf<M> = M extends { requestSerialize: (value: infer Request) => Buffer } ? Request : never;
+type ResponseOf<M> = M extends { responseDeserialize: (bytes: Buffer) => infer Response } ? Response : never;
 
 /** Promise-returning methods for every method of a service definition, camelCased. */
 export type GrpcClient<D extends ServiceDefinition> = {

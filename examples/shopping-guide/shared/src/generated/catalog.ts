@@ -1,0 +1,97 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type {
+  BatchGetProductsRequest as _shop_catalog_v1_BatchGetProductsRequest,
+  BatchGetProductsRequest__Output as _shop_catalog_v1_BatchGetProductsRequest__Output,
+} from './shop/catalog/v1/BatchGetProductsRequest.js';
+import type {
+  BatchGetProductsResponse as _shop_catalog_v1_BatchGetProductsResponse,
+  BatchGetProductsResponse__Output as _shop_catalog_v1_BatchGetProductsResponse__Output,
+} from './shop/catalog/v1/BatchGetProductsResponse.js';
+import type {
+  CatalogServiceClient as _shop_catalog_v1_CatalogServiceClient,
+  CatalogServiceDefinition as _shop_catalog_v1_CatalogServiceDefinition,
+} from './shop/catalog/v1/CatalogService.js';
+import type {
+  GetProductRequest as _shop_catalog_v1_GetProductRequest,
+  GetProductRequest__Output as _shop_catalog_v1_GetProductRequest__Output,
+} from './shop/catalog/v1/GetProductRequest.js';
+import type {
+  GetProductResponse as _shop_catalog_v1_GetProductResponse,
+  GetProductResponse__Output as _shop_catalog_v1_GetProductResponse__Output,
+} from './shop/catalog/v1/GetProductResponse.js';
+import type {
+  ListProductsRequest as _shop_catalog_v1_ListProductsRequest,
+  ListProductsRequest__Output as _shop_catalog_v1_ListProductsRequest__Output,
+} from './shop/catalog/v1/ListProductsRequest.js';
+import type {
+  ListProductsResponse as _shop_catalog_v1_ListProductsResponse,
+  ListProductsResponse__Output as _shop_catalog_v1_ListProductsResponse__Output,
+} from './shop/catalog/v1/ListProductsResponse.js';
+import type {
+  Product as _shop_catalog_v1_Product,
+  Product__Output as _shop_catalog_v1_Product__Output,
+} from './shop/catalog/v1/Product.js';
+import type {
+  ReserveStockRequest as _shop_catalog_v1_ReserveStockRequest,
+  ReserveStockRequest__Output as _shop_catalog_v1_ReserveStockRequest__Output,
+} from './shop/catalog/v1/ReserveStockRequest.js';
+import type {
+  ReserveStockResponse as _shop_catalog_v1_ReserveStockResponse,
+  ReserveStockResponse__Output as _shop_catalog_v1_ReserveStockResponse__Output,
+} from './shop/catalog/v1/ReserveStockResponse.js';
+import type {
+  StockLine as _shop_catalog_v1_StockLine,
+  StockLine__Output as _shop_catalog_v1_StockLine__Output,
+} from './shop/catalog/v1/StockLine.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new (...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  shop: {
+    catalog: {
+      v1: {
+        BatchGetProductsRequest: MessageTypeDefinition<
+          _shop_catalog_v1_BatchGetProductsRequest,
+          _shop_catalog_v1_BatchGetProductsRequest__Output
+        >;
+        BatchGetProductsResponse: MessageTypeDefinition<
+          _shop_catalog_v1_BatchGetProductsResponse,
+          _shop_catalog_v1_BatchGetProductsResponse__Output
+        >;
+        CatalogService: SubtypeConstructor<typeof grpc.Client, _shop_catalog_v1_CatalogServiceClient> & {
+          service: _shop_catalog_v1_CatalogServiceDefinition;
+        };
+        GetProductRequest: MessageTypeDefinition<
+          _shop_catalog_v1_GetProductRequest,
+          _shop_catalog_v1_GetProductRequest__Output
+        >;
+        GetProductResponse: MessageTypeDefinition<
+          _shop_catalog_v1_GetProductResponse,
+          _shop_catalog_v1_GetProductResponse__Output
+        >;
+        ListProductsRequest: MessageTypeDefinition<
+          _shop_catalog_v1_ListProductsRequest,
+          _shop_catalog_v1_ListProductsRequest__Output
+        >;
+        ListProductsResponse: MessageTypeDefinition<
+          _shop_catalog_v1_ListProductsResponse,
+          _shop_catalog_v1_ListProductsResponse__Output
+        >;
+        Product: MessageTypeDefinition<_shop_catalog_v1_Product, _shop_catalog_v1_Product__Output>;
+        ReserveStockRequest: MessageTypeDefinition<
+          _shop_catalog_v1_ReserveStockRequest,
+          _shop_catalog_v1_ReserveStockRequest__Output
+        >;
+        ReserveStockResponse: MessageTypeDefinition<
+          _shop_catalog_v1_ReserveStockResponse,
+          _shop_catalog_v1_ReserveStockResponse__Output
+        >;
+        StockLine: MessageTypeDefinition<_shop_catalog_v1_StockLine, _shop_catalog_v1_StockLine__Output>;
+      };
+    };
+  };
+}

@@ -1,0 +1,5 @@
+// Original file: ../../../protos/shop/recommendation/v1/recommendation.proto
+
+export interface RecordViewResponse {}
+
+export interface RecordViewResponse__Output {}
