@@ -28,7 +28,8 @@ export function workspaceAliases(): { find: RegExp; replacement: string }[] {
 
 /** The unit and integration projects of one package directory (relative to the repo root). */
 export function packageProjects(dir: string): TestProjectInlineConfiguration[] {
-  const name = dir.split('/').pop() as string;
+  // Example services are named after their system too (shopping-guide/catalog), packages plainly.
+  const name = dir.startsWith('examples/') ? dir.split('/').slice(1).join('/') : (dir.split('/').pop() as string);
   const base = { root: join(root, dir), resolve: { alias: workspaceAliases() } };
   return [
     {
@@ -55,8 +56,16 @@ export function packageProjects(dir: string): TestProjectInlineConfiguration[] {
   ];
 }
 
-/** Every package (and example service) that has tests. */
+/** Every package (and example service) that has tests: packages/* and examples/<system>/<service>. */
 export function allProjects(): TestProjectInlineConfiguration[] {
   const dirs = readdirSync(packagesDir).map((name) => `packages/${name}`);
+  const examplesDir = join(root, 'examples');
+  if (existsSync(examplesDir)) {
+    for (const system of readdirSync(examplesDir)) {
+      const systemDir = join(examplesDir, system);
+      if (!existsSync(join(systemDir))) continue;
+      for (const service of readdirSync(systemDir)) dirs.push(`examples/${system}/${service}`);
+    }
+  }
   return dirs.filter((dir) => existsSync(join(root, dir, 'src'))).flatMap(packageProjects);
 }

@@ -17,6 +17,8 @@ export interface ServiceConfig {
   zone: string | undefined;
   metadata: Record<string, string>;
   advertiseHost: string | undefined;
+  /** The address servers listen on unless `grpc.host`/`http.host` say otherwise. */
+  listenHost: string;
   ttlMs: number | undefined;
   drainDelayMs: number;
   shutdownGraceMs: number;
@@ -74,6 +76,7 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     zone,
     metadata: { ...options.metadata },
     advertiseHost: options.advertiseHost ?? (env.SWITCHYARD_ADVERTISE_HOST || env.POD_IP || undefined),
+    listenHost: env.SWITCHYARD_LISTEN_HOST || '0.0.0.0',
     ttlMs: integerSetting('ttlMs', options.ttlMs, 'SWITCHYARD_TTL_MS', env, undefined, 500, 86_400_000),
     drainDelayMs: integerSetting(
       'drainDelayMs',

@@ -32,7 +32,11 @@ export interface ServiceOptions {
   drainDelayMs?: number;
   /** Time for calls in flight after deregistration. @default SWITCHYARD_SHUTDOWN_GRACE_MS, else 10_000 */
   shutdownGraceMs?: number;
-  /** The host other services dial. @default SWITCHYARD_ADVERTISE_HOST, POD_IP, the listen host if specific, else this machine's first non-internal IPv4 */
+  /**
+   * The host other services dial. @default SWITCHYARD_ADVERTISE_HOST, POD_IP, the listen host if
+   * specific, else this machine's first non-internal IPv4. (Servers listen on `grpc.host` /
+   * `http.host`, else SWITCHYARD_LISTEN_HOST, else 0.0.0.0.)
+   */
   advertiseHost?: string;
   /** @default a JSON-lines logger on stderr at info */
   logger?: Logger;

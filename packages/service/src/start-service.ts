@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { type ServiceDefinition, setLogger as setGrpcLogger } from '@grpc/grpc-js';
 import { consoleLogger, InvalidArgumentError, type Logger, sleep } from '@switchyard/core';
@@ -31,10 +32,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const ownsRegistry = typeof config.registry === 'string';
   const registry: Registry =
     typeof config.registry === 'string' ? createRegistry(config.registry, { logger }) : config.registry;
+  // The instance id is chosen here, so telemetry (service.instance.id) and the registry agree.
+  const instanceId = `${config.name}-${randomBytes(6).toString('hex')}`;
   const tracing: Tracing | undefined =
     options.tracing === false
       ? undefined
-      : initTracing({ serviceName: config.name, serviceVersion: config.version, ...options.tracing });
+      : initTracing({
+          serviceName: config.name,
+          ...(config.version ? { serviceVersion: config.version } : {}),
+          ...options.tracing,
+          resourceAttributes: { 'service.instance.id': instanceId, ...options.tracing?.resourceAttributes },
+        });
   const readiness = new ReadinessState();
   let grpcServer: GrpcServer | undefined;
   let httpServer: HttpServer | undefined;
@@ -48,20 +56,21 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         logger,
         ...(options.grpc.credentials ? { credentials: options.grpc.credentials } : {}),
       });
-      grpcPort = await grpcServer.listen(options.grpc.port ?? 50051, options.grpc.host ?? '0.0.0.0');
+      grpcPort = await grpcServer.listen(options.grpc.port ?? 50051, options.grpc.host ?? config.listenHost);
     }
     if (options.http) {
       const server = createServer(httpHealthHandler(readiness, options.http.handler));
       httpServer = server;
-      httpPort = await listenHttp(server, options.http.port ?? 8080, options.http.host ?? '0.0.0.0');
+      httpPort = await listenHttp(server, options.http.port ?? 8080, options.http.host ?? config.listenHost);
     }
     const ports: Record<string, number> = {};
     if (grpcPort !== undefined) ports.grpc = grpcPort;
     if (httpPort !== undefined) ports.http = httpPort;
     registration = await registry.register(
       {
+        id: instanceId,
         service: config.name,
-        host: advertiseHost(config.advertiseHost, options.grpc?.host ?? options.http?.host),
+        host: advertiseHost(config.advertiseHost, options.grpc?.host ?? options.http?.host ?? config.listenHost),
         ports,
         ...(config.version ? { version: config.version } : {}),
         ...(config.zone ? { zone: config.zone } : {}),
