@@ -18,7 +18,13 @@ export function machineInfo(): MachineInfo {
     cpuCount: processors.length,
     platform: `${platform()} ${release()} ${arch()}`,
     totalMemoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    loadAverage1m: loadAverage()[0],
     node: process.version,
   };
+}
+
+/** The 1, 5 and 15-minute load averages, to two places. Reports give them at the start and at the end. */
+export function loadAverage(): [number, number, number] {
+  const [one = 0, five = 0, fifteen = 0] = loadavg().map((value) => Math.round(value * 100) / 100);
+  return [one, five, fifteen];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, summarize } from './stats.js';
+import { percentile, spread, summarize } from './stats.js';
 
 describe('percentile', () => {
   const oneToHundred = Array.from({ length: 100 }, (_, index) => index + 1);
@@ -29,5 +29,13 @@ describe('summarize', () => {
     const samples = [5, 1, 4, 2, 3];
     expect(summarize(samples)).toEqual({ count: 5, min: 1, mean: 3, p50: 3, p99: 5, max: 5 });
     expect(samples).toEqual([5, 1, 4, 2, 3]);
+  });
+});
+
+describe('spread', () => {
+  it('reports the middle sample and the range, without modifying the input', () => {
+    const rounds = [120, 95, 101, 99, 300];
+    expect(spread(rounds)).toEqual({ median: 101, min: 95, max: 300 });
+    expect(rounds).toEqual([120, 95, 101, 99, 300]);
   });
 });

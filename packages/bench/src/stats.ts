@@ -33,3 +33,20 @@ export function summarize(samples: readonly number[]): Summary {
     max: percentile(sorted, 100),
   };
 }
+
+/** Median and range of repeated measurements of one figure (e.g. ns per call over several rounds). */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * The median (nearest rank, so with an odd count it is the middle sample) and the range of repeated
+ * measurements. The median is the headline: one round disturbed by another process moves the range,
+ * not the median.
+ */
+export function spread(samples: readonly number[]): Spread {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: percentile(sorted, 50), min: percentile(sorted, 0), max: percentile(sorted, 100) };
+}

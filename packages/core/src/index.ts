@@ -60,6 +60,10 @@ export {
   describeValue,
 } from './validation/assert.js';
 
+// Traffic management
+export { validateRouteRule, MAX_ROUTE_VERSIONS, bucketOf, assignArm } from './routing/route-rule.js';
+export type { RouteRule } from './routing/route-rule.js';
+
 // Load balancing plug-in point
 export type { BalancingStrategy, Picker, PickArgs, Endpoint, EndpointStats } from './balancing/balancing-strategy.js';
 

@@ -1,4 +1,10 @@
-import type { InstanceInput, InstancePatch, RegistryUnavailableError, ServiceInstance } from '@switchyard/core';
+import type {
+  InstanceInput,
+  InstancePatch,
+  RegistryUnavailableError,
+  RouteRule,
+  ServiceInstance,
+} from '@switchyard/core';
 
 /** Options for one registration. */
 export interface RegisterOptions {
@@ -19,11 +25,15 @@ export interface RegisterOptions {
  * - `stale`: the registry lost its connection to the backend. The watcher's last view is still the
  *   best one known; no event follows until the connection is back, then a `snapshot` (always sent
  *   after `stale`, even if nothing changed) marks the view fresh again;
- * - `snapshot` after the first: a resynchronisation found differences (or ended a stale period).
+ * - `snapshot` after the first: a resynchronisation found differences (or ended a stale period);
+ *   every snapshot carries the service's route rule, if any;
+ * - `route`: the service's traffic split changed (or was cleared: `rule` undefined). A malformed
+ *   rule written to the backend by hand is ignored with a warning and the previous rule is kept.
  * An event identical to the previous state is never sent.
  */
 export type RegistryEvent =
-  | { type: 'snapshot'; instances: ServiceInstance[] }
+  | { type: 'snapshot'; instances: ServiceInstance[]; route?: RouteRule | undefined }
+  | { type: 'route'; rule: RouteRule | undefined }
   | { type: 'up' | 'update'; instance: ServiceInstance }
   | { type: 'down'; id: string; reason: 'deregistered' | 'expired' }
   | { type: 'stale'; error: RegistryUnavailableError };
@@ -76,6 +86,14 @@ export interface Registry {
    * that stops the watch. Many watches of one service share one backend subscription.
    */
   watch(service: string, listener: RegistryListener): Promise<() => Promise<void>>;
+  /**
+   * Sets (or with `undefined` clears) the service's version-weighted traffic split. Watchers see it
+   * within a push. Rejects with INVALID_ARGUMENT for a malformed rule, a service with no live
+   * instance, or a version that no live instance runs; nothing is written then.
+   */
+  setRoute(service: string, rule: RouteRule | undefined): Promise<void>;
+  /** The service's current route rule, if any. */
+  getRoute(service: string): Promise<RouteRule | undefined>;
   /** Deregisters this registry's registrations (best effort, bounded), stops watches, closes connections. */
   close(): Promise<void>;
 }

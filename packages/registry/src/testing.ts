@@ -259,6 +259,41 @@ export function describeRegistry(
       await stop();
     });
 
+    it('sets, watches and clears a route rule, rejecting bad rules whole', async () => {
+      const a = await client();
+      const b = await client();
+      await a.register(input('catalog', 'old-1', { version: '1.4.0' }));
+      await a.register(input('catalog', 'new-1', { version: '1.5.0' }));
+      const log = new EventLog();
+      const stop = await b.watch('catalog', log.listener);
+      expect(log.events[0]).toMatchObject({ type: 'snapshot' });
+      expect((log.events[0] as { route?: unknown }).route).toBeUndefined();
+      await a.setRoute('catalog', { splits: { '1.4.0': 90, '1.5.0': 10 } });
+      await log.next((e) => e.type === 'route' && e.rule?.splits['1.5.0'] === 10, timeoutMs);
+      expect(await b.getRoute('catalog')).toEqual({ splits: { '1.4.0': 90, '1.5.0': 10 } });
+      const bad: [unknown, string][] = [
+        [{ splits: { '1.4.0': 60, '1.5.0': 30 } }, 'rule.splits'],
+        [{ splits: { '1.4.0': 110, '1.5.0': -10 } }, 'rule.splits.1.4.0'],
+        [{ splits: { '1.4.0': 50, '9.9.9': 50 } }, 'rule.splits.9.9.9'],
+      ];
+      for (const [rule, field] of bad) {
+        await expect(a.setRoute('catalog', rule as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
+      }
+      await expect(a.setRoute('nosuchservice', { splits: { '1.0.0': 100 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'service',
+      });
+      expect(await b.getRoute('catalog')).toEqual({ splits: { '1.4.0': 90, '1.5.0': 10 } });
+      const late = new EventLog();
+      const stopLate = await b.watch('catalog', late.listener);
+      expect(late.events[0]).toMatchObject({ type: 'snapshot', route: { splits: { '1.4.0': 90, '1.5.0': 10 } } });
+      await a.setRoute('catalog', undefined);
+      await log.next((e) => e.type === 'route' && e.rule === undefined, timeoutMs);
+      expect(await b.getRoute('catalog')).toBeUndefined();
+      await stop();
+      await stopLate();
+    });
+
     it('keeps delivering when one listener throws', async () => {
       const registry = await client();
       const log = new EventLog();

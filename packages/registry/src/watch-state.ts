@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@switchyard/core';
+import type { RouteRule, ServiceInstance } from '@switchyard/core';
 import type { RegistryEvent } from './registry.js';
 
 /**
@@ -8,6 +8,14 @@ import type { RegistryEvent } from './registry.js';
  */
 export class WatchState {
   readonly instances = new Map<string, ServiceInstance>();
+  route: RouteRule | undefined = undefined;
+
+  /** Applies a route change; returns the event to emit, or undefined when nothing changed. */
+  setRoute(rule: RouteRule | undefined): RegistryEvent | undefined {
+    if (sameRoute(this.route, rule)) return undefined;
+    this.route = rule;
+    return { type: 'route', rule };
+  }
 
   /** Applies an instance write; returns the event to emit, or undefined when nothing changed. */
   put(instance: ServiceInstance): RegistryEvent | undefined {
@@ -42,8 +50,14 @@ export class WatchState {
   }
 
   snapshot(): RegistryEvent {
-    return { type: 'snapshot', instances: [...this.instances.values()] };
+    return { type: 'snapshot', instances: [...this.instances.values()], ...(this.route ? { route: this.route } : {}) };
   }
+}
+
+/** Equality of two route rules (or their absence). */
+export function sameRoute(a: RouteRule | undefined, b: RouteRule | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return sameRecord(a.splits, b.splits);
 }
 
 /** Structural equality of two instances (field order independent). */

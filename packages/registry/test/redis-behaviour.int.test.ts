@@ -140,7 +140,11 @@ describe('RedisRegistry against a real Redis', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_700));
     const due = async (): Promise<number> => {
       const [seconds, micros] = await raw.time();
-      return raw.zcount(`${namespace}:{catalog}:leases`, '-inf', Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000));
+      return raw.zcount(
+        `${namespace}:{catalog}:leases`,
+        '-inf',
+        Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000),
+      );
     };
     await waitFor(async () => (await due()) < 50, 1_000, 'the sweep to drain the due backlog');
     expect(await watcher.list('catalog')).toHaveLength(1_000);

@@ -14,6 +14,11 @@ export interface CallScope {
    * track) survive a hop through a service that does not trace.
    */
   readonly propagation?: Readonly<Record<string, string>>;
+  /**
+   * The experiment track of the request (baggage `switchyard.track`): discovery prefers instances
+   * whose metadata carries the same track, on every hop.
+   */
+  readonly track?: string;
 }
 
 const storage = new AsyncLocalStorage<CallScope>();

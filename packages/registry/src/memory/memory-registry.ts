@@ -5,14 +5,17 @@ import {
   type Logger,
   RegistrationLostError,
   RegistryUnavailableError,
+  type RouteRule,
   type ServiceInstance,
   silentLogger,
   validateInstance,
   validatePatch,
+  validateRouteRule,
   validateServiceName,
 } from '@switchyard/core';
 import { ListenerSet } from '../listeners.js';
 import { resolveRegisterOptions } from '../options.js';
+import { checkRouteAgainst } from '../route-check.js';
 import type { RegisterOptions, Registration, RegistrationState, Registry, RegistryListener } from '../registry.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -81,6 +84,19 @@ export class MemoryRegistry implements Registry {
   }
 
   private readonly stops = new Set<() => void>();
+
+  async setRoute(service: string, rule: RouteRule | undefined): Promise<void> {
+    this.assertOpen();
+    validateServiceName(service);
+    const valid = rule === undefined ? undefined : validateRouteRule(rule);
+    if (valid) checkRouteAgainst(service, valid, this.store.list(service));
+    this.store.setRoute(service, valid);
+  }
+
+  async getRoute(service: string): Promise<RouteRule | undefined> {
+    this.assertOpen();
+    return this.store.getRoute(validateServiceName(service));
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;

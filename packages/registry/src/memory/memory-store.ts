@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@switchyard/core';
+import type { RouteRule, ServiceInstance } from '@switchyard/core';
 import type { RegistryEvent } from '../registry.js';
 import { WatchState } from '../watch-state.js';
 
@@ -37,6 +37,14 @@ export class MemoryStore {
     entries.delete(id);
     this.publish(service, this.state(service).remove(id, 'deregistered'));
     return true;
+  }
+
+  setRoute(service: string, rule: RouteRule | undefined): void {
+    this.publish(service, this.state(service).setRoute(rule));
+  }
+
+  getRoute(service: string): RouteRule | undefined {
+    return this.states.get(service)?.route;
   }
 
   list(service: string): ServiceInstance[] {

@@ -1,4 +1,4 @@
-import { type ServiceInstance, validateInstance } from '@switchyard/core';
+import { type RouteRule, type ServiceInstance, validateInstance, validateRouteRule } from '@switchyard/core';
 import type { WarnOnce } from './warn-once.js';
 
 /**
@@ -40,6 +40,7 @@ export function decodeInstance(
 
 /** A change message from a service's events channel. */
 export type ChangeMessage =
+  | { rev: number; type: 'route'; rule: RouteRule | undefined; malformed?: boolean }
   | { rev: number; type: 'up' | 'update'; instance: ServiceInstance }
   | { rev: number; type: 'down'; id: string; reason: 'deregistered' | 'expired' };
 
@@ -66,6 +67,12 @@ export function decodeMessage(service: string, raw: string, warnings: WarnOnce):
     const reason = parsed.reason === 'expired' ? 'expired' : 'deregistered';
     return { rev, type: 'down', id: parsed.id, reason };
   }
+  if (parsed.type === 'route') {
+    if (parsed.rule === null) return { rev, type: 'route', rule: undefined };
+    const rule = decodeRoute(service, parsed.rule, warnings);
+    // A malformed rule still advances the revision; the watcher keeps its previous rule.
+    return rule ? { rev, type: 'route', rule } : { rev, type: 'route', rule: undefined, malformed: true };
+  }
   if (parsed.type === 'up' || parsed.type === 'update') {
     const instance = decodeInstance(
       service,
@@ -77,4 +84,18 @@ export function decodeMessage(service: string, raw: string, warnings: WarnOnce):
     return instance ? { rev, type: parsed.type, instance } : undefined;
   }
   return skip('unknown type');
+}
+
+/** Validates a stored route rule; undefined (with a warning) when it is garbage. */
+export function decodeRoute(service: string, value: unknown, warnings: WarnOnce): RouteRule | undefined {
+  try {
+    return validateRouteRule(typeof value === 'string' ? JSON.parse(value) : value);
+  } catch (error) {
+    warnings.warn(
+      `route:${service}:${String(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 64)}`,
+      { service, problem: 'malformed route rule', error: (error as Error).message },
+      'switchyard registry: ignored a malformed route rule; keeping the previous one',
+    );
+    return undefined;
+  }
 }

@@ -5,18 +5,21 @@ import {
   type InstanceInput,
   type Logger,
   RegistryUnavailableError,
+  type RouteRule,
   type ServiceInstance,
   silentLogger,
   validateInstance,
   validateInstanceId,
+  validateRouteRule,
   validateServiceName,
 } from '@switchyard/core';
 import type { RedisOptions } from 'ioredis';
 import { resolveRegisterOptions, validateNamespace } from '../options.js';
+import { checkRouteAgainst } from '../route-check.js';
 import type { RegisterOptions, Registration, Registry, RegistryListener } from '../registry.js';
 import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js';
 import { createClient } from './create-client.js';
-import { decodeInstance } from './decode.js';
+import { decodeInstance, decodeRoute } from './decode.js';
 import { type ServiceKeys, serviceKeys, serviceOfChannel, servicesKey } from './keys.js';
 import { RedisConnection } from './redis-connection.js';
 import { RedisRegistration, type RegistrationContext } from './redis-registration.js';
@@ -318,15 +321,37 @@ export class RedisRegistry implements Registry {
     return subscriber;
   }
 
-  private async listWithRev(service: string): Promise<{ rev: number; instances: ServiceInstance[] }> {
-    const { rev, ids, values } = await this.connection.call('list', () => this.scripts.list(this.keys(service)));
+  async setRoute(service: string, rule: RouteRule | undefined): Promise<void> {
+    this.assertOpen();
+    const keys = this.keys(validateServiceName(service));
+    const valid = rule === undefined ? undefined : validateRouteRule(rule);
+    if (valid) checkRouteAgainst(service, valid, (await this.listWithRev(service)).instances);
+    await this.connection.call('set route', () => this.scripts.setRoute(keys, valid ? JSON.stringify(valid) : ''));
+  }
+
+  async getRoute(service: string): Promise<RouteRule | undefined> {
+    this.assertOpen();
+    const route = (await this.listWithRev(validateServiceName(service))).route;
+    return route === 'malformed' ? undefined : route;
+  }
+
+  private async listWithRev(
+    service: string,
+  ): Promise<{ rev: number; instances: ServiceInstance[]; route: RouteRule | undefined | 'malformed' }> {
+    const {
+      rev,
+      ids,
+      values,
+      route: rawRoute,
+    } = await this.connection.call('list', () => this.scripts.list(this.keys(service)));
+    const route = rawRoute === '' ? undefined : (decodeRoute(service, rawRoute, this.warnings) ?? 'malformed');
     const instances: ServiceInstance[] = [];
     for (let index = 0; index < ids.length; index++) {
       const id = ids[index] as string;
       const instance = decodeInstance(service, id, values[index], this.warnings, 'list');
       if (instance) instances.push(instance);
     }
-    return { rev, instances };
+    return { rev, instances, route };
   }
 
   private keys(service: string): ServiceKeys {

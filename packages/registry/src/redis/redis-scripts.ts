@@ -1,6 +1,6 @@
 import type { RedisClient } from './create-client.js';
 import type { ServiceKeys } from './keys.js';
-import { DEREGISTER, EVICT, HEARTBEAT, LIST, LIVE_COUNT, REGISTER, SWEEP, UPDATE } from './scripts.js';
+import { DEREGISTER, EVICT, HEARTBEAT, LIST, LIVE_COUNT, REGISTER, SET_ROUTE, SWEEP, UPDATE } from './scripts.js';
 
 /** Scripts over all five service keys (see keys.ts), channel first in ARGV. */
 const COMMANDS = {
@@ -12,6 +12,7 @@ const COMMANDS = {
   syList: LIST,
   sySweep: SWEEP,
   syLiveCount: LIVE_COUNT,
+  sySetRoute: SET_ROUTE,
 } as const;
 
 type ScriptName = keyof typeof COMMANDS;
@@ -74,9 +75,14 @@ export class RedisScripts {
     return (await this.run('syEvict', keys, id, tombstoneTtlMs)) as number;
   }
 
-  async list(keys: ServiceKeys): Promise<{ rev: number; ids: string[]; values: (string | null)[] }> {
-    const [rev, ids, values] = (await this.run('syList', keys)) as [string, string[], (string | null)[]];
-    return { rev: Number(rev) || 0, ids, values };
+  async list(keys: ServiceKeys): Promise<{ rev: number; ids: string[]; values: (string | null)[]; route: string }> {
+    const [rev, ids, values, route] = (await this.run('syList', keys)) as [string, string[], (string | null)[], string];
+    return { rev: Number(rev) || 0, ids, values, route: route ?? '' };
+  }
+
+  /** Writes (or with '' clears) the route rule JSON; returns 1 when it changed. */
+  async setRoute(keys: ServiceKeys, json: string): Promise<number> {
+    return (await this.run('sySetRoute', keys, json)) as number;
   }
 
   async sweep(keys: ServiceKeys, limit: number): Promise<number> {

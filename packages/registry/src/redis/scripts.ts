@@ -25,6 +25,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local channel = ARGV[1]
 local prefix = string.sub(KEYS[1], 1, -10)
 local function leaseKey(id, gen) return prefix .. 'lease:' .. id .. ':' .. gen end
+local routeKey = prefix .. 'route'
 `;
 
 /** Helpers for scripts that change entries. */
@@ -165,7 +166,7 @@ return 1
 
 /**
  * List: sweeps due index entries first (so the index is exact for every live lease), then returns
- * {rev, ids, values} for the indexed ids, values from the instances hash (nil where missing, which
+ * {rev, ids, values, route} for the indexed ids (route: the rule JSON, '' for none), values from the instances hash (nil where missing, which
  * also drops that id's generation so its owner writes it back). HMGET runs in chunks so large
  * services stay within Lua's unpack limit.
  */
@@ -188,7 +189,24 @@ for i = 1, #ids, 500 do
     end
   end
 end
-return {redis.call('GET', KEYS[5]) or '0', ids, values}
+return {redis.call('GET', KEYS[5]) or '0', ids, values, redis.call('GET', routeKey) or ''}
+`;
+
+/**
+ * Set route: ARGV rule JSON ('' clears). Writes `<prefix>route` and publishes a `route` message
+ * with the same revision counter as instance changes, so watchers order both consistently.
+ */
+export const SET_ROUTE = `${PRELUDE}
+local rule = ARGV[2]
+if rule == '' then
+  if redis.call('DEL', routeKey) == 0 then return 0 end
+  publish('"type":"route","rule":null')
+else
+  if redis.call('GET', routeKey) == rule then return 0 end
+  redis.call('SET', routeKey, rule)
+  publish('"type":"route","rule":' .. rule)
+end
+return 1
 `;
 
 /**

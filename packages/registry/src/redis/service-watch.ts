@@ -1,4 +1,4 @@
-import type { Logger, RegistryUnavailableError, ServiceInstance } from '@switchyard/core';
+import type { Logger, RegistryUnavailableError, RouteRule, ServiceInstance } from '@switchyard/core';
 import { ListenerSet } from '../listeners.js';
 import type { RegistryEvent, RegistryListener } from '../registry.js';
 import { WatchState } from '../watch-state.js';
@@ -14,8 +14,8 @@ export interface ServiceWatchContext {
   warnings: WarnOnce;
   sweepIntervalMs: number;
   resyncIntervalMs: number;
-  /** Reads the full state: the revision and the live instances. */
-  list(): Promise<{ rev: number; instances: ServiceInstance[] }>;
+  /** Reads the full state: the revision, the live instances and the route ('malformed' keeps the previous one). */
+  list(): Promise<{ rev: number; instances: ServiceInstance[]; route: RouteRule | undefined | 'malformed' }>;
   /** Reads only the revision (the cheap periodic check). */
   readRev(): Promise<number>;
   /** Removes expired entries, publishing their `down` events. */
@@ -110,8 +110,10 @@ export class ServiceWatch {
     if (message.rev <= this.rev) return; // already part of the state we listed
     const gap = message.rev > this.rev + 1;
     this.rev = message.rev;
-    const event =
-      message.type === 'down' ? this.state.remove(message.id, message.reason) : this.state.put(message.instance);
+    let event: RegistryEvent | undefined;
+    if (message.type === 'down') event = this.state.remove(message.id, message.reason);
+    else if (message.type === 'route') event = message.malformed ? undefined : this.state.setRoute(message.rule);
+    else event = this.state.put(message.instance);
     if (event) this.listeners.emit(event);
     if (gap) this.requestResync();
   }
@@ -126,8 +128,9 @@ export class ServiceWatch {
     if (this.resyncing) return this.resyncing;
     this.resyncing = (async () => {
       try {
-        const { rev, instances } = await this.context.list();
-        const changed = this.state.replace(instances);
+        const { rev, instances, route } = await this.context.list();
+        let changed = this.state.replace(instances);
+        if (route !== 'malformed' && this.state.setRoute(route)) changed = true;
         const wasStale = this.stale;
         this.rev = rev;
         this.stale = false;

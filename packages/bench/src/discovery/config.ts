@@ -1,0 +1,72 @@
+/** Sizes of one `pnpm bench:discovery` run. */
+export interface DiscoveryBenchConfig {
+  quick: boolean;
+  pick: PickCostConfig;
+  simulation: SimulationConfig;
+}
+
+/** The pick-cost benchmark: each balancer in its own child process, measured in alternating rounds. */
+export interface PickCostConfig {
+  /** Built-in balancer names; `maglev` is picked with a key. */
+  balancers: readonly string[];
+  /** Instances in the view. */
+  sizes: readonly number[];
+  /** Timed runs of every measurement; the report gives their median and range. */
+  rounds: number;
+  /** Warm-up per measurement before the first round (also calibrates the operations per run). */
+  warmupMs: number;
+  /** Target length of one timed run. */
+  runMs: number;
+  /** Picks (with `done`) between the two heap readings of the allocation check... */
+  allocationPicks: number;
+  /** ...unless that would take longer than this (the O(n) `weighted` at 10,000 instances). */
+  allocationBudgetMs: number;
+  /** Instances of the allocation check. */
+  allocationSize: number;
+  /** Target for `round-robin` and `p2c-ewma` at the largest size, pick + done. */
+  targetNs: number;
+  targetBalancers: readonly string[];
+}
+
+/** The balancing-quality simulation (`simulateBalancing` from `@switchyard/discovery/testing`). */
+export interface SimulationConfig {
+  /** Maglev is sticky by key, so it has no place in a keyless load comparison. */
+  balancers: readonly string[];
+  /** Mean service time of each backend; one is 10× slower. */
+  latenciesMs: readonly number[];
+  concurrencies: readonly number[];
+  requests: number;
+  /** Each seed drives Math.random for one run (service times and the balancers' random choices). */
+  seeds: readonly number[];
+}
+
+/**
+ * The default run takes about a minute. `BENCH_QUICK=1` shortens every run and uses fewer rounds and
+ * seeds, to prove the benchmark still works; its figures are noisy. The environment is read here, when
+ * called, not at import time.
+ */
+export function discoveryBenchConfig(environment: NodeJS.ProcessEnv = process.env): DiscoveryBenchConfig {
+  const quick = environment.BENCH_QUICK === '1' || environment.BENCH_QUICK === 'true';
+  return {
+    quick,
+    pick: {
+      balancers: ['round-robin', 'random', 'weighted', 'least-outstanding', 'p2c-ewma', 'maglev'],
+      sizes: [3, 100, 10_000],
+      rounds: quick ? 3 : 7,
+      warmupMs: quick ? 100 : 300,
+      runMs: quick ? 30 : 100,
+      allocationPicks: quick ? 1_000_000 : 5_000_000,
+      allocationBudgetMs: quick ? 500 : 2_000,
+      allocationSize: 10_000,
+      targetNs: 100,
+      targetBalancers: ['round-robin', 'p2c-ewma'],
+    },
+    simulation: {
+      balancers: ['round-robin', 'random', 'weighted', 'least-outstanding', 'p2c-ewma'],
+      latenciesMs: [10, 10, 10, 10, 100],
+      concurrencies: [16, 32],
+      requests: 20_000,
+      seeds: quick ? [1, 2, 3] : [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    },
+  };
+}

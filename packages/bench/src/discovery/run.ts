@@ -1,0 +1,66 @@
+/**
+ * `pnpm bench:discovery`: what a pick costs with each balancer at 3, 100 and 10,000 instances, whether
+ * picking leaves anything behind on the heap, and how well each balancer avoids a slow instance in a
+ * simulation. Runs compiled (see the README): prints a markdown report and writes results/discovery.json.
+ * `BENCH_QUICK=1` runs a smoke-sized version. Exits non-zero on any error.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { machineInfo } from '../machine.js';
+import { finishHeader } from '../report-header.js';
+import { packageVersions, sourceRevision } from '../versions.js';
+import { measureBalancing } from './balancing-quality.js';
+import { discoveryBenchConfig } from './config.js';
+import { measurePickCost } from './pick-cost.js';
+import { type DiscoveryReport, renderReport, verdicts } from './report.js';
+
+const COMMAND = 'pnpm bench:discovery';
+const RESULTS_FILE = new URL('../../results/discovery.json', import.meta.url);
+
+async function main(): Promise<void> {
+  const config = discoveryBenchConfig();
+  const machine = machineInfo();
+  const startedAt = new Date();
+  const started = performance.now();
+  const log = (message: string): void => {
+    process.stderr.write(`[bench ${((performance.now() - started) / 1_000).toFixed(1)}s] ${message}\n`);
+  };
+  log('— pick cost');
+  const pickCost = await measurePickCost(config.pick, log);
+  log('— balancing quality (simulation)');
+  const balancing = measureBalancing(config.simulation);
+  const report: DiscoveryReport = {
+    ...finishHeader(
+      {
+        title: 'Switchyard discovery benchmark',
+        command: COMMAND,
+        quick: config.quick,
+        startedAt: startedAt.toISOString(),
+        machine,
+        versions: {
+          ...packageVersions(['@switchyard/discovery', '@switchyard/registry', '@switchyard/core']),
+          source: sourceRevision(),
+        },
+      },
+      started,
+    ),
+    config,
+    pickCost,
+    balancing,
+    verdicts: verdicts(config, pickCost),
+  };
+  process.stdout.write(renderReport(report));
+  await mkdir(new URL('.', RESULTS_FILE), { recursive: true });
+  await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${RESULTS_FILE.pathname}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `bench:discovery failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

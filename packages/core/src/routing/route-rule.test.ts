@@ -1,0 +1,40 @@
+import { assignArm, bucketOf, validateRouteRule } from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+
+describe('validateRouteRule', () => {
+  it('accepts weights that sum to 100 and freezes the result', () => {
+    const rule = validateRouteRule({ splits: { '1.4.0': 90, '1.5.0': 10 } });
+    expect(rule.splits).toEqual({ '1.4.0': 90, '1.5.0': 10 });
+    expect(Object.isFrozen(rule.splits)).toBe(true);
+  });
+
+  it.each([
+    [{ splits: { a: 50, b: 40 } }, 'rule.splits', 'sum to 100, got 90'],
+    [{ splits: { a: 110, b: -10 } }, 'rule.splits.a', 'integer percent from 0 to 100'],
+    [{ splits: { a: 50.5, b: 49.5 } }, 'rule.splits.a', 'integer percent'],
+    [{ splits: {} }, 'rule.splits', 'at least one version'],
+    [{ splits: { 'bad version': 100 } }, 'rule.splits.bad version', 'version must be'],
+    [{ split: { a: 100 } }, 'rule.split', 'unknown option'],
+    ['50/50', 'rule', 'must be an object'],
+  ])('rejects %j naming %s', (input, field, message) => {
+    expect(() => validateRouteRule(input)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field, message: expect.stringContaining(message) }),
+    );
+  });
+});
+
+describe('deterministic bucketing', () => {
+  it('puts the same user in the same arm every time, and splits users by weight', () => {
+    expect(assignArm('exp-1', 'user-42', { a: 50, b: 50 })).toBe(assignArm('exp-1', 'user-42', { a: 50, b: 50 }));
+    const arms = Array.from({ length: 10_000 }, (_, i) => assignArm('exp-1', `user-${i}`, { a: 80, b: 20 }));
+    const shareB = arms.filter((arm) => arm === 'b').length / arms.length;
+    expect(shareB).toBeGreaterThan(0.18);
+    expect(shareB).toBeLessThan(0.22);
+    // A different experiment reshuffles users independently.
+    const moved = Array.from(
+      { length: 1_000 },
+      (_, i) => bucketOf('exp-1', `u${i}`) !== bucketOf('exp-2', `u${i}`),
+    ).filter(Boolean).length;
+    expect(moved).toBeGreaterThan(900);
+  });
+});

@@ -1,0 +1,91 @@
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { INSTANCE_LIMITS } from '../instance/instance-limits.js';
+import { assertKnownKeys, assertObject, describeValue } from '../validation/assert.js';
+
+/**
+ * A version-weighted traffic split for one service (a canary or gray release): each call first
+ * chooses a version with these weights, then the balancer chooses among that version's instances.
+ *
+ * @example
+ * ```ts
+ * { splits: { '1.4.0': 95, '1.5.0': 5 } }
+ * ```
+ */
+export interface RouteRule {
+  /** Version → percent: integers from 0 to 100 that sum to exactly 100. */
+  readonly splits: Readonly<Record<string, number>>;
+}
+
+/** At most this many versions in one rule. */
+export const MAX_ROUTE_VERSIONS = 16;
+
+/**
+ * Checks a route rule and returns a frozen copy. Invalid rules are rejected whole, never applied
+ * half-way: weights must be integers 0–100 summing to 100, versions must be valid version strings.
+ * @throws InvalidArgumentError naming the field (e.g. `rule.splits.1.5.0`) and the rule.
+ */
+export function validateRouteRule(input: unknown, field = 'rule'): RouteRule {
+  assertObject(field, input);
+  assertKnownKeys(field, input, ['splits']);
+  assertObject(`${field}.splits`, input.splits);
+  const entries = Object.entries(input.splits);
+  if (entries.length === 0) throw new InvalidArgumentError(`${field}.splits`, 'must name at least one version');
+  if (entries.length > MAX_ROUTE_VERSIONS)
+    throw new InvalidArgumentError(`${field}.splits`, `must name at most ${MAX_ROUTE_VERSIONS} versions`);
+  let total = 0;
+  const splits: Record<string, number> = {};
+  for (const [version, weight] of entries) {
+    if (!INSTANCE_LIMITS.versionPattern.test(version)) {
+      throw new InvalidArgumentError(
+        `${field}.splits.${version.slice(0, 64)}`,
+        `version ${INSTANCE_LIMITS.versionRule}`,
+      );
+    }
+    if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 0 || weight > 100) {
+      throw new InvalidArgumentError(
+        `${field}.splits.${version}`,
+        `must be an integer percent from 0 to 100, got ${describeValue(weight)}`,
+      );
+    }
+    total += weight;
+    splits[version] = weight;
+  }
+  if (total !== 100) throw new InvalidArgumentError(`${field}.splits`, `weights must sum to 100, got ${total}`);
+  return Object.freeze({ splits: Object.freeze(splits) });
+}
+
+/** Deterministic bucketing: the same id always lands in the same bucket 0..buckets-1 for an experiment. */
+export function bucketOf(experiment: string, id: string, buckets = 100): number {
+  let hash = 0x811c9dc5;
+  const text = `${experiment}\u0000${id}`;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  return (hash >>> 0) % buckets;
+}
+
+/**
+ * Chooses an experiment arm for a user, deterministically: the same user always gets the same arm
+ * for a given experiment, and arms get shares of users in proportion to their weights.
+ *
+ * @example
+ * ```ts
+ * assignArm('reco-ranking-2026-11', userId, { a: 50, b: 50 }) // 'a' or 'b', stable per user
+ * ```
+ */
+export function assignArm(experiment: string, userId: string, arms: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(arms);
+  const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
+  if (entries.length === 0 || !(total > 0))
+    throw new InvalidArgumentError('arms', 'must give at least one arm a positive weight');
+  let point = (bucketOf(experiment, userId, 10_000) / 10_000) * total;
+  for (const [arm, weight] of entries) {
+    if (point < weight) return arm;
+    point -= weight;
+  }
+  return (entries[entries.length - 1] as [string, number])[0];
+}

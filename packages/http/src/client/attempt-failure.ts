@@ -1,0 +1,139 @@
+import {
+  CancelledError,
+  DeadlineExceededError,
+  InvalidArgumentError,
+  SwitchyardError,
+  toCancelled,
+} from '@switchyard/core';
+import type { CallOutcome } from '@switchyard/discovery';
+import { HttpCallError } from '../status/http-call-error.js';
+
+/** How an attempt failed without a response. */
+export type FailureKind = 'connect' | 'dropped' | 'timeout' | 'aborted' | 'invalid' | 'other';
+
+// The connection was never established: the request surely did not reach the server.
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CLOSED',
+]);
+// The connection broke while the request was in flight: the server may have acted on it.
+const DROPPED_CODES = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_DESTROYED',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+const INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+
+/** The error's `code`, looking inside an AggregateError (happy-eyeballs connects report one per address). */
+export function errorCodeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  const inner = (error as { errors?: unknown[] } | null)?.errors;
+  if (Array.isArray(inner)) {
+    for (const item of inner) {
+      const innerCode = (item as { code?: unknown } | null)?.code;
+      if (typeof innerCode === 'string') return innerCode;
+    }
+  }
+  return undefined;
+}
+
+/** Classifies an attempt that failed without a response. `abortReason`: why the attempt was aborted, if it was. */
+export function classifyFailure(error: unknown, abortReason: Error | undefined): FailureKind {
+  if (abortReason !== undefined) return 'aborted';
+  const code = errorCodeOf(error);
+  if (code === undefined) return 'other';
+  if (CONNECT_CODES.has(code)) return 'connect';
+  if (DROPPED_CODES.has(code)) return 'dropped';
+  if (TIMEOUT_CODES.has(code)) return 'timeout';
+  if (INVALID_CODES.has(code)) return 'invalid';
+  if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return 'aborted';
+  return 'other';
+}
+
+/**
+ * The Switchyard error for a failed attempt. Refused or unreachable connections are UNAVAILABLE and
+ * retryable whenever the body can be sent again (nothing reached the server); a connection that
+ * broke mid-request is UNAVAILABLE and retryable only for requests that may be sent twice.
+ */
+export function failureError(
+  error: unknown,
+  kind: FailureKind,
+  abortReason: Error | undefined,
+  info: { label: string; origin: string; idempotent: boolean; replayable: boolean },
+): Error {
+  const code = errorCodeOf(error);
+  switch (kind) {
+    case 'aborted': {
+      const reason = toCancelled(abortReason ?? error);
+      return SwitchyardError.hasCode(reason, 'DEADLINE_EXCEEDED')
+        ? new DeadlineExceededError(`${info.label}: deadline exceeded`, { cause: reason })
+        : new CancelledError(`${info.label}: cancelled`, { cause: reason });
+    }
+    case 'connect':
+      return new SwitchyardError('UNAVAILABLE', `${info.label}: cannot connect to ${info.origin} (${code})`, {
+        retryable: info.replayable,
+        cause: error,
+      });
+    case 'dropped':
+      return new SwitchyardError('UNAVAILABLE', `${info.label}: connection to ${info.origin} failed (${code})`, {
+        retryable: info.replayable && info.idempotent,
+        cause: error,
+      });
+    case 'timeout':
+      return new SwitchyardError('DEADLINE_EXCEEDED', `${info.label}: ${info.origin} timed out (${code})`, {
+        cause: error,
+      });
+    case 'invalid':
+      return new InvalidArgumentError('request', (error as Error).message, { cause: error });
+    default:
+      return new SwitchyardError('UNKNOWN', `${info.label}: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      });
+  }
+}
+
+/** What a failed attempt tells discovery about the instance. */
+export function failureOutcome(kind: FailureKind, error: Error, latencyMs: number): CallOutcome {
+  // A caller who gave up says nothing about the instance; a deadline that ran out does (it was slow).
+  if (kind === 'aborted') return { ok: !(error instanceof DeadlineExceededError), latencyMs };
+  if (kind === 'invalid') return { ok: true, latencyMs };
+  return { ok: false, latencyMs, connectionFailed: kind === 'connect' || kind === 'dropped' };
+}
+
+/** What a response tells discovery: 5xx (but 501) is a failure; 429 and 503 are overload. */
+export function responseOutcome(status: number, latencyMs: number): CallOutcome {
+  return { ok: status < 500 || status === 501, latencyMs, overloaded: status === 429 || status === 503 };
+}
+
+/**
+ * The error for an attempt that cannot run because its stream body was already sent once (a
+ * custom `retryOn` asked for a retry the client cannot honour): the previous failure, no longer
+ * retryable.
+ */
+export function notReplayable(previous: unknown): Error {
+  if (previous instanceof HttpCallError) {
+    return new HttpCallError({
+      status: previous.status,
+      headers: previous.headers,
+      body: previous.body,
+      bodyTruncated: previous.bodyTruncated,
+      retryable: false,
+      cause: previous,
+    });
+  }
+  const code = SwitchyardError.isInstance(previous) ? previous.code : 'UNKNOWN';
+  return new SwitchyardError(code, 'not retried: the request body is a stream that was already sent', {
+    cause: previous,
+  });
+}

@@ -1,0 +1,41 @@
+import { context as otelContext, trace } from '@opentelemetry/api';
+import { currentCallScope } from '@switchyard/core';
+import { endRpcSpan, injectTraceContext, startClientAttemptSpan, tracingActive } from '@switchyard/tracing';
+import { originOf } from './http-pools.js';
+
+/** The span of one attempt (or nothing when tracing is off). */
+export interface AttemptSpan {
+  end(httpStatusCode: number | undefined, error?: unknown): void;
+}
+
+/**
+ * Prepares one physical attempt's headers for tracing: with an active tracer, a CLIENT span per
+ * attempt (so a retried request shows each try) and its context injected; without one, the
+ * incoming call's propagation headers are forwarded as they are, so traces and baggage survive
+ * the hop.
+ */
+export function traceAttempt(
+  enabled: boolean,
+  headers: Record<string, string | string[]>,
+  info: { service: string; method: string; scheme: string; host: string; port: number; path: string; attempt: number },
+): AttemptSpan | undefined {
+  if (enabled && tracingActive()) {
+    const span = startClientAttemptSpan({
+      system: 'http',
+      service: info.service,
+      method: info.method,
+      serverAddress: info.host,
+      serverPort: info.port,
+      url: `${originOf(info.scheme, info.host, info.port)}${info.path}`,
+      attempt: info.attempt,
+    });
+    injectTraceContext(headers as Record<string, string>, trace.setSpan(otelContext.active(), span));
+    return {
+      end: (httpStatusCode, error) =>
+        endRpcSpan(span, httpStatusCode === undefined ? { error } : { httpStatusCode, error }),
+    };
+  }
+  const propagation = currentCallScope()?.propagation;
+  if (propagation) for (const [key, value] of Object.entries(propagation)) headers[key] = value;
+  return undefined;
+}

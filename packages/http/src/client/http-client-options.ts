@@ -1,0 +1,121 @@
+import { assertInteger, assertKnownKeys, assertObject, assertOneOf, InvalidArgumentError } from '@switchyard/core';
+import type { Discovery } from '@switchyard/discovery';
+import type { Policy } from '@switchyard/resilience';
+import type { Pool } from 'undici';
+import { DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
+
+/** Options for {@link createHttpClient}. */
+export interface HttpClientOptions {
+  /** Where instances come from and how one is picked. */
+  discovery: Discovery;
+  /** The call policy around attempts. @default compose(retry(), circuitBreaker()); `false`: one attempt */
+  policy?: Policy | false;
+  /** A CLIENT span per attempt when a tracer is registered. @default true */
+  tracing?: boolean;
+  /** The instance port to call. @default 'http' */
+  port?: string;
+  /** @default 'http' */
+  scheme?: 'http' | 'https';
+  /** Options of the undici `Pool` made per instance (connections, pipelining, keepAliveTimeout, connect/TLS…). @default undici's */
+  poolOptions?: Pool.Options;
+  /** Deadline for calls that give none and inherit none. @default 10_000 */
+  defaultDeadlineMs?: number;
+  /** The header carrying the remaining deadline (ms) to the server. @default 'x-switchyard-deadline-ms' */
+  deadlineHeader?: string;
+  /** Reject with HttpCallError on status ≥ 400 (`false`: resolve with the response). @default true */
+  throwOnStatus?: boolean;
+  /** Statuses retried for requests that may be sent twice (see HttpRequest.idempotent). @default [429, 502, 503, 504] */
+  retryableStatuses?: readonly number[];
+  /** How much of an error response's body is kept on the HttpCallError. @default 65_536 */
+  maxErrorBodyBytes?: number;
+  /** How long the pool of an instance that left the healthy view stays open. @default 15_000 */
+  closePoolsAfterMs?: number;
+}
+
+/** Defaults of {@link HttpClientOptions}. */
+export const DEFAULT_HTTP_CLIENT_OPTIONS = Object.freeze({
+  tracing: true,
+  port: 'http',
+  scheme: 'http',
+  defaultDeadlineMs: 10_000,
+  deadlineHeader: DEFAULT_DEADLINE_HEADER,
+  throwOnStatus: true,
+  retryableStatuses: Object.freeze([429, 502, 503, 504]) as readonly number[],
+  maxErrorBodyBytes: 65_536,
+  closePoolsAfterMs: 15_000,
+});
+
+/** {@link HttpClientOptions} after validation and defaults. */
+export interface ResolvedHttpClientOptions {
+  discovery: Discovery;
+  policy: Policy | false | undefined;
+  poolOptions: Pool.Options | undefined;
+  tracing: boolean;
+  port: string;
+  scheme: 'http' | 'https';
+  defaultDeadlineMs: number;
+  deadlineHeader: string;
+  throwOnStatus: boolean;
+  retryableStatuses: readonly number[];
+  maxErrorBodyBytes: number;
+  closePoolsAfterMs: number;
+}
+
+const OPTION_KEYS = [
+  'discovery',
+  'policy',
+  'tracing',
+  'port',
+  'scheme',
+  'poolOptions',
+  'defaultDeadlineMs',
+  'deadlineHeader',
+  'throwOnStatus',
+  'retryableStatuses',
+  'maxErrorBodyBytes',
+  'closePoolsAfterMs',
+];
+
+/** An HTTP token (RFC 9110): header names and methods. */
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Validates client options (INVALID_ARGUMENT naming the field) and merges the defaults. */
+export function resolveClientOptions(options: HttpClientOptions): ResolvedHttpClientOptions {
+  assertObject('options', options);
+  assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
+  if (!options.discovery || typeof options.discovery.pick !== 'function') {
+    throw new InvalidArgumentError('options.discovery', 'must be a Discovery (createDiscovery({ registry, service }))');
+  }
+  const policy = options.policy as unknown;
+  if (policy !== undefined && policy !== false && typeof (policy as Policy)?.execute !== 'function') {
+    throw new InvalidArgumentError('options.policy', 'must be a Policy (compose(retry(), …)) or false');
+  }
+  const resolved: ResolvedHttpClientOptions = {
+    policy: undefined,
+    poolOptions: undefined,
+    ...DEFAULT_HTTP_CLIENT_OPTIONS,
+    ...options,
+  };
+  for (const name of ['tracing', 'throwOnStatus'] as const) {
+    if (typeof resolved[name] !== 'boolean') throw new InvalidArgumentError(`options.${name}`, 'must be a boolean');
+  }
+  if (typeof resolved.port !== 'string' || resolved.port === '') {
+    throw new InvalidArgumentError('options.port', 'must be the name of an instance port (e.g. "http")');
+  }
+  assertOneOf('options.scheme', resolved.scheme, ['http', 'https']);
+  if (options.poolOptions !== undefined) assertObject('options.poolOptions', options.poolOptions);
+  assertInteger('options.defaultDeadlineMs', resolved.defaultDeadlineMs, 1, 86_400_000);
+  assertInteger('options.maxErrorBodyBytes', resolved.maxErrorBodyBytes, 0, 64 * 1024 * 1024);
+  assertInteger('options.closePoolsAfterMs', resolved.closePoolsAfterMs, 0, 86_400_000);
+  if (typeof resolved.deadlineHeader !== 'string' || !TOKEN.test(resolved.deadlineHeader)) {
+    throw new InvalidArgumentError('options.deadlineHeader', 'must be a header name (an HTTP token)');
+  }
+  resolved.deadlineHeader = resolved.deadlineHeader.toLowerCase();
+  if (!Array.isArray(resolved.retryableStatuses)) {
+    throw new InvalidArgumentError('options.retryableStatuses', 'must be an array of HTTP statuses');
+  }
+  resolved.retryableStatuses.forEach((status, index) => {
+    assertInteger(`options.retryableStatuses[${index}]`, status, 400, 599);
+  });
+  return resolved;
+}

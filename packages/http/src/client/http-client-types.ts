@@ -1,0 +1,77 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+
+/** A query-string value; arrays repeat the key (`?tag=a&tag=b`); `undefined` is left out. */
+export type QueryValue = string | number | boolean | undefined | readonly (string | number | boolean)[];
+
+/**
+ * A request body. Strings and bytes are replayable (a retry sends them again); a stream (a
+ * `Readable` or any async iterable of chunks) is sent once and never retried after that.
+ */
+export type HttpRequestBody = string | Uint8Array | Readable | AsyncIterable<Uint8Array | string>;
+
+/** One request, sent through discovery to an instance of the client's service. */
+export interface HttpRequest {
+  /** A token, upper-cased (`GET`, `POST`, …). @default 'GET' */
+  method?: string;
+  /** The path on the instance: starts with `/`, no scheme or host (`/products/sku-1?x=1`). */
+  path: string;
+  /** Appended to the path's query string. */
+  query?: Readonly<Record<string, QueryValue>>;
+  /** Request headers (names are tokens, values without CR/LF). */
+  headers?: Readonly<Record<string, string | number | readonly string[] | undefined>>;
+  /** Not allowed on GET and HEAD. */
+  body?: HttpRequestBody | null;
+  /** Relative timeout for the whole call, retries included. @default the client's defaultDeadlineMs */
+  deadlineMs?: number;
+  /** Absolute deadline (ms, `Date.now()` clock); the earlier of this, `deadlineMs` and the inherited one wins. */
+  deadline?: number;
+  /** Aborts the call (CANCELLED), including reading the response body. */
+  signal?: AbortSignal;
+  /** Balancing key for sticky balancers (ring-hash, maglev). */
+  key?: string;
+  /**
+   * Whether the request may be sent twice. @default true for GET, HEAD, OPTIONS, PUT, DELETE and
+   * for any request with an `Idempotency-Key` header; false otherwise
+   */
+  idempotent?: boolean;
+  /** `false`: resolve with error responses (≥ 400) instead of rejecting. @default the client's throwOnStatus */
+  throwOnStatus?: boolean;
+}
+
+/** A response body: a Node `Readable` with fetch-style consumers (undici's body mixin). Consume it exactly once. */
+export interface HttpResponseBody extends Readable {
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  bytes(): Promise<Uint8Array>;
+  readonly bodyUsed: boolean;
+  /** Discards the rest of the body (frees the connection). */
+  dump(options?: { limit: number }): Promise<void>;
+}
+
+/** The response to an {@link HttpRequest}. */
+export interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Read it (or `dump()` it): an unread body holds its connection. */
+  body: HttpResponseBody;
+}
+
+/** Options of the JSON helpers: an {@link HttpRequest} without method, path and body. */
+export type JsonRequestOptions = Omit<HttpRequest, 'method' | 'path' | 'body' | 'throwOnStatus'>;
+
+/** A client for one discovered HTTP service. */
+export interface HttpClient {
+  /** Sends one request (with retries where safe). Rejects with HttpCallError for status ≥ 400 unless `throwOnStatus: false`. */
+  request(request: HttpRequest): Promise<HttpResponse>;
+  /** GET `path`, parse the JSON reply (`undefined` for an empty body). */
+  getJson<T = unknown>(path: string, options?: JsonRequestOptions): Promise<T>;
+  /** POST `value` as JSON to `path`, parse the JSON reply. Not retried unless idempotent (see HttpRequest.idempotent). */
+  postJson<T = unknown>(path: string, value: unknown, options?: JsonRequestOptions): Promise<T>;
+  /** Instances with an open connection pool (for tests and metrics). */
+  readonly openPools: number;
+  /** Stops using discovery and closes every pool (waiting for requests in flight). */
+  close(): Promise<void>;
+  toString(): string;
+}

@@ -1,0 +1,200 @@
+import { Readable } from 'node:stream';
+import {
+  assertKnownKeys,
+  assertObject,
+  currentCallScope,
+  DeadlineExceededError,
+  describeValue,
+  InvalidArgumentError,
+  NO_DEADLINE,
+} from '@switchyard/core';
+import { TOKEN } from './http-client-options.js';
+import type { HttpRequest, QueryValue } from './http-client-types.js';
+
+/** A validated request, ready for attempts. */
+export interface PreparedRequest {
+  method: string;
+  /** Path and query string. */
+  path: string;
+  headers: Record<string, string | string[]>;
+  body: string | Uint8Array | Readable | null;
+  /** False for a stream body: it can be sent once. */
+  replayable: boolean;
+  /** Whether the request may be sent twice (idempotent method, Idempotency-Key, or `idempotent: true`). */
+  idempotent: boolean;
+  deadline: number;
+  signal: AbortSignal | undefined;
+  key: string | undefined;
+  throwOnStatus: boolean;
+}
+
+const REQUEST_KEYS = [
+  'method',
+  'path',
+  'query',
+  'headers',
+  'body',
+  'deadlineMs',
+  'deadline',
+  'signal',
+  'key',
+  'idempotent',
+  'throwOnStatus',
+];
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+// A path on the instance: one leading slash (not `//host`), no spaces, controls or fragment.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const PATH = /^\/(?!\/)[^\s#\u0000-\u001f\u007f]*$/;
+// CR, LF and NUL would split or end a header line: header injection.
+const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
+
+/**
+ * Validates a request (INVALID_ARGUMENT naming the field) and settles its deadline: the earliest
+ * of `deadline`, now + `deadlineMs` (or the default) and the inherited call scope's. A deadline
+ * already passed fails here, with DEADLINE_EXCEEDED, before any network work.
+ */
+export function prepareRequest(
+  request: HttpRequest,
+  defaultDeadlineMs: number,
+  throwOnStatus: boolean,
+): PreparedRequest {
+  assertObject('request', request);
+  assertKnownKeys('request', request as unknown as Record<string, unknown>, REQUEST_KEYS);
+  const method = request.method === undefined ? 'GET' : request.method;
+  if (typeof method !== 'string' || !TOKEN.test(method)) {
+    throw new InvalidArgumentError('request.method', `must be an HTTP method (a token), got ${describeValue(method)}`);
+  }
+  const upperMethod = method.toUpperCase();
+  const path = withQuery(checkPath(request.path), request.query);
+  const headers = request.headers === undefined ? {} : checkHeaders(request.headers);
+  const { body, replayable } = checkBody(request.body, upperMethod);
+  const now = Date.now();
+  let deadline = now + defaultDeadlineMs;
+  if (request.deadlineMs !== undefined) {
+    const { deadlineMs } = request;
+    if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0) || deadlineMs === Number.POSITIVE_INFINITY) {
+      throw new InvalidArgumentError(
+        'request.deadlineMs',
+        `must be a finite number >= 0, got ${describeValue(deadlineMs)}`,
+      );
+    }
+    deadline = now + deadlineMs;
+  }
+  if (request.deadline !== undefined) {
+    if (typeof request.deadline !== 'number' || Number.isNaN(request.deadline)) {
+      throw new InvalidArgumentError('request.deadline', 'must be an absolute time in ms (a number)');
+    }
+    deadline = Math.min(deadline, request.deadline);
+  }
+  const inherited = currentCallScope()?.deadline ?? NO_DEADLINE;
+  if (inherited < deadline) deadline = inherited;
+  if (request.signal !== undefined && !(request.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError('request.signal', 'must be an AbortSignal');
+  }
+  if (request.key !== undefined && typeof request.key !== 'string') {
+    throw new InvalidArgumentError('request.key', `must be a string, got ${describeValue(request.key)}`);
+  }
+  for (const name of ['idempotent', 'throwOnStatus'] as const) {
+    if (request[name] !== undefined && typeof request[name] !== 'boolean') {
+      throw new InvalidArgumentError(`request.${name}`, `must be a boolean, got ${describeValue(request[name])}`);
+    }
+  }
+  // No time left: fail here, without touching the network.
+  if (deadline <= now) {
+    throw new DeadlineExceededError(
+      `${upperMethod} ${path}: no time left (given or inherited deadline already passed)`,
+    );
+  }
+  return {
+    method: upperMethod,
+    path,
+    headers,
+    body,
+    replayable,
+    idempotent: request.idempotent ?? (IDEMPOTENT_METHODS.has(upperMethod) || 'idempotency-key' in headers),
+    deadline,
+    signal: request.signal,
+    key: request.key,
+    throwOnStatus: request.throwOnStatus ?? throwOnStatus,
+  };
+}
+
+function checkPath(path: unknown): string {
+  if (typeof path !== 'string' || !PATH.test(path)) {
+    throw new InvalidArgumentError(
+      'request.path',
+      `must be a path starting with "/" (no scheme or host, no spaces or control characters), got ${describeValue(path)}`,
+    );
+  }
+  return path;
+}
+
+function withQuery(path: string, query: Readonly<Record<string, QueryValue>> | undefined): string {
+  if (query === undefined) return path;
+  assertObject('request.query', query);
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
+        throw new InvalidArgumentError(
+          `request.query.${name}`,
+          `must be a string, number, boolean or an array of them`,
+        );
+      }
+      params.append(name, String(item));
+    }
+  }
+  const encoded = params.toString();
+  if (encoded === '') return path;
+  return `${path}${path.includes('?') ? '&' : '?'}${encoded}`;
+}
+
+function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string, string | string[]> {
+  assertObject('request.headers', input);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(input)) {
+    if (!TOKEN.test(name)) {
+      throw new InvalidArgumentError(
+        'request.headers',
+        `header names must be HTTP tokens (no CR/LF, spaces or ':'), got ${describeValue(name)}`,
+      );
+    }
+    if (value === undefined) continue;
+    const field = `request.headers.${name}`;
+    const values = Array.isArray(value) ? value : [value];
+    for (const item of values) {
+      if (typeof item !== 'string' && typeof item !== 'number') {
+        throw new InvalidArgumentError(
+          field,
+          `must be a string, a number or an array of strings, got ${describeValue(item)}`,
+        );
+      }
+      if (typeof item === 'string' && UNSAFE_HEADER_VALUE.test(item)) {
+        throw new InvalidArgumentError(field, 'must not contain CR, LF or NUL (header injection)');
+      }
+    }
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return headers;
+}
+
+function checkBody(
+  body: unknown,
+  method: string,
+): { body: string | Uint8Array | Readable | null; replayable: boolean } {
+  if (body === undefined || body === null) return { body: null, replayable: true };
+  if (method === 'GET' || method === 'HEAD') {
+    throw new InvalidArgumentError('request.body', `${method} requests carry no body; send it as query parameters`);
+  }
+  if (typeof body === 'string' || body instanceof Uint8Array) return { body, replayable: true };
+  if (body instanceof ArrayBuffer) return { body: new Uint8Array(body), replayable: true };
+  if (body instanceof Readable) return { body, replayable: false };
+  if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
+    return { body: Readable.from(body as AsyncIterable<unknown>, { objectMode: false }), replayable: false };
+  }
+  throw new InvalidArgumentError(
+    'request.body',
+    `must be a string, bytes or a stream, got ${describeValue(body)}; to send JSON use postJson() or JSON.stringify()`,
+  );
+}

@@ -1,0 +1,75 @@
+import { createHttpClient, httpHandler } from '@switchyard/http';
+import type { Discovery } from '@switchyard/discovery';
+import { runInCallScope } from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+
+/** A discovery that must never be asked: every case here fails before any network work. */
+function untouchedDiscovery(): Discovery {
+  return {
+    service: 'catalog',
+    pick: () => {
+      throw new Error('pick() must not be called for bad input');
+    },
+    onChange: () => ({ dispose() {} }),
+  } as unknown as Discovery;
+}
+
+const client = createHttpClient({ discovery: untouchedDiscovery() });
+
+describe('request validation (nothing is sent)', () => {
+  it.each([
+    [{ path: 'http://evil.example/x' }, 'request.path', /starting with "\/"/],
+    [{ path: 'products/1' }, 'request.path', /starting with "\/"/],
+    [{ path: '//evil.example/x' }, 'request.path', /no scheme or host/],
+    [{ path: '/a b' }, 'request.path', /spaces/],
+    [{ path: '/x\r\nHost: evil' }, 'request.path', /control characters/],
+    [{ path: '/x', headers: { 'x-user': 'a\r\nx-admin: 1' } }, 'request.headers.x-user', /CR, LF or NUL/],
+    [{ path: '/x', headers: { 'x-user\r\nx-admin': '1' } }, 'request.headers', /HTTP tokens/],
+    [{ path: '/x', headers: { 'bad name': '1' } }, 'request.headers', /HTTP tokens/],
+    [{ path: '/x', deadlineMs: -1 }, 'request.deadlineMs', />= 0/],
+    [{ path: '/x', deadlineMs: Number.NaN }, 'request.deadlineMs', />= 0/],
+    [{ path: '/x', body: 'hello' }, 'request.body', /GET requests carry no body/],
+    [{ method: 'HEAD', path: '/x', body: 'hello' }, 'request.body', /HEAD requests carry no body/],
+    [{ method: 'POST', path: '/x', body: { id: 1 } }, 'request.body', /postJson/],
+    [{ method: 'GE T', path: '/x' }, 'request.method', /token/],
+    [{ path: '/x', timeoutMs: 5 }, 'request.timeoutMs', /unknown option/],
+    [{ path: '/x', query: { tags: [{}] } }, 'request.query.tags', /string, number, boolean/],
+    [{ path: '/x', signal: 'stop' }, 'request.signal', /AbortSignal/],
+  ])('%o → INVALID_ARGUMENT on %s', async (request, field, rule) => {
+    const error = await client.request(request as never).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', field });
+    expect((error as Error).message).toMatch(rule);
+  });
+
+  it('rejects JSON helper misuse and unknown client options', async () => {
+    await expect(client.getJson('relative')).rejects.toMatchObject({ field: 'request.path' });
+    await expect(client.postJson('/x', { n: 1n })).rejects.toMatchObject({ field: 'value' });
+    expect(() => createHttpClient({ discovery: untouchedDiscovery(), retries: 3 } as never)).toThrow(
+      /options\.retries: unknown option/,
+    );
+    expect(() => createHttpClient({} as never)).toThrow(/options\.discovery/);
+    expect(() => createHttpClient({ discovery: untouchedDiscovery(), deadlineHeader: 'x y' })).toThrow(
+      /options\.deadlineHeader/,
+    );
+    expect(() => createHttpClient({ discovery: untouchedDiscovery(), retryableStatuses: [200] })).toThrow(
+      /options\.retryableStatuses\[0\]/,
+    );
+  });
+
+  it('fails with DEADLINE_EXCEEDED, without network, when no time is left', async () => {
+    await expect(client.request({ path: '/x', deadlineMs: 0 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await expect(client.request({ path: '/x', deadline: Date.now() - 1 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    // Inherited from the request being served: already past.
+    const inherited = runInCallScope({ deadline: Date.now() - 5 }, () => client.getJson('/x'));
+    await expect(inherited).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  });
+
+  it('rejects bad server options naming the field', () => {
+    expect(() => httpHandler('nope' as never)).toThrow(/handler: must be a function/);
+    expect(() => httpHandler(() => {}, { healthPaths: { live: 'healthz' } })).toThrow(/options\.healthPaths\.live/);
+    expect(() => httpHandler(() => {}, { health: {} as never })).toThrow(/options\.health/);
+    expect(() => httpHandler(() => {}, { tracng: true } as never)).toThrow(/options\.tracng: unknown option/);
+  });
+});

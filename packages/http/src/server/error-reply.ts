@@ -1,0 +1,34 @@
+import type { ServerResponse } from 'node:http';
+import { type Logger, SwitchyardError } from '@switchyard/core';
+import { codeToHttpStatus } from '../status/status-mapping.js';
+
+/**
+ * Replies to a request whose handler failed: a Switchyard error by its code (NOT_FOUND 404,
+ * INVALID_ARGUMENT 400, UNAVAILABLE 503…) with `{ error: { code, message } }`; any other error as
+ * 500 `internal error`, without leaking its message (it is logged). If the response had already
+ * started, the connection is destroyed so the client sees a failure, not a short body.
+ */
+export function writeErrorReply(response: ServerResponse, error: unknown, logger: Logger): void {
+  const known = SwitchyardError.isInstance(error);
+  const status = codeToHttpStatus(error);
+  if (!known || status === 500) logger.error({ err: error }, 'switchyard http: handler failed');
+  if (response.headersSent) {
+    response.destroy(error instanceof Error ? error : undefined);
+    return;
+  }
+  const body = JSON.stringify({
+    error: known ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'internal error' },
+  });
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}
+
+/** Writes a small plain-text probe reply (never cached). */
+export function writeProbeReply(response: ServerResponse, status: number, text: string, head: boolean): void {
+  response.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  response.end(head ? undefined : text);
+}

@@ -1,0 +1,119 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context as otelContext, trace } from '@opentelemetry/api';
+import { CancelledError, type CallScope, DeadlineExceededError, runInCallScope } from '@switchyard/core';
+import { endRpcSpan, extractTraceContext, startServerSpan, tracingActive } from '@switchyard/tracing';
+import { parseDeadlineHeader } from '../deadline-header.js';
+import type { ResolvedServerOptions } from './server-options.js';
+
+/** What a handler can learn about the request it serves, beside the request itself. */
+export interface HttpHandlerContext {
+  /** The caller's absolute deadline (ms, `Date.now()` clock; `Infinity` for none). Outgoing Switchyard calls inherit it. */
+  readonly deadline: number;
+  /** Aborts when the deadline passes (DEADLINE_EXCEEDED) or the client goes away (CANCELLED). Created on first use. */
+  readonly signal: AbortSignal;
+}
+
+/** One incoming request being served. */
+export interface IncomingCall extends HttpHandlerContext {
+  /** Runs `fn` with the request's trace context and call scope (deadline, propagation headers) active. */
+  run<T>(fn: () => T): T;
+}
+
+const PROPAGATION_HEADERS = ['traceparent', 'tracestate', 'baggage'];
+const calls = new WeakMap<IncomingMessage, IncomingCall>();
+
+/**
+ * The context of a request served by httpHandler() or switchyardFastify (pass the Node request,
+ * or Fastify's request); `undefined` for other requests.
+ *
+ * @example
+ * ```ts
+ * app.get('/slow', async (request) => { const { signal } = requestContext(request)!; … });
+ * ```
+ */
+export function requestContext(request: IncomingMessage | { raw: IncomingMessage }): HttpHandlerContext | undefined {
+  return calls.get('raw' in request ? request.raw : request);
+}
+
+/** The call begun for `request` by {@link beginIncoming} (internal). */
+export function incomingCallOf(request: IncomingMessage): IncomingCall | undefined {
+  return calls.get(request);
+}
+
+/**
+ * Starts serving a request: reads the deadline header (so outgoing calls inherit what is left),
+ * extracts the trace context into a SERVER span when a tracer is active (or keeps the raw
+ * propagation headers to forward when none is), and ends the span when the response closes.
+ */
+export function beginIncoming(
+  request: IncomingMessage,
+  response: ServerResponse,
+  settings: ResolvedServerOptions,
+  route?: string,
+): IncomingCall {
+  const receivedAt = Date.now();
+  const deadline = parseDeadlineHeader(request.headers[settings.deadlineHeader], receivedAt);
+  let scope: CallScope;
+  let run: <T>(fn: () => T) => T;
+  if (settings.tracing && tracingActive()) {
+    scope = { deadline };
+    const parent = extractTraceContext(request.headers);
+    const span = startServerSpan({
+      system: 'http',
+      service: '',
+      method: request.method ?? 'GET',
+      url: request.url ?? '/',
+      ...(route === undefined ? {} : { route }),
+      ...(request.socket.localPort === undefined ? {} : { serverPort: request.socket.localPort }),
+      parent,
+    });
+    const active = trace.setSpan(parent, span);
+    run = (fn) => otelContext.with(active, () => runInCallScope(scope, fn));
+    response.once('close', () => {
+      endRpcSpan(span, { httpStatusCode: response.writableFinished ? response.statusCode : 499 });
+    });
+  } else {
+    // No tracer here: forward the caller's headers as they are, so the trace survives this hop.
+    let propagation: Record<string, string> | undefined;
+    for (const name of PROPAGATION_HEADERS) {
+      const value = request.headers[name];
+      if (typeof value !== 'string') continue;
+      propagation ??= {};
+      propagation[name] = value;
+    }
+    scope = propagation ? { deadline, propagation } : { deadline };
+    run = (fn) => runInCallScope(scope, fn);
+  }
+  let controller: AbortController | undefined;
+  const call: IncomingCall = {
+    deadline,
+    run,
+    get signal() {
+      if (!controller) controller = abortOnEnd(response, deadline);
+      return controller.signal;
+    },
+  };
+  calls.set(request, call);
+  return call;
+}
+
+/** An AbortController that aborts at the deadline or when the client leaves before the response ends. */
+function abortOnEnd(response: ServerResponse, deadline: number): AbortController {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  if (Number.isFinite(deadline)) {
+    const delay = deadline - Date.now();
+    if (delay <= 0) controller.abort(new DeadlineExceededError("the caller's deadline passed"));
+    else {
+      timer = setTimeout(() => controller.abort(new DeadlineExceededError("the caller's deadline passed")), delay);
+      timer.unref();
+    }
+  }
+  const onClose = (): void => {
+    if (timer) clearTimeout(timer);
+    if (!response.writableFinished) controller.abort(new CancelledError('the client closed the connection'));
+  };
+  if (response.closed) onClose();
+  else response.once('close', onClose);
+  return controller;
+}

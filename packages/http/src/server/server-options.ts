@@ -1,0 +1,81 @@
+import { assertKnownKeys, assertObject, InvalidArgumentError, type Logger, silentLogger } from '@switchyard/core';
+import { DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
+import { createHealthState, type HealthState, isHealthState } from './health-state.js';
+
+/** Options shared by {@link httpHandler} and {@link switchyardFastify}. */
+export interface HttpServerOptions {
+  /** The state `/readyz` reports. @default a new createHealthState() (ready) */
+  health?: HealthState;
+  /** Where the probes are served; `false` serves none. @default { live: '/healthz', ready: '/readyz' } */
+  healthPaths?: { live?: string; ready?: string } | false;
+  /** A SERVER span per request when a tracer is registered. @default true */
+  tracing?: boolean;
+  /** The header carrying the caller's remaining deadline (ms). @default 'x-switchyard-deadline-ms' */
+  deadlineHeader?: string;
+  /** Where handler failures that become 500 are logged. @default silentLogger */
+  logger?: Logger;
+}
+
+/** Defaults of {@link HttpServerOptions}. */
+export const DEFAULT_HTTP_SERVER_OPTIONS = Object.freeze({
+  healthPaths: Object.freeze({ live: '/healthz', ready: '/readyz' }),
+  tracing: true,
+  deadlineHeader: DEFAULT_DEADLINE_HEADER,
+});
+
+/** {@link HttpServerOptions} after validation. */
+export interface ResolvedServerOptions {
+  readonly health: HealthState;
+  readonly livePath: string | undefined;
+  readonly readyPath: string | undefined;
+  readonly tracing: boolean;
+  readonly deadlineHeader: string;
+  readonly logger: Logger;
+}
+
+const KEYS = ['health', 'healthPaths', 'tracing', 'deadlineHeader', 'logger'];
+const PATH = /^\/[^\s?#]*$/;
+
+/** Validates server options (INVALID_ARGUMENT naming the field) and settles the defaults. */
+export function resolveServerOptions(input: HttpServerOptions, field: string): ResolvedServerOptions {
+  assertObject(field, input as unknown);
+  assertKnownKeys(field, input as Record<string, unknown>, KEYS);
+  const options = input;
+  if (options.health !== undefined && !isHealthState(options.health)) {
+    throw new InvalidArgumentError(`${field}.health`, 'must be a HealthState (createHealthState())');
+  }
+  const tracing = options.tracing ?? DEFAULT_HTTP_SERVER_OPTIONS.tracing;
+  if (typeof tracing !== 'boolean') throw new InvalidArgumentError(`${field}.tracing`, 'must be a boolean');
+  const deadlineHeader = options.deadlineHeader ?? DEFAULT_HTTP_SERVER_OPTIONS.deadlineHeader;
+  if (typeof deadlineHeader !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(deadlineHeader)) {
+    throw new InvalidArgumentError(`${field}.deadlineHeader`, 'must be a header name (an HTTP token)');
+  }
+  let livePath: string | undefined;
+  let readyPath: string | undefined;
+  if (options.healthPaths !== false) {
+    const paths = { ...DEFAULT_HTTP_SERVER_OPTIONS.healthPaths, ...(options.healthPaths ?? {}) };
+    if (options.healthPaths !== undefined) {
+      assertObject(`${field}.healthPaths`, options.healthPaths);
+      assertKnownKeys(`${field}.healthPaths`, options.healthPaths as Record<string, unknown>, ['live', 'ready']);
+    }
+    for (const name of ['live', 'ready'] as const) {
+      if (typeof paths[name] !== 'string' || !PATH.test(paths[name])) {
+        throw new InvalidArgumentError(`${field}.healthPaths.${name}`, 'must be a path starting with "/" (no query)');
+      }
+    }
+    livePath = paths.live;
+    readyPath = paths.ready;
+  }
+  const logger = options.logger ?? silentLogger;
+  if (typeof logger?.error !== 'function') {
+    throw new InvalidArgumentError(`${field}.logger`, 'must be a Logger (debug, info, warn, error)');
+  }
+  return {
+    health: options.health ?? createHealthState(),
+    livePath,
+    readyPath,
+    tracing,
+    deadlineHeader: deadlineHeader.toLowerCase(),
+    logger,
+  };
+}

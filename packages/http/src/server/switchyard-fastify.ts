@@ -1,0 +1,145 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { codeToHttpStatus } from '../status/status-mapping.js';
+import { SwitchyardError } from '@switchyard/core';
+import { beginIncoming, incomingCallOf } from './incoming-call.js';
+import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
+
+/** Options of {@link switchyardFastify}: the same as httpHandler's. */
+export type SwitchyardFastifyOptions = HttpServerOptions;
+
+// The few Fastify shapes used here, structurally (fastify is an optional peer: no type import).
+interface FastifyRequestLike {
+  raw: IncomingMessage;
+  routeOptions?: { url?: string; config?: Record<string, unknown> };
+}
+interface FastifyReplyLike {
+  raw: ServerResponse;
+  code(status: number): FastifyReplyLike;
+  header(name: string, value: string): FastifyReplyLike;
+  send(payload?: unknown): FastifyReplyLike;
+}
+type RouteHandler = (this: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown;
+interface RouteDefinition {
+  method: string;
+  url: string;
+  logLevel?: string;
+  config?: Record<string, unknown>;
+  handler: RouteHandler;
+}
+interface FastifyLike {
+  route(definition: RouteDefinition): unknown;
+  addHook(
+    name: 'onRequest',
+    hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void,
+  ): unknown;
+  addHook(name: 'onRoute', hook: (route: { handler: RouteHandler; config?: Record<string, unknown> }) => void): unknown;
+}
+
+// Route config flag of the probe routes: no span, no scope, no deadline.
+const PROBE = 'switchyardProbe';
+
+/**
+ * The Fastify plugin (Fastify 4 and 5): for every route registered after it, the handler runs with
+ * the caller's deadline and trace context (which outgoing Switchyard calls inherit), a SERVER span
+ * named after the route template is made when a tracer is active, a request arriving with no time
+ * left gets 504 at once, and a thrown Switchyard error replies with its status (NOT_FOUND 404, …).
+ * `/healthz` and `/readyz` are added as routes (untraced, logged at `warn` only). Register it
+ * first, on the root instance (it is not encapsulated).
+ *
+ * @example
+ * ```ts
+ * const health = createHealthState();
+ * const app = Fastify();
+ * await app.register(switchyardFastify, { health });
+ * app.get('/products/:id', async (request) => catalog.getJson(`/products/${request.params.id}`));
+ * ```
+ */
+// biome-ignore lint/suspicious/noExplicitAny: typed structurally inside; `any` lets it fit both Fastify 4 and 5's register()
+function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions, done: (error?: Error) => void): void {
+  let settings: ReturnType<typeof resolveServerOptions>;
+  try {
+    settings = resolveServerOptions(stripFastifyOptions(options as Record<string, unknown>), 'switchyardFastify');
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  const app = fastify as FastifyLike;
+  app.addHook('onRequest', (request, reply, next) => {
+    if (request.routeOptions?.config?.[PROBE] === true) {
+      next();
+      return;
+    }
+    if (settings.health.draining) reply.header('connection', 'close');
+    const call = beginIncoming(request.raw, reply.raw, settings, request.routeOptions?.url);
+    if (call.deadline <= Date.now()) {
+      // Answered here (no `next()`): the handler never runs.
+      reply.code(504).send({ error: { code: 'DEADLINE_EXCEEDED', message: 'the request arrived with no time left' } });
+      return;
+    }
+    next();
+  });
+  app.addHook('onRoute', (route) => {
+    if (route.config?.[PROBE] === true) return;
+    const original = route.handler;
+    route.handler = function switchyardRoute(this: unknown, request, reply) {
+      const call = incomingCallOf(request.raw);
+      const invoke = (): unknown => {
+        try {
+          const result = original.call(this, request, reply);
+          return typeof (result as Promise<unknown>)?.then === 'function'
+            ? (result as Promise<unknown>).then(undefined, withStatus)
+            : result;
+        } catch (error) {
+          throw withStatus(error);
+        }
+      };
+      return call ? call.run(invoke) : invoke();
+    };
+  });
+  const { health, livePath, readyPath } = settings;
+  if (livePath !== undefined && readyPath !== undefined) {
+    const probe = (path: string, answer: () => [number, string]) =>
+      app.route({
+        method: 'GET',
+        url: path,
+        logLevel: 'warn',
+        config: { [PROBE]: true },
+        handler: (_request, reply) => {
+          const [status, text] = answer();
+          return reply
+            .code(status)
+            .header('cache-control', 'no-store')
+            .header('content-type', 'text/plain; charset=utf-8')
+            .send(text);
+        },
+      });
+    probe(livePath, () => [200, 'ok']);
+    probe(readyPath, () => (health.serving ? [200, 'ready'] : [503, health.draining ? 'draining' : 'not ready']));
+  }
+  done();
+}
+
+/** Gives a thrown Switchyard error the `statusCode` Fastify's error handling replies with. */
+function withStatus(error: unknown): never {
+  if (SwitchyardError.isInstance(error) && (error as { statusCode?: unknown }).statusCode === undefined) {
+    Object.defineProperty(error, 'statusCode', {
+      value: codeToHttpStatus(error),
+      enumerable: false,
+      configurable: true,
+    });
+  }
+  throw error;
+}
+
+// Fastify passes its own register options (prefix, logLevel) alongside the plugin's.
+function stripFastifyOptions(options: Record<string, unknown> | undefined): SwitchyardFastifyOptions {
+  const { prefix: _prefix, logLevel: _logLevel, logSerializers: _serializers, ...rest } = options ?? {};
+  return rest;
+}
+
+/** The Fastify plugin; see {@link switchyardFastifyPlugin}. Not encapsulated (`skip-override`). */
+export const switchyardFastify = Object.assign(switchyardFastifyPlugin, {
+  [Symbol.for('skip-override')]: true,
+  [Symbol.for('fastify.display-name')]: '@switchyard/http',
+  [Symbol.for('plugin-meta')]: { name: '@switchyard/http', fastify: '4.x || 5.x' },
+});

@@ -1,0 +1,230 @@
+import { Readable } from 'node:stream';
+import { HttpCallError } from '@switchyard/http';
+import { retry } from '@switchyard/resilience';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { json, Loopback, readBody } from './fixtures/loopback.js';
+
+let loopback: Loopback;
+beforeEach(() => {
+  loopback = new Loopback();
+});
+afterEach(() => loopback.cleanup());
+
+/** A server that fails its first `failures` requests with `status` (and headers), then answers 200. */
+async function flaky(failures: number, status: number, headers: Record<string, string> = {}) {
+  const hits: { method: string; at: number; body: string }[] = [];
+  await loopback.serve('flaky', async (request, response) => {
+    hits.push({ method: request.method ?? '', at: Date.now(), body: await readBody(request) });
+    if (hits.length <= failures) json(response, status, { error: 'try later' }, headers);
+    else json(response, 200, { ok: true, hit: hits.length });
+  });
+  return hits;
+}
+
+describe('HTTP client over loopback', () => {
+  it('calls through discovery, spreads requests over instances, and speaks JSON', async () => {
+    for (const id of ['a', 'b']) {
+      await loopback.serve(id, async (request, response) => {
+        const body = request.method === 'POST' ? JSON.parse(await readBody(request)) : undefined;
+        json(response, 200, { servedBy: id, url: request.url, accept: request.headers.accept, body });
+      });
+    }
+    const web = await loopback.client();
+    const servedBy = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const reply = await web.getJson<{ servedBy: string; url: string; accept: string }>('/products', {
+        query: { tag: ['a', 'b'], page: 2 },
+      });
+      servedBy.add(reply.servedBy);
+      expect(reply.url).toBe('/products?tag=a&tag=b&page=2');
+      expect(reply.accept).toBe('application/json');
+    }
+    expect([...servedBy].sort()).toEqual(['a', 'b']);
+    const posted = await web.postJson<{ body: unknown }>('/orders', { sku: 'sku-1', quantity: 2 });
+    expect(posted.body).toEqual({ sku: 'sku-1', quantity: 2 });
+    expect(web.openPools).toBe(2);
+  });
+
+  it('fails over on connection refused, for GET and (nothing was sent) POST, and ejects the dead instance', async () => {
+    await loopback.registerDead('dead');
+    await loopback.serve('live', (_request, response) => json(response, 200, { servedBy: 'live' }));
+    const discovery = await loopback.discover();
+    const ejected: string[] = [];
+    discovery.onEjection(({ id }) => ejected.push(id));
+    const web = await loopback.client('web', { discovery });
+    for (let i = 0; i < 5; i++) {
+      expect(await web.getJson('/x')).toEqual({ servedBy: 'live' });
+      expect(await web.postJson('/x', { i })).toEqual({ servedBy: 'live' });
+    }
+    expect(ejected).toEqual(['dead']);
+    expect(discovery.instances().map((instance) => instance.id)).toEqual(['live']);
+  });
+
+  it('does not retry a POST unless it is marked idempotent (server hits counted)', async () => {
+    const hits = await flaky(1, 503);
+    const web = await loopback.client();
+    const error = await web.postJson('/orders', { sku: 1 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HttpCallError);
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', status: 503, retryable: false });
+    expect(hits).toHaveLength(1);
+
+    hits.length = 0;
+    await loopback.cleanup();
+    loopback = new Loopback();
+    const again = await flaky(1, 503);
+    const web2 = await loopback.client();
+    await expect(
+      web2.postJson('/orders', { sku: 1 }, { headers: { 'Idempotency-Key': 'order-1' } }),
+    ).resolves.toMatchObject({ ok: true, hit: 2 });
+    expect(again).toHaveLength(2);
+    expect(again[1]?.body).toBe(again[0]?.body); // the same body, sent again
+    await expect(
+      web2.request({ method: 'PATCH', path: '/orders/1', body: 'x', idempotent: true }),
+    ).resolves.toMatchObject({
+      status: 200,
+    });
+    expect(again).toHaveLength(3);
+  });
+
+  it('retries idempotent methods on 502/503/504 (up to maxAttempts), but not an explicit idempotent: false', async () => {
+    const hits: string[] = [];
+    await loopback.serve('a', (request, response) => {
+      hits.push(request.method ?? '');
+      json(response, Number(request.url?.slice(1)), { error: 'failing' });
+    });
+    const web = await loopback.client();
+    for (const status of [502, 503, 504]) {
+      hits.length = 0;
+      await expect(web.request({ method: 'DELETE', path: `/${status}` })).rejects.toMatchObject({
+        code: 'RETRY_EXHAUSTED',
+      });
+      expect(hits).toEqual(['DELETE', 'DELETE', 'DELETE']);
+    }
+    hits.length = 0;
+    await expect(web.request({ path: '/503', idempotent: false })).rejects.toMatchObject({ status: 503 });
+    await expect(web.request({ path: '/500' })).rejects.toMatchObject({ code: 'INTERNAL', status: 500 });
+    expect(hits).toHaveLength(2);
+  });
+
+  it('honours Retry-After on 503 within the deadline', async () => {
+    const hits = await flaky(1, 503, { 'retry-after': '1' });
+    const web = await loopback.client();
+    const started = Date.now();
+    await expect(web.getJson('/x', { deadlineMs: 3_000 })).resolves.toMatchObject({ ok: true });
+    expect(hits).toHaveLength(2);
+    const waited = (hits[1]?.at ?? 0) - (hits[0]?.at ?? 0);
+    expect(waited).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(2_500);
+  });
+
+  it('honours an HTTP-date Retry-After on 429', async () => {
+    const hits = await flaky(1, 429, { 'retry-after': new Date(Date.now() + 1_000).toUTCString() });
+    const web = await loopback.client();
+    await expect(web.getJson('/x', { deadlineMs: 4_000 })).resolves.toMatchObject({ ok: true });
+    expect(hits).toHaveLength(2);
+    // HTTP dates have whole seconds: the wait is what was left of that second, at most ~1 s.
+    expect((hits[1]?.at ?? 0) - (hits[0]?.at ?? 0)).toBeLessThanOrEqual(1_100);
+  });
+
+  it('fails fast when Retry-After is beyond the deadline, instead of sleeping past it', async () => {
+    const hits = await flaky(1, 503, { 'retry-after': '5' });
+    const web = await loopback.client();
+    const started = Date.now();
+    const error = (await web.getJson('/x', { deadlineMs: 1_000 }).catch((caught: unknown) => caught)) as Error;
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(error.cause).toBeInstanceOf(HttpCallError);
+    expect(error.cause).toMatchObject({ status: 503, retryAfterMs: 5_000 });
+    expect(hits).toHaveLength(1);
+  });
+
+  it('rejects error statuses with HttpCallError keeping status, headers and a bounded body; or resolves them on request', async () => {
+    await loopback.serve('a', (request, response) => {
+      if (request.url === '/big') return json(response, 500, { blob: 'x'.repeat(100_000) });
+      if (request.url === '/busy') return json(response, 503, { error: 'busy' });
+      json(response, 404, { error: 'no such product' }, { 'x-trace': 't1' });
+    });
+    const web = await loopback.client('web', { maxErrorBodyBytes: 1_024 });
+    const notFound = (await web.getJson('/products/nope').catch((caught: unknown) => caught)) as HttpCallError;
+    expect(notFound).toBeInstanceOf(HttpCallError);
+    expect(notFound).toMatchObject({ code: 'NOT_FOUND', status: 404, retryable: false, bodyTruncated: false });
+    expect(notFound.headers['x-trace']).toBe('t1');
+    expect(notFound.json()).toEqual({ error: 'no such product' });
+    expect(notFound.message).toContain('web GET /products/nope: HTTP 404 NOT_FOUND');
+
+    const big = (await web
+      .request({ path: '/big', idempotent: false })
+      .catch((caught: unknown) => caught)) as HttpCallError;
+    expect(big).toMatchObject({ code: 'INTERNAL', status: 500, bodyTruncated: true });
+    expect(big.body).toHaveLength(1_024);
+
+    const response = await web.request({ path: '/products/nope', throwOnStatus: false });
+    expect(response.status).toBe(404);
+    expect(await response.body.json()).toEqual({ error: 'no such product' });
+
+    // Retried (GET, 503), and when retries run out the last response is handed back whole.
+    const busy = await web.request({ path: '/busy', throwOnStatus: false });
+    expect(busy.status).toBe(503);
+    expect(await busy.body.json()).toEqual({ error: 'busy' });
+  });
+
+  it('never sends a stream body twice, even when told the request is idempotent', async () => {
+    const hits = await flaky(5, 503);
+    const everything = retry({ retryOn: () => true, backoff: { initialMs: 1, maxMs: 2 } });
+    for (const policy of [undefined, everything]) {
+      hits.length = 0;
+      const web = await loopback.client('web', policy ? { policy } : {});
+      const error = await web
+        .request({ method: 'PUT', path: '/upload', body: Readable.from(['chunk-1,', 'chunk-2']) })
+        .catch((caught: unknown) => caught);
+      // The default policy stops at once (not retryable); a retry-everything policy's later attempts
+      // fail without a request (RETRY_EXHAUSTED). Either way the server saw the body once.
+      expect(error).toMatchObject({ code: policy ? 'RETRY_EXHAUSTED' : 'UNAVAILABLE' });
+      expect(hits).toHaveLength(1);
+      expect(hits[0]?.body).toBe('chunk-1,chunk-2');
+    }
+  });
+
+  it('streams response bodies, sends the remaining deadline in a header, and cancels on the signal', async () => {
+    await loopback.serve('a', async (request, response) => {
+      if (request.url === '/stream') {
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        for (let i = 0; i < 3; i++) {
+          response.write(`part-${i};`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return response.end();
+      }
+      if (request.url === '/slow') await new Promise((resolve) => setTimeout(resolve, 2_000));
+      json(response, 200, { deadlineHeader: request.headers['x-switchyard-deadline-ms'] });
+    });
+    const web = await loopback.client();
+    const streamed = await web.request({ path: '/stream' });
+    let text = '';
+    for await (const chunk of streamed.body) text += chunk;
+    expect(text).toBe('part-0;part-1;part-2;');
+
+    const { deadlineHeader } = await web.getJson<{ deadlineHeader: string }>('/', { deadlineMs: 500 });
+    expect(Number(deadlineHeader)).toBeLessThanOrEqual(500);
+    expect(Number(deadlineHeader)).toBeGreaterThan(400);
+
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    await expect(web.getJson('/slow', { signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    const started = Date.now();
+    await expect(web.getJson('/slow', { deadlineMs: 100 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('closes an instance pool a grace period after the instance leaves discovery', async () => {
+    const { registration } = await loopback.serve('a', (_request, response) => json(response, 200, { servedBy: 'a' }));
+    await loopback.serve('b', (_request, response) => json(response, 200, { servedBy: 'b' }));
+    const web = await loopback.client('web', { closePoolsAfterMs: 20 });
+    for (let i = 0; i < 4; i++) await web.getJson('/');
+    expect(web.openPools).toBe(2);
+    await registration.deregister();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(web.openPools).toBe(1);
+    expect(await web.getJson('/')).toEqual({ servedBy: 'b' });
+  });
+});

@@ -1,0 +1,189 @@
+import type { AddressInfo } from 'node:net';
+import { currentCallScope, SwitchyardError } from '@switchyard/core';
+import { createHealthState, type HttpClient, requestContext, switchyardFastify } from '@switchyard/http';
+import Fastify from 'fastify';
+import { request as plainRequest } from 'undici';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { json, Loopback } from './fixtures/loopback.js';
+
+let loopback: Loopback;
+beforeEach(() => {
+  loopback = new Loopback();
+});
+afterEach(() => loopback.cleanup());
+
+const HOP_DELAY_MS = 50;
+const remainingOf = () => Math.round((currentCallScope()?.deadline ?? Number.NaN) - Date.now());
+
+/** A Fastify app with the plugin, listening on loopback and registered as `id` of `service`. */
+async function fastifyApp(
+  id: string,
+  service: string,
+  routes: (app: ReturnType<typeof Fastify>) => void,
+  health = createHealthState(),
+) {
+  const app = Fastify();
+  await app.register(switchyardFastify, { health });
+  routes(app);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  loopback.onCleanup(() => app.close());
+  const port = (app.server.address() as AddressInfo).port;
+  await loopback.registry.register({ id, service, host: '127.0.0.1', ports: { http: port } });
+  return { app, port, health };
+}
+
+describe('httpHandler (node:http)', () => {
+  it('serves /healthz and /readyz, and /readyz turns 503 while draining', async () => {
+    const { port, listener } = await loopback.serve('a', (_request, response) => json(response, 200, { ok: true }));
+    const url = `http://127.0.0.1:${port}`;
+    const get = async (path: string, method: 'GET' | 'HEAD' = 'GET') => {
+      const reply = await plainRequest(`${url}${path}`, { method });
+      return { status: reply.statusCode, text: await reply.body.text(), connection: reply.headers.connection };
+    };
+    expect(await get('/healthz')).toMatchObject({ status: 200, text: 'ok' });
+    expect(await get('/readyz')).toMatchObject({ status: 200, text: 'ready' });
+    expect(await get('/readyz', 'HEAD')).toMatchObject({ status: 200, text: '' });
+    listener.health.setReady(false);
+    expect(await get('/readyz')).toMatchObject({ status: 503, text: 'not ready' });
+    listener.health.setReady(true);
+    listener.health.drain();
+    expect(await get('/readyz')).toMatchObject({ status: 503, text: 'draining' });
+    expect(await get('/healthz')).toMatchObject({ status: 200 });
+    // Still serving requests while draining, but asking clients to move off this connection.
+    expect(await get('/anything')).toMatchObject({ status: 200, connection: 'close' });
+  });
+
+  it('maps thrown errors to statuses without leaking unknown messages, and answers 504 to a request with no time left', async () => {
+    let ran = 0;
+    const { port } = await loopback.serve('a', async (request) => {
+      ran++;
+      if (request.url === '/missing') throw new SwitchyardError('NOT_FOUND', 'no product sku-9');
+      throw new Error('password=hunter2');
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const missing = await plainRequest(`${url}/missing`);
+    expect(missing.statusCode).toBe(404);
+    expect(await missing.body.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no product sku-9' } });
+    const broken = await plainRequest(`${url}/broken`);
+    expect(broken.statusCode).toBe(500);
+    expect(await broken.body.text()).not.toContain('hunter2');
+    const late = await plainRequest(`${url}/late`, { headers: { 'x-switchyard-deadline-ms': '0' } });
+    expect(late.statusCode).toBe(504);
+    expect(await late.body.json()).toMatchObject({ error: { code: 'DEADLINE_EXCEEDED' } });
+    expect(ran).toBe(2);
+  });
+
+  it('shrinks the deadline header across two hops (A calls B through the client)', async () => {
+    await loopback.serve('b1', (_request, response) => json(response, 200, { remainingAtB: remainingOf() }), {
+      service: 'b',
+    });
+    const toB = await loopback.client('b');
+    await loopback.serve(
+      'a1',
+      async (_request, response, context) => {
+        const remainingAtA = Math.round(context.deadline - Date.now());
+        await new Promise((resolve) => setTimeout(resolve, HOP_DELAY_MS));
+        const fromB = await toB.getJson<{ remainingAtB: number }>('/');
+        json(response, 200, { remainingAtA, ...fromB });
+      },
+      { service: 'a' },
+    );
+    const toA = await loopback.client('a');
+    const reply = await toA.getJson<{ remainingAtA: number; remainingAtB: number }>('/', { deadlineMs: 1_000 });
+    expect(reply.remainingAtA).toBeLessThanOrEqual(1_000);
+    expect(reply.remainingAtA).toBeGreaterThan(900);
+    expect(reply.remainingAtB).toBeLessThanOrEqual(reply.remainingAtA - HOP_DELAY_MS);
+    expect(reply.remainingAtB).toBeGreaterThan(0);
+  });
+
+  it("forwards the caller's trace headers unchanged when no tracer is registered", async () => {
+    await loopback.serve(
+      'b1',
+      (request, response) =>
+        json(response, 200, { traceparent: request.headers.traceparent, baggage: request.headers.baggage }),
+      {
+        service: 'b',
+      },
+    );
+    const toB = await loopback.client('b');
+    const { port } = await loopback.serve(
+      'a1',
+      async (_request, response) => json(response, 200, await toB.getJson('/')),
+      {
+        service: 'a',
+      },
+    );
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const reply = await plainRequest(`http://127.0.0.1:${port}/`, {
+      headers: { traceparent, baggage: 'switchyard.track=canary' },
+    });
+    expect(await reply.body.json()).toEqual({ traceparent, baggage: 'switchyard.track=canary' });
+  });
+
+  it('gives handlers a signal that aborts when the client goes away', async () => {
+    let aborted: unknown;
+    const { port } = await loopback.serve('a', async (request, response) => {
+      const { signal } = requestContext(request) ?? {};
+      await new Promise((resolve) => signal?.addEventListener('abort', resolve));
+      aborted = signal?.reason;
+      response.end();
+    });
+    const controller = new AbortController();
+    const pending = plainRequest(`http://127.0.0.1:${port}/`, { signal: controller.signal }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await pending;
+    await expect.poll(() => (aborted as { code?: string })?.code).toBe('CANCELLED');
+  });
+});
+
+describe('switchyardFastify', () => {
+  it('serves the probes, turns /readyz 503 while draining, maps Switchyard errors, and refuses late requests', async () => {
+    const { port, health } = await fastifyApp('f1', 'f', (app) => {
+      app.get('/products/:id', async (request) => {
+        const { id } = request.params as { id: string };
+        if (id === 'nope') throw new SwitchyardError('NOT_FOUND', `no product ${id}`);
+        return { id };
+      });
+    });
+    const url = `http://127.0.0.1:${port}`;
+    const status = async (path: string, headers: Record<string, string> = {}) =>
+      (await plainRequest(`${url}${path}`, { headers })).statusCode;
+    expect(await status('/healthz')).toBe(200);
+    expect(await status('/readyz')).toBe(200);
+    expect(await status('/products/sku-1')).toBe(200);
+    const missing = await plainRequest(`${url}/products/nope`);
+    expect(missing.statusCode).toBe(404);
+    expect(await missing.body.json()).toMatchObject({ code: 'NOT_FOUND', message: 'no product nope' });
+    expect(await status('/products/sku-1', { 'x-switchyard-deadline-ms': '0' })).toBe(504);
+    health.drain();
+    expect(await status('/readyz')).toBe(503);
+    expect(await status('/healthz')).toBe(200);
+  });
+
+  it('hands the deadline to outgoing calls made by a route (two hops, deadline shrinks)', async () => {
+    await fastifyApp('b1', 'b', (app) => {
+      app.post('/echo', async (request) => ({ remainingAtB: remainingOf(), body: request.body }));
+    });
+    let toB: HttpClient | undefined;
+    await fastifyApp('a1', 'a', (app) => {
+      app.post('/relay', async (request) => {
+        const remainingAtA = remainingOf();
+        await new Promise((resolve) => setTimeout(resolve, HOP_DELAY_MS));
+        const fromB = await toB?.postJson<{ remainingAtB: number; body: unknown }>('/echo', request.body);
+        return { remainingAtA, ...fromB };
+      });
+    });
+    toB = await loopback.client('b');
+    const toA = await loopback.client('a');
+    const reply = await toA.postJson<{ remainingAtA: number; remainingAtB: number; body: unknown }>(
+      '/relay',
+      { sku: 'sku-1' },
+      { deadlineMs: 1_000 },
+    );
+    expect(reply.body).toEqual({ sku: 'sku-1' });
+    expect(reply.remainingAtA).toBeLessThanOrEqual(1_000);
+    expect(reply.remainingAtA).toBeGreaterThan(900);
+    expect(reply.remainingAtB).toBeLessThanOrEqual(reply.remainingAtA - HOP_DELAY_MS);
+  });
+});
