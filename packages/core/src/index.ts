@@ -49,6 +49,9 @@ export type { ScopedSignal } from './deadline/abort.js';
 export { runInCallScope, currentCallScope } from './deadline/call-scope.js';
 export type { CallScope } from './deadline/call-scope.js';
 
+// Cheap clock for hot paths
+export { coarseNow } from './clock/coarse-clock.js';
+
 // Validation helpers for option parsing in other packages
 export {
   assertObject,

@@ -14,10 +14,10 @@ import {
   type ServiceInstance,
   silentLogger,
   validateServiceName,
+  coarseNow,
 } from '@switchyard/core';
 import type { RegistryEvent } from '@switchyard/registry';
 import { builtInBalancers } from './balancers/balancer-registry.js';
-import { coarseNow, holdCoarseClock } from './coarse-clock.js';
 import type { CallOutcome, Discovery, DiscoveryOptions, EjectionEvent, Lease } from './discovery.js';
 import { EndpointLoad } from './endpoint-load.js';
 import { EndpointHealth, type OutlierDetectionConfig, resolveOutlierDetection } from './outlier/outlier-detection.js';
@@ -50,6 +50,8 @@ interface Member {
   /** When slow start began for it (−Infinity for instances of the first snapshot). */
   readonly firstSeenAt: number;
   releaseTimer?: NodeJS.Timeout;
+  /** Set when it left the view: a late `done()` must not eject a member that is gone. */
+  removed?: boolean;
 }
 
 /**
@@ -92,7 +94,6 @@ class WatchingDiscovery implements Discovery {
   private stopWatch: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private slowStartTimer: NodeJS.Timeout | undefined;
-  private readonly releaseClock: () => void;
   private readonly readyWaiters = new Set<() => void>();
 
   private readonly changed = new EventEmitter<readonly ServiceInstance[]>();
@@ -124,7 +125,6 @@ class WatchingDiscovery implements Discovery {
     this.latencyDecayMs = options.latencyDecayMs ?? 10_000;
     assertInteger('latencyDecayMs', this.latencyDecayMs, 1, 3_600_000);
     this.logger = options.logger ?? silentLogger;
-    this.releaseClock = holdCoarseClock();
     void this.startWatch();
   }
 
@@ -179,11 +179,13 @@ class WatchingDiscovery implements Discovery {
     const { member } = endpoint;
     const load = member.load;
     load.outstanding--;
-    const now = coarseNow();
+    // Successes are the hot path: a coarse clock is enough for latency decay; failures (rare, and
+    // they may eject) read the exact clock, which ejection timers and rebuilds compare against.
+    const now = outcome.ok ? coarseNow() : Date.now();
     if (outcome.ok && !outcome.overloaded) load.record(outcome.latencyMs, now);
     else load.recordPenalty(outcome.latencyMs, now);
     // Overload is load, not ill health; a member removed meanwhile no longer matters.
-    if (!member.health || outcome.overloaded || this.members.get(member.instance.id) !== member) return;
+    if (!member.health || outcome.overloaded || member.removed) return;
     const ejectedForMs = member.health.record(outcome, now);
     if (ejectedForMs !== undefined) this.eject(member, ejectedForMs);
   }
@@ -194,7 +196,6 @@ class WatchingDiscovery implements Discovery {
     for (const timer of [this.retryTimer, this.slowStartTimer]) if (timer) clearTimeout(timer);
     for (const member of this.members.values()) if (member.releaseTimer) clearTimeout(member.releaseTimer);
     for (const wake of [...this.readyWaiters]) wake();
-    this.releaseClock();
     await this.stopWatch?.();
   }
 
@@ -265,7 +266,9 @@ class WatchingDiscovery implements Discovery {
 
   private remove(id: string): void {
     const member = this.members.get(id);
-    if (member?.releaseTimer) clearTimeout(member.releaseTimer);
+    if (!member) return;
+    if (member.releaseTimer) clearTimeout(member.releaseTimer);
+    member.removed = true;
     this.members.delete(id);
   }
 

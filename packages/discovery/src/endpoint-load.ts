@@ -1,5 +1,4 @@
-import type { EndpointStats } from '@switchyard/core';
-import { coarseNow } from './coarse-clock.js';
+import { coarseNow, type EndpointStats } from '@switchyard/core';
 
 /**
  * The live load of one instance: calls in flight and a peak EWMA of latency with time decay
@@ -13,6 +12,9 @@ export class EndpointLoad implements EndpointStats {
   samples = 0;
   private storedMs = 0;
   private stampMs = 0;
+  // The decayed value is cached per clock reading: picks within one coarse tick reuse it.
+  private cachedAt = -1;
+  private cachedMs = 0;
 
   /**
    * @param decayMs time constant of the decay.
@@ -25,8 +27,13 @@ export class EndpointLoad implements EndpointStats {
 
   /** The decayed average as of now (coarse clock: cheap enough for every pick). */
   get latencyEwmaMs(): number {
-    const idle = this.clock() - this.stampMs;
-    return idle <= 0 ? this.storedMs : this.storedMs * Math.exp(-idle / this.decayMs);
+    const now = this.clock();
+    if (now !== this.cachedAt) {
+      const idle = now - this.stampMs;
+      this.cachedMs = idle <= 0 ? this.storedMs : this.storedMs * Math.exp(-idle / this.decayMs);
+      this.cachedAt = now;
+    }
+    return this.cachedMs;
   }
 
   /** Records a latency sample taken at `now`. */
@@ -39,6 +46,7 @@ export class EndpointLoad implements EndpointStats {
     }
     this.samples++;
     this.stampMs = now;
+    this.cachedAt = -1;
   }
 
   /**

@@ -92,20 +92,26 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       queue.push(waiter);
     });
 
-  const step = async (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
+  const runHolding = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> =>
+    next(context).then(
+      (result) => {
+        release();
+        return result;
+      },
+      (error: unknown) => {
+        release();
+        throw error;
+      },
+    );
+
+  const step = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
     if (running < maxConcurrent) {
       running++;
-    } else if (queue.length - head < maxQueue) {
-      await waitForSlot(context);
-    } else {
-      rejected.emit({ reason: 'full' });
-      throw new BulkheadFullError(`bulkhead full: ${maxConcurrent} running, ${maxQueue} queued`);
+      return runHolding(context, next);
     }
-    try {
-      return await next(context);
-    } finally {
-      release();
-    }
+    if (queue.length - head < maxQueue) return waitForSlot(context).then(() => runHolding(context, next));
+    rejected.emit({ reason: 'full' });
+    return Promise.reject(new BulkheadFullError(`bulkhead full: ${maxConcurrent} running, ${maxQueue} queued`));
   };
 
   const policy = policyFromSteps([step], `bulkhead(maxConcurrent=${maxConcurrent}, maxQueue=${maxQueue})`);

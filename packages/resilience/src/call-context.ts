@@ -11,6 +11,16 @@ export interface AttemptContext {
   readonly attempt: number;
   /** The key passed to `execute` (e.g. a method name), for keyed breakers. */
   readonly key: string | undefined;
+  /**
+   * Why this attempt was aborted, once it was (deadline, caller, cancellation); undefined before.
+   * Reading it costs nothing, unlike creating `signal`.
+   */
+  readonly abortReason: Error | undefined;
+  /**
+   * Runs `listener` when this attempt aborts; returns the remover. A cheaper alternative to
+   * `signal` for transports that only need a callback (no AbortController is made).
+   */
+  onAbort(listener: (reason: Error) => void): () => void;
 }
 
 /**
@@ -22,6 +32,8 @@ export interface AttemptContext {
  */
 export class CallContext implements AttemptContext {
   attempt = 1;
+  /** The operation this call runs (set once per call; attempts inherit it). */
+  operation: ((context: CallContext) => unknown) | undefined = undefined;
   private controller: AbortController | undefined = undefined;
   private reason: Error | undefined = undefined;
   private listeners: ((reason: Error) => void)[] | undefined = undefined;
@@ -39,6 +51,7 @@ export class CallContext implements AttemptContext {
   child(attempt: number, deadline = this.deadline): CallContext {
     const child = new CallContext(deadline < this.deadline ? deadline : this.deadline, this.key, this);
     child.attempt = attempt;
+    child.operation = this.operation;
     return child;
   }
 

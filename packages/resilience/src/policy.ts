@@ -60,12 +60,12 @@ export function policyFromSteps(steps: readonly Middleware[], name: string): Pol
         }
       }
       const context = new CallContext(deadline, key, undefined);
-      const target = (attempt: CallContext) => invoke(operation, attempt);
+      context.operation = operation as (context: CallContext) => unknown;
       // Fast path: no deadline and no signal means nothing can abort the call from outside.
-      if (deadline === NO_DEADLINE && signal === undefined) return run(context, target) as Promise<T>;
+      if (deadline === NO_DEADLINE && signal === undefined) return run(context) as Promise<T>;
       const unlink = signal ? context.linkSignal(signal) : undefined;
       context.armDeadline();
-      return raceAbort(context, run(context, target) as Promise<T>, () => {
+      return raceAbort(context, run(context) as Promise<T>, () => {
         context.disarm();
         unlink?.();
       });
@@ -74,25 +74,26 @@ export function policyFromSteps(steps: readonly Middleware[], name: string): Pol
   };
 }
 
-/** Calls the operation, turning a synchronous throw into a rejection. */
-function invoke<T>(operation: Operation<T>, context: CallContext): Promise<T> {
+/** Calls the context's operation, turning a synchronous throw into a rejection. */
+function invoke(context: CallContext): Promise<unknown> {
   try {
-    return Promise.resolve(operation(context));
+    return Promise.resolve((context.operation as (context: CallContext) => unknown)(context));
   } catch (error) {
     return Promise.reject(error);
   }
 }
 
-/** Folds middleware into one dispatcher, once, at construction. */
-function chain(
-  steps: readonly Middleware[],
-): (context: CallContext, target: (context: CallContext) => Promise<unknown>) => Promise<unknown> {
-  const count = steps.length;
-  return (context, target) => {
-    // The operation differs per call, so the `next` continuations are made per call (one small
-    // closure per step); the step list itself is fixed.
-    const dispatch = (at: number, current: CallContext): Promise<unknown> =>
-      at === count ? target(current) : (steps[at] as Middleware)(current, (next) => dispatch(at + 1, next));
-    return dispatch(0, context);
-  };
+/**
+ * Folds middleware into one function, once, at construction: continuation i runs step i with
+ * continuation i + 1, and the last runs the operation the context carries, so a call allocates no
+ * closures for the pipeline itself.
+ */
+function chain(steps: readonly Middleware[]): (context: CallContext) => Promise<unknown> {
+  let next: (context: CallContext) => Promise<unknown> = invoke;
+  for (let index = steps.length - 1; index >= 0; index--) {
+    const step = steps[index] as Middleware;
+    const inner = next;
+    next = (context) => step(context, inner);
+  }
+  return next;
 }

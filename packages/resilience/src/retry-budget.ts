@@ -1,4 +1,4 @@
-import { assertInteger, assertNumber, type Event, EventEmitter } from '@switchyard/core';
+import { assertInteger, assertNumber, coarseNow, type Event, EventEmitter } from '@switchyard/core';
 import { checkOptions } from './options.js';
 
 /** Options for {@link retryBudget}. */
@@ -45,12 +45,13 @@ export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
   const retries = new Float64Array(BUCKETS);
   let totalRequests = 0;
   let totalRetries = 0;
-  let currentSlot = Math.floor(Date.now() / bucketMs);
+  let currentSlot = Math.floor(coarseNow() / bucketMs);
   const exhausted = new EventEmitter<void>();
 
   /** Moves the window forward, dropping buckets that fell out of it. */
   const advance = (): number => {
-    const slot = Math.floor(Date.now() / bucketMs);
+    // Buckets are a tenth of the window: a clock a few ms stale changes nothing.
+    const slot = Math.floor(coarseNow() / bucketMs);
     if (slot !== currentSlot) {
       const steps = Math.min(slot - currentSlot, BUCKETS);
       for (let step = 1; step <= steps; step++) {

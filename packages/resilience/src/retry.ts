@@ -100,37 +100,47 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
     throw thrown;
   };
 
-  const step = async (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
-    budget?.recordRequest();
-    let errors: unknown[] | undefined;
+  /** Retries after a failed first attempt (the happy path never enters here). */
+  const retryAfter = async (
+    context: CallContext,
+    next: (context: CallContext) => Promise<unknown>,
+    firstError: unknown,
+  ): Promise<unknown> => {
+    const errors: unknown[] = [];
+    let error = firstError;
     for (let attempt = 1; ; attempt++) {
-      // The first attempt runs in the call's own context (no allocation on the happy path).
-      const attemptContext = attempt === 1 ? context : context.child(attempt);
+      errors.push(error);
+      if (context.abortReason) giveUp(attempt, 'aborted', error, error);
+      if (!retryOn(error, attempt)) giveUp(attempt, 'not-retryable', error, error);
+      if (attempt >= maxAttempts) giveUp(attempt, 'attempts', error, new RetryExhaustedError(errors));
+      const pushback = pushbackOf(error);
+      if (pushback !== undefined && pushback < 0) giveUp(attempt, 'pushback', error, error);
+      const delayMs = pushback ?? delayFor(attempt);
+      if (Date.now() + delayMs >= context.deadline) {
+        giveUp(
+          attempt,
+          'deadline',
+          error,
+          new DeadlineExceededError('no time left for another attempt', { cause: error }),
+        );
+      }
+      if (budget && !budget.tryAcquireRetry()) {
+        giveUp(attempt, 'budget', error, new RetryBudgetExhaustedError('retry budget exhausted', { cause: error }));
+      }
+      retried.emit({ attempt: attempt + 1, delayMs, error });
+      if (delayMs > 0) await sleepInContext(context, delayMs);
       try {
-        return await next(attemptContext);
-      } catch (error) {
-        (errors ??= []).push(error);
-        if (context.abortReason) giveUp(attempt, 'aborted', error, error);
-        if (!retryOn(error, attempt)) giveUp(attempt, 'not-retryable', error, error);
-        if (attempt >= maxAttempts) giveUp(attempt, 'attempts', error, new RetryExhaustedError(errors));
-        const pushback = pushbackOf(error);
-        if (pushback !== undefined && pushback < 0) giveUp(attempt, 'pushback', error, error);
-        const delayMs = pushback ?? delayFor(attempt);
-        if (Date.now() + delayMs >= context.deadline) {
-          giveUp(
-            attempt,
-            'deadline',
-            error,
-            new DeadlineExceededError('no time left for another attempt', { cause: error }),
-          );
-        }
-        if (budget && !budget.tryAcquireRetry()) {
-          giveUp(attempt, 'budget', error, new RetryBudgetExhaustedError('retry budget exhausted', { cause: error }));
-        }
-        retried.emit({ attempt: attempt + 1, delayMs, error });
-        if (delayMs > 0) await sleepInContext(context, delayMs);
+        return await next(context.child(attempt + 1));
+      } catch (next) {
+        error = next;
       }
     }
+  };
+
+  const step = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
+    budget?.recordRequest();
+    // The first attempt runs in the call's own context: no allocation, no async frame.
+    return next(context).catch((error: unknown) => retryAfter(context, next, error));
   };
 
   return {

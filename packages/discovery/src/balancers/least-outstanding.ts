@@ -1,4 +1,5 @@
 import type { BalancingStrategy, Endpoint, Picker } from '@switchyard/core';
+import { fastRandom } from './fast-random.js';
 
 /** Up to this many endpoints are scanned exactly; above it, two random choices are compared. */
 const EXACT_SCAN_LIMIT = 8;
@@ -14,6 +15,7 @@ export function leastOutstanding(): BalancingStrategy {
     createPicker(endpoints: readonly Endpoint[]): Picker {
       const count = endpoints.length;
       const offset = Math.floor(Math.random() * Math.max(count, 1));
+      const next = fastRandom();
       return {
         pick() {
           if (count === 0) return undefined;
@@ -26,8 +28,8 @@ export function leastOutstanding(): BalancingStrategy {
             }
             return best;
           }
-          const first = Math.floor(Math.random() * count);
-          let second = Math.floor(Math.random() * (count - 1));
+          const first = next(count);
+          let second = next(count - 1);
           if (second >= first) second++;
           const a = endpoints[first] as Endpoint;
           const b = endpoints[second] as Endpoint;

@@ -1,4 +1,5 @@
 import { assertKnownKeys, assertNumber, type BalancingStrategy, type Endpoint, type Picker } from '@switchyard/core';
+import { fastRandom } from './fast-random.js';
 
 /** Options for {@link p2cEwma}. */
 export interface P2cEwmaOptions {
@@ -32,11 +33,12 @@ export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
     name: 'p2c-ewma',
     createPicker(endpoints: readonly Endpoint[]): Picker {
       const count = endpoints.length;
+      const next = fastRandom();
       return {
         pick() {
           if (count < 2) return endpoints[0];
-          const first = Math.floor(Math.random() * count);
-          let second = Math.floor(Math.random() * (count - 1));
+          const first = next(count);
+          let second = next(count - 1);
           if (second >= first) second++;
           const a = endpoints[first] as Endpoint;
           const b = endpoints[second] as Endpoint;

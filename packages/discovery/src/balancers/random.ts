@@ -1,4 +1,5 @@
 import type { BalancingStrategy, Endpoint, Picker } from '@switchyard/core';
+import { fastRandom } from './fast-random.js';
 
 /** A uniformly random endpoint (weights ignored; see `weighted`). */
 export function random(): BalancingStrategy {
@@ -6,7 +7,8 @@ export function random(): BalancingStrategy {
     name: 'random',
     createPicker(endpoints: readonly Endpoint[]): Picker {
       const count = endpoints.length;
-      return { pick: () => (count === 0 ? undefined : endpoints[Math.floor(Math.random() * count)]) };
+      const next = fastRandom();
+      return { pick: () => (count === 0 ? undefined : endpoints[next(count)]) };
     },
     toString: () => 'random',
   };

@@ -13,11 +13,8 @@ export interface BreakerConfig {
   halfOpenCalls: number;
 }
 
-/** A permission to run one call, tied to the state epoch in which it was granted. */
-export interface Permit {
-  readonly epoch: number;
-  readonly startedAt: number;
-}
+/** No permit: the call must be rejected. Permits are the epoch that admitted the call (≥ 0). */
+export const REJECTED = -1;
 
 /**
  * One breaker's state machine: closed → open → half-open → closed (or back to open). Every
@@ -39,33 +36,38 @@ export class BreakerState {
     private readonly onTransition: (from: CircuitState, to: CircuitState) => void,
   ) {}
 
-  /** A permit for one call, or undefined when the call must be rejected. */
-  admit(now: number): Permit | undefined {
+  /**
+   * A permit (the admitting epoch) for one call, or REJECTED. The closed path reads no clock and
+   * allocates nothing; the others read the exact clock.
+   */
+  admit(): number {
+    if (this.state === 'closed') return this.epoch;
     switch (this.state) {
-      case 'closed':
-        return { epoch: this.epoch, startedAt: now };
       case 'open':
-        if (now < this.openUntil) return undefined;
+        if (Date.now() < this.openUntil) return REJECTED;
         this.transition('half-open');
-        return this.admitProbe(now);
+        return this.admitProbe();
       case 'half-open':
-        return this.admitProbe(now);
-      case 'isolated':
-        return undefined;
+        return this.admitProbe();
+      default:
+        return REJECTED;
     }
   }
 
-  /** Records the outcome of a permitted call; `ignored` outcomes (e.g. cancelled) only free a probe. */
-  record(permit: Permit, outcome: 'success' | 'failure' | 'ignored', now: number): void {
-    if (permit.epoch !== this.epoch) return; // admitted in an earlier state: says nothing about this one
-    const slow = now - permit.startedAt >= this.config.slowCallMs;
+  /**
+   * Records the outcome of a permitted call; `ignored` outcomes (e.g. cancelled) only free a probe.
+   * `durationMs` is only looked at when slow-call detection is on.
+   */
+  record(permit: number, outcome: 'success' | 'failure' | 'ignored', now: number, durationMs: number): void {
+    if (permit !== this.epoch) return; // admitted in an earlier state: says nothing about this one
+    const slow = durationMs >= this.config.slowCallMs;
     if (this.state === 'half-open') {
       if (outcome === 'ignored') {
         this.probesAdmitted--;
         return;
       }
       if (outcome === 'failure' || slow) {
-        this.trip(now);
+        this.trip();
         return;
       }
       if (++this.probesSucceeded >= this.config.halfOpenCalls) this.transition('closed');
@@ -79,7 +81,7 @@ export class BreakerState {
       failures / calls >= this.config.failureRateThreshold ||
       slowCalls / calls >= this.config.slowCallRateThreshold
     ) {
-      this.trip(now);
+      this.trip();
     }
   }
 
@@ -91,14 +93,14 @@ export class BreakerState {
     this.transition('closed');
   }
 
-  private admitProbe(now: number): Permit | undefined {
-    if (this.probesAdmitted >= this.config.halfOpenCalls) return undefined;
+  private admitProbe(): number {
+    if (this.probesAdmitted >= this.config.halfOpenCalls) return REJECTED;
     this.probesAdmitted++;
-    return { epoch: this.epoch, startedAt: now };
+    return this.epoch;
   }
 
-  private trip(now: number): void {
-    this.openUntil = now + this.config.openMs;
+  private trip(): void {
+    this.openUntil = Date.now() + this.config.openMs;
     this.transition('open');
   }
 

@@ -2,6 +2,7 @@ import {
   assertInteger,
   assertNumber,
   CircuitOpenError,
+  coarseNow,
   type Event,
   EventEmitter,
   InvalidArgumentError,
@@ -9,7 +10,7 @@ import {
 import type { CallContext } from '../call-context.js';
 import { checkOptions } from '../options.js';
 import { type Policy, policyFromSteps } from '../policy.js';
-import { type BreakerConfig, BreakerState, type CircuitState } from './breaker-state.js';
+import { type BreakerConfig, BreakerState, type CircuitState, REJECTED } from './breaker-state.js';
 import { countWindow, type SlidingWindow, timeWindow } from './sliding-window.js';
 
 /** Options for {@link circuitBreaker}. */
@@ -134,34 +135,46 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   const rejected = new EventEmitter<{ key: string | undefined }>();
   const breakers = new Map<string | undefined, BreakerState>();
 
+  const makeBreaker = (key: string | undefined): BreakerState =>
+    new BreakerState(config, makeWindow(), (from, to) => changed.emit({ from, to, key }));
+  // Unkeyed (the common case): one breaker, no map lookup per call.
+  const single = resolved.keyed ? undefined : makeBreaker(undefined);
   const breakerFor = (key: string | undefined): BreakerState => {
-    const id = resolved.keyed ? key : undefined;
-    let breaker = breakers.get(id);
+    if (single) return single;
+    let breaker = breakers.get(key);
     if (!breaker) {
       if (breakers.size >= resolved.maxKeys) breakers.delete(breakers.keys().next().value);
-      breaker = new BreakerState(config, makeWindow(), (from, to) => changed.emit({ from, to, key: id }));
-      breakers.set(id, breaker);
+      breaker = makeBreaker(key);
+      breakers.set(key, breaker);
     }
     return breaker;
   };
+  if (single) breakers.set(undefined, single);
+  const timed = config.slowCallMs !== Number.POSITIVE_INFINITY;
 
-  const step = async (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
+  const step = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
     const breaker = breakerFor(context.key);
-    const permit = breaker.admit(Date.now());
-    if (!permit) {
+    const permit = breaker.admit();
+    if (permit === REJECTED) {
       rejected.emit({ key: resolved.keyed ? context.key : undefined });
-      throw new CircuitOpenError(`circuit open${resolved.keyed && context.key ? ` for ${context.key}` : ''}`);
+      return Promise.reject(
+        new CircuitOpenError(`circuit open${resolved.keyed && context.key ? ` for ${context.key}` : ''}`),
+      );
     }
-    try {
-      const result = await next(context);
-      breaker.record(permit, 'success', Date.now());
-      return result;
-    } catch (error) {
-      const cancelled =
-        context.abortReason !== undefined && (context.abortReason as { code?: string }).code === 'CANCELLED';
-      breaker.record(permit, cancelled ? 'ignored' : isFailure(error) ? 'failure' : 'success', Date.now());
-      throw error;
-    }
+    const startedAt = timed ? performance.now() : 0;
+    return next(context).then(
+      (result) => {
+        // A coarse clock is precise enough to pick a window bucket.
+        breaker.record(permit, 'success', coarseNow(), timed ? performance.now() - startedAt : 0);
+        return result;
+      },
+      (error: unknown) => {
+        const cancelled = (context.abortReason as { code?: string } | undefined)?.code === 'CANCELLED';
+        const outcome = cancelled ? 'ignored' : isFailure(error) ? 'failure' : 'success';
+        breaker.record(permit, outcome, coarseNow(), timed ? performance.now() - startedAt : 0);
+        throw error;
+      },
+    );
   };
 
   return {
@@ -169,7 +182,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
       [step],
       `circuitBreaker(failureRate>=${config.failureRateThreshold}, minimumCalls=${config.minimumCalls}, openMs=${config.openMs}, halfOpenCalls=${config.halfOpenCalls}${resolved.keyed ? ', keyed' : ''})`,
     ),
-    state: (key) => breakers.get(resolved.keyed ? key : undefined)?.state ?? 'closed',
+    state: (key) => (single ?? breakers.get(key))?.state ?? 'closed',
     isolate: (key) => breakerFor(key).isolate(),
     reset: (key) => breakerFor(key).reset(),
     onStateChange: changed.event,
