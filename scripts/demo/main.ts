@@ -1,91 +1,121 @@
 /**
- * `pnpm demo`: what Switchyard can show today (issue #2 — the registry). Starts a real Redis
- * (through @switchyard/testing, or SWITCHYARD_REGISTRY_URL), runs three catalog processes that
- * register themselves, watches the service, SIGKILLs one (it must leave within its TTL), drains
- * another with SIGTERM (draining → deregistered at once), and prints a summary. Exits non-zero when
- * an expectation fails. The shopping-guide system replaces this demo once it exists (issue #7).
+ * `pnpm demo`: the shopping-guide system, for real. Starts a Redis (through @switchyard/testing,
+ * or uses SWITCHYARD_REGISTRY_URL), runs every service as its own process — catalog ×3,
+ * recommendation ×2, search, orders ×2, gateway — drives virtual shoppers through the gateway for a
+ * bounded time, SIGKILLs one catalog replica halfway, and prints: requests, failures, latency
+ * percentiles, each catalog replica's traffic share before and after the kill, and one order's
+ * trace as a tree (spans exported by every process to a receiver in this one). Exits non-zero if
+ * any request failed or the killed replica still served after its death.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { createRegistry, type RegistryEvent } from '@switchyard/registry';
+import { createRegistry } from '@switchyard/registry';
 import { startRedis } from '@switchyard/testing';
+import { type FleetProcess, startProcess, stopAll } from './fleet.js';
+import { startOtlpReceiver } from './otlp-receiver.js';
+import { catalogShares, requestTable, servedAfterKill, traceTree } from './report.js';
+import { type RequestRecord, runShoppers } from './workload.js';
 
-const TTL_MS = 2_000;
+const DURATION_MS = Number(process.env.DEMO_DURATION_MS ?? 24_000);
+const SHOPPERS = Number(process.env.DEMO_SHOPPERS ?? 8);
+const REPLICAS: [string, number][] = [
+  ['catalog', 3],
+  ['search', 1],
+  ['recommendation', 2],
+  ['orders', 2],
+  ['gateway', 1],
+];
 const started = Date.now();
-const at = (): string => `${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s`;
+const log = (message: string): void => console.log(`${((Date.now() - started) / 1_000).toFixed(1).padStart(6)}s  ${message}`);
 
 const redis = process.env.SWITCHYARD_REGISTRY_URL ? undefined : await startRedis();
-const url = process.env.SWITCHYARD_REGISTRY_URL ?? (redis?.url as string);
-console.log(`${at()}  registry ${url} (${redis ? `Redis via ${redis.via}` : 'SWITCHYARD_REGISTRY_URL'})`);
+const registryUrl = process.env.SWITCHYARD_REGISTRY_URL ?? (redis?.url as string);
+log(`registry ${registryUrl} (${redis ? `Redis via ${redis.via}` : 'SWITCHYARD_REGISTRY_URL'})`);
+const receiver = await startOtlpReceiver();
+const registry = createRegistry(registryUrl);
+const processes: FleetProcess[] = [];
+const failures: string[] = [];
 
-const registry = createRegistry(url);
-const events: { at: string; event: RegistryEvent }[] = [];
-await registry.watch('catalog', (event) => {
-  events.push({ at: at(), event });
-  const detail =
-    event.type === 'snapshot'
-      ? `${event.instances.length} instances`
-      : event.type === 'down'
-        ? `${event.id} (${event.reason})`
-        : event.type === 'stale'
-          ? event.error.message
-          : `${event.instance.id} ${event.instance.status}`;
-  console.log(`${at()}  watch  ${event.type.padEnd(8)} ${detail}`);
-});
-
-const fixture = fileURLToPath(new URL('./instance.ts', import.meta.url));
-const children: ChildProcess[] = [];
-for (const [index, zone] of ['eu-1a', 'eu-1b', 'eu-1a'].entries()) {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', fixture, url, `catalog-${index + 1}`, zone, String(TTL_MS)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  children.push(child);
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('registered') && resolve());
-    child.on('exit', (code) => reject(new Error(`catalog-${index + 1} exited with ${code}`)));
-  });
-}
-console.log(`${at()}  list   ${(await registry.list('catalog')).map((i) => `${i.id}@${i.zone}`).join(', ')}`);
-
-const waitFor = async (predicate: (event: RegistryEvent) => boolean, timeoutMs: number): Promise<number> => {
-  const from = Date.now();
-  while (Date.now() - from < timeoutMs) {
-    if (events.some((e) => predicate(e.event))) return Date.now() - from;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+try {
+  const env = {
+    SWITCHYARD_REGISTRY_URL: registryUrl,
+    SWITCHYARD_LISTEN_HOST: '127.0.0.1',
+    SWITCHYARD_ADVERTISE_HOST: '127.0.0.1',
+    SWITCHYARD_DRAIN_DELAY_MS: '1000',
+    SWITCHYARD_SHUTDOWN_GRACE_MS: '3000',
+    SWITCHYARD_TTL_MS: '3000',
+    GRPC_PORT: '0',
+    HTTP_PORT: '0',
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_BSP_SCHEDULE_DELAY: '300',
+  };
+  for (const [service, replicas] of REPLICAS) {
+    for (let index = 0; index < replicas; index++) {
+      processes.push(startProcess(service, index, env, (line) => line.includes('"level":"error"') && log(`${service}#${index}: ${line}`)));
+    }
   }
-  throw new Error('expected registry event did not arrive');
-};
+  log(`started ${processes.length} processes; waiting for them to register`);
+  const waitUntil = Date.now() + 60_000;
+  for (;;) {
+    const counts = await Promise.all(REPLICAS.map(async ([service]) => (await registry.list(service)).length));
+    if (REPLICAS.every(([, replicas], index) => (counts[index] as number) >= replicas)) break;
+    const dead = processes.find((p) => p.child.exitCode !== null);
+    if (dead) throw new Error(`${dead.service}#${dead.index} exited with ${dead.child.exitCode} during start`);
+    if (Date.now() > waitUntil) throw new Error(`services did not register within 60 s: ${counts.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const [gateway] = await registry.list('gateway');
+  const catalog = await registry.list('catalog');
+  const instanceByPort = new Map(catalog.map((instance) => [instance.ports.grpc as number, instance.id]));
+  const gatewayUrl = `http://${gateway?.host}:${gateway?.ports.http}`;
+  log(`all registered: ${REPLICAS.map(([service, replicas]) => `${service}×${replicas}`).join(', ')}; gateway at ${gatewayUrl}`);
 
-children[0]?.kill('SIGKILL');
-console.log(`${at()}  SIGKILL catalog-1 (TTL ${TTL_MS} ms)`);
-const expiredAfter = await waitFor((e) => e.type === 'down' && e.id === 'catalog-1', TTL_MS + 2_000);
+  // Kill one catalog replica halfway through the workload.
+  const victimInstance = catalog[0];
+  const victimProcess = processes.find((p) => p.instanceId === victimInstance?.id);
+  if (!victimProcess) throw new Error(`no process announced catalog instance ${victimInstance?.id}`);
+  let killAt = Number.POSITIVE_INFINITY;
+  const records: RequestRecord[] = [];
+  const killer = setTimeout(() => {
+    killAt = Date.now();
+    victimProcess.child.kill('SIGKILL');
+    log(`SIGKILL catalog ${victimInstance?.id} (pid ${victimProcess.child.pid})`);
+  }, DURATION_MS / 2);
+  log(`${SHOPPERS} shoppers for ${DURATION_MS / 1_000} s`);
+  await runShoppers({ gatewayUrl, shoppers: SHOPPERS, durationMs: DURATION_MS, records });
+  clearTimeout(killer);
+  log('workload done; stopping the fleet gracefully');
+  await new Promise((resolve) => setTimeout(resolve, 800)); // let the last spans export
+  await stopAll(processes, 15_000);
 
-children[1]?.kill('SIGTERM');
-console.log(`${at()}  SIGTERM catalog-2 (graceful drain)`);
-const drainedAfter = await waitFor((e) => e.type === 'down' && e.id === 'catalog-2', 5_000);
-
-const remaining = (await registry.list('catalog')).map((i) => i.id);
-children[2]?.kill('SIGTERM');
-await waitFor((e) => e.type === 'down' && e.id === 'catalog-3', 5_000);
-await registry.close();
-await redis?.stop();
-
-console.log('\nSummary');
-console.log(`  SIGKILLed instance left the registry after ${expiredAfter} ms (TTL ${TTL_MS} ms)`);
-console.log(`  SIGTERMed instance drained and deregistered after ${drainedAfter} ms`);
-console.log(`  live before shutdown: ${remaining.join(', ')}`);
-console.log(`  events seen: ${events.length}`);
-console.log(
-  '\nThe shopping-guide example system (gateway, catalog, recommendation, search, orders) is not built yet (issue #7);',
-);
-console.log('this demo shows the registry it will run on.');
-const ok = expiredAfter <= TTL_MS + 1_000 && remaining.length === 1 && remaining[0] === 'catalog-3';
-if (!ok) {
-  console.error('demo expectations failed');
+  const failed = records.filter((record) => !record.ok);
+  const killedPort = victimInstance?.ports.grpc as number;
+  const lateServes = servedAfterKill(receiver.spans, killedPort, killAt + 1_000);
+  console.log('\nRequests through the gateway');
+  console.log(requestTable(records));
+  console.log(`\nCatalog traffic (successful calls per replica) before and after the SIGKILL of ${victimInstance?.id}`);
+  console.log(catalogShares(receiver.spans, instanceByPort, killAt));
+  const orderTrace = receiver.spans.find((span) => span.name === 'shop.orders.v1.OrdersService/PlaceOrder' && span.kind === 2)?.traceId;
+  if (orderTrace) {
+    console.log('\nOne order, as a trace');
+    console.log(traceTree(receiver.spans, orderTrace));
+  }
+  console.log(`\n${records.length} requests, ${failed.length} failed; ${receiver.spans.length} spans received`);
+  for (const record of failed.slice(0, 5)) console.log(`  failed: ${record.route} ${record.status} ${record.error}`);
+  if (failed.length > 0) failures.push(`${failed.length} requests failed`);
+  if (lateServes > 0) failures.push(`the killed replica served ${lateServes} calls after its death`);
+  if (!Number.isFinite(killAt)) failures.push('the kill did not happen');
+} catch (error) {
+  failures.push((error as Error).message);
+} finally {
+  await stopAll(processes, 5_000);
+  await registry.close();
+  await receiver.close();
+  await redis?.stop();
+}
+if (failures.length > 0) {
+  console.error(`\ndemo FAILED: ${failures.join('; ')}`);
   process.exit(1);
 }
+console.log('\ndemo passed: no failed request across the SIGKILL, and the killed replica dropped out of the traffic');
 process.exit(0);

@@ -15,4 +15,3 @@ export type { RunningService, ServiceClientOptions } from './running-service.js'
 export { resolveServiceConfig, DEFAULT_SERVICE_OPTIONS } from './service-config.js';
 export type { ServiceConfig } from './service-config.js';
 export { advertiseHost } from './advertise-host.js';
-export { ReadinessState, httpHealthHandler } from './http-health.js';

@@ -12,11 +12,17 @@ import { startService } from './start-service.js';
  * await runService({ name: 'catalog', grpc: { services: [...] } });
  * ```
  */
-export async function runService(options: ServiceOptions): Promise<RunningService> {
+export async function runService(options: ServiceOptions): Promise<RunningService>;
+/** The same, for a service started by its own function (one that calls startService and adds clients). */
+export async function runService(start: () => Promise<RunningService>, name: string): Promise<RunningService>;
+export async function runService(
+  optionsOrStart: ServiceOptions | (() => Promise<RunningService>),
+  startName?: string,
+): Promise<RunningService> {
   try {
-    return await startService(options);
+    return await (typeof optionsOrStart === 'function' ? optionsOrStart() : startService(optionsOrStart));
   } catch (error) {
-    const name = typeof options?.name === 'string' ? options.name : 'service';
+    const name = startName ?? (typeof optionsOrStart === 'object' && typeof optionsOrStart?.name === 'string' ? optionsOrStart.name : 'service');
     const code = (error as { code?: unknown }).code;
     process.stderr.write(
       `${name}: failed to start: ${code ? `${String(code)}: ` : ''}${(error as Error).message ?? String(error)}\n`,

@@ -7,7 +7,7 @@ import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard
 import { createRegistry, type Registration, type Registry } from '@switchyard/registry';
 import { initTracing, type Tracing } from '@switchyard/tracing';
 import { advertiseHost } from './advertise-host.js';
-import { httpHealthHandler, ReadinessState } from './http-health.js';
+import { createHealthState, httpHandler } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
 import { resolveServiceConfig } from './service-config.js';
 import type { ServiceOptions } from './service-options.js';
@@ -43,7 +43,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           ...options.tracing,
           resourceAttributes: { 'service.instance.id': instanceId, ...options.tracing?.resourceAttributes },
         });
-  const readiness = new ReadinessState();
+  const readiness = createHealthState({ ready: false });
   let grpcServer: GrpcServer | undefined;
   let httpServer: HttpServer | undefined;
   let grpcPort: number | undefined;
@@ -59,7 +59,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       grpcPort = await grpcServer.listen(options.grpc.port ?? 50051, options.grpc.host ?? config.listenHost);
     }
     if (options.http) {
-      const server = createServer(httpHealthHandler(readiness, options.http.handler));
+      const handler = options.http.handler ?? ((_request, response) => response.writeHead(404).end('not found'));
+      // Requests run with their caller's deadline and trace (so outgoing calls inherit both),
+      // get server spans, and /healthz and /readyz follow this service's readiness and draining.
+      const server = createServer(httpHandler((request, response) => handler(request, response), { health: readiness, logger }));
       httpServer = server;
       httpPort = await listenHttp(server, options.http.port ?? 8080, options.http.host ?? config.listenHost);
     }

@@ -1,0 +1,98 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CatalogService, OrdersService, RecommendationService, SearchService } from '@shopping-guide/shared';
+import { InvalidArgumentError, NoInstancesError } from '@switchyard/core';
+import type { GrpcClient } from '@switchyard/grpc';
+import { readJson, sendError, sendJson } from './http-json.js';
+
+/** The gRPC clients the gateway composes. */
+export interface Backends {
+  catalog: GrpcClient<typeof CatalogService>;
+  search: GrpcClient<typeof SearchService>;
+  recommendation: GrpcClient<typeof RecommendationService>;
+  orders: GrpcClient<typeof OrdersService>;
+}
+
+/** How long recording a view may take before the page is served without it. */
+const RECORD_VIEW_DEADLINE_MS = 150;
+
+/**
+ * The customer-facing REST API:
+ * - `GET  /api/products?category=&pageSize=&pageToken=` browse
+ * - `GET  /api/products/:id?user=` one product (records the view for recommendations)
+ * - `GET  /api/search?q=&limit=` ranked search
+ * - `GET  /api/recommendations?user=&limit=` personalised suggestions
+ * - `POST /api/orders` `{ userId, lines: [{ productId, quantity }] }` with an `Idempotency-Key` header
+ * - `GET  /api/orders/:id`
+ */
+export function createRouter(backends: () => Backends | undefined) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    try {
+      const clients = backends();
+      if (!clients) throw new NoInstancesError('gateway', 'starting');
+      const url = new URL(request.url ?? '/', 'http://gateway');
+      const parts = url.pathname.split('/').filter(Boolean);
+      const method = request.method ?? 'GET';
+      if (parts[0] !== 'api') return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
+      const query = url.searchParams;
+      switch (`${method} ${parts[1] ?? ''}${parts.length > 2 ? '/:id' : ''}`) {
+        case 'GET products': {
+          const listed = await clients.catalog.listProducts({
+            category: query.get('category') ?? '',
+            pageSize: numberParam(query, 'pageSize', 20, 1, 100),
+            pageToken: query.get('pageToken') ?? '',
+          });
+          return sendJson(response, 200, listed);
+        }
+        case 'GET products/:id': {
+          const id = decodeURIComponent(parts[2] as string);
+          const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined);
+          const [{ product }] = await Promise.all([
+            clients.catalog.getProduct({ id }),
+            // Best effort: a slow or failed view record never fails the page.
+            user ? clients.recommendation.recordView({ userId: user, productId: id }, { deadlineMs: RECORD_VIEW_DEADLINE_MS }).catch(() => undefined) : undefined,
+          ]);
+          return sendJson(response, 200, { product });
+        }
+        case 'GET search': {
+          const q = query.get('q') ?? '';
+          if (!q.trim()) throw new InvalidArgumentError('q', 'must be a non-empty search query');
+          return sendJson(response, 200, await clients.search.search({ query: q, limit: numberParam(query, 'limit', 10, 1, 50) }));
+        }
+        case 'GET recommendations': {
+          const user = query.get('user');
+          if (!user) throw new InvalidArgumentError('user', 'is required');
+          return sendJson(response, 200, await clients.recommendation.recommend({ userId: user, limit: numberParam(query, 'limit', 5, 1, 20) }));
+        }
+        case 'POST orders': {
+          const body = (await readJson(request)) as { userId?: unknown; lines?: unknown };
+          if (typeof body?.userId !== 'string' || !Array.isArray(body.lines)) {
+            throw new InvalidArgumentError('body', 'must be { userId: string, lines: [{ productId, quantity }] }');
+          }
+          const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) ?? '';
+          const { order } = await clients.orders.placeOrder({
+            userId: body.userId,
+            lines: body.lines as { productId: string; quantity: number }[],
+            idempotencyKey,
+          });
+          return sendJson(response, order?.status === 'placed' ? 201 : 409, { order });
+        }
+        case 'GET orders/:id':
+          return sendJson(response, 200, await clients.orders.getOrder({ id: decodeURIComponent(parts[2] as string) }));
+        default:
+          return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${method} ${url.pathname}` } });
+      }
+    } catch (error) {
+      sendError(response, error);
+    }
+  };
+}
+
+function numberParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const raw = query.get(name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(name, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
