@@ -16,12 +16,21 @@ export interface FleetProcess {
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-export function startProcess(service: string, index: number, env: Record<string, string>, onLine: (line: string) => void): FleetProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', `examples/shopping-guide/${service}/src/main.ts`], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startProcess(
+  service: string,
+  index: number,
+  env: Record<string, string>,
+  onLine: (line: string) => void,
+): FleetProcess {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', `examples/shopping-guide/${service}/src/main.ts`],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const fleetProcess: FleetProcess = { service, index, child, exited, instanceId: undefined };
   const forward = (chunk: Buffer): void => {

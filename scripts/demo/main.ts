@@ -14,7 +14,7 @@ import { startOtlpReceiver } from './otlp-receiver.js';
 import { catalogShares, requestTable, servedAfterKill, traceTree } from './report.js';
 import { type RequestRecord, runShoppers } from './workload.js';
 
-const DURATION_MS = Number(process.env.DEMO_DURATION_MS ?? 24_000);
+const DURATION_MS = Number(process.env.DEMO_DURATION_MS ?? 20_000);
 const SHOPPERS = Number(process.env.DEMO_SHOPPERS ?? 8);
 const REPLICAS: [string, number][] = [
   ['catalog', 3],
@@ -24,7 +24,8 @@ const REPLICAS: [string, number][] = [
   ['gateway', 1],
 ];
 const started = Date.now();
-const log = (message: string): void => console.log(`${((Date.now() - started) / 1_000).toFixed(1).padStart(6)}s  ${message}`);
+const log = (message: string): void =>
+  console.log(`${((Date.now() - started) / 1_000).toFixed(1).padStart(6)}s  ${message}`);
 
 const redis = process.env.SWITCHYARD_REGISTRY_URL ? undefined : await startRedis();
 const registryUrl = process.env.SWITCHYARD_REGISTRY_URL ?? (redis?.url as string);
@@ -51,7 +52,14 @@ try {
   };
   for (const [service, replicas] of REPLICAS) {
     for (let index = 0; index < replicas; index++) {
-      processes.push(startProcess(service, index, env, (line) => line.includes('"level":"error"') && log(`${service}#${index}: ${line}`)));
+      processes.push(
+        startProcess(
+          service,
+          index,
+          env,
+          (line) => line.includes('"level":"error"') && log(`${service}#${index}: ${line}`),
+        ),
+      );
     }
   }
   log(`started ${processes.length} processes; waiting for them to register`);
@@ -68,7 +76,9 @@ try {
   const catalog = await registry.list('catalog');
   const instanceByPort = new Map(catalog.map((instance) => [instance.ports.grpc as number, instance.id]));
   const gatewayUrl = `http://${gateway?.host}:${gateway?.ports.http}`;
-  log(`all registered: ${REPLICAS.map(([service, replicas]) => `${service}×${replicas}`).join(', ')}; gateway at ${gatewayUrl}`);
+  log(
+    `all registered: ${REPLICAS.map(([service, replicas]) => `${service}×${replicas}`).join(', ')}; gateway at ${gatewayUrl}`,
+  );
 
   // Kill one catalog replica halfway through the workload.
   const victimInstance = catalog[0];
@@ -95,7 +105,9 @@ try {
   console.log(requestTable(records));
   console.log(`\nCatalog traffic (successful calls per replica) before and after the SIGKILL of ${victimInstance?.id}`);
   console.log(catalogShares(receiver.spans, instanceByPort, killAt));
-  const orderTrace = receiver.spans.find((span) => span.name === 'shop.orders.v1.OrdersService/PlaceOrder' && span.kind === 2)?.traceId;
+  const orderTrace = receiver.spans.find(
+    (span) => span.name === 'shop.orders.v1.OrdersService/PlaceOrder' && span.kind === 2,
+  )?.traceId;
   if (orderTrace) {
     console.log('\nOne order, as a trace');
     console.log(traceTree(receiver.spans, orderTrace));

@@ -56,7 +56,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   };
 }
 
-function collect(body: { resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: unknown[] }[] }[] }, into: ReceivedSpan[]): void {
+function collect(
+  body: { resourceSpans?: { resource?: { attributes?: OtlpAttribute[] }; scopeSpans?: { spans?: unknown[] }[] }[] },
+  into: ReceivedSpan[],
+): void {
   for (const resourceSpans of body.resourceSpans ?? []) {
     const resource = toRecord(resourceSpans.resource?.attributes);
     for (const scope of resourceSpans.scopeSpans ?? []) {
@@ -83,7 +86,9 @@ function collect(body: { resourceSpans?: { resource?: { attributes?: OtlpAttribu
 function toRecord(attributes: OtlpAttribute[] | undefined): Record<string, string | number | boolean> {
   const record: Record<string, string | number | boolean> = {};
   for (const { key, value } of attributes ?? []) {
-    record[key] = value.stringValue ?? (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue ?? ''));
+    record[key] =
+      value.stringValue ??
+      (value.intValue !== undefined ? Number(value.intValue) : (value.boolValue ?? value.doubleValue ?? ''));
   }
   return record;
 }

@@ -9,23 +9,40 @@ export function percentile(sorted: readonly number[], q: number): number {
 
 export function requestTable(records: readonly RequestRecord[]): string {
   const routes = [...new Set(records.map((record) => record.route))];
-  const rows = [['route', 'requests', 'failed', 'p50 ms', 'p95 ms', 'p99 ms'], ...[...routes, 'all'].map((route) => {
-    const subset = route === 'all' ? records : records.filter((record) => record.route === route);
-    const latencies = subset.map((record) => record.latencyMs).sort((a, b) => a - b);
-    return [route, String(subset.length), String(subset.filter((record) => !record.ok).length), ...[0.5, 0.95, 0.99].map((q) => percentile(latencies, q).toFixed(1))];
-  })];
+  const rows = [
+    ['route', 'requests', 'failed', 'p50 ms', 'p95 ms', 'p99 ms'],
+    ...[...routes, 'all'].map((route) => {
+      const subset = route === 'all' ? records : records.filter((record) => record.route === route);
+      const latencies = subset.map((record) => record.latencyMs).sort((a, b) => a - b);
+      return [
+        route,
+        String(subset.length),
+        String(subset.filter((record) => !record.ok).length),
+        ...[0.5, 0.95, 0.99].map((q) => percentile(latencies, q).toFixed(1)),
+      ];
+    }),
+  ];
   return table(rows);
 }
 
 /** Successful and failed calls to each catalog instance, before and after `killAt`, from client attempt spans. */
-export function catalogShares(spans: readonly ReceivedSpan[], instanceByPort: ReadonlyMap<number, string>, killAt: number): string {
+export function catalogShares(
+  spans: readonly ReceivedSpan[],
+  instanceByPort: ReadonlyMap<number, string>,
+  killAt: number,
+): string {
   const attempts = spans.filter((span) => span.kind === 3 && span.name.startsWith('shop.catalog.v1.CatalogService/'));
   const count = (instance: string, after: boolean, ok: boolean): number =>
     attempts.filter(
-      (span) => instanceByPort.get(Number(span.attributes['server.port'])) === instance && span.startMs >= killAt === after && (span.statusCode !== 2) === ok,
+      (span) =>
+        instanceByPort.get(Number(span.attributes['server.port'])) === instance &&
+        span.startMs >= killAt === after &&
+        (span.statusCode !== 2) === ok,
     ).length;
   const instances = [...new Set(instanceByPort.values())];
-  const totals = [false, true].map((after) => instances.reduce((sum, instance) => sum + count(instance, after, true), 0));
+  const totals = [false, true].map((after) =>
+    instances.reduce((sum, instance) => sum + count(instance, after, true), 0),
+  );
   const rows = [['catalog instance', 'share before', 'share after', 'failed attempts after (retried elsewhere)']];
   for (const instance of instances) {
     const before = count(instance, false, true);
@@ -42,7 +59,13 @@ export function catalogShares(spans: readonly ReceivedSpan[], instanceByPort: Re
 
 /** Successful calls the killed instance served after it was killed (must be 0). */
 export function servedAfterKill(spans: readonly ReceivedSpan[], killedPort: number, killAt: number): number {
-  return spans.filter((span) => span.kind === 3 && Number(span.attributes['server.port']) === killedPort && span.startMs > killAt && span.statusCode !== 2).length;
+  return spans.filter(
+    (span) =>
+      span.kind === 3 &&
+      Number(span.attributes['server.port']) === killedPort &&
+      span.startMs > killAt &&
+      span.statusCode !== 2,
+  ).length;
 }
 
 /** The spans of one trace as an indented tree: service (instance) span-name duration. */
@@ -51,7 +74,9 @@ export function traceTree(spans: readonly ReceivedSpan[], traceId: string): stri
   const ids = new Set(own.map((span) => span.spanId));
   const lines: string[] = [];
   const walk = (parent: string, depth: number): void => {
-    for (const span of own.filter((candidate) => (parent === '' ? !ids.has(candidate.parentSpanId) : candidate.parentSpanId === parent))) {
+    for (const span of own.filter((candidate) =>
+      parent === '' ? !ids.has(candidate.parentSpanId) : candidate.parentSpanId === parent,
+    )) {
       const kind = span.kind === 2 ? 'server' : span.kind === 3 ? 'client' : 'internal';
       const attempt = span.attributes['switchyard.attempt'];
       lines.push(

@@ -16,7 +16,12 @@ export interface RequestRecord {
 const CATEGORIES = ['electronics', 'books', 'home', 'outdoor', 'toys', 'kitchen'];
 const QUERIES = ['wireless', 'lamp', 'tent', 'puzzle', 'coffee', 'novel', 'headphones', 'knife', 'camera', 'garden'];
 
-export async function runShoppers(options: { gatewayUrl: string; shoppers: number; durationMs: number; records: RequestRecord[] }): Promise<void> {
+export async function runShoppers(options: {
+  gatewayUrl: string;
+  shoppers: number;
+  durationMs: number;
+  records: RequestRecord[];
+}): Promise<void> {
   const until = Date.now() + options.durationMs;
   const call = async (route: string, path: string, init?: RequestInit): Promise<unknown> => {
     const started = performance.now();
@@ -27,10 +32,24 @@ export async function runShoppers(options: { gatewayUrl: string; shoppers: numbe
       const body = (await response.json()) as unknown;
       // An order rejected for stock is a correct answer (409), not a failure.
       const ok = response.ok || (route === 'order' && status === 409);
-      options.records.push({ at: Date.now(), route, status, ok, latencyMs: performance.now() - started, ...(ok ? {} : { error: JSON.stringify(body).slice(0, 200) }) });
+      options.records.push({
+        at: Date.now(),
+        route,
+        status,
+        ok,
+        latencyMs: performance.now() - started,
+        ...(ok ? {} : { error: JSON.stringify(body).slice(0, 200) }),
+      });
       return body;
     } catch (error) {
-      options.records.push({ at: Date.now(), route, status, ok: false, latencyMs: performance.now() - started, error: (error as Error).message });
+      options.records.push({
+        at: Date.now(),
+        route,
+        status,
+        ok: false,
+        latencyMs: performance.now() - started,
+        error: (error as Error).message,
+      });
       return undefined;
     }
   };
@@ -40,7 +59,9 @@ export async function runShoppers(options: { gatewayUrl: string; shoppers: numbe
     while (Date.now() < until) {
       round++;
       const category = CATEGORIES[(id + round) % CATEGORIES.length] as string;
-      const listed = (await call('browse', `/api/products?category=${category}&pageSize=5`)) as { products?: { id: string }[] } | undefined;
+      const listed = (await call('browse', `/api/products?category=${category}&pageSize=5`)) as
+        | { products?: { id: string }[] }
+        | undefined;
       const product = listed?.products?.[round % Math.max(1, listed.products.length)];
       if (product) await call('product', `/api/products/${encodeURIComponent(product.id)}?user=${user}`);
       await call('search', `/api/search?q=${QUERIES[(id * 3 + round) % QUERIES.length]}&limit=5`);
