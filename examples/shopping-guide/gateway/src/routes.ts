@@ -32,7 +32,8 @@ export function createRouter(backends: () => Backends | undefined) {
       const url = new URL(request.url ?? '/', 'http://gateway');
       const parts = url.pathname.split('/').filter(Boolean);
       const method = request.method ?? 'GET';
-      if (parts[0] !== 'api') return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
+      if (parts[0] !== 'api')
+        return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
       const query = url.searchParams;
       switch (`${method} ${parts[1] ?? ''}${parts.length > 2 ? '/:id' : ''}`) {
         case 'GET products': {
@@ -49,19 +50,31 @@ export function createRouter(backends: () => Backends | undefined) {
           const [{ product }] = await Promise.all([
             clients.catalog.getProduct({ id }),
             // Best effort: a slow or failed view record never fails the page.
-            user ? clients.recommendation.recordView({ userId: user, productId: id }, { deadlineMs: RECORD_VIEW_DEADLINE_MS }).catch(() => undefined) : undefined,
+            user
+              ? clients.recommendation
+                  .recordView({ userId: user, productId: id }, { deadlineMs: RECORD_VIEW_DEADLINE_MS })
+                  .catch(() => undefined)
+              : undefined,
           ]);
           return sendJson(response, 200, { product });
         }
         case 'GET search': {
           const q = query.get('q') ?? '';
           if (!q.trim()) throw new InvalidArgumentError('q', 'must be a non-empty search query');
-          return sendJson(response, 200, await clients.search.search({ query: q, limit: numberParam(query, 'limit', 10, 1, 50) }));
+          return sendJson(
+            response,
+            200,
+            await clients.search.search({ query: q, limit: numberParam(query, 'limit', 10, 1, 50) }),
+          );
         }
         case 'GET recommendations': {
           const user = query.get('user');
           if (!user) throw new InvalidArgumentError('user', 'is required');
-          return sendJson(response, 200, await clients.recommendation.recommend({ userId: user, limit: numberParam(query, 'limit', 5, 1, 20) }));
+          return sendJson(
+            response,
+            200,
+            await clients.recommendation.recommend({ userId: user, limit: numberParam(query, 'limit', 5, 1, 20) }),
+          );
         }
         case 'POST orders': {
           const body = (await readJson(request)) as { userId?: unknown; lines?: unknown };
@@ -79,7 +92,9 @@ export function createRouter(backends: () => Backends | undefined) {
         case 'GET orders/:id':
           return sendJson(response, 200, await clients.orders.getOrder({ id: decodeURIComponent(parts[2] as string) }));
         default:
-          return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${method} ${url.pathname}` } });
+          return sendJson(response, 404, {
+            error: { code: 'NOT_FOUND', message: `no route ${method} ${url.pathname}` },
+          });
       }
     } catch (error) {
       sendError(response, error);

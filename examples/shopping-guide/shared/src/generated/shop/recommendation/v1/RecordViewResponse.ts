@@ -1,5 +1,5 @@
 // Original file: ../../../protos/shop/recommendation/v1/recommendation.proto
 
-export interface RecordViewResponse {}
+export type RecordViewResponse = {};
 
-export interface RecordViewResponse__Output {}
+export type RecordViewResponse__Output = {};

@@ -1,0 +1,32 @@
+import { InvalidArgumentError, type Logger, silentLogger } from '@switchyard/core';
+import { MemoryStockStore } from './memory-stock-store.js';
+import { RedisStockStore } from './redis-stock-store.js';
+import type { StockStore } from './stock-store.js';
+
+const REDIS_SCHEMES = ['redis://', 'rediss://', 'redis-sentinel://', 'redis-cluster://'];
+
+let processStore: MemoryStockStore | undefined;
+
+/**
+ * The stock store named by the environment:
+ * - `CATALOG_STOCK_URL` if set: a Redis URL (any of the registry's forms) or `memory://`;
+ * - else `SWITCHYARD_REGISTRY_URL` when it is a Redis URL: stock lives beside the registry;
+ * - else one in-memory store for this process, shared by every catalog started in it (the
+ *   single-process `memory://` demo).
+ *
+ * @throws InvalidArgumentError naming CATALOG_STOCK_URL for another scheme.
+ */
+export function stockStoreFromEnv(env: NodeJS.ProcessEnv = process.env, logger: Logger = silentLogger): StockStore {
+  const explicit = env.CATALOG_STOCK_URL || undefined;
+  const registryUrl = env.SWITCHYARD_REGISTRY_URL ?? '';
+  const url = explicit ?? (REDIS_SCHEMES.some((scheme) => registryUrl.startsWith(scheme)) ? registryUrl : 'memory://');
+  if (REDIS_SCHEMES.some((scheme) => url.startsWith(scheme))) return RedisStockStore.fromUrl(url, { logger });
+  if (url.startsWith('memory://')) {
+    processStore ??= new MemoryStockStore();
+    return processStore;
+  }
+  throw new InvalidArgumentError(
+    'CATALOG_STOCK_URL',
+    `must be a Redis URL (${REDIS_SCHEMES.join(', ')}) or memory://, got "${url.slice(0, url.indexOf('://') + 3) || url}"`,
+  );
+}

@@ -1,0 +1,203 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { CatalogService } from '@shopping-guide/shared';
+import { createDiscovery } from '@switchyard/discovery';
+import { createGrpcClient } from '@switchyard/grpc';
+import { MemoryRegistry } from '@switchyard/registry';
+import type { RunningService } from '@switchyard/service';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStockStore, PRODUCTS, RedisStockStore, type StartCatalogOptions, startCatalog } from '../src/index.js';
+import { describeStockStore } from './stock-store-contract.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function catalogReplica(registry: MemoryRegistry, options: StartCatalogOptions = {}): Promise<RunningService> {
+  const service = await startCatalog({
+    registry,
+    grpc: { port: 0, host: '127.0.0.1' },
+    tracing: false,
+    drainDelayMs: 0,
+    handleSignals: false,
+    logger: silent,
+    ...options,
+  });
+  cleanups.push(() => service.stop());
+  return service;
+}
+
+async function catalogClient(registry: MemoryRegistry) {
+  const discovery = createDiscovery({ registry, service: 'catalog', balancer: 'round-robin' });
+  const client = createGrpcClient({ definition: CatalogService, discovery });
+  cleanups.push(async () => {
+    await client.close();
+    await discovery.close();
+  });
+  await discovery.ready();
+  return client;
+}
+
+function healthcheck(port: number, service = ''): Promise<number | null> {
+  const script = fileURLToPath(new URL('../healthcheck.mjs', import.meta.url));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, service], {
+      env: { ...process.env, GRPC_PORT: String(port) },
+      stdio: 'ignore',
+    });
+    child.on('exit', (code) => resolve(code));
+  });
+}
+
+describe('catalog service (memory stock)', () => {
+  it('serves products, pages, batches and errors over gRPC', async () => {
+    const registry = new MemoryRegistry();
+    const service = await catalogReplica(registry, { stock: new MemoryStockStore(), version: '9.9.9' });
+    expect(service.instance).toMatchObject({ service: 'catalog', version: '9.9.9', host: '127.0.0.1' });
+    const catalog = await catalogClient(registry);
+
+    const { product } = await catalog.getProduct({ id: 'sku-1' });
+    expect(product).toMatchObject({ id: 'sku-1', name: 'Aurora Wireless Headphones', stock: 120 });
+    await expect(catalog.getProduct({ id: 'sku-404' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(catalog.getProduct({ id: '' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: 'id: must not be empty',
+    });
+
+    const ids: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await catalog.listProducts({ pageSize: 15, pageToken });
+      ids.push(...page.products.map((item) => item.id));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    expect(ids).toEqual(PRODUCTS.map((item) => item.id));
+    const books = await catalog.listProducts({ category: 'books' });
+    expect(books.products.map((item) => item.category)).toEqual(Array(7).fill('books'));
+    expect(books.nextPageToken).toBe('');
+
+    const batch = await catalog.batchGetProducts({ ids: ['sku-40', 'nope', 'sku-2'] });
+    expect(batch.products.map((item) => item.id)).toEqual(['sku-40', 'sku-2']);
+  });
+
+  it('reserves stock all-or-nothing and idempotently per order id', async () => {
+    const registry = new MemoryRegistry();
+    await catalogReplica(registry, { stock: new MemoryStockStore() });
+    const catalog = await catalogClient(registry);
+    const lines = [
+      { productId: 'sku-14', quantity: 2 },
+      { productId: 'sku-10', quantity: 1 },
+    ];
+    expect(await catalog.reserveStock({ orderId: 'order-1', lines })).toEqual({ reserved: true, shortProductId: '' });
+    expect(await catalog.reserveStock({ orderId: 'order-1', lines })).toEqual({ reserved: true, shortProductId: '' });
+    expect((await catalog.getProduct({ id: 'sku-14' })).product?.stock).toBe(1);
+    expect(await catalog.reserveStock({ orderId: 'order-2', lines })).toEqual({
+      reserved: false,
+      shortProductId: 'sku-14',
+    });
+    expect((await catalog.getProduct({ id: 'sku-10' })).product?.stock).toBe(219);
+    await expect(
+      catalog.reserveStock({ orderId: 'order-3', lines: [{ productId: 'sku-1', quantity: 0 }] }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: 'lines[0].quantity: must be from 1 to 10000, got 0',
+    });
+  });
+
+  it('passes its container health check while serving, fails it (but not liveness) while draining', async () => {
+    const registry = new MemoryRegistry();
+    const service = await catalogReplica(registry, { stock: new MemoryStockStore(), drainDelayMs: 1_500 });
+    const port = service.grpcPort as number;
+    expect(await healthcheck(port)).toBe(0);
+    const stopping = service.stop();
+    expect(await healthcheck(port)).toBe(1);
+    expect(await healthcheck(port, 'liveness')).toBe(0);
+    await stopping;
+    expect(await healthcheck(port)).toBe(1);
+  });
+});
+
+describe('catalog service (Redis stock)', () => {
+  let redis: RedisServerHandle;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  const keyPrefix = () => `shop:{test-${randomBytes(4).toString('hex')}}:`;
+
+  describeStockStore('RedisStockStore', () => RedisStockStore.fromUrl(redis.url, { keyPrefix: keyPrefix() }));
+
+  it('shares stock between replicas: no overselling, one reservation per order id, no re-seeding', async () => {
+    const prefix = keyPrefix();
+    const registry = new MemoryRegistry();
+    const replica = () =>
+      catalogReplica(registry, { stock: RedisStockStore.fromUrl(redis.url, { keyPrefix: prefix }) });
+    await replica();
+    await replica();
+    const catalog = await catalogClient(registry);
+    await expect.poll(async () => (await registry.list('catalog')).length).toBe(2);
+
+    // sku-7 starts with 5 units: 30 buyers race for them through both replicas.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, index) =>
+        catalog.reserveStock({ orderId: `race-${index}`, lines: [{ productId: 'sku-7', quantity: 1 }] }),
+      ),
+    );
+    expect(answers.filter((answer) => answer.reserved)).toHaveLength(5);
+    expect(answers.filter((answer) => !answer.reserved).every((answer) => answer.shortProductId === 'sku-7')).toBe(
+      true,
+    );
+
+    // One order id retried through both replicas at once still takes its units once.
+    const retried = Array.from({ length: 10 }, () =>
+      catalog.reserveStock({ orderId: 'retried', lines: [{ productId: 'sku-2', quantity: 3 }] }),
+    );
+    expect(new Set((await Promise.all(retried)).map((answer) => answer.reserved))).toEqual(new Set([true]));
+    expect((await catalog.getProduct({ id: 'sku-2' })).product?.stock).toBe(197);
+
+    // A third replica starting later finds the store seeded and leaves the levels alone.
+    await replica();
+    expect((await catalog.batchGetProducts({ ids: ['sku-7', 'sku-2'] })).products.map((item) => item.stock)).toEqual([
+      0, 197,
+    ]);
+  });
+
+  it('answers UNAVAILABLE while Redis is down, and seeds it again when it comes back empty', async () => {
+    const own = await startRedis();
+    cleanups.push(() => own.stop());
+    const registry = new MemoryRegistry();
+    await catalogReplica(registry, { stock: RedisStockStore.fromUrl(own.url, { keyPrefix: keyPrefix() }) });
+    const discovery = createDiscovery({ registry, service: 'catalog' });
+    const catalog = createGrpcClient({ definition: CatalogService, discovery, policy: false });
+    cleanups.push(async () => {
+      await catalog.close();
+      await discovery.close();
+    });
+    await discovery.ready();
+    await catalog.reserveStock({ orderId: 'before', lines: [{ productId: 'sku-1', quantity: 20 }] });
+    expect((await catalog.getProduct({ id: 'sku-1' })).product?.stock).toBe(100);
+
+    await own.kill();
+    await expect(catalog.getProduct({ id: 'sku-1' })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      details: 'stock store unavailable (levels)',
+    });
+    await own.restart();
+    await expect
+      .poll(
+        () =>
+          catalog.getProduct({ id: 'sku-1' }).then(
+            (reply) => reply.product?.stock,
+            () => 'down',
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe(120);
+  });
+});

@@ -1,0 +1,21 @@
+/**
+ * @shopping-guide/orders: places orders and reserves their stock in catalog.
+ *
+ * Stance: placing an order is safe to retry anywhere. The order id is derived from the client's
+ * idempotency key, catalog's reservation is idempotent per order id, so a retry — on this replica
+ * or another, after a timeout or a crash — never reserves twice and always gets the same answer.
+ *
+ * @packageDocumentation
+ */
+
+// Service
+export { startOrders } from './orders-service.js';
+export type { StartOrdersOptions } from './orders-service.js';
+export { ordersHandlers } from './orders-handlers.js';
+
+// Orders
+export { OrderPlacer, ORDER_LIMITS } from './order-placer.js';
+export type { CatalogOrdering, PlaceOrderInput } from './order-placer.js';
+export { MemoryOrderStore } from './order-store.js';
+export type { OrderStore } from './order-store.js';
+export { orderIdFor } from './order-id.js';

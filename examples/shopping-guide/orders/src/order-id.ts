@@ -1,0 +1,11 @@
+import { createHash, randomUUID } from 'node:crypto';
+
+/**
+ * The order id: derived from the user and the idempotency key, so every replica computes the
+ * same id for a retried request (and catalog's reservation, keyed by it, happens once); random
+ * when the client sent no key.
+ */
+export function orderIdFor(userId: string, idempotencyKey: string): string {
+  if (idempotencyKey === '') return `ord-${randomUUID()}`;
+  return `ord-${createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
+}

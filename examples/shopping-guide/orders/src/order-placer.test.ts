@@ -1,0 +1,149 @@
+import { catalogHandlers, MemoryStockStore, PRODUCTS, ProductCatalog } from '@shopping-guide/catalog';
+import type { GrpcHandlerContext } from '@switchyard/grpc';
+import { describe, expect, it } from 'vitest';
+import { type CatalogOrdering, MemoryOrderStore, OrderPlacer, orderIdFor } from './index.js';
+
+/** The real catalog handlers, called in-process, counting reservations. */
+async function inProcessCatalog() {
+  const stock = new MemoryStockStore();
+  await stock.seed(new Map(PRODUCTS.map((product) => [product.id, product.stock])));
+  const handlers = catalogHandlers({ catalog: new ProductCatalog(PRODUCTS), stock });
+  const context = {} as GrpcHandlerContext;
+  const calls = { reserve: 0 };
+  // The handlers return complete messages; the client's types say so (`__Output`), the handlers' do not.
+  type Batch = Awaited<ReturnType<CatalogOrdering['batchGetProducts']>>;
+  type Reserve = Awaited<ReturnType<CatalogOrdering['reserveStock']>>;
+  const catalog: CatalogOrdering = {
+    batchGetProducts: async ({ ids = [] }) => (await handlers.batchGetProducts({ ids }, context)) as Batch,
+    reserveStock: async ({ orderId = '', lines = [] }) => {
+      calls.reserve++;
+      const decoded = lines.map((line) => ({ productId: line.productId ?? '', quantity: line.quantity ?? 0 }));
+      return (await handlers.reserveStock({ orderId, lines: decoded }, context)) as Reserve;
+    },
+  };
+  const level = async (id: string) => (await stock.levels([id])).get(id);
+  return { catalog, calls, level };
+}
+
+const order = (lines: [string, number][], idempotencyKey = 'key-1', userId = 'ada') => ({
+  userId,
+  idempotencyKey,
+  lines: lines.map(([productId, quantity]) => ({ productId, quantity })),
+});
+
+describe('OrderPlacer', () => {
+  it('prices the order from catalog and reserves its stock', async () => {
+    const { catalog, level } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const placed = await placer.place(
+      order([
+        ['sku-10', 2],
+        ['sku-39', 1],
+      ]),
+    );
+    expect(placed).toEqual({
+      id: orderIdFor('ada', 'key-1'),
+      userId: 'ada',
+      lines: [
+        { productId: 'sku-10', quantity: 2 },
+        { productId: 'sku-39', quantity: 1 },
+      ],
+      totalCents: 2 * 1_699 + 3_999,
+      status: 'placed',
+      reason: '',
+    });
+    expect(await level('sku-10')).toBe(218);
+  });
+
+  it('rejects an order when stock is short, reserving nothing', async () => {
+    const { catalog, level } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const rejected = await placer.place(
+      order([
+        ['sku-1', 1],
+        ['sku-33', 3],
+      ]),
+    );
+    expect(rejected).toMatchObject({ status: 'rejected', reason: 'out of stock: sku-33' });
+    expect(await level('sku-1')).toBe(120);
+  });
+
+  it('gives a retried key the same order and reserves once, on this replica or another', async () => {
+    const { catalog, calls, level } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const request = order([['sku-7', 2]]);
+    const [first, second] = await Promise.all([placer.place(request), placer.place(request)]);
+    expect(second).toBe(first);
+    expect(await placer.place(request)).toBe(first);
+    expect(calls.reserve).toBe(1);
+    // Another replica (its own store) computes the same id; catalog answers the first reservation.
+    const elsewhere = await new OrderPlacer(catalog, new MemoryOrderStore()).place(request);
+    expect(elsewhere).toEqual(first);
+    expect(await level('sku-7')).toBe(3);
+  });
+
+  it('refuses a key reused for different lines, here and on another replica', async () => {
+    const { catalog } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    await placer.place(order([['sku-7', 1]]));
+    const reused = order([['sku-7', 2]]);
+    const expected = {
+      code: 'ALREADY_EXISTS',
+      details: 'idempotency_key: already used for an order with different lines',
+    };
+    await expect(placer.place(reused)).rejects.toMatchObject(expected);
+    await expect(new OrderPlacer(catalog, new MemoryOrderStore()).place(reused)).rejects.toMatchObject(expected);
+  });
+
+  it('places a new order every time when no key is given', async () => {
+    const { catalog } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const first = await placer.place(order([['sku-2', 1]], ''));
+    const second = await placer.place(order([['sku-2', 1]], ''));
+    expect(first.id).not.toBe(second.id);
+  });
+
+  it('validates the request, naming the line', async () => {
+    const { catalog, calls } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    await expect(placer.place(order([]))).rejects.toThrow(/^lines: must hold 1 to 50 lines, got 0$/);
+    await expect(
+      placer.place(
+        order([
+          ['sku-1', 1],
+          ['sku-2', 0],
+        ]),
+      ),
+    ).rejects.toThrow(/^lines\[1\]\.quantity: must be from 1 to 1000, got 0$/);
+    await expect(
+      placer.place(
+        order([
+          ['sku-1', 1],
+          ['sku-nope', 1],
+        ]),
+      ),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: 'lines[1].product_id: unknown product "sku-nope"',
+    });
+    await expect(placer.place(order([['sku-1', 1]], 'k', ''))).rejects.toThrow(
+      /^user_id: must be 1 to 128 characters$/,
+    );
+    expect(calls.reserve).toBe(0);
+  });
+});
+
+describe('orderIdFor and MemoryOrderStore', () => {
+  it('derives stable ids per user and key', () => {
+    expect(orderIdFor('ada', 'k')).toBe(orderIdFor('ada', 'k'));
+    expect(orderIdFor('ada', 'k')).not.toBe(orderIdFor('bo', 'k'));
+    expect(orderIdFor('ada', 'k')).toMatch(/^ord-[0-9a-f]{24}$/);
+  });
+
+  it('forgets the oldest order beyond its bound', () => {
+    const store = new MemoryOrderStore(2);
+    for (const id of ['a', 'b', 'c'])
+      store.put({ id, userId: 'u', lines: [], totalCents: 0, status: 'placed', reason: '' });
+    expect([store.get('a'), store.get('c')?.id, store.size]).toEqual([undefined, 'c', 2]);
+  });
+});

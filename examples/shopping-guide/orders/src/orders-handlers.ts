@@ -1,0 +1,23 @@
+import type { OrdersService } from '@shopping-guide/shared';
+import { InvalidArgumentError } from '@switchyard/core';
+import { GrpcStatus, grpcError } from '@switchyard/grpc';
+import type { Handlers } from './grpc-types.js';
+import type { OrderPlacer } from './order-placer.js';
+import type { OrderStore } from './order-store.js';
+
+/** The shop.orders.v1.OrdersService handlers. */
+export function ordersHandlers(options: { placer: OrderPlacer; store: OrderStore }): Handlers<typeof OrdersService> {
+  const { placer, store } = options;
+  return {
+    async placeOrder(request) {
+      return { order: await placer.place(request) };
+    },
+
+    async getOrder({ id }) {
+      if (id === '') throw new InvalidArgumentError('id', 'must not be empty');
+      const order = store.get(id);
+      if (!order) throw grpcError(GrpcStatus.NOT_FOUND, `order ${JSON.stringify(id)} not found`);
+      return { order };
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { CatalogService, OrdersService } from '@shopping-guide/shared';
+import { consoleLogger } from '@switchyard/core';
+import { type GrpcClient, GrpcStatus, grpcError } from '@switchyard/grpc';
+import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
+import { type CatalogOrdering, OrderPlacer } from './order-placer.js';
+import { MemoryOrderStore, type OrderStore } from './order-store.js';
+import { ordersHandlers } from './orders-handlers.js';
+import { serviceSettings } from './service-settings.js';
+
+/** Options for {@link startOrders}: the SDK's service options (name and gRPC services are fixed) plus the store. */
+export interface StartOrdersOptions extends Omit<ServiceOptions, 'name' | 'grpc'> {
+  /** @default GRPC_PORT, else 50051; the host as the SDK decides */
+  grpc?: { port?: number; host?: string };
+  /** @default a MemoryOrderStore (this replica's memory) */
+  store?: OrderStore;
+}
+
+/**
+ * Starts the orders service: shop.orders.v1.OrdersService through `startService`, pricing and
+ * reserving stock in catalog through a discovered Switchyard client (each call inherits the
+ * incoming call's deadline).
+ */
+export async function startOrders(options: StartOrdersOptions = {}): Promise<RunningService> {
+  const { grpc, store = new MemoryOrderStore(), ...serviceOptions } = options;
+  const settings = serviceSettings();
+  const logger = serviceOptions.logger ?? consoleLogger({ name: 'orders' });
+  let catalog: GrpcClient<typeof CatalogService> | undefined;
+  // The client exists once the service has started; a call racing the start is told to retry.
+  const ready = (): GrpcClient<typeof CatalogService> => {
+    if (!catalog) throw grpcError(GrpcStatus.UNAVAILABLE, 'orders is starting');
+    return catalog;
+  };
+  const ordering: CatalogOrdering = {
+    batchGetProducts: (request, callOptions) => ready().batchGetProducts(request, callOptions),
+    reserveStock: (request, callOptions) => ready().reserveStock(request, callOptions),
+  };
+  const implementation = ordersHandlers({ placer: new OrderPlacer(ordering, store), store });
+  const service = await startService({
+    name: 'orders',
+    version: settings.version,
+    ...(settings.metadata ? { metadata: settings.metadata } : {}),
+    logger,
+    grpc: { port: settings.grpcPort, ...grpc, services: [{ definition: OrdersService, implementation }] },
+    ...serviceOptions,
+  });
+  catalog = service.grpcClient(CatalogService, 'catalog');
+  return service;
+}

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { MemoryStockStore, startCatalog } from '@shopping-guide/catalog';
+import { CatalogService, OrdersService } from '@shopping-guide/shared';
+import { createDiscovery } from '@switchyard/discovery';
+import { createGrpcClient } from '@switchyard/grpc';
+import { MemoryRegistry } from '@switchyard/registry';
+import type { RunningService } from '@switchyard/service';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startOrders } from '../src/index.js';
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+const common = {
+  grpc: { port: 0, host: '127.0.0.1' },
+  tracing: false,
+  drainDelayMs: 0,
+  handleSignals: false,
+  logger: silent,
+} as const;
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function client<D extends typeof OrdersService | typeof CatalogService>(
+  registry: MemoryRegistry,
+  definition: D,
+  service: string,
+  options: { policy?: false } = {},
+) {
+  const discovery = createDiscovery({ registry, service, balancer: 'round-robin' });
+  const created = createGrpcClient({ definition, discovery, ...options });
+  cleanups.push(async () => {
+    await created.close();
+    await discovery.close();
+  });
+  await discovery.ready();
+  return created;
+}
+
+function healthcheck(service: RunningService): Promise<number | null> {
+  const script = fileURLToPath(new URL('../healthcheck.mjs', import.meta.url));
+  return new Promise((resolve) => {
+    const env = { ...process.env, GRPC_PORT: String(service.grpcPort) };
+    spawn(process.execPath, [script], { env, stdio: 'ignore' }).on('exit', resolve);
+  });
+}
+
+describe('orders service', () => {
+  it('places orders through two replicas, reserving stock in catalog once per idempotency key', async () => {
+    const registry = new MemoryRegistry();
+    const catalogService = await startCatalog({ ...common, registry, stock: new MemoryStockStore() });
+    cleanups.push(() => catalogService.stop());
+    const replicas = [await startOrders({ ...common, registry }), await startOrders({ ...common, registry })];
+    for (const replica of replicas) cleanups.push(() => replica.stop());
+    expect(await healthcheck(replicas[0] as RunningService)).toBe(0);
+    const orders = await client(registry, OrdersService, 'orders');
+    const catalog = await client(registry, CatalogService, 'catalog');
+    await expect.poll(async () => (await registry.list('orders')).length).toBe(2);
+
+    const request = { userId: 'ada', idempotencyKey: 'checkout-1', lines: [{ productId: 'sku-14', quantity: 2 }] };
+    // Round robin: the retry lands on the other replica, which has never seen this order.
+    const first = await orders.placeOrder(request);
+    const retried = await orders.placeOrder(request);
+    expect(first.order).toMatchObject({ userId: 'ada', totalCents: 2 * 1_299, status: 'placed', reason: '' });
+    expect(retried.order).toEqual(first.order);
+    expect((await catalog.getProduct({ id: 'sku-14' })).product?.stock).toBe(1);
+
+    const short = await orders.placeOrder({ ...request, idempotencyKey: 'checkout-2' });
+    expect(short.order).toMatchObject({ status: 'rejected', reason: 'out of stock: sku-14' });
+
+    // Orders live in the memory of the replica that placed them.
+    const found = await Promise.allSettled([
+      orders.getOrder({ id: first.order?.id }),
+      orders.getOrder({ id: first.order?.id }),
+    ]);
+    expect(found.some((result) => result.status === 'fulfilled')).toBe(true);
+    await expect(orders.getOrder({ id: 'ord-unknown' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    await expect(
+      orders.placeOrder({
+        userId: 'ada',
+        lines: [
+          { productId: 'sku-1', quantity: 1 },
+          { productId: 'sku-999', quantity: 1 },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: 'lines[1].product_id: unknown product "sku-999"' });
+    await expect(orders.placeOrder({ userId: 'ada', lines: [] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('answers UNAVAILABLE (retryable) while no catalog is reachable', async () => {
+    const registry = new MemoryRegistry();
+    const service = await startOrders({ ...common, registry });
+    cleanups.push(() => service.stop());
+    // One attempt per call, to see the service's own answer rather than the client's retries.
+    const orders = await client(registry, OrdersService, 'orders', { policy: false });
+    const started = Date.now();
+    await expect(
+      orders.placeOrder({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] }, { deadlineMs: 1_000 }),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});

@@ -1,0 +1,66 @@
+import type { Product__Output } from '@shopping-guide/shared';
+import { describe, expect, it } from 'vitest';
+import { type CatalogReader, ProductCache } from './index.js';
+
+const products = Array.from({ length: 250 }, (_, index) => ({ id: `p-${index}` }) as Product__Output);
+
+function fakeCatalog() {
+  const calls = { list: 0, batch: [] as string[][] };
+  let failing = false;
+  const reader: CatalogReader = {
+    async listProducts({ pageSize = 20, pageToken = '' }) {
+      calls.list++;
+      if (failing) throw new Error('catalog down');
+      const offset = Number(pageToken || 0);
+      const next = offset + pageSize;
+      return { products: products.slice(offset, next), nextPageToken: next < products.length ? String(next) : '' };
+    },
+    async batchGetProducts({ ids = [] }) {
+      calls.batch.push(ids);
+      return { products: ids.map((id) => ({ id }) as Product__Output) };
+    },
+  };
+  return { reader, calls, fail: (value: boolean) => (failing = value) };
+}
+
+describe('ProductCache', () => {
+  it('loads every page once per TTL, sharing one refresh between concurrent calls', async () => {
+    let now = 0;
+    const { reader, calls } = fakeCatalog();
+    const cache = new ProductCache(reader, { ttlMs: 1_000, now: () => now });
+    const [first, second] = await Promise.all([cache.all(), cache.all()]);
+    expect(first).toHaveLength(250);
+    expect(second).toBe(first);
+    expect(calls.list).toBe(3);
+    now = 999;
+    await cache.all();
+    expect(calls.list).toBe(3);
+    now = 1_000;
+    await cache.all();
+    expect(calls.list).toBe(6);
+  });
+
+  it('serves the stale list while the catalog fails, and fails only when it never loaded', async () => {
+    let now = 0;
+    const { reader, calls, fail } = fakeCatalog();
+    const cache = new ProductCache(reader, { ttlMs: 1_000, retryAfterMs: 100, now: () => now });
+    fail(true);
+    await expect(cache.all()).rejects.toThrow('catalog down');
+    fail(false);
+    await cache.all();
+    fail(true);
+    now = 5_000;
+    expect(await cache.all()).toHaveLength(250);
+    const attempts = calls.list;
+    now = 5_050;
+    await cache.all();
+    expect(calls.list).toBe(attempts);
+  });
+
+  it('gets products by id from the list, batch-fetching only the ones it lacks', async () => {
+    const { reader, calls } = fakeCatalog();
+    const cache = new ProductCache(reader);
+    expect((await cache.byIds(['p-3', 'new', 'p-1'])).map((item) => item.id)).toEqual(['p-3', 'new', 'p-1']);
+    expect(calls.batch).toEqual([['new']]);
+  });
+});

@@ -1,0 +1,41 @@
+import { CatalogService, SearchService } from '@shopping-guide/shared';
+import { consoleLogger } from '@switchyard/core';
+import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
+import { alsoOnStop } from './also-on-stop.js';
+import { CatalogIndexer, type CatalogIndexerOptions } from './catalog-indexer.js';
+import { searchHandlers } from './search-handlers.js';
+import { serviceSettings } from './service-settings.js';
+
+/** Options for {@link startSearch}: the SDK's service options (name and gRPC services are fixed) plus indexing. */
+export interface StartSearchOptions extends Omit<ServiceOptions, 'name' | 'grpc'> {
+  /** @default GRPC_PORT, else 50051; the host as the SDK decides */
+  grpc?: { port?: number; host?: string };
+  /** Refresh interval, retries, ranking tuning. */
+  indexer?: Omit<CatalogIndexerOptions, 'logger'>;
+}
+
+/**
+ * Starts the search service: shop.search.v1.SearchService through `startService`, over an
+ * index built from catalog's ListProducts (through a discovered Switchyard client) right after
+ * start and refreshed every 30 s. Until the first index exists, searches answer UNAVAILABLE.
+ * `stop()` also stops the refreshes.
+ */
+export async function startSearch(options: StartSearchOptions = {}): Promise<RunningService> {
+  const { grpc, indexer: indexerOptions, ...serviceOptions } = options;
+  const settings = serviceSettings();
+  const logger = serviceOptions.logger ?? consoleLogger({ name: 'search' });
+  let indexer: CatalogIndexer | undefined;
+  const implementation = searchHandlers(() => indexer?.current());
+  const service = await startService({
+    name: 'search',
+    version: settings.version,
+    ...(settings.metadata ? { metadata: settings.metadata } : {}),
+    logger,
+    grpc: { port: settings.grpcPort, ...grpc, services: [{ definition: SearchService, implementation }] },
+    ...serviceOptions,
+  });
+  indexer = new CatalogIndexer(service.grpcClient(CatalogService, 'catalog'), { ...indexerOptions, logger });
+  indexer.start();
+  const started = indexer;
+  return alsoOnStop(service, () => started.stop());
+}
