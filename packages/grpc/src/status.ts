@@ -1,4 +1,4 @@
-import { type Metadata, type ServiceError, status as Status } from '@grpc/grpc-js';
+import { Metadata, type ServiceError, status as Status } from '@grpc/grpc-js';
 import { CancelledError, DeadlineExceededError, type ErrorCode, SwitchyardError } from '@switchyard/core';
 
 /** gRPC status number → Switchyard code (the canonical names). */
@@ -45,11 +45,13 @@ export class GrpcCallError extends SwitchyardError {
   readonly details: string;
   readonly metadata: Metadata | undefined;
   readonly retryAfterMs: number | undefined;
+  /** True when a call made by this process failed (rather than a handler choosing the status). */
+  readonly fromDownstream: boolean;
 
   constructor(
     grpcCode: Status,
     details: string,
-    options: { metadata?: Metadata; retryable?: boolean; method?: string; cause?: unknown },
+    options: { metadata?: Metadata; retryable?: boolean; method?: string; cause?: unknown; fromDownstream?: boolean },
   ) {
     const code = CODE_BY_STATUS[grpcCode] ?? 'UNKNOWN';
     super(code, `${options.method ? `${options.method}: ` : ''}${code}: ${details}`, {
@@ -61,6 +63,7 @@ export class GrpcCallError extends SwitchyardError {
     this.metadata = options.metadata;
     const pushback = options.metadata?.get('grpc-retry-pushback-ms')[0];
     this.retryAfterMs = pushback === undefined ? undefined : Number(pushback);
+    this.fromDownstream = options.fromDownstream ?? false;
   }
 }
 
@@ -74,14 +77,43 @@ export function fromServiceError(error: ServiceError, method: string, retryable:
     retryable: retryable.has(error.code),
     method,
     cause: error,
+    fromDownstream: true,
   });
+}
+
+// Failures the client stack itself produced after trying (and retrying) a dependency.
+const EXHAUSTED_DOWNSTREAM = new Set([
+  'NO_INSTANCES',
+  'CIRCUIT_OPEN',
+  'RETRY_EXHAUSTED',
+  'RETRY_BUDGET_EXHAUSTED',
+  'REGISTRY_UNAVAILABLE',
+]);
+
+/**
+ * Metadata telling the caller not to retry (`grpc-retry-pushback-ms: -1`). A server whose own
+ * outgoing calls already failed after their retries replies with it, so retries happen at one
+ * layer — the hop nearest the failure — instead of multiplying at every hop (3 × 3 × 3 …).
+ */
+function doNotRetry(): Metadata {
+  const metadata = new Metadata();
+  metadata.set('grpc-retry-pushback-ms', '-1');
+  return metadata;
 }
 
 /** What a server replies for an error thrown by a handler: its status, and a message safe to send. */
 export function toGrpcStatus(error: unknown): { code: Status; details: string; metadata?: Metadata } {
-  if (error instanceof GrpcCallError) return { code: error.grpcCode, details: error.details };
-  if (SwitchyardError.isInstance(error))
-    return { code: STATUS_BY_CODE[error.code] ?? Status.UNKNOWN, details: error.message };
+  if (error instanceof GrpcCallError) {
+    return error.fromDownstream && error.retryable
+      ? { code: error.grpcCode, details: error.details, metadata: doNotRetry() }
+      : { code: error.grpcCode, details: error.details };
+  }
+  if (SwitchyardError.isInstance(error)) {
+    const code = STATUS_BY_CODE[error.code] ?? Status.UNKNOWN;
+    return EXHAUSTED_DOWNSTREAM.has(error.code)
+      ? { code, details: error.message, metadata: doNotRetry() }
+      : { code, details: error.message };
+  }
   const candidate = error as { code?: unknown; details?: unknown; message?: unknown };
   if (typeof candidate?.code === 'number' && CODE_BY_STATUS[candidate.code] !== undefined) {
     return { code: candidate.code as Status, details: String(candidate.details ?? candidate.message ?? '') };

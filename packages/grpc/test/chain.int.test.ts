@@ -99,3 +99,31 @@ describe('a three-hop chain A → B → C', () => {
     expect(parentOf(failedAttempt as (typeof spans)[number])?.kind).toBe(SpanKind.SERVER); // a child of B's server span
   });
 });
+
+describe('retries across hops', () => {
+  it('retries at one layer only: a server whose own calls failed after retrying tells its caller not to retry', async () => {
+    let calls = 0;
+    const dead = createGrpcServer({
+      services: [
+        {
+          definition: EchoService,
+          implementation: echoImplementation('d1', async () => {
+            calls++;
+            throw grpcError(GrpcStatus.UNAVAILABLE, 'down');
+          }),
+        },
+      ],
+    });
+    const port = await dead.listen(0, '127.0.0.1');
+    cleanups.push(() => dead.shutdown(100));
+    await registry.register({ id: 'down-1', service: 'down', host: '127.0.0.1', ports: { grpc: port } });
+    await startHop('middle', clientFor('down'));
+    const entry = clientFor('middle');
+    await expect(entry.say({ message: 'x' }, { deadlineMs: 2_000 })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      retryAfterMs: -1,
+    });
+    // middle retried 'down' 3 times; the entry did not retry middle (3, not 9).
+    expect(calls).toBe(3);
+  });
+});

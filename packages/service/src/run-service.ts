@@ -22,7 +22,11 @@ export async function runService(
   try {
     return await (typeof optionsOrStart === 'function' ? optionsOrStart() : startService(optionsOrStart));
   } catch (error) {
-    const name = startName ?? (typeof optionsOrStart === 'object' && typeof optionsOrStart?.name === 'string' ? optionsOrStart.name : 'service');
+    const name =
+      startName ??
+      (typeof optionsOrStart === 'object' && typeof optionsOrStart?.name === 'string'
+        ? optionsOrStart.name
+        : 'service');
     const code = (error as { code?: unknown }).code;
     process.stderr.write(
       `${name}: failed to start: ${code ? `${String(code)}: ` : ''}${(error as Error).message ?? String(error)}\n`,

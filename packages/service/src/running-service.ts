@@ -21,6 +21,10 @@ export interface RunningService {
   readonly tracing: Tracing | undefined;
   /** True from the moment stopping began. */
   readonly draining: boolean;
+  /** Whether the instance takes traffic (see the `ready` option). */
+  readonly ready: boolean;
+  /** Starts taking traffic: registry status `up`, health SERVING (after `ready: false`). Idempotent. */
+  markReady(): Promise<void>;
   /**
    * A gRPC client to another service, through a discovery over this service's registry (zone
    * defaults to this service's zone). Closed by `stop()` after in-flight calls have finished.

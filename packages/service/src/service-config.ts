@@ -47,6 +47,8 @@ const OPTION_KEYS = [
   'advertiseHost',
   'logger',
   'handleSignals',
+  'ready',
+  'onStop',
 ];
 
 /**

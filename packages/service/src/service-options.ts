@@ -42,4 +42,16 @@ export interface ServiceOptions {
   logger?: Logger;
   /** Stop gracefully on SIGTERM and SIGINT, then exit. @default true */
   handleSignals?: boolean;
+  /**
+   * Whether the instance takes traffic as soon as it is registered. `false`: it registers as
+   * `draining` with health NOT_SERVING (so discovery, probes and load balancers skip it) until
+   * `service.markReady()` — for services that must warm up first (load an index, fill a cache).
+   * @default true
+   */
+  ready?: boolean;
+  /**
+   * Runs during `stop()`, after the servers closed and in-flight calls finished, before telemetry
+   * is flushed and the registry closed: release your own resources here (connections, timers).
+   */
+  onStop?: () => Promise<void> | void;
 }

@@ -62,7 +62,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       const handler = options.http.handler ?? ((_request, response) => response.writeHead(404).end('not found'));
       // Requests run with their caller's deadline and trace (so outgoing calls inherit both),
       // get server spans, and /healthz and /readyz follow this service's readiness and draining.
-      const server = createServer(httpHandler((request, response) => handler(request, response), { health: readiness, logger }));
+      const server = createServer(
+        httpHandler((request, response) => handler(request, response), { health: readiness, logger }),
+      );
       httpServer = server;
       httpPort = await listenHttp(server, options.http.port ?? 8080, options.http.host ?? config.listenHost);
     }
@@ -78,6 +80,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         ...(config.version ? { version: config.version } : {}),
         ...(config.zone ? { zone: config.zone } : {}),
         metadata: config.metadata,
+        ...(options.ready === false ? { status: 'draining' as const } : {}),
       },
       config.ttlMs === undefined ? undefined : { ttlMs: config.ttlMs },
     );
@@ -88,7 +91,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (ownsRegistry) await registry.close();
     throw error;
   }
-  readiness.setReady(true);
+  let ready = options.ready !== false;
+  if (ready) readiness.setReady(true);
+  else grpcServer?.setServingStatus('', 'NOT_SERVING');
   registration.onStateChange((state, error) => {
     if (state === 'lost')
       logger.error({ err: error }, 'switchyard service: registration lost; this instance no longer receives traffic');
@@ -139,6 +144,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       grpcServer?.shutdown(config.shutdownGraceMs),
       httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined,
     ]);
+    await Promise.resolve(options.onStop?.()).catch((error: unknown) => logger.warn({ err: error }, 'onStop failed'));
     await Promise.all(clients.map((client) => client.close()));
     await Promise.all(discoveries.map((discovery) => discovery.close()));
     await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not flush telemetry'));
@@ -160,6 +166,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     tracing,
     get draining() {
       return draining;
+    },
+    get ready() {
+      return ready;
+    },
+    async markReady() {
+      if (ready || draining) return;
+      ready = true;
+      readiness.setReady(true);
+      grpcServer?.setServingStatus('', 'SERVING');
+      await registration.update({ status: 'up' });
+      logger.info({}, `${config.name} ready`);
     },
     grpcClient<D extends ServiceDefinition>(definition: D, service: string, clientOptions: ServiceClientOptions = {}) {
       const { balancer, filter, zone, outlierDetection, subset, slowStart, latencyDecayMs, balancers, ...grpcOptions } =

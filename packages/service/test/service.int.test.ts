@@ -80,6 +80,33 @@ describe('startService', () => {
     await registry.close();
   });
 
+  it('keeps a warming-up instance out of traffic until markReady(), and runs onStop during stop', async () => {
+    const registry = new MemoryRegistry();
+    let stopped = false;
+    const service = await startService({
+      name: 'warm',
+      registry,
+      grpc: { services: [{ definition: EchoService, implementation: echo('w') }], port: 0, host: '127.0.0.1' },
+      http: { port: 0, host: '127.0.0.1' },
+      tracing: false,
+      handleSignals: false,
+      drainDelayMs: 0,
+      logger: silent,
+      ready: false,
+      onStop: () => {
+        stopped = true;
+      },
+    });
+    expect(service.instance.status).toBe('draining');
+    expect((await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status).toBe(503);
+    await service.markReady();
+    expect((await registry.list('warm'))[0]?.status).toBe('up');
+    expect((await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status).toBe(200);
+    await service.stop();
+    expect(stopped).toBe(true);
+    await registry.close();
+  });
+
   it('reads configuration from the environment after options, naming bad settings', () => {
     const env = { SWITCHYARD_REGISTRY_URL: 'memory://', SWITCHYARD_ZONE: 'eu-1b', SWITCHYARD_DRAIN_DELAY_MS: '250' };
     expect(resolveServiceConfig({ name: 'catalog' }, env)).toMatchObject({

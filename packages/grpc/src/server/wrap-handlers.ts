@@ -80,7 +80,11 @@ function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
         span?.end(0);
       } else {
         const status = reply(error, path, context.logger);
-        callback({ code: status.code, details: status.details });
+        callback({
+          code: status.code,
+          details: status.details,
+          ...(status.metadata ? { metadata: status.metadata } : {}),
+        });
         span?.end(status.code, error);
       }
       done();
@@ -123,7 +127,11 @@ function wrapServerStream(path: string, handler: ServerStreamHandler, context: W
       },
       (error: unknown) => {
         const status = reply(error, path, context.logger);
-        call.emit('error', { code: status.code, details: status.details });
+        call.emit('error', {
+          code: status.code,
+          details: status.details,
+          ...(status.metadata ? { metadata: status.metadata } : {}),
+        });
         span?.end(status.code, error);
         done();
       },
@@ -173,7 +181,7 @@ function scopeOf(handlerContext: GrpcHandlerContext, metadata: Metadata, context
   return { deadline: handlerContext.deadline, propagation };
 }
 
-function reply(error: unknown, path: string, logger: Logger): { code: number; details: string } {
+function reply(error: unknown, path: string, logger: Logger): { code: number; details: string; metadata?: Metadata } {
   const status = toGrpcStatus(error);
   if (status.code === 13 /* INTERNAL */ || status.code === 2 /* UNKNOWN */) {
     logger.error({ err: error, method: path }, 'switchyard grpc: handler failed');
