@@ -31,6 +31,7 @@ export { MemoryStore, namedMemoryStore } from './memory/memory-store.js';
 // Redis backend
 export { RedisRegistry, DEFAULT_REDIS_REGISTRY_OPTIONS } from './redis/redis-registry.js';
 export type { RedisRegistryOptions } from './redis/redis-registry.js';
+export type { RegistryOperation } from './redis/redis-connection.js';
 export { serviceKeys, servicesKey } from './redis/keys.js';
 export type { ServiceKeys } from './redis/keys.js';
 export { parseRedisUrl, redactUrl } from './redis/connection-url.js';

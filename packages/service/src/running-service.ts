@@ -18,6 +18,8 @@ export interface RunningService {
   readonly registry: Registry;
   readonly grpcPort: number | undefined;
   readonly httpPort: number | undefined;
+  /** Where `/metrics` is served, when metrics are on. */
+  readonly metricsPort: number | undefined;
   readonly tracing: Tracing | undefined;
   /** True from the moment stopping began. */
   readonly draining: boolean;

@@ -49,6 +49,7 @@ const OPTION_KEYS = [
   'handleSignals',
   'ready',
   'onStop',
+  'metrics',
 ];
 
 /**

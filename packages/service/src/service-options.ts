@@ -24,6 +24,12 @@ export interface ServiceOptions {
   zone?: string;
   /** Registry metadata (e.g. `{ track: 'b' }`). */
   metadata?: Record<string, string>;
+  /**
+   * Prometheus metrics at `http://<listen host>:<port>/metrics` (call durations, in-flight
+   * requests, retries, breaker changes, ejections, registry operations and heartbeat times).
+   * @default on when SWITCHYARD_METRICS_PORT is set (deploy/ sets 9464), else off
+   */
+  metrics?: { port?: number } | false;
   /** Tracing (see @switchyard/tracing); `false` turns it off. @default on, configured from OTEL_* variables */
   tracing?: TracingOptions | false;
   /** Registration TTL. @default SWITCHYARD_TTL_MS, else the registry's default (10 s) */

@@ -4,8 +4,8 @@ import { type ServiceDefinition, setLogger as setGrpcLogger } from '@grpc/grpc-j
 import { consoleLogger, InvalidArgumentError, type Logger, sleep } from '@switchyard/core';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
-import { createRegistry, type Registration, type Registry } from '@switchyard/registry';
-import { initTracing, type Tracing } from '@switchyard/tracing';
+import { createRegistry, RedisRegistry, type Registration, type Registry } from '@switchyard/registry';
+import { initMetrics, initTracing, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, httpHandler } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
@@ -44,12 +44,26 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           resourceAttributes: { 'service.instance.id': instanceId, ...options.tracing?.resourceAttributes },
         });
   const readiness = createHealthState({ ready: false });
+  let metrics: Metrics | undefined;
   let grpcServer: GrpcServer | undefined;
   let httpServer: HttpServer | undefined;
   let grpcPort: number | undefined;
   let httpPort: number | undefined;
   let registration: Registration;
   try {
+    // On when asked for, or when the deployment sets SWITCHYARD_METRICS_PORT (deploy/ uses 9464).
+    const metricsWanted =
+      options.metrics !== false && (options.metrics !== undefined || Boolean(process.env.SWITCHYARD_METRICS_PORT));
+    if (metricsWanted) {
+      const port = options.metrics ? options.metrics.port : undefined;
+      metrics = await initMetrics({
+        serviceName: config.name,
+        ...(port !== undefined ? { port } : {}),
+        host: config.listenHost,
+        resourceAttributes: { 'service.instance.id': instanceId },
+      });
+      observeRegistry(registry);
+    }
     if (options.grpc) {
       grpcServer = createGrpcServer({
         services: options.grpc.services,
@@ -88,6 +102,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await grpcServer?.shutdown(0);
     httpServer?.close();
     await tracing?.shutdown();
+    await metrics?.shutdown();
     if (ownsRegistry) await registry.close();
     throw error;
   }
@@ -148,6 +163,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await Promise.all(clients.map((client) => client.close()));
     await Promise.all(discoveries.map((discovery) => discovery.close()));
     await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not flush telemetry'));
+    await metrics?.shutdown();
     if (ownsRegistry) await registry.close();
     logger.info({}, `${config.name} stopped`);
   };
@@ -163,6 +179,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     registry,
     grpcPort,
     httpPort,
+    metricsPort: metrics?.port,
     tracing,
     get draining() {
       return draining;
@@ -198,6 +215,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     discover,
     stop,
   };
+}
+
+/** Counts the registry's operations and times its heartbeats (Redis registries report them). */
+function observeRegistry(registry: Registry): void {
+  if (!(registry instanceof RedisRegistry)) return;
+  registry.onOperation(({ operation, ok, durationMs }) => {
+    const instruments = switchyardInstruments();
+    instruments.registryOperations.add(1, { operation, outcome: ok ? 'ok' : 'error' });
+    if (operation === 'heartbeat') instruments.heartbeatDuration.record(durationMs);
+  });
 }
 
 /**

@@ -26,6 +26,12 @@ export { ATTR_SWITCHYARD_ATTEMPT } from './attribute-names.js';
 export { instrumentationGrpcActive } from './instrumentation-grpc-active.js';
 export type { GrpcClientClass, InstrumentationGrpcSetting } from './instrumentation-grpc-active.js';
 
+// Metrics
+export { initMetrics } from './metrics/init-metrics.js';
+export type { Metrics, MetricsOptions } from './metrics/init-metrics.js';
+export { switchyardInstruments, metricsActive } from './metrics/instruments.js';
+export type { SwitchyardInstruments } from './metrics/instruments.js';
+
 // Propagation
 export { injectTraceContext } from './inject-trace-context.js';
 export { extractTraceContext } from './extract-trace-context.js';

@@ -20,10 +20,20 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import type { Discovery, Lease } from '@switchyard/discovery';
-import { type AttemptContext, circuitBreaker, compose, type Policy, retry } from '@switchyard/resilience';
+import {
+  type AttemptContext,
+  type CircuitBreakerPolicy,
+  circuitBreaker,
+  compose,
+  createPolicy,
+  type Policy,
+  type RetryPolicy,
+  retry,
+} from '@switchyard/resilience';
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
+import { observeClient, recordAttempt } from './client-metrics.js';
 import { traceAttempt } from './client-tracing.js';
 import { requestShapeCheck } from './request-shape.js';
 import type { GrpcCallOptions, GrpcClient } from './grpc-client-types.js';
@@ -106,7 +116,14 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   const discovery = options.discovery;
   const serviceName = serviceNameOf(options.definition);
   const retryable = new Set<number>(options.retryableStatuses ?? DEFAULT_RETRYABLE_STATUSES);
-  const policy = options.policy === false ? undefined : (options.policy ?? compose(retry(), circuitBreaker()));
+  // The default policy's parts are kept so their events feed the metrics.
+  const defaultRetry = options.policy === undefined ? retry() : undefined;
+  const defaultBreaker = options.policy === undefined ? circuitBreaker() : undefined;
+  // `false`: one attempt, still under the call's deadline and signal (an empty policy).
+  const policy =
+    options.policy === false
+      ? createPolicy([], 'single attempt')
+      : (options.policy ?? compose(defaultRetry as RetryPolicy, defaultBreaker as CircuitBreakerPolicy));
   const pools = new ChannelPools(
     resolved.port,
     resolved.channelsPerInstance,
@@ -117,6 +134,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   const subscription = discovery.onChange((instances) =>
     pools.retain(new Set(instances.map((instance) => instance.id))),
   );
+  const stopObserving = observeClient(serviceName, discovery, defaultRetry, defaultBreaker);
   let closed = false;
 
   const shapeChecks = new Map<string, ((request: object) => void) | undefined>();
@@ -195,6 +213,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       const call = start(client, metadata, (error, response) => {
         removeAbort?.();
         const latencyMs = performance.now() - started;
+        recordAttempt(serviceName, name, error ? error.code : Status.OK, latencyMs);
         if (!error) {
           lease.done({ ok: true, latencyMs });
           span?.end(Status.OK);
@@ -241,9 +260,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     callOptions: GrpcCallOptions | undefined,
     once: (context: AttemptContext) => Promise<Response>,
   ): Promise<Response> =>
-    policy
-      ? policy.execute(once, { deadline, ...(callOptions?.signal ? { signal: callOptions.signal } : {}), key: name })
-      : once({ attempt: 1, deadline, key: name, signal: callOptions?.signal ?? new AbortController().signal });
+    policy.execute(once, { deadline, ...(callOptions?.signal ? { signal: callOptions.signal } : {}), key: name });
 
   const client: Record<string, unknown> = {};
   const stream: Record<string, unknown> = {};
@@ -303,6 +320,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     async close() {
       closed = true;
       subscription.dispose();
+      stopObserving();
       pools.closeAll();
     },
     openChannels: () => pools.openPools * resolved.channelsPerInstance,

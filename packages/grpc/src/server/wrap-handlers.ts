@@ -8,6 +8,7 @@ import type {
   sendUnaryData,
 } from '@grpc/grpc-js';
 import { InvalidArgumentError, type Logger, runInCallScope } from '@switchyard/core';
+import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import { toGrpcStatus } from '../status.js';
 import type { GrpcHandlerContext, ServerStreamHandler, UnaryHandler } from './handler-context.js';
 import type { ServerTracing } from './server-tracing.js';
@@ -145,6 +146,10 @@ function begin(
   context: WrapContext,
 ): { handlerContext: GrpcHandlerContext; done: () => void } {
   context.inFlight.count++;
+  const observed = metricsActive();
+  const startedAt = observed ? performance.now() : 0;
+  const metricAttributes = observed ? { 'rpc.system': 'grpc', 'rpc.service': context.serviceName } : undefined;
+  if (metricAttributes) switchyardInstruments().serverInflight.add(1, metricAttributes);
   const controller = new AbortController();
   call.once('cancelled', () => controller.abort(new Error('cancelled by the client')));
   const rawDeadline = call.getDeadline();
@@ -163,6 +168,14 @@ function begin(
       if (finished) return;
       finished = true;
       context.inFlight.count--;
+      if (metricAttributes) {
+        const instruments = switchyardInstruments();
+        instruments.serverInflight.add(-1, metricAttributes);
+        instruments.rpcServerDuration.record(performance.now() - startedAt, {
+          ...metricAttributes,
+          'rpc.method': path.slice(path.lastIndexOf('/') + 1),
+        });
+      }
       if (context.inFlight.count === 0) context.inFlight.onIdle?.();
     },
   };

@@ -4,16 +4,6 @@ import type { AttemptContext } from '@switchyard/resilience';
 
 type AbortListener = (reason: Error) => void;
 
-/** The non-signal side of resilience's CallContext: cheaper to follow than an AbortSignal. */
-interface AbortSource {
-  readonly abortReason: Error | undefined;
-  onAbort(listener: AbortListener): () => void;
-}
-
-function isAbortSource(context: object): context is AbortSource {
-  return typeof (context as Partial<AbortSource>).onAbort === 'function' && 'abortReason' in context;
-}
-
 /**
  * What undici is given as the attempt's `signal`: an EventEmitter (which undici accepts) that
  * emits `abort` when the attempt's context aborts (deadline, caller, a lost hedge) or, until
@@ -30,13 +20,9 @@ export class AttemptAbort extends EventEmitter {
   constructor(context: AttemptContext, callerSignal: AbortSignal | undefined) {
     super();
     const onAbort = (reason: Error): void => this.abort(reason);
-    if (isAbortSource(context)) {
-      const already = context.abortReason;
-      if (already) this.abort(already);
-      else this.removeContextListener = context.onAbort(onAbort);
-    } else {
-      this.removeContextListener = follow(context.signal, onAbort);
-    }
+    const already = context.abortReason;
+    if (already) this.abort(already);
+    else this.removeContextListener = context.onAbort(onAbort);
     if (callerSignal) {
       this.removeCallerListener = follow(callerSignal, (reason) =>
         this.abort(
@@ -86,7 +72,7 @@ function follow(signal: AbortSignal, listener: AbortListener): (() => void) | un
  * The attempt context of a client with `policy: false`: one attempt under the call's deadline and
  * the caller's signal, with the same cheap abort side as resilience's contexts.
  */
-export class SingleAttemptContext implements AttemptContext, AbortSource {
+export class SingleAttemptContext implements AttemptContext {
   readonly attempt = 1;
   readonly key = undefined;
   abortReason: Error | undefined = undefined;

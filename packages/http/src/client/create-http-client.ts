@@ -1,3 +1,4 @@
+import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NO_DEADLINE, SwitchyardError } from '@switchyard/core';
 import { AttemptAbort, SingleAttemptContext } from './attempt-abort.js';
@@ -108,6 +109,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           abort.release();
         }
         lease.done(responseOutcome(status, performance.now() - started));
+        recordAttempt(prepared.method, status, started);
         outcomeReported = true;
         span?.end(status);
         return value;
@@ -115,6 +117,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const { bytes, truncated } = await readBounded(response.body, resolved.maxErrorBodyBytes);
       abort.release();
       lease.done(responseOutcome(status, performance.now() - started));
+      recordAttempt(prepared.method, status, started);
       outcomeReported = true;
       const error = new HttpCallError({
         status,
@@ -142,6 +145,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               replayable: prepared.replayable,
             });
       lease.done(failureOutcome(kind, mapped, performance.now() - started));
+      recordAttempt(prepared.method, undefined, started);
       span?.end(undefined, mapped);
       state.lastError = mapped;
       throw mapped;
@@ -226,4 +230,13 @@ async function parseJson(response: HttpResponse): Promise<unknown> {
   } catch (cause) {
     throw new SwitchyardError('INTERNAL', `response (HTTP ${response.status}) is not valid JSON`, { cause });
   }
+}
+
+/** One sample of `http.client.request.duration` per attempt (a no-op without a MeterProvider). */
+function recordAttempt(method: string, status: number | undefined, started: number): void {
+  if (!metricsActive()) return;
+  switchyardInstruments().httpClientDuration.record((performance.now() - started) / 1_000, {
+    'http.request.method': method,
+    ...(status === undefined ? { 'error.type': 'connection' } : { 'http.response.status_code': status }),
+  });
 }

@@ -1,7 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { CancelledError, type CallScope, DeadlineExceededError, runInCallScope } from '@switchyard/core';
-import { endRpcSpan, extractTraceContext, startServerSpan, tracingActive } from '@switchyard/tracing';
+import {
+  endRpcSpan,
+  extractTraceContext,
+  startServerSpan,
+  tracingActive,
+  metricsActive,
+  switchyardInstruments,
+} from '@switchyard/tracing';
 import { parseDeadlineHeader } from '../deadline-header.js';
 import type { ResolvedServerOptions } from './server-options.js';
 
@@ -53,6 +60,7 @@ export function beginIncoming(
 ): IncomingCall {
   const receivedAt = Date.now();
   const deadline = parseDeadlineHeader(request.headers[settings.deadlineHeader], receivedAt);
+  recordServed(request, response);
   let scope: CallScope;
   let run: <T>(fn: () => T) => T;
   if (settings.tracing && tracingActive()) {
@@ -116,4 +124,20 @@ function abortOnEnd(response: ServerResponse, deadline: number): AbortController
   if (response.closed) onClose();
   else response.once('close', onClose);
   return controller;
+}
+
+/** In-flight count and duration of each request, for the metrics (no-ops without a MeterProvider). */
+function recordServed(request: IncomingMessage, response: ServerResponse): void {
+  if (!metricsActive()) return;
+  const instruments = switchyardInstruments();
+  const started = performance.now();
+  const inflight = { 'rpc.system': 'http' };
+  instruments.serverInflight.add(1, inflight);
+  response.once('close', () => {
+    instruments.serverInflight.add(-1, inflight);
+    instruments.httpServerDuration.record((performance.now() - started) / 1_000, {
+      'http.request.method': request.method ?? 'GET',
+      'http.response.status_code': response.writableFinished ? response.statusCode : 499,
+    });
+  });
 }

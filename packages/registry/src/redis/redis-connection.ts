@@ -1,4 +1,11 @@
-import { type Logger, RegistryUnavailableError, SwitchyardError } from '@switchyard/core';
+import { EventEmitter, type Logger, RegistryUnavailableError, SwitchyardError } from '@switchyard/core';
+
+/** One registry command as observed for metrics: which operation, whether it worked, how long it took. */
+export interface RegistryOperation {
+  readonly operation: string;
+  readonly ok: boolean;
+  readonly durationMs: number;
+}
 import type { RedisClient } from './create-client.js';
 
 /**
@@ -14,6 +21,9 @@ export class RedisConnection {
   private readonly readyWaiters = new Set<() => void>();
   private readonly lostListeners = new Set<(error: RegistryUnavailableError) => void>();
   private readonly restoredListeners = new Set<() => void>();
+  private readonly operations = new EventEmitter<RegistryOperation>();
+  /** Every command's outcome and duration (timed only while someone listens). */
+  readonly onOperation = this.operations.event;
 
   constructor(
     readonly client: RedisClient,
@@ -46,10 +56,15 @@ export class RedisConnection {
 
   /** Runs one command (or script), mapping every transport failure to `REGISTRY_UNAVAILABLE`. */
   async call<T>(operation: string, run: (client: RedisClient) => Promise<T>): Promise<T> {
-    await this.whenReady(operation);
+    const observed = this.operations.size > 0;
+    const started = observed ? performance.now() : 0;
     try {
-      return await run(this.client);
+      await this.whenReady(operation);
+      const result = await run(this.client);
+      if (observed) this.operations.emit({ operation, ok: true, durationMs: performance.now() - started });
+      return result;
     } catch (error) {
+      if (observed) this.operations.emit({ operation, ok: false, durationMs: performance.now() - started });
       throw this.mapError(operation, error);
     }
   }

@@ -2,6 +2,7 @@ import {
   assertInteger,
   assertKnownKeys,
   assertObject,
+  type Disposable,
   type InstanceInput,
   type Logger,
   RegistryUnavailableError,
@@ -21,7 +22,7 @@ import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js'
 import { createClient } from './create-client.js';
 import { decodeInstance, decodeRoute } from './decode.js';
 import { type ServiceKeys, serviceKeys, serviceOfChannel, servicesKey } from './keys.js';
-import { RedisConnection } from './redis-connection.js';
+import { RedisConnection, type RegistryOperation } from './redis-connection.js';
 import { RedisRegistration, type RegistrationContext } from './redis-registration.js';
 import { RedisScripts } from './redis-scripts.js';
 import { ServiceWatch } from './service-watch.js';
@@ -148,6 +149,14 @@ export class RedisRegistry implements Registry {
       // the entries are gone and every heartbeat writes its entry back.
       for (const registration of this.registrations) void registration.heartbeat();
     });
+  }
+
+  /**
+   * Every command this registry sends (register, heartbeat, list, sweep…): its outcome and
+   * duration, for metrics. @returns the subscription
+   */
+  onOperation(listener: (operation: RegistryOperation) => void): Disposable {
+    return this.connection.onOperation(listener);
   }
 
   async register(input: InstanceInput, options?: RegisterOptions): Promise<Registration> {

@@ -1,0 +1,86 @@
+import { fileURLToPath } from 'node:url';
+import { createDiscovery } from '@switchyard/discovery';
+import { createGrpcClient, GrpcStatus, grpcError, loadService } from '@switchyard/grpc';
+import { RedisRegistry } from '@switchyard/registry';
+import { startService } from '@switchyard/service';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const protosDir = fileURLToPath(new URL('../../../protos', import.meta.url));
+const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
+  includeDirs: [protosDir],
+});
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+let redis: RedisServerHandle;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** The value of one Prometheus series (name and label substring), or undefined. */
+function series(text: string, name: string, labels = ''): number | undefined {
+  const line = text
+    .split('\n')
+    .find((candidate) => candidate.startsWith(name) && candidate.includes(labels) && !candidate.startsWith('#'));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('metrics', () => {
+  it('exposes call durations, in-flight requests, retries and registry operations at /metrics', async () => {
+    const namespace = `m${Date.now()}`;
+    const registry = new RedisRegistry({ url: redis.url, namespace });
+    const service = await startService({
+      name: 'echo',
+      registry,
+      grpc: {
+        services: [
+          {
+            definition: EchoService,
+            implementation: {
+              say: (request: { message: string }) => {
+                if (request.message === 'missing') throw grpcError(GrpcStatus.NOT_FOUND, 'no such thing');
+                return { message: request.message, servedBy: 'm', remainingMs: 0, traceId: '' };
+              },
+            },
+          },
+        ],
+        port: 0,
+        host: '127.0.0.1',
+      },
+      metrics: { port: 0 },
+      tracing: false,
+      handleSignals: false,
+      drainDelayMs: 0,
+      logger: silent,
+    });
+    // One registered instance with nothing listening: the first pick that lands there is retried.
+    await registry.register({ id: 'dead', service: 'echo', host: '127.0.0.1', ports: { grpc: 1 } });
+    const discovery = createDiscovery({ registry, service: 'echo', balancer: 'round-robin' });
+    await discovery.ready();
+    const client = createGrpcClient({ definition: EchoService, discovery }) as unknown as {
+      say(request: object): Promise<unknown>;
+      close(): Promise<void>;
+    };
+    for (let i = 0; i < 5; i++) await client.say({ message: `ok-${i}` });
+    await expect(client.say({ message: 'missing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+    expect(series(text, 'rpc_server_duration_count', 'rpc_service="switchyard.echo.v1.Echo"')).toBe(6);
+    expect(series(text, 'switchyard_server_inflight_requests', 'rpc_system="grpc"')).toBe(0);
+    // 6 calls reached the server; every attempt at the dead instance failed (UNAVAILABLE = 14) and was retried.
+    expect(series(text, 'rpc_client_duration_count', 'rpc_grpc_status_code="0"')).toBe(5);
+    expect(series(text, 'rpc_client_duration_count', 'rpc_grpc_status_code="5"')).toBe(1);
+    const unavailable = series(text, 'rpc_client_duration_count', 'rpc_grpc_status_code="14"') ?? 0;
+    expect(unavailable).toBeGreaterThanOrEqual(1);
+    expect(series(text, 'switchyard_client_retries_total')).toBe(unavailable);
+    expect(series(text, 'switchyard_discovery_ejections_total')).toBe(1);
+    expect(series(text, 'switchyard_registry_operations_total', 'operation="register"')).toBeGreaterThanOrEqual(1);
+
+    await client.close();
+    await discovery.close();
+    await service.stop();
+    await registry.close();
+  });
+});

@@ -1,0 +1,87 @@
+import { createServer, type Server } from 'node:http';
+import { metrics } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError } from '@switchyard/core';
+
+/** Options of {@link initMetrics}. */
+export interface MetricsOptions {
+  /** The `service.name` resource attribute. @default OTEL_SERVICE_NAME; required otherwise */
+  serviceName?: string;
+  /** Port of the Prometheus `/metrics` endpoint; 0 takes a free one. @default SWITCHYARD_METRICS_PORT, else 9464 */
+  port?: number;
+  /** Address the endpoint listens on. @default SWITCHYARD_LISTEN_HOST, else 0.0.0.0 */
+  host?: string;
+  /** Extra resource attributes (e.g. `service.instance.id`). */
+  resourceAttributes?: Record<string, string>;
+}
+
+/** A running metrics setup. */
+export interface Metrics {
+  /** The port `/metrics` is served on. */
+  readonly port: number;
+  /** The Prometheus text a scrape would get now (for tests and the CLI). */
+  scrape(): Promise<string>;
+  /** Stops the endpoint and unregisters the global MeterProvider. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers an OpenTelemetry MeterProvider globally and serves its metrics in the Prometheus text
+ * format at `http://<host>:<port>/metrics`. Every Switchyard package records into whatever global
+ * provider exists, so this one call turns on call durations, in-flight requests, retries, breaker
+ * changes, ejections and registry operations (see the README for the list); without it, recording
+ * is a no-op.
+ */
+export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics> {
+  assertObject('options', options as unknown);
+  assertKnownKeys('options', options as Record<string, unknown>, ['serviceName', 'port', 'host', 'resourceAttributes']);
+  const { resourceAttributes = {} } = options;
+  const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
+  if (!serviceName) throw new InvalidArgumentError('serviceName', 'is required (or set OTEL_SERVICE_NAME)');
+  const port: number = options.port ?? Number(process.env.SWITCHYARD_METRICS_PORT ?? 9464);
+  assertInteger(options.port !== undefined ? 'port' : 'SWITCHYARD_METRICS_PORT', port, 0, 65_535);
+  const host: string = options.host ?? (process.env.SWITCHYARD_LISTEN_HOST || '0.0.0.0');
+  // The exporter's own server is not used: ours can take port 0 and report what it bound.
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, ...resourceAttributes }),
+    readers: [exporter],
+  });
+  metrics.setGlobalMeterProvider(provider);
+  const server: Server = createServer((request, response) => {
+    if (request.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(request, response);
+    else response.writeHead(404).end('not found');
+  });
+  let bound: number;
+  try {
+    bound = await new Promise<number>((resolve, reject) => {
+      server.once('error', (error) =>
+        reject(new InvalidArgumentError('port', `cannot serve metrics on ${host}:${port}: ${error.message}`)),
+      );
+      server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+    });
+  } catch (error) {
+    metrics.disable();
+    await provider.shutdown();
+    throw error;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    port: bound,
+    async scrape() {
+      const response = await fetch(`http://127.0.0.1:${bound}/metrics`);
+      return response.text();
+    },
+    shutdown() {
+      stopped ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        metrics.disable();
+        await provider.shutdown();
+      })();
+      return stopped;
+    },
+  };
+}

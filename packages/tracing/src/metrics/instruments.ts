@@ -1,0 +1,98 @@
+import { type Counter, type Histogram, type Meter, metrics, type UpDownCounter } from '@opentelemetry/api';
+
+/** The instruments Switchyard records. Names follow the OpenTelemetry conventions where one exists. */
+export interface SwitchyardInstruments {
+  /** `rpc.client.duration` (ms): one sample per physical attempt, by system, service, method, status. */
+  readonly rpcClientDuration: Histogram;
+  /** `rpc.server.duration` (ms): one sample per call served. */
+  readonly rpcServerDuration: Histogram;
+  /** `http.client.request.duration` (s): one sample per physical attempt. */
+  readonly httpClientDuration: Histogram;
+  /** `http.server.request.duration` (s): one sample per request served. */
+  readonly httpServerDuration: Histogram;
+  /** `switchyard.server.inflight_requests`: calls being served now (scale on it: see deploy/). */
+  readonly serverInflight: UpDownCounter;
+  /** `switchyard.client.retries`: retries started, by service. */
+  readonly clientRetries: Counter;
+  /** `switchyard.client.retry_budget.exhausted`: retries refused by the budget, by service. */
+  readonly retryBudgetExhausted: Counter;
+  /** `switchyard.circuit_breaker.transitions`: breaker state changes, by service and new state. */
+  readonly breakerTransitions: Counter;
+  /** `switchyard.discovery.ejections`: outlier ejections, by service. */
+  readonly ejections: Counter;
+  /** `switchyard.registry.operations`: registry calls, by operation and outcome. */
+  readonly registryOperations: Counter;
+  /** `switchyard.registry.heartbeat.duration` (ms): heartbeat round trips (the lag an entry's lease sees). */
+  readonly heartbeatDuration: Histogram;
+}
+
+let provider: unknown;
+let cached: SwitchyardInstruments | undefined;
+
+/**
+ * The instruments, bound to the current global MeterProvider (re-created if it changed, because
+ * OpenTelemetry's metrics API has no proxy: a meter taken before a provider exists stays a no-op).
+ * Cheap to call per request: one global lookup and a comparison.
+ */
+export function switchyardInstruments(): SwitchyardInstruments {
+  const current = metrics.getMeterProvider();
+  if (current !== provider || !cached) {
+    provider = current;
+    cached = create(metrics.getMeter('@switchyard'));
+  }
+  return cached;
+}
+
+function create(meter: Meter): SwitchyardInstruments {
+  return {
+    rpcClientDuration: meter.createHistogram('rpc.client.duration', {
+      unit: 'ms',
+      description: 'Duration of outbound RPC attempts',
+    }),
+    rpcServerDuration: meter.createHistogram('rpc.server.duration', {
+      unit: 'ms',
+      description: 'Duration of inbound RPCs',
+    }),
+    httpClientDuration: meter.createHistogram('http.client.request.duration', {
+      unit: 's',
+      description: 'Duration of outbound HTTP attempts',
+    }),
+    httpServerDuration: meter.createHistogram('http.server.request.duration', {
+      unit: 's',
+      description: 'Duration of inbound HTTP requests',
+    }),
+    serverInflight: meter.createUpDownCounter('switchyard.server.inflight_requests', {
+      unit: '{request}',
+      description: 'Calls being served',
+    }),
+    clientRetries: meter.createCounter('switchyard.client.retries', {
+      unit: '{retry}',
+      description: 'Retries started',
+    }),
+    retryBudgetExhausted: meter.createCounter('switchyard.client.retry_budget.exhausted', {
+      unit: '{retry}',
+      description: 'Retries refused by the retry budget',
+    }),
+    breakerTransitions: meter.createCounter('switchyard.circuit_breaker.transitions', {
+      unit: '{transition}',
+      description: 'Circuit breaker state changes',
+    }),
+    ejections: meter.createCounter('switchyard.discovery.ejections', {
+      unit: '{ejection}',
+      description: 'Instances ejected by outlier detection',
+    }),
+    registryOperations: meter.createCounter('switchyard.registry.operations', {
+      unit: '{operation}',
+      description: 'Registry operations',
+    }),
+    heartbeatDuration: meter.createHistogram('switchyard.registry.heartbeat.duration', {
+      unit: 'ms',
+      description: 'Heartbeat round trips',
+    }),
+  };
+}
+
+/** Whether a real MeterProvider is registered (callers skip building attributes when not). */
+export function metricsActive(): boolean {
+  return metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider';
+}
