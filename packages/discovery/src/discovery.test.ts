@@ -250,6 +250,8 @@ function staleableRegistry(inner: MemoryRegistry) {
       register: inner.register.bind(inner),
       list: inner.list.bind(inner),
       services: inner.services.bind(inner),
+      setRoute: inner.setRoute.bind(inner),
+      getRoute: inner.getRoute.bind(inner),
       close: inner.close.bind(inner),
       watch: async (service: string, listener: RegistryListener) => {
         listeners.push(listener);
