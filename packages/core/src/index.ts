@@ -66,6 +66,7 @@ export {
 // Traffic management
 export { validateRouteRule, MAX_ROUTE_VERSIONS, bucketOf, assignArm } from './routing/route-rule.js';
 export type { RouteRule } from './routing/route-rule.js';
+export { TRACK_BAGGAGE_KEY, trackFromBaggage, baggageWithTrack } from './routing/track-baggage.js';
 
 // Load balancing plug-in point
 export type { BalancingStrategy, Picker, PickArgs, Endpoint, EndpointStats } from './balancing/balancing-strategy.js';

@@ -15,6 +15,8 @@ import {
   silentLogger,
   validateServiceName,
   coarseNow,
+  currentCallScope,
+  type RouteRule,
 } from '@switchyard/core';
 import type { RegistryEvent } from '@switchyard/registry';
 import { builtInBalancers } from './balancers/balancer-registry.js';
@@ -25,6 +27,8 @@ import { compileFilter } from './pipeline/instance-filter.js';
 import { resolveSlowStart, type SlowStartConfig, slowStartFactor } from './pipeline/slow-start.js';
 import { createSubsetter, type Subsetter } from './pipeline/subset.js';
 import { preferZone, resolveZone, type ZoneConfig } from './pipeline/zone-preference.js';
+import { buildTrafficGroups, pickFromGroup, type TrafficGroups } from './pipeline/traffic-groups.js';
+import { fastRandom } from './balancers/fast-random.js';
 
 const OPTION_KEYS = [
   'registry',
@@ -86,7 +90,9 @@ class WatchingDiscovery implements Discovery {
   private readonly logger: Logger;
 
   private readonly members = new Map<string, Member>();
-  private picker: Picker = { pick: () => undefined };
+  private groups: TrafficGroups = { untracked: { all: { pick: () => undefined } }, tracks: new Map() };
+  private route: RouteRule | undefined;
+  private readonly random = fastRandom();
   private view: readonly ServiceInstance[] = [];
   private isStale = false;
   private synced = false;
@@ -163,7 +169,12 @@ class WatchingDiscovery implements Discovery {
 
   pick(args: PickArgs = NO_ARGS): Lease {
     this.strategy.validatePickArgs?.(args);
-    const endpoint = this.picker.pick(args);
+    let group = this.groups.untracked;
+    if (this.groups.tracks.size > 0) {
+      const track = args.track ?? currentCallScope()?.track;
+      if (track !== undefined) group = this.groups.tracks.get(track) ?? group;
+    }
+    const endpoint = pickFromGroup(group, args, this.random);
     if (endpoint === undefined) {
       throw new NoInstancesError(
         this.service,
@@ -231,6 +242,7 @@ class WatchingDiscovery implements Discovery {
           this.upsert(instance, !this.synced);
         }
         for (const id of [...this.members.keys()]) if (!seen.has(id)) this.remove(id);
+        this.route = event.route;
         this.synced = true;
         this.setStale(false);
         for (const wake of [...this.readyWaiters]) wake();
@@ -246,6 +258,9 @@ class WatchingDiscovery implements Discovery {
       case 'stale':
         this.setStale(true);
         return; // the view itself did not change
+      case 'route':
+        this.route = event.rule;
+        break;
     }
     this.rebuild();
   }
@@ -306,28 +321,44 @@ class WatchingDiscovery implements Discovery {
     const unhealthyShare = usable.length === 0 ? 0 : (usable.length - healthy.length) / usable.length;
     const panic = this.outlier !== undefined && unhealthyShare > this.outlier.panicThreshold;
     // Draining instances are used only when no `up` one is left; panic ignores ejections, never draining.
-    let pool: readonly Member[] = up.length === 0 ? usable : panic || healthy.length === 0 ? up : healthy;
+    const pool: readonly Member[] = up.length === 0 ? usable : panic || healthy.length === 0 ? up : healthy;
     this.view = pool.map((member) => member.instance);
-    if (this.zone) {
-      const zone = this.zone.name;
-      const localTotal = usable.filter((member) => member.instance.zone === zone).length;
-      pool = preferZone(this.zone, pool, localTotal);
-    }
     let ramping = false;
-    const endpoints: MemberEndpoint[] = pool.map((member) => {
-      let factor = 1;
-      if (this.slowStart && member.firstSeenAt !== Number.NEGATIVE_INFINITY) {
-        factor = slowStartFactor(this.slowStart, member.firstSeenAt, now);
-        if (factor < 1) ramping = true;
+    // Each traffic group (a track, a version) gets its own picker: zone preference within the
+    // group, slow-start weights, then the balancer.
+    const build = (members: readonly Member[]): Picker => {
+      let chosen = members;
+      if (this.zone) {
+        const zone = this.zone.name;
+        // Capacity is judged against every usable local instance of the group's track (ejected
+        // ones included): that is what "enough of the zone is healthy" means.
+        const track = members[0]?.instance.metadata.track ?? '';
+        const version = members[0]?.instance.version;
+        const sameVersion = members.every((member) => member.instance.version === version);
+        const localTotal = usable.filter(
+          (member) =>
+            member.instance.zone === zone &&
+            (member.instance.metadata.track ?? '') === track &&
+            (!sameVersion || !this.route || member.instance.version === version),
+        ).length;
+        chosen = preferZone(this.zone, members, localTotal);
       }
-      return {
-        instance: member.instance,
-        weight: Math.max(1, member.instance.weight * factor),
-        stats: member.load,
-        member,
-      };
-    });
-    this.picker = this.strategy.createPicker(endpoints);
+      const endpoints: MemberEndpoint[] = chosen.map((member) => {
+        let factor = 1;
+        if (this.slowStart && member.firstSeenAt !== Number.NEGATIVE_INFINITY) {
+          factor = slowStartFactor(this.slowStart, member.firstSeenAt, now);
+          if (factor < 1) ramping = true;
+        }
+        return {
+          instance: member.instance,
+          weight: Math.max(1, member.instance.weight * factor),
+          stats: member.load,
+          member,
+        };
+      });
+      return this.strategy.createPicker(endpoints);
+    };
+    this.groups = buildTrafficGroups(pool, this.route, build);
     if (ramping) this.scheduleSlowStartTick();
     this.changed.emit(this.view);
   }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogService, OrdersService, RecommendationService, SearchService } from '@shopping-guide/shared';
-import { InvalidArgumentError, NoInstancesError } from '@switchyard/core';
+import { currentCallScope, InvalidArgumentError, NoInstancesError, runInCallScope } from '@switchyard/core';
 import type { GrpcClient } from '@switchyard/grpc';
 import { readJson, sendError, sendJson } from './http-json.js';
+import { trackOf } from './track.js';
 
 /** The gRPC clients the gateway composes. */
 export interface Backends {
@@ -25,6 +26,23 @@ const RECORD_VIEW_DEADLINE_MS = 150;
  * - `GET  /api/orders/:id`
  */
 export function createRouter(backends: () => Backends | undefined) {
+  const route = createRoutes(backends);
+  return (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const user =
+      new URL(request.url ?? '/', 'http://gateway').searchParams.get('user') ??
+      (request.headers['x-user-id'] as string | undefined);
+    const track = trackOf(request, user);
+    const scope = currentCallScope();
+    // The track joins the call scope, so every downstream call carries it (baggage).
+    return track === undefined
+      ? route(request, response)
+      : runInCallScope({ deadline: scope?.deadline ?? Number.POSITIVE_INFINITY, ...scope, track }, () =>
+          route(request, response),
+        );
+  };
+}
+
+function createRoutes(backends: () => Backends | undefined) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
       const clients = backends();

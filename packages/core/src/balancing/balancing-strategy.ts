@@ -28,6 +28,11 @@ export interface Endpoint {
 export interface PickArgs {
   /** Affinity key for sticky strategies (ring hash / maglev). */
   readonly key?: string | undefined;
+  /**
+   * The request's experiment track (A/B arm): instances whose metadata `track` matches are
+   * preferred. @default the inherited call scope's track (baggage `switchyard.track`)
+   */
+  readonly track?: string | undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { context as otelContext, trace } from '@opentelemetry/api';
-import { currentCallScope } from '@switchyard/core';
+import { baggageWithTrack, currentCallScope, trackFromBaggage } from '@switchyard/core';
 import {
   endRpcSpan,
   injectTraceContext,
@@ -36,9 +36,19 @@ export function traceAttempt(
     const carrier: Record<string, string> = {};
     injectTraceContext(carrier, trace.setSpan(otelContext.active(), span));
     for (const [key, value] of Object.entries(carrier)) metadata.set(key, value);
+    carryTrack(metadata);
     return { end: (grpcCode, error) => endRpcSpan(span, { grpcStatusCode: grpcCode, error }) };
   }
   const propagation = currentCallScope()?.propagation;
   if (propagation) for (const [key, value] of Object.entries(propagation)) metadata.set(key, value);
+  carryTrack(metadata);
   return undefined;
+}
+
+/** Makes sure the call scope's experiment track travels on, in the outgoing baggage. */
+function carryTrack(metadata: Metadata): void {
+  const track = currentCallScope()?.track;
+  if (track === undefined) return;
+  const baggage = metadata.get('baggage')[0] as string | undefined;
+  if (trackFromBaggage(baggage) !== track) metadata.set('baggage', baggageWithTrack(baggage, track));
 }

@@ -7,7 +7,7 @@ import type {
   UntypedServiceImplementation,
   sendUnaryData,
 } from '@grpc/grpc-js';
-import { InvalidArgumentError, type Logger, runInCallScope } from '@switchyard/core';
+import { type CallScope, InvalidArgumentError, type Logger, runInCallScope, trackFromBaggage } from '@switchyard/core';
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import { toGrpcStatus } from '../status.js';
 import type { GrpcHandlerContext, ServerStreamHandler, UnaryHandler } from './handler-context.js';
@@ -183,15 +183,17 @@ function begin(
 
 const PROPAGATION_HEADERS = ['traceparent', 'tracestate', 'baggage'];
 
-function scopeOf(handlerContext: GrpcHandlerContext, metadata: Metadata, context: WrapContext) {
+function scopeOf(handlerContext: GrpcHandlerContext, metadata: Metadata, context: WrapContext): CallScope {
+  const track = trackFromBaggage(metadata.get('baggage')[0] as string | undefined);
+  const withTrack = track === undefined ? {} : { track };
   // With a tracer the OTel context carries trace and baggage; without one, forward the raw headers.
-  if (context.tracing.active) return { deadline: handlerContext.deadline };
+  if (context.tracing.active) return { deadline: handlerContext.deadline, ...withTrack };
   const propagation: Record<string, string> = {};
   for (const header of PROPAGATION_HEADERS) {
     const value = metadata.get(header)[0];
     if (typeof value === 'string') propagation[header] = value;
   }
-  return { deadline: handlerContext.deadline, propagation };
+  return { deadline: handlerContext.deadline, propagation, ...withTrack };
 }
 
 function reply(error: unknown, path: string, logger: Logger): { code: number; details: string; metadata?: Metadata } {

@@ -1,5 +1,5 @@
 import { context as otelContext, trace } from '@opentelemetry/api';
-import { currentCallScope } from '@switchyard/core';
+import { baggageWithTrack, currentCallScope, trackFromBaggage } from '@switchyard/core';
 import { endRpcSpan, injectTraceContext, startClientAttemptSpan, tracingActive } from '@switchyard/tracing';
 import { originOf } from './http-pools.js';
 
@@ -30,6 +30,7 @@ export function traceAttempt(
       attempt: info.attempt,
     });
     injectTraceContext(headers as Record<string, string>, trace.setSpan(otelContext.active(), span));
+    carryTrack(headers);
     return {
       end: (httpStatusCode, error) =>
         endRpcSpan(span, httpStatusCode === undefined ? { error } : { httpStatusCode, error }),
@@ -37,5 +38,14 @@ export function traceAttempt(
   }
   const propagation = currentCallScope()?.propagation;
   if (propagation) for (const [key, value] of Object.entries(propagation)) headers[key] = value;
+  carryTrack(headers);
   return undefined;
+}
+
+/** Makes sure the call scope's experiment track travels on, in the outgoing baggage. */
+function carryTrack(headers: Record<string, string | string[]>): void {
+  const track = currentCallScope()?.track;
+  if (track === undefined) return;
+  const baggage = headers.baggage as string | undefined;
+  if (trackFromBaggage(baggage) !== track) headers.baggage = baggageWithTrack(baggage, track);
 }

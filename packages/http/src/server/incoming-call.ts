@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { context as otelContext, trace } from '@opentelemetry/api';
-import { CancelledError, type CallScope, DeadlineExceededError, runInCallScope } from '@switchyard/core';
+import {
+  CancelledError,
+  type CallScope,
+  DeadlineExceededError,
+  runInCallScope,
+  trackFromBaggage,
+} from '@switchyard/core';
 import {
   endRpcSpan,
   extractTraceContext,
@@ -63,8 +69,10 @@ export function beginIncoming(
   recordServed(request, response);
   let scope: CallScope;
   let run: <T>(fn: () => T) => T;
+  const track = trackFromBaggage(request.headers.baggage);
+  const withTrack = track === undefined ? {} : { track };
   if (settings.tracing && tracingActive()) {
-    scope = { deadline };
+    scope = { deadline, ...withTrack };
     const parent = extractTraceContext(request.headers);
     const span = startServerSpan({
       system: 'http',
@@ -89,7 +97,7 @@ export function beginIncoming(
       propagation ??= {};
       propagation[name] = value;
     }
-    scope = propagation ? { deadline, propagation } : { deadline };
+    scope = propagation ? { deadline, propagation, ...withTrack } : { deadline, ...withTrack };
     run = (fn) => runInCallScope(scope, fn);
   }
   let controller: AbortController | undefined;

@@ -1,0 +1,30 @@
+/** The W3C baggage key that carries a request's experiment track across hops. */
+export const TRACK_BAGGAGE_KEY = 'switchyard.track';
+
+const TRACK_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The track named in a W3C `baggage` header (`switchyard.track=b`), if any. Malformed values are
+ * ignored: a header from outside must not steer traffic to arbitrary metadata.
+ */
+export function trackFromBaggage(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value || !value.includes(TRACK_BAGGAGE_KEY)) return undefined;
+  for (const member of value.split(',')) {
+    const [pair] = member.split(';');
+    const separator = pair?.indexOf('=') ?? -1;
+    if (separator < 0 || pair?.slice(0, separator).trim() !== TRACK_BAGGAGE_KEY) continue;
+    const track = decodeURIComponent(pair.slice(separator + 1).trim());
+    return TRACK_PATTERN.test(track) ? track : undefined;
+  }
+  return undefined;
+}
+
+/** A `baggage` header that carries `track` (replacing any track already in `header`). */
+export function baggageWithTrack(header: string | undefined, track: string): string {
+  const kept = (header ?? '')
+    .split(',')
+    .map((member) => member.trim())
+    .filter((member) => member !== '' && member.split('=')[0]?.trim() !== TRACK_BAGGAGE_KEY);
+  return [...kept, `${TRACK_BAGGAGE_KEY}=${encodeURIComponent(track)}`].join(',');
+}

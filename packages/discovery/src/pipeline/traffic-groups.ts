@@ -1,0 +1,93 @@
+import type { Endpoint, PickArgs, Picker, RouteRule } from '@switchyard/core';
+
+/** A picker for one traffic group: one version, or all of a track's instances. */
+export type BuildPicker<M> = (members: readonly M[]) => Picker;
+
+/** The instances that one track's requests go to, split by version when a route rule applies. */
+export interface TrafficGroup {
+  /** Picks among every instance of the group (no rule, or as a fallback). */
+  readonly all: Picker;
+  /** Per version pickers and cumulative weights, when a route rule applies to this group. */
+  readonly split?: { readonly pickers: readonly Picker[]; readonly cumulative: Float64Array; readonly total: number };
+}
+
+/** Every group a discovery picks from: untracked requests, and one group per track. */
+export interface TrafficGroups {
+  readonly untracked: TrafficGroup;
+  readonly tracks: ReadonlyMap<string, TrafficGroup>;
+}
+
+interface Routable {
+  readonly instance: { readonly version?: string | undefined; readonly metadata: Readonly<Record<string, string>> };
+}
+
+/**
+ * Traffic management on top of health: instances labelled with a `track` (metadata) serve only
+ * requests of that track (an A/B arm), others serve requests without one; within a group, a route
+ * rule splits traffic by version (canary), and the balancer picks within the chosen version.
+ * Versions in the rule without instances here are dropped and the rest renormalised; a rule with
+ * no version present is ignored, so traffic never goes nowhere.
+ */
+export function buildTrafficGroups<M extends Routable>(
+  pool: readonly M[],
+  rule: RouteRule | undefined,
+  build: BuildPicker<M>,
+): TrafficGroups {
+  const untracked: M[] = [];
+  const byTrack = new Map<string, M[]>();
+  for (const member of pool) {
+    const track = member.instance.metadata.track;
+    if (track) {
+      const list = byTrack.get(track) ?? [];
+      list.push(member);
+      byTrack.set(track, list);
+    } else untracked.push(member);
+  }
+  const tracks = new Map<string, TrafficGroup>();
+  for (const [track, members] of byTrack) tracks.set(track, group(members, rule, build));
+  // A fleet where every instance has a track still serves untracked requests, over all of them.
+  return { untracked: group(untracked.length > 0 ? untracked : pool, rule, build), tracks };
+}
+
+function group<M extends Routable>(
+  members: readonly M[],
+  rule: RouteRule | undefined,
+  build: BuildPicker<M>,
+): TrafficGroup {
+  const all = build(members);
+  if (!rule) return { all };
+  const pickers: Picker[] = [];
+  const weights: number[] = [];
+  for (const [version, weight] of Object.entries(rule.splits)) {
+    if (weight <= 0) continue;
+    const ofVersion = members.filter((member) => member.instance.version === version);
+    if (ofVersion.length === 0) continue;
+    pickers.push(build(ofVersion));
+    weights.push(weight);
+  }
+  if (pickers.length === 0) return { all };
+  const cumulative = new Float64Array(weights.length);
+  let total = 0;
+  weights.forEach((weight, index) => {
+    total += weight;
+    cumulative[index] = total;
+  });
+  return { all, split: { pickers, cumulative, total } };
+}
+
+/** Picks from a group: a version by weight first (when split), then an instance of it. */
+export function pickFromGroup(
+  group: TrafficGroup,
+  args: PickArgs,
+  random: (bound: number) => number,
+): Endpoint | undefined {
+  const split = group.split;
+  if (split) {
+    const point = random(split.total);
+    let index = 0;
+    while (point >= (split.cumulative[index] as number)) index++;
+    const chosen = (split.pickers[index] as Picker).pick(args);
+    if (chosen) return chosen;
+  }
+  return group.all.pick(args);
+}

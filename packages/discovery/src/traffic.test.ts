@@ -1,0 +1,85 @@
+import { runInCallScope } from '@switchyard/core';
+import { createDiscovery, type Discovery } from '@switchyard/discovery';
+import { MemoryRegistry } from '@switchyard/registry';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+let registry: MemoryRegistry;
+const discoveries: Discovery[] = [];
+beforeEach(() => {
+  registry = new MemoryRegistry();
+});
+afterEach(async () => {
+  await Promise.all(discoveries.splice(0).map((discovery) => discovery.close()));
+  await registry.close();
+});
+
+const instance = (id: string, version: string, metadata: Record<string, string> = {}) => ({
+  id,
+  service: 'catalog',
+  version,
+  host: '127.0.0.1',
+  ports: { grpc: 1 },
+  metadata,
+});
+
+async function discover(): Promise<Discovery> {
+  const discovery = createDiscovery({ registry, service: 'catalog', balancer: 'round-robin' });
+  discoveries.push(discovery);
+  await discovery.ready();
+  return discovery;
+}
+
+function share(discovery: Discovery, picks: number, predicate: (id: string) => boolean, track?: string): number {
+  let hits = 0;
+  for (let i = 0; i < picks; i++) {
+    const lease = discovery.pick(track ? { track } : undefined);
+    if (predicate(lease.instance.id)) hits++;
+    lease.done({ ok: true, latencyMs: 1 });
+  }
+  return hits / picks;
+}
+
+describe('version-weighted splits (canary)', () => {
+  it('chooses the version by weight first, then balances within it, and follows rule changes live', async () => {
+    await registry.register(instance('stable-1', '1.4.0'));
+    await registry.register(instance('stable-2', '1.4.0'));
+    await registry.register(instance('canary-1', '1.5.0'));
+    const discovery = await discover();
+    expect(share(discovery, 3_000, (id) => id === 'canary-1')).toBeCloseTo(1 / 3, 1);
+    await registry.setRoute('catalog', { splits: { '1.4.0': 90, '1.5.0': 10 } });
+    const canary = share(discovery, 10_000, (id) => id === 'canary-1');
+    expect(canary).toBeGreaterThan(0.085);
+    expect(canary).toBeLessThan(0.115);
+    await registry.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } });
+    expect(share(discovery, 1_000, (id) => id === 'canary-1')).toBe(0);
+    await registry.setRoute('catalog', undefined);
+    expect(share(discovery, 3_000, (id) => id === 'canary-1')).toBeCloseTo(1 / 3, 1);
+  });
+
+  it('drops versions that have no instance left and ignores a rule none of whose versions are here', async () => {
+    await registry.register(instance('stable-1', '1.4.0'));
+    const canaryRegistration = await registry.register(instance('canary-1', '1.5.0'));
+    const discovery = await discover();
+    await registry.setRoute('catalog', { splits: { '1.4.0': 50, '1.5.0': 50 } });
+    await canaryRegistration.deregister();
+    expect(share(discovery, 500, (id) => id === 'stable-1')).toBe(1);
+  });
+});
+
+describe('track routing (A/B)', () => {
+  it('sends a track to its instances, keeps untracked traffic off them, and reads the track from the call scope', async () => {
+    await registry.register(instance('a-1', '1.0.0'));
+    await registry.register(instance('a-2', '1.0.0'));
+    await registry.register(instance('b-1', '1.0.0', { track: 'b' }));
+    const discovery = await discover();
+    expect(share(discovery, 1_000, (id) => id === 'b-1')).toBe(0);
+    expect(share(discovery, 1_000, (id) => id === 'b-1', 'b')).toBe(1);
+    // A track without instances of its own falls back to the untracked ones.
+    expect(share(discovery, 1_000, (id) => id === 'b-1', 'c')).toBe(0);
+    const inScope = runInCallScope(
+      { deadline: Number.POSITIVE_INFINITY, track: 'b' },
+      () => discovery.pick().instance.id,
+    );
+    expect(inScope).toBe('b-1');
+  });
+});
