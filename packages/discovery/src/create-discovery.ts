@@ -29,6 +29,7 @@ import { createSubsetter, type Subsetter } from './pipeline/subset.js';
 import { preferZone, resolveZone, type ZoneConfig } from './pipeline/zone-preference.js';
 import { buildTrafficGroups, pickFromGroup, type TrafficGroups } from './pipeline/traffic-groups.js';
 import { fastRandom } from './balancers/fast-random.js';
+import { type VersionOutcome, VersionOutcomes } from './canary/version-outcomes.js';
 
 const OPTION_KEYS = [
   'registry',
@@ -56,6 +57,8 @@ interface Member {
   releaseTimer?: NodeJS.Timeout;
   /** Set when it left the view: a late `done()` must not eject a member that is gone. */
   removed?: boolean;
+  /** The outcome counters of its version. */
+  outcomes: VersionOutcome;
 }
 
 /**
@@ -93,6 +96,7 @@ class WatchingDiscovery implements Discovery {
   private groups: TrafficGroups = { untracked: { all: { pick: () => undefined } }, tracks: new Map() };
   private route: RouteRule | undefined;
   private readonly random = fastRandom();
+  private readonly outcomes = new VersionOutcomes();
   private view: readonly ServiceInstance[] = [];
   private isStale = false;
   private synced = false;
@@ -163,6 +167,10 @@ class WatchingDiscovery implements Discovery {
     });
   }
 
+  versionOutcomes(): Map<string, VersionOutcome> {
+    return this.outcomes.snapshot();
+  }
+
   instances(): readonly ServiceInstance[] {
     return this.view;
   }
@@ -193,6 +201,7 @@ class WatchingDiscovery implements Discovery {
     // Successes are the hot path: a coarse clock is enough for latency decay; failures (rare, and
     // they may eject) read the exact clock, which ejection timers and rebuilds compare against.
     const now = outcome.ok ? coarseNow() : Date.now();
+    VersionOutcomes.record(member.outcomes, outcome.ok, outcome.latencyMs);
     if (outcome.ok && !outcome.overloaded) load.record(outcome.latencyMs, now);
     else load.recordPenalty(outcome.latencyMs, now);
     // Overload is load, not ill health; a member removed meanwhile no longer matters.
@@ -269,10 +278,12 @@ class WatchingDiscovery implements Discovery {
     const member = this.members.get(instance.id);
     if (member) {
       member.instance = instance;
+      member.outcomes = this.outcomes.of(instance.version);
       return;
     }
     this.members.set(instance.id, {
       instance,
+      outcomes: this.outcomes.of(instance.version),
       load: new EndpointLoad(this.latencyDecayMs),
       health: this.outlier ? new EndpointHealth(this.outlier) : undefined,
       firstSeenAt: initial || !this.slowStart ? Number.NEGATIVE_INFINITY : Date.now(),

@@ -1,6 +1,7 @@
 import type { BalancingStrategy, Event, Logger, PickArgs, ServiceInstance } from '@switchyard/core';
 import type { Registry } from '@switchyard/registry';
 import type { BalancerRegistry } from './balancers/balancer-registry.js';
+import type { VersionOutcome } from './canary/version-outcomes.js';
 import type { OutlierDetectionOptions } from './outlier/outlier-detection.js';
 import type { InstanceFilter } from './pipeline/instance-filter.js';
 import type { SlowStartOptions } from './pipeline/slow-start.js';
@@ -79,5 +80,7 @@ export interface Discovery {
   readonly onStaleChange: Event<boolean>;
   /** Outlier detection ejected an instance. */
   readonly onEjection: Event<EjectionEvent>;
+  /** Cumulative call outcomes per version (counters only grow: diff two reads for a window). */
+  versionOutcomes(): Map<string, VersionOutcome>;
   close(): Promise<void>;
 }

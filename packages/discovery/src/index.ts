@@ -32,5 +32,11 @@ export type { SlowStartOptions } from './pipeline/slow-start.js';
 export { DEFAULT_OUTLIER_DETECTION } from './outlier/outlier-detection.js';
 export type { OutlierDetectionOptions } from './outlier/outlier-detection.js';
 
+// Canary releases
+export { createCanaryController, DEFAULT_CANARY_OPTIONS } from './canary/canary-controller.js';
+export type { CanaryController, CanaryOptions, CanaryDecision } from './canary/canary-controller.js';
+export { latencyQuantile, outcomeDelta, LATENCY_BUCKETS_MS } from './canary/version-outcomes.js';
+export type { VersionOutcome } from './canary/version-outcomes.js';
+
 // Load bookkeeping (for custom balancers and simulations)
 export { EndpointLoad } from './endpoint-load.js';

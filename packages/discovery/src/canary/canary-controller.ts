@@ -1,0 +1,236 @@
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertNumber,
+  assertObject,
+  assertString,
+  type Event,
+  EventEmitter,
+  INSTANCE_LIMITS,
+  InvalidArgumentError,
+  type Logger,
+  silentLogger,
+} from '@switchyard/core';
+import type { Registry } from '@switchyard/registry';
+import type { Discovery } from '../discovery.js';
+import { latencyQuantile, outcomeDelta, type VersionOutcome } from './version-outcomes.js';
+
+/** Options for {@link createCanaryController}. */
+export interface CanaryOptions {
+  /** Where the route rule is written. */
+  registry: Registry;
+  /** A discovery of the service whose calls are judged (its lease outcomes are the evidence). */
+  discovery: Discovery;
+  /** The version in production. */
+  stable: string;
+  /** The version being released. */
+  canary: string;
+  /** Canary percentages to go through while it stays healthy. @default [5, 25, 50, 100] */
+  steps?: number[];
+  /** Length of one analysis window (and of each step). @default 30_000 */
+  windowMs?: number;
+  /** Canary calls needed in a window before it is judged. @default 50 */
+  minCalls?: number;
+  /** Error-rate increase (absolute) over stable that fails the canary, if also significant. @default 0.02 */
+  maxErrorRateIncrease?: number;
+  /** One-sided z-score above which the error-rate difference counts as real (2.33 ≈ p 0.01). @default 2.33 */
+  significanceZ?: number;
+  /** Canary p95 latency over stable p95 that fails it. @default 1.5 */
+  maxLatencyRatio?: number;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/** Defaults of {@link CanaryOptions}. */
+export const DEFAULT_CANARY_OPTIONS: Readonly<
+  Required<
+    Pick<CanaryOptions, 'windowMs' | 'minCalls' | 'maxErrorRateIncrease' | 'significanceZ' | 'maxLatencyRatio'>
+  > & { steps: readonly number[] }
+> = Object.freeze({
+  steps: Object.freeze([5, 25, 50, 100]),
+  windowMs: 30_000,
+  minCalls: 50,
+  maxErrorRateIncrease: 0.02,
+  significanceZ: 2.33,
+  maxLatencyRatio: 1.5,
+});
+
+type Thresholds = Pick<typeof DEFAULT_CANARY_OPTIONS, 'maxErrorRateIncrease' | 'significanceZ' | 'maxLatencyRatio'>;
+
+/** One judgement of a window. */
+export interface CanaryDecision {
+  action: 'promote' | 'rollback' | 'hold' | 'complete';
+  /** The canary percent after the decision. */
+  percent: number;
+  reason: string;
+  stable: { calls: number; errorRate: number; p95Ms: number };
+  canary: { calls: number; errorRate: number; p95Ms: number };
+}
+
+/** A running canary release. */
+export interface CanaryController {
+  /** Sets the first step and starts judging windows. */
+  start(): Promise<void>;
+  /** Stops judging (the current rule stays). */
+  stop(): void;
+  readonly state: 'idle' | 'running' | 'rolled-back' | 'promoted' | 'stopped';
+  readonly percent: number;
+  readonly onDecision: Event<CanaryDecision>;
+  /** Judges the window that ends now (the timer calls this; tests may too). */
+  evaluate(): Promise<CanaryDecision>;
+}
+
+/**
+ * Automatic canary analysis: every window it compares the canary's error rate and p95 latency with
+ * the stable version's, from the outcomes discovery already records. Significantly worse → the
+ * canary's weight goes to 0 in the registry (every client follows within a push), an event is
+ * emitted and the reason logged. Healthy → the next step (5 % → 25 % → 50 % → 100 %).
+ */
+export function createCanaryController(options: CanaryOptions): CanaryController {
+  assertObject('options', options);
+  assertKnownKeys('options', options as unknown as Record<string, unknown>, [
+    'registry',
+    'discovery',
+    'stable',
+    'canary',
+    'steps',
+    'windowMs',
+    'minCalls',
+    'maxErrorRateIncrease',
+    'significanceZ',
+    'maxLatencyRatio',
+    'logger',
+  ]);
+  const config = { ...DEFAULT_CANARY_OPTIONS, ...options };
+  assertString('stable', config.stable, INSTANCE_LIMITS.versionPattern, INSTANCE_LIMITS.versionRule);
+  assertString('canary', config.canary, INSTANCE_LIMITS.versionPattern, INSTANCE_LIMITS.versionRule);
+  if (config.stable === config.canary) throw new InvalidArgumentError('canary', 'must differ from stable');
+  if (!Array.isArray(config.steps) || config.steps.length === 0)
+    throw new InvalidArgumentError('steps', 'must be a non-empty array of percents');
+  config.steps.forEach((step, index) => {
+    assertInteger(`steps[${index}]`, step, 1, 100);
+    if (index > 0 && step <= (config.steps[index - 1] as number))
+      throw new InvalidArgumentError(`steps[${index}]`, 'must increase');
+  });
+  assertInteger('windowMs', config.windowMs, 100, 86_400_000);
+  assertInteger('minCalls', config.minCalls, 1, 10_000_000);
+  assertNumber('maxErrorRateIncrease', config.maxErrorRateIncrease, 0, 1);
+  assertNumber('significanceZ', config.significanceZ, 0, 10);
+  assertNumber('maxLatencyRatio', config.maxLatencyRatio, 1, 1_000);
+  const logger = config.logger ?? silentLogger;
+  const decided = new EventEmitter<CanaryDecision>();
+  const service = options.discovery.service;
+  let state: CanaryController['state'] = 'idle';
+  let stepIndex = 0;
+  let percent = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let baseline = options.discovery.versionOutcomes();
+
+  const setPercent = async (next: number): Promise<void> => {
+    await options.registry.setRoute(service, { splits: { [config.stable]: 100 - next, [config.canary]: next } });
+    percent = next;
+  };
+
+  const evaluate = async (): Promise<CanaryDecision> => {
+    const now = options.discovery.versionOutcomes();
+    const stable = summary(outcomeDelta(now.get(config.stable), baseline.get(config.stable)));
+    const canary = summary(outcomeDelta(now.get(config.canary), baseline.get(config.canary)));
+    baseline = now;
+    const decide = (action: CanaryDecision['action'], reason: string): CanaryDecision => ({
+      action,
+      percent,
+      reason,
+      stable,
+      canary,
+    });
+    let decision: CanaryDecision;
+    if (state !== 'running') decision = decide('hold', `not running (${state})`);
+    else if (canary.calls < config.minCalls)
+      decision = decide('hold', `only ${canary.calls} canary calls in the window (need ${config.minCalls})`);
+    else {
+      const failure = judge(stable, canary, config);
+      if (failure) {
+        await setPercent(0);
+        state = 'rolled-back';
+        stopTimer();
+        decision = decide('rollback', failure);
+        logger.warn({ service, version: config.canary, decision }, `canary ${config.canary} rolled back: ${failure}`);
+      } else if (stepIndex + 1 < config.steps.length) {
+        stepIndex++;
+        await setPercent(config.steps[stepIndex] as number);
+        decision = decide('promote', `healthy over ${canary.calls} calls`);
+        logger.info({ service, percent }, `canary ${config.canary} promoted to ${percent} %`);
+      } else {
+        state = 'promoted';
+        stopTimer();
+        decision = decide('complete', `healthy at ${percent} %`);
+        logger.info({ service }, `canary ${config.canary} fully promoted`);
+      }
+    }
+    decided.emit(decision);
+    return decision;
+  };
+
+  const stopTimer = (): void => {
+    if (timer) clearInterval(timer);
+    timer = undefined;
+  };
+
+  return {
+    async start() {
+      if (state === 'running') return;
+      stepIndex = 0;
+      await setPercent(config.steps[0] as number);
+      baseline = options.discovery.versionOutcomes();
+      state = 'running';
+      timer = setInterval(() => {
+        evaluate().catch((error: unknown) =>
+          logger.error({ err: error, service }, 'canary evaluation failed; will try again'),
+        );
+      }, config.windowMs);
+      timer.unref();
+    },
+    stop() {
+      stopTimer();
+      if (state === 'running') state = 'stopped';
+    },
+    get state() {
+      return state;
+    },
+    get percent() {
+      return percent;
+    },
+    onDecision: decided.event,
+    evaluate,
+  };
+}
+
+function summary(outcome: VersionOutcome): CanaryDecision['stable'] {
+  return {
+    calls: outcome.calls,
+    errorRate: outcome.calls === 0 ? 0 : outcome.failures / outcome.calls,
+    p95Ms: latencyQuantile(outcome, 0.95),
+  };
+}
+
+/** Why the canary is significantly worse, or undefined when it is not. */
+function judge(
+  stable: CanaryDecision['stable'],
+  canary: CanaryDecision['canary'],
+  config: Thresholds,
+): string | undefined {
+  const increase = canary.errorRate - stable.errorRate;
+  if (increase > config.maxErrorRateIncrease) {
+    // Two-proportion z-test (one-sided): is the canary's error rate really above stable's?
+    const pooled = (canary.errorRate * canary.calls + stable.errorRate * stable.calls) / (canary.calls + stable.calls);
+    const standardError = Math.sqrt(pooled * (1 - pooled) * (1 / canary.calls + 1 / Math.max(1, stable.calls)));
+    const z = standardError === 0 ? Number.POSITIVE_INFINITY : increase / standardError;
+    if (z > config.significanceZ) {
+      return `error rate ${(canary.errorRate * 100).toFixed(1)} % vs ${(stable.errorRate * 100).toFixed(1)} % (z = ${z.toFixed(1)})`;
+    }
+  }
+  if (stable.p95Ms > 0 && canary.p95Ms > stable.p95Ms * config.maxLatencyRatio) {
+    return `p95 latency ${canary.p95Ms.toFixed(1)} ms vs ${stable.p95Ms.toFixed(1)} ms`;
+  }
+  return undefined;
+}
