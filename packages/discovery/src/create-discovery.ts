@@ -23,6 +23,7 @@ import { builtInBalancers } from './balancers/balancer-registry.js';
 import type { CallOutcome, Discovery, DiscoveryOptions, EjectionEvent, Lease } from './discovery.js';
 import { EndpointLoad } from './endpoint-load.js';
 import { EndpointHealth, type OutlierDetectionConfig, resolveOutlierDetection } from './outlier/outlier-detection.js';
+import { compileAllowedHosts } from './pipeline/host-allow-list.js';
 import { compileFilter } from './pipeline/instance-filter.js';
 import { resolveSlowStart, type SlowStartConfig, slowStartFactor } from './pipeline/slow-start.js';
 import { createSubsetter, type Subsetter } from './pipeline/subset.js';
@@ -42,6 +43,7 @@ const OPTION_KEYS = [
   'subset',
   'slowStart',
   'latencyDecayMs',
+  'allowedHosts',
   'logger',
 ];
 const NO_ARGS: PickArgs = Object.freeze({});
@@ -84,7 +86,7 @@ class WatchingDiscovery implements Discovery {
   readonly service: string;
   private readonly registry: DiscoveryOptions['registry'];
   private readonly strategy: BalancingStrategy;
-  private readonly filter: (instance: ServiceInstance) => boolean;
+  private filter: (instance: ServiceInstance) => boolean;
   private readonly zone: ZoneConfig | undefined;
   private readonly outlier: OutlierDetectionConfig | undefined;
   private readonly subsetter: Subsetter | undefined;
@@ -135,6 +137,11 @@ class WatchingDiscovery implements Discovery {
     this.latencyDecayMs = options.latencyDecayMs ?? 10_000;
     assertInteger('latencyDecayMs', this.latencyDecayMs, 1, 3_600_000);
     this.logger = options.logger ?? silentLogger;
+    const hostAllowed = compileAllowedHosts(options.allowedHosts, this.logger);
+    if (hostAllowed) {
+      const filter = this.filter;
+      this.filter = (instance) => hostAllowed(instance.host, instance.id) && filter(instance);
+    }
     void this.startWatch();
   }
 

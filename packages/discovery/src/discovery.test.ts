@@ -267,3 +267,28 @@ function staleableRegistry(inner: MemoryRegistry) {
     },
   };
 }
+
+describe('allowedHosts', () => {
+  it('ignores instances pointing outside the allow-list, with a warning, and validates the list', async () => {
+    const warnings: unknown[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (fields: unknown) => warnings.push(fields) };
+    await registry.register(instance('inside-ip', { host: '10.1.2.3' }));
+    await registry.register(instance('inside-name', { host: 'catalog-0.catalog.shop.svc.cluster.local' }));
+    await registry.register(instance('outside', { host: 'attacker.example.com' }));
+    await registry.register(instance('outside-ip', { host: '192.168.7.7' }));
+    const discovery = await discover({ allowedHosts: ['10.0.0.0/8', '*.svc.cluster.local'], logger } as never);
+    expect(
+      discovery
+        .instances()
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['inside-ip', 'inside-name']);
+    expect(warnings).toHaveLength(2);
+    expect(() => createDiscovery({ registry, service: 'catalog', allowedHosts: ['10.0.0.0/40'] })).toThrow(
+      /allowedHosts\[0\]: must be an IPv4 CIDR/,
+    );
+    expect(() => createDiscovery({ registry, service: 'catalog', allowedHosts: [] })).toThrow(
+      /allowedHosts: must be a non-empty array/,
+    );
+  });
+});

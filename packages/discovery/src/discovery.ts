@@ -27,6 +27,11 @@ export interface DiscoveryOptions {
   subset?: SubsetOptions;
   /** Ramp up new instances' share. @default off */
   slowStart?: SlowStartOptions;
+  /**
+   * Hosts registry entries may point at (names, `*.domains`, IPv4 CIDRs); entries elsewhere are
+   * ignored with a warning. @default any host
+   */
+  allowedHosts?: readonly string[];
   /** Time constant of the latency EWMA decay. @default 10_000 */
   latencyDecayMs?: number;
   /** @default silentLogger */

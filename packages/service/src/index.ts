@@ -15,3 +15,5 @@ export type { RunningService, ServiceClientOptions } from './running-service.js'
 export { resolveServiceConfig, DEFAULT_SERVICE_OPTIONS } from './service-config.js';
 export type { ServiceConfig } from './service-config.js';
 export { advertiseHost } from './advertise-host.js';
+export { tlsFromEnv } from './tls-from-env.js';
+export type { ServiceTls } from './tls-from-env.js';

@@ -10,6 +10,7 @@ import { advertiseHost } from './advertise-host.js';
 import { createHealthState, httpHandler } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
 import { resolveServiceConfig } from './service-config.js';
+import { tlsFromEnv } from './tls-from-env.js';
 import type { ServiceOptions } from './service-options.js';
 
 /**
@@ -25,6 +26,7 @@ import type { ServiceOptions } from './service-options.js';
  */
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const config = resolveServiceConfig(options);
+  const tls = tlsFromEnv();
   if (!options.grpc && !options.http)
     throw new InvalidArgumentError('grpc', 'a service needs grpc or http options (or both)');
   const logger = options.logger ?? consoleLogger({ name: config.name });
@@ -68,7 +70,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       grpcServer = createGrpcServer({
         services: options.grpc.services,
         logger,
-        ...(options.grpc.credentials ? { credentials: options.grpc.credentials } : {}),
+        ...(options.grpc.credentials
+          ? { credentials: options.grpc.credentials }
+          : tls
+            ? { credentials: tls.server }
+            : {}),
       });
       grpcPort = await grpcServer.listen(options.grpc.port ?? 50051, options.grpc.host ?? config.listenHost);
     }
@@ -208,7 +214,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         ...(latencyDecayMs ? { latencyDecayMs } : {}),
         ...(balancers ? { balancers } : {}),
       });
-      const client = createGrpcClient({ definition, discovery, ...grpcOptions });
+      const client = createGrpcClient({
+        definition,
+        discovery,
+        ...(tls
+          ? { credentials: tls.client, channelOptions: { ...tls.channelOptions, ...grpcOptions.channelOptions } }
+          : {}),
+        ...grpcOptions,
+      });
       clients.push(client);
       return client;
     },

@@ -1,0 +1,56 @@
+import { isIP } from 'node:net';
+import { InvalidArgumentError, type Logger } from '@switchyard/core';
+
+/**
+ * Which hosts registry entries may point callers at: exact names or IPs, wildcard domains
+ * (`*.svc.cluster.local`), or IPv4 CIDR ranges (`10.0.0.0/8`). A registry is shared state: with an
+ * allow-list, an entry written by someone who can write to Redis cannot send this client's
+ * requests (and their credentials, tokens, data) to a host outside the list.
+ */
+export type AllowedHosts = readonly string[];
+
+/** Compiles an allow-list into a predicate; validates every entry (field `allowedHosts[i]`). */
+export function compileAllowedHosts(
+  allowed: AllowedHosts | undefined,
+  logger: Logger,
+): ((host: string, id: string) => boolean) | undefined {
+  if (allowed === undefined) return undefined;
+  if (!Array.isArray(allowed) || allowed.length === 0) {
+    throw new InvalidArgumentError('allowedHosts', 'must be a non-empty array of hosts, *.domains or IPv4 CIDRs');
+  }
+  const exact = new Set<string>();
+  const suffixes: string[] = [];
+  const ranges: [number, number][] = [];
+  allowed.forEach((entry, index) => {
+    const field = `allowedHosts[${index}]`;
+    if (typeof entry !== 'string' || entry.length === 0)
+      throw new InvalidArgumentError(field, 'must be a non-empty string');
+    if (entry.startsWith('*.')) suffixes.push(entry.slice(1).toLowerCase());
+    else if (entry.includes('/')) {
+      const [address, bitsText] = entry.split('/') as [string, string];
+      const bits = Number(bitsText);
+      if (isIP(address) !== 4 || !Number.isInteger(bits) || bits < 0 || bits > 32) {
+        throw new InvalidArgumentError(field, `must be an IPv4 CIDR such as 10.0.0.0/8, got ${entry}`);
+      }
+      const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+      ranges.push([(ipv4ToNumber(address) & mask) >>> 0, mask]);
+    } else exact.add(entry.toLowerCase().replace(/^\[|\]$/g, ''));
+  });
+  const warned = new Set<string>();
+  return (host, id) => {
+    const name = host.toLowerCase().replace(/^\[|\]$/g, '');
+    const allowedHost =
+      exact.has(name) ||
+      suffixes.some((suffix) => name.endsWith(suffix)) ||
+      (isIP(name) === 4 && ranges.some(([network, mask]) => (ipv4ToNumber(name) & mask) >>> 0 === network));
+    if (!allowedHost && !warned.has(`${id}@${name}`)) {
+      warned.add(`${id}@${name}`);
+      logger.warn({ id, host: name }, 'switchyard discovery: ignored an instance whose host is not in allowedHosts');
+    }
+    return allowedHost;
+  };
+}
+
+function ipv4ToNumber(address: string): number {
+  return address.split('.').reduce((value, part) => (value << 8) + Number(part), 0) >>> 0;
+}

@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { type ChannelCredentials, type ChannelOptions, credentials, ServerCredentials } from '@grpc/grpc-js';
+import { InvalidArgumentError } from '@switchyard/core';
+
+/** Mutual TLS between services, from files named by environment variables. */
+export interface ServiceTls {
+  /** Server side: presents the certificate and requires a client certificate signed by the CA. */
+  readonly server: ServerCredentials;
+  /** Client side: presents the certificate and trusts only the CA. */
+  readonly client: ChannelCredentials;
+  /** Channel options (the expected server name when certificates name one, not the dialled IP). */
+  readonly channelOptions: ChannelOptions;
+}
+
+/**
+ * mTLS settings from `SWITCHYARD_TLS_CA`, `SWITCHYARD_TLS_CERT` and `SWITCHYARD_TLS_KEY` (PEM file
+ * paths; all three or none) and optionally `SWITCHYARD_TLS_SERVER_NAME` (the name in the
+ * certificates, when instances are dialled by IP). The key is read here and kept in memory only;
+ * it is never logged or registered.
+ */
+export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceTls | undefined {
+  const names = ['SWITCHYARD_TLS_CA', 'SWITCHYARD_TLS_CERT', 'SWITCHYARD_TLS_KEY'] as const;
+  const given = names.filter((name) => env[name]);
+  if (given.length === 0) return undefined;
+  if (given.length !== names.length) {
+    const missing = names.filter((name) => !env[name]);
+    throw new InvalidArgumentError(
+      missing[0] as string,
+      `is required with ${given.join(', ')} (mTLS needs a CA, a certificate and a key)`,
+    );
+  }
+  const read = (name: (typeof names)[number]): Buffer => {
+    try {
+      return readFileSync(env[name] as string);
+    } catch (error) {
+      throw new InvalidArgumentError(
+        name,
+        `cannot read ${env[name]}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  };
+  const ca = read('SWITCHYARD_TLS_CA');
+  const cert = read('SWITCHYARD_TLS_CERT');
+  const key = read('SWITCHYARD_TLS_KEY');
+  const serverName = env.SWITCHYARD_TLS_SERVER_NAME;
+  return {
+    server: ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true),
+    client: credentials.createSsl(ca, key, cert),
+    channelOptions: serverName
+      ? { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName }
+      : {},
+  };
+}
