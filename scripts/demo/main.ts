@@ -8,8 +8,9 @@
  * any request failed or the killed replica still served after its death.
  */
 import { createRegistry } from '@switchyard/registry';
-import { startRedis } from '@switchyard/testing';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { type FleetProcess, startProcess, stopAll } from './fleet.js';
+import { startInProcess } from './in-process.js';
 import { startOtlpReceiver } from './otlp-receiver.js';
 import { catalogShares, requestTable, servedAfterKill, traceTree } from './report.js';
 import { type RequestRecord, runShoppers } from './workload.js';
@@ -27,7 +28,17 @@ const started = Date.now();
 const log = (message: string): void =>
   console.log(`${((Date.now() - started) / 1_000).toFixed(1).padStart(6)}s  ${message}`);
 
-const redis = process.env.SWITCHYARD_REGISTRY_URL ? undefined : await startRedis();
+let redis: RedisServerHandle | undefined;
+if (!process.env.SWITCHYARD_REGISTRY_URL && process.env.DEMO_IN_PROCESS !== '1') {
+  try {
+    redis = await startRedis();
+  } catch (error) {
+    log(`no Redis could be started (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+if (!process.env.SWITCHYARD_REGISTRY_URL && !redis) {
+  await runInProcess();
+}
 const registryUrl = process.env.SWITCHYARD_REGISTRY_URL ?? (redis?.url as string);
 log(`registry ${registryUrl} (${redis ? `Redis via ${redis.via}` : 'SWITCHYARD_REGISTRY_URL'})`);
 const receiver = await startOtlpReceiver();
@@ -131,3 +142,59 @@ if (failures.length > 0) {
 }
 console.log('\ndemo passed: no failed request across the SIGKILL, and the killed replica dropped out of the traffic');
 process.exit(0);
+
+/**
+ * No Redis anywhere: every service in this process on the in-memory registry. Says so, runs the
+ * same workload and report, with a simulated crash instead of a SIGKILL.
+ */
+async function runInProcess(): Promise<never> {
+  log(
+    'IN-PROCESS MODE: every service runs in this one process on the in-memory registry (memory://shopping-guide); the kill is a simulated crash',
+  );
+  const fleet = await startInProcess(REPLICAS);
+  const problems: string[] = [];
+  try {
+    const gateway = fleet.services.find((service) => service.name === 'gateway');
+    const catalogs = fleet.services.filter((service) => service.name === 'catalog');
+    const gatewayUrl = `http://127.0.0.1:${gateway?.httpPort}`;
+    const instanceByPort = new Map(catalogs.map((service) => [service.grpcPort as number, service.instance.id]));
+    const victim = catalogs[0];
+    let killAt = Number.POSITIVE_INFINITY;
+    const records: RequestRecord[] = [];
+    const killer = setTimeout(() => {
+      killAt = Date.now();
+      void victim?.crash();
+      log(`CRASH catalog ${victim?.instance.id}`);
+    }, DURATION_MS / 2);
+    log(`${SHOPPERS} shoppers for ${DURATION_MS / 1_000} s`);
+    await runShoppers({ gatewayUrl, shoppers: SHOPPERS, durationMs: DURATION_MS, records });
+    clearTimeout(killer);
+    const spans = fleet.spans();
+    const failed = records.filter((record) => !record.ok);
+    console.log('\nRequests through the gateway');
+    console.log(requestTable(records));
+    console.log(`\nCatalog traffic before and after the crash of ${victim?.instance.id}`);
+    console.log(catalogShares(spans, instanceByPort, killAt));
+    const orderTrace = spans.find(
+      (span) => span.name === 'shop.orders.v1.OrdersService/PlaceOrder' && span.kind === 2,
+    )?.traceId;
+    if (orderTrace) {
+      console.log('\nOne order, as a trace');
+      console.log(traceTree(spans, orderTrace));
+    }
+    console.log(`\n${records.length} requests, ${failed.length} failed (in-process mode)`);
+    if (failed.length > 0) problems.push(`${failed.length} requests failed`);
+    if (servedAfterKill(spans, victim?.grpcPort as number, killAt + 1_000) > 0)
+      problems.push('the crashed replica still served');
+  } catch (error) {
+    problems.push((error as Error).message);
+  } finally {
+    await fleet.stop();
+  }
+  if (problems.length > 0) {
+    console.error(`\ndemo FAILED: ${problems.join('; ')}`);
+    process.exit(1);
+  }
+  console.log('\ndemo passed (in-process mode)');
+  process.exit(0);
+}

@@ -80,7 +80,7 @@ export function traceTree(spans: readonly ReceivedSpan[], traceId: string): stri
       const kind = span.kind === 2 ? 'server' : span.kind === 3 ? 'client' : 'internal';
       const attempt = span.attributes['switchyard.attempt'];
       lines.push(
-        `${'  '.repeat(depth)}${span.service} (${span.instance.replace(`${span.service}-`, '')}) ${kind} ${span.name}${attempt && Number(attempt) > 1 ? ` attempt ${attempt}` : ''} ${span.endMs - span.startMs} ms${span.statusCode === 2 ? ' ERROR' : ''}`,
+        `${'  '.repeat(depth)}${span.service} (${span.instance.replace(`${span.service}-`, '')}) ${kind} ${span.name}${attempt && Number(attempt) > 1 ? ` attempt ${attempt}` : ''} ${Math.round(span.endMs - span.startMs)} ms${span.statusCode === 2 ? ' ERROR' : ''}`,
       );
       walk(span.spanId, depth + 1);
     }

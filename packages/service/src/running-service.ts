@@ -44,4 +44,10 @@ export interface RunningService {
    * Idempotent: every call returns the same promise.
    */
   stop(): Promise<void>;
+  /**
+   * Stops abruptly, as a crash would (for demos and failure tests in one process): calls in
+   * flight are cancelled and servers closed at once, with no draining and no deregistration — the
+   * entry stays until its lease expires (or, in memory, until callers eject it).
+   */
+  crash(): Promise<void>;
 }

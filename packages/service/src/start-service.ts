@@ -227,6 +227,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
     discover,
     stop,
+    async crash() {
+      draining = true;
+      stopping ??= Promise.resolve();
+      await Promise.all([grpcServer?.shutdown(0), httpServer ? closeHttp(httpServer, 0) : undefined]);
+    },
   };
 }
 
