@@ -8,8 +8,9 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
   const service = await startService({
     name: 'gateway',
     version: '0.1.0',
-    http: { port: Number(process.env.HTTP_PORT ?? 8080), handler: createRouter(() => backends) },
     ...overrides,
+    // Port and host may be overridden; the handler is always the gateway's router.
+    http: { port: Number(process.env.HTTP_PORT ?? 8080), ...overrides.http, handler: createRouter(() => backends) },
   });
   backends = {
     catalog: service.grpcClient(CatalogService, 'catalog', { balancer: 'p2c-ewma' }),
