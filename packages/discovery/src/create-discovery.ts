@@ -22,6 +22,7 @@ import type { RegistryEvent } from '@switchyard/registry';
 import { builtInBalancers } from './balancers/balancer-registry.js';
 import type { CallOutcome, Discovery, DiscoveryOptions, EjectionEvent, Lease } from './discovery.js';
 import { EndpointLoad } from './endpoint-load.js';
+import { LoadSlab } from './load-slab.js';
 import { EndpointHealth, type OutlierDetectionConfig, resolveOutlierDetection } from './outlier/outlier-detection.js';
 import { compileAllowedHosts } from './pipeline/host-allow-list.js';
 import { compileFilter } from './pipeline/instance-filter.js';
@@ -99,6 +100,7 @@ class WatchingDiscovery implements Discovery {
   private route: RouteRule | undefined;
   private readonly random = fastRandom();
   private readonly outcomes = new VersionOutcomes();
+  private readonly slab = new LoadSlab();
   private view: readonly ServiceInstance[] = [];
   private isStale = false;
   private synced = false;
@@ -291,7 +293,7 @@ class WatchingDiscovery implements Discovery {
     this.members.set(instance.id, {
       instance,
       outcomes: this.outcomes.of(instance.version),
-      load: new EndpointLoad(this.latencyDecayMs),
+      load: new EndpointLoad(this.latencyDecayMs, coarseNow, this.slab),
       health: this.outlier ? new EndpointHealth(this.outlier) : undefined,
       firstSeenAt: initial || !this.slowStart ? Number.NEGATIVE_INFINITY : Date.now(),
     });
@@ -302,6 +304,7 @@ class WatchingDiscovery implements Discovery {
     if (!member) return;
     if (member.releaseTimer) clearTimeout(member.releaseTimer);
     member.removed = true;
+    member.load.release();
     this.members.delete(id);
   }
 

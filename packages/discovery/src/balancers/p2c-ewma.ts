@@ -1,4 +1,6 @@
 import { assertKnownKeys, assertNumber, type BalancingStrategy, type Endpoint, type Picker } from '@switchyard/core';
+import { decayedLatency, EndpointLoad } from '../endpoint-load.js';
+import { OUTSTANDING, SAMPLES } from '../load-slab.js';
 import { fastRandom } from './fast-random.js';
 
 /** Options for {@link p2cEwma}. */
@@ -34,6 +36,8 @@ export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
     createPicker(endpoints: readonly Endpoint[]): Picker {
       const count = endpoints.length;
       const next = fastRandom();
+      const fast = slabPicker(endpoints, coldPenaltyMs, next);
+      if (fast) return fast;
       return {
         pick() {
           if (count < 2) return endpoints[0];
@@ -47,5 +51,49 @@ export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
       };
     },
     toString: () => `p2c-ewma(coldPenaltyMs=${coldPenaltyMs})`,
+  };
+}
+
+/**
+ * The same choice, reading loads straight from their shared slab when every endpoint's stats are
+ * discovery's EndpointLoad in one slab: two cache lines per pick instead of four scattered objects.
+ */
+function slabPicker(
+  endpoints: readonly Endpoint[],
+  coldPenaltyMs: number,
+  next: (bound: number) => number,
+): Picker | undefined {
+  const first = endpoints[0]?.stats;
+  if (!(first instanceof EndpointLoad) || endpoints.length < 2) return undefined;
+  const { slab, clock, decayMs } = first;
+  if (
+    !endpoints.every(
+      (endpoint) =>
+        endpoint.stats instanceof EndpointLoad && endpoint.stats.slab === slab && endpoint.stats.decayMs === decayMs,
+    )
+  ) {
+    return undefined;
+  }
+  const count = endpoints.length;
+  const bases = Int32Array.from(endpoints, (endpoint) => (endpoint.stats as EndpointLoad).base);
+  const weights = Float64Array.from(endpoints, (endpoint) => endpoint.weight);
+  const cost = (array: Float64Array, index: number, now: number): number => {
+    const base = bases[index] as number;
+    const outstanding = array[base + OUTSTANDING] as number;
+    const load =
+      array[base + SAMPLES] === 0
+        ? coldPenaltyMs * outstanding
+        : decayedLatency(array, base, now, decayMs) * (outstanding + 1);
+    return load / (weights[index] as number);
+  };
+  return {
+    pick() {
+      const array = slab.array;
+      const now = clock();
+      const a = next(count);
+      let b = next(count - 1);
+      if (b >= a) b++;
+      return endpoints[cost(array, b, now) < cost(array, a, now) ? b : a];
+    },
   };
 }
