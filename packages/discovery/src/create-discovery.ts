@@ -13,6 +13,7 @@ import {
   RegistryUnavailableError,
   type ServiceInstance,
   silentLogger,
+  assertLogger,
   validateServiceName,
   coarseNow,
   currentCallScope,
@@ -138,6 +139,7 @@ class WatchingDiscovery implements Discovery {
     this.slowStart = resolveSlowStart(options.slowStart);
     this.latencyDecayMs = options.latencyDecayMs ?? 10_000;
     assertInteger('latencyDecayMs', this.latencyDecayMs, 1, 3_600_000);
+    if (options.logger !== undefined) assertLogger('logger', options.logger);
     this.logger = options.logger ?? silentLogger;
     const hostAllowed = compileAllowedHosts(options.allowedHosts, this.logger);
     if (hostAllowed) {

@@ -20,6 +20,8 @@ interface Bucket {
 }
 
 const buckets = new Map<number, Bucket>();
+/** setTimeout fires at once for delays above 2^31 − 1 ms (~24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2_147_483_647;
 let liveEntries = 0;
 
 /** Calls `fire` at `deadline` (ms, Date.now clock) unless the entry is cancelled first. */
@@ -28,8 +30,7 @@ export function scheduleDeadline(deadline: number, fire: () => void): DeadlineEn
   let bucket = buckets.get(at);
   if (!bucket) {
     const created: Bucket = { at, head: undefined, timer: undefined };
-    created.timer = setTimeout(() => runBucket(created), Math.max(0, at - Date.now()));
-    created.timer.unref();
+    armBucket(created);
     buckets.set(at, created);
     bucket = created;
   }
@@ -58,7 +59,16 @@ export function pendingDeadlineTimers(): number {
   return liveEntries;
 }
 
+function armBucket(bucket: Bucket): void {
+  bucket.timer = setTimeout(() => runBucket(bucket), Math.min(MAX_TIMER_MS, Math.max(0, bucket.at - Date.now())));
+  bucket.timer.unref();
+}
+
 function runBucket(bucket: Bucket): void {
+  if (bucket.at - Date.now() > 1) {
+    armBucket(bucket); // a long deadline: the capped timer fired early, wait again
+    return;
+  }
   buckets.delete(bucket.at);
   let entry = bucket.head;
   bucket.head = undefined;

@@ -55,6 +55,11 @@ export function policyFromSteps(steps: readonly Middleware[], name: string): Pol
           if (typeof deadline !== 'number' || Number.isNaN(deadline)) {
             throw new InvalidArgumentError('options.deadline', 'must be an absolute time in ms (a number)');
           }
+          if (signal !== undefined && !(signal instanceof AbortSignal)) {
+            throw new InvalidArgumentError('options.signal', 'must be an AbortSignal');
+          }
+          if (key !== undefined && typeof key !== 'string')
+            throw new InvalidArgumentError('options.key', 'must be a string');
         } catch (error) {
           return Promise.reject(error);
         }

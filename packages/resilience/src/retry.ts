@@ -91,6 +91,13 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
   }
   const retryOn = options.retryOn ?? isRetryable;
   const pushbackOf = options.pushbackOf ?? retryAfterOf;
+  if (
+    options.budget !== undefined &&
+    options.budget !== false &&
+    (typeof options.budget?.recordRequest !== 'function' || typeof options.budget?.tryAcquireRetry !== 'function')
+  ) {
+    throw new InvalidArgumentError('retry.budget', 'must be a retryBudget() or false');
+  }
   const budget = options.budget === false ? undefined : (options.budget ?? retryBudget());
   const retried = new EventEmitter<RetryEvent>();
   const gaveUp = new EventEmitter<GiveUpEvent>();

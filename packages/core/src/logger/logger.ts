@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+
 /**
  * The logging interface Switchyard writes to. Its shape is pino's (`logger.warn({ obj }, 'msg')`),
  * so a pino logger can be passed as it is; the default is {@link silentLogger}: a library must not
@@ -50,4 +52,17 @@ function serialise(fields: Record<string, unknown>): Record<string, unknown> {
         : value;
   }
   return out;
+}
+
+/** Asserts a pino-compatible logger (debug, info, warn and error functions). */
+export function assertLogger(field: string, logger: unknown): asserts logger is Logger {
+  const candidate = logger as Partial<Record<keyof Logger, unknown>> | null;
+  const missing = (['debug', 'info', 'warn', 'error'] as const).filter(
+    (level) => typeof candidate?.[level] !== 'function',
+  );
+  if (missing.length > 0)
+    throw new InvalidArgumentError(
+      field,
+      `must be a logger with debug, info, warn and error functions (missing ${missing.join(', ')})`,
+    );
 }

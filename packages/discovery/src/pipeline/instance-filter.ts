@@ -11,6 +11,9 @@ export function compileFilter(filter: InstanceFilter | undefined): (instance: Se
   if (typeof filter === 'function') return filter;
   assertObject('filter', filter);
   assertKnownKeys('filter', filter as Record<string, unknown>, ['version', 'metadata']);
+  if (filter.version !== undefined && typeof filter.version !== 'string' && !Array.isArray(filter.version)) {
+    throw new InvalidArgumentError('filter.version', 'must be a string or an array of strings');
+  }
   const versions =
     filter.version === undefined
       ? undefined

@@ -15,6 +15,7 @@ import {
   assertObject,
   currentCallScope,
   DeadlineExceededError,
+  describeValue,
   InvalidArgumentError,
   NO_DEADLINE,
   SwitchyardError,
@@ -160,7 +161,10 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       const { deadlineMs, deadline: absolute } = callOptions;
       if (deadlineMs !== undefined) {
         if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0)) {
-          throw new InvalidArgumentError('options.deadlineMs', `must be a number >= 0, got ${String(deadlineMs)}`);
+          throw new InvalidArgumentError(
+            'options.deadlineMs',
+            `must be a number >= 0, got ${describeValue(deadlineMs)}`,
+          );
         }
         deadline = now + deadlineMs;
       }
@@ -363,7 +367,12 @@ function toMetadata(input: Metadata | Record<string, string> | undefined): Metad
     if (typeof value !== 'string' || /[\r\n]/.test(value)) {
       throw new InvalidArgumentError(`options.metadata.${key}`, 'must be a string without CR or LF');
     }
-    metadata.set(key, value);
+    try {
+      metadata.set(key, value);
+    } catch (error) {
+      // grpc-js refuses illegal header names and values; say which, as bad input.
+      throw new InvalidArgumentError(`options.metadata.${key}`, (error as Error).message);
+    }
   }
   return metadata;
 }

@@ -28,11 +28,15 @@ const HOSTS = /^(?:(?<user>[^:@/]*)(?::(?<pass>[^@/]*))?@)?(?<hosts>[^/?#]+)(?<p
 export function parseRedisUrl(url: string): RedisTarget {
   const scheme = url.slice(0, url.indexOf('://'));
   if (scheme === 'redis' || scheme === 'rediss') {
+    let parsed: URL;
     try {
-      new URL(url);
+      parsed = new URL(url);
     } catch {
       throw new InvalidArgumentError('url', `is not a valid ${scheme}:// URL: ${redactUrl(url)}`);
     }
+    // ioredis decodes these itself and would throw a URIError on a malformed escape.
+    decode(parsed.username, url);
+    decode(parsed.password, url);
     return { kind: 'standalone', url, tls: scheme === 'rediss' };
   }
   if (scheme !== 'redis-sentinel' && scheme !== 'redis-cluster') {
@@ -49,12 +53,12 @@ export function parseRedisUrl(url: string): RedisTarget {
     .split(',')
     .map((hostPort) => parseHostPort(hostPort, scheme === 'redis-sentinel' ? 26379 : 6379, url));
   const credentials = {
-    ...(user ? { username: decodeURIComponent(user) } : {}),
-    ...(pass ? { password: decodeURIComponent(pass) } : {}),
+    ...(user ? { username: decode(user, url) } : {}),
+    ...(pass ? { password: decode(pass, url) } : {}),
   };
   const tls = params.get('tls') === 'true';
   if (scheme === 'redis-cluster') return { kind: 'cluster', nodes, tls, ...credentials };
-  const masterName = decodeURIComponent(path.replace(/^\//, ''));
+  const masterName = decode(path.replace(/^\//, ''), url);
   if (!masterName)
     throw new InvalidArgumentError('url', `redis-sentinel:// needs the master name as its path: ${redactUrl(url)}`);
   const db = Number(params.get('db') ?? 0);
@@ -75,13 +79,41 @@ export function parseRedisUrl(url: string): RedisTarget {
 function parseHostPort(hostPort: string, defaultPort: number, url: string): { host: string; port: number } {
   const match = /^(?<host>\[[^\]]+\]|[^:]+)(?::(?<port>\d+))?$/.exec(hostPort.trim());
   const port = Number(match?.groups?.port ?? defaultPort);
-  if (!match?.groups?.host || !Number.isInteger(port) || port < 1 || port > 65_535) {
-    throw new InvalidArgumentError('url', `bad host:port "${hostPort}" in ${redactUrl(url)}`);
+  if (!match?.groups?.host || /\s/.test(match.groups.host) || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    // The raw token is not echoed: with a mangled URL it may hold part of a password.
+    throw new InvalidArgumentError('url', `has a bad host:port in ${redactUrl(url)}`);
   }
   return { host: match.groups.host.replace(/^\[|\]$/g, ''), port };
 }
 
-/** The URL with any password replaced by `***`, safe for logs and error messages. */
+/**
+ * The URL with any credentials masked, safe for logs and error messages: everything between the
+ * scheme and the last `@` of the authority becomes `user:***` (passwords may themselves contain
+ * `@` or `/`), and `sentinelPassword` query values become `***`.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@').replace(/(sentinelPassword=)[^&]*/, '$1***');
+  const schemeEnd = url.indexOf(':');
+  if (schemeEnd < 0) return url.includes('@') ? '***' : url;
+  let rest = url.slice(schemeEnd + 1);
+  const slashes = /^\/*/.exec(rest)?.[0] ?? '';
+  rest = rest.slice(slashes.length);
+  // Everything up to the last '@' is user info: a password may itself hold '@', '/', '?' or '#'.
+  // (A query value with '@' gets masked too: the safe direction.)
+  const at = rest.lastIndexOf('@');
+  if (at >= 0) {
+    const userInfo = rest.slice(0, at);
+    const colon = userInfo.indexOf(':');
+    const user = colon >= 0 ? userInfo.slice(0, colon) : '';
+    rest = `${/^[A-Za-z0-9._%-]*$/.test(user) ? user : ''}:***${rest.slice(at)}`;
+  }
+  return `${url.slice(0, schemeEnd + 1)}${slashes}${rest.replace(/(sentinelPassword=)[^&#]*/gi, '$1***')}`;
+}
+
+/** decodeURIComponent that reports a malformed escape as a bad `url`, never a URIError. */
+function decode(value: string, url: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    throw new InvalidArgumentError('url', `has a malformed %-escape: ${redactUrl(url)}`);
+  }
 }

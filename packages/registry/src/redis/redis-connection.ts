@@ -22,6 +22,8 @@ export class RedisConnection {
   private readonly lostListeners = new Set<(error: RegistryUnavailableError) => void>();
   private readonly restoredListeners = new Set<() => void>();
   private readonly operations = new EventEmitter<RegistryOperation>();
+  /** The last connection error, described without secrets (for "could not connect" messages). */
+  private lastError: string | undefined;
   /** Every command's outcome and duration (timed only while someone listens). */
   readonly onOperation = this.operations.event;
 
@@ -35,8 +37,12 @@ export class RedisConnection {
     client.on('close', () => this.onLost('connection closed'));
     client.on('end', () => this.onLost('connection ended'));
     // ioredis also emits 'error' for every failed reconnect attempt; without a listener Node would
-    // treat it as an unhandled error event.
-    client.on('error', (error: Error) => this.logger.debug({ err: error, registry: label }, 'redis connection error'));
+    // treat it as an unhandled error event. Only the message is kept and logged: ioredis errors
+    // carry the command's arguments, and for AUTH those hold the password.
+    client.on('error', (error: Error) => {
+      this.lastError = describeRedisError(error);
+      this.logger.debug({ registry: label, error: this.lastError }, 'redis connection error');
+    });
     client.connect().catch(() => this.onLost('initial connect failed'));
   }
 
@@ -85,7 +91,9 @@ export class RedisConnection {
     if (this.closed) throw new RegistryUnavailableError(`${this.label}: ${operation}: registry is closed`);
     if (this.client.status === 'ready') return;
     if (this.everReady || this.down) {
-      throw new RegistryUnavailableError(`${this.label}: ${operation}: not connected (${this.client.status})`);
+      throw new RegistryUnavailableError(
+        `${this.label}: ${operation}: not connected (${this.client.status})${this.lastError ? `: ${this.lastError}` : ''}`,
+      );
     }
     // First connection still in progress: wait for it, bounded.
     await new Promise<void>((resolve) => {
@@ -99,7 +107,7 @@ export class RedisConnection {
     });
     if ((this.client.status as string) !== 'ready' || this.closed) {
       throw new RegistryUnavailableError(
-        `${this.label}: ${operation}: could not connect within ${this.connectTimeoutMs} ms (${this.client.status})`,
+        `${this.label}: ${operation}: could not connect within ${this.connectTimeoutMs} ms (${this.client.status})${this.lastError ? `: ${this.lastError}` : ''}`,
       );
     }
   }
@@ -137,10 +145,8 @@ export class RedisConnection {
 
   private mapError(operation: string, error: unknown): SwitchyardError {
     if (SwitchyardError.isInstance(error)) return error;
-    const message = error instanceof Error ? error.message : String(error);
-    const denied = /^(NOPERM|NOAUTH|WRONGPASS)/.test(message);
-    const detail = denied ? `permission denied: ${message}` : message;
-    return new RegistryUnavailableError(`${this.label}: ${operation} failed: ${detail}`, { cause: error });
+    // The cause is not attached: ioredis errors carry command arguments (an AUTH password, data).
+    return new RegistryUnavailableError(`${this.label}: ${operation} failed: ${describeRedisError(error)}`);
   }
 }
 
@@ -159,4 +165,14 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
       },
     );
   });
+}
+
+/**
+ * A Redis error as a safe one-line message: permission problems (NOPERM, NOAUTH, WRONGPASS, or a
+ * script refused a command) say "permission denied"; command arguments are never included.
+ */
+export function describeRedisError(error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  const denied = /NOPERM|NOAUTH|WRONGPASS|can't run this command|no permissions/i.test(message);
+  return denied ? `permission denied: ${message}` : message;
 }

@@ -1,6 +1,7 @@
 import {
   assertInteger,
   assertKnownKeys,
+  assertLogger,
   assertObject,
   type Disposable,
   type InstanceInput,
@@ -116,6 +117,7 @@ export class RedisRegistry implements Registry {
     assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
     this.options = { ...DEFAULT_REDIS_REGISTRY_OPTIONS, logger: silentLogger, ...options };
     validateNamespace(this.options.namespace);
+    assertLogger('options.logger', this.options.logger);
     const o = this.options;
     assertInteger('options.defaultTtlMs', o.defaultTtlMs, 500, 86_400_000);
     if (o.heartbeatIntervalMs !== undefined)
@@ -211,8 +213,22 @@ export class RedisRegistry implements Registry {
         return false;
       }
     });
+    // One service's garbage (e.g. a key of the wrong type) must not hide the others: data errors
+    // are warned about and count as "no live instance"; a lost connection still fails the call.
     const counts = await Promise.all(
-      valid.map((name) => this.connection.call('services', () => this.scripts.liveCount(this.keys(name)))),
+      valid.map((name) =>
+        this.connection
+          .call('services', () => this.scripts.liveCount(this.keys(name)))
+          .catch((error: unknown) => {
+            if (!this.connection.isReady || !/WRONGTYPE|ERR /.test((error as Error).message)) throw error;
+            this.warnings.warn(
+              `services:${name}:data`,
+              { service: name, error: (error as Error).message },
+              'switchyard registry: skipped a service whose keys are corrupt',
+            );
+            return 0;
+          }),
+      ),
     );
     return valid.filter((_, index) => (counts[index] ?? 0) > 0).sort();
   }

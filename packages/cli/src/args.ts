@@ -1,0 +1,145 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from './cli-error.js';
+
+/** One flag of a command. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  /** The flag may repeat (`-I a -I b`); its value is then an array. */
+  readonly multiple?: boolean;
+  /** Placeholder shown in help for a string flag, e.g. `url`. */
+  readonly placeholder?: string;
+  readonly description: string;
+}
+
+/** The flags of a command, by long name. */
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
+
+/** Parsed flags and positional arguments. */
+export interface ParsedArgs {
+  readonly values: Readonly<Record<string, string | boolean | string[] | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+/** Flags every command accepts. */
+export const GLOBAL_OPTIONS: OptionSpecs = Object.freeze({
+  registry: {
+    type: 'string',
+    placeholder: 'url',
+    description: 'registry URL, e.g. redis://127.0.0.1:6379 (default: $SWITCHYARD_REGISTRY_URL)',
+  },
+  namespace: { type: 'string', placeholder: 'ns', description: 'registry key namespace (default: switchyard)' },
+  json: { type: 'boolean', description: 'machine-readable output: JSON (NDJSON for streams)' },
+  help: { type: 'boolean', short: 'h', description: 'show help' },
+});
+
+/**
+ * The command name: the first positional argument, found with every known flag declared so that a
+ * flag's value (`--registry redis://… ls`) is not mistaken for it. Returns its index in `argv`.
+ */
+export function findCommand(
+  argv: readonly string[],
+  allOptions: OptionSpecs,
+): { name: string; index: number } | undefined {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: toNodeOptions(allOptions),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const first = tokens.find((token) => token.kind === 'positional');
+  return first?.kind === 'positional' ? { name: first.value, index: first.index } : undefined;
+}
+
+/** Parses a command's arguments strictly: unknown flags and missing values are usage errors. */
+export function parseCommandArgs(command: string, argv: readonly string[], options: OptionSpecs): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: toNodeOptions(options),
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: values as ParsedArgs['values'], positionals };
+  } catch (error) {
+    throw new UsageError(`${describeParseError(error)} (see: switchyard ${command} --help)`);
+  }
+}
+
+/** A string flag's value, or undefined. */
+export function stringOption(args: ParsedArgs, name: string): string | undefined {
+  const value = args.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A repeatable string flag's values. */
+export function stringsOption(args: ParsedArgs, name: string): string[] {
+  const value = args.values[name];
+  if (Array.isArray(value)) return value;
+  return typeof value === 'string' ? [value] : [];
+}
+
+/** An integer flag within bounds, or the default. @throws UsageError naming the flag. */
+export function integerOption(args: ParsedArgs, name: string, fallback: number, min: number, max: number): number {
+  const raw = stringOption(args, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** Exactly `count` positional arguments (named for the message), else a usage error. */
+export function expectPositionals(command: string, args: ParsedArgs, names: readonly string[], optional = 0): string[] {
+  const { positionals } = args;
+  const required = names.length - optional;
+  if (positionals.length < required) {
+    throw new UsageError(
+      `missing <${names[positionals.length]}> (usage: switchyard ${command} ${usageOf(names, optional)})`,
+    );
+  }
+  if (positionals.length > names.length) {
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(positionals[names.length])} (usage: switchyard ${command} ${usageOf(names, optional)})`,
+    );
+  }
+  return [...positionals];
+}
+
+function usageOf(names: readonly string[], optional: number): string {
+  return names.map((name, index) => (index >= names.length - optional ? `[${name}]` : `<${name}>`)).join(' ');
+}
+
+function toNodeOptions(options: OptionSpecs) {
+  const result: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(options)) {
+    result[name] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
+  }
+  return result;
+}
+
+/** Node's parseArgs messages, made short: "unknown option --foo", "--registry needs a value". */
+function describeParseError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
+  const flag = quoted.split(' ')[0] ?? quoted;
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${flag}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (message.includes('argument missing')) return `${flag} needs a value`;
+      if (message.includes('ambiguous'))
+        return `${flag} needs a value (write ${flag}=<value> for one starting with "-")`;
+      if (message.includes('does not take an argument')) return `${flag} takes no value`;
+      return (message.split('. ')[0] ?? message).replace(/^./, (first) => first.toLowerCase());
+    default:
+      return (message.split('. ')[0] ?? message).replace(/^./, (first) => first.toLowerCase());
+  }
+}

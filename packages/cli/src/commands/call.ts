@@ -1,0 +1,244 @@
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { SwitchyardError } from '@switchyard/core';
+import { createDiscovery } from '@switchyard/discovery';
+import { createGrpcClient, loadService } from '@switchyard/grpc';
+import { initTracing } from '@switchyard/tracing';
+import { expectPositionals, integerOption, stringOption, stringsOption } from '../args.js';
+import { CliError, ExitCode, UsageError } from '../cli-error.js';
+import type { Command } from '../command.js';
+import { oneLine, toCliError } from '../describe-error.js';
+import { formatLatency } from '../format/duration.js';
+import { writeLine } from '../io.js';
+import { requireInstances } from './ls.js';
+
+/** @default options of `switchyard call`. */
+export const DEFAULT_CALL_OPTIONS = Object.freeze({ deadlineMs: 10_000, readyTimeoutMs: 5_000 });
+
+/** One physical attempt of the call, from its client span. */
+interface Attempt {
+  attempt: number;
+  address: string;
+  ok: boolean;
+  durationMs: number;
+}
+
+/** `switchyard call <service> <pkg.Service/Method> '<json>' --proto <file>`. */
+export const callCommand: Command = {
+  name: 'call',
+  summary: 'call a gRPC method by service name, through discovery and the client policy',
+  usage: "<service> <package.Service/Method> ['<json>'] --proto <file> [-I dir]...",
+  details: `Like grpcurl, but by registry service name: the instance is picked by discovery (p2c-ewma)
+and the call runs under @switchyard/grpc's default policy (retry on UNAVAILABLE on another
+instance, circuit breaker) and deadline. The request is JSON with the proto3 field names in
+lowerCamelCase (default {}). The response is printed as JSON on stdout. The call is traced: the CLI
+starts a root span, every attempt is a child span whose W3C traceparent travels to the server, and
+the trace id is printed (on stderr; in the --json object) so the server side can be found in your
+tracing backend. Server-streaming methods print every message.
+
+Examples:
+  switchyard call catalog shop.catalog.v1.CatalogService/GetProduct '{"id":"sku-1"}' \\
+    --proto shop/catalog/v1/catalog.proto -I protos
+  switchyard call echo switchyard.echo.v1.Echo/Say '{"message":"hi"}' --proto echo.proto --json
+
+--json prints {"response", "traceId", "attempts":[{"attempt","address","ok","durationMs"}]}
+(server streaming: one {"message": …} line per message, then {"traceId", "messages"}).
+Exit codes: 0 the call succeeded; 1 the call failed (any gRPC status, no instance, deadline),
+unknown service, registry unreachable; 2 usage: malformed JSON, unknown method, proto not loadable,
+a request that does not match the message type.`,
+  options: {
+    proto: { type: 'string', placeholder: 'file', description: 'the .proto file defining the service (required)' },
+    'import-path': {
+      type: 'string',
+      short: 'I',
+      multiple: true,
+      placeholder: 'dir',
+      description: 'directory to resolve imports (and --proto) from',
+    },
+    'deadline-ms': {
+      type: 'string',
+      placeholder: 'ms',
+      description: `deadline of the whole call, retries included (default ${DEFAULT_CALL_OPTIONS.deadlineMs})`,
+    },
+    header: {
+      type: 'string',
+      short: 'H',
+      multiple: true,
+      placeholder: "'name: value'",
+      description: 'request metadata',
+    },
+    key: { type: 'string', placeholder: 'key', description: 'affinity key for sticky balancing' },
+  },
+  async run(context) {
+    const [service, methodName, body = '{}'] = expectPositionals(
+      'call',
+      context.args,
+      ['service', 'method', 'json'],
+      1,
+    ) as [string, string, string | undefined];
+    const proto = stringOption(context.args, 'proto');
+    if (!proto) throw new UsageError('--proto <file> is required: the .proto file that defines the service');
+    const deadlineMs = integerOption(context.args, 'deadline-ms', DEFAULT_CALL_OPTIONS.deadlineMs, 1, 86_400_000);
+    const request = parseBody(body);
+    const metadata = parseHeaders(stringsOption(context.args, 'header'));
+    const key = stringOption(context.args, 'key');
+    const { serviceName, method } = parseMethod(methodName);
+    const definition = loadDefinition(proto, serviceName, stringsOption(context.args, 'import-path'));
+    const methodDefinition = definition[method] as MethodDefinition<unknown, unknown> | undefined;
+    if (!methodDefinition) {
+      throw new UsageError(`${serviceName} has no method ${method}; methods: ${Object.keys(definition).join(', ')}`);
+    }
+    if (methodDefinition.requestStream) {
+      throw new UsageError(
+        `${serviceName}/${method} is client-streaming; the CLI calls unary and server-streaming methods`,
+      );
+    }
+
+    const opened = context.registry();
+    await requireInstances(context, service);
+    const discovery = createDiscovery({ registry: opened.registry, service });
+    const tracing = initTracing({ serviceName: 'switchyard-cli', exporter: 'memory', sampleRatio: 1 });
+    const camel = method.charAt(0).toLowerCase() + method.slice(1);
+    const client = createGrpcClient({ definition, discovery }) as unknown as Record<
+      string,
+      (request: object, options: object) => Promise<unknown>
+    > & {
+      stream: Record<string, (request: object, options: object) => AsyncIterable<unknown>>;
+      close(): Promise<void>;
+    };
+    const callOptions = { deadlineMs, metadata, ...(key === undefined ? {} : { key }) };
+    const tracer = trace.getTracer('@switchyard/cli');
+    const root = tracer.startSpan(`switchyard call ${serviceName}/${method}`, { kind: SpanKind.INTERNAL });
+    const traceId = root.spanContext().traceId;
+    let messages = 0;
+    try {
+      await discovery.ready({ timeoutMs: DEFAULT_CALL_OPTIONS.readyTimeoutMs });
+      let response: unknown;
+      await otelContext.with(trace.setSpan(otelContext.active(), root), async () => {
+        if (!methodDefinition.responseStream) {
+          response = await client[camel]!(request, callOptions);
+          return;
+        }
+        for await (const message of client.stream[camel]!(request, callOptions)) {
+          messages++;
+          const text = context.json
+            ? JSON.stringify({ message }, bytesAsBase64)
+            : JSON.stringify(message, bytesAsBase64, 2);
+          writeLine(context.io.stdout, text);
+        }
+      });
+      root.end();
+      const attempts = attemptsOf(tracing.getFinishedSpans(), traceId);
+      if (methodDefinition.responseStream) {
+        if (context.json) writeLine(context.io.stdout, JSON.stringify({ traceId, messages }));
+        else writeLine(context.io.stderr, `${traceLine(traceId, attempts)}; ${messages} messages`);
+      } else if (context.json) {
+        writeLine(context.io.stdout, JSON.stringify({ response, traceId, attempts }, bytesAsBase64));
+      } else {
+        writeLine(context.io.stdout, JSON.stringify(response, bytesAsBase64, 2));
+        writeLine(context.io.stderr, traceLine(traceId, attempts));
+      }
+      return ExitCode.OK;
+    } catch (error) {
+      root.setStatus({ code: SpanStatusCode.ERROR });
+      root.end();
+      if (SwitchyardError.hasCode(error, 'DEADLINE_EXCEEDED')) {
+        throw new CliError(`${serviceName}/${method}: deadline of ${deadlineMs} ms exceeded (trace ${traceId})`);
+      }
+      const failure = toCliError(error, opened);
+      // A request refused before it was sent is a usage error: no trace worth looking up.
+      if (failure.exitCode === ExitCode.USAGE) throw failure;
+      throw new CliError(`${failure.message} (trace ${traceId})`, failure.exitCode);
+    } finally {
+      await client.close();
+      await discovery.close();
+      await tracing.shutdown();
+    }
+  },
+};
+
+/** `pkg.Service/Method` or `pkg.Service.Method` (grpcurl accepts both). */
+export function parseMethod(text: string): { serviceName: string; method: string } {
+  const trimmed = text.replace(/^\//, '');
+  const separator = trimmed.includes('/') ? trimmed.lastIndexOf('/') : trimmed.lastIndexOf('.');
+  const serviceName = trimmed.slice(0, separator);
+  const method = trimmed.slice(separator + 1);
+  if (separator <= 0 || !/^[A-Za-z_][\w.]*$/.test(serviceName) || !/^[A-Za-z_]\w*$/.test(method)) {
+    throw new UsageError(`method must look like package.Service/Method, got ${JSON.stringify(text)}`);
+  }
+  return { serviceName, method };
+}
+
+/** The request body: a JSON object. */
+export function parseBody(body: string): object {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new UsageError(`the request body is not valid JSON: ${oneLine((error as Error).message)}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(
+      `the request body must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+    );
+  }
+  return parsed;
+}
+
+function parseHeaders(headers: readonly string[]): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const header of headers) {
+    const colon = header.indexOf(':');
+    const name = header.slice(0, colon).trim().toLowerCase();
+    if (colon <= 0 || !/^[0-9a-z_.-]+$/.test(name)) {
+      throw new UsageError(`--header must look like 'name: value', got ${JSON.stringify(header)}`);
+    }
+    metadata[name] = header.slice(colon + 1).trim();
+  }
+  return metadata;
+}
+
+function loadDefinition(proto: string, serviceName: string, includeDirs: readonly string[]): ServiceDefinition {
+  try {
+    // Like grpcurl, the working directory is an import path when none is given; it is also tried
+    // last, so a --proto path relative to the working directory is found next to -I directories.
+    return loadService(proto, serviceName, { includeDirs: [...includeDirs, '.'] });
+  } catch (error) {
+    const rule = (error as { rule?: string }).rule ?? (error as Error).message;
+    throw new UsageError(`--proto ${proto}: ${oneLine(rule)}`);
+  }
+}
+
+/** The client spans of this trace (one per physical attempt), oldest first. */
+function attemptsOf(spans: ReturnType<ReturnType<typeof initTracing>['getFinishedSpans']>, traceId: string): Attempt[] {
+  return spans
+    .filter((span) => span.kind === SpanKind.CLIENT && span.spanContext().traceId === traceId)
+    .map((span) => {
+      const attributes = span.attributes;
+      const host = String(attributes['server.address'] ?? '?');
+      const port = attributes['server.port'];
+      return {
+        attempt: Number(attributes['switchyard.attempt'] ?? 1),
+        address: port === undefined ? host : `${host.includes(':') ? `[${host}]` : host}:${port}`,
+        ok: span.status.code !== SpanStatusCode.ERROR,
+        durationMs: Math.round((span.duration[0] * 1e3 + span.duration[1] / 1e6) * 10) / 10,
+      };
+    })
+    .sort((a, b) => a.attempt - b.attempt);
+}
+
+function traceLine(traceId: string, attempts: readonly Attempt[]): string {
+  const tries = attempts
+    .map((attempt) => `${attempt.address} ${attempt.ok ? 'ok' : 'failed'} ${formatLatency(attempt.durationMs)}`)
+    .join(', ');
+  return `trace ${traceId}${tries ? ` · ${attempts.length} attempt${attempts.length === 1 ? '' : 's'}: ${tries}` : ''}`;
+}
+
+/** JSON replacer: bytes fields as base64 (the proto3 JSON mapping) instead of {type:'Buffer',data:[…]}. */
+function bytesAsBase64(_key: string, value: unknown): unknown {
+  const candidate = value as { type?: unknown; data?: unknown };
+  if (candidate && candidate.type === 'Buffer' && Array.isArray(candidate.data)) {
+    return Buffer.from(candidate.data as number[]).toString('base64');
+  }
+  return value;
+}

@@ -1,0 +1,87 @@
+import { type ServiceInstance, validateInstanceId } from '@switchyard/core';
+import { expectPositionals, stringOption } from '../args.js';
+import { CliError, ExitCode, UsageError } from '../cli-error.js';
+import type { Command, CommandContext } from '../command.js';
+import { formatAddress } from '../format/instance.js';
+import { terminalSafe } from '../format/table.js';
+import { writeLine } from '../io.js';
+import { ask, isYes } from '../prompt.js';
+
+/** `switchyard deregister <id> [--service s] [--yes]`. */
+export const deregisterCommand: Command = {
+  name: 'deregister',
+  summary: 'remove an instance from the registry (an operator eviction), after confirmation',
+  usage: '<id>',
+  details: `Evicts the instance whatever process owns it (RedisRegistry.evict): watchers see it go
+"down (deregistered)" at once, and the owning process, told at its next heartbeat, never writes it
+back (its registration becomes "lost"). To take an instance out of traffic temporarily, drain it
+from its own process instead. Without --service, every live service is searched for the id.
+Asks for confirmation on stderr and reads the answer from stdin unless --yes is given.
+
+Examples:
+  switchyard deregister catalog-7f3a9c
+  switchyard deregister catalog-7f3a9c --service catalog --yes
+
+Exit codes: 0 removed; 1 no live instance with that id, not confirmed, registry unreachable;
+2 usage (also: the id exists in several services and --service is missing).`,
+  options: {
+    service: { type: 'string', placeholder: 'name', description: 'the service of the instance (default: search)' },
+    yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation' },
+  },
+  async run(context) {
+    const [id] = expectPositionals('deregister', context.args, ['id']) as [string];
+    validateInstanceId(id);
+    const instance = await findInstance(context, id, stringOption(context.args, 'service'));
+    const label = `${instance.service}/${instance.id}`;
+    if (context.args.values.yes !== true) {
+      const answer = await ask(
+        context.io,
+        terminalSafe(
+          `Deregister ${label} (${formatAddress(instance)}, ${instance.status})? Its process will not register it again. [y/N] `,
+        ),
+      );
+      if (!isYes(answer)) {
+        throw new CliError(
+          answer === undefined
+            ? 'not confirmed (stdin ended); pass --yes to skip the prompt'
+            : 'not confirmed; nothing changed',
+        );
+      }
+    }
+    const redis = context.registry().redis();
+    if (!redis) throw new CliError('this registry backend does not support evicting instances');
+    const removed = await redis.evict(instance.service, instance.id);
+    if (!removed) throw new CliError(`${label} was already gone`);
+    if (context.json) {
+      writeLine(context.io.stdout, JSON.stringify({ service: instance.service, id: instance.id, deregistered: true }));
+    } else {
+      writeLine(context.io.stdout, terminalSafe(`deregistered ${label}`));
+    }
+    return ExitCode.OK;
+  },
+};
+
+async function findInstance(
+  context: CommandContext,
+  id: string,
+  service: string | undefined,
+): Promise<ServiceInstance> {
+  const { registry } = context.registry();
+  if (service !== undefined) {
+    const found = (await registry.list(service)).find((instance) => instance.id === id);
+    if (!found) throw new CliError(`no live instance "${id}" in service ${service}`);
+    return found;
+  }
+  const services = await registry.services();
+  const lists = await Promise.all(services.map((name) => registry.list(name)));
+  const matches = lists.flat().filter((instance) => instance.id === id);
+  if (matches.length === 0) {
+    throw new CliError(`no live instance "${id}" in any service (${services.length} searched)`);
+  }
+  if (matches.length > 1) {
+    throw new UsageError(
+      `"${id}" is an instance of several services (${matches.map((match) => match.service).join(', ')}): pass --service`,
+    );
+  }
+  return matches[0] as ServiceInstance;
+}

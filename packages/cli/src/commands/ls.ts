@@ -1,0 +1,117 @@
+import type { ServiceInstance } from '@switchyard/core';
+import { expectPositionals } from '../args.js';
+import { CliError, ExitCode } from '../cli-error.js';
+import type { Command, CommandContext } from '../command.js';
+import { formatDuration } from '../format/duration.js';
+import { formatAddress, formatRoute, sortInstances } from '../format/instance.js';
+import { formatTable } from '../format/table.js';
+import { writeLine } from '../io.js';
+import { withLeases } from '../registry/instance-views.js';
+
+/** `switchyard ls [service]`. */
+export const lsCommand: Command = {
+  name: 'ls',
+  summary: 'list services with instance counts, or the instances of one service',
+  usage: '[service]',
+  details: `Without a service: one row per live service (instances, up, draining, versions).
+With a service: one row per instance: id, status, zone, weight, version, address, age (since
+registration, Redis clock) and EXPIRES IN (time left on its lease; a healthy instance heartbeats
+about three times per TTL, so this keeps resetting — a value running down to 0 means it stopped).
+
+Examples:
+  switchyard ls
+  switchyard ls catalog --json | jq '.instances[].id'
+
+Exit codes: 0 listed (an empty registry too); 1 unknown service or registry unreachable; 2 usage.`,
+  options: {},
+  async run(context) {
+    const [service] = expectPositionals('ls', context.args, ['service'], 1);
+    return service === undefined ? listServices(context) : listInstances(context, service);
+  },
+};
+
+async function listServices(context: CommandContext): Promise<ExitCode> {
+  const { registry, target } = context.registry();
+  const names = await registry.services();
+  const rows = await Promise.all(
+    names.map(async (service) => {
+      const instances = await registry.list(service);
+      return {
+        service,
+        instances: instances.length,
+        up: instances.filter((instance) => instance.status === 'up').length,
+        draining: instances.filter((instance) => instance.status === 'draining').length,
+        versions: [...new Set(instances.map((instance) => instance.version ?? ''))].filter(Boolean).sort(),
+      };
+    }),
+  );
+  if (context.json) {
+    writeLine(context.io.stdout, JSON.stringify({ namespace: target.namespace, services: rows }));
+    return ExitCode.OK;
+  }
+  if (rows.length === 0) {
+    writeLine(context.io.stdout, `no live services in namespace ${target.namespace} at ${target.label}`);
+    return ExitCode.OK;
+  }
+  const table = formatTable(
+    ['service', 'instances', 'up', 'draining', 'versions'],
+    rows.map((row) => [
+      row.service,
+      String(row.instances),
+      String(row.up),
+      String(row.draining),
+      row.versions.join(',') || '-',
+    ]),
+  );
+  writeLine(context.io.stdout, table);
+  return ExitCode.OK;
+}
+
+async function listInstances(context: CommandContext, service: string): Promise<ExitCode> {
+  const opened = context.registry();
+  const [instances, route] = await Promise.all([opened.registry.list(service), opened.registry.getRoute(service)]);
+  if (instances.length === 0) throw await unknownService(context, service);
+  const views = sortInstances(await withLeases(opened.inspector(), service, instances));
+  if (context.json) {
+    const instancesJson = views.map((view) => ({
+      ...view,
+      ageMs: view.ageMs ?? null,
+      expiresInMs: view.expiresInMs ?? null,
+    }));
+    writeLine(context.io.stdout, JSON.stringify({ service, route: route ?? null, instances: instancesJson }));
+    return ExitCode.OK;
+  }
+  const table = formatTable(
+    ['id', 'status', 'zone', 'weight', 'version', 'address', 'age', 'expires in'],
+    views.map((view) => [
+      view.id,
+      view.status,
+      view.zone ?? '-',
+      String(view.weight),
+      view.version ?? '-',
+      formatAddress(view),
+      formatDuration(view.ageMs),
+      formatDuration(view.expiresInMs),
+    ]),
+  );
+  writeLine(context.io.stdout, table);
+  if (route) writeLine(context.io.stdout, `route: ${formatRoute(route)}`);
+  return ExitCode.OK;
+}
+
+/** The error for a service with no live instance, naming the ones that exist. */
+export async function unknownService(context: CommandContext, service: string): Promise<CliError> {
+  const known = await context
+    .registry()
+    .registry.services()
+    .catch(() => [] as string[]);
+  const hint = known.length > 0 ? `; live services: ${known.slice(0, 20).join(', ')}` : '; no service is registered';
+  return new CliError(`unknown service "${service}": no live instance${hint}`);
+}
+
+/** The live instances of a service, or the unknown-service error. */
+export async function requireInstances(context: CommandContext, service: string): Promise<ServiceInstance[]> {
+  const instances = await context.registry().registry.list(service);
+  if (instances.length === 0) throw await unknownService(context, service);
+  return instances;
+}

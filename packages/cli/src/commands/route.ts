@@ -1,0 +1,75 @@
+import type { RouteRule } from '@switchyard/core';
+import { ExitCode, UsageError } from '../cli-error.js';
+import type { Command, CommandContext } from '../command.js';
+import { formatRoute } from '../format/instance.js';
+import { writeLine } from '../io.js';
+import { unknownService } from './ls.js';
+
+const USAGE = 'route get <service> | route set <service> <version>=<percent>... | route clear <service>';
+
+/** `switchyard route get|set|clear`: the version-weighted traffic split of a service. */
+export const routeCommand: Command = {
+  name: 'route',
+  summary: 'show, set or clear a service’s version-weighted traffic split (canary)',
+  usage: 'get|set|clear <service> [<version>=<percent>...]',
+  details: `A route rule makes every discovering client choose a version first, with these weights,
+then an instance of that version. Percentages are integers that sum to 100; every version with a
+positive share must be run by a live instance. Clients see a change within one push.
+
+Examples:
+  switchyard route get catalog
+  switchyard route set catalog 1.4.0=95 1.5.0=5
+  switchyard route clear catalog
+
+Exit codes: 0 done; 1 unknown service (get), registry unreachable; 2 usage or a rule the registry
+refuses (weights not summing to 100, a version no live instance runs…), printed as one line.`,
+  options: {},
+  async run(context) {
+    const [action, service, ...rest] = context.args.positionals;
+    if (!action) throw new UsageError(`missing action (usage: switchyard ${USAGE})`);
+    if (!['get', 'set', 'clear'].includes(action)) {
+      throw new UsageError(`unknown route action "${action}"; expected get, set or clear`);
+    }
+    if (!service) throw new UsageError(`missing <service> (usage: switchyard route ${action} <service>…)`);
+    if (action !== 'set' && rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    if (action === 'set' && rest.length === 0) {
+      throw new UsageError('route set needs at least one <version>=<percent>, e.g. 1.4.0=95 1.5.0=5');
+    }
+    const rule = action === 'set' ? { splits: parseSplits(rest) } : undefined;
+    const { registry } = context.registry();
+    if (action === 'get') {
+      const current = await registry.getRoute(service);
+      if (!current && (await registry.list(service)).length === 0) throw await unknownService(context, service);
+      return print(context, service, current);
+    }
+    if (action === 'clear') {
+      await registry.setRoute(service, undefined);
+      return print(context, service, undefined);
+    }
+    await registry.setRoute(service, rule);
+    return print(context, service, rule);
+  },
+};
+
+/** `1.4.0=95 1.5.0=5` → `{ '1.4.0': 95, '1.5.0': 5 }`; a trailing `%` is allowed. */
+export function parseSplits(args: readonly string[]): Record<string, number> {
+  const splits: Record<string, number> = {};
+  for (const arg of args) {
+    const match = /^([^=\s]+)=(\d{1,3})%?$/.exec(arg);
+    if (!match) throw new UsageError(`"${arg}" is not <version>=<percent> (e.g. 1.5.0=5)`);
+    const [, version, percent] = match as unknown as [string, string, string];
+    if (Object.hasOwn(splits, version)) throw new UsageError(`version ${version} is given twice`);
+    splits[version] = Number(percent);
+  }
+  return splits;
+}
+
+function print(context: CommandContext, service: string, rule: RouteRule | undefined): ExitCode {
+  if (context.json) writeLine(context.io.stdout, JSON.stringify({ service, rule: rule ?? null }));
+  else
+    writeLine(
+      context.io.stdout,
+      rule ? `route of ${service}: ${formatRoute(rule)}` : `route of ${service}: none (every version by the balancer)`,
+    );
+  return ExitCode.OK;
+}

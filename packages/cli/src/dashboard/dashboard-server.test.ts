@@ -1,0 +1,112 @@
+import { MemoryRegistry } from '@switchyard/registry';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Dashboard, startDashboard } from '../index.js';
+
+let registry: MemoryRegistry;
+let dashboard: Dashboard | undefined;
+const aborts: AbortController[] = [];
+
+afterEach(async () => {
+  for (const controller of aborts.splice(0)) controller.abort();
+  await dashboard?.close();
+  await registry?.close();
+});
+
+interface SseEvent {
+  event: string;
+  data: { service?: string; services?: unknown[]; instances?: { id: string }[] };
+}
+
+/** A minimal EventSource: collects events and lets the test wait for the next matching one. */
+async function openEvents(url: string) {
+  const controller = new AbortController();
+  aborts.push(controller);
+  const response = await fetch(url, { signal: controller.signal });
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  const events: SseEvent[] = [];
+  let buffer = '';
+  let seen = 0;
+  return {
+    events,
+    /** The next event (after the ones already returned) that passes `test`. */
+    async next(test: (event: SseEvent) => boolean): Promise<SseEvent> {
+      for (;;) {
+        while (seen < events.length) {
+          const event = events[seen++] as SseEvent;
+          if (test(event)) return event;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('event stream ended');
+        buffer += value;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event = /^event: (.+)$/m.exec(block)?.[1];
+          const data = /^data: (.+)$/m.exec(block)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) });
+        }
+      }
+    },
+  };
+}
+
+describe('startDashboard', () => {
+  it('serves the page, the JSON view and an event stream: snapshot first, then changes', async () => {
+    registry = new MemoryRegistry();
+    await registry.register({
+      id: 'a-1',
+      service: 'alpha',
+      host: '10.0.0.1',
+      ports: { grpc: 50051 },
+      version: '1.0.0',
+    });
+    dashboard = await startDashboard({ registry, port: 0, servicesPollMs: 50, leaseRefreshMs: 60_000 });
+    expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+
+    const page = await fetch(dashboard.url);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("new EventSource('events')");
+    expect(html).not.toContain('innerHTML');
+
+    const json = (await (await fetch(new URL('api/services', dashboard.url))).json()) as {
+      services: { service: string; instances: { id: string; ageMs: null }[] }[];
+    };
+    expect(json.services.map((view) => view.service)).toEqual(['alpha']);
+    // The memory backend has no lease keys to read: ages are unknown, not made up.
+    expect(json.services[0]?.instances[0]).toMatchObject({ id: 'a-1', ageMs: null, expiresInMs: null });
+
+    const stream = await openEvents(new URL('events', dashboard.url).href);
+    const first = await stream.next(() => true);
+    expect(first).toMatchObject({ event: 'snapshot', data: { services: [{ service: 'alpha' }] } });
+
+    const beta = await registry.register({ id: 'b-1', service: 'beta', host: '10.0.0.2', ports: { http: 8080 } });
+    expect(await stream.next((event) => event.data.service === 'beta')).toMatchObject({
+      event: 'service',
+      data: { service: 'beta', stale: false, route: null, instances: [{ id: 'b-1', status: 'up' }] },
+    });
+    await beta.update({ status: 'draining' });
+    expect(await stream.next((event) => event.data.service === 'beta')).toMatchObject({
+      data: { instances: [{ id: 'b-1', status: 'draining' }] },
+    });
+    await beta.deregister();
+    expect(await stream.next((event) => event.data.service === 'beta')).toMatchObject({
+      event: 'service',
+      data: { service: 'beta', instances: [] },
+    });
+    // With no instance left, the service leaves the page at the next service-list poll.
+    expect(await stream.next((event) => event.event === 'removed')).toEqual({
+      event: 'removed',
+      data: { service: 'beta' },
+    });
+  });
+
+  it('escapes the title it renders into the page', async () => {
+    registry = new MemoryRegistry();
+    dashboard = await startDashboard({ registry, port: 0, title: '<script>alert(1)</script>' });
+    const html = await (await fetch(dashboard.url)).text();
+    expect(html).not.toContain('<script>alert(1)</script>');
+    expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+  });
+});

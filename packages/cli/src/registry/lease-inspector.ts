@@ -1,0 +1,131 @@
+import { type RedisTarget, parseRedisUrl, serviceKeys } from '@switchyard/registry';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+
+/** What the registry knows about one instance's lease but the `Registry` interface does not expose. */
+export interface LeaseInfo {
+  /** Time since the registration was made (its generation is the Redis server time at registration). */
+  readonly ageMs: number | undefined;
+  /** Time until the lease expires unless heartbeated (PTTL of the lease key); 0 if already expired. */
+  readonly expiresInMs: number | undefined;
+}
+
+/** The lease info of a service's instances, by id (ids without a live entry are absent). */
+export type LeaseInfos = ReadonlyMap<string, LeaseInfo>;
+
+/**
+ * A read-only look at the Redis key layout of `@switchyard/registry` (`<ns>:{svc}:gens`, the lease
+ * keys and their PTTL) for what the `Registry` interface does not expose: an instance's age and
+ * time until its lease expires. Only reads (HMGET, PTTL, TIME, PSUBSCRIBE); never writes.
+ *
+ * Times come from the Redis server clock, like the leases themselves, so a skewed local clock does
+ * not distort them. The last heartbeat is not recorded anywhere (a heartbeat is a bare PEXPIRE), and
+ * without the registration's TTL it cannot be derived from the PTTL, hence "expires in".
+ */
+export class LeaseInspector {
+  private readonly client: Redis | Cluster;
+  private subscriber: Redis | undefined;
+
+  private constructor(
+    private readonly target: RedisTarget,
+    private readonly namespace: string,
+  ) {
+    this.client = createReadClient(target);
+    this.client.on('error', () => undefined); // failures surface as rejected reads, reported as "-"
+  }
+
+  /** An inspector for a Redis registry URL; undefined for `memory://` (nothing to inspect). */
+  static forUrl(url: string, namespace: string): LeaseInspector | undefined {
+    if (url.startsWith('memory://')) return undefined;
+    return new LeaseInspector(parseRedisUrl(url), namespace);
+  }
+
+  /** Age and expiry of the given instances of a service. Rejects if Redis cannot be read. */
+  async leases(service: string, ids: readonly string[]): Promise<LeaseInfos> {
+    const result = new Map<string, LeaseInfo>();
+    if (ids.length === 0) return result;
+    const keys = serviceKeys(this.namespace, service);
+    const gensKey = keys.scriptKeys[1];
+    const [time, generations] = await Promise.all([this.client.time(), this.client.hmget(gensKey, ...ids)]);
+    const nowMs = Number(time[0]) * 1000 + Number(time[1]) / 1000;
+    const pipeline = this.client.pipeline();
+    const owned: { id: string; generation: string }[] = [];
+    ids.forEach((id, index) => {
+      const generation = generations[index];
+      if (typeof generation === 'string' && /^\d+$/.test(generation)) {
+        owned.push({ id, generation });
+        pipeline.pttl(keys.lease(id, generation));
+      }
+    });
+    const replies = owned.length > 0 ? ((await pipeline.exec()) ?? []) : [];
+    owned.forEach(({ id, generation }, index) => {
+      const [error, pttl] = replies[index] ?? [new Error('no reply'), undefined];
+      const registeredAtMs = Number(generation) / 1000; // µs → ms; < 2^53, exact enough
+      result.set(id, {
+        ageMs: Math.max(0, Math.round(nowMs - registeredAtMs)),
+        expiresInMs: error || typeof pttl !== 'number' ? undefined : pttl >= 0 ? pttl : pttl === -2 ? 0 : undefined,
+      });
+    });
+    return result;
+  }
+
+  /**
+   * Calls `listener` with the service name of every change message published under the namespace
+   * (a hint that a service exists or changed, pushed by Redis). Not available on Cluster, where a
+   * pattern subscription sees only one node: returns undefined there.
+   */
+  async onServiceActivity(listener: (service: string) => void): Promise<(() => Promise<void>) | undefined> {
+    if (this.target.kind === 'cluster' || !(this.client instanceof Redis)) return undefined;
+    const subscriber = this.client.duplicate();
+    subscriber.on('error', () => undefined);
+    this.subscriber = subscriber;
+    const prefix = `${this.namespace}:{`;
+    subscriber.on('pmessage', (_pattern: string, channel: string) => {
+      if (channel.startsWith(prefix) && channel.endsWith('}:events')) {
+        listener(channel.slice(prefix.length, -'}:events'.length));
+      }
+    });
+    // The namespace pattern allows letters, digits, ".", "_" and "-": nothing to escape for a glob.
+    await subscriber.psubscribe(`${this.namespace}:{*}:events`);
+    return async () => {
+      await subscriber.punsubscribe().catch(() => undefined);
+      subscriber.disconnect();
+    };
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+    this.client.disconnect();
+  }
+}
+
+function createReadClient(target: RedisTarget): Redis | Cluster {
+  const common: RedisOptions = {
+    lazyConnect: false,
+    connectTimeout: 2_000,
+    commandTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(100 * times, 1_000),
+  };
+  const credentials = (t: { username?: string; password?: string }) => ({
+    ...(t.username ? { username: t.username } : {}),
+    ...(t.password ? { password: t.password } : {}),
+  });
+  switch (target.kind) {
+    case 'standalone':
+      return new Redis(target.url, { ...common, ...(target.tls ? { tls: {} } : {}) });
+    case 'sentinel':
+      return new Redis({
+        ...common,
+        sentinels: target.sentinels,
+        name: target.masterName,
+        db: target.db,
+        ...credentials(target),
+        ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
+        ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
+      });
+    case 'cluster':
+      return new Cluster(target.nodes, {
+        redisOptions: { ...common, ...credentials(target), ...(target.tls ? { tls: {} } : {}) },
+      });
+  }
+}

@@ -1,0 +1,76 @@
+import { PassThrough, Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { type CliIo, ExitCode, runCli } from './index.js';
+
+/** Runs the CLI in-process with captured streams; no registry is reachable (or needed). */
+async function run(argv: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const out = new PassThrough().setEncoding('utf8');
+  const err = new PassThrough().setEncoding('utf8');
+  out.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  err.on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const io: CliIo = { stdout: out, stderr: err, stdin: Readable.from([]), env };
+  const code = await runCli(argv, { io });
+  return { code, stdout, stderr };
+}
+
+describe('runCli without a registry', () => {
+  it('prints the general help (exit 0 with --help, 2 without a command)', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(ExitCode.OK);
+    expect(help.stdout).toMatch(/^switchyard: see and operate/);
+    for (const command of ['ls', 'watch', 'health', 'call', 'deregister', 'route', 'dashboard']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
+    }
+    const none = await run([]);
+    expect(none.code).toBe(ExitCode.USAGE);
+    expect(none.stderr).toContain('Usage: switchyard <command>');
+  });
+
+  it('prints a version and per-command help', async () => {
+    expect((await run(['--version'])).stdout).toMatch(/^\S+\n$/);
+    const help = await run(['help', 'route']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('switchyard route set catalog 1.4.0=95 1.5.0=5');
+  });
+
+  it.each([
+    [
+      ['ls', '--namespace', 'x'],
+      /^switchyard ls: no registry: pass --registry redis:\/\/host:6379 or set SWITCHYARD_REGISTRY_URL\n/,
+    ],
+    [['ls', '--registry', 'memory://'], /an in-memory registry lives inside one process/],
+    [
+      ['ls', '--registry', 'redis-sentinel://h1:26379'],
+      /^switchyard ls: --registry: redis-sentinel:\/\/ needs the master name/,
+    ],
+    [['ls', 'a', 'b'], /^switchyard ls: unexpected argument "b"/],
+    [['watch'], /^switchyard watch: missing <service> \(usage: switchyard watch <service>\)\n/],
+    [['call', 'svc', 'pkg.Svc/Get', '{"a":', '--proto', 'x.proto'], /the request body is not valid JSON/],
+    [['call', 'svc', 'pkg.Svc/Get', '{}'], /--proto <file> is required/],
+    [['call', 'svc', 'no-method', '{}', '--proto', 'x.proto'], /method must look like package.Service\/Method/],
+    [['call', 'svc', 'pkg.Svc/Get', '{}', '--proto', 'x.proto', '-H', 'nocolon'], /--header must look like/],
+    [
+      ['call', 'svc', 'pkg.Svc/Get', '{}', '--proto', 'x.proto', '--deadline-ms', '-5'],
+      /--deadline-ms needs a value \(write --deadline-ms=<value> for one starting with "-"\)/,
+    ],
+    [['route', 'set', 'svc', '1.0.0=abc'], /"1\.0\.0=abc" is not <version>=<percent>/],
+    [['route', 'set', 'svc', '1.0.0=50', '1.0.0=50'], /version 1\.0\.0 is given twice/],
+    [['route', 'frob', 'svc'], /unknown route action "frob"/],
+    [['dashboard', '--port', '70000'], /--port must be an integer from 0 to 65535/],
+    [['deregister', 'bad id!', '--yes'], /id: must be/],
+  ])('%j is a usage error (exit 2) in one line', async (argv, message) => {
+    // A registry URL in the environment (unreachable: nothing may need it), except where its absence is the point.
+    const noRegistry = argv.includes('--registry') || argv.includes('--namespace');
+    const result = await run(argv, noRegistry ? {} : { SWITCHYARD_REGISTRY_URL: 'redis://127.0.0.1:1' });
+    expect(result.code).toBe(ExitCode.USAGE);
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+  });
+});

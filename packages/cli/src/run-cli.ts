@@ -1,0 +1,129 @@
+import { findCommand, GLOBAL_OPTIONS, type OptionSpecs, parseCommandArgs, stringOption } from './args.js';
+import { type CliError, ExitCode, UsageError } from './cli-error.js';
+import type { Command, CommandContext } from './command.js';
+import { COMMANDS } from './commands/all-commands.js';
+import { toCliError } from './describe-error.js';
+import { commandHelp, generalHelp } from './help.js';
+import { type CliIo, writeLine } from './io.js';
+import { type OpenedRegistry, openRegistry, resolveRegistryTarget } from './registry/open-registry.js';
+
+/** Options of {@link runCli}. */
+export interface RunCliOptions {
+  /** @default the process's stdin, stdout, stderr and environment */
+  readonly io?: CliIo;
+  /** Aborting it stops a streaming command (exit 0) or interrupts another one (exit 130). */
+  readonly signal?: AbortSignal;
+}
+
+/** How long closing the registry may take after a command before the CLI gives up on it. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/** The package version (replaced at build time; `dev` when run from source). */
+export const CLI_VERSION: string = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD_VERSION__ : 'dev';
+
+/**
+ * Runs the `switchyard` command line and resolves with its exit code. Never throws and never prints
+ * a stack trace: every failure is one line on stderr (`switchyard <command>: <what went wrong>`).
+ * Set `SWITCHYARD_DEBUG=1` to also print the stack of an unexpected error.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await runCli(process.argv.slice(2));
+ * ```
+ */
+export async function runCli(argv: readonly string[], options: RunCliOptions = {}): Promise<ExitCode> {
+  const io = options.io ?? processIo();
+  const signal = options.signal ?? new AbortController().signal;
+  let commandName = '';
+  let opened: OpenedRegistry | undefined;
+  try {
+    const allOptions: OptionSpecs = Object.assign(
+      { version: { type: 'boolean', short: 'V', description: '' } },
+      GLOBAL_OPTIONS,
+      ...COMMANDS.map((command) => command.options),
+    );
+    const found = findCommand(argv, allOptions);
+    if (!found) {
+      if (argv.includes('--version') || argv.includes('-V')) {
+        writeLine(io.stdout, CLI_VERSION);
+        return ExitCode.OK;
+      }
+      const askedForHelp = argv.includes('--help') || argv.includes('-h');
+      (askedForHelp ? io.stdout : io.stderr).write(generalHelp(COMMANDS));
+      return askedForHelp ? ExitCode.OK : ExitCode.USAGE;
+    }
+    const command = COMMANDS.find((candidate) => candidate.name === found.name);
+    if (!command) {
+      if (found.name === 'help') {
+        const topic = COMMANDS.find((candidate) => candidate.name === argv[found.index + 1]);
+        io.stdout.write(topic ? commandHelp(topic) : generalHelp(COMMANDS));
+        return ExitCode.OK;
+      }
+      throw new UsageError(
+        `unknown command "${found.name}"; commands: ${COMMANDS.map((candidate) => candidate.name).join(', ')}`,
+      );
+    }
+    commandName = command.name;
+    const rest = [...argv.slice(0, found.index), ...argv.slice(found.index + 1)];
+    const args = parseCommandArgs(command.name, rest, { ...GLOBAL_OPTIONS, ...command.options });
+    if (args.values.help === true) {
+      io.stdout.write(commandHelp(command));
+      return ExitCode.OK;
+    }
+    const context: CommandContext = {
+      args,
+      io,
+      json: args.values.json === true,
+      signal,
+      registry: () => {
+        opened ??= openRegistry(
+          resolveRegistryTarget(
+            { registry: stringOption(args, 'registry'), namespace: stringOption(args, 'namespace') },
+            io.env,
+          ),
+        );
+        return opened;
+      },
+    };
+    return await runCommand(command, context);
+  } catch (error) {
+    const failure: CliError = toCliError(error, opened);
+    writeLine(io.stderr, `switchyard${commandName ? ` ${commandName}` : ''}: ${failure.message}`);
+    if (io.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
+    return failure.exitCode;
+  } finally {
+    if (opened) await withTimeout(opened.close(), CLOSE_TIMEOUT_MS);
+  }
+}
+
+/** Runs a command; a one-shot command is interrupted by the signal (exit 130). */
+async function runCommand(command: Command, context: CommandContext): Promise<ExitCode> {
+  if (command.streaming) return command.run(context);
+  if (context.signal.aborted) return ExitCode.INTERRUPTED;
+  let onAbort: (() => void) | undefined;
+  const interrupted = new Promise<ExitCode>((resolve) => {
+    onAbort = () => resolve(ExitCode.INTERRUPTED);
+    context.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([command.run(context), interrupted]);
+  } finally {
+    if (onAbort) context.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+}
+
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}

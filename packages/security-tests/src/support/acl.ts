@@ -1,0 +1,48 @@
+/**
+ * The least-privilege ACL of a registry client, found by trying (see README): every command the
+ * registry sends, directly or from its Lua scripts, and nothing else; keys and channels limited to
+ * the namespace. `+info` is only for ioredis' ready check.
+ */
+export const REGISTRY_COMMANDS = [
+  // scripts (EVALSHA first, EVAL when the server does not know the script yet)
+  'evalsha',
+  'eval',
+  // called from the scripts
+  'time',
+  'hget',
+  'hset',
+  'hdel',
+  'hexists',
+  'hmget',
+  'del',
+  'set',
+  'get',
+  'incr',
+  'publish',
+  'zadd',
+  'zrem',
+  'zscore',
+  'zrangebyscore',
+  'zcount',
+  'zremrangebyscore',
+  'pttl',
+  // sent directly: heartbeat, service index, revision check, watches, ready check
+  'pexpire',
+  'sadd',
+  'smembers',
+  'subscribe',
+  'unsubscribe',
+  'info',
+] as const;
+
+/** `ACL SETUSER` rules for a registry user confined to `namespace`. */
+export function registryAclRules(namespace: string, password: string): string[] {
+  return [
+    'reset',
+    'on',
+    `>${password}`,
+    `~${namespace}:*`,
+    `&${namespace}:*`,
+    ...REGISTRY_COMMANDS.map((c) => `+${c}`),
+  ];
+}
