@@ -40,7 +40,7 @@ describe('startService', () => {
       zone: 'eu-1a',
       metadata: { track: 'a' },
       tracing: false,
-      drainDelayMs: 200,
+      drainDelayMs: 1_500, // long enough that the /readyz check below lands inside the drain, even on a loaded machine
       shutdownGraceMs: 2_000,
       handleSignals: false,
       logger: silent,
