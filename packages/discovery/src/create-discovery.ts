@@ -153,6 +153,10 @@ class WatchingDiscovery implements Discovery {
     return this.isStale;
   }
 
+  get isReady(): boolean {
+    return this.synced;
+  }
+
   ready(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.synced) return Promise.resolve();
     return new Promise((resolve, reject) => {

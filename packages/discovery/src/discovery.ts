@@ -73,6 +73,8 @@ export interface Discovery {
   readonly service: string;
   /** True while the registry is unreachable and the view may be out of date. */
   readonly stale: boolean;
+  /** True once the first snapshot arrived (a synchronous check before awaiting `ready()`). */
+  readonly isReady: boolean;
   /** Resolves once the first snapshot arrived. Rejects with REGISTRY_UNAVAILABLE after `timeoutMs`. */
   ready(options?: { timeoutMs?: number }): Promise<void>;
   /** The healthy instances picks choose from (before zone preference). */

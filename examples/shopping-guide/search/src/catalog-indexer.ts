@@ -52,6 +52,12 @@ export class CatalogIndexer {
     this.logger = logger;
   }
 
+  private indexed!: () => void;
+  /** Resolves when the first index is in place. */
+  readonly firstIndex: Promise<void> = new Promise((resolve) => {
+    this.indexed = resolve;
+  });
+
   /** The latest index, or undefined until the first build succeeds. */
   current(): SearchIndex | undefined {
     return this.index;
@@ -79,6 +85,7 @@ export class CatalogIndexer {
     const first = this.index === undefined;
     this.index = new SearchIndex(products, this.options.index);
     if (first || this.failures > 0) this.logger.info({ index: String(this.index) }, 'search index built');
+    if (first) this.indexed();
     this.failures = 0;
     return this.index;
   }

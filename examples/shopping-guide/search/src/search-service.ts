@@ -17,7 +17,9 @@ export interface StartSearchOptions extends Omit<ServiceOptions, 'name' | 'grpc'
 /**
  * Starts the search service: shop.search.v1.SearchService through `startService`, over an
  * index built from catalog's ListProducts (through a discovered Switchyard client) right after
- * start and refreshed every 30 s. Until the first index exists, searches answer UNAVAILABLE.
+ * start and refreshed every 30 s. Until the first index exists the instance is registered as not
+ * ready (draining, health NOT_SERVING), so callers do not pick it; searches that reach it anyway
+ * answer UNAVAILABLE.
  * `stop()` also stops the refreshes.
  */
 export async function startSearch(options: StartSearchOptions = {}): Promise<RunningService> {
@@ -32,10 +34,15 @@ export async function startSearch(options: StartSearchOptions = {}): Promise<Run
     ...(settings.metadata ? { metadata: settings.metadata } : {}),
     logger,
     grpc: { port: settings.grpcPort, ...grpc, services: [{ definition: SearchService, implementation }] },
+    // Registered but not picked (and health NOT_SERVING) until the first index is built.
+    ready: false,
     ...serviceOptions,
   });
   indexer = new CatalogIndexer(service.grpcClient(CatalogService, 'catalog'), { ...indexerOptions, logger });
   indexer.start();
   const started = indexer;
+  void started.firstIndex
+    .then(() => service.markReady())
+    .catch((error: unknown) => logger.error({ err: error }, 'could not mark search ready'));
   return alsoOnStop(service, () => started.stop());
 }

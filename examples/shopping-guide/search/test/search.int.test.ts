@@ -31,7 +31,7 @@ function healthcheck(service: RunningService): Promise<number | null> {
 }
 
 describe('search service', () => {
-  it('answers UNAVAILABLE until it has indexed the catalog, then ranked hits', async () => {
+  it('is not ready (health NOT_SERVING) and answers UNAVAILABLE until it has indexed the catalog, then ranked hits', async () => {
     const registry = new MemoryRegistry();
     const search = await startSearch({ ...common, registry, indexer: { retryInitialMs: 50, refreshIntervalMs: 500 } });
     cleanups.push(() => search.stop());
@@ -43,7 +43,8 @@ describe('search service', () => {
       await discovery.close();
     });
     await discovery.ready();
-    expect(await healthcheck(search)).toBe(0);
+    expect(await healthcheck(search)).toBe(1); // registered, but not ready: no index yet
+    expect(search.ready).toBe(false);
     await expect(client.search({ query: 'tent' })).rejects.toMatchObject({
       code: 'UNAVAILABLE',
       details: 'search index not built yet',
@@ -61,6 +62,8 @@ describe('search service', () => {
         { timeout: 5_000 },
       )
       .toBe('indexed');
+    expect(search.ready).toBe(true);
+    expect(await healthcheck(search)).toBe(0);
 
     const { hits } = await client.search({ query: 'wireless headphones' });
     expect(hits[0]).toMatchObject({ productId: 'sku-1', name: 'Aurora Wireless Headphones' });

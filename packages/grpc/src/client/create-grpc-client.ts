@@ -18,6 +18,7 @@ import {
   describeValue,
   InvalidArgumentError,
   NO_DEADLINE,
+  NoInstancesError,
   SwitchyardError,
 } from '@switchyard/core';
 import type { Discovery, Lease } from '@switchyard/discovery';
@@ -258,13 +259,32 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     });
   };
 
-  const run = <Response>(
+  const execute = <Response>(
     name: string,
     deadline: number,
     callOptions: GrpcCallOptions | undefined,
     once: (context: AttemptContext) => Promise<Response>,
   ): Promise<Response> =>
     policy.execute(once, { deadline, ...(callOptions?.signal ? { signal: callOptions.signal } : {}), key: name });
+
+  /**
+   * Runs the call; a call made before discovery's first snapshot (a service that just started)
+   * waits for it, within the call's deadline, instead of failing with NO_INSTANCES at once.
+   */
+  const run = <Response>(
+    name: string,
+    deadline: number,
+    callOptions: GrpcCallOptions | undefined,
+    once: (context: AttemptContext) => Promise<Response>,
+  ): Promise<Response> => {
+    if (discovery.isReady) return execute(name, deadline, callOptions, once);
+    return discovery.ready({ timeoutMs: Math.max(0, deadline - Date.now()) }).then(
+      () => execute(name, deadline, callOptions, once),
+      () => {
+        throw new NoInstancesError(discovery.service, 'no snapshot from the registry before the deadline');
+      },
+    );
+  };
 
   const client: Record<string, unknown> = {};
   const stream: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import type { Readable } from 'node:stream';
-import { InvalidArgumentError, NO_DEADLINE, SwitchyardError } from '@switchyard/core';
+import { InvalidArgumentError, NO_DEADLINE, SwitchyardError, NoInstancesError } from '@switchyard/core';
 import { AttemptAbort, SingleAttemptContext } from './attempt-abort.js';
 import type { Lease } from '@switchyard/discovery';
 import { type AttemptContext, circuitBreaker, compose, retry } from '@switchyard/resilience';
@@ -164,6 +164,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (closed) throw new SwitchyardError('UNAVAILABLE', `HttpClient(${service}) is closed`);
     const prepared = prepareRequest(request, resolved.defaultDeadlineMs, resolved.throwOnStatus);
     const state: CallState = { sent: false, lastError: undefined };
+    // A call made before discovery's first snapshot (a service that just started) waits for it,
+    // within the deadline, instead of failing with NO_INSTANCES at once.
+    if (!discovery.isReady) {
+      await discovery.ready({ timeoutMs: Math.max(0, prepared.deadline - Date.now()) }).catch(() => {
+        throw new NoInstancesError(service, 'no snapshot from the registry before the deadline');
+      });
+    }
     try {
       if (policy) {
         return await policy.execute((context) => attempt(prepared, context, state, consume), {

@@ -24,6 +24,8 @@ export class RedisConnection {
   private readonly operations = new EventEmitter<RegistryOperation>();
   /** The last connection error, described without secrets (for "could not connect" messages). */
   private lastError: string | undefined;
+  /** Commands time out on an open socket: Redis is hung (SIGSTOP, overload). Cleared by a reply. */
+  private hung = false;
   /** Every command's outcome and duration (timed only while someone listens). */
   readonly onOperation = this.operations.event;
 
@@ -68,9 +70,11 @@ export class RedisConnection {
       await this.whenReady(operation);
       const result = await run(this.client);
       if (observed) this.operations.emit({ operation, ok: true, durationMs: performance.now() - started });
+      if (this.hung) this.onUnhung();
       return result;
     } catch (error) {
       if (observed) this.operations.emit({ operation, ok: false, durationMs: performance.now() - started });
+      if (/timed out/i.test((error as Error)?.message ?? '')) this.onHung();
       throw this.mapError(operation, error);
     }
   }
@@ -113,9 +117,10 @@ export class RedisConnection {
   }
 
   private onReady(): void {
-    const recovered = this.everReady && this.down;
+    const recovered = this.everReady && (this.down || this.hung);
     this.everReady = true;
     this.down = false;
+    this.hung = false;
     this.wakeWaiters();
     if (recovered) {
       this.logger.info({ registry: this.label }, 'switchyard registry: connection restored');
@@ -136,6 +141,21 @@ export class RedisConnection {
       );
       for (const listener of this.lostListeners) listener(error);
     }
+  }
+
+  /** A hung Redis is an outage too: watchers go stale and keep their view, as for a lost socket. */
+  private onHung(): void {
+    if (this.hung || this.down || this.closed || !this.everReady) return;
+    this.hung = true;
+    const error = new RegistryUnavailableError(`${this.label}: commands time out (Redis hung?)`);
+    this.logger.warn({ registry: this.label }, 'switchyard registry: commands time out; keeping last known state');
+    for (const listener of this.lostListeners) listener(error);
+  }
+
+  private onUnhung(): void {
+    this.hung = false;
+    this.logger.info({ registry: this.label }, 'switchyard registry: Redis answers again');
+    for (const listener of this.restoredListeners) listener();
   }
 
   private wakeWaiters(): void {

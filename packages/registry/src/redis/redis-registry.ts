@@ -145,11 +145,14 @@ export class RedisRegistry implements Registry {
     this.scripts = new RedisScripts(this.connection.client);
     this.connection.onConnectionLost((error) => {
       for (const registration of this.registrations) registration.markUnavailable(error);
+      // A hung Redis shows on the command connection only (the subscriber just hears nothing).
+      for (const watch of this.watches.values()) watch.onConnectionLost(error);
     });
     this.connection.onConnectionRestored(() => {
       // Re-announce at once instead of waiting up to a heartbeat interval: after a Redis restart
       // the entries are gone and every heartbeat writes its entry back.
       for (const registration of this.registrations) void registration.heartbeat();
+      for (const watch of this.watches.values()) watch.onConnectionRestored();
     });
   }
 

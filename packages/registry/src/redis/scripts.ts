@@ -28,6 +28,11 @@ local function leaseKey(id, gen) return prefix .. 'lease:' .. id .. ':' .. gen e
 local routeKey = prefix .. 'route'
 `;
 
+/** A gap between sweeps longer than this means Redis (or every sweeper) was stalled. */
+const STALL_MS = 2_000;
+/** How long a lease that expired during a stall waits for its owner to write it back. */
+const GRACE_MS = 5_000;
+
 /** Helpers for scripts that change entries. */
 const HELPERS = `
 local function publish(body)
@@ -43,7 +48,14 @@ local function drop(id)
 end
 -- Looks at index entries that are due: re-indexes live leases, drops (and announces) dead ones.
 -- Returns how many due entries it looked at (a full batch means more may be due).
+-- If no sweep ran for a while (Redis was frozen or unreachable, so owners could not heartbeat
+-- while its clock ran on), a lease found expired is given one grace period before it is dropped:
+-- its owner writes it back as soon as it can reach Redis again.
 local function sweep(limit)
+  local sweptKey, gracedKey = prefix .. 'swept', prefix .. 'graced'
+  local last = tonumber(redis.call('GET', sweptKey) or '0')
+  redis.call('SET', sweptKey, now, 'PX', 600000)
+  local stalled = last > 0 and now - last > ${STALL_MS}
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
   local expired = 0
   for _, id in ipairs(due) do
@@ -51,7 +63,11 @@ local function sweep(limit)
     local ttl = gen and redis.call('PTTL', leaseKey(id, gen)) or -2
     if ttl > 0 then
       redis.call('ZADD', KEYS[3], now + ttl, id)
+      redis.call('SREM', gracedKey, id)
+    elseif stalled and gen and redis.call('SADD', gracedKey, id) == 1 then
+      redis.call('ZADD', KEYS[3], now + ${GRACE_MS}, id)
     else
+      redis.call('SREM', gracedKey, id)
       drop(id)
       publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"expired"')
       expired = expired + 1

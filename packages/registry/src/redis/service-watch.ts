@@ -25,6 +25,8 @@ export interface ServiceWatchContext {
 }
 
 const RETRY_AFTER_FAILURE_MS = 1_000;
+/** After an outage, how long instances missing from the first list are kept (they rewrite themselves). */
+const RESTORE_GRACE_MS = 3_000;
 
 /**
  * The one subscription a registry keeps per watched service, shared by all its listeners.
@@ -46,6 +48,7 @@ export class ServiceWatch {
   private sweepTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
   readonly started: Promise<void>;
 
   constructor(private readonly context: ServiceWatchContext) {
@@ -93,7 +96,8 @@ export class ServiceWatch {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const timer of [this.sweepTimer, this.resyncTimer, this.retryTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.sweepTimer, this.resyncTimer, this.retryTimer, this.graceTimer])
+      if (timer) clearTimeout(timer);
     await this.context.unsubscribe().catch(() => undefined);
   }
 
@@ -129,7 +133,13 @@ export class ServiceWatch {
     this.resyncing = (async () => {
       try {
         const { rev, instances, route } = await this.context.list();
-        let changed = this.state.replace(instances);
+        const wasStaleBefore = this.stale;
+        // Back from an outage, Redis may have restarted empty: live instances write themselves
+        // back within moments (their registrations heartbeat on reconnect), but a list taken first
+        // would drop them. So after a stale period, instances missing from the list are kept for
+        // a grace period, and a second resync then decides.
+        const listed = wasStaleBefore ? this.withMissingKept(instances) : instances;
+        let changed = this.state.replace(listed);
         if (route !== 'malformed' && this.state.setRoute(route)) changed = true;
         const wasStale = this.stale;
         this.rev = rev;
@@ -153,6 +163,20 @@ export class ServiceWatch {
       }
     })();
     return this.resyncing;
+  }
+
+  /** The listed instances plus the current ones the list lacks; schedules the deciding resync. */
+  private withMissingKept(listed: readonly ServiceInstance[]): ServiceInstance[] {
+    const ids = new Set(listed.map((instance) => instance.id));
+    const missing = [...this.state.instances.values()].filter((instance) => !ids.has(instance.id));
+    if (missing.length === 0) return [...listed];
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = undefined;
+      this.requestResync();
+    }, RESTORE_GRACE_MS);
+    this.graceTimer.unref();
+    return [...listed, ...missing];
   }
 
   private schedule(kind: 'sweep' | 'resync'): void {

@@ -1,0 +1,122 @@
+/**
+ * Chaos 7: one slow instance. Three echo replicas answer after 5 ms; after a baseline second, one
+ * of them is made 10× slower than what the client measures for the others (its reply delay is set
+ * to 10 × the baseline p50 latency, so the injected latency is 10× end to end, overheads included).
+ * Expected with `p2c-ewma`: the slow instance's share of the traffic falls below 10 % (a uniform
+ * balancer would give it a third), measured after a short settling time; no call fails.
+ */
+import { createRegistry, type Registry } from '@switchyard/registry';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type EchoClient, echoClient } from '../harness/echo-client.js';
+import { startEchoReplicas } from '../harness/echo-fleet.js';
+import { type CallRecord, percentile, report, round, startLoad, summarize } from '../harness/load.js';
+import { killAll, sleep } from '../harness/processes.js';
+import { redisVia } from '../harness/redis-via.js';
+import { waitUntil } from '../harness/wait.js';
+
+const FAST_MS = 5;
+const BASELINE_MS = 1_500;
+const SETTLE_MS = 1_000;
+const MEASURE_MS = 5_000;
+
+/** Registers the scenario's tests (called by chaos.int.test.ts). */
+export function slowInstance(): void {
+  describe('chaos 7: a slow instance (10× latency)', () => {
+    let redis: RedisServerHandle;
+    let registry: Registry | undefined;
+    let echo: EchoClient | undefined;
+
+    beforeAll(async () => {
+      redis = await startRedis({ via: redisVia() });
+    }, 60_000);
+    afterEach(async () => {
+      await killAll();
+      await echo?.close();
+      await registry?.close();
+    }, 30_000);
+    afterAll(async () => {
+      await redis?.stop();
+    }, 30_000);
+
+    it('gets less than 10 % of the traffic with p2c-ewma', async () => {
+      const replicas = await startEchoReplicas(redis.url, 3, () => ({ ECHO_DELAY_MS: String(FAST_MS) }));
+      const slowId = replicas[0]!.instanceId as string;
+      registry = createRegistry(redis.url);
+      echo = echoClient(registry, { balancer: 'p2c-ewma' });
+      const { client, discovery } = echo;
+      await discovery.ready({ timeoutMs: 10_000 });
+      await waitUntil(() => discovery.instances().length === 3, { timeoutMs: 10_000, what: '3 echo instances' });
+
+      const load = startLoad({
+        concurrency: 2,
+        pauseMs: 5,
+        maxDurationMs: 30_000,
+        call: async (worker, sequence) =>
+          (await client.say({ message: `${worker}-${sequence}` }, { deadlineMs: 2_000 })).servedBy,
+      });
+      const startedAt = Date.now();
+      await sleep(BASELINE_MS);
+      const baselineP50 = percentile(
+        load.records.filter((record) => record.ok && record.start >= startedAt + 500).map((record) => record.latencyMs),
+        50,
+      );
+      const slowDelayMs = Math.round(10 * baselineP50);
+      await replicas[0]!.control(`delay ${slowDelayMs}`);
+      const injectedAt = Date.now();
+      await sleep(SETTLE_MS + MEASURE_MS);
+      const records = await load.stop();
+
+      const summary = summarize(records);
+      const measured = records.filter((record) => record.start >= injectedAt + SETTLE_MS);
+      const settling = records.filter((record) => record.start >= injectedAt && record.start < injectedAt + SETTLE_MS);
+      const slowPhase = records.filter((record) => record.start >= injectedAt);
+      const shareOf = (subset: readonly CallRecord[]): number =>
+        subset.filter((record) => record.servedBy === slowId).length / Math.max(1, subset.length);
+      const latencyOf = (predicate: (record: CallRecord) => boolean): number =>
+        percentile(
+          slowPhase.filter((record) => record.ok && predicate(record)).map((record) => record.latencyMs),
+          50,
+        );
+      const slowP50 = latencyOf((record) => record.servedBy === slowId);
+      const fastP50 = latencyOf((record) => record.servedBy !== slowId);
+      // Time to adapt: from the injection, the first moment after which the slow share stays < 10 %.
+      let adaptedAt: number | undefined;
+      for (let at = injectedAt; at < injectedAt + SETTLE_MS + MEASURE_MS; at += 100) {
+        if (shareOf(slowPhase.filter((record) => record.start >= at)) < 0.1) {
+          adaptedAt = at;
+          break;
+        }
+      }
+      const figures = {
+        requests: summary.requests,
+        failed: summary.failed,
+        recoverMs: adaptedAt === undefined ? null : adaptedAt - injectedAt,
+        slowShare: round(shareOf(measured), 4),
+        slowShareSettling: round(shareOf(settling), 4),
+        baselineP50Ms: round(baselineP50),
+        injectedDelayMs: slowDelayMs,
+        slowCalls: measured.filter((record) => record.servedBy === slowId).length,
+        measuredCalls: measured.length,
+        slowP50Ms: round(slowP50),
+        fastP50Ms: round(fastP50),
+        fastP99Ms: round(
+          percentile(
+            slowPhase.filter((record) => record.ok && record.servedBy !== slowId).map((record) => record.latencyMs),
+            99,
+          ),
+        ),
+        latencyRatio: round(slowP50 / Math.max(0.1, fastP50)),
+        p50Ms: summary.p50Ms,
+        p99Ms: summary.p99Ms,
+      };
+      report('7-slow-instance', figures);
+
+      expect.soft(summary.failures).toEqual([]);
+      expect.soft(summary.failed).toBe(0);
+      expect.soft(measured.length).toBeGreaterThan(200);
+      expect.soft(figures.latencyRatio).toBeGreaterThanOrEqual(8); // the fault really is ~10× (sanity)
+      expect.soft(figures.slowShare).toBeLessThan(0.1);
+    }, 60_000);
+  });
+}
