@@ -48,7 +48,8 @@ export function packageProjects(dir: string): TestProjectInlineConfiguration[] {
         include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
         testTimeout: 60_000,
         hookTimeout: 120_000,
-        // Integration suites start real Redis processes: run files one at a time on 2 cores.
+        // Files of different projects still run side by side (the root run's maxWorkers: 2); every
+        // suite starts its own Redis and servers on free ports, so they never share state.
         fileParallelism: false,
         retry: 0,
       },
