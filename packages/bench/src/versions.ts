@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -14,10 +15,29 @@ export function packageVersions(names: readonly string[]): Record<string, string
       try {
         return [name, (require(`${name}/package.json`) as { version: string }).version];
       } catch {
-        return [name, 'unknown'];
+        // Packages whose `exports` map leaves out package.json: walk up from the entry point.
+        return [name, versionNearEntry(require, name) ?? 'unknown'];
       }
     }),
   );
+}
+
+function versionNearEntry(require: NodeJS.Require, name: string): string | undefined {
+  try {
+    let directory = dirname(require.resolve(name));
+    for (;;) {
+      const file = join(directory, 'package.json');
+      if (existsSync(file)) {
+        const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+        if (manifest.name === name) return manifest.version;
+      }
+      const parent = dirname(directory);
+      if (parent === directory) return undefined;
+      directory = parent;
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -249,13 +249,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         span?.end(code, mapped);
         reject(mapped);
       });
-      const signal = context.signal;
-      if (signal.aborted) call.cancel();
-      else {
-        const onAbort = (): void => call.cancel();
-        signal.addEventListener('abort', onAbort, { once: true });
-        removeAbort = () => signal.removeEventListener('abort', onAbort);
-      }
+      // onAbort instead of context.signal: the signal would allocate an AbortController per attempt.
+      if (context.abortReason) call.cancel();
+      else removeAbort = context.onAbort(() => call.cancel());
     });
   };
 

@@ -1,0 +1,42 @@
+/** A subject of `pnpm bench:http` as the parent sees it. */
+export interface HttpSubjectSpec {
+  id: string;
+  label: string;
+  kind: 'undici' | 'switchyard';
+  /** Its worker exports spans to the parent's OTLP sink. */
+  traced?: boolean;
+  /** The Switchyard client with `policy: false` (one attempt, no retry or breaker), for attribution. */
+  noPolicy?: boolean;
+  /** Run only when named in `BENCH_ONLY` or `BENCH_EXTRA`. */
+  optional?: boolean;
+}
+
+/** Every subject, in report order. */
+export function httpSubjects(deadlineMs: number): HttpSubjectSpec[] {
+  return [
+    {
+      id: 'undici',
+      label:
+        "raw undici: one `Pool` to the server with undici's default options (the SDK's default pool), `request()` + `body.json()`",
+      kind: 'undici',
+    },
+    {
+      id: 'switchyard',
+      label: `createHttpClient (default policy: retry with budget + breaker) via createDiscovery p2c-ewma, \`postJson\`, deadlineMs ${deadlineMs}, tracing off`,
+      kind: 'switchyard',
+    },
+    {
+      id: 'switchyard-traced',
+      label: 'the same with initTracing (OTLP http/protobuf to a local sink, 100 % sampled, batch processor)',
+      kind: 'switchyard',
+      traced: true,
+    },
+    {
+      id: 'switchyard-no-policy',
+      label: 'the same as `switchyard` with `policy: false` (one attempt), for attribution',
+      kind: 'switchyard',
+      noPolicy: true,
+      optional: true,
+    },
+  ];
+}

@@ -1,0 +1,82 @@
+import { createDiscovery } from '@switchyard/discovery';
+import { createHttpClient } from '@switchyard/http';
+import { MemoryRegistry } from '@switchyard/registry';
+import { Pool } from 'undici';
+import { benchTracing } from '../transport/bench-tracing.js';
+import type { SubjectSettings, Target } from '../transport/protocol.js';
+import type { ClientSubject } from '../transport/worker-runtime.js';
+import { ECHO_PATH, ECHO_PAYLOAD, type EchoReply } from './echo.js';
+
+/** What the parent sends an HTTP worker (see catalog.ts). */
+export interface HttpSubjectSettings extends SubjectSettings {
+  kind: 'undici' | 'switchyard';
+  deadlineMs: number;
+  traced: boolean;
+  noPolicy: boolean;
+  serviceName: string;
+}
+
+/** Builds the subject an HTTP worker measures. */
+export async function createHttpSubject(
+  _id: string,
+  target: Target,
+  rawSettings: SubjectSettings,
+): Promise<ClientSubject> {
+  const settings = rawSettings as HttpSubjectSettings;
+  const tracing = settings.traced ? benchTracing(settings.serviceName) : undefined;
+  const subject = settings.kind === 'undici' ? undiciSubject(target) : await switchyardSubject(settings, target);
+  return {
+    ...subject,
+    ...(tracing ? { flush: () => tracing.forceFlush() } : {}),
+    close: async () => {
+      await subject.close();
+      await tracing?.shutdown();
+    },
+  };
+}
+
+/**
+ * Raw undici: one `Pool` with undici's default options, which is what the Switchyard client makes per
+ * instance when given no `poolOptions` (so the same number of connections). The JSON body is
+ * serialised on every call, as `postJson` does.
+ */
+function undiciSubject(target: Target): ClientSubject {
+  const pool = new Pool(`http://${target.host}:${target.port}`);
+  const headers = { 'content-type': 'application/json', accept: 'application/json' };
+  const call = async (): Promise<EchoReply> => {
+    const response = await pool.request({
+      method: 'POST',
+      path: ECHO_PATH,
+      headers,
+      body: JSON.stringify(ECHO_PAYLOAD),
+    });
+    if (response.statusCode >= 400) {
+      await response.body.dump();
+      throw new Error(`HTTP ${response.statusCode}`);
+    }
+    return (await response.body.json()) as EchoReply;
+  };
+  return { call, close: () => pool.close() };
+}
+
+/**
+ * The full Switchyard stack: a MemoryRegistry with the server registered, `createDiscovery` with
+ * `p2c-ewma`, `createHttpClient` with its default policy (retry with budget + circuit breaker) and
+ * default pool, `postJson` with a per-call `deadlineMs`.
+ */
+async function switchyardSubject(settings: HttpSubjectSettings, target: Target): Promise<ClientSubject> {
+  const registry = new MemoryRegistry();
+  await registry.register({ id: 'echo-1', service: 'echo', host: target.host, ports: { http: target.port } });
+  const discovery = createDiscovery({ registry, service: 'echo', balancer: 'p2c-ewma' });
+  await discovery.ready({ timeoutMs: 10_000 });
+  const client = createHttpClient({ discovery, ...(settings.noPolicy ? { policy: false as const } : {}) });
+  const options = { deadlineMs: settings.deadlineMs };
+  return {
+    call: () => client.postJson<EchoReply>(ECHO_PATH, ECHO_PAYLOAD, options),
+    close: async () => {
+      await client.close();
+      await discovery.close();
+      await registry.close();
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import type { Run, SubjectRuns } from './rounds.js';
+import { compare, summarize } from './summary.js';
+
+function run(round: number, concurrency: number, callsPerSecond: number, clientCpu = 100): Run {
+  return {
+    round,
+    concurrency,
+    operations: callsPerSecond,
+    elapsedMs: 1_000,
+    callsPerSecond,
+    p50Ms: 1,
+    p99Ms: 2,
+    clientCpuMicrosPerCall: clientCpu,
+    serverCpuMicrosPerCall: 50,
+    droppedSpans: 0,
+    exportErrors: 0,
+    loadAverage1m: 1,
+  };
+}
+
+function subject(id: string, runs: Run[]): SubjectRuns {
+  return { id, setupMs: 0, notes: [], runs };
+}
+
+describe('compare', () => {
+  // The machine slows down by half in round 2: both subjects feel it, the paired ratio does not.
+  const raw = subject('raw', [run(0, 64, 1_000), run(1, 64, 500), run(2, 64, 1_000)]);
+  const sdk = subject('sdk', [run(0, 64, 950, 120), run(1, 64, 480, 120), run(2, 64, 960, 120)]);
+
+  it('pairs the rounds, gives the median and range of the ratios and checks the target', () => {
+    const [comparison] = compare(
+      [raw, sdk],
+      [{ label: 'sdk / raw', numerator: 'sdk', denominator: 'raw', concurrency: 64, target: 0.95 }],
+    );
+    expect(comparison?.paired.median).toBeCloseTo(0.96, 5);
+    expect(comparison?.paired.min).toBeCloseTo(0.95, 5);
+    expect(comparison?.paired.max).toBeCloseTo(0.96, 5);
+    expect(comparison?.ofMedians).toBeCloseTo(0.95, 5);
+    expect(comparison?.clientCpuRatio).toBeCloseTo(1.2, 5);
+    expect(comparison?.met).toBe(true);
+  });
+
+  it('has no verdict without a target, and skips subjects or concurrencies not measured', () => {
+    const results = compare(
+      [raw, sdk],
+      [
+        { label: 'info', numerator: 'sdk', denominator: 'raw', concurrency: 64 },
+        { label: 'absent', numerator: 'other', denominator: 'raw', concurrency: 64 },
+        { label: 'c=1', numerator: 'sdk', denominator: 'raw', concurrency: 1 },
+      ],
+    );
+    expect(results.map((result) => [result.label, result.met])).toEqual([['info', undefined]]);
+  });
+});
+
+describe('summarize', () => {
+  it('summarises each concurrency of each subject over its rounds', () => {
+    const summaries = summarize(
+      [subject('raw', [run(0, 1, 10), run(1, 1, 30), run(2, 1, 20), run(0, 64, 100)])],
+      new Map([['raw', 'raw grpc-js']]),
+    );
+    expect(summaries.map((summary) => [summary.concurrency, summary.rounds, summary.callsPerSecond])).toEqual([
+      [1, 3, { median: 20, min: 10, max: 30 }],
+      [64, 1, { median: 100, min: 100, max: 100 }],
+    ]);
+    expect(summaries[0]?.label).toBe('raw grpc-js');
+  });
+});
