@@ -26,6 +26,7 @@ export const REGISTRY_COMMANDS = [
   'zcount',
   'zremrangebyscore',
   'pttl',
+  'srem',
   // sent directly: heartbeat, service index, revision check, watches, ready check
   'pexpire',
   'sadd',
