@@ -4,6 +4,7 @@
  * code, stdout and stderr are the real ones.
  */
 import { join } from 'node:path';
+import { createDiscovery } from '@switchyard/discovery';
 import { createRegistry, type Registry } from '@switchyard/registry';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { initTracing, type Tracing } from '@switchyard/tracing';
@@ -402,5 +403,56 @@ describe('switchyard route', { timeout: 180_000 }, () => {
     const unknown = await cli(['route', 'get', 'nope']);
     expect(unknown.code).toBe(1);
     expectOneLine(unknown, /unknown service "nope"/);
+  });
+
+  it('a rule changed with the CLI takes effect in every client within 1 s', async () => {
+    const service = 'routed-live';
+    await echo({ id: 'rl-stable', service, version: '1.4.0' });
+    await echo({ id: 'rl-canary', service, version: '1.5.0' });
+    // Three clients, each with its own registry connection, as three caller processes would have.
+    const clients = Array.from({ length: 3 }, () => {
+      const own = createRegistry(redis.url);
+      return { registry: own, discovery: createDiscovery({ registry: own, service }) };
+    });
+    try {
+      await Promise.all(clients.map((client) => client.discovery.ready()));
+      const picked = (index: number): string => {
+        const lease = (clients[index] as (typeof clients)[number]).discovery.pick();
+        lease.done({ ok: true, latencyMs: 1 });
+        return lease.instance.id;
+      };
+      /** Resolves with the time every client first picks `id` (polled every 5 ms, bounded). */
+      const allPick = async (id: string): Promise<number[]> => {
+        const seenAt: (number | undefined)[] = clients.map(() => undefined);
+        for (let round = 0; round < 2_000 && seenAt.includes(undefined); round++) {
+          clients.forEach((_, index) => {
+            // Three picks in a row: under the old rule, the canary is never picked.
+            if (seenAt[index] === undefined && [0, 1, 2].every(() => picked(index) === id)) seenAt[index] = Date.now();
+          });
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        expect(seenAt, `every client picks ${id}`).not.toContain(undefined);
+        return seenAt as number[];
+      };
+
+      expect((await cli(['route', 'set', service, '1.4.0=100', '1.5.0=0'])).code).toBe(0);
+      await allPick('rl-stable');
+
+      const child = spawnCli(['route', 'set', service, '1.4.0=0', '1.5.0=100'], { SWITCHYARD_REGISTRY_URL: redis.url });
+      const stdout = new LineReader(child.stdout);
+      const effective = allPick('rl-canary');
+      await stdout.waitFor((line) => line.startsWith('route of routed-live:'), 30_000);
+      // The CLI prints after Redis accepted the rule: lag is measured from there.
+      const written = Date.now();
+      const lags = (await effective).map((at) => Math.max(0, at - written));
+      expect((await exited(child)).code).toBe(0);
+      console.log(`route change seen by 3 clients ${lags.join(', ')} ms after the CLI wrote it`);
+      for (const lag of lags) expect(lag).toBeLessThan(1_000);
+    } finally {
+      for (const client of clients) {
+        await client.discovery.close();
+        await client.registry.close();
+      }
+    }
   });
 });
