@@ -374,12 +374,32 @@ function callOptionsFor(context: AttemptContext): { deadline?: number } {
   return context.deadline === NO_DEADLINE ? {} : { deadline: context.deadline };
 }
 
+/**
+ * A legal gRPC metadata key (the spec's header name: digits, lowercase letters, `_`, `-`, `.`;
+ * grpc-js lowercases the rest). grpc-js accepts more, such as `x:y`, which then fails every attempt
+ * on the wire: refused here as bad input instead of being retried into RETRY_EXHAUSTED.
+ */
+const METADATA_KEY = /^[0-9a-zA-Z_.-]+$/;
+
+function assertMetadataKey(key: string): void {
+  if (!METADATA_KEY.test(key)) {
+    throw new InvalidArgumentError(
+      `options.metadata.${key}`,
+      'a metadata key may hold only letters, digits, "_", "-" and "."',
+    );
+  }
+}
+
 function toMetadata(input: Metadata | Record<string, string> | undefined): Metadata {
   if (input === undefined) return new Metadata();
-  if (input instanceof Metadata) return input.clone();
+  if (input instanceof Metadata) {
+    for (const key of Object.keys(input.getMap())) assertMetadataKey(key);
+    return input.clone();
+  }
   assertObject('options.metadata', input);
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(input)) {
+    assertMetadataKey(key);
     if (typeof value !== 'string' || /[\r\n]/.test(value)) {
       throw new InvalidArgumentError(`options.metadata.${key}`, 'must be a string without CR or LF');
     }
