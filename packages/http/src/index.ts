@@ -45,3 +45,4 @@ export type { HttpCallErrorInit } from './status/http-call-error.js';
 export { httpStatusToCode, codeToHttpStatus } from './status/status-mapping.js';
 export { parseRetryAfterMs } from './status/retry-after.js';
 export { DEFAULT_DEADLINE_HEADER } from './deadline-header.js';
+export { NO_RETRY_HEADER } from './status/no-retry.js';

@@ -1,6 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { currentCallScope, SwitchyardError } from '@switchyard/core';
-import { createHealthState, type HttpClient, requestContext, switchyardFastify } from '@switchyard/http';
+import {
+  createHealthState,
+  type HttpClient,
+  HttpCallError,
+  NO_RETRY_HEADER,
+  requestContext,
+  switchyardFastify,
+} from '@switchyard/http';
 import Fastify from 'fastify';
 import { request as plainRequest } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -96,6 +103,38 @@ describe('httpHandler (node:http)', () => {
     expect(reply.remainingAtB).toBeGreaterThan(0);
   });
 
+  it('retries at one layer: a hop whose own calls ran out of retries answers 503 with x-switchyard-no-retry, and its caller does not retry it', async () => {
+    let bHits = 0;
+    let aHits = 0;
+    await loopback.serve(
+      'b1',
+      (_request, response) => {
+        bHits++;
+        json(response, 503, { error: 'overloaded' });
+      },
+      { service: 'b' },
+    );
+    const toB = await loopback.client('b');
+    await loopback.serve(
+      'a1',
+      async (_request, response) => {
+        aHits++;
+        json(response, 200, await toB.getJson('/'));
+      },
+      { service: 'a' },
+    );
+    const toA = await loopback.client('a');
+    const failure = await toA.getJson('/', { deadlineMs: 5_000 }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(HttpCallError);
+    expect((failure as HttpCallError).status).toBe(503);
+    expect((failure as HttpCallError).headers[NO_RETRY_HEADER]).toBe('1');
+    expect((failure as HttpCallError).retryable).toBe(false);
+    // B was tried by A's client (3 attempts by default); A itself was not retried by its caller:
+    // without the header the caller would have sent A three requests, and B would have seen nine.
+    expect(aHits).toBe(1);
+    expect(bHits).toBe(3);
+  });
+
   it("forwards the caller's trace headers unchanged when no tracer is registered", async () => {
     await loopback.serve(
       'b1',
@@ -159,6 +198,32 @@ describe('switchyardFastify', () => {
     health.drain();
     expect(await status('/readyz')).toBe(503);
     expect(await status('/healthz')).toBe(200);
+  });
+
+  it('marks a route failing after its own retries with x-switchyard-no-retry, so its caller does not retry it', async () => {
+    let bHits = 0;
+    await loopback.serve(
+      'b1',
+      (_request, response) => {
+        bHits++;
+        json(response, 503, { error: 'overloaded' });
+      },
+      { service: 'b' },
+    );
+    const toB = await loopback.client('b');
+    let aHits = 0;
+    await fastifyApp('a1', 'a', (app) => {
+      app.get('/', async () => {
+        aHits++;
+        return toB.getJson('/');
+      });
+    });
+    const toA = await loopback.client('a');
+    const failure = await toA.getJson('/', { deadlineMs: 5_000 }).catch((error: unknown) => error);
+    expect((failure as HttpCallError).status).toBe(503);
+    expect((failure as HttpCallError).headers[NO_RETRY_HEADER]).toBe('1');
+    expect(aHits).toBe(1);
+    expect(bHits).toBe(3);
   });
 
   it('hands the deadline to outgoing calls made by a route (two hops, deadline shrinks)', async () => {

@@ -6,6 +6,7 @@ import type { Lease } from '@switchyard/discovery';
 import { type AttemptContext, circuitBreaker, compose, retry } from '@switchyard/resilience';
 import type { Dispatcher } from 'undici';
 import { HttpCallError } from '../status/http-call-error.js';
+import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { classifyFailure, failureError, failureOutcome, notReplayable, responseOutcome } from './attempt-failure.js';
 import { traceAttempt } from './client-tracing.js';
 import { type HttpClientOptions, resolveClientOptions } from './http-client-options.js';
@@ -95,7 +96,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         signal: abort,
       });
       const status = response.statusCode;
-      if (status < 400 || (!prepared.throwOnStatus && !isRetryable(prepared, status))) {
+      if (status < 400 || (!prepared.throwOnStatus && !isRetryable(prepared, status, response.headers))) {
         const result: HttpResponse = { status, headers: response.headers, body: response.body };
         let value: T | HttpResponse = result;
         if (consume) {
@@ -125,7 +126,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         body: bytes.toString('utf8'),
         bodyTruncated: truncated,
         request: labelOf(prepared),
-        retryable: isRetryable(prepared, status),
+        retryable: isRetryable(prepared, status, response.headers),
       });
       if (!prepared.throwOnStatus) keptBodies.set(error, bytes);
       span?.end(status, error);
@@ -156,8 +157,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return `${service} ${prepared.method} ${prepared.path}`;
   }
 
-  function isRetryable(prepared: PreparedRequest, status: number): boolean {
-    return prepared.idempotent && prepared.replayable && retryableStatuses.has(status);
+  /** A server that says its own downstream calls already retried (NO_RETRY_HEADER) is not retried again. */
+  function isRetryable(prepared: PreparedRequest, status: number, headers: HttpResponse['headers']): boolean {
+    return (
+      prepared.idempotent &&
+      prepared.replayable &&
+      retryableStatuses.has(status) &&
+      headers[NO_RETRY_HEADER] === undefined
+    );
   }
 
   async function send<T>(request: HttpRequest, consume?: Consume<T>): Promise<T | HttpResponse> {

@@ -1,12 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { type Logger, SwitchyardError } from '@switchyard/core';
+import { isExhaustedDownstream, NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
 
 /**
  * Replies to a request whose handler failed: a Switchyard error by its code (NOT_FOUND 404,
  * INVALID_ARGUMENT 400, UNAVAILABLE 503…) with `{ error: { code, message } }`; any other error as
  * 500 `internal error`, without leaking its message (it is logged). If the response had already
- * started, the connection is destroyed so the client sees a failure, not a short body.
+ * started, the connection is destroyed so the client sees a failure, not a short body. A failure of
+ * the handler's own downstream calls after their retries carries `x-switchyard-no-retry: 1`.
  */
 export function writeErrorReply(response: ServerResponse, error: unknown, logger: Logger): void {
   const known = SwitchyardError.isInstance(error);
@@ -19,7 +21,11 @@ export function writeErrorReply(response: ServerResponse, error: unknown, logger
   const body = JSON.stringify({
     error: known ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'internal error' },
   });
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {}),
+  });
   response.end(body);
 }
 

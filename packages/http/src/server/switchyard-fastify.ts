@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isExhaustedDownstream, NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
 import { SwitchyardError } from '@switchyard/core';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
@@ -87,10 +88,10 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
         try {
           const result = original.call(this, request, reply);
           return typeof (result as Promise<unknown>)?.then === 'function'
-            ? (result as Promise<unknown>).then(undefined, withStatus)
+            ? (result as Promise<unknown>).then(undefined, (error: unknown) => withStatus(error, reply))
             : result;
         } catch (error) {
-          throw withStatus(error);
+          throw withStatus(error, reply);
         }
       };
       return call ? call.run(invoke) : invoke();
@@ -119,8 +120,12 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
   done();
 }
 
-/** Gives a thrown Switchyard error the `statusCode` Fastify's error handling replies with. */
-function withStatus(error: unknown): never {
+/**
+ * Gives a thrown Switchyard error the `statusCode` Fastify's error handling replies with, and marks
+ * a failure of the route's own downstream calls (after their retries) as not to be retried.
+ */
+function withStatus(error: unknown, reply: { header(name: string, value: string): unknown }): never {
+  if (isExhaustedDownstream(error)) reply.header(NO_RETRY_HEADER, '1');
   if (SwitchyardError.isInstance(error) && (error as { statusCode?: unknown }).statusCode === undefined) {
     Object.defineProperty(error, 'statusCode', {
       value: codeToHttpStatus(error),
