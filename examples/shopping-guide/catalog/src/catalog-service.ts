@@ -1,7 +1,6 @@
 import { CatalogService, type Product__Output } from '@shopping-guide/shared';
 import { consoleLogger } from '@switchyard/core';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
-import { alsoOnStop } from './also-on-stop.js';
 import { catalogHandlers } from './catalog-handlers.js';
 import { ProductCatalog } from './product-catalog.js';
 import { PRODUCTS } from './products.js';
@@ -48,8 +47,13 @@ export async function startCatalog(options: StartCatalogOptions = {}): Promise<R
       logger,
       grpc: { port: settings.grpcPort, ...grpc, services: [{ definition: CatalogService, implementation }] },
       ...serviceOptions,
+      // The stock store is ours to release, after the caller's own onStop.
+      onStop: async () => {
+        await serviceOptions.onStop?.();
+        await closeStock();
+      },
     });
-    return alsoOnStop(service, closeStock);
+    return service;
   } catch (error) {
     await closeStock();
     throw error;

@@ -1,7 +1,6 @@
 import { CatalogService, SearchService } from '@shopping-guide/shared';
 import { consoleLogger } from '@switchyard/core';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
-import { alsoOnStop } from './also-on-stop.js';
 import { CatalogIndexer, type CatalogIndexerOptions } from './catalog-indexer.js';
 import { searchHandlers } from './search-handlers.js';
 import { serviceSettings } from './service-settings.js';
@@ -37,12 +36,16 @@ export async function startSearch(options: StartSearchOptions = {}): Promise<Run
     // Registered but not picked (and health NOT_SERVING) until the first index is built.
     ready: false,
     ...serviceOptions,
+    // The indexer's refreshes stop with the service, after the caller's own onStop.
+    onStop: async () => {
+      await serviceOptions.onStop?.();
+      indexer?.stop();
+    },
   });
   indexer = new CatalogIndexer(service.grpcClient(CatalogService, 'catalog'), { ...indexerOptions, logger });
   indexer.start();
-  const started = indexer;
-  void started.firstIndex
+  void indexer.firstIndex
     .then(() => service.markReady())
     .catch((error: unknown) => logger.error({ err: error }, 'could not mark search ready'));
-  return alsoOnStop(service, () => started.stop());
+  return service;
 }
