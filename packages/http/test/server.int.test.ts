@@ -39,6 +39,20 @@ async function fastifyApp(
   return { app, port, health };
 }
 
+/** An instance of `service` that answers every request 503, counting them. */
+async function serveOverloaded(service: string): Promise<{ hits: number }> {
+  const counter = { hits: 0 };
+  await loopback.serve(
+    `${service}1`,
+    (_request, response) => {
+      counter.hits++;
+      json(response, 503, { error: 'overloaded' });
+    },
+    { service },
+  );
+  return counter;
+}
+
 describe('httpHandler (node:http)', () => {
   it('serves /healthz and /readyz, and /readyz turns 503 while draining', async () => {
     const { port, listener } = await loopback.serve('a', (_request, response) => json(response, 200, { ok: true }));
@@ -104,17 +118,9 @@ describe('httpHandler (node:http)', () => {
   });
 
   it('retries at one layer: a hop whose own calls ran out of retries answers 503 with x-switchyard-no-retry, and its caller does not retry it', async () => {
-    let bHits = 0;
-    let aHits = 0;
-    await loopback.serve(
-      'b1',
-      (_request, response) => {
-        bHits++;
-        json(response, 503, { error: 'overloaded' });
-      },
-      { service: 'b' },
-    );
+    const b = await serveOverloaded('b');
     const toB = await loopback.client('b');
+    let aHits = 0;
     await loopback.serve(
       'a1',
       async (_request, response) => {
@@ -132,7 +138,7 @@ describe('httpHandler (node:http)', () => {
     // B was tried by A's client (3 attempts by default); A itself was not retried by its caller:
     // without the header the caller would have sent A three requests, and B would have seen nine.
     expect(aHits).toBe(1);
-    expect(bHits).toBe(3);
+    expect(b.hits).toBe(3);
   });
 
   it("forwards the caller's trace headers unchanged when no tracer is registered", async () => {
@@ -201,15 +207,7 @@ describe('switchyardFastify', () => {
   });
 
   it('marks a route failing after its own retries with x-switchyard-no-retry, so its caller does not retry it', async () => {
-    let bHits = 0;
-    await loopback.serve(
-      'b1',
-      (_request, response) => {
-        bHits++;
-        json(response, 503, { error: 'overloaded' });
-      },
-      { service: 'b' },
-    );
+    const b = await serveOverloaded('b');
     const toB = await loopback.client('b');
     let aHits = 0;
     await fastifyApp('a1', 'a', (app) => {
@@ -223,7 +221,7 @@ describe('switchyardFastify', () => {
     expect((failure as HttpCallError).status).toBe(503);
     expect((failure as HttpCallError).headers[NO_RETRY_HEADER]).toBe('1');
     expect(aHits).toBe(1);
-    expect(bHits).toBe(3);
+    expect(b.hits).toBe(3);
   });
 
   it('hands the deadline to outgoing calls made by a route (two hops, deadline shrinks)', async () => {
