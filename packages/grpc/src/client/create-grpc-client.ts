@@ -372,15 +372,15 @@ function guardUnknownMethods(client: Record<string, unknown>, serviceName: strin
 
 /**
  * grpc-js refuses a deadline more than ~100 million hours ahead (its wire format has 8 digits),
- * failing the call with an unhandled rejection and never settling it. Beyond this horizon the
- * attempt is sent without a wire deadline; the policy's own timer still enforces the real one.
+ * failing the call with an unhandled rejection and never settling it. A deadline past this fixed
+ * point (about 68 years after start-up, far inside grpc-js's limit; no clock read per attempt) is
+ * sent without a wire deadline; the policy's own timer still enforces the real one.
  */
-const WIRE_DEADLINE_HORIZON_MS = 2 ** 31 * 1_000;
+const LATEST_WIRE_DEADLINE = Date.now() + 2 ** 31 * 1_000;
 
 function callOptionsFor(context: AttemptContext): { deadline?: number } {
   const deadline = context.deadline;
-  if (deadline === NO_DEADLINE || !(deadline - Date.now() < WIRE_DEADLINE_HORIZON_MS)) return {};
-  return { deadline };
+  return deadline < LATEST_WIRE_DEADLINE ? { deadline } : {};
 }
 
 /**
