@@ -73,14 +73,19 @@ try {
       );
     }
   }
-  log(`started ${processes.length} processes; waiting for them to register`);
+  log(`started ${processes.length} processes; waiting for them to register and be ready`);
   const waitUntil = Date.now() + 60_000;
   for (;;) {
-    const counts = await Promise.all(REPLICAS.map(async ([service]) => (await registry.list(service)).length));
+    // Ready = `up`, not just listed: search registers as draining until its first index is built.
+    const counts = await Promise.all(
+      REPLICAS.map(
+        async ([service]) => (await registry.list(service)).filter((instance) => instance.status === 'up').length,
+      ),
+    );
     if (REPLICAS.every(([, replicas], index) => (counts[index] as number) >= replicas)) break;
     const dead = processes.find((p) => p.child.exitCode !== null);
     if (dead) throw new Error(`${dead.service}#${dead.index} exited with ${dead.child.exitCode} during start`);
-    if (Date.now() > waitUntil) throw new Error(`services did not register within 60 s: ${counts.join(', ')}`);
+    if (Date.now() > waitUntil) throw new Error(`services were not registered and ready within 60 s: ${counts.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const [gateway] = await registry.list('gateway');

@@ -64,12 +64,18 @@ export function rollingRestart(): void {
         );
       }
       await Promise.all([...fleet.values()].flat().map((proc) => proc.started(60_000)));
+      // Ready means listed AND `up`: search registers as draining until its first index is built,
+      // and a rolling restart (like Kubernetes') must not take traffic away from a replica before
+      // its successor can serve it — nor start load before every service can serve it.
       const listed = async (service: ShopService): Promise<string[]> =>
-        (await registry!.list(service)).map((instance) => instance.id).sort();
+        (await registry!.list(service))
+          .filter((instance) => instance.status === 'up')
+          .map((instance) => instance.id)
+          .sort();
       for (const service of SHOP_SERVICES) {
         await waitUntil(async () => (await listed(service)).length === REPLICAS[service], {
           timeoutMs: 10_000,
-          what: `${service} to be registered`,
+          what: `${service} to be registered and ready`,
         });
       }
 
@@ -99,7 +105,7 @@ export function rollingRestart(): void {
           const newId = await replacement.started(60_000);
           await waitUntil(async () => (await listed(service)).includes(newId), {
             timeoutMs: 10_000,
-            what: `${newId} in the registry`,
+            what: `${newId} registered and ready`,
           });
           const termAt = Date.now();
           timeline.push({ at: startAt, what: `start ${service} replacement` });
