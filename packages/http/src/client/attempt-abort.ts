@@ -5,20 +5,24 @@ import type { AttemptContext } from '@switchyard/resilience';
 type AbortListener = (reason: Error) => void;
 
 /**
- * What undici is given as the attempt's `signal`: an EventEmitter (which undici accepts) that
- * emits `abort` when the attempt's context aborts (deadline, caller, a lost hedge) or, until
- * released, when the caller's own signal does (so reading a body can still be cancelled).
+ * How one attempt is cancelled: it aborts when the attempt's context does (deadline, caller, a
+ * lost hedge) or, until released, when the caller's own signal does (so reading a body can still
+ * be cancelled). The buffered path registers undici's abort function with {@link onAbortDo}; the
+ * streamed path hands undici {@link asSignal}, an EventEmitter that undici accepts as a signal.
  *
  * Why not the context's AbortSignal: an AbortController plus an EventTarget listener per request
- * costs several microseconds and shows up as a double-digit share of a loopback request.
+ * costs several microseconds and shows up as a double-digit share of a loopback request. The
+ * emitter is made only when asked for, for the same reason.
  */
-export class AttemptAbort extends EventEmitter {
+export class AttemptAbort {
   reason: Error | undefined = undefined;
+  /** undici's abort function for a buffered exchange (dispatch gives a function, not a signal slot). */
+  private direct: ((reason: Error) => void) | undefined = undefined;
+  private emitter: AbortEmitter | undefined = undefined;
   private removeContextListener: (() => void) | undefined;
   private removeCallerListener: (() => void) | undefined;
 
   constructor(context: AttemptContext, callerSignal: AbortSignal | undefined) {
-    super();
     const onAbort = (reason: Error): void => this.abort(reason);
     const already = context.abortReason;
     if (already) this.abort(already);
@@ -32,15 +36,24 @@ export class AttemptAbort extends EventEmitter {
     }
   }
 
-  /** Read by undici: whether the request should not start. */
-  get aborted(): boolean {
-    return this.reason !== undefined;
+  /** What undici's `request()` is given as its `signal`. */
+  asSignal(): EventEmitter {
+    this.emitter ??= new AbortEmitter(this);
+    return this.emitter;
   }
 
   abort(reason: Error): void {
     if (this.reason !== undefined) return;
     this.reason = reason;
-    this.emit('abort');
+    this.emitter?.emit('abort');
+    const direct = this.direct;
+    this.direct = undefined;
+    direct?.(reason);
+  }
+
+  /** Calls `callback` (instead of an `abort` listener) when the attempt aborts; `undefined` unsets it. */
+  onAbortDo(callback: ((reason: Error) => void) | undefined): void {
+    this.direct = callback;
   }
 
   /** Stops following everything (the attempt failed, or its response was fully handled). */
@@ -55,6 +68,18 @@ export class AttemptAbort extends EventEmitter {
   releaseContext(): void {
     this.removeContextListener?.();
     this.removeContextListener = undefined;
+  }
+}
+
+/** An EventEmitter that undici accepts as a request's signal: it reads `aborted` and listens for `abort`. */
+class AbortEmitter extends EventEmitter {
+  constructor(private readonly owner: AttemptAbort) {
+    super();
+  }
+
+  /** Read by undici: whether the request should not start. */
+  get aborted(): boolean {
+    return this.owner.reason !== undefined;
   }
 }
 

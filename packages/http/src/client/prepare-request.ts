@@ -16,7 +16,8 @@ export interface PreparedRequest {
   method: string;
   /** Path and query string. */
   path: string;
-  headers: Record<string, string | string[]>;
+  /** Validated, lower-cased; shared and read-only (each attempt sends its own copy). */
+  headers: Readonly<Record<string, string | string[]>>;
   body: string | Uint8Array | Readable | null;
   /** False for a stream body: it can be sent once. */
   replayable: boolean;
@@ -48,6 +49,14 @@ const PATH = /^\/(?!\/)[^\s#\u0000-\u001f\u007f]*$/;
 // CR, LF and NUL would split or end a header line: header injection.
 const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
 
+/** The JSON helpers' own headers, valid and lower-cased already: prepareRequest takes them as they are. */
+export const JSON_GET_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: 'application/json' });
+export const JSON_POST_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json',
+  accept: 'application/json',
+});
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /**
  * Validates a request (INVALID_ARGUMENT naming the field) and settles its deadline: the earliest
  * of `deadline`, now + `deadlineMs` (or the default) and the inherited call scope's. A deadline
@@ -66,7 +75,14 @@ export function prepareRequest(
   }
   const upperMethod = method.toUpperCase();
   const path = withQuery(checkPath(request.path), request.query);
-  const headers = request.headers === undefined ? {} : checkHeaders(request.headers);
+  // Attempts copy these before adding their own, so the shared constants are never written to.
+  const given = request.headers;
+  const headers =
+    given === undefined
+      ? NO_HEADERS
+      : given === JSON_POST_HEADERS || given === JSON_GET_HEADERS
+        ? (given as Readonly<Record<string, string>>)
+        : checkHeaders(given);
   const { body, replayable } = checkBody(request.body, upperMethod);
   const now = Date.now();
   let deadline = now + defaultDeadlineMs;

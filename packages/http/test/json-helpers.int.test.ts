@@ -1,0 +1,91 @@
+import { HttpCallError } from '@switchyard/http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { json, Loopback } from './fixtures/loopback.js';
+
+// The JSON helpers read whole responses through undici's dispatch API (buffered-exchange.ts), not
+// through a body stream: these pin what that path must still do.
+let loopback: Loopback;
+beforeEach(() => {
+  loopback = new Loopback();
+});
+afterEach(() => loopback.cleanup());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('JSON helpers (buffered responses)', () => {
+  it('joins a body sent in many chunks, and resolves an empty body as undefined', async () => {
+    const items = Array.from({ length: 2_000 }, (_, index) => ({ sku: `sku-${index}`, name: 'oak chair' }));
+    await loopback.serve('a', async (request, response) => {
+      if (request.url === '/empty') {
+        response.writeHead(204);
+        return response.end();
+      }
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const text = JSON.stringify({ items });
+      for (let at = 0; at < text.length; at += 4_096) {
+        response.write(text.slice(at, at + 4_096));
+        if (at % 40_960 === 0) await sleep(1);
+      }
+      response.end();
+    });
+    const web = await loopback.client();
+    expect(await web.getJson('/many')).toEqual({ items });
+    expect(await web.getJson('/empty')).toBeUndefined();
+  });
+
+  it('aborts a response whose body is still arriving, on the deadline or the caller signal, and the pool stays usable', async () => {
+    await loopback.serve('a', async (request, response) => {
+      if (request.url === '/trickle') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{"part":');
+        await sleep(1_500);
+        if (!response.destroyed) response.end('1}');
+        return;
+      }
+      json(response, 200, { ok: true });
+    });
+    const web = await loopback.client('web', { poolOptions: { connections: 1 } });
+    let started = Date.now();
+    await expect(web.getJson('/trickle', { deadlineMs: 150 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    started = Date.now();
+    await expect(web.getJson('/trickle', { signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+
+    // The one connection was given up, not left holding a half-read body: the next call is served.
+    await expect(web.getJson('/ok', { deadlineMs: 1_000 })).resolves.toEqual({ ok: true });
+  });
+
+  it('keeps at most maxErrorBodyBytes of an error body, with headers, and still frees the connection', async () => {
+    await loopback.serve('a', (request, response) => {
+      if (request.url === '/ok') return json(response, 200, { ok: true });
+      json(response, 409, { error: 'x'.repeat(200_000) }, { 'x-reason': 'stock' });
+    });
+    const web = await loopback.client('web', { maxErrorBodyBytes: 100, poolOptions: { connections: 1 } });
+    const error = (await web.postJson('/orders', { sku: 'a' }).catch((caught: unknown) => caught)) as HttpCallError;
+    expect(error).toBeInstanceOf(HttpCallError);
+    expect(error).toMatchObject({ status: 409, code: 'ALREADY_EXISTS', bodyTruncated: true });
+    expect(error.body).toHaveLength(100);
+    expect(error.headers['x-reason']).toBe('stock');
+    await expect(web.getJson('/ok')).resolves.toEqual({ ok: true });
+  });
+
+  it('names the status when a reply is not JSON, and resolves error bodies when throwOnStatus is off', async () => {
+    await loopback.serve('a', (request, response) => {
+      if (request.url === '/html') {
+        response.writeHead(200, { 'content-type': 'text/html' });
+        return response.end('<html>oops</html>');
+      }
+      json(response, 404, { error: 'no such product' });
+    });
+    const web = await loopback.client('web', { throwOnStatus: false });
+    await expect(web.getJson('/html')).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('HTTP 200'),
+    });
+    expect(await web.getJson('/products/nope')).toEqual({ error: 'no such product' });
+  });
+});
