@@ -35,6 +35,7 @@ import {
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
+import { directUnaryCall } from './direct-unary-call.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
 import { traceAttempt } from './client-tracing.js';
 import { requestShapeCheck } from './request-shape.js';
@@ -298,15 +299,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         }
         return run(name, prepared.deadline, callOptions, (context) =>
           attempt(name, prepared.metadata, callOptions, context, (channel, metadata, finish) =>
-            channel.makeUnaryRequest(
-              method.path,
-              method.requestSerialize,
-              method.responseDeserialize,
-              request,
-              metadata,
-              callOptionsFor(context),
-              finish,
-            ),
+            directUnaryCall(channel, method, request, metadata, wireDeadline(context), finish),
           ),
         );
       };
@@ -381,6 +374,12 @@ const LATEST_WIRE_DEADLINE = Date.now() + 2 ** 31 * 1_000;
 function callOptionsFor(context: AttemptContext): { deadline?: number } {
   const deadline = context.deadline;
   return deadline < LATEST_WIRE_DEADLINE ? { deadline } : {};
+}
+
+/** The deadline to send on the wire: the attempt's, or none (`Infinity`) beyond grpc-js's horizon. */
+function wireDeadline(context: AttemptContext): number {
+  const deadline = context.deadline;
+  return deadline < LATEST_WIRE_DEADLINE ? deadline : Number.POSITIVE_INFINITY;
 }
 
 /**
