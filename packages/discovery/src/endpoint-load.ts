@@ -50,8 +50,12 @@ export class EndpointLoad implements EndpointStats {
     if (array[base + SAMPLES] === 0 || sampleMs > stored) {
       array[base + STORED_MS] = sampleMs;
     } else {
-      const weight = Math.exp(-Math.max(now - (array[base + STAMP_MS] as number), 0) / this.decayMs);
-      array[base + STORED_MS] = stored * weight + sampleMs * (1 - weight);
+      // A sample in the same instant as the last one has weight 0 (exp(0) = 1): skip the exp.
+      const idle = now - (array[base + STAMP_MS] as number);
+      if (idle > 0) {
+        const weight = Math.exp(-idle / this.decayMs);
+        array[base + STORED_MS] = stored * weight + sampleMs * (1 - weight);
+      }
     }
     array[base + SAMPLES] = (array[base + SAMPLES] as number) + 1;
     array[base + STAMP_MS] = now;

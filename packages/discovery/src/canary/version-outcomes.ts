@@ -32,7 +32,8 @@ export class VersionOutcomes {
   static record(outcome: VersionOutcome, ok: boolean, latencyMs: number): void {
     outcome.calls++;
     if (!ok) outcome.failures++;
-    outcome.latencyBuckets[bucketOf(latencyMs)] = (outcome.latencyBuckets[bucketOf(latencyMs)] as number) + 1;
+    const bucket = bucketOf(latencyMs);
+    outcome.latencyBuckets[bucket] = (outcome.latencyBuckets[bucket] as number) + 1;
   }
 
   /** A copy of every version's counters (to diff against a later snapshot). */
@@ -49,10 +50,15 @@ export class VersionOutcomes {
   }
 }
 
-function bucketOf(latencyMs: number): number {
+// One logarithm per recorded call (this runs on every lease's done()).
+const PER_LOG_STEP = 1 / Math.log(1.25);
+const LAST_BUCKET = LATENCY_BUCKETS_MS.length - 1;
+
+/** The bucket of a latency: the smallest i with latencyMs ≤ 0.1 × 1.25^i. */
+export function bucketOf(latencyMs: number): number {
   if (!(latencyMs > 0.1)) return 0;
-  const index = Math.ceil(Math.log(latencyMs / 0.1) / Math.log(1.25));
-  return Math.min(LATENCY_BUCKETS_MS.length - 1, index);
+  const index = Math.ceil(Math.log(latencyMs * 10) * PER_LOG_STEP);
+  return index < LAST_BUCKET ? index : LAST_BUCKET;
 }
 
 /** The outcomes between two snapshots. */
