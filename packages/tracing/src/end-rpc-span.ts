@@ -1,11 +1,11 @@
 import { type Exception, type Span, SpanStatusCode } from '@opentelemetry/api';
 import { ATTR_ERROR_TYPE } from './attribute-names.js';
-import { grpcStatusAttributes } from './grpc-attributes.js';
+import { setGrpcStatusAttributes } from './grpc-attributes.js';
 import { grpcStatusName, isGrpcError } from './grpc-status.js';
-import { httpStatusAttributes, isHttpError } from './http-attributes.js';
+import { isHttpError, setHttpStatusAttributes } from './http-attributes.js';
 import type { RpcOutcome } from './rpc-span-options.js';
 import { semconvStability } from './semconv-stability.js';
-import { type SpanInfo, spanInfo } from './span-info.js';
+import { type SpanInfo, spanInfoOf } from './span-info.js';
 
 /** A low-cardinality name for an error: its string `code` (Switchyard, Node), else its class name. */
 function errorType(error: unknown): string {
@@ -30,7 +30,7 @@ function toException(error: unknown): Exception {
 
 // A span not started by this package: guess from the outcome, and assume the client side.
 function infoFor(span: Span, outcome: RpcOutcome): SpanInfo {
-  const known = spanInfo.get(span);
+  const known = spanInfoOf(span);
   if (known !== undefined) return known;
   const system = outcome.grpcStatusCode !== undefined ? 'grpc' : 'http';
   const stability = semconvStability();
@@ -58,12 +58,12 @@ export function endRpcSpan(span: Span, outcome: RpcOutcome): void {
   let statusMessage: string | undefined;
   if (grpcStatusCode !== undefined) {
     failed = isGrpcError(grpcStatusCode, kind);
-    span.setAttributes(grpcStatusAttributes(grpcStatusCode, system === 'grpc' ? mode : 'stable', failed));
+    setGrpcStatusAttributes(span, grpcStatusCode, system === 'grpc' ? mode : 'stable', failed);
     if (failed) statusMessage = grpcStatusName(grpcStatusCode);
   }
   if (httpStatusCode !== undefined) {
     const httpFailed = isHttpError(httpStatusCode, kind);
-    span.setAttributes(httpStatusAttributes(httpStatusCode, system === 'http' ? mode : 'stable', httpFailed));
+    setHttpStatusAttributes(span, httpStatusCode, system === 'http' ? mode : 'stable', httpFailed);
     failed ||= httpFailed;
   }
   if (grpcStatusCode === undefined && httpStatusCode === undefined && error !== undefined) {

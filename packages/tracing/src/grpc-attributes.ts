@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_RPC_GRPC_STATUS_CODE,
@@ -41,13 +41,11 @@ export function grpcStartAttributes(options: RpcSpanOptions, mode: SemconvMode):
 }
 
 /** End attributes for a gRPC status: `rpc.grpc.status_code` (old, a number), `rpc.status_code` (stable, a name). */
-export function grpcStatusAttributes(code: number, mode: SemconvMode, isError: boolean): Attributes {
-  const attributes: Attributes = {};
-  if (mode !== 'stable') attributes[ATTR_RPC_GRPC_STATUS_CODE] = code;
+export function setGrpcStatusAttributes(span: Span, code: number, mode: SemconvMode, isError: boolean): void {
+  if (mode !== 'stable') span.setAttribute(ATTR_RPC_GRPC_STATUS_CODE, code);
   if (mode !== 'old') {
     const name = grpcStatusName(code);
-    attributes[ATTR_RPC_STATUS_CODE] = name;
-    if (isError) attributes[ATTR_ERROR_TYPE] = name;
+    span.setAttribute(ATTR_RPC_STATUS_CODE, name);
+    if (isError) span.setAttribute(ATTR_ERROR_TYPE, name);
   }
-  return attributes;
 }

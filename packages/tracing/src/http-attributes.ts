@@ -1,4 +1,4 @@
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_METHOD,
@@ -106,14 +106,12 @@ export function httpStartAttributes(options: RpcSpanOptions, kind: 'client' | 's
 }
 
 /** End attributes for an HTTP status: `http.response.status_code` (stable), `http.status_code` (old), `error.type`. */
-export function httpStatusAttributes(status: number, mode: SemconvMode, isError: boolean): Attributes {
-  const attributes: Attributes = {};
+export function setHttpStatusAttributes(span: Span, status: number, mode: SemconvMode, isError: boolean): void {
   if (mode !== 'old') {
-    attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
-    if (isError) attributes[ATTR_ERROR_TYPE] = String(status);
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    if (isError) span.setAttribute(ATTR_ERROR_TYPE, String(status));
   }
-  if (mode !== 'stable') attributes[ATTR_HTTP_STATUS_CODE] = status;
-  return attributes;
+  if (mode !== 'stable') span.setAttribute(ATTR_HTTP_STATUS_CODE, status);
 }
 
 /** Whether an HTTP status marks the span as an error: 4xx and 5xx on a client, 5xx on a server. */

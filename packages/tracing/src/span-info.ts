@@ -9,5 +9,23 @@ export interface SpanInfo {
   readonly mode: SemconvMode;
 }
 
-/** Recording spans started by the RPC helpers; non-recording spans are never stored. */
-export const spanInfo = new WeakMap<Span, SpanInfo>();
+// Kept on the span itself under a private symbol rather than in a WeakMap: a WeakMap entry per
+// span (thousands per second) costs a hash insert and ephemeron work in every GC; a property that
+// every span gets in the same order costs a field store. Nothing else can see or collide with it.
+const SPAN_INFO = Symbol('switchyard.spanInfo');
+const MODES: readonly SemconvMode[] = ['old', 'stable', 'dup'];
+// Every combination, made once: marking a span allocates nothing.
+const INFOS: readonly SpanInfo[] = (['grpc', 'http'] as const).flatMap((system) =>
+  (['client', 'server'] as const).flatMap((kind) => MODES.map((mode) => Object.freeze({ system, kind, mode }))),
+);
+
+/** Marks a recording span started by the RPC helpers (internal). */
+export function setSpanInfo(span: Span, system: SpanInfo['system'], kind: SpanInfo['kind'], mode: SemconvMode): void {
+  const info = INFOS[(system === 'grpc' ? 0 : 6) + (kind === 'client' ? 0 : 3) + MODES.indexOf(mode)] as SpanInfo;
+  (span as unknown as Record<symbol, SpanInfo>)[SPAN_INFO] = info;
+}
+
+/** What {@link setSpanInfo} recorded on `span`, if anything (internal). */
+export function spanInfoOf(span: Span): SpanInfo | undefined {
+  return (span as unknown as Record<symbol, SpanInfo | undefined>)[SPAN_INFO];
+}

@@ -5,7 +5,7 @@ import { grpcSpanName, grpcStartAttributes } from './grpc-attributes.js';
 import { httpSpanName, httpStartAttributes } from './http-attributes.js';
 import type { RpcSpanOptions } from './rpc-span-options.js';
 import { semconvStability } from './semconv-stability.js';
-import { spanInfo } from './span-info.js';
+import { setSpanInfo } from './span-info.js';
 import { activeTracer } from './tracing-active.js';
 
 /** The span handed out when no provider is registered: non-recording, shared, free. */
@@ -30,6 +30,6 @@ export function startRpcSpan(options: RpcSpanOptions, kind: 'client' | 'server')
     { kind: kind === 'client' ? SpanKind.CLIENT : SpanKind.SERVER, attributes },
     options.parent ?? context.active(),
   );
-  if (span.isRecording()) spanInfo.set(span, { system, kind, mode });
+  if (span.isRecording()) setSpanInfo(span, system, kind, mode);
   return span;
 }
