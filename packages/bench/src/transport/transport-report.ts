@@ -1,0 +1,74 @@
+import { type ReportHeader, renderHeader } from '../report-header.js';
+import { markdownTable } from '../table.js';
+import type { ProfiledSubject } from './bench-main.js';
+import type { SinkTally } from './otlp-sink.js';
+import { profileSection, type TracedService, tracingTable } from './report-parts.js';
+import type { SubjectRuns } from './rounds.js';
+import { type Comparison, comparisonsTable, resultsTable, type SubjectSummary } from './summary.js';
+
+/** What the gRPC and HTTP reports share: the runs, their summaries, ratios, exported spans and profiles. */
+export interface TransportReport extends ReportHeader {
+  config: { rounds: number; runMs: number; warmupMs: number; concurrencies: readonly number[] };
+  subjects: readonly { id: string; label: string }[];
+  summaries: SubjectSummary[];
+  comparisons: Comparison[];
+  sink: { endpoint: string; tallies: Record<string, SinkTally>; rejected: number };
+  tracedServices: TracedService[];
+  loadDuringRuns: { min: number; max: number };
+  profiles: ProfiledSubject[];
+  /** Every run of every subject (JSON only). */
+  results: SubjectRuns[];
+}
+
+/**
+ * A transport benchmark's markdown report. `workload` names what is called and which server
+ * answers; `afterComparisons` adds the benchmark's own sections (the gRPC channel sweep) after the
+ * ratio table. Subject notes, if any, close the report.
+ */
+export function renderTransportReport(
+  report: TransportReport,
+  workload: string,
+  afterComparisons: readonly string[] = [],
+): string {
+  const { config } = report;
+  const lines = [
+    ...renderHeader(report),
+    `Load average (1 min) read after each run: ${report.loadDuringRuns.min}–${report.loadDuringRuns.max}. On a shared 2-core machine the client, the server and everything else compete for the cores: read the figures next to the load.`,
+    '',
+    `${workload} ${config.rounds} rounds; in each, every subject runs a ${config.runMs} ms closed loop at c=1, then at c=64, in an order rotated each round, after ${config.warmupMs} ms of warm-up per concurrency. calls/s: median (min–max) over the rounds; p50/p99: median over the rounds of each run's percentile; CPU: \`process.cpuUsage()\` of the client worker (and of the server) over the run, per call, median over the rounds.`,
+    '',
+    '### Subjects',
+    '',
+    markdownTable(
+      ['Subject', 'What'],
+      report.subjects.map((subject) => [subject.id, subject.label]),
+    ),
+    '',
+  ];
+  for (const concurrency of config.concurrencies) {
+    lines.push(`### Concurrency ${concurrency}`, '', resultsTable(report.summaries, concurrency), '');
+  }
+  lines.push(
+    '### Ratios and targets',
+    '',
+    'Throughput ratio, paired by round (both subjects measured in the same round); the verdict reads the median.',
+    '',
+    comparisonsTable(report.comparisons),
+    '',
+    ...afterComparisons,
+  );
+  if (report.tracedServices.length > 0) {
+    lines.push(
+      '### Spans exported to the local OTLP sink',
+      '',
+      'Calls made over the worker\'s life (warm-up included) against the spans the sink decoded for that `service.name`. "Dropped" is what the batch processor reported dropping when its queue (2,048) was full.',
+      '',
+      tracingTable(report.results, report.sink.tallies, report.tracedServices),
+      '',
+    );
+  }
+  for (const profiled of report.profiles) lines.push(...profileSection(profiled));
+  const notes = report.results.flatMap((result) => result.notes.map((note) => `- ${result.id}: ${note}`));
+  if (notes.length > 0) lines.push('### Checks', '', ...notes, '');
+  return `${lines.join('\n')}\n`;
+}
