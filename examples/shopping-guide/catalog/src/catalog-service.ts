@@ -1,10 +1,9 @@
-import { CatalogService, type Product__Output } from '@shopping-guide/shared';
+import { CatalogService, type Product__Output, serviceSettings } from '@shopping-guide/shared';
 import { consoleLogger } from '@switchyard/core';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
 import { catalogHandlers } from './catalog-handlers.js';
 import { ProductCatalog } from './product-catalog.js';
 import { PRODUCTS } from './products.js';
-import { serviceSettings } from './service-settings.js';
 import { stockStoreFromEnv } from './stock/stock-store-from-env.js';
 import type { StockStore } from './stock/stock-store.js';
 
@@ -30,7 +29,8 @@ export interface StartCatalogOptions extends Omit<ServiceOptions, 'name' | 'grpc
  */
 export async function startCatalog(options: StartCatalogOptions = {}): Promise<RunningService> {
   const { stock: givenStock, products = PRODUCTS, grpc, ...serviceOptions } = options;
-  const settings = serviceSettings();
+  // This package's manifest: its version is the fallback for SWITCHYARD_VERSION.
+  const settings = serviceSettings(new URL('../package.json', import.meta.url));
   const logger = serviceOptions.logger ?? consoleLogger({ name: 'catalog' });
   const stock = givenStock ?? stockStoreFromEnv(process.env, logger);
   const closeStock = async (): Promise<void> => {

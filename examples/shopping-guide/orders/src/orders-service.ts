@@ -1,11 +1,10 @@
-import { CatalogService, OrdersService } from '@shopping-guide/shared';
+import { CatalogService, OrdersService, serviceSettings } from '@shopping-guide/shared';
 import { consoleLogger } from '@switchyard/core';
 import { type GrpcClient, GrpcStatus, grpcError } from '@switchyard/grpc';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
 import { type CatalogOrdering, OrderPlacer } from './order-placer.js';
 import { MemoryOrderStore, type OrderStore } from './order-store.js';
 import { ordersHandlers } from './orders-handlers.js';
-import { serviceSettings } from './service-settings.js';
 
 /** Options for {@link startOrders}: the SDK's service options (name and gRPC services are fixed) plus the store. */
 export interface StartOrdersOptions extends Omit<ServiceOptions, 'name' | 'grpc'> {
@@ -22,7 +21,8 @@ export interface StartOrdersOptions extends Omit<ServiceOptions, 'name' | 'grpc'
  */
 export async function startOrders(options: StartOrdersOptions = {}): Promise<RunningService> {
   const { grpc, store = new MemoryOrderStore(), ...serviceOptions } = options;
-  const settings = serviceSettings();
+  // This package's manifest: its version is the fallback for SWITCHYARD_VERSION.
+  const settings = serviceSettings(new URL('../package.json', import.meta.url));
   const logger = serviceOptions.logger ?? consoleLogger({ name: 'orders' });
   let catalog: GrpcClient<typeof CatalogService> | undefined;
   // The client exists once the service has started; a call racing the start is told to retry.

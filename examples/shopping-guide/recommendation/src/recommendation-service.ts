@@ -1,11 +1,10 @@
-import { CatalogService, RecommendationService } from '@shopping-guide/shared';
+import { CatalogService, RecommendationService, serviceSettings } from '@shopping-guide/shared';
 import { assertOneOf, consoleLogger } from '@switchyard/core';
 import { type GrpcClient, GrpcStatus, grpcError } from '@switchyard/grpc';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
 import { type CatalogReader, ProductCache } from './product-cache.js';
 import { STRATEGIES, type Strategy } from './ranking.js';
 import { recommendationHandlers } from './recommendation-handlers.js';
-import { serviceSettings } from './service-settings.js';
 import { ViewHistory } from './view-history.js';
 
 /** Options for {@link startRecommendation}: the SDK's service options (name and gRPC services are fixed) plus the model. */
@@ -36,7 +35,8 @@ export async function startRecommendation(options: StartRecommendationOptions = 
     ...serviceOptions
   } = options;
   assertOneOf('strategy', strategy, STRATEGIES);
-  const settings = serviceSettings();
+  // This package's manifest: its version is the fallback for SWITCHYARD_VERSION.
+  const settings = serviceSettings(new URL('../package.json', import.meta.url));
   const logger = serviceOptions.logger ?? consoleLogger({ name: 'recommendation' });
   let catalog: GrpcClient<typeof CatalogService> | undefined;
   // The client exists once the service has started; a call racing the start is told to retry.

@@ -1,9 +1,8 @@
-import { CatalogService, SearchService } from '@shopping-guide/shared';
+import { CatalogService, SearchService, serviceSettings } from '@shopping-guide/shared';
 import { consoleLogger } from '@switchyard/core';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
 import { CatalogIndexer, type CatalogIndexerOptions } from './catalog-indexer.js';
 import { searchHandlers } from './search-handlers.js';
-import { serviceSettings } from './service-settings.js';
 
 /** Options for {@link startSearch}: the SDK's service options (name and gRPC services are fixed) plus indexing. */
 export interface StartSearchOptions extends Omit<ServiceOptions, 'name' | 'grpc'> {
@@ -23,7 +22,8 @@ export interface StartSearchOptions extends Omit<ServiceOptions, 'name' | 'grpc'
  */
 export async function startSearch(options: StartSearchOptions = {}): Promise<RunningService> {
   const { grpc, indexer: indexerOptions, ...serviceOptions } = options;
-  const settings = serviceSettings();
+  // This package's manifest: its version is the fallback for SWITCHYARD_VERSION.
+  const settings = serviceSettings(new URL('../package.json', import.meta.url));
   const logger = serviceOptions.logger ?? consoleLogger({ name: 'search' });
   let indexer: CatalogIndexer | undefined;
   const implementation = searchHandlers(() => indexer?.current());

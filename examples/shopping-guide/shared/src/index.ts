@@ -1,6 +1,10 @@
-/** Shopping-guide shared code: typed service definitions (types generated from protos/ by `pnpm generate`). */
+/**
+ * Shopping-guide shared code: typed service definitions (types generated from protos/ by
+ * `pnpm generate`) and the settings every service reads from its environment.
+ */
 export { CatalogService, OrdersService, RecommendationService, SearchService } from './definitions.js';
 export { protosDir } from './protos-dir.js';
+export { type ServiceSettings, serviceSettings } from './service-settings.js';
 export type { Product, Product__Output } from './generated/shop/catalog/v1/Product.js';
 export type { Order__Output } from './generated/shop/orders/v1/Order.js';
 export type { SearchHit__Output } from './generated/shop/search/v1/SearchHit.js';
