@@ -6,14 +6,13 @@
  * are fast once the breaker is open (p99 well under the deadline); and calls succeed again within
  * the breaker's open time after the backends return.
  */
-import { createRegistry, type Registry } from '@switchyard/registry';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EchoClient, echoClient } from '../harness/echo-client.js';
+import { createRegistry } from '@switchyard/registry';
+import { describe, expect, it } from 'vitest';
+import { echoClient } from '../harness/echo-client.js';
 import { startEchoReplicas } from '../harness/echo-fleet.js';
 import { percentile, report, round, startLoad, summarize } from '../harness/load.js';
-import { killAll, sleep } from '../harness/processes.js';
-import { redisVia } from '../harness/redis-via.js';
+import { sleep } from '../harness/processes.js';
+import { useScenarioRedis } from '../harness/scenario-redis.js';
 import { waitUntil } from '../harness/wait.js';
 
 const DEADLINE_MS = 1_000;
@@ -23,30 +22,18 @@ const UNAVAILABLE = 14;
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
 export function allBackendsDown(): void {
   describe('chaos 5: every backend down', () => {
-    let redis: RedisServerHandle;
-    let registry: Registry | undefined;
-    let echo: EchoClient | undefined;
-
-    beforeAll(async () => {
-      redis = await startRedis({ via: redisVia() });
-    }, 60_000);
-    afterEach(async () => {
-      await killAll();
-      await echo?.close();
-      await registry?.close();
-    }, 30_000);
-    afterAll(async () => {
-      await redis?.stop();
-    }, 30_000);
+    const scenario = useScenarioRedis();
 
     it('opens the breaker, keeps attempts ≤ 1.2 × requests, fails fast, and recovers within the open time', async () => {
-      const replicas = await startEchoReplicas(redis.url, 3);
-      registry = createRegistry(redis.url);
+      const replicas = await startEchoReplicas(scenario.redis.url, 3);
+      const registry = scenario.closeAfter(createRegistry(scenario.redis.url));
       // The policy a user would write (the architecture's example, with a shorter open time).
-      echo = echoClient(registry, {
-        retry: { maxAttempts: 3, backoff: { initialMs: 25, maxMs: 1_000 } }, // default budget: 20 %, 10/s floor, 10 s
-        breaker: { failureRateThreshold: 0.5, minimumCalls: 20, window: { windowMs: 10_000 }, openMs: OPEN_MS },
-      });
+      const echo = scenario.closeAfter(
+        echoClient(registry, {
+          retry: { maxAttempts: 3, backoff: { initialMs: 25, maxMs: 1_000 } }, // default budget: 20 %, 10/s floor, 10 s
+          breaker: { failureRateThreshold: 0.5, minimumCalls: 20, window: { windowMs: 10_000 }, openMs: OPEN_MS },
+        }),
+      );
       const { client, discovery, breaker } = echo;
       await discovery.ready({ timeoutMs: 10_000 });
       await waitUntil(() => discovery.instances().length === 3, { timeoutMs: 10_000, what: '3 echo instances' });

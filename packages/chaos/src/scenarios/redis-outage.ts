@@ -12,14 +12,13 @@
  * client's view of the three live instances never becomes empty — not during the outage and not
  * while the registry heals after it (an empty view means NO_INSTANCES for every call).
  */
-import { createRegistry, type Registry } from '@switchyard/registry';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EchoClient, echoClient, watchRegistryEvents } from '../harness/echo-client.js';
+import { createRegistry } from '@switchyard/registry';
+import { describe, expect, it } from 'vitest';
+import { echoClient, watchRegistryEvents } from '../harness/echo-client.js';
 import { startEchoReplicas } from '../harness/echo-fleet.js';
 import { report, shares, startLoad, summarize, viewFigures } from '../harness/load.js';
-import { killAll, sleep } from '../harness/processes.js';
-import { redisVia } from '../harness/redis-via.js';
+import { sleep } from '../harness/processes.js';
+import { useScenarioRedis } from '../harness/scenario-redis.js';
 import { waitUntil } from '../harness/wait.js';
 
 const OUTAGE_MS = Number(process.env.CHAOS_OUTAGE_MS || 30_000);
@@ -32,27 +31,10 @@ const TTL_MS = 3_000;
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
 export function redisOutage(): void {
   describe('chaos 3: Redis unreachable for a long time', () => {
-    let redis: RedisServerHandle | undefined;
-    let registry: Registry | undefined;
-    let probe: Registry | undefined;
-    let echo: EchoClient | undefined;
+    const scenario = useScenarioRedis();
 
-    beforeAll(async () => {
-      redis = await startRedis({ via: redisVia() });
-    }, 60_000);
-    afterEach(async () => {
-      await killAll();
-      await echo?.close();
-      await registry?.close();
-      await probe?.close();
-      echo = registry = probe = undefined;
-    }, 30_000);
-    afterAll(async () => {
-      await redis?.stop();
-    }, 30_000);
-
-    async function outage(scenario: string, mode: 'kill' | 'pause', outageMs: number): Promise<void> {
-      const server = redis as RedisServerHandle;
+    async function outage(name: string, mode: 'kill' | 'pause', outageMs: number): Promise<void> {
+      const server = scenario.redis;
       // A fresh registry namespace per test: the hung Redis keeps the previous test's data.
       const service = `echo-${mode}`;
       const replicas = await startEchoReplicas(server.url, 3, () => ({
@@ -60,9 +42,9 @@ export function redisOutage(): void {
         ECHO_SERVICE_NAME: service,
       }));
       const ids = replicas.map((replica) => replica.instanceId as string);
-      registry = createRegistry(server.url);
+      const registry = scenario.closeAfter(createRegistry(server.url));
       // Round robin: every last known instance must keep getting its share, whatever its latency.
-      echo = echoClient(registry, { service, balancer: 'round-robin' });
+      const echo = scenario.closeAfter(echoClient(registry, { service, balancer: 'round-robin' }));
       const { client, discovery } = echo;
       await discovery.ready({ timeoutMs: 10_000 });
       await waitUntil(() => discovery.instances().length === 3, { timeoutMs: 10_000, what: '3 echo instances' });
@@ -92,7 +74,7 @@ export function redisOutage(): void {
       if (mode === 'kill') await server.restart();
       else await server.resume();
       const backAt = Date.now();
-      probe = createRegistry(server.url);
+      const probe = scenario.closeAfter(createRegistry(server.url));
       const allBackAt = await waitUntil(
         async () => {
           const listed = new Set((await probe!.list(service)).map((instance) => instance.id));
@@ -130,7 +112,7 @@ export function redisOutage(): void {
         p99Ms: summary.p99Ms,
         redisVia: server.via,
       };
-      report(scenario, figures);
+      report(name, figures);
 
       expect.soft(summary.failures).toEqual([]);
       expect.soft(summary.failed).toBe(0);

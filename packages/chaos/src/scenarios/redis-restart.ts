@@ -4,14 +4,13 @@
  * becomes empty while the registry refills), and every registration is back within 2 s of Redis
  * answering again (heartbeats find their entry gone and write it back in full).
  */
-import { createRegistry, type Registry } from '@switchyard/registry';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EchoClient, echoClient, watchRegistryEvents } from '../harness/echo-client.js';
+import { createRegistry } from '@switchyard/registry';
+import { describe, expect, it } from 'vitest';
+import { echoClient, watchRegistryEvents } from '../harness/echo-client.js';
 import { startEchoReplicas } from '../harness/echo-fleet.js';
 import { report, shares, startLoad, summarize, viewFigures } from '../harness/load.js';
-import { killAll, sleep } from '../harness/processes.js';
-import { redisVia } from '../harness/redis-via.js';
+import { sleep } from '../harness/processes.js';
+import { useScenarioRedis } from '../harness/scenario-redis.js';
 import { waitUntil } from '../harness/wait.js';
 
 const OUTAGE_MS = 1_500;
@@ -19,29 +18,13 @@ const OUTAGE_MS = 1_500;
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
 export function redisRestart(): void {
   describe('chaos 2: Redis killed and restarted mid-load', () => {
-    let redis: RedisServerHandle;
-    let registry: Registry | undefined;
-    let probe: Registry | undefined;
-    let echo: EchoClient | undefined;
-
-    beforeAll(async () => {
-      redis = await startRedis({ via: redisVia() });
-    }, 60_000);
-    afterEach(async () => {
-      await killAll();
-      await echo?.close();
-      await registry?.close();
-      await probe?.close();
-    }, 30_000);
-    afterAll(async () => {
-      await redis?.stop();
-    }, 30_000);
+    const scenario = useScenarioRedis();
 
     it('fails no call, and every registration is back within 2 s of Redis returning', async () => {
-      const replicas = await startEchoReplicas(redis.url, 3);
+      const replicas = await startEchoReplicas(scenario.redis.url, 3);
       const ids = replicas.map((replica) => replica.instanceId as string);
-      registry = createRegistry(redis.url);
-      echo = echoClient(registry);
+      const registry = scenario.closeAfter(createRegistry(scenario.redis.url));
+      const echo = scenario.closeAfter(echoClient(registry));
       const { client, discovery } = echo;
       await discovery.ready({ timeoutMs: 10_000 });
       await waitUntil(() => discovery.instances().length === 3, { timeoutMs: 10_000, what: '3 echo instances' });
@@ -60,13 +43,13 @@ export function redisRestart(): void {
       await sleep(2_000);
 
       const killAt = Date.now();
-      await redis.kill();
+      await scenario.redis.kill();
       await sleep(OUTAGE_MS);
-      await redis.restart();
+      await scenario.redis.restart();
       const backAt = Date.now();
       // A fresh registry client measures: its first connection is immediate (the test's own long-lived
       // clients are in reconnect backoff like everyone else's).
-      probe = createRegistry(redis.url);
+      const probe = scenario.closeAfter(createRegistry(scenario.redis.url));
       const allBackAt = await waitUntil(
         async () => {
           const listed = new Set((await probe!.list('echo')).map((instance) => instance.id));
@@ -96,7 +79,7 @@ export function redisRestart(): void {
         sharesDuringOutage: shares(duringOutage),
         p50Ms: summary.p50Ms,
         p99Ms: summary.p99Ms,
-        redisVia: redis.via,
+        redisVia: scenario.redis.via,
       };
       report('2-redis-restart', figures);
 

@@ -3,14 +3,13 @@
  * Expected: no failed call (the in-flight attempts on the dead replica are retried elsewhere, the
  * refused connections eject it at once), and the instance leaves the registry within TTL + 1 s.
  */
-import { createRegistry, type Registry } from '@switchyard/registry';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EchoClient, echoClient } from '../harness/echo-client.js';
+import { createRegistry } from '@switchyard/registry';
+import { describe, expect, it } from 'vitest';
+import { echoClient } from '../harness/echo-client.js';
 import { startEchoReplicas } from '../harness/echo-fleet.js';
 import { report, round, startLoad, summarize } from '../harness/load.js';
-import { killAll, sleep } from '../harness/processes.js';
-import { redisVia } from '../harness/redis-via.js';
+import { sleep } from '../harness/processes.js';
+import { useScenarioRedis } from '../harness/scenario-redis.js';
 import { waitUntil } from '../harness/wait.js';
 
 const TTL_MS = 3_000;
@@ -18,26 +17,12 @@ const TTL_MS = 3_000;
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
 export function replicaSigkill(): void {
   describe('chaos 1: SIGKILL one of three replicas', () => {
-    let redis: RedisServerHandle;
-    let registry: Registry | undefined;
-    let echo: EchoClient | undefined;
-
-    beforeAll(async () => {
-      redis = await startRedis({ via: redisVia() });
-    }, 60_000);
-    afterEach(async () => {
-      await killAll();
-      await echo?.close();
-      await registry?.close();
-    }, 30_000);
-    afterAll(async () => {
-      await redis?.stop();
-    }, 30_000);
+    const scenario = useScenarioRedis();
 
     it('fails no call, and the killed instance leaves the registry within TTL + 1 s', async () => {
-      const replicas = await startEchoReplicas(redis.url, 3, () => ({ SWITCHYARD_TTL_MS: String(TTL_MS) }));
-      registry = createRegistry(redis.url);
-      echo = echoClient(registry);
+      const replicas = await startEchoReplicas(scenario.redis.url, 3, () => ({ SWITCHYARD_TTL_MS: String(TTL_MS) }));
+      const registry = scenario.closeAfter(createRegistry(scenario.redis.url));
+      const echo = scenario.closeAfter(echoClient(registry));
       const { client, discovery } = echo;
       await discovery.ready({ timeoutMs: 10_000 });
       await waitUntil(() => discovery.instances().length === 3, { timeoutMs: 10_000, what: '3 echo instances' });

@@ -10,14 +10,13 @@
  * Expected: zero failed requests; every old process exits 0 after draining; the registry ends up
  * listing exactly the replacements.
  */
-import { createDiscovery, type Discovery } from '@switchyard/discovery';
-import { createHttpClient, type HttpClient } from '@switchyard/http';
-import { createRegistry, type Registry } from '@switchyard/registry';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createDiscovery } from '@switchyard/discovery';
+import { createHttpClient } from '@switchyard/http';
+import { createRegistry } from '@switchyard/registry';
+import { describe, expect, it } from 'vitest';
 import { report, round, startLoad, summarize } from '../harness/load.js';
-import { type Exit, killAll, type ServiceProcess, sleep } from '../harness/processes.js';
-import { redisVia } from '../harness/redis-via.js';
+import { type Exit, type ServiceProcess, sleep } from '../harness/processes.js';
+import { useScenarioRedis } from '../harness/scenario-redis.js';
 import { SHOP_SERVICES, type ShopService, shopperStep, startShopService } from '../harness/shop-fleet.js';
 import { waitUntil } from '../harness/wait.js';
 
@@ -36,31 +35,15 @@ interface Replacement {
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
 export function rollingRestart(): void {
   describe('chaos 6: rolling restart of every shopping-guide service', () => {
-    let redis: RedisServerHandle;
-    let registry: Registry | undefined;
-    let gateways: Discovery | undefined;
-    let web: HttpClient | undefined;
-
-    beforeAll(async () => {
-      redis = await startRedis({ via: redisVia() });
-    }, 60_000);
-    afterEach(async () => {
-      await killAll();
-      await web?.close();
-      await gateways?.close();
-      await registry?.close();
-    }, 30_000);
-    afterAll(async () => {
-      await redis?.stop();
-    }, 30_000);
+    const scenario = useScenarioRedis();
 
     it('serves every shopper request while each replica is replaced in turn', async () => {
-      registry = createRegistry(redis.url);
+      const registry = scenario.closeAfter(createRegistry(scenario.redis.url));
       const fleet = new Map<ShopService, ServiceProcess[]>();
       for (const service of SHOP_SERVICES) {
         fleet.set(
           service,
-          Array.from({ length: REPLICAS[service] }, () => startShopService(service, redis.url)),
+          Array.from({ length: REPLICAS[service] }, () => startShopService(service, scenario.redis.url)),
         );
       }
       await Promise.all([...fleet.values()].flat().map((proc) => proc.started(60_000)));
@@ -79,10 +62,9 @@ export function rollingRestart(): void {
         });
       }
 
-      gateways = createDiscovery({ registry, service: 'gateway', balancer: 'round-robin' });
+      const gateways = scenario.closeAfter(createDiscovery({ registry, service: 'gateway', balancer: 'round-robin' }));
       await gateways.ready({ timeoutMs: 10_000 });
-      web = createHttpClient({ discovery: gateways, policy: false, tracing: false });
-      const client = web;
+      const client = scenario.closeAfter(createHttpClient({ discovery: gateways, policy: false, tracing: false }));
       const load = startLoad({
         concurrency: 3,
         pauseMs: 20,
@@ -100,7 +82,7 @@ export function rollingRestart(): void {
         const next: ServiceProcess[] = [];
         for (const old of current) {
           const startAt = Date.now();
-          const replacement = startShopService(service, redis.url);
+          const replacement = startShopService(service, scenario.redis.url);
           everyProc.push(replacement);
           const newId = await replacement.started(60_000);
           await waitUntil(async () => (await listed(service)).includes(newId), {

@@ -5,14 +5,13 @@
  * Expected with `p2c-ewma`: the slow instance's share of the traffic falls below 10 % (a uniform
  * balancer would give it a third), measured after a short settling time; no call fails.
  */
-import { createRegistry, type Registry } from '@switchyard/registry';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type EchoClient, echoClient } from '../harness/echo-client.js';
+import { createRegistry } from '@switchyard/registry';
+import { describe, expect, it } from 'vitest';
+import { echoClient } from '../harness/echo-client.js';
 import { startEchoReplicas } from '../harness/echo-fleet.js';
 import { type CallRecord, percentile, report, round, startLoad, summarize } from '../harness/load.js';
-import { killAll, sleep } from '../harness/processes.js';
-import { redisVia } from '../harness/redis-via.js';
+import { sleep } from '../harness/processes.js';
+import { useScenarioRedis } from '../harness/scenario-redis.js';
 import { waitUntil } from '../harness/wait.js';
 
 const FAST_MS = 5;
@@ -23,27 +22,13 @@ const MEASURE_MS = 5_000;
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
 export function slowInstance(): void {
   describe('chaos 7: a slow instance (10× latency)', () => {
-    let redis: RedisServerHandle;
-    let registry: Registry | undefined;
-    let echo: EchoClient | undefined;
-
-    beforeAll(async () => {
-      redis = await startRedis({ via: redisVia() });
-    }, 60_000);
-    afterEach(async () => {
-      await killAll();
-      await echo?.close();
-      await registry?.close();
-    }, 30_000);
-    afterAll(async () => {
-      await redis?.stop();
-    }, 30_000);
+    const scenario = useScenarioRedis();
 
     it('gets less than 10 % of the traffic with p2c-ewma', async () => {
-      const replicas = await startEchoReplicas(redis.url, 3, () => ({ ECHO_DELAY_MS: String(FAST_MS) }));
+      const replicas = await startEchoReplicas(scenario.redis.url, 3, () => ({ ECHO_DELAY_MS: String(FAST_MS) }));
       const slowId = replicas[0]!.instanceId as string;
-      registry = createRegistry(redis.url);
-      echo = echoClient(registry, { balancer: 'p2c-ewma' });
+      const registry = scenario.closeAfter(createRegistry(scenario.redis.url));
+      const echo = scenario.closeAfter(echoClient(registry, { balancer: 'p2c-ewma' }));
       const { client, discovery } = echo;
       await discovery.ready({ timeoutMs: 10_000 });
       await waitUntil(() => discovery.instances().length === 3, { timeoutMs: 10_000, what: '3 echo instances' });
