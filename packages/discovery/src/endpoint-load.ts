@@ -59,7 +59,10 @@ export class EndpointLoad implements EndpointStats {
     }
     array[base + SAMPLES] = (array[base + SAMPLES] as number) + 1;
     array[base + STAMP_MS] = now;
-    array[base + CACHED_AT] = -1;
+    // The decayed value at the moment of the sample is the stored value itself: cache that, so the
+    // picks in the same clock tick read it instead of recomputing an exp() after every call.
+    array[base + CACHED_AT] = now;
+    array[base + CACHED_MS] = array[base + STORED_MS] as number;
   }
 
   /**

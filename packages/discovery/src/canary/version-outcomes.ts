@@ -58,7 +58,7 @@ const LAST_BUCKET = LATENCY_BUCKETS_MS.length - 1;
 export function bucketOf(latencyMs: number): number {
   if (!(latencyMs > 0.1)) return 0;
   const index = Math.ceil(Math.log(latencyMs * 10) * PER_LOG_STEP);
-  return index < LAST_BUCKET ? index : LAST_BUCKET;
+  return Math.min(index, LAST_BUCKET);
 }
 
 /** The outcomes between two snapshots. */
