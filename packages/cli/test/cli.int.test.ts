@@ -73,22 +73,28 @@ describe('switchyard ls', { timeout: 180_000 }, () => {
     );
   });
 
-  it('lists the instances of a service with status, zone, weight, version, address, age and lease expiry', async () => {
+  it('lists the instances of a service with status, zone, weight, version, address, age, last heartbeat and lease expiry', async () => {
     const [table, json] = await Promise.all([cli(['ls', 'echo']), cli(['ls', 'echo', '--json'])]);
     expect(table.code, table.stderr).toBe(0);
     const [header, ...rows] = table.stdout.trimEnd().split('\n');
-    expect(header).toMatch(/^ID\s+STATUS\s+ZONE\s+WEIGHT\s+VERSION\s+ADDRESS\s+AGE\s+EXPIRES IN$/);
+    expect(header).toMatch(/^ID\s+STATUS\s+ZONE\s+WEIGHT\s+VERSION\s+ADDRESS\s+AGE\s+HEARTBEAT\s+EXPIRES IN$/);
     const portA = instances[0]?.port;
     expect(rows[0]).toMatch(
       new RegExp(
-        `^echo-a\\s+up\\s+eu-1a\\s+100\\s+1\\.0\\.0\\s+127\\.0\\.0\\.1:${portA}/grpc\\s+\\d+(ms|s)\\s+\\d+(ms|s)$`,
+        `^echo-a\\s+up\\s+eu-1a\\s+100\\s+1\\.0\\.0\\s+127\\.0\\.0\\.1:${portA}/grpc\\s+\\d+(ms|s)\\s+\\d+(ms|s) ago\\s+\\d+(ms|s)$`,
       ),
     );
     expect(rows[1]).toMatch(/^echo-b\s+up\s+eu-1b\s+50\s+1\.1\.0\s/);
     const parsed = JSON.parse(json.stdout) as {
       service: string;
       route: unknown;
-      instances: { id: string; ageMs: number; expiresInMs: number; ports: { grpc: number } }[];
+      instances: {
+        id: string;
+        ageMs: number;
+        expiresInMs: number;
+        lastHeartbeatAgoMs: number;
+        ports: { grpc: number };
+      }[];
     };
     expect(parsed.service).toBe('echo');
     expect(parsed.route).toBeNull();
@@ -99,6 +105,11 @@ describe('switchyard ls', { timeout: 180_000 }, () => {
       // Default TTL 10 s: the lease always has something left, never more than the TTL.
       expect(instance.expiresInMs).toBeGreaterThan(0);
       expect(instance.expiresInMs).toBeLessThanOrEqual(10_000);
+      // Heartbeats every TTL/3 (~3.3 s): the last one is at most that long ago (plus scheduling), and
+      // heartbeat + expiry add up to the TTL (both read from the same key at nearly the same time).
+      expect(instance.lastHeartbeatAgoMs).toBeGreaterThanOrEqual(0);
+      expect(instance.lastHeartbeatAgoMs).toBeLessThan(5_000);
+      expect(Math.abs(instance.lastHeartbeatAgoMs + instance.expiresInMs - 10_000)).toBeLessThan(50);
     }
   });
 

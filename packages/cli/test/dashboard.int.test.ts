@@ -114,7 +114,8 @@ describe('switchyard dashboard', { timeout: 120_000 }, () => {
     const cells = await row('fresh-1').locator('td').allTextContents();
     expect(cells.slice(0, 6)).toEqual(['fresh-1', 'up', 'eu-1b', '100', '2.1.0', `127.0.0.1:${fresh.port}/grpc`]);
     expect(cells[6]).toMatch(/^\d+(ms|s)$/); // age
-    expect(cells[7]).toMatch(/^\d+(ms|s)$/); // expires in
+    expect(cells[7]).toMatch(/^\d+(ms|s) ago$/); // heartbeat
+    expect(cells[8]).toMatch(/^\d+(ms|s)$/); // expires in
 
     // Draining is visible at a glance: a marked row and a badge in the service header.
     await second.registration.update({ status: 'draining' });

@@ -15,8 +15,9 @@ export const lsCommand: Command = {
   usage: '[service]',
   details: `Without a service: one row per live service (instances, up, draining, versions).
 With a service: one row per instance: id, status, zone, weight, version, address, age (since
-registration, Redis clock) and EXPIRES IN (time left on its lease; a healthy instance heartbeats
-about three times per TTL, so this keeps resetting — a value running down to 0 means it stopped).
+registration, Redis clock), HEARTBEAT (time since its last heartbeat) and EXPIRES IN (time left on
+its lease; a healthy instance heartbeats about three times per TTL, so both keep resetting — a
+heartbeat growing past a third of the TTL while expiry runs down to 0 means it stopped).
 
 Examples:
   switchyard ls
@@ -77,12 +78,13 @@ async function listInstances(context: CommandContext, service: string): Promise<
       ...view,
       ageMs: view.ageMs ?? null,
       expiresInMs: view.expiresInMs ?? null,
+      lastHeartbeatAgoMs: view.lastHeartbeatAgoMs ?? null,
     }));
     writeLine(context.io.stdout, JSON.stringify({ service, route: route ?? null, instances: instancesJson }));
     return ExitCode.OK;
   }
   const table = formatTable(
-    ['id', 'status', 'zone', 'weight', 'version', 'address', 'age', 'expires in'],
+    ['id', 'status', 'zone', 'weight', 'version', 'address', 'age', 'heartbeat', 'expires in'],
     views.map((view) => [
       view.id,
       view.status,
@@ -91,6 +93,7 @@ async function listInstances(context: CommandContext, service: string): Promise<
       view.version ?? '-',
       formatAddress(view),
       formatDuration(view.ageMs),
+      view.lastHeartbeatAgoMs === undefined ? '-' : `${formatDuration(view.lastHeartbeatAgoMs)} ago`,
       formatDuration(view.expiresInMs),
     ]),
   );

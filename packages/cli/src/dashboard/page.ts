@@ -116,7 +116,13 @@ function timeCells(view, instance) {
   const elapsed = performance.now() - view.receivedAt;
   const age = instance.ageMs === null ? null : instance.ageMs + elapsed;
   const expires = instance.expiresInMs === null || view.stale ? null : Math.max(0, instance.expiresInMs - elapsed);
-  return { age: duration(age), expires: duration(expires), soon: expires !== null && expires < 2000 };
+  const heartbeat = instance.lastHeartbeatAgoMs === null || view.stale ? null : instance.lastHeartbeatAgoMs + elapsed;
+  return {
+    age: duration(age),
+    heartbeat: heartbeat === null ? '-' : duration(heartbeat) + ' ago',
+    expires: duration(expires),
+    soon: expires !== null && expires < 2000,
+  };
 }
 
 function renderService(view) {
@@ -134,7 +140,7 @@ function renderService(view) {
     card.append(el('p', { class: 'empty muted' }, 'no live instances'));
     return card;
   }
-  const headers = ['id', 'status', 'zone', 'weight', 'version', 'address', 'age', 'expires in'];
+  const headers = ['id', 'status', 'zone', 'weight', 'version', 'address', 'age', 'heartbeat', 'expires in'];
   const table = el('table', {}, el('thead', {}, el('tr', {}, ...headers.map((h) => el('th', {}, h)))));
   const body = el('tbody');
   for (const instance of view.instances) {
@@ -148,6 +154,7 @@ function renderService(view) {
       el('td', { class: 'mono' }, instance.version || '-'),
       el('td', { class: 'mono' }, address(instance)),
       el('td', { 'data-age': '' }, times.age),
+      el('td', { 'data-heartbeat': '' }, times.heartbeat),
       el('td', { 'data-expires': '', class: times.soon ? 'soon' : null }, times.expires)));
   }
   table.append(body);
@@ -180,6 +187,7 @@ function tick() {
     if (!instance) continue;
     const times = timeCells(view, instance);
     row.querySelector('[data-age]').textContent = times.age;
+    row.querySelector('[data-heartbeat]').textContent = times.heartbeat;
     const expires = row.querySelector('[data-expires]');
     expires.textContent = times.expires;
     expires.classList.toggle('soon', times.soon);

@@ -14,9 +14,10 @@ export interface ServiceView {
 }
 
 /** An instance as sent to the page: unknown values are `null`, so every key is present. */
-export type InstanceJson = Omit<InstanceView, 'ageMs' | 'expiresInMs'> & {
+export type InstanceJson = Omit<InstanceView, 'ageMs' | 'expiresInMs' | 'lastHeartbeatAgoMs'> & {
   readonly ageMs: number | null;
   readonly expiresInMs: number | null;
+  readonly lastHeartbeatAgoMs: number | null;
 };
 
 /** A change the hub announces. */
@@ -230,6 +231,7 @@ export class ServiceHub {
             ...view,
             ageMs: view.ageMs ?? null,
             expiresInMs: view.expiresInMs ?? null,
+            lastHeartbeatAgoMs: view.lastHeartbeatAgoMs ?? null,
           })),
         };
         if (this.entries.get(service) === entry) this.emit({ type: 'service', view: entry.view });
@@ -259,7 +261,7 @@ export class ServiceHub {
 
 /**
  * While the registry is unreachable nothing can be read: an instance keeps its last known age
- * (advanced by the time since), and its lease expiry is unknown.
+ * (advanced by the time since), and its lease expiry and last heartbeat are unknown.
  */
 function carriedOver(instance: ServiceInstance, entry: Entry): InstanceView {
   const previous = entry.view?.instances.find((candidate) => candidate.id === instance.id);
@@ -267,5 +269,5 @@ function carriedOver(instance: ServiceInstance, entry: Entry): InstanceView {
     previous?.ageMs === null || previous?.ageMs === undefined
       ? undefined
       : previous.ageMs + Math.round(performance.now() - entry.viewBuiltAt);
-  return { ...instance, ageMs, expiresInMs: undefined };
+  return { ...instance, ageMs, expiresInMs: undefined, lastHeartbeatAgoMs: undefined };
 }

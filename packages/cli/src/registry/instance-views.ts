@@ -7,10 +7,12 @@ export interface InstanceView extends ServiceInstance {
   readonly ageMs: number | undefined;
   /** Until the lease expires without a heartbeat. */
   readonly expiresInMs: number | undefined;
+  /** Since the last heartbeat (or registration), on the Redis clock. */
+  readonly lastHeartbeatAgoMs: number | undefined;
 }
 
 /**
- * Adds age and lease expiry to instances. Reading them is best effort: if the inspector is missing
+ * Adds age, lease expiry and last heartbeat to instances. Reading them is best effort: if the inspector is missing
  * or fails, the values are undefined (printed `-`) and the command still succeeds.
  */
 export async function withLeases(
@@ -33,5 +35,6 @@ export async function withLeases(
     ...instance,
     ageMs: leases.get(instance.id)?.ageMs,
     expiresInMs: leases.get(instance.id)?.expiresInMs,
+    lastHeartbeatAgoMs: leases.get(instance.id)?.lastHeartbeatAgoMs,
   }));
 }

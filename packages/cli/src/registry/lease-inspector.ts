@@ -1,4 +1,4 @@
-import { type RedisTarget, parseRedisUrl, serviceKeys } from '@switchyard/registry';
+import { parseRedisUrl, type RedisTarget, serviceKeys, TTL_LIMITS } from '@switchyard/registry';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 /** What the registry knows about one instance's lease but the `Registry` interface does not expose. */
@@ -7,6 +7,12 @@ export interface LeaseInfo {
   readonly ageMs: number | undefined;
   /** Time until the lease expires unless heartbeated (PTTL of the lease key); 0 if already expired. */
   readonly expiresInMs: number | undefined;
+  /**
+   * Time since the last heartbeat (or the registration): the lease's TTL, which the lease key holds
+   * as its value, minus its PTTL, since every heartbeat resets the key's expiry to the full TTL.
+   * Undefined for a lease written by a registry version that stored no TTL there.
+   */
+  readonly lastHeartbeatAgoMs: number | undefined;
 }
 
 /** The lease info of a service's instances, by id (ids without a live entry are absent). */
@@ -15,11 +21,11 @@ export type LeaseInfos = ReadonlyMap<string, LeaseInfo>;
 /**
  * A read-only look at the Redis key layout of `@switchyard/registry` (`<ns>:{svc}:gens`, the lease
  * keys and their PTTL) for what the `Registry` interface does not expose: an instance's age and
- * time until its lease expires. Only reads (HMGET, PTTL, TIME, PSUBSCRIBE); never writes.
+ * time until its lease expires. Only reads (HMGET, GET, PTTL, TIME, PSUBSCRIBE); never writes.
  *
  * Times come from the Redis server clock, like the leases themselves, so a skewed local clock does
- * not distort them. The last heartbeat is not recorded anywhere (a heartbeat is a bare PEXPIRE), and
- * without the registration's TTL it cannot be derived from the PTTL, hence "expires in".
+ * not distort them. A heartbeat is a bare PEXPIRE that records nothing, but it resets the lease to
+ * its full TTL, which the lease key holds as its value: TTL − PTTL is the time since the last one.
  */
 export class LeaseInspector {
   private readonly client: Redis | Cluster;
@@ -54,15 +60,20 @@ export class LeaseInspector {
       if (typeof generation === 'string' && /^\d+$/.test(generation)) {
         owned.push({ id, generation });
         pipeline.pttl(keys.lease(id, generation));
+        pipeline.get(keys.lease(id, generation));
       }
     });
     const replies = owned.length > 0 ? ((await pipeline.exec()) ?? []) : [];
     owned.forEach(({ id, generation }, index) => {
-      const [error, pttl] = replies[index] ?? [new Error('no reply'), undefined];
+      const [error, pttl] = replies[2 * index] ?? [new Error('no reply'), undefined];
+      const [, value] = replies[2 * index + 1] ?? [undefined, undefined];
       const registeredAtMs = Number(generation) / 1000; // µs → ms; < 2^53, exact enough
+      const live = !error && typeof pttl === 'number' && pttl >= 0;
+      const ttlMs = leaseTtl(value);
       result.set(id, {
         ageMs: Math.max(0, Math.round(nowMs - registeredAtMs)),
         expiresInMs: error || typeof pttl !== 'number' ? undefined : pttl >= 0 ? pttl : pttl === -2 ? 0 : undefined,
+        lastHeartbeatAgoMs: live && ttlMs !== undefined ? Math.max(0, ttlMs - (pttl as number)) : undefined,
       });
     });
     return result;
@@ -96,6 +107,13 @@ export class LeaseInspector {
     this.subscriber?.disconnect();
     this.client.disconnect();
   }
+}
+
+/** The TTL a lease key holds as its value, if it holds one (older registries stored the generation). */
+function leaseTtl(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^\d{1,8}$/.test(value)) return undefined;
+  const ttlMs = Number(value);
+  return ttlMs >= TTL_LIMITS.minMs && ttlMs <= TTL_LIMITS.maxMs ? ttlMs : undefined;
 }
 
 function createReadClient(target: RedisTarget): Redis | Cluster {

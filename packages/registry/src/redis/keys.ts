@@ -7,7 +7,8 @@
  * <ns>:services                  SET   service names ever registered (filtered by live count on read)
  * <ns>:{<service>}:instances     HASH  id → instance JSON
  * <ns>:{<service>}:gens          HASH  id → generation of the registration that owns the id
- * <ns>:{<service>}:lease:<id>:<gen>  STRING generation, with a native TTL: the lease itself
+ * <ns>:{<service>}:lease:<id>:<gen>  STRING the lease's TTL in ms, with that native TTL: the lease itself
+ *                                    (TTL − PTTL = time since the last heartbeat, which is a PEXPIRE)
  * <ns>:{<service>}:leases        ZSET  id → lower bound of its lease expiry (ms, server clock)
  * <ns>:{<service>}:tombstones    ZSET  "id|generation" → expiry; ends a generation for good
  * <ns>:{<service>}:rev           STRING revision, +1 on every change (gaps reveal missed messages)

@@ -92,7 +92,7 @@ local id, gen, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local owner = redis.call('HGET', KEYS[2], id)
 if owner == gen then
   if redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end
-  redis.call('SET', leaseKey(id, gen), gen, 'PX', ttl)
+  redis.call('SET', leaseKey(id, gen), ttl, 'PX', ttl)
   redis.call('ZADD', KEYS[3], now + ttl, id)
   return 1
 elseif owner then
@@ -125,7 +125,7 @@ end
 local existed = redis.call('HEXISTS', KEYS[1], id) == 1
 redis.call('HSET', KEYS[1], id, json)
 redis.call('HSET', KEYS[2], id, gen)
-redis.call('SET', leaseKey(id, gen), gen, 'PX', ttl)
+redis.call('SET', leaseKey(id, gen), ttl, 'PX', ttl)
 redis.call('ZADD', KEYS[3], now + ttl, id)
 publish('"type":"' .. (existed and 'update' or 'up') .. '","instance":' .. json)
 return {1, gen}
