@@ -85,7 +85,8 @@ try {
     if (REPLICAS.every(([, replicas], index) => (counts[index] as number) >= replicas)) break;
     const dead = processes.find((p) => p.child.exitCode !== null);
     if (dead) throw new Error(`${dead.service}#${dead.index} exited with ${dead.child.exitCode} during start`);
-    if (Date.now() > waitUntil) throw new Error(`services were not registered and ready within 60 s: ${counts.join(', ')}`);
+    if (Date.now() > waitUntil)
+      throw new Error(`services were not registered and ready within 60 s: ${counts.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const [gateway] = await registry.list('gateway');
