@@ -49,7 +49,7 @@ export class CallContext implements AttemptContext {
 
   /** A child context for one attempt: same or tighter deadline; it aborts when this one does. */
   child(attempt: number, deadline = this.deadline): CallContext {
-    const child = new CallContext(deadline < this.deadline ? deadline : this.deadline, this.key, this);
+    const child = new CallContext(Math.min(deadline, this.deadline), this.key, this);
     child.attempt = attempt;
     child.operation = this.operation;
     return child;
@@ -87,7 +87,8 @@ export class CallContext implements AttemptContext {
   /** Runs `listener` when this context (or an ancestor) aborts; returns a remover. */
   onAbort(listener: (reason: Error) => void): () => void {
     this.link();
-    (this.listeners ??= []).push(listener);
+    if (this.listeners === undefined) this.listeners = [];
+    this.listeners.push(listener);
     return () => {
       const listeners = this.listeners;
       if (!listeners) return;

@@ -9,7 +9,7 @@ const TRACK_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export function trackFromBaggage(header: string | string[] | undefined): string | undefined {
   const value = Array.isArray(header) ? header.join(',') : header;
-  if (!value || !value.includes(TRACK_BAGGAGE_KEY)) return undefined;
+  if (!value?.includes(TRACK_BAGGAGE_KEY)) return undefined;
   for (const member of value.split(',')) {
     const [pair] = member.split(';');
     const separator = pair?.indexOf('=') ?? -1;
