@@ -40,21 +40,9 @@ $exports,
 }
 JSON
 cat > $d/tsup.config.ts <<TS
-import { readFileSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.library.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
-
-export default defineConfig({
-  entry: [$entries],
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { composite: false } },
-  sourcemap: true,
-  clean: true,
-  target: 'node20',
-  tsconfig: 'tsconfig.build.json',
-  define: { __SWITCHYARD_VERSION__: JSON.stringify(version) },
-});
+export default libraryConfig(new URL('./package.json', import.meta.url), [$entries]);
 TS
 cat > $d/tsconfig.json <<TS
 {
