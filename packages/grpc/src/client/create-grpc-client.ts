@@ -216,7 +216,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     const started = performance.now();
     return new Promise<Response>((resolve, reject) => {
       let removeAbort: (() => void) | undefined;
-      const call = start(client, metadata, (error, response) => {
+      const finish = (error: ServiceError | null, response?: Response): void => {
         removeAbort?.();
         const latencyMs = performance.now() - started;
         recordAttempt(serviceName, name, error ? error.code : Status.OK, latencyMs);
@@ -249,7 +249,16 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             : fromServiceError(error, `${serviceName}/${name}`, retryable);
         span?.end(code, mapped);
         reject(mapped);
-      });
+      };
+      let call: { cancel(): void };
+      try {
+        call = start(client, metadata, finish);
+      } catch (error) {
+        // grpc-js throws rather than failing the call in a few cases (a channel already shut down):
+        // settle it like any failed attempt, so the lease, the span and the metrics are not left open.
+        finish(startFailure(error));
+        return;
+      }
       // onAbort instead of context.signal: the signal would allocate an AbortController per attempt.
       if (context.abortReason) call.cancel();
       else removeAbort = context.onAbort(() => call.cancel());
@@ -374,6 +383,16 @@ const LATEST_WIRE_DEADLINE = Date.now() + 2 ** 31 * 1_000;
 function callOptionsFor(context: AttemptContext): { deadline?: number } {
   const deadline = context.deadline;
   return deadline < LATEST_WIRE_DEADLINE ? { deadline } : {};
+}
+
+/** A call grpc-js refused to start, as the UNAVAILABLE ServiceError it amounts to (retryable elsewhere). */
+function startFailure(error: unknown): ServiceError {
+  const details = `call not started: ${error instanceof Error ? error.message : String(error)}`;
+  return Object.assign(new Error(`${Status.UNAVAILABLE} UNAVAILABLE: ${details}`), {
+    code: Status.UNAVAILABLE,
+    details,
+    metadata: new Metadata(),
+  });
 }
 
 /** The deadline to send on the wire: the attempt's, or none (`Infinity`) beyond grpc-js's horizon. */
