@@ -23,6 +23,8 @@ export { RetryBudgetExhaustedError } from './errors/retry-budget-exhausted-error
 export { RetryExhaustedError } from './errors/retry-exhausted-error.js';
 export { RegistryUnavailableError } from './errors/registry-unavailable-error.js';
 export { RegistrationLostError } from './errors/registration-lost-error.js';
+export { isExhaustedDownstream } from './errors/exhausted-downstream.js';
+export { fnv1a } from './hash/fnv1a.js';
 export type { RegistrationLostReason } from './errors/registration-lost-error.js';
 
 // Service instances

@@ -1,5 +1,11 @@
 import { Metadata, type ServiceError, status as Status } from '@grpc/grpc-js';
-import { CancelledError, DeadlineExceededError, type ErrorCode, SwitchyardError } from '@switchyard/core';
+import {
+  CancelledError,
+  DeadlineExceededError,
+  type ErrorCode,
+  isExhaustedDownstream,
+  SwitchyardError,
+} from '@switchyard/core';
 
 /** gRPC status number → Switchyard code (the canonical names). */
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -81,15 +87,6 @@ export function fromServiceError(error: ServiceError, method: string, retryable:
   });
 }
 
-// Failures the client stack itself produced after trying (and retrying) a dependency.
-const EXHAUSTED_DOWNSTREAM = new Set([
-  'NO_INSTANCES',
-  'CIRCUIT_OPEN',
-  'RETRY_EXHAUSTED',
-  'RETRY_BUDGET_EXHAUSTED',
-  'REGISTRY_UNAVAILABLE',
-]);
-
 /**
  * Metadata telling the caller not to retry (`grpc-retry-pushback-ms: -1`). A server whose own
  * outgoing calls already failed after their retries replies with it, so retries happen at one
@@ -110,7 +107,7 @@ export function toGrpcStatus(error: unknown): { code: Status; details: string; m
   }
   if (SwitchyardError.isInstance(error)) {
     const code = STATUS_BY_CODE[error.code] ?? Status.UNKNOWN;
-    return EXHAUSTED_DOWNSTREAM.has(error.code)
+    return isExhaustedDownstream(error)
       ? { code, details: error.message, metadata: doNotRetry() }
       : { code, details: error.message };
   }

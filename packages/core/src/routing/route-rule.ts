@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { fnv1a } from '../hash/fnv1a.js';
 import { INSTANCE_LIMITS } from '../instance/instance-limits.js';
 import { assertKnownKeys, assertObject, describeValue } from '../validation/assert.js';
 
@@ -56,16 +57,7 @@ export function validateRouteRule(input: unknown, field = 'rule'): RouteRule {
 
 /** Deterministic bucketing: the same id always lands in the same bucket 0..buckets-1 for an experiment. */
 export function bucketOf(experiment: string, id: string, buckets = 100): number {
-  let hash = 0x811c9dc5;
-  const text = `${experiment}\u0000${id}`;
-  for (let index = 0; index < text.length; index++) {
-    hash ^= text.charCodeAt(index);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  return (hash >>> 0) % buckets;
+  return fnv1a(`${experiment}\u0000${id}`) % buckets;
 }
 
 /**

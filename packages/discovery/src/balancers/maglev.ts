@@ -1,11 +1,11 @@
 import {
   type BalancingStrategy,
   type Endpoint,
+  fnv1a,
   InvalidArgumentError,
   type PickArgs,
   type Picker,
 } from '@switchyard/core';
-import { fnv1a } from '../hash.js';
 
 /** Lookup table sizes are primes ≥ 100 × endpoints (≤ ~1 % imbalance), within these bounds. */
 const MIN_TABLE = 65_537;

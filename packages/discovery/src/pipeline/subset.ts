@@ -1,5 +1,11 @@
-import { assertInteger, assertKnownKeys, assertObject, assertString, type ServiceInstance } from '@switchyard/core';
-import { fnv1a } from '../hash.js';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  assertString,
+  fnv1a,
+  type ServiceInstance,
+} from '@switchyard/core';
 
 /** Deterministic subsetting: each client talks to `size` of the N instances. */
 export interface SubsetOptions {

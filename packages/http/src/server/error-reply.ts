@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { type Logger, SwitchyardError } from '@switchyard/core';
-import { isExhaustedDownstream, NO_RETRY_HEADER } from '../status/no-retry.js';
+import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
+import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
 
 /**

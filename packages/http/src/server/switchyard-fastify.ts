@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isExhaustedDownstream, NO_RETRY_HEADER } from '../status/no-retry.js';
+import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
-import { SwitchyardError } from '@switchyard/core';
+import { SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
 import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
 
