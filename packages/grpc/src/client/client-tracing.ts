@@ -36,18 +36,19 @@ export function traceAttempt(
     const carrier: Record<string, string> = {};
     injectTraceContext(carrier, trace.setSpan(otelContext.active(), span));
     for (const [key, value] of Object.entries(carrier)) metadata.set(key, value);
-    carryTrack(metadata);
+    carryTrack(metadata, currentCallScope()?.track);
     return { end: (grpcCode, error) => endRpcSpan(span, { grpcStatusCode: grpcCode, error }) };
   }
-  const propagation = currentCallScope()?.propagation;
+  // One read of the call scope (an AsyncLocalStorage lookup) for both the headers and the track.
+  const scope = currentCallScope();
+  const propagation = scope?.propagation;
   if (propagation) for (const [key, value] of Object.entries(propagation)) metadata.set(key, value);
-  carryTrack(metadata);
+  carryTrack(metadata, scope?.track);
   return undefined;
 }
 
 /** Makes sure the call scope's experiment track travels on, in the outgoing baggage. */
-function carryTrack(metadata: Metadata): void {
-  const track = currentCallScope()?.track;
+function carryTrack(metadata: Metadata, track: string | undefined): void {
   if (track === undefined) return;
   const baggage = metadata.get('baggage')[0] as string | undefined;
   if (trackFromBaggage(baggage) !== track) metadata.set('baggage', baggageWithTrack(baggage, track));

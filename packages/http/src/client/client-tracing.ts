@@ -30,21 +30,22 @@ export function traceAttempt(
       attempt: info.attempt,
     });
     injectTraceContext(headers as Record<string, string>, trace.setSpan(otelContext.active(), span));
-    carryTrack(headers);
+    carryTrack(headers, currentCallScope()?.track);
     return {
       end: (httpStatusCode, error) =>
         endRpcSpan(span, httpStatusCode === undefined ? { error } : { httpStatusCode, error }),
     };
   }
-  const propagation = currentCallScope()?.propagation;
+  // One read of the call scope (an AsyncLocalStorage lookup) for both the headers and the track.
+  const scope = currentCallScope();
+  const propagation = scope?.propagation;
   if (propagation) for (const [key, value] of Object.entries(propagation)) headers[key] = value;
-  carryTrack(headers);
+  carryTrack(headers, scope?.track);
   return undefined;
 }
 
 /** Makes sure the call scope's experiment track travels on, in the outgoing baggage. */
-function carryTrack(headers: Record<string, string | string[]>): void {
-  const track = currentCallScope()?.track;
+function carryTrack(headers: Record<string, string | string[]>, track: string | undefined): void {
   if (track === undefined) return;
   const baggage = headers.baggage as string | undefined;
   if (trackFromBaggage(baggage) !== track) headers.baggage = baggageWithTrack(baggage, track);
