@@ -36,3 +36,4 @@ export { serviceKeys, servicesKey } from './redis/keys.js';
 export type { ServiceKeys } from './redis/keys.js';
 export { parseRedisUrl, redactUrl } from './redis/connection-url.js';
 export type { RedisTarget } from './redis/connection-url.js';
+export { openRedis } from './redis/open-redis.js';

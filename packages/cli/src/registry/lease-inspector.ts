@@ -1,5 +1,5 @@
-import { parseRedisUrl, type RedisTarget, serviceKeys, TTL_LIMITS } from '@switchyard/registry';
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { openRedis, parseRedisUrl, type RedisTarget, serviceKeys, TTL_LIMITS } from '@switchyard/registry';
+import { type Cluster, Redis } from 'ioredis';
 
 /** What the registry knows about one instance's lease but the `Registry` interface does not expose. */
 export interface LeaseInfo {
@@ -117,33 +117,11 @@ function leaseTtl(value: unknown): number | undefined {
 }
 
 function createReadClient(target: RedisTarget): Redis | Cluster {
-  const common: RedisOptions = {
+  return openRedis(target, {
     lazyConnect: false,
     connectTimeout: 2_000,
     commandTimeout: 2_000,
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(100 * times, 1_000),
-  };
-  const credentials = (t: { username?: string; password?: string }) => ({
-    ...(t.username ? { username: t.username } : {}),
-    ...(t.password ? { password: t.password } : {}),
   });
-  switch (target.kind) {
-    case 'standalone':
-      return new Redis(target.url, { ...common, ...(target.tls ? { tls: {} } : {}) });
-    case 'sentinel':
-      return new Redis({
-        ...common,
-        sentinels: target.sentinels,
-        name: target.masterName,
-        db: target.db,
-        ...credentials(target),
-        ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
-        ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
-      });
-    case 'cluster':
-      return new Cluster(target.nodes, {
-        redisOptions: { ...common, ...credentials(target), ...(target.tls ? { tls: {} } : {}) },
-      });
-  }
 }

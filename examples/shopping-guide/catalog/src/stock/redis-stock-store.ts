@@ -1,6 +1,6 @@
 import { type Logger, SwitchyardError, silentLogger } from '@switchyard/core';
-import { parseRedisUrl, redactUrl } from '@switchyard/registry';
-import { Cluster, Redis } from 'ioredis';
+import { openRedis, parseRedisUrl, redactUrl } from '@switchyard/registry';
+import type { Cluster, Redis } from 'ioredis';
 import {
   DEFAULT_RESERVATION_TTL_MS,
   linesFingerprint,
@@ -186,31 +186,7 @@ export class RedisStockStore implements StockStore {
 const CLIENT_OPTIONS = { maxRetriesPerRequest: 1, connectTimeout: 2_000, commandTimeout: 2_000, lazyConnect: false };
 
 function createClient(url: string, logger: Logger): Client {
-  const target = parseRedisUrl(url);
-  let client: Client;
-  if (target.kind === 'standalone') {
-    client = new Redis(target.url, { ...CLIENT_OPTIONS, ...(target.tls ? { tls: {} } : {}) });
-  } else if (target.kind === 'sentinel') {
-    client = new Redis({
-      ...CLIENT_OPTIONS,
-      sentinels: target.sentinels,
-      name: target.masterName,
-      db: target.db,
-      ...(target.username ? { username: target.username } : {}),
-      ...(target.password ? { password: target.password } : {}),
-      ...(target.sentinelPassword ? { sentinelPassword: target.sentinelPassword } : {}),
-      ...(target.tls ? { tls: {}, enableTLSForSentinelMode: true } : {}),
-    });
-  } else {
-    client = new Cluster(target.nodes, {
-      redisOptions: {
-        ...CLIENT_OPTIONS,
-        ...(target.username ? { username: target.username } : {}),
-        ...(target.password ? { password: target.password } : {}),
-        ...(target.tls ? { tls: {} } : {}),
-      },
-    });
-  }
+  const client = openRedis(parseRedisUrl(url), CLIENT_OPTIONS);
   // Connection errors surface on the commands that fail (as UNAVAILABLE); ioredis reconnects by
   // itself. An outage after the first connection is logged once; before it, the failing seed
   // reports it (one line at start).
