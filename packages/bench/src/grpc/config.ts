@@ -1,17 +1,7 @@
-import { isQuick, listFromEnv } from '../transport/bench-env.js';
+import { type TransportRunConfig, transportRunConfig } from '../transport/bench-env.js';
 
 /** Sizes and targets of one `pnpm bench:grpc` run. */
-export interface GrpcBenchConfig {
-  quick: boolean;
-  /** Rounds; in each, every subject runs once per concurrency, in an order rotated each round. */
-  rounds: number;
-  /** One closed-loop run. */
-  runMs: number;
-  /** Warm-up per subject and concurrency before the first round. */
-  warmupMs: number;
-  concurrencies: readonly number[];
-  /** Per-call deadline of the Switchyard and cockatiel subjects (and of the raw `-deadline` ones). */
-  deadlineMs: number;
+export interface GrpcBenchConfig extends TransportRunConfig {
   targets: {
     /** Switchyard at c=64 over raw grpc-js on one channel. */
     sdkVsRawSingleChannel: number;
@@ -24,14 +14,6 @@ export interface GrpcBenchConfig {
   };
   /** Choosing `channelsPerInstance`: one more channel must beat one fewer in at least this share of the rounds. */
   channelStepWins: number;
-  /** `BENCH_ONLY`: run exactly these subjects. */
-  only: readonly string[];
-  /** `BENCH_EXTRA`: run these optional subjects too. */
-  extra: readonly string[];
-  /** `BENCH_CPU_PROF`: subjects whose worker runs with `--cpu-prof`. */
-  cpuProfile: readonly string[];
-  /** `BENCH_PROF_FLAGS`: more node/V8 flags for the profiled workers (space-separated). */
-  profileFlags: readonly string[];
 }
 
 /**
@@ -39,14 +21,8 @@ export interface GrpcBenchConfig {
  * still works; its figures are noisy. The environment is read here, when called.
  */
 export function grpcBenchConfig(environment: NodeJS.ProcessEnv = process.env): GrpcBenchConfig {
-  const quick = isQuick(environment);
   return {
-    quick,
-    rounds: quick ? 2 : 15,
-    runMs: quick ? 400 : 600,
-    warmupMs: quick ? 300 : 1_000,
-    concurrencies: [1, 64],
-    deadlineMs: 5_000,
+    ...transportRunConfig(environment),
     targets: {
       sdkVsRawSingleChannel: 1.25,
       sdkVsRawSameChannels: 0.95,
@@ -54,9 +30,5 @@ export function grpcBenchConfig(environment: NodeJS.ProcessEnv = process.env): G
       tracedVsUntraced: 0.85,
     },
     channelStepWins: 0.75,
-    only: listFromEnv(environment.BENCH_ONLY),
-    extra: listFromEnv(environment.BENCH_EXTRA),
-    cpuProfile: listFromEnv(environment.BENCH_CPU_PROF),
-    profileFlags: (environment.BENCH_PROF_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== ''),
   };
 }

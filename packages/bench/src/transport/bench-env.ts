@@ -10,3 +10,45 @@ export function listFromEnv(value: string | undefined): string[] {
     .map((item) => item.trim())
     .filter((item) => item !== '');
 }
+
+/** What the transport benchmarks (gRPC, HTTP) share: sizes, and the subject selection from the environment. */
+export interface TransportRunConfig {
+  quick: boolean;
+  /** Rounds; in each, every subject runs once per concurrency, in an order rotated each round. */
+  rounds: number;
+  /** One closed-loop run. */
+  runMs: number;
+  /** Warm-up per subject and concurrency before the first round. */
+  warmupMs: number;
+  concurrencies: readonly number[];
+  /** Per-call deadline of the subjects that set one. */
+  deadlineMs: number;
+  /** `BENCH_ONLY`: run exactly these subjects. */
+  only: readonly string[];
+  /** `BENCH_EXTRA`: run these optional subjects too. */
+  extra: readonly string[];
+  /** `BENCH_CPU_PROF`: subjects whose worker runs with `--cpu-prof`. */
+  cpuProfile: readonly string[];
+  /** `BENCH_PROF_FLAGS`: more node/V8 flags for the profiled workers (space-separated). */
+  profileFlags: readonly string[];
+}
+
+/**
+ * The transport benchmarks' run: 15 rounds of 600 ms at c=1 and c=64 after 1 s of warm-up, or with
+ * `BENCH_QUICK=1` two short rounds (proof that it still works; noisy figures). Read when called.
+ */
+export function transportRunConfig(environment: NodeJS.ProcessEnv): TransportRunConfig {
+  const quick = isQuick(environment);
+  return {
+    quick,
+    rounds: quick ? 2 : 15,
+    runMs: quick ? 400 : 600,
+    warmupMs: quick ? 300 : 1_000,
+    concurrencies: [1, 64],
+    deadlineMs: 5_000,
+    only: listFromEnv(environment.BENCH_ONLY),
+    extra: listFromEnv(environment.BENCH_EXTRA),
+    cpuProfile: listFromEnv(environment.BENCH_CPU_PROF),
+    profileFlags: (environment.BENCH_PROF_FLAGS ?? '').split(/\s+/).filter((flag) => flag !== ''),
+  };
+}
