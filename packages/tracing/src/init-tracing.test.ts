@@ -1,8 +1,9 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { SwitchyardError } from '@switchyard/core';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { initTracing, type Tracing, type TracingOptions, tracingActive } from './index.js';
+import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
 const OTEL_VARIABLES = [
   'OTEL_SERVICE_NAME',
@@ -21,13 +22,9 @@ let tracing: Tracing | undefined;
 beforeEach(() => {
   for (const name of OTEL_VARIABLES) vi.stubEnv(name, '');
 });
-afterEach(async () => {
+resetOpenTelemetryAfterEach(async () => {
   await tracing?.shutdown();
   tracing = undefined;
-  trace.disable();
-  context.disable();
-  propagation.disable();
-  vi.unstubAllEnvs();
 });
 
 function invalidArgument(run: () => unknown): { field: string; message: string } {

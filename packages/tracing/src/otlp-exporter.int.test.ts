@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
 interface Received {
   method: string | undefined;
@@ -54,13 +54,9 @@ beforeEach(() => {
   }
   vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint);
 });
-afterEach(async () => {
+resetOpenTelemetryAfterEach(async () => {
   await tracing?.shutdown();
   tracing = undefined;
-  trace.disable();
-  context.disable();
-  propagation.disable();
-  vi.unstubAllEnvs();
 });
 
 function recordOneCall(): string {

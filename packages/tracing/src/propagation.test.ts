@@ -1,5 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   extractTraceContext,
   getBaggageEntry,
@@ -8,15 +8,12 @@ import {
   type Tracing,
   withBaggageEntry,
 } from './index.js';
+import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
 let tracing: Tracing | undefined;
-afterEach(async () => {
+resetOpenTelemetryAfterEach(async () => {
   await tracing?.shutdown();
   tracing = undefined;
-  trace.disable();
-  context.disable();
-  propagation.disable();
-  vi.unstubAllEnvs();
 });
 
 describe('propagation', () => {

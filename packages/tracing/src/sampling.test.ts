@@ -1,5 +1,4 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   endRpcSpan,
   extractTraceContext,
@@ -8,15 +7,12 @@ import {
   startServerSpan,
   type Tracing,
 } from './index.js';
+import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
 let tracing: Tracing | undefined;
-afterEach(async () => {
+resetOpenTelemetryAfterEach(async () => {
   await tracing?.shutdown();
   tracing = undefined;
-  trace.disable();
-  context.disable();
-  propagation.disable();
-  vi.unstubAllEnvs();
 });
 
 const SAMPLED = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';

@@ -1,15 +1,11 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { endRpcSpan, initTracing, semconvStability, startClientAttemptSpan, type Tracing } from './index.js';
+import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
 let tracing: Tracing | undefined;
-afterEach(async () => {
+resetOpenTelemetryAfterEach(async () => {
   await tracing?.shutdown();
   tracing = undefined;
-  trace.disable();
-  context.disable();
-  propagation.disable();
-  vi.unstubAllEnvs();
 });
 
 /** Inits tracing with the opt-in, then records one failed gRPC attempt and one HTTP attempt. */
