@@ -1,7 +1,7 @@
+import type { Handlers } from '@shopping-guide/shared';
 import type { CatalogService, Product__Output } from '@shopping-guide/shared';
 import { InvalidArgumentError, type Logger, SwitchyardError, silentLogger } from '@switchyard/core';
 import { GrpcStatus, grpcError } from '@switchyard/grpc';
-import type { Handlers } from './grpc-types.js';
 import type { ProductCatalog } from './product-catalog.js';
 import { ReservationConflictError, type StockStore } from './stock/stock-store.js';
 

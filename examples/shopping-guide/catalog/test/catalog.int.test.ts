@@ -10,8 +10,8 @@ import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStockStore, PRODUCTS, RedisStockStore, type StartCatalogOptions, startCatalog } from '../src/index.js';
 import { describeStockStore } from './stock-store-contract.js';
+import { silentLogger } from '@switchyard/core';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -24,7 +24,7 @@ async function catalogReplica(registry: MemoryRegistry, options: StartCatalogOpt
     tracing: false,
     drainDelayMs: 0,
     handleSignals: false,
-    logger: silent,
+    logger: silentLogger,
     ...options,
   });
   cleanups.push(() => service.stop());

@@ -14,8 +14,8 @@ import type { RunningService } from '@switchyard/service';
 import { initTracing, type Tracing } from '@switchyard/tracing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway } from '../src/gateway.js';
+import { silentLogger } from '@switchyard/core';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const registry = new MemoryRegistry();
 const services: RunningService[] = [];
 let tracing: Tracing;
@@ -24,7 +24,7 @@ const common = {
   tracing: false as const,
   handleSignals: false,
   drainDelayMs: 0,
-  logger: silent,
+  logger: silentLogger,
   grpc: { port: 0, host: '127.0.0.1' },
 };
 
@@ -87,7 +87,7 @@ describe('traffic management with the real services', () => {
       tracing: false,
       handleSignals: false,
       drainDelayMs: 0,
-      logger: silent,
+      logger: silentLogger,
       http: { port: 0, host: '127.0.0.1' },
     } as never);
     services.push(gateway);

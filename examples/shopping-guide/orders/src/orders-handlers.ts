@@ -1,7 +1,7 @@
+import type { Handlers } from '@shopping-guide/shared';
 import type { OrdersService } from '@shopping-guide/shared';
 import { InvalidArgumentError } from '@switchyard/core';
 import { GrpcStatus, grpcError } from '@switchyard/grpc';
-import type { Handlers } from './grpc-types.js';
 import type { OrderPlacer } from './order-placer.js';
 import type { OrderStore } from './order-store.js';
 

@@ -1,6 +1,6 @@
+import type { Handlers } from '@shopping-guide/shared';
 import type { RecommendationService } from '@shopping-guide/shared';
 import { InvalidArgumentError } from '@switchyard/core';
-import type { Handlers } from './grpc-types.js';
 import type { ProductCache } from './product-cache.js';
 import { rank, type Strategy } from './ranking.js';
 import type { ViewHistory } from './view-history.js';

@@ -1,7 +1,7 @@
+import type { Handlers } from '@shopping-guide/shared';
 import type { SearchService } from '@shopping-guide/shared';
 import { InvalidArgumentError } from '@switchyard/core';
 import { GrpcStatus, grpcError } from '@switchyard/grpc';
-import type { Handlers } from './grpc-types.js';
 import type { SearchIndex } from './search-index.js';
 
 /** Request limits of the search API. */

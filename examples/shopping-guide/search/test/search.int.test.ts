@@ -8,14 +8,14 @@ import { MemoryRegistry } from '@switchyard/registry';
 import type { RunningService } from '@switchyard/service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSearch } from '../src/index.js';
+import { silentLogger } from '@switchyard/core';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const common = {
   grpc: { port: 0, host: '127.0.0.1' },
   tracing: false,
   drainDelayMs: 0,
   handleSignals: false,
-  logger: silent,
+  logger: silentLogger,
 } as const;
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -1,8 +1,10 @@
 /**
  * Shopping-guide shared code: typed service definitions (types generated from protos/ by
- * `pnpm generate`) and the settings every service reads from its environment.
+ * `pnpm generate`), the handler types derived from them, and the settings every service reads
+ * from its environment.
  */
 export { CatalogService, OrdersService, RecommendationService, SearchService } from './definitions.js';
+export type { Handlers, RequestOf, ResponseOf } from './grpc-handlers.js';
 export { protosDir } from './protos-dir.js';
 export { type ServiceSettings, serviceSettings } from './service-settings.js';
 export type { Product, Product__Output } from './generated/shop/catalog/v1/Product.js';
