@@ -1,6 +1,6 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { context as otelContext, trace } from '@opentelemetry/api';
-import { baggageWithTrack, currentCallScope, trackFromBaggage } from '@switchyard/core';
+import { baggageWithTrack, type CallScope, trackFromBaggage } from '@switchyard/core';
 import {
   endRpcSpan,
   injectTraceContext,
@@ -18,10 +18,12 @@ export interface AttemptSpan {
  * Prepares one physical attempt's metadata for tracing: with an active tracer, a CLIENT span per
  * attempt (so a retried call shows each try) and its context injected; without one, the incoming
  * call's propagation headers are forwarded as they are, so traces and baggage survive the hop.
+ * `scope` is the call scope the call was made in (read once per call, not per attempt).
  */
 export function traceAttempt(
   enabled: boolean,
   metadata: Metadata,
+  scope: CallScope | undefined,
   info: { service: string; method: string; host: string; port: number; attempt: number },
 ): AttemptSpan | undefined {
   if (enabled && tracingActive() && !instrumentationGrpcActive()) {
@@ -36,11 +38,9 @@ export function traceAttempt(
     const carrier: Record<string, string> = {};
     injectTraceContext(carrier, trace.setSpan(otelContext.active(), span));
     for (const [key, value] of Object.entries(carrier)) metadata.set(key, value);
-    carryTrack(metadata, currentCallScope()?.track);
+    carryTrack(metadata, scope?.track);
     return { end: (grpcCode, error) => endRpcSpan(span, { grpcStatusCode: grpcCode, error }) };
   }
-  // One read of the call scope (an AsyncLocalStorage lookup) for both the headers and the track.
-  const scope = currentCallScope();
   const propagation = scope?.propagation;
   if (propagation) for (const [key, value] of Object.entries(propagation)) metadata.set(key, value);
   carryTrack(metadata, scope?.track);

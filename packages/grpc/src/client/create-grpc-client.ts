@@ -13,6 +13,7 @@ import {
   assertInteger,
   assertKnownKeys,
   assertObject,
+  type CallScope,
   currentCallScope,
   DeadlineExceededError,
   describeValue,
@@ -145,11 +146,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     shapeChecks.set(name, requestShapeCheck(method as MethodDefinition<unknown, unknown>, name));
   }
 
-  const prepare = (
-    method: string,
-    request: unknown,
-    callOptions: GrpcCallOptions | undefined,
-  ): { deadline: number; metadata: Metadata } => {
+  const prepare = (method: string, request: unknown, callOptions: GrpcCallOptions | undefined): PreparedCall => {
     if (closed) throw new SwitchyardError('UNAVAILABLE', `${serviceName} client is closed`);
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
       throw new InvalidArgumentError('request', `${method} needs a request object`);
@@ -177,17 +174,19 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         deadline = absolute;
       }
     }
-    const inherited = currentCallScope()?.deadline ?? NO_DEADLINE;
+    // Read once per call: the deadline here, the propagation headers and track in every attempt.
+    const scope = currentCallScope();
+    const inherited = scope?.deadline ?? NO_DEADLINE;
     if (inherited < deadline) deadline = inherited;
     // No time left: fail here, without touching the network.
     if (deadline <= now)
       throw new DeadlineExceededError(`${method}: no time left (inherited or given deadline already passed)`);
-    return { deadline, metadata: toMetadata(callOptions?.metadata) };
+    return { deadline, metadata: toMetadata(callOptions?.metadata), scope };
   };
 
   const attempt = <Response>(
     name: string,
-    callMetadata: Metadata,
+    prepared: PreparedCall,
     callOptions: GrpcCallOptions | undefined,
     context: AttemptContext,
     start: (
@@ -205,8 +204,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       throw error;
     }
     // Each attempt sends its own copy: tracing headers differ per attempt.
-    const metadata = callMetadata.clone();
-    const span = traceAttempt(resolved.tracing, metadata, {
+    const metadata = prepared.metadata.clone();
+    const span = traceAttempt(resolved.tracing, metadata, prepared.scope, {
       service: serviceName,
       method: name,
       host: lease.instance.host,
@@ -300,14 +299,14 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     if (method.requestStream) continue; // client streaming: not offered (yet)
     if (!method.responseStream) {
       client[camel] = (request: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
-        let prepared: { deadline: number; metadata: Metadata };
+        let prepared: PreparedCall;
         try {
           prepared = prepare(name, request, callOptions);
         } catch (error) {
           return Promise.reject(error);
         }
         return run(name, prepared.deadline, callOptions, (context) =>
-          attempt(name, prepared.metadata, callOptions, context, (channel, metadata, finish) =>
+          attempt(name, prepared, callOptions, context, (channel, metadata, finish) =>
             directUnaryCall(channel, method, request, metadata, wireDeadline(context), finish),
           ),
         );
@@ -321,8 +320,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           new InvalidArgumentError(camel, `${name} is server-streaming; iterate client.stream.${camel}() instead`),
         );
       stream[camel] = (request: unknown, callOptions?: GrpcCallOptions) =>
-        serverStream(name, request, callOptions, prepare, run, (context, callMetadata, onFirst) =>
-          attempt(name, callMetadata, callOptions, context, (channel, metadata, finish) => {
+        serverStream(name, request, callOptions, prepare, run, (context, prepared, onFirst) =>
+          attempt(name, prepared, callOptions, context, (channel, metadata, finish) => {
             const call = channel.makeServerStreamRequest(
               method.path,
               method.requestSerialize,
@@ -442,6 +441,15 @@ function toMetadata(input: Metadata | Record<string, string> | undefined): Metad
 
 type Stream = import('@grpc/grpc-js').ClientReadableStream<unknown>;
 
+/** A call checked and settled before its first attempt. */
+interface PreparedCall {
+  deadline: number;
+  /** The caller's metadata; each attempt sends its own copy. */
+  metadata: Metadata;
+  /** The call scope inherited from the request being served, if any. */
+  scope: CallScope | undefined;
+}
+
 /**
  * A server stream as an async iterable. The policy (retries) covers opening the stream up to its
  * first message; after that, messages are delivered as they come and an error ends the iteration
@@ -451,11 +459,7 @@ async function* serverStream(
   name: string,
   request: unknown,
   callOptions: GrpcCallOptions | undefined,
-  prepare: (
-    method: string,
-    request: unknown,
-    callOptions: GrpcCallOptions | undefined,
-  ) => { deadline: number; metadata: Metadata },
+  prepare: (method: string, request: unknown, callOptions: GrpcCallOptions | undefined) => PreparedCall,
   run: <R>(
     name: string,
     deadline: number,
@@ -464,16 +468,16 @@ async function* serverStream(
   ) => Promise<R>,
   open: (
     context: AttemptContext,
-    metadata: Metadata,
+    prepared: PreparedCall,
     onFirst: (
       call: Stream,
       finish: (error: ServiceError | null, response?: { first: IteratorResult<unknown>; call: Stream }) => void,
     ) => void,
   ) => Promise<{ first: IteratorResult<unknown>; call: Stream }>,
 ): AsyncGenerator<unknown> {
-  const { deadline, metadata } = prepare(name, request, callOptions);
-  const { first, call } = await run(name, deadline, callOptions, (context) =>
-    open(context, metadata, (stream, finish) => {
+  const prepared = prepare(name, request, callOptions);
+  const { first, call } = await run(name, prepared.deadline, callOptions, (context) =>
+    open(context, prepared, (stream, finish) => {
       // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
       const onData = (message: unknown): void => {
         stream.pause();

@@ -1,5 +1,5 @@
 import { context as otelContext, trace } from '@opentelemetry/api';
-import { baggageWithTrack, currentCallScope, trackFromBaggage } from '@switchyard/core';
+import { baggageWithTrack, type CallScope, trackFromBaggage } from '@switchyard/core';
 import { endRpcSpan, injectTraceContext, startClientAttemptSpan, tracingActive } from '@switchyard/tracing';
 import { originOf } from './http-pools.js';
 
@@ -12,11 +12,12 @@ export interface AttemptSpan {
  * Prepares one physical attempt's headers for tracing: with an active tracer, a CLIENT span per
  * attempt (so a retried request shows each try) and its context injected; without one, the
  * incoming call's propagation headers are forwarded as they are, so traces and baggage survive
- * the hop.
+ * the hop. `scope` is the call scope the call was made in (read once per call, not per attempt).
  */
 export function traceAttempt(
   enabled: boolean,
   headers: Record<string, string | string[]>,
+  scope: CallScope | undefined,
   info: { service: string; method: string; scheme: string; host: string; port: number; path: string; attempt: number },
 ): AttemptSpan | undefined {
   if (enabled && tracingActive()) {
@@ -30,14 +31,12 @@ export function traceAttempt(
       attempt: info.attempt,
     });
     injectTraceContext(headers as Record<string, string>, trace.setSpan(otelContext.active(), span));
-    carryTrack(headers, currentCallScope()?.track);
+    carryTrack(headers, scope?.track);
     return {
       end: (httpStatusCode, error) =>
         endRpcSpan(span, httpStatusCode === undefined ? { error } : { httpStatusCode, error }),
     };
   }
-  // One read of the call scope (an AsyncLocalStorage lookup) for both the headers and the track.
-  const scope = currentCallScope();
   const propagation = scope?.propagation;
   if (propagation) for (const [key, value] of Object.entries(propagation)) headers[key] = value;
   carryTrack(headers, scope?.track);

@@ -78,7 +78,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (context.deadline !== NO_DEADLINE) {
       headers[resolved.deadlineHeader] = String(Math.max(0, Math.floor(context.deadline - Date.now())));
     }
-    const span = traceAttempt(resolved.tracing, headers, {
+    const span = traceAttempt(resolved.tracing, headers, prepared.scope, {
       service,
       method: prepared.method,
       host: instance.host,

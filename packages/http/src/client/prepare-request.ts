@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   assertKnownKeys,
   assertObject,
+  type CallScope,
   currentCallScope,
   DeadlineExceededError,
   describeValue,
@@ -27,6 +28,8 @@ export interface PreparedRequest {
   signal: AbortSignal | undefined;
   key: string | undefined;
   throwOnStatus: boolean;
+  /** The call scope the request was made in (its deadline is already in `deadline`). */
+  scope: CallScope | undefined;
 }
 
 const REQUEST_KEYS = [
@@ -102,7 +105,9 @@ export function prepareRequest(
     }
     deadline = Math.min(deadline, request.deadline);
   }
-  const inherited = currentCallScope()?.deadline ?? NO_DEADLINE;
+  // Read once per call: the deadline here, the propagation headers and track in every attempt.
+  const scope = currentCallScope();
+  const inherited = scope?.deadline ?? NO_DEADLINE;
   if (inherited < deadline) deadline = inherited;
   if (request.signal !== undefined && !(request.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError('request.signal', 'must be an AbortSignal');
@@ -132,6 +137,7 @@ export function prepareRequest(
     signal: request.signal,
     key: request.key,
     throwOnStatus: request.throwOnStatus ?? throwOnStatus,
+    scope,
   };
 }
 
