@@ -18,10 +18,6 @@ export const anyValue = fc.anything({
   withUnicodeString: true,
 });
 
-/** Either a value from `valid` or garbage, so properties explore both sides of every rule. */
-export const validOr = <T>(valid: fc.Arbitrary<T>, weight = 3): fc.Arbitrary<unknown> =>
-  fc.oneof({ arbitrary: valid, weight }, { arbitrary: anyValue, weight: 1 });
-
 export const serviceName = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/);
 export const instanceId = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,30}$/);
 export const version = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9.+_-]{0,12}$/);
