@@ -1,5 +1,5 @@
 import { coarseNow, type EndpointStats } from '@switchyard/core';
-import { CACHED_AT, CACHED_MS, LoadSlab, OUTSTANDING, SAMPLES, STAMP_MS, STORED_MS } from './load-slab.js';
+import { LoadSlab, OUTSTANDING, SAMPLES, STAMP_MS, STORED_MS } from './load-slab.js';
 
 /**
  * The live load of one instance: calls in flight and a peak EWMA of latency with time decay
@@ -7,7 +7,8 @@ import { CACHED_AT, CACHED_MS, LoadSlab, OUTSTANDING, SAMPLES, STAMP_MS, STORED_
  * the first slow call; lower samples pull it down with a weight that depends on the time since the
  * last one; and while no sample arrives the average decays toward zero, so an instance that was
  * avoided gets probed again instead of being shunned forever. The numbers live in a shared
- * {@link LoadSlab} line, so balancers can read them cache-efficiently.
+ * {@link LoadSlab} line, so balancers can read them cache-efficiently, and decay through the slab's
+ * shared factor, so neither a read nor a sample calls `Math.exp`.
  */
 export class EndpointLoad implements EndpointStats {
   readonly base: number;
@@ -15,13 +16,16 @@ export class EndpointLoad implements EndpointStats {
   /**
    * @param decayMs time constant of the decay.
    * @param clock the time source for decay on read; simulations pass their own. @default the coarse clock
-   * @param slab where the numbers live. @default a slab of its own
+   * @param slab where the numbers live; its `decayMs` must be this one. @default a slab of its own
    */
   constructor(
     readonly decayMs: number,
     readonly clock: () => number = coarseNow,
-    readonly slab: LoadSlab = new LoadSlab(1),
+    readonly slab: LoadSlab = new LoadSlab(decayMs, 1),
   ) {
+    if (slab.decayMs !== decayMs) {
+      throw new RangeError(`EndpointLoad: decayMs ${decayMs} differs from its slab's ${slab.decayMs}`);
+    }
     this.base = slab.allocate();
   }
 
@@ -39,30 +43,12 @@ export class EndpointLoad implements EndpointStats {
 
   /** The decayed average as of now (coarse clock: cheap enough for every pick). */
   get latencyEwmaMs(): number {
-    return decayedLatency(this.slab.array, this.base, this.clock(), this.decayMs);
+    return this.slab.decayedLatency(this.base, this.clock());
   }
 
   /** Records a latency sample taken at `now`. */
   record(sampleMs: number, now: number): void {
-    const array = this.slab.array;
-    const base = this.base;
-    const stored = array[base + STORED_MS] as number;
-    if (array[base + SAMPLES] === 0 || sampleMs > stored) {
-      array[base + STORED_MS] = sampleMs;
-    } else {
-      // A sample in the same instant as the last one has weight 0 (exp(0) = 1): skip the exp.
-      const idle = now - (array[base + STAMP_MS] as number);
-      if (idle > 0) {
-        const weight = Math.exp(-idle / this.decayMs);
-        array[base + STORED_MS] = stored * weight + sampleMs * (1 - weight);
-      }
-    }
-    array[base + SAMPLES] = (array[base + SAMPLES] as number) + 1;
-    array[base + STAMP_MS] = now;
-    // The decayed value at the moment of the sample is the stored value itself: cache that, so the
-    // picks in the same clock tick read it instead of recomputing an exp() after every call.
-    array[base + CACHED_AT] = now;
-    array[base + CACHED_MS] = array[base + STORED_MS] as number;
+    recordLatency(this.slab, this.base, sampleMs, now);
   }
 
   /**
@@ -80,13 +66,23 @@ export class EndpointLoad implements EndpointStats {
   }
 }
 
-/** The decayed EWMA stored at `base`, cached per clock reading (picks within one tick reuse it). */
-export function decayedLatency(array: Float64Array, base: number, now: number, decayMs: number): number {
-  if (array[base + CACHED_AT] !== now) {
-    const idle = now - (array[base + STAMP_MS] as number);
-    const stored = array[base + STORED_MS] as number;
-    array[base + CACHED_MS] = idle <= 0 ? stored : stored * Math.exp(-idle / decayMs);
-    array[base + CACHED_AT] = now;
+/**
+ * Records a latency sample taken at `now` into the slab line at `base` (what {@link EndpointLoad.record}
+ * does, for callers that hold the line's index and would rather not load the EndpointLoad object).
+ */
+export function recordLatency(slab: LoadSlab, base: number, sampleMs: number, now: number): void {
+  const array = slab.array;
+  const stored = array[base + STORED_MS] as number;
+  const samples = array[base + SAMPLES] as number;
+  array[base + SAMPLES] = samples + 1;
+  if (samples === 0 || sampleMs > stored) {
+    slab.store(base, sampleMs, now);
+  } else if (now > (array[base + STAMP_MS] as number)) {
+    // Finagle's stored × w + sample × (1 − w), with w = e^(−idle / decayMs): stored × w is the
+    // decayed value, which the slab has without an exp, and w is that over stored.
+    const decayed = slab.decayedLatency(base, now);
+    const weight = stored > 0 ? decayed / stored : 0;
+    slab.store(base, decayed + sampleMs * (1 - weight), now);
   }
-  return array[base + CACHED_MS] as number;
+  // A sample in the same instant as the last one (or from a clock that went back) has weight 1: no change.
 }

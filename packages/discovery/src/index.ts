@@ -40,3 +40,4 @@ export type { VersionOutcome } from './canary/version-outcomes.js';
 
 // Load bookkeeping (for custom balancers and simulations)
 export { EndpointLoad } from './endpoint-load.js';
+export { LoadSlab } from './load-slab.js';

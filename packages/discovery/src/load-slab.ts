@@ -1,27 +1,49 @@
 /**
  * Storage for many endpoints' load figures in one Float64Array, eight numbers (one 64-byte cache
  * line) per endpoint. A balancer comparing two random endpoints of a 10,000-instance fleet then
- * touches two cache lines instead of four scattered objects, which is what keeps a pick near
- * 100 ns at that size.
+ * touches two lines instead of four scattered objects, which is what keeps a pick near 100 ns at
+ * that size.
  */
 export const STRIDE = 8;
 /** Field offsets within an endpoint's line. */
 export const OUTSTANDING = 0;
 export const SAMPLES = 1;
+/** The latency EWMA as of its last sample (ms). */
 export const STORED_MS = 2;
+/** When that sample was recorded (the slab's clock, ms). */
 export const STAMP_MS = 3;
-export const CACHED_AT = 4;
-export const CACHED_MS = 5;
+/**
+ * `STORED_MS × e^((STAMP_MS − epoch) / decayMs)`: the EWMA scaled to the slab's epoch, so its decayed
+ * value at any time `t` is `SCALED_MS × e^(−(t − epoch) / decayMs)`, one factor that every line
+ * shares at `t`. Reading a decayed latency is then a multiplication, not a `Math.exp` (~12 ns) per
+ * endpoint: at 10,000 endpoints almost every pick compares two endpoints not read in this tick.
+ */
+export const SCALED_MS = 4;
 
 /** Slots freed this long ago may be reused: a lease still in flight may write to its slot until then. */
 const REUSE_AFTER_MS = 60_000;
+/**
+ * The epoch moves when the clock is this many decay constants away from it, before the scale
+ * factors (up to e^256 ≈ 10^111) come anywhere near the limits of a double (e^709).
+ */
+const REBASE_AFTER_DECAYS = 256;
 
 export class LoadSlab {
   array: Float64Array;
   private used = 0;
   private readonly reusable: number[] = [];
+  private epoch = Number.NaN;
+  private factorAt = Number.NaN;
+  private factor = 1;
 
-  constructor(capacity = 16) {
+  /**
+   * @param decayMs the time constant of every line's latency decay (one per slab: the lines share
+   *   their decay factor).
+   */
+  constructor(
+    readonly decayMs: number,
+    capacity = 16,
+  ) {
     this.array = new Float64Array(capacity * STRIDE);
   }
 
@@ -29,13 +51,55 @@ export class LoadSlab {
   allocate(): number {
     const base = this.reusable.pop() ?? this.grow();
     this.array.fill(0, base, base + STRIDE);
-    this.array[base + CACHED_AT] = -1;
     return base;
   }
 
   /** Gives a line back, reusable once no straggling lease can still write to it. */
   release(base: number): void {
     setTimeout(() => this.reusable.push(base), REUSE_AFTER_MS).unref();
+  }
+
+  /** `e^(−(now − epoch) / decayMs)`: multiplies a line's `SCALED_MS` into its decayed latency at `now`. */
+  decayFactor(now: number): number {
+    if (now !== this.factorAt) this.refreshFactor(now);
+    return this.factor;
+  }
+
+  /** The decayed latency EWMA of the line at `base`, as of `now` (never above the stored value, even if the clock went back). */
+  decayedLatency(base: number, now: number): number {
+    // The factor first: computing it may rebase, which rewrites the scaled values.
+    const factor = this.decayFactor(now);
+    const array = this.array;
+    return Math.min((array[base + SCALED_MS] as number) * factor, array[base + STORED_MS] as number);
+  }
+
+  /** Stores a new EWMA value for the line at `base`, sampled at `now`. */
+  store(base: number, valueMs: number, now: number): void {
+    const factor = this.decayFactor(now);
+    const array = this.array;
+    array[base + STORED_MS] = valueMs;
+    array[base + STAMP_MS] = now;
+    array[base + SCALED_MS] = valueMs / factor;
+  }
+
+  private refreshFactor(now: number): void {
+    const drift = now - this.epoch;
+    // NaN (no epoch yet) fails the comparison too.
+    if (!(Math.abs(drift) <= REBASE_AFTER_DECAYS * this.decayMs)) this.rebase(now);
+    this.factorAt = now;
+    this.factor = Math.exp(-(now - this.epoch) / this.decayMs);
+  }
+
+  /** Moves the epoch to `now`: every line's scaled value is recomputed from its stored value and stamp. */
+  private rebase(now: number): void {
+    this.epoch = now;
+    const array = this.array;
+    for (let base = 0; base < this.used * STRIDE; base += STRIDE) {
+      const stored = array[base + STORED_MS] as number;
+      // 0 stays 0 (0 × e^x is NaN when a clock that went far back makes e^x infinite).
+      array[base + SCALED_MS] =
+        stored === 0 ? 0 : stored * Math.exp(((array[base + STAMP_MS] as number) - now) / this.decayMs);
+    }
   }
 
   private grow(): number {

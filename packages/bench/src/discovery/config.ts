@@ -1,3 +1,5 @@
+import { isQuick, listFromEnv } from '../transport/bench-env.js';
+
 /** Sizes of one `pnpm bench:discovery` run. */
 export interface DiscoveryBenchConfig {
   quick: boolean;
@@ -40,17 +42,33 @@ export interface SimulationConfig {
   seeds: readonly number[];
 }
 
+const PICK_BALANCERS: readonly string[] = [
+  'round-robin',
+  'random',
+  'weighted',
+  'least-outstanding',
+  'p2c-ewma',
+  'maglev',
+];
+
 /**
  * The default run takes about a minute. `BENCH_QUICK=1` shortens every run and uses fewer rounds and
  * seeds, to prove the benchmark still works; its figures are noisy. The environment is read here, when
- * called, not at import time.
+ * called, not at import time. `BENCH_ONLY=p2c-ewma,round-robin` measures only those balancers.
  */
 export function discoveryBenchConfig(environment: NodeJS.ProcessEnv = process.env): DiscoveryBenchConfig {
-  const quick = environment.BENCH_QUICK === '1' || environment.BENCH_QUICK === 'true';
+  const quick = isQuick(environment);
+  const only = listFromEnv(environment.BENCH_ONLY);
+  const selected = (names: readonly string[]): readonly string[] =>
+    only.length === 0 ? names : names.filter((name) => only.includes(name));
+  const unknown = only.filter((name) => !PICK_BALANCERS.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_ONLY: unknown balancer ${unknown.join(', ')}; known: ${PICK_BALANCERS.join(', ')}`);
+  }
   return {
     quick,
     pick: {
-      balancers: ['round-robin', 'random', 'weighted', 'least-outstanding', 'p2c-ewma', 'maglev'],
+      balancers: selected(PICK_BALANCERS),
       sizes: [3, 100, 10_000],
       rounds: quick ? 3 : 7,
       warmupMs: quick ? 100 : 300,
@@ -62,7 +80,7 @@ export function discoveryBenchConfig(environment: NodeJS.ProcessEnv = process.en
       targetBalancers: ['round-robin', 'p2c-ewma'],
     },
     simulation: {
-      balancers: ['round-robin', 'random', 'weighted', 'least-outstanding', 'p2c-ewma'],
+      balancers: selected(PICK_BALANCERS.filter((name) => name !== 'maglev')),
       latenciesMs: [10, 10, 10, 10, 100],
       concurrencies: [16, 32],
       requests: 20_000,

@@ -5,13 +5,14 @@
  * `allocation` and `close`. Runs with `--expose-gc` and a fixed semi-space (see pick-cost.ts).
  */
 import { constants, PerformanceObserver, performance } from 'node:perf_hooks';
-import type { Endpoint, PickArgs, Picker } from '@switchyard/core';
+import { coarseNow, type Endpoint, type PickArgs, type Picker } from '@switchyard/core';
 import {
   builtInBalancers,
   type CallOutcome,
   createDiscovery,
   type Discovery,
   EndpointLoad,
+  LoadSlab,
   type Lease,
 } from '@switchyard/discovery';
 import { MemoryRegistry } from '@switchyard/registry';
@@ -88,8 +89,10 @@ async function createSubject(balancer: string, instances: number): Promise<SizeS
   const view = discovery.instances();
   if (view.length !== instances) throw new Error(`${balancer}: view has ${view.length} of ${instances} instances`);
   // The same endpoints, bare: what the balancer's picker costs without discovery's lease bookkeeping.
+  // Their loads share one slab, as discovery's do (a slab per endpoint would take p2c-ewma's slow path).
+  const slab = new LoadSlab(10_000, instances);
   const endpoints: Endpoint[] = view.map((instance) => {
-    const stats = new EndpointLoad(10_000);
+    const stats = new EndpointLoad(10_000, coarseNow, slab);
     stats.record(1, Date.now());
     return { instance, weight: instance.weight, stats };
   });

@@ -1,7 +1,7 @@
 import { assertKnownKeys, assertNumber, type BalancingStrategy, type Endpoint, type Picker } from '@switchyard/core';
-import { decayedLatency, EndpointLoad } from '../endpoint-load.js';
-import { type LoadSlab, OUTSTANDING, SAMPLES } from '../load-slab.js';
-import { fastRandom } from './fast-random.js';
+import { EndpointLoad } from '../endpoint-load.js';
+import { type LoadSlab, OUTSTANDING, SAMPLES, SCALED_MS, STORED_MS } from '../load-slab.js';
+import { fastRandom, toBound } from './fast-random.js';
 
 /** Options for {@link p2cEwma}. */
 export interface P2cEwmaOptions {
@@ -61,13 +61,8 @@ export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
 function slabPicker(endpoints: readonly Endpoint[], coldPenaltyMs: number): Picker | undefined {
   const first = endpoints[0]?.stats;
   if (!(first instanceof EndpointLoad) || endpoints.length < 2) return undefined;
-  const { slab, decayMs } = first;
-  if (
-    !endpoints.every(
-      (endpoint) =>
-        endpoint.stats instanceof EndpointLoad && endpoint.stats.slab === slab && endpoint.stats.decayMs === decayMs,
-    )
-  ) {
+  const { slab } = first;
+  if (!endpoints.every((endpoint) => endpoint.stats instanceof EndpointLoad && endpoint.stats.slab === slab)) {
     return undefined;
   }
   return new SlabPicker(endpoints, first, coldPenaltyMs);
@@ -85,7 +80,6 @@ class SlabPicker implements Picker {
   private readonly weights: Float64Array;
   private readonly slab: LoadSlab;
   private readonly clock: () => number;
-  private readonly decayMs: number;
   /** xorshift32 state (see fastRandom), inline here for the same reason. */
   private state: number;
 
@@ -99,17 +93,18 @@ class SlabPicker implements Picker {
     this.weights = Float64Array.from(endpoints, (endpoint) => endpoint.weight);
     this.slab = load.slab;
     this.clock = load.clock;
-    this.decayMs = load.decayMs;
     this.state = (Math.random() * 0xffffffff) | 1;
   }
 
   pick(): Endpoint | undefined {
-    const array = this.slab.array;
-    const now = this.clock();
+    const slab = this.slab;
+    const array = slab.array;
+    // Every line's decayed latency is its scaled value times this one factor (see LoadSlab).
+    const factor = slab.decayFactor(this.clock());
     const a = this.random(this.count);
     let b = this.random(this.count - 1);
     if (b >= a) b++;
-    return this.endpoints[this.cost(array, b, now) < this.cost(array, a, now) ? b : a];
+    return this.endpoints[this.cost(array, b, factor) < this.cost(array, a, factor) ? b : a];
   }
 
   private random(bound: number): number {
@@ -118,16 +113,16 @@ class SlabPicker implements Picker {
     state ^= state >>> 17;
     state ^= state << 5;
     this.state = state;
-    return (state >>> 0) % bound;
+    return toBound(state, bound);
   }
 
-  private cost(array: Float64Array, index: number, now: number): number {
+  private cost(array: Float64Array, index: number, factor: number): number {
     const base = this.bases[index] as number;
     const outstanding = array[base + OUTSTANDING] as number;
     const load =
       array[base + SAMPLES] === 0
         ? this.coldPenaltyMs * outstanding
-        : decayedLatency(array, base, now, this.decayMs) * (outstanding + 1);
+        : Math.min((array[base + SCALED_MS] as number) * factor, array[base + STORED_MS] as number) * (outstanding + 1);
     return load / (this.weights[index] as number);
   }
 }
