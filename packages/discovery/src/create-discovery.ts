@@ -230,6 +230,11 @@ class WatchingDiscovery implements Discovery {
     else endpoint.member.load.recordPenalty(outcome.latencyMs, now);
     // Overload is load, not ill health.
     if (!health || outcome.overloaded) return;
+    if (outcome.ok) {
+      const outlier = this.outlier as OutlierDetectionConfig;
+      if (EndpointHealth.recordSuccess(slab.array, loadBase, outlier.windowMs, now)) health.afterSuccess(now);
+      return;
+    }
     const ejectedForMs = health.record(outcome, now);
     // A member removed meanwhile is not ejected: it is gone.
     if (ejectedForMs !== undefined && !endpoint.member.removed) this.eject(endpoint.member, ejectedForMs);
@@ -306,11 +311,13 @@ class WatchingDiscovery implements Discovery {
       member.outcomes = this.outcomes.of(instance.version);
       return;
     }
+    const load = new EndpointLoad(this.latencyDecayMs, coarseNow, this.slab);
     this.members.set(instance.id, {
       instance,
       outcomes: this.outcomes.of(instance.version),
-      load: new EndpointLoad(this.latencyDecayMs, coarseNow, this.slab),
-      health: this.outlier ? new EndpointHealth(this.outlier) : undefined,
+      load,
+      // Its window and flag share the load's slab line (see LoadSlab).
+      health: this.outlier ? new EndpointHealth(this.outlier, this.slab, load.base) : undefined,
       firstSeenAt: initial || !this.slowStart ? Number.NEGATIVE_INFINITY : Date.now(),
     });
   }

@@ -1,6 +1,6 @@
 /**
- * Storage for many endpoints' load figures in one Float64Array, eight numbers (one 64-byte cache
- * line) per endpoint. A balancer comparing two random endpoints of a 10,000-instance fleet then
+ * Storage for many endpoints' load and health figures in one Float64Array, eight numbers (one 64-byte
+ * cache line) per endpoint. A balancer comparing two random endpoints of a 10,000-instance fleet then
  * touches two lines instead of four scattered objects, which is what keeps a pick near 100 ns at
  * that size.
  */
@@ -19,6 +19,12 @@ export const STAMP_MS = 3;
  * endpoint: at 10,000 endpoints almost every pick compares two endpoints not read in this tick.
  */
 export const SCALED_MS = 4;
+/** Outlier detection's (see EndpointHealth): when the failure-rate window started, */
+export const WINDOW_STARTED_AT = 5;
+/** the calls counted in it, */
+export const WINDOW_CALLS = 6;
+/** and 1 while failures, ejections or probation are on record (a success must then reach the health object). */
+export const HEALTH_ATTENTION = 7;
 
 /** Slots freed this long ago may be reused: a lease still in flight may write to its slot until then. */
 const REUSE_AFTER_MS = 60_000;

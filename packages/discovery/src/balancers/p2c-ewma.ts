@@ -77,7 +77,8 @@ function slabPicker(endpoints: readonly Endpoint[], coldPenaltyMs: number): Pick
 class SlabPicker implements Picker {
   private readonly count: number;
   private readonly bases: Int32Array;
-  private readonly weights: Float64Array;
+  /** Undefined when every weight is the same: dividing by it would not change any comparison. */
+  private readonly weights: Float64Array | undefined;
   private readonly slab: LoadSlab;
   private readonly clock: () => number;
   /** xorshift32 state (see fastRandom), inline here for the same reason. */
@@ -90,7 +91,10 @@ class SlabPicker implements Picker {
   ) {
     this.count = endpoints.length;
     this.bases = Int32Array.from(endpoints, (endpoint) => (endpoint.stats as EndpointLoad).base);
-    this.weights = Float64Array.from(endpoints, (endpoint) => endpoint.weight);
+    const weight = endpoints[0]?.weight;
+    this.weights = endpoints.every((endpoint) => endpoint.weight === weight)
+      ? undefined
+      : Float64Array.from(endpoints, (endpoint) => endpoint.weight);
     this.slab = load.slab;
     this.clock = load.clock;
     this.state = (Math.random() * 0xffffffff) | 1;
@@ -123,6 +127,7 @@ class SlabPicker implements Picker {
       array[base + SAMPLES] === 0
         ? this.coldPenaltyMs * outstanding
         : Math.min((array[base + SCALED_MS] as number) * factor, array[base + STORED_MS] as number) * (outstanding + 1);
-    return load / (this.weights[index] as number);
+    const weights = this.weights;
+    return weights === undefined ? load : load / (weights[index] as number);
   }
 }

@@ -1,4 +1,5 @@
 import { assertInteger, assertKnownKeys, assertNumber, assertObject } from '@switchyard/core';
+import { HEALTH_ATTENTION, LoadSlab, WINDOW_CALLS, WINDOW_STARTED_AT } from '../load-slab.js';
 
 /** Options for outlier detection (passive health checking from call outcomes). */
 export interface OutlierDetectionOptions {
@@ -70,24 +71,55 @@ export interface HealthOutcome {
  * The health record of one instance: counts outcomes and decides ejections. Ejections grow
  * (base × 2^(n-1), capped, jittered); an instance back from ejection is on probation and is ejected
  * again by its first failure; quiet periods of success shrink the multiplier again.
+ *
+ * What every success touches (the failure-rate window and a "needs attention" flag) lives in the
+ * instance's {@link LoadSlab} line, beside its load, so the common case, a success for a healthy
+ * instance, is {@link EndpointHealth.recordSuccess} on a line the pick already loaded, without
+ * loading this object at all.
  */
 export class EndpointHealth {
   private consecutive = 0;
   private consecutiveConnection = 0;
-  private windowStartedAt = 0;
-  private windowCalls = 0;
-  private windowFailures = 0;
+  /** Failures in the window that started at {@link EndpointHealth.failuresWindow}. */
+  private failures = 0;
+  private failuresWindow = Number.NaN;
   private ejections = 0;
   private lastEjectionEndsAt = 0;
   /** When the current ejection ends (0 when not ejected). */
   ejectedUntil = 0;
-  probation = false;
+  private onProbation = false;
 
-  constructor(private readonly config: OutlierDetectionConfig) {}
+  /**
+   * @param slab and `base`: the line holding the window and the flag (discovery passes the
+   *   instance's load line). @default a line of its own
+   */
+  constructor(
+    private readonly config: OutlierDetectionConfig,
+    private readonly slab: LoadSlab = new LoadSlab(1, 1),
+    private readonly base: number = slab.allocate(),
+  ) {}
+
+  /**
+   * Counts a success in the line at `base`; true when the health object must also see it
+   * ({@link EndpointHealth.afterSuccess}): failures, ejections or probation are on record.
+   */
+  static recordSuccess(array: Float64Array, base: number, windowMs: number, now: number): boolean {
+    if (now - (array[base + WINDOW_STARTED_AT] as number) > windowMs) {
+      array[base + WINDOW_STARTED_AT] = now;
+      array[base + WINDOW_CALLS] = 0;
+    }
+    array[base + WINDOW_CALLS] = (array[base + WINDOW_CALLS] as number) + 1;
+    return array[base + HEALTH_ATTENTION] !== 0;
+  }
 
   /** Number of ejections in a row (the backoff exponent). */
   get ejectionCount(): number {
     return this.ejections;
+  }
+
+  /** Back from an ejection: the next failure ejects again. */
+  get probation(): boolean {
+    return this.onProbation;
   }
 
   isEjected(now: number): boolean {
@@ -96,31 +128,30 @@ export class EndpointHealth {
 
   /** Records an outcome; returns the ejection length in ms when it ejects the instance. */
   record(outcome: HealthOutcome, now: number): number | undefined {
-    if (now - this.windowStartedAt > this.config.windowMs) {
-      this.windowStartedAt = now;
-      this.windowCalls = 0;
-      this.windowFailures = 0;
-    }
-    this.windowCalls++;
     if (outcome.ok) {
-      this.consecutive = 0;
-      this.consecutiveConnection = 0;
-      this.probation = false;
-      if (this.ejections > 0 && now - this.lastEjectionEndsAt > this.ejectionLength(this.ejections)) {
-        this.ejections--;
-        this.lastEjectionEndsAt = now;
-      }
+      if (EndpointHealth.recordSuccess(this.slab.array, this.base, this.config.windowMs, now)) this.afterSuccess(now);
       return undefined;
     }
-    this.windowFailures++;
+    const array = this.slab.array;
+    const base = this.base;
+    EndpointHealth.recordSuccess(array, base, this.config.windowMs, now);
+    // (That counted the call and rolled the window; the failure count belongs to one window.)
+    const windowStartedAt = array[base + WINDOW_STARTED_AT] as number;
+    if (this.failuresWindow !== windowStartedAt) {
+      this.failuresWindow = windowStartedAt;
+      this.failures = 0;
+    }
+    const windowCalls = array[base + WINDOW_CALLS] as number;
+    this.failures++;
     this.consecutive++;
     this.consecutiveConnection = outcome.connectionFailed ? this.consecutiveConnection + 1 : 0;
+    array[base + HEALTH_ATTENTION] = 1;
     const rate =
-      this.windowCalls >= this.config.failureRateMinimumCalls &&
-      this.windowFailures / this.windowCalls >= this.config.failureRateThreshold &&
+      windowCalls >= this.config.failureRateMinimumCalls &&
+      this.failures / windowCalls >= this.config.failureRateThreshold &&
       this.config.failureRateThreshold < 1;
     if (
-      this.probation ||
+      this.onProbation ||
       this.consecutive >= this.config.consecutiveFailures ||
       this.consecutiveConnection >= this.config.consecutiveConnectionFailures ||
       rate
@@ -130,14 +161,29 @@ export class EndpointHealth {
     return undefined;
   }
 
+  /** The rest of a success, once {@link EndpointHealth.recordSuccess} counted it and asked for it. */
+  afterSuccess(now: number): void {
+    this.consecutive = 0;
+    this.consecutiveConnection = 0;
+    this.onProbation = false;
+    if (this.ejections > 0 && now - this.lastEjectionEndsAt > this.ejectionLength(this.ejections)) {
+      this.ejections--;
+      this.lastEjectionEndsAt = now;
+    }
+    // Until the ejection count has shrunk back to 0, successes still have work here.
+    this.slab.array[this.base + HEALTH_ATTENTION] = this.ejections > 0 ? 1 : 0;
+  }
+
   /** Ends the ejection: the instance returns on probation. */
   release(): void {
     this.ejectedUntil = 0;
-    this.probation = true;
+    this.onProbation = true;
     this.consecutive = 0;
     this.consecutiveConnection = 0;
-    this.windowCalls = 0;
-    this.windowFailures = 0;
+    this.failures = 0;
+    const array = this.slab.array;
+    array[this.base + WINDOW_CALLS] = 0;
+    array[this.base + HEALTH_ATTENTION] = 1;
   }
 
   private eject(now: number): number {
@@ -145,7 +191,8 @@ export class EndpointHealth {
     const length = Math.round(this.ejectionLength(this.ejections) * (1 + (Math.random() * 2 - 1) * this.config.jitter));
     this.ejectedUntil = now + length;
     this.lastEjectionEndsAt = this.ejectedUntil;
-    this.probation = false;
+    this.onProbation = false;
+    this.slab.array[this.base + HEALTH_ATTENTION] = 1;
     return length;
   }
 

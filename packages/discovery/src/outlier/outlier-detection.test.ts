@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { LoadSlab } from '../load-slab.js';
+import { DEFAULT_OUTLIER_DETECTION, EndpointHealth } from './outlier-detection.js';
+
+const OK = { ok: true };
+const FAILED = { ok: false };
+const config = { ...DEFAULT_OUTLIER_DETECTION, jitter: 0 };
+
+describe('EndpointHealth', () => {
+  it('ejects on the failure rate over the window, and a new window starts the count again', () => {
+    const health = new EndpointHealth({ ...config, consecutiveFailures: 1_000, failureRateMinimumCalls: 10 });
+    let now = 1_000_000;
+    // 5 failures among 10 calls: 50 %, at the threshold, ejects at the 10th call.
+    for (let call = 0; call < 9; call++) expect(health.record(call % 2 === 0 ? FAILED : OK, now)).toBeUndefined();
+    expect(health.record(FAILED, now)).toBe(5_000);
+    health.release();
+    // Next window: the old failures no longer count; 1 failure in 10 calls does not eject.
+    now += config.windowMs + 1;
+    for (let call = 0; call < 9; call++) expect(health.record(OK, now)).toBeUndefined();
+    expect(health.record(FAILED, now)).toBeUndefined();
+  });
+
+  it('a success clears the consecutive count, and long quiet success shrinks the backoff again', () => {
+    const health = new EndpointHealth(config);
+    let now = 1_000_000;
+    for (let call = 0; call < 4; call++) expect(health.record(FAILED, now)).toBeUndefined();
+    expect(health.record(OK, now)).toBeUndefined();
+    for (let call = 0; call < 4; call++) expect(health.record(FAILED, now)).toBeUndefined();
+    expect(health.record(FAILED, now)).toBe(5_000);
+    expect(health.ejectionCount).toBe(1);
+    health.release();
+    expect(health.probation).toBe(true);
+    // On probation the first failure ejects again, for twice as long.
+    expect(health.record(FAILED, now)).toBe(10_000);
+    health.release();
+    now += 10_000 + 10_001;
+    health.record(OK, now);
+    expect(health.probation).toBe(false);
+    expect(health.ejectionCount).toBe(1);
+    now += 5_000 + 5_001;
+    health.record(OK, now);
+    expect(health.probation).toBe(false);
+    expect(health.ejectionCount).toBe(0);
+  });
+
+  it('keeps its window in the slab line it is given, so the common success needs only that line', () => {
+    const slab = new LoadSlab(1_000);
+    const base = slab.allocate();
+    const health = new EndpointHealth(config, slab, base);
+    const now = 1_000_000;
+    expect(EndpointHealth.recordSuccess(slab.array, base, config.windowMs, now)).toBe(false);
+    health.record(FAILED, now);
+    // A failure is on record: the next success must reach the object, which then clears the flag.
+    expect(EndpointHealth.recordSuccess(slab.array, base, config.windowMs, now)).toBe(true);
+    health.afterSuccess(now);
+    expect(EndpointHealth.recordSuccess(slab.array, base, config.windowMs, now)).toBe(false);
+  });
+});
