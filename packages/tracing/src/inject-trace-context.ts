@@ -1,4 +1,4 @@
-import { type Context, context as api, defaultTextMapSetter } from '@opentelemetry/api';
+import { type Context, context as api, defaultTextMapSetter, type TextMapSetter } from '@opentelemetry/api';
 import { currentPropagator } from './propagator.js';
 
 /**
@@ -12,6 +12,20 @@ import { currentPropagator } from './propagator.js';
  * injectTraceContext(headers, trace.setSpan(context.active(), attemptSpan));
  * ```
  */
-export function injectTraceContext(carrier: Record<string, string>, context?: Context): void {
-  currentPropagator().inject(context ?? api.active(), carrier, defaultTextMapSetter);
+export function injectTraceContext(carrier: Record<string, string>, context?: Context): void;
+/**
+ * The same into any carrier, through `setter` (e.g. straight into gRPC `Metadata`, without an
+ * intermediate object to copy from).
+ */
+export function injectTraceContext<Carrier>(
+  carrier: Carrier,
+  context: Context | undefined,
+  setter: TextMapSetter<Carrier>,
+): void;
+export function injectTraceContext<Carrier>(
+  carrier: Carrier,
+  context?: Context,
+  setter: TextMapSetter<Carrier> = defaultTextMapSetter as TextMapSetter<Carrier>,
+): void {
+  currentPropagator().inject(context ?? api.active(), carrier, setter);
 }

@@ -15,6 +15,9 @@ export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   'grpc.keepalive_permit_without_calls': 1,
   // Discovery steers around dead instances; a connection need not wait minutes to retry.
   'grpc.max_reconnect_backoff_ms': 10_000,
+  // Channelz bookkeeping costs every call (trackers, timestamps, a closure object per stream) for a
+  // debug service Switchyard does not expose; pass 'grpc.enable_channelz': 1 to have it back.
+  'grpc.enable_channelz': 0,
 });
 
 /** `host:port` for grpc-js, with IPv6 literals bracketed. */

@@ -1,5 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { context as otelContext, trace } from '@opentelemetry/api';
+import { context as otelContext, type TextMapSetter, trace } from '@opentelemetry/api';
 import { baggageWithTrack, type CallScope, trackFromBaggage } from '@switchyard/core';
 import {
   endRpcSpan,
@@ -35,9 +35,7 @@ export function traceAttempt(
       serverPort: info.port,
       attempt: info.attempt,
     });
-    const carrier: Record<string, string> = {};
-    injectTraceContext(carrier, trace.setSpan(otelContext.active(), span));
-    for (const [key, value] of Object.entries(carrier)) metadata.set(key, value);
+    injectTraceContext(metadata, trace.setSpan(otelContext.active(), span), METADATA_SETTER);
     carryTrack(metadata, scope?.track);
     return { end: (grpcCode, error) => endRpcSpan(span, { grpcStatusCode: grpcCode, error }) };
   }
@@ -46,6 +44,11 @@ export function traceAttempt(
   carryTrack(metadata, scope?.track);
   return undefined;
 }
+
+/** Writes propagation fields straight into gRPC metadata. */
+const METADATA_SETTER: TextMapSetter<Metadata> = {
+  set: (metadata, key, value) => metadata.set(key, value),
+};
 
 /** Makes sure the call scope's experiment track travels on, in the outgoing baggage. */
 function carryTrack(metadata: Metadata, track: string | undefined): void {

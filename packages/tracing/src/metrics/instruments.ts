@@ -92,7 +92,18 @@ function create(meter: Meter): SwitchyardInstruments {
   };
 }
 
-/** Whether a real MeterProvider is registered (callers skip building attributes when not). */
+let checkedProvider: unknown;
+let checkedActive = false;
+
+/**
+ * Whether a real MeterProvider is registered (callers skip building attributes when not). Called on
+ * every RPC: the verdict is cached per provider object, so it costs a global lookup and a compare.
+ */
 export function metricsActive(): boolean {
-  return metrics.getMeterProvider().constructor.name !== 'NoopMeterProvider';
+  const provider = metrics.getMeterProvider();
+  if (provider !== checkedProvider) {
+    checkedProvider = provider;
+    checkedActive = provider.constructor.name !== 'NoopMeterProvider';
+  }
+  return checkedActive;
 }
