@@ -10,6 +10,17 @@ describe('version outcome latency buckets', () => {
     }
   });
 
+  it('agrees with a linear scan of the bounds over six decades of latencies', () => {
+    const scan = (latency: number): number => {
+      const index = LATENCY_BUCKETS_MS.findIndex((bound) => latency <= bound);
+      return index < 0 ? LATENCY_BUCKETS_MS.length - 1 : index;
+    };
+    for (let step = 0; step < 100_000; step++) {
+      const latency = 10 ** (-2 + (step / 100_000) * 8);
+      expect(bucketOf(latency)).toBe(scan(latency));
+    }
+  });
+
   it('clamps: zero, negative and NaN to the first bucket, hours to the last', () => {
     for (const latency of [0, -5, Number.NaN]) expect(bucketOf(latency)).toBe(0);
     expect(bucketOf(3_600_000)).toBe(LATENCY_BUCKETS_MS.length - 1);
