@@ -18,6 +18,8 @@ export interface GrpcSubjectSpec {
   kind: 'raw' | 'switchyard' | 'cockatiel';
   /** Raw calls only: give every call a grpc-js deadline (the Switchyard and cockatiel subjects always have one). */
   deadline?: boolean;
+  /** Raw calls only: `grpc.enable_channelz: 0`, as the Switchyard client's channels have. */
+  channelzOff?: boolean;
 }
 
 /** Every subject, in report order. `sdkChannels` is the SDK's default `channelsPerInstance`. */
@@ -46,6 +48,14 @@ export function grpcSubjects(sdkChannels: number, deadlineMs: number): GrpcSubje
     raw(2),
     raw(3),
     raw(4),
+    {
+      id: 'grpc-js-1ch-no-channelz',
+      label: "raw grpc-js, one channel, with `grpc.enable_channelz: 0` (the SDK channels' setting), for attribution",
+      server: 'plain',
+      channels: 1,
+      kind: 'raw',
+      channelzOff: true,
+    },
     {
       id: 'switchyard',
       label: `createGrpcClient (default policy: retry with budget + breaker; ${sdkChannels} channels) via createDiscovery p2c-ewma, deadlineMs ${deadlineMs}, tracing off`,

@@ -82,6 +82,18 @@ export function grpcComparisons(config: GrpcBenchConfig, sdkChannels: number): C
         concurrency,
       },
       { label: `${same}-deadline / ${same}`, numerator: `${same}-deadline`, denominator: same, concurrency },
+      {
+        label: 'grpc-js-1ch-no-channelz / grpc-js-1ch',
+        numerator: 'grpc-js-1ch-no-channelz',
+        denominator: 'grpc-js-1ch',
+        concurrency,
+      },
+      {
+        label: 'switchyard / grpc-js-1ch-no-channelz',
+        numerator: 'switchyard',
+        denominator: 'grpc-js-1ch-no-channelz',
+        concurrency,
+      },
     );
   }
   return specs;

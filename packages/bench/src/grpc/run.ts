@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       traced: subject.traced === true,
       serviceName,
       otelPreload: subject.otelPreload === true,
+      channelzOff: subject.channelzOff === true,
     };
     return {
       id: subject.id,

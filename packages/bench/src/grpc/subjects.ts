@@ -28,6 +28,8 @@ export interface GrpcSubjectSettings extends SubjectSettings {
   serviceName: string;
   /** instrumentation-grpc must be patching grpc-js in this process. */
   otelPreload: boolean;
+  /** Raw channels get `grpc.enable_channelz: 0`. */
+  channelzOff: boolean;
 }
 
 const Echo = loadEcho();
@@ -71,9 +73,12 @@ async function build(settings: GrpcSubjectSettings, target: Target): Promise<Cli
 }
 
 /** grpc-js channels to the server: one as `new Client(addr, insecure)`, several with a local subchannel pool each. */
-function rawClients(target: Target, channels: number): Client[] {
-  const options =
-    channels === 1 ? { 'grpc.enable_retries': 0 } : { 'grpc.enable_retries': 0, 'grpc.use_local_subchannel_pool': 1 };
+function rawClients(target: Target, channels: number, channelzOff = false): Client[] {
+  const options = {
+    'grpc.enable_retries': 0,
+    ...(channels === 1 ? {} : { 'grpc.use_local_subchannel_pool': 1 }),
+    ...(channelzOff ? { 'grpc.enable_channelz': 0 } : {}),
+  };
   return Array.from(
     { length: channels },
     () => new Client(`${target.host}:${target.port}`, credentials.createInsecure(), options),
@@ -81,7 +86,7 @@ function rawClients(target: Target, channels: number): Client[] {
 }
 
 function rawSubject(settings: GrpcSubjectSettings, target: Target): ClientSubject {
-  const clients = rawClients(target, settings.channels);
+  const clients = rawClients(target, settings.channels, settings.channelzOff);
   const deadlineMs = settings.deadlineMs;
   let next = 0;
   const call = (): Promise<EchoResponse> =>
