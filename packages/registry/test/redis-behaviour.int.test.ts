@@ -79,6 +79,10 @@ describe('RedisRegistry against a real Redis', () => {
     const watcher = registry({ namespace, sweepIntervalMs: 250 });
     const log = new EventLog();
     await watcher.watch('catalog', log.listener);
+    // Other watchers take sweep turns too (one sweeps per interval): whoever's turn finds the lease
+    // gone, the down event still arrives in time.
+    const others = Array.from({ length: 3 }, () => registry({ namespace, sweepIntervalMs: 250 }));
+    await Promise.all(others.map((other) => other.watch('catalog', () => {})));
     const fixture = fileURLToPath(new URL('./fixtures/register-child.ts', import.meta.url));
     const child = spawn(
       process.execPath,
@@ -148,6 +152,25 @@ describe('RedisRegistry against a real Redis', () => {
     };
     await waitFor(async () => (await due()) < 50, 1_000, 'the sweep to drain the due backlog');
     expect(await watcher.list('catalog')).toHaveLength(1_000);
+  });
+
+  it('has one watcher sweep a service per interval, however many watch it', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    await owner.register(instance('c-1'), { ttlMs: 1_000 });
+    const watchers = Array.from({ length: 8 }, () => registry({ namespace, sweepIntervalMs: 200 }));
+    await Promise.all(watchers.map((watcher) => watcher.watch('catalog', () => {})));
+    // Only the SWEEP script runs ZREMRANGEBYSCORE (once per sweep), so its call count is the sweep count.
+    const sweeps = async (): Promise<number> => {
+      const stats = await raw.info('commandstats');
+      return Number(/cmdstat_zremrangebyscore:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    };
+    const before = await sweeps();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const swept = (await sweeps()) - before;
+    // Each of the 8 ticks about 10 times in 2 s: 80 sweeps uncoordinated. One turn per ~140-200 ms: ~10-14.
+    expect(swept).toBeGreaterThanOrEqual(5);
+    expect(swept).toBeLessThanOrEqual(20);
   });
 
   it('writes back an entry an operator deleted by hand at the next heartbeat', async () => {

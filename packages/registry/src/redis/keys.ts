@@ -13,6 +13,9 @@
  * <ns>:{<service>}:tombstones    ZSET  "id|generation" → expiry; ends a generation for good
  * <ns>:{<service>}:rev           STRING revision, +1 on every change (gaps reveal missed messages)
  * <ns>:{<service>}:events        pub/sub channel of change messages
+ * <ns>:{<service>}:swept         STRING server time (ms) of the last sweep (a long gap means Redis stalled)
+ * <ns>:{<service>}:graced        SET   ids whose lease ran out during a stall, waiting one grace period
+ * <ns>:{<service>}:sweeper       STRING held for most of a sweep interval by the one watcher sweeping it
  * ```
  */
 export interface ServiceKeys {
@@ -22,6 +25,8 @@ export interface ServiceKeys {
   readonly leases: string;
   readonly rev: string;
   readonly channel: string;
+  /** Taken with `SET NX PX` by the watcher that sweeps this interval (see RedisRegistry). */
+  readonly sweeper: string;
   /** The lease key of one registration generation. */
   lease(id: string, generation: string): string;
 }
@@ -35,6 +40,7 @@ export function serviceKeys(namespace: string, service: string): ServiceKeys {
     leases: `${prefix}leases`,
     rev: `${prefix}rev`,
     channel: `${prefix}events`,
+    sweeper: `${prefix}sweeper`,
     lease: (id, generation) => `${prefix}lease:${id}:${generation}`,
   };
 }

@@ -70,6 +70,13 @@ export const DEFAULT_REDIS_REGISTRY_OPTIONS = Object.freeze({
 const SWEEP_BATCH = 200;
 /** Batches per sweep tick: up to 10,000 entries per tick per watcher. */
 const MAX_SWEEP_BATCHES = 50;
+/**
+ * A sweep turn lasts this share of the sweep interval: shorter than the shortest jittered tick
+ * (0.8 × interval), so the next tick of any watcher finds it free.
+ */
+const SWEEP_TURN_SHARE = 0.7;
+/** And never longer than this, so a watcher configured to sweep rarely cannot hold the others off. */
+const MAX_SWEEP_TURN_MS = 350;
 
 const OPTION_KEYS = [
   'url',
@@ -307,6 +314,16 @@ export class RedisRegistry implements Registry {
       list: () => this.listWithRev(service),
       readRev: async () => Number(await this.connection.call('read revision', (client) => client.get(keys.rev))) || 0,
       sweep: async () => {
+        // One watcher per interval sweeps a service, not every one: a sweep is a script with a
+        // fixed cost on the server, and a service can have hundreds of watchers (every client of
+        // it). Whoever ticks first takes the turn with one native SET NX; the others skip. The
+        // turn lapses before the next interval, so a watcher that took it and died delays the
+        // next sweep by at most one interval.
+        const turn = Math.min(MAX_SWEEP_TURN_MS, Math.floor(this.options.sweepIntervalMs * SWEEP_TURN_SHARE));
+        const mine = await this.connection.call('sweep turn', (client) =>
+          client.set(keys.sweeper, '1', 'PX', turn, 'NX'),
+        );
+        if (mine !== 'OK') return;
         // Batches keep each script short (Redis is single-threaded); a full batch means more
         // entries are due, so go on, within a bound, until the backlog is gone.
         for (let batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
