@@ -58,7 +58,8 @@ local function sweep(limit)
   local stalled = last > 0 and now - last > ${STALL_MS}
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
   -- Almost always empty: then a live lease needs no SREM (one call fewer per re-indexed entry).
-  local anyGraced = redis.call('EXISTS', gracedKey) == 1
+  -- (SMEMBERS, not EXISTS: it is already in the registry's least-privilege ACL; the set is tiny.)
+  local anyGraced = #redis.call('SMEMBERS', gracedKey) > 0
   local expired = 0
   for _, id in ipairs(due) do
     local gen = redis.call('HGET', KEYS[2], id)
