@@ -40,7 +40,7 @@ export const DEFAULT_OUTLIER_DETECTION = Object.freeze({
 });
 
 /** Validated, complete outlier detection settings. */
-export type OutlierDetectionConfig = typeof DEFAULT_OUTLIER_DETECTION;
+export type OutlierDetectionConfig = Readonly<Required<OutlierDetectionOptions>>;
 
 /** Validates options (field names prefixed `outlierDetection.`) and fills defaults. */
 export function resolveOutlierDetection(options: OutlierDetectionOptions | undefined): OutlierDetectionConfig {
