@@ -218,23 +218,39 @@ class WatchingDiscovery implements Discovery {
    * every object loaded per call is a likely cache miss.
    */
   finish(endpoint: MemberEndpoint, outcome: CallOutcome): void {
+    if (!outcome.ok || outcome.overloaded) {
+      this.finishBadly(endpoint, outcome);
+      return;
+    }
+    // The hot path, kept small so V8 inlines it into the caller's loop: a plain success. A coarse
+    // clock is enough for latency decay and the failure-rate window.
+    const { loadBase, health } = endpoint;
+    const slab = this.slab;
+    const array = slab.array;
+    array[loadBase + OUTSTANDING] = (array[loadBase + OUTSTANDING] as number) - 1;
+    const now = coarseNow();
+    // The counters of the version that served the call (even if the instance changed version since).
+    VersionOutcomes.record(endpoint.outcomes, true, outcome.latencyMs);
+    recordLatency(slab, loadBase, outcome.latencyMs, now);
+    if (
+      health &&
+      EndpointHealth.recordSuccess(array, loadBase, (this.outlier as OutlierDetectionConfig).windowMs, now)
+    ) {
+      health.afterSuccess(now);
+    }
+  }
+
+  /** A failure or an overload reply: load for the balancer, and (failures only) a mark against health. */
+  private finishBadly(endpoint: MemberEndpoint, outcome: CallOutcome): void {
     const { loadBase, health } = endpoint;
     const slab = this.slab;
     slab.array[loadBase + OUTSTANDING] = (slab.array[loadBase + OUTSTANDING] as number) - 1;
-    // Successes are the hot path: a coarse clock is enough for latency decay; failures (rare, and
-    // they may eject) read the exact clock, which ejection timers and rebuilds compare against.
-    const now = outcome.ok ? coarseNow() : Date.now();
-    // The counters of the version that served the call (even if the instance changed version since).
+    // The exact clock: ejection timers and rebuilds compare against it.
+    const now = Date.now();
     VersionOutcomes.record(endpoint.outcomes, outcome.ok, outcome.latencyMs);
-    if (outcome.ok && !outcome.overloaded) recordLatency(slab, loadBase, outcome.latencyMs, now);
-    else endpoint.member.load.recordPenalty(outcome.latencyMs, now);
+    endpoint.member.load.recordPenalty(outcome.latencyMs, now);
     // Overload is load, not ill health.
     if (!health || outcome.overloaded) return;
-    if (outcome.ok) {
-      const outlier = this.outlier as OutlierDetectionConfig;
-      if (EndpointHealth.recordSuccess(slab.array, loadBase, outlier.windowMs, now)) health.afterSuccess(now);
-      return;
-    }
     const ejectedForMs = health.record(outcome, now);
     // A member removed meanwhile is not ejected: it is gone.
     if (ejectedForMs !== undefined && !endpoint.member.removed) this.eject(endpoint.member, ejectedForMs);
