@@ -13,8 +13,14 @@ export interface PickCostConfig {
   balancers: readonly string[];
   /** Instances in the view. */
   sizes: readonly number[];
-  /** Timed runs of every measurement; the report gives their median and range. */
+  /** Timed runs of every measurement in each process; the report gives the median and range of all. */
   rounds: number;
+  /**
+   * Child processes per balancer. V8's inlining decisions differ from one process to the next, and a
+   * hot loop near the inlining budget lands in a fast or a slow mode for the life of the process
+   * (p2c-ewma at 10,000 instances: ~85 or ~125 ns), so rounds within one process understate the spread.
+   */
+  processes: number;
   /** Warm-up per measurement before the first round (also calibrates the operations per run). */
   warmupMs: number;
   /** Target length of one timed run. */
@@ -70,7 +76,8 @@ export function discoveryBenchConfig(environment: NodeJS.ProcessEnv = process.en
     pick: {
       balancers: selected(PICK_BALANCERS),
       sizes: [3, 100, 10_000],
-      rounds: quick ? 3 : 7,
+      rounds: quick ? 3 : 5,
+      processes: quick ? 1 : 3,
       warmupMs: quick ? 100 : 300,
       runMs: quick ? 30 : 100,
       allocationPicks: quick ? 1_000_000 : 5_000_000,

@@ -30,24 +30,27 @@ export interface PickCostResult {
 }
 
 /**
- * Starts one worker per balancer (one after another, so setups do not compete for the cores), then runs
- * `rounds` rounds in which every worker measures once, in an order rotated each round, so drift in the
- * machine's load spreads over all balancers instead of landing on one. Then the allocation check, one
- * worker at a time.
+ * Starts `processes` workers per balancer (one after another, so setups do not compete for the cores),
+ * then runs `rounds` rounds in which every worker measures once, in an order rotated each round, so drift in the
+ * machine's load spreads over all balancers instead of landing on one. A balancer's figures pool the
+ * rounds of all its processes. Then the allocation check, in each balancer's first process.
  */
 export async function measurePickCost(config: PickCostConfig, log: (message: string) => void): Promise<PickCostResult> {
   const workerFile = fileURLToPath(new URL('./pick-worker.js', import.meta.url));
   const workers: PickWorker[] = [];
   const setupMs: Record<string, number> = {};
   try {
-    for (const balancer of config.balancers) {
-      const worker = new PickWorker(balancer, workerFile);
-      workers.push(worker);
-      const ready = await worker.request({ type: 'setup', balancer, config }, 'ready');
-      setupMs[balancer] = ready.setupMs;
-      log(
-        `${balancer}: ready (${config.sizes.join(', ')} instances; ${(ready.setupMs / 1_000).toFixed(1)} s setup and warm-up)`,
-      );
+    for (let process = 0; process < config.processes; process++) {
+      for (const balancer of config.balancers) {
+        const worker = new PickWorker(balancer, workerFile);
+        workers.push(worker);
+        const ready = await worker.request({ type: 'setup', balancer, config }, 'ready');
+        setupMs[balancer] = Math.max(setupMs[balancer] ?? 0, ready.setupMs);
+        log(
+          `${balancer} (process ${process + 1} of ${config.processes}): ready (${config.sizes.join(', ')} instances; ` +
+            `${(ready.setupMs / 1_000).toFixed(1)} s setup and warm-up)`,
+        );
+      }
     }
     const rounds: Record<string, PickCostSample[][]> = Object.fromEntries(config.balancers.map((name) => [name, []]));
     for (let round = 0; round < config.rounds; round++) {
@@ -59,7 +62,8 @@ export async function measurePickCost(config: PickCostConfig, log: (message: str
       }
     }
     const allocation: PickCostResult['allocation'] = [];
-    for (const worker of workers) {
+    // The allocation check needs one process per balancer: the first.
+    for (const worker of workers.slice(0, config.balancers.length)) {
       log(`${worker.balancer}: allocation check`);
       const { sample } = await worker.request({ type: 'allocation' }, 'allocation');
       allocation.push({ balancer: worker.balancer, ...sample });

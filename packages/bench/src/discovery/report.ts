@@ -102,9 +102,11 @@ export function renderReport(report: DiscoveryReport): string {
   const simulation = config.simulation;
   return [
     ...renderHeader(report),
-    `### Pick cost, ns per operation: median (min–max) of ${config.pick.rounds} rounds`,
+    `### Pick cost, ns per operation: median (min–max) of ${config.pick.rounds * config.pick.processes} runs (${config.pick.rounds} rounds in each of ${config.pick.processes} processes per balancer)`,
     '',
-    'Each balancer runs in its own child process (its hot path compiled for it alone), rounds alternate between them.',
+    'Each balancer runs in its own child processes (its hot path compiled for it alone), several of them, because V8 ' +
+      'compiles the same loop differently from one process to the next (a loop near the inlining budget stays fast or ' +
+      'slow for the life of its process); rounds alternate between all processes.',
     '`pick + done` is `discovery.pick()` then `lease.done({ ok: true, latencyMs: 1 })` (outlier detection on, the default);',
     '`pick()` and `done()` are the same calls timed apart in batches of 256; `picker.pick()` is the balancer alone',
     `over the same endpoints. maglev picks by key (${(4_096).toLocaleString('en-US')} keys, cycled).`,
