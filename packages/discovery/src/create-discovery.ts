@@ -232,10 +232,7 @@ class WatchingDiscovery implements Discovery {
     // The counters of the version that served the call (even if the instance changed version since).
     VersionOutcomes.record(endpoint.outcomes, true, outcome.latencyMs);
     recordLatency(slab, loadBase, outcome.latencyMs, now);
-    if (
-      health &&
-      EndpointHealth.recordSuccess(array, loadBase, (this.outlier as OutlierDetectionConfig).windowMs, now)
-    ) {
+    if (health && EndpointHealth.countCall(array, loadBase, (this.outlier as OutlierDetectionConfig).windowMs, now)) {
       health.afterSuccess(now);
     }
   }

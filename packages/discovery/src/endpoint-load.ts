@@ -1,5 +1,5 @@
 import { coarseNow, type EndpointStats } from '@switchyard/core';
-import { LoadSlab, OUTSTANDING, SAMPLES, STAMP_MS, STORED_MS } from './load-slab.js';
+import { decayedWith, LoadSlab, OUTSTANDING, SAMPLES, STAMP_MS, STORED_MS } from './load-slab.js';
 
 /**
  * The live load of one instance: calls in flight and a peak EWMA of latency with time decay
@@ -71,18 +71,20 @@ export class EndpointLoad implements EndpointStats {
  * does, for callers that hold the line's index and would rather not load the EndpointLoad object).
  */
 export function recordLatency(slab: LoadSlab, base: number, sampleMs: number, now: number): void {
+  // The factor first: computing it may rebase, which rewrites the scaled values.
+  const factor = slab.decayFactor(now);
   const array = slab.array;
   const stored = array[base + STORED_MS] as number;
   const samples = array[base + SAMPLES] as number;
   array[base + SAMPLES] = samples + 1;
   if (samples === 0 || sampleMs > stored) {
-    slab.store(base, sampleMs, now);
+    slab.store(base, sampleMs, now, factor);
   } else if (now > (array[base + STAMP_MS] as number)) {
     // Finagle's stored × w + sample × (1 − w), with w = e^(−idle / decayMs): stored × w is the
     // decayed value, which the slab has without an exp, and w is that over stored.
-    const decayed = slab.decayedLatency(base, now);
+    const decayed = decayedWith(array, base, factor);
     const weight = stored > 0 ? decayed / stored : 0;
-    slab.store(base, decayed + sampleMs * (1 - weight), now);
+    slab.store(base, decayed + sampleMs * (1 - weight), now, factor);
   }
   // A sample in the same instant as the last one (or from a clock that went back) has weight 1: no change.
 }

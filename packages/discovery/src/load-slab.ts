@@ -71,17 +71,18 @@ export class LoadSlab {
     return this.factor;
   }
 
-  /** The decayed latency EWMA of the line at `base`, as of `now` (never above the stored value, even if the clock went back). */
+  /** The decayed latency EWMA of the line at `base`, as of `now`. */
   decayedLatency(base: number, now: number): number {
     // The factor first: computing it may rebase, which rewrites the scaled values.
     const factor = this.decayFactor(now);
-    const array = this.array;
-    return Math.min((array[base + SCALED_MS] as number) * factor, array[base + STORED_MS] as number);
+    return decayedWith(this.array, base, factor);
   }
 
-  /** Stores a new EWMA value for the line at `base`, sampled at `now`. */
-  store(base: number, valueMs: number, now: number): void {
-    const factor = this.decayFactor(now);
+  /**
+   * Stores a new EWMA value for the line at `base`, sampled at `now`. `factor` is
+   * `decayFactor(now)`, for a caller that already has it.
+   */
+  store(base: number, valueMs: number, now: number, factor = this.decayFactor(now)): void {
     const array = this.array;
     array[base + STORED_MS] = valueMs;
     array[base + STAMP_MS] = now;
@@ -116,4 +117,13 @@ export class LoadSlab {
     }
     return this.used++ * STRIDE;
   }
+}
+
+/**
+ * The decayed latency of the line at `base`, given the slab's `decayFactor(now)`: its scaled value
+ * times the factor, never above the stored value (which a clock that went back could otherwise
+ * exceed). Balancers that compare many lines at one instant take the factor once and call this.
+ */
+export function decayedWith(array: Float64Array, base: number, factor: number): number {
+  return Math.min((array[base + SCALED_MS] as number) * factor, array[base + STORED_MS] as number);
 }

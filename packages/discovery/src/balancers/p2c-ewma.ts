@@ -1,6 +1,6 @@
 import { assertKnownKeys, assertNumber, type BalancingStrategy, type Endpoint, type Picker } from '@switchyard/core';
 import { EndpointLoad } from '../endpoint-load.js';
-import { type LoadSlab, OUTSTANDING, SAMPLES, SCALED_MS, STORED_MS } from '../load-slab.js';
+import { decayedWith, type LoadSlab, OUTSTANDING, SAMPLES } from '../load-slab.js';
 import { fastRandom, toBound } from './fast-random.js';
 
 /** Options for {@link p2cEwma}. */
@@ -101,10 +101,10 @@ class SlabPicker implements Picker {
   }
 
   pick(): Endpoint | undefined {
-    const slab = this.slab;
-    const array = slab.array;
-    // Every line's decayed latency is its scaled value times this one factor (see LoadSlab).
-    const factor = slab.decayFactor(this.clock());
+    // Every line's decayed latency is its scaled value times this one factor (see LoadSlab); taken
+    // first, because computing it may rebase the scaled values.
+    const factor = this.slab.decayFactor(this.clock());
+    const array = this.slab.array;
     const a = this.random(this.count);
     let b = this.random(this.count - 1);
     if (b >= a) b++;
@@ -126,7 +126,7 @@ class SlabPicker implements Picker {
     const load =
       array[base + SAMPLES] === 0
         ? this.coldPenaltyMs * outstanding
-        : Math.min((array[base + SCALED_MS] as number) * factor, array[base + STORED_MS] as number) * (outstanding + 1);
+        : decayedWith(array, base, factor) * (outstanding + 1);
     const weights = this.weights;
     return weights === undefined ? load : load / (weights[index] as number);
   }

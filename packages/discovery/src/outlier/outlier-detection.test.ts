@@ -48,11 +48,11 @@ describe('EndpointHealth', () => {
     const base = slab.allocate();
     const health = new EndpointHealth(config, slab, base);
     const now = 1_000_000;
-    expect(EndpointHealth.recordSuccess(slab.array, base, config.windowMs, now)).toBe(false);
+    expect(EndpointHealth.countCall(slab.array, base, config.windowMs, now)).toBe(false);
     health.record(FAILED, now);
     // A failure is on record: the next success must reach the object, which then clears the flag.
-    expect(EndpointHealth.recordSuccess(slab.array, base, config.windowMs, now)).toBe(true);
+    expect(EndpointHealth.countCall(slab.array, base, config.windowMs, now)).toBe(true);
     health.afterSuccess(now);
-    expect(EndpointHealth.recordSuccess(slab.array, base, config.windowMs, now)).toBe(false);
+    expect(EndpointHealth.countCall(slab.array, base, config.windowMs, now)).toBe(false);
   });
 });

@@ -74,7 +74,7 @@ export interface HealthOutcome {
  *
  * What every success touches (the failure-rate window and a "needs attention" flag) lives in the
  * instance's {@link LoadSlab} line, beside its load, so the common case, a success for a healthy
- * instance, is {@link EndpointHealth.recordSuccess} on a line the pick already loaded, without
+ * instance, is {@link EndpointHealth.countCall} on a line the pick already loaded, without
  * loading this object at all.
  */
 export class EndpointHealth {
@@ -100,10 +100,11 @@ export class EndpointHealth {
   ) {}
 
   /**
-   * Counts a success in the line at `base`; true when the health object must also see it
-   * ({@link EndpointHealth.afterSuccess}): failures, ejections or probation are on record.
+   * Counts a call (any outcome) in the failure-rate window kept in the line at `base`, rolling the
+   * window when it has run out. True when the health object must see the call too
+   * ({@link EndpointHealth.afterSuccess} for a success): failures, ejections or probation are on record.
    */
-  static recordSuccess(array: Float64Array, base: number, windowMs: number, now: number): boolean {
+  static countCall(array: Float64Array, base: number, windowMs: number, now: number): boolean {
     if (now - (array[base + WINDOW_STARTED_AT] as number) > windowMs) {
       array[base + WINDOW_STARTED_AT] = now;
       array[base + WINDOW_CALLS] = 0;
@@ -129,13 +130,13 @@ export class EndpointHealth {
   /** Records an outcome; returns the ejection length in ms when it ejects the instance. */
   record(outcome: HealthOutcome, now: number): number | undefined {
     if (outcome.ok) {
-      if (EndpointHealth.recordSuccess(this.slab.array, this.base, this.config.windowMs, now)) this.afterSuccess(now);
+      if (EndpointHealth.countCall(this.slab.array, this.base, this.config.windowMs, now)) this.afterSuccess(now);
       return undefined;
     }
     const array = this.slab.array;
     const base = this.base;
-    EndpointHealth.recordSuccess(array, base, this.config.windowMs, now);
-    // (That counted the call and rolled the window; the failure count belongs to one window.)
+    EndpointHealth.countCall(array, base, this.config.windowMs, now);
+    // The failure count belongs to the window the call was counted in.
     const windowStartedAt = array[base + WINDOW_STARTED_AT] as number;
     if (this.failuresWindow !== windowStartedAt) {
       this.failuresWindow = windowStartedAt;
@@ -161,7 +162,7 @@ export class EndpointHealth {
     return undefined;
   }
 
-  /** The rest of a success, once {@link EndpointHealth.recordSuccess} counted it and asked for it. */
+  /** The rest of a success, once {@link EndpointHealth.countCall} counted it and asked for it. */
   afterSuccess(now: number): void {
     this.consecutive = 0;
     this.consecutiveConnection = 0;
