@@ -1,9 +1,9 @@
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { context, diag, propagation, trace } from '@opentelemetry/api';
 import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { InvalidArgumentError } from '@switchyard/core';
 import { createExporter, resolveOtlpProtocol } from './create-exporter.js';
 import { createProvider } from './create-provider.js';
+import { ExportScopedContextManager } from './export-scoped-context-manager.js';
 import { resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
 import { createW3CPropagator } from './propagator.js';
 import { resetSemconvStability } from './semconv-stability.js';
@@ -75,8 +75,10 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
   }
   const description = describe(options);
   const exporter = createExporter(options.exporter)!;
-  const provider = createProvider(options, exporter);
-  const contextManager = new AsyncLocalStorageContextManager().enable();
+  // Exports go through the context manager's tracker, so that exporting alone does not leave
+  // AsyncLocalStorage (and Node 20's async hooks) on in a process that never needed it.
+  const contextManager = new ExportScopedContextManager().enable();
+  const provider = createProvider(options, contextManager.trackExports(exporter));
   const registered = {
     provider: trace.setGlobalTracerProvider(provider),
     contextManager: context.setGlobalContextManager(contextManager),

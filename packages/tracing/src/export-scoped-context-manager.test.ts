@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode, isTracingSuppressed } from '@opentelemetry/core';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ExportScopedContextManager } from './export-scoped-context-manager.js';
+
+/** An exporter that answers after a few milliseconds and notes what its async continuation saw. */
+class SlowProbeExporter implements SpanExporter {
+  readonly suppressedAfterAwait: boolean[] = [];
+  readonly exported: string[] = [];
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    void (async () => {
+      await sleep(5);
+      this.suppressedAfterAwait.push(isTracingSuppressed(context.active()));
+      this.exported.push(...spans.map((span) => span.name));
+      resultCallback({ code: ExportResultCode.SUCCESS });
+    })();
+  }
+
+  async shutdown(): Promise<void> {}
+}
+
+const USER_KEY = createContextKey('user');
+
+let provider: BasicTracerProvider | undefined;
+afterEach(async () => {
+  await provider?.shutdown();
+  provider = undefined;
+  context.disable();
+});
+
+function setUp(maxExportBatchSize = 512): { manager: ExportScopedContextManager; probe: SlowProbeExporter } {
+  const manager = new ExportScopedContextManager();
+  context.setGlobalContextManager(manager);
+  const probe = new SlowProbeExporter();
+  provider = new BasicTracerProvider({
+    spanProcessors: [new BatchSpanProcessor(manager.trackExports(probe), { maxExportBatchSize })],
+  });
+  return { manager, probe };
+}
+
+function endOneSpan(name: string): void {
+  provider!.getTracer('test').startSpan(name).end();
+}
+
+describe('ExportScopedContextManager', () => {
+  it('exports inside a suppressed context that reaches the async continuation, then switches AsyncLocalStorage off', async () => {
+    const { manager, probe } = setUp();
+    expect(manager.asyncLocalStorageOn()).toBe(false);
+    endOneSpan('first');
+    await provider!.forceFlush();
+    endOneSpan('second');
+    await provider!.forceFlush();
+
+    expect(probe.exported).toEqual(['first', 'second']);
+    // The exporter's own continuation (where an OTLP exporter sends its HTTP request) still saw
+    // the suppression: an HTTP instrumentation would not trace the export.
+    expect(probe.suppressedAfterAwait).toEqual([true, true]);
+    expect(manager.asyncLocalStorageOn()).toBe(false);
+    expect(context.active()).toBe(ROOT_CONTEXT);
+  });
+
+  it('keeps AsyncLocalStorage on for good once anything else enters a context', async () => {
+    const { manager, probe } = setUp();
+    endOneSpan('before');
+    await provider!.forceFlush();
+    expect(manager.asyncLocalStorageOn()).toBe(false);
+
+    const userContext = ROOT_CONTEXT.setValue(USER_KEY, 'mine');
+    const seen: unknown[] = [];
+    const pending = context.with(userContext, async () => {
+      seen.push(context.active().getValue(USER_KEY));
+      // An export starts and finishes while this context's continuation is still pending.
+      endOneSpan('during');
+      await provider!.forceFlush();
+      await sleep(5);
+      seen.push(context.active().getValue(USER_KEY));
+    });
+    await pending;
+
+    expect(seen).toEqual(['mine', 'mine']);
+    expect(probe.exported).toEqual(['before', 'during']);
+    expect(manager.asyncLocalStorageOn()).toBe(true);
+  });
+
+  it('does not take a caller’s context for an export scope when an export starts nested inside it', async () => {
+    // maxExportBatchSize 1: ending a span starts an export synchronously, inside the caller's with().
+    const { manager, probe } = setUp(1);
+    const userContext = ROOT_CONTEXT.setValue(USER_KEY, 'outer');
+    let after: unknown;
+    await context.with(userContext, async () => {
+      endOneSpan('nested');
+      await sleep(20);
+      after = context.active().getValue(USER_KEY);
+    });
+    await provider!.forceFlush();
+
+    expect(probe.exported).toEqual(['nested']);
+    expect(probe.suppressedAfterAwait).toEqual([true]);
+    expect(after).toBe('outer');
+    expect(manager.asyncLocalStorageOn()).toBe(true);
+  });
+
+  it('keeps AsyncLocalStorage on after attach()', () => {
+    const { manager } = setUp();
+    const token = manager.attach(ROOT_CONTEXT.setValue(USER_KEY, 'attached'));
+    expect(context.active().getValue(USER_KEY)).toBe('attached');
+    token.dispose();
+    expect(manager.asyncLocalStorageOn()).toBe(true);
+  });
+
+  it('counts an exporter that throws as finished, and passes the error on', async () => {
+    const manager = new ExportScopedContextManager();
+    const failing: SpanExporter = {
+      export: () => {
+        throw new Error('exporter broke');
+      },
+      shutdown: async () => {},
+    };
+    const tracked = manager.trackExports(failing);
+    expect(() => manager.with(ROOT_CONTEXT, () => tracked.export([], () => {}))).toThrow('exporter broke');
+    // Not a suppressed context, so that with() pinned the manager; the export count is back to 0.
+    expect(manager.asyncLocalStorageOn()).toBe(true);
+    expect(trace.getSpan(context.active())).toBeUndefined();
+  });
+});

@@ -1,0 +1,112 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
+
+interface ExportedSpan {
+  name: string;
+  kind: number;
+  attributes: { key: string; value: { stringValue?: string; intValue?: string | number } }[];
+}
+
+/** A local OTLP/HTTP collector (http/json) that keeps every span it is sent. */
+let sink: Server;
+let endpoint: string;
+const exported: ExportedSpan[] = [];
+const controlRequests: string[] = [];
+
+beforeAll(async () => {
+  sink = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      if (request.url === '/v1/traces') {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          resourceSpans: { scopeSpans: { spans: ExportedSpan[] }[] }[];
+        };
+        for (const resource of body.resourceSpans)
+          for (const scope of resource.scopeSpans) exported.push(...scope.spans);
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        return;
+      }
+      controlRequests.push(request.url ?? '');
+      response.writeHead(204).end();
+    });
+  });
+  sink.listen(0, '127.0.0.1');
+  await once(sink, 'listening');
+  endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  sink.close();
+  await once(sink, 'close');
+});
+
+let tracing: Tracing | undefined;
+let instrumentation: HttpInstrumentation | undefined;
+resetOpenTelemetryAfterEach(async () => {
+  await tracing?.shutdown();
+  tracing = undefined;
+  instrumentation?.disable();
+  instrumentation = undefined;
+});
+
+/** One plain HTTP request made the way the OTLP exporter makes its own: `request` from `import('http')`. */
+async function controlRequest(path: string): Promise<void> {
+  const { request } = await import('node:http');
+  await new Promise<void>((resolve, reject) => {
+    const outgoing = request(`${endpoint}${path}`, { method: 'GET' }, (response) => {
+      response.resume();
+      response.on('end', resolve);
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+const attribute = (span: ExportedSpan, key: string): string | undefined => {
+  const value = span.attributes.find((entry) => entry.key === key)?.value;
+  return value === undefined ? undefined : String(value.stringValue ?? value.intValue);
+};
+
+describe('exporting while @opentelemetry/instrumentation-http is active', () => {
+  it('does not trace the exporter’s own requests, though the same kind of request is traced elsewhere', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint);
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/json');
+    // Incoming requests (to the sink, in this process) are not what this test is about.
+    instrumentation = new HttpInstrumentation({ ignoreIncomingRequestHook: () => true });
+    instrumentation.enable();
+    // The instrumentation patches `http` when it is required; the ESM view of the module (what
+    // the exporter's `import('http')` returns) is brought up to date explicitly, as it would be
+    // had the instrumentation loaded before anything imported `http`.
+    createRequire(import.meta.url)('node:http');
+    syncBuiltinESMExports();
+
+    tracing = initTracing({ serviceName: 'export-suppression-test', exporter: 'otlp', sampleRatio: 1 });
+    for (let round = 0; round < 3; round++) {
+      const span = startClientAttemptSpan({ system: 'grpc', service: 'test.Echo', method: 'Say', attempt: 1 });
+      endRpcSpan(span, { grpcStatusCode: 0 });
+      // Each flush is one export: one POST /v1/traces that an unsuppressed exporter would trace.
+      await tracing.forceFlush();
+    }
+    await controlRequest('/control');
+    await tracing.forceFlush();
+
+    expect(controlRequests).toEqual(['/control']);
+    const ours = exported.filter((span) => span.name === 'test.Echo/Say');
+    expect(ours).toHaveLength(3);
+    // The control: an outgoing GET made like the exporter's requests is traced (so the
+    // instrumentation is really active and would have traced an unsuppressed export)...
+    const clientSpans = exported.filter((span) => span.name !== 'test.Echo/Say');
+    const paths = clientSpans.map((span) => attribute(span, 'url.full') ?? attribute(span, 'http.url') ?? span.name);
+    expect(paths.some((path) => path.endsWith('/control'))).toBe(true);
+    // ...and none of the four exports was.
+    expect(paths.filter((path) => path.includes('/v1/traces'))).toEqual([]);
+    expect(clientSpans).toHaveLength(1);
+  });
+});
