@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const all = ['registry', 'discovery', 'resilience', 'grpc', 'http'];
+const all = ['registry', 'discovery', 'resilience', 'grpc', 'http', 'tracing'];
 const only = process.env.BENCH_SUITES?.split(',')
   .map((name) => name.trim())
   .filter(Boolean);
@@ -50,7 +50,7 @@ const header = [
   '',
   `- Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}; load average at start ${loadavg()[0]?.toFixed(2)}.`,
   '- Method: every figure compares Switchyard with the raw library (or peer) **in the same run**, alternating subjects over several rounds; tables give medians and min–max. Benchmarks run compiled code (never through tsx). Client and server run in separate processes for the transports.',
-  '- Reproduce: `pnpm bench` (all), or one of `pnpm bench:registry`, `bench:discovery`, `bench:resilience`, `bench:grpc`, `bench:http`. Each also writes JSON to `packages/bench/results/`.',
+  '- Reproduce: `pnpm bench` (all), or one of `pnpm bench:registry`, `bench:discovery`, `bench:resilience`, `bench:grpc`, `bench:http`, `bench:tracing`. Each also writes JSON to `packages/bench/results/`.',
   '- Read ratios, not absolute numbers: this is a shared 2-core VM, and absolute throughput moves with its load; the ratios come from subjects measured side by side.',
   '',
 ];

@@ -20,6 +20,7 @@ export default defineConfig({
     'http/run': 'src/http/run.ts',
     'http/server': 'src/http/server.ts',
     'http/worker': 'src/http/worker.ts',
+    'tracing/run': 'src/tracing/run.ts',
   },
   format: ['esm'],
   platform: 'node',

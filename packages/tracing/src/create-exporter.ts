@@ -46,8 +46,8 @@ export function createExporter(exporter: TracingExporter): SpanExporter | undefi
             return new OTLPTraceExporter();
           }, 'otlp http/json')
         : new LazySpanExporter(async () => {
-            const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto');
-            return new OTLPTraceExporter();
+            const { createOtlpProtobufSpanExporter } = await import('./otlp/otlp-protobuf-exporter.js');
+            return createOtlpProtobufSpanExporter();
           }, 'otlp http/protobuf');
     }
   }

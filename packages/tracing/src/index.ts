@@ -14,6 +14,8 @@
 export { initTracing } from './init-tracing.js';
 export type { Tracing } from './tracing.js';
 export { DEFAULT_TRACING_OPTIONS } from './tracing-options.js';
+/** The OTLP protobuf span encoder behind the `otlp` exporter, for custom exporters and benchmarks. */
+export { SpanEncoder } from './otlp/encode-spans.js';
 export type { TracingOptions, TracingExporter } from './tracing-options.js';
 
 // RPC span helpers for the transports

@@ -1,0 +1,224 @@
+import {
+  type Attributes,
+  type HrTime,
+  type Link,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type TimedEvent,
+} from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { SpanEncoder } from './encode-spans.js';
+
+const official = (spans: ReadableSpan[]): Uint8Array => ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array;
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+function realSpans(): ReadableSpan[] {
+  const exporter = new InMemorySpanExporter();
+  const providers = [
+    new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'encoder-test', 'host.id': 'ü-host', pid: 4242 }),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    }),
+    new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'second' }),
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    }),
+  ];
+  for (const provider of providers) {
+    const client = provider.getTracer('@switchyard/tracing', '1.2.3');
+    const other = provider.getTracer('plain', undefined, { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' });
+    const parent = client.startSpan('parent', { kind: SpanKind.SERVER });
+    const remote = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: 1,
+      isRemote: true,
+    });
+    const child = client.startSpan(
+      'shop.catalog.v1.CatalogService/GetProduct',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'rpc.system': 'grpc',
+          'server.port': 50051,
+          'switchyard.attempt': 2,
+          ratio: 0.25,
+          negative: -7,
+          big: 2 ** 52 + 1,
+          flag: true,
+          list: ['a', 'b'],
+          numbers: [1, 2.5, -3],
+          naïve: 'värde ✓',
+        },
+        links: [
+          { context: trace.getSpanContext(remote)!, attributes: { 'link.kind': 'follows' } },
+          { context: parent.spanContext() },
+        ],
+      },
+      remote,
+    );
+    child.addEvent('retry', { 'retry.delay_ms': 12 });
+    child.recordException(new Error('upstream unavailable'));
+    child.setStatus({ code: SpanStatusCode.ERROR, message: 'UNAVAILABLE: ¡no!' });
+    child.end();
+    other.startSpan('', { kind: SpanKind.INTERNAL }, trace.setSpan(ROOT_CONTEXT, parent)).end();
+    parent.end();
+  }
+  return exporter.getFinishedSpans();
+}
+
+/** Deterministic random numbers (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomSpans(seed: number, count: number): ReadableSpan[] {
+  const next = random(seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  const int = (below: number): number => Math.floor(next() * below);
+  const hexId = (bytes: number): string => {
+    let id = '';
+    for (let i = 0; i < bytes * 2; i++) id += '0123456789abcdefABCDEF'[int(22)];
+    return id;
+  };
+  const text = (): string =>
+    pick([
+      '',
+      'GET',
+      'shop.v1.Catalog/Get',
+      'ünïcödé ✓',
+      'x'.repeat(300),
+      'lone \ud800 surrogate',
+      'a\u0000b',
+      '日本',
+      `long ünïcödé ${'✓'.repeat(40)} \udc00 end`,
+    ]);
+  const value = (depth: number): unknown =>
+    pick<() => unknown>([
+      text,
+      () => int(1000),
+      () => -int(1e6) - 1,
+      () => 2 ** 53 - int(100),
+      () => -(2 ** 53) + int(100),
+      () => next() * 1e6,
+      () => pick([Number.NaN, Number.POSITIVE_INFINITY, -0, 2 ** 63, 0.1]),
+      () => next() < 0.5,
+      () => null,
+      () => undefined,
+      () => new Uint8Array([int(256), int(256), 0]),
+      () => (depth > 1 ? 'flat' : [value(depth + 1), value(depth + 1)]),
+      () => (depth > 1 ? 1 : { inner: value(depth + 1), 'k ü': value(depth + 1) }),
+    ])();
+  const attributes = (): Attributes => {
+    const result: Record<string, unknown> = {};
+    const keys = int(8);
+    for (let i = 0; i < keys; i++)
+      result[pick(['rpc.system', 'server.port', 'k', 'ключ', 'url.full', `k${int(50)}`])] = value(0);
+    return result as Attributes;
+  };
+  const time = (): HrTime => [pick([0, 1, 1_700_000_000, 4_294_967_295, 2 ** 40]) + int(1000), int(1e9)];
+  const traceState = () =>
+    pick([undefined, { serialize: () => '' }, { serialize: () => 'vendor=abc,other=1' }]) as never;
+  const spanContext = () => ({
+    traceId: hexId(16),
+    spanId: hexId(8),
+    traceFlags: int(256),
+    traceState: traceState(),
+    isRemote: next() < 0.5,
+  });
+  const resources = [
+    resourceFromAttributes({ 'service.name': 'a', n: 1 }),
+    resourceFromAttributes({ 'service.name': 'ü', list: ['x'] }),
+    { attributes: { 'service.name': 'schema' }, schemaUrl: 'https://example.com/s', asyncAttributesPending: false },
+  ] as Resource[];
+  const scopes = [
+    { name: 'one' },
+    { name: 'two', version: '2.0.0', schemaUrl: 'https://example.com/scope' },
+    { name: 'three', attributes: { scoped: true }, droppedAttributesCount: 2 },
+  ];
+  const spans: ReadableSpan[] = [];
+  for (let i = 0; i < count; i++) {
+    const context = spanContext();
+    const events: TimedEvent[] = Array.from({ length: int(3) }, () => ({
+      name: text(),
+      time: time(),
+      ...(next() < 0.7 ? { attributes: attributes() } : {}),
+      ...(next() < 0.3 ? { droppedAttributesCount: int(5) } : {}),
+    }));
+    const links: Link[] = Array.from({ length: int(3) }, () => ({
+      context: spanContext(),
+      ...(next() < 0.7 ? { attributes: attributes() } : {}),
+      ...(next() < 0.3 ? { droppedAttributesCount: int(5) } : {}),
+    }));
+    spans.push({
+      name: text(),
+      kind: pick([0, 1, 2, 3, 4, undefined]) as SpanKind,
+      spanContext: () => context,
+      parentSpanContext: next() < 0.5 ? spanContext() : undefined,
+      startTime: time(),
+      endTime: time(),
+      status: { code: int(3), ...(next() < 0.5 ? { message: text() } : {}) },
+      attributes: attributes(),
+      links,
+      events,
+      duration: [0, 0],
+      ended: true,
+      resource: pick(resources),
+      instrumentationScope: pick(scopes),
+      droppedAttributesCount: int(3),
+      droppedEventsCount: int(3),
+      droppedLinksCount: int(3),
+    });
+  }
+  return spans;
+}
+
+describe('SpanEncoder', () => {
+  it('writes the same bytes as the official serializer for real SDK spans', () => {
+    const spans = realSpans();
+    expect(spans.length).toBe(6);
+    const encoder = new SpanEncoder();
+    const expected = hex(official(spans));
+    expect(hex(encoder.encode(spans))).toBe(expected);
+    // Again with every cache warm.
+    expect(hex(encoder.encode(spans))).toBe(expected);
+  });
+
+  it('writes the same bytes over 4,000 random spans, with a roomy and a tiny attribute cache', () => {
+    const roomy = new SpanEncoder();
+    const tiny = new SpanEncoder(8, 16);
+    for (let batch = 0; batch < 40; batch++) {
+      const spans = randomSpans(batch + 1, 100);
+      const expected = hex(official(spans));
+      expect(hex(roomy.encode(spans)), `batch ${batch}`).toBe(expected);
+      expect(hex(tiny.encode(spans)), `batch ${batch}, tiny cache`).toBe(expected);
+    }
+  });
+
+  it('writes an empty request for no spans', () => {
+    expect(new SpanEncoder().encode([])).toHaveLength(0);
+  });
+
+  it('grows past its first guess for a very large span', () => {
+    const [span] = randomSpans(7, 1) as [ReadableSpan];
+    const huge = { ...span, attributes: { blob: 'z'.repeat(200_000), ü: 'ü'.repeat(50_000) } } as ReadableSpan;
+    expect(hex(new SpanEncoder().encode([huge]))).toBe(hex(official([huge])));
+  });
+});

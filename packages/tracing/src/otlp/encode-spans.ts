@@ -1,0 +1,352 @@
+import type { Attributes, HrTime, Link, SpanContext } from '@opentelemetry/api';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { ProtobufOutput } from './protobuf-output.js';
+
+/**
+ * Encodes spans as an OTLP `ExportTraceServiceRequest` (opentelemetry/proto/collector/trace/v1),
+ * byte for byte what `@opentelemetry/otlp-transformer`'s ProtobufTraceSerializer writes, at a
+ * fraction of the cost. The bytes are identical, and a test compares them over thousands of
+ * random spans. Three things make it cheaper:
+ *
+ * - one pass: the official serializer runs every span twice, once to size the buffer;
+ * - ids go from hex straight into the output, with no intermediate arrays;
+ * - each attribute, as a whole encoded `KeyValue`, is kept in a bounded cache. An RPC client's
+ *   spans repeat the same few (system, service, method, server address and port) call after
+ *   call, so most attributes become one small copy. The resource and instrumentation scope are
+ *   encoded once per object.
+ */
+export class SpanEncoder {
+  private readonly attributeCache = new Map<string, Map<unknown, Uint8Array>>();
+  private cachedAttributes = 0;
+  private readonly resourceCache = new WeakMap<Resource, Uint8Array>();
+  private readonly scopeCache = new WeakMap<object, Uint8Array>();
+  private readonly scratch = new ProtobufOutput(256);
+
+  constructor(
+    /** Attribute cache size, in entries; the cache starts over when it is full. */
+    private readonly maxCachedAttributes = 4096,
+    /** Longer string values are encoded each time, not cached (they tend to be unique). */
+    private readonly maxCachedStringLength = 256,
+  ) {}
+
+  /** The encoded request for `spans`, grouped by resource and then scope in first-seen order. */
+  encode(spans: readonly ReadableSpan[]): Uint8Array {
+    const groups = new Map<Resource, Map<object, ReadableSpan[]>>();
+    for (const span of spans) {
+      let scopes = groups.get(span.resource);
+      if (scopes === undefined) {
+        scopes = new Map();
+        groups.set(span.resource, scopes);
+      }
+      const scope = span.instrumentationScope;
+      const list = scopes.get(scope);
+      if (list === undefined) scopes.set(scope, [span]);
+      else list.push(span);
+    }
+    // ~300 bytes per typical span; the buffer grows if that is short.
+    const out = new ProtobufOutput(Math.max(1024, spans.length * 320));
+    for (const [resource, scopes] of groups) {
+      out.tag(1, 2); // ExportTraceServiceRequest.resource_spans
+      const resourceSpans = out.begin(3);
+      out.tag(1, 2); // ResourceSpans.resource
+      out.raw(this.encodedResource(resource));
+      for (const list of scopes.values()) {
+        out.tag(2, 2); // ResourceSpans.scope_spans
+        this.writeScopeSpans(out, list);
+      }
+      const resourceSchemaUrl = (resource as { schemaUrl?: string }).schemaUrl;
+      if (resourceSchemaUrl) {
+        out.tag(3, 2);
+        out.string(resourceSchemaUrl);
+      }
+      out.end(resourceSpans);
+    }
+    return out.finish();
+  }
+
+  private writeScopeSpans(out: ProtobufOutput, spans: readonly ReadableSpan[]): void {
+    const scope = (spans[0] as ReadableSpan).instrumentationScope;
+    const scopeSpans = out.begin(3);
+    out.tag(1, 2); // ScopeSpans.scope
+    out.raw(this.encodedScope(scope));
+    for (const span of spans) {
+      out.tag(2, 2); // ScopeSpans.spans
+      this.writeSpan(out, span);
+    }
+    if (scope.schemaUrl) {
+      out.tag(3, 2);
+      out.string(scope.schemaUrl);
+    }
+    out.end(scopeSpans);
+  }
+
+  private writeSpan(out: ProtobufOutput, span: ReadableSpan): void {
+    const body = out.begin(2);
+    const context = span.spanContext();
+    out.tag(1, 2); // trace_id
+    writeHexId(out, context.traceId);
+    out.tag(2, 2); // span_id
+    writeHexId(out, context.spanId);
+    const traceState = context.traceState?.serialize();
+    if (traceState) {
+      out.tag(3, 2);
+      out.string(traceState);
+    }
+    const parent = span.parentSpanContext;
+    if (parent?.spanId) {
+      out.tag(4, 2); // parent_span_id
+      writeHexId(out, parent.spanId);
+    }
+    out.tag(5, 2); // name
+    out.string(span.name);
+    const kind = span.kind == null ? 0 : span.kind + 1; // the API's kinds start at INTERNAL = 0
+    if (kind !== 0) {
+      out.tag(6, 0);
+      out.uint32(kind);
+    }
+    out.tag(7, 1); // start_time_unix_nano
+    writeHrTime(out, span.startTime);
+    out.tag(8, 1); // end_time_unix_nano
+    writeHrTime(out, span.endTime);
+    if (span.attributes) this.writeAttributes(out, span.attributes, 9);
+    out.tag(10, 0);
+    out.uint32(span.droppedAttributesCount);
+    for (const event of span.events) {
+      out.tag(11, 2);
+      this.writeEvent(out, event);
+    }
+    out.tag(12, 0);
+    out.uint32(span.droppedEventsCount);
+    for (const link of span.links) {
+      out.tag(13, 2);
+      this.writeLink(out, link);
+    }
+    out.tag(14, 0);
+    out.uint32(span.droppedLinksCount);
+    out.tag(15, 2); // status
+    const status = out.begin(1);
+    if (span.status.message) {
+      out.tag(2, 2);
+      out.string(span.status.message);
+    }
+    out.tag(3, 0);
+    out.uint32(span.status.code);
+    out.end(status);
+    out.tag(16, 5); // flags: trace flags, plus whether the parent was remote
+    out.fixed32(spanFlags(context.traceFlags, parent?.isRemote));
+    out.end(body);
+  }
+
+  private writeEvent(out: ProtobufOutput, event: TimedEvent): void {
+    const body = out.begin(1);
+    out.tag(1, 1);
+    writeHrTime(out, event.time);
+    out.tag(2, 2);
+    out.string(event.name);
+    if (event.attributes) this.writeAttributes(out, event.attributes, 3);
+    out.tag(4, 0);
+    out.uint32(event.droppedAttributesCount || 0);
+    out.end(body);
+  }
+
+  private writeLink(out: ProtobufOutput, link: Link): void {
+    const body = out.begin(1);
+    const context: SpanContext = link.context;
+    out.tag(1, 2);
+    writeHexId(out, context.traceId);
+    out.tag(2, 2);
+    writeHexId(out, context.spanId);
+    const traceState = context.traceState?.serialize();
+    if (traceState) {
+      out.tag(3, 2);
+      out.string(traceState);
+    }
+    if (link.attributes) this.writeAttributes(out, link.attributes, 4);
+    out.tag(5, 0);
+    out.uint32(link.droppedAttributesCount || 0);
+    out.tag(6, 5);
+    out.fixed32(spanFlags(context.traceFlags, context.isRemote));
+    out.end(body);
+  }
+
+  private writeAttributes(out: ProtobufOutput, attributes: Attributes, field: number): void {
+    for (const key in attributes) {
+      if (!Object.hasOwn(attributes, key)) continue;
+      out.tag(field, 2);
+      const value = attributes[key];
+      const cacheable =
+        typeof value === 'number' ||
+        typeof value === 'boolean' ||
+        (typeof value === 'string' && value.length <= this.maxCachedStringLength);
+      if (cacheable) out.raw(this.cachedKeyValue(key, value));
+      else writeKeyValue(out, key, value);
+    }
+  }
+
+  /** The length-prefixed `KeyValue` for a primitive attribute, from the cache or encoded now. */
+  private cachedKeyValue(key: string, value: string | number | boolean): Uint8Array {
+    let byValue = this.attributeCache.get(key);
+    const hit = byValue?.get(value);
+    if (hit !== undefined) return hit;
+    if (this.cachedAttributes >= this.maxCachedAttributes) {
+      this.attributeCache.clear();
+      this.cachedAttributes = 0;
+      byValue = undefined;
+    }
+    const scratch = this.scratch;
+    scratch.pos = 0;
+    writeKeyValue(scratch, key, value);
+    const encoded = new Uint8Array(scratch.finish()); // a copy: the scratch buffer is reused
+    if (byValue === undefined) {
+      byValue = new Map();
+      this.attributeCache.set(key, byValue);
+    }
+    byValue.set(value, encoded);
+    this.cachedAttributes++;
+    return encoded;
+  }
+
+  private encodedResource(resource: Resource): Uint8Array {
+    const cached = this.resourceCache.get(resource);
+    if (cached !== undefined) return cached;
+    const out = new ProtobufOutput(256);
+    const body = out.begin(2);
+    if (resource.attributes) this.writeAttributes(out, resource.attributes, 1);
+    out.tag(2, 0); // dropped_attributes_count
+    out.uint32(0);
+    out.end(body);
+    const encoded = out.finish();
+    // Attributes still being detected may change: encode such a resource again next time.
+    if (!resource.asyncAttributesPending) this.resourceCache.set(resource, encoded);
+    return encoded;
+  }
+
+  private encodedScope(scope: ReadableSpan['instrumentationScope']): Uint8Array {
+    const cached = this.scopeCache.get(scope);
+    if (cached !== undefined) return cached;
+    const out = new ProtobufOutput(128);
+    const body = out.begin(1);
+    out.tag(1, 2);
+    out.string(scope.name);
+    if (scope.version) {
+      out.tag(2, 2);
+      out.string(scope.version);
+    }
+    const withAttributes = scope as { attributes?: Attributes; droppedAttributesCount?: number };
+    if (withAttributes.attributes) this.writeAttributes(out, withAttributes.attributes, 3);
+    if (withAttributes.droppedAttributesCount) {
+      out.tag(4, 0);
+      out.uint32(withAttributes.droppedAttributesCount);
+    }
+    out.end(body);
+    const encoded = out.finish();
+    this.scopeCache.set(scope, encoded);
+    return encoded;
+  }
+}
+
+const SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
+const SPAN_FLAGS_IS_REMOTE = 0x200;
+
+function spanFlags(traceFlags: number, isRemote: boolean | undefined): number {
+  return (traceFlags & 0xff) | SPAN_FLAGS_HAS_IS_REMOTE | (isRemote ? SPAN_FLAGS_IS_REMOTE : 0);
+}
+
+/** A hex digit's value; any other character maps the way the official encoder maps it. */
+function hexValue(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  if (code >= 97 && code <= 102) return code - 87;
+  return code - 55;
+}
+
+/** A length-prefixed id from its hex form, straight into the output. */
+function writeHexId(out: ProtobufOutput, hex: string): void {
+  const length = hex.length >>> 1;
+  out.uint32(length);
+  out.ensure(length);
+  const bytes = out.bytes;
+  let at = out.pos;
+  for (let i = 0; i < hex.length - 1; i += 2) {
+    bytes[at++] = (hexValue(hex.charCodeAt(i)) << 4) | hexValue(hex.charCodeAt(i + 1));
+  }
+  out.pos = at;
+}
+
+/** `[seconds, nanoseconds]` as fixed64 nanoseconds, exact past 2^53. */
+function writeHrTime(out: ProtobufOutput, time: HrTime): void {
+  const [seconds, nanos] = time;
+  // seconds × 1e9 exceeds 2^53 in general: split seconds into 16-bit halves, each product exact.
+  const lowPart = (seconds & 0xffff) * 1e9;
+  const highPart = ((seconds / 0x10000) >>> 0) * 1e9;
+  const low = (lowPart >>> 0) + (((highPart & 0xffff) * 0x10000) >>> 0) + nanos;
+  const high = Math.floor(lowPart / 0x100000000) + ((highPart / 0x10000) >>> 0) + Math.floor(low / 0x100000000);
+  out.fixed64(low >>> 0, high >>> 0);
+}
+
+/** A length-prefixed `KeyValue`. */
+function writeKeyValue(out: ProtobufOutput, key: string, value: unknown): void {
+  const body = out.begin(1);
+  out.tag(1, 2);
+  out.string(key);
+  out.tag(2, 2);
+  const anyValue = out.begin(1);
+  writeAnyValue(out, value);
+  out.end(anyValue);
+  out.end(body);
+}
+
+const MIN_INT64 = -(2 ** 63);
+const MAX_INT64 = 2 ** 63;
+
+/** An `AnyValue` body: the field that matches the value's type, nothing for undefined or null. */
+function writeAnyValue(out: ProtobufOutput, value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+      out.tag(1, 2);
+      out.string(value);
+      return;
+    case 'boolean':
+      out.tag(2, 0);
+      out.uint32(value ? 1 : 0);
+      return;
+    case 'number':
+      if (Number.isInteger(value) && value >= MIN_INT64 && value < MAX_INT64) {
+        out.tag(3, 0);
+        out.int64(value);
+      } else {
+        out.tag(4, 1);
+        out.double(value);
+      }
+      return;
+    case 'object':
+      if (value === null) return;
+      if (value instanceof Uint8Array) {
+        out.tag(7, 2);
+        out.lengthPrefixed(value);
+      } else if (Array.isArray(value)) {
+        out.tag(5, 2); // ArrayValue
+        const array = out.begin(1);
+        for (const item of value) {
+          out.tag(1, 2);
+          const element = out.begin(1);
+          writeAnyValue(out, item);
+          out.end(element);
+        }
+        out.end(array);
+      } else {
+        out.tag(6, 2); // KeyValueList
+        const list = out.begin(1);
+        const entries = value as Record<string, unknown>;
+        for (const key in entries) {
+          if (!Object.hasOwn(entries, key)) continue;
+          out.tag(1, 2);
+          writeKeyValue(out, key, entries[key]);
+        }
+        out.end(list);
+      }
+      return;
+    default:
+      return;
+  }
+}
