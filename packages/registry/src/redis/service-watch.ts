@@ -137,8 +137,10 @@ export class ServiceWatch {
         // Back from an outage, Redis may have restarted empty: live instances write themselves
         // back within moments (their registrations heartbeat on reconnect), but a list taken first
         // would drop them. So after a stale period, instances missing from the list are kept for
-        // a grace period, and a second resync then decides.
-        const listed = wasStaleBefore ? this.withMissingKept(instances) : instances;
+        // a grace period, by every list taken during it (a revision check or a message gap can
+        // trigger more than one), and a resync after it decides.
+        const keepMissing = wasStaleBefore || this.graceTimer !== undefined;
+        const listed = keepMissing ? this.withMissingKept(instances, wasStaleBefore) : instances;
         let changed = this.state.replace(listed);
         if (route !== 'malformed' && this.state.setRoute(route)) changed = true;
         const wasStale = this.stale;
@@ -165,14 +167,20 @@ export class ServiceWatch {
     return this.resyncing;
   }
 
-  /** The listed instances plus the current ones the list lacks; schedules the deciding resync. */
-  private withMissingKept(listed: readonly ServiceInstance[]): ServiceInstance[] {
+  /**
+   * The listed instances plus the current ones the list lacks. Starts the grace period (a fresh one
+   * after a new outage; during one, its end stays where it was, so repeated lists cannot stretch
+   * it) and, at its end, the deciding resync.
+   */
+  private withMissingKept(listed: readonly ServiceInstance[], afterOutage: boolean): ServiceInstance[] {
     const ids = new Set(listed.map((instance) => instance.id));
     const missing = [...this.state.instances.values()].filter((instance) => !ids.has(instance.id));
     if (missing.length === 0) return [...listed];
+    if (this.graceTimer && !afterOutage) return [...listed, ...missing];
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.graceTimer = setTimeout(() => {
       this.graceTimer = undefined;
+      // If a resync is in flight, it decides: whether to keep is read when its list returns.
       this.requestResync();
     }, RESTORE_GRACE_MS);
     this.graceTimer.unref();

@@ -1,0 +1,158 @@
+import { RegistryUnavailableError, type ServiceInstance, silentLogger } from '@switchyard/core';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { RegistryEvent } from '../registry.js';
+import { serviceKeys } from './keys.js';
+import { ServiceWatch, type ServiceWatchContext } from './service-watch.js';
+import { WarnOnce } from './warn-once.js';
+
+const instance = (id: string): ServiceInstance => ({
+  id,
+  service: 'echo',
+  host: '127.0.0.1',
+  ports: { grpc: 50051 },
+  weight: 1,
+  metadata: {},
+  status: 'up',
+});
+
+/** A registry backend whose list() answers whatever the test says Redis holds now. */
+function fakeBackend() {
+  const held = { rev: 5, instances: [instance('a'), instance('b'), instance('c')] };
+  let release: (() => void) | undefined;
+  const context: ServiceWatchContext = {
+    service: 'echo',
+    keys: serviceKeys('test', 'echo'),
+    logger: silentLogger,
+    warnings: new WarnOnce(silentLogger),
+    // Far beyond the test: only the resyncs the test triggers run.
+    sweepIntervalMs: 3_600_000,
+    resyncIntervalMs: 3_600_000,
+    list: async () => {
+      const answer = { rev: held.rev, instances: [...held.instances], route: undefined };
+      if (release === undefined) return answer;
+      // A list held in flight until the test lets it finish.
+      await new Promise<void>((resolve) => {
+        const previous = release;
+        release = () => {
+          previous?.();
+          resolve();
+        };
+      });
+      return answer;
+    },
+    readRev: async () => held.rev,
+    sweep: async () => {},
+    subscribe: async () => {},
+    unsubscribe: async () => {},
+  };
+  return {
+    context,
+    held,
+    holdLists: () => {
+      release = () => {};
+    },
+    releaseLists: () => {
+      const pending = release;
+      release = undefined;
+      pending?.();
+    },
+  };
+}
+
+const ids = (event: RegistryEvent): string[] =>
+  event.type === 'snapshot' ? event.instances.map((entry) => entry.id).sort() : [];
+
+let watch: ServiceWatch | undefined;
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(async () => {
+  await watch?.close();
+  watch = undefined;
+  vi.useRealTimers();
+});
+
+async function watchedAfterOutage(backend: ReturnType<typeof fakeBackend>): Promise<RegistryEvent[]> {
+  watch = new ServiceWatch(backend.context);
+  await watch.started;
+  const events: RegistryEvent[] = [];
+  watch.addListener((event) => events.push(event));
+  events.length = 0; // the initial snapshot
+  watch.onConnectionLost(new RegistryUnavailableError('redis down'));
+  // Redis comes back empty (it restarted): the owners have not written themselves back yet.
+  backend.held.rev = 0;
+  backend.held.instances = [];
+  watch.onConnectionRestored();
+  await vi.advanceTimersByTimeAsync(0);
+  return events;
+}
+
+describe('ServiceWatch after an outage', () => {
+  it('keeps instances missing from every list during the grace period, not just the first', async () => {
+    const backend = fakeBackend();
+    const events = await watchedAfterOutage(backend);
+    // A second resync inside the grace period (a revision check saw the new Redis's revision):
+    // one owner is back, two are still writing themselves back.
+    backend.held.rev = 1;
+    backend.held.instances = [instance('a')];
+    watch!.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(1_000);
+
+    const snapshots = events.filter((event) => event.type === 'snapshot');
+    expect(snapshots.map(ids)).toEqual([['a', 'b', 'c']]); // the stale period ended; nobody dropped
+  });
+
+  it('decides once the grace period is over: an instance that did not come back is removed', async () => {
+    const backend = fakeBackend();
+    const events = await watchedAfterOutage(backend);
+    backend.held.rev = 2;
+    backend.held.instances = [instance('a'), instance('b')]; // c died during the outage
+    await vi.advanceTimersByTimeAsync(3_000);
+
+    expect(
+      events
+        .filter((event) => event.type === 'snapshot')
+        .map(ids)
+        .at(-1),
+    ).toEqual(['a', 'b']);
+  });
+
+  it('still decides when a resync is in flight as the grace period ends', async () => {
+    const backend = fakeBackend();
+    const events = await watchedAfterOutage(backend);
+    backend.held.rev = 2;
+    backend.held.instances = [instance('a'), instance('b')];
+    await vi.advanceTimersByTimeAsync(2_900);
+    // A resync starts just before the grace period ends and is still listing when it does.
+    backend.holdLists();
+    watch!.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(200);
+    backend.releaseLists();
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(
+      events
+        .filter((event) => event.type === 'snapshot')
+        .map(ids)
+        .at(-1),
+    ).toEqual(['a', 'b']);
+  });
+
+  it('does not stretch the grace period with every list taken during it', async () => {
+    const backend = fakeBackend();
+    const events = await watchedAfterOutage(backend);
+    backend.held.rev = 2;
+    backend.held.instances = [instance('a'), instance('b')];
+    for (let step = 0; step < 5; step++) {
+      await vi.advanceTimersByTimeAsync(1_000);
+      watch!.onConnectionRestored(); // a resync every second
+    }
+    await vi.advanceTimersByTimeAsync(0);
+    expect(
+      events
+        .filter((event) => event.type === 'snapshot')
+        .map(ids)
+        .at(-1),
+    ).toEqual(['a', 'b']);
+  });
+});
