@@ -11,6 +11,7 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { SAMPLER_IGNORES_ATTRIBUTES } from './tracing-active.js';
 import type { ResolvedTracingOptions } from './tracing-options.js';
 
 /** A parent-based sampler whose root keeps `ratio` of new traces. */
@@ -37,9 +38,14 @@ export function createProvider(options: ResolvedTracingOptions, exporter: SpanEx
       }),
     );
   const processor = options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter);
-  return new NodeTracerProvider({
+  const provider = new NodeTracerProvider({
     resource,
     spanProcessors: [processor],
     ...(options.sampleRatio === undefined ? {} : { sampler: ratioSampler(options.sampleRatio) }),
   });
+  // Its samplers (the ratio one, or one named by OTEL_TRACES_SAMPLER: always_*, traceidratio,
+  // parentbased_*) decide on the trace id and parent alone, so the span helpers may set attributes
+  // after sampling; and its processors' onStart ignores them.
+  Object.defineProperty(provider, SAMPLER_IGNORES_ATTRIBUTES, { value: true });
+  return provider;
 }

@@ -8,12 +8,19 @@ const TRACER_VERSION = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD
 // The API's own no-op provider, as handed out by a proxy that has no delegate.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
+/**
+ * Marks a provider whose samplers never read span attributes (set by initTracing's provider; a
+ * global symbol, so ESM and CJS copies of this package agree).
+ */
+export const SAMPLER_IGNORES_ATTRIBUTES = Symbol.for('switchyard.tracing.samplerIgnoresAttributes');
+
 interface Cache {
   delegate: TracerProvider | undefined;
   active: boolean;
   tracer: Tracer | undefined;
+  attributesAfterSampling: boolean;
 }
-const cache: Cache = { delegate: undefined, active: false, tracer: undefined };
+const cache: Cache = { delegate: undefined, active: false, tracer: undefined, attributesAfterSampling: false };
 
 function currentDelegate(): TracerProvider {
   const provider = trace.getTracerProvider();
@@ -32,8 +39,19 @@ function refresh(): Cache {
     cache.delegate = delegate;
     cache.active = !isNoop(delegate);
     cache.tracer = cache.active ? delegate.getTracer(TRACER_NAME, TRACER_VERSION) : undefined;
+    cache.attributesAfterSampling =
+      (delegate as { [SAMPLER_IGNORES_ATTRIBUTES]?: boolean })[SAMPLER_IGNORES_ATTRIBUTES] === true;
   }
   return cache;
+}
+
+/**
+ * Whether span attributes may be set after the sampling decision instead of passed to
+ * `startSpan` (internal): true for the provider initTracing registers, whose samplers never read
+ * them. Another provider's sampler might, so its spans get their attributes at start.
+ */
+export function attributesAfterSampling(): boolean {
+  return refresh().attributesAfterSampling;
 }
 
 /**
