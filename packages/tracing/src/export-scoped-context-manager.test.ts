@@ -108,6 +108,40 @@ describe('ExportScopedContextManager', () => {
     expect(manager.asyncLocalStorageOn()).toBe(true);
   });
 
+  it('treats contexts entered inside an export (as an HTTP instrumentation does) as part of it', async () => {
+    const manager = new ExportScopedContextManager();
+    context.setGlobalContextManager(manager);
+    const seen: boolean[] = [];
+    // Like instrumentation-http around the exporter's request: after an await, a with() of a
+    // context derived from the export's, and a callback bound to the export's context.
+    const instrumented: SpanExporter = {
+      export: (_spans, resultCallback) => {
+        void (async () => {
+          await sleep(2);
+          const exportContext = context.active();
+          const requestContext = exportContext.setValue(USER_KEY, 'request');
+          const onResponse = context.bind(exportContext, () => seen.push(isTracingSuppressed(context.active())));
+          await context.with(requestContext, async () => {
+            await sleep(2);
+            seen.push(isTracingSuppressed(context.active()));
+          });
+          onResponse();
+          resultCallback({ code: ExportResultCode.SUCCESS });
+        })();
+      },
+      shutdown: async () => {},
+    };
+    provider = new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(manager.trackExports(instrumented))],
+    });
+    for (let round = 0; round < 3; round++) {
+      endOneSpan(`span ${round}`);
+      await provider.forceFlush();
+    }
+    expect(seen).toEqual([true, true, true, true, true, true]);
+    expect(manager.asyncLocalStorageOn()).toBe(false);
+  });
+
   it('keeps AsyncLocalStorage on after attach()', () => {
     const { manager } = setUp();
     const token = manager.attach(ROOT_CONTEXT.setValue(USER_KEY, 'attached'));

@@ -2,8 +2,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { context } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ExportScopedContextManager } from './export-scoped-context-manager.js';
 import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
@@ -78,8 +80,9 @@ describe('exporting while @opentelemetry/instrumentation-http is active', () => 
     vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '');
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', endpoint);
     vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'http/json');
-    // Incoming requests (to the sink, in this process) are not what this test is about.
-    instrumentation = new HttpInstrumentation({ ignoreIncomingRequestHook: () => true });
+    // The sink runs in this process, and its incoming requests are not what this test is about
+    // (even an ignored incoming request enters a context; a real collector is another process).
+    instrumentation = new HttpInstrumentation({ disableIncomingRequestInstrumentation: true });
     instrumentation.enable();
     // The instrumentation patches `http` when it is required; the ESM view of the module (what
     // the exporter's `import('http')` returns) is brought up to date explicitly, as it would be
@@ -94,6 +97,10 @@ describe('exporting while @opentelemetry/instrumentation-http is active', () => 
       // Each flush is one export: one POST /v1/traces that an unsuppressed exporter would trace.
       await tracing.forceFlush();
     }
+    // The instrumentation entered contexts inside every export; none of that kept
+    // AsyncLocalStorage on (the control request below, made outside any export, will).
+    const manager = (context as unknown as { _getContextManager(): ExportScopedContextManager })._getContextManager();
+    expect(manager.asyncLocalStorageOn()).toBe(false);
     await controlRequest('/control');
     await tracing.forceFlush();
 

@@ -174,7 +174,8 @@ function randomSpans(seed: number, count: number): ReadableSpan[] {
       parentSpanContext: next() < 0.5 ? spanContext() : undefined,
       startTime: time(),
       endTime: time(),
-      status: { code: int(3), ...(next() < 0.5 ? { message: text() } : {}) },
+      // Negative codes and counts are outside the API's contract; a JS caller can still pass them.
+      status: { code: pick([0, 1, 2, -1]), ...(next() < 0.5 ? { message: text() } : {}) },
       attributes: attributes(),
       links,
       events,
@@ -183,7 +184,7 @@ function randomSpans(seed: number, count: number): ReadableSpan[] {
       resource: pick(resources),
       instrumentationScope: pick(scopes),
       droppedAttributesCount: int(3),
-      droppedEventsCount: int(3),
+      droppedEventsCount: pick([0, 2, -3]),
       droppedLinksCount: int(3),
     });
   }

@@ -81,6 +81,8 @@ export class SpanEncoder {
     out.end(scopeSpans);
   }
 
+  // Counts, kinds and status codes go through int64(), as the official writer's varint does: a
+  // negative value (outside the API's contract, but a JS caller can pass one) gets the same 10 bytes.
   private writeSpan(out: ProtobufOutput, span: ReadableSpan): void {
     const body = out.begin(2);
     const context = span.spanContext();
@@ -103,7 +105,7 @@ export class SpanEncoder {
     const kind = span.kind == null ? 0 : span.kind + 1; // the API's kinds start at INTERNAL = 0
     if (kind !== 0) {
       out.tag(6, 0);
-      out.uint32(kind);
+      out.int64(kind);
     }
     out.tag(7, 1); // start_time_unix_nano
     writeHrTime(out, span.startTime);
@@ -111,19 +113,19 @@ export class SpanEncoder {
     writeHrTime(out, span.endTime);
     if (span.attributes) this.writeAttributes(out, span.attributes, 9);
     out.tag(10, 0);
-    out.uint32(span.droppedAttributesCount);
+    out.int64(span.droppedAttributesCount);
     for (const event of span.events) {
       out.tag(11, 2);
       this.writeEvent(out, event);
     }
     out.tag(12, 0);
-    out.uint32(span.droppedEventsCount);
+    out.int64(span.droppedEventsCount);
     for (const link of span.links) {
       out.tag(13, 2);
       this.writeLink(out, link);
     }
     out.tag(14, 0);
-    out.uint32(span.droppedLinksCount);
+    out.int64(span.droppedLinksCount);
     out.tag(15, 2); // status
     const status = out.begin(1);
     if (span.status.message) {
@@ -131,7 +133,7 @@ export class SpanEncoder {
       out.string(span.status.message);
     }
     out.tag(3, 0);
-    out.uint32(span.status.code);
+    out.int64(span.status.code);
     out.end(status);
     out.tag(16, 5); // flags: trace flags, plus whether the parent was remote
     out.fixed32(spanFlags(context.traceFlags, parent?.isRemote));
@@ -146,7 +148,7 @@ export class SpanEncoder {
     out.string(event.name);
     if (event.attributes) this.writeAttributes(out, event.attributes, 3);
     out.tag(4, 0);
-    out.uint32(event.droppedAttributesCount || 0);
+    out.int64(event.droppedAttributesCount || 0);
     out.end(body);
   }
 
@@ -164,7 +166,7 @@ export class SpanEncoder {
     }
     if (link.attributes) this.writeAttributes(out, link.attributes, 4);
     out.tag(5, 0);
-    out.uint32(link.droppedAttributesCount || 0);
+    out.int64(link.droppedAttributesCount || 0);
     out.tag(6, 5);
     out.fixed32(spanFlags(context.traceFlags, context.isRemote));
     out.end(body);
@@ -237,7 +239,7 @@ export class SpanEncoder {
     if (withAttributes.attributes) this.writeAttributes(out, withAttributes.attributes, 3);
     if (withAttributes.droppedAttributesCount) {
       out.tag(4, 0);
-      out.uint32(withAttributes.droppedAttributesCount);
+      out.int64(withAttributes.droppedAttributesCount);
     }
     out.end(body);
     const encoded = out.finish();
