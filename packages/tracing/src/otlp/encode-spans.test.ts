@@ -175,7 +175,7 @@ function randomSpans(seed: number, count: number): ReadableSpan[] {
       startTime: time(),
       endTime: time(),
       // Negative codes and counts are outside the API's contract; a JS caller can still pass them.
-      status: { code: pick([0, 1, 2, -1]), ...(next() < 0.5 ? { message: text() } : {}) },
+      status: { code: pick([0, 1, 2, -1]) as SpanStatusCode, ...(next() < 0.5 ? { message: text() } : {}) },
       attributes: attributes(),
       links,
       events,
