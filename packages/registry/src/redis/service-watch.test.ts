@@ -87,6 +87,47 @@ async function watchedAfterOutage(backend: ReturnType<typeof fakeBackend>): Prom
   return events;
 }
 
+describe('ServiceWatch while a list is in flight', () => {
+  it('keeps a change announced during the list, which the (older) list does not show', async () => {
+    const backend = fakeBackend();
+    watch = new ServiceWatch(backend.context);
+    await watch.started;
+    const events: RegistryEvent[] = [];
+    watch.addListener((event) => events.push(event));
+    events.length = 0;
+
+    // A resync starts (a revision check, say) and lists Redis as it is: a, b, c at revision 5.
+    backend.holdLists();
+    watch.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(0);
+    // While that list is in flight, d registers (revision 6) and its message arrives first.
+    watch.onMessage(JSON.stringify({ rev: 6, type: 'up', instance: instance('d') }));
+    backend.releaseLists();
+    await vi.advanceTimersByTimeAsync(0);
+
+    const views = events.filter((event) => event.type === 'snapshot').map(ids);
+    expect(views.at(-1)).toEqual(['a', 'b', 'c', 'd']);
+    expect(views.filter((view) => !view.includes('d'))).toEqual([]);
+  });
+
+  it('lists again after the in-flight list when a message reveals a gap during it', async () => {
+    const backend = fakeBackend();
+    watch = new ServiceWatch(backend.context);
+    await watch.started;
+    const lists = vi.spyOn(backend.context, 'list');
+    backend.holdLists();
+    watch.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(0);
+    // Revision 6 was missed: 7 arrives while listing revision 5.
+    backend.held.rev = 7;
+    backend.held.instances = [instance('a'), instance('b'), instance('c'), instance('e')];
+    watch.onMessage(JSON.stringify({ rev: 7, type: 'down', id: 'c', reason: 'deregistered' }));
+    backend.releaseLists();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(lists).toHaveBeenCalledTimes(2);
+  });
+});
+
 describe('ServiceWatch after an outage', () => {
   it('keeps instances missing from every list during the grace period, not just the first', async () => {
     const backend = fakeBackend();

@@ -45,6 +45,8 @@ export class ServiceWatch {
   private closed = false;
   private buffered: ChangeMessage[] = [];
   private resyncing: Promise<void> | undefined;
+  /** A resync was asked for while one was in flight: run another when it ends. */
+  private resyncAgain = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -74,7 +76,9 @@ export class ServiceWatch {
       this.requestResync();
       return;
     }
-    if (!this.synced) {
+    // Until the first list, and while a list is in flight, messages wait: applied now, they
+    // would be undone when the (older) list replaces the view.
+    if (!this.synced || this.resyncing) {
       this.buffered.push(message);
       return;
     }
@@ -111,19 +115,30 @@ export class ServiceWatch {
   }
 
   private apply(message: ChangeMessage): void {
-    if (message.rev <= this.rev) return; // already part of the state we listed
+    const { event, gap } = this.absorb(message);
+    if (event) this.listeners.emit(event);
+    if (gap) this.requestResync();
+  }
+
+  /** Applies a message newer than the view to it: the event it makes, and whether revisions were skipped. */
+  private absorb(message: ChangeMessage): { event: RegistryEvent | undefined; gap: boolean } {
+    if (message.rev <= this.rev) return { event: undefined, gap: false }; // already part of the view
     const gap = message.rev > this.rev + 1;
     this.rev = message.rev;
     let event: RegistryEvent | undefined;
     if (message.type === 'down') event = this.state.remove(message.id, message.reason);
     else if (message.type === 'route') event = message.malformed ? undefined : this.state.setRoute(message.rule);
     else event = this.state.put(message.instance);
-    if (event) this.listeners.emit(event);
-    if (gap) this.requestResync();
+    return { event, gap };
   }
 
   private requestResync(): void {
-    if (this.closed || this.resyncing) return;
+    if (this.closed) return;
+    // One in flight may have listed before the reason for this request: list again after it.
+    if (this.resyncing) {
+      this.resyncAgain = true;
+      return;
+    }
     this.resync().catch(() => undefined);
   }
 
@@ -148,11 +163,18 @@ export class ServiceWatch {
         this.stale = false;
         const firstSync = !this.synced;
         this.synced = true;
+        // Messages that came while listing: the newer ones go into the view before it is announced,
+        // so one snapshot carries them (a list racing an owner's write-back must not drop it).
         const pending = this.buffered;
         this.buffered = [];
+        for (const message of pending) {
+          const { event, gap } = this.absorb(message);
+          if (event) changed = true;
+          if (gap) this.resyncAgain = true;
+        }
         if (!firstSync && (changed || wasStale)) this.listeners.emit(this.state.snapshot());
-        for (const message of pending) this.apply(message);
       } catch (error) {
+        this.resyncAgain = false; // the retry below lists again anyway
         if (!this.synced) throw error;
         this.context.logger.debug(
           { err: error, service: this.context.service },
@@ -162,6 +184,10 @@ export class ServiceWatch {
         this.retryTimer.unref();
       } finally {
         this.resyncing = undefined;
+        if (this.resyncAgain) {
+          this.resyncAgain = false;
+          this.requestResync();
+        }
       }
     })();
     return this.resyncing;
