@@ -13,7 +13,7 @@ type ContextManagementToken = ReturnType<AsyncLocalStorageContextManager['attach
  * then on every promise and every async resource pays for them. The batch span processor exports
  * inside `context.with(suppressTracing(…))` (so that an HTTP instrumentation does not trace the
  * exporter's own requests), and in a process that is only a client (nothing else ever enters a
- * context) that export alone would switch the hooks on for good: measured at ~40 µs more client
+ * context) that export alone would switch the hooks on for good: measured at ~17 µs more client
  * CPU per gRPC call at 64 concurrent calls (median of 8 runs), about a quarter of what tracing
  * cost there.
  *
