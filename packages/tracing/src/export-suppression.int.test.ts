@@ -1,12 +1,10 @@
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { context } from '@opentelemetry/api';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ExportScopedContextManager } from './export-scoped-context-manager.js';
 import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+import { type LocalCollector, startLocalCollector } from './test-support/local-collector.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
 interface ExportedSpan {
@@ -15,38 +13,26 @@ interface ExportedSpan {
   attributes: { key: string; value: { stringValue?: string; intValue?: string | number } }[];
 }
 
-/** A local OTLP/HTTP collector (http/json) that keeps every span it is sent. */
-let sink: Server;
+/** A local OTLP/HTTP collector; the test sends http/json, so the spans can be read back plainly. */
+let collector: LocalCollector;
 let endpoint: string;
-const exported: ExportedSpan[] = [];
-const controlRequests: string[] = [];
-
 beforeAll(async () => {
-  sink = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      if (request.url === '/v1/traces') {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-          resourceSpans: { scopeSpans: { spans: ExportedSpan[] }[] }[];
-        };
-        for (const resource of body.resourceSpans)
-          for (const scope of resource.scopeSpans) exported.push(...scope.spans);
-        response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-        return;
-      }
-      controlRequests.push(request.url ?? '');
-      response.writeHead(204).end();
+  collector = await startLocalCollector();
+  endpoint = collector.endpoint;
+});
+afterAll(() => collector.close());
+
+/** Every span the collector was sent. */
+function exportedSpans(): ExportedSpan[] {
+  return collector.received
+    .filter((request) => request.url === '/v1/traces')
+    .flatMap((request) => {
+      const body = JSON.parse(request.body.toString('utf8')) as {
+        resourceSpans: { scopeSpans: { spans: ExportedSpan[] }[] }[];
+      };
+      return body.resourceSpans.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans));
     });
-  });
-  sink.listen(0, '127.0.0.1');
-  await once(sink, 'listening');
-  endpoint = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  sink.close();
-  await once(sink, 'close');
-});
+}
 
 let tracing: Tracing | undefined;
 let instrumentation: HttpInstrumentation | undefined;
@@ -104,7 +90,10 @@ describe('exporting while @opentelemetry/instrumentation-http is active', () => 
     await controlRequest('/control');
     await tracing.forceFlush();
 
-    expect(controlRequests).toEqual(['/control']);
+    const exported = exportedSpans();
+    expect(collector.received.filter((request) => request.url !== '/v1/traces').map((request) => request.url)).toEqual([
+      '/control',
+    ]);
     const ours = exported.filter((span) => span.name === 'test.Echo/Say');
     expect(ours).toHaveLength(3);
     // The control: an outgoing GET made like the exporter's requests is traced (so the

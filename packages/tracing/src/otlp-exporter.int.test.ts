@@ -1,46 +1,21 @@
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+import { type CollectedRequest, type LocalCollector, startLocalCollector } from './test-support/local-collector.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
-interface Received {
-  method: string | undefined;
-  url: string | undefined;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
 /** A tiny OTLP/HTTP collector: records every request and answers 200 with an empty response message. */
-let server: Server;
+let collector: LocalCollector;
 let endpoint: string;
-const received: Received[] = [];
+let received: CollectedRequest[];
 
 beforeAll(async () => {
-  server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        body: Buffer.concat(chunks),
-      });
-      const json = request.headers['content-type'] === 'application/json';
-      response.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
-      response.end(json ? '{}' : undefined);
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  collector = await startLocalCollector();
+  ({ endpoint, received } = collector);
 });
-afterAll(async () => {
-  server.close();
-  await once(server, 'close');
-});
+afterAll(() => collector.close());
 
 let tracing: Tracing | undefined;
 beforeEach(() => {

@@ -6,14 +6,14 @@ import { httpSpanName, httpStartAttributes } from './http-attributes.js';
 import type { RpcSpanOptions } from './rpc-span-options.js';
 import { type SemconvMode, semconvStability } from './semconv-stability.js';
 import { setSpanInfo } from './span-info.js';
-import { activeTracer, attributesAfterSampling } from './tracing-active.js';
+import { activeTracer } from './tracing-active.js';
 
 /** The span handed out when no provider is registered: non-recording, shared, free. */
 export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Starts a client or server RPC span with the conventions in force (internal; see the two public helpers). */
 export function startRpcSpan(options: RpcSpanOptions, kind: 'client' | 'server'): Span {
-  const tracer = activeTracer();
+  const { tracer, attributesAfterSampling } = activeTracer();
   if (tracer === undefined) return NOOP_SPAN;
   const { system } = options;
   if (system !== 'grpc' && system !== 'http') {
@@ -23,19 +23,17 @@ export function startRpcSpan(options: RpcSpanOptions, kind: 'client' | 'server')
   const mode = system === 'grpc' ? stability.rpc : stability.http;
   const name = system === 'grpc' ? grpcSpanName(options) : httpSpanName(options, kind);
   const spanKind = kind === 'client' ? SpanKind.CLIENT : SpanKind.SERVER;
-  const parent = options.parent ?? context.active();
-  if (attributesAfterSampling()) {
-    // initTracing's samplers never read attributes, so they are set once sampled: an unsampled
-    // span builds none, and a sampled one skips the SDK's two sanitizing copies of what startSpan
-    // is given (~0.5 µs a span).
-    const span = tracer.startSpan(name, { kind: spanKind }, parent);
-    if (!span.isRecording()) return span;
-    span.setAttributes(startAttributes(options, kind, mode));
-    setSpanInfo(span, system, kind, mode);
-    return span;
-  }
-  const span = tracer.startSpan(name, { kind: spanKind, attributes: startAttributes(options, kind, mode) }, parent);
-  if (span.isRecording()) setSpanInfo(span, system, kind, mode);
+  // initTracing's samplers never read attributes, so they are set once sampled: an unsampled span
+  // builds none, and a sampled one skips the SDK's two sanitizing copies of what startSpan is
+  // given (~0.5 µs a span). Any other provider's sampler gets them at start.
+  const span = tracer.startSpan(
+    name,
+    attributesAfterSampling ? { kind: spanKind } : { kind: spanKind, attributes: startAttributes(options, kind, mode) },
+    options.parent ?? context.active(),
+  );
+  if (!span.isRecording()) return span;
+  if (attributesAfterSampling) span.setAttributes(startAttributes(options, kind, mode));
+  setSpanInfo(span, system, kind, mode);
   return span;
 }
 

@@ -46,15 +46,6 @@ function refresh(): Cache {
 }
 
 /**
- * Whether span attributes may be set after the sampling decision instead of passed to
- * `startSpan` (internal): true for the provider initTracing registers, whose samplers never read
- * them. Another provider's sampler might, so its spans get their attributes at start.
- */
-export function attributesAfterSampling(): boolean {
-  return refresh().attributesAfterSampling;
-}
-
-/**
  * Whether a real (not no-op) tracer provider is registered with the OpenTelemetry API, by
  * {@link initTracing} or by anyone else (e.g. the NodeSDK). Transports call it first and skip all
  * span work when it is false. Cheap: one global lookup, with the verdict cached per provider.
@@ -63,7 +54,12 @@ export function tracingActive(): boolean {
   return refresh().active;
 }
 
-/** The tracer of the registered provider, or `undefined` when none is (internal). */
-export function activeTracer(): Tracer | undefined {
-  return refresh().tracer;
+/**
+ * The registered provider's tracer (`undefined` when none is) and whether span attributes may be
+ * set after the sampling decision instead of passed to `startSpan`: true for the provider
+ * initTracing registers, whose samplers never read them; another provider's sampler might, so its
+ * spans get their attributes at start (internal; one lookup for both).
+ */
+export function activeTracer(): { readonly tracer: Tracer | undefined; readonly attributesAfterSampling: boolean } {
+  return refresh();
 }

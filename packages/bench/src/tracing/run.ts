@@ -5,7 +5,6 @@
  * both write the same bytes. Runs compiled: prints a markdown report and writes results/tracing.json.
  * `BENCH_QUICK=1` runs a smoke-sized version. Exits non-zero on any error.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { SpanEncoder } from '@switchyard/tracing';
@@ -13,11 +12,11 @@ import { machineInfo } from '../machine.js';
 import { finishHeader } from '../report-header.js';
 import { spread } from '../stats.js';
 import { packageVersions, sourceRevision } from '../versions.js';
+import { progressLog, resultsFile, runMain, writeResults } from '../transport/bench-main.js';
 import { clientAttemptSpans } from './spans.js';
 import { renderReport, type TracingReport } from './report.js';
 
 const COMMAND = 'pnpm bench:tracing';
-const RESULTS_FILE = new URL('../../results/tracing.json', import.meta.url);
 
 interface Subject {
   id: 'official' | 'switchyard';
@@ -40,9 +39,7 @@ async function main(): Promise<void> {
   const config = { batchSize: 512, errorShare: 0.1, rounds: quick ? 3 : 15, passesPerRound: quick ? 10 : 60 };
   const startedAt = new Date();
   const started = performance.now();
-  const log = (message: string): void => {
-    process.stderr.write(`[bench ${((performance.now() - started) / 1_000).toFixed(1)}s] ${message}\n`);
-  };
+  const log = progressLog(started);
 
   const spans = await clientAttemptSpans(config.batchSize, config.errorShare);
   const encoder = new SpanEncoder();
@@ -104,17 +101,9 @@ async function main(): Promise<void> {
     })),
   };
   process.stdout.write(renderReport(report));
-  await mkdir(new URL('.', RESULTS_FILE), { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
-  log(`wrote ${RESULTS_FILE.pathname}`);
+  const file = resultsFile('tracing');
+  await writeResults(file, report);
+  log(`wrote ${file.pathname}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench:tracing failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain('bench:tracing', main);

@@ -72,17 +72,33 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-async function watchedAfterOutage(backend: ReturnType<typeof fakeBackend>): Promise<RegistryEvent[]> {
+/** Starts the watch and returns the events its listener gets from now on (not the initial snapshot). */
+async function watching(backend: ReturnType<typeof fakeBackend>): Promise<RegistryEvent[]> {
   watch = new ServiceWatch(backend.context);
   await watch.started;
   const events: RegistryEvent[] = [];
   watch.addListener((event) => events.push(event));
-  events.length = 0; // the initial snapshot
-  watch.onConnectionLost(new RegistryUnavailableError('redis down'));
+  events.length = 0;
+  return events;
+}
+
+/** The ids of every snapshot the listener got, in order. */
+const views = (events: readonly RegistryEvent[]): string[][] =>
+  events.filter((event) => event.type === 'snapshot').map(ids);
+
+/** a and b have written themselves back into the restarted Redis; c has not. */
+function cameBackWithoutC(backend: ReturnType<typeof fakeBackend>): void {
+  backend.held.rev = 2;
+  backend.held.instances = [instance('a'), instance('b')];
+}
+
+async function watchedAfterOutage(backend: ReturnType<typeof fakeBackend>): Promise<RegistryEvent[]> {
+  const events = await watching(backend);
+  watch!.onConnectionLost(new RegistryUnavailableError('redis down'));
   // Redis comes back empty (it restarted): the owners have not written themselves back yet.
   backend.held.rev = 0;
   backend.held.instances = [];
-  watch.onConnectionRestored();
+  watch!.onConnectionRestored();
   await vi.advanceTimersByTimeAsync(0);
   return events;
 }
@@ -90,38 +106,32 @@ async function watchedAfterOutage(backend: ReturnType<typeof fakeBackend>): Prom
 describe('ServiceWatch while a list is in flight', () => {
   it('keeps a change announced during the list, which the (older) list does not show', async () => {
     const backend = fakeBackend();
-    watch = new ServiceWatch(backend.context);
-    await watch.started;
-    const events: RegistryEvent[] = [];
-    watch.addListener((event) => events.push(event));
-    events.length = 0;
+    const events = await watching(backend);
 
     // A resync starts (a revision check, say) and lists Redis as it is: a, b, c at revision 5.
     backend.holdLists();
-    watch.onConnectionRestored();
+    watch!.onConnectionRestored();
     await vi.advanceTimersByTimeAsync(0);
     // While that list is in flight, d registers (revision 6) and its message arrives first.
-    watch.onMessage(JSON.stringify({ rev: 6, type: 'up', instance: instance('d') }));
+    watch!.onMessage(JSON.stringify({ rev: 6, type: 'up', instance: instance('d') }));
     backend.releaseLists();
     await vi.advanceTimersByTimeAsync(0);
 
-    const views = events.filter((event) => event.type === 'snapshot').map(ids);
-    expect(views.at(-1)).toEqual(['a', 'b', 'c', 'd']);
-    expect(views.filter((view) => !view.includes('d'))).toEqual([]);
+    expect(views(events).at(-1)).toEqual(['a', 'b', 'c', 'd']);
+    expect(views(events).filter((view) => !view.includes('d'))).toEqual([]);
   });
 
   it('lists again after the in-flight list when a message reveals a gap during it', async () => {
     const backend = fakeBackend();
-    watch = new ServiceWatch(backend.context);
-    await watch.started;
+    await watching(backend);
     const lists = vi.spyOn(backend.context, 'list');
     backend.holdLists();
-    watch.onConnectionRestored();
+    watch!.onConnectionRestored();
     await vi.advanceTimersByTimeAsync(0);
     // Revision 6 was missed: 7 arrives while listing revision 5.
     backend.held.rev = 7;
     backend.held.instances = [instance('a'), instance('b'), instance('c'), instance('e')];
-    watch.onMessage(JSON.stringify({ rev: 7, type: 'down', id: 'c', reason: 'deregistered' }));
+    watch!.onMessage(JSON.stringify({ rev: 7, type: 'down', id: 'c', reason: 'deregistered' }));
     backend.releaseLists();
     await vi.advanceTimersByTimeAsync(0);
     expect(lists).toHaveBeenCalledTimes(2);
@@ -139,30 +149,22 @@ describe('ServiceWatch after an outage', () => {
     watch!.onConnectionRestored();
     await vi.advanceTimersByTimeAsync(1_000);
 
-    const snapshots = events.filter((event) => event.type === 'snapshot');
-    expect(snapshots.map(ids)).toEqual([['a', 'b', 'c']]); // the stale period ended; nobody dropped
+    expect(views(events)).toEqual([['a', 'b', 'c']]); // the stale period ended; nobody dropped
   });
 
   it('decides once the grace period is over: an instance that did not come back is removed', async () => {
     const backend = fakeBackend();
     const events = await watchedAfterOutage(backend);
-    backend.held.rev = 2;
-    backend.held.instances = [instance('a'), instance('b')]; // c died during the outage
+    cameBackWithoutC(backend); // c died during the outage
     await vi.advanceTimersByTimeAsync(3_000);
 
-    expect(
-      events
-        .filter((event) => event.type === 'snapshot')
-        .map(ids)
-        .at(-1),
-    ).toEqual(['a', 'b']);
+    expect(views(events).at(-1)).toEqual(['a', 'b']);
   });
 
   it('still decides when a resync is in flight as the grace period ends', async () => {
     const backend = fakeBackend();
     const events = await watchedAfterOutage(backend);
-    backend.held.rev = 2;
-    backend.held.instances = [instance('a'), instance('b')];
+    cameBackWithoutC(backend);
     await vi.advanceTimersByTimeAsync(2_900);
     // A resync starts just before the grace period ends and is still listing when it does.
     backend.holdLists();
@@ -171,29 +173,18 @@ describe('ServiceWatch after an outage', () => {
     backend.releaseLists();
     await vi.advanceTimersByTimeAsync(0);
 
-    expect(
-      events
-        .filter((event) => event.type === 'snapshot')
-        .map(ids)
-        .at(-1),
-    ).toEqual(['a', 'b']);
+    expect(views(events).at(-1)).toEqual(['a', 'b']);
   });
 
   it('does not stretch the grace period with every list taken during it', async () => {
     const backend = fakeBackend();
     const events = await watchedAfterOutage(backend);
-    backend.held.rev = 2;
-    backend.held.instances = [instance('a'), instance('b')];
+    cameBackWithoutC(backend);
     for (let step = 0; step < 5; step++) {
       await vi.advanceTimersByTimeAsync(1_000);
       watch!.onConnectionRestored(); // a resync every second
     }
     await vi.advanceTimersByTimeAsync(0);
-    expect(
-      events
-        .filter((event) => event.type === 'snapshot')
-        .map(ids)
-        .at(-1),
-    ).toEqual(['a', 'b']);
+    expect(views(events).at(-1)).toEqual(['a', 'b']);
   });
 });
