@@ -36,6 +36,22 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
   return Date.now() - started;
 }
 
+/**
+ * Retries `attempt` until it resolves. After Redis returns, each registry client reconnects on its
+ * own backoff, and until it has, its calls fail fast with REGISTRY_UNAVAILABLE by design.
+ */
+async function eventually<T>(attempt: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 /** One real TCP round trip to the picked instance, reported to the lease like a transport would. */
 async function call(discovery: Discovery): Promise<{ id: string; ok: boolean }> {
   const lease = discovery.pick();
@@ -159,7 +175,12 @@ describe('discovery over a real Redis registry', () => {
 
     await redis.restart();
     await until(() => !discovery.stale, 5_000, 'fresh again');
-    await owner.register({ id: 'b', service: 'catalog', host: '127.0.0.1', ports: { tcp: 2 } });
+    // The watcher's connection is back; the owner's may come back a moment later.
+    await eventually(
+      () => owner.register({ id: 'b', service: 'catalog', host: '127.0.0.1', ports: { tcp: 2 } }),
+      5_000,
+      'the owner to reconnect and register b',
+    );
     await until(() => discovery.instances().length === 2, 5_000, 'converged view');
     expect(
       discovery
