@@ -1,21 +1,18 @@
-import {
-  type Client,
-  type MethodDefinition,
-  Metadata,
-  type ServiceError,
-  status as Status,
-  type StatusObject,
-} from '@grpc/grpc-js';
+import { type Client, type MethodDefinition, Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
+import { fastUnaryCall } from './fast-unary-call.js';
+import { fastLaneOf } from './grpc-internals.js';
+import { serviceError, type UnaryFinish } from './unary-outcome.js';
 
-/** Settles a unary attempt: an error, or the response. */
-export type UnaryFinish<Response> = (error: ServiceError | null, response?: Response) => void;
+export type { UnaryFinish } from './unary-outcome.js';
 
 const NO_MESSAGE_CONTEXT = Object.freeze({});
 
 /**
- * One unary call straight on the client's channel (`channel.createCall`, grpc-js's public
- * channel interface), with the same results as `client.makeUnaryRequest`: the same status codes
- * and details for serialisation, parsing and "no message" failures, and ServiceError-shaped errors.
+ * One unary call with the same results as `client.makeUnaryRequest`: the same status codes and
+ * details for serialisation, parsing and "no message" failures, and ServiceError-shaped errors.
+ * When the channel is connected it goes straight to the connection ({@link fastUnaryCall}, where
+ * the caller enforces the local deadline); otherwise on the channel (`channel.createCall`, grpc-js's
+ * public channel interface), which connects, waits, and times out by itself.
  *
  * Why: `makeUnaryRequest` builds, for every call, an interceptor chain (arrays, closures, option
  * copies), two intercepting-call wrappers, a call EventEmitter, and an `Error` to capture the
@@ -46,6 +43,12 @@ export function directUnaryCall<Request, Response>(
     });
     queueMicrotask(() => finish(failure));
     return { cancel: () => undefined };
+  }
+  const lane = fastLaneOf(client);
+  const subchannel = lane?.readySubchannel(metadata);
+  if (lane && subchannel) {
+    const fast = fastUnaryCall(lane, subchannel, method, serialized, metadata, deadline, finish);
+    if (fast) return fast;
   }
   const call = client.getChannel().createCall(method.path, deadline, undefined, null, undefined);
   let response: Response | undefined;
@@ -82,12 +85,6 @@ export function directUnaryCall<Request, Response>(
   call.sendMessageWithContext(NO_MESSAGE_CONTEXT, serialized);
   call.halfClose();
   return { cancel: () => call.cancelWithStatus(Status.CANCELLED, 'Cancelled on client') };
-}
-
-/** A ServiceError as grpc-js makes one: `"<code> <NAME>: <details>"`, with code, details and metadata. */
-function serviceError(status: StatusObject): ServiceError {
-  const error = new Error(`${status.code} ${Status[status.code]}: ${status.details}`);
-  return Object.assign(error, { code: status.code, details: status.details, metadata: status.metadata });
 }
 
 function messageOf(error: unknown): string {

@@ -1,0 +1,111 @@
+import { Metadata, type MethodDefinition, status as Status, type StatusObject } from '@grpc/grpc-js';
+import type { FastLane, ReadySubchannel, SubchannelCall } from './grpc-internals.js';
+import { serviceError, type UnaryFinish } from './unary-outcome.js';
+
+const NO_MESSAGE_CONTEXT = Object.freeze({});
+const IGNORE_METADATA = (): void => undefined;
+
+// grpc-timeout units, as grpc-js writes them: the smallest unit whose amount fits in 8 digits.
+const TIMEOUT_UNITS: readonly (readonly [string, number])[] = [
+  ['m', 1],
+  ['S', 1_000],
+  ['M', 60_000],
+  ['H', 3_600_000],
+];
+
+/** The `grpc-timeout` header for an absolute deadline (ms), the way grpc-js computes it. */
+export function grpcTimeoutHeader(deadline: number, now = Date.now()): string {
+  const timeoutMs = Math.max(deadline - now, 0);
+  for (const [unit, factor] of TIMEOUT_UNITS) {
+    const amount = timeoutMs / factor;
+    if (amount < 1e8) return `${Math.ceil(amount)}${unit}`;
+  }
+  throw new RangeError(`deadline ${deadline} is too far in the future for grpc-timeout`);
+}
+
+/** A gRPC length-prefixed message: flag 0 (not compressed), 4-byte big-endian length, the bytes. */
+function framed(message: Buffer): Buffer {
+  const output = Buffer.allocUnsafe(message.length + 5);
+  output[0] = 0;
+  output.writeUInt32BE(message.length, 1);
+  message.copy(output, 5);
+  return output;
+}
+
+/**
+ * One unary call straight on a connected subchannel, below grpc-js's channel call stack
+ * (ResolvingCall → RetryingCall → LoadBalancingCall → filter stack → SubchannelCall). With
+ * Switchyard's channels none of those layers does anything a Switchyard call needs: the policy
+ * retries and enforces the deadline (it cancels the attempt when time is up), grpc-js retries are
+ * off, channels use pick_first and no call credentials, and messages are not compressed. Each layer
+ * still costs every call its objects, promises and a deadline timer (measured in `pnpm bench:grpc`).
+ *
+ * What the skipped layers did and this call still does: `grpc-timeout` on the wire, `:authority`,
+ * the same status, details and errors as `client.makeUnaryRequest`, grpc-js's own message size
+ * limit (enforced by the subchannel call), and marking the channel busy so that its idle timer
+ * does not close a connection in use. The caller enforces the local deadline.
+ *
+ * @returns the call's handle, or undefined when the subchannel could not start it (it just lost
+ *   its connection): the caller then takes grpc-js's full path, which waits for a new one.
+ */
+export function fastUnaryCall<Request, Response>(
+  lane: FastLane,
+  subchannel: ReadySubchannel,
+  method: MethodDefinition<Request, Response>,
+  serialized: Buffer,
+  metadata: Metadata,
+  deadline: number,
+  finish: UnaryFinish<Response>,
+): { cancel(): void } | undefined {
+  if (deadline !== Number.POSITIVE_INFINITY) metadata.set('grpc-timeout', grpcTimeoutHeader(deadline));
+  // The messages this call can read: a server may compress only with what the client accepts.
+  metadata.set('grpc-accept-encoding', 'identity');
+  let call: SubchannelCall;
+  let response: Response | undefined;
+  let received = false;
+  let readError: StatusObject | undefined;
+  const failRead = (details: string): void => {
+    readError = { code: Status.INTERNAL, details, metadata: new Metadata() };
+    call.cancelWithStatus(readError.code, readError.details);
+  };
+  try {
+    call = subchannel.createCall(metadata, lane.authority, method.path, {
+      onReceiveMetadata: IGNORE_METADATA,
+      onReceiveMessage: (message: Buffer) => {
+        if (received) {
+          call.cancelWithStatus(Status.UNIMPLEMENTED, 'Too many responses received');
+          return;
+        }
+        received = true;
+        if (message[0] !== 0) {
+          failRead('Response message is compressed, but this call accepts identity only');
+          return;
+        }
+        try {
+          response = method.responseDeserialize(message.subarray(5));
+        } catch (error) {
+          failRead(`Response message parsing error: ${error instanceof Error ? error.message : String(error)}`);
+          return;
+        }
+        // The stream pauses after each message; reading on brings the status (or a second message).
+        call.startRead();
+      },
+      onReceiveStatus: (status) => {
+        lane.touch(Date.now());
+        if (readError) finish(serviceError(readError));
+        else if (status.code !== Status.OK) finish(serviceError(status));
+        else if (!received) {
+          finish(
+            serviceError({ code: Status.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }),
+          );
+        } else finish(null, response);
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  call.startRead();
+  call.sendMessageWithContext(NO_MESSAGE_CONTEXT, framed(serialized));
+  call.halfClose();
+  return { cancel: () => call.cancelWithStatus(Status.CANCELLED, 'Cancelled on client') };
+}
