@@ -85,6 +85,27 @@ describe('gRPC client and server over loopback', () => {
     expect(ejected).toEqual(['dead']);
   });
 
+  it('counts a timed-out call against its instance: one that never answers in time is ejected', async () => {
+    await startEcho('hanging', 'echo', () => new Promise((resolve) => setTimeout(resolve, 1_000)));
+    await startEcho('healthy');
+    const discovery = discover();
+    await discovery.ready();
+    // No retries: each call is one attempt, so every timeout reaches the instance's record.
+    const echo = client(discovery, { policy: retry({ maxAttempts: 1 }) });
+    const outcomes: string[] = [];
+    for (let call = 0; call < 30 && outcomes.slice(-10).join() !== Array(10).fill('healthy').join(); call++) {
+      outcomes.push(
+        await echo.say({ message: 'x' }, { deadlineMs: 100 }).then(
+          (reply) => reply.servedBy,
+          (error: { code?: string }) => error.code ?? 'error',
+        ),
+      );
+    }
+    // Timeouts while both were in the rotation, then only the healthy one (5 consecutive failures eject).
+    expect(outcomes).toContain('DEADLINE_EXCEEDED');
+    expect(outcomes.slice(-10)).toEqual(Array(10).fill('healthy'));
+  });
+
   it('returns non-retryable statuses at once', async () => {
     let calls = 0;
     await startEcho('a', 'echo', async () => {

@@ -88,9 +88,9 @@ describe('RedisRegistry against a real Redis', () => {
     await Promise.all(registrations.map((registration) => registration.heartbeat()));
     const after = await counters();
     expect(after.pexpire - before.pexpire).toBe(50);
-    // One read for the 50 heartbeats (ioredis auto-pipelining), one for our second INFO. Without
-    // pipelining Redis reads them in 12 to 31 wakeups here.
-    expect(after.reads - before.reads).toBeLessThanOrEqual(3);
+    // One read for the 50 heartbeats (ioredis auto-pipelining), one for our second INFO, and some
+    // room for any other client of this file's Redis. Without pipelining: 12 to 51 reads here.
+    expect(after.reads - before.reads).toBeLessThanOrEqual(5);
   });
 
   it('reports an instance whose process was SIGKILLed as down/expired within TTL + 1 s', async () => {

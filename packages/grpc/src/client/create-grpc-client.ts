@@ -37,6 +37,7 @@ import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
+import type { UnaryCallHandle } from './unary-outcome.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
 import { traceAttempt } from './client-tracing.js';
 import { requestShapeCheck } from './request-shape.js';
@@ -193,7 +194,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       client: Client,
       metadata: Metadata,
       finish: (error: ServiceError | null, response?: Response) => void,
-    ) => { cancel(): void },
+    ) => UnaryCallHandle,
   ): Promise<Response> => {
     const lease: Lease = discovery.pick(callOptions?.key !== undefined ? { key: callOptions.key } : undefined);
     let client: Client;
@@ -249,7 +250,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         span?.end(code, mapped);
         reject(mapped);
       };
-      let call: { cancel(): void };
+      let call: UnaryCallHandle;
       try {
         call = start(client, metadata, finish);
       } catch (error) {
@@ -259,8 +260,11 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         return;
       }
       // onAbort instead of context.signal: the signal would allocate an AbortController per attempt.
-      if (context.abortReason) call.cancel();
-      else removeAbort = context.onAbort(() => call.cancel());
+      // A passed deadline ends the call as DEADLINE_EXCEEDED (a timeout counts against the instance);
+      // anything else (the caller, a lost hedge) as CANCELLED.
+      const abort = (reason: Error): void => call.cancel((reason as { code?: unknown }).code === 'DEADLINE_EXCEEDED');
+      if (context.abortReason) abort(context.abortReason);
+      else removeAbort = context.onAbort(abort);
     });
   };
 

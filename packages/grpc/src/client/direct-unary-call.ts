@@ -1,7 +1,7 @@
 import { type Client, type MethodDefinition, Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import { fastUnaryCall } from './fast-unary-call.js';
 import { fastLaneOf } from './grpc-internals.js';
-import { serviceError, type UnaryFinish } from './unary-outcome.js';
+import { cancelCall, serviceError, type UnaryCallHandle, type UnaryFinish } from './unary-outcome.js';
 
 export type { UnaryFinish } from './unary-outcome.js';
 
@@ -21,7 +21,7 @@ const NO_MESSAGE_CONTEXT = Object.freeze({});
  * layers (policy, tracing, metadata) run around this call, so nothing is lost.
  *
  * @param deadline absolute ms, or `Infinity` for none.
- * @returns a handle whose `cancel()` ends the call with CANCELLED.
+ * @returns the call's handle (see {@link UnaryCallHandle}).
  */
 export function directUnaryCall<Request, Response>(
   client: Client,
@@ -30,7 +30,7 @@ export function directUnaryCall<Request, Response>(
   metadata: Metadata,
   deadline: number,
   finish: UnaryFinish<Response>,
-): { cancel(): void } {
+): UnaryCallHandle {
   let serialized: Buffer;
   try {
     serialized = method.requestSerialize(request);
@@ -84,7 +84,7 @@ export function directUnaryCall<Request, Response>(
   call.startRead();
   call.sendMessageWithContext(NO_MESSAGE_CONTEXT, serialized);
   call.halfClose();
-  return { cancel: () => call.cancelWithStatus(Status.CANCELLED, 'Cancelled on client') };
+  return { cancel: (deadlineExceeded) => cancelCall(call, deadlineExceeded) };
 }
 
 function messageOf(error: unknown): string {

@@ -202,6 +202,63 @@ describe('the fast lane (straight to a connected subchannel)', () => {
   });
 });
 
+describe('the full path instead of the fast lane', () => {
+  it('for a channel whose options act in the skipped layers (send limit, compression)', async () => {
+    const wire = await startWireServer();
+    try {
+      const client = new Client(`127.0.0.1:${wire.port}`, credentials.createInsecure(), {
+        'grpc.max_send_message_length': 1 << 20,
+      });
+      clients.push(client);
+      for (const request of ['one', 'two']) expect((await call(client, 'Headers', request)).value).toBe(request);
+      expect(wire.requests.map((headers) => headers['accept-encoding'])).toEqual(['identity', 'identity']);
+    } finally {
+      await wire.close();
+    }
+  });
+});
+
+describe('cancelling a call', () => {
+  it('cancel() ends it as CANCELLED, cancel(true) as DEADLINE_EXCEEDED, on either path', async () => {
+    const slow = new Server();
+    slow.addService(
+      { Headers: METHODS.Headers },
+      {
+        Headers: (_call: unknown, callback: (e: null, v: string) => void) =>
+          setTimeout(() => callback(null, 'late'), 2_000).unref(),
+      },
+    );
+    const slowPort = await new Promise<number>((resolve, reject) =>
+      slow.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    try {
+      const client = new Client(`127.0.0.1:${slowPort}`, credentials.createInsecure());
+      clients.push(client);
+      const cancelled = (deadlineExceeded?: boolean) =>
+        new Promise<Outcome>((resolve) => {
+          const handle = directUnaryCall(client, METHODS.Headers, 'x', new Metadata(), Infinity, (error, value) =>
+            resolve(
+              error ? { error: { code: error.code, details: error.details, message: error.message } } : { value },
+            ),
+          );
+          setTimeout(() => handle.cancel(deadlineExceeded), 20);
+        });
+      // The first call runs while the channel connects (full path), the later ones on the fast lane.
+      for (let round = 0; round < 2; round++) {
+        expect((await cancelled()).error).toMatchObject({ code: status.CANCELLED, details: 'Cancelled on client' });
+        expect((await cancelled(true)).error).toMatchObject({
+          code: status.DEADLINE_EXCEEDED,
+          details: 'Deadline exceeded',
+        });
+      }
+    } finally {
+      slow.forceShutdown();
+    }
+  });
+});
+
 describe('grpcTimeoutHeader', () => {
   it('writes the smallest unit whose amount fits in 8 digits, rounded up, as grpc-js does', () => {
     expect(grpcTimeoutHeader(1_000 + 4_999.2, 1_000)).toBe('5000m');

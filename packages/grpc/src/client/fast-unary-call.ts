@@ -1,6 +1,6 @@
 import { Metadata, type MethodDefinition, status as Status, type StatusObject } from '@grpc/grpc-js';
 import type { FastLane, ReadySubchannel, SubchannelCall } from './grpc-internals.js';
-import { serviceError, type UnaryFinish } from './unary-outcome.js';
+import { cancelCall, serviceError, type UnaryCallHandle, type UnaryFinish } from './unary-outcome.js';
 
 const NO_MESSAGE_CONTEXT = Object.freeze({});
 const IGNORE_METADATA = (): void => undefined;
@@ -45,8 +45,9 @@ function framed(message: Buffer): Buffer {
  * limit (enforced by the subchannel call), and marking the channel busy so that its idle timer
  * does not close a connection in use. The caller enforces the local deadline.
  *
- * @returns the call's handle, or undefined when the subchannel could not start it (it just lost
- *   its connection): the caller then takes grpc-js's full path, which waits for a new one.
+ * @returns the call's handle, or undefined when the call should take grpc-js's full path instead:
+ *   the subchannel could not start it (it just lost its connection; the full path waits for a new
+ *   one), or its deadline has already passed (the full path fails it without sending it).
  */
 export function fastUnaryCall<Request, Response>(
   lane: FastLane,
@@ -56,8 +57,13 @@ export function fastUnaryCall<Request, Response>(
   metadata: Metadata,
   deadline: number,
   finish: UnaryFinish<Response>,
-): { cancel(): void } | undefined {
-  if (deadline !== Number.POSITIVE_INFINITY) metadata.set('grpc-timeout', grpcTimeoutHeader(deadline));
+): UnaryCallHandle | undefined {
+  const now = Date.now();
+  // A deadline already passed: grpc-js's own path fails it locally, without sending anything.
+  if (deadline <= now) return undefined;
+  if (deadline !== Number.POSITIVE_INFINITY) metadata.set('grpc-timeout', grpcTimeoutHeader(deadline, now));
+  // Counted as activity from the start, so that a long call does not let the channel go idle.
+  lane.touch(now);
   // The messages this call can read: a server may compress only with what the client accepts.
   metadata.set('grpc-accept-encoding', 'identity');
   let call: SubchannelCall;
@@ -107,5 +113,5 @@ export function fastUnaryCall<Request, Response>(
   call.startRead();
   call.sendMessageWithContext(NO_MESSAGE_CONTEXT, framed(serialized));
   call.halfClose();
-  return { cancel: () => call.cancelWithStatus(Status.CANCELLED, 'Cancelled on client') };
+  return { cancel: (deadlineExceeded) => cancelCall(call, deadlineExceeded) };
 }

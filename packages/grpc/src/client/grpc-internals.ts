@@ -42,6 +42,7 @@ interface PickResult {
 
 interface InternalChannel {
   doPick(metadata: Metadata, extraPickInfo: Record<string, string>): PickResult;
+  options: Record<string, unknown>;
   defaultAuthority: string;
   lastActivityTimestamp: number;
 }
@@ -65,13 +66,26 @@ function looksInternal(value: unknown): value is InternalChannel {
   return (
     typeof channel?.doPick === 'function' &&
     typeof channel.defaultAuthority === 'string' &&
-    typeof channel.lastActivityTimestamp === 'number'
+    typeof channel.lastActivityTimestamp === 'number' &&
+    typeof channel.options === 'object'
   );
+}
+
+// Channel options that act in the layers the fast lane skips (the compression filter's send limit
+// and compression): a channel that sets them takes grpc-js's full path.
+const FULL_PATH_OPTIONS = [
+  'grpc.max_send_message_length',
+  'grpc.default_compression_algorithm',
+  'grpc.default_compression_level',
+];
+
+function needsFullPath(options: Record<string, unknown>): boolean {
+  return FULL_PATH_OPTIONS.some((name) => options[name] !== undefined && options[name] !== -1);
 }
 
 function laneFor(client: Client): FastLane | null {
   const internal = (client.getChannel() as unknown as { internalChannel?: unknown }).internalChannel;
-  if (!looksInternal(internal)) return null;
+  if (!looksInternal(internal) || needsFullPath(internal.options)) return null;
   return {
     authority: internal.defaultAuthority,
     readySubchannel(metadata) {
