@@ -1,11 +1,21 @@
 import { propagation, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 
+// Marks the propagators made here (a global symbol, so ESM and CJS copies of this package agree).
+const OWN_W3C = Symbol.for('switchyard.tracing.w3cPropagator');
+
 /** W3C `traceparent`/`tracestate` plus `baggage`: what {@link initTracing} registers. */
 export function createW3CPropagator(): TextMapPropagator {
-  return new CompositePropagator({
+  const propagator = new CompositePropagator({
     propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
   });
+  Object.defineProperty(propagator, OWN_W3C, { value: true });
+  return propagator;
+}
+
+/** Whether `propagator` is one {@link createW3CPropagator} made (internal). */
+export function isOwnW3CPropagator(propagator: TextMapPropagator | undefined): boolean {
+  return (propagator as { [OWN_W3C]?: boolean } | undefined)?.[OWN_W3C] === true;
 }
 
 let fallback: TextMapPropagator | undefined;

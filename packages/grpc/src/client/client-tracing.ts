@@ -1,9 +1,9 @@
 import type { Metadata } from '@grpc/grpc-js';
-import { context as otelContext, type TextMapSetter, trace } from '@opentelemetry/api';
+import type { TextMapSetter } from '@opentelemetry/api';
 import { baggageWithTrack, type CallScope, trackFromBaggage } from '@switchyard/core';
 import {
   endRpcSpan,
-  injectTraceContext,
+  injectSpanContext,
   instrumentationGrpcActive,
   startClientAttemptSpan,
   tracingActive,
@@ -35,7 +35,7 @@ export function traceAttempt(
       serverPort: info.port,
       attempt: info.attempt,
     });
-    injectTraceContext(metadata, trace.setSpan(otelContext.active(), span), METADATA_SETTER);
+    injectSpanContext(metadata, span, METADATA_SETTER);
     carryTrack(metadata, scope?.track);
     return { end: (grpcCode, error) => endRpcSpan(span, { grpcStatusCode: grpcCode, error }) };
   }

@@ -1,6 +1,5 @@
-import { context as otelContext, trace } from '@opentelemetry/api';
 import { baggageWithTrack, type CallScope, trackFromBaggage } from '@switchyard/core';
-import { endRpcSpan, injectTraceContext, startClientAttemptSpan, tracingActive } from '@switchyard/tracing';
+import { endRpcSpan, injectSpanContext, startClientAttemptSpan, tracingActive } from '@switchyard/tracing';
 import { originOf } from './http-pools.js';
 
 /** The span of one attempt (or nothing when tracing is off). */
@@ -30,7 +29,7 @@ export function traceAttempt(
       url: `${originOf(info.scheme, info.host, info.port)}${info.path}`,
       attempt: info.attempt,
     });
-    injectTraceContext(headers as Record<string, string>, trace.setSpan(otelContext.active(), span));
+    injectSpanContext(headers as Record<string, string>, span);
     carryTrack(headers, scope?.track);
     return {
       end: (httpStatusCode, error) =>
