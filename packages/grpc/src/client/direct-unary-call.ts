@@ -1,7 +1,14 @@
 import { type Client, type MethodDefinition, Metadata, status as Status, type StatusObject } from '@grpc/grpc-js';
 import { fastUnaryCall } from './fast-unary-call.js';
 import { fastLaneOf } from './grpc-internals.js';
-import { cancelCall, serviceError, type UnaryCallHandle, type UnaryFinish } from './unary-outcome.js';
+import {
+  cancelCall,
+  messageOf,
+  serviceError,
+  type UnaryCallHandle,
+  type UnaryFinish,
+  UnaryReply,
+} from './unary-outcome.js';
 
 export type { UnaryFinish } from './unary-outcome.js';
 
@@ -51,42 +58,16 @@ export function directUnaryCall<Request, Response>(
     if (fast) return fast;
   }
   const call = client.getChannel().createCall(method.path, deadline, undefined, null, undefined);
-  let response: Response | undefined;
-  let received = false;
-  let readError: StatusObject | undefined;
+  const reply = new UnaryReply(method.responseDeserialize, finish);
   call.start(metadata, {
     onReceiveMetadata: () => undefined,
     onReceiveMessage: (message: Buffer) => {
-      if (received) {
-        call.cancelWithStatus(Status.UNIMPLEMENTED, 'Too many responses received');
-        return;
-      }
-      received = true;
-      try {
-        response = method.responseDeserialize(message);
-      } catch (error) {
-        readError = {
-          code: Status.INTERNAL,
-          details: `Response message parsing error: ${messageOf(error)}`,
-          metadata: new Metadata(),
-        };
-        call.cancelWithStatus(readError.code, readError.details);
-      }
+      reply.accept(message, call);
     },
-    onReceiveStatus: (status: StatusObject) => {
-      if (readError) finish(serviceError(readError));
-      else if (status.code !== Status.OK) finish(serviceError(status));
-      else if (!received) {
-        finish(serviceError({ code: Status.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }));
-      } else finish(null, response);
-    },
+    onReceiveStatus: (status: StatusObject) => reply.settle(status),
   });
   call.startRead();
   call.sendMessageWithContext(NO_MESSAGE_CONTEXT, serialized);
   call.halfClose();
   return { cancel: (deadlineExceeded) => cancelCall(call, deadlineExceeded) };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,6 @@
-import { Metadata, type MethodDefinition, status as Status, type StatusObject } from '@grpc/grpc-js';
+import type { Metadata, MethodDefinition } from '@grpc/grpc-js';
 import type { FastLane, ReadySubchannel, SubchannelCall } from './grpc-internals.js';
-import { cancelCall, serviceError, type UnaryCallHandle, type UnaryFinish } from './unary-outcome.js';
+import { cancelCall, type UnaryCallHandle, type UnaryFinish, UnaryReply } from './unary-outcome.js';
 
 const NO_MESSAGE_CONTEXT = Object.freeze({});
 const IGNORE_METADATA = (): void => undefined;
@@ -67,44 +67,22 @@ export function fastUnaryCall<Request, Response>(
   // The messages this call can read: a server may compress only with what the client accepts.
   metadata.set('grpc-accept-encoding', 'identity');
   let call: SubchannelCall;
-  let response: Response | undefined;
-  let received = false;
-  let readError: StatusObject | undefined;
-  const failRead = (details: string): void => {
-    readError = { code: Status.INTERNAL, details, metadata: new Metadata() };
-    call.cancelWithStatus(readError.code, readError.details);
-  };
+  const reply = new UnaryReply(method.responseDeserialize, finish);
   try {
     call = subchannel.createCall(metadata, lane.authority, method.path, {
       onReceiveMetadata: IGNORE_METADATA,
       onReceiveMessage: (message: Buffer) => {
-        if (received) {
-          call.cancelWithStatus(Status.UNIMPLEMENTED, 'Too many responses received');
-          return;
-        }
-        received = true;
+        // Framed here (the compression filter deframes on grpc-js's full path): flag, length, bytes.
         if (message[0] !== 0) {
-          failRead('Response message is compressed, but this call accepts identity only');
-          return;
-        }
-        try {
-          response = method.responseDeserialize(message.subarray(5));
-        } catch (error) {
-          failRead(`Response message parsing error: ${error instanceof Error ? error.message : String(error)}`);
+          reply.failRead('Response message is compressed, but this call accepts identity only', call);
           return;
         }
         // The stream pauses after each message; reading on brings the status (or a second message).
-        call.startRead();
+        if (reply.accept(message.subarray(5), call)) call.startRead();
       },
       onReceiveStatus: (status) => {
         lane.touch(Date.now());
-        if (readError) finish(serviceError(readError));
-        else if (status.code !== Status.OK) finish(serviceError(status));
-        else if (!received) {
-          finish(
-            serviceError({ code: Status.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }),
-          );
-        } else finish(null, response);
+        reply.settle(status);
       },
     });
   } catch {
