@@ -4,8 +4,8 @@
  * simulation. Runs compiled (see the README): prints a markdown report and writes results/discovery.json.
  * `BENCH_QUICK=1` runs a smoke-sized version. Exits non-zero on any error.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { progressLog, resultsFile, runMain, writeResults } from '../bench-main.js';
 import { machineInfo } from '../machine.js';
 import { finishHeader } from '../report-header.js';
 import { packageVersions, sourceRevision } from '../versions.js';
@@ -15,16 +15,13 @@ import { measurePickCost } from './pick-cost.js';
 import { type DiscoveryReport, renderReport, verdicts } from './report.js';
 
 const COMMAND = 'pnpm bench:discovery';
-const RESULTS_FILE = new URL('../../results/discovery.json', import.meta.url);
 
 async function main(): Promise<void> {
   const config = discoveryBenchConfig();
   const machine = machineInfo();
   const startedAt = new Date();
   const started = performance.now();
-  const log = (message: string): void => {
-    process.stderr.write(`[bench ${((performance.now() - started) / 1_000).toFixed(1)}s] ${message}\n`);
-  };
+  const log = progressLog(started);
   log('— pick cost');
   const pickCost = await measurePickCost(config.pick, log);
   log('— balancing quality (simulation)');
@@ -50,17 +47,9 @@ async function main(): Promise<void> {
     verdicts: verdicts(config, pickCost),
   };
   process.stdout.write(renderReport(report));
-  await mkdir(new URL('.', RESULTS_FILE), { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
-  log(`wrote ${RESULTS_FILE.pathname}`);
+  const file = resultsFile('discovery');
+  await writeResults(file, report);
+  log(`wrote ${file.pathname}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench:discovery failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain('bench:discovery', main);

@@ -12,14 +12,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_GRPC_CLIENT_OPTIONS } from '@switchyard/grpc';
 import { machineInfo } from '../machine.js';
 import { finishHeader } from '../report-header.js';
-import {
-  profilesOf,
-  progressLog,
-  resultsFile,
-  runMain,
-  selectSubjects,
-  writeResults,
-} from '../transport/bench-main.js';
+import { progressLog, resultsFile, runMain, writeResults } from '../bench-main.js';
+import { profilesOf, selectSubjects } from '../transport/bench-main.js';
 import { startOtlpSink } from '../transport/otlp-sink.js';
 import type { TracedService } from '../transport/report-parts.js';
 import { runRounds, type ServerSpec, type WorkerSpec } from '../transport/rounds.js';

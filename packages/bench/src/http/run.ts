@@ -10,14 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { machineInfo } from '../machine.js';
 import { finishHeader } from '../report-header.js';
-import {
-  profilesOf,
-  progressLog,
-  resultsFile,
-  runMain,
-  selectSubjects,
-  writeResults,
-} from '../transport/bench-main.js';
+import { progressLog, resultsFile, runMain, writeResults } from '../bench-main.js';
+import { profilesOf, selectSubjects } from '../transport/bench-main.js';
 import { startOtlpSink } from '../transport/otlp-sink.js';
 import { runRounds, type WorkerSpec } from '../transport/rounds.js';
 import { compare, loadRange, summarize } from '../transport/summary.js';

@@ -3,11 +3,11 @@
  * @switchyard/testing (REDIS_URL, a container or a local redis-server; it logs which). Prints a markdown table
  * and writes results/registry.json. `BENCH_QUICK=1` runs a smoke-sized version. Exits non-zero on any error.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { redactUrl } from '@switchyard/registry';
 import { startRedis, type RedisServerHandle } from '@switchyard/testing';
 import { Redis } from 'ioredis';
+import { progressLog, resultsFile, runMain, writeResults } from '../bench-main.js';
 import { machineInfo } from '../machine.js';
 import { readInfo } from '../redis-info.js';
 import { registryBenchConfig } from './config.js';
@@ -21,7 +21,6 @@ import { registrationThroughput } from './registration-throughput.js';
 import { type RegistryReport, renderReport } from './report.js';
 
 const COMMAND = 'pnpm bench:registry';
-const RESULTS_FILE = new URL('../../results/registry.json', import.meta.url);
 
 /** In the order of the README; the CPU benchmark runs late so earlier load has drained from Redis. */
 const BENCHMARKS: readonly Benchmark[] = [
@@ -38,9 +37,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const startedAt = new Date();
   const started = performance.now();
-  const log = (message: string): void => {
-    process.stderr.write(`[bench ${((performance.now() - started) / 1_000).toFixed(1)}s] ${message}\n`);
-  };
+  const log = progressLog(started);
   let redis: RedisServerHandle | undefined;
   try {
     redis = await startRedis();
@@ -66,9 +63,8 @@ async function main(): Promise<void> {
       benchmarks: results,
     };
     process.stdout.write(renderReport(report));
-    await mkdir(new URL('.', RESULTS_FILE), { recursive: true });
-    await writeFile(RESULTS_FILE, `${JSON.stringify({ ...report, config }, null, 2)}\n`);
-    log(`wrote ${RESULTS_FILE.pathname}`);
+    await writeResults(resultsFile('registry'), { ...report, config });
+    log(`wrote ${resultsFile('registry').pathname}`);
   } finally {
     await redis?.stop();
   }
@@ -101,14 +97,4 @@ async function removeKeys(url: string, namespace: string): Promise<void> {
   }
 }
 
-main().then(
-  // Exit explicitly: a stray handle (a client's reconnect timer, a container reaper) must not keep a finished
-  // benchmark alive in CI.
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench:registry failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain('bench:registry', main);

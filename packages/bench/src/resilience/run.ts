@@ -4,9 +4,9 @@
  * calls one at a time and 100 at once. Runs compiled (see the README): prints a markdown report and
  * writes results/resilience.json. `BENCH_QUICK=1` runs a smoke-sized version. Exits non-zero on any error.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { pendingDeadlineTimers } from '@switchyard/resilience';
+import { progressLog, resultsFile, runMain, writeResults } from '../bench-main.js';
 import { machineInfo } from '../machine.js';
 import { finishHeader } from '../report-header.js';
 import { spread } from '../stats.js';
@@ -17,7 +17,6 @@ import { type ResilienceReport, renderReport, type SubjectResult, verdicts } fro
 import { createSubjects } from './subjects.js';
 
 const COMMAND = 'pnpm bench:resilience';
-const RESULTS_FILE = new URL('../../results/resilience.json', import.meta.url);
 const MODES: readonly Mode[] = ['sequential', 'concurrent'];
 
 async function main(): Promise<void> {
@@ -25,9 +24,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   const startedAt = new Date();
   const started = performance.now();
-  const log = (message: string): void => {
-    process.stderr.write(`[bench ${((performance.now() - started) / 1_000).toFixed(1)}s] ${message}\n`);
-  };
+  const log = progressLog(started);
   if (!(globalThis as { gc?: unknown }).gc) log('warning: run with node --expose-gc for a full GC between runs');
   const all = createSubjects();
   const subjects = config.only.length === 0 ? all : all.filter((subject) => config.only.includes(subject.id));
@@ -87,20 +84,12 @@ async function main(): Promise<void> {
     pendingDeadlineTimers: pendingDeadlineTimers(),
   };
   process.stdout.write(renderReport(report));
-  await mkdir(new URL('.', RESULTS_FILE), { recursive: true });
-  await writeFile(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
-  log(`wrote ${RESULTS_FILE.pathname}`);
+  const file = resultsFile('resilience');
+  await writeResults(file, report);
+  log(`wrote ${file.pathname}`);
   if (report.pendingDeadlineTimers !== 0) {
     throw new Error(`${report.pendingDeadlineTimers} deadline timers still pending after every call settled`);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(
-      `bench:resilience failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runMain('bench:resilience', main);

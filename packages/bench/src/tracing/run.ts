@@ -12,7 +12,7 @@ import { machineInfo } from '../machine.js';
 import { finishHeader } from '../report-header.js';
 import { spread } from '../stats.js';
 import { packageVersions, sourceRevision } from '../versions.js';
-import { progressLog, resultsFile, runMain, writeResults } from '../transport/bench-main.js';
+import { progressLog, resultsFile, runMain, writeResults } from '../bench-main.js';
 import { clientAttemptSpans } from './spans.js';
 import { renderReport, type TracingReport } from './report.js';
 

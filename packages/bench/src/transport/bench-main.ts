@@ -1,14 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
 import { type ProfileSummary, summarizeProfile } from '../profile.js';
 import type { SubjectRuns } from './rounds.js';
-
-/** Progress on stderr, stamped with the seconds since `started`. */
-export function progressLog(started: number): (message: string) => void {
-  return (message) => {
-    process.stderr.write(`[bench ${((performance.now() - started) / 1_000).toFixed(1)}s] ${message}\n`);
-  };
-}
 
 /**
  * The subjects to run: exactly `only` when given, else every non-optional one plus `extra`. Unknown
@@ -51,33 +42,5 @@ export function profilesOf(results: readonly SubjectRuns[], startedAt: Date): Pr
           },
         ]
       : [],
-  );
-}
-
-/**
- * `results/<benchmark>.json`, or `results/<benchmark>-<BENCH_TAG>.json` when `BENCH_TAG` is set, so a
- * profiling or partial run does not overwrite the full run's results.
- */
-export function resultsFile(benchmark: string, environment: NodeJS.ProcessEnv = process.env): URL {
-  const tag = (environment.BENCH_TAG ?? '').replace(/[^\w.-]/g, '');
-  return new URL(`../../results/${benchmark}${tag ? `-${tag}` : ''}.json`, import.meta.url);
-}
-
-/** Writes the report as JSON (the markdown goes to stdout). */
-export async function writeResults(file: URL, report: object): Promise<void> {
-  await mkdir(new URL('.', file), { recursive: true });
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-}
-
-/** Runs `main`, then exits: 0, or 1 with the error on stderr. */
-export function runMain(name: string, main: () => Promise<void>): void {
-  main().then(
-    () => process.exit(0),
-    (error: unknown) => {
-      process.stderr.write(
-        `${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      process.exit(1);
-    },
   );
 }
