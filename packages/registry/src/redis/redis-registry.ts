@@ -192,7 +192,9 @@ export class RedisRegistry implements Registry {
     this.registrations.add(registration);
     // The service index is a separate key (another Cluster slot), so it cannot join the script;
     // it is only an index: services() checks live counts, and a failed add is repaired next time.
-    this.connection
+    // Awaited, so that the index names the service by the time register() resolves, for every
+    // client (with auto-pipelining, an add left in flight could land after another client's read).
+    await this.connection
       .call('index service', (client) => client.sadd(servicesKey(this.options.namespace), instance.service))
       .catch((error: unknown) =>
         this.logger.warn({ err: error, service: instance.service }, 'switchyard registry: could not index service'),
