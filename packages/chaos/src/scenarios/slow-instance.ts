@@ -5,9 +5,12 @@
  * Expected with `p2c-ewma`: the slow instance's share of the traffic falls below 10 % (a uniform
  * balancer would give it a third), measured after a short settling time; no call fails.
  */
+import { Client, credentials, Metadata } from '@grpc/grpc-js';
+import type { ServiceInstance } from '@switchyard/core';
 import { createRegistry } from '@switchyard/registry';
 import { describe, expect, it } from 'vitest';
 import { echoClient } from '../harness/echo-client.js';
+import { EchoService } from '../harness/echo-definition.js';
 import { startEchoReplicas } from '../harness/echo-fleet.js';
 import { type CallRecord, percentile, report, round, startLoad, summarize } from '../harness/load.js';
 import { sleep } from '../harness/processes.js';
@@ -18,6 +21,36 @@ const FAST_MS = 5;
 const BASELINE_MS = 1_500;
 const SETTLE_MS = 1_000;
 const MEASURE_MS = 5_000;
+
+/**
+ * The p50 latency of `calls` sequential calls made straight to `instance` with a plain grpc-js
+ * client: the injected fault measured on its own, whatever share of the traffic the balancer gave.
+ */
+async function directP50(instance: ServiceInstance, calls: number): Promise<number> {
+  const client = new Client(`${instance.host}:${instance.ports.grpc}`, credentials.createInsecure());
+  const say = EchoService.Say;
+  try {
+    const latencies: number[] = [];
+    for (let call = 0; call < calls; call++) {
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) =>
+        client.makeUnaryRequest(
+          say.path,
+          say.requestSerialize,
+          say.responseDeserialize,
+          { message: 'probe' },
+          new Metadata(),
+          { deadline: Date.now() + 5_000 },
+          (error) => (error ? reject(error) : resolve()),
+        ),
+      );
+      latencies.push(performance.now() - started);
+    }
+    return percentile(latencies, 50);
+  } finally {
+    client.close();
+  }
+}
 
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
 export function slowInstance(): void {
@@ -51,6 +84,9 @@ export function slowInstance(): void {
       const injectedAt = Date.now();
       await sleep(SETTLE_MS + MEASURE_MS);
       const records = await load.stop();
+      const slowInstance = (await registry.list('echo')).find((instance) => instance.id === slowId);
+      if (!slowInstance) throw new Error(`the slow instance ${slowId} left the registry`);
+      const directSlowP50 = await directP50(slowInstance, 5);
 
       const summary = summarize(records);
       const measured = records.filter((record) => record.start >= injectedAt + SETTLE_MS);
@@ -91,7 +127,10 @@ export function slowInstance(): void {
             99,
           ),
         ),
-        latencyRatio: round(slowP50 / Math.max(0.1, fastP50)),
+        // The fault, measured by calling the slow instance directly: p2c may send it nothing at all
+        // once it has seen one slow reply, and then the traffic holds no slow sample.
+        directSlowP50Ms: round(directSlowP50),
+        latencyRatio: round(directSlowP50 / Math.max(0.1, fastP50)),
         p50Ms: summary.p50Ms,
         p99Ms: summary.p99Ms,
       };
