@@ -5,19 +5,12 @@ import {
   isSpanContextValid,
   propagation,
   type Span,
-  type TextMapPropagator,
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { injectTraceContext } from './inject-trace-context.js';
-import { isOwnW3CPropagator } from './propagator.js';
-
-function registeredPropagator(): TextMapPropagator | undefined {
-  // The API keeps the registered propagator behind a method it does not type as public.
-  const read = (propagation as unknown as { _getGlobalPropagator?: () => TextMapPropagator })._getGlobalPropagator;
-  return typeof read === 'function' ? read.call(propagation) : undefined;
-}
+import { isOwnW3CPropagator, registeredPropagator } from './propagator.js';
 
 /** `traceparent` exactly as W3CTraceContextPropagator writes it. */
 function traceparentOf(span: Span): string | undefined {

@@ -18,6 +18,13 @@ export function isOwnW3CPropagator(propagator: TextMapPropagator | undefined): b
   return (propagator as { [OWN_W3C]?: boolean } | undefined)?.[OWN_W3C] === true;
 }
 
+/** The propagator registered with the OpenTelemetry API, when the API lets us see it (internal). */
+export function registeredPropagator(): TextMapPropagator | undefined {
+  // The API keeps it behind a method it does not type as public.
+  const read = (propagation as unknown as { _getGlobalPropagator?: () => TextMapPropagator })._getGlobalPropagator;
+  return typeof read === 'function' ? read.call(propagation) : undefined;
+}
+
 let fallback: TextMapPropagator | undefined;
 
 /**

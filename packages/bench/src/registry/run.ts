@@ -63,8 +63,9 @@ async function main(): Promise<void> {
       benchmarks: results,
     };
     process.stdout.write(renderReport(report));
-    await writeResults(resultsFile('registry'), { ...report, config });
-    log(`wrote ${resultsFile('registry').pathname}`);
+    const file = resultsFile('registry');
+    await writeResults(file, { ...report, config });
+    log(`wrote ${file.pathname}`);
   } finally {
     await redis?.stop();
   }

@@ -17,6 +17,7 @@ import {
   currentCallScope,
   DeadlineExceededError,
   describeValue,
+  ErrorCode,
   InvalidArgumentError,
   NO_DEADLINE,
   NoInstancesError,
@@ -262,7 +263,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       // onAbort instead of context.signal: the signal would allocate an AbortController per attempt.
       // A passed deadline ends the call as DEADLINE_EXCEEDED (a timeout counts against the instance);
       // anything else (the caller, a lost hedge) as CANCELLED.
-      const abort = (reason: Error): void => call.cancel((reason as { code?: unknown }).code === 'DEADLINE_EXCEEDED');
+      const abort = (reason: Error): void =>
+        call.cancel((reason as { code?: unknown }).code === ErrorCode.DEADLINE_EXCEEDED);
       if (context.abortReason) abort(context.abortReason);
       else removeAbort = context.onAbort(abort);
     });

@@ -4,6 +4,7 @@ import { fastLaneOf } from './grpc-internals.js';
 import {
   cancelCall,
   messageOf,
+  NO_MESSAGE_CONTEXT,
   serviceError,
   type UnaryCallHandle,
   type UnaryFinish,
@@ -11,8 +12,6 @@ import {
 } from './unary-outcome.js';
 
 export type { UnaryFinish } from './unary-outcome.js';
-
-const NO_MESSAGE_CONTEXT = Object.freeze({});
 
 /**
  * One unary call with the same results as `client.makeUnaryRequest`: the same status codes and

@@ -1,8 +1,7 @@
 import type { Metadata, MethodDefinition } from '@grpc/grpc-js';
 import type { FastLane, ReadySubchannel, SubchannelCall } from './grpc-internals.js';
-import { cancelCall, type UnaryCallHandle, type UnaryFinish, UnaryReply } from './unary-outcome.js';
+import { cancelCall, NO_MESSAGE_CONTEXT, type UnaryCallHandle, type UnaryFinish, UnaryReply } from './unary-outcome.js';
 
-const NO_MESSAGE_CONTEXT = Object.freeze({});
 const IGNORE_METADATA = (): void => undefined;
 
 // grpc-timeout units, as grpc-js writes them: the smallest unit whose amount fits in 8 digits.

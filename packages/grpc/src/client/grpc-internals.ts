@@ -73,11 +73,7 @@ function looksInternal(value: unknown): value is InternalChannel {
 
 // Channel options that act in the layers the fast lane skips (the compression filter's send limit
 // and compression): a channel that sets them takes grpc-js's full path.
-const FULL_PATH_OPTIONS = [
-  'grpc.max_send_message_length',
-  'grpc.default_compression_algorithm',
-  'grpc.default_compression_level',
-];
+const FULL_PATH_OPTIONS = ['grpc.max_send_message_length', 'grpc.default_compression_algorithm'];
 
 function needsFullPath(options: Record<string, unknown>): boolean {
   return FULL_PATH_OPTIONS.some((name) => options[name] !== undefined && options[name] !== -1);

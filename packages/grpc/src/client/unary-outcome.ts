@@ -1,5 +1,8 @@
 import { Metadata, type ServiceError, status as Status, type StatusObject } from '@grpc/grpc-js';
 
+/** The (empty) write context both grpc-js call layers take with a message. */
+export const NO_MESSAGE_CONTEXT = Object.freeze({});
+
 /**
  * A unary call in flight. `cancel()` ends it with CANCELLED; `cancel(true)` with DEADLINE_EXCEEDED,
  * for a caller whose deadline passed (so that the outcome, the balancer and outlier detection see
