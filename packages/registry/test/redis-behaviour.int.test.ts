@@ -93,6 +93,30 @@ describe('RedisRegistry against a real Redis', () => {
     expect(after.reads - before.reads).toBeLessThanOrEqual(5);
   });
 
+  it('lines up the heartbeat timers of one process, so registrations made apart still share writes', async () => {
+    const namespace = uniqueNamespace();
+    const shared = registry({ namespace, heartbeatIntervalMs: 400 });
+    // Registered one at a time over ~200 ms: every timer starts at its own moment.
+    for (let n = 0; n < 40; n++) {
+      await shared.register(instance(`catalog-${n}`), { ttlMs: 60_000 });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const counters = async () => {
+      const stats = await raw.info('all');
+      const number = (pattern: RegExp) => Number(stats.match(pattern)?.[1] ?? 0);
+      return { reads: number(/total_reads_processed:(\d+)/), pexpire: number(/cmdstat_pexpire:calls=(\d+)/) };
+    };
+    const before = await counters();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = await counters();
+    const heartbeats = after.pexpire - before.pexpire;
+    const reads = after.reads - before.reads - 1; // the second INFO
+    // ~200 heartbeats in 2 s. Each at its own jittered millisecond, they would need ~180 reads; on
+    // the process's 20 ms slots at most 100 slots can hold one, and fewer do.
+    expect(heartbeats).toBeGreaterThan(120);
+    expect(reads).toBeLessThan(heartbeats * 0.6);
+  });
+
   it('reports an instance whose process was SIGKILLed as down/expired within TTL + 1 s', async () => {
     const namespace = uniqueNamespace();
     const ttlMs = 1_500;
@@ -172,6 +196,38 @@ describe('RedisRegistry against a real Redis', () => {
     };
     await waitFor(async () => (await due()) < 50, 1_000, 'the sweep to drain the due backlog');
     expect(await watcher.list('catalog')).toHaveLength(1_000);
+  });
+
+  it('sweeps more due entries than one chunk: live leases re-indexed, dead ones reported expired', async () => {
+    const namespace = uniqueNamespace();
+    // Heartbeats far apart, so none of them writes back a lease this test removes.
+    const owner = registry({ namespace, heartbeatIntervalMs: 20_000 });
+    const count = 1_301;
+    await Promise.all(Array.from({ length: count }, (_, i) => owner.register(instance(`c-${i}`), { ttlMs: 60_000 })));
+    const leasesKey = `${namespace}:{catalog}:leases`;
+    const gens = await raw.hgetall(`${namespace}:{catalog}:gens`);
+    // Every index entry due now (a lower bound may always be lowered), and every third lease gone,
+    // as if its owner had died: one sweep sees both kinds on either side of the chunk boundaries.
+    const ids = Object.keys(gens);
+    const log = new EventLog();
+    const watcher = registry({ namespace, sweepIntervalMs: 60_000 });
+    await watcher.watch('catalog', log.listener);
+    await raw.zadd(leasesKey, ...ids.flatMap((id) => [0, id]));
+    const dead = ids.filter((_, i) => i % 3 === 0);
+    await raw.del(...dead.map((id) => `${namespace}:{catalog}:lease:${id}:${gens[id]}`));
+
+    // list() sweeps every due entry first.
+    const listed = await owner.list('catalog');
+    expect(listed).toHaveLength(count - dead.length);
+    expect(new Set(listed.map((entry) => entry.id))).toEqual(new Set(ids.filter((_, i) => i % 3 !== 0)));
+    const [seconds] = await raw.time();
+    expect(await raw.zcount(leasesKey, '-inf', Number(seconds) * 1_000)).toBe(0);
+    // The live ones are indexed at about now + their remaining lease, not lost or left due.
+    expect(await raw.zcount(leasesKey, Number(seconds) * 1_000 + 50_000, '+inf')).toBe(count - dead.length);
+    const downs = () => log.events.flatMap((event) => (event.type === 'down' ? [event] : []));
+    await waitFor(() => downs().length === dead.length, 2_000, 'a down event per dead lease');
+    expect(new Set(downs().map((event) => event.id))).toEqual(new Set(dead));
+    expect(downs().every((event) => event.reason === 'expired')).toBe(true);
   });
 
   it('has one watcher sweep a service per interval, however many watch it', async () => {

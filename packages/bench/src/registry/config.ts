@@ -19,7 +19,7 @@ export interface RegistryBenchConfig {
     windowMs: number;
     /** The same fleet after the watchers stop: heartbeats only, for the sweeps' share. */
     withoutWatchersMs: number;
-    /** Each of the two PING floors (1 ms and 10 ms batches). */
+    /** Each of the two PING floors (1 ms and 20 ms batches). */
     floorMs: number;
     targetPercent: number;
   };

@@ -10,6 +10,7 @@ import {
 import { ListenerSet } from '../listeners.js';
 import { sameInstance } from '../watch-state.js';
 import type { Registration, RegistrationState } from '../registry.js';
+import { slottedDelay } from './heartbeat-slot.js';
 import type { ServiceKeys } from './keys.js';
 import type { RedisConnection } from './redis-connection.js';
 import type { RedisScripts } from './redis-scripts.js';
@@ -214,8 +215,9 @@ export class RedisRegistration implements Registration {
 
   private scheduleHeartbeat(delayMs: number): void {
     if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
-    // ±10% jitter: registrations made together must not heartbeat in lockstep forever.
-    const jittered = delayMs * (0.9 + Math.random() * 0.2);
+    // ±10% jitter: registrations made together must not heartbeat in lockstep forever. Then
+    // rounded up to the process's heartbeat slot, so those due close together share one write.
+    const jittered = slottedDelay(delayMs * (0.9 + Math.random() * 0.2));
     this.timer = setTimeout(() => {
       void this.heartbeat().then(() => {
         // After a failure, try again sooner than a full interval (but not in a tight loop).

@@ -33,6 +33,9 @@ const STALL_MS = 2_000;
 /** How long a lease that expired during a stall waits for its owner to write it back. */
 const GRACE_MS = 5_000;
 
+/** Due entries a sweep reads generations and writes bounds for per call (2 × this stays within unpack's limit). */
+const SWEEP_CHUNK = 500;
+
 /** Helpers for scripts that change entries. */
 const HELPERS = `
 local function publish(body)
@@ -57,24 +60,35 @@ local function sweep(limit)
   redis.call('SET', sweptKey, now, 'PX', 600000)
   local stalled = last > 0 and now - last > ${STALL_MS}
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
+  if #due == 0 then return 0 end
   -- Almost always empty: then a live lease needs no SREM (one call fewer per re-indexed entry).
   -- (SMEMBERS, not EXISTS: it is already in the registry's least-privilege ACL; the set is tiny.)
   local anyGraced = #redis.call('SMEMBERS', gracedKey) > 0
   local expired = 0
-  for _, id in ipairs(due) do
-    local gen = redis.call('HGET', KEYS[2], id)
-    local ttl = gen and redis.call('PTTL', leaseKey(id, gen)) or -2
-    if ttl > 0 then
-      redis.call('ZADD', KEYS[3], now + ttl, id)
-      if anyGraced then redis.call('SREM', gracedKey, id) end
-    elseif stalled and gen and redis.call('SADD', gracedKey, id) == 1 then
-      redis.call('ZADD', KEYS[3], now + ${GRACE_MS}, id)
-    else
-      redis.call('SREM', gracedKey, id)
-      drop(id)
-      publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"expired"')
-      expired = expired + 1
+  -- In chunks (Lua's unpack limit), one HMGET of the generations and one ZADD of every live
+  -- lease's new bound per chunk: a due entry then costs one PTTL of its own, not three calls.
+  for first = 1, #due, ${SWEEP_CHUNK} do
+    local ids = {}
+    for i = first, math.min(first + ${SWEEP_CHUNK - 1}, #due) do ids[#ids + 1] = due[i] end
+    local gens = redis.call('HMGET', KEYS[2], unpack(ids))
+    local bounds = {}
+    for i, id in ipairs(ids) do
+      local gen = gens[i]
+      local ttl = gen and redis.call('PTTL', leaseKey(id, gen)) or -2
+      if ttl > 0 then
+        bounds[#bounds + 1] = now + ttl
+        bounds[#bounds + 1] = id
+        if anyGraced then redis.call('SREM', gracedKey, id) end
+      elseif stalled and gen and redis.call('SADD', gracedKey, id) == 1 then
+        redis.call('ZADD', KEYS[3], now + ${GRACE_MS}, id)
+      else
+        redis.call('SREM', gracedKey, id)
+        drop(id)
+        publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"expired"')
+        expired = expired + 1
+      end
     end
+    if #bounds > 0 then redis.call('ZADD', KEYS[3], unpack(bounds)) end
   end
   return #due
 end
