@@ -11,7 +11,9 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { SAMPLER_IGNORES_ATTRIBUTES } from './tracing-active.js';
+import { PooledIdGenerator } from './pooled-id-generator.js';
+import { withoutNoopTracerMetrics } from './quiet-tracer-metrics.js';
+import { SAMPLER_IGNORES_ATTRIBUTES, TRACER_NAME, TRACER_VERSION } from './tracing-active.js';
 import type { ResolvedTracingOptions } from './tracing-options.js';
 
 /** A parent-based sampler whose root keeps `ratio` of new traces. */
@@ -25,7 +27,7 @@ export function ratioSampler(ratio: number): Sampler {
  * The provider for resolved options: resource = SDK defaults, then `OTEL_RESOURCE_ATTRIBUTES` /
  * `OTEL_SERVICE_NAME`, then `resourceAttributes`, `serviceName` and `serviceVersion` (last wins);
  * one batch or simple processor around `exporter`; the ratio sampler, or the SDK's reading of
- * `OTEL_TRACES_SAMPLER` when no ratio was chosen.
+ * `OTEL_TRACES_SAMPLER` when no ratio was chosen; ids from a {@link PooledIdGenerator}.
  */
 export function createProvider(options: ResolvedTracingOptions, exporter: SpanExporter): NodeTracerProvider {
   const resource = defaultResource()
@@ -40,6 +42,7 @@ export function createProvider(options: ResolvedTracingOptions, exporter: SpanEx
   const processor = options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter);
   const provider = new NodeTracerProvider({
     resource,
+    idGenerator: new PooledIdGenerator(),
     spanProcessors: [processor],
     ...(options.sampleRatio === undefined ? {} : { sampler: ratioSampler(options.sampleRatio) }),
   });
@@ -47,5 +50,8 @@ export function createProvider(options: ResolvedTracingOptions, exporter: SpanEx
   // parentbased_*) decide on the trace id and parent alone, so the span helpers may set attributes
   // after sampling; and its processors' onStart ignores them.
   Object.defineProperty(provider, SAMPLER_IGNORES_ATTRIBUTES, { value: true });
+  // The provider caches its tracers, so the RPC helpers' tracer is this one. It has no
+  // meterProvider, so the SDK's span metrics would go to a no-op meter.
+  withoutNoopTracerMetrics(provider.getTracer(TRACER_NAME, TRACER_VERSION));
   return provider;
 }

@@ -36,8 +36,16 @@ afterEach(async () => {
   context.disable();
 });
 
-function setUp(maxExportBatchSize = 512): { manager: ExportScopedContextManager; probe: SlowProbeExporter } {
-  const manager = new ExportScopedContextManager();
+// Most tests run as if an HTTP instrumentation could see the exporter's requests (the suppression
+// must then reach them); the unobserved case has its own tests.
+const OBSERVED = () => true;
+const UNOBSERVED = () => false;
+
+function setUp(
+  maxExportBatchSize = 512,
+  exportsObserved = OBSERVED,
+): { manager: ExportScopedContextManager; probe: SlowProbeExporter } {
+  const manager = new ExportScopedContextManager(exportsObserved);
   context.setGlobalContextManager(manager);
   const probe = new SlowProbeExporter();
   provider = new BasicTracerProvider({
@@ -109,7 +117,7 @@ describe('ExportScopedContextManager', () => {
   });
 
   it('treats contexts entered inside an export (as an HTTP instrumentation does) as part of it', async () => {
-    const manager = new ExportScopedContextManager();
+    const manager = new ExportScopedContextManager(OBSERVED);
     context.setGlobalContextManager(manager);
     const seen: boolean[] = [];
     // Like instrumentation-http around the exporter's request: after an await, a with() of a
@@ -142,6 +150,42 @@ describe('ExportScopedContextManager', () => {
     expect(manager.asyncLocalStorageOn()).toBe(false);
   });
 
+  it('switches AsyncLocalStorage off as an unobserved export’s with() returns, not when the export ends', async () => {
+    const { manager, probe } = setUp(512, UNOBSERVED);
+    const onDuringExport: boolean[] = [];
+    const original = probe.export.bind(probe);
+    probe.export = (spans, resultCallback) => {
+      original(spans, resultCallback);
+      // Still inside the processor's suppressed with(): AsyncLocalStorage is on here…
+      onDuringExport.push(manager.asyncLocalStorageOn());
+      void Promise.resolve().then(() => onDuringExport.push(manager.asyncLocalStorageOn()));
+    };
+    endOneSpan('first');
+    await provider!.forceFlush();
+    endOneSpan('second');
+    await provider!.forceFlush();
+
+    expect(probe.exported).toEqual(['first', 'second']);
+    // …and off from the first continuation on, while the export itself takes 5 ms more.
+    expect(onDuringExport).toEqual([true, false, true, false]);
+    // So the continuation no longer sees the suppression, which nothing was there to read.
+    expect(probe.suppressedAfterAwait).toEqual([false, false]);
+    expect(manager.asyncLocalStorageOn()).toBe(false);
+  });
+
+  it('asks at each export whether it is observed, so an instrumentation installed later is honoured', async () => {
+    let observed = false;
+    const { manager, probe } = setUp(512, () => observed);
+    endOneSpan('before');
+    await provider!.forceFlush();
+    observed = true;
+    endOneSpan('after');
+    await provider!.forceFlush();
+
+    expect(probe.suppressedAfterAwait).toEqual([false, true]);
+    expect(manager.asyncLocalStorageOn()).toBe(false);
+  });
+
   it('keeps AsyncLocalStorage on after attach()', () => {
     const { manager } = setUp();
     const token = manager.attach(ROOT_CONTEXT.setValue(USER_KEY, 'attached'));
@@ -151,7 +195,7 @@ describe('ExportScopedContextManager', () => {
   });
 
   it('counts an exporter that throws as finished, and passes the error on', async () => {
-    const manager = new ExportScopedContextManager();
+    const manager = new ExportScopedContextManager(OBSERVED);
     const failing: SpanExporter = {
       export: () => {
         throw new Error('exporter broke');

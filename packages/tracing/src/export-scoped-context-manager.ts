@@ -2,6 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { type ExportResult, isTracingSuppressed } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { exportTransportObserved } from './export-transport-observed.js';
 
 type ContextManagementToken = ReturnType<AsyncLocalStorageContextManager['attach']>;
 
@@ -24,6 +25,13 @@ type ContextManagementToken = ReturnType<AsyncLocalStorageContextManager['attach
  * an export (a server handler, user code, a bound callback) pins it on for the rest of the
  * process's life, exactly like the stock manager.
  *
+ * When nothing can observe the exporter's requests (no instrumentation wraps `http`/`https`, no
+ * subscriber to Node's HTTP client channels: see exportTransportObserved), there is nothing for
+ * the suppression to reach, so an export does not keep AsyncLocalStorage on past its synchronous
+ * part: it is switched off as the export's `with()` returns, not when its HTTP request ends (in a
+ * profile of the traced gRPC client at 64 calls, the hooks then ran ~7 % of the time and cost ~2 µs
+ * per call).
+ *
  * Exports are recognised through {@link trackExports}: the exporter the span processor calls must
  * be the wrapper it returns. A `with()` counts as an export's scope only if its context suppresses
  * tracing and an export started directly inside it (not inside a nested `with()`). A `with()`
@@ -32,6 +40,14 @@ type ContextManagementToken = ReturnType<AsyncLocalStorageContextManager['attach
  * export and pins nothing; its work ends before the export reports.
  */
 export class ExportScopedContextManager extends AsyncLocalStorageContextManager {
+  /**
+   * @param exportsObserved Asked as each export starts: whether anything could trace the
+   *   exporter's own requests, so its suppressed context must reach their async continuations.
+   */
+  constructor(private readonly exportsObserved: () => boolean = exportTransportObserved) {
+    super();
+  }
+
   /** Set for good by the first context entered for any reason but an export. */
   private pinned = false;
   /** Nesting depth of `with()` calls on the current stack. */
@@ -83,8 +99,11 @@ export class ExportScopedContextManager extends AsyncLocalStorageContextManager 
   trackExports(exporter: SpanExporter): SpanExporter {
     return new TrackedSpanExporter(exporter, {
       started: () => {
-        this.exportsInFlight++;
         this.exportStartedAtDepth = this.depth;
+        // Unobserved, an export needs AsyncLocalStorage only while its with() runs.
+        if (!this.exportsObserved()) return false;
+        this.exportsInFlight++;
+        return true;
       },
       finished: () => {
         this.exportsInFlight--;
@@ -107,7 +126,8 @@ export class ExportScopedContextManager extends AsyncLocalStorageContextManager 
 }
 
 interface ExportEvents {
-  started(): void;
+  /** Returns whether the export's end must be reported (through `finished`). */
+  started(): boolean;
   finished(): void;
 }
 
@@ -119,8 +139,8 @@ class TrackedSpanExporter implements SpanExporter {
   ) {}
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    this.events.started();
-    let finished = false;
+    // An export whose end need not be reported counts as finished from the start.
+    let finished = !this.events.started();
     const finish = (result: ExportResult): void => {
       if (!finished) {
         finished = true;

@@ -2,7 +2,16 @@ import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { SwitchyardError } from '@switchyard/core';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { initTracing, type Tracing, type TracingOptions, tracingActive } from './index.js';
+import {
+  endRpcSpan,
+  initTracing,
+  startClientAttemptSpan,
+  type Tracing,
+  type TracingOptions,
+  tracingActive,
+} from './index.js';
+import { PooledIdGenerator } from './pooled-id-generator.js';
+import { activeTracer } from './tracing-active.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
 const OTEL_VARIABLES = [
@@ -60,6 +69,20 @@ describe('initTracing', () => {
     expect(
       context.with(trace.setSpan(ROOT_CONTEXT, trace.wrapSpanContext(span!.spanContext())), () => context.active()),
     ).toBe(ROOT_CONTEXT);
+  });
+
+  it('gives the RPC helpers’ tracer pooled ids and no no-op SDK span metrics', async () => {
+    tracing = initTracing({ serviceName: 'catalog', exporter: 'memory' });
+    const tracer = activeTracer().tracer as unknown as {
+      _idGenerator: unknown;
+      _tracerMetrics: { startSpan(): () => void };
+    };
+    expect(tracer._idGenerator).toBeInstanceOf(PooledIdGenerator);
+    // The SDK's own would build attributes for a no-op meter on every span start.
+    expect(tracer._tracerMetrics.startSpan.toString()).toContain('NOTHING_TO_RECORD');
+    const span = startClientAttemptSpan({ system: 'grpc', service: 'a.B', method: 'C', attempt: 1 });
+    endRpcSpan(span, { grpcStatusCode: 0 });
+    expect(tracing.getFinishedSpans()[0]?.spanContext().spanId).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it("defaults to exporter 'none' without an OTLP endpoint: nothing registered", async () => {

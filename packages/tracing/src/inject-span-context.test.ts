@@ -75,4 +75,27 @@ describe('injectSpanContext writes what the registered propagator writes', () =>
     expect(direct).toEqual({ 'x-custom-trace': 'yes' });
     expect(direct).toEqual(full);
   });
+
+  it('hands only the traceparent it built to setBuilt; everything else, and every fallback, to set', () => {
+    tracing = initTracing({ serviceName: 'inject', exporter: 'memory' });
+    const calls: string[] = [];
+    const setter = {
+      set: (carrier: Record<string, string>, key: string, value: string) => {
+        calls.push(`set ${key}`);
+        carrier[key] = value;
+      },
+      setBuilt: (carrier: Record<string, string>, key: string, value: string) => {
+        calls.push(`setBuilt ${key}`);
+        carrier[key] = value;
+      },
+    };
+    const incoming = extractTraceContext(INCOMING);
+    context.with(incoming, () => injectSpanContext({}, trace.getTracer('t').startSpan('call', {}, incoming), setter));
+    expect(calls).toEqual(['setBuilt traceparent', 'set tracestate']);
+
+    calls.length = 0;
+    const withBaggage = withBaggageEntry(ROOT_CONTEXT, 'switchyard.track', 'canary');
+    context.with(withBaggage, () => injectSpanContext({}, trace.getTracer('t').startSpan('call'), setter));
+    expect(calls).toEqual(['set traceparent', 'set baggage']);
+  });
 });

@@ -20,6 +20,16 @@ function traceparentOf(span: Span): string | undefined {
 }
 
 /**
+ * A setter that may also take values known to be well-formed: `setBuilt` receives the
+ * `traceparent` that {@link injectSpanContext} builds itself from a valid span context (lowercase
+ * hex and dashes), so a carrier that validates what it is given can skip that for it. Without
+ * `setBuilt`, `set` receives everything.
+ */
+export interface SpanContextSetter<Carrier> extends TextMapSetter<Carrier> {
+  setBuilt?(carrier: Carrier, key: string, value: string): void;
+}
+
+/**
  * Writes the propagation headers of a call made from `span` (a client attempt span) in the active
  * context: the same as `injectTraceContext(carrier, trace.setSpan(context.active(), span), setter)`.
  * Under the W3C propagator {@link initTracing} registers, with no baggage in the active context, it
@@ -29,7 +39,7 @@ function traceparentOf(span: Span): string | undefined {
 export function injectSpanContext<Carrier>(
   carrier: Carrier,
   span: Span,
-  setter: TextMapSetter<Carrier> = defaultTextMapSetter as TextMapSetter<Carrier>,
+  setter: SpanContextSetter<Carrier> = defaultTextMapSetter as TextMapSetter<Carrier>,
 ): void {
   const active: Context = contextApi.active();
   if (!isOwnW3CPropagator(registeredPropagator()) || propagation.getBaggage(active) !== undefined) {
@@ -39,7 +49,8 @@ export function injectSpanContext<Carrier>(
   if (isTracingSuppressed(active)) return;
   const traceparent = traceparentOf(span);
   if (traceparent === undefined) return;
-  setter.set(carrier, 'traceparent', traceparent);
+  if (setter.setBuilt) setter.setBuilt(carrier, 'traceparent', traceparent);
+  else setter.set(carrier, 'traceparent', traceparent);
   const traceState = span.spanContext().traceState;
   if (traceState) setter.set(carrier, 'tracestate', traceState.serialize());
 }

@@ -3,7 +3,7 @@ import { ProxyTracerProvider, type Tracer, type TracerProvider, trace } from '@o
 /** Instrumentation scope of the spans this package starts. */
 export const TRACER_NAME = '@switchyard/tracing';
 declare const __SWITCHYARD_VERSION__: string | undefined;
-const TRACER_VERSION = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD_VERSION__ : '0.0.0-dev';
+export const TRACER_VERSION = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD_VERSION__ : '0.0.0-dev';
 
 // The API's own no-op provider, as handed out by a proxy that has no delegate.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();

@@ -1,13 +1,14 @@
 import type { Metadata } from '@grpc/grpc-js';
-import type { TextMapSetter } from '@opentelemetry/api';
 import { baggageWithTrack, type CallScope, trackFromBaggage } from '@switchyard/core';
 import {
   endRpcSpan,
   injectSpanContext,
   instrumentationGrpcActive,
+  type SpanContextSetter,
   startClientAttemptSpan,
   tracingActive,
 } from '@switchyard/tracing';
+import { setValidMetadata } from './grpc-internals.js';
 
 /** The span of one attempt (or nothing when tracing is off). */
 export interface AttemptSpan {
@@ -45,9 +46,10 @@ export function traceAttempt(
   return undefined;
 }
 
-/** Writes propagation fields straight into gRPC metadata. */
-const METADATA_SETTER: TextMapSetter<Metadata> = {
+/** Writes propagation fields straight into gRPC metadata; the traceparent built from a span unchecked. */
+const METADATA_SETTER: SpanContextSetter<Metadata> = {
   set: (metadata, key, value) => metadata.set(key, value),
+  setBuilt: setValidMetadata,
 };
 
 /** Makes sure the call scope's experiment track travels on, in the outgoing baggage. */

@@ -1,5 +1,5 @@
 import type { Metadata, MethodDefinition } from '@grpc/grpc-js';
-import type { FastLane, ReadySubchannel, SubchannelCall } from './grpc-internals.js';
+import { type FastLane, type ReadySubchannel, type SubchannelCall, setValidMetadata } from './grpc-internals.js';
 import { cancelCall, NO_MESSAGE_CONTEXT, type UnaryCallHandle, type UnaryFinish, UnaryReply } from './unary-outcome.js';
 
 const IGNORE_METADATA = (): void => undefined;
@@ -60,11 +60,12 @@ export function fastUnaryCall<Request, Response>(
   const now = Date.now();
   // A deadline already passed: grpc-js's own path fails it locally, without sending anything.
   if (deadline <= now) return undefined;
-  if (deadline !== Number.POSITIVE_INFINITY) metadata.set('grpc-timeout', grpcTimeoutHeader(deadline, now));
+  if (deadline !== Number.POSITIVE_INFINITY)
+    setValidMetadata(metadata, 'grpc-timeout', grpcTimeoutHeader(deadline, now));
   // Counted as activity from the start, so that a long call does not let the channel go idle.
   lane.touch(now);
   // The messages this call can read: a server may compress only with what the client accepts.
-  metadata.set('grpc-accept-encoding', 'identity');
+  setValidMetadata(metadata, 'grpc-accept-encoding', 'identity');
   let call: SubchannelCall;
   const reply = new UnaryReply(method.responseDeserialize, finish);
   try {

@@ -115,3 +115,16 @@ export function fastLaneOf(client: Client): FastLane | undefined {
   }
   return lane ?? undefined;
 }
+
+/**
+ * Sets a metadata entry that is valid by construction (a lowercase key of legal characters, a
+ * printable-ASCII value: `traceparent`, `grpc-timeout`), as `Metadata.set` would, minus the
+ * per-call regular expressions that check what is already known (~0.4 µs per entry in a profile
+ * of the client). Falls back to `Metadata.set` when the metadata does not keep its entries where
+ * grpc-js 1.14 does (`internalRepr`, a Map of key → values).
+ */
+export function setValidMetadata(metadata: Metadata, key: string, value: string): void {
+  const entries = (metadata as unknown as { internalRepr?: unknown }).internalRepr;
+  if (entries instanceof Map) entries.set(key, [value]);
+  else metadata.set(key, value);
+}
