@@ -213,6 +213,18 @@ describe('SpanEncoder', () => {
     }
   });
 
+  it('writes ids that are not well-formed hex (odd length, other characters) as the official serializer does', () => {
+    const [span] = randomSpans(11, 1) as [ReadableSpan];
+    for (const [traceId, spanId] of [
+      ['0af7651916cd43dd8448eb211c80319', 'b7ad6b716920333'],
+      ['0af7651916cd43dd8448eb211c80319z', 'g7ad6b7169203331'],
+      ['0AF7651916CD43DD8448EB211C80319C', 'B7AD6B7169203331'],
+    ]) {
+      const odd = { ...span, spanContext: () => ({ ...span.spanContext(), traceId, spanId }) } as ReadableSpan;
+      expect(hex(new SpanEncoder().encode([odd])), `${traceId} ${spanId}`).toBe(hex(official([odd])));
+    }
+  });
+
   it('writes an empty request for no spans', () => {
     expect(new SpanEncoder().encode([])).toHaveLength(0);
   });
