@@ -268,12 +268,6 @@ function writeHexId(out: ProtobufOutput, hex: string): void {
   out.uint32(length);
   out.ensure(length);
   const bytes = out.bytes;
-  // Node's hex decoder for a well-formed id; it stops at the first non-hex character, and then
-  // the loop writes the whole id the way the official encoder does.
-  if (bytes.write(hex, out.pos, length, 'hex') === length && hex.length === length * 2) {
-    out.pos += length;
-    return;
-  }
   let at = out.pos;
   for (let i = 0; i < hex.length - 1; i += 2) {
     bytes[at++] = (hexValue(hex.charCodeAt(i)) << 4) | hexValue(hex.charCodeAt(i + 1));
