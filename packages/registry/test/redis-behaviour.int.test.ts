@@ -230,6 +230,28 @@ describe('RedisRegistry against a real Redis', () => {
     expect(downs().every((event) => event.reason === 'expired')).toBe(true);
   });
 
+  it('after a stall, graces every lease found dead, across chunks, instead of dropping it', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace, heartbeatIntervalMs: 20_000 });
+    const count = 1_203;
+    await Promise.all(Array.from({ length: count }, (_, i) => owner.register(instance(`c-${i}`), { ttlMs: 60_000 })));
+    const prefix = `${namespace}:{catalog}:`;
+    const gens = await raw.hgetall(`${prefix}gens`);
+    const ids = Object.keys(gens);
+    // Every entry due, every lease gone, and the last sweep 10 s ago: Redis (or every sweeper)
+    // was stalled, so owners could not heartbeat. They get one grace period to write back.
+    await raw.zadd(`${prefix}leases`, ...ids.flatMap((id) => [0, id]));
+    await raw.del(...ids.map((id) => `${prefix}lease:${id}:${gens[id]}`));
+    const [seconds] = await raw.time();
+    await raw.set(`${prefix}swept`, Number(seconds) * 1_000 - 10_000);
+
+    await owner.list('catalog');
+    expect(await raw.scard(`${prefix}graced`)).toBe(count);
+    expect(await raw.hlen(`${prefix}instances`)).toBe(count);
+    // Re-indexed one grace period (5 s) ahead, not dropped.
+    expect(await raw.zcount(`${prefix}leases`, Number(seconds) * 1_000 + 4_000, '+inf')).toBe(count);
+  });
+
   it('has one watcher sweep a service per interval, however many watch it', async () => {
     const namespace = uniqueNamespace();
     const owner = registry({ namespace });

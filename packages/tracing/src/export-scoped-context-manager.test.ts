@@ -173,16 +173,21 @@ describe('ExportScopedContextManager', () => {
     expect(manager.asyncLocalStorageOn()).toBe(false);
   });
 
-  it('asks at each export whether it is observed, so an instrumentation installed later is honoured', async () => {
+  it('asks at each export whether it is observed, and once it was, keeps treating exports so', async () => {
     let observed = false;
     const { manager, probe } = setUp(512, () => observed);
     endOneSpan('before');
     await provider!.forceFlush();
+    // An instrumentation installed later is honoured from the next export on…
     observed = true;
     endOneSpan('after');
     await provider!.forceFlush();
+    // …and disabling it changes nothing: the exporter may still hold the function it wrapped.
+    observed = false;
+    endOneSpan('later');
+    await provider!.forceFlush();
 
-    expect(probe.suppressedAfterAwait).toEqual([false, true]);
+    expect(probe.suppressedAfterAwait).toEqual([false, true, true]);
     expect(manager.asyncLocalStorageOn()).toBe(false);
   });
 

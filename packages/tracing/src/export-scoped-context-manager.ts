@@ -25,12 +25,12 @@ type ContextManagementToken = ReturnType<AsyncLocalStorageContextManager['attach
  * an export (a server handler, user code, a bound callback) pins it on for the rest of the
  * process's life, exactly like the stock manager.
  *
- * When nothing can observe the exporter's requests (no instrumentation wraps `http`/`https`, no
- * subscriber to Node's HTTP client channels: see exportTransportObserved), there is nothing for
- * the suppression to reach, so an export does not keep AsyncLocalStorage on past its synchronous
- * part: it is switched off as the export's `with()` returns, not when its HTTP request ends (in a
- * profile of the traced gRPC client at 64 calls, the hooks then ran ~7 % of the time and cost ~2 µs
- * per call).
+ * When nothing can observe the exporter's requests (no instrumentation wraps what they go
+ * through, no subscriber to Node's HTTP client channels: see exportTransportObserved), there is
+ * nothing for the suppression to reach, so an export does not keep AsyncLocalStorage on past its
+ * synchronous part: it is switched off as the export's `with()` returns, not when its HTTP request
+ * ends (in a profile of the traced gRPC client at 64 calls, the hooks then ran ~7 % of the time and
+ * cost ~2 µs per call). Once an export has been seen observed, every later one is treated so.
  *
  * Exports are recognised through {@link trackExports}: the exporter the span processor calls must
  * be the wrapper it returns. A `with()` counts as an export's scope only if its context suppresses
@@ -48,6 +48,8 @@ export class ExportScopedContextManager extends AsyncLocalStorageContextManager 
     super();
   }
 
+  /** Set for good by the first export that something could observe. */
+  private exportsSeenObserved = false;
   /** Set for good by the first context entered for any reason but an export. */
   private pinned = false;
   /** Nesting depth of `with()` calls on the current stack. */
@@ -100,8 +102,11 @@ export class ExportScopedContextManager extends AsyncLocalStorageContextManager 
     return new TrackedSpanExporter(exporter, {
       started: () => {
         this.exportStartedAtDepth = this.depth;
-        // Unobserved, an export needs AsyncLocalStorage only while its with() runs.
-        if (!this.exportsObserved()) return false;
+        // Unobserved, an export needs AsyncLocalStorage only while its with() runs. Once seen
+        // observed, always treated so: an exporter may keep the wrapped function it was given
+        // (its `request`, say) after the instrumentation that wrapped it is disabled.
+        this.exportsSeenObserved ||= this.exportsObserved();
+        if (!this.exportsSeenObserved) return false;
         this.exportsInFlight++;
         return true;
       },

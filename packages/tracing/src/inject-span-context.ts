@@ -21,8 +21,8 @@ function traceparentOf(span: Span): string | undefined {
 
 /**
  * A setter that may also take values known to be well-formed: `setBuilt` receives the
- * `traceparent` that {@link injectSpanContext} builds itself from a valid span context (lowercase
- * hex and dashes), so a carrier that validates what it is given can skip that for it. Without
+ * `traceparent` that {@link injectSpanContext} builds itself from a valid span context (hex digits
+ * and dashes only), so a carrier that validates what it is given can skip that for it. Without
  * `setBuilt`, `set` receives everything.
  */
 export interface SpanContextSetter<Carrier> extends TextMapSetter<Carrier> {

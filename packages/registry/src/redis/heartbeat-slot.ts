@@ -1,23 +1,83 @@
 /**
  * Heartbeats of one process fire on a shared grid of time slots rather than each at its own
- * jittered millisecond. Node runs every timer due in the same slot in one pass of its timer
- * loop, and the client's auto-pipelining sends what one pass issued as one write, so a process
- * holding many registrations wakes Redis once per slot instead of once per heartbeat: what Redis
- * spends on a request is mostly per wakeup (read, parse, reply), not the `PEXPIRE` itself.
+ * jittered millisecond, and every heartbeat that ends up in the same slot is sent from one timer
+ * callback. The client's auto-pipelining sends what one callback issued as one write, so a
+ * process holding many registrations wakes Redis once per slot instead of once per heartbeat:
+ * what Redis spends on a request is mostly per wakeup (read, parse, reply), not the `PEXPIRE`.
+ *
+ * One timer per slot, not one per heartbeat rounded to the slot: Node's timers run on the event
+ * loop's millisecond clock, which is not `performance.now()`, so timers aimed at the same moment
+ * from different registrations could still fall into two passes of the timer loop.
  */
 
 /** Width of a slot. Delays a heartbeat by less than this; 20 ms is nothing against a lease of seconds. */
 export const HEARTBEAT_SLOT_MS = 20;
 
 /**
- * The timer delay that makes a heartbeat due `delayMs` from now fire at the end of its slot. The
- * slot is never wider than a tenth of the delay, so short intervals (tests) keep their shape.
+ * The end of the slot that a heartbeat due `delayMs` after `now` falls in, as a time on the
+ * `performance.now()` clock. The slot is never wider than a tenth of the delay, so short intervals
+ * (tests) keep their shape; below 2 ms there is no slot and the due time is returned as it is.
  */
-export function slottedDelay(delayMs: number, now: number = performance.now()): number {
+export function slotEnd(delayMs: number, now: number): number {
   const slot = Math.min(HEARTBEAT_SLOT_MS, Math.floor(delayMs / 10));
-  if (slot < 2) return delayMs;
-  // Whole milliseconds, as Node's timer loop counts them: timers due on the same slot boundary
-  // then share one expiry.
-  const start = Math.floor(now);
-  return Math.ceil((start + delayMs) / slot) * slot - start;
+  const due = now + delayMs;
+  return slot < 2 ? due : Math.ceil(due / slot) * slot;
 }
+
+interface Slot {
+  readonly timer: NodeJS.Timeout;
+  readonly due: Set<() => void>;
+}
+
+/** The heartbeat slots of this process, shared by every registration of every registry in it. */
+export class HeartbeatSlots {
+  private readonly slots = new Map<number, Slot>();
+
+  /**
+   * Runs `beat` at the end of the slot that `delayMs` from now falls in, together with every other
+   * beat of that slot, on an `unref`'d timer. Returns a function that cancels it.
+   */
+  schedule(delayMs: number, beat: () => void, now: number = performance.now()): () => void {
+    const end = slotEnd(delayMs, now);
+    let slot = this.slots.get(end);
+    if (slot === undefined) {
+      const timer = setTimeout(() => this.fire(end), Math.max(0, end - now));
+      timer.unref();
+      slot = { timer, due: new Set() };
+      this.slots.set(end, slot);
+    }
+    // A wrapper per call: the same function scheduled twice must run twice.
+    const entry = (): void => beat();
+    slot.due.add(entry);
+    const scheduled = slot;
+    return () => {
+      if (!scheduled.due.delete(entry) || scheduled.due.size > 0) return;
+      clearTimeout(scheduled.timer);
+      if (this.slots.get(end) === scheduled) this.slots.delete(end);
+    };
+  }
+
+  /** Slots with a timer pending (for tests). */
+  get pending(): number {
+    return this.slots.size;
+  }
+
+  private fire(end: number): void {
+    const slot = this.slots.get(end);
+    if (slot === undefined) return;
+    this.slots.delete(end);
+    for (const beat of slot.due) {
+      try {
+        beat();
+      } catch (error) {
+        // One failing beat must not cost the others theirs; the error surfaces as a timer's would.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+/** The one instance every registration in the process uses. */
+export const heartbeatSlots = new HeartbeatSlots();

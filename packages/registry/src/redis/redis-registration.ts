@@ -10,7 +10,7 @@ import {
 import { ListenerSet } from '../listeners.js';
 import { sameInstance } from '../watch-state.js';
 import type { Registration, RegistrationState } from '../registry.js';
-import { slottedDelay } from './heartbeat-slot.js';
+import { heartbeatSlots } from './heartbeat-slot.js';
 import type { ServiceKeys } from './keys.js';
 import type { RedisConnection } from './redis-connection.js';
 import type { RedisScripts } from './redis-scripts.js';
@@ -32,17 +32,18 @@ export interface RegistrationContext {
 }
 
 /**
- * A registration in Redis. It heartbeats on its own `unref`'d, jittered timer; when the entry has
- * vanished it writes it back in full; when its generation has been superseded or ended it stops
- * for good. Operations run one at a time, in call order, so an update can never overtake a
- * deregister.
+ * A registration in Redis. It heartbeats on a jittered, `unref`'d timer that it shares with the
+ * other heartbeats of its slot (heartbeat-slot.ts); when the entry has vanished it writes it back
+ * in full; when its generation has been superseded or ended it stops for good. Operations run one
+ * at a time, in call order, so an update can never overtake a deregister.
  */
 export class RedisRegistration implements Registration {
   private current: ServiceInstance;
   private currentState: RegistrationState = 'active';
   /** True when Redis may hold an older version than `current` (an update that did not land). */
   private dirty = false;
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the heartbeat scheduled next (undefined while none is). */
+  private cancelHeartbeat: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly stateListeners: ListenerSet<[RegistrationState, Error?]>;
 
@@ -215,23 +216,23 @@ export class RedisRegistration implements Registration {
 
   private scheduleHeartbeat(delayMs: number): void {
     if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
-    // ±10% jitter: registrations made together must not heartbeat in lockstep forever. Then
-    // rounded up to the process's heartbeat slot, so those due close together share one write.
-    const jittered = slottedDelay(delayMs * (0.9 + Math.random() * 0.2));
-    this.timer = setTimeout(() => {
+    // ±10% jitter: registrations made together must not heartbeat in lockstep forever. The beat
+    // then goes out with the others of its slot of the process, in one write.
+    const jittered = delayMs * (0.9 + Math.random() * 0.2);
+    this.cancelHeartbeat = heartbeatSlots.schedule(jittered, () => {
+      this.cancelHeartbeat = undefined;
       void this.heartbeat().then(() => {
         // After a failure, try again sooner than a full interval (but not in a tight loop).
         const next =
           this.currentState === 'unavailable' ? Math.min(this.heartbeatIntervalMs, 1_000) : this.heartbeatIntervalMs;
         this.scheduleHeartbeat(next);
       });
-    }, jittered);
-    this.timer.unref();
+    });
   }
 
   private stopHeartbeat(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelHeartbeat?.();
+    this.cancelHeartbeat = undefined;
   }
 
   private setState(state: RegistrationState, error?: Error): void {
