@@ -13,7 +13,7 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { PooledIdGenerator } from './pooled-id-generator.js';
 import { withoutNoopTracerMetrics } from './quiet-tracer-metrics.js';
-import { SAMPLER_IGNORES_ATTRIBUTES, TRACER_NAME, TRACER_VERSION } from './tracing-active.js';
+import { rpcTracerOf, SAMPLER_IGNORES_ATTRIBUTES } from './tracing-active.js';
 import type { ResolvedTracingOptions } from './tracing-options.js';
 
 /** A parent-based sampler whose root keeps `ratio` of new traces. */
@@ -50,8 +50,8 @@ export function createProvider(options: ResolvedTracingOptions, exporter: SpanEx
   // parentbased_*) decide on the trace id and parent alone, so the span helpers may set attributes
   // after sampling; and its processors' onStart ignores them.
   Object.defineProperty(provider, SAMPLER_IGNORES_ATTRIBUTES, { value: true });
-  // The provider caches its tracers, so the RPC helpers' tracer is this one. It has no
-  // meterProvider, so the SDK's span metrics would go to a no-op meter.
-  withoutNoopTracerMetrics(provider.getTracer(TRACER_NAME, TRACER_VERSION));
+  // It has no meterProvider, so the SDK's span metrics of the RPC helpers' tracer would go to a
+  // no-op meter.
+  withoutNoopTracerMetrics(rpcTracerOf(provider));
   return provider;
 }

@@ -40,14 +40,6 @@ type ContextManagementToken = ReturnType<AsyncLocalStorageContextManager['attach
  * export and pins nothing; its work ends before the export reports.
  */
 export class ExportScopedContextManager extends AsyncLocalStorageContextManager {
-  /**
-   * @param exportsObserved Asked as each export starts: whether anything could trace the
-   *   exporter's own requests, so its suppressed context must reach their async continuations.
-   */
-  constructor(private readonly exportsObserved: () => boolean = exportTransportObserved) {
-    super();
-  }
-
   /** Set for good by the first export that something could observe. */
   private exportsSeenObserved = false;
   /** Set for good by the first context entered for any reason but an export. */
@@ -62,6 +54,14 @@ export class ExportScopedContextManager extends AsyncLocalStorageContextManager 
   private onForExports = false;
   /** Contexts entered by exports and by work inside them (weakly held: they die with that work). */
   private readonly exportContexts = new WeakSet<Context>();
+
+  /**
+   * @param exportsObserved Asked as each export starts: whether anything could trace the
+   *   exporter's own requests, so its suppressed context must reach their async continuations.
+   */
+  constructor(private readonly exportsObserved: () => boolean = exportTransportObserved) {
+    super();
+  }
 
   override with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
     context: Context,

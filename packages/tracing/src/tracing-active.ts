@@ -3,7 +3,7 @@ import { ProxyTracerProvider, type Tracer, type TracerProvider, trace } from '@o
 /** Instrumentation scope of the spans this package starts. */
 export const TRACER_NAME = '@switchyard/tracing';
 declare const __SWITCHYARD_VERSION__: string | undefined;
-export const TRACER_VERSION = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD_VERSION__ : '0.0.0-dev';
+const TRACER_VERSION = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD_VERSION__ : '0.0.0-dev';
 
 // The API's own no-op provider, as handed out by a proxy that has no delegate.
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
@@ -29,6 +29,14 @@ function currentDelegate(): TracerProvider {
   return typeof getDelegate === 'function' ? getDelegate.call(provider) : provider;
 }
 
+/**
+ * The tracer the RPC helpers start their spans with, from `provider` (internal). Providers cache
+ * tracers by name and version, so every call for one provider returns the same tracer.
+ */
+export function rpcTracerOf(provider: TracerProvider): Tracer {
+  return provider.getTracer(TRACER_NAME, TRACER_VERSION);
+}
+
 function isNoop(provider: TracerProvider): boolean {
   return provider === NOOP_PROVIDER || provider.constructor?.name === 'NoopTracerProvider';
 }
@@ -38,7 +46,7 @@ function refresh(): Cache {
   if (delegate !== cache.delegate) {
     cache.delegate = delegate;
     cache.active = !isNoop(delegate);
-    cache.tracer = cache.active ? delegate.getTracer(TRACER_NAME, TRACER_VERSION) : undefined;
+    cache.tracer = cache.active ? rpcTracerOf(delegate) : undefined;
     cache.attributesAfterSampling =
       (delegate as { [SAMPLER_IGNORES_ATTRIBUTES]?: boolean })[SAMPLER_IGNORES_ATTRIBUTES] === true;
   }

@@ -64,7 +64,6 @@ local function sweep(limit)
   -- Almost always empty: then a live lease needs no SREM (one call fewer per re-indexed entry).
   -- (SMEMBERS, not EXISTS: it is already in the registry's least-privilege ACL; the set is tiny.)
   local anyGraced = #redis.call('SMEMBERS', gracedKey) > 0
-  local expired = 0
   -- In chunks (Lua's unpack limit), one HMGET of the generations and one ZADD of every live
   -- lease's new bound per chunk: a due entry then costs one PTTL of its own, not three calls.
   for first = 1, #due, ${SWEEP_CHUNK} do
@@ -85,7 +84,6 @@ local function sweep(limit)
         redis.call('SREM', gracedKey, id)
         drop(id)
         publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"expired"')
-        expired = expired + 1
       end
     end
     if #bounds > 0 then redis.call('ZADD', KEYS[3], unpack(bounds)) end
