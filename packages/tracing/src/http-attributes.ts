@@ -30,6 +30,8 @@ const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'P
 
 /** The request method as the HTTP conventions want it: a known method, upper-case, or `_OTHER`. */
 function normalizedMethod(method: string): string {
+  // Transports pass canonical methods: skip the upper-casing copy for them.
+  if (KNOWN_METHODS.has(method)) return method;
   const upper = method.toUpperCase();
   return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
 }

@@ -11,12 +11,20 @@ import {
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { injectTraceContext } from './inject-trace-context.js';
 import { isOwnW3CPropagator, registeredPropagator } from './propagator.js';
+import { RpcSpan } from './rpc-span.js';
+
+// The flags part of a traceparent for flags 0–15, as W3CTraceContextPropagator writes them.
+const FLAGS = Array.from({ length: 16 }, (_, flags) => `0${flags.toString(16)}`);
 
 /** `traceparent` exactly as W3CTraceContextPropagator writes it. */
 function traceparentOf(span: Span): string | undefined {
   const spanContext = span.spanContext();
-  if (!isSpanContextValid(spanContext)) return undefined;
-  return `00-${spanContext.traceId}-${spanContext.spanId}-0${Number(spanContext.traceFlags || 0).toString(16)}`;
+  // An RpcSpan of ids known valid skips the API's regular expressions.
+  if (!(span instanceof RpcSpan && span.contextValid) && !isSpanContextValid(spanContext)) return undefined;
+  const flags = spanContext.traceFlags || 0;
+  const flagsText =
+    flags >= 0 && flags < 16 && Number.isInteger(flags) ? FLAGS[flags] : `0${Number(flags).toString(16)}`;
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${flagsText}`;
 }
 
 /**

@@ -19,13 +19,21 @@ const INFOS: readonly SpanInfo[] = (['grpc', 'http'] as const).flatMap((system) 
   (['client', 'server'] as const).flatMap((kind) => MODES.map((mode) => Object.freeze({ system, kind, mode }))),
 );
 
-/** Marks a recording span started by the RPC helpers (internal). */
-export function setSpanInfo(span: Span, system: SpanInfo['system'], kind: SpanInfo['kind'], mode: SemconvMode): void {
-  const info = INFOS[(system === 'grpc' ? 0 : 6) + (kind === 'client' ? 0 : 3) + MODES.indexOf(mode)] as SpanInfo;
-  (span as unknown as Record<symbol, SpanInfo>)[SPAN_INFO] = info;
+/** The shared, frozen {@link SpanInfo} for a combination (internal). */
+export function spanInfo(system: SpanInfo['system'], kind: SpanInfo['kind'], mode: SemconvMode): SpanInfo {
+  return INFOS[(system === 'grpc' ? 0 : 6) + (kind === 'client' ? 0 : 3) + MODES.indexOf(mode)] as SpanInfo;
 }
 
-/** What {@link setSpanInfo} recorded on `span`, if anything (internal). */
+/** Marks a recording span started by the RPC helpers through another provider's tracer (internal). */
+export function setSpanInfo(span: Span, system: SpanInfo['system'], kind: SpanInfo['kind'], mode: SemconvMode): void {
+  (span as unknown as Record<symbol, SpanInfo>)[SPAN_INFO] = spanInfo(system, kind, mode);
+}
+
+/**
+ * What the helper that started `span` recorded about it, if anything (internal): the field of an
+ * {@link RpcSpan}, else what {@link setSpanInfo} left.
+ */
 export function spanInfoOf(span: Span): SpanInfo | undefined {
-  return (span as unknown as Record<symbol, SpanInfo | undefined>)[SPAN_INFO];
+  const info = (span as { rpcInfo?: SpanInfo }).rpcInfo;
+  return info ?? (span as unknown as Record<symbol, SpanInfo | undefined>)[SPAN_INFO];
 }

@@ -4,8 +4,10 @@ import { ATTR_SWITCHYARD_ATTEMPT } from './attribute-names.js';
 import { grpcSpanName, grpcStartAttributes } from './grpc-attributes.js';
 import { httpSpanName, httpStartAttributes } from './http-attributes.js';
 import type { RpcSpanOptions } from './rpc-span-options.js';
+import { beginRpcSpan } from './begin-rpc-span.js';
+import { RpcSpan } from './rpc-span.js';
 import { type SemconvMode, semconvStability } from './semconv-stability.js';
-import { setSpanInfo } from './span-info.js';
+import { setSpanInfo, spanInfo } from './span-info.js';
 import { activeTracer } from './tracing-active.js';
 
 /** The span handed out when no provider is registered: non-recording, shared, free. */
@@ -13,7 +15,7 @@ export const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /** Starts a client or server RPC span with the conventions in force (internal; see the two public helpers). */
 export function startRpcSpan(options: RpcSpanOptions, kind: 'client' | 'server'): Span {
-  const { tracer, attributesAfterSampling } = activeTracer();
+  const { tracer, attributesAfterSampling, parts } = activeTracer();
   if (tracer === undefined) return NOOP_SPAN;
   const { system } = options;
   if (system !== 'grpc' && system !== 'http') {
@@ -23,13 +25,20 @@ export function startRpcSpan(options: RpcSpanOptions, kind: 'client' | 'server')
   const mode = system === 'grpc' ? stability.rpc : stability.http;
   const name = system === 'grpc' ? grpcSpanName(options) : httpSpanName(options, kind);
   const spanKind = kind === 'client' ? SpanKind.CLIENT : SpanKind.SERVER;
+  const parent = options.parent ?? context.active();
+  if (parts !== undefined) {
+    // initTracing's provider: the SDK's decisions from its own parts, a lighter span (rpc-span.ts).
+    const span = beginRpcSpan(parts, name, spanKind, parent, () => startAttributes(options, kind, mode));
+    if (span instanceof RpcSpan) span.rpcInfo = spanInfo(system, kind, mode);
+    return span;
+  }
   // initTracing's samplers never read attributes, so they are set once sampled: an unsampled span
   // builds none, and a sampled one skips the SDK's two sanitizing copies of what startSpan is
   // given (~0.5 µs a span). Any other provider's sampler gets them at start.
   const span = tracer.startSpan(
     name,
     attributesAfterSampling ? { kind: spanKind } : { kind: spanKind, attributes: startAttributes(options, kind, mode) },
-    options.parent ?? context.active(),
+    parent,
   );
   if (!span.isRecording()) return span;
   if (attributesAfterSampling) span.setAttributes(startAttributes(options, kind, mode));

@@ -1,4 +1,5 @@
 import { ProxyTracerProvider, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import { type TracerParts, tracerPartsOf } from './tracer-parts.js';
 
 /** Instrumentation scope of the spans this package starts. */
 export const TRACER_NAME = '@switchyard/tracing';
@@ -19,8 +20,15 @@ interface Cache {
   active: boolean;
   tracer: Tracer | undefined;
   attributesAfterSampling: boolean;
+  parts: TracerParts | undefined;
 }
-const cache: Cache = { delegate: undefined, active: false, tracer: undefined, attributesAfterSampling: false };
+const cache: Cache = {
+  delegate: undefined,
+  active: false,
+  tracer: undefined,
+  attributesAfterSampling: false,
+  parts: undefined,
+};
 
 function currentDelegate(): TracerProvider {
   const provider = trace.getTracerProvider();
@@ -49,6 +57,9 @@ function refresh(): Cache {
     cache.tracer = cache.active ? rpcTracerOf(delegate) : undefined;
     cache.attributesAfterSampling =
       (delegate as { [SAMPLER_IGNORES_ATTRIBUTES]?: boolean })[SAMPLER_IGNORES_ATTRIBUTES] === true;
+    // Only initTracing's provider, whose every part this package chose or tests: another provider
+    // keeps its own startSpan.
+    cache.parts = cache.attributesAfterSampling && cache.tracer !== undefined ? tracerPartsOf(cache.tracer) : undefined;
   }
   return cache;
 }
@@ -63,11 +74,16 @@ export function tracingActive(): boolean {
 }
 
 /**
- * The registered provider's tracer (`undefined` when none is) and whether span attributes may be
+ * The registered provider's tracer (`undefined` when none is); whether span attributes may be
  * set after the sampling decision instead of passed to `startSpan`: true for the provider
  * initTracing registers, whose samplers never read them; another provider's sampler might, so its
- * spans get their attributes at start (internal; one lookup for both).
+ * spans get their attributes at start; and, for initTracing's provider, the tracer's parts, from
+ * which the RPC helpers start their own lighter spans (internal; one lookup for all three).
  */
-export function activeTracer(): { readonly tracer: Tracer | undefined; readonly attributesAfterSampling: boolean } {
+export function activeTracer(): {
+  readonly tracer: Tracer | undefined;
+  readonly attributesAfterSampling: boolean;
+  readonly parts: TracerParts | undefined;
+} {
   return refresh();
 }
