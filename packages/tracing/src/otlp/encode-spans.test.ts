@@ -213,6 +213,36 @@ describe('SpanEncoder', () => {
     }
   });
 
+  it('reuses recent attribute sets only when keys, order and values all match', () => {
+    const [template] = randomSpans(21, 1) as [ReadableSpan];
+    const rpc = { 'rpc.system': 'grpc', 'rpc.method': 'Get', 'server.port': 50051, 'switchyard.attempt': 1 };
+    const variants: Attributes[] = [
+      rpc,
+      { ...rpc },
+      { ...rpc, 'server.port': 50052 },
+      { 'rpc.method': 'Get', 'rpc.system': 'grpc', 'server.port': 50051, 'switchyard.attempt': 1 }, // order
+      { ...rpc, extra: true },
+      { 'rpc.system': 'grpc', 'rpc.method': 'Get', 'server.port': 50051 }, // one fewer
+      { ...rpc, 'switchyard.attempt': -0 },
+      { ...rpc, 'switchyard.attempt': 0 },
+      { ...rpc, 'switchyard.attempt': 1.5 },
+      { ...rpc, 'switchyard.attempt': '1' },
+      { ...rpc, ratio: Number.NaN },
+      { ...rpc, list: ['a'] },
+      { ...rpc, inherited: 'x' },
+      Object.assign(Object.create({ inherited: 'x' }), rpc), // the same for-in keys, one not its own
+      {},
+    ];
+    // Far more distinct sets than the encoder remembers, each seen again soon and late.
+    for (let i = 0; i < 12; i++) variants.push({ ...rpc, 'server.address': `10.0.0.${i}` });
+    const spans = [...variants, ...variants.slice().reverse(), ...variants].map(
+      (attributes) => ({ ...template, attributes }) as ReadableSpan,
+    );
+    const encoder = new SpanEncoder();
+    for (let round = 0; round < 3; round++)
+      expect(hex(encoder.encode(spans)), `round ${round}`).toBe(hex(official(spans)));
+  });
+
   it('writes ids that are not well-formed hex (odd length, other characters) as the official serializer does', () => {
     const [span] = randomSpans(11, 1) as [ReadableSpan];
     for (const [traceId, spanId] of [

@@ -22,6 +22,8 @@ export class SpanEncoder {
   private readonly resourceCache = new WeakMap<Resource, Uint8Array>();
   private readonly scopeCache = new WeakMap<object, Uint8Array>();
   private readonly scratch = new ProtobufOutput(256);
+  private readonly recentSets: EncodedAttributeSet[] = [];
+  private nextRecent = 0;
 
   constructor(
     /** Attribute cache size, in entries; the cache starts over when it is full. */
@@ -111,7 +113,7 @@ export class SpanEncoder {
     writeHrTime(out, span.startTime);
     out.tag(8, 1); // end_time_unix_nano
     writeHrTime(out, span.endTime);
-    if (span.attributes) this.writeAttributes(out, span.attributes, 9);
+    if (span.attributes) this.writeSpanAttributes(out, span.attributes);
     out.tag(10, 0);
     out.int64(span.droppedAttributesCount);
     for (const event of span.events) {
@@ -170,6 +172,52 @@ export class SpanEncoder {
     out.tag(6, 5);
     out.fixed32(spanFlags(context.traceFlags, context.isRemote));
     out.end(body);
+  }
+
+  /**
+   * A span's attributes (field 9): the whole encoded set copied when the same keys with the same
+   * primitive values came recently, as an RPC client's spans do call after call (same method, same
+   * few instances, same status). Checking a set costs a few comparisons per attribute, against a
+   * cache lookup and a copy per attribute.
+   */
+  private writeSpanAttributes(out: ProtobufOutput, attributes: Attributes): void {
+    const recent = this.recentSets;
+    for (let index = 0; index < recent.length; index++) {
+      const set = recent[index] as EncodedAttributeSet;
+      if (sameAttributes(attributes, set)) {
+        out.raw(set.bytes);
+        return;
+      }
+    }
+    const start = out.pos;
+    this.writeAttributes(out, attributes, 9);
+    const set = this.memorable(attributes);
+    if (set === undefined) return;
+    set.bytes = new Uint8Array(out.bytes.subarray(start, out.pos)); // a copy: the output is handed out
+    if (recent.length < MAX_RECENT_SETS) recent.push(set);
+    else {
+      recent[this.nextRecent] = set;
+      this.nextRecent = (this.nextRecent + 1) % MAX_RECENT_SETS;
+    }
+  }
+
+  /** `attributes` as a set to remember, or undefined when it holds something not worth it (or not safe) to compare. */
+  private memorable(attributes: Attributes): EncodedAttributeSet | undefined {
+    const keys: string[] = [];
+    const values: (string | number | boolean)[] = [];
+    for (const key in attributes) {
+      if (!Object.hasOwn(attributes, key)) return undefined;
+      const value = attributes[key];
+      const type = typeof value;
+      if (type === 'string') {
+        if ((value as string).length > this.maxCachedStringLength) return undefined;
+      } else if (type !== 'number' && type !== 'boolean') {
+        return undefined;
+      }
+      keys.push(key);
+      values.push(value as string | number | boolean);
+    }
+    return keys.length === 0 ? undefined : { keys, values, bytes: EMPTY_BYTES };
   }
 
   private writeAttributes(out: ProtobufOutput, attributes: Attributes, field: number): void {
@@ -246,6 +294,32 @@ export class SpanEncoder {
     this.scopeCache.set(scope, encoded);
     return encoded;
   }
+}
+
+/** Span attribute sets remembered, encoded whole. */
+const MAX_RECENT_SETS = 8;
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** A span's attribute set as last encoded: its own keys in order, their primitive values, the bytes. */
+interface EncodedAttributeSet {
+  keys: string[];
+  values: (string | number | boolean)[];
+  bytes: Uint8Array;
+}
+
+/**
+ * Whether `attributes` has exactly the set's own keys, in the same order, with the same values
+ * (`Object.is`, so 0 and -0, which encode apart, differ; NaN never matches, a harmless miss).
+ */
+function sameAttributes(attributes: Attributes, set: EncodedAttributeSet): boolean {
+  const { keys, values } = set;
+  let index = 0;
+  for (const key in attributes) {
+    if (index >= keys.length || key !== keys[index] || !Object.hasOwn(attributes, key)) return false;
+    if (!Object.is(attributes[key], values[index])) return false;
+    index++;
+  }
+  return index === keys.length;
 }
 
 const SPAN_FLAGS_HAS_IS_REMOTE = 0x100;
