@@ -1,6 +1,7 @@
 import {
   type Attributes,
   type Context,
+  diag,
   INVALID_SPAN_CONTEXT,
   type Link,
   SamplingDecision,
@@ -33,7 +34,10 @@ export function beginRpcSpan(
   context: Context,
   startAttributes: () => Attributes,
 ): Span | RpcSpan {
-  if (isTracingSuppressed(context)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+  if (isTracingSuppressed(context)) {
+    diag.debug('Instrumentation suppressed, returning Noop Span');
+    return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+  }
   const parent = trace.getSpan(context)?.spanContext();
   const spanId = parts.idGenerator.generateSpanId();
   let traceId: string;
@@ -49,10 +53,13 @@ export function beginRpcSpan(
   const sampling = parts.sampler.shouldSample(context, traceId, name, kind, NO_ATTRIBUTES, NO_LINKS);
   const traceFlags = sampling.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE;
   const spanContext: SpanContext = { traceId, spanId, traceFlags, traceState: sampling.traceState ?? traceState };
-  if (sampling.decision === SamplingDecision.NOT_RECORD) return trace.wrapSpanContext(spanContext);
+  if (sampling.decision === SamplingDecision.NOT_RECORD) {
+    diag.debug('Recording is off, propagating context in a non-recording span');
+    return trace.wrapSpanContext(spanContext);
+  }
   const span = new RpcSpan(parts, spanContext, name, kind, validParent);
   span.adoptAttributes(startAttributes());
-  if (sampling.attributes !== undefined) span.setAttributes(sampling.attributes);
+  if (sampling.attributes !== undefined) span.mergeSamplerAttributes(sampling.attributes);
   parts.processor.onStart(span, context);
   return span;
 }

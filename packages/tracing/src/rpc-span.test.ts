@@ -9,7 +9,14 @@ import {
   TraceFlags,
   trace,
 } from '@opentelemetry/api';
+import { createNoopMeter } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
+import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
+import { createTraceState } from '@opentelemetry/api';
+import { beginRpcSpan } from './begin-rpc-span.js';
+import { type TracerParts, tracerPartsOf } from './tracer-parts.js';
+
+const noopMeter = createNoopMeter();
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { endRpcSpan, injectSpanContext, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
@@ -55,7 +62,9 @@ function exercise(span: Span): void {
   span.setAttribute('', 'empty key');
   span.setAttribute('bad', {} as never);
   span.setAttribute('nothing', undefined as never);
-  span.setAttributes({ count: 3, tags: ['alpha', 'beta'], ok: true });
+  const tags = ['alpha', 'beta'];
+  span.setAttributes({ count: 3, tags, ok: true });
+  tags.push('changed later'); // the span keeps its own copy
   span.addEvent('plain');
   span.addEvent('with attributes', { reason: 'retry budget', tries: 2, dropped: 'x' });
   span.addEvent('at an HrTime', [1_700_000_000, 5]);
@@ -85,6 +94,9 @@ function comparable(span: ReadableSpan) {
     events: span.events.map((event) => (UNTIMED_EVENTS.has(event.name) ? { ...event, time: 'now' } : event)),
     links: span.links,
     status: span.status,
+    traceFlags: span.spanContext().traceFlags,
+    traceState: span.spanContext().traceState,
+    parentSpanContext: span.parentSpanContext,
     endTime: span.endTime,
     ended: span.ended,
     droppedAttributesCount: span.droppedAttributesCount,
@@ -176,6 +188,15 @@ describe('RpcSpan, the RPC helpers’ span on initTracing’s provider', () => {
     expect(rpc.span.droppedLinksCount).toBe(1);
   });
 
+  it('a count limit alone is applied as the SDK does', () => {
+    vi.stubEnv('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', '4');
+    tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+    const { rpc, sdk } = finishBoth();
+    expect(comparable(rpc.span)).toEqual(comparable(sdk.span));
+    expect(Object.keys(rpc.span.attributes)).toHaveLength(4);
+    expect(rpc.span.attributes['rpc.service']).toBe('shop.catalog.v1.CatalogService');
+  });
+
   it('adopts valid start attributes and validates the caller’s extras', () => {
     tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
     vi.spyOn(diag, 'warn').mockImplementation(() => undefined);
@@ -189,6 +210,60 @@ describe('RpcSpan, the RPC helpers’ span on initTracing’s provider', () => {
     expect(finished?.attributes).not.toHaveProperty('nothing');
     expect(finished?.attributes).not.toHaveProperty('bad');
     expect(finished?.attributes['rpc.method']).toBe('GetProduct');
+  });
+
+  it('with the same clock readings, starts, ends and lasts exactly as the SDK’s span', () => {
+    tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+    vi.spyOn(Date, 'now').mockReturnValue(1_795_316_371_123);
+    const monotonic = vi.spyOn(performance, 'now').mockReturnValue(1000.25);
+    const rpc = startClientAttemptSpan(CATALOG);
+    const sdk = trace.getTracerProvider().getTracer('@switchyard/tracing').startSpan('sdk');
+    monotonic.mockReturnValue(1003.123456789);
+    rpc.end();
+    sdk.end();
+    const [rpcDone, sdkDone] = tracing.getFinishedSpans() as [ReadableSpan, ReadableSpan];
+    expect(rpcDone.startTime).toEqual(sdkDone.startTime);
+    expect(rpcDone.endTime).toEqual(sdkDone.endTime);
+    expect(rpcDone.duration).toEqual(sdkDone.duration);
+    expect(rpcDone.duration).toEqual([0, 2_873_457]);
+  });
+
+  it('keeps a parent’s trace state, and merges a sampler’s attributes as the SDK does', () => {
+    tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+    const traceState = createTraceState('vendor=1');
+    const parent = trace.setSpanContext(context.active(), { ...LINKED, traceState, isRemote: true });
+    const child = startClientAttemptSpan({ ...CATALOG, parent });
+    expect(child.spanContext().traceState).toBe(traceState);
+    endRpcSpan(child, {});
+
+    // A sampler that adds one attribute, overrides one and removes one (undefined), as the SDK merges.
+    const tracer = trace.getTracerProvider().getTracer('@switchyard/tracing');
+    const parts = tracerPartsOf(tracer) as TracerParts;
+    const sampler = {
+      shouldSample: () => ({
+        decision: SamplingDecision.RECORD_AND_SAMPLED,
+        attributes: { added: 'yes', 'rpc.method': 'Overridden', 'server.port': undefined },
+      }),
+      toString: () => 'test',
+    };
+    const span = beginRpcSpan({ ...parts, sampler }, 'x', SpanKind.CLIENT, context.active(), () => ({
+      ...CATALOG_START,
+    })) as RpcSpan;
+    const sdk = new (tracer.constructor as new (...args: unknown[]) => typeof tracer)(
+      { name: 'sdk' },
+      {
+        ...(tracer as unknown as Record<string, unknown>),
+        sampler,
+        spanLimits: parts.limits,
+        resource: parts.resource,
+        idGenerator: parts.idGenerator,
+        spanProcessor: parts.processor,
+        meterProvider: { getMeter: () => noopMeter },
+      },
+    ).startSpan('x', { attributes: CATALOG_START }) as unknown as ReadableSpan;
+    expect(span.attributes).toEqual(sdk.attributes);
+    expect(Object.keys(span.attributes)).toEqual(Object.keys(sdk.attributes));
+    expect(span.attributes).not.toHaveProperty('server.port');
   });
 
   it('times: wall-clock start, monotonic end, duration = end − start; [-1, -1] until ended', () => {
@@ -257,7 +332,8 @@ describe('RpcSpan, the RPC helpers’ span on initTracing’s provider', () => {
       onStart: (span: Span) => seen.push(`start ${(span as RpcSpan).attributes['rpc.method']}`),
       onEnding: (span: Span) => {
         span.setAttribute('late', 'kept');
-        seen.push(`ending recording=${span.isRecording()}`);
+        const duration = (span as RpcSpan).duration;
+        seen.push(`ending recording=${span.isRecording()} duration=${duration[0] >= 0 && duration[1] >= 0}`);
       },
       onEnd: (span: ReadableSpan) => seen.push(`end ended=${span.ended} late=${span.attributes.late}`),
       forceFlush: async () => undefined,
@@ -271,7 +347,7 @@ describe('RpcSpan, the RPC helpers’ span on initTracing’s provider', () => {
     const span = startClientAttemptSpan(CATALOG);
     endRpcSpan(span, { grpcStatusCode: 0 });
     span.end();
-    expect(seen).toEqual(['start GetProduct', 'ending recording=true', 'end ended=true late=kept']);
+    expect(seen).toEqual(['start GetProduct', 'ending recording=true duration=true', 'end ended=true late=kept']);
   });
 
   it('its traceparent is the W3C propagator’s, without re-validating ids it made itself', () => {

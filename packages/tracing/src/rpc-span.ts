@@ -25,10 +25,6 @@ import type { ReadableSpan, TimedEvent } from '@opentelemetry/sdk-trace-base';
 import type { SpanInfo } from './span-info.js';
 import type { TracerParts } from './tracer-parts.js';
 
-const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
-// Most RPC spans never get an event or a link: they share these until they do.
-const NO_EVENTS: TimedEvent[] = Object.freeze([]) as unknown as TimedEvent[];
-const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
 const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
 const EXCEPTION_EVENT = 'exception';
@@ -39,11 +35,11 @@ const EXCEPTION_EVENT = 'exception';
  * processors and exporters, the same limits, times, warnings and processor calls) with less work
  * per span, which matters at tens of thousands of RPCs a second:
  *
- * - no links or events arrays until one is added, no status object until one is set;
- * - the start attributes are adopted, not copied, when they are all valid and within the limits
- *   (the helpers build a fresh object per span anyway);
- * - the end time is the start plus a monotonic duration, computed without intermediate arrays;
- * - `duration` is worked out when someone reads it.
+ * - the start attributes are adopted, not copied, when they are all valid primitives and the limits
+ *   leave them whole (the helpers build a fresh object per span anyway);
+ * - the start and end times are computed without intermediate arrays, and no `Date.now()` at end;
+ * - `duration` is worked out when first read (at end already when the end time was given);
+ * - sampling, ids and processors come from the tracer's parts directly, no tracer metrics.
  *
  * Times follow the SDK exactly: the start is the wall clock in milliseconds (`Date.now()`), the end
  * is the start plus `performance.now()` elapsed, so durations keep sub-microsecond precision.
@@ -53,9 +49,9 @@ export class RpcSpan implements Span, ReadableSpan {
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
   attributes: Attributes = {};
-  links: Link[] = NO_LINKS;
-  events: TimedEvent[] = NO_EVENTS;
-  status: SpanStatus = UNSET_STATUS;
+  links: Link[] = [];
+  events: TimedEvent[] = [];
+  status: SpanStatus = { code: SpanStatusCode.UNSET };
   readonly startTime: HrTime;
   endTime: HrTime = NOT_ENDED;
   ended = false;
@@ -77,6 +73,7 @@ export class RpcSpan implements Span, ReadableSpan {
   private readonly startWallMs: number;
   private readonly startMonotonicMs: number;
   private attributeCount = 0;
+  private durationValue: HrTime | undefined = undefined;
 
   constructor(
     parts: TracerParts,
@@ -102,23 +99,18 @@ export class RpcSpan implements Span, ReadableSpan {
   }
 
   /**
-   * Takes `attributes` as the span's own object when every value is valid and the span limits
-   * leave them whole (the RPC helpers' case); otherwise sets them one by one, as the SDK does.
+   * Gives a new span its start attributes: takes `attributes` as the span's own object when every
+   * value is a primitive and the limits leave them whole (the RPC helpers' case); otherwise sets them
+   * one by one, as the SDK does (which also copies arrays, so a caller's array cannot change later).
    */
   adoptAttributes(attributes: Attributes): void {
-    if (this.attributeCount > 0) {
-      this.setAttributes(attributes);
-      return;
-    }
     const { attributeCountLimit, attributeValueLengthLimit } = this.parts.limits;
     let count = 0;
-    let adoptable = attributeValueLengthLimit === undefined || attributeValueLengthLimit === Number.POSITIVE_INFINITY;
+    let adoptable = attributeValueLengthLimit === Number.POSITIVE_INFINITY;
     for (const key in attributes) {
-      const value = attributes[key];
-      const type = typeof value;
-      const primitive = type === 'string' || type === 'number' || type === 'boolean';
+      const type = typeof attributes[key];
       if (
-        !(primitive || (value != null && isAttributeValue(value))) ||
+        (type !== 'string' && type !== 'number' && type !== 'boolean') ||
         key.length === 0 ||
         !Object.hasOwn(attributes, key)
       ) {
@@ -175,7 +167,6 @@ export class RpcSpan implements Span, ReadableSpan {
       this.droppedEventsCount++;
       return this;
     }
-    if (this.events === NO_EVENTS) this.events = [];
     if (eventCountLimit !== undefined && this.events.length >= eventCountLimit) {
       if (this.droppedEventsCount === 0) diag.debug('Dropping extra events.');
       this.events.shift();
@@ -204,7 +195,6 @@ export class RpcSpan implements Span, ReadableSpan {
       this.droppedLinksCount++;
       return this;
     }
-    if (this.links === NO_LINKS) this.links = [];
     if (linkCountLimit !== undefined && this.links.length >= linkCountLimit) {
       if (this.droppedLinksCount === 0) diag.debug('Dropping extra links.');
       this.links.shift();
@@ -270,6 +260,10 @@ export class RpcSpan implements Span, ReadableSpan {
         end,
       );
       end = this.startTime.slice() as HrTime;
+      this.durationValue = [0, 0];
+    } else if (endTime !== undefined) {
+      // Now, as the SDK does: the caller still holds the array it passed.
+      this.durationValue = hrTimeDuration(this.startTime, end);
     }
     this.endTime = end;
     if (this.droppedEventsCount > 0) {
@@ -305,9 +299,50 @@ export class RpcSpan implements Span, ReadableSpan {
     }
   }
 
-  /** `[-1, -1]` until the span ends, as the SDK's. */
+  /** `[-1, -1]` until `end()` sets the end time (so processors' `onEnding` sees it), as the SDK's. */
   get duration(): HrTime {
-    return this.ended ? hrTimeDuration(this.startTime, this.endTime) : NO_DURATION;
+    if (this.endTime === NOT_ENDED) return NO_DURATION;
+    this.durationValue ??= hrTimeDuration(this.startTime, this.endTime);
+    return this.durationValue;
+  }
+
+  /**
+   * The sampler's attributes, merged as the SDK merges them into the start attributes: they win,
+   * and one it gives as undefined or null removes the start attribute of that name.
+   */
+  mergeSamplerAttributes(attributes: Attributes): void {
+    for (const key in attributes) {
+      if (!Object.hasOwn(attributes, key)) continue;
+      const value = attributes[key];
+      if (value == null) {
+        if (Object.hasOwn(this.attributes, key)) {
+          delete this.attributes[key];
+          this.attributeCount--;
+        }
+      } else {
+        this.setAttribute(key, value);
+      }
+    }
+  }
+
+  /** What `console.log(span)` shows: the span's data, not the tracer's parts it holds. */
+  [Symbol.for('nodejs.util.inspect.custom')](): object {
+    const { name, kind, parentSpanContext, status, startTime, endTime, ended, attributes, events, links } = this;
+    return {
+      name,
+      kind,
+      spanContext: this.spanContextValue,
+      parentSpanContext,
+      status,
+      startTime,
+      endTime,
+      duration: this.duration,
+      ended,
+      attributes,
+      events,
+      links,
+      instrumentationScope: this.instrumentationScope,
+    };
   }
 
   /** The SDK's reading of a time input: a `performance.now()` value, epoch ms, a Date or an HrTime. */
@@ -327,7 +362,8 @@ export class RpcSpan implements Span, ReadableSpan {
 
   private truncated(value: AttributeValue): AttributeValue {
     const limit = this.parts.limits.attributeValueLengthLimit ?? 0;
-    if (limit === Number.POSITIVE_INFINITY) return value;
+    // Unlimited: strings as they are, arrays copied (the SDK maps them even then).
+    if (limit === Number.POSITIVE_INFINITY) return Array.isArray(value) ? (value.slice() as AttributeValue) : value;
     if (limit <= 0) {
       diag.warn(`Attribute value limit must be positive, got ${limit}`);
       return value;

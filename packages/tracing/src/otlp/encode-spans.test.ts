@@ -233,6 +233,8 @@ describe('SpanEncoder', () => {
       Object.assign(Object.create({ inherited: 'x' }), rpc), // the same for-in keys, one not its own
       {},
     ];
+    // Big enough to grow the output while its attributes are written.
+    variants.push(Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`key.${i}`, 'v'.repeat(200) + i])));
     // Far more distinct sets than the encoder remembers, each seen again soon and late.
     for (let i = 0; i < 12; i++) variants.push({ ...rpc, 'server.address': `10.0.0.${i}` });
     const spans = [...variants, ...variants.slice().reverse(), ...variants].map(
@@ -241,6 +243,22 @@ describe('SpanEncoder', () => {
     const encoder = new SpanEncoder();
     for (let round = 0; round < 3; round++)
       expect(hex(encoder.encode(spans)), `round ${round}`).toBe(hex(official(spans)));
+  });
+
+  it('remembers the values it wrote, reading each once: a getter cannot make a later set match wrongly', () => {
+    const [template] = randomSpans(22, 1) as [ReadableSpan];
+    let reads = 0;
+    const counting = {
+      get n() {
+        reads++;
+        return reads;
+      },
+    };
+    const encoder = new SpanEncoder();
+    encoder.encode([{ ...template, attributes: counting } as ReadableSpan]);
+    expect(reads).toBe(1);
+    const plain = [{ ...template, attributes: { n: 2 } } as ReadableSpan];
+    expect(hex(encoder.encode(plain))).toBe(hex(official(plain)));
   });
 
   it('writes ids that are not well-formed hex (odd length, other characters) as the official serializer does', () => {

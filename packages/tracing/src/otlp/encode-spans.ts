@@ -190,9 +190,9 @@ export class SpanEncoder {
       }
     }
     const start = out.pos;
-    this.writeAttributes(out, attributes, 9);
-    const set = this.memorable(attributes);
-    if (set === undefined) return;
+    const set: EncodedAttributeSet = { keys: [], values: [], bytes: EMPTY_BYTES };
+    // Written and collected in one pass, each value read once (a getter could answer differently twice).
+    if (!this.writeAttributes(out, attributes, 9, set) || set.keys.length === 0) return;
     set.bytes = new Uint8Array(out.bytes.subarray(start, out.pos)); // a copy: the output is handed out
     if (recent.length < MAX_RECENT_SETS) recent.push(set);
     else {
@@ -201,37 +201,40 @@ export class SpanEncoder {
     }
   }
 
-  /** `attributes` as a set to remember, or undefined when it holds something not worth it (or not safe) to compare. */
-  private memorable(attributes: Attributes): EncodedAttributeSet | undefined {
-    const keys: string[] = [];
-    const values: (string | number | boolean)[] = [];
+  /**
+   * Writes `attributes` as repeated `field`s. Given `collect`, also records each key and value
+   * written, and returns whether they make a set worth remembering (own keys, cacheable primitives).
+   */
+  private writeAttributes(
+    out: ProtobufOutput,
+    attributes: Attributes,
+    field: number,
+    collect?: EncodedAttributeSet,
+  ): boolean {
+    let memorable = true;
     for (const key in attributes) {
-      if (!Object.hasOwn(attributes, key)) return undefined;
-      const value = attributes[key];
-      const type = typeof value;
-      if (type === 'string') {
-        if ((value as string).length > this.maxCachedStringLength) return undefined;
-      } else if (type !== 'number' && type !== 'boolean') {
-        return undefined;
+      if (!Object.hasOwn(attributes, key)) {
+        memorable = false;
+        continue;
       }
-      keys.push(key);
-      values.push(value as string | number | boolean);
-    }
-    return keys.length === 0 ? undefined : { keys, values, bytes: EMPTY_BYTES };
-  }
-
-  private writeAttributes(out: ProtobufOutput, attributes: Attributes, field: number): void {
-    for (const key in attributes) {
-      if (!Object.hasOwn(attributes, key)) continue;
       out.tag(field, 2);
       const value = attributes[key];
       const cacheable =
         typeof value === 'number' ||
         typeof value === 'boolean' ||
         (typeof value === 'string' && value.length <= this.maxCachedStringLength);
-      if (cacheable) out.raw(this.cachedKeyValue(key, value));
-      else writeKeyValue(out, key, value);
+      if (cacheable) {
+        out.raw(this.cachedKeyValue(key, value));
+        if (memorable && collect !== undefined) {
+          collect.keys.push(key);
+          collect.values.push(value);
+        }
+      } else {
+        writeKeyValue(out, key, value);
+        memorable = false;
+      }
     }
+    return memorable;
   }
 
   /** The length-prefixed `KeyValue` for a primitive attribute, from the cache or encoded now. */
@@ -309,7 +312,8 @@ interface EncodedAttributeSet {
 
 /**
  * Whether `attributes` has exactly the set's own keys, in the same order, with the same values
- * (`Object.is`, so 0 and -0, which encode apart, differ; NaN never matches, a harmless miss).
+ * (`Object.is`: equal primitives encode the same; 0 and -0 both encode as 0, so telling them
+ * apart only costs a miss).
  */
 function sameAttributes(attributes: Attributes, set: EncodedAttributeSet): boolean {
   const { keys, values } = set;
