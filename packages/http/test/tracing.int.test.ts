@@ -71,6 +71,23 @@ describe('HTTP tracing', () => {
     expect(new Set(clients.map((span) => span.spanContext().traceId)).size).toBe(2); // two root attempts
   });
 
+  it('gives every CLIENT span the full URL of the instance and path it called (url.full), across instances and paths', async () => {
+    const a = await loopback.serve('a', (_request, response) => json(response, 200, {}));
+    const b = await loopback.serve('b', (_request, response) => json(response, 200, {}));
+    const web = await loopback.client(); // round-robin over a and b
+    const paths = ['/x', '/x', '/y?q=1', '/x', '/y?q=1', '/z', '/x', '/y?q=1'];
+    for (const path of paths) await web.getJson(path);
+    const clients = (await finishedSpans(paths.length * 2)).filter((span) => span.kind === SpanKind.CLIENT);
+    expect(clients).toHaveLength(paths.length);
+    const ports = new Set<unknown>();
+    for (const [index, span] of clients.entries()) {
+      const port = span.attributes['server.port'];
+      ports.add(port);
+      expect(span.attributes['url.full'], `call ${index}`).toBe(`http://127.0.0.1:${port}${paths[index]}`);
+    }
+    expect(ports).toEqual(new Set([a.port, b.port]));
+  });
+
   it('keeps one trace across gateway (HTTP) → service (gRPC) → service (HTTP), with correct parent links', async () => {
     const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
       includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],

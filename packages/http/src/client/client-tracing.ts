@@ -26,7 +26,7 @@ export function traceAttempt(
       method: info.method,
       serverAddress: info.host,
       serverPort: info.port,
-      url: `${originOf(info.scheme, info.host, info.port)}${info.path}`,
+      url: urlOf(info.scheme, info.host, info.port, info.path),
       attempt: info.attempt,
     });
     injectSpanContext(headers as Record<string, string>, span);
@@ -40,6 +40,38 @@ export function traceAttempt(
   if (propagation) for (const [key, value] of Object.entries(propagation)) headers[key] = value;
   carryTrack(headers, scope?.track);
   return undefined;
+}
+
+/** A recently built `url.full`, by what it was built from. */
+interface RecentUrl {
+  scheme: string;
+  host: string;
+  port: number;
+  path: string;
+  url: string;
+}
+const recentUrls: RecentUrl[] = [];
+let nextRecentUrl = 0;
+const MAX_RECENT_URLS = 8;
+
+/**
+ * The attempt's full URL (`url.full`), the same string object as last time for the same origin and
+ * path: a client calls the same few instances and paths over and over, and an identical string
+ * saves building it and lets the span encoder match its attribute set by a pointer comparison.
+ */
+function urlOf(scheme: string, host: string, port: number, path: string): string {
+  for (const recent of recentUrls) {
+    if (recent.path === path && recent.port === port && recent.host === host && recent.scheme === scheme) {
+      return recent.url;
+    }
+  }
+  const entry = { scheme, host, port, path, url: `${originOf(scheme, host, port)}${path}` };
+  if (recentUrls.length < MAX_RECENT_URLS) recentUrls.push(entry);
+  else {
+    recentUrls[nextRecentUrl] = entry;
+    nextRecentUrl = (nextRecentUrl + 1) % MAX_RECENT_URLS;
+  }
+  return entry.url;
 }
 
 /** Makes sure the call scope's experiment track travels on, in the outgoing baggage. */

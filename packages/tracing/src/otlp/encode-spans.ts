@@ -24,6 +24,7 @@ export class SpanEncoder {
   private readonly scratch = new ProtobufOutput(256);
   private readonly recentSets: EncodedAttributeSet[] = [];
   private nextRecent = 0;
+  private lastMatch = 0;
 
   constructor(
     /** Attribute cache size, in entries; the cache starts over when it is full. */
@@ -182,9 +183,16 @@ export class SpanEncoder {
    */
   private writeSpanAttributes(out: ProtobufOutput, attributes: Attributes): void {
     const recent = this.recentSets;
+    // The set that matched last is the likeliest to match again: try it first.
+    const likely = recent[this.lastMatch];
+    if (likely !== undefined && sameAttributes(attributes, likely)) {
+      out.raw(likely.bytes);
+      return;
+    }
     for (let index = 0; index < recent.length; index++) {
       const set = recent[index] as EncodedAttributeSet;
-      if (sameAttributes(attributes, set)) {
+      if (index !== this.lastMatch && sameAttributes(attributes, set)) {
+        this.lastMatch = index;
         out.raw(set.bytes);
         return;
       }
@@ -194,8 +202,10 @@ export class SpanEncoder {
     // Written and collected in one pass, each value read once (a getter could answer differently twice).
     if (!this.writeAttributes(out, attributes, 9, set) || set.keys.length === 0) return;
     set.bytes = new Uint8Array(out.bytes.subarray(start, out.pos)); // a copy: the output is handed out
-    if (recent.length < MAX_RECENT_SETS) recent.push(set);
-    else {
+    if (recent.length < MAX_RECENT_SETS) {
+      this.lastMatch = recent.push(set) - 1;
+    } else {
+      this.lastMatch = this.nextRecent;
       recent[this.nextRecent] = set;
       this.nextRecent = (this.nextRecent + 1) % MAX_RECENT_SETS;
     }
@@ -312,15 +322,15 @@ interface EncodedAttributeSet {
 
 /**
  * Whether `attributes` has exactly the set's own keys, in the same order, with the same values
- * (`Object.is`: equal primitives encode the same; 0 and -0 both encode as 0, so telling them
- * apart only costs a miss).
+ * (`===`: equal primitives encode the same, and 0 and -0 both encode as 0; NaN never matches,
+ * which only costs a miss).
  */
 function sameAttributes(attributes: Attributes, set: EncodedAttributeSet): boolean {
   const { keys, values } = set;
   let index = 0;
   for (const key in attributes) {
     if (index >= keys.length || key !== keys[index] || !Object.hasOwn(attributes, key)) return false;
-    if (!Object.is(attributes[key], values[index])) return false;
+    if (attributes[key] !== values[index]) return false;
     index++;
   }
   return index === keys.length;
