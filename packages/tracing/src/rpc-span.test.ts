@@ -1,5 +1,7 @@
 import {
   context,
+  createNoopMeter,
+  createTraceState,
   diag,
   type HrTime,
   propagation,
@@ -9,18 +11,17 @@ import {
   TraceFlags,
   trace,
 } from '@opentelemetry/api';
-import { createNoopMeter } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { SamplingDecision } from '@opentelemetry/sdk-trace-base';
-import { createTraceState } from '@opentelemetry/api';
-import { beginRpcSpan } from './begin-rpc-span.js';
-import { type TracerParts, tracerPartsOf } from './tracer-parts.js';
-
-const noopMeter = createNoopMeter();
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { type ReadableSpan, SamplingDecision } from '@opentelemetry/sdk-trace-base';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { endRpcSpan, injectSpanContext, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
 import { RpcSpan } from './rpc-span.js';
+import { spanInfo } from './span-info.js';
+import { startSpanFromParts } from './start-span-from-parts.js';
+import { type TracerParts, tracerPartsOf } from './tracer-parts.js';
+
+const noopMeter = createNoopMeter();
+const CLIENT_INFO = spanInfo('grpc', 'client', 'old');
 
 let tracing: Tracing | undefined;
 beforeEach(() => {
@@ -246,9 +247,14 @@ describe('RpcSpan, the RPC helpers’ span on initTracing’s provider', () => {
       }),
       toString: () => 'test',
     };
-    const span = beginRpcSpan({ ...parts, sampler }, 'x', SpanKind.CLIENT, context.active(), () => ({
-      ...CATALOG_START,
-    })) as RpcSpan;
+    const span = startSpanFromParts(
+      { ...parts, sampler },
+      'x',
+      SpanKind.CLIENT,
+      context.active(),
+      () => ({ ...CATALOG_START }),
+      CLIENT_INFO,
+    ) as RpcSpan;
     const sdk = new (tracer.constructor as new (...args: unknown[]) => typeof tracer)(
       { name: 'sdk' },
       {
@@ -339,12 +345,16 @@ describe('RpcSpan, the RPC helpers’ span on initTracing’s provider', () => {
       forceFlush: async () => undefined,
       shutdown: async () => undefined,
     };
-    // initTracing takes no processors: add one to the provider's list (the SDK's own field) for this test.
-    const provider = (trace.getTracerProvider() as unknown as { getDelegate(): unknown }).getDelegate() as {
-      _activeSpanProcessor: { _spanProcessors: unknown[] };
-    };
-    provider._activeSpanProcessor._spanProcessors.push(watcher);
-    const span = startClientAttemptSpan(CATALOG);
+    // initTracing takes no processors: the provider's parts with this one in their place.
+    const parts = tracerPartsOf(trace.getTracerProvider().getTracer('@switchyard/tracing')) as TracerParts;
+    const span = startSpanFromParts(
+      { ...parts, processor: watcher },
+      'shop.catalog.v1.CatalogService/GetProduct',
+      SpanKind.CLIENT,
+      context.active(),
+      () => ({ ...CATALOG_START }),
+      CLIENT_INFO,
+    );
     endRpcSpan(span, { grpcStatusCode: 0 });
     span.end();
     expect(seen).toEqual(['start GetProduct', 'ending recording=true duration=true', 'end ended=true late=kept']);

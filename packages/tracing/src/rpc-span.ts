@@ -35,8 +35,8 @@ const EXCEPTION_EVENT = 'exception';
  * processors and exporters, the same limits, times, warnings and processor calls) with less work
  * per span, which matters at tens of thousands of RPCs a second:
  *
- * - the start attributes are adopted, not copied, when they are all valid primitives and the limits
- *   leave them whole (the helpers build a fresh object per span anyway);
+ * - the start attributes are adopted, not copied, when they are all valid primitives within the
+ *   count limit and no value-length limit is set (the helpers build a fresh object per span anyway);
  * - the start and end times are computed without intermediate arrays, and no `Date.now()` at end;
  * - `duration` is worked out when first read (at end already when the end time was given);
  * - sampling, ids and processors come from the tracer's parts directly, no tracer metrics.
@@ -60,8 +60,8 @@ export class RpcSpan implements Span, ReadableSpan {
   droppedAttributesCount = 0;
   droppedEventsCount = 0;
   droppedLinksCount = 0;
-  /** What endRpcSpan needs (see span-info.ts); set by the helper that starts the span. */
-  rpcInfo: SpanInfo | undefined = undefined;
+  /** What endRpcSpan needs (see span-info.ts). */
+  readonly rpcInfo: SpanInfo;
   /**
    * Its context is known valid (ids from a generator that only makes valid ones, any parent
    * checked), so injecting it can skip the API's regular-expression checks.
@@ -81,8 +81,10 @@ export class RpcSpan implements Span, ReadableSpan {
     name: string,
     kind: SpanKind,
     parent: SpanContext | undefined,
+    info: SpanInfo,
   ) {
     this.parts = parts;
+    this.rpcInfo = info;
     this.contextValid = parts.idsAlwaysValid;
     this.spanContextValue = spanContext;
     this.name = name;
@@ -100,7 +102,8 @@ export class RpcSpan implements Span, ReadableSpan {
 
   /**
    * Gives a new span its start attributes: takes `attributes` as the span's own object when every
-   * value is a primitive and the limits leave them whole (the RPC helpers' case); otherwise sets them
+   * value is a primitive, they fit the count limit and no value-length limit is set (the RPC helpers'
+   * case with the default limits); otherwise sets them
    * one by one, as the SDK does (which also copies arrays, so a caller's array cannot change later).
    */
   adoptAttributes(attributes: Attributes): void {
@@ -238,21 +241,7 @@ export class RpcSpan implements Span, ReadableSpan {
       diag.error(`${this.name} ${traceId}-${spanId} - You can only call end() on a span once.`);
       return;
     }
-    let end: HrTime;
-    if (endTime === undefined) {
-      // addHrTimes(startTime, millisToHrTime(elapsed)), inline.
-      const elapsedMs = performance.now() - this.startMonotonicMs;
-      const elapsedSeconds = Math.trunc(elapsedMs / 1000);
-      let seconds = this.startTime[0] + elapsedSeconds;
-      let nanos = this.startTime[1] + Math.round((elapsedMs % 1000) * 1e6);
-      if (nanos >= 1e9) {
-        nanos -= 1e9;
-        seconds += 1;
-      }
-      end = [seconds, nanos];
-    } else {
-      end = this.timeOf(endTime);
-    }
+    let end = endTime === undefined ? this.nowTime() : this.timeOf(endTime);
     if (end[0] < this.startTime[0] || (end[0] === this.startTime[0] && end[1] < this.startTime[1])) {
       diag.warn(
         'Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.',
@@ -357,7 +346,22 @@ export class RpcSpan implements Span, ReadableSpan {
     }
     if (input instanceof Date) return millisToHrTime(input.getTime());
     if (isTimeInputHrTime(input)) return input as HrTime;
-    return addHrTimes(this.startTime, millisToHrTime(performance.now() - this.startMonotonicMs));
+    return this.nowTime();
+  }
+
+  /**
+   * Now, as the SDK reads it for a span without a given start time: the start plus the monotonic
+   * time elapsed (`addHrTimes(startTime, millisToHrTime(elapsed))`, without the two arrays).
+   */
+  private nowTime(): HrTime {
+    const elapsedMs = performance.now() - this.startMonotonicMs;
+    let seconds = this.startTime[0] + Math.trunc(elapsedMs / 1000);
+    let nanos = this.startTime[1] + Math.round((elapsedMs % 1000) * 1e6);
+    if (nanos >= 1e9) {
+      nanos -= 1e9;
+      seconds += 1;
+    }
+    return [seconds, nanos];
   }
 
   private truncated(value: AttributeValue): AttributeValue {

@@ -4,8 +4,7 @@ import { ATTR_SWITCHYARD_ATTEMPT } from './attribute-names.js';
 import { grpcSpanName, grpcStartAttributes } from './grpc-attributes.js';
 import { httpSpanName, httpStartAttributes } from './http-attributes.js';
 import type { RpcSpanOptions } from './rpc-span-options.js';
-import { beginRpcSpan } from './begin-rpc-span.js';
-import { RpcSpan } from './rpc-span.js';
+import { startSpanFromParts } from './start-span-from-parts.js';
 import { type SemconvMode, semconvStability } from './semconv-stability.js';
 import { setSpanInfo, spanInfo } from './span-info.js';
 import { activeTracer } from './tracing-active.js';
@@ -28,9 +27,14 @@ export function startRpcSpan(options: RpcSpanOptions, kind: 'client' | 'server')
   const parent = options.parent ?? context.active();
   if (parts !== undefined) {
     // initTracing's provider: the SDK's decisions from its own parts, a lighter span (rpc-span.ts).
-    const span = beginRpcSpan(parts, name, spanKind, parent, () => startAttributes(options, kind, mode));
-    if (span instanceof RpcSpan) span.rpcInfo = spanInfo(system, kind, mode);
-    return span;
+    return startSpanFromParts(
+      parts,
+      name,
+      spanKind,
+      parent,
+      () => startAttributes(options, kind, mode),
+      spanInfo(system, kind, mode),
+    );
   }
   // initTracing's samplers never read attributes, so they are set once sampled: an unsampled span
   // builds none, and a sampled one skips the SDK's two sanitizing copies of what startSpan is

@@ -13,6 +13,7 @@ import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { type HttpClientOptions, resolveClientOptions } from './http-client-options.js';
 import type { HttpClient, HttpRequest, HttpResponse, JsonRequestOptions } from './http-client-types.js';
 import { HttpPools, originOf } from './http-pools.js';
+import { RecentUrls } from './recent-urls.js';
 import { JSON_GET_HEADERS, JSON_POST_HEADERS, type PreparedRequest, prepareRequest } from './prepare-request.js';
 import { BufferedBody, readBounded } from './response-body.js';
 
@@ -53,6 +54,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const retryableStatuses = new Set(resolved.retryableStatuses);
   const policy = resolved.policy === false ? undefined : (resolved.policy ?? compose(retry(), circuitBreaker()));
   const pools = new HttpPools(resolved.scheme, resolved.port, resolved.poolOptions, resolved.closePoolsAfterMs);
+  const urls = new RecentUrls();
   const subscription = discovery.onChange((instances) => pools.retain(new Set(instances.map((item) => item.id))));
   let closed = false;
 
@@ -78,15 +80,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (context.deadline !== NO_DEADLINE) {
       headers[resolved.deadlineHeader] = String(Math.max(0, Math.floor(context.deadline - Date.now())));
     }
-    const span = traceAttempt(resolved.tracing, headers, prepared.scope, {
-      service,
-      method: prepared.method,
-      host: instance.host,
-      port,
-      scheme: resolved.scheme,
-      path: prepared.path,
-      attempt: context.attempt,
-    });
+    const span = traceAttempt(
+      resolved.tracing,
+      headers,
+      prepared.scope,
+      {
+        service,
+        method: prepared.method,
+        host: instance.host,
+        port,
+        scheme: resolved.scheme,
+        path: prepared.path,
+        attempt: context.attempt,
+      },
+      urls,
+    );
     const abort = new AttemptAbort(context, prepared.signal);
     state.sent = true;
     const started = performance.now();

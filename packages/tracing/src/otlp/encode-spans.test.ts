@@ -245,6 +245,21 @@ describe('SpanEncoder', () => {
       expect(hex(encoder.encode(spans)), `round ${round}`).toBe(hex(official(spans)));
   });
 
+  it('writes the same bytes when more sets rotate than it remembers, before and after it stops trying them', () => {
+    const [template] = randomSpans(23, 1) as [ReadableSpan];
+    const sets = Array.from({ length: 12 }, (_, i) => ({ 'rpc.method': 'Get', 'server.address': `10.0.0.${i}` }));
+    // 12 sets in rotation never match among 8 remembered: the encoder pauses, then tries again.
+    const spans = Array.from({ length: 2_400 }, (_, i) => ({ ...template, attributes: sets[i % 12] }) as ReadableSpan);
+    const encoder = new SpanEncoder();
+    for (let at = 0; at < spans.length; at += 300) {
+      const batch = spans.slice(at, at + 300);
+      expect(hex(encoder.encode(batch)), `spans ${at}…`).toBe(hex(official(batch)));
+    }
+    // A set seen again and again after that is matched once more.
+    const steady = Array.from({ length: 1_200 }, () => ({ ...template, attributes: sets[0] }) as ReadableSpan);
+    expect(hex(encoder.encode(steady))).toBe(hex(official(steady)));
+  });
+
   it('remembers the values it wrote, reading each once: a getter cannot make a later set match wrongly', () => {
     const [template] = randomSpans(22, 1) as [ReadableSpan];
     let reads = 0;

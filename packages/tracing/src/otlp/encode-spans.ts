@@ -25,6 +25,8 @@ export class SpanEncoder {
   private readonly recentSets: EncodedAttributeSet[] = [];
   private nextRecent = 0;
   private lastMatch = 0;
+  private missStreak = 0;
+  private memoPaused = 0;
 
   constructor(
     /** Attribute cache size, in entries; the cache starts over when it is full. */
@@ -182,10 +184,18 @@ export class SpanEncoder {
    * cache lookup and a copy per attribute.
    */
   private writeSpanAttributes(out: ProtobufOutput, attributes: Attributes): void {
+    // After a long run of misses (more distinct sets in rotation than are remembered), spans are
+    // written attribute by attribute for a while without the comparisons, then the sets are tried again.
+    if (this.memoPaused > 0) {
+      this.memoPaused--;
+      this.writeAttributes(out, attributes, 9);
+      return;
+    }
     const recent = this.recentSets;
     // The set that matched last is the likeliest to match again: try it first.
     const likely = recent[this.lastMatch];
     if (likely !== undefined && sameAttributes(attributes, likely)) {
+      this.missStreak = 0;
       out.raw(likely.bytes);
       return;
     }
@@ -193,9 +203,14 @@ export class SpanEncoder {
       const set = recent[index] as EncodedAttributeSet;
       if (index !== this.lastMatch && sameAttributes(attributes, set)) {
         this.lastMatch = index;
+        this.missStreak = 0;
         out.raw(set.bytes);
         return;
       }
+    }
+    if (++this.missStreak >= MISSES_BEFORE_PAUSE) {
+      this.missStreak = 0;
+      this.memoPaused = PAUSED_SPANS;
     }
     const start = out.pos;
     const set: EncodedAttributeSet = { keys: [], values: [], bytes: EMPTY_BYTES };
@@ -311,6 +326,9 @@ export class SpanEncoder {
 
 /** Span attribute sets remembered, encoded whole. */
 const MAX_RECENT_SETS = 8;
+/** Misses in a row after which the sets are not tried for {@link PAUSED_SPANS} spans. */
+const MISSES_BEFORE_PAUSE = 32;
+const PAUSED_SPANS = 1024;
 const EMPTY_BYTES = new Uint8Array(0);
 
 /** A span's attribute set as last encoded: its own keys in order, their primitive values, the bytes. */

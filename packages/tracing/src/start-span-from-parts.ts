@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { RpcSpan } from './rpc-span.js';
+import type { SpanInfo } from './span-info.js';
 import type { TracerParts } from './tracer-parts.js';
 
 // What the sampler is shown: initTracing's samplers read neither (see SAMPLER_IGNORES_ATTRIBUTES).
@@ -27,12 +28,13 @@ const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
  * span that is not recorded comes back as the SDK returns it: a non-recording span that still
  * carries the context onward.
  */
-export function beginRpcSpan(
+export function startSpanFromParts(
   parts: TracerParts,
   name: string,
   kind: SpanKind,
   context: Context,
   startAttributes: () => Attributes,
+  info: SpanInfo,
 ): Span | RpcSpan {
   if (isTracingSuppressed(context)) {
     diag.debug('Instrumentation suppressed, returning Noop Span');
@@ -57,7 +59,7 @@ export function beginRpcSpan(
     diag.debug('Recording is off, propagating context in a non-recording span');
     return trace.wrapSpanContext(spanContext);
   }
-  const span = new RpcSpan(parts, spanContext, name, kind, validParent);
+  const span = new RpcSpan(parts, spanContext, name, kind, validParent, info);
   span.adoptAttributes(startAttributes());
   if (sampling.attributes !== undefined) span.mergeSamplerAttributes(sampling.attributes);
   parts.processor.onStart(span, context);
