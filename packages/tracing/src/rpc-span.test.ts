@@ -220,12 +220,16 @@ describe('RpcSpan, the RPC helpers’ span on initTracing’s provider', () => {
     const rpc = startClientAttemptSpan(CATALOG);
     const sdk = trace.getTracerProvider().getTracer('@switchyard/tracing').startSpan('sdk');
     monotonic.mockReturnValue(1003.123456789);
+    // An event time given as a performance.now() reading goes through the wall-clock offset.
+    rpc.addEvent('at a monotonic time', 1001.5);
+    sdk.addEvent('at a monotonic time', 1001.5);
     rpc.end();
     sdk.end();
     const [rpcDone, sdkDone] = tracing.getFinishedSpans() as [ReadableSpan, ReadableSpan];
     expect(rpcDone.startTime).toEqual(sdkDone.startTime);
     expect(rpcDone.endTime).toEqual(sdkDone.endTime);
     expect(rpcDone.duration).toEqual(sdkDone.duration);
+    expect(rpcDone.events[0]?.time).toEqual(sdkDone.events[0]?.time);
     expect(rpcDone.duration).toEqual([0, 2_873_457]);
   });
 

@@ -62,15 +62,9 @@ export class RpcSpan implements Span, ReadableSpan {
   droppedLinksCount = 0;
   /** What endRpcSpan needs (see span-info.ts). */
   readonly rpcInfo: SpanInfo;
-  /**
-   * Its context is known valid (ids from a generator that only makes valid ones, any parent
-   * checked), so injecting it can skip the API's regular-expression checks.
-   */
-  readonly contextValid: boolean;
 
   private readonly spanContextValue: SpanContext;
   private readonly parts: TracerParts;
-  private readonly startWallMs: number;
   private readonly startMonotonicMs: number;
   private attributeCount = 0;
   private durationValue: HrTime | undefined = undefined;
@@ -85,7 +79,6 @@ export class RpcSpan implements Span, ReadableSpan {
   ) {
     this.parts = parts;
     this.rpcInfo = info;
-    this.contextValid = parts.idsAlwaysValid;
     this.spanContextValue = spanContext;
     this.name = name;
     this.kind = kind;
@@ -93,7 +86,6 @@ export class RpcSpan implements Span, ReadableSpan {
     this.resource = parts.resource;
     this.instrumentationScope = parts.scope;
     const wallMs = Date.now();
-    this.startWallMs = wallMs;
     this.startMonotonicMs = performance.now();
     // millisToHrTime(wallMs), inline: wallMs is a whole number of milliseconds.
     const seconds = Math.trunc(wallMs / 1000);
@@ -128,6 +120,14 @@ export class RpcSpan implements Span, ReadableSpan {
     } else {
       this.setAttributes(attributes);
     }
+  }
+
+  /**
+   * Its context is known valid (ids from a generator that only makes valid ones, any parent
+   * checked), so injecting it can skip the API's regular-expression checks.
+   */
+  get contextValid(): boolean {
+    return this.parts.idsAlwaysValid;
   }
 
   spanContext(): SpanContext {
@@ -170,9 +170,7 @@ export class RpcSpan implements Span, ReadableSpan {
       this.droppedEventsCount++;
       return this;
     }
-    if (eventCountLimit !== undefined && this.events.length >= eventCountLimit) {
-      if (this.droppedEventsCount === 0) diag.debug('Dropping extra events.');
-      this.events.shift();
+    if (dropOldestIfFull(this.events, eventCountLimit, this.droppedEventsCount === 0, 'events')) {
       this.droppedEventsCount++;
     }
     let attributes: Attributes | undefined;
@@ -198,9 +196,7 @@ export class RpcSpan implements Span, ReadableSpan {
       this.droppedLinksCount++;
       return this;
     }
-    if (linkCountLimit !== undefined && this.links.length >= linkCountLimit) {
-      if (this.droppedLinksCount === 0) diag.debug('Dropping extra links.');
-      this.links.shift();
+    if (dropOldestIfFull(this.links, linkCountLimit, this.droppedLinksCount === 0, 'links')) {
       this.droppedLinksCount++;
     }
     const limited = this.limitedAttributes(sanitizeAttributes(link.attributes), attributePerLinkCountLimit);
@@ -339,7 +335,9 @@ export class RpcSpan implements Span, ReadableSpan {
     if (typeof input === 'number') {
       if (input <= performance.now()) {
         // hrTime(input + offset), where offset = wall start − (monotonic start + time origin).
-        const offset = this.startWallMs - (this.startMonotonicMs + performance.timeOrigin);
+        // The start's wall-clock ms, exact: startTime holds whole milliseconds.
+        const startWallMs = this.startTime[0] * 1000 + this.startTime[1] / 1e6;
+        const offset = startWallMs - (this.startMonotonicMs + performance.timeOrigin);
         return addHrTimes(millisToHrTime(performance.timeOrigin), millisToHrTime(input + offset));
       }
       return millisToHrTime(input);
@@ -409,4 +407,15 @@ export class RpcSpan implements Span, ReadableSpan {
     }
     return this.ended;
   }
+}
+
+/**
+ * Makes room under `limit` by dropping the oldest entry of a full `list`, as the SDK does for events
+ * and links (with its debug message on the first drop); whether it dropped one.
+ */
+function dropOldestIfFull<T>(list: T[], limit: number | undefined, firstDrop: boolean, what: string): boolean {
+  if (limit === undefined || list.length < limit) return false;
+  if (firstDrop) diag.debug(`Dropping extra ${what}.`);
+  list.shift();
+  return true;
 }
