@@ -47,6 +47,8 @@ export interface RunSample {
   /** `process.cpuUsage()` (user + system, all threads) of the client worker over the run and, for traced
    * subjects, the span flush that follows it, divided by the calls. */
   clientCpuMicrosPerCall: number;
+  /** Main-thread garbage-collection pauses of the client worker over the same span, per call (part of the CPU above). */
+  clientGcMicrosPerCall: number;
   /** Spans the batch processor reported dropping (queue full) during the run; 0 when not traced. */
   droppedSpans: number;
   /** OpenTelemetry `diag.error` reports during the run (failed exports); 0 when not traced. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Run, SubjectRuns } from './rounds.js';
-import { compare, summarize } from './summary.js';
+import { compare, resultsTable, summarize } from './summary.js';
 
 function run(round: number, concurrency: number, callsPerSecond: number, clientCpu = 100): Run {
   return {
@@ -12,6 +12,7 @@ function run(round: number, concurrency: number, callsPerSecond: number, clientC
     p50Ms: 1,
     p99Ms: 2,
     clientCpuMicrosPerCall: clientCpu,
+    clientGcMicrosPerCall: clientCpu / 5,
     serverCpuMicrosPerCall: 50,
     droppedSpans: 0,
     exportErrors: 0,
@@ -65,5 +66,17 @@ describe('summarize', () => {
       [64, 1, { median: 100, min: 100, max: 100 }],
     ]);
     expect(summaries[0]?.label).toBe('raw grpc-js');
+  });
+
+  it('puts the client GC per call beside the client CPU in the results table', () => {
+    const summaries = summarize(
+      [subject('raw', [run(0, 64, 100, 40), run(1, 64, 100, 60), run(2, 64, 100, 50)])],
+      new Map(),
+    );
+    expect(summaries[0]?.clientGcMicrosPerCall).toEqual({ median: 10, min: 8, max: 12 });
+    const row = resultsTable(summaries, 64)
+      .split('\n')
+      .find((line) => line.startsWith('| raw'));
+    expect(row?.split('|').map((cell) => cell.trim())).toContain('10.0');
   });
 });

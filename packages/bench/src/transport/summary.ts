@@ -14,6 +14,7 @@ export interface SubjectSummary {
   p50Ms: number;
   p99Ms: number;
   clientCpuMicrosPerCall: Spread;
+  clientGcMicrosPerCall: Spread;
   serverCpuMicrosPerCall: Spread;
   /** Totals over the rounds (traced subjects). */
   droppedSpans: number;
@@ -34,6 +35,7 @@ export function summarize(results: readonly SubjectRuns[], labels: ReadonlyMap<s
         p50Ms: spread(runs.map((run) => run.p50Ms)).median,
         p99Ms: spread(runs.map((run) => run.p99Ms)).median,
         clientCpuMicrosPerCall: spread(runs.map((run) => run.clientCpuMicrosPerCall)),
+        clientGcMicrosPerCall: spread(runs.map((run) => run.clientGcMicrosPerCall)),
         serverCpuMicrosPerCall: spread(runs.map((run) => run.serverCpuMicrosPerCall)),
         droppedSpans: runs.reduce((sum, run) => sum + run.droppedSpans, 0),
         exportErrors: runs.reduce((sum, run) => sum + run.exportErrors, 0),
@@ -110,10 +112,19 @@ export function resultsTable(summaries: readonly SubjectSummary[], concurrency: 
       summary.p50Ms.toFixed(3),
       summary.p99Ms.toFixed(3),
       summary.clientCpuMicrosPerCall.median.toFixed(1),
+      summary.clientGcMicrosPerCall.median.toFixed(1),
       summary.serverCpuMicrosPerCall.median.toFixed(1),
     ]);
   return markdownTable(
-    ['Subject', 'calls/s: median (min–max)', 'p50 ms', 'p99 ms', 'client CPU µs/call', 'server CPU µs/call'],
+    [
+      'Subject',
+      'calls/s: median (min–max)',
+      'p50 ms',
+      'p99 ms',
+      'client CPU µs/call',
+      'of which GC',
+      'server CPU µs/call',
+    ],
     rows,
   );
 }

@@ -1,6 +1,7 @@
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { closedLoop } from '../load.js';
+import { GcPauses } from './gc-pauses.js';
 import type { RunSample, SubjectSettings, Target, WorkerReply, WorkerRequest } from './protocol.js';
 
 /** One way of making the benchmark's call, set up inside a client worker. */
@@ -48,6 +49,7 @@ function countDiagnostics(): void {
  */
 export function serveWorker(createSubject: SubjectFactory): void {
   countDiagnostics();
+  const gc = new GcPauses();
   let subject: ClientSubject | undefined;
   let calls = 0;
 
@@ -56,10 +58,12 @@ export function serveWorker(createSubject: SubjectFactory): void {
     const { call, flush } = subject;
     const dropped = diagCounts.droppedSpans;
     const errors = diagCounts.errors;
+    const gcBefore = await gc.totalPauseMs();
     const cpu = process.cpuUsage();
     const result = await closedLoop({ concurrency, durationMs, operation: () => call() });
     await flush?.();
     const used = process.cpuUsage(cpu);
+    const gcMicros = ((await gc.totalPauseMs()) - gcBefore) * 1_000;
     calls += result.operations;
     return {
       concurrency,
@@ -69,6 +73,7 @@ export function serveWorker(createSubject: SubjectFactory): void {
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
       clientCpuMicrosPerCall: (used.user + used.system) / result.operations,
+      clientGcMicrosPerCall: gcMicros / result.operations,
       droppedSpans: diagCounts.droppedSpans - dropped,
       exportErrors: diagCounts.errors - errors,
     };
