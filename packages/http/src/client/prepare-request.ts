@@ -9,6 +9,7 @@ import {
   InvalidArgumentError,
   NO_DEADLINE,
 } from '@switchyard/core';
+import { lowerCaseHeaderName } from './header-names.js';
 import { TOKEN } from './http-client-options.js';
 import type { HttpRequest, QueryValue } from './http-client-types.js';
 
@@ -175,14 +176,21 @@ function withQuery(path: string, query: Readonly<Record<string, QueryValue>> | u
 function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string, string | string[]> {
   assertObject('request.headers', input);
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(input)) {
-    if (!TOKEN.test(name)) {
+  for (const name of Object.keys(input)) {
+    const lowerCaseName = lowerCaseHeaderName(name);
+    if (lowerCaseName === undefined) {
       throw new InvalidArgumentError(
         'request.headers',
         `header names must be HTTP tokens (no CR/LF, spaces or ':'), got ${describeValue(name)}`,
       );
     }
+    const value = input[name];
     if (value === undefined) continue;
+    // The usual case, a single string, without the array the general case below builds.
+    if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value)) {
+      headers[lowerCaseName] = value;
+      continue;
+    }
     const field = `request.headers.${name}`;
     const values = Array.isArray(value) ? value : [value];
     for (const item of values) {
@@ -196,7 +204,7 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
         throw new InvalidArgumentError(field, 'must not contain CR, LF or NUL (header injection)');
       }
     }
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.map(String) : String(value);
+    headers[lowerCaseName] = Array.isArray(value) ? value.map(String) : String(value);
   }
   return headers;
 }
