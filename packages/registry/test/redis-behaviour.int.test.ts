@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RedisRegistry, type RegistryEvent } from '@switchyard/registry';
+import { RedisRegistry, type Registration, type RegistryEvent } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { Redis } from 'ioredis';
@@ -399,6 +399,45 @@ describe('RedisRegistry through Redis outages', () => {
     );
     expect(states).toContain('unavailable');
     expect(registration.state).toBe('active');
+  });
+
+  it('hears changes over pub/sub again once Redis is back (the registry re-subscribes)', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    // Resyncs a minute apart: within the wait below, only a message can bring the change.
+    const watcher = registry({ namespace, resyncIntervalMs: 60_000 });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+
+    await redis.kill();
+    await log.next((e) => e.type === 'stale', 2_000);
+    const restartedFrom = log.events.length;
+    await redis.restart();
+    await log.next((e) => e.type === 'snapshot', 5_000, restartedFrom);
+
+    // Both connections resynchronise when they come back, and a registration made before the
+    // last resync shows in its snapshot, not as an `up`. So probe: register a fresh instance until
+    // one arrives as an `up` message, which only the restored subscription can bring.
+    let probe: Registration | undefined;
+    await waitFor(
+      async () => {
+        const from = log.events.length;
+        const id = `probe-${from}`;
+        const registration = await owner.register(instance(id)).catch(() => undefined);
+        if (!registration) return false;
+        const heard = await log
+          .next((e) => e.type === 'up' && e.instance.id === id, 300, from)
+          .then(() => true)
+          .catch(() => false);
+        if (heard) probe = registration;
+        return heard;
+      },
+      5_000,
+      'an up message after the restart',
+    );
+    const from = log.events.length;
+    await probe?.deregister();
+    await log.next((e) => e.type === 'down', 1_000, from);
   });
 
   it('times out calls against a hung Redis instead of hanging', async () => {

@@ -15,7 +15,7 @@ import {
   validateRouteRule,
   validateServiceName,
 } from '@switchyard/core';
-import type { RedisOptions } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { resolveRegisterOptions, validateNamespace } from '../options.js';
 import { checkRouteAgainst } from '../route-check.js';
 import type { RegisterOptions, Registration, Registry, RegistryListener } from '../registry.js';
@@ -343,10 +343,31 @@ export class RedisRegistry implements Registry {
     return watch;
   }
 
+  /** Subscribes the pub/sub connection again to every watched service's channel, after a reconnect. */
+  private async resubscribe(subscriber: RedisConnection): Promise<void> {
+    if (!(subscriber.client instanceof Redis) || this.watches.size === 0) return;
+    const channels = [...this.watches.keys()].map((service) => this.keys(service).channel);
+    try {
+      await subscriber.call('resubscribe', (client) => client.subscribe(...channels));
+    } catch (error) {
+      // The connection went again: its next 'ready' comes back here.
+      this.logger.warn(
+        { err: error, registry: this.label },
+        'switchyard registry: re-subscribing after a reconnect failed; waiting for the next reconnect',
+      );
+    }
+  }
+
   /** The pub/sub connection, opened with the first watch. */
   private subscriberConnection(): RedisConnection {
     if (this.subscriber) return this.subscriber;
     const client = this.connection.client.duplicate();
+    // ioredis re-subscribes by itself when a connection is ready again, without catching: should
+    // the connection drop once more before that SUBSCRIBE is written (there is no offline queue),
+    // its rejection goes unhandled, which can end a process. The registry re-subscribes instead
+    // (resubscribe below); a failure there just waits for the next reconnect. Cluster clients
+    // re-subscribe through their own subscriber and keep that.
+    if (client instanceof Redis) client.options.autoResubscribe = false;
     const subscriber = new RedisConnection(
       client,
       `${this.label} (subscriber)`,
@@ -361,8 +382,11 @@ export class RedisRegistry implements Registry {
       for (const watch of this.watches.values()) watch.onConnectionLost(error);
     });
     subscriber.onConnectionRestored(() => {
-      // ioredis re-subscribes by itself; a resync covers whatever was published meanwhile.
-      for (const watch of this.watches.values()) watch.onConnectionRestored();
+      // Subscribed first, then resynchronised (as ioredis's own re-subscription did): the resync
+      // covers whatever was published before the subscription was back.
+      void this.resubscribe(subscriber).finally(() => {
+        for (const watch of this.watches.values()) watch.onConnectionRestored();
+      });
     });
     this.subscriber = subscriber;
     return subscriber;
