@@ -345,7 +345,7 @@ export class RedisRegistry implements Registry {
 
   /** Subscribes the pub/sub connection again to every watched service's channel, after a reconnect. */
   private async resubscribe(subscriber: RedisConnection): Promise<void> {
-    if (!(subscriber.client instanceof Redis) || this.watches.size === 0) return;
+    if (this.watches.size === 0) return;
     const channels = [...this.watches.keys()].map((service) => this.keys(service).channel);
     try {
       await subscriber.call('resubscribe', (client) => client.subscribe(...channels));
@@ -361,13 +361,14 @@ export class RedisRegistry implements Registry {
   /** The pub/sub connection, opened with the first watch. */
   private subscriberConnection(): RedisConnection {
     if (this.subscriber) return this.subscriber;
-    const client = this.connection.client.duplicate();
     // ioredis re-subscribes by itself when a connection is ready again, without catching: should
     // the connection drop once more before that SUBSCRIBE is written (there is no offline queue),
     // its rejection goes unhandled, which can end a process. The registry re-subscribes instead
-    // (resubscribe below); a failure there just waits for the next reconnect. Cluster clients
+    // (resubscribe above); a failure there just waits for the next reconnect. Cluster clients
     // re-subscribe through their own subscriber and keep that.
-    if (client instanceof Redis) client.options.autoResubscribe = false;
+    const source = this.connection.client;
+    const ownResubscription = source instanceof Redis;
+    const client = ownResubscription ? source.duplicate({ autoResubscribe: false }) : source.duplicate();
     const subscriber = new RedisConnection(
       client,
       `${this.label} (subscriber)`,
@@ -384,7 +385,8 @@ export class RedisRegistry implements Registry {
     subscriber.onConnectionRestored(() => {
       // Subscribed first, then resynchronised (as ioredis's own re-subscription did): the resync
       // covers whatever was published before the subscription was back.
-      void this.resubscribe(subscriber).finally(() => {
+      const resubscribed = ownResubscription ? this.resubscribe(subscriber) : Promise.resolve();
+      void resubscribed.finally(() => {
         for (const watch of this.watches.values()) watch.onConnectionRestored();
       });
     });
