@@ -28,6 +28,11 @@ import type { TracerParts } from './tracer-parts.js';
 const NOT_ENDED: HrTime = Object.freeze([0, 0]) as unknown as HrTime;
 const NO_DURATION: HrTime = Object.freeze([-1, -1]) as unknown as HrTime;
 const EXCEPTION_EVENT = 'exception';
+// Most RPC spans never get a link, an event or a status: they share these (frozen, so nothing
+// can write to them) until the first one arrives, instead of three new objects per span.
+const NO_LINKS = Object.freeze([]) as unknown as Link[];
+const NO_EVENTS = Object.freeze([]) as unknown as TimedEvent[];
+const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 
 /**
  * The recording span the RPC helpers start on initTracing's provider (internal): the same contract
@@ -49,9 +54,9 @@ export class RpcSpan implements Span, ReadableSpan {
   readonly kind: SpanKind;
   readonly parentSpanContext: SpanContext | undefined;
   attributes: Attributes = {};
-  links: Link[] = [];
-  events: TimedEvent[] = [];
-  status: SpanStatus = { code: SpanStatusCode.UNSET };
+  links: Link[] = NO_LINKS;
+  events: TimedEvent[] = NO_EVENTS;
+  status: SpanStatus = UNSET_STATUS;
   readonly startTime: HrTime;
   endTime: HrTime = NOT_ENDED;
   ended = false;
@@ -170,6 +175,7 @@ export class RpcSpan implements Span, ReadableSpan {
       this.droppedEventsCount++;
       return this;
     }
+    if (this.events === NO_EVENTS) this.events = [];
     if (dropOldestIfFull(this.events, eventCountLimit, this.droppedEventsCount === 0, 'events')) {
       this.droppedEventsCount++;
     }
@@ -196,6 +202,7 @@ export class RpcSpan implements Span, ReadableSpan {
       this.droppedLinksCount++;
       return this;
     }
+    if (this.links === NO_LINKS) this.links = [];
     if (dropOldestIfFull(this.links, linkCountLimit, this.droppedLinksCount === 0, 'links')) {
       this.droppedLinksCount++;
     }

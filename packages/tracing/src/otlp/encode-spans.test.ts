@@ -282,6 +282,8 @@ describe('SpanEncoder', () => {
       ['0af7651916cd43dd8448eb211c80319', 'b7ad6b716920333'],
       ['0af7651916cd43dd8448eb211c80319z', 'g7ad6b7169203331'],
       ['0AF7651916CD43DD8448EB211C80319C', 'B7AD6B7169203331'],
+      // Beyond ASCII (the encoder's lookup tables stop at 127).
+      ['0af7651916cd43dd8448eb211c8031\u00e9c', 'b7ad6b71692033\u01003'],
     ]) {
       const odd = { ...span, spanContext: () => ({ ...span.spanContext(), traceId, spanId }) } as ReadableSpan;
       expect(hex(new SpanEncoder().encode([odd])), `${traceId} ${spanId}`).toBe(hex(official([odd])));
