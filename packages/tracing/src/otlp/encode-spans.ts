@@ -119,15 +119,19 @@ export class SpanEncoder {
     if (span.attributes) this.writeSpanAttributes(out, span.attributes);
     out.tag(10, 0);
     out.int64(span.droppedAttributesCount);
-    for (const event of span.events) {
+    // Indexed loops, not for…of: per span, an array iterator was allocated wherever V8 did not
+    // optimise it away (~80 B a span in a heap-sampling profile of the traced HTTP client).
+    const events = span.events;
+    for (let i = 0; i < events.length; i++) {
       out.tag(11, 2);
-      this.writeEvent(out, event);
+      this.writeEvent(out, events[i] as TimedEvent);
     }
     out.tag(12, 0);
     out.int64(span.droppedEventsCount);
-    for (const link of span.links) {
+    const links = span.links;
+    for (let i = 0; i < links.length; i++) {
       out.tag(13, 2);
-      this.writeLink(out, link);
+      this.writeLink(out, links[i] as Link);
     }
     out.tag(14, 0);
     out.int64(span.droppedLinksCount);
