@@ -383,8 +383,9 @@ describe('RedisRegistry through Redis outages', () => {
     // An update during the outage is kept and written once Redis is back.
     await expect(registration.update({ weight: 42 })).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
 
-    await redis.restart(); // empty: everything must be written back by the SDK
+    // Read before the restart: the registry may reconnect and resync before restart() returns.
     const from = log.events.length;
+    await redis.restart(); // empty: everything must be written back by the SDK
     const snapshot = await log.next((e) => e.type === 'snapshot', 5_000, from);
     await waitFor(async () => (await watcher.list('catalog').catch(() => [])).length === 1, 5_000, 'registration back');
     const [back] = await watcher.list('catalog');
