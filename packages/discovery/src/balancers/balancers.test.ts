@@ -125,7 +125,7 @@ describe('least-outstanding', () => {
       return total / 10;
     };
     // Math.random seeded (both strategies draw from it, directly or to seed their own generator):
-    // unseeded, the two averages overlapped about once in a few hundred runs (5 against 7.1 once).
+    // unseeded, the two averages could come too close (a clean-clone CI run read 5 against 7.1).
     const seeded = vi.spyOn(Math, 'random').mockImplementation(mulberry32(0x5eed));
     try {
       const leastSpread = await spread(leastOutstanding());
