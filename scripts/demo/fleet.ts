@@ -12,7 +12,12 @@ export interface FleetProcess {
   readonly exited: Promise<number | null>;
   /** The registry id the process announced in its "started" log line. */
   instanceId: string | undefined;
+  /** Its last output lines (stdout and stderr, at most {@link RECENT_LINES}): shown if it dies early. */
+  readonly recentLines: string[];
 }
+
+/** How many of a process's last output lines are kept for a failure report. */
+export const RECENT_LINES = 30;
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -32,10 +37,12 @@ export function startProcess(
     },
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const fleetProcess: FleetProcess = { service, index, child, exited, instanceId: undefined };
+  const fleetProcess: FleetProcess = { service, index, child, exited, instanceId: undefined, recentLines: [] };
   const forward = (chunk: Buffer): void => {
     for (const line of chunk.toString().split('\n')) {
       if (!line.trim()) continue;
+      fleetProcess.recentLines.push(line);
+      if (fleetProcess.recentLines.length > RECENT_LINES) fleetProcess.recentLines.shift();
       // startService logs `{"msg":"<name> started","id":"<instance id>",…}` once it registered.
       if (line.includes(' started"')) {
         try {

@@ -84,7 +84,11 @@ try {
     );
     if (REPLICAS.every(([, replicas], index) => (counts[index] as number) >= replicas)) break;
     const dead = processes.find((p) => p.child.exitCode !== null);
-    if (dead) throw new Error(`${dead.service}#${dead.index} exited with ${dead.child.exitCode} during start`);
+    if (dead) {
+      // Its own words first: a crash before the logger is up is a plain stack trace on stderr.
+      const output = dead.recentLines.length > 0 ? `; its last output:\n${dead.recentLines.join('\n')}` : '';
+      throw new Error(`${dead.service}#${dead.index} exited with ${dead.child.exitCode} during start${output}`);
+    }
     if (Date.now() > waitUntil)
       throw new Error(`services were not registered and ready within 60 s: ${counts.join(', ')}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
