@@ -1,14 +1,4 @@
-/** mulberry32: a small, fast 32-bit PRNG with good enough statistics for simulations. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let mixed = state;
-    mixed = Math.imul(mixed ^ (mixed >>> 15), mixed | 1);
-    mixed ^= mixed + Math.imul(mixed ^ (mixed >>> 7), mixed | 61);
-    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { mulberry32 } from '@switchyard/core';
 
 /**
  * Runs `work` with `Math.random` replaced by a PRNG seeded with `seed`, and restores it afterwards.

@@ -25,6 +25,7 @@ export { RegistryUnavailableError } from './errors/registry-unavailable-error.js
 export { RegistrationLostError } from './errors/registration-lost-error.js';
 export { isExhaustedDownstream } from './errors/exhausted-downstream.js';
 export { fnv1a } from './hash/fnv1a.js';
+export { mulberry32 } from './random/mulberry32.js';
 export type { RegistrationLostReason } from './errors/registration-lost-error.js';
 
 // Service instances

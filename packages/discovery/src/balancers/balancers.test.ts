@@ -1,4 +1,4 @@
-import type { BalancingStrategy, Endpoint } from '@switchyard/core';
+import { type BalancingStrategy, type Endpoint, mulberry32 } from '@switchyard/core';
 import {
   builtInBalancers,
   EndpointLoad,
@@ -25,18 +25,6 @@ function endpoints(weights: readonly number[]): Endpoint[] {
     weight,
     stats: new EndpointLoad(10_000),
   }));
-}
-
-/** A small seeded generator with Math.random's contract (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function counts(strategy: BalancingStrategy, list: Endpoint[], picks: number): number[] {

@@ -4,6 +4,7 @@ import {
   assertObject,
   assertString,
   fnv1a,
+  mulberry32,
   type ServiceInstance,
 } from '@switchyard/core';
 
@@ -56,14 +57,7 @@ export function createSubsetter(options: SubsetOptions): Subsetter {
 
 /** Fisher–Yates shuffle with a seeded PRNG (mulberry32), identical in every client. */
 function shuffle<T>(items: T[], seed: number): void {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = mulberry32(seed);
   for (let index = items.length - 1; index > 0; index--) {
     const other = Math.floor(next() * (index + 1));
     [items[index], items[other]] = [items[other] as T, items[index] as T];

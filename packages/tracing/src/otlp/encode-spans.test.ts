@@ -16,6 +16,7 @@ import {
   SimpleSpanProcessor,
   type TimedEvent,
 } from '@opentelemetry/sdk-trace-base';
+import { mulberry32 } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { SpanEncoder } from './encode-spans.js';
 
@@ -77,20 +78,9 @@ function realSpans(): ReadableSpan[] {
   return exporter.getFinishedSpans();
 }
 
-/** Deterministic random numbers (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomSpans(seed: number, count: number): ReadableSpan[] {
-  const next = random(seed);
+  // Deterministic, so a failure can be replayed.
+  const next = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const int = (below: number): number => Math.floor(next() * below);
   const hexId = (bytes: number): string => {
