@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { percentile, spread, summarize } from './stats.js';
+import { mulberry32 } from '@switchyard/core';
+import { medianInterval, percentile, spread, summarize } from './stats.js';
 
 describe('percentile', () => {
   const oneToHundred = Array.from({ length: 100 }, (_, index) => index + 1);
@@ -37,5 +38,43 @@ describe('spread', () => {
     const rounds = [120, 95, 101, 99, 300];
     expect(spread(rounds)).toEqual({ median: 101, min: 95, max: 300 });
     expect(rounds).toEqual([120, 95, 101, 99, 300]);
+  });
+});
+
+describe('medianInterval', () => {
+  const ranks = (n: number) => Array.from({ length: n }, (_, index) => index + 1);
+
+  it('takes the textbook order statistics of the sign-test interval', () => {
+    // Tables of the 95 % interval for the median: n = 6 → 1st–6th, 12 → 3rd–10th, 25 → 8th–18th, 50 → 18th–33rd.
+    expect(medianInterval(ranks(6))).toMatchObject({ low: 1, high: 6 });
+    expect(medianInterval(ranks(12))).toMatchObject({ low: 3, high: 10 });
+    expect(medianInterval(ranks(25))).toMatchObject({ low: 8, high: 18 });
+    expect(medianInterval(ranks(50))).toMatchObject({ low: 18, high: 33 });
+    expect(medianInterval(ranks(25))?.coverage).toBeCloseTo(0.9567, 4);
+  });
+
+  it('gives no interval when too few samples can reach the level, and sorts a copy', () => {
+    expect(medianInterval(ranks(5))).toBeUndefined();
+    expect(medianInterval([])).toBeUndefined();
+    const rounds = [9, 3, 7, 1, 5, 11, 2];
+    expect(medianInterval(rounds)).toMatchObject({ low: 1, high: 11 });
+    expect(rounds).toEqual([9, 3, 7, 1, 5, 11, 2]);
+    expect(medianInterval(ranks(25), 0.5)).toMatchObject({ low: 11, high: 15 });
+    expect(() => medianInterval(ranks(25), 1)).toThrow(RangeError);
+  });
+
+  it('covers the true median at least as often as it claims, on skewed data', () => {
+    // Exponential samples (median ln 2): 2,000 runs of 25 rounds each.
+    const random = mulberry32(7);
+    const runs = 2_000;
+    let covered = 0;
+    for (let run = 0; run < runs; run++) {
+      const samples = Array.from({ length: 25 }, () => -Math.log(1 - random()));
+      const interval = medianInterval(samples);
+      if (interval && interval.low <= Math.LN2 && Math.LN2 <= interval.high) covered++;
+    }
+    // Claimed coverage 95.7 %; three standard errors below it is ~94.3 %.
+    expect(covered / runs).toBeGreaterThan(0.943);
+    expect(covered / runs).toBeLessThan(0.975);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Run, SubjectRuns } from './rounds.js';
-import { compare, resultsTable, summarize } from './summary.js';
+import { compare, comparisonsTable, resultsTable, summarize } from './summary.js';
 
 function run(round: number, concurrency: number, callsPerSecond: number, clientCpu = 100): Run {
   return {
@@ -40,6 +40,29 @@ describe('compare', () => {
     expect(comparison?.ofMedians).toBeCloseTo(0.95, 5);
     expect(comparison?.clientCpuRatio).toBeCloseTo(1.2, 5);
     expect(comparison?.met).toBe(true);
+    // Three rounds are too few for a 95 % interval of their median.
+    expect(comparison?.pairedInterval).toBeUndefined();
+  });
+
+  it('gives the 95 % interval of the paired median once there are enough rounds, and shows it', () => {
+    const rounds = [1_000, 990, 1_010, 1_020, 980, 1_000, 1_005, 995];
+    const ratios = [0.8, 0.9, 0.85, 0.7, 0.95, 0.88, 0.82, 0.86];
+    const base = subject(
+      'raw',
+      rounds.map((calls, round) => run(round, 64, calls)),
+    );
+    const traced = subject(
+      'sdk',
+      rounds.map((calls, round) => run(round, 64, calls * (ratios[round] as number))),
+    );
+    const [comparison] = compare(
+      [base, traced],
+      [{ label: 'sdk / raw', numerator: 'sdk', denominator: 'raw', concurrency: 64, target: 0.85 }],
+    );
+    // Eight rounds: the 95 % sign-test interval is the whole range (1st to 8th).
+    expect(comparison?.pairedInterval?.low).toBeCloseTo(0.7, 9);
+    expect(comparison?.pairedInterval?.high).toBeCloseTo(0.95, 9);
+    expect(comparisonsTable(comparison ? [comparison] : [])).toMatch(/\| 0\.70–0\.95 +\|/);
   });
 
   it('has no verdict without a target, and skips subjects or concurrencies not measured', () => {

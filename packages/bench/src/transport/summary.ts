@@ -1,5 +1,5 @@
 import { formatSpread } from '../report-header.js';
-import { type Spread, spread } from '../stats.js';
+import { type MedianInterval, medianInterval, type Spread, spread } from '../stats.js';
 import { markdownTable } from '../table.js';
 import type { SubjectRuns } from './rounds.js';
 
@@ -59,6 +59,11 @@ export interface Comparison extends ComparisonSpec {
   paired: Spread;
   /** Those ratios, in round order. */
   perRound: number[];
+  /**
+   * 95 % confidence interval of `paired.median` (sign-test, distribution-free); undefined with fewer
+   * than 6 rounds. A verdict whose interval straddles the target could have gone either way.
+   */
+  pairedInterval: MedianInterval | undefined;
   /** Ratio of the two medians. */
   ofMedians: number;
   /** Client CPU µs per call, numerator over denominator (medians): what the throughput ratio becomes when the client is CPU-bound. */
@@ -94,6 +99,7 @@ export function compare(results: readonly SubjectRuns[], specs: readonly Compari
         ...spec,
         paired,
         perRound: ratios,
+        pairedInterval: medianInterval(ratios),
         ofMedians,
         clientCpuRatio,
         met: spec.target === undefined ? undefined : paired.median >= spec.target,
@@ -135,6 +141,7 @@ export function comparisonsTable(comparisons: readonly Comparison[]): string {
     comparison.label,
     String(comparison.concurrency),
     formatSpread(comparison.paired, 2),
+    formatInterval(comparison.pairedInterval),
     comparison.ofMedians.toFixed(2),
     comparison.clientCpuRatio.toFixed(2),
     comparison.target === undefined ? '' : `≥ ${comparison.target.toFixed(2)}`,
@@ -145,6 +152,7 @@ export function comparisonsTable(comparisons: readonly Comparison[]): string {
       'Comparison (throughput)',
       'c',
       'ratio, paired by round: median (min–max)',
+      '95 % CI of that median',
       'ratio of medians',
       'client CPU/call ratio',
       'target',
@@ -152,6 +160,11 @@ export function comparisonsTable(comparisons: readonly Comparison[]): string {
     ],
     rows,
   );
+}
+
+/** `low–high`, or a dash when there were too few rounds for an interval. */
+function formatInterval(interval: MedianInterval | undefined): string {
+  return interval === undefined ? '–' : `${interval.low.toFixed(2)}–${interval.high.toFixed(2)}`;
 }
 
 /** `min–max` of the 1-minute load average read after every run. */

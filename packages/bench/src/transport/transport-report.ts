@@ -51,7 +51,9 @@ export function renderTransportReport(
   lines.push(
     '### Ratios and targets',
     '',
-    'Throughput ratio, paired by round (both subjects measured in the same round); the verdict reads the median.',
+    'Throughput ratio, paired by round (both subjects measured in the same round); the verdict reads the median. ' +
+      'Its 95 % confidence interval (sign test, no assumption about the distribution) is how far that median could ' +
+      'move in another run of as many rounds: a verdict whose interval straddles the target could have gone either way.',
     '',
     comparisonsTable(report.comparisons),
     '',
