@@ -42,6 +42,17 @@ export function renderHeader(header: ReportHeader): string[] {
 }
 
 /** `median (min–max)` with the given number of decimals. */
+/**
+ * `low–high` of a median's confidence interval (see medianInterval), or a dash when there were too
+ * few samples for one.
+ */
+export function formatInterval(interval: { low: number; high: number } | undefined, digits = 0): string {
+  if (interval === undefined) return '–';
+  const format = (value: number): string =>
+    value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return `${format(interval.low)}–${format(interval.high)}`;
+}
+
 export function formatSpread(spread: { median: number; min: number; max: number }, digits = 0): string {
   const format = (value: number): string =>
     value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { type Spread, spread } from '../stats.js';
+import { type MedianInterval, medianInterval, type Spread, spread } from '../stats.js';
 import type { PickCostConfig } from './config.js';
 import {
   type AllocationSample,
@@ -15,6 +15,8 @@ export interface PickCostRow {
   balancer: string;
   instances: number;
   pickAndDoneNs: Spread;
+  /** 95 % confidence interval of `pickAndDoneNs.median` (undefined with fewer than 6 runs). */
+  pickAndDoneInterval: MedianInterval | undefined;
   pickNs: Spread;
   doneNs: Spread;
   pickerNs: Spread;
@@ -78,6 +80,7 @@ export async function measurePickCost(config: PickCostConfig, log: (message: str
           balancer,
           instances,
           pickAndDoneNs: spread(samples.map((sample) => sample.pickAndDoneNs)),
+          pickAndDoneInterval: medianInterval(samples.map((sample) => sample.pickAndDoneNs)),
           pickNs: spread(samples.map((sample) => sample.pickNs)),
           doneNs: spread(samples.map((sample) => sample.doneNs)),
           pickerNs: spread(samples.map((sample) => sample.pickerNs)),

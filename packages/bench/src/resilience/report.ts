@@ -1,5 +1,5 @@
-import { formatSpread, type ReportHeader, renderHeader } from '../report-header.js';
-import type { Spread } from '../stats.js';
+import { formatInterval, formatSpread, type ReportHeader, renderHeader } from '../report-header.js';
+import { type MedianInterval, medianInterval, type Spread } from '../stats.js';
 import { markdownTable } from '../table.js';
 import type { ResilienceBenchConfig } from './config.js';
 import type { Mode } from './measure.js';
@@ -20,6 +20,8 @@ export interface SubjectResult {
 export interface Verdict {
   mode: Mode;
   switchyardNs: number;
+  /** 95 % interval of that median, from the rounds (undefined with fewer than 6). */
+  switchyardInterval: MedianInterval | undefined;
   /** The cheaper of cockatiel and opossum (medians), and which one it was. */
   cheapestOther: { id: string; ns: number } | undefined;
   targetNs: number;
@@ -54,6 +56,7 @@ export function verdicts(config: ResilienceBenchConfig, subjects: readonly Subje
     return {
       mode,
       switchyardNs,
+      switchyardInterval: medianInterval(switchyard.rounds[mode]),
       cheapestOther: other,
       targetNs: config.targetNs,
       met: switchyardNs <= config.targetNs && (other === undefined || switchyardNs <= other.ns),
@@ -79,7 +82,8 @@ export function renderReport(report: ResilienceReport): string {
     const other = verdict.cheapestOther
       ? `the cheaper of cockatiel/opossum (${verdict.cheapestOther.id}, ${Math.round(verdict.cheapestOther.ns)} ns)`
       : 'cockatiel/opossum (not run)';
-    return `- ${verdict.mode}: Switchyard ${Math.round(verdict.switchyardNs)} ns/call; target ≤ ${other} and ≤ ${verdict.targetNs} ns: **${verdict.met ? 'met' : 'MISSED'}**`;
+    const interval = verdict.switchyardInterval ? ` (95 % CI ${formatInterval(verdict.switchyardInterval)})` : '';
+    return `- ${verdict.mode}: Switchyard ${Math.round(verdict.switchyardNs)} ns/call${interval}; target ≤ ${other} and ≤ ${verdict.targetNs} ns: **${verdict.met ? 'met' : 'MISSED'}**`;
   });
   return [
     ...renderHeader(report),

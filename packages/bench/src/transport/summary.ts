@@ -1,4 +1,4 @@
-import { formatSpread } from '../report-header.js';
+import { formatInterval, formatSpread } from '../report-header.js';
 import { type MedianInterval, medianInterval, type Spread, spread } from '../stats.js';
 import { markdownTable } from '../table.js';
 import type { SubjectRuns } from './rounds.js';
@@ -141,7 +141,7 @@ export function comparisonsTable(comparisons: readonly Comparison[]): string {
     comparison.label,
     String(comparison.concurrency),
     formatSpread(comparison.paired, 2),
-    formatInterval(comparison.pairedInterval),
+    formatInterval(comparison.pairedInterval, 2),
     comparison.ofMedians.toFixed(2),
     comparison.clientCpuRatio.toFixed(2),
     comparison.target === undefined ? '' : `≥ ${comparison.target.toFixed(2)}`,
@@ -160,11 +160,6 @@ export function comparisonsTable(comparisons: readonly Comparison[]): string {
     ],
     rows,
   );
-}
-
-/** `low–high`, or a dash when there were too few rounds for an interval. */
-function formatInterval(interval: MedianInterval | undefined): string {
-  return interval === undefined ? '–' : `${interval.low.toFixed(2)}–${interval.high.toFixed(2)}`;
 }
 
 /** `min–max` of the 1-minute load average read after every run. */
