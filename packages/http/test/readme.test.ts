@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { expect, it } from 'vitest';
-
-const read = (name: string) => readFileSync(new URL(name, import.meta.url), 'utf8');
+import { it } from 'vitest';
+import { expectReadmeShowsRegion } from '../../../test-support/readme-region.js';
 
 it('shows the quick start exactly as test/quick-start.int.test.ts runs it', () => {
-  const source = read('./quick-start.int.test.ts');
-  const start = source.indexOf('// #region quick-start\n') + '// #region quick-start\n'.length;
-  const region = source.slice(start, source.indexOf('// #endregion quick-start')).trimEnd();
-  expect(read('../README.md')).toContain(`\`\`\`ts\n${region}\n\`\`\``);
+  expectReadmeShowsRegion(
+    new URL('../README.md', import.meta.url),
+    new URL('./quick-start.int.test.ts', import.meta.url),
+  );
 });

@@ -142,7 +142,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
 
   const stop = (): Promise<void> => {
-    stopping ??= drainAndStop();
+    // Once stopped, a signal is no longer ours to handle (and a process that starts and stops
+    // services one after another, as tests do, does not pile up listeners).
+    stopping ??= drainAndStop().finally(() => removeSignalHandlers?.());
     return stopping;
   };
 
@@ -174,7 +176,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger.info({}, `${config.name} stopped`);
   };
 
-  if (options.handleSignals !== false) installSignalHandlers(stop, logger);
+  const removeSignalHandlers = options.handleSignals === false ? undefined : installSignalHandlers(stop, logger);
 
   return {
     name: config.name,
@@ -230,6 +232,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     async crash() {
       draining = true;
       stopping ??= Promise.resolve();
+      removeSignalHandlers?.();
       await Promise.all([grpcServer?.shutdown(0), httpServer ? closeHttp(httpServer, 0) : undefined]);
     },
   };
@@ -280,7 +283,8 @@ function closeHttp(server: HttpServer, graceMs: number): Promise<void> {
   });
 }
 
-function installSignalHandlers(stop: () => Promise<void>, logger: Logger): void {
+/** Stops gracefully, then exits, on SIGTERM or SIGINT; returns what removes the two handlers. */
+function installSignalHandlers(stop: () => Promise<void>, logger: Logger): () => void {
   const onSignal = (signal: NodeJS.Signals): void => {
     logger.info({ signal }, 'received signal; stopping gracefully');
     stop().then(
@@ -293,4 +297,8 @@ function installSignalHandlers(stop: () => Promise<void>, logger: Logger): void 
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
 }

@@ -107,6 +107,27 @@ describe('startService', () => {
     await registry.close();
   });
 
+  it('handles SIGTERM and SIGINT while it runs, and lets go of both once stopped or crashed', async () => {
+    const registry = new MemoryRegistry();
+    const before = { term: process.listenerCount('SIGTERM'), int: process.listenerCount('SIGINT') };
+    const options = {
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      tracing: false as const,
+      drainDelayMs: 0,
+      logger: silent,
+    };
+    const first = await startService({ name: 'signals', ...options });
+    const second = await startService({ name: 'signals', ...options });
+    expect(process.listenerCount('SIGTERM')).toBe(before.term + 2);
+    expect(process.listenerCount('SIGINT')).toBe(before.int + 2);
+    await first.stop();
+    await second.crash();
+    expect(process.listenerCount('SIGTERM')).toBe(before.term);
+    expect(process.listenerCount('SIGINT')).toBe(before.int);
+    await registry.close();
+  });
+
   it('reads configuration from the environment after options, naming bad settings', () => {
     const env = { SWITCHYARD_REGISTRY_URL: 'memory://', SWITCHYARD_ZONE: 'eu-1b', SWITCHYARD_DRAIN_DELAY_MS: '250' };
     expect(resolveServiceConfig({ name: 'catalog' }, env)).toMatchObject({
