@@ -1,0 +1,9 @@
+import { it } from 'vitest';
+import { expectReadmeShowsRegion } from '../../../test-support/readme-region.js';
+
+it('shows the quick start exactly as test/quick-start.int.test.ts runs it', () => {
+  expectReadmeShowsRegion(
+    new URL('../README.md', import.meta.url),
+    new URL('./quick-start.int.test.ts', import.meta.url),
+  );
+});
