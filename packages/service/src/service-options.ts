@@ -14,7 +14,14 @@ export interface ServiceOptions {
   /** A registry URL or instance. @default SWITCHYARD_REGISTRY_URL (required one way or the other) */
   registry?: string | Registry;
   /** gRPC server: the services to serve. Port 0 takes any free port (registered as bound). */
-  grpc?: { services: GrpcServiceBinding[]; port?: number; host?: string; credentials?: ServerCredentials };
+  grpc?: {
+    services: GrpcServiceBinding[];
+    port?: number;
+    host?: string;
+    credentials?: ServerCredentials;
+    /** gRPC server reflection, for `grpcurl` and `grpcui` (see `createGrpcServer`). @default false */
+    reflection?: boolean;
+  };
   /**
    * HTTP server: your handler, plus `/healthz` and `/readyz` (tied to draining) served for you.
    * Port 0 takes any free port.

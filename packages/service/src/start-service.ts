@@ -70,6 +70,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       grpcServer = createGrpcServer({
         services: options.grpc.services,
         logger,
+        ...(options.grpc.reflection !== undefined ? { reflection: options.grpc.reflection } : {}),
         ...(options.grpc.credentials
           ? { credentials: options.grpc.credentials }
           : tls

@@ -10,6 +10,7 @@ import {
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { healthServiceDefinition, type ServingStatus } from '../health/health-definition.js';
 import { HealthStatus, LIVENESS } from '../health/health-service.js';
+import { addReflection } from './server-reflection.js';
 import { serverTracing } from './server-tracing.js';
 import { type InFlight, wrapHandlers } from './wrap-handlers.js';
 
@@ -24,6 +25,13 @@ export interface GrpcServerOptions {
   services: GrpcServiceBinding[];
   /** Serve grpc.health.v1 (Check, Watch, List). @default true */
   health?: boolean;
+  /**
+   * Serve gRPC server reflection (`grpc.reflection.v1` and `v1alpha`) for the services above and
+   * the health service, so `grpcurl` and `grpcui` work without the `.proto` files. Off by default:
+   * it shows anyone who can connect every method and message. Needs definitions from
+   * `loadService()`. @default false
+   */
+  reflection?: boolean;
   /** A server span per call when a tracer is registered (see @switchyard/tracing). @default true */
   tracing?: boolean;
   /** @default insecure (plaintext) */
@@ -52,6 +60,7 @@ export interface GrpcServer {
 /** Defaults of {@link GrpcServerOptions}. */
 export const DEFAULT_GRPC_SERVER_OPTIONS = Object.freeze({
   health: true,
+  reflection: false,
   tracing: true,
   channelOptions: Object.freeze({
     // Accept client keepalive pings every 10 s even without calls (Switchyard clients ping every 20 s).
@@ -76,6 +85,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   assertKnownKeys('options', options as unknown as Record<string, unknown>, [
     'services',
     'health',
+    'reflection',
     'tracing',
     'credentials',
     'channelOptions',
@@ -112,6 +122,12 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     health.set('', 'SERVING');
     health.set(LIVENESS, 'SERVING');
     server.addService(healthServiceDefinition(), health.handlers());
+  }
+  if (resolved.reflection === true) {
+    const described = options.services.map((binding) => binding.definition);
+    addReflection(server, resolved.health ? [...described, healthServiceDefinition()] : described);
+  } else if (resolved.reflection !== false) {
+    throw new InvalidArgumentError('reflection', `must be true or false, got ${JSON.stringify(resolved.reflection)}`);
   }
   let boundPort: number | undefined;
   let stopping: Promise<void> | undefined;
