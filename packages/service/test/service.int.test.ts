@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, loadService } from '@switchyard/grpc';
 import { MemoryRegistry, type RegistryEvent } from '@switchyard/registry';
@@ -125,6 +126,43 @@ describe('startService', () => {
     await second.crash();
     expect(process.listenerCount('SIGTERM')).toBe(before.term);
     expect(process.listenerCount('SIGINT')).toBe(before.int);
+    await registry.close();
+  });
+
+  it('serves gRPC server reflection when grpc.reflection is on', async () => {
+    const registry = new MemoryRegistry();
+    const service = await startService({
+      name: 'described',
+      registry,
+      grpc: {
+        services: [{ definition: EchoService, implementation: echo('d') }],
+        port: 0,
+        host: '127.0.0.1',
+        reflection: true,
+      },
+      tracing: false,
+      handleSignals: false,
+      drainDelayMs: 0,
+      logger: silent,
+    });
+    // ServerReflectionRequest { list_services = 7: "" }, sent and read as raw protobuf bytes.
+    const client = new grpc.Client(`127.0.0.1:${service.grpcPort}`, grpc.credentials.createInsecure());
+    const reply = await new Promise<Buffer>((resolve, reject) => {
+      const call = client.makeBidiStreamRequest(
+        '/grpc.reflection.v1.ServerReflection/ServerReflectionInfo',
+        (bytes: Buffer) => bytes,
+        (bytes: Buffer) => bytes,
+      );
+      call.on('data', (bytes: Buffer) => {
+        resolve(bytes);
+        call.end();
+      });
+      call.on('error', reject);
+      call.write(Buffer.from([0x3a, 0x00]));
+    });
+    client.close();
+    expect(reply.toString('latin1')).toContain('switchyard.echo.v1.Echo');
+    await service.stop();
     await registry.close();
   });
 
