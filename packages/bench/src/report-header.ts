@@ -41,20 +41,22 @@ export function renderHeader(header: ReportHeader): string[] {
   ];
 }
 
-/** `median (min–max)` with the given number of decimals. */
+/** A figure with exactly `digits` decimals and thousands separators, as every report prints them. */
+function formatNumber(value: number, digits: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
 /**
  * `low–high` of a median's confidence interval (see medianInterval), or a dash when there were too
  * few samples for one.
  */
 export function formatInterval(interval: { low: number; high: number } | undefined, digits = 0): string {
   if (interval === undefined) return '–';
-  const format = (value: number): string =>
-    value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  return `${format(interval.low)}–${format(interval.high)}`;
+  return `${formatNumber(interval.low, digits)}–${formatNumber(interval.high, digits)}`;
 }
 
+/** `median (min–max)` with the given number of decimals. */
 export function formatSpread(spread: { median: number; min: number; max: number }, digits = 0): string {
-  const format = (value: number): string =>
-    value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  return `${format(spread.median)} (${format(spread.min)}–${format(spread.max)})`;
+  const { median, min, max } = spread;
+  return `${formatNumber(median, digits)} (${formatNumber(min, digits)}–${formatNumber(max, digits)})`;
 }

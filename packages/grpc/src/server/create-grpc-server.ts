@@ -95,6 +95,9 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     throw new InvalidArgumentError('services', 'must be a non-empty array of { definition, implementation }');
   }
   const resolved = { ...DEFAULT_GRPC_SERVER_OPTIONS, ...options };
+  if (typeof resolved.reflection !== 'boolean') {
+    throw new InvalidArgumentError('reflection', `must be true or false, got ${JSON.stringify(resolved.reflection)}`);
+  }
   const logger = options.logger ?? silentLogger;
   const server = new Server({ ...DEFAULT_GRPC_SERVER_OPTIONS.channelOptions, ...options.channelOptions });
   const inFlight: InFlight = { count: 0 };
@@ -123,11 +126,9 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     health.set(LIVENESS, 'SERVING');
     server.addService(healthServiceDefinition(), health.handlers());
   }
-  if (resolved.reflection === true) {
+  if (resolved.reflection) {
     const described = options.services.map((binding) => binding.definition);
     addReflection(server, resolved.health ? [...described, healthServiceDefinition()] : described);
-  } else if (resolved.reflection !== false) {
-    throw new InvalidArgumentError('reflection', `must be true or false, got ${JSON.stringify(resolved.reflection)}`);
   }
   let boundPort: number | undefined;
   let stopping: Promise<void> | undefined;

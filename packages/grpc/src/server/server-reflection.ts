@@ -20,7 +20,8 @@ interface DescribedMethod {
  * without them (built by hand) cannot be described, and fails here, at start, naming the service.
  */
 export function addReflection(server: Pick<Server, 'addService'>, definitions: readonly ServiceDefinition[]): void {
-  const files: Buffer[] = [];
+  // Every method of a file carries the same descriptor buffers: each is handed over once.
+  const files = new Set<Buffer>();
   const services: string[] = [];
   for (const definition of definitions) {
     const service = serviceNameOf(definition);
@@ -34,10 +35,10 @@ export function addReflection(server: Pick<Server, 'addService'>, definitions: r
         `${service} has no file descriptors to describe it: load it with loadService() (proto-loader), or turn reflection off`,
       );
     }
-    for (const list of described) files.push(...(list as Buffer[]));
+    for (const list of described) for (const file of list as Buffer[]) files.add(file);
     services.push(service);
   }
   // The reflection service reads `fileDescriptorProtos` from the values of a package definition.
-  const pkg = { files: { format: 'Protocol Buffer 3 DescriptorProto', fileDescriptorProtos: files } };
+  const pkg = { files: { format: 'Protocol Buffer 3 DescriptorProto', fileDescriptorProtos: [...files] } };
   new ReflectionService(pkg as unknown as PackageDefinition, { services }).addToServer(server);
 }
