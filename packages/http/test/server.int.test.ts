@@ -165,6 +165,17 @@ describe('httpHandler (node:http)', () => {
     expect(await reply.body.json()).toEqual({ traceparent, baggage: 'switchyard.track=canary' });
   });
 
+  it('ignores a baggage track it cannot percent-decode, instead of crashing on it', async () => {
+    const { port } = await loopback.serve('a', (_request, response) =>
+      json(response, 200, { track: currentCallScope()?.track ?? null }),
+    );
+    for (const baggage of ['switchyard.track=%', 'switchyard.track=%zz', 'other=1,switchyard.track=%E0%A4%A']) {
+      const reply = await plainRequest(`http://127.0.0.1:${port}/`, { headers: { baggage } });
+      expect(reply.statusCode).toBe(200);
+      expect(await reply.body.json()).toEqual({ track: null });
+    }
+  });
+
   it('gives handlers a signal that aborts when the client goes away', async () => {
     let aborted: unknown;
     const { port } = await loopback.serve('a', async (request, response) => {

@@ -14,10 +14,19 @@ export function trackFromBaggage(header: string | string[] | undefined): string 
     const [pair] = member.split(';');
     const separator = pair?.indexOf('=') ?? -1;
     if (separator < 0 || pair?.slice(0, separator).trim() !== TRACK_BAGGAGE_KEY) continue;
-    const track = decodeURIComponent(pair.slice(separator + 1).trim());
-    return TRACK_PATTERN.test(track) ? track : undefined;
+    const track = decodePercent(pair.slice(separator + 1).trim());
+    return track !== undefined && TRACK_PATTERN.test(track) ? track : undefined;
   }
   return undefined;
+}
+
+/** `decodeURIComponent`, or undefined for a malformed escape (`%`, `%zz`), which it throws on. */
+function decodePercent(encoded: string): string | undefined {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A `baggage` header that carries `track` (replacing any track already in `header`). */

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DeadlineExceededError, InvalidArgumentError } from '@switchyard/core';
 import { writeErrorReply, writeProbeReply } from './error-reply.js';
 import type { HealthState } from './health-state.js';
-import { beginIncoming, type HttpHandlerContext } from './incoming-call.js';
+import { beginIncoming, type HttpHandlerContext, type IncomingCall } from './incoming-call.js';
 import { type HttpServerOptions, type ResolvedServerOptions, resolveServerOptions } from './server-options.js';
 
 /** A node:http handler, given the request's {@link HttpHandlerContext} as a third argument. */
@@ -42,7 +42,15 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
     if (serveProbe(request, response, settings)) return;
     // Draining: let keep-alive clients move to other instances after this response.
     if (settings.health.draining) response.setHeader('connection', 'close');
-    const call = beginIncoming(request, response, settings);
+    let call: IncomingCall;
+    try {
+      call = beginIncoming(request, response, settings);
+    } catch (error) {
+      // Reading what a request carries must never throw out of the 'request' listener: that
+      // would take the whole process down for one bad request.
+      writeErrorReply(response, error, settings.logger);
+      return;
+    }
     if (call.deadline <= Date.now()) {
       writeErrorReply(response, new DeadlineExceededError('the request arrived with no time left'), settings.logger);
       return;
