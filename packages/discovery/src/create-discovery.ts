@@ -467,6 +467,30 @@ class DiscoveryLease implements Lease {
   done(outcome: CallOutcome): void {
     if (this.finished) return;
     this.finished = true;
-    this.discovery.finish(this.endpoint, outcome);
+    const latencyMs = outcome?.latencyMs;
+    // One comparison on the hot path; NaN fails it too.
+    if (latencyMs >= 0 && latencyMs <= MAX_LATENCY_MS) {
+      this.discovery.finish(this.endpoint, outcome);
+      return;
+    }
+    this.finishInvalid(outcome);
+  }
+
+  /**
+   * An outcome without a usable latency. A NaN or infinite sample would stay in the instance's
+   * latency average for good and make p2c's comparisons always false (the instance then wins every
+   * draw it is in): the call still ends and its ok / failure still counts, with the latency clamped.
+   * Not even an object: the call ends as a plain success, and the caller hears what was wrong.
+   */
+  private finishInvalid(outcome: CallOutcome): void {
+    if (typeof outcome !== 'object' || outcome === null) {
+      this.discovery.finish(this.endpoint, { ok: true, latencyMs: 0 });
+      throw new InvalidArgumentError('outcome', 'must be { ok, latencyMs } (lease.done)');
+    }
+    const latencyMs = outcome.latencyMs > MAX_LATENCY_MS ? MAX_LATENCY_MS : 0;
+    this.discovery.finish(this.endpoint, { ...outcome, latencyMs });
   }
 }
+
+/** Latency samples are clamped to an hour: beyond that a sample is a clock slip, not a measurement. */
+const MAX_LATENCY_MS = 3_600_000;

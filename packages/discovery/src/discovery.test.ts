@@ -232,6 +232,37 @@ describe('createDiscovery', () => {
   });
 });
 
+describe('lease.done with a bad outcome', () => {
+  it('clamps a NaN or infinite latency, so p2c-ewma still steers away from a slow instance', async () => {
+    await registry.register(instance('a'));
+    await registry.register(instance('b'));
+    const discovery = await discover({ balancer: 'p2c-ewma', outlierDetection: false });
+    // A NaN sample used to stay in a's average for good, and p2c's comparison with NaN is always
+    // false: a then won every draw it was part of, however slow it became.
+    pickUntil(discovery, 'a').done({ ok: true, latencyMs: Number.NaN });
+    const picks: Record<string, number> = { a: 0, b: 0 };
+    for (let i = 0; i < 400; i++) {
+      const lease = discovery.pick();
+      picks[lease.instance.id] = (picks[lease.instance.id] ?? 0) + 1;
+      lease.done({ ok: true, latencyMs: lease.instance.id === 'a' ? 200 : 1 });
+    }
+    expect(picks.a).toBeLessThan(100);
+    pickUntil(discovery, 'b').done({ ok: true, latencyMs: Number.POSITIVE_INFINITY });
+    expect(() => discovery.pick().done({ ok: true, latencyMs: -1 })).not.toThrow();
+  });
+
+  it('names the outcome when it is not one, and still ends the call', async () => {
+    await registry.register(instance('a'));
+    const discovery = await discover({ balancer: 'least-outstanding' });
+    const lease = discovery.pick();
+    expect(() => lease.done(undefined as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'outcome' }),
+    );
+    // Its load was released: a second pick of the only instance starts from zero outstanding.
+    expect(() => lease.done({ ok: true, latencyMs: 1 })).not.toThrow();
+  });
+});
+
 function pickUntil(discovery: Discovery, id: string) {
   for (let i = 0; i < 1_000; i++) {
     const lease = discovery.pick();

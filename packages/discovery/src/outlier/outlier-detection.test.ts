@@ -43,6 +43,23 @@ describe('EndpointHealth', () => {
     expect(health.ejectionCount).toBe(0);
   });
 
+  it('counts one ejection for a burst of failures: calls in flight when it was ejected do not eject it again', () => {
+    const health = new EndpointHealth({ ...config, consecutiveConnectionFailures: 1 });
+    const now = 1_000_000;
+    expect(health.record({ ok: false, connectionFailed: true }, now)).toBe(5_000);
+    // 29 more calls that were already in flight fail the same way.
+    for (let call = 0; call < 29; call++) {
+      expect(health.record({ ok: false, connectionFailed: true }, now + call)).toBeUndefined();
+    }
+    expect(health.ejectionCount).toBe(1);
+    expect(health.isEjected(now + 4_999)).toBe(true);
+    expect(health.isEjected(now + 5_000)).toBe(false);
+    // Back on probation, its first failure ejects it again, for the second length (10 s), not the cap.
+    health.release();
+    expect(health.record(FAILED, now + 5_000)).toBe(10_000);
+    expect(health.ejectionCount).toBe(2);
+  });
+
   it('keeps its window in the slab line it is given, so the common success needs only that line', () => {
     const slab = new LoadSlab(1_000);
     const base = slab.allocate();

@@ -136,6 +136,10 @@ export class EndpointHealth {
     const array = this.slab.array;
     const base = this.base;
     EndpointHealth.countCall(array, base, this.config.windowMs, now);
+    // Already ejected: these are the calls that were in flight when it happened. They tell nothing
+    // new, and counting them would eject again per failure, each time doubling the length (30
+    // calls in flight to an instance that dies took the ejection to its 300 s cap at once).
+    if (this.isEjected(now)) return undefined;
     // The failure count belongs to the window the call was counted in.
     const windowStartedAt = array[base + WINDOW_STARTED_AT] as number;
     if (this.failuresWindow !== windowStartedAt) {
@@ -189,6 +193,8 @@ export class EndpointHealth {
 
   private eject(now: number): number {
     this.ejections++;
+    this.consecutive = 0;
+    this.consecutiveConnection = 0;
     const length = Math.round(this.ejectionLength(this.ejections) * (1 + (Math.random() * 2 - 1) * this.config.jitter));
     this.ejectedUntil = now + length;
     this.lastEjectionEndsAt = this.ejectedUntil;
