@@ -186,6 +186,36 @@ export function describeRegistry(
       await stopSecond();
     });
 
+    it('keeps a new listener when the last other one stops while it is being added', async () => {
+      const registry = await client();
+      await registry.register(input('catalog', 'catalog-1'));
+      const first = new EventLog();
+      const second = new EventLog();
+      const stopFirst = await registry.watch('catalog', first.listener);
+      // The second watch() shares the first's watch and waits for it to be started; the first
+      // listener stops in that gap, which must not close the watch under the second one.
+      const secondWatch = registry.watch('catalog', second.listener);
+      await stopFirst();
+      const stopSecond = await secondWatch;
+      expect(second.events[0]).toMatchObject({ type: 'snapshot', instances: [{ id: 'catalog-1' }] });
+      await registry.register(input('catalog', 'catalog-2'));
+      await second.next((e) => e.type === 'up', timeoutMs);
+      await stopSecond();
+    });
+
+    it('leaves nothing behind that was started while close() ran, and refuses new work once it began', async () => {
+      const registry = await client();
+      const observer = await client();
+      await registry.register(input('catalog', 'catalog-1'));
+      const closing = registry.close();
+      await expect(registry.register(input('catalog', 'catalog-2'))).rejects.toMatchObject({
+        code: 'REGISTRY_UNAVAILABLE',
+      });
+      await expect(registry.watch('catalog', () => {})).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+      await closing;
+      expect(await observer.list('catalog')).toEqual([]);
+    });
+
     it('lets a new registration of the same id replace the old one for good', async () => {
       const a = await client();
       const b = await client();

@@ -117,7 +117,8 @@ export class RedisRegistry implements Registry {
   private subscriber: RedisConnection | undefined;
   private readonly registrations = new Set<RedisRegistration>();
   private readonly watches = new Map<string, ServiceWatch>();
-  private closed = false;
+  /** Set as close() starts: from then on nothing new may start (it would outlive the close). */
+  private closing: Promise<void> | undefined;
 
   constructor(options: RedisRegistryOptions) {
     assertObject('options', options);
@@ -189,6 +190,11 @@ export class RedisRegistry implements Registry {
       onEnd: (registration) => this.registrations.delete(registration),
     };
     const registration = await RedisRegistration.create(instance, ttlMs, heartbeatIntervalMs, context);
+    if (this.closing !== undefined) {
+      // close() started while this was being written, and did not see it: take it back out.
+      await registration.deregister().catch(() => undefined);
+      throw new RegistryUnavailableError(`${this.label}: registry closed while registering ${instance.id}`);
+    }
     this.registrations.add(registration);
     // The service index is a separate key (another Cluster slot), so it cannot join the script;
     // it is only an index: services() checks live counts, and a failed add is repaired next time.
@@ -262,6 +268,9 @@ export class RedisRegistry implements Registry {
       }
       throw error;
     }
+    // The last other listener stopped while this one waited (awaiting even a started watch yields),
+    // and closed the watch: start over, rather than join a closed watch that delivers nothing.
+    if (this.watches.get(service) !== watch) return this.watch(service, listener);
     const remove = watch.addListener(listener);
     let stopped = false;
     return async () => {
@@ -287,13 +296,16 @@ export class RedisRegistry implements Registry {
     return (await this.connection.call('evict', () => this.scripts.evict(keys, id, this.options.tombstoneTtlMs))) === 1;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     const deregistrations = [...this.registrations].map((registration) =>
       registration.deregister().catch(() => undefined),
     );
     await Promise.race([Promise.all(deregistrations), delay(this.options.commandTimeoutMs + 500)]);
-    this.closed = true;
     await Promise.all([...this.watches.values()].map((watch) => watch.close()));
     this.watches.clear();
     await Promise.all([this.connection.close(), this.subscriber?.close()]);
@@ -432,7 +444,7 @@ export class RedisRegistry implements Registry {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new RegistryUnavailableError(`${this.label}: registry is closed`);
+    if (this.closing !== undefined) throw new RegistryUnavailableError(`${this.label}: registry is closed`);
   }
 }
 
