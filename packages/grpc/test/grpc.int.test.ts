@@ -126,6 +126,28 @@ describe('gRPC client and server over loopback', () => {
     expect(calls).toBe(0); // failures happen before onSay: each call reached the server exactly once
   });
 
+  it('fails a call waiting to retry as closed when the client closes, without trying again', async () => {
+    let hits = 0;
+    const implementation = echoImplementation('a');
+    const say = implementation.say;
+    implementation.say = (request, context) => {
+      hits++;
+      return say(request, context);
+    };
+    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery, { policy: retry({ maxAttempts: 5, pushbackOf: () => 500 }) });
+    const pending = echo.say({ failWithCode: grpc.status.UNAVAILABLE }).catch((caught: unknown) => caught);
+    await expect.poll(() => hits).toBe(1);
+    await echo.close();
+    expect(await pending).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is closed/) });
+    expect(hits).toBe(1);
+  });
+
   it('retries a server-streaming call only before its first message', async () => {
     await registerDead('dead');
     await startEcho('live');

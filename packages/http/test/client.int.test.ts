@@ -117,6 +117,16 @@ describe('HTTP client over loopback', () => {
     expect(Date.now() - started).toBeLessThan(2_500);
   });
 
+  it('fails a call waiting to retry as closed when the client closes, without trying again', async () => {
+    const hits = await flaky(1, 503, { 'retry-after': '1' });
+    const web = await loopback.client();
+    const pending = web.getJson('/x', { deadlineMs: 3_000 }).catch((caught: unknown) => caught);
+    await expect.poll(() => hits.length).toBe(1);
+    await web.close();
+    expect(await pending).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is closed/) });
+    expect(hits).toHaveLength(1);
+  });
+
   it('honours an HTTP-date Retry-After on 429', async () => {
     const hits = await flaky(1, 429, { 'retry-after': new Date(Date.now() + 1_000).toUTCString() });
     const web = await loopback.client();

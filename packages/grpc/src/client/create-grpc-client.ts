@@ -148,8 +148,12 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     shapeChecks.set(name, requestShapeCheck(method as MethodDefinition<unknown, unknown>, name));
   }
 
+  /** Not retryable: no other instance would do better. */
+  const closedError = (): SwitchyardError =>
+    new SwitchyardError('UNAVAILABLE', `${serviceName} client is closed`, { retryable: false });
+
   const prepare = (method: string, request: unknown, callOptions: GrpcCallOptions | undefined): PreparedCall => {
-    if (closed) throw new SwitchyardError('UNAVAILABLE', `${serviceName} client is closed`);
+    if (closed) throw closedError();
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
       throw new InvalidArgumentError('request', `${method} needs a request object`);
     }
@@ -197,6 +201,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       finish: (error: ServiceError | null, response?: Response) => void,
     ) => UnaryCallHandle,
   ): Promise<Response> => {
+    // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
+    if (closed) throw closedError();
     const lease: Lease = discovery.pick(callOptions?.key !== undefined ? { key: callOptions.key } : undefined);
     let client: Client;
     try {

@@ -65,6 +65,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     parse: ParseBody<T> | undefined,
   ): Promise<T | HttpResponse> {
     if (state.sent && !prepared.replayable) throw notReplayable(state.lastError);
+    // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
+    if (closed) throw closedError();
     const lease: Lease = discovery.pick(prepared.key === undefined ? undefined : { key: prepared.key });
     const instance = lease.instance;
     let pool: Dispatcher;
@@ -183,6 +185,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return error;
   }
 
+  /** Not retryable: no other instance would do better. */
+  function closedError(): SwitchyardError {
+    return new SwitchyardError('UNAVAILABLE', `HttpClient(${service}) is closed`, { retryable: false });
+  }
+
   function labelOf(prepared: PreparedRequest): string {
     return `${service} ${prepared.method} ${prepared.path}`;
   }
@@ -198,7 +205,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   async function send<T>(request: HttpRequest, parse?: ParseBody<T>): Promise<T | HttpResponse> {
-    if (closed) throw new SwitchyardError('UNAVAILABLE', `HttpClient(${service}) is closed`);
+    if (closed) throw closedError();
     const prepared = prepareRequest(request, resolved.defaultDeadlineMs, resolved.throwOnStatus);
     const state: CallState = { sent: false, lastError: undefined };
     // A call made before discovery's first snapshot (a service that just started) waits for it,

@@ -1,10 +1,15 @@
-/** Longest pushback accepted from a `Retry-After` header (one day); larger values are ignored as garbage. */
+/**
+ * Longest pushback read from a `Retry-After` header (one day). Longer ones are clamped to it, not
+ * ignored: ignoring "come back in two days" would let the retry policy fall back to its own
+ * millisecond backoff and retry at once, the opposite of what the server asked. Clamped, the
+ * pushback outlasts any sensible deadline, so the policy gives up instead.
+ */
 const MAX_RETRY_AFTER_MS = 86_400_000;
 
 /**
  * Parses a `Retry-After` header into milliseconds from `now`: delay-seconds (`"2"`) or an HTTP
- * date (`"Wed, 21 Oct 2015 07:28:00 GMT"`; a date in the past gives 0). `undefined` for a missing,
- * malformed or absurd (over a day) value.
+ * date (`"Wed, 21 Oct 2015 07:28:00 GMT"`; a date in the past gives 0). `undefined` for a missing or
+ * malformed value; anything over a day reads as one day.
  *
  * @example
  * ```ts
@@ -15,11 +20,9 @@ export function parseRetryAfterMs(value: string | string[] | undefined, now = Da
   const text = (Array.isArray(value) ? value[0] : value)?.trim();
   if (!text) return undefined;
   if (/^\d+$/.test(text)) {
-    const ms = Number(text) * 1_000;
-    return ms <= MAX_RETRY_AFTER_MS ? ms : undefined;
+    return Math.min(Number(text) * 1_000, MAX_RETRY_AFTER_MS);
   }
   const date = Date.parse(text);
   if (Number.isNaN(date) || !/[a-z]/i.test(text)) return undefined;
-  const ms = Math.max(0, date - now);
-  return ms <= MAX_RETRY_AFTER_MS ? ms : undefined;
+  return Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS);
 }

@@ -82,9 +82,15 @@ describe('parseRetryAfterMs', () => {
     expect(parseRetryAfterMs(['5', '7'], now)).toBe(5_000);
   });
 
-  it('ignores missing, malformed and absurd values', () => {
-    for (const value of [undefined, '', '-1', '1.5', 'soon', '12345678901', 'Wed, 99 Foo']) {
+  it('ignores missing and malformed values', () => {
+    for (const value of [undefined, '', '-1', '1.5', 'soon', 'Wed, 99 Foo']) {
       expect(parseRetryAfterMs(value, now)).toBeUndefined();
+    }
+  });
+
+  it('reads a pushback over a day as one day, so the retry policy gives up instead of retrying at once', () => {
+    for (const value of ['90000', '12345678901', 'Fri, 03 Jan 2025 00:00:00 GMT']) {
+      expect(parseRetryAfterMs(value, now)).toBe(86_400_000);
     }
   });
 });
