@@ -152,6 +152,8 @@ describe('HTTP client over loopback', () => {
     await loopback.serve('a', (request, response) => {
       if (request.url === '/big') return json(response, 500, { blob: 'x'.repeat(100_000) });
       if (request.url === '/busy') return json(response, 503, { error: 'busy' });
+      if (request.url === '/big-busy') return json(response, 503, { blob: 'y'.repeat(100_000) });
+      if (request.url === '/big-invalid') return json(response, 422, { blob: 'z'.repeat(100_000) });
       json(response, 404, { error: 'no such product' }, { 'x-trace': 't1' });
     });
     const web = await loopback.client('web', { maxErrorBodyBytes: 1_024 });
@@ -176,6 +178,13 @@ describe('HTTP client over loopback', () => {
     const busy = await web.request({ path: '/busy', throwOnStatus: false });
     expect(busy.status).toBe(503);
     expect(await busy.body.json()).toEqual({ error: 'busy' });
+
+    // A response handed back is whole, however large: maxErrorBodyBytes bounds only what an error keeps.
+    const bigBusy = await web.request({ path: '/big-busy', throwOnStatus: false });
+    expect(bigBusy.status).toBe(503);
+    expect(((await bigBusy.body.json()) as { blob: string }).blob).toHaveLength(100_000);
+    const lenient = await loopback.client('web', { maxErrorBodyBytes: 1_024, throwOnStatus: false });
+    expect((await lenient.getJson<{ blob: string }>('/big-invalid')).blob).toHaveLength(100_000);
   });
 
   it('never sends a stream body twice, even when told the request is idempotent', async () => {

@@ -106,7 +106,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const body = prepared.body as string | Uint8Array | Readable | null;
       if (parse) {
         const exchange = { method, path: prepared.path, headers, body };
-        const reply = await exchangeBuffered(pool, exchange, abort, resolved.maxErrorBodyBytes);
+        const reply = await exchangeBuffered(pool, exchange, abort, errorBodyLimit(prepared));
         abort.release();
         const status = reply.status;
         // Headers are parsed only for an error status: a success needs none of them.
@@ -136,7 +136,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         span?.end(status);
         return value;
       }
-      const { bytes, truncated } = await readBounded(response.body, resolved.maxErrorBodyBytes);
+      const { bytes, truncated } = await readBounded(response.body, errorBodyLimit(prepared));
       abort.release();
       outcomeReported = reportStatus(lease, prepared.method, status, started);
       throw errorStatus(prepared, status, response.headers, bytes, truncated, span, state);
@@ -183,6 +183,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     span?.end(status, error);
     state.lastError = error;
     return error;
+  }
+
+  /**
+   * How much of an error body to keep. Bounded when it only goes into an error; whole when the
+   * response may be handed back to the caller (`throwOnStatus: false`), who would otherwise parse
+   * a cut body, or read fewer bytes than its `content-length` says.
+   */
+  function errorBodyLimit(prepared: PreparedRequest): number {
+    return prepared.throwOnStatus ? resolved.maxErrorBodyBytes : Number.POSITIVE_INFINITY;
   }
 
   /** Not retryable: no other instance would do better. */

@@ -26,7 +26,7 @@ export interface HttpClientOptions {
   throwOnStatus?: boolean;
   /** Statuses retried for requests that may be sent twice (see HttpRequest.idempotent). @default [429, 502, 503, 504] */
   retryableStatuses?: readonly number[];
-  /** How much of an error response's body is kept on the HttpCallError. @default 65_536 */
+  /** How much of an error response's body is kept on the HttpCallError (a response handed back with `throwOnStatus: false` is always whole). @default 65_536 */
   maxErrorBodyBytes?: number;
   /** How long the pool of an instance that left the healthy view stays open. @default 15_000 */
   closePoolsAfterMs?: number;
