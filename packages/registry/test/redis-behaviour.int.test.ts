@@ -464,6 +464,26 @@ describe('RedisRegistry through Redis outages', () => {
     );
   });
 
+  it('waits up to the connect timeout for a Redis that comes up after the client starts', async () => {
+    const late = await startRedis();
+    try {
+      await late.kill();
+      const client = new RedisRegistry({ url: late.url, connectTimeoutMs: 5_000 });
+      try {
+        // The first attempts are refused; the call must wait for the first connection, not fail
+        // on the first refusal (it used to, in milliseconds, saying "within 5000 ms").
+        const listed = client.list('catalog');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await late.restart();
+        await expect(listed).resolves.toEqual([]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await late.stop();
+    }
+  });
+
   it('fails within the connect timeout when Redis was never reachable', async () => {
     const client = new RedisRegistry({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 300 });
     const started = Date.now();

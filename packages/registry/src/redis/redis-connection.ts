@@ -129,7 +129,10 @@ export class RedisConnection {
   }
 
   private onLost(reason: string): void {
-    if (this.closed) return;
+    // Before the first connection, a refused or dropped attempt is not "down": calls wait for the
+    // first connection up to connectTimeoutMs (their own timers decide), as documented, while
+    // ioredis keeps trying. A service that starts just before its Redis must not fail at once.
+    if (this.closed || !this.everReady) return;
     const first = !this.down;
     this.down = true;
     this.wakeWaiters();
