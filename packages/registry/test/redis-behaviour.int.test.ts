@@ -252,6 +252,38 @@ describe('RedisRegistry against a real Redis', () => {
     expect(await raw.zcount(`${prefix}leases`, Number(seconds) * 1_000 + 4_000, '+inf')).toBe(count);
   });
 
+  it('does not take reads far apart, with nobody watching, for a stall: a dead lease is not listed', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace, heartbeatIntervalMs: 20_000 });
+    await owner.register(instance('c-1'), { ttlMs: 60_000 });
+    await owner.register(instance('c-2'), { ttlMs: 60_000 });
+    const prefix = `${namespace}:{catalog}:`;
+    expect(await owner.list('catalog')).toHaveLength(2);
+    // 2.5 s later, with no watcher sweeping, c-2's owner is gone (its lease ended, its entry due).
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const gens = await raw.hgetall(`${prefix}gens`);
+    await raw.del(`${prefix}lease:c-2:${gens['c-2']}`);
+    await raw.zadd(`${prefix}leases`, 0, 'c-2');
+    expect((await owner.list('catalog')).map((entry) => entry.id)).toEqual(['c-1']);
+    expect(await raw.scard(`${prefix}graced`)).toBe(0);
+  });
+
+  it("scales what counts as a stall with the watchers' sweep interval", async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace, heartbeatIntervalMs: 20_000 });
+    await owner.register(instance('c-1'), { ttlMs: 60_000 });
+    const prefix = `${namespace}:{catalog}:`;
+    const gens = await raw.hgetall(`${prefix}gens`);
+    await raw.del(`${prefix}lease:c-1:${gens['c-1']}`);
+    await raw.zadd(`${prefix}leases`, 0, 'c-1');
+    // Watchers that sweep every 3 s swept 2.5 s ago: on time, not a stall, so the dead lease goes.
+    const [seconds] = await raw.time();
+    await raw.set(`${prefix}swept`, Number(seconds) * 1_000 - 2_500);
+    await raw.set(`${prefix}sweepEvery`, 3_000);
+    expect(await owner.list('catalog')).toEqual([]);
+    expect(await raw.scard(`${prefix}graced`)).toBe(0);
+  });
+
   it('has one watcher sweep a service per interval, however many watch it', async () => {
     const namespace = uniqueNamespace();
     const owner = registry({ namespace });

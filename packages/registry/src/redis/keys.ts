@@ -13,7 +13,8 @@
  * <ns>:{<service>}:tombstones    ZSET  "id|generation" → expiry; ends a generation for good
  * <ns>:{<service>}:rev           STRING revision, +1 on every change (gaps reveal missed messages)
  * <ns>:{<service>}:events        pub/sub channel of change messages
- * <ns>:{<service>}:swept         STRING server time (ms) of the last sweep (a long gap means Redis stalled)
+ * <ns>:{<service>}:swept         STRING server time (ms) of the last watcher sweep (a long gap means Redis stalled)
+ * <ns>:{<service>}:sweepEvery    STRING the sweeping watchers' interval (ms): a gap over 3 of them is a stall too
  * <ns>:{<service>}:graced        SET   ids whose lease ran out during a stall, waiting one grace period
  * <ns>:{<service>}:sweeper       STRING held for most of a sweep interval by the one watcher sweeping it
  * ```

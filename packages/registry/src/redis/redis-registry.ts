@@ -341,7 +341,9 @@ export class RedisRegistry implements Registry {
         // Batches keep each script short (Redis is single-threaded); a full batch means more
         // entries are due, so go on, within a bound, until the backlog is gone.
         for (let batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
-          const handled = await this.connection.call('sweep', () => this.scripts.sweep(keys, SWEEP_BATCH));
+          const handled = await this.connection.call('sweep', () =>
+            this.scripts.sweep(keys, SWEEP_BATCH, this.options.sweepIntervalMs),
+          );
           if (handled < SWEEP_BATCH) break;
         }
       },

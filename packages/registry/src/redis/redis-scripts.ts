@@ -85,8 +85,9 @@ export class RedisScripts {
     return (await this.run('sySetRoute', keys, json)) as number;
   }
 
-  async sweep(keys: ServiceKeys, limit: number): Promise<number> {
-    return (await this.run('sySweep', keys, limit)) as number;
+  /** A watcher's sweep: `intervalMs` is how often watchers sweep (it scales what counts as a stall). */
+  async sweep(keys: ServiceKeys, limit: number, intervalMs: number): Promise<number> {
+    return (await this.run('sySweep', keys, limit, intervalMs)) as number;
   }
 
   async liveCount(keys: ServiceKeys): Promise<number> {

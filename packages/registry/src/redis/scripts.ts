@@ -28,8 +28,17 @@ local function leaseKey(id, gen) return prefix .. 'lease:' .. id .. ':' .. gen e
 local routeKey = prefix .. 'route'
 `;
 
-/** A gap between sweeps longer than this means Redis (or every sweeper) was stalled. */
+/**
+ * A gap between watcher sweeps longer than this (or than 3 of their intervals, when they sweep
+ * less often) means Redis (or every sweeper) was stalled.
+ */
 const STALL_MS = 2_000;
+/**
+ * How long the mark a watcher sweep leaves lasts. Only a mark shows that watchers were sweeping,
+ * so only a stall shorter than this gets a grace period; and once the last watcher has gone, reads
+ * (which leave no mark) stop reading the silence as a stall after this long.
+ */
+const SWEEP_MARK_TTL_MS = 120_000;
 /** How long a lease that expired during a stall waits for its owner to write it back. */
 const GRACE_MS = 5_000;
 
@@ -51,14 +60,23 @@ local function drop(id)
 end
 -- Looks at index entries that are due: re-indexes live leases, drops (and announces) dead ones.
 -- Returns how many due entries it looked at (a full batch means more may be due).
--- If no sweep ran for a while (Redis was frozen or unreachable, so owners could not heartbeat
--- while its clock ran on), a lease found expired is given one grace period before it is dropped:
--- its owner writes it back as soon as it can reach Redis again.
-local function sweep(limit)
-  local sweptKey, gracedKey = prefix .. 'swept', prefix .. 'graced'
-  local last = tonumber(redis.call('GET', sweptKey) or '0')
-  redis.call('SET', sweptKey, now, 'PX', 600000)
-  local stalled = last > 0 and now - last > ${STALL_MS}
+-- If watchers were sweeping and then no sweep ran for a while (Redis was frozen or unreachable,
+-- so owners could not heartbeat while its clock ran on), a lease found expired is given one grace
+-- period before it is dropped: its owner writes it back as soon as it can reach Redis again.
+-- Only watcher sweeps (given their interval) leave the marks: \`swept\` (when) and \`sweepEvery\`
+-- (their interval; two keys, so that a client of an earlier version still reads \`swept\` as a
+-- number). A read leaves none, so reads alone (nobody watches) are never taken for a stall,
+-- however far apart: they used to be, and a dead instance then stayed listed for a grace period.
+local function sweep(limit, interval)
+  local sweptKey, everyKey, gracedKey = prefix .. 'swept', prefix .. 'sweepEvery', prefix .. 'graced'
+  local last = tonumber(redis.call('GET', sweptKey) or '0') or 0
+  local every = tonumber(redis.call('GET', everyKey) or '0') or 0
+  if interval then
+    every = math.max(every, interval)
+    redis.call('SET', sweptKey, now, 'PX', ${SWEEP_MARK_TTL_MS})
+    redis.call('SET', everyKey, interval, 'PX', ${SWEEP_MARK_TTL_MS})
+  end
+  local stalled = last > 0 and now - last > math.max(${STALL_MS}, 3 * every)
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
   if #due == 0 then return 0 end
   -- Almost always empty: then a live lease needs no SREM (one call fewer per re-indexed entry).
@@ -241,11 +259,11 @@ return 1
 `;
 
 /**
- * Sweep: ARGV limit. Re-indexes or removes due entries (publishing `down`/`expired`), drops old
+ * Sweep: ARGV limit, the watchers' sweep interval (ms). Re-indexes or removes due entries (publishing `down`/`expired`), drops old
  * tombstones. Returns how many due entries it handled: a full batch means the caller should go on.
  */
 export const SWEEP = `${PRELUDE}
-local handled = sweep(tonumber(ARGV[2]))
+local handled = sweep(tonumber(ARGV[2]), tonumber(ARGV[3]))
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 return handled
 `;
