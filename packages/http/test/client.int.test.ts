@@ -45,6 +45,13 @@ describe('HTTP client over loopback', () => {
     expect(web.openPools).toBe(2);
   });
 
+  it('sends both values of a header given twice in different cases', async () => {
+    await loopback.serve('a', (request, response) => json(response, 200, { tag: request.headers['x-tag'] }));
+    const web = await loopback.client();
+    expect(await web.getJson('/x', { headers: { 'X-Tag': 'a', 'x-tag': 'b' } })).toEqual({ tag: 'a, b' });
+    expect(await web.getJson('/x', { headers: { 'X-Tag': ['a', 'b'], 'x-tag': 'c' } })).toEqual({ tag: 'a, b, c' });
+  });
+
   it('fails over on connection refused, for GET and (nothing was sent) POST, and ejects the dead instance', async () => {
     await loopback.registerDead('dead');
     await loopback.serve('live', (_request, response) => json(response, 200, { servedBy: 'live' }));

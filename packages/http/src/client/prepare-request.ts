@@ -47,9 +47,13 @@ const REQUEST_KEYS = [
   'throwOnStatus',
 ];
 const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-// A path on the instance: one leading slash (not `//host`), no spaces, controls or fragment.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-const PATH = /^\/(?!\/)[^\s#\u0000-\u001f\u007f]*$/;
+// A path on the instance: one leading slash (not `//host`), printable ASCII, no spaces or fragment.
+const PATH = /^\/(?!\/)[\x21-\x22\x24-\x7e]*$/;
+// Only non-ASCII gets its own hint (how to encode it); the rest of what PATH refuses shares one.
+const NON_ASCII = /[^\p{ASCII}]/u;
+// Per-connection headers: the client's pool owns its connections, and undici refuses these after
+// an instance was already picked. A gateway forwarding an incoming request's headers must drop them.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'expect']);
 // CR, LF and NUL would split or end a header line: header injection.
 const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
 
@@ -143,6 +147,12 @@ export function prepareRequest(
 }
 
 function checkPath(path: unknown): string {
+  if (typeof path === 'string' && NON_ASCII.test(path)) {
+    throw new InvalidArgumentError(
+      'request.path',
+      `must be ASCII: percent-encode the rest (encodeURI(${JSON.stringify(path)}) gives ${JSON.stringify(encodeURI(path))})`,
+    );
+  }
   if (typeof path !== 'string' || !PATH.test(path)) {
     throw new InvalidArgumentError(
       'request.path',
@@ -186,8 +196,14 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
     }
     const value = input[name];
     if (value === undefined) continue;
+    if (HOP_BY_HOP.has(lowerCaseName)) {
+      throw new InvalidArgumentError(
+        `request.headers.${name}`,
+        'is a per-connection header, which the client manages itself; drop it (a gateway must not forward it)',
+      );
+    }
     // The usual case, a single string, without the array the general case below builds.
-    if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value)) {
+    if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value) && !(lowerCaseName in headers)) {
       headers[lowerCaseName] = value;
       continue;
     }
@@ -204,7 +220,11 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
         throw new InvalidArgumentError(field, 'must not contain CR, LF or NUL (header injection)');
       }
     }
-    headers[lowerCaseName] = Array.isArray(value) ? value.map(String) : String(value);
+    const strings = Array.isArray(value) ? value.map(String) : String(value);
+    // The same name twice in different cases ({ 'X-Tag': 'a', 'x-tag': 'b' }): both values are
+    // sent, as a repeated header, rather than one silently replacing the other.
+    const earlier = headers[lowerCaseName];
+    headers[lowerCaseName] = earlier === undefined ? strings : [earlier, strings].flat();
   }
   return headers;
 }
