@@ -45,6 +45,28 @@ describe('HTTP client over loopback', () => {
     expect(web.openPools).toBe(2);
   });
 
+  it('with policy: false, enforces the deadline on a request still waiting for a connection', async () => {
+    await loopback.serve('a', async (request, response) => {
+      if (request.url === '/slow') await new Promise((resolve) => setTimeout(resolve, 2_000));
+      json(response, 200, { ok: true });
+    });
+    const web = await loopback.client('web', { policy: false, poolOptions: { connections: 1 } });
+    const slow = web.getJson('/slow', { deadlineMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Queued behind /slow on the only connection: undici cannot cancel it yet, but its deadline holds.
+    for (const call of [
+      () => web.getJson('/x', { deadlineMs: 200 }),
+      () => web.request({ path: '/x', deadlineMs: 200 }),
+    ]) {
+      const started = Date.now();
+      await expect(call()).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+      expect(Date.now() - started).toBeLessThan(1_000);
+    }
+    await expect(slow).resolves.toEqual({ ok: true });
+    // A deadline beyond what a Node timer holds (~24.8 days) is not taken for one already passed.
+    await expect(web.getJson('/x', { deadlineMs: 30 * 86_400_000 })).resolves.toEqual({ ok: true });
+  });
+
   it('sends both values of a header given twice in different cases', async () => {
     await loopback.serve('a', (request, response) => json(response, 200, { tag: request.headers['x-tag'] }));
     const web = await loopback.client();

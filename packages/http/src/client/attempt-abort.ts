@@ -4,6 +4,9 @@ import type { AttemptContext } from '@switchyard/resilience';
 
 type AbortListener = (reason: Error) => void;
 
+/** The longest delay a Node timer accepts (2^31 − 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * How one attempt is cancelled: it aborts when the attempt's context does (deadline, caller, a
  * lost hedge) or, until released, when the caller's own signal does (so reading a body can still
@@ -19,6 +22,8 @@ export class AttemptAbort {
   /** undici's abort function for a buffered exchange (dispatch gives a function, not a signal slot). */
   private direct: ((reason: Error) => void) | undefined = undefined;
   private emitter: AbortEmitter | undefined = undefined;
+  /** A buffered exchange not yet connected (see failOnAbort). */
+  private waiting: { onError(reason: Error): void } | undefined = undefined;
   private removeContextListener: (() => void) | undefined;
   private removeCallerListener: (() => void) | undefined;
 
@@ -48,12 +53,45 @@ export class AttemptAbort {
     this.emitter?.emit('abort');
     const direct = this.direct;
     this.direct = undefined;
-    direct?.(reason);
+    if (direct) {
+      direct(reason);
+      return;
+    }
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.onError(reason);
+  }
+
+  /**
+   * Fails `exchange` with the reason if the attempt aborts before {@link onAbortDo} is given
+   * undici's abort function (which undici hands over only once the request has a connection).
+   */
+  failOnAbort(exchange: { onError(reason: Error): void } | undefined): void {
+    this.waiting = exchange;
   }
 
   /** Calls `callback` (instead of an `abort` listener) when the attempt aborts; `undefined` unsets it. */
   onAbortDo(callback: ((reason: Error) => void) | undefined): void {
     this.direct = callback;
+  }
+
+  /**
+   * A promise that rejects with the reason when the attempt aborts (at once if it has), for
+   * racing a request undici cannot cancel yet: one still queued for a connection, or connecting.
+   * `dispose` stops listening.
+   */
+  rejection(): { promise: Promise<never>; dispose: () => void } {
+    const emitter = this.asSignal();
+    let onAbort: (() => void) | undefined;
+    const promise = new Promise<never>((_, reject) => {
+      if (this.reason !== undefined) {
+        reject(this.reason);
+        return;
+      }
+      onAbort = () => reject(this.reason);
+      emitter.once('abort', onAbort);
+    });
+    return { promise, dispose: () => onAbort && emitter.off('abort', onAbort) };
   }
 
   /** Stops following everything (the attempt failed, or its response was fully handled). */
@@ -110,8 +148,11 @@ export class SingleAttemptContext implements AttemptContext {
     readonly deadline: number,
     callerSignal: AbortSignal | undefined,
   ) {
-    if (deadline !== NO_DEADLINE) {
-      this.timer = setTimeout(() => this.abort(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
+    // Beyond what a Node timer can hold (~24.8 days) setTimeout fires after 1 ms: such a deadline
+    // is left unenforced here rather than failing the call at once.
+    const delay = Math.max(0, deadline - Date.now());
+    if (deadline !== NO_DEADLINE && delay <= MAX_TIMER_MS) {
+      this.timer = setTimeout(() => this.abort(new DeadlineExceededError()), delay);
       this.timer.unref();
     }
     this.unlinkCaller = callerSignal

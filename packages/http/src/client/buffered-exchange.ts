@@ -41,7 +41,12 @@ export function exchangeBuffered(
       reject(abort.reason);
       return;
     }
-    dispatcher.dispatch(options, new BufferingHandler(resolve, reject, abort, maxErrorBodyBytes));
+    const handler = new BufferingHandler(resolve, reject, abort, maxErrorBodyBytes);
+    // Until undici connects the request it hands over no abort function: meanwhile an abort
+    // settles the exchange at once (a request queued behind a busy connection, or stuck
+    // connecting, would otherwise outlive its deadline), and undici drops it on connecting.
+    abort.failOnAbort(handler);
+    dispatcher.dispatch(options, handler);
   });
 }
 
@@ -63,6 +68,7 @@ class BufferingHandler implements Dispatcher.DispatchHandlers {
   ) {}
 
   onConnect(abortExchange: (error?: Error) => void): void {
+    this.abort.failOnAbort(undefined);
     const reason = this.abort.reason;
     if (reason !== undefined) abortExchange(reason);
     else this.abort.onAbortDo(abortExchange);
@@ -101,6 +107,7 @@ class BufferingHandler implements Dispatcher.DispatchHandlers {
     if (this.settled) return;
     this.settled = true;
     this.abort.onAbortDo(undefined);
+    this.abort.failOnAbort(undefined);
     this.reject(error);
   }
 }

@@ -121,7 +121,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw errorStatus(prepared, status, replyHeaders, reply.bytes, reply.truncated, span, state);
       }
       // undici accepts an EventEmitter as the signal (see AttemptAbort).
-      const response = await pool.request({ method, path: prepared.path, headers, body, signal: abort.asSignal() });
+      const response = await untilAborted(
+        pool.request({ method, path: prepared.path, headers, body, signal: abort.asSignal() }),
+        abort,
+      );
       const status = response.statusCode;
       if (status < 400 || (!prepared.throwOnStatus && !isRetryable(prepared, status, response.headers))) {
         const value: HttpResponse = { status, headers: response.headers, body: response.body };
@@ -299,6 +302,20 @@ function jsonRequest(
   const extra = options?.headers;
   request.headers = extra === undefined ? ownHeaders : Object.assign({}, ownHeaders, extra);
   return request;
+}
+
+/**
+ * `request` unless the attempt aborts first. undici applies a signal only once the request has a
+ * connection: one queued behind a busy connection, or stuck connecting, would wait past its
+ * deadline (the default policy races the deadline itself; a client with `policy: false` did not).
+ */
+async function untilAborted<T>(request: Promise<T>, abort: AttemptAbort): Promise<T> {
+  const aborted = abort.rejection();
+  try {
+    return await Promise.race([request, aborted.promise]);
+  } finally {
+    aborted.dispose();
+  }
 }
 
 function parseJson(bytes: Buffer, status: number): unknown {
