@@ -10,6 +10,8 @@ export interface GrpcSubjectSpec {
   otelPreload?: boolean;
   /** Its worker needs the OTLP sink's endpoint (it exports spans). */
   traced?: boolean;
+  /** Traced, but its worker drops every span as it ends: what the export pipeline costs, by difference. */
+  discardSpans?: boolean;
   /** Run only when named in `BENCH_ONLY`. */
   optional?: boolean;
   /** grpc-js channels (connections) it spreads calls over. */
@@ -87,6 +89,26 @@ export function grpcSubjects(sdkChannels: number, deadlineMs: number): GrpcSubje
       kind: 'raw',
       otelPreload: true,
       traced: true,
+    },
+    {
+      id: 'switchyard-again',
+      label:
+        'a second `switchyard` worker, the same in every respect: an A/A control, whose ratio to `switchyard` shows how far two identical subjects read apart in one run',
+      server: 'plain',
+      channels: sdkChannels,
+      kind: 'switchyard',
+      optional: true,
+    },
+    {
+      id: 'switchyard-traced-unexported',
+      label:
+        'the same as `switchyard-traced`, but every span is dropped as it ends (spans started, propagated and ended; never batched, encoded or sent), for attribution',
+      server: 'plain',
+      channels: sdkChannels,
+      kind: 'switchyard',
+      traced: true,
+      discardSpans: true,
+      optional: true,
     },
     ...[1, 2, 3, 4].filter((channels) => channels !== sdkChannels).map(sdk),
     {

@@ -1,3 +1,4 @@
+import { tracingAttribution } from '../transport/attribution.js';
 import type { ComparisonSpec } from '../transport/summary.js';
 import { renderTransportReport, type TransportReport } from '../transport/transport-report.js';
 import type { GrpcSubjectSpec } from './catalog.js';
@@ -94,6 +95,7 @@ export function grpcComparisons(config: GrpcBenchConfig, sdkChannels: number): C
         denominator: 'grpc-js-1ch-no-channelz',
         concurrency,
       },
+      ...tracingAttribution(concurrency),
     );
   }
   return specs;

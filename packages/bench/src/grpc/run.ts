@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       channels: subject.channels,
       deadlineMs: subject.kind === 'raw' && !subject.deadline ? 0 : config.deadlineMs,
       traced: subject.traced === true,
+      discardSpans: subject.discardSpans === true,
       serviceName,
       otelPreload: subject.otelPreload === true,
       channelzOff: subject.channelzOff === true,
@@ -90,7 +91,11 @@ async function main(): Promise<void> {
   const tracedServices: TracedService[] = subjects
     .filter((subject) => subject.traced)
     .flatMap((subject) => [
-      { subject: subject.id, serviceName: `bench-grpc-${subject.id}`, side: 'client' },
+      {
+        subject: subject.id,
+        serviceName: `bench-grpc-${subject.id}`,
+        side: subject.discardSpans ? 'client, discarded at end' : 'client',
+      },
       ...(subject.server === 'otel' ? [{ subject: subject.id, serviceName: OTEL_SERVER_SERVICE, side: 'server' }] : []),
     ]);
   const profiles = profilesOf(results, startedAt);

@@ -15,7 +15,7 @@ import {
 import type { SubjectSettings, Target } from '../transport/protocol.js';
 import type { ClientSubject } from '../transport/worker-runtime.js';
 import { ECHO_REQUEST, type EchoResponse, loadEcho } from './echo.js';
-import { benchTracing } from '../transport/bench-tracing.js';
+import { benchTracing, checkSpansDiscarded, discardEndedSpans } from '../transport/bench-tracing.js';
 
 /** What the parent sends a gRPC worker (see catalog.ts). */
 export interface GrpcSubjectSettings extends SubjectSettings {
@@ -24,6 +24,8 @@ export interface GrpcSubjectSettings extends SubjectSettings {
   /** Per-call deadline in ms; 0: none (raw calls without `deadline`). */
   deadlineMs: number;
   traced: boolean;
+  /** Traced, but every span is dropped as it ends (see discardEndedSpans). */
+  discardSpans: boolean;
   /** `service.name` of its spans, when traced. */
   serviceName: string;
   /** instrumentation-grpc must be patching grpc-js in this process. */
@@ -44,6 +46,8 @@ export async function createGrpcSubject(
   const settings = rawSettings as GrpcSubjectSettings;
   const notes: string[] = [];
   const tracing = settings.traced ? benchTracing(settings.serviceName) : undefined;
+  const discarded = tracing && settings.discardSpans ? discardEndedSpans() : undefined;
+  if (discarded) notes.push('every span is discarded as it ends (no batching, encoding or sending)');
   if (settings.otelPreload) {
     const unary = Client.prototype.makeUnaryRequest as { __wrapped?: boolean };
     if (unary.__wrapped !== true) throw new Error(`${id}: instrumentation-grpc did not patch grpc-js`);
@@ -57,6 +61,7 @@ export async function createGrpcSubject(
     close: async () => {
       await subject.close();
       await tracing?.shutdown();
+      if (discarded) checkSpansDiscarded(discarded, id);
     },
   };
 }

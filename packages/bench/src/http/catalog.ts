@@ -5,6 +5,8 @@ export interface HttpSubjectSpec {
   kind: 'undici' | 'switchyard';
   /** Its worker exports spans to the parent's OTLP sink. */
   traced?: boolean;
+  /** Traced, but its worker drops every span as it ends: what the export pipeline costs, by difference. */
+  discardSpans?: boolean;
   /** The Switchyard client with `policy: false` (one attempt, no retry or breaker), for attribution. */
   noPolicy?: boolean;
   /** Run only when named in `BENCH_ONLY` or `BENCH_EXTRA`. */
@@ -30,6 +32,22 @@ export function httpSubjects(deadlineMs: number): HttpSubjectSpec[] {
       label: 'the same with initTracing (OTLP http/protobuf to a local sink, 100 % sampled, batch processor)',
       kind: 'switchyard',
       traced: true,
+    },
+    {
+      id: 'switchyard-again',
+      label:
+        'a second `switchyard` worker, the same in every respect: an A/A control, whose ratio to `switchyard` shows how far two identical subjects read apart in one run',
+      kind: 'switchyard',
+      optional: true,
+    },
+    {
+      id: 'switchyard-traced-unexported',
+      label:
+        'the same as `switchyard-traced`, but every span is dropped as it ends (spans started, propagated and ended; never batched, encoded or sent), for attribution',
+      kind: 'switchyard',
+      traced: true,
+      discardSpans: true,
+      optional: true,
     },
     {
       id: 'switchyard-no-policy',

@@ -1,3 +1,4 @@
+import { tracingAttribution } from '../transport/attribution.js';
 import type { ComparisonSpec } from '../transport/summary.js';
 import { renderTransportReport, type TransportReport } from '../transport/transport-report.js';
 import type { HttpSubjectSpec } from './catalog.js';
@@ -28,6 +29,7 @@ export function httpComparisons(config: HttpBenchConfig): ComparisonSpec[] {
     },
     { label: 'switchyard-traced / switchyard', numerator: 'switchyard-traced', denominator: 'switchyard', concurrency },
     { label: 'switchyard-no-policy / undici', numerator: 'switchyard-no-policy', denominator: 'undici', concurrency },
+    ...tracingAttribution(concurrency),
   ]);
 }
 

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       kind: subject.kind,
       deadlineMs: config.deadlineMs,
       traced: subject.traced === true,
+      discardSpans: subject.discardSpans === true,
       noPolicy: subject.noPolicy === true,
       serviceName,
     };
@@ -95,7 +96,11 @@ async function main(): Promise<void> {
     sink: { endpoint: sink.endpoint, tallies: sink.tallies(), rejected: sink.rejected() },
     tracedServices: subjects
       .filter((subject) => subject.traced)
-      .map((subject) => ({ subject: subject.id, serviceName: `bench-http-${subject.id}`, side: 'client' })),
+      .map((subject) => ({
+        subject: subject.id,
+        serviceName: `bench-http-${subject.id}`,
+        side: subject.discardSpans ? 'client, discarded at end' : 'client',
+      })),
     loadDuringRuns: loadRange(results),
     profiles: profilesOf(results, startedAt),
     results,

@@ -2,7 +2,7 @@ import { createDiscovery } from '@switchyard/discovery';
 import { createHttpClient } from '@switchyard/http';
 import { MemoryRegistry } from '@switchyard/registry';
 import { Pool } from 'undici';
-import { benchTracing } from '../transport/bench-tracing.js';
+import { benchTracing, checkSpansDiscarded, discardEndedSpans } from '../transport/bench-tracing.js';
 import type { SubjectSettings, Target } from '../transport/protocol.js';
 import type { ClientSubject } from '../transport/worker-runtime.js';
 import { ECHO_PATH, ECHO_PAYLOAD, type EchoReply } from './echo.js';
@@ -12,25 +12,30 @@ export interface HttpSubjectSettings extends SubjectSettings {
   kind: 'undici' | 'switchyard';
   deadlineMs: number;
   traced: boolean;
+  /** Traced, but every span is dropped as it ends (see discardEndedSpans). */
+  discardSpans: boolean;
   noPolicy: boolean;
   serviceName: string;
 }
 
 /** Builds the subject an HTTP worker measures. */
 export async function createHttpSubject(
-  _id: string,
+  id: string,
   target: Target,
   rawSettings: SubjectSettings,
 ): Promise<ClientSubject> {
   const settings = rawSettings as HttpSubjectSettings;
   const tracing = settings.traced ? benchTracing(settings.serviceName) : undefined;
+  const discarded = tracing && settings.discardSpans ? discardEndedSpans() : undefined;
   const subject = settings.kind === 'undici' ? undiciSubject(target) : await switchyardSubject(settings, target);
   return {
     ...subject,
     ...(tracing ? { flush: () => tracing.forceFlush() } : {}),
+    ...(discarded ? { notes: ['every span is discarded as it ends (no batching, encoding or sending)'] } : {}),
     close: async () => {
       await subject.close();
       await tracing?.shutdown();
+      if (discarded) checkSpansDiscarded(discarded, id);
     },
   };
 }

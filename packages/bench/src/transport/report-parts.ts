@@ -30,8 +30,8 @@ export function tracingTable(
       calls.toLocaleString('en-US'),
       tally.spans.toLocaleString('en-US'),
       calls > 0 ? (tally.spans / calls).toFixed(3) : '',
-      service.side === 'client' ? (result?.totals?.droppedSpans ?? 0).toLocaleString('en-US') : '',
-      service.side === 'client' ? String(result?.totals?.exportErrors ?? 0) : '',
+      service.side.startsWith('client') ? (result?.totals?.droppedSpans ?? 0).toLocaleString('en-US') : '',
+      service.side.startsWith('client') ? String(result?.totals?.exportErrors ?? 0) : '',
       tally.requests.toLocaleString('en-US'),
       (tally.bytes / 2 ** 20).toFixed(1),
     ];
