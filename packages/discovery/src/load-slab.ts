@@ -60,9 +60,19 @@ export class LoadSlab {
     return base;
   }
 
-  /** Gives a line back, reusable once no straggling lease can still write to it. */
+  /**
+   * Gives a line back, reusable once no straggling lease can still write to it: a minute after
+   * release, and only once its leases have all ended (its OUTSTANDING count, which only falls once
+   * the member is gone, is back to 0). A stream or long download still open after a minute would
+   * otherwise end on the line of whichever instance got it next, leaving that one at −1
+   * outstanding, which least-outstanding and p2c then favour.
+   */
   release(base: number): void {
-    setTimeout(() => this.reusable.push(base), REUSE_AFTER_MS).unref();
+    const reuseWhenIdle = (): void => {
+      if ((this.array[base + OUTSTANDING] as number) > 0) setTimeout(reuseWhenIdle, REUSE_AFTER_MS).unref();
+      else this.reusable.push(base);
+    };
+    setTimeout(reuseWhenIdle, REUSE_AFTER_MS).unref();
   }
 
   /** `e^(−(now − epoch) / decayMs)`: multiplies a line's `SCALED_MS` into its decayed latency at `now`. */
