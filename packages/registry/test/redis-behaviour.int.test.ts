@@ -303,6 +303,27 @@ describe('RedisRegistry against a real Redis', () => {
     expect(swept).toBeLessThanOrEqual(20);
   });
 
+  it('keeps a registration whose Redis went back in time to an older, dead generation of its id', async () => {
+    const namespace = uniqueNamespace();
+    const client = registry({ namespace });
+    const reg = (await client.register(instance('catalog-1'), { ttlMs: 60_000 })) as unknown as {
+      heartbeat(): Promise<void>;
+      state: string;
+    };
+    const gensKey = `${namespace}:{catalog}:gens`;
+    const current = (await raw.hget(gensKey, 'catalog-1')) as string;
+    // As after a restore from a snapshot taken before this process registered (or a lagging replica
+    // promoted): the id belongs to the generation before it, whose process is gone (no lease), and
+    // this generation's lease is not there either.
+    const older = String(Number(current) - 5_000_000);
+    await raw.hset(gensKey, 'catalog-1', older);
+    await raw.del(`${namespace}:{catalog}:lease:catalog-1:${current}`);
+    await reg.heartbeat();
+    expect(reg.state).not.toBe('lost');
+    expect(await raw.hget(gensKey, 'catalog-1')).toBe(current);
+    expect((await client.list('catalog')).map((entry) => entry.id)).toEqual(['catalog-1']);
+  });
+
   it('writes back an entry an operator deleted by hand at the next heartbeat', async () => {
     const namespace = uniqueNamespace();
     const logger = recordingLogger();
@@ -470,7 +491,14 @@ describe('RedisRegistry through Redis outages', () => {
     );
     const from = log.events.length;
     await probe?.deregister();
-    await log.next((e) => e.type === 'down', 1_000, from);
+    // The other connection's reconnect may still bring one last resync: its snapshot, without the
+    // probe, says the same as the `down` (seen under load, with the cluster and sentinel suites).
+    const probeId = probe?.instance.id;
+    await log.next(
+      (e) => e.type === 'down' || (e.type === 'snapshot' && !e.instances.some((entry) => entry.id === probeId)),
+      1_000,
+      from,
+    );
   });
 
   it('times out calls against a hung Redis instead of hanging', async () => {

@@ -110,7 +110,22 @@ local function sweep(limit, interval)
 end
 `;
 
-const PRELUDE = CLOCK + HELPERS;
+/**
+ * Whether `owner`, the generation the gens hash names for `id`, is an *older* one whose lease has
+ * lapsed, while generation `gen` asks. That happens only when Redis went back in time (restored
+ * from an older snapshot, or a lagging replica promoted): `gen` registered after the snapshot and
+ * the snapshot brought back a dead predecessor. The newer generation then takes the id over,
+ * instead of being told it was superseded and stopping for good while its process is healthy.
+ * (A newer owner always wins: that is a real replacement.)
+ */
+const STALE_OWNER = `
+local function staleOlderOwner(id, owner, gen)
+  return tonumber(owner) ~= nil and tonumber(gen) ~= nil and tonumber(owner) < tonumber(gen)
+    and redis.call('PTTL', leaseKey(id, owner)) < 0
+end
+`;
+
+const PRELUDE = CLOCK + HELPERS + STALE_OWNER;
 
 /** How many due index entries a read looks at per call (all of them, in practice). */
 const READ_SWEEP_LIMIT = 100_000;
@@ -120,9 +135,14 @@ const READ_SWEEP_LIMIT = 100_000;
  * 1 lease written again (the owner stalled past its TTL but was not swept yet); 0 entry missing
  * (caller rewrites it in full); -1 superseded by another generation; -2 this generation was ended.
  */
-export const HEARTBEAT = `${CLOCK}
+export const HEARTBEAT = `${CLOCK}${STALE_OWNER}
 local id, gen, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local owner = redis.call('HGET', KEYS[2], id)
+if owner and owner ~= gen and staleOlderOwner(id, owner, gen) then
+  -- Forget the dead predecessor: the caller then rewrites the entry in full (returns 0 below).
+  redis.call('HDEL', KEYS[2], id)
+  owner = nil
+end
 if owner == gen then
   if redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end
   redis.call('SET', leaseKey(id, gen), ttl, 'PX', ttl)
@@ -152,7 +172,7 @@ if gen == '' then
     redis.call('DEL', leaseKey(id, owner))
   end
 else
-  if owner and owner ~= gen then return {-1, gen} end
+  if owner and owner ~= gen and not staleOlderOwner(id, owner, gen) then return {-1, gen} end
   if redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then return {-2, gen} end
 end
 local existed = redis.call('HEXISTS', KEYS[1], id) == 1
@@ -175,7 +195,7 @@ if owner == gen and redis.call('HEXISTS', KEYS[1], id) == 1 then
   redis.call('HSET', KEYS[1], id, json)
   publish('"type":"update","instance":' .. json)
   return 1
-elseif owner and owner ~= gen then
+elseif owner and owner ~= gen and not staleOlderOwner(id, owner, gen) then
   return -1
 elseif redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then
   return -2
