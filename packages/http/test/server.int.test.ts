@@ -79,6 +79,7 @@ describe('httpHandler (node:http)', () => {
     const { port } = await loopback.serve('a', async (request) => {
       ran++;
       if (request.url === '/missing') throw new SwitchyardError('NOT_FOUND', 'no product sku-9');
+      if (request.url === '/down') throw new SwitchyardError('UNAVAILABLE', 'cannot connect to http://10.0.3.7:8080');
       throw new Error('password=hunter2');
     });
     const url = `http://127.0.0.1:${port}`;
@@ -88,10 +89,14 @@ describe('httpHandler (node:http)', () => {
     const broken = await plainRequest(`${url}/broken`);
     expect(broken.statusCode).toBe(500);
     expect(await broken.body.text()).not.toContain('hunter2');
+    // A 5xx Switchyard error keeps its code, not its message (it describes this side: addresses, bodies).
+    const down = await plainRequest(`${url}/down`);
+    expect(down.statusCode).toBe(503);
+    expect(await down.body.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'service unavailable' } });
     const late = await plainRequest(`${url}/late`, { headers: { 'x-switchyard-deadline-ms': '0' } });
     expect(late.statusCode).toBe(504);
     expect(await late.body.json()).toMatchObject({ error: { code: 'DEADLINE_EXCEEDED' } });
-    expect(ran).toBe(2);
+    expect(ran).toBe(3);
   });
 
   it('shrinks the deadline header across two hops (A calls B through the client)', async () => {

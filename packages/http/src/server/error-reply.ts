@@ -5,21 +5,27 @@ import { codeToHttpStatus } from '../status/status-mapping.js';
 
 /**
  * Replies to a request whose handler failed: a Switchyard error by its code (NOT_FOUND 404,
- * INVALID_ARGUMENT 400, UNAVAILABLE 503…) with `{ error: { code, message } }`; any other error as
- * 500 `internal error`, without leaking its message (it is logged). If the response had already
- * started, the connection is destroyed so the client sees a failure, not a short body. A failure of
- * the handler's own downstream calls after their retries carries `x-switchyard-no-retry: 1`.
+ * INVALID_ARGUMENT 400, UNAVAILABLE 503…) with `{ error: { code, message } }`. The message is the
+ * error's own for a 4xx (it is about the request: what was not found, which field was wrong); a
+ * 5xx says only what kind of failure it was, because its message describes this side (downstream
+ * addresses, a downstream's body, an internal error's text), and is logged instead. Any other
+ * error is 500 `internal error`. If the response had already started, the connection is destroyed
+ * so the client sees a failure, not a short body. A failure of the handler's own downstream calls
+ * after their retries carries `x-switchyard-no-retry: 1`.
  */
 export function writeErrorReply(response: ServerResponse, error: unknown, logger: Logger): void {
   const known = SwitchyardError.isInstance(error);
   const status = codeToHttpStatus(error);
   if (!known || status === 500) logger.error({ err: error }, 'switchyard http: handler failed');
+  else if (status >= 500) logger.warn({ err: error }, 'switchyard http: handler failed');
   if (response.headersSent) {
     response.destroy(error instanceof Error ? error : undefined);
     return;
   }
   const body = JSON.stringify({
-    error: known ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'internal error' },
+    error: known
+      ? { code: error.code, message: status < 500 ? error.message : publicMessage(status) }
+      : { code: 'INTERNAL', message: 'internal error' },
   });
   response.writeHead(status, {
     'content-type': 'application/json',
@@ -27,6 +33,13 @@ export function writeErrorReply(response: ServerResponse, error: unknown, logger
     ...(isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {}),
   });
   response.end(body);
+}
+
+/** What a 5xx reply says instead of the error's own message. */
+function publicMessage(status: number): string {
+  if (status === 503) return 'service unavailable';
+  if (status === 504) return 'deadline exceeded';
+  return 'internal error';
 }
 
 /** Writes a small plain-text probe reply (never cached). */
