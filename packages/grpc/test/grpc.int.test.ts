@@ -2,7 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
-import { createGrpcClient, createGrpcServer, type GrpcServer, healthServiceDefinition } from '@switchyard/grpc';
+import {
+  createGrpcClient,
+  createGrpcServer,
+  type GrpcServer,
+  grpcError,
+  healthServiceDefinition,
+} from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { circuitBreaker, compose, retry } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -157,6 +163,48 @@ describe('gRPC client and server over loopback', () => {
     const messages: string[] = [];
     for await (const reply of echo.stream.count({ count: 3 })) messages.push(`${reply.servedBy}:${reply.message}`);
     expect(messages).toEqual(['live:0', 'live:1', 'live:2']);
+  });
+
+  it('hands a stream error that came while the consumer was busy to the consumer, without crashing', async () => {
+    const implementation = echoImplementation('a');
+    implementation.count = async function* () {
+      yield { message: '0', servedBy: 'a', remainingMs: 0, traceId: '' };
+      yield { message: '1', servedBy: 'a', remainingMs: 0, traceId: '' };
+      throw grpcError(grpc.status.UNAVAILABLE, 'stream broke');
+    };
+    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => {
+      uncaught.push(error);
+    };
+    process.on('uncaughtException', onUncaught);
+    try {
+      const messages: string[] = [];
+      const consume = async () => {
+        for await (const reply of echo.stream.count({ count: 3 })) {
+          messages.push(reply.message);
+          // Busy with the first message while the server sends the rest and fails.
+          if (messages.length === 1) await new Promise((resolve) => setTimeout(resolve, 300));
+        }
+      };
+      await expect(consume()).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(/stream broke/),
+      });
+      expect(messages).toEqual(['0', '1']);
+      // A consumer that keeps only the first message and stops does not crash the process either.
+      for await (const _ of echo.stream.count({ count: 3 })) break;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 
   it('loses no call when an instance is SIGKILLed under continuous calls, with two others up', async () => {

@@ -488,12 +488,20 @@ async function* serverStream(
   ) => Promise<{ first: IteratorResult<unknown>; call: Stream }>,
 ): AsyncGenerator<unknown> {
   const prepared = prepare(name, request, callOptions);
+  // An error after the first message, while nobody iterates (the consumer is busy with a message,
+  // or kept only the first): grpc-js emits it at once, and with no listener it would be thrown out
+  // of the event loop and end the process. Held here, it is thrown to the consumer in order.
+  let failedLater: ServiceError | undefined;
+  const holdError = (error: ServiceError): void => {
+    failedLater ??= error;
+  };
   const { first, call } = await run(name, prepared.deadline, callOptions, (context) =>
     open(context, prepared, (stream, finish) => {
       // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
       const onData = (message: unknown): void => {
         stream.pause();
         cleanup();
+        stream.on('error', holdError);
         finish(null, { first: { value: message, done: false }, call: stream });
       };
       const onEnd = (): void => {
@@ -519,11 +527,15 @@ async function* serverStream(
     yield first.value;
     call.resume();
     for await (const message of call) yield message;
+    // grpc-js ends the stream, then emits the error: one that came while nobody was iterating
+    // left the messages before it buffered, and is thrown after them.
+    if (failedLater !== undefined) throw failedLater;
   } catch (error) {
     const serviceError = error as ServiceError;
     if (typeof serviceError?.code === 'number') throw fromServiceError(serviceError, name, new Set());
     throw error;
   } finally {
     call.cancel(); // a consumer that stops early must not leave the stream running
+    // Later errors (the cancel's own CANCELLED) still find a listener: never an uncaught 'error'.
   }
 }
