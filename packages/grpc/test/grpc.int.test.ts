@@ -207,6 +207,33 @@ describe('gRPC client and server over loopback', () => {
     }
   });
 
+  it('ends a server-stream handler blocked on a slow reader when the client goes away', async () => {
+    let finalized = false;
+    const implementation = echoImplementation('a');
+    implementation.count = async function* () {
+      try {
+        for (let index = 0; index < 1_000_000; index++) {
+          yield { message: String(index).padEnd(1_000, '.'), servedBy: 'a', remainingMs: 0, traceId: '' };
+        }
+      } finally {
+        finalized = true;
+      }
+    };
+    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    // Read one message, then sit on the stream long enough for the server to fill every buffer.
+    const iterator = echo.stream.count({ count: 1_000_000 })[Symbol.asyncIterator]();
+    await iterator.next();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await iterator.return?.(undefined);
+    await expect.poll(() => finalized, { timeout: 2_000 }).toBe(true);
+  });
+
   it('loses no call when an instance is SIGKILLed under continuous calls, with two others up', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/echo-child.ts', import.meta.url));
     const children: ChildProcess[] = [];

@@ -108,6 +108,25 @@ function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
   };
 }
 
+/**
+ * Waits for the stream to drain, or for the call to end first. grpc-js calls no write callback
+ * (so emits no 'drain') once a call is cancelled or past its deadline: waiting for 'drain' alone
+ * left such a handler suspended for good, its generator never closed (its finally blocks never
+ * ran), its span never ended and the server's in-flight count raised, which held up a drain.
+ */
+function drainedOrAborted(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const settle = (): void => {
+      call.off('drain', settle);
+      signal.removeEventListener('abort', settle);
+      resolve();
+    };
+    call.once('drain', settle);
+    signal.addEventListener('abort', settle, { once: true });
+  });
+}
+
 function wrapServerStream(path: string, handler: ServerStreamHandler, context: WrapContext) {
   return (call: ServerWritableStream<unknown, unknown>): void => {
     const { handlerContext, done } = begin(path, call, context);
@@ -116,7 +135,10 @@ function wrapServerStream(path: string, handler: ServerStreamHandler, context: W
       const iterable = handler(call.request, handlerContext);
       for await (const message of iterable as AsyncIterable<unknown>) {
         if (handlerContext.signal.aborted) return;
-        if (!call.write(message)) await new Promise((resolve) => call.once('drain', resolve));
+        if (!call.write(message)) {
+          await drainedOrAborted(call, handlerContext.signal);
+          if (handlerContext.signal.aborted) return;
+        }
       }
     };
     const execute = (): Promise<void> => runInCallScope(scopeOf(handlerContext, call.metadata, context), run);
