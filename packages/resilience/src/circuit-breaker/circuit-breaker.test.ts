@@ -31,6 +31,23 @@ describe('circuitBreaker', () => {
     expect(states).toEqual(['open']);
   });
 
+  it("neither counts an inner bulkhead's or breaker's rejections as successes nor closes on them", async () => {
+    const rejected = (code: string) => () => Promise.reject(new SwitchyardError(code as never, 'local'));
+    const breaker = circuitBreaker({ minimumCalls: 10, failureRateThreshold: 0.5, openMs: 1_000, halfOpenCalls: 1 });
+    // A hung dependency behind a full bulkhead: 4 real failures among 16 instant local rejections.
+    for (let i = 0; i < 16; i++) await breaker.execute(rejected('BULKHEAD_FULL')).catch(() => {});
+    for (let i = 0; i < 4; i++) await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('closed'); // 4 counted calls: below minimumCalls, not 4 of 20
+    for (let i = 0; i < 6; i++) await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('open');
+    // Half-open: a probe rejected locally frees its slot but does not close the circuit.
+    await vi.advanceTimersByTimeAsync(1_000);
+    await breaker.execute(rejected('CIRCUIT_OPEN')).catch(() => {});
+    expect(breaker.state()).toBe('half-open');
+    await breaker.execute(ok);
+    expect(breaker.state()).toBe('closed');
+  });
+
   it('admits exactly halfOpenCalls probes after openMs, and closes when all succeed', async () => {
     const breaker = circuitBreaker({ minimumCalls: 1, openMs: 1_000, halfOpenCalls: 3 });
     await breaker.execute(fail).catch(() => {});

@@ -84,6 +84,17 @@ const CLIENT_CODES = new Set([
   'BULKHEAD_FULL',
 ]);
 
+// Rejections made on this side (an inner breaker or bulkhead) before the dependency was reached:
+// they say nothing about it either way. Counted as successes, they used to dilute the failure rate
+// (a hung dependency behind a full bulkhead: 200 timeouts and 800 instant BULKHEAD_FULL a second
+// read as 20 % and never opened), and closed a half-open circuit on probes that never reached it.
+const LOCAL_REJECTIONS = new Set(['CIRCUIT_OPEN', 'BULKHEAD_FULL']);
+
+function isLocalRejection(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && LOCAL_REJECTIONS.has(code);
+}
+
 /** The default failure test: everything but caller errors (codes such as INVALID_ARGUMENT, NOT_FOUND, CANCELLED). */
 export function isServerFailure(error: unknown): boolean {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
@@ -170,7 +181,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
       },
       (error: unknown) => {
         const cancelled = (context.abortReason as { code?: string } | undefined)?.code === 'CANCELLED';
-        const outcome = cancelled ? 'ignored' : isFailure(error) ? 'failure' : 'success';
+        const outcome = cancelled || isLocalRejection(error) ? 'ignored' : isFailure(error) ? 'failure' : 'success';
         breaker.record(permit, outcome, coarseNow(), timed ? performance.now() - startedAt : 0);
         throw error;
       },
