@@ -55,6 +55,24 @@ describe('bulkhead', () => {
     expect(policy.running).toBe(0);
   });
 
+  it('frees a queue place as soon as its waiter leaves, not when a slot next frees', async () => {
+    const policy = bulkhead({ maxConcurrent: 1, maxQueue: 1, queueTimeoutMs: 100 });
+    const blocker = gate();
+    const running = policy.execute(() => blocker.promise);
+    const timedOut = expect(policy.execute(() => Promise.resolve('never'))).rejects.toMatchObject({
+      code: 'BULKHEAD_FULL',
+    });
+    await vi.advanceTimersByTimeAsync(150);
+    await timedOut;
+    // The one queue place is free again while the first call still runs.
+    expect(policy.queued).toBe(0);
+    const queued = policy.execute(() => Promise.resolve('queued'));
+    expect(policy.queued).toBe(1);
+    blocker.open();
+    await running;
+    await expect(queued).resolves.toBe('queued');
+  });
+
   it('rejects bad options naming them', () => {
     expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead.maxConcurrent/);
     expect(() => bulkhead({ maxConcurrent: 1, maxQueue: -1 })).toThrow(/bulkhead.maxQueue/);

@@ -45,6 +45,12 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
   let running = 0;
   const queue: Waiter[] = [];
   let head = 0;
+  /**
+   * Waiters still waiting. A waiter that left (timed out, aborted) stays in `queue` until a
+   * release walks past it, so `queue.length - head` overcounts: measured by that, leavers kept
+   * the queue "full" and newcomers were refused while it was empty.
+   */
+  let waiting = 0;
 
   const release = (): void => {
     running--;
@@ -69,6 +75,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         settled: false,
         admit() {
           waiter.settled = true;
+          waiting--;
           if (timer) clearTimeout(timer);
           removeAbort();
           resolve();
@@ -77,6 +84,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       const leave = (error: Error): void => {
         if (waiter.settled) return;
         waiter.settled = true;
+        waiting--;
         if (timer) clearTimeout(timer);
         removeAbort();
         reject(error);
@@ -90,6 +98,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         timer.unref();
       }
       queue.push(waiter);
+      waiting++;
     });
 
   const runHolding = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> =>
@@ -109,7 +118,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       running++;
       return runHolding(context, next);
     }
-    if (queue.length - head < maxQueue) return waitForSlot(context).then(() => runHolding(context, next));
+    if (waiting < maxQueue) return waitForSlot(context).then(() => runHolding(context, next));
     rejected.emit({ reason: 'full' });
     return Promise.reject(new BulkheadFullError(`bulkhead full: ${maxConcurrent} running, ${maxQueue} queued`));
   };
@@ -121,7 +130,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       return running;
     },
     get queued() {
-      return queue.slice(head).filter((waiter) => !waiter.settled).length;
+      return waiting;
     },
     onReject: rejected.event,
   };
