@@ -73,6 +73,26 @@ describe('bulkhead', () => {
     await expect(queued).resolves.toBe('queued');
   });
 
+  it('neither queues nor runs a call that was cancelled or out of time before it started', async () => {
+    const policy = bulkhead({ maxConcurrent: 1, maxQueue: 5 });
+    const blocker = gate();
+    const running = policy.execute(() => blocker.promise);
+    let ran = false;
+    const op = () => {
+      ran = true;
+      return Promise.resolve('ran');
+    };
+    await expect(policy.execute(op, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(policy.execute(op, { deadline: Date.now() - 1 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    expect(policy.queued).toBe(0);
+    blocker.open();
+    await running;
+    await vi.advanceTimersByTimeAsync(10);
+    expect(ran).toBe(false);
+  });
+
   it('rejects bad options naming them', () => {
     expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead.maxConcurrent/);
     expect(() => bulkhead({ maxConcurrent: 1, maxQueue: -1 })).toThrow(/bulkhead.maxQueue/);

@@ -1,4 +1,4 @@
-import { CancelledError, DeadlineExceededError, NO_DEADLINE } from '@switchyard/core';
+import { DeadlineExceededError, NO_DEADLINE, toCancelled } from '@switchyard/core';
 import { cancelDeadline, type DeadlineEntry, scheduleDeadline } from './deadline-scheduler.js';
 
 /** What an operation run by a policy receives. */
@@ -84,8 +84,23 @@ export class CallContext implements AttemptContext {
     if (listeners) for (const listener of listeners) listener(reason);
   }
 
-  /** Runs `listener` when this context (or an ancestor) aborts; returns a remover. */
+  /**
+   * Runs `listener` when this context (or an ancestor) aborts; returns a remover. Already aborted:
+   * it runs on the next microtask (never before this returns, so the remover exists by then);
+   * before, a listener added after the abort was never called, and a bulkhead waiter that joined
+   * an aborted call stayed queued until a slot freed, then ran for nobody.
+   */
   onAbort(listener: (reason: Error) => void): () => void {
+    const already = this.abortReason;
+    if (already) {
+      let removed = false;
+      queueMicrotask(() => {
+        if (!removed) listener(already);
+      });
+      return () => {
+        removed = true;
+      };
+    }
     this.link();
     if (this.listeners === undefined) this.listeners = [];
     this.listeners.push(listener);
@@ -120,11 +135,13 @@ export class CallContext implements AttemptContext {
 
   /** Links a caller's AbortSignal: aborting it cancels this context. Returns the unlink function. */
   linkSignal(signal: AbortSignal): () => void {
+    // toCancelled keeps a DEADLINE_EXCEEDED reason as it is (a signal from scopedSignal with a
+    // deadline): reported as CANCELLED, a timeout would be ignored by the breaker and misnamed.
     if (signal.aborted) {
-      this.abort(new CancelledError('operation cancelled', { cause: signal.reason }));
+      this.abort(toCancelled(signal.reason));
       return noop;
     }
-    const onAbort = (): void => this.abort(new CancelledError('operation cancelled', { cause: signal.reason }));
+    const onAbort = (): void => this.abort(toCancelled(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
     return () => signal.removeEventListener('abort', onAbort);
   }

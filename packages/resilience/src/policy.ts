@@ -70,6 +70,14 @@ export function policyFromSteps(steps: readonly Middleware[], name: string): Pol
       if (deadline === NO_DEADLINE && signal === undefined) return run(context) as Promise<T>;
       const unlink = signal ? context.linkSignal(signal) : undefined;
       context.armDeadline();
+      // Already cancelled, or past its deadline: fail without running anything (a probe slot, a
+      // bulkhead place or a network call spent on a call nobody waits for).
+      const aborted = context.abortReason;
+      if (aborted) {
+        context.disarm();
+        unlink?.();
+        return Promise.reject(aborted);
+      }
       return raceAbort(context, run(context) as Promise<T>, () => {
         context.disarm();
         unlink?.();

@@ -1,3 +1,4 @@
+import { scopedSignal } from '@switchyard/core';
 import { compose, retry, timeout } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -32,6 +33,15 @@ describe('timeout', () => {
     const outcome = expect(pending).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     await vi.advanceTimersByTimeAsync(51);
     await outcome;
+  });
+
+  it("reports a caller signal's deadline as DEADLINE_EXCEEDED, not as a cancellation", async () => {
+    const scoped = scopedSignal(undefined, Date.now() + 50);
+    const pending = retry().execute(() => new Promise(() => {}), { signal: scoped.signal });
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await vi.advanceTimersByTimeAsync(51);
+    await outcome;
+    scoped.dispose();
   });
 
   it('as a per-attempt timeout inside retry, times out one attempt and lets the next one run', async () => {
