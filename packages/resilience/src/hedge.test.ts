@@ -22,6 +22,25 @@ describe('hedge', () => {
     expect(signals[1]?.aborted).toBe(false);
   });
 
+  it('launches no hedge once the caller has aborted', async () => {
+    const policy = hedge({ delayMs: 50, budget: false });
+    let attempts = 0;
+    const controller = new AbortController();
+    const pending = policy.execute(
+      () => {
+        attempts++;
+        return new Promise(() => {});
+      },
+      { signal: controller.signal },
+    );
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    await vi.advanceTimersByTimeAsync(10);
+    controller.abort();
+    await outcome;
+    await vi.advanceTimersByTimeAsync(200);
+    expect(attempts).toBe(1);
+  });
+
   it('does not hedge a call that answers before the delay', async () => {
     const policy = hedge({ delayMs: 50, budget: false });
     let attempts = 0;

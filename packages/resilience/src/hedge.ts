@@ -80,10 +80,12 @@ export function hedge(options: HedgeOptions): HedgePolicy {
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
       let lastError: unknown;
+      let removeAbort: (() => void) | undefined;
 
       const finish = (winner: CallContext | undefined): void => {
         settled = true;
         if (timer) clearTimeout(timer);
+        removeAbort?.();
         for (const attempt of attempts) {
           if (attempt !== winner) attempt.abort(new CancelledError('hedged attempt lost the race'));
         }
@@ -113,7 +115,8 @@ export function hedge(options: HedgeOptions): HedgePolicy {
         );
       };
       const tryHedge = (): boolean => {
-        if (attempts.length > maxHedges || Date.now() >= context.deadline) return false;
+        // Not for a call the caller gave up on: it would spend budget and a slot on nobody.
+        if (attempts.length > maxHedges || context.abortReason || Date.now() >= context.deadline) return false;
         if (budget && !budget.tryAcquireRetry()) return false;
         hedged.emit({ attempt: attempts.length + 1, afterMs: Date.now() - started });
         launch();
@@ -127,6 +130,10 @@ export function hedge(options: HedgeOptions): HedgePolicy {
       };
       launch();
       schedule();
+      // The caller giving up stops the schedule too (the attempts abort with the call's context).
+      removeAbort = context.onAbort(() => {
+        if (timer) clearTimeout(timer);
+      });
     });
   };
 
