@@ -154,6 +154,21 @@ describe('gRPC client and server over loopback', () => {
     expect(hits).toBe(1);
   });
 
+  it("reports a server's INTERNAL about (de)serializing as INTERNAL, not as the caller's bad request", async () => {
+    const implementation = echoImplementation('a');
+    implementation.say = async () => {
+      throw grpcError(grpc.status.INTERNAL, 'cannot deserialize the stored config');
+    };
+    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery, { policy: false });
+    await expect(echo.say({ message: 'hi' })).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+
   it('retries a server-streaming call only before its first message', async () => {
     await registerDead('dead');
     await startEcho('live');

@@ -234,26 +234,31 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           return;
         }
         const code = error.code;
+        // Our own request failed to serialize (this side's fault; the instance never saw it). Only
+        // that exact prefix: a server's INTERNAL ("Error serializing response", or a handler's own
+        // words) is the server's failure, not a bad request.
+        const badRequest = code === Status.INTERNAL && LOCAL_SERIALIZATION_FAILURE.test(error.details ?? '');
         lease.done({
           // Application answers (NOT_FOUND, INVALID_ARGUMENT…) say nothing bad about the instance.
-          ok: !(
-            code === Status.UNAVAILABLE ||
-            code === Status.INTERNAL ||
-            code === Status.UNKNOWN ||
-            code === Status.DEADLINE_EXCEEDED ||
-            code === Status.DATA_LOSS
-          ),
+          ok:
+            badRequest ||
+            !(
+              code === Status.UNAVAILABLE ||
+              code === Status.INTERNAL ||
+              code === Status.UNKNOWN ||
+              code === Status.DEADLINE_EXCEEDED ||
+              code === Status.DATA_LOSS
+            ),
           latencyMs,
           overloaded: code === Status.RESOURCE_EXHAUSTED,
           connectionFailed: code === Status.UNAVAILABLE && CONNECTION_FAILURE.test(error.details ?? ''),
         });
-        const mapped =
-          code === Status.INTERNAL && /serializ/i.test(error.details ?? '')
-            ? new InvalidArgumentError(
-                'request',
-                `${name}: the request does not match the message type: ${error.details}`,
-              )
-            : fromServiceError(error, `${serviceName}/${name}`, retryable);
+        const mapped = badRequest
+          ? new InvalidArgumentError(
+              'request',
+              `${name}: the request does not match the message type: ${error.details}`,
+            )
+          : fromServiceError(error, `${serviceName}/${name}`, retryable);
         span?.end(code, mapped);
         reject(mapped);
       };
@@ -382,6 +387,9 @@ function guardUnknownMethods(client: Record<string, unknown>, serviceName: strin
     },
   });
 }
+
+/** How grpc-js (and directUnaryCall) report a request that could not be serialized, on this side. */
+const LOCAL_SERIALIZATION_FAILURE = /^Request message serialization failure/;
 
 /**
  * grpc-js refuses a deadline more than ~100 million hours ahead (its wire format has 8 digits),
