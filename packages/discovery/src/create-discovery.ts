@@ -169,7 +169,9 @@ class WatchingDiscovery implements Discovery {
         else reject(new RegistryUnavailableError(`${this.service}: discovery closed before its first snapshot`));
       };
       this.readyWaiters.add(wake);
-      if (options.timeoutMs !== undefined) {
+      // Beyond what a Node timer holds (~24.8 days, Infinity included) setTimeout fires after
+      // 1 ms: such a wait is unbounded, not over at once.
+      if (options.timeoutMs !== undefined && options.timeoutMs <= 2_147_483_647) {
         timer = setTimeout(() => {
           this.readyWaiters.delete(wake);
           reject(

@@ -169,6 +169,20 @@ describe('gRPC client and server over loopback', () => {
     await expect(echo.say({ message: 'hi' })).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 
+  it('serves a call whose deadline is weeks away (beyond what grpc-js can put on the wire)', async () => {
+    await startEcho('a');
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    // 30 days: as grpc-timeout it wraps negative in a grpc-js server, which failed the call at once.
+    await expect(echo.say({ message: 'far', delayMs: 100 }, { deadlineMs: 30 * 86_400_000 })).resolves.toMatchObject({
+      message: 'far',
+    });
+    for await (const reply of echo.stream.count({ count: 1 }, { deadlineMs: 30 * 86_400_000 })) {
+      expect(reply.message).toBe('0');
+    }
+  });
+
   it('retries a server-streaming call only before its first message', async () => {
     await registerDead('dead');
     await startEcho('live');

@@ -392,16 +392,18 @@ function guardUnknownMethods(client: Record<string, unknown>, serviceName: strin
 const LOCAL_SERIALIZATION_FAILURE = /^Request message serialization failure/;
 
 /**
- * grpc-js refuses a deadline more than ~100 million hours ahead (its wire format has 8 digits),
- * failing the call with an unhandled rejection and never settling it. A deadline past this fixed
- * point (about 68 years after start-up, far inside grpc-js's limit; no clock read per attempt) is
- * sent without a wire deadline; the policy's own timer still enforces the real one.
+ * The longest time left that goes on the wire. A grpc-js server turns `grpc-timeout` into
+ * milliseconds with `| 0`, so from 2^31 ms (~24.8 days) on it wraps negative there and the call
+ * fails at once with DEADLINE_EXCEEDED (counted against a healthy instance); grpc-js's own client
+ * timer fires after 1 ms for such a delay; and far enough out (~100 million hours, 8 digits)
+ * grpc-js refuses the call with an unhandled rejection. Past it no wire deadline is sent; the
+ * policy's own timer still enforces the real one.
  */
-const LATEST_WIRE_DEADLINE = Date.now() + 2 ** 31 * 1_000;
+const MAX_WIRE_TIMEOUT_MS = 2_147_483_647;
 
 function callOptionsFor(context: AttemptContext): { deadline?: number } {
-  const deadline = context.deadline;
-  return deadline < LATEST_WIRE_DEADLINE ? { deadline } : {};
+  const deadline = wireDeadline(context);
+  return deadline === Number.POSITIVE_INFINITY ? {} : { deadline };
 }
 
 /** A call grpc-js refused to start, as the UNAVAILABLE ServiceError it amounts to (retryable elsewhere). */
@@ -417,7 +419,7 @@ function startFailure(error: unknown): ServiceError {
 /** The deadline to send on the wire: the attempt's, or none (`Infinity`) beyond grpc-js's horizon. */
 function wireDeadline(context: AttemptContext): number {
   const deadline = context.deadline;
-  return deadline < LATEST_WIRE_DEADLINE ? deadline : Number.POSITIVE_INFINITY;
+  return deadline - Date.now() <= MAX_WIRE_TIMEOUT_MS ? deadline : Number.POSITIVE_INFINITY;
 }
 
 /**
