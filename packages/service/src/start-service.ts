@@ -284,9 +284,25 @@ function closeHttp(server: HttpServer, graceMs: number): Promise<void> {
   });
 }
 
-/** Stops gracefully, then exits, on SIGTERM or SIGINT; returns what removes the two handlers. */
+/**
+ * Stops gracefully, then exits, on SIGTERM or SIGINT; returns what removes the two handlers. The
+ * handlers stay installed while stopping: with `once`, a second signal (Ctrl-C reaches both a
+ * package runner and the service; an impatient operator) found none and got Node's default, an
+ * immediate exit that cut the calls in flight and left the registration behind. A repeat is only
+ * logged; the third forces the exit, for whoever really means it.
+ */
 function installSignalHandlers(stop: () => Promise<void>, logger: Logger): () => void {
+  let received = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
+    received++;
+    if (received === 3) {
+      logger.warn({ signal }, 'third signal while stopping: exiting now');
+      process.exit(1);
+    }
+    if (received > 1) {
+      logger.info({ signal }, 'already stopping gracefully (a third signal exits at once)');
+      return;
+    }
     logger.info({ signal }, 'received signal; stopping gracefully');
     stop().then(
       () => process.exit(0),
@@ -296,8 +312,8 @@ function installSignalHandlers(stop: () => Promise<void>, logger: Logger): () =>
       },
     );
   };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   return () => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);

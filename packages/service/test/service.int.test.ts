@@ -184,6 +184,32 @@ describe('startService', () => {
     expect(() => resolveServiceConfig({ name: 'Bad Name' }, env)).toThrow(/name: must be a DNS label/);
   });
 
+  it('keeps draining through a second SIGTERM, and exits at once on a third', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/signal-drain.ts', import.meta.url));
+    const run = (signals: number) =>
+      new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let sentAt = 0;
+        child.stdout.on('data', (chunk: Buffer) => {
+          if (!chunk.toString().includes('ready') || sentAt) return;
+          sentAt = Date.now();
+          for (let i = 0; i < signals; i++) setTimeout(() => child.kill('SIGTERM'), i * 50);
+        });
+        child.on('error', reject);
+        child.on('exit', (code, signal) => resolve({ code, signal, ms: Date.now() - sentAt }));
+      });
+    // Two signals: the second is only logged; the service drains (500 ms) and exits 0.
+    const twice = await run(2);
+    expect(twice).toMatchObject({ code: 0, signal: null });
+    expect(twice.ms).toBeGreaterThanOrEqual(450);
+    // A third one means it: out at once, with a failure code.
+    const thrice = await run(3);
+    expect(thrice).toMatchObject({ code: 1, signal: null });
+    expect(thrice.ms).toBeLessThan(450);
+  });
+
   it('fails at start with one clear line and a non-zero exit for bad configuration', async () => {
     const fixture = fileURLToPath(new URL('./fixtures/bad-start.ts', import.meta.url));
     const run = (env: Record<string, string>) =>
