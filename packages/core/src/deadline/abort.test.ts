@@ -36,6 +36,24 @@ describe('deadlines and signals', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('keeps a deadline weeks away, and a sleep as long, instead of firing after 1 ms', async () => {
+    const days30 = 30 * 86_400_000;
+    const far = scopedSignal(undefined, Date.now() + days30);
+    let slept = false;
+    void sleep(days30).then(() => {
+      slept = true;
+    });
+    vi.advanceTimersByTime(10);
+    await Promise.resolve();
+    expect(far.signal.aborted).toBe(false);
+    expect(slept).toBe(false);
+    // Still honoured at the end: re-armed past the longest single timer.
+    vi.advanceTimersByTime(days30);
+    await Promise.resolve();
+    expect(far.signal.reason).toBeInstanceOf(DeadlineExceededError);
+    expect(slept).toBe(true);
+  });
+
   it('rejects negative timeouts naming the field', () => {
     expect(() => deadlineAfter(-1)).toThrow(/timeoutMs: must be a number >= 0/);
     expect(remainingMs(Date.now() - 5)).toBe(0);

@@ -4,6 +4,7 @@
  */
 import { CancelledError } from '../errors/cancelled-error.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
+import { setLongTimeout } from '../clock/long-timeout.js';
 import { NO_DEADLINE } from './deadline.js';
 
 /** A signal derived from a parent and/or a deadline; call `dispose()` when the operation ends. */
@@ -26,14 +27,14 @@ export function scopedSignal(parent: AbortSignal | undefined, deadline: number =
     controller.abort(toCancelled(parent.reason));
     return { signal: controller.signal, dispose: noop };
   }
-  let timer: NodeJS.Timeout | undefined;
+  let cancelTimer: (() => void) | undefined;
   const onParentAbort = (): void => {
     cleanup();
     controller.abort(toCancelled(parent?.reason));
   };
   const cleanup = (): void => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
+    cancelTimer?.();
+    cancelTimer = undefined;
     parent?.removeEventListener('abort', onParentAbort);
   };
   parent?.addEventListener('abort', onParentAbort, { once: true });
@@ -43,11 +44,11 @@ export function scopedSignal(parent: AbortSignal | undefined, deadline: number =
       cleanup();
       controller.abort(new DeadlineExceededError());
     } else {
-      timer = setTimeout(() => {
+      // A long timer: a deadline weeks away must not fire after 1 ms (what setTimeout does past ~24.8 days).
+      cancelTimer = setLongTimeout(() => {
         cleanup();
         controller.abort(new DeadlineExceededError());
       }, delay);
-      timer.unref();
     }
   }
   return { signal: controller.signal, dispose: cleanup };
@@ -73,14 +74,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(toCancelled(signal.reason));
     const onAbort = (): void => {
-      clearTimeout(timer);
+      cancel();
       reject(toCancelled(signal?.reason));
     };
-    const timer = setTimeout(() => {
+    const cancel = setLongTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    timer.unref();
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -1,11 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { CancelledError, DeadlineExceededError, NO_DEADLINE } from '@switchyard/core';
+import { CancelledError, DeadlineExceededError, NO_DEADLINE, setLongTimeout } from '@switchyard/core';
 import type { AttemptContext } from '@switchyard/resilience';
 
 type AbortListener = (reason: Error) => void;
-
-/** The longest delay a Node timer accepts (2^31 − 1 ms). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * How one attempt is cancelled: it aborts when the attempt's context does (deadline, caller, a
@@ -140,7 +137,7 @@ export class SingleAttemptContext implements AttemptContext {
   readonly key = undefined;
   abortReason: Error | undefined = undefined;
   private listeners: AbortListener[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private cancelTimer: (() => void) | undefined;
   private controller: AbortController | undefined;
   private readonly unlinkCaller: (() => void) | undefined;
 
@@ -148,12 +145,12 @@ export class SingleAttemptContext implements AttemptContext {
     readonly deadline: number,
     callerSignal: AbortSignal | undefined,
   ) {
-    // Beyond what a Node timer can hold (~24.8 days) setTimeout fires after 1 ms: such a deadline
-    // is left unenforced here rather than failing the call at once.
-    const delay = Math.max(0, deadline - Date.now());
-    if (deadline !== NO_DEADLINE && delay <= MAX_TIMER_MS) {
-      this.timer = setTimeout(() => this.abort(new DeadlineExceededError()), delay);
-      this.timer.unref();
+    // A long timer: past ~24.8 days a plain setTimeout fires after 1 ms.
+    if (deadline !== NO_DEADLINE) {
+      this.cancelTimer = setLongTimeout(
+        () => this.abort(new DeadlineExceededError()),
+        Math.max(0, deadline - Date.now()),
+      );
     }
     this.unlinkCaller = callerSignal
       ? follow(callerSignal, (reason) => this.abort(new CancelledError('operation cancelled', { cause: reason })))
@@ -186,8 +183,8 @@ export class SingleAttemptContext implements AttemptContext {
 
   /** Clears the deadline timer and the caller link (the call is over). */
   dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     this.unlinkCaller?.();
   }
 }
