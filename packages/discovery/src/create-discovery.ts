@@ -6,6 +6,7 @@ import {
   type Endpoint,
   EventEmitter,
   InvalidArgumentError,
+  MAX_TIMER_MS,
   type Logger,
   NoInstancesError,
   type PickArgs,
@@ -171,7 +172,7 @@ class WatchingDiscovery implements Discovery {
       this.readyWaiters.add(wake);
       // Beyond what a Node timer holds (~24.8 days, Infinity included) setTimeout fires after
       // 1 ms: such a wait is unbounded, not over at once.
-      if (options.timeoutMs !== undefined && options.timeoutMs <= 2_147_483_647) {
+      if (options.timeoutMs !== undefined && options.timeoutMs <= MAX_TIMER_MS) {
         timer = setTimeout(() => {
           this.readyWaiters.delete(wake);
           reject(
