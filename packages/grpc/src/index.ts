@@ -12,7 +12,7 @@
 // Client
 export { createGrpcClient, DEFAULT_GRPC_CLIENT_OPTIONS } from './client/create-grpc-client.js';
 export type { GrpcClientOptions } from './client/create-grpc-client.js';
-export type { GrpcClient, GrpcCallOptions } from './client/grpc-client-types.js';
+export type { GrpcClient, GrpcClientMemberName, GrpcCallOptions } from './client/grpc-client-types.js';
 export { DEFAULT_CHANNEL_OPTIONS, formatAddress } from './client/channel-pool.js';
 
 // Server

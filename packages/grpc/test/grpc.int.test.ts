@@ -183,6 +183,22 @@ describe('gRPC client and server over loopback', () => {
     }
   });
 
+  it("keeps an RPC named like one of the client's own members under its proto name", async () => {
+    await startEcho('a');
+    const discovery = discover();
+    await discovery.ready();
+    // An `rpc Close` (here Echo/Say under that name) used to replace client.close().
+    const definition = { Close: EchoService.Say, Say: EchoService.Say };
+    const echo = createGrpcClient({ definition, discovery }) as unknown as {
+      Close(request: object): Promise<{ message: string }>;
+      say(request: object): Promise<{ message: string }>;
+      close(): Promise<void>;
+    };
+    await expect(echo.Close({ message: 'rpc' })).resolves.toMatchObject({ message: 'rpc' });
+    await echo.close();
+    await expect(echo.say({ message: 'after' })).rejects.toMatchObject({ message: expect.stringMatching(/is closed/) });
+  });
+
   it('retries a server-streaming call only before its first message', async () => {
     await registerDead('dead');
     await startEcho('live');

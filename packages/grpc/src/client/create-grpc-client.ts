@@ -312,7 +312,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   const stream: Record<string, unknown> = {};
   for (const [name, definition] of Object.entries(options.definition)) {
     const method = definition as MethodDefinition<unknown, unknown>;
-    const camel = name.charAt(0).toLowerCase() + name.slice(1);
+    const camel = clientMethodName(name);
     if (method.requestStream) continue; // client streaming: not offered (yet)
     if (!method.responseStream) {
       client[camel] = (request: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
@@ -367,6 +367,25 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   return guardUnknownMethods(client, serviceName) as unknown as GrpcClient<D>;
 }
 
+/** The client's own members (see GrpcClientMemberName). */
+const CLIENT_MEMBERS = new Set(['close', 'stream', 'openChannels', 'toString']);
+
+/**
+ * An RPC's name on the client: camelCased, or its proto name when that would be one of the
+ * client's own members (an `rpc Close` used to replace `client.close()`, which then called the RPC).
+ */
+function clientMethodName(name: string): string {
+  const camel = name.charAt(0).toLowerCase() + name.slice(1);
+  if (!CLIENT_MEMBERS.has(camel)) return camel;
+  if (CLIENT_MEMBERS.has(name)) {
+    throw new InvalidArgumentError(
+      'definition',
+      `method "${name}" has the name of the client's own ${name}(); rename it in the definition`,
+    );
+  }
+  return name;
+}
+
 // Properties JavaScript itself probes (await, JSON, inspection) must read as absent, not throw.
 const PASSTHROUGH = new Set(['then', 'toJSON', 'constructor', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType']);
 
@@ -378,7 +397,7 @@ function guardUnknownMethods(client: Record<string, unknown>, serviceName: strin
         return Reflect.get(target, property, receiver);
       }
       const methods = Object.keys(target).filter(
-        (name) => typeof target[name] === 'function' && !['close', 'openChannels', 'toString'].includes(name),
+        (name) => typeof target[name] === 'function' && !CLIENT_MEMBERS.has(name),
       );
       throw new InvalidArgumentError(
         'method',

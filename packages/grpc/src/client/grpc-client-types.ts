@@ -19,16 +19,27 @@ export interface GrpcCallOptions {
 type RequestOf<M> = M extends { requestSerialize: (value: infer Request) => Buffer } ? Request : never;
 type ResponseOf<M> = M extends { responseDeserialize: (bytes: Buffer) => infer Response } ? Response : never;
 
-/** Promise-returning methods for every method of a service definition, camelCased. */
+/** The client's own members: an RPC whose camelCased name is one of them keeps its proto name. */
+export type GrpcClientMemberName = 'close' | 'stream' | 'openChannels' | 'toString';
+
+/** An RPC's name on the client: camelCased, unless that is one of the client's own members. */
+type ClientMethodName<K> =
+  Uncapitalize<K & string> extends GrpcClientMemberName ? K & string : Uncapitalize<K & string>;
+
+/**
+ * Promise-returning methods for every method of a service definition, camelCased (`GetProduct` →
+ * `getProduct`). An RPC named like one of the client's own members (`Close`, `Stream`,
+ * `OpenChannels`, `ToString`) keeps its proto name (`client.Close(…)`), so neither hides the other.
+ */
 export type GrpcClient<D extends ServiceDefinition> = {
-  [K in keyof D as Uncapitalize<K & string>]: (
+  [K in keyof D as ClientMethodName<K>]: (
     request: RequestOf<D[K]>,
     options?: GrpcCallOptions,
   ) => Promise<ResponseOf<D[K]>>;
 } & {
   /** Server-streaming methods: an async iterable of responses. Retried only before the first message. */
   readonly stream: {
-    [K in keyof D as Uncapitalize<K & string>]: (
+    [K in keyof D as ClientMethodName<K>]: (
       request: RequestOf<D[K]>,
       options?: GrpcCallOptions,
     ) => AsyncIterable<ResponseOf<D[K]>>;
