@@ -77,6 +77,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
             ? { credentials: tls.server }
             : {}),
       });
+      // Not ready yet: NOT_SERVING for the server and every service before the port opens, so
+      // no health check (a readiness probe, a health-checking client) passes during the warm-up.
+      if (options.ready === false) grpcServer.drain();
       grpcPort = await grpcServer.listen(options.grpc.port ?? 50051, options.grpc.host ?? config.listenHost);
     }
     if (options.http) {
@@ -115,7 +118,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
   let ready = options.ready !== false;
   if (ready) readiness.setReady(true);
-  else grpcServer?.setServingStatus('', 'NOT_SERVING');
   registration.onStateChange((state, error) => {
     if (state === 'lost')
       logger.error({ err: error }, 'switchyard service: registration lost; this instance no longer receives traffic');
@@ -200,7 +202,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (ready || draining) return;
       ready = true;
       readiness.setReady(true);
-      grpcServer?.setServingStatus('', 'SERVING');
+      grpcServer?.resume();
       await registration.update({ status: 'up' });
       logger.info({}, `${config.name} ready`);
     },

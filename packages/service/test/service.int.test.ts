@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { createDiscovery } from '@switchyard/discovery';
-import { createGrpcClient, loadService } from '@switchyard/grpc';
+import { createGrpcClient, healthServiceDefinition, loadService } from '@switchyard/grpc';
 import { MemoryRegistry, type RegistryEvent } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
 import { resolveServiceConfig, startService } from '@switchyard/service';
@@ -100,9 +100,26 @@ describe('startService', () => {
     });
     expect(service.instance.status).toBe('draining');
     expect((await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status).toBe(503);
+    // gRPC health agrees, for the server and for each service (a per-service probe used to pass).
+    const Health = grpc.makeGenericClientConstructor(healthServiceDefinition(), 'Health');
+    const health = new Health(
+      `127.0.0.1:${service.grpcPort}`,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & Record<string, Function>;
+    const check = (name: string) =>
+      new Promise<string>((resolve, reject) =>
+        health.Check({ service: name }, (error: Error | null, response: { status: string }) =>
+          error ? reject(error) : resolve(response.status),
+        ),
+      );
+    expect(await check('')).toBe('NOT_SERVING');
+    expect(await check('switchyard.echo.v1.Echo')).toBe('NOT_SERVING');
     await service.markReady();
     expect((await registry.list('warm'))[0]?.status).toBe('up');
     expect((await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status).toBe(200);
+    expect(await check('')).toBe('SERVING');
+    expect(await check('switchyard.echo.v1.Echo')).toBe('SERVING');
+    health.close();
     await service.stop();
     expect(stopped).toBe(true);
     await registry.close();

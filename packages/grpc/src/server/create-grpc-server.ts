@@ -53,6 +53,8 @@ export interface GrpcServer {
   setServingStatus(service: string, status: ServingStatus): void;
   /** Reports NOT_SERVING everywhere, so health-checking clients and probes stop sending work. */
   drain(): void;
+  /** Reports SERVING everywhere again: a server that stayed out of rotation while it warmed up. */
+  resume(): void;
   /** Stops accepting calls, waits up to `graceMs` for calls in flight, then cancels the rest. Idempotent. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -155,6 +157,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     },
     setServingStatus: (service, status) => health.set(service, status),
     drain: () => health.setAll('NOT_SERVING'),
+    resume: () => health.setAll('SERVING'),
     shutdown(graceMs = 10_000) {
       stopping ??= (async () => {
         health.setAll('NOT_SERVING');
