@@ -25,6 +25,10 @@ describe('validateRouteRule', () => {
 
 describe('deterministic bucketing', () => {
   it('puts the same user in the same arm every time, and splits users by weight', () => {
+    expect(() => assignArm('exp-1', 'user-42', { a: -100, b: 100, c: 100 })).toThrow(
+      /arms\.a: must be a weight of 0 or more/,
+    );
+    expect(() => assignArm('exp-1', 'user-42', { a: Number.NaN, b: 100 })).toThrow(/arms\.a/);
     expect(assignArm('exp-1', 'user-42', { a: 50, b: 50 })).toBe(assignArm('exp-1', 'user-42', { a: 50, b: 50 }));
     const arms = Array.from({ length: 10_000 }, (_, i) => assignArm('exp-1', `user-${i}`, { a: 80, b: 20 }));
     const shareB = arms.filter((arm) => arm === 'b').length / arms.length;

@@ -71,6 +71,13 @@ export function bucketOf(experiment: string, id: string, buckets = 100): number 
  */
 export function assignArm(experiment: string, userId: string, arms: Readonly<Record<string, number>>): string {
   const entries = Object.entries(arms);
+  for (const [arm, weight] of entries) {
+    // A negative weight shifted every user past the arms before it ({ a: -100, b: 100, c: 100 }
+    // sent everyone to c); NaN or Infinity broke the shares the same way.
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
+      throw new InvalidArgumentError(`arms.${arm}`, `must be a weight of 0 or more, got ${describeValue(weight)}`);
+    }
+  }
   const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
   if (entries.length === 0 || !(total > 0))
     throw new InvalidArgumentError('arms', 'must give at least one arm a positive weight');

@@ -90,6 +90,9 @@ export class BreakerState {
   }
 
   reset(): void {
+    // Already closed, transition() does nothing: the window must still start over, as documented
+    // (19 failures of minimumCalls 20 would otherwise trip it on the next failure after a reset).
+    if (this.state === 'closed') this.window.reset();
     this.transition('closed');
   }
 

@@ -104,6 +104,14 @@ describe('circuitBreaker', () => {
     expect(breaker.state()).toBe('open');
   });
 
+  it('starts its window over on reset() even when already closed', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 5, failureRateThreshold: 0.5, openMs: 1_000 });
+    for (let i = 0; i < 4; i++) await breaker.execute(fail).catch(() => {});
+    breaker.reset();
+    await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('closed'); // one failure in a fresh window, not the fifth of five
+  });
+
   it('can be isolated and reset by hand, and keyed per method or instance', async () => {
     const breaker = circuitBreaker({ minimumCalls: 1, keyed: true });
     await breaker.execute(fail, { key: 'instance-a' }).catch(() => {});
