@@ -33,6 +33,22 @@ describe('compose', () => {
     expect(() => compose(logging('a', []), {} as never)).toThrow(/compose\[1\]: must be a policy/);
   });
 
+  it('turns a synchronous throw of a custom step into a rejection, with or without a deadline', async () => {
+    const throwing = createPolicy(
+      [
+        () => {
+          throw new Error('step broke');
+        },
+      ],
+      'throwing',
+    );
+    await expect(throwing.execute(() => Promise.resolve(1))).rejects.toThrow('step broke');
+    const controller = new AbortController();
+    await expect(
+      throwing.execute(() => Promise.resolve(1), { deadline: Date.now() + 1_000, signal: controller.signal }),
+    ).rejects.toThrow('step broke');
+  });
+
   it('turns a synchronous throw of the operation into a rejection', async () => {
     const policy = compose(logging('a', []));
     await expect(

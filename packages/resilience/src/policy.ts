@@ -38,7 +38,16 @@ export interface Policy {
  * A step receives the call's context and `next`, and returns what `next` returns (or throws).
  */
 export function policyFromSteps(steps: readonly Middleware[], name: string): Policy {
-  const run = chain(steps);
+  const chained = chain(steps);
+  // A custom step that throws instead of rejecting must still make execute() reject (not throw),
+  // and must not leave the caller's signal listener and the deadline entry behind.
+  const run = (context: CallContext): Promise<unknown> => {
+    try {
+      return chained(context);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
   return {
     steps,
     execute<T>(operation: Operation<T>, options?: ExecuteOptions): Promise<T> {
