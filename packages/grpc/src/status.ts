@@ -68,9 +68,19 @@ export class GrpcCallError extends SwitchyardError {
     this.details = details;
     this.metadata = options.metadata;
     const pushback = options.metadata?.get('grpc-retry-pushback-ms')[0];
-    this.retryAfterMs = pushback === undefined ? undefined : Number(pushback);
+    this.retryAfterMs = pushback === undefined ? undefined : pushbackMs(pushback);
     this.fromDownstream = options.fromDownstream ?? false;
   }
+}
+
+/**
+ * A `grpc-retry-pushback-ms` value: a whole number of ms, or -1 (do not retry) for anything else,
+ * as the gRPC retry design says of a value that does not parse. `Number()` read '' as 0 (retry at
+ * once) and 'abc' as NaN (ignored: the policy's backoff).
+ */
+function pushbackMs(value: string | Buffer): number {
+  const text = String(value).trim();
+  return /^\d{1,10}$/.test(text) ? Number(text) : -1;
 }
 
 /** Maps a grpc-js client error to a Switchyard error (DEADLINE_EXCEEDED and CANCELLED get their own classes). */
