@@ -252,6 +252,25 @@ describe('gRPC client and server over loopback', () => {
     }
   });
 
+  it("cancels a server stream on the caller's signal after its first message too", async () => {
+    await startEcho('a');
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    const controller = new AbortController();
+    const messages: string[] = [];
+    const started = Date.now();
+    const consume = async () => {
+      for await (const reply of echo.stream.count({ count: 50, intervalMs: 100 }, { signal: controller.signal })) {
+        messages.push(reply.message);
+        if (messages.length === 1) setTimeout(() => controller.abort(), 50);
+      }
+    };
+    await expect(consume()).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(messages.length).toBeLessThan(4);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('ends a server-stream handler blocked on a slow reader when the client goes away', async () => {
     let finalized = false;
     const implementation = echoImplementation('a');

@@ -552,6 +552,12 @@ async function* serverStream(
     }),
   );
   if (first.done) return;
+  // The attempt (and with it the policy's hold on the caller's signal) ended at the first message:
+  // from here the caller's signal must still cancel the stream, as `signal` promises.
+  const signal = callOptions?.signal;
+  const cancelOnAbort = (): void => call.cancel();
+  if (signal?.aborted) call.cancel();
+  else signal?.addEventListener('abort', cancelOnAbort, { once: true });
   try {
     yield first.value;
     call.resume();
@@ -564,6 +570,7 @@ async function* serverStream(
     if (typeof serviceError?.code === 'number') throw fromServiceError(serviceError, name, new Set());
     throw error;
   } finally {
+    signal?.removeEventListener('abort', cancelOnAbort);
     call.cancel(); // a consumer that stops early must not leave the stream running
     // Later errors (the cancel's own CANCELLED) still find a listener: never an uncaught 'error'.
   }
