@@ -10,6 +10,8 @@ import {
   healthServiceDefinition,
 } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
+import { initTracing } from '@switchyard/tracing';
+import { SpanKind } from '@opentelemetry/api';
 import { circuitBreaker, compose, retry } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EchoService, echoImplementation } from './fixtures/echo.js';
@@ -269,6 +271,27 @@ describe('gRPC client and server over loopback', () => {
     await expect(consume()).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(messages.length).toBeLessThan(4);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('traces unary calls itself next to instrumentation-grpc (which never sees them), and leaves streams to it', async () => {
+    await startEcho('a');
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    // As if @opentelemetry/instrumentation-grpc were active (the switch forces what detection finds).
+    process.env.SWITCHYARD_INSTRUMENTATION_GRPC = 'on';
+    const tracing = initTracing({ serviceName: 'coexist', exporter: 'memory' });
+    try {
+      await echo.say({ message: 'unary' });
+      for await (const _ of echo.stream.count({ count: 1 })) {
+        // drain
+      }
+      const clientSpans = tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
+      expect(clientSpans.map((span) => span.name)).toEqual(['switchyard.echo.v1.Echo/Say']);
+    } finally {
+      delete process.env.SWITCHYARD_INSTRUMENTATION_GRPC;
+      await tracing.shutdown();
+    }
   });
 
   it('ends a server-stream handler blocked on a slow reader when the client goes away', async () => {

@@ -26,8 +26,13 @@ export function traceAttempt(
   metadata: Metadata,
   scope: CallScope | undefined,
   info: { service: string; method: string; host: string; port: number; attempt: number },
+  viaClientMethods = false,
 ): AttemptSpan | undefined {
-  if (enabled && tracingActive() && !instrumentationGrpcActive()) {
+  // @opentelemetry/instrumentation-grpc traces calls made through grpc-js's Client methods (this
+  // client's streams), so those are left to it. Unary calls go below them (directUnaryCall): the
+  // instrumentation never sees them, and deferring to it left them untraced, each hop starting a
+  // new trace.
+  if (enabled && tracingActive() && !(viaClientMethods && instrumentationGrpcActive())) {
     const span = startClientAttemptSpan({
       system: 'grpc',
       service: info.service,

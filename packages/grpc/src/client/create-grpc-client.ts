@@ -200,6 +200,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       metadata: Metadata,
       finish: (error: ServiceError | null, response?: Response) => void,
     ) => UnaryCallHandle,
+    viaClientMethods = false,
   ): Promise<Response> => {
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
@@ -213,13 +214,19 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     }
     // Each attempt sends its own copy: tracing headers differ per attempt.
     const metadata = prepared.metadata.clone();
-    const span = traceAttempt(resolved.tracing, metadata, prepared.scope, {
-      service: serviceName,
-      method: name,
-      host: lease.instance.host,
-      port: lease.instance.ports[resolved.port] as number,
-      attempt: context.attempt,
-    });
+    const span = traceAttempt(
+      resolved.tracing,
+      metadata,
+      prepared.scope,
+      {
+        service: serviceName,
+        method: name,
+        host: lease.instance.host,
+        port: lease.instance.ports[resolved.port] as number,
+        attempt: context.attempt,
+      },
+      viaClientMethods,
+    );
     const started = performance.now();
     return new Promise<Response>((resolve, reject) => {
       let removeAbort: (() => void) | undefined;
@@ -338,18 +345,25 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         );
       stream[camel] = (request: unknown, callOptions?: GrpcCallOptions) =>
         serverStream(name, request, callOptions, prepare, run, (context, prepared, onFirst) =>
-          attempt(name, prepared, callOptions, context, (channel, metadata, finish) => {
-            const call = channel.makeServerStreamRequest(
-              method.path,
-              method.requestSerialize,
-              method.responseDeserialize,
-              request,
-              metadata,
-              callOptionsFor(context),
-            );
-            onFirst(call, finish);
-            return call;
-          }),
+          attempt(
+            name,
+            prepared,
+            callOptions,
+            context,
+            (channel, metadata, finish) => {
+              const call = channel.makeServerStreamRequest(
+                method.path,
+                method.requestSerialize,
+                method.responseDeserialize,
+                request,
+                metadata,
+                callOptionsFor(context),
+              );
+              onFirst(call, finish);
+              return call;
+            },
+            true,
+          ),
         );
     }
   }
