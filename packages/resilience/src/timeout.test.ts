@@ -44,6 +44,26 @@ describe('timeout', () => {
     scoped.dispose();
   });
 
+  it('as a per-attempt timeout inside a default retry(), is retried (the call still has time)', async () => {
+    let attempts = 0;
+    const policy = compose(retry({ backoff: { initialMs: 0, maxMs: 0 }, budget: false }), timeout({ ms: 100 }));
+    const pending = policy.execute(
+      () => {
+        attempts++;
+        return attempts === 1 ? new Promise(() => {}) : Promise.resolve('second');
+      },
+      { deadline: Date.now() + 1_000 },
+    );
+    await vi.advanceTimersByTimeAsync(101);
+    await expect(pending).resolves.toBe('second');
+    expect(attempts).toBe(2);
+    // The call's own deadline is still final.
+    const late = timeout({ ms: 500 }).execute(() => new Promise(() => {}), { deadline: Date.now() + 50 });
+    const outcome = expect(late).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: false });
+    await vi.advanceTimersByTimeAsync(51);
+    await outcome;
+  });
+
   it('as a per-attempt timeout inside retry, times out one attempt and lets the next one run', async () => {
     let attempts = 0;
     const policy = compose(

@@ -1,4 +1,4 @@
-import { assertInteger } from '@switchyard/core';
+import { assertInteger, DeadlineExceededError } from '@switchyard/core';
 import { raceAbort } from './call-context.js';
 import { checkOptions } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
@@ -14,6 +14,8 @@ export interface TimeoutOptions {
  * now + `ms`; when it passes, the inner attempt's signal aborts and the call rejects with
  * DEADLINE_EXCEEDED at once, without waiting for the operation to notice.
  * Put one outermost (whole call, retries included) and, if wanted, one innermost (per attempt).
+ * A timeout tighter than the call's deadline rejects with a *retryable* DEADLINE_EXCEEDED (the
+ * call has time left), so a retry() outside it tries again.
  */
 export function timeout(options: TimeoutOptions): Policy {
   checkOptions('timeout', options, ['ms']);
@@ -25,7 +27,17 @@ export function timeout(options: TimeoutOptions): Policy {
         const now = Date.now();
         const scoped = context.child(context.attempt, now + ms);
         scoped.armDeadline(now);
-        return raceAbort(scoped, next(scoped), () => scoped.disarm());
+        const raced = raceAbort(scoped, next(scoped), () => scoped.disarm());
+        if (scoped.deadline >= context.deadline) return raced;
+        // Tighter than the call's deadline: when it fires, the call still has time, so the timeout
+        // is retryable (a per-attempt timeout inside retry() used to end the call: the default
+        // retryOn retries only retryable errors, and a deadline never was).
+        return raced.catch((error: unknown) => {
+          if (context.abortReason === undefined && error instanceof DeadlineExceededError && !error.retryable) {
+            throw new DeadlineExceededError(`timed out after ${ms} ms`, { cause: error, retryable: true });
+          }
+          throw error;
+        });
       },
     ],
     `timeout(${ms}ms)`,

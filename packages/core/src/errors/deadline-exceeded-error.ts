@@ -1,9 +1,13 @@
 import { ErrorCode } from './error-code.js';
 import { SwitchyardError } from './switchyard-error.js';
 
-/** The call's absolute deadline passed before it completed. Never retryable: no time is left. */
+/**
+ * A deadline passed before the call completed. Not retryable by default: the call's own deadline
+ * leaves no time. A per-attempt timeout (a tighter deadline inside the call's) passes
+ * `retryable: true`, since the call still has time for another attempt.
+ */
 export class DeadlineExceededError extends SwitchyardError {
-  constructor(message = 'deadline exceeded', options: { cause?: unknown } = {}) {
+  constructor(message = 'deadline exceeded', options: { cause?: unknown; retryable?: boolean } = {}) {
     super(ErrorCode.DEADLINE_EXCEEDED, message, options);
   }
 }
