@@ -11,6 +11,10 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
     ...overrides,
     // Port and host may be overridden; the handler is always the gateway's router.
     http: { port: Number(process.env.HTTP_PORT ?? 8080), ...overrides.http, handler: createRouter(() => backends) },
+    // Registered out of rotation until its clients exist: registration becomes visible before
+    // startService() returns (it still awaits a Redis round trip), and a request arriving in that
+    // gap found no backends and got 503 'starting' (seen once in the rolling-restart chaos test).
+    ready: false,
   });
   backends = {
     catalog: service.grpcClient(CatalogService, 'catalog', { balancer: 'p2c-ewma' }),
@@ -18,5 +22,6 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
     recommendation: service.grpcClient(RecommendationService, 'recommendation'),
     orders: service.grpcClient(OrdersService, 'orders'),
   };
+  await service.markReady();
   return service;
 }
