@@ -32,9 +32,16 @@ async function startEcho(
   service = 'echo',
   onSay?: Parameters<typeof echoImplementation>[1],
 ): Promise<GrpcServer> {
-  const server = createGrpcServer({
-    services: [{ definition: EchoService, implementation: echoImplementation(id, onSay) }],
-  });
+  return serveEcho(echoImplementation(id, onSay), id, service);
+}
+
+/** Serves `implementation` of the echo service on loopback, registered as `id` of `service`. */
+async function serveEcho(
+  implementation: ReturnType<typeof echoImplementation>,
+  id = 'a',
+  service = 'echo',
+): Promise<GrpcServer> {
+  const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
   const port = await server.listen(0, '127.0.0.1');
   cleanups.push(() => server.shutdown(100));
   await registry.register({ id, service, host: '127.0.0.1', ports: { grpc: port } });
@@ -142,10 +149,7 @@ describe('gRPC client and server over loopback', () => {
       hits++;
       return say(request, context);
     };
-    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
-    const port = await server.listen(0, '127.0.0.1');
-    cleanups.push(() => server.shutdown(100));
-    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    await serveEcho(implementation);
     const discovery = discover();
     await discovery.ready();
     const echo = client(discovery, { policy: retry({ maxAttempts: 5, pushbackOf: () => 500 }) });
@@ -161,10 +165,7 @@ describe('gRPC client and server over loopback', () => {
     implementation.say = async () => {
       throw grpcError(grpc.status.INTERNAL, 'cannot deserialize the stored config');
     };
-    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
-    const port = await server.listen(0, '127.0.0.1');
-    cleanups.push(() => server.shutdown(100));
-    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    await serveEcho(implementation);
     const discovery = discover();
     await discovery.ready();
     const echo = client(discovery, { policy: false });
@@ -219,10 +220,7 @@ describe('gRPC client and server over loopback', () => {
       yield { message: '1', servedBy: 'a', remainingMs: 0, traceId: '' };
       throw grpcError(grpc.status.UNAVAILABLE, 'stream broke');
     };
-    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
-    const port = await server.listen(0, '127.0.0.1');
-    cleanups.push(() => server.shutdown(100));
-    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    await serveEcho(implementation);
     const discovery = discover();
     await discovery.ready();
     const echo = client(discovery);
@@ -306,10 +304,7 @@ describe('gRPC client and server over loopback', () => {
         finalized = true;
       }
     };
-    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }] });
-    const port = await server.listen(0, '127.0.0.1');
-    cleanups.push(() => server.shutdown(100));
-    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    await serveEcho(implementation);
     const discovery = discover();
     await discovery.ready();
     const echo = client(discovery);
