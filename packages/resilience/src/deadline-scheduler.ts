@@ -6,6 +6,8 @@
  * distinct millisecond of deadlines): clearing and re-creating timers per call is what made plain
  * `setTimeout` expensive.
  */
+import { MAX_TIMER_MS } from '@switchyard/core';
+
 export interface DeadlineEntry {
   /** @internal */ prev: DeadlineEntry | undefined;
   /** @internal */ next: DeadlineEntry | undefined;
@@ -20,8 +22,6 @@ interface Bucket {
 }
 
 const buckets = new Map<number, Bucket>();
-/** setTimeout fires at once for delays above 2^31 − 1 ms (~24.8 days); longer waits are chained. */
-const MAX_TIMER_MS = 2_147_483_647;
 let liveEntries = 0;
 
 /** Calls `fire` at `deadline` (ms, Date.now clock) unless the entry is cancelled first. */
@@ -60,6 +60,7 @@ export function pendingDeadlineTimers(): number {
 }
 
 function armBucket(bucket: Bucket): void {
+  // Past MAX_TIMER_MS a Node timer fires at once: longer waits are chained (runBucket re-arms).
   bucket.timer = setTimeout(() => runBucket(bucket), Math.min(MAX_TIMER_MS, Math.max(0, bucket.at - Date.now())));
   bucket.timer.unref();
 }

@@ -19,6 +19,7 @@ import {
   describeValue,
   ErrorCode,
   InvalidArgumentError,
+  MAX_TIMER_MS,
   NO_DEADLINE,
   NoInstancesError,
   SwitchyardError,
@@ -187,7 +188,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     // No time left: fail here, without touching the network.
     if (deadline <= now)
       throw new DeadlineExceededError(`${method}: no time left (inherited or given deadline already passed)`);
-    return { deadline, metadata: toMetadata(callOptions?.metadata), scope };
+    return { deadline, latestWireDeadline: now + MAX_TIMER_MS, metadata: toMetadata(callOptions?.metadata), scope };
   };
 
   const attempt = <Response>(
@@ -331,7 +332,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         }
         return run(name, prepared.deadline, callOptions, (context) =>
           attempt(name, prepared, callOptions, context, (channel, metadata, finish) =>
-            directUnaryCall(channel, method, request, metadata, wireDeadline(context), finish),
+            directUnaryCall(channel, method, request, metadata, wireDeadline(context, prepared), finish),
           ),
         );
       };
@@ -357,7 +358,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                 method.responseDeserialize,
                 request,
                 metadata,
-                callOptionsFor(context),
+                callOptionsFor(context, prepared),
               );
               onFirst(call, finish);
               return call;
@@ -424,18 +425,8 @@ function guardUnknownMethods(client: Record<string, unknown>, serviceName: strin
 /** How grpc-js (and directUnaryCall) report a request that could not be serialized, on this side. */
 const LOCAL_SERIALIZATION_FAILURE = /^Request message serialization failure/;
 
-/**
- * The longest time left that goes on the wire. A grpc-js server turns `grpc-timeout` into
- * milliseconds with `| 0`, so from 2^31 ms (~24.8 days) on it wraps negative there and the call
- * fails at once with DEADLINE_EXCEEDED (counted against a healthy instance); grpc-js's own client
- * timer fires after 1 ms for such a delay; and far enough out (~100 million hours, 8 digits)
- * grpc-js refuses the call with an unhandled rejection. Past it no wire deadline is sent; the
- * policy's own timer still enforces the real one.
- */
-const MAX_WIRE_TIMEOUT_MS = 2_147_483_647;
-
-function callOptionsFor(context: AttemptContext): { deadline?: number } {
-  const deadline = wireDeadline(context);
+function callOptionsFor(context: AttemptContext, prepared: PreparedCall): { deadline?: number } {
+  const deadline = wireDeadline(context, prepared);
   return deadline === Number.POSITIVE_INFINITY ? {} : { deadline };
 }
 
@@ -449,10 +440,18 @@ function startFailure(error: unknown): ServiceError {
   });
 }
 
-/** The deadline to send on the wire: the attempt's, or none (`Infinity`) beyond grpc-js's horizon. */
-function wireDeadline(context: AttemptContext): number {
+/**
+ * The deadline to send on the wire: the attempt's, or none (`Infinity`) when it is more than
+ * {@link MAX_TIMER_MS} (~24.8 days) past the call's start. A grpc-js server turns `grpc-timeout`
+ * into milliseconds with `| 0`, so from 2^31 ms on it wraps negative there and the call fails at
+ * once with DEADLINE_EXCEEDED (counted against a healthy instance); grpc-js's own client timer
+ * fires after 1 ms for such a delay; and far enough out (8 digits) grpc-js refuses the call with
+ * an unhandled rejection. The policy's own timer still enforces the real deadline. Measured from
+ * the call's start (the attempt's clock is not read again): never more time left than that.
+ */
+function wireDeadline(context: AttemptContext, prepared: PreparedCall): number {
   const deadline = context.deadline;
-  return deadline - Date.now() <= MAX_WIRE_TIMEOUT_MS ? deadline : Number.POSITIVE_INFINITY;
+  return deadline <= prepared.latestWireDeadline ? deadline : Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -499,6 +498,8 @@ type Stream = import('@grpc/grpc-js').ClientReadableStream<unknown>;
 /** A call checked and settled before its first attempt. */
 interface PreparedCall {
   deadline: number;
+  /** The latest deadline that may go on the wire (see wireDeadline), fixed when the call starts. */
+  latestWireDeadline: number;
   /** The caller's metadata; each attempt sends its own copy. */
   metadata: Metadata;
   /** The call scope inherited from the request being served, if any. */

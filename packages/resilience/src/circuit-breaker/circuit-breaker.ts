@@ -91,14 +91,20 @@ const CLIENT_CODES = new Set([
 const LOCAL_REJECTIONS = new Set(['CIRCUIT_OPEN', 'BULKHEAD_FULL']);
 
 function isLocalRejection(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' && LOCAL_REJECTIONS.has(code);
+  const code = codeOf(error);
+  return code !== undefined && LOCAL_REJECTIONS.has(code);
 }
 
 /** The default failure test: everything but caller errors (codes such as INVALID_ARGUMENT, NOT_FOUND, CANCELLED). */
 export function isServerFailure(error: unknown): boolean {
+  const code = codeOf(error);
+  return !(code !== undefined && CLIENT_CODES.has(code));
+}
+
+/** An error's string `code` (Switchyard errors and anything shaped like them), if it has one. */
+function codeOf(error: unknown): string | undefined {
   const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return !(typeof code === 'string' && CLIENT_CODES.has(code));
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**
