@@ -66,6 +66,14 @@ export interface Registration {
   update(patch: InstancePatch): Promise<void>;
   /** Removes the entry and stops heartbeating. Idempotent. */
   deregister(): Promise<void>;
+  /**
+   * Lets go of the entry without removing it, as a process that crashed would: heartbeats stop at
+   * once and nothing is written, so the entry stays listed until its lease expires (Redis) or for
+   * the registry's life (memory, which has no leases). The state becomes `lost` (reason
+   * `abandoned`); `update()` then rejects, and neither `deregister()` nor the registry's `close()`
+   * removes the entry. For failure tests and `crash()`. Idempotent; does nothing once deregistered.
+   */
+  abandon(): void;
   /** Subscribes to state changes; returns the unsubscribe function. */
   onStateChange(listener: (state: RegistrationState, error?: Error) => void): () => void;
 }

@@ -237,6 +237,26 @@ export function describeRegistry(
       expect(await registry.list('catalog')).toEqual([]);
     });
 
+    it('lets go of an abandoned registration without removing its entry, as a crash would', async () => {
+      const owner = await client();
+      const other = await client();
+      const registration = await owner.register(input('catalog', 'catalog-1'));
+      const changes: [string, string | undefined][] = [];
+      registration.onStateChange((state, error) => changes.push([state, (error as { reason?: string })?.reason]));
+      registration.abandon();
+      registration.abandon();
+      expect(registration.state).toBe('lost');
+      expect(changes).toEqual([['lost', 'abandoned']]);
+      await expect(registration.update({ weight: 3 })).rejects.toMatchObject({
+        code: 'REGISTRATION_LOST',
+        reason: 'abandoned',
+      });
+      // Neither deregister() nor the registry's close() removes what was let go of.
+      await registration.deregister();
+      await owner.close();
+      expect((await other.list('catalog')).map((instance) => instance.id)).toEqual(['catalog-1']);
+    });
+
     it('rejects bad input with INVALID_ARGUMENT naming the field, and writes nothing', async () => {
       const registry = await client();
       const bad: [unknown, string][] = [

@@ -152,6 +152,34 @@ describe('RedisRegistry against a real Redis', () => {
     expect(await watcher.list('catalog')).toEqual([]);
   });
 
+  it('stops heartbeating an abandoned registration at once, so its entry expires like a crashed one', async () => {
+    const namespace = uniqueNamespace();
+    const ttlMs = 1_500;
+    const owner = registry({ namespace, heartbeatIntervalMs: 300 });
+    const watcher = registry({ namespace, sweepIntervalMs: 250 });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+    const registration = await owner.register(instance('catalog-1'), { ttlMs });
+    await log.next((e) => e.type === 'up', 2_000);
+    const monitor = await raw.monitor();
+    const pexpires: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'pexpire') pexpires.push(args);
+    });
+    // It heartbeats while it is held...
+    await waitFor(() => pexpires.length >= 1, 2_000, 'a heartbeat before abandon()');
+    registration.abandon();
+    const abandonedAt = Date.now();
+    const heartbeatsThen = pexpires.length;
+    // ...and not once after: the lease runs out and watchers see it expire, as after a SIGKILL.
+    const down = await log.next((e) => e.type === 'down', ttlMs + 1_000 + 500);
+    monitor.disconnect();
+    expect(down).toEqual({ type: 'down', id: 'catalog-1', reason: 'expired' });
+    expect(Date.now() - abandonedAt).toBeLessThanOrEqual(ttlMs + 1_000);
+    expect(pexpires.length).toBe(heartbeatsThen);
+    expect(await owner.list('catalog')).toEqual([]);
+  });
+
   it('never lets a late heartbeat bring back an evicted or replaced registration', async () => {
     const namespace = uniqueNamespace();
     const owner = registry({ namespace });

@@ -236,6 +236,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       draining = true;
       stopping ??= Promise.resolve();
       removeSignalHandlers?.();
+      // Heartbeats stop with the "process": the entry stays listed until its lease expires.
+      registration.abandon();
       await Promise.all([grpcServer?.shutdown(0), httpServer ? closeHttp(httpServer, 0) : undefined]);
     },
   };

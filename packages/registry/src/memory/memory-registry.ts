@@ -4,6 +4,7 @@ import {
   type InstancePatch,
   type Logger,
   RegistrationLostError,
+  type RegistrationLostReason,
   RegistryUnavailableError,
   type RouteRule,
   type ServiceInstance,
@@ -118,6 +119,8 @@ class MemoryRegistration implements Registration {
   private current: ServiceInstance;
   private readonly generation: number;
   private currentState: RegistrationState = 'active';
+  /** Why the registration is `lost`, once it is. */
+  private lostReason: RegistrationLostReason = 'superseded';
   private readonly stateListeners: ListenerSet<[RegistrationState, Error?]>;
 
   constructor(
@@ -144,7 +147,7 @@ class MemoryRegistration implements Registration {
     const valid = validatePatch(patch);
     this.checkOwnership();
     if (this.currentState === 'lost' || this.currentState === 'deregistered') {
-      throw new RegistrationLostError(this.current.id, this.currentState === 'lost' ? 'superseded' : 'deregistered');
+      throw new RegistrationLostError(this.current.id, this.currentState === 'lost' ? this.lostReason : 'deregistered');
     }
     this.current = applyPatch(this.current, valid);
     this.store.put(this.current, this.generation);
@@ -152,9 +155,22 @@ class MemoryRegistration implements Registration {
 
   async deregister(): Promise<void> {
     if (this.currentState === 'deregistered') return;
+    if (this.lostReason === 'abandoned') {
+      // Let go of for good: the entry stays, as after a crash.
+      this.setState('deregistered');
+      return;
+    }
     this.store.remove(this.current.service, this.current.id, this.generation);
     this.setState('deregistered');
     this.onEnd(this);
+  }
+
+  abandon(): void {
+    this.checkOwnership();
+    if (this.currentState !== 'active') return;
+    this.onEnd(this);
+    this.lostReason = 'abandoned';
+    this.setState('lost', new RegistrationLostError(this.current.id, 'abandoned'));
   }
 
   onStateChange(listener: (state: RegistrationState, error?: Error) => void): () => void {

@@ -3,6 +3,7 @@ import {
   type InstancePatch,
   type Logger,
   RegistrationLostError,
+  type RegistrationLostReason,
   type ServiceInstance,
   SwitchyardError,
   validatePatch,
@@ -40,6 +41,8 @@ export interface RegistrationContext {
 export class RedisRegistration implements Registration {
   private current: ServiceInstance;
   private currentState: RegistrationState = 'active';
+  /** Why the registration is `lost`, once it is. */
+  private lostReason: RegistrationLostReason = 'superseded';
   /** True when Redis may hold an older version than `current` (an update that did not land). */
   private dirty = false;
   /** Cancels the heartbeat scheduled next (undefined while none is). */
@@ -128,6 +131,14 @@ export class RedisRegistration implements Registration {
     });
   }
 
+  abandon(): void {
+    if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
+    this.stopHeartbeat();
+    this.context.onEnd(this);
+    this.lostReason = 'abandoned';
+    this.setState('lost', new RegistrationLostError(this.current.id, 'abandoned'));
+  }
+
   onStateChange(listener: (state: RegistrationState, error?: Error) => void): () => void {
     return this.stateListeners.add(listener);
   }
@@ -198,7 +209,10 @@ export class RedisRegistration implements Registration {
     if (status !== SUPERSEDED && status !== ENDED) {
       throw new SwitchyardError('INTERNAL', `unexpected registry script status ${status}`);
     }
+    // An answer to a command sent before abandon(): the registration is already let go of.
+    if (this.currentState === 'lost') throw new RegistrationLostError(this.current.id, this.lostReason);
     const error = new RegistrationLostError(this.current.id, reason);
+    this.lostReason = reason;
     this.stopHeartbeat();
     this.context.logger.warn(
       { id: this.current.id, reason },
@@ -210,7 +224,7 @@ export class RedisRegistration implements Registration {
   }
 
   private assertLive(): void {
-    if (this.currentState === 'lost') throw new RegistrationLostError(this.current.id, 'superseded');
+    if (this.currentState === 'lost') throw new RegistrationLostError(this.current.id, this.lostReason);
     if (this.currentState === 'deregistered') throw new RegistrationLostError(this.current.id, 'deregistered');
   }
 
