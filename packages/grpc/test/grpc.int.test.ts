@@ -11,7 +11,7 @@ import {
 } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { initTracing } from '@switchyard/tracing';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { circuitBreaker, compose, retry } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EchoService, echoImplementation } from './fixtures/echo.js';
@@ -288,6 +288,54 @@ describe('gRPC client and server over loopback', () => {
       expect(clientSpans.map((span) => span.name)).toEqual(['switchyard.echo.v1.Echo/Say']);
     } finally {
       delete process.env.SWITCHYARD_INSTRUMENTATION_GRPC;
+      await tracing.shutdown();
+    }
+  });
+
+  it("keeps a server stream's client span open until the stream ends, with how it ended", async () => {
+    const implementation = echoImplementation('a');
+    const brokenAfterTwo = echoImplementation('b');
+    brokenAfterTwo.count = async function* () {
+      yield { message: '0', servedBy: 'b', remainingMs: 0, traceId: '' };
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      yield { message: '1', servedBy: 'b', remainingMs: 0, traceId: '' };
+      throw grpcError(grpc.status.UNAVAILABLE, 'stream broke');
+    };
+    await serveEcho(implementation, 'a', 'echo');
+    await serveEcho(brokenAfterTwo, 'b', 'broken');
+    const echo = client(discover('echo'));
+    const broken = client(discover('broken'));
+    const tracing = initTracing({ serviceName: 'streams', exporter: 'memory' });
+    const clientSpans = () => tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
+    const millis = ([seconds, nanos]: [number, number]) => seconds * 1_000 + nanos / 1e6;
+    try {
+      // A clean stream: its span ends OK after the last message, not at the first.
+      let lastMessageAt = 0;
+      for await (const _ of echo.stream.count({ count: 3, intervalMs: 100 }))
+        lastMessageAt = performance.timeOrigin + performance.now();
+      const [clean] = clientSpans();
+      expect(clean?.attributes['rpc.grpc.status_code']).toBe(grpc.status.OK);
+      expect(clean?.status.code).toBe(SpanStatusCode.UNSET);
+      expect(millis(clean?.endTime as [number, number])).toBeGreaterThanOrEqual(lastMessageAt - 1);
+      expect(millis(clean?.duration as [number, number])).toBeGreaterThanOrEqual(150);
+      // An error after the first message is the span's status.
+      await expect(
+        (async () => {
+          for await (const _ of broken.stream.count({ count: 3 })) {
+            // read on
+          }
+        })(),
+      ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      const failed = clientSpans()[1];
+      expect(failed?.attributes['rpc.grpc.status_code']).toBe(grpc.status.UNAVAILABLE);
+      expect(failed?.status.code).toBe(SpanStatusCode.ERROR);
+      expect(millis(failed?.duration as [number, number])).toBeGreaterThanOrEqual(100);
+      // A consumer that stops early ends the call, and its span, as CANCELLED.
+      for await (const _ of echo.stream.count({ count: 5, intervalMs: 50 })) break;
+      const stopped = clientSpans()[2];
+      expect(stopped?.attributes['rpc.grpc.status_code']).toBe(grpc.status.CANCELLED);
+      expect(clientSpans()).toHaveLength(3);
+    } finally {
       await tracing.shutdown();
     }
   });

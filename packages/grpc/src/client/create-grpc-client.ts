@@ -200,6 +200,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       client: Client,
       metadata: Metadata,
       finish: (error: ServiceError | null, response?: Response) => void,
+      holdSpan: () => EndSpan,
     ) => UnaryCallHandle,
     viaClientMethods = false,
   ): Promise<Response> => {
@@ -229,6 +230,13 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       viaClientMethods,
     );
     const started = performance.now();
+    // A stream's attempt succeeds at its first message, but its span lasts until the stream ends:
+    // holdSpan() hands the span's end over to whoever reads the rest.
+    let spanHeld = false;
+    const holdSpan = (): EndSpan => {
+      spanHeld = true;
+      return span ? (code, error) => span.end(code, error) : noEndSpan;
+    };
     return new Promise<Response>((resolve, reject) => {
       let removeAbort: (() => void) | undefined;
       const finish = (error: ServiceError | null, response?: Response): void => {
@@ -237,7 +245,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         recordAttempt(serviceName, name, error ? error.code : Status.OK, latencyMs);
         if (!error) {
           lease.done({ ok: true, latencyMs });
-          span?.end(Status.OK);
+          if (!spanHeld) span?.end(Status.OK);
           resolve(response as Response);
           return;
         }
@@ -272,7 +280,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       };
       let call: UnaryCallHandle;
       try {
-        call = start(client, metadata, finish);
+        call = start(client, metadata, finish, holdSpan);
       } catch (error) {
         // grpc-js throws rather than failing the call in a few cases (a channel already shut down):
         // settle it like any failed attempt, so the lease, the span and the metrics are not left open.
@@ -351,7 +359,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             prepared,
             callOptions,
             context,
-            (channel, metadata, finish) => {
+            (channel, metadata, finish, holdSpan) => {
               const call = channel.makeServerStreamRequest(
                 method.path,
                 method.requestSerialize,
@@ -360,7 +368,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                 metadata,
                 callOptionsFor(context, prepared),
               );
-              onFirst(call, finish);
+              onFirst(call, finish, holdSpan);
               return call;
             },
             true,
@@ -495,6 +503,17 @@ function toMetadata(input: Metadata | Record<string, string> | undefined): Metad
 
 type Stream = import('@grpc/grpc-js').ClientReadableStream<unknown>;
 
+/** Ends an attempt's span with the call's gRPC status code (and error, if it failed). */
+type EndSpan = (grpcCode: number, error?: unknown) => void;
+const noEndSpan: EndSpan = () => {};
+
+/** What opening a server stream yields: its first message, the call, and the end of its span. */
+interface OpenedStream {
+  first: IteratorResult<unknown>;
+  call: Stream;
+  endSpan: EndSpan;
+}
+
 /** A call checked and settled before its first attempt. */
 interface PreparedCall {
   deadline: number;
@@ -527,9 +546,10 @@ async function* serverStream(
     prepared: PreparedCall,
     onFirst: (
       call: Stream,
-      finish: (error: ServiceError | null, response?: { first: IteratorResult<unknown>; call: Stream }) => void,
+      finish: (error: ServiceError | null, response?: OpenedStream) => void,
+      holdSpan: () => EndSpan,
     ) => void,
-  ) => Promise<{ first: IteratorResult<unknown>; call: Stream }>,
+  ) => Promise<OpenedStream>,
 ): AsyncGenerator<unknown> {
   const prepared = prepare(name, request, callOptions);
   // An error after the first message, while nobody iterates (the consumer is busy with a message,
@@ -539,18 +559,19 @@ async function* serverStream(
   const holdError = (error: ServiceError): void => {
     failedLater ??= error;
   };
-  const { first, call } = await run(name, prepared.deadline, callOptions, (context) =>
-    open(context, prepared, (stream, finish) => {
+  const { first, call, endSpan } = await run(name, prepared.deadline, callOptions, (context) =>
+    open(context, prepared, (stream, finish, holdSpan) => {
       // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
+      // Past the first message, the span stays open until the stream ends (see below).
       const onData = (message: unknown): void => {
         stream.pause();
         cleanup();
         stream.on('error', holdError);
-        finish(null, { first: { value: message, done: false }, call: stream });
+        finish(null, { first: { value: message, done: false }, call: stream, endSpan: holdSpan() });
       };
       const onEnd = (): void => {
         cleanup();
-        finish(null, { first: { value: undefined, done: true }, call: stream });
+        finish(null, { first: { value: undefined, done: true }, call: stream, endSpan: noEndSpan });
       };
       const onError = (error: ServiceError): void => {
         cleanup();
@@ -573,6 +594,14 @@ async function* serverStream(
   const cancelOnAbort = (): void => call.cancel();
   if (signal?.aborted) call.cancel();
   else signal?.addEventListener('abort', cancelOnAbort, { once: true });
+  // The span ends once, with how the stream ended: OK after its last message, the status of an
+  // error after the first one, CANCELLED when the consumer stopped reading early.
+  let spanEnded = false;
+  const endSpanOnce: EndSpan = (code, error) => {
+    if (spanEnded) return;
+    spanEnded = true;
+    endSpan(code, error);
+  };
   try {
     yield first.value;
     call.resume();
@@ -580,11 +609,18 @@ async function* serverStream(
     // grpc-js ends the stream, then emits the error: one that came while nobody was iterating
     // left the messages before it buffered, and is thrown after them.
     if (failedLater !== undefined) throw failedLater;
+    endSpanOnce(Status.OK);
   } catch (error) {
     const serviceError = error as ServiceError;
-    if (typeof serviceError?.code === 'number') throw fromServiceError(serviceError, name, new Set());
+    if (typeof serviceError?.code === 'number') {
+      const mapped = fromServiceError(serviceError, name, new Set());
+      endSpanOnce(serviceError.code, mapped);
+      throw mapped;
+    }
+    endSpanOnce(Status.UNKNOWN, error);
     throw error;
   } finally {
+    endSpanOnce(Status.CANCELLED);
     signal?.removeEventListener('abort', cancelOnAbort);
     call.cancel(); // a consumer that stops early must not leave the stream running
     // Later errors (the cancel's own CANCELLED) still find a listener: never an uncaught 'error'.
