@@ -340,6 +340,74 @@ describe('gRPC client and server over loopback', () => {
     }
   });
 
+  it('ends server spans with what the client got: INTERNAL for a response that does not fit, DEADLINE_EXCEEDED, CANCELLED', async () => {
+    const errors: { msg: string; err?: unknown }[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (fields: { err?: unknown }, msg: string) => errors.push({ msg, err: fields.err }),
+    };
+    const implementation = echoImplementation('a');
+    implementation.say = async (request: { message: string }) => {
+      if (request.message === 'slow') await new Promise((resolve) => setTimeout(resolve, 300));
+      // null is not an EchoResponse: grpc-js fails to serialize it and answers INTERNAL itself.
+      return request.message === 'misfit'
+        ? null
+        : { message: request.message, servedBy: 'a', remainingMs: 0, traceId: '' };
+    };
+    const streamed = implementation.count;
+    implementation.count = async function* (request: { count: number; intervalMs?: number }, context: unknown) {
+      if (request.count !== 2) {
+        yield* streamed(request, context);
+        return;
+      }
+      yield { message: '0', servedBy: 'a', remainingMs: 0, traceId: '' };
+      // Not an EchoResponse either (a stream may not carry null at all): a BigInt protobufjs cannot encode.
+      yield { message: '1', servedBy: 'a', remainingMs: 1n << 80n, traceId: '' };
+      // More than the stream buffers (16), so later messages queue behind the failed write and are
+      // serialized (and checked) only when grpc-js takes them.
+      for (let n = 0; n < 40; n++) yield { message: 'never sent', servedBy: 'a', remainingMs: 0, traceId: '' };
+    } as never;
+    const server = createGrpcServer({ services: [{ definition: EchoService, implementation }], logger });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    const echo = client(discover());
+    const tracing = initTracing({ serviceName: 'server-ends', exporter: 'memory' });
+    const serverSpans = () => tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.SERVER);
+    const statusOf = async (count: number) => {
+      const deadline = Date.now() + 2_000;
+      while (serverSpans().length < count && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      return serverSpans()[count - 1]?.attributes['rpc.grpc.status_code'];
+    };
+    try {
+      await expect(echo.say({ message: 'misfit' })).rejects.toMatchObject({ code: 'INTERNAL' });
+      expect(await statusOf(1)).toBe(grpc.status.INTERNAL);
+      expect(serverSpans()[0]?.status.code).toBe(SpanStatusCode.ERROR);
+      const messages: string[] = [];
+      await expect(
+        (async () => {
+          for await (const reply of echo.stream.count({ count: 2 })) messages.push(reply.message);
+        })(),
+      ).rejects.toMatchObject({ code: 'INTERNAL' });
+      expect(messages).toEqual(['0']);
+      expect(await statusOf(2)).toBe(grpc.status.INTERNAL);
+      expect(errors.filter((entry) => /does not match its message type/.test(entry.msg))).toHaveLength(2);
+      // Answered by grpc-js's deadline timer while the handler still ran: not OK.
+      await expect(echo.say({ message: 'slow' }, { deadlineMs: 100 })).rejects.toMatchObject({
+        code: 'DEADLINE_EXCEEDED',
+      });
+      expect(await statusOf(3)).toBe(grpc.status.DEADLINE_EXCEEDED);
+      // A consumer that stops reading cancels the stream: the handler's span says so.
+      for await (const _ of echo.stream.count({ count: 20, intervalMs: 20 })) break;
+      expect(await statusOf(4)).toBe(grpc.status.CANCELLED);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
   it('ends a server-stream handler blocked on a slow reader when the client goes away', async () => {
     let finalized = false;
     const implementation = echoImplementation('a');

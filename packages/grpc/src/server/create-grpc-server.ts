@@ -12,7 +12,7 @@ import { healthServiceDefinition, type ServingStatus } from '../health/health-de
 import { HealthStatus, LIVENESS } from '../health/health-service.js';
 import { addReflection } from './server-reflection.js';
 import { serverTracing } from './server-tracing.js';
-import { type InFlight, wrapHandlers } from './wrap-handlers.js';
+import { guardResponseSerializers, type InFlight, wrapHandlers } from './wrap-handlers.js';
 
 /** One service to serve: its definition and the handlers (proto or camelCase names). */
 export interface GrpcServiceBinding {
@@ -112,7 +112,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     assertObject(`${field}.implementation`, binding.implementation);
     const serviceName = serviceNameOf(binding.definition);
     server.addService(
-      binding.definition,
+      guardResponseSerializers(binding.definition),
       wrapHandlers(binding.definition, binding.implementation, `${field}.implementation`, {
         serviceName,
         logger,

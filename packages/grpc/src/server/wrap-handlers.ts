@@ -27,6 +27,56 @@ interface WrapContext {
 }
 
 /**
+ * The error of the last response that failed to serialize, set by the serializers of
+ * {@link guardResponseSerializers}. grpc-js serializes a response synchronously inside the
+ * handler's `callback` / `write`, answers INTERNAL itself when that throws and tells the handler
+ * nothing: reading this right after the call is how the server span and the log learn of it.
+ */
+let lastSerializeFailure: { error: unknown } | undefined;
+
+/**
+ * A copy of `definition` whose response serializers record a failure (see lastSerializeFailure)
+ * before rethrowing it to grpc-js, which turns it into INTERNAL as before.
+ */
+export function guardResponseSerializers(definition: ServiceDefinition): ServiceDefinition {
+  const guarded: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
+    const serialize = method.responseSerialize;
+    guarded[name] = {
+      ...method,
+      responseSerialize: (value: unknown): Buffer => {
+        try {
+          return serialize(value);
+        } catch (error) {
+          lastSerializeFailure = { error };
+          throw error;
+        }
+      },
+    };
+  }
+  return guarded as ServiceDefinition;
+}
+
+/** Runs `send` (a grpc-js callback or write) and returns the error if the response failed to serialize. */
+function serializeFailureOf(send: () => unknown): { error: unknown } | undefined {
+  lastSerializeFailure = undefined;
+  send();
+  const failure = lastSerializeFailure;
+  lastSerializeFailure = undefined;
+  return failure;
+}
+
+/**
+ * The status a call that was cut short ended with, as the client saw it: DEADLINE_EXCEEDED once
+ * its deadline has passed (grpc-js's own timer answered it, and drops what the handler sends
+ * after), CANCELLED when the client went away; undefined while the call is live.
+ */
+function cutShortStatus(handlerContext: GrpcHandlerContext): number | undefined {
+  if (Date.now() >= handlerContext.deadline) return 4; // DEADLINE_EXCEEDED
+  return handlerContext.signal.aborted ? 1 /* CANCELLED */ : undefined;
+}
+
+/**
  * Turns Switchyard handlers (promise / async-iterable style) into grpc-js handlers that: run the
  * handler inside the call's scope (deadline and propagation headers inherited by outgoing calls),
  * open a server span when tracing is active, map thrown errors to statuses (unknown errors become
@@ -77,8 +127,13 @@ function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
       if (settled) return;
       settled = true;
       if (error === undefined) {
-        callback(null, response);
-        span?.end(0);
+        const failure = serializeFailureOf(() => callback(null, response));
+        if (failure !== undefined) {
+          logSerializeFailure(failure.error, path, context.logger);
+          span?.end(13 /* INTERNAL */, failure.error);
+        } else {
+          span?.end(cutShortStatus(handlerContext) ?? 0);
+        }
       } else {
         const status = reply(error, path, context.logger);
         callback({
@@ -129,8 +184,22 @@ function drainedOrAborted(call: ServerWritableStream<unknown, unknown>, signal: 
 
 function wrapServerStream(path: string, handler: ServerStreamHandler, context: WrapContext) {
   return (call: ServerWritableStream<unknown, unknown>): void => {
-    const { handlerContext, done } = begin(path, call, context);
+    const { handlerContext, done, abort } = begin(path, call, context);
     const span = context.tracing.start(path, call.metadata);
+    // A message that failed to serialize ended the call: grpc-js answered INTERNAL and never
+    // completes that write. Messages are serialized where the stream hands them to grpc-js
+    // (_write): at once, or later when writes queue up. Watching there catches both, and ends
+    // the handler at once.
+    let failure: { error: unknown } | undefined;
+    const stream = call as unknown as WritableInternals;
+    const handOver = stream._write;
+    stream._write = (chunk, encoding, callback) => {
+      const failed = serializeFailureOf(() => handOver.call(stream, chunk, encoding, callback));
+      if (failed !== undefined && failure === undefined) {
+        failure = failed;
+        abort(new Error('a response failed to serialize'));
+      }
+    };
     const run = async (): Promise<void> => {
       const iterable = handler(call.request, handlerContext);
       for await (const message of iterable as AsyncIterable<unknown>) {
@@ -144,8 +213,14 @@ function wrapServerStream(path: string, handler: ServerStreamHandler, context: W
     const execute = (): Promise<void> => runInCallScope(scopeOf(handlerContext, call.metadata, context), run);
     (span ? span.run(execute) : execute()).then(
       () => {
-        if (!handlerContext.signal.aborted) call.end();
-        span?.end(0);
+        if (failure !== undefined) {
+          logSerializeFailure(failure.error, path, context.logger);
+          span?.end(13 /* INTERNAL */, failure.error);
+        } else {
+          const cutShort = cutShortStatus(handlerContext);
+          if (cutShort === undefined) call.end();
+          span?.end(cutShort ?? 0);
+        }
         done();
       },
       (error: unknown) => {
@@ -162,11 +237,16 @@ function wrapServerStream(path: string, handler: ServerStreamHandler, context: W
   };
 }
 
+/** The Writable hook a grpc-js server stream hands each message to grpc-js through. */
+interface WritableInternals {
+  _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void;
+}
+
 function begin(
   path: string,
   call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
   context: WrapContext,
-): { handlerContext: GrpcHandlerContext; done: () => void } {
+): { handlerContext: GrpcHandlerContext; done: () => void; abort: (reason: Error) => void } {
   context.inFlight.count++;
   const observed = metricsActive();
   const startedAt = observed ? performance.now() : 0;
@@ -186,6 +266,7 @@ function begin(
   let finished = false;
   return {
     handlerContext,
+    abort: (reason) => controller.abort(reason),
     done: () => {
       if (finished) return;
       finished = true;
@@ -224,6 +305,13 @@ function reply(error: unknown, path: string, logger: Logger): { code: number; de
     logger.error({ err: error, method: path }, 'switchyard grpc: handler failed');
   }
   return status;
+}
+
+function logSerializeFailure(error: unknown, path: string, logger: Logger): void {
+  logger.error(
+    { err: error, method: path },
+    'switchyard grpc: the response does not match its message type; the client got INTERNAL',
+  );
 }
 
 function lowerFirst(name: string): string {
