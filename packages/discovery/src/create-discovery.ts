@@ -25,7 +25,12 @@ import { builtInBalancers } from './balancers/balancer-registry.js';
 import type { CallOutcome, Discovery, DiscoveryOptions, EjectionEvent, Lease } from './discovery.js';
 import { EndpointLoad, recordLatency } from './endpoint-load.js';
 import { LoadSlab, OUTSTANDING } from './load-slab.js';
-import { EndpointHealth, type OutlierDetectionConfig, resolveOutlierDetection } from './outlier/outlier-detection.js';
+import {
+  EndpointHealth,
+  type HealthMemory,
+  type OutlierDetectionConfig,
+  resolveOutlierDetection,
+} from './outlier/outlier-detection.js';
 import { compileAllowedHosts } from './pipeline/host-allow-list.js';
 import { compileFilter } from './pipeline/instance-filter.js';
 import { resolveSlowStart, type SlowStartConfig, slowStartFactor } from './pipeline/slow-start.js';
@@ -66,6 +71,9 @@ interface Member {
   outcomes: VersionOutcome;
 }
 
+/** Bound on the ejection histories kept for instances that left (see departedHealth). */
+const MAX_REMEMBERED_HEALTH = 10_000;
+
 /**
  * Creates a discovery for one service: watches the registry, keeps the healthy view, and balances
  * picks over it. The selection pipeline runs on every change, never per pick:
@@ -98,6 +106,12 @@ class WatchingDiscovery implements Discovery {
   private readonly logger: Logger;
 
   private readonly members = new Map<string, Member>();
+  /**
+   * Ejection histories of instances that left the registry, by id, in the order they left: one
+   * that comes back (a restart under the same id, an expiry after a stall) takes its history back.
+   * Kept for `maxEjectionMs`, at most {@link MAX_REMEMBERED_HEALTH} of them.
+   */
+  private readonly departedHealth = new Map<string, { memory: HealthMemory; forgetAt: number }>();
   private groups: TrafficGroups = { untracked: { all: { pick: () => undefined } }, tracks: new Map() };
   private route: RouteRule | undefined;
   private readonly random = fastRandom();
@@ -328,14 +342,23 @@ class WatchingDiscovery implements Discovery {
       return;
     }
     const load = new EndpointLoad(this.latencyDecayMs, coarseNow, this.slab);
-    this.members.set(instance.id, {
+    const added: Member = {
       instance,
       outcomes: this.outcomes.of(instance.version),
       load,
       // Its window and flag share the load's slab line (see LoadSlab).
       health: this.outlier ? new EndpointHealth(this.outlier, this.slab, load.base) : undefined,
       firstSeenAt: initial || !this.slowStart ? Number.NEGATIVE_INFINITY : Date.now(),
-    });
+    };
+    this.members.set(instance.id, added);
+    const departed = this.departedHealth.get(instance.id);
+    if (departed === undefined || !added.health) return;
+    this.departedHealth.delete(instance.id);
+    const now = Date.now();
+    if (departed.forgetAt <= now) return;
+    // Back under the same id: still ejected if it left while ejected, else on probation.
+    const remainingMs = added.health.recall(departed.memory, now);
+    if (remainingMs > 0) this.scheduleRelease(added, remainingMs);
   }
 
   private remove(id: string): void {
@@ -345,22 +368,39 @@ class WatchingDiscovery implements Discovery {
     member.removed = true;
     member.load.release();
     this.members.delete(id);
+    const memory = member.health?.memory();
+    if (memory !== undefined) this.rememberHealth(id, memory);
+  }
+
+  private rememberHealth(id: string, memory: HealthMemory): void {
+    const now = Date.now();
+    this.departedHealth.delete(id); // re-inserted last: the map stays in departure order
+    this.departedHealth.set(id, { memory, forgetAt: now + (this.outlier as OutlierDetectionConfig).maxEjectionMs });
+    for (const [oldId, departed] of this.departedHealth) {
+      if (departed.forgetAt > now && this.departedHealth.size <= MAX_REMEMBERED_HEALTH) break;
+      this.departedHealth.delete(oldId);
+    }
   }
 
   private eject(member: Member, ejectedForMs: number): void {
-    if (member.releaseTimer) clearTimeout(member.releaseTimer);
-    member.releaseTimer = setTimeout(() => {
-      member.releaseTimer = undefined;
-      member.health?.release();
-      if (!this.closed) this.rebuild();
-    }, ejectedForMs);
-    member.releaseTimer.unref();
+    this.scheduleRelease(member, ejectedForMs);
     this.logger.warn(
       { service: this.service, id: member.instance.id, ejectedForMs },
       'switchyard discovery: outlier ejected',
     );
     this.rebuild();
     this.ejected.emit({ id: member.instance.id, ejectedForMs, ejectionCount: member.health?.ejectionCount ?? 1 });
+  }
+
+  /** Ends `member`'s ejection (it returns on probation) in `ms`. */
+  private scheduleRelease(member: Member, ms: number): void {
+    if (member.releaseTimer) clearTimeout(member.releaseTimer);
+    member.releaseTimer = setTimeout(() => {
+      member.releaseTimer = undefined;
+      member.health?.release();
+      if (!this.closed) this.rebuild();
+    }, ms);
+    member.releaseTimer.unref();
   }
 
   /** Runs the selection pipeline and swaps in a new picker. */

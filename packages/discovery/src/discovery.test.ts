@@ -118,6 +118,52 @@ describe('createDiscovery', () => {
     expect(discovery.instances()).toHaveLength(3);
   });
 
+  it('keeps an ejection, and the backoff behind it, across the instance leaving and coming back under its id', async () => {
+    vi.useFakeTimers();
+    const a = await registry.register(instance('a'));
+    await registry.register(instance('b'));
+    const discovery = await discover({
+      outlierDetection: { baseEjectionMs: 10_000, maxEjectionMs: 80_000, jitter: 0 },
+    });
+    const ejections: number[] = [];
+    discovery.onEjection((event) => ejections.push(event.ejectedForMs));
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(ejections).toEqual([10_000]);
+    // It restarts under the same id while ejected: down, then up.
+    await a.deregister();
+    vi.advanceTimersByTime(2_000);
+    const again = await registry.register(instance('a'));
+    expect(discovery.instances().map((i) => i.id)).toEqual(['b']);
+    expect(shares(discovery, 20)).toEqual({ b: 20 });
+    // The ejection ends when it would have: back on probation, so one failure ejects it for twice as long.
+    vi.advanceTimersByTime(8_000);
+    expect(
+      discovery
+        .instances()
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 });
+    expect(ejections).toEqual([10_000, 20_000]);
+    // Gone for longer than maxEjectionMs: the history is forgotten, and it comes back fresh.
+    await again.deregister();
+    vi.advanceTimersByTime(80_001);
+    await registry.register(instance('a'));
+    expect(
+      discovery
+        .instances()
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 }); // not on probation: one ordinary failure is not enough
+    expect(
+      discovery
+        .instances()
+        .map((i) => i.id)
+        .sort(),
+    ).toEqual(['a', 'b']);
+  });
+
   it('ejects after consecutive ordinary failures, not before', async () => {
     vi.useFakeTimers();
     await registry.register(instance('a'));

@@ -67,6 +67,13 @@ export interface HealthOutcome {
   connectionFailed?: boolean;
 }
 
+/** What an instance's health record keeps while the instance is out of the registry (see {@link EndpointHealth.memory}). */
+export interface HealthMemory {
+  readonly ejections: number;
+  readonly ejectedUntil: number;
+  readonly lastEjectionEndsAt: number;
+}
+
 /**
  * The health record of one instance: counts outcomes and decides ejections. Ejections grow
  * (base × 2^(n-1), capped, jittered); an instance back from ejection is on probation and is ejected
@@ -177,6 +184,34 @@ export class EndpointHealth {
     }
     // Until the ejection count has shrunk back to 0, successes still have work here.
     this.slab.array[this.base + HEALTH_ATTENTION] = this.ejections > 0 ? 1 : 0;
+  }
+
+  /**
+   * The ejection history worth keeping when the instance leaves the registry and may come back
+   * under the same id (a restarted process, an expiry after a stall, a resync): undefined when it
+   * has none. Without it, an instance that fails, restarts and fails again would start over at
+   * the shortest ejection every time, and one that left while ejected would return at once.
+   */
+  memory(): HealthMemory | undefined {
+    if (this.ejections === 0) return undefined;
+    return { ejections: this.ejections, ejectedUntil: this.ejectedUntil, lastEjectionEndsAt: this.lastEjectionEndsAt };
+  }
+
+  /**
+   * Takes back what {@link EndpointHealth.memory} kept: the ejection count (the backoff exponent),
+   * the ejection itself if it has not ended yet, else probation (as after {@link EndpointHealth.release}).
+   * Returns how long the ejection still lasts, in ms (0 when it has ended).
+   */
+  recall(memory: HealthMemory, now: number): number {
+    this.ejections = memory.ejections;
+    this.lastEjectionEndsAt = memory.lastEjectionEndsAt;
+    this.slab.array[this.base + HEALTH_ATTENTION] = 1;
+    if (memory.ejectedUntil > now) {
+      this.ejectedUntil = memory.ejectedUntil;
+      return memory.ejectedUntil - now;
+    }
+    this.onProbation = true;
+    return 0;
   }
 
   /** Ends the ejection: the instance returns on probation. */
