@@ -15,6 +15,7 @@ export { SwitchyardError } from './errors/switchyard-error.js';
 export type { SwitchyardErrorOptions } from './errors/switchyard-error.js';
 export { InvalidArgumentError } from './errors/invalid-argument-error.js';
 export { NoInstancesError } from './errors/no-instances-error.js';
+export { ClientClosedError } from './errors/client-closed-error.js';
 export { DeadlineExceededError } from './errors/deadline-exceeded-error.js';
 export { CancelledError } from './errors/cancelled-error.js';
 export { CircuitOpenError } from './errors/circuit-open-error.js';

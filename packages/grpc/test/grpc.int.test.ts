@@ -156,7 +156,12 @@ describe('gRPC client and server over loopback', () => {
     const pending = echo.say({ failWithCode: grpc.status.UNAVAILABLE }).catch((caught: unknown) => caught);
     await expect.poll(() => hits).toBe(1);
     await echo.close();
-    expect(await pending).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is closed/) });
+    expect(await pending).toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: false,
+      client: expect.stringMatching(/^gRPC client of /),
+      message: expect.stringMatching(/is closed/),
+    });
     expect(hits).toBe(1);
   });
 

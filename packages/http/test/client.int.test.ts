@@ -152,7 +152,12 @@ describe('HTTP client over loopback', () => {
     const pending = web.getJson('/x', { deadlineMs: 3_000 }).catch((caught: unknown) => caught);
     await expect.poll(() => hits.length).toBe(1);
     await web.close();
-    expect(await pending).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is closed/) });
+    expect(await pending).toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: false,
+      client: expect.stringMatching(/^HTTP client of /),
+      message: expect.stringMatching(/is closed/),
+    });
     expect(hits).toHaveLength(1);
   });
 

@@ -14,6 +14,7 @@ import {
   assertKnownKeys,
   assertObject,
   type CallScope,
+  ClientClosedError,
   currentCallScope,
   DeadlineExceededError,
   describeValue,
@@ -22,7 +23,6 @@ import {
   MAX_TIMER_MS,
   NO_DEADLINE,
   NoInstancesError,
-  SwitchyardError,
 } from '@switchyard/core';
 import type { Discovery, Lease } from '@switchyard/discovery';
 import {
@@ -149,9 +149,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     shapeChecks.set(name, requestShapeCheck(method as MethodDefinition<unknown, unknown>, name));
   }
 
-  /** Not retryable: no other instance would do better. */
-  const closedError = (): SwitchyardError =>
-    new SwitchyardError('UNAVAILABLE', `${serviceName} client is closed`, { retryable: false });
+  const closedError = (): ClientClosedError => new ClientClosedError(`gRPC client of ${serviceName}`);
 
   const prepare = (method: string, request: unknown, callOptions: GrpcCallOptions | undefined): PreparedCall => {
     if (closed) throw closedError();

@@ -1,6 +1,12 @@
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import type { Readable } from 'node:stream';
-import { InvalidArgumentError, NO_DEADLINE, SwitchyardError, NoInstancesError } from '@switchyard/core';
+import {
+  ClientClosedError,
+  InvalidArgumentError,
+  NO_DEADLINE,
+  NoInstancesError,
+  SwitchyardError,
+} from '@switchyard/core';
 import { AttemptAbort, SingleAttemptContext } from './attempt-abort.js';
 import type { Lease } from '@switchyard/discovery';
 import { type AttemptContext, circuitBreaker, compose, retry } from '@switchyard/resilience';
@@ -197,9 +203,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return prepared.throwOnStatus ? resolved.maxErrorBodyBytes : Number.POSITIVE_INFINITY;
   }
 
-  /** Not retryable: no other instance would do better. */
-  function closedError(): SwitchyardError {
-    return new SwitchyardError('UNAVAILABLE', `HttpClient(${service}) is closed`, { retryable: false });
+  function closedError(): ClientClosedError {
+    return new ClientClosedError(`HTTP client of ${service}`);
   }
 
   function labelOf(prepared: PreparedRequest): string {
