@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { currentCallScope, SwitchyardError } from '@switchyard/core';
+import { currentCallScope, type Logger, SwitchyardError } from '@switchyard/core';
 import {
   createHealthState,
   type HttpClient,
@@ -28,9 +28,10 @@ async function fastifyApp(
   service: string,
   routes: (app: ReturnType<typeof Fastify>) => void,
   health = createHealthState(),
+  logger?: Logger,
 ) {
   const app = Fastify();
-  await app.register(switchyardFastify, { health });
+  await app.register(switchyardFastify, { health, ...(logger ? { logger } : {}) });
   routes(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   loopback.onCleanup(() => app.close());
@@ -220,6 +221,57 @@ describe('switchyardFastify', () => {
     health.drain();
     expect(await status('/readyz')).toBe(503);
     expect(await status('/healthz')).toBe(200);
+  });
+
+  it("replies to a route's 5xx failures without their messages, which it logs, and keeps 4xx ones whole", async () => {
+    const logged: unknown[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (fields: { err?: unknown }) => logged.push(fields.err),
+      error: (fields: { err?: unknown }) => logged.push(fields.err),
+    };
+    const { port } = await fastifyApp(
+      'f2',
+      'f',
+      (app) => {
+        app.get('/down', async () => {
+          throw new SwitchyardError('UNAVAILABLE', 'cannot connect to http://10.0.3.7:8080');
+        });
+        app.get('/broken', async () => {
+          throw new Error('password=hunter2');
+        });
+        app.get('/missing', async () => {
+          throw new SwitchyardError('NOT_FOUND', 'no product sku-9');
+        });
+        app.get('/teapot', async () => {
+          throw Object.assign(new Error('short and stout'), { statusCode: 418 });
+        });
+      },
+      createHealthState(),
+      logger,
+    );
+    const url = `http://127.0.0.1:${port}`;
+    const down = await plainRequest(`${url}/down`);
+    expect(down.statusCode).toBe(503);
+    const downBody = await down.body.text();
+    expect(JSON.parse(downBody)).toMatchObject({ code: 'UNAVAILABLE', message: 'service unavailable' });
+    expect(downBody).not.toContain('10.0.3.7');
+    const broken = await plainRequest(`${url}/broken`);
+    expect(broken.statusCode).toBe(500);
+    const brokenBody = await broken.body.text();
+    expect(JSON.parse(brokenBody)).toMatchObject({ code: 'INTERNAL', message: 'internal error' });
+    expect(brokenBody).not.toContain('hunter2');
+    expect(logged.map((error) => (error as Error).message)).toEqual([
+      'cannot connect to http://10.0.3.7:8080',
+      'password=hunter2',
+    ]);
+    const missing = await plainRequest(`${url}/missing`);
+    expect(missing.statusCode).toBe(404);
+    expect(await missing.body.json()).toMatchObject({ code: 'NOT_FOUND', message: 'no product sku-9' });
+    const teapot = await plainRequest(`${url}/teapot`);
+    expect(teapot.statusCode).toBe(418);
+    expect(await teapot.body.json()).toMatchObject({ message: 'short and stout' });
   });
 
   it('marks a route failing after its own retries with x-switchyard-no-retry, so its caller does not retry it', async () => {

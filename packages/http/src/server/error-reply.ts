@@ -16,8 +16,7 @@ import { codeToHttpStatus } from '../status/status-mapping.js';
 export function writeErrorReply(response: ServerResponse, error: unknown, logger: Logger): void {
   const known = SwitchyardError.isInstance(error);
   const status = codeToHttpStatus(error);
-  if (!known || status === 500) logger.error({ err: error }, 'switchyard http: handler failed');
-  else if (status >= 500) logger.warn({ err: error }, 'switchyard http: handler failed');
+  logHandlerFailure(error, status, logger);
   if (response.headersSent) {
     response.destroy(error instanceof Error ? error : undefined);
     return;
@@ -35,8 +34,15 @@ export function writeErrorReply(response: ServerResponse, error: unknown, logger
   response.end(body);
 }
 
+/** Logs what a reply will not say: any unknown error and 500 at error, other 5xx at warn. */
+export function logHandlerFailure(error: unknown, status: number, logger: Logger): void {
+  if (!SwitchyardError.isInstance(error) || status === 500)
+    logger.error({ err: error }, 'switchyard http: handler failed');
+  else if (status >= 500) logger.warn({ err: error }, 'switchyard http: handler failed');
+}
+
 /** What a 5xx reply says instead of the error's own message. */
-function publicMessage(status: number): string {
+export function publicMessage(status: number): string {
   if (status === 503) return 'service unavailable';
   if (status === 504) return 'deadline exceeded';
   return 'internal error';

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
-import { SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
+import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
+import { logHandlerFailure, publicMessage } from './error-reply.js';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
 import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
 
@@ -88,10 +89,12 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
         try {
           const result = original.call(this, request, reply);
           return typeof (result as Promise<unknown>)?.then === 'function'
-            ? (result as Promise<unknown>).then(undefined, (error: unknown) => withStatus(error, reply))
+            ? (result as Promise<unknown>).then(undefined, (error: unknown) =>
+                withStatus(error, reply, settings.logger),
+              )
             : result;
         } catch (error) {
-          throw withStatus(error, reply);
+          throw withStatus(error, reply, settings.logger);
         }
       };
       return call ? call.run(invoke) : invoke();
@@ -121,19 +124,35 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
 }
 
 /**
- * Gives a thrown Switchyard error the `statusCode` Fastify's error handling replies with, and marks
- * a failure of the route's own downstream calls (after their retries) as not to be retried.
+ * Hands a route's error to Fastify's error handling as httpHandler would reply to it: a Switchyard
+ * error gets the `statusCode` of its code; a failure of the route's own downstream calls (after
+ * their retries) is marked as not to be retried. What Fastify replies carries the error's message,
+ * so an error that would reply 5xx (a Switchyard one, or any error without a 4xx `statusCode`) is
+ * replaced by one with the same code and a generic message (`service unavailable`, `internal
+ * error`…), its `cause` the original, which is logged: its message describes this side
+ * (downstream addresses, a downstream's body, an internal error's text).
  */
-function withStatus(error: unknown, reply: { header(name: string, value: string): unknown }): never {
+function withStatus(error: unknown, reply: { header(name: string, value: string): unknown }, logger: Logger): never {
   if (isExhaustedDownstream(error)) reply.header(NO_RETRY_HEADER, '1');
-  if (SwitchyardError.isInstance(error) && (error as { statusCode?: unknown }).statusCode === undefined) {
-    Object.defineProperty(error, 'statusCode', {
-      value: codeToHttpStatus(error),
-      enumerable: false,
-      configurable: true,
-    });
-  }
-  throw error;
+  const ownStatus = (error as { statusCode?: unknown } | undefined)?.statusCode;
+  const known = SwitchyardError.isInstance(error);
+  // Fastify's own errors and the application's carry their status; keep those below 500 as they are.
+  if (typeof ownStatus === 'number' && ownStatus < 500) throw error;
+  if (!known && typeof ownStatus === 'number') throw error; // an application's own 5xx: its business
+  const status = known ? codeToHttpStatus(error) : 500;
+  if (status < 500) throw withStatusCode(error as SwitchyardError, status);
+  logHandlerFailure(error, status, logger);
+  const masked = new SwitchyardError(known ? error.code : 'INTERNAL', publicMessage(status), {
+    retryable: known ? error.retryable : false,
+    cause: error,
+  });
+  throw withStatusCode(masked, status);
+}
+
+/** Sets the (non-enumerable) `statusCode` Fastify replies with. */
+function withStatusCode<E extends object>(error: E, status: number): E {
+  Object.defineProperty(error, 'statusCode', { value: status, enumerable: false, configurable: true });
+  return error;
 }
 
 // Fastify passes its own register options (prefix, logLevel) alongside the plugin's.
