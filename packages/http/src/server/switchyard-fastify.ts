@@ -127,7 +127,7 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
  * Hands a route's error to Fastify's error handling as httpHandler would reply to it: a Switchyard
  * error gets the `statusCode` of its code; a failure of the route's own downstream calls (after
  * their retries) is marked as not to be retried. What Fastify replies carries the error's message,
- * so an error that would reply 5xx (a Switchyard one, or any error without a 4xx `statusCode`) is
+ * so an error that would reply 5xx (a Switchyard one, or any error without a `statusCode`) is
  * replaced by one with the same code and a generic message (`service unavailable`, `internal
  * error`…), its `cause` the original, which is logged: its message describes this side
  * (downstream addresses, a downstream's body, an internal error's text).
