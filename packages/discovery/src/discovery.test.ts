@@ -30,6 +30,14 @@ async function discover(options: Partial<DiscoveryOptions> = {}): Promise<Discov
   return discovery;
 }
 
+/** The ids of the instances `discovery` offers, sorted. */
+function idsOf(discovery: Discovery): string[] {
+  return discovery
+    .instances()
+    .map((i) => i.id)
+    .sort();
+}
+
 function shares(discovery: Discovery, picks: number): Record<string, number> {
   const result: Record<string, number> = {};
   for (let i = 0; i < picks; i++) {
@@ -98,12 +106,7 @@ describe('createDiscovery', () => {
     expect(discovery.instances().map((i) => i.id)).toEqual(['b', 'c']);
     for (let round = 0; round < 4; round++) {
       vi.advanceTimersByTime(ejections.at(-1) as number);
-      expect(
-        discovery
-          .instances()
-          .map((i) => i.id)
-          .sort(),
-      ).toEqual(['a', 'b', 'c']); // back, on probation
+      expect(idsOf(discovery)).toEqual(['a', 'b', 'c']); // back, on probation
       pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 }); // any failure on probation ejects again
       expect(discovery.instances().map((i) => i.id)).toEqual(['b', 'c']);
     }
@@ -137,31 +140,16 @@ describe('createDiscovery', () => {
     expect(shares(discovery, 20)).toEqual({ b: 20 });
     // The ejection ends when it would have: back on probation, so one failure ejects it for twice as long.
     vi.advanceTimersByTime(8_000);
-    expect(
-      discovery
-        .instances()
-        .map((i) => i.id)
-        .sort(),
-    ).toEqual(['a', 'b']);
+    expect(idsOf(discovery)).toEqual(['a', 'b']);
     pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 });
     expect(ejections).toEqual([10_000, 20_000]);
     // Gone for longer than maxEjectionMs: the history is forgotten, and it comes back fresh.
     await again.deregister();
     vi.advanceTimersByTime(80_001);
     await registry.register(instance('a'));
-    expect(
-      discovery
-        .instances()
-        .map((i) => i.id)
-        .sort(),
-    ).toEqual(['a', 'b']);
+    expect(idsOf(discovery)).toEqual(['a', 'b']);
     pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 }); // not on probation: one ordinary failure is not enough
-    expect(
-      discovery
-        .instances()
-        .map((i) => i.id)
-        .sort(),
-    ).toEqual(['a', 'b']);
+    expect(idsOf(discovery)).toEqual(['a', 'b']);
   });
 
   it('ejects after consecutive ordinary failures, not before', async () => {
@@ -184,12 +172,7 @@ describe('createDiscovery', () => {
     pickUntil(discovery, 'b').done({ ok: false, latencyMs: 1, connectionFailed: true });
     expect(discovery.instances().map((i) => i.id)).toEqual(['c', 'd']); // exactly half: no panic
     pickUntil(discovery, 'c').done({ ok: false, latencyMs: 1, connectionFailed: true });
-    expect(
-      discovery
-        .instances()
-        .map((i) => i.id)
-        .sort(),
-    ).toEqual(['a', 'b', 'c', 'd']); // 3/4 unhealthy: panic
+    expect(idsOf(discovery)).toEqual(['a', 'b', 'c', 'd']); // 3/4 unhealthy: panic
   });
 
   it('ramps a new instance up over the slow-start window', async () => {
@@ -354,12 +337,7 @@ describe('allowedHosts', () => {
     await registry.register(instance('outside', { host: 'attacker.example.com' }));
     await registry.register(instance('outside-ip', { host: '192.168.7.7' }));
     const discovery = await discover({ allowedHosts: ['10.0.0.0/8', '*.svc.cluster.local'], logger } as never);
-    expect(
-      discovery
-        .instances()
-        .map((i) => i.id)
-        .sort(),
-    ).toEqual(['inside-ip', 'inside-name']);
+    expect(idsOf(discovery)).toEqual(['inside-ip', 'inside-name']);
     expect(warnings).toHaveLength(2);
     expect(() => createDiscovery({ registry, service: 'catalog', allowedHosts: ['10.0.0.0/40'] })).toThrow(
       /allowedHosts\[0\]: must be an IPv4 CIDR/,

@@ -1,17 +1,11 @@
+import { silentLogger } from '@switchyard/core';
 import { RedisRegistry } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
 import { startService } from '@switchyard/service';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { throwawayRedis } from './throwaway-redis.js';
+import { describe, expect, it } from 'vitest';
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-let redis: RedisServerHandle;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = throwawayRedis();
 
 describe('crash()', () => {
   it('leaves the entry behind, no longer heartbeated, so it expires within its lease as after a SIGKILL', async () => {
@@ -30,7 +24,7 @@ describe('crash()', () => {
         tracing: false,
         handleSignals: false,
         drainDelayMs: 0,
-        logger: silent,
+        logger: silentLogger,
       });
       await log.next((event) => event.type === 'up', 2_000);
       const crashedAt = Date.now();

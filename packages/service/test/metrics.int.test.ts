@@ -1,23 +1,17 @@
+import { silentLogger } from '@switchyard/core';
 import { fileURLToPath } from 'node:url';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, GrpcStatus, grpcError, loadService } from '@switchyard/grpc';
 import { RedisRegistry } from '@switchyard/registry';
 import { startService } from '@switchyard/service';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { throwawayRedis } from './throwaway-redis.js';
+import { describe, expect, it } from 'vitest';
 
 const protosDir = fileURLToPath(new URL('../../../protos', import.meta.url));
 const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
   includeDirs: [protosDir],
 });
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-let redis: RedisServerHandle;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = throwawayRedis();
 
 /** The value of one Prometheus series (name and label substring), or undefined. */
 function series(text: string, name: string, labels = ''): number | undefined {
@@ -53,7 +47,7 @@ describe('metrics', () => {
       tracing: false,
       handleSignals: false,
       drainDelayMs: 0,
-      logger: silent,
+      logger: silentLogger,
     });
     // One registered instance with nothing listening: the first pick that lands there is retried.
     await registry.register({ id: 'dead', service: 'echo', host: '127.0.0.1', ports: { grpc: 1 } });

@@ -1,3 +1,4 @@
+import { silentLogger } from '@switchyard/core';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -12,7 +13,6 @@ const protosDir = fileURLToPath(new URL('../../../protos', import.meta.url));
 const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
   includeDirs: [protosDir],
 });
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -44,7 +44,7 @@ describe('startService', () => {
       drainDelayMs: 1_500, // long enough that the /readyz check below lands inside the drain, even on a loaded machine
       shutdownGraceMs: 2_000,
       handleSignals: false,
-      logger: silent,
+      logger: silentLogger,
     });
     expect(service.instance).toMatchObject({
       service: 'echo',
@@ -92,7 +92,7 @@ describe('startService', () => {
       tracing: false,
       handleSignals: false,
       drainDelayMs: 0,
-      logger: silent,
+      logger: silentLogger,
       ready: false,
       onStop: () => {
         stopped = true;
@@ -133,7 +133,7 @@ describe('startService', () => {
       http: { port: 0, host: '127.0.0.1' },
       tracing: false as const,
       drainDelayMs: 0,
-      logger: silent,
+      logger: silentLogger,
     };
     const first = await startService({ name: 'signals', ...options });
     const second = await startService({ name: 'signals', ...options });
@@ -160,7 +160,7 @@ describe('startService', () => {
       tracing: false,
       handleSignals: false,
       drainDelayMs: 0,
-      logger: silent,
+      logger: silentLogger,
     });
     // ServerReflectionRequest { list_services = 7: "" }, sent and read as raw protobuf bytes.
     const client = new grpc.Client(`127.0.0.1:${service.grpcPort}`, grpc.credentials.createInsecure());
@@ -257,7 +257,7 @@ describe('startService', () => {
       tracing: false,
       handleSignals: false,
       drainDelayMs: 0,
-      logger: silent,
+      logger: silentLogger,
     });
     cleanups.push(() => busy.stop());
     const portInUse = await run({ SWITCHYARD_REGISTRY_URL: 'memory://', GRPC_PORT: String(busy.grpcPort) });
