@@ -10,7 +10,8 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
     version: '0.1.0',
     ...overrides,
     // Port and host may be overridden; the handler is always the gateway's router.
-    http: { port: Number(process.env.HTTP_PORT ?? 8080), ...overrides.http, handler: createRouter(() => backends) },
+    // An empty HTTP_PORT (an unset compose interpolation) is the default, not port 0 (a random one).
+    http: { port: Number(process.env.HTTP_PORT || 8080), ...overrides.http, handler: createRouter(() => backends) },
     // Registered out of rotation until its clients exist: registration becomes visible before
     // startService() returns (it still awaits a Redis round trip), and a request arriving in that
     // gap found no backends and got 503 'starting' (seen once in the rolling-restart chaos test).

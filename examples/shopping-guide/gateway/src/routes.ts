@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogService, OrdersService, RecommendationService, SearchService } from '@shopping-guide/shared';
 import { currentCallScope, InvalidArgumentError, NoInstancesError, runInCallScope } from '@switchyard/core';
@@ -53,7 +54,9 @@ function createRoutes(backends: () => Backends | undefined) {
       if (parts[0] !== 'api')
         return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
       const query = url.searchParams;
-      switch (`${method} ${parts[1] ?? ''}${parts.length > 2 ? '/:id' : ''}`) {
+      // `/api/<resource>` or `/api/<resource>/<id>`; anything deeper matches no route.
+      const shape = parts.length === 2 ? '' : parts.length === 3 ? '/:id' : '/:id/…';
+      switch (`${method} ${parts[1] ?? ''}${shape}`) {
         case 'GET products': {
           const listed = await clients.catalog.listProducts({
             category: query.get('category') ?? '',
@@ -63,17 +66,16 @@ function createRoutes(backends: () => Backends | undefined) {
           return sendJson(response, 200, listed);
         }
         case 'GET products/:id': {
-          const id = decodeURIComponent(parts[2] as string);
+          const id = pathSegment(parts[2] as string, 'id');
           const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined);
-          const [{ product }] = await Promise.all([
-            clients.catalog.getProduct({ id }),
-            // Best effort: a slow or failed view record never fails the page.
-            user
-              ? clients.recommendation
-                  .recordView({ userId: user, productId: id }, { deadlineMs: RECORD_VIEW_DEADLINE_MS })
-                  .catch(() => undefined)
-              : undefined,
-          ]);
+          const { product } = await clients.catalog.getProduct({ id });
+          // Only a product that exists counts as viewed (a 404 must not feed recommendations). Best
+          // effort: a slow or failed view record never fails the page.
+          if (user) {
+            await clients.recommendation
+              .recordView({ userId: user, productId: id }, { deadlineMs: RECORD_VIEW_DEADLINE_MS })
+              .catch(() => undefined);
+          }
           return sendJson(response, 200, { product });
         }
         case 'GET search': {
@@ -99,16 +101,19 @@ function createRoutes(backends: () => Backends | undefined) {
           if (typeof body?.userId !== 'string' || !Array.isArray(body.lines)) {
             throw new InvalidArgumentError('body', 'must be { userId: string, lines: [{ productId, quantity }] }');
           }
-          const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) ?? '';
+          // Without the client's key, one of our own: PlaceOrder is retried (on UNAVAILABLE, e.g.
+          // a connection dropped after the order was taken), and every attempt must carry the same
+          // key, or a retry places the order, and reserves its stock, a second time.
+          const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) || randomUUID();
           const { order } = await clients.orders.placeOrder({
             userId: body.userId,
-            lines: body.lines as { productId: string; quantity: number }[],
+            lines: orderLines(body.lines),
             idempotencyKey,
           });
           return sendJson(response, order?.status === 'placed' ? 201 : 409, { order });
         }
         case 'GET orders/:id':
-          return sendJson(response, 200, await clients.orders.getOrder({ id: decodeURIComponent(parts[2] as string) }));
+          return sendJson(response, 200, await clients.orders.getOrder({ id: pathSegment(parts[2] as string, 'id') }));
         default:
           return sendJson(response, 404, {
             error: { code: 'NOT_FOUND', message: `no route ${method} ${url.pathname}` },
@@ -128,4 +133,34 @@ function numberParam(query: URLSearchParams, name: string, fallback: number, min
     throw new InvalidArgumentError(name, `must be an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/** A percent-decoded path segment; a malformed escape (`%E0%A4%A`) is the caller's error. */
+function pathSegment(raw: string, field: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidArgumentError(field, `is not validly percent-encoded: ${JSON.stringify(raw.slice(0, 64))}`);
+  }
+}
+
+/**
+ * Order lines as the JSON body gives them, checked for type before they meet protobuf: its uint32
+ * encoding would turn a quantity of 4294967297 or 1.5 into 1 and place that order. (Ranges and
+ * limits are the orders service's to check.)
+ */
+function orderLines(lines: unknown[]): { productId: string; quantity: number }[] {
+  return lines.map((line, index) => {
+    const { productId, quantity } = (line ?? {}) as { productId?: unknown; quantity?: unknown };
+    if (typeof productId !== 'string') {
+      throw new InvalidArgumentError(`lines[${index}].productId`, 'must be a string');
+    }
+    if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1 || quantity > 0xffff_ffff) {
+      throw new InvalidArgumentError(
+        `lines[${index}].quantity`,
+        `must be a whole number from 1, got ${JSON.stringify(quantity)}`,
+      );
+    }
+    return { productId, quantity };
+  });
 }

@@ -1,0 +1,97 @@
+/**
+ * The gateway's REST routes against the real catalog, recommendation and orders services (in one
+ * process, on loopback): what it sends downstream for odd requests, and what it answers.
+ */
+import { SpanKind } from '@opentelemetry/api';
+import { startCatalog } from '@shopping-guide/catalog';
+import { startOrders } from '@shopping-guide/orders';
+import { startRecommendation } from '@shopping-guide/recommendation';
+import { silentLogger } from '@switchyard/core';
+import { MemoryRegistry } from '@switchyard/registry';
+import type { RunningService } from '@switchyard/service';
+import { initTracing, type Tracing } from '@switchyard/tracing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway } from '../src/gateway.js';
+
+const registry = new MemoryRegistry();
+const services: RunningService[] = [];
+let tracing: Tracing;
+let base = '';
+const common = { registry, tracing: false as const, handleSignals: false, drainDelayMs: 0, logger: silentLogger };
+
+beforeAll(async () => {
+  tracing = initTracing({ serviceName: 'routes-test', exporter: 'memory' });
+  const grpc = { port: 0, host: '127.0.0.1' };
+  services.push(await startCatalog({ ...common, grpc }));
+  services.push(await startRecommendation({ ...common, grpc }));
+  services.push(await startOrders({ ...common, grpc }));
+  const gateway = await startGateway({ ...common, http: { port: 0, host: '127.0.0.1' } });
+  services.push(gateway);
+  base = `http://127.0.0.1:${gateway.httpPort}`;
+});
+afterAll(async () => {
+  for (const service of services.reverse()) await service.stop();
+  await registry.close();
+  await tracing.shutdown();
+});
+
+/** The gateway's client spans for `method` (e.g. `RecordView`) so far. */
+function callsTo(method: string): number {
+  return tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT && span.name.endsWith(`/${method}`))
+    .length;
+}
+
+const placeOrder = (lines: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}/api/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ userId: 'ada', lines }),
+  });
+
+describe('gateway routes', () => {
+  it('records a view only of a product that exists', async () => {
+    const before = callsTo('RecordView');
+    expect((await fetch(`${base}/api/products/no-such-sku?user=ada`)).status).toBe(404);
+    expect(callsTo('RecordView')).toBe(before);
+    expect((await fetch(`${base}/api/products/sku-1?user=ada`)).status).toBe(200);
+    expect(callsTo('RecordView')).toBe(before + 1);
+  });
+
+  it('answers a malformed escape 400 and a path below an id 404, without calling anything', async () => {
+    const before = callsTo('GetProduct') + callsTo('GetOrder');
+    const malformed = await fetch(`${base}/api/products/%E0%A4%A`);
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    expect((await fetch(`${base}/api/orders/%ZZ`)).status).toBe(400);
+    expect((await fetch(`${base}/api/orders/ord-1/anything`)).status).toBe(404);
+    expect(callsTo('GetProduct') + callsTo('GetOrder')).toBe(before);
+  });
+
+  it('refuses order quantities protobuf would silently change, instead of placing a different order', async () => {
+    for (const quantity of [4_294_967_297, 1.5, '2', -1]) {
+      const reply = await placeOrder([{ productId: 'sku-1', quantity }]);
+      expect(reply.status, `quantity ${JSON.stringify(quantity)}`).toBe(400);
+      expect(await reply.json()).toMatchObject({ error: { code: 'INVALID_ARGUMENT' } });
+    }
+    expect((await placeOrder([{ productId: 7, quantity: 1 }])).status).toBe(400);
+  });
+
+  it('gives an order without an Idempotency-Key a key of its own, so a retried PlaceOrder cannot place it twice', async () => {
+    const reply = await placeOrder([{ productId: 'sku-2', quantity: 1 }]);
+    expect(reply.status).toBe(201);
+    const { order } = (await reply.json()) as { order: { id: string } };
+    // Ids of keyed orders derive from the key (a retry finds the same order); unkeyed ones were random.
+    expect(order.id).toMatch(/^ord-[0-9a-f]{24}$/);
+    const keyed = (await (
+      await placeOrder([{ productId: 'sku-2', quantity: 1 }], { 'idempotency-key': 'k-1' })
+    ).json()) as {
+      order: { id: string };
+    };
+    const again = (await (
+      await placeOrder([{ productId: 'sku-2', quantity: 1 }], { 'idempotency-key': 'k-1' })
+    ).json()) as {
+      order: { id: string };
+    };
+    expect(again.order.id).toBe(keyed.order.id);
+  });
+});
