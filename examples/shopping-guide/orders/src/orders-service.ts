@@ -42,7 +42,11 @@ export async function startOrders(options: StartOrdersOptions = {}): Promise<Run
     logger,
     grpc: { port: settings.grpcPort, ...grpc, services: [{ definition: OrdersService, implementation }] },
     ...serviceOptions,
+    // Out of rotation until its catalog client exists (as the gateway does): registration is
+    // visible before startService() returns, and a call in that gap was refused as "starting".
+    ready: false,
   });
   catalog = service.grpcClient(CatalogService, 'catalog');
+  if (serviceOptions.ready !== false) await service.markReady();
   return service;
 }

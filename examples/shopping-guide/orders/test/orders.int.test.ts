@@ -47,6 +47,21 @@ function healthcheck(service: RunningService): Promise<number | null> {
 }
 
 describe('orders service', () => {
+  it('stays out of rotation (registered draining) until its catalog client exists, then comes up', async () => {
+    const registry = new MemoryRegistry();
+    const statuses: string[] = [];
+    const stop = await registry.watch('orders', (event) => {
+      if (event.type === 'up' || event.type === 'update') statuses.push(event.instance.status);
+    });
+    const orders = await startOrders({ ...common, registry });
+    cleanups.push(async () => {
+      await stop();
+      await orders.stop();
+      await registry.close();
+    });
+    expect(statuses).toEqual(['draining', 'up']);
+  });
+
   it('places orders through two replicas, reserving stock in catalog once per idempotency key', async () => {
     const registry = new MemoryRegistry();
     const catalogService = await startCatalog({ ...common, registry, stock: new MemoryStockStore() });

@@ -1,4 +1,5 @@
 import type { Product__Output } from '@shopping-guide/shared';
+import { currentCallScope, runInCallScope } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { type CatalogReader, ProductCache } from './index.js';
 
@@ -62,5 +63,33 @@ describe('ProductCache', () => {
     const cache = new ProductCache(reader);
     expect((await cache.byIds(['p-3', 'new', 'p-1'])).map((item) => item.id)).toEqual(['p-3', 'new', 'p-1']);
     expect(calls.batch).toEqual([['new']]);
+  });
+
+  it('keeps one list per track, each fetched on its own track, under a deadline of its own', async () => {
+    const seen: { track: string | undefined; remainingMs: number }[] = [];
+    const reader: CatalogReader = {
+      async listProducts() {
+        const scope = currentCallScope();
+        const track = scope?.track;
+        seen.push({ track, remainingMs: (scope?.deadline ?? Number.POSITIVE_INFINITY) - Date.now() });
+        return { products: [{ id: track === 'b' ? 'b-only' : 'a-only' } as Product__Output], nextPageToken: '' };
+      },
+      async batchGetProducts() {
+        return { products: [] };
+      },
+    };
+    const cache = new ProductCache(reader);
+    // Started by a track-b request with 50 ms left: fetched on track b, with the refresh's own 5 s.
+    const onB = await runInCallScope({ deadline: Date.now() + 50, track: 'b' }, () => cache.all());
+    expect(onB.map((product) => product.id)).toEqual(['b-only']);
+    expect(seen[0]?.track).toBe('b');
+    expect(seen[0]?.remainingMs).toBeGreaterThan(4_000);
+    // An untracked request is not ranked on track b's list: it gets its own.
+    expect((await cache.all()).map((product) => product.id)).toEqual(['a-only']);
+    expect(seen.map((call) => call.track)).toEqual(['b', undefined]);
+    expect(await runInCallScope({ deadline: Date.now() + 1_000, track: 'b' }, () => cache.byIds(['b-only']))).toEqual([
+      { id: 'b-only' },
+    ]);
+    expect(seen).toHaveLength(2);
   });
 });

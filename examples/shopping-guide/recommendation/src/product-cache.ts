@@ -1,4 +1,5 @@
 import type { CatalogService, Product__Output } from '@shopping-guide/shared';
+import { currentCallScope, runInCallScope } from '@switchyard/core';
 import type { GrpcClient } from '@switchyard/grpc';
 
 /** The catalog calls the cache makes (a Switchyard gRPC client, or a fake in tests). */
@@ -10,27 +11,43 @@ export interface ProductCacheOptions {
   ttlMs?: number;
   /** After a failed refresh, how long the stale list is used before trying again. @default 1_000 */
   retryAfterMs?: number;
+  /** How long one refresh (every page) may take, whoever's request started it. @default 5_000 */
+  refreshDeadlineMs?: number;
   /** @default Date.now */
   now?: () => number;
 }
 
 /** Defaults of {@link ProductCacheOptions}. */
-export const DEFAULT_PRODUCT_CACHE_OPTIONS = Object.freeze({ ttlMs: 10_000, retryAfterMs: 1_000 });
+export const DEFAULT_PRODUCT_CACHE_OPTIONS = Object.freeze({
+  ttlMs: 10_000,
+  retryAfterMs: 1_000,
+  refreshDeadlineMs: 5_000,
+});
 
 const PAGE_SIZE = 100;
 const MAX_PAGES = 100;
+
+/** One track's cached list (see {@link ProductCache}). */
+interface TrackCache {
+  products: readonly Product__Output[] | undefined;
+  byId: Map<string, Product__Output>;
+  freshUntil: number;
+  refreshing: Promise<readonly Product__Output[]> | undefined;
+}
 
 /**
  * The catalog's product list, fetched page by page and kept briefly. One refresh at a time (calls
  * arriving meanwhile share it); if a refresh fails, the previous list is served until a retry
  * succeeds, and only a cache that never loaded fails the call.
+ *
+ * One list per experiment track, each fetched on its own track: a request on track `b` reads the
+ * catalog's `b` instances, and must not fill the list every other request is ranked on. A refresh
+ * runs under its own deadline, not the deadline of the request that happened to start it: the
+ * requests waiting for it may have far more time left than that one.
  */
 export class ProductCache {
-  private products: readonly Product__Output[] | undefined;
-  private byId = new Map<string, Product__Output>();
-  private freshUntil = 0;
-  private refreshing: Promise<readonly Product__Output[]> | undefined;
-  private readonly options: { ttlMs: number; retryAfterMs: number };
+  private readonly tracks = new Map<string, TrackCache>();
+  private readonly options: { ttlMs: number; retryAfterMs: number; refreshDeadlineMs: number };
   private readonly now: () => number;
 
   constructor(
@@ -42,25 +59,41 @@ export class ProductCache {
     this.now = now;
   }
 
-  /** Every product (with the stock level of when it was fetched). */
+  /** Every product (with the stock level of when it was fetched), as the caller's track sees them. */
   async all(): Promise<readonly Product__Output[]> {
-    if (this.products && this.now() < this.freshUntil) return this.products;
-    this.refreshing ??= this.refresh().finally(() => {
-      this.refreshing = undefined;
+    const track = currentCallScope()?.track;
+    const cache = this.cacheOf(track);
+    if (cache.products && this.now() < cache.freshUntil) return cache.products;
+    cache.refreshing ??= runInCallScope(
+      { deadline: Date.now() + this.options.refreshDeadlineMs, ...(track === undefined ? {} : { track }) },
+      () => this.refresh(cache),
+    ).finally(() => {
+      cache.refreshing = undefined;
     });
-    return this.refreshing;
+    return cache.refreshing;
   }
 
   /** The given products in order, from the cached list; ids it lacks are asked for in one batch call. */
   async byIds(ids: readonly string[]): Promise<Product__Output[]> {
     await this.all();
-    const missing = ids.filter((id) => !this.byId.has(id));
+    const { byId } = this.cacheOf(currentCallScope()?.track);
+    const missing = ids.filter((id) => !byId.has(id));
     const fetched = missing.length > 0 ? (await this.catalog.batchGetProducts({ ids: missing })).products : [];
     const found = new Map([...fetched.map((product) => [product.id, product] as const)]);
-    return ids.flatMap((id) => this.byId.get(id) ?? found.get(id) ?? []);
+    return ids.flatMap((id) => byId.get(id) ?? found.get(id) ?? []);
   }
 
-  private async refresh(): Promise<readonly Product__Output[]> {
+  private cacheOf(track: string | undefined): TrackCache {
+    const key = track ?? '';
+    let cache = this.tracks.get(key);
+    if (cache === undefined) {
+      cache = { products: undefined, byId: new Map(), freshUntil: 0, refreshing: undefined };
+      this.tracks.set(key, cache);
+    }
+    return cache;
+  }
+
+  private async refresh(cache: TrackCache): Promise<readonly Product__Output[]> {
     try {
       const products: Product__Output[] = [];
       let pageToken = '';
@@ -70,14 +103,14 @@ export class ProductCache {
         pageToken = response.nextPageToken;
         if (!pageToken) break;
       }
-      this.products = products;
-      this.byId = new Map(products.map((product) => [product.id, product]));
-      this.freshUntil = this.now() + this.options.ttlMs;
+      cache.products = products;
+      cache.byId = new Map(products.map((product) => [product.id, product]));
+      cache.freshUntil = this.now() + this.options.ttlMs;
       return products;
     } catch (error) {
-      if (!this.products) throw error;
-      this.freshUntil = this.now() + this.options.retryAfterMs;
-      return this.products;
+      if (!cache.products) throw error;
+      cache.freshUntil = this.now() + this.options.retryAfterMs;
+      return cache.products;
     }
   }
 }

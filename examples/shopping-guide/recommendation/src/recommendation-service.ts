@@ -57,8 +57,12 @@ export async function startRecommendation(options: StartRecommendationOptions = 
     logger,
     grpc: { port: settings.grpcPort, ...grpc, services: [{ definition: RecommendationService, implementation }] },
     ...serviceOptions,
+    // Out of rotation until its catalog client exists (as the gateway does): registration is
+    // visible before startService() returns, and a call in that gap was refused as "starting".
+    ready: false,
   });
   catalog = service.grpcClient(CatalogService, 'catalog');
+  if (serviceOptions.ready !== false) await service.markReady();
   logger.info({ strategy, history: String(history) }, 'recommendation ranking');
   return service;
 }
