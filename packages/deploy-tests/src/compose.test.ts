@@ -82,6 +82,9 @@ describe('Compose file: project checks', () => {
       'compose service search: SWITCHYARD_REGISTRY_URL is undefined, expected redis://redis:6379',
     );
     expect(problems).toContain('compose service orders: stop_grace_period 10000 ms is shorter than the drain');
+    expect(problems).toContain(
+      'compose service search: SWITCHYARD_METRICS_PORT is unset, expected 9464 (its metrics port)',
+    );
   });
 
   it('catches replicas that would clash on a host port and a dependency on a profile-only service', () => {

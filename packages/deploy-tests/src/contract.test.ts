@@ -60,6 +60,19 @@ describe('manifests against deploy/services.json', () => {
     expect(problems.filter((problem) => problem.endsWith('runAsUser 10001, expected 1000'))).toHaveLength(5);
   });
 
+  it('catches a metrics port nothing would listen on, and metrics turned on where no port is declared', () => {
+    const objects = buildOverlay('production');
+    const catalog = container(objects, 'catalog');
+    catalog.env = catalog.env!.filter((variable) => variable.name !== 'SWITCHYARD_METRICS_PORT');
+    container(objects, 'search').env!.find((variable) => variable.name === 'SWITCHYARD_METRICS_PORT')!.value = '9090';
+    container(objects, 'gateway').env!.push({ name: 'SWITCHYARD_METRICS_PORT', value: '9464' });
+    expect(checkContract(objects, contract())).toEqual([
+      'Deployment/gateway container gateway: sets SWITCHYARD_METRICS_PORT but declares no metrics port',
+      'Deployment/catalog container catalog: SWITCHYARD_METRICS_PORT is unset, expected 9464 (its metrics port)',
+      'Deployment/search container search: SWITCHYARD_METRICS_PORT is 9090, expected 9464 (its metrics port)',
+    ]);
+  });
+
   it('catches a missing PDB, a missing /tmp volume, a wrong OTEL_SERVICE_NAME and a ClusterIP gateway gone', () => {
     const objects = buildOverlay('local').filter(
       (object) => !(object.kind === 'PodDisruptionBudget' && object.metadata.name === 'search'),

@@ -50,6 +50,8 @@ export interface Contract {
   config: Record<string, string>;
   /** Variables each workload sets itself (name → how), e.g. OTEL_SERVICE_NAME. */
   env: Record<string, string>;
+  /** The variable that must carry a service's metrics port, on every service that declares one. */
+  metricsEnv: { variable: string };
   services: Record<string, ServiceContract>;
 }
 

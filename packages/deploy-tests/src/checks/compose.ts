@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { ComposeFile, ComposeService } from '../compose-file.js';
 import type { Contract } from '../contract.js';
+import { checkMetricsEnvironment } from './contract.js';
 import { MIN_SHUTDOWN_MARGIN_MS } from './drain-timing.js';
 
 /** `30s`, `1m30s`, `500ms` → ms; `undefined` when it does not parse. */
@@ -62,6 +63,7 @@ function checkContractService(compose: ComposeFile, contract: Contract, composeD
   }
   const environment = composeEnvironment(service);
   if (environment.get('OTEL_SERVICE_NAME') !== name) problems.push(`${where}: OTEL_SERVICE_NAME is not ${name}`);
+  problems.push(...checkMetricsEnvironment(where, environment, contract, contract.services[name]!.ports));
   for (const key of ['SWITCHYARD_REGISTRY_URL', 'SWITCHYARD_DRAIN_DELAY_MS', 'SWITCHYARD_SHUTDOWN_GRACE_MS']) {
     if (environment.get(key) !== contract.config[key])
       problems.push(`${where}: ${key} is ${environment.get(key)}, expected ${contract.config[key]}`);

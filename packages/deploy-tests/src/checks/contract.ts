@@ -86,8 +86,10 @@ function checkContainer(objects: KubeObject[], contract: Contract, name: string,
     if (!container.env?.some((candidate) => candidate.name === variable))
       problems.push(`${where}: does not set ${variable}`);
   }
-  const serviceName = containerEnvironment(objects, container).get('OTEL_SERVICE_NAME');
+  const environment = containerEnvironment(objects, container);
+  const serviceName = environment.get('OTEL_SERVICE_NAME');
   if (serviceName !== name) problems.push(`${where}: OTEL_SERVICE_NAME is ${serviceName}, expected ${name}`);
+  problems.push(...checkMetricsEnvironment(where, environment, contract, expected.ports));
   return problems;
 }
 
@@ -163,4 +165,26 @@ export function checkContract(objects: KubeObject[], contract: Contract): string
     }
   }
   return problems;
+}
+
+/**
+ * A service that declares a metrics port must turn the SDK's metrics endpoint on there (the
+ * contract's metrics variable): declared but unset, the port is scraped and autoscaled on while
+ * nothing listens. One that declares none must not set it. Shared by the Kubernetes and Compose checks.
+ */
+export function checkMetricsEnvironment(
+  where: string,
+  environment: ReadonlyMap<string, string | undefined>,
+  contract: Contract,
+  ports: Readonly<Record<string, number>>,
+): string[] {
+  const variable = contract.metricsEnv.variable;
+  const actual = environment.get(variable);
+  const expected = ports.metrics === undefined ? undefined : String(ports.metrics);
+  if (actual === expected) return [];
+  return [
+    expected === undefined
+      ? `${where}: sets ${variable} but declares no metrics port`
+      : `${where}: ${variable} is ${actual ?? 'unset'}, expected ${expected} (its metrics port)`,
+  ];
 }
