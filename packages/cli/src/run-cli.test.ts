@@ -73,4 +73,12 @@ describe('runCli without a registry', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stdout).toBe('');
   });
+
+  it('escapes control characters in what it prints about a failure, so text cannot drive the terminal', async () => {
+    const result = await run(['route', 'set', 'svc', '\u001b]0;pwned\u0007', '\u202e1.0.0=95']);
+    expect(result.code).toBe(ExitCode.USAGE);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point
+    expect(result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    expect(result.stderr).toContain('\\u{1b}]0;pwned\\u{7}');
+  });
 });

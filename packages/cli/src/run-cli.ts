@@ -4,6 +4,7 @@ import type { Command, CommandContext } from './command.js';
 import { COMMANDS } from './commands/all-commands.js';
 import { toCliError } from './describe-error.js';
 import { commandHelp, generalHelp } from './help.js';
+import { terminalSafe } from './format/table.js';
 import { type CliIo, writeLine } from './io.js';
 import { type OpenedRegistry, openRegistry, resolveRegistryTarget } from './registry/open-registry.js';
 
@@ -88,7 +89,8 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     return await runCommand(command, context);
   } catch (error) {
     const failure: CliError = toCliError(error, opened);
-    writeLine(io.stderr, `switchyard${commandName ? ` ${commandName}` : ''}: ${failure.message}`);
+    // Messages quote what servers, the registry and arguments said (a gRPC status's details…): escaped.
+    writeLine(io.stderr, `switchyard${commandName ? ` ${commandName}` : ''}: ${terminalSafe(failure.message)}`);
     if (io.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
     return failure.exitCode;
   } finally {

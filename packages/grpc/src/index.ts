@@ -10,7 +10,7 @@
  */
 
 // Client
-export { createGrpcClient, DEFAULT_GRPC_CLIENT_OPTIONS } from './client/create-grpc-client.js';
+export { createGrpcClient, DEFAULT_GRPC_CLIENT_OPTIONS, grpcClientMethodName } from './client/create-grpc-client.js';
 export type { GrpcClientOptions } from './client/create-grpc-client.js';
 export type { GrpcClient, GrpcClientMemberName, GrpcCallOptions } from './client/grpc-client-types.js';
 export { DEFAULT_CHANNEL_OPTIONS, formatAddress } from './client/channel-pool.js';

@@ -6,6 +6,7 @@ import {
   createGrpcClient,
   createGrpcServer,
   type GrpcServer,
+  grpcClientMethodName,
   grpcError,
   healthServiceDefinition,
 } from '@switchyard/grpc';
@@ -203,6 +204,15 @@ describe('gRPC client and server over loopback', () => {
       close(): Promise<void>;
     };
     await expect(echo.Close({ message: 'rpc' })).resolves.toMatchObject({ message: 'rpc' });
+    // What tools calling by proto name (the CLI's `switchyard call`) look the method up by.
+    expect(['Close', 'Say', 'OpenChannels', 'Stream', 'ToString'].map(grpcClientMethodName)).toEqual([
+      'Close',
+      'say',
+      'OpenChannels',
+      'Stream',
+      'ToString',
+    ]);
+    expect(() => grpcClientMethodName('close')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     await echo.close();
     await expect(echo.say({ message: 'after' })).rejects.toMatchObject({ message: expect.stringMatching(/is closed/) });
   });

@@ -2,13 +2,14 @@ import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { SwitchyardError } from '@switchyard/core';
 import { createDiscovery } from '@switchyard/discovery';
-import { createGrpcClient, loadService } from '@switchyard/grpc';
+import { createGrpcClient, grpcClientMethodName, loadService } from '@switchyard/grpc';
 import { initTracing } from '@switchyard/tracing';
 import { expectPositionals, integerOption, stringOption, stringsOption } from '../args.js';
 import { CliError, ExitCode, UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { oneLine, toCliError } from '../describe-error.js';
 import { formatLatency } from '../format/duration.js';
+import { terminalSafeJson } from '../format/table.js';
 import { writeLine } from '../io.js';
 import { requireInstances } from './ls.js';
 
@@ -98,7 +99,8 @@ a request that does not match the message type.`,
     await requireInstances(context, service);
     const discovery = createDiscovery({ registry: opened.registry, service });
     const tracing = initTracing({ serviceName: 'switchyard-cli', exporter: 'memory', sampleRatio: 1 });
-    const camel = method.charAt(0).toLowerCase() + method.slice(1);
+    // The client's own naming: `rpc Close` is client.Close, not client.close() (which would close it).
+    const camel = grpcClientMethodName(method);
     const client = createGrpcClient({ definition, discovery }) as unknown as Record<
       string,
       (request: object, options: object) => Promise<unknown>
@@ -124,7 +126,7 @@ a request that does not match the message type.`,
           const text = context.json
             ? JSON.stringify({ message }, bytesAsBase64)
             : JSON.stringify(message, bytesAsBase64, 2);
-          writeLine(context.io.stdout, text);
+          writeLine(context.io.stdout, terminalSafeJson(text));
         }
       });
       root.end();
@@ -133,9 +135,10 @@ a request that does not match the message type.`,
         if (context.json) writeLine(context.io.stdout, JSON.stringify({ traceId, messages }));
         else writeLine(context.io.stderr, `${traceLine(traceId, attempts)}; ${messages} messages`);
       } else if (context.json) {
-        writeLine(context.io.stdout, JSON.stringify({ response, traceId, attempts }, bytesAsBase64));
+        writeLine(context.io.stdout, terminalSafeJson(JSON.stringify({ response, traceId, attempts }, bytesAsBase64)));
       } else {
-        writeLine(context.io.stdout, JSON.stringify(response, bytesAsBase64, 2));
+        // A response is the server's text: it must not drive the terminal (see terminalSafeJson).
+        writeLine(context.io.stdout, terminalSafeJson(JSON.stringify(response, bytesAsBase64, 2)));
         writeLine(context.io.stderr, traceLine(traceId, attempts));
       }
       return ExitCode.OK;

@@ -24,3 +24,15 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 export function terminalSafe(text: string): string {
   return text.replace(UNSAFE, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
 }
+
+// What JSON.stringify leaves raw inside strings: DEL, C1 controls, bidirectional overrides (it
+// escapes C0 controls itself, and the tabs and newlines outside strings are its layout).
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * The same for JSON text from `JSON.stringify`: the characters become `\uXXXX` escapes, so the
+ * output still parses to exactly the same value. A server's response may carry them.
+ */
+export function terminalSafeJson(json: string): string {
+  return json.replace(UNSAFE_IN_JSON, (char) => `\\u${(char.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}`);
+}

@@ -326,7 +326,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   const stream: Record<string, unknown> = {};
   for (const [name, definition] of Object.entries(options.definition)) {
     const method = definition as MethodDefinition<unknown, unknown>;
-    const camel = clientMethodName(name);
+    const camel = grpcClientMethodName(name);
     if (method.requestStream) continue; // client streaming: not offered (yet)
     if (!method.responseStream) {
       client[camel] = (request: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
@@ -392,10 +392,13 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
 const CLIENT_MEMBERS = new Set(['close', 'stream', 'openChannels', 'toString']);
 
 /**
- * An RPC's name on the client: camelCased, or its proto name when that would be one of the
- * client's own members (an `rpc Close` used to replace `client.close()`, which then called the RPC).
+ * An RPC's name on a {@link createGrpcClient} client (and under `client.stream`): camelCased
+ * (`GetProduct` → `getProduct`), or its proto name when that would be one of the client's own
+ * members (`rpc Close` stays `Close`, so it cannot replace `client.close()`). For tools that call
+ * methods by their proto name, such as the CLI's `switchyard call`.
+ * @throws InvalidArgumentError for an RPC named exactly like a client member (`close`…).
  */
-function clientMethodName(name: string): string {
+export function grpcClientMethodName(name: string): string {
   const camel = name.charAt(0).toLowerCase() + name.slice(1);
   if (!CLIENT_MEMBERS.has(camel)) return camel;
   if (CLIENT_MEMBERS.has(name)) {
