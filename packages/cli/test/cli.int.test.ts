@@ -411,9 +411,11 @@ describe('switchyard route', { timeout: 180_000 }, () => {
     expect(clear.code).toBe(0);
     expect(clear.stdout).toBe('route of routed: none (every version by the balancer)\n');
     expect(await registry.getRoute('routed')).toBeUndefined();
-    const unknown = await cli(['route', 'get', 'nope']);
-    expect(unknown.code).toBe(1);
-    expectOneLine(unknown, /unknown service "nope"/);
+    for (const action of ['get', 'clear']) {
+      const unknown = await cli(['route', action, 'nope']);
+      expect(unknown.code, action).toBe(1);
+      expectOneLine(unknown, /unknown service "nope"/);
+    }
   });
 
   it('a rule changed with the CLI takes effect in every client within 1 s', async () => {

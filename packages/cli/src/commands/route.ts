@@ -37,12 +37,12 @@ refuses (weights not summing to 100, a version no live instance runs…), printe
     }
     const rule = action === 'set' ? { splits: parseSplits(rest) } : undefined;
     const { registry } = context.registry();
-    if (action === 'get') {
+    if (action !== 'set') {
+      // A misspelt name must not read as "no route" (get) or "cleared" (clear, while the real
+      // canary stays on): a service with neither a route nor an instance is unknown.
       const current = await registry.getRoute(service);
       if (!current && (await registry.list(service)).length === 0) throw await unknownService(context, service);
-      return print(context, service, current);
-    }
-    if (action === 'clear') {
+      if (action === 'get') return print(context, service, current);
       await registry.setRoute(service, undefined);
       return print(context, service, undefined);
     }
