@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidArgumentError, SwitchyardError } from '@switchyard/core';
+import { InvalidArgumentError, isExhaustedDownstream, type Logger, SwitchyardError } from '@switchyard/core';
+import { codeToHttpStatus, NO_RETRY_HEADER } from '@switchyard/http';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -35,29 +36,38 @@ export function sendJson(
   response.end(body);
 }
 
-/** HTTP status for an error from a downstream call (or from validation). */
-const STATUS_BY_CODE: Record<string, number> = {
-  INVALID_ARGUMENT: 400,
-  NOT_FOUND: 404,
-  ALREADY_EXISTS: 409,
-  FAILED_PRECONDITION: 409,
-  RESOURCE_EXHAUSTED: 429,
-  UNAUTHENTICATED: 401,
-  PERMISSION_DENIED: 403,
-  DEADLINE_EXCEEDED: 504,
-  UNAVAILABLE: 503,
-  NO_INSTANCES: 503,
-  CIRCUIT_OPEN: 503,
-  RETRY_EXHAUSTED: 503,
-  RETRY_BUDGET_EXHAUSTED: 503,
-  BULKHEAD_FULL: 503,
-};
+/**
+ * Where the gateway's statuses differ from the SDK's (codeToHttpStatus): a conflict with the
+ * shop's state (a reservation key reused with other lines) is a 409 to a shopper, and a full
+ * bulkhead is this gateway being busy (503), not the shopper sending too much (429).
+ */
+const GATEWAY_STATUS: Readonly<Record<string, number>> = { FAILED_PRECONDITION: 409, BULKHEAD_FULL: 503 };
 
-/** Replies with `{ error: { code, message } }` and the status that matches the error's code. */
-export function sendError(response: ServerResponse, error: unknown): void {
-  const code = SwitchyardError.isInstance(error) ? error.code : 'INTERNAL';
-  const status = STATUS_BY_CODE[code] ?? 500;
-  // Internal details stay in the logs; a client sees the code and, for its own mistakes, the reason.
-  const message = status < 500 || status === 503 || status === 504 ? (error as Error).message : 'internal error';
-  sendJson(response, status, { error: { code, message } });
+/** What a 5xx reply says: what kind of failure, never the text behind it. */
+function publicMessage(status: number): string {
+  if (status === 503) return 'service unavailable';
+  if (status === 504) return 'deadline exceeded';
+  return 'internal error';
+}
+
+/**
+ * Replies with `{ error: { code, message } }` and the status that matches the error's code. A
+ * shopper's own mistake (4xx) gets its reason; a 5xx only the kind of failure, because its message
+ * describes the system (downstream names, addresses, a store's error), and it is logged instead.
+ * A failure of the gateway's own downstream calls after their retries carries the SDK's no-retry
+ * header, so a caller that retries does not multiply them.
+ */
+export function sendError(response: ServerResponse, error: unknown, logger: Logger): void {
+  const known = SwitchyardError.isInstance(error);
+  const code = known ? error.code : 'INTERNAL';
+  const status = GATEWAY_STATUS[code] ?? (known ? codeToHttpStatus(error) : 500);
+  if (status === 500 || !known) logger.error({ err: error }, 'gateway: request failed');
+  else if (status > 500) logger.warn({ err: error }, 'gateway: request failed');
+  const message = status < 500 ? (error as Error).message : publicMessage(status);
+  sendJson(
+    response,
+    status,
+    { error: { code, message } },
+    isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {},
+  );
 }

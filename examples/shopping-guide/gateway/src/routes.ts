@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CatalogService, OrdersService, RecommendationService, SearchService } from '@shopping-guide/shared';
-import { currentCallScope, InvalidArgumentError, NoInstancesError, runInCallScope } from '@switchyard/core';
+import {
+  currentCallScope,
+  InvalidArgumentError,
+  type Logger,
+  NoInstancesError,
+  runInCallScope,
+} from '@switchyard/core';
 import type { GrpcClient } from '@switchyard/grpc';
 import { readJson, sendError, sendJson } from './http-json.js';
 import { trackOf } from './track.js';
@@ -26,8 +32,8 @@ const RECORD_VIEW_DEADLINE_MS = 150;
  * - `POST /api/orders` `{ userId, lines: [{ productId, quantity }] }` with an `Idempotency-Key` header
  * - `GET  /api/orders/:id`
  */
-export function createRouter(backends: () => Backends | undefined) {
-  const route = createRoutes(backends);
+export function createRouter(backends: () => Backends | undefined, logger: Logger) {
+  const route = createRoutes(backends, logger);
   return (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const user =
       new URL(request.url ?? '/', 'http://gateway').searchParams.get('user') ??
@@ -43,7 +49,7 @@ export function createRouter(backends: () => Backends | undefined) {
   };
 }
 
-function createRoutes(backends: () => Backends | undefined) {
+function createRoutes(backends: () => Backends | undefined, logger: Logger) {
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
       const clients = backends();
@@ -120,7 +126,7 @@ function createRoutes(backends: () => Backends | undefined) {
           });
       }
     } catch (error) {
-      sendError(response, error);
+      sendError(response, error, logger);
     }
   };
 }

@@ -17,6 +17,12 @@ const registry = new MemoryRegistry();
 const services: RunningService[] = [];
 let tracing: Tracing;
 let base = '';
+const logged: { level: string; err: unknown }[] = [];
+const gatewayLogger = {
+  ...silentLogger,
+  warn: (fields: { err?: unknown }) => logged.push({ level: 'warn', err: fields.err }),
+  error: (fields: { err?: unknown }) => logged.push({ level: 'error', err: fields.err }),
+};
 const common = { registry, tracing: false as const, handleSignals: false, drainDelayMs: 0, logger: silentLogger };
 
 beforeAll(async () => {
@@ -25,7 +31,7 @@ beforeAll(async () => {
   services.push(await startCatalog({ ...common, grpc }));
   services.push(await startRecommendation({ ...common, grpc }));
   services.push(await startOrders({ ...common, grpc }));
-  const gateway = await startGateway({ ...common, http: { port: 0, host: '127.0.0.1' } });
+  const gateway = await startGateway({ ...common, logger: gatewayLogger, http: { port: 0, host: '127.0.0.1' } });
   services.push(gateway);
   base = `http://127.0.0.1:${gateway.httpPort}`;
 });
@@ -93,5 +99,15 @@ describe('gateway routes', () => {
       order: { id: string };
     };
     expect(again.order.id).toBe(keyed.order.id);
+  });
+
+  it('answers a downstream failure with the kind of failure only, and logs what it was', async () => {
+    // No search service runs in this test: the call's retries find no instance of search.
+    const reply = await fetch(`${base}/api/search?q=lamp`);
+    expect(reply.status).toBe(503);
+    expect(await reply.json()).toEqual({ error: { code: 'RETRY_EXHAUSTED', message: 'service unavailable' } });
+    // The policy's own retries are spent: a retrying caller is told not to multiply them.
+    expect(reply.headers.get('x-switchyard-no-retry')).toBe('1');
+    expect(logged.at(-1)).toMatchObject({ level: 'warn', err: expect.objectContaining({ code: 'RETRY_EXHAUSTED' }) });
   });
 });
