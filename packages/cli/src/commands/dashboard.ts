@@ -15,7 +15,9 @@ out), zone, weight, version, address, age and lease expiry; a service whose view
 unreachable) is greyed and marked STALE. Read-only. JSON at /api/services and
 /api/services/<name>; the event stream at /events.
 
-Binds 127.0.0.1 by default; --host 0.0.0.0 exposes the registry's contents to your network.
+Binds 127.0.0.1 by default; --host 0.0.0.0 exposes the registry's contents to your network. It
+answers only to loopback names, IP addresses and the names given with --allow-host (a guard
+against DNS rebinding), e.g. --host 0.0.0.0 --allow-host dashboard.internal.
 
 Examples:
   switchyard dashboard                 # then open http://127.0.0.1:7070/
@@ -33,6 +35,11 @@ Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start or port
       placeholder: 'addr',
       description: `address to bind (default ${DEFAULT_DASHBOARD_OPTIONS.host})`,
     },
+    'allow-host': {
+      type: 'string',
+      placeholder: 'names',
+      description: 'comma-separated DNS names it may be reached under, besides loopback and IP addresses',
+    },
   },
   streaming: true,
   async run(context) {
@@ -41,12 +48,17 @@ Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start or port
     }
     const port = integerOption(context.args, 'port', DEFAULT_DASHBOARD_OPTIONS.port, 0, 65_535);
     const host = stringOption(context.args, 'host') ?? DEFAULT_DASHBOARD_OPTIONS.host;
+    const allowedHosts = (stringOption(context.args, 'allow-host') ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== '');
     const opened = context.registry();
     const dashboard = await startDashboard({
       registry: opened.registry,
       inspector: opened.inspector(),
       port,
       host,
+      allowedHosts,
       title: `${opened.target.label} · namespace ${opened.target.namespace}`,
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE')

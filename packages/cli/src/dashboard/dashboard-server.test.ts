@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { MemoryRegistry } from '@switchyard/registry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Dashboard, startDashboard } from '../index.js';
@@ -109,4 +111,69 @@ describe('startDashboard', () => {
     expect(html).not.toContain('<script>alert(1)</script>');
     expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
   });
+
+  it('answers only to loopback names, IP addresses and its allowed host names', async () => {
+    registry = new MemoryRegistry();
+    dashboard = await startDashboard({ registry, port: 0, allowedHosts: ['Dashboard.Internal'] });
+    const url = new URL('api/services', dashboard.url);
+    const statuses = await Promise.all(
+      ['attacker.example', 'localhost', '10.1.2.3:7070', '[fd00::1]:7070', 'dashboard.internal:7070'].map((host) =>
+        statusWithHost(url, host),
+      ),
+    );
+    expect(statuses).toEqual([403, 200, 200, 200, 200]);
+  });
+
+  it('caps event streams, and closes one whose client stopped reading once too much is queued for it', async () => {
+    registry = new MemoryRegistry();
+    // Every change sends the whole view: 20 instances with 3.5 KB of metadata each, ~70 KB an event.
+    const padding = 'x'.repeat(3_500);
+    const registrations = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        registry.register({
+          id: `a-${n}`,
+          service: 'alpha',
+          host: '10.0.0.1',
+          ports: { grpc: 1 },
+          metadata: { padding },
+        }),
+      ),
+    );
+    const registration = registrations[0]!;
+    dashboard = await startDashboard({
+      registry,
+      port: 0,
+      servicesPollMs: 50,
+      leaseRefreshMs: 60_000,
+      maxStreams: 1,
+      maxStreamBufferBytes: 64 * 1024,
+    });
+    const { port } = new URL(dashboard.url);
+    // A client that asks for the stream and never reads a byte of it.
+    const stalled = connect(Number(port), '127.0.0.1');
+    stalled.pause();
+    stalled.on('error', () => {});
+    stalled.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await expect.poll(() => statusWithHost(new URL('events', dashboard?.url), '127.0.0.1')).toBe(503);
+    // Far more than the socket buffers hold (~35 MB at most; it is cut off long before).
+    for (let n = 0; n < 500; n++) {
+      await registration.update({ metadata: { padding, n: String(n) } });
+      if (n % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // It was cut off: its slot is free again (a stalled stream that stayed would hold it for good).
+    await expect.poll(() => statusWithHost(new URL('events', dashboard?.url), '127.0.0.1')).toBe(200);
+    stalled.destroy();
+  });
 });
+
+/** The status of a GET with the given Host header (the body is not read). */
+function statusWithHost(url: URL, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { headers: { host } }, (response) => {
+      resolve(response.statusCode ?? 0);
+      response.destroy();
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}

@@ -23,6 +23,17 @@ export interface DashboardOptions {
   readonly leaseRefreshMs?: number;
   /** SSE keep-alive comment interval. @default 15_000 */
   readonly keepAliveMs?: number;
+  /**
+   * DNS names, besides loopback names, IP addresses and the bound host, that the dashboard answers
+   * to in the Host header (say, `dashboard.internal` when bound to 0.0.0.0 behind that name). Any
+   * other name is refused (403), which keeps a web page the operator visits from reading the
+   * registry through DNS rebinding. @default []
+   */
+  readonly allowedHosts?: readonly string[];
+  /** Event streams open at once; more are refused (503). @default 64 */
+  readonly maxStreams?: number;
+  /** Bytes an event stream may have queued for a client that stopped reading before it is closed. @default 1 MiB */
+  readonly maxStreamBufferBytes?: number;
 }
 
 /** Defaults of {@link DashboardOptions}. */
@@ -31,6 +42,9 @@ export const DEFAULT_DASHBOARD_OPTIONS = Object.freeze({
   host: '127.0.0.1',
   title: '',
   keepAliveMs: 15_000,
+  allowedHosts: Object.freeze([]) as readonly string[],
+  maxStreams: 64,
+  maxStreamBufferBytes: 1024 * 1024,
 });
 
 /** A running dashboard. */
@@ -49,8 +63,10 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
  * first, then `service` / `removed` / `status`), `GET /api/services` and `GET /api/services/<name>`
  * (JSON), `GET /healthz`. Read-only: nothing on it changes the registry.
  *
- * On a loopback address, requests whose `Host` header names another host are refused (403), so a
- * web page elsewhere cannot read the registry through DNS rebinding.
+ * Whatever it is bound to, a request whose `Host` header is not a loopback name, an IP address,
+ * the bound host or one of `allowedHosts` is refused (403), so a web page elsewhere cannot read
+ * the registry through DNS rebinding. Event streams are capped (`maxStreams`), and one whose
+ * client stopped reading is closed once `maxStreamBufferBytes` are queued for it.
  *
  * @throws REGISTRY_UNAVAILABLE when the registry cannot be read at start.
  * @example
@@ -69,7 +85,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
   await hub.start();
   const streams = new Set<ServerResponse>();
-  const loopback = isLoopback(resolved.host);
+  const allowedNames = new Set([resolved.host, ...resolved.allowedHosts].map((name) => name.toLowerCase()));
 
   const server = createServer((request, response) => {
     try {
@@ -81,8 +97,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   });
 
   function handle(request: IncomingMessage, response: ServerResponse): void {
-    if (loopback && !allowedHost(request.headers.host, resolved.host)) {
-      sendJson(response, 403, { error: 'this dashboard answers only to loopback host names' });
+    // Whatever address it is bound to: a rebinding attack reaches it under a DNS name of the attacker's.
+    if (!allowedHost(request.headers.host, allowedNames)) {
+      sendJson(response, 403, {
+        error: 'this dashboard answers only to loopback names, IP addresses and its allowed host names',
+      });
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -123,6 +142,11 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   }
 
   function openStream(request: IncomingMessage, response: ServerResponse): void {
+    if (streams.size >= resolved.maxStreams) {
+      response.setHeader('retry-after', '5');
+      sendJson(response, 503, { error: `too many event streams open (${resolved.maxStreams})` });
+      return;
+    }
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -133,8 +157,19 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     response.write('retry: 2000\n\n');
     response.write(sseEvent('snapshot', snapshot()));
     streams.add(response);
-    const unsubscribe = hub.onChange((change) => response.write(sseChange(change)));
-    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), resolved.keepAliveMs);
+    // A client that stops reading (a suspended tab, `curl | sleep`) would have every change queued
+    // for it in memory without bound: past the limit it is cut off (an EventSource reconnects and
+    // starts again from a snapshot).
+    const send = (text: string): void => {
+      if (response.writableLength > resolved.maxStreamBufferBytes) {
+        end();
+        response.destroy();
+        return;
+      }
+      response.write(text);
+    };
+    const unsubscribe = hub.onChange((change) => send(sseChange(change)));
+    const keepAlive = setInterval(() => send(': keep-alive\n\n'), resolved.keepAliveMs);
     keepAlive.unref();
     const end = (): void => {
       clearInterval(keepAlive);
@@ -232,9 +267,15 @@ function isLoopback(host: string): boolean {
   return LOOPBACK_NAMES.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
-/** The Host header names a loopback address or the bound host itself (any port). */
-function allowedHost(header: string | undefined, boundHost: string): boolean {
+/**
+ * The Host header (any port) names a loopback name, an IP address (which no DNS answer can
+ * rebind), or one of `names` (the bound host and the allowed host names).
+ */
+function allowedHost(header: string | undefined, names: ReadonlySet<string>): boolean {
   if (!header) return false;
-  const hostname = header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : header.split(':')[0];
-  return hostname !== undefined && (isLoopback(hostname) || hostname === boundHost);
+  const hostname = (
+    header.startsWith('[') ? header.slice(0, header.indexOf(']') + 1) : (header.split(':')[0] ?? '')
+  ).toLowerCase();
+  const address = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  return isLoopback(hostname) || isIP(address) !== 0 || names.has(hostname) || names.has(address);
 }
