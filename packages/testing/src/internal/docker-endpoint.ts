@@ -22,7 +22,10 @@ export function dockerEndpoint(): RequestOptions | 'other' | undefined {
   }
   if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
   if (dockerHost.startsWith('tcp://')) {
-    const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
+    const address = dockerHost.replace(/^tcp:/, 'http:');
+    // `tcp://` alone, a bad port…: no engine can be reached there (describeDockerEndpoint says why).
+    if (!URL.canParse(address) || new URL(address).hostname === '') return undefined;
+    const url = new URL(address);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     const tls = process.env.DOCKER_TLS_VERIFY !== undefined && process.env.DOCKER_TLS_VERIFY !== '';
     if (!tls) return { host, port: Number(url.port || 2375) };
@@ -44,7 +47,11 @@ export function dockerEndpoint(): RequestOptions | 'other' | undefined {
 export function describeDockerEndpoint(): string {
   const endpoint = dockerEndpoint();
   if (endpoint === 'other') return `DOCKER_HOST=${process.env.DOCKER_HOST}`;
-  if (endpoint === undefined) return 'DOCKER_HOST unset and no Docker socket found';
+  if (endpoint === undefined) {
+    return process.env.DOCKER_HOST
+      ? `DOCKER_HOST=${process.env.DOCKER_HOST} (not a usable address)`
+      : 'DOCKER_HOST unset and no Docker socket found';
+  }
   return endpoint.socketPath ? `unix://${endpoint.socketPath}` : `tcp://${endpoint.host}:${endpoint.port}`;
 }
 
