@@ -27,7 +27,9 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
   backends = {
     catalog: service.grpcClient(CatalogService, 'catalog', { balancer: 'p2c-ewma' }),
     search: service.grpcClient(SearchService, 'search'),
-    recommendation: service.grpcClient(RecommendationService, 'recommendation'),
+    // A user's view history lives on the replica that recorded it: their views and their
+    // recommendations go to the same one (sticky by user id; ~1/N of users move when replicas change).
+    recommendation: service.grpcClient(RecommendationService, 'recommendation', { balancer: 'maglev' }),
     orders: service.grpcClient(OrdersService, 'orders'),
   };
   await service.markReady();

@@ -79,7 +79,7 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           // effort: a slow or failed view record never fails the page.
           if (user) {
             await clients.recommendation
-              .recordView({ userId: user, productId: id }, { deadlineMs: RECORD_VIEW_DEADLINE_MS })
+              .recordView({ userId: user, productId: id }, { deadlineMs: RECORD_VIEW_DEADLINE_MS, key: user })
               .catch(() => undefined);
           }
           return sendJson(response, 200, { product });
@@ -99,7 +99,10 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           return sendJson(
             response,
             200,
-            await clients.recommendation.recommend({ userId: user, limit: numberParam(query, 'limit', 5, 1, 20) }),
+            await clients.recommendation.recommend(
+              { userId: user, limit: numberParam(query, 'limit', 5, 1, 20) },
+              { key: user }, // the replica holding this user's views (see gateway.ts)
+            ),
           );
         }
         case 'POST orders': {

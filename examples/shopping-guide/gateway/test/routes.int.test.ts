@@ -29,6 +29,8 @@ beforeAll(async () => {
   tracing = initTracing({ serviceName: 'routes-test', exporter: 'memory' });
   const grpc = { port: 0, host: '127.0.0.1' };
   services.push(await startCatalog({ ...common, grpc }));
+  // Two replicas, each with its own view history (as deployed).
+  services.push(await startRecommendation({ ...common, grpc }));
   services.push(await startRecommendation({ ...common, grpc }));
   services.push(await startOrders({ ...common, grpc }));
   const gateway = await startGateway({ ...common, logger: gatewayLogger, http: { port: 0, host: '127.0.0.1' } });
@@ -109,5 +111,17 @@ describe('gateway routes', () => {
     // The policy's own retries are spent: a retrying caller is told not to multiply them.
     expect(reply.headers.get('x-switchyard-no-retry')).toBe('1');
     expect(logged.at(-1)).toMatchObject({ level: 'warn', err: expect.objectContaining({ code: 'RETRY_EXHAUSTED' }) });
+  });
+
+  it("sends a user's views and recommendations to the same replica, so they are based on those views", async () => {
+    for (const user of ['kay', 'lee', 'max', 'noa', 'ola', 'pia']) {
+      expect((await fetch(`${base}/api/products/sku-3?user=${user}`)).status).toBe(200);
+      for (let ask = 0; ask < 4; ask++) {
+        const { strategy } = (await (await fetch(`${base}/api/recommendations?user=${user}`)).json()) as {
+          strategy: string;
+        };
+        expect(strategy, `${user}, ask ${ask}`).toMatch(/co-view/);
+      }
+    }
   });
 });
