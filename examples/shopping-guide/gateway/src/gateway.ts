@@ -30,7 +30,8 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
     // A user's view history lives on the replica that recorded it: their views and their
     // recommendations go to the same one (sticky by user id; ~1/N of users move when replicas change).
     recommendation: service.grpcClient(RecommendationService, 'recommendation', { balancer: 'maglev' }),
-    orders: service.grpcClient(OrdersService, 'orders'),
+    // Each order lives on the replica that placed it (in memory): its calls are routed by order id.
+    orders: service.grpcClient(OrdersService, 'orders', { balancer: 'maglev' }),
   };
   await service.markReady();
   return service;

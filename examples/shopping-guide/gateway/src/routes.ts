@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CatalogService, OrdersService, RecommendationService, SearchService } from '@shopping-guide/shared';
+import {
+  type CatalogService,
+  type OrdersService,
+  orderIdFor,
+  type RecommendationService,
+  type SearchService,
+} from '@shopping-guide/shared';
 import {
   currentCallScope,
   InvalidArgumentError,
@@ -114,15 +120,17 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           // a connection dropped after the order was taken), and every attempt must carry the same
           // key, or a retry places the order, and reserves its stock, a second time.
           const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) || randomUUID();
-          const { order } = await clients.orders.placeOrder({
-            userId: body.userId,
-            lines: orderLines(body.lines),
-            idempotencyKey,
-          });
+          const { order } = await clients.orders.placeOrder(
+            { userId: body.userId, lines: orderLines(body.lines), idempotencyKey },
+            // The id the order will have: GET /api/orders/:id then reaches the replica holding it.
+            { key: orderIdFor(body.userId, idempotencyKey) },
+          );
           return sendJson(response, order?.status === 'placed' ? 201 : 409, { order });
         }
-        case 'GET orders/:id':
-          return sendJson(response, 200, await clients.orders.getOrder({ id: pathSegment(parts[2] as string, 'id') }));
+        case 'GET orders/:id': {
+          const id = pathSegment(parts[2] as string, 'id');
+          return sendJson(response, 200, await clients.orders.getOrder({ id }, { key: id }));
+        }
         default:
           return sendJson(response, 404, {
             error: { code: 'NOT_FOUND', message: `no route ${method} ${url.pathname}` },

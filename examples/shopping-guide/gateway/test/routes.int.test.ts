@@ -32,6 +32,8 @@ beforeAll(async () => {
   // Two replicas, each with its own view history (as deployed).
   services.push(await startRecommendation({ ...common, grpc }));
   services.push(await startRecommendation({ ...common, grpc }));
+  // Two orders replicas, each keeping its orders in memory (as deployed).
+  services.push(await startOrders({ ...common, grpc }));
   services.push(await startOrders({ ...common, grpc }));
   const gateway = await startGateway({ ...common, logger: gatewayLogger, http: { port: 0, host: '127.0.0.1' } });
   services.push(gateway);
@@ -122,6 +124,16 @@ describe('gateway routes', () => {
         };
         expect(strategy, `${user}, ask ${ask}`).toMatch(/co-view/);
       }
+    }
+  });
+
+  it('finds a placed order whichever orders replica placed it', async () => {
+    for (let n = 0; n < 8; n++) {
+      const placed = await placeOrder([{ productId: 'sku-4', quantity: 1 }], { 'idempotency-key': `find-${n}` });
+      expect(placed.status).toBe(201);
+      const { order } = (await placed.json()) as { order: { id: string } };
+      const found = await fetch(`${base}/api/orders/${order.id}`);
+      expect(found.status, `order ${n}`).toBe(200);
     }
   });
 });

@@ -18,4 +18,4 @@ export { OrderPlacer, ORDER_LIMITS } from './order-placer.js';
 export type { CatalogOrdering, PlaceOrderInput } from './order-placer.js';
 export { MemoryOrderStore } from './order-store.js';
 export type { OrderStore } from './order-store.js';
-export { orderIdFor } from './order-id.js';
+export { orderIdFor } from '@shopping-guide/shared';

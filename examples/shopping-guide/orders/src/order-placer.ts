@@ -1,7 +1,7 @@
 import type { CatalogService, Order__Output } from '@shopping-guide/shared';
 import { InvalidArgumentError } from '@switchyard/core';
 import { type GrpcClient, GrpcCallError, GrpcStatus, grpcError } from '@switchyard/grpc';
-import { orderIdFor } from './order-id.js';
+import { orderIdFor } from '@shopping-guide/shared';
 import type { OrderStore } from './order-store.js';
 
 /** The catalog calls placing an order makes (a Switchyard gRPC client, or a fake in tests). */

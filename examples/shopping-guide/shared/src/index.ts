@@ -5,6 +5,7 @@
  */
 export { CatalogService, OrdersService, RecommendationService, SearchService } from './definitions.js';
 export type { Handlers, RequestOf, ResponseOf } from './grpc-handlers.js';
+export { orderIdFor } from './order-id.js';
 export { protosDir } from './protos-dir.js';
 export { type ServiceSettings, serviceSettings } from './service-settings.js';
 export type { Product, Product__Output } from './generated/shop/catalog/v1/Product.js';

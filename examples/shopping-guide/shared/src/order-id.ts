@@ -3,7 +3,8 @@ import { createHash, randomUUID } from 'node:crypto';
 /**
  * The order id: derived from the user and the idempotency key, so every replica computes the
  * same id for a retried request (and catalog's reservation, keyed by it, happens once); random
- * when the client sent no key.
+ * when the client sent no key. Shared: the gateway routes an order's calls by it (orders keeps
+ * each order on the replica that placed it).
  */
 export function orderIdFor(userId: string, idempotencyKey: string): string {
   if (idempotencyKey === '') return `ord-${randomUUID()}`;
