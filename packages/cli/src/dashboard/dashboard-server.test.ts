@@ -164,6 +164,28 @@ describe('startDashboard', () => {
     await expect.poll(() => statusWithHost(new URL('events', dashboard?.url), '127.0.0.1')).toBe(200);
     stalled.destroy();
   });
+
+  it('stops the watches it opened when its start fails partway', async () => {
+    registry = new MemoryRegistry();
+    await registry.register({ id: 'a-1', service: 'alpha', host: '10.0.0.1', ports: { grpc: 1 } });
+    await registry.register({ id: 'b-1', service: 'beta', host: '10.0.0.1', ports: { grpc: 1 } });
+    const open = new Set<string>();
+    const watch = registry.watch.bind(registry);
+    registry.watch = async (service, listener) => {
+      if (service === 'beta') {
+        await new Promise((resolve) => setTimeout(resolve, 30)); // alpha's watch is open by then
+        throw new Error('registry went away');
+      }
+      const stop = await watch(service, listener);
+      open.add(service);
+      return async () => {
+        open.delete(service);
+        await stop();
+      };
+    };
+    await expect(startDashboard({ registry, port: 0 })).rejects.toThrow('registry went away');
+    expect(open).toEqual(new Set());
+  });
 });
 
 /** The status of a GET with the given Host header (the body is not read). */

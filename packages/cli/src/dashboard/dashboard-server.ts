@@ -83,7 +83,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     ...(options.servicesPollMs === undefined ? {} : { servicesPollMs: options.servicesPollMs }),
     ...(options.leaseRefreshMs === undefined ? {} : { leaseRefreshMs: options.leaseRefreshMs }),
   });
-  await hub.start();
+  // A start that fails partway (the registry drops while the first watches open) must not leave
+  // the watches that did open running on a registry the caller keeps.
+  await hub.start().catch(async (error: unknown) => {
+    await hub.close();
+    throw error;
+  });
   const streams = new Set<ServerResponse>();
   const allowedNames = new Set([resolved.host, ...resolved.allowedHosts].map((name) => name.toLowerCase()));
 
