@@ -38,24 +38,37 @@ export function startProcess(
   );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const fleetProcess: FleetProcess = { service, index, child, exited, instanceId: undefined, recentLines: [] };
-  const forward = (chunk: Buffer): void => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
-      fleetProcess.recentLines.push(line);
-      if (fleetProcess.recentLines.length > RECENT_LINES) fleetProcess.recentLines.shift();
-      // startService logs `{"msg":"<name> started","id":"<instance id>",…}` once it registered.
-      if (line.includes(' started"')) {
-        try {
-          fleetProcess.instanceId = (JSON.parse(line) as { id?: string }).id ?? fleetProcess.instanceId;
-        } catch {
-          // not a JSON log line
-        }
+  const handleLine = (line: string): void => {
+    if (!line.trim()) return;
+    fleetProcess.recentLines.push(line);
+    if (fleetProcess.recentLines.length > RECENT_LINES) fleetProcess.recentLines.shift();
+    // startService logs `{"msg":"<name> started","id":"<instance id>",…}` once it registered.
+    if (line.includes(' started"')) {
+      try {
+        fleetProcess.instanceId = (JSON.parse(line) as { id?: string }).id ?? fleetProcess.instanceId;
+      } catch {
+        // not a JSON log line
       }
-      onLine(line);
     }
+    onLine(line);
   };
-  child.stdout?.on('data', forward);
-  child.stderr?.on('data', forward);
+  // Pipes deliver chunks, not lines: a line split across two chunks (a long JSON log line, the
+  // "started" one included) is joined before it is looked at. One buffer per stream.
+  const lines = (stream: NodeJS.ReadableStream | null): void => {
+    let partial = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      for (const line of parts) handleLine(line);
+    });
+    stream?.on('end', () => {
+      if (partial) handleLine(partial);
+      partial = '';
+    });
+  };
+  lines(child.stdout);
+  lines(child.stderr);
   return fleetProcess;
 }
 
