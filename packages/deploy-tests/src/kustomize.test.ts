@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildOverlay, contract, OVERLAYS } from './builds.js';
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { kustomizeBuild, parseManifests } from './kustomize.js';
+import { parseQuantity } from './quantity.js';
 
 describe('kubectl kustomize', () => {
   it.each(OVERLAYS)('builds overlays/%s into the expected objects', (overlay) => {
@@ -25,6 +27,20 @@ describe('kubectl kustomize', () => {
         .map((object) => object.kind);
     expect(collector('local').sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
     expect(collector('production')).toEqual([]);
+  });
+
+  it("leaves the collector's Go runtime headroom below its memory limit (GOMEMLIMIT at most 90 % of it)", () => {
+    const deployment = buildOverlay('local').find(
+      (object) => object.kind === 'Deployment' && object.metadata.name === 'otel-collector',
+    ) as unknown as IDeployment;
+    const container = deployment.spec!.template.spec!.containers[0]!;
+    const limit = parseQuantity(container.resources?.limits?.memory);
+    const soft = container.env?.find((variable) => variable.name === 'GOMEMLIMIT')?.value;
+    // Go spells binary units MiB/GiB; Kubernetes Mi/Gi.
+    const goLimit = parseQuantity(soft?.replace(/iB$/, 'i'));
+    expect(limit).toBeDefined();
+    expect(goLimit, `GOMEMLIMIT ${soft}`).toBeDefined();
+    expect(goLimit as number).toBeLessThanOrEqual((limit as number) * 0.9);
   });
 
   it.each(OVERLAYS)('puts every object of overlays/%s in the switchyard namespace, labelled part-of', (overlay) => {
