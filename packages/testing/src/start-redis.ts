@@ -37,6 +37,9 @@ export interface StartRedisOptions {
   startupTimeoutMs?: number;
 }
 
+/** Ports tried when the chosen free port is taken before the server binds it. */
+const PORT_ATTEMPTS = 3;
+
 /** Defaults of {@link startRedis}. */
 export const DEFAULT_START_REDIS_OPTIONS = Object.freeze({ args: [] as readonly string[], startupTimeoutMs: 10_000 });
 
@@ -76,18 +79,31 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     return handle;
   }
 
-  const [port] = (await freePorts(1)) as [number];
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  if (resolved.password !== undefined) args.push('--requirepass', resolved.password);
-  args.push(...resolved.args);
-  const node = await startNode(via, {
-    label: 'redis',
-    kind: 'server',
-    port,
-    args,
-    password: resolved.password,
-    startupTimeoutMs: resolved.startupTimeoutMs,
-  });
+  // A free port is chosen, then bound by the server: another process may take it in between
+  // (PORT_TAKEN). Another port is then tried, a bounded number of times.
+  let port = 0;
+  let node: Awaited<ReturnType<typeof startNode>> | undefined;
+  for (let attempt = 1; node === undefined; attempt++) {
+    [port] = (await freePorts(1)) as [number];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    if (resolved.password !== undefined) args.push('--requirepass', resolved.password);
+    args.push(...resolved.args);
+    try {
+      node = await startNode(via, {
+        label: 'redis',
+        kind: 'server',
+        port,
+        args,
+        password: resolved.password,
+        startupTimeoutMs: resolved.startupTimeoutMs,
+      });
+    } catch (error) {
+      if (!(SwitchyardTestingError.isInstance(error) && error.code === 'PORT_TAKEN') || attempt >= PORT_ATTEMPTS) {
+        throw error;
+      }
+      logLine(`redis: port ${port} was taken before redis-server bound it; trying another (${error.message})`);
+    }
+  }
   const source = via === 'container' ? redisImage() : (findOnPath('redis-server') ?? 'redis-server');
   logLine(`redis via ${via} ${source} on 127.0.0.1:${port} (${reason})`);
   return new NodeServerHandle(node, via, resolved.password);

@@ -6,6 +6,11 @@ export type TestingErrorCode =
   | 'NOT_AVAILABLE'
   /** A process or container was started but never became ready, or exited early. */
   | 'START_FAILED'
+  /**
+   * The free port chosen for a server was taken by another process before the server bound it
+   * (its bind failed, or another Redis answered there). `startRedis` retries with another port.
+   */
+  | 'PORT_TAKEN'
   /** A bounded wait (readiness, failover agreement, cluster state, shutdown) ran out. */
   | 'TIMEOUT'
   /** The handle cannot do this, e.g. `kill()` on a Redis given by `REDIS_URL`. */

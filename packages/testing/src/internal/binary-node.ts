@@ -94,9 +94,11 @@ export class BinaryRedisNode implements RedisNode {
         resolve();
       });
       child.once('exit', (code, signal) => {
+        const output = this.outputTail();
         failure ??= new SwitchyardTestingError(
-          'START_FAILED',
-          `${this.describe()} exited during startup (${signal ?? `code ${code}`}):\n${this.outputTail()}`,
+          // Its free port was taken before it could bind it: the caller may try another.
+          /Address already in use/i.test(output) ? 'PORT_TAKEN' : 'START_FAILED',
+          `${this.describe()} exited during startup (${signal ?? `code ${code}`}):\n${output}`,
         );
         resolve();
       });
@@ -109,12 +111,14 @@ export class BinaryRedisNode implements RedisNode {
       await waitForPing({
         port: this.spec.port,
         password: this.spec.kind === 'server' ? this.spec.password : undefined,
+        ...(child.pid === undefined ? {} : { pid: child.pid }),
         timeoutMs: this.spec.startupTimeoutMs,
         what: `${this.describe()} to answer PING`,
         abort: () => failure,
       });
     } catch (error) {
       if (failure) throw failure;
+      if (SwitchyardTestingError.isInstance(error) && error.code === 'PORT_TAKEN') throw error; // start() kills ours
       throw new SwitchyardTestingError('START_FAILED', `${(error as Error).message}; output:\n${this.outputTail()}`, {
         cause: error,
       });
