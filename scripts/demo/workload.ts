@@ -30,8 +30,11 @@ export async function runShoppers(options: {
       const response = await fetch(`${options.gatewayUrl}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
       status = response.status;
       const body = (await response.json()) as unknown;
-      // An order rejected for stock is a correct answer (409), not a failure.
-      const ok = response.ok || (route === 'order' && status === 409);
+      // An order rejected for stock is a correct answer (409 with the order), not a failure; any
+      // other 409 (an idempotency key reused with other lines: ALREADY_EXISTS) is one.
+      const outOfStock =
+        route === 'order' && status === 409 && (body as { order?: { status?: string } })?.order?.status === 'rejected';
+      const ok = response.ok || outOfStock;
       options.records.push({
         at: Date.now(),
         route,
