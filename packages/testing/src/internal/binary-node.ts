@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SwitchyardTestingError } from '../testing-error.js';
 import { onProcessExit } from './exit-cleanup.js';
+import { recordOwnedServer, sweepOrphanedServersOnce } from './orphan-sweep.js';
 import { waitForPing } from './readiness.js';
 import type { RedisNode, RedisNodeSpec } from './redis-node.js';
 import { SerialQueue } from './redis-node.js';
@@ -66,6 +67,8 @@ export class BinaryRedisNode implements RedisNode {
   }
 
   private async spawnAndWait(): Promise<void> {
+    // Servers left running by a test process that was SIGKILLed: stopped before this one starts.
+    sweepOrphanedServersOnce();
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-redis-'));
     this.dir = dir;
     const args = [...this.spec.args, '--dir', dir];
@@ -103,10 +106,16 @@ export class BinaryRedisNode implements RedisNode {
         resolve();
       });
     });
-    this.unregisterExitHook = onProcessExit(() => {
+    const forget = child.pid === undefined ? () => {} : recordOwnedServer(child.pid, dir);
+    const unregister = onProcessExit(() => {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+      forget();
     });
+    this.unregisterExitHook = () => {
+      unregister();
+      forget();
+    };
     try {
       await waitForPing({
         port: this.spec.port,

@@ -1,0 +1,103 @@
+import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Who started which `redis-server`: one small file per server, so that servers outliving a test
+ * process that was SIGKILLed (a vitest fork killed at a timeout, an OOM kill: no exit hook runs)
+ * are found and stopped by the next process that starts one. Linux only (it needs /proc to tell a
+ * server from an unrelated process that reused its pid); elsewhere nothing is recorded or swept.
+ */
+const OWNERS_DIR = join(tmpdir(), 'switchyard-testing-owners');
+
+interface OwnedServer {
+  /** The test process that started it. */
+  owner: number;
+  pid: number;
+  /** Its start time in clock ticks since boot (/proc/<pid>/stat field 22): pids are reused. */
+  startTicks: string;
+  /** Its temp dir. */
+  dir: string;
+}
+
+/** Field 22 of /proc/<pid>/stat, or undefined when the process is gone (or this is not Linux). */
+function startTicksOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may contain spaces: count after its end.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Records a server this process started; returns a function that forgets it (call it once the server is gone). */
+export function recordOwnedServer(pid: number, dir: string): () => void {
+  const startTicks = startTicksOf(pid);
+  if (startTicks === undefined) return () => {};
+  const file = join(OWNERS_DIR, `${pid}.json`);
+  try {
+    mkdirSync(OWNERS_DIR, { recursive: true });
+    writeFileSync(file, JSON.stringify({ owner: process.pid, pid, startTicks, dir } satisfies OwnedServer));
+  } catch {
+    return () => {}; // best effort: a server that is not recorded is only not swept
+  }
+  return () => rmSync(file, { force: true });
+}
+
+/**
+ * Stops every recorded server whose owner is gone (and which is still that same process), removes
+ * its temp dir and forgets it. Returns how many servers it stopped.
+ */
+export function sweepOrphanedServers(): number {
+  let swept = 0;
+  let files: string[];
+  try {
+    files = readdirSync(OWNERS_DIR);
+  } catch {
+    return 0;
+  }
+  for (const name of files) {
+    const file = join(OWNERS_DIR, name);
+    let record: OwnedServer;
+    try {
+      record = JSON.parse(readFileSync(file, 'utf8')) as OwnedServer;
+    } catch {
+      continue; // being written, or not ours to judge
+    }
+    if (alive(record.owner)) continue;
+    if (startTicksOf(record.pid) === record.startTicks) {
+      try {
+        process.kill(record.pid, 'SIGKILL');
+        swept++;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    rmSync(record.dir, { recursive: true, force: true });
+    try {
+      unlinkSync(file);
+    } catch {
+      // another process swept it first
+    }
+  }
+  return swept;
+}
+
+let sweptThisProcess = false;
+
+/** {@link sweepOrphanedServers}, once per process (before its first server starts). */
+export function sweepOrphanedServersOnce(): void {
+  if (sweptThisProcess) return;
+  sweptThisProcess = true;
+  sweepOrphanedServers();
+}
