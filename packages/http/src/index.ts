@@ -46,3 +46,4 @@ export { httpStatusToCode, codeToHttpStatus } from './status/status-mapping.js';
 export { parseRetryAfterMs } from './status/retry-after.js';
 export { DEFAULT_DEADLINE_HEADER } from './deadline-header.js';
 export { NO_RETRY_HEADER } from './status/no-retry.js';
+export { publicMessage as publicErrorMessage } from './server/error-reply.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError, isExhaustedDownstream, type Logger, SwitchyardError } from '@switchyard/core';
-import { codeToHttpStatus, NO_RETRY_HEADER } from '@switchyard/http';
+import { codeToHttpStatus, NO_RETRY_HEADER, publicErrorMessage } from '@switchyard/http';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -43,13 +43,6 @@ export function sendJson(
  */
 const GATEWAY_STATUS: Readonly<Record<string, number>> = { FAILED_PRECONDITION: 409, BULKHEAD_FULL: 503 };
 
-/** What a 5xx reply says: what kind of failure, never the text behind it. */
-function publicMessage(status: number): string {
-  if (status === 503) return 'service unavailable';
-  if (status === 504) return 'deadline exceeded';
-  return 'internal error';
-}
-
 /**
  * Replies with `{ error: { code, message } }` and the status that matches the error's code. A
  * shopper's own mistake (4xx) gets its reason; a 5xx only the kind of failure, because its message
@@ -63,7 +56,7 @@ export function sendError(response: ServerResponse, error: unknown, logger: Logg
   const status = GATEWAY_STATUS[code] ?? (known ? codeToHttpStatus(error) : 500);
   if (status === 500 || !known) logger.error({ err: error }, 'gateway: request failed');
   else if (status > 500) logger.warn({ err: error }, 'gateway: request failed');
-  const message = status < 500 ? (error as Error).message : publicMessage(status);
+  const message = status < 500 ? (error as Error).message : publicErrorMessage(status);
   sendJson(
     response,
     status,

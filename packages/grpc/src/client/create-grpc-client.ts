@@ -41,7 +41,7 @@ import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
 import type { UnaryCallHandle } from './unary-outcome.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
-import { traceAttempt } from './client-tracing.js';
+import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { requestShapeCheck } from './request-shape.js';
 import type { GrpcCallOptions, GrpcClient } from './grpc-client-types.js';
 
@@ -197,8 +197,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     start: (
       client: Client,
       metadata: Metadata,
-      finish: (error: ServiceError | null, response?: Response) => void,
-      holdSpan: () => EndSpan,
+      finish: (error: ServiceError | null, response?: Response, spanStaysOpen?: boolean) => void,
+      span: AttemptSpan | undefined,
     ) => UnaryCallHandle,
     viaClientMethods = false,
   ): Promise<Response> => {
@@ -228,22 +228,17 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       viaClientMethods,
     );
     const started = performance.now();
-    // A stream's attempt succeeds at its first message, but its span lasts until the stream ends:
-    // holdSpan() hands the span's end over to whoever reads the rest.
-    let spanHeld = false;
-    const holdSpan = (): EndSpan => {
-      spanHeld = true;
-      return span ? (code, error) => span.end(code, error) : noEndSpan;
-    };
     return new Promise<Response>((resolve, reject) => {
       let removeAbort: (() => void) | undefined;
-      const finish = (error: ServiceError | null, response?: Response): void => {
+      // A stream's attempt succeeds at its first message, but its span lasts until the stream
+      // ends: the stream finishes with spanStaysOpen and ends the span itself.
+      const finish = (error: ServiceError | null, response?: Response, spanStaysOpen = false): void => {
         removeAbort?.();
         const latencyMs = performance.now() - started;
         recordAttempt(serviceName, name, error ? error.code : Status.OK, latencyMs);
         if (!error) {
           lease.done({ ok: true, latencyMs });
-          if (!spanHeld) span?.end(Status.OK);
+          if (!spanStaysOpen) span?.end(Status.OK);
           resolve(response as Response);
           return;
         }
@@ -278,7 +273,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       };
       let call: UnaryCallHandle;
       try {
-        call = start(client, metadata, finish, holdSpan);
+        call = start(client, metadata, finish, span);
       } catch (error) {
         // grpc-js throws rather than failing the call in a few cases (a channel already shut down):
         // settle it like any failed attempt, so the lease, the span and the metrics are not left open.
@@ -357,7 +352,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             prepared,
             callOptions,
             context,
-            (channel, metadata, finish, holdSpan) => {
+            (channel, metadata, finish, span) => {
               const call = channel.makeServerStreamRequest(
                 method.path,
                 method.requestSerialize,
@@ -366,7 +361,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                 metadata,
                 callOptionsFor(context, prepared),
               );
-              onFirst(call, finish, holdSpan);
+              onFirst(call, finish, span);
               return call;
             },
             true,
@@ -504,15 +499,11 @@ function toMetadata(input: Metadata | Record<string, string> | undefined): Metad
 
 type Stream = import('@grpc/grpc-js').ClientReadableStream<unknown>;
 
-/** Ends an attempt's span with the call's gRPC status code (and error, if it failed). */
-type EndSpan = (grpcCode: number, error?: unknown) => void;
-const noEndSpan: EndSpan = () => {};
-
-/** What opening a server stream yields: its first message, the call, and the end of its span. */
+/** What opening a server stream yields: its first message, the call, and its attempt's span, still open. */
 interface OpenedStream {
   first: IteratorResult<unknown>;
   call: Stream;
-  endSpan: EndSpan;
+  span: AttemptSpan | undefined;
 }
 
 /** A call checked and settled before its first attempt. */
@@ -547,8 +538,8 @@ async function* serverStream(
     prepared: PreparedCall,
     onFirst: (
       call: Stream,
-      finish: (error: ServiceError | null, response?: OpenedStream) => void,
-      holdSpan: () => EndSpan,
+      finish: (error: ServiceError | null, response?: OpenedStream, spanStaysOpen?: boolean) => void,
+      span: AttemptSpan | undefined,
     ) => void,
   ) => Promise<OpenedStream>,
 ): AsyncGenerator<unknown> {
@@ -560,19 +551,19 @@ async function* serverStream(
   const holdError = (error: ServiceError): void => {
     failedLater ??= error;
   };
-  const { first, call, endSpan } = await run(name, prepared.deadline, callOptions, (context) =>
-    open(context, prepared, (stream, finish, holdSpan) => {
+  const { first, call, span } = await run(name, prepared.deadline, callOptions, (context) =>
+    open(context, prepared, (stream, finish, attemptSpan) => {
       // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
       // Past the first message, the span stays open until the stream ends (see below).
       const onData = (message: unknown): void => {
         stream.pause();
         cleanup();
         stream.on('error', holdError);
-        finish(null, { first: { value: message, done: false }, call: stream, endSpan: holdSpan() });
+        finish(null, { first: { value: message, done: false }, call: stream, span: attemptSpan }, true);
       };
       const onEnd = (): void => {
         cleanup();
-        finish(null, { first: { value: undefined, done: true }, call: stream, endSpan: noEndSpan });
+        finish(null, { first: { value: undefined, done: true }, call: stream, span: undefined });
       };
       const onError = (error: ServiceError): void => {
         cleanup();
@@ -598,10 +589,10 @@ async function* serverStream(
   // The span ends once, with how the stream ended: OK after its last message, the status of an
   // error after the first one, CANCELLED when the consumer stopped reading early.
   let spanEnded = false;
-  const endSpanOnce: EndSpan = (code, error) => {
+  const endSpanOnce = (code: number, error?: unknown): void => {
     if (spanEnded) return;
     spanEnded = true;
-    endSpan(code, error);
+    span?.end(code, error);
   };
   try {
     yield first.value;

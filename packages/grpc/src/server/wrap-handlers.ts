@@ -57,10 +57,12 @@ export function guardResponseSerializers(definition: ServiceDefinition): Service
   return guarded as ServiceDefinition;
 }
 
-/** Runs `send` (a grpc-js callback or write) and returns the error if the response failed to serialize. */
-function serializeFailureOf(send: () => unknown): { error: unknown } | undefined {
-  lastSerializeFailure = undefined;
-  send();
+/**
+ * The serialization failure recorded since the last call (and clears it). Called right after each
+ * send (a grpc-js callback or write), so what it returns is that send's; with no closure, as the
+ * unary path runs per call.
+ */
+function takeSerializeFailure(): { error: unknown } | undefined {
   const failure = lastSerializeFailure;
   lastSerializeFailure = undefined;
   return failure;
@@ -127,7 +129,9 @@ function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
       if (settled) return;
       settled = true;
       if (error === undefined) {
-        const failure = serializeFailureOf(() => callback(null, response));
+        lastSerializeFailure = undefined;
+        callback(null, response);
+        const failure = takeSerializeFailure();
         if (failure !== undefined) {
           logSerializeFailure(failure.error, path, context.logger);
           span?.end(13 /* INTERNAL */, failure.error);
@@ -194,7 +198,9 @@ function wrapServerStream(path: string, handler: ServerStreamHandler, context: W
     const stream = call as unknown as WritableInternals;
     const handOver = stream._write;
     stream._write = (chunk, encoding, callback) => {
-      const failed = serializeFailureOf(() => handOver.call(stream, chunk, encoding, callback));
+      lastSerializeFailure = undefined;
+      handOver.call(stream, chunk, encoding, callback);
+      const failed = takeSerializeFailure();
       if (failed !== undefined && failure === undefined) {
         failure = failed;
         abort(new Error('a response failed to serialize'));

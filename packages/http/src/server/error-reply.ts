@@ -41,7 +41,12 @@ export function logHandlerFailure(error: unknown, status: number, logger: Logger
   else if (status >= 500) logger.warn({ err: error }, 'switchyard http: handler failed');
 }
 
-/** What a 5xx reply says instead of the error's own message. */
+/**
+ * What a 5xx reply says instead of the error's own message (which describes the server's side:
+ * downstream names and addresses, internal text): `service unavailable` (503), `deadline exceeded`
+ * (504), else `internal error`. httpHandler and the Fastify plugin reply with it; a server that
+ * writes its own error bodies can too.
+ */
 export function publicMessage(status: number): string {
   if (status === 503) return 'service unavailable';
   if (status === 504) return 'deadline exceeded';
