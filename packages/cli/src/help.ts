@@ -16,7 +16,8 @@ ${formatOptions(GLOBAL_OPTIONS)}
   -V, --version        print the version
 
 The registry is --registry, else $SWITCHYARD_REGISTRY_URL (redis://, rediss://, redis-sentinel://,
-redis-cluster://). Output is a table for people, or JSON with --json. Errors are one line on stderr.
+redis-cluster://); a URL without a password takes $SWITCHYARD_REGISTRY_PASSWORD (and
+$SWITCHYARD_REGISTRY_USERNAME). Output is a table for people, or JSON with --json. Errors are one line on stderr.
 Exit codes: 0 ok; 1 failure (unreachable registry, unknown service, failed call, unhealthy);
 2 usage error (bad flag or argument, malformed JSON). Run 'switchyard <command> --help' for more.
 `;

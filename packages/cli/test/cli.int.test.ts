@@ -141,6 +141,28 @@ describe('bad input and an unreachable registry', { timeout: 180_000 }, () => {
     }
   });
 
+  it('reaches a password-protected registry with SWITCHYARD_REGISTRY_PASSWORD, and names the failure without it', async () => {
+    const password = 'cli/pass@word';
+    const protectedRedis = await startRedis({ password });
+    try {
+      const bare = `redis://${protectedRedis.host}:${protectedRedis.port}`;
+      const [ok, missing, wrong] = await Promise.all([
+        cli(['ls'], { env: { SWITCHYARD_REGISTRY_URL: bare, SWITCHYARD_REGISTRY_PASSWORD: password } }),
+        cli(['ls'], { env: { SWITCHYARD_REGISTRY_URL: bare } }),
+        cli(['ls', '--registry', bare], { env: { SWITCHYARD_REGISTRY_PASSWORD: 'wrong' } }),
+      ]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain('no live services');
+      expect(ok.stdout).not.toContain(password);
+      expect(missing.code).toBe(1);
+      expectOneLine(missing, /permission denied: NOAUTH/);
+      expect(wrong.code).toBe(1);
+      expectOneLine(wrong, /at redis:\/\/:\*\*\*@.*permission denied: WRONGPASS/);
+    } finally {
+      await protectedRedis.stop();
+    }
+  });
+
   it('--registry wins over the environment', async () => {
     const result = await cli(['ls', '--registry', UNREACHABLE]);
     expect(result.code).toBe(1);

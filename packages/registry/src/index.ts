@@ -35,5 +35,6 @@ export type { RegistryOperation } from './redis/redis-connection.js';
 export { serviceKeys, servicesKey } from './redis/keys.js';
 export type { ServiceKeys } from './redis/keys.js';
 export { parseRedisUrl, redactUrl } from './redis/connection-url.js';
+export { withRegistryCredentials, REGISTRY_CREDENTIAL_VARIABLES } from './redis/registry-credentials.js';
 export type { RedisTarget } from './redis/connection-url.js';
 export { openRedis } from './redis/open-redis.js';

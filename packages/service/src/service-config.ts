@@ -6,7 +6,7 @@ import {
   InvalidArgumentError,
   validateServiceName,
 } from '@switchyard/core';
-import type { Registry } from '@switchyard/registry';
+import { type Registry, withRegistryCredentials } from '@switchyard/registry';
 import type { ServiceOptions } from './service-options.js';
 
 /** Every setting of a service, after options → environment → defaults. */
@@ -61,13 +61,15 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
   assertObject('options', options);
   assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
   const name = validateServiceName(options.name, 'name');
-  const registry = options.registry ?? env.SWITCHYARD_REGISTRY_URL;
-  if (registry === undefined || registry === '') {
+  const registryOption = options.registry ?? env.SWITCHYARD_REGISTRY_URL;
+  if (registryOption === undefined || registryOption === '') {
     throw new InvalidArgumentError(
       'registry',
       'is required: pass registry or set SWITCHYARD_REGISTRY_URL (e.g. redis://redis:6379 or memory://)',
     );
   }
+  // SWITCHYARD_REGISTRY_PASSWORD (a Secret) completes a URL that has no password of its own.
+  const registry = typeof registryOption === 'string' ? withRegistryCredentials(registryOption, env) : registryOption;
   const zone = options.zone ?? (env.SWITCHYARD_ZONE || undefined);
   if (zone !== undefined && !INSTANCE_LIMITS.zonePattern.test(zone)) {
     throw new InvalidArgumentError(options.zone !== undefined ? 'zone' : 'SWITCHYARD_ZONE', INSTANCE_LIMITS.zoneRule);

@@ -11,7 +11,11 @@ export interface ServiceOptions {
   name: string;
   /** @default SWITCHYARD_VERSION */
   version?: string;
-  /** A registry URL or instance. @default SWITCHYARD_REGISTRY_URL (required one way or the other) */
+  /**
+   * A registry URL or instance. A URL with no password of its own gets `SWITCHYARD_REGISTRY_PASSWORD`
+   * (and `SWITCHYARD_REGISTRY_USERNAME`) written into it, so the password can come from a Secret.
+   * @default SWITCHYARD_REGISTRY_URL (required one way or the other)
+   */
   registry?: string | Registry;
   /** gRPC server: the services to serve. Port 0 takes any free port (registered as bound). */
   grpc?: {

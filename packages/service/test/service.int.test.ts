@@ -192,6 +192,12 @@ describe('startService', () => {
       shutdownGraceMs: 10_000,
     });
     expect(resolveServiceConfig({ name: 'catalog', drainDelayMs: 10 }, env).drainDelayMs).toBe(10);
+    // The password from a Secret completes the URL from a ConfigMap (escaped); an explicit one wins.
+    const secret = { SWITCHYARD_REGISTRY_URL: 'redis://redis:6379', SWITCHYARD_REGISTRY_PASSWORD: 'p@ss/word' };
+    expect(resolveServiceConfig({ name: 'catalog' }, secret).registry).toBe('redis://:p%40ss%2Fword@redis:6379');
+    expect(resolveServiceConfig({ name: 'catalog', registry: 'redis://:own@r:6379' }, secret).registry).toBe(
+      'redis://:own@r:6379',
+    );
     expect(() => resolveServiceConfig({ name: 'catalog' }, {})).toThrow(
       /registry: is required: pass registry or set SWITCHYARD_REGISTRY_URL/,
     );

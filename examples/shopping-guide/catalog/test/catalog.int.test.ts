@@ -9,6 +9,7 @@ import type { RunningService } from '@switchyard/service';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStockStore, PRODUCTS, RedisStockStore, type StartCatalogOptions, startCatalog } from '../src/index.js';
+import { stockStoreFromEnv } from '../src/stock/stock-store-from-env.js';
 import { describeStockStore } from './stock-store-contract.js';
 import { silentLogger } from '@switchyard/core';
 
@@ -166,6 +167,20 @@ describe('catalog service (Redis stock)', () => {
     expect((await catalog.batchGetProducts({ ids: ['sku-7', 'sku-2'] })).products.map((item) => item.stock)).toEqual([
       0, 197,
     ]);
+  });
+
+  it('keeps stock beside a password-protected registry, with the password from SWITCHYARD_REGISTRY_PASSWORD', async () => {
+    const password = 'stock/pass@word';
+    const own = await startRedis({ password });
+    cleanups.push(() => own.stop());
+    const store = stockStoreFromEnv({
+      SWITCHYARD_REGISTRY_URL: `redis://${own.host}:${own.port}`,
+      SWITCHYARD_REGISTRY_PASSWORD: password,
+    });
+    cleanups.push(() => store.close());
+    expect(store.toString()).not.toContain(password);
+    await store.seed(new Map([['sku-1', 3]]));
+    expect(await store.levels(['sku-1'])).toEqual(new Map([['sku-1', 3]]));
   });
 
   it('answers UNAVAILABLE while Redis is down, and seeds it again when it comes back empty', async () => {

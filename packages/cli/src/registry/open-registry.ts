@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Logger, SwitchyardError, silentLogger } from '@switchyard/core';
-import { createRegistry, type Registry, RedisRegistry, redactUrl } from '@switchyard/registry';
+import { createRegistry, type Registry, RedisRegistry, redactUrl, withRegistryCredentials } from '@switchyard/registry';
 import { UsageError } from '../cli-error.js';
 import { LeaseInspector } from './lease-inspector.js';
 
@@ -15,9 +15,11 @@ export interface RegistryTarget {
 export const DEFAULT_NAMESPACE = 'switchyard';
 
 /**
- * Resolves the registry URL: `--registry`, else `SWITCHYARD_REGISTRY_URL`.
+ * Resolves the registry URL: `--registry`, else `SWITCHYARD_REGISTRY_URL`, completed with
+ * `SWITCHYARD_REGISTRY_PASSWORD` / `SWITCHYARD_REGISTRY_USERNAME` when it has no password of its own.
  * @throws UsageError when neither is set, or for a `memory://` URL (a CLI process cannot see
  * another process's in-memory registry).
+ * @throws InvalidArgumentError for contradictory credential variables.
  */
 export function resolveRegistryTarget(
   flags: { registry?: string | undefined; namespace?: string | undefined },
@@ -32,7 +34,8 @@ export function resolveRegistryTarget(
       `--registry ${url}: an in-memory registry lives inside one process; point the CLI at the Redis your services use (redis://…)`,
     );
   }
-  return { url, namespace: flags.namespace ?? DEFAULT_NAMESPACE, label: redactUrl(url) };
+  const withCredentials = withRegistryCredentials(url, env);
+  return { url: withCredentials, namespace: flags.namespace ?? DEFAULT_NAMESPACE, label: redactUrl(withCredentials) };
 }
 
 /** A registry opened for one CLI run, with what the CLI needs around it. */

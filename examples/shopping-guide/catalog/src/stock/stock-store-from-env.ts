@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Logger, silentLogger } from '@switchyard/core';
+import { withRegistryCredentials } from '@switchyard/registry';
 import { MemoryStockStore } from './memory-stock-store.js';
 import { RedisStockStore } from './redis-stock-store.js';
 import type { StockStore } from './stock-store.js';
@@ -10,7 +11,8 @@ let processStore: MemoryStockStore | undefined;
 /**
  * The stock store named by the environment:
  * - `CATALOG_STOCK_URL` if set: a Redis URL (any of the registry's forms) or `memory://`;
- * - else `SWITCHYARD_REGISTRY_URL` when it is a Redis URL: stock lives beside the registry;
+ * - else `SWITCHYARD_REGISTRY_URL` when it is a Redis URL: stock lives beside the registry, reached
+ *   with the registry's credentials (`SWITCHYARD_REGISTRY_PASSWORD`, as the SDK does);
  * - else one in-memory store for this process, shared by every catalog started in it (the
  *   single-process `memory://` demo).
  *
@@ -19,7 +21,11 @@ let processStore: MemoryStockStore | undefined;
 export function stockStoreFromEnv(env: NodeJS.ProcessEnv = process.env, logger: Logger = silentLogger): StockStore {
   const explicit = env.CATALOG_STOCK_URL || undefined;
   const registryUrl = env.SWITCHYARD_REGISTRY_URL ?? '';
-  const url = explicit ?? (REDIS_SCHEMES.some((scheme) => registryUrl.startsWith(scheme)) ? registryUrl : 'memory://');
+  const url =
+    explicit ??
+    (REDIS_SCHEMES.some((scheme) => registryUrl.startsWith(scheme))
+      ? withRegistryCredentials(registryUrl, env)
+      : 'memory://');
   if (REDIS_SCHEMES.some((scheme) => url.startsWith(scheme))) return RedisStockStore.fromUrl(url, { logger });
   if (url.startsWith('memory://')) {
     processStore ??= new MemoryStockStore();
