@@ -14,6 +14,7 @@ export interface ComposeService {
   image?: string;
   build?: string | { context?: string; dockerfile?: string };
   environment?: Record<string, string | number | boolean | null> | string[];
+  command?: string | string[];
   healthcheck?: { test?: string | string[]; disable?: boolean };
   depends_on?: string[] | Record<string, { condition?: string }>;
   deploy?: { replicas?: number };

@@ -52,6 +52,8 @@ export interface Contract {
   env: Record<string, string>;
   /** The variable that must carry a service's metrics port, on every service that declares one. */
   metricsEnv: { variable: string };
+  /** Where the registry's password lives and the variables that carry it. */
+  registryAuth: { secret: string; key: string; variable: string; redisVariable: string };
   services: Record<string, ServiceContract>;
 }
 

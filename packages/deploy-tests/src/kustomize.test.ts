@@ -18,6 +18,18 @@ describe('kubectl kustomize', () => {
     expect(names('PodDisruptionBudget').sort()).toEqual([...services].sort());
     expect(names('ConfigMap')).toContain('switchyard-config');
     expect(names('Namespace')).toEqual(['switchyard']);
+    expect(names('NetworkPolicy')).toEqual(
+      expect.arrayContaining(['default-deny-ingress', 'gateway-ingress', 'backend-ingress', 'redis-ingress']),
+    );
+  });
+
+  it("generates the registry's password Secret in overlays/local only: production brings its own", () => {
+    const secrets = (overlay: (typeof OVERLAYS)[number]) =>
+      buildOverlay(overlay)
+        .filter((object) => object.kind === 'Secret')
+        .map((object) => object.metadata.name);
+    expect(secrets('local')).toEqual([expect.stringMatching(/^switchyard-registry-[a-z0-9]+$/)]);
+    expect(secrets('production')).toEqual([]);
   });
 
   it('includes the OpenTelemetry collector component in local only', () => {
@@ -25,7 +37,7 @@ describe('kubectl kustomize', () => {
       buildOverlay(overlay)
         .filter((object) => object.metadata.name.startsWith('otel-collector'))
         .map((object) => object.kind);
-    expect(collector('local').sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+    expect(collector('local').sort()).toEqual(['ConfigMap', 'Deployment', 'NetworkPolicy', 'Service']);
     expect(collector('production')).toEqual([]);
   });
 
