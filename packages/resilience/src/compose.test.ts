@@ -1,4 +1,5 @@
-import { compose, createPolicy, type Policy } from '@switchyard/resilience';
+import { SwitchyardError } from '@switchyard/core';
+import { bulkhead, circuitBreaker, compose, createPolicy, type Policy } from '@switchyard/resilience';
 import { describe, expect, it } from 'vitest';
 
 function logging(name: string, log: string[]): Policy {
@@ -47,6 +48,28 @@ describe('compose', () => {
     await expect(
       throwing.execute(() => Promise.resolve(1), { deadline: Date.now() + 1_000, signal: controller.signal }),
     ).rejects.toThrow('step broke');
+  });
+
+  it('lets the steps around a custom step that throws clean up: bulkhead slots and breaker probes', async () => {
+    const throwing = createPolicy(
+      [
+        () => {
+          throw new SwitchyardError('UNAVAILABLE', 'step broke', { retryable: true });
+        },
+      ],
+      'throwing',
+    );
+    const slots = bulkhead({ maxConcurrent: 1 });
+    const guarded = compose(slots, throwing);
+    for (let i = 0; i < 3; i++) await expect(guarded.execute(() => 1)).rejects.toThrow('step broke');
+    expect(slots.running).toBe(0);
+
+    // The failures are recorded: the breaker opens (a lost record would leave it closed forever,
+    // or stuck half-open with its probe slot taken).
+    const breaker = circuitBreaker({ minimumCalls: 2, openMs: 60_000 });
+    const broken = compose(breaker, throwing);
+    for (let i = 0; i < 2; i++) await expect(broken.execute(() => 1)).rejects.toThrow('step broke');
+    expect(breaker.state()).toBe('open');
   });
 
   it('turns a synchronous throw of the operation into a rejection', async () => {

@@ -38,16 +38,9 @@ export interface Policy {
  * A step receives the call's context and `next`, and returns what `next` returns (or throws).
  */
 export function policyFromSteps(steps: readonly Middleware[], name: string): Policy {
-  const chained = chain(steps);
-  // A custom step that throws instead of rejecting must still make execute() reject (not throw),
-  // and must not leave the caller's signal listener and the deadline entry behind.
-  const run = (context: CallContext): Promise<unknown> => {
-    try {
-      return chained(context);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  };
+  // A custom step that throws instead of rejecting makes execute() reject (not throw), and
+  // leaves neither the caller's signal listener nor the deadline entry behind (see chain).
+  const run = chain(steps);
   return {
     steps,
     execute<T>(operation: Operation<T>, options?: ExecuteOptions): Promise<T> {
@@ -115,7 +108,15 @@ function chain(steps: readonly Middleware[]): (context: CallContext) => Promise<
   for (let index = steps.length - 1; index >= 0; index--) {
     const step = steps[index] as Middleware;
     const inner = next;
-    next = (context) => step(context, inner);
+    // A step that throws instead of rejecting (a custom one) must look like a rejection to the
+    // step around it, or that step's cleanup (a bulkhead's slot, a breaker's probe) never runs.
+    next = (context) => {
+      try {
+        return step(context, inner);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
   }
   return next;
 }

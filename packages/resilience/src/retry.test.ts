@@ -24,6 +24,47 @@ describe('retry', () => {
     });
   });
 
+  it('waits out a pushback longer than a Node timer holds instead of retrying at once', async () => {
+    const longWait = 3_000_000_000; // past MAX_TIMER_MS (2^31 - 1 ms), where setTimeout fires after 1 ms
+    let calls = 0;
+    const pending = retry({ pushbackOf: () => longWait, budget: false }).execute(() => {
+      calls++;
+      return calls === 1 ? Promise.reject(unavailable()) : Promise.resolve('ok');
+    });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls).toBe(1);
+    await vi.advanceTimersByTimeAsync(longWait);
+    await expect(pending).resolves.toBe('ok');
+    expect(calls).toBe(2);
+  });
+
+  it('gives up on an infinite pushback and falls back to its backoff on a NaN one', async () => {
+    let calls = 0;
+    const error = unavailable();
+    await expect(
+      retry({ pushbackOf: () => Number.POSITIVE_INFINITY, budget: false }).execute(() => {
+        calls++;
+        return Promise.reject(error);
+      }),
+    ).rejects.toBe(error);
+    expect(calls).toBe(1);
+    const delays: number[] = [];
+    const policy = retry({
+      maxAttempts: 2,
+      pushbackOf: () => Number.NaN,
+      backoff: { initialMs: 50, maxMs: 50 },
+      budget: false,
+    });
+    policy.onRetry((event) => delays.push(event.delayMs));
+    const pending = policy.execute(({ attempt }) =>
+      attempt === 1 ? Promise.reject(unavailable()) : Promise.resolve('ok'),
+    );
+    await vi.advanceTimersByTimeAsync(60);
+    await expect(pending).resolves.toBe('ok');
+    expect(delays[0]).toBeGreaterThanOrEqual(0);
+    expect(delays[0]).toBeLessThanOrEqual(50);
+  });
+
   it('does not retry what retryOn rejects (and by default, errors not marked retryable)', async () => {
     let calls = 0;
     const invalid = new SwitchyardError('INVALID_ARGUMENT', 'bad');

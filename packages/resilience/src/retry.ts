@@ -32,7 +32,9 @@ export interface RetryOptions {
   budget?: RetryBudget | false;
   /**
    * Server pushback: the delay the server asked for (ms), e.g. from `Retry-After` or
-   * `grpc-retry-pushback-ms`; a negative value means "do not retry". @default `error.retryAfterMs`
+   * `grpc-retry-pushback-ms`; a negative or infinite value means "do not retry", NaN none given.
+   * Waits of any length are honoured (within the deadline), including past Node's 24.8-day timer
+   * limit. @default `error.retryAfterMs`
    */
   pushbackOf?: (error: unknown) => number | undefined;
 }
@@ -120,8 +122,11 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
       if (context.abortReason) giveUp(attempt, 'aborted', error, error);
       if (!retryOn(error, attempt)) giveUp(attempt, 'not-retryable', error, error);
       if (attempt >= maxAttempts) giveUp(attempt, 'attempts', error, new RetryExhaustedError(errors));
-      const pushback = pushbackOf(error);
-      if (pushback !== undefined && pushback < 0) giveUp(attempt, 'pushback', error, error);
+      const asked = pushbackOf(error);
+      // NaN is no answer (the backoff decides); a negative or infinite wait means "do not retry".
+      const pushback = asked === undefined || Number.isNaN(asked) ? undefined : asked;
+      if (pushback !== undefined && (pushback < 0 || pushback === Number.POSITIVE_INFINITY))
+        giveUp(attempt, 'pushback', error, error);
       const delayMs = pushback ?? delayFor(attempt);
       if (Date.now() + delayMs >= context.deadline) {
         giveUp(

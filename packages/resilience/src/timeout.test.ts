@@ -1,4 +1,4 @@
-import { scopedSignal } from '@switchyard/core';
+import { DeadlineExceededError, scopedSignal } from '@switchyard/core';
 import { compose, retry, timeout } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -62,6 +62,35 @@ describe('timeout', () => {
     const outcome = expect(late).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: false });
     await vi.advanceTimersByTimeAsync(51);
     await outcome;
+  });
+
+  it("leaves a downstream DEADLINE_EXCEEDED final while its own time is not up, but relabels the transport's report of its expiry", async () => {
+    let attempts = 0;
+    const policy = compose(
+      retry({ maxAttempts: 3, backoff: { initialMs: 0, maxMs: 0 }, budget: false }),
+      timeout({ ms: 10_000 }),
+    );
+    // A server whose own budget ran out answered at once: not this timeout's doing, not retried.
+    const downstream = new DeadlineExceededError('downstream ran out of time');
+    await expect(
+      policy.execute(() => {
+        attempts++;
+        return Promise.reject(downstream);
+      }),
+    ).rejects.toBe(downstream);
+    expect(attempts).toBe(1);
+    // The transport enforcing this timeout's deadline reports it first: still this timeout's expiry.
+    attempts = 0;
+    const pending = policy.execute(({ deadline }) => {
+      attempts++;
+      if (attempts > 1) return Promise.resolve('second');
+      return new Promise((_, reject) =>
+        setTimeout(() => reject(new DeadlineExceededError('transport deadline')), deadline - Date.now() - 1),
+      );
+    });
+    await vi.advanceTimersByTimeAsync(10_001);
+    await expect(pending).resolves.toBe('second');
+    expect(attempts).toBe(2);
   });
 
   it('as a per-attempt timeout inside retry, times out one attempt and lets the next one run', async () => {

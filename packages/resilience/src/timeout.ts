@@ -3,6 +3,9 @@ import { raceAbort } from './call-context.js';
 import { checkOptions } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
 
+/** Timers may run a millisecond or two before Date.now() reaches their due time. */
+const EXPIRY_TOLERANCE_MS = 2;
+
 /** Options for {@link timeout}. */
 export interface TimeoutOptions {
   /** Time allowed, from when the call reaches this policy. Tightens (never extends) the deadline. */
@@ -33,7 +36,17 @@ export function timeout(options: TimeoutOptions): Policy {
         // is retryable (a per-attempt timeout inside retry() used to end the call: the default
         // retryOn retries only retryable errors, and a deadline never was).
         return raced.catch((error: unknown) => {
-          if (context.abortReason === undefined && error instanceof DeadlineExceededError && !error.retryable) {
+          // Only this timeout's own expiry is relabelled: a DEADLINE_EXCEEDED that arrives while
+          // its time is not yet up is a downstream verdict (a server's own budget ran out) and
+          // stays final. The transport enforcing the same deadline may report it a moment before
+          // this timer fires, hence the small tolerance.
+          const expired = scoped.abortReason !== undefined || Date.now() >= scoped.deadline - EXPIRY_TOLERANCE_MS;
+          if (
+            expired &&
+            context.abortReason === undefined &&
+            error instanceof DeadlineExceededError &&
+            !error.retryable
+          ) {
             throw new DeadlineExceededError(`timed out after ${ms} ms`, { cause: error, retryable: true });
           }
           throw error;

@@ -140,7 +140,16 @@ describe('circuitBreaker', () => {
     expect(breaker.state()).toBe('open'); // last four: 3 of 4
   });
 
+  it('opens with a count window smaller than the default minimumCalls, which gives way to the size', async () => {
+    const breaker = circuitBreaker({ window: { size: 10 } });
+    for (let i = 0; i < 10; i++) await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('open');
+  });
+
   it('rejects bad options naming them', () => {
+    expect(() => circuitBreaker({ window: { size: 10 }, minimumCalls: 20 })).toThrow(
+      /circuitBreaker.minimumCalls: is 20, more than window.size 10/,
+    );
     expect(() => circuitBreaker({ failureRateThreshold: 1.5 })).toThrow(/circuitBreaker.failureRateThreshold/);
     expect(() => circuitBreaker({ openMs: -1 })).toThrow(/circuitBreaker.openMs/);
     expect(() => circuitBreaker({ halfOpenCalls: 0 })).toThrow(/circuitBreaker.halfOpenCalls/);

@@ -23,7 +23,10 @@ export interface CircuitBreakerOptions {
   slowCallMs?: number;
   /** Slow-call rate (0..1] that opens the circuit. @default 1 */
   slowCallRateThreshold?: number;
-  /** Calls needed in the window before rates count. @default 20 */
+  /**
+   * Calls needed in the window before rates count; with a count window, at most its `size`.
+   * @default 20, or `window.size` when that is smaller
+   */
   minimumCalls?: number;
   /** How long the circuit stays open before probing. @default 5_000 */
   openMs?: number;
@@ -144,6 +147,18 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   assertInteger('circuitBreaker.halfOpenCalls', config.halfOpenCalls, 1, 10_000);
   assertInteger('circuitBreaker.maxKeys', resolved.maxKeys, 1, 10_000_000);
   const makeWindow = windowFactory(options.window);
+  // A count window never holds more than `size` calls: a larger minimumCalls could never be met,
+  // and the breaker would never open. A default gives way to the size; an explicit one is an error.
+  const windowSize = options.window && 'size' in options.window ? options.window.size : undefined;
+  if (windowSize !== undefined && config.minimumCalls > windowSize) {
+    if (options.minimumCalls !== undefined) {
+      throw new InvalidArgumentError(
+        'circuitBreaker.minimumCalls',
+        `is ${config.minimumCalls}, more than window.size ${windowSize}: the window never holds that many calls, so the circuit could never open`,
+      );
+    }
+    config.minimumCalls = windowSize;
+  }
   if (options.isFailure !== undefined && typeof options.isFailure !== 'function') {
     throw new InvalidArgumentError('circuitBreaker.isFailure', 'must be a function');
   }
