@@ -24,7 +24,7 @@ export { RetryBudgetExhaustedError } from './errors/retry-budget-exhausted-error
 export { RetryExhaustedError } from './errors/retry-exhausted-error.js';
 export { RegistryUnavailableError } from './errors/registry-unavailable-error.js';
 export { RegistrationLostError } from './errors/registration-lost-error.js';
-export { isExhaustedDownstream } from './errors/exhausted-downstream.js';
+export { isExhaustedDownstream, markExhaustedDownstream } from './errors/exhausted-downstream.js';
 export { fnv1a } from './hash/fnv1a.js';
 export { mulberry32 } from './random/mulberry32.js';
 export type { RegistrationLostReason } from './errors/registration-lost-error.js';

@@ -1,5 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { GrpcCallError } from '@switchyard/grpc';
+import { markExhaustedDownstream, SwitchyardError } from '@switchyard/core';
+import { GrpcCallError, grpcError } from '@switchyard/grpc';
+import { toGrpcStatus } from './status.js';
 import { describe, expect, it } from 'vitest';
 
 function withPushback(value: string): GrpcCallError {
@@ -19,5 +21,40 @@ describe('GrpcCallError.retryAfterMs (grpc-retry-pushback-ms)', () => {
     for (const value of ['-1', '-5', '', 'abc', '1.5', '1e3', '99999999999']) {
       expect(withPushback(value).retryAfterMs).toBe(-1);
     }
+  });
+});
+
+describe('toGrpcStatus (what a server replies for a failed handler)', () => {
+  it('replies a third-party error with a numeric code as INTERNAL, never with its message', () => {
+    // A database driver's error: code 14 is its own (TypeMismatch), not gRPC UNAVAILABLE.
+    const driverError = Object.assign(new Error('users.password_hash "s3cr3t"'), { code: 14 });
+    expect(toGrpcStatus(driverError)).toEqual({ code: status.INTERNAL, details: 'internal error', masked: true });
+  });
+
+  it("replies grpc-js's own status shape and grpcError() as given: the handler means them", () => {
+    expect(toGrpcStatus({ code: status.NOT_FOUND, details: 'no such product' })).toEqual({
+      code: status.NOT_FOUND,
+      details: 'no such product',
+    });
+    expect(toGrpcStatus(grpcError(status.UNAVAILABLE, 'maintenance until 10:00'))).toMatchObject({
+      code: status.UNAVAILABLE,
+      details: 'maintenance until 10:00',
+    });
+  });
+
+  it("keeps a downstream's or an internal failure's text on this side for the server-side codes", () => {
+    const downstream = new GrpcCallError(status.INTERNAL, 'db password=hunter2 at 10.1.2.3', { fromDownstream: true });
+    expect(toGrpcStatus(downstream)).toMatchObject({ code: status.INTERNAL, details: 'internal error', masked: true });
+    const unavailable = new SwitchyardError('UNAVAILABLE', 'c GET /admin: HTTP 503: {"host":"10.1.2.3"}');
+    expect(toGrpcStatus(unavailable)).toMatchObject({ code: status.UNAVAILABLE, details: 'service unavailable' });
+    // A client-side code is about the request: its text goes back.
+    const notFound = new SwitchyardError('NOT_FOUND', 'product sku-9 not found');
+    expect(toGrpcStatus(notFound)).toEqual({ code: status.NOT_FOUND, details: 'product sku-9 not found' });
+  });
+
+  it('tells the caller not to retry a failure whose own server said not to, whatever its protocol', () => {
+    const relayed = markExhaustedDownstream(new SwitchyardError('UNAVAILABLE', 'b GET /: HTTP 503'));
+    expect(toGrpcStatus(relayed).metadata?.get('grpc-retry-pushback-ms')).toEqual(['-1']);
+    expect(toGrpcStatus(new SwitchyardError('UNAVAILABLE', 'x')).metadata).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import {
   DeadlineExceededError,
   type ErrorCode,
   isExhaustedDownstream,
+  markExhaustedDownstream,
   SwitchyardError,
 } from '@switchyard/core';
 
@@ -88,13 +89,15 @@ export function fromServiceError(error: ServiceError, method: string, retryable:
   if (error.code === Status.DEADLINE_EXCEEDED)
     return new DeadlineExceededError(`${method}: deadline exceeded`, { cause: error });
   if (error.code === Status.CANCELLED) return new CancelledError(`${method}: cancelled`, { cause: error });
-  return new GrpcCallError(error.code, error.details || error.message, {
+  const mapped = new GrpcCallError(error.code, error.details || error.message, {
     metadata: error.metadata,
     retryable: retryable.has(error.code),
     method,
     cause: error,
     fromDownstream: true,
   });
+  // The server said not to retry (its own calls already did): whoever relays this says so too.
+  return mapped.retryAfterMs === -1 ? markExhaustedDownstream(mapped) : mapped;
 }
 
 /**
@@ -108,25 +111,66 @@ function doNotRetry(): Metadata {
   return metadata;
 }
 
-/** What a server replies for an error thrown by a handler: its status, and a message safe to send. */
-export function toGrpcStatus(error: unknown): { code: Status; details: string; metadata?: Metadata } {
+/**
+ * What a reply with these codes says instead of the error's own text, which describes this side
+ * (downstream addresses and bodies, internal messages). The same words as @switchyard/http's 5xx.
+ */
+const PUBLIC_DETAILS: Partial<Record<number, string>> = {
+  [Status.INTERNAL]: 'internal error',
+  [Status.UNKNOWN]: 'internal error',
+  [Status.DATA_LOSS]: 'internal error',
+  [Status.UNAVAILABLE]: 'service unavailable',
+  [Status.DEADLINE_EXCEEDED]: 'deadline exceeded',
+};
+
+/** A server's reply to a failed handler; `masked` when its details are not the error's own (log those). */
+export interface GrpcReplyStatus {
+  code: Status;
+  details: string;
+  metadata?: Metadata;
+  masked?: boolean;
+}
+
+function replyOf(code: Status, ownDetails: string, exhausted: boolean, mayMask: boolean): GrpcReplyStatus {
+  const generic = mayMask ? PUBLIC_DETAILS[code] : undefined;
+  return {
+    code,
+    details: generic ?? ownDetails,
+    ...(exhausted ? { metadata: doNotRetry() } : {}),
+    ...(generic !== undefined ? { masked: true } : {}),
+  };
+}
+
+/**
+ * What a server replies for an error thrown by a handler: its status, and a message safe to send.
+ * - `grpcError(code, details)` (a GrpcCallError the handler made) and grpc-js's own status shape
+ *   (`{ code, details }`, a number and a string, as handlers pass to `callback()`) reply as given.
+ * - Other Switchyard errors reply by their code; a downstream's GrpcCallError by its status. For
+ *   the server-side codes (INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE, DEADLINE_EXCEEDED) the
+ *   details are generic: their text describes this side, and the server logs it instead.
+ * - A failure the handler's own calls already retried, or whose server said not to retry,
+ *   carries `grpc-retry-pushback-ms: -1`.
+ * - Anything else (including third-party errors with a numeric `code`, such as a database
+ *   driver's) is INTERNAL `internal error`, never its message.
+ */
+export function toGrpcStatus(error: unknown): GrpcReplyStatus {
   if (error instanceof GrpcCallError) {
-    return error.fromDownstream && error.retryable
-      ? { code: error.grpcCode, details: error.details, metadata: doNotRetry() }
-      : { code: error.grpcCode, details: error.details };
+    const exhausted = error.fromDownstream && (error.retryable || isExhaustedDownstream(error));
+    return replyOf(error.grpcCode, error.details, exhausted, error.fromDownstream);
   }
   if (SwitchyardError.isInstance(error)) {
-    const code = STATUS_BY_CODE[error.code] ?? Status.UNKNOWN;
-    return isExhaustedDownstream(error)
-      ? { code, details: error.message, metadata: doNotRetry() }
-      : { code, details: error.message };
+    return replyOf(STATUS_BY_CODE[error.code] ?? Status.UNKNOWN, error.message, isExhaustedDownstream(error), true);
   }
-  const candidate = error as { code?: unknown; details?: unknown; message?: unknown };
-  if (typeof candidate?.code === 'number' && CODE_BY_STATUS[candidate.code] !== undefined) {
-    return { code: candidate.code as Status, details: String(candidate.details ?? candidate.message ?? '') };
+  const candidate = error as { code?: unknown; details?: unknown };
+  if (
+    typeof candidate?.code === 'number' &&
+    CODE_BY_STATUS[candidate.code] !== undefined &&
+    typeof candidate.details === 'string'
+  ) {
+    return { code: candidate.code as Status, details: candidate.details };
   }
   // Unknown errors never leak their message (it may hold internals); the server logs them.
-  return { code: Status.INTERNAL, details: 'internal error' };
+  return { code: Status.INTERNAL, details: 'internal error', masked: true };
 }
 
 /** Throw this from a handler to reply with a specific status. */

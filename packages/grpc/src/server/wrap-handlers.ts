@@ -306,9 +306,12 @@ function scopeOf(handlerContext: GrpcHandlerContext, metadata: Metadata, context
 }
 
 function reply(error: unknown, path: string, logger: Logger): { code: number; details: string; metadata?: Metadata } {
-  const status = toGrpcStatus(error);
+  const { masked, ...status } = toGrpcStatus(error);
+  // What the reply does not say is logged: at error for internal failures, else at warn.
   if (status.code === 13 /* INTERNAL */ || status.code === 2 /* UNKNOWN */) {
     logger.error({ err: error, method: path }, 'switchyard grpc: handler failed');
+  } else if (masked) {
+    logger.warn({ err: error, method: path }, 'switchyard grpc: handler failed');
   }
   return status;
 }

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import {
   ClientClosedError,
   InvalidArgumentError,
+  markExhaustedDownstream,
   NO_DEADLINE,
   NoInstancesError,
   SwitchyardError,
@@ -188,6 +189,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       request: labelOf(prepared),
       retryable: isRetryable(prepared, status, headers),
     });
+    // The server's own downstream calls already retried: whoever relays this says so too.
+    if (headers[NO_RETRY_HEADER] !== undefined) markExhaustedDownstream(error);
     if (!prepared.throwOnStatus) keptBodies.set(error, bytes);
     span?.end(status, error);
     state.lastError = error;
