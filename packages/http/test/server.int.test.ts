@@ -8,6 +8,7 @@ import {
   requestContext,
   switchyardFastify,
 } from '@switchyard/http';
+import express from 'express';
 import Fastify from 'fastify';
 import { request as plainRequest } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -196,6 +197,38 @@ describe('httpHandler (node:http)', () => {
     controller.abort();
     await pending;
     await expect.poll(() => (aborted as { code?: string })?.code).toBe('CANCELLED');
+  });
+});
+
+describe('httpHandler around an Express app', () => {
+  it('serves its routes with the request context, and answers unmatched routes and next(error) itself', async () => {
+    const app = express();
+    app.get('/products/:id', (request, response) => {
+      response.json({ id: request.params.id, hasDeadline: requestContext(request)?.deadline !== undefined });
+    });
+    app.get('/broken', (_request, _response, next) => next(new SwitchyardError('INVALID_ARGUMENT', 'id: bad')));
+    app.get('/crash', () => {
+      throw new Error('secret internals');
+    });
+    const { port } = await loopback.serve('e1', app, { service: 'express' });
+    const get = async (path: string) => {
+      const reply = await plainRequest(`http://127.0.0.1:${port}${path}`);
+      return { status: reply.statusCode, body: (await reply.body.json()) as Record<string, unknown> };
+    };
+    expect(await get('/products/sku-1')).toEqual({ status: 200, body: { id: 'sku-1', hasDeadline: true } });
+    // Before: Express called the context object as its final handler, an uncaught TypeError.
+    expect(await get('/nowhere?x=1')).toEqual({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND', message: 'no route for GET /nowhere' } },
+    });
+    expect(await get('/broken')).toEqual({
+      status: 400,
+      body: { error: { code: 'INVALID_ARGUMENT', message: 'id: bad' } },
+    });
+    expect(await get('/crash')).toEqual({
+      status: 500,
+      body: { error: { code: 'INTERNAL', message: 'internal error' } },
+    });
   });
 });
 

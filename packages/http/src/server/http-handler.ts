@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DeadlineExceededError, InvalidArgumentError } from '@switchyard/core';
+import { DeadlineExceededError, InvalidArgumentError, SwitchyardError } from '@switchyard/core';
 import { writeErrorReply, writeProbeReply } from './error-reply.js';
 import type { HealthState } from './health-state.js';
 import { beginIncoming, type HttpHandlerContext, type IncomingCall } from './incoming-call.js';
@@ -19,12 +19,16 @@ export interface SwitchyardHttpListener {
 }
 
 /**
- * Wraps a node:http handler (an Express or Koa `callback()` app works too) so that every request:
+ * Wraps a node:http handler (an Express or Connect app, or Koa's `callback()`, works too) so that every request:
  * runs with its caller's deadline (header `x-switchyard-deadline-ms`) and trace context, which
  * outgoing Switchyard calls (gRPC or HTTP) inherit; gets a SERVER span when a tracer is active;
  * fails with 504 at once when it arrives with no time left; and, if the handler throws or rejects
  * before replying, gets an error reply mapped from the error's code. `/healthz` answers 200 while
  * the process lives, `/readyz` 200 while `health` is serving and 503 while draining or not ready.
+ *
+ * An Express or Connect app takes a third argument of its own, the function it calls with an error
+ * or for a route it does not have: it gets one that replies as above (the error mapped, or 404),
+ * not the context, which such handlers read with `requestContext()`.
  *
  * @example
  * ```ts
@@ -38,6 +42,9 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
     throw new InvalidArgumentError('handler', 'must be a function (request, response, context) => …');
   }
   const settings = resolveServerOptions(options, 'options');
+  // Handing Express its `next` as the context made its final handler call a plain object (an
+  // uncaught TypeError) for every unmatched route or next(error).
+  const connectApp = isConnectApp(handler);
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     if (serveProbe(request, response, settings)) return;
     // Draining: let keep-alive clients move to other instances after this response.
@@ -57,7 +64,11 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
     }
     let result: unknown;
     try {
-      result = call.run(() => handler(request, response, call));
+      result = call.run(() =>
+        connectApp
+          ? handler(request, response, finalHandler(request, response, settings) as never)
+          : handler(request, response, call),
+      );
     } catch (error) {
       writeErrorReply(response, error, settings.logger);
       return;
@@ -69,6 +80,36 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
     }
   };
   return Object.assign(listener, { health: settings.health });
+}
+
+/** An Express or Connect app: a function with its own `use` and `handle`. */
+function isConnectApp(handler: HttpRequestHandler): boolean {
+  const app = handler as unknown as { use?: unknown; handle?: unknown };
+  return typeof app.use === 'function' && typeof app.handle === 'function';
+}
+
+/**
+ * The `next` a Connect-style app calls last: with an error, the error reply; with nothing (no route
+ * matched), 404. A response already started is left to end as it was (or cut, on an error).
+ */
+function finalHandler(
+  request: IncomingMessage,
+  response: ServerResponse,
+  settings: ResolvedServerOptions,
+): (error?: unknown) => void {
+  return (error) => {
+    if (error !== undefined && error !== null && error !== 'route' && error !== 'router') {
+      writeErrorReply(response, error, settings.logger);
+      return;
+    }
+    if (response.headersSent) return;
+    const path = (request.url ?? '/').split('?')[0];
+    writeErrorReply(
+      response,
+      new SwitchyardError('NOT_FOUND', `no route for ${request.method} ${path}`),
+      settings.logger,
+    );
+  };
 }
 
 /** Answers `/healthz` and `/readyz` (GET or HEAD); false for any other request. */
