@@ -175,6 +175,16 @@ class WatchingDiscovery implements Discovery {
 
   ready(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.synced) return Promise.resolve();
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && !Number.isNaN(timeoutMs))) {
+      return Promise.reject(
+        new InvalidArgumentError('ready.timeoutMs', `must be a number of ms ≥ 0 (or Infinity), got ${String(timeoutMs)}`),
+      );
+    }
+    // Closed before its first snapshot: no snapshot will ever come.
+    if (this.closed) {
+      return Promise.reject(new RegistryUnavailableError(`${this.service}: discovery closed before its first snapshot`));
+    }
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const wake = (): void => {
@@ -408,8 +418,12 @@ class WatchingDiscovery implements Discovery {
     const now = Date.now();
     let candidates = [...this.members.values()].filter((member) => this.filter(member.instance));
     if (this.subsetter) {
+      // The subset is drawn from the instances that are up whenever there are any: drawn from
+      // all, a subset whose members were draining sent every call to them while others were up.
+      const upCandidates = candidates.filter((member) => member.instance.status === 'up');
+      const drawFrom = upCandidates.length > 0 ? upCandidates : candidates;
       const chosen = new Set(
-        this.subsetter.apply(candidates.map((member) => member.instance)).map((instance) => instance.id),
+        this.subsetter.apply(drawFrom.map((member) => member.instance)).map((instance) => instance.id),
       );
       candidates = candidates.filter((member) => chosen.has(member.instance.id));
     }

@@ -207,6 +207,31 @@ describe('createDiscovery', () => {
     expect(usage.size).toBe(30);
   });
 
+  it('draws the subset from instances that are up: draining members are not picked while others are up', async () => {
+    const registrations = [];
+    for (let i = 0; i < 6; i++) registrations.push(await registry.register(instance(`i${i}`)));
+    const discovery = await discover({ subset: { size: 2, clientIndex: 0 } });
+    const members = discovery.instances().map((i) => i.id);
+    for (const registration of registrations.filter((r) => members.includes(r.instance.id)))
+      await registration.update({ status: 'draining' });
+    await vi.waitFor(() => expect(discovery.instances().some((i) => members.includes(i.id))).toBe(false));
+    for (let i = 0; i < 20; i++) expect(discovery.pick().instance.status).toBe('up');
+    expect(discovery.instances()).toHaveLength(2);
+  });
+
+  it('ready() refuses a bad timeout, and fails at once after close() without a snapshot', async () => {
+    const discovery = await discover();
+    await expect(discovery.ready({ timeoutMs: 5 })).resolves.toBeUndefined(); // synced: any timeout is fine
+    const never = createDiscovery({
+      registry: { ...registry, watch: () => new Promise(() => {}) } as never,
+      service: 'catalog',
+    });
+    await expect(never.ready({ timeoutMs: Number.NaN })).rejects.toThrow(/ready.timeoutMs: must be a number/);
+    await expect(never.ready({ timeoutMs: -1 })).rejects.toThrow(/ready.timeoutMs/);
+    await never.close();
+    await expect(never.ready()).rejects.toThrow(/closed before its first snapshot/);
+  });
+
   it('keeps serving the last view while the registry is stale, and says so', async () => {
     await registry.register(instance('a'));
     const fake = staleableRegistry(registry);

@@ -75,7 +75,11 @@ export interface Discovery {
   readonly stale: boolean;
   /** True once the first snapshot arrived (a synchronous check before awaiting `ready()`). */
   readonly isReady: boolean;
-  /** Resolves once the first snapshot arrived. Rejects with REGISTRY_UNAVAILABLE after `timeoutMs`. */
+  /**
+   * Resolves once the first snapshot arrived. Rejects with REGISTRY_UNAVAILABLE after `timeoutMs`
+   * (none: waits as long as it takes), or at once when the discovery was closed without one;
+   * INVALID_ARGUMENT for a `timeoutMs` that is negative or not a number.
+   */
   ready(options?: { timeoutMs?: number }): Promise<void>;
   /** The healthy instances picks choose from (before zone preference). */
   instances(): readonly ServiceInstance[];

@@ -2,18 +2,40 @@ import type { BalancingStrategy, Endpoint, Picker } from '@switchyard/core';
 
 /**
  * Smooth weighted round robin (nginx's algorithm): over every cycle of total weight W, endpoint i
- * is picked exactly w_i times, and its picks are spread out instead of bunched (weights 5,1,1 give
+ * is picked w_i times, and its picks are spread out instead of bunched (weights 5,1,1 give
  * a a b a c a a). A pick costs O(n); for fleets of thousands prefer `p2c-ewma` or subsetting.
+ *
+ * Two things nginx's version does not need but a client library does:
+ * - Each endpoint starts at a random point of its turn (nginx starts all at 0 and breaks ties by
+ *   order), so clients started together do not all send their first calls to the first instance.
+ * - A new picker (made on every registry event, ejection or slow-start step) carries each known
+ *   instance's position over from the last one. Starting over at every rebuild favoured the first
+ *   instances: with a rebuild every few picks, only they got traffic.
  */
 export function weighted(): BalancingStrategy {
+  // The positions of the last picker made, by instance id.
+  let last: { endpoints: readonly Endpoint[]; current: Float64Array } | undefined;
   return {
     name: 'weighted',
     createPicker(endpoints: readonly Endpoint[]): Picker {
       const count = endpoints.length;
       const weights = Float64Array.from(endpoints, (endpoint) => endpoint.weight);
       const current = new Float64Array(count);
+      const carried = new Map<string, number>();
+      if (last) {
+        for (let index = 0; index < last.endpoints.length; index++) {
+          carried.set((last.endpoints[index] as Endpoint).instance.id, last.current[index] as number);
+        }
+      }
       let total = 0;
-      for (const weight of weights) total += weight;
+      for (let index = 0; index < count; index++) {
+        const weight = weights[index] as number;
+        total += weight;
+        // A random point within the endpoint's first turn: the picks stay in proportion (the
+        // offsets only shift where each cycle starts), but clients do not align.
+        current[index] = carried.get((endpoints[index] as Endpoint).instance.id) ?? -Math.random() * weight;
+      }
+      last = { endpoints, current };
       return {
         pick() {
           if (count === 0) return undefined;
