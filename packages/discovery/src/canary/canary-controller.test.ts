@@ -62,6 +62,26 @@ describe('createCanaryController', () => {
     expect(traffic(1_000, 0.2).toCanary).toBe(0); // every client follows the rule at once
   });
 
+  it('rolls back a failing canary that outlier detection ejected (it gets too few calls to judge by rate)', async () => {
+    const guarded = createDiscovery({ registry, service: 'catalog' }); // outlier detection on: the default
+    await guarded.ready();
+    const controller = createCanaryController({ registry, discovery: guarded, stable: '1.4.0', canary: '1.5.0' });
+    await controller.start();
+    let toCanary = 0;
+    for (let i = 0; i < 4_000; i++) {
+      const lease = guarded.pick();
+      const isCanary = lease.instance.version === '1.5.0';
+      if (isCanary) toCanary++;
+      lease.done({ ok: !isCanary, latencyMs: 5 });
+    }
+    expect(toCanary).toBeLessThan(50); // ejected after a few failures: under minCalls
+    const decision = await controller.evaluate();
+    expect(decision.action).toBe('rollback');
+    expect(decision.reason).toMatch(/the canary took \d+ calls where its 5 % share was \d+/);
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 100, '1.5.0': 0 } });
+    await guarded.close();
+  });
+
   it('promotes a healthy canary through its steps', async () => {
     const controller = createCanaryController({ registry, discovery, stable: '1.4.0', canary: '1.5.0' });
     const percents: number[] = [];

@@ -29,7 +29,11 @@ export interface CanaryOptions {
   steps?: number[];
   /** Length of one analysis window (and of each step). @default 30_000 */
   windowMs?: number;
-  /** Canary calls needed in a window before it is judged. @default 50 */
+  /**
+   * Canary calls needed in a window before it is judged. A canary that took fewer than half the
+   * calls its share should have brought, when that share is at least this many, is rolled back:
+   * its instances could not take them (ejected by outlier detection, failing or gone). @default 50
+   */
   minCalls?: number;
   /** Error-rate increase (absolute) over stable that fails the canary, if also significant. @default 0.02 */
   maxErrorRateIncrease?: number;
@@ -54,6 +58,9 @@ export const DEFAULT_CANARY_OPTIONS: Readonly<
   significanceZ: 2.33,
   maxLatencyRatio: 1.5,
 });
+
+/** A canary that takes less than this share of the calls its split should send it fails. */
+const SHORTFALL_RATIO = 0.5;
 
 type Thresholds = Pick<typeof DEFAULT_CANARY_OPTIONS, 'maxErrorRateIncrease' | 'significanceZ' | 'maxLatencyRatio'>;
 
@@ -143,18 +150,31 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       stable,
       canary,
     });
+    const rollback = async (failure: string): Promise<CanaryDecision> => {
+      await setPercent(0);
+      state = 'rolled-back';
+      stopTimer();
+      const decision = decide('rollback', failure);
+      logger.warn({ service, version: config.canary, decision }, `canary ${config.canary} rolled back: ${failure}`);
+      return decision;
+    };
     let decision: CanaryDecision;
+    // What the split should have sent the canary: far fewer calls than that means its instances
+    // could not take them (outlier detection ejected them, they are failing or gone), which a
+    // plain call count would read as "too few calls to judge", holding the canary for good.
+    const expectedCanaryCalls = ((stable.calls + canary.calls) * percent) / 100;
     if (state !== 'running') decision = decide('hold', `not running (${state})`);
-    else if (canary.calls < config.minCalls)
-      decision = decide('hold', `only ${canary.calls} canary calls in the window (need ${config.minCalls})`);
-    else {
+    else if (canary.calls < config.minCalls) {
+      decision =
+        expectedCanaryCalls >= config.minCalls && canary.calls < expectedCanaryCalls * SHORTFALL_RATIO
+          ? await rollback(
+              `the canary took ${canary.calls} calls where its ${percent} % share was ${Math.round(expectedCanaryCalls)}: its instances are ejected, failing or gone`,
+            )
+          : decide('hold', `only ${canary.calls} canary calls in the window (need ${config.minCalls})`);
+    } else {
       const failure = judge(stable, canary, config);
       if (failure) {
-        await setPercent(0);
-        state = 'rolled-back';
-        stopTimer();
-        decision = decide('rollback', failure);
-        logger.warn({ service, version: config.canary, decision }, `canary ${config.canary} rolled back: ${failure}`);
+        decision = await rollback(failure);
       } else if (stepIndex + 1 < config.steps.length) {
         stepIndex++;
         await setPercent(config.steps[stepIndex] as number);
