@@ -83,6 +83,26 @@ describe('gRPC mTLS between services (SWITCHYARD_TLS_CA / _CERT / _KEY)', () => 
     expect(reply).toMatchObject({ message: 'over mTLS', servedBy: 'echo' });
   });
 
+  it('keeps SWITCHYARD_TLS_SERVER_NAME when a client passes channelOptions of its own', async () => {
+    // A server certificate naming only a DNS name: dialled by IP, it checks only through the override.
+    const dnsOnly = pki.issue(ca, 'echo-dns', ['DNS:echo-dns.switchyard.test']);
+    const echoDns = await withTlsEnv(dnsOnly, () => startService(serviceOptions('echo-dns')));
+    const caller = await withTlsEnv(frontCert, () => {
+      process.env.SWITCHYARD_TLS_SERVER_NAME = 'echo-dns.switchyard.test';
+      return startService(serviceOptions('caller-dns'));
+    });
+    try {
+      const client = caller.grpcClient(EchoService, 'echo-dns', {
+        channelOptions: { 'grpc.keepalive_time_ms': 10_000 },
+      }) as unknown as { say(request: { message: string }, options?: { deadlineMs?: number }): Promise<EchoReply> };
+      const reply = await client.say({ message: 'by name' }, { deadlineMs: 3_000 });
+      expect(reply.servedBy).toBe('echo-dns');
+    } finally {
+      await caller.stop();
+      await echoDns.stop();
+    }
+  });
+
   it('a plain grpc-js client with a client certificate from the same CA works (control)', async () => {
     const reply = await rawSay(
       `127.0.0.1:${echo.grpcPort}`,

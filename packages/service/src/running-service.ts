@@ -47,7 +47,9 @@ export interface RunningService {
   /**
    * Stops abruptly, as a crash would (for demos and failure tests in one process): calls in
    * flight are cancelled and servers closed at once, with no draining and no deregistration — the
-   * entry stays until its lease expires (or, in memory, until callers eject it).
+   * entry stays until its lease expires (or, in memory, until callers eject it). A `stop()`
+   * afterwards releases what is still held (clients, discoveries, telemetry, an owned registry)
+   * without deregistering.
    */
   crash(): Promise<void>;
 }

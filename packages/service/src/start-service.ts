@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { type ServiceDefinition, setLogger as setGrpcLogger } from '@grpc/grpc-js';
-import { consoleLogger, InvalidArgumentError, type Logger, sleep } from '@switchyard/core';
+import { assertInteger, consoleLogger, InvalidArgumentError, type Logger, sleep } from '@switchyard/core';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
 import { createRegistry, RedisRegistry, type Registration, type Registry } from '@switchyard/registry';
-import { initMetrics, initTracing, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
+import { initMetrics, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, httpHandler } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
+import { stopOnSignals } from './process-signals.js';
 import { resolveServiceConfig } from './service-config.js';
+import { acquireTracing, releaseTracing } from './shared-tracing.js';
 import { tlsFromEnv } from './tls-from-env.js';
 import type { ServiceOptions } from './service-options.js';
 
@@ -29,6 +31,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const tls = tlsFromEnv();
   if (!options.grpc && !options.http)
     throw new InvalidArgumentError('grpc', 'a service needs grpc or http options (or both)');
+  // Checked before anything starts: a bad port used to surface as a raw RangeError from listen().
+  if (options.grpc?.port !== undefined) assertInteger('grpc.port', options.grpc.port, 0, 65_535);
+  if (options.http?.port !== undefined) assertInteger('http.port', options.http.port, 0, 65_535);
   const logger = options.logger ?? consoleLogger({ name: config.name });
   routeGrpcLogs(logger);
   const ownsRegistry = typeof config.registry === 'string';
@@ -36,15 +41,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     typeof config.registry === 'string' ? createRegistry(config.registry, { logger }) : config.registry;
   // The instance id is chosen here, so telemetry (service.instance.id) and the registry agree.
   const instanceId = `${config.name}-${randomBytes(6).toString('hex')}`;
-  const tracing: Tracing | undefined =
-    options.tracing === false
-      ? undefined
-      : initTracing({
-          serviceName: config.name,
-          ...(config.version ? { serviceVersion: config.version } : {}),
-          ...options.tracing,
-          resourceAttributes: { 'service.instance.id': instanceId, ...options.tracing?.resourceAttributes },
-        });
+  let tracing: Tracing | undefined;
   const readiness = createHealthState({ ready: false });
   let metrics: Metrics | undefined;
   let grpcServer: GrpcServer | undefined;
@@ -52,7 +49,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let grpcPort: number | undefined;
   let httpPort: number | undefined;
   let registration: Registration;
+  let stopObservingRegistry: (() => void) | undefined;
   try {
+    // Inside the try: a tracing setup that throws must not leave the registry connected.
+    tracing =
+      options.tracing === false
+        ? undefined
+        : acquireTracing(options.tracing, {
+            serviceName: config.name,
+            ...(config.version ? { serviceVersion: config.version } : {}),
+            ...options.tracing,
+            resourceAttributes: { 'service.instance.id': instanceId, ...options.tracing?.resourceAttributes },
+          });
     // On when asked for, or when the deployment sets SWITCHYARD_METRICS_PORT (deploy/ uses 9464).
     const metricsWanted =
       options.metrics !== false && (options.metrics !== undefined || Boolean(process.env.SWITCHYARD_METRICS_PORT));
@@ -64,7 +72,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         host: config.listenHost,
         resourceAttributes: { 'service.instance.id': instanceId },
       });
-      observeRegistry(registry);
+      stopObservingRegistry = observeRegistry(registry);
     }
     if (options.grpc) {
       grpcServer = createGrpcServer({
@@ -111,7 +119,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   } catch (error) {
     await grpcServer?.shutdown(0);
     httpServer?.close();
-    await tracing?.shutdown();
+    if (tracing) await releaseTracing(tracing);
+    stopObservingRegistry?.();
     await metrics?.shutdown();
     if (ownsRegistry) await registry.close();
     throw error;
@@ -128,6 +137,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const clients: { close(): Promise<void> }[] = [];
   let stopping: Promise<void> | undefined;
   let draining = false;
+  let crashed = false;
 
   const discover = (
     service: string,
@@ -146,9 +156,22 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const stop = (): Promise<void> => {
     // Once stopped, a signal is no longer ours to handle (and a process that starts and stops
-    // services one after another, as tests do, does not pile up listeners).
-    stopping ??= drainAndStop().finally(() => removeSignalHandlers?.());
+    // services one after another, as tests do, does not pile up listeners). After crash() there
+    // is nothing to drain or deregister, but what the service holds is still released.
+    stopping ??= (crashed ? releaseResources() : drainAndStop()).finally(() => removeSignalHandlers?.());
     return stopping;
+  };
+
+  /** Closes what the service holds besides its servers and registration. */
+  const releaseResources = async (): Promise<void> => {
+    await Promise.resolve(options.onStop?.()).catch((error: unknown) => logger.warn({ err: error }, 'onStop failed'));
+    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all(discoveries.map((discovery) => discovery.close()));
+    if (tracing)
+      await releaseTracing(tracing).catch((error: unknown) => logger.warn({ err: error }, 'could not flush telemetry'));
+    stopObservingRegistry?.();
+    await metrics?.shutdown();
+    if (ownsRegistry) await registry.close();
   };
 
   const drainAndStop = async (): Promise<void> => {
@@ -170,16 +193,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       grpcServer?.shutdown(config.shutdownGraceMs),
       httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined,
     ]);
-    await Promise.resolve(options.onStop?.()).catch((error: unknown) => logger.warn({ err: error }, 'onStop failed'));
-    await Promise.all(clients.map((client) => client.close()));
-    await Promise.all(discoveries.map((discovery) => discovery.close()));
-    await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'could not flush telemetry'));
-    await metrics?.shutdown();
-    if (ownsRegistry) await registry.close();
+    await releaseResources();
     logger.info({}, `${config.name} stopped`);
   };
 
-  const removeSignalHandlers = options.handleSignals === false ? undefined : installSignalHandlers(stop, logger);
+  const removeSignalHandlers = options.handleSignals === false ? undefined : stopOnSignals({ stop, logger });
 
   return {
     name: config.name,
@@ -207,34 +225,36 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       logger.info({}, `${config.name} ready`);
     },
     grpcClient<D extends ServiceDefinition>(definition: D, service: string, clientOptions: ServiceClientOptions = {}) {
-      const { balancer, filter, zone, outlierDetection, subset, slowStart, latencyDecayMs, balancers, ...grpcOptions } =
-        clientOptions;
-      const discovery = discover(service, {
-        ...(balancer ? { balancer } : {}),
-        ...(filter ? { filter } : {}),
-        ...(zone ? { zone } : {}),
-        ...(outlierDetection !== undefined ? { outlierDetection } : {}),
-        ...(subset ? { subset } : {}),
-        ...(slowStart ? { slowStart } : {}),
-        ...(latencyDecayMs ? { latencyDecayMs } : {}),
-        ...(balancers ? { balancers } : {}),
-      });
-      const client = createGrpcClient({
-        definition,
-        discovery,
-        ...(tls
-          ? { credentials: tls.client, channelOptions: { ...tls.channelOptions, ...grpcOptions.channelOptions } }
-          : {}),
-        ...grpcOptions,
-      });
-      clients.push(client);
-      return client;
+      const { discoveryOptions, grpcOptions } = splitClientOptions(clientOptions);
+      const discovery = discover(service, discoveryOptions);
+      try {
+        const client = createGrpcClient({
+          definition,
+          discovery,
+          ...grpcOptions,
+          // After the caller's options: its channelOptions add to the TLS ones (the server name
+          // override that lets certificates check when dialling by IP), never replace them.
+          ...(tls
+            ? {
+                credentials: grpcOptions.credentials ?? tls.client,
+                channelOptions: { ...tls.channelOptions, ...grpcOptions.channelOptions },
+              }
+            : {}),
+        });
+        clients.push(client);
+        return client;
+      } catch (error) {
+        // A client that cannot be made must not leave its discovery watching the registry.
+        discoveries.splice(discoveries.indexOf(discovery), 1);
+        void discovery.close();
+        throw error;
+      }
     },
     discover,
     stop,
     async crash() {
       draining = true;
-      stopping ??= Promise.resolve();
+      crashed = true;
       removeSignalHandlers?.();
       // Heartbeats stop with the "process": the entry stays listed until its lease expires.
       registration.abandon();
@@ -243,14 +263,45 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   };
 }
 
-/** Counts the registry's operations and times its heartbeats (Redis registries report them). */
-function observeRegistry(registry: Registry): void {
-  if (!(registry instanceof RedisRegistry)) return;
-  registry.onOperation(({ operation, ok, durationMs }) => {
+/**
+ * Counts the registry's operations and times its heartbeats (Redis registries report them);
+ * returns what stops it (a registry shared between services outlives each of them).
+ */
+function observeRegistry(registry: Registry): (() => void) | undefined {
+  if (!(registry instanceof RedisRegistry)) return undefined;
+  const subscription = registry.onOperation(({ operation, ok, durationMs }) => {
     const instruments = switchyardInstruments();
     instruments.registryOperations.add(1, { operation, outcome: ok ? 'ok' : 'error' });
     if (operation === 'heartbeat') instruments.heartbeatDuration.record(durationMs);
   });
+  return () => subscription.dispose();
+}
+
+/** The discovery options of the client options a service's grpcClient() takes, and the rest. */
+const DISCOVERY_KEYS = [
+  'balancer',
+  'balancers',
+  'filter',
+  'zone',
+  'outlierDetection',
+  'subset',
+  'slowStart',
+  'latencyDecayMs',
+  'allowedHosts',
+  'logger',
+] as const;
+
+function splitClientOptions(options: ServiceClientOptions) {
+  const discoveryOptions: Record<string, unknown> = {};
+  const grpcOptions: Record<string, unknown> = { ...options };
+  for (const key of DISCOVERY_KEYS) {
+    if (options[key] !== undefined) discoveryOptions[key] = options[key];
+    delete grpcOptions[key];
+  }
+  return {
+    discoveryOptions: discoveryOptions as Omit<Partial<Parameters<typeof createDiscovery>[0]>, 'registry' | 'service'>,
+    grpcOptions: grpcOptions as Omit<ServiceClientOptions, (typeof DISCOVERY_KEYS)[number]>,
+  };
 }
 
 /**
@@ -286,40 +337,4 @@ function closeHttp(server: HttpServer, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
-}
-
-/**
- * Stops gracefully, then exits, on SIGTERM or SIGINT; returns what removes the two handlers. The
- * handlers stay installed while stopping: with `once`, a second signal (Ctrl-C reaches both a
- * package runner and the service; an impatient operator) found none and got Node's default, an
- * immediate exit that cut the calls in flight and left the registration behind. A repeat is only
- * logged; the third forces the exit, for whoever really means it.
- */
-function installSignalHandlers(stop: () => Promise<void>, logger: Logger): () => void {
-  let received = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    received++;
-    if (received === 3) {
-      logger.warn({ signal }, 'third signal while stopping: exiting now');
-      process.exit(1);
-    }
-    if (received > 1) {
-      logger.info({ signal }, 'already stopping gracefully (a third signal exits at once)');
-      return;
-    }
-    logger.info({ signal }, 'received signal; stopping gracefully');
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'graceful stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  return () => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  };
 }

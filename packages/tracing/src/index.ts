@@ -11,7 +11,7 @@
  */
 
 // Setup
-export { initTracing } from './init-tracing.js';
+export { currentTracing, initTracing } from './init-tracing.js';
 export type { Tracing } from './tracing.js';
 export { DEFAULT_TRACING_OPTIONS } from './tracing-options.js';
 /** The OTLP protobuf span encoder behind the `otlp` exporter, for custom exporters and benchmarks. */

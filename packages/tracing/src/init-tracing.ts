@@ -148,3 +148,12 @@ export function initTracing(options?: TracingOptions): Tracing {
   state.current = { options: resolved, tracing };
   return tracing;
 }
+
+/**
+ * The Tracing that initTracing() set up in this process and that is not shut down yet, if any:
+ * for code that starts several parts of one process (services, workers) and wants them to share
+ * it rather than each call initTracing with options of its own.
+ */
+export function currentTracing(): Tracing | undefined {
+  return registry().current?.tracing;
+}

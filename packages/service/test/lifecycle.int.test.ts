@@ -1,0 +1,157 @@
+/**
+ * A service's life next to others in one process, and what it leaves behind: signals stop every
+ * service, tracing is shared, and neither a failed start nor a crash leaks a connection.
+ */
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '@switchyard/core';
+import { loadService } from '@switchyard/grpc';
+import { MemoryRegistry, RedisRegistry } from '@switchyard/registry';
+import { startService } from '@switchyard/service';
+import { describe, expect, it } from 'vitest';
+import { throwawayRedis } from './throwaway-redis.js';
+
+const redis = throwawayRedis();
+const protosDir = fileURLToPath(new URL('../../../protos', import.meta.url));
+const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
+  includeDirs: [protosDir],
+});
+const quiet = { handleSignals: false, drainDelayMs: 0, logger: silentLogger } as const;
+
+/** Connections the test Redis has open right now (CLIENT LIST over a raw socket, which is one of them). */
+function redisClients(): Promise<number> {
+  const { hostname, port } = new URL(redis.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write('CLIENT LIST\r\n'));
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString();
+      const header = /^\$(\d+)\r\n/.exec(reply);
+      if (header && reply.length >= header[0].length + Number(header[1])) {
+        socket.end();
+        resolve(reply.split('\n').filter((line) => line.startsWith('id=')).length - 1);
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+async function settledClients(expected: number): Promise<void> {
+  await expect.poll(redisClients, { timeout: 5_000 }).toBe(expected);
+}
+
+describe('services in one process', () => {
+  it('SIGTERM stops every service of the process before it exits', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/two-services.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready\n') && !output.includes('SENT')) {
+        output += 'SENT\n';
+        child.kill('SIGTERM');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    // One handler per service exited with the first one done: `slow` never ran its onStop.
+    expect(output).toContain('fast stopped');
+    expect(output).toContain('slow stopped');
+    expect(code).toBe(0);
+  }, 30_000);
+
+  it('a second service with default tracing shares the first one’s (one provider per process)', async () => {
+    const registry = new MemoryRegistry();
+    const first = await startService({ name: 'first', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
+    const second = await startService({ name: 'second', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
+    expect(second.tracing).toBe(first.tracing);
+    await first.stop();
+    await second.stop();
+    await registry.close();
+  });
+});
+
+describe('what a service leaves behind', () => {
+  it('a start that fails setting up tracing closes the registry connection it opened', async () => {
+    const before = await redisClients();
+    await expect(
+      startService({
+        name: 'bad-tracing',
+        registry: redis.url,
+        http: { port: 0, host: '127.0.0.1' },
+        tracing: { exporter: 'bogus' as never },
+        ...quiet,
+      }),
+    ).rejects.toThrow(/exporter/);
+    await settledClients(before);
+  });
+
+  it('stop() after crash() releases the registry connection, without deregistering', async () => {
+    const before = await redisClients();
+    const service = await startService({
+      name: 'crashing',
+      registry: redis.url,
+      http: { port: 0, host: '127.0.0.1' },
+      tracing: false,
+      ...quiet,
+    });
+    expect(await redisClients()).toBeGreaterThan(before);
+    await service.crash();
+    await service.stop();
+    await settledClients(before);
+  });
+
+  it('stops observing a registry it does not own when metrics are on', async () => {
+    const registry = new RedisRegistry({ url: redis.url, namespace: `metrics${Date.now()}` });
+    const listeners = () =>
+      (registry as unknown as { connection: { operations: { size: number } } }).connection.operations.size;
+    const baseline = listeners();
+    for (let i = 0; i < 3; i++) {
+      const service = await startService({
+        name: 'observed',
+        registry,
+        http: { port: 0, host: '127.0.0.1' },
+        metrics: { port: 0 },
+        tracing: false,
+        ...quiet,
+      });
+      await service.stop();
+    }
+    expect(listeners()).toBe(baseline);
+    await registry.close();
+  });
+});
+
+describe('client and port options', () => {
+  it('passes every discovery option of grpcClient() to its discovery (allowedHosts, logger)', async () => {
+    const registry = new MemoryRegistry();
+    const service = await startService({
+      name: 'caller',
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      tracing: false,
+      ...quiet,
+    });
+    // Threw "options.allowedHosts: unknown option" from createGrpcClient, a discovery left behind.
+    const client = service.grpcClient(EchoService, 'echo', { allowedHosts: ['127.0.0.1'], logger: silentLogger });
+    expect(client).toBeDefined();
+    await service.stop();
+    await registry.close();
+  });
+
+  it('refuses a port out of range as INVALID_ARGUMENT naming it, before anything starts', async () => {
+    const registry = new MemoryRegistry();
+    await expect(
+      startService({ name: 'bad-port', registry, http: { port: 70_000 }, tracing: false, ...quiet }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^http\.port/) });
+    await expect(
+      startService({ name: 'bad-port', registry, grpc: { services: [], port: -1 }, tracing: false, ...quiet }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/^grpc\.port/) });
+    await registry.close();
+  });
+});
