@@ -152,6 +152,37 @@ describe('RedisRegistry against a real Redis', () => {
     expect(await watcher.list('catalog')).toEqual([]);
   });
 
+  it('keeps a watcher exact when the keys vanish without a reconnect (flushed): revisions never restart at 1', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    // No periodic revision check within the test: the messages alone must show the change.
+    const watcher = registry({ namespace, resyncIntervalMs: 60_000, sweepIntervalMs: 250 });
+    const seen = new Map<string, string | undefined>();
+    await watcher.watch('catalog', (event) => {
+      if (event.type === 'snapshot') {
+        seen.clear();
+        for (const entry of event.instances) seen.set(entry.id, entry.metadata.v);
+      } else if (event.type === 'up' || event.type === 'update') seen.set(event.instance.id, event.instance.metadata.v);
+      else if (event.type === 'down') seen.delete(event.id);
+    });
+    const [a, , c] = await Promise.all(['a', 'b', 'c'].map((id) => owner.register(instance(id), { ttlMs: 1_500 })));
+    await waitFor(() => seen.size === 3, 2_000, 'the watcher to see a, b and c');
+    // c's process is gone; then every key of the namespace vanishes (FLUSHDB, a failover to an
+    // empty replica), with no reconnect for anyone to notice.
+    (c as Registration).abandon();
+    const keys = await raw.keys(`${namespace}:*`);
+    if (keys.length > 0) await raw.del(...keys);
+    // a and b write themselves back on their next heartbeat (revisions 1 and 2 before the fix);
+    // then a changes (revision 3: the watcher's own, so ignored, and the periodic check agreed).
+    await waitFor(async () => (await owner.list('catalog')).length === 2, 3_000, 'a and b to be written back');
+    await (a as Registration).update({ metadata: { v: '2' } });
+    await waitFor(
+      () => seen.size === 2 && seen.get('a') === '2' && !seen.has('c'),
+      5_000,
+      `the watcher to show a (v2) and b only; it shows ${JSON.stringify([...seen])}`,
+    );
+  });
+
   it('stops heartbeating an abandoned registration at once, so its entry expires like a crashed one', async () => {
     const namespace = uniqueNamespace();
     const ttlMs = 1_500;
@@ -481,6 +512,12 @@ describe('RedisRegistry through Redis outages', () => {
     );
     expect(states).toContain('unavailable');
     expect(registration.state).toBe('active');
+    // The services index was emptied too: the entry written back names its service again.
+    await waitFor(
+      async () => (await watcher.services()).includes('catalog'),
+      3_000,
+      'services() to name catalog again',
+    );
   });
 
   it('hears changes over pub/sub again once Redis is back (the registry re-subscribes)', async () => {

@@ -39,10 +39,15 @@ export function decodeInstance(
 }
 
 /** A change message from a service's events channel. */
-export type ChangeMessage =
-  | { rev: number; type: 'route'; rule: RouteRule | undefined; malformed?: boolean }
-  | { rev: number; type: 'up' | 'update'; instance: ServiceInstance }
-  | { rev: number; type: 'down'; id: string; reason: 'deregistered' | 'expired' };
+/**
+ * A change as published. `first`: this change created the revision counter (a new service, or
+ * Redis lost it), whose count starts at the server time in µs rather than 1.
+ */
+export type ChangeMessage = { rev: number; first?: true } & (
+  | { type: 'route'; rule: RouteRule | undefined; malformed?: boolean }
+  | { type: 'up' | 'update'; instance: ServiceInstance }
+  | { type: 'down'; id: string; reason: 'deregistered' | 'expired' }
+);
 
 /** Parses a change message; undefined (with a warning) for anything malformed. */
 export function decodeMessage(service: string, raw: string, warnings: WarnOnce): ChangeMessage | undefined {
@@ -62,16 +67,17 @@ export function decodeMessage(service: string, raw: string, warnings: WarnOnce):
   }
   if (typeof parsed !== 'object' || parsed === null || !Number.isSafeInteger(parsed.rev)) return skip('no revision');
   const rev = parsed.rev as number;
+  const head = parsed.first === true ? { rev, first: true as const } : { rev };
   if (parsed.type === 'down') {
     if (typeof parsed.id !== 'string') return skip('down without id');
     const reason = parsed.reason === 'expired' ? 'expired' : 'deregistered';
-    return { rev, type: 'down', id: parsed.id, reason };
+    return { ...head, type: 'down', id: parsed.id, reason };
   }
   if (parsed.type === 'route') {
-    if (parsed.rule === null) return { rev, type: 'route', rule: undefined };
+    if (parsed.rule === null) return { ...head, type: 'route', rule: undefined };
     const rule = decodeRoute(service, parsed.rule, warnings);
     // A malformed rule still advances the revision; the watcher keeps its previous rule.
-    return rule ? { rev, type: 'route', rule } : { rev, type: 'route', rule: undefined, malformed: true };
+    return rule ? { ...head, type: 'route', rule } : { ...head, type: 'route', rule: undefined, malformed: true };
   }
   if (parsed.type === 'up' || parsed.type === 'update') {
     const instance = decodeInstance(
@@ -81,7 +87,7 @@ export function decodeMessage(service: string, raw: string, warnings: WarnOnce):
       warnings,
       'message',
     );
-    return instance ? { rev, type: parsed.type, instance } : undefined;
+    return instance ? { ...head, type: parsed.type, instance } : undefined;
   }
   return skip('unknown type');
 }

@@ -30,6 +30,8 @@ export interface RegistrationContext {
   logger: Logger;
   tombstoneTtlMs: number;
   onEnd(registration: RedisRegistration): void;
+  /** Names the service in the services index (again: an entry written back after a flush needs it). */
+  indexService(): Promise<void>;
 }
 
 /**
@@ -193,6 +195,9 @@ export class RedisRegistration implements Registration {
     this.handleStatus(status);
     if (status === OK) {
       this.dirty = instance !== this.current;
+      // Whatever emptied the entry emptied the services index too: services() (the CLI's ls, the
+      // dashboard) would not name this service again until a new process registered.
+      await this.context.indexService();
       this.context.logger.info(
         { id: instance.id, service: instance.service },
         'switchyard registry: entry was missing; wrote it back',

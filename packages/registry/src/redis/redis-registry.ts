@@ -188,6 +188,7 @@ export class RedisRegistry implements Registry {
       logger: this.logger,
       tombstoneTtlMs: this.options.tombstoneTtlMs,
       onEnd: (registration) => this.registrations.delete(registration),
+      indexService: () => this.indexService(instance.service),
     };
     const registration = await RedisRegistration.create(instance, ttlMs, heartbeatIntervalMs, context);
     if (this.closing !== undefined) {
@@ -200,12 +201,18 @@ export class RedisRegistry implements Registry {
     // it is only an index: services() checks live counts, and a failed add is repaired next time.
     // Awaited, so that the index names the service by the time register() resolves, for every
     // client (with auto-pipelining, an add left in flight could land after another client's read).
-    await this.connection
-      .call('index service', (client) => client.sadd(servicesKey(this.options.namespace), instance.service))
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error, service: instance.service }, 'switchyard registry: could not index service'),
-      );
+    await this.indexService(instance.service);
     return registration;
+  }
+
+  /** Adds `service` to the services index; a failure is logged (the next write repairs it). */
+  private async indexService(service: string): Promise<void> {
+    await this.connection
+      .call('index service', (client) => client.sadd(servicesKey(this.options.namespace), service))
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.warn({ err: error, service }, 'switchyard registry: could not index service'),
+      );
   }
 
   async list(service: string): Promise<ServiceInstance[]> {

@@ -47,9 +47,23 @@ const SWEEP_CHUNK = 500;
 
 /** Helpers for scripts that change entries. */
 const HELPERS = `
+-- A missing revision (Redis restarted or flushed, without a reconnect every watcher saw) starts
+-- again from the server time in µs, never from 1: watchers ignore revisions at or below their
+-- own, so counting from 1 again hid every change until the count passed theirs, and a periodic
+-- check that met the same number by chance called the stale view current. (%d: Lua would print
+-- a 16-digit number in exponent form.)
+-- The message that starts a count says so ("first"), so a watcher that listed while there was no
+-- count (a new service: revision 0) takes it as the next change, not as a gap to resync over.
 local function publish(body)
-  local rev = redis.call('INCR', KEYS[5])
-  redis.call('PUBLISH', channel, '{"rev":' .. rev .. ',' .. body .. '}')
+  local rev, first = 0, ''
+  if redis.call('GET', KEYS[5]) then
+    rev = redis.call('INCR', KEYS[5])
+  else
+    rev = tonumber(t[1]) * 1000000 + tonumber(t[2])
+    first = '"first":true,'
+    redis.call('SET', KEYS[5], string.format('%d', rev))
+  end
+  redis.call('PUBLISH', channel, '{"rev":' .. string.format('%d', rev) .. ',' .. first .. body .. '}')
 end
 local function drop(id)
   local gen = redis.call('HGET', KEYS[2], id)

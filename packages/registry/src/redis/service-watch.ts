@@ -123,7 +123,9 @@ export class ServiceWatch {
   /** Applies a message newer than the view to it: the event it makes, and whether revisions were skipped. */
   private absorb(message: ChangeMessage): { event: RegistryEvent | undefined; gap: boolean } {
     if (message.rev <= this.rev) return { event: undefined, gap: false }; // already part of the view
-    const gap = message.rev > this.rev + 1;
+    // A count's first change follows a view listed without one (revision 0) directly; after any
+    // other view it means the count was lost (Redis flushed or restarted): a gap.
+    const gap = message.rev > this.rev + 1 && !(message.first === true && this.rev === 0);
     this.rev = message.rev;
     let event: RegistryEvent | undefined;
     if (message.type === 'down') event = this.state.remove(message.id, message.reason);
