@@ -178,12 +178,17 @@ class WatchingDiscovery implements Discovery {
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && !Number.isNaN(timeoutMs))) {
       return Promise.reject(
-        new InvalidArgumentError('ready.timeoutMs', `must be a number of ms ≥ 0 (or Infinity), got ${String(timeoutMs)}`),
+        new InvalidArgumentError(
+          'ready.timeoutMs',
+          `must be a number of ms ≥ 0 (or Infinity), got ${String(timeoutMs)}`,
+        ),
       );
     }
     // Closed before its first snapshot: no snapshot will ever come.
     if (this.closed) {
-      return Promise.reject(new RegistryUnavailableError(`${this.service}: discovery closed before its first snapshot`));
+      return Promise.reject(
+        new RegistryUnavailableError(`${this.service}: discovery closed before its first snapshot`),
+      );
     }
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;

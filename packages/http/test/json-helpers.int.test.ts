@@ -13,6 +13,23 @@ afterEach(() => loopback.cleanup());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('JSON helpers (buffered responses)', () => {
+  it("lets the caller's headers replace the helper's, whatever their case", async () => {
+    await loopback.serve('a', (request, response) =>
+      json(response, 200, {
+        contentType: request.headersDistinct['content-type'],
+        accept: request.headersDistinct.accept,
+      }),
+    );
+    const web = await loopback.client();
+    const seen = await web.postJson(
+      '/patch',
+      { name: 'chair' },
+      { headers: { 'Content-Type': 'application/merge-patch+json', Accept: 'application/problem+json' } },
+    );
+    // Both went out before, as repeated headers: the server took the helper's application/json.
+    expect(seen).toEqual({ contentType: ['application/merge-patch+json'], accept: ['application/problem+json'] });
+  });
+
   it('joins a body sent in many chunks, and resolves an empty body as undefined', async () => {
     const items = Array.from({ length: 2_000 }, (_, index) => ({ sku: `sku-${index}`, name: 'oak chair' }));
     await loopback.serve('a', async (request, response) => {

@@ -63,6 +63,8 @@ export class HealthStatus {
         const stop = (): void => {
           set.delete(send);
           this.streams.delete(call);
+          // Any client may watch any name: an entry kept per name asked about grew for good.
+          if (set.size === 0 && this.watchers.get(service) === set) this.watchers.delete(service);
         };
         call.on('cancelled', stop);
         call.on('close', stop);

@@ -308,8 +308,25 @@ function jsonRequest(
   request.path = path;
   if (body !== undefined) request.body = body;
   const extra = options?.headers;
-  request.headers = extra === undefined ? ownHeaders : Object.assign({}, ownHeaders, extra);
+  request.headers = extra === undefined ? ownHeaders : callerHeadersOver(ownHeaders, extra);
   return request;
+}
+
+/**
+ * The helper's own headers (lower case) with the caller's over them, whatever case the caller
+ * used: `{ 'Content-Type': 'application/merge-patch+json' }` replaces the helper's
+ * `content-type`, instead of both going out as a repeated header (the server then saw the first).
+ */
+function callerHeadersOver(
+  own: Readonly<Record<string, string>>,
+  extra: NonNullable<HttpRequest['headers']>,
+): NonNullable<HttpRequest['headers']> {
+  const merged: Record<string, string | string[]> = Object.assign({}, own);
+  for (const name of Object.keys(extra)) {
+    const lower = name.toLowerCase();
+    if (lower !== name && Object.hasOwn(own, lower)) delete merged[lower];
+  }
+  return Object.assign(merged, extra);
 }
 
 /**
