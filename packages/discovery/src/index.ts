@@ -11,6 +11,7 @@
 
 // Discovery
 export { createDiscovery } from './create-discovery.js';
+export { awaitFirstSnapshot } from './await-first-snapshot.js';
 export type { Discovery, DiscoveryOptions, Lease, CallOutcome, EjectionEvent } from './discovery.js';
 
 // Balancers

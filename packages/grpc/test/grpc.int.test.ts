@@ -601,6 +601,19 @@ describe('bad input', () => {
     expect(echo.openChannels()).toBe(0);
     expect(() => createGrpcClient({ discovery } as never)).toThrow(/definition: must be a gRPC service definition/);
     expect(() => createGrpcClient({ definition: EchoService } as never)).toThrow(/discovery: must be a Discovery/);
+    // Each used to pass silently (retryableStatuses of names turned every retry off) or as a TypeError.
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ retryableStatuses: ['UNAVAILABLE'] }, /retryableStatuses\[0\]: must be a gRPC status number/],
+      [{ retryableStatuses: 14 }, /retryableStatuses: must be an array/],
+      [{ tracing: 'yes' }, /tracing: must be true or false/],
+      [{ port: 5 }, /port: must be the name of a registered port/],
+      [{ policy: 'retry' }, /policy: must be a resilience Policy/],
+      [{ credentials: {} }, /credentials: must be grpc-js ChannelCredentials/],
+      [{ channelOptions: 'keepalive' }, /channelOptions: must be an object/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => createGrpcClient({ definition: EchoService, discovery, ...options } as never)).toThrow(message);
+    }
     expect(() =>
       createGrpcServer({ services: [{ definition: EchoService, implementation: { sai: () => ({}) } }] }),
     ).toThrow(/services\[0\].implementation.sai: is not a method of switchyard.echo.v1.Echo/);

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { createDiscovery } from '@switchyard/discovery';
 import { HttpCallError } from '@switchyard/http';
 import { retry } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -236,6 +237,52 @@ describe('HTTP client over loopback', () => {
       expect(hits).toHaveLength(1);
       expect(hits[0]?.body).toBe('chunk-1,chunk-2');
     }
+  });
+
+  it('releases a stream body it never sent: no instances, or a request it refused', async () => {
+    const web = await loopback.client('nobody-serves-this');
+    const unsent = new Readable({ read() {} });
+    await expect(web.request({ method: 'PUT', path: '/upload', body: unsent, deadlineMs: 300 })).rejects.toMatchObject({
+      code: 'RETRY_EXHAUSTED',
+    });
+    expect(unsent.destroyed).toBe(true); // a file stream would have kept its descriptor
+    const refused = new Readable({ read() {} });
+    await expect(web.request({ method: 'PUT', path: 'relative', body: refused })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(refused.destroyed).toBe(true);
+  });
+
+  it('blames a content-length that does not match the body on the request, not on the instance', async () => {
+    let hits = 0;
+    await loopback.serve('a', async (request, response) => {
+      hits++;
+      json(response, 200, { body: await readBody(request) });
+    });
+    const discovery = await loopback.discover('web');
+    const web = await loopback.client('web', { discovery });
+    for (let i = 0; i < 6; i++) {
+      await expect(
+        web.request({ method: 'PUT', path: '/x', headers: { 'content-length': '3' }, body: 'abcdefgh' }),
+      ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    expect(hits).toBe(0);
+    // Counted as the instance's failures, six of these ejected a healthy instance.
+    expect((await web.getJson<{ body: string }>('/y')).body).toBe('');
+  });
+
+  it('stops waiting for the first registry snapshot when the caller aborts (CANCELLED at once)', async () => {
+    // A registry that never answers the watch: discovery never gets its first snapshot.
+    const silent = Object.assign(Object.create(loopback.registry), { watch: () => new Promise(() => {}) });
+    const waiting = createDiscovery({ registry: silent, service: 'web' });
+    loopback.onCleanup(() => waiting.close());
+    const web = await loopback.client('web', { discovery: waiting });
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = web.getJson('/', { deadlineMs: 5_000, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - started).toBeLessThan(1_000); // it waited out the whole deadline
   });
 
   it('streams response bodies, sends the remaining deadline in a header, and cancels on the signal', async () => {

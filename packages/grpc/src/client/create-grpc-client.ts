@@ -22,9 +22,8 @@ import {
   InvalidArgumentError,
   MAX_TIMER_MS,
   NO_DEADLINE,
-  NoInstancesError,
 } from '@switchyard/core';
-import type { Discovery, Lease } from '@switchyard/discovery';
+import { awaitFirstSnapshot, type Discovery, type Lease } from '@switchyard/discovery';
 import {
   type AttemptContext,
   type CircuitBreakerPolicy,
@@ -120,6 +119,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   assertInteger('channelsPerInstance', resolved.channelsPerInstance, 1, 64);
   assertInteger('defaultDeadlineMs', resolved.defaultDeadlineMs, 1, 86_400_000);
   assertInteger('closeChannelsAfterMs', resolved.closeChannelsAfterMs, 0, 86_400_000);
+  assertClientOptions(options);
+  // Every method's client name is checked before anything is subscribed or opened.
+  for (const name of Object.keys(options.definition)) grpcClientMethodName(name);
   const discovery = options.discovery;
   const serviceName = serviceNameOf(options.definition);
   const retryable = new Set<number>(options.retryableStatuses ?? DEFAULT_RETRYABLE_STATUSES);
@@ -309,11 +311,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     once: (context: AttemptContext) => Promise<Response>,
   ): Promise<Response> => {
     if (discovery.isReady) return execute(name, deadline, callOptions, once);
-    return discovery.ready({ timeoutMs: Math.max(0, deadline - Date.now()) }).then(
-      () => execute(name, deadline, callOptions, once),
-      () => {
-        throw new NoInstancesError(discovery.service, 'no snapshot from the registry before the deadline');
-      },
+    return awaitFirstSnapshot(discovery, deadline, callOptions?.signal).then(() =>
+      execute(name, deadline, callOptions, once),
     );
   };
 
@@ -385,6 +384,59 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
 
 /** The client's own members (see GrpcClientMemberName). */
 const CLIENT_MEMBERS = new Set(['close', 'stream', 'openChannels', 'toString']);
+
+/**
+ * The options the integer checks above do not cover. `retryableStatuses: ['UNAVAILABLE']` used to
+ * be accepted and turned every retry off; `14` threw a raw TypeError; `tracing: 'yes'` and
+ * `port: 5` passed.
+ */
+function assertClientOptions(options: GrpcClientOptions<ServiceDefinition>): void {
+  const { policy, tracing, credentials, port, channelOptions, retryableStatuses } = options;
+  if (
+    policy !== undefined &&
+    policy !== false &&
+    (typeof policy !== 'object' || policy === null || typeof (policy as Policy).execute !== 'function')
+  ) {
+    throw new InvalidArgumentError('policy', 'must be a resilience Policy (compose(retry(), …)) or false');
+  }
+  if (tracing !== undefined && typeof tracing !== 'boolean') {
+    throw new InvalidArgumentError('tracing', `must be true or false, got ${JSON.stringify(tracing)}`);
+  }
+  if (
+    credentials !== undefined &&
+    (typeof credentials !== 'object' || credentials === null || typeof credentials.compose !== 'function')
+  ) {
+    throw new InvalidArgumentError('credentials', 'must be grpc-js ChannelCredentials (credentials.createSsl(…))');
+  }
+  if (port !== undefined && (typeof port !== 'string' || port === '')) {
+    throw new InvalidArgumentError(
+      'port',
+      `must be the name of a registered port, e.g. 'grpc', got ${JSON.stringify(port)}`,
+    );
+  }
+  if (
+    channelOptions !== undefined &&
+    (typeof channelOptions !== 'object' || channelOptions === null || Array.isArray(channelOptions))
+  ) {
+    throw new InvalidArgumentError('channelOptions', 'must be an object of grpc-js channel options');
+  }
+  if (retryableStatuses !== undefined) {
+    if (!Array.isArray(retryableStatuses)) {
+      throw new InvalidArgumentError(
+        'retryableStatuses',
+        'must be an array of gRPC status numbers (status.UNAVAILABLE…)',
+      );
+    }
+    retryableStatuses.forEach((code, index) => {
+      if (!Number.isInteger(code) || (code as number) < 0 || (code as number) > 16) {
+        throw new InvalidArgumentError(
+          `retryableStatuses[${index}]`,
+          `must be a gRPC status number from 0 to 16 (status.UNAVAILABLE is 14), got ${JSON.stringify(code)}`,
+        );
+      }
+    });
+  }
+}
 
 /**
  * An RPC's name on a {@link createGrpcClient} client (and under `client.stream`): camelCased

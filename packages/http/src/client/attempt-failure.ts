@@ -32,7 +32,9 @@ const DROPPED_CODES = new Set([
   'UND_ERR_DESTROYED',
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-const INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED']);
+// The request itself was wrong (a caller's content-length that does not match its body among
+// them): the instance did nothing wrong, and must not be ejected for it.
+const INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
 
 /** The error's `code`, looking inside an AggregateError (happy-eyeballs connects report one per address). */
 export function errorCodeOf(error: unknown): string | undefined {

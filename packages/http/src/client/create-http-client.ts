@@ -5,11 +5,10 @@ import {
   InvalidArgumentError,
   markExhaustedDownstream,
   NO_DEADLINE,
-  NoInstancesError,
   SwitchyardError,
 } from '@switchyard/core';
 import { AttemptAbort, SingleAttemptContext } from './attempt-abort.js';
-import type { Lease } from '@switchyard/discovery';
+import { awaitFirstSnapshot, type Lease } from '@switchyard/discovery';
 import { type AttemptContext, circuitBreaker, compose, retry } from '@switchyard/resilience';
 import type { Dispatcher } from 'undici';
 import { HttpCallError } from '../status/http-call-error.js';
@@ -226,16 +225,19 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   async function send<T>(request: HttpRequest, parse?: ParseBody<T>): Promise<T | HttpResponse> {
     if (closed) throw closedError();
-    const prepared = prepareRequest(request, resolved.defaultDeadlineMs, resolved.throwOnStatus);
+    let prepared: PreparedRequest;
+    try {
+      prepared = prepareRequest(request, resolved.defaultDeadlineMs, resolved.throwOnStatus);
+    } catch (error) {
+      releaseBody((request as { body?: unknown } | undefined)?.body);
+      throw error;
+    }
     const state: CallState = { sent: false, lastError: undefined };
     // A call made before discovery's first snapshot (a service that just started) waits for it,
     // within the deadline, instead of failing with NO_INSTANCES at once.
-    if (!discovery.isReady) {
-      await discovery.ready({ timeoutMs: Math.max(0, prepared.deadline - Date.now()) }).catch(() => {
-        throw new NoInstancesError(service, 'no snapshot from the registry before the deadline');
-      });
-    }
     try {
+      // (within the deadline, or until the caller's signal aborts)
+      if (!discovery.isReady) await awaitFirstSnapshot(discovery, prepared.deadline, prepared.signal);
       if (policy) {
         return await policy.execute((context) => attempt(prepared, context, state, parse), {
           deadline: prepared.deadline,
@@ -257,6 +259,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (parse) return parse(bytes, last.status);
         return { status: last.status, headers: last.headers, body: new BufferedBody(bytes) };
       }
+      // A stream body the call never got to send is the client's to release: left open, a file
+      // stream would hold its descriptor for good.
+      if (!state.sent) releaseBody(prepared.body);
       throw error;
     }
   }
@@ -366,4 +371,11 @@ function recordAttempt(method: string, status: number | undefined, started: numb
     'http.request.method': method,
     ...(status === undefined ? { 'error.type': 'connection' } : { 'http.response.status_code': status }),
   });
+}
+
+/** Destroys a stream body that was never sent (a string or bytes need nothing). */
+function releaseBody(body: unknown): void {
+  const stream = body as Readable | null | undefined;
+  if (stream && typeof stream.destroy === 'function' && typeof stream.pipe === 'function' && !stream.destroyed)
+    stream.destroy();
 }

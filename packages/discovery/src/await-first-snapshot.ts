@@ -1,0 +1,24 @@
+import { CancelledError, NoInstancesError } from '@switchyard/core';
+import type { Discovery } from './discovery.js';
+
+/**
+ * What a client call made before discovery's first snapshot (a service that just started) waits
+ * for: the snapshot, within the call's deadline, or the caller's signal. Resolves once the
+ * snapshot is in; rejects with NO_INSTANCES when the deadline comes first, and with CANCELLED, at
+ * once, when the signal aborts (the transports used to wait out the whole deadline and then
+ * report NO_INSTANCES for a call the caller had already given up).
+ */
+export function awaitFirstSnapshot(discovery: Discovery, deadline: number, signal?: AbortSignal): Promise<void> {
+  const cancelled = () =>
+    new CancelledError(`${discovery.service}: cancelled while waiting for the registry`, { cause: signal?.reason });
+  if (signal?.aborted) return Promise.reject(cancelled());
+  const ready = discovery.ready({ timeoutMs: Math.max(0, deadline - Date.now()) }).catch(() => {
+    throw new NoInstancesError(discovery.service, 'no snapshot from the registry before the deadline');
+  });
+  if (signal === undefined) return ready;
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(cancelled());
+    signal.addEventListener('abort', onAbort, { once: true });
+    ready.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
