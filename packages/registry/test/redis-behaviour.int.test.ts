@@ -183,6 +183,33 @@ describe('RedisRegistry against a real Redis', () => {
     );
   });
 
+  it('drops expired tombstones of a service nobody watches (no sweep runs for it)', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace, tombstoneTtlMs: 1_000 });
+    for (let i = 0; i < 20; i++) await (await owner.register(instance(`c-${i}`))).deregister();
+    const tombstones = `${namespace}:{catalog}:tombstones`;
+    expect(await raw.zcard(tombstones)).toBe(20);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    await (await owner.register(instance('c-last'))).deregister();
+    expect(await raw.zcard(tombstones)).toBe(1); // grew by one per restart of the service, for good
+  });
+
+  it('reads lose an expired instance within its lease once the last watcher has gone', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    const watcher = registry({ namespace, sweepIntervalMs: 250 });
+    const stop = await watcher.watch('catalog', () => {});
+    const doomed = await owner.register(instance('c-1'), { ttlMs: 1_000 });
+    await new Promise((resolve) => setTimeout(resolve, 600)); // the watcher sweeps, leaving its mark
+    await stop();
+    doomed.abandon();
+    // No read for a while: before, the mark outlived the watcher by 2 minutes, so the first read
+    // more than 2 s after its last sweep took the silence for a Redis stall, and the dead
+    // instance got a 5 s grace period.
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
+    expect(await owner.list('catalog')).toEqual([]);
+  });
+
   it('stops heartbeating an abandoned registration at once, so its entry expires like a crashed one', async () => {
     const namespace = uniqueNamespace();
     const ttlMs = 1_500;

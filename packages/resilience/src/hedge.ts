@@ -33,6 +33,8 @@ export interface HedgePolicy extends Policy {
   readonly onHedge: Event<{ attempt: number; afterMs: number }>;
 }
 
+/** New latency samples between two computations of the percentile. */
+const RECOMPUTE_EVERY = 32;
 const SAMPLES = 1_000;
 const MIN_SAMPLES = 20;
 
@@ -61,13 +63,20 @@ export function hedge(options: HedgeOptions): HedgePolicy {
   const hedged = new EventEmitter<{ attempt: number; afterMs: number }>();
   const latencies = new Float64Array(SAMPLES);
   let sampleCount = 0;
+  // The percentile is worked out again only after RECOMPUTE_EVERY new samples: sorting the last
+  // 1,000 on every call cost ~36 µs a call, and 32 samples in 1,000 barely move a percentile.
+  let cachedDelay = initialDelayMs;
+  let cachedAtCount = -1;
 
   const delay = (): number => {
     if (options.delayMs !== undefined) return options.delayMs;
     const count = Math.min(sampleCount, SAMPLES);
     if (count < MIN_SAMPLES) return initialDelayMs;
+    if (cachedAtCount >= 0 && sampleCount - cachedAtCount < RECOMPUTE_EVERY) return cachedDelay;
     const sorted = latencies.slice(0, count).sort();
-    return sorted[Math.min(count - 1, Math.floor((options.percentile as number) * count))] as number;
+    cachedDelay = sorted[Math.min(count - 1, Math.floor((options.percentile as number) * count))] as number;
+    cachedAtCount = sampleCount;
+    return cachedDelay;
   };
 
   const step = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {

@@ -61,8 +61,10 @@ export interface ServiceOptions {
   handleSignals?: boolean;
   /**
    * Whether the instance takes traffic as soon as it is registered. `false`: it registers as
-   * `draining` with health NOT_SERVING (so discovery, probes and load balancers skip it) until
-   * `service.markReady()` — for services that must warm up first (load an index, fill a cache).
+   * `draining` with health NOT_SERVING until `service.markReady()`, for services that must warm up
+   * first (load an index, fill a cache). Probes and load balancers skip it; discovery treats it as
+   * it treats a draining instance: skipped while any instance is up, used only when none is (a
+   * call then reaches it rather than failing with NO_INSTANCES, so answer UNAVAILABLE until ready).
    * @default true
    */
   ready?: boolean;

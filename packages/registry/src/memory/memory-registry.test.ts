@@ -29,3 +29,19 @@ describe('createRegistry', () => {
     expect(() => createRegistry('redis-sentinel://user:hunter2@h1:1')).not.toThrow(/hunter2/);
   });
 });
+
+describe('MemoryRegistry replacement', () => {
+  it('tells a registration at once when a new one takes its id (its listeners hear lost)', async () => {
+    const store = new MemoryStore();
+    const a = new MemoryRegistry({ store });
+    const b = new MemoryRegistry({ store });
+    const old = await a.register({ id: 'x', service: 'catalog', host: 'localhost', ports: { http: 1 } });
+    const heard: string[] = [];
+    old.onStateChange((state) => heard.push(state));
+    await b.register({ id: 'x', service: 'catalog', host: 'localhost', ports: { http: 2 } });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(heard).toEqual(['lost']); // was [] until something read old.state
+    await a.close();
+    await b.close();
+  });
+});

@@ -131,7 +131,9 @@ class MemoryRegistration implements Registration {
   ) {
     this.current = instance;
     this.stateListeners = new ListenerSet(logger, 'registration state');
-    this.generation = store.put(instance);
+    // A later registration of the same id takes it over: this one hears it then, not only when
+    // its state is next read.
+    this.generation = store.put(instance, undefined, () => this.checkOwnership());
   }
 
   get instance(): ServiceInstance {

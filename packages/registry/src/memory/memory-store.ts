@@ -5,6 +5,8 @@ import { WatchState } from '../watch-state.js';
 interface Entry {
   instance: ServiceInstance;
   generation: number;
+  /** Told when a new generation takes the id over (so its registration turns lost at once). */
+  onReplaced: (() => void) | undefined;
 }
 
 /**
@@ -17,11 +19,18 @@ export class MemoryStore {
   private readonly watchers = new Map<string, Set<(event: RegistryEvent) => void>>();
   private nextGeneration = 1;
 
-  /** Writes an entry; returns its generation. A new generation replaces any older owner of the id. */
-  put(instance: ServiceInstance, generation?: number): number {
+  /**
+   * Writes an entry; returns its generation. A new generation replaces any older owner of the id,
+   * whose `onReplaced` is then called (after this write, as Redis would tell it on its next beat).
+   */
+  put(instance: ServiceInstance, generation?: number, onReplaced?: () => void): number {
     const gen = generation ?? this.nextGeneration++;
-    this.serviceEntries(instance.service).set(instance.id, { instance, generation: gen });
+    const entries = this.serviceEntries(instance.service);
+    const previous = entries.get(instance.id);
+    const sameOwner = previous?.generation === gen;
+    entries.set(instance.id, { instance, generation: gen, onReplaced: sameOwner ? previous.onReplaced : onReplaced });
     this.publish(instance.service, this.state(instance.service).put(instance));
+    if (previous && !sameOwner && previous.onReplaced) queueMicrotask(previous.onReplaced);
     return gen;
   }
 

@@ -354,6 +354,7 @@ export class RedisRegistry implements Registry {
           if (handled < SWEEP_BATCH) break;
         }
       },
+      forgetSweeps: () => this.connection.call('forget sweeps', () => this.scripts.forgetSweeps(keys)),
       subscribe: async () => {
         await subscriber.call('subscribe', (client) => client.subscribe(keys.channel));
       },

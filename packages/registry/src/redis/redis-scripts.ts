@@ -1,6 +1,17 @@
 import type { RedisClient } from './create-client.js';
 import type { ServiceKeys } from './keys.js';
-import { DEREGISTER, EVICT, HEARTBEAT, LIST, LIVE_COUNT, REGISTER, SET_ROUTE, SWEEP, UPDATE } from './scripts.js';
+import {
+  DEREGISTER,
+  EVICT,
+  FORGET_SWEEPS,
+  HEARTBEAT,
+  LIST,
+  LIVE_COUNT,
+  REGISTER,
+  SET_ROUTE,
+  SWEEP,
+  UPDATE,
+} from './scripts.js';
 
 /** Scripts over all five service keys (see keys.ts), channel first in ARGV. */
 const COMMANDS = {
@@ -11,6 +22,7 @@ const COMMANDS = {
   syEvict: EVICT,
   syList: LIST,
   sySweep: SWEEP,
+  syForgetSweeps: FORGET_SWEEPS,
   syLiveCount: LIVE_COUNT,
   sySetRoute: SET_ROUTE,
 } as const;
@@ -88,6 +100,11 @@ export class RedisScripts {
   /** A watcher's sweep: `intervalMs` is how often watchers sweep (it scales what counts as a stall). */
   async sweep(keys: ServiceKeys, limit: number, intervalMs: number): Promise<number> {
     return (await this.run('sySweep', keys, limit, intervalMs)) as number;
+  }
+
+  /** A watcher stops: the mark its sweeps left goes (see FORGET_SWEEPS). */
+  async forgetSweeps(keys: ServiceKeys): Promise<void> {
+    await this.run('syForgetSweeps', keys);
   }
 
   async liveCount(keys: ServiceKeys): Promise<number> {

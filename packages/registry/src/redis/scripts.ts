@@ -65,6 +65,11 @@ local function publish(body)
   end
   redis.call('PUBLISH', channel, '{"rev":' .. string.format('%d', rev) .. ',' .. first .. body .. '}')
 end
+-- Tombstones past their time go with any write that adds one: a service nobody watches (so no
+-- sweep runs) otherwise kept one per deregistration for good.
+local function trimTombstones()
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+end
 local function drop(id)
   local gen = redis.call('HGET', KEYS[2], id)
   if gen then redis.call('DEL', leaseKey(id, gen)) end
@@ -223,6 +228,7 @@ return 0
  */
 export const DEREGISTER = `${PRELUDE}
 local id, gen, tombTtl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+trimTombstones()
 redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. gen)
 redis.call('DEL', leaseKey(id, gen))
 if redis.call('HGET', KEYS[2], id) == gen then
@@ -241,6 +247,7 @@ export const EVICT = `${PRELUDE}
 local id, tombTtl = ARGV[2], tonumber(ARGV[3])
 local owner = redis.call('HGET', KEYS[2], id)
 if not owner and redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end
+trimTombstones()
 if owner then redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner) end
 drop(id)
 publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"deregistered"')
@@ -298,8 +305,19 @@ return 1
  */
 export const SWEEP = `${PRELUDE}
 local handled = sweep(tonumber(ARGV[2]), tonumber(ARGV[3]))
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+trimTombstones()
 return handled
+`;
+
+/**
+ * Forget sweeps: a watcher that stops removes the mark watcher sweeps leave. Left for its 120 s,
+ * the mark made every read after the last watcher left look like the end of a Redis stall, and
+ * a dead instance stayed listed for a grace period. A watcher elsewhere marks again at its next
+ * sweep.
+ */
+export const FORGET_SWEEPS = `${PRELUDE}
+redis.call('DEL', prefix .. 'swept', prefix .. 'sweepEvery')
+return 1
 `;
 
 /** Live count, after sweeping due entries. */

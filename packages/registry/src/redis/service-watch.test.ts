@@ -42,6 +42,7 @@ function fakeBackend() {
     },
     readRev: async () => held.rev,
     sweep: async () => {},
+    forgetSweeps: async () => {},
     subscribe: async () => {},
     unsubscribe: async () => {},
   };

@@ -20,6 +20,8 @@ export interface ServiceWatchContext {
   readRev(): Promise<number>;
   /** Removes expired entries, publishing their `down` events. */
   sweep(): Promise<void>;
+  /** Removes the mark this watcher's sweeps left (it stops sweeping). */
+  forgetSweeps(): Promise<void>;
   subscribe(): Promise<void>;
   unsubscribe(): Promise<void>;
 }
@@ -103,6 +105,8 @@ export class ServiceWatch {
     for (const timer of [this.sweepTimer, this.resyncTimer, this.retryTimer, this.graceTimer])
       if (timer) clearTimeout(timer);
     await this.context.unsubscribe().catch(() => undefined);
+    // Reads after the last watcher left would otherwise take its old mark for a Redis stall.
+    await this.context.forgetSweeps().catch(() => undefined);
   }
 
   private staleEvent: RegistryEvent = { type: 'snapshot', instances: [] };
