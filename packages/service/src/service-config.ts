@@ -79,7 +79,7 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     version: options.version ?? (env.SWITCHYARD_VERSION || undefined),
     registry,
     zone,
-    metadata: { ...options.metadata },
+    metadata: metadataOf(options.metadata),
     advertiseHost: options.advertiseHost ?? (env.SWITCHYARD_ADVERTISE_HOST || env.POD_IP || undefined),
     listenHost: env.SWITCHYARD_LISTEN_HOST || '0.0.0.0',
     ttlMs: integerSetting('ttlMs', options.ttlMs, 'SWITCHYARD_TTL_MS', env, undefined, 500, 86_400_000),
@@ -122,4 +122,15 @@ function integerSetting(
   const parsed = Number(raw);
   assertInteger(variable, Number.isInteger(parsed) ? parsed : raw, min, max);
   return parsed;
+}
+
+/**
+ * Registration metadata: an object of strings (a string given by mistake used to be spread into
+ * `{ 0: 't', 1: 'r', … }` and registered as such). The registry checks keys and sizes.
+ */
+function metadataOf(metadata: unknown): Record<string, string> {
+  if (metadata === undefined) return {};
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+    throw new InvalidArgumentError('metadata', 'must be an object of string values, e.g. { track: "b" }');
+  return { ...(metadata as Record<string, string>) };
 }

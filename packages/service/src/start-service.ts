@@ -162,16 +162,28 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     return stopping;
   };
 
-  /** Closes what the service holds besides its servers and registration. */
+  /** Runs one step of stopping; a failure is logged and the next steps still run. */
+  const step = async (what: string, run: () => unknown): Promise<void> => {
+    try {
+      await run();
+    } catch (error) {
+      logger.warn({ err: error }, `stopping: ${what} failed`);
+    }
+  };
+
+  /**
+   * Closes what the service holds besides its servers and registration. Every step runs whatever
+   * the one before it did: a client that failed to close used to leave the telemetry unflushed
+   * and the registry connected.
+   */
   const releaseResources = async (): Promise<void> => {
-    await Promise.resolve(options.onStop?.()).catch((error: unknown) => logger.warn({ err: error }, 'onStop failed'));
-    await Promise.all(clients.map((client) => client.close()));
-    await Promise.all(discoveries.map((discovery) => discovery.close()));
-    if (tracing)
-      await releaseTracing(tracing).catch((error: unknown) => logger.warn({ err: error }, 'could not flush telemetry'));
+    await step('onStop', () => options.onStop?.());
+    await Promise.all(clients.map((client) => step('closing a client', () => client.close())));
+    await Promise.all(discoveries.map((discovery) => step('closing a discovery', () => discovery.close())));
+    if (tracing) await step('flushing telemetry', () => releaseTracing(tracing as Tracing));
     stopObservingRegistry?.();
-    await metrics?.shutdown();
-    if (ownsRegistry) await registry.close();
+    await step('stopping metrics', () => metrics?.shutdown());
+    if (ownsRegistry) await step('closing the registry', () => registry.close());
   };
 
   const drainAndStop = async (): Promise<void> => {
@@ -190,8 +202,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       .deregister()
       .catch((error: unknown) => logger.warn({ err: error }, 'could not deregister; the entry expires by its TTL'));
     await Promise.all([
-      grpcServer?.shutdown(config.shutdownGraceMs),
-      httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined,
+      step('closing the gRPC server', () => grpcServer?.shutdown(config.shutdownGraceMs)),
+      step('closing the HTTP server', () => (httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined)),
     ]);
     await releaseResources();
     logger.info({}, `${config.name} stopped`);
@@ -315,12 +327,16 @@ function routeGrpcLogs(logger: Logger): void {
 
 function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', (error) =>
+    const onError = (error: Error): void =>
       reject(
         new InvalidArgumentError('http.port', `cannot listen on ${host}:${port}: ${error.message}`, { cause: error }),
-      ),
-    );
-    server.listen(port, host, () => resolve((server.address() as { port: number }).port));
+      );
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      // Listening: a later error is the server's own, not a failed listen to swallow silently.
+      server.off('error', onError);
+      resolve((server.address() as { port: number }).port);
+    });
   });
 }
 

@@ -106,6 +106,25 @@ describe('what a service leaves behind', () => {
     await settledClients(before);
   });
 
+  it('finishes stopping when one step fails: a discovery that cannot close does not keep the registry open', async () => {
+    const before = await redisClients();
+    const service = await startService({
+      name: 'stubborn',
+      registry: redis.url,
+      http: { port: 0, host: '127.0.0.1' },
+      tracing: false,
+      ...quiet,
+    });
+    const discovery = service.discover('elsewhere');
+    const close = discovery.close.bind(discovery);
+    discovery.close = async () => {
+      await close();
+      throw new Error('will not close');
+    };
+    await service.stop();
+    await settledClients(before);
+  });
+
   it('stops observing a registry it does not own when metrics are on', async () => {
     const registry = new RedisRegistry({ url: redis.url, namespace: `metrics${Date.now()}` });
     const listeners = () =>

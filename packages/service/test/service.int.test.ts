@@ -207,6 +207,9 @@ describe('startService', () => {
       /SWITCHYARD_DRAIN_DELAY_MS: must be an integer/,
     );
     expect(() => resolveServiceConfig({ name: 'Bad Name' }, env)).toThrow(/name: must be a DNS label/);
+    expect(() => resolveServiceConfig({ name: 'catalog', metadata: 'track-b' as never }, env)).toThrow(
+      /metadata: must be an object of string values/,
+    );
   });
 
   it('keeps draining through a second SIGTERM, and exits at once on a third', async () => {
