@@ -101,12 +101,14 @@ export class RedisConnection {
     }
     // First connection still in progress: wait for it, bounded.
     await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        // A waiter that timed out leaves the set too (it used to stay until a first connection).
+        this.readyWaiters.delete(done);
+        resolve();
+      };
       const timer = setTimeout(done, this.connectTimeoutMs);
       timer.unref();
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
       this.readyWaiters.add(done);
     });
     if ((this.client.status as string) !== 'ready' || this.closed) {

@@ -76,6 +76,9 @@ local function drop(id)
   redis.call('HDEL', KEYS[1], id)
   redis.call('HDEL', KEYS[2], id)
   redis.call('ZREM', KEYS[3], id)
+  -- A grace given during a stall goes with the entry: left behind, the id (used again by a
+  -- restarted instance) got no grace in a later stall.
+  redis.call('SREM', prefix .. 'graced', id)
 end
 -- Looks at index entries that are due: re-indexes live leases, drops (and announces) dead ones.
 -- Returns how many due entries it looked at (a full batch means more may be due).
