@@ -75,6 +75,18 @@ describe('HTTP client over loopback', () => {
     expect(await web.getJson('/x', { headers: { 'X-Tag': ['a', 'b'], 'x-tag': 'c' } })).toEqual({ tag: 'a, b, c' });
   });
 
+  it('sends headers named like Object.prototype members as they are', async () => {
+    await loopback.serve('a', (request, response) =>
+      json(response, 200, { constructor: request.headers.constructor, toString: request.headers.tostring }),
+    );
+    const web = await loopback.client();
+    // `in` found the prototype's members: the value went out joined with a function's text, or failed.
+    expect(await web.getJson('/x', { headers: { constructor: 'c1', toString: 't1' } })).toEqual({
+      constructor: 'c1',
+      toString: 't1',
+    });
+  });
+
   it('fails over on connection refused, for GET and (nothing was sent) POST, and ejects the dead instance', async () => {
     await loopback.registerDead('dead');
     await loopback.serve('live', (_request, response) => json(response, 200, { servedBy: 'live' }));

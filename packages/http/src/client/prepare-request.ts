@@ -203,7 +203,8 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
       );
     }
     // The usual case, a single string, without the array the general case below builds.
-    if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value) && !(lowerCaseName in headers)) {
+    // hasOwn, not `in`: a header named `constructor` or `toString` is a header, not the prototype's.
+    if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value) && !Object.hasOwn(headers, lowerCaseName)) {
       headers[lowerCaseName] = value;
       continue;
     }
@@ -223,7 +224,7 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
     const strings = Array.isArray(value) ? value.map(String) : String(value);
     // The same name twice in different cases ({ 'X-Tag': 'a', 'x-tag': 'b' }): both values are
     // sent, as a repeated header, rather than one silently replacing the other.
-    const earlier = headers[lowerCaseName];
+    const earlier = Object.hasOwn(headers, lowerCaseName) ? headers[lowerCaseName] : undefined;
     headers[lowerCaseName] = earlier === undefined ? strings : [earlier, strings].flat();
   }
   return headers;

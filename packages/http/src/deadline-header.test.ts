@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { parseDeadlineHeader } from './deadline-header.js';
+
+describe('parseDeadlineHeader', () => {
+  const at = 1_000_000;
+  it('reads whole milliseconds from now, and carries no deadline for garbage or more than a day', () => {
+    expect(parseDeadlineHeader('250', at)).toBe(at + 250);
+    expect(parseDeadlineHeader(undefined, at)).toBe(Number.POSITIVE_INFINITY);
+    for (const bad of ['', '-5', '1.5', 'soon', '1e3', '86400001']) {
+      expect(parseDeadlineHeader(bad, at)).toBe(Number.POSITIVE_INFINITY);
+    }
+  });
+
+  it('takes the smaller budget of a header sent twice, joined by Node or as an array', () => {
+    // Node joins repeated headers with ", ": this read as malformed, so the request had no deadline.
+    expect(parseDeadlineHeader('100, 200', at)).toBe(at + 100);
+    expect(parseDeadlineHeader('200,100', at)).toBe(at + 100);
+    expect(parseDeadlineHeader(['300', '150'], at)).toBe(at + 150);
+    expect(parseDeadlineHeader('soon, 400', at)).toBe(at + 400);
+  });
+});
