@@ -7,7 +7,15 @@ import type {
   UntypedServiceImplementation,
   sendUnaryData,
 } from '@grpc/grpc-js';
-import { type CallScope, InvalidArgumentError, type Logger, runInCallScope, trackFromBaggage } from '@switchyard/core';
+import {
+  type CallScope,
+  CancelledError,
+  DeadlineExceededError,
+  InvalidArgumentError,
+  type Logger,
+  runInCallScope,
+  trackFromBaggage,
+} from '@switchyard/core';
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import { toGrpcStatus } from '../status.js';
 import type { GrpcHandlerContext, ServerStreamHandler, UnaryHandler } from './handler-context.js';
@@ -259,9 +267,20 @@ function begin(
   const metricAttributes = observed ? { 'rpc.system': 'grpc', 'rpc.service': context.serviceName } : undefined;
   if (metricAttributes) switchyardInstruments().serverInflight.add(1, metricAttributes);
   const controller = new AbortController();
-  call.once('cancelled', () => controller.abort(new Error('cancelled by the client')));
   const rawDeadline = call.getDeadline();
   const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : Number(rawDeadline);
+  let finished = false;
+  // The handler's signal says why its call ended early: DEADLINE_EXCEEDED once the deadline has
+  // passed (work it passes the signal to then reports that, not a cancellation), else CANCELLED.
+  // grpc-js also emits 'cancelled' as a finished call's stream closes: that aborts nothing.
+  call.once('cancelled', () => {
+    if (finished) return;
+    controller.abort(
+      Date.now() >= deadline
+        ? new DeadlineExceededError(`${path}: deadline exceeded`)
+        : new CancelledError(`${path}: cancelled by the client`),
+    );
+  });
   const handlerContext: GrpcHandlerContext = {
     metadata: call.metadata,
     deadline: Number.isFinite(deadline) ? deadline : Number.POSITIVE_INFINITY,
@@ -269,7 +288,6 @@ function begin(
     method: path,
     peer: call.getPeer(),
   };
-  let finished = false;
   return {
     handlerContext,
     abort: (reason) => controller.abort(reason),
