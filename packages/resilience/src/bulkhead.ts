@@ -2,6 +2,7 @@ import { assertInteger, BulkheadFullError, type Event, EventEmitter } from '@swi
 import type { CallContext } from './call-context.js';
 import { checkOptions } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
+import { type Waiter, WaiterQueue } from './waiter-queue.js';
 
 /** Options for {@link bulkhead}. */
 export interface BulkheadOptions {
@@ -21,11 +22,6 @@ export interface BulkheadPolicy extends Policy {
   readonly onReject: Event<{ reason: 'full' | 'queue-timeout' }>;
 }
 
-interface Waiter {
-  admit(): void;
-  settled: boolean;
-}
-
 /**
  * Limits concurrency so one slow dependency cannot take every socket, timer and byte of memory:
  * at most `maxConcurrent` calls run, at most `maxQueue` wait (FIFO), and a waiter leaves the queue
@@ -43,28 +39,20 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
     assertInteger('bulkhead.queueTimeoutMs', queueTimeoutMs, 0, 86_400_000);
   const rejected = new EventEmitter<{ reason: 'full' | 'queue-timeout' }>();
   let running = 0;
-  const queue: Waiter[] = [];
-  let head = 0;
+  const queue = new WaiterQueue();
   /**
-   * Waiters still waiting. A waiter that left (timed out, aborted) stays in `queue` until a
-   * release walks past it, so `queue.length - head` overcounts: measured by that, leavers kept
-   * the queue "full" and newcomers were refused while it was empty.
+   * Waiters still waiting. A waiter that left (timed out, aborted) may stay in `queue` a while
+   * (see WaiterQueue), so the queue's length overcounts: measured by that, leavers kept the
+   * queue "full" and newcomers were refused while it was empty.
    */
   let waiting = 0;
 
   const release = (): void => {
     running--;
-    while (head < queue.length) {
-      const waiter = queue[head++] as Waiter;
-      if (head > 1_024 && head * 2 > queue.length) {
-        queue.splice(0, head);
-        head = 0;
-      }
-      if (!waiter.settled) {
-        running++;
-        waiter.admit();
-        return;
-      }
+    const waiter = queue.shiftLive();
+    if (waiter) {
+      running++;
+      waiter.admit();
     }
   };
 
@@ -97,7 +85,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         }, queueTimeoutMs);
         timer.unref();
       }
-      queue.push(waiter);
+      queue.push(waiter, waiting);
       waiting++;
     });
 

@@ -38,6 +38,19 @@ describe('retry', () => {
     expect(calls).toBe(2);
   });
 
+  it('reports a give-up when the caller aborts during the backoff wait', async () => {
+    const reasons: string[] = [];
+    const policy = retry({ backoff: { initialMs: 1_000, maxMs: 1_000 }, budget: false, pushbackOf: () => 1_000 });
+    policy.onGiveUp((event) => reasons.push(event.reason));
+    const controller = new AbortController();
+    const pending = policy.execute(() => Promise.reject(unavailable()), { signal: controller.signal });
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    await vi.advanceTimersByTimeAsync(100);
+    controller.abort();
+    await outcome;
+    expect(reasons).toEqual(['aborted']); // was [] (metrics missed every give-up during a wait)
+  });
+
   it('gives up on an infinite pushback and falls back to its backoff on a NaN one', async () => {
     let calls = 0;
     const error = unavailable();

@@ -140,7 +140,16 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
         giveUp(attempt, 'budget', error, new RetryBudgetExhaustedError('retry budget exhausted', { cause: error }));
       }
       retried.emit({ attempt: attempt + 1, delayMs, error });
-      if (delayMs > 0) await sleepInContext(context, delayMs);
+      if (delayMs > 0) {
+        try {
+          await sleepInContext(context, delayMs);
+        } catch (reason) {
+          // The deadline or the caller's signal ended the wait: a give-up like any other (its
+          // listeners, the metrics among them, used to miss it).
+          const why = (reason as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' ? 'deadline' : 'aborted';
+          giveUp(attempt, why, error, reason);
+        }
+      }
       try {
         return await next(context.child(attempt + 1));
       } catch (next) {
