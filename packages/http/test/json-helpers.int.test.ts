@@ -13,6 +13,19 @@ afterEach(() => loopback.cleanup());
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('JSON helpers (buffered responses)', () => {
+  it('rejects a redirect (undici follows none) instead of resolving it as undefined; 304 stays a success', async () => {
+    await loopback.serve('a', (request, response) => {
+      if (request.url === '/moved') return response.writeHead(301, { location: '/products/new' }).end();
+      response.writeHead(304).end();
+    });
+    const web = await loopback.client();
+    const error = await web.getJson('/moved').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HttpCallError);
+    expect((error as HttpCallError).status).toBe(301);
+    expect((error as HttpCallError).headers.location).toBe('/products/new');
+    expect(await web.getJson('/cached', { headers: { 'if-none-match': '"v1"' } })).toBeUndefined();
+  });
+
   it("lets the caller's headers replace the helper's, whatever their case", async () => {
     await loopback.serve('a', (request, response) =>
       json(response, 200, {

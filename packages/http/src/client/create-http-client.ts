@@ -115,8 +115,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const reply = await exchangeBuffered(pool, exchange, abort, errorBodyLimit(prepared));
         abort.release();
         const status = reply.status;
-        // Headers are parsed only for an error status: a success needs none of them.
-        const replyHeaders = status < 400 ? undefined : headersOf(reply);
+        // Headers are parsed only for an error status: a success needs none of them. For the JSON
+        // helpers a redirect is one too (undici follows none): getJson used to resolve a 301 as
+        // undefined, or fail with "not JSON". 304 stays a success (a conditional GET's answer).
+        const replyHeaders = status < 300 || status === 304 ? undefined : headersOf(reply);
         if (replyHeaders === undefined || (!prepared.throwOnStatus && !isRetryable(prepared, status, replyHeaders))) {
           const value = parse(reply.bytes, status);
           outcomeReported = reportStatus(lease, prepared.method, status, started);
