@@ -328,6 +328,21 @@ describe('HTTP client over loopback', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
+  it('fails reading a streamed body with CANCELLED when the caller aborts mid-body', async () => {
+    await loopback.serve('a', async (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('first;');
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      response.end('late');
+    });
+    const web = await loopback.client();
+    const controller = new AbortController();
+    const reply = await web.request({ path: '/stream', signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    // Was undici's AbortError (UND_ERR_ABORTED): the caller's reason was lost.
+    await expect(reply.body.text()).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
   it('closes an instance pool a grace period after the instance leaves discovery', async () => {
     const { registration } = await loopback.serve('a', (_request, response) => json(response, 200, { servedBy: 'a' }));
     await loopback.serve('b', (_request, response) => json(response, 200, { servedBy: 'b' }));

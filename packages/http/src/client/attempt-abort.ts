@@ -116,6 +116,15 @@ class AbortEmitter extends EventEmitter {
   get aborted(): boolean {
     return this.owner.reason !== undefined;
   }
+
+  /**
+   * Read by undici as it aborts: what a request, or a response body still being read, fails with.
+   * Without it undici used its own RequestAbortedError, so a caller who aborted while reading the
+   * body got UND_ERR_ABORTED instead of CANCELLED (or DEADLINE_EXCEEDED).
+   */
+  get reason(): Error | undefined {
+    return this.owner.reason;
+  }
 }
 
 function follow(signal: AbortSignal, listener: AbortListener): (() => void) | undefined {
