@@ -27,8 +27,20 @@ describe('GrpcCallError.retryAfterMs (grpc-retry-pushback-ms)', () => {
 describe('toGrpcStatus (what a server replies for a failed handler)', () => {
   it('replies a third-party error with a numeric code as INTERNAL, never with its message', () => {
     // A database driver's error: code 14 is its own (TypeMismatch), not gRPC UNAVAILABLE.
-    const driverError = Object.assign(new Error('users.password_hash "s3cr3t"'), { code: 14 });
+    class MongoServerError extends Error {
+      override name = 'MongoServerError';
+    }
+    const driverError = Object.assign(new MongoServerError('users.password_hash "s3cr3t"'), { code: 14 });
     expect(toGrpcStatus(driverError)).toEqual({ code: status.INTERNAL, details: 'internal error', masked: true });
+  });
+
+  it('replies a plain Error or object given a gRPC code as that status: the handler means it', () => {
+    const notFound = Object.assign(new Error('product sku-9 not found'), { code: status.NOT_FOUND });
+    expect(toGrpcStatus(notFound)).toEqual({ code: status.NOT_FOUND, details: 'product sku-9 not found' });
+    expect(toGrpcStatus({ code: status.FAILED_PRECONDITION, message: 'out of stock' })).toEqual({
+      code: status.FAILED_PRECONDITION,
+      details: 'out of stock',
+    });
   });
 
   it("replies grpc-js's own status shape and grpcError() as given: the handler means them", () => {

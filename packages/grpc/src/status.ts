@@ -161,16 +161,27 @@ export function toGrpcStatus(error: unknown): GrpcReplyStatus {
   if (SwitchyardError.isInstance(error)) {
     return replyOf(STATUS_BY_CODE[error.code] ?? Status.UNKNOWN, error.message, isExhaustedDownstream(error), true);
   }
-  const candidate = error as { code?: unknown; details?: unknown };
-  if (
-    typeof candidate?.code === 'number' &&
-    CODE_BY_STATUS[candidate.code] !== undefined &&
-    typeof candidate.details === 'string'
-  ) {
-    return { code: candidate.code as Status, details: candidate.details };
+  const candidate = error as { code?: unknown; details?: unknown; message?: unknown; name?: unknown };
+  if (typeof candidate?.code === 'number' && CODE_BY_STATUS[candidate.code] !== undefined && isDeliberate(candidate)) {
+    const details = typeof candidate.details === 'string' ? candidate.details : String(candidate.message ?? '');
+    return { code: candidate.code as Status, details };
   }
   // Unknown errors never leak their message (it may hold internals); the server logs them.
   return { code: Status.INTERNAL, details: 'internal error', masked: true };
+}
+
+/**
+ * Whether an error with a gRPC-range numeric `code` was made to be a gRPC status by the handler's
+ * author: grpc-js's own shape (`details` a string, as passed to `callback()`), a plain object
+ * (`{ code, message }`), or a plain `Error` given a code (`Object.assign(new Error(…), { code })`).
+ * A library's error class (a database driver's `MongoServerError` with its own code 14) is not:
+ * taken for UNAVAILABLE it was retried and its message sent to the caller.
+ */
+function isDeliberate(candidate: { details?: unknown; name?: unknown }): boolean {
+  if (typeof candidate.details === 'string') return true;
+  const prototype = Object.getPrototypeOf(candidate);
+  if (prototype === Object.prototype || prototype === null) return true;
+  return prototype === Error.prototype && candidate.name === 'Error';
 }
 
 /** Throw this from a handler to reply with a specific status. */

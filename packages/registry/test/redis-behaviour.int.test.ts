@@ -210,6 +210,22 @@ describe('RedisRegistry against a real Redis', () => {
     expect(await owner.list('catalog')).toEqual([]);
   });
 
+  it('keeps the stall mark for the watchers still sweeping when one of them stops', async () => {
+    const namespace = uniqueNamespace();
+    const a = registry({ namespace, sweepIntervalMs: 250 });
+    const b = registry({ namespace, sweepIntervalMs: 250 });
+    await a.register(instance('c-1'), { ttlMs: 1_000 });
+    const stopA = await a.watch('catalog', () => {});
+    await b.watch('catalog', () => {});
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await stopA();
+    // Deleting the mark on A's stop left B unable to see a stall until its next sweep (or, after
+    // a freeze, at all): the mark stays, only shortened, and B's sweeps keep it.
+    expect(await raw.exists(`${namespace}:{catalog}:swept`)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(await raw.exists(`${namespace}:{catalog}:swept`)).toBe(1);
+  });
+
   it('stops heartbeating an abandoned registration at once, so its entry expires like a crashed one', async () => {
     const namespace = uniqueNamespace();
     const ttlMs = 1_500;

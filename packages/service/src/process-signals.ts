@@ -6,54 +6,82 @@ interface Stoppable {
   logger: Logger;
 }
 
-const running = new Set<Stoppable>();
-let received = 0;
-let stoppingAll = false;
+interface SignalState {
+  running: Set<Stoppable>;
+  received: number;
+  stoppingAll: boolean;
+  onSignal: (signal: NodeJS.Signals) => void;
+}
+
+// On globalThis, like the tracing registry: two loaded copies of this package (ESM and CJS) would
+// otherwise each install a handler, and whichever finished first would exit the process.
+const STATE_KEY = Symbol.for('switchyard.service.signals');
+
+function state(): SignalState {
+  const holder = globalThis as { [STATE_KEY]?: SignalState };
+  holder[STATE_KEY] ??= { running: new Set(), received: 0, stoppingAll: false, onSignal };
+  return holder[STATE_KEY];
+}
 
 /**
  * On SIGTERM or SIGINT, stops every service of this process that registered here, together, and
- * exits once all have stopped (1 if any failed). One handler for the process: with one per
- * service, the first to finish exited the process while the others were still draining (they
- * never deregistered or ran onStop). A repeat signal is only logged; the third exits at once, for
- * whoever really means it. Returns what takes the service off the list (when it stopped by itself).
+ * exits once all have stopped (1 if any failed); a service started while they stop is stopped too.
+ * One handler for the process: with one per service, the first to finish exited the process while
+ * the others were still draining (they never deregistered or ran onStop). A repeat signal is only
+ * logged; the third exits at once, for whoever really means it. Returns what takes the service off
+ * the list (when it stopped by itself).
  */
 export function stopOnSignals(service: Stoppable): () => void {
-  running.add(service);
-  if (running.size === 1 && !stoppingAll) {
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  const current = state();
+  current.running.add(service);
+  if (current.running.size === 1 && !current.stoppingAll) {
+    process.on('SIGTERM', current.onSignal);
+    process.on('SIGINT', current.onSignal);
   }
   return () => {
-    running.delete(service);
+    current.running.delete(service);
     // While a signal's stop is under way the handlers stay: a second signal must not find none
     // (Node's default would exit at once, cutting the calls in flight).
-    if (running.size === 0 && !stoppingAll) removeHandlers();
+    if (current.running.size === 0 && !current.stoppingAll) {
+      process.off('SIGTERM', current.onSignal);
+      process.off('SIGINT', current.onSignal);
+    }
   };
 }
 
-function removeHandlers(): void {
-  process.off('SIGTERM', onSignal);
-  process.off('SIGINT', onSignal);
-}
-
 function onSignal(signal: NodeJS.Signals): void {
-  const services = [...running];
-  const logger = services[0]?.logger;
-  received++;
-  if (received === 3) {
+  const current = state();
+  const logger = [...current.running][0]?.logger;
+  current.received++;
+  if (current.received === 3) {
     logger?.warn({ signal }, 'third signal while stopping: exiting now');
     process.exit(1);
   }
-  if (received > 1) {
+  if (current.received > 1) {
     logger?.info({ signal }, 'already stopping gracefully (a third signal exits at once)');
     return;
   }
-  stoppingAll = true;
-  for (const service of services) service.logger.info({ signal }, 'received signal; stopping gracefully');
-  Promise.allSettled(services.map((service) => service.stop())).then((outcomes) => {
-    const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
-    for (const failure of failed)
-      logger?.error({ err: (failure as PromiseRejectedResult).reason }, 'graceful stop failed');
-    process.exit(failed.length > 0 ? 1 : 0);
-  });
+  current.stoppingAll = true;
+  void stopAll(current, signal).then((failed) => process.exit(failed ? 1 : 0));
+}
+
+/** Stops every registered service, and any registered meanwhile; whether any stop failed. */
+async function stopAll(current: SignalState, signal: NodeJS.Signals): Promise<boolean> {
+  const stopped = new Set<Stoppable>();
+  let failed = false;
+  for (;;) {
+    const batch = [...current.running].filter((service) => !stopped.has(service));
+    if (batch.length === 0) return failed;
+    for (const service of batch) {
+      stopped.add(service);
+      service.logger.info({ signal }, 'received signal; stopping gracefully');
+    }
+    const outcomes = await Promise.allSettled(batch.map((service) => service.stop()));
+    outcomes.forEach((outcome, index) => {
+      if (outcome.status === 'rejected') {
+        failed = true;
+        (batch[index] as Stoppable).logger.error({ err: outcome.reason }, 'graceful stop failed');
+      }
+    });
+  }
 }

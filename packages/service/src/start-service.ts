@@ -5,13 +5,13 @@ import { assertInteger, consoleLogger, InvalidArgumentError, type Logger, sleep 
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
 import { createRegistry, RedisRegistry, type Registration, type Registry } from '@switchyard/registry';
-import { initMetrics, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
+import { currentTracing, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, httpHandler } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
 import { stopOnSignals } from './process-signals.js';
 import { resolveServiceConfig } from './service-config.js';
-import { acquireTracing, releaseTracing } from './shared-tracing.js';
+import { acquireMetrics, acquireTracing, releaseMetrics, releaseTracing } from './shared-telemetry.js';
 import { tlsFromEnv } from './tls-from-env.js';
 import type { ServiceOptions } from './service-options.js';
 
@@ -52,6 +52,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let stopObservingRegistry: (() => void) | undefined;
   try {
     // Inside the try: a tracing setup that throws must not leave the registry connected.
+    const processTracing = currentTracing();
     tracing =
       options.tracing === false
         ? undefined
@@ -61,12 +62,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
             ...options.tracing,
             resourceAttributes: { 'service.instance.id': instanceId, ...options.tracing?.resourceAttributes },
           });
+    if (tracing !== undefined && tracing === processTracing && options.tracing === undefined) {
+      // One provider per process: this service's spans carry the first one's service.name.
+      logger.warn(
+        { tracing: String(tracing) },
+        `${config.name}: tracing is shared with the one already set up in this process; its spans carry that service.name`,
+      );
+    }
     // On when asked for, or when the deployment sets SWITCHYARD_METRICS_PORT (deploy/ uses 9464).
     const metricsWanted =
       options.metrics !== false && (options.metrics !== undefined || Boolean(process.env.SWITCHYARD_METRICS_PORT));
     if (metricsWanted) {
       const port = options.metrics ? options.metrics.port : undefined;
-      metrics = await initMetrics({
+      metrics = await acquireMetrics({
         serviceName: config.name,
         ...(port !== undefined ? { port } : {}),
         host: config.listenHost,
@@ -121,7 +129,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     httpServer?.close();
     if (tracing) await releaseTracing(tracing);
     stopObservingRegistry?.();
-    await metrics?.shutdown();
+    if (metrics) await releaseMetrics(metrics);
     if (ownsRegistry) await registry.close();
     throw error;
   }
@@ -182,7 +190,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await Promise.all(discoveries.map((discovery) => step('closing a discovery', () => discovery.close())));
     if (tracing) await step('flushing telemetry', () => releaseTracing(tracing as Tracing));
     stopObservingRegistry?.();
-    await step('stopping metrics', () => metrics?.shutdown());
+    if (metrics) await step('stopping metrics', () => releaseMetrics(metrics as Metrics));
     if (ownsRegistry) await step('closing the registry', () => registry.close());
   };
 

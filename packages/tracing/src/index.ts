@@ -29,7 +29,7 @@ export { instrumentationGrpcActive } from './instrumentation-grpc-active.js';
 export type { GrpcClientClass, InstrumentationGrpcSetting } from './instrumentation-grpc-active.js';
 
 // Metrics
-export { initMetrics } from './metrics/init-metrics.js';
+export { currentMetrics, initMetrics } from './metrics/init-metrics.js';
 export type { Metrics, MetricsOptions } from './metrics/init-metrics.js';
 export { switchyardInstruments, metricsActive } from './metrics/instruments.js';
 export type { SwitchyardInstruments } from './metrics/instruments.js';

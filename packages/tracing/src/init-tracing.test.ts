@@ -25,6 +25,7 @@ const OTEL_VARIABLES = [
   'OTEL_TRACES_SAMPLER_ARG',
   'OTEL_RESOURCE_ATTRIBUTES',
   'OTEL_SEMCONV_STABILITY_OPT_IN',
+  'OTEL_SDK_DISABLED',
 ];
 
 let tracing: Tracing | undefined;
@@ -186,5 +187,32 @@ describe('initTracing', () => {
       'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
     );
     expect(tracingActive()).toBe(false);
+  });
+});
+
+describe('initTracing and the environment (review mends)', () => {
+  it('takes service.name from OTEL_RESOURCE_ATTRIBUTES when OTEL_SERVICE_NAME is unset', () => {
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'deployment.environment=prod,service.name=catalog%20api');
+    tracing = initTracing({ exporter: 'memory' });
+    expect(tracing.toString()).toContain('service=catalog api');
+  });
+
+  it('exports nothing when OTEL_SDK_DISABLED=true, whatever endpoint is set', () => {
+    vi.stubEnv('OTEL_SDK_DISABLED', 'true');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:4318');
+    tracing = initTracing({ serviceName: 'catalog' });
+    expect(tracing.enabled).toBe(false);
+  });
+
+  it('is no longer current, nor handed out again, from the moment its shutdown starts', async () => {
+    const options: TracingOptions = { serviceName: 'catalog', exporter: 'memory' };
+    const first = initTracing(options);
+    const stopping = first.shutdown();
+    // Before: the same instance, still shutting down, came back; its spans went nowhere after.
+    const second = initTracing(options);
+    tracing = second;
+    expect(second).not.toBe(first);
+    await stopping;
+    expect(tracingActive()).toBe(true); // the first one's end did not disable the second's setup
   });
 });

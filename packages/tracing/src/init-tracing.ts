@@ -95,16 +95,18 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
     getFinishedSpans: () => memoryExporter?.getFinishedSpans() ?? [],
     forceFlush: () => provider.forceFlush().catch(reportExportFailure('forceFlush')),
     shutdown: () => {
-      shutdownPromise ??= provider
-        .shutdown()
-        .catch(reportExportFailure('shutdown'))
-        .finally(() => {
-          const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
-          if (registered.provider && global.getDelegate?.() === provider) trace.disable();
-          if (registered.contextManager) context.disable();
-          if (registered.propagator) propagation.disable();
-          released(tracing);
-        });
+      if (shutdownPromise === undefined) {
+        // Let go of the globals and the registry at once, not after the last export: meanwhile
+        // initTracing() and currentTracing() handed out this instance, already shutting down
+        // (a service starting while another stopped lost its spans), and a setup made in that
+        // window had its context manager and propagator disabled by this one's end.
+        const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
+        if (registered.provider && global.getDelegate?.() === provider) trace.disable();
+        if (registered.contextManager) context.disable();
+        if (registered.propagator) propagation.disable();
+        released(tracing);
+        shutdownPromise = provider.shutdown().catch(reportExportFailure('shutdown'));
+      }
       return shutdownPromise;
     },
     toString: () => description,

@@ -76,6 +76,8 @@ function resolveExporter(option: unknown): TracingExporter {
     assertOneOf('tracing.exporter', option, EXPORTERS);
     return option;
   }
+  // The specification's switch for the whole SDK: an operator's off, whatever else is set.
+  if (readEnv('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return 'none';
   const fromEnv = readEnv('OTEL_TRACES_EXPORTER')?.toLowerCase();
   if (fromEnv !== undefined) {
     assertOneOf('OTEL_TRACES_EXPORTER', fromEnv, ENV_EXPORTERS);
@@ -113,11 +115,11 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
   assertObject('tracing', options);
   assertKnownKeys('tracing', options, KNOWN_KEYS);
 
-  const serviceName = options.serviceName ?? readEnv('OTEL_SERVICE_NAME');
+  const serviceName = options.serviceName ?? readEnv('OTEL_SERVICE_NAME') ?? serviceNameFromResourceAttributes();
   if (serviceName === undefined) {
     throw new InvalidArgumentError(
       'tracing.serviceName',
-      'is required (or set the OTEL_SERVICE_NAME environment variable)',
+      'is required (or set OTEL_SERVICE_NAME, or service.name in OTEL_RESOURCE_ATTRIBUTES)',
     );
   }
   assertNonEmptyString('tracing.serviceName', serviceName);
@@ -145,4 +147,24 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
     resourceAttributes: resolveResourceAttributes(options.resourceAttributes),
     batch: options.batch ?? exporter === 'otlp',
   });
+}
+
+/**
+ * `service.name` from OTEL_RESOURCE_ATTRIBUTES (`key=value` pairs, comma-separated, values
+ * %-encoded), which the specification allows in place of OTEL_SERVICE_NAME.
+ */
+function serviceNameFromResourceAttributes(): string | undefined {
+  const raw = readEnv('OTEL_RESOURCE_ATTRIBUTES');
+  if (raw === undefined) return undefined;
+  for (const pair of raw.split(',')) {
+    const equals = pair.indexOf('=');
+    if (equals < 0 || pair.slice(0, equals).trim() !== 'service.name') continue;
+    try {
+      const value = decodeURIComponent(pair.slice(equals + 1).trim());
+      return value === '' ? undefined : value;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }

@@ -99,6 +99,26 @@ describe('weighted (smooth WRR)', () => {
     // Starting over at every rebuild gave i-0, i-1 and i-2 50 picks each and the rest none.
     expect([...picked.values()].sort()).toEqual(Array(10).fill(15));
   });
+
+  it('keeps the shares across rebuilds that make a picker per traffic group', async () => {
+    const stable = endpoints([500, 100, 100]);
+    const canary = endpoints([100]).map((endpoint) => ({
+      ...endpoint,
+      instance: { ...endpoint.instance, id: 'canary' },
+    }));
+    const strategy = weighted();
+    const picked = new Map<string, number>();
+    for (let i = 0; i < 7_000; i++) {
+      // Every rebuild makes the stable group's picker, then the canary group's.
+      const picker = strategy.createPicker([...stable]);
+      strategy.createPicker([...canary]);
+      const id = (picker.pick({}) as Endpoint).instance.id;
+      picked.set(id, (picked.get(id) ?? 0) + 1);
+    }
+    // Remembering only the last picker (the canary's) gave about .87 / .065 / .065.
+    expect((picked.get('i-0') ?? 0) / 7_000).toBeCloseTo(5 / 7, 1);
+    expect((picked.get('i-1') ?? 0) / 7_000).toBeCloseTo(1 / 7, 1);
+  });
 });
 
 describe('round-robin', () => {

@@ -13,29 +13,29 @@ import type { BalancingStrategy, Endpoint, Picker } from '@switchyard/core';
  *   instances: with a rebuild every few picks, only they got traffic.
  */
 export function weighted(): BalancingStrategy {
-  // The positions of the last picker made, by instance id.
-  let last: { endpoints: readonly Endpoint[]; current: Float64Array } | undefined;
+  // Where each instance's position lives now: the latest picker that holds it. One strategy makes
+  // several pickers per rebuild (one per traffic group: all, each version, each track), so "the
+  // last picker made" would only know the last group's instances.
+  const positions = new Map<string, { current: Float64Array; index: number }>();
   return {
     name: 'weighted',
     createPicker(endpoints: readonly Endpoint[]): Picker {
       const count = endpoints.length;
       const weights = Float64Array.from(endpoints, (endpoint) => endpoint.weight);
       const current = new Float64Array(count);
-      const carried = new Map<string, number>();
-      if (last) {
-        for (let index = 0; index < last.endpoints.length; index++) {
-          carried.set((last.endpoints[index] as Endpoint).instance.id, last.current[index] as number);
-        }
-      }
+      // Instances long gone are forgotten (the map would otherwise grow with every id ever seen).
+      if (positions.size > 4 * count + 1_024) positions.clear();
       let total = 0;
       for (let index = 0; index < count; index++) {
         const weight = weights[index] as number;
         total += weight;
+        const id = (endpoints[index] as Endpoint).instance.id;
+        const carried = positions.get(id);
         // A random point within the endpoint's first turn: the picks stay in proportion (the
         // offsets only shift where each cycle starts), but clients do not align.
-        current[index] = carried.get((endpoints[index] as Endpoint).instance.id) ?? -Math.random() * weight;
+        current[index] = carried ? (carried.current[carried.index] as number) : -Math.random() * weight;
+        positions.set(id, { current, index });
       }
-      last = { endpoints, current };
       return {
         pick() {
           if (count === 0) return undefined;

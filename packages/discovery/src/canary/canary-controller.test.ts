@@ -82,6 +82,28 @@ describe('createCanaryController', () => {
     await guarded.close();
   });
 
+  it('does not roll back a canary short of calls for another reason (warming up: registered draining)', async () => {
+    await registry.register({
+      id: 'canary-warm',
+      service: 'catalog',
+      version: '1.7.0',
+      host: '127.0.0.1',
+      ports: { grpc: 1 },
+      status: 'draining',
+    });
+    const guarded = createDiscovery({ registry, service: 'catalog' });
+    await guarded.ready();
+    const controller = createCanaryController({ registry, discovery: guarded, stable: '1.4.0', canary: '1.7.0' });
+    await controller.start();
+    for (let i = 0; i < 2_000; i++) {
+      const lease = guarded.pick();
+      lease.done({ ok: true, latencyMs: 5 });
+    }
+    expect((await controller.evaluate()).action).not.toBe('rollback');
+    controller.stop();
+    await guarded.close();
+  });
+
   it('promotes a healthy canary through its steps', async () => {
     const controller = createCanaryController({ registry, discovery, stable: '1.4.0', canary: '1.5.0' });
     const percents: number[] = [];

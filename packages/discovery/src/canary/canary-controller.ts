@@ -30,9 +30,9 @@ export interface CanaryOptions {
   /** Length of one analysis window (and of each step). @default 30_000 */
   windowMs?: number;
   /**
-   * Canary calls needed in a window before it is judged. A canary that took fewer than half the
-   * calls its share should have brought, when that share is at least this many, is rolled back:
-   * its instances could not take them (ejected by outlier detection, failing or gone). @default 50
+   * Canary calls needed in a window before it is judged. A canary short of them because outlier
+   * detection ejected its instances in the window (it took under half the calls its share should
+   * have brought, that share being at least this many) is rolled back. @default 50
    */
   minCalls?: number;
   /** Error-rate increase (absolute) over stable that fails the canary, if also significant. @default 0.02 */
@@ -132,6 +132,23 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   let percent = 0;
   let timer: NodeJS.Timeout | undefined;
   let baseline = options.discovery.versionOutcomes();
+  // Canary instances outlier detection ejected during the current window: the evidence that a
+  // canary with too few calls to judge by rate could not take its share (see evaluate).
+  const canaryIds = new Set<string>();
+  let ejectedThisWindow = 0;
+  const remember = (instances: readonly { id: string; version?: string | undefined }[]): void => {
+    for (const instance of instances) if (instance.version === config.canary) canaryIds.add(instance.id);
+  };
+  let watching: { dispose(): void }[] = [];
+  const watch = (): void => {
+    remember(options.discovery.instances());
+    watching = [
+      options.discovery.onChange(remember),
+      options.discovery.onEjection((event) => {
+        if (canaryIds.has(event.id)) ejectedThisWindow++;
+      }),
+    ];
+  };
 
   const setPercent = async (next: number): Promise<void> => {
     await options.registry.setRoute(service, { splits: { [config.stable]: 100 - next, [config.canary]: next } });
@@ -163,12 +180,17 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     // could not take them (outlier detection ejected them, they are failing or gone), which a
     // plain call count would read as "too few calls to judge", holding the canary for good.
     const expectedCanaryCalls = ((stable.calls + canary.calls) * percent) / 100;
+    const ejected = ejectedThisWindow;
+    ejectedThisWindow = 0;
     if (state !== 'running') decision = decide('hold', `not running (${state})`);
     else if (canary.calls < config.minCalls) {
+      // Short of calls *because* outlier detection ejected canary instances: a failing canary.
+      // Short for any other reason (still warming up, calls on an A/B track the split does not
+      // route, few calls overall) is only too little to judge.
       decision =
-        expectedCanaryCalls >= config.minCalls && canary.calls < expectedCanaryCalls * SHORTFALL_RATIO
+        ejected > 0 && expectedCanaryCalls >= config.minCalls && canary.calls < expectedCanaryCalls * SHORTFALL_RATIO
           ? await rollback(
-              `the canary took ${canary.calls} calls where its ${percent} % share was ${Math.round(expectedCanaryCalls)}: its instances are ejected, failing or gone`,
+              `outlier detection ejected canary instances ${ejected} time(s) and the canary took ${canary.calls} calls where its ${percent} % share was ${Math.round(expectedCanaryCalls)}`,
             )
           : decide('hold', `only ${canary.calls} canary calls in the window (need ${config.minCalls})`);
     } else {
@@ -194,6 +216,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   const stopTimer = (): void => {
     if (timer) clearInterval(timer);
     timer = undefined;
+    for (const subscription of watching.splice(0)) subscription.dispose();
   };
 
   return {
@@ -202,6 +225,8 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       stepIndex = 0;
       await setPercent(config.steps[0] as number);
       baseline = options.discovery.versionOutcomes();
+      ejectedThisWindow = 0;
+      watch();
       state = 'running';
       timer = setInterval(() => {
         evaluate().catch((error: unknown) =>

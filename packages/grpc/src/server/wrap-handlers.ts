@@ -276,7 +276,8 @@ function begin(
   call.once('cancelled', () => {
     if (finished) return;
     controller.abort(
-      Date.now() >= deadline
+      // grpc-js's deadline timer may fire a moment before Date.now() reaches it.
+      Date.now() >= deadline - 2
         ? new DeadlineExceededError(`${path}: deadline exceeded`)
         : new CancelledError(`${path}: cancelled by the client`),
     );

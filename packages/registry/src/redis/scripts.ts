@@ -190,6 +190,7 @@ local owner = redis.call('HGET', KEYS[2], id)
 if gen == '' then
   gen = t[1] .. string.rep('0', 6 - #t[2]) .. t[2]
   if owner then
+    trimTombstones()
     redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner)
     redis.call('DEL', leaseKey(id, owner))
   end
@@ -313,13 +314,22 @@ return handled
 `;
 
 /**
- * Forget sweeps: a watcher that stops removes the mark watcher sweeps leave. Left for its 120 s,
- * the mark made every read after the last watcher left look like the end of a Redis stall, and
- * a dead instance stayed listed for a grace period. A watcher elsewhere marks again at its next
- * sweep.
+ * Forget sweeps: a watcher that stops shortens the mark watcher sweeps leave so that it lapses just
+ * before a read would take the silence for a Redis stall. Left for its 120 s, the mark made every
+ * read after the last watcher left look like the end of a stall, and a dead instance stayed listed
+ * for a grace period. Any watcher still sweeping marks again (for 120 s) well before that; and a
+ * mark that already shows a stall is left alone, so the others still give its leases their grace.
  */
 export const FORGET_SWEEPS = `${PRELUDE}
-redis.call('DEL', prefix .. 'swept', prefix .. 'sweepEvery')
+local sweptKey, everyKey = prefix .. 'swept', prefix .. 'sweepEvery'
+local last = tonumber(redis.call('GET', sweptKey) or '0') or 0
+local every = tonumber(redis.call('GET', everyKey) or '0') or 0
+local threshold = math.max(${STALL_MS}, 3 * every)
+if last > 0 and now - last <= threshold then
+  local left = math.max(1, last + threshold - now)
+  redis.call('PEXPIRE', sweptKey, left)
+  redis.call('PEXPIRE', everyKey, left)
+end
 return 1
 `;
 

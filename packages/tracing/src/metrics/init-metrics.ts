@@ -41,7 +41,9 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   const { resourceAttributes = {} } = options;
   const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
   if (!serviceName) throw new InvalidArgumentError('serviceName', 'is required (or set OTEL_SERVICE_NAME)');
-  const port: number = options.port ?? Number(process.env.SWITCHYARD_METRICS_PORT ?? 9464);
+  // An empty variable is unset (Number('') is 0, which took a random port nobody scrapes).
+  const fromEnv = process.env.SWITCHYARD_METRICS_PORT?.trim() || undefined;
+  const port: number = options.port ?? Number(fromEnv ?? 9464);
   assertInteger(options.port !== undefined ? 'port' : 'SWITCHYARD_METRICS_PORT', port, 0, 65_535);
   const host: string = options.host ?? (process.env.SWITCHYARD_LISTEN_HOST || '0.0.0.0');
   // The exporter's own server is not used: ours can take port 0 and report what it bound.
@@ -50,7 +52,15 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, ...resourceAttributes }),
     readers: [exporter],
   });
-  metrics.setGlobalMeterProvider(provider);
+  // Switchyard records into whatever provider is global: a second one here would get nothing, and
+  // its shutdown used to disable the first (someone else's, or an earlier initMetrics).
+  if (!metrics.setGlobalMeterProvider(provider)) {
+    await provider.shutdown();
+    throw new InvalidArgumentError(
+      'metrics',
+      'a MeterProvider is already registered in this process (an earlier initMetrics, or the NodeSDK) and Switchyard metrics go to it: use that one (currentMetrics()) instead of a second',
+    );
+  }
   const server: Server = createServer((request, response) => {
     if (request.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(request, response);
     else response.writeHead(404).end('not found');
@@ -69,19 +79,43 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
     throw error;
   }
   let stopped: Promise<void> | undefined;
-  return {
+  const running: Metrics = {
     port: bound,
     async scrape() {
-      const response = await fetch(`http://127.0.0.1:${bound}/metrics`);
+      const response = await fetch(`http://${scrapeHost(host)}:${bound}/metrics`);
       return response.text();
     },
     shutdown() {
       stopped ??= (async () => {
+        if (registry().current === running) registry().current = undefined;
+        // Only ours: never a provider registered after this one was let go of.
+        if (metrics.getMeterProvider() === provider) metrics.disable();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        metrics.disable();
         await provider.shutdown();
       })();
       return stopped;
     },
   };
+  registry().current = running;
+  return running;
+}
+
+/** The Metrics initMetrics() set up in this process and not shut down yet, if any. */
+export function currentMetrics(): Metrics | undefined {
+  return registry().current;
+}
+
+// On globalThis, like the API's own registry, so two loaded copies (ESM and CJS) share it.
+const REGISTRY_KEY = Symbol.for('switchyard.metrics');
+function registry(): { current?: Metrics } {
+  const holder = globalThis as { [REGISTRY_KEY]?: { current?: Metrics } };
+  holder[REGISTRY_KEY] ??= {};
+  return holder[REGISTRY_KEY];
+}
+
+/** Where a scrape connects: the bound address, or loopback of its family for a wildcard. */
+function scrapeHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -1,0 +1,60 @@
+import { metrics } from '@opentelemetry/api';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { currentMetrics, initMetrics, type Metrics } from '../index.js';
+import { switchyardInstruments } from './instruments.js';
+
+const started: Metrics[] = [];
+afterEach(async () => {
+  for (const running of started.splice(0)) await running.shutdown();
+  metrics.disable();
+  vi.unstubAllEnvs();
+});
+
+async function start(options: Parameters<typeof initMetrics>[0] = {}): Promise<Metrics> {
+  const running = await initMetrics({ serviceName: 'metrics-test', port: 0, host: '127.0.0.1', ...options });
+  started.push(running);
+  return running;
+}
+
+describe('initMetrics', () => {
+  it('serves what the instruments record, and is the process current Metrics until shut down', async () => {
+    const running = await start();
+    expect(currentMetrics()).toBe(running);
+    switchyardInstruments().clientRetries.add(1, { 'rpc.service': 'x' });
+    expect(await running.scrape()).toContain('switchyard_client_retries');
+    await running.shutdown();
+    expect(currentMetrics()).toBeUndefined();
+  });
+
+  it('refuses a second setup instead of serving an empty endpoint, and leaves the first working', async () => {
+    const first = await start();
+    await expect(start()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'metrics' });
+    switchyardInstruments().clientRetries.add(1, { 'rpc.service': 'x' });
+    expect(await first.scrape()).toContain('switchyard_client_retries');
+  });
+
+  it('never disables a provider that is not its own when it shuts down', async () => {
+    const first = await start();
+    await first.shutdown();
+    const theirs = new MeterProvider();
+    metrics.setGlobalMeterProvider(theirs);
+    await first.shutdown(); // idempotent, and theirs stays
+    expect(metrics.getMeterProvider()).toBe(theirs);
+    await theirs.shutdown();
+  });
+
+  it('reads an empty SWITCHYARD_METRICS_PORT as unset (not port 0, a random port nobody scrapes)', async () => {
+    vi.stubEnv('SWITCHYARD_METRICS_PORT', '');
+    const running = await initMetrics({ serviceName: 'metrics-test', host: '127.0.0.1' }).catch(
+      (error: unknown) => error,
+    );
+    if (running instanceof Error) {
+      // 9464 may be taken on this machine: then the error names it, which also shows it was chosen.
+      expect(running.message).toMatch(/127\.0\.0\.1:9464/);
+    } else {
+      started.push(running as Metrics);
+      expect((running as Metrics).port).toBe(9464);
+    }
+  });
+});
