@@ -40,9 +40,11 @@ import { buildTrafficGroups, pickFromGroup, type TrafficGroups } from './pipelin
 import { fastRandom } from './balancers/fast-random.js';
 import { type VersionOutcome, VersionOutcomes } from './canary/version-outcomes.js';
 
-const OPTION_KEYS = [
-  'registry',
-  'service',
+/**
+ * The options of {@link createDiscovery} besides `registry` and `service`: what a wrapper that
+ * takes discovery options among its own (the service runtime's grpcClient()) hands on.
+ */
+export const DISCOVERY_TUNING_KEYS = Object.freeze([
   'balancer',
   'balancers',
   'filter',
@@ -53,7 +55,8 @@ const OPTION_KEYS = [
   'latencyDecayMs',
   'allowedHosts',
   'logger',
-];
+] as const);
+const OPTION_KEYS = ['registry', 'service', ...DISCOVERY_TUNING_KEYS];
 const NO_ARGS: PickArgs = Object.freeze({});
 const WATCH_RETRY_MS = 1_000;
 

@@ -10,7 +10,7 @@
  */
 
 // Discovery
-export { createDiscovery } from './create-discovery.js';
+export { createDiscovery, DISCOVERY_TUNING_KEYS } from './create-discovery.js';
 export { awaitFirstSnapshot } from './await-first-snapshot.js';
 export type { Discovery, DiscoveryOptions, Lease, CallOutcome, EjectionEvent } from './discovery.js';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { type ServiceDefinition, setLogger as setGrpcLogger } from '@grpc/grpc-js';
 import { assertInteger, consoleLogger, InvalidArgumentError, type Logger, sleep } from '@switchyard/core';
-import { createDiscovery, type Discovery } from '@switchyard/discovery';
+import { createDiscovery, DISCOVERY_TUNING_KEYS, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
 import { createRegistry, RedisRegistry, type Registration, type Registry } from '@switchyard/registry';
 import { currentTracing, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
@@ -298,29 +298,16 @@ function observeRegistry(registry: Registry): (() => void) | undefined {
 }
 
 /** The discovery options of the client options a service's grpcClient() takes, and the rest. */
-const DISCOVERY_KEYS = [
-  'balancer',
-  'balancers',
-  'filter',
-  'zone',
-  'outlierDetection',
-  'subset',
-  'slowStart',
-  'latencyDecayMs',
-  'allowedHosts',
-  'logger',
-] as const;
-
 function splitClientOptions(options: ServiceClientOptions) {
   const discoveryOptions: Record<string, unknown> = {};
   const grpcOptions: Record<string, unknown> = { ...options };
-  for (const key of DISCOVERY_KEYS) {
+  for (const key of DISCOVERY_TUNING_KEYS) {
     if (options[key] !== undefined) discoveryOptions[key] = options[key];
     delete grpcOptions[key];
   }
   return {
     discoveryOptions: discoveryOptions as Omit<Partial<Parameters<typeof createDiscovery>[0]>, 'registry' | 'service'>,
-    grpcOptions: grpcOptions as Omit<ServiceClientOptions, (typeof DISCOVERY_KEYS)[number]>,
+    grpcOptions: grpcOptions as Omit<ServiceClientOptions, (typeof DISCOVERY_TUNING_KEYS)[number]>,
   };
 }
 
