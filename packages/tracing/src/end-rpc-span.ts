@@ -18,9 +18,10 @@ function errorType(error: unknown): string {
   return '_OTHER';
 }
 
+/** An error's own text for the span status; undefined (so the status name is used) when it has none. */
 function errorMessage(error: unknown): string | undefined {
-  if (error instanceof Error) return error.message;
-  return typeof error === 'string' ? error : undefined;
+  const message = error instanceof Error ? error.message : typeof error === 'string' ? error : undefined;
+  return message === '' ? undefined : message;
 }
 
 function toException(error: unknown): Exception {

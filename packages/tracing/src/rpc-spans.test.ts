@@ -30,6 +30,14 @@ const byName = (name: string): ReadableSpan[] => tracing.getFinishedSpans().filt
 const CATALOG = { system: 'grpc', service: 'shop.catalog.v1.CatalogService', method: 'GetProduct' } as const;
 
 describe('gRPC spans', () => {
+  it('names the status in the span status when the error has no message of its own', () => {
+    const span = startClientAttemptSpan({ ...CATALOG, serverAddress: '10.0.0.7', serverPort: 50051, attempt: 1 });
+    endRpcSpan(span, { grpcStatusCode: 14, error: new Error('') });
+    const [ended] = tracing.getFinishedSpans();
+    // Was '' (the empty message won over the status name).
+    expect(ended?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'UNAVAILABLE' });
+  });
+
   it('makes one CLIENT span per attempt under the caller, and a SERVER span under the propagated context', () => {
     const root = trace.getTracer('test').startSpan('checkout');
     context.with(trace.setSpan(context.active(), root), () => {
