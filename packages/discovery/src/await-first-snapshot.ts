@@ -12,9 +12,14 @@ export function awaitFirstSnapshot(discovery: Discovery, deadline: number, signa
   const cancelled = () =>
     new CancelledError(`${discovery.service}: cancelled while waiting for the registry`, { cause: signal?.reason });
   if (signal?.aborted) return Promise.reject(cancelled());
-  const ready = discovery.ready({ timeoutMs: Math.max(0, deadline - Date.now()) }).catch(() => {
-    throw new NoInstancesError(discovery.service, 'no snapshot from the registry before the deadline');
-  });
+  // The signal goes to ready() too, so an abandoned wait is dropped there rather than held until
+  // the deadline; the race below still covers a Discovery that ignores it.
+  const ready = discovery
+    .ready({ timeoutMs: Math.max(0, deadline - Date.now()), ...(signal ? { signal } : {}) })
+    .catch((error: unknown) => {
+      if ((error as { code?: unknown })?.code === 'CANCELLED') throw cancelled();
+      throw new NoInstancesError(discovery.service, 'no snapshot from the registry before the deadline');
+    });
   if (signal === undefined) return ready;
   return new Promise<void>((resolve, reject) => {
     const onAbort = (): void => reject(cancelled());

@@ -1,5 +1,6 @@
 import {
   assertInteger,
+  CancelledError,
   assertKnownKeys,
   assertObject,
   type BalancingStrategy,
@@ -176,8 +177,15 @@ class WatchingDiscovery implements Discovery {
     return this.synced;
   }
 
-  ready(options: { timeoutMs?: number } = {}): Promise<void> {
+  ready(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     if (this.synced) return Promise.resolve();
+    const signal = options?.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(new InvalidArgumentError('ready.signal', 'must be an AbortSignal'));
+    }
+    if (signal?.aborted) {
+      return Promise.reject(new CancelledError(`${this.service}: stopped waiting for the first snapshot`));
+    }
     const timeoutMs = options?.timeoutMs;
     if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && !Number.isNaN(timeoutMs))) {
       return Promise.reject(
@@ -195,17 +203,28 @@ class WatchingDiscovery implements Discovery {
     }
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      // A waiter whose caller gave up leaves at once (it used to stay until its timeout).
+      const onAbort = (): void => {
+        if (timer) clearTimeout(timer);
+        this.readyWaiters.delete(wake);
+        reject(
+          new CancelledError(`${this.service}: stopped waiting for the first snapshot`, { cause: signal?.reason }),
+        );
+      };
       const wake = (): void => {
         if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         this.readyWaiters.delete(wake);
         if (this.synced) resolve();
         else reject(new RegistryUnavailableError(`${this.service}: discovery closed before its first snapshot`));
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.readyWaiters.add(wake);
       // Beyond what a Node timer holds (~24.8 days, Infinity included) setTimeout fires after
       // 1 ms: such a wait is unbounded, not over at once.
       if (options.timeoutMs !== undefined && options.timeoutMs <= MAX_TIMER_MS) {
         timer = setTimeout(() => {
+          signal?.removeEventListener('abort', onAbort);
           this.readyWaiters.delete(wake);
           reject(
             new RegistryUnavailableError(

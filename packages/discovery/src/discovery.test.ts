@@ -228,6 +228,12 @@ describe('createDiscovery', () => {
     });
     await expect(never.ready({ timeoutMs: Number.NaN })).rejects.toThrow(/ready.timeoutMs: must be a number/);
     await expect(never.ready({ timeoutMs: -1 })).rejects.toThrow(/ready.timeoutMs/);
+    // A waiter whose caller gives up leaves at once, CANCELLED (it used to stay until its timeout).
+    const controller = new AbortController();
+    const waiting = never.ready({ timeoutMs: 60_000, signal: controller.signal });
+    controller.abort();
+    await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect((never as unknown as { readyWaiters: Set<unknown> }).readyWaiters.size).toBe(0);
     await never.close();
     await expect(never.ready()).rejects.toThrow(/closed before its first snapshot/);
   });

@@ -78,9 +78,10 @@ export interface Discovery {
   /**
    * Resolves once the first snapshot arrived. Rejects with REGISTRY_UNAVAILABLE after `timeoutMs`
    * (none: waits as long as it takes), or at once when the discovery was closed without one;
-   * INVALID_ARGUMENT for a `timeoutMs` that is negative or not a number.
+   * INVALID_ARGUMENT for a `timeoutMs` that is negative or not a number. CANCELLED, at once, when
+   * `signal` aborts (the wait is dropped, not left to its timeout).
    */
-  ready(options?: { timeoutMs?: number }): Promise<void>;
+  ready(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
   /** The healthy instances picks choose from (before zone preference). */
   instances(): readonly ServiceInstance[];
   /** Picks an instance. @throws NoInstancesError; InvalidArgumentError for bad pick arguments. */
