@@ -63,23 +63,9 @@ async function grpcClient(service: string): Promise<EchoClient> {
   return client as unknown as EchoClient;
 }
 
-/** An HTTP instance that answers every request 503 (retryable), counting them. */
-async function overloaded(service: string): Promise<{ hits: number }> {
-  const counter = { hits: 0 };
-  await loopback.serve(
-    `${service}1`,
-    (_request, response) => {
-      counter.hits++;
-      json(response, 503, { error: 'busy' });
-    },
-    { service },
-  );
-  return counter;
-}
-
 describe('retries at one layer', () => {
   it('over three HTTP hops: only the hop next to the failure retries', async () => {
-    const c = await overloaded('c');
+    const c = await loopback.serveOverloaded('c');
     const toC = await loopback.client('c');
     const b = await httpHop('b', () => toC.getJson('/'));
     const toB = await loopback.client('b');
@@ -103,7 +89,7 @@ describe('retries at one layer', () => {
   });
 
   it('gRPC → HTTP: an HTTP hop that said "no retry" makes the gRPC hop say so too', async () => {
-    const c = await overloaded('c');
+    const c = await loopback.serveOverloaded('c');
     const toC = await loopback.client('c');
     const b = await httpHop('b', () => toC.getJson('/'));
     const toB = await loopback.client('b');

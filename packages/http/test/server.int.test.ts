@@ -41,20 +41,6 @@ async function fastifyApp(
   return { app, port, health };
 }
 
-/** An instance of `service` that answers every request 503, counting them. */
-async function serveOverloaded(service: string): Promise<{ hits: number }> {
-  const counter = { hits: 0 };
-  await loopback.serve(
-    `${service}1`,
-    (_request, response) => {
-      counter.hits++;
-      json(response, 503, { error: 'overloaded' });
-    },
-    { service },
-  );
-  return counter;
-}
-
 describe('httpHandler (node:http)', () => {
   it('serves /healthz and /readyz, and /readyz turns 503 while draining', async () => {
     const { port, listener } = await loopback.serve('a', (_request, response) => json(response, 200, { ok: true }));
@@ -125,7 +111,7 @@ describe('httpHandler (node:http)', () => {
   });
 
   it('retries at one layer: a hop whose own calls ran out of retries answers 503 with x-switchyard-no-retry, and its caller does not retry it', async () => {
-    const b = await serveOverloaded('b');
+    const b = await loopback.serveOverloaded('b');
     const toB = await loopback.client('b');
     let aHits = 0;
     await loopback.serve(
@@ -308,7 +294,7 @@ describe('switchyardFastify', () => {
   });
 
   it('marks a route failing after its own retries with x-switchyard-no-retry, so its caller does not retry it', async () => {
-    const b = await serveOverloaded('b');
+    const b = await loopback.serveOverloaded('b');
     const toB = await loopback.client('b');
     let aHits = 0;
     await fastifyApp('a1', 'a', (app) => {

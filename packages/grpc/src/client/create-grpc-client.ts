@@ -414,12 +414,7 @@ function assertClientOptions(options: GrpcClientOptions<ServiceDefinition>): voi
       `must be the name of a registered port, e.g. 'grpc', got ${JSON.stringify(port)}`,
     );
   }
-  if (
-    channelOptions !== undefined &&
-    (typeof channelOptions !== 'object' || channelOptions === null || Array.isArray(channelOptions))
-  ) {
-    throw new InvalidArgumentError('channelOptions', 'must be an object of grpc-js channel options');
-  }
+  if (channelOptions !== undefined) assertObject('channelOptions', channelOptions);
   if (retryableStatuses !== undefined) {
     if (!Array.isArray(retryableStatuses)) {
       throw new InvalidArgumentError(

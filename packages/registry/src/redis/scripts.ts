@@ -65,6 +65,11 @@ local function publish(body)
   end
   redis.call('PUBLISH', channel, '{"rev":' .. string.format('%d', rev) .. ',' .. first .. body .. '}')
 end
+-- How long a silence since the last watcher sweep (watchers sweeping every \`every\` ms) must last
+-- before it counts as a Redis stall; sweeps and FORGET_SWEEPS must agree on it.
+local function stallAfter(every)
+  return math.max(${STALL_MS}, 3 * every)
+end
 -- Tombstones past their time go with any write that adds one: a service nobody watches (so no
 -- sweep runs) otherwise kept one per deregistration for good.
 local function trimTombstones()
@@ -98,7 +103,7 @@ local function sweep(limit, interval)
     redis.call('SET', sweptKey, now, 'PX', ${SWEEP_MARK_TTL_MS})
     redis.call('SET', everyKey, interval, 'PX', ${SWEEP_MARK_TTL_MS})
   end
-  local stalled = last > 0 and now - last > math.max(${STALL_MS}, 3 * every)
+  local stalled = last > 0 and now - last > stallAfter(every)
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
   if #due == 0 then return 0 end
   -- Almost always empty: then a live lease needs no SREM (one call fewer per re-indexed entry).
@@ -121,8 +126,7 @@ local function sweep(limit, interval)
       elseif stalled and gen and redis.call('SADD', gracedKey, id) == 1 then
         redis.call('ZADD', KEYS[3], now + ${GRACE_MS}, id)
       else
-        redis.call('SREM', gracedKey, id)
-        drop(id)
+        drop(id) -- (which also takes the id out of the graced set)
         publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"expired"')
       end
     end
@@ -324,7 +328,7 @@ export const FORGET_SWEEPS = `${PRELUDE}
 local sweptKey, everyKey = prefix .. 'swept', prefix .. 'sweepEvery'
 local last = tonumber(redis.call('GET', sweptKey) or '0') or 0
 local every = tonumber(redis.call('GET', everyKey) or '0') or 0
-local threshold = math.max(${STALL_MS}, 3 * every)
+local threshold = stallAfter(every)
 if last > 0 and now - last <= threshold then
   local left = math.max(1, last + threshold - now)
   redis.call('PEXPIRE', sweptKey, left)
