@@ -2,12 +2,10 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
-  BatchSpanProcessor,
   NodeTracerProvider,
   ParentBasedSampler,
   type Sampler,
-  SimpleSpanProcessor,
-  type SpanExporter,
+  type SpanProcessor,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -26,10 +24,10 @@ export function ratioSampler(ratio: number): Sampler {
 /**
  * The provider for resolved options: resource = SDK defaults, then `OTEL_RESOURCE_ATTRIBUTES` /
  * `OTEL_SERVICE_NAME`, then `resourceAttributes`, `serviceName` and `serviceVersion` (last wins);
- * one batch or simple processor around `exporter`; the ratio sampler, or the SDK's reading of
+ * `processor` (see createSpanPipeline); the ratio sampler, or the SDK's reading of
  * `OTEL_TRACES_SAMPLER` when no ratio was chosen; ids from a {@link PooledIdGenerator}.
  */
-export function createProvider(options: ResolvedTracingOptions, exporter: SpanExporter): NodeTracerProvider {
+export function createProvider(options: ResolvedTracingOptions, processor: SpanProcessor): NodeTracerProvider {
   const resource = defaultResource()
     .merge(detectResources({ detectors: [envDetector] }))
     .merge(
@@ -39,7 +37,6 @@ export function createProvider(options: ResolvedTracingOptions, exporter: SpanEx
         ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
       }),
     );
-  const processor = options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter);
   const provider = new NodeTracerProvider({
     resource,
     idGenerator: new PooledIdGenerator(),

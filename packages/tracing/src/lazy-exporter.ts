@@ -1,17 +1,17 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ItemExporter } from './item-exporter.js';
 
 /**
- * A {@link SpanExporter} whose real exporter is loaded with `import()` when it is created, so the
+ * An exporter (a `SpanExporter`, or one of encoded spans) whose real exporter is loaded with `import()` when it is created, so the
  * OTLP exporters (and their encoders) are only loaded by processes that export over OTLP. Spans
  * handed over before the load finishes wait for it; a failed load fails their export.
  */
-export class LazySpanExporter implements SpanExporter {
-  private readonly exporter: Promise<SpanExporter>;
-  private loaded: SpanExporter | undefined;
+export class LazyExporter<Items> implements ItemExporter<Items> {
+  private readonly exporter: Promise<ItemExporter<Items>>;
+  private loaded: ItemExporter<Items> | undefined;
 
   constructor(
-    load: () => Promise<SpanExporter>,
+    load: () => Promise<ItemExporter<Items>>,
     private readonly description: string,
   ) {
     this.exporter = load().then((exporter) => {
@@ -22,13 +22,13 @@ export class LazySpanExporter implements SpanExporter {
     this.exporter.catch(() => {});
   }
 
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+  export(items: Items, resultCallback: (result: ExportResult) => void): void {
     if (this.loaded !== undefined) {
-      this.loaded.export(spans, resultCallback);
+      this.loaded.export(items, resultCallback);
       return;
     }
     this.exporter.then(
-      (exporter) => exporter.export(spans, resultCallback),
+      (exporter) => exporter.export(items, resultCallback),
       (error: unknown) =>
         resultCallback({
           code: ExportResultCode.FAILED,
@@ -48,6 +48,6 @@ export class LazySpanExporter implements SpanExporter {
   }
 
   toString(): string {
-    return `LazySpanExporter(${this.description})`;
+    return `LazyExporter(${this.description})`;
   }
 }

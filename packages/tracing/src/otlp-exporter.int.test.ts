@@ -109,4 +109,29 @@ describe('OTLP export to a real HTTP endpoint', () => {
     await expect(tracing.forceFlush()).resolves.toBeUndefined();
     await expect(tracing.shutdown()).resolves.toBeUndefined();
   });
+
+  it('sends http/protobuf in batches of OTEL_BSP_MAX_EXPORT_BATCH_SIZE, and a partial one after OTEL_BSP_SCHEDULE_DELAY', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', '');
+    vi.stubEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '2');
+    vi.stubEnv('OTEL_BSP_SCHEDULE_DELAY', '50');
+    tracing = initTracing({ serviceName: 'otlp-batch-test', exporter: 'otlp' });
+    const traceIds = [recordOneCall(), recordOneCall(), recordOneCall()];
+    // The first two spans fill a batch and leave at once; the third leaves after the delay.
+    for (let waited = 0; received.length < 2 && waited < 100; waited++) await new Promise((r) => setTimeout(r, 20));
+    expect(received).toHaveLength(2);
+    const spansIn = (body: Buffer): number => traceIds.filter((id) => body.includes(Buffer.from(id, 'hex'))).length;
+    expect(received.map((request) => spansIn(request.body))).toEqual([2, 1]);
+  });
+
+  it('refuses a bad OTEL_BSP_* value, naming it', () => {
+    vi.stubEnv('OTEL_BSP_MAX_QUEUE_SIZE', 'lots');
+    expect(() => initTracing({ serviceName: 'otlp-bad-bsp-test', exporter: 'otlp' })).toThrow(
+      'OTEL_BSP_MAX_QUEUE_SIZE: must be an integer from 1 to 1000000, got "lots"',
+    );
+    vi.stubEnv('OTEL_BSP_MAX_QUEUE_SIZE', '100');
+    vi.stubEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE', '200');
+    expect(() => initTracing({ serviceName: 'otlp-bad-bsp-test', exporter: 'otlp' })).toThrow(
+      'OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must not exceed OTEL_BSP_MAX_QUEUE_SIZE (100), got 200',
+    );
+  });
 });
