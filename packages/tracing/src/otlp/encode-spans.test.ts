@@ -97,7 +97,11 @@ function randomSpans(seed: number, count: number): ReadableSpan[] {
       startTime: time(),
       endTime: time(),
       // Negative codes and counts are outside the API's contract; a JS caller can still pass them.
-      status: { code: pick([0, 1, 2, -1]) as SpanStatusCode, ...(next() < 0.5 ? { message: text() } : {}) },
+      // 127 and 128 straddle the one-byte varint the encoder writes directly.
+      status: {
+        code: pick([0, 1, 2, -1, 127, 128]) as SpanStatusCode,
+        ...(next() < 0.5 ? { message: text() } : {}),
+      },
       attributes: attributes(),
       links,
       events,
@@ -105,9 +109,9 @@ function randomSpans(seed: number, count: number): ReadableSpan[] {
       ended: true,
       resource: pick(resources),
       instrumentationScope: pick(scopes),
-      droppedAttributesCount: int(3),
-      droppedEventsCount: pick([0, 2, -3]),
-      droppedLinksCount: int(3),
+      droppedAttributesCount: pick([0, 1, 127, 128, 70000]),
+      droppedEventsCount: pick([0, 2, -3, 128]),
+      droppedLinksCount: pick([0, 3, 127, 300]),
     });
   }
   return spans;
