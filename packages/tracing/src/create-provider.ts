@@ -2,10 +2,12 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
+  BatchSpanProcessor,
   NodeTracerProvider,
   ParentBasedSampler,
   type Sampler,
-  type SpanProcessor,
+  SimpleSpanProcessor,
+  type SpanExporter,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
@@ -24,10 +26,10 @@ export function ratioSampler(ratio: number): Sampler {
 /**
  * The provider for resolved options: resource = SDK defaults, then `OTEL_RESOURCE_ATTRIBUTES` /
  * `OTEL_SERVICE_NAME`, then `resourceAttributes`, `serviceName` and `serviceVersion` (last wins);
- * `processor` (see createSpanPipeline); the ratio sampler, or the SDK's reading of
+ * one batch or simple processor around `exporter`; the ratio sampler, or the SDK's reading of
  * `OTEL_TRACES_SAMPLER` when no ratio was chosen; ids from a {@link PooledIdGenerator}.
  */
-export function createProvider(options: ResolvedTracingOptions, processor: SpanProcessor): NodeTracerProvider {
+export function createProvider(options: ResolvedTracingOptions, exporter: SpanExporter): NodeTracerProvider {
   const resource = defaultResource()
     .merge(detectResources({ detectors: [envDetector] }))
     .merge(
@@ -37,6 +39,7 @@ export function createProvider(options: ResolvedTracingOptions, processor: SpanP
         ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
       }),
     );
+  const processor = options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter);
   const provider = new NodeTracerProvider({
     resource,
     idGenerator: new PooledIdGenerator(),

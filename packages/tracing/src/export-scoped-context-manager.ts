@@ -1,8 +1,8 @@
 import type { Context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { type ExportResult, isTracingSuppressed } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { exportTransportObserved } from './export-transport-observed.js';
-import type { ItemExporter } from './item-exporter.js';
 
 type ContextManagementToken = ReturnType<AsyncLocalStorageContextManager['attach']>;
 
@@ -98,8 +98,8 @@ export class ExportScopedContextManager extends AsyncLocalStorageContextManager 
    * Wraps the exporter that the span processor will call, so that this manager knows when an
    * export starts (inside which `with()`) and when it has finished.
    */
-  trackExports<Items>(exporter: ItemExporter<Items>): ItemExporter<Items> {
-    return new TrackedExporter(exporter, {
+  trackExports(exporter: SpanExporter): SpanExporter {
+    return new TrackedSpanExporter(exporter, {
       started: () => {
         this.exportStartedAtDepth = this.depth;
         // Unobserved, an export needs AsyncLocalStorage only while its with() runs. Once seen
@@ -136,14 +136,14 @@ interface ExportEvents {
   finished(): void;
 }
 
-/** An exporter that reports when each export starts and when its result is in. */
-class TrackedExporter<Items> implements ItemExporter<Items> {
+/** A SpanExporter that reports when each export starts and when its result is in. */
+class TrackedSpanExporter implements SpanExporter {
   constructor(
-    private readonly exporter: ItemExporter<Items>,
+    private readonly exporter: SpanExporter,
     private readonly events: ExportEvents,
   ) {}
 
-  export(items: Items, resultCallback: (result: ExportResult) => void): void {
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     // An export whose end need not be reported counts as finished from the start.
     let finished = !this.events.started();
     const finish = (result: ExportResult): void => {
@@ -154,7 +154,7 @@ class TrackedExporter<Items> implements ItemExporter<Items> {
       resultCallback(result);
     };
     try {
-      this.exporter.export(items, finish);
+      this.exporter.export(spans, finish);
     } catch (error) {
       // An exporter that throws instead of reporting: still a finished export.
       if (!finished) {

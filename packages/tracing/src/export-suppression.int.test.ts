@@ -121,7 +121,7 @@ describe('exporting while @opentelemetry/instrumentation-http is active', () => 
     expect(clientSpans).toHaveLength(1);
   });
 
-  it('does the same with http/protobuf, whose spans are encoded as they end', async () => {
+  it('does the same with http/protobuf, the default protocol', async () => {
     tracing = traceWithInstrumentation('http/protobuf');
     await exportThriceThenControl(tracing);
     expect(collector.received.filter((request) => request.url !== '/v1/traces').map((request) => request.url)).toEqual([

@@ -16,11 +16,6 @@ export type { Tracing } from './tracing.js';
 export { DEFAULT_TRACING_OPTIONS } from './tracing-options.js';
 /** The OTLP protobuf span encoder behind the `otlp` exporter, for custom exporters and benchmarks. */
 export { SpanEncoder } from './otlp/encode-spans.js';
-/** The batch processor behind `otlp` http/protobuf, which encodes spans as they end, for custom pipelines. */
-export { EncodingBatchSpanProcessor } from './otlp/encoding-batch-span-processor.js';
-export type { EncodedSpans } from './otlp/encoded-span-batch.js';
-export type { ItemExporter } from './item-exporter.js';
-export { type BatchSettings, batchSettingsFromEnv, DEFAULT_BATCH_SETTINGS } from './batch-settings.js';
 export type { TracingOptions, TracingExporter } from './tracing-options.js';
 
 // RPC span helpers for the transports

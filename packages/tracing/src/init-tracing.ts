@@ -1,6 +1,7 @@
 import { context, diag, propagation, trace } from '@opentelemetry/api';
+import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { InvalidArgumentError } from '@switchyard/core';
-import { createSpanPipeline, resolveOtlpProtocol } from './create-exporter.js';
+import { createExporter, resolveOtlpProtocol } from './create-exporter.js';
 import { createProvider } from './create-provider.js';
 import { ExportScopedContextManager } from './export-scoped-context-manager.js';
 import { resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
@@ -73,12 +74,11 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
     );
   }
   const description = describe(options);
+  const exporter = createExporter(options.exporter)!;
   // Exports go through the context manager's tracker, so that exporting alone does not leave
   // AsyncLocalStorage (and Node 20's async hooks) on in a process that never needed it.
-  const contextManager = new ExportScopedContextManager();
-  const { processor, memoryExporter } = createSpanPipeline(options, contextManager);
-  contextManager.enable();
-  const provider = createProvider(options, processor);
+  const contextManager = new ExportScopedContextManager().enable();
+  const provider = createProvider(options, contextManager.trackExports(exporter));
   const registered = {
     provider: trace.setGlobalTracerProvider(provider),
     contextManager: context.setGlobalContextManager(contextManager),
@@ -88,6 +88,7 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
   if (!registered.contextManager) contextManager.disable();
 
   let shutdownPromise: Promise<void> | undefined;
+  const memoryExporter = options.exporter === 'memory' ? (exporter as InMemorySpanExporter) : undefined;
   const tracing: Tracing = {
     enabled: true,
     memoryExporter,

@@ -1,17 +1,17 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
-import type { ItemExporter } from './item-exporter.js';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 /**
- * An exporter (a `SpanExporter`, or one of encoded spans) whose real exporter is loaded with `import()` when it is created, so the
+ * A {@link SpanExporter} whose real exporter is loaded with `import()` when it is created, so the
  * OTLP exporters (and their encoders) are only loaded by processes that export over OTLP. Spans
  * handed over before the load finishes wait for it; a failed load fails their export.
  */
-export class LazyExporter<Items> implements ItemExporter<Items> {
-  private readonly exporter: Promise<ItemExporter<Items>>;
-  private loaded: ItemExporter<Items> | undefined;
+export class LazySpanExporter implements SpanExporter {
+  private readonly exporter: Promise<SpanExporter>;
+  private loaded: SpanExporter | undefined;
 
   constructor(
-    load: () => Promise<ItemExporter<Items>>,
+    load: () => Promise<SpanExporter>,
     private readonly description: string,
   ) {
     this.exporter = load().then((exporter) => {
@@ -22,13 +22,13 @@ export class LazyExporter<Items> implements ItemExporter<Items> {
     this.exporter.catch(() => {});
   }
 
-  export(items: Items, resultCallback: (result: ExportResult) => void): void {
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
     if (this.loaded !== undefined) {
-      this.loaded.export(items, resultCallback);
+      this.loaded.export(spans, resultCallback);
       return;
     }
     this.exporter.then(
-      (exporter) => exporter.export(items, resultCallback),
+      (exporter) => exporter.export(spans, resultCallback),
       (error: unknown) =>
         resultCallback({
           code: ExportResultCode.FAILED,
@@ -48,6 +48,6 @@ export class LazyExporter<Items> implements ItemExporter<Items> {
   }
 
   toString(): string {
-    return `LazyExporter(${this.description})`;
+    return `LazySpanExporter(${this.description})`;
   }
 }

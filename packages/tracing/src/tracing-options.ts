@@ -36,8 +36,7 @@ export interface TracingOptions {
   /** Extra resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. @default {} */
   resourceAttributes?: Record<string, string>;
   /**
-   * `true`: a batch processor (spans leave in the background, tuned by `OTEL_BSP_*`; for OTLP
-   * http/protobuf each span is encoded as it ends); `false`: one export per span.
+   * `true`: a BatchSpanProcessor (spans leave in the background); `false`: one export per span.
    * @default true for `otlp`, false for `console` and `memory`
    */
   batch?: boolean;

@@ -8,7 +8,3 @@ it('shows both quick-start blocks exactly as test/quick-start.test.ts runs them'
   expectReadmeShowsRegion(readme, source, 'quick-start');
   expectReadmeShowsRegion(readme, source, 'in-tests');
 });
-
-it('shows the own-pipeline block exactly as test/own-pipeline.test.ts runs it', () => {
-  expectReadmeShowsRegion(readme, new URL('./own-pipeline.test.ts', import.meta.url), 'own-pipeline');
-});

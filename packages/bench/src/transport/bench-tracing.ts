@@ -1,5 +1,5 @@
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { EncodingBatchSpanProcessor, initTracing, type Tracing } from '@switchyard/tracing';
+import { initTracing, type Tracing } from '@switchyard/tracing';
 
 /**
  * The tracing every traced subject and server of the transport benchmarks uses: `initTracing` with the OTLP exporter
@@ -18,20 +18,17 @@ export interface DiscardedSpans {
 }
 
 /**
- * For attribution only: makes every batch span processor in this process (the SDK's, and the
- * encoding one initTracing uses for OTLP http/protobuf) drop, and count, the spans handed to it at
- * their end instead of encoding or queueing them for export. Everything in a span's life
+ * For attribution only: makes every batch span processor in this process drop, and count, the
+ * spans handed to it at their end instead of queueing them for export. Everything in a span's life
  * before that (ids, sampling, attributes, the `traceparent` sent, `end()`) is unchanged, so a
  * subject that does this differs from the exporting one by the export pipeline alone: batching,
  * encoding and sending. Only the worker process that measures this calls it.
  */
 export function discardEndedSpans(): DiscardedSpans {
   const discarded = { count: 0 };
-  const discard = (): void => {
+  BatchSpanProcessor.prototype.onEnd = (): void => {
     discarded.count++;
   };
-  BatchSpanProcessor.prototype.onEnd = discard;
-  EncodingBatchSpanProcessor.prototype.onEnd = discard;
   return discarded;
 }
 

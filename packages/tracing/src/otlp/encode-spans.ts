@@ -37,7 +37,7 @@ export class SpanEncoder {
 
   /** The encoded request for `spans`, grouped by resource and then scope in first-seen order. */
   encode(spans: readonly ReadableSpan[]): Uint8Array {
-    const groups: SpanGroups<readonly ReadableSpan[]> = new Map();
+    const groups = new Map<Resource, Map<object, ReadableSpan[]>>();
     for (const span of spans) {
       let scopes = groups.get(span.resource);
       if (scopes === undefined) {
@@ -45,44 +45,20 @@ export class SpanEncoder {
         groups.set(span.resource, scopes);
       }
       const scope = span.instrumentationScope;
-      const list = scopes.get(scope) as ReadableSpan[] | undefined;
+      const list = scopes.get(scope);
       if (list === undefined) scopes.set(scope, [span]);
       else list.push(span);
     }
     // ~300 bytes per typical span; the buffer grows if that is short.
-    return this.encodeGroups(groups, spans.length * 320);
-  }
-
-  /**
-   * Appends `span` to `out` as one `ScopeSpans.spans` field, for {@link encodeGroups} to frame
-   * later: how {@link EncodedSpanBatch} encodes a span as it ends. On a throw (an attribute getter
-   * that throws), `out` is left as it was.
-   */
-  appendSpan(out: ProtobufOutput, span: ReadableSpan): void {
-    const start = out.pos;
-    try {
-      out.tag(2, 2); // ScopeSpans.spans
-      this.writeSpan(out, span);
-    } catch (error) {
-      out.pos = start;
-      throw error;
-    }
-  }
-
-  /**
-   * The encoded request for spans already grouped by resource and scope (in the order to send
-   * them), each group either the spans themselves or the bytes {@link appendSpan} wrote for them.
-   */
-  encodeGroups(groups: SpanGroups<readonly ReadableSpan[] | Uint8Array>, sizeHint: number): Uint8Array {
-    const out = new ProtobufOutput(Math.max(1024, sizeHint + 512));
+    const out = new ProtobufOutput(Math.max(1024, spans.length * 320));
     for (const [resource, scopes] of groups) {
       out.tag(1, 2); // ExportTraceServiceRequest.resource_spans
       const resourceSpans = out.begin(3);
       out.tag(1, 2); // ResourceSpans.resource
       out.raw(this.encodedResource(resource));
-      for (const [scope, spans] of scopes) {
+      for (const list of scopes.values()) {
         out.tag(2, 2); // ResourceSpans.scope_spans
-        this.writeScopeSpans(out, scope, spans);
+        this.writeScopeSpans(out, list);
       }
       const resourceSchemaUrl = (resource as { schemaUrl?: string }).schemaUrl;
       if (resourceSchemaUrl) {
@@ -94,21 +70,14 @@ export class SpanEncoder {
     return out.finish();
   }
 
-  private writeScopeSpans(
-    out: ProtobufOutput,
-    scope: InstrumentationScope,
-    spans: readonly ReadableSpan[] | Uint8Array,
-  ): void {
+  private writeScopeSpans(out: ProtobufOutput, spans: readonly ReadableSpan[]): void {
+    const scope = (spans[0] as ReadableSpan).instrumentationScope;
     const scopeSpans = out.begin(3);
     out.tag(1, 2); // ScopeSpans.scope
     out.raw(this.encodedScope(scope));
-    if (spans instanceof Uint8Array) {
-      out.raw(spans);
-    } else {
-      for (const span of spans) {
-        out.tag(2, 2); // ScopeSpans.spans
-        this.writeSpan(out, span);
-      }
+    for (const span of spans) {
+      out.tag(2, 2); // ScopeSpans.spans
+      this.writeSpan(out, span);
     }
     if (scope.schemaUrl) {
       out.tag(3, 2);
@@ -349,7 +318,7 @@ export class SpanEncoder {
     return encoded;
   }
 
-  private encodedScope(scope: InstrumentationScope): Uint8Array {
+  private encodedScope(scope: ReadableSpan['instrumentationScope']): Uint8Array {
     const cached = this.scopeCache.get(scope);
     if (cached !== undefined) return cached;
     const out = new ProtobufOutput(128);
@@ -372,12 +341,6 @@ export class SpanEncoder {
     return encoded;
   }
 }
-
-/** A span's instrumentation scope, grouped by identity as {@link SpanEncoder.encode} groups them. */
-export type InstrumentationScope = ReadableSpan['instrumentationScope'];
-
-/** Spans (or their encoded fields) by resource, then by scope, in the order they are to be sent. */
-export type SpanGroups<Spans> = Map<Resource, Map<InstrumentationScope, Spans>>;
 
 /** Room for the start and end times with their keys. */
 const TIMES_RESERVE = 18;
