@@ -25,6 +25,7 @@ import {
 } from './attribute-names.js';
 import type { RpcSpanOptions } from './rpc-span-options.js';
 import type { SemconvMode } from './semconv-stability.js';
+import { redactUrl } from './redact-url.js';
 
 const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
 
@@ -54,20 +55,25 @@ function splitTarget(target: string): { path: string; query: string | undefined;
     : { path: rest.slice(0, queryStart), query: rest.slice(queryStart + 1), scheme };
 }
 
-function stableStart(options: RpcSpanOptions, kind: 'client' | 'server', attributes: Attributes): void {
+function stableStart(
+  options: RpcSpanOptions,
+  url: string | undefined,
+  kind: 'client' | 'server',
+  attributes: Attributes,
+): void {
   const method = normalizedMethod(options.method);
   attributes[ATTR_HTTP_REQUEST_METHOD] = method;
   if (method === '_OTHER') attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = options.method;
   if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
   if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
   if (kind === 'client') {
-    if (options.url !== undefined) attributes[ATTR_URL_FULL] = options.url;
+    if (url !== undefined) attributes[ATTR_URL_FULL] = url;
     const attempt = options.attempt ?? 1;
     if (attempt > 1) attributes[ATTR_HTTP_REQUEST_RESEND_COUNT] = attempt - 1;
     return;
   }
-  if (options.url !== undefined) {
-    const { path, query, scheme } = splitTarget(options.url);
+  if (url !== undefined) {
+    const { path, query, scheme } = splitTarget(url);
     attributes[ATTR_URL_PATH] = path;
     if (query !== undefined) attributes[ATTR_URL_QUERY] = query;
     attributes[ATTR_URL_SCHEME] = scheme ?? 'http';
@@ -75,16 +81,21 @@ function stableStart(options: RpcSpanOptions, kind: 'client' | 'server', attribu
   if (options.route !== undefined) attributes[ATTR_HTTP_ROUTE] = options.route;
 }
 
-function oldStart(options: RpcSpanOptions, kind: 'client' | 'server', attributes: Attributes): void {
+function oldStart(
+  options: RpcSpanOptions,
+  url: string | undefined,
+  kind: 'client' | 'server',
+  attributes: Attributes,
+): void {
   attributes[ATTR_HTTP_METHOD] = options.method;
   if (kind === 'client') {
-    if (options.url !== undefined) attributes[ATTR_HTTP_URL] = options.url;
+    if (url !== undefined) attributes[ATTR_HTTP_URL] = url;
     if (options.serverAddress !== undefined) attributes[ATTR_NET_PEER_NAME] = options.serverAddress;
     if (options.serverPort !== undefined) attributes[ATTR_NET_PEER_PORT] = options.serverPort;
     return;
   }
-  if (options.url !== undefined) {
-    const { path, query, scheme } = splitTarget(options.url);
+  if (url !== undefined) {
+    const { path, query, scheme } = splitTarget(url);
     attributes[ATTR_HTTP_TARGET] = query === undefined ? path : `${path}?${query}`;
     attributes[ATTR_HTTP_SCHEME] = scheme ?? 'http';
   }
@@ -97,12 +108,15 @@ function oldStart(options: RpcSpanOptions, kind: 'client' | 'server', attributes
  * Start attributes of an HTTP span. `stable` (the default; HTTP conventions are stable since
  * v1.23): `http.request.method`, `server.address`/`server.port`, `url.full` (client) or
  * `url.path`/`url.query`/`url.scheme`/`http.route` (server), `http.request.resend_count` on retries.
- * `dup` adds the pre-1.21 names (`http.method`, `http.url`, `net.peer.name`, …).
+ * `dup` adds the pre-1.21 names (`http.method`, `http.url`, `net.peer.name`, …). URLs and targets
+ * are recorded with credentials and signed-URL query values redacted, as the conventions require
+ * (see {@link redactUrl}).
  */
 export function httpStartAttributes(options: RpcSpanOptions, kind: 'client' | 'server', mode: SemconvMode): Attributes {
   const attributes: Attributes = {};
-  if (mode !== 'old') stableStart(options, kind, attributes);
-  if (mode !== 'stable') oldStart(options, kind, attributes);
+  const url = options.url === undefined ? undefined : redactUrl(options.url);
+  if (mode !== 'old') stableStart(options, url, kind, attributes);
+  if (mode !== 'stable') oldStart(options, url, kind, attributes);
   if (kind === 'client') attributes[ATTR_SERVICE_PEER_NAME] = options.service;
   return attributes;
 }

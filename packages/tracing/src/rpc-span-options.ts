@@ -20,7 +20,10 @@ export interface RpcSpanOptions {
   attempt?: number;
   /** Parent context. Client: @default the active context. Server: the one {@link extractTraceContext} returned. */
   parent?: Context;
-  /** HTTP only. Client: the full URL (`url.full`). Server: the request target, `/path?query`. */
+  /**
+   * HTTP only. Client: the full URL (`url.full`). Server: the request target, `/path?query`.
+   * Recorded with credentials and signed-URL query values (`sig`, `Signature`, …) as `REDACTED`.
+   */
   url?: string;
   /** HTTP server only: the matched route template (`/products/:id`), used in the span name. */
   route?: string;

@@ -170,4 +170,31 @@ describe('HTTP spans', () => {
     expect(span?.attributes['http.request.method']).toBe('_OTHER');
     expect(span?.attributes['http.request.method_original']).toBe('PURGE');
   });
+
+  it('redacts credentials and signed-URL query values in url.full, url.query and the old names', () => {
+    vi.stubEnv('OTEL_SEMCONV_STABILITY_OPT_IN', 'http/dup');
+    const client = startClientAttemptSpan({
+      system: 'http',
+      service: 'files',
+      method: 'GET',
+      url: 'https://alice:s3cret@files.example:8443/report.pdf?X-Goog-Signature=abc123&page=2',
+    });
+    endRpcSpan(client, { httpStatusCode: 200 });
+    const server = startServerSpan({
+      system: 'http',
+      service: 'files',
+      method: 'GET',
+      url: '/report.pdf?sig=abc123&page=2',
+      parent: context.active(),
+    });
+    endRpcSpan(server, { httpStatusCode: 200 });
+
+    const [clientSpan, serverSpan] = tracing.getFinishedSpans();
+    const redactedUrl = 'https://REDACTED:REDACTED@files.example:8443/report.pdf?X-Goog-Signature=REDACTED&page=2';
+    expect(clientSpan?.attributes['url.full']).toBe(redactedUrl);
+    expect(clientSpan?.attributes['http.url']).toBe(redactedUrl);
+    expect(serverSpan?.attributes['url.query']).toBe('sig=REDACTED&page=2');
+    expect(serverSpan?.attributes['http.target']).toBe('/report.pdf?sig=REDACTED&page=2');
+    expect(JSON.stringify(tracing.getFinishedSpans().map((span) => span.attributes))).not.toMatch(/s3cret|abc123/);
+  });
 });
