@@ -5,7 +5,7 @@ import { createExporter, resolveOtlpProtocol } from './create-exporter.js';
 import { createProvider } from './create-provider.js';
 import { ExportScopedContextManager } from './export-scoped-context-manager.js';
 import { resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
-import { createW3CPropagator } from './propagator.js';
+import { createW3CPropagator, propagatorsFromEnv } from './propagator.js';
 import { resetSemconvStability } from './semconv-stability.js';
 import type { Tracing } from './tracing.js';
 import { tracingActive } from './tracing-active.js';
@@ -73,6 +73,8 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
         "go to it: do not call initTracing(), or call it with exporter: 'none'",
     );
   }
+  // A propagator registered before us stays in charge, and OTEL_PROPAGATORS is its owner's to read.
+  const carries = propagation.fields().length > 0 ? undefined : propagatorsFromEnv();
   const description = describe(options);
   const exporter = createExporter(options.exporter)!;
   // Exports go through the context manager's tracker, so that exporting alone does not leave
@@ -82,7 +84,7 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
   const registered = {
     provider: trace.setGlobalTracerProvider(provider),
     contextManager: context.setGlobalContextManager(contextManager),
-    propagator: propagation.setGlobalPropagator(createW3CPropagator()),
+    propagator: carries !== undefined && propagation.setGlobalPropagator(createW3CPropagator(carries)),
   };
   // Someone else's context manager stays in charge; ours must not keep its AsyncLocalStorage.
   if (!registered.contextManager) contextManager.disable();

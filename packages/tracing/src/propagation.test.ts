@@ -1,9 +1,10 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   extractTraceContext,
   getBaggageEntry,
   initTracing,
+  injectSpanContext,
   injectTraceContext,
   type Tracing,
   withBaggageEntry,
@@ -73,5 +74,73 @@ describe('propagation', () => {
     const received = extractTraceContext({ traceparent: 'garbage', baggage: '=' });
     expect(trace.getSpanContext(received)).toBeUndefined();
     expect(() => withBaggageEntry(ROOT_CONTEXT, '', 'x')).toThrowError(/baggage.key/);
+  });
+
+  describe('OTEL_PROPAGATORS', () => {
+    const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+    /** What a client attempt under `incoming` (with a baggage entry added) sends on. */
+    function outgoingHeaders(): Record<string, string> {
+      const incoming = extractTraceContext({ traceparent: TRACEPARENT, baggage: 'tenant=acme' });
+      const span = trace.getTracer('test').startSpan('call', {}, incoming);
+      const carrier: Record<string, string> = {};
+      context.with(withBaggageEntry(trace.setSpan(incoming, span), 'switchyard.track', 'canary'), () => {
+        injectSpanContext(carrier, span);
+      });
+      span.end();
+      return carrier;
+    }
+
+    it('tracecontext alone: traceparent crosses the hop, baggage neither in nor out', () => {
+      vi.stubEnv('OTEL_PROPAGATORS', 'tracecontext');
+      tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+      const received = extractTraceContext({ traceparent: TRACEPARENT, baggage: 'tenant=acme' });
+      expect(trace.getSpanContext(received)?.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+      expect(getBaggageEntry('tenant', received)).toBeUndefined();
+      const headers = outgoingHeaders();
+      expect(headers.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+      expect(headers.baggage).toBeUndefined();
+    });
+
+    it('none: nothing is read or written', () => {
+      vi.stubEnv('OTEL_PROPAGATORS', ' None ');
+      tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+      expect(trace.getSpanContext(extractTraceContext({ traceparent: TRACEPARENT }))).toBeUndefined();
+      expect(outgoingHeaders()).toEqual({});
+    });
+
+    it('tracecontext,baggage (the default, spelled out) carries both', () => {
+      vi.stubEnv('OTEL_PROPAGATORS', 'tracecontext, baggage');
+      tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+      const headers = outgoingHeaders();
+      expect(headers.traceparent).toBeDefined();
+      expect(headers.baggage).toBe('tenant=acme,switchyard.track=canary');
+    });
+
+    it.each([
+      ['b3', 'b3 is not bundled with @switchyard/tracing'],
+      ['tracecontext,jaeger', 'jaeger is not bundled with @switchyard/tracing'],
+      ['w3c', 'unknown propagator "w3c"'],
+      ['none,baggage', "'none' cannot be combined with others"],
+    ])('refuses %s, naming the variable', (value, message) => {
+      vi.stubEnv('OTEL_PROPAGATORS', value);
+      expect(() => initTracing({ serviceName: 'gateway', exporter: 'memory' })).toThrow(`OTEL_PROPAGATORS: ${message}`);
+    });
+
+    it('leaves a propagator registered before initTracing in charge, whatever OTEL_PROPAGATORS says', () => {
+      const custom = {
+        inject: (_context: unknown, carrier: Record<string, string>) => {
+          carrier['x-custom'] = '1';
+        },
+        extract: (context: ReturnType<typeof extractTraceContext>) => context,
+        fields: () => ['x-custom'],
+      };
+      propagation.setGlobalPropagator(custom);
+      vi.stubEnv('OTEL_PROPAGATORS', 'b3');
+      tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+      const carrier: Record<string, string> = {};
+      injectTraceContext(carrier);
+      expect(carrier).toEqual({ 'x-custom': '1' });
+    });
   });
 });

@@ -1,21 +1,79 @@
 import { propagation, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { InvalidArgumentError } from '@switchyard/core';
+import { readEnv } from './env.js';
 
-// Marks the propagators made here (a global symbol, so ESM and CJS copies of this package agree).
+// Marks the propagators made here, with what they carry (a global symbol, so ESM and CJS copies of
+// this package agree).
 const OWN_W3C = Symbol.for('switchyard.tracing.w3cPropagator');
 
-/** W3C `traceparent`/`tracestate` plus `baggage`: what {@link initTracing} registers. */
-export function createW3CPropagator(): TextMapPropagator {
+/** The propagators this package bundles, as `OTEL_PROPAGATORS` names them. */
+export type BundledPropagator = 'tracecontext' | 'baggage';
+
+/** Propagators the specification names that this package does not bundle. */
+const KNOWN_UNBUNDLED = ['b3', 'b3multi', 'jaeger', 'xray', 'ottrace'];
+
+/**
+ * The propagators `OTEL_PROPAGATORS` asks for: `tracecontext` and `baggage` when unset, none for
+ * `none`. A propagator this package does not bundle (`b3`, `jaeger`, …) or an unknown name is
+ * INVALID_ARGUMENT naming the variable: silently sending W3C headers to a B3 fleet would break
+ * every trace at the first hop.
+ */
+export function propagatorsFromEnv(): readonly BundledPropagator[] {
+  const raw = readEnv('OTEL_PROPAGATORS');
+  if (raw === undefined) return ['tracecontext', 'baggage'];
+  const names = [...new Set(raw.split(',').map((name) => name.trim().toLowerCase()))].filter((name) => name !== '');
+  if (names.includes('none')) {
+    if (names.length > 1) {
+      throw new InvalidArgumentError(
+        'OTEL_PROPAGATORS',
+        `'none' cannot be combined with others, got ${JSON.stringify(raw)}`,
+      );
+    }
+    return [];
+  }
+  for (const name of names) {
+    if (name === 'tracecontext' || name === 'baggage') continue;
+    const hint = KNOWN_UNBUNDLED.includes(name)
+      ? `${name} is not bundled with @switchyard/tracing: register its propagator with propagation.setGlobalPropagator() before initTracing() (Switchyard's transports then use it) and leave OTEL_PROPAGATORS unset`
+      : `unknown propagator ${JSON.stringify(name)}`;
+    throw new InvalidArgumentError('OTEL_PROPAGATORS', `${hint}; supported: tracecontext, baggage, none`);
+  }
+  return names as BundledPropagator[];
+}
+
+/**
+ * W3C `traceparent`/`tracestate` and `baggage`, or the ones of them asked for (none: a propagator
+ * that carries nothing): what {@link initTracing} registers.
+ */
+export function createW3CPropagator(
+  carries: readonly BundledPropagator[] = ['tracecontext', 'baggage'],
+): TextMapPropagator {
+  const traceContext = carries.includes('tracecontext');
+  const baggage = carries.includes('baggage');
   const propagator = new CompositePropagator({
-    propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+    propagators: [
+      ...(traceContext ? [new W3CTraceContextPropagator()] : []),
+      ...(baggage ? [new W3CBaggagePropagator()] : []),
+    ],
   });
-  Object.defineProperty(propagator, OWN_W3C, { value: true });
+  Object.defineProperty(propagator, OWN_W3C, { value: { traceContext, baggage } });
   return propagator;
 }
 
-/** Whether `propagator` is one {@link createW3CPropagator} made (internal). */
+function ownCarries(
+  propagator: TextMapPropagator | undefined,
+): { traceContext: boolean; baggage: boolean } | undefined {
+  return (propagator as { [OWN_W3C]?: { traceContext: boolean; baggage: boolean } } | undefined)?.[OWN_W3C];
+}
+
+/**
+ * Whether `propagator` is one {@link createW3CPropagator} made that carries both trace context and
+ * baggage (the default), so the transports may write `traceparent` straight from a span (internal).
+ */
 export function isOwnW3CPropagator(propagator: TextMapPropagator | undefined): boolean {
-  return (propagator as { [OWN_W3C]?: boolean } | undefined)?.[OWN_W3C] === true;
+  const carries = ownCarries(propagator);
+  return carries?.traceContext === true && carries.baggage;
 }
 
 /** The propagator registered with the OpenTelemetry API, when the API lets us see it (internal). */
@@ -28,12 +86,13 @@ export function registeredPropagator(): TextMapPropagator | undefined {
 let fallback: TextMapPropagator | undefined;
 
 /**
- * The global propagator when one is registered (by {@link initTracing} or anyone else); otherwise
- * a private W3C one, so trace context and baggage carried in explicit contexts still cross a hop
- * whose process did not turn tracing on (internal).
+ * The global propagator when one is registered (by {@link initTracing}, even one that carries
+ * nothing for `OTEL_PROPAGATORS=none`, or by anyone else); otherwise a private W3C one, so trace
+ * context and baggage carried in explicit contexts still cross a hop whose process did not turn
+ * tracing on (internal).
  */
 export function currentPropagator(): TextMapPropagator {
-  if (propagation.fields().length > 0) return propagation;
+  if (propagation.fields().length > 0 || ownCarries(registeredPropagator()) !== undefined) return propagation;
   fallback ??= createW3CPropagator();
   return fallback;
 }
