@@ -26,10 +26,13 @@ export function ratioSampler(ratio: number): Sampler {
 /**
  * The provider for resolved options: resource = SDK defaults, then `OTEL_RESOURCE_ATTRIBUTES` /
  * `OTEL_SERVICE_NAME`, then `resourceAttributes`, `serviceName` and `serviceVersion` (last wins);
- * one batch or simple processor around `exporter`; the ratio sampler, or the SDK's reading of
+ * one batch or simple processor around each exporter; the ratio sampler, or the SDK's reading of
  * `OTEL_TRACES_SAMPLER` when no ratio was chosen; ids from a {@link PooledIdGenerator}.
  */
-export function createProvider(options: ResolvedTracingOptions, exporter: SpanExporter): NodeTracerProvider {
+export function createProvider(
+  options: ResolvedTracingOptions,
+  exporters: readonly SpanExporter[],
+): NodeTracerProvider {
   const resource = defaultResource()
     .merge(detectResources({ detectors: [envDetector] }))
     .merge(
@@ -39,11 +42,13 @@ export function createProvider(options: ResolvedTracingOptions, exporter: SpanEx
         ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
       }),
     );
-  const processor = options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter);
+  const processors = exporters.map((exporter) =>
+    options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter),
+  );
   const provider = new NodeTracerProvider({
     resource,
     idGenerator: new PooledIdGenerator(),
-    spanProcessors: [processor],
+    spanProcessors: processors,
     ...(options.sampleRatio === undefined ? {} : { sampler: ratioSampler(options.sampleRatio) }),
   });
   // Its samplers (the ratio one, or one named by OTEL_TRACES_SAMPLER: always_*, traceidratio,

@@ -130,7 +130,7 @@ describe('initTracing', () => {
     expect(initTracing({ exporter: 'memory', serviceName: 'catalog', batch: false })).toBe(tracing);
     const { field, message } = invalidArgument(() => initTracing({ serviceName: 'catalog', exporter: 'console' }));
     expect(field).toBe('tracing');
-    expect(message).toContain('exporter: "memory" → "console"');
+    expect(message).toContain('exporters: ["memory"] → ["console"]');
     await tracing.shutdown();
     tracing = initTracing({ serviceName: 'catalog', exporter: 'console' });
     expect(tracing.enabled).toBe(true);
@@ -181,6 +181,12 @@ describe('initTracing', () => {
   it('rejects bad environment values naming the variable', () => {
     vi.stubEnv('OTEL_TRACES_EXPORTER', 'zipkin');
     expect(invalidArgument(() => initTracing({ serviceName: 's' })).field).toBe('OTEL_TRACES_EXPORTER');
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'otlp,zipkin');
+    expect(invalidArgument(() => initTracing({ serviceName: 's' })).message).toContain('"zipkin"');
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'otlp, none');
+    expect(invalidArgument(() => initTracing({ serviceName: 's' })).message).toContain(
+      "'none' cannot be combined with others",
+    );
     vi.stubEnv('OTEL_TRACES_EXPORTER', '');
     vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'grpc');
     expect(invalidArgument(() => initTracing({ serviceName: 's', exporter: 'otlp' })).field).toBe(

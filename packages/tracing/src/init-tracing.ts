@@ -35,7 +35,9 @@ function describeDifferences(before: ResolvedTracingOptions, after: ResolvedTrac
 }
 
 function describe(options: ResolvedTracingOptions): string {
-  const exporter = options.exporter === 'otlp' ? `otlp ${resolveOtlpProtocol()}` : options.exporter;
+  const exporter = options.exporters
+    .map((choice) => (choice === 'otlp' ? `otlp ${resolveOtlpProtocol()}` : choice))
+    .join('+');
   const sampling = options.sampleRatio === undefined ? 'OTEL_TRACES_SAMPLER' : String(options.sampleRatio);
   return `Tracing(service=${options.serviceName}, exporter=${exporter}, sampleRatio=${sampling}, batch=${options.batch})`;
 }
@@ -76,11 +78,14 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
   // A propagator registered before us stays in charge, and OTEL_PROPAGATORS is its owner's to read.
   const carries = propagation.fields().length > 0 ? undefined : propagatorsFromEnv();
   const description = describe(options);
-  const exporter = createExporter(options.exporter)!;
+  const exporters = options.exporters.map((choice) => createExporter(choice)!);
   // Exports go through the context manager's tracker, so that exporting alone does not leave
   // AsyncLocalStorage (and Node 20's async hooks) on in a process that never needed it.
   const contextManager = new ExportScopedContextManager().enable();
-  const provider = createProvider(options, contextManager.trackExports(exporter));
+  const provider = createProvider(
+    options,
+    exporters.map((exporter) => contextManager.trackExports(exporter)),
+  );
   const registered = {
     provider: trace.setGlobalTracerProvider(provider),
     contextManager: context.setGlobalContextManager(contextManager),
@@ -90,7 +95,8 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
   if (!registered.contextManager) contextManager.disable();
 
   let shutdownPromise: Promise<void> | undefined;
-  const memoryExporter = options.exporter === 'memory' ? (exporter as InMemorySpanExporter) : undefined;
+  // 'memory' comes only from the option, so it is the only exporter.
+  const memoryExporter = options.exporters[0] === 'memory' ? (exporters[0] as InMemorySpanExporter) : undefined;
   const tracing: Tracing = {
     enabled: true,
     memoryExporter,
@@ -148,7 +154,7 @@ export function initTracing(options?: TracingOptions): Tracing {
   }
   resetSemconvStability();
   resetInstrumentationGrpcDetection();
-  const tracing = resolved.exporter === 'none' ? disabledTracing(resolved) : enabledTracing(resolved);
+  const tracing = resolved.exporters[0] === 'none' ? disabledTracing(resolved) : enabledTracing(resolved);
   state.current = { options: resolved, tracing };
   return tracing;
 }

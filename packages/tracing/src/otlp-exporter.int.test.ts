@@ -122,4 +122,26 @@ describe('OTLP export to a real HTTP endpoint', () => {
     const spansIn = (body: Buffer): number => traceIds.filter((id) => body.includes(Buffer.from(id, 'hex'))).length;
     expect(received.map((request) => spansIn(request.body))).toEqual([2, 1]);
   });
+
+  it('sends to every exporter OTEL_TRACES_EXPORTER lists: otlp,console', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', '');
+    vi.stubEnv('OTEL_TRACES_EXPORTER', ' OTLP , console,otlp');
+    const printed: unknown[] = [];
+    const dir = vi.spyOn(console, 'dir').mockImplementation((item) => {
+      printed.push(item);
+    });
+    try {
+      tracing = initTracing({ serviceName: 'otlp-and-console-test' });
+      expect(String(tracing)).toContain('exporter=otlp http/protobuf+console');
+      const traceId = recordOneCall();
+      await tracing.forceFlush();
+      expect(received).toHaveLength(1);
+      expect(received[0]?.body.includes(Buffer.from(traceId, 'hex'))).toBe(true);
+      expect(printed).toContainEqual(
+        expect.objectContaining({ traceId, name: 'shop.catalog.v1.CatalogService/GetProduct' }),
+      );
+    } finally {
+      dir.mockRestore();
+    }
+  });
 });

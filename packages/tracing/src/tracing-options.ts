@@ -23,7 +23,8 @@ export interface TracingOptions {
   /**
    * Where spans go: `otlp` (OTLP over HTTP, protocol from `OTEL_EXPORTER_OTLP_PROTOCOL`), `console`,
    * `memory` (for tests: read them with `getFinishedSpans()`) or `none` (nothing is registered).
-   * @default `OTEL_TRACES_EXPORTER` when set (otlp, console or none); else `otlp` when
+   * @default `OTEL_TRACES_EXPORTER` when set (otlp, console or none, or a comma-separated list such
+   * as `otlp,console`: spans then go to each); else `otlp` when
    * `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; else `none`
    */
   exporter?: TracingExporter;
@@ -36,8 +37,8 @@ export interface TracingOptions {
   /** Extra resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. @default {} */
   resourceAttributes?: Record<string, string>;
   /**
-   * `true`: a BatchSpanProcessor (spans leave in the background); `false`: one export per span.
-   * @default true for `otlp`, false for `console` and `memory`
+   * `true`: a BatchSpanProcessor per exporter (spans leave in the background); `false`: one export per span.
+   * @default true when `otlp` is among the exporters, false for `console` and `memory` alone
    */
   batch?: boolean;
 }
@@ -52,7 +53,8 @@ export const DEFAULT_TRACING_OPTIONS = Object.freeze({
 export interface ResolvedTracingOptions {
   readonly serviceName: string;
   readonly serviceVersion: string | undefined;
-  readonly exporter: TracingExporter;
+  /** Where spans go: one or more exporters, or `['none']`. */
+  readonly exporters: readonly TracingExporter[];
   /** `undefined`: the sampler comes from `OTEL_TRACES_SAMPLER` (the SDK reads it). */
   readonly sampleRatio: number | undefined;
   readonly resourceAttributes: Readonly<Record<string, string>>;
@@ -71,20 +73,33 @@ function assertNonEmptyString(field: string, value: unknown): asserts value is s
   }
 }
 
-function resolveExporter(option: unknown): TracingExporter {
+function resolveExporters(option: unknown): readonly TracingExporter[] {
   if (option !== undefined) {
     assertOneOf('tracing.exporter', option, EXPORTERS);
-    return option;
+    return [option];
   }
   // The specification's switch for the whole SDK: an operator's off, whatever else is set.
-  if (readEnv('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return 'none';
-  const fromEnv = readEnv('OTEL_TRACES_EXPORTER')?.toLowerCase();
-  if (fromEnv !== undefined) {
-    assertOneOf('OTEL_TRACES_EXPORTER', fromEnv, ENV_EXPORTERS);
-    return fromEnv;
-  }
+  if (readEnv('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return ['none'];
+  const fromEnv = exportersFromEnv();
+  if (fromEnv !== undefined) return fromEnv;
   const endpoint = readEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? readEnv('OTEL_EXPORTER_OTLP_ENDPOINT');
-  return endpoint === undefined ? 'none' : 'otlp';
+  return endpoint === undefined ? ['none'] : ['otlp'];
+}
+
+/** `OTEL_TRACES_EXPORTER`: one exporter or a comma-separated list, as the specification allows. */
+function exportersFromEnv(): readonly TracingExporter[] | undefined {
+  const raw = readEnv('OTEL_TRACES_EXPORTER');
+  if (raw === undefined) return undefined;
+  const names = [...new Set(raw.split(',').map((name) => name.trim().toLowerCase()))].filter((name) => name !== '');
+  if (names.length === 0) return undefined;
+  for (const name of names) assertOneOf('OTEL_TRACES_EXPORTER', name, ENV_EXPORTERS);
+  if (names.includes('none') && names.length > 1) {
+    throw new InvalidArgumentError(
+      'OTEL_TRACES_EXPORTER',
+      `'none' cannot be combined with others, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return names as TracingExporter[];
 }
 
 function resolveResourceAttributes(option: unknown): Readonly<Record<string, string>> {
@@ -125,7 +140,7 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
   assertNonEmptyString('tracing.serviceName', serviceName);
   if (options.serviceVersion !== undefined) assertNonEmptyString('tracing.serviceVersion', options.serviceVersion);
 
-  const exporter = resolveExporter(options.exporter);
+  const exporters = resolveExporters(options.exporter);
 
   let sampleRatio: number | undefined;
   if (options.sampleRatio !== undefined) {
@@ -142,10 +157,10 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
   return Object.freeze({
     serviceName,
     serviceVersion: options.serviceVersion,
-    exporter,
+    exporters,
     sampleRatio,
     resourceAttributes: resolveResourceAttributes(options.resourceAttributes),
-    batch: options.batch ?? exporter === 'otlp',
+    batch: options.batch ?? exporters.includes('otlp'),
   });
 }
 
