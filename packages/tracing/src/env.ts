@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '@switchyard/core';
+
 /**
  * Reads an environment variable the way the OpenTelemetry specification asks: trimmed, and an
  * empty value counts as unset. Always called inside functions, never at import time.
@@ -5,4 +7,20 @@
 export function readEnv(name: string): string | undefined {
   const value = process.env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * A comma-separated list variable of the specification (`OTEL_TRACES_EXPORTER`, `OTEL_PROPAGATORS`):
+ * its names trimmed, lower-cased and without repeats, in order; `undefined` when unset or naming
+ * nothing. `none` stands alone: combined with other names it is INVALID_ARGUMENT naming the variable.
+ */
+export function readEnvList(name: string): readonly string[] | undefined {
+  const raw = readEnv(name);
+  if (raw === undefined) return undefined;
+  const names = [...new Set(raw.split(',').map((entry) => entry.trim().toLowerCase()))].filter((entry) => entry !== '');
+  if (names.length === 0) return undefined;
+  if (names.includes('none') && names.length > 1) {
+    throw new InvalidArgumentError(name, `'none' cannot be combined with others, got ${JSON.stringify(raw)}`);
+  }
+  return names;
 }

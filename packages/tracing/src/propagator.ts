@@ -1,7 +1,7 @@
 import { propagation, type TextMapPropagator } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { InvalidArgumentError } from '@switchyard/core';
-import { readEnv } from './env.js';
+import { readEnvList } from './env.js';
 
 // Marks the propagators made here, with what they carry (a global symbol, so ESM and CJS copies of
 // this package agree).
@@ -20,18 +20,9 @@ const KNOWN_UNBUNDLED = ['b3', 'b3multi', 'jaeger', 'xray', 'ottrace'];
  * every trace at the first hop.
  */
 export function propagatorsFromEnv(): readonly BundledPropagator[] {
-  const raw = readEnv('OTEL_PROPAGATORS');
-  if (raw === undefined) return ['tracecontext', 'baggage'];
-  const names = [...new Set(raw.split(',').map((name) => name.trim().toLowerCase()))].filter((name) => name !== '');
-  if (names.includes('none')) {
-    if (names.length > 1) {
-      throw new InvalidArgumentError(
-        'OTEL_PROPAGATORS',
-        `'none' cannot be combined with others, got ${JSON.stringify(raw)}`,
-      );
-    }
-    return [];
-  }
+  const names = readEnvList('OTEL_PROPAGATORS');
+  if (names === undefined) return ['tracecontext', 'baggage'];
+  if (names[0] === 'none') return [];
   for (const name of names) {
     if (name === 'tracecontext' || name === 'baggage') continue;
     const hint = KNOWN_UNBUNDLED.includes(name)

@@ -6,7 +6,7 @@ import {
   describeValue,
   InvalidArgumentError,
 } from '@switchyard/core';
-import { readEnv } from './env.js';
+import { readEnv, readEnvList } from './env.js';
 
 /** Where finished spans go. */
 export type TracingExporter = 'otlp' | 'console' | 'memory' | 'none';
@@ -88,18 +88,9 @@ function resolveExporters(option: unknown): readonly TracingExporter[] {
 
 /** `OTEL_TRACES_EXPORTER`: one exporter or a comma-separated list, as the specification allows. */
 function exportersFromEnv(): readonly TracingExporter[] | undefined {
-  const raw = readEnv('OTEL_TRACES_EXPORTER');
-  if (raw === undefined) return undefined;
-  const names = [...new Set(raw.split(',').map((name) => name.trim().toLowerCase()))].filter((name) => name !== '');
-  if (names.length === 0) return undefined;
-  for (const name of names) assertOneOf('OTEL_TRACES_EXPORTER', name, ENV_EXPORTERS);
-  if (names.includes('none') && names.length > 1) {
-    throw new InvalidArgumentError(
-      'OTEL_TRACES_EXPORTER',
-      `'none' cannot be combined with others, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return names as TracingExporter[];
+  const names = readEnvList('OTEL_TRACES_EXPORTER');
+  for (const name of names ?? []) assertOneOf('OTEL_TRACES_EXPORTER', name, ENV_EXPORTERS);
+  return names as readonly TracingExporter[] | undefined;
 }
 
 function resolveResourceAttributes(option: unknown): Readonly<Record<string, string>> {
