@@ -26,7 +26,7 @@ export function propagatorsFromEnv(): readonly BundledPropagator[] {
   for (const name of names) {
     if (name === 'tracecontext' || name === 'baggage') continue;
     const hint = KNOWN_UNBUNDLED.includes(name)
-      ? `${name} is not bundled with @switchyard/tracing: register its propagator with propagation.setGlobalPropagator() before initTracing() (Switchyard's transports then use it) and leave OTEL_PROPAGATORS unset`
+      ? `${name} is not bundled with @switchyard/tracing: register its propagator with propagation.setGlobalPropagator() before initTracing(), which then leaves it (and this variable) alone, and Switchyard's transports use it`
       : `unknown propagator ${JSON.stringify(name)}`;
     throw new InvalidArgumentError('OTEL_PROPAGATORS', `${hint}; supported: tracecontext, baggage, none`);
   }
