@@ -42,8 +42,8 @@ export function createProvider(
         ...(options.serviceVersion === undefined ? {} : { [ATTR_SERVICE_VERSION]: options.serviceVersion }),
       }),
     );
-  const processors = exporters.map((exporter) =>
-    options.batch ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter),
+  const processors = exporters.map((exporter, index) =>
+    options.batch[index] ? new BatchSpanProcessor(exporter) : new SimpleSpanProcessor(exporter),
   );
   const provider = new NodeTracerProvider({
     resource,

@@ -45,7 +45,8 @@ export function httpSpanName(options: RpcSpanOptions, kind: 'client' | 'server')
 }
 
 function splitTarget(target: string): { path: string; query: string | undefined; scheme: string | undefined } {
-  const schemeEnd = target.indexOf('://');
+  // Only an absolute-form target has a scheme: '/login?next=https://…' is a path and a query.
+  const schemeEnd = target.startsWith('/') ? -1 : target.indexOf('://');
   const scheme = schemeEnd > 0 ? target.slice(0, schemeEnd) : undefined;
   const pathStart = scheme === undefined ? 0 : target.indexOf('/', schemeEnd + 3);
   const rest = pathStart < 0 ? '/' : target.slice(pathStart);

@@ -5,7 +5,7 @@ import { createExporter, resolveOtlpProtocol } from './create-exporter.js';
 import { createProvider } from './create-provider.js';
 import { ExportScopedContextManager } from './export-scoped-context-manager.js';
 import { resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
-import { createW3CPropagator, propagatorsFromEnv } from './propagator.js';
+import { createW3CPropagator } from './propagator.js';
 import { resetSemconvStability } from './semconv-stability.js';
 import type { Tracing } from './tracing.js';
 import { tracingActive } from './tracing-active.js';
@@ -39,7 +39,7 @@ function describe(options: ResolvedTracingOptions): string {
     .map((choice) => (choice === 'otlp' ? `otlp ${resolveOtlpProtocol()}` : choice))
     .join('+');
   const sampling = options.sampleRatio === undefined ? 'OTEL_TRACES_SAMPLER' : String(options.sampleRatio);
-  return `Tracing(service=${options.serviceName}, exporter=${exporter}, sampleRatio=${sampling}, batch=${options.batch})`;
+  return `Tracing(service=${options.serviceName}, exporter=${exporter}, sampleRatio=${sampling}, batch=${options.batch.join('+')})`;
 }
 
 function released(tracing: Tracing): void {
@@ -75,8 +75,6 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
         "go to it: do not call initTracing(), or call it with exporter: 'none'",
     );
   }
-  // A propagator registered before us stays in charge, and OTEL_PROPAGATORS is its owner's to read.
-  const carries = propagation.fields().length > 0 ? undefined : propagatorsFromEnv();
   const description = describe(options);
   const exporters = options.exporters.map((choice) => createExporter(choice)!);
   // Exports go through the context manager's tracker, so that exporting alone does not leave
@@ -89,7 +87,9 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
   const registered = {
     provider: trace.setGlobalTracerProvider(provider),
     contextManager: context.setGlobalContextManager(contextManager),
-    propagator: carries !== undefined && propagation.setGlobalPropagator(createW3CPropagator(carries)),
+    // A propagator registered before us stays in charge (options.propagators is then undefined).
+    propagator:
+      options.propagators !== undefined && propagation.setGlobalPropagator(createW3CPropagator(options.propagators)),
   };
   // Someone else's context manager stays in charge; ours must not keep its AsyncLocalStorage.
   if (!registered.contextManager) contextManager.disable();
@@ -124,16 +124,18 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
 
 /**
  * Sets up OpenTelemetry tracing for this process: a NodeTracerProvider registered globally, with
- * an AsyncLocalStorage context manager and W3C `traceparent`/`tracestate` + `baggage` propagation,
- * exporting to OTLP, the console or memory. With exporter `none` (the default when no OTLP endpoint
- * is configured) it registers nothing and tracing costs nothing.
+ * an AsyncLocalStorage context manager and W3C `traceparent`/`tracestate` + `baggage` propagation
+ * (narrowed by `OTEL_PROPAGATORS`; a propagator registered before it stays in charge), exporting
+ * to OTLP, the console or memory (`OTEL_TRACES_EXPORTER` may list several). With exporter `none`
+ * (the default when no OTLP endpoint is configured) it registers nothing and tracing costs nothing.
  *
  * Call it once, before the transports start. A second call with equal options (after environment
  * lookups) returns the same instance; with different options it throws, until `shutdown()`.
  *
  * Errors (INVALID_ARGUMENT, naming the field or environment variable): a missing `serviceName`,
- * any bad option, an unsupported `OTEL_EXPORTER_OTLP_PROTOCOL`, a second call with other options,
- * or another tracer provider already registered.
+ * any bad option, an unsupported `OTEL_EXPORTER_OTLP_PROTOCOL`, an unknown or unbundled name in
+ * `OTEL_TRACES_EXPORTER` or `OTEL_PROPAGATORS` (or `none` combined with others), a second call with
+ * other options, or another tracer provider already registered.
  *
  * @example
  * ```ts

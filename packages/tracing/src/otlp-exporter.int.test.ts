@@ -132,8 +132,10 @@ describe('OTLP export to a real HTTP endpoint', () => {
     });
     try {
       tracing = initTracing({ serviceName: 'otlp-and-console-test' });
-      expect(String(tracing)).toContain('exporter=otlp http/protobuf+console');
+      expect(String(tracing)).toContain('exporter=otlp http/protobuf+console, sampleRatio=1, batch=true+false');
       const traceId = recordOneCall();
+      // The console exporter is not batched next to otlp (as the specification advises): at once.
+      expect(printed).toHaveLength(1);
       await tracing.forceFlush();
       expect(received).toHaveLength(1);
       expect(received[0]?.body.includes(Buffer.from(traceId, 'hex'))).toBe(true);

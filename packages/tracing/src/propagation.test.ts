@@ -127,6 +127,46 @@ describe('propagation', () => {
       expect(() => initTracing({ serviceName: 'gateway', exporter: 'memory' })).toThrow(`OTEL_PROPAGATORS: ${message}`);
     });
 
+    it.each([
+      ['none', {}],
+      ['baggage', {}],
+    ])('%s: a span with no baggage around it sends no traceparent either', (value, expected) => {
+      vi.stubEnv('OTEL_PROPAGATORS', value);
+      tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+      const span = trace.getTracer('test').startSpan('call');
+      const carrier: Record<string, string> = {};
+      injectSpanContext(carrier, span);
+      span.end();
+      expect(carrier).toEqual(expected);
+    });
+
+    it('is part of the options a second initTracing call must repeat', () => {
+      vi.stubEnv('OTEL_PROPAGATORS', 'tracecontext');
+      tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+      expect(initTracing({ serviceName: 'gateway', exporter: 'memory' })).toBe(tracing);
+      vi.stubEnv('OTEL_PROPAGATORS', 'tracecontext,baggage');
+      expect(() => initTracing({ serviceName: 'gateway', exporter: 'memory' })).toThrow(
+        'propagators: ["tracecontext"] → ["tracecontext","baggage"]',
+      );
+    });
+
+    it('leaves a propagator registered before initTracing in charge, even one without fields', () => {
+      const calls: string[] = [];
+      propagation.setGlobalPropagator({
+        inject: () => {
+          calls.push('inject');
+        },
+        extract: (context) => context,
+        fields: () => [],
+      });
+      vi.stubEnv('OTEL_PROPAGATORS', 'b3');
+      tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+      const carrier: Record<string, string> = {};
+      injectTraceContext(carrier);
+      expect(carrier).toEqual({});
+      expect(calls).toEqual(['inject']);
+    });
+
     it('leaves a propagator registered before initTracing in charge, whatever OTEL_PROPAGATORS says', () => {
       const custom = {
         inject: (_context: unknown, carrier: Record<string, string>) => {

@@ -67,6 +67,21 @@ export function isOwnW3CPropagator(propagator: TextMapPropagator | undefined): b
   return carries?.traceContext === true && carries.baggage;
 }
 
+/**
+ * Whether a propagator is registered with the OpenTelemetry API, by anyone (one that carries no
+ * fields counts too). When the API hides it, a registered one is recognised by its fields alone.
+ */
+function propagatorRegistered(): boolean {
+  const registered = registeredPropagator();
+  if (registered === undefined) return propagation.fields().length > 0;
+  return registered.constructor?.name !== 'NoopTextMapPropagator';
+}
+
+/** Whether someone other than this package registered a propagator (internal). */
+export function foreignPropagatorRegistered(): boolean {
+  return propagatorRegistered() && ownCarries(registeredPropagator()) === undefined;
+}
+
 /** The propagator registered with the OpenTelemetry API, when the API lets us see it (internal). */
 export function registeredPropagator(): TextMapPropagator | undefined {
   // The API keeps it behind a method it does not type as public.
@@ -83,7 +98,7 @@ let fallback: TextMapPropagator | undefined;
  * tracing on (internal).
  */
 export function currentPropagator(): TextMapPropagator {
-  if (propagation.fields().length > 0 || ownCarries(registeredPropagator()) !== undefined) return propagation;
+  if (propagatorRegistered()) return propagation;
   fallback ??= createW3CPropagator();
   return fallback;
 }

@@ -197,4 +197,20 @@ describe('HTTP spans', () => {
     expect(serverSpan?.attributes['http.target']).toBe('/report.pdf?sig=REDACTED&page=2');
     expect(JSON.stringify(tracing.getFinishedSpans().map((span) => span.attributes))).not.toMatch(/s3cret|abc123/);
   });
+
+  it('reads a server target whose query holds a URL as a path and a query', () => {
+    const server = startServerSpan({
+      system: 'http',
+      service: 'auth',
+      method: 'GET',
+      url: '/login?next=https://shop.example/home',
+      parent: context.active(),
+    });
+    endRpcSpan(server, { httpStatusCode: 302 });
+    expect(tracing.getFinishedSpans()[0]?.attributes).toMatchObject({
+      'url.path': '/login',
+      'url.query': 'next=https://shop.example/home',
+      'url.scheme': 'http',
+    });
+  });
 });

@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
 } from '@switchyard/core';
 import { readEnv, readEnvList } from './env.js';
+import { type BundledPropagator, foreignPropagatorRegistered, propagatorsFromEnv } from './propagator.js';
 
 /** Where finished spans go. */
 export type TracingExporter = 'otlp' | 'console' | 'memory' | 'none';
@@ -37,8 +38,9 @@ export interface TracingOptions {
   /** Extra resource attributes, merged over `OTEL_RESOURCE_ATTRIBUTES`. @default {} */
   resourceAttributes?: Record<string, string>;
   /**
-   * `true`: a BatchSpanProcessor per exporter (spans leave in the background); `false`: one export per span.
-   * @default true when `otlp` is among the exporters, false for `console` and `memory` alone
+   * `true`: a BatchSpanProcessor (spans leave in the background); `false`: one export per span.
+   * Applies to every exporter when given.
+   * @default true for `otlp`, false for `console` and `memory` (also when listed next to `otlp`)
    */
   batch?: boolean;
 }
@@ -58,7 +60,13 @@ export interface ResolvedTracingOptions {
   /** `undefined`: the sampler comes from `OTEL_TRACES_SAMPLER` (the SDK reads it). */
   readonly sampleRatio: number | undefined;
   readonly resourceAttributes: Readonly<Record<string, string>>;
-  readonly batch: boolean;
+  /**
+   * What initTracing's propagator carries, from `OTEL_PROPAGATORS`; `undefined` when tracing is off
+   * or someone else's propagator is registered (it stays in charge, and the variable is theirs).
+   */
+  readonly propagators: readonly BundledPropagator[] | undefined;
+  /** For each of {@link exporters}: whether it gets a batch processor (else a simple one). */
+  readonly batch: readonly boolean[];
 }
 
 const KNOWN_KEYS = ['serviceName', 'serviceVersion', 'exporter', 'sampleRatio', 'resourceAttributes', 'batch'] as const;
@@ -151,7 +159,9 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
     exporters,
     sampleRatio,
     resourceAttributes: resolveResourceAttributes(options.resourceAttributes),
-    batch: options.batch ?? exporters.includes('otlp'),
+    propagators: exporters[0] === 'none' || foreignPropagatorRegistered() ? undefined : propagatorsFromEnv(),
+    // The console exporter stays unbatched next to otlp, as the specification advises for it.
+    batch: exporters.map((choice) => (options.batch as boolean | undefined) ?? choice === 'otlp'),
   });
 }
 
