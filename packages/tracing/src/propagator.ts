@@ -71,15 +71,15 @@ export function isOwnW3CPropagator(propagator: TextMapPropagator | undefined): b
  * Whether a propagator is registered with the OpenTelemetry API, by anyone (one that carries no
  * fields counts too). When the API hides it, a registered one is recognised by its fields alone.
  */
-function propagatorRegistered(): boolean {
-  const registered = registeredPropagator();
+function propagatorRegistered(registered = registeredPropagator()): boolean {
   if (registered === undefined) return propagation.fields().length > 0;
   return registered.constructor?.name !== 'NoopTextMapPropagator';
 }
 
 /** Whether someone other than this package registered a propagator (internal). */
 export function foreignPropagatorRegistered(): boolean {
-  return propagatorRegistered() && ownCarries(registeredPropagator()) === undefined;
+  const registered = registeredPropagator();
+  return propagatorRegistered(registered) && ownCarries(registered) === undefined;
 }
 
 /** The propagator registered with the OpenTelemetry API, when the API lets us see it (internal). */
