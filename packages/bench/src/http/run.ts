@@ -48,7 +48,14 @@ async function main(): Promise<void> {
       id: subject.id,
       server: 'plain',
       settings,
-      ...(subject.traced ? { env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint } } : {}),
+      ...(subject.traced
+        ? {
+            env: {
+              OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+              ...(subject.mainThreadExport ? { SWITCHYARD_OTLP_EXPORT_THREAD: 'false' } : {}),
+            },
+          }
+        : {}),
     };
   });
 

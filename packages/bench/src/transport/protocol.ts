@@ -49,6 +49,8 @@ export interface RunSample {
   clientCpuMicrosPerCall: number;
   /** Main-thread garbage-collection pauses of the client worker over the same span, per call (part of the CPU above). */
   clientGcMicrosPerCall: number;
+  /** The client's main thread: event-loop busy time over the same span, per call (worker threads excluded). */
+  clientLoopMicrosPerCall: number;
   /** Spans the batch processor reported dropping (queue full) during the run; 0 when not traced. */
   droppedSpans: number;
   /** OpenTelemetry `diag.error` reports during the run (failed exports); 0 when not traced. */

@@ -13,6 +13,7 @@ function run(round: number, concurrency: number, callsPerSecond: number, clientC
     p99Ms: 2,
     clientCpuMicrosPerCall: clientCpu,
     clientGcMicrosPerCall: clientCpu / 5,
+    clientLoopMicrosPerCall: clientCpu * 0.9,
     serverCpuMicrosPerCall: 50,
     droppedSpans: 0,
     exportErrors: 0,

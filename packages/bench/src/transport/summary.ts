@@ -15,6 +15,8 @@ export interface SubjectSummary {
   p99Ms: number;
   clientCpuMicrosPerCall: Spread;
   clientGcMicrosPerCall: Spread;
+  /** The client's event loop (main thread) busy time per call: what worker threads take off it shows here. */
+  clientLoopMicrosPerCall: Spread;
   serverCpuMicrosPerCall: Spread;
   /** Totals over the rounds (traced subjects). */
   droppedSpans: number;
@@ -36,6 +38,7 @@ export function summarize(results: readonly SubjectRuns[], labels: ReadonlyMap<s
         p99Ms: spread(runs.map((run) => run.p99Ms)).median,
         clientCpuMicrosPerCall: spread(runs.map((run) => run.clientCpuMicrosPerCall)),
         clientGcMicrosPerCall: spread(runs.map((run) => run.clientGcMicrosPerCall)),
+        clientLoopMicrosPerCall: spread(runs.map((run) => run.clientLoopMicrosPerCall)),
         serverCpuMicrosPerCall: spread(runs.map((run) => run.serverCpuMicrosPerCall)),
         droppedSpans: runs.reduce((sum, run) => sum + run.droppedSpans, 0),
         exportErrors: runs.reduce((sum, run) => sum + run.exportErrors, 0),
@@ -119,6 +122,7 @@ export function resultsTable(summaries: readonly SubjectSummary[], concurrency: 
       summary.p99Ms.toFixed(3),
       summary.clientCpuMicrosPerCall.median.toFixed(1),
       summary.clientGcMicrosPerCall.median.toFixed(1),
+      summary.clientLoopMicrosPerCall.median.toFixed(1),
       summary.serverCpuMicrosPerCall.median.toFixed(1),
     ]);
   return markdownTable(
@@ -129,6 +133,7 @@ export function resultsTable(summaries: readonly SubjectSummary[], concurrency: 
       'p99 ms',
       'client CPU µs/call',
       'of which GC',
+      'client event loop µs/call',
       'server CPU µs/call',
     ],
     rows,

@@ -60,9 +60,11 @@ export function serveWorker(createSubject: SubjectFactory): void {
     const errors = diagCounts.errors;
     const gcBefore = await gc.totalPauseMs();
     const cpu = process.cpuUsage();
+    const loop = performance.eventLoopUtilization();
     const result = await closedLoop({ concurrency, durationMs, operation: () => call() });
     await flush?.();
     const used = process.cpuUsage(cpu);
+    const loopBusy = performance.eventLoopUtilization(loop);
     const gcMicros = ((await gc.totalPauseMs()) - gcBefore) * 1_000;
     calls += result.operations;
     return {
@@ -74,6 +76,7 @@ export function serveWorker(createSubject: SubjectFactory): void {
       p99Ms: result.latency.p99,
       clientCpuMicrosPerCall: (used.user + used.system) / result.operations,
       clientGcMicrosPerCall: gcMicros / result.operations,
+      clientLoopMicrosPerCall: (loopBusy.active * 1_000) / result.operations,
       droppedSpans: diagCounts.droppedSpans - dropped,
       exportErrors: diagCounts.errors - errors,
     };
