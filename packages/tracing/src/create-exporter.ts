@@ -26,21 +26,6 @@ export function resolveOtlpProtocol(): OtlpProtocol {
 }
 
 /**
- * Whether OTLP http/protobuf exports are sent from a worker thread: `SWITCHYARD_OTLP_EXPORT_THREAD`,
- * `true` (the default) or `false`. Anything else is INVALID_ARGUMENT naming the variable, raised by
- * `initTracing` rather than at the first export.
- */
-export function resolveExportThread(): boolean {
-  const value = readEnv('SWITCHYARD_OTLP_EXPORT_THREAD')?.toLowerCase();
-  if (value === undefined || value === 'true') return true;
-  if (value === 'false') return false;
-  throw new InvalidArgumentError(
-    'SWITCHYARD_OTLP_EXPORT_THREAD',
-    `must be true (send OTLP exports from a worker thread, the default) or false (from the main thread), got ${JSON.stringify(value)}`,
-  );
-}
-
-/**
  * Creates the span exporter for a resolved exporter choice (`undefined` for `none`). The OTLP
  * exporters read their endpoint, headers, timeout and compression from the standard
  * `OTEL_EXPORTER_OTLP_*` variables themselves.
@@ -55,7 +40,6 @@ export function createExporter(exporter: TracingExporter): SpanExporter | undefi
       return new ConsoleSpanExporter();
     case 'otlp': {
       const protocol = resolveOtlpProtocol();
-      const exportThread = protocol === 'http/protobuf' && resolveExportThread();
       return protocol === 'http/json'
         ? new LazySpanExporter(async () => {
             const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
@@ -63,7 +47,7 @@ export function createExporter(exporter: TracingExporter): SpanExporter | undefi
           }, 'otlp http/json')
         : new LazySpanExporter(async () => {
             const { createOtlpProtobufSpanExporter } = await import('./otlp/otlp-protobuf-exporter.js');
-            return createOtlpProtobufSpanExporter({ exportThread });
+            return createOtlpProtobufSpanExporter();
           }, 'otlp http/protobuf');
     }
   }

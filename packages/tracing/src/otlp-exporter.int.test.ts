@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import http, { createServer } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
@@ -24,7 +24,6 @@ beforeEach(() => {
     'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
     'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
     'OTEL_TRACES_EXPORTER',
-    'SWITCHYARD_OTLP_EXPORT_THREAD',
   ]) {
     vi.stubEnv(name, '');
   }
@@ -66,36 +65,6 @@ describe('OTLP export to a real HTTP endpoint', () => {
     expect(request?.body.includes('otlp-proto-test')).toBe(true);
     expect(request?.body.includes('shop.catalog.v1.CatalogService/GetProduct')).toBe(true);
     expect(request?.body.includes(Buffer.from(traceId, 'hex'))).toBe(true);
-  });
-
-  it('sends http/protobuf from a worker thread: the application’s thread makes no request', async () => {
-    const requests = vi.spyOn(http, 'request');
-    try {
-      tracing = initTracing({ serviceName: 'otlp-thread-test', exporter: 'otlp' });
-      const traceId = recordOneCall();
-      await tracing.forceFlush();
-      expect(received).toHaveLength(1);
-      expect(received[0]?.body.includes(Buffer.from(traceId, 'hex'))).toBe(true);
-      expect(requests).not.toHaveBeenCalled();
-    } finally {
-      requests.mockRestore();
-    }
-  });
-
-  it('sends http/protobuf from the application’s thread with SWITCHYARD_OTLP_EXPORT_THREAD=false', async () => {
-    vi.stubEnv('SWITCHYARD_OTLP_EXPORT_THREAD', 'false');
-    const requests = vi.spyOn(http, 'request');
-    try {
-      tracing = initTracing({ serviceName: 'otlp-main-thread-test', exporter: 'otlp' });
-      const traceId = recordOneCall();
-      await tracing.forceFlush();
-      expect(received).toHaveLength(1);
-      expect(received[0]?.body.includes(Buffer.from(traceId, 'hex'))).toBe(true);
-      expect(received[0]?.headers['content-length']).toBe(String(received[0]?.body.length));
-      expect(requests).toHaveBeenCalledTimes(1);
-    } finally {
-      requests.mockRestore();
-    }
   });
 
   it('sends http/json when OTEL_EXPORTER_OTLP_PROTOCOL asks for it', async () => {

@@ -12,8 +12,6 @@ export interface GrpcSubjectSpec {
   traced?: boolean;
   /** Traced, but its worker drops every span as it ends: what the export pipeline costs, by difference. */
   discardSpans?: boolean;
-  /** Traced, with `SWITCHYARD_OTLP_EXPORT_THREAD=false`: exports sent from the main thread, for attribution. */
-  mainThreadExport?: boolean;
   /** Run only when named in `BENCH_ONLY`. */
   optional?: boolean;
   /** grpc-js channels (connections) it spreads calls over. */
@@ -110,17 +108,6 @@ export function grpcSubjects(sdkChannels: number, deadlineMs: number): GrpcSubje
       kind: 'switchyard',
       traced: true,
       discardSpans: true,
-      optional: true,
-    },
-    {
-      id: 'switchyard-traced-main-thread-export',
-      label:
-        'the same as `switchyard-traced` with `SWITCHYARD_OTLP_EXPORT_THREAD=false`: exports sent from the main thread (the same requests and retries), for attribution',
-      server: 'plain',
-      channels: sdkChannels,
-      kind: 'switchyard',
-      traced: true,
-      mainThreadExport: true,
       optional: true,
     },
     ...[1, 2, 3, 4].filter((channels) => channels !== sdkChannels).map(sdk),

@@ -67,13 +67,7 @@ async function main(): Promise<void> {
       settings,
       ...(subject.otelPreload ? { execArgv: preload } : {}),
       ...(subject.traced
-        ? {
-            env: {
-              OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-              BENCH_OTEL_SERVICE: serviceName,
-              ...(subject.mainThreadExport ? { SWITCHYARD_OTLP_EXPORT_THREAD: 'false' } : {}),
-            },
-          }
+        ? { env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, BENCH_OTEL_SERVICE: serviceName } }
         : {}),
     };
   });

@@ -7,8 +7,6 @@ export interface HttpSubjectSpec {
   traced?: boolean;
   /** Traced, but its worker drops every span as it ends: what the export pipeline costs, by difference. */
   discardSpans?: boolean;
-  /** Traced, with `SWITCHYARD_OTLP_EXPORT_THREAD=false`: exports sent from the main thread, for attribution. */
-  mainThreadExport?: boolean;
   /** The Switchyard client with `policy: false` (one attempt, no retry or breaker), for attribution. */
   noPolicy?: boolean;
   /** Run only when named in `BENCH_ONLY` or `BENCH_EXTRA`. */
@@ -49,15 +47,6 @@ export function httpSubjects(deadlineMs: number): HttpSubjectSpec[] {
       kind: 'switchyard',
       traced: true,
       discardSpans: true,
-      optional: true,
-    },
-    {
-      id: 'switchyard-traced-main-thread-export',
-      label:
-        'the same as `switchyard-traced` with `SWITCHYARD_OTLP_EXPORT_THREAD=false`: exports sent from the main thread (the same requests and retries), for attribution',
-      kind: 'switchyard',
-      traced: true,
-      mainThreadExport: true,
       optional: true,
     },
     {

@@ -48,14 +48,7 @@ async function main(): Promise<void> {
       id: subject.id,
       server: 'plain',
       settings,
-      ...(subject.traced
-        ? {
-            env: {
-              OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-              ...(subject.mainThreadExport ? { SWITCHYARD_OTLP_EXPORT_THREAD: 'false' } : {}),
-            },
-          }
-        : {}),
+      ...(subject.traced ? { env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint } } : {}),
     };
   });
 

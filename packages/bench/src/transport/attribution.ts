@@ -2,8 +2,7 @@ import type { ComparisonSpec } from './summary.js';
 
 /**
  * The optional attribution rows, shown when their subjects ran: the A/A control, and tracing's cost
- * split into the span's own life (unexported / untraced) and the export pipeline (traced / unexported),
- * and what sending exports from a worker thread is worth (traced / traced with the main-thread export).
+ * split into the span's own life (unexported / untraced) and the export pipeline (traced / unexported).
  */
 export function tracingAttribution(concurrency: number): ComparisonSpec[] {
   return [
@@ -18,12 +17,6 @@ export function tracingAttribution(concurrency: number): ComparisonSpec[] {
       label: 'switchyard-traced / switchyard-traced-unexported',
       numerator: 'switchyard-traced',
       denominator: 'switchyard-traced-unexported',
-      concurrency,
-    },
-    {
-      label: 'switchyard-traced / switchyard-traced-main-thread-export',
-      numerator: 'switchyard-traced',
-      denominator: 'switchyard-traced-main-thread-export',
       concurrency,
     },
   ];

@@ -1,5 +1,5 @@
-import { createOtlpNetworkExportDelegate, OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { convertLegacyHttpOptions, createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   type IExportTraceServiceResponse,
   type ISerializer,
@@ -8,7 +8,6 @@ import {
 } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SpanEncoder } from './encode-spans.js';
-import { ExportThreadTransport } from './export-thread-transport.js';
 
 /** The component type the official OTLP/HTTP span exporter reports in its self-observability metrics. */
 const COMPONENT_TYPE = 'otlp_http_span_exporter';
@@ -23,24 +22,19 @@ export function fastProtobufTraceSerializer(): ISerializer<ReadableSpan[], IExpo
 }
 
 /**
- * The OTLP http/protobuf span exporter, configured exactly as `@opentelemetry/exporter-trace-otlp-proto`
- * configures its `OTLPTraceExporter` (the `OTEL_EXPORTER_OTLP_*` variables, timeout, concurrency
- * limit, self-observability metrics, the same retries), with two differences that cut its cost on
- * the application's event loop: requests are encoded with {@link SpanEncoder} (the same bytes,
- * about a third of the CPU), and sent from a worker thread ({@link ExportThreadTransport}) unless
- * `options.exportThread` is false (`SWITCHYARD_OTLP_EXPORT_THREAD=false`).
+ * The OTLP http/protobuf span exporter, assembled exactly as `@opentelemetry/exporter-trace-otlp-proto`
+ * assembles its `OTLPTraceExporter` (the same transport, retries, concurrency limit, and
+ * `OTEL_EXPORTER_OTLP_*` configuration), but encoding requests with {@link SpanEncoder}: the same
+ * bytes, about a third of the CPU.
  */
-export function createOtlpProtobufSpanExporter(options: { exportThread: boolean }): SpanExporter {
-  const configuration = convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {
-    'Content-Type': 'application/x-protobuf',
-  });
+export function createOtlpProtobufSpanExporter(): SpanExporter {
   return new OTLPExporterBase(
-    createOtlpNetworkExportDelegate(
-      configuration,
+    createOtlpHttpExportDelegate(
+      convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
       fastProtobufTraceSerializer(),
-      // self-observability metrics: the global MeterProvider, as the official exporter does by default
-      createOtlpHttpExporterMetrics(COMPONENT_TYPE, TraceExporterMetricsHelper, configuration.url, undefined),
-      new ExportThreadTransport({ ...process.env }, { thread: options.exportThread }),
+      COMPONENT_TYPE,
+      TraceExporterMetricsHelper,
+      undefined, // self-observability metrics: the global MeterProvider, as the official exporter does by default
     ),
   );
 }
