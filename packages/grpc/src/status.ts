@@ -86,9 +86,18 @@ function pushbackMs(value: string | Buffer): number {
 
 /** Maps a grpc-js client error to a Switchyard error (DEADLINE_EXCEEDED and CANCELLED get their own classes). */
 export function fromServiceError(error: ServiceError, method: string, retryable: ReadonlySet<number>): SwitchyardError {
-  if (error.code === Status.DEADLINE_EXCEEDED)
-    return new DeadlineExceededError(`${method}: deadline exceeded`, { cause: error });
-  if (error.code === Status.CANCELLED) return new CancelledError(`${method}: cancelled`, { cause: error });
+  // Retryable only when listed in retryableStatuses (neither is by default): a server's own
+  // DEADLINE_EXCEEDED may be worth another instance while the call's deadline lasts. The retry
+  // policy never retries past the call's deadline or after the caller cancelled.
+  if (error.code === Status.DEADLINE_EXCEEDED) {
+    return new DeadlineExceededError(`${method}: deadline exceeded`, {
+      cause: error,
+      retryable: retryable.has(error.code),
+    });
+  }
+  if (error.code === Status.CANCELLED) {
+    return new CancelledError(`${method}: cancelled`, { cause: error, retryable: retryable.has(error.code) });
+  }
   const mapped = new GrpcCallError(error.code, error.details || error.message, {
     metadata: error.metadata,
     retryable: retryable.has(error.code),

@@ -26,6 +26,9 @@ export function formatAddress(host: string, port: number): string {
 }
 
 interface Pool {
+  /** Where its channels connect: a registration under the same id with another address gets a new pool. */
+  readonly host: string;
+  readonly port: number;
   readonly clients: Client[];
   next: number;
   closeTimer: NodeJS.Timeout | undefined;
@@ -34,10 +37,14 @@ interface Pool {
 /**
  * A small pool of grpc-js channels per instance, created on first use and spread round-robin,
  * closed a grace period after the instance leaves the healthy view (so calls in flight on a
- * draining instance can finish, and a briefly ejected instance keeps its warm connections).
+ * draining instance can finish, and a briefly ejected instance keeps its warm connections). An
+ * instance re-registered under the same id at another address (a pod restarted with a new IP, a
+ * process on a new port) gets a new pool; the old one closes after the same grace period.
  */
 export class ChannelPools {
   private readonly pools = new Map<string, Pool>();
+  /** Pools replaced by a re-registration at another address, closing after the grace period. */
+  private readonly retiring = new Set<Pool>();
   private closed = false;
 
   constructor(
@@ -51,18 +58,8 @@ export class ChannelPools {
   /** A channel to `instance` (round-robin over its pool). */
   channelFor(instance: ServiceInstance): Client {
     let pool = this.pools.get(instance.id);
-    if (!pool) {
-      const port = instance.ports[this.portName];
-      if (port === undefined || this.closed) {
-        throw new NoInstancesError(instance.service, `instance ${instance.id} has no "${this.portName}" port`);
-      }
-      const address = formatAddress(instance.host, port);
-      const clients = Array.from(
-        { length: this.size },
-        () => new Client(address, this.credentials, this.channelOptions),
-      );
-      pool = { clients, next: 0, closeTimer: undefined };
-      this.pools.set(instance.id, pool);
+    if (pool === undefined || pool.host !== instance.host || pool.port !== instance.ports[this.portName]) {
+      pool = this.open(instance, pool);
     }
     const client = pool.clients[pool.next] as Client;
     pool.next = pool.next + 1 === pool.clients.length ? 0 : pool.next + 1;
@@ -90,13 +87,44 @@ export class ChannelPools {
   closeAll(): void {
     this.closed = true;
     for (const id of [...this.pools.keys()]) this.close(id);
+    for (const pool of this.retiring) closePool(pool);
+    this.retiring.clear();
+  }
+
+  private open(instance: ServiceInstance, stale: Pool | undefined): Pool {
+    if (stale !== undefined) this.retire(instance.id, stale);
+    const port = instance.ports[this.portName];
+    if (port === undefined || this.closed) {
+      throw new NoInstancesError(instance.service, `instance ${instance.id} has no "${this.portName}" port`);
+    }
+    const address = formatAddress(instance.host, port);
+    const clients = Array.from({ length: this.size }, () => new Client(address, this.credentials, this.channelOptions));
+    const pool: Pool = { host: instance.host, port, clients, next: 0, closeTimer: undefined };
+    this.pools.set(instance.id, pool);
+    return pool;
+  }
+
+  /** The instance moved: calls in flight on the old address may finish, new ones go to the new pool. */
+  private retire(id: string, pool: Pool): void {
+    this.pools.delete(id);
+    if (pool.closeTimer) clearTimeout(pool.closeTimer);
+    this.retiring.add(pool);
+    pool.closeTimer = setTimeout(() => {
+      this.retiring.delete(pool);
+      closePool(pool);
+    }, this.closeAfterMs);
+    pool.closeTimer.unref();
   }
 
   private close(id: string): void {
     const pool = this.pools.get(id);
     if (!pool) return;
-    if (pool.closeTimer) clearTimeout(pool.closeTimer);
     this.pools.delete(id);
-    for (const client of pool.clients) client.close();
+    closePool(pool);
   }
+}
+
+function closePool(pool: Pool): void {
+  if (pool.closeTimer) clearTimeout(pool.closeTimer);
+  for (const client of pool.clients) client.close();
 }

@@ -38,7 +38,7 @@ import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
-import type { UnaryCallHandle } from './unary-outcome.js';
+import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { requestShapeCheck } from './request-shape.js';
@@ -361,7 +361,10 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                 callOptionsFor(context, prepared),
               );
               onFirst(call, finish, span);
-              return call;
+              // The stream's own cancel() always ends it CANCELLED; a passed deadline must end it
+              // DEADLINE_EXCEEDED (a timeout counts against the instance), so cancel its inner call.
+              const inner = (call as { call?: { cancelWithStatus(code: number, details: string): void } }).call;
+              return { cancel: (deadlineExceeded) => (inner ? cancelCall(inner, deadlineExceeded) : call.cancel()) };
             },
             true,
           ),
@@ -369,7 +372,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     }
   }
   Object.assign(client, {
-    stream,
+    stream: guardUnknownMethods(stream, serviceName),
     async close() {
       closed = true;
       subscription.dispose();

@@ -10,14 +10,16 @@ interface FieldDescriptor {
 type Check = (value: unknown) => boolean;
 
 const NUMBER: Check = (value) => typeof value === 'number' && Number.isFinite(value);
+// NaN and ±Infinity are valid doubles and floats (IEEE 754 on the wire), unlike any integer.
+const FLOATING: Check = (value) => typeof value === 'number';
 const LONG: Check = (value) =>
   NUMBER(value) || (typeof value === 'string' && /^-?\d+$/.test(value)) || typeof value === 'bigint';
 const CHECKS: Record<string, [Check, string]> = {
   TYPE_STRING: [(value) => typeof value === 'string', 'a string'],
   TYPE_BOOL: [(value) => typeof value === 'boolean', 'a boolean'],
   TYPE_BYTES: [(value) => value instanceof Uint8Array || typeof value === 'string', 'bytes (Buffer or base64 string)'],
-  TYPE_DOUBLE: [NUMBER, 'a number'],
-  TYPE_FLOAT: [NUMBER, 'a number'],
+  TYPE_DOUBLE: [FLOATING, 'a number'],
+  TYPE_FLOAT: [FLOATING, 'a number'],
   TYPE_INT32: [NUMBER, 'a number'],
   TYPE_UINT32: [NUMBER, 'a number'],
   TYPE_SINT32: [NUMBER, 'a number'],
@@ -36,14 +38,17 @@ const CHECKS: Record<string, [Check, string]> = {
  * A cheap check of a request's top-level fields against its message descriptor (when the definition
  * came from proto-loader): unknown fields and wrong value types are rejected with INVALID_ARGUMENT
  * naming `request.<field>`, where protobuf.js would silently drop or coerce them. Returns undefined
- * for definitions without descriptors.
+ * for definitions without descriptors. A oneof's own name (proto3 `optional` fields make one named
+ * `_<field>`) may carry a string: proto-loader's `oneofs: true` puts the set member's name there
+ * when it decodes, so a request a handler received can be passed on as it is; encoding ignores it.
  */
 export function requestShapeCheck(
   method: MethodDefinition<unknown, unknown>,
   methodName: string,
 ): ((request: object) => void) | undefined {
-  const descriptor = (method as { requestType?: { type?: { name?: string; field?: FieldDescriptor[] } } }).requestType
-    ?.type;
+  const descriptor = (
+    method as { requestType?: { type?: { name?: string; field?: FieldDescriptor[]; oneofDecl?: { name: string }[] } } }
+  ).requestType?.type;
   if (!descriptor?.field) return undefined;
   const typeName = descriptor.name ?? 'request';
   const fields = new Map<string, [Check, string, boolean]>();
@@ -51,11 +56,19 @@ export function requestShapeCheck(
     const [check, rule] = CHECKS[field.type] ?? [() => true, 'any value'];
     fields.set(field.name, [check, rule, field.label === 'LABEL_REPEATED']);
   }
+  const oneofs = new Set((descriptor.oneofDecl ?? []).map((oneof) => oneof.name));
   return (request) => {
     for (const key in request) {
       const value = (request as Record<string, unknown>)[key];
       if (value === undefined || value === null) continue;
       const field = fields.get(key);
+      if (!field && oneofs.has(key)) {
+        if (typeof value === 'string') continue;
+        throw new InvalidArgumentError(
+          `request.${key}`,
+          `${methodName}: a oneof's name carries the name of its set field, a string`,
+        );
+      }
       if (!field) {
         throw new InvalidArgumentError(
           `request.${key}`,

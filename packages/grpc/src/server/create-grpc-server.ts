@@ -5,10 +5,19 @@ import {
   assertObject,
   InvalidArgumentError,
   type Logger,
+  setLongTimeout,
   silentLogger,
 } from '@switchyard/core';
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { healthServiceDefinition, type ServingStatus } from '../health/health-definition.js';
+
+/** The statuses grpc.health.v1 defines; anything else would be dropped on the wire and read as UNKNOWN. */
+const SERVING_STATUSES: ReadonlySet<string> = new Set<ServingStatus>([
+  'UNKNOWN',
+  'SERVING',
+  'NOT_SERVING',
+  'SERVICE_UNKNOWN',
+]);
 import { HealthStatus, LIVENESS } from '../health/health-service.js';
 import { addReflection } from './server-reflection.js';
 import { serverTracing } from './server-tracing.js';
@@ -155,15 +164,38 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     get inFlight() {
       return inFlight.count;
     },
-    setServingStatus: (service, status) => health.set(service, status),
+    setServingStatus: (service, status) => {
+      if (typeof service !== 'string') {
+        throw new InvalidArgumentError(
+          'service',
+          `must be a service name ('' for the whole server), got ${typeof service}`,
+        );
+      }
+      if (!SERVING_STATUSES.has(status)) {
+        throw new InvalidArgumentError(
+          'status',
+          `must be one of ${[...SERVING_STATUSES].join(', ')}, got ${JSON.stringify(status)}`,
+        );
+      }
+      health.set(service, status);
+    },
     drain: () => health.setAll('NOT_SERVING'),
     resume: () => health.setAll('SERVING'),
     shutdown(graceMs = 10_000) {
+      if (typeof graceMs !== 'number' || Number.isNaN(graceMs) || graceMs < 0) {
+        return Promise.reject(
+          new InvalidArgumentError(
+            'graceMs',
+            `must be a number of ms ≥ 0 (Infinity: no limit), got ${String(graceMs)}`,
+          ),
+        );
+      }
       stopping ??= (async () => {
         health.setAll('NOT_SERVING');
         health.closeWatchers();
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
+          // setLongTimeout: a plain setTimeout fires after 1 ms for anything past ~24.8 days (Infinity too).
+          const cancelTimer = setLongTimeout(() => {
             logger.warn(
               { inFlight: inFlight.count, graceMs },
               'switchyard grpc: calls still running after the grace period; cancelling them',
@@ -171,9 +203,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
             server.forceShutdown();
             resolve();
           }, graceMs);
-          timer.unref();
           server.tryShutdown(() => {
-            clearTimeout(timer);
+            cancelTimer();
             resolve();
           });
         });
