@@ -136,10 +136,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const status = response.statusCode;
       if (status < 400 || (!prepared.throwOnStatus && !isRetryable(prepared, status, response.headers))) {
         const value: HttpResponse = { status, headers: response.headers, body: response.body };
-        if (prepared.signal) {
-          // The caller's signal may still cancel reading the body, until it closes.
+        if (prepared.signal && !hasNoBody(prepared.method, status) && !response.body.closed) {
+          // The caller's signal may still cancel reading the body, until it ends or closes.
           abort.releaseContext();
-          response.body.once('close', () => abort.release());
+          const release = (): void => abort.release();
+          response.body.once('close', release).once('end', release).once('error', release);
         } else {
           abort.release();
         }
@@ -380,4 +381,12 @@ function releaseBody(body: unknown): void {
   const stream = body as Readable | null | undefined;
   if (stream && typeof stream.destroy === 'function' && typeof stream.pipe === 'function' && !stream.destroyed)
     stream.destroy();
+}
+
+/**
+ * A response with no body by protocol (HEAD, 204, 304): nothing will be read, so its body may never
+ * emit 'close', and the caller's signal has nothing left to cancel.
+ */
+function hasNoBody(method: string, status: number): boolean {
+  return method === 'HEAD' || status === 204 || status === 304;
 }

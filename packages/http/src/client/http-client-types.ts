@@ -18,7 +18,7 @@ export interface HttpRequest {
   path: string;
   /** Appended to the path's query string. */
   query?: Readonly<Record<string, QueryValue>>;
-  /** Request headers (names are tokens, values without CR/LF). */
+  /** Request headers (names are tokens; values tab, printable ASCII or Latin-1, never CR/LF/NUL). */
   headers?: Readonly<Record<string, string | number | readonly string[] | undefined>>;
   /** Not allowed on GET and HEAD. */
   body?: HttpRequestBody | null;

@@ -2,6 +2,9 @@ import { NoInstancesError, type ServiceInstance } from '@switchyard/core';
 import { Pool } from 'undici';
 
 interface Entry {
+  /** Where the pool connects: a registration under the same id with another address gets a new pool. */
+  readonly host: string;
+  readonly port: number;
   readonly pool: Pool;
   closeTimer: NodeJS.Timeout | undefined;
 }
@@ -14,10 +17,14 @@ export function originOf(scheme: string, host: string, port: number): string {
 /**
  * One undici `Pool` per instance, created on first use and closed a grace period after the
  * instance leaves the healthy view (requests in flight on a draining instance finish; a briefly
- * ejected instance keeps its warm connections).
+ * ejected instance keeps its warm connections). An instance re-registered under the same id at
+ * another address (a pod restarted with a new IP, a process on a new port) gets a new pool; the
+ * old one closes after the same grace period.
  */
 export class HttpPools {
   private readonly entries = new Map<string, Entry>();
+  /** Pools replaced by a re-registration at another address, closing after the grace period. */
+  private readonly retiring = new Set<Entry>();
   private closed = false;
 
   constructor(
@@ -30,13 +37,16 @@ export class HttpPools {
   /** The pool of `instance`. @throws NoInstancesError when it has no port of that name, or the client is closed. */
   poolFor(instance: ServiceInstance): Pool {
     const entry = this.entries.get(instance.id);
-    if (entry) return entry.pool;
+    if (entry !== undefined && entry.host === instance.host && entry.port === instance.ports[this.portName]) {
+      return entry.pool;
+    }
+    if (entry !== undefined) this.retire(instance.id, entry);
     const port = instance.ports[this.portName];
     if (port === undefined || this.closed) {
       throw new NoInstancesError(instance.service, `instance ${instance.id} has no "${this.portName}" port`);
     }
     const pool = new Pool(originOf(this.scheme, instance.host, port), this.poolOptions);
-    this.entries.set(instance.id, { pool, closeTimer: undefined });
+    this.entries.set(instance.id, { host: instance.host, port, pool, closeTimer: undefined });
     return pool;
   }
 
@@ -61,14 +71,32 @@ export class HttpPools {
   /** Closes every pool (each waits for its requests in flight). */
   async closeAll(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.entries.keys()].map((id) => this.close(id)));
+    const retiring = [...this.retiring];
+    this.retiring.clear();
+    await Promise.all([...[...this.entries.keys()].map((id) => this.close(id)), ...retiring.map(closeEntry)]);
+  }
+
+  /** The instance moved: requests in flight on the old address may finish, new ones go to the new pool. */
+  private retire(id: string, entry: Entry): void {
+    this.entries.delete(id);
+    if (entry.closeTimer) clearTimeout(entry.closeTimer);
+    this.retiring.add(entry);
+    entry.closeTimer = setTimeout(() => {
+      this.retiring.delete(entry);
+      void closeEntry(entry);
+    }, this.closeAfterMs);
+    entry.closeTimer.unref();
   }
 
   private async close(id: string): Promise<void> {
     const entry = this.entries.get(id);
     if (!entry) return;
-    if (entry.closeTimer) clearTimeout(entry.closeTimer);
     this.entries.delete(id);
-    await entry.pool.close().catch(() => undefined);
+    await closeEntry(entry);
   }
+}
+
+async function closeEntry(entry: Entry): Promise<void> {
+  if (entry.closeTimer) clearTimeout(entry.closeTimer);
+  await entry.pool.close().catch(() => undefined);
 }

@@ -54,8 +54,11 @@ const NON_ASCII = /[^\p{ASCII}]/u;
 // Per-connection headers: the client's pool owns its connections, and undici refuses these after
 // an instance was already picked. A gateway forwarding an incoming request's headers must drop them.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'expect']);
-// CR, LF and NUL would split or end a header line: header injection.
-const UNSAFE_HEADER_VALUE = /[\r\n\0]/;
+// What undici (and RFC 9110's field-value) allows: tab, visible ASCII, space and obs-text bytes.
+// Anything else undici refuses after an instance was picked, which also wedges a bounded Pool
+// (undici 6), so it is refused here, naming the header. CR, LF and NUL are header injection.
+const UNSAFE_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const INJECTION = /[\r\n\0]/;
 
 /** The JSON helpers' own headers, valid and lower-cased already: prepareRequest takes them as they are. */
 export const JSON_GET_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: 'application/json' });
@@ -218,7 +221,12 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
         );
       }
       if (typeof item === 'string' && UNSAFE_HEADER_VALUE.test(item)) {
-        throw new InvalidArgumentError(field, 'must not contain CR, LF or NUL (header injection)');
+        throw new InvalidArgumentError(
+          field,
+          INJECTION.test(item)
+            ? 'must not contain CR, LF or NUL (header injection)'
+            : 'must hold only tab, printable ASCII and Latin-1 characters (encode others, e.g. as percent-encoded UTF-8)',
+        );
       }
     }
     const strings = Array.isArray(value) ? value.map(String) : String(value);

@@ -10,13 +10,16 @@ import { codeToHttpStatus } from '../status/status-mapping.js';
  * 5xx says only what kind of failure it was, because its message describes this side (downstream
  * addresses, a downstream's body, an internal error's text), and is logged instead. Any other
  * error is 500 `internal error`. If the response had already started, the connection is destroyed
- * so the client sees a failure, not a short body. A failure of the handler's own downstream calls
+ * so the client sees a failure, not a short body; if it had already ended, it is left to finish. A failure of the handler's own downstream calls
  * after their retries carries `x-switchyard-no-retry: 1`.
  */
 export function writeErrorReply(response: ServerResponse, error: unknown, logger: Logger): void {
   const known = SwitchyardError.isInstance(error);
   const status = codeToHttpStatus(error);
   logHandlerFailure(error, status, logger);
+  // The reply was already complete (a failure after response.end(), say an after-reply audit
+  // call): it stands, and the body still flushing must not be cut off. Logging above says enough.
+  if (response.writableEnded) return;
   if (response.headersSent) {
     response.destroy(error instanceof Error ? error : undefined);
     return;
