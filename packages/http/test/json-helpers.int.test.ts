@@ -118,4 +118,39 @@ describe('JSON helpers (buffered responses)', () => {
     });
     expect(await web.getJson('/products/nope')).toEqual({ error: 'no such product' });
   });
+
+  it('does not blame an instance for an error status the caller asked to receive, when its body is not JSON', async () => {
+    await loopback.serve('a', (_request, response) => {
+      response.writeHead(404, { 'content-type': 'text/html' });
+      response.end('<html>no such page</html>');
+    });
+    const discovery = await loopback.discover();
+    const outcomes: { ok: boolean }[] = [];
+    // The same discovery, with every attempt's reported outcome recorded.
+    const watched = new Proxy(discovery, {
+      get(target, property) {
+        if (property !== 'pick') {
+          const value = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return (options?: Parameters<typeof discovery.pick>[0]) => {
+          const lease = target.pick(options);
+          return {
+            ...lease,
+            instance: lease.instance,
+            done: (outcome: Parameters<typeof lease.done>[0]) => {
+              outcomes.push(outcome);
+              lease.done(outcome);
+            },
+          };
+        };
+      },
+    });
+    const web = await loopback.client('web', { discovery: watched, throwOnStatus: false });
+    await expect(web.getJson('/missing')).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('HTTP 404'),
+    });
+    expect(outcomes).toEqual([expect.objectContaining({ ok: true })]);
+  });
 });

@@ -119,11 +119,25 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // helpers a redirect is one too (undici follows none): getJson used to resolve a 301 as
         // undefined, or fail with "not JSON". 304 stays a success (a conditional GET's answer).
         const replyHeaders = status < 300 || status === 304 ? undefined : headersOf(reply);
-        if (replyHeaders === undefined || (!prepared.throwOnStatus && !isRetryable(prepared, status, replyHeaders))) {
+        if (replyHeaders === undefined) {
+          // A success whose body does not parse is this instance's fault: parse first, so a throw is its failure.
           const value = parse(reply.bytes, status);
           outcomeReported = reportStatus(lease, prepared.method, status, started);
           span?.end(status);
           return value;
+        }
+        if (!prepared.throwOnStatus && !isRetryable(prepared, status, replyHeaders)) {
+          // An error status the caller asked to receive: the instance answered, whatever its body
+          // holds (an HTML 404 page), so its outcome is the status, reported before parsing.
+          outcomeReported = reportStatus(lease, prepared.method, status, started);
+          try {
+            const value = parse(reply.bytes, status);
+            span?.end(status);
+            return value;
+          } catch (error) {
+            span?.end(status, error);
+            throw error;
+          }
         }
         outcomeReported = reportStatus(lease, prepared.method, status, started);
         throw errorStatus(prepared, status, replyHeaders, reply.bytes, reply.truncated, span, state);
