@@ -40,6 +40,8 @@ export class CallContext implements AttemptContext {
   private racer: ((reason: Error) => void) | undefined = undefined;
   private deadlineEntry: DeadlineEntry | undefined = undefined;
   private linked = false;
+  /** Removes the listener on a linked caller signal: once aborted, the context needs it no more. */
+  private unlinkSignal: (() => void) | undefined = undefined;
 
   constructor(
     public deadline: number,
@@ -75,6 +77,10 @@ export class CallContext implements AttemptContext {
     if (this.reason) return;
     this.reason = reason;
     this.disarm();
+    // An operation that ignores its signal may never settle, and the race's cleanup waits for it:
+    // a shared, long-lived caller signal must not keep this context's listener meanwhile.
+    this.unlinkSignal?.();
+    this.unlinkSignal = undefined;
     this.controller?.abort(reason);
     const racer = this.racer;
     this.racer = undefined;
@@ -143,7 +149,9 @@ export class CallContext implements AttemptContext {
     }
     const onAbort = (): void => this.abort(toCancelled(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
-    return () => signal.removeEventListener('abort', onAbort);
+    const unlink = (): void => signal.removeEventListener('abort', onAbort);
+    this.unlinkSignal = unlink;
+    return unlink;
   }
 
   /** @internal Claims the single race slot; false when taken. */

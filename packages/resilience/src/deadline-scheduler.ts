@@ -2,9 +2,10 @@
  * Deadline timers for many calls at once, cheaper than one `setTimeout` + `clearTimeout` per call:
  * entries due in the same millisecond share one `unref`'d timer, and removing an entry (the usual
  * case: the call finished first) unlinks it from a doubly linked list in O(1), so nothing piles up.
- * A bucket whose entries were all cancelled keeps its timer until it fires (at most one timer per
- * distinct millisecond of deadlines): clearing and re-creating timers per call is what made plain
- * `setTimeout` expensive.
+ * A bucket whose entries were all cancelled keeps its timer until it fires if it is due within
+ * {@link KEEP_EMPTY_BUCKET_MS} (at most one timer per millisecond of that window): clearing and
+ * re-creating timers per call is what made plain `setTimeout` expensive. One due later is cleared,
+ * so long deadlines (minutes, hours) do not leave a timer per finished call until they pass.
  */
 import { MAX_TIMER_MS } from '@switchyard/core';
 
@@ -20,6 +21,9 @@ interface Bucket {
   head: DeadlineEntry | undefined;
   timer: NodeJS.Timeout | undefined;
 }
+
+/** Empty buckets due within this many ms keep their timer (see above); later ones are cleared. */
+export const KEEP_EMPTY_BUCKET_MS = 10_000;
 
 const buckets = new Map<number, Bucket>();
 let liveEntries = 0;
@@ -41,7 +45,7 @@ export function scheduleDeadline(deadline: number, fire: () => void): DeadlineEn
   return entry;
 }
 
-/** Cancels an entry; idempotent. Clears the bucket's timer when it was the last entry. */
+/** Cancels an entry; idempotent. The last entry of a bucket due beyond {@link KEEP_EMPTY_BUCKET_MS} clears its timer. */
 export function cancelDeadline(entry: DeadlineEntry): void {
   const bucket = entry.bucket;
   if (!bucket) return;
@@ -52,6 +56,10 @@ export function cancelDeadline(entry: DeadlineEntry): void {
   if (entry.next) entry.next.prev = entry.prev;
   entry.prev = undefined;
   entry.next = undefined;
+  if (bucket.head === undefined && bucket.at - Date.now() > KEEP_EMPTY_BUCKET_MS) {
+    clearTimeout(bucket.timer);
+    buckets.delete(bucket.at);
+  }
 }
 
 /** Deadlines scheduled and neither fired nor cancelled (for leak checks: 0 when all calls ended). */

@@ -54,6 +54,16 @@ export function hedge(options: HedgeOptions): HedgePolicy {
   assertInteger('hedge.initialDelayMs', initialDelayMs, 0, 3_600_000);
   const maxHedges = options.maxHedges ?? 1;
   assertInteger('hedge.maxHedges', maxHedges, 1, 10);
+  if (options.retryOn !== undefined && typeof options.retryOn !== 'function') {
+    throw new InvalidArgumentError('hedge.retryOn', 'must be a function');
+  }
+  if (
+    options.budget !== undefined &&
+    options.budget !== false &&
+    (typeof options.budget?.recordRequest !== 'function' || typeof options.budget?.tryAcquireRetry !== 'function')
+  ) {
+    throw new InvalidArgumentError('hedge.budget', 'must be a retryBudget() or false');
+  }
   const budget =
     options.budget === false ? undefined : (options.budget ?? retryBudget({ ratio: 0.1, minPerSecond: 1 }));
   const retryOn =

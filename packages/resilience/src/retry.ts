@@ -69,7 +69,8 @@ const isRetryable = (error: unknown): boolean =>
 const retryAfterOf = (error: unknown): number | undefined => {
   const value =
     typeof error === 'object' && error !== null ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  // Infinity passes: it means "do not retry" (see RetryOptions.pushbackOf); NaN means nothing.
+  return typeof value === 'number' && !Number.isNaN(value) ? value : undefined;
 };
 
 /**

@@ -30,6 +30,12 @@ export function timeout(options: TimeoutOptions): Policy {
         const now = Date.now();
         const scoped = context.child(context.attempt, now + ms);
         scoped.armDeadline(now);
+        // Already expired (ms: 0): fail without running the operation (or taking a probe or a slot).
+        if (scoped.abortReason !== undefined) {
+          const reason = scoped.abortReason;
+          scoped.disarm();
+          return Promise.reject(reason);
+        }
         const raced = raceAbort(scoped, next(scoped), () => scoped.disarm());
         if (scoped.deadline >= context.deadline) return raced;
         // Tighter than the call's deadline: when it fires, the call still has time, so the timeout

@@ -198,8 +198,10 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       if (failure) {
         decision = await rollback(failure);
       } else if (stepIndex + 1 < config.steps.length) {
-        stepIndex++;
-        await setPercent(config.steps[stepIndex] as number);
+        // The step counts only once its share is written: a failed write is retried from the same step.
+        const next = stepIndex + 1;
+        await setPercent(config.steps[next] as number);
+        stepIndex = next;
         decision = decide('promote', `healthy over ${canary.calls} calls`);
         logger.info({ service, percent }, `canary ${config.canary} promoted to ${percent} %`);
       } else {

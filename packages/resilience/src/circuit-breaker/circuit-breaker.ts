@@ -194,6 +194,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
       );
     }
     const startedAt = timed ? performance.now() : 0;
+    if (breaker.state === 'half-open') return probe(breaker, permit, context, next, startedAt);
     return next(context).then(
       (result) => {
         // A coarse clock is precise enough to pick a window bucket.
@@ -204,6 +205,42 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
         const cancelled = (context.abortReason as { code?: string } | undefined)?.code === 'CANCELLED';
         const outcome = cancelled || isLocalRejection(error) ? 'ignored' : isFailure(error) ? 'failure' : 'success';
         breaker.record(permit, outcome, coarseNow(), timed ? performance.now() - startedAt : 0);
+        throw error;
+      },
+    );
+  };
+
+  /**
+   * A half-open trial call. Its outcome also settles when its context aborts: an operation that
+   * ignores its signal (a black-holed dependency) never settles, and its probe slot would keep the
+   * circuit half-open, rejecting every call, for good. A passed deadline counts as a failure, a
+   * cancellation frees the slot; whichever comes first is the one recorded.
+   */
+  const probe = (
+    breaker: BreakerState,
+    permit: number,
+    context: CallContext,
+    next: (context: CallContext) => Promise<unknown>,
+    startedAt: number,
+  ): Promise<unknown> => {
+    let recorded = false;
+    const recordOnce = (outcome: 'success' | 'failure' | 'ignored'): void => {
+      if (recorded) return;
+      recorded = true;
+      removeAbort();
+      breaker.record(permit, outcome, coarseNow(), timed ? performance.now() - startedAt : 0);
+    };
+    const removeAbort = context.onAbort((reason) =>
+      recordOnce((reason as { code?: string }).code === 'CANCELLED' ? 'ignored' : 'failure'),
+    );
+    return next(context).then(
+      (result) => {
+        recordOnce('success');
+        return result;
+      },
+      (error: unknown) => {
+        const cancelled = (context.abortReason as { code?: string } | undefined)?.code === 'CANCELLED';
+        recordOnce(cancelled || isLocalRejection(error) ? 'ignored' : isFailure(error) ? 'failure' : 'success');
         throw error;
       },
     );

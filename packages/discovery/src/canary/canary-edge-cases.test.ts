@@ -1,0 +1,93 @@
+import { createCanaryController, createDiscovery, type Discovery } from '@switchyard/discovery';
+import { MemoryRegistry } from '@switchyard/registry';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+let registry: MemoryRegistry;
+let discovery: Discovery;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeEach(async () => {
+  registry = new MemoryRegistry();
+  for (const [id, version] of [
+    ['stable-1', '1.4.0'],
+    ['canary-1', '1.5.0'],
+  ] as const) {
+    await registry.register({ id, service: 'catalog', version, host: '127.0.0.1', ports: { grpc: 1 } });
+  }
+  discovery = createDiscovery({ registry, service: 'catalog', outlierDetection: false });
+  await discovery.ready();
+});
+afterEach(async () => {
+  await discovery.close();
+  await registry.close();
+});
+
+function traffic(calls: number): void {
+  for (let i = 0; i < calls; i++) discovery.pick().done({ ok: true, latencyMs: 5 });
+}
+
+describe('canary promotion and discovery edge cases (found in review)', () => {
+  it('a failed route write during promotion retries the same ramp step, never skips one', async () => {
+    const canary = createCanaryController({
+      registry,
+      discovery,
+      stable: '1.4.0',
+      canary: '1.5.0',
+      steps: [5, 25, 50, 100],
+      minCalls: 1,
+      windowMs: 3_600_000,
+    });
+    await canary.start();
+    expect(canary.percent).toBe(5);
+    await sleep(20); // let the route reach discovery
+    traffic(2_000);
+    // The registry blips while the controller writes the 25 % rule.
+    const setRoute = registry.setRoute.bind(registry);
+    registry.setRoute = () => Promise.reject(new Error('registry unavailable'));
+    await expect(canary.evaluate()).rejects.toThrow('registry unavailable');
+    expect(canary.percent).toBe(5);
+    registry.setRoute = setRoute;
+    traffic(2_000);
+    const decision = await canary.evaluate();
+    expect(decision.action).toBe('promote');
+    // 5 % was never followed by 25 %: the failed attempt already advanced the step.
+    expect(decision.percent).toBe(25);
+    canary.stop();
+  });
+
+  it('ready() timeouts, bad timeouts and close() with pending waiters', async () => {
+    const silent = {
+      watch: async () => async () => {},
+      list: async () => [],
+      services: async () => [],
+      register: async () => {
+        throw new Error('no');
+      },
+      close: async () => {},
+    } as never;
+    const d = createDiscovery({ registry: silent, service: 'catalog' });
+    await expect(d.ready({ timeoutMs: 20 })).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await expect(d.ready({ timeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(d.ready({ timeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const pending = d.ready();
+    const pending2 = d.ready({ timeoutMs: 10_000 });
+    await d.close();
+    await expect(pending).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await expect(pending2).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect(() => d.pick()).toThrow(expect.objectContaining({ code: 'NO_INSTANCES' }));
+  });
+
+  it('a lease done twice counts once (least-outstanding)', async () => {
+    const d = createDiscovery({ registry, service: 'catalog', balancer: 'least-outstanding', outlierDetection: false });
+    await d.ready();
+    const a = d.pick();
+    a.done({ ok: true, latencyMs: 1 });
+    a.done({ ok: true, latencyMs: 1 });
+    const b = d.pick();
+    const c = d.pick();
+    expect(b.instance.id).not.toBe(c.instance.id);
+    b.done({ ok: true, latencyMs: 1 });
+    c.done({ ok: true, latencyMs: 1 });
+    await d.close();
+  });
+});

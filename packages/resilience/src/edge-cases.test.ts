@@ -1,0 +1,126 @@
+import { getEventListeners } from 'node:events';
+import { SwitchyardError } from '@switchyard/core';
+import { circuitBreaker, compose, hedge, pendingDeadlineTimers, retry, timeout } from '@switchyard/resilience';
+import { describe, expect, it, vi } from 'vitest';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const hang = () => new Promise<never>(() => {});
+const boom = () => Promise.reject(new SwitchyardError('UNAVAILABLE', 'down', { retryable: true }));
+
+describe('resilience edge cases (found in review)', () => {
+  it('a half-open probe whose operation ignores its signal and hangs past its deadline does not wedge the circuit', async () => {
+    const breaker = circuitBreaker({ window: { size: 2 }, minimumCalls: 2, openMs: 20, halfOpenCalls: 1 });
+    for (let i = 0; i < 2; i++) await breaker.execute(boom).catch(() => {});
+    expect(breaker.state()).toBe('open');
+    await sleep(30);
+    // The probe: the dependency black-holes it and the operation ignores its signal.
+    await expect(breaker.execute(hang, { deadline: Date.now() + 20 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    await sleep(100); // well past the probe's deadline and openMs
+    // The dependency has recovered: calls should be probed again (or the probe counted as a failure
+    // and the circuit re-opened for openMs, then probed). Instead every call is rejected forever.
+    let ok = 0;
+    for (let i = 0; i < 5; i++) {
+      await breaker
+        .execute(() => 'ok')
+        .then(
+          () => ok++,
+          () => {},
+        );
+      await sleep(30);
+    }
+    expect(breaker.state()).not.toBe('half-open');
+    expect(ok).toBeGreaterThan(0);
+  });
+
+  it('a shared caller signal keeps no listener after a call ended by its deadline, even when the operation hangs', async () => {
+    const controller = new AbortController();
+    const policy = compose(retry({ maxAttempts: 1 }));
+    await expect(policy.execute(hang, { signal: controller.signal, deadline: Date.now() + 10 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    await sleep(20);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('timeout({ ms: 0 }) fails without running the operation', async () => {
+    let ran = 0;
+    await expect(
+      timeout({ ms: 0 }).execute(() => {
+        ran++;
+        return 'x';
+      }),
+    ).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(ran).toBe(0);
+  });
+
+  it('finished calls with long deadlines leave no timer per distinct millisecond behind', async () => {
+    // Unref'd timers do not show in getActiveResourcesInfo(); count the ones armed and never cleared.
+    const armed = new Set<unknown>();
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
+      const t = realSet(fn, ms);
+      armed.add(t);
+      return t;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((t: NodeJS.Timeout) => {
+      armed.delete(t);
+      realClear(t);
+    }) as typeof clearTimeout);
+    try {
+      const base = Date.now() + 3_600_000;
+      const policy = compose(retry({ maxAttempts: 1 }));
+      for (let i = 0; i < 2_000; i++) await policy.execute(() => i, { deadline: base + i });
+      expect(pendingDeadlineTimers()).toBe(0); // every call has ended
+      // Their buckets are due in an hour: none keeps a timer.
+      expect(armed.size).toBeLessThan(100);
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
+  });
+
+  it('retryAfterMs: Infinity means do not retry (RetryOptions.pushbackOf), by default too', async () => {
+    let calls = 0;
+    const policy = retry({ maxAttempts: 3, backoff: { initialMs: 0, maxMs: 0 }, budget: false });
+    await policy
+      .execute(() => {
+        calls++;
+        const error = new SwitchyardError('UNAVAILABLE', 'go away', { retryable: true }) as SwitchyardError & {
+          retryAfterMs: number;
+        };
+        error.retryAfterMs = Number.POSITIVE_INFINITY;
+        throw error;
+      })
+      .catch(() => {});
+    expect(calls).toBe(1);
+  });
+
+  it('hedge() refuses a malformed budget or retryOn with INVALID_ARGUMENT', async () => {
+    expect(() => hedge({ delayMs: 10, budget: {} as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => hedge({ delayMs: 10, retryOn: 'yes' as never })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
+  it('hedge cancels the loser and counts attempts', async () => {
+    const h = hedge({ delayMs: 10, budget: false });
+    const hedges: number[] = [];
+    h.onHedge(({ attempt }) => hedges.push(attempt));
+    const signals: AbortSignal[] = [];
+    const value = await h.execute(({ attempt, signal }) => {
+      signals.push(signal);
+      return attempt === 1
+        ? new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)))
+        : 'second';
+    });
+    expect(value).toBe('second');
+    expect(hedges).toEqual([2]);
+    expect(signals[0]?.aborted).toBe(true);
+    expect(signals[1]?.aborted).toBe(false);
+  });
+});
