@@ -18,6 +18,8 @@ export interface DeadlineEntry {
 
 interface Bucket {
   readonly at: number;
+  /** Due beyond KEEP_EMPTY_BUCKET_MS when created: cleared once empty (decided once, so no clock read per cancel). */
+  readonly far: boolean;
   head: DeadlineEntry | undefined;
   timer: NodeJS.Timeout | undefined;
 }
@@ -33,7 +35,7 @@ export function scheduleDeadline(deadline: number, fire: () => void): DeadlineEn
   const at = Math.ceil(deadline);
   let bucket = buckets.get(at);
   if (!bucket) {
-    const created: Bucket = { at, head: undefined, timer: undefined };
+    const created: Bucket = { at, far: at - Date.now() > KEEP_EMPTY_BUCKET_MS, head: undefined, timer: undefined };
     armBucket(created);
     buckets.set(at, created);
     bucket = created;
@@ -56,7 +58,7 @@ export function cancelDeadline(entry: DeadlineEntry): void {
   if (entry.next) entry.next.prev = entry.prev;
   entry.prev = undefined;
   entry.next = undefined;
-  if (bucket.head === undefined && bucket.at - Date.now() > KEEP_EMPTY_BUCKET_MS) {
+  if (bucket.head === undefined && bucket.far) {
     clearTimeout(bucket.timer);
     buckets.delete(bucket.at);
   }
