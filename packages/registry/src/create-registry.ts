@@ -1,8 +1,8 @@
-import { InvalidArgumentError, type Logger } from '@switchyard/core';
+import { assertKnownKeys, InvalidArgumentError, type Logger } from '@switchyard/core';
 import { MemoryRegistry } from './memory/memory-registry.js';
 import { MemoryStore, namedMemoryStore } from './memory/memory-store.js';
 import { redactUrl } from './redis/connection-url.js';
-import { RedisRegistry, type RedisRegistryOptions } from './redis/redis-registry.js';
+import { OPTION_KEYS, RedisRegistry, type RedisRegistryOptions } from './redis/redis-registry.js';
 import type { Registry } from './registry.js';
 
 /** Options for {@link createRegistry}: the Redis tuning applies to Redis URLs only. */
@@ -42,11 +42,17 @@ export function createRegistry(url: string, options: CreateRegistryOptions = {})
     );
   }
   if (scheme === 'memory') {
+    // The Redis backend's option names are accepted (and its Redis-only ones ignored), a misspelt one is not.
+    assertKnownKeys(
+      'options',
+      options as unknown as Record<string, unknown>,
+      OPTION_KEYS.filter((key) => key !== 'url'),
+    );
     const name = url.slice('memory://'.length);
     return new MemoryRegistry({
       store: name ? namedMemoryStore(name) : new MemoryStore(),
       ...(options.logger ? { logger: options.logger } : {}),
-      ...(options.defaultTtlMs ? { defaultTtlMs: options.defaultTtlMs } : {}),
+      ...(options.defaultTtlMs !== undefined ? { defaultTtlMs: options.defaultTtlMs } : {}),
     });
   }
   return new RedisRegistry({ ...options, url });

@@ -27,3 +27,13 @@ export function validateNamespace(namespace: unknown): string {
   }
   return namespace;
 }
+
+/** A watch listener must be a function: anything else would give a watch that silently delivers nothing. */
+export function assertListener(listener: unknown): void {
+  if (typeof listener !== 'function') {
+    throw new InvalidArgumentError(
+      'listener',
+      `must be a function, got ${listener === null ? 'null' : typeof listener}`,
+    );
+  }
+}

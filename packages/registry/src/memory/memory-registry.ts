@@ -1,5 +1,8 @@
 import {
   applyPatch,
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
   type InstanceInput,
   type InstancePatch,
   type Logger,
@@ -15,7 +18,7 @@ import {
   validateServiceName,
 } from '@switchyard/core';
 import { ListenerSet } from '../listeners.js';
-import { resolveRegisterOptions } from '../options.js';
+import { assertListener, resolveRegisterOptions } from '../options.js';
 import { checkRouteAgainst } from '../route-check.js';
 import type { RegisterOptions, Registration, RegistrationState, Registry, RegistryListener } from '../registry.js';
 import { MemoryStore } from './memory-store.js';
@@ -49,9 +52,15 @@ export class MemoryRegistry implements Registry {
   private closed = false;
 
   constructor(options: MemoryRegistryOptions = {}) {
+    // The same checks as the Redis backend's, so a configuration that passes on memory:// in tests
+    // does not fail on redis:// in production.
+    const given: unknown = options;
+    assertObject('options', given);
+    assertKnownKeys('options', given, ['store', 'logger', 'defaultTtlMs']);
     this.store = options.store ?? new MemoryStore();
     this.logger = options.logger ?? silentLogger;
     this.defaultTtlMs = options.defaultTtlMs ?? 10_000;
+    assertInteger('options.defaultTtlMs', this.defaultTtlMs, 500, 86_400_000);
   }
 
   async register(input: InstanceInput, options?: RegisterOptions): Promise<Registration> {
@@ -76,6 +85,7 @@ export class MemoryRegistry implements Registry {
   async watch(service: string, listener: RegistryListener): Promise<() => Promise<void>> {
     this.assertOpen();
     validateServiceName(service);
+    assertListener(listener);
     const stop = this.store.watch(service, (event) => ListenerSet.call(this.logger, 'watch', listener, [event]));
     this.stops.add(stop);
     return async () => {

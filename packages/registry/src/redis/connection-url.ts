@@ -37,6 +37,15 @@ export function parseRedisUrl(url: string): RedisTarget {
     // ioredis decodes these itself and would throw a URIError on a malformed escape.
     decode(parsed.username, url);
     decode(parsed.password, url);
+    // ioredis reads the path as the db number; anything else became NaN: writes went to db 0 and
+    // every (re)connect raised an unhandled SELECT error.
+    const db = parsed.pathname.replace(/^\//, '');
+    if (db !== '' && !/^\d{1,5}$/.test(db)) {
+      throw new InvalidArgumentError(
+        'url',
+        `the path of ${redactUrl(url)} must be a db number (e.g. /0), got ${JSON.stringify(db)}`,
+      );
+    }
     return { kind: 'standalone', url, tls: scheme === 'rediss' };
   }
   if (scheme !== 'redis-sentinel' && scheme !== 'redis-cluster') {

@@ -141,6 +141,19 @@ export class RedisRegistration implements Registration {
     this.setState('lost', new RegistrationLostError(this.current.id, 'abandoned'));
   }
 
+  /**
+   * A newer registration of the same id, made through the same registry, replaced this one: it is
+   * lost at once (the newer one ended it in Redis already), instead of at its next heartbeat, so it
+   * cannot write the old entry back if Redis loses the replacement meanwhile (a restart).
+   */
+  markSuperseded(): void {
+    if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
+    this.lostReason = 'superseded';
+    this.stopHeartbeat();
+    this.setState('lost', new RegistrationLostError(this.current.id, 'superseded'));
+    this.context.onEnd(this);
+  }
+
   onStateChange(listener: (state: RegistrationState, error?: Error) => void): () => void {
     return this.stateListeners.add(listener);
   }

@@ -16,7 +16,7 @@ import {
   validateServiceName,
 } from '@switchyard/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import { resolveRegisterOptions, validateNamespace } from '../options.js';
+import { assertListener, resolveRegisterOptions, validateNamespace } from '../options.js';
 import { checkRouteAgainst } from '../route-check.js';
 import type { RegisterOptions, Registration, Registry, RegistryListener } from '../registry.js';
 import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js';
@@ -78,7 +78,7 @@ const SWEEP_TURN_SHARE = 0.7;
 /** And never longer than this, so a watcher configured to sweep rarely cannot hold the others off. */
 const MAX_SWEEP_TURN_MS = 350;
 
-const OPTION_KEYS = [
+export const OPTION_KEYS = [
   'url',
   'namespace',
   'logger',
@@ -196,6 +196,11 @@ export class RedisRegistry implements Registry {
       await registration.deregister().catch(() => undefined);
       throw new RegistryUnavailableError(`${this.label}: registry closed while registering ${instance.id}`);
     }
+    // The same id registered again through this registry replaces the earlier registration for good.
+    for (const earlier of [...this.registrations]) {
+      if (earlier.instance.id === instance.id && earlier.instance.service === instance.service)
+        earlier.markSuperseded();
+    }
     this.registrations.add(registration);
     // The service index is a separate key (another Cluster slot), so it cannot join the script;
     // it is only an index: services() checks live counts, and a failed add is repaired next time.
@@ -261,6 +266,7 @@ export class RedisRegistry implements Registry {
   async watch(service: string, listener: RegistryListener): Promise<() => Promise<void>> {
     this.assertOpen();
     validateServiceName(service);
+    assertListener(listener);
     let watch = this.watches.get(service);
     if (!watch) {
       watch = this.createWatch(service);

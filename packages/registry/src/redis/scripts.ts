@@ -137,17 +137,18 @@ end
 `;
 
 /**
- * Whether `owner`, the generation the gens hash names for `id`, is an *older* one whose lease has
- * lapsed, while generation `gen` asks. That happens only when Redis went back in time (restored
- * from an older snapshot, or a lagging replica promoted): `gen` registered after the snapshot and
- * the snapshot brought back a dead predecessor. The newer generation then takes the id over,
- * instead of being told it was superseded and stopping for good while its process is healthy.
+ * Whether `owner`, the generation the gens hash names for `id`, is *older* than generation `gen`,
+ * which asks to keep or rewrite the entry. A newer registration always ends the older one (the
+ * gen '' path of REGISTER tombstones it), so an older owner can only be there again because Redis
+ * lost that takeover: a restart without persistence, a restore from an older snapshot, a lagging
+ * replica promoted. After a restart the older registration may even heartbeat first and write its
+ * entry back, live lease and all. The newer generation then takes the id over (and ends the older
+ * one), instead of being told it was superseded and stopping for good while its process is healthy.
  * (A newer owner always wins: that is a real replacement.)
  */
 const STALE_OWNER = `
-local function staleOlderOwner(id, owner, gen)
+local function olderOwner(owner, gen)
   return tonumber(owner) ~= nil and tonumber(gen) ~= nil and tonumber(owner) < tonumber(gen)
-    and redis.call('PTTL', leaseKey(id, owner)) < 0
 end
 `;
 
@@ -164,11 +165,9 @@ const READ_SWEEP_LIMIT = 100_000;
 export const HEARTBEAT = `${CLOCK}${STALE_OWNER}
 local id, gen, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local owner = redis.call('HGET', KEYS[2], id)
-if owner and owner ~= gen and staleOlderOwner(id, owner, gen) then
-  -- Forget the dead predecessor: the caller then rewrites the entry in full (returns 0 below).
-  redis.call('HDEL', KEYS[2], id)
-  owner = nil
-end
+-- An older generation owns the id again (see STALE_OWNER): the caller rewrites the entry in full,
+-- and REGISTER's rewrite takes the id over from it.
+if owner and owner ~= gen and olderOwner(owner, gen) then return 0 end
 if owner == gen then
   if redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end
   redis.call('SET', leaseKey(id, gen), ttl, 'PX', ttl)
@@ -199,7 +198,13 @@ if gen == '' then
     redis.call('DEL', leaseKey(id, owner))
   end
 else
-  if owner and owner ~= gen and not staleOlderOwner(id, owner, gen) then return {-1, gen} end
+  if owner and owner ~= gen then
+    if not olderOwner(owner, gen) then return {-1, gen} end
+    -- Take the id back from an older generation Redis brought back: end it, as a new registration would.
+    trimTombstones()
+    redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner)
+    redis.call('DEL', leaseKey(id, owner))
+  end
   if redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then return {-2, gen} end
 end
 local existed = redis.call('HEXISTS', KEYS[1], id) == 1
@@ -222,7 +227,7 @@ if owner == gen and redis.call('HEXISTS', KEYS[1], id) == 1 then
   redis.call('HSET', KEYS[1], id, json)
   publish('"type":"update","instance":' .. json)
   return 1
-elseif owner and owner ~= gen and not staleOlderOwner(id, owner, gen) then
+elseif owner and owner ~= gen and not olderOwner(owner, gen) then
   return -1
 elseif redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then
   return -2
