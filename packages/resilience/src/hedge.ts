@@ -7,7 +7,7 @@ import {
   InvalidArgumentError,
 } from '@switchyard/core';
 import type { CallContext } from './call-context.js';
-import { checkOptions } from './options.js';
+import { checkBudget, checkFunctions, checkOptions } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
 import { type RetryBudget, retryBudget } from './retry-budget.js';
 
@@ -54,16 +54,8 @@ export function hedge(options: HedgeOptions): HedgePolicy {
   assertInteger('hedge.initialDelayMs', initialDelayMs, 0, 3_600_000);
   const maxHedges = options.maxHedges ?? 1;
   assertInteger('hedge.maxHedges', maxHedges, 1, 10);
-  if (options.retryOn !== undefined && typeof options.retryOn !== 'function') {
-    throw new InvalidArgumentError('hedge.retryOn', 'must be a function');
-  }
-  if (
-    options.budget !== undefined &&
-    options.budget !== false &&
-    (typeof options.budget?.recordRequest !== 'function' || typeof options.budget?.tryAcquireRetry !== 'function')
-  ) {
-    throw new InvalidArgumentError('hedge.budget', 'must be a retryBudget() or false');
-  }
+  checkFunctions('hedge', options, ['retryOn']);
+  checkBudget('hedge', options.budget);
   const budget =
     options.budget === false ? undefined : (options.budget ?? retryBudget({ ratio: 0.1, minPerSecond: 1 }));
   const retryOn =

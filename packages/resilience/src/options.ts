@@ -1,4 +1,4 @@
-import { assertKnownKeys, assertObject } from '@switchyard/core';
+import { assertKnownKeys, assertObject, InvalidArgumentError } from '@switchyard/core';
 
 /** Validates a policy's options object: a plain object with only known keys (errors name `<policy>.<key>`). */
 export function checkOptions(policy: string, options: unknown, known: readonly string[]): Record<string, unknown> {
@@ -6,4 +6,23 @@ export function checkOptions(policy: string, options: unknown, known: readonly s
   assertObject(policy, options);
   assertKnownKeys(policy, options, known);
   return options;
+}
+
+/** Checks that each named option, when given, is a function (errors name `<policy>.<key>`). */
+export function checkFunctions(policy: string, options: object, names: readonly string[]): void {
+  for (const name of names) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined && typeof value !== 'function') {
+      throw new InvalidArgumentError(`${policy}.${name}`, 'must be a function');
+    }
+  }
+}
+
+/** Checks a `budget` option of retry() or hedge(): a retryBudget() (or anything shaped like one), false, or absent. */
+export function checkBudget(policy: string, budget: unknown): void {
+  if (budget === undefined || budget === false) return;
+  const shaped = budget as { recordRequest?: unknown; tryAcquireRetry?: unknown } | null;
+  if (typeof shaped?.recordRequest !== 'function' || typeof shaped.tryAcquireRetry !== 'function') {
+    throw new InvalidArgumentError(`${policy}.budget`, 'must be a retryBudget() or false');
+  }
 }

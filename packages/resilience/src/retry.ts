@@ -3,13 +3,12 @@ import {
   DeadlineExceededError,
   type Event,
   EventEmitter,
-  InvalidArgumentError,
   RetryBudgetExhaustedError,
   RetryExhaustedError,
 } from '@switchyard/core';
 import { type BackoffOptions, exponentialBackoff } from './backoff.js';
 import type { CallContext } from './call-context.js';
-import { checkOptions } from './options.js';
+import { checkBudget, checkFunctions, checkOptions } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
 import { type RetryBudget, retryBudget } from './retry-budget.js';
 import { sleepInContext } from './sleep-in-context.js';
@@ -87,20 +86,10 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
   const { maxAttempts } = { ...DEFAULT_RETRY, ...options };
   assertInteger('retry.maxAttempts', maxAttempts, 1, 100);
   const delayFor = exponentialBackoff(options.backoff);
-  for (const name of ['retryOn', 'pushbackOf'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new InvalidArgumentError(`retry.${name}`, 'must be a function');
-    }
-  }
+  checkFunctions('retry', options, ['retryOn', 'pushbackOf']);
   const retryOn = options.retryOn ?? isRetryable;
   const pushbackOf = options.pushbackOf ?? retryAfterOf;
-  if (
-    options.budget !== undefined &&
-    options.budget !== false &&
-    (typeof options.budget?.recordRequest !== 'function' || typeof options.budget?.tryAcquireRetry !== 'function')
-  ) {
-    throw new InvalidArgumentError('retry.budget', 'must be a retryBudget() or false');
-  }
+  checkBudget('retry', options.budget);
   const budget = options.budget === false ? undefined : (options.budget ?? retryBudget());
   const retried = new EventEmitter<RetryEvent>();
   const gaveUp = new EventEmitter<GiveUpEvent>();

@@ -9,15 +9,8 @@ import {
   silentLogger,
 } from '@switchyard/core';
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
-import { healthServiceDefinition, type ServingStatus } from '../health/health-definition.js';
+import { healthServiceDefinition, SERVING_STATUSES, type ServingStatus } from '../health/health-definition.js';
 
-/** The statuses grpc.health.v1 defines; anything else would be dropped on the wire and read as UNKNOWN. */
-const SERVING_STATUSES: ReadonlySet<string> = new Set<ServingStatus>([
-  'UNKNOWN',
-  'SERVING',
-  'NOT_SERVING',
-  'SERVICE_UNKNOWN',
-]);
 import { HealthStatus, LIVENESS } from '../health/health-service.js';
 import { addReflection } from './server-reflection.js';
 import { serverTracing } from './server-tracing.js';
@@ -171,10 +164,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
           `must be a service name ('' for the whole server), got ${typeof service}`,
         );
       }
-      if (!SERVING_STATUSES.has(status)) {
+      if (!(SERVING_STATUSES as readonly string[]).includes(status)) {
         throw new InvalidArgumentError(
           'status',
-          `must be one of ${[...SERVING_STATUSES].join(', ')}, got ${JSON.stringify(status)}`,
+          `must be one of ${SERVING_STATUSES.join(', ')}, got ${JSON.stringify(status)}`,
         );
       }
       health.set(service, status);

@@ -146,13 +146,13 @@ end
  * one), instead of being told it was superseded and stopping for good while its process is healthy.
  * (A newer owner always wins: that is a real replacement.)
  */
-const STALE_OWNER = `
+const OLDER_OWNER = `
 local function olderOwner(owner, gen)
   return tonumber(owner) ~= nil and tonumber(gen) ~= nil and tonumber(owner) < tonumber(gen)
 end
 `;
 
-const PRELUDE = CLOCK + HELPERS + STALE_OWNER;
+const PRELUDE = CLOCK + HELPERS + OLDER_OWNER;
 
 /** How many due index entries a read looks at per call (all of them, in practice). */
 const READ_SWEEP_LIMIT = 100_000;
@@ -162,10 +162,10 @@ const READ_SWEEP_LIMIT = 100_000;
  * 1 lease written again (the owner stalled past its TTL but was not swept yet); 0 entry missing
  * (caller rewrites it in full); -1 superseded by another generation; -2 this generation was ended.
  */
-export const HEARTBEAT = `${CLOCK}${STALE_OWNER}
+export const HEARTBEAT = `${CLOCK}${OLDER_OWNER}
 local id, gen, ttl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local owner = redis.call('HGET', KEYS[2], id)
--- An older generation owns the id again (see STALE_OWNER): the caller rewrites the entry in full,
+-- An older generation owns the id again (see OLDER_OWNER): the caller rewrites the entry in full,
 -- and REGISTER's rewrite takes the id over from it.
 if owner and owner ~= gen and olderOwner(owner, gen) then return 0 end
 if owner == gen then
