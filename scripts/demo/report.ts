@@ -57,6 +57,35 @@ export function catalogShares(
   return table(rows);
 }
 
+/**
+ * Why the kill part of the demo failed (empty: it passed), from the client spans of calls to
+ * catalog. Without evidence it fails rather than passes: the killed instance must have served
+ * before its death (else its dropping out shows nothing), catalog calls must have been traced after
+ * it (else a broken trace export, with no spans at all, would pass), and none may have succeeded
+ * on the killed instance once `graceMs` had passed.
+ */
+export function killProblems(
+  spans: readonly ReceivedSpan[],
+  killedPort: number,
+  killAt: number,
+  graceMs = 1_000,
+): string[] {
+  if (!Number.isFinite(killAt)) return ['the kill did not happen'];
+  const served = spans.filter(
+    (span) => span.kind === 3 && span.name.startsWith('shop.catalog.v1.CatalogService/') && span.statusCode !== 2,
+  );
+  const problems: string[] = [];
+  if (!served.some((span) => Number(span.attributes['server.port']) === killedPort && span.startMs < killAt)) {
+    problems.push('the killed catalog replica served no traced call before its death');
+  }
+  if (!served.some((span) => span.startMs > killAt + graceMs)) {
+    problems.push('no successful catalog call was traced after the kill (are spans exported?)');
+  }
+  const late = servedAfterKill(spans, killedPort, killAt + graceMs);
+  if (late > 0) problems.push(`the killed replica served ${late} calls after its death`);
+  return problems;
+}
+
 /** Successful calls the killed instance served after it was killed (must be 0). */
 export function servedAfterKill(spans: readonly ReceivedSpan[], killedPort: number, killAt: number): number {
   return spans.filter(

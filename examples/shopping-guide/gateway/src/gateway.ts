@@ -1,21 +1,31 @@
-import { CatalogService, OrdersService, RecommendationService, SearchService } from '@shopping-guide/shared';
-import { consoleLogger } from '@switchyard/core';
+import {
+  CatalogService,
+  OrdersService,
+  RecommendationService,
+  SearchService,
+  serviceSettings,
+} from '@shopping-guide/shared';
+import { assertInteger, consoleLogger } from '@switchyard/core';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
 import { type Backends, createRouter } from './routes.js';
+import { trackBPercent } from './track.js';
 
 /** Starts the gateway: an HTTP API whose handlers call the gRPC services through Switchyard clients. */
 export async function startGateway(overrides: Partial<ServiceOptions> = {}): Promise<RunningService> {
   let backends: Backends | undefined;
   const logger = overrides.logger ?? consoleLogger({ name: 'gateway' });
+  // Version and track as every other service reads them (SWITCHYARD_VERSION, SWITCHYARD_TRACK).
+  const settings = serviceSettings(new URL('../package.json', import.meta.url));
+  trackBPercent(process.env); // a bad GATEWAY_TRACK_B_PERCENT stops the start, not every request
   const service = await startService({
     name: 'gateway',
-    version: '0.1.0',
+    version: settings.version,
+    ...(settings.metadata ? { metadata: settings.metadata } : {}),
     ...overrides,
     logger,
     // Port and host may be overridden; the handler is always the gateway's router.
-    // An empty HTTP_PORT (an unset compose interpolation) is the default, not port 0 (a random one).
     http: {
-      port: Number(process.env.HTTP_PORT || 8080),
+      port: httpPort(process.env.HTTP_PORT),
       ...overrides.http,
       handler: createRouter(() => backends, logger),
     },
@@ -35,4 +45,15 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
   };
   await service.markReady();
   return service;
+}
+
+/**
+ * HTTP_PORT, else 8080. Empty (an unset compose interpolation) is the default, not port 0 (a random
+ * one); anything but decimal digits is refused, as GRPC_PORT is (see serviceSettings).
+ */
+export function httpPort(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 8080;
+  const port = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  assertInteger('HTTP_PORT', Number.isInteger(port) ? port : raw, 0, 65_535);
+  return port;
 }

@@ -41,8 +41,10 @@ const RECORD_VIEW_DEADLINE_MS = 150;
 export function createRouter(backends: () => Backends | undefined, logger: Logger) {
   const route = createRoutes(backends, logger);
   return (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    // An unparsable target is answered 400 by the route below; here it only has no `user`.
+    const target = request.url ?? '/';
     const user =
-      new URL(request.url ?? '/', 'http://gateway').searchParams.get('user') ??
+      (URL.canParse(target, 'http://gateway') ? new URL(target, 'http://gateway').searchParams.get('user') : null) ??
       (request.headers['x-user-id'] as string | undefined);
     const track = trackOf(request, user);
     const scope = currentCallScope();
@@ -60,7 +62,7 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
     try {
       const clients = backends();
       if (!clients) throw new NoInstancesError('gateway', 'starting');
-      const url = new URL(request.url ?? '/', 'http://gateway');
+      const url = requestUrl(request);
       const parts = url.pathname.split('/').filter(Boolean);
       const method = request.method ?? 'GET';
       if (parts[0] !== 'api')
@@ -150,6 +152,21 @@ function numberParam(query: URLSearchParams, name: string, fallback: number, min
     throw new InvalidArgumentError(name, `must be an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/**
+ * The request's URL. Node's parser accepts targets that are no URL (`//[`, an invalid host): that
+ * is the caller's error (400), not the gateway's (a 500 logged as an error).
+ */
+function requestUrl(request: IncomingMessage): URL {
+  try {
+    return new URL(request.url ?? '/', 'http://gateway');
+  } catch {
+    throw new InvalidArgumentError(
+      'url',
+      `is not a valid request target: ${JSON.stringify(request.url?.slice(0, 64))}`,
+    );
+  }
 }
 
 /** A percent-decoded path segment; a malformed escape (`%E0%A4%A`) is the caller's error. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { trackOf } from './track.js';
+import { trackBPercent, trackOf } from './track.js';
 
 const request = (headers: Record<string, string> = {}) => ({ headers }) as unknown as IncomingMessage;
 
@@ -15,5 +15,16 @@ describe('trackOf', () => {
     const share = arms.filter((arm) => arm === 'b').length / arms.length;
     expect(share).toBeGreaterThan(0.26);
     expect(share).toBeLessThan(0.34);
+  });
+
+  it('refuses a GATEWAY_TRACK_B_PERCENT that is no number from 0 to 100, naming it', () => {
+    expect(trackBPercent({})).toBe(0);
+    expect(trackBPercent({ GATEWAY_TRACK_B_PERCENT: '' })).toBe(0);
+    expect(trackBPercent({ GATEWAY_TRACK_B_PERCENT: '12.5' })).toBe(12.5);
+    for (const value of ['30%', 'abc', ' ', '-5', '101']) {
+      expect(() => trackBPercent({ GATEWAY_TRACK_B_PERCENT: value })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'GATEWAY_TRACK_B_PERCENT' }),
+      );
+    }
   });
 });

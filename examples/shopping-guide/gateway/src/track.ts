@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { assignArm } from '@switchyard/core';
+import { assignArm, InvalidArgumentError } from '@switchyard/core';
 
 const TRACK = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -15,9 +15,25 @@ export function trackOf(
 ): string | undefined {
   const header = request.headers['x-switchyard-track'];
   if (typeof header === 'string' && TRACK.test(header)) return header;
-  const percent = Number(env.GATEWAY_TRACK_B_PERCENT ?? 0);
-  if (!user || !(percent > 0)) return undefined;
-  return assignArm('shopping-guide-b', user, { a: 100 - Math.min(100, percent), b: Math.min(100, percent) }) === 'b'
-    ? 'b'
-    : undefined;
+  const percent = trackBPercent(env);
+  if (!user || percent === 0) return undefined;
+  return assignArm('shopping-guide-b', user, { a: 100 - percent, b: percent }) === 'b' ? 'b' : undefined;
+}
+
+/**
+ * GATEWAY_TRACK_B_PERCENT as a number from 0 to 100 (unset or empty: 0). Anything else is refused,
+ * naming the variable: read leniently, a typo (`30%`) silently turned the experiment off.
+ * startGateway() calls it once at start, so a bad value stops the process there, not each request.
+ */
+export function trackBPercent(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.GATEWAY_TRACK_B_PERCENT;
+  if (raw === undefined || raw === '') return 0;
+  const percent = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(percent >= 0 && percent <= 100)) {
+    throw new InvalidArgumentError(
+      'GATEWAY_TRACK_B_PERCENT',
+      `must be a number from 0 to 100, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return percent;
 }

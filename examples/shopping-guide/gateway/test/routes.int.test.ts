@@ -6,7 +6,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { startCatalog } from '@shopping-guide/catalog';
 import { startOrders } from '@shopping-guide/orders';
 import { startRecommendation } from '@shopping-guide/recommendation';
-import { silentLogger } from '@switchyard/core';
+import { type LogFn, type Logger, silentLogger } from '@switchyard/core';
 import { MemoryRegistry } from '@switchyard/registry';
 import type { RunningService } from '@switchyard/service';
 import { initTracing, type Tracing } from '@switchyard/tracing';
@@ -18,11 +18,13 @@ const services: RunningService[] = [];
 let tracing: Tracing;
 let base = '';
 const logged: { level: string; err: unknown }[] = [];
-const gatewayLogger = {
-  ...silentLogger,
-  warn: (fields: { err?: unknown }) => logged.push({ level: 'warn', err: fields.err }),
-  error: (fields: { err?: unknown }) => logged.push({ level: 'error', err: fields.err }),
-};
+/** Keeps what the gateway logs at warn and error (the error of a fields-first call, if any). */
+const keep =
+  (level: string): LogFn =>
+  (first: Record<string, unknown> | string) => {
+    logged.push({ level, err: typeof first === 'string' ? undefined : first.err });
+  };
+const gatewayLogger: Logger = { ...silentLogger, warn: keep('warn'), error: keep('error') };
 const common = { registry, tracing: false as const, handleSignals: false, drainDelayMs: 0, logger: silentLogger };
 
 beforeAll(async () => {

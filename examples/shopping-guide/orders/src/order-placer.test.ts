@@ -95,6 +95,31 @@ describe('OrderPlacer', () => {
     await expect(new OrderPlacer(catalog, new MemoryOrderStore()).place(reused)).rejects.toMatchObject(expected);
   });
 
+  it('judges a retry by the same lines as catalog does: their order and splitting do not matter', async () => {
+    // A client that rebuilds its cart for the retry (a map's iteration order) sends the same
+    // order; the replica holding it must not refuse what any other replica (and catalog) accepts.
+    const { catalog, calls, level } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const first = await placer.place(
+      order([
+        ['sku-7', 1],
+        ['sku-10', 2],
+      ]),
+    );
+    const reordered = order([
+      ['sku-10', 1],
+      ['sku-7', 1],
+      ['sku-10', 1],
+    ]);
+    expect(await new OrderPlacer(catalog, new MemoryOrderStore()).place(reordered)).toMatchObject({
+      id: first.id,
+      status: 'placed',
+    });
+    expect(await placer.place(reordered)).toBe(first);
+    expect(calls.reserve).toBe(2);
+    expect(await level('sku-7')).toBe(4);
+  });
+
   it('places a new order every time when no key is given', async () => {
     const { catalog } = await inProcessCatalog();
     const placer = new OrderPlacer(catalog, new MemoryOrderStore());

@@ -108,15 +108,23 @@ function validate(request: PlaceOrderInput): Line[] {
   });
 }
 
-/** The stored order, if it is the same request again; a key reused for other lines is refused. */
+/**
+ * The stored order, if it is the same request again; a key reused for other lines is refused.
+ * "The same" is what catalog's reservation compares (units per product), not the lines' order
+ * or splitting: otherwise this replica would refuse a retry that any other one accepts.
+ */
 function sameOrder(order: Order__Output, lines: Line[]): Order__Output {
-  const same =
-    order.lines.length === lines.length &&
-    order.lines.every(
-      (line, index) => line.productId === lines[index]?.productId && line.quantity === lines[index]?.quantity,
-    );
+  const stored = unitsPerProduct(order.lines);
+  const asked = unitsPerProduct(lines);
+  const same = stored.size === asked.size && [...asked].every(([id, units]) => stored.get(id) === units);
   if (!same) throw keyReused();
   return order;
+}
+
+function unitsPerProduct(lines: readonly Line[]): Map<string, number> {
+  const units = new Map<string, number>();
+  for (const { productId, quantity } of lines) units.set(productId, (units.get(productId) ?? 0) + quantity);
+  return units;
 }
 
 function keyReused(): Error {

@@ -92,4 +92,21 @@ describe('ProductCache', () => {
     ]);
     expect(seen).toHaveLength(2);
   });
+
+  it('keeps a bounded number of track lists however many tracks requests carry', async () => {
+    // The track comes from a request header at the gateway: a client sending a new value on
+    // every request must not grow this replica's memory without end.
+    const { reader, calls } = fakeCatalog();
+    const cache = new ProductCache(reader, { maxTracks: 4 });
+    await cache.all();
+    for (let index = 0; index < 200; index++) {
+      await runInCallScope({ deadline: Date.now() + 1_000, track: `t-${index}` }, () => cache.all());
+      // The untracked list is in use all along, so it is the one kept.
+      await cache.all();
+    }
+    expect(cache.trackCount).toBe(4);
+    const listed = calls.list;
+    expect((await cache.all()).map((product) => product.id)).toHaveLength(250);
+    expect(calls.list).toBe(listed);
+  });
 });

@@ -13,6 +13,12 @@ export interface ProductCacheOptions {
   retryAfterMs?: number;
   /** How long one refresh (every page) may take, whoever's request started it. @default 5_000 */
   refreshDeadlineMs?: number;
+  /**
+   * Track lists kept at once; beyond it the least recently used is dropped (and fetched again if
+   * its track comes back). The track arrives as baggage, which the gateway takes from a request
+   * header, so every distinct value would otherwise keep a list of its own for ever. @default 16
+   */
+  maxTracks?: number;
   /** @default Date.now */
   now?: () => number;
 }
@@ -22,6 +28,7 @@ export const DEFAULT_PRODUCT_CACHE_OPTIONS = Object.freeze({
   ttlMs: 10_000,
   retryAfterMs: 1_000,
   refreshDeadlineMs: 5_000,
+  maxTracks: 16,
 });
 
 const PAGE_SIZE = 100;
@@ -47,7 +54,7 @@ interface TrackCache {
  */
 export class ProductCache {
   private readonly tracks = new Map<string, TrackCache>();
-  private readonly options: { ttlMs: number; retryAfterMs: number; refreshDeadlineMs: number };
+  private readonly options: { ttlMs: number; retryAfterMs: number; refreshDeadlineMs: number; maxTracks: number };
   private readonly now: () => number;
 
   constructor(
@@ -57,6 +64,11 @@ export class ProductCache {
     const { now = Date.now, ...rest } = options;
     this.options = { ...DEFAULT_PRODUCT_CACHE_OPTIONS, ...rest };
     this.now = now;
+  }
+
+  /** How many track lists are held (at most `maxTracks`). */
+  get trackCount(): number {
+    return this.tracks.size;
   }
 
   /** Every product (with the stock level of when it was fetched), as the caller's track sees them. */
@@ -86,10 +98,13 @@ export class ProductCache {
   private cacheOf(track: string | undefined): TrackCache {
     const key = track ?? '';
     let cache = this.tracks.get(key);
+    // Re-inserted on every use, so the first key is always the least recently used.
+    this.tracks.delete(key);
     if (cache === undefined) {
       cache = { products: undefined, byId: new Map(), freshUntil: 0, refreshing: undefined };
-      this.tracks.set(key, cache);
+      if (this.tracks.size >= this.options.maxTracks) this.tracks.delete(this.tracks.keys().next().value as string);
     }
+    this.tracks.set(key, cache);
     return cache;
   }
 

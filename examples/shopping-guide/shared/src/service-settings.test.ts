@@ -22,11 +22,14 @@ describe('serviceSettings', () => {
     expect(serviceSettings(manifest, { GRPC_PORT: '0' }).grpcPort).toBe(0);
   });
 
-  it.each(['abc', '1.5', '-1', '65536'])('rejects GRPC_PORT=%s with INVALID_ARGUMENT naming it', (value) => {
-    expect(() => serviceSettings(manifest, { GRPC_PORT: value })).toThrow(
-      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'GRPC_PORT' }),
-    );
-  });
+  it.each(['abc', '1.5', '-1', '65536', ' ', '0x10', '1e3'])(
+    'rejects GRPC_PORT=%s with INVALID_ARGUMENT naming it',
+    (value) => {
+      expect(() => serviceSettings(manifest, { GRPC_PORT: value })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'GRPC_PORT' }),
+      );
+    },
+  );
 
   it('prefers SWITCHYARD_VERSION and reads no manifest then', () => {
     const missing = pathToFileURL(join(dir, 'missing.json'));

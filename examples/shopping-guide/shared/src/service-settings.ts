@@ -22,13 +22,21 @@ export interface ServiceSettings {
  */
 export function serviceSettings(manifestUrl: URL, env: NodeJS.ProcessEnv = process.env): ServiceSettings {
   const rawPort = env.GRPC_PORT;
-  const grpcPort = rawPort === undefined || rawPort === '' ? 50051 : Number(rawPort);
+  const grpcPort = rawPort === undefined || rawPort === '' ? 50051 : portNumber(rawPort);
   assertInteger('GRPC_PORT', Number.isInteger(grpcPort) ? grpcPort : rawPort, 0, 65_535);
   return {
     version: env.SWITCHYARD_VERSION || packageVersion(manifestUrl),
     grpcPort,
     metadata: env.SWITCHYARD_TRACK ? { track: env.SWITCHYARD_TRACK } : undefined,
   };
+}
+
+/**
+ * Decimal digits only: Number() also reads ' ' (and other blanks) as 0, a random port, and takes
+ * '0x10' or '1e3' for numbers nobody meant.
+ */
+function portNumber(raw: string): number {
+  return /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
 }
 
 function packageVersion(manifestUrl: URL): string {

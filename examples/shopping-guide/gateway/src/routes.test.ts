@@ -1,0 +1,58 @@
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { silentLogger } from '@switchyard/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Backends, createRouter } from './routes.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
+});
+
+/** The router on a loopback server; anything it throws is a 500, as the SDK's httpHandler does. */
+async function serve(errors: unknown[]): Promise<number> {
+  const backends = {
+    catalog: { listProducts: async () => ({ products: [], nextPageToken: '' }) },
+  } as unknown as Backends;
+  const router = createRouter(() => backends, { ...silentLogger, error: (fields: unknown) => errors.push(fields) });
+  const server = createServer((request, response) => {
+    Promise.resolve()
+      .then(() => router(request, response))
+      .catch((error: unknown) => {
+        errors.push(error);
+        response.writeHead(500).end();
+      });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
+
+/** Sends one raw request line (fetch would normalise the target) and returns the status code. */
+function rawStatus(port: number, target: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () =>
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\n\r\n`),
+    );
+    let head = '';
+    socket.setEncoding('utf8');
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no answer')));
+    socket.on('data', (chunk: string) => {
+      head += chunk;
+    });
+    socket.on('end', () => resolve(Number(head.split(' ')[1])));
+    socket.on('error', reject);
+  });
+}
+
+describe('gateway router', () => {
+  it('answers a request target that is no valid URL 400, not a 500 logged as an error', async () => {
+    const errors: unknown[] = [];
+    const port = await serve(errors);
+    expect(await rawStatus(port, '/api/products')).toBe(200);
+    // `//[…` is accepted by Node's HTTP parser but is no URL (an invalid host): a scanner's request.
+    expect(await rawStatus(port, '//[/api/products')).toBe(400);
+    expect(await rawStatus(port, '//[/api/products?user=ada')).toBe(400);
+    expect(errors).toEqual([]);
+  });
+});
