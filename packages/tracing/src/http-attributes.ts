@@ -64,7 +64,8 @@ function stableStart(
 ): void {
   const method = normalizedMethod(options.method);
   attributes[ATTR_HTTP_REQUEST_METHOD] = method;
-  if (method === '_OTHER') attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = options.method;
+  // Whenever it differs, as the conventions require: `_OTHER`, and a canonical form too (`get` → `GET`).
+  if (method !== options.method) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = options.method;
   if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
   if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
   if (kind === 'client') {

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '@switchyard/core';
 import { createExporter, resolveOtlpProtocol } from './create-exporter.js';
 import { createProvider } from './create-provider.js';
 import { ExportScopedContextManager } from './export-scoped-context-manager.js';
-import { resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
+import { checkInstrumentationGrpcSetting, resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
 import { createW3CPropagator } from './propagator.js';
 import { resetSemconvStability } from './semconv-stability.js';
 import type { Tracing } from './tracing.js';
@@ -134,8 +134,9 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
  *
  * Errors (INVALID_ARGUMENT, naming the field or environment variable): a missing `serviceName`,
  * any bad option, an unsupported `OTEL_EXPORTER_OTLP_PROTOCOL`, an unknown or unbundled name in
- * `OTEL_TRACES_EXPORTER` or `OTEL_PROPAGATORS` (or `none` combined with others), a second call with
- * other options, or another tracer provider already registered.
+ * `OTEL_TRACES_EXPORTER` or `OTEL_PROPAGATORS` (or `none` combined with others), a value of
+ * `SWITCHYARD_INSTRUMENTATION_GRPC` other than auto, on or off, a second call with other options,
+ * or another tracer provider already registered.
  *
  * @example
  * ```ts
@@ -145,6 +146,7 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
  */
 export function initTracing(options?: TracingOptions): Tracing {
   const resolved = resolveTracingOptions(options);
+  checkInstrumentationGrpcSetting();
   const state = registry();
   if (state.current !== undefined) {
     const differences = describeDifferences(state.current.options, resolved);

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { initTracing, instrumentationGrpcActive } from './index.js';
+import { initTracing, instrumentationGrpcActive, type Tracing, tracingActive } from './index.js';
+import { resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
 
 const require = createRequire(import.meta.url);
 
@@ -49,9 +50,26 @@ describe('instrumentationGrpcActive', () => {
     expect(instrumentationGrpcActive(class Client {})).toBe(true);
 
     vi.stubEnv('SWITCHYARD_INSTRUMENTATION_GRPC', 'sometimes');
-    await initTracing({ serviceName: 'test', exporter: 'none' }).shutdown();
+    resetInstrumentationGrpcDetection(); // (initTracing would refuse it: see the next test)
     expect(() => instrumentationGrpcActive()).toThrowError(
       /SWITCHYARD_INSTRUMENTATION_GRPC: must be one of auto, on, off/,
     );
+  });
+
+  it('makes initTracing refuse a bad SWITCHYARD_INSTRUMENTATION_GRPC, not every traced gRPC call later', async () => {
+    vi.stubEnv('SWITCHYARD_INSTRUMENTATION_GRPC', 'sometimes');
+    // Before: initTracing started fine and the transports' per-call check threw on each call.
+    for (const exporter of ['memory', 'none'] as const) {
+      let started: Tracing | undefined;
+      let error: unknown;
+      try {
+        started = initTracing({ serviceName: 'test', exporter });
+      } catch (thrown) {
+        error = thrown;
+      }
+      await started?.shutdown();
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'SWITCHYARD_INSTRUMENTATION_GRPC' });
+    }
+    expect(tracingActive()).toBe(false);
   });
 });

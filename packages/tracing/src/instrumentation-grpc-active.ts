@@ -73,6 +73,15 @@ export function instrumentationGrpcActive(client?: GrpcClientClass): boolean {
   return false;
 }
 
+/**
+ * Reads `SWITCHYARD_INSTRUMENTATION_GRPC` now, throwing INVALID_ARGUMENT naming it for a value it
+ * cannot honour (internal): initTracing calls it so that a typo fails at startup, not in the
+ * transports' per-call check, where it would fail every traced gRPC call.
+ */
+export function checkInstrumentationGrpcSetting(): void {
+  readSetting();
+}
+
 /** Forgets the switch and the loaded copies found, so the next call looks again (internal). */
 export function resetInstrumentationGrpcDetection(): void {
   setting = undefined;

@@ -137,6 +137,7 @@ describe('HTTP spans', () => {
     expect(client1?.kind).toBe(SpanKind.CLIENT);
     expect(client1?.attributes).toEqual({
       'http.request.method': 'GET',
+      'http.request.method_original': 'get',
       'server.address': '10.0.0.9',
       'server.port': 8080,
       'url.full': url,
@@ -169,6 +170,14 @@ describe('HTTP spans', () => {
     const [span] = byName('HTTP');
     expect(span?.attributes['http.request.method']).toBe('_OTHER');
     expect(span?.attributes['http.request.method_original']).toBe('PURGE');
+  });
+
+  it('keeps the original method when it records a canonical one in its place (get → GET)', () => {
+    endRpcSpan(startClientAttemptSpan({ system: 'http', service: 'catalog', method: 'get' }), { httpStatusCode: 200 });
+    const [span] = byName('GET');
+    expect(span?.attributes['http.request.method']).toBe('GET');
+    // Conditionally required by the HTTP conventions whenever it differs from http.request.method.
+    expect(span?.attributes['http.request.method_original']).toBe('get');
   });
 
   it('redacts credentials and signed-URL query values in url.full, url.query and the old names', () => {

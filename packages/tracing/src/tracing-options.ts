@@ -167,9 +167,10 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
 
 /**
  * `service.name` from OTEL_RESOURCE_ATTRIBUTES (`key=value` pairs, comma-separated, values
- * %-encoded), which the specification allows in place of OTEL_SERVICE_NAME.
+ * %-encoded), which the specification allows in place of OTEL_SERVICE_NAME (internal; initMetrics
+ * reads it too).
  */
-function serviceNameFromResourceAttributes(): string | undefined {
+export function serviceNameFromResourceAttributes(): string | undefined {
   const raw = readEnv('OTEL_RESOURCE_ATTRIBUTES');
   if (raw === undefined) return undefined;
   for (const pair of raw.split(',')) {

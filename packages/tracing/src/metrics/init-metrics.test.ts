@@ -44,6 +44,25 @@ describe('initMetrics', () => {
     await theirs.shutdown();
   });
 
+  it('describes the service as tracing does: OTEL_RESOURCE_ATTRIBUTES in target_info, service.name from it too', async () => {
+    vi.stubEnv('OTEL_SERVICE_NAME', '');
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'deployment.environment=prod,service.name=catalog%20api');
+    // Before: OTEL_RESOURCE_ATTRIBUTES was ignored, so this threw "serviceName is required".
+    const running = await initMetrics({ port: 0, host: '127.0.0.1' });
+    started.push(running);
+    const targetInfo = (await running.scrape()).split('\n').find((line) => line.startsWith('target_info{'));
+    expect(targetInfo).toContain('deployment_environment="prod"');
+    expect(targetInfo).toContain('service_name="catalog api"');
+    await running.shutdown();
+
+    vi.stubEnv('OTEL_SERVICE_NAME', 'orders');
+    const named = await start({ serviceName: undefined, resourceAttributes: { 'service.instance.id': 'i-1' } });
+    const namedInfo = (await named.scrape()).split('\n').find((line) => line.startsWith('target_info{'));
+    expect(namedInfo).toContain('service_name="orders"');
+    expect(namedInfo).toContain('service_instance_id="i-1"');
+    expect(namedInfo).toContain('deployment_environment="prod"');
+  });
+
   it('reads an empty SWITCHYARD_METRICS_PORT as unset (not port 0, a random port nobody scrapes)', async () => {
     vi.stubEnv('SWITCHYARD_METRICS_PORT', '');
     const running = await initMetrics({ serviceName: 'metrics-test', host: '127.0.0.1' }).catch(

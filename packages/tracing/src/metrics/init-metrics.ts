@@ -1,20 +1,25 @@
 import { createServer, type Server } from 'node:http';
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError } from '@switchyard/core';
+import { readEnv } from '../env.js';
+import { serviceNameFromResourceAttributes } from '../tracing-options.js';
 
 /** Options of {@link initMetrics}. */
 export interface MetricsOptions {
-  /** The `service.name` resource attribute. @default OTEL_SERVICE_NAME; required otherwise */
+  /**
+   * The `service.name` resource attribute.
+   * @default OTEL_SERVICE_NAME, else `service.name` in OTEL_RESOURCE_ATTRIBUTES; required otherwise
+   */
   serviceName?: string;
   /** Port of the Prometheus `/metrics` endpoint; 0 takes a free one. @default SWITCHYARD_METRICS_PORT, else 9464 */
   port?: number;
   /** Address the endpoint listens on. @default SWITCHYARD_LISTEN_HOST, else 0.0.0.0 */
   host?: string;
-  /** Extra resource attributes (e.g. `service.instance.id`). */
+  /** Extra resource attributes (e.g. `service.instance.id`), merged over OTEL_RESOURCE_ATTRIBUTES. */
   resourceAttributes?: Record<string, string>;
 }
 
@@ -39,8 +44,13 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   assertObject('options', options as unknown);
   assertKnownKeys('options', options as Record<string, unknown>, ['serviceName', 'port', 'host', 'resourceAttributes']);
   const { resourceAttributes = {} } = options;
-  const serviceName = options.serviceName ?? process.env.OTEL_SERVICE_NAME;
-  if (!serviceName) throw new InvalidArgumentError('serviceName', 'is required (or set OTEL_SERVICE_NAME)');
+  const serviceName = options.serviceName ?? readEnv('OTEL_SERVICE_NAME') ?? serviceNameFromResourceAttributes();
+  if (!serviceName) {
+    throw new InvalidArgumentError(
+      'serviceName',
+      'is required (or set OTEL_SERVICE_NAME, or service.name in OTEL_RESOURCE_ATTRIBUTES)',
+    );
+  }
   // An empty variable is unset (Number('') is 0, which took a random port nobody scrapes).
   const fromEnv = process.env.SWITCHYARD_METRICS_PORT?.trim() || undefined;
   const port: number = options.port ?? Number(fromEnv ?? 9464);
@@ -49,7 +59,11 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   // The exporter's own server is not used: ours can take port 0 and report what it bound.
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const provider = new MeterProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, ...resourceAttributes }),
+    // Built as initTracing builds its own (SDK defaults, then OTEL_RESOURCE_ATTRIBUTES, then ours), so
+    // metrics and spans describe the service alike: resourceFromAttributes alone dropped the variable.
+    resource: defaultResource()
+      .merge(detectResources({ detectors: [envDetector] }))
+      .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, ...resourceAttributes })),
     readers: [exporter],
   });
   // Switchyard records into whatever provider is global: a second one here would get nothing, and
