@@ -52,19 +52,41 @@ export function findCommand(
   return first?.kind === 'positional' ? { name: first.value, index: first.index } : undefined;
 }
 
-/** Parses a command's arguments strictly: unknown flags and missing values are usage errors. */
+/**
+ * Parses a command's arguments strictly: unknown flags, missing values and a one-value flag given
+ * twice with different values are usage errors.
+ */
 export function parseCommandArgs(command: string, argv: readonly string[], options: OptionSpecs): ParsedArgs {
+  let parsed: ReturnType<typeof parseStrict>;
   try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      options: toNodeOptions(options),
-      strict: true,
-      allowPositionals: true,
-    });
-    return { values: values as ParsedArgs['values'], positionals };
+    parsed = parseStrict(argv, options);
   } catch (error) {
     throw new UsageError(`${describeParseError(error)} (see: switchyard ${command} --help)`);
   }
+  // parseArgs keeps the last of a repeated flag: `deregister x --service a --service b` would act
+  // on b without a word. Refuse the contradiction instead of guessing which one was meant.
+  const seen = new Map<string, string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || token.value === undefined || options[token.name]?.multiple) continue;
+    const earlier = seen.get(token.name);
+    if (earlier !== undefined && earlier !== token.value) {
+      throw new UsageError(
+        `--${token.name} is given twice (${JSON.stringify(earlier)}, ${JSON.stringify(token.value)}); it takes one value (see: switchyard ${command} --help)`,
+      );
+    }
+    seen.set(token.name, token.value);
+  }
+  return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+}
+
+function parseStrict(argv: readonly string[], options: OptionSpecs) {
+  return parseArgs({
+    args: [...argv],
+    options: toNodeOptions(options),
+    strict: true,
+    allowPositionals: true,
+    tokens: true,
+  });
 }
 
 /** A string flag's value, or undefined. */

@@ -64,6 +64,12 @@ describe('runCli without a registry', () => {
     [['route', 'frob', 'svc'], /unknown route action "frob"/],
     [['dashboard', '--port', '70000'], /--port must be an integer from 0 to 65535/],
     [['deregister', 'bad id!', '--yes'], /id: must be/],
+    // An empty value would make Node bind every interface: the opposite of the loopback default.
+    [['dashboard', '--host='], /--host must not be empty/],
+    [['help', 'nosuch'], /^switchyard: unknown command "nosuch"; commands: ls, watch/],
+    // A destructive command must not pick one of two targets silently (the last, as parseArgs does).
+    [['deregister', 'x-1', '--service', 'orders', '--service', 'search', '--yes'], /--service is given twice/],
+    [['call', 'svc', 'pkg.Svc/Get', '--proto=a.proto', '--proto', 'b.proto'], /--proto is given twice/],
   ])('%j is a usage error (exit 2) in one line', async (argv, message) => {
     // A registry URL in the environment (unreachable: nothing may need it), except where its absence is the point.
     const noRegistry = argv.includes('--registry') || argv.includes('--namespace');

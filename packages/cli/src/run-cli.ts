@@ -56,7 +56,14 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     const command = COMMANDS.find((candidate) => candidate.name === found.name);
     if (!command) {
       if (found.name === 'help') {
-        const topic = COMMANDS.find((candidate) => candidate.name === argv[found.index + 1]);
+        const asked = argv[found.index + 1];
+        const topic = COMMANDS.find((candidate) => candidate.name === asked);
+        // `switchyard help lss` is a typo, not a request for the general help: say so, exit 2.
+        if (!topic && asked !== undefined && asked !== 'help' && !asked.startsWith('-')) {
+          throw new UsageError(
+            `unknown command "${asked}"; commands: ${COMMANDS.map((candidate) => candidate.name).join(', ')}`,
+          );
+        }
         io.stdout.write(topic ? commandHelp(topic) : generalHelp(COMMANDS));
         return ExitCode.OK;
       }

@@ -2,7 +2,7 @@ import { integerOption, stringOption } from '../args.js';
 import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { DEFAULT_DASHBOARD_OPTIONS, startDashboard } from '../dashboard/dashboard-server.js';
-import { writeLine } from '../io.js';
+import { writeJsonLine, writeLine } from '../io.js';
 
 /** `switchyard dashboard [--port 7070] [--host 127.0.0.1]`. */
 export const dashboardCommand: Command = {
@@ -23,7 +23,8 @@ Examples:
   switchyard dashboard                 # then open http://127.0.0.1:7070/
   switchyard dashboard --port 0 --json # prints {"url": …} with the port chosen
 
-Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start or port in use; 2 usage.`,
+Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start; 2 usage (also: the port is in
+use, or the host cannot be bound).`,
   options: {
     port: {
       type: 'string',
@@ -48,6 +49,10 @@ Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start or port
     }
     const port = integerOption(context.args, 'port', DEFAULT_DASHBOARD_OPTIONS.port, 0, 65_535);
     const host = stringOption(context.args, 'host') ?? DEFAULT_DASHBOARD_OPTIONS.host;
+    // `--host "$UNSET"`: Node binds every interface for an empty host, the opposite of the default.
+    if (host.trim() === '') {
+      throw new UsageError('--host must not be empty (127.0.0.1 is the default; 0.0.0.0 for every interface)');
+    }
     const allowedHosts = (stringOption(context.args, 'allow-host') ?? '')
       .split(',')
       .map((name) => name.trim())
@@ -68,7 +73,7 @@ Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start or port
       }
       throw error;
     });
-    if (context.json) writeLine(context.io.stdout, JSON.stringify({ url: dashboard.url, port: dashboard.port }));
+    if (context.json) writeJsonLine(context.io.stdout, { url: dashboard.url, port: dashboard.port });
     else writeLine(context.io.stdout, `switchyard dashboard on ${dashboard.url} (Ctrl-C to stop)`);
     await new Promise<void>((resolve) => {
       if (context.signal.aborted) resolve();

@@ -4,7 +4,7 @@ import { CliError, ExitCode, UsageError } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatAddress } from '../format/instance.js';
 import { terminalSafe } from '../format/table.js';
-import { writeLine } from '../io.js';
+import { writeJsonLine, writeLine } from '../io.js';
 import { ask, isYes } from '../prompt.js';
 
 /** `switchyard deregister <id> [--service s] [--yes]`. */
@@ -53,7 +53,7 @@ Exit codes: 0 removed; 1 no live instance with that id, not confirmed, registry 
     const removed = await redis.evict(instance.service, instance.id);
     if (!removed) throw new CliError(`${label} was already gone`);
     if (context.json) {
-      writeLine(context.io.stdout, JSON.stringify({ service: instance.service, id: instance.id, deregistered: true }));
+      writeJsonLine(context.io.stdout, { service: instance.service, id: instance.id, deregistered: true });
     } else {
       writeLine(context.io.stdout, terminalSafe(`deregistered ${label}`));
     }

@@ -7,7 +7,7 @@ import type { Command } from '../command.js';
 import { formatLatency } from '../format/duration.js';
 import { sortInstances } from '../format/instance.js';
 import { formatTable } from '../format/table.js';
-import { writeLine } from '../io.js';
+import { writeJsonLine, writeLine } from '../io.js';
 import { requireInstances } from './ls.js';
 
 /** @default options of `switchyard health`. */
@@ -70,10 +70,7 @@ registry unreachable; 2 usage.`,
     const serving = results.filter((result) => result.health === 'SERVING').length;
     const healthy = serving === results.length;
     if (context.json) {
-      writeLine(
-        context.io.stdout,
-        JSON.stringify({ service, healthy, serving, total: results.length, instances: results }),
-      );
+      writeJsonLine(context.io.stdout, { service, healthy, serving, total: results.length, instances: results });
     } else {
       const table = formatTable(
         ['id', 'address', 'registry', 'health', 'latency', 'detail'],

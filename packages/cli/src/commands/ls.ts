@@ -5,7 +5,7 @@ import type { Command, CommandContext } from '../command.js';
 import { formatDuration } from '../format/duration.js';
 import { formatAddress, formatRoute, sortInstances } from '../format/instance.js';
 import { formatTable } from '../format/table.js';
-import { writeLine } from '../io.js';
+import { writeJsonLine, writeLine } from '../io.js';
 import { withLeases } from '../registry/instance-views.js';
 
 /** `switchyard ls [service]`. */
@@ -47,7 +47,7 @@ async function listServices(context: CommandContext): Promise<ExitCode> {
     }),
   );
   if (context.json) {
-    writeLine(context.io.stdout, JSON.stringify({ namespace: target.namespace, services: rows }));
+    writeJsonLine(context.io.stdout, { namespace: target.namespace, services: rows });
     return ExitCode.OK;
   }
   if (rows.length === 0) {
@@ -80,7 +80,7 @@ async function listInstances(context: CommandContext, service: string): Promise<
       expiresInMs: view.expiresInMs ?? null,
       lastHeartbeatAgoMs: view.lastHeartbeatAgoMs ?? null,
     }));
-    writeLine(context.io.stdout, JSON.stringify({ service, route: route ?? null, instances: instancesJson }));
+    writeJsonLine(context.io.stdout, { service, route: route ?? null, instances: instancesJson });
     return ExitCode.OK;
   }
   const table = formatTable(

@@ -2,7 +2,7 @@ import type { RouteRule } from '@switchyard/core';
 import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatRoute } from '../format/instance.js';
-import { writeLine } from '../io.js';
+import { writeJsonLine, writeLine } from '../io.js';
 import { unknownService } from './ls.js';
 
 const USAGE = 'route get <service> | route set <service> <version>=<percent>... | route clear <service>';
@@ -65,7 +65,7 @@ export function parseSplits(args: readonly string[]): Record<string, number> {
 }
 
 function print(context: CommandContext, service: string, rule: RouteRule | undefined): ExitCode {
-  if (context.json) writeLine(context.io.stdout, JSON.stringify({ service, rule: rule ?? null }));
+  if (context.json) writeJsonLine(context.io.stdout, { service, rule: rule ?? null });
   else
     writeLine(
       context.io.stdout,

@@ -5,7 +5,7 @@ import { ExitCode } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { formatAddress, formatRoute, sortInstances } from '../format/instance.js';
 import { terminalSafe } from '../format/table.js';
-import { writeLine } from '../io.js';
+import { writeJsonLine, writeLine } from '../io.js';
 
 /** `switchyard watch <service>`. */
 export const watchCommand: Command = {
@@ -44,7 +44,8 @@ Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start; 2 usag
     const stop = await registry.watch(service, (event) => {
       if (closed) return;
       const time = new Date().toISOString();
-      writeLine(stdout, context.json ? JSON.stringify(eventJson(time, service, event)) : eventLine(time, event));
+      if (context.json) writeJsonLine(stdout, eventJson(time, service, event));
+      else writeLine(stdout, eventLine(time, event));
     });
     await stopped;
     await stop();

@@ -165,6 +165,45 @@ describe('startDashboard', () => {
     stalled.destroy();
   });
 
+  it('takes an option given as undefined as its default (`host: process.env.DASHBOARD_HOST`)', async () => {
+    registry = new MemoryRegistry();
+    const env: Record<string, string | undefined> = {};
+    dashboard = await startDashboard({
+      registry,
+      port: 0,
+      host: env.DASHBOARD_HOST,
+      title: env.DASHBOARD_TITLE,
+      allowedHosts: undefined,
+      maxStreams: undefined,
+      keepAliveMs: undefined,
+      maxStreamBufferBytes: undefined,
+    });
+    // Bound to loopback, not to every interface, and it still refuses foreign names.
+    expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(await statusWithHost(new URL('healthz', dashboard.url), 'attacker.example')).toBe(403);
+  });
+
+  it('refuses an empty host, which Node would bind to every interface', async () => {
+    registry = new MemoryRegistry();
+    await expect(startDashboard({ registry, port: 0, host: ' ' })).rejects.toThrow(/^host: must not be empty/);
+  });
+
+  it('answers HEAD /events with the headers at once, without taking an event-stream slot', async () => {
+    registry = new MemoryRegistry();
+    dashboard = await startDashboard({ registry, port: 0, maxStreams: 1 });
+    const url = new URL('events', dashboard.url);
+    const head = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(5_000) });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await statusWithHost(url, '127.0.0.1')).toBe(200);
+  });
+
+  it('answers 404, not 500, for a service name with a malformed %-escape', async () => {
+    registry = new MemoryRegistry();
+    dashboard = await startDashboard({ registry, port: 0 });
+    expect((await fetch(new URL('api/services/%E0%A4%A', dashboard.url))).status).toBe(404);
+  });
+
   it('stops the watches it opened when its start fails partway', async () => {
     registry = new MemoryRegistry();
     await registry.register({ id: 'a-1', service: 'alpha', host: '10.0.0.1', ports: { grpc: 1 } });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { InvalidArgumentError } from '@switchyard/core';
 import type { Registry } from '@switchyard/registry';
 import type { LeaseInspector } from '../registry/lease-inspector.js';
 import { renderPage } from './page.js';
@@ -76,7 +77,14 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
  * ```
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const resolved = { ...DEFAULT_DASHBOARD_OPTIONS, ...options };
+  // An option given as undefined (`host: process.env.DASHBOARD_HOST`) takes its default: spread as
+  // is, it would bind every interface, lift the stream caps and crash on `allowedHosts`.
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  const resolved = { ...DEFAULT_DASHBOARD_OPTIONS, ...(given as DashboardOptions) };
+  if (typeof resolved.host !== 'string' || resolved.host.trim() === '') {
+    // Node binds every interface for an empty host: the opposite of what an empty value suggests.
+    throw new InvalidArgumentError('host', 'must not be empty: an address or host name to bind (default 127.0.0.1)');
+  }
   const hub = new ServiceHub({
     registry: options.registry,
     inspector: options.inspector,
@@ -134,7 +142,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     const match = /^\/api\/services\/([^/]+)$/.exec(path);
     if (match) {
-      const view = hub.view(decodeURIComponent(match[1] as string));
+      const view = hub.view(decodeSegment(match[1] as string));
       if (view) sendJson(response, 200, view);
       else sendJson(response, 404, { error: 'no such service' });
       return;
@@ -159,6 +167,12 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       'x-accel-buffering': 'no',
       ...SECURITY_HEADERS,
     });
+    // HEAD gets the headers only: Node sends nothing, headers included, for a write to a HEAD
+    // response, so the client would wait forever while holding one of the stream slots.
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
     response.write('retry: 2000\n\n');
     response.write(sseEvent('snapshot', snapshot()));
     streams.add(response);
@@ -265,6 +279,15 @@ function sseChange(change: HubChange): string {
       return sseEvent('removed', { service: change.service });
     case 'status':
       return sseEvent('status', { registryError: change.registryError });
+  }
+}
+
+/** A %-decoded path segment; a malformed escape names no service (404, not a 500). */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
   }
 }
 
