@@ -27,10 +27,9 @@ export async function runService(
       (typeof optionsOrStart === 'object' && typeof optionsOrStart?.name === 'string'
         ? optionsOrStart.name
         : 'service');
-    const code = (error as { code?: unknown }).code;
-    process.stderr.write(
-      `${name}: failed to start: ${code ? `${String(code)}: ` : ''}${(error as Error).message ?? String(error)}\n`,
-    );
+    // `?? {}`: a start function may reject with undefined or null, which must not crash this line.
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    process.stderr.write(`${name}: failed to start: ${code ? `${String(code)}: ` : ''}${message ?? String(error)}\n`);
     process.exit(1);
   }
 }

@@ -1,7 +1,10 @@
+import { isIP } from 'node:net';
 import {
   assertInteger,
   assertKnownKeys,
+  assertLogger,
   assertObject,
+  describeValue,
   INSTANCE_LIMITS,
   InvalidArgumentError,
   validateServiceName,
@@ -52,6 +55,9 @@ const OPTION_KEYS = [
   'metrics',
 ];
 
+const GRPC_KEYS = ['services', 'port', 'host', 'credentials', 'reflection'];
+const HTTP_KEYS = ['handler', 'port', 'host'];
+
 /**
  * Resolves configuration: options first, then environment variables, then defaults. Every error
  * names the setting it came from (`drainDelayMs` or `SWITCHYARD_DRAIN_DELAY_MS`), so a bad
@@ -61,6 +67,30 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
   assertObject('options', options);
   assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
   const name = validateServiceName(options.name, 'name');
+  // Checked before anything starts: a logger without `info` used to throw at the "started" line,
+  // after registering, leaving the entry and the servers behind; `ready: 'false'` read as true.
+  if (options.logger !== undefined) assertLogger('logger', options.logger);
+  for (const flag of ['ready', 'handleSignals'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
+      throw new InvalidArgumentError(flag, `must be a boolean, got ${describeValue(options[flag])}`);
+  }
+  if (options.onStop !== undefined && typeof options.onStop !== 'function')
+    throw new InvalidArgumentError('onStop', `must be a function, got ${describeValue(options.onStop)}`);
+  // A misspelt server option (`http.hostname`) used to be ignored: the server then listened on
+  // every interface, or on the default port.
+  if (options.grpc !== undefined) {
+    assertObject('grpc', options.grpc);
+    assertKnownKeys('grpc', options.grpc as unknown as Record<string, unknown>, GRPC_KEYS);
+  }
+  if (options.http !== undefined) {
+    assertObject('http', options.http);
+    assertKnownKeys('http', options.http as unknown as Record<string, unknown>, HTTP_KEYS);
+    if (options.http.handler !== undefined && typeof options.http.handler !== 'function')
+      throw new InvalidArgumentError(
+        'http.handler',
+        `must be a function (request, response) => …, got ${describeValue(options.http.handler)}`,
+      );
+  }
   const registryOption = options.registry ?? env.SWITCHYARD_REGISTRY_URL;
   if (registryOption === undefined || registryOption === '') {
     throw new InvalidArgumentError(
@@ -70,18 +100,37 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
   }
   // SWITCHYARD_REGISTRY_PASSWORD (a Secret) completes a URL that has no password of its own.
   const registry = typeof registryOption === 'string' ? withRegistryCredentials(registryOption, env) : registryOption;
-  const zone = options.zone ?? (env.SWITCHYARD_ZONE || undefined);
+  const zone = options.zone ?? variable(env, 'SWITCHYARD_ZONE');
   if (zone !== undefined && !INSTANCE_LIMITS.zonePattern.test(zone)) {
     throw new InvalidArgumentError(options.zone !== undefined ? 'zone' : 'SWITCHYARD_ZONE', INSTANCE_LIMITS.zoneRule);
   }
+  // Version and host are checked here, naming their setting: the registry used to reject them as
+  // `instance.version` / `instance.host`, after the servers had started.
+  const version = options.version ?? variable(env, 'SWITCHYARD_VERSION');
+  if (version !== undefined && (typeof version !== 'string' || !INSTANCE_LIMITS.versionPattern.test(version))) {
+    throw new InvalidArgumentError(
+      options.version !== undefined ? 'version' : 'SWITCHYARD_VERSION',
+      `${INSTANCE_LIMITS.versionRule}, got ${describeValue(version)}`,
+    );
+  }
+  const advertiseHost = options.advertiseHost ?? variable(env, 'SWITCHYARD_ADVERTISE_HOST') ?? variable(env, 'POD_IP');
+  if (advertiseHost !== undefined && !isHost(advertiseHost)) {
+    const field =
+      options.advertiseHost !== undefined
+        ? 'advertiseHost'
+        : variable(env, 'SWITCHYARD_ADVERTISE_HOST') !== undefined
+          ? 'SWITCHYARD_ADVERTISE_HOST'
+          : 'POD_IP';
+    throw new InvalidArgumentError(field, `${INSTANCE_LIMITS.hostRule}, got ${describeValue(advertiseHost)}`);
+  }
   return {
     name,
-    version: options.version ?? (env.SWITCHYARD_VERSION || undefined),
+    version,
     registry,
     zone,
     metadata: metadataOf(options.metadata),
-    advertiseHost: options.advertiseHost ?? (env.SWITCHYARD_ADVERTISE_HOST || env.POD_IP || undefined),
-    listenHost: env.SWITCHYARD_LISTEN_HOST || '0.0.0.0',
+    advertiseHost,
+    listenHost: variable(env, 'SWITCHYARD_LISTEN_HOST') ?? '0.0.0.0',
     ttlMs: integerSetting('ttlMs', options.ttlMs, 'SWITCHYARD_TTL_MS', env, undefined, 500, 86_400_000),
     drainDelayMs: integerSetting(
       'drainDelayMs',
@@ -117,11 +166,24 @@ function integerSetting(
     assertInteger(option, value, min, max);
     return value;
   }
-  const raw = env[variable];
+  // Blank is unset: Number(' ') is 0, which silently meant no drain delay and no grace.
+  const raw = env[variable]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const parsed = Number(raw);
   assertInteger(variable, Number.isInteger(parsed) ? parsed : raw, min, max);
   return parsed;
+}
+
+/** An environment variable's value, trimmed; blank is unset. */
+function variable(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  return env[name]?.trim() || undefined;
+}
+
+/** A host name or an IP literal (IPv6 bracketed or not), by the rules the registry applies. */
+function isHost(host: unknown): boolean {
+  if (typeof host !== 'string') return false;
+  if (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6)) return true;
+  return INSTANCE_LIMITS.hostPattern.test(host);
 }
 
 /**

@@ -42,6 +42,8 @@ class Holds<T> {
 
 const tracingHolds = new Holds<Tracing>();
 const metricsHolds = new Holds<Metrics>();
+/** The initMetrics() under way, if any (see {@link acquireMetrics}). */
+let metricsStarting: Promise<Metrics> | undefined;
 
 /**
  * Tracing for a service: the process's current Tracing when the service asked for nothing in
@@ -65,9 +67,19 @@ export async function releaseTracing(tracing: Tracing): Promise<void> {
  * in it) or a new `initMetrics(options)`. Match each call with {@link releaseMetrics}.
  */
 export async function acquireMetrics(options: MetricsOptions): Promise<Metrics> {
+  // initMetrics registers its provider before its port is bound, and only then becomes current:
+  // a second service starting meanwhile (Promise.all) used to call it too and fail ("a
+  // MeterProvider is already registered"). It waits for the first one's setup instead.
+  while (metricsStarting) await metricsStarting.catch(() => undefined);
   const existing = currentMetrics();
   if (existing) return metricsHolds.take(existing, !metricsHolds.has(existing));
-  return metricsHolds.take(await initMetrics(options), false);
+  const starting = initMetrics(options);
+  metricsStarting = starting;
+  try {
+    return metricsHolds.take(await starting, false);
+  } finally {
+    metricsStarting = undefined;
+  }
 }
 
 /** Gives a service's hold back; stops the endpoint when it was the last holder. */

@@ -337,13 +337,20 @@ function listenHttp(server: HttpServer, port: number, host: string): Promise<num
 
 function closeHttp(server: HttpServer, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
+    // close() ends only the connections idle at that moment: one still answering a call stays
+    // open after its answer (keep-alive), so stop() waited for Node's keep-alive timeout or the
+    // whole grace. Idle connections are closed again as the calls in flight finish.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    sweep.unref();
     const timer = setTimeout(() => {
+      clearInterval(sweep);
       server.closeAllConnections();
       resolve();
     }, graceMs);
     timer.unref();
     server.close(() => {
       clearTimeout(timer);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type ChannelCredentials, type ChannelOptions, credentials, ServerCredentials } from '@grpc/grpc-js';
 import { InvalidArgumentError } from '@switchyard/core';
@@ -21,12 +22,13 @@ export interface ServiceTls {
 export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceTls | undefined {
   const names = ['SWITCHYARD_TLS_CA', 'SWITCHYARD_TLS_CERT', 'SWITCHYARD_TLS_KEY'] as const;
   const given = names.filter((name) => env[name]);
-  if (given.length === 0) return undefined;
+  if (given.length === 0 && !env.SWITCHYARD_TLS_SERVER_NAME) return undefined;
+  // A server name alone means TLS was intended: its files are missing, so refuse to run in plaintext.
   if (given.length !== names.length) {
     const missing = names.filter((name) => !env[name]);
     throw new InvalidArgumentError(
       missing[0] as string,
-      `is required with ${given.join(', ')} (mTLS needs a CA, a certificate and a key)`,
+      `is required with ${[...given, ...(env.SWITCHYARD_TLS_SERVER_NAME ? ['SWITCHYARD_TLS_SERVER_NAME'] : [])].join(', ')} (mTLS needs a CA, a certificate and a key)`,
     );
   }
   const read = (name: (typeof names)[number]): Buffer => {
@@ -42,6 +44,26 @@ export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceTls | u
   const ca = read('SWITCHYARD_TLS_CA');
   const cert = read('SWITCHYARD_TLS_CERT');
   const key = read('SWITCHYARD_TLS_KEY');
+  // Checked here, naming the file: gRPC took a CA that is not a certificate without a word (every
+  // handshake then failed), and said of a bad certificate or key only OpenSSL's "no start line".
+  const parse = <T>(name: (typeof names)[number], what: string, build: () => T): T => {
+    try {
+      return build();
+    } catch (error) {
+      throw new InvalidArgumentError(name, `${env[name]} is not ${what}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  };
+  parse('SWITCHYARD_TLS_CA', 'a PEM certificate', () => new X509Certificate(ca));
+  const certificate = parse('SWITCHYARD_TLS_CERT', 'a PEM certificate', () => new X509Certificate(cert));
+  const privateKey = parse('SWITCHYARD_TLS_KEY', 'a PEM private key', () => createPrivateKey(key));
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new InvalidArgumentError(
+      'SWITCHYARD_TLS_KEY',
+      `${env.SWITCHYARD_TLS_KEY} does not match the certificate in ${env.SWITCHYARD_TLS_CERT}`,
+    );
+  }
   const serverName = env.SWITCHYARD_TLS_SERVER_NAME;
   return {
     server: ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true),

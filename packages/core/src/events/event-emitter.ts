@@ -31,7 +31,10 @@ export class EventEmitter<T> {
       dispose: () => {
         if (disposed) return;
         disposed = true;
-        this.listeners = this.listeners.filter((candidate) => candidate !== listener);
+        // One copy only: the same function subscribed twice is two subscriptions (filtering every
+        // copy out used to end the other one too).
+        const index = this.listeners.indexOf(listener);
+        if (index >= 0) this.listeners = [...this.listeners.slice(0, index), ...this.listeners.slice(index + 1)];
       },
     };
   };

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { assertOneOf } from '../validation/assert.js';
 
 /**
  * The logging interface Switchyard writes to. Its shape is pino's (`logger.warn({ obj }, 'msg')`),
@@ -30,17 +31,48 @@ const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
  * A minimal logger writing one JSON line per entry to stderr (pino's line format, roughly), for
  * examples and tools that do not bring their own.
  * @param minimumLevel entries below this level are dropped. @default 'info'
+ * @throws InvalidArgumentError for a level other than debug, info, warn or error.
  */
 export function consoleLogger(options: { minimumLevel?: Level; name?: string } = {}): Logger {
+  // An unknown level (indexOf -1) used to filter nothing: debug included.
+  if (options.minimumLevel !== undefined) assertOneOf('minimumLevel', options.minimumLevel, LEVELS);
   const threshold = LEVELS.indexOf(options.minimumLevel ?? 'info');
   const make =
     (level: Level): LogFn =>
     (first: Record<string, unknown> | string, message?: string) => {
       if (LEVELS.indexOf(level) < threshold) return;
       const fields = typeof first === 'string' ? { msg: first } : { ...serialise(first), msg: message };
-      process.stderr.write(`${JSON.stringify({ level, time: Date.now(), name: options.name, ...fields })}\n`);
+      process.stderr.write(`${toJson({ level, time: Date.now(), name: options.name, ...fields })}\n`);
     };
   return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error') };
+}
+
+/**
+ * One JSON line. A logger must never throw at its caller: a field JSON cannot write (a cycle, a
+ * BigInt) used to throw from `logger.warn()`, e.g. inside a catch block. Only then is the slower
+ * replacer used.
+ */
+function toJson(entry: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(entry);
+  } catch {
+    const ancestors: object[] = [];
+    try {
+      return JSON.stringify(entry, function (this: unknown, _key, value: unknown) {
+        if (typeof value === 'bigint') return value.toString();
+        if (typeof value !== 'object' || value === null) return value;
+        // `this` is the object holding `value`: drop the ancestors of finished siblings.
+        while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+        if (ancestors.includes(value)) return '[Circular]';
+        ancestors.push(value);
+        return value;
+      });
+    } catch (error) {
+      // A getter or toJSON() that throws: the entry without its fields.
+      const { level, time, name, msg } = entry;
+      return JSON.stringify({ level, time, name, msg, logError: String(error) });
+    }
+  }
 }
 
 function serialise(fields: Record<string, unknown>): Record<string, unknown> {

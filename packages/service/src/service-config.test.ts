@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { resolveServiceConfig } from './service-config.js';
+
+const env = { SWITCHYARD_REGISTRY_URL: 'memory://' };
+
+describe('resolveServiceConfig', () => {
+  it('reads a blank duration variable as unset, not as 0 (no drain, no grace for calls in flight)', () => {
+    const config = resolveServiceConfig(
+      { name: 'catalog' },
+      { ...env, SWITCHYARD_DRAIN_DELAY_MS: ' ', SWITCHYARD_SHUTDOWN_GRACE_MS: '\t', SWITCHYARD_TTL_MS: ' ' },
+    );
+    expect(config).toMatchObject({ drainDelayMs: 5_000, shutdownGraceMs: 10_000, ttlMs: undefined });
+    expect(
+      resolveServiceConfig({ name: 'catalog' }, { ...env, SWITCHYARD_DRAIN_DELAY_MS: ' 250\n' }).drainDelayMs,
+    ).toBe(250);
+  });
+
+  it.each([
+    ['SWITCHYARD_VERSION', { SWITCHYARD_VERSION: '1.0 beta' }, {}],
+    ['version', {}, { version: '1.0 beta' }],
+    ['SWITCHYARD_ADVERTISE_HOST', { SWITCHYARD_ADVERTISE_HOST: 'http://10.0.0.7:50051' }, {}],
+    ['POD_IP', { POD_IP: '$(POD_IP)' }, {}], // what Kubernetes leaves for an undefined variable
+    ['advertiseHost', {}, { advertiseHost: '10.0.0.7:50051' }],
+  ])(
+    'rejects a bad %s at once, naming that setting (not instance.* after the servers started)',
+    (field, vars, options) => {
+      expect(() => resolveServiceConfig({ name: 'catalog', ...options }, { ...env, ...vars })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+      );
+    },
+  );
+
+  it.each([
+    ['http.prot', { http: { prot: 8080 } }],
+    ['http.hostname', { http: { hostname: '127.0.0.1' } }], // silently listened on every interface
+    ['grpc.service', { grpc: { service: [], port: 0 } }],
+  ])('rejects the misspelt server option %s instead of ignoring it', (field, options) => {
+    expect(() => resolveServiceConfig({ name: 'catalog', ...(options as object) }, env)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+    );
+  });
+
+  it('rejects an HTTP handler that is not a function at start, not at the first request', () => {
+    expect(() => resolveServiceConfig({ name: 'catalog', http: { handler: 'index.js' as never } }, env)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'http.handler' }),
+    );
+  });
+
+  it('rejects an onStop that is not a function at start, not as a warning at stop', () => {
+    expect(() => resolveServiceConfig({ name: 'catalog', onStop: 'close db' as never }, env)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'onStop' }),
+    );
+  });
+
+  it('accepts IP literals and host names as the advertised host', () => {
+    for (const host of ['10.0.0.7', 'fd00::7', 'catalog-0.catalog.shop.svc.cluster.local']) {
+      expect(resolveServiceConfig({ name: 'catalog' }, { ...env, POD_IP: host }).advertiseHost).toBe(host);
+    }
+  });
+});

@@ -1,0 +1,99 @@
+/** Start-up and stop races of startService with real servers (memory registry, loopback, free ports). */
+import { Agent, get } from 'node:http';
+import { silentLogger } from '@switchyard/core';
+import { MemoryRegistry } from '@switchyard/registry';
+import { describe, expect, it } from 'vitest';
+import { startService } from './start-service.js';
+
+const quiet = { handleSignals: false, tracing: false, drainDelayMs: 0, logger: silentLogger } as const;
+
+describe('startService: start-up and stop', () => {
+  it('starts two services with metrics at the same time (Promise.all), sharing one /metrics endpoint', async () => {
+    const registry = new MemoryRegistry();
+    // The second used to fail "a MeterProvider is already registered": both called initMetrics
+    // while the first was still binding its port.
+    const [a, b] = await Promise.all(
+      ['left', 'right'].map((name) =>
+        startService({ name, registry, http: { port: 0, host: '127.0.0.1' }, metrics: { port: 0 }, ...quiet }),
+      ),
+    );
+    expect(a?.metricsPort).toBeTypeOf('number');
+    expect(b?.metricsPort).toBe(a?.metricsPort);
+    await a?.stop();
+    // Still served until the last holder stops.
+    expect((await fetch(`http://127.0.0.1:${b?.metricsPort}/metrics`)).status).toBe(200);
+    await b?.stop();
+    await expect(fetch(`http://127.0.0.1:${b?.metricsPort}/metrics`)).rejects.toThrow();
+    await registry.close();
+  });
+
+  it('refuses a logger without the four log functions before starting anything, leaving no registration', async () => {
+    const registry = new MemoryRegistry();
+    const before = process.listenerCount('SIGTERM');
+    // It used to fail at the "started" line, after registering: the entry stayed listed, the
+    // server kept its port, and no stop() could release them.
+    await expect(
+      startService({
+        name: 'nolog',
+        registry,
+        http: { port: 0, host: '127.0.0.1' },
+        ...quiet,
+        handleSignals: true,
+        logger: { warn() {}, error() {} } as never,
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'logger' });
+    expect(await registry.list('nolog')).toEqual([]);
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+    await registry.close();
+  });
+
+  it.each([
+    ['ready', { ready: 'false' }],
+    ['handleSignals', { handleSignals: 'no' }],
+  ])('refuses a %s that is not a boolean instead of reading it as true', async (field, options) => {
+    const registry = new MemoryRegistry();
+    await expect(
+      startService({ name: 'flags', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet, ...(options as object) }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
+    expect(await registry.list('flags')).toEqual([]);
+    await registry.close();
+  });
+
+  it('stops as soon as an HTTP call in flight on a keep-alive connection is answered, not after the grace', async () => {
+    const registry = new MemoryRegistry();
+    const service = await startService({
+      name: 'slowweb',
+      registry,
+      http: {
+        port: 0,
+        host: '127.0.0.1',
+        handler: (_request, response) => {
+          setTimeout(() => response.end('done'), 300);
+        },
+      },
+      shutdownGraceMs: 8_000,
+      ...quiet,
+    });
+    const agent = new Agent({ keepAlive: true });
+    const call = () =>
+      new Promise<string>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: service.httpPort, path: '/x', agent }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve(body));
+        }).on('error', reject);
+      });
+    await call(); // a kept-alive connection, as undici's pools and most HTTP clients keep
+    const inFlight = call();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const stopped = service.stop();
+    await expect(inFlight).resolves.toBe('done');
+    await stopped;
+    // The connection used to stay open after its answer (keep-alive), so close() waited for Node's
+    // keep-alive timeout (5 s) or the whole grace period.
+    expect(Date.now() - started).toBeLessThan(2_500);
+    agent.destroy();
+    await registry.close();
+  });
+});
