@@ -280,6 +280,32 @@ describe('RedisRegistry against a real Redis', () => {
     expect(await admin.list('catalog')).toEqual([]);
   });
 
+  it('evicts only the registration an operator confirmed when given its generation', async () => {
+    const namespace = uniqueNamespace();
+    const admin = registry({ namespace });
+    const generationOf = async (id: string) => raw.hget(`${namespace}:{catalog}:gens`, id);
+    await registry({ namespace }).register(instance('catalog-0'), { ttlMs: 60_000 });
+    const confirmed = (await generationOf('catalog-0')) as string;
+    // The pod restarts under the same id while the operator reads the prompt.
+    const newcomer = await registry({ namespace }).register(instance('catalog-0'), { ttlMs: 60_000 });
+    expect(await generationOf('catalog-0')).not.toBe(confirmed);
+    await expect(admin.evict('catalog', 'catalog-0', { generation: confirmed })).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+    });
+    expect((await admin.list('catalog')).map((entry) => entry.id)).toEqual(['catalog-0']);
+    expect(newcomer.state).toBe('active');
+
+    await expect(admin.evict('catalog', 'catalog-0', { generation: 'abc' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'options.generation',
+    });
+    expect(await admin.evict('catalog', 'catalog-0', { generation: (await generationOf('catalog-0')) as string })).toBe(
+      true,
+    );
+    expect(await admin.list('catalog')).toEqual([]);
+    expect(await admin.evict('catalog', 'catalog-0', { generation: confirmed })).toBe(false);
+  });
+
   it('keeps the lease index current with a single watcher, however many entries fall due at once', async () => {
     const namespace = uniqueNamespace();
     const owner = registry({ namespace });

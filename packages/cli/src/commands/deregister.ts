@@ -16,7 +16,8 @@ export const deregisterCommand: Command = {
 "down (deregistered)" at once, and the owning process, told at its next heartbeat, never writes it
 back (its registration becomes "lost"). To take an instance out of traffic temporarily, drain it
 from its own process instead. Without --service, every live service is searched for the id.
-Asks for confirmation on stderr and reads the answer from stdin unless --yes is given.
+Asks for confirmation on stderr and reads the answer from stdin unless --yes is given. Only the
+registration shown is evicted: one that took the id meanwhile is left alone (exit 1).
 
 Examples:
   switchyard deregister catalog-7f3a9c
@@ -33,6 +34,11 @@ Exit codes: 0 removed; 1 no live instance with that id, not confirmed, registry 
     validateInstanceId(id);
     const instance = await findInstance(context, id, stringOption(context.args, 'service'));
     const label = `${instance.service}/${instance.id}`;
+    // The registration shown is the one evicted: if the id is registered again while the operator
+    // reads the prompt (a restarted pod that kept its name), the newcomer is left alone.
+    const generation = (await context.registry().inspector()?.leases(instance.service, [instance.id]))?.get(
+      instance.id,
+    )?.generation;
     if (context.args.values.yes !== true) {
       const answer = await ask(
         context.io,
@@ -50,7 +56,15 @@ Exit codes: 0 removed; 1 no live instance with that id, not confirmed, registry 
     }
     const redis = context.registry().redis();
     if (!redis) throw new CliError('this registry backend does not support evicting instances');
-    const removed = await redis.evict(instance.service, instance.id);
+    let removed: boolean;
+    try {
+      removed = await redis.evict(instance.service, instance.id, generation === undefined ? {} : { generation });
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'FAILED_PRECONDITION') throw error;
+      throw new CliError(
+        `${label} was registered again since it was shown; nothing changed (run again to evict the new one)`,
+      );
+    }
     if (!removed) throw new CliError(`${label} was already gone`);
     if (context.json) {
       writeJsonLine(context.io.stdout, { service: instance.service, id: instance.id, deregistered: true });

@@ -3,6 +3,11 @@ import { type Cluster, Redis } from 'ioredis';
 
 /** What the registry knows about one instance's lease but the `Registry` interface does not expose. */
 export interface LeaseInfo {
+  /**
+   * The registration's generation (the Redis server time at registration, in µs): what
+   * `RedisRegistry.evict(…, { generation })` takes to remove this registration and no later one.
+   */
+  readonly generation: string;
   /** Time since the registration was made (its generation is the Redis server time at registration). */
   readonly ageMs: number | undefined;
   /** Time until the lease expires unless heartbeated (PTTL of the lease key); 0 if already expired. */
@@ -71,6 +76,7 @@ export class LeaseInspector {
       const live = !error && typeof pttl === 'number' && pttl >= 0;
       const ttlMs = leaseTtl(value);
       result.set(id, {
+        generation,
         ageMs: Math.max(0, Math.round(nowMs - registeredAtMs)),
         expiresInMs: error || typeof pttl !== 'number' ? undefined : pttl >= 0 ? pttl : pttl === -2 ? 0 : undefined,
         lastHeartbeatAgoMs: live && ttlMs !== undefined ? Math.max(0, ttlMs - (pttl as number)) : undefined,

@@ -4,12 +4,14 @@ import {
   assertLogger,
   assertObject,
   type Disposable,
+  InvalidArgumentError,
   type InstanceInput,
   type Logger,
   RegistryUnavailableError,
   type RouteRule,
   type ServiceInstance,
   silentLogger,
+  SwitchyardError,
   validateInstance,
   validateInstanceId,
   validateRouteRule,
@@ -298,15 +300,35 @@ export class RedisRegistry implements Registry {
   }
 
   /**
-   * Removes an instance whatever registration owns it (an operator action, e.g. `switchyard
-   * deregister <id>`). The owning process is told at its next heartbeat and never writes it back.
-   * @returns whether an entry was removed.
+   * Removes an instance (an operator action, e.g. `switchyard deregister <id>`). The owning process
+   * is told at its next heartbeat and never writes it back.
+   *
+   * Given `options.generation` (the registration's generation as Redis holds it, which `switchyard`
+   * reads before asking for confirmation), only that registration is removed: if the id has been
+   * registered again meanwhile (a restarted pod that kept its name), nothing is removed and the call
+   * fails with FAILED_PRECONDITION, rather than taking the healthy newcomer out for good.
+   * @returns whether an entry was removed (false: no such id).
    */
-  async evict(service: string, id: string): Promise<boolean> {
+  async evict(service: string, id: string, options: { generation?: string } = {}): Promise<boolean> {
     this.assertOpen();
     const keys = this.keys(validateServiceName(service));
     validateInstanceId(id);
-    return (await this.connection.call('evict', () => this.scripts.evict(keys, id, this.options.tombstoneTtlMs))) === 1;
+    assertObject('options', options as unknown);
+    assertKnownKeys('options', options as Record<string, unknown>, ['generation']);
+    const { generation } = options;
+    if (generation !== undefined && (typeof generation !== 'string' || !/^\d{1,20}$/.test(generation))) {
+      throw new InvalidArgumentError('options.generation', 'must be a registration generation: 1-20 decimal digits');
+    }
+    const removed = await this.connection.call('evict', () =>
+      this.scripts.evict(keys, id, this.options.tombstoneTtlMs, generation ?? ''),
+    );
+    if (removed === -1) {
+      throw new SwitchyardError(
+        'FAILED_PRECONDITION',
+        `${service}/${id} is now owned by another registration than generation ${generation}; nothing was evicted`,
+      );
+    }
+    return removed === 1;
   }
 
   close(): Promise<void> {

@@ -83,8 +83,8 @@ export class RedisScripts {
     return (await this.run('syDeregister', keys, id, generation, tombstoneTtlMs)) as number;
   }
 
-  async evict(keys: ServiceKeys, id: string, tombstoneTtlMs: number): Promise<number> {
-    return (await this.run('syEvict', keys, id, tombstoneTtlMs)) as number;
+  async evict(keys: ServiceKeys, id: string, tombstoneTtlMs: number, expectedGeneration: string): Promise<number> {
+    return (await this.run('syEvict', keys, id, tombstoneTtlMs, expectedGeneration)) as number;
   }
 
   async list(keys: ServiceKeys): Promise<{ rev: number; ids: string[]; values: (string | null)[]; route: string }> {

@@ -253,13 +253,17 @@ return 0
 `;
 
 /**
- * Evict (operator action): ARGV id, tombstoneTtlMs. Removes whatever generation owns the id and
- * ends it, so the evicted process cannot write itself back. Returns 1 removed, 0 unknown id.
+ * Evict (operator action): ARGV id, tombstoneTtlMs, expected generation ('' for any). Removes the
+ * generation that owns the id and ends it, so the evicted process cannot write itself back.
+ * Returns 1 removed, 0 unknown id, -1 owned by another generation than the one expected (nothing
+ * removed: the registration an operator confirmed was replaced meanwhile, e.g. a restarted pod
+ * that kept its id, and evicting the newcomer would take a healthy process out for good).
  */
 export const EVICT = `${PRELUDE}
-local id, tombTtl = ARGV[2], tonumber(ARGV[3])
+local id, tombTtl, expected = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local owner = redis.call('HGET', KEYS[2], id)
 if not owner and redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end
+if expected ~= '' and owner ~= expected then return -1 end
 trimTombstones()
 if owner then redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner) end
 drop(id)
