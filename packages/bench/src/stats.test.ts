@@ -18,6 +18,26 @@ describe('percentile', () => {
     expect(percentile([7], 99)).toBe(7);
   });
 
+  it('takes the exact nearest rank where p·n/100 is a whole number, despite floating point', () => {
+    // (99.9 / 100) * 1000 is 999.0000000000001 in floating point: the ceiling took rank 1000 (the max)
+    // instead of 999. Likewise p99.9 of 2,000 samples must be the 1,998th, not the 1,999th.
+    const thousand = Array.from({ length: 1_000 }, (_, index) => index + 1);
+    expect(percentile(thousand, 99.9)).toBe(999);
+    expect(
+      percentile(
+        Array.from({ length: 2_000 }, (_, index) => index + 1),
+        99.9,
+      ),
+    ).toBe(1_998);
+    // p99 of 200 samples is the 198th: the third-slowest (README, "Percentiles").
+    expect(
+      percentile(
+        Array.from({ length: 200 }, (_, index) => index + 1),
+        99,
+      ),
+    ).toBe(198);
+  });
+
   it('rejects empty input and out-of-range percentiles', () => {
     expect(() => percentile([], 50)).toThrow(RangeError);
     expect(() => percentile([1], 101)).toThrow(RangeError);
@@ -38,6 +58,15 @@ describe('spread', () => {
     const rounds = [120, 95, 101, 99, 300];
     expect(spread(rounds)).toEqual({ median: 101, min: 95, max: 300 });
     expect(rounds).toEqual([120, 95, 101, 99, 300]);
+  });
+
+  it('takes the mean of the two middle samples when the count is even', () => {
+    // BENCH_QUICK's two rounds, or an even BENCH_ROUNDS: the lower middle sample (nearest rank) made
+    // every "median" the smaller of the two middle values, biasing each paired ratio, and so each
+    // verdict, downwards (with two rounds the "median" ratio was the worse round).
+    expect(spread([0.9, 0.8])).toMatchObject({ min: 0.8, max: 0.9 });
+    expect(spread([0.9, 0.8]).median).toBeCloseTo(0.85, 12);
+    expect(spread([4, 1, 3, 2]).median).toBe(2.5);
   });
 });
 

@@ -1,5 +1,5 @@
 import { formatSpread, type ReportHeader, renderHeader } from '../report-header.js';
-import type { Spread } from '../stats.js';
+import { type Spread, spread } from '../stats.js';
 import { markdownTable } from '../table.js';
 
 export interface TracingReport extends ReportHeader {
@@ -18,7 +18,8 @@ export function renderReport(report: TracingReport): string {
     official && ours
       ? official.rounds.map((ns, round) => ns / (ours.rounds[round] as number)).sort((a, b) => a - b)
       : [];
-  const median = paired[Math.floor(paired.length / 2)] ?? Number.NaN;
+  // The same median as every other figure (spread): with an even count, the mean of the two middle ratios.
+  const median = paired.length > 0 ? spread(paired).median : Number.NaN;
   return [
     ...renderHeader(report),
     `Encoding one export request (\`ExportTraceServiceRequest\`, protobuf) of ${config.batchSize} real CLIENT attempt spans ` +

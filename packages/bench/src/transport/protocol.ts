@@ -49,7 +49,10 @@ export interface RunSample {
   clientCpuMicrosPerCall: number;
   /** Main-thread garbage-collection pauses of the client worker over the same span, per call (part of the CPU above). */
   clientGcMicrosPerCall: number;
-  /** The client's main thread: event-loop busy time over the same span, per call (worker threads excluded). */
+  /**
+   * The client's main thread: event-loop busy time over the same span, per call (worker threads excluded).
+   * Wall clock, not CPU: a busy loop waiting for a core counts, so on a loaded machine it can exceed the CPU.
+   */
   clientLoopMicrosPerCall: number;
   /** Spans the batch processor reported dropping (queue full) during the run; 0 when not traced. */
   droppedSpans: number;

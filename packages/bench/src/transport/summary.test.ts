@@ -66,6 +66,19 @@ describe('compare', () => {
     expect(comparisonsTable(comparison ? [comparison] : [])).toMatch(/\| 0\.70–0\.95 +\|/);
   });
 
+  it('reads an even number of rounds at the textbook median, not at the worse of the two middle rounds', () => {
+    // Two rounds (BENCH_QUICK): ratios 0.80 and 0.92. Their median is 0.86, which meets a 0.85 target (the worse round, 0.80, did not).
+    const base = subject('raw', [run(0, 64, 1_000), run(1, 64, 1_000)]);
+    const sdk = subject('sdk', [run(0, 64, 800), run(1, 64, 920)]);
+    const [comparison] = compare(
+      [base, sdk],
+      [{ label: 'sdk / raw', numerator: 'sdk', denominator: 'raw', concurrency: 64, target: 0.85 }],
+    );
+    expect(comparison?.paired.median).toBeCloseTo(0.86, 9);
+    expect(comparison?.ofMedians).toBeCloseTo(0.86, 9);
+    expect(comparison?.met).toBe(true);
+  });
+
   it('has no verdict without a target, and skips subjects or concurrencies not measured', () => {
     const results = compare(
       [raw, sdk],
