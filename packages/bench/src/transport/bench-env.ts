@@ -24,7 +24,7 @@ export function roundsFrom(value: string | undefined): number {
 /** What the transport benchmarks (gRPC, HTTP) share: sizes, and the subject selection from the environment. */
 export interface TransportRunConfig {
   quick: boolean;
-  /** Rounds; in each, every subject runs once per concurrency, in an order rotated each round. */
+  /** Rounds; in each, every subject runs once per concurrency, in an order that changes each round (a Williams design: positions and predecessors balanced). */
   rounds: number;
   /** One closed-loop run. */
   runMs: number;

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { loadAverage } from '../machine.js';
 import { Child } from './child.js';
+import { runOrder } from './run-order.js';
 import type {
   RunSample,
   ServerReply,
@@ -71,8 +72,9 @@ type WorkerChild = Child<WorkerRequest, WorkerReply>;
 /**
  * Starts the servers (each in its own process, on 127.0.0.1), then one client worker per subject (one
  * after another, each warmed up at every concurrency before the next starts), then runs `rounds`
- * rounds: in each, for each concurrency, every subject runs once, in an order rotated each round, so
- * drift in the machine's load spreads over all subjects. The servers' CPU is read around every run.
+ * rounds: in each, for each concurrency, every subject runs once, in the round's order of a Williams
+ * design (see runOrder), so drift in the machine's load spreads over all subjects, and so does what
+ * one run leaves behind for the next. The servers' CPU is read around every run.
  */
 export async function runRounds(options: {
   serverFile: string;
@@ -133,9 +135,10 @@ export async function runRounds(options: {
     }
     for (let round = 0; round < config.rounds; round++) {
       log(`round ${round + 1} of ${config.rounds} (load average ${loadAverage().join(' / ')})`);
+      const order = runOrder(round, workers.length);
       for (const concurrency of config.concurrencies) {
         for (let step = 0; step < workers.length; step++) {
-          const worker = workers[(round + step) % workers.length] as (typeof workers)[number];
+          const worker = workers[order[step] as number] as (typeof workers)[number];
           const server = servers.get(worker.spec.server) as { child: ServerChild };
           const before = await server.child.request({ type: 'cpu' }, 'cpu');
           const { sample } = await worker.child.request({ type: 'run', concurrency, durationMs: config.runMs }, 'run');

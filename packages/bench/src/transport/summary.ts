@@ -58,7 +58,7 @@ export interface ComparisonSpec {
 }
 
 export interface Comparison extends ComparisonSpec {
-  /** Per-round ratios (both measured in the same round, one right after the other in rotation). */
+  /** Per-round ratios (both measured in the same round, seconds apart). */
   paired: Spread;
   /** Those ratios, in round order. */
   perRound: number[];
