@@ -170,11 +170,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     return stopping;
   };
 
+  /** Steps of stopping that failed (each logged), for the exit code of a stop on a signal. */
+  const failedSteps: string[] = [];
+
   /** Runs one step of stopping; a failure is logged and the next steps still run. */
   const step = async (what: string, run: () => unknown): Promise<void> => {
     try {
       await run();
     } catch (error) {
+      failedSteps.push(what);
       logger.warn({ err: error }, `stopping: ${what} failed`);
     }
   };
@@ -217,7 +221,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     logger.info({}, `${config.name} stopped`);
   };
 
-  const removeSignalHandlers = options.handleSignals === false ? undefined : stopOnSignals({ stop, logger });
+  // stop() resolves whatever failed (every step runs and logs); a stop on a signal rejects when a
+  // step failed, so that the process exits 1 as documented (it always exited 0).
+  const stopOnSignal = async (): Promise<void> => {
+    await stop();
+    if (failedSteps.length > 0) throw new Error(`stopping: ${failedSteps.join(', ')} failed (logged above)`);
+  };
+  const removeSignalHandlers =
+    options.handleSignals === false ? undefined : stopOnSignals({ stop: stopOnSignal, logger });
 
   return {
     name: config.name,

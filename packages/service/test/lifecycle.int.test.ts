@@ -65,6 +65,30 @@ describe('services in one process', () => {
     expect(code).toBe(0);
   }, 30_000);
 
+  it('exits 1 on SIGTERM when a stop step failed, after every service has stopped', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/two-services.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, FAIL_ON_STOP: 'fast' },
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready\n') && !output.includes('SENT')) {
+        output += 'SENT\n';
+        child.kill('SIGTERM');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect(output).toContain('fast stopped');
+    expect(output).toContain('slow stopped');
+    // A failed step is logged and the others still run, but the exit code says so (it was 0).
+    expect(code).toBe(1);
+  }, 30_000);
+
   it('a second service with default tracing shares the first one’s (one provider per process)', async () => {
     const registry = new MemoryRegistry();
     const first = await startService({ name: 'first', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
