@@ -2,8 +2,12 @@
 import { Agent, get } from 'node:http';
 import { silentLogger } from '@switchyard/core';
 import { MemoryRegistry } from '@switchyard/registry';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { RunningService } from './running-service.js';
 import { startService } from './start-service.js';
+
+/** Any service definition will do: the client is refused before it would be made. */
+const HealthLikeDefinition = {};
 
 const quiet = { handleSignals: false, tracing: false, drainDelayMs: 0, logger: silentLogger } as const;
 
@@ -94,6 +98,31 @@ describe('startService: start-up and stop', () => {
     // keep-alive timeout (5 s) or the whole grace period.
     expect(Date.now() - started).toBeLessThan(2_500);
     agent.destroy();
+    await registry.close();
+  });
+
+  it('closes clients made in onStop, and refuses clients asked for after stop (they were left open)', async () => {
+    const registry = new MemoryRegistry();
+    let closeOfMadeInOnStop: { mock: { calls: unknown[] } } | undefined;
+    const service: RunningService = await startService({
+      name: 'closing',
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      ...quiet,
+      onStop: () => {
+        const discovery = service.discover('elsewhere');
+        closeOfMadeInOnStop = vi.spyOn(discovery, 'close');
+      },
+    });
+    await service.stop();
+    expect(closeOfMadeInOnStop).toHaveBeenCalledOnce();
+    expect(() => service.discover('elsewhere')).toThrow(expect.objectContaining({ code: 'UNAVAILABLE' }));
+    expect(() => service.grpcClient(HealthLikeDefinition, 'elsewhere')).toThrow(
+      expect.objectContaining({
+        code: 'UNAVAILABLE',
+        message: expect.stringMatching(/service closing \(stopped\) is closed/),
+      }),
+    );
     await registry.close();
   });
 });

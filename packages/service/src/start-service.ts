@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { type ServiceDefinition, setLogger as setGrpcLogger } from '@grpc/grpc-js';
-import { assertInteger, consoleLogger, InvalidArgumentError, type Logger, sleep } from '@switchyard/core';
+import {
+  assertInteger,
+  ClientClosedError,
+  consoleLogger,
+  InvalidArgumentError,
+  type Logger,
+  sleep,
+} from '@switchyard/core';
 import { createDiscovery, DISCOVERY_TUNING_KEYS, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
 import { createRegistry, RedisRegistry, type Registration, type Registry } from '@switchyard/registry';
@@ -147,10 +154,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let draining = false;
   let crashed = false;
 
+  /** Set once stop() has begun closing clients: one made later would be left open for good. */
+  let clientsClosed = false;
+
   const discover = (
     service: string,
     discoveryOptions: Omit<Partial<Parameters<typeof createDiscovery>[0]>, 'registry' | 'service'> = {},
   ): Discovery => {
+    if (clientsClosed) throw new ClientClosedError(`service ${config.name} (stopped)`);
     const discovery = createDiscovery({
       registry,
       service,
@@ -190,6 +201,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
    */
   const releaseResources = async (): Promise<void> => {
     await step('onStop', () => options.onStop?.());
+    // Clients and discoveries made until now (onStop's too) are closed below; later ones are refused.
+    clientsClosed = true;
     await Promise.all(clients.map((client) => step('closing a client', () => client.close())));
     await Promise.all(discoveries.map((discovery) => step('closing a discovery', () => discovery.close())));
     if (tracing) await step('flushing telemetry', () => releaseTracing(tracing as Tracing));
