@@ -125,4 +125,17 @@ describe('startService: start-up and stop', () => {
     );
     await registry.close();
   });
+
+  it('reads a blank SWITCHYARD_METRICS_PORT as unset: no metrics (it served them on 9464)', async () => {
+    vi.stubEnv('SWITCHYARD_METRICS_PORT', '  ');
+    const registry = new MemoryRegistry();
+    try {
+      const service = await startService({ name: 'blank', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
+      expect(service.metricsPort).toBeUndefined();
+      await service.stop();
+    } finally {
+      vi.unstubAllEnvs();
+      await registry.close();
+    }
+  });
 });

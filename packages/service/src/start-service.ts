@@ -78,7 +78,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     }
     // On when asked for, or when the deployment sets SWITCHYARD_METRICS_PORT (deploy/ uses 9464).
     const metricsWanted =
-      options.metrics !== false && (options.metrics !== undefined || Boolean(process.env.SWITCHYARD_METRICS_PORT));
+      options.metrics !== false &&
+      (options.metrics !== undefined || Boolean(process.env.SWITCHYARD_METRICS_PORT?.trim()));
     if (metricsWanted) {
       const port = options.metrics ? options.metrics.port : undefined;
       metrics = await acquireMetrics({
