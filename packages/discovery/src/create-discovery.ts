@@ -482,7 +482,9 @@ class WatchingDiscovery implements Discovery {
             (member.instance.metadata.track ?? '') === track &&
             (!sameVersion || !this.route || member.instance.version === version),
         ).length;
-        chosen = preferZone(this.zone, members, localTotal);
+        // In panic the group holds ejected members too: they are not healthy capacity (counted
+        // as such, two ejected local instances kept all traffic from a healthy remote one).
+        chosen = preferZone(this.zone, members, localTotal, (member) => !member.health?.isEjected(now));
       }
       const endpoints: MemberEndpoint[] = chosen.map((member) => {
         let factor = 1;

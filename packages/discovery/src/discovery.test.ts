@@ -91,6 +91,20 @@ describe('createDiscovery', () => {
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-2', 'remote']);
   });
 
+  it('does not keep traffic on ejected local instances when panic brings them back', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('local-1', { zone: 'eu-1a' }));
+    await registry.register(instance('local-2', { zone: 'eu-1a' }));
+    await registry.register(instance('remote', { zone: 'eu-1b' }));
+    const discovery = await discover({ zone: 'eu-1a' });
+    pickUntil(discovery, 'local-1').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    pickUntil(discovery, 'local-2').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    // 2 of 3 ejected: panic puts them back in the pool, but the local zone has no healthy
+    // instance left, so zone preference must not send everything to the two that just failed.
+    expect(idsOf(discovery)).toEqual(['local-1', 'local-2', 'remote']);
+    expect(shares(discovery, 30).remote).toBe(10);
+  });
+
   it('ejects on a connection failure, backs off exponentially with jitter, and returns on probation', async () => {
     vi.useFakeTimers();
     await registry.register(instance('a'));

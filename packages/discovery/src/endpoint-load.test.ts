@@ -87,6 +87,22 @@ describe('EndpointLoad', () => {
     expect(load.latencyEwmaMs).toBe(0);
   });
 
+  it('stays finite through a storm of failures or overload replies, and recovers from it', () => {
+    // Each penalty records twice the current average: with no ejection to stop them (overload
+    // replies never eject; every instance failing means panic), ~1,000 of them in a row reached
+    // Infinity, and the next success made the average NaN for good (p2c's comparisons then always
+    // fail, so load is ignored).
+    let now = 1_700_000_000_000;
+    const load = new EndpointLoad(10_000, () => now);
+    for (let i = 0; i < 2_000; i++) load.recordPenalty(5, now);
+    expect(Number.isFinite(load.latencyEwmaMs)).toBe(true);
+    now += 1_000;
+    load.record(5, now);
+    expect(Number.isFinite(load.latencyEwmaMs)).toBe(true);
+    now += 600_000; // idle for a while: back within reach of a probe
+    expect(load.latencyEwmaMs).toBeLessThan(1);
+  });
+
   it('refuses a slab whose decay differs from its own', () => {
     expect(() => new EndpointLoad(1_000, () => 0, new LoadSlab(2_000))).toThrow(/decayMs 1000 differs/);
   });

@@ -57,7 +57,9 @@ export class EndpointLoad implements EndpointStats {
    * exponentially while decay brings it back.
    */
   recordPenalty(latencyMs: number, now: number): void {
-    this.record(Math.max(latencyMs, this.latencyEwmaMs, 1) * 2, now);
+    // Capped: doubling on every failure in a row (overload never ejects; in panic every instance
+    // fails) reached Infinity after ~1,000, and the next success made the average NaN for good.
+    this.record(Math.min(Math.max(latencyMs, this.latencyEwmaMs, 1) * 2, MAX_PENALTY_MS), now);
   }
 
   /** Returns the slab line (the member left the view). */
@@ -66,11 +68,20 @@ export class EndpointLoad implements EndpointStats {
   }
 }
 
+/** The largest sample a penalty records: an hour, as done() clamps a call's latency. */
+const MAX_PENALTY_MS = 3_600_000;
+
+/** Latency samples below this (0 included) count as this: 10 µs, below any real network round trip. */
+export const MIN_SAMPLE_MS = 0.01;
+
 /**
  * Records a latency sample taken at `now` into the slab line at `base` (what {@link EndpointLoad.record}
  * does, for callers that hold the line's index and would rather not load the EndpointLoad object).
  */
 export function recordLatency(slab: LoadSlab, base: number, sampleMs: number, now: number): void {
+  // A 0 ms sample (a fast reply timed with a millisecond clock) made latency × (outstanding + 1) zero
+  // however many calls were in flight: p2c then stopped seeing load, and a hung instance kept its share.
+  if (sampleMs < MIN_SAMPLE_MS) sampleMs = MIN_SAMPLE_MS;
   // The factor first: computing it may rebase, which rewrites the scaled values.
   const factor = slab.decayFactor(now);
   const array = slab.array;

@@ -22,8 +22,8 @@ const instance = (id: string, version: string, metadata: Record<string, string> 
   metadata,
 });
 
-async function discover(): Promise<Discovery> {
-  const discovery = createDiscovery({ registry, service: 'catalog', balancer: 'round-robin' });
+async function discover(balancer = 'round-robin'): Promise<Discovery> {
+  const discovery = createDiscovery({ registry, service: 'catalog', balancer });
   discoveries.push(discovery);
   await discovery.ready();
   return discovery;
@@ -63,6 +63,30 @@ describe('version-weighted splits (canary)', () => {
     await registry.setRoute('catalog', { splits: { '1.4.0': 50, '1.5.0': 50 } });
     await canaryRegistration.deregister();
     expect(share(discovery, 500, (id) => id === 'stable-1')).toBe(1);
+  });
+
+  it('keeps a key on one version (and so on one instance) under a split, and keeps canary keys as the canary grows', async () => {
+    for (const id of ['stable-1', 'stable-2']) await registry.register(instance(id, '1.4.0'));
+    for (const id of ['canary-1', 'canary-2']) await registry.register(instance(id, '1.5.0'));
+    const discovery = await discover('maglev');
+    await registry.setRoute('catalog', { splits: { '1.4.0': 80, '1.5.0': 20 } });
+    const keys = Array.from({ length: 500 }, (_, i) => `user-${i}`);
+    const routeOf = (key: string): string => {
+      const lease = discovery.pick({ key });
+      lease.done({ ok: true, latencyMs: 1 });
+      return lease.instance.id;
+    };
+    const first = new Map(keys.map((key) => [key, routeOf(key)]));
+    // The version draw used to be random per pick: a sticky key landed on a stable instance most
+    // times and on a canary instance the others.
+    const moved = keys.filter((key) => [1, 2, 3, 4, 5].some(() => routeOf(key) !== first.get(key)));
+    expect(moved).toEqual([]);
+    const onCanary = keys.filter((key) => first.get(key)?.startsWith('canary'));
+    expect(onCanary.length).toBeGreaterThan(50); // ~100 of 500
+    expect(onCanary.length).toBeLessThan(150);
+    // Promotion 20 % → 50 %: users already on the canary stay there.
+    await registry.setRoute('catalog', { splits: { '1.4.0': 50, '1.5.0': 50 } });
+    expect(onCanary.filter((key) => routeOf(key) !== first.get(key))).toEqual([]);
   });
 });
 

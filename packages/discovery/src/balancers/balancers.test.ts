@@ -2,6 +2,7 @@ import { type BalancingStrategy, type Endpoint, mulberry32 } from '@switchyard/c
 import {
   builtInBalancers,
   EndpointLoad,
+  LoadSlab,
   leastOutstanding,
   maglev,
   p2cEwma,
@@ -137,6 +138,15 @@ describe('least-outstanding', () => {
     expect(leastOutstanding().createPicker(list).pick({})).toBe(list[1]);
   });
 
+  it('shares ties: calls that end before the next one starts go to every endpoint, not to one', () => {
+    // At low concurrency every endpoint has 0 calls in flight at each pick: the tie used to go to
+    // the same endpoint (a fixed start offset) every time, so it got all the traffic.
+    for (const size of [4, 20]) {
+      const observed = counts(leastOutstanding(), endpoints(Array(size).fill(1)), 100 * size);
+      expect(Math.min(...observed)).toBeGreaterThan(50);
+    }
+  });
+
   it('keeps outstanding counts far more even than random under interleaved concurrent calls', async () => {
     // Average spread (max − min in-flight calls) over several runs of the same workload: two random
     // choices by outstanding count must beat a uniform random pick clearly (about 4 vs 8 here).
@@ -191,6 +201,22 @@ describe('p2c-ewma', () => {
     expect(picker.pick({})).toBe(list[0]); // cold with a probe in flight: penalised
   });
 
+  it('still weighs calls in flight when replies take 0 ms (below the caller clock resolution)', () => {
+    // A fast service timed with Date.now() reports 0 ms: latency × (outstanding + 1) was then 0
+    // however many calls were in flight, so a hung instance kept its full share.
+    const now = Date.now();
+    for (const shared of [false, true]) {
+      // One slab for both (discovery's fast path) or a slab each (the plain one).
+      const slab = new LoadSlab(10_000);
+      const list = endpoints([100, 100]).map((endpoint) =>
+        shared ? { ...endpoint, stats: new EndpointLoad(10_000, () => now, slab) } : endpoint,
+      );
+      for (const endpoint of list) (endpoint.stats as EndpointLoad).record(0, now);
+      (list[0] as Endpoint).stats.outstanding = 50; // hung calls
+      expect(counts(p2cEwma(), list, 200)).toEqual([0, 200]);
+    }
+  });
+
   it('rejects bad options naming them', () => {
     expect(() => p2cEwma({ coldPenaltyMs: -1 })).toThrow(/p2c-ewma.coldPenaltyMs: must be a number from 0/);
     expect(() => p2cEwma({ typo: 1 } as never)).toThrow(/p2c-ewma.typo: unknown option/);
@@ -222,6 +248,16 @@ describe('maglev', () => {
     const second = assign(all.slice(0, after));
     const moved = first.filter((id, index) => id !== second[index]).length / keys.length;
     expect(moved).toBeLessThan(1 / 11 + 0.03);
+  });
+
+  it('builds the same table from the same instances in any order (every client routes a key alike)', () => {
+    // Clients learn instances in different orders (snapshot order, joins seen later): the key →
+    // instance map must depend on the set of instances only.
+    const list = endpoints(Array(10).fill(1));
+    const reference = assign(list);
+    const differing = (other: string[]): number => other.filter((id, index) => id !== reference[index]).length;
+    expect(differing(assign([...list].reverse()))).toBe(0);
+    expect(differing(assign([3, 7, 0, 9, 1, 5, 2, 8, 6, 4].map((index) => list[index] as Endpoint)))).toBe(0);
   });
 
   it('rejects a missing or empty key', () => {

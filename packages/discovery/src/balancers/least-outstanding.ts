@@ -14,16 +14,20 @@ export function leastOutstanding(): BalancingStrategy {
     name: 'least-outstanding',
     createPicker(endpoints: readonly Endpoint[]): Picker {
       const count = endpoints.length;
-      const offset = Math.floor(Math.random() * Math.max(count, 1));
+      let offset = Math.floor(Math.random() * Math.max(count, 1));
       const next = fastRandom();
       return {
         pick() {
           if (count === 0) return undefined;
           if (count <= EXACT_SCAN_LIMIT) {
-            // Start at a fixed random offset so ties do not always favour the first endpoint.
-            let best = endpoints[offset] as Endpoint;
+            // The scan starts one endpoint further at every pick (from a random first one), so ties
+            // go round. A fixed start gave every tie to the same endpoint: at low concurrency, when
+            // every endpoint is idle at each pick, it got all the traffic.
+            const start = offset;
+            offset = start + 1 === count ? 0 : start + 1;
+            let best = endpoints[start] as Endpoint;
             for (let step = 1; step < count; step++) {
-              const candidate = endpoints[(offset + step) % count] as Endpoint;
+              const candidate = endpoints[(start + step) % count] as Endpoint;
               if (candidate.stats.outstanding < best.stats.outstanding) best = candidate;
             }
             return best;

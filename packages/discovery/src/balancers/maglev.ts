@@ -33,29 +33,37 @@ export function maglev(): BalancingStrategy {
   };
 }
 
-/** Builds the Maglev lookup table: slot → endpoint index. Ids are sorted-order independent. */
+/**
+ * Builds the Maglev lookup table: slot → index into `ids`. The table depends on the set of ids, not
+ * on their order: Maglev's fill takes turns, and whoever takes its turn first wins a contested slot,
+ * so the turns go in id order. Filled in the order given, two clients that learnt the same instances
+ * in different orders (snapshot order, joins seen at different times) routed a key differently.
+ */
 export function buildTable(ids: readonly string[]): Int32Array {
   const size = nextPrime(Math.min(MAX_TABLE, Math.max(MIN_TABLE, ids.length * 100)));
   const count = ids.length;
+  const order = Int32Array.from(ids.keys()).sort((a, b) =>
+    (ids[a] as string) < (ids[b] as string) ? -1 : (ids[a] as string) > (ids[b] as string) ? 1 : 0,
+  );
   const offsets = new Uint32Array(count);
   const skips = new Uint32Array(count);
   const next = new Uint32Array(count);
-  for (let index = 0; index < count; index++) {
-    const id = ids[index] as string;
-    offsets[index] = fnv1a(id, 0x811c9dc5) % size;
-    skips[index] = (fnv1a(id, 0x01000193) % (size - 1)) + 1;
+  for (let turn = 0; turn < count; turn++) {
+    const id = ids[order[turn] as number] as string;
+    offsets[turn] = fnv1a(id, 0x811c9dc5) % size;
+    skips[turn] = (fnv1a(id, 0x01000193) % (size - 1)) + 1;
   }
   const table = new Int32Array(size).fill(-1);
   let filled = 0;
   while (filled < size) {
-    for (let index = 0; index < count && filled < size; index++) {
-      let slot = ((offsets[index] as number) + (skips[index] as number) * (next[index] as number)) % size;
+    for (let turn = 0; turn < count && filled < size; turn++) {
+      let slot = ((offsets[turn] as number) + (skips[turn] as number) * (next[turn] as number)) % size;
       while (table[slot] !== -1) {
-        next[index] = (next[index] as number) + 1;
-        slot = ((offsets[index] as number) + (skips[index] as number) * (next[index] as number)) % size;
+        next[turn] = (next[turn] as number) + 1;
+        slot = ((offsets[turn] as number) + (skips[turn] as number) * (next[turn] as number)) % size;
       }
-      table[slot] = index;
-      next[index] = (next[index] as number) + 1;
+      table[slot] = order[turn] as number;
+      next[turn] = (next[turn] as number) + 1;
       filled++;
     }
   }

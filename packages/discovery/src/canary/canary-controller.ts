@@ -221,21 +221,31 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     for (const subscription of watching.splice(0)) subscription.dispose();
   };
 
+  const begin = async (): Promise<void> => {
+    stepIndex = 0;
+    await setPercent(config.steps[0] as number);
+    baseline = options.discovery.versionOutcomes();
+    ejectedThisWindow = 0;
+    watch();
+    state = 'running';
+    timer = setInterval(() => {
+      evaluate().catch((error: unknown) =>
+        logger.error({ err: error, service }, 'canary evaluation failed; will try again'),
+      );
+    }, config.windowMs);
+    timer.unref();
+  };
+  // A start in flight: a second start() joins it. Two started side by side (both saw 'idle' while
+  // the first rule was written) made two timers and two sets of listeners, and stop() ended one.
+  let starting: Promise<void> | undefined;
+
   return {
-    async start() {
-      if (state === 'running') return;
-      stepIndex = 0;
-      await setPercent(config.steps[0] as number);
-      baseline = options.discovery.versionOutcomes();
-      ejectedThisWindow = 0;
-      watch();
-      state = 'running';
-      timer = setInterval(() => {
-        evaluate().catch((error: unknown) =>
-          logger.error({ err: error, service }, 'canary evaluation failed; will try again'),
-        );
-      }, config.windowMs);
-      timer.unref();
+    start() {
+      if (state === 'running') return Promise.resolve();
+      starting ??= begin().finally(() => {
+        starting = undefined;
+      });
+      return starting;
     },
     stop() {
       stopTimer();

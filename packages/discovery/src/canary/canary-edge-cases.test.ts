@@ -1,6 +1,6 @@
 import { createCanaryController, createDiscovery, type Discovery } from '@switchyard/discovery';
 import { MemoryRegistry } from '@switchyard/registry';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 let registry: MemoryRegistry;
 let discovery: Discovery;
@@ -75,6 +75,38 @@ describe('canary promotion and discovery edge cases (found in review)', () => {
     await expect(pending).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
     await expect(pending2).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
     expect(() => d.pick()).toThrow(expect.objectContaining({ code: 'NO_INSTANCES' }));
+  });
+
+  it('start() called twice at once starts one controller: stop() leaves no listener or timer behind', async () => {
+    let subscriptions = 0;
+    const counted =
+      <T>(event: Discovery['onChange'] | Discovery['onEjection']) =>
+      (listener: (value: T) => void) => {
+        subscriptions++;
+        const subscription = (event as (listener: (value: T) => void) => { dispose(): void })(listener);
+        return {
+          dispose() {
+            subscriptions--;
+            subscription.dispose();
+          },
+        };
+      };
+    const watched = Object.assign(Object.create(discovery) as Discovery, {
+      onChange: counted(discovery.onChange),
+      onEjection: counted(discovery.onEjection),
+    });
+    const canary = createCanaryController({ registry, discovery: watched, stable: '1.4.0', canary: '1.5.0' });
+    const timers = vi.spyOn(globalThis, 'setInterval');
+    try {
+      await Promise.all([canary.start(), canary.start()]);
+      expect(canary.state).toBe('running');
+      expect(timers).toHaveBeenCalledTimes(1); // two windows' timers judged every window twice
+      canary.stop();
+      expect(subscriptions).toBe(0);
+    } finally {
+      for (const result of timers.mock.results) clearInterval(result.value as NodeJS.Timeout);
+      timers.mockRestore();
+    }
   });
 
   it('a lease done twice counts once (least-outstanding)', async () => {

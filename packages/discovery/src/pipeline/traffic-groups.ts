@@ -1,4 +1,5 @@
-import type { Endpoint, PickArgs, Picker, RouteRule } from '@switchyard/core';
+import { type Endpoint, fnv1a, type PickArgs, type Picker, type RouteRule } from '@switchyard/core';
+import { toBound } from '../balancers/fast-random.js';
 
 /** A picker for one traffic group: one version, or all of a track's instances. */
 export type BuildPicker<M> = (members: readonly M[]) => Picker;
@@ -75,7 +76,15 @@ function group<M extends Routable>(
   return { all, split: { pickers, cumulative, total } };
 }
 
-/** Picks from a group: a version by weight first (when split), then an instance of it. */
+/** Seeds the key's hash for the version draw apart from the one maglev places keys with. */
+const VERSION_KEY_SEED = 0x5bd1e995;
+
+/**
+ * Picks from a group: a version by weight first (when split), then an instance of it. With a `key`
+ * the version is drawn from the key's hash, not at random: a sticky key must reach one version
+ * (a random draw per pick sent it to a stable instance most times and a canary one the others), and
+ * as a later version's share grows, keys already on it stay (the points below its range are kept).
+ */
 export function pickFromGroup(
   group: TrafficGroup,
   args: PickArgs,
@@ -83,7 +92,8 @@ export function pickFromGroup(
 ): Endpoint | undefined {
   const split = group.split;
   if (split) {
-    const point = random(split.total);
+    const key = args.key;
+    const point = typeof key === 'string' ? toBound(fnv1a(key, VERSION_KEY_SEED), split.total) : random(split.total);
     let index = 0;
     while (point >= (split.cumulative[index] as number)) index++;
     const chosen = (split.pickers[index] as Picker).pick(args);

@@ -40,14 +40,17 @@ export function resolveZone(zone: string | ZoneOptions | undefined): ZoneConfig 
 /**
  * Chooses between the local zone and all zones: local while the local zone's healthy instances are
  * at least `minInstances` and `minHealthyFraction` of its instances; otherwise spill over to every
- * healthy instance.
+ * candidate. `isHealthy` tells which candidates count as healthy (default: all of them); in panic
+ * mode the candidates include ejected instances, which must not keep traffic in the zone.
  */
 export function preferZone<T extends { instance: { zone?: string | undefined } }>(
   zone: ZoneConfig,
-  healthy: readonly T[],
+  candidates: readonly T[],
   localTotal: number,
+  isHealthy?: (candidate: T) => boolean,
 ): readonly T[] {
-  const local = healthy.filter((endpoint) => endpoint.instance.zone === zone.name);
-  const enough = local.length >= zone.minInstances && local.length >= zone.minHealthyFraction * localTotal;
-  return enough ? local : healthy;
+  const local = candidates.filter((endpoint) => endpoint.instance.zone === zone.name);
+  const healthyLocal = isHealthy ? local.filter(isHealthy).length : local.length;
+  const enough = healthyLocal >= zone.minInstances && healthyLocal >= zone.minHealthyFraction * localTotal;
+  return enough ? local : candidates;
 }
