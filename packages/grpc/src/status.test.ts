@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { markExhaustedDownstream, SwitchyardError } from '@switchyard/core';
+import { ErrorCode, markExhaustedDownstream, SwitchyardError } from '@switchyard/core';
 import { GrpcCallError, grpcError } from '@switchyard/grpc';
 import { toGrpcStatus } from './status.js';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +68,14 @@ describe('toGrpcStatus (what a server replies for a failed handler)', () => {
     const relayed = markExhaustedDownstream(new SwitchyardError('UNAVAILABLE', 'b GET /: HTTP 503'));
     expect(toGrpcStatus(relayed).metadata?.get('grpc-retry-pushback-ms')).toEqual(['-1']);
     expect(toGrpcStatus(new SwitchyardError('UNAVAILABLE', 'x')).metadata).toBeUndefined();
+  });
+
+  it('maps every Switchyard code to a gRPC status, none but UNKNOWN itself to UNKNOWN', () => {
+    // REGISTRATION_LOST (a handler whose registration was lost) replied UNKNOWN, where HTTP says 503.
+    for (const code of Object.values(ErrorCode)) {
+      const reply = toGrpcStatus(new SwitchyardError(code, 'x'));
+      if (code !== 'UNKNOWN') expect(reply.code, code).not.toBe(status.UNKNOWN);
+    }
+    expect(toGrpcStatus(new SwitchyardError('REGISTRATION_LOST', 'x')).code).toBe(status.UNAVAILABLE);
   });
 });

@@ -37,6 +37,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, Status>> = {
   RETRY_BUDGET_EXHAUSTED: Status.UNAVAILABLE,
   RETRY_EXHAUSTED: Status.UNAVAILABLE,
   REGISTRY_UNAVAILABLE: Status.UNAVAILABLE,
+  // The serving instance's registration was lost: it is going out of rotation, another can serve.
+  REGISTRATION_LOST: Status.UNAVAILABLE,
 };
 
 /** The status codes retried by default: the call surely did not run, or the server says try elsewhere. */

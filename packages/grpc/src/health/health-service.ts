@@ -14,8 +14,12 @@ export class HealthStatus {
   private readonly statuses = new Map<string, ServingStatus>();
   private readonly watchers = new Map<string, Set<(status: ServingStatus) => void>>();
   private readonly streams = new Set<ServerWritableStream<{ service: string }, unknown>>();
+  private draining = false;
 
   set(service: string, status: ServingStatus): void {
+    // Draining wins over what the application sets meanwhile (a dependency watchdog reporting
+    // SERVING every few seconds put a draining server back into rotation), until resume().
+    if (this.draining && service !== LIVENESS) status = 'NOT_SERVING';
     if (this.statuses.get(service) === status) return;
     this.statuses.set(service, status);
     for (const watcher of this.watchers.get(service) ?? []) watcher(status);
@@ -28,6 +32,18 @@ export class HealthStatus {
    */
   setAll(status: ServingStatus): void {
     for (const service of [...this.statuses.keys()]) if (service !== LIVENESS) this.set(service, status);
+  }
+
+  /** Reports NOT_SERVING everywhere but `liveness`, whatever is set, until {@link resume}. */
+  drain(): void {
+    this.draining = true;
+    this.setAll('NOT_SERVING');
+  }
+
+  /** Ends a drain: every service (and the server) SERVING again. */
+  resume(): void {
+    this.draining = false;
+    this.setAll('SERVING');
   }
 
   get(service: string): ServingStatus | undefined {

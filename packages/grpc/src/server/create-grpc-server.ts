@@ -51,9 +51,15 @@ export interface GrpcServer {
   readonly port: number | undefined;
   /** Calls being served now. */
   readonly inFlight: number;
-  /** Sets the health status of one service (`''`: the whole server). */
+  /**
+   * Sets the health status of one service (`''`: the whole server). While draining, every name but
+   * `liveness` stays NOT_SERVING whatever is set, until resume().
+   */
   setServingStatus(service: string, status: ServingStatus): void;
-  /** Reports NOT_SERVING everywhere, so health-checking clients and probes stop sending work. */
+  /**
+   * Reports NOT_SERVING everywhere (kept whatever is set meanwhile), so health-checking clients and
+   * probes stop sending work.
+   */
   drain(): void;
   /** Reports SERVING everywhere again: a server that stayed out of rotation while it warmed up. */
   resume(): void;
@@ -172,8 +178,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       }
       health.set(service, status);
     },
-    drain: () => health.setAll('NOT_SERVING'),
-    resume: () => health.setAll('SERVING'),
+    drain: () => health.drain(),
+    resume: () => health.resume(),
     shutdown(graceMs = 10_000) {
       if (typeof graceMs !== 'number' || Number.isNaN(graceMs) || graceMs < 0) {
         return Promise.reject(
@@ -184,7 +190,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
         );
       }
       stopping ??= (async () => {
-        health.setAll('NOT_SERVING');
+        health.drain();
         health.closeWatchers();
         await new Promise<void>((resolve) => {
           // setLongTimeout: a plain setTimeout fires after 1 ms for anything past ~24.8 days (Infinity too).

@@ -21,6 +21,7 @@ interface FastifyReplyLike {
   send(payload?: unknown): FastifyReplyLike;
 }
 type RouteHandler = (this: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown;
+type ErrorHandler = (this: unknown, error: unknown, request: FastifyRequestLike, reply: FastifyReplyLike) => unknown;
 interface RouteDefinition {
   method: string;
   url: string;
@@ -34,7 +35,10 @@ interface FastifyLike {
     name: 'onRequest',
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void,
   ): unknown;
-  addHook(name: 'onRoute', hook: (route: { handler: RouteHandler; config?: Record<string, unknown> }) => void): unknown;
+  addHook(
+    name: 'onRoute',
+    hook: (route: { handler: RouteHandler; errorHandler?: ErrorHandler; config?: Record<string, unknown> }) => void,
+  ): unknown;
 }
 
 // Route config flag of the probe routes: no span, no scope, no deadline.
@@ -78,7 +82,10 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
       reply.code(504).send({ error: { code: 'DEADLINE_EXCEEDED', message: 'the request arrived with no time left' } });
       return;
     }
-    next();
+    // The hooks after this one (an auth preHandler calling its service, say) run in the call's
+    // scope too, not only the route handler: their outgoing calls get the deadline and the trace.
+    // (Fastify carries the async context on across reading the body.)
+    call.run(next);
   });
   app.addHook('onRoute', (route) => {
     if (route.config?.[PROBE] === true) return;
@@ -89,15 +96,28 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
         try {
           const result = original.call(this, request, reply);
           return typeof (result as Promise<unknown>)?.then === 'function'
-            ? (result as Promise<unknown>).then(undefined, (error: unknown) =>
-                withStatus(error, reply, settings.logger),
-              )
+            ? (result as Promise<unknown>).then(undefined, (error: unknown) => {
+                throw withStatus(error, reply, settings.logger);
+              })
             : result;
         } catch (error) {
           throw withStatus(error, reply, settings.logger);
         }
       };
       return call ? call.run(invoke) : invoke();
+    };
+    // A Switchyard error from the application's hooks (an auth preHandler whose own call failed)
+    // never passes through the handler above: it reached Fastify's error handling as it was, a 500
+    // carrying its message (a downstream's address) even for a NOT_FOUND or UNAUTHENTICATED. This
+    // route-level error handler maps it the same way, then hands it on: to the route's own error
+    // handler, or, by throwing, to the application's setErrorHandler (or Fastify's). Other errors
+    // pass as they are. It runs only for failed requests.
+    const ownErrorHandler = route.errorHandler;
+    route.errorHandler = function switchyardErrors(this: unknown, error, request, reply) {
+      const mapped =
+        SwitchyardError.isInstance(error) && !handed.has(error) ? withStatus(error, reply, settings.logger) : error;
+      if (ownErrorHandler) return ownErrorHandler.call(this, mapped, request, reply);
+      throw mapped;
     };
   });
   const { health, livePath, readyPath } = settings;
@@ -124,29 +144,37 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
 }
 
 /**
- * Hands a route's error to Fastify's error handling as httpHandler would reply to it: a Switchyard
- * error gets the `statusCode` of its code; a failure of the route's own downstream calls (after
+ * The error to hand to Fastify's error handling for a route's (or hook's) error, as httpHandler
+ * would reply to it: a Switchyard error gets the `statusCode` of its code; a failure of the route's own downstream calls (after
  * their retries) is marked as not to be retried. What Fastify replies carries the error's message,
  * so an error that would reply 5xx (a Switchyard one, or any error without a `statusCode`) is
  * replaced by one with the same code and a generic message (`service unavailable`, `internal
  * error`…), its `cause` the original, which is logged: its message describes this side
  * (downstream addresses, a downstream's body, an internal error's text).
  */
-function withStatus(error: unknown, reply: { header(name: string, value: string): unknown }, logger: Logger): never {
+function withStatus(error: unknown, reply: { header(name: string, value: string): unknown }, logger: Logger): unknown {
   if (isExhaustedDownstream(error)) reply.header(NO_RETRY_HEADER, '1');
   const ownStatus = (error as { statusCode?: unknown } | undefined)?.statusCode;
   const known = SwitchyardError.isInstance(error);
   // Fastify's own errors and the application's carry their status; keep those below 500 as they are.
-  if (typeof ownStatus === 'number' && ownStatus < 500) throw error;
-  if (!known && typeof ownStatus === 'number') throw error; // an application's own 5xx: its business
+  if (typeof ownStatus === 'number' && ownStatus < 500) return handedOn(error);
+  if (!known && typeof ownStatus === 'number') return handedOn(error); // an application's own 5xx: its business
   const status = known ? codeToHttpStatus(error) : 500;
-  if (status < 500) throw withStatusCode(error as SwitchyardError, status);
+  if (status < 500) return handedOn(withStatusCode(error as SwitchyardError, status));
   logHandlerFailure(error, status, logger);
   const masked = new SwitchyardError(known ? error.code : 'INTERNAL', publicMessage(status), {
     retryable: known ? error.retryable : false,
     cause: error,
   });
-  throw withStatusCode(masked, status);
+  return handedOn(withStatusCode(masked, status));
+}
+
+/** Errors {@link withStatus} handed on already: the route's error handler leaves them as they are. */
+const handed = new WeakSet<object>();
+
+function handedOn(error: unknown): unknown {
+  if (typeof error === 'object' && error !== null) handed.add(error);
+  return error;
 }
 
 /** Sets the (non-enumerable) `statusCode` Fastify replies with. */
