@@ -61,6 +61,8 @@ export const DEFAULT_CANARY_OPTIONS: Readonly<
 
 /** A canary that takes less than this share of the calls its split should send it fails. */
 const SHORTFALL_RATIO = 0.5;
+/** Evaluations in a row with no live canary instance after which the canary is rolled back. */
+const WINDOWS_WITHOUT_CANARY = 2;
 
 type Thresholds = Pick<typeof DEFAULT_CANARY_OPTIONS, 'maxErrorRateIncrease' | 'significanceZ' | 'maxLatencyRatio'>;
 
@@ -91,7 +93,10 @@ export interface CanaryController {
  * Automatic canary analysis: every window it compares the canary's error rate and p95 latency with
  * the stable version's, from the outcomes discovery already records. Significantly worse → the
  * canary's weight goes to 0 in the registry (every client follows within a push), an event is
- * emitted and the reason logged. Healthy → the next step (5 % → 25 % → 50 % → 100 %).
+ * emitted and the reason logged. Healthy → the next step (5 % → 25 % → 50 % → 100 %). Too few
+ * canary calls to judge → held, unless outlier detection ejected its instances (a failing canary)
+ * or none of them has been live at two evaluations in a row (a crashed or removed canary): both
+ * are rolled back.
  */
 export function createCanaryController(options: CanaryOptions): CanaryController {
   assertObject('options', options);
@@ -136,6 +141,8 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   // canary with too few calls to judge by rate could not take its share (see evaluate).
   const canaryIds = new Set<string>();
   let ejectedThisWindow = 0;
+  // Evaluations in a row that found no live instance of the canary version.
+  let windowsWithoutCanary = 0;
   const remember = (instances: readonly { id: string; version?: string | undefined }[]): void => {
     for (const instance of instances) if (instance.version === config.canary) canaryIds.add(instance.id);
   };
@@ -182,8 +189,17 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     const expectedCanaryCalls = ((stable.calls + canary.calls) * percent) / 100;
     const ejected = ejectedThisWindow;
     ejectedThisWindow = 0;
+    // A canary whose instances have all left (crashed, scaled away) has no calls to judge: counted
+    // as too few, it was held at its share for good. Gone at two evaluations in a row (one could
+    // fall while its only instance restarts), it is rolled back.
+    const canaryLive = options.discovery.instances().some((instance) => instance.version === config.canary);
+    windowsWithoutCanary = canaryLive ? 0 : windowsWithoutCanary + 1;
     if (state !== 'running') decision = decide('hold', `not running (${state})`);
-    else if (canary.calls < config.minCalls) {
+    else if (windowsWithoutCanary >= WINDOWS_WITHOUT_CANARY) {
+      decision = await rollback(
+        `no live instance of version ${config.canary} at ${windowsWithoutCanary} evaluations in a row`,
+      );
+    } else if (canary.calls < config.minCalls) {
       // Short of calls *because* outlier detection ejected canary instances: a failing canary.
       // Short for any other reason (still warming up, calls on an A/B track the split does not
       // route, few calls overall) is only too little to judge.
@@ -226,6 +242,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     await setPercent(config.steps[0] as number);
     baseline = options.discovery.versionOutcomes();
     ejectedThisWindow = 0;
+    windowsWithoutCanary = 0;
     watch();
     state = 'running';
     timer = setInterval(() => {

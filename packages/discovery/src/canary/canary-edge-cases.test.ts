@@ -1,9 +1,10 @@
 import { createCanaryController, createDiscovery, type Discovery } from '@switchyard/discovery';
-import { MemoryRegistry } from '@switchyard/registry';
+import { MemoryRegistry, type Registration } from '@switchyard/registry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 let registry: MemoryRegistry;
 let discovery: Discovery;
+const registrations = new Map<string, Registration>();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeEach(async () => {
@@ -12,7 +13,10 @@ beforeEach(async () => {
     ['stable-1', '1.4.0'],
     ['canary-1', '1.5.0'],
   ] as const) {
-    await registry.register({ id, service: 'catalog', version, host: '127.0.0.1', ports: { grpc: 1 } });
+    registrations.set(
+      id,
+      await registry.register({ id, service: 'catalog', version, host: '127.0.0.1', ports: { grpc: 1 } }),
+    );
   }
   discovery = createDiscovery({ registry, service: 'catalog', outlierDetection: false });
   await discovery.ready();
@@ -122,4 +126,33 @@ describe('canary promotion and discovery edge cases (found in review)', () => {
     c.done({ ok: true, latencyMs: 1 });
     await d.close();
   });
+
+  it('rolls back a canary whose instances have all left, at the second evaluation without one', async () => {
+    const canary = createCanaryController({
+      registry,
+      discovery,
+      stable: '1.4.0',
+      canary: '1.5.0',
+      minCalls: 1,
+      windowMs: 3_600_000,
+    });
+    await canary.start();
+    await sleep(20); // let the route reach discovery
+    // The canary's only instance goes (a crash loop, a scale-down): before, the controller held
+    // its 5 % for good, "too few canary calls to judge".
+    await registrations.get('canary-1')?.deregister();
+    await waitUntil(() => !discovery.instances().some((instance) => instance.version === '1.5.0'));
+    traffic(200);
+    expect((await canary.evaluate()).action).toBe('hold'); // one evaluation: it may be restarting
+    traffic(200);
+    const decision = await canary.evaluate();
+    expect(decision).toMatchObject({ action: 'rollback', percent: 0 });
+    expect(decision.reason).toMatch(/no live instance of version 1\.5\.0/);
+    expect(canary.state).toBe('rolled-back');
+  });
 });
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await sleep(5);
+  expect(condition()).toBe(true);
+}
