@@ -237,9 +237,18 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     for (const subscription of watching.splice(0)) subscription.dispose();
   };
 
+  // stop() called while start() writes the first rule: honoured once the write is done (the
+  // controller used to start judging anyway).
+  let stopAsked = false;
+
   const begin = async (): Promise<void> => {
     stepIndex = 0;
+    stopAsked = false;
     await setPercent(config.steps[0] as number);
+    if (stopAsked) {
+      state = 'stopped';
+      return;
+    }
     baseline = options.discovery.versionOutcomes();
     ejectedThisWindow = 0;
     windowsWithoutCanary = 0;
@@ -265,6 +274,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       return starting;
     },
     stop() {
+      if (starting) stopAsked = true;
       stopTimer();
       if (state === 'running') state = 'stopped';
     },

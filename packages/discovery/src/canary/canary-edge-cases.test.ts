@@ -150,6 +150,22 @@ describe('canary promotion and discovery edge cases (found in review)', () => {
     expect(decision.reason).toMatch(/no live instance of version 1\.5\.0/);
     expect(canary.state).toBe('rolled-back');
   });
+
+  it('stop() while start() writes the first rule leaves it stopped, judging nothing', async () => {
+    const canary = createCanaryController({ registry, discovery, stable: '1.4.0', canary: '1.5.0' });
+    const timers = vi.spyOn(globalThis, 'setInterval');
+    try {
+      const started = canary.start();
+      canary.stop(); // the first rule's write is still under way
+      await started;
+      // Before, it went on to start its timer and judge windows after being told to stop.
+      expect(canary.state).toBe('stopped');
+      expect(timers).not.toHaveBeenCalled();
+    } finally {
+      for (const result of timers.mock.results) clearInterval(result.value as NodeJS.Timeout);
+      timers.mockRestore();
+    }
+  });
 });
 
 async function waitUntil(condition: () => boolean): Promise<void> {
