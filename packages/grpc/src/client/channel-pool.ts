@@ -9,10 +9,13 @@ export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   // A private subchannel per channel: N channels to one instance are N real connections, which is
   // what lifts grpc-js's per-connection ceiling (measured: 2 channels ≈ 1.37× one).
   'grpc.use_local_subchannel_pool': 1,
-  // Notice a dead peer on an idle connection within ~25 s instead of the OS's minutes.
+  // Notice a dead peer under a call within ~25 s instead of the OS's minutes. Only while calls are
+  // in flight: grpc-go, Java and C-core servers accept a ping on an idle connection at most every
+  // 2 hours by default and drop the connection (GOAWAY too_many_pings) at the third early one. An
+  // idle connection to a dead instance is closed by discovery instead, when its lease expires.
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_timeout_ms': 5_000,
-  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.keepalive_permit_without_calls': 0,
   // Discovery steers around dead instances; a connection need not wait minutes to retry.
   'grpc.max_reconnect_backoff_ms': 10_000,
   // Channelz bookkeeping costs every call (trackers, timestamps, a closure object per stream) for a

@@ -73,7 +73,8 @@ export const DEFAULT_GRPC_SERVER_OPTIONS = Object.freeze({
   reflection: false,
   tracing: true,
   channelOptions: Object.freeze({
-    // Accept client keepalive pings every 10 s even without calls (Switchyard clients ping every 20 s).
+    // Accept client keepalive pings every 10 s even without calls (Switchyard clients ping every 20 s
+    // while calls run, and other clients may ping idle connections too).
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   }),
