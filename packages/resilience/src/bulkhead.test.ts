@@ -93,6 +93,33 @@ describe('bulkhead', () => {
     expect(ran).toBe(false);
   });
 
+  it('does not run a queued call cancelled between its admission and its start, and hands the slot on', async () => {
+    const policy = bulkhead({ maxConcurrent: 1, maxQueue: 2 });
+    const blocker = gate();
+    const running = policy.execute(() => blocker.promise);
+    const controller = new AbortController();
+    let ran = false;
+    const cancelled = policy.execute(
+      () => {
+        ran = true;
+        return Promise.resolve('ran');
+      },
+      { signal: controller.signal },
+    );
+    const cancelledOutcome = expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    const next = policy.execute(() => Promise.resolve('next'));
+    // The running call ends and its slot goes to the queued call, which its caller gives up on in
+    // the same tick, before its turn to start comes (e.g. "first answer wins, abort the rest").
+    void blocker.promise.then(() => controller.abort());
+    blocker.open();
+    await running;
+    await cancelledOutcome;
+    await expect(next).resolves.toBe('next');
+    expect(ran).toBe(false); // was true: it ran (holding the slot) for a caller long gone
+    expect(policy.running).toBe(0);
+    expect(policy.queued).toBe(0);
+  });
+
   it('rejects bad options naming them', () => {
     expect(() => bulkhead({ maxConcurrent: 0 })).toThrow(/bulkhead.maxConcurrent/);
     expect(() => bulkhead({ maxConcurrent: 1, maxQueue: -1 })).toThrow(/bulkhead.maxQueue/);

@@ -106,7 +106,18 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       running++;
       return runHolding(context, next);
     }
-    if (waiting < maxQueue) return waitForSlot(context).then(() => runHolding(context, next));
+    if (waiting < maxQueue) {
+      return waitForSlot(context).then(() => {
+        // Admitted, but the call may have been cancelled (or run out of time) between its
+        // admission and this continuation: hand the slot on instead of running it for nobody.
+        const aborted = context.abortReason;
+        if (aborted) {
+          release();
+          throw aborted;
+        }
+        return runHolding(context, next);
+      });
+    }
     rejected.emit({ reason: 'full' });
     return Promise.reject(new BulkheadFullError(`bulkhead full: ${maxConcurrent} running, ${maxQueue} queued`));
   };

@@ -18,7 +18,8 @@ export interface AttemptContext {
   readonly abortReason: Error | undefined;
   /**
    * Runs `listener` when this attempt aborts; returns the remover. A cheaper alternative to
-   * `signal` for transports that only need a callback (no AbortController is made).
+   * `signal` for transports that only need a callback (no AbortController is made). A listener
+   * that throws is ignored (it cannot stop the others).
    */
   onAbort(listener: (reason: Error) => void): () => void;
 }
@@ -87,7 +88,17 @@ export class CallContext implements AttemptContext {
     racer?.(reason);
     const listeners = this.listeners;
     this.listeners = undefined;
-    if (listeners) for (const listener of listeners) listener(reason);
+    if (listeners) {
+      for (const listener of listeners) {
+        // A listener that throws (a transport's cancel, a user's onAbort) must not stop the others
+        // here, nor, when a deadline fired this, the other calls due in the same millisecond: the
+        // throw used to escape the shared deadline timer, and the calls after it in that bucket
+        // never timed out. Isolated like core's EventEmitter listeners.
+        try {
+          listener(reason);
+        } catch {}
+      }
+    }
   }
 
   /**

@@ -44,6 +44,33 @@ describe('resilience edge cases (found in review)', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it("a throwing onAbort listener neither escapes the deadline timer nor keeps another call's deadline from firing", async () => {
+    vi.useFakeTimers();
+    try {
+      const deadline = Date.now() + 50;
+      const policy = compose(retry({ maxAttempts: 1 }));
+      // Both calls share the deadline's millisecond, so one timer fires both.
+      const other = policy.execute(hang, { deadline });
+      const otherOutcome = expect(other).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+      const throwing = policy.execute(
+        (attempt) => {
+          attempt.onAbort(() => {
+            throw new Error('a transport bug');
+          });
+          return hang();
+        },
+        { deadline },
+      );
+      const throwingOutcome = expect(throwing).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+      await vi.advanceTimersByTimeAsync(100); // threw 'a transport bug' out of the timer
+      await throwingOutcome;
+      await otherOutcome; // never settled: its deadline entry was dropped unfired
+      expect(pendingDeadlineTimers()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('timeout({ ms: 0 }) fails without running the operation', async () => {
     let ran = 0;
     await expect(

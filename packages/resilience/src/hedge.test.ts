@@ -64,6 +64,21 @@ describe('hedge', () => {
     expect(attempts).toBe(3);
   });
 
+  it("settles with the attempt's error when its retryOn throws", async () => {
+    // A classifier that expects every error to carry an HTTP response.
+    const retryOn = (error: unknown) => (error as { response: { status: number } }).response.status >= 500;
+    const policy = hedge({ delayMs: 1_000, budget: false, retryOn });
+    let outcome = 'pending';
+    policy
+      .execute(() => Promise.reject(new Error('socket hang up')))
+      .then(
+        () => (outcome = 'resolved'),
+        (error: Error) => (outcome = error.message),
+      );
+    await vi.advanceTimersByTimeAsync(5_000); // past the hedge delay too
+    expect(outcome).toBe('socket hang up'); // was 'pending' for good (and an unhandled TypeError)
+  });
+
   it('rejects bad options', () => {
     expect(() => hedge({} as never)).toThrow(/hedge: give exactly one of delayMs or percentile/);
     expect(() => hedge({ percentile: 2 })).toThrow(/hedge.percentile/);

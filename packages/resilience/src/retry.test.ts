@@ -136,6 +136,31 @@ describe('retry', () => {
     }
   });
 
+  it('does not start a retry when its backoff timer ran after the deadline (event-loop lag)', async () => {
+    const start = Date.now();
+    const deadline = start + 150;
+    const starts: number[] = [];
+    const reasons: string[] = [];
+    const policy = retry({ pushbackOf: () => 100, budget: false });
+    policy.onGiveUp((event) => reasons.push(event.reason));
+    const pending = policy.execute(
+      () => {
+        starts.push(Date.now());
+        return Promise.reject(unavailable());
+      },
+      { deadline },
+    );
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await vi.advanceTimersByTimeAsync(0); // the first attempt failed; a 100 ms wait is due at +100 < +150
+    // The process stalls for 200 ms: the wait's timer and the deadline's are both due, and the
+    // wait's (earlier) runs first, at +300.
+    vi.setSystemTime(start + 200);
+    await vi.advanceTimersByTimeAsync(200);
+    await outcome;
+    expect(starts.map((at) => at - start)).toEqual([0]); // was [0, 300]: a retry 150 ms past the deadline
+    expect(reasons).toEqual(['deadline']);
+  });
+
   it('keeps attempts within 1.2 × requests during a total outage (the budget)', async () => {
     const budget = retryBudget();
     let attempts = 0;

@@ -139,6 +139,17 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
           const why = (reason as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' ? 'deadline' : 'aborted';
           giveUp(attempt, why, error, reason);
         }
+        // The wait's timer can run after the deadline when the event loop lagged: both timers were
+        // due and the deadline's had not run yet. Starting the attempt then would send a request
+        // nobody waits for (and that the transports would give no time at all).
+        if (Date.now() >= context.deadline) {
+          giveUp(
+            attempt,
+            'deadline',
+            error,
+            new DeadlineExceededError('no time left for another attempt', { cause: error }),
+          );
+        }
       }
       try {
         return await next(context.child(attempt + 1));

@@ -132,6 +132,21 @@ describe('circuitBreaker', () => {
     expect(breaker.state()).toBe('closed');
   });
 
+  it('counts an error its isFailure throws on as a failure, keeping the error, and is not wedged half-open', async () => {
+    // A classifier that expects every error to carry an HTTP response.
+    const isFailure = (error: unknown) => (error as { response: { status: number } }).response.status >= 500;
+    const breaker = circuitBreaker({ minimumCalls: 1, openMs: 1_000, halfOpenCalls: 1, isFailure });
+    const noResponse = () => Promise.reject(new Error('socket hang up'));
+    await expect(breaker.execute(noResponse)).rejects.toThrow('socket hang up'); // was a TypeError from isFailure
+    expect(breaker.state()).toBe('open'); // was closed: the outcome went unrecorded
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect(breaker.execute(noResponse)).rejects.toThrow('socket hang up'); // the probe
+    expect(breaker.state()).toBe('open'); // was half-open, with its one probe slot held for good
+    await vi.advanceTimersByTimeAsync(1_000);
+    await expect(breaker.execute(ok)).resolves.toBe('ok'); // was CIRCUIT_OPEN forever
+    expect(breaker.state()).toBe('closed');
+  });
+
   it('supports a count-based window', async () => {
     const breaker = circuitBreaker({ window: { size: 4 }, minimumCalls: 4, failureRateThreshold: 0.75 });
     for (const outcome of [fail, fail, ok, ok, fail, fail]) await breaker.execute(outcome).catch(() => {});

@@ -162,7 +162,20 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   if (options.isFailure !== undefined && typeof options.isFailure !== 'function') {
     throw new InvalidArgumentError('circuitBreaker.isFailure', 'must be a function');
   }
-  const isFailure = options.isFailure ?? isServerFailure;
+  const userIsFailure = options.isFailure;
+  // A classifier that throws (a user's isFailure reading a field the error lacks) counts the call
+  // as a failure, and the caller still gets the operation's error. Its throw used to skip the
+  // recording: a half-open probe kept its slot for good, and the circuit rejected every call.
+  const isFailure =
+    userIsFailure === undefined
+      ? isServerFailure
+      : (error: unknown): boolean => {
+          try {
+            return userIsFailure(error);
+          } catch {
+            return true;
+          }
+        };
   const changed = new EventEmitter<CircuitStateChange>();
   const rejected = new EventEmitter<{ key: string | undefined }>();
   const breakers = new Map<string | undefined, BreakerState>();
