@@ -1,6 +1,7 @@
 import { findOnPath } from './internal/find-on-path.js';
 import { formCluster } from './internal/form-cluster.js';
 import { freePorts } from './internal/free-ports.js';
+import { withPortAttempts } from './internal/port-attempts.js';
 import { logLine } from './internal/log-line.js';
 import type { RedisNode } from './internal/redis-node.js';
 import { redisImage } from './internal/redis-image.js';
@@ -48,31 +49,37 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
   const { via, reason } = await resolveVia(resolved.via, false);
 
   const count = resolved.masters * (1 + resolved.replicasPerMaster);
-  const ports = await freePorts(count, { withBusPort: true });
-  const nodes = await startNodes(
-    via,
-    ports.map((port, index) => ({
-      label: `cluster node ${index + 1}`,
-      kind: 'server',
-      port,
-      args: [
-        ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-        ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
-        ...['--cluster-node-timeout', '2000', '--cluster-announce-ip', '127.0.0.1', '--repl-diskless-sync-delay', '0'],
-      ],
-      startupTimeoutMs: resolved.startupTimeoutMs,
-    })),
-  );
-  try {
-    await formCluster({
-      masterPorts: ports.slice(0, resolved.masters),
-      replicaPorts: ports.slice(resolved.masters),
-      timeoutMs: resolved.startupTimeoutMs,
-    });
-  } catch (error) {
-    await stopNodes(nodes, 'kill').catch(() => undefined);
-    throw error;
-  }
+  // Ports (and their bus ports) are chosen free, then bound by the nodes: one taken meanwhile by another
+  // process (PORT_TAKEN) makes the whole set-up start again on other ports.
+  const { nodes, ports } = await withPortAttempts('redis cluster', async () => {
+    const ports = await freePorts(count, { withBusPort: true });
+    const nodes = await startNodes(
+      via,
+      ports.map((port, index) => ({
+        label: `cluster node ${index + 1}`,
+        kind: 'server',
+        port,
+        args: [
+          ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+          ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
+          ...['--cluster-node-timeout', '2000', '--cluster-announce-ip', '127.0.0.1'],
+          ...['--repl-diskless-sync-delay', '0'],
+        ],
+        startupTimeoutMs: resolved.startupTimeoutMs,
+      })),
+    );
+    try {
+      await formCluster({
+        masterPorts: ports.slice(0, resolved.masters),
+        replicaPorts: ports.slice(resolved.masters),
+        timeoutMs: resolved.startupTimeoutMs,
+      });
+    } catch (error) {
+      await stopNodes(nodes, 'kill').catch(() => undefined);
+      throw error;
+    }
+    return { nodes, ports };
+  });
 
   const source = via === 'container' ? redisImage() : (findOnPath('redis-server') ?? 'redis-server');
   logLine(

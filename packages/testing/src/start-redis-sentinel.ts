@@ -1,5 +1,6 @@
 import { findOnPath } from './internal/find-on-path.js';
 import { freePorts } from './internal/free-ports.js';
+import { withPortAttempts } from './internal/port-attempts.js';
 import { logLine } from './internal/log-line.js';
 import { redisCommand } from './internal/redis-command.js';
 import { parseInfo } from './internal/reply-fields.js';
@@ -67,6 +68,25 @@ export async function startRedisSentinel(options: StartRedisSentinelOptions = {}
   requireInteger('startupTimeoutMs', resolved.startupTimeoutMs, 1, 600_000);
   const { via, reason } = await resolveVia(resolved.via, false);
 
+  // All ports are chosen first and bound later (the sentinels' only once the replicas are in sync): one
+  // taken meanwhile by another process (PORT_TAKEN) makes the whole set-up start again on other ports.
+  const { nodes, sentinels, masterPort } = await withPortAttempts('redis sentinel', () =>
+    startSentinelTopology(via, resolved),
+  );
+
+  const source = via === 'container' ? redisImage() : (findOnPath('redis-server') ?? 'redis-server');
+  logLine(
+    `redis sentinel via ${via} ${source}: master 127.0.0.1:${masterPort}, ${resolved.replicas} replica(s), ` +
+      `sentinels on ${sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(',')} (${reason})`,
+  );
+  return new SentinelHandle(nodes, sentinels, resolved.masterName, via);
+}
+
+/** One attempt of {@link startRedisSentinel} on freshly chosen ports; on failure nothing is left running. */
+async function startSentinelTopology(
+  via: 'container' | 'binary',
+  resolved: Required<Omit<StartRedisSentinelOptions, 'via'>>,
+): Promise<{ nodes: RedisNode[]; sentinels: RedisEndpoint[]; masterPort: number }> {
   const ports = await freePorts(1 + resolved.replicas + resolved.sentinels);
   const [masterPort] = ports as [number];
   const sentinelPorts = ports.slice(1 + resolved.replicas);
@@ -112,13 +132,7 @@ export async function startRedisSentinel(options: StartRedisSentinelOptions = {}
     await stopNodes(nodes, 'kill').catch(() => undefined);
     throw error;
   }
-
-  const source = via === 'container' ? redisImage() : (findOnPath('redis-server') ?? 'redis-server');
-  logLine(
-    `redis sentinel via ${via} ${source}: master 127.0.0.1:${masterPort}, ${resolved.replicas} replica(s), ` +
-      `sentinels on ${sentinels.map((sentinel) => `127.0.0.1:${sentinel.port}`).join(',')} (${reason})`,
-  );
-  return new SentinelHandle(nodes, sentinels, resolved.masterName, via);
+  return { nodes, sentinels, masterPort };
 }
 
 function sentinelConfig(

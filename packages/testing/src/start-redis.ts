@@ -6,6 +6,7 @@ import { redisImage } from './internal/redis-image.js';
 import { resolveVia } from './internal/resolve-via.js';
 import { startNode } from './internal/start-node.js';
 import { freePorts } from './internal/free-ports.js';
+import { withPortAttempts } from './internal/port-attempts.js';
 import { requireInteger } from './internal/validate.js';
 import type { RedisServerHandle } from './redis-server-handle.js';
 import { SwitchyardTestingError } from './testing-error.js';
@@ -36,9 +37,6 @@ export interface StartRedisOptions {
    */
   startupTimeoutMs?: number;
 }
-
-/** Ports tried when the chosen free port is taken before the server binds it. */
-const PORT_ATTEMPTS = 3;
 
 /** Defaults of {@link startRedis}. */
 export const DEFAULT_START_REDIS_OPTIONS = Object.freeze({ args: [] as readonly string[], startupTimeoutMs: 10_000 });
@@ -81,30 +79,21 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 
   // A free port is chosen, then bound by the server: another process may take it in between
   // (PORT_TAKEN). Another port is then tried, a bounded number of times.
-  let port = 0;
-  let node: Awaited<ReturnType<typeof startNode>> | undefined;
-  for (let attempt = 1; node === undefined; attempt++) {
-    [port] = (await freePorts(1)) as [number];
+  const node = await withPortAttempts('redis', async () => {
+    const [port] = (await freePorts(1)) as [number];
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     if (resolved.password !== undefined) args.push('--requirepass', resolved.password);
     args.push(...resolved.args);
-    try {
-      node = await startNode(via, {
-        label: 'redis',
-        kind: 'server',
-        port,
-        args,
-        password: resolved.password,
-        startupTimeoutMs: resolved.startupTimeoutMs,
-      });
-    } catch (error) {
-      if (!(SwitchyardTestingError.isInstance(error) && error.code === 'PORT_TAKEN') || attempt >= PORT_ATTEMPTS) {
-        throw error;
-      }
-      logLine(`redis: port ${port} was taken before redis-server bound it; trying another (${error.message})`);
-    }
-  }
+    return startNode(via, {
+      label: 'redis',
+      kind: 'server',
+      port,
+      args,
+      password: resolved.password,
+      startupTimeoutMs: resolved.startupTimeoutMs,
+    });
+  });
   const source = via === 'container' ? redisImage() : (findOnPath('redis-server') ?? 'redis-server');
-  logLine(`redis via ${via} ${source} on 127.0.0.1:${port} (${reason})`);
+  logLine(`redis via ${via} ${source} on 127.0.0.1:${node.spec.port} (${reason})`);
   return new NodeServerHandle(node, via, resolved.password);
 }

@@ -8,7 +8,8 @@ export type TestingErrorCode =
   | 'START_FAILED'
   /**
    * The free port chosen for a server was taken by another process before the server bound it
-   * (its bind failed, or another Redis answered there). `startRedis` retries with another port.
+   * (its bind failed, or another Redis answered there). `startRedis`, `startRedisSentinel` and
+   * `startRedisCluster` retry on other ports (3 attempts in all), so it only surfaces when every attempt lost.
    */
   | 'PORT_TAKEN'
   /** A bounded wait (readiness, failover agreement, cluster state, shutdown) ran out. */

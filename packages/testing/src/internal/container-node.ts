@@ -70,8 +70,12 @@ export class ContainerRedisNode implements RedisNode {
       } catch (error) {
         abandoned = true;
         await this.remove().catch(() => undefined);
+        // With host networking the free port chosen for it may be taken before redis-server binds it, as on
+        // the binary path (and the window is wider: the container is created in between). PORT_TAKEN lets the
+        // caller try other ports instead of failing the suite.
+        const portTaken = /Address already in use/i.test(`${(error as Error).message}\n${output.describe()}`);
         throw new SwitchyardTestingError(
-          'START_FAILED',
+          portTaken ? 'PORT_TAKEN' : 'START_FAILED',
           `could not start ${this.describe()}: ${(error as Error).message.trim()}${pullHint(error, this.image)}` +
             (output.empty ? '' : `\ncontainer output:\n${output.describe()}`),
           { cause: error },
@@ -84,9 +88,17 @@ export class ContainerRedisNode implements RedisNode {
     return this.queue.run(async () => {
       const container = this.container;
       if (!container) return;
-      if (this.paused) await this.dockerode().unpause();
+      // Every Docker call is bounded; a container already removed (404: `docker rm -f`, a label sweep) is
+      // stopped, so stop() stays idempotent instead of failing for good with the node still "running".
+      if (this.paused) {
+        await withTimeout(
+          this.dockerode().unpause().catch(unlessGone),
+          DOCKER_CALL_TIMEOUT_MS,
+          `resuming ${this.describe()} to stop it`,
+        );
+      }
       await withTimeout(
-        container.stop({ timeout: STOP_GRACE_MS, remove: true }),
+        container.stop({ timeout: STOP_GRACE_MS, remove: true }).catch(unlessGone),
         STOP_GRACE_MS + DOCKER_CALL_TIMEOUT_MS,
         `stopping ${this.describe()}`,
       );
@@ -147,9 +159,7 @@ export class ContainerRedisNode implements RedisNode {
     if (!container) return;
     const handle = this.dockerode();
     await withTimeout(
-      handle.remove({ force: true, v: true }).catch((error: { statusCode?: number }) => {
-        if (error.statusCode !== 404) throw error;
-      }),
+      handle.remove({ force: true, v: true }).catch(unlessGone),
       DOCKER_CALL_TIMEOUT_MS,
       `killing ${this.describe()}`,
     );
@@ -170,6 +180,11 @@ export class ContainerRedisNode implements RedisNode {
     }
     return this.runtime.container.getById(this.container.getId());
   }
+}
+
+/** Rethrows a Docker API error unless it says the container no longer exists (404). */
+function unlessGone(error: { statusCode?: number }): void {
+  if (error?.statusCode !== 404) throw error;
 }
 
 function modemEndpoint(runtime: ContainerRuntimeClient): DockerApiEndpoint {

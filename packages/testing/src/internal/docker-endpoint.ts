@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:http';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * Where the Docker engine API is: from `DOCKER_HOST` (`unix://`, or `tcp://` honouring `DOCKER_TLS_VERIFY` and
@@ -56,13 +56,29 @@ export function describeDockerEndpoint(): string {
 }
 
 /**
- * Whether a host-networked container's 127.0.0.1 is this machine's 127.0.0.1: a Linux engine on this host.
- * Not so for Docker Desktop (a VM) or a remote engine, where `auto` prefers the binary path.
+ * Whether a host-networked container's 127.0.0.1 is this machine's 127.0.0.1: a rootful Linux engine on this
+ * host. Not so for Docker Desktop (a VM), a remote engine, or rootless Docker (its `--network host` is
+ * RootlessKit's network namespace, not the host's), where `auto` prefers the binary path.
  */
 export function dockerSharesLoopback(): boolean {
   if (process.platform !== 'linux') return false;
   const endpoint = dockerEndpoint();
   if (endpoint === undefined || endpoint === 'other') return false;
-  if (endpoint.socketPath) return !endpoint.socketPath.includes(join('.docker', 'desktop'));
+  if (endpoint.socketPath) {
+    return !endpoint.socketPath.includes(join('.docker', 'desktop')) && !isRootlessSocket(endpoint.socketPath);
+  }
   return ['localhost', '127.0.0.1', '::1'].includes(String(endpoint.host));
+}
+
+/**
+ * Rootless Docker listens on `$XDG_RUNTIME_DIR/docker.sock`, i.e. `/run/user/<uid>/docker.sock`. (Rootless
+ * Podman's socket, `/run/user/<uid>/podman/podman.sock`, is not matched: its host network is the host's.)
+ */
+function isRootlessSocket(socketPath: string): boolean {
+  if (basename(socketPath) !== 'docker.sock') return false;
+  const runtimeDir = process.env.XDG_RUNTIME_DIR?.replace(/\/+$/, '');
+  return (
+    (runtimeDir !== undefined && runtimeDir !== '' && dirname(socketPath) === runtimeDir) ||
+    /^\/run\/user\/\d+$/.test(dirname(socketPath))
+  );
 }
