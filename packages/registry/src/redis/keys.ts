@@ -16,6 +16,7 @@
  * <ns>:{<service>}:swept         STRING server time (ms) of the last watcher sweep (a long gap means Redis stalled)
  * <ns>:{<service>}:sweepEvery    STRING the sweeping watchers' interval (ms): a gap over 3 of them is a stall too
  * <ns>:{<service>}:graced        SET   ids whose lease ran out during a stall, waiting one grace period
+ * <ns>:{<service>}:stall         STRING for one grace period after a stall was seen: later sweeps grace its backlog too
  * <ns>:{<service>}:sweeper       STRING held for most of a sweep interval by the one watcher sweeping it
  * ```
  */

@@ -106,6 +106,16 @@ local function sweep(limit, interval)
   local stalled = last > 0 and now - last > stallAfter(every)
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
   if #due == 0 then return 0 end
+  -- A stall's backlog can take more than one call: a watcher sweeps it in batches, and a read may
+  -- come between them. Only the first call still sees the old mark (a watcher's renews it), so it
+  -- remembers the stall for one grace period; without that, every lease after the first batch was
+  -- dropped as expired (a flood of \`down\` events for live instances after Redis froze).
+  local stallKey = prefix .. 'stall'
+  if stalled then
+    redis.call('SET', stallKey, now, 'PX', ${GRACE_MS})
+  elseif redis.call('GET', stallKey) then
+    stalled = true
+  end
   -- Almost always empty: then a live lease needs no SREM (one call fewer per re-indexed entry).
   -- (SMEMBERS, not EXISTS: it is already in the registry's least-privilege ACL; the set is tiny.)
   local anyGraced = #redis.call('SMEMBERS', gracedKey) > 0

@@ -189,3 +189,39 @@ describe('ServiceWatch after an outage', () => {
     expect(views(events).at(-1)).toEqual(['a', 'b']);
   });
 });
+
+describe('ServiceWatch after Redis lost its data without a reconnect (FLUSHALL)', () => {
+  /** The revision count Redis starts again after losing it: the server time in µs. */
+  const restarted = 1_700_000_000_000_000;
+
+  it('keeps the live instances that have not written themselves back yet, as after an outage', async () => {
+    const backend = fakeBackend();
+    const events = await watching(backend);
+    // Flushed: a writes itself back first (its message starts a new count); b and c follow at
+    // their next heartbeats.
+    backend.held.rev = restarted;
+    backend.held.instances = [instance('a')];
+    watch!.onMessage(JSON.stringify({ rev: restarted, first: true, type: 'up', instance: instance('a') }));
+    await vi.advanceTimersByTimeAsync(1_000);
+    backend.held.rev = restarted + 2;
+    backend.held.instances = [instance('a'), instance('b'), instance('c')];
+    await vi.advanceTimersByTimeAsync(3_000);
+
+    expect(views(events).filter((view) => view.length < 3)).toEqual([]);
+  });
+
+  it('keeps them too when a revision check finds the count gone, and still removes one that never came back', async () => {
+    const backend = fakeBackend();
+    const events = await watching(backend);
+    backend.held.rev = 0;
+    backend.held.instances = [];
+    watch!.onConnectionRestored(); // a resync, as the periodic check that read revision 0 asks for
+    await vi.advanceTimersByTimeAsync(0);
+    expect(views(events)).toEqual([]);
+    backend.held.rev = restarted + 1;
+    backend.held.instances = [instance('a'), instance('b')]; // c died meanwhile
+    await vi.advanceTimersByTimeAsync(3_000);
+
+    expect(views(events)).toEqual([['a', 'b']]);
+  });
+});

@@ -49,6 +49,8 @@ export class ServiceWatch {
   private resyncing: Promise<void> | undefined;
   /** A resync was asked for while one was in flight: run another when it ends. */
   private resyncAgain = false;
+  /** Redis lost its data without a reconnect (flushed): the revision count began again or went back. */
+  private dataLost = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -130,6 +132,7 @@ export class ServiceWatch {
     // A count's first change follows a view listed without one (revision 0) directly; after any
     // other view it means the count was lost (Redis flushed or restarted): a gap.
     const gap = message.rev > this.rev + 1 && !(message.first === true && this.rev === 0);
+    if (message.first === true && this.rev > 0) this.dataLost = true;
     this.rev = message.rev;
     let event: RegistryEvent | undefined;
     if (message.type === 'down') event = this.state.remove(message.id, message.reason);
@@ -154,14 +157,19 @@ export class ServiceWatch {
     this.resyncing = (async () => {
       try {
         const { rev, instances, route } = await this.context.list();
-        const wasStaleBefore = this.stale;
         // Back from an outage, Redis may have restarted empty: live instances write themselves
         // back within moments (their registrations heartbeat on reconnect), but a list taken first
         // would drop them. So after a stale period, instances missing from the list are kept for
         // a grace period, by every list taken during it (a revision check or a message gap can
-        // trigger more than one), and a resync after it decides.
-        const keepMissing = wasStaleBefore || this.graceTimer !== undefined;
-        const listed = keepMissing ? this.withMissingKept(instances, wasStaleBefore) : instances;
+        // trigger more than one), and a resync after it decides. The same after Redis lost its
+        // data with no reconnect to show it (FLUSHALL): the revision count began again (a `first`
+        // message after a counted view) or went back. The list that found that out used to drop
+        // every live instance but the first to write itself back, until each one's next heartbeat.
+        const lostData = this.dataLost || (this.synced && rev < this.rev);
+        this.dataLost = false;
+        const afterOutage = this.stale || lostData;
+        const keepMissing = afterOutage || this.graceTimer !== undefined;
+        const listed = keepMissing ? this.withMissingKept(instances, afterOutage) : instances;
         let changed = this.state.replace(listed);
         if (route !== 'malformed' && this.state.setRoute(route)) changed = true;
         const wasStale = this.stale;
