@@ -160,7 +160,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     }
     shapeChecks.get(method)?.(request);
     const now = Date.now();
-    let deadline = now + resolved.defaultDeadlineMs;
+    // The default applies only to a call that gives no deadline and inherits none (see below):
+    // taken as the starting point, it cut an inherited deadline down to itself.
+    let deadline: number | undefined;
     if (callOptions !== undefined) {
       assertObject('options', callOptions as unknown);
       assertKnownKeys('options', callOptions as unknown as Record<string, unknown>, CALL_OPTION_KEYS);
@@ -178,13 +180,15 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         if (typeof absolute !== 'number' || Number.isNaN(absolute)) {
           throw new InvalidArgumentError('options.deadline', 'must be an absolute time in ms (a number)');
         }
-        deadline = absolute;
+        // Both given: the earlier wins, as in @switchyard/http (one must not extend the other).
+        deadline = deadline === undefined ? absolute : Math.min(deadline, absolute);
       }
     }
     // Read once per call: the deadline here, the propagation headers and track in every attempt.
     const scope = currentCallScope();
     const inherited = scope?.deadline ?? NO_DEADLINE;
-    if (inherited < deadline) deadline = inherited;
+    if (deadline === undefined) deadline = inherited === NO_DEADLINE ? now + resolved.defaultDeadlineMs : inherited;
+    else if (inherited < deadline) deadline = inherited;
     // No time left: fail here, without touching the network.
     if (deadline <= now)
       throw new DeadlineExceededError(`${method}: no time left (inherited or given deadline already passed)`);
@@ -293,26 +297,26 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   };
 
   const execute = <Response>(
-    name: string,
+    policyKey: string,
     deadline: number,
     callOptions: GrpcCallOptions | undefined,
     once: (context: AttemptContext) => Promise<Response>,
   ): Promise<Response> =>
-    policy.execute(once, { deadline, ...(callOptions?.signal ? { signal: callOptions.signal } : {}), key: name });
+    policy.execute(once, { deadline, ...(callOptions?.signal ? { signal: callOptions.signal } : {}), key: policyKey });
 
   /**
    * Runs the call; a call made before discovery's first snapshot (a service that just started)
    * waits for it, within the call's deadline, instead of failing with NO_INSTANCES at once.
    */
   const run = <Response>(
-    name: string,
+    policyKey: string,
     deadline: number,
     callOptions: GrpcCallOptions | undefined,
     once: (context: AttemptContext) => Promise<Response>,
   ): Promise<Response> => {
-    if (discovery.isReady) return execute(name, deadline, callOptions, once);
+    if (discovery.isReady) return execute(policyKey, deadline, callOptions, once);
     return awaitFirstSnapshot(discovery, deadline, callOptions?.signal).then(() =>
-      execute(name, deadline, callOptions, once),
+      execute(policyKey, deadline, callOptions, once),
     );
   };
 
@@ -322,6 +326,11 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     const method = definition as MethodDefinition<unknown, unknown>;
     const camel = grpcClientMethodName(name);
     if (method.requestStream) continue; // client streaming: not offered (yet)
+    // The key keyed policies see (`circuitBreaker({ keyed: true })`): the method of this service,
+    // as @switchyard/http's `service METHOD`. The method alone let a policy shared by the clients
+    // of several services (every one has grpc.health.v1's Check) open one's breaker on another's
+    // failures. Built once here, not per call.
+    const policyKey = `${discovery.service} ${name}`;
     if (!method.responseStream) {
       client[camel] = (request: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
         let prepared: PreparedCall;
@@ -330,7 +339,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         } catch (error) {
           return Promise.reject(error);
         }
-        return run(name, prepared.deadline, callOptions, (context) =>
+        return run(policyKey, prepared.deadline, callOptions, (context) =>
           attempt(name, prepared, callOptions, context, (channel, metadata, finish) =>
             directUnaryCall(channel, method, request, metadata, wireDeadline(context, prepared), finish),
           ),
@@ -345,7 +354,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           new InvalidArgumentError(camel, `${name} is server-streaming; iterate client.stream.${camel}() instead`),
         );
       stream[camel] = (request: unknown, callOptions?: GrpcCallOptions) =>
-        serverStream(name, request, callOptions, prepare, run, (context, prepared, onFirst) =>
+        serverStream(name, policyKey, request, callOptions, prepare, run, (context, prepared, onFirst) =>
           attempt(
             name,
             prepared,
@@ -524,7 +533,7 @@ function assertMetadataKey(key: string): void {
   }
 }
 
-function toMetadata(input: Metadata | Record<string, string> | undefined): Metadata {
+function toMetadata(input: GrpcCallOptions['metadata']): Metadata {
   if (input === undefined) return new Metadata();
   if (input instanceof Metadata) {
     for (const key of Object.keys(input.getMap())) assertMetadataKey(key);
@@ -534,17 +543,30 @@ function toMetadata(input: Metadata | Record<string, string> | undefined): Metad
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(input)) {
     assertMetadataKey(key);
-    if (typeof value !== 'string' || /[\r\n]/.test(value)) {
-      throw new InvalidArgumentError(`options.metadata.${key}`, 'must be a string without CR or LF');
-    }
-    try {
-      metadata.set(key, value);
-    } catch (error) {
-      // grpc-js refuses illegal header names and values; say which, as bad input.
-      throw new InvalidArgumentError(`options.metadata.${key}`, (error as Error).message);
-    }
+    // An array repeats the key; a `-bin` key takes Buffers, as `Metadata.getMap()` gives them
+    // (forwarding an incoming call's `getMap()` used to fail on its first binary entry).
+    if (Array.isArray(value)) for (const item of value) addMetadata(metadata, key, item);
+    else addMetadata(metadata, key, value);
   }
   return metadata;
+}
+
+function addMetadata(metadata: Metadata, key: string, value: unknown): void {
+  const binary = key.toLowerCase().endsWith('-bin');
+  if (binary ? !Buffer.isBuffer(value) : typeof value !== 'string' || /[\r\n]/.test(value)) {
+    throw new InvalidArgumentError(
+      `options.metadata.${key}`,
+      binary
+        ? `a "-bin" key takes a Buffer (or an array of them), got ${describeValue(value)}`
+        : 'must be a string (or an array of strings) without CR or LF',
+    );
+  }
+  try {
+    metadata.add(key, value as string | Buffer);
+  } catch (error) {
+    // grpc-js refuses illegal header names and values; say which, as bad input.
+    throw new InvalidArgumentError(`options.metadata.${key}`, (error as Error).message);
+  }
 }
 
 type Stream = import('@grpc/grpc-js').ClientReadableStream<unknown>;
@@ -574,11 +596,12 @@ interface PreparedCall {
  */
 async function* serverStream(
   name: string,
+  policyKey: string,
   request: unknown,
   callOptions: GrpcCallOptions | undefined,
   prepare: (method: string, request: unknown, callOptions: GrpcCallOptions | undefined) => PreparedCall,
   run: <R>(
-    name: string,
+    policyKey: string,
     deadline: number,
     callOptions: GrpcCallOptions | undefined,
     once: (context: AttemptContext) => Promise<R>,
@@ -601,7 +624,7 @@ async function* serverStream(
   const holdError = (error: ServiceError): void => {
     failedLater ??= error;
   };
-  const { first, call, span } = await run(name, prepared.deadline, callOptions, (context) =>
+  const { first, call, span } = await run(policyKey, prepared.deadline, callOptions, (context) =>
     open(context, prepared, (stream, finish, attemptSpan) => {
       // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
       // Past the first message, the span stays open until the stream ends (see below).

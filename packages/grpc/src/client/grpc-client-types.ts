@@ -1,13 +1,19 @@
-import type { Metadata, ServiceDefinition } from '@grpc/grpc-js';
+import type { Metadata, MetadataValue, ServiceDefinition } from '@grpc/grpc-js';
 
 /** Per-call options. */
 export interface GrpcCallOptions {
   /** Time allowed for this call, retries included. Never extends an inherited deadline. */
   deadlineMs?: number;
-  /** Absolute deadline (ms, `Date.now()` clock), instead of `deadlineMs`. */
+  /**
+   * Absolute deadline (ms, `Date.now()` clock), instead of `deadlineMs` (given both, the earlier
+   * wins). Never extends an inherited deadline.
+   */
   deadline?: number;
-  /** Request metadata (headers). */
-  metadata?: Metadata | Record<string, string>;
+  /**
+   * Request metadata (headers): a `Metadata`, or a plain object such as `Metadata.getMap()` gives
+   * (strings; Buffers for `-bin` keys; an array repeats the key).
+   */
+  metadata?: Metadata | Readonly<Record<string, MetadataValue | readonly MetadataValue[]>>;
   /** Cancels the call. */
   signal?: AbortSignal;
   /** Affinity key for sticky balancers (`maglev` / `ring-hash`), e.g. a user id. */

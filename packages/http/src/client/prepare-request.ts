@@ -70,8 +70,9 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * Validates a request (INVALID_ARGUMENT naming the field) and settles its deadline: the earliest
- * of `deadline`, now + `deadlineMs` (or the default) and the inherited call scope's. A deadline
- * already passed fails here, with DEADLINE_EXCEEDED, before any network work.
+ * of `deadline`, now + `deadlineMs` and the inherited call scope's, or now + the default when
+ * there is none of them. A deadline already passed fails here, with DEADLINE_EXCEEDED, before
+ * any network work.
  */
 export function prepareRequest(
   request: HttpRequest,
@@ -96,7 +97,9 @@ export function prepareRequest(
         : checkHeaders(given);
   const { body, replayable } = checkBody(request.body, upperMethod);
   const now = Date.now();
-  let deadline = now + defaultDeadlineMs;
+  // The default applies only to a call that gives no deadline and inherits none (checked below):
+  // taken as the starting point, it cut a given `deadline` or an inherited one down to itself.
+  let deadline = NO_DEADLINE;
   if (request.deadlineMs !== undefined) {
     const { deadlineMs } = request;
     if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0) || deadlineMs === Number.POSITIVE_INFINITY) {
@@ -117,6 +120,7 @@ export function prepareRequest(
   const scope = currentCallScope();
   const inherited = scope?.deadline ?? NO_DEADLINE;
   if (inherited < deadline) deadline = inherited;
+  if (deadline === NO_DEADLINE) deadline = now + defaultDeadlineMs;
   if (request.signal !== undefined && !(request.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError('request.signal', 'must be an AbortSignal');
   }

@@ -5,6 +5,7 @@
  * pushback outlasts any sensible deadline, so the policy gives up instead.
  */
 const MAX_RETRY_AFTER_MS = 86_400_000;
+const ASCTIME = /^[a-z]{3} [a-z]{3} [ \d]?\d \d\d:\d\d:\d\d \d{4}$/i;
 
 /**
  * Parses a `Retry-After` header into milliseconds from `now`: delay-seconds (`"2"`) or an HTTP
@@ -22,7 +23,9 @@ export function parseRetryAfterMs(value: string | string[] | undefined, now = Da
   if (/^\d+$/.test(text)) {
     return Math.min(Number(text) * 1_000, MAX_RETRY_AFTER_MS);
   }
-  const date = Date.parse(text);
+  // HTTP dates are GMT; the obsolete asctime form (`Sun Nov  6 08:49:37 1994`) says so nowhere,
+  // and Date.parse read it as local time: hours off on a host not set to UTC.
+  const date = Date.parse(ASCTIME.test(text) ? `${text} GMT` : text);
   if (Number.isNaN(date) || !/[a-z]/i.test(text)) return undefined;
   return Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS);
 }

@@ -82,6 +82,20 @@ describe('parseRetryAfterMs', () => {
     expect(parseRetryAfterMs(['5', '7'], now)).toBe(5_000);
   });
 
+  it('reads every HTTP-date form as GMT, whatever the local time zone', () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(parseRetryAfterMs('Wed, 01 Jan 2025 00:00:03 GMT', now)).toBe(3_000);
+      expect(parseRetryAfterMs('Wednesday, 01-Jan-25 00:00:03 GMT', now)).toBe(3_000);
+      // asctime carries no zone: it is GMT too (it used to be read as local time, 5 hours off here).
+      expect(parseRetryAfterMs('Wed Jan  1 00:00:03 2025', now)).toBe(3_000);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it('ignores missing and malformed values', () => {
     for (const value of [undefined, '', '-1', '1.5', 'soon', 'Wed, 99 Foo']) {
       expect(parseRetryAfterMs(value, now)).toBeUndefined();
