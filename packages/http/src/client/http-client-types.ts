@@ -58,8 +58,11 @@ export interface HttpResponse {
   body: HttpResponseBody;
 }
 
-/** Options of the JSON helpers: an {@link HttpRequest} without method, path and body. */
-export type JsonRequestOptions = Omit<HttpRequest, 'method' | 'path' | 'body' | 'throwOnStatus'>;
+/**
+ * Options of the JSON helpers: an {@link HttpRequest} without method, path and body. With
+ * `throwOnStatus: false` an error status resolves with its body parsed as JSON (`undefined` when empty).
+ */
+export type JsonRequestOptions = Omit<HttpRequest, 'method' | 'path' | 'body'>;
 
 /** A client for one discovered HTTP service. */
 export interface HttpClient {
