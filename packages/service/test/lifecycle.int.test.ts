@@ -41,24 +41,34 @@ async function settledClients(expected: number): Promise<void> {
   await expect.poll(redisClients, { timeout: 5_000 }).toBe(expected);
 }
 
+/**
+ * Runs fixtures/two-services.ts in a child process, sends it SIGTERM once both services serve, and
+ * resolves with what it printed and its exit code (SIGKILLed after 20 s, so a hang fails the test).
+ */
+async function sigtermTwoServices(env: Record<string, string>): Promise<{ output: string; code: number | null }> {
+  const fixture = fileURLToPath(new URL('./fixtures/two-services.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.includes('ready\n') && !output.includes('SENT')) {
+      output += 'SENT\n';
+      child.kill('SIGTERM');
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return { output, code };
+}
+
 describe('services in one process', () => {
   it('SIGTERM stops every service of the process before it exits', async () => {
-    const fixture = fileURLToPath(new URL('./fixtures/two-services.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('ready\n') && !output.includes('SENT')) {
-        output += 'SENT\n';
-        child.kill('SIGTERM');
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await exited;
-    clearTimeout(timer);
+    const { output, code } = await sigtermTwoServices({});
     // One handler per service exited with the first one done: `slow` never ran its onStop.
     expect(output).toContain('fast stopped');
     expect(output).toContain('slow stopped');
@@ -66,23 +76,7 @@ describe('services in one process', () => {
   }, 30_000);
 
   it('exits 1 on SIGTERM when a stop step failed, after every service has stopped', async () => {
-    const fixture = fileURLToPath(new URL('./fixtures/two-services.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, FAIL_ON_STOP: 'fast' },
-    });
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('ready\n') && !output.includes('SENT')) {
-        output += 'SENT\n';
-        child.kill('SIGTERM');
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await exited;
-    clearTimeout(timer);
+    const { output, code } = await sigtermTwoServices({ FAIL_ON_STOP: 'fast' });
     expect(output).toContain('fast stopped');
     expect(output).toContain('slow stopped');
     // A failed step is logged and the others still run, but the exit code says so (it was 0).
