@@ -38,6 +38,7 @@ export {
   applyPatch,
   validateServiceName,
   validateInstanceId,
+  validateHost,
 } from './instance/validate-instance.js';
 
 // Deadlines and cancellation

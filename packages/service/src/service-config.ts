@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import {
   assertInteger,
   assertKnownKeys,
@@ -7,6 +6,7 @@ import {
   describeValue,
   INSTANCE_LIMITS,
   InvalidArgumentError,
+  validateHost,
   validateServiceName,
 } from '@switchyard/core';
 import { type Registry, withRegistryCredentials } from '@switchyard/registry';
@@ -114,14 +114,15 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     );
   }
   const advertiseHost = options.advertiseHost ?? variable(env, 'SWITCHYARD_ADVERTISE_HOST') ?? variable(env, 'POD_IP');
-  if (advertiseHost !== undefined && !isHost(advertiseHost)) {
-    const field =
+  if (advertiseHost !== undefined) {
+    validateHost(
+      advertiseHost,
       options.advertiseHost !== undefined
         ? 'advertiseHost'
         : variable(env, 'SWITCHYARD_ADVERTISE_HOST') !== undefined
           ? 'SWITCHYARD_ADVERTISE_HOST'
-          : 'POD_IP';
-    throw new InvalidArgumentError(field, `${INSTANCE_LIMITS.hostRule}, got ${describeValue(advertiseHost)}`);
+          : 'POD_IP',
+    );
   }
   return {
     name,
@@ -177,13 +178,6 @@ function integerSetting(
 /** An environment variable's value, trimmed; blank is unset. */
 function variable(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return env[name]?.trim() || undefined;
-}
-
-/** A host name or an IP literal (IPv6 bracketed or not), by the rules the registry applies. */
-function isHost(host: unknown): boolean {
-  if (typeof host !== 'string') return false;
-  if (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6)) return true;
-  return INSTANCE_LIMITS.hostPattern.test(host);
 }
 
 /**

@@ -28,14 +28,16 @@ export function validateInstanceId(id: unknown, field = 'id'): string {
   return id;
 }
 
-function validateHost(field: string, host: unknown): void {
+/** Validates a host: a host name or an IP literal (IPv6 bracketed or not). @throws InvalidArgumentError naming `field`. */
+export function validateHost(host: unknown, field = 'host'): string {
   if (
     typeof host === 'string' &&
     (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6))
   ) {
-    return;
+    return host;
   }
   assertString(field, host, L.hostPattern, L.hostRule);
+  return host;
 }
 
 function validatePorts(field: string, ports: unknown): Record<string, number> {
@@ -106,7 +108,7 @@ export function validateInstance(input: unknown, field = 'instance'): ServiceIns
     input.id === undefined
       ? `${service}-${randomBytes(6).toString('hex')}`
       : validateInstanceId(input.id, `${field}.id`);
-  validateHost(`${field}.host`, input.host);
+  validateHost(input.host, `${field}.host`);
   const instance: Record<string, unknown> = {
     id,
     service,
