@@ -3,9 +3,10 @@ import {
   OrdersService,
   RecommendationService,
   SearchService,
+  portSetting,
   serviceSettings,
 } from '@shopping-guide/shared';
-import { assertInteger, consoleLogger } from '@switchyard/core';
+import { consoleLogger } from '@switchyard/core';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
 import { type Backends, createRouter } from './routes.js';
 import { trackBPercent } from './track.js';
@@ -47,13 +48,7 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
   return service;
 }
 
-/**
- * HTTP_PORT, else 8080. Empty (an unset compose interpolation) is the default, not port 0 (a random
- * one); anything but decimal digits is refused, as GRPC_PORT is (see serviceSettings).
- */
+/** HTTP_PORT, else 8080 (see portSetting: decimal digits only, empty is the default). */
 export function httpPort(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 8080;
-  const port = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  assertInteger('HTTP_PORT', Number.isInteger(port) ? port : raw, 0, 65_535);
-  return port;
+  return portSetting('HTTP_PORT', raw, 8080);
 }

@@ -7,7 +7,7 @@ export { CatalogService, OrdersService, RecommendationService, SearchService } f
 export type { Handlers, RequestOf, ResponseOf } from './grpc-handlers.js';
 export { orderIdFor } from './order-id.js';
 export { protosDir } from './protos-dir.js';
-export { type ServiceSettings, serviceSettings } from './service-settings.js';
+export { portSetting, type ServiceSettings, serviceSettings } from './service-settings.js';
 export type { Product, Product__Output } from './generated/shop/catalog/v1/Product.js';
 export type { Order__Output } from './generated/shop/orders/v1/Order.js';
 export type { SearchHit__Output } from './generated/shop/search/v1/SearchHit.js';

@@ -21,9 +21,7 @@ export interface ServiceSettings {
  * @param env @default process.env
  */
 export function serviceSettings(manifestUrl: URL, env: NodeJS.ProcessEnv = process.env): ServiceSettings {
-  const rawPort = env.GRPC_PORT;
-  const grpcPort = rawPort === undefined || rawPort === '' ? 50051 : portNumber(rawPort);
-  assertInteger('GRPC_PORT', Number.isInteger(grpcPort) ? grpcPort : rawPort, 0, 65_535);
+  const grpcPort = portSetting('GRPC_PORT', env.GRPC_PORT, 50051);
   return {
     version: env.SWITCHYARD_VERSION || packageVersion(manifestUrl),
     grpcPort,
@@ -32,11 +30,16 @@ export function serviceSettings(manifestUrl: URL, env: NodeJS.ProcessEnv = proce
 }
 
 /**
- * Decimal digits only: Number() also reads ' ' (and other blanks) as 0, a random port, and takes
- * '0x10' or '1e3' for numbers nobody meant.
+ * A port from the environment variable `name` (its value `raw`): unset or empty (an unset compose
+ * interpolation) is `fallback`, 0 is any free port, anything but decimal digits is refused with an
+ * INVALID_ARGUMENT naming the variable: Number() reads ' ' as 0, a random port, and takes '0x10'
+ * or '1e3' for numbers nobody meant.
  */
-function portNumber(raw: string): number {
-  return /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+export function portSetting(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const port = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  assertInteger(name, Number.isInteger(port) ? port : raw, 0, 65_535);
+  return port;
 }
 
 function packageVersion(manifestUrl: URL): string {
