@@ -54,6 +54,28 @@ describe('injectSpanContext writes what the registered propagator writes', () =>
     });
   }
 
+  it('a span of flags beyond sampled: two digits, reserved bits zeroed, like the propagator', () => {
+    tracing = initTracing({ serviceName: 'inject', exporter: 'memory' });
+    const [traceId, spanId] = ['0af7651916cd43dd8448eb211c80319c', 'b7ad6b7169203331'];
+    for (const [traceFlags, sent] of [
+      [0xff, '03'],
+      [0x10, '00'],
+      [0x02, '02'],
+    ] as const) {
+      const { full, direct } = both(ROOT_CONTEXT, trace.wrapSpanContext({ traceId, spanId, traceFlags }));
+      expect(direct.traceparent).toBe(`00-${traceId}-${spanId}-${sent}`);
+      expect(direct).toEqual(full);
+    }
+  });
+
+  it('a child of a call whose tracestate held no valid member: no empty tracestate, like the propagator', () => {
+    tracing = initTracing({ serviceName: 'inject', exporter: 'memory' });
+    const active = extractTraceContext({ ...INCOMING, tracestate: 'Not Valid' });
+    const { full, direct } = both(active, trace.getTracer('t').startSpan('call', {}, active));
+    expect(direct.tracestate).toBeUndefined();
+    expect(direct).toEqual(full);
+  });
+
   it('an unsampled span: flags 00, like the propagator', () => {
     tracing = initTracing({ serviceName: 'inject', exporter: 'memory', sampleRatio: 0 });
     const { full, direct } = both(ROOT_CONTEXT, trace.getTracer('t').startSpan('call'));

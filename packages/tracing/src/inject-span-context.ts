@@ -10,21 +10,16 @@ import {
 } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { injectTraceContext } from './inject-trace-context.js';
-import { isOwnW3CPropagator, registeredPropagator } from './propagator.js';
+import { isOwnW3CPropagator, KNOWN_TRACE_FLAGS, registeredPropagator, TRACE_FLAGS_TEXT } from './propagator.js';
 import { RpcSpan } from './rpc-span.js';
 
-// The flags part of a traceparent for flags 0–15, as W3CTraceContextPropagator writes them.
-const FLAGS = Array.from({ length: 16 }, (_, flags) => `0${flags.toString(16)}`);
-
-/** `traceparent` exactly as W3CTraceContextPropagator writes it. */
+/** `traceparent` exactly as the propagator of createW3CPropagator writes it. */
 function traceparentOf(span: Span): string | undefined {
   const spanContext = span.spanContext();
   // An RpcSpan of ids known valid skips the API's regular expressions.
   if (!(span instanceof RpcSpan && span.contextValid) && !isSpanContextValid(spanContext)) return undefined;
-  const flags = spanContext.traceFlags || 0;
-  const flagsText =
-    flags >= 0 && flags < 16 && Number.isInteger(flags) ? FLAGS[flags] : `0${Number(flags).toString(16)}`;
-  return `00-${spanContext.traceId}-${spanContext.spanId}-${flagsText}`;
+  // Sampled and random only, always two digits (see W3CTraceContext in propagator.ts).
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${TRACE_FLAGS_TEXT[spanContext.traceFlags & KNOWN_TRACE_FLAGS]}`;
 }
 
 /**
@@ -59,6 +54,7 @@ export function injectSpanContext<Carrier>(
   if (traceparent === undefined) return;
   if (setter.setBuilt) setter.setBuilt(carrier, 'traceparent', traceparent);
   else setter.set(carrier, 'traceparent', traceparent);
-  const traceState = span.spanContext().traceState;
-  if (traceState) setter.set(carrier, 'tracestate', traceState.serialize());
+  // Not an empty one (every incoming member invalid), as the propagator.
+  const traceState = span.spanContext().traceState?.serialize();
+  if (traceState) setter.set(carrier, 'tracestate', traceState);
 }

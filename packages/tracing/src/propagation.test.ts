@@ -1,4 +1,5 @@
 import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { baggageWithTrack } from '@switchyard/core';
 import { describe, expect, it, vi } from 'vitest';
 import {
   extractTraceContext,
@@ -68,6 +69,56 @@ describe('propagation', () => {
     injectTraceContext(carrier, withBaggageEntry(received, 'tenant', 'acme'));
     expect(carrier.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     expect(carrier.baggage).toBe('switchyard.track=canary,tenant=acme');
+  });
+
+  describe('what goes on from an extracted context, without a span of its own (W3C Trace Context)', () => {
+    const IDS = '0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331';
+    const forward = (headers: Record<string, string>): Record<string, string> => {
+      const carrier: Record<string, string> = {};
+      injectTraceContext(carrier, extractTraceContext(headers));
+      return carrier;
+    };
+
+    it.each([
+      ['01', '01'],
+      ['02', '02'], // random (Level 2)
+      ['03', '03'],
+      ['ff', '03'], // any two hex digits are valid input; reserved bits go on as zero
+      ['10', '00'],
+      ['09', '01'],
+    ])('flags %s go on as %s: two digits, sampled and random kept, reserved bits zeroed', (flags, sent) => {
+      // OpenTelemetry's propagator wrote `0` + hex: `…-0ff`, a traceparent every receiver rejects.
+      for (const init of [false, true]) {
+        if (init) tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+        expect(forward({ traceparent: `00-${IDS}-${flags}` }).traceparent, init ? 'initTracing' : 'fallback').toBe(
+          `00-${IDS}-${sent}`,
+        );
+      }
+    });
+
+    it('a future version is read by the 00 rules (extra fields allowed) and goes on as 00', () => {
+      expect(forward({ traceparent: `cc-${IDS}-09-what-the-future-holds` }).traceparent).toBe(`00-${IDS}-01`);
+      expect(forward({ traceparent: `00-${IDS}-01-extra` })).toEqual({});
+      expect(forward({ traceparent: `ff-${IDS}-01` })).toEqual({});
+      expect(forward({ traceparent: `00-${IDS.toUpperCase()}-01` })).toEqual({});
+    });
+
+    it('sends no empty tracestate when no incoming member was valid', () => {
+      for (const init of [false, true]) {
+        if (init) tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
+        expect(forward({ traceparent: `00-${IDS}-01`, tracestate: 'Invalid Key=1, ,' })).toEqual({
+          traceparent: `00-${IDS}-01`,
+        });
+        expect(forward({ traceparent: `00-${IDS}-01`, tracestate: 'a=1,,b=2' }).tracestate).toBe('a=1,b=2');
+      }
+    });
+  });
+
+  it("the track core's baggageWithTrack adds to a large baggage survives OpenTelemetry's 8192-byte limit", () => {
+    const large = Array.from({ length: 39 }, (_, i) => `k${String(i).padStart(2, '0')}=${'v'.repeat(205)}`).join(',');
+    expect(large.length).toBe(8189); // within the limit, but not with the track after it
+    const received = extractTraceContext({ baggage: baggageWithTrack(large, 'canary') });
+    expect(getBaggageEntry('switchyard.track', received)).toBe('canary');
   });
 
   it('ignores malformed headers and validates baggage keys', () => {

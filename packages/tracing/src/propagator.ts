@@ -1,5 +1,17 @@
-import { propagation, type TextMapPropagator } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import {
+  type Context,
+  isSpanContextValid,
+  propagation,
+  type TextMapPropagator,
+  type TextMapSetter,
+  trace,
+} from '@opentelemetry/api';
+import {
+  CompositePropagator,
+  isTracingSuppressed,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
 import { InvalidArgumentError } from '@switchyard/core';
 import { readEnvList } from './env.js';
 
@@ -34,6 +46,35 @@ export function propagatorsFromEnv(): readonly BundledPropagator[] {
 }
 
 /**
+ * The `trace-flags` field of a traceparent for `flags`: sampled (01) and random (02, Trace Context
+ * Level 2) kept, every other bit zeroed, always two lower-case hex digits (internal).
+ */
+export const TRACE_FLAGS_TEXT: readonly string[] = ['00', '01', '02', '03'];
+/** The trace flags W3C Trace Context defines; the others are reserved and "MUST" be sent as zero. */
+export const KNOWN_TRACE_FLAGS = 0x03;
+
+/**
+ * OpenTelemetry's W3C trace-context propagator with two repairs to what it writes (internal):
+ *
+ * - flags: it writes `0` + the flags in hex, so a context extracted from `…-ff` or `…-10` (valid
+ *   input: any two hex digits) went on as `…-0ff` / `…-010`, a traceparent every receiver rejects,
+ *   and the trace broke at the next hop. Here the flags are the two digits of sampled and random,
+ *   the reserved bits zeroed as the specification requires of a sender;
+ * - an empty `tracestate` (every incoming member invalid) is not sent: receivers must accept one,
+ *   but senders should avoid it.
+ */
+class W3CTraceContext extends W3CTraceContextPropagator {
+  override inject(context: Context, carrier: unknown, setter: TextMapSetter): void {
+    const spanContext = trace.getSpanContext(context);
+    if (!spanContext || isTracingSuppressed(context) || !isSpanContextValid(spanContext)) return;
+    const flags = TRACE_FLAGS_TEXT[spanContext.traceFlags & KNOWN_TRACE_FLAGS];
+    setter.set(carrier, 'traceparent', `00-${spanContext.traceId}-${spanContext.spanId}-${flags}`);
+    const traceState = spanContext.traceState?.serialize();
+    if (traceState) setter.set(carrier, 'tracestate', traceState);
+  }
+}
+
+/**
  * W3C `traceparent`/`tracestate` and `baggage`, or the ones of them asked for (none: a propagator
  * that carries nothing): what {@link initTracing} registers.
  */
@@ -43,10 +84,7 @@ export function createW3CPropagator(
   const traceContext = carries.includes('tracecontext');
   const baggage = carries.includes('baggage');
   const propagator = new CompositePropagator({
-    propagators: [
-      ...(traceContext ? [new W3CTraceContextPropagator()] : []),
-      ...(baggage ? [new W3CBaggagePropagator()] : []),
-    ],
+    propagators: [...(traceContext ? [new W3CTraceContext()] : []), ...(baggage ? [new W3CBaggagePropagator()] : [])],
   });
   Object.defineProperty(propagator, OWN_W3C, { value: { traceContext, baggage } });
   return propagator;

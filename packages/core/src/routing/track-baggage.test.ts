@@ -22,7 +22,24 @@ describe('trackFromBaggage', () => {
 
 describe('baggageWithTrack', () => {
   it('replaces an existing track and keeps the other members', () => {
-    expect(baggageWithTrack('a=1, switchyard.track=old', 'new')).toBe('a=1,switchyard.track=new');
+    expect(baggageWithTrack('a=1, switchyard.track=old', 'new')).toBe('switchyard.track=new,a=1');
+    expect(baggageWithTrack('switchyard.track = old ;p=1,b=2', 'new')).toBe('switchyard.track=new,b=2');
     expect(trackFromBaggage(baggageWithTrack(undefined, 'canary'))).toBe('canary');
+  });
+
+  it('takes several header values (outgoing HTTP headers may hold an array), replacing the track in any', () => {
+    // It threw (`header.split is not a function`) for an array, failing the HTTP call it was adding the track to.
+    const header = ['a=1', 'switchyard.track=old, b=2'];
+    expect(baggageWithTrack(header, 'new')).toBe('switchyard.track=new,a=1,b=2');
+    expect(trackFromBaggage(baggageWithTrack(header, 'new'))).toBe('new');
+  });
+
+  it('puts the track first, so a receiver that drops members past the W3C limits keeps it', () => {
+    // 8189 bytes of other members, within the limit: with the track appended, the header passed 8192
+    // bytes and a receiver (OpenTelemetry's parser stops at the first member past it) lost the track.
+    const large = Array.from({ length: 39 }, (_, i) => `k${String(i).padStart(2, '0')}=${'v'.repeat(205)}`).join(',');
+    const header = baggageWithTrack(large, 'canary');
+    expect(header.startsWith('switchyard.track=canary,')).toBe(true);
+    expect(trackFromBaggage(header.slice(0, 8192))).toBe('canary');
   });
 });

@@ -29,11 +29,17 @@ function decodePercent(encoded: string): string | undefined {
   }
 }
 
-/** A `baggage` header that carries `track` (replacing any track already in `header`). */
-export function baggageWithTrack(header: string | undefined, track: string): string {
-  const kept = (header ?? '')
+/**
+ * A `baggage` header that carries `track` (replacing any track already in `header`; several header
+ * values, as outgoing HTTP headers may hold, are joined into one list).
+ */
+export function baggageWithTrack(header: string | readonly string[] | undefined, track: string): string {
+  const kept = (Array.isArray(header) ? header.join(',') : ((header as string | undefined) ?? ''))
     .split(',')
     .map((member) => member.trim())
     .filter((member) => member !== '' && member.split('=')[0]?.trim() !== TRACK_BAGGAGE_KEY);
-  return [...kept, `${TRACK_BAGGAGE_KEY}=${encodeURIComponent(track)}`].join(',');
+  // The track goes first: a receiver over the W3C limits (64 members, 8192 bytes) drops members
+  // from the end, and OpenTelemetry's parser stops at the first one past 8192 bytes, so a track
+  // appended to a large baggage was lost at the next hop.
+  return [`${TRACK_BAGGAGE_KEY}=${encodeURIComponent(track)}`, ...kept].join(',');
 }
