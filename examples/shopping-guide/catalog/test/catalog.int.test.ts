@@ -12,6 +12,7 @@ import { MemoryStockStore, PRODUCTS, RedisStockStore, type StartCatalogOptions, 
 import { stockStoreFromEnv } from '../src/stock/stock-store-from-env.js';
 import { describeStockStore } from './stock-store-contract.js';
 import { silentLogger } from '@switchyard/core';
+import { Redis } from 'ioredis';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -181,6 +182,63 @@ describe('catalog service (Redis stock)', () => {
     expect(store.toString()).not.toContain(password);
     await store.seed(new Map([['sku-1', 3]]));
     expect(await store.levels(['sku-1'])).toEqual(new Map([['sku-1', 3]]));
+  });
+
+  it('never answers "out of stock" from a Redis that lost its data: it seeds again and reserves', async () => {
+    // Redis without persistence loses everything on a restart, and a reservation can reach it
+    // before the reconnect's re-seed does (ioredis resends queued commands before emitting
+    // 'ready'), or data can go without any reconnect (FLUSHALL, a failover to an empty replica).
+    // An empty store read as "no stock" rejected the order, and the rejection was remembered for
+    // its order id for 24 h: the shopper's retry with the same key was rejected too.
+    const prefix = keyPrefix();
+    const store = RedisStockStore.fromUrl(redis.url, { keyPrefix: prefix });
+    cleanups.push(() => store.close());
+    await store.seed(new Map([['sku-1', 5]]));
+    await store.reserve('before', [{ productId: 'sku-1', quantity: 2 }]);
+    const admin = new Redis(redis.port, redis.host, { lazyConnect: true });
+    await admin.connect();
+    cleanups.push(() => admin.quit());
+    const loseData = () => admin.del(`${prefix}levels`, `${prefix}seeded`, `${prefix}reservation:before`);
+    await loseData();
+    // A store that never seeded has no levels to restore: retryable UNAVAILABLE, nothing recorded.
+    const other = RedisStockStore.fromUrl(redis.url, { keyPrefix: prefix });
+    cleanups.push(() => other.close());
+    await expect(other.reserve('after', [{ productId: 'sku-1', quantity: 1 }])).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+
+    expect(await store.reserve('after', [{ productId: 'sku-1', quantity: 1 }])).toEqual({ reserved: true });
+    expect(await store.levels(['sku-1'])).toEqual(new Map([['sku-1', 4]]));
+    // Only the marker gone (e.g. evicted): seeding again must not put back the initial levels.
+    await admin.del(`${prefix}seeded`);
+    expect(await store.reserve('marker-lost', [{ productId: 'sku-1', quantity: 1 }])).toEqual({ reserved: true });
+    expect(await store.levels(['sku-1'])).toEqual(new Map([['sku-1', 3]]));
+    // Reading the levels heals it too, rather than showing every product sold out.
+    await loseData();
+    expect(await store.levels(['sku-1', 'unknown'])).toEqual(
+      new Map([
+        ['sku-1', 5],
+        ['unknown', 0],
+      ]),
+    );
+  });
+
+  it('reserves a call queued across a restart against the re-seeded levels, not the empty store', async () => {
+    const own = await startRedis();
+    cleanups.push(() => own.stop());
+    const store = RedisStockStore.fromUrl(own.url, { keyPrefix: keyPrefix() });
+    cleanups.push(() => store.close());
+    await store.seed(new Map([['sku-1', 5]]));
+    await own.kill();
+    // Sent as the client reconnects, before it is ready: ioredis queues it and sends it ahead of
+    // anything its 'ready' listeners (the re-seed) send.
+    const client = (store as unknown as { client: Redis }).client;
+    const queued = new Promise<unknown>((resolve) =>
+      client.once('connect', () => resolve(store.reserve('queued', [{ productId: 'sku-1', quantity: 1 }]))),
+    );
+    await own.restart();
+    expect(await queued).toEqual({ reserved: true });
+    expect(await store.levels(['sku-1'])).toEqual(new Map([['sku-1', 4]]));
   });
 
   it('answers UNAVAILABLE while Redis is down, and seeds it again when it comes back empty', async () => {

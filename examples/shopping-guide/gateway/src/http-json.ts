@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError, isExhaustedDownstream, type Logger, SwitchyardError } from '@switchyard/core';
+import { GrpcCallError } from '@switchyard/grpc';
 import { codeToHttpStatus, NO_RETRY_HEADER, publicErrorMessage } from '@switchyard/http';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -45,8 +46,9 @@ const GATEWAY_STATUS: Readonly<Record<string, number>> = { FAILED_PRECONDITION: 
 
 /**
  * Replies with `{ error: { code, message } }` and the status that matches the error's code. A
- * shopper's own mistake (4xx) gets its reason; a 5xx only the kind of failure, because its message
- * describes the system (downstream names, addresses, a store's error), and it is logged instead.
+ * shopper's own mistake (4xx) gets its reason (a downstream's without its gRPC method); a 5xx
+ * only the kind of failure, because its message describes the system (downstream names,
+ * addresses, a store's error), and it is logged instead.
  * A failure of the gateway's own downstream calls after their retries carries the SDK's no-retry
  * header, so a caller that retries does not multiply them.
  */
@@ -56,7 +58,14 @@ export function sendError(response: ServerResponse, error: unknown, logger: Logg
   const status = GATEWAY_STATUS[code] ?? (known ? codeToHttpStatus(error) : 500);
   if (status === 500 || !known) logger.error({ err: error }, 'gateway: request failed');
   else if (status > 500) logger.warn({ err: error }, 'gateway: request failed');
-  const message = status < 500 ? (error as Error).message : publicErrorMessage(status);
+  // A downstream's 4xx is told in that service's own words (`details`): the error's message also
+  // names the internal gRPC method (`shop.catalog.v1.CatalogService/GetProduct: NOT_FOUND: …`).
+  const message =
+    status >= 500
+      ? publicErrorMessage(status)
+      : error instanceof GrpcCallError
+        ? error.details
+        : (error as Error).message;
   sendJson(
     response,
     status,

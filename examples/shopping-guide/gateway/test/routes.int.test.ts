@@ -107,6 +107,25 @@ describe('gateway routes', () => {
     expect(again.order.id).toBe(keyed.order.id);
   });
 
+  it("answers a downstream's 4xx in that service's own words, without naming its internal gRPC method", async () => {
+    const missing = await fetch(`${base}/api/products/no-such-sku`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'product "no-such-sku" not found' } });
+    const category = await fetch(`${base}/api/products?category=nope`);
+    expect(category.status).toBe(400);
+    const { error } = (await category.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.message).toMatch(/^category: unknown category "nope"/);
+    expect((await placeOrder([{ productId: 'sku-nope', quantity: 1 }])).status).toBe(400);
+    const reused = [{ productId: 'sku-5', quantity: 1 }];
+    await placeOrder(reused, { 'idempotency-key': 'reused-key' });
+    const conflict = await placeOrder([{ productId: 'sku-5', quantity: 2 }], { 'idempotency-key': 'reused-key' });
+    expect(conflict.status).toBe(409);
+    expect(await conflict.json()).toEqual({
+      error: { code: 'ALREADY_EXISTS', message: 'idempotency_key: already used for an order with different lines' },
+    });
+  });
+
   it('answers a downstream failure with the kind of failure only, and logs what it was', async () => {
     // No search service runs in this test: the call's retries find no instance of search.
     const reply = await fetch(`${base}/api/search?q=lamp`);

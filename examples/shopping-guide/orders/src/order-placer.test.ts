@@ -171,4 +171,20 @@ describe('orderIdFor and MemoryOrderStore', () => {
       store.put({ id, userId: 'u', lines: [], totalCents: 0, status: 'placed', reason: '' });
     expect([store.get('a'), store.get('c')?.id, store.size]).toEqual([undefined, 'c', 2]);
   });
+
+  it('bounds the lines it keeps too, not only the orders: big orders cannot outgrow the replica', () => {
+    // By count alone, 100,000 orders of 50 lines (any client can send them, placed or rejected)
+    // held ~380 MiB: an orders pod has a 256 Mi limit, so a flood of big orders got it OOM-killed.
+    const line = { productId: 'sku-1', quantity: 1 };
+    const store = new MemoryOrderStore(100, 120);
+    for (const id of ['a', 'b', 'c']) {
+      store.put({ id, userId: 'u', lines: Array(50).fill(line), totalCents: 0, status: 'placed', reason: '' });
+    }
+    expect([store.get('a'), store.get('b')?.id, store.get('c')?.id, store.size]).toEqual([undefined, 'b', 'c', 2]);
+    // Replacing an order counts its lines once.
+    store.put({ id: 'c', userId: 'u', lines: [line], totalCents: 0, status: 'placed', reason: '' });
+    store.put({ id: 'd', userId: 'u', lines: Array(60).fill(line), totalCents: 0, status: 'placed', reason: '' });
+    expect([store.get('b')?.id, store.get('c')?.id, store.get('d')?.id]).toEqual(['b', 'c', 'd']);
+    expect(String(store)).toBe('MemoryOrderStore(maxOrders=100, maxLines=120)');
+  });
 });

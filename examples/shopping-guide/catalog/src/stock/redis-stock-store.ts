@@ -30,20 +30,24 @@ export const DEFAULT_REDIS_STOCK_STORE_OPTIONS = Object.freeze({
 });
 
 // KEYS: seed marker, levels hash. ARGV: marker value, then product id / level pairs.
-// The first seed writes every level; later ones only add products the store has never seen.
+// The first seed writes every level (into an empty hash); later ones only add products the store
+// has never seen. HSETNX either way: a marker lost while the levels stayed (evicted, deleted) must
+// not put the initial levels back over the live ones (RESERVE seeds again when the marker is gone).
 const SEED = `
 local first = redis.call('SET', KEYS[1], ARGV[1], 'NX')
 for i = 2, #ARGV, 2 do
-  if first then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  else redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1]) end
+  redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
 end
 if first then return 1 end
 return 0
 `;
 
-// KEYS: levels hash, reservation record. ARGV: record TTL (ms), lines fingerprint, then product
-// id / quantity pairs. All or nothing; the answer is recorded as "<fingerprint>|<answer>" so a
-// retry gets the same answer and takes nothing more.
+// KEYS: levels hash, reservation record, seed marker. ARGV: record TTL (ms), lines fingerprint,
+// then product id / quantity pairs. All or nothing; the answer is recorded as
+// "<fingerprint>|<answer>" so a retry gets the same answer and takes nothing more. Without the
+// seed marker Redis has lost its data (a restart without persistence, FLUSHALL): every level
+// would read 0, and that "out of stock" would be remembered for the order id, so the script
+// answers 'unseeded' and records nothing.
 const RESERVE = `
 local previous = redis.call('GET', KEYS[2])
 if previous then
@@ -51,6 +55,7 @@ if previous then
   if string.sub(previous, 1, sep - 1) ~= ARGV[2] then return 'conflict' end
   return string.sub(previous, sep + 1)
 end
+if redis.call('EXISTS', KEYS[3]) == 0 then return 'unseeded' end
 local answer = 'reserved'
 for i = 3, #ARGV, 2 do
   local level = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
@@ -69,7 +74,7 @@ return answer
 type Client = Redis | Cluster;
 interface Scripts {
   shopStockSeed(marker: string, levels: string, ...args: (string | number)[]): Promise<number>;
-  shopStockReserve(levels: string, record: string, ...args: (string | number)[]): Promise<string>;
+  shopStockReserve(levels: string, record: string, marker: string, ...args: (string | number)[]): Promise<string>;
 }
 
 /**
@@ -111,7 +116,7 @@ export class RedisStockStore implements StockStore {
       if (this.seeded) this.seed(this.seeded).catch(() => {});
     });
     client.defineCommand('shopStockSeed', { numberOfKeys: 2, lua: SEED });
-    client.defineCommand('shopStockReserve', { numberOfKeys: 2, lua: RESERVE });
+    client.defineCommand('shopStockReserve', { numberOfKeys: 3, lua: RESERVE });
     this.scripts = client as unknown as Scripts;
   }
 
@@ -135,22 +140,43 @@ export class RedisStockStore implements StockStore {
 
   async levels(productIds: readonly string[]): Promise<Map<string, number>> {
     if (productIds.length === 0) return new Map();
-    const values = await this.run(() => this.client.hmget(this.key('levels'), ...productIds));
+    const read = () => this.run(() => this.client.hmget(this.key('levels'), ...productIds));
+    let values = await read();
+    // Not one seeded product has a level: Redis lost its data (see RESERVE). Seed it again rather
+    // than show everything sold out until a reconnect (there may be none, e.g. after FLUSHALL).
+    if (values.every((value) => value === null) && productIds.some((id) => this.seeded?.has(id))) {
+      await this.seed(this.seeded as ReadonlyMap<string, number>);
+      values = await read();
+    }
     return new Map(productIds.map((id, index) => [id, Math.max(0, Number(values[index] ?? 0))]));
   }
 
   async reserve(orderId: string, lines: readonly StockRequestLine[]): Promise<Reservation> {
     const merged = mergeLines(lines);
     const args = merged.flatMap((line) => [line.productId, line.quantity]);
-    const answer = await this.run(() =>
-      this.scripts.shopStockReserve(
-        this.key('levels'),
-        this.key(`reservation:${orderId}`),
-        this.ttlMs,
-        linesFingerprint(merged),
-        ...args,
-      ),
-    );
+    const reserve = () =>
+      this.run(() =>
+        this.scripts.shopStockReserve(
+          this.key('levels'),
+          this.key(`reservation:${orderId}`),
+          this.key('seeded'),
+          this.ttlMs,
+          linesFingerprint(merged),
+          ...args,
+        ),
+      );
+    let answer = await reserve();
+    // Redis lost its data and this reservation got there before the reconnect's re-seed did (or
+    // there was no reconnect): seed it again and reserve against real levels.
+    if (answer === 'unseeded' && this.seeded) {
+      await this.seed(this.seeded);
+      answer = await reserve();
+    }
+    if (answer === 'unseeded') {
+      throw new SwitchyardError('UNAVAILABLE', `stock store ${this.label} holds no stock levels (not seeded)`, {
+        retryable: true,
+      });
+    }
     if (answer === 'reserved') return { reserved: true };
     if (answer === 'conflict') throw new ReservationConflictError(orderId);
     return { reserved: false, shortProductId: answer.slice('short:'.length) };

@@ -31,8 +31,11 @@ export function stockStoreFromEnv(env: NodeJS.ProcessEnv = process.env, logger: 
     processStore ??= new MemoryStockStore();
     return processStore;
   }
+  // Only the scheme is echoed: the rest may hold a password. (Without '://' the slice took the
+  // value's first two characters: `got "lo"` for `localhost:6379`.)
+  const scheme = url.includes('://') ? `"${url.slice(0, url.indexOf('://') + 3)}"` : 'a value without a scheme';
   throw new InvalidArgumentError(
     'CATALOG_STOCK_URL',
-    `must be a Redis URL (${REDIS_SCHEMES.join(', ')}) or memory://, got "${url.slice(0, url.indexOf('://') + 3) || url}"`,
+    `must be a Redis URL (${REDIS_SCHEMES.join(', ')}) or memory://, got ${scheme}`,
   );
 }

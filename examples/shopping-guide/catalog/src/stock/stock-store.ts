@@ -25,7 +25,9 @@ export interface StockStore {
   /**
    * Takes every line's quantity, or nothing: if any product is short, nothing changes and the
    * answer names the first short product (in line order). Idempotent per `orderId`: a repeated
-   * call returns the first answer and takes nothing more.
+   * call returns the first answer and takes nothing more. A store that lost its levels (a Redis
+   * restarted empty) is seeded again first, or the call fails UNAVAILABLE: it never answers "short"
+   * from missing data.
    *
    * @throws ReservationConflictError when `orderId` was already used with different lines.
    */
