@@ -122,6 +122,9 @@ class WatchingDiscovery implements Discovery {
   private readonly outcomes = new VersionOutcomes();
   private readonly slab: LoadSlab;
   private view: readonly ServiceInstance[] = [];
+  /** Members ejected now (those with a release timer), and the usable ones of the last rebuild: for maxEjectionShare. */
+  private ejectedCount = 0;
+  private usableCount = 0;
   private isStale = false;
   private synced = false;
   private closed = false;
@@ -299,12 +302,23 @@ class WatchingDiscovery implements Discovery {
     // The exact clock: ejection timers and rebuilds compare against it.
     const now = Date.now();
     VersionOutcomes.record(endpoint.outcomes, outcome.ok, outcome.latencyMs);
+    // The id was registered again at another address while the call was in flight (a restarted
+    // process under a stable id, e.g. a StatefulSet pod): the old process's failure says nothing
+    // about the new one, which one refused connection used to eject. (Off the success path.)
+    const current = endpoint.member.instance;
+    if (current !== endpoint.instance && !sameAddress(current, endpoint.instance)) return;
     endpoint.member.load.recordPenalty(outcome.latencyMs, now);
     // Overload is load, not ill health.
     if (!health || outcome.overloaded) return;
-    const ejectedForMs = health.record(outcome, now);
+    const ejectedForMs = health.record(outcome, now, this.mayEject());
     // A member removed meanwhile is not ejected: it is gone.
     if (ejectedForMs !== undefined && !endpoint.member.removed) this.eject(endpoint.member, ejectedForMs);
+  }
+
+  /** Whether one more ejection stays within `maxEjectionShare` (one is always allowed). */
+  private mayEject(): boolean {
+    const share = (this.outlier as OutlierDetectionConfig).maxEjectionShare;
+    return share >= 1 || this.ejectedCount === 0 || this.ejectedCount + 1 <= share * this.usableCount;
   }
 
   async close(): Promise<void> {
@@ -401,7 +415,11 @@ class WatchingDiscovery implements Discovery {
   private remove(id: string): void {
     const member = this.members.get(id);
     if (!member) return;
-    if (member.releaseTimer) clearTimeout(member.releaseTimer);
+    if (member.releaseTimer) {
+      clearTimeout(member.releaseTimer);
+      member.releaseTimer = undefined;
+      this.ejectedCount--;
+    }
     member.removed = true;
     member.load.release();
     this.members.delete(id);
@@ -420,6 +438,9 @@ class WatchingDiscovery implements Discovery {
   }
 
   private eject(member: Member, ejectedForMs: number): void {
+    // A lease that ends after close() (a call still in flight) must not start a release timer,
+    // rebuild, or emit onChange / onEjection on a closed discovery.
+    if (this.closed) return;
     this.scheduleRelease(member, ejectedForMs);
     this.logger.warn(
       { service: this.service, id: member.instance.id, ejectedForMs },
@@ -432,8 +453,10 @@ class WatchingDiscovery implements Discovery {
   /** Ends `member`'s ejection (it returns on probation) in `ms`. */
   private scheduleRelease(member: Member, ms: number): void {
     if (member.releaseTimer) clearTimeout(member.releaseTimer);
+    else this.ejectedCount++;
     member.releaseTimer = setTimeout(() => {
       member.releaseTimer = undefined;
+      this.ejectedCount--;
       member.health?.release();
       if (!this.closed) this.rebuild();
     }, ms);
@@ -457,6 +480,7 @@ class WatchingDiscovery implements Discovery {
     // Weight 0 means "send nothing" unless nothing else is left.
     const weighted = candidates.filter((member) => member.instance.weight > 0);
     const usable = weighted.length > 0 ? weighted : candidates;
+    this.usableCount = usable.length;
     const up = usable.filter((member) => member.instance.status === 'up');
     const healthy = up.filter((member) => !member.health?.isEjected(now));
     const unhealthyShare = usable.length === 0 ? 0 : (usable.length - healthy.length) / usable.length;
@@ -576,6 +600,15 @@ class DiscoveryLease implements Lease {
     const latencyMs = outcome.latencyMs > MAX_LATENCY_MS ? MAX_LATENCY_MS : 0;
     this.discovery.finish(this.endpoint, { ...outcome, latencyMs });
   }
+}
+
+/** Whether two versions of an instance point at the same process address (host and ports). */
+function sameAddress(a: ServiceInstance, b: ServiceInstance): boolean {
+  if (a.host !== b.host) return false;
+  const ports = Object.keys(a.ports);
+  if (ports.length !== Object.keys(b.ports).length) return false;
+  for (const name of ports) if (a.ports[name] !== b.ports[name]) return false;
+  return true;
 }
 
 /** Latency samples are clamped to an hour: beyond that a sample is a clock slip, not a measurement. */

@@ -24,6 +24,13 @@ export interface OutlierDetectionOptions {
    * traffic spreads over all of them rather than overloading the few left. @default 0.5
    */
   panicThreshold?: number;
+  /**
+   * At most this fraction of the usable instances is ejected at once (Envoy's and gRPC's
+   * `max_ejection_percent`, as a fraction); one instance may always be ejected. An instance that
+   * meets an ejection rule while the cap is reached stays in rotation, and is ejected by its next
+   * failure once there is room. 1 (the default) leaves the limit to `panicThreshold`. @default 1
+   */
+  maxEjectionShare?: number;
 }
 
 /** Defaults of {@link OutlierDetectionOptions}. */
@@ -37,6 +44,7 @@ export const DEFAULT_OUTLIER_DETECTION = Object.freeze({
   maxEjectionMs: 300_000,
   jitter: 0.15,
   panicThreshold: 0.5,
+  maxEjectionShare: 1,
 });
 
 /** Validated, complete outlier detection settings. */
@@ -58,6 +66,7 @@ export function resolveOutlierDetection(options: OutlierDetectionOptions | undef
   assertInteger(field('maxEjectionMs'), config.maxEjectionMs, config.baseEjectionMs, 86_400_000);
   assertNumber(field('jitter'), config.jitter, 0, 1);
   assertNumber(field('panicThreshold'), config.panicThreshold, 0, 1);
+  assertNumber(field('maxEjectionShare'), config.maxEjectionShare, 0, 1);
   return config;
 }
 
@@ -134,8 +143,11 @@ export class EndpointHealth {
     return this.ejectedUntil > now;
   }
 
-  /** Records an outcome; returns the ejection length in ms when it ejects the instance. */
-  record(outcome: HealthOutcome, now: number): number | undefined {
+  /**
+   * Records an outcome; returns the ejection length in ms when it ejects the instance. With
+   * `mayEject` false (the ejection cap is reached) a failure is counted but ejects nothing.
+   */
+  record(outcome: HealthOutcome, now: number, mayEject = true): number | undefined {
     if (outcome.ok) {
       if (EndpointHealth.countCall(this.slab.array, this.base, this.config.windowMs, now)) this.afterSuccess(now);
       return undefined;
@@ -163,10 +175,11 @@ export class EndpointHealth {
       this.failures / windowCalls >= this.config.failureRateThreshold &&
       this.config.failureRateThreshold < 1;
     if (
-      this.onProbation ||
-      this.consecutive >= this.config.consecutiveFailures ||
-      this.consecutiveConnection >= this.config.consecutiveConnectionFailures ||
-      rate
+      mayEject &&
+      (this.onProbation ||
+        this.consecutive >= this.config.consecutiveFailures ||
+        this.consecutiveConnection >= this.config.consecutiveConnectionFailures ||
+        rate)
     ) {
       return this.eject(now);
     }
