@@ -21,7 +21,7 @@ export interface HedgeOptions {
   initialDelayMs?: number;
   /** Extra attempts at most. @default 1 */
   maxHedges?: number;
-  /** Limits hedges to a share of calls; `false` turns it off. @default retryBudget({ ratio: 0.1 }) */
+  /** Limits hedges to a share of calls; `false` turns it off. @default retryBudget({ ratio: 0.1, minPerSecond: 1 }) */
   budget?: RetryBudget | false;
   /** Whether a failed attempt lets the next hedge start at once. @default errors with `retryable === true` */
   retryOn?: (error: unknown) => boolean;

@@ -15,6 +15,16 @@ describe('resolveServiceConfig', () => {
     ).toBe(250);
   });
 
+  it('reads a blank SWITCHYARD_REGISTRY_URL as unset, and trims one around a URL', () => {
+    // Blank used to pass as a registry URL and fail later as `url`, not as the missing setting.
+    expect(() => resolveServiceConfig({ name: 'catalog' }, { SWITCHYARD_REGISTRY_URL: '  ' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'registry' }),
+    );
+    expect(
+      resolveServiceConfig({ name: 'catalog' }, { SWITCHYARD_REGISTRY_URL: ' redis://redis:6379\n' }).registry,
+    ).toBe('redis://redis:6379');
+  });
+
   it.each([
     ['SWITCHYARD_VERSION', { SWITCHYARD_VERSION: '1.0 beta' }, {}],
     ['version', {}, { version: '1.0 beta' }],

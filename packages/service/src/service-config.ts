@@ -91,7 +91,7 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
         `must be a function (request, response) => …, got ${describeValue(options.http.handler)}`,
       );
   }
-  const registryOption = options.registry ?? env.SWITCHYARD_REGISTRY_URL;
+  const registryOption = options.registry ?? variable(env, 'SWITCHYARD_REGISTRY_URL');
   if (registryOption === undefined || registryOption === '') {
     throw new InvalidArgumentError(
       'registry',

@@ -56,6 +56,24 @@ describe('tlsFromEnv', () => {
     expect(tlsFromEnv({})).toBeUndefined();
   });
 
+  it('reads blank variables as unset, as the README says of every variable', () => {
+    // A Helm value left empty renders as '' or ' ': that is no TLS, not a half-configured one.
+    const blank = {
+      SWITCHYARD_TLS_CA: ' ',
+      SWITCHYARD_TLS_CERT: '',
+      SWITCHYARD_TLS_KEY: '\t',
+      SWITCHYARD_TLS_SERVER_NAME: ' ',
+    };
+    expect(tlsFromEnv(blank)).toBeUndefined();
+    // And a path with stray whitespace around it (a ConfigMap's trailing newline) is the path.
+    const padded = {
+      SWITCHYARD_TLS_CA: ` ${file('a.crt')}\n`,
+      SWITCHYARD_TLS_CERT: file('a.crt'),
+      SWITCHYARD_TLS_KEY: file('a.key'),
+    };
+    expect(tlsFromEnv(padded)?.server).toBeDefined();
+  });
+
   // Each used to throw OpenSSL's bare message ("error:0480006C:PEM routines::no start line"), with
   // no code and no word of which file was wrong; or nothing at all until the first handshake.
   it.each([

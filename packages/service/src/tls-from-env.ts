@@ -19,8 +19,11 @@ export interface ServiceTls {
  * certificates, when instances are dialled by IP). The key is read here and kept in memory only;
  * it is never logged or registered.
  */
-export function tlsFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceTls | undefined {
+export function tlsFromEnv(environment: NodeJS.ProcessEnv = process.env): ServiceTls | undefined {
   const names = ['SWITCHYARD_TLS_CA', 'SWITCHYARD_TLS_CERT', 'SWITCHYARD_TLS_KEY'] as const;
+  // Trimmed, and blank counts as unset, as for every other variable of the service runtime.
+  const env: Record<string, string | undefined> = {};
+  for (const name of [...names, 'SWITCHYARD_TLS_SERVER_NAME']) env[name] = environment[name]?.trim() || undefined;
   const given = names.filter((name) => env[name]);
   if (given.length === 0 && !env.SWITCHYARD_TLS_SERVER_NAME) return undefined;
   // A server name alone means TLS was intended: its files are missing, so refuse to run in plaintext.

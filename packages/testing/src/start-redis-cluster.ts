@@ -22,7 +22,7 @@ export interface StartRedisClusterOptions {
    * @default 30_000
    */
   startupTimeoutMs?: number;
-  /** `auto` (container if a Docker engine answers, else binary), `container` or `binary`. @default 'auto' */
+  /** `auto` (container if a Docker engine answers, else binary), `container` or `binary`. @default SWITCHYARD_TESTING_VIA (`env` reads as `auto`), else 'auto' */
   via?: 'auto' | 'container' | 'binary';
 }
 

@@ -17,6 +17,8 @@ import { countWindow, type SlidingWindow, timeWindow } from './sliding-window.js
 export interface CircuitBreakerOptions {
   /** The sliding window: the last `size` calls, or the calls of the last `windowMs`. @default { windowMs: 10_000 } */
   window?: { size: number } | { windowMs: number };
+  /** Shorthand for `window: { windowMs }` (give one or the other). */
+  windowMs?: number;
   /** Failure rate (0..1] that opens the circuit. @default 0.5 */
   failureRateThreshold?: number;
   /** Calls at least this long count as slow. @default Infinity (off) */
@@ -119,6 +121,7 @@ function codeOf(error: unknown): string | undefined {
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreakerPolicy {
   checkOptions('circuitBreaker', options, [
     'window',
+    'windowMs',
     'failureRateThreshold',
     'slowCallMs',
     'slowCallRateThreshold',
@@ -146,7 +149,13 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   assertInteger('circuitBreaker.openMs', config.openMs, 1, 86_400_000);
   assertInteger('circuitBreaker.halfOpenCalls', config.halfOpenCalls, 1, 10_000);
   assertInteger('circuitBreaker.maxKeys', resolved.maxKeys, 1, 10_000_000);
-  const makeWindow = windowFactory(options.window);
+  if (options.windowMs !== undefined && options.window !== undefined) {
+    throw new InvalidArgumentError('circuitBreaker.windowMs', 'give windowMs or window, not both');
+  }
+  const makeWindow = windowFactory(
+    options.windowMs !== undefined ? { windowMs: options.windowMs } : options.window,
+    options.windowMs !== undefined ? 'circuitBreaker.windowMs' : 'circuitBreaker.window.windowMs',
+  );
   // A count window never holds more than `size` calls: a larger minimumCalls could never be met,
   // and the breaker would never open. A default gives way to the size; an explicit one is an error.
   const windowSize = options.window && 'size' in options.window ? options.window.size : undefined;
@@ -272,13 +281,13 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   };
 }
 
-function windowFactory(window: CircuitBreakerOptions['window']): () => SlidingWindow {
+function windowFactory(window: CircuitBreakerOptions['window'], windowMsField: string): () => SlidingWindow {
   if (window === undefined) return () => timeWindow(10_000);
   checkOptions('circuitBreaker.window', window, ['size', 'windowMs']);
   if ('size' in window) {
     assertInteger('circuitBreaker.window.size', window.size, 1, 1_000_000);
     return () => countWindow(window.size);
   }
-  assertInteger('circuitBreaker.window.windowMs', window.windowMs, 10, 86_400_000);
+  assertInteger(windowMsField, window.windowMs, 10, 86_400_000);
   return () => timeWindow(window.windowMs);
 }

@@ -1,0 +1,26 @@
+import { SwitchyardError } from '@switchyard/core';
+import { circuitBreaker } from '@switchyard/resilience';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+
+// A file of its own: the coarse clock that time windows read starts under this file's fake timers.
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+const fail = () => Promise.reject(new SwitchyardError('UNAVAILABLE', 'down', { retryable: true }));
+
+it('takes windowMs as the time window, as ARCHITECTURE.md writes it (circuitBreaker({ windowMs: 10_000 }))', async () => {
+  const breaker = circuitBreaker({ windowMs: 1_000, minimumCalls: 2, failureRateThreshold: 0.5, openMs: 1_000 });
+  await breaker.execute(fail).catch(() => {});
+  await vi.advanceTimersByTimeAsync(1_500); // out of a 1 s window (the default 10 s one would keep it)
+  await breaker.execute(fail).catch(() => {});
+  expect(breaker.state()).toBe('closed'); // one call in the window: below minimumCalls
+  await breaker.execute(fail).catch(() => {});
+  expect(breaker.state()).toBe('open');
+});
+
+it('refuses windowMs together with window, and a windowMs out of range, naming it', () => {
+  expect(() => circuitBreaker({ windowMs: 1_000, window: { size: 10 } })).toThrow(
+    /circuitBreaker.windowMs: give windowMs or window, not both/,
+  );
+  expect(() => circuitBreaker({ windowMs: 0 })).toThrow(/circuitBreaker.windowMs: /);
+});
