@@ -29,9 +29,9 @@ export const callCommand: Command = {
   name: 'call',
   summary: 'call a gRPC method by service name, through discovery and the client policy',
   usage: "<service> <package.Service/Method> ['<json>'] --proto <file> [-I dir]...",
-  details: `Like grpcurl, but by registry service name: the instance is picked by discovery (p2c-ewma)
-and the call runs under @switchyard/grpc's default policy (retry on UNAVAILABLE on another
-instance, circuit breaker) and deadline. The request is JSON with the proto3 field names in
+  details: `Like grpcurl, but by registry service name: the instance is picked by discovery (p2c-ewma;
+maglev on the --key given) and the call runs under @switchyard/grpc's default policy (retry on
+UNAVAILABLE on another instance, circuit breaker) and deadline. The request is JSON with the proto3 field names in
 lowerCamelCase (default {}). The response is printed as JSON on stdout. The call is traced: the CLI
 starts a root span, every attempt is a child span whose W3C traceparent travels to the server, and
 the trace id is printed (on stderr; in the --json object) so the server side can be found in your
@@ -66,9 +66,13 @@ a request that does not match the message type.`,
       short: 'H',
       multiple: true,
       placeholder: "'name: value'",
-      description: 'request metadata',
+      description: 'request metadata; a repeated name sends every value, a -bin name takes base64',
     },
-    key: { type: 'string', placeholder: 'key', description: 'affinity key for sticky balancing' },
+    key: {
+      type: 'string',
+      placeholder: 'key',
+      description: 'affinity key: the instance is picked by maglev (consistent hashing) on it',
+    },
   },
   async run(context) {
     const [service, methodName, body = '{}'] = expectPositionals(
@@ -83,6 +87,7 @@ a request that does not match the message type.`,
     const request = parseBody(body);
     const metadata = parseHeaders(stringsOption(context.args, 'header'));
     const key = stringOption(context.args, 'key');
+    if (key === '') throw new UsageError('--key must not be empty: it is the affinity key the instance is chosen by');
     const { serviceName, method } = parseMethod(methodName);
     const definition = loadDefinition(proto, serviceName, stringsOption(context.args, 'import-path'));
     const methodDefinition = definition[method] as MethodDefinition<unknown, unknown> | undefined;
@@ -97,7 +102,13 @@ a request that does not match the message type.`,
 
     const opened = context.registry();
     await requireInstances(context, service);
-    const discovery = createDiscovery({ registry: opened.registry, service });
+    // A key means sticky routing: maglev, the sticky balancer, picks by it (the same instance a
+    // maglev client of the service picks for that key). p2c-ewma ignores keys, so --key did nothing.
+    const discovery = createDiscovery({
+      registry: opened.registry,
+      service,
+      ...(key === undefined ? {} : { balancer: 'maglev' }),
+    });
     const tracing = initTracing({ serviceName: 'switchyard-cli', exporter: 'memory', sampleRatio: 1 });
     // The client's own naming: `rpc Close` is client.Close, not client.close() (which would close it).
     const camel = grpcClientMethodName(method);
@@ -188,15 +199,35 @@ export function parseBody(body: string): object {
   return parsed;
 }
 
-function parseHeaders(headers: readonly string[]): Record<string, string> {
-  const metadata: Record<string, string> = {};
+/**
+ * `-H 'name: value'` flags as call metadata. A name given more than once sends every value, in
+ * order (an object keyed by name kept only the last one). A `-bin` name takes its value as base64
+ * and sends the bytes, as grpcurl does: gRPC carries binary metadata as bytes, and a string there
+ * is refused by the client.
+ */
+function parseHeaders(headers: readonly string[]): Record<string, string[] | Buffer[]> {
+  const metadata: Record<string, string[] | Buffer[]> = {};
   for (const header of headers) {
     const colon = header.indexOf(':');
     const name = header.slice(0, colon).trim().toLowerCase();
     if (colon <= 0 || !/^[0-9a-z_.-]+$/.test(name)) {
       throw new UsageError(`--header must look like 'name: value', got ${JSON.stringify(header)}`);
     }
-    metadata[name] = header.slice(colon + 1).trim();
+    const value = header.slice(colon + 1).trim();
+    if (name.endsWith('-bin')) {
+      if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value) || value.replace(/=+$/, '').length % 4 === 1) {
+        throw new UsageError(
+          `--header ${name}: the value of a -bin header must be base64, got ${JSON.stringify(value)}`,
+        );
+      }
+      const values = (metadata[name] ?? []) as Buffer[];
+      values.push(Buffer.from(value, 'base64'));
+      metadata[name] = values;
+    } else {
+      const values = (metadata[name] ?? []) as string[];
+      values.push(value);
+      metadata[name] = values;
+    }
   }
   return metadata;
 }

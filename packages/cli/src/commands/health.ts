@@ -16,7 +16,8 @@ export const DEFAULT_HEALTH_OPTIONS = Object.freeze({ timeoutMs: 2_000, port: 'g
 /** The outcome of one instance's health check. */
 export interface HealthResult {
   readonly id: string;
-  readonly address: string | undefined;
+  /** `host:port`, or null when the instance has no port of that name. */
+  readonly address: string | null;
   /** The instance's status in the registry. */
   readonly registryStatus: ServiceInstance['status'];
   /** SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN, or the gRPC status of a failed check (UNAVAILABLE…), or NO_PORT. */
@@ -101,11 +102,13 @@ export async function checkInstance(
   options: { port: string; timeoutMs: number; checkService: string },
 ): Promise<HealthResult> {
   const base = { id: instance.id, registryStatus: instance.status };
-  const port = instance.ports[options.port];
+  // Own ports only: `--port constructor` read Object's constructor and "checked" host:function….
+  const port = Object.hasOwn(instance.ports, options.port) ? instance.ports[options.port] : undefined;
   if (port === undefined) {
     return {
       ...base,
-      address: undefined,
+      // null, not undefined: JSON.stringify drops an undefined key, and --json promises every key.
+      address: null,
       health: 'NO_PORT',
       latencyMs: null,
       error: `no "${options.port}" port registered`,

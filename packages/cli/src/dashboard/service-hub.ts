@@ -238,6 +238,9 @@ export class ServiceHub {
       } while (entry.dirty);
     })().finally(() => {
       entry.refreshing = undefined;
+      // A change that came after the loop's last check but before this ran was only marked dirty
+      // (refreshing was still set): without this it waited for the next lease refresh (2 s by default).
+      if (entry.dirty) void this.scheduleRefresh(service);
     });
     return entry.refreshing;
   }
