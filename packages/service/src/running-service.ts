@@ -40,7 +40,8 @@ export interface RunningService {
   discover(service: string, options?: Omit<Partial<DiscoveryOptions>, 'registry' | 'service'>): Discovery;
   /**
    * Drains and stops: status `draining` (registry and health) → wait `drainDelayMs` → deregister →
-   * finish calls in flight within `shutdownGraceMs` → close servers and clients → flush telemetry.
+   * finish calls in flight within `shutdownGraceMs` (handlers still running after their caller
+   * left included) → close servers and clients → flush telemetry.
    * Idempotent: every call returns the same promise.
    */
   stop(): Promise<void>;

@@ -55,6 +55,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let httpServer: HttpServer | undefined;
   let grpcPort: number | undefined;
   let httpPort: number | undefined;
+  /** HTTP responses not closed yet, and async HTTP handlers not settled yet (see below). */
+  let httpResponsesOpen = 0;
+  let httpHandlersRunning = 0;
   let registration: Registration;
   let stopObservingRegistry: (() => void) | undefined;
   try {
@@ -110,8 +113,27 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       const handler = options.http.handler ?? ((_request, response) => response.writeHead(404).end('not found'));
       // Requests run with their caller's deadline and trace (so outgoing calls inherit both),
       // get server spans, and /healthz and /readyz follow this service's readiness and draining.
+      // Counted for stop(): each response until it closes, and an async handler until it
+      // settles, which may be after its connection closed (the caller gave up).
       const server = createServer(
-        httpHandler((request, response) => handler(request, response), { health: readiness, logger }),
+        httpHandler(
+          (request, response) => {
+            httpResponsesOpen++;
+            response.once('close', () => {
+              httpResponsesOpen--;
+            });
+            // Typed void, but an async handler returns a promise.
+            const result: unknown = handler(request, response);
+            if (typeof (result as Promise<unknown> | undefined)?.then !== 'function') return result;
+            httpHandlersRunning++;
+            const settled = (): void => {
+              httpHandlersRunning--;
+            };
+            (result as Promise<unknown>).then(settled, settled);
+            return result;
+          },
+          { health: readiness, logger },
+        ),
       );
       httpServer = server;
       httpPort = await listenHttp(server, options.http.port ?? 8080, options.http.host ?? config.listenHost);
@@ -227,10 +249,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await registration
       .deregister()
       .catch((error: unknown) => logger.warn({ err: error }, 'could not deregister; the entry expires by its TTL'));
+    const graceEnds = Date.now() + config.shutdownGraceMs;
     await Promise.all([
       step('closing the gRPC server', () => grpcServer?.shutdown(config.shutdownGraceMs)),
       step('closing the HTTP server', () => (httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined)),
     ]);
+    // The servers close once no connection or stream is left, but a handler whose caller went
+    // away (a cancelled call, a closed connection) may still be running, and calling other
+    // services through this service's clients: closing them now failed those calls with
+    // ClientClosedError. Wait for such handlers within what is left of the grace.
+    await until(() => (grpcServer?.inFlight ?? 0) + httpHandlersRunning === 0, graceEnds);
+    // HTTP requests cut at the end of the grace end their spans as their sockets close, a turn of
+    // the event loop after close() has called back: flushing telemetry at once lost those spans.
+    await until(() => httpResponsesOpen === 0, Date.now() + 1_000);
     await releaseResources();
     logger.info({}, `${config.name} stopped`);
   };
@@ -358,6 +389,16 @@ function listenHttp(server: HttpServer, port: number, host: string): Promise<num
       resolve((server.address() as { port: number }).port);
     });
   });
+}
+
+/**
+ * Resolves once `done()` holds (checked every 10 ms) or at `deadline`. The timer is not unref'd:
+ * while a signal's stop waits here, it keeps the process alive (it is bounded by the deadline).
+ */
+async function until(done: () => boolean, deadline: number): Promise<void> {
+  while (!done() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(10, Math.max(0, deadline - Date.now()))));
+  }
 }
 
 function closeHttp(server: HttpServer, graceMs: number): Promise<void> {
