@@ -1,23 +1,9 @@
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type CliIo, ExitCode, runCli } from './index.js';
+import { ExitCode } from './index.js';
+import { runCliInProcess } from './test-support/run-cli-in-process.js';
 
 /** Runs the CLI in-process with captured streams; no registry is reachable (or needed). */
-async function run(argv: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const out = new PassThrough().setEncoding('utf8');
-  const err = new PassThrough().setEncoding('utf8');
-  out.on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  err.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const io: CliIo = { stdout: out, stderr: err, stdin: Readable.from([]), env };
-  const code = await runCli(argv, { io });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], env: Record<string, string> = {}) => runCliInProcess(argv, env);
 
 describe('runCli without a registry', () => {
   it('prints the general help (exit 0 with --help, 2 without a command)', async () => {

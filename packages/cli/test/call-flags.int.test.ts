@@ -2,13 +2,12 @@
  * `switchyard call`'s request flags against a real Redis and real gRPC servers, run in-process:
  * what the server receives for repeated and binary `-H` headers, and the instance `--key` reaches.
  */
-import { PassThrough, Readable } from 'node:stream';
 import { type Metadata, Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { type CliIo, runCli } from '@switchyard/cli';
 import { createDiscovery } from '@switchyard/discovery';
 import { createRegistry, type Registry } from '@switchyard/registry';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
 import { EchoService, type EchoInstance, echoProto, protosDir, startEcho } from './fixtures/echo-fleet.js';
 
 let redis: RedisServerHandle;
@@ -18,21 +17,7 @@ const received: Metadata[] = [];
 const echoes: EchoInstance[] = [];
 
 /** Runs the CLI in-process against the test Redis. */
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = new PassThrough().setEncoding('utf8');
-  const err = new PassThrough().setEncoding('utf8');
-  out.on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  err.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const io: CliIo = { stdout: out, stderr: err, stdin: Readable.from([]), env: { SWITCHYARD_REGISTRY_URL: redis.url } };
-  const code = await runCli(argv, { io });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runCliInProcess(argv, { SWITCHYARD_REGISTRY_URL: redis.url });
 
 const say = (service: string) => [
   'call',

@@ -2,11 +2,10 @@
  * `--json` output against a real Redis, run in-process (runCli with captured streams): registry
  * data is untrusted, so JSON printed to a terminal must be as safe as the tables are.
  */
-import { PassThrough, Readable } from 'node:stream';
-import { type CliIo, runCli } from '@switchyard/cli';
 import { createRegistry, type Registry } from '@switchyard/registry';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
 
 let redis: RedisServerHandle;
 let registry: Registry;
@@ -17,23 +16,8 @@ const HOSTILE = 'ok\u009b31m\u007f\u202edisguised\u2066';
 const UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 /** Runs the CLI in-process against the test Redis; `until` stops a streaming command. */
-async function run(argv: string[], until?: (stdout: string) => boolean) {
-  let stdout = '';
-  let stderr = '';
-  const controller = new AbortController();
-  const out = new PassThrough().setEncoding('utf8');
-  const err = new PassThrough().setEncoding('utf8');
-  out.on('data', (chunk: string) => {
-    stdout += chunk;
-    if (until?.(stdout)) controller.abort();
-  });
-  err.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const io: CliIo = { stdout: out, stderr: err, stdin: Readable.from([]), env: { SWITCHYARD_REGISTRY_URL: redis.url } };
-  const code = await runCli(argv, { io, signal: controller.signal });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], until?: (stdout: string) => boolean) =>
+  runCliInProcess(argv, { SWITCHYARD_REGISTRY_URL: redis.url }, until);
 
 beforeAll(async () => {
   redis = await startRedis();
