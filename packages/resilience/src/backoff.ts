@@ -1,5 +1,5 @@
 import { assertInteger, assertNumber } from '@switchyard/core';
-import { checkOptions } from './options.js';
+import { checkOptions, withDefaults } from './options.js';
 
 /** Exponential backoff with full jitter. */
 export interface BackoffOptions {
@@ -17,7 +17,7 @@ export const DEFAULT_BACKOFF = Object.freeze({ initialMs: 25, maxMs: 1_000, mult
 /** Returns the delay before retry number `retry` (1-based): full jitter, uniform in [0, cap]. */
 export function exponentialBackoff(options: BackoffOptions | undefined): (retry: number) => number {
   checkOptions('retry.backoff', options, ['initialMs', 'maxMs', 'multiplier']);
-  const { initialMs, maxMs, multiplier } = { ...DEFAULT_BACKOFF, ...options };
+  const { initialMs, maxMs, multiplier } = withDefaults(DEFAULT_BACKOFF, options);
   assertInteger('retry.backoff.initialMs', initialMs, 0, 3_600_000);
   assertInteger('retry.backoff.maxMs', maxMs, initialMs, 3_600_000);
   assertNumber('retry.backoff.multiplier', multiplier, 1, 100);

@@ -112,7 +112,11 @@ export class CallContext implements AttemptContext {
     if (already) {
       let removed = false;
       queueMicrotask(() => {
-        if (!removed) listener(already);
+        // Isolated like the listeners abort() runs: a throw here escaped as an uncaught exception
+        // (the process died) when the listener was added after the attempt had already aborted.
+        try {
+          if (!removed) listener(already);
+        } catch {}
       });
       return () => {
         removed = true;

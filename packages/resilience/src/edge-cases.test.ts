@@ -1,6 +1,15 @@
 import { getEventListeners } from 'node:events';
 import { SwitchyardError } from '@switchyard/core';
-import { circuitBreaker, compose, hedge, pendingDeadlineTimers, retry, timeout } from '@switchyard/resilience';
+import {
+  circuitBreaker,
+  compose,
+  fallback,
+  hedge,
+  pendingDeadlineTimers,
+  retry,
+  retryBudget,
+  timeout,
+} from '@switchyard/resilience';
 import { describe, expect, it, vi } from 'vitest';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -69,6 +78,71 @@ describe('resilience edge cases (found in review)', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('an onAbort listener added after the attempt aborted and that throws is ignored, not an uncaught exception', async () => {
+    const controller = new AbortController();
+    const heard: unknown[] = [];
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const call = compose(retry({ maxAttempts: 1 })).execute(
+        (attempt) => {
+          controller.abort('the caller left');
+          // Already aborted: these run on the next microtask. The first one's throw escaped there.
+          attempt.onAbort(() => {
+            throw new Error('a transport bug');
+          });
+          attempt.onAbort((reason) => heard.push(reason));
+          return hang();
+        },
+        { signal: controller.signal },
+      );
+      await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
+      await sleep(0);
+      expect(heard).toMatchObject([{ code: 'CANCELLED' }]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  it('an option given as undefined keeps its default, as its optional type says, in every policy', async () => {
+    // What `retry({ maxAttempts: config.retries })` passes when nothing is configured: these
+    // threw "must be an integer …, got undefined" while bulkhead() and hedge() took the default.
+    const unset = undefined;
+    const policy = retry({
+      maxAttempts: unset,
+      backoff: { initialMs: 0, maxMs: unset, multiplier: unset },
+      budget: unset,
+    });
+    let attempts = 0;
+    await expect(
+      policy.execute(() => {
+        attempts++;
+        return boom();
+      }),
+    ).rejects.toMatchObject({ code: 'RETRY_EXHAUSTED' });
+    expect(attempts).toBe(3); // the default maxAttempts
+    expect(String(retryBudget({ ratio: unset, minPerSecond: unset, windowMs: unset }))).toBe(
+      'retryBudget(ratio=0.2, minPerSecond=10, windowMs=10000)',
+    );
+    const breaker = circuitBreaker({
+      failureRateThreshold: unset,
+      minimumCalls: unset,
+      openMs: unset,
+      halfOpenCalls: unset,
+      slowCallMs: unset,
+      maxKeys: unset,
+    });
+    expect(String(breaker)).toBe('circuitBreaker(failureRate>=0.5, minimumCalls=20, openMs=5000, halfOpenCalls=3)');
+    // A value that is given is still checked, naming it.
+    expect(() => retry({ maxAttempts: Number.NaN })).toThrow(/retry.maxAttempts: must be an integer/);
+  });
+
+  it('fallback() refuses an `on` that is not a function when built, naming it', async () => {
+    expect(() => fallback(() => 'cached', { on: 'UNAVAILABLE' } as never)).toThrow(/fallback.on: must be a function/);
   });
 
   it('timeout({ ms: 0 }) fails without running the operation', async () => {

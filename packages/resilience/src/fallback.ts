@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@switchyard/core';
 import type { AttemptContext } from './call-context.js';
-import { checkOptions } from './options.js';
+import { checkFunctions, checkOptions } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
 
 /** Options for {@link fallback}. */
@@ -19,6 +19,8 @@ export function fallback<R>(
 ): Policy {
   if (typeof handler !== 'function') throw new InvalidArgumentError('fallback.handler', 'must be a function');
   checkOptions('fallback', options, ['on']);
+  // Checked here, naming it: a non-function used to fail every call with a TypeError instead.
+  checkFunctions('fallback', options, ['on']);
   const on = options.on ?? (() => true);
   return policyFromSteps(
     [

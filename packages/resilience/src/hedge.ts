@@ -7,7 +7,7 @@ import {
   InvalidArgumentError,
 } from '@switchyard/core';
 import type { CallContext } from './call-context.js';
-import { checkBudget, checkFunctions, checkOptions } from './options.js';
+import { answeringOnThrow, checkBudget, checkFunctions, checkOptions } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
 import { type RetryBudget, retryBudget } from './retry-budget.js';
 
@@ -58,20 +58,13 @@ export function hedge(options: HedgeOptions): HedgePolicy {
   checkBudget('hedge', options.budget);
   const budget =
     options.budget === false ? undefined : (options.budget ?? retryBudget({ ratio: 0.1, minPerSecond: 1 }));
-  const userRetryOn = options.retryOn;
   // A retryOn that throws says "not retryable": its throw escaped the attempt's handler, and the
   // call never settled (only its deadline, if it had one, ended it).
   const retryOn =
-    userRetryOn === undefined
+    options.retryOn === undefined
       ? (error: unknown) =>
           typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true
-      : (error: unknown): boolean => {
-          try {
-            return userRetryOn(error);
-          } catch {
-            return false;
-          }
-        };
+      : answeringOnThrow(options.retryOn, false);
   const hedged = new EventEmitter<{ attempt: number; afterMs: number }>();
   const latencies = new Float64Array(SAMPLES);
   let sampleCount = 0;

@@ -26,3 +26,33 @@ export function checkBudget(policy: string, budget: unknown): void {
     throw new InvalidArgumentError(`${policy}.budget`, 'must be a retryBudget() or false');
   }
 }
+
+/**
+ * `defaults` overridden by the options that are given: an option set to `undefined` (e.g.
+ * `retry({ maxAttempts: config.retries })` with nothing configured) keeps its default, as the
+ * optional types promise. A plain spread let `undefined` replace the default, and a policy that
+ * was given nothing refused to be built ("must be an integer …, got undefined").
+ */
+export function withDefaults<D extends object, O extends object>(defaults: D, options: O | undefined): D & O {
+  const merged: Record<string, unknown> = { ...(defaults as Record<string, unknown>) };
+  if (options !== undefined) {
+    for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  }
+  return merged as D & O;
+}
+
+/**
+ * A user's classifier made safe to call: when it throws (one reading a field the error lacks), the
+ * answer is `onThrow`, so the throw can neither replace the operation's error for the caller nor
+ * skip the policy's bookkeeping. Classifiers run after a failure only, so this costs the success
+ * path nothing.
+ */
+export function answeringOnThrow<A extends unknown[], R>(classify: (...args: A) => R, onThrow: R): (...args: A) => R {
+  return (...args) => {
+    try {
+      return classify(...args);
+    } catch {
+      return onThrow;
+    }
+  };
+}

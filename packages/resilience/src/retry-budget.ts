@@ -1,5 +1,5 @@
 import { assertInteger, assertNumber, coarseNow, type Event, EventEmitter } from '@switchyard/core';
-import { checkOptions } from './options.js';
+import { checkOptions, withDefaults } from './options.js';
 
 /** Options for {@link retryBudget}. */
 export interface RetryBudgetOptions {
@@ -35,7 +35,7 @@ const BUCKETS = 10;
  */
 export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
   checkOptions('retryBudget', options, ['ratio', 'minPerSecond', 'windowMs']);
-  const { ratio, minPerSecond, windowMs } = { ...DEFAULT_RETRY_BUDGET, ...options };
+  const { ratio, minPerSecond, windowMs } = withDefaults(DEFAULT_RETRY_BUDGET, options);
   assertNumber('retryBudget.ratio', ratio, 0, 1);
   assertNumber('retryBudget.minPerSecond', minPerSecond, 0, 1_000_000);
   assertInteger('retryBudget.windowMs', windowMs, BUCKETS, 3_600_000);

@@ -187,6 +187,30 @@ describe('retry', () => {
     expect(refused).toBeGreaterThan(0);
   });
 
+  it('treats a retryOn that throws as "not retryable" and a pushbackOf that throws as no pushback', async () => {
+    const failure = unavailable();
+    const classifierBug = retry({
+      retryOn: (error) => (error as { details: { transient: boolean } }).details.transient,
+      backoff: { initialMs: 0, maxMs: 0 },
+    });
+    const gaveUp: string[] = [];
+    classifierBug.onGiveUp(({ reason }) => gaveUp.push(reason));
+    // The caller gets the operation's own error (it used to get the classifier's TypeError), and
+    // the give-up is reported like any other.
+    await expect(classifierBug.execute(() => Promise.reject(failure))).rejects.toBe(failure);
+    expect(gaveUp).toEqual(['not-retryable']);
+
+    const pushbackBug = retry({
+      pushbackOf: (error) => (error as { headers: { retryAfter: number } }).headers.retryAfter,
+      backoff: { initialMs: 0, maxMs: 0 },
+    });
+    let attempts = 0;
+    const call = pushbackBug.execute(() => (++attempts < 2 ? Promise.reject(unavailable()) : 'ok'));
+    await vi.runAllTimersAsync();
+    await expect(call).resolves.toBe('ok');
+    expect(attempts).toBe(2);
+  });
+
   it('rejects bad options naming them', () => {
     expect(() => retry({ maxAttempts: 0 })).toThrow(/retry.maxAttempts: must be an integer from 1/);
     expect(() => retry({ backoff: { initialMs: -5 } })).toThrow(/retry.backoff.initialMs/);

@@ -8,7 +8,7 @@ import {
 } from '@switchyard/core';
 import { type BackoffOptions, exponentialBackoff } from './backoff.js';
 import type { CallContext } from './call-context.js';
-import { checkBudget, checkFunctions, checkOptions } from './options.js';
+import { answeringOnThrow, checkBudget, checkFunctions, checkOptions, withDefaults } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
 import { type RetryBudget, retryBudget } from './retry-budget.js';
 import { sleepInContext } from './sleep-in-context.js';
@@ -21,7 +21,8 @@ export interface RetryOptions {
   backoff?: BackoffOptions;
   /**
    * Decides *what* is retried (separately from how). @default errors with `retryable === true`
-   * (every Switchyard error says; the transports map UNAVAILABLE, connection failures, 502/503/504…)
+   * (every Switchyard error says; the transports map UNAVAILABLE, connection failures, 502/503/504…).
+   * One that throws means "not retryable" (the caller gets the operation's error).
    */
   retryOn?: (error: unknown, attempt: number) => boolean;
   /**
@@ -33,7 +34,7 @@ export interface RetryOptions {
    * Server pushback: the delay the server asked for (ms), e.g. from `Retry-After` or
    * `grpc-retry-pushback-ms`; a negative or infinite value means "do not retry", NaN none given.
    * Waits of any length are honoured (within the deadline), including past Node's 24.8-day timer
-   * limit. @default `error.retryAfterMs`
+   * limit. One that throws means none given. @default `error.retryAfterMs`
    */
   pushbackOf?: (error: unknown) => number | undefined;
 }
@@ -83,12 +84,15 @@ const retryAfterOf = (error: unknown): number | undefined => {
  */
 export function retry(options: RetryOptions = {}): RetryPolicy {
   checkOptions('retry', options, ['maxAttempts', 'backoff', 'retryOn', 'budget', 'pushbackOf']);
-  const { maxAttempts } = { ...DEFAULT_RETRY, ...options };
+  const { maxAttempts } = withDefaults(DEFAULT_RETRY, options);
   assertInteger('retry.maxAttempts', maxAttempts, 1, 100);
   const delayFor = exponentialBackoff(options.backoff);
   checkFunctions('retry', options, ['retryOn', 'pushbackOf']);
-  const retryOn = options.retryOn ?? isRetryable;
-  const pushbackOf = options.pushbackOf ?? retryAfterOf;
+  // A classifier that throws (a retryOn reading a field the error lacks) says "not retryable", and
+  // a pushbackOf that throws says "no pushback", as hedge() and circuitBreaker() treat theirs: the
+  // throw used to replace the operation's error for the caller, and no give-up was reported.
+  const retryOn = options.retryOn === undefined ? isRetryable : answeringOnThrow(options.retryOn, false);
+  const pushbackOf = options.pushbackOf === undefined ? retryAfterOf : answeringOnThrow(options.pushbackOf, undefined);
   checkBudget('retry', options.budget);
   const budget = options.budget === false ? undefined : (options.budget ?? retryBudget());
   const retried = new EventEmitter<RetryEvent>();

@@ -8,7 +8,7 @@ import {
   InvalidArgumentError,
 } from '@switchyard/core';
 import type { CallContext } from '../call-context.js';
-import { checkOptions } from '../options.js';
+import { answeringOnThrow, checkOptions, withDefaults } from '../options.js';
 import { type Policy, policyFromSteps } from '../policy.js';
 import { type BreakerConfig, BreakerState, type CircuitState, REJECTED } from './breaker-state.js';
 import { countWindow, type SlidingWindow, timeWindow } from './sliding-window.js';
@@ -132,7 +132,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
     'keyed',
     'maxKeys',
   ]);
-  const resolved = { ...DEFAULT_CIRCUIT_BREAKER, ...options };
+  const resolved = withDefaults(DEFAULT_CIRCUIT_BREAKER, options);
   const config: BreakerConfig = {
     failureRateThreshold: resolved.failureRateThreshold,
     slowCallRateThreshold: resolved.slowCallRateThreshold,
@@ -175,16 +175,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   // A classifier that throws (a user's isFailure reading a field the error lacks) counts the call
   // as a failure, and the caller still gets the operation's error. Its throw used to skip the
   // recording: a half-open probe kept its slot for good, and the circuit rejected every call.
-  const isFailure =
-    userIsFailure === undefined
-      ? isServerFailure
-      : (error: unknown): boolean => {
-          try {
-            return userIsFailure(error);
-          } catch {
-            return true;
-          }
-        };
+  const isFailure = userIsFailure === undefined ? isServerFailure : answeringOnThrow(userIsFailure, true);
   const changed = new EventEmitter<CircuitStateChange>();
   const rejected = new EventEmitter<{ key: string | undefined }>();
   const breakers = new Map<string | undefined, BreakerState>();
