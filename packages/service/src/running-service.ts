@@ -25,7 +25,10 @@ export interface RunningService {
   readonly draining: boolean;
   /** Whether the instance takes traffic (see the `ready` option). */
   readonly ready: boolean;
-  /** Starts taking traffic: registry status `up`, health SERVING (after `ready: false`). Idempotent. */
+  /**
+   * Starts taking traffic: registry status `up`, health SERVING (after `ready: false`). Idempotent.
+   * When the registry update fails it rejects and the service stays not ready, so it can be retried.
+   */
   markReady(): Promise<void>;
   /**
    * A gRPC client to another service, through a discovery over this service's registry (zone

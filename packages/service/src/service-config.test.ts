@@ -62,6 +62,44 @@ describe('resolveServiceConfig', () => {
     );
   });
 
+  it.each([
+    ['SWITCHYARD_LISTEN_HOST', { SWITCHYARD_LISTEN_HOST: 'not a host' }, {}],
+    ['SWITCHYARD_LISTEN_HOST', { SWITCHYARD_LISTEN_HOST: 'http://0.0.0.0:8080' }, {}],
+    ['http.host', {}, { http: { host: '127.0.0.1:8080' } }],
+    ['grpc.host', {}, { grpc: { services: [], host: 'localhost/grpc' } }],
+  ])(
+    'rejects a bad listen host in %s at once, naming it (it failed at listen() as http.port)',
+    (field, vars, options) => {
+      expect(() => resolveServiceConfig({ name: 'catalog', ...(options as object) }, { ...env, ...vars })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+      );
+    },
+  );
+
+  it('reads a valid SWITCHYARD_LISTEN_HOST, and 0.0.0.0 without it', () => {
+    expect(resolveServiceConfig({ name: 'catalog' }, env).listenHost).toBe('0.0.0.0');
+    for (const host of ['127.0.0.1', '::', 'localhost']) {
+      expect(resolveServiceConfig({ name: 'catalog' }, { ...env, SWITCHYARD_LISTEN_HOST: host }).listenHost).toBe(host);
+    }
+  });
+
+  it.each([
+    ['metrics', 9100], // a port given as the option: served on the default 9464 instead
+    ['metrics', true],
+    ['metrics.prot', { prot: 9100 }],
+    ['metrics.port', { port: 70_000 }],
+    ['metrics.port', { port: '9100' }],
+  ])(
+    'rejects a metrics option that is not false or { port } (%s), instead of serving on the default port',
+    (field, metrics) => {
+      expect(() => resolveServiceConfig({ name: 'catalog', metrics: metrics as never }, env)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+      );
+      expect(resolveServiceConfig({ name: 'catalog', metrics: { port: 0 } }, env)).toBeDefined();
+      expect(resolveServiceConfig({ name: 'catalog', metrics: false }, env)).toBeDefined();
+    },
+  );
+
   it('accepts IP literals and host names as the advertised host', () => {
     for (const host of ['10.0.0.7', 'fd00::7', 'catalog-0.catalog.shop.svc.cluster.local']) {
       expect(resolveServiceConfig({ name: 'catalog' }, { ...env, POD_IP: host }).advertiseHost).toBe(host);

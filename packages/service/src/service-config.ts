@@ -57,6 +57,13 @@ const OPTION_KEYS = [
 
 const GRPC_KEYS = ['services', 'port', 'host', 'credentials', 'reflection'];
 const HTTP_KEYS = ['handler', 'port', 'host'];
+const METRICS_KEYS = ['port'];
+
+/** SWITCHYARD_LISTEN_HOST (checked, naming it), else every interface. */
+function listenHostOf(env: NodeJS.ProcessEnv): string {
+  const host = variable(env, 'SWITCHYARD_LISTEN_HOST');
+  return host === undefined ? '0.0.0.0' : validateHost(host, 'SWITCHYARD_LISTEN_HOST');
+}
 
 /**
  * Resolves configuration: options first, then environment variables, then defaults. Every error
@@ -82,14 +89,25 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     assertObject('grpc', options.grpc);
     assertKnownKeys('grpc', options.grpc as unknown as Record<string, unknown>, GRPC_KEYS);
   }
+  // Listen hosts are checked here too: a bad one used to fail at listen(), reported as `http.port`
+  // (or as the metrics endpoint's `port`), never naming the setting that held it.
+  if (options.grpc?.host !== undefined) validateHost(options.grpc.host, 'grpc.host');
   if (options.http !== undefined) {
     assertObject('http', options.http);
     assertKnownKeys('http', options.http as unknown as Record<string, unknown>, HTTP_KEYS);
+    if (options.http.host !== undefined) validateHost(options.http.host, 'http.host');
     if (options.http.handler !== undefined && typeof options.http.handler !== 'function')
       throw new InvalidArgumentError(
         'http.handler',
         `must be a function (request, response) => …, got ${describeValue(options.http.handler)}`,
       );
+  }
+  // `false`, or `{ port? }`: a port given as the option itself (`metrics: 9100`) or `metrics: true`
+  // used to be taken as "on, default port", and /metrics came up on 9464 where nobody scraped.
+  if (options.metrics !== undefined && options.metrics !== false) {
+    assertObject('metrics', options.metrics);
+    assertKnownKeys('metrics', options.metrics as unknown as Record<string, unknown>, METRICS_KEYS);
+    if (options.metrics.port !== undefined) assertInteger('metrics.port', options.metrics.port, 0, 65_535);
   }
   const registryOption = options.registry ?? variable(env, 'SWITCHYARD_REGISTRY_URL');
   if (registryOption === undefined || registryOption === '') {
@@ -131,7 +149,7 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     zone,
     metadata: metadataOf(options.metadata),
     advertiseHost,
-    listenHost: variable(env, 'SWITCHYARD_LISTEN_HOST') ?? '0.0.0.0',
+    listenHost: listenHostOf(env),
     ttlMs: integerSetting('ttlMs', options.ttlMs, 'SWITCHYARD_TTL_MS', env, undefined, 500, 86_400_000),
     drainDelayMs: integerSetting(
       'drainDelayMs',

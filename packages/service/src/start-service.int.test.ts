@@ -1,7 +1,7 @@
 /** Start-up and stop races of startService with real servers (memory registry, loopback, free ports). */
 import { Agent, get } from 'node:http';
-import { silentLogger } from '@switchyard/core';
-import { MemoryRegistry } from '@switchyard/registry';
+import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
+import { MemoryRegistry, type Registry } from '@switchyard/registry';
 import { describe, expect, it, vi } from 'vitest';
 import type { RunningService } from './running-service.js';
 import { startService } from './start-service.js';
@@ -137,5 +137,48 @@ describe('startService: start-up and stop', () => {
       vi.unstubAllEnvs();
       await registry.close();
     }
+  });
+
+  it('markReady() that fails to reach the registry leaves the service not ready, and a retry makes it ready', async () => {
+    const memory = new MemoryRegistry();
+    let updatesToFail = 1;
+    // The memory registry, except that the first update of a registration fails (a registry blip).
+    const registry: Registry = {
+      list: (service) => memory.list(service),
+      services: () => memory.services(),
+      watch: (service, listener) => memory.watch(service, listener),
+      setRoute: (service, rule) => memory.setRoute(service, rule),
+      getRoute: (service) => memory.getRoute(service),
+      close: () => memory.close(),
+      async register(instance, options) {
+        const registration = await memory.register(instance, options);
+        const update = registration.update.bind(registration);
+        registration.update = async (patch) => {
+          if (updatesToFail-- > 0) throw new RegistryUnavailableError('registry blip');
+          return update(patch);
+        };
+        return registration;
+      },
+    };
+    const service = await startService({
+      name: 'warming',
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      ready: false,
+      ...quiet,
+    });
+    const readyz = async () => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
+    await expect(service.markReady()).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    // Still draining in the registry, so not ready: it used to say ready (and /readyz 200) here.
+    expect(service.ready).toBe(false);
+    expect(await readyz()).toBe(503);
+    expect((await memory.list('warming'))[0]?.status).toBe('draining');
+    // The retry used to be a no-op, leaving the instance out of traffic for good.
+    await service.markReady();
+    expect(service.ready).toBe(true);
+    expect(await readyz()).toBe(200);
+    expect((await memory.list('warming'))[0]?.status).toBe('up');
+    await service.stop();
+    await memory.close();
   });
 });

@@ -165,6 +165,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
   let ready = options.ready !== false;
   if (ready) readiness.setReady(true);
+  /** markReady()'s registry update, once asked (settled already when the service started ready). */
+  let readying: Promise<void> | undefined = ready ? Promise.resolve() : undefined;
   registration.onStateChange((state, error) => {
     if (state === 'lost')
       logger.error({ err: error }, 'switchyard service: registration lost; this instance no longer receives traffic');
@@ -292,13 +294,30 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     get ready() {
       return ready;
     },
-    async markReady() {
-      if (ready || draining) return;
-      ready = true;
-      readiness.setReady(true);
-      grpcServer?.resume();
-      await registration.update({ status: 'up' });
-      logger.info({}, `${config.name} ready`);
+    markReady() {
+      if (draining) return Promise.resolve();
+      readying ??= (async () => {
+        ready = true;
+        readiness.setReady(true);
+        grpcServer?.resume();
+        try {
+          await registration.update({ status: 'up' });
+        } catch (error) {
+          // Not ready after all: the registry still lists the instance as draining, so callers
+          // skip it. It used to stay `ready` (health SERVING) and every later markReady() was a
+          // no-op, so a registry blip at warm-up kept the instance out of traffic for good.
+          readying = undefined;
+          if (!draining) {
+            ready = false;
+            readiness.setReady(false);
+            grpcServer?.drain();
+          }
+          throw error;
+        }
+        logger.info({}, `${config.name} ready`);
+      })();
+      // Concurrent calls share one update: each resolves once the registry says `up`.
+      return readying;
     },
     grpcClient<D extends ServiceDefinition>(definition: D, service: string, clientOptions: ServiceClientOptions = {}) {
       const { discoveryOptions, grpcOptions } = splitClientOptions(clientOptions);

@@ -78,10 +78,28 @@ function toJson(entry: Record<string, unknown>): string {
 function serialise(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] =
-      value instanceof Error
-        ? { type: value.name, message: value.message, code: (value as { code?: unknown }).code }
-        : value;
+    out[key] = value instanceof Error ? serialiseError(value, 0) : value;
+  }
+  return out;
+}
+
+/** Causes written below an error, at most (a chain that long is a loop or a bug). */
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * An error as a log field, with its `cause` chain: the cause is what SwitchyardErrorOptions keeps
+ * "for logs", and it used to be dropped, so `RETRY_EXHAUSTED: all 3 attempts failed` or
+ * `DEADLINE_EXCEEDED: no time left for another attempt` reached the log without the failure behind it.
+ */
+function serialiseError(error: Error, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    type: error.name,
+    message: error.message,
+    code: (error as { code?: unknown }).code,
+  };
+  const cause: unknown = error.cause;
+  if (cause !== undefined && depth < MAX_CAUSE_DEPTH) {
+    out.cause = cause instanceof Error ? serialiseError(cause, depth + 1) : cause;
   }
   return out;
 }
