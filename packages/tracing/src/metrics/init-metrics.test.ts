@@ -76,4 +76,22 @@ describe('initMetrics', () => {
       expect((running as Metrics).port).toBe(9464);
     }
   });
+
+  it('refuses a bad host naming it (it failed at listen() as `port`), and reads a blank SWITCHYARD_LISTEN_HOST as unset', async () => {
+    await expect(initMetrics({ serviceName: 'metrics-test', port: 0, host: 'not a host' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'host',
+    });
+    vi.stubEnv('SWITCHYARD_LISTEN_HOST', 'http://0.0.0.0');
+    await expect(initMetrics({ serviceName: 'metrics-test', port: 0 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'SWITCHYARD_LISTEN_HOST',
+    });
+    // Nothing was left registered by the refused setups.
+    expect(currentMetrics()).toBeUndefined();
+    vi.stubEnv('SWITCHYARD_LISTEN_HOST', '  ');
+    const running = await initMetrics({ serviceName: 'metrics-test', port: 0 });
+    started.push(running);
+    expect(running.port).toBeGreaterThan(0);
+  });
 });

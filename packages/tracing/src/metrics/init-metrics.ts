@@ -4,7 +4,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError } from '@switchyard/core';
+import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError, validateHost } from '@switchyard/core';
 import { readEnv } from '../env.js';
 import { serviceNameFromResourceAttributes } from '../tracing-options.js';
 
@@ -55,7 +55,13 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   const fromEnv = process.env.SWITCHYARD_METRICS_PORT?.trim() || undefined;
   const port: number = options.port ?? Number(fromEnv ?? 9464);
   assertInteger(options.port !== undefined ? 'port' : 'SWITCHYARD_METRICS_PORT', port, 0, 65_535);
-  const host: string = options.host ?? (process.env.SWITCHYARD_LISTEN_HOST || '0.0.0.0');
+  // Checked here, naming its setting: a bad host used to fail at listen() as `port`, and a blank
+  // SWITCHYARD_LISTEN_HOST (' ') was taken as the host to listen on.
+  const hostFromEnv = readEnv('SWITCHYARD_LISTEN_HOST');
+  const host: string = validateHost(
+    options.host ?? hostFromEnv ?? '0.0.0.0',
+    options.host !== undefined ? 'host' : 'SWITCHYARD_LISTEN_HOST',
+  );
   // The exporter's own server is not used: ours can take port 0 and report what it bound.
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const provider = new MeterProvider({
