@@ -1,4 +1,4 @@
-import { assertKnownKeys, InvalidArgumentError, type Logger } from '@switchyard/core';
+import { assertKnownKeys, assertObject, InvalidArgumentError, type Logger } from '@switchyard/core';
 import { MemoryRegistry } from './memory/memory-registry.js';
 import { MemoryStore, namedMemoryStore } from './memory/memory-store.js';
 import { redactUrl } from './redis/connection-url.js';
@@ -41,6 +41,8 @@ export function createRegistry(url: string, options: CreateRegistryOptions = {})
       `unknown registry scheme "${scheme}://"; expected one of ${SCHEMES.map((s) => `${s}://`).join(', ')}`,
     );
   }
+  // null (or a string) failed below with a TypeError for memory:// and was ignored for Redis.
+  assertObject('options', options);
   if (scheme === 'memory') {
     // The Redis backend's option names are accepted (and its Redis-only ones ignored), a misspelt one is not.
     assertKnownKeys(

@@ -17,9 +17,13 @@ export class ListenerSet<A extends unknown[]> {
   }
 
   add(listener: (...args: A) => void): () => void {
-    this.listeners.add(listener);
+    // One entry per add, even for a function added before: keyed by the function itself, a second
+    // watch with the same listener shared the first one's entry, and stopping either one removed
+    // both (the last listener gone, the registry closed the watch under the other caller).
+    const entry = (...args: A): void => listener(...args);
+    this.listeners.add(entry);
     return () => {
-      this.listeners.delete(listener);
+      this.listeners.delete(entry);
     };
   }
 

@@ -36,6 +36,30 @@ describe('memory:// parity with redis://, and input checks', () => {
     expect(caught(() => createRegistry('memory://', options))).toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
+  it('rejects a logger that is not one for memory:// just as for redis://, and options that are not an object', () => {
+    const logger = { info: () => undefined } as never;
+    expect(caught(() => createRegistry('redis://127.0.0.1:1', { logger }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'options.logger',
+    });
+    // memory:// took it, and the first watch listener that threw then made logging it throw a
+    // TypeError out of another client's register(), whose entry stayed in the store unowned.
+    expect(caught(() => createRegistry('memory://', { logger }))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'options.logger',
+    });
+    expect(caught(() => new MemoryRegistry({ logger }))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // null options: a TypeError for memory:// ("Cannot convert undefined or null to object").
+    expect(caught(() => createRegistry('memory://', null as never))).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'options',
+    });
+    // redisOptions that are not an object were spread character by character into ioredis's options.
+    expect(
+      caught(() => createRegistry('redis://127.0.0.1:1', { redisOptions: 'tls' as never, connectTimeoutMs: 10 })),
+    ).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'options.redisOptions' });
+  });
+
   it('rejects watch() with a listener that is not a function (INVALID_ARGUMENT), rather than a silent dead watch', async () => {
     const registry = new MemoryRegistry();
     const outcome = await registry.watch('catalog', 'oops' as never).then(

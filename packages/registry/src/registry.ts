@@ -24,7 +24,8 @@ export interface RegisterOptions {
  * - `down`: the instance left, because it was deregistered (or evicted) or its lease expired;
  * - `stale`: the registry lost its connection to the backend. The watcher's last view is still the
  *   best one known; no event follows until the connection is back, then a `snapshot` (always sent
- *   after `stale`, even if nothing changed) marks the view fresh again;
+ *   after `stale`, even if nothing changed) marks the view fresh again. A watch still open when its
+ *   registry is closed gets a last `stale` too, and nothing after it;
  * - `snapshot` after the first: a resynchronisation found differences (or ended a stale period);
  *   every snapshot carries the service's route rule, if any;
  * - `route`: the service's traffic split changed (or was cleared: `rule` undefined). A malformed

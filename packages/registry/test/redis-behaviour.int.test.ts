@@ -466,6 +466,27 @@ describe('RedisRegistry against a real Redis', () => {
     expect(logger.warnings.some((w) => w.fields.problem === 'lease without an instance entry')).toBe(true);
   });
 
+  it('lists and expires instances again after the lease index was lost (an allkeys-* maxmemory eviction)', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace, heartbeatIntervalMs: 200 });
+    await owner.register(instance('alive-1'), { ttlMs: 2_000 });
+    const crashed = await owner.register(instance('crashed-1'), { ttlMs: 2_000 });
+    const watcher = registry({ namespace });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+    crashed.abandon();
+    // The index alone goes, as Redis evicts one idle key; the entries, generations and the live
+    // instance's lease (which its heartbeats keep extending) stay.
+    await raw.del(`${namespace}:{catalog}:leases`);
+    // The dead one is announced by the watchers' sweeps alone (nothing else lists meanwhile)...
+    const down = await log.next((e) => e.type === 'down' && e.id === 'crashed-1', 5_000);
+    expect(down).toMatchObject({ reason: 'expired' });
+    // ...and a reader sees the live one, not an empty service.
+    expect((await registry({ namespace }).list('catalog')).map((i) => i.id)).toEqual(['alive-1']);
+    expect(await raw.hkeys(`${namespace}:{catalog}:instances`)).toEqual(['alive-1']);
+    expect(log.events.some((e) => e.type === 'down' && e.id === 'alive-1')).toBe(false);
+  });
+
   it('skips garbage written beside valid entries, with a warning', async () => {
     const namespace = uniqueNamespace();
     const logger = recordingLogger();
@@ -521,6 +542,31 @@ describe('RedisRegistry against a real Redis', () => {
       ]),
     );
     expect(logger.warnings.some((w) => String(w.message).includes('invalid service name'))).toBe(true);
+  });
+
+  it('keeps watching for a caller whose listener function another watch of the service also used, once that one stops', async () => {
+    const namespace = uniqueNamespace();
+    const client = registry({ namespace });
+    const log = new EventLog();
+    // e.g. one shared handler for two components that each watch the service and stop on their own
+    const stopFirst = await client.watch('catalog', log.listener);
+    const stopSecond = await client.watch('catalog', log.listener);
+    await stopFirst();
+    const from = log.events.length;
+    await registry({ namespace }).register(instance('catalog-1'));
+    await log.next((e) => e.type === 'up' && e.instance.id === 'catalog-1', 2_000, from);
+    await stopSecond();
+  });
+
+  it('tells a watch still open when its registry closes (a last stale), so its frozen view does not pass for fresh', async () => {
+    const namespace = uniqueNamespace();
+    const client = registry({ namespace });
+    await registry({ namespace }).register(instance('catalog-1'));
+    const log = new EventLog();
+    await client.watch('catalog', log.listener);
+    await client.close();
+    expect(log.events.map((e) => e.type)).toEqual(['snapshot', 'stale']);
+    expect(log.events[1]).toMatchObject({ error: { code: 'REGISTRY_UNAVAILABLE' } });
   });
 
   it('delivers a deregistration to a watcher in well under 50 ms', async () => {

@@ -2,6 +2,7 @@ import {
   applyPatch,
   assertInteger,
   assertKnownKeys,
+  assertLogger,
   assertObject,
   type InstanceInput,
   type InstancePatch,
@@ -20,7 +21,14 @@ import {
 import { ListenerSet } from '../listeners.js';
 import { assertListener, resolveRegisterOptions } from '../options.js';
 import { checkRouteAgainst } from '../route-check.js';
-import type { RegisterOptions, Registration, RegistrationState, Registry, RegistryListener } from '../registry.js';
+import type {
+  RegisterOptions,
+  Registration,
+  RegistrationState,
+  Registry,
+  RegistryEvent,
+  RegistryListener,
+} from '../registry.js';
 import { MemoryStore } from './memory-store.js';
 
 /** Options for {@link MemoryRegistry}. */
@@ -58,6 +66,9 @@ export class MemoryRegistry implements Registry {
     assertObject('options', given);
     assertKnownKeys('options', given, ['store', 'logger', 'defaultTtlMs']);
     this.store = options.store ?? new MemoryStore();
+    // Checked as the Redis backend does: a logger without `error` made the first throwing watch
+    // listener throw a TypeError out of whichever client's write published the event.
+    if (options.logger !== undefined) assertLogger('options.logger', options.logger);
     this.logger = options.logger ?? silentLogger;
     this.defaultTtlMs = options.defaultTtlMs ?? 10_000;
     assertInteger('options.defaultTtlMs', this.defaultTtlMs, 500, 86_400_000);
@@ -86,15 +97,17 @@ export class MemoryRegistry implements Registry {
     this.assertOpen();
     validateServiceName(service);
     assertListener(listener);
-    const stop = this.store.watch(service, (event) => ListenerSet.call(this.logger, 'watch', listener, [event]));
-    this.stops.add(stop);
+    const deliver = (event: RegistryEvent): void => ListenerSet.call(this.logger, 'watch', listener, [event]);
+    const stop = this.store.watch(service, deliver);
+    this.watches.set(stop, deliver);
     return async () => {
       stop();
-      this.stops.delete(stop);
+      this.watches.delete(stop);
     };
   }
 
-  private readonly stops = new Set<() => void>();
+  /** Each open watch: how to stop it, and its listener (told `stale` when the registry closes under it). */
+  private readonly watches = new Map<() => void, (event: RegistryEvent) => void>();
 
   async setRoute(service: string, rule: RouteRule | undefined): Promise<void> {
     this.assertOpen();
@@ -112,7 +125,13 @@ export class MemoryRegistry implements Registry {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const stop of this.stops) stop();
+    // As RedisRegistry: a watch still open hears that its view is no longer kept current.
+    const error = new RegistryUnavailableError('registry closed');
+    for (const [stop, deliver] of this.watches) {
+      stop();
+      deliver({ type: 'stale', error });
+    }
+    this.watches.clear();
     await Promise.all([...this.registrations].map((registration) => registration.deregister()));
   }
 

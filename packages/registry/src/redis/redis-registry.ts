@@ -128,6 +128,8 @@ export class RedisRegistry implements Registry {
     this.options = { ...DEFAULT_REDIS_REGISTRY_OPTIONS, logger: silentLogger, ...options };
     validateNamespace(this.options.namespace);
     assertLogger('options.logger', this.options.logger);
+    // Spread into ioredis's options: a string became one option per character, silently.
+    if (this.options.redisOptions !== undefined) assertObject('options.redisOptions', this.options.redisOptions);
     const o = this.options;
     assertInteger('options.defaultTtlMs', o.defaultTtlMs, 500, 86_400_000);
     if (o.heartbeatIntervalMs !== undefined)
@@ -341,7 +343,8 @@ export class RedisRegistry implements Registry {
       registration.deregister().catch(() => undefined),
     );
     await Promise.race([Promise.all(deregistrations), delay(this.options.commandTimeoutMs + 500)]);
-    await Promise.all([...this.watches.values()].map((watch) => watch.close()));
+    const ended = new RegistryUnavailableError(`${this.label}: registry closed`);
+    await Promise.all([...this.watches.values()].map((watch) => watch.close(ended)));
     this.watches.clear();
     await Promise.all([this.connection.close(), this.subscriber?.close()]);
   }

@@ -94,7 +94,22 @@ end
 -- (their interval; two keys, so that a client of an earlier version still reads \`swept\` as a
 -- number). A read leaves none, so reads alone (nobody watches) are never taken for a stall,
 -- however far apart: they used to be, and a dead instance then stayed listed for a grace period.
+-- Entries the index lost (the whole \`leases\` key evicted under an allkeys-* maxmemory policy, an
+-- idle key being a first candidate, or deleted by hand) are indexed again as due, so the sweep below
+-- re-indexes each one from its lease or drops it as expired. Without this an instance whose index
+-- entry was gone was never listed again, though its heartbeats (a PEXPIRE of its lease) went on
+-- succeeding, and one that died stayed in the instances hash and in watchers' views for good.
+-- Two O(1) calls when nothing is lost. (pcall: an instances key of another type is garbage that the
+-- reads around it already skip; it must not fail the sweep here.)
+local function reindexLost()
+  local entries = redis.pcall('HLEN', KEYS[1])
+  if type(entries) ~= 'number' or entries <= redis.call('ZCARD', KEYS[3]) then return end
+  for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if not redis.call('ZSCORE', KEYS[3], id) then redis.call('ZADD', KEYS[3], now, id) end
+  end
+end
 local function sweep(limit, interval)
+  reindexLost()
   local sweptKey, everyKey, gracedKey = prefix .. 'swept', prefix .. 'sweepEvery', prefix .. 'graced'
   local last = tonumber(redis.call('GET', sweptKey) or '0') or 0
   local every = tonumber(redis.call('GET', everyKey) or '0') or 0

@@ -102,7 +102,17 @@ export class ServiceWatch {
     this.requestResync();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the watch. `endedBy` (the registry is closing under listeners that never stopped): they
+   * hear a last `stale`, so that a view nobody keeps current any more says so (a discovery left on
+   * a closed registry served its frozen view as fresh, for good).
+   */
+  async close(endedBy?: RegistryUnavailableError): Promise<void> {
+    if (endedBy && !this.closed && !this.stale && this.synced) {
+      this.stale = true;
+      this.staleEvent = { type: 'stale', error: endedBy };
+      this.listeners.emit(this.staleEvent);
+    }
     this.closed = true;
     for (const timer of [this.sweepTimer, this.resyncTimer, this.retryTimer, this.graceTimer])
       if (timer) clearTimeout(timer);
