@@ -149,6 +149,10 @@ class WatchingDiscovery implements Discovery {
     this.registry = options.registry;
     this.service = validateServiceName(options.service);
     const balancer = options.balancer ?? 'p2c-ewma';
+    // Checked here: anything else failed inside the lookup with a TypeError naming no option.
+    if (options.balancers !== undefined && typeof (options.balancers as { create?: unknown })?.create !== 'function') {
+      throw new InvalidArgumentError('balancers', 'must be a BalancerRegistry (e.g. builtInBalancers().register(…))');
+    }
     this.strategy =
       typeof balancer === 'string' ? (options.balancers ?? builtInBalancers()).create(balancer) : balancer;
     if (typeof this.strategy?.createPicker !== 'function') {

@@ -287,6 +287,21 @@ describe('createDiscovery', () => {
     );
   });
 
+  it('rejects a balancers option, a filter metadata or a filter version list that cannot work, naming the field', () => {
+    const bad: [Partial<DiscoveryOptions>, RegExp][] = [
+      [{ balancers: {} as never }, /balancers: must be a BalancerRegistry/],
+      [{ balancers: 'builtin' as never }, /balancers: must be a BalancerRegistry/],
+      [{ filter: { metadata: 'track=blue' as never } }, /filter.metadata: must be an object/],
+      [{ filter: { metadata: ['track'] as never } }, /filter.metadata: must be an object/],
+      [{ filter: { version: [] } }, /filter.version: must name at least one version/],
+    ];
+    for (const [options, message] of bad) {
+      expect(() => createDiscovery({ registry, service: 'catalog', ...options }), String(message)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(message) }),
+      );
+    }
+  });
+
   it('rejects an empty key for sticky balancing', async () => {
     await registry.register(instance('a'));
     const discovery = await discover({ balancer: 'ring-hash' });
@@ -390,6 +405,33 @@ describe('allowedHosts', () => {
     expect(() => createDiscovery({ registry, service: 'catalog', allowedHosts: [] })).toThrow(
       /allowedHosts: must be a non-empty array/,
     );
+  });
+});
+
+describe('allowedHosts CIDR entries', () => {
+  it('refuses a CIDR whose prefix length is missing or malformed, rather than reading it as /0 (every IPv4 host)', async () => {
+    for (const entry of ['10.0.0.0/', '10.0.0.0/8/9', '10.0.0.0/ 8', '10.0.0.0/0x8', '10.0.0.0/8.0']) {
+      expect(() => createDiscovery({ registry, service: 'catalog', allowedHosts: [entry] }), entry).toThrow(
+        /allowedHosts\[0\]: must be an IPv4 CIDR/,
+      );
+    }
+    // The well-formed ones still work, /0 included when written out.
+    await registry.register(instance('outside-ip', { host: '192.168.7.7' }));
+    expect(idsOf(await discover({ allowedHosts: ['10.0.0.0/8'] }))).toEqual([]);
+    expect(idsOf(await discover({ allowedHosts: ['0.0.0.0/0'] }))).toEqual(['outside-ip']);
+  });
+});
+
+describe('a registry closed under a discovery', () => {
+  it('marks the view stale instead of serving it as fresh for good, and keeps serving it', async () => {
+    await registry.register(instance('a'));
+    const discovery = await discover();
+    const changes: boolean[] = [];
+    discovery.onStaleChange((stale) => changes.push(stale));
+    await registry.close();
+    expect(discovery.stale).toBe(true);
+    expect(changes).toEqual([true]);
+    expect(discovery.pick().instance.id).toBe('a');
   });
 });
 

@@ -113,6 +113,21 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     'maxLatencyRatio',
     'logger',
   ]);
+  // Checked up front: a missing discovery threw a TypeError here naming nothing, and a missing
+  // registry only at start(), as a TypeError from the first route write.
+  if (typeof (options.registry as { setRoute?: unknown } | undefined)?.setRoute !== 'function') {
+    throw new InvalidArgumentError('registry', 'must be a Registry (e.g. createRegistry(url))');
+  }
+  const given = options.discovery as Partial<Discovery> | undefined;
+  if (
+    typeof given?.service !== 'string' ||
+    typeof given.versionOutcomes !== 'function' ||
+    typeof given.instances !== 'function' ||
+    typeof given.onChange !== 'function' ||
+    typeof given.onEjection !== 'function'
+  ) {
+    throw new InvalidArgumentError('discovery', 'must be a Discovery of the service (createDiscovery(…))');
+  }
   const config = { ...DEFAULT_CANARY_OPTIONS, ...options };
   assertString('stable', config.stable, INSTANCE_LIMITS.versionPattern, INSTANCE_LIMITS.versionRule);
   assertString('canary', config.canary, INSTANCE_LIMITS.versionPattern, INSTANCE_LIMITS.versionRule);

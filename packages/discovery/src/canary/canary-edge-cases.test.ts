@@ -113,6 +113,27 @@ describe('canary promotion and discovery edge cases (found in review)', () => {
     }
   });
 
+  it('rejects a missing or wrong registry or discovery as INVALID_ARGUMENT naming it, not a TypeError later', async () => {
+    const versions = { stable: '1.4.0', canary: '1.5.0' };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...versions, discovery }, 'registry'],
+      [{ ...versions, registry: {}, discovery }, 'registry'],
+      [{ ...versions, registry }, 'discovery'],
+      [{ ...versions, registry, discovery: { service: 'catalog' } }, 'discovery'],
+    ];
+    for (const [options, field] of cases) {
+      let error: unknown;
+      try {
+        // (A controller that gets made anyway must fail its start() the same way.)
+        await createCanaryController(options as never).start();
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, field).toMatchObject({ code: 'INVALID_ARGUMENT', field });
+    }
+    expect(await registry.getRoute('catalog')).toBeUndefined();
+  });
+
   it('a lease done twice counts once (least-outstanding)', async () => {
     const d = createDiscovery({ registry, service: 'catalog', balancer: 'least-outstanding', outlierDetection: false });
     await d.ready();

@@ -27,9 +27,11 @@ export function compileAllowedHosts(
       throw new InvalidArgumentError(field, 'must be a non-empty string');
     if (entry.startsWith('*.')) suffixes.push(entry.slice(1).toLowerCase());
     else if (entry.includes('/')) {
-      const [address, bitsText] = entry.split('/') as [string, string];
-      const bits = Number(bitsText);
-      if (isIP(address) !== 4 || !Number.isInteger(bits) || bits < 0 || bits > 32) {
+      // Exactly `a.b.c.d/n` with n in decimal digits: Number('') is 0, so '10.0.0.0/' (a typo)
+      // was read as /0 and let every IPv4 host through; '/8/9', '/ 8' and '/0x8' were accepted too.
+      const [address = '', bitsText = '', ...extra] = entry.split('/');
+      const bits = /^\d{1,2}$/.test(bitsText) ? Number(bitsText) : Number.NaN;
+      if (extra.length > 0 || isIP(address) !== 4 || !Number.isInteger(bits) || bits < 0 || bits > 32) {
         throw new InvalidArgumentError(field, `must be an IPv4 CIDR such as 10.0.0.0/8, got ${entry}`);
       }
       const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;

@@ -14,6 +14,11 @@ export function compileFilter(filter: InstanceFilter | undefined): (instance: Se
   if (filter.version !== undefined && typeof filter.version !== 'string' && !Array.isArray(filter.version)) {
     throw new InvalidArgumentError('filter.version', 'must be a string or an array of strings');
   }
+  // An empty list matched no instance at all: every pick failed with NO_INSTANCES, as if the
+  // service had none, instead of the configuration error it is.
+  if (Array.isArray(filter.version) && filter.version.length === 0) {
+    throw new InvalidArgumentError('filter.version', 'must name at least one version');
+  }
   const versions =
     filter.version === undefined
       ? undefined
@@ -24,6 +29,9 @@ export function compileFilter(filter: InstanceFilter | undefined): (instance: Se
         throw new InvalidArgumentError('filter.version', 'must be a string or an array of strings');
     }
   }
+  // Not an object (a string, an array): its characters or items became required labels ('0', '1', …)
+  // and the filter silently matched nothing.
+  if (filter.metadata !== undefined) assertObject('filter.metadata', filter.metadata);
   const metadata = Object.entries(filter.metadata ?? {});
   for (const [key, value] of metadata) {
     if (typeof value !== 'string') throw new InvalidArgumentError(`filter.metadata.${key}`, 'must be a string');
