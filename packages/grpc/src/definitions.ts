@@ -1,7 +1,7 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { loadPackageDefinition } from '@grpc/grpc-js';
 import { type Options, loadSync } from '@grpc/proto-loader';
-import { InvalidArgumentError } from '@switchyard/core';
+import { assertObject, describeValue, InvalidArgumentError } from '@switchyard/core';
 
 /** proto-loader options Switchyard uses: camelCase fields, longs and enums as strings, defaults filled. */
 export const DEFAULT_PROTO_OPTIONS: Readonly<Options> = Object.freeze({
@@ -26,6 +26,18 @@ export function loadService<D extends ServiceDefinition = ServiceDefinition>(
   serviceName: string,
   options: Options = {},
 ): D {
+  // Checked first: a service name that is not a string threw "serviceName.split is not a function",
+  // and proto-loader's own errors for the others did not say which argument was wrong.
+  if (typeof protoFile !== 'string' || protoFile === '') {
+    throw new InvalidArgumentError('protoFile', `must be the path of a .proto file, got ${describeValue(protoFile)}`);
+  }
+  if (typeof serviceName !== 'string' || serviceName === '') {
+    throw new InvalidArgumentError(
+      'serviceName',
+      `must be a fully qualified service name (e.g. 'shop.catalog.v1.CatalogService'), got ${describeValue(serviceName)}`,
+    );
+  }
+  assertObject('options', options);
   let loaded: ReturnType<typeof loadPackageDefinition>;
   try {
     loaded = loadPackageDefinition(loadSync(protoFile, { ...DEFAULT_PROTO_OPTIONS, ...options }));

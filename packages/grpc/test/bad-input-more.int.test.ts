@@ -1,10 +1,10 @@
 /** Bad input gives clear errors: a misspelt stream method, a serving status outside the protocol, a grace beyond a timer. */
 import * as grpc from '@grpc/grpc-js';
 import { createDiscovery } from '@switchyard/discovery';
-import { createGrpcClient, createGrpcServer, healthServiceDefinition } from '@switchyard/grpc';
+import { createGrpcClient, createGrpcServer, healthServiceDefinition, loadService } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { afterEach, expect, it } from 'vitest';
-import { EchoService, echoImplementation } from './fixtures/echo.js';
+import { EchoService, echoImplementation, protosDir } from './fixtures/echo.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -95,4 +95,83 @@ it('refuses a grace that is not a number of ms ≥ 0, and stops nothing', async 
     await expect(server.shutdown(graceMs)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'graceMs' });
   }
   expect(server.port).toBeGreaterThan(0);
+});
+
+it('refuses channel options grpc-js would choke on only at call time, naming the option', async () => {
+  const server = createGrpcServer({ services: [{ definition: EchoService, implementation: echoImplementation('a') }] });
+  const port = await server.listen(0, '127.0.0.1');
+  cleanups.push(() => server.shutdown(100));
+  const registry = new MemoryRegistry();
+  cleanups.push(() => registry.close());
+  await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+  const discovery = createDiscovery({ registry, service: 'echo' });
+  cleanups.push(() => discovery.close());
+  await discovery.ready();
+  // Each passed here: the first then failed every call with an unhandled rejection inside grpc-js
+  // (the call hung to its deadline), the second with a bare SyntaxError blamed on the instance, the
+  // third was ignored without a word.
+  const bad: [Record<string, unknown>, string][] = [
+    [{ 'grpc.default_authority': 5 }, 'channelOptions.grpc.default_authority'],
+    [{ 'grpc.service_config': '{not json' }, 'channelOptions'],
+    [{ 'grpc.keepalive_time_ms': 'often' }, 'channelOptions.grpc.keepalive_time_ms'],
+    [{ 'grpc.max_receive_message_length': { bytes: 5 } }, 'channelOptions.grpc.max_receive_message_length'],
+  ];
+  for (const [channelOptions, field] of bad) {
+    expect(() => createGrpcClient({ definition: EchoService, discovery, channelOptions } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+    );
+  }
+  // Good options still work.
+  const echo = createGrpcClient({
+    definition: EchoService,
+    discovery,
+    channelOptions: { 'grpc.max_receive_message_length': 1 << 20, 'grpc.primary_user_agent': 'test' },
+  }) as unknown as { say(request: object): Promise<{ message: string }>; close(): Promise<void> };
+  cleanups.push(() => echo.close());
+  await expect(echo.say({ message: 'hi' })).resolves.toMatchObject({ message: 'hi' });
+});
+
+it('refuses bad server options and a bad listen host, naming the field', async () => {
+  const services = [{ definition: EchoService, implementation: echoImplementation('a') }];
+  // Each used to pass: `health: 'no'` served health anyway, `logger: {}` turned the first handler
+  // failure into an unhandled rejection (the call never answered), `channelOptions: 5` was ignored,
+  // and `credentials: {}` failed only in listen() with grpc-js's TypeError.
+  const bad: [Record<string, unknown>, string][] = [
+    [{ health: 'no' }, 'health'],
+    [{ tracing: 'yes' }, 'tracing'],
+    [{ logger: {} }, 'logger'],
+    [{ channelOptions: 5 }, 'channelOptions'],
+    [{ channelOptions: { 'grpc.max_concurrent_streams': 'many' } }, 'channelOptions.grpc.max_concurrent_streams'],
+    [{ credentials: {} }, 'credentials'],
+  ];
+  for (const [options, field] of bad) {
+    expect(() => createGrpcServer({ services, ...options } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+    );
+  }
+  const server = createGrpcServer({ services });
+  cleanups.push(() => server.shutdown(0));
+  // A host that is not a string threw "host.includes is not a function".
+  for (const host of [127, '', null]) {
+    await expect(server.listen(0, host as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'host' });
+  }
+  expect(server.port).toBeUndefined();
+  await expect(server.listen(0, '127.0.0.1')).resolves.toBeGreaterThan(0);
+});
+
+it('names a bad argument of loadService instead of throwing a TypeError', () => {
+  const includeDirs = [protosDir];
+  // A service name that is not a string threw "serviceName.split is not a function".
+  expect(() => loadService('switchyard/echo/v1/echo.proto', 5 as never, { includeDirs })).toThrow(
+    expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'serviceName' }),
+  );
+  expect(() => loadService(['echo.proto'] as never, 'switchyard.echo.v1.Echo', { includeDirs })).toThrow(
+    expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'protoFile' }),
+  );
+  expect(() => loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', 'protos' as never)).toThrow(
+    expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options' }),
+  );
+  expect(loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', { includeDirs })).toHaveProperty(
+    'Say',
+  );
 });

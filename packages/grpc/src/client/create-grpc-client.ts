@@ -2,6 +2,7 @@ import {
   type ChannelCredentials,
   type ChannelOptions,
   type Client,
+  Client as GrpcJsClient,
   credentials as grpcCredentials,
   Metadata,
   type MethodDefinition,
@@ -34,6 +35,7 @@ import {
   type RetryPolicy,
   retry,
 } from '@switchyard/resilience';
+import { assertChannelOptionValues } from '../channel-options.js';
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
@@ -426,7 +428,10 @@ function assertClientOptions(options: GrpcClientOptions<ServiceDefinition>): voi
       `must be the name of a registered port, e.g. 'grpc', got ${JSON.stringify(port)}`,
     );
   }
-  if (channelOptions !== undefined) assertObject('channelOptions', channelOptions);
+  if (channelOptions !== undefined) {
+    assertObject('channelOptions', channelOptions);
+    assertChannelOptions(channelOptions, credentials ?? grpcCredentials.createInsecure());
+  }
   if (retryableStatuses !== undefined) {
     if (!Array.isArray(retryableStatuses)) {
       throw new InvalidArgumentError(
@@ -443,6 +448,26 @@ function assertClientOptions(options: GrpcClientOptions<ServiceDefinition>): voi
       }
     });
   }
+}
+
+/**
+ * Checks channel options before any channel is made from them. grpc-js reads most of them only
+ * when a call is made: a number as `grpc.default_authority` failed every call with an unhandled
+ * rejection inside grpc-js (the call itself hung until its deadline), a `grpc.service_config` that
+ * is not JSON threw a bare SyntaxError out of every attempt (reported as the instance's failure),
+ * and a string as a number option was ignored without a word. Values are checked (see
+ * assertChannelOptionValues); then a channel is made with them (grpc-js validates the service
+ * config there; a channel connects only for a call) and closed.
+ */
+function assertChannelOptions(channelOptions: ChannelOptions, credentials: ChannelCredentials): void {
+  assertChannelOptionValues('channelOptions', channelOptions);
+  let probe: Client;
+  try {
+    probe = new GrpcJsClient('127.0.0.1:1', credentials, { ...DEFAULT_CHANNEL_OPTIONS, ...channelOptions });
+  } catch (error) {
+    throw new InvalidArgumentError('channelOptions', (error as Error).message, { cause: error });
+  }
+  probe.close();
 }
 
 /**

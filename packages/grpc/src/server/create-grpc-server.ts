@@ -3,11 +3,15 @@ import {
   assertInteger,
   assertKnownKeys,
   assertObject,
+  describeValue,
+  ErrorCode,
   InvalidArgumentError,
   type Logger,
   setLongTimeout,
   silentLogger,
+  SwitchyardError,
 } from '@switchyard/core';
+import { assertChannelOptionValues } from '../channel-options.js';
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { healthServiceDefinition, SERVING_STATUSES, type ServingStatus } from '../health/health-definition.js';
 
@@ -81,6 +85,35 @@ export const DEFAULT_GRPC_SERVER_OPTIONS = Object.freeze({
 });
 
 /**
+ * The options past `services`, checked before anything is made: each used to pass unchecked,
+ * `health: 'no'` (truthy) served health anyway, a `logger` without `error` turned the first failing
+ * handler into an unhandled rejection (its call never answered), `channelOptions: 5` was ignored,
+ * and `credentials: {}` failed only in listen() with grpc-js's bare TypeError.
+ */
+function assertServerOptions(options: Omit<GrpcServerOptions, 'services'>): void {
+  for (const name of ['health', 'reflection', 'tracing'] as const) {
+    if (typeof options[name] !== 'boolean') {
+      throw new InvalidArgumentError(name, `must be true or false, got ${JSON.stringify(options[name])}`);
+    }
+  }
+  const { logger, credentials, channelOptions } = options;
+  // What the server logs with (as @switchyard/http's server options check it).
+  if (logger != null && (typeof logger.error !== 'function' || typeof logger.warn !== 'function')) {
+    throw new InvalidArgumentError('logger', 'must be a Logger (debug, info, warn, error)');
+  }
+  if (credentials !== undefined && !(credentials instanceof ServerCredentials)) {
+    throw new InvalidArgumentError(
+      'credentials',
+      'must be grpc-js ServerCredentials (ServerCredentials.createSsl(…) or createInsecure())',
+    );
+  }
+  if (channelOptions !== undefined) {
+    assertObject('channelOptions', channelOptions);
+    assertChannelOptionValues('channelOptions', channelOptions);
+  }
+}
+
+/**
  * Creates a gRPC server for Switchyard services: promise and async-generator handlers, the
  * standard health service, server spans, deadline and trace context handed to outgoing calls,
  * and a graceful shutdown that drains first.
@@ -105,10 +138,15 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   if (!Array.isArray(options.services) || options.services.length === 0) {
     throw new InvalidArgumentError('services', 'must be a non-empty array of { definition, implementation }');
   }
-  const resolved = { ...DEFAULT_GRPC_SERVER_OPTIONS, ...options };
-  if (typeof resolved.reflection !== 'boolean') {
-    throw new InvalidArgumentError('reflection', `must be true or false, got ${JSON.stringify(resolved.reflection)}`);
-  }
+  // An option given as `undefined` takes its default (spread alone, `health: undefined` turned health off).
+  const resolved = {
+    ...DEFAULT_GRPC_SERVER_OPTIONS,
+    ...options,
+    health: options.health ?? DEFAULT_GRPC_SERVER_OPTIONS.health,
+    reflection: options.reflection ?? DEFAULT_GRPC_SERVER_OPTIONS.reflection,
+    tracing: options.tracing ?? DEFAULT_GRPC_SERVER_OPTIONS.tracing,
+  };
+  assertServerOptions(resolved);
   const logger = options.logger ?? silentLogger;
   const server = new Server({ ...DEFAULT_GRPC_SERVER_OPTIONS.channelOptions, ...options.channelOptions });
   const inFlight: InFlight = { count: 0 };
@@ -143,19 +181,38 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   }
   let boundPort: number | undefined;
   let stopping: Promise<void> | undefined;
+  // Binds still in progress: shutdown() waits for them, so that it also closes their ports.
+  const binding = new Set<Promise<unknown>>();
 
   return {
     async listen(port = 0, host = '0.0.0.0') {
       assertInteger('port', port, 0, 65_535);
+      // A host that is not a string threw "host.includes is not a function"; '' bound "any address"
+      // with grpc-js's "No addresses resolved for port [object Object]".
+      if (typeof host !== 'string' || host === '') {
+        throw new InvalidArgumentError(
+          'host',
+          `must be an address to listen on (e.g. '0.0.0.0'), got ${describeValue(host)}`,
+        );
+      }
+      if (stopping) {
+        throw new SwitchyardError(ErrorCode.FAILED_PRECONDITION, 'listen(): the server is shut down; create a new one');
+      }
       const credentials = options.credentials ?? ServerCredentials.createInsecure();
       const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-      boundPort = await new Promise<number>((resolve, reject) => {
+      const bind = new Promise<number>((resolve, reject) => {
         server.bindAsync(address, credentials, (error, bound) => {
           if (error)
             reject(new InvalidArgumentError('port', `cannot listen on ${address}: ${error.message}`, { cause: error }));
           else resolve(bound);
         });
       });
+      binding.add(bind);
+      try {
+        boundPort = await bind;
+      } finally {
+        binding.delete(bind);
+      }
       return boundPort;
     },
     get port() {
@@ -193,6 +250,9 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       stopping ??= (async () => {
         health.drain();
         health.closeWatchers();
+        // A bind still in progress (a stop during startup) completes after grpc-js's shutdown and
+        // left its port listening for good: shut down once every bind has settled.
+        if (binding.size > 0) await Promise.allSettled([...binding]);
         await new Promise<void>((resolve) => {
           // setLongTimeout: a plain setTimeout fires after 1 ms for anything past ~24.8 days (Infinity too).
           const cancelTimer = setLongTimeout(() => {
