@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { createDiscovery } from '@switchyard/discovery';
 import { HttpCallError } from '@switchyard/http';
-import { retry } from '@switchyard/resilience';
+import { circuitBreaker, retry } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback, readBody } from './fixtures/loopback.js';
 
@@ -263,6 +263,13 @@ describe('HTTP client over loopback', () => {
       code: 'INVALID_ARGUMENT',
     });
     expect(refused.destroyed).toBe(true);
+    // A client already closed never sends it either.
+    await web.close();
+    const late = new Readable({ read() {} });
+    await expect(web.request({ method: 'PUT', path: '/upload', body: late })).rejects.toMatchObject({
+      message: expect.stringMatching(/is closed/),
+    });
+    expect(late.destroyed).toBe(true);
   });
 
   it('blames a content-length that does not match the body on the request, not on the instance', async () => {
@@ -280,6 +287,45 @@ describe('HTTP client over loopback', () => {
     }
     expect(hits).toBe(0);
     // Counted as the instance's failures, six of these ejected a healthy instance.
+    expect((await web.getJson<{ body: string }>('/y')).body).toBe('');
+  });
+
+  it('blames a request body stream that fails on the caller, not on the instance or the breaker', async () => {
+    await loopback.serve('a', async (request, response) => {
+      const body = await readBody(request).catch(() => undefined);
+      if (body !== undefined) json(response, 200, { body });
+    });
+    const real = await loopback.discover('web');
+    const outcomes: { ok: boolean }[] = [];
+    // Records what each attempt told discovery about the instance.
+    const discovery = Object.assign(Object.create(real), {
+      pick: (args?: { key?: string }) => {
+        const lease = real.pick(args);
+        const done = (outcome: { ok: boolean }): void => {
+          outcomes.push(outcome);
+          lease.done(outcome);
+        };
+        return { instance: lease.instance, done };
+      },
+    });
+    const policy = circuitBreaker({ minimumCalls: 3, failureRateThreshold: 0.5 });
+    const web = await loopback.client('web', { discovery, policy });
+    for (let i = 0; i < 3; i++) {
+      // The caller's own source fails mid-upload (a file read error, a generator that throws).
+      const source = async function* () {
+        yield 'chunk-1,';
+        await new Promise((resolve) => setImmediate(resolve));
+        throw new Error('disk read failed');
+      };
+      const error = await web.request({ method: 'PUT', path: '/upload', body: source() }).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'CANCELLED',
+        message: expect.stringMatching(/request body.*disk read failed/),
+      });
+      expect((error as { cause?: Error }).cause?.message).toBe('disk read failed');
+    }
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, true, true]);
+    // Counted as failures of the service (UNKNOWN), they opened the breaker: CIRCUIT_OPEN here.
     expect((await web.getJson<{ body: string }>('/y')).body).toBe('');
   });
 

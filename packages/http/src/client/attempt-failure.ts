@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import {
   CancelledError,
   DeadlineExceededError,
@@ -8,8 +9,11 @@ import {
 import type { CallOutcome } from '@switchyard/discovery';
 import { HttpCallError } from '../status/http-call-error.js';
 
-/** How an attempt failed without a response. */
-export type FailureKind = 'connect' | 'dropped' | 'timeout' | 'aborted' | 'invalid' | 'other';
+/**
+ * How an attempt failed without a response. `body`: the caller's own request body stream failed
+ * (its source threw or errored), which says nothing about the instance.
+ */
+export type FailureKind = 'connect' | 'dropped' | 'timeout' | 'aborted' | 'invalid' | 'body' | 'other';
 
 // The connection was never established: the request surely did not reach the server.
 const CONNECT_CODES = new Set([
@@ -50,17 +54,30 @@ export function errorCodeOf(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Classifies an attempt that failed without a response. `abortReason`: why the attempt was aborted, if it was. */
-export function classifyFailure(error: unknown, abortReason: Error | undefined): FailureKind {
+/**
+ * Classifies an attempt that failed without a response. `abortReason`: why the attempt was aborted,
+ * if it was; `body`: the request's body.
+ */
+export function classifyFailure(error: unknown, abortReason: Error | undefined, body?: unknown): FailureKind {
   if (abortReason !== undefined) return 'aborted';
   const code = errorCodeOf(error);
-  if (code === undefined) return 'other';
-  if (CONNECT_CODES.has(code)) return 'connect';
-  if (DROPPED_CODES.has(code)) return 'dropped';
-  if (TIMEOUT_CODES.has(code)) return 'timeout';
-  if (INVALID_CODES.has(code)) return 'invalid';
-  if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return 'aborted';
+  if (code !== undefined) {
+    if (CONNECT_CODES.has(code)) return 'connect';
+    if (DROPPED_CODES.has(code)) return 'dropped';
+    if (TIMEOUT_CODES.has(code)) return 'timeout';
+    if (INVALID_CODES.has(code)) return 'invalid';
+    if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return 'aborted';
+  }
+  // undici fails the request with the very error its body stream was destroyed with. Not a
+  // network error (those are classified above, and undici destroys the body with them too): the
+  // caller's source failed (a file read error, a generator that threw). As `other` (UNKNOWN) it
+  // counted against a healthy instance (outlier ejection) and the service's circuit breaker.
+  if (isStream(body) && body.errored === error && error !== undefined && error !== null) return 'body';
   return 'other';
+}
+
+function isStream(body: unknown): body is Readable {
+  return body instanceof Readable;
 }
 
 /**
@@ -98,6 +115,14 @@ export function failureError(
       });
     case 'invalid':
       return new InvalidArgumentError('request', (error as Error).message, { cause: error });
+    case 'body':
+      // CANCELLED: the caller's side gave up the request; never retried (the stream is spent).
+      return new CancelledError(
+        `${info.label}: the request body stream failed: ${(error as Error)?.message ?? String(error)}`,
+        {
+          cause: error,
+        },
+      );
     default:
       return new SwitchyardError('UNKNOWN', `${info.label}: ${(error as Error)?.message ?? String(error)}`, {
         cause: error,
@@ -109,7 +134,7 @@ export function failureError(
 export function failureOutcome(kind: FailureKind, error: Error, latencyMs: number): CallOutcome {
   // A caller who gave up says nothing about the instance; a deadline that ran out does (it was slow).
   if (kind === 'aborted') return { ok: !(error instanceof DeadlineExceededError), latencyMs };
-  if (kind === 'invalid') return { ok: true, latencyMs };
+  if (kind === 'invalid' || kind === 'body') return { ok: true, latencyMs };
   return { ok: false, latencyMs, connectionFailed: kind === 'connect' || kind === 'dropped' };
 }
 

@@ -1,6 +1,7 @@
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import type { Readable } from 'node:stream';
 import {
+  assertObject,
   ClientClosedError,
   InvalidArgumentError,
   markExhaustedDownstream,
@@ -169,7 +170,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     } catch (error) {
       if (outcomeReported) throw error;
       abort.release();
-      const kind = classifyFailure(error, abort.reason);
+      const kind = classifyFailure(error, abort.reason, prepared.body);
       const mapped =
         SwitchyardError.isInstance(error) && kind === 'other'
           ? error
@@ -241,7 +242,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   }
 
   async function send<T>(request: HttpRequest, parse?: ParseBody<T>): Promise<T | HttpResponse> {
-    if (closed) throw closedError();
+    if (closed) {
+      // Never sent: its stream body is released like any other (a file stream kept its descriptor).
+      releaseBody((request as { body?: unknown } | undefined)?.body);
+      throw closedError();
+    }
     let prepared: PreparedRequest;
     try {
       prepared = prepareRequest(request, resolved.defaultDeadlineMs, resolved.throwOnStatus);
@@ -285,18 +290,29 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   return {
     request: (request) => send(request) as Promise<HttpResponse>,
-    getJson: <T>(path: string, jsonOptions?: JsonRequestOptions) =>
-      send(jsonRequest(jsonOptions, 'GET', path, undefined, JSON_GET_HEADERS), parseJson) as Promise<T>,
-    postJson: <T>(path: string, value: unknown, jsonOptions?: JsonRequestOptions) => {
-      let body: string;
+    getJson: <T>(path: string, jsonOptions?: JsonRequestOptions) => {
+      let request: HttpRequest;
       try {
-        body = JSON.stringify(value) ?? 'null';
-      } catch (cause) {
-        return Promise.reject(
-          new InvalidArgumentError('value', `must be serialisable as JSON: ${(cause as Error).message}`),
-        );
+        request = jsonRequest(jsonOptions, 'GET', path, undefined, JSON_GET_HEADERS);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return send(jsonRequest(jsonOptions, 'POST', path, body, JSON_POST_HEADERS), parseJson) as Promise<T>;
+      return send(request, parseJson) as Promise<T>;
+    },
+    postJson: <T>(path: string, value: unknown, jsonOptions?: JsonRequestOptions) => {
+      let request: HttpRequest;
+      try {
+        let body: string;
+        try {
+          body = JSON.stringify(value) ?? 'null';
+        } catch (cause) {
+          throw new InvalidArgumentError('value', `must be serialisable as JSON: ${(cause as Error).message}`);
+        }
+        request = jsonRequest(jsonOptions, 'POST', path, body, JSON_POST_HEADERS);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return send(request, parseJson) as Promise<T>;
     },
     get openPools() {
       return pools.size;
@@ -309,6 +325,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     toString: () => `HttpClient(${service}, ${policy ? policy.toString() : 'no policy'})`,
   };
 }
+
+/** What the JSON helpers set themselves: given in their options, it was silently replaced. */
+const JSON_HELPER_FIELDS = ['method', 'path', 'body'];
 
 /**
  * A JSON helper's request: the caller's options (validated later by prepareRequest, unknown keys
@@ -325,6 +344,21 @@ function jsonRequest(
   body: string | undefined,
   ownHeaders: Readonly<Record<string, string>>,
 ): HttpRequest {
+  // Checked here, before the helper's own fields are merged in: Object.assign skipped options that
+  // are not an object (a number) and the merge below turned headers that are not one into an
+  // object, so both were ignored without a word (prepareRequest never saw them).
+  if (options !== undefined) {
+    assertObject('options', options);
+    for (const own of JSON_HELPER_FIELDS) {
+      if (Object.hasOwn(options, own)) {
+        throw new InvalidArgumentError(
+          `options.${own}`,
+          `is set by the JSON helper itself (use request() to choose it)`,
+        );
+      }
+    }
+    if (options.headers !== undefined) assertObject('request.headers', options.headers);
+  }
   const request: HttpRequest = Object.assign({ path }, options);
   request.method = method;
   request.path = path;

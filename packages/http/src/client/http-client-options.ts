@@ -1,7 +1,7 @@
 import { assertInteger, assertKnownKeys, assertObject, assertOneOf, InvalidArgumentError } from '@switchyard/core';
 import type { Discovery } from '@switchyard/discovery';
 import type { Policy } from '@switchyard/resilience';
-import type { Pool } from 'undici';
+import { Client, Pool } from 'undici';
 import { DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
 
 /** Options for {@link createHttpClient}. */
@@ -79,6 +79,24 @@ const OPTION_KEYS = [
 /** An HTTP token (RFC 9110): header names and methods. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/**
+ * Checks pool options the way undici will: by making a Pool with them (its constructor validates
+ * them and opens nothing; a Pool connects only for a request). Unchecked, options undici refuses
+ * (`connections: -3`) failed every call later with undici's own error, each attempt reported as
+ * the instance's failure, instead of once here naming the option.
+ */
+function assertPoolOptions(scheme: string, poolOptions: Pool.Options): void {
+  const origin = `${scheme}://127.0.0.1`;
+  try {
+    new Pool(origin, poolOptions).close().catch(() => undefined);
+    // The Pool makes its connections' Clients lazily, with the same options: those Client checks
+    // (keepAliveTimeout, bodyTimeout…) ran only at the first request. A custom factory makes its own.
+    if (poolOptions.factory === undefined) new Client(origin, poolOptions).close().catch(() => undefined);
+  } catch (error) {
+    throw new InvalidArgumentError('options.poolOptions', (error as Error).message, { cause: error });
+  }
+}
+
 /** Validates client options (INVALID_ARGUMENT naming the field) and merges the defaults. */
 export function resolveClientOptions(options: HttpClientOptions): ResolvedHttpClientOptions {
   assertObject('options', options);
@@ -103,7 +121,10 @@ export function resolveClientOptions(options: HttpClientOptions): ResolvedHttpCl
     throw new InvalidArgumentError('options.port', 'must be the name of an instance port (e.g. "http")');
   }
   assertOneOf('options.scheme', resolved.scheme, ['http', 'https']);
-  if (options.poolOptions !== undefined) assertObject('options.poolOptions', options.poolOptions);
+  if (options.poolOptions !== undefined) {
+    assertObject('options.poolOptions', options.poolOptions);
+    assertPoolOptions(resolved.scheme, options.poolOptions);
+  }
   assertInteger('options.defaultDeadlineMs', resolved.defaultDeadlineMs, 1, 86_400_000);
   assertInteger('options.maxErrorBodyBytes', resolved.maxErrorBodyBytes, 0, 64 * 1024 * 1024);
   assertInteger('options.closePoolsAfterMs', resolved.closePoolsAfterMs, 0, 86_400_000);

@@ -66,6 +66,36 @@ describe('request validation (nothing is sent)', () => {
     );
   });
 
+  it('rejects pool options undici would refuse when the client is made, naming the field', () => {
+    // They used to pass here and fail every call with undici's own error, each blamed on the instance.
+    for (const poolOptions of [{ connections: -3 }, { connect: 5 }, { keepAliveTimeout: -1 }, { bodyTimeout: -1 }]) {
+      expect(() => createHttpClient({ discovery: untouchedDiscovery(), poolOptions: poolOptions as never })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.poolOptions' }),
+      );
+    }
+    expect(() => createHttpClient({ discovery: untouchedDiscovery(), poolOptions: { connections: 4 } })).not.toThrow();
+  });
+
+  it('rejects JSON helper options that are not an object, or headers that are not one', async () => {
+    // Both used to be ignored without a word (the request went out without the caller's headers).
+    for (const options of [5, 'fast', true]) {
+      await expect(client.getJson('/x', options as never)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'options',
+      });
+      await expect(client.postJson('/x', {}, options as never)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'options',
+      });
+    }
+    for (const headers of [5, 'x-a: 1', ['x-a']]) {
+      await expect(client.getJson('/x', { headers: headers as never })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'request.headers',
+      });
+    }
+  });
+
   it('fails with DEADLINE_EXCEEDED, without network, when no time is left', async () => {
     await expect(client.request({ path: '/x', deadlineMs: 0 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     await expect(client.request({ path: '/x', deadline: Date.now() - 1 })).rejects.toMatchObject({
