@@ -145,6 +145,16 @@ describe('resilience edge cases (found in review)', () => {
     expect(() => fallback(() => 'cached', { on: 'UNAVAILABLE' } as never)).toThrow(/fallback.on: must be a function/);
   });
 
+  it("fallback() whose `on` throws keeps the operation's error, as retry's and hedge's retryOn do", async () => {
+    // A classifier that expects every error to carry an HTTP response.
+    const policy = fallback(() => 'cached', {
+      on: (error) => (error as { response: { status: number } }).response.status === 503,
+    });
+    const failure = new SwitchyardError('UNAVAILABLE', 'down', { retryable: true });
+    // The caller used to get the classifier's TypeError instead.
+    await expect(policy.execute(() => Promise.reject(failure))).rejects.toBe(failure);
+  });
+
   it('timeout({ ms: 0 }) fails without running the operation', async () => {
     let ran = 0;
     await expect(
@@ -154,6 +164,20 @@ describe('resilience edge cases (found in review)', () => {
       }),
     ).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
     expect(ran).toBe(0);
+  });
+
+  it('timeout({ ms: 0 }) tighter than the call is retryable like any per-attempt timeout; the call’s own deadline stays final', async () => {
+    const run = () => 'x';
+    // It was final for ms: 0 only (README: tighter than the call's deadline means retryable).
+    await expect(timeout({ ms: 0 }).execute(run, { deadline: Date.now() + 60_000 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      retryable: true,
+    });
+    await expect(timeout({ ms: 0 }).execute(run)).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: true });
+    await expect(timeout({ ms: 0 }).execute(run, { deadline: Date.now() - 1 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      retryable: false,
+    });
   });
 
   it('finished calls with long deadlines leave no timer per distinct millisecond behind', async () => {

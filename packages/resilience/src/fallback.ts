@@ -1,11 +1,11 @@
 import { InvalidArgumentError } from '@switchyard/core';
 import type { AttemptContext } from './call-context.js';
-import { checkFunctions, checkOptions } from './options.js';
+import { answeringOnThrow, checkFunctions, checkOptions } from './options.js';
 import { type Policy, policyFromSteps } from './policy.js';
 
 /** Options for {@link fallback}. */
 export interface FallbackOptions {
-  /** Which errors to replace. @default every error */
+  /** Which errors to replace (one it throws on is not replaced). @default every error */
   on?: (error: unknown) => boolean;
 }
 
@@ -21,7 +21,9 @@ export function fallback<R>(
   checkOptions('fallback', options, ['on']);
   // Checked here, naming it: a non-function used to fail every call with a TypeError instead.
   checkFunctions('fallback', options, ['on']);
-  const on = options.on ?? (() => true);
+  // An `on` that throws (one reading a field the error lacks) means "not this one": the caller
+  // gets the operation's error, as from retry's or hedge's retryOn, not the classifier's TypeError.
+  const on = options.on === undefined ? () => true : answeringOnThrow(options.on, false);
   return policyFromSteps(
     [
       async (context, next) => {

@@ -31,9 +31,16 @@ export function timeout(options: TimeoutOptions): Policy {
         const scoped = context.child(context.attempt, now + ms);
         scoped.armDeadline(now);
         // Already expired (ms: 0): fail without running the operation (or taking a probe or a slot).
+        // Labelled as its expiry is below: retryable while the call has time left (it was final
+        // for ms: 0 only, while the same timeout of 1 ms was retried).
         if (scoped.abortReason !== undefined) {
           const reason = scoped.abortReason;
           scoped.disarm();
+          if (scoped.deadline < context.deadline && context.abortReason === undefined) {
+            return Promise.reject(
+              new DeadlineExceededError(`timed out after ${ms} ms`, { cause: reason, retryable: true }),
+            );
+          }
           return Promise.reject(reason);
         }
         const raced = raceAbort(scoped, next(scoped), () => scoped.disarm());

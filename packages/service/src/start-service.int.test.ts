@@ -1,5 +1,6 @@
 /** Start-up and stop races of startService with real servers (memory registry, loopback, free ports). */
 import { Agent, get } from 'node:http';
+import { createServer, type Server } from 'node:net';
 import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
 import { MemoryRegistry, type Registry } from '@switchyard/registry';
 import { describe, expect, it, vi } from 'vitest';
@@ -135,6 +136,31 @@ describe('startService: start-up and stop', () => {
       await service.stop();
     } finally {
       vi.unstubAllEnvs();
+      await registry.close();
+    }
+  });
+
+  it('names metrics.port or SWITCHYARD_METRICS_PORT when the metrics port is in use (it said `port`)', async () => {
+    // A port held open here, on the host the service listens on.
+    vi.stubEnv('SWITCHYARD_LISTEN_HOST', '127.0.0.1');
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const held = (holder.address() as { port: number }).port;
+    const registry = new MemoryRegistry();
+    const start = (metrics?: { port: number }) =>
+      startService({ name: 'busy-metrics', registry, http: { port: 0 }, ...(metrics ? { metrics } : {}), ...quiet });
+    try {
+      await expect(start({ port: held })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'metrics.port',
+        message: expect.stringMatching(new RegExp(`^metrics\\.port: cannot serve metrics on 127\\.0\\.0\\.1:${held}`)),
+      });
+      vi.stubEnv('SWITCHYARD_METRICS_PORT', String(held));
+      await expect(start()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'SWITCHYARD_METRICS_PORT' });
+      expect(await registry.list('busy-metrics')).toEqual([]);
+    } finally {
+      vi.unstubAllEnvs();
+      await new Promise((resolve) => holder.close(resolve));
       await registry.close();
     }
   });

@@ -7,6 +7,7 @@ import {
   consoleLogger,
   InvalidArgumentError,
   type Logger,
+  SwitchyardError,
   sleep,
 } from '@switchyard/core';
 import { createDiscovery, DISCOVERY_TUNING_KEYS, type Discovery } from '@switchyard/discovery';
@@ -60,6 +61,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let httpHandlersRunning = 0;
   let registration: Registration;
   let stopObservingRegistry: (() => void) | undefined;
+  /** Steps of stopping that failed (each logged), for the exit code of a stop on a signal. */
+  const failedSteps: string[] = [];
+  /**
+   * Runs one step of stopping (or of cleaning up after a failed start); a failure is logged and
+   * the next steps still run.
+   */
+  const step = async (what: string, run: () => unknown, phase = 'stopping'): Promise<void> => {
+    try {
+      await run();
+    } catch (error) {
+      failedSteps.push(what);
+      logger.warn({ err: error }, `${phase}: ${what} failed`);
+    }
+  };
   try {
     // Inside the try: a tracing setup that throws must not leave the registry connected.
     const processTracing = currentTracing();
@@ -90,6 +105,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         ...(port !== undefined ? { port } : {}),
         host: config.listenHost,
         resourceAttributes: { 'service.instance.id': instanceId },
+      }).catch((error: unknown) => {
+        throw namingMetricsPort(error, port !== undefined || !process.env.SWITCHYARD_METRICS_PORT?.trim());
       });
       stopObservingRegistry = observeRegistry(registry);
     }
@@ -155,12 +172,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       config.ttlMs === undefined ? undefined : { ttlMs: config.ttlMs },
     );
   } catch (error) {
-    await grpcServer?.shutdown(0);
-    httpServer?.close();
-    if (tracing) await releaseTracing(tracing);
-    stopObservingRegistry?.();
-    if (metrics) await releaseMetrics(metrics);
-    if (ownsRegistry) await registry.close();
+    // Every step runs, and the caller gets the error that failed the start: a cleanup step that
+    // threw used to skip the ones after it (a server left listening, the registry connected) and
+    // replace that error with its own.
+    const cleanUp = (what: string, run: () => unknown) =>
+      step(what, run, `${config.name} failed to start; cleaning up`);
+    await cleanUp('closing the gRPC server', () => grpcServer?.shutdown(0));
+    await cleanUp('closing the HTTP server', () => httpServer?.close());
+    if (tracing) await cleanUp('flushing telemetry', () => releaseTracing(tracing as Tracing));
+    await cleanUp('stopping observing the registry', () => stopObservingRegistry?.());
+    if (metrics) await cleanUp('stopping metrics', () => releaseMetrics(metrics as Metrics));
+    if (ownsRegistry) await cleanUp('closing the registry', () => registry.close());
     throw error;
   }
   let ready = options.ready !== false;
@@ -204,19 +226,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     // is nothing to drain or deregister, but what the service holds is still released.
     stopping ??= (crashed ? releaseResources() : drainAndStop()).finally(() => removeSignalHandlers?.());
     return stopping;
-  };
-
-  /** Steps of stopping that failed (each logged), for the exit code of a stop on a signal. */
-  const failedSteps: string[] = [];
-
-  /** Runs one step of stopping; a failure is logged and the next steps still run. */
-  const step = async (what: string, run: () => unknown): Promise<void> => {
-    try {
-      await run();
-    } catch (error) {
-      failedSteps.push(what);
-      logger.warn({ err: error }, `stopping: ${what} failed`);
-    }
   };
 
   /**
@@ -370,6 +379,19 @@ function observeRegistry(registry: Registry): (() => void) | undefined {
     if (operation === 'heartbeat') instruments.heartbeatDuration.record(durationMs);
   });
   return () => subscription.dispose();
+}
+
+/**
+ * initMetrics() reports a port it cannot listen on (in use, not permitted) as its own option
+ * `port`, which names no setting of a service (which port: gRPC, HTTP, metrics?). Renamed to the
+ * one that held it: the `metrics.port` option (the default 9464 included) or
+ * SWITCHYARD_METRICS_PORT. Other errors pass unchanged.
+ */
+function namingMetricsPort(error: unknown, fromOption: boolean): unknown {
+  if (!SwitchyardError.hasCode(error, 'INVALID_ARGUMENT') || (error as { field?: unknown }).field !== 'port')
+    return error;
+  const { rule } = error as unknown as InvalidArgumentError;
+  return new InvalidArgumentError(fromOption ? 'metrics.port' : 'SWITCHYARD_METRICS_PORT', rule, { cause: error });
 }
 
 /** The discovery options of the client options a service's grpcClient() takes, and the rest. */

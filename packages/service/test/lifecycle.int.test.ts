@@ -3,12 +3,13 @@
  * service, tracing is shared, and neither a failed start nor a crash leaks a connection.
  */
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '@switchyard/core';
+import { type Disposable, silentLogger } from '@switchyard/core';
 import { loadService } from '@switchyard/grpc';
 import { MemoryRegistry, RedisRegistry } from '@switchyard/registry';
 import { startService } from '@switchyard/service';
+import { currentMetrics } from '@switchyard/tracing';
 import { describe, expect, it } from 'vitest';
 import { throwawayRedis } from './throwaway-redis.js';
 
@@ -107,6 +108,57 @@ describe('what a service leaves behind', () => {
       }),
     ).rejects.toThrow(/exporter/);
     await settledClients(before);
+  });
+
+  it('a start that fails runs every cleanup step when one throws, and rejects with the error that failed it', async () => {
+    const before = await redisClients();
+    // The HTTP port is in use (held here), after the metrics endpoint started.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const held = (holder.address() as { port: number }).port;
+    // A cleanup step that throws: letting go of the registry's operation events.
+    class StubbornRegistry extends RedisRegistry {
+      override onOperation(listener: Parameters<RedisRegistry['onOperation']>[0]): Disposable {
+        const subscription = super.onOperation(listener);
+        return {
+          dispose: () => {
+            subscription.dispose();
+            throw new Error('will not let go');
+          },
+        };
+      }
+    }
+    const registry = new StubbornRegistry({ url: redis.url, namespace: `cleanup${Date.now()}` });
+    const warnings: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (_fields: object, message?: string) => void warnings.push(String(message)),
+    };
+    try {
+      await expect(
+        startService({
+          name: 'half-started',
+          registry,
+          http: { port: held, host: '127.0.0.1' },
+          metrics: { port: 0 },
+          tracing: false,
+          ...quiet,
+          logger,
+        }),
+        // It used to reject with the cleanup's 'will not let go', the steps after it skipped.
+      ).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringMatching(/^http\.port: cannot listen/),
+      });
+      // The step after the one that threw ran: the metrics endpoint is stopped.
+      expect(currentMetrics()).toBeUndefined();
+      expect(warnings).toContainEqual(expect.stringMatching(/stopping observing the registry failed/));
+    } finally {
+      await currentMetrics()?.shutdown();
+      await new Promise((resolve) => holder.close(resolve));
+      await registry.close();
+    }
+    await settledClients(before); // the next test counts connections
   });
 
   it('stop() after crash() releases the registry connection, without deregistering', async () => {

@@ -3,6 +3,7 @@ import {
   CancelledError,
   DeadlineExceededError,
   deadlineAfter,
+  earliestDeadline,
   remainingMs,
   scopedSignal,
   sleep,
@@ -57,6 +58,22 @@ describe('deadlines and signals', () => {
   it('rejects negative timeouts naming the field', () => {
     expect(() => deadlineAfter(-1)).toThrow(/timeoutMs: must be a number >= 0/);
     expect(remainingMs(Date.now() - 5)).toBe(0);
+  });
+
+  it('refuses a NaN deadline or sleep as INVALID_ARGUMENT naming it, instead of timing out after 1 ms', async () => {
+    const invalid = (field: string) => ({ code: 'INVALID_ARGUMENT', field });
+    // Date.parse() of a malformed header: the signal aborted with DEADLINE_EXCEEDED 1 ms later.
+    expect(() => scopedSignal(undefined, Number.NaN)).toThrow(expect.objectContaining(invalid('deadline')));
+    expect(() => scopedSignal(new AbortController().signal, Number.NaN)).toThrow(
+      expect.objectContaining(invalid('deadline')),
+    );
+    await expect(sleep(Number.NaN)).rejects.toMatchObject(invalid('ms'));
+    expect(() => remainingMs(Number.NaN)).toThrow(expect.objectContaining(invalid('deadline')));
+    expect(() => earliestDeadline(Number.NaN, Date.now() + 100)).toThrow(expect.objectContaining(invalid('deadline')));
+    expect(() => earliestDeadline(Date.now() + 100, Number.NaN)).toThrow(expect.objectContaining(invalid('deadline')));
+    // No deadline and an infinite one are still fine.
+    expect(earliestDeadline(undefined, undefined)).toBe(Number.POSITIVE_INFINITY);
+    expect(remainingMs(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('sleep rejects early on abort', async () => {

@@ -5,7 +5,8 @@
 import { CancelledError } from '../errors/cancelled-error.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import { setLongTimeout } from '../clock/long-timeout.js';
-import { NO_DEADLINE } from './deadline.js';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { assertDeadline, NO_DEADLINE } from './deadline.js';
 
 /** A signal derived from a parent and/or a deadline; call `dispose()` when the operation ends. */
 export interface ScopedSignal {
@@ -19,9 +20,12 @@ const neverAborted = new AbortController().signal;
 /**
  * Derives a signal that aborts when `parent` aborts or `deadline` passes, whichever comes first.
  * The reason is a {@link CancelledError} or a {@link DeadlineExceededError}. The timer is `unref`'d.
+ * @throws InvalidArgumentError when `deadline` is not a number (NaN included).
  */
 export function scopedSignal(parent: AbortSignal | undefined, deadline: number = NO_DEADLINE): ScopedSignal {
   if (!parent && deadline === NO_DEADLINE) return { signal: neverAborted, dispose: noop };
+  // A NaN deadline is neither passed nor pending: its timer fired after 1 ms, a bogus time-out.
+  assertDeadline(deadline);
   const controller = new AbortController();
   if (parent?.aborted) {
     controller.abort(toCancelled(parent.reason));
@@ -67,11 +71,15 @@ export function toCancelled(reason: unknown): Error {
 }
 
 /**
- * Resolves after `ms`, or rejects early when `signal` aborts. The timer is `unref`'d and the
- * listener removed either way.
+ * Resolves after `ms` (at once for 0 or less), or rejects early when `signal` aborts. The timer is
+ * `unref`'d and the listener removed either way. Rejects with InvalidArgumentError (`ms`) when `ms`
+ * is not a number or is NaN: it used to end after 1 ms, as Node's timers read NaN.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (typeof ms !== 'number' || Number.isNaN(ms)) {
+      return reject(new InvalidArgumentError('ms', `must be a number of milliseconds, got ${String(ms)}`));
+    }
     if (signal?.aborted) return reject(toCancelled(signal.reason));
     const onAbort = (): void => {
       cancel();

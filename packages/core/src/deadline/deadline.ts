@@ -20,14 +20,35 @@ export function deadlineAfter(timeoutMs: number, now = Date.now()): number {
   return now + timeoutMs;
 }
 
-/** Milliseconds left before `deadline` (0 when passed; Infinity for no deadline). */
+/**
+ * Milliseconds left before `deadline` (0 when passed; Infinity for no deadline).
+ * @throws InvalidArgumentError when `deadline` is not a number (NaN included).
+ */
 export function remainingMs(deadline: number, now = Date.now()): number {
+  assertDeadline(deadline);
   return Math.max(0, deadline - now);
 }
 
-/** The earlier of two deadlines (`undefined` means none). */
+/**
+ * The earlier of two deadlines (`undefined` means none).
+ * @throws InvalidArgumentError when either is neither `undefined` nor a number (NaN included).
+ */
 export function earliestDeadline(a: number | undefined, b: number | undefined): number {
+  if (a !== undefined) assertDeadline(a);
+  if (b !== undefined) assertDeadline(b);
   return Math.min(a ?? NO_DEADLINE, b ?? NO_DEADLINE);
+}
+
+/**
+ * Asserts an absolute deadline: a number of ms on the `Date.now()` clock (±Infinity allowed), never
+ * NaN. A NaN one (`Date.parse` of a bad header, `Date.now() + undefined`) compared as neither passed
+ * nor pending: a signal scoped to it aborted after 1 ms, a sleep of NaN ended after 1 ms, and the
+ * arithmetic here passed it on, each reading as a time-out rather than the bad input it was.
+ */
+export function assertDeadline(deadline: unknown, field = 'deadline'): asserts deadline is number {
+  if (typeof deadline !== 'number' || Number.isNaN(deadline)) {
+    throw new InvalidArgumentError(field, `must be an absolute time in ms (a number), got ${String(deadline)}`);
+  }
 }
 
 /** Throws {@link DeadlineExceededError} when `deadline` has passed. */

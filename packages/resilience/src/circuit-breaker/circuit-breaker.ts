@@ -15,8 +15,8 @@ import { countWindow, type SlidingWindow, timeWindow } from './sliding-window.js
 
 /** Options for {@link circuitBreaker}. */
 export interface CircuitBreakerOptions {
-  /** The sliding window: the last `size` calls, or the calls of the last `windowMs`. @default { windowMs: 10_000 } */
-  window?: { size: number } | { windowMs: number };
+  /** The sliding window: the last `size` calls, or the calls of the last `windowMs` (one or the other). @default { windowMs: 10_000 } */
+  window?: { size: number; windowMs?: never } | { windowMs: number; size?: never };
   /** Shorthand for `window: { windowMs }` (give one or the other). */
   windowMs?: number;
   /** Failure rate (0..1] that opens the circuit. @default 0.5 */
@@ -275,6 +275,13 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
 function windowFactory(window: CircuitBreakerOptions['window'], windowMsField: string): () => SlidingWindow {
   if (window === undefined) return () => timeWindow(10_000);
   checkOptions('circuitBreaker.window', window, ['size', 'windowMs']);
+  // One kind of window: with both, windowMs used to be ignored without a word (a count window).
+  if ('size' in window && 'windowMs' in window) {
+    throw new InvalidArgumentError(
+      'circuitBreaker.window',
+      'give size (a count window) or windowMs (a time window), not both',
+    );
+  }
   if ('size' in window) {
     assertInteger('circuitBreaker.window.size', window.size, 1, 1_000_000);
     return () => countWindow(window.size);

@@ -24,3 +24,9 @@ it('refuses windowMs together with window, and a windowMs out of range, naming i
   );
   expect(() => circuitBreaker({ windowMs: 0 })).toThrow(/circuitBreaker.windowMs: /);
 });
+
+it('refuses a window with both size and windowMs, naming it (windowMs was silently ignored)', () => {
+  expect(() => circuitBreaker({ window: { size: 10, windowMs: 1_000 } as never })).toThrow(
+    /circuitBreaker.window: give size \(a count window\) or windowMs \(a time window\), not both/,
+  );
+});
