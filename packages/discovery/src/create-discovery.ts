@@ -15,6 +15,8 @@ import {
   RegistryUnavailableError,
   type ServiceInstance,
   silentLogger,
+  isRegistryClosedError,
+  SwitchyardError,
   assertLogger,
   validateServiceName,
   coarseNow,
@@ -128,6 +130,11 @@ class WatchingDiscovery implements Discovery {
   private isStale = false;
   private synced = false;
   private closed = false;
+  /**
+   * Why this discovery can never get a snapshot: the registry refused the watch for good (closed,
+   * or INVALID_ARGUMENT from a custom registry). Retrying would only log a warning every second.
+   */
+  private failure: Error | undefined;
   private stopWatch: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private slowStartTimer: NodeJS.Timeout | undefined;
@@ -202,6 +209,7 @@ class WatchingDiscovery implements Discovery {
         ),
       );
     }
+    if (this.failure !== undefined && !this.closed) return Promise.reject(this.failure);
     // Closed before its first snapshot: no snapshot will ever come.
     if (this.closed) {
       return Promise.reject(
@@ -223,6 +231,7 @@ class WatchingDiscovery implements Discovery {
         signal?.removeEventListener('abort', onAbort);
         this.readyWaiters.delete(wake);
         if (this.synced) resolve();
+        else if (this.failure !== undefined && !this.closed) reject(this.failure);
         else reject(new RegistryUnavailableError(`${this.service}: discovery closed before its first snapshot`));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -263,7 +272,11 @@ class WatchingDiscovery implements Discovery {
     if (endpoint === undefined) {
       throw new NoInstancesError(
         this.service,
-        this.synced ? 'no live instance' : 'discovery has no snapshot yet (await ready())',
+        this.synced
+          ? 'no live instance'
+          : this.failure !== undefined
+            ? `discovery cannot watch the registry: ${this.failure.message}`
+            : 'discovery has no snapshot yet (await ready())',
       );
     }
     // Through the slab, not endpoint.stats: one object fewer to load per pick in a large fleet.
@@ -345,7 +358,20 @@ class WatchingDiscovery implements Discovery {
       else this.stopWatch = stop;
     } catch (error) {
       if (this.closed) return;
-      if (error instanceof InvalidArgumentError) throw error;
+      // Final answers: retrying cannot help. Thrown from here (a promise nobody awaits) this was an
+      // unhandled rejection, which ends a Node process; a closed registry was retried (and warned
+      // about) every second for good. Both now end the watch: ready() rejects with the error and
+      // pick()'s NO_INSTANCES says why; a view already held is kept, marked stale.
+      if (SwitchyardError.hasCode(error, 'INVALID_ARGUMENT') || isRegistryClosedError(error)) {
+        this.failure = error as Error;
+        this.logger.error(
+          { err: error, service: this.service },
+          'switchyard discovery: the registry refused the watch for good; not retrying',
+        );
+        this.setStale(true);
+        for (const wake of [...this.readyWaiters]) wake();
+        return;
+      }
       this.logger.warn(
         { err: error, service: this.service },
         'switchyard discovery: cannot watch the registry yet; retrying',

@@ -517,3 +517,72 @@ describe('outlierDetection.maxEjectionShare', () => {
     );
   });
 });
+
+describe('a registry that refuses the watch for good', () => {
+  function recordingLogger() {
+    const lines: { level: string; message?: string }[] = [];
+    const at =
+      (level: string) =>
+      (_fields: unknown, message?: string): void => {
+        lines.push({ level, message });
+      };
+    return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+  }
+
+  it('surfaces INVALID_ARGUMENT from watch() through ready() and pick(), never as an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { InvalidArgumentError } = await import('@switchyard/core');
+      const custom = {
+        ...registry,
+        watch: async () => {
+          throw new InvalidArgumentError('service', 'is not served by this registry');
+        },
+      };
+      const { lines, logger } = recordingLogger();
+      const discovery = createDiscovery({ registry: custom as never, service: 'catalog', logger });
+      discoveries.push(discovery);
+      const error = (await discovery.ready({ timeoutMs: 2_000 }).catch((e: unknown) => e)) as Error & { code?: string };
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message).toMatch(/not served by this registry/);
+      expect(() => discovery.pick()).toThrow(/not served by this registry/);
+      expect(discovery.stale).toBe(true);
+      expect(lines.filter((line) => line.level === 'error')).toHaveLength(1);
+      // Node reports an unhandled rejection once the microtask queue has drained.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('fails fast on a registry that is already closed: ready() rejects, no retries, no warning every second', async () => {
+    vi.useFakeTimers();
+    await registry.close();
+    let watches = 0;
+    const counting = {
+      ...registry,
+      watch: (...args: Parameters<MemoryRegistry['watch']>) => {
+        watches++;
+        return registry.watch(...args);
+      },
+    };
+    const { lines, logger } = recordingLogger();
+    const discovery = createDiscovery({ registry: counting as never, service: 'catalog', logger });
+    discoveries.push(discovery);
+    const ready = discovery.ready({ timeoutMs: 5_000 }).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(10_000);
+    const error = (await ready) as Error & { code?: string };
+    expect(error.code).toBe('REGISTRY_UNAVAILABLE');
+    expect(error.message).toMatch(/registry is closed/);
+    expect(watches).toBe(1);
+    expect(lines.filter((line) => line.level === 'warn')).toEqual([]);
+    await expect(discovery.ready()).rejects.toThrow(/registry is closed/);
+    expect(() => discovery.pick()).toThrow(/registry is closed/);
+  });
+});

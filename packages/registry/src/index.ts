@@ -22,6 +22,7 @@ export type {
 export { createRegistry } from './create-registry.js';
 export type { CreateRegistryOptions } from './create-registry.js';
 export { TTL_LIMITS } from './options.js';
+export { RegistryClosedError, isRegistryClosedError } from './closed.js';
 
 // In-memory backend
 export { MemoryRegistry } from './memory/memory-registry.js';

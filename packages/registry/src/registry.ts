@@ -1,3 +1,4 @@
+import type { RegistryClosedError } from './closed.js';
 import type {
   InstanceInput,
   InstancePatch,
@@ -103,6 +104,10 @@ export interface Registry {
   setRoute(service: string, rule: RouteRule | undefined): Promise<void>;
   /** The service's current route rule, if any. */
   getRoute(service: string): Promise<RouteRule | undefined>;
-  /** Deregisters this registry's registrations (best effort, bounded), stops watches, closes connections. */
+  /**
+   * Deregisters this registry's registrations (best effort, bounded), stops watches, closes
+   * connections. Calls made after it reject with `REGISTRY_UNAVAILABLE` marked `registryClosed: true`
+   * ({@link RegistryClosedError}), which callers such as discovery take as final, not as an outage.
+   */
   close(): Promise<void>;
 }

@@ -487,6 +487,43 @@ describe('RedisRegistry against a real Redis', () => {
     expect(log.events.some((e) => e.type === 'down' && e.id === 'alive-1')).toBe(false);
   });
 
+  it('writes entries back after the instances hash was lost, with nobody listing: watchers sweep, owners heartbeat', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace, heartbeatIntervalMs: 200 });
+    await owner.register(instance('alive-1'), { ttlMs: 2_000 });
+    await owner.register(instance('alive-2'), { ttlMs: 2_000 });
+    const crashed = await owner.register(instance('crashed-1'), { ttlMs: 2_000 });
+    const watcher = registry({ namespace, sweepIntervalMs: 100 });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+    crashed.abandon();
+    // The hash alone goes (an idle key evicted under allkeys-*, or deleted by hand); generations,
+    // leases and the index stay, and the owners' heartbeats (PEXPIREs) go on succeeding.
+    const instancesKey = `${namespace}:{catalog}:instances`;
+    await raw.del(instancesKey);
+    // Without a list() (which also repairs), the watchers' sweeps must bring the live ones back.
+    await waitFor(async () => (await raw.hlen(instancesKey)) === 2, 10_000, 'entries written back');
+    expect((await raw.hkeys(instancesKey)).sort()).toEqual(['alive-1', 'alive-2']);
+    const down = await log.next((e) => e.type === 'down' && e.id === 'crashed-1', 5_000);
+    expect(down).toMatchObject({ reason: 'expired' });
+    expect((await registry({ namespace }).list('catalog')).map((i) => i.id).sort()).toEqual(['alive-1', 'alive-2']);
+    expect(log.events.some((e) => e.type === 'down' && e.id !== 'crashed-1')).toBe(false);
+  });
+
+  it('names a live service in services() again after the services index was lost, by heartbeats alone', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    await owner.register(instance('catalog-1'), { ttlMs: 900 });
+    await owner.register(instance('search-1', 'search'), { ttlMs: 900 });
+    const reader = registry({ namespace });
+    expect(await reader.services()).toEqual(['catalog', 'search']);
+    // The index alone goes (an idle key evicted under allkeys-*, or deleted by hand); every entry,
+    // lease and heartbeat stays as it was.
+    await raw.del(`${namespace}:services`);
+    await waitFor(async () => (await reader.services()).length === 2, 10_000, 'services named again');
+    expect(await reader.services()).toEqual(['catalog', 'search']);
+  });
+
   it('skips garbage written beside valid entries, with a warning', async () => {
     const namespace = uniqueNamespace();
     const logger = recordingLogger();

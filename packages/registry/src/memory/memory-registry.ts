@@ -1,3 +1,4 @@
+import { RegistryClosedError } from '../closed.js';
 import {
   applyPatch,
   assertInteger,
@@ -9,7 +10,6 @@ import {
   type Logger,
   RegistrationLostError,
   type RegistrationLostReason,
-  RegistryUnavailableError,
   type RouteRule,
   type ServiceInstance,
   silentLogger,
@@ -126,7 +126,7 @@ export class MemoryRegistry implements Registry {
     if (this.closed) return;
     this.closed = true;
     // As RedisRegistry: a watch still open hears that its view is no longer kept current.
-    const error = new RegistryUnavailableError('registry closed');
+    const error = new RegistryClosedError('registry closed');
     for (const [stop, deliver] of this.watches) {
       stop();
       deliver({ type: 'stale', error });
@@ -140,7 +140,7 @@ export class MemoryRegistry implements Registry {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new RegistryUnavailableError('registry is closed');
+    if (this.closed) throw new RegistryClosedError('registry is closed');
   }
 }
 

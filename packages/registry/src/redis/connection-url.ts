@@ -57,7 +57,7 @@ export function parseRedisUrl(url: string): RedisTarget {
   const match = HOSTS.exec(url.slice(scheme.length + 3));
   if (!match?.groups) throw new InvalidArgumentError('url', `cannot parse ${redactUrl(url)}`);
   const { user, pass, hosts = '', path = '', query = '' } = match.groups;
-  const params = new URLSearchParams(query);
+  const params = queryParams(query, url);
   const nodes = hosts
     .split(',')
     .map((hostPort) => parseHostPort(hostPort, scheme === 'redis-sentinel' ? 26379 : 6379, url));
@@ -66,13 +66,25 @@ export function parseRedisUrl(url: string): RedisTarget {
     ...(pass ? { password: decode(pass, url) } : {}),
   };
   const tls = params.get('tls') === 'true';
-  if (scheme === 'redis-cluster') return { kind: 'cluster', nodes, tls, ...credentials };
+  if (scheme === 'redis-cluster') {
+    // Cluster has only db 0: a db in the path was ignored, and writes meant for a db of their own
+    // went to db 0, beside whatever else lives there.
+    if (path !== '' && path !== '/' && path !== '/0') {
+      throw new InvalidArgumentError(
+        'url',
+        `redis-cluster:// takes no path (Redis Cluster has only db 0), got ${JSON.stringify(path)} in ${redactUrl(url)}`,
+      );
+    }
+    return { kind: 'cluster', nodes, tls, ...credentials };
+  }
   const masterName = decode(path.replace(/^\//, ''), url);
   if (!masterName)
     throw new InvalidArgumentError('url', `redis-sentinel:// needs the master name as its path: ${redactUrl(url)}`);
-  const db = Number(params.get('db') ?? 0);
-  if (!Number.isInteger(db) || db < 0)
-    throw new InvalidArgumentError('url', `db must be a non-negative integer in ${redactUrl(url)}`);
+  // The same rule as a standalone URL's path: Number() also took '1e3', '0x10' and huge values.
+  const rawDb = params.get('db') ?? '0';
+  if (!/^\d{1,5}$/.test(rawDb))
+    throw new InvalidArgumentError('url', `db must be a db number (0-99999) in ${redactUrl(url)}`);
+  const db = Number(rawDb);
   const sentinelPassword = params.get('sentinelPassword') ?? undefined;
   return {
     kind: 'sentinel',
@@ -116,6 +128,22 @@ export function redactUrl(url: string): string {
     rest = `${/^[A-Za-z0-9._%-]*$/.test(user) ? user : ''}:***${rest.slice(at)}`;
   }
   return `${url.slice(0, schemeEnd + 1)}${slashes}${rest.replace(/(sentinelPassword=)[^&#]*/gi, '$1***')}`;
+}
+
+/**
+ * The query's parameters (the first of a repeated one wins), values %-decoded like the user info:
+ * URLSearchParams decodes form data, where '+' is a space, so a `sentinelPassword` holding '+'
+ * (as generated and base64 secrets often do) reached Sentinel with a space instead.
+ */
+function queryParams(query: string, url: string): Map<string, string> {
+  const params = new Map<string, string>();
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = decode(eq < 0 ? pair : pair.slice(0, eq), url);
+    if (!params.has(key)) params.set(key, decode(eq < 0 ? '' : pair.slice(eq + 1), url));
+  }
+  return params;
 }
 
 /** decodeURIComponent that reports a malformed escape as a bad `url`, never a URIError. */

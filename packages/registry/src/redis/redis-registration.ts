@@ -50,6 +50,8 @@ export class RedisRegistration implements Registration {
   /** Cancels the heartbeat scheduled next (undefined while none is). */
   private cancelHeartbeat: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** When (performance.now()) this registration last named its service in the services index. */
+  private indexedAt = performance.now();
   private readonly stateListeners: ListenerSet<[RegistrationState, Error?]>;
 
   private constructor(
@@ -174,6 +176,16 @@ export class RedisRegistration implements Registration {
         if (this.dirty) return await this.rewrite();
         const { keys, scripts, connection } = this.context;
         const id = this.current.id;
+        // The services index is a key of its own, which the lease's PEXPIRE never touches: lost
+        // (evicted as an idle key under an allkeys-* maxmemory policy, or deleted), services()
+        // named none of the live services until a process registered anew. So, once per TTL, a
+        // heartbeat names its service again: one SADD in the same write as the PEXPIRE (sent
+        // alongside, not awaited; a failure is logged and retried a TTL later).
+        const now = performance.now();
+        if (now - this.indexedAt >= this.ttlMs) {
+          this.indexedAt = now;
+          void this.context.indexService();
+        }
         // Fast path: one native PEXPIRE on the server clock. Only when it finds no lease does the
         // slow script find out why (stalled past the TTL, vanished, superseded or ended).
         if (await connection.call('heartbeat', () => scripts.extendLease(keys, id, this.generation, this.ttlMs))) {
@@ -210,6 +222,7 @@ export class RedisRegistration implements Registration {
       this.dirty = instance !== this.current;
       // Whatever emptied the entry emptied the services index too: services() (the CLI's ls, the
       // dashboard) would not name this service again until a new process registered.
+      this.indexedAt = performance.now();
       await this.context.indexService();
       this.context.logger.info(
         { id: instance.id, service: instance.service },

@@ -7,7 +7,6 @@ import {
   InvalidArgumentError,
   type InstanceInput,
   type Logger,
-  RegistryUnavailableError,
   type RouteRule,
   type ServiceInstance,
   silentLogger,
@@ -18,6 +17,7 @@ import {
   validateServiceName,
 } from '@switchyard/core';
 import { Redis, type RedisOptions } from 'ioredis';
+import { RegistryClosedError } from '../closed.js';
 import { assertListener, resolveRegisterOptions, validateNamespace } from '../options.js';
 import { checkRouteAgainst } from '../route-check.js';
 import type { RegisterOptions, Registration, Registry, RegistryListener } from '../registry.js';
@@ -198,7 +198,7 @@ export class RedisRegistry implements Registry {
     if (this.closing !== undefined) {
       // close() started while this was being written, and did not see it: take it back out.
       await registration.deregister().catch(() => undefined);
-      throw new RegistryUnavailableError(`${this.label}: registry closed while registering ${instance.id}`);
+      throw new RegistryClosedError(`${this.label}: registry closed while registering ${instance.id}`);
     }
     // The same id registered again through this registry replaces the earlier registration for good.
     for (const earlier of [...this.registrations]) {
@@ -343,7 +343,7 @@ export class RedisRegistry implements Registry {
       registration.deregister().catch(() => undefined),
     );
     await Promise.race([Promise.all(deregistrations), delay(this.options.commandTimeoutMs + 500)]);
-    const ended = new RegistryUnavailableError(`${this.label}: registry closed`);
+    const ended = new RegistryClosedError(`${this.label}: registry closed`);
     await Promise.all([...this.watches.values()].map((watch) => watch.close(ended)));
     this.watches.clear();
     await Promise.all([this.connection.close(), this.subscriber?.close()]);
@@ -485,7 +485,7 @@ export class RedisRegistry implements Registry {
   }
 
   private assertOpen(): void {
-    if (this.closing !== undefined) throw new RegistryUnavailableError(`${this.label}: registry is closed`);
+    if (this.closing !== undefined) throw new RegistryClosedError(`${this.label}: registry is closed`);
   }
 }
 

@@ -108,8 +108,27 @@ local function reindexLost()
     if not redis.call('ZSCORE', KEYS[3], id) then redis.call('ZADD', KEYS[3], now, id) end
   end
 end
+-- Entries the instances hash lost (the whole key evicted, an idle key under allkeys-*, or deleted)
+-- while their owners live on: each heartbeat (a PEXPIRE of the lease) kept succeeding, so nothing
+-- wrote them back until some list() came by, and until then every list() and new watch found the
+-- service empty. Their generations are forgotten and their leases ended (as LIST does for one
+-- entry), so each owner's next heartbeat finds no lease and writes its entry back in full; its index
+-- entry stays, so an owner that never comes back is announced down/expired when it falls due. Two
+-- O(1) calls when nothing is lost (gens and instances are written and removed together). (pcall:
+-- keys of another type are garbage the reads already skip.)
+local function forgetLost()
+  local entries, owned = redis.pcall('HLEN', KEYS[1]), redis.pcall('HLEN', KEYS[2])
+  if type(entries) ~= 'number' or type(owned) ~= 'number' or entries >= owned then return end
+  for _, id in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if redis.call('HEXISTS', KEYS[1], id) == 0 then
+      redis.call('DEL', leaseKey(id, redis.call('HGET', KEYS[2], id)))
+      redis.call('HDEL', KEYS[2], id)
+    end
+  end
+end
 local function sweep(limit, interval)
   reindexLost()
+  forgetLost()
   local sweptKey, everyKey, gracedKey = prefix .. 'swept', prefix .. 'sweepEvery', prefix .. 'graced'
   local last = tonumber(redis.call('GET', sweptKey) or '0') or 0
   local every = tonumber(redis.call('GET', everyKey) or '0') or 0

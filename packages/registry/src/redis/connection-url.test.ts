@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { parseRedisUrl } from './connection-url.js';
+
+describe('parseRedisUrl', () => {
+  it("keeps a '+' in a Sentinel password (percent-decoding, not form decoding)", () => {
+    expect(parseRedisUrl('redis-sentinel://h1:26379/mymaster?sentinelPassword=a+b%2Bc%20d')).toMatchObject({
+      kind: 'sentinel',
+      sentinelPassword: 'a+b+c d',
+    });
+  });
+
+  it('refuses a Sentinel db the standalone path would refuse', () => {
+    for (const db of ['1e3', '0x10', '1.5', '-1', '', '123456', '99999999999999999999']) {
+      expect(() => parseRedisUrl(`redis-sentinel://h1:26379/mymaster?db=${db}`), db).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+      // (An empty path is the default db there; an empty `db=` is refused here.)
+      if (db !== '')
+        expect(() => parseRedisUrl(`redis://h1:6379/${db}`), db).toThrow(
+          expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+        );
+    }
+    expect(parseRedisUrl('redis-sentinel://h1:26379/mymaster?db=15')).toMatchObject({ db: 15 });
+    expect(parseRedisUrl('redis-sentinel://h1:26379/mymaster')).toMatchObject({ db: 0 });
+  });
+
+  it('refuses a db number in a Cluster URL (Cluster has only db 0)', () => {
+    for (const path of ['/3', '/mydb', '//']) {
+      expect(() => parseRedisUrl(`redis-cluster://h1:7000,h2:7001${path}`), path).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+      );
+    }
+    for (const path of ['', '/', '/0']) {
+      expect(parseRedisUrl(`redis-cluster://h1:7000${path}?tls=true`), path).toMatchObject({
+        kind: 'cluster',
+        tls: true,
+      });
+    }
+  });
+});
