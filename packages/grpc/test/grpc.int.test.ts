@@ -228,6 +228,36 @@ describe('gRPC client and server over loopback', () => {
     expect(messages).toEqual(['live:0', 'live:1', 'live:2']);
   });
 
+  it('names the method `service/Method` in a stream error, before and after the first message alike', async () => {
+    const implementation = echoImplementation('a');
+    implementation.count = async function* (request: { count?: number }) {
+      // count 0: fails before any message; else after the first.
+      if (request.count) yield { message: '0', servedBy: 'a', remainingMs: 0, traceId: '' };
+      throw grpcError(grpc.status.NOT_FOUND, 'no such count');
+    };
+    await serveEcho(implementation);
+    const discovery = discover();
+    await discovery.ready();
+    const echo = client(discovery);
+    const drain = async (count: number): Promise<unknown> => {
+      try {
+        for await (const _ of echo.stream.count({ count })) {
+          // read on
+        }
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    };
+    for (const count of [0, 1]) {
+      // After the first message it read `Count: NOT_FOUND: …`, without the service.
+      expect(await drain(count)).toMatchObject({
+        code: 'NOT_FOUND',
+        message: 'switchyard.echo.v1.Echo/Count: NOT_FOUND: no such count',
+      });
+    }
+  });
+
   it('hands a stream error that came while the consumer was busy to the consumer, without crashing', async () => {
     const implementation = echoImplementation('a');
     implementation.count = async function* () {

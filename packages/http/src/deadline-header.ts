@@ -1,5 +1,56 @@
+import { InvalidArgumentError } from '@switchyard/core';
+
 /** The header that carries a request's remaining deadline, in whole milliseconds. */
 export const DEFAULT_DEADLINE_HEADER = 'x-switchyard-deadline-ms';
+
+/** An HTTP token (RFC 9110): what a header name may be. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Header names a deadline header must not take: they already mean something to HTTP, undici or the
+ * client. As the client's header, a per-connection one (`connection`, `transfer-encoding`…) made
+ * undici refuse every request, `content-length` or `host` broke every request's framing or
+ * addressing, and `content-type` or a trace header replaced (or was replaced by) the client's own;
+ * as the server's, `content-length: 0` read as "no time left" and answered a bodyless POST 504.
+ */
+const RESERVED_HEADER_NAMES = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'host',
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'accept',
+  'authorization',
+  'cookie',
+  'traceparent',
+  'tracestate',
+  'baggage',
+]);
+
+/**
+ * The lower-case form of a `deadlineHeader` option; throws INVALID_ARGUMENT naming `field` for a
+ * value that is not a header name, or a name HTTP or the client already uses.
+ */
+export function checkDeadlineHeaderName(field: string, name: unknown): string {
+  if (typeof name !== 'string' || !HEADER_NAME.test(name)) {
+    throw new InvalidArgumentError(field, 'must be a header name (an HTTP token)');
+  }
+  const lower = name.toLowerCase();
+  if (RESERVED_HEADER_NAMES.has(lower)) {
+    throw new InvalidArgumentError(
+      field,
+      `must be a header of its own (such as 'x-switchyard-deadline-ms'), not '${lower}', which HTTP or the client already uses`,
+    );
+  }
+  return lower;
+}
 
 /** The largest budget accepted from a header (a day): more is treated as none. */
 const MAX_HEADER_MS = 86_400_000;

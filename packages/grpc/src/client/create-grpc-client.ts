@@ -333,6 +333,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     // of several services (every one has grpc.health.v1's Check) open one's breaker on another's
     // failures. Built once here, not per call.
     const policyKey = `${discovery.service} ${name}`;
+    // How errors name the method (`echo.v1.Echo/Count: …`), as an attempt's errors do; built once here.
+    const label = `${serviceName}/${name}`;
     if (!method.responseStream) {
       client[camel] = (request: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
         let prepared: PreparedCall;
@@ -356,7 +358,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           new InvalidArgumentError(camel, `${name} is server-streaming; iterate client.stream.${camel}() instead`),
         );
       stream[camel] = (request: unknown, callOptions?: GrpcCallOptions) =>
-        serverStream(name, policyKey, request, callOptions, prepare, run, (context, prepared, onFirst) =>
+        serverStream(name, label, policyKey, request, callOptions, prepare, run, (context, prepared, onFirst) =>
           attempt(
             name,
             prepared,
@@ -621,6 +623,7 @@ interface PreparedCall {
  */
 async function* serverStream(
   name: string,
+  label: string,
   policyKey: string,
   request: unknown,
   callOptions: GrpcCallOptions | undefined,
@@ -703,7 +706,8 @@ async function* serverStream(
   } catch (error) {
     const serviceError = error as ServiceError;
     if (typeof serviceError?.code === 'number') {
-      const mapped = fromServiceError(serviceError, name, new Set());
+      // Named `service/Method`, as the errors of the attempts before the first message are.
+      const mapped = fromServiceError(serviceError, label, new Set());
       endSpanOnce(serviceError.code, mapped);
       throw mapped;
     }

@@ -130,6 +130,33 @@ export function failureError(
   }
 }
 
+/**
+ * The Switchyard error for a streamed response body that failed after its headers arrived: the
+ * connection broke (UNAVAILABLE) or undici's `bodyTimeout` ran out (DEADLINE_EXCEEDED), naming the
+ * request, the instance and the status, with undici's error as `cause`. Any other error (the
+ * caller's own `destroy(error)`, an abort) is returned unchanged. Never retryable: the response
+ * was already handed to the caller.
+ */
+export function bodyFailureError(error: Error, info: { label: string; origin: string; status: number }): Error {
+  const code = errorCodeOf(error);
+  if (code === undefined) return error;
+  if (DROPPED_CODES.has(code)) {
+    return new SwitchyardError(
+      'UNAVAILABLE',
+      `${info.label}: connection to ${info.origin} failed while reading the HTTP ${info.status} response body (${code})`,
+      { retryable: false, cause: error },
+    );
+  }
+  if (TIMEOUT_CODES.has(code)) {
+    return new SwitchyardError(
+      'DEADLINE_EXCEEDED',
+      `${info.label}: ${info.origin} timed out while sending the HTTP ${info.status} response body (${code})`,
+      { cause: error },
+    );
+  }
+  return error;
+}
+
 /** What a failed attempt tells discovery about the instance. */
 export function failureOutcome(kind: FailureKind, error: Error, latencyMs: number): CallOutcome {
   // A caller who gave up says nothing about the instance; a deadline that ran out does (it was slow).

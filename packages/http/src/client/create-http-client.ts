@@ -14,7 +14,14 @@ import { type AttemptContext, circuitBreaker, compose, retry } from '@switchyard
 import type { Dispatcher } from 'undici';
 import { HttpCallError } from '../status/http-call-error.js';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
-import { classifyFailure, failureError, failureOutcome, notReplayable, responseOutcome } from './attempt-failure.js';
+import {
+  bodyFailureError,
+  classifyFailure,
+  failureError,
+  failureOutcome,
+  notReplayable,
+  responseOutcome,
+} from './attempt-failure.js';
 import { exchangeBuffered, headersOf } from './buffered-exchange.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { type HttpClientOptions, resolveClientOptions } from './http-client-options.js';
@@ -151,6 +158,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const status = response.statusCode;
       if (status < 400 || (!prepared.throwOnStatus && !isRetryable(prepared, status, response.headers))) {
         const value: HttpResponse = { status, headers: response.headers, body: response.body };
+        translateBodyErrors(response.body, prepared, service, resolved.scheme, instance.host, port, status);
         if (prepared.signal && !hasNoBody(prepared.method, status) && !response.body.closed) {
           // The caller's signal may still cancel reading the body, until it ends or closes.
           abort.releaseContext();
@@ -422,6 +430,36 @@ function recordAttempt(method: string, status: number | undefined, started: numb
     'http.request.method': method,
     ...(status === undefined ? { 'error.type': 'connection' } : { 'http.response.status_code': status }),
   });
+}
+
+/**
+ * Makes a streamed response body fail with Switchyard errors, as every other failure of the call
+ * does: undici destroys the body with its own error (`UND_ERR_SOCKET` for a connection reset
+ * mid-body, `UND_ERR_BODY_TIMEOUT`), which `json()`, `text()`, iteration and 'error' listeners then
+ * report; that error becomes UNAVAILABLE / DEADLINE_EXCEEDED naming the request, instance and
+ * status (see bodyFailureError), built only when the body fails.
+ */
+function translateBodyErrors(
+  body: Readable,
+  prepared: PreparedRequest,
+  service: string,
+  scheme: string,
+  host: string,
+  port: number,
+  status: number,
+): void {
+  const destroy = body.destroy;
+  body.destroy = (error?: Error) =>
+    destroy.call(
+      body,
+      error === undefined || error === null
+        ? error
+        : bodyFailureError(error, {
+            label: `${service} ${prepared.method} ${prepared.path}`,
+            origin: originOf(scheme, host, port),
+            status,
+          }),
+    );
 }
 
 /** Destroys a stream body that was never sent (a string or bytes need nothing). */

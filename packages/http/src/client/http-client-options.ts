@@ -2,7 +2,7 @@ import { assertInteger, assertKnownKeys, assertObject, assertOneOf, InvalidArgum
 import type { Discovery } from '@switchyard/discovery';
 import type { Policy } from '@switchyard/resilience';
 import { Client, Pool } from 'undici';
-import { DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
+import { checkDeadlineHeaderName, DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
 
 /** Options for {@link createHttpClient}. */
 export interface HttpClientOptions {
@@ -128,10 +128,7 @@ export function resolveClientOptions(options: HttpClientOptions): ResolvedHttpCl
   assertInteger('options.defaultDeadlineMs', resolved.defaultDeadlineMs, 1, 86_400_000);
   assertInteger('options.maxErrorBodyBytes', resolved.maxErrorBodyBytes, 0, 64 * 1024 * 1024);
   assertInteger('options.closePoolsAfterMs', resolved.closePoolsAfterMs, 0, 86_400_000);
-  if (typeof resolved.deadlineHeader !== 'string' || !TOKEN.test(resolved.deadlineHeader)) {
-    throw new InvalidArgumentError('options.deadlineHeader', 'must be a header name (an HTTP token)');
-  }
-  resolved.deadlineHeader = resolved.deadlineHeader.toLowerCase();
+  resolved.deadlineHeader = checkDeadlineHeaderName('options.deadlineHeader', resolved.deadlineHeader);
   if (!Array.isArray(resolved.retryableStatuses)) {
     throw new InvalidArgumentError('options.retryableStatuses', 'must be an array of HTTP statuses');
   }

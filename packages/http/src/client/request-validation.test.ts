@@ -66,6 +66,22 @@ describe('request validation (nothing is sent)', () => {
     );
   });
 
+  it('rejects a deadlineHeader that HTTP or the client already uses, on the client and on the server', () => {
+    // As the client's header these broke every request (undici refused per-connection names,
+    // content-length and host broke framing and addressing); as the server's, `content-length: 0`
+    // read as "no time left" and a bodyless POST was answered 504.
+    for (const name of ['content-length', 'Connection', 'host', 'transfer-encoding', 'content-type', 'traceparent']) {
+      expect(() => createHttpClient({ discovery: untouchedDiscovery(), deadlineHeader: name })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.deadlineHeader' }),
+      );
+      expect(() => httpHandler(() => {}, { deadlineHeader: name })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.deadlineHeader' }),
+      );
+    }
+    expect(() => createHttpClient({ discovery: untouchedDiscovery(), deadlineHeader: 'X-Budget-Ms' })).not.toThrow();
+    expect(() => httpHandler(() => {}, { deadlineHeader: 'X-Budget-Ms' })).not.toThrow();
+  });
+
   it('rejects pool options undici would refuse when the client is made, naming the field', () => {
     // They used to pass here and fail every call with undici's own error, each blamed on the instance.
     for (const poolOptions of [{ connections: -3 }, { connect: 5 }, { keepAliveTimeout: -1 }, { bodyTimeout: -1 }]) {

@@ -1,5 +1,5 @@
 import { assertKnownKeys, assertObject, InvalidArgumentError, type Logger, silentLogger } from '@switchyard/core';
-import { DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
+import { checkDeadlineHeaderName, DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
 import { createHealthState, type HealthState, isHealthState } from './health-state.js';
 
 /** Options shared by {@link httpHandler} and {@link switchyardFastify}. */
@@ -46,10 +46,10 @@ export function resolveServerOptions(input: HttpServerOptions, field: string): R
   }
   const tracing = options.tracing ?? DEFAULT_HTTP_SERVER_OPTIONS.tracing;
   if (typeof tracing !== 'boolean') throw new InvalidArgumentError(`${field}.tracing`, 'must be a boolean');
-  const deadlineHeader = options.deadlineHeader ?? DEFAULT_HTTP_SERVER_OPTIONS.deadlineHeader;
-  if (typeof deadlineHeader !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(deadlineHeader)) {
-    throw new InvalidArgumentError(`${field}.deadlineHeader`, 'must be a header name (an HTTP token)');
-  }
+  const deadlineHeader = checkDeadlineHeaderName(
+    `${field}.deadlineHeader`,
+    options.deadlineHeader ?? DEFAULT_HTTP_SERVER_OPTIONS.deadlineHeader,
+  );
   let livePath: string | undefined;
   let readyPath: string | undefined;
   if (options.healthPaths !== false) {
@@ -75,7 +75,7 @@ export function resolveServerOptions(input: HttpServerOptions, field: string): R
     livePath,
     readyPath,
     tracing,
-    deadlineHeader: deadlineHeader.toLowerCase(),
+    deadlineHeader,
     logger,
   };
 }

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -74,6 +76,30 @@ describe('initMetrics', () => {
     } else {
       started.push(running as Metrics);
       expect((running as Metrics).port).toBe(9464);
+    }
+  });
+
+  it('names the setting that holds a port or address it cannot listen on: the variable when it came from one', async () => {
+    const taken = createServer().listen(0, '127.0.0.1');
+    await once(taken, 'listening');
+    try {
+      const port = (taken.address() as { port: number }).port;
+      vi.stubEnv('SWITCHYARD_METRICS_PORT', String(port));
+      // It was reported as the `port` option, which the caller never gave.
+      await expect(initMetrics({ serviceName: 'metrics-test', host: '127.0.0.1' })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'SWITCHYARD_METRICS_PORT',
+      });
+      await expect(initMetrics({ serviceName: 'metrics-test', host: '127.0.0.1', port })).rejects.toMatchObject({
+        field: 'port',
+      });
+      // An address this machine does not have (TEST-NET-1) is the host's fault, not the port's.
+      await expect(initMetrics({ serviceName: 'metrics-test', host: '192.0.2.1', port: 0 })).rejects.toMatchObject({
+        field: 'host',
+      });
+      expect(currentMetrics()).toBeUndefined();
+    } finally {
+      taken.close();
     }
   });
 

@@ -54,14 +54,13 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   // An empty variable is unset (Number('') is 0, which took a random port nobody scrapes).
   const fromEnv = process.env.SWITCHYARD_METRICS_PORT?.trim() || undefined;
   const port: number = options.port ?? Number(fromEnv ?? 9464);
-  assertInteger(options.port !== undefined ? 'port' : 'SWITCHYARD_METRICS_PORT', port, 0, 65_535);
+  const portField = options.port !== undefined ? 'port' : 'SWITCHYARD_METRICS_PORT';
+  assertInteger(portField, port, 0, 65_535);
   // Checked here, naming its setting: a bad host used to fail at listen() as `port`, and a blank
   // SWITCHYARD_LISTEN_HOST (' ') was taken as the host to listen on.
   const hostFromEnv = readEnv('SWITCHYARD_LISTEN_HOST');
-  const host: string = validateHost(
-    options.host ?? hostFromEnv ?? '0.0.0.0',
-    options.host !== undefined ? 'host' : 'SWITCHYARD_LISTEN_HOST',
-  );
+  const hostField = options.host !== undefined ? 'host' : 'SWITCHYARD_LISTEN_HOST';
+  const host: string = validateHost(options.host ?? hostFromEnv ?? '0.0.0.0', hostField);
   // The exporter's own server is not used: ours can take port 0 and report what it bound.
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const provider = new MeterProvider({
@@ -88,8 +87,16 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   let bound: number;
   try {
     bound = await new Promise<number>((resolve, reject) => {
-      server.once('error', (error) =>
-        reject(new InvalidArgumentError('port', `cannot serve metrics on ${host}:${port}: ${error.message}`)),
+      // Named after the setting that holds the value (a port from SWITCHYARD_METRICS_PORT was
+      // reported as the `port` option); an address this machine does not have is the host's fault.
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new InvalidArgumentError(
+            HOST_ERRORS.has(error.code ?? '') ? hostField : portField,
+            `cannot serve metrics on ${host}:${port}: ${error.message}`,
+            { cause: error },
+          ),
+        ),
       );
       server.listen(port, host, () => resolve((server.address() as { port: number }).port));
     });
@@ -119,6 +126,9 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   registry().current = running;
   return running;
 }
+
+/** listen() errors that are about the address, not the port. */
+const HOST_ERRORS = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** The Metrics initMetrics() set up in this process and not shut down yet, if any. */
 export function currentMetrics(): Metrics | undefined {
