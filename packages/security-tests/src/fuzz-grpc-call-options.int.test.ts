@@ -118,14 +118,19 @@ const callOptions = fc.oneof(
   anyValue,
 );
 
-/** The earliest time the options allow the call to run until (Infinity: no deadline of its own). */
+/**
+ * The time the options allow the call to run until: given both `deadlineMs` and `deadline`, the
+ * earlier one wins (as the client documents); with neither, far enough away that a
+ * DEADLINE_EXCEEDED is wrong.
+ */
 function allowedUntil(options: unknown, startedAt: number): number {
-  if (typeof options !== 'object' || options === null) return startedAt + 10_000;
+  const noDeadline = startedAt + 10_000;
+  if (typeof options !== 'object' || options === null) return noDeadline;
   const { deadlineMs, deadline } = options as { deadlineMs?: unknown; deadline?: unknown };
-  let until = startedAt + 10_000;
-  if (typeof deadlineMs === 'number' && deadlineMs >= 0) until = startedAt + deadlineMs;
-  if (typeof deadline === 'number' && !Number.isNaN(deadline)) until = deadline;
-  return until;
+  const limits: number[] = [];
+  if (typeof deadlineMs === 'number' && deadlineMs >= 0) limits.push(startedAt + deadlineMs);
+  if (typeof deadline === 'number' && !Number.isNaN(deadline)) limits.push(deadline);
+  return limits.length === 0 ? noDeadline : Math.min(...limits);
 }
 
 describe('gRPC calls with arbitrary requests and call options', () => {
@@ -167,6 +172,9 @@ describe('gRPC calls with arbitrary requests and call options', () => {
         // Found in CI: grpc-js refuses a deadline this far ahead with an unhandled rejection and a hung call.
         [{ message: 'farther' }, { deadlineMs: 1e20 }],
         [{ message: 'farthest' }, { deadline: Number.MAX_SAFE_INTEGER }],
+        // Found with a random seed: both given, the earlier (deadlineMs 0) wins and expires at once;
+        // the bound must not be the later absolute deadline.
+        [{ message: 'both' }, { deadlineMs: 0, deadline: Date.now() + 600_000 }],
       ] as [unknown, unknown][]),
     );
   });

@@ -2,7 +2,8 @@
  * Child processes for the chaos scenarios: every service runs as its own Node process (as in
  * production), started with `--conditions=source --import tsx`, its stdout/stderr parsed as JSON
  * lines. Every process started here is remembered until it exits, so `killAll()` (afterEach) and
- * the process-exit hook can SIGKILL whatever a failing test left behind.
+ * the process-exit hook can SIGKILL whatever a failing test left behind; and each child exits by
+ * itself once the test process is gone, even SIGKILLed (`exit-with-parent.ts`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = fileURLToPath(new URL('../../../..', import.meta.url));
 /** This package's directory (the echo fixture runs from here, with this package's tsx). */
 export const chaosRoot = fileURLToPath(new URL('../..', import.meta.url));
+/** Preloaded into every child: it exits once the test process that started it is gone. */
+const EXIT_WITH_PARENT = new URL('./exit-with-parent.ts', import.meta.url).href;
 
 /** How a child process ended. */
 export interface Exit {
@@ -48,7 +51,8 @@ const live = new Set<ServiceProcess>();
 let exitHookInstalled = false;
 
 /**
- * Starts `node --conditions=source --import tsx <entry>` with the given environment. `cwd` decides
+ * Starts `node --conditions=source --import tsx <entry>` (plus the exit-with-parent preload) with the
+ * given environment. `cwd` decides
  * which tsx is used (the package's own `node_modules`).
  */
 export function startProcess(options: {
@@ -63,11 +67,15 @@ export function startProcess(options: {
       for (const proc of live) proc.kill('SIGKILL');
     });
   }
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', options.entry], {
-    cwd: options.cwd,
-    env: { ...process.env, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', '--import', EXIT_WITH_PARENT, options.entry],
+    {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const records: LogRecord[] = [];
   const tail: string[] = [];
   const lineWaiters = new Set<(record: LogRecord) => void>();
