@@ -138,6 +138,9 @@ class WatchingDiscovery implements Discovery {
   private stopWatch: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private slowStartTimer: NodeJS.Timeout | undefined;
+  /** onChange is being emitted; a rebuild meanwhile sets emitAgain (see emitChange). */
+  private emitting = false;
+  private emitAgain = false;
   private readonly readyWaiters = new Set<() => void>();
 
   private readonly changed = new EventEmitter<readonly ServiceInstance[]>();
@@ -394,9 +397,12 @@ class WatchingDiscovery implements Discovery {
         for (const id of [...this.members.keys()]) if (!seen.has(id)) this.remove(id);
         this.route = event.route;
         this.synced = true;
+        // Rebuilt before anyone hears the view is fresh: told first, an onStaleChange listener that
+        // picked or read instances() still got the view from before the outage (gone instances).
+        this.rebuild();
         this.setStale(false);
         for (const wake of [...this.readyWaiters]) wake();
-        break;
+        return;
       }
       case 'up':
       case 'update':
@@ -560,7 +566,29 @@ class WatchingDiscovery implements Discovery {
     };
     this.groups = buildTrafficGroups(pool, this.route, build);
     if (ramping) this.scheduleSlowStartTick();
-    this.changed.emit(this.view);
+    this.emitChange();
+  }
+
+  /**
+   * Tells the onChange listeners the current view. A rebuild from inside a listener (one whose
+   * pick() and done() ejected an instance) is told after the view being told, not in the middle of
+   * it: emitted at once, the listeners after that one heard the new view and then the older one,
+   * and kept it (a client's channel pools then held the ejected instance's connections open).
+   */
+  private emitChange(): void {
+    if (this.emitting) {
+      this.emitAgain = true;
+      return;
+    }
+    this.emitting = true;
+    try {
+      do {
+        this.emitAgain = false;
+        this.changed.emit(this.view);
+      } while (this.emitAgain && !this.closed);
+    } finally {
+      this.emitting = false;
+    }
   }
 
   private scheduleSlowStartTick(): void {

@@ -586,3 +586,67 @@ describe('a registry that refuses the watch for good', () => {
     expect(() => discovery.pick()).toThrow(/registry is closed/);
   });
 });
+
+describe('onChange listeners that pick', () => {
+  it('leave every listener with the current view when a pick from a listener ejects an instance', async () => {
+    await registry.register(instance('a'));
+    const discovery = await discover();
+    // The first listener probes a newcomer at once, and the probe is refused: the newcomer is
+    // ejected from inside the listener, while the view with it is still being told.
+    let probed = false;
+    discovery.onChange(() => {
+      if (probed) return;
+      probed = true;
+      pickUntil(discovery, 'b').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    });
+    const told: string[][] = [];
+    discovery.onChange((view) => told.push(view.map((i) => i.id).sort()));
+    await registry.register(instance('b'));
+    expect(idsOf(discovery)).toEqual(['a']);
+    // The last view a listener heard is the view: it used to hear ['a'] and then ['a', 'b'].
+    expect(told.at(-1)).toEqual(['a']);
+  });
+});
+
+describe('a registry that comes back after an outage', () => {
+  it('tells onStaleChange listeners only once the view is the resynced one', async () => {
+    await registry.register(instance('a'));
+    // Events stop reaching the discovery during the outage (as when Redis is unreachable).
+    const listeners: RegistryListener[] = [];
+    let down = false;
+    const flaky = {
+      ...registry,
+      register: registry.register.bind(registry),
+      list: registry.list.bind(registry),
+      services: registry.services.bind(registry),
+      setRoute: registry.setRoute.bind(registry),
+      getRoute: registry.getRoute.bind(registry),
+      close: registry.close.bind(registry),
+      watch: (service: string, listener: RegistryListener) => {
+        listeners.push(listener);
+        return registry.watch(service, (event) => {
+          if (!down) listener(event);
+        });
+      },
+    };
+    const discovery = createDiscovery({ registry: flaky, service: 'catalog' });
+    discoveries.push(discovery);
+    await discovery.ready();
+    down = true;
+    for (const listener of listeners) listener({ type: 'stale', error: new RegistryUnavailableError('down') });
+    // Meanwhile `a` is replaced by `b`, unseen.
+    const b = await registry.register(instance('b'));
+    await (await registry.register(instance('a'))).deregister();
+    expect(idsOf(discovery)).toEqual(['a']);
+    const heard: { stale: boolean; ids: string[]; picked: string }[] = [];
+    discovery.onStaleChange((stale) =>
+      heard.push({ stale, ids: idsOf(discovery), picked: discovery.pick().instance.id }),
+    );
+    down = false;
+    const instances = await registry.list('catalog');
+    for (const listener of listeners) listener({ type: 'snapshot', instances });
+    // "Fresh again" used to be told before the view was rebuilt: a listener saw the gone `a`.
+    expect(heard).toEqual([{ stale: false, ids: ['b'], picked: 'b' }]);
+    await b.deregister();
+  });
+});

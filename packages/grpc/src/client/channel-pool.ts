@@ -129,5 +129,14 @@ export class ChannelPools {
 
 function closePool(pool: Pool): void {
   if (pool.closeTimer) clearTimeout(pool.closeTimer);
-  for (const client of pool.clients) client.close();
+  pool.closeTimer = undefined;
+  // Closed on the next turn of the event loop, not at once: grpc-js (1.14) resolves a new channel's
+  // address in a setImmediate that close() does not cancel, and a channel closed before that ran
+  // connects all the same, a connection nothing ever closes (client.close() right after a call, or
+  // an instance that left just after its first call with closeChannelsAfterMs: 0). Queued after
+  // that callback, close() also tears down what it set up. The pool already left the map: no new
+  // call reaches these channels meanwhile.
+  setImmediate(() => {
+    for (const client of pool.clients) client.close();
+  });
 }
