@@ -3,7 +3,7 @@
  * The `switchyard` executable. SIGINT / SIGTERM stop a streaming command cleanly (exit 0) and
  * interrupt any other (exit 130); a second signal exits at once.
  */
-import { runCli } from './run-cli.js';
+import { OUTPUT_CLOSED, runCli } from './run-cli.js';
 
 const controller = new AbortController();
 let signals = 0;
@@ -19,10 +19,14 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
 process.removeAllListeners('warning');
 if (process.env.SWITCHYARD_DEBUG) process.on('warning', (warning) => process.stderr.write(`${warning.stack}\n`));
 
-// A closed pipe (`switchyard watch x | head -1`) is not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') controller.abort();
-});
+// A closed pipe (`switchyard watch x | head -1`) is not an error worth a stack trace, nor a Ctrl-C
+// (exit 0, see OUTPUT_CLOSED). stderr too (`… 2>&1 | head -1`): an 'error' event nobody listens to
+// crashes the process.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') controller.abort(OUTPUT_CLOSED);
+  });
+}
 
 const code = await runCli(process.argv.slice(2), { signal: controller.signal });
 // Exit once the output is flushed: gRPC channels or sockets being closed must not keep the CLI alive.

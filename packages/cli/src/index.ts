@@ -12,7 +12,7 @@
  */
 
 // Command line
-export { runCli, CLI_VERSION } from './run-cli.js';
+export { runCli, CLI_VERSION, OUTPUT_CLOSED } from './run-cli.js';
 export type { RunCliOptions } from './run-cli.js';
 export type { CliIo } from './io.js';
 export { ExitCode, CliError, UsageError } from './cli-error.js';

@@ -16,6 +16,13 @@ export interface RunCliOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * The abort reason `bin.ts` gives when stdout's reader went away (EPIPE: `switchyard call … | head -1`).
+ * The reader chose to stop reading: a command stops as `watch` does, exit 0. Exiting 130 claimed a
+ * Ctrl-C, and whether a command that had succeeded got 0 or 130 depended on when the EPIPE arrived.
+ */
+export const OUTPUT_CLOSED: unique symbol = Symbol('switchyard: the reader of stdout went away');
+
 /** How long closing the registry may take after a command before the CLI gives up on it. */
 const CLOSE_TIMEOUT_MS = 2_000;
 
@@ -105,13 +112,14 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
   }
 }
 
-/** Runs a command; a one-shot command is interrupted by the signal (exit 130). */
+/** Runs a command; a one-shot command is interrupted by the signal (exit 130; 0 when stdout was closed). */
 async function runCommand(command: Command, context: CommandContext): Promise<ExitCode> {
   if (command.streaming) return command.run(context);
-  if (context.signal.aborted) return ExitCode.INTERRUPTED;
+  const stoppedWith = (): ExitCode => (context.signal.reason === OUTPUT_CLOSED ? ExitCode.OK : ExitCode.INTERRUPTED);
+  if (context.signal.aborted) return stoppedWith();
   let onAbort: (() => void) | undefined;
   const interrupted = new Promise<ExitCode>((resolve) => {
-    onAbort = () => resolve(ExitCode.INTERRUPTED);
+    onAbort = () => resolve(stoppedWith());
     context.signal.addEventListener('abort', onAbort, { once: true });
   });
   try {

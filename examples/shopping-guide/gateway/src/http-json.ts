@@ -1,5 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidArgumentError, isExhaustedDownstream, type Logger, SwitchyardError } from '@switchyard/core';
+import {
+  CancelledError,
+  InvalidArgumentError,
+  isExhaustedDownstream,
+  type Logger,
+  SwitchyardError,
+} from '@switchyard/core';
 import { GrpcCallError } from '@switchyard/grpc';
 import { codeToHttpStatus, NO_RETRY_HEADER, publicErrorMessage } from '@switchyard/http';
 
@@ -9,10 +15,17 @@ const MAX_BODY_BYTES = 64 * 1024;
 export async function readJson(request: IncomingMessage): Promise<unknown> {
   let size = 0;
   const chunks: Buffer[] = [];
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new InvalidArgumentError('body', `must be at most ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw new InvalidArgumentError('body', `must be at most ${MAX_BODY_BYTES} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw error;
+    // The client went away mid-body (Node's ECONNRESET "aborted"): its doing, not the gateway's.
+    // Unmapped, it was a 500 logged at error level for every client that lost its connection.
+    throw new CancelledError('the client closed the connection before the whole body arrived', { cause: error });
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');

@@ -55,4 +55,33 @@ describe('gateway router', () => {
     expect(await rawStatus(port, '//[/api/products?user=ada')).toBe(400);
     expect(errors).toEqual([]);
   });
+
+  it('does not log a client that went away while sending its order as a gateway failure', async () => {
+    const logged: unknown[] = [];
+    const router = createRouter(() => ({}) as Backends, {
+      ...silentLogger,
+      warn: (fields: unknown) => logged.push(fields),
+      error: (fields: unknown) => logged.push(fields),
+    });
+    let settled!: () => void;
+    const handled = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    const server = createServer((request, response) => {
+      void router(request, response).finally(settled);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    // Half a body, then the connection drops (a phone losing its signal mid-upload).
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(
+        'POST /api/orders HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"userId":"ada",',
+        () => setImmediate(() => socket.destroy()),
+      );
+    });
+    await handled;
+    // It was logged at error level as "gateway: request failed" (a 500), for every such client.
+    expect(logged).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 import { CatalogService, SearchService, serviceSettings } from '@shopping-guide/shared';
-import { consoleLogger } from '@switchyard/core';
+import { consoleLogger, type Logger } from '@switchyard/core';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
-import { CatalogIndexer, type CatalogIndexerOptions } from './catalog-indexer.js';
+import { CatalogIndexer, type CatalogIndexerOptions, DEFAULT_CATALOG_INDEXER_OPTIONS } from './catalog-indexer.js';
 import { searchHandlers } from './search-handlers.js';
 
 /** Options for {@link startSearch}: the SDK's service options (name and gRPC services are fixed) plus indexing. */
@@ -44,8 +44,34 @@ export async function startSearch(options: StartSearchOptions = {}): Promise<Run
   });
   indexer = new CatalogIndexer(service.grpcClient(CatalogService, 'catalog'), { ...indexerOptions, logger });
   indexer.start();
-  void indexer.firstIndex
-    .then(() => service.markReady())
-    .catch((error: unknown) => logger.error({ err: error }, 'could not mark search ready'));
+  // The indexer's backoff (an option given as undefined takes its default, not NaN).
+  const retry = {
+    retryInitialMs: indexerOptions?.retryInitialMs ?? DEFAULT_CATALOG_INDEXER_OPTIONS.retryInitialMs,
+    refreshIntervalMs: indexerOptions?.refreshIntervalMs ?? DEFAULT_CATALOG_INDEXER_OPTIONS.refreshIntervalMs,
+  };
+  void indexer.firstIndex.then(() => markReadyUntilDone(service, logger, retry));
   return service;
+}
+
+/**
+ * markReady() rejects when the registry cannot take the update (Redis restarting as the first
+ * index gets built), and leaves the instance NOT_SERVING: nothing else asks again, so a blip at
+ * warm-up kept search out of rotation (and its readiness probe failing) for good. Retried with
+ * backoff until it succeeds; once stop() has begun, markReady() resolves at once.
+ */
+async function markReadyUntilDone(
+  service: RunningService,
+  logger: Logger,
+  backoff: { retryInitialMs: number; refreshIntervalMs: number },
+): Promise<void> {
+  for (let failures = 0; ; failures++) {
+    try {
+      await service.markReady();
+      return;
+    } catch (error) {
+      const retryInMs = Math.min(backoff.retryInitialMs * 2 ** failures, backoff.refreshIntervalMs);
+      if (failures === 0) logger.warn({ err: error, retryInMs }, 'could not mark search ready; retrying');
+      await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
+    }
+  }
 }
