@@ -6,6 +6,7 @@
  * and the scenarios measure timing on a 2-core machine, so they must run one after another.
  * Run one of them with `pnpm test:chaos -t 'chaos 3'`.
  */
+import { scenarioRedisReset } from './harness/scenario-redis-reset.js';
 import { allBackendsDown } from './scenarios/all-backends-down.js';
 import { redisOutage } from './scenarios/redis-outage.js';
 import { redisRestart } from './scenarios/redis-restart.js';
@@ -14,6 +15,7 @@ import { rollingRestart } from './scenarios/rolling-restart.js';
 import { sentinelFailover } from './scenarios/sentinel-failover.js';
 import { slowInstance } from './scenarios/slow-instance.js';
 
+scenarioRedisReset(); // the shared set-up: a test that leaves Redis down does not break the next
 replicaSigkill(); // 1. SIGKILL one of three replicas
 redisRestart(); // 2. Redis killed and restarted mid-load
 redisOutage(); // 3. Redis unreachable for 30 s (killed), and hung for 10 s

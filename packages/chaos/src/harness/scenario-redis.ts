@@ -19,22 +19,34 @@ export interface ScenarioRedis {
 /**
  * The set-up every single-Redis chaos scenario shares, registered on the enclosing `describe`:
  * one Redis for the scenario (container or binary, see redisVia), and after each test the child
- * processes killed and the test's clients closed, so a failing test cannot leak into the next.
+ * processes killed, the test's clients closed, and Redis brought back (restarted, empty) if the
+ * test left it killed, stopped or paused — so a failing test cannot leak into the next (3a failing
+ * while Redis is down must not fail 3b for want of a Redis).
  */
 export function useScenarioRedis(): ScenarioRedis {
+  let server: RedisServerHandle | undefined;
   let redis: RedisServerHandle | undefined;
+  /** Whether the test took Redis down (kill, stop, pause) and has not brought it back. */
+  let down = false;
   let open: Closable[] = [];
   beforeAll(async () => {
-    redis = await startRedis({ via: redisVia() });
+    server = await startRedis({ via: redisVia() });
+    redis = tracked(server, (isDown) => {
+      down = isDown;
+    });
   }, 60_000);
   afterEach(async () => {
     await killAll();
     const closing = open.reverse();
     open = [];
     for (const resource of closing) await resource.close();
+    if (down && server) {
+      await server.restart(); // stop (SIGCONT first if paused) and start again on the same port
+      down = false;
+    }
   }, 30_000);
   afterAll(async () => {
-    await redis?.stop();
+    await server?.stop();
   }, 30_000);
   return {
     get redis() {
@@ -46,4 +58,25 @@ export function useScenarioRedis(): ScenarioRedis {
       return resource;
     },
   };
+}
+
+/** `server`, telling `onDownChange` whenever a test takes it down or brings it back. */
+function tracked(server: RedisServerHandle, onDownChange: (down: boolean) => void): RedisServerHandle {
+  const marking = (operation: () => Promise<void>, down: boolean) => async () => {
+    if (down) onDownChange(true); // before: a kill that fails half-way still counts
+    await operation();
+    if (!down) onDownChange(false);
+  };
+  const handle: RedisServerHandle = {
+    url: server.url,
+    host: server.host,
+    port: server.port,
+    via: server.via,
+    stop: marking(() => server.stop(), true),
+    kill: marking(() => server.kill(), true),
+    pause: marking(() => server.pause(), true),
+    restart: marking(() => server.restart(), false),
+    resume: marking(() => server.resume(), false),
+  };
+  return Object.assign(handle, { toString: () => server.toString() });
 }

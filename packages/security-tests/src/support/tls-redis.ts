@@ -1,7 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
@@ -15,11 +12,16 @@ export interface TlsRedis {
   stop(): Promise<void>;
 }
 
+/** TLS ports tried (each chosen free, then bound by Redis) before giving up. */
+const TLS_PORT_ATTEMPTS = 5;
+
 /**
- * `@switchyard/testing`'s startRedis() always opens a plain `--port` and waits for a plaintext PING
- * on it, so it cannot run a TLS-only server; this spawns redis-server itself:
- * `--port 0 --tls-port <free> --tls-cert-file … --tls-key-file … --tls-ca-cert-file … --tls-auth-clients no`,
- * bound to 127.0.0.1, no persistence, in a temp dir removed on stop.
+ * Starts a redis-server with `@switchyard/testing`'s `startRedis({ via: 'binary' })` (the files
+ * must be readable by the server), so that its port retry, exit cleanup and sweep of servers
+ * orphaned by a SIGKILLed test process apply to this one too. It answers on a plain port first;
+ * then, on that port: `CONFIG SET tls-port <free>` (another free port while Redis reports it
+ * cannot listen there: it was taken since it was chosen), then `CONFIG SET port 0`, which
+ * closes the plain port. `--tls-auth-clients no`: clients need no certificate.
  */
 export async function startTlsRedis(options: {
   certPath: string;
@@ -27,81 +29,56 @@ export async function startTlsRedis(options: {
   caPath: string;
   ca: Buffer;
 }): Promise<TlsRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-tls-redis-'));
-  const logFd = openSync(join(dir, 'output.log'), 'a');
-  const child: ChildProcess = spawn(
-    'redis-server',
-    [
-      ...['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1'],
+  const server: RedisServerHandle = await startRedis({
+    via: 'binary',
+    args: [
       ...['--tls-cert-file', options.certPath, '--tls-key-file', options.keyPath],
       ...['--tls-ca-cert-file', options.caPath, '--tls-auth-clients', 'no'],
-      ...['--save', '', '--appendonly', 'no', '--dir', dir],
     ],
-    { cwd: dir, stdio: ['ignore', logFd, logFd] },
-  );
-  closeSync(logFd);
-  child.unref();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const kill = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.once('exit', kill);
-  const admins: Redis[] = [];
-  const admin = (): Redis => {
-    const client = new Redis({
-      host: '127.0.0.1',
-      port,
-      tls: { ca: options.ca },
-      maxRetriesPerRequest: 1,
-      lazyConnect: false,
-    });
-    client.on('error', () => undefined);
-    admins.push(client);
-    return client;
-  };
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = new Redis({
-      host: '127.0.0.1',
-      port,
-      tls: { ca: options.ca },
-      lazyConnect: true,
-      retryStrategy: () => null,
-      maxRetriesPerRequest: 0,
-    });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') break;
-    } catch {
-      // not up yet
-    } finally {
-      probe.disconnect();
-    }
-    if (Date.now() > deadline || child.exitCode !== null) {
-      kill();
-      const output = readFileSync(join(dir, 'output.log'), 'utf8').slice(-2_000);
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`TLS redis-server did not answer on 127.0.0.1:${port}:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  });
+  let port: number;
+  const plain = new Redis(server.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+  plain.on('error', () => undefined);
+  try {
+    port = await listenOnTls(plain);
+    await plain.config('SET', 'port', '0');
+  } catch (error) {
+    await server.stop();
+    throw error;
+  } finally {
+    plain.disconnect();
   }
+  const admins: Redis[] = [];
   return {
     port,
     url: `rediss://127.0.0.1:${port}`,
-    admin,
+    admin() {
+      const client = new Redis({
+        host: '127.0.0.1',
+        port,
+        tls: { ca: options.ca },
+        maxRetriesPerRequest: 1,
+        lazyConnect: false,
+      });
+      client.on('error', () => undefined);
+      admins.push(client);
+      return client;
+    },
     async stop() {
       for (const client of admins) client.disconnect();
-      child.ref();
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(kill, 3_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      process.off('exit', kill);
-      rmSync(dir, { recursive: true, force: true });
+      await server.stop();
     },
   };
+}
+
+async function listenOnTls(plain: Redis): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      await plain.config('SET', 'tls-port', String(port));
+      return port;
+    } catch (error) {
+      if (!/Unable to listen/i.test(String(error)) || attempt >= TLS_PORT_ATTEMPTS) throw error;
+    }
+  }
 }

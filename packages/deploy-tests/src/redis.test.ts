@@ -1,0 +1,104 @@
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildOverlay, OVERLAYS, pick } from './builds.js';
+import { checkComposeRedis, checkRedis, parseRedisMemory } from './checks/redis.js';
+import { loadComposeFile } from './compose-file.js';
+import { deployDir } from './contract.js';
+import type { KubeObject } from './objects.js';
+
+function redis(objects: KubeObject[]) {
+  return pick<IDeployment>(objects, 'Deployment', 'redis').spec!.template.spec!;
+}
+
+/** Replaces the value after `flag` in Redis's argument list. */
+function setFlag(objects: KubeObject[], flag: string, value: string): void {
+  const args = redis(objects).containers[0]!.args!;
+  args[args.indexOf(flag) + 1] = value;
+}
+
+const loadCompose = () => loadComposeFile(join(deployDir, 'compose', 'compose.yaml'));
+
+describe('Redis', () => {
+  it.each(OVERLAYS)(
+    'is probed with PONG, persistent, never evicts and has memory headroom in overlays/%s',
+    (overlay) => {
+      expect(checkRedis(buildOverlay(overlay))).toEqual([]);
+    },
+  );
+
+  it('catches a TCP liveness probe, and probes that take any reply for a live Redis', () => {
+    const objects = buildOverlay('local');
+    const container = redis(objects).containers[0]!;
+    // What the manifest had: a SIGSTOPped Redis still accepts TCP, so it was never restarted.
+    container.livenessProbe = { tcpSocket: { port: 'redis' }, periodSeconds: 10, timeoutSeconds: 2 };
+    // And readiness passed on NOAUTH, BUSY and LOADING: redis-cli exits 0 on those.
+    container.readinessProbe = { exec: { command: ['redis-cli', 'ping'] }, timeoutSeconds: 2 };
+    expect(checkRedis(objects)).toEqual([
+      'Deployment/redis container redis readinessProbe: does not compare the reply with PONG (redis-cli exits 0 on NOAUTH, BUSY, LOADING)',
+      'Deployment/redis container redis livenessProbe: does not run redis-cli ping (a hung Redis still accepts TCP connections)',
+    ]);
+  });
+
+  it('catches a password on the probe command line, a liveness probe that kills a loading Redis, and no timeout', () => {
+    const objects = buildOverlay('production');
+    const container = redis(objects).containers[0]!;
+    container.readinessProbe!.exec!.command = ['sh', '-c', '[ "$(redis-cli -a "$REDISCLI_AUTH" ping)" = PONG ]'];
+    container.livenessProbe = { exec: { command: ['sh', '-c', '[ "$(redis-cli ping)" = PONG ]'] } };
+    expect(checkRedis(objects)).toEqual([
+      'Deployment/redis container redis readinessProbe: passes credentials on the command line; use REDISCLI_AUTH',
+      'Deployment/redis container redis livenessProbe: does not accept LOADING',
+      'Deployment/redis container redis livenessProbe: no timeoutSeconds',
+    ]);
+  });
+
+  it('catches no persistence, an evicting policy, too little memory headroom and a small data volume', () => {
+    const objects = buildOverlay('local');
+    setFlag(objects, '--appendonly', 'no');
+    setFlag(objects, '--maxmemory-policy', 'allkeys-lru');
+    setFlag(objects, '--maxmemory', '200mb'); // what the manifest had, under a 256Mi limit
+    redis(objects).volumes![0]!.emptyDir!.sizeLimit = '256Mi';
+    expect(checkRedis(objects)).toEqual([
+      'Deployment/redis container redis: --appendonly is not yes (a restart would lose stock and reservation answers)',
+      'Deployment/redis container redis: --maxmemory-policy allkeys-lru may evict stock or reservation answers; use noeviction',
+      'Deployment/redis container redis: --maxmemory 200mb is over 50 % of its memory limit 256Mi',
+      'Deployment/redis container redis: volume data sizeLimit 256Mi is under 3 × --maxmemory (the append-only file and its rewrite)',
+    ]);
+  });
+
+  it('catches a data directory that is not a volume', () => {
+    const objects = buildOverlay('local');
+    redis(objects).containers[0]!.volumeMounts = [];
+    expect(checkRedis(objects)).toEqual(['Deployment/redis container redis: its --dir /data is not a mounted volume']);
+  });
+
+  it('reads Redis memory units', () => {
+    expect([
+      parseRedisMemory('128mb'),
+      parseRedisMemory('200m'),
+      parseRedisMemory('1GB'),
+      parseRedisMemory('x'),
+    ]).toEqual([128 * 2 ** 20, 200e6, 2 ** 30, undefined]);
+  });
+});
+
+describe('Redis in Compose', () => {
+  it('is checked with PONG and keeps its data in a volume', () => {
+    expect(checkComposeRedis(loadCompose())).toEqual([]);
+  });
+
+  it('catches what the file had: a bare ping, no persistence, /data on a tmpfs', () => {
+    const compose = loadCompose();
+    const service = compose.services.redis!;
+    service.healthcheck = { test: ['CMD', 'redis-cli', 'ping'] };
+    const command = service.command as string[];
+    command[command.indexOf('--appendonly') + 1] = 'no';
+    delete service.volumes;
+    service.tmpfs = ['/data'];
+    expect(checkComposeRedis(compose)).toEqual([
+      'compose service redis: --appendonly is not yes (a restart would lose stock and reservation answers)',
+      "compose service redis: healthcheck does not compare redis-cli ping's reply with PONG",
+      'compose service redis: /data is not a volume (a tmpfs is emptied on every restart)',
+    ]);
+  });
+});
