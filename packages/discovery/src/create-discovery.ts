@@ -124,9 +124,14 @@ class WatchingDiscovery implements Discovery {
   private readonly outcomes = new VersionOutcomes();
   private readonly slab: LoadSlab;
   private view: readonly ServiceInstance[] = [];
-  /** Members ejected now (those with a release timer), and the usable ones of the last rebuild: for maxEjectionShare. */
+  /**
+   * For maxEjectionShare, as of the last rebuild (every ejection, release and membership change
+   * rebuilds): the members in rotation (usable and up; all usable when none is up) and how many of
+   * them are ejected. Ejected members out of rotation (filtered out, outside the subset, draining,
+   * gone) are not counted: they used to use up the cap and keep a bad instance in rotation.
+   */
   private ejectedCount = 0;
-  private usableCount = 0;
+  private rotationCount = 0;
   private isStale = false;
   private synced = false;
   private closed = false;
@@ -319,6 +324,8 @@ class WatchingDiscovery implements Discovery {
     const { loadBase, health } = endpoint;
     const slab = this.slab;
     slab.array[loadBase + OUTSTANDING] = (slab.array[loadBase + OUTSTANDING] as number) - 1;
+    // Never sent (the client closed the channel it waited on): says nothing about the instance.
+    if (outcome.notSent === true) return;
     // The exact clock: ejection timers and rebuilds compare against it.
     const now = Date.now();
     VersionOutcomes.record(endpoint.outcomes, outcome.ok, outcome.latencyMs);
@@ -338,7 +345,7 @@ class WatchingDiscovery implements Discovery {
   /** Whether one more ejection stays within `maxEjectionShare` (one is always allowed). */
   private mayEject(): boolean {
     const share = (this.outlier as OutlierDetectionConfig).maxEjectionShare;
-    return share >= 1 || this.ejectedCount === 0 || this.ejectedCount + 1 <= share * this.usableCount;
+    return share >= 1 || this.ejectedCount === 0 || this.ejectedCount + 1 <= share * this.rotationCount;
   }
 
   async close(): Promise<void> {
@@ -454,7 +461,6 @@ class WatchingDiscovery implements Discovery {
     if (member.releaseTimer) {
       clearTimeout(member.releaseTimer);
       member.releaseTimer = undefined;
-      this.ejectedCount--;
     }
     member.removed = true;
     member.load.release();
@@ -489,10 +495,8 @@ class WatchingDiscovery implements Discovery {
   /** Ends `member`'s ejection (it returns on probation) in `ms`. */
   private scheduleRelease(member: Member, ms: number): void {
     if (member.releaseTimer) clearTimeout(member.releaseTimer);
-    else this.ejectedCount++;
     member.releaseTimer = setTimeout(() => {
       member.releaseTimer = undefined;
-      this.ejectedCount--;
       member.health?.release();
       if (!this.closed) this.rebuild();
     }, ms);
@@ -516,9 +520,15 @@ class WatchingDiscovery implements Discovery {
     // Weight 0 means "send nothing" unless nothing else is left.
     const weighted = candidates.filter((member) => member.instance.weight > 0);
     const usable = weighted.length > 0 ? weighted : candidates;
-    this.usableCount = usable.length;
     const up = usable.filter((member) => member.instance.status === 'up');
     const healthy = up.filter((member) => !member.health?.isEjected(now));
+    if (up.length > 0) {
+      this.rotationCount = up.length;
+      this.ejectedCount = up.length - healthy.length;
+    } else {
+      this.rotationCount = usable.length;
+      this.ejectedCount = usable.filter((member) => member.health?.isEjected(now)).length;
+    }
     const unhealthyShare = usable.length === 0 ? 0 : (usable.length - healthy.length) / usable.length;
     const panic = this.outlier !== undefined && unhealthyShare > this.outlier.panicThreshold;
     // Draining instances are used only when no `up` one is left; panic ignores ejections, never draining.

@@ -518,6 +518,52 @@ describe('outlierDetection.maxEjectionShare', () => {
   });
 });
 
+describe('outlierDetection.maxEjectionShare counts only ejected instances in rotation', () => {
+  it('frees the cap when an ejected instance starts draining or is filtered out', async () => {
+    const registrations = [];
+    for (let i = 0; i < 10; i++) registrations.push(await registry.register(instance(`i${i}`, { version: '1.0.0' })));
+    const discovery = await discover({
+      filter: { version: '1.0.0' },
+      outlierDetection: { maxEjectionShare: 0.1, jitter: 0 },
+    });
+    const ejections: string[] = [];
+    discovery.onEjection((event) => ejections.push(event.id));
+    const fail = (id: string) => pickUntil(discovery, id).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    fail('i0');
+    fail('i1'); // 2 of 10 would be 20 %: stays in rotation
+    expect(ejections).toEqual(['i0']);
+    // i0, still ejected, starts draining: out of rotation, it no longer uses up the cap.
+    await registrations[0]?.update({ status: 'draining' });
+    fail('i1');
+    expect(ejections).toEqual(['i0', 'i1']);
+    // i1, still ejected, changes version and is filtered out: the same.
+    await registrations[1]?.update({ version: '2.0.0' });
+    fail('i2');
+    expect(ejections).toEqual(['i0', 'i1', 'i2']);
+    expect(idsOf(discovery)).toEqual(['i3', 'i4', 'i5', 'i6', 'i7', 'i8', 'i9']);
+    // The cap still holds among those in rotation.
+    fail('i3');
+    expect(ejections).toEqual(['i0', 'i1', 'i2']);
+  });
+});
+
+describe('lease.done({ notSent: true })', () => {
+  it('frees the slot and counts nothing against the instance', async () => {
+    await registry.register(instance('a'));
+    await registry.register(instance('b'));
+    const discovery = await discover({ outlierDetection: { consecutiveConnectionFailures: 1 } });
+    const ejections: string[] = [];
+    discovery.onEjection((event) => ejections.push(event.id));
+    for (let i = 0; i < 3; i++) {
+      pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1, connectionFailed: true, notSent: true });
+    }
+    expect(ejections).toEqual([]);
+    expect(idsOf(discovery)).toEqual(['a', 'b']);
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(ejections).toEqual(['a']);
+  });
+});
+
 describe('a registry that refuses the watch for good', () => {
   function recordingLogger() {
     const lines: { level: string; message?: string }[] = [];

@@ -48,6 +48,12 @@ export interface CallOutcome {
   overloaded?: boolean;
   /** The connection failed (refused, reset, timed out connecting): one such failure ejects by default. */
   connectionFailed?: boolean;
+  /**
+   * With `ok: false`: the call never reached the instance because the client gave it up before
+   * sending it (e.g. it closed the connection the call was waiting for). It frees the lease's slot
+   * and counts nothing: no latency, no failure, no version outcome.
+   */
+  notSent?: boolean;
 }
 
 /** One picked instance; report how the call went with `done` (exactly once; later calls are ignored). */

@@ -400,4 +400,62 @@ describe('HTTP client over loopback', () => {
     expect(web.openPools).toBe(1);
     expect(await web.getJson('/')).toEqual({ servedBy: 'b' });
   });
+
+  it('resolves every close() only once the pools have closed (a second close() shares the first)', async () => {
+    const { finishBody } = await streamingInstance('a');
+    const web = await loopback.client();
+    const reply = await web.request({ path: '/stream' });
+    const first = web.close();
+    const second = web.close();
+    // The body is still arriving: its pool cannot have closed, so neither close() may have resolved.
+    expect(await settledYet(first)).toBe(false);
+    expect(await settledYet(second)).toBe(false);
+    finishBody();
+    expect(await reply.body.text()).toBe('first;last');
+    await Promise.all([first, second]);
+  });
+
+  it('waits in close() for a pool whose grace period already ended and is still closing', async () => {
+    const { registration, finishBody } = await streamingInstance('a');
+    const web = await loopback.client('web', { closePoolsAfterMs: 0 });
+    const reply = await web.request({ path: '/stream' });
+    await registration.deregister();
+    await expect.poll(() => web.openPools).toBe(0); // its pool is closing, waiting for the body
+    const closed = web.close();
+    expect(await settledYet(closed)).toBe(false);
+    finishBody();
+    expect(await reply.body.text()).toBe('first;last');
+    await closed;
+  });
 });
+
+/** An instance whose `/stream` sends `first;` at once and `last` when told to. */
+async function streamingInstance(id: string) {
+  let finishBody: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => {
+    finishBody = resolve;
+  });
+  const served = await loopback.serve(id, async (_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.write('first;');
+    await finished;
+    response.end('last');
+  });
+  loopback.onCleanup(() => finishBody()); // never leave a response open at cleanup
+  return { ...served, finishBody };
+}
+
+/** Whether `promise` has settled, once every callback already queued has run. */
+async function settledYet(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}

@@ -127,9 +127,21 @@ export class ChannelPools {
   }
 }
 
+/** Channels a pool closed (see {@link closedByPool}). */
+const closedChannels = new WeakSet<Client>();
+
+/**
+ * Whether a pool closed `client`: a call still waiting for that channel's connection then failed
+ * with grpc-js's UNAVAILABLE "Channel closed before call started" without reaching the instance.
+ */
+export function closedByPool(client: Client): boolean {
+  return closedChannels.has(client);
+}
+
 function closePool(pool: Pool): void {
   if (pool.closeTimer) clearTimeout(pool.closeTimer);
   pool.closeTimer = undefined;
+  for (const client of pool.clients) closedChannels.add(client);
   // Closed on the next turn of the event loop, not at once: grpc-js (1.14) resolves a new channel's
   // address in a setImmediate that close() does not cancel, and a channel closed before that ran
   // connects all the same, a connection nothing ever closes (client.close() right after a call, or

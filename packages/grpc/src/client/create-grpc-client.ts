@@ -38,7 +38,7 @@ import {
 import { assertChannelOptionValues } from '../channel-options.js';
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
-import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
+import { ChannelPools, closedByPool, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
 import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
@@ -209,6 +209,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       span: AttemptSpan | undefined,
     ) => UnaryCallHandle,
     viaClientMethods = false,
+    resends = 0,
   ): Promise<Response> => {
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
@@ -251,6 +252,28 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           return;
         }
         const code = error.code;
+        if (code === Status.UNAVAILABLE && error.details === CLOSED_BEFORE_START && closedByPool(client)) {
+          // The call was still waiting for its connection when this client closed the channel (the
+          // instance left the healthy view, or close()): it never reached the instance. Neither the
+          // instance (balancer, outlier detection) nor the policy (breaker, retry budget) hears of
+          // it; it goes again at once, on a fresh pick, within this attempt.
+          lease.done({ ok: false, latencyMs, notSent: true });
+          if (closed) {
+            const closedNow = closedError();
+            span?.end(code, closedNow);
+            reject(closedNow);
+            return;
+          }
+          if (resends < MAX_RESENDS) {
+            span?.end(code, fromServiceError(error, `${serviceName}/${name}`, retryable));
+            try {
+              resolve(attempt(name, prepared, callOptions, context, start, viaClientMethods, resends + 1));
+            } catch (thrown) {
+              reject(thrown); // nothing left to pick
+            }
+            return;
+          }
+        }
         // Our own request failed to serialize (this side's fault; the instance never saw it). Only
         // that exact prefix: a server's INTERNAL ("Error serializing response", or a handler's own
         // words) is the server's failure, not a bad request.
@@ -511,6 +534,11 @@ function guardUnknownMethods(client: Record<string, unknown>, serviceName: strin
     },
   });
 }
+
+/** grpc-js's details for a call failed by `close()` while it waited for its channel's connection. */
+const CLOSED_BEFORE_START = 'Channel closed before call started';
+/** How often one attempt is sent again after its channel was closed under it (see attempt()). */
+const MAX_RESENDS = 3;
 
 /** How grpc-js (and directUnaryCall) report a request that could not be serialized, on this side. */
 const LOCAL_SERIALIZATION_FAILURE = /^Request message serialization failure/;

@@ -71,6 +71,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const urls = new RecentUrls();
   const subscription = discovery.onChange((instances) => pools.retain(new Set(instances.map((item) => item.id))));
   let closed = false;
+  /** close()'s work, shared by every call to close(): each resolves once the pools have closed. */
+  let closing: Promise<void> | undefined;
 
   async function attempt<T>(
     prepared: PreparedRequest,
@@ -325,10 +327,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     get openPools() {
       return pools.size;
     },
-    async close() {
-      closed = true;
-      subscription.dispose();
-      await pools.closeAll();
+    close() {
+      if (closing === undefined) {
+        closed = true;
+        subscription.dispose();
+        closing = pools.closeAll();
+      }
+      return closing;
     },
     toString: () => `HttpClient(${service}, ${policy ? policy.toString() : 'no policy'})`,
   };

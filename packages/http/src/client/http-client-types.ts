@@ -74,7 +74,10 @@ export interface HttpClient {
   postJson<T = unknown>(path: string, value: unknown, options?: JsonRequestOptions): Promise<T>;
   /** Instances with an open connection pool (for tests and metrics). */
   readonly openPools: number;
-  /** Stops using discovery and closes every pool (waiting for requests in flight). */
+  /**
+   * Stops using discovery and closes every pool, resolving once all have closed (requests in flight
+   * finish first, including a response body not yet read). Every call returns the same promise.
+   */
   close(): Promise<void>;
   toString(): string;
 }

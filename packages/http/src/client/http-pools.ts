@@ -25,6 +25,8 @@ export class HttpPools {
   private readonly entries = new Map<string, Entry>();
   /** Pools replaced by a re-registration at another address, closing after the grace period. */
   private readonly retiring = new Set<Entry>();
+  /** Pools closing now (their grace period ended): closeAll() waits for them too. */
+  private readonly closing = new Set<Promise<void>>();
   private closed = false;
 
   constructor(
@@ -57,7 +59,7 @@ export class HttpPools {
         if (entry.closeTimer) clearTimeout(entry.closeTimer);
         entry.closeTimer = undefined;
       } else if (!entry.closeTimer) {
-        entry.closeTimer = setTimeout(() => void this.close(id), this.closeAfterMs);
+        entry.closeTimer = setTimeout(() => this.close(id), this.closeAfterMs);
         entry.closeTimer.unref();
       }
     }
@@ -68,12 +70,17 @@ export class HttpPools {
     return this.entries.size;
   }
 
-  /** Closes every pool (each waits for its requests in flight). */
+  /**
+   * Closes every pool (each waits for its requests in flight), and resolves once all of them have
+   * closed, those whose grace period had already ended included.
+   */
   async closeAll(): Promise<void> {
     this.closed = true;
     const retiring = [...this.retiring];
     this.retiring.clear();
-    await Promise.all([...[...this.entries.keys()].map((id) => this.close(id)), ...retiring.map(closeEntry)]);
+    for (const id of [...this.entries.keys()]) this.close(id);
+    for (const entry of retiring) this.track(closeEntry(entry));
+    await Promise.all(this.closing);
   }
 
   /** The instance moved: requests in flight on the old address may finish, new ones go to the new pool. */
@@ -83,16 +90,22 @@ export class HttpPools {
     this.retiring.add(entry);
     entry.closeTimer = setTimeout(() => {
       this.retiring.delete(entry);
-      void closeEntry(entry);
+      this.track(closeEntry(entry));
     }, this.closeAfterMs);
     entry.closeTimer.unref();
   }
 
-  private async close(id: string): Promise<void> {
+  private close(id: string): void {
     const entry = this.entries.get(id);
     if (!entry) return;
     this.entries.delete(id);
-    await closeEntry(entry);
+    this.track(closeEntry(entry));
+  }
+
+  /** Keeps `closing` until it settles (closeEntry never rejects). */
+  private track(closing: Promise<void>): void {
+    this.closing.add(closing);
+    void closing.then(() => this.closing.delete(closing));
   }
 }
 
