@@ -8,6 +8,7 @@ import { createDiscovery } from '@switchyard/discovery';
 import { createRegistry, type Registry } from '@switchyard/registry';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { initTracing, type Tracing } from '@switchyard/tracing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EchoInstance, echoProto, protosDir, startEcho } from './fixtures/echo-fleet.js';
 import { type CliResult, exited, inBatches, LineReader, runCliProcess, spawnCli } from './fixtures/run-cli-process.js';
@@ -437,6 +438,43 @@ describe('switchyard route', { timeout: 180_000 }, () => {
       const unknown = await cli(['route', action, 'nope']);
       expect(unknown.code, action).toBe(1);
       expectOneLine(unknown, /unknown service "nope"/);
+    }
+  });
+
+  it('shows a malformed stored rule as such, and clears it even for a service without a live instance', async () => {
+    const raw = new Redis(redis.url);
+    try {
+      await echo({ id: 'm-1', service: 'misrouted', version: '1.4.0' });
+      // Written by hand or by a foreign tool: getRoute() hides both, and clients keep their old rule.
+      await raw.set('switchyard:{misrouted}:route', '{"splits":{"1.4.0":150}}');
+      await raw.set('switchyard:{ghost-routed}:route', 'not json');
+      const [get, json, ghost] = await Promise.all([
+        cli(['route', 'get', 'misrouted']),
+        cli(['route', 'get', 'misrouted', '--json']),
+        cli(['route', 'get', 'ghost-routed']),
+      ]);
+      expect(get.code, get.stderr).toBe(0);
+      expect(get.stdout).toBe(
+        'route of misrouted: malformed, ignored by clients (they keep the rule they had before): ' +
+          '{"splits":{"1.4.0":150}} (switchyard route clear misrouted removes it)\n',
+      );
+      expect(JSON.parse(json.stdout)).toEqual({
+        service: 'misrouted',
+        rule: null,
+        malformed: '{"splits":{"1.4.0":150}}',
+      });
+      expect(ghost.code, ghost.stderr).toBe(0);
+      expect(ghost.stdout).toMatch(/^route of ghost-routed: malformed, .*: not json /);
+      for (const service of ['ghost-routed', 'misrouted']) {
+        const clear = await cli(['route', 'clear', service]);
+        expect(clear.code, clear.stderr).toBe(0);
+        expect(clear.stdout).toBe(`route of ${service}: none (every version by the balancer)\n`);
+        expect(await raw.exists(`switchyard:{${service}}:route`), service).toBe(0);
+      }
+      // Gone, and the service without instances is unknown again.
+      expect((await cli(['route', 'get', 'ghost-routed'])).code).toBe(1);
+    } finally {
+      raw.disconnect();
     }
   });
 

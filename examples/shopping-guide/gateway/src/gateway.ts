@@ -1,5 +1,6 @@
 import {
   CatalogService,
+  markReadyUntilDone,
   OrdersService,
   RecommendationService,
   SearchService,
@@ -11,7 +12,11 @@ import { type RunningService, type ServiceOptions, startService } from '@switchy
 import { type Backends, createRouter } from './routes.js';
 import { trackBPercent } from './track.js';
 
-/** Starts the gateway: an HTTP API whose handlers call the gRPC services through Switchyard clients. */
+/**
+ * Starts the gateway: an HTTP API whose handlers call the gRPC services through Switchyard clients.
+ * Resolves ready, unless the registry could not take the instance's `up` then: it is retried in the
+ * background with backoff (the instance stays out of rotation, `/readyz` 503, until it succeeds).
+ */
 export async function startGateway(overrides: Partial<ServiceOptions> = {}): Promise<RunningService> {
   let backends: Backends | undefined;
   const logger = overrides.logger ?? consoleLogger({ name: 'gateway' });
@@ -44,7 +49,9 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
     // Each order lives on the replica that placed it (in memory): its calls are routed by order id.
     orders: service.grpcClient(OrdersService, 'orders', { balancer: 'maglev' }),
   };
-  await service.markReady();
+  // A registry blip here used to make the start throw with the service left listening (nothing
+  // stopped it); now the instance comes up once the registry takes the update.
+  await markReadyUntilDone(service, logger);
   return service;
 }
 

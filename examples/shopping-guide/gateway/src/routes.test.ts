@@ -56,6 +56,21 @@ describe('gateway router', () => {
     expect(errors).toEqual([]);
   });
 
+  it('refuses a number parameter that is not decimal digits 400, naming it, rather than reading it as another number', async () => {
+    const errors: unknown[] = [];
+    const port = await serve(errors);
+    const ok = await fetch(`http://127.0.0.1:${port}/api/products?pageSize=05`);
+    expect(ok.status).toBe(200);
+    for (const pageSize of ['0x10', '1e1', '+5', ' 5', '5 ', '1.0', '', '5x', '0', '101', '99999999999999999999']) {
+      const reply = await fetch(`http://127.0.0.1:${port}/api/products?pageSize=${encodeURIComponent(pageSize)}`);
+      expect(reply.status, JSON.stringify(pageSize)).toBe(400);
+      const { error } = (await reply.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(error.message, JSON.stringify(pageSize)).toBe('pageSize: must be an integer from 1 to 100');
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('does not log a client that went away while sending its order as a gateway failure', async () => {
     const logged: unknown[] = [];
     const router = createRouter(() => ({}) as Backends, {

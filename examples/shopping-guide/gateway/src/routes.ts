@@ -46,15 +46,15 @@ export function createRouter(backends: () => Backends | undefined, logger: Logge
     const user =
       (URL.canParse(target, 'http://gateway') ? new URL(target, 'http://gateway').searchParams.get('user') : null) ??
       (request.headers['x-user-id'] as string | undefined);
-    const track = trackOf(request, user);
-    const scope = currentCallScope();
-    // The track joins the call scope, so every downstream call carries it (baggage).
-    return track === undefined
-      ? route(request, response)
-      : runInCallScope({ deadline: scope?.deadline ?? Number.POSITIVE_INFINITY, ...scope, track }, () =>
-          route(request, response),
-        );
+    return inTrack(trackOf(request, user), () => route(request, response));
   };
+}
+
+/** Runs `fn` with `track` in the call scope, so every downstream call carries it (baggage). */
+function inTrack<T>(track: string | undefined, fn: () => T): T {
+  if (track === undefined) return fn();
+  const scope = currentCallScope();
+  return runInCallScope({ deadline: scope?.deadline ?? Number.POSITIVE_INFINITY, ...scope, track }, fn);
 }
 
 function createRoutes(backends: () => Backends | undefined, logger: Logger) {
@@ -122,10 +122,17 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           // a connection dropped after the order was taken), and every attempt must carry the same
           // key, or a retry places the order, and reserves its stock, a second time.
           const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) || randomUUID();
-          const { order } = await clients.orders.placeOrder(
-            { userId: body.userId, lines: orderLines(body.lines), idempotencyKey },
-            // The id the order will have: GET /api/orders/:id then reaches the replica holding it.
-            { key: orderIdFor(body.userId, idempotencyKey) },
+          const lines = orderLines(body.lines);
+          const userId = body.userId;
+          // The user's A/B track, as on every route: a user bucketed to b by id orders on b too (the
+          // router saw no user here unless `?user=` or `x-user-id` named one, which still win).
+          const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined) ?? userId;
+          const { order } = await inTrack(trackOf(request, user), () =>
+            clients.orders.placeOrder(
+              { userId, lines, idempotencyKey },
+              // The id the order will have: GET /api/orders/:id then reaches the replica holding it.
+              { key: orderIdFor(userId, idempotencyKey) },
+            ),
           );
           return sendJson(response, order?.status === 'placed' ? 201 : 409, { order });
         }
@@ -144,10 +151,14 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
   };
 }
 
+/**
+ * An integer query parameter: decimal digits only. `Number()` alone took `0x10`, `1e1`, `+5`, ` 5`
+ * and `1.0` as numbers, so a malformed request was served as if it were another.
+ */
 function numberParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
   const raw = query.get(name);
   if (raw === null) return fallback;
-  const value = Number(raw);
+  const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new InvalidArgumentError(name, `must be an integer from ${min} to ${max}`);
   }

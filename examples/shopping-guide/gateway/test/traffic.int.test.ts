@@ -4,7 +4,8 @@
  * catalog.
  */
 import { SpanKind } from '@opentelemetry/api';
-import { startCatalog } from '@shopping-guide/catalog';
+import { MemoryStockStore, startCatalog } from '@shopping-guide/catalog';
+import { startOrders } from '@shopping-guide/orders';
 import { startRecommendation } from '@shopping-guide/recommendation';
 import { CatalogService } from '@shopping-guide/shared';
 import { createDiscovery } from '@switchyard/discovery';
@@ -12,7 +13,7 @@ import { createGrpcClient } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import type { RunningService } from '@switchyard/service';
 import { initTracing, type Tracing } from '@switchyard/tracing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway } from '../src/gateway.js';
 import { silentLogger } from '@switchyard/core';
 
@@ -125,6 +126,41 @@ describe('traffic management with the real services', () => {
       const untracked = await ask();
       expect(untracked.strategy).not.toMatch(/^trending/);
       expect(untracked.catalogPorts).not.toContain(catalogB.grpcPort);
+    }
+  });
+
+  it("places a user's order on the track that user is bucketed to by id, as their other requests are", async () => {
+    // Its own system: catalog on the default arm has sku-1 sold out; catalog on track b has stock.
+    const own = new MemoryRegistry();
+    const started: RunningService[] = [];
+    const soldOut = new MemoryStockStore();
+    await soldOut.seed(new Map([['sku-1', 0]]));
+    try {
+      started.push(await startCatalog({ ...common, registry: own, stock: soldOut }));
+      started.push(
+        await startCatalog({ ...common, registry: own, stock: new MemoryStockStore(), metadata: { track: 'b' } }),
+      );
+      started.push(await startOrders({ ...common, registry: own }));
+      const { grpc: _grpc, ...gatewayOptions } = common;
+      const gateway = await startGateway({ ...gatewayOptions, registry: own, http: { port: 0, host: '127.0.0.1' } });
+      started.push(gateway);
+      const order = (key: string) =>
+        fetch(`http://127.0.0.1:${gateway.httpPort}/api/orders`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': key },
+          body: JSON.stringify({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] }),
+        });
+      // Every user on the default arm: the order reaches the sold-out catalog.
+      vi.stubEnv('GATEWAY_TRACK_B_PERCENT', '0');
+      expect((await order('on-a')).status).toBe(409);
+      // Every user bucketed to b by id: their order goes to track b, as GET /api/products/:id?user=ada
+      // does (it was placed on the default arm, the body's userId never bucketed).
+      vi.stubEnv('GATEWAY_TRACK_B_PERCENT', '100');
+      expect((await order('on-b')).status).toBe(201);
+    } finally {
+      vi.unstubAllEnvs();
+      for (const service of started.reverse()) await service.stop();
+      await own.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { CatalogService, OrdersService, serviceSettings } from '@shopping-guide/shared';
+import { CatalogService, markReadyUntilDone, OrdersService, serviceSettings } from '@shopping-guide/shared';
 import { consoleLogger } from '@switchyard/core';
 import { type GrpcClient, GrpcStatus, grpcError } from '@switchyard/grpc';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
@@ -47,6 +47,8 @@ export async function startOrders(options: StartOrdersOptions = {}): Promise<Run
     ready: false,
   });
   catalog = service.grpcClient(CatalogService, 'catalog');
-  if (serviceOptions.ready !== false) await service.markReady();
+  // A registry blip here used to make the start throw with the service left listening (nothing
+  // stopped it); now the instance comes up once the registry takes the update.
+  if (serviceOptions.ready !== false) await markReadyUntilDone(service, logger);
   return service;
 }

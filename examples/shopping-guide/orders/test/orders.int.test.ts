@@ -8,7 +8,7 @@ import { MemoryRegistry } from '@switchyard/registry';
 import type { RunningService } from '@switchyard/service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOrders } from '../src/index.js';
-import { silentLogger } from '@switchyard/core';
+import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
 
 const common = {
   grpc: { port: 0, host: '127.0.0.1' },
@@ -44,6 +44,33 @@ function healthcheck(service: RunningService): Promise<number | null> {
     const env = { ...process.env, GRPC_PORT: String(service.grpcPort) };
     spawn(process.execPath, [script], { env, stdio: 'ignore' }).on('exit', resolve);
   });
+}
+
+/**
+ * The registry refuses `service`'s first `status: up` (Redis restarting as the service starts);
+ * the promise resolves once a later one has been accepted.
+ */
+function refuseFirstUp(registry: MemoryRegistry, service: string): Promise<void> {
+  let refusals = 1;
+  let accepted!: () => void;
+  const upAccepted = new Promise<void>((resolve) => {
+    accepted = resolve;
+  });
+  const register = registry.register.bind(registry);
+  registry.register = async (input, options) => {
+    const registration = await register(input, options);
+    if (input.service !== service) return registration;
+    const update = registration.update.bind(registration);
+    Object.assign(registration, {
+      update: async (patch: Parameters<typeof update>[0]) => {
+        if (patch.status === 'up' && refusals-- > 0) throw new RegistryUnavailableError('registry unavailable (test)');
+        await update(patch);
+        if (patch.status === 'up') accepted();
+      },
+    });
+    return registration;
+  };
+  return upAccepted;
 }
 
 describe('orders service', () => {
@@ -115,5 +142,16 @@ describe('orders service', () => {
       orders.placeOrder({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] }, { deadlineMs: 1_000 }),
     ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('comes up once the registry takes it when marking it ready failed at start (a registry blip), instead of failing the start with its server left listening', async () => {
+    const registry = new MemoryRegistry();
+    const upAccepted = refuseFirstUp(registry, 'orders');
+    const orders = await startOrders({ ...common, registry });
+    cleanups.push(() => orders.stop());
+    await upAccepted;
+    expect(orders.ready).toBe(true);
+    expect((await registry.list('orders')).map((instance) => instance.status)).toEqual(['up']);
+    expect(await healthcheck(orders)).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { CatalogService, RecommendationService, serviceSettings } from '@shopping-guide/shared';
+import { CatalogService, markReadyUntilDone, RecommendationService, serviceSettings } from '@shopping-guide/shared';
 import { assertOneOf, consoleLogger } from '@switchyard/core';
 import { type GrpcClient, GrpcStatus, grpcError } from '@switchyard/grpc';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
@@ -62,7 +62,9 @@ export async function startRecommendation(options: StartRecommendationOptions = 
     ready: false,
   });
   catalog = service.grpcClient(CatalogService, 'catalog');
-  if (serviceOptions.ready !== false) await service.markReady();
+  // A registry blip here used to make the start throw with the service left listening (nothing
+  // stopped it); now the instance comes up once the registry takes the update.
+  if (serviceOptions.ready !== false) await markReadyUntilDone(service, logger);
   logger.info({ strategy, history: String(history) }, 'recommendation ranking');
   return service;
 }

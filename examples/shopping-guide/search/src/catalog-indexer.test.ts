@@ -1,4 +1,5 @@
 import type { Product__Output } from '@shopping-guide/shared';
+import { type Logger, silentLogger } from '@switchyard/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CatalogIndexer, type CatalogLister, searchHandlers } from './index.js';
 
@@ -62,6 +63,40 @@ describe('CatalogIndexer', () => {
     await vi.advanceTimersByTimeAsync(10_000);
     expect(indexer.current()).toBe(built);
     indexer.stop();
+  });
+
+  it('does not warn of a failed build when the rebuild in flight fails because the indexer stopped', async () => {
+    let called!: () => void;
+    const listing = new Promise<void>((resolve) => {
+      called = resolve;
+    });
+    let fail!: (error: Error) => void;
+    // ListProducts hangs until the test fails it, as the service's catalog client does when it closes.
+    const catalog: CatalogLister = {
+      listProducts: () => {
+        called();
+        return new Promise((_, reject) => {
+          fail = reject;
+        });
+      },
+    };
+    const logged: { level: string; message: string }[] = [];
+    let settled!: () => void;
+    const loggedOnce = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    const record = (level: string) => (_fields: unknown, message?: string) => {
+      logged.push({ level, message: String(message) });
+      settled();
+    };
+    const logger = { ...silentLogger, warn: record('warn'), debug: record('debug') } as Logger;
+    const indexer = new CatalogIndexer(catalog, { logger });
+    indexer.start();
+    await listing;
+    indexer.stop();
+    fail(Object.assign(new Error('CANCELLED: client closed'), { code: 'CLIENT_CLOSED' }));
+    await loggedOnce;
+    expect(logged).toEqual([{ level: 'debug', message: 'search index build ended by stop' }]);
   });
 });
 

@@ -100,6 +100,12 @@ export class CatalogIndexer {
     try {
       await this.refresh();
     } catch (error) {
+      // A rebuild in flight when the service stops fails as its catalog client closes: that is the
+      // stop, not a catalog outage worth a warning.
+      if (this.stopped) {
+        this.logger.debug({ err: error }, 'search index build ended by stop');
+        return;
+      }
       this.failures++;
       delayMs = Math.min(this.settings.retryInitialMs * 2 ** (this.failures - 1), this.settings.refreshIntervalMs);
       // Once per outage at warn; the retries after it at debug.

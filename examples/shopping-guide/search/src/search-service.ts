@@ -1,5 +1,5 @@
-import { CatalogService, SearchService, serviceSettings } from '@shopping-guide/shared';
-import { consoleLogger, type Logger } from '@switchyard/core';
+import { CatalogService, markReadyUntilDone, SearchService, serviceSettings } from '@shopping-guide/shared';
+import { consoleLogger } from '@switchyard/core';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
 import { CatalogIndexer, type CatalogIndexerOptions, DEFAULT_CATALOG_INDEXER_OPTIONS } from './catalog-indexer.js';
 import { searchHandlers } from './search-handlers.js';
@@ -44,34 +44,12 @@ export async function startSearch(options: StartSearchOptions = {}): Promise<Run
   });
   indexer = new CatalogIndexer(service.grpcClient(CatalogService, 'catalog'), { ...indexerOptions, logger });
   indexer.start();
-  // The indexer's backoff (an option given as undefined takes its default, not NaN).
-  const retry = {
-    retryInitialMs: indexerOptions?.retryInitialMs ?? DEFAULT_CATALOG_INDEXER_OPTIONS.retryInitialMs,
-    refreshIntervalMs: indexerOptions?.refreshIntervalMs ?? DEFAULT_CATALOG_INDEXER_OPTIONS.refreshIntervalMs,
+  // A registry blip as the first index lands must not keep search out of rotation for good: marking
+  // it ready is retried with the indexer's backoff (an option given as undefined takes its default).
+  const backoff = {
+    initialMs: indexerOptions?.retryInitialMs ?? DEFAULT_CATALOG_INDEXER_OPTIONS.retryInitialMs,
+    maxMs: indexerOptions?.refreshIntervalMs ?? DEFAULT_CATALOG_INDEXER_OPTIONS.refreshIntervalMs,
   };
-  void indexer.firstIndex.then(() => markReadyUntilDone(service, logger, retry));
+  void indexer.firstIndex.then(() => markReadyUntilDone(service, logger, backoff));
   return service;
-}
-
-/**
- * markReady() rejects when the registry cannot take the update (Redis restarting as the first
- * index gets built), and leaves the instance NOT_SERVING: nothing else asks again, so a blip at
- * warm-up kept search out of rotation (and its readiness probe failing) for good. Retried with
- * backoff until it succeeds; once stop() has begun, markReady() resolves at once.
- */
-async function markReadyUntilDone(
-  service: RunningService,
-  logger: Logger,
-  backoff: { retryInitialMs: number; refreshIntervalMs: number },
-): Promise<void> {
-  for (let failures = 0; ; failures++) {
-    try {
-      await service.markReady();
-      return;
-    } catch (error) {
-      const retryInMs = Math.min(backoff.retryInitialMs * 2 ** failures, backoff.refreshIntervalMs);
-      if (failures === 0) logger.warn({ err: error, retryInMs }, 'could not mark search ready; retrying');
-      await new Promise((resolve) => setTimeout(resolve, retryInMs).unref());
-    }
-  }
 }

@@ -5,6 +5,12 @@
  */
 export { CatalogService, OrdersService, RecommendationService, SearchService } from './definitions.js';
 export type { Handlers, RequestOf, ResponseOf } from './grpc-handlers.js';
+export {
+  DEFAULT_MARK_READY_BACKOFF,
+  type MarkReadyBackoff,
+  markReadyUntilDone,
+  type ReadyableService,
+} from './mark-ready.js';
 export { orderIdFor } from './order-id.js';
 export { protosDir } from './protos-dir.js';
 export { portSetting, type ServiceSettings, serviceSettings } from './service-settings.js';

@@ -1,7 +1,8 @@
-import type { RouteRule } from '@switchyard/core';
+import { type RouteRule, validateRouteRule } from '@switchyard/core';
 import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatRoute } from '../format/instance.js';
+import { terminalSafe } from '../format/table.js';
 import { writeJsonLine, writeLine } from '../io.js';
 import { unknownService } from './ls.js';
 
@@ -21,6 +22,9 @@ Examples:
   switchyard route set catalog 1.4.0=95 1.5.0=5
   switchyard route clear catalog
 
+A stored rule the registry cannot read (malformed: clients ignore it and keep the rule they had)
+is shown by get as such, raw, and removed by clear, even when the service has no live instance.
+
 Exit codes: 0 done; 1 unknown service (get), registry unreachable; 2 usage or a rule the registry
 refuses (weights not summing to 100, a version no live instance runs…), printed as one line.`,
   options: {},
@@ -38,11 +42,17 @@ refuses (weights not summing to 100, a version no live instance runs…), printe
     const rule = action === 'set' ? { splits: parseSplits(rest) } : undefined;
     const { registry } = context.registry();
     if (action !== 'set') {
+      const current = await registry.getRoute(service);
+      // getRoute() answers "none" for a stored rule it cannot read, while every client keeps the
+      // rule it had before: shown as none, and not clearable once the service had no instance.
+      const malformed = current ? undefined : await malformedRoute(context, service);
       // A misspelt name must not read as "no route" (get) or "cleared" (clear, while the real
       // canary stays on): a service with neither a route nor an instance is unknown.
-      const current = await registry.getRoute(service);
-      if (!current && (await registry.list(service)).length === 0) throw await unknownService(context, service);
-      if (action === 'get') return print(context, service, current);
+      if (!current && malformed === undefined && (await registry.list(service)).length === 0) {
+        throw await unknownService(context, service);
+      }
+      if (action === 'get') return print(context, service, current, malformed);
+      // Clearing needs no live instance (the registry checks instances only for a rule it sets).
       await registry.setRoute(service, undefined);
       return print(context, service, undefined);
     }
@@ -64,9 +74,50 @@ export function parseSplits(args: readonly string[]): Record<string, number> {
   return splits;
 }
 
-function print(context: CommandContext, service: string, rule: RouteRule | undefined): ExitCode {
-  if (context.json) writeJsonLine(context.io.stdout, { service, rule: rule ?? null });
-  else
+/** How much of a malformed stored rule is shown. */
+const MALFORMED_SHOWN = 200;
+
+/**
+ * The stored route rule of `service` when it is one the registry cannot read (read raw through the
+ * LeaseInspector), else undefined; also undefined when Redis cannot be read that way (as before).
+ */
+async function malformedRoute(context: CommandContext, service: string): Promise<string | undefined> {
+  const stored = await context
+    .registry()
+    .inspector()
+    ?.storedRoute(service)
+    .catch(() => undefined);
+  if (stored === undefined) return undefined;
+  try {
+    validateRouteRule(JSON.parse(stored));
+    return undefined; // a valid rule written since getRoute() read: not malformed
+  } catch {
+    return stored;
+  }
+}
+
+function print(
+  context: CommandContext,
+  service: string,
+  rule: RouteRule | undefined,
+  malformed?: string | undefined,
+): ExitCode {
+  if (context.json) {
+    writeJsonLine(context.io.stdout, {
+      service,
+      rule: rule ?? null,
+      ...(malformed === undefined ? {} : { malformed }),
+    });
+  } else if (malformed !== undefined) {
+    const shown = malformed.length > MALFORMED_SHOWN ? `${malformed.slice(0, MALFORMED_SHOWN)}…` : malformed;
+    writeLine(
+      context.io.stdout,
+      terminalSafe(
+        `route of ${service}: malformed, ignored by clients (they keep the rule they had before): ${shown} ` +
+          `(switchyard route clear ${service} removes it)`,
+      ),
+    );
+  } else
     writeLine(
       context.io.stdout,
       rule ? `route of ${service}: ${formatRoute(rule)}` : `route of ${service}: none (every version by the balancer)`,

@@ -25,8 +25,9 @@ export type LeaseInfos = ReadonlyMap<string, LeaseInfo>;
 
 /**
  * A read-only look at the Redis key layout of `@switchyard/registry` (`<ns>:{svc}:gens`, the lease
- * keys and their PTTL) for what the `Registry` interface does not expose: an instance's age and
- * time until its lease expires. Only reads (HMGET, GET, PTTL, TIME, PSUBSCRIBE); never writes.
+ * keys and their PTTL, the route key) for what the `Registry` interface does not expose: an
+ * instance's age and time until its lease expires, a stored route rule that is malformed. Only
+ * reads (HMGET, GET, PTTL, TIME, PSUBSCRIBE); never writes.
  *
  * Times come from the Redis server clock, like the leases themselves, so a skewed local clock does
  * not distort them. A heartbeat is a bare PEXPIRE that records nothing, but it resets the lease to
@@ -83,6 +84,17 @@ export class LeaseInspector {
       });
     });
     return result;
+  }
+
+  /**
+   * The service's route rule as stored (`<ns>:{svc}:route`, raw text), undefined when there is none.
+   * `Registry.getRoute` answers undefined for a stored rule it cannot read (a malformed one, which
+   * watchers ignore while keeping the rule they had): this is how the CLI still sees it. Rejects if
+   * Redis cannot be read.
+   */
+  async storedRoute(service: string): Promise<string | undefined> {
+    const value = await this.client.get(`${this.namespace}:{${service}}:route`);
+    return value === null || value === '' ? undefined : value;
   }
 
   /**
