@@ -32,6 +32,9 @@ export { dockerAvailable, DEFAULT_DOCKER_AVAILABLE_OPTIONS } from './docker-avai
 export type { DockerAvailableOptions } from './docker-available.js';
 export type { RedisVia, RedisViaOption } from './via.js';
 
+// Processes
+export { processAlive } from './process-alive.js';
+
 // Errors
 export { SwitchyardTestingError } from './testing-error.js';
 export type { TestingErrorCode } from './testing-error.js';

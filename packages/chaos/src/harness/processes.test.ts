@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { chaosRoot } from './processes.js';
+import { processAlive } from '@switchyard/testing';
 
 const harness = fileURLToPath(new URL('./processes.ts', import.meta.url));
 // A test process stand-in: starts a child that reads no stdin (as the shopping-guide services),
@@ -12,15 +13,6 @@ const owner = `import(${JSON.stringify(harness)}).then(async ({ startProcess, ch
   console.log('CHILD ' + child.pid);
   setInterval(() => {}, 1000);
 });`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 it('a child exits by itself when the test process that started it is SIGKILLed', { timeout: 40_000 }, async () => {
   const parent: ChildProcess = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '-e', owner], {
@@ -38,11 +30,11 @@ it('a child exits by itself when the test process that started it is SIGKILLed',
       });
       parent.once('exit', (code) => reject(new Error(`the owner exited early (${code}): ${output}`)));
     });
-    expect(alive(childPid)).toBe(true);
+    expect(processAlive(childPid)).toBe(true);
     parent.kill('SIGKILL'); // no exit hook, no afterEach: only the child itself can notice
-    await expect.poll(() => alive(childPid as number), { timeout: 5_000, interval: 100 }).toBe(false);
+    await expect.poll(() => processAlive(childPid as number), { timeout: 5_000, interval: 100 }).toBe(false);
   } finally {
     if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
-    if (childPid !== undefined && alive(childPid)) process.kill(childPid, 'SIGKILL');
+    if (childPid !== undefined && processAlive(childPid)) process.kill(childPid, 'SIGKILL');
   }
 });

@@ -12,6 +12,7 @@ import { startRedis } from '@switchyard/testing';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { CertificateFactory, type TestCa, type TestCert } from './certificates.js';
 import { startTlsRedis } from './tls-redis.js';
+import { processAlive } from '@switchyard/testing';
 
 // The next freePort() call hands out `blocked` (a port a neighbour listens on); later calls are left alone.
 const takeOver = vi.hoisted(() => ({ blocked: undefined as number | undefined }));
@@ -35,15 +36,6 @@ beforeAll(() => {
   server = pki.issue(ca, 'redis-server', ['IP:127.0.0.1']);
 });
 afterAll(() => pki?.remove());
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // First in this file: the sweep runs once per process, before its first Redis starts.
 it.runIf(existsSync('/proc/self/stat'))(
@@ -74,10 +66,10 @@ it.runIf(existsSync('/proc/self/stat'))(
     });
     owner.kill('SIGKILL'); // no exit hook runs: the server is orphaned
     await new Promise((resolve) => owner.once('exit', resolve));
-    expect(alive(serverPid)).toBe(true);
+    expect(processAlive(serverPid)).toBe(true);
     const next = await startRedis({ via: 'binary' }); // the next test process's first Redis
     await next.stop();
-    await expect.poll(() => alive(serverPid), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => processAlive(serverPid), { timeout: 5_000 }).toBe(false);
   },
 );
 

@@ -6,6 +6,7 @@ import { expect, it } from 'vitest';
 import { sweepOrphanedServers } from './orphan-sweep.js';
 import { redisCommand } from './redis-command.js';
 import { parseInfo } from './reply-fields.js';
+import { processAlive } from '../process-alive.js';
 
 const entry = fileURLToPath(new URL('../index.ts', import.meta.url));
 // A test process that starts a binary Redis, says where, and hangs until it is killed.
@@ -14,15 +15,6 @@ const script = `import(${JSON.stringify(entry)}).then(async ({ startRedis }) => 
   console.log('URL ' + redis.url);
   setInterval(() => {}, 1000);
 });`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 it.runIf(existsSync('/proc/self/stat'))(
   'stops a redis-server left behind by a SIGKILLed test process, and removes its temp dir',
@@ -50,9 +42,9 @@ it.runIf(existsSync('/proc/self/stat'))(
     expect(existsSync(dir)).toBe(true);
     owner.kill('SIGKILL'); // no exit hook runs: the server is orphaned
     await new Promise((resolve) => owner.once('exit', resolve));
-    expect(alive(serverPid)).toBe(true);
+    expect(processAlive(serverPid)).toBe(true);
     expect(sweepOrphanedServers()).toBeGreaterThanOrEqual(1);
-    await expect.poll(() => alive(serverPid), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => processAlive(serverPid), { timeout: 5_000 }).toBe(false);
     expect(existsSync(dir)).toBe(false);
   },
 );

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from '../process-alive.js';
 
 /**
  * Who started which `redis-server`: one small file per server, so that servers outliving a test
@@ -28,15 +29,6 @@ function startTicksOf(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -74,7 +66,7 @@ export function sweepOrphanedServers(): number {
     } catch {
       continue; // being written, or not ours to judge
     }
-    if (alive(record.owner)) continue;
+    if (processAlive(record.owner)) continue;
     if (startTicksOf(record.pid) === record.startTicks) {
       try {
         process.kill(record.pid, 'SIGKILL');
