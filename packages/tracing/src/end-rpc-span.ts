@@ -7,13 +7,20 @@ import type { RpcOutcome } from './rpc-span-options.js';
 import { semconvStability } from './semconv-stability.js';
 import { type SpanInfo, spanInfoOf } from './span-info.js';
 
-/** A low-cardinality name for an error: its string `code` (Switchyard, Node), else its class name. */
+/**
+ * A low-cardinality name for an error: its string `code` (Switchyard, Node), else its `name`, else
+ * its class name (a subclass that never set `name` still says 'Error' there), else `_OTHER`.
+ */
 function errorType(error: unknown): string {
   if (typeof error === 'object' && error !== null) {
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string' && code !== '') return code;
     const name = (error as { name?: unknown }).name;
     if (typeof name === 'string' && name !== '' && name !== 'Error') return name;
+    const className = (error as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof className === 'string' && className !== '' && className !== 'Error' && className !== 'Object') {
+      return className;
+    }
   }
   return '_OTHER';
 }
@@ -46,7 +53,8 @@ function infoFor(span: Span, outcome: RpcOutcome): SpanInfo {
  * A status decides failure when there is one: any non-OK gRPC code or HTTP ≥ 400 on a client;
  * UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, DATA_LOSS or HTTP ≥ 500 on a
  * server (a NOT_FOUND answered by a server is the caller's problem). Without a status, an `error`
- * is a failure. Costs nothing for a non-recording span beyond ending it.
+ * is a failure; so is one given with an HTTP status below 400 (a body that broke off or did not
+ * parse), as the HTTP conventions require. Costs nothing for a non-recording span beyond ending it.
  */
 export function endRpcSpan(span: Span, outcome: RpcOutcome): void {
   if (!span.isRecording()) {
@@ -63,9 +71,16 @@ export function endRpcSpan(span: Span, outcome: RpcOutcome): void {
     if (failed) statusMessage = grpcStatusName(grpcStatusCode);
   }
   if (httpStatusCode !== undefined) {
+    const httpMode = system === 'http' ? mode : 'stable';
     const httpFailed = isHttpError(httpStatusCode, kind);
-    setHttpStatusAttributes(span, httpStatusCode, system === 'http' ? mode : 'stable', httpFailed);
+    setHttpStatusAttributes(span, httpStatusCode, httpMode, httpFailed);
     failed ||= httpFailed;
+    // Below 400 the status is no error, but the call can still fail after it (a body that broke off
+    // or did not parse): the HTTP conventions want ERROR then, and error.type naming the error.
+    if (!httpFailed && error !== undefined && httpStatusCode < 400 && grpcStatusCode === undefined) {
+      failed = true;
+      if (httpMode !== 'old') span.setAttribute(ATTR_ERROR_TYPE, errorType(error));
+    }
   }
   if (grpcStatusCode === undefined && httpStatusCode === undefined && error !== undefined) {
     failed = true;

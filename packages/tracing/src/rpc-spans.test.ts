@@ -163,6 +163,45 @@ describe('HTTP spans', () => {
     expect(serverSpan?.status.code).toBe(SpanStatusCode.UNSET);
   });
 
+  it('fails a call that errs after a non-error status (an unreadable body), as the HTTP conventions require', () => {
+    const call = { system: 'http', service: 'catalog', method: 'GET', url: 'http://10.0.0.9/p' } as const;
+    const unparsable = Object.assign(new Error('body is not JSON'), { code: 'INTERNAL' });
+    // A 301 the caller asked to receive whose body did not parse: the call threw, the span said OK.
+    endRpcSpan(startClientAttemptSpan(call), { httpStatusCode: 301, error: unparsable });
+    // A response stream that broke after its 200 headers.
+    endRpcSpan(startServerSpan({ ...call, url: '/p', parent: context.active() }), {
+      httpStatusCode: 200,
+      error: new TypeError('terminated'),
+    });
+    // A server's 4xx stays unset even with an error: that is the caller's problem.
+    endRpcSpan(startServerSpan({ ...call, url: '/q', route: '/q', parent: context.active() }), {
+      httpStatusCode: 400,
+      error: new TypeError('bad input'),
+    });
+    const [client, server, badInput] = tracing.getFinishedSpans();
+    expect(client?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'body is not JSON' });
+    expect(client?.attributes).toMatchObject({ 'http.response.status_code': 301, 'error.type': 'INTERNAL' });
+    expect(client?.events.map((event) => event.name)).toEqual(['exception']);
+    expect(server?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'terminated' });
+    expect(server?.attributes).toMatchObject({ 'http.response.status_code': 200, 'error.type': 'TypeError' });
+    expect(badInput?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(badInput?.attributes['error.type']).toBeUndefined();
+  });
+
+  it('names an error of a class of its own in error.type, not _OTHER', () => {
+    // Subclasses rarely set `name` (it stays 'Error'): the class name is what the conventions ask for.
+    class CatalogOffline extends Error {}
+    endRpcSpan(startClientAttemptSpan({ system: 'http', service: 'catalog', method: 'GET' }), {
+      error: new CatalogOffline('down'),
+    });
+    endRpcSpan(startClientAttemptSpan({ system: 'http', service: 'catalog', method: 'GET' }), {
+      error: new Error('plain'),
+    });
+    const [own, plain] = tracing.getFinishedSpans();
+    expect(own?.attributes['error.type']).toBe('CatalogOffline');
+    expect(plain?.attributes['error.type']).toBe('_OTHER');
+  });
+
   it('names unknown methods HTTP and keeps the original', () => {
     endRpcSpan(startClientAttemptSpan({ system: 'http', service: 'catalog', method: 'PURGE' }), {
       httpStatusCode: 204,

@@ -120,4 +120,20 @@ describe('initMetrics', () => {
     started.push(running);
     expect(running.port).toBeGreaterThan(0);
   });
+  it('buckets HTTP durations, recorded in seconds, on the HTTP conventions’ boundaries (not the millisecond defaults)', async () => {
+    const running = await start();
+    const instruments = switchyardInstruments();
+    // 3 ms, 20 ms and 300 ms: with the SDK's default boundaries (0, 5, 10, … 10000, meant for
+    // milliseconds) all three fell in the first bucket, le="5", and every quantile read ~5 s.
+    for (const seconds of [0.003, 0.02, 0.3]) {
+      instruments.httpClientDuration.record(seconds, { 'http.request.method': 'GET' });
+      instruments.httpServerDuration.record(seconds, { 'http.request.method': 'GET' });
+    }
+    const text = await running.scrape();
+    for (const name of ['http_client_request_duration', 'http_server_request_duration']) {
+      const bucket = (le: string) =>
+        Number(new RegExp(`^${name}\\w*_bucket\\{[^}]*le="${le}"[^}]*\\} (\\d+)`, 'm').exec(text)?.[1]);
+      expect([bucket('0.005'), bucket('0.025'), bucket('0.5'), bucket('10')], name).toEqual([1, 2, 3, 3]);
+    }
+  });
 });

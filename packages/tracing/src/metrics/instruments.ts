@@ -43,6 +43,13 @@ export function switchyardInstruments(): SwitchyardInstruments {
   return cached;
 }
 
+/**
+ * The boundaries the HTTP semantic conventions give `http.{client,server}.request.duration`, in
+ * seconds. Without them the SDK's defaults (0, 5, 10, … 10000), meant for milliseconds, put every
+ * request under 5 s in one bucket.
+ */
+const HTTP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
 function create(meter: Meter): SwitchyardInstruments {
   return {
     rpcClientDuration: meter.createHistogram('rpc.client.duration', {
@@ -56,10 +63,12 @@ function create(meter: Meter): SwitchyardInstruments {
     httpClientDuration: meter.createHistogram('http.client.request.duration', {
       unit: 's',
       description: 'Duration of outbound HTTP attempts',
+      advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS_S },
     }),
     httpServerDuration: meter.createHistogram('http.server.request.duration', {
       unit: 's',
       description: 'Duration of inbound HTTP requests',
+      advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS_S },
     }),
     serverInflight: meter.createUpDownCounter('switchyard.server.inflight_requests', {
       unit: '{request}',
