@@ -306,23 +306,27 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     markReady() {
       if (draining) return Promise.resolve();
       readying ??= (async () => {
-        ready = true;
-        readiness.setReady(true);
-        grpcServer?.resume();
+        // The registry first, health after: health turned SERVING before the update, so against a
+        // hung Redis a failing markReady() passed readiness probes for up to two command timeouts.
         try {
           await registration.update({ status: 'up' });
         } catch (error) {
-          // Not ready after all: the registry still lists the instance as draining, so callers
-          // skip it. It used to stay `ready` (health SERVING) and every later markReady() was a
-          // no-op, so a registry blip at warm-up kept the instance out of traffic for good.
+          // Not ready: the registry still lists the instance as draining, so callers skip it, and
+          // a later markReady() tries again (a registry blip at warm-up used to keep the instance
+          // out of traffic for good).
           readying = undefined;
-          if (!draining) {
-            ready = false;
-            readiness.setReady(false);
-            grpcServer?.drain();
-          }
+          // A registration keeps an update it could not write and writes it once Redis is back (a
+          // hung Redis may even run it late): the entry turned `up` after the outage while the
+          // service said not ready. Take the update back, the same way; a retry of markReady()
+          // is queued after this and wins. (Once stopping, stop() has marked it draining.)
+          if (!draining) registration.update({ status: 'draining' }).catch(() => undefined);
           throw error;
         }
+        // stop() began meanwhile: it has marked the instance draining, health included.
+        if (draining) return;
+        ready = true;
+        readiness.setReady(true);
+        grpcServer?.resume();
         logger.info({}, `${config.name} ready`);
       })();
       // Concurrent calls share one update: each resolves once the registry says `up`.

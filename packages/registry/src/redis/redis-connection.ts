@@ -74,7 +74,7 @@ export class RedisConnection {
       return result;
     } catch (error) {
       if (observed) this.operations.emit({ operation, ok: false, durationMs: performance.now() - started });
-      if (/timed out/i.test((error as Error)?.message ?? '')) this.onHung();
+      if (commandTimedOut(error)) this.onHung();
       throw this.mapError(operation, error);
     }
   }
@@ -173,6 +173,15 @@ export class RedisConnection {
     // The cause is not attached: ioredis errors carry command arguments (an AUTH password, data).
     return new RegistryUnavailableError(`${this.label}: ${operation} failed: ${describeRedisError(error)}`);
   }
+}
+
+/**
+ * Whether a command failed by timing out (ioredis's `commandTimeout`: "Command timed out"), raw or
+ * as {@link RedisConnection.call} reports it: the command was sent, and may still run once Redis
+ * catches up.
+ */
+export function commandTimedOut(error: unknown): boolean {
+  return /timed out/i.test((error as Error | undefined)?.message ?? '');
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {

@@ -13,7 +13,7 @@ import { sameInstance } from '../watch-state.js';
 import type { Registration, RegistrationState } from '../registry.js';
 import { heartbeatSlots } from './heartbeat-slot.js';
 import type { ServiceKeys } from './keys.js';
-import type { RedisConnection } from './redis-connection.js';
+import { commandTimedOut, type RedisConnection } from './redis-connection.js';
 import type { RedisScripts } from './redis-scripts.js';
 
 /** Script status codes shared by heartbeat, register and update. */
@@ -72,9 +72,27 @@ export class RedisRegistration implements Registration {
     heartbeatIntervalMs: number,
     context: RegistrationContext,
   ): Promise<RedisRegistration> {
-    const { status, generation } = await context.connection.call('register', () =>
-      context.scripts.register(context.keys, instance.id, '', JSON.stringify(instance), ttlMs, context.tombstoneTtlMs),
-    );
+    const json = JSON.stringify(instance);
+    const { status, generation } = await context.connection
+      .call('register', () =>
+        context.scripts.register(context.keys, instance.id, '', json, ttlMs, context.tombstoneTtlMs),
+      )
+      .catch((error: unknown) => {
+        // Timed out: the script was sent and may still run when Redis catches up (hung, slow),
+        // leaving an entry nobody heartbeats, listed for a whole TTL although the caller was told
+        // the register failed. Withdraw it right behind, on the same connection: it runs after.
+        if (commandTimedOut(error)) {
+          context.connection
+            .call('withdraw', () => context.scripts.withdraw(context.keys, instance.id, json, context.tombstoneTtlMs))
+            .catch((withdrawError: unknown) =>
+              context.logger.warn(
+                { err: withdrawError, id: instance.id },
+                'switchyard registry: withdrawing a register that timed out failed; if it ran, it expires by its TTL',
+              ),
+            );
+        }
+        throw error;
+      });
     if (status !== OK) throw new SwitchyardError('INTERNAL', `register of ${instance.id} returned status ${status}`);
     const registration = new RedisRegistration(instance, generation, ttlMs, heartbeatIntervalMs, context);
     registration.scheduleHeartbeat(heartbeatIntervalMs);

@@ -11,6 +11,7 @@ import {
   SET_ROUTE,
   SWEEP,
   UPDATE,
+  WITHDRAW,
 } from './scripts.js';
 
 /** Scripts over all five service keys (see keys.ts), channel first in ARGV. */
@@ -25,6 +26,7 @@ const COMMANDS = {
   syForgetSweeps: FORGET_SWEEPS,
   syLiveCount: LIVE_COUNT,
   sySetRoute: SET_ROUTE,
+  syWithdraw: WITHDRAW,
 } as const;
 
 type ScriptName = keyof typeof COMMANDS;
@@ -85,6 +87,11 @@ export class RedisScripts {
 
   async evict(keys: ServiceKeys, id: string, tombstoneTtlMs: number, expectedGeneration: string): Promise<number> {
     return (await this.run('syEvict', keys, id, tombstoneTtlMs, expectedGeneration)) as number;
+  }
+
+  /** Removes `id` if its entry is exactly `json` (a register that timed out): 1 removed, 0 not there. */
+  async withdraw(keys: ServiceKeys, id: string, json: string, tombstoneTtlMs: number): Promise<number> {
+    return (await this.run('syWithdraw', keys, id, json, tombstoneTtlMs)) as number;
   }
 
   async list(keys: ServiceKeys): Promise<{ rev: number; ids: string[]; values: (string | null)[]; route: string }> {

@@ -316,6 +316,25 @@ return 1
 `;
 
 /**
+ * Withdraw a registration whose REGISTER timed out (Redis hung or slow): ARGV id, the instance JSON
+ * it sent, tombstoneTtlMs. Sent right behind it on the same connection, so it runs after that
+ * REGISTER if the REGISTER runs at all; removes the entry (ending its generation) only if it is
+ * exactly the one sent. Without it, a register that timed out but ran once Redis caught up left an
+ * entry nobody heartbeated (a service whose start failed on it), listed `up` for a whole TTL.
+ * Returns 1 removed, 0 nothing of ours there.
+ */
+export const WITHDRAW = `${PRELUDE}
+local id, json, tombTtl = ARGV[2], ARGV[3], tonumber(ARGV[4])
+if redis.call('HGET', KEYS[1], id) ~= json then return 0 end
+local owner = redis.call('HGET', KEYS[2], id)
+trimTombstones()
+if owner then redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner) end
+drop(id)
+publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"deregistered"')
+return 1
+`;
+
+/**
  * List: sweeps due index entries first (so the index is exact for every live lease), then returns
  * {rev, ids, values, route} for the indexed ids (route: the rule JSON, '' for none), values from the instances hash (nil where missing, which
  * also drops that id's generation so its owner writes it back). HMGET runs in chunks so large

@@ -1,0 +1,123 @@
+/**
+ * A service while its Redis misbehaves: killed and restarted empty, paused (commands hang), during
+ * start, markReady() and stop(). Each test breaks this file's own Redis and leaves it running.
+ */
+import { silentLogger } from '@switchyard/core';
+import { RedisRegistry } from '@switchyard/registry';
+import { startService } from '@switchyard/service';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+let redis: RedisServerHandle;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  // A test that failed half-way must not leave the next one a stopped or paused Redis.
+  await redis.resume().catch(() => undefined);
+  await redis.restart().catch(() => undefined);
+});
+
+const quiet = { handleSignals: false, tracing: false, drainDelayMs: 0, logger: silentLogger } as const;
+
+/** A second client of the same Redis, as another process would read it. */
+function observer(): RedisRegistry {
+  const registry = new RedisRegistry({ url: redis.url });
+  cleanups.push(() => registry.close());
+  return registry;
+}
+
+describe('a service while Redis is down or hung', () => {
+  it('markReady() that fails during an outage leaves the instance draining in Redis once it is back', async () => {
+    const others = observer();
+    const service = await startService({
+      name: 'warming',
+      registry: redis.url,
+      http: { port: 0, host: '127.0.0.1' },
+      ready: false,
+      ttlMs: 1_500,
+      ...quiet,
+    });
+    cleanups.push(() => service.stop());
+    const readyz = async () => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
+    await redis.kill();
+    await expect(service.markReady()).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect(service.ready).toBe(false);
+    await redis.restart(); // empty: the registration writes its entry back
+    await expect.poll(async () => (await others.list('warming').catch(() => [])).length, { timeout: 10_000 }).toBe(1);
+    // Not ready, so not `up`: the failed update used to be written back with the entry, and
+    // callers picked an instance whose health said NOT_SERVING.
+    expect((await others.list('warming'))[0]?.status).toBe('draining');
+    expect(await readyz()).toBe(503);
+    // Still so after a few heartbeats (every 500 ms with this TTL).
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect((await others.list('warming'))[0]?.status).toBe('draining');
+    // A retry makes it ready, in Redis too.
+    await service.markReady();
+    expect(await readyz()).toBe(200);
+    expect((await others.list('warming'))[0]?.status).toBe('up');
+  });
+
+  it('a start that fails because Redis hangs leaves no entry behind once Redis answers again', async () => {
+    // A registry the service does not own, connected before Redis hangs: the register script is
+    // sent, times out, and would run when Redis resumes.
+    const shared = observer();
+    await shared.list('hung-start');
+    await redis.pause();
+    await expect(
+      startService({ name: 'hung-start', registry: shared, http: { port: 0, host: '127.0.0.1' }, ...quiet }),
+    ).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await redis.resume();
+    // Read through the same connection, so after whatever the failed start left queued there. The
+    // entry used to be listed `up` (at a port no longer open) until its 10 s lease ran out.
+    await expect
+      .poll(
+        () =>
+          shared.list('hung-start').then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    expect(await shared.list('hung-start')).toEqual([]);
+    expect(await observer().list('hung-start')).toEqual([]);
+  });
+
+  it('markReady() against a hung Redis does not pass readiness checks while it waits, nor leave the entry up', async () => {
+    const others = observer();
+    const service = await startService({
+      name: 'hung-ready',
+      registry: redis.url,
+      http: { port: 0, host: '127.0.0.1' },
+      ready: false,
+      ttlMs: 1_500,
+      ...quiet,
+    });
+    cleanups.push(() => service.stop());
+    const readyz = async () => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
+    await redis.pause();
+    const marking = service.markReady();
+    marking.catch(() => undefined);
+    // The update waits for Redis (up to two command timeouts): not ready meanwhile. It used to
+    // say ready (200) until the update failed, long enough for a readiness probe to pass.
+    expect(await readyz()).toBe(503);
+    expect(service.ready).toBe(false);
+    await expect(marking).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect(await readyz()).toBe(503);
+    await redis.resume(); // runs what waited, the update to `up` included
+    await expect
+      .poll(async () => (await others.list('hung-ready').catch(() => []))[0]?.status, { timeout: 10_000 })
+      .toBe('draining');
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // a few heartbeats
+    expect((await others.list('hung-ready'))[0]?.status).toBe('draining');
+    await service.markReady();
+    expect(await readyz()).toBe(200);
+    expect((await others.list('hung-ready'))[0]?.status).toBe('up');
+  });
+});
