@@ -1,7 +1,8 @@
 /**
  * @switchyard/registry/testing: the contract every {@link Registry} backend must pass, written once
  * and run against each backend (memory, Redis standalone, Sentinel, Cluster, and any third-party
- * backend). Requires vitest.
+ * backend). Requires vitest. Also {@link refuseFirstUp}: a registry blip as a service marks itself
+ * ready, for tests of how services come up.
  *
  * @example
  * ```ts
@@ -11,7 +12,7 @@
  *
  * @packageDocumentation
  */
-import type { ServiceInstance } from '@switchyard/core';
+import { RegistryUnavailableError, type ServiceInstance } from '@switchyard/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Registry, RegistryEvent } from './registry.js';
 
@@ -357,4 +358,31 @@ export function describeRegistry(
       await stop();
     });
   });
+}
+
+/**
+ * A registry blip just as a service marks itself ready: `registry`'s registrations of `service`
+ * refuse their first `times` updates to status `up` with REGISTRY_UNAVAILABLE (what a Redis
+ * restarting at that moment answers). Patches `registry.register` in place, for the rest of the
+ * test. Resolves once an update to `up` has been accepted.
+ */
+export function refuseFirstUp(registry: Registry, service: string, times = 1): Promise<void> {
+  let refusals = times;
+  let accepted!: () => void;
+  const upAccepted = new Promise<void>((resolve) => {
+    accepted = resolve;
+  });
+  const register = registry.register.bind(registry);
+  registry.register = async (input, options) => {
+    const registration = await register(input, options);
+    if (input.service !== service) return registration;
+    const update = registration.update.bind(registration);
+    registration.update = async (patch) => {
+      if (patch.status === 'up' && refusals-- > 0) throw new RegistryUnavailableError('registry unavailable (test)');
+      await update(patch);
+      if (patch.status === 'up') accepted();
+    };
+    return registration;
+  };
+  return upAccepted;
 }

@@ -5,10 +5,11 @@ import { RecommendationService } from '@shopping-guide/shared';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
+import { refuseFirstUp } from '@switchyard/registry/testing';
 import type { RunningService } from '@switchyard/service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type StartRecommendationOptions, startRecommendation } from '../src/index.js';
-import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
+import { silentLogger } from '@switchyard/core';
 
 const common = {
   grpc: { port: 0, host: '127.0.0.1' },
@@ -44,33 +45,6 @@ function healthcheck(service: RunningService): Promise<number | null> {
     const env = { ...process.env, GRPC_PORT: String(service.grpcPort) };
     spawn(process.execPath, [script], { env, stdio: 'ignore' }).on('exit', resolve);
   });
-}
-
-/**
- * The registry refuses `service`'s first `status: up` (Redis restarting as the service starts);
- * the promise resolves once a later one has been accepted.
- */
-function refuseFirstUp(registry: MemoryRegistry, service: string): Promise<void> {
-  let refusals = 1;
-  let accepted!: () => void;
-  const upAccepted = new Promise<void>((resolve) => {
-    accepted = resolve;
-  });
-  const register = registry.register.bind(registry);
-  registry.register = async (input, options) => {
-    const registration = await register(input, options);
-    if (input.service !== service) return registration;
-    const update = registration.update.bind(registration);
-    Object.assign(registration, {
-      update: async (patch: Parameters<typeof update>[0]) => {
-        if (patch.status === 'up' && refusals-- > 0) throw new RegistryUnavailableError('registry unavailable (test)');
-        await update(patch);
-        if (patch.status === 'up') accepted();
-      },
-    });
-    return registration;
-  };
-  return upAccepted;
 }
 
 describe('recommendation service', () => {
@@ -134,7 +108,8 @@ describe('recommendation service', () => {
     const service = await startRecommendation({ ...common, registry });
     cleanups.push(() => service.stop());
     await upAccepted;
-    expect(service.ready).toBe(true);
+    // Ready once markReady() has had the registry's answer (health turns SERVING after it).
+    await expect.poll(() => service.ready).toBe(true);
     expect((await registry.list('recommendation')).map((instance) => instance.status)).toEqual(['up']);
     expect(await healthcheck(service)).toBe(0);
   });

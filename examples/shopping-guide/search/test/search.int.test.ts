@@ -5,10 +5,11 @@ import { SearchService } from '@shopping-guide/shared';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
+import { refuseFirstUp } from '@switchyard/registry/testing';
 import type { RunningService } from '@switchyard/service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSearch } from '../src/index.js';
-import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
+import { silentLogger } from '@switchyard/core';
 
 const common = {
   grpc: { port: 0, host: '127.0.0.1' },
@@ -84,26 +85,12 @@ describe('search service', () => {
     const catalog = await startCatalog({ ...common, registry, stock: new MemoryStockStore() });
     cleanups.push(() => catalog.stop());
     // The registry refuses search's first `status: up` (Redis restarting as the index gets built).
-    let refusals = 1;
-    const register = registry.register.bind(registry);
-    registry.register = async (input, options) => {
-      const registration = await register(input, options);
-      if (input.service !== 'search') return registration;
-      const update = registration.update.bind(registration);
-      Object.assign(registration, {
-        update: async (patch: Parameters<typeof update>[0]) => {
-          if (patch.status === 'up' && refusals-- > 0)
-            throw new RegistryUnavailableError('registry unavailable (test)');
-          return update(patch);
-        },
-      });
-      return registration;
-    };
+    const upAccepted = refuseFirstUp(registry, 'search');
     const search = await startSearch({ ...common, registry, indexer: { retryInitialMs: 50, refreshIntervalMs: 500 } });
     cleanups.push(() => search.stop());
     // It stayed NOT_SERVING and listed as draining for good: nothing asked again.
     await expect.poll(() => search.ready, { timeout: 10_000 }).toBe(true);
-    expect(refusals).toBeLessThan(0);
+    await upAccepted;
     expect((await registry.list('search')).map((instance) => instance.status)).toEqual(['up']);
     expect(await healthcheck(search)).toBe(0);
   });
