@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { type AddressInfo, connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SpanKind, trace } from '@opentelemetry/api';
 import { createGrpcClient, createGrpcServer, loadService } from '@switchyard/grpc';
@@ -31,6 +32,14 @@ async function finishedSpans(count: number): Promise<FinishedSpan[]> {
   return tracing.getFinishedSpans();
 }
 
+/** An HTTP/1.0 request with no Host header (undici always sends one), read to its end. */
+async function http10WithoutHost(port: number, path: string): Promise<void> {
+  const socket = connect(port, '127.0.0.1');
+  socket.end(`GET ${path} HTTP/1.0\r\n\r\n`);
+  socket.resume();
+  await once(socket, 'close');
+}
+
 describe('HTTP tracing', () => {
   it('continues the trace of a plain client that sends its own traceparent (node:http and Fastify)', async () => {
     const { port } = await loopback.serve('a', (_request, response) =>
@@ -58,6 +67,50 @@ describe('HTTP tracing', () => {
     expect(servers.map((span) => span.name).sort()).toEqual(['GET', 'GET /products/:id']);
   });
 
+  it('sets server.address and server.port of SERVER spans from the Host header, neither without one (node:http and Fastify)', async () => {
+    const { port } = await loopback.serve('a', (_request, response) => json(response, 200, {}));
+    const app = Fastify();
+    await app.register(switchyardFastify);
+    app.get('/products/:id', async () => ({}));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    loopback.onCleanup(() => app.close());
+    const fastifyPort = (app.server.address() as AddressInfo).port;
+
+    const cases: [string | undefined, string | undefined, number | undefined][] = [
+      [undefined, '127.0.0.1', 0], // undici's own Host: 127.0.0.1:<listening port>
+      ['catalog.shop.example:8443', 'catalog.shop.example', 8443],
+      ['catalog.shop.example', 'catalog.shop.example', 80],
+      ['[::1]:9000', '::1', 9000],
+      ['(none: HTTP/1.0)', undefined, undefined],
+    ];
+    const expected: Record<string, [string | undefined, number | undefined]> = {};
+    for (const [listening, path] of [
+      [port, '/plain'],
+      [fastifyPort, '/products/sku-1'],
+    ] as const) {
+      for (const [index, [host, address, hostPort]] of cases.entries()) {
+        const target = `${path}?case=${index}`;
+        if (host?.startsWith('(none')) await http10WithoutHost(listening, target);
+        else {
+          const headers = host === undefined ? {} : { host };
+          await (await plainRequest(`http://127.0.0.1:${listening}${target}`, { headers })).body.dump();
+        }
+        expected[`${listening} ${index}`] = [address, hostPort === 0 ? listening : hostPort];
+      }
+    }
+    const servers = (await finishedSpans(10)).filter((span) => span.kind === SpanKind.SERVER);
+    const seen: Record<string, [unknown, unknown]> = {};
+    for (const span of servers) {
+      const listening = span.name === 'GET' ? port : fastifyPort;
+      seen[`${listening} ${String(span.attributes['url.query']).replace('case=', '')}`] = [
+        span.attributes['server.address'],
+        span.attributes['server.port'],
+      ];
+    }
+    // Before: every span had server.port (the listening port) and no server.address.
+    expect(seen).toEqual(expected);
+  });
+
   it('makes one CLIENT span per attempt, so a retry is visible', async () => {
     let hits = 0;
     await loopback.serve('a', (_request, response) => json(response, ++hits === 1 ? 503 : 200, {}));
@@ -69,6 +122,20 @@ describe('HTTP tracing', () => {
     expect(clients.map((span) => span.attributes['http.response.status_code']).sort()).toEqual([200, 503]);
     expect(clients.map((span) => span.attributes['switchyard.attempt']).sort()).toEqual([1, 2]);
     expect(new Set(clients.map((span) => span.spanContext().traceId)).size).toBe(2); // two root attempts
+  });
+
+  it('keeps the status on the CLIENT span of a 2xx whose JSON body does not parse, and marks it ERROR', async () => {
+    await loopback.serve('a', (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"truncated":');
+    });
+    const web = await loopback.client('web', { policy: false });
+    await expect(web.getJson('/x')).rejects.toMatchObject({ code: 'INTERNAL' });
+    const [client] = (await finishedSpans(2)).filter((span) => span.kind === SpanKind.CLIENT);
+    // Before: the status was dropped on the way to endRpcSpan, as if no response had come.
+    expect(client?.attributes['http.response.status_code']).toBe(200);
+    expect(client?.attributes['error.type']).toBe('INTERNAL');
+    expect(client?.status.code).toBe(2); // ERROR
+    expect(client?.events.map((event) => event.name)).toEqual(['exception']);
   });
 
   it('gives every CLIENT span the full URL of the instance and path it called (url.full), across instances and paths', async () => {

@@ -9,17 +9,19 @@ export type OtlpProtocol = 'http/protobuf' | 'http/json';
 
 /**
  * The OTLP protocol from `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`,
- * else `http/protobuf` (the specification's default). `grpc` is rejected: its exporter is not
- * bundled, and silently sending HTTP to a gRPC port would lose every span.
+ * else `http/protobuf` (the specification's default), in any case (the specification reads enum
+ * values case-insensitively: `HTTP/PROTOBUF` is http/protobuf). `grpc` is rejected: its exporter is
+ * not bundled, and silently sending HTTP to a gRPC port would lose every span.
  */
 export function resolveOtlpProtocol(): OtlpProtocol {
   const tracesProtocol = readEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL');
   const variable = tracesProtocol === undefined ? 'OTEL_EXPORTER_OTLP_PROTOCOL' : 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL';
-  const protocol = tracesProtocol ?? readEnv('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+  const raw = tracesProtocol ?? readEnv('OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+  const protocol = raw.toLowerCase();
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
     throw new InvalidArgumentError(
       variable,
-      `must be http/protobuf or http/json (the grpc exporter is not bundled), got ${JSON.stringify(protocol)}`,
+      `must be http/protobuf or http/json (the grpc exporter is not bundled), got ${JSON.stringify(raw)}`,
     );
   }
   return protocol;

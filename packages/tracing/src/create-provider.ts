@@ -14,7 +14,7 @@ import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic
 import { PooledIdGenerator } from './pooled-id-generator.js';
 import { withoutNoopTracerMetrics } from './quiet-tracer-metrics.js';
 import { rpcTracerOf, SAMPLER_IGNORES_ATTRIBUTES } from './tracing-active.js';
-import type { ResolvedTracingOptions } from './tracing-options.js';
+import type { EnvSampler, ResolvedTracingOptions } from './tracing-options.js';
 
 /** A parent-based sampler whose root keeps `ratio` of new traces. */
 export function ratioSampler(ratio: number): Sampler {
@@ -23,11 +23,22 @@ export function ratioSampler(ratio: number): Sampler {
   return new ParentBasedSampler({ root });
 }
 
+/** The sampler `OTEL_TRACES_SAMPLER` named (see resolveTracingOptions, which read it). */
+function envSampler(choice: EnvSampler): Sampler {
+  const { name } = choice;
+  const root = name.endsWith('always_on')
+    ? new AlwaysOnSampler()
+    : name.endsWith('always_off')
+      ? new AlwaysOffSampler()
+      : new TraceIdRatioBasedSampler(choice.ratio ?? 1);
+  return name.startsWith('parentbased_') ? new ParentBasedSampler({ root }) : root;
+}
+
 /**
  * The provider for resolved options: resource = SDK defaults, then `OTEL_RESOURCE_ATTRIBUTES` /
  * `OTEL_SERVICE_NAME`, then `resourceAttributes`, `serviceName` and `serviceVersion` (last wins);
- * one batch or simple processor around each exporter; the ratio sampler, or the SDK's reading of
- * `OTEL_TRACES_SAMPLER` when no ratio was chosen; ids from a {@link PooledIdGenerator}.
+ * one batch or simple processor around each exporter; the ratio sampler, or the one
+ * `OTEL_TRACES_SAMPLER` names when no ratio was chosen; ids from a {@link PooledIdGenerator}.
  */
 export function createProvider(
   options: ResolvedTracingOptions,
@@ -49,7 +60,7 @@ export function createProvider(
     resource,
     idGenerator: new PooledIdGenerator(),
     spanProcessors: processors,
-    ...(options.sampleRatio === undefined ? {} : { sampler: ratioSampler(options.sampleRatio) }),
+    sampler: options.sampler === undefined ? ratioSampler(options.sampleRatio ?? 1) : envSampler(options.sampler),
   });
   // Its samplers (the ratio one, or one named by OTEL_TRACES_SAMPLER: always_*, traceidratio,
   // parentbased_*) decide on the trace id and parent alone, so the span helpers may set attributes

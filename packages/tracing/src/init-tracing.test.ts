@@ -113,6 +113,23 @@ describe('initTracing', () => {
     expect(tracing.enabled).toBe(false);
   });
 
+  it('reads the OTLP protocol variables in any case', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:1');
+    // Before: HTTP/PROTOBUF was refused as an unsupported protocol.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', 'HTTP/PROTOBUF');
+    tracing = initTracing({ serviceName: 'search' });
+    expect(String(tracing)).toContain('exporter=otlp http/protobuf');
+    await tracing.shutdown();
+
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'Http/Json');
+    tracing = initTracing({ serviceName: 'search' });
+    expect(String(tracing)).toContain('exporter=otlp http/json');
+    await tracing.shutdown();
+
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'GRPC');
+    expect(invalidArgument(() => initTracing({ serviceName: 'search' })).message).toContain('got "GRPC"');
+  });
+
   it('merges resourceAttributes over OTEL_RESOURCE_ATTRIBUTES', () => {
     vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'deployment.environment.name=prod,team=shop');
     tracing = initTracing({ serviceName: 'orders', exporter: 'memory', resourceAttributes: { team: 'checkout' } });

@@ -38,7 +38,13 @@ function describe(options: ResolvedTracingOptions): string {
   const exporter = options.exporters
     .map((choice) => (choice === 'otlp' ? `otlp ${resolveOtlpProtocol()}` : choice))
     .join('+');
-  const sampling = options.sampleRatio === undefined ? 'OTEL_TRACES_SAMPLER' : String(options.sampleRatio);
+  const { sampler } = options;
+  const sampling =
+    options.sampleRatio !== undefined
+      ? String(options.sampleRatio)
+      : sampler === undefined
+        ? 'OTEL_TRACES_SAMPLER'
+        : `OTEL_TRACES_SAMPLER(${sampler.name}${sampler.ratio === undefined ? '' : ` ${sampler.ratio}`})`;
   return `Tracing(service=${options.serviceName}, exporter=${exporter}, sampleRatio=${sampling}, batch=${options.batch.join('+')})`;
 }
 

@@ -6,6 +6,7 @@ import {
   startClientAttemptSpan,
   startServerSpan,
   type Tracing,
+  tracingActive,
 } from './index.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
@@ -57,8 +58,54 @@ describe('sampling', () => {
   it('takes the sampler from OTEL_TRACES_SAMPLER when sampleRatio is not given', () => {
     vi.stubEnv('OTEL_TRACES_SAMPLER', 'always_off');
     tracing = initTracing({ serviceName: 'orders', exporter: 'memory' });
-    expect(String(tracing)).toContain('sampleRatio=OTEL_TRACES_SAMPLER');
+    expect(String(tracing)).toContain('sampleRatio=OTEL_TRACES_SAMPLER(always_off)');
     endRpcSpan(startClientAttemptSpan(SPAN), { grpcStatusCode: 0 });
     expect(tracing.getFinishedSpans()).toEqual([]);
+  });
+
+  // Before: the SDK read the variable case-sensitively, and took any name it did not know for
+  // parentbased_always_on (every trace sampled), with only a diag message nobody sees by default.
+  it.each(['ALWAYS_OFF', 'Always_Off', 'ParentBased_Always_Off'])(
+    'reads OTEL_TRACES_SAMPLER=%s in any case',
+    (value) => {
+      vi.stubEnv('OTEL_TRACES_SAMPLER', value);
+      tracing = initTracing({ serviceName: 'orders', exporter: 'memory' });
+      for (let index = 0; index < 20; index++) endRpcSpan(startClientAttemptSpan(SPAN), { grpcStatusCode: 0 });
+      expect(tracing.getFinishedSpans().length).toBe(0);
+    },
+  );
+
+  it('reads ParentBased_TraceIdRatio with its OTEL_TRACES_SAMPLER_ARG, still following a sampled parent', () => {
+    vi.stubEnv('OTEL_TRACES_SAMPLER', 'ParentBased_TraceIdRatio');
+    vi.stubEnv('OTEL_TRACES_SAMPLER_ARG', '0');
+    tracing = initTracing({ serviceName: 'orders', exporter: 'memory' });
+    expect(String(tracing)).toContain('sampleRatio=OTEL_TRACES_SAMPLER(parentbased_traceidratio 0)');
+    for (let index = 0; index < 20; index++) endRpcSpan(startClientAttemptSpan(SPAN), { grpcStatusCode: 0 });
+    expect(tracing.getFinishedSpans().length).toBe(0);
+    const child = startServerSpan({ ...SPAN, parent: extractTraceContext({ traceparent: SAMPLED }) });
+    expect(child.isRecording()).toBe(true);
+    endRpcSpan(child, { grpcStatusCode: 0 });
+  });
+
+  it.each([
+    ['OTEL_TRACES_SAMPLER', 'always_of', {}, 'must be one of always_on, always_off'],
+    ['OTEL_TRACES_SAMPLER', 'ParentBased_Jaeger_Remote', {}, 'is not bundled'],
+    ['OTEL_TRACES_SAMPLER_ARG', 'traceidratio', { OTEL_TRACES_SAMPLER_ARG: '10%' }, 'from 0 to 1'],
+    ['OTEL_TRACES_SAMPLER_ARG', 'parentbased_traceidratio', { OTEL_TRACES_SAMPLER_ARG: '1.5' }, 'from 0 to 1'],
+  ])('refuses %s for OTEL_TRACES_SAMPLER=%s %j (no silent 100 %% sampling)', (field, sampler, more, message) => {
+    vi.stubEnv('OTEL_TRACES_SAMPLER', sampler);
+    for (const [name, value] of Object.entries(more)) vi.stubEnv(name, value);
+    let thrown: unknown;
+    try {
+      initTracing({ serviceName: 'orders', exporter: 'memory' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'INVALID_ARGUMENT', field });
+    expect(String((thrown as Error).message)).toContain(message);
+    expect(tracingActive()).toBe(false);
+    // With tracing off the variable is not read, as OTEL_PROPAGATORS is not.
+    tracing = initTracing({ serviceName: 'orders', exporter: 'none' });
+    expect(tracing.enabled).toBe(false);
   });
 });

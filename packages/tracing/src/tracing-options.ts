@@ -57,8 +57,14 @@ export interface ResolvedTracingOptions {
   readonly serviceVersion: string | undefined;
   /** Where spans go: one or more exporters, or `['none']`. */
   readonly exporters: readonly TracingExporter[];
-  /** `undefined`: the sampler comes from `OTEL_TRACES_SAMPLER` (the SDK reads it). */
+  /** `undefined`: the sampler comes from `OTEL_TRACES_SAMPLER` (see {@link sampler}). */
   readonly sampleRatio: number | undefined;
+  /**
+   * The sampler `OTEL_TRACES_SAMPLER` names, when no `sampleRatio` was given and tracing is on;
+   * read here rather than by the SDK, which took any name it did not know (`ALWAYS_OFF`, a typo)
+   * for parentbased_always_on without a word.
+   */
+  readonly sampler: EnvSampler | undefined;
   readonly resourceAttributes: Readonly<Record<string, string>>;
   /**
    * What initTracing's propagator carries, from `OTEL_PROPAGATORS`; `undefined` when tracing is off
@@ -69,11 +75,72 @@ export interface ResolvedTracingOptions {
   readonly batch: readonly boolean[];
 }
 
+/** A sampler of the specification's `OTEL_TRACES_SAMPLER` list that this package builds. */
+export interface EnvSampler {
+  readonly name: (typeof ENV_SAMPLERS)[number];
+  /** traceidratio and parentbased_traceidratio: `OTEL_TRACES_SAMPLER_ARG`, else 1. */
+  readonly ratio?: number;
+}
+
+const ENV_SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+// Known to the specification, but their samplers are not bundled.
+const UNBUNDLED_SAMPLERS = ['jaeger_remote', 'parentbased_jaeger_remote', 'xray'];
+
+function isEnvSampler(name: string): name is EnvSampler['name'] {
+  return (ENV_SAMPLERS as readonly string[]).includes(name);
+}
+
+/**
+ * `OTEL_TRACES_SAMPLER` (and `OTEL_TRACES_SAMPLER_ARG` for the ratio samplers), read
+ * case-insensitively as the specification reads enum values. An unknown or unbundled name, or an
+ * argument that is no number from 0 to 1, is INVALID_ARGUMENT naming the variable: the
+ * specification would have them logged and replaced by a default, which meant sampling every trace
+ * (parentbased_always_on) or a ratio of 1 without anyone noticing.
+ */
+function samplerFromEnv(): EnvSampler | undefined {
+  const raw = readEnv('OTEL_TRACES_SAMPLER');
+  if (raw === undefined) return undefined;
+  const name = raw.toLowerCase();
+  if (UNBUNDLED_SAMPLERS.includes(name)) {
+    throw new InvalidArgumentError(
+      'OTEL_TRACES_SAMPLER',
+      `${JSON.stringify(raw)} is not bundled: use one of ${ENV_SAMPLERS.join(', ')}, or register your own provider`,
+    );
+  }
+  if (!isEnvSampler(name)) {
+    throw new InvalidArgumentError(
+      'OTEL_TRACES_SAMPLER',
+      `must be one of ${ENV_SAMPLERS.join(', ')} (in any case), got ${JSON.stringify(raw)}`,
+    );
+  }
+  if (!name.endsWith('traceidratio')) return { name };
+  const arg = readEnv('OTEL_TRACES_SAMPLER_ARG');
+  if (arg === undefined) return { name, ratio: 1 };
+  const ratio = Number(arg);
+  if (!(ratio >= 0 && ratio <= 1)) {
+    throw new InvalidArgumentError(
+      'OTEL_TRACES_SAMPLER_ARG',
+      `must be a number from 0 to 1 for ${name}, got ${JSON.stringify(arg)}`,
+    );
+  }
+  return { name, ratio };
+}
+
 const KNOWN_KEYS = ['serviceName', 'serviceVersion', 'exporter', 'sampleRatio', 'resourceAttributes', 'batch'] as const;
 const EXPORTERS: readonly TracingExporter[] = ['otlp', 'console', 'memory', 'none'];
 const ENV_EXPORTERS: readonly TracingExporter[] = ['otlp', 'console', 'none'];
 // Set through serviceName / serviceVersion so there is one source of truth.
-const RESERVED_RESOURCE_KEYS = ['service.name', 'service.version'];
+const RESERVED_RESOURCE_KEYS: Readonly<Record<string, string>> = {
+  'service.name': 'serviceName',
+  'service.version': 'serviceVersion',
+};
 
 function assertNonEmptyString(field: string, value: unknown): asserts value is string {
   if (typeof value !== 'string' || value.trim() === '') {
@@ -101,15 +168,24 @@ function exportersFromEnv(): readonly TracingExporter[] | undefined {
   return names as readonly TracingExporter[] | undefined;
 }
 
-function resolveResourceAttributes(option: unknown): Readonly<Record<string, string>> {
+/**
+ * Validates a `resourceAttributes` option (internal; initMetrics uses it too, with `prefix` '' and
+ * only `service.name` reserved): string values, and none of the keys an option of its own sets, so
+ * that `service.name` has one source of truth.
+ */
+export function resolveResourceAttributes(
+  option: unknown,
+  prefix = 'tracing.',
+  reserved: Readonly<Record<string, string>> = RESERVED_RESOURCE_KEYS,
+): Readonly<Record<string, string>> {
   if (option === undefined) return DEFAULT_TRACING_OPTIONS.resourceAttributes;
-  assertObject('tracing.resourceAttributes', option);
+  assertObject(`${prefix}resourceAttributes`, option);
   const attributes: Record<string, string> = {};
   for (const key of Object.keys(option).sort()) {
-    const field = `tracing.resourceAttributes.${key}`;
-    if (RESERVED_RESOURCE_KEYS.includes(key)) {
-      const instead = key === 'service.name' ? 'serviceName' : 'serviceVersion';
-      throw new InvalidArgumentError(field, `set it with tracing.${instead} instead`);
+    const field = `${prefix}resourceAttributes.${key}`;
+    const instead = Object.hasOwn(reserved, key) ? reserved[key] : undefined;
+    if (instead !== undefined) {
+      throw new InvalidArgumentError(field, `set it with ${prefix}${instead} instead`);
     }
     const value = option[key];
     if (typeof value !== 'string') {
@@ -142,11 +218,15 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
   const exporters = resolveExporters(options.exporter);
 
   let sampleRatio: number | undefined;
+  let sampler: EnvSampler | undefined;
   if (options.sampleRatio !== undefined) {
     assertNumber('tracing.sampleRatio', options.sampleRatio, 0, 1);
     sampleRatio = options.sampleRatio;
   } else if (readEnv('OTEL_TRACES_SAMPLER') === undefined) {
     sampleRatio = DEFAULT_TRACING_OPTIONS.sampleRatio;
+  } else if (exporters[0] !== 'none') {
+    // Like OTEL_PROPAGATORS, it matters (and is checked) only when tracing is on.
+    sampler = samplerFromEnv();
   }
 
   if (options.batch !== undefined && typeof options.batch !== 'boolean') {
@@ -158,6 +238,7 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
     serviceVersion: options.serviceVersion,
     exporters,
     sampleRatio,
+    sampler,
     resourceAttributes: resolveResourceAttributes(options.resourceAttributes),
     propagators: exporters[0] === 'none' || foreignPropagatorRegistered() ? undefined : propagatorsFromEnv(),
     // The console exporter stays unbatched next to otlp, as the specification advises for it.

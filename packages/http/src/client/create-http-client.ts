@@ -117,6 +117,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     state.sent = true;
     const started = performance.now();
     let outcomeReported = false;
+    // The status once a response arrived: a failure after it (a body that does not parse or breaks
+    // off) still ends the span with the status the server sent.
+    let received: number | undefined;
     try {
       const method = prepared.method as Dispatcher.HttpMethod;
       const body = prepared.body as string | Uint8Array | Readable | null;
@@ -125,6 +128,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const reply = await exchangeBuffered(pool, exchange, abort, errorBodyLimit(prepared));
         abort.release();
         const status = reply.status;
+        received = status;
         // Headers are parsed only for an error status: a success needs none of them. For the JSON
         // helpers a redirect is one too (undici follows none): getJson used to resolve a 301 as
         // undefined, or fail with "not JSON". 304 stays a success (a conditional GET's answer).
@@ -158,6 +162,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         abort,
       );
       const status = response.statusCode;
+      received = status;
       if (status < 400 || (!prepared.throwOnStatus && !isRetryable(prepared, status, response.headers))) {
         const value: HttpResponse = { status, headers: response.headers, body: response.body };
         translateBodyErrors(response.body, prepared, service, resolved.scheme, instance.host, port, status);
@@ -192,7 +197,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             });
       lease.done(failureOutcome(kind, mapped, performance.now() - started));
       recordAttempt(prepared.method, undefined, started);
-      span?.end(undefined, mapped);
+      span?.end(received, mapped);
       state.lastError = mapped;
       throw mapped;
     }

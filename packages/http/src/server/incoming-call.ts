@@ -16,6 +16,7 @@ import {
   switchyardInstruments,
 } from '@switchyard/tracing';
 import { parseDeadlineHeader } from '../deadline-header.js';
+import { serverHost } from './server-host.js';
 import type { ResolvedServerOptions } from './server-options.js';
 
 /** What a handler can learn about the request it serves, beside the request itself. */
@@ -74,13 +75,18 @@ export function beginIncoming(
   if (settings.tracing && tracingActive()) {
     scope = { deadline, ...withTrack };
     const parent = extractTraceContext(request.headers);
+    // server.address/server.port: the host and port the client called (Host or :authority), as
+    // the conventions define them; neither when the request names none (the listening port alone
+    // would be a server.port without its server.address).
+    const host = serverHost(request.headers, (request.socket as { encrypted?: boolean }).encrypted === true);
     const span = startServerSpan({
       system: 'http',
       service: '',
       method: request.method ?? 'GET',
       url: request.url ?? '/',
-      ...(route === undefined ? {} : { route }),
-      ...(request.socket.localPort === undefined ? {} : { serverPort: request.socket.localPort }),
+      route,
+      serverAddress: host.address,
+      serverPort: host.port,
       parent,
     });
     const active = trace.setSpan(parent, span);

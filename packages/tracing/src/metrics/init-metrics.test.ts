@@ -65,6 +65,25 @@ describe('initMetrics', () => {
     expect(namedInfo).toContain('deployment_environment="prod"');
   });
 
+  it('refuses service.name in resourceAttributes as initTracing does (it silently overrode serviceName)', async () => {
+    await expect(
+      initMetrics({ serviceName: 'orders', port: 0, host: '127.0.0.1', resourceAttributes: { 'service.name': 'x' } }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'resourceAttributes.service.name',
+      message: expect.stringContaining('set it with serviceName instead'),
+    });
+    await expect(
+      initMetrics({ serviceName: 'orders', port: 0, host: '127.0.0.1', resourceAttributes: { team: 1 as never } }),
+    ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'resourceAttributes.team' });
+    // Nothing was left registered by the refused setups; other attributes, service.version too, pass.
+    expect(currentMetrics()).toBeUndefined();
+    const running = await start({ serviceName: 'orders', resourceAttributes: { 'service.version': '1.2.0' } });
+    const targetInfo = (await running.scrape()).split('\n').find((line) => line.startsWith('target_info{'));
+    expect(targetInfo).toContain('service_name="orders"');
+    expect(targetInfo).toContain('service_version="1.2.0"');
+  });
+
   it('reads an empty SWITCHYARD_METRICS_PORT as unset (not port 0, a random port nobody scrapes)', async () => {
     vi.stubEnv('SWITCHYARD_METRICS_PORT', '');
     const running = await initMetrics({ serviceName: 'metrics-test', host: '127.0.0.1' }).catch(

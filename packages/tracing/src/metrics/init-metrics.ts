@@ -6,7 +6,10 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError, validateHost } from '@switchyard/core';
 import { readEnv } from '../env.js';
-import { serviceNameFromResourceAttributes } from '../tracing-options.js';
+import { resolveResourceAttributes, serviceNameFromResourceAttributes } from '../tracing-options.js';
+
+// Set through serviceName, as initTracing requires (initMetrics has no serviceVersion option).
+const METRICS_RESERVED_KEYS = { 'service.name': 'serviceName' };
 
 /** Options of {@link initMetrics}. */
 export interface MetricsOptions {
@@ -19,7 +22,10 @@ export interface MetricsOptions {
   port?: number;
   /** Address the endpoint listens on. @default SWITCHYARD_LISTEN_HOST, else 0.0.0.0 */
   host?: string;
-  /** Extra resource attributes (e.g. `service.instance.id`), merged over OTEL_RESOURCE_ATTRIBUTES. */
+  /**
+   * Extra resource attributes (e.g. `service.instance.id`), merged over OTEL_RESOURCE_ATTRIBUTES;
+   * string values. `service.name` is refused (INVALID_ARGUMENT): set it with `serviceName`.
+   */
   resourceAttributes?: Record<string, string>;
 }
 
@@ -43,7 +49,9 @@ export interface Metrics {
 export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics> {
   assertObject('options', options as unknown);
   assertKnownKeys('options', options as Record<string, unknown>, ['serviceName', 'port', 'host', 'resourceAttributes']);
-  const { resourceAttributes = {} } = options;
+  // service.name comes from serviceName alone, as in initTracing: given here too it used to win
+  // silently over serviceName (and initTracing refused the same input).
+  const resourceAttributes = resolveResourceAttributes(options.resourceAttributes, '', METRICS_RESERVED_KEYS);
   const serviceName = options.serviceName ?? readEnv('OTEL_SERVICE_NAME') ?? serviceNameFromResourceAttributes();
   if (!serviceName) {
     throw new InvalidArgumentError(
