@@ -4,7 +4,7 @@
  */
 import { silentLogger } from '@switchyard/core';
 import { RedisRegistry } from '@switchyard/registry';
-import { startService } from '@switchyard/service';
+import { type RunningService, startService } from '@switchyard/service';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -32,19 +32,25 @@ function observer(): RedisRegistry {
   return registry;
 }
 
+/** A service started not ready (`ready: false`) on the test Redis, with a short lease, and its /readyz status. */
+async function startWarming(name: string): Promise<{ service: RunningService; readyz: () => Promise<number> }> {
+  const service = await startService({
+    name,
+    registry: redis.url,
+    http: { port: 0, host: '127.0.0.1' },
+    ready: false,
+    ttlMs: 1_500,
+    ...quiet,
+  });
+  cleanups.push(() => service.stop());
+  const readyz = async () => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
+  return { service, readyz };
+}
+
 describe('a service while Redis is down or hung', () => {
   it('markReady() that fails during an outage leaves the instance draining in Redis once it is back', async () => {
     const others = observer();
-    const service = await startService({
-      name: 'warming',
-      registry: redis.url,
-      http: { port: 0, host: '127.0.0.1' },
-      ready: false,
-      ttlMs: 1_500,
-      ...quiet,
-    });
-    cleanups.push(() => service.stop());
-    const readyz = async () => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
+    const { service, readyz } = await startWarming('warming');
     await redis.kill();
     await expect(service.markReady()).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
     expect(service.ready).toBe(false);
@@ -91,16 +97,7 @@ describe('a service while Redis is down or hung', () => {
 
   it('markReady() against a hung Redis does not pass readiness checks while it waits, nor leave the entry up', async () => {
     const others = observer();
-    const service = await startService({
-      name: 'hung-ready',
-      registry: redis.url,
-      http: { port: 0, host: '127.0.0.1' },
-      ready: false,
-      ttlMs: 1_500,
-      ...quiet,
-    });
-    cleanups.push(() => service.stop());
-    const readyz = async () => (await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status;
+    const { service, readyz } = await startWarming('hung-ready');
     await redis.pause();
     const marking = service.markReady();
     marking.catch(() => undefined);
