@@ -30,7 +30,7 @@ import { redactUrl } from './redact-url.js';
 const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE']);
 
 /** The request method as the HTTP conventions want it: a known method, upper-case, or `_OTHER`. */
-function normalizedMethod(method: string): string {
+export function normalizedMethod(method: string): string {
   // Transports pass canonical methods: skip the upper-casing copy for them.
   if (KNOWN_METHODS.has(method)) return method;
   const upper = method.toUpperCase();
@@ -42,6 +42,11 @@ export function httpSpanName(options: RpcSpanOptions, kind: 'client' | 'server')
   const method = normalizedMethod(options.method);
   const name = method === '_OTHER' ? 'HTTP' : method;
   return kind === 'server' && options.route !== undefined ? `${name} ${options.route}` : name;
+}
+
+/** The server's `url.scheme`: the connection's when the transport gave it, else the target's, else `http`. */
+function serverScheme(options: RpcSpanOptions, fromTarget: string | undefined): string {
+  return options.scheme ?? fromTarget ?? 'http';
 }
 
 function splitTarget(target: string): { path: string; query: string | undefined; scheme: string | undefined } {
@@ -78,7 +83,7 @@ function stableStart(
     const { path, query, scheme } = splitTarget(url);
     attributes[ATTR_URL_PATH] = path;
     if (query !== undefined) attributes[ATTR_URL_QUERY] = query;
-    attributes[ATTR_URL_SCHEME] = scheme ?? 'http';
+    attributes[ATTR_URL_SCHEME] = serverScheme(options, scheme);
   }
   if (options.route !== undefined) attributes[ATTR_HTTP_ROUTE] = options.route;
 }
@@ -99,7 +104,7 @@ function oldStart(
   if (url !== undefined) {
     const { path, query, scheme } = splitTarget(url);
     attributes[ATTR_HTTP_TARGET] = query === undefined ? path : `${path}?${query}`;
-    attributes[ATTR_HTTP_SCHEME] = scheme ?? 'http';
+    attributes[ATTR_HTTP_SCHEME] = serverScheme(options, scheme);
   }
   if (options.route !== undefined) attributes[ATTR_HTTP_ROUTE] = options.route;
   if (options.serverAddress !== undefined) attributes[ATTR_NET_HOST_NAME] = options.serverAddress;
@@ -135,4 +140,30 @@ export function setHttpStatusAttributes(span: Span, status: number, mode: Semcon
 /** Whether an HTTP status marks the span as an error: 4xx and 5xx on a client, 5xx on a server. */
 export function isHttpError(status: number, kind: 'client' | 'server'): boolean {
   return status >= (kind === 'client' ? 400 : 500);
+}
+
+/** One request served, for {@link httpServerMetricAttributes}. */
+export interface HttpServerSample {
+  method: string;
+  /** The status recorded on the SERVER span. */
+  status: number;
+  scheme: 'http' | 'https';
+  route?: string | undefined;
+}
+
+/**
+ * The attributes of an `http.server.request.duration` sample, as the HTTP metric conventions want
+ * them and as the SERVER span of the same request records them: the method normalized (`_OTHER`
+ * for unknown ones: the raw method is unbounded cardinality), `url.scheme`, `http.route` when
+ * there is one, and `error.type` (the status) for a 5xx.
+ */
+export function httpServerMetricAttributes(sample: HttpServerSample): Attributes {
+  const attributes: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: normalizedMethod(sample.method),
+    [ATTR_HTTP_RESPONSE_STATUS_CODE]: sample.status,
+    [ATTR_URL_SCHEME]: sample.scheme,
+  };
+  if (sample.route !== undefined) attributes[ATTR_HTTP_ROUTE] = sample.route;
+  if (isHttpError(sample.status, 'server')) attributes[ATTR_ERROR_TYPE] = String(sample.status);
+  return attributes;
 }

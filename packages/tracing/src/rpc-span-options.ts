@@ -27,6 +27,12 @@ export interface RpcSpanOptions {
   url?: string;
   /** HTTP server only: the matched route template (`/products/:id`), used in the span name. */
   route?: string;
+  /**
+   * HTTP server only: `https` when the request came over TLS (`request.socket.encrypted`). The
+   * request target (`/path?query`) names no scheme, so without it `url.scheme` could only default
+   * to `http`, wrong on every TLS server.
+   */
+  scheme?: 'http' | 'https';
   /** More attributes to set at span start (e.g. `network.peer.address`). */
   attributes?: Attributes;
 }

@@ -67,7 +67,9 @@ export function beginIncoming(
 ): IncomingCall {
   const receivedAt = Date.now();
   const deadline = parseDeadlineHeader(request.headers[settings.deadlineHeader], receivedAt);
-  recordServed(request, response);
+  // One property read: `https` for url.scheme (span and metric) and the default server.port.
+  const tls = (request.socket as { encrypted?: boolean } | null)?.encrypted === true;
+  recordServed(request, response, tls, route);
   let scope: CallScope;
   let run: <T>(fn: () => T) => T;
   const track = trackFromBaggage(request.headers.baggage);
@@ -78,7 +80,7 @@ export function beginIncoming(
     // server.address/server.port: the host and port the client called (Host or :authority), as
     // the conventions define them; neither when the request names none (the listening port alone
     // would be a server.port without its server.address).
-    const host = serverHost(request.headers, (request.socket as { encrypted?: boolean }).encrypted === true);
+    const host = serverHost(request.headers, tls);
     const span = startServerSpan({
       system: 'http',
       service: '',
@@ -88,6 +90,8 @@ export function beginIncoming(
       serverAddress: host.address,
       serverPort: host.port,
       parent,
+      // The target names no scheme: the connection tells.
+      scheme: tls ? 'https' : 'http',
     });
     const active = trace.setSpan(parent, span);
     run = (fn) => otelContext.with(active, () => runInCallScope(scope, fn));
@@ -141,7 +145,12 @@ function abortOnEnd(response: ServerResponse, deadline: number): AbortController
 }
 
 /** In-flight count and duration of each request, for the metrics (no-ops without a MeterProvider). */
-function recordServed(request: IncomingMessage, response: ServerResponse): void {
+function recordServed(
+  request: IncomingMessage,
+  response: ServerResponse,
+  tls: boolean,
+  route: string | undefined,
+): void {
   if (!metricsActive()) return;
   const instruments = switchyardInstruments();
   const started = performance.now();
@@ -149,9 +158,12 @@ function recordServed(request: IncomingMessage, response: ServerResponse): void 
   instruments.serverInflight.add(1, inflight);
   response.once('close', () => {
     instruments.serverInflight.add(-1, inflight);
-    instruments.httpServerDuration.record((performance.now() - started) / 1_000, {
-      'http.request.method': request.method ?? 'GET',
-      'http.response.status_code': response.writableFinished ? response.statusCode : 499,
+    // The same method, status, scheme and route as the request's SERVER span.
+    instruments.recordHttpServerRequest((performance.now() - started) / 1_000, {
+      method: request.method ?? 'GET',
+      status: response.writableFinished ? response.statusCode : 499,
+      scheme: tls ? 'https' : 'http',
+      route,
     });
   });
 }

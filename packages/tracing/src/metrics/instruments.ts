@@ -1,4 +1,5 @@
 import { type Counter, type Histogram, type Meter, metrics, type UpDownCounter } from '@opentelemetry/api';
+import { type HttpServerSample, httpServerMetricAttributes } from '../http-attributes.js';
 
 /** The instruments Switchyard records. Names follow the OpenTelemetry conventions where one exists. */
 export interface SwitchyardInstruments {
@@ -8,8 +9,15 @@ export interface SwitchyardInstruments {
   readonly rpcServerDuration: Histogram;
   /** `http.client.request.duration` (s): one sample per physical attempt. */
   readonly httpClientDuration: Histogram;
-  /** `http.server.request.duration` (s): one sample per request served. */
+  /** `http.server.request.duration` (s): one sample per request served. Record through {@link SwitchyardInstruments.recordHttpServerRequest}. */
   readonly httpServerDuration: Histogram;
+  /**
+   * Records one `http.server.request.duration` sample (seconds) with the attributes the HTTP
+   * conventions want, agreeing with the request's SERVER span: `http.request.method` (`_OTHER` for
+   * unknown methods), `http.response.status_code`, `url.scheme`, `http.route` and, for a 5xx,
+   * `error.type`.
+   */
+  recordHttpServerRequest(seconds: number, sample: HttpServerSample): void;
   /** `switchyard.server.inflight_requests`: calls being served now (scale on it: see deploy/). */
   readonly serverInflight: UpDownCounter;
   /** `switchyard.client.retries`: retries started, by service. */
@@ -51,6 +59,11 @@ export function switchyardInstruments(): SwitchyardInstruments {
 const HTTP_DURATION_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 function create(meter: Meter): SwitchyardInstruments {
+  const httpServerDuration = meter.createHistogram('http.server.request.duration', {
+    unit: 's',
+    description: 'Duration of inbound HTTP requests',
+    advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS_S },
+  });
   return {
     rpcClientDuration: meter.createHistogram('rpc.client.duration', {
       unit: 'ms',
@@ -65,11 +78,9 @@ function create(meter: Meter): SwitchyardInstruments {
       description: 'Duration of outbound HTTP attempts',
       advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS_S },
     }),
-    httpServerDuration: meter.createHistogram('http.server.request.duration', {
-      unit: 's',
-      description: 'Duration of inbound HTTP requests',
-      advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS_S },
-    }),
+    httpServerDuration,
+    recordHttpServerRequest: (seconds, sample) =>
+      httpServerDuration.record(seconds, httpServerMetricAttributes(sample)),
     serverInflight: meter.createUpDownCounter('switchyard.server.inflight_requests', {
       unit: '{request}',
       description: 'Calls being served',
