@@ -91,3 +91,24 @@ it('fails a call waiting to connect as closed when the client closes, without bl
   expect(await reply).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is closed/) });
   expect(ejections).toEqual([]);
 });
+
+it('does not send a call again once its deadline has passed, blaming an instance it never reached', async () => {
+  const { silent, slow, addB, echo, ejections } = await setup();
+  const connected = once(silent.server, 'connection');
+  const deadline = Date.now() + 300;
+  const reply = echo.say({ message: 'x' }, { deadline }).catch((error: unknown) => error);
+  await connected; // the call waits on a's channel
+  await addB();
+  // The pool closes a's channel in a setImmediate queued by a timer; a check-phase callback queued
+  // first holds the event loop past the deadline, so the close comes after it, before any timer.
+  setTimeout(() =>
+    setImmediate(() => {
+      while (Date.now() <= deadline + 5) {
+        // hold the loop
+      }
+    }),
+  );
+  void slow.update({ status: 'draining' });
+  expect(await reply).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  expect(ejections).toEqual([]);
+});

@@ -207,4 +207,45 @@ describe('startService: start-up and stop', () => {
     await service.stop();
     await memory.close();
   });
+
+  it('markReady() whose registration update throws instead of rejecting can still be retried', async () => {
+    const memory = new MemoryRegistry();
+    // The first two updates (markReady's, then its take-back) throw; the retry's works.
+    const blips = ['registry blip', 'registry blip again'];
+    // A custom registry whose registration throws out of update() (not async) on a blip.
+    const registry: Registry = {
+      list: (service) => memory.list(service),
+      services: () => memory.services(),
+      watch: (service, listener) => memory.watch(service, listener),
+      setRoute: (service, rule) => memory.setRoute(service, rule),
+      getRoute: (service) => memory.getRoute(service),
+      close: () => memory.close(),
+      async register(instance, options) {
+        const registration = await memory.register(instance, options);
+        const update = registration.update.bind(registration);
+        registration.update = (patch) => {
+          const blip = blips.shift();
+          if (blip !== undefined) throw new RegistryUnavailableError(blip);
+          return update(patch);
+        };
+        return registration;
+      },
+    };
+    const service = await startService({
+      name: 'warming-sync',
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      ready: false,
+      ...quiet,
+    });
+    // The update's own failure, not the take-back's.
+    await expect(service.markReady()).rejects.toThrow(/registry blip$/);
+    expect(service.ready).toBe(false);
+    // The failed update was kept as the shared answer: every retry got the same rejection.
+    await service.markReady();
+    expect(service.ready).toBe(true);
+    expect((await memory.list('warming-sync'))[0]?.status).toBe('up');
+    await service.stop();
+    await memory.close();
+  });
 });

@@ -305,7 +305,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
     markReady() {
       if (draining) return Promise.resolve();
-      readying ??= (async () => {
+      if (readying !== undefined) return readying;
+      const pending = (async () => {
         // The registry first, health after: health turned SERVING before the update, so against a
         // hung Redis a failing markReady() passed readiness probes for up to two command timeouts.
         try {
@@ -313,13 +314,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         } catch (error) {
           // Not ready: the registry still lists the instance as draining, so callers skip it, and
           // a later markReady() tries again (a registry blip at warm-up used to keep the instance
-          // out of traffic for good).
-          readying = undefined;
+          // out of traffic for good). (`readying` is cleared below, not here: an update() that
+          // throws instead of rejecting ran this before `readying` was set, which then kept the
+          // failure as every later call's answer.)
           // A registration keeps an update it could not write and writes it once Redis is back (a
           // hung Redis may even run it late): the entry turned `up` after the outage while the
           // service said not ready. Take the update back, the same way; a retry of markReady()
           // is queued after this and wins. (Once stopping, stop() has marked it draining.)
-          if (!draining) registration.update({ status: 'draining' }).catch(() => undefined);
+          if (!draining) {
+            try {
+              registration.update({ status: 'draining' }).catch(() => undefined);
+            } catch {
+              // Thrown rather than rejected: as ignored as a rejection; the caller gets `error`.
+            }
+          }
           throw error;
         }
         // stop() began meanwhile: it has marked the instance draining, health included.
@@ -329,8 +337,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         grpcServer?.resume();
         logger.info({}, `${config.name} ready`);
       })();
+      readying = pending;
+      // Handled before any caller hears of the failure, so a retry in reaction to it starts anew.
+      pending.catch(() => {
+        if (readying === pending) readying = undefined;
+      });
       // Concurrent calls share one update: each resolves once the registry says `up`.
-      return readying;
+      return pending;
     },
     grpcClient<D extends ServiceDefinition>(definition: D, service: string, clientOptions: ServiceClientOptions = {}) {
       const { discoveryOptions, grpcOptions } = splitClientOptions(clientOptions);

@@ -265,6 +265,18 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             return;
           }
           if (resends < MAX_RESENDS) {
+            // No time left (the deadline passed while it waited): sent again, it failed
+            // DEADLINE_EXCEEDED at once, counted against an instance it never reached (ejected).
+            const late =
+              context.abortReason ??
+              (context.deadline <= Date.now()
+                ? new DeadlineExceededError(`${serviceName}/${name}: no time left to send the call again`)
+                : undefined);
+            if (late !== undefined) {
+              span?.end(code, late);
+              reject(late);
+              return;
+            }
             span?.end(code, fromServiceError(error, `${serviceName}/${name}`, retryable));
             try {
               resolve(attempt(name, prepared, callOptions, context, start, viaClientMethods, resends + 1));
