@@ -2,7 +2,7 @@
 import { Agent, get } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
-import { MemoryRegistry, type Registry } from '@switchyard/registry';
+import { MemoryRegistry, type Registration, type Registry } from '@switchyard/registry';
 import { describe, expect, it, vi } from 'vitest';
 import type { RunningService } from './running-service.js';
 import { startService } from './start-service.js';
@@ -11,6 +11,29 @@ import { startService } from './start-service.js';
 const HealthLikeDefinition = {};
 
 const quiet = { handleSignals: false, tracing: false, drainDelayMs: 0, logger: silentLogger } as const;
+
+type Update = Registration['update'];
+
+/** `memory` as a Registry whose registrations' update() goes through `update` (a test's failures). */
+function withUpdates(
+  memory: MemoryRegistry,
+  update: (patch: Parameters<Update>[0], real: Update) => ReturnType<Update>,
+): Registry {
+  return {
+    list: (service) => memory.list(service),
+    services: () => memory.services(),
+    watch: (service, listener) => memory.watch(service, listener),
+    setRoute: (service, rule) => memory.setRoute(service, rule),
+    getRoute: (service) => memory.getRoute(service),
+    close: () => memory.close(),
+    async register(instance, options) {
+      const registration = await memory.register(instance, options);
+      const real = registration.update.bind(registration);
+      registration.update = (patch) => update(patch, real);
+      return registration;
+    },
+  };
+}
 
 describe('startService: start-up and stop', () => {
   it('starts two services with metrics at the same time (Promise.all), sharing one /metrics endpoint', async () => {
@@ -169,23 +192,10 @@ describe('startService: start-up and stop', () => {
     const memory = new MemoryRegistry();
     let updatesToFail = 1;
     // The memory registry, except that the first update of a registration fails (a registry blip).
-    const registry: Registry = {
-      list: (service) => memory.list(service),
-      services: () => memory.services(),
-      watch: (service, listener) => memory.watch(service, listener),
-      setRoute: (service, rule) => memory.setRoute(service, rule),
-      getRoute: (service) => memory.getRoute(service),
-      close: () => memory.close(),
-      async register(instance, options) {
-        const registration = await memory.register(instance, options);
-        const update = registration.update.bind(registration);
-        registration.update = async (patch) => {
-          if (updatesToFail-- > 0) throw new RegistryUnavailableError('registry blip');
-          return update(patch);
-        };
-        return registration;
-      },
-    };
+    const registry = withUpdates(memory, async (patch, update) => {
+      if (updatesToFail-- > 0) throw new RegistryUnavailableError('registry blip');
+      return update(patch);
+    });
     const service = await startService({
       name: 'warming',
       registry,
@@ -213,24 +223,11 @@ describe('startService: start-up and stop', () => {
     // The first two updates (markReady's, then its take-back) throw; the retry's works.
     const blips = ['registry blip', 'registry blip again'];
     // A custom registry whose registration throws out of update() (not async) on a blip.
-    const registry: Registry = {
-      list: (service) => memory.list(service),
-      services: () => memory.services(),
-      watch: (service, listener) => memory.watch(service, listener),
-      setRoute: (service, rule) => memory.setRoute(service, rule),
-      getRoute: (service) => memory.getRoute(service),
-      close: () => memory.close(),
-      async register(instance, options) {
-        const registration = await memory.register(instance, options);
-        const update = registration.update.bind(registration);
-        registration.update = (patch) => {
-          const blip = blips.shift();
-          if (blip !== undefined) throw new RegistryUnavailableError(blip);
-          return update(patch);
-        };
-        return registration;
-      },
-    };
+    const registry = withUpdates(memory, (patch, update) => {
+      const blip = blips.shift();
+      if (blip !== undefined) throw new RegistryUnavailableError(blip);
+      return update(patch);
+    });
     const service = await startService({
       name: 'warming-sync',
       registry,

@@ -303,32 +303,33 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   }
 
+  /**
+   * A JSON helper's call. A request it cannot build (options that are not an object, a value JSON
+   * cannot hold) is a rejected promise, like every other failure of the call, never a throw.
+   */
+  function sendJson<T>(
+    jsonOptions: JsonRequestOptions | undefined,
+    method: 'GET' | 'POST',
+    path: string,
+    value?: unknown,
+  ): Promise<T> {
+    let request: HttpRequest;
+    try {
+      request =
+        method === 'GET'
+          ? jsonRequest(jsonOptions, method, path, undefined, JSON_GET_HEADERS)
+          : jsonRequest(jsonOptions, method, path, jsonBody(value), JSON_POST_HEADERS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return send(request, parseJson) as Promise<T>;
+  }
+
   return {
     request: (request) => send(request) as Promise<HttpResponse>,
-    getJson: <T>(path: string, jsonOptions?: JsonRequestOptions) => {
-      let request: HttpRequest;
-      try {
-        request = jsonRequest(jsonOptions, 'GET', path, undefined, JSON_GET_HEADERS);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return send(request, parseJson) as Promise<T>;
-    },
-    postJson: <T>(path: string, value: unknown, jsonOptions?: JsonRequestOptions) => {
-      let request: HttpRequest;
-      try {
-        let body: string;
-        try {
-          body = JSON.stringify(value) ?? 'null';
-        } catch (cause) {
-          throw new InvalidArgumentError('value', `must be serialisable as JSON: ${(cause as Error).message}`);
-        }
-        request = jsonRequest(jsonOptions, 'POST', path, body, JSON_POST_HEADERS);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return send(request, parseJson) as Promise<T>;
-    },
+    getJson: <T>(path: string, jsonOptions?: JsonRequestOptions) => sendJson<T>(jsonOptions, 'GET', path),
+    postJson: <T>(path: string, value: unknown, jsonOptions?: JsonRequestOptions) =>
+      sendJson<T>(jsonOptions, 'POST', path, value),
     get openPools() {
       return pools.size;
     },
@@ -346,6 +347,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
 /** What the JSON helpers set themselves: given in their options, it was silently replaced. */
 const JSON_HELPER_FIELDS = ['method', 'path', 'body'];
+
+/** `value` as a JSON body; INVALID_ARGUMENT naming `value` when JSON cannot hold it (a cycle, a BigInt). */
+function jsonBody(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? 'null';
+  } catch (cause) {
+    throw new InvalidArgumentError('value', `must be serialisable as JSON: ${(cause as Error).message}`);
+  }
+}
 
 /**
  * A JSON helper's request: the caller's options (validated later by prepareRequest, unknown keys
