@@ -517,18 +517,19 @@ class WatchingDiscovery implements Discovery {
       );
       candidates = candidates.filter((member) => chosen.has(member.instance.id));
     }
-    // Weight 0 means "send nothing" unless nothing else is left.
+    // Weight 0 means "send nothing" unless nothing else is left; a draining instance does not count
+    // as something else while any instance is up (it is leaving: weighing it first sent every call
+    // to a draining instance while an up one of weight 0 stood by).
     const weighted = candidates.filter((member) => member.instance.weight > 0);
-    const usable = weighted.length > 0 ? weighted : candidates;
+    const weightedUp = weighted.some((member) => member.instance.status === 'up');
+    const anyUp = weightedUp || candidates.some((member) => member.instance.status === 'up');
+    const usable = weighted.length > 0 && (weightedUp || !anyUp) ? weighted : candidates;
     const up = usable.filter((member) => member.instance.status === 'up');
     const healthy = up.filter((member) => !member.health?.isEjected(now));
-    if (up.length > 0) {
-      this.rotationCount = up.length;
-      this.ejectedCount = up.length - healthy.length;
-    } else {
-      this.rotationCount = usable.length;
-      this.ejectedCount = usable.filter((member) => member.health?.isEjected(now)).length;
-    }
+    // In rotation: the instances that are up (draining ones only when none is).
+    const rotation = up.length > 0 ? up : usable;
+    this.rotationCount = rotation.length;
+    this.ejectedCount = rotation.filter((member) => member.health?.isEjected(now)).length;
     const unhealthyShare = usable.length === 0 ? 0 : (usable.length - healthy.length) / usable.length;
     const panic = this.outlier !== undefined && unhealthyShare > this.outlier.panicThreshold;
     // Draining instances are used only when no `up` one is left; panic ignores ejections, never draining.
@@ -541,12 +542,14 @@ class WatchingDiscovery implements Discovery {
       let chosen = members;
       if (this.zone) {
         const zone = this.zone.name;
-        // Capacity is judged against every usable local instance of the group's track (ejected
-        // ones included): that is what "enough of the zone is healthy" means.
+        // Capacity is judged against every local instance in rotation of the group's track
+        // (ejected ones included): that is what "enough of the zone is healthy" means. A draining
+        // one is leaving, not failing: counted, it sent most calls out of the zone for the length
+        // of every drain in a rolling restart, and back once the instance had gone.
         const track = members[0]?.instance.metadata.track ?? '';
         const version = members[0]?.instance.version;
         const sameVersion = members.every((member) => member.instance.version === version);
-        const localTotal = usable.filter(
+        const localTotal = rotation.filter(
           (member) =>
             member.instance.zone === zone &&
             (member.instance.metadata.track ?? '') === track &&

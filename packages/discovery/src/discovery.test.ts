@@ -70,6 +70,20 @@ describe('createDiscovery', () => {
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['a', 'b']);
   });
 
+  it('prefers an up instance of weight 0 to a draining one, and weight 0 still gives way to weight', async () => {
+    const parked = await registry.register(instance('parked', { weight: 0 }));
+    const leaving = await registry.register(instance('leaving'));
+    const discovery = await discover();
+    expect(shares(discovery, 10)).toEqual({ leaving: 10 });
+    await leaving.update({ status: 'draining' });
+    expect(shares(discovery, 10)).toEqual({ parked: 10 });
+    expect(idsOf(discovery)).toEqual(['parked']);
+    await registry.register(instance('fresh'));
+    expect(shares(discovery, 10)).toEqual({ fresh: 10 });
+    await parked.update({ status: 'draining' });
+    expect(shares(discovery, 10)).toEqual({ fresh: 10 });
+  });
+
   it('filters by version and metadata', async () => {
     await registry.register(instance('old', { version: '1.0.0' }));
     await registry.register(instance('new', { version: '2.0.0', metadata: { track: 'b' } }));
@@ -89,6 +103,19 @@ describe('createDiscovery', () => {
     const lease = pickUntil(discovery, 'local-1');
     lease.done({ ok: false, latencyMs: 1, connectionFailed: true });
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-2', 'remote']);
+  });
+
+  it('stays in the caller zone while a local instance drains (a rolling restart), as once it has gone', async () => {
+    const leaving = await registry.register(instance('local-1', { zone: 'eu-1a' }));
+    await registry.register(instance('local-2', { zone: 'eu-1a' }));
+    await registry.register(instance('local-3', { zone: 'eu-1a' }));
+    await registry.register(instance('remote-1', { zone: 'eu-1b' }));
+    await registry.register(instance('remote-2', { zone: 'eu-1b' }));
+    const discovery = await discover({ zone: 'eu-1a' });
+    await leaving.update({ status: 'draining' });
+    expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-2', 'local-3']);
+    await leaving.deregister();
+    expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-2', 'local-3']);
   });
 
   it('does not keep traffic on ejected local instances when panic brings them back', async () => {

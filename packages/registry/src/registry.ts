@@ -66,7 +66,11 @@ export interface Registration {
    * `REGISTRATION_LOST` after `deregister()` or when the registration was lost.
    */
   update(patch: InstancePatch): Promise<void>;
-  /** Removes the entry and stops heartbeating. Idempotent. */
+  /**
+   * Removes the entry and stops heartbeating (at once, whatever the outcome). Idempotent: calls
+   * share the outcome of the removal, and a call after one that failed (the backend was
+   * unreachable) tries the removal again.
+   */
   deregister(): Promise<void>;
   /**
    * Lets go of the entry without removing it, as a process that crashed would: heartbeats stop at

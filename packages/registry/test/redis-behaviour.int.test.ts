@@ -672,6 +672,32 @@ describe('RedisRegistry through Redis outages', () => {
     );
   });
 
+  it('sends a deregistration again when deregister() is retried after one failed on a lost connection', async () => {
+    const namespace = uniqueNamespace();
+    const connectionName = `owner-${namespace}`;
+    const owner = registry({ namespace, redisOptions: { connectionName } });
+    const reader = registry({ namespace });
+    const registration = await owner.register(instance('catalog-1'), { ttlMs: 60_000 });
+    // Deregistering the moment the connection drops: the command cannot be sent, and Redis keeps the entry.
+    const firstTry = new Promise<unknown>((resolve) => {
+      registration.onStateChange((state) => {
+        if (state === 'unavailable') resolve(registration.deregister().catch((error: unknown) => error));
+      });
+    });
+    const clients = String(await raw.client('LIST'));
+    const id = /id=(\d+) [^\n]* name=(\S+)/g;
+    const ownerId = [...clients.matchAll(id)].find((match) => match[2] === connectionName)?.[1];
+    expect(ownerId).toBeDefined();
+    await raw.client('KILL', 'ID', ownerId as string);
+    expect(await firstTry).toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect((await reader.list('catalog')).map((entry) => entry.id)).toEqual(['catalog-1']);
+
+    await waitFor(async () => (await owner.list('catalog').catch(() => undefined)) !== undefined, 5_000, 'reconnect');
+    await registration.deregister();
+    expect(await reader.list('catalog')).toEqual([]);
+    expect(registration.state).toBe('deregistered');
+  });
+
   it('hears changes over pub/sub again once Redis is back (the registry re-subscribes)', async () => {
     const namespace = uniqueNamespace();
     const owner = registry({ namespace });

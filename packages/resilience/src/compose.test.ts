@@ -34,6 +34,16 @@ describe('compose', () => {
     expect(() => compose(logging('a', []), {} as never)).toThrow(/compose\[1\]: must be a policy/);
   });
 
+  it('refuses steps that are not an array of functions when a policy is made, not at every call', () => {
+    const step = async (context: never, next: (context: never) => Promise<unknown>) => next(context);
+    expect(() => createPolicy(step as never, 'one step, not in an array')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'steps' }),
+    );
+    expect(() => createPolicy([step, 'log'] as never, 'a string among them')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'steps[1]' }),
+    );
+  });
+
   it('turns a synchronous throw of a custom step into a rejection, with or without a deadline', async () => {
     const throwing = createPolicy(
       [

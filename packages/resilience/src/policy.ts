@@ -1,4 +1,4 @@
-import { assertObject, InvalidArgumentError, NO_DEADLINE } from '@switchyard/core';
+import { assertObject, describeValue, InvalidArgumentError, NO_DEADLINE } from '@switchyard/core';
 import { CallContext, raceAbort, type AttemptContext } from './call-context.js';
 
 /** Options of one `execute` call. */
@@ -38,6 +38,7 @@ export interface Policy {
  * A step receives the call's context and `next`, and returns what `next` returns (or throws).
  */
 export function policyFromSteps(steps: readonly Middleware[], name: string): Policy {
+  assertSteps(steps);
   // A custom step that throws instead of rejecting makes execute() reject (not throw), and
   // leaves neither the caller's signal listener nor the deadline entry behind (see chain).
   const run = chain(steps);
@@ -87,6 +88,25 @@ export function policyFromSteps(steps: readonly Middleware[], name: string): Pol
     },
     toString: () => name,
   };
+}
+
+/**
+ * Checks what `createPolicy` is given, once, when the policy is made: a single step function
+ * instead of an array of them made every call fail with "step is not a function", and a step that
+ * is not a function failed each call the same way.
+ */
+function assertSteps(steps: unknown): void {
+  if (!Array.isArray(steps)) {
+    throw new InvalidArgumentError('steps', `must be an array of middleware functions, got ${describeValue(steps)}`);
+  }
+  steps.forEach((step, index) => {
+    if (typeof step !== 'function') {
+      throw new InvalidArgumentError(
+        `steps[${index}]`,
+        `must be a middleware function (context, next) => Promise, got ${describeValue(step)}`,
+      );
+    }
+  });
 }
 
 /** Calls the context's operation, turning a synchronous throw into a rejection. */

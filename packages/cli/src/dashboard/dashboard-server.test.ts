@@ -188,6 +188,36 @@ describe('startDashboard', () => {
     await expect(startDashboard({ registry, port: 0, host: ' ' })).rejects.toThrow(/^host: must not be empty/);
   });
 
+  it('refuses bad options with INVALID_ARGUMENT naming the option, before anything starts', async () => {
+    registry = new MemoryRegistry();
+    let listed = 0;
+    const services = registry.services.bind(registry);
+    registry.services = () => {
+      listed++;
+      return services();
+    };
+    const bad: [Record<string, unknown>, string][] = [
+      [{}, 'registry'],
+      [{ registry: {} }, 'registry'],
+      [{ registry, inspector: {} }, 'inspector'],
+      [{ registry, port: 'abc' }, 'port'],
+      [{ registry, port: 70_000 }, 'port'],
+      [{ registry, title: 5 }, 'title'],
+      [{ registry, servicesPollMs: 0 }, 'servicesPollMs'],
+      [{ registry, leaseRefreshMs: -5 }, 'leaseRefreshMs'],
+      [{ registry, keepAliveMs: 0 }, 'keepAliveMs'],
+      [{ registry, maxStreams: 0 }, 'maxStreams'],
+      [{ registry, maxStreamBufferBytes: 'big' }, 'maxStreamBufferBytes'],
+      [{ registry, allowedHosts: 'dashboard.internal' }, 'allowedHosts'],
+      [{ registry, allowedHosts: [''] }, 'allowedHosts[0]'],
+      [{ registry, prot: 7070 }, 'options.prot'],
+    ];
+    for (const [options, field] of bad) {
+      await expect(startDashboard(options as never), field).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
+    }
+    expect(listed).toBe(0);
+  });
+
   it('answers HEAD /events with the headers at once, without taking an event-stream slot', async () => {
     registry = new MemoryRegistry();
     dashboard = await startDashboard({ registry, port: 0, maxStreams: 1 });

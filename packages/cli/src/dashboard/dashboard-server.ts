@@ -1,52 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { InvalidArgumentError } from '@switchyard/core';
-import type { Registry } from '@switchyard/registry';
-import type { LeaseInspector } from '../registry/lease-inspector.js';
+import { type DashboardOptions, resolveDashboardOptions } from './dashboard-options.js';
 import { renderPage } from './page.js';
 import { type HubChange, ServiceHub } from './service-hub.js';
 
-/** Options of {@link startDashboard}. */
-export interface DashboardOptions {
-  readonly registry: Registry;
-  /** Reads instance ages and lease expiry from Redis; without it those columns show `-`. */
-  readonly inspector?: LeaseInspector | undefined;
-  /** @default 7070; 0 picks a free port */
-  readonly port?: number;
-  /** Interface to bind. Anything but loopback exposes the registry's contents to the network. @default '127.0.0.1' */
-  readonly host?: string;
-  /** Shown in the page title and header, e.g. the (password-masked) registry URL. @default '' */
-  readonly title?: string;
-  /** @default 1_000 */
-  readonly servicesPollMs?: number;
-  /** @default 2_000 */
-  readonly leaseRefreshMs?: number;
-  /** SSE keep-alive comment interval. @default 15_000 */
-  readonly keepAliveMs?: number;
-  /**
-   * DNS names, besides loopback names, IP addresses and the bound host, that the dashboard answers
-   * to in the Host header (say, `dashboard.internal` when bound to 0.0.0.0 behind that name). Any
-   * other name is refused (403), which keeps a web page the operator visits from reading the
-   * registry through DNS rebinding. @default []
-   */
-  readonly allowedHosts?: readonly string[];
-  /** Event streams open at once; more are refused (503). @default 64 */
-  readonly maxStreams?: number;
-  /** Bytes an event stream may have queued for a client that stopped reading before it is closed. @default 1 MiB */
-  readonly maxStreamBufferBytes?: number;
-}
-
-/** Defaults of {@link DashboardOptions}. */
-export const DEFAULT_DASHBOARD_OPTIONS = Object.freeze({
-  port: 7070,
-  host: '127.0.0.1',
-  title: '',
-  keepAliveMs: 15_000,
-  allowedHosts: Object.freeze([]) as readonly string[],
-  maxStreams: 64,
-  maxStreamBufferBytes: 1024 * 1024,
-});
+export { DEFAULT_DASHBOARD_OPTIONS, type DashboardOptions } from './dashboard-options.js';
 
 /** A running dashboard. */
 export interface Dashboard {
@@ -69,7 +28,8 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
  * the registry through DNS rebinding. Event streams are capped (`maxStreams`), and one whose
  * client stopped reading is closed once `maxStreamBufferBytes` are queued for it.
  *
- * @throws REGISTRY_UNAVAILABLE when the registry cannot be read at start.
+ * @throws INVALID_ARGUMENT naming the option for a bad one; REGISTRY_UNAVAILABLE when the registry
+ *   cannot be read at start.
  * @example
  * ```ts
  * const dashboard = await startDashboard({ registry: createRegistry(url), port: 7070 });
@@ -77,19 +37,12 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
  * ```
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  // An option given as undefined (`host: process.env.DASHBOARD_HOST`) takes its default: spread as
-  // is, it would bind every interface, lift the stream caps and crash on `allowedHosts`.
-  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-  const resolved = { ...DEFAULT_DASHBOARD_OPTIONS, ...(given as DashboardOptions) };
-  if (typeof resolved.host !== 'string' || resolved.host.trim() === '') {
-    // Node binds every interface for an empty host: the opposite of what an empty value suggests.
-    throw new InvalidArgumentError('host', 'must not be empty: an address or host name to bind (default 127.0.0.1)');
-  }
+  const resolved = resolveDashboardOptions(options);
   const hub = new ServiceHub({
-    registry: options.registry,
-    inspector: options.inspector,
-    ...(options.servicesPollMs === undefined ? {} : { servicesPollMs: options.servicesPollMs }),
-    ...(options.leaseRefreshMs === undefined ? {} : { leaseRefreshMs: options.leaseRefreshMs }),
+    registry: resolved.registry,
+    inspector: resolved.inspector,
+    servicesPollMs: resolved.servicesPollMs,
+    leaseRefreshMs: resolved.leaseRefreshMs,
   });
   // A start that fails partway (the registry drops while the first watches open) must not leave
   // the watches that did open running on a registry the caller keeps.

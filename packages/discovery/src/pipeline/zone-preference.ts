@@ -11,7 +11,7 @@ import {
 export interface ZoneOptions {
   /** The caller's zone. */
   name: string;
-  /** Healthy fraction of the local zone's instances needed to stay local. @default 0.7 */
+  /** Healthy fraction of the local zone's instances in rotation (draining ones leave it) needed to stay local. @default 0.7 */
   minHealthyFraction?: number;
   /** Healthy local instances needed to stay local. @default 1 */
   minInstances?: number;

@@ -50,6 +50,8 @@ export class RedisRegistration implements Registration {
   /** Cancels the heartbeat scheduled next (undefined while none is). */
   private cancelHeartbeat: (() => void) | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The deregistration, once asked for: pending or done (undefined again after it failed). */
+  private removal: Promise<void> | undefined;
   /** When (performance.now()) this registration last named its service in the services index. */
   private indexedAt = performance.now();
   private readonly stateListeners: ListenerSet<[RegistrationState, Error?]>;
@@ -134,14 +136,23 @@ export class RedisRegistration implements Registration {
     });
   }
 
-  async deregister(): Promise<void> {
-    if (this.currentState === 'deregistered') return this.queue.then(noop, noop);
-    const wasLost = this.currentState === 'lost';
-    this.stopHeartbeat();
-    this.setState('deregistered');
-    this.context.onEnd(this);
-    if (wasLost) return Promise.resolve();
-    return this.serial(async () => {
+  deregister(): Promise<void> {
+    if (this.currentState !== 'deregistered') {
+      // A lost registration owns no entry to remove.
+      if (this.currentState === 'lost') this.removal = Promise.resolve();
+      this.stopHeartbeat();
+      this.setState('deregistered');
+      this.context.onEnd(this);
+    }
+    // Pending or done, every call shares its answer. One that failed (Redis unreachable) is sent
+    // again: answering a retry with success left the entry listed, unheartbeated, for its TTL.
+    this.removal ??= this.removeEntry();
+    return this.removal;
+  }
+
+  /** Sends the deregistration; forgets it if it fails, so that the next deregister() sends it again. */
+  private removeEntry(): Promise<void> {
+    const removal = this.serial(async () => {
       await this.context.connection.call('deregister', () =>
         this.context.scripts.deregister(
           this.context.keys,
@@ -151,6 +162,10 @@ export class RedisRegistration implements Registration {
         ),
       );
     });
+    removal.catch(() => {
+      if (this.removal === removal) this.removal = undefined;
+    });
+    return removal;
   }
 
   abandon(): void {
