@@ -3,6 +3,7 @@
  * The `switchyard` executable. SIGINT / SIGTERM stop a streaming command cleanly (exit 0) and
  * interrupt any other (exit 130); a second signal exits at once.
  */
+import { debugEnabled } from './debug-flag.js';
 import { OUTPUT_CLOSED, runCli } from './run-cli.js';
 
 const controller = new AbortController();
@@ -17,7 +18,7 @@ for (const name of ['SIGINT', 'SIGTERM'] as const) {
 // Node's process warnings (e.g. proto-loader's "not found in any of the include paths" before the
 // CLI reports the same problem in one line) would break the one-line-per-failure promise.
 process.removeAllListeners('warning');
-if (process.env.SWITCHYARD_DEBUG) process.on('warning', (warning) => process.stderr.write(`${warning.stack}\n`));
+if (debugEnabled(process.env)) process.on('warning', (warning) => process.stderr.write(`${warning.stack}\n`));
 
 // A closed pipe (`switchyard watch x | head -1`) is not an error worth a stack trace, nor a Ctrl-C
 // (exit 0, see OUTPUT_CLOSED). stderr too (`… 2>&1 | head -1`): an 'error' event nobody listens to

@@ -74,3 +74,17 @@ describe('runCli without a registry', () => {
     expect(result.stderr).toContain('\\u{1b}]0;pwned\\u{7}');
   });
 });
+
+describe('SWITCHYARD_DEBUG', () => {
+  // A usage error: one line, plus its stack when debugging.
+  const stderrLines = async (value: string) =>
+    (await run(['watch'], { SWITCHYARD_DEBUG: value })).stderr.trimEnd().split('\n').length;
+
+  it.each(['', '0', 'false', 'no', 'off', 'FALSE', ' Off '])('%j leaves debugging off', async (value) => {
+    expect(await stderrLines(value)).toBe(1);
+  });
+
+  it.each(['1', 'true', 'yes', 'on', 'TRUE'])('%j turns debugging on (the stack follows)', async (value) => {
+    expect(await stderrLines(value)).toBeGreaterThan(1);
+  });
+});

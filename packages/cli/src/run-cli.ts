@@ -2,6 +2,7 @@ import { findCommand, GLOBAL_OPTIONS, type OptionSpecs, parseCommandArgs, string
 import { type CliError, ExitCode, UsageError } from './cli-error.js';
 import type { Command, CommandContext } from './command.js';
 import { COMMANDS } from './commands/all-commands.js';
+import { debugEnabled } from './debug-flag.js';
 import { toCliError } from './describe-error.js';
 import { commandHelp, generalHelp } from './help.js';
 import { terminalSafe } from './format/table.js';
@@ -32,7 +33,8 @@ export const CLI_VERSION: string = typeof __SWITCHYARD_VERSION__ === 'string' ? 
 /**
  * Runs the `switchyard` command line and resolves with its exit code. Never throws and never prints
  * a stack trace: every failure is one line on stderr (`switchyard <command>: <what went wrong>`).
- * Set `SWITCHYARD_DEBUG=1` to also print the stack of an unexpected error.
+ * Set `SWITCHYARD_DEBUG=1` to also print the stack of an unexpected error (`0`, `false`, `no`, `off`
+ * and empty leave it off).
  *
  * @example
  * ```ts
@@ -105,7 +107,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     const failure: CliError = toCliError(error, opened);
     // Messages quote what servers, the registry and arguments said (a gRPC status's details…): escaped.
     writeLine(io.stderr, `switchyard${commandName ? ` ${commandName}` : ''}: ${terminalSafe(failure.message)}`);
-    if (io.env.SWITCHYARD_DEBUG && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
+    if (debugEnabled(io.env) && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
     return failure.exitCode;
   } finally {
     if (opened) await withTimeout(opened.close(), CLOSE_TIMEOUT_MS);

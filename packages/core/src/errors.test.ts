@@ -3,6 +3,7 @@ import {
   CircuitOpenError,
   ErrorCode,
   InvalidArgumentError,
+  NoInstancesError,
   RegistryUnavailableError,
   RetryExhaustedError,
   SwitchyardError,
@@ -38,5 +39,13 @@ describe('SwitchyardError', () => {
     const error = new RetryExhaustedError(errors);
     expect(error.errors).toEqual(errors);
     expect(error.cause).toBe(errors[1]);
+  });
+
+  it('makes NoInstancesError not retryable by default (nothing was sent; backoff will not make instances appear)', () => {
+    const empty = new NoInstancesError('catalog');
+    expect(empty).toMatchObject({ code: 'NO_INSTANCES', service: 'catalog', retryable: false });
+    expect(empty.message).toBe('catalog: no live instance');
+    const cause = new Error('picked one without a port');
+    expect(new NoInstancesError('catalog', 'x', { retryable: true, cause })).toMatchObject({ retryable: true, cause });
   });
 });

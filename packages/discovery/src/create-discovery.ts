@@ -42,6 +42,7 @@ import { preferZone, resolveZone, type ZoneConfig } from './pipeline/zone-prefer
 import { buildTrafficGroups, pickFromGroup, type TrafficGroups } from './pipeline/traffic-groups.js';
 import { fastRandom } from './balancers/fast-random.js';
 import { type VersionOutcome, VersionOutcomes } from './canary/version-outcomes.js';
+import { sameInstance, sameView } from './view-equality.js';
 
 /**
  * The options of {@link createDiscovery} besides `registry` and `service`: what a wrapper that
@@ -146,6 +147,8 @@ class WatchingDiscovery implements Discovery {
   /** onChange is being emitted; a rebuild meanwhile sets emitAgain (see emitChange). */
   private emitting = false;
   private emitAgain = false;
+  /** Whether onChange was told a view yet: the first view is told even when empty. */
+  private viewTold = false;
   private readonly readyWaiters = new Set<() => void>();
 
   private readonly changed = new EventEmitter<readonly ServiceInstance[]>();
@@ -269,7 +272,11 @@ class WatchingDiscovery implements Discovery {
     return this.view;
   }
 
-  pick(args: PickArgs = NO_ARGS): Lease {
+  pick(given?: PickArgs): Lease {
+    // `null` is "no arguments" too: a sticky balancer then says its key is missing, instead of a
+    // raw TypeError from reading `null.key`. One nullish check, in place of a default parameter's
+    // undefined check: nothing added to the pick.
+    const args = given ?? NO_ARGS;
     this.strategy.validatePickArgs?.(args);
     let group = this.groups.untracked;
     if (this.groups.tracks.size > 0) {
@@ -431,6 +438,9 @@ class WatchingDiscovery implements Discovery {
   private upsert(instance: ServiceInstance, initial: boolean): void {
     const member = this.members.get(instance.id);
     if (member) {
+      // The same content again (every resync, a registration written back) keeps the object the
+      // view holds, so the rebuild sees an unchanged view and tells no one (see rebuild).
+      if (sameInstance(member.instance, instance)) return;
       member.instance = instance;
       member.outcomes = this.outcomes.of(instance.version);
       return;
@@ -534,7 +544,13 @@ class WatchingDiscovery implements Discovery {
     const panic = this.outlier !== undefined && unhealthyShare > this.outlier.panicThreshold;
     // Draining instances are used only when no `up` one is left; panic ignores ejections, never draining.
     const pool: readonly Member[] = up.length === 0 ? usable : panic || healthy.length === 0 ? up : healthy;
-    this.view = pool.map((member) => member.instance);
+    // onChange is told when the view changed (and the first view), not on every rebuild: slow
+    // start rebuilds the pickers every few hundred ms while it ramps, and listeners (the clients'
+    // channel pools) redid their work each time for the same view. An unchanged view also keeps
+    // its array, so instances() is stable between changes.
+    const view = pool.map((member) => member.instance);
+    const viewChanged = !this.viewTold || !sameView(view, this.view);
+    if (viewChanged) this.view = view;
     let ramping = false;
     // Each traffic group (a track, a version) gets its own picker: zone preference within the
     // group, slow-start weights, then the balancer.
@@ -579,7 +595,7 @@ class WatchingDiscovery implements Discovery {
     };
     this.groups = buildTrafficGroups(pool, this.route, build);
     if (ramping) this.scheduleSlowStartTick();
-    this.emitChange();
+    if (viewChanged) this.emitChange();
   }
 
   /**
@@ -589,6 +605,7 @@ class WatchingDiscovery implements Discovery {
    * and kept it (a client's channel pools then held the ejected instance's connections open).
    */
   private emitChange(): void {
+    this.viewTold = true;
     if (this.emitting) {
       this.emitAgain = true;
       return;

@@ -1,5 +1,5 @@
 import { type InstanceInput, RegistryUnavailableError } from '@switchyard/core';
-import { createDiscovery, type Discovery, type DiscoveryOptions } from '@switchyard/discovery';
+import { createDiscovery, type Discovery, type DiscoveryOptions, pickWithPort } from '@switchyard/discovery';
 import { MemoryRegistry, type RegistryListener } from '@switchyard/registry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -408,8 +408,9 @@ function staleableRegistry(inner: MemoryRegistry) {
     goStale: () => {
       for (const listener of listeners) listener({ type: 'stale', error: new RegistryUnavailableError('down') });
     },
+    /** A resync snapshot: as from Redis, every instance a new object, whether or not it changed. */
     resync: async () => {
-      const instances = await inner.list('catalog');
+      const instances = (await inner.list('catalog')).map((listed) => ({ ...listed }));
       for (const listener of listeners) listener({ type: 'snapshot', instances });
     },
   };
@@ -678,6 +679,80 @@ describe('onChange listeners that pick', () => {
     expect(idsOf(discovery)).toEqual(['a']);
     // The last view a listener heard is the view: it used to hear ['a'] and then ['a', 'b'].
     expect(told.at(-1)).toEqual(['a']);
+  });
+});
+
+describe('pick(null)', () => {
+  it('is a pick without arguments: INVALID_ARGUMENT naming key for maglev (it was a raw TypeError), a plain pick otherwise', async () => {
+    await registry.register(instance('a'));
+    await registry.register(instance('b', { metadata: { track: 'beta' } }));
+    const sticky = await discover({ balancer: 'maglev' });
+    expect(() => sticky.pick(null as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'key' }),
+    );
+    // With a track in the fleet, pick() reads the args' track.
+    const plain = await discover();
+    const lease = plain.pick(null as never);
+    expect(lease.instance.id).toBe('a');
+    lease.done({ ok: true, latencyMs: 1 });
+  });
+});
+
+describe('pickWithPort', () => {
+  it('picks past instances without the port, unblamed, and names the port when none has it', async () => {
+    await registry.register(instance('grpc-only'));
+    await registry.register(instance('web-only', { ports: { http: 8080 } }));
+    for (const balancer of ['p2c-ewma', 'least-outstanding', 'round-robin', 'random']) {
+      const discovery = await discover({ balancer });
+      const ejected: string[] = [];
+      discovery.onEjection(({ id }) => ejected.push(id));
+      for (let call = 0; call < 50; call++) {
+        let lease = discovery.pick();
+        if (lease.instance.ports.grpc === undefined) lease = pickWithPort(discovery, undefined, 'grpc', lease);
+        expect(lease.instance.id, balancer).toBe('grpc-only');
+        lease.done({ ok: true, latencyMs: 1 });
+      }
+      expect(ejected, balancer).toEqual([]);
+    }
+    const sticky = await discover({ balancer: 'maglev' });
+    // A key routes to one instance every time: none has a "thrift" port.
+    const lease = sticky.pick({ key: 'k' });
+    expect(() => pickWithPort(sticky, { key: 'k' }, 'thrift', lease)).toThrow(
+      expect.objectContaining({ code: 'NO_INSTANCES', message: expect.stringMatching(/"thrift" port/) }),
+    );
+  });
+});
+
+describe('onChange', () => {
+  it('tells a change of the healthy view only: not slow-start ticks, nor a registry event that changes nothing in it', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('old'));
+    const flaky = staleableRegistry(registry);
+    const discovery = await discover({
+      registry: flaky.registry,
+      balancer: 'weighted',
+      slowStart: { windowMs: 10_000 },
+    });
+    const told: string[][] = [];
+    discovery.onChange((view) => told.push(view.map((i) => i.id).sort()));
+    await registry.register(instance('new'));
+    expect(told).toEqual([['new', 'old']]);
+    const viewBefore = discovery.instances();
+    // The ramp rebuilds the pickers every 500 ms for 10 s: the view itself stays the same.
+    vi.advanceTimersByTime(11_000);
+    expect(told).toEqual([['new', 'old']]);
+    expect(discovery.instances()).toBe(viewBefore);
+    // A periodic resync that finds nothing new changes nothing, though every instance is a new object.
+    await flaky.resync();
+    expect(told).toHaveLength(1);
+    expect(discovery.instances()).toBe(viewBefore);
+    // What does change is told: an update, an ejection, an arrival.
+    await registry.register(instance('new', { weight: 50 }));
+    expect(told).toHaveLength(2);
+    pickUntil(discovery, 'new').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(told.at(-1)).toEqual(['old']);
+    await registry.register(instance('gone'));
+    expect(told.at(-1)).toEqual(['gone', 'old']);
   });
 });
 

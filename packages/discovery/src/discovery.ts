@@ -90,9 +90,17 @@ export interface Discovery {
   ready(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
   /** The healthy instances picks choose from (before zone preference). */
   instances(): readonly ServiceInstance[];
-  /** Picks an instance. @throws NoInstancesError; InvalidArgumentError for bad pick arguments. */
+  /**
+   * Picks an instance (`args` undefined or `null`: none). @throws NoInstancesError (not retryable:
+   * nothing to call); InvalidArgumentError for bad pick arguments (maglev without a `key`).
+   */
   pick(args?: PickArgs): Lease;
-  /** The healthy view changed. */
+  /**
+   * The healthy view changed: an instance joined, left, was ejected or came back, or changed
+   * (status, weight, address, metadata…); told the new view (the same array `instances()` then
+   * returns). Also told the first view. Not told for rebuilds that leave the view as it was (slow
+   * start ramping, a route rule, a registry resync with nothing new), so listeners may do real work.
+   */
   readonly onChange: Event<readonly ServiceInstance[]>;
   /** The view became stale (registry unreachable) or fresh again. */
   readonly onStaleChange: Event<boolean>;

@@ -12,6 +12,7 @@
 // Discovery
 export { createDiscovery, DISCOVERY_TUNING_KEYS } from './create-discovery.js';
 export { awaitFirstSnapshot } from './await-first-snapshot.js';
+export { pickWithPort } from './pick-with-port.js';
 export type { Discovery, DiscoveryOptions, Lease, CallOutcome, EjectionEvent } from './discovery.js';
 
 // Balancers

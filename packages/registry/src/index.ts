@@ -21,7 +21,7 @@ export type {
 } from './registry.js';
 export { createRegistry } from './create-registry.js';
 export type { CreateRegistryOptions } from './create-registry.js';
-export { TTL_LIMITS } from './options.js';
+export { TTL_LIMITS, validateNamespace } from './options.js';
 export { RegistryClosedError, isRegistryClosedError } from './closed.js';
 
 // In-memory backend

@@ -17,7 +17,7 @@ export function resolveRegisterOptions(options: RegisterOptions | undefined, def
 /** Namespaces become the first segment of Redis keys and channels. */
 export const NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-/** Validates a registry namespace. */
+/** Validates a registry namespace (for tools that read the registry's keys themselves). @throws InvalidArgumentError naming `namespace`. */
 export function validateNamespace(namespace: unknown): string {
   if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) {
     throw new InvalidArgumentError(

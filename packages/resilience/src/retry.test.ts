@@ -1,4 +1,4 @@
-import { RetryBudgetExhaustedError, SwitchyardError } from '@switchyard/core';
+import { NoInstancesError, RetryBudgetExhaustedError, SwitchyardError } from '@switchyard/core';
 import { retry, retryBudget } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -87,6 +87,19 @@ describe('retry', () => {
         return Promise.reject(invalid);
       }),
     ).rejects.toBe(invalid);
+    expect(calls).toBe(1);
+  });
+
+  it('gives NO_INSTANCES back at once by default (nothing was sent; the caller learns the cause)', async () => {
+    vi.useRealTimers(); // were it retried, its backoff must run out rather than wait for the fake clock
+    let calls = 0;
+    const empty = new NoInstancesError('catalog');
+    await expect(
+      retry().execute(() => {
+        calls++;
+        return Promise.reject(empty);
+      }),
+    ).rejects.toBe(empty);
     expect(calls).toBe(1);
   });
 

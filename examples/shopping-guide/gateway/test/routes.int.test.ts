@@ -127,13 +127,13 @@ describe('gateway routes', () => {
   });
 
   it('answers a downstream failure with the kind of failure only, and logs what it was', async () => {
-    // No search service runs in this test: the call's retries find no instance of search.
+    // No search service runs in this test: the call finds no instance of search, and fails at once.
     const reply = await fetch(`${base}/api/search?q=lamp`);
     expect(reply.status).toBe(503);
-    expect(await reply.json()).toEqual({ error: { code: 'RETRY_EXHAUSTED', message: 'service unavailable' } });
-    // The policy's own retries are spent: a retrying caller is told not to multiply them.
+    expect(await reply.json()).toEqual({ error: { code: 'NO_INSTANCES', message: 'service unavailable' } });
+    // Nothing downstream can answer now: a retrying caller is told not to multiply the calls.
     expect(reply.headers.get('x-switchyard-no-retry')).toBe('1');
-    expect(logged.at(-1)).toMatchObject({ level: 'warn', err: expect.objectContaining({ code: 'RETRY_EXHAUSTED' }) });
+    expect(logged.at(-1)).toMatchObject({ level: 'warn', err: expect.objectContaining({ code: 'NO_INSTANCES' }) });
   });
 
   it("sends a user's views and recommendations to the same replica, so they are based on those views", async () => {

@@ -1,6 +1,6 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { SwitchyardError } from '@switchyard/core';
+import { DeadlineExceededError, SwitchyardError } from '@switchyard/core';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, grpcClientMethodName, loadService } from '@switchyard/grpc';
 import { initTracing } from '@switchyard/tracing';
@@ -59,7 +59,7 @@ a request that does not match the message type.`,
     'deadline-ms': {
       type: 'string',
       placeholder: 'ms',
-      description: `deadline of the whole call, retries included (default ${DEFAULT_CALL_OPTIONS.deadlineMs})`,
+      description: `deadline of the whole call: registry lookup, retries included (default ${DEFAULT_CALL_OPTIONS.deadlineMs})`,
     },
     header: {
       type: 'string',
@@ -100,6 +100,9 @@ a request that does not match the message type.`,
       );
     }
 
+    // The deadline of the whole call starts here: the registry lookup and the wait for discovery's
+    // first view count against it, as the attempts do.
+    const deadline = Date.now() + deadlineMs;
     const opened = context.registry();
     await requireInstances(context, service);
     // A key means sticky routing: maglev, the sticky balancer, picks by it (the same instance a
@@ -119,13 +122,13 @@ a request that does not match the message type.`,
       stream: Record<string, (request: object, options: object) => AsyncIterable<unknown>>;
       close(): Promise<void>;
     };
-    const callOptions = { deadlineMs, metadata, ...(key === undefined ? {} : { key }) };
+    const callOptions = { deadline, metadata, ...(key === undefined ? {} : { key }) };
     const tracer = trace.getTracer('@switchyard/cli');
     const root = tracer.startSpan(`switchyard call ${serviceName}/${method}`, { kind: SpanKind.INTERNAL });
     const traceId = root.spanContext().traceId;
     let messages = 0;
     try {
-      await discovery.ready({ timeoutMs: DEFAULT_CALL_OPTIONS.readyTimeoutMs });
+      await readyWithin(discovery, deadline, DEFAULT_CALL_OPTIONS.readyTimeoutMs);
       let response: unknown;
       await otelContext.with(trace.setSpan(otelContext.active(), root), async () => {
         if (!methodDefinition.responseStream) {
@@ -170,6 +173,28 @@ a request that does not match the message type.`,
     }
   },
 };
+
+/**
+ * Waits for discovery's first view of the service, within the call's deadline (and at most
+ * `readyTimeoutMs`, so a registry that lists but never delivers a watch is reported as such when
+ * the deadline is long). The wait used to come on top of the deadline: `--deadline-ms 500` could
+ * take 5.5 s. DEADLINE_EXCEEDED when the deadline ends it, the registry's error otherwise.
+ */
+async function readyWithin(
+  discovery: ReturnType<typeof createDiscovery>,
+  deadline: number,
+  readyTimeoutMs: number,
+): Promise<void> {
+  const remainingMs = Math.max(0, deadline - Date.now());
+  try {
+    await discovery.ready({ timeoutMs: Math.min(readyTimeoutMs, remainingMs) });
+  } catch (error) {
+    if (remainingMs > readyTimeoutMs) throw error;
+    throw new DeadlineExceededError(`${discovery.service}: no view from the registry before the deadline`, {
+      cause: error,
+    });
+  }
+}
 
 /** `pkg.Service/Method` or `pkg.Service.Method` (grpcurl accepts both). */
 export function parseMethod(text: string): { serviceName: string; method: string } {

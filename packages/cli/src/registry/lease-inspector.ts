@@ -1,4 +1,11 @@
-import { openRedis, parseRedisUrl, type RedisTarget, serviceKeys, TTL_LIMITS } from '@switchyard/registry';
+import {
+  openRedis,
+  parseRedisUrl,
+  type RedisTarget,
+  serviceKeys,
+  TTL_LIMITS,
+  validateNamespace,
+} from '@switchyard/registry';
 import { type Cluster, Redis } from 'ioredis';
 
 /** What the registry knows about one instance's lease but the `Registry` interface does not expose. */
@@ -45,10 +52,16 @@ export class LeaseInspector {
     this.client.on('error', () => undefined); // failures surface as rejected reads, reported as "-"
   }
 
-  /** An inspector for a Redis registry URL; undefined for `memory://` (nothing to inspect). */
+  /**
+   * An inspector for a Redis registry URL; undefined for `memory://` (nothing to inspect).
+   * @throws InvalidArgumentError naming `url` (not a string, or not a Redis URL) or `namespace`,
+   * before any connection is made. A URL that was not a string used to be a raw TypeError, and a
+   * bad namespace was taken as is (its reads found nothing).
+   */
   static forUrl(url: string, namespace: string): LeaseInspector | undefined {
-    if (url.startsWith('memory://')) return undefined;
-    return new LeaseInspector(parseRedisUrl(url), namespace);
+    if (typeof url === 'string' && url.startsWith('memory://')) return undefined;
+    const target = parseRedisUrl(url);
+    return new LeaseInspector(target, validateNamespace(namespace));
   }
 
   /** Age and expiry of the given instances of a service. Rejects if Redis cannot be read. */

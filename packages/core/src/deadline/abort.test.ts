@@ -76,6 +76,16 @@ describe('deadlines and signals', () => {
     expect(remainingMs(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('refuses a signal that is not an AbortSignal as INVALID_ARGUMENT naming it, leaving no timer behind', async () => {
+    const invalid = { code: 'INVALID_ARGUMENT', field: 'signal' };
+    for (const notSignal of [{}, 'abort', 1, { aborted: false }]) {
+      expect(() => scopedSignal(notSignal as never, deadlineAfter(1_000))).toThrow(expect.objectContaining(invalid));
+      expect(() => scopedSignal(notSignal as never)).toThrow(expect.objectContaining(invalid));
+      await expect(sleep(1_000, notSignal as never)).rejects.toMatchObject(invalid);
+    }
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('sleep rejects early on abort', async () => {
     const controller = new AbortController();
     const pending = sleep(1_000, controller.signal);

@@ -6,6 +6,7 @@ import { CancelledError } from '../errors/cancelled-error.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import { setLongTimeout } from '../clock/long-timeout.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { describeValue } from '../validation/assert.js';
 import { assertDeadline, NO_DEADLINE } from './deadline.js';
 
 /** A signal derived from a parent and/or a deadline; call `dispose()` when the operation ends. */
@@ -20,10 +21,11 @@ const neverAborted = new AbortController().signal;
 /**
  * Derives a signal that aborts when `parent` aborts or `deadline` passes, whichever comes first.
  * The reason is a {@link CancelledError} or a {@link DeadlineExceededError}. The timer is `unref`'d.
- * @throws InvalidArgumentError when `deadline` is not a number (NaN included).
+ * @throws InvalidArgumentError when `deadline` is not a number (NaN included), or `parent` is not
+ * an AbortSignal (`signal`).
  */
 export function scopedSignal(parent: AbortSignal | undefined, deadline: number = NO_DEADLINE): ScopedSignal {
-  if (!parent && deadline === NO_DEADLINE) return { signal: neverAborted, dispose: noop };
+  if (parent == null && deadline === NO_DEADLINE) return { signal: neverAborted, dispose: noop };
   // A NaN deadline is neither passed nor pending: its timer fired after 1 ms, a bogus time-out.
   assertDeadline(deadline);
   const controller = new AbortController();
@@ -41,7 +43,7 @@ export function scopedSignal(parent: AbortSignal | undefined, deadline: number =
     cancelTimer = undefined;
     parent?.removeEventListener('abort', onParentAbort);
   };
-  parent?.addEventListener('abort', onParentAbort, { once: true });
+  if (parent != null) addAbortListener(parent, onParentAbort);
   if (deadline !== NO_DEADLINE) {
     const delay = deadline - Date.now();
     if (delay <= 0) {
@@ -73,7 +75,8 @@ export function toCancelled(reason: unknown): Error {
 /**
  * Resolves after `ms` (at once for 0 or less), or rejects early when `signal` aborts. The timer is
  * `unref`'d and the listener removed either way. Rejects with InvalidArgumentError (`ms`) when `ms`
- * is not a number or is NaN: it used to end after 1 ms, as Node's timers read NaN.
+ * is not a number or is NaN: it used to end after 1 ms, as Node's timers read NaN; and (`signal`)
+ * when `signal` is not an AbortSignal.
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -89,8 +92,28 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal == null) return;
+    try {
+      addAbortListener(signal, onAbort);
+    } catch (error) {
+      cancel();
+      reject(error);
+    }
   });
+}
+
+/**
+ * Listens for `signal`'s abort. Anything but an AbortSignal (a plain object, a string) used to
+ * throw a raw TypeError ("addEventListener is not a function"), after sleep() had started its
+ * timer: it is INVALID_ARGUMENT naming `signal`. Caught, not checked up front: a valid signal
+ * pays nothing for it.
+ */
+function addAbortListener(signal: AbortSignal, listener: () => void): void {
+  try {
+    signal.addEventListener('abort', listener, { once: true });
+  } catch (error) {
+    throw new InvalidArgumentError('signal', `must be an AbortSignal, got ${describeValue(signal)}`, { cause: error });
+  }
 }
 
 function noop(): void {}

@@ -274,6 +274,18 @@ describe('maglev', () => {
 });
 
 describe('balancer registry', () => {
+  it('refuses p2c-ewma options that are not an object as INVALID_ARGUMENT (they were a raw TypeError)', () => {
+    for (const options of [null, 'fast', 5]) {
+      expect(() => p2cEwma(options as never), String(options)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'p2c-ewma' }),
+      );
+      expect(() => builtInBalancers().create('p2c-ewma', options as never), String(options)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'p2c-ewma' }),
+      );
+    }
+    expect(p2cEwma(undefined).name).toBe('p2c-ewma');
+  });
+
   it('lists the known names for an unknown one', () => {
     expect(() => builtInBalancers().create('fastest')).toThrow(
       /balancer: unknown balancer "fastest"; known: least-outstanding, maglev, p2c-ewma, random, ring-hash, round-robin, weighted/,

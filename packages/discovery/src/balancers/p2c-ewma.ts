@@ -1,4 +1,11 @@
-import { assertKnownKeys, assertNumber, type BalancingStrategy, type Endpoint, type Picker } from '@switchyard/core';
+import {
+  assertKnownKeys,
+  assertNumber,
+  assertObject,
+  type BalancingStrategy,
+  type Endpoint,
+  type Picker,
+} from '@switchyard/core';
 import { EndpointLoad } from '../endpoint-load.js';
 import { decayedWith, type LoadSlab, OUTSTANDING, SAMPLES } from '../load-slab.js';
 import { fastRandom, toBound } from './fast-random.js';
@@ -22,6 +29,8 @@ export const DEFAULT_P2C_EWMA_OPTIONS = Object.freeze({ coldPenaltyMs: 1_000 });
  * Latency EWMA, overload and failure penalties are recorded by discovery when a lease is `done`.
  */
 export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
+  // null, a string… (from a config file, through BalancerRegistry.create) was a raw TypeError.
+  assertObject('p2c-ewma', options);
   assertKnownKeys('p2c-ewma', options as Record<string, unknown>, ['coldPenaltyMs']);
   const { coldPenaltyMs } = { ...DEFAULT_P2C_EWMA_OPTIONS, ...options };
   assertNumber('p2c-ewma.coldPenaltyMs', coldPenaltyMs, 0, 3_600_000);

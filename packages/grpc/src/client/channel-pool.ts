@@ -1,6 +1,6 @@
 import { type ChannelCredentials, type ChannelOptions, Client } from '@grpc/grpc-js';
-import type { ServiceInstance } from '@switchyard/core';
-import { NoInstancesError } from '@switchyard/core';
+import { ClientClosedError, type ServiceInstance } from '@switchyard/core';
+import { MissingPortError } from './missing-port-error.js';
 
 /** Channel options every Switchyard channel gets (callers may add more). */
 export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
@@ -58,7 +58,10 @@ export class ChannelPools {
     private readonly closeAfterMs: number,
   ) {}
 
-  /** A channel to `instance` (round-robin over its pool). */
+  /**
+   * A channel to `instance` (round-robin over its pool).
+   * @throws MissingPortError when the instance has no port of this pool's name.
+   */
   channelFor(instance: ServiceInstance): Client {
     let pool = this.pools.get(instance.id);
     if (pool === undefined || pool.host !== instance.host || pool.port !== instance.ports[this.portName]) {
@@ -96,10 +99,10 @@ export class ChannelPools {
 
   private open(instance: ServiceInstance, stale: Pool | undefined): Pool {
     if (stale !== undefined) this.retire(instance.id, stale);
+    if (this.closed) throw new ClientClosedError(`gRPC client of ${instance.service}`);
     const port = instance.ports[this.portName];
-    if (port === undefined || this.closed) {
-      throw new NoInstancesError(instance.service, `instance ${instance.id} has no "${this.portName}" port`);
-    }
+    // Registered without the port this client dials: the caller picks past it (see pickWithPort).
+    if (port === undefined) throw new MissingPortError(`instance ${instance.id} has no "${this.portName}" port`);
     const address = formatAddress(instance.host, port);
     const clients = Array.from({ length: this.size }, () => new Client(address, this.credentials, this.channelOptions));
     const pool: Pool = { host: instance.host, port, clients, next: 0, closeTimer: undefined };

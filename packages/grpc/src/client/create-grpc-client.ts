@@ -24,7 +24,7 @@ import {
   MAX_TIMER_MS,
   NO_DEADLINE,
 } from '@switchyard/core';
-import { awaitFirstSnapshot, type Discovery, type Lease } from '@switchyard/discovery';
+import { awaitFirstSnapshot, type Discovery, type Lease, pickWithPort } from '@switchyard/discovery';
 import {
   type AttemptContext,
   type CircuitBreakerPolicy,
@@ -40,6 +40,7 @@ import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, closedByPool, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
+import { MissingPortError } from './missing-port-error.js';
 import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
@@ -213,13 +214,24 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   ): Promise<Response> => {
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
-    const lease: Lease = discovery.pick(callOptions?.key !== undefined ? { key: callOptions.key } : undefined);
+    const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
+    let lease: Lease = discovery.pick(pickArgs);
     let client: Client;
     try {
       client = pools.channelFor(lease.instance);
     } catch (error) {
-      lease.done({ ok: false, latencyMs: 0 });
-      throw error;
+      // An instance registered without our port was never sent anything: picked past, unblamed.
+      if (!(error instanceof MissingPortError)) {
+        lease.done({ ok: false, latencyMs: 0 });
+        throw error;
+      }
+      lease = pickWithPort(discovery, pickArgs, resolved.port, lease);
+      try {
+        client = pools.channelFor(lease.instance);
+      } catch (again) {
+        lease.done({ ok: false, latencyMs: 0 });
+        throw again;
+      }
     }
     // Each attempt sends its own copy: tracing headers differ per attempt.
     const metadata = prepared.metadata.clone();

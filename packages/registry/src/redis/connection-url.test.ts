@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRedisUrl } from './connection-url.js';
+import { parseRedisUrl, redactUrl } from './connection-url.js';
 
 describe('parseRedisUrl', () => {
   it("keeps a '+' in a Sentinel password (percent-decoding, not form decoding)", () => {
@@ -35,6 +35,23 @@ describe('parseRedisUrl', () => {
         kind: 'cluster',
         tls: true,
       });
+    }
+  });
+});
+
+describe('parseRedisUrl and redactUrl given something other than a string', () => {
+  it('refuse it as INVALID_ARGUMENT naming url, without echoing the value', () => {
+    for (const url of [undefined, null, 6379, { host: 'h' }, new URL('redis://u:secret@h:6379')]) {
+      for (const call of [() => parseRedisUrl(url as never), () => redactUrl(url as never)]) {
+        let thrown: unknown;
+        try {
+          call();
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown, String(url)).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'url' });
+        expect((thrown as Error).message).not.toContain('secret');
+      }
     }
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@switchyard/core';
+import { describeValue, InvalidArgumentError } from '@switchyard/core';
 
 /** A parsed registry URL for the Redis backend. */
 export type RedisTarget =
@@ -26,6 +26,7 @@ const HOSTS = /^(?:(?<user>[^:@/]*)(?::(?<pass>[^@/]*))?@)?(?<hosts>[^/?#]+)(?<p
  * @throws InvalidArgumentError naming `url` (with the password masked) and what is wrong.
  */
 export function parseRedisUrl(url: string): RedisTarget {
+  assertUrlString(url);
   const scheme = url.slice(0, url.indexOf('://'));
   if (scheme === 'redis' || scheme === 'rediss') {
     let parsed: URL;
@@ -97,6 +98,21 @@ export function parseRedisUrl(url: string): RedisTarget {
   };
 }
 
+/**
+ * Both entry points take the URL as a string: anything else (a URL object, a config value left
+ * undefined) threw a raw TypeError from `.slice`/`.indexOf`. The value is described, not shown:
+ * a URL object would print its password.
+ */
+function assertUrlString(url: unknown): asserts url is string {
+  if (typeof url !== 'string') {
+    const hint = url instanceof URL ? ' (a URL object: pass its .href)' : '';
+    throw new InvalidArgumentError(
+      'url',
+      `must be a string such as redis://host:6379, got ${describeValue(url)}${hint}`,
+    );
+  }
+}
+
 function parseHostPort(hostPort: string, defaultPort: number, url: string): { host: string; port: number } {
   const match = /^(?<host>\[[^\]]+\]|[^:]+)(?::(?<port>\d+))?$/.exec(hostPort.trim());
   const port = Number(match?.groups?.port ?? defaultPort);
@@ -111,8 +127,10 @@ function parseHostPort(hostPort: string, defaultPort: number, url: string): { ho
  * The URL with any credentials masked, safe for logs and error messages: everything between the
  * scheme and the last `@` of the authority becomes `user:***` (passwords may themselves contain
  * `@` or `/`), and `sentinelPassword` query values become `***`.
+ * @throws InvalidArgumentError naming `url` when it is not a string.
  */
 export function redactUrl(url: string): string {
+  assertUrlString(url);
   const schemeEnd = url.indexOf(':');
   if (schemeEnd < 0) return url.includes('@') ? '***' : url;
   let rest = url.slice(schemeEnd + 1);

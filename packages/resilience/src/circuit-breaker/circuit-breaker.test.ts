@@ -1,4 +1,4 @@
-import { SwitchyardError } from '@switchyard/core';
+import { NoInstancesError, SwitchyardError } from '@switchyard/core';
 import { type CircuitState, circuitBreaker } from '@switchyard/resilience';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -46,6 +46,16 @@ describe('circuitBreaker', () => {
     expect(breaker.state()).toBe('half-open');
     await breaker.execute(ok);
     expect(breaker.state()).toBe('closed');
+  });
+
+  it('does not count NO_INSTANCES (nothing was called), even with an isFailure that says failure', async () => {
+    const empty = () => Promise.reject(new NoInstancesError('catalog'));
+    const breaker = circuitBreaker({ minimumCalls: 5, failureRateThreshold: 0.5, isFailure: () => true });
+    for (let i = 0; i < 50; i++) await breaker.execute(empty).catch(() => {});
+    expect(breaker.state()).toBe('closed');
+    // Nor do they dilute real failures: 5 of 5 counted calls failing opens it.
+    for (let i = 0; i < 5; i++) await breaker.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('open');
   });
 
   it('admits exactly halfOpenCalls probes after openMs, and closes when all succeed', async () => {

@@ -34,7 +34,11 @@ export interface CircuitBreakerOptions {
   openMs?: number;
   /** Probes admitted in half-open; all must succeed to close. @default 3 */
   halfOpenCalls?: number;
-  /** What counts as a failure. @default every error except caller mistakes and cancellations (see isServerFailure) */
+  /**
+   * What counts as a failure. @default every error except caller mistakes and cancellations (see
+   * isServerFailure). Never asked about rejections made before the dependency was reached
+   * (CIRCUIT_OPEN, BULKHEAD_FULL, NO_INSTANCES): those are not counted at all.
+   */
   isFailure?: (error: unknown) => boolean;
   /** One breaker per `execute({ key })` (per method, per instance…) instead of one for all. @default false */
   keyed?: boolean;
@@ -89,11 +93,13 @@ const CLIENT_CODES = new Set([
   'BULKHEAD_FULL',
 ]);
 
-// Rejections made on this side (an inner breaker or bulkhead) before the dependency was reached:
-// they say nothing about it either way. Counted as successes, they used to dilute the failure rate
-// (a hung dependency behind a full bulkhead: 200 timeouts and 800 instant BULKHEAD_FULL a second
-// read as 20 % and never opened), and closed a half-open circuit on probes that never reached it.
-const LOCAL_REJECTIONS = new Set(['CIRCUIT_OPEN', 'BULKHEAD_FULL']);
+// Rejections made on this side (an inner breaker or bulkhead, or discovery with nothing to pick)
+// before the dependency was reached: they say nothing about it either way. Counted as successes,
+// they used to dilute the failure rate (a hung dependency behind a full bulkhead: 200 timeouts and
+// 800 instant BULKHEAD_FULL a second read as 20 % and never opened), and closed a half-open circuit
+// on probes that never reached it. NO_INSTANCES counted as a failure: about 20 calls to a service
+// with no instances opened the breaker, which then refused calls for `openMs` after they came back.
+const LOCAL_REJECTIONS = new Set(['CIRCUIT_OPEN', 'BULKHEAD_FULL', 'NO_INSTANCES']);
 
 function isLocalRejection(error: unknown): boolean {
   const code = codeOf(error);
