@@ -16,7 +16,8 @@ export type RedisClient = Redis | Cluster;
 /**
  * Opens an ioredis client for a target. The options make outages fail fast instead of queueing:
  * no offline queue, no per-request retries, a command timeout, and capped reconnect backoff; a
- * READONLY reply (a demoted master after failover) forces a reconnect to the new master.
+ * READONLY reply (a demoted master after failover) forces a reconnect to the new master (spaced
+ * out while READONLY goes on: see {@link readonlyReconnects}).
  * Auto-pipelining (standalone and Sentinel): commands issued in the same tick go out in one write,
  * each with its own reply and error, so a process with many registrations wakes Redis once per
  * timer tick, not once per heartbeat. A command waits for the batch ahead of it on the connection,
@@ -35,7 +36,7 @@ export function createClient(target: RedisTarget, tuning: ClientTuning): RedisCl
       connectTimeout: tuning.connectTimeoutMs,
       commandTimeout: tuning.commandTimeoutMs,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 1_000),
-      reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
+      reconnectOnError: readonlyReconnects(),
       enableAutoPipelining: target.kind !== 'cluster',
       ...tuning.redisOptions,
       // Sentinel only (ignored otherwise): failover is noticed through +switch-master too, not
@@ -50,4 +51,40 @@ export function createClient(target: RedisTarget, tuning: ClientTuning): RedisCl
       clusterRetryStrategy: (times) => Math.min(100 * times, 1_000),
     },
   );
+}
+
+/** The first READONLY-driven reconnects in a row are this far apart; the gap doubles from there. */
+export const READONLY_RECONNECT_FIRST_GAP_MS = 1_000;
+/** …up to this. */
+export const READONLY_RECONNECT_MAX_GAP_MS = 16_000;
+
+/**
+ * ioredis's `reconnectOnError` for READONLY replies: the server this connection reached is a
+ * replica now (a master demoted by a failover). Reconnecting finds the new master: Sentinel is
+ * asked again, and a DNS name (a managed Redis's primary endpoint) may point to it by then.
+ *
+ * The first READONLY reconnects at once; while READONLY goes on (a URL that names a replica, a DNS
+ * name not yet moved), reconnects come at most once per gap, which doubles from 1 s to 16 s, and
+ * the commands in between fail with the READONLY error itself. Every reconnect to the same replica
+ * succeeded, which reset ioredis's backoff: a registry reconnected about ten times a second, each
+ * time re-sending every heartbeat and resynchronising every watch (watchers flapped between `stale`
+ * and a `snapshot`). And the command is rejected with its reply (1), not re-sent (2): without an
+ * offline queue the resend always failed, with "Stream isn't writeable", which hid the cause.
+ * A READONLY long after the last reconnect (a later failover) starts again at once.
+ */
+export function readonlyReconnects(now: () => number = () => performance.now()): (error: Error) => 1 | false {
+  let last = Number.NEGATIVE_INFINITY;
+  let gap = 0;
+  return (error) => {
+    if (!error.message.startsWith('READONLY')) return false;
+    const at = now();
+    const since = at - last;
+    if (since < gap) return false;
+    gap =
+      since > 2 * READONLY_RECONNECT_MAX_GAP_MS
+        ? READONLY_RECONNECT_FIRST_GAP_MS
+        : Math.min(READONLY_RECONNECT_MAX_GAP_MS, gap * 2);
+    last = at;
+    return 1;
+  };
 }

@@ -201,12 +201,30 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
   });
 }
 
+/** Redis's words for a permission problem: NOPERM, NOAUTH, WRONGPASS, or a script refused a command. */
+const PERMISSION_DENIED = /NOPERM|NOAUTH|WRONGPASS|can't run this command|no permissions/i;
+
 /**
  * A Redis error as a safe one-line message: permission problems (NOPERM, NOAUTH, WRONGPASS, or a
  * script refused a command) say "permission denied"; command arguments are never included.
  */
 export function describeRedisError(error: unknown): string {
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
-  const denied = /NOPERM|NOAUTH|WRONGPASS|can't run this command|no permissions/i.test(message);
-  return denied ? `permission denied: ${message}` : message;
+  return PERMISSION_DENIED.test(message) ? `permission denied: ${message}` : message;
+}
+
+/** Whether Redis refused a write because it is out of memory (maxmemory with the noeviction policy). */
+export function outOfMemory(error: unknown): boolean {
+  return /\bOOM command not allowed\b/.test((error as Error | undefined)?.message ?? '');
+}
+
+/**
+ * Whether a script failed on the data it met (a key of the wrong type, a revision that is not a
+ * number), as opposed to the server refusing it. A permission denial inside a script reads
+ * "ERR The user executing the script can't run this command", and was taken for garbage:
+ * services() then named no service at all, with no error, for a user whose ACL lacked a command.
+ */
+export function corruptData(error: unknown): boolean {
+  const message = (error as Error | undefined)?.message ?? '';
+  return /WRONGTYPE|ERR /.test(message) && !PERMISSION_DENIED.test(message);
 }

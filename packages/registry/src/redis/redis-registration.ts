@@ -206,9 +206,20 @@ export class RedisRegistration implements Registration {
     return this.serial(async () => {
       if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
       try {
-        if (this.dirty) return await this.rewrite();
         const { keys, scripts, connection } = this.context;
         const id = this.current.id;
+        if (this.dirty) {
+          // The lease is extended as well, in the same write: a rewrite is a script that grows
+          // memory, and Redis refuses it under maxmemory (noeviction), where a PEXPIRE still goes
+          // through. After an update() refused that way, the heartbeats were rewrites alone, and
+          // the lease of a healthy instance ran out: it was announced down/expired and left every
+          // view until memory was freed. (If the lease is gone, the rewrite writes it again.)
+          const extended = connection.call('heartbeat', () =>
+            scripts.extendLease(keys, id, this.generation, this.ttlMs),
+          );
+          extended.catch(noop);
+          return await this.rewrite();
+        }
         // The services index is a key of its own, which the lease's PEXPIRE never touches: lost
         // (evicted as an idle key under an allkeys-* maxmemory policy, or deleted), services()
         // named none of the live services until a process registered anew. So, once per TTL, a

@@ -25,7 +25,7 @@ import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js'
 import { createClient } from './create-client.js';
 import { decodeInstance, decodeRoute } from './decode.js';
 import { type ServiceKeys, serviceKeys, serviceOfChannel, servicesKey } from './keys.js';
-import { RedisConnection, type RegistryOperation } from './redis-connection.js';
+import { corruptData, outOfMemory, RedisConnection, type RegistryOperation } from './redis-connection.js';
 import { RedisRegistration, type RegistrationContext } from './redis-registration.js';
 import { RedisScripts } from './redis-scripts.js';
 import { ServiceWatch } from './service-watch.js';
@@ -254,7 +254,7 @@ export class RedisRegistry implements Registry {
         this.connection
           .call('services', () => this.scripts.liveCount(this.keys(name)))
           .catch((error: unknown) => {
-            if (!this.connection.isReady || !/WRONGTYPE|ERR /.test((error as Error).message)) throw error;
+            if (!this.connection.isReady || !corruptData(error)) throw error;
             this.warnings.warn(
               `services:${name}:data`,
               { service: name, error: (error as Error).message },
@@ -372,9 +372,14 @@ export class RedisRegistry implements Registry {
         // turn lapses before the next interval, so a watcher that took it and died delays the
         // next sweep by at most one interval.
         const turn = Math.min(MAX_SWEEP_TURN_MS, Math.floor(this.options.sweepIntervalMs * SWEEP_TURN_SHARE));
-        const mine = await this.connection.call('sweep turn', (client) =>
-          client.set(keys.sweeper, '1', 'PX', turn, 'NX'),
-        );
+        const mine = await this.connection
+          .call('sweep turn', (client) => client.set(keys.sweeper, '1', 'PX', turn, 'NX'))
+          .catch((error: unknown) => {
+            // Refused under maxmemory (noeviction): every watcher sweeps until memory is back,
+            // rather than none (the sweep script itself runs then; see startWriting in scripts.ts).
+            if (outOfMemory(error)) return 'OK';
+            throw error;
+          });
         if (mine !== 'OK') return;
         // Batches keep each script short (Redis is single-threaded); a full batch means more
         // entries are due, so go on, within a bound, until the backlog is gone.

@@ -75,6 +75,21 @@ end
 local function trimTombstones()
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
 end
+-- Under maxmemory with the noeviction policy, Redis refuses a script's write of a command that may
+-- grow memory (SET, ZADD, SADD, INCR) if it is the script's first write, and lets every later write
+-- of a script that has written through (it cannot stop a script halfway). Sweeps only rewrite what is
+-- there (index bounds, marks) or remove entries, and they must go on then: when a sweep's first write
+-- was a ZADD or a SET, every read failed with OOM as soon as a live entry fell due (list(), services(),
+-- the first list of a new watch, so a new discovery never got ready), and watchers swept nothing
+-- (a crashed instance stayed in every view until memory was freed). So a sweep that writes starts
+-- with trimTombstones (ZREMRANGEBYSCORE, which only frees memory): real work, and it lets the rest
+-- through. A sweep with nothing to write writes nothing (a read-only user can still list then).
+local writing = false
+local function startWriting()
+  if writing then return end
+  writing = true
+  trimTombstones()
+end
 local function drop(id)
   local gen = redis.call('HGET', KEYS[2], id)
   if gen then redis.call('DEL', leaseKey(id, gen)) end
@@ -104,6 +119,7 @@ end
 local function reindexLost()
   local entries = redis.pcall('HLEN', KEYS[1])
   if type(entries) ~= 'number' or entries <= redis.call('ZCARD', KEYS[3]) then return end
+  startWriting()
   for _, id in ipairs(redis.call('HKEYS', KEYS[1])) do
     if not redis.call('ZSCORE', KEYS[3], id) then redis.call('ZADD', KEYS[3], now, id) end
   end
@@ -119,6 +135,7 @@ end
 local function forgetLost()
   local entries, owned = redis.pcall('HLEN', KEYS[1]), redis.pcall('HLEN', KEYS[2])
   if type(entries) ~= 'number' or type(owned) ~= 'number' or entries >= owned then return end
+  startWriting()
   for _, id in ipairs(redis.call('HKEYS', KEYS[2])) do
     if redis.call('HEXISTS', KEYS[1], id) == 0 then
       redis.call('DEL', leaseKey(id, redis.call('HGET', KEYS[2], id)))
@@ -133,6 +150,7 @@ local function sweep(limit, interval)
   local last = tonumber(redis.call('GET', sweptKey) or '0') or 0
   local every = tonumber(redis.call('GET', everyKey) or '0') or 0
   if interval then
+    startWriting()
     every = math.max(every, interval)
     redis.call('SET', sweptKey, now, 'PX', ${SWEEP_MARK_TTL_MS})
     redis.call('SET', everyKey, interval, 'PX', ${SWEEP_MARK_TTL_MS})
@@ -140,6 +158,7 @@ local function sweep(limit, interval)
   local stalled = last > 0 and now - last > stallAfter(every)
   local due = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
   if #due == 0 then return 0 end
+  startWriting()
   -- A stall's backlog can take more than one call: a watcher sweeps it in batches, and a read may
   -- come between them. Only the first call still sees the old mark (a watcher's renews it), so it
   -- remembers the stall for one grace period; without that, every lease after the first batch was
@@ -384,9 +403,7 @@ return 1
  * tombstones. Returns how many due entries it handled: a full batch means the caller should go on.
  */
 export const SWEEP = `${PRELUDE}
-local handled = sweep(tonumber(ARGV[2]), tonumber(ARGV[3]))
-trimTombstones()
-return handled
+return sweep(tonumber(ARGV[2]), tonumber(ARGV[3])) -- (a watcher's sweep trims the tombstones first)
 `;
 
 /**

@@ -1,0 +1,210 @@
+/**
+ * Redis up and answering, but with errors instead of results: out of memory (maxmemory with the
+ * noeviction policy), a server demoted to a replica (READONLY), an ACL that refuses a command.
+ * Registrations must keep what Redis still allows (a live lease is never lost to a refused write),
+ * errors must name the cause, and everything must heal by itself once Redis is healthy again.
+ */
+import { createServer } from 'node:net';
+import { RedisRegistry } from '@switchyard/registry';
+import { EventLog } from '@switchyard/registry/testing';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueNamespace, waitFor } from './helpers.js';
+
+let redis: RedisServerHandle;
+let raw: Redis;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+function registry(
+  options: Partial<ConstructorParameters<typeof RedisRegistry>[0]> & { namespace: string },
+  url = redis.url,
+): RedisRegistry {
+  const created = new RedisRegistry({ url, ...options });
+  cleanups.push(() => created.close());
+  return created;
+}
+
+const instance = (id: string) => ({ id, service: 'catalog', host: '127.0.0.1', ports: { grpc: 50_051 } });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  redis = await startRedis();
+  raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  raw.on('error', () => {});
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+afterAll(async () => {
+  raw?.disconnect();
+  await redis?.stop();
+});
+
+/** From here until `cleanups` run, Redis refuses every write that may grow memory (OOM). */
+async function outOfMemory(): Promise<void> {
+  const [, policy] = (await raw.config('GET', 'maxmemory-policy')) as [string, string];
+  await raw.config('SET', 'maxmemory-policy', 'noeviction');
+  await raw.config('SET', 'maxmemory', '1');
+  cleanups.push(async () => {
+    await raw.config('SET', 'maxmemory', '0');
+    await raw.config('SET', 'maxmemory-policy', policy);
+  });
+}
+
+describe('Redis out of memory (maxmemory, noeviction)', () => {
+  it('keeps the lease of a registration whose update Redis refused, and writes the update once memory is back', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    const watcher = registry({ namespace, sweepIntervalMs: 200 });
+    const registration = await owner.register(instance('a'), { ttlMs: 1_500 });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+
+    await outOfMemory();
+    await expect(registration.update({ weight: 5 })).rejects.toMatchObject({
+      code: 'REGISTRY_UNAVAILABLE',
+      message: expect.stringMatching(/OOM command not allowed/),
+    });
+    // Past the TTL: the heartbeats (now rewrites, refused) must have kept the lease all the same.
+    await sleep(2_500);
+    const generation = await raw.hget(`${namespace}:{catalog}:gens`, 'a');
+    expect(await raw.pttl(`${namespace}:{catalog}:lease:a:${generation}`)).toBeGreaterThan(0);
+    expect(log.events.filter((event) => event.type === 'down')).toEqual([]);
+
+    await raw.config('SET', 'maxmemory', '0');
+    await waitFor(
+      async () => (await watcher.list('catalog')).some((entry) => entry.id === 'a' && entry.weight === 5),
+      3_000,
+      'the update written once memory is back',
+    );
+    expect(registration.state).toBe('active');
+    expect(log.events.filter((event) => event.type === 'down')).toEqual([]);
+  });
+
+  it('answers reads and starts new watches while live entries fall due', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    await owner.register(instance('a'), { ttlMs: 1_000 });
+    await outOfMemory();
+    // Nobody sweeps: the entry falls due, and the next read re-indexes it from its live lease.
+    await sleep(1_300);
+    const reader = registry({ namespace });
+    expect((await reader.list('catalog')).map((entry) => entry.id)).toEqual(['a']);
+    expect(await reader.services()).toEqual(['catalog']);
+    const log = new EventLog();
+    await reader.watch('catalog', log.listener);
+    expect(log.events[0]).toMatchObject({ type: 'snapshot', instances: [{ id: 'a' }] });
+  });
+
+  it('still sweeps: an instance that crashes while memory is short is reported down/expired within its TTL', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    const watcher = registry({ namespace, sweepIntervalMs: 200 });
+    await owner.register(instance('a'), { ttlMs: 1_500 });
+    const crashed = await owner.register(instance('b'), { ttlMs: 1_500 });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+    await sleep(500); // the watcher sweeps before the shortage
+
+    await outOfMemory();
+    crashed.abandon();
+    await log.next((event) => event.type === 'down' && event.id === 'b', 2_500);
+    expect(
+      log.events.filter((event) => event.type === 'down').map((event) => event.type === 'down' && event.id),
+    ).toEqual(['b']);
+  });
+});
+
+describe('Redis forgot the scripts (NOSCRIPT)', () => {
+  it('sends them again after SCRIPT FLUSH, on connections that had loaded them', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    const registration = await owner.register(instance('a'), { ttlMs: 1_000 });
+    expect(await owner.list('catalog')).toHaveLength(1);
+    await raw.script('FLUSH');
+    await registration.update({ weight: 3 });
+    expect(await owner.list('catalog')).toMatchObject([{ id: 'a', weight: 3 }]);
+    // The slow heartbeat and the full rewrite are scripts too: make the next heartbeat need both.
+    await raw.script('FLUSH');
+    await raw.del(`${namespace}:{catalog}:instances`);
+    await waitFor(async () => (await owner.list('catalog')).length === 1, 2_000, 'the entry written back');
+    await owner.register(instance('b'));
+    await registration.deregister();
+    expect((await owner.list('catalog')).map((entry) => entry.id)).toEqual(['b']);
+  });
+});
+
+describe('a Redis ACL that refuses a command', () => {
+  it('services() fails with permission denied, as list() does, instead of naming no service', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    await owner.register(instance('a'), { ttlMs: 1_000 });
+    // A read-only user (a dashboard's): reads that find a due entry must write its new bound.
+    const user = `ro-${namespace}`;
+    await raw.acl('SETUSER', user, 'on', '>ro-pass', `~${namespace}:*`, '+@read', '+@scripting', '+info');
+    cleanups.push(() => raw.acl('DELUSER', user));
+    await sleep(1_200);
+    const reader = registry({ namespace }, redis.url.replace('redis://', `redis://${user}:ro-pass@`));
+    const denied = { code: 'REGISTRY_UNAVAILABLE', message: expect.stringMatching(/permission denied/) };
+    await expect(reader.list('catalog')).rejects.toMatchObject(denied);
+    await expect(reader.services()).rejects.toMatchObject(denied);
+  });
+});
+
+describe('a standalone Redis demoted to a replica (READONLY)', () => {
+  it('fails with READONLY, reconnects at a slowing pace, drops nothing, and recovers once it is a master again', async () => {
+    // A server of its own: it is turned into a replica (of a master that never answers, so it keeps its data).
+    const demoted = await startRedis();
+    cleanups.push(() => demoted.stop());
+    const admin = new Redis(demoted.url, { maxRetriesPerRequest: 1 });
+    admin.on('error', () => {});
+    cleanups.push(() => admin.disconnect());
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace }, demoted.url);
+    const watcher = registry({ namespace, sweepIntervalMs: 200 }, demoted.url);
+    const registration = await owner.register(instance('a'), { ttlMs: 2_000 });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+    await sleep(600); // the watcher sweeps before the demotion
+
+    const connections = async () => Number(/total_connections_received:(\d+)/.exec(await admin.info('stats'))?.[1]);
+    const before = await connections();
+    await admin.replicaof('127.0.0.1', String(await closedPort()));
+    cleanups.push(() => admin.replicaof('NO', 'ONE').catch(() => undefined));
+    // The error says why (it said "Stream isn't writeable" or "not connected"), and the update is kept.
+    await waitFor(
+      () =>
+        registration.update({ weight: 7 }).then(
+          () => false,
+          (error: Error) => /READONLY/.test(error.message),
+        ),
+      3_000,
+      'an update refused with READONLY',
+    );
+    await sleep(3_000);
+    // Two registries, each reconnecting at once, then after 1 s and 2 s more: about 6 (it was ~50).
+    expect((await connections()) - before).toBeLessThanOrEqual(10);
+
+    await admin.replicaof('NO', 'ONE');
+    await waitFor(
+      async () => (await watcher.list('catalog').catch(() => [])).some((entry) => entry.weight === 7),
+      5_000,
+      'the update written once it is a master again',
+    );
+    expect(registration.state).toBe('active');
+    expect(log.events.filter((event) => event.type === 'down')).toEqual([]);
+  });
+});
+
+/** A loopback port nothing listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
