@@ -43,6 +43,12 @@ export function checkDeadlineHeaderName(field: string, name: unknown): string {
     throw new InvalidArgumentError(field, 'must be a header name (an HTTP token)');
   }
   const lower = name.toLowerCase();
+  // An object's own names (`constructor`, `__proto__`): a Node request's headers object inherits
+  // them, so a server read a function (or Object.prototype) as the header and failed every request
+  // with 500; a client's header named `__proto__` was never sent.
+  if (lower in Object.prototype) {
+    throw new InvalidArgumentError(field, `must not be '${lower}', a name every JavaScript object already has`);
+  }
   if (RESERVED_HEADER_NAMES.has(lower)) {
     throw new InvalidArgumentError(
       field,

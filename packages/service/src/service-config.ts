@@ -116,11 +116,23 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
       'is required: pass registry or set SWITCHYARD_REGISTRY_URL (e.g. redis://redis:6379 or memory://)',
     );
   }
+  // Anything else failed as a TypeError (`registry.register is not a function`) after the servers had started.
+  if (typeof registryOption !== 'string' && !isRegistry(registryOption)) {
+    throw new InvalidArgumentError(
+      'registry',
+      `must be a registry URL or a Registry (createRegistry(url)), got ${describeValue(registryOption)}`,
+    );
+  }
   // SWITCHYARD_REGISTRY_PASSWORD (a Secret) completes a URL that has no password of its own.
   const registry = typeof registryOption === 'string' ? withRegistryCredentials(registryOption, env) : registryOption;
   const zone = options.zone ?? variable(env, 'SWITCHYARD_ZONE');
-  if (zone !== undefined && !INSTANCE_LIMITS.zonePattern.test(zone)) {
-    throw new InvalidArgumentError(options.zone !== undefined ? 'zone' : 'SWITCHYARD_ZONE', INSTANCE_LIMITS.zoneRule);
+  // A string: the pattern test alone took a number or an array by its text (`zone: 0` passed as
+  // "0", then counted as no zone and was never registered).
+  if (zone !== undefined && (typeof zone !== 'string' || !INSTANCE_LIMITS.zonePattern.test(zone))) {
+    throw new InvalidArgumentError(
+      options.zone !== undefined ? 'zone' : 'SWITCHYARD_ZONE',
+      `${INSTANCE_LIMITS.zoneRule}, got ${describeValue(zone)}`,
+    );
   }
   // Version and host are checked here, naming their setting: the registry used to reject them as
   // `instance.version` / `instance.host`, after the servers had started.
@@ -198,13 +210,44 @@ function variable(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return env[name]?.trim() || undefined;
 }
 
+/** Whether `value` has the methods startService uses of a Registry. */
+function isRegistry(value: unknown): value is Registry {
+  const candidate = value as Partial<Record<keyof Registry, unknown>> | null;
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    ['register', 'list', 'watch', 'close'].every((method) => typeof candidate[method as keyof Registry] === 'function')
+  );
+}
+
 /**
- * Registration metadata: an object of strings (a string given by mistake used to be spread into
- * `{ 0: 't', 1: 'r', … }` and registered as such). The registry checks keys and sizes.
+ * Registration metadata: a plain object of strings, checked here by the registry's rules (a
+ * string given by mistake used to be spread into `{ 0: 't', 1: 'r', … }`; a Map into `{}`, so
+ * registered without a word; a value or key the registry refuses failed the start only after the
+ * servers had started, naming `instance.metadata…`).
  */
 function metadataOf(metadata: unknown): Record<string, string> {
   if (metadata === undefined) return {};
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+  const proto = typeof metadata === 'object' && metadata !== null ? Object.getPrototypeOf(metadata) : undefined;
+  if (proto !== Object.prototype && proto !== null)
     throw new InvalidArgumentError('metadata', 'must be an object of string values, e.g. { track: "b" }');
-  return { ...(metadata as Record<string, string>) };
+  const entries = Object.entries(metadata as Record<string, unknown>);
+  if (entries.length > INSTANCE_LIMITS.maxMetadataKeys)
+    throw new InvalidArgumentError('metadata', `must have at most ${INSTANCE_LIMITS.maxMetadataKeys} keys`);
+  let bytes = 0;
+  const result: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (!INSTANCE_LIMITS.metadataKeyPattern.test(key))
+      throw new InvalidArgumentError(`metadata.${key.slice(0, 64)}`, `key ${INSTANCE_LIMITS.metadataKeyRule}`);
+    if (typeof value !== 'string')
+      throw new InvalidArgumentError(`metadata.${key}`, `must be a string, got ${describeValue(value)}`);
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+    if (bytes > INSTANCE_LIMITS.maxMetadataBytes)
+      throw new InvalidArgumentError(
+        'metadata',
+        `must total at most ${INSTANCE_LIMITS.maxMetadataBytes} bytes of keys and values`,
+      );
+    result[key] = value;
+  }
+  return result;
 }

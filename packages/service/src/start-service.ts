@@ -75,7 +75,31 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       logger.warn({ err: error }, `${phase}: ${what} failed`);
     }
   };
+  // Where each server's listen address came from, for the errors of an address it cannot listen on.
+  const grpcHostField = options.grpc?.host !== undefined ? 'grpc.host' : 'SWITCHYARD_LISTEN_HOST';
+  const httpHostField = options.http?.host !== undefined ? 'http.host' : 'SWITCHYARD_LISTEN_HOST';
   try {
+    if (options.grpc) {
+      // Made first: it checks its options and opens nothing, so bad ones (`grpc.services: []`) are
+      // refused before tracing and metrics start, named as this service's settings.
+      try {
+        grpcServer = createGrpcServer({
+          services: options.grpc.services,
+          logger,
+          ...(options.grpc.reflection !== undefined ? { reflection: options.grpc.reflection } : {}),
+          ...(options.grpc.credentials
+            ? { credentials: options.grpc.credentials }
+            : tls
+              ? { credentials: tls.server }
+              : {}),
+        });
+      } catch (error) {
+        throw namingGrpcSetting(error, grpcHostField);
+      }
+      // Not ready yet: NOT_SERVING for the server and every service before the port opens, so
+      // no health check (a readiness probe, a health-checking client) passes during the warm-up.
+      if (options.ready === false) grpcServer.drain();
+    }
     // Inside the try: a tracing setup that throws must not leave the registry connected.
     const processTracing = currentTracing();
     tracing =
@@ -106,25 +130,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         host: config.listenHost,
         resourceAttributes: { 'service.instance.id': instanceId },
       }).catch((error: unknown) => {
-        throw namingMetricsPort(error, port !== undefined || !process.env.SWITCHYARD_METRICS_PORT?.trim());
+        throw namingMetricsSetting(error, port !== undefined || !process.env.SWITCHYARD_METRICS_PORT?.trim());
       });
       stopObservingRegistry = observeRegistry(registry);
     }
-    if (options.grpc) {
-      grpcServer = createGrpcServer({
-        services: options.grpc.services,
-        logger,
-        ...(options.grpc.reflection !== undefined ? { reflection: options.grpc.reflection } : {}),
-        ...(options.grpc.credentials
-          ? { credentials: options.grpc.credentials }
-          : tls
-            ? { credentials: tls.server }
-            : {}),
-      });
-      // Not ready yet: NOT_SERVING for the server and every service before the port opens, so
-      // no health check (a readiness probe, a health-checking client) passes during the warm-up.
-      if (options.ready === false) grpcServer.drain();
-      grpcPort = await grpcServer.listen(options.grpc.port ?? 50051, options.grpc.host ?? config.listenHost);
+    if (options.grpc && grpcServer) {
+      grpcPort = await grpcServer
+        .listen(options.grpc.port ?? 50051, options.grpc.host ?? config.listenHost)
+        .catch((error: unknown) => {
+          throw namingGrpcSetting(error, grpcHostField);
+        });
     }
     if (options.http) {
       const handler = options.http.handler ?? ((_request, response) => response.writeHead(404).end('not found'));
@@ -153,7 +168,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         ),
       );
       httpServer = server;
-      httpPort = await listenHttp(server, options.http.port ?? 8080, options.http.host ?? config.listenHost);
+      httpPort = await listenHttp(
+        server,
+        options.http.port ?? 8080,
+        options.http.host ?? config.listenHost,
+        httpHostField,
+      );
     }
     const ports: Record<string, number> = {};
     if (grpcPort !== undefined) ports.grpc = grpcPort;
@@ -402,13 +422,32 @@ function observeRegistry(registry: Registry): (() => void) | undefined {
  * initMetrics() reports a port it cannot listen on (in use, not permitted) as its own option
  * `port`, which names no setting of a service (which port: gRPC, HTTP, metrics?). Renamed to the
  * one that held it: the `metrics.port` option (the default 9464 included) or
- * SWITCHYARD_METRICS_PORT. Other errors pass unchanged.
+ * SWITCHYARD_METRICS_PORT. An address it cannot listen on (its `host`) is the service's listen
+ * host, SWITCHYARD_LISTEN_HOST. Other errors pass unchanged.
  */
-function namingMetricsPort(error: unknown, fromOption: boolean): unknown {
-  if (!SwitchyardError.hasCode(error, 'INVALID_ARGUMENT') || (error as { field?: unknown }).field !== 'port')
-    return error;
-  const { rule } = error as unknown as InvalidArgumentError;
+function namingMetricsSetting(error: unknown, fromOption: boolean): unknown {
+  if (!SwitchyardError.hasCode(error, 'INVALID_ARGUMENT')) return error;
+  const { field, rule } = error as unknown as InvalidArgumentError;
+  if (field === 'host') return new InvalidArgumentError('SWITCHYARD_LISTEN_HOST', rule, { cause: error });
+  if (field !== 'port') return error;
   return new InvalidArgumentError(fromOption ? 'metrics.port' : 'SWITCHYARD_METRICS_PORT', rule, { cause: error });
+}
+
+/** What grpc-js says of a listen address it cannot use (it gives no error code): the host's fault, not the port's. */
+const GRPC_HOST_FAILURE = /Name resolution failed|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/;
+
+/**
+ * createGrpcServer() and its listen() name their own options (`services`, `port`), which name no
+ * setting of a service: renamed to `grpc.services…`, `grpc.port`, or, for an address that cannot be
+ * listened on, where the host came from (`grpc.host` or SWITCHYARD_LISTEN_HOST; it was `port`).
+ */
+function namingGrpcSetting(error: unknown, hostField: string): unknown {
+  if (!SwitchyardError.hasCode(error, 'INVALID_ARGUMENT')) return error;
+  const { field, rule } = error as unknown as InvalidArgumentError;
+  if (field === 'host' || (field === 'port' && GRPC_HOST_FAILURE.test(rule))) {
+    return new InvalidArgumentError(hostField, rule, { cause: error });
+  }
+  return new InvalidArgumentError(`grpc.${field}`, rule, { cause: error });
 }
 
 /** The discovery options of the client options a service's grpcClient() takes, and the rest. */
@@ -434,11 +473,23 @@ function routeGrpcLogs(logger: Logger): void {
   setGrpcLogger({ error: forward, info: forward, debug: forward } as unknown as Partial<Console>);
 }
 
-function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {
+/** listen() errors that are about the address, not the port. */
+const HOST_ERRORS = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Listens, or fails with INVALID_ARGUMENT naming the setting at fault: `hostField` (`http.host` or
+ * SWITCHYARD_LISTEN_HOST) for an address this machine cannot listen on (it was named `http.port`
+ * whatever the cause), else `http.port`.
+ */
+function listenHttp(server: HttpServer, port: number, host: string, hostField: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (error: Error): void =>
+    const onError = (error: NodeJS.ErrnoException): void =>
       reject(
-        new InvalidArgumentError('http.port', `cannot listen on ${host}:${port}: ${error.message}`, { cause: error }),
+        new InvalidArgumentError(
+          HOST_ERRORS.has(error.code ?? '') ? hostField : 'http.port',
+          `cannot listen on ${host}:${port}: ${error.message}`,
+          { cause: error },
+        ),
       );
     server.once('error', onError);
     server.listen(port, host, () => {

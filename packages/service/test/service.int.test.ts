@@ -274,6 +274,7 @@ describe('startService', () => {
     const portInUse = await run({ SWITCHYARD_REGISTRY_URL: 'memory://', GRPC_PORT: String(busy.grpcPort) });
     expect(portInUse.code).toBe(1);
     expect(portInUse.stderr.trim().split('\n')).toHaveLength(1);
-    expect(portInUse.stderr).toMatch(/failed to start: INVALID_ARGUMENT: port: cannot listen on 127.0.0.1:\d+/);
+    // Named as the service's setting (gRPC's own server called it `port`).
+    expect(portInUse.stderr).toMatch(/failed to start: INVALID_ARGUMENT: grpc\.port: cannot listen on 127.0.0.1:\d+/);
   });
 });

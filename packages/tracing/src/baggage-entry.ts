@@ -1,6 +1,11 @@
 import { type Context, context as api, propagation } from '@opentelemetry/api';
 import { InvalidArgumentError } from '@switchyard/core';
 
+/** A UTF-16 surrogate without its other half: no UTF-8 (and no percent-encoding) exists for it. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** The longest `key=value` entry the W3C baggage propagator sends (OpenTelemetry's per-entry limit). */
+const MAX_ENTRY_BYTES = 4_096;
+
 /**
  * The value of one W3C baggage entry in `context` (default: the active one), or `undefined`.
  *
@@ -27,8 +32,24 @@ export function withBaggageEntry(context: Context, key: string, value: string): 
   if (typeof key !== 'string' || key === '') {
     throw new InvalidArgumentError('baggage.key', `must be a non-empty string, got ${JSON.stringify(key)}`);
   }
+  if (LONE_SURROGATE.test(key)) {
+    throw new InvalidArgumentError('baggage.key', 'must be well-formed Unicode (it has a lone surrogate)');
+  }
   if (typeof value !== 'string') {
     throw new InvalidArgumentError(`baggage.${key}`, `must be a string, got ${typeof value}`);
+  }
+  // What the W3C baggage propagator cannot send. A lone surrogate made its encodeURIComponent throw,
+  // which the composite propagator swallowed: the whole baggage header, switchyard.track included,
+  // was left off every call made in the context. A longer entry was left out on its own.
+  if (LONE_SURROGATE.test(value)) {
+    throw new InvalidArgumentError(`baggage.${key}`, 'must be well-formed Unicode (it has a lone surrogate)');
+  }
+  const encodedLength = encodeURIComponent(key).length + 1 + encodeURIComponent(value).length;
+  if (encodedLength > MAX_ENTRY_BYTES) {
+    throw new InvalidArgumentError(
+      `baggage.${key}`,
+      `must fit in ${MAX_ENTRY_BYTES} bytes as key=value once percent-encoded (W3C baggage), got ${encodedLength}`,
+    );
   }
   const baggage = propagation.getBaggage(context) ?? propagation.createBaggage();
   return propagation.setBaggage(context, baggage.setEntry(key, { value }));

@@ -139,8 +139,9 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
  * lookups) returns the same instance; with different options it throws, until `shutdown()`.
  *
  * Errors (INVALID_ARGUMENT, naming the field or environment variable): a missing `serviceName`,
- * any bad option, an unsupported `OTEL_EXPORTER_OTLP_PROTOCOL`, an unknown or unbundled name in
- * `OTEL_TRACES_EXPORTER` or `OTEL_PROPAGATORS` (or `none` combined with others), a value of
+ * any bad option, an unsupported `OTEL_EXPORTER_OTLP_PROTOCOL`, an OTLP endpoint that is no http(s)
+ * URL, an `OTEL_BSP_*` that is no whole number in range (with a batch processor), an unknown or
+ * unbundled name in `OTEL_TRACES_EXPORTER` or `OTEL_PROPAGATORS` (or `none` combined with others), a value of
  * `SWITCHYARD_INSTRUMENTATION_GRPC` other than auto, on or off, a second call with other options,
  * or another tracer provider already registered.
  *

@@ -133,6 +133,57 @@ function samplerFromEnv(): EnvSampler | undefined {
   return { name, ratio };
 }
 
+/** The largest whole number the BatchSpanProcessor's settings may take (a Node timer's limit). */
+const MAX_BATCH_SETTING = 2_147_483_647;
+/** The BatchSpanProcessor's variables (the SDK reads them) and the least each may be. */
+const BATCH_VARIABLES = [
+  ['OTEL_BSP_SCHEDULE_DELAY', 0],
+  ['OTEL_BSP_EXPORT_TIMEOUT', 1],
+  ['OTEL_BSP_MAX_QUEUE_SIZE', 1],
+  ['OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1],
+] as const;
+
+/**
+ * `OTEL_BSP_*`, which the SDK takes as any number and otherwise ignores with a diag warning: a
+ * queue size of 0 dropped every span without a word, and a batch size of 0 (or 0.5) made
+ * forceFlush() loop over endless empty batches until the process ran out of memory. Checked when a
+ * batch processor is used; INVALID_ARGUMENT naming the variable.
+ */
+function checkBatchVariables(): void {
+  for (const [name, min] of BATCH_VARIABLES) {
+    const raw = readEnv(name);
+    if (raw === undefined) continue;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > MAX_BATCH_SETTING) {
+      throw new InvalidArgumentError(
+        name,
+        `must be a whole number from ${min} to ${MAX_BATCH_SETTING}, got ${JSON.stringify(raw)}`,
+      );
+    }
+  }
+}
+
+/**
+ * The OTLP endpoint in effect (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT`) must be an http(s) URL: the exporter took anything else with a
+ * diag warning and sent every span to its default, localhost:4318.
+ */
+function checkOtlpEndpoint(): void {
+  const traces = readEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT');
+  const name = traces === undefined ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT';
+  const raw = traces ?? readEnv('OTEL_EXPORTER_OTLP_ENDPOINT');
+  if (raw === undefined) return;
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(raw).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new InvalidArgumentError(name, `must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+  }
+}
+
 const KNOWN_KEYS = ['serviceName', 'serviceVersion', 'exporter', 'sampleRatio', 'resourceAttributes', 'batch'] as const;
 const EXPORTERS: readonly TracingExporter[] = ['otlp', 'console', 'memory', 'none'];
 const ENV_EXPORTERS: readonly TracingExporter[] = ['otlp', 'console', 'none'];
@@ -232,6 +283,10 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
   if (options.batch !== undefined && typeof options.batch !== 'boolean') {
     throw new InvalidArgumentError('tracing.batch', `must be a boolean, got ${describeValue(options.batch)}`);
   }
+  // The console exporter stays unbatched next to otlp, as the specification advises for it.
+  const batch = exporters.map((choice) => (options.batch as boolean | undefined) ?? choice === 'otlp');
+  if (exporters[0] !== 'none' && batch.includes(true)) checkBatchVariables();
+  if (exporters.includes('otlp')) checkOtlpEndpoint();
 
   return Object.freeze({
     serviceName,
@@ -241,8 +296,7 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
     sampler,
     resourceAttributes: resolveResourceAttributes(options.resourceAttributes),
     propagators: exporters[0] === 'none' || foreignPropagatorRegistered() ? undefined : propagatorsFromEnv(),
-    // The console exporter stays unbatched next to otlp, as the specification advises for it.
-    batch: exporters.map((choice) => (options.batch as boolean | undefined) ?? choice === 'otlp'),
+    batch,
   });
 }
 

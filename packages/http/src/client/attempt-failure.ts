@@ -13,7 +13,16 @@ import { HttpCallError } from '../status/http-call-error.js';
  * How an attempt failed without a response. `body`: the caller's own request body stream failed
  * (its source threw or errored), which says nothing about the instance.
  */
-export type FailureKind = 'connect' | 'dropped' | 'timeout' | 'aborted' | 'invalid' | 'body' | 'other';
+export type FailureKind =
+  | 'connect'
+  | 'dropped'
+  | 'timeout'
+  | 'aborted'
+  | 'invalid'
+  | 'body'
+  | 'too-large'
+  | 'pool-options'
+  | 'other';
 
 // The connection was never established: the request surely did not reach the server.
 const CONNECT_CODES = new Set([
@@ -35,10 +44,52 @@ const DROPPED_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_DESTROYED',
 ]);
+// Node's own argument checks. The request is validated before it is sent and a failing body stream
+// is recognised before these, so here they come from pool options Node checks only when connecting
+// (`autoSelectFamily`, TLS options such as `connect.ca`): UNKNOWN and blamed on the instance before.
+const NODE_ARGUMENT_CODES = new Set([
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_OUT_OF_RANGE',
+  'ERR_INVALID_IP_ADDRESS',
+  'ERR_MISSING_ARGS',
+]);
+// Certificate checks OpenSSL reports by name (Node's X.509 verification codes).
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_CHAIN_TOO_LONG',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * TLS failed: an untrusted certificate, a refused handshake, a plaintext server behind `scheme:
+ * 'https'`. UNAVAILABLE, as gRPC reports it (these were UNKNOWN); classified as a dropped
+ * connection, since an error of a TLS connection already in use looks the same.
+ */
+function isTlsFailure(code: string): boolean {
+  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || CERTIFICATE_CODES.has(code);
+}
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 // The request itself was wrong (a caller's content-length that does not match its body among
 // them): the instance did nothing wrong, and must not be ejected for it.
 const INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH']);
+// The response is larger than the client's own limits (poolOptions maxResponseSize, maxHeaderSize):
+// RESOURCE_EXHAUSTED, as gRPC reports a message over its size limit. Unclassified, they were
+// UNKNOWN and counted against the instance, which only answered.
+const TOO_LARGE_CODES = new Set(['UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_HEADERS_OVERFLOW']);
 
 /** The error's `code`, looking inside an AggregateError (happy-eyeballs connects report one per address). */
 export function errorCodeOf(error: unknown): string | undefined {
@@ -54,6 +105,14 @@ export function errorCodeOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The failed system call an error names (`connect`…), looking inside an AggregateError as {@link errorCodeOf} does. */
+function syscallOf(error: unknown): unknown {
+  const syscall = (error as { syscall?: unknown } | null)?.syscall;
+  if (syscall !== undefined) return syscall;
+  const inner = (error as { errors?: unknown[] } | null)?.errors;
+  return Array.isArray(inner) ? (inner[0] as { syscall?: unknown } | null)?.syscall : undefined;
+}
+
 /**
  * Classifies an attempt that failed without a response. `abortReason`: why the attempt was aborted,
  * if it was; `body`: the request's body.
@@ -63,9 +122,13 @@ export function classifyFailure(error: unknown, abortReason: Error | undefined, 
   const code = errorCodeOf(error);
   if (code !== undefined) {
     if (CONNECT_CODES.has(code)) return 'connect';
-    if (DROPPED_CODES.has(code)) return 'dropped';
+    // connect(2) itself failed, whatever its code (ENOENT or EACCES for a `socketPath`, which was
+    // UNKNOWN and blamed on the instance as an unclassified failure): nothing reached the server.
+    if (syscallOf(error) === 'connect' && !DROPPED_CODES.has(code)) return 'connect';
+    if (DROPPED_CODES.has(code) || isTlsFailure(code)) return 'dropped';
     if (TIMEOUT_CODES.has(code)) return 'timeout';
     if (INVALID_CODES.has(code)) return 'invalid';
+    if (TOO_LARGE_CODES.has(code)) return 'too-large';
     if (code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR') return 'aborted';
   }
   // undici fails the request with the very error its body stream was destroyed with. Not a
@@ -73,6 +136,7 @@ export function classifyFailure(error: unknown, abortReason: Error | undefined, 
   // caller's source failed (a file read error, a generator that threw). As `other` (UNKNOWN) it
   // counted against a healthy instance (outlier ejection) and the service's circuit breaker.
   if (isStream(body) && body.errored === error && error !== undefined && error !== null) return 'body';
+  if (code !== undefined && NODE_ARGUMENT_CODES.has(code)) return 'pool-options';
   return 'other';
 }
 
@@ -115,6 +179,14 @@ export function failureError(
       });
     case 'invalid':
       return new InvalidArgumentError('request', (error as Error).message, { cause: error });
+    case 'pool-options':
+      return new InvalidArgumentError(
+        'options.poolOptions',
+        `refused when connecting to ${info.origin}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    case 'too-large':
+      return tooLargeError(error, info.label, info.origin);
     case 'body':
       // CANCELLED: the caller's side gave up the request; never retried (the stream is spent).
       return new CancelledError(
@@ -154,14 +226,26 @@ export function bodyFailureError(error: Error, info: { label: string; origin: st
       { cause: error },
     );
   }
+  if (TOO_LARGE_CODES.has(code)) return tooLargeError(error, info.label, info.origin);
   return error;
+}
+
+/** RESOURCE_EXHAUSTED for a response over the client's size limits (never retryable: it would be as large again). */
+function tooLargeError(error: unknown, label: string, origin: string): SwitchyardError {
+  return new SwitchyardError(
+    'RESOURCE_EXHAUSTED',
+    `${label}: the response from ${origin} exceeds the client's poolOptions limits (${errorCodeOf(error)})`,
+    { cause: error },
+  );
 }
 
 /** What a failed attempt tells discovery about the instance. */
 export function failureOutcome(kind: FailureKind, error: Error, latencyMs: number): CallOutcome {
   // A caller who gave up says nothing about the instance; a deadline that ran out does (it was slow).
   if (kind === 'aborted') return { ok: !(error instanceof DeadlineExceededError), latencyMs };
-  if (kind === 'invalid' || kind === 'body') return { ok: true, latencyMs };
+  if (kind === 'invalid' || kind === 'body' || kind === 'too-large' || kind === 'pool-options') {
+    return { ok: true, latencyMs };
+  }
   return { ok: false, latencyMs, connectionFailed: kind === 'connect' || kind === 'dropped' };
 }
 

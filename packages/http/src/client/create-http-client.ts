@@ -28,7 +28,14 @@ import { type HttpClientOptions, resolveClientOptions } from './http-client-opti
 import type { HttpClient, HttpRequest, HttpResponse, JsonRequestOptions } from './http-client-types.js';
 import { HttpPools, originOf } from './http-pools.js';
 import { RecentUrls } from './recent-urls.js';
-import { JSON_GET_HEADERS, JSON_POST_HEADERS, type PreparedRequest, prepareRequest } from './prepare-request.js';
+import {
+  assertPlainObject,
+  JSON_GET_HEADERS,
+  JSON_POST_HEADERS,
+  type PreparedRequest,
+  prepareRequest,
+  setHeader,
+} from './prepare-request.js';
 import { BufferedBody, readBounded } from './response-body.js';
 
 /** Per-call state shared by its attempts. */
@@ -377,6 +384,11 @@ function jsonRequest(
   // object, so both were ignored without a word (prepareRequest never saw them).
   if (options !== undefined) {
     assertObject('options', options);
+    // Object.assign below takes an own `__proto__` key (JSON.parse makes one) for the request's
+    // prototype: an unknown option went unnoticed, and an object's properties became options unchecked.
+    if (Object.hasOwn(options, '__proto__')) {
+      throw new InvalidArgumentError('options.__proto__', 'unknown option');
+    }
     for (const own of JSON_HELPER_FIELDS) {
       if (Object.hasOwn(options, own)) {
         throw new InvalidArgumentError(
@@ -385,7 +397,7 @@ function jsonRequest(
         );
       }
     }
-    if (options.headers !== undefined) assertObject('request.headers', options.headers);
+    if (options.headers !== undefined) assertPlainObject('request.headers', options.headers);
   }
   const request: HttpRequest = Object.assign({ path }, options);
   request.method = method;
@@ -405,12 +417,15 @@ function callerHeadersOver(
   own: Readonly<Record<string, string>>,
   extra: NonNullable<HttpRequest['headers']>,
 ): NonNullable<HttpRequest['headers']> {
-  const merged: Record<string, string | string[]> = Object.assign({}, own);
-  for (const name of Object.keys(extra)) {
+  const merged: Record<string, unknown> = Object.assign({}, own);
+  const names = Object.keys(extra);
+  for (const name of names) {
     const lower = name.toLowerCase();
     if (lower !== name && Object.hasOwn(own, lower)) delete merged[lower];
   }
-  return Object.assign(merged, extra);
+  // Not Object.assign: it dropped a header named `__proto__` (see setHeader).
+  for (const name of names) setHeader(merged, name, extra[name]);
+  return merged as NonNullable<HttpRequest['headers']>;
 }
 
 /**

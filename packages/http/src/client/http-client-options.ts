@@ -1,4 +1,12 @@
-import { assertInteger, assertKnownKeys, assertObject, assertOneOf, InvalidArgumentError } from '@switchyard/core';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  assertOneOf,
+  describeValue,
+  INSTANCE_LIMITS,
+  InvalidArgumentError,
+} from '@switchyard/core';
 import type { Discovery } from '@switchyard/discovery';
 import type { Policy } from '@switchyard/resilience';
 import { Client, Pool } from 'undici';
@@ -87,6 +95,22 @@ export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  */
 function assertPoolOptions(scheme: string, poolOptions: Pool.Options): void {
   const origin = `${scheme}://127.0.0.1`;
+  // undici never checks it: a negative one (even -1e-97) let no request out of the pool's queue,
+  // every call ran out its deadline and close() waited for them for good.
+  if (poolOptions.pipelining !== undefined && poolOptions.pipelining !== null) {
+    assertInteger('options.poolOptions.pipelining', poolOptions.pipelining, 0, 2 ** 31 - 1);
+  }
+  // undici hands these to net.connect() unchecked, which refused them only at the first connection.
+  const { autoSelectFamily, autoSelectFamilyAttemptTimeout } = poolOptions;
+  if (autoSelectFamily !== undefined && autoSelectFamily !== null && typeof autoSelectFamily !== 'boolean') {
+    throw new InvalidArgumentError(
+      'options.poolOptions.autoSelectFamily',
+      `must be a boolean, got ${describeValue(autoSelectFamily)}`,
+    );
+  }
+  if (autoSelectFamily && autoSelectFamilyAttemptTimeout !== undefined && autoSelectFamilyAttemptTimeout !== null) {
+    assertInteger('options.poolOptions.autoSelectFamilyAttemptTimeout', autoSelectFamilyAttemptTimeout, 1, 2 ** 31 - 1);
+  }
   try {
     new Pool(origin, poolOptions).close().catch(() => undefined);
     // The Pool makes its connections' Clients lazily, with the same options: those Client checks
@@ -95,6 +119,26 @@ function assertPoolOptions(scheme: string, poolOptions: Pool.Options): void {
   } catch (error) {
     throw new InvalidArgumentError('options.poolOptions', (error as Error).message, { cause: error });
   }
+}
+
+/**
+ * A pool `factory` whose result is checked when undici calls it (for each new connection to an
+ * instance): one returning anything but a Dispatcher failed every call with undici's TypeError
+ * (`client.on is not a function`, code UNKNOWN, blamed on the instance) instead of naming the option.
+ */
+function checkedFactory(factory: NonNullable<Pool.Options['factory']>): NonNullable<Pool.Options['factory']> {
+  return (origin, options) => {
+    const dispatcher = factory(origin, options) as unknown as Record<string, unknown> | null | undefined;
+    for (const method of ['dispatch', 'close', 'destroy', 'on']) {
+      if (typeof dispatcher?.[method] !== 'function') {
+        throw new InvalidArgumentError(
+          'options.poolOptions.factory',
+          `must return an undici Dispatcher (such as new Client(origin, options)), got one without ${method}()`,
+        );
+      }
+    }
+    return dispatcher as unknown as ReturnType<typeof factory>;
+  };
 }
 
 /** Validates client options (INVALID_ARGUMENT naming the field) and merges the defaults. */
@@ -117,13 +161,20 @@ export function resolveClientOptions(options: HttpClientOptions): ResolvedHttpCl
   for (const name of ['tracing', 'throwOnStatus'] as const) {
     if (typeof resolved[name] !== 'boolean') throw new InvalidArgumentError(`options.${name}`, 'must be a boolean');
   }
-  if (typeof resolved.port !== 'string' || resolved.port === '') {
-    throw new InvalidArgumentError('options.port', 'must be the name of an instance port (e.g. "http")');
+  // A name no instance can have (`HTTP`, `toString`) failed every call instead.
+  if (typeof resolved.port !== 'string' || !INSTANCE_LIMITS.portNamePattern.test(resolved.port)) {
+    throw new InvalidArgumentError(
+      'options.port',
+      `must be the name of an instance port (e.g. "http"): ${INSTANCE_LIMITS.portNameRule}, got ${describeValue(resolved.port)}`,
+    );
   }
   assertOneOf('options.scheme', resolved.scheme, ['http', 'https']);
   if (options.poolOptions !== undefined) {
     assertObject('options.poolOptions', options.poolOptions);
     assertPoolOptions(resolved.scheme, options.poolOptions);
+    // (As typed: assertObject() left it a Record, whose factory narrows to a bare Function.)
+    const { factory } = options.poolOptions as Pool.Options;
+    if (factory !== undefined) resolved.poolOptions = { ...options.poolOptions, factory: checkedFactory(factory) };
   }
   assertInteger('options.defaultDeadlineMs', resolved.defaultDeadlineMs, 1, 86_400_000);
   assertInteger('options.maxErrorBodyBytes', resolved.maxErrorBodyBytes, 0, 64 * 1024 * 1024);

@@ -43,7 +43,9 @@ export class HttpPools {
       return entry.pool;
     }
     if (entry !== undefined) this.retire(instance.id, entry);
-    const port = instance.ports[this.portName];
+    // Its own port only: `ports.constructor` (a port name as good as any) is Object's, and undici
+    // failed every call on the origin made of it with a raw TypeError.
+    const port = Object.hasOwn(instance.ports, this.portName) ? instance.ports[this.portName] : undefined;
     if (port === undefined || this.closed) {
       throw new NoInstancesError(instance.service, `instance ${instance.id} has no "${this.portName}" port`);
     }

@@ -60,6 +60,24 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 const UNSAFE_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const INJECTION = /[\r\n\0]/;
 
+/**
+ * Asserts `value` is a plain object (a literal, `Object.create(null)`, or one from another realm),
+ * whose own keys are its entries. A `Headers`, `Map` or `URLSearchParams` keeps its entries inside
+ * (its own keys are none): taken as an object, every header or query parameter in it was dropped
+ * without a word (internal).
+ */
+export function assertPlainObject(field: string, value: unknown): asserts value is Record<string, unknown> {
+  assertObject(field, value);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null && Object.getPrototypeOf(proto) !== null) {
+    const kind = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    throw new InvalidArgumentError(
+      field,
+      `must be a plain object of names to values, got ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : 'an object with a prototype'} (e.g. Object.fromEntries(value))`,
+    );
+  }
+}
+
 /** The JSON helpers' own headers, valid and lower-cased already: prepareRequest takes them as they are. */
 export const JSON_GET_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: 'application/json' });
 export const JSON_POST_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -96,6 +114,8 @@ export function prepareRequest(
         ? (given as Readonly<Record<string, string>>)
         : checkHeaders(given);
   const { body, replayable } = checkBody(request.body, upperMethod);
+  const contentLength = headers['content-length'];
+  if (contentLength !== undefined) checkContentLength(contentLength, body);
   const now = Date.now();
   // The default applies only to a call that gives no deadline and inherits none (checked below):
   // taken as the starting point, it cut a given `deadline` or an inherited one down to itself.
@@ -171,10 +191,11 @@ function checkPath(path: unknown): string {
 
 function withQuery(path: string, query: Readonly<Record<string, QueryValue>> | undefined): string {
   if (query === undefined) return path;
-  assertObject('request.query', query);
+  assertPlainObject('request.query', query);
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
     if (value === undefined) continue;
+    if (LONE_SURROGATE.test(name)) throw illFormedQuery(name);
     for (const item of Array.isArray(value) ? value : [value]) {
       if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
         throw new InvalidArgumentError(
@@ -182,6 +203,7 @@ function withQuery(path: string, query: Readonly<Record<string, QueryValue>> | u
           `must be a string, number, boolean or an array of them`,
         );
       }
+      if (typeof item === 'string' && LONE_SURROGATE.test(item)) throw illFormedQuery(name);
       params.append(name, String(item));
     }
   }
@@ -190,8 +212,21 @@ function withQuery(path: string, query: Readonly<Record<string, QueryValue>> | u
   return `${path}${path.includes('?') ? '&' : '?'}${encoded}`;
 }
 
+/**
+ * Half of a surrogate pair (a string cut in the middle of an emoji): it has no UTF-8 form, and
+ * URLSearchParams sent U+FFFD in its place without a word.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function illFormedQuery(name: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `request.query.${name}`,
+    'must be well-formed Unicode (it holds half of a surrogate pair, which has no UTF-8 form)',
+  );
+}
+
 function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string, string | string[]> {
-  assertObject('request.headers', input);
+  assertPlainObject('request.headers', input);
   const headers: Record<string, string | string[]> = {};
   for (const name of Object.keys(input)) {
     const lowerCaseName = lowerCaseHeaderName(name);
@@ -212,7 +247,7 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
     // The usual case, a single string, without the array the general case below builds.
     // hasOwn, not `in`: a header named `constructor` or `toString` is a header, not the prototype's.
     if (typeof value === 'string' && !UNSAFE_HEADER_VALUE.test(value) && !Object.hasOwn(headers, lowerCaseName)) {
-      headers[lowerCaseName] = value;
+      setHeader(headers, lowerCaseName, value);
       continue;
     }
     const field = `request.headers.${name}`;
@@ -237,9 +272,49 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
     // The same name twice in different cases ({ 'X-Tag': 'a', 'x-tag': 'b' }): both values are
     // sent, as a repeated header, rather than one silently replacing the other.
     const earlier = Object.hasOwn(headers, lowerCaseName) ? headers[lowerCaseName] : undefined;
-    headers[lowerCaseName] = earlier === undefined ? strings : [earlier, strings].flat();
+    setHeader(headers, lowerCaseName, earlier === undefined ? strings : [earlier, strings].flat());
   }
   return headers;
+}
+
+/**
+ * Stores a header as an own property, a header named `__proto__` included (a valid token, and what
+ * `JSON.parse` makes of `{"__proto__": …}`): assigned, it set the object's prototype instead, and
+ * the header was dropped without a word (internal).
+ */
+export function setHeader(headers: Record<string, unknown>, name: string, value: unknown): void {
+  if (name === '__proto__') {
+    Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    headers[name] = value;
+  }
+}
+
+/**
+ * A caller's `content-length` must be the body's length: undici frames requests itself, and put
+ * its own in place of one that was not, without a word (dropped on a GET, sent as 0 on a POST
+ * without a body, `1.5` sent as 1). A string or bytes body is measured here; a stream's length is
+ * checked by undici as it is sent.
+ */
+function checkContentLength(value: string | string[], body: string | Uint8Array | Readable | null): void {
+  const field = 'request.headers.content-length';
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) {
+    throw new InvalidArgumentError(
+      field,
+      `must be the body's length in bytes, given once, got ${describeValue(value)}`,
+    );
+  }
+  const actual =
+    body === null
+      ? 0
+      : typeof body === 'string'
+        ? Buffer.byteLength(body)
+        : body instanceof Uint8Array
+          ? body.byteLength
+          : undefined;
+  if (actual !== undefined && actual !== Number(value)) {
+    throw new InvalidArgumentError(field, `says ${value} bytes, but the body has ${actual}`);
+  }
 }
 
 function checkBody(
@@ -250,7 +325,17 @@ function checkBody(
   if (method === 'GET' || method === 'HEAD') {
     throw new InvalidArgumentError('request.body', `${method} requests carry no body; send it as query parameters`);
   }
-  if (typeof body === 'string' || body instanceof Uint8Array) return { body, replayable: true };
+  if (typeof body === 'string') {
+    // Sent as UTF-8, which has no form for half of a surrogate pair: U+FFFD went out in its place.
+    if (!(body as unknown as { isWellFormed(): boolean }).isWellFormed()) {
+      throw new InvalidArgumentError(
+        'request.body',
+        'must be well-formed Unicode (it holds half of a surrogate pair, which has no UTF-8 form); send bytes to send other bytes',
+      );
+    }
+    return { body, replayable: true };
+  }
+  if (body instanceof Uint8Array) return { body, replayable: true };
   if (body instanceof ArrayBuffer) return { body: new Uint8Array(body), replayable: true };
   if (body instanceof Readable) return { body, replayable: false };
   if (typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {

@@ -63,6 +63,11 @@ export function resolveServerOptions(input: HttpServerOptions, field: string): R
         throw new InvalidArgumentError(`${field}.healthPaths.${name}`, 'must be a path starting with "/" (no query)');
       }
     }
+    // One path for both: liveness answered it, so readiness (not ready, draining) was never reported;
+    // and the Fastify plugin's second route threw, so it never finished registering.
+    if (paths.live === paths.ready) {
+      throw new InvalidArgumentError(`${field}.healthPaths.ready`, `must differ from live (${paths.live})`);
+    }
     livePath = paths.live;
     readyPath = paths.ready;
   }

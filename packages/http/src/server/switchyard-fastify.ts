@@ -121,7 +121,19 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
     };
   });
   const { health, livePath, readyPath } = settings;
-  if (livePath !== undefined && readyPath !== undefined) {
+  // A route Fastify refuses (an application's own `/healthz` registered before the plugin) throws
+  // here: handed to done(), it fails the registration at once, instead of after avvio's timeout as
+  // "Plugin did not start in time".
+  try {
+    addProbes();
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  done();
+
+  function addProbes(): void {
+    if (livePath === undefined || readyPath === undefined) return;
     const probe = (path: string, answer: () => [number, string]) =>
       app.route({
         method: 'GET',
@@ -140,7 +152,6 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
     probe(livePath, () => [200, 'ok']);
     probe(readyPath, () => (health.serving ? [200, 'ready'] : [503, health.draining ? 'draining' : 'not ready']));
   }
-  done();
 }
 
 /**

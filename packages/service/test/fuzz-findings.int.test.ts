@@ -1,0 +1,160 @@
+/**
+ * startService() inputs found by the security-tests fuzzer (fuzz-service-options) that were
+ * dropped, refused only after servers had started, or refused naming the wrong setting. One test
+ * per find, each failing without its fix.
+ */
+import { createServer, Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { silentLogger } from '@switchyard/core';
+import { loadService } from '@switchyard/grpc';
+import { MemoryRegistry } from '@switchyard/registry';
+import { startService } from '@switchyard/service';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+const protosDir = fileURLToPath(new URL('../../../protos', import.meta.url));
+const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
+  includeDirs: [protosDir],
+});
+const echo = { say: async (request: { message: string }) => ({ message: request.message, servedBy: 'x' }) };
+
+const quiet = { handleSignals: false, tracing: false, drainDelayMs: 0, logger: silentLogger } as const;
+const http = { port: 0, host: '127.0.0.1' };
+
+/** Calls of net.Server#listen: node:http, gRPC's http2 and the metrics endpoint all go through it. */
+let listens = 0;
+const originalListen = Server.prototype.listen;
+beforeAll(() => {
+  Server.prototype.listen = function countedListen(this: Server, ...args: unknown[]) {
+    listens++;
+    return (originalListen as (...args: unknown[]) => Server).apply(this, args);
+  } as typeof Server.prototype.listen;
+});
+afterAll(() => {
+  Server.prototype.listen = originalListen;
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+/** startService's refusal, and how many servers had started listening before it. */
+async function refusal(options: Record<string, unknown>): Promise<{ field: string; code: string; listened: number }> {
+  const before = listens;
+  try {
+    const service = await startService(options as never);
+    await service.stop();
+  } catch (error) {
+    return { ...(error as { field: string; code: string }), listened: listens - before };
+  }
+  throw new Error('startService accepted it');
+}
+
+describe('startService: input refused before anything starts, naming it', () => {
+  it.each([0, 1, ['eu-1a'], true])(
+    'a zone that is no string (%o) is refused as zone (0 was dropped as "no zone"; the others failed in the registry after the servers started)',
+    async (zone) => {
+      const registry = new MemoryRegistry();
+      expect(await refusal({ name: 'zoned', registry, http, zone, ...quiet })).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'zone',
+        listened: 0,
+      });
+      expect(await registry.list('zoned')).toEqual([]);
+      await registry.close();
+    },
+  );
+
+  it.each([
+    ['a value that is no string', { track: 1 }, 'metadata.track'],
+    ['a key with a space', { 'bad key': 'x' }, 'metadata.bad key'],
+    [
+      'over 4 KB',
+      Object.fromEntries(Array.from({ length: 9 }, (_, index) => [`k${index}`, 'v'.repeat(600)])),
+      'metadata',
+    ],
+    // Spread into {}: registered without its entries.
+    ['a Map', new Map([['track', 'b']]), 'metadata'],
+    ['a Date', new Date(), 'metadata'],
+  ])(
+    'metadata with %s is refused as %s before anything listens (the registry refused it after the servers started, or it was dropped)',
+    async (_, metadata, field) => {
+      const registry = new MemoryRegistry();
+      expect(await refusal({ name: 'tagged', registry, http, metadata, ...quiet })).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field,
+        listened: 0,
+      });
+      expect(await registry.list('tagged')).toEqual([]);
+      await registry.close();
+    },
+  );
+
+  it.each([42, {}, { register: 'no' }])(
+    'a registry that is neither a URL nor a Registry (%o) is refused as registry (a TypeError after the servers started)',
+    async (registry) => {
+      expect(await refusal({ name: 'lost', registry, http, ...quiet })).toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'registry',
+        listened: 0,
+      });
+    },
+  );
+
+  it('gRPC options the server refuses are named grpc.… and refused before metrics (or anything) listen', async () => {
+    const registry = new MemoryRegistry();
+    // It was `services`, after the metrics endpoint had started listening.
+    expect(
+      await refusal({ name: 'nogrpc', registry, grpc: { services: [], port: 0 }, metrics: { port: 0 }, ...quiet }),
+    ).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'grpc.services', listened: 0 });
+    await registry.close();
+  });
+});
+
+describe('startService: an address it cannot listen on, named after where it came from', () => {
+  it('an unresolvable SWITCHYARD_LISTEN_HOST is named so, for HTTP, gRPC and metrics (they said http.port, port and host)', async () => {
+    vi.stubEnv('SWITCHYARD_LISTEN_HOST', 'nonexistent.invalid');
+    const registry = new MemoryRegistry();
+    expect(await refusal({ name: 'nowhere', registry, http: { port: 0 }, ...quiet })).toMatchObject({
+      field: 'SWITCHYARD_LISTEN_HOST',
+    });
+    expect(
+      await refusal({
+        name: 'nowhere',
+        registry,
+        grpc: { services: [{ definition: EchoService, implementation: echo }], port: 0 },
+        ...quiet,
+      }),
+    ).toMatchObject({ field: 'SWITCHYARD_LISTEN_HOST' });
+    expect(
+      await refusal({ name: 'nowhere', registry, http: { port: 0 }, metrics: { port: 0 }, ...quiet }),
+    ).toMatchObject({
+      field: 'SWITCHYARD_LISTEN_HOST',
+    });
+    expect(await registry.list('nowhere')).toEqual([]);
+    await registry.close();
+  });
+
+  it('http.host and grpc.host given are named when they cannot be listened on; a gRPC port in use is grpc.port (it was port)', async () => {
+    const registry = new MemoryRegistry();
+    expect(
+      await refusal({ name: 'nowhere', registry, http: { port: 0, host: 'nonexistent.invalid' }, ...quiet }),
+    ).toMatchObject({
+      field: 'http.host',
+    });
+    const services = [{ definition: EchoService, implementation: echo }];
+    expect(
+      await refusal({ name: 'nowhere', registry, grpc: { services, port: 0, host: 'nonexistent.invalid' }, ...quiet }),
+    ).toMatchObject({
+      field: 'grpc.host',
+    });
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => taken.once('listening', resolve));
+    const { port } = taken.address() as { port: number };
+    expect(
+      await refusal({ name: 'nowhere', registry, grpc: { services, port, host: '127.0.0.1' }, ...quiet }),
+    ).toMatchObject({
+      field: 'grpc.port',
+    });
+    await new Promise((resolve) => taken.close(resolve));
+    await registry.close();
+  });
+});
