@@ -38,7 +38,8 @@ export function pickWithPort(discovery: Discovery, args: PickArgs | undefined, p
     const picks = Math.min(MAX_PICKS, Math.max(MIN_PICKS, discovery.instances().length + 2));
     for (let pick = 0; pick < picks; pick++) {
       const lease = discovery.pick(args);
-      if (lease.instance.ports[port] !== undefined) return lease;
+      // Own ports only: a port named like an Object method (`constructor`) is not Object's.
+      if (Object.hasOwn(lease.instance.ports, port)) return lease;
       held.push(lease);
     }
   } finally {

@@ -255,7 +255,7 @@ describe('HTTP client over loopback', () => {
     const web = await loopback.client('nobody-serves-this');
     const unsent = new Readable({ read() {} });
     await expect(web.request({ method: 'PUT', path: '/upload', body: unsent, deadlineMs: 300 })).rejects.toMatchObject({
-      code: 'RETRY_EXHAUSTED',
+      code: 'NO_INSTANCES',
     });
     expect(unsent.destroyed).toBe(true); // a file stream would have kept its descriptor
     const refused = new Readable({ read() {} });

@@ -100,7 +100,8 @@ export class ChannelPools {
   private open(instance: ServiceInstance, stale: Pool | undefined): Pool {
     if (stale !== undefined) this.retire(instance.id, stale);
     if (this.closed) throw new ClientClosedError(`gRPC client of ${instance.service}`);
-    const port = instance.ports[this.portName];
+    // Own ports only: a port named like an Object method (`constructor`) is not Object's.
+    const port = Object.hasOwn(instance.ports, this.portName) ? instance.ports[this.portName] : undefined;
     // Registered without the port this client dials: the caller picks past it (see pickWithPort).
     if (port === undefined) throw new MissingPortError(`instance ${instance.id} has no "${this.portName}" port`);
     const address = formatAddress(instance.host, port);

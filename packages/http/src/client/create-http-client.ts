@@ -9,7 +9,7 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import { AttemptAbort, SingleAttemptContext } from './attempt-abort.js';
-import { awaitFirstSnapshot, type Lease } from '@switchyard/discovery';
+import { awaitFirstSnapshot, type Lease, pickWithPort } from '@switchyard/discovery';
 import { type AttemptContext, circuitBreaker, compose, retry } from '@switchyard/resilience';
 import type { Dispatcher } from 'undici';
 import { HttpCallError } from '../status/http-call-error.js';
@@ -90,7 +90,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (state.sent && !prepared.replayable) throw notReplayable(state.lastError);
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
-    const lease: Lease = discovery.pick(prepared.key === undefined ? undefined : { key: prepared.key });
+    const pickArgs = prepared.key === undefined ? undefined : { key: prepared.key };
+    let lease: Lease = discovery.pick(pickArgs);
+    // An instance registered without our port was never sent anything: picked past, unblamed (it
+    // was counted as a failed call, and ejected after five).
+    if (!Object.hasOwn(lease.instance.ports, resolved.port)) {
+      lease = pickWithPort(discovery, pickArgs, resolved.port, lease);
+    }
     const instance = lease.instance;
     let pool: Dispatcher;
     try {

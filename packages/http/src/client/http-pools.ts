@@ -1,4 +1,4 @@
-import { NoInstancesError, type ServiceInstance } from '@switchyard/core';
+import { ClientClosedError, NoInstancesError, type ServiceInstance } from '@switchyard/core';
 import { Pool } from 'undici';
 
 interface Entry {
@@ -36,7 +36,7 @@ export class HttpPools {
     private readonly closeAfterMs: number,
   ) {}
 
-  /** The pool of `instance`. @throws NoInstancesError when it has no port of that name, or the client is closed. */
+  /** The pool of `instance`. @throws NoInstancesError when it has no port of that name; ClientClosedError when the client is closed. */
   poolFor(instance: ServiceInstance): Pool {
     const entry = this.entries.get(instance.id);
     if (entry !== undefined && entry.host === instance.host && entry.port === instance.ports[this.portName]) {
@@ -46,7 +46,9 @@ export class HttpPools {
     // Its own port only: `ports.constructor` (a port name as good as any) is Object's, and undici
     // failed every call on the origin made of it with a raw TypeError.
     const port = Object.hasOwn(instance.ports, this.portName) ? instance.ports[this.portName] : undefined;
-    if (port === undefined || this.closed) {
+    if (this.closed) throw new ClientClosedError(`HTTP client of ${instance.service}`);
+    // attempt() picks past instances without the port (pickWithPort); this is the last guard.
+    if (port === undefined) {
       throw new NoInstancesError(instance.service, `instance ${instance.id} has no "${this.portName}" port`);
     }
     const pool = new Pool(originOf(this.scheme, instance.host, port), this.poolOptions);
