@@ -15,8 +15,8 @@ const HEARTBEAT_SLOT_MS = 20;
 /**
  * Commands counted next to `pexpire` (the heartbeat). `evalsha` is every script: watchers' sweeps, and the slow
  * heartbeat or a resync `list()` if any ran. The other two are commands that scripts run, counted by Redis
- * too: `zremrangebyscore` only the SWEEP script calls (once per sweep), and `pttl` a sweep calls once per due
- * index entry it looks at.
+ * too: `zremrangebyscore` a watcher's SWEEP script calls once per call (its first write; a resync `list()` that finds
+ * entries due calls it too, rarely in a steady window), and `pttl` a sweep calls once per due index entry it looks at.
  */
 const COUNTED = ['evalsha', 'zremrangebyscore', 'pttl'] as const;
 

@@ -53,37 +53,35 @@ export function createClient(target: RedisTarget, tuning: ClientTuning): RedisCl
   );
 }
 
-/** The first READONLY-driven reconnects in a row are this far apart; the gap doubles from there. */
-export const READONLY_RECONNECT_FIRST_GAP_MS = 1_000;
-/** …up to this. */
-export const READONLY_RECONNECT_MAX_GAP_MS = 16_000;
+/**
+ * While READONLY goes on, READONLY-driven reconnects are at least this far apart: as far as ioredis's
+ * own reconnects after a lost connection (the retryStrategy above), never further.
+ */
+export const READONLY_RECONNECT_GAP_MS = 1_000;
 
 /**
  * ioredis's `reconnectOnError` for READONLY replies: the server this connection reached is a
  * replica now (a master demoted by a failover). Reconnecting finds the new master: Sentinel is
  * asked again, and a DNS name (a managed Redis's primary endpoint) may point to it by then.
  *
- * The first READONLY reconnects at once; while READONLY goes on (a URL that names a replica, a DNS
- * name not yet moved), reconnects come at most once per gap, which doubles from 1 s to 16 s, and
- * the commands in between fail with the READONLY error itself. Every reconnect to the same replica
+ * The first READONLY reconnects at once; while READONLY goes on (a DNS name not yet moved, a URL
+ * that names a replica), reconnects come at most once per {@link READONLY_RECONNECT_GAP_MS}, and the
+ * commands in between fail with the READONLY error itself. Every reconnect to the same replica
  * succeeded, which reset ioredis's backoff: a registry reconnected about ten times a second, each
  * time re-sending every heartbeat and resynchronising every watch (watchers flapped between `stale`
- * and a `snapshot`). And the command is rejected with its reply (1), not re-sent (2): without an
- * offline queue the resend always failed, with "Stream isn't writeable", which hid the cause.
- * A READONLY long after the last reconnect (a later failover) starts again at once.
+ * and a `snapshot`). The gap does not grow: a name that moved only after READONLY had gone on for a
+ * while was found a whole gap later, and a gap that doubled to 16 s kept healthy registrations from
+ * heartbeating for longer than the default 10 s lease on top of the time the name took to move.
+ * And the command is rejected with its reply (1), not re-sent (2): without an offline queue the
+ * resend always failed, with "Stream isn't writeable", which hid the cause. A Cluster's node
+ * connections share one of these: a second node's READONLY waits at most the same gap.
  */
 export function readonlyReconnects(now: () => number = () => performance.now()): (error: Error) => 1 | false {
   let last = Number.NEGATIVE_INFINITY;
-  let gap = 0;
   return (error) => {
     if (!error.message.startsWith('READONLY')) return false;
     const at = now();
-    const since = at - last;
-    if (since < gap) return false;
-    gap =
-      since > 2 * READONLY_RECONNECT_MAX_GAP_MS
-        ? READONLY_RECONNECT_FIRST_GAP_MS
-        : Math.min(READONLY_RECONNECT_MAX_GAP_MS, gap * 2);
+    if (at - last < READONLY_RECONNECT_GAP_MS) return false;
     last = at;
     return 1;
   };
