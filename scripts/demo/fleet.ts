@@ -29,7 +29,7 @@ export function startProcess(
 ): FleetProcess {
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', `examples/shopping-guide/${service}/src/main.ts`],
+    ['--conditions=@switchyard/source', '--import', 'tsx', `examples/shopping-guide/${service}/src/main.ts`],
     {
       cwd: root,
       env: { ...process.env, ...env },

@@ -12,7 +12,14 @@ import { buildPackages } from './support/build-packages.js';
 import { childEnv } from './support/child-env.js';
 import { type ConsumerProject, installConsumerProject } from './support/consumer-project.js';
 import { everyNameImports, usageFiles } from './support/consumer-ts-files.js';
-import { CJS_CONDITIONS, pointedFiles, resolveTarget, type Subpath, subpathsOf } from './support/export-map.js';
+import {
+  CJS_CONDITIONS,
+  pointedFiles,
+  resolveTarget,
+  type Subpath,
+  subpathsOf,
+  unexpectedConditions,
+} from './support/export-map.js';
 import { locateInstalledPackage } from './support/installed-packages.js';
 import { importablePackages, type Manifest } from './support/manifest.js';
 import { memoize } from './support/memoize.js';
@@ -84,6 +91,14 @@ describe.each(packages)('$name tarball', (pkg) => {
       .filter(({ file }) => !files.includes(file))
       .map(({ field, file }) => `${pkg.name}: ${field} points to ${file}, which is not in the tarball`);
     expect(missing).toEqual([]);
+  });
+
+  it('uses only standard export conditions and @switchyard/source (no generic names such as source)', () => {
+    const unexpected = unexpectedConditions(packedOf(pkg.name).manifest).map(
+      ({ field, condition }) =>
+        `${pkg.name}: ${field} has the condition "${condition}"; a user's own conditions could select it (ours is "@switchyard/source")`,
+    );
+    expect(unexpected).toEqual([]);
   });
 
   it('holds no test files', () => {

@@ -72,7 +72,7 @@ function startChild(namespace: string, id: string, ttlMs: number): Promise<Child
   const fixture = fileURLToPath(new URL('./fixtures/serving-child.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', fixture, redis.url, namespace, id, String(ttlMs)],
+    ['--conditions=@switchyard/source', '--import', 'tsx', fixture, redis.url, namespace, id, String(ttlMs)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

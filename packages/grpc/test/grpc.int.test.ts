@@ -481,7 +481,7 @@ describe('gRPC client and server over loopback', () => {
     const fixture = fileURLToPath(new URL('./fixtures/echo-child.ts', import.meta.url));
     const children: ChildProcess[] = [];
     for (const id of ['k1', 'k2', 'k3']) {
-      const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture, id], {
+      const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture, id], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(child);

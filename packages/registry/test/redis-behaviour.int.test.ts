@@ -130,7 +130,17 @@ describe('RedisRegistry against a real Redis', () => {
     const fixture = fileURLToPath(new URL('./fixtures/register-child.ts', import.meta.url));
     const child = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', fixture, redis.url, namespace, 'catalog', 'doomed', String(ttlMs)],
+      [
+        '--conditions=@switchyard/source',
+        '--import',
+        'tsx',
+        fixture,
+        redis.url,
+        namespace,
+        'catalog',
+        'doomed',
+        String(ttlMs),
+      ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
       },
@@ -418,7 +428,8 @@ describe('RedisRegistry against a real Redis', () => {
     await owner.register(instance('c-1'), { ttlMs: 1_000 });
     const watchers = Array.from({ length: 8 }, () => registry({ namespace, sweepIntervalMs: 200 }));
     await Promise.all(watchers.map((watcher) => watcher.watch('catalog', () => {})));
-    // Only the SWEEP script runs ZREMRANGEBYSCORE (once per sweep), so its call count is the sweep count.
+    // A watcher's SWEEP script runs ZREMRANGEBYSCORE once per call (its first write); only a read that finds
+    // entries due and a deregistration run it besides, and none runs here: its call count is the sweep count.
     const sweeps = async (): Promise<number> => {
       const stats = await raw.info('commandstats');
       return Number(/cmdstat_zremrangebyscore:calls=(\d+)/.exec(stats)?.[1] ?? 0);

@@ -48,7 +48,7 @@ async function settledClients(expected: number): Promise<void> {
  */
 async function sigtermTwoServices(env: Record<string, string>): Promise<{ output: string; code: number | null }> {
   const fixture = fileURLToPath(new URL('./fixtures/two-services.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
+  const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });

@@ -216,7 +216,7 @@ describe('startService', () => {
     const fixture = fileURLToPath(new URL('./fixtures/signal-drain.ts', import.meta.url));
     const run = (signals: number) =>
       new Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
+        const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture], {
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         let sentAt = 0;
@@ -242,7 +242,7 @@ describe('startService', () => {
     const fixture = fileURLToPath(new URL('./fixtures/bad-start.ts', import.meta.url));
     const run = (env: Record<string, string>) =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', fixture], {
+        const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture], {
           env: { ...process.env, ...env },
           stdio: ['ignore', 'ignore', 'pipe'],
         });

@@ -15,10 +15,14 @@ const owner = `import(${JSON.stringify(harness)}).then(async ({ startProcess, ch
 });`;
 
 it('a child exits by itself when the test process that started it is SIGKILLed', { timeout: 40_000 }, async () => {
-  const parent: ChildProcess = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '-e', owner], {
-    cwd: chaosRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const parent: ChildProcess = spawn(
+    process.execPath,
+    ['--conditions=@switchyard/source', '--import', 'tsx', '-e', owner],
+    {
+      cwd: chaosRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let childPid: number | undefined;
   try {
     childPid = await new Promise<number>((resolve, reject) => {

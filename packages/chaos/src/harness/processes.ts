@@ -1,6 +1,6 @@
 /**
  * Child processes for the chaos scenarios: every service runs as its own Node process (as in
- * production), started with `--conditions=source --import tsx`, its stdout/stderr parsed as JSON
+ * production), started with `--conditions=@switchyard/source --import tsx`, its stdout/stderr parsed as JSON
  * lines. Every process started here is remembered until it exits, so `killAll()` (afterEach) and
  * the process-exit hook can SIGKILL whatever a failing test left behind; and each child exits by
  * itself once the test process is gone, even SIGKILLed (`exit-with-parent.ts`).
@@ -51,7 +51,7 @@ const live = new Set<ServiceProcess>();
 let exitHookInstalled = false;
 
 /**
- * Starts `node --conditions=source --import tsx <entry>` (plus the exit-with-parent preload) with the
+ * Starts `node --conditions=@switchyard/source --import tsx <entry>` (plus the exit-with-parent preload) with the
  * given environment. `cwd` decides
  * which tsx is used (the package's own `node_modules`).
  */
@@ -69,7 +69,7 @@ export function startProcess(options: {
   }
   const child = spawn(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', '--import', EXIT_WITH_PARENT, options.entry],
+    ['--conditions=@switchyard/source', '--import', 'tsx', '--import', EXIT_WITH_PARENT, options.entry],
     {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },

@@ -3,7 +3,8 @@
  * dependency, a test file, an exports target, a tsc error. Fast, no packing.
  */
 import { describe, expect, it } from 'vitest';
-import { pointedFiles, resolveTarget, subpathsOf } from './export-map.js';
+import { pointedFiles, resolveTarget, subpathsOf, unexpectedConditions } from './export-map.js';
+import type { ExportTarget } from './manifest.js';
 import { inlinedDependencyFiles, moduleSpecifiers, packageOfSpecifier } from './module-specifiers.js';
 import { testArtefactKind } from './test-artefacts.js';
 import { parseTscOutput } from './type-check.js';
@@ -76,7 +77,7 @@ describe('exports maps', () => {
     bin: { x: './dist/bin.js' },
     exports: {
       '.': {
-        source: './src/index.ts',
+        '@switchyard/source': './src/index.ts',
         import: { types: './dist/index.d.ts', default: './dist/index.js' },
         require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
       },
@@ -105,7 +106,36 @@ describe('exports maps', () => {
       field: 'exports["./testing"]["import"]["types"]',
       file: 'dist/testing.d.ts',
     });
-    expect(pointedFiles(manifest)).toContainEqual({ field: 'exports["."]["source"]', file: 'src/index.ts' });
+    expect(pointedFiles(manifest)).toContainEqual({
+      field: 'exports["."]["@switchyard/source"]',
+      file: 'src/index.ts',
+    });
+  });
+
+  it('accepts the standard conditions and @switchyard/source', () => {
+    expect(unexpectedConditions(manifest)).toEqual([]);
+    expect(unexpectedConditions({ ...manifest, exports: './dist/index.js' })).toEqual([]);
+  });
+
+  it('flags a generic source condition and any other unknown one, at any depth and in fallback arrays', () => {
+    const leaky = {
+      ...manifest,
+      exports: {
+        '.': { source: './src/index.ts', import: { types: './dist/index.d.ts', default: './dist/index.js' } },
+        './testing': { import: { 'ts-source': './src/testing.ts', default: './dist/testing.js' } },
+        // A fallback array: valid in package.json, though the Manifest type does not model it.
+        './extra': [{ worker: './dist/extra.js' }, './dist/extra.js'] as unknown as ExportTarget,
+      },
+    };
+    expect(unexpectedConditions(leaky)).toEqual([
+      { field: 'exports["."]', condition: 'source' },
+      { field: 'exports["./testing"]["import"]', condition: 'ts-source' },
+      { field: 'exports["./extra"][0]', condition: 'worker' },
+    ]);
+    // A conditions object without subpaths (exports: { source, default }) is read the same way.
+    expect(
+      unexpectedConditions({ ...manifest, exports: { source: './src/index.ts', default: './dist/index.js' } }),
+    ).toEqual([{ field: 'exports', condition: 'source' }]);
   });
 });
 

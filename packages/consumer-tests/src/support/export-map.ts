@@ -60,6 +60,50 @@ export function pointedFiles(manifest: Manifest): { field: string; file: string 
   return pointed.map(({ field, file }) => ({ field, file: normalise(file) }));
 }
 
+/**
+ * The export conditions a published package may use: Node's own (`node`, `import`, `require`,
+ * `module-sync`, `node-addons`, `default`), the community ones Node's documentation defines (`types`,
+ * `browser`, `development`, `production`), and ours, `@switchyard/source` (the TypeScript sources,
+ * for the repository's own tooling). Any other name can collide with a user's: a project that runs
+ * `node --conditions=source` (or TypeScript with `customConditions: ["source"]`) for its own packages
+ * would load our raw `.ts` files from node_modules.
+ */
+export const ALLOWED_CONDITIONS: ReadonlySet<string> = new Set([
+  'node',
+  'import',
+  'require',
+  'module-sync',
+  'node-addons',
+  'default',
+  'types',
+  'browser',
+  'development',
+  'production',
+  '@switchyard/source',
+]);
+
+/** Every condition in a manifest's `exports` that is not in `allowed`, with the field naming it. */
+export function unexpectedConditions(
+  manifest: Manifest,
+  allowed: ReadonlySet<string> = ALLOWED_CONDITIONS,
+): { field: string; condition: string }[] {
+  const found: { field: string; condition: string }[] = [];
+  const walk = (target: unknown, field: string): void => {
+    if (target === null || typeof target !== 'object') return;
+    if (Array.isArray(target)) {
+      for (const [index, nested] of target.entries()) walk(nested, `${field}[${index}]`);
+      return;
+    }
+    for (const [key, nested] of Object.entries(target)) {
+      // Subpath keys (`.`, `./testing`) are not conditions; what they map to may hold some.
+      if (!key.startsWith('.') && !allowed.has(key)) found.push({ field, condition: key });
+      walk(nested, `${field}[${JSON.stringify(key)}]`);
+    }
+  };
+  walk(manifest.exports, 'exports');
+  return found;
+}
+
 /** `./dist/index.js` → `dist/index.js`, as tarball listings name files. */
 export function normalise(file: string): string {
   return file.replace(/^\.\//, '');

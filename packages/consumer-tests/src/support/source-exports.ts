@@ -6,11 +6,11 @@ import { resolveTarget } from './export-map.js';
 import type { WorkspacePackage } from './workspace.js';
 
 /**
- * The source file behind a subpath: its `source` condition, else the dist file's name under src/
+ * The source file behind a subpath: its `@switchyard/source` condition, else the dist file's name under src/
  * (`./dist/testing.js` → `src/testing.ts`). The source is what the documented names come from.
  */
 export function sourceFileOf(pkg: WorkspacePackage, subpath: Subpath): string {
-  const declared = resolveTarget(subpath.entry, ['source']);
+  const declared = resolveTarget(subpath.entry, ['@switchyard/source']);
   const candidates = [
     ...(declared?.endsWith('.ts') ? [declared] : []),
     (resolveTarget(subpath.entry, ['import']) ?? '').replace(/^\.?\/?dist\//, 'src/').replace(/\.m?js$/, '.ts'),

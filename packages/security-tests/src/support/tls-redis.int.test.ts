@@ -52,7 +52,7 @@ it.runIf(existsSync('/proc/self/stat'))(
       console.log('PID ' + /process_id:(\\d+)/.exec(info)[1]);
       setInterval(() => {}, 1000);
     });`;
-    const owner = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '-e', script], {
+    const owner = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const serverPid = await new Promise<number>((resolve, reject) => {

@@ -20,7 +20,7 @@ it.runIf(existsSync('/proc/self/stat'))(
   'stops a redis-server left behind by a SIGKILLed test process, and removes its temp dir',
   { timeout: 30_000 },
   async () => {
-    const owner = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '-e', script], {
+    const owner = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', '-e', script], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const url = await new Promise<string>((resolve, reject) => {
