@@ -39,6 +39,7 @@ export {
   validateServiceName,
   validateInstanceId,
   validateHost,
+  validateMetadata,
 } from './instance/validate-instance.js';
 
 // Deadlines and cancellation
@@ -61,6 +62,7 @@ export { MAX_TIMER_MS, setLongTimeout } from './clock/long-timeout.js';
 // Validation helpers for option parsing in other packages
 export {
   assertObject,
+  assertPlainObject,
   assertKnownKeys,
   assertInteger,
   assertNumber,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDeadlineHeader } from './deadline-header.js';
+import { MAX_DEADLINE_HEADER_MS, parseDeadlineHeader } from './deadline-header.js';
 
 describe('parseDeadlineHeader', () => {
   const at = 1_000_000;
@@ -8,6 +8,15 @@ describe('parseDeadlineHeader', () => {
     expect(parseDeadlineHeader(undefined, at)).toBe(Number.POSITIVE_INFINITY);
     for (const bad of ['', '-5', '1.5', 'soon', '1e3', '86400001']) {
       expect(parseDeadlineHeader(bad, at)).toBe(Number.POSITIVE_INFINITY);
+    }
+  });
+
+  it('reads up to a day, the most a client sends (a longer budget goes out as no header)', () => {
+    expect(parseDeadlineHeader(String(MAX_DEADLINE_HEADER_MS), at)).toBe(at + MAX_DEADLINE_HEADER_MS);
+    expect(parseDeadlineHeader(String(MAX_DEADLINE_HEADER_MS + 1), at)).toBe(Number.POSITIVE_INFINITY);
+    // What clients sent for a far deadline before: never read as a budget.
+    for (const far of ['1.7976931348623157e+308', '1e+21', '172800000']) {
+      expect(parseDeadlineHeader(far, at)).toBe(Number.POSITIVE_INFINITY);
     }
   });
 

@@ -58,8 +58,13 @@ export function checkDeadlineHeaderName(field: string, name: unknown): string {
   return lower;
 }
 
-/** The largest budget accepted from a header (a day): more is treated as none. */
-const MAX_HEADER_MS = 86_400_000;
+/**
+ * The largest budget the header carries (a day), both ways: a client sends a longer one as no
+ * header at all, and a server reads more than this as none. A far deadline used to go out as
+ * `String(ms)`, e.g. `1.7976931348623157e+308` or `1e+21`, which no server reads as a number. The
+ * header is thus always `0`…`86400000`, whole milliseconds (at most 8 digits).
+ */
+export const MAX_DEADLINE_HEADER_MS = 86_400_000;
 
 /**
  * The absolute deadline (ms, `Date.now()` clock) an incoming header value stands for, measured
@@ -80,5 +85,5 @@ export function parseDeadlineHeader(value: string | string[] | undefined, receiv
 function deadlineOf(text: string, receivedAt: number): number {
   if (!/^\d{1,9}$/.test(text)) return Number.POSITIVE_INFINITY;
   const ms = Number(text);
-  return ms > MAX_HEADER_MS ? Number.POSITIVE_INFINITY : receivedAt + ms;
+  return ms > MAX_DEADLINE_HEADER_MS ? Number.POSITIVE_INFINITY : receivedAt + ms;
 }

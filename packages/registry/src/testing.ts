@@ -269,6 +269,10 @@ export function describeRegistry(
         [input('catalog', 'x', { weight: -1 }), 'instance.weight'],
         [{ ...input('catalog', 'x'), ports: { grpc: 70_000 } }, 'instance.ports.grpc'],
         [input('catalog', 'x', { metadata: { blob: 'x'.repeat(1 << 20) } }), 'instance.metadata'],
+        // Not plain objects: read by their keys they were `{}`, registered with the data lost.
+        [input('catalog', 'x', { metadata: new Map([['track', 'b']]) as never }), 'instance.metadata'],
+        [input('catalog', 'x', { metadata: new Date() as never }), 'instance.metadata'],
+        [{ ...input('catalog', 'x'), ports: new Map([['grpc', 50051]]) }, 'instance.ports'],
       ];
       for (const [value, field] of bad) {
         await expect(registry.register(value as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field });
@@ -283,6 +287,10 @@ export function describeRegistry(
       await expect(registration.update({ weight: 10_001 })).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',
         field: 'patch.weight',
+      });
+      await expect(registration.update({ metadata: new Map([['track', 'b']]) as never })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'patch.metadata',
       });
       await expect(registration.update({ host: 'x' } as never)).rejects.toMatchObject({
         code: 'INVALID_ARGUMENT',

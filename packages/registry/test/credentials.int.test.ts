@@ -24,6 +24,37 @@ describe('a registry behind requirepass', () => {
     }
   });
 
+  // Read like every other SWITCHYARD_* variable: trimmed, blank is unset. A value from an env file
+  // or a Secret made with `echo pw > file` carries a newline or spaces: it failed with WRONGPASS
+  // only once the servers had started (and a blank username was refused as "is set").
+  it('trims the variables: a username and password with stray whitespace still authenticate', async () => {
+    const url = withRegistryCredentials(bareUrl, {
+      SWITCHYARD_REGISTRY_USERNAME: ' default ',
+      SWITCHYARD_REGISTRY_PASSWORD: `${PASSWORD}\n`,
+    });
+    const registry = createRegistry(url, { namespace: uniqueNamespace() });
+    try {
+      await registry.register({ service: 'catalog', host: '10.0.0.8', ports: { grpc: 50051 } });
+      expect((await registry.list('catalog')).map((instance) => instance.host)).toEqual(['10.0.0.8']);
+    } finally {
+      await registry.close();
+    }
+  });
+
+  it('takes a blank username as unset, with the password alone', async () => {
+    const url = withRegistryCredentials(bareUrl, {
+      SWITCHYARD_REGISTRY_USERNAME: '  ',
+      SWITCHYARD_REGISTRY_PASSWORD: PASSWORD,
+    });
+    const registry = createRegistry(url, { namespace: uniqueNamespace() });
+    try {
+      await registry.register({ service: 'catalog', host: '10.0.0.9', ports: { grpc: 50051 } });
+      expect((await registry.list('catalog')).map((instance) => instance.host)).toEqual(['10.0.0.9']);
+    } finally {
+      await registry.close();
+    }
+  });
+
   it('without it fails with an authentication error that does not carry the password', async () => {
     const registry = new RedisRegistry({ url: bareUrl, namespace: uniqueNamespace(), connectTimeoutMs: 1_000 });
     try {

@@ -781,6 +781,30 @@ describe('RedisRegistry through Redis outages', () => {
     );
   });
 
+  // Stopping against a hung Redis (a service's stop() with Redis paused) waited for answers that
+  // could not come: QUIT for a second at close(), and a watch's UNSUBSCRIBE before its sweep mark
+  // was forgotten, one command timeout after the other.
+  it('closes promptly against a hung Redis, and stops a watch within one command timeout', async () => {
+    const namespace = uniqueNamespace();
+    const client = registry({ namespace, commandTimeoutMs: 1_000 });
+    const stopWatching = await client.watch('catalog', () => {});
+    await redis.pause();
+    try {
+      let started = Date.now();
+      await stopWatching();
+      // UNSUBSCRIBE and forgetting the sweep mark time out side by side (they took ≥ 2 s in turn).
+      expect(Date.now() - started).toBeLessThan(1_800);
+      // A command that timed out: the connection is known hung.
+      await expect(client.list('catalog')).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+      started = Date.now();
+      await client.close();
+      // QUIT is not waited for (it took 1 s, unanswered).
+      expect(Date.now() - started).toBeLessThan(800);
+    } finally {
+      await redis.resume();
+    }
+  });
+
   it('waits up to the connect timeout for a Redis that comes up after the client starts', async () => {
     const late = await startRedis();
     try {

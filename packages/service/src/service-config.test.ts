@@ -25,6 +25,17 @@ describe('resolveServiceConfig', () => {
     ).toBe('redis://redis:6379');
   });
 
+  it('reads the registry credential variables like the others: trimmed, blank is unset', () => {
+    const url = { SWITCHYARD_REGISTRY_URL: 'redis://redis:6379' };
+    // A blank username was refused as "is set but SWITCHYARD_REGISTRY_PASSWORD is not".
+    expect(resolveServiceConfig({ name: 'catalog' }, { ...url, SWITCHYARD_REGISTRY_USERNAME: ' ' }).registry).toBe(
+      'redis://redis:6379',
+    );
+    // Padding from an env file was sent as part of the user and password (WRONGPASS after the servers started).
+    const padded = { ...url, SWITCHYARD_REGISTRY_USERNAME: ' svc ', SWITCHYARD_REGISTRY_PASSWORD: 'pw\n' };
+    expect(resolveServiceConfig({ name: 'catalog' }, padded).registry).toBe('redis://svc:pw@redis:6379');
+  });
+
   it.each([
     ['SWITCHYARD_VERSION', { SWITCHYARD_VERSION: '1.0 beta' }, {}],
     ['version', {}, { version: '1.0 beta' }],

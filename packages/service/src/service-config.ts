@@ -7,6 +7,7 @@ import {
   INSTANCE_LIMITS,
   InvalidArgumentError,
   validateHost,
+  validateMetadata,
   validateServiceName,
 } from '@switchyard/core';
 import { type Registry, withRegistryCredentials } from '@switchyard/registry';
@@ -221,33 +222,11 @@ function isRegistry(value: unknown): value is Registry {
 }
 
 /**
- * Registration metadata: a plain object of strings, checked here by the registry's rules (a
- * string given by mistake used to be spread into `{ 0: 't', 1: 'r', … }`; a Map into `{}`, so
- * registered without a word; a value or key the registry refuses failed the start only after the
- * servers had started, naming `instance.metadata…`).
+ * Registration metadata, checked here by the registry's own rule (core's validateMetadata: a plain
+ * object of string values within the limits), so a bad one fails the start before anything listens,
+ * naming `metadata…` (the registry refused it only after the servers had started, naming
+ * `instance.metadata…`). One rule in one place: a Map or a Date used to pass the registry as `{}`.
  */
 function metadataOf(metadata: unknown): Record<string, string> {
-  if (metadata === undefined) return {};
-  const proto = typeof metadata === 'object' && metadata !== null ? Object.getPrototypeOf(metadata) : undefined;
-  if (proto !== Object.prototype && proto !== null)
-    throw new InvalidArgumentError('metadata', 'must be an object of string values, e.g. { track: "b" }');
-  const entries = Object.entries(metadata as Record<string, unknown>);
-  if (entries.length > INSTANCE_LIMITS.maxMetadataKeys)
-    throw new InvalidArgumentError('metadata', `must have at most ${INSTANCE_LIMITS.maxMetadataKeys} keys`);
-  let bytes = 0;
-  const result: Record<string, string> = {};
-  for (const [key, value] of entries) {
-    if (!INSTANCE_LIMITS.metadataKeyPattern.test(key))
-      throw new InvalidArgumentError(`metadata.${key.slice(0, 64)}`, `key ${INSTANCE_LIMITS.metadataKeyRule}`);
-    if (typeof value !== 'string')
-      throw new InvalidArgumentError(`metadata.${key}`, `must be a string, got ${describeValue(value)}`);
-    bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
-    if (bytes > INSTANCE_LIMITS.maxMetadataBytes)
-      throw new InvalidArgumentError(
-        'metadata',
-        `must total at most ${INSTANCE_LIMITS.maxMetadataBytes} bytes of keys and values`,
-      );
-    result[key] = value;
-  }
-  return result;
+  return metadata === undefined ? {} : validateMetadata(metadata, 'metadata');
 }

@@ -13,6 +13,7 @@ import {
 import { createDiscovery, DISCOVERY_TUNING_KEYS, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
 import { createRegistry, RedisRegistry, type Registration, type Registry } from '@switchyard/registry';
+import { deregisterAgain } from './deregister-again.js';
 import { currentTracing, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, httpHandler } from '@switchyard/http';
@@ -277,13 +278,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       .update({ status: 'draining' })
       .catch((error: unknown) => logger.warn({ err: error }, 'could not mark draining in the registry'));
     await sleep(config.drainDelayMs);
-    await registration
-      .deregister()
-      .catch((error: unknown) => logger.warn({ err: error }, 'could not deregister; the entry expires by its TTL'));
+    const deregistering = performance.now();
+    const deregistration = await registration.deregister().then(
+      () => undefined,
+      (error: unknown) => ({ error, tookMs: performance.now() - deregistering }),
+    );
     const graceEnds = Date.now() + config.shutdownGraceMs;
     await Promise.all([
       step('closing the gRPC server', () => grpcServer?.shutdown(config.shutdownGraceMs)),
       step('closing the HTTP server', () => (httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined)),
+      deregistration && deregisterAgain(registration, deregistration.error, deregistration.tookMs, graceEnds, logger),
     ]);
     // The servers close once no connection or stream is left, but a handler whose caller went
     // away (a cancelled call, a closed connection) may still be running, and calling other
@@ -433,21 +437,16 @@ function namingMetricsSetting(error: unknown, fromOption: boolean): unknown {
   return new InvalidArgumentError(fromOption ? 'metrics.port' : 'SWITCHYARD_METRICS_PORT', rule, { cause: error });
 }
 
-/** What grpc-js says of a listen address it cannot use (it gives no error code): the host's fault, not the port's. */
-const GRPC_HOST_FAILURE = /Name resolution failed|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/;
-
 /**
- * createGrpcServer() and its listen() name their own options (`services`, `port`), which name no
- * setting of a service: renamed to `grpc.services…`, `grpc.port`, or, for an address that cannot be
- * listened on, where the host came from (`grpc.host` or SWITCHYARD_LISTEN_HOST; it was `port`).
+ * createGrpcServer() and its listen() name their own options (`services`, `port`, `host`), which
+ * name no setting of a service: renamed to `grpc.services…`, `grpc.port`, or, for an address that
+ * cannot be listened on (listen() names it `host`, with the system error as the cause), where the
+ * host came from (`grpc.host` or SWITCHYARD_LISTEN_HOST).
  */
 function namingGrpcSetting(error: unknown, hostField: string): unknown {
   if (!SwitchyardError.hasCode(error, 'INVALID_ARGUMENT')) return error;
   const { field, rule } = error as unknown as InvalidArgumentError;
-  if (field === 'host' || (field === 'port' && GRPC_HOST_FAILURE.test(rule))) {
-    return new InvalidArgumentError(hostField, rule, { cause: error });
-  }
-  return new InvalidArgumentError(`grpc.${field}`, rule, { cause: error });
+  return new InvalidArgumentError(field === 'host' ? hostField : `grpc.${field}`, rule, { cause: error });
 }
 
 /** The discovery options of the client options a service's grpcClient() takes, and the rest. */

@@ -157,4 +157,40 @@ describe('startService: an address it cannot listen on, named after where it cam
     await new Promise((resolve) => taken.close(resolve));
     await registry.close();
   });
+
+  // The gRPC server's listen() names host or port itself, with the system error as the cause: the
+  // runtime reads that, where it used to match grpc-js's words (an EADDRNOTAVAIL it did not list
+  // was named grpc.port).
+  it('a gRPC address this machine does not have is grpc.host, a gRPC port in use grpc.port, each with the system error behind it', async () => {
+    const registry = new MemoryRegistry();
+    const services = [{ definition: EchoService, implementation: echo }];
+    const systemCode = (error: unknown): unknown => {
+      for (let cause = error; cause instanceof Error; cause = cause.cause) {
+        const code = (cause as { code?: unknown }).code;
+        if (typeof code === 'string' && code.startsWith('E')) return code;
+      }
+      return undefined;
+    };
+    const failure = (grpc: Record<string, unknown>) =>
+      startService({ name: 'nowhere', registry, grpc: { services, ...grpc }, ...quiet } as never).then(
+        async (service) => {
+          await service.stop();
+          throw new Error('startService accepted it');
+        },
+        (error: unknown) => error as Error & { field?: string },
+      );
+    // 192.0.2.1 is TEST-NET-1: never an address of this machine.
+    const notHere = await failure({ port: 0, host: '192.0.2.1' });
+    expect(notHere).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'grpc.host' });
+    expect(systemCode(notHere)).toBe('EADDRNOTAVAIL');
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => taken.once('listening', resolve));
+    const { port } = taken.address() as { port: number };
+    const inUse = await failure({ port, host: '127.0.0.1' });
+    expect(inUse).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'grpc.port' });
+    expect(systemCode(inUse)).toBe('EADDRINUSE');
+    await new Promise((resolve) => taken.close(resolve));
+    expect(await registry.list('nowhere')).toEqual([]);
+    await registry.close();
+  });
 });

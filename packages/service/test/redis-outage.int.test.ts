@@ -2,7 +2,8 @@
  * A service while its Redis misbehaves: killed and restarted empty, paused (commands hang), during
  * start, markReady() and stop(). Each test breaks this file's own Redis and leaves it running.
  */
-import { silentLogger } from '@switchyard/core';
+import { type AddressInfo, connect as createConnection, createServer, type Socket } from 'node:net';
+import { type Logger, silentLogger } from '@switchyard/core';
 import { RedisRegistry } from '@switchyard/registry';
 import { type RunningService, startService } from '@switchyard/service';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
@@ -117,4 +118,110 @@ describe('a service while Redis is down or hung', () => {
     expect(await readyz()).toBe(200);
     expect((await others.list('hung-ready'))[0]?.status).toBe('up');
   });
+
+  // A blip during shutdown: the connection drops just as the service deregisters, and comes back a
+  // moment later. The removal failed at once (nothing was sent) and was only logged: the entry
+  // stayed listed, draining, until its lease ran out (10 s here).
+  it('stop() sends a deregistration that failed in a blip once more, when Redis is back', async () => {
+    const proxy = await cuttableProxy(redis.host, redis.port);
+    cleanups.push(() => proxy.close());
+    const failures: unknown[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      warn: (fields: unknown, message?: string) => {
+        // Redis comes back as soon as the first removal has failed.
+        if (typeof message === 'string' && message.includes('deregister')) {
+          failures.push((fields as { err?: unknown }).err);
+          proxy.heal();
+        }
+      },
+    };
+    const others = observer();
+    const service = await startService({
+      name: 'blip',
+      registry: `redis://127.0.0.1:${proxy.port}`,
+      http: { port: 0, host: '127.0.0.1' },
+      ...quiet,
+      drainDelayMs: 300,
+      logger,
+    });
+    cleanups.push(() => service.stop());
+    const stopping = service.stop();
+    await expect.poll(async () => (await others.list('blip'))[0]?.status, { timeout: 5_000 }).toBe('draining');
+    proxy.cut();
+    const started = Date.now();
+    await stopping;
+    expect(failures[0]).toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect(await others.list('blip')).toEqual([]);
+    // Within the stop's budget: the retry waits for Redis at most a couple of seconds.
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('stop() against a hung Redis sends its deregistration once, and stays bounded', async () => {
+    // A registry the service does not own, to count what it sends.
+    const registry = new RedisRegistry({ url: redis.url, namespace: 'hung-stop' });
+    cleanups.push(() => registry.close());
+    const deregistrations: boolean[] = [];
+    registry.onOperation(({ operation, ok }) => {
+      if (operation === 'deregister') deregistrations.push(ok);
+    });
+    const service = await startService({ name: 'hung-stop', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
+    cleanups.push(() => service.stop());
+    await redis.pause();
+    const started = Date.now();
+    await service.stop();
+    const tookMs = Date.now() - started;
+    // Sent once and timed out: it runs when Redis catches up, so sending it again would only
+    // wait another command timeout.
+    expect(deregistrations).toEqual([false]);
+    // The draining update and the deregistration: each up to two command timeouts (1 s).
+    expect(tookMs).toBeLessThan(4_500);
+    await redis.resume();
+    await expect.poll(() => registry.list('hung-stop'), { timeout: 5_000 }).toEqual([]);
+  });
 });
+
+/**
+ * A TCP proxy in front of Redis that can cut every connection and refuse new ones (they are
+ * closed as soon as they open: Redis unreachable), and heal again, keeping Redis's data.
+ */
+async function cuttableProxy(
+  host: string,
+  port: number,
+): Promise<{ port: number; cut(): void; heal(): void; close(): Promise<void> }> {
+  let cut = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    if (cut) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection(port, host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    cut: () => {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    heal: () => {
+      cut = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -60,6 +60,40 @@ describe('validateInstance', () => {
     expect(rejection('catalog').message).toContain('must be an object');
   });
 
+  // A Map, a Date or a class instance has no own enumerable keys (or not the ones meant): it was
+  // registered as `{}`, so the metadata or the ports were lost without a word.
+  it.each([
+    ['a Map as metadata', { ...valid, metadata: new Map([['track', 'b']]) }, 'instance.metadata', 'got a Map'],
+    ['a Date as metadata', { ...valid, metadata: new Date() }, 'instance.metadata', 'got a Date'],
+    ['a class instance as metadata', { ...valid, metadata: new (class Tags {})() }, 'instance.metadata', 'Tags'],
+    ['a Map as ports', { ...valid, ports: new Map([['grpc', 50051]]) }, 'instance.ports', 'got a Map'],
+    [
+      'a URLSearchParams as metadata',
+      { ...valid, metadata: new URLSearchParams('track=b') },
+      'instance.metadata',
+      'URLSearchParams',
+    ],
+  ])('rejects %s, naming the field (it was registered as {})', (_label, input, field, kind) => {
+    const error = rejection(input);
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.field).toBe(field);
+    expect(error.message).toContain('plain object');
+    expect(error.message).toContain(kind);
+  });
+
+  it('rejects a Map as metadata in a patch too', () => {
+    expect(() => validatePatch({ metadata: new Map([['track', 'b']]) })).toThrow(/patch.metadata: .*plain object/);
+  });
+
+  it('accepts plain objects, with or without a prototype', () => {
+    const metadata = Object.assign(Object.create(null) as Record<string, string>, { track: 'b' });
+    const ports = Object.assign(Object.create(null) as Record<string, number>, { grpc: 1 });
+    expect(validateInstance({ ...valid, ports, metadata })).toMatchObject({
+      ports: { grpc: 1 },
+      metadata: { track: 'b' },
+    });
+  });
+
   it('accepts IPv6 hosts and bracketed IPv6', () => {
     expect(validateInstance({ ...valid, host: '::1' }).host).toBe('::1');
     expect(validateInstance({ ...valid, host: '[::1]' }).host).toBe('[::1]');

@@ -6,6 +6,7 @@ import {
   assertKnownKeys,
   assertObject,
   assertOneOf,
+  assertPlainObject,
   assertString,
   describeValue,
 } from '../validation/assert.js';
@@ -41,7 +42,7 @@ export function validateHost(host: unknown, field = 'host'): string {
 }
 
 function validatePorts(field: string, ports: unknown): Record<string, number> {
-  assertObject(field, ports);
+  assertPlainObject(field, ports, 'an object of port numbers (e.g. { grpc: 50051 })');
   const names = Object.keys(ports);
   if (names.length === 0) throw new InvalidArgumentError(field, 'must name at least one port');
   if (names.length > L.maxPorts) throw new InvalidArgumentError(field, `must have at most ${L.maxPorts} ports`);
@@ -55,8 +56,13 @@ function validatePorts(field: string, ports: unknown): Record<string, number> {
   return result;
 }
 
-function validateMetadata(field: string, metadata: unknown): Record<string, string> {
-  assertObject(field, metadata);
+/**
+ * Validates instance metadata (a plain object of string values, by the limits in
+ * {@link INSTANCE_LIMITS}) and returns a copy. A `Map` or a `Date` is refused, not read as `{}`.
+ * @throws InvalidArgumentError naming `field` or `field.key`.
+ */
+export function validateMetadata(metadata: unknown, field = 'metadata'): Record<string, string> {
+  assertPlainObject(field, metadata, 'an object of string values (e.g. { track: "b" })');
   const keys = Object.keys(metadata);
   if (keys.length > L.maxMetadataKeys) {
     throw new InvalidArgumentError(field, `must have at most ${L.maxMetadataKeys} keys, got ${keys.length}`);
@@ -87,7 +93,7 @@ function validatePatchFields(field: string, input: Record<string, unknown>, targ
     assertInteger(`${field}.weight`, input.weight, L.minWeight, L.maxWeight);
     target.weight = input.weight;
   }
-  if (input.metadata !== undefined) target.metadata = validateMetadata(`${field}.metadata`, input.metadata);
+  if (input.metadata !== undefined) target.metadata = validateMetadata(input.metadata, `${field}.metadata`);
   if (input.status !== undefined) {
     assertOneOf(`${field}.status`, input.status, STATUSES);
     target.status = input.status;

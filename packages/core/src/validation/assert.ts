@@ -22,6 +22,40 @@ export function assertObject(field: string, value: unknown): asserts value is Re
   }
 }
 
+/**
+ * Asserts a plain object: an object literal, `Object.create(null)`, or a literal from another realm
+ * (a `vm` context, whose Object.prototype is its own), whose own enumerable keys are all it holds. A `Map`, a `Date`, `URLSearchParams` or a class instance passes `assertObject`
+ * but keeps its data elsewhere: read by its keys it is `{}`, so the data would be lost without a
+ * word. `expected` describes what the field holds (e.g. `an object of string values`). Use it
+ * where data is read by key (not per call: it reads the prototype).
+ */
+export function assertPlainObject(
+  field: string,
+  value: unknown,
+  expected = 'an object',
+): asserts value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(field, `must be ${expected}, got ${describeValue(value)}`);
+  }
+  const proto = Object.getPrototypeOf(value);
+  // Another realm's Object.prototype is not ours, but like ours it has no prototype of its own.
+  if (proto !== Object.prototype && proto !== null && Object.getPrototypeOf(proto) !== null) {
+    throw new InvalidArgumentError(
+      field,
+      `must be ${expected}, got ${kindOf(value)} (not a plain object: read by its keys it would be {})`,
+    );
+  }
+}
+
+/** `a Map`, `a Date`, `an instance of Tags`: what a non-plain object is, for error messages. */
+function kindOf(value: object): string {
+  const tag = Object.prototype.toString.call(value).slice(8, -1);
+  // 'a URLSearchParams', 'a Uint8Array': a leading U is said 'you'.
+  if (tag !== 'Object') return `${/^[AEIO]/.test(tag) ? 'an' : 'a'} ${tag}`;
+  const name: unknown = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } }).constructor?.name;
+  return typeof name === 'string' && name !== '' ? `an instance of ${name.slice(0, 64)}` : 'an object with a prototype';
+}
+
 /** Rejects keys outside `allowed`: a misspelt option must not be silently ignored. */
 export function assertKnownKeys(field: string, value: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {

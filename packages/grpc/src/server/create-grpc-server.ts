@@ -16,6 +16,7 @@ import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { healthServiceDefinition, SERVING_STATUSES, type ServingStatus } from '../health/health-definition.js';
 
 import { HealthStatus, LIVENESS } from '../health/health-service.js';
+import { listenError, unresolvableHost } from './listen-error.js';
 import { addReflection } from './server-reflection.js';
 import { serverTracing } from './server-tracing.js';
 import { guardResponseSerializers, type InFlight, wrapHandlers } from './wrap-handlers.js';
@@ -50,7 +51,12 @@ export interface GrpcServerOptions {
 
 /** A running (or ready to run) gRPC server. */
 export interface GrpcServer {
-  /** Binds and starts serving; resolves with the bound port (give 0 for any free port). */
+  /**
+   * Binds and starts serving; resolves with the bound port (give 0 for any free port).
+   * @throws InvalidArgumentError naming `port` for a port in use or not permitted (EADDRINUSE,
+   *   EACCES), or `host` for an address this machine cannot listen on (EADDRNOTAVAIL, a name that
+   *   does not resolve), with the system error (`code`, `syscall`) as the cause.
+   */
   listen(port?: number, host?: string): Promise<number>;
   readonly port: number | undefined;
   /** Calls being served now. */
@@ -200,13 +206,24 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       }
       const credentials = options.credentials ?? ServerCredentials.createInsecure();
       const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-      const bind = new Promise<number>((resolve, reject) => {
-        server.bindAsync(address, credentials, (error, bound) => {
-          if (error)
-            reject(new InvalidArgumentError('port', `cannot listen on ${address}: ${error.message}`, { cause: error }));
-          else resolve(bound);
+      // Errors carry a field and a system error (listen-error.ts): grpc-js's give neither, and every
+      // failure used to be named `port`, so callers matched its words to tell host from port.
+      const bind = (async () => {
+        const unresolvable = await unresolvableHost(host, port);
+        if (unresolvable) throw unresolvable;
+        if (stopping) {
+          throw new SwitchyardError(
+            ErrorCode.FAILED_PRECONDITION,
+            'listen(): the server is shut down; create a new one',
+          );
+        }
+        return new Promise<number>((resolve, reject) => {
+          server.bindAsync(address, credentials, (error, bound) => {
+            if (error) reject(listenError(error, host, port, address));
+            else resolve(bound);
+          });
         });
-      });
+      })();
       binding.add(bind);
       try {
         boundPort = await bind;

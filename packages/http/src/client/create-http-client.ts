@@ -2,6 +2,7 @@ import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import type { Readable } from 'node:stream';
 import {
   assertObject,
+  assertPlainObject,
   ClientClosedError,
   InvalidArgumentError,
   markExhaustedDownstream,
@@ -22,6 +23,7 @@ import {
   notReplayable,
   responseOutcome,
 } from './attempt-failure.js';
+import { MAX_DEADLINE_HEADER_MS } from '../deadline-header.js';
 import { exchangeBuffered, headersOf } from './buffered-exchange.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { type HttpClientOptions, resolveClientOptions } from './http-client-options.js';
@@ -29,9 +31,9 @@ import type { HttpClient, HttpRequest, HttpResponse, JsonRequestOptions } from '
 import { HttpPools, originOf } from './http-pools.js';
 import { RecentUrls } from './recent-urls.js';
 import {
-  assertPlainObject,
   JSON_GET_HEADERS,
   JSON_POST_HEADERS,
+  PLAIN_OBJECT,
   type PreparedRequest,
   prepareRequest,
   setHeader,
@@ -109,7 +111,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // Each attempt sends its own copy: deadline and tracing headers differ per attempt.
     const headers = { ...prepared.headers };
     if (context.deadline !== NO_DEADLINE) {
-      headers[resolved.deadlineHeader] = String(Math.max(0, Math.floor(context.deadline - Date.now())));
+      // Over a day is sent as none, as servers read it (not as `1.79e+308`): see MAX_DEADLINE_HEADER_MS.
+      const leftMs = context.deadline - Date.now();
+      if (leftMs <= MAX_DEADLINE_HEADER_MS) headers[resolved.deadlineHeader] = String(Math.max(0, Math.floor(leftMs)));
     }
     const span = traceAttempt(
       resolved.tracing,
@@ -403,7 +407,7 @@ function jsonRequest(
         );
       }
     }
-    if (options.headers !== undefined) assertPlainObject('request.headers', options.headers);
+    if (options.headers !== undefined) assertPlainObject('request.headers', options.headers, PLAIN_OBJECT);
   }
   const request: HttpRequest = Object.assign({ path }, options);
   request.method = method;

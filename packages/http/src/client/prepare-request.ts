@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import {
   assertKnownKeys,
   assertObject,
+  assertPlainObject,
   type CallScope,
   currentCallScope,
   DeadlineExceededError,
@@ -59,24 +60,11 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 // (undici 6), so it is refused here, naming the header. CR, LF and NUL are header injection.
 const UNSAFE_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const INJECTION = /[\r\n\0]/;
-
 /**
- * Asserts `value` is a plain object (a literal, `Object.create(null)`, or one from another realm),
- * whose own keys are its entries. A `Headers`, `Map` or `URLSearchParams` keeps its entries inside
- * (its own keys are none): taken as an object, every header or query parameter in it was dropped
- * without a word (internal).
+ * What headers and query must be: a `Headers`, `Map` or `URLSearchParams` keeps its entries inside
+ * (its own keys are none), so taken as an object every entry in it was dropped without a word.
  */
-export function assertPlainObject(field: string, value: unknown): asserts value is Record<string, unknown> {
-  assertObject(field, value);
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null && Object.getPrototypeOf(proto) !== null) {
-    const kind = (proto as { constructor?: { name?: unknown } }).constructor?.name;
-    throw new InvalidArgumentError(
-      field,
-      `must be a plain object of names to values, got ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : 'an object with a prototype'} (e.g. Object.fromEntries(value))`,
-    );
-  }
-}
+export const PLAIN_OBJECT = 'a plain object of names to values (e.g. Object.fromEntries(value))';
 
 /** The JSON helpers' own headers, valid and lower-cased already: prepareRequest takes them as they are. */
 export const JSON_GET_HEADERS: Readonly<Record<string, string>> = Object.freeze({ accept: 'application/json' });
@@ -191,7 +179,7 @@ function checkPath(path: unknown): string {
 
 function withQuery(path: string, query: Readonly<Record<string, QueryValue>> | undefined): string {
   if (query === undefined) return path;
-  assertPlainObject('request.query', query);
+  assertPlainObject('request.query', query, PLAIN_OBJECT);
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) {
     if (value === undefined) continue;
@@ -226,7 +214,7 @@ function illFormedQuery(name: string): InvalidArgumentError {
 }
 
 function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string, string | string[]> {
-  assertPlainObject('request.headers', input);
+  assertPlainObject('request.headers', input, PLAIN_OBJECT);
   const headers: Record<string, string | string[]> = {};
   for (const name of Object.keys(input)) {
     const lowerCaseName = lowerCaseHeaderName(name);

@@ -84,7 +84,10 @@ export class RedisConnection {
     this.closed = true;
     this.wakeWaiters();
     try {
-      if (this.client.status === 'ready') await withTimeout(this.client.quit(), 1_000);
+      // QUIT waits (up to a second) for Redis to answer the commands still in flight; a hung Redis
+      // answers none in time, and stop() with a paused Redis took that second longer. Whatever
+      // was sent is delivered either way: disconnect() ends the socket after it.
+      if (this.client.status === 'ready' && !this.hung) await withTimeout(this.client.quit(), 1_000);
     } catch {
       // quit failing is fine: disconnect() below ends the socket either way.
     }

@@ -12,6 +12,20 @@ describe('withRegistryCredentials', () => {
     expect(withRegistryCredentials('redis://redis:6379', empty)).toBe('redis://redis:6379');
   });
 
+  it('reads the variables like every other SWITCHYARD_* one: trimmed, and blank is unset', () => {
+    const blank = { SWITCHYARD_REGISTRY_PASSWORD: ' \n', SWITCHYARD_REGISTRY_USERNAME: '\t ' };
+    expect(withRegistryCredentials('redis://redis:6379', blank)).toBe('redis://redis:6379');
+    // A blank username is no username (it was refused as "is set but … is not").
+    expect(withRegistryCredentials('redis://redis:6379', { SWITCHYARD_REGISTRY_USERNAME: ' ' })).toBe(
+      'redis://redis:6379',
+    );
+    const padded = { SWITCHYARD_REGISTRY_USERNAME: ' svc ', SWITCHYARD_REGISTRY_PASSWORD: ' p w\r\n' };
+    // Only the ends are trimmed: inner spaces are the password's own.
+    expect(withRegistryCredentials('redis://redis:6379', padded)).toBe('redis://svc:p%20w@redis:6379');
+    // A padded username is the URL's own user, not "another".
+    expect(withRegistryCredentials('redis://svc@redis:6379', padded)).toBe('redis://svc:p%20w@redis:6379');
+  });
+
   it('writes the password into a standalone URL, escaped, so ioredis reads it back exactly', () => {
     const url = withRegistryCredentials('redis://redis:6379/2', { SWITCHYARD_REGISTRY_PASSWORD: PASSWORD });
     expect(url).toBe(`redis://:${encodeURIComponent(PASSWORD)}@redis:6379/2`);

@@ -18,7 +18,9 @@ const REDIS_SCHEMES = ['redis', 'rediss', 'redis-sentinel', 'redis-cluster'];
  * Secret, and a password given on its own needs no URL escaping by whoever sets it (a `@`, `/` or
  * `%` in it would otherwise break the URL). A password already in the URL wins, so an explicit
  * `--registry redis://:pw@host` means what it says. `memory://` URLs take no credentials and come
- * back unchanged; so does every URL when neither variable is set.
+ * back unchanged; so does every URL when neither variable is set. Both variables are read like every
+ * other `SWITCHYARD_*` one: trimmed of leading and trailing whitespace (a newline from an env file
+ * or a Secret's file is never part of the password), and blank is unset.
  *
  * @throws InvalidArgumentError naming `SWITCHYARD_REGISTRY_USERNAME` when a username is set with no
  *   password to go with it, or the URL already names another user; the URL itself is checked (as
@@ -33,8 +35,12 @@ export function withRegistryCredentials(
   url: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string {
-  const password = env[REGISTRY_CREDENTIAL_VARIABLES.password] || undefined;
-  const username = env[REGISTRY_CREDENTIAL_VARIABLES.username] || undefined;
+  // Trimmed, blank is unset, like every SWITCHYARD_* variable: a value from an env file or a
+  // Secret made with `echo pw > file` carries a newline or spaces that were never the password
+  // (it failed with WRONGPASS only once the servers had started). Inner spaces are kept; a
+  // password that really starts or ends with a space goes in the URL, %-escaped, taken as is.
+  const password = env[REGISTRY_CREDENTIAL_VARIABLES.password]?.trim() || undefined;
+  const username = env[REGISTRY_CREDENTIAL_VARIABLES.username]?.trim() || undefined;
   if (password === undefined && username === undefined) return url;
   const schemeEnd = url.indexOf('://');
   if (schemeEnd < 0 || !REDIS_SCHEMES.includes(url.slice(0, schemeEnd))) return url;

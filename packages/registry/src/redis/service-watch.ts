@@ -116,9 +116,13 @@ export class ServiceWatch {
     this.closed = true;
     for (const timer of [this.sweepTimer, this.resyncTimer, this.retryTimer, this.graceTimer])
       if (timer) clearTimeout(timer);
-    await this.context.unsubscribe().catch(() => undefined);
-    // Reads after the last watcher left would otherwise take its old mark for a Redis stall.
-    await this.context.forgetSweeps().catch(() => undefined);
+    // Both at once: they go over two connections (pub/sub and commands), and against a hung Redis
+    // each waits a command timeout; one after the other, closing a watch took two.
+    await Promise.all([
+      this.context.unsubscribe().catch(() => undefined),
+      // Reads after the last watcher left would otherwise take its old mark for a Redis stall.
+      this.context.forgetSweeps().catch(() => undefined),
+    ]);
   }
 
   private staleEvent: RegistryEvent = { type: 'snapshot', instances: [] };
