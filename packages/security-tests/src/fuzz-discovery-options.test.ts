@@ -9,8 +9,10 @@ import {
   edgyString,
   expectInvalidArgument,
   metadataKey,
+  optional,
   runs,
   show,
+  strip,
   version,
   zone,
 } from './support/arbitraries.js';
@@ -43,9 +45,6 @@ afterAll(async () => {
   expect(unhandled.reasons.map(describeError)).toEqual([]);
 });
 
-const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 2 });
-const strip = (record: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
 const smallNumber = fc.oneof(
   fc.integer({ min: -2, max: 2_000 }),
   fc.double(),

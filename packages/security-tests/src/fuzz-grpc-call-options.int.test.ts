@@ -5,7 +5,7 @@ import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard
 import { MemoryRegistry } from '@switchyard/registry';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anyValue, describeError, edgyString, runs, show } from './support/arbitraries.js';
+import { anyValue, describeError, edgyString, optional, runs, show, strip } from './support/arbitraries.js';
 import { type EchoReply, EchoService, echoImplementation } from './support/echo.js';
 import { settle, trackUnhandledRejections } from './support/unhandled.js';
 
@@ -53,10 +53,6 @@ afterAll(async () => {
   unhandled.stop();
   expect(unhandled.reasons.map(describeError)).toEqual([]);
 });
-
-const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 2 });
-const strip = (record: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
 
 const requestLike = fc.oneof(
   { arbitrary: fc.record({ message: fc.string({ maxLength: 30 }) }), weight: 5 },

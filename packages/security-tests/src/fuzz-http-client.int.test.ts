@@ -8,7 +8,18 @@ import { MemoryRegistry } from '@switchyard/registry';
 import { circuitBreaker, compose, retry } from '@switchyard/resilience';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anyValue, describeError, edgyString, expectInvalidArgument, runs, show } from './support/arbitraries.js';
+import {
+  anyValue,
+  describeError,
+  edgyString,
+  expectInvalidArgument,
+  mostly,
+  optional,
+  runs,
+  show,
+  someOf,
+  strip,
+} from './support/arbitraries.js';
 import { settle, trackUnhandledRejections } from './support/unhandled.js';
 
 /**
@@ -92,20 +103,6 @@ afterAll(async () => {
   expect(unhandled.reasons.map(describeError)).toEqual([]);
   expect(uncaught.map(describeError)).toEqual([]);
 });
-
-const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 2 });
-/** Mostly `valid`, sometimes one of `odd`: most runs then get through validation with one odd field. */
-const mostly = <T>(valid: fc.Arbitrary<T>, ...odd: fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown> =>
-  fc.oneof({ arbitrary: valid, weight: 4 * odd.length }, ...odd.map((arbitrary) => ({ arbitrary, weight: 1 })));
-const strip = (record: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
-/** Up to `count` of the record's entries. */
-const someOf = (record: Record<string, unknown>, count: number) => {
-  const keys = Object.keys(record);
-  return fc
-    .subarray(keys, { maxLength: Math.min(count, keys.length) })
-    .map((chosen) => Object.fromEntries(chosen.map((key) => [key, record[key]])));
-};
 
 /** `promise`, or a rejection saying it was still pending after `ms`. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -5,7 +5,16 @@ import { initTracing } from '@switchyard/tracing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { anyValue, describeError, edgyString, expectInvalidArgument, runs, show } from './support/arbitraries.js';
+import {
+  anyValue,
+  describeError,
+  edgyString,
+  expectInvalidArgument,
+  optional,
+  runs,
+  show,
+  strip,
+} from './support/arbitraries.js';
 import { settle, trackUnhandledRejections } from './support/unhandled.js';
 
 const unhandled = trackUnhandledRejections();
@@ -338,9 +347,6 @@ describe.each([
 // Server options
 // ---------------------------------------------------------------------------------------------
 
-const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 2 });
-const strip = (record: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
 const serverOptions = fc
   .record({
     health: optional(

@@ -2,7 +2,7 @@ import { SwitchyardError } from '@switchyard/core';
 import { bulkhead, circuitBreaker, compose, type Policy, retry, retryBudget, timeout } from '@switchyard/resilience';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { anyValue, describeError, expectInvalidArgument, runs, show } from './support/arbitraries.js';
+import { anyValue, describeError, expectInvalidArgument, optional, runs, show, strip } from './support/arbitraries.js';
 import { settle, trackUnhandledRejections } from './support/unhandled.js';
 
 const unhandled = trackUnhandledRejections();
@@ -33,7 +33,6 @@ const numberish = (min: number, max: number) =>
     fc.double(),
     anyValue,
   );
-const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 2 });
 const withUnknownKey = <T extends object>(arbitrary: fc.Arbitrary<T>) =>
   fc.oneof(
     { arbitrary, weight: 6 },
@@ -42,8 +41,6 @@ const withUnknownKey = <T extends object>(arbitrary: fc.Arbitrary<T>) =>
       .map(([options, key, value]) => ({ ...options, [key]: value })),
     anyValue,
   );
-const strip = <T extends Record<string, unknown>>(record: T) =>
-  Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 
 const budgetOptions = withUnknownKey(
   fc

@@ -5,10 +5,22 @@ import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Server } from 'node:net';
-import { anyValue, describeError, edgyString, expectInvalidArgument, runs, show } from './support/arbitraries.js';
+import {
+  anyValue,
+  describeError,
+  edgyString,
+  expectInvalidArgument,
+  mostly,
+  optional,
+  runs,
+  show,
+  someOf,
+  strip,
+} from './support/arbitraries.js';
 import { EchoService, echoImplementation } from './support/echo.js';
 import { settle, trackUnhandledRejections } from './support/unhandled.js';
 import { waitFor } from './support/wait.js';
+import { withEnv } from './support/with-env.js';
 
 const unhandled = trackUnhandledRejections();
 const uncaught: unknown[] = [];
@@ -69,40 +81,9 @@ const LISTEN_FIELDS = [
   'SWITCHYARD_LISTEN_HOST',
 ];
 
-/** Runs `fn` with `env` set (undefined deletes), restoring every variable afterwards. */
-async function withEnv<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  for (const [name, value] of Object.entries(env)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  try {
-    return await fn();
-  } finally {
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
-}
-
 /** Every service name the property used: none may stay registered. */
 const namesUsed = new Set<string>();
 let counter = 0;
-
-const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 2 });
-const strip = (record: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
-/** Mostly `valid`, sometimes one of `odd`. */
-const mostly = <T>(valid: fc.Arbitrary<T>, ...odd: fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown> =>
-  fc.oneof({ arbitrary: valid, weight: 3 * odd.length }, ...odd.map((arbitrary) => ({ arbitrary, weight: 1 })));
-/** Up to `count` of the record's entries. */
-const someOf = <T>(record: Record<string, T>, count: number) => {
-  const keys = Object.keys(record);
-  return fc
-    .subarray(keys, { maxLength: Math.min(count, keys.length) })
-    .map((chosen) => Object.fromEntries(chosen.map((key) => [key, record[key]])) as Record<string, T>);
-};
 
 const echoServices = fc
   .constant(null)

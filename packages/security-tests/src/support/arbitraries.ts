@@ -167,3 +167,22 @@ export function show(value: unknown): string {
     return `<${typeof value}>`;
   }
 }
+
+/** `arbitrary`, or now and then undefined: an option left out. */
+export const optional = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 2 });
+
+/** The record without its undefined entries (options left out rather than given as undefined). */
+export const strip = <T extends Record<string, unknown>>(record: T) =>
+  Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+
+/** Mostly `valid`, sometimes one of `odd`: most runs then get through validation with one odd field. */
+export const mostly = <T>(valid: fc.Arbitrary<T>, ...odd: fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown> =>
+  fc.oneof({ arbitrary: valid, weight: 3 * odd.length }, ...odd.map((arbitrary) => ({ arbitrary, weight: 1 })));
+
+/** Up to `count` of the record's entries. */
+export const someOf = <T>(record: Record<string, T>, count: number) => {
+  const keys = Object.keys(record);
+  return fc
+    .subarray(keys, { maxLength: Math.min(count, keys.length) })
+    .map((chosen) => Object.fromEntries(chosen.map((key) => [key, record[key]])) as Record<string, T>);
+};
