@@ -4,10 +4,10 @@
  * Registrations must keep what Redis still allows (a live lease is never lost to a refused write),
  * errors must name the cause, and everything must heal by itself once Redis is healthy again.
  */
-import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { RedisRegistry } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { type RedisServerHandle, startRedis, startTcpProxy } from '@switchyard/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueNamespace, waitFor } from './helpers.js';
@@ -214,7 +214,8 @@ describe('a standalone Redis demoted to a replica (READONLY)', () => {
     }) as [Redis, Redis];
     await newAdmin.replicaof(oldPrimary.host, String(oldPrimary.port));
     await waitFor(async () => /master_link_status:up/.test(await newAdmin.info('replication')), 5_000, 'replication');
-    const name = await movableName(oldPrimary.port);
+    // A proxy stands in for the DNS name: new connections go where it points now.
+    const name = await startTcpProxy({ port: oldPrimary.port });
     cleanups.push(() => name.close());
     const owner = registry({ namespace: uniqueNamespace() }, `redis://127.0.0.1:${name.port}`);
     const registration = await owner.register(instance('a'), { ttlMs: 60_000 });
@@ -248,42 +249,6 @@ describe('a standalone Redis demoted to a replica (READONLY)', () => {
     expect(registration.state).toBe('active');
   }, 60_000);
 });
-
-/**
- * A TCP proxy on a free loopback port, standing in for a DNS name: each new connection goes to the
- * port the name points to at the time; connections already open stay where they are.
- */
-async function movableName(
-  port: number,
-): Promise<{ port: number; moveTo(port: number): void; close(): Promise<void> }> {
-  let target = port;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    moveTo: (next) => {
-      target = next;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 /** A loopback port nothing listens on. */
 function closedPort(): Promise<number> {

@@ -2,11 +2,10 @@
  * A service while its Redis misbehaves: killed and restarted empty, paused (commands hang), during
  * start, markReady() and stop(). Each test breaks this file's own Redis and leaves it running.
  */
-import { type AddressInfo, connect as createConnection, createServer, type Socket } from 'node:net';
 import { type Logger, silentLogger } from '@switchyard/core';
 import { RedisRegistry } from '@switchyard/registry';
 import { type RunningService, startService } from '@switchyard/service';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { type RedisServerHandle, startRedis, startTcpProxy } from '@switchyard/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 let redis: RedisServerHandle;
@@ -123,7 +122,7 @@ describe('a service while Redis is down or hung', () => {
   // moment later. The removal failed at once (nothing was sent) and was only logged: the entry
   // stayed listed, draining, until its lease ran out (10 s here).
   it('stop() sends a deregistration that failed in a blip once more, when Redis is back', async () => {
-    const proxy = await cuttableProxy(redis.host, redis.port);
+    const proxy = await startTcpProxy({ host: redis.host, port: redis.port });
     cleanups.push(() => proxy.close());
     const failures: unknown[] = [];
     const logger: Logger = {
@@ -180,48 +179,3 @@ describe('a service while Redis is down or hung', () => {
     await expect.poll(() => registry.list('hung-stop'), { timeout: 5_000 }).toEqual([]);
   });
 });
-
-/**
- * A TCP proxy in front of Redis that can cut every connection and refuse new ones (they are
- * closed as soon as they open: Redis unreachable), and heal again, keeping Redis's data.
- */
-async function cuttableProxy(
-  host: string,
-  port: number,
-): Promise<{ port: number; cut(): void; heal(): void; close(): Promise<void> }> {
-  let cut = false;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    if (cut) {
-      client.destroy();
-      return;
-    }
-    const upstream = createConnection(port, host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    cut: () => {
-      cut = true;
-      for (const socket of sockets) socket.destroy();
-    },
-    heal: () => {
-      cut = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}

@@ -35,6 +35,10 @@ export type { RedisVia, RedisViaOption } from './via.js';
 // Processes
 export { processAlive } from './process-alive.js';
 
+// A TCP proxy for tests of moved addresses and broken connections
+export { startTcpProxy } from './tcp-proxy.js';
+export type { TcpProxy } from './tcp-proxy.js';
+
 // Errors
 export { SwitchyardTestingError } from './testing-error.js';
 export type { TestingErrorCode } from './testing-error.js';

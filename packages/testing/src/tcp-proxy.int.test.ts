@@ -1,0 +1,44 @@
+import { createConnection, createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTcpProxy } from './tcp-proxy.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A server on a free loopback port that answers every connection with `name` and closes it. */
+async function namedServer(name: string): Promise<number> {
+  const server: Server = createServer((socket) => socket.end(name));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  return (server.address() as AddressInfo).port;
+}
+
+/** What a new connection to `port` hears before it closes ('' when it was dropped at once). */
+function hear(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = createConnection(port, '127.0.0.1');
+    let heard = '';
+    socket.on('data', (chunk: Buffer) => {
+      heard += chunk.toString();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(heard));
+  });
+}
+
+describe('startTcpProxy', () => {
+  it('forwards to its target, refuses while cut, and sends new connections where it was moved', async () => {
+    const proxy = await startTcpProxy({ port: await namedServer('old') });
+    cleanups.push(() => proxy.close());
+    expect(await hear(proxy.port)).toBe('old');
+    proxy.cut();
+    expect(await hear(proxy.port)).toBe('');
+    proxy.heal();
+    expect(await hear(proxy.port)).toBe('old');
+    proxy.moveTo(await namedServer('new'));
+    expect(await hear(proxy.port)).toBe('new');
+  });
+});
