@@ -10,7 +10,7 @@ import { EventLog } from '@switchyard/registry/testing';
 import { type RedisServerHandle, startRedis, startTcpProxy } from '@switchyard/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueNamespace, waitFor } from './helpers.js';
+import { recordingLogger, uniqueNamespace, waitFor } from './helpers.js';
 
 let redis: RedisServerHandle;
 let raw: Redis;
@@ -149,6 +149,35 @@ describe('a Redis ACL that refuses a command', () => {
     const denied = { code: 'REGISTRY_UNAVAILABLE', message: expect.stringMatching(/permission denied/) };
     await expect(reader.list('catalog')).rejects.toMatchObject(denied);
     await expect(reader.services()).rejects.toMatchObject(denied);
+  });
+  it('says once that a watcher cannot sweep, when its ACL refuses the sweep (it was silent)', async () => {
+    const namespace = uniqueNamespace();
+    // Reads and scripts, but no writes: the sweep's turn (SET NX) is refused.
+    const user = `nosweep-${namespace}`;
+    await raw.acl(
+      'SETUSER',
+      user,
+      'on',
+      '>ro-pass',
+      `~${namespace}:*`,
+      '&*',
+      '+@read',
+      '+@scripting',
+      '+@pubsub',
+      '+info',
+      '+time',
+    );
+    cleanups.push(() => raw.acl('DELUSER', user));
+    const logger = recordingLogger();
+    const watcher = registry(
+      { namespace, sweepIntervalMs: 100, logger },
+      redis.url.replace('redis://', `redis://${user}:ro-pass@`),
+    );
+    await watcher.watch('catalog', () => {});
+    await sleep(600); // several sweeps, all refused
+    const said = logger.warnings.filter((warning) => /cannot sweep catalog/.test(warning.message ?? ''));
+    expect(said).toHaveLength(1);
+    expect(said[0]?.message).toMatch(/permission denied/);
   });
 });
 

@@ -25,7 +25,13 @@ import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js'
 import { createClient } from './create-client.js';
 import { decodeInstance, decodeRoute } from './decode.js';
 import { type ServiceKeys, serviceKeys, serviceOfChannel, servicesKey } from './keys.js';
-import { corruptData, outOfMemory, RedisConnection, type RegistryOperation } from './redis-connection.js';
+import {
+  corruptData,
+  describeRedisError,
+  outOfMemory,
+  RedisConnection,
+  type RegistryOperation,
+} from './redis-connection.js';
 import { RedisRegistration, type RegistrationContext } from './redis-registration.js';
 import { RedisScripts } from './redis-scripts.js';
 import { ServiceWatch } from './service-watch.js';
@@ -353,6 +359,33 @@ export class RedisRegistry implements Registry {
     return `RedisRegistry(${this.label}, namespace=${this.options.namespace})`;
   }
 
+  /** One watcher's periodic sweep of a service (see the watch's `sweep`). */
+  private async sweepService(keys: ServiceKeys): Promise<void> {
+    // One watcher per interval sweeps a service, not every one: a sweep is a script with a
+    // fixed cost on the server, and a service can have hundreds of watchers (every client of
+    // it). Whoever ticks first takes the turn with one native SET NX; the others skip. The
+    // turn lapses before the next interval, so a watcher that took it and died delays the
+    // next sweep by at most one interval.
+    const turn = Math.min(MAX_SWEEP_TURN_MS, Math.floor(this.options.sweepIntervalMs * SWEEP_TURN_SHARE));
+    const mine = await this.connection
+      .call('sweep turn', (client) => client.set(keys.sweeper, '1', 'PX', turn, 'NX'))
+      .catch((error: unknown) => {
+        // Refused under maxmemory (noeviction): every watcher sweeps until memory is back,
+        // rather than none (the sweep script itself runs then; see startWriting in scripts.ts).
+        if (outOfMemory(error)) return 'OK';
+        throw error;
+      });
+    if (mine !== 'OK') return;
+    // Batches keep each script short (Redis is single-threaded); a full batch means more
+    // entries are due, so go on, within a bound, until the backlog is gone.
+    for (let batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
+      const handled = await this.connection.call('sweep', () =>
+        this.scripts.sweep(keys, SWEEP_BATCH, this.options.sweepIntervalMs),
+      );
+      if (handled < SWEEP_BATCH) break;
+    }
+  }
+
   private createWatch(service: string): ServiceWatch {
     const keys = this.keys(service);
     const subscriber = this.subscriberConnection();
@@ -365,31 +398,21 @@ export class RedisRegistry implements Registry {
       resyncIntervalMs: this.options.resyncIntervalMs,
       list: () => this.listWithRev(service),
       readRev: async () => Number(await this.connection.call('read revision', (client) => client.get(keys.rev))) || 0,
-      sweep: async () => {
-        // One watcher per interval sweeps a service, not every one: a sweep is a script with a
-        // fixed cost on the server, and a service can have hundreds of watchers (every client of
-        // it). Whoever ticks first takes the turn with one native SET NX; the others skip. The
-        // turn lapses before the next interval, so a watcher that took it and died delays the
-        // next sweep by at most one interval.
-        const turn = Math.min(MAX_SWEEP_TURN_MS, Math.floor(this.options.sweepIntervalMs * SWEEP_TURN_SHARE));
-        const mine = await this.connection
-          .call('sweep turn', (client) => client.set(keys.sweeper, '1', 'PX', turn, 'NX'))
-          .catch((error: unknown) => {
-            // Refused under maxmemory (noeviction): every watcher sweeps until memory is back,
-            // rather than none (the sweep script itself runs then; see startWriting in scripts.ts).
-            if (outOfMemory(error)) return 'OK';
-            throw error;
-          });
-        if (mine !== 'OK') return;
-        // Batches keep each script short (Redis is single-threaded); a full batch means more
-        // entries are due, so go on, within a bound, until the backlog is gone.
-        for (let batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
-          const handled = await this.connection.call('sweep', () =>
-            this.scripts.sweep(keys, SWEEP_BATCH, this.options.sweepIntervalMs),
-          );
-          if (handled < SWEEP_BATCH) break;
-        }
-      },
+      sweep: () =>
+        this.sweepService(keys).catch((error: unknown) => {
+          // Refused by Redis itself (an ACL without the sweep's commands): said once, or a watcher
+          // that could never sweep was silent while expired entries stayed listed. An outage is
+          // told by the watch's stale events instead.
+          const reason = describeRedisError(error);
+          if (this.connection.isReady && reason.includes('permission denied')) {
+            this.warnings.warn(
+              `sweep:${service}:denied`,
+              { service, error: reason },
+              `registry: this process cannot sweep ${service} (${reason}); expired instances stay listed until a process allowed to sweep does`,
+            );
+          }
+          throw error;
+        }),
       forgetSweeps: () => this.connection.call('forget sweeps', () => this.scripts.forgetSweeps(keys)),
       subscribe: async () => {
         await subscriber.call('subscribe', (client) => client.subscribe(keys.channel));
