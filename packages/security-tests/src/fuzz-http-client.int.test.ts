@@ -20,7 +20,7 @@ import {
   someOf,
   strip,
 } from './support/arbitraries.js';
-import { settle, trackUnhandledRejections } from './support/unhandled.js';
+import { settle, trackUncaughtExceptions, trackUnhandledRejections } from './support/unhandled.js';
 
 /**
  * Codes a call may fail with for a reason that is not the caller's input: the network, the
@@ -45,10 +45,7 @@ const SLACK_MS = 2_000;
 const DEFAULT_DEADLINE_MS = 3_000;
 
 const unhandled = trackUnhandledRejections();
-const uncaught: unknown[] = [];
-const onUncaught = (error: unknown): void => {
-  uncaught.push(error);
-};
+let uncaught: ReturnType<typeof trackUncaughtExceptions>;
 let server: Server;
 let registry: MemoryRegistry;
 let discovery: Discovery;
@@ -62,7 +59,7 @@ async function drain(request: IncomingMessage): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  process.on('uncaughtException', onUncaught);
+  uncaught = trackUncaughtExceptions();
   server = createServer(
     httpHandler(async (request, response) => {
       const bytes = await drain(request);
@@ -99,9 +96,9 @@ afterAll(async () => {
   });
   await settle(50);
   unhandled.stop();
-  process.off('uncaughtException', onUncaught);
+  uncaught.stop();
   expect(unhandled.reasons.map(describeError)).toEqual([]);
-  expect(uncaught.map(describeError)).toEqual([]);
+  expect(uncaught.errors.map(describeError)).toEqual([]);
 });
 
 /** `promise`, or a rejection saying it was still pending after `ms`. */

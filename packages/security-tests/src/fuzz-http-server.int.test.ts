@@ -15,13 +15,10 @@ import {
   show,
   strip,
 } from './support/arbitraries.js';
-import { settle, trackUnhandledRejections } from './support/unhandled.js';
+import { settle, trackUncaughtExceptions, trackUnhandledRejections } from './support/unhandled.js';
 
 const unhandled = trackUnhandledRejections();
-const uncaught: unknown[] = [];
-const onUncaught = (error: unknown): void => {
-  uncaught.push(error);
-};
+let uncaught: ReturnType<typeof trackUncaughtExceptions>;
 
 /** Answers every request 200 with what the wrapper made of it (deadline, and whether a signal could be had). */
 const echo = (request: import('node:http').IncomingMessage, response: import('node:http').ServerResponse) => {
@@ -40,7 +37,7 @@ let fastify: FastifyInstance;
 const ports: Record<'node' | 'fastify', number> = { node: 0, fastify: 0 };
 
 beforeAll(async () => {
-  process.on('uncaughtException', onUncaught);
+  uncaught = trackUncaughtExceptions();
   plain = createServer(httpHandler(echo, { health: createHealthState() }));
   await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
   ports.node = (plain.address() as AddressInfo).port;
@@ -68,9 +65,9 @@ afterAll(async () => {
   });
   await settle(50);
   unhandled.stop();
-  process.off('uncaughtException', onUncaught);
+  uncaught.stop();
   expect(unhandled.reasons.map(describeError)).toEqual([]);
-  expect(uncaught.map(describeError)).toEqual([]);
+  expect(uncaught.errors.map(describeError)).toEqual([]);
 });
 
 /**
@@ -318,7 +315,7 @@ describe.each([
               expectsDeadline(request.headers),
             );
           }
-          expect(uncaught.map(describeError), context).toEqual([]);
+          expect(uncaught.errors.map(describeError), context).toEqual([]);
           await expectProbesWork(ports[server as 'node' | 'fastify'], context);
           tracing?.memoryExporter?.reset();
         }),

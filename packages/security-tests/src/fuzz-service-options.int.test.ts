@@ -18,21 +18,18 @@ import {
   strip,
 } from './support/arbitraries.js';
 import { EchoService, echoImplementation } from './support/echo.js';
-import { settle, trackUnhandledRejections } from './support/unhandled.js';
+import { settle, trackUncaughtExceptions, trackUnhandledRejections } from './support/unhandled.js';
 import { waitFor } from './support/wait.js';
 import { withEnv } from './support/with-env.js';
 
 const unhandled = trackUnhandledRejections();
-const uncaught: unknown[] = [];
-const onUncaught = (error: unknown): void => {
-  uncaught.push(error);
-};
+let uncaught: ReturnType<typeof trackUncaughtExceptions>;
 let redis: RedisServerHandle;
 /** The test's own view of the registry (its connections are part of the baseline). */
 let checker: Registry;
 
 beforeAll(async () => {
-  process.on('uncaughtException', onUncaught);
+  uncaught = trackUncaughtExceptions();
   Server.prototype.listen = function countedListen(this: Server, ...args: unknown[]) {
     listens++;
     return (originalListen as (...args: unknown[]) => Server).apply(this, args);
@@ -47,9 +44,9 @@ afterAll(async () => {
   await redis?.stop();
   await settle(50);
   unhandled.stop();
-  process.off('uncaughtException', onUncaught);
+  uncaught.stop();
   expect(unhandled.reasons.map(describeError)).toEqual([]);
-  expect(uncaught.map(describeError)).toEqual([]);
+  expect(uncaught.errors.map(describeError)).toEqual([]);
 });
 
 /**
@@ -307,88 +304,26 @@ describe('startService over arbitrary options and SWITCHYARD_* variables', () =>
       runs(60, [
         // A zone that is no string passed the pattern test (String(0) is "0") and was then dropped
         // (falsy) or refused by the registry after the servers had started.
-        [
-          {
-            name: 'NAME',
-            registry: 'REDIS',
-            http: { port: 0, host: '127.0.0.1' },
-            zone: 0,
-            tracing: false,
-            logger: silentLogger,
-            handleSignals: false,
-            drainDelayMs: 0,
-          },
-          {},
-        ],
-        [
-          {
-            name: 'NAME',
-            registry: 'REDIS',
-            http: { port: 0, host: '127.0.0.1' },
-            zone: ['eu-1a'],
-            tracing: false,
-            logger: silentLogger,
-            handleSignals: false,
-            drainDelayMs: 0,
-          },
-          {},
-        ],
+        pinned({ registry: 'REDIS', http: { port: 0, host: '127.0.0.1' }, zone: 0 }),
+        pinned({ registry: 'REDIS', http: { port: 0, host: '127.0.0.1' }, zone: ['eu-1a'] }),
         // Metadata the registry refuses: after the servers had started, naming `instance.metadata…`.
-        [
-          {
-            name: 'NAME',
-            registry: 'REDIS',
-            http: { port: 0, host: '127.0.0.1' },
-            metadata: { track: 1 },
-            tracing: false,
-            logger: silentLogger,
-            handleSignals: false,
-            drainDelayMs: 0,
-          },
-          {},
-        ],
+        pinned({ registry: 'REDIS', http: { port: 0, host: '127.0.0.1' }, metadata: { track: 1 } }),
         // A Map as metadata was spread into {}: registered without it.
-        [
-          {
-            name: 'NAME',
-            registry: 'REDIS',
-            http: { port: 0, host: '127.0.0.1' },
-            metadata: new Map([['track', 'b']]),
-            tracing: false,
-            logger: silentLogger,
-            handleSignals: false,
-            drainDelayMs: 0,
-          },
-          {},
-        ],
-        [
-          {
-            name: 'NAME',
-            registry: 42,
-            http: { port: 0, host: '127.0.0.1' },
-            tracing: false,
-            logger: silentLogger,
-            handleSignals: false,
-            drainDelayMs: 0,
-          },
-          {},
-        ],
-        [
-          {
-            name: 'NAME',
-            registry: 'REDIS',
-            http: { port: 0 },
-            tracing: false,
-            logger: silentLogger,
-            handleSignals: false,
-            drainDelayMs: 0,
-          },
-          { SWITCHYARD_LISTEN_HOST: 'nonexistent.invalid' },
-        ],
-      ] as [unknown, Record<string, string>][]),
+        pinned({ registry: 'REDIS', http: { port: 0, host: '127.0.0.1' }, metadata: new Map([['track', 'b']]) }),
+        pinned({ registry: 42, http: { port: 0, host: '127.0.0.1' } }),
+        pinned({ registry: 'REDIS', http: { port: 0 } }, { SWITCHYARD_LISTEN_HOST: 'nonexistent.invalid' }),
+      ]),
     );
   });
 });
+
+/** A pinned example: `startService` options over a quiet base (no tracing, logs or signal handlers), and the environment. */
+function pinned(options: Record<string, unknown>, env: Record<string, string> = {}): [unknown, Record<string, string>] {
+  return [
+    { name: 'NAME', ...options, tracing: false, logger: silentLogger, handleSignals: false, drainDelayMs: 0 },
+    env,
+  ];
+}
 
 function given(options: unknown): Record<string, unknown> {
   return typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {};

@@ -24,14 +24,11 @@ import {
   someOf,
   strip,
 } from './support/arbitraries.js';
-import { settle, trackUnhandledRejections } from './support/unhandled.js';
+import { settle, trackUncaughtExceptions, trackUnhandledRejections } from './support/unhandled.js';
 import { withEnv } from './support/with-env.js';
 
 const unhandled = trackUnhandledRejections();
-const uncaught: unknown[] = [];
-const onUncaught = (error: unknown): void => {
-  uncaught.push(error);
-};
+let uncaught: ReturnType<typeof trackUncaughtExceptions>;
 /** A stand-in OTLP collector: counts export requests (any path, any protocol) and answers 200. */
 let collector: Server;
 let collectorUrl: string;
@@ -39,7 +36,7 @@ let exportsReceived = 0;
 const consoleDir = console.dir;
 
 beforeAll(async () => {
-  process.on('uncaughtException', onUncaught);
+  uncaught = trackUncaughtExceptions();
   // The console exporter prints every span: not in the test output.
   console.dir = () => undefined;
   collector = createServer((request, response) => {
@@ -61,9 +58,9 @@ afterAll(async () => {
   });
   await settle(50);
   unhandled.stop();
-  process.off('uncaughtException', onUncaught);
+  uncaught.stop();
   expect(unhandled.reasons.map(describeError)).toEqual([]);
-  expect(uncaught.map(describeError)).toEqual([]);
+  expect(uncaught.errors.map(describeError)).toEqual([]);
 });
 afterEach(async () => {
   // A failed run must not leave its setup registered for the next test.

@@ -1,6 +1,5 @@
 import { type ChannelCredentials, type ChannelOptions, Client } from '@grpc/grpc-js';
 import { ClientClosedError, type ServiceInstance } from '@switchyard/core';
-import { MissingPortError } from './missing-port-error.js';
 
 /** Channel options every Switchyard channel gets (callers may add more). */
 export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
@@ -59,13 +58,15 @@ export class ChannelPools {
   ) {}
 
   /**
-   * A channel to `instance` (round-robin over its pool).
-   * @throws MissingPortError when the instance has no port of this pool's name.
+   * A channel to `instance` (round-robin over its pool), or undefined when it has no port of this
+   * pool's name (registered for another transport: the caller picks past it, see pickWithPort).
+   * Checked only when no pool matches, so a call to a known instance pays nothing for it.
    */
-  channelFor(instance: ServiceInstance): Client {
+  channelFor(instance: ServiceInstance): Client | undefined {
     let pool = this.pools.get(instance.id);
     if (pool === undefined || pool.host !== instance.host || pool.port !== instance.ports[this.portName]) {
       pool = this.open(instance, pool);
+      if (pool === undefined) return undefined;
     }
     const client = pool.clients[pool.next] as Client;
     pool.next = pool.next + 1 === pool.clients.length ? 0 : pool.next + 1;
@@ -97,13 +98,12 @@ export class ChannelPools {
     this.retiring.clear();
   }
 
-  private open(instance: ServiceInstance, stale: Pool | undefined): Pool {
+  private open(instance: ServiceInstance, stale: Pool | undefined): Pool | undefined {
     if (stale !== undefined) this.retire(instance.id, stale);
     if (this.closed) throw new ClientClosedError(`gRPC client of ${instance.service}`);
     // Own ports only: a port named like an Object method (`constructor`) is not Object's.
     const port = Object.hasOwn(instance.ports, this.portName) ? instance.ports[this.portName] : undefined;
-    // Registered without the port this client dials: the caller picks past it (see pickWithPort).
-    if (port === undefined) throw new MissingPortError(`instance ${instance.id} has no "${this.portName}" port`);
+    if (port === undefined) return undefined;
     const address = formatAddress(instance.host, port);
     const clients = Array.from({ length: this.size }, () => new Client(address, this.credentials, this.channelOptions));
     const pool: Pool = { host: instance.host, port, clients, next: 0, closeTimer: undefined };

@@ -40,7 +40,6 @@ import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, closedByPool, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
-import { MissingPortError } from './missing-port-error.js';
 import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
@@ -155,6 +154,15 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   }
 
   const closedError = (): ClientClosedError => new ClientClosedError(`gRPC client of ${serviceName}`);
+  /** The channel to the leased instance (undefined: it has no such port); a failure ends the lease as failed. */
+  const channelOf = (lease: Lease): Client | undefined => {
+    try {
+      return pools.channelFor(lease.instance);
+    } catch (error) {
+      lease.done({ ok: false, latencyMs: 0 });
+      throw error;
+    }
+  };
 
   const prepare = (method: string, request: unknown, callOptions: GrpcCallOptions | undefined): PreparedCall => {
     if (closed) throw closedError();
@@ -216,22 +224,11 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     if (closed) throw closedError();
     const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
     let lease: Lease = discovery.pick(pickArgs);
-    let client: Client;
-    try {
-      client = pools.channelFor(lease.instance);
-    } catch (error) {
+    let client = channelOf(lease);
+    if (client === undefined) {
       // An instance registered without our port was never sent anything: picked past, unblamed.
-      if (!(error instanceof MissingPortError)) {
-        lease.done({ ok: false, latencyMs: 0 });
-        throw error;
-      }
       lease = pickWithPort(discovery, pickArgs, resolved.port, lease);
-      try {
-        client = pools.channelFor(lease.instance);
-      } catch (again) {
-        lease.done({ ok: false, latencyMs: 0 });
-        throw again;
-      }
+      client = channelOf(lease) as Client; // pickWithPort returns an instance with the port
     }
     // Each attempt sends its own copy: tracing headers differ per attempt.
     const metadata = prepared.metadata.clone();

@@ -94,19 +94,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (closed) throw closedError();
     const pickArgs = prepared.key === undefined ? undefined : { key: prepared.key };
     let lease: Lease = discovery.pick(pickArgs);
-    // An instance registered without our port was never sent anything: picked past, unblamed (it
-    // was counted as a failed call, and ejected after five).
-    if (!Object.hasOwn(lease.instance.ports, resolved.port)) {
+    let pool = poolOf(lease);
+    if (pool === undefined) {
+      // An instance registered without our port was never sent anything: picked past, unblamed (it
+      // was counted as a failed call, and ejected after five).
       lease = pickWithPort(discovery, pickArgs, resolved.port, lease);
+      pool = poolOf(lease) as Dispatcher; // pickWithPort returns an instance with the port
     }
     const instance = lease.instance;
-    let pool: Dispatcher;
-    try {
-      pool = pools.poolFor(instance);
-    } catch (error) {
-      lease.done({ ok: false, latencyMs: 0 });
-      throw error;
-    }
     const port = instance.ports[resolved.port] as number;
     // Each attempt sends its own copy: deadline and tracing headers differ per attempt.
     const headers = { ...prepared.headers };
@@ -253,6 +248,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
    */
   function errorBodyLimit(prepared: PreparedRequest): number {
     return prepared.throwOnStatus ? resolved.maxErrorBodyBytes : Number.POSITIVE_INFINITY;
+  }
+
+  /** The pool of the leased instance (undefined: it has no such port); a failure ends the lease as failed. */
+  function poolOf(lease: Lease): Dispatcher | undefined {
+    try {
+      return pools.poolFor(lease.instance);
+    } catch (error) {
+      lease.done({ ok: false, latencyMs: 0 });
+      throw error;
+    }
   }
 
   function closedError(): ClientClosedError {

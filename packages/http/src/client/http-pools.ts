@@ -1,4 +1,4 @@
-import { ClientClosedError, NoInstancesError, type ServiceInstance } from '@switchyard/core';
+import { ClientClosedError, type ServiceInstance } from '@switchyard/core';
 import { Pool } from 'undici';
 
 interface Entry {
@@ -36,8 +36,12 @@ export class HttpPools {
     private readonly closeAfterMs: number,
   ) {}
 
-  /** The pool of `instance`. @throws NoInstancesError when it has no port of that name; ClientClosedError when the client is closed. */
-  poolFor(instance: ServiceInstance): Pool {
+  /**
+   * The pool of `instance`, or undefined when it has no port of that name (registered for another
+   * transport: the caller picks past it, see pickWithPort). Checked only when no pool matches, so a
+   * call to a known instance pays nothing for it. @throws ClientClosedError when the client is closed.
+   */
+  poolFor(instance: ServiceInstance): Pool | undefined {
     const entry = this.entries.get(instance.id);
     if (entry !== undefined && entry.host === instance.host && entry.port === instance.ports[this.portName]) {
       return entry.pool;
@@ -47,10 +51,7 @@ export class HttpPools {
     // failed every call on the origin made of it with a raw TypeError.
     const port = Object.hasOwn(instance.ports, this.portName) ? instance.ports[this.portName] : undefined;
     if (this.closed) throw new ClientClosedError(`HTTP client of ${instance.service}`);
-    // attempt() picks past instances without the port (pickWithPort); this is the last guard.
-    if (port === undefined) {
-      throw new NoInstancesError(instance.service, `instance ${instance.id} has no "${this.portName}" port`);
-    }
+    if (port === undefined) return undefined;
     const pool = new Pool(originOf(this.scheme, instance.host, port), this.poolOptions);
     this.entries.set(instance.id, { host: instance.host, port, pool, closeTimer: undefined });
     return pool;

@@ -17,3 +17,16 @@ export async function settle(ms = 0): Promise<void> {
   if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
   await new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Records uncaught exceptions while installed (a throw from a socket or timer callback), which
+ * would otherwise end the test process: a property can then assert "none" with the error shown.
+ */
+export function trackUncaughtExceptions(): { readonly errors: unknown[]; stop(): void } {
+  const errors: unknown[] = [];
+  const listener = (error: unknown): void => {
+    errors.push(error);
+  };
+  process.on('uncaughtException', listener);
+  return { errors, stop: () => process.off('uncaughtException', listener) };
+}
