@@ -1,5 +1,5 @@
 /**
- * The chaos suite (`pnpm test:chaos`): seven scenarios, each under continuous bounded load on
+ * The chaos suite (`pnpm test:chaos`): eight scenarios, each under continuous bounded load on
  * loopback, each printing a one-line JSON summary and asserting its guarantees. See README.md.
  *
  * One test file on purpose: vitest runs a project's test files in parallel (two workers here),
@@ -8,6 +8,7 @@
  */
 import { scenarioRedisReset } from './harness/scenario-redis-reset.js';
 import { allBackendsDown } from './scenarios/all-backends-down.js';
+import { frozenInstance } from './scenarios/frozen-instance.js';
 import { redisOutage } from './scenarios/redis-outage.js';
 import { redisRestart } from './scenarios/redis-restart.js';
 import { replicaSigkill } from './scenarios/replica-sigkill.js';
@@ -23,3 +24,4 @@ sentinelFailover(); // 4. Sentinel failover
 allBackendsDown(); // 5. every backend down: breaker, retry budget, fast errors, recovery
 rollingRestart(); // 6. rolling restart of every shopping-guide service (issue #7's acceptance)
 slowInstance(); // 7. a slow instance under p2c-ewma
+frozenInstance(); // 8. a frozen instance (SIGSTOP): connections open, nothing answers

@@ -61,7 +61,7 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
   try {
     parsed = parseStrict(argv, options);
   } catch (error) {
-    throw new UsageError(`${describeParseError(error)} (see: switchyard ${command} --help)`);
+    throw new UsageError(`${describeParseError(error, options)} (see: switchyard ${command} --help)`);
   }
   // parseArgs keeps the last of a repeated flag: `deregister x --service a --service b` would act
   // on b without a word. Refuse the contradiction instead of guessing which one was meant.
@@ -146,15 +146,20 @@ function toNodeOptions(options: OptionSpecs) {
   return result;
 }
 
-/** Node's parseArgs messages, made short: "unknown option --foo", "--registry needs a value". */
-function describeParseError(error: unknown): string {
+/**
+ * Node's parseArgs messages, made short: "unknown option --foo", "--registry needs a value"; an
+ * unknown long flag close to a known one says which (`--deadline`: did you mean --deadline-ms?).
+ */
+function describeParseError(error: unknown, options: OptionSpecs): string {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
   const flag = quoted.split(' ')[0] ?? quoted;
   switch (code) {
-    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return `unknown option ${flag}`;
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const meant = flag.startsWith('--') ? closestOption(flag.slice(2), Object.keys(options)) : undefined;
+      return `unknown option ${flag}${meant === undefined ? '' : `; did you mean --${meant}?`}`;
+    }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (message.includes('argument missing')) return `${flag} needs a value`;
       if (message.includes('ambiguous'))
@@ -164,4 +169,42 @@ function describeParseError(error: unknown): string {
     default:
       return (message.split('. ')[0] ?? message).replace(/^./, (first) => first.toLowerCase());
   }
+}
+
+/**
+ * The known flag an unknown one most likely meant, if any one stands out: the flag it is the start
+ * of or extends (`deadline` → `deadline-ms`, `headers` → `header`), else the one a typo or two away
+ * (`porto` → `proto`). Undefined when none is close or two are equally so.
+ */
+function closestOption(given: string, known: readonly string[]): string | undefined {
+  const lower = given.toLowerCase();
+  if (lower.length >= 3) {
+    const extended = known.filter((name) => name.startsWith(lower) || lower.startsWith(name));
+    if (extended.length === 1) return extended[0];
+    if (extended.length > 1) return undefined;
+  }
+  const limit = Math.min(2, Math.floor(lower.length / 3));
+  const near = known
+    .map((name) => ({ name, distance: editDistance(lower, name) }))
+    .filter(({ distance }) => distance <= limit);
+  const nearest = Math.min(...near.map(({ distance }) => distance));
+  const closest = near.filter(({ distance }) => distance === nearest);
+  return closest.length === 1 ? closest[0]!.name : undefined;
+}
+
+/** Levenshtein distance, an adjacent swap counting as one edit (`porxy` → `proxy`). */
+function editDistance(a: string, b: string): number {
+  const rows = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) rows[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = rows[i]!;
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        row[j] = Math.min(row[j]!, rows[i - 2]![j - 2]! + 1);
+      }
+    }
+  }
+  return rows[a.length]![b.length]!;
 }

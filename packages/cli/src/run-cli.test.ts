@@ -1,9 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from './index.js';
 import { runCliInProcess } from './test-support/run-cli-in-process.js';
 
 /** Runs the CLI in-process with captured streams; no registry is reachable (or needed). */
 const run = (argv: string[], env: Record<string, string> = {}) => runCliInProcess(argv, env);
+const protos = fileURLToPath(new URL('../../../protos', import.meta.url));
 
 describe('runCli without a registry', () => {
   it('prints the general help (exit 0 with --help, 2 without a command)', async () => {
@@ -56,6 +58,27 @@ describe('runCli without a registry', () => {
     // A destructive command must not pick one of two targets silently (the last, as parseArgs does).
     [['deregister', 'x-1', '--service', 'orders', '--service', 'search', '--yes'], /--service is given twice/],
     [['call', 'svc', 'pkg.Svc/Get', '--proto=a.proto', '--proto', 'b.proto'], /--proto is given twice/],
+    // A flag close to a known one says which was meant.
+    [
+      ['call', 'svc', 'pkg.Svc/Get', '--proto', 'x.proto', '--deadline', '500'],
+      /^switchyard call: unknown option --deadline; did you mean --deadline-ms\? \(see: switchyard call --help\)\n/,
+    ],
+    [
+      ['call', 'svc', 'pkg.Svc/Get', '--proto', 'x.proto', '--deadline=500'],
+      /unknown option --deadline; did you mean --deadline-ms\?/,
+    ],
+    [['call', 'svc', 'pkg.Svc/Get', '--porto', 'x.proto'], /unknown option --porto; did you mean --proto\?/],
+    [['ls', '--registy', 'redis://127.0.0.1:1'], /^switchyard ls: unknown option --registy; did you mean --registry\?/],
+    [['ls', '--frobnicate'], /^switchyard ls: unknown option --frobnicate \(see: switchyard ls --help\)\n/],
+    // A service named without its package: the method argument is wrong, and the message says how.
+    [
+      ['call', 'svc', 'CatalogService/GetProduct', '--proto', 'shop/catalog/v1/catalog.proto', '-I', protos],
+      /^switchyard call: CatalogService\/GetProduct: shop\/catalog\/v1\/catalog\.proto defines no service CatalogService; name it with its package: shop\.catalog\.v1\.CatalogService\n/,
+    ],
+    [
+      ['call', 'svc', 'shop.catalog.v1.Catalog/GetProduct', '--proto', 'shop/catalog/v1/catalog.proto', '-I', protos],
+      /^switchyard call: shop\.catalog\.v1\.Catalog\/GetProduct: .* defines no service shop\.catalog\.v1\.Catalog; services: shop\.catalog\.v1\.CatalogService\n/,
+    ],
   ])('%j is a usage error (exit 2) in one line', async (argv, message) => {
     // A registry URL in the environment (unreachable: nothing may need it), except where its absence is the point.
     const noRegistry = argv.includes('--registry') || argv.includes('--namespace');

@@ -469,7 +469,8 @@ describe('switchyard route', { timeout: 180_000 }, () => {
         const clear = await cli(['route', 'clear', service]);
         expect(clear.code, clear.stderr).toBe(0);
         expect(clear.stdout).toBe(`route of ${service}: none (every version by the balancer)\n`);
-        expect(await raw.exists(`switchyard:{${service}}:route`), service).toBe(0);
+        // Cleared, not deleted: the empty value tells watchers a rule was cleared, not lost with Redis's data.
+        expect(await raw.get(`switchyard:{${service}}:route`), service).toBe('');
       }
       // Gone, and the service without instances is unknown again.
       expect((await cli(['route', 'get', 'ghost-routed'])).code).toBe(1);

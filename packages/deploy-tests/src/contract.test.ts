@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildOverlay, contract, OVERLAYS, pick } from './builds.js';
 import { checkContract } from './checks/contract.js';
+import { callsIn, checkDependsOn, codeDependencies } from './checks/dependencies.js';
 import { checkConfiguration } from './checks/references.js';
 import { deployDir, loadContract } from './contract.js';
 import type { KubeObject } from './objects.js';
@@ -118,5 +119,37 @@ describe('configuration and references', () => {
       'Deployment/search: loads ConfigMap/switchyard-settings, which the build does not have',
       'ConfigMap/switchyard-config: OTEL_EXPORTER_OTLP_ENDPOINT names host otel-collector, but there is no such Service',
     ]);
+  });
+});
+
+describe("services.json's dependsOn against the services' code", () => {
+  it('names exactly the services each one calls through the SDK', () => {
+    expect(checkDependsOn(contract(), codeDependencies(contract()))).toEqual([]);
+  });
+
+  it('catches a call dependsOn lacks (search indexes catalog), one it names but nothing makes, and an unknown service', () => {
+    const changed = contract();
+    changed.services.search!.dependsOn = [];
+    changed.services.catalog!.dependsOn = ['orders'];
+    const code = codeDependencies(changed);
+    code.get('orders')!.calls.add('inventory');
+    expect(checkDependsOn(changed, code)).toEqual([
+      'catalog: dependsOn orders in services.json, but its code never calls it',
+      'search: calls catalog, which its dependsOn in services.json lacks',
+      'orders: calls inventory, which services.json does not define',
+    ]);
+  });
+
+  it('reads grpcClient and discover calls, and reports one it cannot read', () => {
+    const source = [
+      "const catalog = service.grpcClient(CatalogService, 'catalog', { balancer: 'maglev' });",
+      'const search = service.grpcClient(\n  shared.SearchService,\n  "search",\n);',
+      "const discovery = service.discover('orders');",
+      'const other = service.grpcClient(Definition, name);',
+    ].join('\n');
+    expect(callsIn(source)).toEqual({
+      services: ['catalog', 'search', 'orders'],
+      unreadable: ['.grpcClient(Definition, name)'],
+    });
   });
 });

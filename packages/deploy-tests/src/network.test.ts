@@ -42,6 +42,7 @@ describe('NetworkPolicies', () => {
     backend.ingress = backend.ingress!.slice(0, 1);
     expect(checkNetworkPolicies(objects, contract())).toEqual([
       'Deployment/catalog: grpc port 50051 is closed to Deployment/recommendation',
+      'Deployment/catalog: grpc port 50051 is closed to Deployment/search',
       'Deployment/catalog: grpc port 50051 is closed to Deployment/orders',
       'Deployment/catalog: metrics port 9464 is closed to Prometheus in another namespace',
       'Deployment/recommendation: metrics port 9464 is closed to Prometheus in another namespace',

@@ -2,7 +2,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildOverlay, OVERLAYS, pick } from './builds.js';
-import { checkComposeRedis, checkRedis, parseRedisMemory } from './checks/redis.js';
+import { checkComposeRedis, checkRedis, checkRedisPersistentVolume, parseRedisMemory } from './checks/redis.js';
 import { loadComposeFile } from './compose-file.js';
 import { deployDir } from './contract.js';
 import type { KubeObject } from './objects.js';
@@ -66,6 +66,33 @@ describe('Redis', () => {
     ]);
   });
 
+  it('keeps its data on a PersistentVolumeClaim in production, where an emptyDir would empty it on every drain', () => {
+    expect(checkRedisPersistentVolume(buildOverlay('production'))).toEqual([]);
+    // overlays/local keeps the base's emptyDir, which is what production had.
+    expect(checkRedisPersistentVolume(buildOverlay('local'))).toEqual([
+      'Deployment/redis: /data is not a PersistentVolumeClaim (a node drain, eviction or rollout would start Redis empty)',
+    ]);
+  });
+
+  it('catches a claim that is missing or too small, and a rolling update', () => {
+    const objects = buildOverlay('production');
+    pick<IDeployment>(objects, 'Deployment', 'redis').spec!.strategy = { type: 'RollingUpdate' };
+    const claim = pick<{ spec: { resources: { requests: { storage: string } } } }>(
+      objects,
+      'PersistentVolumeClaim',
+      'redis-data',
+    );
+    claim.spec.resources.requests.storage = '256Mi';
+    expect(checkRedisPersistentVolume(objects)).toEqual([
+      'Deployment/redis: strategy is not Recreate (two Redis would share, or wait for, one volume)',
+      'PersistentVolumeClaim/redis-data: storage 256Mi is under 3 × --maxmemory (the append-only file and its rewrite)',
+    ]);
+    const withoutClaim = buildOverlay('production').filter((object) => object.kind !== 'PersistentVolumeClaim');
+    expect(checkRedisPersistentVolume(withoutClaim)).toEqual([
+      'Deployment/redis: PersistentVolumeClaim/redis-data is not in the build',
+    ]);
+  });
+
   it('catches a data directory that is not a volume', () => {
     const objects = buildOverlay('local');
     redis(objects).containers[0]!.volumeMounts = [];
@@ -83,6 +110,10 @@ describe('Redis', () => {
 });
 
 describe('Redis in Compose', () => {
+  it('runs the same pinned image as Kubernetes', () => {
+    expect(loadCompose().services.redis!.image).toBe(redis(buildOverlay('local')).containers[0]!.image);
+  });
+
   it('is checked with PONG and keeps its data in a volume', () => {
     expect(checkComposeRedis(loadCompose())).toEqual([]);
   });

@@ -86,6 +86,21 @@ describe('containers', () => {
     ]);
   });
 
+  it('catches a moving image tag and a mounted service account token', () => {
+    const objects = buildOverlay('production');
+    container(objects, 'redis').image = 'redis:7.4'; // what base/redis.yaml had
+    container(objects, 'gateway').image = 'switchyard/gateway';
+    container(objects, 'search').image = 'registry.example.com:5000/switchyard/search:latest';
+    container(objects, 'orders').image = `switchyard/orders@sha256:${'a'.repeat(64)}`;
+    delete pick<IDeployment>(objects, 'Deployment', 'catalog').spec!.template.spec!.automountServiceAccountToken;
+    expect(checkContainers(objects)).toEqual([
+      'Deployment/catalog: mounts a service account token (automountServiceAccountToken is not false)',
+      'Deployment/gateway container gateway: image switchyard/gateway runs whatever `latest` is when a node pulls it',
+      'Deployment/redis container redis: image tag 7.4 moves; pin a full version (x.y.z) or a digest',
+      'Deployment/search container search: image registry.example.com:5000/switchyard/search:latest runs whatever `latest` is when a node pulls it',
+    ]);
+  });
+
   it('refuses workload kinds it does not check', () => {
     const objects = buildOverlay('local');
     objects.push({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'redis-ha' } });

@@ -43,6 +43,7 @@ import { buildTrafficGroups, pickFromGroup, type TrafficGroups } from './pipelin
 import { fastRandom } from './balancers/fast-random.js';
 import { type VersionOutcome, VersionOutcomes } from './canary/version-outcomes.js';
 import { sameInstance, sameView } from './view-equality.js';
+import { PICK_AMONG } from './pick-with-port.js';
 
 /**
  * The options of {@link createDiscovery} besides `registry` and `service`: what a wrapper that
@@ -122,6 +123,11 @@ class WatchingDiscovery implements Discovery {
   private groups: TrafficGroups = { untracked: { all: { pick: () => undefined } }, tracks: new Map() };
   private route: RouteRule | undefined;
   private readonly random = fastRandom();
+  /**
+   * The endpoints each picker was built over, for the fallback of retries (see PICK_AMONG): set
+   * when the pickers are rebuilt, never read by pick().
+   */
+  private readonly endpointsOf = new WeakMap<Picker, readonly MemberEndpoint[]>();
   private readonly outcomes = new VersionOutcomes();
   private readonly slab: LoadSlab;
   private view: readonly ServiceInstance[] = [];
@@ -302,6 +308,32 @@ class WatchingDiscovery implements Discovery {
   }
 
   /**
+   * For pickUntried only, once the balancer's own picks kept landing on instances a retry passes
+   * over (p2c-ewma between two instances, where a fast-failing one stays the cheaper however many
+   * of its leases are held): a lease on one of the instances `usable` accepts, uniformly at random,
+   * among those a pick with `given` chooses from (its track's group, zone preference applied; every
+   * version of a split). Undefined when there is none. Never on the path of a plain pick.
+   */
+  [PICK_AMONG](given: PickArgs | undefined, usable: (instance: ServiceInstance) => boolean): Lease | undefined {
+    const args = given ?? NO_ARGS;
+    let group = this.groups.untracked;
+    if (this.groups.tracks.size > 0) {
+      const track = args.track ?? currentCallScope()?.track;
+      if (track !== undefined) group = this.groups.tracks.get(track) ?? group;
+    }
+    let chosen: MemberEndpoint | undefined;
+    let seen = 0;
+    for (const endpoint of this.endpointsOf.get(group.all) ?? []) {
+      // Reservoir sampling: each usable endpoint is kept with probability 1 / (usable ones so far).
+      if (usable(endpoint.instance) && this.random(++seen) === 0) chosen = endpoint;
+    }
+    if (chosen === undefined) return undefined;
+    const array = this.slab.array;
+    array[chosen.loadBase + OUTSTANDING] = (array[chosen.loadBase + OUTSTANDING] as number) + 1;
+    return new DiscoveryLease(this, chosen);
+  }
+
+  /**
    * Called by a lease when its call ends. Reads what it needs from the endpoint the lease holds (the
    * slab line, the health, the version's counters), not from the member behind it: in a large fleet
    * every object loaded per call is a likely cache miss.
@@ -441,8 +473,10 @@ class WatchingDiscovery implements Discovery {
       // The same content again (every resync, a registration written back) keeps the object the
       // view holds, so the rebuild sees an unchanged view and tells no one (see rebuild).
       if (sameInstance(member.instance, instance)) return;
+      const previousVersion = member.instance.version;
       member.instance = instance;
       member.outcomes = this.outcomes.of(instance.version);
+      this.outcomes.release(previousVersion); // after of(): the same version is never left unheld
       return;
     }
     const load = new EndpointLoad(this.latencyDecayMs, coarseNow, this.slab);
@@ -475,6 +509,7 @@ class WatchingDiscovery implements Discovery {
     member.removed = true;
     member.load.release();
     this.members.delete(id);
+    this.outcomes.release(member.instance.version);
     const memory = member.health?.memory();
     if (memory !== undefined) this.rememberHealth(id, memory);
   }
@@ -591,7 +626,9 @@ class WatchingDiscovery implements Discovery {
           outcomes: member.outcomes,
         };
       });
-      return this.strategy.createPicker(endpoints);
+      const picker = this.strategy.createPicker(endpoints);
+      this.endpointsOf.set(picker, endpoints); // weakly: they go with the picker
+      return picker;
     };
     this.groups = buildTrafficGroups(pool, this.route, build);
     if (ramping) this.scheduleSlowStartTick();

@@ -11,7 +11,8 @@ class ReferencePeakEwma {
   constructor(private readonly decayMs: number) {}
 
   record(sampleMs: number, now: number): void {
-    if (this.samples === 0 || sampleMs > this.stored) {
+    // Stale (no sample for longer than the decay constant): replaced, not blended.
+    if (this.samples === 0 || sampleMs > this.stored || now - this.stamp > this.decayMs) {
       this.stored = sampleMs;
       this.stamp = now;
     } else if (now > this.stamp) {
@@ -101,6 +102,21 @@ describe('EndpointLoad', () => {
     expect(Number.isFinite(load.latencyEwmaMs)).toBe(true);
     now += 600_000; // idle for a while: back within reach of a probe
     expect(load.latencyEwmaMs).toBeLessThan(1);
+  });
+
+  it('replaces a stale average (no sample for longer than decayMs) with the next sample', () => {
+    let now = 0;
+    const load = new EndpointLoad(1_000, () => now);
+    load.recordPenalty(1_000, now); // 2 s: a call that timed out after 1 s
+    now = 1_000; // not stale yet: blended, the penalty still dominates
+    expect(load.stale).toBe(false);
+    load.record(1, now);
+    expect(load.latencyEwmaMs).toBeGreaterThan(700);
+    now = 2_001;
+    expect(load.stale).toBe(true);
+    load.record(1, now);
+    expect(load.stale).toBe(false);
+    expect(load.latencyEwmaMs).toBe(1);
   });
 
   it('refuses a slab whose decay differs from its own', () => {

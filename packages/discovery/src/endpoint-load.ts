@@ -1,14 +1,15 @@
 import { coarseNow, type EndpointStats } from '@switchyard/core';
-import { decayedWith, LoadSlab, OUTSTANDING, SAMPLES, STAMP_MS, STORED_MS } from './load-slab.js';
+import { decayedWith, isStale, LoadSlab, OUTSTANDING, SAMPLES, STAMP_MS, STORED_MS, sampleCount } from './load-slab.js';
 
 /**
  * The live load of one instance: calls in flight and a peak EWMA of latency with time decay
  * (Finagle's PeakEwma). A sample above the average replaces it at once, so slowness is noticed on
  * the first slow call; lower samples pull it down with a weight that depends on the time since the
  * last one; and while no sample arrives the average decays toward zero, so an instance that was
- * avoided gets probed again instead of being shunned forever. The numbers live in a shared
- * {@link LoadSlab} line, so balancers can read them cache-efficiently, and decay through the slab's
- * shared factor, so neither a read nor a sample calls `Math.exp`.
+ * avoided gets probed again instead of being shunned forever. An average whose newest sample is
+ * older than `decayMs` is stale ({@link EndpointLoad.stale}): the next sample replaces it. The
+ * numbers live in a shared {@link LoadSlab} line, so balancers can read them cache-efficiently, and
+ * decay through the slab's shared factor, so neither a read nor a sample calls `Math.exp`.
  */
 export class EndpointLoad implements EndpointStats {
   readonly base: number;
@@ -38,7 +39,17 @@ export class EndpointLoad implements EndpointStats {
   }
 
   get samples(): number {
-    return this.slab.array[this.base + SAMPLES] as number;
+    return sampleCount(this.slab.array, this.base);
+  }
+
+  /**
+   * Whether the average is stale: it has samples, the newest more than `decayMs` old. p2c-ewma then
+   * treats the instance as one without samples (one probe at a time), and that probe's latency
+   * replaces the average.
+   */
+  get stale(): boolean {
+    const array = this.slab.array;
+    return isStale(array, this.base, this.clock(), this.decayMs);
   }
 
   /** The decayed average as of now (coarse clock: cheap enough for every pick). */
@@ -60,6 +71,9 @@ export class EndpointLoad implements EndpointStats {
     // Capped: doubling on every failure in a row (overload never ejects; in panic every instance
     // fails) reached Infinity after ~1,000, and the next success made the average NaN for good.
     this.record(Math.min(Math.max(latencyMs, this.latencyEwmaMs, 1) * 2, MAX_PENALTY_MS), now);
+    // Marked (see SAMPLES), so that this average goes stale if no sample follows (see isStale).
+    const array = this.slab.array;
+    array[this.base + SAMPLES] = -sampleCount(array, this.base);
   }
 
   /** Returns the slab line (the member left the view). */
@@ -86,16 +100,28 @@ export function recordLatency(slab: LoadSlab, base: number, sampleMs: number, no
   const factor = slab.decayFactor(now);
   const array = slab.array;
   const stored = array[base + STORED_MS] as number;
-  const samples = array[base + SAMPLES] as number;
-  array[base + SAMPLES] = samples + 1;
-  if (samples === 0 || sampleMs > stored) {
+  const samples = sampleCount(array, base);
+  const stale = isStale(array, base, now, slab.decayMs);
+  const penalised = (array[base + SAMPLES] as number) < 0;
+  // A stale average (no sample for longer than its time constant) is replaced, not blended into:
+  // after a penalty (a 1 s timeout records 2 s) an instance gets no traffic, so no sample, and the
+  // average only decays, ~70 s from 2 s down to a 1 ms neighbour's cost. A process that stalled
+  // for 2 s and resumed was left idle that long; blended, its first probes barely moved the
+  // average (by 1 - e^(-idle / decayMs) each) and it stayed shunned.
+  if (samples === 0 || sampleMs > stored || stale) {
     slab.store(base, sampleMs, now, factor);
-  } else if (now > (array[base + STAMP_MS] as number)) {
-    // Finagle's stored × w + sample × (1 − w), with w = e^(−idle / decayMs): stored × w is the
-    // decayed value, which the slab has without an exp, and w is that over stored.
-    const decayed = decayedWith(array, base, factor);
-    const weight = stored > 0 ? decayed / stored : 0;
-    slab.store(base, decayed + sampleMs * (1 - weight), now, factor);
+    // The average is this sample now, no longer a penalty's (recordPenalty marks its own again).
+    array[base + SAMPLES] = samples + 1;
+  } else {
+    // Blended, a penalty still weighs in the average: it stays marked.
+    array[base + SAMPLES] = penalised ? -(samples + 1) : samples + 1;
+    if (now > (array[base + STAMP_MS] as number)) {
+      // Finagle's stored × w + sample × (1 − w), with w = e^(−idle / decayMs): stored × w is the
+      // decayed value, which the slab has without an exp, and w is that over stored.
+      const decayed = decayedWith(array, base, factor);
+      const weight = stored > 0 ? decayed / stored : 0;
+      slab.store(base, decayed + sampleMs * (1 - weight), now, factor);
+    }
   }
   // A sample in the same instant as the last one (or from a clock that went back) has weight 1: no change.
 }

@@ -12,7 +12,8 @@
 // Discovery
 export { createDiscovery, DISCOVERY_TUNING_KEYS } from './create-discovery.js';
 export { awaitFirstSnapshot } from './await-first-snapshot.js';
-export { pickWithPort } from './pick-with-port.js';
+export { pickUntried, pickWithPort } from './pick-with-port.js';
+export { failedInstancesOf, noteFailedInstance } from './failed-instances.js';
 export type { Discovery, DiscoveryOptions, Lease, CallOutcome, EjectionEvent } from './discovery.js';
 
 // Balancers

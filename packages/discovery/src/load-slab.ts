@@ -7,6 +7,12 @@
 export const STRIDE = 8;
 /** Field offsets within an endpoint's line. */
 export const OUTSTANDING = 0;
+/**
+ * How many latency samples the line has recorded: 0 for none. Negative (the count, negated) while
+ * its average holds a penalty (a failure, an overload reply, a timeout) that no plain sample has
+ * replaced since: only such an average goes stale (see isStale). Read the count through
+ * {@link sampleCount}.
+ */
 export const SAMPLES = 1;
 /** The latency EWMA as of its last sample (ms). */
 export const STORED_MS = 2;
@@ -136,4 +142,21 @@ export class LoadSlab {
  */
 export function decayedWith(array: Float64Array, base: number, factor: number): number {
   return Math.min((array[base + SCALED_MS] as number) * factor, array[base + STORED_MS] as number);
+}
+
+/** The number of samples the line has recorded (see SAMPLES: its sign marks a penalty). */
+export function sampleCount(array: Float64Array, base: number): number {
+  return Math.abs(array[base + SAMPLES] as number);
+}
+
+/**
+ * Whether the line's latency average is stale at `now`: it holds a penalty (see SAMPLES) and its
+ * newest sample is more than `decayMs` (the average's time constant) old. Such an average is no
+ * longer evidence: p2c-ewma treats the instance as new (one probe at a time) and the next sample
+ * replaces the average instead of being blended into it (see recordLatency). Only a penalised
+ * average: a plain one, however old, still ranks a slow instance below a fast one, which matters
+ * most on a quiet service, where every average is older than `decayMs` between calls.
+ */
+export function isStale(array: Float64Array, base: number, now: number, decayMs: number): boolean {
+  return (array[base + SAMPLES] as number) < 0 && now - (array[base + STAMP_MS] as number) > decayMs;
 }

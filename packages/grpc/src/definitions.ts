@@ -1,6 +1,5 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { loadPackageDefinition } from '@grpc/grpc-js';
-import { type Options, loadSync } from '@grpc/proto-loader';
+import { type AnyDefinition, type Options, type PackageDefinition, loadSync } from '@grpc/proto-loader';
 import { assertObject, describeValue, InvalidArgumentError } from '@switchyard/core';
 
 /** proto-loader options Switchyard uses: camelCase fields, longs and enums as strings, defaults filled. */
@@ -19,7 +18,14 @@ export const DEFAULT_PROTO_OPTIONS: Readonly<Options> = Object.freeze({
  * ```ts
  * const CatalogService = loadService<CatalogServiceDefinition>('shop/catalog/v1/catalog.proto', 'shop.catalog.v1.CatalogService', { includeDirs: ['protos'] });
  * ```
- * @throws InvalidArgumentError when the file cannot be loaded or does not define the service.
+ * `serviceName` is the service's full name, with its package (`shop.catalog.v1.CatalogService`),
+ * as on the wire, in health checks and in reflection; a short name (`CatalogService`) is refused,
+ * with the full name to use, even when the file holds one service of that name: whether a short
+ * name is unambiguous depends on everything the file imports, so code that relied on it would
+ * break when an import gained a service of the same name.
+ *
+ * @throws InvalidArgumentError when the file cannot be loaded (`protoFile`) or does not define the
+ *   service (`serviceName`; the message lists the services the file and its imports define).
  */
 export function loadService<D extends ServiceDefinition = ServiceDefinition>(
   protoFile: string,
@@ -38,19 +44,52 @@ export function loadService<D extends ServiceDefinition = ServiceDefinition>(
     );
   }
   assertObject('options', options);
-  let loaded: ReturnType<typeof loadPackageDefinition>;
+  let packageDefinition: PackageDefinition;
   try {
-    loaded = loadPackageDefinition(loadSync(protoFile, { ...DEFAULT_PROTO_OPTIONS, ...options }));
+    packageDefinition = loadSync(protoFile, { ...DEFAULT_PROTO_OPTIONS, ...options });
   } catch (error) {
     throw new InvalidArgumentError('protoFile', `cannot load ${protoFile}: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  let node: unknown = loaded;
-  for (const part of serviceName.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
-  const service = (node as { service?: ServiceDefinition } | undefined)?.service;
-  if (!service) throw new InvalidArgumentError('serviceName', `${protoFile} defines no service ${serviceName}`);
-  return service as D;
+  // Looked up by full name in proto-loader's flat map: the same object grpc-js's
+  // loadPackageDefinition() hangs on its client constructor as `.service`, without grpc-js taking a
+  // service with a method named `format` for a message type.
+  const service = Object.hasOwn(packageDefinition, serviceName) ? packageDefinition[serviceName] : undefined;
+  if (service === undefined || isMessageOrEnum(service)) {
+    throw new InvalidArgumentError('serviceName', noServiceRule(protoFile, serviceName, servicesOf(packageDefinition)));
+  }
+  return service as unknown as D;
+}
+
+/**
+ * Whether an entry of a loaded file is a message or an enum: those carry a `format` string (their
+ * descriptor's type); a service is a map of methods (one may be named `format`, but is an object).
+ */
+function isMessageOrEnum(definition: AnyDefinition): boolean {
+  return typeof (definition as { format?: unknown }).format === 'string';
+}
+
+/** The full names of the services a loaded file (and its imports) defines, sorted. */
+function servicesOf(packageDefinition: PackageDefinition): string[] {
+  return Object.entries(packageDefinition)
+    .filter(([, definition]) => !isMessageOrEnum(definition))
+    .map(([name]) => name)
+    .sort();
+}
+
+/**
+ * Why `serviceName` is not found: the full name when the name given is the last part of exactly
+ * one service's (`CatalogService` for `shop.catalog.v1.CatalogService`), and the services there are.
+ */
+function noServiceRule(protoFile: string, serviceName: string, services: readonly string[]): string {
+  const rule = `${protoFile} defines no service ${serviceName}`;
+  if (services.length === 0) return `${rule}; it defines no services at all`;
+  const suffix = `.${serviceName}`;
+  const matches = services.filter((name) => name.endsWith(suffix));
+  if (matches.length === 1) return `${rule}; name it with its package: ${matches[0]}`;
+  const ambiguity = matches.length > 1 ? ` (${matches.length} of them are named ${serviceName}: name one in full)` : '';
+  return `${rule}; services: ${services.join(', ')}${ambiguity}`;
 }
 
 /** Checks a value is a grpc-js ServiceDefinition (an object of method definitions with paths). */

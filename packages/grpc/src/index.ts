@@ -19,6 +19,7 @@ export { DEFAULT_CHANNEL_OPTIONS, formatAddress } from './client/channel-pool.js
 export { createGrpcServer, DEFAULT_GRPC_SERVER_OPTIONS } from './server/create-grpc-server.js';
 export type { GrpcServer, GrpcServerOptions, GrpcServiceBinding } from './server/create-grpc-server.js';
 export type { GrpcHandlerContext, UnaryHandler, ServerStreamHandler } from './server/handler-context.js';
+export type { GrpcHandlers } from './server/grpc-handlers.js';
 
 // Health
 export { healthServiceDefinition } from './health/health-definition.js';

@@ -7,3 +7,11 @@ it('shows the quick start exactly as test/quick-start.int.test.ts runs it', () =
     new URL('./quick-start.int.test.ts', import.meta.url),
   );
 });
+
+it('shows the typed clients and servers example exactly as src/typed-service.test-d.ts compiles it', () => {
+  expectReadmeShowsRegion(
+    new URL('../README.md', import.meta.url),
+    new URL('../src/typed-service.test-d.ts', import.meta.url),
+    'typed',
+  );
+});

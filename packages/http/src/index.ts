@@ -26,7 +26,7 @@ export type {
 } from './client/http-client-types.js';
 
 // Server
-export { httpHandler } from './server/http-handler.js';
+export { httpHandler, isConnectApp } from './server/http-handler.js';
 export type { HttpRequestHandler, SwitchyardHttpListener } from './server/http-handler.js';
 export { switchyardFastify } from './server/switchyard-fastify.js';
 export type { SwitchyardFastifyOptions } from './server/switchyard-fastify.js';

@@ -1,9 +1,9 @@
 /** The README's quick start, compiled and run as it is shown (the region between the markers). */
+import { expect, it } from 'vitest';
+// #region quick-start
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { expect, it } from 'vitest';
-// #region quick-start
 import { createDiscovery } from '@switchyard/discovery';
 import { createHttpClient, httpHandler } from '@switchyard/http';
 import { createRegistry } from '@switchyard/registry';

@@ -1,7 +1,7 @@
 import { assertKnownKeys, assertObject, InvalidArgumentError, type Logger } from '@switchyard/core';
 import { MemoryRegistry } from './memory/memory-registry.js';
 import { MemoryStore, namedMemoryStore } from './memory/memory-store.js';
-import { redactUrl } from './redis/connection-url.js';
+import { parseRedisUrl, redactUrl } from './redis/connection-url.js';
 import { OPTION_KEYS, RedisRegistry, type RedisRegistryOptions } from './redis/redis-registry.js';
 import type { Registry } from './registry.js';
 
@@ -28,19 +28,7 @@ const SCHEMES = ['memory', 'redis', 'rediss', 'redis-sentinel', 'redis-cluster']
  * ```
  */
 export function createRegistry(url: string, options: CreateRegistryOptions = {}): Registry {
-  if (typeof url !== 'string' || !url.includes('://')) {
-    throw new InvalidArgumentError(
-      'url',
-      `must be a registry URL such as redis://127.0.0.1:6379, got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
-    );
-  }
-  const scheme = url.slice(0, url.indexOf('://'));
-  if (!SCHEMES.includes(scheme)) {
-    throw new InvalidArgumentError(
-      'url',
-      `unknown registry scheme "${scheme}://"; expected one of ${SCHEMES.map((s) => `${s}://`).join(', ')}`,
-    );
-  }
+  const scheme = registryScheme(url, 'url');
   // null (or a string) failed below with a TypeError for memory:// and was ignored for Redis.
   assertObject('options', options);
   if (scheme === 'memory') {
@@ -58,4 +46,42 @@ export function createRegistry(url: string, options: CreateRegistryOptions = {})
     });
   }
   return new RedisRegistry({ ...options, url });
+}
+
+/**
+ * Checks a registry URL the way {@link createRegistry} reads it, without connecting: its scheme
+ * and, for Redis, its form. `field` names the setting in the error, so that a service can refuse a
+ * malformed `SWITCHYARD_REGISTRY_URL` by that name when it reads its configuration, instead of
+ * failing later, at start, on a `url` that is none of its settings.
+ *
+ * @throws InvalidArgumentError naming `field`.
+ */
+export function validateRegistryUrl(url: unknown, field = 'url'): asserts url is string {
+  if (registryScheme(url, field) === 'memory') return;
+  try {
+    parseRedisUrl(url as string);
+  } catch (error) {
+    if (error instanceof InvalidArgumentError && error.field === 'url' && field !== 'url') {
+      throw new InvalidArgumentError(field, error.rule, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The URL's scheme, one of {@link SCHEMES}, or an InvalidArgumentError naming `field`. */
+function registryScheme(url: unknown, field: string): string {
+  if (typeof url !== 'string' || !url.includes('://')) {
+    throw new InvalidArgumentError(
+      field,
+      `must be a registry URL such as redis://127.0.0.1:6379 or memory://, got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
+    );
+  }
+  const scheme = url.slice(0, url.indexOf('://'));
+  if (!SCHEMES.includes(scheme)) {
+    throw new InvalidArgumentError(
+      field,
+      `unknown registry scheme "${scheme}://"; expected one of ${SCHEMES.map((s) => `${s}://`).join(', ')}`,
+    );
+  }
+  return scheme;
 }

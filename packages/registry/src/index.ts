@@ -19,7 +19,7 @@ export type {
   RegistryEvent,
   RegistryListener,
 } from './registry.js';
-export { createRegistry } from './create-registry.js';
+export { createRegistry, validateRegistryUrl } from './create-registry.js';
 export type { CreateRegistryOptions } from './create-registry.js';
 export { TTL_LIMITS, validateNamespace } from './options.js';
 export { RegistryClosedError, isRegistryClosedError } from './closed.js';

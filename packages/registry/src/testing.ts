@@ -353,6 +353,32 @@ export function describeRegistry(
       await stopLate();
     });
 
+    it('takes a clear of a route that is not set for a no-op: watchers hear nothing, and a rule set after works', async () => {
+      const a = await client();
+      const b = await client();
+      await a.register(input('catalog', 'old-1', { version: '1.4.0' }));
+      const log = new EventLog();
+      const stop = await b.watch('catalog', log.listener);
+      const rule = { splits: { '1.4.0': 100 } };
+      await a.setRoute('catalog', undefined); // never set
+      await a.setRoute('catalog', rule);
+      await log.next((e) => e.type === 'route' && e.rule !== undefined, timeoutMs);
+      await a.setRoute('catalog', undefined);
+      await a.setRoute('catalog', undefined); // cleared already
+      expect(await b.getRoute('catalog')).toBeUndefined();
+      await log.next((e) => e.type === 'route' && e.rule === undefined, timeoutMs);
+      const from = log.events.length;
+      await a.setRoute('catalog', rule);
+      await log.next((e) => e.type === 'route' && e.rule !== undefined, timeoutMs, from);
+      expect(log.events.filter((e) => e.type === 'route').map((e) => (e as { rule?: unknown }).rule)).toEqual([
+        rule,
+        undefined,
+        rule,
+      ]);
+      expect(await b.getRoute('catalog')).toEqual(rule);
+      await stop();
+    });
+
     it('keeps delivering when one listener throws', async () => {
       const registry = await client();
       const log = new EventLog();

@@ -78,7 +78,8 @@ describe('Redis out of memory (maxmemory, noeviction)', () => {
       3_000,
       'the update written once memory is back',
     );
-    expect(registration.state).toBe('active');
+    // The watcher can read the update before the owner's heartbeat reply turns its state back.
+    await waitFor(async () => registration.state === 'active', 3_000, 'the registration active again');
     expect(log.events.filter((event) => event.type === 'down')).toEqual([]);
   });
 
@@ -95,6 +96,27 @@ describe('Redis out of memory (maxmemory, noeviction)', () => {
     const log = new EventLog();
     await reader.watch('catalog', log.listener);
     expect(log.events[0]).toMatchObject({ type: 'snapshot', instances: [{ id: 'a' }] });
+  });
+
+  it('clears a route rule while memory is short, as a rollback must (setting one is refused)', async () => {
+    const namespace = uniqueNamespace();
+    const operator = registry({ namespace });
+    const watcher = registry({ namespace });
+    await operator.register({ ...instance('a'), version: '1.4.0' });
+    await operator.register({ ...instance('b'), version: '1.5.0' });
+    await operator.setRoute('catalog', { splits: { '1.4.0': 95, '1.5.0': 5 } });
+    const log = new EventLog();
+    await watcher.watch('catalog', log.listener);
+
+    await outOfMemory();
+    await expect(operator.setRoute('catalog', { splits: { '1.4.0': 90, '1.5.0': 10 } })).rejects.toMatchObject({
+      message: expect.stringMatching(/OOM command not allowed/),
+    });
+    // A clear only shrinks the key (a rule's JSON to ''): it went through when it was a DEL.
+    await operator.setRoute('catalog', undefined);
+    expect(await raw.get(`${namespace}:{catalog}:route`)).toBe('');
+    expect(await watcher.getRoute('catalog')).toBeUndefined();
+    await log.next((event) => event.type === 'route' && event.rule === undefined, 2_000);
   });
 
   it('still sweeps: an instance that crashes while memory is short is reported down/expired within its TTL', async () => {

@@ -24,6 +24,14 @@ afterEach(async () => {
   await admin.acl('LOG', 'RESET');
 });
 
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > 5_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const userUrl = (user: string, password: string) => `redis://${user}:${password}@127.0.0.1:${redis.port}`;
 
 /** Every key under a namespace, by SCAN (bounded). */
@@ -97,6 +105,41 @@ describe('Redis ACL: a least-privilege registry user', () => {
     } finally {
       await elsewhere.close();
     }
+  });
+
+  it('writes back a route rule Redis lost, with only the listed commands', async () => {
+    const namespace = nextNamespace();
+    await admin.acl('SETUSER', 'registry', ...registryAclRules(namespace, 'registry-pass'));
+    const url = userUrl('registry', 'registry-pass');
+    const logger = recordingLogger();
+    const owner = new RedisRegistry({ url, namespace, logger });
+    // Frequent revision checks: the watcher notices the loss within the test.
+    const watcher = new RedisRegistry({ url, namespace, logger, resyncIntervalMs: 200 });
+    try {
+      await owner.register(
+        { id: 'r-1', service: 'catalog', version: '1.0.0', host: '127.0.0.1', ports: { grpc: 50_051 } },
+        { ttlMs: 3_000 },
+      );
+      const rules: unknown[] = [];
+      await watcher.watch('catalog', (event) => {
+        if (event.type === 'route') rules.push(event.rule);
+      });
+      await owner.setRoute('catalog', { splits: { '1.0.0': 100 } });
+      await until(() => rules.length === 1, 'the watcher to see the rule');
+      // Every key of the namespace lost (as a restart without persistence or a flush would; the
+      // ACL user itself must survive, which a restart would not).
+      await admin.del(...(await keysOf(namespace)));
+      await until(
+        async () => (await admin.get(`${namespace}:{catalog}:route`)) !== null,
+        'the watcher to write the rule back',
+      );
+      expect(await owner.getRoute('catalog')).toEqual({ splits: { '1.0.0': 100 } });
+    } finally {
+      await Promise.all([owner.close(), watcher.close()]);
+    }
+    expect(logger.find('warn', /lost the route rule of catalog/)).toHaveLength(1);
+    expect(await admin.acl('LOG')).toEqual([]);
+    expect(logger.text()).not.toMatch(/NOPERM|permission denied/i);
   });
 
   const readOnlyUsers = {

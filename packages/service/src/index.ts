@@ -11,6 +11,8 @@
 export { startService } from './start-service.js';
 export { runService } from './run-service.js';
 export type { ServiceOptions } from './service-options.js';
+// The HTTP handler's types, so a handler written in a module of its own can be typed from here.
+export type { HttpHandlerContext, HttpRequestHandler } from '@switchyard/http';
 export type { RunningService, ServiceClientOptions } from './running-service.js';
 export { resolveServiceConfig, DEFAULT_SERVICE_OPTIONS } from './service-config.js';
 export type { ServiceConfig } from './service-config.js';

@@ -116,4 +116,26 @@ describe('resolveServiceConfig', () => {
       expect(resolveServiceConfig({ name: 'catalog' }, { ...env, POD_IP: host }).advertiseHost).toBe(host);
     }
   });
+
+  it('refuses a malformed registry URL here, naming registry or SWITCHYARD_REGISTRY_URL (start failed later, naming `url`)', () => {
+    const cases: [Parameters<typeof resolveServiceConfig>[0], Record<string, string>, string][] = [
+      [{ name: 'catalog' }, { SWITCHYARD_REGISTRY_URL: 'redis//redis:6379' }, 'SWITCHYARD_REGISTRY_URL'],
+      [{ name: 'catalog' }, { SWITCHYARD_REGISTRY_URL: 'redis://redis:99999' }, 'SWITCHYARD_REGISTRY_URL'],
+      [{ name: 'catalog' }, { SWITCHYARD_REGISTRY_URL: 'redis-sentinel://s1:26379' }, 'SWITCHYARD_REGISTRY_URL'],
+      [{ name: 'catalog', registry: 'http://redis:6379' }, {}, 'registry'],
+      [{ name: 'catalog', registry: 'redis://redis:6379/cache' }, { SWITCHYARD_REGISTRY_URL: 'memory://' }, 'registry'],
+    ];
+    for (const [options, variables, field] of cases) {
+      expect(() => resolveServiceConfig(options, variables)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+      );
+    }
+    // The password never shows in the message.
+    expect(() =>
+      resolveServiceConfig({ name: 'catalog' }, { SWITCHYARD_REGISTRY_URL: 'redis://:s3cret%zz@redis:6379' }),
+    ).toThrow(expect.objectContaining({ message: expect.not.stringContaining('s3cret') }));
+    for (const url of ['memory://', 'memory://demo', 'redis://redis:6379/0', 'redis-cluster://a:7000,b:7001']) {
+      expect(resolveServiceConfig({ name: 'catalog' }, { SWITCHYARD_REGISTRY_URL: url }).registry).toBe(url);
+    }
+  });
 });

@@ -10,7 +10,7 @@ import {
   validateMetadata,
   validateServiceName,
 } from '@switchyard/core';
-import { type Registry, withRegistryCredentials } from '@switchyard/registry';
+import { type Registry, validateRegistryUrl, withRegistryCredentials } from '@switchyard/registry';
 import type { ServiceOptions } from './service-options.js';
 
 /** Every setting of a service, after options → environment → defaults. */
@@ -100,7 +100,7 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     if (options.http.handler !== undefined && typeof options.http.handler !== 'function')
       throw new InvalidArgumentError(
         'http.handler',
-        `must be a function (request, response) => …, got ${describeValue(options.http.handler)}`,
+        `must be a function (request, response, context) => …, got ${describeValue(options.http.handler)}`,
       );
   }
   // `false`, or `{ port? }`: a port given as the option itself (`metrics: 9100`) or `metrics: true`
@@ -125,7 +125,10 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     );
   }
   // SWITCHYARD_REGISTRY_PASSWORD (a Secret) completes a URL that has no password of its own.
-  const registry = typeof registryOption === 'string' ? withRegistryCredentials(registryOption, env) : registryOption;
+  const registry =
+    typeof registryOption === 'string'
+      ? registryUrl(options.registry !== undefined ? 'registry' : 'SWITCHYARD_REGISTRY_URL', registryOption, env)
+      : registryOption;
   const zone = options.zone ?? variable(env, 'SWITCHYARD_ZONE');
   // A string: the pattern test alone took a number or an array by its text (`zone: 0` passed as
   // "0", then counted as no zone and was never registered).
@@ -229,4 +232,15 @@ function isRegistry(value: unknown): value is Registry {
  */
 function metadataOf(metadata: unknown): Record<string, string> {
   return metadata === undefined ? {} : validateMetadata(metadata, 'metadata');
+}
+
+/**
+ * The registry URL with its credentials, checked here by the registry's own rules so that a
+ * malformed one is refused by `resolveServiceConfig` (a deployment check) and named by its setting;
+ * createRegistry refused it later, during start, as `url`, which is no setting of a service.
+ */
+function registryUrl(field: string, url: string, env: NodeJS.ProcessEnv): string {
+  const withCredentials = withRegistryCredentials(url, env);
+  validateRegistryUrl(withCredentials, field);
+  return withCredentials;
 }

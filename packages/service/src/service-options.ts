@@ -1,9 +1,9 @@
 import type { ServerCredentials } from '@grpc/grpc-js';
 import type { Logger } from '@switchyard/core';
 import type { GrpcServiceBinding } from '@switchyard/grpc';
+import type { HttpRequestHandler } from '@switchyard/http';
 import type { Registry } from '@switchyard/registry';
 import type { TracingOptions } from '@switchyard/tracing';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Options for {@link startService}. Options win over environment variables, which win over defaults. */
 export interface ServiceOptions {
@@ -28,9 +28,12 @@ export interface ServiceOptions {
   };
   /**
    * HTTP server: your handler, plus `/healthz` and `/readyz` (tied to draining) served for you.
+   * The handler runs inside `httpHandler` from `@switchyard/http`: it gets `(request, response,
+   * context)`, `context` holding the caller's `deadline` and a `signal`, and may be async (a
+   * rejection is replied as the error's status); an Express or Connect app works as it is.
    * Port 0 takes any free port.
    */
-  http?: { handler?: (request: IncomingMessage, response: ServerResponse) => void; port?: number; host?: string };
+  http?: { handler?: HttpRequestHandler; port?: number; host?: string };
   /** @default SWITCHYARD_ZONE */
   zone?: string;
   /** Registry metadata (e.g. `{ track: 'b' }`). */

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@switchyard/core';
 import {
   currentMetrics,
   currentTracing,
@@ -53,7 +54,22 @@ let metricsStarting: Promise<Metrics> | undefined;
 export function acquireTracing(requested: TracingOptions | undefined, options: TracingOptions): Tracing {
   const existing = currentTracing();
   if (existing && requested === undefined) return tracingHolds.take(existing, !tracingHolds.has(existing));
-  const tracing = initTracing(options);
+  let tracing: Tracing;
+  try {
+    tracing = initTracing(options);
+  } catch (error) {
+    // initTracing's advice ("call shutdown() on the Tracing it returned first") does not fit a
+    // service: the Tracing was set up by another service of this process (or by the application),
+    // which shutting it down would leave untraced. One provider serves the whole process, and a
+    // service's own options always differ from another's (service.name, service.instance.id).
+    if (existing === undefined || !(error instanceof InvalidArgumentError) || error.field !== 'tracing') throw error;
+    const differences = /other options \((.*)\); call shutdown\(\)/s.exec(error.rule)?.[1] ?? error.rule;
+    throw new InvalidArgumentError(
+      'tracing',
+      `this process already has tracing (${String(existing)}), and one OpenTelemetry provider serves a whole process: leave tracing out of this service's options to share it (its spans then carry that service.name), or set tracing: false; the options that differ: ${differences}`,
+      { cause: error },
+    );
+  }
   return tracingHolds.take(tracing, tracing === existing && !tracingHolds.has(existing));
 }
 

@@ -16,7 +16,7 @@ import { createRegistry, RedisRegistry, type Registration, type Registry } from 
 import { deregisterAgain } from './deregister-again.js';
 import { currentTracing, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
 import { advertiseHost } from './advertise-host.js';
-import { createHealthState, httpHandler } from '@switchyard/http';
+import { createHealthState, type HttpRequestHandler, httpHandler, isConnectApp } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
 import { stopOnSignals } from './process-signals.js';
 import { resolveServiceConfig } from './service-config.js';
@@ -143,20 +143,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         });
     }
     if (options.http) {
-      const handler = options.http.handler ?? ((_request, response) => response.writeHead(404).end('not found'));
+      const handler: HttpRequestHandler =
+        options.http.handler ?? ((_request, response) => response.writeHead(404).end('not found'));
       // Requests run with their caller's deadline and trace (so outgoing calls inherit both),
       // get server spans, and /healthz and /readyz follow this service's readiness and draining.
       // Counted for stop(): each response until it closes, and an async handler until it
       // settles, which may be after its connection closed (the caller gave up).
-      const server = createServer(
-        httpHandler(
-          (request, response) => {
-            httpResponsesOpen++;
-            response.once('close', () => {
-              httpResponsesOpen--;
-            });
-            // Typed void, but an async handler returns a promise.
-            const result: unknown = handler(request, response);
+      // The handler gets what httpHandler hands it: the request's context as a third argument
+      // (it got none, so `context.deadline` threw), and an Express or Connect app is passed to
+      // httpHandler as it is, so that it still gets the `next` that replies 404 or the mapped error
+      // (wrapped, it was called without one and fell back to its own final handler).
+      const counted: HttpRequestHandler = isConnectApp(handler)
+        ? handler
+        : (request, response, context) => {
+            const result = handler(request, response, context);
             if (typeof (result as Promise<unknown> | undefined)?.then !== 'function') return result;
             httpHandlersRunning++;
             const settled = (): void => {
@@ -164,10 +164,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
             };
             (result as Promise<unknown>).then(settled, settled);
             return result;
-          },
-          { health: readiness, logger },
-        ),
-      );
+          };
+      const listener = httpHandler(counted, { health: readiness, logger });
+      const server = createServer((request, response) => {
+        httpResponsesOpen++;
+        response.once('close', () => {
+          httpResponsesOpen--;
+        });
+        listener(request, response);
+      });
       httpServer = server;
       httpPort = await listenHttp(
         server,

@@ -254,7 +254,7 @@ describe('startService', () => {
     expect(unknownScheme.code).toBe(1);
     expect(unknownScheme.stderr.trim().split('\n')).toHaveLength(1);
     expect(unknownScheme.stderr).toMatch(
-      /^echo: failed to start: INVALID_ARGUMENT: url: unknown registry scheme "consul:\/\/"/,
+      /^echo: failed to start: INVALID_ARGUMENT: SWITCHYARD_REGISTRY_URL: unknown registry scheme "consul:\/\/"/,
     );
 
     const invalidName = await run({ SWITCHYARD_REGISTRY_URL: 'memory://', BAD_NAME: 'Not Valid' });

@@ -7,7 +7,7 @@ import type { RedisNode } from './internal/redis-node.js';
 import { redisImage } from './internal/redis-image.js';
 import { resolveVia } from './internal/resolve-via.js';
 import { startNodes, stopNodes } from './internal/start-node.js';
-import { requireInteger } from './internal/validate.js';
+import { requireInteger, requireKnownOptions } from './internal/validate.js';
 import type { RedisClusterHandle } from './redis-cluster-handle.js';
 import type { RedisEndpoint } from './redis-sentinel-handle.js';
 
@@ -42,6 +42,7 @@ export const DEFAULT_START_REDIS_CLUSTER_OPTIONS = Object.freeze({
  * const client = new Redis.Cluster(cluster.nodes);
  */
 export async function startRedisCluster(options: StartRedisClusterOptions = {}): Promise<RedisClusterHandle> {
+  requireKnownOptions('startRedisCluster', options, ['masters', 'replicasPerMaster', 'startupTimeoutMs', 'via']);
   const resolved = { ...DEFAULT_START_REDIS_CLUSTER_OPTIONS, ...options };
   requireInteger('masters', resolved.masters, 1, 16);
   requireInteger('replicasPerMaster', resolved.replicasPerMaster, 0, 5);

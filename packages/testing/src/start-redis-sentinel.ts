@@ -10,7 +10,7 @@ import { resolveVia } from './internal/resolve-via.js';
 import { sentinelsAgree } from './internal/sentinels-agree.js';
 import { startNodes, stopNodes } from './internal/start-node.js';
 import { waitUntil } from './internal/timeouts.js';
-import { requireInteger } from './internal/validate.js';
+import { requireInteger, requireKnownOptions } from './internal/validate.js';
 import { currentMaster } from './internal/current-master.js';
 import type { RedisEndpoint, RedisSentinelHandle } from './redis-sentinel-handle.js';
 import { SwitchyardTestingError } from './testing-error.js';
@@ -57,6 +57,15 @@ export const DEFAULT_START_REDIS_SENTINEL_OPTIONS = Object.freeze({
  * await sentinel.killMaster();   // a replica is promoted within a few seconds
  */
 export async function startRedisSentinel(options: StartRedisSentinelOptions = {}): Promise<RedisSentinelHandle> {
+  requireKnownOptions('startRedisSentinel', options, [
+    'masterName',
+    'replicas',
+    'sentinels',
+    'downAfterMs',
+    'failoverTimeoutMs',
+    'startupTimeoutMs',
+    'via',
+  ]);
   const resolved = { ...DEFAULT_START_REDIS_SENTINEL_OPTIONS, ...options };
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(resolved.masterName)) {
     throw new SwitchyardTestingError('INVALID_ARGUMENT', `masterName must match /^[A-Za-z0-9._-]{1,64}$/`);

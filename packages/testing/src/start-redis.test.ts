@@ -36,6 +36,20 @@ describe('option validation (no Redis started)', () => {
     expect(await codeOf(startRedisCluster({ replicasPerMaster: 1.5 }))).toBe('INVALID_ARGUMENT');
   });
 
+  it('refuses an unknown option, naming it (startRedis({ port: 6379 }) started Redis on a random port)', async () => {
+    await expect(startRedis({ port: 6379 } as never)).rejects.toThrow(
+      /startRedis: unknown option "port"; known options: args, password, via, startupTimeoutMs \(every server takes a free 127\.0\.0\.1 port/,
+    );
+    await expect(startRedis({ vai: 'binary' } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(startRedis('binary' as never)).rejects.toThrow(/startRedis: options must be an object/);
+    await expect(startRedisSentinel({ master: 'mymaster' } as never)).rejects.toThrow(
+      /startRedisSentinel: unknown option "master"/,
+    );
+    await expect(startRedisCluster({ replicas: 1 } as never)).rejects.toThrow(
+      /startRedisCluster: unknown option "replicas"/,
+    );
+  });
+
   it('names SWITCHYARD_TESTING_VIA when its value is unknown', async () => {
     process.env.SWITCHYARD_TESTING_VIA = 'docker';
     await expect(startRedis()).rejects.toThrow(/SWITCHYARD_TESTING_VIA must be one of auto, env, container, binary/);

@@ -7,7 +7,7 @@ import { resolveVia } from './internal/resolve-via.js';
 import { startNode } from './internal/start-node.js';
 import { freePorts } from './internal/free-ports.js';
 import { withPortAttempts } from './internal/port-attempts.js';
-import { requireInteger } from './internal/validate.js';
+import { requireInteger, requireKnownOptions } from './internal/validate.js';
 import type { RedisServerHandle } from './redis-server-handle.js';
 import { SwitchyardTestingError } from './testing-error.js';
 import type { RedisViaOption } from './via.js';
@@ -53,6 +53,7 @@ export const DEFAULT_START_REDIS_OPTIONS = Object.freeze({ args: [] as readonly 
  * await redis.stop();
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
+  requireKnownOptions('startRedis', options, ['args', 'password', 'via', 'startupTimeoutMs']);
   const resolved = { ...DEFAULT_START_REDIS_OPTIONS, ...options };
   requireInteger('startupTimeoutMs', resolved.startupTimeoutMs, 1, 600_000);
   if (!Array.isArray(resolved.args) || resolved.args.some((arg) => typeof arg !== 'string')) {

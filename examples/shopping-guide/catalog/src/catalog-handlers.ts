@@ -1,7 +1,6 @@
-import type { Handlers } from '@shopping-guide/shared';
 import type { CatalogService, Product__Output } from '@shopping-guide/shared';
 import { InvalidArgumentError, type Logger, SwitchyardError, silentLogger } from '@switchyard/core';
-import { GrpcStatus, grpcError } from '@switchyard/grpc';
+import { type GrpcHandlers, GrpcStatus, grpcError } from '@switchyard/grpc';
 import type { ProductCatalog } from './product-catalog.js';
 import { ReservationConflictError, type StockStore } from './stock/stock-store.js';
 
@@ -20,7 +19,7 @@ export interface CatalogHandlerOptions {
  * The shop.catalog.v1.CatalogService handlers. Products come from the (static) catalog, stock
  * levels from the shared store; a store failure answers UNAVAILABLE, which clients retry.
  */
-export function catalogHandlers(options: CatalogHandlerOptions): Handlers<typeof CatalogService> {
+export function catalogHandlers(options: CatalogHandlerOptions): GrpcHandlers<typeof CatalogService, never> {
   const { catalog, stock, logger = silentLogger } = options;
 
   const fromStore = async <T>(operation: string, call: () => Promise<T>): Promise<T> => {

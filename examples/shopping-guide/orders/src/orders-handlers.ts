@@ -1,12 +1,14 @@
-import type { Handlers } from '@shopping-guide/shared';
 import type { OrdersService } from '@shopping-guide/shared';
 import { InvalidArgumentError } from '@switchyard/core';
-import { GrpcStatus, grpcError } from '@switchyard/grpc';
+import { type GrpcHandlers, GrpcStatus, grpcError } from '@switchyard/grpc';
 import type { OrderPlacer } from './order-placer.js';
 import type { OrderStore } from './order-store.js';
 
 /** The shop.orders.v1.OrdersService handlers. */
-export function ordersHandlers(options: { placer: OrderPlacer; store: OrderStore }): Handlers<typeof OrdersService> {
+export function ordersHandlers(options: {
+  placer: OrderPlacer;
+  store: OrderStore;
+}): GrpcHandlers<typeof OrdersService, never> {
   const { placer, store } = options;
   return {
     async placeOrder(request) {

@@ -1,6 +1,6 @@
-import type { Handlers } from '@shopping-guide/shared';
 import type { RecommendationService } from '@shopping-guide/shared';
 import { InvalidArgumentError } from '@switchyard/core';
+import type { GrpcHandlers } from '@switchyard/grpc';
 import type { ProductCache } from './product-cache.js';
 import { rank, type Strategy } from './ranking.js';
 import type { ViewHistory } from './view-history.js';
@@ -16,7 +16,9 @@ export interface RecommendationHandlerOptions {
 }
 
 /** The shop.recommendation.v1.RecommendationService handlers. */
-export function recommendationHandlers(options: RecommendationHandlerOptions): Handlers<typeof RecommendationService> {
+export function recommendationHandlers(
+  options: RecommendationHandlerOptions,
+): GrpcHandlers<typeof RecommendationService, never> {
   const { history, products, strategy } = options;
   return {
     async recordView({ userId, productId }) {

@@ -1,7 +1,6 @@
-import type { Handlers } from '@shopping-guide/shared';
 import type { SearchService } from '@shopping-guide/shared';
 import { InvalidArgumentError } from '@switchyard/core';
-import { GrpcStatus, grpcError } from '@switchyard/grpc';
+import { type GrpcHandlers, GrpcStatus, grpcError } from '@switchyard/grpc';
 import type { SearchIndex } from './search-index.js';
 
 /** Request limits of the search API. */
@@ -11,7 +10,7 @@ export const SEARCH_LIMITS = Object.freeze({ queryLength: 256, defaultLimit: 10,
  * The shop.search.v1.SearchService handlers over the current index. Without an index yet they
  * answer UNAVAILABLE, which Switchyard clients retry on another instance.
  */
-export function searchHandlers(current: () => SearchIndex | undefined): Handlers<typeof SearchService> {
+export function searchHandlers(current: () => SearchIndex | undefined): GrpcHandlers<typeof SearchService, never> {
   return {
     async search({ query, limit }) {
       if (query.trim() === '' || query.length > SEARCH_LIMITS.queryLength) {

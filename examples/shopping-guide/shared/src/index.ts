@@ -1,10 +1,9 @@
 /**
  * Shopping-guide shared code: typed service definitions (types generated from protos/ by
- * `pnpm generate`), the handler types derived from them, and the settings every service reads
- * from its environment.
+ * `pnpm generate`; @switchyard/grpc's `GrpcClient<D>` and `GrpcHandlers<D>` type clients and
+ * handlers from them), and the settings every service reads from its environment.
  */
 export { CatalogService, OrdersService, RecommendationService, SearchService } from './definitions.js';
-export type { Handlers, RequestOf, ResponseOf } from './grpc-handlers.js';
 export {
   DEFAULT_MARK_READY_BACKOFF,
   type MarkReadyBackoff,

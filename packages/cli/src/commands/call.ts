@@ -45,8 +45,8 @@ Examples:
 --json prints {"response", "traceId", "attempts":[{"attempt","address","ok","durationMs"}]}
 (server streaming: one {"message": …} line per message, then {"traceId", "messages"}).
 Exit codes: 0 the call succeeded; 1 the call failed (any gRPC status, no instance, deadline),
-unknown service, registry unreachable; 2 usage: malformed JSON, unknown method, proto not loadable,
-a request that does not match the message type.`,
+unknown service, registry unreachable; 2 usage: malformed JSON, unknown method or service (named in
+full: package.Service), proto not loadable, a request that does not match the message type.`,
   options: {
     proto: { type: 'string', placeholder: 'file', description: 'the .proto file defining the service (required)' },
     'import-path': {
@@ -89,7 +89,7 @@ a request that does not match the message type.`,
     const key = stringOption(context.args, 'key');
     if (key === '') throw new UsageError('--key must not be empty: it is the affinity key the instance is chosen by');
     const { serviceName, method } = parseMethod(methodName);
-    const definition = loadDefinition(proto, serviceName, stringsOption(context.args, 'import-path'));
+    const definition = loadDefinition(proto, serviceName, method, stringsOption(context.args, 'import-path'));
     const methodDefinition = definition[method] as MethodDefinition<unknown, unknown> | undefined;
     if (!methodDefinition) {
       throw new UsageError(`${serviceName} has no method ${method}; methods: ${Object.keys(definition).join(', ')}`);
@@ -257,13 +257,24 @@ function parseHeaders(headers: readonly string[]): Record<string, string[] | Buf
   return metadata;
 }
 
-function loadDefinition(proto: string, serviceName: string, includeDirs: readonly string[]): ServiceDefinition {
+/**
+ * The service's definition. A service the file does not define is a mistake in the method
+ * argument, not in --proto: named so, with what loadService says to use instead (the full name
+ * for a short one, or the services the file defines).
+ */
+function loadDefinition(
+  proto: string,
+  serviceName: string,
+  method: string,
+  includeDirs: readonly string[],
+): ServiceDefinition {
   try {
     // Like grpcurl, the working directory is an import path when none is given; it is also tried
     // last, so a --proto path relative to the working directory is found next to -I directories.
     return loadService(proto, serviceName, { includeDirs: [...includeDirs, '.'] });
   } catch (error) {
-    const rule = (error as { rule?: string }).rule ?? (error as Error).message;
+    const { field, rule = (error as Error).message } = error as { field?: string; rule?: string };
+    if (field === 'serviceName') throw new UsageError(`${serviceName}/${method}: ${oneLine(rule)}`);
     throw new UsageError(`--proto ${proto}: ${oneLine(rule)}`);
   }
 }

@@ -111,7 +111,8 @@ export async function checkInstance(
       address: null,
       health: 'NO_PORT',
       latencyMs: null,
-      error: `no "${options.port}" port registered`,
+      // The ports it has, so that an HTTP-only instance (or a port under another name) reads as such.
+      error: `no "${options.port}" port registered${describePorts(instance)}`,
     };
   }
   const address =
@@ -152,7 +153,7 @@ export async function checkInstance(
       address,
       health: String(name),
       latencyMs: elapsedSince(started),
-      error: shortDetail(serviceError.details || serviceError.message || ''),
+      error: withHint(shortDetail(serviceError.details || serviceError.message || '')),
     };
   } finally {
     client.close();
@@ -169,5 +170,23 @@ function shortDetail(details: string): string {
     .replace(/\s*\n\s*/g, ' ')
     .replace(/\b(Error|TypeError): /g, '')
     .replace(/\.? Resolution note:.*$/, '')
+    .replace(/ \(\d{4}-\d\d-\d\dT[\d:.]+Z\)$/, '')
     .trim();
+}
+
+/**
+ * grpc-js says only "Protocol error" when the port answers, but not in HTTP/2: most often an
+ * HTTP/1 server (an HTTP port checked with --port, or a service that registered its HTTP port under
+ * the gRPC name).
+ */
+function withHint(detail: string): string {
+  return /\bProtocol error\b/.test(detail)
+    ? `${detail}: the port does not speak gRPC (HTTP/2); a Switchyard HTTP server answers GET /readyz instead`
+    : detail;
+}
+
+/** ` (ports: http=8080)` for a NO_PORT line, or ` (no ports)`. */
+function describePorts(instance: ServiceInstance): string {
+  const ports = Object.entries(instance.ports).map(([name, port]) => `${name}=${port}`);
+  return ports.length === 0 ? ' (no ports)' : ` (ports: ${ports.join(', ')})`;
 }

@@ -1,4 +1,4 @@
-import { type RouteRule, validateRouteRule } from '@switchyard/core';
+import { INSTANCE_LIMITS, type RouteRule, validateRouteRule } from '@switchyard/core';
 import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatRoute } from '../format/instance.js';
@@ -65,9 +65,22 @@ refuses (weights not summing to 100, a version no live instance runs…), printe
 export function parseSplits(args: readonly string[]): Record<string, number> {
   const splits: Record<string, number> = {};
   for (const arg of args) {
-    const match = /^([^=\s]+)=(\d{1,3})%?$/.exec(arg);
+    const match = /^([^=\s]+)=([^=\s]+?)%?$/.exec(arg);
     if (!match) throw new UsageError(`"${arg}" is not <version>=<percent> (e.g. 1.5.0=5)`);
     const [, version, percent] = match as unknown as [string, string, string];
+    // Checked here, before the version becomes a key: `__proto__` set the object's prototype and
+    // vanished, and the rule was then refused for a reason that named no version.
+    if (!INSTANCE_LIMITS.versionPattern.test(version)) {
+      throw new UsageError(`version ${JSON.stringify(version)} ${INSTANCE_LIMITS.versionRule}`);
+    }
+    if (!/^\d{1,3}$/.test(percent) || Number(percent) > 100) {
+      // Something numeric but out of the rule (-5, 95.5, 1000) is told the rule; it used to be
+      // only "not <version>=<percent>".
+      if (!/^[-+]?\d*\.?\d+$/.test(percent)) {
+        throw new UsageError(`"${arg}" is not <version>=<percent> (e.g. 1.5.0=5)`);
+      }
+      throw new UsageError(`"${arg}": the percent must be an integer from 0 to 100`);
+    }
     if (Object.hasOwn(splits, version)) throw new UsageError(`version ${version} is given twice`);
     splits[version] = Number(percent);
   }

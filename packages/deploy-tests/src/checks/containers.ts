@@ -2,7 +2,10 @@
  * Every container in every workload: readiness and liveness probes, CPU and memory requests
  * and limits (limit ≥ request), and a locked-down security context (non-root, read-only root
  * filesystem, no privilege escalation, all capabilities dropped, RuntimeDefault seccomp) —
- * the "restricted" Pod Security Standard plus what the SDK's images promise.
+ * the "restricted" Pod Security Standard plus what the SDK's images promise. Images carry a
+ * full version (x.y.z) or a digest: `latest` or `7.4` move under the same manifest, so nodes
+ * that pulled at different times run different builds and a rollback does not restore the old
+ * one. No pod mounts a service account token: nothing in the example calls the Kubernetes API.
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -26,6 +29,20 @@ function checkResources(where: string, container: IContainer): string[] {
     }
   }
   return problems;
+}
+
+/** A full version (1.2.3, v1.2.3, 1.2.3-alpine) or a digest. */
+const PINNED_TAG = /^v?\d+\.\d+\.\d+([-+.][\w.-]+)?$/;
+
+function checkImage(where: string, image: string | undefined): string[] {
+  if (!image) return [`${where}: no image`];
+  const [reference, digest] = image.split('@');
+  if (digest) return /^sha256:[0-9a-f]{64}$/.test(digest) ? [] : [`${where}: image digest ${digest} is not sha256`];
+  const lastSegment = reference!.slice(reference!.lastIndexOf('/') + 1);
+  const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : undefined;
+  if (!tag || tag === 'latest') return [`${where}: image ${image} runs whatever \`latest\` is when a node pulls it`];
+  if (!PINNED_TAG.test(tag)) return [`${where}: image tag ${tag} moves; pin a full version (x.y.z) or a digest`];
+  return [];
 }
 
 function checkSecurity(where: string, pod: IPodSpec, container: IContainer): string[] {
@@ -53,15 +70,27 @@ export function checkContainers(objects: KubeObject[]): string[] {
     if (pod.containers.length === 0) problems.push(`${describe(deployment)}: has no containers`);
     if (pod.hostNetwork || pod.hostPID || pod.hostIPC)
       problems.push(`${describe(deployment)}: shares a host namespace`);
+    if (pod.automountServiceAccountToken !== false)
+      problems.push(
+        `${describe(deployment)}: mounts a service account token (automountServiceAccountToken is not false)`,
+      );
     for (const container of pod.initContainers ?? []) {
       const where = `${describe(deployment)} init container ${container.name}`;
-      problems.push(...checkResources(where, container), ...checkSecurity(where, pod, container));
+      problems.push(
+        ...checkImage(where, container.image),
+        ...checkResources(where, container),
+        ...checkSecurity(where, pod, container),
+      );
     }
     for (const container of pod.containers) {
       const where = `${describe(deployment)} container ${container.name}`;
       if (!container.readinessProbe) problems.push(`${where}: no readinessProbe`);
       if (!container.livenessProbe) problems.push(`${where}: no livenessProbe`);
-      problems.push(...checkResources(where, container), ...checkSecurity(where, pod, container));
+      problems.push(
+        ...checkImage(where, container.image),
+        ...checkResources(where, container),
+        ...checkSecurity(where, pod, container),
+      );
     }
   }
   return problems;

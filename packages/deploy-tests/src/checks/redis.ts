@@ -13,6 +13,7 @@
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { ComposeFile } from '../compose-file.js';
 import type { KubeObject } from '../objects.js';
@@ -101,6 +102,44 @@ export function checkRedis(objects: KubeObject[]): string[] {
   if (maxmemory && sizeLimit !== undefined && sizeLimit < 3 * maxmemory)
     problems.push(
       `${where}: volume ${volume?.name} sizeLimit ${volume?.emptyDir?.sizeLimit} is under 3 × --maxmemory (the append-only file and its rewrite)`,
+    );
+  return problems;
+}
+
+/**
+ * Problems with where a production Redis keeps its data: /data must be a PersistentVolumeClaim of
+ * the build (an emptyDir is gone after a node drain, an eviction or a rollout, and with it the
+ * stock and the reservation answers), of at least 3 × --maxmemory, and the Deployment must use
+ * Recreate (a rolling update would start a second Redis that cannot attach a ReadWriteOnce volume,
+ * or that writes the same files).
+ */
+export function checkRedisPersistentVolume(objects: KubeObject[]): string[] {
+  const deployment = findObject<IDeployment>(objects, 'Deployment', 'redis');
+  const pod = deployment && podSpec(deployment);
+  const container = pod?.containers.find((candidate) => candidate.name === 'redis');
+  if (!deployment || !pod || !container) return ['Deployment/redis: missing'];
+  const where = describe(deployment);
+  const flags = redisFlags([...(container.command ?? []), ...(container.args ?? [])]);
+  const dir = flags.get('dir') ?? '/data';
+  const mount = container.volumeMounts?.find((candidate) => candidate.mountPath === dir);
+  const volume = pod.volumes?.find((candidate) => candidate.name === mount?.name);
+  const problems: string[] = [];
+  if (deployment.spec?.strategy?.type !== 'Recreate')
+    problems.push(`${where}: strategy is not Recreate (two Redis would share, or wait for, one volume)`);
+  const claimName = volume?.persistentVolumeClaim?.claimName;
+  if (!claimName) {
+    problems.push(
+      `${where}: ${dir} is not a PersistentVolumeClaim (a node drain, eviction or rollout would start Redis empty)`,
+    );
+    return problems;
+  }
+  const claim = findObject<IPersistentVolumeClaim>(objects, 'PersistentVolumeClaim', claimName);
+  if (!claim) return [...problems, `${where}: PersistentVolumeClaim/${claimName} is not in the build`];
+  const storage = parseQuantity(claim.spec?.resources?.requests?.storage);
+  const maxmemory = parseRedisMemory(flags.get('maxmemory'));
+  if (storage === undefined || (maxmemory !== undefined && storage < 3 * maxmemory))
+    problems.push(
+      `PersistentVolumeClaim/${claimName}: storage ${claim.spec?.resources?.requests?.storage} is under 3 × --maxmemory (the append-only file and its rewrite)`,
     );
   return problems;
 }

@@ -224,6 +224,78 @@ describe('p2c-ewma', () => {
     }
   });
 
+  it('probes a penalised endpoint again once its average is stale, and its fast answers bring its share back', () => {
+    // Chaos 8: a process frozen for 2 s timed out its calls at the 1 s deadline (a 2 s penalty),
+    // then resumed. Never picked against 1 ms neighbours, it got no sample, and its average only
+    // decayed: ~70 s before p2c picked it again, so a 2 s stall benched a healthy instance for a minute.
+    for (const shared of [false, true]) {
+      let now = 1_700_000_000_000;
+      const slab = new LoadSlab(10_000);
+      const list: Endpoint[] = endpoints([100, 100, 100]).map((endpoint) => ({
+        ...endpoint,
+        stats: new EndpointLoad(10_000, () => now, shared ? slab : new LoadSlab(10_000, 1)),
+      }));
+      const load = (index: number): EndpointLoad => (list[index] as Endpoint).stats as EndpointLoad;
+      load(0).record(1, now);
+      load(1).record(1, now);
+      load(2).recordPenalty(1_000, now); // a call that timed out after 1 s
+      const seeded = vi.spyOn(Math, 'random').mockImplementation(mulberry32(7));
+      try {
+        const picker = p2cEwma().createPicker(list);
+        /** `calls` calls 10 ms apart, each answered in 1 ms; how many each endpoint got. */
+        const run = (calls: number): number[] => {
+          const got = [0, 0, 0];
+          for (let call = 0; call < calls; call++) {
+            now += 10;
+            const index = list.indexOf(picker.pick({}) as Endpoint);
+            got[index] = (got[index] as number) + 1;
+            load(index).record(1, now);
+          }
+          return got;
+        };
+        // While its penalty is fresh, it gets nothing (its calls timed out: rightly avoided).
+        expect(run(500)[2], `shared=${shared}`).toBe(0); // 5 s
+        now += 5_100; // past the decay constant since its last sample (10 s): stale
+        expect(load(2).stale).toBe(true);
+        // Now probed (cold and idle: cost 0), and its 1 ms answer replaces the stale average.
+        const after = run(600);
+        expect(after[2], `shared=${shared}: ${after}`).toBeGreaterThan(100);
+        expect(load(2).latencyEwmaMs).toBeLessThan(2);
+      } finally {
+        seeded.mockRestore();
+      }
+    }
+  });
+
+  it('keeps ranking a slow instance below a fast one on a quiet service, where every average is older than decayMs', () => {
+    // Only a penalised average goes stale. Taken for no evidence at any age, every average of a
+    // service called every 15 s was stale at each pick: p2c chose at random, and a 500 ms instance
+    // beside a 2 ms one got ~48 % of the calls (20 % before, and now).
+    for (const shared of [false, true]) {
+      let now = 1_700_000_000_000;
+      const slab = new LoadSlab(10_000);
+      const list: Endpoint[] = endpoints([100, 100]).map((endpoint) => ({
+        ...endpoint,
+        stats: new EndpointLoad(10_000, () => now, shared ? slab : new LoadSlab(10_000, 1)),
+      }));
+      const latencies = [2, 500];
+      const seeded = vi.spyOn(Math, 'random').mockImplementation(mulberry32(11));
+      try {
+        const picker = p2cEwma().createPicker(list);
+        const got = [0, 0];
+        for (let call = 0; call < 400; call++) {
+          now += 15_000;
+          const index = list.indexOf(picker.pick({}) as Endpoint);
+          got[index] = (got[index] as number) + 1;
+          ((list[index] as Endpoint).stats as EndpointLoad).record(latencies[index] as number, now);
+        }
+        expect(got[1], `shared=${shared}: ${got}`).toBeLessThan(120); // under 30 %
+      } finally {
+        seeded.mockRestore();
+      }
+    }
+  });
+
   it('rejects bad options naming them', () => {
     expect(() => p2cEwma({ coldPenaltyMs: -1 })).toThrow(/p2c-ewma.coldPenaltyMs: must be a number from 0/);
     expect(() => p2cEwma({ typo: 1 } as never)).toThrow(/p2c-ewma.typo: unknown option/);

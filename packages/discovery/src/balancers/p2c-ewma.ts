@@ -7,7 +7,7 @@ import {
   type Picker,
 } from '@switchyard/core';
 import { EndpointLoad } from '../endpoint-load.js';
-import { decayedWith, type LoadSlab, OUTSTANDING, SAMPLES } from '../load-slab.js';
+import { decayedWith, isStale, type LoadSlab, OUTSTANDING, SAMPLES } from '../load-slab.js';
 import { fastRandom, toBound } from './fast-random.js';
 
 /** Options for {@link p2cEwma}. */
@@ -27,6 +27,11 @@ export const DEFAULT_P2C_EWMA_OPTIONS = Object.freeze({ coldPenaltyMs: 1_000 });
  * Linkerd's balancer). Two distinct random endpoints are compared and the cheaper one wins, so a
  * slow or overloaded endpoint gets little traffic without any endpoint being starved of probes.
  * Latency EWMA, overload and failure penalties are recorded by discovery when a lease is `done`.
+ *
+ * An endpoint whose average is stale (no sample for longer than the decay time constant, see
+ * {@link EndpointLoad.stale}) costs what an endpoint without samples does: a penalised endpoint
+ * (one that timed out while stalled) is probed again after that long, not after the ~ln(penalty ÷
+ * a neighbour's cost) time constants its average takes to decay (over a minute for a 1 s timeout).
  */
 export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
   // null, a string… (from a config file, through BalancerRegistry.create) was a raw TypeError.
@@ -36,8 +41,8 @@ export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
   assertNumber('p2c-ewma.coldPenaltyMs', coldPenaltyMs, 0, 3_600_000);
   const cost = (endpoint: Endpoint): number => {
     const { stats } = endpoint;
-    const base =
-      stats.samples === 0 ? coldPenaltyMs * stats.outstanding : stats.latencyEwmaMs * (stats.outstanding + 1);
+    const cold = stats.samples === 0 || (stats instanceof EndpointLoad && stats.stale);
+    const base = cold ? coldPenaltyMs * stats.outstanding : stats.latencyEwmaMs * (stats.outstanding + 1);
     return base / endpoint.weight;
   };
   return {
@@ -112,12 +117,13 @@ class SlabPicker implements Picker {
   pick(): Endpoint | undefined {
     // Every line's decayed latency is its scaled value times this one factor (see LoadSlab); taken
     // first, because computing it may rebase the scaled values.
-    const factor = this.slab.decayFactor(this.clock());
+    const now = this.clock();
+    const factor = this.slab.decayFactor(now);
     const array = this.slab.array;
     const a = this.random(this.count);
     let b = this.random(this.count - 1);
     if (b >= a) b++;
-    return this.endpoints[this.cost(array, b, factor) < this.cost(array, a, factor) ? b : a];
+    return this.endpoints[this.cost(array, b, factor, now) < this.cost(array, a, factor, now) ? b : a];
   }
 
   private random(bound: number): number {
@@ -129,11 +135,12 @@ class SlabPicker implements Picker {
     return toBound(state, bound);
   }
 
-  private cost(array: Float64Array, index: number, factor: number): number {
+  private cost(array: Float64Array, index: number, factor: number, now: number): number {
     const base = this.bases[index] as number;
     const outstanding = array[base + OUTSTANDING] as number;
+    // No sample yet, or none for longer than the decay constant (stale): cold (see p2cEwma).
     const load =
-      array[base + SAMPLES] === 0
+      array[base + SAMPLES] === 0 || isStale(array, base, now, this.slab.decayMs)
         ? this.coldPenaltyMs * outstanding
         : decayedWith(array, base, factor) * (outstanding + 1);
     const weights = this.weights;

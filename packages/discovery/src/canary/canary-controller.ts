@@ -10,10 +10,11 @@ import {
   InvalidArgumentError,
   type Logger,
   silentLogger,
+  SwitchyardError,
 } from '@switchyard/core';
 import type { Registry } from '@switchyard/registry';
 import type { Discovery } from '../discovery.js';
-import { latencyQuantile, outcomeDelta, type VersionOutcome } from './version-outcomes.js';
+import { LATENCY_BUCKETS_MS, latencyQuantile, outcomeDelta, type VersionOutcome } from './version-outcomes.js';
 
 /** Options for {@link createCanaryController}. */
 export interface CanaryOptions {
@@ -61,6 +62,8 @@ export const DEFAULT_CANARY_OPTIONS: Readonly<
 
 /** A canary that takes less than this share of the calls its split should send it fails. */
 const SHORTFALL_RATIO = 0.5;
+/** How soon a rollback the registry refused is written again. */
+const ROLLBACK_RETRY_MS = 1_000;
 /** Evaluations in a row with no live canary instance after which the canary is rolled back. */
 const WINDOWS_WITHOUT_CANARY = 2;
 
@@ -96,7 +99,8 @@ export interface CanaryController {
  * emitted and the reason logged. Healthy → the next step (5 % → 25 % → 50 % → 100 %). Too few
  * canary calls to judge → held, unless outlier detection ejected its instances (a failing canary)
  * or none of them has been live at two evaluations in a row (a crashed or removed canary): both
- * are rolled back.
+ * are rolled back. A rollback the registry refuses is kept and written again soon. A rule someone
+ * else changed since the controller's last step is never promoted over: the controller stops.
  */
 export function createCanaryController(options: CanaryOptions): CanaryController {
   assertObject('options', options);
@@ -151,6 +155,9 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   let stepIndex = 0;
   let percent = 0;
   let timer: NodeJS.Timeout | undefined;
+  /** A rollback decided but not yet written (the registry refused the write). */
+  let pendingRollback: string | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
   let baseline = options.discovery.versionOutcomes();
   // Canary instances outlier detection ejected during the current window: the evidence that a
   // canary with too few calls to judge by rate could not take its share (see evaluate).
@@ -176,11 +183,24 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     await options.registry.setRoute(service, { splits: { [config.stable]: 100 - next, [config.canary]: next } });
     percent = next;
   };
+  /**
+   * Whether a stored rule is still the one this controller last wrote. An operator who aborted
+   * the release by hand (`switchyard route set … 1.5.0=0`), or another controller that rolled it
+   * back, must not be overridden by this one's next step. Not atomic with the write that follows
+   * (the registry has no compare-and-set), but it shrinks the race from a window to a round trip.
+   */
+  const isOurs = (splits: Readonly<Record<string, number>> | undefined): boolean =>
+    splits !== undefined &&
+    Object.keys(splits).length === 2 &&
+    splits[config.stable] === 100 - percent &&
+    splits[config.canary] === percent;
 
   const evaluate = async (): Promise<CanaryDecision> => {
     const now = options.discovery.versionOutcomes();
-    const stable = summary(outcomeDelta(now.get(config.stable), baseline.get(config.stable)));
-    const canary = summary(outcomeDelta(now.get(config.canary), baseline.get(config.canary)));
+    const stableWindow = outcomeDelta(now.get(config.stable), baseline.get(config.stable));
+    const canaryWindow = outcomeDelta(now.get(config.canary), baseline.get(config.canary));
+    const stable = summary(stableWindow);
+    const canary = summary(canaryWindow);
     baseline = now;
     const decide = (action: CanaryDecision['action'], reason: string): CanaryDecision => ({
       action,
@@ -190,7 +210,12 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       canary,
     });
     const rollback = async (failure: string): Promise<CanaryDecision> => {
+      // Kept until written: a rollback the registry refused (Redis down at the window's end) was
+      // forgotten with its window, and the failing canary kept its share until a later window
+      // proved it bad again, which one with too few calls never does. Retried soon (see begin).
+      pendingRollback = failure;
       await setPercent(0);
+      pendingRollback = undefined;
       state = 'rolled-back';
       stopTimer();
       const decision = decide('rollback', failure);
@@ -210,6 +235,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     const canaryLive = options.discovery.instances().some((instance) => instance.version === config.canary);
     windowsWithoutCanary = canaryLive ? 0 : windowsWithoutCanary + 1;
     if (state !== 'running') decision = decide('hold', `not running (${state})`);
+    else if (pendingRollback !== undefined) decision = await rollback(pendingRollback);
     else if (windowsWithoutCanary >= WINDOWS_WITHOUT_CANARY) {
       decision = await rollback(
         `no live instance of version ${config.canary} at ${windowsWithoutCanary} evaluations in a row`,
@@ -225,9 +251,20 @@ export function createCanaryController(options: CanaryOptions): CanaryController
             )
           : decide('hold', `only ${canary.calls} canary calls in the window (need ${config.minCalls})`);
     } else {
-      const failure = judge(stable, canary, config);
+      const failure = judge(stableWindow, canaryWindow, config);
+      const stored = failure ? undefined : (await options.registry.getRoute(service))?.splits;
       if (failure) {
         decision = await rollback(failure);
+      } else if (!isOurs(stored)) {
+        // A rollback above is written whatever the rule: it is the safe direction. A promotion
+        // yields: someone else now owns the rule.
+        state = 'stopped';
+        stopTimer();
+        decision = decide(
+          'hold',
+          `the route was changed outside this controller (now ${stored ? JSON.stringify(stored) : 'none'}); stopped without promoting`,
+        );
+        logger.warn({ service, version: config.canary, decision }, `canary ${config.canary}: ${decision.reason}`);
       } else if (stepIndex + 1 < config.steps.length) {
         // The step counts only once its share is written: a failed write is retried from the same step.
         const next = stepIndex + 1;
@@ -249,6 +286,8 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   const stopTimer = (): void => {
     if (timer) clearInterval(timer);
     timer = undefined;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = undefined;
     for (const subscription of watching.splice(0)) subscription.dispose();
   };
 
@@ -259,6 +298,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   const begin = async (): Promise<void> => {
     stepIndex = 0;
     stopAsked = false;
+    pendingRollback = undefined;
     await setPercent(config.steps[0] as number);
     if (stopAsked) {
       state = 'stopped';
@@ -269,11 +309,32 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     windowsWithoutCanary = 0;
     watch();
     state = 'running';
-    timer = setInterval(() => {
-      evaluate().catch((error: unknown) =>
-        logger.error({ err: error, service }, 'canary evaluation failed; will try again'),
+    let retryMs = ROLLBACK_RETRY_MS;
+    const run = (): void => {
+      evaluate().then(
+        () => {
+          retryMs = ROLLBACK_RETRY_MS;
+        },
+        (error: unknown) => {
+          logger.error({ err: error, service }, 'canary evaluation failed; will try again');
+          // A refused rollback is tried again soon (1 s, doubling up to a window), not a whole
+          // window later; one the registry refuses as invalid (no live stable instance to send
+          // the traffic back to) waits for the next window.
+          if (pendingRollback === undefined || retryTimer !== undefined || state !== 'running') return;
+          if (SwitchyardError.hasCode(error, 'INVALID_ARGUMENT')) return;
+          retryTimer = setTimeout(
+            () => {
+              retryTimer = undefined;
+              run();
+            },
+            Math.min(retryMs, config.windowMs),
+          );
+          retryTimer.unref();
+          retryMs *= 2;
+        },
       );
-    }, config.windowMs);
+    };
+    timer = setInterval(run, config.windowMs);
     timer.unref();
   };
   // A start in flight: a second start() joins it. Two started side by side (both saw 'idle' while
@@ -312,24 +373,56 @@ function summary(outcome: VersionOutcome): CanaryDecision['stable'] {
   };
 }
 
-/** Why the canary is significantly worse, or undefined when it is not. */
-function judge(
-  stable: CanaryDecision['stable'],
-  canary: CanaryDecision['canary'],
-  config: Thresholds,
-): string | undefined {
+/**
+ * Why the canary is significantly worse, or undefined when it is not. Both criteria need the
+ * difference to be real, not sampling noise: the canary is judged from its first ~50 calls.
+ */
+function judge(stableWindow: VersionOutcome, canaryWindow: VersionOutcome, config: Thresholds): string | undefined {
+  const stable = summary(stableWindow);
+  const canary = summary(canaryWindow);
   const increase = canary.errorRate - stable.errorRate;
   if (increase > config.maxErrorRateIncrease) {
-    // Two-proportion z-test (one-sided): is the canary's error rate really above stable's?
-    const pooled = (canary.errorRate * canary.calls + stable.errorRate * stable.calls) / (canary.calls + stable.calls);
-    const standardError = Math.sqrt(pooled * (1 - pooled) * (1 / canary.calls + 1 / Math.max(1, stable.calls)));
-    const z = standardError === 0 ? Number.POSITIVE_INFINITY : increase / standardError;
+    // One-sided: is the canary's error rate really above stable's?
+    const z = excessZ(canaryWindow.failures, canary.calls, stableWindow.failures, stable.calls);
     if (z > config.significanceZ) {
       return `error rate ${(canary.errorRate * 100).toFixed(1)} % vs ${(stable.errorRate * 100).toFixed(1)} % (z = ${z.toFixed(1)})`;
     }
   }
   if (stable.p95Ms > 0 && canary.p95Ms > stable.p95Ms * config.maxLatencyRatio) {
-    return `p95 latency ${canary.p95Ms.toFixed(1)} ms vs ${stable.p95Ms.toFixed(1)} ms`;
+    // A p95 from a few dozen calls is a noisy estimate: with stable's own latencies, 3 tail calls
+    // in 50 put the canary's p95 in the tail (7.8 % of windows when 2 % of calls are slow), which
+    // alone rolled back healthy canaries. "p95 above ratio × stable's p95" means more than 5 % of
+    // the canary's calls are slower than that limit; that share must also be significantly above
+    // stable's share of calls slower than the same limit.
+    const limit = stable.p95Ms * config.maxLatencyRatio;
+    const z = excessZ(callsAbove(canaryWindow, limit), canary.calls, callsAbove(stableWindow, limit), stable.calls);
+    if (z > config.significanceZ) {
+      return `p95 latency ${canary.p95Ms.toFixed(1)} ms vs ${stable.p95Ms.toFixed(1)} ms (z = ${z.toFixed(1)})`;
+    }
   }
   return undefined;
+}
+
+/** Calls in latency buckets whose upper bound is above `limitMs`. */
+function callsAbove(outcome: VersionOutcome, limitMs: number): number {
+  let calls = 0;
+  outcome.latencyBuckets.forEach((count, index) => {
+    if ((LATENCY_BUCKETS_MS[index] as number) > limitMs) calls += count;
+  });
+  return calls;
+}
+
+/**
+ * One-sided two-proportion z-score of "a's rate is above b's", with Yates' continuity correction.
+ * Uncorrected, the test is too eager on the small counts a canary's first window holds (2 errors
+ * in 50 against a 0.5 % baseline gave z = 2.9, though that happens to a healthy version 2.6 % of
+ * the time rather than the 1 % z = 2.33 stands for); corrected, it stays close to an exact test.
+ */
+function excessZ(aHits: number, aCalls: number, bHits: number, bCalls: number): number {
+  const b = Math.max(1, bCalls);
+  const pooled = (aHits + bHits) / (aCalls + b);
+  const standardError = Math.sqrt(pooled * (1 - pooled) * (1 / aCalls + 1 / b));
+  const excess = aHits / aCalls - bHits / b - 0.5 * (1 / aCalls + 1 / b);
+  if (standardError === 0) return excess > 0 ? Number.POSITIVE_INFINITY : 0;
+  return excess / standardError;
 }

@@ -193,3 +193,89 @@ async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await sleep(5);
   expect(condition()).toBe(true);
 }
+
+describe('canary controller and rules written by others (found in review)', () => {
+  it('does not promote over a rule someone else wrote since its last step (an operator aborting the canary)', async () => {
+    const canary = createCanaryController({
+      registry,
+      discovery,
+      stable: '1.4.0',
+      canary: '1.5.0',
+      minCalls: 20,
+      windowMs: 3_600_000,
+    });
+    await canary.start();
+    await sleep(20); // let the 5 % rule reach discovery
+    traffic(2_000); // a healthy first half-window: plenty of canary calls to judge
+    // The operator aborts the release by hand (or another controller rolled it back) before the
+    // window ends. The controller judged the window's calls healthy and wrote its next step,
+    // 75/25, over the abort: the canary came back at five times the share it had.
+    await registry.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } });
+    const decision = await canary.evaluate();
+    expect(decision.action).toBe('hold');
+    expect(decision.reason).toMatch(/changed outside this controller/);
+    expect(canary.state).toBe('stopped');
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 100, '1.5.0': 0 } });
+  });
+});
+
+describe('canary rollback while the registry is unavailable (found in review)', () => {
+  it('keeps a rollback the registry refused and writes it at the next evaluation, evidence or not', async () => {
+    const canary = createCanaryController({
+      registry,
+      discovery,
+      stable: '1.4.0',
+      canary: '1.5.0',
+      minCalls: 20,
+      windowMs: 3_600_000,
+    });
+    await canary.start();
+    await sleep(20);
+    for (let i = 0; i < 2_000; i++) {
+      const lease = discovery.pick();
+      lease.done({ ok: lease.instance.version !== '1.5.0', latencyMs: 5 }); // the canary fails every call
+    }
+    const setRoute = registry.setRoute.bind(registry);
+    registry.setRoute = () => Promise.reject(new Error('registry unavailable'));
+    await expect(canary.evaluate()).rejects.toThrow('registry unavailable');
+    registry.setRoute = setRoute;
+    // Redis is back; this window's calls have not come yet (or went elsewhere). The rollback was
+    // decided on the last window's evidence: it used to be forgotten with that window, and the
+    // failing canary kept its share until a new window proved it bad again (held, on too few calls).
+    const decision = await canary.evaluate();
+    expect(decision.action).toBe('rollback');
+    expect(decision.reason).toMatch(/error rate 100\.0 %/);
+    expect(canary.state).toBe('rolled-back');
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 100, '1.5.0': 0 } });
+  });
+
+  it('retries a refused rollback soon, not a whole window later', async () => {
+    vi.useFakeTimers();
+    try {
+      const canary = createCanaryController({
+        registry,
+        discovery,
+        stable: '1.4.0',
+        canary: '1.5.0',
+        minCalls: 20,
+        windowMs: 60_000,
+      });
+      await canary.start();
+      await vi.advanceTimersByTimeAsync(10);
+      for (let i = 0; i < 2_000; i++) {
+        const lease = discovery.pick();
+        lease.done({ ok: lease.instance.version !== '1.5.0', latencyMs: 5 });
+      }
+      const setRoute = registry.setRoute.bind(registry);
+      registry.setRoute = () => Promise.reject(new Error('registry unavailable'));
+      await vi.advanceTimersByTimeAsync(60_000); // the window ends: rollback decided, write refused
+      expect(canary.state).toBe('running');
+      registry.setRoute = setRoute;
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(canary.state).toBe('rolled-back');
+      expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 100, '1.5.0': 0 } });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

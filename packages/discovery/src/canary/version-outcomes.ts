@@ -3,29 +3,87 @@
  * so any number of readers (a canary controller, a dashboard) can take differences between two
  * reads without resetting anything. Latencies go into a fixed log-scale histogram (cheap to record,
  * good enough for a p95 to within ~10 %).
+ *
+ * A version is kept while an instance runs it, and for {@link FORGET_VERSION_AFTER_MS} after its last
+ * instance left and its last call ended (at most {@link MAX_DEPARTED_VERSIONS} such versions: the
+ * longest idle goes first). A long-lived client used to keep ~0.5 KB for every version it ever saw,
+ * one more per deploy. A reader diffing across a version's forgetting sees an empty window for it
+ * (it had no calls); one that comes back later starts a new record (a new `epoch`).
  */
 export interface VersionOutcome {
   calls: number;
   failures: number;
   /** Counts per latency bucket; bucket i holds latencies up to LATENCY_BUCKETS_MS[i]. */
   readonly latencyBuckets: Float64Array;
+  /**
+   * Which record of the version this is: a version forgotten and seen again starts a new record
+   * (counting from 0), with another epoch, so a diff never spans two. Absent: not told apart.
+   */
+  readonly epoch?: number;
 }
 
 /** Upper bounds (ms) of the latency buckets: 0.1 ms × 1.25^i, up to ~2 minutes. */
 export const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 64 }, (_, index) => 0.1 * 1.25 ** index);
 
-export class VersionOutcomes {
-  private readonly byVersion = new Map<string, VersionOutcome>();
+/**
+ * How long a version with no instance left is kept after its last call: longer than a canary
+ * window (30 s by default), so a reader's window still sees the calls of a version that just left.
+ */
+export const FORGET_VERSION_AFTER_MS = 600_000;
+/** Versions with no instance left kept at most (the longest idle is forgotten first). */
+export const MAX_DEPARTED_VERSIONS = 32;
 
-  /** The record for `version` ('' for instances without one), created on first use. */
+interface Entry {
+  readonly outcome: VersionOutcome;
+  /** Instances (discovery members) running the version now. */
+  holders: number;
+  /** `outcome.calls` when last looked at, and when it was seen to change (or its last holder left). */
+  callsSeen: number;
+  activeAt: number;
+}
+
+let nextEpoch = 1;
+
+export class VersionOutcomes {
+  private readonly byVersion = new Map<string, Entry>();
+
+  /**
+   * The record for `version` ('' for instances without one), created on first use, for one more
+   * instance running it: {@link release} it when that instance leaves or changes version.
+   */
   of(version: string | undefined): VersionOutcome {
     const key = version ?? '';
-    let outcome = this.byVersion.get(key);
-    if (!outcome) {
-      outcome = { calls: 0, failures: 0, latencyBuckets: new Float64Array(LATENCY_BUCKETS_MS.length) };
-      this.byVersion.set(key, outcome);
+    let entry = this.byVersion.get(key);
+    if (!entry) {
+      const outcome = {
+        calls: 0,
+        failures: 0,
+        latencyBuckets: new Float64Array(LATENCY_BUCKETS_MS.length),
+        epoch: nextEpoch++,
+      };
+      entry = { outcome, holders: 0, callsSeen: 0, activeAt: Date.now() };
+      this.byVersion.set(key, entry);
     }
-    return outcome;
+    entry.holders++;
+    this.forgetIdle();
+    return entry.outcome;
+  }
+
+  /** One instance running `version` left (or runs another version now). */
+  release(version: string | undefined): void {
+    const entry = this.byVersion.get(version ?? '');
+    if (!entry || entry.holders === 0) return;
+    entry.holders--;
+    if (entry.holders === 0) {
+      entry.callsSeen = entry.outcome.calls;
+      entry.activeAt = Date.now();
+    }
+    this.forgetIdle();
+  }
+
+  /** How many versions are kept (live ones and those that left recently). */
+  get size(): number {
+    return this.byVersion.size;
   }
 
   /** Records one finished call. */
@@ -38,15 +96,39 @@ export class VersionOutcomes {
 
   /** A copy of every version's counters (to diff against a later snapshot). */
   snapshot(): Map<string, VersionOutcome> {
+    this.forgetIdle();
     const copy = new Map<string, VersionOutcome>();
-    for (const [version, outcome] of this.byVersion) {
+    for (const [version, { outcome }] of this.byVersion) {
       copy.set(version, {
         calls: outcome.calls,
         failures: outcome.failures,
         latencyBuckets: Float64Array.from(outcome.latencyBuckets),
+        ...(outcome.epoch === undefined ? {} : { epoch: outcome.epoch }),
       });
     }
     return copy;
+  }
+
+  /**
+   * Forgets versions no instance runs that had no call for FORGET_VERSION_AFTER_MS, and the longest
+   * idle beyond MAX_DEPARTED_VERSIONS. Runs on membership changes and reads, never per call: a call
+   * (recorded by the lease, which holds the record) is noticed here as a change of `calls`.
+   */
+  private forgetIdle(): void {
+    const now = Date.now();
+    const departed: [string, Entry][] = [];
+    for (const [version, entry] of this.byVersion) {
+      if (entry.holders > 0) continue;
+      if (entry.outcome.calls !== entry.callsSeen) {
+        entry.callsSeen = entry.outcome.calls;
+        entry.activeAt = now;
+      }
+      if (now - entry.activeAt >= FORGET_VERSION_AFTER_MS) this.byVersion.delete(version);
+      else departed.push([version, entry]);
+    }
+    if (departed.length <= MAX_DEPARTED_VERSIONS) return;
+    departed.sort(([, a], [, b]) => a.activeAt - b.activeAt);
+    for (const [version] of departed.slice(0, departed.length - MAX_DEPARTED_VERSIONS)) this.byVersion.delete(version);
   }
 }
 
@@ -78,15 +160,20 @@ export function bucketOf(latencyMs: number): number {
   return index;
 }
 
-/** The outcomes between two snapshots. */
+/**
+ * The outcomes between two snapshots. A version missing from `after` was forgotten (it had no
+ * calls meanwhile): an empty window. One whose record changed between them (forgotten, then seen
+ * again: another `epoch`) counts from the new record's start.
+ */
 export function outcomeDelta(after: VersionOutcome | undefined, before: VersionOutcome | undefined): VersionOutcome {
+  const from = after === undefined || (before !== undefined && after.epoch !== before.epoch) ? undefined : before;
   const latencyBuckets = new Float64Array(LATENCY_BUCKETS_MS.length);
   for (let index = 0; index < latencyBuckets.length; index++) {
-    latencyBuckets[index] = (after?.latencyBuckets[index] ?? 0) - (before?.latencyBuckets[index] ?? 0);
+    latencyBuckets[index] = (after?.latencyBuckets[index] ?? 0) - (from?.latencyBuckets[index] ?? 0);
   }
   return {
-    calls: (after?.calls ?? 0) - (before?.calls ?? 0),
-    failures: (after?.failures ?? 0) - (before?.failures ?? 0),
+    calls: (after?.calls ?? 0) - (from?.calls ?? 0),
+    failures: (after?.failures ?? 0) - (from?.failures ?? 0),
     latencyBuckets,
   };
 }

@@ -9,11 +9,23 @@ import { InvalidArgumentError, type Logger } from '@switchyard/core';
  */
 export type AllowedHosts = readonly string[];
 
+/**
+ * How many refused `id@host` pairs a predicate remembers having warned about. Ids are unique per
+ * process registration, so a refused deployment that restarts (or a writer that keeps adding
+ * entries) brings new ones for good: a set of every pair ever warned about grew without end. Past
+ * this many it starts over, so a pair still in the registry is warned about once more then.
+ */
+export const MAX_REMEMBERED_HOST_WARNINGS = 1_024;
+
+/** A compiled allow-list: whether `host` (of the instance `id`) is allowed. */
+export interface HostCheck {
+  (host: string, id: string): boolean;
+  /** Refused `id@host` pairs remembered as warned about (at most {@link MAX_REMEMBERED_HOST_WARNINGS}). */
+  readonly rememberedWarnings: number;
+}
+
 /** Compiles an allow-list into a predicate; validates every entry (field `allowedHosts[i]`). */
-export function compileAllowedHosts(
-  allowed: AllowedHosts | undefined,
-  logger: Logger,
-): ((host: string, id: string) => boolean) | undefined {
+export function compileAllowedHosts(allowed: AllowedHosts | undefined, logger: Logger): HostCheck | undefined {
   if (allowed === undefined) return undefined;
   if (!Array.isArray(allowed) || allowed.length === 0) {
     throw new InvalidArgumentError('allowedHosts', 'must be a non-empty array of hosts, *.domains or IPv4 CIDRs');
@@ -39,18 +51,20 @@ export function compileAllowedHosts(
     } else exact.add(entry.toLowerCase().replace(/^\[|\]$/g, ''));
   });
   const warned = new Set<string>();
-  return (host, id) => {
+  const check = (host: string, id: string): boolean => {
     const name = host.toLowerCase().replace(/^\[|\]$/g, '');
     const allowedHost =
       exact.has(name) ||
       suffixes.some((suffix) => name.endsWith(suffix)) ||
       (isIP(name) === 4 && ranges.some(([network, mask]) => (ipv4ToNumber(name) & mask) >>> 0 === network));
     if (!allowedHost && !warned.has(`${id}@${name}`)) {
+      if (warned.size >= MAX_REMEMBERED_HOST_WARNINGS) warned.clear();
       warned.add(`${id}@${name}`);
       logger.warn({ id, host: name }, 'switchyard discovery: ignored an instance whose host is not in allowedHosts');
     }
     return allowedHost;
   };
+  return Object.defineProperty(check, 'rememberedWarnings', { get: () => warned.size }) as HostCheck;
 }
 
 function ipv4ToNumber(address: string): number {

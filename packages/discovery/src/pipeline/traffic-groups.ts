@@ -59,7 +59,7 @@ function group<M extends Routable>(
   if (!rule) return { all };
   const pickers: Picker[] = [];
   const weights: number[] = [];
-  for (const [version, weight] of Object.entries(rule.splits)) {
+  for (const [version, weight] of inVersionOrder(rule.splits)) {
     if (weight <= 0) continue;
     const ofVersion = members.filter((member) => member.instance.version === version);
     if (ofVersion.length === 0) continue;
@@ -74,6 +74,44 @@ function group<M extends Routable>(
     cumulative[index] = total;
   });
   return { all, split: { pickers, cumulative, total } };
+}
+
+/**
+ * A rule's versions in one canonical order (oldest first, by {@link compareVersions}), not the order
+ * the rule object names them in. Sticky keys are laid out on the key space version after version:
+ * in the rule's own order, the same rule written as `1.5.0=5 1.4.0=95` (an operator) and then as
+ * `1.4.0=75 1.5.0=25` (the canary controller's next step) moved every key off the canary, and two
+ * clients disagreed on a key's version when one had learnt the rule in another order (a rewrite in
+ * another order is no change to a watching client, but is what a client starting later reads).
+ */
+function inVersionOrder(splits: Readonly<Record<string, number>>): [string, number][] {
+  return Object.entries(splits).sort(([a], [b]) => compareVersions(a, b));
+}
+
+const VERSION_PART = /(\d+)|(\D+)/g;
+
+/**
+ * Orders version strings the way people mostly read them: runs of digits by value (`1.10.0` after
+ * `1.9.0`), everything else by code unit. Not semver precedence (a pre-release sorts after its
+ * release): what matters is a total, locale-free order, the same in every process.
+ */
+export function compareVersions(a: string, b: string): number {
+  const left = a.match(VERSION_PART) ?? [];
+  const right = b.match(VERSION_PART) ?? [];
+  for (let index = 0; index < Math.min(left.length, right.length); index++) {
+    const x = left[index] as string;
+    const y = right[index] as string;
+    if (x === y) continue;
+    if (/^\d/.test(x) && /^\d/.test(y)) {
+      // By value without Number() (a long run loses precision): fewer digits first, then digits.
+      const u = x.replace(/^0+/, '');
+      const v = y.replace(/^0+/, '');
+      if (u.length !== v.length) return u.length - v.length;
+      if (u !== v) return u < v ? -1 : 1;
+    }
+    return x < y ? -1 : 1;
+  }
+  return left.length - right.length;
 }
 
 /** Seeds the key's hash for the version draw apart from the one maglev places keys with. */

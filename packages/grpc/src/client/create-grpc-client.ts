@@ -24,7 +24,15 @@ import {
   MAX_TIMER_MS,
   NO_DEADLINE,
 } from '@switchyard/core';
-import { awaitFirstSnapshot, type Discovery, type Lease, pickWithPort } from '@switchyard/discovery';
+import {
+  awaitFirstSnapshot,
+  type Discovery,
+  failedInstancesOf,
+  type Lease,
+  noteFailedInstance,
+  pickUntried,
+  pickWithPort,
+} from '@switchyard/discovery';
 import {
   type AttemptContext,
   type CircuitBreakerPolicy,
@@ -223,7 +231,12 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
     const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
-    let lease: Lease = discovery.pick(pickArgs);
+    // A retry or hedge passes over the instances the call's failed attempts used (and a keyed
+    // call's own instance), while another is up: see pickUntried. The first attempt picks as ever.
+    let lease: Lease =
+      context.attempt > 1
+        ? pickUntried(discovery, pickArgs, failedInstancesOf(prepared), resolved.port)
+        : discovery.pick(pickArgs);
     let client = channelOf(lease);
     if (client === undefined) {
       // An instance registered without our port was never sent anything: picked past, unblamed.
@@ -295,6 +308,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             return;
           }
         }
+        noteFailedInstance(prepared, lease.instance.id);
         // Our own request failed to serialize (this side's fault; the instance never saw it). Only
         // that exact prefix: a server's INTERNAL ("Error serializing response", or a handler's own
         // words) is the server's failure, not a bad request.

@@ -10,7 +10,14 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import { AttemptAbort, SingleAttemptContext } from './attempt-abort.js';
-import { awaitFirstSnapshot, type Lease, pickWithPort } from '@switchyard/discovery';
+import {
+  awaitFirstSnapshot,
+  failedInstancesOf,
+  type Lease,
+  noteFailedInstance,
+  pickUntried,
+  pickWithPort,
+} from '@switchyard/discovery';
 import { type AttemptContext, circuitBreaker, compose, retry } from '@switchyard/resilience';
 import type { Dispatcher } from 'undici';
 import { HttpCallError } from '../status/http-call-error.js';
@@ -76,7 +83,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const service = discovery.service;
   const retryableStatuses = new Set(resolved.retryableStatuses);
   const policy = resolved.policy === false ? undefined : (resolved.policy ?? compose(retry(), circuitBreaker()));
-  const pools = new HttpPools(resolved.scheme, resolved.port, resolved.poolOptions, resolved.closePoolsAfterMs);
+  const pools = new HttpPools(
+    resolved.scheme,
+    resolved.port,
+    resolved.poolOptions,
+    resolved.closePoolsAfterMs,
+    resolved.closeGraceMs,
+  );
   const urls = new RecentUrls();
   const subscription = discovery.onChange((instances) => pools.retain(new Set(instances.map((item) => item.id))));
   let closed = false;
@@ -93,7 +106,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
     const pickArgs = prepared.key === undefined ? undefined : { key: prepared.key };
-    let lease: Lease = discovery.pick(pickArgs);
+    // A retry or hedge passes over the instances the call's failed attempts used (and a keyed
+    // call's own instance), while another is up: see pickUntried. The first attempt picks as ever.
+    let lease: Lease =
+      context.attempt > 1
+        ? pickUntried(discovery, pickArgs, failedInstancesOf(state), resolved.port)
+        : discovery.pick(pickArgs);
     let pool = poolOf(lease);
     if (pool === undefined) {
       // An instance registered without our port was never sent anything: picked past, unblamed (it
@@ -195,6 +213,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       outcomeReported = reportStatus(lease, prepared.method, status, started);
       throw errorStatus(prepared, status, response.headers, bytes, truncated, span, state);
     } catch (error) {
+      noteFailedInstance(state, instance.id);
       if (outcomeReported) throw error;
       abort.release();
       const kind = classifyFailure(error, abort.reason, prepared.body);

@@ -38,6 +38,12 @@ export interface HttpClientOptions {
   maxErrorBodyBytes?: number;
   /** How long the pool of an instance that left the healthy view stays open. @default 15_000 */
   closePoolsAfterMs?: number;
+  /**
+   * How long a closing pool (`close()`, or an instance gone `closePoolsAfterMs` ago) waits for its
+   * requests in flight, response bodies included, before destroying them: a body nobody reads then
+   * errors and `close()` resolves. `Infinity`: as long as they take. @default 10_000
+   */
+  closeGraceMs?: number;
 }
 
 /** Defaults of {@link HttpClientOptions}. */
@@ -51,6 +57,7 @@ export const DEFAULT_HTTP_CLIENT_OPTIONS = Object.freeze({
   retryableStatuses: Object.freeze([429, 502, 503, 504]) as readonly number[],
   maxErrorBodyBytes: 65_536,
   closePoolsAfterMs: 15_000,
+  closeGraceMs: 10_000,
 });
 
 /** {@link HttpClientOptions} after validation and defaults. */
@@ -67,6 +74,7 @@ export interface ResolvedHttpClientOptions {
   retryableStatuses: readonly number[];
   maxErrorBodyBytes: number;
   closePoolsAfterMs: number;
+  closeGraceMs: number;
 }
 
 const OPTION_KEYS = [
@@ -82,6 +90,7 @@ const OPTION_KEYS = [
   'retryableStatuses',
   'maxErrorBodyBytes',
   'closePoolsAfterMs',
+  'closeGraceMs',
 ];
 
 /** An HTTP token (RFC 9110): header names and methods. */
@@ -179,6 +188,10 @@ export function resolveClientOptions(options: HttpClientOptions): ResolvedHttpCl
   assertInteger('options.defaultDeadlineMs', resolved.defaultDeadlineMs, 1, 86_400_000);
   assertInteger('options.maxErrorBodyBytes', resolved.maxErrorBodyBytes, 0, 64 * 1024 * 1024);
   assertInteger('options.closePoolsAfterMs', resolved.closePoolsAfterMs, 0, 86_400_000);
+  // As the gRPC server's shutdown(graceMs): Infinity waits as long as the requests take.
+  if (resolved.closeGraceMs !== Number.POSITIVE_INFINITY) {
+    assertInteger('options.closeGraceMs', resolved.closeGraceMs, 0, 86_400_000);
+  }
   resolved.deadlineHeader = checkDeadlineHeaderName('options.deadlineHeader', resolved.deadlineHeader);
   if (!Array.isArray(resolved.retryableStatuses)) {
     throw new InvalidArgumentError('options.retryableStatuses', 'must be an array of HTTP statuses');

@@ -75,8 +75,10 @@ export interface HttpClient {
   /** Instances with an open connection pool (for tests and metrics). */
   readonly openPools: number;
   /**
-   * Stops using discovery and closes every pool, resolving once all have closed (requests in flight
-   * finish first, including a response body not yet read). Every call returns the same promise.
+   * Stops using discovery and closes every pool, resolving once all have closed. Requests in flight
+   * (a response body not yet read included) may finish for `closeGraceMs`; then what is left is
+   * destroyed: a waiting call fails and an unread body errors with a `ClientClosedError`. Every call
+   * returns the same promise.
    */
   close(): Promise<void>;
   toString(): string;

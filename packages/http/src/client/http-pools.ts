@@ -1,11 +1,16 @@
-import { ClientClosedError, type ServiceInstance } from '@switchyard/core';
-import { Pool } from 'undici';
+import type { Readable } from 'node:stream';
+import { ClientClosedError, type ServiceInstance, SwitchyardError } from '@switchyard/core';
+import { type Dispatcher, Pool } from 'undici';
 
 interface Entry {
   /** Where the pool connects: a registration under the same id with another address gets a new pool. */
   readonly host: string;
   readonly port: number;
   readonly pool: Pool;
+  /** The instance's service, for the error of a pool destroyed after its grace period. */
+  readonly service: string;
+  /** Streamed response bodies of this pool handed to callers and not yet closed (see trackBodies). */
+  readonly bodies: Set<WeakRef<Readable>>;
   closeTimer: NodeJS.Timeout | undefined;
 }
 
@@ -20,6 +25,11 @@ export function originOf(scheme: string, host: string, port: number): string {
  * ejected instance keeps its warm connections). An instance re-registered under the same id at
  * another address (a pod restarted with a new IP, a process on a new port) gets a new pool; the
  * old one closes after the same grace period.
+ *
+ * Closing is bounded: a pool is closed gracefully (undici waits for every request, a response body
+ * included), and whatever is still running `closeGraceMs` later is destroyed, as the gRPC server's
+ * `shutdown(graceMs)` cancels the calls left after its grace. A streamed body nobody read or
+ * destroyed used to keep its pool, its socket and `client.close()` waiting for good.
  */
 export class HttpPools {
   private readonly entries = new Map<string, Entry>();
@@ -34,6 +44,8 @@ export class HttpPools {
     private readonly portName: string,
     private readonly poolOptions: Pool.Options | undefined,
     private readonly closeAfterMs: number,
+    /** How long a closing pool waits for its requests before destroying them (`Infinity`: as long as they take). */
+    private readonly closeGraceMs: number,
   ) {}
 
   /**
@@ -53,7 +65,15 @@ export class HttpPools {
     if (this.closed) throw new ClientClosedError(`HTTP client of ${instance.service}`);
     if (port === undefined) return undefined;
     const pool = new Pool(originOf(this.scheme, instance.host, port), this.poolOptions);
-    this.entries.set(instance.id, { host: instance.host, port, pool, closeTimer: undefined });
+    const bodies = trackBodies(pool);
+    this.entries.set(instance.id, {
+      host: instance.host,
+      port,
+      pool,
+      service: instance.service,
+      bodies,
+      closeTimer: undefined,
+    });
     return pool;
   }
 
@@ -76,15 +96,22 @@ export class HttpPools {
   }
 
   /**
-   * Closes every pool (each waits for its requests in flight), and resolves once all of them have
-   * closed, those whose grace period had already ended included.
+   * Closes every pool (each waits up to `closeGraceMs` for its requests in flight, then destroys
+   * them), and resolves once all of them have closed, those whose grace period had already ended
+   * included.
    */
   async closeAll(): Promise<void> {
     this.closed = true;
     const retiring = [...this.retiring];
     this.retiring.clear();
-    for (const id of [...this.entries.keys()]) this.close(id);
-    for (const entry of retiring) this.track(closeEntry(entry));
+    const reason = (entry: Entry): Error => {
+      const error = new ClientClosedError(`HTTP client of ${entry.service}`);
+      error.message += `: ${this.stillRunning('close()')}`;
+      return error;
+    };
+    // Pools already closing because their instance left keep their own (earlier) deadline.
+    for (const id of [...this.entries.keys()]) this.close(id, reason);
+    for (const entry of retiring) this.track(this.closeEntry(entry, reason));
     await Promise.all(this.closing);
   }
 
@@ -95,16 +122,64 @@ export class HttpPools {
     this.retiring.add(entry);
     entry.closeTimer = setTimeout(() => {
       this.retiring.delete(entry);
-      this.track(closeEntry(entry));
+      this.track(this.closeEntry(entry, (retired) => this.leftError(retired, 'was re-registered at another address')));
     }, this.closeAfterMs);
     entry.closeTimer.unref();
   }
 
-  private close(id: string): void {
+  private close(id: string, reason?: (entry: Entry) => Error): void {
     const entry = this.entries.get(id);
     if (!entry) return;
     this.entries.delete(id);
-    this.track(closeEntry(entry));
+    this.track(this.closeEntry(entry, reason ?? ((left) => this.leftError(left, 'left the healthy view'))));
+  }
+
+  /**
+   * Closes the pool gracefully; after `closeGraceMs` destroys what is still running with
+   * `reason(entry)` (a request waiting for its response fails with it, a body being streamed errors
+   * with it). Never rejects.
+   */
+  private async closeEntry(entry: Entry, reason: (entry: Entry) => Error): Promise<void> {
+    if (entry.closeTimer) clearTimeout(entry.closeTimer);
+    entry.closeTimer = undefined;
+    const closed = entry.pool.close().then(
+      () => true,
+      () => true,
+    );
+    if (this.closeGraceMs === Number.POSITIVE_INFINITY) {
+      await closed;
+      return;
+    }
+    let graceTimer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<false>((resolve) => {
+      graceTimer = setTimeout(() => resolve(false), this.closeGraceMs);
+      // An instance's pool closing in the background must not keep the process alive (a socket in
+      // use does anyway, and then the timer runs).
+      graceTimer.unref();
+    });
+    const closedInTime = await Promise.race([closed, graceOver]);
+    clearTimeout(graceTimer);
+    if (closedInTime) return;
+    // A body destroyed with an error emits 'error': one its caller never read has no listener, and
+    // the error would be uncaught (ending the process). Its readers (text(), iteration) still get it.
+    for (const ref of entry.bodies) {
+      const body = ref.deref();
+      if (body !== undefined && body.listenerCount('error') === 0) body.on('error', ignore);
+    }
+    await entry.pool.destroy(reason(entry)).catch(() => undefined);
+  }
+
+  /** The error of a pool destroyed `closeGraceMs` after its instance left or moved. */
+  private leftError(entry: Entry, why: string): SwitchyardError {
+    return new SwitchyardError(
+      'UNAVAILABLE',
+      `${entry.service} instance ${originOf(this.scheme, entry.host, entry.port)} ${why}: ${this.stillRunning('its pool began closing')}`,
+      { retryable: false },
+    );
+  }
+
+  private stillRunning(since: string): string {
+    return `a request still running ${this.closeGraceMs} ms (closeGraceMs) after ${since} was cut (a response body nobody read or dump()ed?)`;
   }
 
   /** Keeps `closing` until it settles (closeEntry never rejects). */
@@ -114,7 +189,36 @@ export class HttpPools {
   }
 }
 
-async function closeEntry(entry: Entry): Promise<void> {
-  if (entry.closeTimer) clearTimeout(entry.closeTimer);
-  await entry.pool.close().catch(() => undefined);
+function ignore(): void {}
+
+/**
+ * Keeps the streamed response bodies `pool.request()` hands out until they close, so that a pool
+ * destroyed after its grace period can keep their error from going uncaught (see closeEntry). Weakly:
+ * a body whose response arrived whole and that its caller dropped unread never closes, and must not
+ * stay here for the life of the pool (dead references are pruned as the set grows). The promise form
+ * only, which is what the client uses; undici's request() does not call itself through the
+ * instance, so the wrapper sees each request once.
+ */
+function trackBodies(pool: Pool): Set<WeakRef<Readable>> {
+  const bodies = new Set<WeakRef<Readable>>();
+  let pruneAt = 64;
+  const request = pool.request;
+  const tracked = (options: Dispatcher.RequestOptions, callback?: unknown): unknown => {
+    if (callback !== undefined) return Reflect.apply(request, pool, [options, callback]);
+    return (Reflect.apply(request, pool, [options]) as Promise<Dispatcher.ResponseData>).then((data) => {
+      const body = data.body as unknown as Readable;
+      if (!body.closed) {
+        const ref = new WeakRef(body);
+        bodies.add(ref);
+        body.once('close', () => bodies.delete(ref));
+        if (bodies.size >= pruneAt) {
+          for (const item of bodies) if (item.deref() === undefined) bodies.delete(item);
+          pruneAt = Math.max(64, bodies.size * 2);
+        }
+      }
+      return data;
+    });
+  };
+  pool.request = tracked as Pool['request'];
+  return bodies;
 }

@@ -1,13 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
+import { HttpCallError } from '../status/http-call-error.js';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
 
 /**
  * Replies to a request whose handler failed: a Switchyard error by its code (NOT_FOUND 404,
- * INVALID_ARGUMENT 400, UNAVAILABLE 503…) with `{ error: { code, message } }`. The message is the
- * error's own for a 4xx (it is about the request: what was not found, which field was wrong); a
- * 5xx says only what kind of failure it was, because its message describes this side (downstream
+ * INVALID_ARGUMENT 400, UNAVAILABLE 503…) with `{ error: { code, message } }`. The message of a
+ * 4xx is about the request (what was not found, which field was wrong): the error's own, or for a
+ * downstream's failure passed on, the downstream's own detail (see {@link publicClientErrorMessage});
+ * a 5xx says only what kind of failure it was, because its message describes this side (downstream
  * addresses, a downstream's body, an internal error's text), and is logged instead. Any other
  * error is 500 `internal error`. If the response had already started, the connection is destroyed
  * so the client sees a failure, not a short body; if it had already ended, it is left to finish. A failure of the handler's own downstream calls
@@ -26,7 +28,7 @@ export function writeErrorReply(response: ServerResponse, error: unknown, logger
   }
   const body = JSON.stringify({
     error: known
-      ? { code: error.code, message: status < 500 ? error.message : publicMessage(status) }
+      ? { code: error.code, message: status < 500 ? publicClientErrorMessage(error, logger) : publicMessage(status) }
       : { code: 'INTERNAL', message: 'internal error' },
   });
   response.writeHead(status, {
@@ -54,6 +56,67 @@ export function publicMessage(status: number): string {
   if (status === 503) return 'service unavailable';
   if (status === 504) return 'deadline exceeded';
   return 'internal error';
+}
+
+/** How much of a downstream's detail a reply repeats. */
+const MAX_DETAIL_CHARS = 500;
+
+/**
+ * What a 4xx reply says for a Switchyard error. A downstream call's failure passed on by the
+ * handler carries the transport's context in its message, internal names a public client must not
+ * see: `shop.catalog.v1.CatalogService/GetProduct: NOT_FOUND: no product nope` (gRPC), `catalog GET
+ * /internal/products/nope: HTTP 404 NOT_FOUND: {…}` (HTTP). The reply says what the downstream said
+ * instead, from the error's fields: a gRPC status's `details`; an HTTP error body's message (a
+ * Switchyard server's `{ error: { message } }`, a `message`, `detail` or `error` field, or a short
+ * plain-text body). When there is nothing to repeat (an empty body, an HTML page, a body cut at
+ * `maxErrorBodyBytes`), the code in words (`not found`). Any other error keeps its own message.
+ * The full message is logged at debug (and stays on the downstream call's CLIENT span).
+ */
+export function publicClientErrorMessage(error: SwitchyardError, logger?: Logger): string {
+  const detail = downstreamDetail(error);
+  if (detail === undefined) return error.message;
+  logger?.debug({ err: error }, 'switchyard http: handler failed with a downstream error; replying with its detail');
+  return detail;
+}
+
+/** The downstream's own words in a gRPC or HTTP call error (undefined: not a call error). */
+function downstreamDetail(error: SwitchyardError): string | undefined {
+  const fields = error as unknown as { grpcCode?: unknown; details?: unknown; status?: unknown; body?: unknown };
+  // GrpcCallError (structurally: @switchyard/grpc is not a dependency of this package).
+  if (typeof fields.grpcCode === 'number' && typeof fields.details === 'string') {
+    return bounded(fields.details) ?? codeInWords(error);
+  }
+  if (error instanceof HttpCallError) return httpBodyDetail(error) ?? codeInWords(error);
+  return undefined;
+}
+
+function httpBodyDetail(error: HttpCallError): string | undefined {
+  if (error.bodyTruncated || error.body.trim() === '') return undefined;
+  const type = String(error.headers['content-type'] ?? '').toLowerCase();
+  if (type.includes('json')) return bounded(messageIn(error.json()));
+  if (type === '' || type.startsWith('text/plain')) return bounded(error.body);
+  return undefined; // HTML error pages and the like: not a message
+}
+
+/** The message of a JSON error body: `{ error: { message } }`, `{ message }`, `{ detail }`, `{ error }`, or a string. */
+function messageIn(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { error, message, detail } = value as Record<string, unknown>;
+  const nested = typeof error === 'object' && error !== null ? (error as Record<string, unknown>).message : undefined;
+  for (const candidate of [nested, message, detail, error]) if (typeof candidate === 'string') return candidate;
+  return undefined;
+}
+
+function bounded(text: string | undefined): string | undefined {
+  const trimmed = text?.trim();
+  if (!trimmed) return undefined;
+  return trimmed.length > MAX_DETAIL_CHARS ? `${trimmed.slice(0, MAX_DETAIL_CHARS)}…` : trimmed;
+}
+
+/** `NOT_FOUND` → `not found`. */
+function codeInWords(error: SwitchyardError): string {
+  return error.code.toLowerCase().replaceAll('_', ' ');
 }
 
 /** Writes a small plain-text probe reply (never cached). */

@@ -82,8 +82,8 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
   return Object.assign(listener, { health: settings.health });
 }
 
-/** An Express or Connect app: a function with its own `use` and `handle`. */
-function isConnectApp(handler: HttpRequestHandler): boolean {
+/** An Express or Connect app: a function with its own `use` and `handle` (httpHandler hands it a final `next`). */
+export function isConnectApp(handler: HttpRequestHandler): boolean {
   const app = handler as unknown as { use?: unknown; handle?: unknown };
   return typeof app.use === 'function' && typeof app.handle === 'function';
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
 import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
-import { logHandlerFailure, publicMessage } from './error-reply.js';
+import { logHandlerFailure, publicClientErrorMessage, publicMessage } from './error-reply.js';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
 import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
 
@@ -158,7 +158,8 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
  * The error to hand to Fastify's error handling for a route's (or hook's) error, as httpHandler
  * would reply to it: a Switchyard error gets the `statusCode` of its code; a failure of the route's own downstream calls (after
  * their retries) is marked as not to be retried. What Fastify replies carries the error's message,
- * so an error that would reply 5xx (a Switchyard one, or any error without a `statusCode`) is
+ * so a downstream's 4xx passed on is replaced by one with the same code and the downstream's own
+ * detail (its message named internal services and paths), its `cause` the original; an error that would reply 5xx (a Switchyard one, or any error without a `statusCode`) is
  * replaced by one with the same code and a generic message (`service unavailable`, `internal
  * error`…), its `cause` the original, which is logged: its message describes this side
  * (downstream addresses, a downstream's body, an internal error's text).
@@ -171,7 +172,18 @@ function withStatus(error: unknown, reply: { header(name: string, value: string)
   if (typeof ownStatus === 'number' && ownStatus < 500) return handedOn(error);
   if (!known && typeof ownStatus === 'number') return handedOn(error); // an application's own 5xx: its business
   const status = known ? codeToHttpStatus(error) : 500;
-  if (status < 500) return handedOn(withStatusCode(error as SwitchyardError, status));
+  if (status < 500) {
+    // A downstream's failure passed on names internal services and paths: the downstream's own
+    // detail instead, the original as `cause` (see publicClientErrorMessage).
+    const message = publicClientErrorMessage(error as SwitchyardError, logger);
+    if (message === (error as SwitchyardError).message)
+      return handedOn(withStatusCode(error as SwitchyardError, status));
+    const detailed = new SwitchyardError((error as SwitchyardError).code, message, {
+      retryable: (error as SwitchyardError).retryable,
+      cause: error,
+    });
+    return handedOn(withStatusCode(detailed, status));
+  }
   logHandlerFailure(error, status, logger);
   const masked = new SwitchyardError(known ? error.code : 'INTERNAL', publicMessage(status), {
     retryable: known ? error.retryable : false,

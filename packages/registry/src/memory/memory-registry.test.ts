@@ -45,3 +45,69 @@ describe('MemoryRegistry replacement', () => {
     await b.close();
   });
 });
+
+describe('MemoryRegistry memory under churn', () => {
+  /** The private bookkeeping these tests watch (what must not grow with churn). */
+  const registrationsOf = (registry: MemoryRegistry): Set<unknown> =>
+    (registry as unknown as { registrations: Set<unknown> }).registrations;
+  const sizesOf = (store: MemoryStore) => {
+    const inner = store as unknown as {
+      entries: Map<string, unknown>;
+      states: Map<string, unknown>;
+      watchers: Map<string, unknown>;
+    };
+    return { entries: inner.entries.size, states: inner.states.size, watchers: inner.watchers.size };
+  };
+
+  it('lets go of registrations replaced under the same id', async () => {
+    const store = new MemoryStore();
+    const a = new MemoryRegistry({ store });
+    const b = new MemoryRegistry({ store });
+    // A process that registers itself again (or another over the same store) 200 times.
+    for (let index = 0; index < 100; index++) {
+      await a.register({ id: 'x', service: 'catalog', host: 'localhost', ports: { http: 1 } });
+      await b.register({ id: 'x', service: 'catalog', host: 'localhost', ports: { http: 2 } });
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    // Only the current owner is kept (by b); a keeps none: every one of its registrations was replaced.
+    expect(registrationsOf(a).size).toBe(0);
+    expect(registrationsOf(b).size).toBe(1);
+    await a.close();
+    await b.close();
+  });
+
+  it('keeps nothing for services that came and went', async () => {
+    const store = new MemoryStore();
+    const registry = new MemoryRegistry({ store });
+    for (let index = 0; index < 100; index++) {
+      const service = `service-${index}`;
+      const stop = await registry.watch(service, () => {});
+      const registration = await registry.register({ service, host: 'localhost', ports: { http: 1 } });
+      await registration.deregister();
+      await stop();
+      // A name only watched (a dashboard asked about it), or routed and unrouted.
+      await (await registry.watch(`watched-${index}`, () => {}))();
+      const routed = await registry.register({
+        service: `routed-${index}`,
+        version: 'v1',
+        host: 'localhost',
+        ports: { http: 1 },
+      });
+      await registry.setRoute(`routed-${index}`, { splits: { v1: 100 } });
+      await registry.setRoute(`routed-${index}`, undefined);
+      await routed.deregister();
+    }
+    expect(sizesOf(store)).toEqual({ entries: 0, states: 0, watchers: 0 });
+    // What is still there stays: a live instance, a route, a watcher.
+    await registry.register({ service: 'live', host: 'localhost', ports: { http: 1 } });
+    const routed = await registry.register({ service: 'routed', version: 'v1', host: 'localhost', ports: { http: 1 } });
+    await registry.setRoute('routed', { splits: { v1: 100 } });
+    await routed.deregister(); // the route outlives the instance it was set for
+    const stop = await registry.watch('watched', () => {});
+    expect(await registry.list('live')).toHaveLength(1);
+    expect(await registry.getRoute('routed')).toEqual({ splits: { v1: 100 } });
+    expect(sizesOf(store).watchers).toBe(1);
+    await stop();
+    await registry.close();
+  });
+});

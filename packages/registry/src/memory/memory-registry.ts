@@ -213,6 +213,10 @@ class MemoryRegistration implements Registration {
     if (this.currentState !== 'active') return;
     if (this.store.owner(this.current.service, this.current.id) !== this.generation) {
       this.setState('lost', new RegistrationLostError(this.current.id, 'superseded'));
+      // Its registry lets go of it, as RedisRegistry does: kept, every replaced registration of
+      // an id (a process re-registering itself, a restart over a shared store) stayed in the
+      // registry's set until close(), one more for every replacement.
+      this.onEnd(this);
     }
   }
 

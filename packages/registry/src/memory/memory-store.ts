@@ -45,11 +45,13 @@ export class MemoryStore {
     if (entries?.get(id)?.generation !== generation) return false;
     entries.delete(id);
     this.publish(service, this.state(service).remove(id, 'deregistered'));
+    this.forgetIfIdle(service);
     return true;
   }
 
   setRoute(service: string, rule: RouteRule | undefined): void {
     this.publish(service, this.state(service).setRoute(rule));
+    this.forgetIfIdle(service);
   }
 
   getRoute(service: string): RouteRule | undefined {
@@ -75,7 +77,26 @@ export class MemoryStore {
     listener(this.state(service).snapshot());
     return () => {
       set.delete(listener);
+      if (set.size === 0 && this.watchers.get(service) === set) {
+        this.watchers.delete(service);
+        this.forgetIfIdle(service);
+      }
     };
+  }
+
+  /**
+   * Drops what the store keeps for `service` once nothing is left of it: no instance, no route, no
+   * watcher. A named store lives as long as the process, and every service name ever registered,
+   * watched or routed (a dashboard or CLI watching names it is asked about) used to keep an empty
+   * map, a watch state and a watcher set there for good.
+   */
+  private forgetIfIdle(service: string): void {
+    if ((this.entries.get(service)?.size ?? 0) > 0 || (this.watchers.get(service)?.size ?? 0) > 0) return;
+    const state = this.states.get(service);
+    if (state !== undefined && (state.instances.size > 0 || state.route !== undefined)) return;
+    this.entries.delete(service);
+    this.states.delete(service);
+    this.watchers.delete(service);
   }
 
   private serviceEntries(service: string): Map<string, Entry> {

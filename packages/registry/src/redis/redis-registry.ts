@@ -413,6 +413,24 @@ export class RedisRegistry implements Registry {
           }
           throw error;
         }),
+      restoreRoute: async (rule) => {
+        try {
+          const written = await this.connection.call('restore route', () =>
+            this.scripts.restoreRoute(keys, JSON.stringify(rule)),
+          );
+          return written ? 'restored' : 'present';
+        } catch (error) {
+          // Refused by Redis itself (an ACL without write access): no retry can succeed.
+          const reason = describeRedisError(error);
+          if (!this.connection.isReady || !reason.includes('permission denied')) throw error;
+          this.warnings.warn(
+            `restore route:${service}:denied`,
+            { service, error: reason },
+            `switchyard registry: Redis lost the route rule of ${service}, and this process may not write it back (${reason})`,
+          );
+          return 'refused';
+        }
+      },
       forgetSweeps: () => this.connection.call('forget sweeps', () => this.scripts.forgetSweeps(keys)),
       subscribe: async () => {
         await subscriber.call('subscribe', (client) => client.subscribe(keys.channel));
@@ -489,23 +507,27 @@ export class RedisRegistry implements Registry {
     return route === 'malformed' ? undefined : route;
   }
 
-  private async listWithRev(
-    service: string,
-  ): Promise<{ rev: number; instances: ServiceInstance[]; route: RouteRule | undefined | 'malformed' }> {
+  private async listWithRev(service: string): Promise<{
+    rev: number;
+    instances: ServiceInstance[];
+    route: RouteRule | undefined | 'malformed';
+    routeMissing: boolean;
+  }> {
     const {
       rev,
       ids,
       values,
       route: rawRoute,
     } = await this.connection.call('list', () => this.scripts.list(this.keys(service)));
-    const route = rawRoute === '' ? undefined : (decodeRoute(service, rawRoute, this.warnings) ?? 'malformed');
+    const route =
+      rawRoute === null || rawRoute === '' ? undefined : (decodeRoute(service, rawRoute, this.warnings) ?? 'malformed');
     const instances: ServiceInstance[] = [];
     for (let index = 0; index < ids.length; index++) {
       const id = ids[index] as string;
       const instance = decodeInstance(service, id, values[index], this.warnings, 'list');
       if (instance) instances.push(instance);
     }
-    return { rev, instances, route };
+    return { rev, instances, route, routeMissing: rawRoute === null };
   }
 
   private keys(service: string): ServiceKeys {

@@ -8,6 +8,7 @@ import {
   LIST,
   LIVE_COUNT,
   REGISTER,
+  RESTORE_ROUTE,
   SET_ROUTE,
   SWEEP,
   UPDATE,
@@ -26,6 +27,7 @@ const COMMANDS = {
   syForgetSweeps: FORGET_SWEEPS,
   syLiveCount: LIVE_COUNT,
   sySetRoute: SET_ROUTE,
+  syRestoreRoute: RESTORE_ROUTE,
   syWithdraw: WITHDRAW,
 } as const;
 
@@ -94,14 +96,27 @@ export class RedisScripts {
     return (await this.run('syWithdraw', keys, id, json, tombstoneTtlMs)) as number;
   }
 
-  async list(keys: ServiceKeys): Promise<{ rev: number; ids: string[]; values: (string | null)[]; route: string }> {
-    const [rev, ids, values, route] = (await this.run('syList', keys)) as [string, string[], (string | null)[], string];
-    return { rev: Number(rev) || 0, ids, values, route: route ?? '' };
+  /** `route`: the rule JSON; '' when cleared; null when Redis holds no route key at all. */
+  async list(
+    keys: ServiceKeys,
+  ): Promise<{ rev: number; ids: string[]; values: (string | null)[]; route: string | null }> {
+    const [rev, ids, values, route] = (await this.run('syList', keys)) as [
+      string,
+      string[],
+      (string | null)[],
+      string | null,
+    ];
+    return { rev: Number(rev) || 0, ids, values, route: route ?? null };
   }
 
   /** Writes (or with '' clears) the route rule JSON; returns 1 when it changed. */
   async setRoute(keys: ServiceKeys, json: string): Promise<number> {
     return (await this.run('sySetRoute', keys, json)) as number;
+  }
+
+  /** Writes the rule JSON back only if Redis holds no route key at all: true when it did. */
+  async restoreRoute(keys: ServiceKeys, json: string): Promise<boolean> {
+    return (await this.run('syRestoreRoute', keys, json)) === 1;
   }
 
   /** A watcher's sweep: `intervalMs` is how often watchers sweep (it scales what counts as a stall). */

@@ -355,7 +355,8 @@ return 1
 
 /**
  * List: sweeps due index entries first (so the index is exact for every live lease), then returns
- * {rev, ids, values, route} for the indexed ids (route: the rule JSON, '' for none), values from the instances hash (nil where missing, which
+ * {rev, ids, values, route} for the indexed ids (route: the rule JSON; '' once cleared; nil when there is no
+ * route key at all), values from the instances hash (nil where missing, which
  * also drops that id's generation so its owner writes it back). HMGET runs in chunks so large
  * services stay within Lua's unpack limit.
  */
@@ -378,23 +379,45 @@ for i = 1, #ids, 500 do
     end
   end
 end
-return {redis.call('GET', KEYS[5]) or '0', ids, values, redis.call('GET', routeKey) or ''}
+-- The route: its JSON, '' once cleared, nil (no key) when none was ever set or Redis lost it.
+return {redis.call('GET', KEYS[5]) or '0', ids, values, redis.call('GET', routeKey)}
 `;
 
 /**
  * Set route: ARGV rule JSON ('' clears). Writes `<prefix>route` and publishes a `route` message
  * with the same revision counter as instance changes, so watchers order both consistently.
+ * A clear leaves the key holding '' rather than deleting it: that is how a watcher coming back
+ * from an outage tells a rule someone cleared meanwhile (the key holds '') from one Redis lost
+ * (no key at all, after a restart without persistence or a flush), which it writes back
+ * (RESTORE_ROUTE). Readers take '' for no rule, as they always did.
  */
 export const SET_ROUTE = `${PRELUDE}
 local rule = ARGV[2]
+if redis.call('GET', routeKey) == rule then return 0 end
 if rule == '' then
-  if redis.call('DEL', routeKey) == 0 then return 0 end
+  -- DEL first: under maxmemory with noeviction, Redis refuses a script's first write of a command
+  -- that may grow memory (SET), and a clear (a rollback) must go through while memory is short,
+  -- as it did when a clear was a DEL. Any write lets the script's later ones through.
+  redis.call('DEL', routeKey)
+  redis.call('SET', routeKey, '')
   publish('"type":"route","rule":null')
 else
-  if redis.call('GET', routeKey) == rule then return 0 end
   redis.call('SET', routeKey, rule)
   publish('"type":"route","rule":' .. rule)
 end
+return 1
+`;
+
+/**
+ * Restore route: ARGV rule JSON (the last rule a watcher held). Writes it only if the key is
+ * missing altogether (Redis lost it), never over a rule or a clear ('') written since; so of many
+ * watchers racing to restore it, one writes and publishes, and the others find it there.
+ * Returns 1 written back, 0 the key was there.
+ */
+export const RESTORE_ROUTE = `${PRELUDE}
+local rule = ARGV[2]
+if not redis.call('SET', routeKey, rule, 'NX') then return 0 end
+publish('"type":"route","rule":' .. rule)
 return 1
 `;
 

@@ -1,4 +1,4 @@
-import { RegistryUnavailableError, type ServiceInstance, silentLogger } from '@switchyard/core';
+import { RegistryUnavailableError, type RouteRule, type ServiceInstance, silentLogger } from '@switchyard/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RegistryEvent } from '../registry.js';
 import { serviceKeys } from './keys.js';
@@ -17,7 +17,15 @@ const instance = (id: string): ServiceInstance => ({
 
 /** A registry backend whose list() answers whatever the test says Redis holds now. */
 function fakeBackend() {
-  const held = { rev: 5, instances: [instance('a'), instance('b'), instance('c')] };
+  const held: {
+    rev: number;
+    instances: ServiceInstance[];
+    /** The route key: a rule, 'cleared' (an empty value), or missing (never set, or lost). */
+    route: RouteRule | 'cleared' | undefined;
+  } = { rev: 5, instances: [instance('a'), instance('b'), instance('c')], route: undefined };
+  /** Rules restoreRoute() wrote back; what it answers when it does not (a failure to throw). */
+  const restored: RouteRule[] = [];
+  const restoreFails: { with: Error | 'refused' | undefined } = { with: undefined };
   let release: (() => void) | undefined;
   const context: ServiceWatchContext = {
     service: 'echo',
@@ -28,7 +36,12 @@ function fakeBackend() {
     sweepIntervalMs: 3_600_000,
     resyncIntervalMs: 3_600_000,
     list: async () => {
-      const answer = { rev: held.rev, instances: [...held.instances], route: undefined };
+      const answer = {
+        rev: held.rev,
+        instances: [...held.instances],
+        route: held.route === 'cleared' ? undefined : held.route,
+        routeMissing: held.route === undefined,
+      };
       if (release === undefined) return answer;
       // A list held in flight until the test lets it finish.
       await new Promise<void>((resolve) => {
@@ -40,6 +53,14 @@ function fakeBackend() {
       });
       return answer;
     },
+    restoreRoute: async (rule) => {
+      if (restoreFails.with === 'refused') return 'refused';
+      if (restoreFails.with) throw restoreFails.with;
+      if (held.route !== undefined) return 'present';
+      held.route = rule;
+      restored.push(rule);
+      return 'restored';
+    },
     readRev: async () => held.rev,
     sweep: async () => {},
     forgetSweeps: async () => {},
@@ -49,6 +70,8 @@ function fakeBackend() {
   return {
     context,
     held,
+    restored,
+    restoreFails,
     holdLists: () => {
       release = () => {};
     },
@@ -223,5 +246,156 @@ describe('ServiceWatch after Redis lost its data without a reconnect (FLUSHALL)'
     await vi.advanceTimersByTimeAsync(3_000);
 
     expect(views(events)).toEqual([['a', 'b']]);
+  });
+});
+
+describe('ServiceWatch while its lists keep failing', () => {
+  it('holds no more change messages than one list attempt could need, however long the lists fail', async () => {
+    const backend = fakeBackend();
+    const events = await watching(backend);
+    // Lists now fail (each one times out, say, on a loaded Redis) while writers keep publishing:
+    // pub/sub goes over its own connection. Every message that came while a list was in flight
+    // was kept for the next list, and a failed list kept them all, for as long as lists failed.
+    const failing = vi.spyOn(backend.context, 'list').mockRejectedValue(new RegistryUnavailableError('timed out'));
+    let rev = 5;
+    for (let second = 0; second < 30; second++) {
+      backend.holdLists();
+      watch!.onConnectionRestored(); // a resync (a gap, a revision check, a reconnect)
+      for (let index = 0; index < 20; index++) {
+        rev++;
+        watch!.onMessage(JSON.stringify({ rev, type: 'up', instance: instance(`n${rev}`) }));
+      }
+      await vi.advanceTimersByTimeAsync(1_000);
+    }
+    const buffered = (watch as unknown as { buffered: unknown[] }).buffered;
+    expect(buffered.length).toBeLessThanOrEqual(20);
+    // Lists work again: the view is repaired from Redis (which holds every change), as before.
+    failing.mockRestore();
+    backend.releaseLists();
+    backend.held.rev = rev;
+    backend.held.instances = [instance('a'), instance('z')];
+    watch!.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(views(events).at(-1)).toEqual(['a', 'z']);
+  });
+
+  it('still sees Redis lost its data when the message that says so came during a failed list', async () => {
+    const backend = fakeBackend();
+    const events = await watching(backend);
+    const failing = vi.spyOn(backend.context, 'list').mockRejectedValue(new RegistryUnavailableError('timed out'));
+    watch!.onConnectionRestored();
+    // Flushed: a writes itself back first (a new count starts) while the list is failing.
+    watch!.onMessage(JSON.stringify({ rev: 1_700_000_000_000_000, first: true, type: 'up', instance: instance('a') }));
+    await vi.advanceTimersByTimeAsync(0);
+    failing.mockRestore();
+    backend.held.rev = 1_700_000_000_000_000;
+    backend.held.instances = [instance('a')];
+    await vi.advanceTimersByTimeAsync(1_000); // the retry lists: b and c have not written themselves back yet
+    expect(views(events).filter((view) => view.length < 3)).toEqual([]);
+  });
+});
+
+describe('ServiceWatch when Redis lost the route rule', () => {
+  const canary: RouteRule = { splits: { '1.0.0': 100, '1.1.0': 0 } };
+  const routes = (events: readonly RegistryEvent[]) =>
+    events.flatMap((event) => (event.type === 'route' ? [event.rule] : event.type === 'snapshot' ? [event.route] : []));
+
+  it('writes back the rule its view held when Redis came back from an outage with none, and never shows it gone', async () => {
+    const backend = fakeBackend();
+    backend.held.route = canary;
+    const events = await watching(backend);
+    watch!.onConnectionLost(new RegistryUnavailableError('redis down'));
+    // Redis restarted empty: no instance has written itself back yet, and nobody rewrites the rule.
+    backend.held.rev = 0;
+    backend.held.instances = [];
+    backend.held.route = undefined;
+    watch!.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(backend.restored).toEqual([canary]);
+    expect(backend.held.route).toEqual(canary);
+    expect(routes(events).every((rule) => rule !== undefined)).toBe(true);
+  });
+
+  it('writes it back after a flush seen without a reconnect (a count that began again)', async () => {
+    const backend = fakeBackend();
+    backend.held.route = canary;
+    const events = await watching(backend);
+    backend.held.route = undefined;
+    backend.held.rev = 1_700_000_000_000_000;
+    watch!.onMessage(JSON.stringify({ rev: backend.held.rev, first: true, type: 'up', instance: instance('a') }));
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(backend.restored).toEqual([canary]);
+    expect(routes(events).every((rule) => rule !== undefined)).toBe(true);
+  });
+
+  it('leaves a missing rule alone on an ordinary resync (someone deleted it: a message was missed)', async () => {
+    const backend = fakeBackend();
+    backend.held.route = canary;
+    const events = await watching(backend);
+    backend.held.route = undefined;
+    backend.held.rev = 7;
+    watch!.onMessage(JSON.stringify({ rev: 7, type: 'down', id: 'c', reason: 'deregistered' })); // 6 was missed
+    await vi.advanceTimersByTimeAsync(0);
+
+    expect(backend.restored).toEqual([]);
+    expect(routes(events)).toEqual([undefined]);
+  });
+
+  it('does not bring back a rule cleared before the loss, whether it saw the clear or not', async () => {
+    const seen = fakeBackend();
+    seen.held.route = canary;
+    const seenEvents = await watching(seen);
+    seen.held.route = 'cleared';
+    seen.held.rev = 6;
+    watch!.onMessage(JSON.stringify({ rev: 6, type: 'route', rule: null }));
+    expect(routes(seenEvents)).toEqual([undefined]);
+    seen.held.route = undefined; // then Redis restarts empty
+    watch!.onConnectionLost(new RegistryUnavailableError('redis down'));
+    seen.held.rev = 0;
+    watch!.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen.restored).toEqual([]);
+    await watch!.close();
+
+    // Cleared while this watcher was cut off (Redis keeps the clear as an empty value): it stays cleared.
+    const missed = fakeBackend();
+    missed.held.route = canary;
+    const missedEvents = await watching(missed);
+    watch!.onConnectionLost(new RegistryUnavailableError('redis down'));
+    missed.held.route = 'cleared';
+    watch!.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(missed.restored).toEqual([]);
+    expect(routes(missedEvents)).toEqual([undefined]);
+  });
+
+  it('tries again when the write-back fails, keeping the rule meanwhile; follows Redis when it may not write', async () => {
+    const backend = fakeBackend();
+    backend.held.route = canary;
+    const events = await watching(backend);
+    backend.restoreFails.with = new RegistryUnavailableError('OOM command not allowed');
+    watch!.onConnectionLost(new RegistryUnavailableError('redis down'));
+    backend.held.route = undefined;
+    watch!.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(backend.restored).toEqual([]);
+    backend.restoreFails.with = undefined;
+    await vi.advanceTimersByTimeAsync(1_000); // the retry, though nothing else asks for a resync
+    expect(backend.restored).toEqual([canary]);
+    expect(routes(events).every((rule) => rule !== undefined)).toBe(true);
+    await watch!.close();
+
+    const readOnly = fakeBackend();
+    readOnly.held.route = canary;
+    const readOnlyEvents = await watching(readOnly);
+    readOnly.restoreFails.with = 'refused';
+    watch!.onConnectionLost(new RegistryUnavailableError('redis down'));
+    readOnly.held.route = undefined;
+    watch!.onConnectionRestored();
+    await vi.advanceTimersByTimeAsync(2_000);
+    // The snapshot ending the stale period kept the rule while the write was tried; then Redis's answer stands.
+    expect(routes(readOnlyEvents)).toEqual([canary, undefined]);
   });
 });

@@ -14,8 +14,23 @@ export interface ServiceWatchContext {
   warnings: WarnOnce;
   sweepIntervalMs: number;
   resyncIntervalMs: number;
-  /** Reads the full state: the revision, the live instances and the route ('malformed' keeps the previous one). */
-  list(): Promise<{ rev: number; instances: ServiceInstance[]; route: RouteRule | undefined | 'malformed' }>;
+  /**
+   * Reads the full state: the revision, the live instances and the route ('malformed' keeps the
+   * previous one). `routeMissing`: the backend holds no route at all, not even a cleared one (it was
+   * never set, or Redis lost it).
+   */
+  list(): Promise<{
+    rev: number;
+    instances: ServiceInstance[];
+    route: RouteRule | undefined | 'malformed';
+    routeMissing: boolean;
+  }>;
+  /**
+   * Writes `rule` back only if the backend holds no route at all: 'restored' it did; 'present' a rule
+   * or a clear is there (written since the list); 'refused' it may not write (no retry can help).
+   * Rejects when it could not be sent (an outage: try again later).
+   */
+  restoreRoute(rule: RouteRule): Promise<'restored' | 'present' | 'refused'>;
   /** Reads only the revision (the cheap periodic check). */
   readRev(): Promise<number>;
   /** Removes expired entries, publishing their `down` events. */
@@ -51,6 +66,9 @@ export class ServiceWatch {
   private resyncAgain = false;
   /** Redis lost its data without a reconnect (flushed): the revision count began again or went back. */
   private dataLost = false;
+  /** A route rule Redis lost that this watch is writing back (or will try again to, after a failure). */
+  private routeToRestore: RouteRule | undefined;
+  private restoringRoute: Promise<void> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -150,8 +168,11 @@ export class ServiceWatch {
     this.rev = message.rev;
     let event: RegistryEvent | undefined;
     if (message.type === 'down') event = this.state.remove(message.id, message.reason);
-    else if (message.type === 'route') event = message.malformed ? undefined : this.state.setRoute(message.rule);
-    else event = this.state.put(message.instance);
+    else if (message.type === 'route') {
+      // Someone wrote the route since (a rule, a clear, or another watcher's restore): theirs stands.
+      this.routeToRestore = undefined;
+      event = message.malformed ? undefined : this.state.setRoute(message.rule);
+    } else event = this.state.put(message.instance);
     return { event, gap };
   }
 
@@ -170,7 +191,8 @@ export class ServiceWatch {
     if (this.resyncing) return this.resyncing;
     this.resyncing = (async () => {
       try {
-        const { rev, instances, route } = await this.context.list();
+        const listed = await this.context.list();
+        const { rev, instances } = listed;
         // Back from an outage, Redis may have restarted empty: live instances write themselves
         // back within moments (their registrations heartbeat on reconnect), but a list taken first
         // would drop them. So after a stale period, instances missing from the list are kept for
@@ -183,8 +205,8 @@ export class ServiceWatch {
         this.dataLost = false;
         const afterOutage = this.stale || lostData;
         const keepMissing = afterOutage || this.graceTimer !== undefined;
-        const listed = keepMissing ? this.withMissingKept(instances, afterOutage) : instances;
-        let changed = this.state.replace(listed);
+        const route = this.routeAfter(listed, afterOutage);
+        let changed = this.state.replace(keepMissing ? this.withMissingKept(instances, afterOutage) : instances);
         if (route !== 'malformed' && this.state.setRoute(route)) changed = true;
         const wasStale = this.stale;
         this.rev = rev;
@@ -203,6 +225,7 @@ export class ServiceWatch {
         if (!firstSync && (changed || wasStale)) this.listeners.emit(this.state.snapshot());
       } catch (error) {
         this.resyncAgain = false; // the retry below lists again anyway
+        this.dropBuffered();
         if (!this.synced) throw error;
         this.context.logger.debug(
           { err: error, service: this.context.service },
@@ -219,6 +242,78 @@ export class ServiceWatch {
       }
     })();
     return this.resyncing;
+  }
+
+  /**
+   * The route a list shows, or the rule Redis lost, which this watch then writes back. Redis holds
+   * no route at all (not even a cleared one, which leaves an empty value) only when none was ever
+   * set or its data was lost: a restart without persistence, a flush. Instances write themselves
+   * back then, but a rule is configuration that nobody rewrote: a canary rolled back to 0 % came
+   * back at its share of the instances. So after an outage or a loss (never on an ordinary resync),
+   * a watch whose view held a rule writes that rule back if Redis still holds none: of many watchers
+   * racing, one writes, and a rule set or cleared since the loss stays. Its view keeps the rule
+   * meanwhile (no flap to the instance-count split and back). A write that fails (Redis gone again,
+   * out of memory) is tried again while Redis holds no rule and nobody wrote one.
+   */
+  private routeAfter(
+    listed: Awaited<ReturnType<ServiceWatchContext['list']>>,
+    afterOutage: boolean,
+  ): RouteRule | undefined | 'malformed' {
+    if (!listed.routeMissing) {
+      this.routeToRestore = undefined;
+      return listed.route;
+    }
+    const rule = this.routeToRestore ?? (afterOutage ? this.state.route : undefined);
+    if (rule === undefined) return listed.route;
+    this.routeToRestore = rule;
+    // Not awaited: the resync goes on (and ends a stale period) without waiting for the write.
+    this.restoringRoute ??= this.restoreRoute(rule).finally(() => {
+      this.restoringRoute = undefined;
+    });
+    return rule;
+  }
+
+  /** Writes back a rule Redis lost (see {@link routeAfter}). */
+  private async restoreRoute(rule: RouteRule): Promise<void> {
+    let outcome: 'restored' | 'present' | 'refused';
+    try {
+      outcome = await this.context.restoreRoute(rule);
+    } catch (error) {
+      if (this.closed || this.routeToRestore !== rule) return;
+      this.context.logger.debug(
+        { err: error, service: this.context.service },
+        'switchyard registry: writing back a lost route rule failed; retrying',
+      );
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.requestResync(), RETRY_AFTER_FAILURE_MS);
+      this.retryTimer.unref();
+      return;
+    }
+    if (outcome === 'restored') {
+      this.context.logger.warn(
+        { service: this.context.service, rule },
+        `switchyard registry: Redis lost the route rule of ${this.context.service} (a restart without persistence, or a flush); wrote back the last one known`,
+      );
+    }
+    // A route message came meanwhile (ours, or someone's rule, clear or restore): it decides.
+    if (this.routeToRestore !== rule) return;
+    this.routeToRestore = undefined;
+    // 'present': written since the list, or by hand: read what is there. 'refused': what Redis holds (none) stands.
+    if (outcome !== 'restored') this.requestResync();
+  }
+
+  /**
+   * Forgets the messages held for a list that failed. The next list is taken later, so Redis shows
+   * every one of them to it (and absorb() would skip them as older than that list). Kept instead,
+   * they piled up for as long as lists failed while writers kept publishing (pub/sub has its own
+   * connection): one more per change, until a list got through. What they would have told beyond
+   * the view, Redis having lost its count (a `first` message after a counted view), is kept.
+   */
+  private dropBuffered(): void {
+    for (const message of this.buffered) {
+      if (message.first === true && message.rev > this.rev && this.rev > 0) this.dataLost = true;
+    }
+    this.buffered = [];
   }
 
   /**

@@ -1,0 +1,131 @@
+// Type-level tests, checked by this package's typecheck (`tsc -p packages/grpc` includes src/, the
+// build leaves *.test-d.ts out): each `@ts-expect-error` must meet an error, each expectTypeOf hold.
+// The definition is generated from protos/switchyard/echo/v1/echo.proto, as a user's would be (see
+// test-support/generated/README.md). Nothing here runs: the servers are never started.
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { expectTypeOf } from 'vitest';
+import type { EchoDefinition } from '../test-support/generated/switchyard/echo/v1/Echo.js';
+import type { EchoRequest__Output } from '../test-support/generated/switchyard/echo/v1/EchoRequest.js';
+import type { EchoResponse } from '../test-support/generated/switchyard/echo/v1/EchoResponse.js';
+import { createGrpcServer, type GrpcServiceBinding } from './create-grpc-server.js';
+import type { GrpcHandlers } from './grpc-handlers.js';
+import type { GrpcHandlerContext } from './handler-context.js';
+
+declare const Echo: EchoDefinition;
+declare const Untyped: ServiceDefinition;
+
+export function typedBindings(): void {
+  // Handlers' parameters are typed from the definition: no annotations needed under strict TS.
+  createGrpcServer({
+    services: [
+      {
+        definition: Echo,
+        implementation: {
+          say: async (request, context) => {
+            expectTypeOf(request).toEqualTypeOf<EchoRequest__Output>();
+            expectTypeOf(context).toEqualTypeOf<GrpcHandlerContext>();
+            return { message: request.message, servedBy: 'echo-1' };
+          },
+          async *count({ count }) {
+            expectTypeOf(count).toEqualTypeOf<number>();
+            for (let index = 1; index <= count; index++) yield { message: String(index) };
+          },
+        },
+      },
+    ],
+  });
+
+  createGrpcServer({
+    services: [
+      {
+        definition: Echo,
+        implementation: {
+          say: ({ message }) => ({ message }),
+          count: ({ count }) => [{ message: String(count) }],
+          // @ts-expect-error a misspelt handler is a compile error, not a failure at start
+          sya: async () => ({}),
+        },
+      },
+    ],
+  });
+
+  createGrpcServer({
+    services: [
+      {
+        definition: Echo,
+        // @ts-expect-error every method needs its handler (`count` is missing)
+        implementation: { say: ({ message }) => ({ message }) },
+      },
+    ],
+  });
+
+  createGrpcServer({
+    services: [
+      {
+        definition: Echo,
+        implementation: {
+          // @ts-expect-error the reply must be the method's response message
+          say: async ({ message }) => ({ mesage: message }),
+          count: () => [],
+        },
+      },
+    ],
+  });
+}
+
+export function looseBindings(bindings: GrpcServiceBinding[]): void {
+  // An untyped definition (loadService() without a type argument) takes any handlers, checked at
+  // start; typed and untyped bindings mix, each checked against its own definition.
+  createGrpcServer({
+    services: [
+      { definition: Untyped, implementation: { anything: async (request: { id: string }) => request } },
+      {
+        definition: Echo,
+        implementation: {
+          say: ({ message }) => ({ message }),
+          // @ts-expect-error the typed binding beside it is still checked
+          count: ({ cuont }) => [{ message: String(cuont) }],
+        },
+      },
+    ],
+  });
+  // Bindings built elsewhere, typed or not, still fit the unparameterised binding type.
+  const typed: GrpcServiceBinding<EchoDefinition> = {
+    definition: Echo,
+    implementation: { say: ({ message }) => ({ message }), count: () => [] },
+  };
+  createGrpcServer({ services: [typed, ...bindings] });
+  const stored: GrpcServiceBinding[] = [typed];
+  createGrpcServer({ services: stored });
+}
+
+export async function handlerTypes(): Promise<void> {
+  // Generated definitions do not say which methods stream: each handler may be either...
+  expectTypeOf<ReturnType<GrpcHandlers<EchoDefinition>['say']>>().toEqualTypeOf<
+    Promise<EchoResponse> | EchoResponse | AsyncIterable<EchoResponse> | Iterable<EchoResponse>
+  >();
+  // ...unless the streaming methods are named: the others are then unary.
+  type Named = GrpcHandlers<EchoDefinition, 'Count'>;
+  expectTypeOf<ReturnType<Named['say']>>().toEqualTypeOf<Promise<EchoResponse> | EchoResponse>();
+  expectTypeOf<ReturnType<Named['count']>>().toEqualTypeOf<AsyncIterable<EchoResponse> | Iterable<EchoResponse>>();
+  expectTypeOf<GrpcHandlers<EchoDefinition, 'count'>>().toEqualTypeOf<Named>();
+  const named: Named = {
+    say: async ({ message }) => ({ message }),
+    // @ts-expect-error a unary reply is not a stream
+    count: async () => ({ message: 'one' }),
+  };
+  const { message } = await named.say({ message: 'hi', delayMs: 0, failWithCode: 0 }, {} as GrpcHandlerContext);
+  expectTypeOf(message).toEqualTypeOf<string | undefined>();
+
+  // A definition that says which methods stream (`responseStream: true | false`) is followed;
+  // client-streaming methods, not supported by the server, take no handler.
+  type Echoed = { message: string };
+  type Written = {
+    Say: MethodDefinition<Echoed, Echoed> & { responseStream: false; requestStream: false };
+    Watch: MethodDefinition<Echoed, Echoed> & { responseStream: true; requestStream: false };
+    Upload: MethodDefinition<Echoed, Echoed> & { responseStream: false; requestStream: true };
+  };
+  expectTypeOf<keyof GrpcHandlers<Written>>().toEqualTypeOf<'say' | 'watch'>();
+  expectTypeOf<ReturnType<GrpcHandlers<Written>['say']>>().toEqualTypeOf<Promise<Echoed> | Echoed>();
+  expectTypeOf<ReturnType<GrpcHandlers<Written>['watch']>>().toEqualTypeOf<AsyncIterable<Echoed> | Iterable<Echoed>>();
+}

@@ -1,0 +1,92 @@
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import type { DeclaredMethod, KnownKey } from '../method-names.js';
+import type { GrpcHandlerContext } from './handler-context.js';
+
+// A handler receives the decoded request (proto-loader's `__Output` type, defaults filled) and
+// returns what the response serializer takes (the plain message type). Read structurally, as the
+// client's types are, so grpc-js's own MethodDefinition and proto-loader's generated ones both fit.
+type HandlerRequest<M> = M extends { requestDeserialize: (bytes: Buffer) => infer Request } ? Request : never;
+type HandlerResponse<M> = M extends { responseSerialize: (value: infer Response) => Buffer } ? Response : never;
+
+/** A unary method's handler: return (or resolve) the response, or throw (see grpcError()). */
+type Unary<M> = (
+  request: HandlerRequest<M>,
+  context: GrpcHandlerContext,
+) => Promise<HandlerResponse<M>> | HandlerResponse<M>;
+
+/** A server-streaming method's handler: an (async) iterable of responses, e.g. an async generator. */
+type ServerStream<M> = (
+  request: HandlerRequest<M>,
+  context: GrpcHandlerContext,
+) => AsyncIterable<HandlerResponse<M>> | Iterable<HandlerResponse<M>>;
+
+/** Either, for a method whose definition does not say whether it streams. */
+type UnaryOrServerStream<M> = (
+  request: HandlerRequest<M>,
+  context: GrpcHandlerContext,
+) =>
+  | Promise<HandlerResponse<M>>
+  | HandlerResponse<M>
+  | AsyncIterable<HandlerResponse<M>>
+  | Iterable<HandlerResponse<M>>;
+
+/** Whether method K is in the (proto or camelCase) names given, or unsaid (`string`). */
+type Listed<K, Names extends string> = string extends Names
+  ? 'unsaid'
+  : K extends Names
+    ? 'yes'
+    : Uncapitalize<K & string> extends Names
+      ? 'yes'
+      : 'no';
+
+type HandlerFor<M, K, ServerStreaming extends string> = M extends { responseStream: true }
+  ? ServerStream<M>
+  : M extends { responseStream: false }
+    ? Unary<M>
+    : Listed<K, ServerStreaming> extends 'yes'
+      ? ServerStream<M>
+      : Listed<K, ServerStreaming> extends 'no'
+        ? Unary<M>
+        : UnaryOrServerStream<M>;
+
+/**
+ * The handlers `createGrpcServer` takes for a typed service definition, one per method under its
+ * camelCased name (`GetProduct` → `getProduct`), each typed from the definition: the request is
+ * the decoded message (`GetProductRequest__Output`), the reply the message to send
+ * (`GetProductResponse`).
+ *
+ * - unary: `(request, context) => Promise<Response> | Response`
+ * - server streaming: `(request, context) => AsyncIterable<Response> | Iterable<Response>` (an
+ *   async generator, say)
+ *
+ * proto-loader's generated definitions do not say which methods stream (their `responseStream` is
+ * a `boolean`), so each handler may be either unless `ServerStreaming` names the streaming ones
+ * (proto or camelCase names; `never` for a service that has none): those are then typed as
+ * streams and every other method as unary, which also makes a handler's result precise for code
+ * that calls it directly. A definition whose `responseStream` is `true` or `false` (written out
+ * by hand) is followed as it says. Every method must have a handler; client-streaming and
+ * bidirectional methods (`requestStream: true`), which the server does not support yet, take none.
+ *
+ * @example
+ * ```ts
+ * const implementation: GrpcHandlers<CatalogServiceDefinition, never> = {
+ *   async getProduct({ id }) { return { product: await products.get(id) }; },
+ * };
+ * ```
+ */
+export type GrpcHandlers<D, ServerStreaming extends string = string> = {
+  [K in keyof D as D[K] extends { requestStream: true } ? never : Uncapitalize<KnownKey<K> & string>]: HandlerFor<
+    D[K],
+    K,
+    ServerStreaming
+  >;
+};
+
+/**
+ * What a binding's `implementation` is checked against: {@link GrpcHandlers} for a typed
+ * definition; any object for an untyped one (from `loadService()` without a type argument), whose
+ * handler names are checked when the server starts.
+ */
+export type GrpcImplementation<D extends ServiceDefinition> = [DeclaredMethod<D>] extends [never]
+  ? Record<string, unknown>
+  : GrpcHandlers<D>;
