@@ -263,8 +263,11 @@ describe('a standalone Redis demoted to a replica (READONLY)', () => {
       cleanups.push(() => admin.disconnect());
       return admin;
     }) as [Redis, Redis];
+    // Redis waits 5 s by default before a diskless full sync (for more replicas to join), as long as
+    // this wait allowed: without this the test raced it, and lost on a loaded machine.
+    for (const admin of [oldAdmin, newAdmin]) await admin.config('SET', 'repl-diskless-sync-delay', '0');
     await newAdmin.replicaof(oldPrimary.host, String(oldPrimary.port));
-    await waitFor(async () => /master_link_status:up/.test(await newAdmin.info('replication')), 5_000, 'replication');
+    await waitFor(async () => /master_link_status:up/.test(await newAdmin.info('replication')), 10_000, 'replication');
     // A proxy stands in for the DNS name: new connections go where it points now.
     const name = await startTcpProxy({ port: oldPrimary.port });
     cleanups.push(() => name.close());
