@@ -89,7 +89,6 @@ function startChild(namespace: string, id: string, ttlMs: number): Promise<Child
 describe('discovery over a real Redis registry', () => {
   it('stops picking a deregistered instance within 50 ms', async () => {
     const { namespace, registry: owner } = setup();
-    const a = await owner.register({ id: 'a', service: 'catalog', host: '127.0.0.1', ports: { tcp: 1 } });
     await owner.register({ id: 'b', service: 'catalog', host: '127.0.0.1', ports: { tcp: 2 } });
     // A second client, as in another process.
     const reader = new RedisRegistry({ url: redis.url, namespace });
@@ -97,17 +96,25 @@ describe('discovery over a real Redis registry', () => {
     const discovery = createDiscovery({ registry: reader, service: 'catalog', balancer: 'round-robin' });
     cleanups.push(() => discovery.close());
     await discovery.ready();
-    expect(discovery.instances()).toHaveLength(2);
-    const started = performance.now();
-    await a.deregister();
-    await until(() => discovery.instances().length === 1, 1_000, 'deregistration');
-    const elapsed = performance.now() - started;
-    for (let i = 0; i < 50; i++) {
-      const lease = discovery.pick();
-      expect(lease.instance.id).toBe('b');
-      lease.done({ ok: true, latencyMs: 1 });
+    // The median of 9 deregistrations, not one: on a loaded 2-core CI machine any one of them can
+    // wait ~80 ms for a core (the registry's own latency test failed a CI run so). Pub/sub delivery
+    // is what this checks: left to the periodic revision check (every ~5 s), every one would time out.
+    const latencies: number[] = [];
+    for (let round = 0; round < 9; round++) {
+      const a = await owner.register({ id: 'a', service: 'catalog', host: '127.0.0.1', ports: { tcp: 1 } });
+      await until(() => discovery.instances().length === 2, 1_000, 'registration');
+      const started = performance.now();
+      await a.deregister();
+      await until(() => discovery.instances().length === 1, 1_000, 'deregistration');
+      latencies.push(performance.now() - started);
+      for (let i = 0; i < 50; i++) {
+        const lease = discovery.pick();
+        expect(lease.instance.id).toBe('b');
+        lease.done({ ok: true, latencyMs: 1 });
+      }
     }
-    expect(elapsed).toBeLessThan(50);
+    latencies.sort((x, y) => x - y);
+    expect(latencies[Math.floor(latencies.length / 2)], `latencies ${latencies.map(Math.round)}`).toBeLessThan(50);
   });
 
   it('stops picking a SIGKILLed instance at its first failed call and drops it at its TTL', async () => {
