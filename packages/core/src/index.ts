@@ -22,7 +22,11 @@ export { CircuitOpenError } from './errors/circuit-open-error.js';
 export { BulkheadFullError } from './errors/bulkhead-full-error.js';
 export { RetryBudgetExhaustedError } from './errors/retry-budget-exhausted-error.js';
 export { RetryExhaustedError } from './errors/retry-exhausted-error.js';
-export { isRegistryClosedError, RegistryUnavailableError } from './errors/registry-unavailable-error.js';
+export {
+  isNotSentError,
+  isRegistryClosedError,
+  RegistryUnavailableError,
+} from './errors/registry-unavailable-error.js';
 export { RegistrationLostError } from './errors/registration-lost-error.js';
 export { isExhaustedDownstream, markExhaustedDownstream } from './errors/exhausted-downstream.js';
 export { fnv1a } from './hash/fnv1a.js';

@@ -5,6 +5,7 @@
  * errors must name the cause, and everything must heal by itself once Redis is healthy again.
  */
 import { createServer } from 'node:net';
+import { isNotSentError } from '@switchyard/core';
 import { RedisRegistry } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
 import { type RedisServerHandle, startRedis, startTcpProxy } from '@switchyard/testing';
@@ -314,4 +315,46 @@ function closedPort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+describe('a failed operation says whether it was sent', () => {
+  it('marks a deregistration refused for want of a connection as not sent, and one Redis never answered as maybe sent', async () => {
+    // stop() tries a removal again only when nothing was sent; it judged that by how fast it failed,
+    // which a stalled event loop gets wrong.
+    const own = await startRedis();
+    cleanups.push(() => own.stop());
+    const owner = registry({ namespace: uniqueNamespace(), commandTimeoutMs: 300 }, own.url);
+    const paused = await owner.register(instance('paused'), { ttlMs: 60_000 });
+    const gone = await owner.register(instance('gone'), { ttlMs: 60_000 });
+
+    await own.pause();
+    const unanswered = await paused.deregister().catch((error: unknown) => error);
+    await own.resume();
+    expect(unanswered).toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect(isNotSentError(unanswered)).toBe(false);
+
+    await own.kill();
+    const refused = await waitForValue(() =>
+      gone.deregister().then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    );
+    expect(refused).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', message: expect.stringMatching(/not connected/) });
+    expect(isNotSentError(refused)).toBe(true);
+  });
+});
+
+/** Polls until `read` gives something other than undefined (at most 5 s). */
+async function waitForValue<T>(read: () => Promise<T | undefined>): Promise<T> {
+  let value: T | undefined;
+  await waitFor(
+    async () => {
+      value = await read();
+      return value !== undefined;
+    },
+    5_000,
+    'a value',
+  );
+  return value as T;
 }

@@ -1,7 +1,11 @@
-import { isRegistryClosedError, type Logger } from '@switchyard/core';
+import { isNotSentError, isRegistryClosedError, type Logger } from '@switchyard/core';
 import type { Registration } from '@switchyard/registry';
 
-/** A deregistration that failed faster than this sent nothing: the registry was unreachable. */
+/**
+ * A deregistration that failed faster than this sent nothing: the registry was unreachable. Only
+ * for errors without the registry's own word on it (isNotSentError): a stalled event loop can make
+ * a refusal that sent nothing look slow.
+ */
 const FAILED_AT_ONCE_MS = 250;
 /** How long stop() tries again to deregister after a blip (within the grace, beside the servers closing). */
 const DEREGISTER_RETRY_WINDOW_MS = 2_000;
@@ -25,7 +29,7 @@ export async function deregisterAgain(
   logger: Logger,
 ): Promise<void> {
   const deadline = Math.min(graceEnds, Date.now() + DEREGISTER_RETRY_WINDOW_MS);
-  if (firstTookMs >= FAILED_AT_ONCE_MS || isRegistryClosedError(first) || Date.now() >= deadline) {
+  if (!unsent(first, firstTookMs) || Date.now() >= deadline) {
     logger.warn({ err: first }, 'could not deregister; the entry expires by its TTL');
     return;
   }
@@ -42,7 +46,7 @@ export async function deregisterAgain(
         () => 'deregistered' as const,
         (error: unknown) => {
           last = error;
-          return performance.now() - started >= FAILED_AT_ONCE_MS || isRegistryClosedError(error) ? 'sent' : 'unsent';
+          return unsent(error, performance.now() - started) ? 'unsent' : 'sent';
         },
       ),
       // A try that reached a registry which then hangs is not waited for past the window.
@@ -57,4 +61,13 @@ export async function deregisterAgain(
     if (outcome !== 'unsent') break;
   }
   logger.warn({ err: last }, 'could not deregister; the entry expires by its TTL');
+}
+
+/**
+ * Whether a failed removal sent nothing, so trying again is what gets it applied: the registry says
+ * so, or it failed at once. A closed registry is never tried again.
+ */
+function unsent(error: unknown, tookMs: number): boolean {
+  if (isRegistryClosedError(error)) return false;
+  return isNotSentError(error) || tookMs < FAILED_AT_ONCE_MS;
 }

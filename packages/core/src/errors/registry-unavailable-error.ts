@@ -3,9 +3,23 @@ import { SwitchyardError } from './switchyard-error.js';
 
 /** The registry backend could not be reached in time. Retryable: the backend may come back. */
 export class RegistryUnavailableError extends SwitchyardError {
-  constructor(message = 'registry unavailable', options: { cause?: unknown } = {}) {
-    super(ErrorCode.REGISTRY_UNAVAILABLE, message, { ...options, retryable: true });
+  /** `true` when the operation was refused before anything was sent (see {@link isNotSentError}). */
+  readonly notSent?: true;
+
+  constructor(message = 'registry unavailable', options: { cause?: unknown; notSent?: boolean } = {}) {
+    super(ErrorCode.REGISTRY_UNAVAILABLE, message, { cause: options.cause, retryable: true });
+    if (options.notSent === true) this.notSent = true;
   }
+}
+
+/**
+ * Whether `error` says its operation never left the process (the registry had no connection to
+ * send it on), so sending it again cannot apply it twice and is the only way it will happen. An
+ * error without the mark may or may not have been sent. Duck-typed (`notSent: true`), like
+ * {@link isRegistryClosedError}, so a custom registry can mark its own errors.
+ */
+export function isNotSentError(error: unknown): boolean {
+  return (error as { notSent?: unknown } | null)?.notSent === true;
 }
 
 /**

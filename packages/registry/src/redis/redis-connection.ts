@@ -100,6 +100,7 @@ export class RedisConnection {
     if (this.everReady || this.down) {
       throw new RegistryUnavailableError(
         `${this.label}: ${operation}: not connected (${this.client.status})${this.lastError ? `: ${this.lastError}` : ''}`,
+        { notSent: true },
       );
     }
     // First connection still in progress: wait for it, bounded.
@@ -117,6 +118,7 @@ export class RedisConnection {
     if ((this.client.status as string) !== 'ready' || this.closed) {
       throw new RegistryUnavailableError(
         `${this.label}: ${operation}: could not connect within ${this.connectTimeoutMs} ms (${this.client.status})${this.lastError ? `: ${this.lastError}` : ''}`,
+        { notSent: true },
       );
     }
   }
@@ -174,7 +176,11 @@ export class RedisConnection {
   private mapError(operation: string, error: unknown): SwitchyardError {
     if (SwitchyardError.isInstance(error)) return error;
     // The cause is not attached: ioredis errors carry command arguments (an AUTH password, data).
-    return new RegistryUnavailableError(`${this.label}: ${operation} failed: ${describeRedisError(error)}`);
+    // ioredis refuses a command on a socket it cannot write (no offline queue) before sending it.
+    const notSent = error instanceof Error && /enableOfflineQueue/.test(error.message);
+    return new RegistryUnavailableError(`${this.label}: ${operation} failed: ${describeRedisError(error)}`, {
+      notSent,
+    });
   }
 }
 
