@@ -1,17 +1,7 @@
 import { runInCallScope } from '@switchyard/core';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
-import { MemoryRegistry } from '@switchyard/registry';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-
-let registry: MemoryRegistry;
-const discoveries: Discovery[] = [];
-beforeEach(() => {
-  registry = new MemoryRegistry();
-});
-afterEach(async () => {
-  await Promise.all(discoveries.splice(0).map((discovery) => discovery.close()));
-  await registry.close();
-});
+import { describe, expect, it } from 'vitest';
+import { discoveries, registry } from './test-support/memory-registry-per-test.js';
 
 const instance = (id: string, version: string, metadata: Record<string, string> = {}) => ({
   id,

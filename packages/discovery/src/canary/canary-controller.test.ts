@@ -1,25 +1,6 @@
-import { createCanaryController, createDiscovery, type Discovery } from '@switchyard/discovery';
-import { MemoryRegistry } from '@switchyard/registry';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-
-let registry: MemoryRegistry;
-let discovery: Discovery;
-beforeEach(async () => {
-  registry = new MemoryRegistry();
-  for (const [id, version] of [
-    ['stable-1', '1.4.0'],
-    ['stable-2', '1.4.0'],
-    ['canary-1', '1.5.0'],
-  ] as const) {
-    await registry.register({ id, service: 'catalog', version, host: '127.0.0.1', ports: { grpc: 1 } });
-  }
-  discovery = createDiscovery({ registry, service: 'catalog', outlierDetection: false });
-  await discovery.ready();
-});
-afterEach(async () => {
-  await discovery.close();
-  await registry.close();
-});
+import { createCanaryController, createDiscovery } from '@switchyard/discovery';
+import { describe, expect, it } from 'vitest';
+import { discovery, registry } from '../test-support/canary-fleet-per-test.js';
 
 /** Sends `calls` calls; the canary fails `canaryErrorRate` of its calls. Returns user-visible failures. */
 function traffic(calls: number, canaryErrorRate: number): { failures: number; toCanary: number } {

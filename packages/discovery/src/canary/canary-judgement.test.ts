@@ -3,28 +3,9 @@
  * call counts: picks by key draw the version from the key's hash (deterministic), and a pick
  * beyond a version's quota ends `notSent`, which no version's counters hear of.
  */
-import { createCanaryController, createDiscovery, type Discovery } from '@switchyard/discovery';
-import { MemoryRegistry } from '@switchyard/registry';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-
-let registry: MemoryRegistry;
-let discovery: Discovery;
-beforeEach(async () => {
-  registry = new MemoryRegistry();
-  for (const [id, version] of [
-    ['stable-1', '1.4.0'],
-    ['stable-2', '1.4.0'],
-    ['canary-1', '1.5.0'],
-  ] as const) {
-    await registry.register({ id, service: 'catalog', version, host: '127.0.0.1', ports: { grpc: 1 } });
-  }
-  discovery = createDiscovery({ registry, service: 'catalog', outlierDetection: false });
-  await discovery.ready();
-});
-afterEach(async () => {
-  await discovery.close();
-  await registry.close();
-});
+import { createCanaryController } from '@switchyard/discovery';
+import { describe, expect, it } from 'vitest';
+import { discovery, registry } from '../test-support/canary-fleet-per-test.js';
 
 interface Calls {
   calls: number;
