@@ -73,6 +73,19 @@ describe('a connection reset in the middle of a response body', () => {
     }
   });
 
+  it('keeps the error of a body nobody was reading on the body, for a later read, instead of ending the process', async () => {
+    // Raw undici emits the reset to no 'error' listener here, which throws out of the event loop
+    // (vitest reports it as an unhandled error and fails the run).
+    const port = await serveHalfBodies();
+    const web = await loopback.client('web', { policy: false });
+    const response = await web.request({ path: '/ok' });
+    expect(response.status).toBe(200);
+    await new Promise((resolve) => response.body.once('close', resolve));
+    expectUnavailable(response.body.errored, port, 200);
+    const error = await response.body.text().catch((caught: unknown) => caught);
+    expect(error).toBe(response.body.errored);
+  });
+
   it("leaves the caller's own destroy(error) of a streamed body as it is", async () => {
     await serveHalfBodies();
     const web = await loopback.client('web', { policy: false });

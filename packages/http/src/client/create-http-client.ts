@@ -507,6 +507,12 @@ function recordAttempt(method: string, status: number | undefined, started: numb
  * mid-body, `UND_ERR_BODY_TIMEOUT`), which `json()`, `text()`, iteration and 'error' listeners then
  * report; that error becomes UNAVAILABLE / DEADLINE_EXCEEDED naming the request, instance and
  * status (see bodyFailureError), built only when the body fails.
+ *
+ * A body that fails while nobody reads it (a caller that looked at the status and has not read
+ * yet, or never will) keeps its error instead of emitting it to no listener: an 'error' event
+ * nobody listens to is thrown, and would end the process (raw undici does exactly that when a
+ * peer resets mid-body). The error is not lost: `body.errored` holds it and a later `text()`,
+ * `json()` or iteration rejects with it.
  */
 function translateBodyErrors(
   body: Readable,
@@ -518,18 +524,22 @@ function translateBodyErrors(
   status: number,
 ): void {
   const destroy = body.destroy;
-  body.destroy = (error?: Error) =>
-    destroy.call(
+  body.destroy = (error?: Error) => {
+    if (error === undefined || error === null) return destroy.call(body, error);
+    if (body.listenerCount('error') === 0) body.once('error', keptOnTheBody);
+    return destroy.call(
       body,
-      error === undefined || error === null
-        ? error
-        : bodyFailureError(error, {
-            label: `${service} ${prepared.method} ${prepared.path}`,
-            origin: originOf(scheme, host, port),
-            status,
-          }),
+      bodyFailureError(error, {
+        label: `${service} ${prepared.method} ${prepared.path}`,
+        origin: originOf(scheme, host, port),
+        status,
+      }),
     );
+  };
 }
+
+/** The 'error' listener of a body nobody was reading when it failed: the error stays in `body.errored`. */
+function keptOnTheBody(): void {}
 
 /** Destroys a stream body that was never sent (a string or bytes need nothing). */
 function releaseBody(body: unknown): void {

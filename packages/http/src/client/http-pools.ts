@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import { ClientClosedError, type ServiceInstance, SwitchyardError } from '@switchyard/core';
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 
 interface Entry {
   /** Where the pool connects: a registration under the same id with another address gets a new pool. */
@@ -9,8 +8,6 @@ interface Entry {
   readonly pool: Pool;
   /** The instance's service, for the error of a pool destroyed after its grace period. */
   readonly service: string;
-  /** Streamed response bodies of this pool handed to callers and not yet closed (see trackBodies). */
-  readonly bodies: Set<WeakRef<Readable>>;
   closeTimer: NodeJS.Timeout | undefined;
 }
 
@@ -65,13 +62,11 @@ export class HttpPools {
     if (this.closed) throw new ClientClosedError(`HTTP client of ${instance.service}`);
     if (port === undefined) return undefined;
     const pool = new Pool(originOf(this.scheme, instance.host, port), this.poolOptions);
-    const bodies = trackBodies(pool);
     this.entries.set(instance.id, {
       host: instance.host,
       port,
       pool,
       service: instance.service,
-      bodies,
       closeTimer: undefined,
     });
     return pool;
@@ -160,12 +155,8 @@ export class HttpPools {
     const closedInTime = await Promise.race([closed, graceOver]);
     clearTimeout(graceTimer);
     if (closedInTime) return;
-    // A body destroyed with an error emits 'error': one its caller never read has no listener, and
-    // the error would be uncaught (ending the process). Its readers (text(), iteration) still get it.
-    for (const ref of entry.bodies) {
-      const body = ref.deref();
-      if (body !== undefined && body.listenerCount('error') === 0) body.on('error', ignore);
-    }
+    // A body its caller never read is destroyed with this error too, and keeps it rather than
+    // emitting it to no listener (see translateBodyErrors).
     await entry.pool.destroy(reason(entry)).catch(() => undefined);
   }
 
@@ -187,38 +178,4 @@ export class HttpPools {
     this.closing.add(closing);
     void closing.then(() => this.closing.delete(closing));
   }
-}
-
-function ignore(): void {}
-
-/**
- * Keeps the streamed response bodies `pool.request()` hands out until they close, so that a pool
- * destroyed after its grace period can keep their error from going uncaught (see closeEntry). Weakly:
- * a body whose response arrived whole and that its caller dropped unread never closes, and must not
- * stay here for the life of the pool (dead references are pruned as the set grows). The promise form
- * only, which is what the client uses; undici's request() does not call itself through the
- * instance, so the wrapper sees each request once.
- */
-function trackBodies(pool: Pool): Set<WeakRef<Readable>> {
-  const bodies = new Set<WeakRef<Readable>>();
-  let pruneAt = 64;
-  const request = pool.request;
-  const tracked = (options: Dispatcher.RequestOptions, callback?: unknown): unknown => {
-    if (callback !== undefined) return Reflect.apply(request, pool, [options, callback]);
-    return (Reflect.apply(request, pool, [options]) as Promise<Dispatcher.ResponseData>).then((data) => {
-      const body = data.body as unknown as Readable;
-      if (!body.closed) {
-        const ref = new WeakRef(body);
-        bodies.add(ref);
-        body.once('close', () => bodies.delete(ref));
-        if (bodies.size >= pruneAt) {
-          for (const item of bodies) if (item.deref() === undefined) bodies.delete(item);
-          pruneAt = Math.max(64, bodies.size * 2);
-        }
-      }
-      return data;
-    });
-  };
-  pool.request = tracked as Pool['request'];
-  return bodies;
 }
