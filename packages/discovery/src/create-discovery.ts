@@ -44,6 +44,7 @@ import { fastRandom } from './balancers/fast-random.js';
 import { type VersionOutcome, VersionOutcomes } from './canary/version-outcomes.js';
 import { sameInstance, sameView } from './view-equality.js';
 import { PICK_AMONG } from './pick-with-port.js';
+import { RetriedFailureLog } from './retried-failure-log.js';
 
 /**
  * The options of {@link createDiscovery} besides `registry` and `service`: what a wrapper that
@@ -149,6 +150,8 @@ class WatchingDiscovery implements Discovery {
   private failure: Error | undefined;
   private stopWatch: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** A watch retried every second while the registry is down is not warned about every second. */
+  private readonly watchFailures: RetriedFailureLog;
   private slowStartTimer: NodeJS.Timeout | undefined;
   /** onChange is being emitted; a rebuild meanwhile sets emitAgain (see emitChange). */
   private emitting = false;
@@ -192,6 +195,7 @@ class WatchingDiscovery implements Discovery {
     this.slab = new LoadSlab(this.latencyDecayMs);
     if (options.logger !== undefined) assertLogger('logger', options.logger);
     this.logger = options.logger ?? silentLogger;
+    this.watchFailures = new RetriedFailureLog(this.logger);
     const hostAllowed = compileAllowedHosts(options.allowedHosts, this.logger);
     if (hostAllowed) {
       const filter = this.filter;
@@ -405,6 +409,7 @@ class WatchingDiscovery implements Discovery {
       const stop = await this.registry.watch(this.service, (event) => this.onRegistryEvent(event));
       if (this.closed) await stop();
       else this.stopWatch = stop;
+      this.watchFailures.succeeded({ service: this.service }, 'switchyard discovery: watching the registry now');
     } catch (error) {
       if (this.closed) return;
       // Final answers: retrying cannot help. Thrown from here (a promise nobody awaits) this was an
@@ -421,7 +426,7 @@ class WatchingDiscovery implements Discovery {
         for (const wake of [...this.readyWaiters]) wake();
         return;
       }
-      this.logger.warn(
+      this.watchFailures.failed(
         { err: error, service: this.service },
         'switchyard discovery: cannot watch the registry yet; retrying',
       );

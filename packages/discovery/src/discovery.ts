@@ -34,7 +34,12 @@ export interface DiscoveryOptions {
   allowedHosts?: readonly string[];
   /** Time constant of the latency EWMA decay. @default 10_000 */
   latencyDecayMs?: number;
-  /** @default silentLogger */
+  /**
+   * Where discovery reports ejections, ignored entries and registry trouble. A watch that cannot
+   * start (the registry unreachable) is retried every second: warned about on the first failure and
+   * once a minute after that (the tries between at debug), with an info line when it starts.
+   * @default silentLogger
+   */
   logger?: Logger;
 }
 
