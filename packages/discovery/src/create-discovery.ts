@@ -152,6 +152,8 @@ class WatchingDiscovery implements Discovery {
   private retryTimer: NodeJS.Timeout | undefined;
   /** A watch retried every second while the registry is down is not warned about every second. */
   private readonly watchFailures: RetriedFailureLog;
+  /** Whether any instance has been seen (for the reason of a NoInstancesError). */
+  private everHadMembers = false;
   private slowStartTimer: NodeJS.Timeout | undefined;
   /** onChange is being emitted; a rebuild meanwhile sets emitAgain (see emitChange). */
   private emitting = false;
@@ -298,7 +300,7 @@ class WatchingDiscovery implements Discovery {
       throw new NoInstancesError(
         this.service,
         this.synced
-          ? 'no live instance'
+          ? this.noLiveInstanceReason()
           : this.failure !== undefined
             ? `discovery cannot watch the registry: ${this.failure.message}`
             : 'discovery has no snapshot yet (await ready())',
@@ -309,6 +311,22 @@ class WatchingDiscovery implements Discovery {
     const line = (endpoint as MemberEndpoint).loadBase;
     array[line + OUTSTANDING] = (array[line + OUTSTANDING] as number) + 1;
     return new DiscoveryLease(this, endpoint as MemberEndpoint);
+  }
+
+  /**
+   * Why a discovery that has its snapshot has nothing to pick (built on the error path only): a
+   * service nothing ever registered under, which is most often a misspelt name, and instances that
+   * are registered but all refused by this discovery's own filter or allowedHosts, read differently
+   * from instances that all left.
+   */
+  private noLiveInstanceReason(): string {
+    if (this.members.size === 0) {
+      return this.everHadMembers
+        ? 'no live instance (every instance has left)'
+        : 'no instance has registered under this name since discovery started (is the service name right?)';
+    }
+    for (const member of this.members.values()) if (this.filter(member.instance)) return 'no live instance';
+    return `no live instance: ${this.members.size} registered, none accepted by this discovery's filter or allowedHosts`;
   }
 
   /**
@@ -494,6 +512,7 @@ class WatchingDiscovery implements Discovery {
       firstSeenAt: initial || !this.slowStart ? Number.NEGATIVE_INFINITY : Date.now(),
     };
     this.members.set(instance.id, added);
+    this.everHadMembers = true;
     const departed = this.departedHealth.get(instance.id);
     if (departed === undefined || !added.health) return;
     this.departedHealth.delete(instance.id);

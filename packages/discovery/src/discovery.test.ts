@@ -60,6 +60,30 @@ describe('createDiscovery', () => {
     expect(() => discovery.pick()).toThrow(expect.objectContaining({ code: 'NO_INSTANCES' }));
   });
 
+  it('says why there is nothing to pick: a name nothing registered under, every instance gone, or all filtered out', async () => {
+    const misspelt = createDiscovery({ registry, service: 'catalgo' });
+    await misspelt.ready();
+    expect(() => misspelt.pick()).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/is the service name right\?/) }),
+    );
+    await misspelt.close();
+    const gone = await registry.register(instance('a'));
+    const discovery = await discover();
+    await gone.deregister();
+    expect(() => discovery.pick()).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/every instance has left/) }),
+    );
+    await registry.register(instance('b'));
+    const filtered = createDiscovery({ registry, service: 'catalog', filter: { version: '9.9.9' } });
+    await filtered.ready();
+    expect(() => filtered.pick()).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/1 registered, none accepted by this discovery's filter/),
+      }),
+    );
+    await filtered.close();
+  });
+
   it('never picks a draining instance while an up one exists, and uses draining ones as a last resort', async () => {
     const a = await registry.register(instance('a'));
     const b = await registry.register(instance('b'));
