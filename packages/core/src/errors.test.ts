@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   CircuitOpenError,
+  codeInWords,
+  describesThisSide,
   ErrorCode,
   InvalidArgumentError,
+  markDescribesThisSide,
   NoInstancesError,
   RegistryUnavailableError,
   RetryExhaustedError,
@@ -47,5 +50,19 @@ describe('SwitchyardError', () => {
     expect(empty.message).toBe('catalog: no live instance');
     const cause = new Error('picked one without a port');
     expect(new NoInstancesError('catalog', 'x', { retryable: true, cause })).toMatchObject({ retryable: true, cause });
+  });
+});
+
+describe('describesThisSide', () => {
+  it('is true only for a Switchyard error marked so, and the mark survives a second copy of the package (Symbol.for)', () => {
+    const tooLarge = new SwitchyardError('RESOURCE_EXHAUSTED', 'the response from http://10.0.0.7:80 is too large');
+    expect(describesThisSide(tooLarge)).toBe(false);
+    expect(markDescribesThisSide(tooLarge)).toBe(tooLarge);
+    expect(describesThisSide(tooLarge)).toBe(true);
+    expect((tooLarge as unknown as Record<symbol, unknown>)[Symbol.for('switchyard.describesThisSide')]).toBe(true);
+    expect(
+      describesThisSide(Object.assign(new Error('x'), { [Symbol.for('switchyard.describesThisSide')]: true })),
+    ).toBe(false);
+    expect(codeInWords(tooLarge)).toBe('resource exhausted');
   });
 });

@@ -29,6 +29,7 @@ export {
 } from './errors/registry-unavailable-error.js';
 export { RegistrationLostError } from './errors/registration-lost-error.js';
 export { isExhaustedDownstream, markExhaustedDownstream } from './errors/exhausted-downstream.js';
+export { codeInWords, describesThisSide, markDescribesThisSide } from './errors/describes-this-side.js';
 export { fnv1a } from './hash/fnv1a.js';
 export { mulberry32 } from './random/mulberry32.js';
 export type { RegistrationLostReason } from './errors/registration-lost-error.js';

@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { ErrorCode, markExhaustedDownstream, SwitchyardError } from '@switchyard/core';
+import { ErrorCode, markDescribesThisSide, markExhaustedDownstream, SwitchyardError } from '@switchyard/core';
 import { GrpcCallError, grpcError } from '@switchyard/grpc';
 import { toGrpcStatus } from './status.js';
 import { describe, expect, it } from 'vitest';
@@ -62,6 +62,18 @@ describe('toGrpcStatus (what a server replies for a failed handler)', () => {
     // A client-side code is about the request: its text goes back.
     const notFound = new SwitchyardError('NOT_FOUND', 'product sku-9 not found');
     expect(toGrpcStatus(notFound)).toEqual({ code: status.NOT_FOUND, details: 'product sku-9 not found' });
+  });
+
+  it("keeps the text of a client's error about its own side on this side, whatever its code", () => {
+    // The HTTP client's too-large response, relayed by a gRPC handler: it names the downstream.
+    const tooLarge = markDescribesThisSide(
+      new SwitchyardError('RESOURCE_EXHAUSTED', 'c GET /big: the response from http://10.1.2.3:8080 exceeds …'),
+    );
+    expect(toGrpcStatus(tooLarge)).toEqual({
+      code: status.RESOURCE_EXHAUSTED,
+      details: 'resource exhausted',
+      masked: true,
+    });
   });
 
   it('tells the caller not to retry a failure whose own server said not to, whatever its protocol', () => {

@@ -1,7 +1,9 @@
 import { Metadata, type ServiceError, status as Status } from '@grpc/grpc-js';
 import {
   CancelledError,
+  codeInWords,
   DeadlineExceededError,
+  describesThisSide,
   type ErrorCode,
   isExhaustedDownstream,
   markExhaustedDownstream,
@@ -158,7 +160,9 @@ function replyOf(code: Status, ownDetails: string, exhausted: boolean, mayMask: 
  *   (`{ code, details }`, a number and a string, as handlers pass to `callback()`) reply as given.
  * - Other Switchyard errors reply by their code; a downstream's GrpcCallError by its status. For
  *   the server-side codes (INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE, DEADLINE_EXCEEDED) the
- *   details are generic: their text describes this side, and the server logs it instead.
+ *   details are generic: their text describes this side, and the server logs it instead. So for
+ *   an error a client marked as describing its own side (see describesThisSide), whatever its code:
+ *   the details are the code in words.
  * - A failure the handler's own calls already retried, or whose server said not to retry,
  *   carries `grpc-retry-pushback-ms: -1`.
  * - Anything else (including third-party errors with a numeric `code`, such as a database
@@ -170,7 +174,11 @@ export function toGrpcStatus(error: unknown): GrpcReplyStatus {
     return replyOf(error.grpcCode, error.details, exhausted, error.fromDownstream);
   }
   if (SwitchyardError.isInstance(error)) {
-    return replyOf(STATUS_BY_CODE[error.code] ?? Status.UNKNOWN, error.message, isExhaustedDownstream(error), true);
+    const code = STATUS_BY_CODE[error.code] ?? Status.UNKNOWN;
+    // A client's error about its own side of a downstream call (marked: it names that downstream).
+    if (describesThisSide(error))
+      return { ...replyOf(code, codeInWords(error), isExhaustedDownstream(error), true), masked: true };
+    return replyOf(code, error.message, isExhaustedDownstream(error), true);
   }
   const candidate = error as { code?: unknown; details?: unknown; message?: unknown; name?: unknown };
   if (typeof candidate?.code === 'number' && CODE_BY_STATUS[candidate.code] !== undefined && isDeliberate(candidate)) {

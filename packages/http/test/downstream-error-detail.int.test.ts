@@ -125,6 +125,27 @@ describe("a downstream's 4xx passed on by a handler", () => {
     expect(JSON.parse(fromHtml.text)).toEqual({ error: { code: 'NOT_FOUND', message: 'not found' } });
   });
 
+  it("replies a client's own too-large failure with the code in words, not the downstream's address", async () => {
+    const big = await loopback.serve('big1', (_request, response) => json(response, 200, { text: 'x'.repeat(2_000) }), {
+      service: 'big',
+    });
+    const client = await loopback.client('big', { policy: false, poolOptions: { maxResponseSize: 100 } });
+    const warned: unknown[] = [];
+    const noop = (): void => undefined;
+    const logger: Logger = { debug: noop, info: noop, warn: (fields: unknown) => warned.push(fields), error: noop };
+    const { port } = await loopback.serve(
+      'gateway1',
+      async (_request, response) => json(response, 200, await client.getJson('/report')),
+      { service: 'gateway', server: { logger } },
+    );
+    const reply = await get(port, '/report');
+    expect(reply.status).toBe(429);
+    expect(JSON.parse(reply.text)).toEqual({ error: { code: 'RESOURCE_EXHAUSTED', message: 'resource exhausted' } });
+    expect(reply.text).not.toContain(String(big.port));
+    // The message is not lost: logged, naming the downstream.
+    expect((warned[0] as { err: Error }).err.message).toContain(`127.0.0.1:${big.port}`);
+  });
+
   it('keeps a handler’s own 4xx message as it is', async () => {
     const { port } = await loopback.serve('a', () => {
       throw new SwitchyardError('NOT_FOUND', 'no product sku-9');

@@ -3,6 +3,7 @@ import {
   CancelledError,
   DeadlineExceededError,
   InvalidArgumentError,
+  markDescribesThisSide,
   SwitchyardError,
   toCancelled,
 } from '@switchyard/core';
@@ -232,10 +233,13 @@ export function bodyFailureError(error: Error, info: { label: string; origin: st
 
 /** RESOURCE_EXHAUSTED for a response over the client's size limits (never retryable: it would be as large again). */
 function tooLargeError(error: unknown, label: string, origin: string): SwitchyardError {
-  return new SwitchyardError(
-    'RESOURCE_EXHAUSTED',
-    `${label}: the response from ${origin} exceeds the client's poolOptions limits (${errorCodeOf(error)})`,
-    { cause: error },
+  // Marked: a handler relaying it must not tell its caller the downstream's address (see describesThisSide).
+  return markDescribesThisSide(
+    new SwitchyardError(
+      'RESOURCE_EXHAUSTED',
+      `${label}: the response from ${origin} exceeds the client's poolOptions limits (${errorCodeOf(error)})`,
+      { cause: error },
+    ),
   );
 }
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
+import { codeInWords, describesThisSide, isExhaustedDownstream, type Logger, SwitchyardError } from '@switchyard/core';
 import { HttpCallError } from '../status/http-call-error.js';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
@@ -69,10 +69,16 @@ const MAX_DETAIL_CHARS = 500;
  * instead, from the error's fields: a gRPC status's `details`; an HTTP error body's message (a
  * Switchyard server's `{ error: { message } }`, a `message`, `detail` or `error` field, or a short
  * plain-text body). When there is nothing to repeat (an empty body, an HTML page, a body cut at
- * `maxErrorBodyBytes`), the code in words (`not found`). Any other error keeps its own message.
+ * `maxErrorBodyBytes`), the code in words (`not found`). An error a client marked as describing
+ * its own side (see describesThisSide: a response over its limits, naming the downstream's address)
+ * also says only its code in words, and is logged at warn. Any other error keeps its own message.
  * The full message is logged at debug (and stays on the downstream call's CLIENT span).
  */
 export function publicClientErrorMessage(error: SwitchyardError, logger?: Logger): string {
+  if (describesThisSide(error)) {
+    logger?.warn({ err: error }, 'switchyard http: handler failed');
+    return codeInWords(error);
+  }
   const detail = downstreamDetail(error);
   if (detail === undefined) return error.message;
   logger?.debug({ err: error }, 'switchyard http: handler failed with a downstream error; replying with its detail');
@@ -112,11 +118,6 @@ function bounded(text: string | undefined): string | undefined {
   const trimmed = text?.trim();
   if (!trimmed) return undefined;
   return trimmed.length > MAX_DETAIL_CHARS ? `${trimmed.slice(0, MAX_DETAIL_CHARS)}…` : trimmed;
-}
-
-/** `NOT_FOUND` → `not found`. */
-function codeInWords(error: SwitchyardError): string {
-  return error.code.toLowerCase().replaceAll('_', ' ');
 }
 
 /** Writes a small plain-text probe reply (never cached). */
