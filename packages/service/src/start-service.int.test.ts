@@ -218,6 +218,25 @@ describe('startService: start-up and stop', () => {
     await memory.close();
   });
 
+  it('stop() still deregisters and closes when the registration throws instead of rejecting', async () => {
+    const memory = new MemoryRegistry();
+    // A custom registry whose registration throws out of update() (not async) at stop.
+    const registry = withUpdates(memory, () => {
+      throw new RegistryUnavailableError('registry blip');
+    });
+    const service = await startService({
+      name: 'sync-throw',
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      ...quiet,
+    });
+    // It rejected with 'registry blip', having stopped nothing: still listed, still serving.
+    await service.stop();
+    expect(await memory.list('sync-throw')).toEqual([]);
+    await expect(fetch(`http://127.0.0.1:${service.httpPort}/healthz`)).rejects.toThrow();
+    await memory.close();
+  });
+
   it('markReady() whose registration update throws instead of rejecting can still be retried', async () => {
     const memory = new MemoryRegistry();
     // The first two updates (markReady's, then its take-back) throw; the retry's works.

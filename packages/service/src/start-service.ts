@@ -266,7 +266,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await Promise.all(clients.map((client) => step('closing a client', () => client.close())));
     await Promise.all(discoveries.map((discovery) => step('closing a discovery', () => discovery.close())));
     if (tracing) await step('flushing telemetry', () => releaseTracing(tracing as Tracing));
-    stopObservingRegistry?.();
+    await step('stopping observing the registry', () => stopObservingRegistry?.());
     if (metrics) await step('stopping metrics', () => releaseMetrics(metrics as Metrics));
     if (ownsRegistry) await step('closing the registry', () => registry.close());
   };
@@ -279,15 +279,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     );
     readiness.drain();
     grpcServer?.drain();
-    await registration
-      .update({ status: 'draining' })
+    // Through a promise chain: a registry whose update() or deregister() throws instead of rejecting
+    // (a custom one; markReady guards the same) made stop() reject having stopped nothing.
+    await Promise.resolve()
+      .then(() => registration.update({ status: 'draining' }))
       .catch((error: unknown) => logger.warn({ err: error }, 'could not mark draining in the registry'));
     await sleep(config.drainDelayMs);
     const deregistering = performance.now();
-    const deregistration = await registration.deregister().then(
-      () => undefined,
-      (error: unknown) => ({ error, tookMs: performance.now() - deregistering }),
-    );
+    const deregistration = await Promise.resolve()
+      .then(() => registration.deregister())
+      .then(
+        () => undefined,
+        (error: unknown) => ({ error, tookMs: performance.now() - deregistering }),
+      );
     const graceEnds = Date.now() + config.shutdownGraceMs;
     await Promise.all([
       step('closing the gRPC server', () => grpcServer?.shutdown(config.shutdownGraceMs)),

@@ -161,6 +161,38 @@ describe('what a service leaves behind', () => {
     await settledClients(before); // the next test counts connections
   });
 
+  it('stop() runs every release step when letting go of the registry throws', async () => {
+    class StubbornRegistry extends RedisRegistry {
+      override onOperation(listener: Parameters<RedisRegistry['onOperation']>[0]): Disposable {
+        const subscription = super.onOperation(listener);
+        return {
+          dispose: () => {
+            subscription.dispose();
+            throw new Error('will not let go');
+          },
+        };
+      }
+    }
+    const registry = new StubbornRegistry({ url: redis.url, namespace: `release${Date.now()}` });
+    try {
+      const service = await startService({
+        name: 'stubborn-stop',
+        registry,
+        http: { port: 0, host: '127.0.0.1' },
+        metrics: { port: 0 },
+        tracing: false,
+        ...quiet,
+      });
+      // It rejected with 'will not let go', leaving /metrics listening (and the process alive).
+      await service.stop();
+      expect(currentMetrics()).toBeUndefined();
+      await expect(fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).rejects.toThrow();
+    } finally {
+      await currentMetrics()?.shutdown();
+      await registry.close();
+    }
+  });
+
   it('stop() after crash() releases the registry connection, without deregistering', async () => {
     const before = await redisClients();
     const service = await startService({
