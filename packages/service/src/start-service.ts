@@ -12,9 +12,10 @@ import {
 } from '@switchyard/core';
 import { createDiscovery, DISCOVERY_TUNING_KEYS, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
-import { createRegistry, RedisRegistry, type Registration, type Registry } from '@switchyard/registry';
+import { createRegistry, type Registration, type Registry } from '@switchyard/registry';
 import { deregisterAgain } from './deregister-again.js';
-import { currentTracing, type Metrics, switchyardInstruments, type Tracing } from '@switchyard/tracing';
+import { currentTracing, type Metrics, type Tracing } from '@switchyard/tracing';
+import { observeRegistry } from './observe-registry.js';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, type HttpRequestHandler, httpHandler, isConnectApp } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
@@ -415,20 +416,6 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       await Promise.all([grpcServer?.shutdown(0), httpServer ? closeHttp(httpServer, 0) : undefined]);
     },
   };
-}
-
-/**
- * Counts the registry's operations and times its heartbeats (Redis registries report them);
- * returns what stops it (a registry shared between services outlives each of them).
- */
-function observeRegistry(registry: Registry): (() => void) | undefined {
-  if (!(registry instanceof RedisRegistry)) return undefined;
-  const subscription = registry.onOperation(({ operation, ok, durationMs }) => {
-    const instruments = switchyardInstruments();
-    instruments.registryOperations.add(1, { operation, outcome: ok ? 'ok' : 'error' });
-    if (operation === 'heartbeat') instruments.heartbeatDuration.record(durationMs);
-  });
-  return () => subscription.dispose();
 }
 
 /**
