@@ -100,7 +100,10 @@ export interface CanaryController {
  * canary calls to judge → held, unless outlier detection ejected its instances (a failing canary)
  * or none of them has been live at two evaluations in a row (a crashed or removed canary): both
  * are rolled back. A rollback the registry refuses is kept and written again soon. A rule someone
- * else changed since the controller's last step is never promoted over: the controller stops.
+ * else changed since the controller's last step is never promoted over: the controller stops; a
+ * rollback then moves only the canary's share out of that rule. When stable took too few calls in
+ * a window to compare with (none at all at 100 %), the canary is judged against stable's last
+ * window that had enough, or its record before the release; with neither, the window is held.
  */
 export function createCanaryController(options: CanaryOptions): CanaryController {
   assertObject('options', options);
@@ -149,11 +152,28 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   assertNumber('significanceZ', config.significanceZ, 0, 10);
   assertNumber('maxLatencyRatio', config.maxLatencyRatio, 1, 1_000);
   const logger = config.logger ?? silentLogger;
-  const decided = new EventEmitter<CanaryDecision>();
+  // A listener that throws (a rollback notifier) is logged, not dropped without a word.
+  const decided = new EventEmitter<CanaryDecision>((error) =>
+    logger.error({ err: error, service: options.discovery.service }, 'canary decision listener failed'),
+  );
   const service = options.discovery.service;
   let state: CanaryController['state'] = 'idle';
   let stepIndex = 0;
   let percent = 0;
+  /**
+   * The share being written, kept when its write fails: a write whose reply was lost (a timeout
+   * after Redis ran it) may have landed, and the rule is then still this controller's (see isOurs).
+   */
+  let attempted: number | undefined;
+  /**
+   * What the canary is judged against when stable took too few calls in the window to compare
+   * with: its last window with at least `minCalls` calls, else its record before the release. At
+   * 100 % stable takes no calls at all: compared with nothing, a canary failing 90 % of its calls
+   * was judged healthy and the release marked complete.
+   */
+  let stableReference: VersionOutcome | undefined;
+  /** Bumped by start() and stop(): an evaluation begun before does not promote after it. */
+  let generation = 0;
   let timer: NodeJS.Timeout | undefined;
   /** A rollback decided but not yet written (the registry refused the write). */
   let pendingRollback: string | undefined;
@@ -180,9 +200,17 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   };
 
   const setPercent = async (next: number): Promise<void> => {
+    attempted = next;
     await options.registry.setRoute(service, { splits: { [config.stable]: 100 - next, [config.canary]: next } });
     percent = next;
+    attempted = undefined;
   };
+  /** Whether `splits` is exactly this controller's rule at `share` %. */
+  const splitsAt = (splits: Readonly<Record<string, number>> | undefined, share: number): boolean =>
+    splits !== undefined &&
+    Object.keys(splits).length === 2 &&
+    splits[config.stable] === 100 - share &&
+    splits[config.canary] === share;
   /**
    * Whether a stored rule is still the one this controller last wrote. An operator who aborted
    * the release by hand (`switchyard route set … 1.5.0=0`), or another controller that rolled it
@@ -190,12 +218,27 @@ export function createCanaryController(options: CanaryOptions): CanaryController
    * (the registry has no compare-and-set), but it shrinks the race from a window to a round trip.
    */
   const isOurs = (splits: Readonly<Record<string, number>> | undefined): boolean =>
-    splits !== undefined &&
-    Object.keys(splits).length === 2 &&
-    splits[config.stable] === 100 - percent &&
-    splits[config.canary] === percent;
+    splitsAt(splits, percent) || (attempted !== undefined && splitsAt(splits, attempted));
+  /**
+   * Takes the canary's traffic back under a rule that is not this controller's (an operator's, or
+   * one written since): only the canary's share moves, to stable when the rule names it, else to the
+   * rule's largest other version. Rolling back by writing stable 100 / canary 0 over it took all
+   * traffic from whatever the operator had moved it to (a newer version, another canary).
+   */
+  const withoutCanary = (splits: Readonly<Record<string, number>>): Record<string, number> => {
+    const others = Object.entries(splits).filter(([version]) => version !== config.canary);
+    const recipient =
+      splits[config.stable] !== undefined ? config.stable : others.sort(([, a], [, b]) => b - a)[0]?.[0];
+    if (recipient === undefined) return { [config.stable]: 100, [config.canary]: 0 };
+    return {
+      ...splits,
+      [recipient]: (splits[recipient] as number) + (splits[config.canary] as number),
+      [config.canary]: 0,
+    };
+  };
 
   const evaluate = async (): Promise<CanaryDecision> => {
+    const ownGeneration = generation;
     const now = options.discovery.versionOutcomes();
     const stableWindow = outcomeDelta(now.get(config.stable), baseline.get(config.stable));
     const canaryWindow = outcomeDelta(now.get(config.canary), baseline.get(config.canary));
@@ -209,15 +252,25 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       stable,
       canary,
     });
-    const rollback = async (failure: string): Promise<CanaryDecision> => {
+    const rollback = async (failure: string, canaryGone = false): Promise<CanaryDecision> => {
       // Kept until written: a rollback the registry refused (Redis down at the window's end) was
       // forgotten with its window, and the failing canary kept its share until a later window
       // proved it bad again, which one with too few calls never does. Retried soon (see begin).
       pendingRollback = failure;
-      await setPercent(0);
+      const stored = (await options.registry.getRoute(service))?.splits;
+      if (isOurs(stored) || (stored === undefined && !canaryGone)) {
+        await setPercent(0);
+      } else if (stored !== undefined && !canaryGone && (stored[config.canary] ?? 0) > 0) {
+        await options.registry.setRoute(service, { splits: withoutCanary(stored) });
+        percent = 0;
+      }
+      // Otherwise the rule is someone else's and sends the canary nothing (or it has no instance
+      // left to send anything to): there is nothing to take back, and nothing of theirs to undo.
       pendingRollback = undefined;
-      state = 'rolled-back';
-      stopTimer();
+      if (generation === ownGeneration) {
+        state = 'rolled-back';
+        stopTimer();
+      }
       const decision = decide('rollback', failure);
       logger.warn({ service, version: config.canary, decision }, `canary ${config.canary} rolled back: ${failure}`);
       return decision;
@@ -234,11 +287,14 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     // fall while its only instance restarts), it is rolled back.
     const canaryLive = options.discovery.instances().some((instance) => instance.version === config.canary);
     windowsWithoutCanary = canaryLive ? 0 : windowsWithoutCanary + 1;
+    const reference = stableWindow.calls >= config.minCalls ? stableWindow : stableReference;
+    if (stableWindow.calls >= config.minCalls) stableReference = stableWindow;
     if (state !== 'running') decision = decide('hold', `not running (${state})`);
     else if (pendingRollback !== undefined) decision = await rollback(pendingRollback);
     else if (windowsWithoutCanary >= WINDOWS_WITHOUT_CANARY) {
       decision = await rollback(
         `no live instance of version ${config.canary} at ${windowsWithoutCanary} evaluations in a row`,
+        true,
       );
     } else if (canary.calls < config.minCalls) {
       // Short of calls *because* outlier detection ejected canary instances: a failing canary.
@@ -250,14 +306,34 @@ export function createCanaryController(options: CanaryOptions): CanaryController
               `outlier detection ejected canary instances ${ejected} time(s) and the canary took ${canary.calls} calls where its ${percent} % share was ${Math.round(expectedCanaryCalls)}`,
             )
           : decide('hold', `only ${canary.calls} canary calls in the window (need ${config.minCalls})`);
+    } else if (reference === undefined) {
+      decision = decide(
+        'hold',
+        `stable took ${stable.calls} calls in the window and had no earlier window to compare with (need ${config.minCalls})`,
+      );
     } else {
-      const failure = judge(stableWindow, canaryWindow, config);
+      const failure = judge(reference, canaryWindow, config);
       const stored = failure ? undefined : (await options.registry.getRoute(service))?.splits;
+      const againstEarlier =
+        reference === stableWindow
+          ? ''
+          : ` (against stable's earlier ${reference.calls} calls: it took ${stable.calls} in this window)`;
       if (failure) {
-        decision = await rollback(failure);
+        decision = await rollback(`${failure}${againstEarlier}`);
+      } else if (generation !== ownGeneration || state !== 'running') {
+        // stop() (and perhaps start() again) while the rule was read: this run promotes nothing.
+        decision = decide('hold', `stopped while the window was judged (${state})`);
+      } else if (attempted !== undefined && attempted > 0 && splitsAt(stored, attempted)) {
+        // The last step's write reported a failure but landed (its reply was lost): the rule is
+        // ours at that step. Taken as written; this window ran partly at the old share, so the next
+        // one is judged before going further.
+        percent = attempted;
+        stepIndex = Math.max(0, config.steps.indexOf(attempted));
+        attempted = undefined;
+        decision = decide('hold', `the ${percent} % step was written although its write reported a failure`);
       } else if (!isOurs(stored)) {
-        // A rollback above is written whatever the rule: it is the safe direction. A promotion
-        // yields: someone else now owns the rule.
+        // A rollback above is written whatever the rule, as far as the canary's own share goes: it
+        // is the safe direction. A promotion yields: someone else now owns the rule.
         state = 'stopped';
         stopTimer();
         decision = decide(
@@ -270,12 +346,12 @@ export function createCanaryController(options: CanaryOptions): CanaryController
         const next = stepIndex + 1;
         await setPercent(config.steps[next] as number);
         stepIndex = next;
-        decision = decide('promote', `healthy over ${canary.calls} calls`);
+        decision = decide('promote', `healthy over ${canary.calls} calls${againstEarlier}`);
         logger.info({ service, percent }, `canary ${config.canary} promoted to ${percent} %`);
       } else {
         state = 'promoted';
         stopTimer();
-        decision = decide('complete', `healthy at ${percent} %`);
+        decision = decide('complete', `healthy at ${percent} % over ${canary.calls} calls${againstEarlier}`);
         logger.info({ service }, `canary ${config.canary} fully promoted`);
       }
     }
@@ -296,9 +372,15 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   let stopAsked = false;
 
   const begin = async (): Promise<void> => {
+    generation++;
     stepIndex = 0;
     stopAsked = false;
     pendingRollback = undefined;
+    attempted = undefined;
+    // Stable's record before the release: what a canary is judged against until stable has had a
+    // full window of its own (a release that starts at 100 % never gives it one).
+    const before = options.discovery.versionOutcomes().get(config.stable);
+    stableReference = before !== undefined && before.calls >= config.minCalls ? before : undefined;
     await setPercent(config.steps[0] as number);
     if (stopAsked) {
       state = 'stopped';
@@ -350,6 +432,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       return starting;
     },
     stop() {
+      generation++;
       if (starting) stopAsked = true;
       stopTimer();
       if (state === 'running') state = 'stopped';

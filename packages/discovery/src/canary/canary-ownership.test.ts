@@ -1,0 +1,175 @@
+/**
+ * The canary controller at the edges of its own run (found in review): the last step judged
+ * against something, a stop() in the middle of a judgement, a rule someone else owns at rollback,
+ * a step whose write landed though it reported a failure, and a decision listener that throws.
+ */
+import { createCanaryController, type CanaryOptions } from '@switchyard/discovery';
+import type { Logger } from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+import { discovery, registry } from '../test-support/canary-fleet-per-test.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function controller(options: Partial<CanaryOptions> = {}) {
+  return createCanaryController({
+    registry,
+    discovery,
+    stable: '1.4.0',
+    canary: '1.5.0',
+    minCalls: 10,
+    windowMs: 3_600_000,
+    ...options,
+  });
+}
+
+/** `calls` picks, the canary's failing `canaryFailures` of each 100 of its calls. */
+async function traffic(calls: number, canaryFailures = 0): Promise<void> {
+  await sleep(10); // the last rule reaches discovery
+  let canaryCalls = 0;
+  for (let i = 0; i < calls; i++) {
+    const lease = discovery.pick();
+    const failed = lease.instance.version === '1.5.0' && canaryCalls++ % 100 < canaryFailures;
+    lease.done({ ok: !failed, latencyMs: 5 });
+  }
+}
+
+describe('the canary controller at the edges of its run', () => {
+  it('judges the 100 % step against stable’s last full window, so a failing canary is not marked complete', async () => {
+    const canary = controller({ steps: [50, 100] });
+    await canary.start();
+    await traffic(2_000);
+    expect((await canary.evaluate()).action).toBe('promote');
+    expect(canary.percent).toBe(100);
+    // Stable takes no calls at 100 %: compared with nothing, 90 % failures read as healthy.
+    await traffic(2_000, 90);
+    const decision = await canary.evaluate();
+    expect(decision).toMatchObject({ action: 'rollback', stable: { calls: 0 } });
+    expect(decision.reason).toMatch(/against stable's earlier \d+ calls/);
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 100, '1.5.0': 0 } });
+  });
+
+  it('completes a healthy 100 % step, judged the same way', async () => {
+    const canary = controller({ steps: [50, 100] });
+    await canary.start();
+    await traffic(2_000);
+    await canary.evaluate();
+    await traffic(2_000);
+    expect(await canary.evaluate()).toMatchObject({ action: 'complete' });
+    expect(canary.state).toBe('promoted');
+  });
+
+  it('holds a release that starts at 100 % when stable has no record to compare with', async () => {
+    const canary = controller({ steps: [100] });
+    await canary.start();
+    await traffic(2_000, 90);
+    const decision = await canary.evaluate();
+    expect(decision.action).toBe('hold');
+    expect(decision.reason).toMatch(/no earlier window to compare with/);
+  });
+
+  it('judges a release that starts at 100 % against stable’s record before it', async () => {
+    await traffic(2_000); // stable's record (no rule yet: every version serves)
+    const canary = controller({ steps: [100] });
+    await canary.start();
+    await traffic(2_000, 90);
+    expect(await canary.evaluate()).toMatchObject({ action: 'rollback' });
+  });
+
+  it('does not promote after stop(), nor over a start() that followed it', async () => {
+    const canary = controller();
+    await canary.start();
+    await traffic(2_000);
+    const judging = canary.evaluate();
+    canary.stop();
+    expect(await judging).toMatchObject({ action: 'hold', percent: 5 });
+    expect(canary.state).toBe('stopped');
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 95, '1.5.0': 5 } });
+    // Stopped and started again while a judgement reads the rule: the new run starts at 5 % and
+    // judges its own first window.
+    await traffic(2_000);
+    const stale = canary.evaluate();
+    canary.stop();
+    const restarted = canary.start();
+    await stale;
+    await restarted;
+    expect(canary.percent).toBe(5);
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 95, '1.5.0': 5 } });
+    canary.stop();
+  });
+
+  it('rolls back only the canary’s share of a rule someone else owns now', async () => {
+    await registry.register({
+      id: 'next-1',
+      service: 'catalog',
+      version: '1.6.0',
+      host: '127.0.0.1',
+      ports: { grpc: 1 },
+    });
+    const canary = controller();
+    await canary.start();
+    // An operator moves most traffic to 1.6.0, keeping the canary's 5 %; then the canary fails.
+    await registry.setRoute('catalog', { splits: { '1.4.0': 15, '1.5.0': 5, '1.6.0': 80 } });
+    await traffic(4_000, 100);
+    expect(await canary.evaluate()).toMatchObject({ action: 'rollback' });
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 20, '1.5.0': 0, '1.6.0': 80 } });
+  });
+
+  it('writes nothing over a rule of someone else’s that sends the canary nothing', async () => {
+    await registry.register({
+      id: 'next-1',
+      service: 'catalog',
+      version: '1.6.0',
+      host: '127.0.0.1',
+      ports: { grpc: 1 },
+    });
+    const canary = controller();
+    await canary.start();
+    await traffic(2_000, 100); // the canary fails in this window
+    // …and meanwhile an operator has moved everything to 1.6.0 and taken the canary out.
+    await registry.setRoute('catalog', { splits: { '1.6.0': 100 } });
+    expect(await canary.evaluate()).toMatchObject({ action: 'rollback' });
+    expect(canary.state).toBe('rolled-back');
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.6.0': 100 } });
+  });
+
+  it('takes a step whose write landed though it reported a failure as written, and goes on from it', async () => {
+    const canary = controller();
+    await canary.start();
+    await traffic(2_000);
+    const setRoute = registry.setRoute.bind(registry);
+    // Redis ran the write, the reply was lost.
+    registry.setRoute = async (service, rule) => {
+      await setRoute(service, rule);
+      throw new Error('Command timed out');
+    };
+    await expect(canary.evaluate()).rejects.toThrow('Command timed out');
+    registry.setRoute = setRoute;
+    await traffic(2_000);
+    // It stopped itself: "the route was changed outside this controller".
+    expect(await canary.evaluate()).toMatchObject({ action: 'hold', percent: 25 });
+    expect(canary.state).toBe('running');
+    await traffic(2_000);
+    expect(await canary.evaluate()).toMatchObject({ action: 'promote', percent: 50 });
+    canary.stop();
+  });
+
+  it('logs a decision listener that throws', async () => {
+    const errors: string[] = [];
+    const noop = (): void => undefined;
+    const logger: Logger = {
+      debug: noop,
+      info: noop,
+      warn: noop,
+      error: (_fields, message) => errors.push(String(message)),
+    };
+    const canary = controller({ logger });
+    canary.onDecision(() => {
+      throw new Error('pager down');
+    });
+    await canary.start();
+    await traffic(2_000);
+    await canary.evaluate();
+    expect(errors).toContain('canary decision listener failed');
+    canary.stop();
+  });
+});
