@@ -334,7 +334,7 @@ class WatchingDiscovery implements Discovery {
    * over (p2c-ewma between two instances, where a fast-failing one stays the cheaper however many
    * of its leases are held): a lease on one of the instances `usable` accepts, uniformly at random,
    * among those a pick with `given` chooses from (its track's group, zone preference applied; every
-   * version of a split). Undefined when there is none. Never on the path of a plain pick.
+   * version a split sends traffic to, none it gives 0 %). Undefined when there is none. Never on the path of a plain pick.
    */
   [PICK_AMONG](given: PickArgs | undefined, usable: (instance: ServiceInstance) => boolean): Lease | undefined {
     const args = given ?? NO_ARGS;
@@ -345,9 +345,14 @@ class WatchingDiscovery implements Discovery {
     }
     let chosen: MemberEndpoint | undefined;
     let seen = 0;
-    for (const endpoint of this.endpointsOf.get(group.all) ?? []) {
-      // Reservoir sampling: each usable endpoint is kept with probability 1 / (usable ones so far).
-      if (usable(endpoint.instance) && this.random(++seen) === 0) chosen = endpoint;
+    // Under a split, only the versions it sends traffic to: drawn from the whole group, a retry
+    // whose stable instances had all failed went to a canary rolled back to 0 % (the version that
+    // had failed), or to the old version after a full promotion.
+    for (const picker of group.split?.pickers ?? [group.all]) {
+      for (const endpoint of this.endpointsOf.get(picker) ?? []) {
+        // Reservoir sampling: each usable endpoint is kept with probability 1 / (usable ones so far).
+        if (usable(endpoint.instance) && this.random(++seen) === 0) chosen = endpoint;
+      }
     }
     if (chosen === undefined) return undefined;
     const array = this.slab.array;

@@ -175,4 +175,21 @@ describe('pickUntried when no untried instance is left', () => {
     lease.done({ ok: true, latencyMs: 1 });
     expect(callsCounted(discovery)).toBe(2);
   });
+
+  it('never retries on a version the split sends nothing (a canary rolled back to 0 %)', async () => {
+    await registry.register(instance('stable-1', { version: '1.4.0' }));
+    await registry.register(instance('stable-2', { version: '1.4.0', host: '127.0.0.2' }));
+    await registry.register(instance('canary-1', { version: '1.5.0', host: '127.0.0.3' }));
+    await registry.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } });
+    for (const balancer of ['p2c-ewma', 'round-robin', 'maglev']) {
+      const discovery = await discover({ balancer });
+      for (let call = 0; call < 50; call++) {
+        const args = balancer === 'maglev' ? { key: `user-${call}` } : undefined;
+        // Both stable instances failed: the retry goes where a plain pick would, never to the canary.
+        const lease = pickUntried(discovery, args, ['stable-1', 'stable-2'], 'grpc');
+        expect(lease.instance.version, balancer).toBe('1.4.0');
+        lease.done({ ok: true, latencyMs: 1 });
+      }
+    }
+  });
 });
