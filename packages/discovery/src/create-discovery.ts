@@ -626,13 +626,16 @@ class WatchingDiscovery implements Discovery {
         // (ejected ones included): that is what "enough of the zone is healthy" means. A draining
         // one is leaving, not failing: counted, it sent most calls out of the zone for the length
         // of every drain in a rolling restart, and back once the instance had gone.
-        const track = members[0]?.instance.metadata.track ?? '';
+        // The group's tracks: one, except for untracked requests in a fleet where every instance
+        // has a track, whose group is all of them (counted by its first member's track alone, its
+        // capacity was that track's, and it stayed in the zone on ejected capacity).
+        const tracks = new Set(members.map((member) => member.instance.metadata.track ?? ''));
         const version = members[0]?.instance.version;
         const sameVersion = members.every((member) => member.instance.version === version);
         const localTotal = rotation.filter(
           (member) =>
             member.instance.zone === zone &&
-            (member.instance.metadata.track ?? '') === track &&
+            tracks.has(member.instance.metadata.track ?? '') &&
             (!sameVersion || !this.route || member.instance.version === version),
         ).length;
         // In panic the group holds ejected members too: they are not healthy capacity (counted

@@ -129,6 +129,19 @@ describe('createDiscovery', () => {
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-2', 'remote']);
   });
 
+  it('judges the zone’s capacity for untracked calls over every track when every instance has one', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('a1', { zone: 'eu-1a', metadata: { track: 'a' } }));
+    for (const id of ['b1', 'b2', 'b3'])
+      await registry.register(instance(id, { zone: 'eu-1a', metadata: { track: 'b' } }));
+    await registry.register(instance('b4', { zone: 'eu-1b', metadata: { track: 'b' } }));
+    const discovery = await discover({ zone: 'eu-1a' });
+    for (const id of ['b2', 'b3']) pickUntil(discovery, id).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    // Untracked calls go over all five: 2 of the zone's 4 are healthy (50 % < 70 %), so they spill
+    // over. Counted by one track's instances (a1 alone: 1 of 1), they stayed on a1 and b1.
+    expect(Object.keys(shares(discovery, 40)).sort()).toEqual(['a1', 'b1', 'b4']);
+  });
+
   it('stays in the caller zone while a local instance drains (a rolling restart), as once it has gone', async () => {
     const leaving = await registry.register(instance('local-1', { zone: 'eu-1a' }));
     await registry.register(instance('local-2', { zone: 'eu-1a' }));
