@@ -90,6 +90,24 @@ describe('httpHandler (node:http)', () => {
     expect(ran).toBe(3);
   });
 
+  it('drops the headers a failing handler set for the body it meant to send, and keeps the others', async () => {
+    const { port } = await loopback.serve('a', async (_request, response) => {
+      response.setHeader('content-encoding', 'gzip');
+      response.setHeader('cache-control', 'public, max-age=3600');
+      response.setHeader('etag', '"v1"');
+      response.setHeader('x-request-id', 'req-7');
+      throw new SwitchyardError('NOT_FOUND', 'no product sku-9');
+    });
+    const reply = await plainRequest(`http://127.0.0.1:${port}/p`);
+    expect(reply.statusCode).toBe(404);
+    // A JSON error labelled gzip could not be decoded; a cacheable 404 would be served for an hour.
+    expect(reply.headers['content-encoding']).toBeUndefined();
+    expect(reply.headers['cache-control']).toBeUndefined();
+    expect(reply.headers.etag).toBeUndefined();
+    expect(reply.headers['x-request-id']).toBe('req-7');
+    expect(await reply.body.json()).toEqual({ error: { code: 'NOT_FOUND', message: 'no product sku-9' } });
+  });
+
   it('shrinks the deadline header across two hops (A calls B through the client)', async () => {
     await loopback.serve('b1', (_request, response) => json(response, 200, { remainingAtB: remainingOf() }), {
       service: 'b',
@@ -269,6 +287,16 @@ describe('switchyardFastify', () => {
         app.get('/teapot', async () => {
           throw Object.assign(new Error('short and stout'), { statusCode: 418 });
         });
+        // A hook's plain error: it reached Fastify's own handler with its message.
+        app.get(
+          '/hooked',
+          {
+            preHandler: async () => {
+              throw new Error('secret db at 10.0.0.5');
+            },
+          },
+          async () => ({ ok: true }),
+        );
       },
       createHealthState(),
       logger,
@@ -294,6 +322,12 @@ describe('switchyardFastify', () => {
     const teapot = await plainRequest(`${url}/teapot`);
     expect(teapot.statusCode).toBe(418);
     expect(await teapot.body.json()).toMatchObject({ message: 'short and stout' });
+    const hooked = await plainRequest(`${url}/hooked`);
+    expect(hooked.statusCode).toBe(500);
+    const hookedBody = await hooked.body.text();
+    expect(JSON.parse(hookedBody)).toMatchObject({ code: 'INTERNAL', message: 'internal error' });
+    expect(hookedBody).not.toContain('10.0.0.5');
+    expect((logged.at(-1) as Error).message).toBe('secret db at 10.0.0.5');
   });
 
   it('marks a route failing after its own retries with x-switchyard-no-retry, so its caller does not retry it', async () => {

@@ -26,6 +26,10 @@ export function writeErrorReply(response: ServerResponse, error: unknown, logger
     response.destroy(error instanceof Error ? error : undefined);
     return;
   }
+  // Headers the handler set for the reply it meant to send describe a body and caching that this
+  // reply does not have: kept, a JSON error went out labelled `content-encoding: gzip` (undecodable),
+  // or as a 404/503 with `cache-control: public, max-age=3600` that shared caches served for an hour.
+  for (const name of REPRESENTATION_HEADERS) response.removeHeader(name);
   const body = JSON.stringify({
     error: known
       ? { code: error.code, message: status < 500 ? publicClientErrorMessage(error, logger) : publicMessage(status) }
@@ -38,6 +42,27 @@ export function writeErrorReply(response: ServerResponse, error: unknown, logger
   });
   response.end(body);
 }
+
+/**
+ * Headers about the representation a handler meant to send, or its caching, removed before an error
+ * reply. Others (a request id, CORS, `www-authenticate` for a 401, `retry-after`, `vary`) stay.
+ */
+const REPRESENTATION_HEADERS = [
+  'content-encoding',
+  'content-language',
+  'content-location',
+  'content-disposition',
+  'content-range',
+  'accept-ranges',
+  'etag',
+  'last-modified',
+  'cache-control',
+  'expires',
+  'age',
+  'location',
+  'transfer-encoding',
+  'trailer',
+];
 
 /** Logs what a reply will not say: any unknown error and 500 at error, other 5xx at warn. */
 export function logHandlerFailure(error: unknown, status: number, logger: Logger): void {

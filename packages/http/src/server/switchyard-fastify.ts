@@ -106,16 +106,16 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
       };
       return call ? call.run(invoke) : invoke();
     };
-    // A Switchyard error from the application's hooks (an auth preHandler whose own call failed)
-    // never passes through the handler above: it reached Fastify's error handling as it was, a 500
-    // carrying its message (a downstream's address) even for a NOT_FOUND or UNAUTHENTICATED. This
-    // route-level error handler maps it the same way, then hands it on: to the route's own error
-    // handler, or, by throwing, to the application's setErrorHandler (or Fastify's). Other errors
-    // pass as they are. It runs only for failed requests.
+    // An error from the application's hooks (an auth preHandler whose own call failed) never passes
+    // through the handler above: it reached Fastify's error handling as it was, a 500 carrying its
+    // message (a downstream's address, a plain Error's internals) even for a NOT_FOUND or
+    // UNAUTHENTICATED. This route-level error handler maps it the same way as a route's (an error
+    // with its own status below 500, such as Fastify's validation errors, stays as it is), then
+    // hands it on: to the route's own error handler, or, by throwing, to the application's
+    // setErrorHandler (or Fastify's). It runs only for failed requests.
     const ownErrorHandler = route.errorHandler;
     route.errorHandler = function switchyardErrors(this: unknown, error, request, reply) {
-      const mapped =
-        SwitchyardError.isInstance(error) && !handed.has(error) ? withStatus(error, reply, settings.logger) : error;
+      const mapped = handed.has(error as object) ? error : withStatus(error, reply, settings.logger);
       if (ownErrorHandler) return ownErrorHandler.call(this, mapped, request, reply);
       throw mapped;
     };
