@@ -44,4 +44,20 @@ describe('grpc.health.v1 while draining', () => {
     expect(await check('switchyard.echo.v1.Echo')).toBe('SERVING');
     expect(await check('added.later.v1.Service')).toBe('SERVING');
   });
+
+  it('resume() keeps a NOT_SERVING the application set before or during the drain', async () => {
+    const { server, check } = await serve();
+    // A watchdog: the database is down, before the drain…
+    server.setServingStatus('switchyard.echo.v1.Echo', 'NOT_SERVING');
+    server.drain();
+    // …and another dependency during it.
+    server.setServingStatus('', 'NOT_SERVING');
+    server.resume();
+    // resume() reported SERVING everywhere: back in rotation with its database down.
+    expect(await check('switchyard.echo.v1.Echo')).toBe('NOT_SERVING');
+    expect(await check('')).toBe('NOT_SERVING');
+    expect(await check('liveness')).toBe('SERVING');
+    server.setServingStatus('', 'SERVING');
+    expect(await check('')).toBe('SERVING');
+  });
 });

@@ -11,39 +11,46 @@ export const LIVENESS = 'liveness';
  * returns them all.
  */
 export class HealthStatus {
+  /** What is reported: what was set, or NOT_SERVING while draining. */
   private readonly statuses = new Map<string, ServingStatus>();
+  /**
+   * What the server and the application set, kept through a drain: resume() reports it again. It
+   * used to report SERVING everywhere, so a NOT_SERVING a dependency watchdog had set (before the
+   * drain or during it) was lost, and a server whose database was down went back into rotation
+   * until the watchdog's next change, which one that reports changes only never sent.
+   */
+  private readonly desired = new Map<string, ServingStatus>();
   private readonly watchers = new Map<string, Set<(status: ServingStatus) => void>>();
   private readonly streams = new Set<ServerWritableStream<{ service: string }, unknown>>();
   private draining = false;
 
   set(service: string, status: ServingStatus): void {
+    this.desired.set(service, status);
     // Draining wins over what the application sets meanwhile (a dependency watchdog reporting
     // SERVING every few seconds put a draining server back into rotation), until resume().
-    if (this.draining && service !== LIVENESS) status = 'NOT_SERVING';
-    if (this.statuses.get(service) === status) return;
-    this.statuses.set(service, status);
-    for (const watcher of this.watchers.get(service) ?? []) watcher(status);
+    this.report(service, this.draining && service !== LIVENESS ? 'NOT_SERVING' : status);
   }
 
   /**
-   * Sets every known service (and the server) to `status`, e.g. NOT_SERVING while draining —
-   * except `liveness`, which answers "is the process alive" and stays SERVING until it exits, so a
-   * liveness probe never restarts a pod that is only draining.
+   * Reports NOT_SERVING for every known service (and the server), whatever is set, until
+   * {@link resume} — except `liveness`, which answers "is the process alive" and stays SERVING
+   * until it exits, so a liveness probe never restarts a pod that is only draining.
    */
-  setAll(status: ServingStatus): void {
-    for (const service of [...this.statuses.keys()]) if (service !== LIVENESS) this.set(service, status);
-  }
-
-  /** Reports NOT_SERVING everywhere but `liveness`, whatever is set, until {@link resume}. */
   drain(): void {
     this.draining = true;
-    this.setAll('NOT_SERVING');
+    for (const service of this.desired.keys()) if (service !== LIVENESS) this.report(service, 'NOT_SERVING');
   }
 
-  /** Ends a drain: every service (and the server) SERVING again. */
+  /** Ends a drain: every service (and the server) reports what was last set for it again. */
   resume(): void {
     this.draining = false;
-    this.setAll('SERVING');
+    for (const [service, status] of this.desired) this.report(service, status);
+  }
+
+  private report(service: string, status: ServingStatus): void {
+    if (this.statuses.get(service) === status) return;
+    this.statuses.set(service, status);
+    for (const watcher of this.watchers.get(service) ?? []) watcher(status);
   }
 
   get(service: string): ServingStatus | undefined {

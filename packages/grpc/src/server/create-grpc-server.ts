@@ -90,7 +90,11 @@ export interface GrpcServer {
    * probes stop sending work.
    */
   drain(): void;
-  /** Reports SERVING everywhere again: a server that stayed out of rotation while it warmed up. */
+  /**
+   * Ends a drain: every name reports what was last set for it again (SERVING, unless the
+   * application set otherwise, before or during the drain): a server that stayed out of rotation
+   * while it warmed up.
+   */
   resume(): void;
   /** Stops accepting calls, waits up to `graceMs` for calls in flight, then cancels the rest. Idempotent. */
   shutdown(graceMs?: number): Promise<void>;
