@@ -83,3 +83,42 @@ it('reports a stream that timed out before its first message as a failure of its
   expect(timedOut).toEqual(['DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED']);
   expect(outcomes.map((o) => o.ok)).toEqual([false, false, false]);
 });
+
+it('bounds opening a stream by a per-attempt timeout, and the stream itself by the call’s deadline', async () => {
+  const { echoImplementation } = await import('./fixtures/echo.js');
+  const { compose, retry, timeout } = await import('@switchyard/resilience');
+  const server = createGrpcServer({ services: [{ definition: EchoService, implementation: echoImplementation('a') }] });
+  const port = await server.listen(0, '127.0.0.1');
+  cleanups.push(() => server.shutdown(0));
+  const registry = new MemoryRegistry();
+  cleanups.push(() => registry.close());
+  await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+  const discovery = createDiscovery({ registry, service: 'echo' });
+  cleanups.push(() => discovery.close());
+  await discovery.ready();
+  // A per-attempt timeout of 300 ms, as the resilience docs suggest.
+  const echo = createGrpcClient({
+    definition: EchoService,
+    discovery,
+    policy: compose(retry(), timeout({ ms: 300 })),
+  }) as unknown as {
+    stream: { count(r: object, o?: object): AsyncIterable<{ message: string }> };
+    close(): Promise<void>;
+  };
+  cleanups.push(() => echo.close());
+  const read = async (deadlineMs: number): Promise<{ got: number; code?: string }> => {
+    let got = 0;
+    try {
+      for await (const _ of echo.stream.count({ count: 8, intervalMs: 100 }, { deadlineMs })) got++;
+      return { got };
+    } catch (error) {
+      return { got, code: (error as { code: string }).code };
+    }
+  };
+  // 8 messages over ~800 ms: sent as the stream's deadline, the 300 ms cut it after 2.
+  expect(await read(5_000)).toEqual({ got: 8 });
+  // The call's own deadline still ends it.
+  const cut = await read(450);
+  expect(cut.code).toBe('DEADLINE_EXCEEDED');
+  expect(cut.got).toBeLessThan(8);
+});

@@ -429,7 +429,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                 method.responseDeserialize,
                 request,
                 metadata,
-                callOptionsFor(context, prepared),
+                streamCallOptions(prepared),
               );
               onFirst(call, finish, span);
               // The stream's own cancel() always ends it CANCELLED; a passed deadline must end it
@@ -578,9 +578,14 @@ const MAX_RESENDS = 3;
 /** How grpc-js (and directUnaryCall) report a request that could not be serialized, on this side. */
 const LOCAL_SERIALIZATION_FAILURE = /^Request message serialization failure/;
 
-function callOptionsFor(context: AttemptContext, prepared: PreparedCall): { deadline?: number } {
-  const deadline = wireDeadline(context, prepared);
-  return deadline === Number.POSITIVE_INFINITY ? {} : { deadline };
+/**
+ * A server stream's options: the call's deadline, not the attempt's. The policy covers a stream
+ * up to its first message, and a per-attempt timeout (`timeout({ ms })` in the policy) cuts an
+ * attempt that has not got there (see the attempt's abort); sent as the stream's deadline, it cut
+ * a stream that was delivering short at that timeout (DEADLINE_EXCEEDED after 2 messages of 8).
+ */
+function streamCallOptions(prepared: PreparedCall): { deadline?: number } {
+  return prepared.deadline <= prepared.latestWireDeadline ? { deadline: prepared.deadline } : {};
 }
 
 /** A call grpc-js refused to start, as the UNAVAILABLE ServiceError it amounts to (retryable elsewhere). */
