@@ -95,7 +95,9 @@ it('fails a call waiting to connect as closed when the client closes, without bl
 it('does not send a call again once its deadline has passed, blaming an instance it never reached', async () => {
   const { silent, slow, addB, echo, ejections } = await setup();
   const connected = once(silent.server, 'connection');
-  const deadline = Date.now() + 300;
+  // Far enough out that adding b and draining a come first even on a loaded machine: at 300 ms the
+  // deadline could pass while the call still waited on a's channel, a real timeout of a (blamed).
+  const deadline = Date.now() + 1_500;
   const reply = echo.say({ message: 'x' }, { deadline }).catch((error: unknown) => error);
   await connected; // the call waits on a's channel
   await addB();

@@ -1,4 +1,5 @@
 /** What a handler's signal says about how its call ended. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { createGrpcServer, type GrpcHandlerContext } from '@switchyard/grpc';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -57,5 +58,50 @@ describe("a gRPC handler's signal", () => {
     expect(await say(5_000)).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(context?.signal.aborted).toBe(false);
+  });
+
+  it('ends the span of a handler that failed because its signal aborted with the status the client saw', async () => {
+    const { initTracing } = await import('@switchyard/tracing');
+    const { SpanKind } = await import('@opentelemetry/api');
+    const tracing = initTracing({ serviceName: 'signal-test', exporter: 'memory' });
+    cleanups.push(() => tracing.shutdown());
+    const errors: string[] = [];
+    const noop = (): void => undefined;
+    const server = createGrpcServer({
+      services: [
+        {
+          definition: EchoService,
+          implementation: {
+            // Work that honours its signal: it rejects (an AbortError) when the deadline passes.
+            say: async (_request: object, context: GrpcHandlerContext) => {
+              await sleep(5_000, undefined, { signal: context.signal });
+              return { message: 'late', servedBy: 'x' };
+            },
+          },
+        },
+      ],
+      logger: {
+        debug: noop,
+        info: noop,
+        warn: noop,
+        error: (_fields: object, message?: string) => errors.push(String(message)),
+      },
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    const Echo = grpc.makeGenericClientConstructor(EchoService, 'Echo');
+    const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+      Say(request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void): void;
+    };
+    cleanups.push(() => client.close());
+    const error = await new Promise<grpc.ServiceError | null>((resolve) =>
+      client.Say({ message: 'hi' }, { deadline: Date.now() + 100 }, resolve),
+    );
+    expect(error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    const serverSpan = () => tracing.getFinishedSpans().find((span) => span.kind === SpanKind.SERVER);
+    await expect.poll(serverSpan).toBeDefined();
+    // It ended INTERNAL, with an error log line for every such call.
+    expect(serverSpan()?.attributes['rpc.grpc.status_code']).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(errors).toEqual([]);
   });
 });

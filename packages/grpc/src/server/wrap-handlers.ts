@@ -19,7 +19,7 @@ import {
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import { toGrpcStatus } from '../status.js';
 import type { GrpcHandlerContext, ServerStreamHandler, UnaryHandler } from './handler-context.js';
-import type { ServerTracing } from './server-tracing.js';
+import type { ServerSpanHandle, ServerTracing } from './server-tracing.js';
 
 /** Counts in-flight calls, for graceful shutdown and metrics. */
 export interface InFlight {
@@ -87,6 +87,27 @@ function cutShortStatus(handlerContext: GrpcHandlerContext): number | undefined 
 }
 
 /**
+ * For a handler that failed after its call was cut short (its deadline passed, or the client went
+ * away): the failure is how such a call ends when the handler's work honours its signal (the
+ * recommended pattern), not a handler failure. Its span ends with the status the client saw, and it
+ * is logged at debug; it was an INTERNAL span and an error log line for every such call. Returns
+ * whether the call had been cut short (the span is then ended).
+ */
+function endedCutShort(
+  handlerContext: GrpcHandlerContext,
+  error: unknown,
+  path: string,
+  context: WrapContext,
+  span: ServerSpanHandle | undefined,
+): boolean {
+  const cutShort = cutShortStatus(handlerContext);
+  if (cutShort === undefined) return false;
+  context.logger.debug({ err: error, method: path }, 'switchyard grpc: handler failed after its call was cut short');
+  span?.end(cutShort, error);
+  return true;
+}
+
+/**
  * Turns Switchyard handlers (promise / async-iterable style) into grpc-js handlers that: run the
  * handler inside the call's scope (deadline and propagation headers inherited by outgoing calls),
  * open a server span when tracing is active, map thrown errors to statuses (unknown errors become
@@ -146,6 +167,9 @@ function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
         } else {
           span?.end(cutShortStatus(handlerContext) ?? 0);
         }
+      } else if (endedCutShort(handlerContext, error, path, context, span)) {
+        // grpc-js has answered already; this reply is dropped, as anything sent after is.
+        callback({ code: cutShortStatus(handlerContext) as number, details: 'call ended before the handler' });
       } else {
         const status = reply(error, path, context.logger);
         callback({
@@ -238,6 +262,10 @@ function wrapServerStream(path: string, handler: ServerStreamHandler, context: W
         done();
       },
       (error: unknown) => {
+        if (failure === undefined && endedCutShort(handlerContext, error, path, context, span)) {
+          done();
+          return;
+        }
         const status = reply(error, path, context.logger);
         call.emit('error', {
           code: status.code,
