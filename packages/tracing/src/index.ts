@@ -36,7 +36,7 @@ export type { SwitchyardInstruments } from './metrics/instruments.js';
 
 // Propagation
 export { injectTraceContext } from './inject-trace-context.js';
-export { injectSpanContext, type SpanContextSetter } from './inject-span-context.js';
+export { inheritedParent, injectSpanContext, type SpanContextSetter } from './inject-span-context.js';
 export { extractTraceContext } from './extract-trace-context.js';
 export { getBaggageEntry, withBaggageEntry } from './baggage-entry.js';
 

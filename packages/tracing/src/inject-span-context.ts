@@ -9,6 +9,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
+import { extractTraceContext } from './extract-trace-context.js';
 import { injectTraceContext } from './inject-trace-context.js';
 import { isOwnW3CPropagator, KNOWN_TRACE_FLAGS, registeredPropagator, TRACE_FLAGS_TEXT } from './propagator.js';
 import { RpcSpan } from './rpc-span.js';
@@ -43,7 +44,13 @@ export function injectSpanContext<Carrier>(
   carrier: Carrier,
   span: Span,
   setter: SpanContextSetter<Carrier> = defaultTextMapSetter as TextMapSetter<Carrier>,
+  /** The context the span was started in, when not the active one (see inheritedParent). */
+  parent?: Context,
 ): void {
+  if (parent !== undefined) {
+    injectTraceContext(carrier, trace.setSpan(parent, span), setter);
+    return;
+  }
   const active: Context = contextApi.active();
   if (!isOwnW3CPropagator(registeredPropagator()) || propagation.getBaggage(active) !== undefined) {
     injectTraceContext(carrier, trace.setSpan(active, span), setter);
@@ -57,4 +64,15 @@ export function injectSpanContext<Carrier>(
   // Not an empty one (every incoming member invalid), as the propagator.
   const traceState = span.spanContext().traceState?.serialize();
   if (traceState) setter.set(carrier, 'tracestate', traceState);
+}
+
+/**
+ * The parent of a client span started in a handler whose server did not trace it (its tracing off
+ * while a tracer is registered): the trace context of the incoming headers it kept (`propagation`
+ * of its call scope), when no span is active. Without it, such a client started a new trace at
+ * every hop, and dropped the caller's baggage. Undefined otherwise (the active context applies).
+ */
+export function inheritedParent(propagation: Readonly<Record<string, string>> | undefined): Context | undefined {
+  if (propagation === undefined || trace.getSpan(contextApi.active()) !== undefined) return undefined;
+  return extractTraceContext(propagation);
 }

@@ -2,7 +2,9 @@ import type { Metadata } from '@grpc/grpc-js';
 import { baggageWithTrack, type CallScope, trackFromBaggage } from '@switchyard/core';
 import {
   endRpcSpan,
+  inheritedParent,
   injectSpanContext,
+  injectTraceContext,
   instrumentationGrpcActive,
   type SpanContextSetter,
   startClientAttemptSpan,
@@ -33,6 +35,7 @@ export function traceAttempt(
   // instrumentation never sees them, and deferring to it left them untraced, each hop starting a
   // new trace.
   if (enabled && tracingActive() && !(viaClientMethods && instrumentationGrpcActive())) {
+    const parent = inheritedParent(scope?.propagation);
     const span = startClientAttemptSpan({
       system: 'grpc',
       service: info.service,
@@ -40,13 +43,17 @@ export function traceAttempt(
       serverAddress: info.host,
       serverPort: info.port,
       attempt: info.attempt,
+      ...(parent === undefined ? {} : { parent }),
     });
-    injectSpanContext(metadata, span, METADATA_SETTER);
+    injectSpanContext(metadata, span, METADATA_SETTER, parent);
     carryTrack(metadata, scope?.track);
     return { end: (grpcCode, error) => endRpcSpan(span, { grpcStatusCode: grpcCode, error }) };
   }
   const propagation = scope?.propagation;
   if (propagation) for (const [key, value] of Object.entries(propagation)) metadata.set(key, value);
+  // This client's spans are off but a tracer runs (a traced handler's server span is active): the
+  // trace goes on through the next hop rather than ending here.
+  else if (tracingActive()) injectTraceContext(metadata, undefined, METADATA_SETTER);
   carryTrack(metadata, scope?.track);
   return undefined;
 }

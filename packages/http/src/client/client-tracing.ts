@@ -1,5 +1,12 @@
 import { baggageWithTrack, type CallScope, trackFromBaggage } from '@switchyard/core';
-import { endRpcSpan, injectSpanContext, startClientAttemptSpan, tracingActive } from '@switchyard/tracing';
+import {
+  endRpcSpan,
+  inheritedParent,
+  injectSpanContext,
+  injectTraceContext,
+  startClientAttemptSpan,
+  tracingActive,
+} from '@switchyard/tracing';
 import type { RecentUrls } from './recent-urls.js';
 
 /** The span of one attempt (or nothing when tracing is off). */
@@ -22,6 +29,7 @@ export function traceAttempt(
   urls: RecentUrls,
 ): AttemptSpan | undefined {
   if (enabled && tracingActive()) {
+    const parent = inheritedParent(scope?.propagation);
     const span = startClientAttemptSpan({
       system: 'http',
       service: info.service,
@@ -30,8 +38,9 @@ export function traceAttempt(
       serverPort: info.port,
       url: urls.urlOf(info.scheme, info.host, info.port, info.path),
       attempt: info.attempt,
+      ...(parent === undefined ? {} : { parent }),
     });
-    injectSpanContext(headers as Record<string, string>, span);
+    injectSpanContext(headers as Record<string, string>, span, undefined, parent);
     carryTrack(headers, scope?.track);
     return {
       end: (httpStatusCode, error) =>
@@ -40,6 +49,9 @@ export function traceAttempt(
   }
   const propagation = scope?.propagation;
   if (propagation) for (const [key, value] of Object.entries(propagation)) headers[key] = value;
+  // This client's spans are off but a tracer runs (a traced handler's server span is active): the
+  // trace goes on through the next hop rather than ending here.
+  else if (tracingActive()) injectTraceContext(headers as Record<string, string>);
   carryTrack(headers, scope?.track);
   return undefined;
 }
