@@ -163,6 +163,9 @@ describe('orderIdFor and MemoryOrderStore', () => {
     expect(orderIdFor('ada', 'k')).toBe(orderIdFor('ada', 'k'));
     expect(orderIdFor('ada', 'k')).not.toBe(orderIdFor('bo', 'k'));
     expect(orderIdFor('ada', 'k')).toMatch(/^ord-[0-9a-f]{24}$/);
+    // Two users never share an order, whatever their ids and keys hold.
+    expect(orderIdFor('a\u0000b', 'c')).not.toBe(orderIdFor('a', 'b\u0000c'));
+    expect(orderIdFor('ab', 'c')).not.toBe(orderIdFor('a', 'bc'));
   });
 
   it('forgets the oldest order beyond its bound', () => {

@@ -8,5 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
  */
 export function orderIdFor(userId: string, idempotencyKey: string): string {
   if (idempotencyKey === '') return `ord-${randomUUID()}`;
-  return `ord-${createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
+  // Length-prefixed, not joined by a separator: with a NUL between them, user "a\0b" with key "c"
+  // and user "a" with key "b\0c" hashed the same string and shared one order.
+  return `ord-${createHash('sha256').update(`${userId.length}:${userId}${idempotencyKey}`).digest('hex').slice(0, 24)}`;
 }
