@@ -160,7 +160,7 @@ describe('the canary controller at the edges of its run', () => {
       debug: noop,
       info: noop,
       warn: noop,
-      error: (_fields, message) => errors.push(String(message)),
+      error: (_fields: unknown, message?: string) => void errors.push(String(message)),
     };
     const canary = controller({ logger });
     canary.onDecision(() => {
