@@ -622,6 +622,31 @@ describe('RedisRegistry against a real Redis', () => {
     expect(log.events[1]).toMatchObject({ error: { code: 'REGISTRY_UNAVAILABLE' } });
   });
 
+  it('delivers nothing after that last stale: not its own deregistrations, not a resync under way', async () => {
+    // Three rounds: whether a `down` reaches the subscriber before it unsubscribes varies.
+    for (let round = 0; round < 3; round++) {
+      const namespace = uniqueNamespace();
+      const client = registry({ namespace });
+      await client.register(instance('catalog-1'));
+      await client.register(instance('catalog-2'));
+      await registry({ namespace }).register(instance('catalog-3'));
+      const log = new EventLog();
+      await client.watch('catalog', log.listener);
+      // A resync asked for just before closing (a reconnect, a revision check), still listing.
+      const watches = (client as unknown as { watches: Map<string, { onConnectionRestored(): void }> }).watches;
+      watches.get('catalog')?.onConnectionRestored();
+      await client.close();
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      // The `down` of its own two deregistrations, and a snapshot from the resync, came after it.
+      const types = log.events.map((e) => e.type);
+      expect(types.at(-1), JSON.stringify(types)).toBe('stale');
+      expect(
+        types.filter((type) => type !== 'snapshot'),
+        JSON.stringify(types),
+      ).toEqual(['stale']);
+    }
+  });
+
   it('delivers a deregistration to a watcher in well under 50 ms (median of 20)', async () => {
     const namespace = uniqueNamespace();
     const writer = registry({ namespace });

@@ -93,6 +93,9 @@ export class ServiceWatch {
 
   /** Routes one raw message from the channel. */
   onMessage(raw: string): void {
+    // Closed: its listeners have heard their last event. A registry closing with watches open used
+    // to deliver its own deregistrations' `down` after the final `stale` it promises nothing follows.
+    if (this.closed) return;
     const message = decodeMessage(this.context.service, raw, this.context.warnings);
     if (!message) {
       this.requestResync();
@@ -192,6 +195,9 @@ export class ServiceWatch {
     this.resyncing = (async () => {
       try {
         const listed = await this.context.list();
+        // Closed while listing (a reconnect or a revision check had asked for it): a snapshot now,
+        // after the final `stale`, told a discovery its frozen view was fresh again.
+        if (this.closed) return;
         const { rev, instances } = listed;
         // Back from an outage, Redis may have restarted empty: live instances write themselves
         // back within moments (their registrations heartbeat on reconnect), but a list taken first
