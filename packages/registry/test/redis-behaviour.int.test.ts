@@ -526,6 +526,29 @@ describe('RedisRegistry against a real Redis', () => {
     expect(log.events.some((e) => e.type === 'down' && e.id !== 'crashed-1')).toBe(false);
   });
 
+  it('writes a live entry back after the generations hash was lost (alone, or with the instances hash)', async () => {
+    for (const lost of [['gens'], ['gens', 'instances']]) {
+      const namespace = uniqueNamespace();
+      const owner = registry({ namespace });
+      const registration = await owner.register(instance('alive-1'), { ttlMs: 1_000 });
+      const watcher = registry({ namespace, sweepIntervalMs: 100 });
+      await watcher.watch('catalog', () => {});
+      // Evicted as idle keys under allkeys-*, or deleted by hand; the lease key stays, and its
+      // PEXPIRE goes on succeeding. The sweep drops the entry (it cannot know the lease), and it
+      // stayed gone for the life of the process, the registration reporting `active`.
+      for (const key of lost) await raw.del(`${namespace}:{catalog}:${key}`);
+      const gensKey = `${namespace}:{catalog}:gens`;
+      await waitFor(async () => (await raw.hexists(gensKey, 'alive-1')) === 1, 5_000, `${lost.join('+')} written back`);
+      // Three TTLs on (the sweep has had every chance), it is listed, and owned.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(
+        (await registry({ namespace }).list('catalog')).map((i) => i.id),
+        lost.join('+'),
+      ).toEqual(['alive-1']);
+      expect(registration.state).toBe('active');
+    }
+  });
+
   it('names a live service in services() again after the services index was lost, by heartbeats alone', async () => {
     const namespace = uniqueNamespace();
     const owner = registry({ namespace });

@@ -226,13 +226,21 @@ export class RedisRegistration implements Registration {
         // heartbeat names its service again: one SADD in the same write as the PEXPIRE (sent
         // alongside, not awaited; a failure is logged and retried a TTL later).
         const now = performance.now();
-        if (now - this.indexedAt >= this.ttlMs) {
+        // Once per TTL too, the heartbeat checks that it still owns its entry (the script below)
+        // instead of only extending its lease: the lease key outlives the `gens` hash (evicted, or
+        // deleted), and the sweep then dropped the entry without the lease, whose PEXPIRE kept
+        // succeeding: listed nowhere for the life of the process while reporting `active`.
+        const verify = now - this.indexedAt >= this.ttlMs;
+        if (verify) {
           this.indexedAt = now;
           void this.context.indexService();
         }
         // Fast path: one native PEXPIRE on the server clock. Only when it finds no lease does the
         // slow script find out why (stalled past the TTL, vanished, superseded or ended).
-        if (await connection.call('heartbeat', () => scripts.extendLease(keys, id, this.generation, this.ttlMs))) {
+        if (
+          !verify &&
+          (await connection.call('heartbeat', () => scripts.extendLease(keys, id, this.generation, this.ttlMs)))
+        ) {
           this.setState('active');
           return;
         }
