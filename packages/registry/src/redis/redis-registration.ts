@@ -226,21 +226,24 @@ export class RedisRegistration implements Registration {
         // heartbeat names its service again: one SADD in the same write as the PEXPIRE (sent
         // alongside, not awaited; a failure is logged and retried a TTL later).
         const now = performance.now();
-        // Once per TTL too, the heartbeat checks that it still owns its entry (the script below)
-        // instead of only extending its lease: the lease key outlives the `gens` hash (evicted, or
-        // deleted), and the sweep then dropped the entry without the lease, whose PEXPIRE kept
-        // succeeding: listed nowhere for the life of the process while reporting `active`.
+        // Once per TTL too, an HGET beside the PEXPIRE (the same write) checks that the `gens` hash
+        // still names this generation: the lease key can outlive it (evicted, or deleted), and the
+        // sweep then dropped the entry without the lease, whose PEXPIRE kept succeeding: listed
+        // nowhere for the life of the process while reporting `active`.
         const verify = now - this.indexedAt >= this.ttlMs;
         if (verify) {
           this.indexedAt = now;
           void this.context.indexService();
         }
-        // Fast path: one native PEXPIRE on the server clock. Only when it finds no lease does the
-        // slow script find out why (stalled past the TTL, vanished, superseded or ended).
-        if (
-          !verify &&
-          (await connection.call('heartbeat', () => scripts.extendLease(keys, id, this.generation, this.ttlMs)))
-        ) {
+        // Fast path: one native PEXPIRE on the server clock. Only when it finds no lease (or the
+        // check finds no ownership) does the slow script find out why (stalled past the TTL,
+        // vanished, superseded or ended).
+        const extended = connection.call('heartbeat', () => scripts.extendLease(keys, id, this.generation, this.ttlMs));
+        const owned = verify
+          ? connection.call('heartbeat', () => scripts.ownsId(keys, id, this.generation))
+          : undefined;
+        owned?.catch(noop);
+        if ((await extended) && (owned === undefined || (await owned))) {
           this.setState('active');
           return;
         }

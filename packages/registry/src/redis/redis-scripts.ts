@@ -59,6 +59,14 @@ export class RedisScripts {
     return (await this.client.pexpire(keys.lease(id, generation), ttlMs)) === 1;
   }
 
+  /**
+   * Whether the `gens` hash still names `generation` as the id's owner: one native `HGET`, which a
+   * heartbeat sends beside its `PEXPIRE` once per TTL (a lease can outlive that record).
+   */
+  async ownsId(keys: ServiceKeys, id: string, generation: string): Promise<boolean> {
+    return (await this.client.hget(keys.scriptKeys[1] as string, id)) === generation;
+  }
+
   /** The slow heartbeat script: 1 lease rewritten, 0 entry missing, -1 superseded, -2 ended. */
   async slowHeartbeat(keys: ServiceKeys, id: string, generation: string, ttlMs: number): Promise<number> {
     return (await this.run('syHeartbeat', keys, id, generation, ttlMs)) as number;
