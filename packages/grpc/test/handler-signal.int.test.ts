@@ -11,21 +11,20 @@ afterEach(async () => {
 });
 
 /** A server whose Say hands its context to `seen`, then waits `holdMs` before answering. */
-async function serve(holdMs: number, seen: (context: GrpcHandlerContext) => void) {
-  const server = createGrpcServer({
-    services: [
-      {
-        definition: EchoService,
-        implementation: {
-          say: async (request: { message: string }, context: GrpcHandlerContext) => {
-            seen(context);
-            await new Promise((resolve) => setTimeout(resolve, holdMs));
-            return { message: request.message, servedBy: 'x' };
-          },
-        },
-      },
-    ],
+function serve(holdMs: number, seen: (context: GrpcHandlerContext) => void) {
+  return serveSay(async (request: { message: string }, context: GrpcHandlerContext) => {
+    seen(context);
+    await new Promise((resolve) => setTimeout(resolve, holdMs));
+    return { message: request.message, servedBy: 'x' };
   });
+}
+
+/** A server with `say` as its Say, and a plain grpc-js call to it with a deadline `deadlineMs` away. */
+async function serveSay(
+  say: (request: { message: string }, context: GrpcHandlerContext) => Promise<object>,
+  options: Omit<Parameters<typeof createGrpcServer>[0], 'services'> = {},
+) {
+  const server = createGrpcServer({ services: [{ definition: EchoService, implementation: { say } }], ...options });
   const port = await server.listen(0, '127.0.0.1');
   cleanups.push(() => server.shutdown(100));
   const Echo = grpc.makeGenericClientConstructor(EchoService, 'Echo');
@@ -67,36 +66,22 @@ describe("a gRPC handler's signal", () => {
     cleanups.push(() => tracing.shutdown());
     const errors: string[] = [];
     const noop = (): void => undefined;
-    const server = createGrpcServer({
-      services: [
-        {
-          definition: EchoService,
-          implementation: {
-            // Work that honours its signal: it rejects (an AbortError) when the deadline passes.
-            say: async (_request: object, context: GrpcHandlerContext) => {
-              await sleep(5_000, undefined, { signal: context.signal });
-              return { message: 'late', servedBy: 'x' };
-            },
-          },
-        },
-      ],
-      logger: {
-        debug: noop,
-        info: noop,
-        warn: noop,
-        error: (_fields: object, message?: string) => errors.push(String(message)),
+    const say = await serveSay(
+      // Work that honours its signal: it rejects (an AbortError) when the deadline passes.
+      async (_request, context) => {
+        await sleep(5_000, undefined, { signal: context.signal });
+        return { message: 'late', servedBy: 'x' };
       },
-    });
-    const port = await server.listen(0, '127.0.0.1');
-    cleanups.push(() => server.shutdown(100));
-    const Echo = grpc.makeGenericClientConstructor(EchoService, 'Echo');
-    const client = new Echo(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
-      Say(request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void): void;
-    };
-    cleanups.push(() => client.close());
-    const error = await new Promise<grpc.ServiceError | null>((resolve) =>
-      client.Say({ message: 'hi' }, { deadline: Date.now() + 100 }, resolve),
+      {
+        logger: {
+          debug: noop,
+          info: noop,
+          warn: noop,
+          error: (_fields: unknown, message?: string) => void errors.push(String(message)),
+        },
+      },
     );
+    const error = await say(100);
     expect(error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
     const serverSpan = () => tracing.getFinishedSpans().find((span) => span.kind === SpanKind.SERVER);
     await expect.poll(serverSpan).toBeDefined();

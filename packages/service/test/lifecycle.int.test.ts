@@ -20,6 +20,19 @@ const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.ech
 });
 const quiet = { handleSignals: false, drainDelayMs: 0, logger: silentLogger } as const;
 
+/** A Redis registry whose subscription to its operation events throws when let go of (a cleanup step that fails). */
+class StubbornRegistry extends RedisRegistry {
+  override onOperation(listener: Parameters<RedisRegistry['onOperation']>[0]): Disposable {
+    const subscription = super.onOperation(listener);
+    return {
+      dispose: () => {
+        subscription.dispose();
+        throw new Error('will not let go');
+      },
+    };
+  }
+}
+
 /** Connections the test Redis has open right now (CLIENT LIST over a raw socket, which is one of them). */
 function redisClients(): Promise<number> {
   const { hostname, port } = new URL(redis.url);
@@ -117,17 +130,6 @@ describe('what a service leaves behind', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const held = (holder.address() as { port: number }).port;
     // A cleanup step that throws: letting go of the registry's operation events.
-    class StubbornRegistry extends RedisRegistry {
-      override onOperation(listener: Parameters<RedisRegistry['onOperation']>[0]): Disposable {
-        const subscription = super.onOperation(listener);
-        return {
-          dispose: () => {
-            subscription.dispose();
-            throw new Error('will not let go');
-          },
-        };
-      }
-    }
     const registry = new StubbornRegistry({ url: redis.url, namespace: `cleanup${Date.now()}` });
     const warnings: string[] = [];
     const logger = {
@@ -162,17 +164,6 @@ describe('what a service leaves behind', () => {
   });
 
   it('stop() runs every release step when letting go of the registry throws', async () => {
-    class StubbornRegistry extends RedisRegistry {
-      override onOperation(listener: Parameters<RedisRegistry['onOperation']>[0]): Disposable {
-        const subscription = super.onOperation(listener);
-        return {
-          dispose: () => {
-            subscription.dispose();
-            throw new Error('will not let go');
-          },
-        };
-      }
-    }
     const registry = new StubbornRegistry({ url: redis.url, namespace: `release${Date.now()}` });
     try {
       const service = await startService({
