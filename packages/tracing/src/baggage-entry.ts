@@ -41,6 +41,10 @@ export function withBaggageEntry(context: Context, key: string, value: string): 
   // What the W3C baggage propagator cannot send. A lone surrogate made its encodeURIComponent throw,
   // which the composite propagator swallowed: the whole baggage header, switchyard.track included,
   // was left off every call made in the context. A longer entry was left out on its own.
+  // The W3C extractor drops an entry with an empty value: sent as `key=`, it never arrived.
+  if (value === '') {
+    throw new InvalidArgumentError(`baggage.${key}`, 'must be a non-empty string (W3C baggage drops empty values)');
+  }
   if (LONE_SURROGATE.test(value)) {
     throw new InvalidArgumentError(`baggage.${key}`, 'must be well-formed Unicode (it has a lone surrogate)');
   }

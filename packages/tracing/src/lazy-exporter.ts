@@ -28,7 +28,18 @@ export class LazySpanExporter implements SpanExporter {
       return;
     }
     this.exporter.then(
-      (exporter) => exporter.export(spans, resultCallback),
+      (exporter) => {
+        // A throw here (the OTLP exporter encodes synchronously inside export()) was an unhandled
+        // rejection, which ends a Node process, and the batch never heard back.
+        try {
+          exporter.export(spans, resultCallback);
+        } catch (error) {
+          resultCallback({
+            code: ExportResultCode.FAILED,
+            error: error instanceof Error ? error : new Error(String(error)),
+          });
+        }
+      },
       (error: unknown) =>
         resultCallback({
           code: ExportResultCode.FAILED,

@@ -125,6 +125,8 @@ describe('propagation', () => {
     const received = extractTraceContext({ traceparent: 'garbage', baggage: '=' });
     expect(trace.getSpanContext(received)).toBeUndefined();
     expect(() => withBaggageEntry(ROOT_CONTEXT, '', 'x')).toThrowError(/baggage.key/);
+    // An empty value went out as `switchyard.track=` and never arrived: the extractor drops it.
+    expect(() => withBaggageEntry(ROOT_CONTEXT, 'switchyard.track', '')).toThrowError(/baggage.switchyard.track/);
   });
 
   describe('OTEL_PROPAGATORS', () => {

@@ -204,7 +204,8 @@ function resolveExporters(option: unknown): readonly TracingExporter[] {
     assertOneOf('tracing.exporter', option, EXPORTERS);
     return [option];
   }
-  // The specification's switch for the whole SDK: an operator's off, whatever else is set.
+  // The specification's switch for the whole SDK: an operator's off, whatever other variables say.
+  // An exporter given in code still applies (code over environment, as for every option).
   if (readEnv('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return ['none'];
   const fromEnv = exportersFromEnv();
   if (fromEnv !== undefined) return fromEnv;
