@@ -237,6 +237,23 @@ describe('startService: start-up and stop', () => {
     await memory.close();
   });
 
+  it('does not log a crash() as a lost registration', async () => {
+    const memory = new MemoryRegistry();
+    const errors: string[] = [];
+    const service = await startService({
+      name: 'crashing-quietly',
+      registry: memory,
+      http: { port: 0, host: '127.0.0.1' },
+      ...quiet,
+      logger: { ...silentLogger, error: (_fields: unknown, message?: string) => void errors.push(String(message)) },
+    });
+    await service.crash();
+    await service.stop();
+    // crash() lets go of the registration on purpose: it logged 'registration lost' at error.
+    expect(errors).toEqual([]);
+    await memory.close();
+  });
+
   it('markReady() whose registration update throws instead of rejecting can still be retried', async () => {
     const memory = new MemoryRegistry();
     // The first two updates (markReady's, then its take-back) throw; the retry's works.

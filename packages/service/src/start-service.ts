@@ -217,7 +217,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   /** markReady()'s registry update, once asked (settled already when the service started ready). */
   let readying: Promise<void> | undefined = ready ? Promise.resolve() : undefined;
   registration.onStateChange((state, error) => {
-    if (state === 'lost')
+    // crash() lets go of the registration on purpose (abandon()): not an error to page anyone for.
+    if (state === 'lost' && !crashed)
       logger.error({ err: error }, 'switchyard service: registration lost; this instance no longer receives traffic');
   });
   logger.info({ id: registration.instance.id, grpcPort, httpPort, zone: config.zone }, `${config.name} started`);
