@@ -4,7 +4,7 @@ import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, healthServiceDefinition, loadService } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { afterEach, expect, it } from 'vitest';
-import { EchoService, echoImplementation, protosDir } from './fixtures/echo.js';
+import { discoveredEcho, EchoService, echoImplementation, protosDir } from './fixtures/echo.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -98,15 +98,7 @@ it('refuses a grace that is not a number of ms ≥ 0, and stops nothing', async 
 });
 
 it('refuses channel options grpc-js would choke on only at call time, naming the option', async () => {
-  const server = createGrpcServer({ services: [{ definition: EchoService, implementation: echoImplementation('a') }] });
-  const port = await server.listen(0, '127.0.0.1');
-  cleanups.push(() => server.shutdown(100));
-  const registry = new MemoryRegistry();
-  cleanups.push(() => registry.close());
-  await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
-  const discovery = createDiscovery({ registry, service: 'echo' });
-  cleanups.push(() => discovery.close());
-  await discovery.ready();
+  const { discovery } = await discoveredEcho(cleanups);
   // Each passed here: the first then failed every call with an unhandled rejection inside grpc-js
   // (the call hung to its deadline), the second with a bare SyntaxError blamed on the instance, the
   // third was ignored without a word.

@@ -5,8 +5,9 @@
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
+import { compose, retry, timeout } from '@switchyard/resilience';
 import { afterEach, expect, it } from 'vitest';
-import { EchoService } from './fixtures/echo.js';
+import { discoveredEcho, EchoService } from './fixtures/echo.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -85,17 +86,7 @@ it('reports a stream that timed out before its first message as a failure of its
 });
 
 it('bounds opening a stream by a per-attempt timeout, and the stream itself by the call’s deadline', async () => {
-  const { echoImplementation } = await import('./fixtures/echo.js');
-  const { compose, retry, timeout } = await import('@switchyard/resilience');
-  const server = createGrpcServer({ services: [{ definition: EchoService, implementation: echoImplementation('a') }] });
-  const port = await server.listen(0, '127.0.0.1');
-  cleanups.push(() => server.shutdown(0));
-  const registry = new MemoryRegistry();
-  cleanups.push(() => registry.close());
-  await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
-  const discovery = createDiscovery({ registry, service: 'echo' });
-  cleanups.push(() => discovery.close());
-  await discovery.ready();
+  const { discovery } = await discoveredEcho(cleanups);
   // A per-attempt timeout of 300 ms, as the resilience docs suggest.
   const echo = createGrpcClient({
     definition: EchoService,

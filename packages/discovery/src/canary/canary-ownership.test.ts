@@ -33,6 +33,17 @@ async function traffic(calls: number, canaryFailures = 0): Promise<void> {
   }
 }
 
+/** A third version, 1.6.0 (one instance), that an operator can move traffic to. */
+function registerNextVersion(): Promise<unknown> {
+  return registry.register({
+    id: 'next-1',
+    service: 'catalog',
+    version: '1.6.0',
+    host: '127.0.0.1',
+    ports: { grpc: 1 },
+  });
+}
+
 describe('the canary controller at the edges of its run', () => {
   it('judges the 100 % step against stable’s last full window, so a failing canary is not marked complete', async () => {
     const canary = controller({ steps: [50, 100] });
@@ -98,13 +109,7 @@ describe('the canary controller at the edges of its run', () => {
   });
 
   it('rolls back only the canary’s share of a rule someone else owns now', async () => {
-    await registry.register({
-      id: 'next-1',
-      service: 'catalog',
-      version: '1.6.0',
-      host: '127.0.0.1',
-      ports: { grpc: 1 },
-    });
+    await registerNextVersion();
     const canary = controller();
     await canary.start();
     // An operator moves most traffic to 1.6.0, keeping the canary's 5 %; then the canary fails.
@@ -115,13 +120,7 @@ describe('the canary controller at the edges of its run', () => {
   });
 
   it('writes nothing over a rule of someone else’s that sends the canary nothing', async () => {
-    await registry.register({
-      id: 'next-1',
-      service: 'catalog',
-      version: '1.6.0',
-      host: '127.0.0.1',
-      ports: { grpc: 1 },
-    });
+    await registerNextVersion();
     const canary = controller();
     await canary.start();
     await traffic(2_000, 100); // the canary fails in this window

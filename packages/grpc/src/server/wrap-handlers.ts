@@ -91,7 +91,7 @@ function cutShortStatus(handlerContext: GrpcHandlerContext): number | undefined 
  * away): the failure is how such a call ends when the handler's work honours its signal (the
  * recommended pattern), not a handler failure. Its span ends with the status the client saw, and it
  * is logged at debug; it was an INTERNAL span and an error log line for every such call. Returns
- * whether the call had been cut short (the span is then ended).
+ * that status (the span is then ended), or undefined while the call is live.
  */
 function endedCutShort(
   handlerContext: GrpcHandlerContext,
@@ -99,12 +99,12 @@ function endedCutShort(
   path: string,
   context: WrapContext,
   span: ServerSpanHandle | undefined,
-): boolean {
+): number | undefined {
   const cutShort = cutShortStatus(handlerContext);
-  if (cutShort === undefined) return false;
+  if (cutShort === undefined) return undefined;
   context.logger.debug({ err: error, method: path }, 'switchyard grpc: handler failed after its call was cut short');
   span?.end(cutShort, error);
-  return true;
+  return cutShort;
 }
 
 /**
@@ -167,17 +167,20 @@ function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
         } else {
           span?.end(cutShortStatus(handlerContext) ?? 0);
         }
-      } else if (endedCutShort(handlerContext, error, path, context, span)) {
-        // grpc-js has answered already; this reply is dropped, as anything sent after is.
-        callback({ code: cutShortStatus(handlerContext) as number, details: 'call ended before the handler' });
       } else {
-        const status = reply(error, path, context.logger);
-        callback({
-          code: status.code,
-          details: status.details,
-          ...(status.metadata ? { metadata: status.metadata } : {}),
-        });
-        span?.end(status.code, error);
+        const cutShort = endedCutShort(handlerContext, error, path, context, span);
+        if (cutShort !== undefined) {
+          // grpc-js has answered already; this reply is dropped, as anything sent after is.
+          callback({ code: cutShort, details: 'call ended before the handler' });
+        } else {
+          const status = reply(error, path, context.logger);
+          callback({
+            code: status.code,
+            details: status.details,
+            ...(status.metadata ? { metadata: status.metadata } : {}),
+          });
+          span?.end(status.code, error);
+        }
       }
       done();
     };
@@ -262,7 +265,7 @@ function wrapServerStream(path: string, handler: ServerStreamHandler, context: W
         done();
       },
       (error: unknown) => {
-        if (failure === undefined && endedCutShort(handlerContext, error, path, context, span)) {
+        if (failure === undefined && endedCutShort(handlerContext, error, path, context, span) !== undefined) {
           done();
           return;
         }
