@@ -98,9 +98,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       } catch (error) {
         throw namingGrpcSetting(error, grpcHostField);
       }
-      // Not ready yet: NOT_SERVING for the server and every service before the port opens, so
-      // no health check (a readiness probe, a health-checking client) passes during the warm-up.
-      if (options.ready === false) grpcServer.drain();
+      // NOT_SERVING for the server and every service before the port opens, until the instance is
+      // registered (and marked ready), as /readyz: SERVING from creation passed Kubernetes' gRPC
+      // readiness probe while register() still waited on Redis, so a rollout went on to stop old
+      // pods for one nobody could discover yet (or one whose registration then failed).
+      grpcServer.drain();
     }
     // Inside the try: a tracing setup that throws must not leave the registry connected.
     const processTracing = currentTracing();
@@ -213,7 +215,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     throw error;
   }
   let ready = options.ready !== false;
-  if (ready) readiness.setReady(true);
+  if (ready) {
+    readiness.setReady(true);
+    grpcServer?.resume();
+  }
   /** markReady()'s registry update, once asked (settled already when the service started ready). */
   let readying: Promise<void> | undefined = ready ? Promise.resolve() : undefined;
   registration.onStateChange((state, error) => {

@@ -1,5 +1,6 @@
 import { silentLogger } from '@switchyard/core';
 import { spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { createDiscovery } from '@switchyard/discovery';
@@ -17,6 +18,18 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** A port that was free a moment ago (for a server whose port must be known before it starts). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 function echo(servedBy: string, delayMs = 0) {
   return {
@@ -122,6 +135,54 @@ describe('startService', () => {
     health.close();
     await service.stop();
     expect(stopped).toBe(true);
+    await registry.close();
+  });
+
+  it('answers NOT_SERVING on gRPC health until it is registered, as /readyz does', async () => {
+    const registry = new MemoryRegistry();
+    let letRegister: () => void = () => {};
+    const registering = new Promise<void>((resolve) => {
+      letRegister = resolve;
+    });
+    const register = registry.register.bind(registry);
+    registry.register = async (...args: Parameters<MemoryRegistry['register']>) => {
+      await registering;
+      return register(...args);
+    };
+    const port = await freePort();
+    const starting = startService({
+      name: 'slow-redis',
+      registry,
+      grpc: { services: [{ definition: EchoService, implementation: echo('s') }], port, host: '127.0.0.1' },
+      tracing: false,
+      handleSignals: false,
+      drainDelayMs: 0,
+      logger: silentLogger,
+    });
+    const Health = grpc.makeGenericClientConstructor(healthServiceDefinition(), 'Health');
+    const health = new Health(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as grpc.Client &
+      Record<string, Function>;
+    const check = (name: string) =>
+      new Promise<string>((resolve, reject) =>
+        health.Check(
+          { service: name },
+          { deadline: Date.now() + 2_000 },
+          (error: Error | null, response: { status: string }) => (error ? reject(error) : resolve(response.status)),
+        ),
+      );
+    // The port opens before register() is called; retry until it does (bounded).
+    let before: string | undefined;
+    for (let tries = 0; before === undefined && tries < 40; tries++) {
+      before = await check('').catch(() => new Promise<undefined>((resolve) => setTimeout(resolve, 50)));
+    }
+    expect(before).toBe('NOT_SERVING');
+    expect(await check('switchyard.echo.v1.Echo')).toBe('NOT_SERVING');
+    letRegister();
+    const service = await starting;
+    expect(await check('')).toBe('SERVING');
+    expect(await check('switchyard.echo.v1.Echo')).toBe('SERVING');
+    health.close();
+    await service.stop();
     await registry.close();
   });
 
