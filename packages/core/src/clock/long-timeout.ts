@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 /** The longest delay a Node timer holds (2^31 − 1 ms, ~24.8 days); a longer one fires after 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
@@ -6,6 +7,10 @@ export const MAX_TIMER_MS = 2_147_483_647;
  * away, `Infinity`) re-arms in steps instead of firing at once. Returns what cancels it.
  */
 export function setLongTimeout(callback: () => void, delayMs: number): () => void {
+  // NaN would fire after 1 ms, as Node reads it: a bogus time-out instead of an error.
+  if (typeof delayMs !== 'number' || Number.isNaN(delayMs)) {
+    throw new InvalidArgumentError('delayMs', `must be a number of milliseconds, got ${String(delayMs)}`);
+  }
   const due = Date.now() + delayMs;
   let timer: NodeJS.Timeout;
   const arm = (): void => {

@@ -6,7 +6,10 @@ import {
   earliestDeadline,
   remainingMs,
   scopedSignal,
+  setLongTimeout,
   sleep,
+  throwIfDeadlinePassed,
+  toCancelled,
 } from '@switchyard/core';
 
 describe('deadlines and signals', () => {
@@ -91,5 +94,35 @@ describe('deadlines and signals', () => {
     const pending = sleep(1_000, controller.signal);
     controller.abort();
     await expect(pending).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('reports AbortSignal.timeout() as DEADLINE_EXCEEDED, and lets CANCELLED and DEADLINE_EXCEEDED errors through by code', () => {
+    const timedOut = toCancelled(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    expect(timedOut).toBeInstanceOf(DeadlineExceededError);
+    expect((timedOut as DeadlineExceededError).cause).toBeInstanceOf(DOMException);
+    // A CancelledError from another copy of this package (same code, different class) keeps its flags.
+    const foreign = Object.assign(new Error('cancelled elsewhere'), { code: 'CANCELLED', retryable: true });
+    Object.defineProperty(foreign, Symbol.for('switchyard.error'), { value: true });
+    expect(toCancelled(foreign)).toBe(foreign);
+    const own = new CancelledError('x', { retryable: true });
+    expect(toCancelled(own)).toBe(own);
+    expect(toCancelled(new Error('plain'))).toBeInstanceOf(CancelledError);
+    // A plain error that merely carries code CANCELLED is wrapped, with it as the cause.
+    expect((toCancelled(Object.assign(new Error('p'), { code: 'CANCELLED' })) as CancelledError).cause).toBeDefined();
+  });
+
+  it('gives every unbounded scope its own signal, so listeners never pile up on a shared one', () => {
+    const first = scopedSignal(undefined);
+    const second = scopedSignal(undefined);
+    expect(first.signal).not.toBe(second.signal);
+    expect(first.signal.aborted).toBe(false);
+  });
+
+  it('refuses a NaN deadline or delay instead of running with none or firing after 1 ms', () => {
+    expect(() => throwIfDeadlinePassed(Number.NaN)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    const fired = vi.fn();
+    expect(() => setLongTimeout(fired, Number.NaN)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    vi.advanceTimersByTime(5);
+    expect(fired).not.toHaveBeenCalled();
   });
 });

@@ -3,6 +3,7 @@
  * is disposed: a process that shares one signal across 100,000 calls must not grow.
  */
 import { CancelledError } from '../errors/cancelled-error.js';
+import { SwitchyardError } from '../errors/switchyard-error.js';
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import { setLongTimeout } from '../clock/long-timeout.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
@@ -16,8 +17,6 @@ export interface ScopedSignal {
   dispose(): void;
 }
 
-const neverAborted = new AbortController().signal;
-
 /**
  * Derives a signal that aborts when `parent` aborts or `deadline` passes, whichever comes first.
  * The reason is a {@link CancelledError} or a {@link DeadlineExceededError}. The timer is `unref`'d.
@@ -25,7 +24,10 @@ const neverAborted = new AbortController().signal;
  * an AbortSignal (`signal`).
  */
 export function scopedSignal(parent: AbortSignal | undefined, deadline: number = NO_DEADLINE): ScopedSignal {
-  if (parent == null && deadline === NO_DEADLINE) return { signal: neverAborted, dispose: noop };
+  // A fresh signal each time (no timer, no listener: still cheap): one shared never-aborted signal
+  // collected every caller's listeners, which it never let go (it never aborts) and which set off
+  // Node's MaxListenersExceededWarning past ten calls in flight.
+  if (parent == null && deadline === NO_DEADLINE) return { signal: new AbortController().signal, dispose: noop };
   // A NaN deadline is neither passed nor pending: its timer fired after 1 ms, a bogus time-out.
   assertDeadline(deadline);
   const controller = new AbortController();
@@ -65,10 +67,26 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw toCancelled(signal.reason);
 }
 
-/** Normalises an abort reason: Switchyard errors pass through; anything else becomes a {@link CancelledError}. */
+/**
+ * Normalises an abort reason: a Switchyard CANCELLED or DEADLINE_EXCEEDED error passes through (by
+ * its code, so one from another copy of this package too); the `TimeoutError` of
+ * `AbortSignal.timeout()` becomes a {@link DeadlineExceededError}; anything else becomes a
+ * {@link CancelledError}, with the reason as its cause.
+ *
+ * Why the timeout case: `{ signal: AbortSignal.timeout(200) }` is the standard way to bound a call,
+ * and reporting it as CANCELLED hid it from the breaker (which counts time-outs, not
+ * cancellations) and misnamed it in logs and metrics.
+ */
 export function toCancelled(reason: unknown): Error {
-  if (reason instanceof DeadlineExceededError || reason instanceof CancelledError) return reason;
-  if (reason instanceof Error && (reason as { code?: unknown }).code === 'DEADLINE_EXCEEDED') return reason;
+  if (reason instanceof Error) {
+    const code = (reason as { code?: unknown }).code;
+    if (code === 'DEADLINE_EXCEEDED' || (code === 'CANCELLED' && SwitchyardError.isInstance(reason))) return reason;
+    if (reason.name === 'TimeoutError') {
+      return new DeadlineExceededError(`deadline exceeded (the call's signal timed out: ${reason.message})`, {
+        cause: reason,
+      });
+    }
+  }
   return new CancelledError('operation cancelled', { cause: reason });
 }
 

@@ -51,7 +51,11 @@ export function assertDeadline(deadline: unknown, field = 'deadline'): asserts d
   }
 }
 
-/** Throws {@link DeadlineExceededError} when `deadline` has passed. */
+/**
+ * Throws {@link DeadlineExceededError} when `deadline` has passed, and InvalidArgumentError
+ * (`deadline`) when it is not a number (NaN compared false, so the work ran with no deadline).
+ */
 export function throwIfDeadlinePassed(deadline: number, now = Date.now()): void {
+  assertDeadline(deadline);
   if (now >= deadline) throw new DeadlineExceededError();
 }
