@@ -75,6 +75,7 @@ export {
   assertOneOf,
   describeValue,
 } from './validation/assert.js';
+export { withDefaults } from './validation/with-defaults.js';
 
 // Traffic management
 export { validateRouteRule, MAX_ROUTE_VERSIONS, bucketOf, assignArm } from './routing/route-rule.js';

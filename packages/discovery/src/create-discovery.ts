@@ -261,15 +261,12 @@ class WatchingDiscovery implements Discovery {
       this.readyWaiters.add(wake);
       // Beyond what a Node timer holds (~24.8 days, Infinity included) setTimeout fires after
       // 1 ms: such a wait is unbounded, not over at once.
-      if (options.timeoutMs !== undefined && options.timeoutMs <= MAX_TIMER_MS) {
+      // The value read above: `options` may be null (as pick() accepts), which threw here.
+      if (timeoutMs !== undefined && timeoutMs <= MAX_TIMER_MS) {
         timer = setTimeout(() => {
           signal?.removeEventListener('abort', onAbort);
           this.readyWaiters.delete(wake);
-          reject(
-            new RegistryUnavailableError(
-              `${this.service}: no snapshot from the registry within ${options.timeoutMs} ms`,
-            ),
-          );
+          reject(new RegistryUnavailableError(`${this.service}: no snapshot from the registry within ${timeoutMs} ms`));
         }, options.timeoutMs);
         timer.unref();
       }
@@ -650,7 +647,9 @@ class WatchingDiscovery implements Discovery {
         }
         return {
           instance: member.instance,
-          weight: Math.max(1, member.instance.weight * factor),
+          // The floor of 1 is for weight-0 instances (used only when nothing weighted is left); it
+          // comes before the factor, which it used to undo (weight 1 × 0.1 back to 1: no ramp at all).
+          weight: Math.max(1, member.instance.weight) * factor,
           stats: member.load,
           member,
           loadBase: member.load.base,

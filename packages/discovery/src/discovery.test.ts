@@ -1,5 +1,5 @@
 import { type InstanceInput, RegistryUnavailableError } from '@switchyard/core';
-import { createDiscovery, type Discovery, type DiscoveryOptions, pickWithPort } from '@switchyard/discovery';
+import { createDiscovery, type Discovery, type DiscoveryOptions, p2cEwma, pickWithPort } from '@switchyard/discovery';
 import { MemoryRegistry, type RegistryListener } from '@switchyard/registry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -268,6 +268,41 @@ describe('createDiscovery', () => {
     expect(middle).toBeGreaterThan(0.25);
     expect(middle).toBeLessThan(0.4);
     expect(late).toBeCloseTo(0.5, 1);
+  });
+
+  it('ramps a new instance of weight 1 too (the floor of 1 used to undo the factor)', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('old', { weight: 1 }));
+    const discovery = await discover({ balancer: 'weighted', slowStart: { windowMs: 10_000, minWeightFactor: 0.1 } });
+    await registry.register(instance('new', { weight: 1 }));
+    expect((shares(discovery, 1_100).new ?? 0) / 1_100).toBeLessThan(0.12);
+  });
+
+  it('keeps the default of an option given as undefined (a plain spread let undefined replace it)', async () => {
+    await registry.register(instance('a'));
+    const discovery = await discover({
+      outlierDetection: { baseEjectionMs: undefined },
+      zone: { name: 'z1', minInstances: undefined },
+      slowStart: { windowMs: 1_000, minWeightFactor: undefined },
+      balancer: p2cEwma({ coldPenaltyMs: undefined }),
+    });
+    expect(discovery.pick().instance.id).toBe('a');
+  });
+
+  it('ready(null) waits like ready() instead of throwing a TypeError', async () => {
+    const never = createDiscovery({
+      registry: { ...registry, watch: () => new Promise(() => {}) } as never,
+      service: 'catalog',
+    });
+    const outcome = await Promise.race([
+      never.ready(null as never).then(
+        () => 'resolved',
+        (error: Error) => error.message,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('pending'), 20)),
+    ]);
+    expect(outcome).toBe('pending');
+    await never.close();
   });
 
   it('subsets deterministically and evenly across clients', async () => {

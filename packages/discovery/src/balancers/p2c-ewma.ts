@@ -5,6 +5,7 @@ import {
   type BalancingStrategy,
   type Endpoint,
   type Picker,
+  withDefaults,
 } from '@switchyard/core';
 import { EndpointLoad } from '../endpoint-load.js';
 import { decayedWith, isStale, type LoadSlab, OUTSTANDING, SAMPLES } from '../load-slab.js';
@@ -37,7 +38,7 @@ export function p2cEwma(options: P2cEwmaOptions = {}): BalancingStrategy {
   // null, a string… (from a config file, through BalancerRegistry.create) was a raw TypeError.
   assertObject('p2c-ewma', options);
   assertKnownKeys('p2c-ewma', options as Record<string, unknown>, ['coldPenaltyMs']);
-  const { coldPenaltyMs } = { ...DEFAULT_P2C_EWMA_OPTIONS, ...options };
+  const { coldPenaltyMs } = withDefaults(DEFAULT_P2C_EWMA_OPTIONS, options);
   assertNumber('p2c-ewma.coldPenaltyMs', coldPenaltyMs, 0, 3_600_000);
   const cost = (endpoint: Endpoint): number => {
     const { stats } = endpoint;

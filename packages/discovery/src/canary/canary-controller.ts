@@ -11,6 +11,7 @@ import {
   type Logger,
   silentLogger,
   SwitchyardError,
+  withDefaults,
 } from '@switchyard/core';
 import type { Registry } from '@switchyard/registry';
 import type { Discovery } from '../discovery.js';
@@ -135,7 +136,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   ) {
     throw new InvalidArgumentError('discovery', 'must be a Discovery of the service (createDiscovery(…))');
   }
-  const config = { ...DEFAULT_CANARY_OPTIONS, ...options };
+  const config = withDefaults(DEFAULT_CANARY_OPTIONS, options);
   assertString('stable', config.stable, INSTANCE_LIMITS.versionPattern, INSTANCE_LIMITS.versionRule);
   assertString('canary', config.canary, INSTANCE_LIMITS.versionPattern, INSTANCE_LIMITS.versionRule);
   if (config.stable === config.canary) throw new InvalidArgumentError('canary', 'must differ from stable');

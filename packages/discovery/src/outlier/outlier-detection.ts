@@ -1,4 +1,4 @@
-import { assertInteger, assertKnownKeys, assertNumber, assertObject } from '@switchyard/core';
+import { assertInteger, assertKnownKeys, assertNumber, assertObject, withDefaults } from '@switchyard/core';
 import { HEALTH_ATTENTION, LoadSlab, WINDOW_CALLS, WINDOW_STARTED_AT } from '../load-slab.js';
 
 /** Options for outlier detection (passive health checking from call outcomes). */
@@ -57,7 +57,7 @@ export function resolveOutlierDetection(options: OutlierDetectionOptions | undef
   if (options === undefined) return DEFAULT_OUTLIER_DETECTION;
   assertObject('outlierDetection', options);
   assertKnownKeys('outlierDetection', options as Record<string, unknown>, Object.keys(DEFAULT_OUTLIER_DETECTION));
-  const config = { ...DEFAULT_OUTLIER_DETECTION, ...options };
+  const config = withDefaults(DEFAULT_OUTLIER_DETECTION, options);
   const field = (name: string): string => `outlierDetection.${name}`;
   assertInteger(field('consecutiveFailures'), config.consecutiveFailures, 1, 1_000_000);
   assertInteger(field('consecutiveConnectionFailures'), config.consecutiveConnectionFailures, 1, 1_000_000);

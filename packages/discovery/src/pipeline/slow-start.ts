@@ -1,4 +1,4 @@
-import { assertInteger, assertKnownKeys, assertNumber, assertObject } from '@switchyard/core';
+import { assertInteger, assertKnownKeys, assertNumber, assertObject, withDefaults } from '@switchyard/core';
 
 /** Slow start: a new instance's share ramps up over a window instead of arriving all at once. */
 export interface SlowStartOptions {
@@ -17,7 +17,7 @@ export function resolveSlowStart(options: SlowStartOptions | undefined): SlowSta
   assertObject('slowStart', options);
   assertKnownKeys('slowStart', options as unknown as Record<string, unknown>, ['windowMs', 'minWeightFactor']);
   assertInteger('slowStart.windowMs', options.windowMs, 1, 86_400_000);
-  const config = { minWeightFactor: 0.1, ...options };
+  const config = withDefaults({ minWeightFactor: 0.1 }, options);
   assertNumber('slowStart.minWeightFactor', config.minWeightFactor, 0.001, 1);
   return config;
 }

@@ -5,6 +5,7 @@ import {
   assertObject,
   assertString,
   INSTANCE_LIMITS,
+  withDefaults,
 } from '@switchyard/core';
 
 /** Zone awareness: prefer the caller's zone while it has enough healthy capacity. */
@@ -31,7 +32,7 @@ export function resolveZone(zone: string | ZoneOptions | undefined): ZoneConfig 
     'minInstances',
   ]);
   assertString('zone.name', options.name, INSTANCE_LIMITS.zonePattern, INSTANCE_LIMITS.zoneRule);
-  const config = { minHealthyFraction: 0.7, minInstances: 1, ...options };
+  const config = withDefaults({ minHealthyFraction: 0.7, minInstances: 1 }, options);
   assertNumber('zone.minHealthyFraction', config.minHealthyFraction, 0, 1);
   assertInteger('zone.minInstances', config.minInstances, 1, 1_000_000);
   return config;
