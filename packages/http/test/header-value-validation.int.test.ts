@@ -36,4 +36,25 @@ describe('a header value undici refuses (not CR/LF/NUL)', () => {
     const closed = await within(web.close(), 1_000);
     expect({ later, closed, hits }).toEqual({ later: 'ok', closed: 'settled', hits: 1 });
   });
+
+  it('refuses a host header given twice or as an array the same way, before the pick', async () => {
+    let hits = 0;
+    await loopback.serve('a', (request, response) => {
+      hits++;
+      json(response, 200, { ok: request.url });
+    });
+    const web = createHttpClient({ discovery: await loopback.discover(), poolOptions: { connections: 1 } });
+    for (const headers of [{ Host: 'a.example', host: 'b.example' }, { host: ['a.example'] }]) {
+      const refused = await web
+        .getJson('/profile', { headers, deadlineMs: 300 })
+        .catch((error: { code?: string; field?: string }) => `${error.code} ${error.field}`);
+      expect(refused).toBe('INVALID_ARGUMENT request.headers.host');
+    }
+    const later = await web.getJson('/health-check', { deadlineMs: 1_000 }).then(
+      () => 'ok',
+      (error: { code?: string }) => error.code,
+    );
+    const closed = await within(web.close(), 1_000);
+    expect({ later, closed, hits }).toEqual({ later: 'ok', closed: 'settled', hits: 1 });
+  });
 });

@@ -153,4 +153,29 @@ describe('JSON helpers (buffered responses)', () => {
     });
     expect(outcomes).toEqual([expect.objectContaining({ ok: true })]);
   });
+
+  it('reads JSON that starts with a UTF-8 byte order mark, as undici and fetch do', async () => {
+    await loopback.serve('a', (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"ok":true}')]));
+    });
+    const web = await loopback.client('web', { throwOnStatus: false });
+    await expect(web.getJson('/bom')).resolves.toEqual({ ok: true });
+    expect(await (await web.request({ path: '/bom' })).body.json()).toEqual({ ok: true });
+  });
+
+  it("keeps a redirect's body within maxErrorBodyBytes, as any other error's", async () => {
+    await loopback.serve('a', (_request, response) => {
+      response.writeHead(302, { location: '/x' });
+      response.end('y'.repeat(100_000));
+    });
+    const web = await loopback.client('web', { maxErrorBodyBytes: 1_024 });
+    const error = (await web.getJson('/moved').catch((caught: unknown) => caught)) as HttpCallError;
+    expect(error).toBeInstanceOf(HttpCallError);
+    expect({ status: error.status, truncated: error.bodyTruncated, length: error.body.length }).toEqual({
+      status: 302,
+      truncated: true,
+      length: 1_024,
+    });
+  });
 });

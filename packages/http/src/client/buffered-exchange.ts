@@ -78,7 +78,9 @@ class BufferingHandler implements Dispatcher.DispatchHandlers {
     this.status = status;
     this.rawHeaders = rawHeaders;
     // An error body is kept for the error, bounded; the rest is read and dropped (frees the connection).
-    if (status >= 400) this.limit = this.maxErrorBodyBytes;
+    // 3xx too: the JSON helpers turn every redirect (304 has no body) into an HttpCallError, and a
+    // redirect's body was kept whole, however large, past maxErrorBodyBytes.
+    if (status >= 300) this.limit = this.maxErrorBodyBytes;
     return true;
   }
 

@@ -45,6 +45,7 @@ import {
   prepareRequest,
   setHeader,
 } from './prepare-request.js';
+import { utf8Text } from './utf8-text.js';
 import { BufferedBody, readBounded } from './response-body.js';
 
 /** Per-call state shared by its attempts. */
@@ -247,7 +248,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const error = new HttpCallError({
       status,
       headers,
-      body: bytes.toString('utf8'),
+      body: utf8Text(bytes),
       bodyTruncated: truncated,
       request: labelOf(prepared),
       retryable: isRetryable(prepared, status, headers),
@@ -479,7 +480,7 @@ async function untilAborted<T>(request: Promise<T>, abort: AttemptAbort): Promis
 function parseJson(bytes: Buffer, status: number): unknown {
   if (bytes.length === 0) return undefined;
   try {
-    return JSON.parse(bytes.toString('utf8'));
+    return JSON.parse(utf8Text(bytes));
   } catch (cause) {
     throw new SwitchyardError('INTERNAL', `response (HTTP ${status}) is not valid JSON`, { cause });
   }

@@ -104,6 +104,16 @@ export function prepareRequest(
   const { body, replayable } = checkBody(request.body, upperMethod);
   const contentLength = headers['content-length'];
   if (contentLength !== undefined) checkContentLength(contentLength, body);
+  // undici takes one host, a string: an array (`{ host: [...] }`, or Host and host both given)
+  // passed here and was refused inside the pool after the pick, which left a bounded pool waiting
+  // for a drain that never came (every later call to that instance hung until its deadline).
+  const host = headers.host;
+  if (host !== undefined && typeof host !== 'string') {
+    throw new InvalidArgumentError(
+      'request.headers.host',
+      `must be one host name, given once, got ${describeValue(host)}`,
+    );
+  }
   const now = Date.now();
   // The default applies only to a call that gives no deadline and inherits none (checked below):
   // taken as the starting point, it cut a given `deadline` or an inherited one down to itself.

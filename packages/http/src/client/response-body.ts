@@ -1,5 +1,6 @@
 import { Blob } from 'node:buffer';
 import { Readable } from 'node:stream';
+import { utf8Text } from './utf8-text.js';
 import type { HttpResponseBody } from './http-client-types.js';
 
 /**
@@ -51,7 +52,7 @@ export class BufferedBody extends Readable implements HttpResponseBody {
   }
 
   async text(): Promise<string> {
-    return this.takeContent().toString('utf8');
+    return utf8Text(this.takeContent());
   }
 
   async json(): Promise<unknown> {
