@@ -1,3 +1,5 @@
+import { requireInteger } from './internal/validate.js';
+import { withDefaults } from './internal/with-defaults.js';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { dockerEndpoint } from './internal/docker-endpoint.js';
@@ -26,7 +28,14 @@ let cached: Promise<boolean> | undefined;
  * describe.runIf(await dockerAvailable())('through a container', () => { … });
  */
 export function dockerAvailable(options: DockerAvailableOptions = {}): Promise<boolean> {
-  const { timeoutMs } = { ...DEFAULT_DOCKER_AVAILABLE_OPTIONS, ...options };
+  const { timeoutMs } = withDefaults(DEFAULT_DOCKER_AVAILABLE_OPTIONS, options);
+  // Checked before anything is cached: -1 or NaN made http.request throw inside the probe, and that
+  // rejection was cached for every later startRedis() in auto mode.
+  try {
+    requireInteger('timeoutMs', timeoutMs, 1, 600_000);
+  } catch (error) {
+    return Promise.reject(error);
+  }
   cached ??= probeDocker(timeoutMs);
   return cached;
 }

@@ -1,3 +1,4 @@
+import { withDefaults } from './internal/with-defaults.js';
 import { findOnPath } from './internal/find-on-path.js';
 import { formCluster } from './internal/form-cluster.js';
 import { freePorts } from './internal/free-ports.js';
@@ -43,7 +44,7 @@ export const DEFAULT_START_REDIS_CLUSTER_OPTIONS = Object.freeze({
  */
 export async function startRedisCluster(options: StartRedisClusterOptions = {}): Promise<RedisClusterHandle> {
   requireKnownOptions('startRedisCluster', options, ['masters', 'replicasPerMaster', 'startupTimeoutMs', 'via']);
-  const resolved = { ...DEFAULT_START_REDIS_CLUSTER_OPTIONS, ...options };
+  const resolved = withDefaults(DEFAULT_START_REDIS_CLUSTER_OPTIONS, options);
   requireInteger('masters', resolved.masters, 1, 16);
   requireInteger('replicasPerMaster', resolved.replicasPerMaster, 0, 5);
   requireInteger('startupTimeoutMs', resolved.startupTimeoutMs, 1, 600_000);

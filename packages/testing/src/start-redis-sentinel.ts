@@ -1,3 +1,4 @@
+import { withDefaults } from './internal/with-defaults.js';
 import { findOnPath } from './internal/find-on-path.js';
 import { freePorts } from './internal/free-ports.js';
 import { withPortAttempts } from './internal/port-attempts.js';
@@ -66,7 +67,7 @@ export async function startRedisSentinel(options: StartRedisSentinelOptions = {}
     'startupTimeoutMs',
     'via',
   ]);
-  const resolved = { ...DEFAULT_START_REDIS_SENTINEL_OPTIONS, ...options };
+  const resolved = withDefaults(DEFAULT_START_REDIS_SENTINEL_OPTIONS, options);
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(resolved.masterName)) {
     throw new SwitchyardTestingError('INVALID_ARGUMENT', `masterName must match /^[A-Za-z0-9._-]{1,64}$/`);
   }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  dockerAvailable,
   SwitchyardTestingError,
   startRedis,
   startRedisCluster,
@@ -48,6 +49,15 @@ describe('option validation (no Redis started)', () => {
     await expect(startRedisCluster({ replicas: 1 } as never)).rejects.toThrow(
       /startRedisCluster: unknown option "replicas"/,
     );
+  });
+
+  it('keeps the default of an option given as undefined', async () => {
+    delete process.env.REDIS_URL;
+    // Past validation to the missing REDIS_URL (NOT_AVAILABLE), instead of INVALID_ARGUMENT for `args`.
+    expect(await codeOf(startRedis({ via: 'env', args: undefined, startupTimeoutMs: undefined }))).toBe(
+      'NOT_AVAILABLE',
+    );
+    expect(await codeOf(dockerAvailable({ timeoutMs: -1 }))).toBe('INVALID_ARGUMENT');
   });
 
   it('names SWITCHYARD_TESTING_VIA when its value is unknown', async () => {

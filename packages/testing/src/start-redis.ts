@@ -1,3 +1,4 @@
+import { withDefaults } from './internal/with-defaults.js';
 import { EnvServerHandle } from './internal/env-server-handle.js';
 import { findOnPath } from './internal/find-on-path.js';
 import { logLine } from './internal/log-line.js';
@@ -54,7 +55,7 @@ export const DEFAULT_START_REDIS_OPTIONS = Object.freeze({ args: [] as readonly 
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
   requireKnownOptions('startRedis', options, ['args', 'password', 'via', 'startupTimeoutMs']);
-  const resolved = { ...DEFAULT_START_REDIS_OPTIONS, ...options };
+  const resolved = withDefaults(DEFAULT_START_REDIS_OPTIONS, options);
   requireInteger('startupTimeoutMs', resolved.startupTimeoutMs, 1, 600_000);
   if (!Array.isArray(resolved.args) || resolved.args.some((arg) => typeof arg !== 'string')) {
     throw new SwitchyardTestingError('INVALID_ARGUMENT', 'args must be an array of strings');

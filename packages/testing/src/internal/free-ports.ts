@@ -41,7 +41,10 @@ export async function freePorts(count: number, options: { withBusPort?: boolean 
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    // Whatever connects to a probe port while it is held (a client still reconnecting to a port a
+    // killed server freed, a cluster bus peer) is dropped at once: close() waits for accepted
+    // connections, and one left open kept freePorts from ever resolving.
+    const server = createServer((socket) => socket.destroy());
     server.unref();
     server.once('error', reject);
     server.listen({ host: '127.0.0.1', port, exclusive: true }, () => resolve(server));

@@ -1,6 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { processAlive } from '../process-alive.js';
 
 /**
@@ -9,7 +9,12 @@ import { processAlive } from '../process-alive.js';
  * are found and stopped by the next process that starts one. Linux only (it needs /proc to tell a
  * server from an unrelated process that reused its pid); elsewhere nothing is recorded or swept.
  */
-const OWNERS_DIR = join(tmpdir(), 'switchyard-testing-owners');
+// Exported for tests. Per user, and trusted only when it is this user's own directory (see ownDirectory): the shared
+// tmpdir is writable by everyone, and a record names a process to kill and a directory to delete.
+const UID = process.getuid?.();
+export const OWNERS_DIR = join(tmpdir(), `switchyard-testing-owners${UID === undefined ? '' : `-${UID}`}`);
+/** Where binary-node makes each server's temp dir: the only directories a record may name. */
+const SERVER_DIR_PREFIX = join(tmpdir(), 'switchyard-redis-');
 
 interface OwnedServer {
   /** The test process that started it. */
@@ -38,7 +43,7 @@ export function recordOwnedServer(pid: number, dir: string): () => void {
   if (startTicks === undefined) return () => {};
   const file = join(OWNERS_DIR, `${pid}.json`);
   try {
-    mkdirSync(OWNERS_DIR, { recursive: true });
+    mkdirSync(OWNERS_DIR, { recursive: true, mode: 0o700 });
     writeFileSync(file, JSON.stringify({ owner: process.pid, pid, startTicks, dir } satisfies OwnedServer));
   } catch {
     return () => {}; // best effort: a server that is not recorded is only not swept
@@ -54,19 +59,20 @@ export function sweepOrphanedServers(): number {
   let swept = 0;
   let files: string[];
   try {
+    if (!ownedByThisUser(OWNERS_DIR, 'directory')) return 0;
     files = readdirSync(OWNERS_DIR);
   } catch {
     return 0;
   }
   for (const name of files) {
     const file = join(OWNERS_DIR, name);
-    let record: OwnedServer;
+    let record: OwnedServer | undefined;
     try {
-      record = JSON.parse(readFileSync(file, 'utf8')) as OwnedServer;
+      if (ownedByThisUser(file, 'file')) record = ownedServer(JSON.parse(readFileSync(file, 'utf8')));
     } catch {
-      continue; // being written, or not ours to judge
+      // being written, or not ours to judge
     }
-    if (processAlive(record.owner)) continue;
+    if (record === undefined || processAlive(record.owner)) continue;
     if (startTicksOf(record.pid) === record.startTicks) {
       try {
         process.kill(record.pid, 'SIGKILL');
@@ -75,7 +81,11 @@ export function sweepOrphanedServers(): number {
         // gone meanwhile
       }
     }
-    rmSync(record.dir, { recursive: true, force: true });
+    try {
+      rmSync(record.dir, { recursive: true, force: true });
+    } catch {
+      // not removable (permissions): left, and the server still swept; the start goes on
+    }
     try {
       unlinkSync(file);
     } catch {
@@ -83,6 +93,29 @@ export function sweepOrphanedServers(): number {
     }
   }
   return swept;
+}
+
+/** Whether `path` is a real (not symlinked) file or directory owned by this process's user. */
+function ownedByThisUser(path: string, kind: 'file' | 'directory'): boolean {
+  const stats = lstatSync(path);
+  if (kind === 'file' ? !stats.isFile() : !stats.isDirectory()) return false;
+  return UID === undefined || stats.uid === UID;
+}
+
+/** A record read back, if it has the expected shape and names a server temp dir (nothing else is deleted). */
+function ownedServer(value: unknown): OwnedServer | undefined {
+  const record = value as Partial<OwnedServer> | null;
+  if (typeof record !== 'object' || record === null) return undefined;
+  const { owner, pid, startTicks, dir } = record;
+  if (!Number.isInteger(owner) || !Number.isInteger(pid) || typeof startTicks !== 'string') return undefined;
+  if (
+    typeof dir !== 'string' ||
+    !dir.startsWith(SERVER_DIR_PREFIX) ||
+    dir.slice(SERVER_DIR_PREFIX.length).includes(sep)
+  ) {
+    return undefined;
+  }
+  return record as OwnedServer;
 }
 
 let sweptThisProcess = false;
