@@ -125,6 +125,27 @@ describe('startService: start-up and stop', () => {
     await registry.close();
   });
 
+  it('keeps idle HTTP connections longer than the proxies in front of it do (Node closed them after 5 s)', async () => {
+    const registry = new MemoryRegistry();
+    const service = await startService({
+      name: 'kept-alive',
+      registry,
+      http: { port: 0, host: '127.0.0.1', handler: (_request, response) => response.end('ok') },
+      ...quiet,
+    });
+    const agent = new Agent({ keepAlive: true });
+    const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: service.httpPort, path: '/x', agent }, (response) => {
+        response.resume();
+        resolve(response.headers['keep-alive']);
+      }).on('error', reject);
+    });
+    expect(keepAlive).toBe('timeout=65');
+    agent.destroy();
+    await service.stop();
+    await registry.close();
+  });
+
   it('closes clients made in onStop, and refuses clients asked for after stop (they were left open)', async () => {
     const registry = new MemoryRegistry();
     let closeOfMadeInOnStop: { mock: { calls: unknown[] } } | undefined;

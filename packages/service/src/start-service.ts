@@ -23,6 +23,9 @@ import { stopOnSignals } from './process-signals.js';
 import { resolveServiceConfig } from './service-config.js';
 import { acquireMetrics, acquireTracing, releaseMetrics, releaseTracing } from './shared-telemetry.js';
 import { tlsFromEnv } from './tls-from-env.js';
+
+/** Idle keep-alive connections of the HTTP server stay open this long (see where it is set). */
+const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 import type { ServiceOptions } from './service-options.js';
 
 /**
@@ -176,6 +179,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         });
         listener(request, response);
       });
+      // Longer than the idle timeouts of the proxies and load balancers that sit in front of a
+      // service (nginx and AWS ALB 60 s): with Node's default of 5 s, a proxy reusing a connection
+      // just as Node closed it got a reset, a 502 for a POST it would not retry. stop() closes idle
+      // connections itself, so this does not lengthen a shutdown.
+      server.keepAliveTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS;
+      server.headersTimeout = HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000;
       httpServer = server;
       httpPort = await listenHttp(
         server,
