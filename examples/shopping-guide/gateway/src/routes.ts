@@ -102,8 +102,10 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           );
         }
         case 'GET recommendations': {
-          const user = query.get('user');
-          if (!user) throw new InvalidArgumentError('user', 'is required');
+          // Same rule as the views above and the track: ?user=, else x-user-id (a client naming its
+          // users by header had its views recorded, then got 400 here).
+          const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined);
+          if (!user) throw new InvalidArgumentError('user', 'is required (?user= or the x-user-id header)');
           return sendJson(
             response,
             200,

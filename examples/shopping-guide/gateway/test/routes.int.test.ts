@@ -148,6 +148,14 @@ describe('gateway routes', () => {
     }
   });
 
+  it('takes the user from the x-user-id header for recommendations too, as for views', async () => {
+    const headers = { 'x-user-id': 'quinn' };
+    expect((await fetch(`${base}/api/products/sku-3`, { headers })).status).toBe(200);
+    const reply = await fetch(`${base}/api/recommendations`, { headers });
+    expect(reply.status).toBe(200);
+    expect(((await reply.json()) as { strategy: string }).strategy).toMatch(/co-view/);
+  });
+
   it('finds a placed order whichever orders replica placed it', async () => {
     for (let n = 0; n < 8; n++) {
       const placed = await placeOrder([{ productId: 'sku-4', quantity: 1 }], { 'idempotency-key': `find-${n}` });
