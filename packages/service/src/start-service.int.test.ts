@@ -137,7 +137,7 @@ describe('startService: start-up and stop', () => {
     const keepAlive = await new Promise<string | undefined>((resolve, reject) => {
       get({ host: '127.0.0.1', port: service.httpPort, path: '/x', agent }, (response) => {
         response.resume();
-        resolve(response.headers['keep-alive']);
+        resolve(response.headers['keep-alive'] as string | undefined);
       }).on('error', reject);
     });
     expect(keepAlive).toBe('timeout=65');
