@@ -23,6 +23,8 @@ export class HealthStatus {
   private readonly watchers = new Map<string, Set<(status: ServingStatus) => void>>();
   private readonly streams = new Set<ServerWritableStream<{ service: string }, unknown>>();
   private draining = false;
+  /** Set by closeWatchers(): a Watch that reaches its handler afterwards is answered and ended at once. */
+  private watchersClosed = false;
 
   set(service: string, status: ServingStatus): void {
     this.desired.set(service, status);
@@ -79,6 +81,13 @@ export class HealthStatus {
           call.write({ status });
         };
         send(this.statuses.get(service) ?? 'SERVICE_UNKNOWN');
+        // A Watch whose request arrived after shutdown began (its HEADERS before, its message after:
+        // separate reads over a network, or a compressed request decoded later) was kept open, and
+        // the graceful shutdown waited for it until the grace ran out, or for good with Infinity.
+        if (this.watchersClosed) {
+          call.end();
+          return;
+        }
         const set = this.watchers.get(service) ?? new Set();
         this.watchers.set(service, set);
         set.add(send);
@@ -98,6 +107,7 @@ export class HealthStatus {
 
   /** Ends every Watch stream (on shutdown), so a graceful shutdown does not wait for them forever. */
   closeWatchers(): void {
+    this.watchersClosed = true;
     for (const stream of this.streams) stream.end();
     this.streams.clear();
     this.watchers.clear();
