@@ -400,7 +400,7 @@ class WatchingDiscovery implements Discovery {
     endpoint.member.load.recordPenalty(outcome.latencyMs, now);
     // Overload is load, not ill health.
     if (!health || outcome.overloaded) return;
-    const ejectedForMs = health.record(outcome, now, this.mayEject());
+    const ejectedForMs = health.record(outcome, now, this.mayEject(), now - outcome.latencyMs);
     // A member removed meanwhile is not ejected: it is gone.
     if (ejectedForMs !== undefined && !endpoint.member.removed) this.eject(endpoint.member, ejectedForMs);
   }

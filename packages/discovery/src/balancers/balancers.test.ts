@@ -108,6 +108,40 @@ describe('weighted (smooth WRR)', () => {
     expect([...picked.values()].sort()).toEqual(Array(10).fill(15));
   });
 
+  it('carries the progress of the picker in use, not of the last one made (a group nobody picks from)', () => {
+    const list = endpoints([100, 100, 100]);
+    const strategy = weighted();
+    const picked = new Map<string, number>();
+    for (let rebuild = 0; rebuild < 60; rebuild++) {
+      const used = strategy.createPicker(list); // e.g. track x
+      strategy.createPicker(list); // the untracked group over the same instances, never picked from
+      for (let i = 0; i < 2; i++) {
+        const id = (used.pick({}) as Endpoint).instance.id;
+        picked.set(id, (picked.get(id) ?? 0) + 1);
+      }
+    }
+    // The unused picker held the positions: two instances got every pick, the third none.
+    expect([...picked.values()].sort()).toEqual([40, 40, 40]);
+  });
+
+  it('keeps positions when a small group is built in a large fleet', () => {
+    const fleet = endpoints(Array(2_000).fill(100));
+    const strategy = weighted();
+    const picked = new Map<string, number>();
+    let picker = strategy.createPicker(fleet);
+    for (let i = 0; i < 4_000; i++) {
+      if (i % 100 === 0) {
+        strategy.createPicker(fleet.slice(0, 1)); // a canary group of one
+        picker = strategy.createPicker(fleet);
+      }
+      const id = (picker.pick({}) as Endpoint).instance.id;
+      picked.set(id, (picked.get(id) ?? 0) + 1);
+    }
+    // Every instance exactly twice; a cleared map restarted from random points each rebuild.
+    expect(picked.size).toBe(2_000);
+    expect(Math.max(...picked.values())).toBe(2);
+  });
+
   it('keeps the shares across rebuilds that make a picker per traffic group', async () => {
     const stable = endpoints([500, 100, 100]);
     const canary = endpoints([100]).map((endpoint) => ({

@@ -17,6 +17,8 @@ export function weighted(): BalancingStrategy {
   // several pickers per rebuild (one per traffic group: all, each version, each track), so "the
   // last picker made" would only know the last group's instances.
   const positions = new Map<string, { current: Float64Array; index: number }>();
+  // The largest picker made since the map was last cleared: the bound on how big it may grow.
+  let largest = 0;
   return {
     name: 'weighted',
     createPicker(endpoints: readonly Endpoint[]): Picker {
@@ -24,7 +26,13 @@ export function weighted(): BalancingStrategy {
       const weights = Float64Array.from(endpoints, (endpoint) => endpoint.weight);
       const current = new Float64Array(count);
       // Instances long gone are forgotten (the map would otherwise grow with every id ever seen).
-      if (positions.size > 4 * count + 1_024) positions.clear();
+      // Measured against the largest picker, not this one: a small group's picker (a track, a
+      // canary) in a fleet of a thousand used to clear every instance's position.
+      largest = Math.max(largest, count);
+      if (positions.size > 4 * largest + 1_024) {
+        positions.clear();
+        largest = count;
+      }
       let total = 0;
       for (let index = 0; index < count; index++) {
         const weight = weights[index] as number;
@@ -34,11 +42,22 @@ export function weighted(): BalancingStrategy {
         // A random point within the endpoint's first turn: the picks stay in proportion (the
         // offsets only shift where each cycle starts), but clients do not align.
         current[index] = carried ? (carried.current[carried.index] as number) : -Math.random() * weight;
-        positions.set(id, { current, index });
+        if (!carried) positions.set(id, { current, index });
       }
+      // Takes over its instances' positions at its first pick, not when made: of the pickers one
+      // rebuild makes, the one actually used is the one whose progress the next rebuild must carry.
+      // (The last one made held them, often one never picked from, such as the untracked group of
+      // a fleet where every instance has a track: each rebuild then restarted the same sequence.)
+      let claimed = false;
       return {
         pick() {
           if (count === 0) return undefined;
+          if (!claimed) {
+            claimed = true;
+            for (let index = 0; index < count; index++) {
+              positions.set((endpoints[index] as Endpoint).instance.id, { current, index });
+            }
+          }
           let best = 0;
           for (let index = 0; index < count; index++) {
             current[index] = (current[index] as number) + (weights[index] as number);

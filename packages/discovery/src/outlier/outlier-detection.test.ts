@@ -60,6 +60,18 @@ describe('EndpointHealth', () => {
     expect(health.ejectionCount).toBe(2);
   });
 
+  it('ignores failures of calls that began before the ejection even once it has ended (long deadlines)', () => {
+    const health = new EndpointHealth({ ...config, consecutiveConnectionFailures: 1 });
+    const now = 1_000_000;
+    expect(health.record({ ok: false, connectionFailed: true }, now, true, now - 5)).toBe(5_000);
+    health.release();
+    // A call picked before the ejection times out after it ended, the instance on probation.
+    expect(health.record(FAILED, now + 6_000, true, now - 10)).toBeUndefined();
+    expect(health.ejectionCount).toBe(1);
+    // A call that began after the ejection still ejects it again, as probation means.
+    expect(health.record(FAILED, now + 6_100, true, now + 5_500)).toBe(10_000);
+  });
+
   it('keeps its window in the slab line it is given, so the common success needs only that line', () => {
     const slab = new LoadSlab(1_000);
     const base = slab.allocate();

@@ -106,6 +106,8 @@ export class EndpointHealth {
   /** When the current ejection ends (0 when not ejected). */
   ejectedUntil = 0;
   private onProbation = false;
+  /** When the latest ejection began: a call started before it is one it already accounted for. */
+  private lastEjectedAt = Number.NEGATIVE_INFINITY;
 
   /**
    * @param slab and `base`: the line holding the window and the flag (discovery passes the
@@ -148,8 +150,9 @@ export class EndpointHealth {
   /**
    * Records an outcome; returns the ejection length in ms when it ejects the instance. With
    * `mayEject` false (the ejection cap is reached) a failure is counted but ejects nothing.
+   * `startedAt` (same clock as `now`) is when the call began, when known.
    */
-  record(outcome: HealthOutcome, now: number, mayEject = true): number | undefined {
+  record(outcome: HealthOutcome, now: number, mayEject = true, startedAt?: number): number | undefined {
     if (outcome.ok) {
       if (EndpointHealth.countCall(this.slab.array, this.base, this.config.windowMs, now)) this.afterSuccess(now);
       return undefined;
@@ -161,6 +164,9 @@ export class EndpointHealth {
     // new, and counting them would eject again per failure, each time doubling the length (30
     // calls in flight to an instance that dies took the ejection to its 300 s cap at once).
     if (this.isEjected(now)) return undefined;
+    // The same for those that fail after the ejection ended (a deadline longer than the ejection):
+    // each put the instance, back on probation, out again at twice the length.
+    if (startedAt !== undefined && startedAt < this.lastEjectedAt) return undefined;
     // The failure count belongs to the window the call was counted in.
     const windowStartedAt = array[base + WINDOW_STARTED_AT] as number;
     if (this.failuresWindow !== windowStartedAt) {
@@ -247,6 +253,7 @@ export class EndpointHealth {
     this.consecutiveConnection = 0;
     const length = Math.round(this.ejectionLength(this.ejections) * (1 + (Math.random() * 2 - 1) * this.config.jitter));
     this.ejectedUntil = now + length;
+    this.lastEjectedAt = now;
     this.lastEjectionEndsAt = this.ejectedUntil;
     this.onProbation = false;
     this.slab.array[this.base + HEALTH_ATTENTION] = 1;
