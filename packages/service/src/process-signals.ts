@@ -8,6 +8,9 @@ interface Stoppable {
 
 interface SignalState {
   running: Set<Stoppable>;
+  /** Starts under way (startService before it resolves): a signal waits for them, then stops what they started. */
+  starting: Set<Promise<unknown>>;
+  handlersOn: boolean;
   received: number;
   stoppingAll: boolean;
   onSignal: (signal: NodeJS.Signals) => void;
@@ -19,7 +22,14 @@ const STATE_KEY = Symbol.for('switchyard.service.signals');
 
 function state(): SignalState {
   const holder = globalThis as { [STATE_KEY]?: SignalState };
-  holder[STATE_KEY] ??= { running: new Set(), received: 0, stoppingAll: false, onSignal };
+  holder[STATE_KEY] ??= {
+    running: new Set(),
+    starting: new Set(),
+    handlersOn: false,
+    received: 0,
+    stoppingAll: false,
+    onSignal,
+  };
   return holder[STATE_KEY];
 }
 
@@ -34,19 +44,45 @@ function state(): SignalState {
 export function stopOnSignals(service: Stoppable): () => void {
   const current = state();
   current.running.add(service);
-  if (current.running.size === 1 && !current.stoppingAll) {
-    process.on('SIGTERM', current.onSignal);
-    process.on('SIGINT', current.onSignal);
-  }
+  handlersOn(current);
   return () => {
     current.running.delete(service);
-    // While a signal's stop is under way the handlers stay: a second signal must not find none
-    // (Node's default would exit at once, cutting the calls in flight).
-    if (current.running.size === 0 && !current.stoppingAll) {
-      process.off('SIGTERM', current.onSignal);
-      process.off('SIGINT', current.onSignal);
-    }
+    handlersOffIfIdle(current);
   };
+}
+
+/**
+ * Takes part in signal handling while a service starts: a SIGTERM during the start (a pod deleted
+ * during a rollout, while register() waits on a slow Redis) no longer kills the process with
+ * Node's default action, leaving an entry registered for a port that is gone until its TTL. The
+ * signal waits for the start: what it started is then stopped (deregistered, onStop run) before
+ * the process exits; a start that fails has cleaned up after itself.
+ */
+export function stopOnSignalsOnceStarted(start: Promise<unknown>): void {
+  const current = state();
+  current.starting.add(start);
+  handlersOn(current);
+  const settled = (): void => {
+    current.starting.delete(start);
+    handlersOffIfIdle(current);
+  };
+  start.then(settled, settled);
+}
+
+function handlersOn(current: SignalState): void {
+  if (current.handlersOn) return;
+  current.handlersOn = true;
+  process.on('SIGTERM', current.onSignal);
+  process.on('SIGINT', current.onSignal);
+}
+
+function handlersOffIfIdle(current: SignalState): void {
+  // While a signal's stop is under way the handlers stay: a second signal must not find none
+  // (Node's default would exit at once, cutting the calls in flight).
+  if (!current.handlersOn || current.running.size > 0 || current.starting.size > 0 || current.stoppingAll) return;
+  current.handlersOn = false;
+  process.off('SIGTERM', current.onSignal);
+  process.off('SIGINT', current.onSignal);
 }
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -71,7 +107,12 @@ async function stopAll(current: SignalState, signal: NodeJS.Signals): Promise<bo
   let failed = false;
   for (;;) {
     const batch = [...current.running].filter((service) => !stopped.has(service));
-    if (batch.length === 0) return failed;
+    if (batch.length === 0) {
+      if (current.starting.size === 0) return failed;
+      // A service still starting joins `running` as its start resolves (or cleans up if it fails).
+      await Promise.allSettled([...current.starting]);
+      continue;
+    }
     for (const service of batch) {
       stopped.add(service);
       service.logger.info({ signal }, 'received signal; stopping gracefully');

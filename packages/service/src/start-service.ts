@@ -19,7 +19,7 @@ import { observeRegistry } from './observe-registry.js';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, type HttpRequestHandler, httpHandler, isConnectApp } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
-import { stopOnSignals } from './process-signals.js';
+import { stopOnSignals, stopOnSignalsOnceStarted } from './process-signals.js';
 import { resolveServiceConfig } from './service-config.js';
 import { acquireMetrics, acquireTracing, releaseMetrics, releaseTracing } from './shared-telemetry.js';
 import { tlsFromEnv } from './tls-from-env.js';
@@ -39,7 +39,14 @@ import type { ServiceOptions } from './service-options.js';
  * const recommendation = service.grpcClient(RecommendationService, 'recommendation');
  * ```
  */
-export async function startService(options: ServiceOptions): Promise<RunningService> {
+export function startService(options: ServiceOptions): Promise<RunningService> {
+  const starting = startServiceNow(options);
+  // From the very start, not once registered: see stopOnSignalsOnceStarted.
+  if (options?.handleSignals !== false) stopOnSignalsOnceStarted(starting);
+  return starting;
+}
+
+async function startServiceNow(options: ServiceOptions): Promise<RunningService> {
   const config = resolveServiceConfig(options);
   const tls = tlsFromEnv();
   if (!options.grpc && !options.http)

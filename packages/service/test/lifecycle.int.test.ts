@@ -97,6 +97,29 @@ describe('services in one process', () => {
     expect(code).toBe(1);
   }, 30_000);
 
+  it('a SIGTERM during the start stops the service once started, instead of killing the process', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/slow-registration.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('registered\n') && !output.includes('SENT')) {
+        output += 'SENT\n';
+        child.kill('SIGTERM');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const outcome = await exited;
+    clearTimeout(timer);
+    // Killed by Node's default action: no stop ran, and the entry stayed registered for a dead port.
+    expect({ ...outcome, stopped: output.includes('stopped') }).toEqual({ code: 0, signal: null, stopped: true });
+  }, 30_000);
+
   it('a second service with default tracing shares the first one’s (one provider per process)', async () => {
     const registry = new MemoryRegistry();
     const first = await startService({ name: 'first', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
