@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidArgumentError, validateInstance, validatePatch } from '@switchyard/core';
+import { InvalidArgumentError, validateInstance, validateHost, validatePatch } from '@switchyard/core';
 
 const valid = { service: 'catalog', host: '127.0.0.1', ports: { grpc: 50051 } };
 
@@ -106,4 +106,20 @@ describe('validatePatch', () => {
     expect(() => validatePatch({ host: 'x' })).toThrow(/patch.host: unknown option/);
     expect(() => validatePatch({ weight: 10_001 })).toThrow(/patch.weight/);
   });
+});
+
+describe('validateHost', () => {
+  it.each(['999.1.1.1', '1.2.3', '0x7f.1', '12345', 'fe80::1%eth0', '[fe80::1%25eth0]'])(
+    'refuses %s, which URL parsers reject or read as another address',
+    (host) => {
+      expect(() => validateHost(host)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'host' }));
+    },
+  );
+
+  it.each(['10.0.0.7', '::1', '[::1]', 'catalog', 'catalog-1.prod.svc.cluster.local', 'node1.example', 'a1'])(
+    'accepts %s',
+    (host) => {
+      expect(validateHost(host)).toBe(host);
+    },
+  );
 });

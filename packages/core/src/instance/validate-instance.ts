@@ -35,11 +35,24 @@ export function validateHost(host: unknown, field = 'host'): string {
     typeof host === 'string' &&
     (isIP(host) !== 0 || (host.startsWith('[') && host.endsWith(']') && isIP(host.slice(1, -1)) === 6))
   ) {
+    // A zone id (fe80::1%eth0) names an interface of one machine: meaningless to the others that
+    // read the registry, and no URL can hold it (the HTTP client's origin threw "Invalid URL").
+    if (host.includes('%'))
+      throw new InvalidArgumentError(field, `must not have an IPv6 zone id, got ${JSON.stringify(host)}`);
     return host;
   }
   assertString(field, host, L.hostPattern, L.hostRule);
+  // A name whose last label is a number is read as an IPv4 address by URL parsers (WHATWG):
+  // 999.1.1.1 is then invalid, and 1.2.3 or 0x7f.1 quietly mean another address (1.2.0.3,
+  // 127.0.0.1). Not one of the IP literals accepted above, so a typo: refused here, at register.
+  if (NUMERIC_LAST_LABEL.test(host)) {
+    throw new InvalidArgumentError(field, `is neither a valid IP address nor a host name, got ${JSON.stringify(host)}`);
+  }
   return host;
 }
+
+/** The last label of a name, when it is a number in URL's IPv4 parser's eyes (decimal, 0x hex, octal). */
+const NUMERIC_LAST_LABEL = /(^|\.)(0x[0-9a-f]*|[0-9]+)\.?$/i;
 
 function validatePorts(field: string, ports: unknown): Record<string, number> {
   assertPlainObject(field, ports, 'an object of port numbers (e.g. { grpc: 50051 })');
