@@ -1,3 +1,4 @@
+import { SwitchyardTestingError } from '../testing-error.js';
 import { CLUSTER_BUS_OFFSET } from './free-ports.js';
 import { redisCommand, type RespValue } from './redis-command.js';
 import { parseInfo } from './reply-fields.js';
@@ -10,11 +11,37 @@ const SLOTS = 16_384;
  * of masters: distinct config epochs, contiguous slot ranges per master, MEET, then CLUSTER REPLICATE for replicas
  * (replica `i` follows master `i % masters`). Resolves once every node reports `cluster_state:ok` and knows all.
  */
-export async function formCluster(options: {
+export async function formCluster(options: ClusterLayout): Promise<void> {
+  try {
+    await joinNodes(options);
+  } catch (error) {
+    throw clusterFormingFailure(error);
+  }
+}
+
+interface ClusterLayout {
   masterPorts: readonly number[];
   replicaPorts: readonly number[];
   timeoutMs: number;
-}): Promise<void> {
+}
+
+/**
+ * A failure while forming the cluster, as a {@link SwitchyardTestingError} (START_FAILED): the
+ * CLUSTER commands' own errors came out as plain Errors, which `isInstance`/`code` checks missed;
+ * and a redis-server older than 7 (no CLUSTER ADDSLOTSRANGE) is named as such.
+ */
+function clusterFormingFailure(error: unknown): Error {
+  if (SwitchyardTestingError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const tooOld = /unknown subcommand.*ADDSLOTSRANGE/i.test(message)
+    ? ' (startRedisCluster needs Redis 7 or newer)'
+    : '';
+  return new SwitchyardTestingError('START_FAILED', `forming the Redis cluster failed: ${message}${tooOld}`, {
+    cause: error,
+  });
+}
+
+async function joinNodes(options: ClusterLayout): Promise<void> {
   const { masterPorts, replicaPorts } = options;
   const all = [...masterPorts, ...replicaPorts];
   const deadline = Date.now() + options.timeoutMs;
