@@ -59,26 +59,35 @@ async function settledClients(expected: number): Promise<void> {
  * Runs fixtures/two-services.ts in a child process, sends it SIGTERM once both services serve, and
  * resolves with what it printed and its exit code (SIGKILLed after 20 s, so a hang fails the test).
  */
-async function sigtermTwoServices(env: Record<string, string>): Promise<{ output: string; code: number | null }> {
-  const fixture = fileURLToPath(new URL('./fixtures/two-services.ts', import.meta.url));
+/** Runs a fixture, sends it SIGTERM once it prints `trigger`, and returns its output and how it ended. */
+async function sigtermWhen(
+  fixtureName: string,
+  trigger: string,
+  env: Record<string, string> = {},
+): Promise<{ output: string; code: number | null; signal: NodeJS.Signals | null }> {
+  const fixture = fileURLToPath(new URL(`./fixtures/${fixtureName}`, import.meta.url));
   const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
   let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();
-    if (output.includes('ready\n') && !output.includes('SENT')) {
+    if (output.includes(trigger) && !output.includes('SENT')) {
       output += 'SENT\n';
       child.kill('SIGTERM');
     }
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await exited;
+  const ended = await exited;
   clearTimeout(timer);
-  return { output, code };
+  return { output, ...ended };
 }
+
+const sigtermTwoServices = (env: Record<string, string>) => sigtermWhen('two-services.ts', 'ready\n', env);
 
 describe('services in one process', () => {
   it('SIGTERM stops every service of the process before it exits', async () => {
@@ -98,26 +107,9 @@ describe('services in one process', () => {
   }, 30_000);
 
   it('a SIGTERM during the start stops the service once started, instead of killing the process', async () => {
-    const fixture = fileURLToPath(new URL('./fixtures/slow-registration.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.on('exit', (code, signal) => resolve({ code, signal })),
-    );
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('registered\n') && !output.includes('SENT')) {
-        output += 'SENT\n';
-        child.kill('SIGTERM');
-      }
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const outcome = await exited;
-    clearTimeout(timer);
+    const { output, code, signal } = await sigtermWhen('slow-registration.ts', 'registered\n');
     // Killed by Node's default action: no stop ran, and the entry stayed registered for a dead port.
-    expect({ ...outcome, stopped: output.includes('stopped') }).toEqual({ code: 0, signal: null, stopped: true });
+    expect({ code, signal, stopped: output.includes('stopped') }).toEqual({ code: 0, signal: null, stopped: true });
   }, 30_000);
 
   it('a second service with default tracing shares the first one’s (one provider per process)', async () => {
