@@ -2,12 +2,11 @@
  * A timeout counts against the instance: a server stream whose first message does not come before
  * the deadline is reported to the balancer like a unary timeout (ok: false), not as a cancellation.
  */
-import { createDiscovery, type Discovery } from '@switchyard/discovery';
+import type { Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
-import { MemoryRegistry } from '@switchyard/registry';
 import { compose, retry, timeout } from '@switchyard/resilience';
 import { afterEach, expect, it } from 'vitest';
-import { discoveredEcho, EchoService } from './fixtures/echo.js';
+import { discovered, discoveredEcho, EchoService } from './fixtures/echo.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -32,14 +31,7 @@ it('reports a stream that timed out before its first message as a failure of its
       },
     ],
   });
-  const port = await server.listen(0, '127.0.0.1');
-  cleanups.push(() => server.shutdown(0));
-  const registry = new MemoryRegistry();
-  cleanups.push(() => registry.close());
-  await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
-  const real = createDiscovery({ registry, service: 'echo' });
-  cleanups.push(() => real.close());
-  await real.ready();
+  const { discovery: real } = await discovered(server, cleanups, 0);
   const outcomes: { ok: boolean }[] = [];
   const discovery = new Proxy(real, {
     get(target, property, receiver) {
