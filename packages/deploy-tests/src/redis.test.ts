@@ -1,4 +1,5 @@
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildOverlay, OVERLAYS, pick } from './builds.js';
@@ -98,6 +99,34 @@ describe('Redis', () => {
     redis(objects).containers[0]!.volumeMounts = [];
     expect(checkRedis(objects)).toEqual(['Deployment/redis container redis: its --dir /data is not a mounted volume']);
   });
+
+  it.each(OVERLAYS)(
+    'refuses to start in overlays/%s with an empty password or one padded with whitespace, which the services would trim',
+    (overlay) => {
+      const pod = redis(buildOverlay(overlay));
+      const check = pod.initContainers?.find((container) => container.name === 'check-password');
+      // The very value Redis gets (kustomize renames a generated Secret in both places).
+      const secretOf = (container: typeof check) =>
+        container?.env?.find((variable) => variable.name === 'REDISCLI_AUTH')?.valueFrom?.secretKeyRef;
+      expect(secretOf(check)).toEqual(secretOf(pod.containers[0]));
+      expect(secretOf(check)?.key).toBe('password');
+      const [shell, ...args] = check!.command!;
+      // Run as the pod would, by the local POSIX shell (the image's sh is dash, as here).
+      const run = (password: string) => {
+        const result = spawnSync(shell!, args, { env: { REDISCLI_AUTH: password }, encoding: 'utf8', timeout: 5_000 });
+        return { status: result.status, stderr: result.stderr };
+      };
+      for (const password of ['s3cret', 'with inner space', 'x'])
+        expect(run(password)).toEqual({ status: 0, stderr: '' });
+      for (const password of ['s3cret\n', 's3cret\r\n', ' s3cret', '\ts3cret', 's3cret ']) {
+        const { status, stderr } = run(password);
+        expect(status).toBe(1);
+        expect(stderr).toContain('starts or ends with whitespace');
+        expect(stderr).toContain('--from-literal');
+      }
+      expect(run('')).toMatchObject({ status: 1, stderr: expect.stringContaining('is empty') });
+    },
+  );
 
   it('reads Redis memory units', () => {
     expect([
