@@ -24,3 +24,11 @@ export function readEnvList(name: string): readonly string[] | undefined {
   }
   return names;
 }
+
+/**
+ * `OTEL_SDK_DISABLED=true` (any case): the specification's switch that turns the whole SDK off, for
+ * every signal, whatever the other variables say.
+ */
+export function sdkDisabled(): boolean {
+  return readEnv('OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
+}

@@ -6,7 +6,7 @@ import {
   describeValue,
   InvalidArgumentError,
 } from '@switchyard/core';
-import { readEnv, readEnvList } from './env.js';
+import { readEnv, readEnvList, sdkDisabled } from './env.js';
 import { type BundledPropagator, foreignPropagatorRegistered, propagatorsFromEnv } from './propagator.js';
 
 /** Where finished spans go. */
@@ -206,7 +206,7 @@ function resolveExporters(option: unknown): readonly TracingExporter[] {
   }
   // The specification's switch for the whole SDK: an operator's off, whatever other variables say.
   // An exporter given in code still applies (code over environment, as for every option).
-  if (readEnv('OTEL_SDK_DISABLED')?.toLowerCase() === 'true') return ['none'];
+  if (sdkDisabled()) return ['none'];
   const fromEnv = exportersFromEnv();
   if (fromEnv !== undefined) return fromEnv;
   const endpoint = readEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? readEnv('OTEL_EXPORTER_OTLP_ENDPOINT');

@@ -36,6 +36,23 @@ describe('initMetrics', () => {
     expect(await first.scrape()).toContain('switchyard_client_retries');
   });
 
+  it('registers no provider under OTEL_SDK_DISABLED=true (recording stays a no-op) but still serves /metrics', async () => {
+    vi.stubEnv('OTEL_SDK_DISABLED', 'TRUE');
+    // Before: the variable was ignored, and a service whose operator turned the SDK off still recorded.
+    const off = await start();
+    expect(metrics.getMeterProvider()).not.toBeInstanceOf(MeterProvider);
+    switchyardInstruments().clientRetries.add(1, { 'rpc.service': 'x' });
+    expect(off.port).toBeGreaterThan(0);
+    expect(await off.scrape()).not.toContain('switchyard_client_retries');
+    expect(currentMetrics()).toBe(off);
+    await off.shutdown();
+    vi.stubEnv('OTEL_SDK_DISABLED', 'false');
+    const on = await start();
+    expect(metrics.getMeterProvider()).toBeInstanceOf(MeterProvider);
+    switchyardInstruments().clientRetries.add(1, { 'rpc.service': 'x' });
+    expect(await on.scrape()).toContain('switchyard_client_retries');
+  });
+
   it('never disables a provider that is not its own when it shuts down', async () => {
     const first = await start();
     await first.shutdown();

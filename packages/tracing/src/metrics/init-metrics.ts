@@ -5,7 +5,7 @@ import { defaultResource, detectResources, envDetector, resourceFromAttributes }
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError, validateHost } from '@switchyard/core';
-import { readEnv } from '../env.js';
+import { readEnv, sdkDisabled } from '../env.js';
 import { resolveResourceAttributes, serviceNameFromResourceAttributes } from '../tracing-options.js';
 
 // Set through serviceName, as initTracing requires (initMetrics has no serviceVersion option).
@@ -44,7 +44,8 @@ export interface Metrics {
  * format at `http://<host>:<port>/metrics`. Every Switchyard package records into whatever global
  * provider exists, so this one call turns on call durations, in-flight requests, retries, breaker
  * changes, ejections and registry operations (see the README for the list); without it, recording
- * is a no-op.
+ * is a no-op. `OTEL_SDK_DISABLED=true` keeps it so: no provider is registered, and `/metrics` is
+ * still served, without Switchyard's metrics.
  */
 export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics> {
   assertObject('options', options as unknown);
@@ -79,9 +80,13 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
       .merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName, ...resourceAttributes })),
     readers: [exporter],
   });
+  // OTEL_SDK_DISABLED turns metrics off too: no provider is registered, so recording stays the
+  // API's no-op (nothing per call), while /metrics is still served, empty, so that scrapes and
+  // anything else expecting the port do not fail.
+  const disabled = sdkDisabled();
   // Switchyard records into whatever provider is global: a second one here would get nothing, and
   // its shutdown used to disable the first (someone else's, or an earlier initMetrics).
-  if (!metrics.setGlobalMeterProvider(provider)) {
+  if (!disabled && !metrics.setGlobalMeterProvider(provider)) {
     await provider.shutdown();
     throw new InvalidArgumentError(
       'metrics',
@@ -109,7 +114,7 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
       server.listen(port, host, () => resolve((server.address() as { port: number }).port));
     });
   } catch (error) {
-    metrics.disable();
+    if (!disabled) metrics.disable();
     await provider.shutdown();
     throw error;
   }
