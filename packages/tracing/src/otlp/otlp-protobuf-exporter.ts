@@ -1,3 +1,4 @@
+import { diag } from '@opentelemetry/api';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
@@ -7,10 +8,9 @@ import {
   TraceExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { readEnv } from '../env.js';
 import { SpanEncoder } from './encode-spans.js';
-
-/** The component type the official OTLP/HTTP span exporter reports in its self-observability metrics. */
-const COMPONENT_TYPE = 'otlp_http_span_exporter';
+import { OffThreadSpanExporter, OTLP_HTTP_SPAN_COMPONENT } from './off-thread-span-exporter.js';
 
 /** The official protobuf serializer with the request side replaced by {@link SpanEncoder}. */
 export function fastProtobufTraceSerializer(): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
@@ -22,17 +22,31 @@ export function fastProtobufTraceSerializer(): ISerializer<ReadableSpan[], IExpo
 }
 
 /**
- * The OTLP http/protobuf span exporter, assembled exactly as `@opentelemetry/exporter-trace-otlp-proto`
+ * The OTLP http/protobuf span exporter: {@link OffThreadSpanExporter}, which sends from a thread of
+ * its own, unless `SWITCHYARD_OTLP_EXPORT_THREAD=false` or no thread can be started; then the same
+ * exporter on the main thread. Both are assembled exactly as `@opentelemetry/exporter-trace-otlp-proto`
  * assembles its `OTLPTraceExporter` (the same transport, retries, concurrency limit, and
  * `OTEL_EXPORTER_OTLP_*` configuration), but encoding requests with {@link SpanEncoder}: the same
  * bytes, about a third of the CPU.
  */
 export function createOtlpProtobufSpanExporter(): SpanExporter {
+  if (readEnv('SWITCHYARD_OTLP_EXPORT_THREAD')?.toLowerCase() === 'false') return createInThreadExporter();
+  try {
+    return new OffThreadSpanExporter(createInThreadExporter);
+  } catch (error) {
+    // A thread could not be started (resource limits): export on the main thread, as before.
+    diag.warn('cannot start the OTLP exporting thread; exporting on the main thread', error);
+    return createInThreadExporter();
+  }
+}
+
+/** {@link createOtlpProtobufSpanExporter} on the main thread (network I/O included). */
+export function createInThreadExporter(): SpanExporter {
   return new OTLPExporterBase(
     createOtlpHttpExportDelegate(
       convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
       fastProtobufTraceSerializer(),
-      COMPONENT_TYPE,
+      OTLP_HTTP_SPAN_COMPONENT,
       TraceExporterMetricsHelper,
       undefined, // self-observability metrics: the global MeterProvider, as the official exporter does by default
     ),

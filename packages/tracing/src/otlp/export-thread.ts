@@ -1,0 +1,109 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** What the exporting thread is given: where to load the OpenTelemetry packages from. */
+export interface ExportThreadData {
+  exporterBaseNodeHttp: string;
+  transformer: string;
+  api: string;
+}
+
+/** Main thread → exporting thread. */
+export type ToExportThread = { type: 'export'; id: number; bytes: Uint8Array } | { type: 'shutdown' };
+
+/** An export's failure, as it crosses threads (an Error's own fields do not survive the copy). */
+export interface ThreadExportError {
+  name: string;
+  message: string;
+  /** OTLPExporterError's HTTP status, if any. */
+  code?: number;
+  /** OTLPExporterError's response body, if any. */
+  data?: string;
+}
+
+/** Exporting thread → main thread. */
+export type FromExportThread =
+  | { type: 'result'; id: number; code: number; error?: ThreadExportError }
+  | { type: 'diag'; level: 'error' | 'warn' | 'info'; message: string }
+  | { type: 'shut' };
+
+/**
+ * The exporting thread's code. It sends requests the main thread has already encoded, through the
+ * official OTLP/HTTP export delegate (the same transport, retries, timeout, concurrency limit and
+ * `OTEL_EXPORTER_OTLP_*` configuration as `@opentelemetry/exporter-trace-otlp-proto`), with a
+ * serializer that passes the bytes through. Its diagnostics (retries, partial successes) are
+ * forwarded to the main thread's `diag`.
+ *
+ * Plain CommonJS run with `eval`, requiring packages by resolved path: the same code runs whether
+ * this package is loaded from its ESM or CJS build or from source (tests), where a worker file
+ * next to this module would not exist or not be runnable.
+ */
+const EXPORT_THREAD_SOURCE = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const { diag, DiagLogLevel } = require(workerData.api);
+const { convertLegacyHttpOptions, createOtlpHttpExportDelegate } = require(workerData.exporterBaseNodeHttp);
+const { ProtobufTraceSerializer } = require(workerData.transformer);
+const text = (args) => args.map((arg) => (arg instanceof Error ? arg.stack || arg.message : String(arg))).join(' ');
+const forward = (level) => (...args) => parentPort.postMessage({ type: 'diag', level, message: text(args) });
+diag.setLogger({ error: forward('error'), warn: forward('warn'), info: forward('info'), debug() {}, verbose() {} }, DiagLogLevel.INFO);
+const options = convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
+const delegate = createOtlpHttpExportDelegate(
+  options,
+  { serializeRequest: (bytes) => bytes, deserializeResponse: (body) => ProtobufTraceSerializer.deserializeResponse(body) },
+  'otlp_http_span_exporter',
+  { name: 'span', countItems: () => 0 },
+  undefined,
+);
+parentPort.on('message', (message) => {
+  if (message.type === 'export') {
+    delegate.export(message.bytes, (result) => {
+      const error = result.error;
+      parentPort.postMessage({
+        type: 'result',
+        id: message.id,
+        code: result.code,
+        error: error === undefined ? undefined : {
+          name: String(error.name),
+          message: String(error.message),
+          code: typeof error.code === 'number' ? error.code : undefined,
+          data: typeof error.data === 'string' ? error.data : undefined,
+        },
+      });
+    });
+  } else if (message.type === 'shutdown') {
+    delegate.shutdown().finally(() => {
+      parentPort.postMessage({ type: 'shut' });
+      parentPort.close();
+    });
+  }
+});
+`;
+
+/** Where this module is: the CJS build has `__filename`, the ESM build and the source `import.meta.url`. */
+function thisModule(): string {
+  return typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+}
+
+/** Starts the exporting thread (its owner unrefs it once listening: see OffThreadSpanExporter). */
+export function startExportThread(): Worker {
+  const resolve = createRequire(thisModule()).resolve;
+  const workerData: ExportThreadData = {
+    exporterBaseNodeHttp: resolve('@opentelemetry/otlp-exporter-base/node-http'),
+    transformer: resolve('@opentelemetry/otlp-transformer'),
+    api: resolve('@opentelemetry/api'),
+  };
+  // None of the process's own flags or NODE_OPTIONS (a thread runs NODE_OPTIONS' preloads unless
+  // its env leaves it out): `--input-type=module` made the source ESM (require undefined), and
+  // preloads (--require, --import: instrumentations, a second SDK) have no business here.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return new Worker(EXPORT_THREAD_SOURCE, {
+    eval: true,
+    workerData,
+    execArgv: [],
+    env,
+    name: 'switchyard-otlp-export',
+  });
+}

@@ -1,0 +1,205 @@
+import { spawn } from 'node:child_process';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Worker } from 'node:worker_threads';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
+import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
+import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type LocalCollector, startLocalCollector } from '../test-support/local-collector.js';
+import { realSpans } from '../test-support/sample-spans.js';
+import { OffThreadSpanExporter } from './off-thread-span-exporter.js';
+import { createOtlpProtobufSpanExporter } from './otlp-protobuf-exporter.js';
+
+let collector: LocalCollector;
+beforeAll(async () => {
+  collector = await startLocalCollector();
+});
+afterAll(() => collector.close());
+
+const exporters: SpanExporter[] = [];
+beforeEach(() => {
+  collector.received.length = 0;
+  for (const name of [
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_HEADERS',
+    'SWITCHYARD_OTLP_EXPORT_THREAD',
+  ]) {
+    vi.stubEnv(name, '');
+  }
+  vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', collector.endpoint);
+});
+afterEach(async () => {
+  for (const exporter of exporters.splice(0)) await exporter.shutdown();
+  vi.unstubAllEnvs();
+});
+
+function track<T extends SpanExporter>(exporter: T): T {
+  exporters.push(exporter);
+  return exporter;
+}
+
+const noFallback = (): SpanExporter => {
+  throw new Error('the main-thread fallback was not expected here');
+};
+
+function exported(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
+  return new Promise((resolve) => exporter.export(spans, resolve));
+}
+
+/** HTTP client requests this (main) thread starts while `work` runs: Node's diagnostics channel. */
+async function mainThreadRequests(work: () => Promise<void>): Promise<number> {
+  let started = 0;
+  const count = (): void => {
+    started++;
+  };
+  subscribe('http.client.request.start', count);
+  try {
+    await work();
+  } finally {
+    unsubscribe('http.client.request.start', count);
+  }
+  return started;
+}
+
+describe('OffThreadSpanExporter', () => {
+  it('sends from a thread of its own: the collector gets the spans and OTEL_EXPORTER_OTLP_HEADERS, the main thread sends nothing', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', 'x-tenant=shop');
+    const spans = realSpans();
+    const exporter = track(new OffThreadSpanExporter(noFallback));
+    const requests = await mainThreadRequests(async () => {
+      expect(await exported(exporter, spans)).toEqual({ code: ExportResultCode.SUCCESS });
+    });
+    expect(requests).toBe(0);
+    expect(collector.received).toHaveLength(1);
+    const [request] = collector.received;
+    expect(request?.url).toBe('/v1/traces');
+    expect(request?.headers['content-type']).toBe('application/x-protobuf');
+    expect(request?.headers['x-tenant']).toBe('shop');
+    for (const span of spans) expect(request?.body.includes(Buffer.from(span.spanContext().spanId, 'hex'))).toBe(true);
+  });
+
+  it('exports on the main thread when SWITCHYARD_OTLP_EXPORT_THREAD=false', async () => {
+    vi.stubEnv('SWITCHYARD_OTLP_EXPORT_THREAD', 'FALSE');
+    const exporter = track(createOtlpProtobufSpanExporter());
+    expect(exporter).not.toBeInstanceOf(OffThreadSpanExporter);
+    const requests = await mainThreadRequests(async () => {
+      expect(await exported(exporter, realSpans())).toEqual({ code: ExportResultCode.SUCCESS });
+    });
+    expect(requests).toBe(1);
+    expect(collector.received).toHaveLength(1);
+  });
+
+  it("reports a collector's refusal as the official exporter does: FAILED, an OTLPExporterError with the status", async () => {
+    const refusing = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(400, { 'content-type': 'text/plain' }).end('bad batch'));
+    });
+    refusing.listen(0, '127.0.0.1');
+    await once(refusing, 'listening');
+    try {
+      vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`);
+      const exporter = track(new OffThreadSpanExporter(noFallback));
+      const result = await exported(exporter, realSpans());
+      expect(result.code).toBe(ExportResultCode.FAILED);
+      expect(result.error).toBeInstanceOf(OTLPExporterError);
+      expect(result.error).toMatchObject({ code: 400, data: 'bad batch' });
+    } finally {
+      refusing.close();
+    }
+  });
+
+  it('sends what its thread held on the main thread when the thread is lost, and everything after it', async () => {
+    const fallback = new InMemorySpanExporter();
+    // A thread that never answers and exits soon: the export it was handed must not wait forever.
+    const exporter = track(
+      new OffThreadSpanExporter(
+        () => fallback,
+        () => new Worker('setTimeout(() => process.exit(3), 100)', { eval: true }),
+      ),
+    );
+    const inFlight = realSpans();
+    expect(await exported(exporter, inFlight)).toEqual({ code: ExportResultCode.SUCCESS });
+    const later = realSpans();
+    expect(await exported(exporter, later)).toEqual({ code: ExportResultCode.SUCCESS });
+    expect(fallback.getFinishedSpans()).toEqual([...inFlight, ...later]);
+  });
+
+  it('waits for exports in flight on forceFlush and shutdown, then ends its thread and refuses more', async () => {
+    const exporter = new OffThreadSpanExporter(noFallback);
+    const results: ExportResult[] = [];
+    exporter.export(realSpans(), (result) => results.push(result));
+    exporter.export(realSpans(), (result) => results.push(result));
+    await exporter.forceFlush();
+    expect(results).toEqual([{ code: ExportResultCode.SUCCESS }, { code: ExportResultCode.SUCCESS }]);
+    exporter.export(realSpans(), (result) => results.push(result));
+    await exporter.shutdown();
+    expect(results).toHaveLength(3);
+    expect(collector.received).toHaveLength(3);
+    const after = await exported(exporter, realSpans());
+    expect(after.code).toBe(ExportResultCode.FAILED);
+    expect(collector.received).toHaveLength(3);
+  });
+});
+
+// The built package (CI builds before testing): a child process cannot load this source.
+const built = new URL('../../dist/index.js', import.meta.url);
+
+describe.skipIf(!existsSync(built))('OffThreadSpanExporter in a process that ends', () => {
+  const script = `
+    import { diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
+    import { initTracing, startClientAttemptSpan, endRpcSpan } from ${JSON.stringify(built.href)};
+    diag.setLogger(new DiagConsoleLogger(), DiagLogLevel.ERROR);
+    const tracing = initTracing({ serviceName: 'exit-test', exporter: 'otlp' });
+    const span = startClientAttemptSpan({ system: 'grpc', service: 'a.B', method: 'C', serverAddress: '127.0.0.1', serverPort: 1 });
+    endRpcSpan(span, { grpcStatusCode: 0 });
+    if (process.argv[1] === 'shutdown') await tracing.shutdown();`;
+  // The script runs with --input-type=module, which a worker inherits unless told otherwise: the
+  // exporting thread's CommonJS source then failed ('require is not defined'). And NODE_OPTIONS'
+  // preloads ran in the thread too.
+  it('delivers its spans when it ends with shutdown(), and never holds an ending process open', async () => {
+    const ended = async (ending: string) => {
+      const preload = join(mkdtempSync(join(tmpdir(), 'export-thread-')), 'preload.cjs');
+      writeFileSync(
+        preload,
+        "const { threadId } = require('node:worker_threads'); if (threadId !== 0) console.error('preload ran in thread', threadId);",
+      );
+      const started = Date.now();
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script, ending], {
+        env: {
+          ...process.env,
+          OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
+          SWITCHYARD_OTLP_EXPORT_THREAD: '',
+          // Far beyond the bound below: a process held open until the batch timer fires shows.
+          OTEL_BSP_SCHEDULE_DELAY: '60000',
+          // A preload (an instrumentation's register hook, say) must run in the main thread only.
+          NODE_OPTIONS: `--require ${preload}`,
+        },
+        cwd: fileURLToPath(new URL('../..', import.meta.url)), // this package: @opentelemetry/api resolves
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const [code] = await once(child, 'exit');
+      return { code, ms: Date.now() - started, stderr };
+    };
+    const withShutdown = await ended('shutdown');
+    expect(withShutdown).toMatchObject({ code: 0, stderr: '' }); // no 'exporting thread lost'
+    expect(collector.received).toHaveLength(1);
+    expect(collector.received[0]?.body.includes('exit-test')).toBe(true);
+    // No shutdown: the spans still queued are lost, as with any batch exporter, but the idle thread
+    // must not keep the process running until the batch timer fires, as a first version did.
+    const without = await ended('none');
+    expect(without).toMatchObject({ code: 0, stderr: '' });
+    expect(without.ms).toBeLessThan(20_000);
+    expect(collector.received).toHaveLength(1);
+  }, 90_000);
+});
