@@ -81,8 +81,8 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
     readers: [exporter],
   });
   // OTEL_SDK_DISABLED turns metrics off too: no provider is registered, so recording stays the
-  // API's no-op (nothing per call), while /metrics is still served, empty, so that scrapes and
-  // anything else expecting the port do not fail.
+  // API's no-op (nothing per call), while /metrics is still served (target_info only), so that
+  // scrapes and anything else expecting the port do not fail.
   const disabled = sdkDisabled();
   // Switchyard records into whatever provider is global: a second one here would get nothing, and
   // its shutdown used to disable the first (someone else's, or an earlier initMetrics).

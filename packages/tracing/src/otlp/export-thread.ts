@@ -4,6 +4,8 @@ import { Worker } from 'node:worker_threads';
 
 /** What the exporting thread is given: where to load the OpenTelemetry packages from. */
 export interface ExportThreadData {
+  /** The self-observability component type (the thread's own metrics go nowhere: see OffThreadSpanExporter). */
+  componentType: string;
   exporterBaseNodeHttp: string;
   transformer: string;
   api: string;
@@ -52,7 +54,7 @@ const options = convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-T
 const delegate = createOtlpHttpExportDelegate(
   options,
   { serializeRequest: (bytes) => bytes, deserializeResponse: (body) => ProtobufTraceSerializer.deserializeResponse(body) },
-  'otlp_http_span_exporter',
+  workerData.componentType,
   { name: 'span', countItems: () => 0 },
   undefined,
 );
@@ -87,9 +89,10 @@ function thisModule(): string {
 }
 
 /** Starts the exporting thread (its owner unrefs it once listening: see OffThreadSpanExporter). */
-export function startExportThread(): Worker {
+export function startExportThread(componentType: string): Worker {
   const resolve = createRequire(thisModule()).resolve;
   const workerData: ExportThreadData = {
+    componentType,
     exporterBaseNodeHttp: resolve('@opentelemetry/otlp-exporter-base/node-http'),
     transformer: resolve('@opentelemetry/otlp-transformer'),
     api: resolve('@opentelemetry/api'),

@@ -52,7 +52,7 @@ export class OffThreadSpanExporter implements SpanExporter {
   constructor(
     /** The exporter to use on the main thread once the exporting thread is gone. */
     private readonly fallback: () => SpanExporter,
-    start: () => Worker = startExportThread,
+    start: () => Worker = () => startExportThread(OTLP_HTTP_SPAN_COMPONENT),
   ) {
     const worker = start();
     this.worker = worker;
