@@ -11,6 +11,15 @@ afterEach(() => loopback.cleanup());
 const within = <T>(promise: Promise<T>, ms: number) =>
   Promise.race([promise.then(() => 'settled'), new Promise((resolve) => setTimeout(() => resolve('hung'), ms))]);
 
+/** What a refused call left behind: whether a later call succeeds, and whether close() settles. */
+async function afterRefusal(web: ReturnType<typeof createHttpClient>): Promise<{ later: unknown; closed: unknown }> {
+  const later = await web.getJson('/health-check', { deadlineMs: 1_000 }).then(
+    () => 'ok',
+    (error: { code?: string }) => error.code,
+  );
+  return { later, closed: await within(web.close(), 1_000) };
+}
+
 describe('a header value undici refuses (not CR/LF/NUL)', () => {
   it('is rejected before sending, and does not wedge the instance pool for later calls', async () => {
     let hits = 0;
@@ -29,12 +38,7 @@ describe('a header value undici refuses (not CR/LF/NUL)', () => {
     // Observed: every later call to this instance hangs until its deadline (DEADLINE_EXCEEDED,
     // blamed on the instance), and close() never resolves: undici 6.29.1's Pool stays wedged
     // after refusing the header.
-    const later = await web.getJson('/health-check', { deadlineMs: 1_000 }).then(
-      () => 'ok',
-      (error: { code?: string }) => error.code,
-    );
-    const closed = await within(web.close(), 1_000);
-    expect({ later, closed, hits }).toEqual({ later: 'ok', closed: 'settled', hits: 1 });
+    expect({ ...(await afterRefusal(web)), hits }).toEqual({ later: 'ok', closed: 'settled', hits: 1 });
   });
 
   it('refuses a host header given twice or as an array the same way, before the pick', async () => {
@@ -50,11 +54,6 @@ describe('a header value undici refuses (not CR/LF/NUL)', () => {
         .catch((error: { code?: string; field?: string }) => `${error.code} ${error.field}`);
       expect(refused).toBe('INVALID_ARGUMENT request.headers.host');
     }
-    const later = await web.getJson('/health-check', { deadlineMs: 1_000 }).then(
-      () => 'ok',
-      (error: { code?: string }) => error.code,
-    );
-    const closed = await within(web.close(), 1_000);
-    expect({ later, closed, hits }).toEqual({ later: 'ok', closed: 'settled', hits: 1 });
+    expect({ ...(await afterRefusal(web)), hits }).toEqual({ later: 'ok', closed: 'settled', hits: 1 });
   });
 });

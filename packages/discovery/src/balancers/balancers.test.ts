@@ -47,6 +47,12 @@ function counts(strategy: BalancingStrategy, list: Endpoint[], picks: number): n
 }
 
 /** Pearson's chi-square statistic. */
+/** One pick from `picker`, counted in `picked` by instance id. */
+function pickInto(picked: Map<string, number>, picker: { pick(args: object): unknown }): void {
+  const id = (picker.pick({}) as Endpoint).instance.id;
+  picked.set(id, (picked.get(id) ?? 0) + 1);
+}
+
 function chiSquare(observed: readonly number[], expected: readonly number[]): number {
   return observed.reduce(
     (sum, value, index) => sum + (value - (expected[index] as number)) ** 2 / (expected[index] as number),
@@ -101,8 +107,7 @@ describe('weighted (smooth WRR)', () => {
     let picker = strategy.createPicker(list);
     for (let i = 0; i < 150; i++) {
       if (i % 3 === 0) picker = strategy.createPicker([...list]); // a registry event, an ejection…
-      const id = (picker.pick({}) as Endpoint).instance.id;
-      picked.set(id, (picked.get(id) ?? 0) + 1);
+      pickInto(picked, picker);
     }
     // Starting over at every rebuild gave i-0, i-1 and i-2 50 picks each and the rest none.
     expect([...picked.values()].sort()).toEqual(Array(10).fill(15));
@@ -116,8 +121,7 @@ describe('weighted (smooth WRR)', () => {
       const used = strategy.createPicker(list); // e.g. track x
       strategy.createPicker(list); // the untracked group over the same instances, never picked from
       for (let i = 0; i < 2; i++) {
-        const id = (used.pick({}) as Endpoint).instance.id;
-        picked.set(id, (picked.get(id) ?? 0) + 1);
+        pickInto(picked, used);
       }
     }
     // The unused picker held the positions: two instances got every pick, the third none.
@@ -134,8 +138,7 @@ describe('weighted (smooth WRR)', () => {
         strategy.createPicker(fleet.slice(0, 1)); // a canary group of one
         picker = strategy.createPicker(fleet);
       }
-      const id = (picker.pick({}) as Endpoint).instance.id;
-      picked.set(id, (picked.get(id) ?? 0) + 1);
+      pickInto(picked, picker);
     }
     // Every instance exactly twice; a cleared map restarted from random points each rebuild.
     expect(picked.size).toBe(2_000);
@@ -154,8 +157,7 @@ describe('weighted (smooth WRR)', () => {
       // Every rebuild makes the stable group's picker, then the canary group's.
       const picker = strategy.createPicker([...stable]);
       strategy.createPicker([...canary]);
-      const id = (picker.pick({}) as Endpoint).instance.id;
-      picked.set(id, (picked.get(id) ?? 0) + 1);
+      pickInto(picked, picker);
     }
     // Remembering only the last picker (the canary's) gave about .87 / .065 / .065.
     expect((picked.get('i-0') ?? 0) / 7_000).toBeCloseTo(5 / 7, 1);
