@@ -5,7 +5,10 @@ import { createGrpcClient, GrpcStatus, grpcError, loadService } from '@switchyar
 import { RedisRegistry } from '@switchyard/registry';
 import { startService } from '@switchyard/service';
 import { throwawayRedis } from './throwaway-redis.js';
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { currentTracing } from '@switchyard/tracing';
+import { describe, expect, it, vi } from 'vitest';
 
 const protosDir = fileURLToPath(new URL('../../../protos', import.meta.url));
 const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
@@ -76,5 +79,69 @@ describe('metrics', () => {
     await discovery.close();
     await service.stop();
     await registry.close();
+  });
+
+  it("exposes tracing's own health (spans processed, exported) when tracing exports over OTLP", async () => {
+    // A collector that takes every export.
+    let exports = 0;
+    const collector = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        exports++;
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${(collector.address() as AddressInfo).port}`);
+    const namespace = `m${Date.now()}`;
+    const registry = new RedisRegistry({ url: redis.url, namespace });
+    const service = await startService({
+      name: 'echo',
+      registry,
+      grpc: {
+        services: [
+          {
+            definition: EchoService,
+            implementation: {
+              say: (request: { message: string }) => ({
+                message: request.message,
+                servedBy: 'm',
+                remainingMs: 0,
+                traceId: '',
+              }),
+            },
+          },
+        ],
+        port: 0,
+        host: '127.0.0.1',
+      },
+      metrics: { port: 0 },
+      tracing: { exporter: 'otlp' },
+      handleSignals: false,
+      drainDelayMs: 0,
+      logger: silentLogger,
+    });
+    try {
+      const discovery = createDiscovery({ registry, service: 'echo' });
+      await discovery.ready();
+      const client = createGrpcClient({ definition: EchoService, discovery }) as unknown as {
+        say(request: object): Promise<unknown>;
+        close(): Promise<void>;
+      };
+      for (let i = 0; i < 3; i++) await client.say({ message: `ok-${i}` });
+      await currentTracing()?.forceFlush();
+      expect(exports).toBeGreaterThanOrEqual(1);
+      const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+      // Each call: the client's attempt span and the server's span, all in this one process.
+      expect(series(text, 'otel_sdk_processor_span_processed_total', 'batching_span_processor')).toBe(6);
+      expect(series(text, 'otel_sdk_exporter_span_exported_total', 'otlp_http_span_exporter')).toBe(6);
+      await client.close();
+      await discovery.close();
+    } finally {
+      await service.stop();
+      await registry.close();
+      collector.close();
+      vi.unstubAllEnvs();
+    }
   });
 });

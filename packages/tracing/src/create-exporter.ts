@@ -1,3 +1,4 @@
+import type { MeterProvider } from '@opentelemetry/api';
 import { InvalidArgumentError } from '@switchyard/core';
 import { ConsoleSpanExporter, InMemorySpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { readEnv } from './env.js';
@@ -32,7 +33,11 @@ export function resolveOtlpProtocol(): OtlpProtocol {
  * exporters read their endpoint, headers, timeout and compression from the standard
  * `OTEL_EXPORTER_OTLP_*` variables themselves.
  */
-export function createExporter(exporter: TracingExporter): SpanExporter | undefined {
+export function createExporter(
+  exporter: TracingExporter,
+  /** Where the OTLP exporters record their `otel.sdk.exporter.span.*` metrics; nowhere if undefined. */
+  selfObsMeterProvider?: MeterProvider,
+): SpanExporter | undefined {
   switch (exporter) {
     case 'none':
       return undefined;
@@ -45,11 +50,11 @@ export function createExporter(exporter: TracingExporter): SpanExporter | undefi
       return protocol === 'http/json'
         ? new LazySpanExporter(async () => {
             const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-            return new OTLPTraceExporter();
+            return new OTLPTraceExporter(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider });
           }, 'otlp http/json')
         : new LazySpanExporter(async () => {
             const { createOtlpProtobufSpanExporter } = await import('./otlp/otlp-protobuf-exporter.js');
-            return createOtlpProtobufSpanExporter();
+            return createOtlpProtobufSpanExporter(selfObsMeterProvider);
           }, 'otlp http/protobuf');
     }
   }

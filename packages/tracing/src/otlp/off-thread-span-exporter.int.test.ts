@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type LocalCollector, startLocalCollector } from '../test-support/local-collector.js';
@@ -68,6 +69,26 @@ async function mainThreadRequests(work: () => Promise<void>): Promise<number> {
   return started;
 }
 
+/** A MeterProvider read on demand: the sum of a counter's data points so far. */
+function meteredProvider(): { provider: MeterProvider; sum(metric: string): Promise<number> } {
+  const reader = new (class extends MetricReader {
+    protected async onForceFlush(): Promise<void> {}
+    protected async onShutdown(): Promise<void> {}
+  })();
+  const provider = new MeterProvider({ readers: [reader] });
+  return {
+    provider,
+    sum: async (metric) => {
+      const { resourceMetrics } = await reader.collect();
+      const points = resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .filter((found) => found.descriptor.name === metric)
+        .flatMap((found) => found.dataPoints as { value: unknown }[]);
+      return points.reduce((total, point) => total + Number(point.value), 0);
+    },
+  };
+}
+
 describe('OffThreadSpanExporter', () => {
   it('sends from a thread of its own: the collector gets the spans and OTEL_EXPORTER_OTLP_HEADERS, the main thread sends nothing', async () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', 'x-tenant=shop');
@@ -117,11 +138,13 @@ describe('OffThreadSpanExporter', () => {
 
   it('sends what its thread held on the main thread when the thread is lost, and everything after it', async () => {
     const fallback = new InMemorySpanExporter();
+    const metered = meteredProvider();
     // A thread that never answers and exits soon: the export it was handed must not wait forever.
     const exporter = track(
       new OffThreadSpanExporter(
         () => fallback,
         () => new Worker('setTimeout(() => process.exit(3), 100)', { eval: true }),
+        metered.provider,
       ),
     );
     const inFlight = realSpans();
@@ -129,6 +152,9 @@ describe('OffThreadSpanExporter', () => {
     const later = realSpans();
     expect(await exported(exporter, later)).toEqual({ code: ExportResultCode.SUCCESS });
     expect(fallback.getFinishedSpans()).toEqual([...inFlight, ...later]);
+    // Each span counted once, though the first batch went to the thread and then again to the fallback.
+    expect(await metered.sum('otel.sdk.exporter.span.exported')).toBe(inFlight.length + later.length);
+    expect(await metered.sum('otel.sdk.exporter.span.inflight')).toBe(0);
   });
 
   it('waits for exports in flight on forceFlush and shutdown, then ends its thread and refuses more', async () => {

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { diag } from '@opentelemetry/api';
+import { diag, type MeterProvider } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
@@ -37,12 +37,7 @@ type Pending = { spans: ReadableSpan[]; finish: (result: ExportResult) => void; 
  */
 export class OffThreadSpanExporter implements SpanExporter {
   private readonly encoder = new SpanEncoder();
-  private readonly metrics = createOtlpHttpExporterMetrics(
-    OTLP_HTTP_SPAN_COMPONENT,
-    TraceExporterMetricsHelper,
-    convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {}).url,
-    undefined,
-  );
+  private readonly metrics: ReturnType<typeof createOtlpHttpExporterMetrics>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
   private worker: Worker | undefined;
@@ -50,10 +45,21 @@ export class OffThreadSpanExporter implements SpanExporter {
   private stopping: Promise<void> | undefined;
 
   constructor(
-    /** The exporter to use on the main thread once the exporting thread is gone. */
+    /**
+     * The exporter to use on the main thread once the exporting thread is gone. It should record
+     * no metrics of its own: this exporter records every export, those it hands to it included.
+     */
     private readonly fallback: () => SpanExporter,
     start: () => Worker = () => startExportThread(OTLP_HTTP_SPAN_COMPONENT),
+    /** Where to record the `otel.sdk.exporter.span.*` metrics; nowhere if undefined. */
+    selfObsMeterProvider?: MeterProvider,
   ) {
+    this.metrics = createOtlpHttpExporterMetrics(
+      OTLP_HTTP_SPAN_COMPONENT,
+      TraceExporterMetricsHelper,
+      convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {}).url,
+      selfObsMeterProvider,
+    );
     const worker = start();
     this.worker = worker;
     worker.on('message', (message: FromExportThread) => this.received(message));
@@ -72,7 +78,7 @@ export class OffThreadSpanExporter implements SpanExporter {
     }
     const worker = this.worker;
     if (worker === undefined) {
-      this.fallbackExporter().export(spans, resultCallback);
+      this.fallbackExporter().export(spans, this.recorded(spans, resultCallback));
       return;
     }
     let encoded: Uint8Array;
@@ -89,7 +95,7 @@ export class OffThreadSpanExporter implements SpanExporter {
     // A buffer of its own to transfer: the encoder's output may share its memory (Buffer's pool).
     const bytes = new Uint8Array(encoded.length);
     bytes.set(encoded);
-    const finishMetrics = this.metrics.startExport(spans);
+    const recordedCallback = this.recorded(spans, resultCallback);
     const id = ++this.nextId;
     let settle!: () => void;
     const done = new Promise<void>((resolve) => {
@@ -103,9 +109,8 @@ export class OffThreadSpanExporter implements SpanExporter {
       finish: (result) => {
         this.pending.delete(id);
         if (this.pending.size === 0) this.worker?.unref();
-        finishMetrics(result.code === ExportResultCode.SUCCESS ? undefined : result.error);
         settle();
-        resultCallback(result);
+        recordedCallback(result);
       },
       done,
     });
@@ -173,6 +178,15 @@ export class OffThreadSpanExporter implements SpanExporter {
     for (const pending of [...this.pending.values()]) {
       this.fallbackExporter().export(pending.spans, pending.finish);
     }
+  }
+
+  /** `callback`, recording the export of `spans` in the exporter metrics (started now, finished with it). */
+  private recorded(spans: ReadableSpan[], callback: (result: ExportResult) => void): (result: ExportResult) => void {
+    const finishMetrics = this.metrics.startExport(spans);
+    return (result) => {
+      finishMetrics(result.code === ExportResultCode.SUCCESS ? undefined : result.error);
+      callback(result);
+    };
   }
 
   private fallbackExporter(): SpanExporter {

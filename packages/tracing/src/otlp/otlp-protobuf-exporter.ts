@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { diag, type MeterProvider } from '@opentelemetry/api';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
@@ -29,26 +29,34 @@ export function fastProtobufTraceSerializer(): ISerializer<ReadableSpan[], IExpo
  * `OTEL_EXPORTER_OTLP_*` configuration), but encoding requests with {@link SpanEncoder}: the same
  * bytes, about a third of the CPU.
  */
-export function createOtlpProtobufSpanExporter(): SpanExporter {
-  if (readEnv('SWITCHYARD_OTLP_EXPORT_THREAD')?.toLowerCase() === 'false') return createInThreadExporter();
+export function createOtlpProtobufSpanExporter(selfObsMeterProvider?: MeterProvider): SpanExporter {
+  if (readEnv('SWITCHYARD_OTLP_EXPORT_THREAD')?.toLowerCase() === 'false') {
+    return createInThreadExporter(selfObsMeterProvider);
+  }
   try {
-    return new OffThreadSpanExporter(createInThreadExporter);
+    // Its fallback records no metrics: the off-thread exporter records every export itself,
+    // including those it hands to the fallback (a batch sent again would otherwise count twice).
+    return new OffThreadSpanExporter(() => createInThreadExporter(undefined), undefined, selfObsMeterProvider);
   } catch (error) {
     // A thread could not be started (resource limits): export on the main thread, as before.
     diag.warn('cannot start the OTLP exporting thread; exporting on the main thread', error);
-    return createInThreadExporter();
+    return createInThreadExporter(selfObsMeterProvider);
   }
 }
 
-/** {@link createOtlpProtobufSpanExporter} on the main thread (network I/O included). */
-export function createInThreadExporter(): SpanExporter {
+/**
+ * {@link createOtlpProtobufSpanExporter} on the main thread (network I/O included), recording its
+ * `otel.sdk.exporter.span.*` metrics to `selfObsMeterProvider` (nowhere when undefined, as the
+ * official exporter without its `selfObsMeterProvider` option).
+ */
+export function createInThreadExporter(selfObsMeterProvider: MeterProvider | undefined): SpanExporter {
   return new OTLPExporterBase(
     createOtlpHttpExportDelegate(
       convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
       fastProtobufTraceSerializer(),
       OTLP_HTTP_SPAN_COMPONENT,
       TraceExporterMetricsHelper,
-      undefined, // self-observability metrics: the global MeterProvider, as the official exporter does by default
+      selfObsMeterProvider,
     ),
   );
 }
