@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, GrpcStatus, grpcError, loadService } from '@switchyard/grpc';
 import { RedisRegistry } from '@switchyard/registry';
-import { startService } from '@switchyard/service';
+import { type RunningService, startService } from '@switchyard/service';
 import { throwawayRedis } from './throwaway-redis.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,34 +24,39 @@ function series(text: string, name: string, labels = ''): number | undefined {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+/** The Echo service on a free loopback port with metrics on: NOT_FOUND for `missing`, else the message back. */
+function startEcho(registry: RedisRegistry, tracing: false | { exporter: 'otlp' }): Promise<RunningService> {
+  return startService({
+    name: 'echo',
+    registry,
+    grpc: {
+      services: [
+        {
+          definition: EchoService,
+          implementation: {
+            say: (request: { message: string }) => {
+              if (request.message === 'missing') throw grpcError(GrpcStatus.NOT_FOUND, 'no such thing');
+              return { message: request.message, servedBy: 'm', remainingMs: 0, traceId: '' };
+            },
+          },
+        },
+      ],
+      port: 0,
+      host: '127.0.0.1',
+    },
+    metrics: { port: 0 },
+    tracing,
+    handleSignals: false,
+    drainDelayMs: 0,
+    logger: silentLogger,
+  });
+}
+
 describe('metrics', () => {
   it('exposes call durations, in-flight requests, retries and registry operations at /metrics', async () => {
     const namespace = `m${Date.now()}`;
     const registry = new RedisRegistry({ url: redis.url, namespace });
-    const service = await startService({
-      name: 'echo',
-      registry,
-      grpc: {
-        services: [
-          {
-            definition: EchoService,
-            implementation: {
-              say: (request: { message: string }) => {
-                if (request.message === 'missing') throw grpcError(GrpcStatus.NOT_FOUND, 'no such thing');
-                return { message: request.message, servedBy: 'm', remainingMs: 0, traceId: '' };
-              },
-            },
-          },
-        ],
-        port: 0,
-        host: '127.0.0.1',
-      },
-      metrics: { port: 0 },
-      tracing: false,
-      handleSignals: false,
-      drainDelayMs: 0,
-      logger: silentLogger,
-    });
+    const service = await startEcho(registry, false);
     // One registered instance with nothing listening: the first pick that lands there is retried.
     await registry.register({ id: 'dead', service: 'echo', host: '127.0.0.1', ports: { grpc: 1 } });
     const discovery = createDiscovery({ registry, service: 'echo', balancer: 'round-robin' });
@@ -95,32 +100,7 @@ describe('metrics', () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${(collector.address() as AddressInfo).port}`);
     const namespace = `m${Date.now()}`;
     const registry = new RedisRegistry({ url: redis.url, namespace });
-    const service = await startService({
-      name: 'echo',
-      registry,
-      grpc: {
-        services: [
-          {
-            definition: EchoService,
-            implementation: {
-              say: (request: { message: string }) => ({
-                message: request.message,
-                servedBy: 'm',
-                remainingMs: 0,
-                traceId: '',
-              }),
-            },
-          },
-        ],
-        port: 0,
-        host: '127.0.0.1',
-      },
-      metrics: { port: 0 },
-      tracing: { exporter: 'otlp' },
-      handleSignals: false,
-      drainDelayMs: 0,
-      logger: silentLogger,
-    });
+    const service = await startEcho(registry, { exporter: 'otlp' });
     try {
       const discovery = createDiscovery({ registry, service: 'echo' });
       await discovery.ready();
