@@ -114,24 +114,6 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
       // pods for one nobody could discover yet (or one whose registration then failed).
       grpcServer.drain();
     }
-    // Before tracing, so that tracing finds the MeterProvider and records its own health there
-    // (spans dropped, exports failed: otel.sdk.processor.span.*, otel.sdk.exporter.span.*).
-    // On when asked for, or when the deployment sets SWITCHYARD_METRICS_PORT (deploy/ uses 9464).
-    const metricsWanted =
-      options.metrics !== false &&
-      (options.metrics !== undefined || Boolean(process.env.SWITCHYARD_METRICS_PORT?.trim()));
-    if (metricsWanted) {
-      const port = options.metrics ? options.metrics.port : undefined;
-      metrics = await acquireMetrics({
-        serviceName: config.name,
-        ...(port !== undefined ? { port } : {}),
-        host: config.listenHost,
-        resourceAttributes: { 'service.instance.id': instanceId },
-      }).catch((error: unknown) => {
-        throw namingMetricsSetting(error, port !== undefined || !process.env.SWITCHYARD_METRICS_PORT?.trim());
-      });
-      stopObservingRegistry = observeRegistry(registry);
-    }
     // Inside the try: a tracing setup that throws must not leave the registry connected.
     const processTracing = currentTracing();
     tracing =
@@ -149,6 +131,22 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
         { tracing: String(tracing) },
         `${config.name}: tracing is shared with the one already set up in this process; its spans carry that service.name`,
       );
+    }
+    // On when asked for, or when the deployment sets SWITCHYARD_METRICS_PORT (deploy/ uses 9464).
+    const metricsWanted =
+      options.metrics !== false &&
+      (options.metrics !== undefined || Boolean(process.env.SWITCHYARD_METRICS_PORT?.trim()));
+    if (metricsWanted) {
+      const port = options.metrics ? options.metrics.port : undefined;
+      metrics = await acquireMetrics({
+        serviceName: config.name,
+        ...(port !== undefined ? { port } : {}),
+        host: config.listenHost,
+        resourceAttributes: { 'service.instance.id': instanceId },
+      }).catch((error: unknown) => {
+        throw namingMetricsSetting(error, port !== undefined || !process.env.SWITCHYARD_METRICS_PORT?.trim());
+      });
+      stopObservingRegistry = observeRegistry(registry);
     }
     if (options.grpc && grpcServer) {
       grpcPort = await grpcServer

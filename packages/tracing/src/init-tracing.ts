@@ -1,10 +1,10 @@
-import { context, diag, type MeterProvider, metrics, propagation, trace } from '@opentelemetry/api';
+import { context, diag, propagation, trace } from '@opentelemetry/api';
 import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { InvalidArgumentError } from '@switchyard/core';
 import { createExporter, resolveOtlpProtocol } from './create-exporter.js';
 import { createProvider } from './create-provider.js';
 import { ExportScopedContextManager } from './export-scoped-context-manager.js';
-import { metricsActive } from './metrics/instruments.js';
+import { GlobalFollowingMeterProvider } from './metrics/global-following-meter-provider.js';
 import { checkInstrumentationGrpcSetting, resetInstrumentationGrpcDetection } from './instrumentation-grpc-active.js';
 import { createW3CPropagator } from './propagator.js';
 import { resetSemconvStability } from './semconv-stability.js';
@@ -74,17 +74,6 @@ function disabledTracing(options: ResolvedTracingOptions): Tracing {
   return tracing;
 }
 
-/**
- * Where the span processors and exporters record their own health (spans queued, dropped because
- * the queue was full, exported or failed, export durations: the SDK's `otel.sdk.processor.span.*`
- * and `otel.sdk.exporter.span.*`): the global MeterProvider when one is registered as tracing
- * starts (initMetrics', or another SDK's), else nowhere. OpenTelemetry's metrics API has no proxy,
- * so a provider registered later is not seen: set metrics up first.
- */
-function selfObservabilityMeterProvider(): MeterProvider | undefined {
-  return metricsActive() ? metrics.getMeterProvider() : undefined;
-}
-
 function enabledTracing(options: ResolvedTracingOptions): Tracing {
   if (tracingActive()) {
     throw new InvalidArgumentError(
@@ -94,7 +83,10 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
     );
   }
   const description = describe(options);
-  const selfObservability = selfObservabilityMeterProvider();
+  // The span processors and exporters record their own health (spans dropped because the queue
+  // was full, exported, failed; export durations: otel.sdk.processor.span.*, otel.sdk.exporter.span.*)
+  // into whichever MeterProvider is global, initMetrics' say, whether set up before or after.
+  const selfObservability = new GlobalFollowingMeterProvider();
   const exporters = options.exporters.map((choice) => createExporter(choice, selfObservability)!);
   // Exports go through the context manager's tracker, so that exporting alone does not leave
   // AsyncLocalStorage (and Node 20's async hooks) on in a process that never needed it.
@@ -133,7 +125,10 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
         if (registered.contextManager) context.disable();
         if (registered.propagator) propagation.disable();
         released(tracing);
-        shutdownPromise = provider.shutdown().catch(reportExportFailure('shutdown'));
+        shutdownPromise = provider
+          .shutdown()
+          .catch(reportExportFailure('shutdown'))
+          .finally(() => selfObservability.close());
       }
       return shutdownPromise;
     },

@@ -43,23 +43,20 @@ function series(scrape: string, metric: string, ...labels: string[]): number | u
 }
 
 describe("tracing's own health in /metrics", () => {
-  it.each(['http/protobuf', 'http/json'])(
-    'counts spans processed and exported (%s) when metrics were set up first',
-    async (protocol) => {
-      vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', protocol);
-      running = await initMetrics({ serviceName: 'self-obs-test', port: 0, host: '127.0.0.1' });
-      tracing = initTracing({ serviceName: 'self-obs-test', exporter: 'otlp' });
-      endSpans(3);
-      await tracing.forceFlush();
-      expect(collector.received).toHaveLength(1);
-      const scrape = await running.scrape();
-      expect(series(scrape, 'otel_sdk_processor_span_processed_total', 'batching_span_processor')).toBe(3);
-      expect(series(scrape, 'otel_sdk_processor_span_queue_capacity', 'batching_span_processor')).toBe(2048);
-      expect(series(scrape, 'otel_sdk_exporter_span_exported_total', 'otlp_http_span_exporter')).toBe(3);
-      // A success carries no error.type.
-      expect(series(scrape, 'otel_sdk_exporter_span_exported_total', 'error_type')).toBeUndefined();
-    },
-  );
+  it.each(['http/protobuf', 'http/json'])('counts spans processed and exported (%s)', async (protocol) => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', protocol);
+    running = await initMetrics({ serviceName: 'self-obs-test', port: 0, host: '127.0.0.1' });
+    tracing = initTracing({ serviceName: 'self-obs-test', exporter: 'otlp' });
+    endSpans(3);
+    await tracing.forceFlush();
+    expect(collector.received).toHaveLength(1);
+    const scrape = await running.scrape();
+    expect(series(scrape, 'otel_sdk_processor_span_processed_total', 'batching_span_processor')).toBe(3);
+    expect(series(scrape, 'otel_sdk_processor_span_queue_capacity', 'batching_span_processor')).toBe(2048);
+    expect(series(scrape, 'otel_sdk_exporter_span_exported_total', 'otlp_http_span_exporter')).toBe(3);
+    // A success carries no error.type.
+    expect(series(scrape, 'otel_sdk_exporter_span_exported_total', 'error_type')).toBeUndefined();
+  });
 
   it('counts the spans the batch processor drops because its queue is full', async () => {
     vi.stubEnv('OTEL_BSP_MAX_QUEUE_SIZE', '2');
@@ -75,12 +72,21 @@ describe("tracing's own health in /metrics", () => {
     expect(series(scrape, 'otel_sdk_exporter_span_exported_total', 'otlp_http_span_exporter')).toBe(4);
   });
 
-  it('records nothing, and still exports, when tracing started before any MeterProvider', async () => {
+  it('records into a MeterProvider registered after tracing started, carrying over what came before', async () => {
     tracing = initTracing({ serviceName: 'self-obs-test', exporter: 'otlp' });
-    running = await initMetrics({ serviceName: 'self-obs-test', port: 0, host: '127.0.0.1' });
     endSpans(2);
     await tracing.forceFlush();
-    expect(collector.received).toHaveLength(1);
-    expect(await running.scrape()).not.toContain('otel_sdk_');
+    running = await initMetrics({ serviceName: 'self-obs-test', port: 0, host: '127.0.0.1' });
+    // Observed at once (the queue's capacity was added when the processor was built, before).
+    let scrape = await running.scrape();
+    expect(series(scrape, 'otel_sdk_processor_span_queue_capacity', 'batching_span_processor')).toBe(2048);
+    expect(series(scrape, 'otel_sdk_processor_span_queue_size', 'batching_span_processor')).toBe(0);
+    expect(series(scrape, 'otel_sdk_exporter_span_exported_total', 'otlp_http_span_exporter')).toBe(2);
+    endSpans(3);
+    await tracing.forceFlush();
+    scrape = await running.scrape();
+    expect(series(scrape, 'otel_sdk_processor_span_processed_total', 'batching_span_processor')).toBe(5);
+    expect(series(scrape, 'otel_sdk_exporter_span_exported_total', 'otlp_http_span_exporter')).toBe(5);
+    expect(collector.received).toHaveLength(2);
   });
 });

@@ -1,3 +1,4 @@
+import { rebindFollowingMeters } from './global-following-meter-provider.js';
 import { createServer, type Server } from 'node:http';
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -93,6 +94,8 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
       'a MeterProvider is already registered in this process (an earlier initMetrics, or the NodeSDK) and Switchyard metrics go to it: use that one (currentMetrics()) instead of a second',
     );
   }
+  // Tracing's own metrics (recorded through a GlobalFollowingMeterProvider) move here now.
+  if (!disabled) rebindFollowingMeters();
   const server: Server = createServer((request, response) => {
     if (request.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(request, response);
     else response.writeHead(404).end('not found');
@@ -114,7 +117,10 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
       server.listen(port, host, () => resolve((server.address() as { port: number }).port));
     });
   } catch (error) {
-    if (!disabled) metrics.disable();
+    if (!disabled) {
+      metrics.disable();
+      rebindFollowingMeters();
+    }
     await provider.shutdown();
     throw error;
   }
@@ -129,7 +135,10 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
       stopped ??= (async () => {
         if (registry().current === running) registry().current = undefined;
         // Only ours: never a provider registered after this one was let go of.
-        if (metrics.getMeterProvider() === provider) metrics.disable();
+        if (metrics.getMeterProvider() === provider) {
+          metrics.disable();
+          rebindFollowingMeters();
+        }
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await provider.shutdown();
       })();

@@ -1,0 +1,277 @@
+import {
+  type Attributes,
+  type BatchObservableCallback,
+  type BatchObservableResult,
+  type Counter,
+  type Gauge,
+  type Histogram,
+  type Meter,
+  type MeterOptions,
+  type MeterProvider,
+  type MetricOptions,
+  metrics,
+  type Observable,
+  type ObservableCallback,
+  type ObservableCounter,
+  type ObservableGauge,
+  type ObservableUpDownCounter,
+  type UpDownCounter,
+} from '@opentelemetry/api';
+
+/** Meters handed out, so that initMetrics can move them to its provider at once (see rebindFollowingMeters). */
+const handedOut = new Set<WeakRef<FollowingMeter>>();
+
+/**
+ * A MeterProvider that records into whichever MeterProvider is global when a value is recorded,
+ * for components that take their provider once, when they are built (the SDK's batch span
+ * processor and the OTLP exporters, whose self-observability metrics `initTracing` wires here).
+ * OpenTelemetry's metrics API has no proxy: given the global provider itself, a component built
+ * before `initMetrics()` recorded into the no-op one for good.
+ *
+ * When the global provider changes, every instrument is made again on the new one, and what it
+ * had recorded is carried over: counters and up-down counters add their totals per attribute set
+ * (so a queue's capacity, added once at start, and the spans exported before metrics were set up
+ * still show), gauges their last values, and observable callbacks move. Histogram samples taken
+ * before are not carried over. Components record per batch, so the cost per recording (a global
+ * lookup and a map update) does not matter.
+ */
+export class GlobalFollowingMeterProvider implements MeterProvider {
+  private readonly meters: { meter: FollowingMeter; reference: WeakRef<FollowingMeter> }[] = [];
+
+  getMeter(name: string, version?: string, options?: MeterOptions): Meter {
+    const meter = new FollowingMeter(name, version, options);
+    const reference = new WeakRef(meter);
+    handedOut.add(reference);
+    this.meters.push({ meter, reference });
+    return meter;
+  }
+
+  /**
+   * Stops following (the components recording here have shut down): the meters stay on the
+   * provider they are on, and a provider registered later never sees the totals of components
+   * that are gone.
+   */
+  close(): void {
+    for (const { meter, reference } of this.meters.splice(0)) {
+      handedOut.delete(reference);
+      meter.closed = true;
+    }
+  }
+}
+
+/**
+ * Moves every meter handed out to the global provider now (initMetrics calls it once its provider
+ * is registered, and once it is let go of), rather than at each meter's next recording: observable
+ * instruments are read by the provider and never record on their own.
+ */
+export function rebindFollowingMeters(): void {
+  for (const reference of handedOut) {
+    const meter = reference.deref();
+    if (meter === undefined) handedOut.delete(reference);
+    else meter.current();
+  }
+}
+
+interface Rebindable {
+  rebind(meter: Meter): void;
+}
+
+class FollowingMeter implements Meter {
+  /** Set by GlobalFollowingMeterProvider.close(): the global provider is no longer followed. */
+  closed = false;
+  private provider: MeterProvider | undefined;
+  private meter!: Meter;
+  private readonly instruments: Rebindable[] = [];
+  private readonly batchCallbacks: { callback: BatchObservableCallback; observables: Observable[] }[] = [];
+  private readonly batchAdapters = new Map<BatchObservableCallback, BatchObservableCallback>();
+
+  constructor(
+    private readonly name: string,
+    private readonly version: string | undefined,
+    private readonly options: MeterOptions | undefined,
+  ) {
+    this.current();
+  }
+
+  /** The meter of the global provider, made again (with every instrument) if that changed. */
+  current(): Meter {
+    const global = metrics.getMeterProvider();
+    if (global !== this.provider && !this.closed) {
+      const previous = this.meter as Meter | undefined;
+      this.provider = global;
+      this.meter = global.getMeter(this.name, this.version, this.options);
+      for (const instrument of this.instruments) instrument.rebind(this.meter);
+      for (const { callback, observables } of this.batchCallbacks) {
+        const adapter = this.batchAdapters.get(callback);
+        if (adapter !== undefined) previous?.removeBatchObservableCallback(adapter, observables.map(targetOf));
+        this.addBatchAdapter(callback, observables);
+      }
+    }
+    return this.meter;
+  }
+
+  private track<T extends Rebindable>(instrument: T): T {
+    this.instruments.push(instrument);
+    instrument.rebind(this.meter);
+    return instrument;
+  }
+
+  createCounter(name: string, options?: MetricOptions): Counter {
+    return this.track(new FollowingSum(this, (meter) => meter.createCounter(name, options)));
+  }
+
+  createUpDownCounter(name: string, options?: MetricOptions): UpDownCounter {
+    return this.track(new FollowingSum(this, (meter) => meter.createUpDownCounter(name, options)));
+  }
+
+  createHistogram(name: string, options?: MetricOptions): Histogram {
+    return this.track(new FollowingHistogram(this, (meter) => meter.createHistogram(name, options)));
+  }
+
+  createGauge(name: string, options?: MetricOptions): Gauge {
+    return this.track(new FollowingGauge(this, (meter) => meter.createGauge(name, options)));
+  }
+
+  createObservableCounter(name: string, options?: MetricOptions): ObservableCounter {
+    return this.track(new FollowingObservable((meter) => meter.createObservableCounter(name, options)));
+  }
+
+  createObservableUpDownCounter(name: string, options?: MetricOptions): ObservableUpDownCounter {
+    return this.track(new FollowingObservable((meter) => meter.createObservableUpDownCounter(name, options)));
+  }
+
+  createObservableGauge(name: string, options?: MetricOptions): ObservableGauge {
+    return this.track(new FollowingObservable((meter) => meter.createObservableGauge(name, options)));
+  }
+
+  addBatchObservableCallback(callback: BatchObservableCallback, observables: Observable[]): void {
+    this.batchCallbacks.push({ callback, observables });
+    this.addBatchAdapter(callback, observables);
+  }
+
+  removeBatchObservableCallback(callback: BatchObservableCallback, observables: Observable[]): void {
+    const index = this.batchCallbacks.findIndex((entry) => entry.callback === callback);
+    if (index >= 0) this.batchCallbacks.splice(index, 1);
+    const adapter = this.batchAdapters.get(callback);
+    this.batchAdapters.delete(callback);
+    if (adapter !== undefined) this.meter.removeBatchObservableCallback(adapter, observables.map(targetOf));
+  }
+
+  /** Registers `callback` on the current meter, observing the current targets of `observables`. */
+  private addBatchAdapter(callback: BatchObservableCallback, observables: Observable[]): void {
+    const adapter: BatchObservableCallback = (result: BatchObservableResult) =>
+      callback({
+        observe: (observable, value, attributes) => result.observe(targetOf(observable), value, attributes),
+      });
+    this.batchAdapters.set(callback, adapter);
+    this.meter.addBatchObservableCallback(adapter, observables.map(targetOf));
+  }
+}
+
+/** What a following observable stands for on the current provider (others are passed as they are). */
+function targetOf(observable: Observable): Observable {
+  return observable instanceof FollowingObservable ? observable.target : observable;
+}
+
+/** A key for an attribute set: the SDK components reuse their attribute objects, so it is cached. */
+const keys = new WeakMap<Attributes, string>();
+function keyOf(attributes: Attributes | undefined): string {
+  if (attributes === undefined) return '';
+  let key = keys.get(attributes);
+  if (key === undefined) {
+    key = JSON.stringify(attributes);
+    keys.set(attributes, key);
+  }
+  return key;
+}
+
+/** A counter or up-down counter: carries its totals per attribute set to a new provider. */
+class FollowingSum implements Counter, UpDownCounter, Rebindable {
+  private target!: Counter;
+  private readonly totals = new Map<string, { attributes: Attributes | undefined; total: number }>();
+
+  constructor(
+    private readonly meter: FollowingMeter,
+    private readonly create: (meter: Meter) => Counter,
+  ) {}
+
+  rebind(meter: Meter): void {
+    this.target = this.create(meter);
+    for (const { attributes, total } of this.totals.values()) this.target.add(total, attributes);
+  }
+
+  add(value: number, attributes?: Attributes): void {
+    this.meter.current();
+    const key = keyOf(attributes);
+    const entry = this.totals.get(key);
+    if (entry === undefined) this.totals.set(key, { attributes, total: value });
+    else entry.total += value;
+    this.target.add(value, attributes);
+  }
+}
+
+/** A gauge: carries its last value per attribute set to a new provider. */
+class FollowingGauge implements Gauge, Rebindable {
+  private target!: Gauge;
+  private readonly last = new Map<string, { attributes: Attributes | undefined; value: number }>();
+
+  constructor(
+    private readonly meter: FollowingMeter,
+    private readonly create: (meter: Meter) => Gauge,
+  ) {}
+
+  rebind(meter: Meter): void {
+    this.target = this.create(meter);
+    for (const { attributes, value } of this.last.values()) this.target.record(value, attributes);
+  }
+
+  record(value: number, attributes?: Attributes): void {
+    this.meter.current();
+    this.last.set(keyOf(attributes), { attributes, value });
+    this.target.record(value, attributes);
+  }
+}
+
+/** A histogram: samples go to the provider that is global when they are taken. */
+class FollowingHistogram implements Histogram, Rebindable {
+  private target!: Histogram;
+
+  constructor(
+    private readonly meter: FollowingMeter,
+    private readonly create: (meter: Meter) => Histogram,
+  ) {}
+
+  rebind(meter: Meter): void {
+    this.target = this.create(meter);
+  }
+
+  record(value: number, attributes?: Attributes): void {
+    this.meter.current();
+    this.target.record(value, attributes);
+  }
+}
+
+/** An observable instrument: its callbacks move to the new provider's instrument. */
+class FollowingObservable implements ObservableCounter, ObservableUpDownCounter, ObservableGauge, Rebindable {
+  target!: Observable;
+  private readonly callbacks = new Set<ObservableCallback>();
+
+  constructor(private readonly create: (meter: Meter) => Observable) {}
+
+  rebind(meter: Meter): void {
+    const previous = this.target as Observable | undefined;
+    for (const callback of this.callbacks) previous?.removeCallback(callback);
+    this.target = this.create(meter);
+    for (const callback of this.callbacks) this.target.addCallback(callback);
+  }
+
+  addCallback(callback: ObservableCallback): void {
+    this.callbacks.add(callback);
+    this.target.addCallback(callback);
+  }
+
+  removeCallback(callback: ObservableCallback): void {
+    this.callbacks.delete(callback);
+    this.target.removeCallback(callback);
+  }
+}
