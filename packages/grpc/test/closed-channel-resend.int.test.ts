@@ -11,7 +11,7 @@ import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { circuitBreaker, compose, retry } from '@switchyard/resilience';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { EchoService, echoImplementation } from './fixtures/echo.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -95,22 +95,21 @@ it('fails a call waiting to connect as closed when the client closes, without bl
 it('does not send a call again once its deadline has passed, blaming an instance it never reached', async () => {
   const { silent, slow, addB, echo, ejections } = await setup();
   const connected = once(silent.server, 'connection');
-  // Far enough out that adding b and draining a come first even on a loaded machine: at 300 ms the
-  // deadline could pass while the call still waited on a's channel, a real timeout of a (blamed).
-  const deadline = Date.now() + 1_500;
+  const deadline = Date.now() + 10_000;
   const reply = echo.say({ message: 'x' }, { deadline }).catch((error: unknown) => error);
   await connected; // the call waits on a's channel
   await addB();
-  // The pool closes a's channel in a setImmediate queued by a timer; a check-phase callback queued
-  // first holds the event loop past the deadline, so the close comes after it, before any timer.
-  setTimeout(() =>
-    setImmediate(() => {
-      while (Date.now() <= deadline + 5) {
-        // hold the loop
-      }
-    }),
-  );
-  void slow.update({ status: 'draining' });
-  expect(await reply).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  // The channel closes (a leaves) with the deadline already past by the clock the client reads,
+  // while its deadline timer, armed on the real clock, has not fired: the moment this is about.
+  // Holding the event loop past a real deadline instead depended on two timers firing in the same
+  // loop iteration, and failed when they did not (a timeout of a, blamed).
+  const realNow = Date.now.bind(Date);
+  const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 20_000);
+  try {
+    await slow.update({ status: 'draining' });
+    expect(await reply).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+  } finally {
+    clock.mockRestore();
+  }
   expect(ejections).toEqual([]);
 });
