@@ -93,18 +93,27 @@ describe('GlobalFollowingMeterProvider', () => {
     const meter = following().getMeter('test');
     const a = meter.createObservableCounter('a');
     const b = meter.createObservableGauge('b');
+    let calls = 0;
     meter.addBatchObservableCallback(
       (result) => {
-        result.observe(a, 10);
+        calls++;
+        result.observe(a, 10 * calls);
         result.observe(b, 20);
       },
       [a, b],
     );
-    const provider = globalProvider();
+    const first = globalProvider();
     rebindFollowingMeters();
-    const values = await provider.read();
+    const values = await first.read();
     expect(values.a).toEqual({ '{}': 10 });
     expect(values.b).toEqual({ '{}': 20 });
+    metrics.disable();
+    const second = globalProvider();
+    rebindFollowingMeters();
+    expect((await second.read()).a).toEqual({ '{}': 20 });
+    // Moved, not copied: the first provider no longer calls it.
+    await first.read();
+    expect(calls).toBe(2);
   });
 
   it('stops following once closed: a later provider never sees the totals of components that are gone', async () => {

@@ -98,14 +98,18 @@ class FollowingMeter implements Meter {
     const global = metrics.getMeterProvider();
     if (global !== this.provider && !this.closed) {
       const previous = this.meter as Meter | undefined;
+      // Taken before the instruments move: the previous meter knows the batch callbacks by these.
+      const previousBatches = this.batchCallbacks.map(({ callback, observables }) => ({
+        adapter: this.batchAdapters.get(callback),
+        targets: observables.map(targetOf),
+      }));
       this.provider = global;
       this.meter = global.getMeter(this.name, this.version, this.options);
       for (const instrument of this.instruments) instrument.rebind(this.meter);
-      for (const { callback, observables } of this.batchCallbacks) {
-        const adapter = this.batchAdapters.get(callback);
-        if (adapter !== undefined) previous?.removeBatchObservableCallback(adapter, observables.map(targetOf));
-        this.addBatchAdapter(callback, observables);
+      for (const { adapter, targets } of previousBatches) {
+        if (adapter !== undefined) previous?.removeBatchObservableCallback(adapter, targets);
       }
+      for (const { callback, observables } of this.batchCallbacks) this.addBatchAdapter(callback, observables);
     }
     return this.meter;
   }

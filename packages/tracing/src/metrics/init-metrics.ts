@@ -1,4 +1,3 @@
-import { rebindFollowingMeters } from './global-following-meter-provider.js';
 import { createServer, type Server } from 'node:http';
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -8,6 +7,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError, validateHost } from '@switchyard/core';
 import { readEnv, sdkDisabled } from '../env.js';
 import { resolveResourceAttributes, serviceNameFromResourceAttributes } from '../tracing-options.js';
+import { rebindFollowingMeters } from './global-following-meter-provider.js';
 
 // Set through serviceName, as initTracing requires (initMetrics has no serviceVersion option).
 const METRICS_RESERVED_KEYS = { 'service.name': 'serviceName' };
