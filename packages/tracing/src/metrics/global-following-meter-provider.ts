@@ -120,32 +120,52 @@ class FollowingMeter implements Meter {
     return instrument;
   }
 
+  private sync(carry: Carry, open: (meter: Meter) => Write): FollowingSync {
+    return this.track(new FollowingSync(this, carry, open));
+  }
+
+  private observable(create: (meter: Meter) => Observable): FollowingObservable {
+    return this.track(new FollowingObservable(create));
+  }
+
   createCounter(name: string, options?: MetricOptions): Counter {
-    return this.track(new FollowingSum(this, (meter) => meter.createCounter(name, options)));
+    return this.sync(
+      'total',
+      adding((meter) => meter.createCounter(name, options)),
+    );
   }
 
   createUpDownCounter(name: string, options?: MetricOptions): UpDownCounter {
-    return this.track(new FollowingSum(this, (meter) => meter.createUpDownCounter(name, options)));
+    return this.sync(
+      'total',
+      adding((meter) => meter.createUpDownCounter(name, options)),
+    );
   }
 
   createHistogram(name: string, options?: MetricOptions): Histogram {
-    return this.track(new FollowingHistogram(this, (meter) => meter.createHistogram(name, options)));
+    return this.sync(
+      'none',
+      recording((meter) => meter.createHistogram(name, options)),
+    );
   }
 
   createGauge(name: string, options?: MetricOptions): Gauge {
-    return this.track(new FollowingGauge(this, (meter) => meter.createGauge(name, options)));
+    return this.sync(
+      'last',
+      recording((meter) => meter.createGauge(name, options)),
+    );
   }
 
   createObservableCounter(name: string, options?: MetricOptions): ObservableCounter {
-    return this.track(new FollowingObservable((meter) => meter.createObservableCounter(name, options)));
+    return this.observable((meter) => meter.createObservableCounter(name, options));
   }
 
   createObservableUpDownCounter(name: string, options?: MetricOptions): ObservableUpDownCounter {
-    return this.track(new FollowingObservable((meter) => meter.createObservableUpDownCounter(name, options)));
+    return this.observable((meter) => meter.createObservableUpDownCounter(name, options));
   }
 
   createObservableGauge(name: string, options?: MetricOptions): ObservableGauge {
-    return this.track(new FollowingObservable((meter) => meter.createObservableGauge(name, options)));
+    return this.observable((meter) => meter.createObservableGauge(name, options));
   }
 
   addBatchObservableCallback(callback: BatchObservableCallback, observables: Observable[]): void {
@@ -189,69 +209,58 @@ function keyOf(attributes: Attributes | undefined): string {
   return key;
 }
 
-/** A counter or up-down counter: carries its totals per attribute set to a new provider. */
-class FollowingSum implements Counter, UpDownCounter, Rebindable {
-  private target!: Counter;
-  private readonly totals = new Map<string, { attributes: Attributes | undefined; total: number }>();
+/** Records one value into an instrument of the current provider. */
+type Write = (value: number, attributes?: Attributes) => void;
+
+/**
+ * What a synchronous instrument carries over to a new provider, per attribute set: its `total`
+ * (counters, up-down counters), its `last` value (gauges), or `none` (histograms).
+ */
+type Carry = 'total' | 'last' | 'none';
+
+/** How to write to the instrument `create` makes: through `add` (counters) or `record`. */
+function adding(create: (meter: Meter) => Counter): (meter: Meter) => Write {
+  return (meter) => {
+    const instrument = create(meter);
+    return (value, attributes) => instrument.add(value, attributes);
+  };
+}
+function recording(create: (meter: Meter) => Histogram | Gauge): (meter: Meter) => Write {
+  return (meter) => {
+    const instrument = create(meter);
+    return (value, attributes) => instrument.record(value, attributes);
+  };
+}
+
+/** A counter, up-down counter, gauge or histogram that follows the global provider. */
+class FollowingSync implements Counter, UpDownCounter, Gauge, Histogram, Rebindable {
+  private write!: Write;
+  private readonly carried = new Map<string, { attributes: Attributes | undefined; value: number }>();
 
   constructor(
     private readonly meter: FollowingMeter,
-    private readonly create: (meter: Meter) => Counter,
+    private readonly carry: Carry,
+    private readonly open: (meter: Meter) => Write,
   ) {}
 
   rebind(meter: Meter): void {
-    this.target = this.create(meter);
-    for (const { attributes, total } of this.totals.values()) this.target.add(total, attributes);
+    this.write = this.open(meter);
+    for (const { attributes, value } of this.carried.values()) this.write(value, attributes);
   }
 
   add(value: number, attributes?: Attributes): void {
-    this.meter.current();
-    const key = keyOf(attributes);
-    const entry = this.totals.get(key);
-    if (entry === undefined) this.totals.set(key, { attributes, total: value });
-    else entry.total += value;
-    this.target.add(value, attributes);
-  }
-}
-
-/** A gauge: carries its last value per attribute set to a new provider. */
-class FollowingGauge implements Gauge, Rebindable {
-  private target!: Gauge;
-  private readonly last = new Map<string, { attributes: Attributes | undefined; value: number }>();
-
-  constructor(
-    private readonly meter: FollowingMeter,
-    private readonly create: (meter: Meter) => Gauge,
-  ) {}
-
-  rebind(meter: Meter): void {
-    this.target = this.create(meter);
-    for (const { attributes, value } of this.last.values()) this.target.record(value, attributes);
+    this.record(value, attributes);
   }
 
   record(value: number, attributes?: Attributes): void {
     this.meter.current();
-    this.last.set(keyOf(attributes), { attributes, value });
-    this.target.record(value, attributes);
-  }
-}
-
-/** A histogram: samples go to the provider that is global when they are taken. */
-class FollowingHistogram implements Histogram, Rebindable {
-  private target!: Histogram;
-
-  constructor(
-    private readonly meter: FollowingMeter,
-    private readonly create: (meter: Meter) => Histogram,
-  ) {}
-
-  rebind(meter: Meter): void {
-    this.target = this.create(meter);
-  }
-
-  record(value: number, attributes?: Attributes): void {
-    this.meter.current();
-    this.target.record(value, attributes);
+    if (this.carry !== 'none') {
+      const key = keyOf(attributes);
+      const entry = this.carried.get(key);
+      if (entry === undefined) this.carried.set(key, { attributes, value });
+      else entry.value = this.carry === 'total' ? entry.value + value : value;
+    }
+    this.write(value, attributes);
   }
 }
 

@@ -117,10 +117,7 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
       server.listen(port, host, () => resolve((server.address() as { port: number }).port));
     });
   } catch (error) {
-    if (!disabled) {
-      metrics.disable();
-      rebindFollowingMeters();
-    }
+    if (!disabled) letGoOfGlobalProvider();
     await provider.shutdown();
     throw error;
   }
@@ -135,10 +132,7 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
       stopped ??= (async () => {
         if (registry().current === running) registry().current = undefined;
         // Only ours: never a provider registered after this one was let go of.
-        if (metrics.getMeterProvider() === provider) {
-          metrics.disable();
-          rebindFollowingMeters();
-        }
+        if (metrics.getMeterProvider() === provider) letGoOfGlobalProvider();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await provider.shutdown();
       })();
@@ -170,4 +164,10 @@ function scrapeHost(host: string): string {
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Unregisters the global MeterProvider; tracing's own metrics move to the no-op one with it. */
+function letGoOfGlobalProvider(): void {
+  metrics.disable();
+  rebindFollowingMeters();
 }
