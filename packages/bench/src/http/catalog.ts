@@ -5,6 +5,8 @@ export interface HttpSubjectSpec {
   kind: 'undici' | 'switchyard';
   /** Its worker exports spans to the parent's OTLP sink. */
   traced?: boolean;
+  /** Raw undici traced by `@opentelemetry/instrumentation-undici` (with `traced`): the alternative users reach for. */
+  otelInstrumented?: boolean;
   /** Traced, but its worker drops every span as it ends: what the export pipeline costs, by difference. */
   discardSpans?: boolean;
   /** The Switchyard client with `policy: false` (one attempt, no retry or breaker), for attribution. */
@@ -32,6 +34,14 @@ export function httpSubjects(deadlineMs: number): HttpSubjectSpec[] {
       label: 'the same with initTracing (OTLP http/protobuf to a local sink, 100 % sampled, batch processor)',
       kind: 'switchyard',
       traced: true,
+    },
+    {
+      id: 'undici-otel',
+      label:
+        'raw undici as `undici`, traced by @opentelemetry/instrumentation-undici (one CLIENT span per request, `traceparent` injected), with the same initTracing as `switchyard-traced`',
+      kind: 'undici',
+      traced: true,
+      otelInstrumented: true,
     },
     {
       id: 'switchyard-again',

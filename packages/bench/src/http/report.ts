@@ -28,6 +28,14 @@ export function httpComparisons(config: HttpBenchConfig): ComparisonSpec[] {
       target: config.targets.tracedVsRaw,
     },
     { label: 'switchyard-traced / switchyard', numerator: 'switchyard-traced', denominator: 'switchyard', concurrency },
+    // Traced with the alternative: OpenTelemetry's own undici instrumentation, the same exporter.
+    {
+      label: 'switchyard-traced / undici-otel',
+      numerator: 'switchyard-traced',
+      denominator: 'undici-otel',
+      concurrency,
+    },
+    { label: 'undici-otel / undici', numerator: 'undici-otel', denominator: 'undici', concurrency },
     { label: 'switchyard-no-policy / undici', numerator: 'switchyard-no-policy', denominator: 'undici', concurrency },
     ...tracingAttribution(concurrency),
   ]);

@@ -1,8 +1,9 @@
 /**
  * `pnpm bench:http`: `POST /echo` JSON over loopback, the Switchyard HTTP client (tracing off and on)
- * next to raw undici, each subject in its own client process against one `node:http` server in
- * another, alternated in rounds at concurrency 1 and 64. Runs compiled (see the README): prints a
- * markdown report and writes results/http.json. `BENCH_QUICK=1` runs a smoke-sized version;
+ * next to raw undici (untraced, and traced by OpenTelemetry's undici instrumentation), each subject
+ * in its own client process against one `node:http` server in another, alternated in rounds at
+ * concurrency 1 and 64. Runs compiled (see the README): prints a markdown report and writes
+ * results/http.json. `BENCH_QUICK=1` runs a smoke-sized version;
  * `BENCH_ONLY`, `BENCH_EXTRA` and `BENCH_CPU_PROF` pick subjects and profile them. Exits non-zero on
  * any error.
  */
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
       deadlineMs: config.deadlineMs,
       traced: subject.traced === true,
       discardSpans: subject.discardSpans === true,
+      otelInstrumented: subject.otelInstrumented === true,
       noPolicy: subject.noPolicy === true,
       serviceName,
     };
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
             '@switchyard/tracing',
             'undici',
             '@opentelemetry/api',
+            '@opentelemetry/instrumentation-undici',
           ]),
           source: sourceRevision(),
         },

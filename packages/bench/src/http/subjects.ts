@@ -1,3 +1,4 @@
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { createDiscovery } from '@switchyard/discovery';
 import { createHttpClient } from '@switchyard/http';
 import { MemoryRegistry } from '@switchyard/registry';
@@ -12,6 +13,8 @@ export interface HttpSubjectSettings extends SubjectSettings {
   kind: 'undici' | 'switchyard';
   deadlineMs: number;
   traced: boolean;
+  /** Raw undici traced by @opentelemetry/instrumentation-undici (see instrumentUndici). */
+  otelInstrumented: boolean;
   /** Traced, but every span is dropped as it ends (see discardEndedSpans). */
   discardSpans: boolean;
   noPolicy: boolean;
@@ -27,6 +30,7 @@ export async function createHttpSubject(
   const settings = rawSettings as HttpSubjectSettings;
   const tracing = settings.traced ? benchTracing(settings.serviceName) : undefined;
   const discarded = tracing && settings.discardSpans ? discardEndedSpans() : undefined;
+  const instrumentation = tracing && settings.otelInstrumented ? instrumentUndici() : undefined;
   const subject = settings.kind === 'undici' ? undiciSubject(target) : await switchyardSubject(settings, target);
   return {
     ...subject,
@@ -34,10 +38,22 @@ export async function createHttpSubject(
     ...(discarded ? { notes: ['every span is discarded as it ends (no batching, encoding or sending)'] } : {}),
     close: async () => {
       await subject.close();
+      instrumentation?.disable();
       await tracing?.shutdown();
       if (discarded) checkSpansDiscarded(discarded, id);
     },
   };
+}
+
+/**
+ * Enables OpenTelemetry's undici instrumentation in this worker: it follows undici's diagnostics
+ * channels, so requests made after this, through any undici `Pool`, get a CLIENT span from the
+ * registered (initTracing's) tracer provider and a `traceparent` from its propagator.
+ */
+function instrumentUndici(): UndiciInstrumentation {
+  const instrumentation = new UndiciInstrumentation();
+  instrumentation.enable();
+  return instrumentation;
 }
 
 /**
