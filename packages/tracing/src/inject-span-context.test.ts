@@ -1,10 +1,18 @@
 import { type Context, context, propagation, ROOT_CONTEXT, type Span, trace } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { describe, expect, it } from 'vitest';
-import { extractTraceContext, initTracing, injectTraceContext, type Tracing, withBaggageEntry } from './index.js';
+import {
+  extractTraceContext,
+  initTracing,
+  injectTraceContext,
+  startClientAttemptSpan,
+  type Tracing,
+  withBaggageEntry,
+} from './index.js';
 import { injectSpanContext } from './inject-span-context.js';
 import { NOOP_SPAN } from './start-rpc-span.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
+import { UnsampledSpan } from './unsampled-span.js';
 
 let tracing: Tracing | undefined;
 resetOpenTelemetryAfterEach(async () => {
@@ -80,6 +88,16 @@ describe('injectSpanContext writes what the registered propagator writes', () =>
     tracing = initTracing({ serviceName: 'inject', exporter: 'memory', sampleRatio: 0 });
     const { full, direct } = both(ROOT_CONTEXT, trace.getTracer('t').startSpan('call'));
     expect(direct.traceparent).toMatch(/-00$/);
+    expect(direct).toEqual(full);
+  });
+
+  it("an RPC helper's unsampled span: flags 00, its ids known valid, like the propagator", () => {
+    tracing = initTracing({ serviceName: 'inject', exporter: 'memory', sampleRatio: 0 });
+    const span = startClientAttemptSpan({ system: 'http', service: 'catalog', method: 'GET' });
+    expect(span).toBeInstanceOf(UnsampledSpan);
+    expect((span as UnsampledSpan).contextValid).toBe(true);
+    const { full, direct } = both(ROOT_CONTEXT, span);
+    expect(direct.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     expect(direct).toEqual(full);
   });
 

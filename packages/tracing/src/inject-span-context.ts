@@ -13,12 +13,14 @@ import { extractTraceContext } from './extract-trace-context.js';
 import { injectTraceContext } from './inject-trace-context.js';
 import { isOwnW3CPropagator, KNOWN_TRACE_FLAGS, registeredPropagator, TRACE_FLAGS_TEXT } from './propagator.js';
 import { RpcSpan } from './rpc-span.js';
+import { UnsampledSpan } from './unsampled-span.js';
 
 /** `traceparent` exactly as the propagator of createW3CPropagator writes it. */
 function traceparentOf(span: Span): string | undefined {
   const spanContext = span.spanContext();
-  // An RpcSpan of ids known valid skips the API's regular expressions.
-  if (!(span instanceof RpcSpan && span.contextValid) && !isSpanContextValid(spanContext)) return undefined;
+  // A span of the RPC helpers whose ids are known valid skips the API's regular expressions.
+  const knownValid = (span instanceof RpcSpan || span instanceof UnsampledSpan) && span.contextValid;
+  if (!knownValid && !isSpanContextValid(spanContext)) return undefined;
   // Sampled and random only, always two digits (see W3CTraceContext in propagator.ts).
   return `00-${spanContext.traceId}-${spanContext.spanId}-${TRACE_FLAGS_TEXT[spanContext.traceFlags & KNOWN_TRACE_FLAGS]}`;
 }

@@ -13,6 +13,7 @@ import {
 } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import { RpcSpan } from './rpc-span.js';
+import { UnsampledSpan } from './unsampled-span.js';
 import type { SpanInfo } from './span-info.js';
 import type { TracerParts } from './tracer-parts.js';
 
@@ -25,8 +26,8 @@ const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
  * and id choice and sampling decision, made from the tracer's own parts, but a recording span is an
  * {@link RpcSpan}, given `startAttributes()` (built only once the span is sampled) and then the
  * sampler's own attributes, which win as in the SDK, before the processors' `onStart` sees it. A
- * span that is not recorded comes back as the SDK returns it: a non-recording span that still
- * carries the context onward.
+ * span that is not recorded comes back as the SDK returns it, a non-recording span that still
+ * carries the context onward (an {@link UnsampledSpan}, which also knows its ids valid).
  */
 export function startSpanFromParts(
   parts: TracerParts,
@@ -56,8 +57,11 @@ export function startSpanFromParts(
   const traceFlags = sampling.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE;
   const spanContext: SpanContext = { traceId, spanId, traceFlags, traceState: sampling.traceState ?? traceState };
   if (sampling.decision === SamplingDecision.NOT_RECORD) {
-    diag.debug('Recording is off, propagating context in a non-recording span');
-    return trace.wrapSpanContext(spanContext);
+    // No diag.debug here, unlike the SDK's tracer: below 100 % sampling this is most calls, and
+    // the API's diag proxy looks its logger up globally and gathers its arguments on every call,
+    // listened to or not.
+    // Its ids are valid when the generator's are: the trace id is new, or a parent's checked above.
+    return new UnsampledSpan(spanContext, parts.idsAlwaysValid);
   }
   const span = new RpcSpan(parts, spanContext, name, kind, validParent, info);
   span.adoptAttributes(startAttributes());
