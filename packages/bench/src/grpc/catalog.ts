@@ -10,6 +10,8 @@ export interface GrpcSubjectSpec {
   otelPreload?: boolean;
   /** Its worker needs the OTLP sink's endpoint (it exports spans). */
   traced?: boolean;
+  /** With `traced`: the share of calls traced (initTracing's `sampleRatio`); 1 when unset. */
+  sampleRatio?: number;
   /** Traced, but its worker drops every span as it ends: what the export pipeline costs, by difference. */
   discardSpans?: boolean;
   /** Run only when named in `BENCH_ONLY`. */
@@ -72,6 +74,17 @@ export function grpcSubjects(sdkChannels: number, deadlineMs: number): GrpcSubje
       channels: sdkChannels,
       kind: 'switchyard',
       traced: true,
+    },
+    {
+      id: 'switchyard-traced-sampled',
+      label:
+        'the same as `switchyard-traced` with `sampleRatio: 0.1`: 1 call in 10 recorded and exported, the others propagate a `traceparent` with the sampled flag off',
+      server: 'plain',
+      channels: sdkChannels,
+      kind: 'switchyard',
+      traced: true,
+      sampleRatio: 0.1,
+      optional: true,
     },
     {
       id: 'cockatiel',

@@ -71,6 +71,12 @@ export function grpcComparisons(config: GrpcBenchConfig, sdkChannels: number): C
     specs.push(
       { label: 'cockatiel / grpc-js-1ch', numerator: 'cockatiel', denominator: 'grpc-js-1ch', concurrency },
       {
+        label: 'switchyard-traced-sampled / switchyard',
+        numerator: 'switchyard-traced-sampled',
+        denominator: 'switchyard',
+        concurrency,
+      },
+      {
         label: 'otel-instrumented / grpc-js-1ch',
         numerator: 'otel-instrumented',
         denominator: 'grpc-js-1ch',

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       deadlineMs: subject.kind === 'raw' && !subject.deadline ? 0 : config.deadlineMs,
       traced: subject.traced === true,
       discardSpans: subject.discardSpans === true,
+      sampleRatio: subject.sampleRatio ?? 1,
       serviceName,
       otelPreload: subject.otelPreload === true,
       channelzOff: subject.channelzOff === true,

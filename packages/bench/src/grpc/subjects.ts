@@ -26,6 +26,8 @@ export interface GrpcSubjectSettings extends SubjectSettings {
   traced: boolean;
   /** Traced, but every span is dropped as it ends (see discardEndedSpans). */
   discardSpans: boolean;
+  /** The share of calls traced, when traced. */
+  sampleRatio: number;
   /** `service.name` of its spans, when traced. */
   serviceName: string;
   /** instrumentation-grpc must be patching grpc-js in this process. */
@@ -45,7 +47,7 @@ export async function createGrpcSubject(
 ): Promise<ClientSubject> {
   const settings = rawSettings as GrpcSubjectSettings;
   const notes: string[] = [];
-  const tracing = settings.traced ? benchTracing(settings.serviceName) : undefined;
+  const tracing = settings.traced ? benchTracing(settings.serviceName, settings.sampleRatio) : undefined;
   const discarded = tracing && settings.discardSpans ? discardEndedSpans() : undefined;
   if (discarded) notes.push('every span is discarded as it ends (no batching, encoding or sending)');
   if (settings.otelPreload) {

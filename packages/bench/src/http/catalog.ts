@@ -5,6 +5,8 @@ export interface HttpSubjectSpec {
   kind: 'undici' | 'switchyard';
   /** Its worker exports spans to the parent's OTLP sink. */
   traced?: boolean;
+  /** With `traced`: the share of calls traced (initTracing's `sampleRatio`); 1 when unset. */
+  sampleRatio?: number;
   /** Raw undici traced by `@opentelemetry/instrumentation-undici` (with `traced`): the alternative users reach for. */
   otelInstrumented?: boolean;
   /** Traced, but its worker drops every span as it ends: what the export pipeline costs, by difference. */
@@ -34,6 +36,15 @@ export function httpSubjects(deadlineMs: number): HttpSubjectSpec[] {
       label: 'the same with initTracing (OTLP http/protobuf to a local sink, 100 % sampled, batch processor)',
       kind: 'switchyard',
       traced: true,
+    },
+    {
+      id: 'switchyard-traced-sampled',
+      label:
+        'the same as `switchyard-traced` with `sampleRatio: 0.1`: 1 call in 10 recorded and exported, the others propagate a `traceparent` with the sampled flag off',
+      kind: 'switchyard',
+      traced: true,
+      sampleRatio: 0.1,
+      optional: true,
     },
     {
       id: 'undici-otel',

@@ -35,6 +35,12 @@ export function httpComparisons(config: HttpBenchConfig): ComparisonSpec[] {
       denominator: 'undici-otel',
       concurrency,
     },
+    {
+      label: 'switchyard-traced-sampled / undici',
+      numerator: 'switchyard-traced-sampled',
+      denominator: 'undici',
+      concurrency,
+    },
     { label: 'undici-otel / undici', numerator: 'undici-otel', denominator: 'undici', concurrency },
     { label: 'switchyard-no-policy / undici', numerator: 'switchyard-no-policy', denominator: 'undici', concurrency },
     ...tracingAttribution(concurrency),

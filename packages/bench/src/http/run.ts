@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       traced: subject.traced === true,
       discardSpans: subject.discardSpans === true,
       otelInstrumented: subject.otelInstrumented === true,
+      sampleRatio: subject.sampleRatio ?? 1,
       noPolicy: subject.noPolicy === true,
       serviceName,
     };

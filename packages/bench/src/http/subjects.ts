@@ -13,6 +13,8 @@ export interface HttpSubjectSettings extends SubjectSettings {
   kind: 'undici' | 'switchyard';
   deadlineMs: number;
   traced: boolean;
+  /** The share of calls traced, when traced. */
+  sampleRatio: number;
   /** Raw undici traced by @opentelemetry/instrumentation-undici (see instrumentUndici). */
   otelInstrumented: boolean;
   /** Traced, but every span is dropped as it ends (see discardEndedSpans). */
@@ -28,7 +30,7 @@ export async function createHttpSubject(
   rawSettings: SubjectSettings,
 ): Promise<ClientSubject> {
   const settings = rawSettings as HttpSubjectSettings;
-  const tracing = settings.traced ? benchTracing(settings.serviceName) : undefined;
+  const tracing = settings.traced ? benchTracing(settings.serviceName, settings.sampleRatio) : undefined;
   const discarded = tracing && settings.discardSpans ? discardEndedSpans() : undefined;
   const instrumentation = tracing && settings.otelInstrumented ? instrumentUndici() : undefined;
   const subject = settings.kind === 'undici' ? undiciSubject(target) : await switchyardSubject(settings, target);

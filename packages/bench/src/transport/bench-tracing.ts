@@ -4,12 +4,12 @@ import { initTracing, type Tracing } from '@switchyard/tracing';
 /**
  * The tracing every traced subject and server of the transport benchmarks uses: `initTracing` with the OTLP exporter
  * (http/protobuf, to the `OTEL_EXPORTER_OTLP_ENDPOINT` the parent sets: its local sink), 100 %
- * sampled, the batch span processor with its defaults. A second call with the same name returns
- * the same instance.
+ * sampled unless `sampleRatio` says otherwise (parent-based, as initTracing's sampler always is), the
+ * batch span processor with its defaults. A second call with the same name returns the same instance.
  */
-export function benchTracing(serviceName: string): Tracing {
+export function benchTracing(serviceName: string, sampleRatio = 1): Tracing {
   if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) throw new Error('OTEL_EXPORTER_OTLP_ENDPOINT is not set');
-  return initTracing({ serviceName, exporter: 'otlp', sampleRatio: 1, batch: true });
+  return initTracing({ serviceName, exporter: 'otlp', sampleRatio, batch: true });
 }
 
 /** Spans a worker dropped at their end (see {@link discardEndedSpans}). */
