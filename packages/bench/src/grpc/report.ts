@@ -110,7 +110,7 @@ export function grpcComparisons(config: GrpcBenchConfig, sdkChannels: number): C
 export function renderGrpcReport(report: GrpcReport): string {
   return renderTransportReport(
     report,
-    'Unary `switchyard.echo.v1.Echo/Say` over loopback: every client subject in its own process (one worker per subject), a plain grpc-js server in another (the same server process for every subject but `otel-instrumented`, which calls an instrumented twin).',
+    'Unary `switchyard.echo.v1.Echo/Say` over loopback: every client subject in worker processes of its own (one at a time), a plain grpc-js server in another (the same server process for every subject but `otel-instrumented`, which calls an instrumented twin).',
     channelLines(report.channels, report.sdkDefaultChannels),
   );
 }

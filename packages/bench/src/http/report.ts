@@ -50,6 +50,6 @@ export function httpComparisons(config: HttpBenchConfig): ComparisonSpec[] {
 export function renderHttpReport(report: HttpReport): string {
   return renderTransportReport(
     report,
-    '`POST /echo` with a small JSON body over loopback (HTTP/1.1): every client subject in its own process (one worker per subject), one plain `node:http` JSON echo server in another, the same for every subject.',
+    '`POST /echo` with a small JSON body over loopback (HTTP/1.1): every client subject in worker processes of its own (one at a time), one plain `node:http` JSON echo server in another, the same for every subject.',
   );
 }

@@ -21,11 +21,29 @@ export function roundsFrom(value: string | undefined): number {
   return rounds;
 }
 
+/**
+ * `BENCH_PROCESSES`: how many worker processes each subject goes through over a run, a whole number
+ * from 1 to 1000, else the default 5; never more than the rounds.
+ */
+export function processesFrom(value: string | undefined, rounds: number): number {
+  if (value === undefined || value.trim() === '') return Math.min(5, rounds);
+  const processes = Number(value);
+  if (!Number.isInteger(processes) || processes < 1 || processes > 1000) {
+    throw new Error(`BENCH_PROCESSES must be a whole number from 1 to 1000, got ${JSON.stringify(value)}`);
+  }
+  return Math.min(processes, rounds);
+}
+
 /** What the transport benchmarks (gRPC, HTTP) share: sizes, and the subject selection from the environment. */
 export interface TransportRunConfig {
   quick: boolean;
   /** Rounds; in each, every subject runs once per concurrency, in an order that changes each round (a Williams design: positions and predecessors balanced). */
   rounds: number;
+  /**
+   * Worker processes per subject over the run (`BENCH_PROCESSES`): each serves an equal share of
+   * the rounds, then a fresh one (warmed up again) takes over, so the rounds sample processes too.
+   */
+  processes: number;
   /** One closed-loop run. */
   runMs: number;
   /** Warm-up per subject and concurrency before the first round. */
@@ -52,12 +70,20 @@ export interface TransportRunConfig {
  * ratio of two subjects ranges ±40 % around its median; over 15 rounds the same code's median
  * moved by ±0.03 from run to run, as much as the margins the targets are judged by. The median's
  * spread shrinks with the square root of the rounds.
+ *
+ * Why 5 processes per subject: one process per subject made a run's verdict hang on that process's
+ * luck. Two identical traced gRPC workers in one run read 148.7 and 162.6 µs of client CPU per call
+ * (and 13 % apart in throughput), every round of each alike, so the rounds' confidence interval
+ * could not show it, and the same comparison read 0.77 and 0.96 in two runs of the same code an hour
+ * apart. A fresh process every few rounds puts that spread into the rounds, where the interval sees it.
  */
 export function transportRunConfig(environment: NodeJS.ProcessEnv): TransportRunConfig {
   const quick = isQuick(environment);
+  const rounds = quick ? 2 : roundsFrom(environment.BENCH_ROUNDS);
   return {
     quick,
-    rounds: quick ? 2 : roundsFrom(environment.BENCH_ROUNDS),
+    rounds,
+    processes: quick ? 1 : processesFrom(environment.BENCH_PROCESSES, rounds),
     runMs: quick ? 400 : 600,
     warmupMs: quick ? 300 : 1_000,
     concurrencies: [1, 64],

@@ -33,6 +33,11 @@ export interface WorkerSpec {
 /** How long and how often. */
 export interface RoundsConfig {
   rounds: number;
+  /**
+   * Worker processes per subject: the rounds are split into this many equal blocks, and each block
+   * gets a fresh, freshly warmed-up worker. A profiled subject keeps one process (one profile).
+   */
+  processes: number;
   /** Closed-loop duration of one run. */
   runMs: number;
   /** Warm-up per subject and concurrency, before the first round. */
@@ -62,8 +67,10 @@ export interface SubjectRuns {
   runs: Run[];
   /** Where its CPU profile was written, with `--cpu-prof`. */
   cpuProfile?: string;
-  /** Calls, dropped spans and failed exports over the worker's life (warm-up included). */
+  /** Calls, dropped spans and failed exports over its workers' lives (warm-up included), summed. */
   totals?: WorkerTotals;
+  /** How many worker processes it went through. */
+  processes: number;
 }
 
 type ServerChild = Child<ServerRequest, ServerReply>;
@@ -74,7 +81,9 @@ type WorkerChild = Child<WorkerRequest, WorkerReply>;
  * after another, each warmed up at every concurrency before the next starts), then runs `rounds`
  * rounds: in each, for each concurrency, every subject runs once, in the round's order of a Williams
  * design (see runOrder), so drift in the machine's load spreads over all subjects, and so does what
- * one run leaves behind for the next. The servers' CPU is read around every run.
+ * one run leaves behind for the next. The servers' CPU is read around every run. At each of the
+ * `processes` blocks of rounds, every subject's worker is closed and a fresh one started and warmed
+ * up in its place (see TransportRunConfig.processes for why).
  */
 export async function runRounds(options: {
   serverFile: string;
@@ -98,11 +107,12 @@ export async function runRounds(options: {
     const warmup = [...config.concurrencies]
       .sort((a, b) => b - a)
       .map((concurrency) => ({ concurrency, durationMs: config.warmupMs }));
-    for (const spec of options.workers) {
+    const profileNameOf = (spec: WorkerSpec): string => `${spec.id}-${process.pid}.cpuprofile`;
+    /** Starts `spec`'s worker and warms it up. */
+    const start = async (spec: WorkerSpec) => {
       const server = servers.get(spec.server);
       if (!server) throw new Error(`${spec.id}: no server ${spec.server}`);
       const profiled = config.cpuProfile.includes(spec.id);
-      const profileName = `${spec.id}-${process.pid}.cpuprofile`;
       const child: WorkerChild = new Child(`worker ${spec.id}`, options.workerFile, {
         execArgv: [
           ...(spec.execArgv ?? []),
@@ -110,30 +120,53 @@ export async function runRounds(options: {
             ? [
                 '--cpu-prof',
                 `--cpu-prof-dir=${config.profileDir}`,
-                `--cpu-prof-name=${profileName}`,
+                `--cpu-prof-name=${profileNameOf(spec)}`,
                 ...config.profileFlags,
               ]
             : []),
         ],
         ...(spec.env ? { env: spec.env } : {}),
       });
-      const result: SubjectRuns = {
-        id: spec.id,
-        setupMs: 0,
-        notes: [],
-        runs: [],
-        ...(profiled ? { cpuProfile: `${config.profileDir}/${profileName}` } : {}),
-      };
-      workers.push({ spec, child, result });
       const ready = await child.request(
         { type: 'setup', subject: spec.id, target: server.target, settings: spec.settings, warmup },
         'ready',
       );
-      result.setupMs = ready.setupMs;
-      result.notes = ready.notes;
+      return { child, ready };
+    };
+    /** Closes a worker, adding its totals to its subject's, and waits for it to exit. */
+    const close = async (worker: (typeof workers)[number]): Promise<void> => {
+      const { totals } = await worker.child.request({ type: 'close' }, 'closed');
+      worker.result.totals = addTotals(worker.result.totals, totals);
+      if (!(await exitsWithin(worker.child, 10_000))) {
+        log(
+          `${worker.spec.id}: did not exit within 10 s of closing; killed${worker.result.cpuProfile ? ' (no CPU profile)' : ''}`,
+        );
+      }
+    };
+    for (const spec of options.workers) {
+      const { child, ready } = await start(spec);
+      const result: SubjectRuns = {
+        id: spec.id,
+        setupMs: ready.setupMs,
+        notes: ready.notes,
+        runs: [],
+        processes: 1,
+        ...(config.cpuProfile.includes(spec.id) ? { cpuProfile: `${config.profileDir}/${profileNameOf(spec)}` } : {}),
+      };
+      workers.push({ spec, child, result });
       log(`${spec.id}: ready (${(ready.setupMs / 1_000).toFixed(1)} s with warm-up)`);
     }
     for (let round = 0; round < config.rounds; round++) {
+      if (round > 0 && processBlockOf(round, config) !== processBlockOf(round - 1, config)) {
+        log(`round ${round + 1}: a fresh worker process for every subject that is not profiled`);
+        for (const worker of workers) {
+          // A profiled subject keeps its one process: one profile, whose calls are its totals.
+          if (worker.result.cpuProfile !== undefined) continue;
+          await close(worker);
+          worker.child = (await start(worker.spec)).child;
+          worker.result.processes++;
+        }
+      }
       log(`round ${round + 1} of ${config.rounds} (load average ${loadAverage().join(' / ')})`);
       const order = runOrder(round, workers.length);
       for (const concurrency of config.concurrencies) {
@@ -153,14 +186,7 @@ export async function runRounds(options: {
         }
       }
     }
-    for (const worker of workers) {
-      worker.result.totals = (await worker.child.request({ type: 'close' }, 'closed')).totals;
-      if (!(await exitsWithin(worker.child, 10_000))) {
-        log(
-          `${worker.spec.id}: did not exit within 10 s of closing; killed${worker.result.cpuProfile ? ' (no CPU profile)' : ''}`,
-        );
-      }
-    }
+    for (const worker of workers) await close(worker);
     for (const server of servers.values()) {
       await server.child.request({ type: 'close' }, 'closed');
       await exitsWithin(server.child, 10_000);
@@ -170,6 +196,21 @@ export async function runRounds(options: {
     for (const worker of workers) worker.child.kill();
     for (const server of servers.values()) server.child.kill();
   }
+}
+
+/** Which of the `processes` equal blocks of rounds `round` falls in (0 first). */
+export function processBlockOf(round: number, config: Pick<RoundsConfig, 'rounds' | 'processes'>): number {
+  return Math.floor((round * config.processes) / config.rounds);
+}
+
+function addTotals(sum: WorkerTotals | undefined, next: WorkerTotals): WorkerTotals {
+  if (sum === undefined) return next;
+  return {
+    calls: sum.calls + next.calls,
+    cpuMicros: sum.cpuMicros + next.cpuMicros,
+    droppedSpans: sum.droppedSpans + next.droppedSpans,
+    exportErrors: sum.exportErrors + next.exportErrors,
+  };
 }
 
 async function exitsWithin(child: { exited(): Promise<void>; kill(): void }, ms: number): Promise<boolean> {

@@ -22,7 +22,7 @@ function run(round: number, concurrency: number, callsPerSecond: number, clientC
 }
 
 function subject(id: string, runs: Run[]): SubjectRuns {
-  return { id, setupMs: 0, notes: [], runs };
+  return { id, setupMs: 0, notes: [], runs, processes: 1 };
 }
 
 describe('compare', () => {

@@ -8,7 +8,7 @@ import { type Comparison, comparisonsTable, resultsTable, type SubjectSummary } 
 
 /** What the gRPC and HTTP reports share: the runs, their summaries, ratios, exported spans and profiles. */
 export interface TransportReport extends ReportHeader {
-  config: { rounds: number; runMs: number; warmupMs: number; concurrencies: readonly number[] };
+  config: { rounds: number; processes: number; runMs: number; warmupMs: number; concurrencies: readonly number[] };
   subjects: readonly { id: string; label: string }[];
   summaries: SubjectSummary[];
   comparisons: Comparison[];
@@ -35,7 +35,7 @@ export function renderTransportReport(
     ...renderHeader(report),
     `Load average (1 min) read after each run: ${report.loadDuringRuns.min}–${report.loadDuringRuns.max}. On a shared 2-core machine the client, the server and everything else compete for the cores: read the figures next to the load.`,
     '',
-    `${workload} ${config.rounds} rounds; in each, every subject runs a ${config.runMs} ms closed loop at c=1, then at c=64, in an order that changes each round (a Williams design, so every subject runs in every position and after every other subject equally often), after ${config.warmupMs} ms of warm-up per concurrency. calls/s: median (min–max) over the rounds; p50/p99: median over the rounds of each run's percentile; CPU: \`process.cpuUsage()\` of the client worker (and of the server) over the run, per call, median over the rounds.`,
+    `${workload} ${config.rounds} rounds; in each, every subject runs a ${config.runMs} ms closed loop at c=1, then at c=64, in an order that changes each round (a Williams design, so every subject runs in every position and after every other subject equally often), after ${config.warmupMs} ms of warm-up per concurrency. ${processesSentence(config.processes)} calls/s: median (min–max) over the rounds; p50/p99: median over the rounds of each run's percentile; CPU: \`process.cpuUsage()\` of the client worker (and of the server) over the run, per call, median over the rounds.`,
     '',
     '### Subjects',
     '',
@@ -73,4 +73,10 @@ export function renderTransportReport(
   const notes = report.results.flatMap((result) => result.notes.map((note) => `- ${result.id}: ${note}`));
   if (notes.length > 0) lines.push('### Checks', '', ...notes, '');
   return `${lines.join('\n')}\n`;
+}
+
+/** How the rounds sampled worker processes, for the method paragraph. */
+function processesSentence(processes: number): string {
+  if (processes <= 1) return 'Each subject kept one worker process for the whole run.';
+  return `Each subject went through ${processes} worker processes, one per equal block of rounds, each warmed up as above (a profiled subject keeps one), so that one process's luck (how V8 compiled its hot paths) does not decide the run.`;
 }
