@@ -47,6 +47,8 @@ export function createProvider(
   exporters: readonly SpanExporter[],
   /** Where the processors record their `otel.sdk.processor.span.*` metrics; nowhere if undefined. */
   selfObsMeterProvider?: MeterProvider,
+  /** Told of each batch processor (see ExportScopedContextManager.scopeExports). */
+  onBatchProcessor?: (processor: BatchSpanProcessor) => void,
 ): NodeTracerProvider {
   const resource = defaultResource()
     .merge(detectResources({ detectors: [envDetector] }))
@@ -61,9 +63,12 @@ export function createProvider(
   // included, though its type does not say so; a test scrapes the metrics. The simple processor's
   // shim takes no options: it records nothing (it queues nothing either).
   const selfObs = (selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider }) as BufferConfig;
-  const processors = exporters.map((exporter, index) =>
-    options.batch[index] ? new BatchSpanProcessor(exporter, selfObs) : new SimpleSpanProcessor(exporter),
-  );
+  const processors = exporters.map((exporter, index) => {
+    if (!options.batch[index]) return new SimpleSpanProcessor(exporter);
+    const processor = new BatchSpanProcessor(exporter, selfObs);
+    onBatchProcessor?.(processor);
+    return processor;
+  });
   const provider = new NodeTracerProvider({
     resource,
     idGenerator: new PooledIdGenerator(),

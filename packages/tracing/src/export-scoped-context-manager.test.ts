@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, isTracingSuppressed } from '@opentelemetry/core';
@@ -7,7 +8,7 @@ import {
   type ReadableSpan,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExportScopedContextManager } from './export-scoped-context-manager.js';
 
 /** An exporter that answers after a few milliseconds and notes what its async continuation saw. */
@@ -44,13 +45,15 @@ const UNOBSERVED = () => false;
 function setUp(
   maxExportBatchSize = 512,
   exportsObserved = OBSERVED,
+  /** Tell the manager of the processor, as initTracing does (scopeExports). */
+  scoped = false,
 ): { manager: ExportScopedContextManager; probe: SlowProbeExporter } {
   const manager = new ExportScopedContextManager(exportsObserved);
   context.setGlobalContextManager(manager);
   const probe = new SlowProbeExporter();
-  provider = new BasicTracerProvider({
-    spanProcessors: [new BatchSpanProcessor(manager.trackExports(probe), { maxExportBatchSize })],
-  });
+  const processor = new BatchSpanProcessor(manager.trackExports(probe), { maxExportBatchSize });
+  if (scoped) manager.scopeExports(processor);
+  provider = new BasicTracerProvider({ spanProcessors: [processor] });
   return { manager, probe };
 }
 
@@ -189,6 +192,81 @@ describe('ExportScopedContextManager', () => {
 
     expect(probe.suppressedAfterAwait).toEqual([false, true, true]);
     expect(manager.asyncLocalStorageOn()).toBe(false);
+  });
+
+  describe("a processor's own exports (scopeExports), unobserved", () => {
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
+
+    it('never enter AsyncLocalStorage: the export scope is active while export() runs, and only then', async () => {
+      const run = vi.spyOn(AsyncLocalStorage.prototype, 'run');
+      const { manager, probe } = setUp(512, UNOBSERVED, true);
+      const seen: { suppressed: boolean; on: boolean }[] = [];
+      const original = probe.export.bind(probe);
+      probe.export = (spans, resultCallback) => {
+        seen.push({ suppressed: isTracingSuppressed(context.active()), on: manager.asyncLocalStorageOn() });
+        original(spans, resultCallback);
+      };
+      endOneSpan('first');
+      await provider!.forceFlush();
+      endOneSpan('second');
+      await provider!.forceFlush();
+
+      expect(probe.exported).toEqual(['first', 'second']);
+      expect(seen).toEqual([
+        { suppressed: true, on: false },
+        { suppressed: true, on: false },
+      ]);
+      expect(run).not.toHaveBeenCalled();
+      // Nothing could observe the continuation, and nothing of the scope reached it.
+      expect(probe.suppressedAfterAwait).toEqual([false, false]);
+      expect(context.active()).toBe(ROOT_CONTEXT);
+      expect(manager.asyncLocalStorageOn()).toBe(false);
+    });
+
+    it('a with() nested inside one has its own context, and the export scope is back after it', async () => {
+      const { probe } = setUp(512, UNOBSERVED, true);
+      const seen: unknown[] = [];
+      const original = probe.export.bind(probe);
+      probe.export = (spans, resultCallback) => {
+        context.with(ROOT_CONTEXT.setValue(USER_KEY, 'inner'), () => {
+          seen.push(context.active().getValue(USER_KEY), isTracingSuppressed(context.active()));
+        });
+        seen.push(isTracingSuppressed(context.active()));
+        original(spans, resultCallback);
+      };
+      endOneSpan('first');
+      await provider!.forceFlush();
+      expect(seen).toEqual(['inner', false, true]);
+    });
+
+    it('once observed, they go through AsyncLocalStorage again, the suppression reaching their continuations', async () => {
+      let observed = false;
+      const { probe } = setUp(512, () => observed, true);
+      endOneSpan('before');
+      await provider!.forceFlush();
+      observed = true;
+      endOneSpan('after');
+      await provider!.forceFlush();
+      expect(probe.suppressedAfterAwait).toEqual([false, true]);
+    });
+
+    it("relies on a method the SDK's batch processor has (an upgrade that renames it fails here)", () => {
+      const { manager } = setUp(512, UNOBSERVED);
+      const processor = new BatchSpanProcessor(manager.trackExports(new SlowProbeExporter()));
+      const before = (processor as unknown as { _flushOneBatch: unknown })._flushOneBatch;
+      expect(typeof before).toBe('function');
+      manager.scopeExports(processor);
+      expect((processor as unknown as { _flushOneBatch: unknown })._flushOneBatch).not.toBe(before);
+    });
+
+    it('a processor without the expected method is left as it is', () => {
+      const manager = new ExportScopedContextManager(UNOBSERVED);
+      const processor = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
+      manager.scopeExports(processor);
+      expect(Object.keys(processor)).toEqual(['onStart', 'onEnd', 'forceFlush', 'shutdown']);
+    });
   });
 
   it('keeps AsyncLocalStorage on after attach()', () => {

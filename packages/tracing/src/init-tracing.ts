@@ -95,6 +95,7 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
     options,
     exporters.map((exporter) => contextManager.trackExports(exporter)),
     selfObservability,
+    (processor) => contextManager.scopeExports(processor),
   );
   const registered = {
     provider: trace.setGlobalTracerProvider(provider),
