@@ -127,11 +127,17 @@ export async function runRounds(options: {
         ],
         ...(spec.env ? { env: spec.env } : {}),
       });
-      const ready = await child.request(
-        { type: 'setup', subject: spec.id, target: server.target, settings: spec.settings, warmup },
-        'ready',
-      );
-      return { child, ready };
+      try {
+        const ready = await child.request(
+          { type: 'setup', subject: spec.id, target: server.target, settings: spec.settings, warmup },
+          'ready',
+        );
+        return { child, ready };
+      } catch (error) {
+        // Not yet in `workers`, so the clean-up below would not reach it.
+        child.kill();
+        throw error;
+      }
     };
     /** Closes a worker, adding its totals to its subject's, and waits for it to exit. */
     const close = async (worker: (typeof workers)[number]): Promise<void> => {
