@@ -124,8 +124,7 @@ export class ExportScopedContextManager extends AsyncLocalStorageContextManager 
         // Unobserved, an export needs AsyncLocalStorage only while its with() runs. Once seen
         // observed, always treated so: an exporter may keep the wrapped function it was given
         // (its `request`, say) after the instrumentation that wrapped it is disabled.
-        this.exportsSeenObserved ||= this.exportsObserved();
-        if (!this.exportsSeenObserved) return false;
+        if (!this.exportsObservedNow()) return false;
         this.exportsInFlight++;
         return true;
       },

@@ -1,6 +1,6 @@
 import { metrics } from '@opentelemetry/api';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type CollectedMetrics, collectableMeterProvider } from '../test-support/collectable-meter-provider.js';
 import { GlobalFollowingMeterProvider, rebindFollowingMeters } from './global-following-meter-provider.js';
 
 const made: GlobalFollowingMeterProvider[] = [];
@@ -17,26 +17,10 @@ function following(): GlobalFollowingMeterProvider {
 }
 
 /** A MeterProvider registered globally and read on demand: metric name → attribute set → value. */
-function globalProvider(): { read(): Promise<Record<string, Record<string, unknown>>> } {
-  const reader = new (class extends MetricReader {
-    protected async onForceFlush(): Promise<void> {}
-    protected async onShutdown(): Promise<void> {}
-  })();
-  metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-  return {
-    read: async () => {
-      const { resourceMetrics } = await reader.collect();
-      const values: Record<string, Record<string, unknown>> = {};
-      for (const found of resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics)) {
-        const points: Record<string, unknown> = {};
-        values[found.descriptor.name] = points;
-        for (const point of found.dataPoints as { attributes: object; value: unknown }[]) {
-          points[JSON.stringify(point.attributes)] = point.value;
-        }
-      }
-      return values;
-    },
-  };
+function globalProvider(): { read(): Promise<CollectedMetrics> } {
+  const { provider, read } = collectableMeterProvider();
+  metrics.setGlobalMeterProvider(provider);
+  return { read };
 }
 
 describe('GlobalFollowingMeterProvider', () => {

@@ -10,9 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { collectableMeterProvider } from '../test-support/collectable-meter-provider.js';
 import { type LocalCollector, startLocalCollector } from '../test-support/local-collector.js';
 import { realSpans } from '../test-support/sample-spans.js';
 import { OffThreadSpanExporter } from './off-thread-span-exporter.js';
@@ -69,23 +70,13 @@ async function mainThreadRequests(work: () => Promise<void>): Promise<number> {
   return started;
 }
 
-/** A MeterProvider read on demand: the sum of a counter's data points so far. */
+/** A MeterProvider read on demand: the sum of a metric's data points so far. */
 function meteredProvider(): { provider: MeterProvider; sum(metric: string): Promise<number> } {
-  const reader = new (class extends MetricReader {
-    protected async onForceFlush(): Promise<void> {}
-    protected async onShutdown(): Promise<void> {}
-  })();
-  const provider = new MeterProvider({ readers: [reader] });
+  const { provider, read } = collectableMeterProvider();
   return {
     provider,
-    sum: async (metric) => {
-      const { resourceMetrics } = await reader.collect();
-      const points = resourceMetrics.scopeMetrics
-        .flatMap((scope) => scope.metrics)
-        .filter((found) => found.descriptor.name === metric)
-        .flatMap((found) => found.dataPoints as { value: unknown }[]);
-      return points.reduce((total, point) => total + Number(point.value), 0);
-    },
+    sum: async (metric) =>
+      Object.values((await read())[metric] ?? {}).reduce((total: number, value) => total + Number(value), 0),
   };
 }
 
