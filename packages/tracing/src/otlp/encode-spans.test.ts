@@ -6,6 +6,7 @@ import { mulberry32 } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { realSpans } from '../test-support/sample-spans.js';
 import { SpanEncoder } from './encode-spans.js';
+import { ProtobufOutput } from './protobuf-output.js';
 
 const official = (spans: ReadableSpan[]): Uint8Array => ProtobufTraceSerializer.serializeRequest(spans) as Uint8Array;
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
@@ -224,5 +225,15 @@ describe('SpanEncoder', () => {
     const [span] = randomSpans(7, 1) as [ReadableSpan];
     const huge = { ...span, attributes: { blob: 'z'.repeat(200_000), ü: 'ü'.repeat(50_000) } } as ReadableSpan;
     expect(hex(new SpanEncoder().encode([huge]))).toBe(hex(official([huge])));
+  });
+
+  it('encodes into reused memory from its start, over what an earlier request left there, and grows it when short', () => {
+    const encoder = new SpanEncoder();
+    const out = new ProtobufOutput(16);
+    out.reset(Buffer.alloc(64 * 1024, 0xee)); // stale bytes everywhere
+    for (const spans of [randomSpans(11, 200), randomSpans(12, 3), randomSpans(13, 400)]) {
+      encoder.encodeInto(out, spans);
+      expect(hex(out.finish())).toBe(hex(official(spans)));
+    }
   });
 });

@@ -37,6 +37,23 @@ export class SpanEncoder {
 
   /** The encoded request for `spans`, grouped by resource and then scope in first-seen order. */
   encode(spans: readonly ReadableSpan[]): Uint8Array {
+    // ~300 bytes per typical span; the buffer grows if that is short.
+    const out = new ProtobufOutput(encodedSizeGuess(spans.length));
+    this.write(out, spans);
+    return out.finish();
+  }
+
+  /**
+   * {@link encode} into `out` from its start (internal): for an exporter that reuses its memory
+   * from one request to the next. `out` is made room for first, as {@link encode} sizes its own.
+   */
+  encodeInto(out: ProtobufOutput, spans: readonly ReadableSpan[]): void {
+    out.pos = 0;
+    out.ensure(encodedSizeGuess(spans.length));
+    this.write(out, spans);
+  }
+
+  private write(out: ProtobufOutput, spans: readonly ReadableSpan[]): void {
     const groups = new Map<Resource, Map<object, ReadableSpan[]>>();
     for (const span of spans) {
       let scopes = groups.get(span.resource);
@@ -49,8 +66,6 @@ export class SpanEncoder {
       if (list === undefined) scopes.set(scope, [span]);
       else list.push(span);
     }
-    // ~300 bytes per typical span; the buffer grows if that is short.
-    const out = new ProtobufOutput(Math.max(1024, spans.length * 320));
     for (const [resource, scopes] of groups) {
       out.tag(1, 2); // ExportTraceServiceRequest.resource_spans
       const resourceSpans = out.begin(3);
@@ -67,7 +82,6 @@ export class SpanEncoder {
       }
       out.end(resourceSpans);
     }
-    return out.finish();
   }
 
   private writeScopeSpans(out: ProtobufOutput, spans: readonly ReadableSpan[]): void {
@@ -340,6 +354,11 @@ export class SpanEncoder {
     this.scopeCache.set(scope, encoded);
     return encoded;
   }
+}
+
+/** What a request of `spanCount` typical spans (~300 bytes each) takes, a little over. */
+function encodedSizeGuess(spanCount: number): number {
+  return Math.max(1024, spanCount * 320);
 }
 
 /** Room for the start and end times with their keys. */

@@ -26,7 +26,14 @@ export interface ThreadExportError {
 
 /** Exporting thread → main thread. */
 export type FromExportThread =
-  | { type: 'result'; id: number; code: number; error?: ThreadExportError }
+  | {
+      type: 'result';
+      id: number;
+      code: number;
+      error?: ThreadExportError;
+      /** The request's memory, given back (transferred) after a successful send, for the next one. */
+      buffer?: ArrayBuffer;
+    }
   | { type: 'diag'; level: 'error' | 'warn' | 'info'; message: string }
   | { type: 'shut' };
 
@@ -62,6 +69,9 @@ parentPort.on('message', (message) => {
   if (message.type === 'export') {
     delegate.export(message.bytes, (result) => {
       const error = result.error;
+      // Sent and answered, so no write still reads it: the memory goes back for the next request.
+      // After a failure (a timeout may leave a write behind) it is left to the garbage collector.
+      const buffer = error === undefined && result.code === 0 ? message.bytes.buffer : undefined;
       parentPort.postMessage({
         type: 'result',
         id: message.id,
@@ -72,7 +82,8 @@ parentPort.on('message', (message) => {
           code: typeof error.code === 'number' ? error.code : undefined,
           data: typeof error.data === 'string' ? error.data : undefined,
         },
-      });
+        buffer,
+      }, buffer === undefined ? [] : [buffer]);
     });
   } else if (message.type === 'shutdown') {
     delegate.shutdown().finally(() => {

@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { collectableMeterProvider } from '../test-support/collectable-meter-provider.js';
 import { type LocalCollector, startLocalCollector } from '../test-support/local-collector.js';
 import { realSpans } from '../test-support/sample-spans.js';
+import { SpanEncoder } from './encode-spans.js';
 import { OffThreadSpanExporter } from './off-thread-span-exporter.js';
 import { createOtlpProtobufSpanExporter } from './otlp-protobuf-exporter.js';
 
@@ -95,6 +96,46 @@ describe('OffThreadSpanExporter', () => {
     expect(request?.headers['content-type']).toBe('application/x-protobuf');
     expect(request?.headers['x-tenant']).toBe('shop');
     for (const span of spans) expect(request?.body.includes(Buffer.from(span.spanContext().spanId, 'hex'))).toBe(true);
+  });
+
+  it('reuses the memory its thread gives back after a sent request; each request carries its own batch, byte for byte', async () => {
+    const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    const requestBuffers = (): number => allocate.mock.calls.filter(([size]) => size >= 128 * 1024).length;
+    try {
+      const exporter = track(new OffThreadSpanExporter(noFallback));
+      // Larger, smaller, larger again: a shorter request must not carry the tail of a longer one.
+      const batches = [[...realSpans(), ...realSpans()], realSpans(), [...realSpans(), ...realSpans(), ...realSpans()]];
+      for (const batch of batches) expect(await exported(exporter, batch)).toEqual({ code: ExportResultCode.SUCCESS });
+      expect(requestBuffers()).toBe(1);
+      const encoder = new SpanEncoder();
+      expect(collector.received.map((request) => request.body)).toEqual(
+        batches.map((batch) => Buffer.from(encoder.encode(batch))),
+      );
+    } finally {
+      allocate.mockRestore();
+    }
+  });
+
+  it('does not reuse the memory of a failed request (a write may still be reading it)', async () => {
+    const refusing = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(400).end());
+    });
+    refusing.listen(0, '127.0.0.1');
+    await once(refusing, 'listening');
+    const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    const requestBuffers = (): number => allocate.mock.calls.filter(([size]) => size >= 128 * 1024).length;
+    try {
+      vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`);
+      const exporter = track(new OffThreadSpanExporter(noFallback));
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        expect((await exported(exporter, realSpans())).code).toBe(ExportResultCode.FAILED);
+        expect(requestBuffers()).toBe(attempt);
+      }
+    } finally {
+      allocate.mockRestore();
+      refusing.close();
+    }
   });
 
   it('exports on the main thread when SWITCHYARD_OTLP_EXPORT_THREAD=false', async () => {

@@ -6,6 +6,7 @@ import { convertLegacyHttpOptions, createOtlpHttpExporterMetrics } from '@opente
 import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SpanEncoder } from './encode-spans.js';
+import { ProtobufOutput } from './protobuf-output.js';
 import {
   type FromExportThread,
   startExportThread,
@@ -37,6 +38,15 @@ type Pending = { spans: ReadableSpan[]; finish: (result: ExportResult) => void; 
  */
 export class OffThreadSpanExporter implements SpanExporter {
   private readonly encoder = new SpanEncoder();
+  /**
+   * Where batches are encoded, in memory the exporting thread gives back after each successful
+   * send (`spareBuffers`): in steady state no request allocates, zero-fills or copies 100+ KB, as
+   * each did before (encoded into a new buffer, then copied into another to transfer).
+   */
+  private readonly output = new ProtobufOutput(0);
+  private readonly spareBuffers: ArrayBuffer[] = [];
+  /** The largest request memory so far: a new buffer starts that big. */
+  private lastSize = INITIAL_REQUEST_SIZE;
   private readonly metrics: ReturnType<typeof createOtlpHttpExporterMetrics>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
@@ -81,9 +91,11 @@ export class OffThreadSpanExporter implements SpanExporter {
       this.fallbackExporter().export(spans, this.recorded(spans, resultCallback));
       return;
     }
-    let encoded: Uint8Array;
+    const out = this.output;
+    const spare = this.spareBuffers.pop();
+    out.reset(spare === undefined ? Buffer.allocUnsafeSlow(this.lastSize) : Buffer.from(spare));
     try {
-      encoded = this.encoder.encode(spans);
+      this.encoder.encodeInto(out, spans);
     } catch (error) {
       // Reported like any failed export (the batch processor logs it), never thrown at it.
       resultCallback({
@@ -92,9 +104,8 @@ export class OffThreadSpanExporter implements SpanExporter {
       });
       return;
     }
-    // A buffer of its own to transfer: the encoder's output may share its memory (Buffer's pool).
-    const bytes = new Uint8Array(encoded.length);
-    bytes.set(encoded);
+    const bytes = transferable(out.bytes, out.pos);
+    this.lastSize = Math.max(this.lastSize, bytes.buffer.byteLength);
     const recordedCallback = this.recorded(spans, resultCallback);
     const id = ++this.nextId;
     let settle!: () => void;
@@ -149,6 +160,9 @@ export class OffThreadSpanExporter implements SpanExporter {
   private received(message: FromExportThread): void {
     switch (message.type) {
       case 'result': {
+        if (message.buffer !== undefined && this.spareBuffers.length < MAX_SPARE_BUFFERS) {
+          this.spareBuffers.push(message.buffer);
+        }
         const pending = this.pending.get(message.id);
         if (pending === undefined) return;
         pending.finish(
@@ -193,6 +207,26 @@ export class OffThreadSpanExporter implements SpanExporter {
     this.replacement ??= this.fallback();
     return this.replacement;
   }
+}
+
+/** A first request buffer's size: a full default batch (512 spans) of typical spans fits. */
+const INITIAL_REQUEST_SIZE = 192 * 1024;
+/** Buffers kept for reuse: one per request in flight, and the batch processor sends one at a time. */
+const MAX_SPARE_BUFFERS = 2;
+
+/**
+ * The first `length` bytes of `bytes` as a view whose whole ArrayBuffer can be transferred: its
+ * own (Buffer.allocUnsafeSlow's, or the larger one the output grew into), else a copy (memory of
+ * Buffer's shared pool, which must not be given away).
+ */
+function transferable(bytes: Buffer, length: number): Uint8Array<ArrayBuffer> {
+  const memory = bytes.buffer;
+  if (memory instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === memory.byteLength) {
+    return new Uint8Array(memory, 0, length);
+  }
+  const copy = new Uint8Array(length);
+  copy.set(bytes.subarray(0, length));
+  return copy;
 }
 
 /** The failure as the official exporter reports it: an OTLPExporterError when it has an HTTP status. */

@@ -12,11 +12,17 @@ export class ProtobufOutput {
     this.bytes = Buffer.allocUnsafe(initialSize);
   }
 
+  /** Starts over in `bytes` (memory to reuse), from its start. */
+  reset(bytes: Buffer): void {
+    this.bytes = bytes;
+    this.pos = 0;
+  }
+
   /** Makes room for `size` more bytes. */
   ensure(size: number): void {
     const needed = this.pos + size;
     if (needed <= this.bytes.length) return;
-    let length = this.bytes.length * 2;
+    let length = Math.max(this.bytes.length, 64) * 2;
     while (length < needed) length *= 2;
     const grown = Buffer.allocUnsafe(length);
     this.bytes.copy(grown, 0, 0, this.pos);
