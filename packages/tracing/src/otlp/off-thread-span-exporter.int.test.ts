@@ -116,6 +116,27 @@ describe('OffThreadSpanExporter', () => {
     }
   });
 
+  it('does not keep the memory of an outsized request for later ones', async () => {
+    const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    const requestBuffers = (): number => allocate.mock.calls.filter(([size]) => size >= 128 * 1024).length;
+    try {
+      const exporter = track(new OffThreadSpanExporter(noFallback));
+      const [span] = realSpans() as [ReadableSpan];
+      const outsized = Object.create(span, { attributes: { value: { blob: 'z'.repeat(3_000_000) } } }) as ReadableSpan;
+      const counts: number[] = [];
+      for (const batch of [[outsized], realSpans(), realSpans()]) {
+        expect(await exported(exporter, batch)).toEqual({ code: ExportResultCode.SUCCESS });
+        counts.push(requestBuffers());
+      }
+      // The outsized request grew its memory past the cap: dropped, so the next allocates anew, and
+      // that one's memory is reused.
+      expect(counts).toEqual([1, 2, 2]);
+      expect(collector.received[0]?.body.length).toBeGreaterThan(3_000_000);
+    } finally {
+      allocate.mockRestore();
+    }
+  });
+
   it('does not reuse the memory of a failed request (a write may still be reading it)', async () => {
     const refusing = createServer((request, response) => {
       request.resume();

@@ -45,7 +45,7 @@ export class OffThreadSpanExporter implements SpanExporter {
    */
   private readonly output = new ProtobufOutput(0);
   private readonly spareBuffers: ArrayBuffer[] = [];
-  /** The largest request memory so far: a new buffer starts that big. */
+  /** The largest request memory so far (up to MAX_SPARE_SIZE): a new buffer starts that big. */
   private lastSize = INITIAL_REQUEST_SIZE;
   private readonly metrics: ReturnType<typeof createOtlpHttpExporterMetrics>;
   private readonly pending = new Map<number, Pending>();
@@ -105,7 +105,7 @@ export class OffThreadSpanExporter implements SpanExporter {
       return;
     }
     const bytes = transferable(out.bytes, out.pos);
-    this.lastSize = Math.max(this.lastSize, bytes.buffer.byteLength);
+    if (bytes.buffer.byteLength <= MAX_SPARE_SIZE) this.lastSize = Math.max(this.lastSize, bytes.buffer.byteLength);
     const recordedCallback = this.recorded(spans, resultCallback);
     const id = ++this.nextId;
     let settle!: () => void;
@@ -160,8 +160,13 @@ export class OffThreadSpanExporter implements SpanExporter {
   private received(message: FromExportThread): void {
     switch (message.type) {
       case 'result': {
-        if (message.buffer !== undefined && this.spareBuffers.length < MAX_SPARE_BUFFERS) {
-          this.spareBuffers.push(message.buffer);
+        const buffer = message.buffer;
+        if (
+          buffer !== undefined &&
+          buffer.byteLength <= MAX_SPARE_SIZE &&
+          this.spareBuffers.length < MAX_SPARE_BUFFERS
+        ) {
+          this.spareBuffers.push(buffer);
         }
         const pending = this.pending.get(message.id);
         if (pending === undefined) return;
@@ -213,6 +218,11 @@ export class OffThreadSpanExporter implements SpanExporter {
 const INITIAL_REQUEST_SIZE = 192 * 1024;
 /** Buffers kept for reuse: one per request in flight, and the batch processor sends one at a time. */
 const MAX_SPARE_BUFFERS = 2;
+/**
+ * Larger request memory is not kept: one outsized batch (huge attributes, a raised batch size) must
+ * not pin its memory for the process's life. It is allocated again for the next such batch.
+ */
+const MAX_SPARE_SIZE = 2 * 1024 * 1024;
 
 /**
  * The first `length` bytes of `bytes` as a view whose whole ArrayBuffer can be transferred: its
