@@ -1,3 +1,4 @@
+import { ATTRIBUTION_SUBJECTS } from '../transport/attribution.js';
 /** The servers of `pnpm bench:grpc`: the plain one every subject but one calls, and its instrumented twin. */
 export type GrpcServerId = 'plain' | 'otel';
 
@@ -75,17 +76,7 @@ export function grpcSubjects(sdkChannels: number, deadlineMs: number): GrpcSubje
       kind: 'switchyard',
       traced: true,
     },
-    {
-      id: 'switchyard-traced-sampled',
-      label:
-        'the same as `switchyard-traced` with `sampleRatio: 0.1`: 1 call in 10 recorded and exported, the others propagate a `traceparent` with the sampled flag off',
-      server: 'plain',
-      channels: sdkChannels,
-      kind: 'switchyard',
-      traced: true,
-      sampleRatio: 0.1,
-      optional: true,
-    },
+    { ...ATTRIBUTION_SUBJECTS.sampled, server: 'plain', channels: sdkChannels },
     {
       id: 'cockatiel',
       label: `raw grpc-js, one channel, in cockatiel wrap(timeout ${deadlineMs} ms, retry, circuitBreaker)`,
@@ -103,26 +94,8 @@ export function grpcSubjects(sdkChannels: number, deadlineMs: number): GrpcSubje
       otelPreload: true,
       traced: true,
     },
-    {
-      id: 'switchyard-again',
-      label:
-        'a second `switchyard` worker, the same in every respect: an A/A control, whose ratio to `switchyard` shows how far two identical subjects read apart in one run',
-      server: 'plain',
-      channels: sdkChannels,
-      kind: 'switchyard',
-      optional: true,
-    },
-    {
-      id: 'switchyard-traced-unexported',
-      label:
-        'the same as `switchyard-traced`, but every span is dropped as it ends (spans started, propagated and ended; never batched, encoded or sent), for attribution',
-      server: 'plain',
-      channels: sdkChannels,
-      kind: 'switchyard',
-      traced: true,
-      discardSpans: true,
-      optional: true,
-    },
+    { ...ATTRIBUTION_SUBJECTS.again, server: 'plain', channels: sdkChannels },
+    { ...ATTRIBUTION_SUBJECTS.unexported, server: 'plain', channels: sdkChannels },
     ...[1, 2, 3, 4].filter((channels) => channels !== sdkChannels).map(sdk),
     {
       id: 'grpc-js-1ch-deadline',

@@ -1,3 +1,4 @@
+import { ATTRIBUTION_SUBJECTS } from '../transport/attribution.js';
 /** A subject of `pnpm bench:http` as the parent sees it. */
 export interface HttpSubjectSpec {
   id: string;
@@ -37,15 +38,7 @@ export function httpSubjects(deadlineMs: number): HttpSubjectSpec[] {
       kind: 'switchyard',
       traced: true,
     },
-    {
-      id: 'switchyard-traced-sampled',
-      label:
-        'the same as `switchyard-traced` with `sampleRatio: 0.1`: 1 call in 10 recorded and exported, the others propagate a `traceparent` with the sampled flag off',
-      kind: 'switchyard',
-      traced: true,
-      sampleRatio: 0.1,
-      optional: true,
-    },
+    ATTRIBUTION_SUBJECTS.sampled,
     {
       id: 'undici-otel',
       label:
@@ -54,22 +47,8 @@ export function httpSubjects(deadlineMs: number): HttpSubjectSpec[] {
       traced: true,
       otelInstrumented: true,
     },
-    {
-      id: 'switchyard-again',
-      label:
-        'a second `switchyard` worker, the same in every respect: an A/A control, whose ratio to `switchyard` shows how far two identical subjects read apart in one run',
-      kind: 'switchyard',
-      optional: true,
-    },
-    {
-      id: 'switchyard-traced-unexported',
-      label:
-        'the same as `switchyard-traced`, but every span is dropped as it ends (spans started, propagated and ended; never batched, encoded or sent), for attribution',
-      kind: 'switchyard',
-      traced: true,
-      discardSpans: true,
-      optional: true,
-    },
+    ATTRIBUTION_SUBJECTS.again,
+    ATTRIBUTION_SUBJECTS.unexported,
     {
       id: 'switchyard-no-policy',
       label: 'the same as `switchyard` with `policy: false` (one attempt), for attribution',

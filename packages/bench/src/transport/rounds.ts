@@ -107,16 +107,16 @@ export async function runRounds(options: {
     const warmup = [...config.concurrencies]
       .sort((a, b) => b - a)
       .map((concurrency) => ({ concurrency, durationMs: config.warmupMs }));
+    const profiled = (spec: WorkerSpec): boolean => config.cpuProfile.includes(spec.id);
     const profileNameOf = (spec: WorkerSpec): string => `${spec.id}-${process.pid}.cpuprofile`;
     /** Starts `spec`'s worker and warms it up. */
     const start = async (spec: WorkerSpec) => {
       const server = servers.get(spec.server);
       if (!server) throw new Error(`${spec.id}: no server ${spec.server}`);
-      const profiled = config.cpuProfile.includes(spec.id);
       const child: WorkerChild = new Child(`worker ${spec.id}`, options.workerFile, {
         execArgv: [
           ...(spec.execArgv ?? []),
-          ...(profiled
+          ...(profiled(spec)
             ? [
                 '--cpu-prof',
                 `--cpu-prof-dir=${config.profileDir}`,
@@ -157,7 +157,7 @@ export async function runRounds(options: {
         notes: ready.notes,
         runs: [],
         processes: 1,
-        ...(config.cpuProfile.includes(spec.id) ? { cpuProfile: `${config.profileDir}/${profileNameOf(spec)}` } : {}),
+        ...(profiled(spec) ? { cpuProfile: `${config.profileDir}/${profileNameOf(spec)}` } : {}),
       };
       workers.push({ spec, child, result });
       log(`${spec.id}: ready (${(ready.setupMs / 1_000).toFixed(1)} s with warm-up)`);
