@@ -38,6 +38,7 @@ import type { HttpClient, HttpRequest, HttpResponse, JsonRequestOptions } from '
 import { HttpPools, originOf } from './http-pools.js';
 import { RecentUrls } from './recent-urls.js';
 import {
+  copyHeaders,
   JSON_GET_HEADERS,
   JSON_POST_HEADERS,
   PLAIN_OBJECT,
@@ -123,7 +124,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const instance = lease.instance;
     const port = instance.ports[resolved.port] as number;
     // Each attempt sends its own copy: deadline and tracing headers differ per attempt.
-    const headers = { ...prepared.headers };
+    const headers = copyHeaders(prepared.headers);
     if (context.deadline !== NO_DEADLINE) {
       // Over a day is sent as none, as servers read it (not as `1.79e+308`): see MAX_DEADLINE_HEADER_MS.
       const leftMs = context.deadline - Date.now();
