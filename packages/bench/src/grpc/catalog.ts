@@ -25,6 +25,8 @@ export interface GrpcSubjectSpec {
   deadline?: boolean;
   /** Raw calls only: `grpc.enable_channelz: 0`, as the Switchyard client's channels have. */
   channelzOff?: boolean;
+  /** Raw calls only: each carries a fresh `traceparent` (see fresh-traceparents.ts), with no tracing. */
+  traceparent?: boolean;
 }
 
 /** Every subject, in report order. `sdkChannels` is the SDK's default `channelsPerInstance`. */
@@ -104,6 +106,15 @@ export function grpcSubjects(sdkChannels: number, deadlineMs: number): GrpcSubje
       channels: 1,
       kind: 'raw',
       deadline: true,
+      optional: true,
+    },
+    {
+      id: `grpc-js-${sdkChannels}ch-traceparent`,
+      label: `raw grpc-js, ${sdkChannels} channels, each call carrying a fresh \`traceparent\` and no tracing: what propagation alone costs, for attribution`,
+      server: 'plain',
+      channels: sdkChannels,
+      kind: 'raw',
+      traceparent: true,
       optional: true,
     },
     {

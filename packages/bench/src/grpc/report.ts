@@ -90,6 +90,12 @@ export function grpcComparisons(config: GrpcBenchConfig, sdkChannels: number): C
       },
       { label: `${same}-deadline / ${same}`, numerator: `${same}-deadline`, denominator: same, concurrency },
       {
+        label: `${same}-traceparent / ${same}`,
+        numerator: `${same}-traceparent`,
+        denominator: same,
+        concurrency,
+      },
+      {
         label: 'grpc-js-1ch-no-channelz / grpc-js-1ch',
         numerator: 'grpc-js-1ch-no-channelz',
         denominator: 'grpc-js-1ch',

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
       serviceName,
       otelPreload: subject.otelPreload === true,
       channelzOff: subject.channelzOff === true,
+      traceparent: subject.traceparent === true,
     };
     return {
       id: subject.id,

@@ -1,4 +1,11 @@
-import { type CallOptions, Client, credentials, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import {
+  type CallOptions,
+  Client,
+  credentials,
+  Metadata,
+  type ServiceError,
+  status as GrpcStatus,
+} from '@grpc/grpc-js';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, DEFAULT_GRPC_CLIENT_OPTIONS } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
@@ -16,6 +23,7 @@ import type { SubjectSettings, Target } from '../transport/protocol.js';
 import type { ClientSubject } from '../transport/worker-runtime.js';
 import { ECHO_REQUEST, type EchoResponse, loadEcho } from './echo.js';
 import { benchTracing, checkSpansDiscarded, discardEndedSpans } from '../transport/bench-tracing.js';
+import { freshTraceparents } from '../transport/fresh-traceparents.js';
 
 /** What the parent sends a gRPC worker (see catalog.ts). */
 export interface GrpcSubjectSettings extends SubjectSettings {
@@ -34,6 +42,8 @@ export interface GrpcSubjectSettings extends SubjectSettings {
   otelPreload: boolean;
   /** Raw channels get `grpc.enable_channelz: 0`. */
   channelzOff: boolean;
+  /** Raw calls carry a fresh `traceparent` each (see fresh-traceparents.ts). */
+  traceparent: boolean;
 }
 
 const Echo = loadEcho();
@@ -95,6 +105,7 @@ function rawClients(target: Target, channels: number, channelzOff = false): Clie
 function rawSubject(settings: GrpcSubjectSettings, target: Target): ClientSubject {
   const clients = rawClients(target, settings.channels, settings.channelzOff);
   const deadlineMs = settings.deadlineMs;
+  const traceparent = settings.traceparent ? freshTraceparents() : undefined;
   let next = 0;
   const call = (): Promise<EchoResponse> =>
     new Promise((resolve, reject) => {
@@ -104,7 +115,13 @@ function rawSubject(settings: GrpcSubjectSettings, target: Target): ClientSubjec
         if (error) reject(error);
         else resolve(response as EchoResponse);
       };
-      if (deadlineMs > 0) {
+      if (traceparent) {
+        // grpc-js makes an empty Metadata (and options) for a call given none: this only adds the header.
+        const metadata = new Metadata();
+        metadata.set('traceparent', traceparent());
+        const options: CallOptions = deadlineMs > 0 ? { deadline: Date.now() + deadlineMs } : {};
+        client.makeUnaryRequest(path, requestSerialize, responseDeserialize, ECHO_REQUEST, metadata, options, done);
+      } else if (deadlineMs > 0) {
         const options: CallOptions = { deadline: Date.now() + deadlineMs };
         client.makeUnaryRequest(path, requestSerialize, responseDeserialize, ECHO_REQUEST, options, done);
       } else {

@@ -14,6 +14,8 @@ export interface HttpSubjectSpec {
   discardSpans?: boolean;
   /** The Switchyard client with `policy: false` (one attempt, no retry or breaker), for attribution. */
   noPolicy?: boolean;
+  /** Raw undici only: each request carries a fresh `traceparent` (see fresh-traceparents.ts), with no tracing. */
+  traceparent?: boolean;
   /** Run only when named in `BENCH_ONLY` or `BENCH_EXTRA`. */
   optional?: boolean;
 }
@@ -46,6 +48,14 @@ export function httpSubjects(deadlineMs: number): HttpSubjectSpec[] {
       kind: 'undici',
       traced: true,
       otelInstrumented: true,
+    },
+    {
+      id: 'undici-traceparent',
+      label:
+        'raw undici as `undici`, each request carrying a fresh `traceparent` header and no tracing: what propagation alone costs, for attribution',
+      kind: 'undici',
+      traceparent: true,
+      optional: true,
     },
     ATTRIBUTION_SUBJECTS.again,
     ATTRIBUTION_SUBJECTS.unexported,

@@ -42,6 +42,7 @@ export function httpComparisons(config: HttpBenchConfig): ComparisonSpec[] {
       concurrency,
     },
     { label: 'undici-otel / undici', numerator: 'undici-otel', denominator: 'undici', concurrency },
+    { label: 'undici-traceparent / undici', numerator: 'undici-traceparent', denominator: 'undici', concurrency },
     { label: 'switchyard-no-policy / undici', numerator: 'switchyard-no-policy', denominator: 'undici', concurrency },
     ...tracingAttribution(concurrency),
   ]);

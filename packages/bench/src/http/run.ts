@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       otelInstrumented: subject.otelInstrumented === true,
       sampleRatio: subject.sampleRatio ?? 1,
       noPolicy: subject.noPolicy === true,
+      traceparent: subject.traceparent === true,
       serviceName,
     };
     return {
