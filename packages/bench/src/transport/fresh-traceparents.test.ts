@@ -9,7 +9,7 @@ describe('freshTraceparents', () => {
     const next = freshTraceparents();
     const seen = new Set<string>();
     const invalid: string[] = [];
-    // Past 0xffff, so the counter's hex grows a digit more than once.
+    // 70,000 values: past 0xffff, so the counter's hex runs into a fifth digit.
     for (let i = 0; i < 70_000; i++) {
       const value = next();
       if (!TRACEPARENT.test(value)) invalid.push(value);

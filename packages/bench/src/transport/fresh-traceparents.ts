@@ -7,7 +7,7 @@
  *
  * The ids count up rather than being random: they are just as new to the transport, and drawing
  * random ones would charge the subject part of a tracer's own cost, which is what it is compared
- * against. Both ids are never all zeros (invalid in W3C trace context): the counter starts at 1.
+ * against. Neither id is ever all zeros (invalid in W3C trace context): the counter starts at 1.
  */
 export function freshTraceparents(): () => string {
   // A per-process trace id prefix, so two workers never send the same trace id.
