@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
 import { copyHeaders, setHeader } from './prepare-request.js';
 
 // V8's own check, compiled after the flag is on: whether two objects share a hidden class.
@@ -17,7 +18,7 @@ function callersHeaders(): Record<string, string> {
 /** An attempt's headers: the copy, then the deadline and the trace context. */
 function attemptHeaders(): Record<string, string | string[]> {
   const headers = copyHeaders(callersHeaders());
-  headers['x-request-deadline-ms'] = '4999';
+  headers[DEFAULT_DEADLINE_HEADER] = '4999';
   headers.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   return headers;
 }

@@ -52,6 +52,18 @@ const noFallback = (): SpanExporter => {
   throw new Error('the main-thread fallback was not expected here');
 };
 
+/**
+ * Counts the exporter's request-sized allocations (its request memory comes from
+ * Buffer.allocUnsafeSlow) until `restore()`: how many requests did not reuse memory.
+ */
+function watchRequestAllocations(): { requestBuffers(): number; restore(): void } {
+  const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
+  return {
+    requestBuffers: () => allocate.mock.calls.filter(([size]) => size >= 128 * 1024).length,
+    restore: () => allocate.mockRestore(),
+  };
+}
+
 function exported(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
   return new Promise((resolve) => exporter.export(spans, resolve));
 }
@@ -99,8 +111,7 @@ describe('OffThreadSpanExporter', () => {
   });
 
   it('reuses the memory its thread gives back after a sent request; each request carries its own batch, byte for byte', async () => {
-    const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
-    const requestBuffers = (): number => allocate.mock.calls.filter(([size]) => size >= 128 * 1024).length;
+    const { requestBuffers, restore } = watchRequestAllocations();
     try {
       const exporter = track(new OffThreadSpanExporter(noFallback));
       // Larger, smaller, larger again: a shorter request must not carry the tail of a longer one.
@@ -112,13 +123,12 @@ describe('OffThreadSpanExporter', () => {
         batches.map((batch) => Buffer.from(encoder.encode(batch))),
       );
     } finally {
-      allocate.mockRestore();
+      restore();
     }
   });
 
   it('does not keep the memory of an outsized request for later ones', async () => {
-    const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
-    const requestBuffers = (): number => allocate.mock.calls.filter(([size]) => size >= 128 * 1024).length;
+    const { requestBuffers, restore } = watchRequestAllocations();
     try {
       const exporter = track(new OffThreadSpanExporter(noFallback));
       const [span] = realSpans() as [ReadableSpan];
@@ -133,7 +143,7 @@ describe('OffThreadSpanExporter', () => {
       expect(counts).toEqual([1, 2, 2]);
       expect(collector.received[0]?.body.length).toBeGreaterThan(3_000_000);
     } finally {
-      allocate.mockRestore();
+      restore();
     }
   });
 
@@ -144,8 +154,7 @@ describe('OffThreadSpanExporter', () => {
     });
     refusing.listen(0, '127.0.0.1');
     await once(refusing, 'listening');
-    const allocate = vi.spyOn(Buffer, 'allocUnsafeSlow');
-    const requestBuffers = (): number => allocate.mock.calls.filter(([size]) => size >= 128 * 1024).length;
+    const { requestBuffers, restore } = watchRequestAllocations();
     try {
       vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`);
       const exporter = track(new OffThreadSpanExporter(noFallback));
@@ -154,7 +163,7 @@ describe('OffThreadSpanExporter', () => {
         expect(requestBuffers()).toBe(attempt);
       }
     } finally {
-      allocate.mockRestore();
+      restore();
       refusing.close();
     }
   });
