@@ -18,7 +18,13 @@ export { DEFAULT_CHANNEL_OPTIONS, formatAddress } from './client/channel-pool.js
 // Server
 export { createGrpcServer, DEFAULT_GRPC_SERVER_OPTIONS } from './server/create-grpc-server.js';
 export type { GrpcServer, GrpcServerOptions, GrpcServiceBinding } from './server/create-grpc-server.js';
-export type { GrpcHandlerContext, UnaryHandler, ServerStreamHandler } from './server/handler-context.js';
+export type {
+  BidiStreamHandler,
+  ClientStreamHandler,
+  GrpcHandlerContext,
+  ServerStreamHandler,
+  UnaryHandler,
+} from './server/handler-context.js';
 export type { GrpcHandlers } from './server/grpc-handlers.js';
 
 // Health

@@ -5,6 +5,7 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { expectTypeOf } from 'vitest';
 import type { EchoDefinition } from '../test-support/generated/switchyard/echo/v1/Echo.js';
+import type { CountRequest__Output } from '../test-support/generated/switchyard/echo/v1/CountRequest.js';
 import type { EchoRequest__Output } from '../test-support/generated/switchyard/echo/v1/EchoRequest.js';
 import type { EchoResponse } from '../test-support/generated/switchyard/echo/v1/EchoResponse.js';
 import { createGrpcServer, type GrpcServiceBinding } from './create-grpc-server.js';
@@ -117,15 +118,43 @@ export async function handlerTypes(): Promise<void> {
   const { message } = await named.say({ message: 'hi', delayMs: 0, failWithCode: 0 }, {} as GrpcHandlerContext);
   expectTypeOf(message).toEqualTypeOf<string | undefined>();
 
-  // A definition that says which methods stream (`responseStream: true | false`) is followed;
-  // client-streaming methods, not supported by the server, take no handler.
+  // Requests stream only for the methods named third (generated definitions do not say either).
+  type Streams = GrpcHandlers<EchoDefinition, 'Count', 'count'>;
+  expectTypeOf<Parameters<Streams['count']>[0]>().toEqualTypeOf<AsyncIterable<CountRequest__Output>>();
+  expectTypeOf<ReturnType<Streams['count']>>().toEqualTypeOf<AsyncIterable<EchoResponse> | Iterable<EchoResponse>>();
+  expectTypeOf<Parameters<Streams['say']>[0]>().toEqualTypeOf<EchoRequest__Output>();
+  type Collects = GrpcHandlers<EchoDefinition, never, 'Say'>;
+  expectTypeOf<Parameters<Collects['say']>[0]>().toEqualTypeOf<AsyncIterable<EchoRequest__Output>>();
+  expectTypeOf<ReturnType<Collects['say']>>().toEqualTypeOf<Promise<EchoResponse> | EchoResponse>();
+
+  // A definition that says which methods stream (`responseStream`, `requestStream`) is followed.
   type Echoed = { message: string };
   type Written = {
     Say: MethodDefinition<Echoed, Echoed> & { responseStream: false; requestStream: false };
     Watch: MethodDefinition<Echoed, Echoed> & { responseStream: true; requestStream: false };
     Upload: MethodDefinition<Echoed, Echoed> & { responseStream: false; requestStream: true };
+    Chat: MethodDefinition<Echoed, Echoed> & { responseStream: true; requestStream: true };
   };
-  expectTypeOf<keyof GrpcHandlers<Written>>().toEqualTypeOf<'say' | 'watch'>();
+  expectTypeOf<keyof GrpcHandlers<Written>>().toEqualTypeOf<'say' | 'watch' | 'upload' | 'chat'>();
   expectTypeOf<ReturnType<GrpcHandlers<Written>['say']>>().toEqualTypeOf<Promise<Echoed> | Echoed>();
   expectTypeOf<ReturnType<GrpcHandlers<Written>['watch']>>().toEqualTypeOf<AsyncIterable<Echoed> | Iterable<Echoed>>();
+  expectTypeOf<Parameters<GrpcHandlers<Written>['upload']>[0]>().toEqualTypeOf<AsyncIterable<Echoed>>();
+  expectTypeOf<ReturnType<GrpcHandlers<Written>['upload']>>().toEqualTypeOf<Promise<Echoed> | Echoed>();
+  expectTypeOf<Parameters<GrpcHandlers<Written>['chat']>[0]>().toEqualTypeOf<AsyncIterable<Echoed>>();
+  expectTypeOf<ReturnType<GrpcHandlers<Written>['chat']>>().toEqualTypeOf<AsyncIterable<Echoed> | Iterable<Echoed>>();
+  const written: GrpcHandlers<Written> = {
+    say: ({ message }) => ({ message }),
+    *watch({ message }) {
+      yield { message };
+    },
+    async upload(requests) {
+      const parts: string[] = [];
+      for await (const { message } of requests) parts.push(message);
+      return { message: parts.join(' ') };
+    },
+    async *chat(requests) {
+      for await (const { message } of requests) yield { message: message.toUpperCase() };
+    },
+  };
+  expectTypeOf(written).toEqualTypeOf<GrpcHandlers<Written>>();
 }

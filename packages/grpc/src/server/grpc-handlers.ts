@@ -30,6 +30,28 @@ type UnaryOrServerStream<M> = (
   | AsyncIterable<HandlerResponse<M>>
   | Iterable<HandlerResponse<M>>;
 
+/** A client-streaming method's handler: read the requests (`for await`), return the one response. */
+type ClientStream<M> = (
+  requests: AsyncIterable<HandlerRequest<M>>,
+  context: GrpcHandlerContext,
+) => Promise<HandlerResponse<M>> | HandlerResponse<M>;
+
+/** A bidirectional method's handler: the requests in, an (async) iterable of responses out. */
+type BidiStream<M> = (
+  requests: AsyncIterable<HandlerRequest<M>>,
+  context: GrpcHandlerContext,
+) => AsyncIterable<HandlerResponse<M>> | Iterable<HandlerResponse<M>>;
+
+/** Either, for a method whose requests stream and whose definition does not say whether its responses do. */
+type ClientOrBidiStream<M> = (
+  requests: AsyncIterable<HandlerRequest<M>>,
+  context: GrpcHandlerContext,
+) =>
+  | Promise<HandlerResponse<M>>
+  | HandlerResponse<M>
+  | AsyncIterable<HandlerResponse<M>>
+  | Iterable<HandlerResponse<M>>;
+
 /** Whether method K is in the (proto or camelCase) names given, or unsaid (`string`). */
 type Listed<K, Names extends string> = string extends Names
   ? 'unsaid'
@@ -39,13 +61,32 @@ type Listed<K, Names extends string> = string extends Names
       ? 'yes'
       : 'no';
 
-type HandlerFor<M, K, ServerStreaming extends string> = M extends { responseStream: true }
-  ? ServerStream<M>
+/** Whether M's responses stream: as its definition says, else as the names given say. */
+type ResponsesStream<M, K, ServerStreaming extends string> = M extends { responseStream: true }
+  ? 'yes'
   : M extends { responseStream: false }
-    ? Unary<M>
-    : Listed<K, ServerStreaming> extends 'yes'
+    ? 'no'
+    : Listed<K, ServerStreaming>;
+
+/** Whether M's requests stream: as its definition says, else whether K is among the names given. */
+type RequestsStream<M, K, RequestStreaming extends string> = M extends { requestStream: true }
+  ? true
+  : M extends { requestStream: false }
+    ? false
+    : Listed<K, RequestStreaming> extends 'yes'
+      ? true
+      : false;
+
+type HandlerFor<M, K, ServerStreaming extends string, RequestStreaming extends string> =
+  RequestsStream<M, K, RequestStreaming> extends true
+    ? ResponsesStream<M, K, ServerStreaming> extends 'yes'
+      ? BidiStream<M>
+      : ResponsesStream<M, K, ServerStreaming> extends 'no'
+        ? ClientStream<M>
+        : ClientOrBidiStream<M>
+    : ResponsesStream<M, K, ServerStreaming> extends 'yes'
       ? ServerStream<M>
-      : Listed<K, ServerStreaming> extends 'no'
+      : ResponsesStream<M, K, ServerStreaming> extends 'no'
         ? Unary<M>
         : UnaryOrServerStream<M>;
 
@@ -58,14 +99,18 @@ type HandlerFor<M, K, ServerStreaming extends string> = M extends { responseStre
  * - unary: `(request, context) => Promise<Response> | Response`
  * - server streaming: `(request, context) => AsyncIterable<Response> | Iterable<Response>` (an
  *   async generator, say)
+ * - client streaming: `(requests, context) => Promise<Response> | Response`, where `requests` is an
+ *   `AsyncIterable<Request>` to read with `for await`
+ * - bidirectional: `(requests, context) => AsyncIterable<Response> | Iterable<Response>`
  *
  * proto-loader's generated definitions do not say which methods stream (their `responseStream` is
  * a `boolean`), so each handler may be either unless `ServerStreaming` names the streaming ones
  * (proto or camelCase names; `never` for a service that has none): those are then typed as
  * streams and every other method as unary, which also makes a handler's result precise for code
  * that calls it directly. A definition whose `responseStream` is `true` or `false` (written out
- * by hand) is followed as it says. Every method must have a handler; client-streaming and
- * bidirectional methods (`requestStream: true`), which the server does not support yet, take none.
+ * by hand) is followed as it says. Every method must have a handler. Generated definitions do not
+ * say whose requests stream either: name those in `RequestStreaming` (default: none), and each is
+ * typed as client streaming, or as bidirectional when it is also among the streaming responses.
  *
  * @example
  * ```ts
@@ -74,12 +119,8 @@ type HandlerFor<M, K, ServerStreaming extends string> = M extends { responseStre
  * };
  * ```
  */
-export type GrpcHandlers<D, ServerStreaming extends string = string> = {
-  [K in keyof D as D[K] extends { requestStream: true } ? never : Uncapitalize<KnownKey<K> & string>]: HandlerFor<
-    D[K],
-    K,
-    ServerStreaming
-  >;
+export type GrpcHandlers<D, ServerStreaming extends string = string, RequestStreaming extends string = never> = {
+  [K in keyof D as Uncapitalize<KnownKey<K> & string>]: HandlerFor<D[K], K, ServerStreaming, RequestStreaming>;
 };
 
 /**

@@ -27,3 +27,24 @@ export type ServerStreamHandler<Request = any, Response = any> = (
   request: Request,
   context: GrpcHandlerContext,
 ) => AsyncIterable<Response> | Iterable<Response>;
+
+/**
+ * A client-streaming handler: read the requests (an async iterable: `for await`), then return (or
+ * resolve) the one response, or throw. Iterating ends when the client half-closes; it throws the
+ * signal's reason when the call is cancelled or its deadline passes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: as for UnaryHandler
+export type ClientStreamHandler<Request = any, Response = any> = (
+  requests: AsyncIterable<Request>,
+  context: GrpcHandlerContext,
+) => Promise<Response> | Response;
+
+/**
+ * A bidirectional-streaming handler: the requests as an async iterable, the responses as an (async)
+ * iterable it returns, e.g. an async generator that reads and yields as it goes.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: as for UnaryHandler
+export type BidiStreamHandler<Request = any, Response = any> = (
+  requests: AsyncIterable<Request>,
+  context: GrpcHandlerContext,
+) => AsyncIterable<Response> | Iterable<Response>;

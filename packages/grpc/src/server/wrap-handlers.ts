@@ -1,6 +1,8 @@
 import type {
   Metadata,
   MethodDefinition,
+  ServerDuplexStream,
+  ServerReadableStream,
   ServerUnaryCall,
   ServerWritableStream,
   ServiceDefinition,
@@ -18,7 +20,13 @@ import {
 } from '@switchyard/core';
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import { toGrpcStatus } from '../status.js';
-import type { GrpcHandlerContext, ServerStreamHandler, UnaryHandler } from './handler-context.js';
+import type {
+  BidiStreamHandler,
+  ClientStreamHandler,
+  GrpcHandlerContext,
+  ServerStreamHandler,
+  UnaryHandler,
+} from './handler-context.js';
 import type { ServerSpanHandle, ServerTracing } from './server-tracing.js';
 
 /** Counts in-flight calls, for graceful shutdown and metrics. */
@@ -137,20 +145,74 @@ export function wrapHandlers(
     if (typeof handler !== 'function') throw new InvalidArgumentError(`${field}.${key}`, 'must be a function');
     const [name, method] = entry;
     if (method.requestStream) {
-      throw new InvalidArgumentError(
-        `${field}.${key}`,
-        'client-streaming methods are not supported yet; use grpc-js directly for them',
-      );
+      // Same wrappers, with the incoming messages in place of the one request.
+      wrapped[name] = method.responseStream
+        ? wrapServerStream<ServerDuplexStream<unknown, unknown>>(
+            method.path,
+            handler as BidiStreamHandler,
+            context,
+            incomingMessages,
+          )
+        : wrapUnary<ServerReadableStream<unknown, unknown>>(
+            method.path,
+            handler as ClientStreamHandler,
+            context,
+            incomingMessages,
+          );
+    } else {
+      wrapped[name] = method.responseStream
+        ? wrapServerStream<ServerWritableStream<unknown, unknown>>(
+            method.path,
+            handler as ServerStreamHandler,
+            context,
+            theRequest,
+          )
+        : wrapUnary<ServerUnaryCall<unknown, unknown>>(method.path, handler as UnaryHandler, context, theRequest);
     }
-    wrapped[name] = method.responseStream
-      ? wrapServerStream(method.path, handler as ServerStreamHandler, context)
-      : wrapUnary(method.path, handler as UnaryHandler, context);
   }
   return wrapped;
 }
 
-function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
-  return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>): void => {
+/** A call that carries a single request (unary, server streaming). */
+type SingleRequestCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+/** A call whose requests stream in (client streaming, bidirectional). */
+type RequestStreamCall = ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
+
+/** What a handler takes first: the request, or the requests as they come. */
+type RequestOf<Call> = (call: Call, handlerContext: GrpcHandlerContext) => unknown;
+
+const theRequest: RequestOf<SingleRequestCall> = (call) => call.request;
+
+const incomingMessages: RequestOf<RequestStreamCall> = (call, handlerContext) =>
+  messagesOf(call, handlerContext.signal);
+
+/**
+ * The messages of a request stream, for `for await`. Read through `iterator({ destroyOnReturn:
+ * false })`: a plain `for await` over the stream destroys it once the requests end, which for a
+ * bidirectional call destroyed its response side too, so the call never sent its status. Once the
+ * call is cancelled or past its deadline, the iteration throws the signal's reason
+ * (CancelledError, DeadlineExceededError), as the handler's other work that honours its signal
+ * does, rather than grpc-js's bare "premature close".
+ */
+async function* messagesOf(stream: RequestStreamCall, signal: AbortSignal): AsyncGenerator<unknown> {
+  try {
+    for await (const message of stream.iterator({ destroyOnReturn: false })) {
+      if (signal.aborted) break;
+      yield message;
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+  if (signal.aborted) throw signal.reason;
+}
+
+function wrapUnary<Call extends SingleRequestCall | RequestStreamCall>(
+  path: string,
+  handler: UnaryHandler | ClientStreamHandler,
+  context: WrapContext,
+  requestOf: RequestOf<Call>,
+) {
+  return (call: Call, callback: sendUnaryData<unknown>): void => {
     const { handlerContext, done } = begin(path, call, context);
     const span = context.tracing.start(path, call.metadata);
     let settled = false;
@@ -188,10 +250,12 @@ function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
       const result = span
         ? span.run(() =>
             runInCallScope(scopeOf(handlerContext, call.metadata, context), () =>
-              handler(call.request, handlerContext),
+              handler(requestOf(call, handlerContext) as never, handlerContext),
             ),
           )
-        : runInCallScope(scopeOf(handlerContext, call.metadata, context), () => handler(call.request, handlerContext));
+        : runInCallScope(scopeOf(handlerContext, call.metadata, context), () =>
+            handler(requestOf(call, handlerContext) as never, handlerContext),
+          );
       Promise.resolve(result).then(
         (response) => finish(undefined, response),
         (error: unknown) => finish(error ?? new Error('rejected')),
@@ -208,7 +272,10 @@ function wrapUnary(path: string, handler: UnaryHandler, context: WrapContext) {
  * left such a handler suspended for good, its generator never closed (its finally blocks never
  * ran), its span never ended and the server's in-flight count raised, which held up a drain.
  */
-function drainedOrAborted(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+function drainedOrAborted(
+  call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  signal: AbortSignal,
+): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const settle = (): void => {
@@ -221,8 +288,13 @@ function drainedOrAborted(call: ServerWritableStream<unknown, unknown>, signal: 
   });
 }
 
-function wrapServerStream(path: string, handler: ServerStreamHandler, context: WrapContext) {
-  return (call: ServerWritableStream<unknown, unknown>): void => {
+function wrapServerStream<Call extends ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>>(
+  path: string,
+  handler: ServerStreamHandler | BidiStreamHandler,
+  context: WrapContext,
+  requestOf: RequestOf<Call>,
+) {
+  return (call: Call): void => {
     const { handlerContext, done, abort } = begin(path, call, context);
     const span = context.tracing.start(path, call.metadata);
     // A message that failed to serialize ended the call: grpc-js answered INTERNAL and never
@@ -242,7 +314,7 @@ function wrapServerStream(path: string, handler: ServerStreamHandler, context: W
       }
     };
     const run = async (): Promise<void> => {
-      const iterable = handler(call.request, handlerContext);
+      const iterable = handler(requestOf(call, handlerContext) as never, handlerContext);
       for await (const message of iterable as AsyncIterable<unknown>) {
         if (handlerContext.signal.aborted) return;
         if (!call.write(message)) {
@@ -289,7 +361,7 @@ interface WritableInternals {
 
 function begin(
   path: string,
-  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  call: SingleRequestCall | RequestStreamCall,
   context: WrapContext,
 ): { handlerContext: GrpcHandlerContext; done: () => void; abort: (reason: Error) => void } {
   context.inFlight.count++;
@@ -304,7 +376,7 @@ function begin(
   // The handler's signal says why its call ended early: DEADLINE_EXCEEDED once the deadline has
   // passed (work it passes the signal to then reports that, not a cancellation), else CANCELLED.
   // grpc-js also emits 'cancelled' as a finished call's stream closes: that aborts nothing.
-  call.once('cancelled', () => {
+  (call as ServerUnaryCall<unknown, unknown>).once('cancelled', () => {
     if (finished) return;
     controller.abort(
       // grpc-js's deadline timer may fire a moment before Date.now() reaches it.
