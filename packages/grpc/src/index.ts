@@ -13,6 +13,7 @@
 export { createGrpcClient, DEFAULT_GRPC_CLIENT_OPTIONS, grpcClientMethodName } from './client/create-grpc-client.js';
 export type { GrpcClientOptions } from './client/create-grpc-client.js';
 export type { GrpcClient, GrpcClientMemberName, GrpcCallOptions } from './client/grpc-client-types.js';
+export type { RequestStream } from './client/request-source.js';
 export { DEFAULT_CHANNEL_OPTIONS, formatAddress } from './client/channel-pool.js';
 
 // Server

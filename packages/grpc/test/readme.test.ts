@@ -15,3 +15,11 @@ it('shows the typed clients and servers example exactly as src/typed-service.tes
     'typed',
   );
 });
+
+it('shows the request-streaming example exactly as test/request-streams-example.int.test.ts runs it', () => {
+  expectReadmeShowsRegion(
+    new URL('../README.md', import.meta.url),
+    new URL('./request-streams-example.int.test.ts', import.meta.url),
+    'request-streams',
+  );
+});

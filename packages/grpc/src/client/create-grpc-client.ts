@@ -51,6 +51,7 @@ import { directUnaryCall } from './direct-unary-call.js';
 import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
+import { RequestSource } from './request-source.js';
 import { requestShapeCheck } from './request-shape.js';
 import type { GrpcCallOptions, GrpcClient } from './grpc-client-types.js';
 
@@ -172,12 +173,15 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     }
   };
 
+  /** Checks a call and settles its deadline; `request` is STREAMED_REQUESTS for a call whose requests stream (checked as they go). */
   const prepare = (method: string, request: unknown, callOptions: GrpcCallOptions | undefined): PreparedCall => {
     if (closed) throw closedError();
-    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-      throw new InvalidArgumentError('request', `${method} needs a request object`);
+    if (request !== STREAMED_REQUESTS) {
+      if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+        throw new InvalidArgumentError('request', `${method} needs a request object`);
+      }
+      shapeChecks.get(method)?.(request);
     }
-    shapeChecks.get(method)?.(request);
     const now = Date.now();
     // The default applies only to a call that gives no deadline and inherits none (see below):
     // taken as the starting point, it cut an inherited deadline down to itself.
@@ -227,6 +231,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     ) => UnaryCallHandle,
     viaClientMethods = false,
     resends = 0,
+    /** A request-streaming call's requests: whether a failed attempt may go again depends on them. */
+    source?: RequestSource,
   ): Promise<Response> => {
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
@@ -274,7 +280,22 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           return;
         }
         const code = error.code;
-        if (code === Status.UNAVAILABLE && error.details === CLOSED_BEFORE_START && closedByPool(client)) {
+        if (source?.failure !== undefined) {
+          // The call was cancelled because its requests could not be read: the caller's failure
+          // (the iterable threw, a request was malformed), not the instance's, and not retried.
+          lease.done({ ok: true, latencyMs });
+          span?.end(code, source.failure);
+          reject(source.failure);
+          return;
+        }
+        // Requests already sent from a one-shot iterable cannot be sent again: no retry, no resend.
+        const retryableNow = source === undefined || source.canRetry() ? retryable : NOT_RETRYABLE;
+        if (
+          code === Status.UNAVAILABLE &&
+          error.details === CLOSED_BEFORE_START &&
+          closedByPool(client) &&
+          retryableNow === retryable
+        ) {
           // The call was still waiting for its connection when this client closed the channel (the
           // instance left the healthy view, or close()): it never reached the instance. Neither the
           // instance (balancer, outlier detection) nor the policy (breaker, retry budget) hears of
@@ -301,7 +322,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             }
             span?.end(code, fromServiceError(error, `${serviceName}/${name}`, retryable));
             try {
-              resolve(attempt(name, prepared, callOptions, context, start, viaClientMethods, resends + 1));
+              resolve(attempt(name, prepared, callOptions, context, start, viaClientMethods, resends + 1, source));
             } catch (thrown) {
               reject(thrown); // nothing left to pick
             }
@@ -333,7 +354,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
               'request',
               `${name}: the request does not match the message type: ${error.details}`,
             )
-          : fromServiceError(error, `${serviceName}/${name}`, retryable);
+          : fromServiceError(error, `${serviceName}/${name}`, retryableNow);
         span?.end(code, mapped);
         reject(mapped);
       };
@@ -382,10 +403,11 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
 
   const client: Record<string, unknown> = {};
   const stream: Record<string, unknown> = {};
+  const clientStream: Record<string, unknown> = {};
+  const bidiStream: Record<string, unknown> = {};
   for (const [name, definition] of Object.entries(options.definition)) {
     const method = definition as MethodDefinition<unknown, unknown>;
     const camel = grpcClientMethodName(name);
-    if (method.requestStream) continue; // client streaming: not offered (yet)
     // The key keyed policies see (`circuitBreaker({ keyed: true })`): the method of this service,
     // as @switchyard/http's `service METHOD`. The method alone let a policy shared by the clients
     // of several services (every one has grpc.health.v1's Check) open one's breaker on another's
@@ -393,7 +415,19 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     const policyKey = `${discovery.service} ${name}`;
     // How errors name the method (`echo.v1.Echo/Count: …`), as an attempt's errors do; built once here.
     const label = `${serviceName}/${name}`;
-    if (!method.responseStream) {
+    const kind = callKindOf(method);
+    // Each method is offered where its kind is; elsewhere it fails saying where to call it.
+    const misplaced = (where: string): InvalidArgumentError =>
+      new InvalidArgumentError(`${where}.${camel}`, `${name} is ${kind}; ${HOW_TO_CALL[kind](camel)} instead`);
+    client[camel] = () => Promise.reject(misplaced('client'));
+    stream[camel] = () => {
+      throw misplaced('stream');
+    };
+    clientStream[camel] = () => Promise.reject(misplaced('clientStream'));
+    bidiStream[camel] = () => {
+      throw misplaced('bidiStream');
+    };
+    if (kind === 'unary') {
       client[camel] = (request: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
         let prepared: PreparedCall;
         try {
@@ -407,14 +441,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           ),
         );
       };
-      stream[camel] = () => {
-        throw new InvalidArgumentError(`stream.${camel}`, `${name} is unary; call client.${camel}() instead`);
-      };
-    } else {
-      client[camel] = () =>
-        Promise.reject(
-          new InvalidArgumentError(camel, `${name} is server-streaming; iterate client.stream.${camel}() instead`),
-        );
+    } else if (kind === 'server-streaming') {
       stream[camel] = (request: unknown, callOptions?: GrpcCallOptions) =>
         serverStream(name, label, policyKey, request, callOptions, prepare, run, (context, prepared, onFirst) =>
           attempt(
@@ -432,18 +459,89 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                 streamCallOptions(prepared),
               );
               onFirst(call, finish, span);
-              // The stream's own cancel() always ends it CANCELLED; a passed deadline must end it
-              // DEADLINE_EXCEEDED (a timeout counts against the instance), so cancel its inner call.
-              const inner = (call as { call?: { cancelWithStatus(code: number, details: string): void } }).call;
-              return { cancel: (deadlineExceeded) => (inner ? cancelCall(inner, deadlineExceeded) : call.cancel()) };
+              return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
             },
             true,
+          ),
+        );
+    } else if (kind === 'client-streaming') {
+      clientStream[camel] = (requests: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
+        let prepared: PreparedCall;
+        let source: RequestSource;
+        try {
+          prepared = prepare(name, STREAMED_REQUESTS, callOptions);
+          source = new RequestSource(requests, shapeChecks.get(name), label);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+        // Like a unary call, the attempt lasts until the response (or a failure).
+        return run(policyKey, prepared.deadline, callOptions, (context) =>
+          attempt(
+            name,
+            prepared,
+            callOptions,
+            context,
+            (channel, metadata, finish) => {
+              const deadline = wireDeadline(context, prepared);
+              const call = channel.makeClientStreamRequest(
+                method.path,
+                method.requestSerialize,
+                method.responseDeserialize,
+                metadata,
+                deadline === Number.POSITIVE_INFINITY ? {} : { deadline },
+                (error, response) => finish(error, response),
+              );
+              source.pump(call, () => call.cancel());
+              return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
+            },
+            true,
+            0,
+            source,
+          ),
+        ).finally(() => source.close());
+      };
+    } else {
+      bidiStream[camel] = (requests: unknown, callOptions?: GrpcCallOptions) =>
+        bidiCall(requests, shapeChecks.get(name), label, (source) =>
+          serverStream(
+            name,
+            label,
+            policyKey,
+            STREAMED_REQUESTS,
+            callOptions,
+            prepare,
+            run,
+            (context, prepared, onFirst) =>
+              attempt(
+                name,
+                prepared,
+                callOptions,
+                context,
+                (channel, metadata, finish, span) => {
+                  const call = channel.makeBidiStreamRequest(
+                    method.path,
+                    method.requestSerialize,
+                    method.responseDeserialize,
+                    metadata,
+                    streamCallOptions(prepared),
+                  );
+                  onFirst(call, finish, span);
+                  source.pump(call, () => call.cancel());
+                  return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
+                },
+                true,
+                0,
+                source,
+              ),
+            () => source.failure,
           ),
         );
     }
   }
   Object.assign(client, {
     stream: guardUnknownMethods(stream, serviceName),
+    clientStream: guardUnknownMethods(clientStream, serviceName),
+    bidiStream: guardUnknownMethods(bidiStream, serviceName),
     async close() {
       closed = true;
       subscription.dispose();
@@ -457,7 +555,29 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
 }
 
 /** The client's own members (see GrpcClientMemberName). */
-const CLIENT_MEMBERS = new Set(['close', 'stream', 'openChannels', 'toString']);
+const CLIENT_MEMBERS = new Set(['close', 'stream', 'clientStream', 'bidiStream', 'openChannels', 'toString']);
+
+/** The four kinds of gRPC method, by which side streams. */
+type CallKind = 'unary' | 'server-streaming' | 'client-streaming' | 'bidirectional';
+
+function callKindOf(method: MethodDefinition<unknown, unknown>): CallKind {
+  if (method.requestStream) return method.responseStream ? 'bidirectional' : 'client-streaming';
+  return method.responseStream ? 'server-streaming' : 'unary';
+}
+
+/** Where a method of each kind is called, for the error of one called elsewhere. */
+const HOW_TO_CALL: Record<CallKind, (camel: string) => string> = {
+  unary: (camel) => `call client.${camel}(request)`,
+  'server-streaming': (camel) => `iterate client.stream.${camel}(request)`,
+  'client-streaming': (camel) => `call client.clientStream.${camel}(requests)`,
+  bidirectional: (camel) => `iterate client.bidiStream.${camel}(requests)`,
+};
+
+/** The `request` that {@link PreparedCall}'s checks skip: a call whose requests stream is checked as they go. */
+const STREAMED_REQUESTS = Symbol('streamed requests');
+
+/** The retryable statuses once an attempt's requests cannot be sent again: none. */
+const NOT_RETRYABLE: ReadonlySet<number> = new Set();
 
 /**
  * The options the integer checks above do not cover. `retryableStatuses: ['UNAVAILABLE']` used to
@@ -666,6 +786,36 @@ function addMetadata(metadata: Metadata, key: string, value: unknown): void {
 
 type Stream = import('@grpc/grpc-js').ClientReadableStream<unknown>;
 
+/**
+ * Cancels a streaming call: DEADLINE_EXCEEDED once its deadline has passed (a timeout counts
+ * against the instance), else CANCELLED. The stream's own cancel() always ends it CANCELLED, so
+ * its inner call is cancelled instead, when it has one.
+ */
+function cancelStream(call: { cancel(): void }, deadlineExceeded = false): void {
+  const inner = (call as { call?: { cancelWithStatus(code: number, details: string): void } }).call;
+  if (inner) cancelCall(inner, deadlineExceeded);
+  else call.cancel();
+}
+
+/**
+ * A bidirectional call: `stream` (a {@link serverStream} whose attempts also send the requests)
+ * over one {@link RequestSource}, read once for the whole call; an iterable the call did not read
+ * to its end is closed when the call ends.
+ */
+async function* bidiCall(
+  requests: unknown,
+  check: ((request: object) => void) | undefined,
+  label: string,
+  stream: (source: RequestSource) => AsyncGenerator<unknown>,
+): AsyncGenerator<unknown> {
+  const source = new RequestSource(requests, check, label);
+  try {
+    yield* stream(source);
+  } finally {
+    source.close();
+  }
+}
+
 /** What opening a server stream yields: its first message, the call, and its attempt's span, still open. */
 interface OpenedStream {
   first: IteratorResult<unknown>;
@@ -711,6 +861,8 @@ async function* serverStream(
       span: AttemptSpan | undefined,
     ) => void,
   ) => Promise<OpenedStream>,
+  /** Why the call's own requests failed, for a bidirectional call: thrown instead of the CANCELLED it caused. */
+  requestFailure: () => Error | undefined = () => undefined,
 ): AsyncGenerator<unknown> {
   const prepared = prepare(name, request, callOptions);
   // An error after the first message, while nobody iterates (the consumer is busy with a message,
@@ -772,6 +924,11 @@ async function* serverStream(
     if (failedLater !== undefined) throw failedLater;
     endSpanOnce(Status.OK);
   } catch (error) {
+    const failure = requestFailure();
+    if (failure !== undefined) {
+      endSpanOnce(Status.CANCELLED, failure);
+      throw failure;
+    }
     const serviceError = error as ServiceError;
     if (typeof serviceError?.code === 'number') {
       // Named `service/Method`, as the errors of the attempts before the first message are.

@@ -29,8 +29,21 @@ export async function typedDefinition(): Promise<void> {
   expectTypeOf<'sya' extends keyof typeof echo ? true : false>().toEqualTypeOf<false>();
 
   // The declared methods and the client's own members are all there is.
-  expectTypeOf<keyof typeof echo>().toEqualTypeOf<'say' | 'count' | 'stream' | 'close' | 'openChannels' | 'toString'>();
+  expectTypeOf<keyof typeof echo>().toEqualTypeOf<
+    'say' | 'count' | 'stream' | 'clientStream' | 'bidiStream' | 'close' | 'openChannels' | 'toString'
+  >();
   expectTypeOf<keyof typeof echo.stream>().toEqualTypeOf<'say' | 'count'>();
+
+  // Request-streaming calls take an array or an (async) iterable of requests.
+  expectTypeOf(echo.clientStream.say([{ message: 'a' }])).resolves.toEqualTypeOf<EchoResponse__Output>();
+  async function* typed() {
+    yield { message: 'a' };
+  }
+  expectTypeOf(echo.bidiStream.say(typed())).toEqualTypeOf<AsyncIterable<EchoResponse__Output>>();
+  // @ts-expect-error each request is typed too
+  await echo.clientStream.say([{ message: 42 }]);
+  // @ts-expect-error a single request is not a stream of them
+  await echo.clientStream.say({ message: 'a' });
 }
 
 declare const untyped: GrpcClient<ServiceDefinition>;

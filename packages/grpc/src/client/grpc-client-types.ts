@@ -1,5 +1,6 @@
 import type { Metadata, MetadataValue, ServiceDefinition } from '@grpc/grpc-js';
 import type { MethodKey } from '../method-names.js';
+import type { RequestStream } from './request-source.js';
 
 /** Per-call options. */
 export interface GrpcCallOptions {
@@ -27,7 +28,7 @@ type RequestOf<M> = M extends { requestSerialize: (value: infer Request) => Buff
 type ResponseOf<M> = M extends { responseDeserialize: (bytes: Buffer) => infer Response } ? Response : never;
 
 /** The client's own members: an RPC whose camelCased name is one of them keeps its proto name. */
-export type GrpcClientMemberName = 'close' | 'stream' | 'openChannels' | 'toString';
+export type GrpcClientMemberName = 'close' | 'stream' | 'clientStream' | 'bidiStream' | 'openChannels' | 'toString';
 
 /** An RPC's name on the client: camelCased, unless that is one of the client's own members. */
 type ClientMethodName<K> =
@@ -53,6 +54,29 @@ export type GrpcClient<D extends ServiceDefinition> = {
   readonly stream: {
     [K in keyof D as ClientMethodName<MethodKey<D, K>>]: (
       request: RequestOf<D[K]>,
+      options?: GrpcCallOptions,
+    ) => AsyncIterable<ResponseOf<D[K]>>;
+  };
+  /**
+   * Client-streaming methods: the requests (an array, or an iterable or async iterable that yields
+   * them as they come), and a promise of the one response. An array may be sent again, so the call
+   * is retried like a unary one; any other iterable is read once, and the call is retried only
+   * while none of its requests has been sent.
+   */
+  readonly clientStream: {
+    [K in keyof D as ClientMethodName<MethodKey<D, K>>]: (
+      requests: RequestStream<RequestOf<D[K]>>,
+      options?: GrpcCallOptions,
+    ) => Promise<ResponseOf<D[K]>>;
+  };
+  /**
+   * Bidirectional methods: the requests as for `clientStream`, sent as they come, and an async
+   * iterable of the responses, read while the requests still go out. Retried only before the first
+   * response, and only when the requests can be sent again (an array) or none has been sent.
+   */
+  readonly bidiStream: {
+    [K in keyof D as ClientMethodName<MethodKey<D, K>>]: (
+      requests: RequestStream<RequestOf<D[K]>>,
       options?: GrpcCallOptions,
     ) => AsyncIterable<ResponseOf<D[K]>>;
   };

@@ -1,0 +1,136 @@
+import { once } from 'node:events';
+import type { ClientWritableStream } from '@grpc/grpc-js';
+import { describeValue, InvalidArgumentError } from '@switchyard/core';
+
+/** What a client-streaming or bidirectional call takes: its requests, all at hand or as they come. */
+export type RequestStream<Request> = Iterable<Request> | AsyncIterable<Request>;
+
+/** A call's write side, as grpc-js's client streams offer it. */
+type WriteSide = Pick<ClientWritableStream<unknown>, 'write' | 'end' | 'on' | 'off'>;
+
+/**
+ * The requests of one client-streaming or bidirectional call, shared by its attempts.
+ *
+ * An array is replayable: every attempt sends it from the start, so the call may be retried like a
+ * unary one. Any other iterable (a generator, a stream) is read once: the call may be retried only
+ * while none of its requests has been sent, since what was sent cannot be sent again. Each request
+ * is checked (`check`) before it is written, so a malformed one fails the call with
+ * INVALID_ARGUMENT naming it (`requests[2].price`) instead of reaching the wire.
+ */
+export class RequestSource {
+  private readonly replayable: readonly unknown[] | undefined;
+  private readonly iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+  /** A `next()` still out when its attempt ended: the next attempt takes its result. */
+  private pendingNext: Promise<IteratorResult<unknown>> | IteratorResult<unknown> | undefined;
+  /** Requests taken from a one-shot iterable, counted across attempts (for the index in errors). */
+  private taken = 0;
+  private sentAny = false;
+  /** Why reading the requests failed (the iterable threw, or a request was malformed), if it did. */
+  failure: Error | undefined;
+
+  constructor(
+    requests: unknown,
+    private readonly check: ((request: object) => void) | undefined,
+    method: string,
+  ) {
+    if (Array.isArray(requests)) {
+      this.replayable = requests;
+      return;
+    }
+    const source = requests as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null | undefined;
+    const asyncIterator = source?.[Symbol.asyncIterator];
+    const syncIterator = source?.[Symbol.iterator];
+    if (typeof asyncIterator === 'function') {
+      this.iterator = asyncIterator.call(source);
+    } else if (typeof syncIterator === 'function' && typeof requests !== 'string') {
+      this.iterator = syncIterator.call(source);
+    } else {
+      throw new InvalidArgumentError(
+        'requests',
+        `${method} streams its requests: pass an array or an (async) iterable of request objects, got ${describeValue(requests)}`,
+      );
+    }
+  }
+
+  /** Whether a failed attempt may be tried again: the requests can all be sent again. */
+  canRetry(): boolean {
+    return this.replayable !== undefined || !this.sentAny;
+  }
+
+  /**
+   * Writes the requests into `call` as they come (waiting for it to drain when its buffer is full),
+   * then half-closes it. Stops, without closing it, once `call` has ended (its `status`), or when the
+   * returned function is called. When the requests cannot be read, records why in `failure` and
+   * calls `onFailure` (which should cancel the call).
+   */
+  pump(call: WriteSide, onFailure: () => void): () => void {
+    let stopped = false;
+    const stop = (): void => {
+      stopped = true;
+      call.off('status', stop);
+    };
+    call.on('status', stop);
+    const write = async (request: unknown, index: number): Promise<void> => {
+      this.assertRequest(request, index);
+      this.sentAny = true;
+      if (!call.write(request)) await Promise.race([once(call as never, 'drain'), once(call as never, 'status')]);
+    };
+    const run = async (): Promise<void> => {
+      if (this.replayable !== undefined) {
+        for (let index = 0; index < this.replayable.length && !stopped; index++) {
+          await write(this.replayable[index], index);
+        }
+      } else {
+        const iterator = this.iterator as Iterator<unknown> | AsyncIterator<unknown>;
+        while (!stopped) {
+          const next = this.pendingNext ?? iterator.next();
+          this.pendingNext = next;
+          const result = await next;
+          // The attempt ended while the iterable was producing: the next attempt sends this one.
+          if (stopped) break;
+          this.pendingNext = undefined;
+          if (result.done) break;
+          await write(result.value, this.taken++);
+        }
+      }
+      if (!stopped) {
+        stop();
+        call.end();
+      }
+    };
+    run().catch((error: unknown) => {
+      if (stopped) return;
+      stop();
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+      onFailure();
+    });
+    return stop;
+  }
+
+  /** Closes a one-shot iterable that was not read to its end (its `finally` blocks run). */
+  close(): void {
+    const iterator = this.iterator;
+    if (iterator?.return === undefined) return;
+    try {
+      Promise.resolve(iterator.return()).catch(() => undefined);
+    } catch {
+      // A return() that throws has nothing left to close.
+    }
+  }
+
+  private assertRequest(request: unknown, index: number): void {
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      throw new InvalidArgumentError(`requests[${index}]`, `must be a request object, got ${describeValue(request)}`);
+    }
+    if (this.check === undefined) return;
+    try {
+      this.check(request);
+    } catch (error) {
+      if (!(error instanceof InvalidArgumentError)) throw error;
+      // The shape check names `request.<field>`: said of the request at its place in the stream.
+      throw new InvalidArgumentError(error.field.replace(/^request/, `requests[${index}]`), error.rule, {
+        cause: error,
+      });
+    }
+  }
+}

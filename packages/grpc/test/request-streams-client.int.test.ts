@@ -1,0 +1,319 @@
+/**
+ * createGrpcClient's client-streaming (`client.clientStream`) and bidirectional (`client.bidiStream`)
+ * calls against real servers on loopback: requests from arrays and (async) iterables, retries only
+ * where the requests can be sent again, bad requests and failing iterables as the caller's errors,
+ * deadlines, early stops, and one client span per attempt with the trace carried to the server.
+ */
+import { status } from '@grpc/grpc-js';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { createDiscovery } from '@switchyard/discovery';
+import { createGrpcClient, createGrpcServer, grpcError } from '@switchyard/grpc';
+import { MemoryRegistry } from '@switchyard/registry';
+import { retry } from '@switchyard/resilience';
+import { initTracing } from '@switchyard/tracing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type EchoRequest, EchoStreamsService, echoStreamsImplementation } from './fixtures/echo.js';
+
+type Reply = { message: string; servedBy: string; traceId: string };
+interface Streams {
+  clientStream: { collect(requests: unknown, options?: object): Promise<Reply> };
+  bidiStream: { chat(requests: unknown, options?: object): AsyncIterable<Reply> };
+  collect(request: object): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** What each instance's handlers saw end: the error their reading ended with, if any. */
+type Outcomes = Record<string, { error?: unknown }[]>;
+
+/**
+ * Instances of EchoStreams registered as `echo`: `healthy` ones run the fixture, `broken` ones fail
+ * every call UNAVAILABLE once they have read its first request (a reply, so it stays in the view).
+ */
+async function fleet(ids: {
+  healthy?: string[];
+  broken?: string[];
+}): Promise<{ echo: Streams; outcomes: Outcomes; hits: Record<string, number> }> {
+  const registry = new MemoryRegistry();
+  cleanups.push(() => registry.close());
+  const outcomes: Outcomes = {};
+  const hits: Record<string, number> = {};
+  const start = async (id: string, implementation: object) => {
+    const server = createGrpcServer({ services: [{ definition: EchoStreamsService, implementation }] });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    await registry.register({ id, service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+  };
+  for (const id of ids.healthy ?? []) {
+    outcomes[id] = [];
+    const fixture = echoStreamsImplementation(id, (outcome) => outcomes[id]?.push(outcome));
+    await start(id, {
+      collect: (requests: AsyncIterable<EchoRequest>, context: never) => {
+        hits[id] = (hits[id] ?? 0) + 1;
+        return fixture.collect(requests, context);
+      },
+      chat: (requests: AsyncIterable<EchoRequest>) => {
+        hits[id] = (hits[id] ?? 0) + 1;
+        return fixture.chat(requests);
+      },
+    });
+  }
+  for (const id of ids.broken ?? []) {
+    const failAfterFirst = async (requests: AsyncIterable<EchoRequest>) => {
+      hits[id] = (hits[id] ?? 0) + 1;
+      for await (const _ of requests) break;
+      throw grpcError(status.UNAVAILABLE, 'alive but broken');
+    };
+    await start(id, {
+      collect: failAfterFirst,
+      // biome-ignore lint/correctness/useYield: it fails before its first response
+      async *chat(requests: AsyncIterable<EchoRequest>) {
+        await failAfterFirst(requests);
+      },
+    });
+  }
+  const discovery = createDiscovery({ registry, service: 'echo', balancer: 'round-robin', outlierDetection: false });
+  cleanups.push(() => discovery.close());
+  await discovery.ready();
+  const echo = createGrpcClient({
+    definition: EchoStreamsService,
+    discovery,
+    // Enough attempts to reach a healthy instance, no budget to run out, hardly any backoff.
+    policy: retry({ maxAttempts: 3, budget: false, backoff: { initialMs: 1, maxMs: 2 } }),
+  }) as unknown as Streams;
+  cleanups.push(() => echo.close());
+  return { echo, outcomes, hits };
+}
+
+async function* generate(messages: string[], closed?: { value: boolean }): AsyncGenerator<EchoRequest> {
+  try {
+    for (const message of messages) yield { message };
+  } finally {
+    if (closed) closed.value = true;
+  }
+}
+
+async function collectAll<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of iterable) items.push(item);
+  return items;
+}
+
+describe('client streaming (client.clientStream)', () => {
+  it('sends an array, an iterable or an async iterable of requests and resolves the one response', async () => {
+    const { echo } = await fleet({ healthy: ['a'] });
+    expect((await echo.clientStream.collect([{ message: 'one' }, { message: 'two' }])).message).toBe('one two');
+    const fromSet = new Set([{ message: 'x' }, { message: 'y' }]);
+    expect((await echo.clientStream.collect(fromSet)).message).toBe('x y');
+    expect((await echo.clientStream.collect(generate(['p', 'q', 'r']))).message).toBe('p q r');
+    expect((await echo.clientStream.collect([])).message).toBe('');
+  });
+
+  it('retries an array on another instance, but not requests from an iterable already sent', async () => {
+    const { echo, hits } = await fleet({ broken: ['broken'], healthy: ['healthy'] });
+    // Round-robin starts on either instance: of two calls, at least one meets the broken one first.
+    for (let index = 0; index < 2; index++) {
+      const reply = await echo.clientStream.collect([{ message: 'a' }, { message: 'b' }]);
+      expect(reply).toMatchObject({ message: 'a b', servedBy: 'healthy' });
+    }
+    expect(hits.broken).toBeGreaterThanOrEqual(1);
+    expect(hits.healthy).toBe(2);
+    // A generator's requests that reached the broken instance are gone: that call fails there.
+    const brokenBefore = hits.broken as number;
+    const results = await Promise.allSettled([0, 1].map(() => echo.clientStream.collect(generate(['a', 'b']))));
+    const failed = results.filter((result) => result.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed).toHaveLength((hits.broken as number) - brokenBefore);
+    expect(failed.length).toBeGreaterThanOrEqual(1);
+    for (const { reason } of failed) expect(reason).toMatchObject({ code: 'UNAVAILABLE', retryable: false });
+    expect(hits.healthy).toBe(2 + results.length - failed.length);
+  });
+
+  it('fails at once with the status a handler answers', async () => {
+    const { echo, hits } = await fleet({ healthy: ['a'] });
+    await expect(
+      echo.clientStream.collect([{ message: 'one' }, { message: 'two', failWithCode: status.NOT_FOUND }]),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(hits.a).toBe(1);
+  });
+
+  it('refuses bad requests by name: not a stream, a malformed request, a request that is not an object', async () => {
+    const { echo } = await fleet({ healthy: ['a'] });
+    await expect(echo.clientStream.collect({ message: 'one' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'requests',
+    });
+    await expect(echo.clientStream.collect('abc')).rejects.toMatchObject({ field: 'requests' });
+    await expect(echo.clientStream.collect([{ message: 'one' }, { message: 42 }])).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'requests[1].message',
+    });
+    await expect(echo.clientStream.collect([{ message: 'ok' }, 7])).rejects.toMatchObject({ field: 'requests[1]' });
+    // Called as the wrong kind of method, it says where to call it.
+    await expect(echo.collect({ message: 'one' })).rejects.toThrow(
+      /client-streaming; call client\.clientStream\.collect/,
+    );
+  });
+
+  it('fails with the error of an iterable that throws, and ends the call', async () => {
+    const { echo, outcomes, hits } = await fleet({ healthy: ['a'] });
+    async function* breaks(): AsyncGenerator<EchoRequest> {
+      yield { message: 'one' };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('the upload source broke');
+    }
+    await expect(echo.clientStream.collect(breaks())).rejects.toThrow('the upload source broke');
+    expect(hits.a).toBe(1); // the caller's failure: not retried
+    // The call was cancelled, and the handler's reading ended. (Node's HTTP/2 ends a request stream
+    // before it resets it, so the handler may see the end before the cancellation: see the README.)
+    await expect.poll(() => outcomes.a?.length, { timeout: 2_000 }).toBe(1);
+  });
+
+  it('ends a call still sending at its deadline, and closes the iterable', async () => {
+    const { echo } = await fleet({ healthy: ['a'] });
+    const closed = { value: false };
+    async function* endless(): AsyncGenerator<EchoRequest> {
+      try {
+        for (;;) {
+          yield { message: 'tick' };
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        closed.value = true;
+      }
+    }
+    const started = Date.now();
+    await expect(echo.clientStream.collect(endless(), { deadlineMs: 200 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await expect.poll(() => closed.value, { timeout: 2_000 }).toBe(true);
+  });
+});
+
+describe('bidirectional streaming (client.bidiStream)', () => {
+  it('sends requests while it reads the responses', async () => {
+    const { echo } = await fleet({ healthy: ['a'] });
+    // Each request is made only once the answer to the one before has come back.
+    const answered: string[] = [];
+    let answer: () => void = () => undefined;
+    async function* conversation(): AsyncGenerator<EchoRequest> {
+      for (const message of ['one', 'two', 'three']) {
+        const heard = new Promise<void>((resolve) => {
+          answer = resolve;
+        });
+        yield { message };
+        await heard;
+      }
+    }
+    for await (const reply of echo.bidiStream.chat(conversation())) {
+      answered.push(reply.message);
+      answer();
+    }
+    expect(answered).toEqual(['ONE', 'TWO', 'THREE']);
+    expect(
+      (await collectAll(echo.bidiStream.chat([{ message: 'x' }, { message: 'y' }]))).map((r) => r.message),
+    ).toEqual(['X', 'Y']);
+  });
+
+  it('retries an array before its first response, and never after', async () => {
+    const { echo, hits } = await fleet({ broken: ['broken'], healthy: ['healthy'] });
+    for (let index = 0; index < 2; index++) {
+      const replies = await collectAll(echo.bidiStream.chat([{ message: 'a' }, { message: 'b' }]));
+      expect(replies.map((reply) => reply.servedBy)).toEqual(['healthy', 'healthy']);
+    }
+    expect(hits.broken).toBeGreaterThanOrEqual(1);
+    // A failure after the first response ends the iteration with it, after what came before.
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const reply of echo.bidiStream.chat([
+          { message: 'a' },
+          { message: 'b', failWithCode: status.UNAVAILABLE },
+        ])) {
+          seen.push(reply.message);
+        }
+      })(),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(seen).toEqual(['A']);
+    expect(hits.healthy).toBe(3);
+  });
+
+  it('cancels the call and closes the iterable when the consumer stops early', async () => {
+    const { echo, outcomes } = await fleet({ healthy: ['a'] });
+    const closed = { value: false };
+    async function* slow(): AsyncGenerator<EchoRequest> {
+      try {
+        for (let index = 0; ; index++) {
+          yield { message: `m${index}` };
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        closed.value = true;
+      }
+    }
+    for await (const reply of echo.bidiStream.chat(slow())) {
+      expect(reply.message).toBe('M0');
+      break;
+    }
+    await expect.poll(() => closed.value, { timeout: 2_000 }).toBe(true);
+    // The server's call ended too (its handler stopped reading), instead of waiting for more.
+    await expect.poll(() => outcomes.a?.length, { timeout: 2_000 }).toBe(1);
+  });
+
+  it('ends the iteration with the error of an iterable that throws, or of a malformed request', async () => {
+    const { echo } = await fleet({ healthy: ['a'] });
+    async function* breaks(): AsyncGenerator<EchoRequest> {
+      yield { message: 'one' };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      throw new Error('the chat source broke');
+    }
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const reply of echo.bidiStream.chat(breaks())) seen.push(reply.message);
+      })(),
+    ).rejects.toThrow('the chat source broke');
+    expect(seen).toEqual(['ONE']);
+    await expect(collectAll(echo.bidiStream.chat([{ message: 'ok' }, { messag: 'typo' }]))).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'requests[1].messag',
+    });
+    await expect(collectAll(echo.bidiStream.chat(42))).rejects.toMatchObject({ field: 'requests' });
+  });
+});
+
+describe('tracing request-streaming calls', () => {
+  it('makes one client span per attempt, the trace continued by the server', async () => {
+    const { echo } = await fleet({ broken: ['broken'], healthy: ['healthy'] });
+    const tracing = initTracing({ serviceName: 'request-streams', exporter: 'memory' });
+    const clientSpans = () => tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
+    try {
+      const replies: Reply[] = [];
+      for (let index = 0; index < 2; index++) replies.push(await echo.clientStream.collect([{ message: 'a' }]));
+      // An attempt span for each visit to the broken instance, and one for each answer.
+      const codes = clientSpans().map((span) => span.attributes['rpc.grpc.status_code']);
+      expect(codes.filter((code) => code === status.OK)).toHaveLength(2);
+      expect(codes.filter((code) => code === status.UNAVAILABLE).length).toBeGreaterThanOrEqual(1);
+      expect(codes).toHaveLength(2 + codes.filter((code) => code === status.UNAVAILABLE).length);
+      const answered = clientSpans().filter((span) => span.status.code !== SpanStatusCode.ERROR);
+      expect(answered.map((span) => span.spanContext().traceId).sort()).toEqual(
+        replies.map((reply) => reply.traceId).sort(),
+      );
+      expect(answered[0]?.attributes['rpc.method']).toBe('Collect');
+      const chats = await collectAll(echo.bidiStream.chat([{ message: 'x' }, { message: 'y' }]));
+      const chatSpan = clientSpans().find(
+        (span) => span.attributes['rpc.method'] === 'Chat' && span.status.code !== SpanStatusCode.ERROR,
+      );
+      expect(chats.map((reply) => reply.traceId)).toEqual([
+        chatSpan?.spanContext().traceId,
+        chatSpan?.spanContext().traceId,
+      ]);
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+});
