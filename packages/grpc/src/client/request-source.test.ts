@@ -22,7 +22,7 @@ class FakeCall extends EventEmitter {
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
-const pump = (source: RequestSource, call: FakeCall, onFailure = () => undefined) =>
+const pump = (source: RequestSource, call: FakeCall, onFailure: () => void = () => undefined) =>
   source.pump(call as never, onFailure);
 
 describe('RequestSource', () => {
