@@ -32,18 +32,22 @@ export const callCommand: Command = {
   details: `Like grpcurl, but by registry service name: the instance is picked by discovery (p2c-ewma;
 maglev on the --key given) and the call runs under @switchyard/grpc's default policy (retry on
 UNAVAILABLE on another instance, circuit breaker) and deadline. The request is JSON with the proto3 field names in
-lowerCamelCase (default {}). The response is printed as JSON on stdout. The call is traced: the CLI
-starts a root span, every attempt is a child span whose W3C traceparent travels to the server, and
+lowerCamelCase (default {}; [] for a method whose requests stream). The response is printed as
+JSON on stdout. The call is traced: the CLI starts a root span, every attempt is a child span whose W3C traceparent travels to the server, and
 the trace id is printed (on stderr; in the --json object) so the server side can be found in your
-tracing backend. Server-streaming methods print every message.
+tracing backend. Server-streaming methods print every message. A client-streaming or bidirectional
+method takes a JSON array of requests, sent in order (bidirectional ones print every message, as
+server streaming does).
 
 Examples:
   switchyard call catalog shop.catalog.v1.CatalogService/GetProduct '{"id":"sku-1"}' \\
     --proto shop/catalog/v1/catalog.proto -I protos
   switchyard call echo switchyard.echo.v1.Echo/Say '{"message":"hi"}' --proto echo.proto --json
+  switchyard call echo switchyard.echo.v1.EchoStreams/Collect '[{"message":"a"},{"message":"b"}]' \\
+    --proto switchyard/echo/v1/echo_streams.proto -I protos
 
 --json prints {"response", "traceId", "attempts":[{"attempt","address","ok","durationMs"}]}
-(server streaming: one {"message": …} line per message, then {"traceId", "messages"}).
+(server streaming and bidirectional: one {"message": …} line per message, then {"traceId", "messages"}).
 Exit codes: 0 the call succeeded; 1 the call failed (any gRPC status, no instance, deadline),
 unknown service, registry unreachable; 2 usage: malformed JSON, unknown method or service (named in
 full: package.Service), proto not loadable, a request that does not match the message type.`,
@@ -75,16 +79,16 @@ full: package.Service), proto not loadable, a request that does not match the me
     },
   },
   async run(context) {
-    const [service, methodName, body = '{}'] = expectPositionals(
-      'call',
-      context.args,
-      ['service', 'method', 'json'],
-      1,
-    ) as [string, string, string | undefined];
+    const [service, methodName, body] = expectPositionals('call', context.args, ['service', 'method', 'json'], 1) as [
+      string,
+      string,
+      string | undefined,
+    ];
     const proto = stringOption(context.args, 'proto');
     if (!proto) throw new UsageError('--proto <file> is required: the .proto file that defines the service');
     const deadlineMs = integerOption(context.args, 'deadline-ms', DEFAULT_CALL_OPTIONS.deadlineMs, 1, 86_400_000);
-    const request = parseBody(body);
+    // Malformed JSON is refused before anything is loaded; its shape once the method's kind is known.
+    const json = body === undefined ? undefined : parseJson(body);
     const metadata = parseHeaders(stringsOption(context.args, 'header'));
     const key = stringOption(context.args, 'key');
     if (key === '') throw new UsageError('--key must not be empty: it is the affinity key the instance is chosen by');
@@ -94,11 +98,10 @@ full: package.Service), proto not loadable, a request that does not match the me
     if (!methodDefinition) {
       throw new UsageError(`${serviceName} has no method ${method}; methods: ${Object.keys(definition).join(', ')}`);
     }
-    if (methodDefinition.requestStream) {
-      throw new UsageError(
-        `${serviceName}/${method} is client-streaming; the CLI calls unary and server-streaming methods`,
-      );
-    }
+    // A method whose requests stream takes them as a JSON array; any other, one JSON object.
+    const request = methodDefinition.requestStream
+      ? requestsOf(json ?? [], `${serviceName}/${method}`)
+      : requestOf(json ?? {});
 
     // The deadline of the whole call starts here: the registry lookup and the wait for discovery's
     // first view count against it, as the attempts do.
@@ -120,6 +123,8 @@ full: package.Service), proto not loadable, a request that does not match the me
       (request: object, options: object) => Promise<unknown>
     > & {
       stream: Record<string, (request: object, options: object) => AsyncIterable<unknown>>;
+      clientStream: Record<string, (requests: object[], options: object) => Promise<unknown>>;
+      bidiStream: Record<string, (requests: object[], options: object) => AsyncIterable<unknown>>;
       close(): Promise<void>;
     };
     const callOptions = { deadline, metadata, ...(key === undefined ? {} : { key }) };
@@ -132,10 +137,15 @@ full: package.Service), proto not loadable, a request that does not match the me
       let response: unknown;
       await otelContext.with(trace.setSpan(otelContext.active(), root), async () => {
         if (!methodDefinition.responseStream) {
-          response = await client[camel]!(request, callOptions);
+          response = methodDefinition.requestStream
+            ? await client.clientStream[camel]!(request as object[], callOptions)
+            : await client[camel]!(request, callOptions);
           return;
         }
-        for await (const message of client.stream[camel]!(request, callOptions)) {
+        const messagesOf = methodDefinition.requestStream
+          ? client.bidiStream[camel]!(request as object[], callOptions)
+          : client.stream[camel]!(request, callOptions);
+        for await (const message of messagesOf) {
           messages++;
           const text = context.json
             ? JSON.stringify({ message }, bytesAsBase64)
@@ -208,20 +218,38 @@ export function parseMethod(text: string): { serviceName: string; method: string
   return { serviceName, method };
 }
 
-/** The request body: a JSON object. */
-export function parseBody(body: string): object {
-  let parsed: unknown;
+/** The request body's JSON, refused as a usage error when it does not parse. */
+export function parseJson(body: string): unknown {
   try {
-    parsed = JSON.parse(body);
+    return JSON.parse(body);
   } catch (error) {
     throw new UsageError(`the request body is not valid JSON: ${oneLine((error as Error).message)}`);
   }
+}
+
+/** The request of a unary or server-streaming call: a JSON object. */
+export function requestOf(parsed: unknown): object {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new UsageError(
       `the request body must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
     );
   }
   return parsed;
+}
+
+/** The requests of a client-streaming or bidirectional call: a JSON array of objects. */
+export function requestsOf(parsed: unknown, method: string): object[] {
+  if (!Array.isArray(parsed)) {
+    throw new UsageError(
+      `${method} streams its requests: give them as a JSON array of objects ('[{…},{…}]'), got ${parsed === null ? 'null' : typeof parsed}`,
+    );
+  }
+  parsed.forEach((item: unknown, index) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      throw new UsageError(`request ${index} of the array must be a JSON object, got ${JSON.stringify(item)}`);
+    }
+  });
+  return parsed as object[];
 }
 
 /**
