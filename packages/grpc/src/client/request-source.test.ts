@@ -102,3 +102,35 @@ describe('RequestSource', () => {
     }
   });
 });
+
+describe('RequestSource waiting for room', () => {
+  it('leaves no listener behind, and takes a call that ends while it waits as the end, not a failure', async () => {
+    const source = new RequestSource([{ n: 1 }, { n: 2 }, { n: 3 }], undefined, 'S/M');
+    const call = new FakeCall();
+    call.full = true;
+    let failures = 0;
+    pump(source, call, () => failures++);
+    await settle();
+    for (let round = 0; round < 5 && !call.ended; round++) {
+      call.emit('drain');
+      await settle();
+    }
+    expect(call.written).toHaveLength(3);
+    expect(call.ended).toBe(true);
+    expect(call.listenerCount('drain')).toBe(0);
+    expect(call.listenerCount('status')).toBe(0);
+
+    const failing = new FakeCall();
+    failing.full = true;
+    // A bidirectional call reports its failure as 'error' (its reader handles it) and ends.
+    failing.on('error', () => undefined);
+    pump(new RequestSource([{ n: 1 }, { n: 2 }], undefined, 'S/M'), failing, () => failures++);
+    await settle();
+    failing.emit('error', new Error('14 UNAVAILABLE'));
+    failing.finish();
+    await settle();
+    expect(failures).toBe(0);
+    expect(failing.written).toEqual([{ n: 1 }]);
+    expect(failing.listenerCount('drain')).toBe(0);
+  });
+});

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import { describeValue, InvalidArgumentError } from '@switchyard/core';
 
@@ -73,7 +72,7 @@ export class RequestSource {
     const write = async (request: unknown, index: number): Promise<void> => {
       this.assertRequest(request, index);
       this.sentAny = true;
-      if (!call.write(request)) await Promise.race([once(call as never, 'drain'), once(call as never, 'status')]);
+      if (!call.write(request)) await drainedOrEnded(call);
     };
     const run = async (): Promise<void> => {
       if (this.replayable !== undefined) {
@@ -133,4 +132,22 @@ export class RequestSource {
       });
     }
   }
+}
+
+/**
+ * Resolves once `call` has room again ('drain') or has ended ('status'), and removes both listeners
+ * then. Not `events.once`: it rejects on the call's 'error' event (a bidirectional call's failure,
+ * which its reader reports, would have been taken for the requests' own), and the listener that
+ * lost the race stayed on the call, one more for every wait.
+ */
+function drainedOrEnded(call: WriteSide): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('status', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('status', done);
+  });
 }
