@@ -9,8 +9,9 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, grpcError } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
-import { retry } from '@switchyard/resilience';
+import { hedge, retry } from '@switchyard/resilience';
 import { initTracing } from '@switchyard/tracing';
+import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type EchoRequest, EchoStreamsService, echoStreamsImplementation } from './fixtures/echo.js';
 
@@ -37,7 +38,7 @@ type Outcomes = Record<string, { error?: unknown }[]>;
 async function fleet(ids: {
   healthy?: string[];
   broken?: string[];
-}): Promise<{ echo: Streams; outcomes: Outcomes; hits: Record<string, number> }> {
+}): Promise<{ echo: Streams; outcomes: Outcomes; hits: Record<string, number>; registry: MemoryRegistry }> {
   const registry = new MemoryRegistry();
   cleanups.push(() => registry.close());
   const outcomes: Outcomes = {};
@@ -86,7 +87,16 @@ async function fleet(ids: {
     policy: retry({ maxAttempts: 3, budget: false, backoff: { initialMs: 1, maxMs: 2 } }),
   }) as unknown as Streams;
   cleanups.push(() => echo.close());
-  return { echo, outcomes, hits };
+  return { echo, outcomes, hits, registry };
+}
+
+/** A loopback port nothing listens on (a server was bound there and closed). */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function* generate(messages: string[], closed?: { value: boolean }): AsyncGenerator<EchoRequest> {
@@ -315,5 +325,78 @@ describe('tracing request-streaming calls', () => {
     } finally {
       await tracing.shutdown();
     }
+  });
+});
+
+describe('requests read once (not an array)', () => {
+  it('fail over from an instance that is down, since nothing was sent to it', async () => {
+    const { echo, hits, registry } = await fleet({ healthy: ['healthy'] });
+    await registry.register({ id: 'down', service: 'echo', host: '127.0.0.1', ports: { grpc: await deadPort() } });
+    // Round-robin over both: some calls meet the instance that is down first.
+    for (let index = 0; index < 4; index++) {
+      const reply = await echo.clientStream.collect(generate(['a', 'b']));
+      expect(reply).toMatchObject({ message: 'a b', servedBy: 'healthy' });
+      const chats = await collectAll(echo.bidiStream.chat(generate(['c'])));
+      expect(chats.map((chat) => chat.servedBy)).toEqual(['healthy']);
+    }
+    expect(hits.healthy).toBe(8);
+  });
+
+  it('are never retried after they failed, even with an error marked retryable', async () => {
+    const { echo, hits } = await fleet({ healthy: ['a'] });
+    const retryable = Object.assign(new Error('the source is unavailable'), { code: 'UNAVAILABLE', retryable: true });
+    function* breaks(): Generator<EchoRequest> {
+      yield { message: 'a' };
+      yield { message: 'b' };
+      throw retryable;
+    }
+    await expect(echo.clientStream.collect(breaks())).rejects.toBe(retryable);
+    // At most the one call the requests were cut from (they may fail before it reaches the handler).
+    expect(hits.a ?? 0).toBeLessThanOrEqual(1);
+  });
+
+  it('go on one attempt only when the call is hedged, so no attempt gets part of them', async () => {
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    const seen: string[][] = [];
+    const server = createGrpcServer({
+      services: [
+        {
+          definition: EchoStreamsService,
+          implementation: {
+            async collect(requests: AsyncIterable<EchoRequest>) {
+              const messages: string[] = [];
+              for await (const { message } of requests) messages.push(message ?? '');
+              seen.push(messages);
+              return { message: messages.join(' '), servedBy: 'a', remainingMs: 0, traceId: '' };
+            },
+            async *chat() {},
+          },
+        },
+      ],
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    const discovery = createDiscovery({ registry, service: 'echo' });
+    cleanups.push(() => discovery.close());
+    await discovery.ready();
+    const echo = createGrpcClient({
+      definition: EchoStreamsService,
+      discovery,
+      policy: hedge({ delayMs: 5, budget: false }),
+    }) as unknown as Streams;
+    cleanups.push(() => echo.close());
+    // Slow enough that a hedge would start while the first attempt still sends.
+    async function* slow(): AsyncGenerator<EchoRequest> {
+      for (let index = 0; index < 6; index++) {
+        yield { message: String(index) };
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    const reply = await echo.clientStream.collect(slow());
+    expect(reply.message).toBe('0 1 2 3 4 5');
+    await expect.poll(() => seen.length, { timeout: 2_000 }).toBeGreaterThanOrEqual(1);
+    for (const messages of seen) expect(messages).toEqual(['0', '1', '2', '3', '4', '5']);
   });
 });

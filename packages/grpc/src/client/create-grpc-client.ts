@@ -2,6 +2,9 @@ import {
   type ChannelCredentials,
   type ChannelOptions,
   type Client,
+  type ClientDuplexStream,
+  type ClientWritableStream,
+  connectivityState,
   Client as GrpcJsClient,
   credentials as grpcCredentials,
   Metadata,
@@ -236,6 +239,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   ): Promise<Response> => {
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
+    // Requests that failed, or were read once and sent (or are being sent by a hedged attempt).
+    const refused = source?.refusal(`${serviceName}/${name}`);
+    if (refused !== undefined) throw refused;
     const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
     // A retry or hedge passes over the instances the call's failed attempts used (and a keyed
     // call's own instance), while another is up: see pickUntried. The first attempt picks as ever.
@@ -282,20 +288,17 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         const code = error.code;
         if (source?.failure !== undefined) {
           // The call was cancelled because its requests could not be read: the caller's failure
-          // (the iterable threw, a request was malformed), not the instance's, and not retried.
+          // (the iterable threw, a request was malformed), not the instance's. The policy gets it
+          // as CANCELLED, which it neither retries nor counts against the breaker; the caller gets
+          // the failure itself (see the request-streaming methods).
           lease.done({ ok: true, latencyMs });
           span?.end(code, source.failure);
-          reject(source.failure);
+          reject(source.refusal(`${serviceName}/${name}`));
           return;
         }
         // Requests already sent from a one-shot iterable cannot be sent again: no retry, no resend.
         const retryableNow = source === undefined || source.canRetry() ? retryable : NOT_RETRYABLE;
-        if (
-          code === Status.UNAVAILABLE &&
-          error.details === CLOSED_BEFORE_START &&
-          closedByPool(client) &&
-          retryableNow === retryable
-        ) {
+        if (code === Status.UNAVAILABLE && error.details === CLOSED_BEFORE_START && closedByPool(client)) {
           // The call was still waiting for its connection when this client closed the channel (the
           // instance left the healthy view, or close()): it never reached the instance. Neither the
           // instance (balancer, outlier detection) nor the policy (breaker, retry budget) hears of
@@ -307,7 +310,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             reject(closedNow);
             return;
           }
-          if (resends < MAX_RESENDS) {
+          if (resends < MAX_RESENDS && retryableNow === retryable) {
             // No time left (the deadline passed while it waited): sent again, it failed
             // DEADLINE_EXCEEDED at once, counted against an instance it never reached (ejected).
             const late =
@@ -491,14 +494,18 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                 deadline === Number.POSITIVE_INFINITY ? {} : { deadline },
                 (error, response) => finish(error, response),
               );
-              source.pump(call, () => call.cancel());
+              pumpWhenConnected(channel, call, source, prepared.deadline);
               return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
             },
             true,
             0,
             source,
           ),
-        ).finally(() => source.close());
+        )
+          .catch((error: unknown) => {
+            throw source.failure ?? error;
+          })
+          .finally(() => source.close());
       };
     } else {
       bidiStream[camel] = (requests: unknown, callOptions?: GrpcCallOptions) =>
@@ -526,7 +533,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                     streamCallOptions(prepared),
                   );
                   onFirst(call, finish, span);
-                  source.pump(call, () => call.cancel());
+                  pumpWhenConnected(channel, call, source, prepared.deadline);
                   return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
                 },
                 true,
@@ -811,9 +818,51 @@ async function* bidiCall(
   const source = new RequestSource(requests, check, label);
   try {
     yield* stream(source);
+  } catch (error) {
+    // The requests' own failure, as the caller raised it (the policy saw it as CANCELLED).
+    throw source.failure ?? error;
   } finally {
     source.close();
   }
+}
+
+/**
+ * Starts writing a call's requests (cancelling the call if they fail): at once for an array, or on
+ * a channel already connected; for requests read once on a channel still connecting, only once it
+ * connects. grpc-js takes writes before the connection exists, so a call to an instance that turns
+ * out to be down would otherwise have used up requests that never left, and could not fail over.
+ */
+function pumpWhenConnected(
+  channel: Client,
+  call: ClientWritableStream<unknown> | ClientDuplexStream<unknown, unknown>,
+  source: RequestSource,
+  deadline: number,
+): void {
+  const cancel = (): void => call.cancel();
+  const grpcChannel = channel.getChannel();
+  if (source.replayable || grpcChannel.getConnectivityState(true) === connectivityState.READY) {
+    source.pump(call, cancel);
+    return;
+  }
+  let ended = false;
+  const onEnd = (): void => {
+    ended = true;
+  };
+  call.once('status', onEnd);
+  const watchUntil = Number.isFinite(deadline) ? deadline : Date.now() + MAX_TIMER_MS;
+  const awaitReady = (state: connectivityState): void => {
+    if (ended) return;
+    if (state === connectivityState.READY) {
+      call.off('status', onEnd);
+      source.pump(call, cancel);
+      return;
+    }
+    // Until the state changes, the call ends (its own failure or deadline), or the deadline passes.
+    grpcChannel.watchConnectivityState(state, watchUntil, (error) => {
+      if (error === undefined) awaitReady(grpcChannel.getConnectivityState(false));
+    });
+  };
+  awaitReady(grpcChannel.getConnectivityState(false));
 }
 
 /** What opening a server stream yields: its first message, the call, and its attempt's span, still open. */

@@ -1,5 +1,5 @@
 import type { ClientWritableStream } from '@grpc/grpc-js';
-import { describeValue, InvalidArgumentError } from '@switchyard/core';
+import { CancelledError, describeValue, InvalidArgumentError } from '@switchyard/core';
 
 /** What a client-streaming or bidirectional call takes: its requests, all at hand or as they come. */
 export type RequestStream<Request> = Iterable<Request> | AsyncIterable<Request>;
@@ -10,20 +10,24 @@ type WriteSide = Pick<ClientWritableStream<unknown>, 'write' | 'end' | 'on' | 'o
 /**
  * The requests of one client-streaming or bidirectional call, shared by its attempts.
  *
- * An array is replayable: every attempt sends it from the start, so the call may be retried like a
- * unary one. Any other iterable (a generator, a stream) is read once: the call may be retried only
- * while none of its requests has been sent, since what was sent cannot be sent again. Each request
- * is checked (`check`) before it is written, so a malformed one fails the call with
- * INVALID_ARGUMENT naming it (`requests[2].price`) instead of reaching the wire.
+ * An array is replayable: every attempt sends it from the start, so the call may be retried (or
+ * hedged) like a unary one. Any other iterable (a generator, a stream) is read once: the call may be
+ * retried only while none of its requests has been sent, since what was sent cannot be sent again,
+ * and only one attempt at a time may read it (a hedge would split the requests between attempts).
+ * Each request is checked (`check`) before it is written, so a malformed one fails the call with
+ * INVALID_ARGUMENT naming it (`requests[2].price`) instead of reaching the wire. Once the requests
+ * have failed (`failure`), no attempt may start.
  */
 export class RequestSource {
-  private readonly replayable: readonly unknown[] | undefined;
+  private readonly array: readonly unknown[] | undefined;
   private readonly iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
   /** A `next()` still out when its attempt ended: the next attempt takes its result. */
   private pendingNext: Promise<IteratorResult<unknown>> | IteratorResult<unknown> | undefined;
   /** Requests taken from a one-shot iterable, counted across attempts (for the index in errors). */
   private taken = 0;
   private sentAny = false;
+  /** An attempt is writing the requests of a one-shot iterable. */
+  private live = false;
   /** Why reading the requests failed (the iterable threw, or a request was malformed), if it did. */
   failure: Error | undefined;
 
@@ -33,7 +37,7 @@ export class RequestSource {
     method: string,
   ) {
     if (Array.isArray(requests)) {
-      this.replayable = requests;
+      this.array = requests;
       return;
     }
     const source = requests as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null | undefined;
@@ -51,9 +55,31 @@ export class RequestSource {
     }
   }
 
+  /** Whether every attempt sends all the requests again (an array). */
+  get replayable(): boolean {
+    return this.array !== undefined;
+  }
+
   /** Whether a failed attempt may be tried again: the requests can all be sent again. */
   canRetry(): boolean {
-    return this.replayable !== undefined || !this.sentAny;
+    return this.failure === undefined && (this.array !== undefined || !this.sentAny);
+  }
+
+  /**
+   * Why another attempt may not start now, if it may not: the requests failed, were partly sent
+   * already, or are being read by an attempt still running (a hedge). Not retryable, and coded
+   * CANCELLED (neither the instance's failure nor a breaker's).
+   */
+  refusal(label: string): CancelledError | undefined {
+    if (this.failure !== undefined) {
+      return new CancelledError(`${label}: its requests failed: ${this.failure.message}`, { cause: this.failure });
+    }
+    if (this.array !== undefined) return undefined;
+    if (this.live) {
+      return new CancelledError(`${label}: requests read once (not an array) cannot go on two attempts at a time`);
+    }
+    if (this.sentAny) return new CancelledError(`${label}: requests read once were sent already; they cannot go again`);
+    return undefined;
   }
 
   /**
@@ -64,8 +90,11 @@ export class RequestSource {
    */
   pump(call: WriteSide, onFailure: () => void): () => void {
     let stopped = false;
+    this.live = this.array === undefined;
     const stop = (): void => {
+      if (stopped) return;
       stopped = true;
+      if (this.array === undefined) this.live = false;
       call.off('status', stop);
     };
     call.on('status', stop);
@@ -75,9 +104,10 @@ export class RequestSource {
       if (!call.write(request)) await drainedOrEnded(call);
     };
     const run = async (): Promise<void> => {
-      if (this.replayable !== undefined) {
-        for (let index = 0; index < this.replayable.length && !stopped; index++) {
-          await write(this.replayable[index], index);
+      const array = this.array;
+      if (array !== undefined) {
+        for (let index = 0; index < array.length && !stopped; index++) {
+          await write(array[index], index);
         }
       } else {
         const iterator = this.iterator as Iterator<unknown> | AsyncIterator<unknown>;

@@ -16,14 +16,16 @@ declare const Echo: EchoDefinition;
 declare const Untyped: ServiceDefinition;
 
 export function typedBindings(): void {
-  // Handlers' parameters are typed from the definition: no annotations needed under strict TS.
+  // Handlers' parameters are typed from the definition: no annotations needed under strict TS. A
+  // generated definition does not say which side streams, so inline the request reads as both the
+  // message and a stream of them (a handler of any kind fits); GrpcHandlers with names is precise.
   createGrpcServer({
     services: [
       {
         definition: Echo,
         implementation: {
           say: async (request, context) => {
-            expectTypeOf(request).toEqualTypeOf<EchoRequest__Output>();
+            expectTypeOf(request).toEqualTypeOf<EchoRequest__Output & AsyncIterable<EchoRequest__Output>>();
             expectTypeOf(context).toEqualTypeOf<GrpcHandlerContext>();
             return { message: request.message, servedBy: 'echo-1' };
           },
@@ -31,6 +33,23 @@ export function typedBindings(): void {
             expectTypeOf(count).toEqualTypeOf<number>();
             for (let index = 1; index <= count; index++) yield { message: String(index) };
           },
+        },
+      },
+    ],
+  });
+
+  // A request-streaming handler fits a generated definition's binding as it is, no cast.
+  createGrpcServer({
+    services: [
+      {
+        definition: Echo,
+        implementation: {
+          async say(requests: AsyncIterable<EchoRequest__Output>) {
+            const words: string[] = [];
+            for await (const { message } of requests) words.push(message);
+            return { message: words.join(' ') };
+          },
+          count: ({ count }) => [{ message: String(count) }],
         },
       },
     ],

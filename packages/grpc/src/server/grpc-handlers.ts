@@ -68,27 +68,42 @@ type ResponsesStream<M, K, ServerStreaming extends string> = M extends { respons
     ? 'no'
     : Listed<K, ServerStreaming>;
 
-/** Whether M's requests stream: as its definition says, else whether K is among the names given. */
+/** Whether M's requests stream: as its definition says, else as the names given say. */
 type RequestsStream<M, K, RequestStreaming extends string> = M extends { requestStream: true }
-  ? true
+  ? 'yes'
   : M extends { requestStream: false }
-    ? false
-    : Listed<K, RequestStreaming> extends 'yes'
-      ? true
-      : false;
+    ? 'no'
+    : Listed<K, RequestStreaming>;
+
+/**
+ * Any of the four, for a method whose definition says nothing and whose names were not given (what
+ * createGrpcServer checks a generated definition's handlers against): the request reads both as a
+ * message and as the messages of a stream, so a handler of either kind fits without a cast. The
+ * server hands it what the method really takes; name the methods for precise types.
+ */
+type AnyHandler<M> = (
+  request: HandlerRequest<M> & AsyncIterable<HandlerRequest<M>>,
+  context: GrpcHandlerContext,
+) =>
+  | Promise<HandlerResponse<M>>
+  | HandlerResponse<M>
+  | AsyncIterable<HandlerResponse<M>>
+  | Iterable<HandlerResponse<M>>;
 
 type HandlerFor<M, K, ServerStreaming extends string, RequestStreaming extends string> =
-  RequestsStream<M, K, RequestStreaming> extends true
+  RequestsStream<M, K, RequestStreaming> extends 'yes'
     ? ResponsesStream<M, K, ServerStreaming> extends 'yes'
       ? BidiStream<M>
       : ResponsesStream<M, K, ServerStreaming> extends 'no'
         ? ClientStream<M>
         : ClientOrBidiStream<M>
-    : ResponsesStream<M, K, ServerStreaming> extends 'yes'
-      ? ServerStream<M>
-      : ResponsesStream<M, K, ServerStreaming> extends 'no'
-        ? Unary<M>
-        : UnaryOrServerStream<M>;
+    : RequestsStream<M, K, RequestStreaming> extends 'no'
+      ? ResponsesStream<M, K, ServerStreaming> extends 'yes'
+        ? ServerStream<M>
+        : ResponsesStream<M, K, ServerStreaming> extends 'no'
+          ? Unary<M>
+          : UnaryOrServerStream<M>
+      : AnyHandler<M>;
 
 /**
  * The handlers `createGrpcServer` takes for a typed service definition, one per method under its
@@ -125,9 +140,10 @@ export type GrpcHandlers<D, ServerStreaming extends string = string, RequestStre
 
 /**
  * What a binding's `implementation` is checked against: {@link GrpcHandlers} for a typed
- * definition; any object for an untyped one (from `loadService()` without a type argument), whose
+ * definition, with nothing named (a generated definition's handlers may be of any kind, each
+ * handed what its method takes); any object for an untyped one (from `loadService()` without a type argument), whose
  * handler names are checked when the server starts.
  */
 export type GrpcImplementation<D extends ServiceDefinition> = [DeclaredMethod<D>] extends [never]
   ? Record<string, unknown>
-  : GrpcHandlers<D>;
+  : GrpcHandlers<D, string, string>;
