@@ -46,6 +46,17 @@ function startCollect(plain: grpc.Client, options: grpc.CallOptions = {}) {
   return { call, outcome };
 }
 
+/** Starts a bidirectional Chat call from the plain client. */
+function startChat(plain: grpc.Client, options: grpc.CallOptions = {}) {
+  return plain.makeBidiStreamRequest(
+    chat.path,
+    chat.requestSerialize,
+    chat.responseDeserialize,
+    new grpc.Metadata(),
+    options,
+  );
+}
+
 /** A duplex call's answers one at a time: each message's text, `<end>` once it ends. */
 function answers(call: grpc.ClientDuplexStream<object, { message: string }>): () => Promise<string> {
   const iterator = call[Symbol.asyncIterator]() as AsyncIterator<{ message: string }>;
@@ -103,13 +114,7 @@ describe('client streaming (createGrpcServer)', () => {
 describe('bidirectional streaming (createGrpcServer)', () => {
   it('answers each request as it comes, before the client half-closes', async () => {
     const { plain } = await serve();
-    const call = plain.makeBidiStreamRequest(
-      chat.path,
-      chat.requestSerialize,
-      chat.responseDeserialize,
-      new grpc.Metadata(),
-      { deadline: Date.now() + 5_000 },
-    );
+    const call = startChat(plain, { deadline: Date.now() + 5_000 });
     const next = answers(call);
     // Each answer is read before the next request is written: the two directions interleave.
     for (const message of ['one', 'two']) {
@@ -122,12 +127,7 @@ describe('bidirectional streaming (createGrpcServer)', () => {
 
   it('ends the call with the status of a failing request, after the answers before it', async () => {
     const { plain } = await serve();
-    const call = plain.makeBidiStreamRequest(
-      chat.path,
-      chat.requestSerialize,
-      chat.responseDeserialize,
-      new grpc.Metadata(),
-    );
+    const call = startChat(plain);
     const next = answers(call);
     call.write({ message: 'one' });
     expect(await next()).toBe('ONE');

@@ -8,49 +8,31 @@ import type { GrpcHandlerContext } from './handler-context.js';
 type HandlerRequest<M> = M extends { requestDeserialize: (bytes: Buffer) => infer Request } ? Request : never;
 type HandlerResponse<M> = M extends { responseSerialize: (value: infer Response) => Buffer } ? Response : never;
 
+/** What a handler with one response returns: the response, or a promise of it. */
+type OneReply<M> = Promise<HandlerResponse<M>> | HandlerResponse<M>;
+/** What a handler with streamed responses returns: an (async) iterable of them, e.g. an async generator. */
+type Replies<M> = AsyncIterable<HandlerResponse<M>> | Iterable<HandlerResponse<M>>;
+
 /** A unary method's handler: return (or resolve) the response, or throw (see grpcError()). */
-type Unary<M> = (
-  request: HandlerRequest<M>,
-  context: GrpcHandlerContext,
-) => Promise<HandlerResponse<M>> | HandlerResponse<M>;
+type Unary<M> = (request: HandlerRequest<M>, context: GrpcHandlerContext) => OneReply<M>;
 
 /** A server-streaming method's handler: an (async) iterable of responses, e.g. an async generator. */
-type ServerStream<M> = (
-  request: HandlerRequest<M>,
-  context: GrpcHandlerContext,
-) => AsyncIterable<HandlerResponse<M>> | Iterable<HandlerResponse<M>>;
+type ServerStream<M> = (request: HandlerRequest<M>, context: GrpcHandlerContext) => Replies<M>;
 
 /** Either, for a method whose definition does not say whether it streams. */
-type UnaryOrServerStream<M> = (
-  request: HandlerRequest<M>,
-  context: GrpcHandlerContext,
-) =>
-  | Promise<HandlerResponse<M>>
-  | HandlerResponse<M>
-  | AsyncIterable<HandlerResponse<M>>
-  | Iterable<HandlerResponse<M>>;
+type UnaryOrServerStream<M> = (request: HandlerRequest<M>, context: GrpcHandlerContext) => OneReply<M> | Replies<M>;
 
 /** A client-streaming method's handler: read the requests (`for await`), return the one response. */
-type ClientStream<M> = (
-  requests: AsyncIterable<HandlerRequest<M>>,
-  context: GrpcHandlerContext,
-) => Promise<HandlerResponse<M>> | HandlerResponse<M>;
+type ClientStream<M> = (requests: AsyncIterable<HandlerRequest<M>>, context: GrpcHandlerContext) => OneReply<M>;
 
 /** A bidirectional method's handler: the requests in, an (async) iterable of responses out. */
-type BidiStream<M> = (
-  requests: AsyncIterable<HandlerRequest<M>>,
-  context: GrpcHandlerContext,
-) => AsyncIterable<HandlerResponse<M>> | Iterable<HandlerResponse<M>>;
+type BidiStream<M> = (requests: AsyncIterable<HandlerRequest<M>>, context: GrpcHandlerContext) => Replies<M>;
 
 /** Either, for a method whose requests stream and whose definition does not say whether its responses do. */
 type ClientOrBidiStream<M> = (
   requests: AsyncIterable<HandlerRequest<M>>,
   context: GrpcHandlerContext,
-) =>
-  | Promise<HandlerResponse<M>>
-  | HandlerResponse<M>
-  | AsyncIterable<HandlerResponse<M>>
-  | Iterable<HandlerResponse<M>>;
+) => OneReply<M> | Replies<M>;
 
 /** Whether method K is in the (proto or camelCase) names given, or unsaid (`string`). */
 type Listed<K, Names extends string> = string extends Names
@@ -84,11 +66,7 @@ type RequestsStream<M, K, RequestStreaming extends string> = M extends { request
 type AnyHandler<M> = (
   request: HandlerRequest<M> & AsyncIterable<HandlerRequest<M>>,
   context: GrpcHandlerContext,
-) =>
-  | Promise<HandlerResponse<M>>
-  | HandlerResponse<M>
-  | AsyncIterable<HandlerResponse<M>>
-  | Iterable<HandlerResponse<M>>;
+) => OneReply<M> | Replies<M>;
 
 type HandlerFor<M, K, ServerStreaming extends string, RequestStreaming extends string> =
   RequestsStream<M, K, RequestStreaming> extends 'yes'
