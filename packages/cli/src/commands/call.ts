@@ -33,9 +33,9 @@ export const callCommand: Command = {
 maglev on the --key given) and the call runs under @switchyard/grpc's default policy (retry on
 UNAVAILABLE on another instance, circuit breaker) and deadline. The request is JSON with the proto3 field names in
 lowerCamelCase (default {}; [] for a method whose requests stream). The response is printed as
-JSON on stdout. The call is traced: the CLI starts a root span, every attempt is a child span whose W3C traceparent travels to the server, and
-the trace id is printed (on stderr; in the --json object) so the server side can be found in your
-tracing backend. Server-streaming methods print every message. A client-streaming or bidirectional
+JSON on stdout. The call is traced: the CLI starts a root span, every attempt is a child span whose
+W3C traceparent travels to the server, and the trace id is printed (on stderr; in the --json
+object) so the server side can be found in your tracing backend. Server-streaming methods print every message. A client-streaming or bidirectional
 method takes a JSON array of requests, sent in order (bidirectional ones print every message, as
 server streaming does).
 

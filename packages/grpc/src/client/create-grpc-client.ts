@@ -55,7 +55,7 @@ import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
 import { observeClient, recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { RequestSource } from './request-source.js';
-import { requestShapeCheck } from './request-shape.js';
+import { isRequestObject, requestShapeCheck } from './request-shape.js';
 import type { GrpcCallOptions, GrpcClient } from './grpc-client-types.js';
 
 /** Options for {@link createGrpcClient}. */
@@ -180,7 +180,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   const prepare = (method: string, request: unknown, callOptions: GrpcCallOptions | undefined): PreparedCall => {
     if (closed) throw closedError();
     if (request !== STREAMED_REQUESTS) {
-      if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      if (!isRequestObject(request)) {
         throw new InvalidArgumentError('request', `${method} needs a request object`);
       }
       shapeChecks.get(method)?.(request);
@@ -380,6 +380,38 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     });
   };
 
+  /**
+   * One attempt of a streaming call, for {@link serverStream}: the call `open` makes on the picked
+   * channel, handed over at its first message, and for a call whose requests stream, those requests
+   * written once it can take them.
+   */
+  const streamAttempt = (
+    name: string,
+    prepared: PreparedCall,
+    callOptions: GrpcCallOptions | undefined,
+    context: AttemptContext,
+    onFirst: OnFirstMessage,
+    open: (channel: Client, metadata: Metadata) => Stream,
+    source?: RequestSource,
+  ): Promise<OpenedStream> =>
+    attempt<OpenedStream>(
+      name,
+      prepared,
+      callOptions,
+      context,
+      (channel, metadata, finish, span) => {
+        const call = open(channel, metadata);
+        onFirst(call, finish, span);
+        if (source !== undefined) {
+          pumpWhenConnected(channel, call as ClientDuplexStream<unknown, unknown>, source, prepared.deadline);
+        }
+        return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
+      },
+      true,
+      0,
+      source,
+    );
+
   const execute = <Response>(
     policyKey: string,
     deadline: number,
@@ -447,24 +479,15 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     } else if (kind === 'server-streaming') {
       stream[camel] = (request: unknown, callOptions?: GrpcCallOptions) =>
         serverStream(name, label, policyKey, request, callOptions, prepare, run, (context, prepared, onFirst) =>
-          attempt(
-            name,
-            prepared,
-            callOptions,
-            context,
-            (channel, metadata, finish, span) => {
-              const call = channel.makeServerStreamRequest(
-                method.path,
-                method.requestSerialize,
-                method.responseDeserialize,
-                request,
-                metadata,
-                streamCallOptions(prepared),
-              );
-              onFirst(call, finish, span);
-              return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
-            },
-            true,
+          streamAttempt(name, prepared, callOptions, context, onFirst, (channel, metadata) =>
+            channel.makeServerStreamRequest(
+              method.path,
+              method.requestSerialize,
+              method.responseDeserialize,
+              request,
+              metadata,
+              streamCallOptions(prepared),
+            ),
           ),
         );
     } else if (kind === 'client-streaming') {
@@ -519,25 +542,20 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             prepare,
             run,
             (context, prepared, onFirst) =>
-              attempt(
+              streamAttempt(
                 name,
                 prepared,
                 callOptions,
                 context,
-                (channel, metadata, finish, span) => {
-                  const call = channel.makeBidiStreamRequest(
+                onFirst,
+                (channel, metadata) =>
+                  channel.makeBidiStreamRequest(
                     method.path,
                     method.requestSerialize,
                     method.responseDeserialize,
                     metadata,
                     streamCallOptions(prepared),
-                  );
-                  onFirst(call, finish, span);
-                  pumpWhenConnected(channel, call, source, prepared.deadline);
-                  return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
-                },
-                true,
-                0,
+                  ),
                 source,
               ),
             () => source.failure,
@@ -872,6 +890,13 @@ interface OpenedStream {
   span: AttemptSpan | undefined;
 }
 
+/** Hands a stream's attempt to {@link serverStream}, which settles it at the stream's first message. */
+type OnFirstMessage = (
+  call: Stream,
+  finish: (error: ServiceError | null, response?: OpenedStream, spanStaysOpen?: boolean) => void,
+  span: AttemptSpan | undefined,
+) => void;
+
 /** A call checked and settled before its first attempt. */
 interface PreparedCall {
   deadline: number;
@@ -901,15 +926,7 @@ async function* serverStream(
     callOptions: GrpcCallOptions | undefined,
     once: (context: AttemptContext) => Promise<R>,
   ) => Promise<R>,
-  open: (
-    context: AttemptContext,
-    prepared: PreparedCall,
-    onFirst: (
-      call: Stream,
-      finish: (error: ServiceError | null, response?: OpenedStream, spanStaysOpen?: boolean) => void,
-      span: AttemptSpan | undefined,
-    ) => void,
-  ) => Promise<OpenedStream>,
+  open: (context: AttemptContext, prepared: PreparedCall, onFirst: OnFirstMessage) => Promise<OpenedStream>,
   /** Why the call's own requests failed, for a bidirectional call: thrown instead of the CANCELLED it caused. */
   requestFailure: () => Error | undefined = () => undefined,
 ): AsyncGenerator<unknown> {

@@ -82,3 +82,8 @@ export function requestShapeCheck(
     }
   };
 }
+
+/** Whether `value` can be a request message: an object, not null and not an array. */
+export function isRequestObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

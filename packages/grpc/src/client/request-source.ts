@@ -1,5 +1,6 @@
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import { CancelledError, describeValue, InvalidArgumentError } from '@switchyard/core';
+import { isRequestObject } from './request-shape.js';
 
 /** What a client-streaming or bidirectional call takes: its requests, all at hand or as they come. */
 export type RequestStream<Request> = Iterable<Request> | AsyncIterable<Request>;
@@ -148,7 +149,7 @@ export class RequestSource {
   }
 
   private assertRequest(request: unknown, index: number): void {
-    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    if (!isRequestObject(request)) {
       throw new InvalidArgumentError(`requests[${index}]`, `must be a request object, got ${describeValue(request)}`);
     }
     if (this.check === undefined) return;

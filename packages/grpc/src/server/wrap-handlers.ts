@@ -144,31 +144,11 @@ export function wrapHandlers(
     }
     if (typeof handler !== 'function') throw new InvalidArgumentError(`${field}.${key}`, 'must be a function');
     const [name, method] = entry;
-    if (method.requestStream) {
-      // Same wrappers, with the incoming messages in place of the one request.
-      wrapped[name] = method.responseStream
-        ? wrapServerStream<ServerDuplexStream<unknown, unknown>>(
-            method.path,
-            handler as BidiStreamHandler,
-            context,
-            incomingMessages,
-          )
-        : wrapUnary<ServerReadableStream<unknown, unknown>>(
-            method.path,
-            handler as ClientStreamHandler,
-            context,
-            incomingMessages,
-          );
-    } else {
-      wrapped[name] = method.responseStream
-        ? wrapServerStream<ServerWritableStream<unknown, unknown>>(
-            method.path,
-            handler as ServerStreamHandler,
-            context,
-            theRequest,
-          )
-        : wrapUnary<ServerUnaryCall<unknown, unknown>>(method.path, handler as UnaryHandler, context, theRequest);
-    }
+    // A request-streaming method's handler takes the incoming messages in place of the one request.
+    const requestOf = method.requestStream ? incomingMessages : theRequest;
+    wrapped[name] = method.responseStream
+      ? wrapServerStream(method.path, handler as ServerStreamHandler | BidiStreamHandler, context, requestOf)
+      : wrapUnary(method.path, handler as UnaryHandler | ClientStreamHandler, context, requestOf);
   }
   return wrapped;
 }
@@ -178,13 +158,16 @@ type SingleRequestCall = ServerUnaryCall<unknown, unknown> | ServerWritableStrea
 /** A call whose requests stream in (client streaming, bidirectional). */
 type RequestStreamCall = ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
 
-/** What a handler takes first: the request, or the requests as they come. */
-type RequestOf<Call> = (call: Call, handlerContext: GrpcHandlerContext) => unknown;
+/** A call of any of the four kinds. */
+type ServerCall = SingleRequestCall | RequestStreamCall;
 
-const theRequest: RequestOf<SingleRequestCall> = (call) => call.request;
+/** What a handler takes first, from its call: the request, or the requests as they come. */
+type RequestOf = (call: ServerCall, handlerContext: GrpcHandlerContext) => unknown;
 
-const incomingMessages: RequestOf<RequestStreamCall> = (call, handlerContext) =>
-  messagesOf(call, handlerContext.signal);
+const theRequest: RequestOf = (call) => (call as SingleRequestCall).request;
+
+const incomingMessages: RequestOf = (call, handlerContext) =>
+  messagesOf(call as RequestStreamCall, handlerContext.signal);
 
 /**
  * The messages of a request stream, for `for await`. Read through `iterator({ destroyOnReturn:
@@ -206,13 +189,16 @@ async function* messagesOf(stream: RequestStreamCall, signal: AbortSignal): Asyn
   if (signal.aborted) throw signal.reason;
 }
 
-function wrapUnary<Call extends SingleRequestCall | RequestStreamCall>(
+function wrapUnary(
   path: string,
   handler: UnaryHandler | ClientStreamHandler,
   context: WrapContext,
-  requestOf: RequestOf<Call>,
+  requestOf: RequestOf,
 ) {
-  return (call: Call, callback: sendUnaryData<unknown>): void => {
+  return (
+    call: ServerUnaryCall<unknown, unknown> | ServerReadableStream<unknown, unknown>,
+    callback: sendUnaryData<unknown>,
+  ): void => {
     const { handlerContext, done } = begin(path, call, context);
     const span = context.tracing.start(path, call.metadata);
     let settled = false;
@@ -272,10 +258,7 @@ function wrapUnary<Call extends SingleRequestCall | RequestStreamCall>(
  * left such a handler suspended for good, its generator never closed (its finally blocks never
  * ran), its span never ended and the server's in-flight count raised, which held up a drain.
  */
-function drainedOrAborted(
-  call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
-  signal: AbortSignal,
-): Promise<void> {
+function drainedOrAborted(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const settle = (): void => {
@@ -288,13 +271,14 @@ function drainedOrAborted(
   });
 }
 
-function wrapServerStream<Call extends ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>>(
+function wrapServerStream(
   path: string,
   handler: ServerStreamHandler | BidiStreamHandler,
   context: WrapContext,
-  requestOf: RequestOf<Call>,
+  requestOf: RequestOf,
 ) {
-  return (call: Call): void => {
+  // The write side is all this uses of a bidirectional call: typed as the server stream's.
+  return (call: ServerWritableStream<unknown, unknown>): void => {
     const { handlerContext, done, abort } = begin(path, call, context);
     const span = context.tracing.start(path, call.metadata);
     // A message that failed to serialize ended the call: grpc-js answered INTERNAL and never
@@ -361,7 +345,7 @@ interface WritableInternals {
 
 function begin(
   path: string,
-  call: SingleRequestCall | RequestStreamCall,
+  call: ServerCall,
   context: WrapContext,
 ): { handlerContext: GrpcHandlerContext; done: () => void; abort: (reason: Error) => void } {
   context.inFlight.count++;
