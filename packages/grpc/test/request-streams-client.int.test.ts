@@ -13,7 +13,7 @@ import { hedge, retry } from '@switchyard/resilience';
 import { initTracing } from '@switchyard/tracing';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EchoRequest, EchoStreamsService, echoStreamsImplementation } from './fixtures/echo.js';
+import { discovered, type EchoRequest, EchoStreamsService, echoStreamsImplementation } from './fixtures/echo.js';
 
 type Reply = { message: string; servedBy: string; traceId: string };
 interface Streams {
@@ -356,8 +356,6 @@ describe('requests read once (not an array)', () => {
   });
 
   it('go on one attempt only when the call is hedged, so no attempt gets part of them', async () => {
-    const registry = new MemoryRegistry();
-    cleanups.push(() => registry.close());
     const seen: string[][] = [];
     const server = createGrpcServer({
       services: [
@@ -375,12 +373,7 @@ describe('requests read once (not an array)', () => {
         },
       ],
     });
-    const port = await server.listen(0, '127.0.0.1');
-    cleanups.push(() => server.shutdown(100));
-    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
-    const discovery = createDiscovery({ registry, service: 'echo' });
-    cleanups.push(() => discovery.close());
-    await discovery.ready();
+    const { discovery } = await discovered(server, cleanups);
     const echo = createGrpcClient({
       definition: EchoStreamsService,
       discovery,
