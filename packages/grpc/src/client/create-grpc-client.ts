@@ -897,6 +897,15 @@ type OnFirstMessage = (
   span: AttemptSpan | undefined,
 ) => void;
 
+/**
+ * Ends a stream whose attempt succeeded but which the call did not take (see serverStream): its
+ * span as CANCELLED, and the call itself, so the instance stops sending.
+ */
+function dropUntaken(opened: OpenedStream): void {
+  opened.span?.end(Status.CANCELLED);
+  cancelStream(opened.call);
+}
+
 /** A call checked and settled before its first attempt. */
 interface PreparedCall {
   deadline: number;
@@ -933,39 +942,60 @@ async function* serverStream(
   const prepared = prepare(name, request, callOptions);
   // An error after the first message, while nobody iterates (the consumer is busy with a message,
   // or kept only the first): grpc-js emits it at once, and with no listener it would be thrown out
-  // of the event loop and end the process. Held here, it is thrown to the consumer in order.
-  let failedLater: ServiceError | undefined;
-  const holdError = (error: ServiceError): void => {
-    failedLater ??= error;
+  // of the event loop and end the process. Held here, by stream, it is thrown to the consumer in order.
+  const heldErrors = new Map<Stream, ServiceError>();
+  // The streams whose attempts succeeded (a first message came) before the call knew which it takes.
+  // Usually one; a hedge that came in the same turn, or a policy of the caller's own that ran
+  // attempts side by side and chose among them, leaves others, which must not stay open to their
+  // deadline with their spans never ended. `undefined` once the call has taken its stream.
+  let unclaimed: Set<OpenedStream> | undefined = new Set();
+  const dropUnclaimed = (kept: OpenedStream | undefined): void => {
+    const opened = unclaimed;
+    unclaimed = undefined;
+    for (const other of opened ?? []) if (other !== kept) dropUntaken(other);
   };
-  const { first, call, span } = await run(policyKey, prepared.deadline, callOptions, (context) =>
-    open(context, prepared, (stream, finish, attemptSpan) => {
-      // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
-      // Past the first message, the span stays open until the stream ends (see below).
-      const onData = (message: unknown): void => {
-        stream.pause();
-        cleanup();
-        stream.on('error', holdError);
-        finish(null, { first: { value: message, done: false }, call: stream, span: attemptSpan }, true);
-      };
-      const onEnd = (): void => {
-        cleanup();
-        finish(null, { first: { value: undefined, done: true }, call: stream, span: undefined });
-      };
-      const onError = (error: ServiceError): void => {
-        cleanup();
-        finish(error);
-      };
-      const cleanup = (): void => {
-        stream.off('data', onData);
-        stream.off('end', onEnd);
-        stream.off('error', onError);
-      };
-      stream.on('data', onData);
-      stream.on('end', onEnd);
-      stream.on('error', onError);
-    }),
-  );
+  let taken: OpenedStream;
+  try {
+    taken = await run(policyKey, prepared.deadline, callOptions, (context) =>
+      open(context, prepared, (stream, finish, attemptSpan) => {
+        // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
+        // Past the first message, the span stays open until the stream ends (see below).
+        const onData = (message: unknown): void => {
+          stream.pause();
+          cleanup();
+          stream.on('error', (error: ServiceError) => {
+            if (!heldErrors.has(stream)) heldErrors.set(stream, error);
+          });
+          const opened: OpenedStream = { first: { value: message, done: false }, call: stream, span: attemptSpan };
+          finish(null, opened, true);
+          if (unclaimed === undefined) dropUntaken(opened);
+          else unclaimed.add(opened);
+        };
+        const onEnd = (): void => {
+          cleanup();
+          finish(null, { first: { value: undefined, done: true }, call: stream, span: undefined });
+        };
+        const onError = (error: ServiceError): void => {
+          cleanup();
+          finish(error);
+        };
+        const cleanup = (): void => {
+          stream.off('data', onData);
+          stream.off('end', onEnd);
+          stream.off('error', onError);
+        };
+        stream.on('data', onData);
+        stream.on('end', onEnd);
+        stream.on('error', onError);
+      }),
+    );
+  } catch (error) {
+    dropUnclaimed(undefined);
+    throw error;
+  }
+  // Whichever the call took, the others end now, cancelled.
+  dropUnclaimed(taken);
+  const { first, call, span } = taken;
   if (first.done) return;
   // The attempt (and with it the policy's hold on the caller's signal) ended at the first message:
   // from here the caller's signal must still cancel the stream, as `signal` promises.
@@ -987,6 +1017,7 @@ async function* serverStream(
     for await (const message of call) yield message;
     // grpc-js ends the stream, then emits the error: one that came while nobody was iterating
     // left the messages before it buffered, and is thrown after them.
+    const failedLater = heldErrors.get(call);
     if (failedLater !== undefined) throw failedLater;
     endSpanOnce(Status.OK);
   } catch (error) {

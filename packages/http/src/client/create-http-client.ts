@@ -10,6 +10,7 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import { AttemptAbort, SingleAttemptContext } from './attempt-abort.js';
+import { UntakenResponses } from './untaken-responses.js';
 import {
   awaitFirstSnapshot,
   failedInstancesOf,
@@ -53,6 +54,8 @@ import { BufferedBody, readBounded } from './response-body.js';
 interface CallState {
   sent: boolean;
   lastError: unknown;
+  /** Responses handed up with their bodies unread (request()), made only when there is one. */
+  responses?: UntakenResponses;
 }
 
 /**
@@ -208,6 +211,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         outcomeReported = reportStatus(lease, prepared.method, status, started);
         span?.end(status);
+        state.responses ??= new UntakenResponses();
+        state.responses.add(value);
         return value;
       }
       const { bytes, truncated } = await readBounded(response.body, errorBodyLimit(prepared));
@@ -319,11 +324,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       // (within the deadline, or until the caller's signal aborts)
       if (!discovery.isReady) await awaitFirstSnapshot(discovery, prepared.deadline, prepared.signal);
       if (policy) {
-        return await policy.execute((context) => attempt(prepared, context, state, parse), {
+        const value = await policy.execute((context) => attempt(prepared, context, state, parse), {
           deadline: prepared.deadline,
           key: `${service} ${prepared.method}`,
           ...(prepared.signal ? { signal: prepared.signal } : {}),
         });
+        state.responses?.settle(value);
+        return value;
       }
       const context = new SingleAttemptContext(prepared.deadline, prepared.signal);
       try {
@@ -332,6 +339,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         context.dispose();
       }
     } catch (error) {
+      state.responses?.settle(undefined);
       // throwOnStatus: false: when retries ran out on an error status, hand back that last response.
       const last = error instanceof HttpCallError ? error : (error as { cause?: unknown })?.cause;
       const bytes = last instanceof HttpCallError ? keptBodies.get(last) : undefined;

@@ -1,0 +1,142 @@
+/**
+ * A server stream with more than one attempt open at once (a hedge, or a policy of the caller's own
+ * that runs attempts side by side): the attempt the call did not take must be cancelled and its span
+ * ended, whether it was still waiting for its first message or already had it when the call chose.
+ */
+import { status } from '@grpc/grpc-js';
+import { SpanKind } from '@opentelemetry/api';
+import { createGrpcClient, createGrpcServer, type GrpcHandlerContext } from '@switchyard/grpc';
+import { CancelledError } from '@switchyard/core';
+import { createPolicy, hedge } from '@switchyard/resilience';
+import { initTracing } from '@switchyard/tracing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { discovered, EchoService } from './fixtures/echo.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Counting {
+  stream: { count(request: object, options?: object): AsyncIterable<{ message: string }> };
+  close(): Promise<void>;
+}
+
+/** How each call the server took ended: cancelled by its client, or run to the end. */
+type Ending = 'cancelled' | 'ran to the end';
+
+/**
+ * An echo server whose `count` holds every call until `together` calls have arrived, then answers
+ * them all in the same tick (one write of the connection when they share it), and goes on sending
+ * a message every 20 ms for up to `maxMessages`, unless its client cancels it first.
+ */
+function togetherServer(together: number, maxMessages: number) {
+  const endings: Ending[] = [];
+  let arrived = 0;
+  let release: () => void = () => {};
+  const allArrived = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const server = createGrpcServer({
+    services: [
+      {
+        definition: EchoService,
+        implementation: {
+          async say() {
+            return { message: '', servedBy: 'a', remainingMs: 0, traceId: '' };
+          },
+          async *count(_request: object, context: GrpcHandlerContext) {
+            if (++arrived === together) release();
+            await allArrived;
+            try {
+              for (let index = 0; index < maxMessages && !context.signal.aborted; index++) {
+                yield { message: String(index), servedBy: 'a', remainingMs: 0, traceId: '' };
+                await new Promise((resolve) => setTimeout(resolve, 20));
+              }
+            } finally {
+              endings.push(context.signal.aborted ? 'cancelled' : 'ran to the end');
+            }
+          },
+        },
+      },
+    ],
+  });
+  return { server, endings };
+}
+
+describe('a hedged server stream', () => {
+  it('cancels the hedge it did not take and ends its span, both calls answered in the same tick', async () => {
+    const tracing = initTracing({ serviceName: 'hedged-stream', exporter: 'memory' });
+    cleanups.push(() => tracing.shutdown());
+    // 250 messages, 20 ms apart: a loser left running would still be sending 5 s later.
+    const { server, endings } = togetherServer(2, 250);
+    const { discovery } = await discovered(server, cleanups);
+    const echo = createGrpcClient({
+      definition: EchoService,
+      discovery,
+      // One connection for both attempts, answered together: as close as a hedge comes to a tie.
+      channelsPerInstance: 1,
+      policy: hedge({ delayMs: 0, budget: false }),
+    }) as unknown as Counting;
+    cleanups.push(() => echo.close());
+
+    const received: string[] = [];
+    for await (const reply of echo.stream.count({ count: 1 }, { deadlineMs: 30_000 })) {
+      received.push(reply.message);
+      if (received.length === 2) break;
+    }
+    expect(received).toEqual(['0', '1']);
+    // Both calls end on the server, cancelled: the one read (its consumer stopped) and the one
+    // not taken (at once, not at its deadline 30 s away, nor after its 250 messages).
+    await expect.poll(() => endings, { timeout: 2_000 }).toEqual(['cancelled', 'cancelled']);
+    // And each attempt's span ends.
+    const clientSpans = () => tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
+    await expect.poll(() => clientSpans().length, { timeout: 2_000 }).toBe(2);
+  });
+
+  it('cancels and ends every attempt a policy of its own let finish but did not take', async () => {
+    const tracing = initTracing({ serviceName: 'hedged-stream', exporter: 'memory' });
+    cleanups.push(() => tracing.shutdown());
+    const { server, endings } = togetherServer(2, 250);
+    const { discovery } = await discovered(server, cleanups);
+    // A policy may run attempts side by side and choose among them only once all have settled:
+    // the attempt it passes over has its stream open, first message read, when it is dropped.
+    const bothThenFirst = createPolicy(
+      [
+        async (context, next) => {
+          const attempts = [context.child(1), context.child(2)];
+          const settled = await Promise.allSettled(attempts.map((attempt) => next(attempt)));
+          const taken = settled.findIndex((outcome) => outcome.status === 'fulfilled');
+          attempts.forEach((attempt, index) => {
+            if (index !== taken) attempt.abort(new CancelledError('not taken'));
+          });
+          const outcome = settled[taken];
+          if (outcome?.status !== 'fulfilled') throw (settled[0] as PromiseRejectedResult).reason;
+          return outcome.value;
+        },
+      ],
+      'both, then the first',
+    );
+    const echo = createGrpcClient({
+      definition: EchoService,
+      discovery,
+      policy: bothThenFirst,
+    }) as unknown as Counting;
+    cleanups.push(() => echo.close());
+
+    const received: string[] = [];
+    for await (const reply of echo.stream.count({ count: 1 }, { deadlineMs: 30_000 })) {
+      received.push(reply.message);
+      if (received.length === 2) break;
+    }
+    expect(received).toEqual(['0', '1']);
+    await expect.poll(() => endings, { timeout: 2_000 }).toEqual(['cancelled', 'cancelled']);
+    const clientSpans = () => tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
+    await expect.poll(() => clientSpans().length, { timeout: 2_000 }).toBe(2);
+    // The one not taken ended as cancelled, as the one read was when its consumer stopped.
+    expect(clientSpans().map((span) => span.attributes['rpc.grpc.status_code'])).toEqual([
+      status.CANCELLED,
+      status.CANCELLED,
+    ]);
+  });
+});

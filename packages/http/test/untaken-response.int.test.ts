@@ -1,0 +1,63 @@
+/**
+ * A streamed response the call did not take: a policy may run attempts side by side and choose
+ * among them once all have answered. The response it passes over must not keep its connection
+ * (and the instance's work) going until someone notices; its body is closed.
+ */
+import { CancelledError } from '@switchyard/core';
+import { createPolicy } from '@switchyard/resilience';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Loopback } from './fixtures/loopback.js';
+
+let loopback: Loopback;
+beforeEach(() => {
+  loopback = new Loopback();
+});
+afterEach(() => loopback.cleanup());
+
+/** Runs two attempts at once and, once both have settled, returns the first that succeeded. */
+const bothThenFirst = createPolicy(
+  [
+    async (context, next) => {
+      const attempts = [context.child(1), context.child(2)];
+      const settled = await Promise.allSettled(attempts.map((attempt) => next(attempt)));
+      const taken = settled.findIndex((outcome) => outcome.status === 'fulfilled');
+      attempts.forEach((attempt, index) => {
+        if (index !== taken) attempt.abort(new CancelledError('not taken'));
+      });
+      const outcome = settled[taken];
+      if (outcome?.status !== 'fulfilled') throw (settled[0] as PromiseRejectedResult).reason;
+      return outcome.value;
+    },
+  ],
+  'both, then the first',
+);
+
+describe('a streamed response the call did not take', () => {
+  it('has its body closed, so the instance stops sending it', async () => {
+    // How each response ended on the server: its client went away, or it was sent to the end.
+    const endings: string[] = [];
+    await loopback.serve('a', (request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      let sent = 0;
+      // A chunk every 20 ms, 250 of them: a response left open would still be going 5 s later.
+      const timer = setInterval(() => {
+        response.write(`${sent++}\n`);
+        if (sent === 250) {
+          clearInterval(timer);
+          response.end();
+          endings.push('sent to the end');
+        }
+      }, 20);
+      request.socket.once('close', () => {
+        if (sent < 250) endings.push('client went away');
+        clearInterval(timer);
+      });
+    });
+    const web = await loopback.client('web', { policy: bothThenFirst });
+    const response = await web.request({ path: '/feed', deadlineMs: 30_000 });
+    expect(response.status).toBe(200);
+    // The taken response is read a little, then closed by its caller.
+    for await (const _chunk of response.body) break;
+    await expect.poll(() => endings, { timeout: 2_000 }).toEqual(['client went away', 'client went away']);
+  });
+});
