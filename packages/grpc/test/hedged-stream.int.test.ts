@@ -65,6 +65,9 @@ function togetherServer(together: number, maxMessages: number) {
 }
 
 describe('a hedged server stream', () => {
+  // The usual path: the hedge aborts the other attempt before its first message is handled. A true
+  // tie (both first messages handled before the policy hears of either) cannot be forced through
+  // hedge() here; the next test makes one deterministically.
   it('cancels the hedge it did not take and ends its span, both calls answered in the same tick', async () => {
     const tracing = initTracing({ serviceName: 'hedged-stream', exporter: 'memory' });
     cleanups.push(() => tracing.shutdown());
@@ -74,7 +77,7 @@ describe('a hedged server stream', () => {
     const echo = createGrpcClient({
       definition: EchoService,
       discovery,
-      // One connection for both attempts, answered together: as close as a hedge comes to a tie.
+      // One connection for both attempts, answered together: as close to a tie as a hedge comes.
       channelsPerInstance: 1,
       policy: hedge({ delayMs: 0, budget: false }),
     }) as unknown as Counting;

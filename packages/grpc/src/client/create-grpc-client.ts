@@ -888,6 +888,8 @@ interface OpenedStream {
   first: IteratorResult<unknown>;
   call: Stream;
   span: AttemptSpan | undefined;
+  /** The first error the stream emitted after its first message (see serverStream). */
+  failedLater?: ServiceError;
 }
 
 /** Hands a stream's attempt to {@link serverStream}, which settles it at the stream's first message. */
@@ -940,10 +942,6 @@ async function* serverStream(
   requestFailure: () => Error | undefined = () => undefined,
 ): AsyncGenerator<unknown> {
   const prepared = prepare(name, request, callOptions);
-  // An error after the first message, while nobody iterates (the consumer is busy with a message,
-  // or kept only the first): grpc-js emits it at once, and with no listener it would be thrown out
-  // of the event loop and end the process. Held here, by stream, it is thrown to the consumer in order.
-  const heldErrors = new Map<Stream, ServiceError>();
   // The streams whose attempts succeeded (a first message came) before the call knew which it takes.
   // Usually one; a hedge that came in the same turn, or a policy of the caller's own that ran
   // attempts side by side and chose among them, leaves others, which must not stay open to their
@@ -963,10 +961,14 @@ async function* serverStream(
         const onData = (message: unknown): void => {
           stream.pause();
           cleanup();
-          stream.on('error', (error: ServiceError) => {
-            if (!heldErrors.has(stream)) heldErrors.set(stream, error);
-          });
           const opened: OpenedStream = { first: { value: message, done: false }, call: stream, span: attemptSpan };
+          // An error after the first message, while nobody iterates (the consumer is busy with a
+          // message, or kept only the first): grpc-js emits it at once, and with no listener it
+          // would be thrown out of the event loop and end the process. Held on the stream's own
+          // record (a dropped stream's goes with it), it is thrown to the consumer in order.
+          stream.on('error', (error: ServiceError) => {
+            opened.failedLater ??= error;
+          });
           finish(null, opened, true);
           if (unclaimed === undefined) dropUntaken(opened);
           else unclaimed.add(opened);
@@ -1017,8 +1019,7 @@ async function* serverStream(
     for await (const message of call) yield message;
     // grpc-js ends the stream, then emits the error: one that came while nobody was iterating
     // left the messages before it buffered, and is thrown after them.
-    const failedLater = heldErrors.get(call);
-    if (failedLater !== undefined) throw failedLater;
+    if (taken.failedLater !== undefined) throw taken.failedLater;
     endSpanOnce(Status.OK);
   } catch (error) {
     const failure = requestFailure();

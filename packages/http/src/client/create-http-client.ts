@@ -211,8 +211,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         outcomeReported = reportStatus(lease, prepared.method, status, started);
         span?.end(status);
-        state.responses ??= new UntakenResponses();
-        state.responses.add(value);
+        if (policy) {
+          // Only a policy runs more than one attempt of a call (see UntakenResponses).
+          state.responses ??= new UntakenResponses();
+          state.responses.add(value);
+        }
         return value;
       }
       const { bytes, truncated } = await readBounded(response.body, errorBodyLimit(prepared));
