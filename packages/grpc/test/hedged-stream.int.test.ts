@@ -10,12 +10,17 @@ import { CancelledError } from '@switchyard/core';
 import { createPolicy, hedge } from '@switchyard/resilience';
 import { initTracing } from '@switchyard/tracing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discovered, EchoService } from './fixtures/echo.js';
+import { discovered, EchoService, EchoStreamsService } from './fixtures/echo.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+interface Chatting {
+  bidiStream: { chat(requests: unknown, options?: object): AsyncIterable<{ message: string }> };
+  close(): Promise<void>;
+}
 
 interface Counting {
   stream: { count(request: object, options?: object): AsyncIterable<{ message: string }> };
@@ -26,17 +31,35 @@ interface Counting {
 type Ending = 'cancelled' | 'ran to the end';
 
 /**
- * An echo server whose `count` holds every call until `together` calls have arrived, then answers
- * them all in the same tick (one write of the connection when they share it), and goes on sending
- * a message every 20 ms for up to `maxMessages`, unless its client cancels it first.
+ * Replies that hold every call until `together` calls have arrived, then answer them all in the
+ * same tick (one write of the connection when they share it), and go on with a message every 20 ms
+ * for up to `maxMessages`, unless the client cancels first. `endings` says how each call ended.
  */
-function togetherServer(together: number, maxMessages: number) {
+function togetherReplies(together: number, maxMessages: number) {
   const endings: Ending[] = [];
   let arrived = 0;
   let release: () => void = () => {};
   const allArrived = new Promise<void>((resolve) => {
     release = resolve;
   });
+  async function* replies(context: GrpcHandlerContext) {
+    if (++arrived === together) release();
+    await allArrived;
+    try {
+      for (let index = 0; index < maxMessages && !context.signal.aborted; index++) {
+        yield { message: String(index), servedBy: 'a', remainingMs: 0, traceId: '' };
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      endings.push(context.signal.aborted ? 'cancelled' : 'ran to the end');
+    }
+  }
+  return { replies, endings };
+}
+
+/** An Echo server whose `count` streams {@link togetherReplies}. */
+function togetherServer(together: number, maxMessages: number) {
+  const { replies, endings } = togetherReplies(together, maxMessages);
   const server = createGrpcServer({
     services: [
       {
@@ -45,23 +68,52 @@ function togetherServer(together: number, maxMessages: number) {
           async say() {
             return { message: '', servedBy: 'a', remainingMs: 0, traceId: '' };
           },
-          async *count(_request: object, context: GrpcHandlerContext) {
-            if (++arrived === together) release();
-            await allArrived;
-            try {
-              for (let index = 0; index < maxMessages && !context.signal.aborted; index++) {
-                yield { message: String(index), servedBy: 'a', remainingMs: 0, traceId: '' };
-                await new Promise((resolve) => setTimeout(resolve, 20));
-              }
-            } finally {
-              endings.push(context.signal.aborted ? 'cancelled' : 'ran to the end');
-            }
-          },
+          count: (_request: object, context: GrpcHandlerContext) => replies(context),
         },
       },
     ],
   });
   return { server, endings };
+}
+
+/**
+ * A policy of the caller's own that runs two attempts side by side and chooses the first that
+ * succeeded only once both have settled: the attempt it passes over has its stream open, first
+ * message read, when it is dropped. A true tie, made deterministic.
+ */
+const bothThenFirst = createPolicy(
+  [
+    async (context, next) => {
+      const attempts = [context.child(1), context.child(2)];
+      const settled = await Promise.allSettled(attempts.map((attempt) => next(attempt)));
+      const taken = settled.findIndex((outcome) => outcome.status === 'fulfilled');
+      attempts.forEach((attempt, index) => {
+        if (index !== taken) attempt.abort(new CancelledError('not taken'));
+      });
+      const outcome = settled[taken];
+      if (outcome?.status !== 'fulfilled') throw (settled[0] as PromiseRejectedResult).reason;
+      return outcome.value;
+    },
+  ],
+  'both, then the first',
+);
+
+/** Reads `stream` until it has `count` messages, then stops (the consumer's break cancels the call). */
+async function firstMessages(stream: AsyncIterable<{ message: string }>, count: number): Promise<string[]> {
+  const received: string[] = [];
+  for await (const reply of stream) {
+    received.push(reply.message);
+    if (received.length === count) break;
+  }
+  return received;
+}
+
+/** The CLIENT spans ended so far, and their gRPC status codes. */
+function clientSpanCodes(tracing: ReturnType<typeof initTracing>): unknown[] {
+  return tracing
+    .getFinishedSpans()
+    .filter((span) => span.kind === SpanKind.CLIENT)
+    .map((span) => span.attributes['rpc.grpc.status_code']);
 }
 
 describe('a hedged server stream', () => {
@@ -83,18 +135,12 @@ describe('a hedged server stream', () => {
     }) as unknown as Counting;
     cleanups.push(() => echo.close());
 
-    const received: string[] = [];
-    for await (const reply of echo.stream.count({ count: 1 }, { deadlineMs: 30_000 })) {
-      received.push(reply.message);
-      if (received.length === 2) break;
-    }
-    expect(received).toEqual(['0', '1']);
+    expect(await firstMessages(echo.stream.count({ count: 1 }, { deadlineMs: 30_000 }), 2)).toEqual(['0', '1']);
     // Both calls end on the server, cancelled: the one read (its consumer stopped) and the one
     // not taken (at once, not at its deadline 30 s away, nor after its 250 messages).
     await expect.poll(() => endings, { timeout: 2_000 }).toEqual(['cancelled', 'cancelled']);
     // And each attempt's span ends.
-    const clientSpans = () => tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
-    await expect.poll(() => clientSpans().length, { timeout: 2_000 }).toBe(2);
+    await expect.poll(() => clientSpanCodes(tracing).length, { timeout: 2_000 }).toBe(2);
   });
 
   it('cancels and ends every attempt a policy of its own let finish but did not take', async () => {
@@ -102,44 +148,44 @@ describe('a hedged server stream', () => {
     cleanups.push(() => tracing.shutdown());
     const { server, endings } = togetherServer(2, 250);
     const { discovery } = await discovered(server, cleanups);
-    // A policy may run attempts side by side and choose among them only once all have settled:
-    // the attempt it passes over has its stream open, first message read, when it is dropped.
-    const bothThenFirst = createPolicy(
-      [
-        async (context, next) => {
-          const attempts = [context.child(1), context.child(2)];
-          const settled = await Promise.allSettled(attempts.map((attempt) => next(attempt)));
-          const taken = settled.findIndex((outcome) => outcome.status === 'fulfilled');
-          attempts.forEach((attempt, index) => {
-            if (index !== taken) attempt.abort(new CancelledError('not taken'));
-          });
-          const outcome = settled[taken];
-          if (outcome?.status !== 'fulfilled') throw (settled[0] as PromiseRejectedResult).reason;
-          return outcome.value;
-        },
-      ],
-      'both, then the first',
-    );
-    const echo = createGrpcClient({
-      definition: EchoService,
-      discovery,
-      policy: bothThenFirst,
-    }) as unknown as Counting;
+    const echo = createGrpcClient({ definition: EchoService, discovery, policy: bothThenFirst }) as unknown as Counting;
     cleanups.push(() => echo.close());
 
-    const received: string[] = [];
-    for await (const reply of echo.stream.count({ count: 1 }, { deadlineMs: 30_000 })) {
-      received.push(reply.message);
-      if (received.length === 2) break;
-    }
-    expect(received).toEqual(['0', '1']);
+    expect(await firstMessages(echo.stream.count({ count: 1 }, { deadlineMs: 30_000 }), 2)).toEqual(['0', '1']);
     await expect.poll(() => endings, { timeout: 2_000 }).toEqual(['cancelled', 'cancelled']);
-    const clientSpans = () => tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
-    await expect.poll(() => clientSpans().length, { timeout: 2_000 }).toBe(2);
     // The one not taken ended as cancelled, as the one read was when its consumer stopped.
-    expect(clientSpans().map((span) => span.attributes['rpc.grpc.status_code'])).toEqual([
-      status.CANCELLED,
-      status.CANCELLED,
-    ]);
+    await expect.poll(() => clientSpanCodes(tracing), { timeout: 2_000 }).toEqual([status.CANCELLED, status.CANCELLED]);
+  });
+
+  it('does the same for a bidirectional call, whose requests both attempts were sending', async () => {
+    const tracing = initTracing({ serviceName: 'hedged-stream', exporter: 'memory' });
+    cleanups.push(() => tracing.shutdown());
+    const { replies, endings } = togetherReplies(2, 250);
+    const server = createGrpcServer({
+      services: [
+        {
+          definition: EchoStreamsService,
+          implementation: {
+            async collect() {
+              return { message: '', servedBy: 'a', remainingMs: 0, traceId: '' };
+            },
+            chat: (_requests: AsyncIterable<unknown>, context: GrpcHandlerContext) => replies(context),
+          },
+        },
+      ],
+    });
+    const { discovery } = await discovered(server, cleanups);
+    const echo = createGrpcClient({
+      definition: EchoStreamsService,
+      discovery,
+      policy: bothThenFirst,
+    }) as unknown as Chatting;
+    cleanups.push(() => echo.close());
+
+    // An array: requests that can be sent again, so both attempts may send them.
+    const chat = echo.bidiStream.chat([{ message: 'a' }, { message: 'b' }], { deadlineMs: 30_000 });
+    expect(await firstMessages(chat, 2)).toEqual(['0', '1']);
+    await expect.poll(() => endings, { timeout: 2_000 }).toEqual(['cancelled', 'cancelled']);
+    await expect.poll(() => clientSpanCodes(tracing), { timeout: 2_000 }).toEqual([status.CANCELLED, status.CANCELLED]);
   });
 });
