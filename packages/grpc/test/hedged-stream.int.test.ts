@@ -6,10 +6,10 @@
 import { status } from '@grpc/grpc-js';
 import { SpanKind } from '@opentelemetry/api';
 import { createGrpcClient, createGrpcServer, type GrpcHandlerContext } from '@switchyard/grpc';
-import { CancelledError } from '@switchyard/core';
-import { createPolicy, hedge } from '@switchyard/resilience';
+import { hedge } from '@switchyard/resilience';
 import { initTracing } from '@switchyard/tracing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { bothThenFirst } from '../../../test-support/side-by-side-policy.js';
 import { discovered, EchoService, EchoStreamsService } from './fixtures/echo.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -57,46 +57,23 @@ function togetherReplies(together: number, maxMessages: number) {
   return { replies, endings };
 }
 
-/** An Echo server whose `count` streams {@link togetherReplies}. */
-function togetherServer(together: number, maxMessages: number) {
+/**
+ * A server of `Echo` whose `count`, or of `EchoStreams` whose `chat`, streams {@link togetherReplies};
+ * the service's other method answers at once.
+ */
+function togetherServer(service: 'Echo' | 'EchoStreams', together: number, maxMessages: number) {
   const { replies, endings } = togetherReplies(together, maxMessages);
+  const answer = async () => ({ message: '', servedBy: 'a', remainingMs: 0, traceId: '' });
+  const stream = (_request: unknown, context: GrpcHandlerContext) => replies(context);
   const server = createGrpcServer({
     services: [
-      {
-        definition: EchoService,
-        implementation: {
-          async say() {
-            return { message: '', servedBy: 'a', remainingMs: 0, traceId: '' };
-          },
-          count: (_request: object, context: GrpcHandlerContext) => replies(context),
-        },
-      },
+      service === 'Echo'
+        ? { definition: EchoService, implementation: { say: answer, count: stream } }
+        : { definition: EchoStreamsService, implementation: { collect: answer, chat: stream } },
     ],
   });
   return { server, endings };
 }
-
-/**
- * A policy of the caller's own that runs two attempts side by side and chooses the first that
- * succeeded only once both have settled: the attempt it passes over has its stream open, first
- * message read, when it is dropped. A true tie, made deterministic.
- */
-const bothThenFirst = createPolicy(
-  [
-    async (context, next) => {
-      const attempts = [context.child(1), context.child(2)];
-      const settled = await Promise.allSettled(attempts.map((attempt) => next(attempt)));
-      const taken = settled.findIndex((outcome) => outcome.status === 'fulfilled');
-      attempts.forEach((attempt, index) => {
-        if (index !== taken) attempt.abort(new CancelledError('not taken'));
-      });
-      const outcome = settled[taken];
-      if (outcome?.status !== 'fulfilled') throw (settled[0] as PromiseRejectedResult).reason;
-      return outcome.value;
-    },
-  ],
-  'both, then the first',
-);
 
 /** Reads `stream` until it has `count` messages, then stops (the consumer's break cancels the call). */
 async function firstMessages(stream: AsyncIterable<{ message: string }>, count: number): Promise<string[]> {
@@ -124,7 +101,7 @@ describe('a hedged server stream', () => {
     const tracing = initTracing({ serviceName: 'hedged-stream', exporter: 'memory' });
     cleanups.push(() => tracing.shutdown());
     // 250 messages, 20 ms apart: a loser left running would still be sending 5 s later.
-    const { server, endings } = togetherServer(2, 250);
+    const { server, endings } = togetherServer('Echo', 2, 250);
     const { discovery } = await discovered(server, cleanups);
     const echo = createGrpcClient({
       definition: EchoService,
@@ -146,7 +123,7 @@ describe('a hedged server stream', () => {
   it('cancels and ends every attempt a policy of its own let finish but did not take', async () => {
     const tracing = initTracing({ serviceName: 'hedged-stream', exporter: 'memory' });
     cleanups.push(() => tracing.shutdown());
-    const { server, endings } = togetherServer(2, 250);
+    const { server, endings } = togetherServer('Echo', 2, 250);
     const { discovery } = await discovered(server, cleanups);
     const echo = createGrpcClient({ definition: EchoService, discovery, policy: bothThenFirst }) as unknown as Counting;
     cleanups.push(() => echo.close());
@@ -160,20 +137,7 @@ describe('a hedged server stream', () => {
   it('does the same for a bidirectional call, whose requests both attempts were sending', async () => {
     const tracing = initTracing({ serviceName: 'hedged-stream', exporter: 'memory' });
     cleanups.push(() => tracing.shutdown());
-    const { replies, endings } = togetherReplies(2, 250);
-    const server = createGrpcServer({
-      services: [
-        {
-          definition: EchoStreamsService,
-          implementation: {
-            async collect() {
-              return { message: '', servedBy: 'a', remainingMs: 0, traceId: '' };
-            },
-            chat: (_requests: AsyncIterable<unknown>, context: GrpcHandlerContext) => replies(context),
-          },
-        },
-      ],
-    });
+    const { server, endings } = togetherServer('EchoStreams', 2, 250);
     const { discovery } = await discovered(server, cleanups);
     const echo = createGrpcClient({
       definition: EchoStreamsService,

@@ -3,9 +3,8 @@
  * among them once all have answered. The response it passes over must not keep its connection
  * (and the instance's work) going until someone notices; its body is closed.
  */
-import { CancelledError } from '@switchyard/core';
-import { createPolicy } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bothThenFirst } from '../../../test-support/side-by-side-policy.js';
 import { Loopback } from './fixtures/loopback.js';
 
 let loopback: Loopback;
@@ -13,24 +12,6 @@ beforeEach(() => {
   loopback = new Loopback();
 });
 afterEach(() => loopback.cleanup());
-
-/** Runs two attempts at once and, once both have settled, returns the first that succeeded. */
-const bothThenFirst = createPolicy(
-  [
-    async (context, next) => {
-      const attempts = [context.child(1), context.child(2)];
-      const settled = await Promise.allSettled(attempts.map((attempt) => next(attempt)));
-      const taken = settled.findIndex((outcome) => outcome.status === 'fulfilled');
-      attempts.forEach((attempt, index) => {
-        if (index !== taken) attempt.abort(new CancelledError('not taken'));
-      });
-      const outcome = settled[taken];
-      if (outcome?.status !== 'fulfilled') throw (settled[0] as PromiseRejectedResult).reason;
-      return outcome.value;
-    },
-  ],
-  'both, then the first',
-);
 
 describe('a streamed response the call did not take', () => {
   it('has its body closed, so the instance stops sending it', async () => {

@@ -54,7 +54,7 @@ import { BufferedBody, readBounded } from './response-body.js';
 interface CallState {
   sent: boolean;
   lastError: unknown;
-  /** Responses handed up with their bodies unread (request()), made only when there is one. */
+  /** Responses handed up with their bodies unread (request()), under a policy: made at the first. */
   responses?: UntakenResponses;
 }
 
