@@ -11,7 +11,7 @@ import { createGrpcClient, createGrpcServer, grpcError } from '@switchyard/grpc'
 import { MemoryRegistry } from '@switchyard/registry';
 import { hedge, retry } from '@switchyard/resilience';
 import { initTracing } from '@switchyard/tracing';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { discovered, type EchoRequest, EchoStreamsService, echoStreamsImplementation } from './fixtures/echo.js';
 
@@ -391,5 +391,117 @@ describe('requests read once (not an array)', () => {
     expect(reply.message).toBe('0 1 2 3 4 5');
     await expect.poll(() => seen.length, { timeout: 2_000 }).toBeGreaterThanOrEqual(1);
     for (const messages of seen) expect(messages).toEqual(['0', '1', '2', '3', '4', '5']);
+  });
+
+  it('go on one attempt only when the hedge starts while the channel still connects', async () => {
+    const seen: string[][] = [];
+    const server = createGrpcServer({
+      services: [
+        {
+          definition: EchoStreamsService,
+          implementation: {
+            async collect(requests: AsyncIterable<EchoRequest>) {
+              const messages: string[] = [];
+              for await (const { message } of requests) messages.push(message ?? '');
+              seen.push(messages);
+              return { message: messages.join(' '), servedBy: 'a', remainingMs: 0, traceId: '' };
+            },
+            async *chat() {},
+          },
+        },
+      ],
+    });
+    const port = await server.listen(0, '127.0.0.1');
+    cleanups.push(() => server.shutdown(100));
+    // Connections to the instance are held until both attempts have started, then let through
+    // together: both attempts wait for their channel, and the hedge starts meanwhile. Both used to
+    // pump the requests once connected: the second call got the rest of them (['2', '3', '4', '5'])
+    // and answered OK, and those went out twice.
+    let letThrough: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      letThrough = resolve;
+    });
+    const sockets: import('node:net').Socket[] = [];
+    const gate = createServer((socket) => {
+      sockets.push(socket);
+      void held.then(() => {
+        const upstream = connect(port, '127.0.0.1');
+        sockets.push(upstream);
+        socket.pipe(upstream).pipe(socket);
+      });
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => gate.close(resolve));
+    });
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    const gatePort = (gate.address() as { port: number }).port;
+    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: gatePort } });
+    const discovery = createDiscovery({ registry, service: 'echo' });
+    cleanups.push(() => discovery.close());
+    await discovery.ready();
+    const echo = createGrpcClient({
+      definition: EchoStreamsService,
+      discovery,
+      policy: hedge({ delayMs: 10, budget: false }),
+    }) as unknown as Streams;
+    cleanups.push(() => echo.close());
+    async function* slow(): AsyncGenerator<EchoRequest> {
+      for (let index = 0; index < 6; index++) {
+        yield { message: String(index) };
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    }
+    const call = echo.clientStream.collect(slow());
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    letThrough();
+    const reply = await call;
+    expect(reply.message).toBe('0 1 2 3 4 5');
+    // Give a second call the time to finish, had one been sent the requests.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toEqual([['0', '1', '2', '3', '4', '5']]);
+  });
+
+  it('still wait for a connection when the client closes meanwhile: the call fails at once, nothing thrown', async () => {
+    // A peer that takes the connection and never speaks HTTP/2: the channel stays connecting.
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => silent.close(resolve));
+    });
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    const port = (silent.address() as { port: number }).port;
+    await registry.register({ id: 'silent', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
+    const discovery = createDiscovery({ registry, service: 'echo' });
+    cleanups.push(() => discovery.close());
+    await discovery.ready();
+    const echo = createGrpcClient({ definition: EchoStreamsService, discovery }) as unknown as Streams;
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown): void => {
+      uncaught.push(error);
+    };
+    process.on('uncaughtException', onUncaught);
+    cleanups.push(() => process.off('uncaughtException', onUncaught));
+
+    const started = Date.now();
+    const call = echo.clientStream.collect(generate(['a', 'b']), { deadlineMs: 5_000 });
+    const outcome = call.then(
+      () => 'resolved',
+      (error: { code?: unknown }) => error.code,
+    );
+    await expect.poll(() => sockets.length, { timeout: 2_000 }).toBeGreaterThan(0);
+    // Closing the channel used to throw "Channel has been shut down" out of the event loop (the
+    // call's wait for the connection watched a channel being shut down), and the call then hung
+    // until its deadline.
+    await echo.close();
+    expect(await outcome).not.toBe('DEADLINE_EXCEEDED');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(uncaught).toEqual([]);
   });
 });

@@ -872,9 +872,16 @@ function pumpWhenConnected(
     if (ended) return;
     if (state === connectivityState.READY) {
       call.off('status', onEnd);
-      source.pump(call, cancel);
+      // Another attempt of the call (a hedge that started while this one waited) may have taken
+      // the requests meanwhile, or sent some already: this one then goes no further, rather than
+      // send them twice or hand its instance the rest as if they were all.
+      if (source.mayStart()) source.pump(call, cancel);
+      else cancel();
       return;
     }
+    // A channel being closed (the instance left, or close()) tells its watchers before it fails
+    // its waiting calls, and refuses to be watched: the call's own end follows.
+    if (state === connectivityState.SHUTDOWN) return;
     // Until the state changes, the call ends (its own failure or deadline), or the deadline passes.
     grpcChannel.watchConnectivityState(state, watchUntil, (error) => {
       if (error === undefined) awaitReady(grpcChannel.getConnectivityState(false));

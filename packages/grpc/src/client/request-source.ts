@@ -66,6 +66,11 @@ export class RequestSource {
     return this.failure === undefined && (this.array !== undefined || !this.sentAny);
   }
 
+  /** Whether an attempt may start reading the requests now (see {@link refusal}). */
+  mayStart(): boolean {
+    return this.failure === undefined && (this.array !== undefined || (!this.live && !this.sentAny));
+  }
+
   /**
    * Why another attempt may not start now, if it may not: the requests failed, were partly sent
    * already, or are being read by an attempt still running (a hedge). Not retryable, and coded
