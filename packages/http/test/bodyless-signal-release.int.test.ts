@@ -27,4 +27,22 @@ describe('responses that cannot have a body, with a long-lived caller signal', (
     // Observed: 40 listeners (one per response, each holding its attempt and response alive).
     expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
   });
+
+  it('nor per response that says it has no body (content-length: 0), unread', async () => {
+    await loopback.serve('a', (request, response) => {
+      response.writeHead(request.method === 'PUT' ? 201 : 200, { 'content-length': '0' });
+      response.end();
+    });
+    const web = await loopback.client();
+    const shutdown = new AbortController();
+    for (let i = 0; i < 10; i++) {
+      const created = await web.request({ method: 'PUT', path: '/carts/1', signal: shutdown.signal });
+      expect(created.status).toBe(201);
+      const empty = await web.request({ path: '/carts/1', signal: shutdown.signal });
+      expect(empty.status).toBe(200);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Observed: 20 (and a MaxListenersExceededWarning), each holding its attempt alive.
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+  });
 });

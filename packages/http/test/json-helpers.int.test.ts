@@ -26,6 +26,23 @@ describe('JSON helpers (buffered responses)', () => {
     expect(await web.getJson('/cached', { headers: { 'if-none-match': '"v1"' } })).toBeUndefined();
   });
 
+  it('rejects a redirect with throwOnStatus off too: that hands back error statuses only', async () => {
+    await loopback.serve('a', (request, response) => {
+      if (request.url === '/moved') return response.writeHead(301, { location: '/products/new' }).end();
+      response.writeHead(302, { location: '/login', 'content-type': 'text/html' }).end('<a href="/login">here</a>');
+    });
+    const web = await loopback.client('web', { throwOnStatus: false });
+    // Was: undefined for the empty 301, and "not valid JSON" (INTERNAL, no status) for the HTML 302.
+    for (const [path, status, location] of [
+      ['/moved', 301, '/products/new'],
+      ['/elsewhere', 302, '/login'],
+    ] as const) {
+      const error = await web.getJson(path).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(HttpCallError);
+      expect(error).toMatchObject({ status, headers: { location } });
+    }
+  });
+
   it("lets the caller's headers replace the helper's, whatever their case", async () => {
     await loopback.serve('a', (request, response) =>
       json(response, 200, {
@@ -162,6 +179,22 @@ describe('JSON helpers (buffered responses)', () => {
     const web = await loopback.client('web', { throwOnStatus: false });
     await expect(web.getJson('/bom')).resolves.toEqual({ ok: true });
     expect(await (await web.request({ path: '/bom' })).body.json()).toEqual({ ok: true });
+  });
+
+  it('settles an error at maxErrorBodyBytes without waiting for the rest of a large or slow body', async () => {
+    await loopback.serve('a', (_request, response) => {
+      // 200 KB of error body, then the connection stays open: the body never ends.
+      response.writeHead(500, { 'content-type': 'text/plain' });
+      response.write('x'.repeat(200_000));
+    });
+    const web = await loopback.client('web', { maxErrorBodyBytes: 1_024, policy: false });
+    const started = Date.now();
+    // Was: read to the end (here never), so the call ended DEADLINE_EXCEEDED with no status or body.
+    const error = await web.getJson('/broken', { deadlineMs: 3_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HttpCallError);
+    expect(error).toMatchObject({ status: 500, bodyTruncated: true });
+    expect((error as HttpCallError).body?.length).toBe(1_024);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it("keeps a redirect's body within maxErrorBodyBytes, as any other error's", async () => {

@@ -42,3 +42,22 @@ describe('a streamed response the call did not take', () => {
     await expect.poll(() => endings, { timeout: 2_000 }).toEqual(['client went away', 'client went away']);
   });
 });
+
+describe('a streamed body its caller throws away', () => {
+  it('can be destroyed unread, with no signal, without an error thrown out of the event loop', async () => {
+    await loopback.serve('a', (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('first chunk\n'); // and never ends
+    });
+    const web = await loopback.client();
+    const response = await web.request({ path: '/feed' });
+    // undici turns destroy() into an AbortError: emitted to no listener, it ended the process.
+    response.body.destroy();
+    await new Promise((resolve) => response.body.once('close', resolve));
+    expect(response.body.destroyed).toBe(true);
+    // The next request goes through (the client is unharmed).
+    const next = await web.request({ path: '/feed' });
+    expect(next.status).toBe(200);
+    next.body.destroy();
+  });
+});

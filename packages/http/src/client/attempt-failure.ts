@@ -259,6 +259,15 @@ export function responseOutcome(status: number, latencyMs: number): CallOutcome 
 }
 
 /**
+ * Why a second attempt of a request that is not idempotent may not start while the first is still
+ * out (a hedge): it would send the request twice. Not retryable, and coded CANCELLED, so the policy
+ * waits for the attempt in flight and blames no instance.
+ */
+export function notHedged(label: string): CancelledError {
+  return new CancelledError(`${label}: not hedged: the request is not idempotent, and its first attempt is still out`);
+}
+
+/**
  * The error for an attempt that cannot run because its stream body was already sent once (a
  * custom `retryOn` asked for a retry the client cannot honour): the previous failure, no longer
  * retryable.

@@ -59,6 +59,8 @@ class BufferingHandler implements Dispatcher.DispatchHandlers {
   private limit = Number.POSITIVE_INFINITY;
   private truncated = false;
   private settled = false;
+  /** undici's abort function for this exchange, once it has connected. */
+  private abortExchange: ((error?: Error) => void) | undefined = undefined;
 
   constructor(
     private readonly resolve: (reply: BufferedReply) => void,
@@ -68,6 +70,7 @@ class BufferingHandler implements Dispatcher.DispatchHandlers {
   ) {}
 
   onConnect(abortExchange: (error?: Error) => void): void {
+    this.abortExchange = abortExchange;
     this.abort.failOnAbort(undefined);
     const reason = this.abort.reason;
     if (reason !== undefined) abortExchange(reason);
@@ -92,6 +95,12 @@ class BufferingHandler implements Dispatcher.DispatchHandlers {
       this.chunks.push(chunk.subarray(0, this.limit - this.size));
       this.size = this.limit;
       this.truncated = true;
+      // Settled with what was kept, and the rest not read: a large or slow error body read to its
+      // end held the call until it ended, or until the deadline, which then hid the status and
+      // body. The connection is dropped, as request() drops an error body past its limit.
+      this.onComplete();
+      this.abortExchange?.(new Error('error body past maxErrorBodyBytes: the rest is not read'));
+      return false;
     }
     return true;
   }

@@ -28,6 +28,7 @@ import {
   classifyFailure,
   failureError,
   failureOutcome,
+  notHedged,
   notReplayable,
   responseOutcome,
 } from './attempt-failure.js';
@@ -54,6 +55,8 @@ import { BufferedBody, readBounded } from './response-body.js';
 interface CallState {
   sent: boolean;
   lastError: unknown;
+  /** Attempts sent and not yet answered (or failed). */
+  inFlight: number;
   /** Responses handed up with their bodies unread (request()), under a policy: made at the first. */
   responses?: UntakenResponses;
 }
@@ -108,6 +111,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     parse: ParseBody<T> | undefined,
   ): Promise<T | HttpResponse> {
     if (state.sent && !prepared.replayable) throw notReplayable(state.lastError);
+    // A request that may not be sent twice is not hedged: a second attempt while the first is out
+    // (a hedge starts on a timer, whatever the request) would send it twice.
+    if (state.inFlight > 0 && !prepared.idempotent) throw notHedged(labelOf(prepared));
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
     const pickArgs = prepared.key === undefined ? undefined : { key: prepared.key };
@@ -150,6 +156,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     );
     const abort = new AttemptAbort(context, prepared.signal);
     state.sent = true;
+    state.inFlight++;
     const started = performance.now();
     let outcomeReported = false;
     // The status once a response arrived: a failure after it (a body that does not parse or breaks
@@ -175,7 +182,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           span?.end(status);
           return value;
         }
-        if (!prepared.throwOnStatus && !isRetryable(prepared, status, replyHeaders)) {
+        // A redirect stays an HttpCallError (with its location): `throwOnStatus: false` hands back
+        // error statuses (≥ 400) only.
+        if (!prepared.throwOnStatus && status >= 400 && !isRetryable(prepared, status, replyHeaders)) {
           // An error status the caller asked to receive: the instance answered, whatever its body
           // holds (an HTML 404 page), so its outcome is the status, reported before parsing.
           outcomeReported = reportStatus(lease, prepared.method, status, started);
@@ -201,7 +210,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (status < 400 || (!prepared.throwOnStatus && !isRetryable(prepared, status, response.headers))) {
         const value: HttpResponse = { status, headers: response.headers, body: response.body };
         translateBodyErrors(response.body, prepared, service, resolved.scheme, instance.host, port, status);
-        if (prepared.signal && !hasNoBody(prepared.method, status) && !response.body.closed) {
+        if (prepared.signal && !hasNoBody(prepared.method, status, response.headers) && !response.body.closed) {
           // The caller's signal may still cancel reading the body, until it ends or closes.
           abort.releaseContext();
           const release = (): void => abort.release();
@@ -241,6 +250,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       span?.end(received, mapped);
       state.lastError = mapped;
       throw mapped;
+    } finally {
+      state.inFlight--;
     }
   }
 
@@ -264,7 +275,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     });
     // The server's own downstream calls already retried: whoever relays this says so too.
     if (headers[NO_RETRY_HEADER] !== undefined) markExhaustedDownstream(error);
-    if (!prepared.throwOnStatus) keptBodies.set(error, bytes);
+    // Handed back when retries run out (throwOnStatus: false): error statuses only, a redirect never.
+    if (!prepared.throwOnStatus && status >= 400) keptBodies.set(error, bytes);
     span?.end(status, error);
     state.lastError = error;
     return error;
@@ -320,7 +332,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       releaseBody((request as { body?: unknown } | undefined)?.body);
       throw error;
     }
-    const state: CallState = { sent: false, lastError: undefined };
+    const state: CallState = { sent: false, lastError: undefined, inFlight: 0 };
     // A call made before discovery's first snapshot (a service that just started) waits for it,
     // within the deadline, instead of failing with NO_INSTANCES at once.
     try {
@@ -538,8 +550,10 @@ function translateBodyErrors(
 ): void {
   const destroy = body.destroy;
   body.destroy = (error?: Error) => {
-    if (error === undefined || error === null) return destroy.call(body, error);
+    // Also for a destroy() with no error (Node's way to throw the rest of a stream away): undici
+    // turns it into an AbortError, which nobody listening would have ended the process.
     if (body.listenerCount('error') === 0) body.once('error', keptOnTheBody);
+    if (error === undefined || error === null) return destroy.call(body, error);
     return destroy.call(
       body,
       bodyFailureError(error, {
@@ -562,9 +576,10 @@ function releaseBody(body: unknown): void {
 }
 
 /**
- * A response with no body by protocol (HEAD, 204, 304): nothing will be read, so its body may never
- * emit 'close', and the caller's signal has nothing left to cancel.
+ * A response with no body, by protocol (HEAD, 204, 304) or as it says (`content-length: 0`, as a
+ * 201 often is): nothing will be read, so its body may never emit 'close', and the caller's signal
+ * has nothing left to cancel.
  */
-function hasNoBody(method: string, status: number): boolean {
-  return method === 'HEAD' || status === 204 || status === 304;
+function hasNoBody(method: string, status: number, headers: HttpResponse['headers']): boolean {
+  return method === 'HEAD' || status === 204 || status === 304 || headers['content-length'] === '0';
 }

@@ -25,13 +25,9 @@ export class UntakenResponses {
 }
 
 /**
- * Closes a body nobody will read. undici destroys an unfinished body with an AbortError, emitted as
- * 'error': with no listener that would be thrown and end the process, so it is listened to (and
- * dropped, as the body is).
+ * Closes a body nobody will read. undici destroys an unfinished body with an AbortError, which the
+ * client keeps on the body rather than emit to no listener (see translateBodyErrors).
  */
 function discard(response: HttpResponse): void {
-  response.body.once('error', droppedWithItsBody);
   response.body.destroy();
 }
-
-function droppedWithItsBody(): void {}

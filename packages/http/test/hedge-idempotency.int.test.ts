@@ -1,0 +1,40 @@
+/**
+ * A hedge starts its second attempt on a timer, whatever the request: one that may not be sent
+ * twice (not idempotent) must not be hedged, while an idempotent one still is.
+ */
+import { hedge } from '@switchyard/resilience';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { json, Loopback, readBody } from './fixtures/loopback.js';
+
+let loopback: Loopback;
+beforeEach(() => {
+  loopback = new Loopback();
+});
+afterEach(() => loopback.cleanup());
+
+describe('hedging', () => {
+  it('sends a request that is not idempotent once, and hedges an idempotent one', async () => {
+    const hits: string[] = [];
+    // Two instances, each answering after 150 ms: a hedge 20 ms in would reach the other.
+    for (const id of ['a', 'b']) {
+      await loopback.serve(id, async (request, response) => {
+        hits.push(`${request.method} ${request.url} ${await readBody(request)}`);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        json(response, 200, { servedBy: id });
+      });
+    }
+    const web = await loopback.client('web', { policy: hedge({ delayMs: 20, budget: false }) });
+
+    // Was: both instances got each of these (4 hits), so an order was placed twice.
+    await web.postJson('/orders', { sku: 1 });
+    const charged = await web.request({ method: 'GET', path: '/charge', idempotent: false });
+    await charged.body.dump();
+    expect(hits.sort()).toEqual(['GET /charge ', 'POST /orders {"sku":1}']);
+
+    // The control: a GET is hedged, so both instances see it.
+    hits.length = 0;
+    await web.getJson('/products');
+    await expect.poll(() => hits.length, { timeout: 1_000 }).toBe(2);
+    expect(hits).toEqual(['GET /products ', 'GET /products ']);
+  });
+});
