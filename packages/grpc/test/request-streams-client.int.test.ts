@@ -11,9 +11,15 @@ import { createGrpcClient, createGrpcServer, grpcError } from '@switchyard/grpc'
 import { MemoryRegistry } from '@switchyard/registry';
 import { hedge, retry } from '@switchyard/resilience';
 import { initTracing } from '@switchyard/tracing';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discovered, type EchoRequest, EchoStreamsService, echoStreamsImplementation } from './fixtures/echo.js';
+import {
+  discovered,
+  discoveredAt,
+  type EchoRequest,
+  EchoStreamsService,
+  echoStreamsImplementation,
+} from './fixtures/echo.js';
 
 type Reply = { message: string; servedBy: string; traceId: string };
 interface Streams {
@@ -97,6 +103,51 @@ async function deadPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** An EchoStreams server whose `collect` records, in `seen`, the messages each call it took got. */
+function recordingServer() {
+  const seen: string[][] = [];
+  const server = createGrpcServer({
+    services: [
+      {
+        definition: EchoStreamsService,
+        implementation: {
+          async collect(requests: AsyncIterable<EchoRequest>) {
+            const messages: string[] = [];
+            for await (const { message } of requests) messages.push(message ?? '');
+            seen.push(messages);
+            return { message: messages.join(' '), servedBy: 'a', remainingMs: 0, traceId: '' };
+          },
+          async *chat() {},
+        },
+      },
+    ],
+  });
+  return { server, seen };
+}
+
+/** Six requests 5 ms apart: slow enough that a hedge starts while the first attempt still sends. */
+async function* slowRequests(): AsyncGenerator<EchoRequest> {
+  for (let index = 0; index < 6; index++) {
+    yield { message: String(index) };
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A plain TCP listener on loopback, handing each connection to `onConnection`; closed, sockets and all, at cleanup. */
+async function rawListener(onConnection: (socket: Socket, sockets: Socket[]) => void) {
+  const sockets: Socket[] = [];
+  const listener = createServer((socket) => {
+    sockets.push(socket);
+    onConnection(socket, sockets);
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise((resolve) => listener.close(resolve));
+  });
+  return { port: (listener.address() as { port: number }).port, sockets };
 }
 
 async function* generate(messages: string[], closed?: { value: boolean }): AsyncGenerator<EchoRequest> {
@@ -356,23 +407,7 @@ describe('requests read once (not an array)', () => {
   });
 
   it('go on one attempt only when the call is hedged, so no attempt gets part of them', async () => {
-    const seen: string[][] = [];
-    const server = createGrpcServer({
-      services: [
-        {
-          definition: EchoStreamsService,
-          implementation: {
-            async collect(requests: AsyncIterable<EchoRequest>) {
-              const messages: string[] = [];
-              for await (const { message } of requests) messages.push(message ?? '');
-              seen.push(messages);
-              return { message: messages.join(' '), servedBy: 'a', remainingMs: 0, traceId: '' };
-            },
-            async *chat() {},
-          },
-        },
-      ],
-    });
+    const { server, seen } = recordingServer();
     const { discovery } = await discovered(server, cleanups);
     const echo = createGrpcClient({
       definition: EchoStreamsService,
@@ -380,37 +415,14 @@ describe('requests read once (not an array)', () => {
       policy: hedge({ delayMs: 5, budget: false }),
     }) as unknown as Streams;
     cleanups.push(() => echo.close());
-    // Slow enough that a hedge would start while the first attempt still sends.
-    async function* slow(): AsyncGenerator<EchoRequest> {
-      for (let index = 0; index < 6; index++) {
-        yield { message: String(index) };
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-    const reply = await echo.clientStream.collect(slow());
+    const reply = await echo.clientStream.collect(slowRequests());
     expect(reply.message).toBe('0 1 2 3 4 5');
     await expect.poll(() => seen.length, { timeout: 2_000 }).toBeGreaterThanOrEqual(1);
     for (const messages of seen) expect(messages).toEqual(['0', '1', '2', '3', '4', '5']);
   });
 
   it('go on one attempt only when the hedge starts while the channel still connects', async () => {
-    const seen: string[][] = [];
-    const server = createGrpcServer({
-      services: [
-        {
-          definition: EchoStreamsService,
-          implementation: {
-            async collect(requests: AsyncIterable<EchoRequest>) {
-              const messages: string[] = [];
-              for await (const { message } of requests) messages.push(message ?? '');
-              seen.push(messages);
-              return { message: messages.join(' '), servedBy: 'a', remainingMs: 0, traceId: '' };
-            },
-            async *chat() {},
-          },
-        },
-      ],
-    });
+    const { server, seen } = recordingServer();
     const port = await server.listen(0, '127.0.0.1');
     cleanups.push(() => server.shutdown(100));
     // Connections to the instance are held until both attempts have started, then let through
@@ -421,40 +433,21 @@ describe('requests read once (not an array)', () => {
     const held = new Promise<void>((resolve) => {
       letThrough = resolve;
     });
-    const sockets: import('node:net').Socket[] = [];
-    const gate = createServer((socket) => {
-      sockets.push(socket);
+    const gate = await rawListener((socket, sockets) => {
       void held.then(() => {
         const upstream = connect(port, '127.0.0.1');
         sockets.push(upstream);
         socket.pipe(upstream).pipe(socket);
       });
     });
-    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => gate.close(resolve));
-    });
-    const registry = new MemoryRegistry();
-    cleanups.push(() => registry.close());
-    const gatePort = (gate.address() as { port: number }).port;
-    await registry.register({ id: 'a', service: 'echo', host: '127.0.0.1', ports: { grpc: gatePort } });
-    const discovery = createDiscovery({ registry, service: 'echo' });
-    cleanups.push(() => discovery.close());
-    await discovery.ready();
+    const discovery = await discoveredAt(gate.port, cleanups);
     const echo = createGrpcClient({
       definition: EchoStreamsService,
       discovery,
       policy: hedge({ delayMs: 10, budget: false }),
     }) as unknown as Streams;
     cleanups.push(() => echo.close());
-    async function* slow(): AsyncGenerator<EchoRequest> {
-      for (let index = 0; index < 6; index++) {
-        yield { message: String(index) };
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    }
-    const call = echo.clientStream.collect(slow());
+    const call = echo.clientStream.collect(slowRequests());
     await new Promise((resolve) => setTimeout(resolve, 60));
     letThrough();
     const reply = await call;
@@ -466,20 +459,8 @@ describe('requests read once (not an array)', () => {
 
   it('still wait for a connection when the client closes meanwhile: the call fails at once, nothing thrown', async () => {
     // A peer that takes the connection and never speaks HTTP/2: the channel stays connecting.
-    const sockets: import('node:net').Socket[] = [];
-    const silent = createServer((socket) => sockets.push(socket));
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => silent.close(resolve));
-    });
-    const registry = new MemoryRegistry();
-    cleanups.push(() => registry.close());
-    const port = (silent.address() as { port: number }).port;
-    await registry.register({ id: 'silent', service: 'echo', host: '127.0.0.1', ports: { grpc: port } });
-    const discovery = createDiscovery({ registry, service: 'echo' });
-    cleanups.push(() => discovery.close());
-    await discovery.ready();
+    const silent = await rawListener(() => {});
+    const discovery = await discoveredAt(silent.port, cleanups);
     const echo = createGrpcClient({ definition: EchoStreamsService, discovery }) as unknown as Streams;
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown): void => {
@@ -494,7 +475,7 @@ describe('requests read once (not an array)', () => {
       () => 'resolved',
       (error: { code?: unknown }) => error.code,
     );
-    await expect.poll(() => sockets.length, { timeout: 2_000 }).toBeGreaterThan(0);
+    await expect.poll(() => silent.sockets.length, { timeout: 2_000 }).toBeGreaterThan(0);
     // Closing the channel used to throw "Channel has been shut down" out of the event loop (the
     // call's wait for the connection watched a channel being shut down), and the call then hung
     // until its deadline.
