@@ -3,6 +3,7 @@ import { InvalidArgumentError } from '@switchyard/core';
 import { ConsoleSpanExporter, InMemorySpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { readEnv } from './env.js';
 import { LazySpanExporter } from './lazy-exporter.js';
+import { takeOtlpEnvironment, withOtlpEnvironment } from './otlp/otlp-environment.js';
 import type { TracingExporter } from './tracing-options.js';
 
 /** The OTLP wire formats this package can send. */
@@ -30,8 +31,8 @@ export function resolveOtlpProtocol(): OtlpProtocol {
 
 /**
  * Creates the span exporter for a resolved exporter choice (`undefined` for `none`). The OTLP
- * exporters read their endpoint, headers, timeout and compression from the standard
- * `OTEL_EXPORTER_OTLP_*` variables themselves.
+ * exporters take their endpoint, headers, timeout and compression from the standard
+ * `OTEL_EXPORTER_OTLP_*` variables as they are now, trimmed (see OtlpEnvironment).
  */
 export function createExporter(
   exporter: TracingExporter,
@@ -47,14 +48,19 @@ export function createExporter(
       return new ConsoleSpanExporter();
     case 'otlp': {
       const protocol = resolveOtlpProtocol();
+      // Taken now, inside initTracing(): the exporter itself is made after its import() settles.
+      const otlp = takeOtlpEnvironment();
       return protocol === 'http/json'
         ? new LazySpanExporter(async () => {
             const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-            return new OTLPTraceExporter(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider });
+            return withOtlpEnvironment(
+              otlp,
+              () => new OTLPTraceExporter(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider }),
+            );
           }, 'otlp http/json')
         : new LazySpanExporter(async () => {
             const { createOtlpProtobufSpanExporter } = await import('./otlp/otlp-protobuf-exporter.js');
-            return createOtlpProtobufSpanExporter(selfObsMeterProvider);
+            return createOtlpProtobufSpanExporter(selfObsMeterProvider, otlp);
           }, 'otlp http/protobuf');
     }
   }

@@ -1,5 +1,5 @@
 import { context, diag, propagation, trace } from '@opentelemetry/api';
-import type { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { InMemorySpanExporter, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { InvalidArgumentError } from '@switchyard/core';
 import { createExporter, resolveOtlpProtocol } from './create-exporter.js';
 import { createProvider } from './create-provider.js';
@@ -60,6 +60,12 @@ function released(tracing: Tracing): void {
 const reportExportFailure = (operation: string) => (error: unknown) => {
   diag.error(`@switchyard/tracing: ${operation} could not export every span`, error);
 };
+
+/** Shuts each exporter down, reporting (never throwing) one that fails. */
+async function shutDownExporters(exporters: readonly SpanExporter[]): Promise<void> {
+  const results = await Promise.allSettled(exporters.map((exporter) => exporter.shutdown()));
+  for (const result of results) if (result.status === 'rejected') reportExportFailure('shutdown')(result.reason);
+}
 
 function disabledTracing(options: ResolvedTracingOptions): Tracing {
   const description = describe(options);
@@ -129,6 +135,11 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
         shutdownPromise = provider
           .shutdown()
           .catch(reportExportFailure('shutdown'))
+          // The SDK's batch processor shuts its exporter down only after a final flush that
+          // succeeded: with the collector down, or refusing that batch, the OTLP exporter's thread
+          // (an OS thread and its heap) stayed alive for good, one more per initTracing() after.
+          // Shutting an exporter down twice is harmless (the OTLP ones keep their first answer).
+          .then(() => shutDownExporters(exporters))
           .finally(() => selfObservability.close());
       }
       return shutdownPromise;

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { type OtlpEnvironment, threadEnvironment } from './otlp-environment.js';
 
 /** What the exporting thread is given: where to load the OpenTelemetry packages from. */
 export interface ExportThreadData {
@@ -100,7 +101,7 @@ function thisModule(): string {
 }
 
 /** Starts the exporting thread (its owner unrefs it once listening: see OffThreadSpanExporter). */
-export function startExportThread(componentType: string): Worker {
+export function startExportThread(componentType: string, otlp: OtlpEnvironment): Worker {
   const resolve = createRequire(thisModule()).resolve;
   const workerData: ExportThreadData = {
     componentType,
@@ -110,14 +111,13 @@ export function startExportThread(componentType: string): Worker {
   };
   // None of the process's own flags or NODE_OPTIONS (a thread runs NODE_OPTIONS' preloads unless
   // its env leaves it out): `--input-type=module` made the source ESM (require undefined), and
-  // preloads (--require, --import: instrumentations, a second SDK) have no business here.
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env.NODE_OPTIONS;
+  // preloads (--require, --import: instrumentations, a second SDK) have no business here. Its
+  // OTLP variables are those initTracing() took (see OtlpEnvironment).
   return new Worker(EXPORT_THREAD_SOURCE, {
     eval: true,
     workerData,
     execArgv: [],
-    env,
+    env: threadEnvironment(otlp),
     name: 'switchyard-otlp-export',
   });
 }

@@ -7,6 +7,7 @@ import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SpanEncoder } from './encode-spans.js';
 import { ProtobufOutput } from './protobuf-output.js';
+import { type OtlpEnvironment, takeOtlpEnvironment, withOtlpEnvironment } from './otlp-environment.js';
 import {
   type FromExportThread,
   startExportThread,
@@ -60,17 +61,20 @@ export class OffThreadSpanExporter implements SpanExporter {
      * no metrics of its own: this exporter records every export, those it hands to it included.
      */
     private readonly fallback: () => SpanExporter,
-    start: () => Worker = () => startExportThread(OTLP_HTTP_SPAN_COMPONENT),
+    /** Starts the exporting thread (by default with the OTLP configuration below). */
+    start?: () => Worker,
     /** Where to record the `otel.sdk.exporter.span.*` metrics; nowhere if undefined. */
     selfObsMeterProvider?: MeterProvider,
+    /** The OTLP configuration, as initTracing() took it. */
+    otlp: OtlpEnvironment = takeOtlpEnvironment(),
   ) {
     this.metrics = createOtlpHttpExporterMetrics(
       OTLP_HTTP_SPAN_COMPONENT,
       TraceExporterMetricsHelper,
-      convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {}).url,
+      withOtlpEnvironment(otlp, () => convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {}).url),
       selfObsMeterProvider,
     );
-    const worker = start();
+    const worker = (start ?? (() => startExportThread(OTLP_HTTP_SPAN_COMPONENT, otlp)))();
     this.worker = worker;
     worker.on('message', (message: FromExportThread) => this.received(message));
     worker.on('error', (error) => this.lost(worker, error));

@@ -8,9 +8,9 @@ import {
   TraceExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { readEnv } from '../env.js';
 import { SpanEncoder } from './encode-spans.js';
 import { OffThreadSpanExporter, OTLP_HTTP_SPAN_COMPONENT } from './off-thread-span-exporter.js';
+import { type OtlpEnvironment, takeOtlpEnvironment, withOtlpEnvironment } from './otlp-environment.js';
 
 /** The official protobuf serializer with the request side replaced by {@link SpanEncoder}. */
 export function fastProtobufTraceSerializer(): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
@@ -29,18 +29,27 @@ export function fastProtobufTraceSerializer(): ISerializer<ReadableSpan[], IExpo
  * `OTEL_EXPORTER_OTLP_*` configuration), but encoding requests with {@link SpanEncoder}: the same
  * bytes, about a third of the CPU.
  */
-export function createOtlpProtobufSpanExporter(selfObsMeterProvider?: MeterProvider): SpanExporter {
-  if (readEnv('SWITCHYARD_OTLP_EXPORT_THREAD')?.toLowerCase() === 'false') {
-    return createInThreadExporter(selfObsMeterProvider);
+export function createOtlpProtobufSpanExporter(
+  selfObsMeterProvider?: MeterProvider,
+  /** The OTLP configuration, as initTracing() took it. */
+  otlp: OtlpEnvironment = takeOtlpEnvironment(),
+): SpanExporter {
+  if (otlp.SWITCHYARD_OTLP_EXPORT_THREAD?.toLowerCase() === 'false') {
+    return createInThreadExporter(selfObsMeterProvider, otlp);
   }
   try {
     // Its fallback records no metrics: the off-thread exporter records every export itself,
     // including those it hands to the fallback (a batch sent again would otherwise count twice).
-    return new OffThreadSpanExporter(() => createInThreadExporter(undefined), undefined, selfObsMeterProvider);
+    return new OffThreadSpanExporter(
+      () => createInThreadExporter(undefined, otlp),
+      undefined,
+      selfObsMeterProvider,
+      otlp,
+    );
   } catch (error) {
     // A thread could not be started (resource limits): export on the main thread, as before.
     diag.warn('cannot start the OTLP exporting thread; exporting on the main thread', error);
-    return createInThreadExporter(selfObsMeterProvider);
+    return createInThreadExporter(selfObsMeterProvider, otlp);
   }
 }
 
@@ -49,10 +58,15 @@ export function createOtlpProtobufSpanExporter(selfObsMeterProvider?: MeterProvi
  * `otel.sdk.exporter.span.*` metrics to `selfObsMeterProvider` (nowhere when undefined, as the
  * official exporter without its `selfObsMeterProvider` option).
  */
-export function createInThreadExporter(selfObsMeterProvider: MeterProvider | undefined): SpanExporter {
+export function createInThreadExporter(
+  selfObsMeterProvider: MeterProvider | undefined,
+  otlp: OtlpEnvironment = takeOtlpEnvironment(),
+): SpanExporter {
   return new OTLPExporterBase(
     createOtlpHttpExportDelegate(
-      convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+      withOtlpEnvironment(otlp, () =>
+        convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+      ),
       fastProtobufTraceSerializer(),
       OTLP_HTTP_SPAN_COMPONENT,
       TraceExporterMetricsHelper,
