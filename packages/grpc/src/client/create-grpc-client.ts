@@ -26,6 +26,7 @@ import {
   InvalidArgumentError,
   MAX_TIMER_MS,
   NO_DEADLINE,
+  withDefaults,
 } from '@switchyard/core';
 import {
   awaitFirstSnapshot,
@@ -129,7 +130,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   if (!options.discovery || typeof options.discovery.pick !== 'function') {
     throw new InvalidArgumentError('discovery', 'must be a Discovery (createDiscovery({ registry, service }))');
   }
-  const resolved = { ...DEFAULT_GRPC_CLIENT_OPTIONS, ...options };
+  // Not a spread: an option given as undefined (an unset config value passed on) means its
+  // default, as an absent one does; spread, `port: undefined` dialled no port at all.
+  const resolved = withDefaults(DEFAULT_GRPC_CLIENT_OPTIONS, options);
   assertInteger('channelsPerInstance', resolved.channelsPerInstance, 1, 64);
   assertInteger('defaultDeadlineMs', resolved.defaultDeadlineMs, 1, 86_400_000);
   assertInteger('closeChannelsAfterMs', resolved.closeChannelsAfterMs, 0, 86_400_000);
@@ -151,12 +154,16 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     resolved.port,
     resolved.channelsPerInstance,
     options.credentials ?? grpcCredentials.createInsecure(),
-    { ...DEFAULT_CHANNEL_OPTIONS, ...options.channelOptions },
+    // A channel option given as undefined keeps Switchyard's value too (`'grpc.enable_retries':
+    // undefined`, spread, turned grpc-js's own retries back on under the policy's).
+    withDefaults(DEFAULT_CHANNEL_OPTIONS, options.channelOptions),
     resolved.closeChannelsAfterMs,
   );
   const subscription = discovery.onChange((instances) =>
     pools.retain(new Set(instances.map((instance) => instance.id))),
   );
+  // grpc-js's exact words for a request over this client's own send limit (see requestFailedLocally).
+  const sendLimitFailure = sendLimitFailureOf(options.channelOptions);
   const stopObserving = observeClient(serviceName, discovery, defaultRetry, defaultBreaker);
   let closed = false;
 
@@ -333,14 +340,13 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           }
         }
         noteFailedInstance(prepared, lease.instance.id);
-        // Our own request failed to serialize (this side's fault; the instance never saw it). Only
-        // that exact prefix: a server's INTERNAL ("Error serializing response", or a handler's own
-        // words) is the server's failure, not a bad request.
-        const badRequest = code === Status.INTERNAL && LOCAL_SERIALIZATION_FAILURE.test(error.details ?? '');
+        // Our own request failed on this side (the instance never saw it): the caller's error, which
+        // neither the instance's health nor the policy (retry, breaker) counts.
+        const badRequest = requestFailedLocally(error, name, sendLimitFailure, source === undefined);
         lease.done({
           // Application answers (NOT_FOUND, INVALID_ARGUMENT…) say nothing bad about the instance.
           ok:
-            badRequest ||
+            badRequest !== undefined ||
             !(
               code === Status.UNAVAILABLE ||
               code === Status.INTERNAL ||
@@ -349,15 +355,10 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
               code === Status.DATA_LOSS
             ),
           latencyMs,
-          overloaded: code === Status.RESOURCE_EXHAUSTED,
+          overloaded: badRequest === undefined && code === Status.RESOURCE_EXHAUSTED,
           connectionFailed: code === Status.UNAVAILABLE && CONNECTION_FAILURE.test(error.details ?? ''),
         });
-        const mapped = badRequest
-          ? new InvalidArgumentError(
-              'request',
-              `${name}: the request does not match the message type: ${error.details}`,
-            )
-          : fromServiceError(error, `${serviceName}/${name}`, retryableNow);
+        const mapped = badRequest ?? fromServiceError(error, `${serviceName}/${name}`, retryableNow);
         span?.end(code, mapped);
         reject(mapped);
       };
@@ -478,17 +479,26 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       };
     } else if (kind === 'server-streaming') {
       stream[camel] = (request: unknown, callOptions?: GrpcCallOptions) =>
-        serverStream(name, label, policyKey, request, callOptions, prepare, run, (context, prepared, onFirst) =>
-          streamAttempt(name, prepared, callOptions, context, onFirst, (channel, metadata) =>
-            channel.makeServerStreamRequest(
-              method.path,
-              method.requestSerialize,
-              method.responseDeserialize,
-              request,
-              metadata,
-              streamCallOptions(prepared),
+        serverStream(
+          name,
+          label,
+          policyKey,
+          request,
+          callOptions,
+          prepare,
+          run,
+          (context, prepared, onFirst) =>
+            streamAttempt(name, prepared, callOptions, context, onFirst, (channel, metadata) =>
+              channel.makeServerStreamRequest(
+                method.path,
+                method.requestSerialize,
+                method.responseDeserialize,
+                request,
+                metadata,
+                streamCallOptions(prepared),
+              ),
             ),
-          ),
+          sendLimitFailure,
         );
     } else if (kind === 'client-streaming') {
       clientStream[camel] = (requests: unknown, callOptions?: GrpcCallOptions): Promise<unknown> => {
@@ -558,6 +568,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                   ),
                 source,
               ),
+            sendLimitFailure,
             () => source.failure,
           ),
         );
@@ -668,7 +679,7 @@ function assertChannelOptions(channelOptions: ChannelOptions, credentials: Chann
   assertChannelOptionValues('channelOptions', channelOptions);
   let probe: Client;
   try {
-    probe = new GrpcJsClient('127.0.0.1:1', credentials, { ...DEFAULT_CHANNEL_OPTIONS, ...channelOptions });
+    probe = new GrpcJsClient('127.0.0.1:1', credentials, withDefaults(DEFAULT_CHANNEL_OPTIONS, channelOptions));
   } catch (error) {
     throw new InvalidArgumentError('channelOptions', (error as Error).message, { cause: error });
   }
@@ -724,6 +735,47 @@ const MAX_RESENDS = 3;
 const LOCAL_SERIALIZATION_FAILURE = /^Request message serialization failure/;
 
 /**
+ * grpc-js's details, exactly, for a message over the channel's `grpc.max_send_message_length`: its
+ * compression filter fails the call with them (RESOURCE_EXHAUSTED) instead of sending the message.
+ * Undefined when the channel has no send limit (grpc-js's default, -1).
+ */
+function sendLimitFailureOf(channelOptions: ChannelOptions | undefined): string | undefined {
+  const limit = channelOptions?.['grpc.max_send_message_length'];
+  return typeof limit === 'number' && limit !== -1
+    ? `Attempted to send message with a size larger than ${limit}`
+    : undefined;
+}
+
+/**
+ * The caller's INVALID_ARGUMENT for an attempt whose request failed on this side and never left:
+ * it did not serialize, or it is over the client's own send limit (`sendLimitFailure`, see
+ * sendLimitFailureOf); undefined for any other failure. Neither says anything about the instance
+ * or the service: taken for the instance's INTERNAL or overload, oversized requests opened the
+ * breaker for every call. Only grpc-js's exact words count: a server's own INTERNAL ("Error
+ * serializing response") or RESOURCE_EXHAUSTED is its answer, not a bad request. `singleRequest`:
+ * the call takes one `request` (unary, server streaming), else it streams `requests`.
+ */
+function requestFailedLocally(
+  error: ServiceError,
+  method: string,
+  sendLimitFailure: string | undefined,
+  singleRequest: boolean,
+): InvalidArgumentError | undefined {
+  const details = error.details ?? '';
+  const field = singleRequest ? 'request' : 'requests';
+  if (error.code === Status.INTERNAL && LOCAL_SERIALIZATION_FAILURE.test(details)) {
+    return new InvalidArgumentError(field, `${method}: the request does not match the message type: ${details}`);
+  }
+  if (error.code === Status.RESOURCE_EXHAUSTED && details === sendLimitFailure) {
+    return new InvalidArgumentError(
+      field,
+      `${method}: the request is larger than the client's channelOptions 'grpc.max_send_message_length' allows: ${details}`,
+    );
+  }
+  return undefined;
+}
+
+/**
  * A server stream's options: the call's deadline, not the attempt's. The policy covers a stream
  * up to its first message, and a per-attempt timeout (`timeout({ ms })` in the policy) cuts an
  * attempt that has not got there (see the attempt's abort); sent as the stream's deadline, it cut
@@ -773,12 +825,94 @@ function assertMetadataKey(key: string): void {
   }
 }
 
+/**
+ * Headers Node's HTTP/2 refuses to send: the connection-specific ones (RFC 9113 §8.2.2; Node's
+ * `isIllegalConnectionSpecificHeader`). `te` is one too unless it is `trailers`, but grpc-js sets
+ * `te: trailers` over whatever the metadata held, so it never reaches Node as given.
+ */
+const CONNECTION_SPECIFIC_HEADERS = new Set([
+  'connection',
+  'http2-settings',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Headers Node's HTTP/2 sends at most once (Node's `kSingleValueHeaders`, pseudo-headers aside). */
+const SINGLE_VALUE_HEADERS = new Set([
+  'access-control-allow-credentials',
+  'access-control-max-age',
+  'access-control-request-method',
+  'age',
+  'authorization',
+  'content-encoding',
+  'content-language',
+  'content-length',
+  'content-location',
+  'content-md5',
+  'content-range',
+  'content-type',
+  'date',
+  'dnt',
+  'etag',
+  'expires',
+  'from',
+  'host',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-range',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'range',
+  'referer',
+  'retry-after',
+  'tk',
+  'upgrade-insecure-requests',
+  'user-agent',
+  'x-content-type-options',
+]);
+
+/**
+ * Refuses a metadata key Node's HTTP/2 would refuse to send as `metadata` holds it: a
+ * connection-specific key, or several values for a header Node sends once. Node throws from
+ * `session.request()`, and grpc-js takes that for a broken connection and drops it: this call
+ * failed INTERNAL, and every other call in flight on the connection failed UNAVAILABLE and was
+ * retried (run twice on the server). Read from the Metadata (grpc-js lowercases keys), so
+ * `Authorization` and `authorization` in one object count as one header given twice.
+ */
+function assertSendableByNode(metadata: Metadata, key: string): void {
+  const name = key.toLowerCase();
+  if (CONNECTION_SPECIFIC_HEADERS.has(name)) {
+    throw new InvalidArgumentError(
+      `options.metadata.${key}`,
+      'is a connection-specific header, which HTTP/2 does not carry (Node refuses to send it)',
+    );
+  }
+  if (SINGLE_VALUE_HEADERS.has(name) && metadata.get(name).length > 1) {
+    throw new InvalidArgumentError(`options.metadata.${key}`, 'takes a single value (Node sends it only once)');
+  }
+}
+
+/** The caller's metadata, checked (see assertMetadataKey, assertSendableByNode) before any network work. */
 function toMetadata(input: GrpcCallOptions['metadata']): Metadata {
   if (input === undefined) return new Metadata();
-  if (input instanceof Metadata) {
-    for (const key of Object.keys(input.getMap())) assertMetadataKey(key);
-    return input.clone();
+  return input instanceof Metadata ? checkedClone(input) : metadataFromObject(input);
+}
+
+function checkedClone(input: Metadata): Metadata {
+  for (const key of Object.keys(input.getMap())) {
+    assertMetadataKey(key);
+    assertSendableByNode(input, key);
   }
+  return input.clone();
+}
+
+function metadataFromObject(input: unknown): Metadata {
   assertObject('options.metadata', input);
   const metadata = new Metadata();
   for (const [key, value] of Object.entries(input)) {
@@ -787,6 +921,8 @@ function toMetadata(input: GrpcCallOptions['metadata']): Metadata {
     // (forwarding an incoming call's `getMap()` used to fail on its first binary entry).
     if (Array.isArray(value)) for (const item of value) addMetadata(metadata, key, item);
     else addMetadata(metadata, key, value);
+    // After adding: a key given again in other case (`Host`, `host`) adds to the same header.
+    assertSendableByNode(metadata, key);
   }
   return metadata;
 }
@@ -945,6 +1081,8 @@ async function* serverStream(
     once: (context: AttemptContext) => Promise<R>,
   ) => Promise<R>,
   open: (context: AttemptContext, prepared: PreparedCall, onFirst: OnFirstMessage) => Promise<OpenedStream>,
+  /** See sendLimitFailureOf: a bidirectional call's request over the limit fails as the caller's, here too. */
+  sendLimitFailure: string | undefined,
   /** Why the call's own requests failed, for a bidirectional call: thrown instead of the CANCELLED it caused. */
   requestFailure: () => Error | undefined = () => undefined,
 ): AsyncGenerator<unknown> {
@@ -1037,7 +1175,9 @@ async function* serverStream(
     const serviceError = error as ServiceError;
     if (typeof serviceError?.code === 'number') {
       // Named `service/Method`, as the errors of the attempts before the first message are.
-      const mapped = fromServiceError(serviceError, label, new Set());
+      const mapped =
+        requestFailedLocally(serviceError, name, sendLimitFailure, request !== STREAMED_REQUESTS) ??
+        fromServiceError(serviceError, label, NOT_RETRYABLE);
       endSpanOnce(serviceError.code, mapped);
       throw mapped;
     }

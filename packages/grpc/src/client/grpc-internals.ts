@@ -71,9 +71,12 @@ function looksInternal(value: unknown): value is InternalChannel {
   );
 }
 
-// Channel options that act in the layers the fast lane skips (the compression filter's send limit
-// and compression): a channel that sets them takes grpc-js's full path.
-const FULL_PATH_OPTIONS = ['grpc.max_send_message_length', 'grpc.default_compression_algorithm'];
+// Channel options that act in the layers the fast lane skips: a channel that sets them takes
+// grpc-js's full path. The compression filter applies the send limit and compression; the resolving
+// call applies a service config's method timeouts (with a service config on the channel, its first
+// call was cut at the configured timeout and every later one, in the fast lane, was not). Folding
+// the timeout in here would mean redoing grpc-js's method-config matching on every call.
+const FULL_PATH_OPTIONS = ['grpc.max_send_message_length', 'grpc.default_compression_algorithm', 'grpc.service_config'];
 
 function needsFullPath(options: Record<string, unknown>): boolean {
   return FULL_PATH_OPTIONS.some((name) => options[name] !== undefined && options[name] !== -1);
