@@ -1,8 +1,9 @@
-import type { ServerResponse } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { codeInWords, describesThisSide, isExhaustedDownstream, type Logger, SwitchyardError } from '@switchyard/core';
 import { HttpCallError } from '../status/http-call-error.js';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
-import { codeToHttpStatus } from '../status/status-mapping.js';
+import { codeToHttpStatus, httpStatusToCode } from '../status/status-mapping.js';
+import { noteServerFailure } from './response-outcome.js';
 
 /**
  * Replies to a request whose handler failed: a Switchyard error by its code (NOT_FOUND 404,
@@ -10,37 +11,86 @@ import { codeToHttpStatus } from '../status/status-mapping.js';
  * 4xx is about the request (what was not found, which field was wrong): the error's own, or for a
  * downstream's failure passed on, the downstream's own detail (see {@link publicClientErrorMessage});
  * a 5xx says only what kind of failure it was, because its message describes this side (downstream
- * addresses, a downstream's body, an internal error's text), and is logged instead. Any other
- * error is 500 `internal error`. If the response had already started, the connection is destroyed
- * so the client sees a failure, not a short body; if it had already ended, it is left to finish. A failure of the handler's own downstream calls
- * after their retries carries `x-switchyard-no-retry: 1`.
+ * addresses, a downstream's body, an internal error's text), and is logged instead. Another error
+ * that carries a 4xx `status` or `statusCode` (http-errors, as body-parser raises for a malformed
+ * or oversized body) replies with that status, and its own message if it says it may be exposed
+ * (`expose: true`), else the status's reason phrase; it is the client's fault, logged at debug only.
+ * Any other error is 500 `internal error`. If the response had already started, the connection is
+ * destroyed so the client sees a failure, not a short body; if it had already ended, it is left to
+ * finish. A failure of the handler's own downstream calls after their retries carries
+ * `x-switchyard-no-retry: 1`. The error is noted for the request's SERVER span (its exception, and
+ * 500 for a cut response; see noteServerFailure).
  */
 export function writeErrorReply(response: ServerResponse, error: unknown, logger: Logger): void {
-  const known = SwitchyardError.isInstance(error);
-  const status = codeToHttpStatus(error);
+  const status = replyStatusOf(error);
   logHandlerFailure(error, status, logger);
   // The reply was already complete (a failure after response.end(), say an after-reply audit
   // call): it stands, and the body still flushing must not be cut off. Logging above says enough.
   if (response.writableEnded) return;
+  noteServerFailure(response, error);
   if (response.headersSent) {
-    response.destroy(error instanceof Error ? error : undefined);
+    // Without the error: given it, Node emits it on the server's 'clientError', as if the client
+    // had sent a malformed request. It is logged above already.
+    response.destroy();
     return;
   }
   // Headers the handler set for the reply it meant to send describe a body and caching that this
   // reply does not have: kept, a JSON error went out labelled `content-encoding: gzip` (undecodable),
   // or as a 404/503 with `cache-control: public, max-age=3600` that shared caches served for an hour.
   for (const name of REPRESENTATION_HEADERS) response.removeHeader(name);
-  const body = JSON.stringify({
-    error: known
-      ? { code: error.code, message: status < 500 ? publicClientErrorMessage(error, logger) : publicMessage(status) }
-      : { code: 'INTERNAL', message: 'internal error' },
-  });
+  const body = JSON.stringify({ error: errorReplyBody(error, status, logger) });
   response.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     ...(isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {}),
   });
   response.end(body);
+}
+
+/** The status of the error reply to `error`: a Switchyard error's by its code, another's own 4xx, else 500. */
+function replyStatusOf(error: unknown): number {
+  if (SwitchyardError.isInstance(error)) return codeToHttpStatus(error);
+  return ownClientErrorStatus(error) ?? 500;
+}
+
+/**
+ * The 4xx status a non-Switchyard error carries as `status` or `statusCode`, read as Express's final
+ * handler reads it (http-errors sets both). A 5xx one is not taken: its message and status are the
+ * server's business, and it replies 500 `internal error` like any failure.
+ */
+function ownClientErrorStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  if (isClientErrorStatus(status)) return status;
+  if (isClientErrorStatus(statusCode)) return statusCode;
+  return undefined;
+}
+
+function isClientErrorStatus(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value < 500;
+}
+
+/** The `{ code, message }` of an error reply with `status` (see {@link writeErrorReply}). */
+function errorReplyBody(error: unknown, status: number, logger: Logger): { code: string; message: string } {
+  if (SwitchyardError.isInstance(error)) {
+    return {
+      code: error.code,
+      message: status < 500 ? publicClientErrorMessage(error, logger) : publicMessage(status),
+    };
+  }
+  if (status < 500) return { code: httpStatusToCode(status), message: exposedMessage(error) ?? reasonPhrase(status) };
+  return { code: 'INTERNAL', message: 'internal error' };
+}
+
+/** The message of an error that says it may be shown to the client (http-errors' `expose: true`). */
+function exposedMessage(error: unknown): string | undefined {
+  const { expose, message } = error as { expose?: unknown; message?: unknown };
+  return expose === true && typeof message === 'string' ? bounded(message) : undefined;
+}
+
+/** The status's reason phrase in the words of the other generic messages (`payload too large`). */
+function reasonPhrase(status: number): string {
+  return (STATUS_CODES[status] ?? 'client error').toLowerCase();
 }
 
 /**
@@ -64,11 +114,17 @@ const REPRESENTATION_HEADERS = [
   'trailer',
 ];
 
-/** Logs what a reply will not say: any unknown error and 500 at error, other 5xx at warn. */
+/**
+ * Logs what a reply will not say: a 500 and any unknown error replied 5xx at error, other 5xx at
+ * warn. A 4xx is the client's fault, not the server's: an unknown error carrying one (a malformed
+ * body) is logged at debug, a Switchyard one not at all (its reply says it).
+ */
 export function logHandlerFailure(error: unknown, status: number, logger: Logger): void {
-  if (!SwitchyardError.isInstance(error) || status === 500)
-    logger.error({ err: error }, 'switchyard http: handler failed');
-  else if (status >= 500) logger.warn({ err: error }, 'switchyard http: handler failed');
+  const known = SwitchyardError.isInstance(error);
+  if (status < 500) {
+    if (!known) logger.debug({ err: error }, 'switchyard http: request refused');
+  } else if (!known || status === 500) logger.error({ err: error }, 'switchyard http: handler failed');
+  else logger.warn({ err: error }, 'switchyard http: handler failed');
 }
 
 /**

@@ -3,6 +3,7 @@ import { DeadlineExceededError, InvalidArgumentError, SwitchyardError } from '@s
 import { writeErrorReply, writeProbeReply } from './error-reply.js';
 import type { HealthState } from './health-state.js';
 import { beginIncoming, type HttpHandlerContext, type IncomingCall } from './incoming-call.js';
+import { emitRequestEventsInCurrentContext } from './request-event-context.js';
 import { type HttpServerOptions, type ResolvedServerOptions, resolveServerOptions } from './server-options.js';
 
 /** A node:http handler, given the request's {@link HttpHandlerContext} as a third argument. */
@@ -21,9 +22,11 @@ export interface SwitchyardHttpListener {
 /**
  * Wraps a node:http handler (an Express or Connect app, or Koa's `callback()`, works too) so that every request:
  * runs with its caller's deadline (header `x-switchyard-deadline-ms`) and trace context, which
- * outgoing Switchyard calls (gRPC or HTTP) inherit; gets a SERVER span when a tracer is active;
+ * outgoing Switchyard calls (gRPC or HTTP) inherit, in the handler and in the request's event
+ * listeners (a body read with 'data'/'end'); gets a SERVER span when a tracer is active;
  * fails with 504 at once when it arrives with no time left; and, if the handler throws or rejects
- * before replying, gets an error reply mapped from the error's code. `/healthz` answers 200 while
+ * before replying, gets an error reply mapped from the error's code (or the 4xx an error such as
+ * body-parser's carries); one that fails after its reply started has the connection cut. `/healthz` answers 200 while
  * the process lives, `/readyz` 200 while `health` is serving and 503 while draining or not ready.
  *
  * An Express or Connect app takes a third argument of its own, the function it calls with an error
@@ -64,11 +67,13 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
     }
     let result: unknown;
     try {
-      result = call.run(() =>
-        connectApp
+      result = call.run(() => {
+        // The handler's 'data'/'end' listeners run when the body arrives, after it returned.
+        emitRequestEventsInCurrentContext(request);
+        return connectApp
           ? handler(request, response, finalHandler(request, response, settings) as never)
-          : handler(request, response, call),
-      );
+          : handler(request, response, call);
+      });
     } catch (error) {
       writeErrorReply(response, error, settings.logger);
       return;

@@ -16,6 +16,7 @@ import {
   switchyardInstruments,
 } from '@switchyard/tracing';
 import { parseDeadlineHeader } from '../deadline-header.js';
+import { responseClosed, responseCompleted, serverFailureOf, statusOnClose } from './response-outcome.js';
 import { serverHost } from './server-host.js';
 import type { ResolvedServerOptions } from './server-options.js';
 
@@ -57,7 +58,9 @@ export function incomingCallOf(request: IncomingMessage): IncomingCall | undefin
 /**
  * Starts serving a request: reads the deadline header (so outgoing calls inherit what is left),
  * extracts the trace context into a SERVER span when a tracer is active (or keeps the raw
- * propagation headers to forward when none is), and ends the span when the response closes.
+ * propagation headers to forward when none is), and ends the span when the response closes: with
+ * the response's status, or 499 when the client left first, or 500 and the error when the server
+ * cut its own started response (see noteServerFailure).
  */
 export function beginIncoming(
   request: IncomingMessage,
@@ -96,7 +99,8 @@ export function beginIncoming(
     const active = trace.setSpan(parent, span);
     run = (fn) => otelContext.with(active, () => runInCallScope(scope, fn));
     response.once('close', () => {
-      endRpcSpan(span, { httpStatusCode: response.writableFinished ? response.statusCode : 499 });
+      // The error the reply was made for (see noteServerFailure): the exception on the span.
+      endRpcSpan(span, { httpStatusCode: statusOnClose(response), error: serverFailureOf(response) });
     });
   } else {
     // No tracer here: forward the caller's headers as they are, so the trace survives this hop.
@@ -137,9 +141,10 @@ function abortOnEnd(response: ServerResponse, deadline: number): AbortController
   }
   const onClose = (): void => {
     if (timer) clearTimeout(timer);
-    if (!response.writableFinished) controller.abort(new CancelledError('the client closed the connection'));
+    if (!responseCompleted(response)) controller.abort(new CancelledError('the client closed the connection'));
   };
-  if (response.closed) onClose();
+  // Read after the response closed (the client left while the handler was busy): its 'close' is past.
+  if (responseClosed(response)) onClose();
   else response.once('close', onClose);
   return controller;
 }
@@ -161,7 +166,7 @@ function recordServed(
     // The same method, status, scheme and route as the request's SERVER span.
     instruments.recordHttpServerRequest((performance.now() - started) / 1_000, {
       method: request.method ?? 'GET',
-      status: response.writableFinished ? response.statusCode : 499,
+      status: statusOnClose(response),
       scheme: tls ? 'https' : 'http',
       route,
     });

@@ -4,6 +4,7 @@ import { codeToHttpStatus } from '../status/status-mapping.js';
 import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
 import { logHandlerFailure, publicClientErrorMessage, publicMessage } from './error-reply.js';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
+import { noteServerFailure } from './response-outcome.js';
 import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
 
 /** Options of {@link switchyardFastify}: the same as httpHandler's. */
@@ -34,6 +35,10 @@ interface FastifyLike {
   addHook(
     name: 'onRequest',
     hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void,
+  ): unknown;
+  addHook(
+    name: 'onSend',
+    hook: (request: FastifyRequestLike, reply: FastifyReplyLike, payload: unknown, done: () => void) => void,
   ): unknown;
   addHook(
     name: 'onRoute',
@@ -87,6 +92,12 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
     // (Fastify carries the async context on across reading the body.)
     call.run(next);
   });
+  // A stream payload that fails after the headers went out makes Fastify cut the response: noted,
+  // so the span and metric say 500 and the error, not a 499 of a client that left.
+  app.addHook('onSend', (_request, reply, payload, next) => {
+    if (isNodeStream(payload)) payload.once('error', (error: unknown) => noteServerFailure(reply.raw, error));
+    next();
+  });
   app.addHook('onRoute', (route) => {
     if (route.config?.[PROBE] === true) return;
     const original = route.handler;
@@ -95,6 +106,10 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
       const invoke = (): unknown => {
         try {
           const result = original.call(this, request, reply);
+          // The reply itself (`return reply.send(…)`, Fastify's documented style) is a thenable too,
+          // but its then() calls its first callback: given none, it threw out of the event loop.
+          // Fastify waits on it as it is; a later error reaches the route's error handler below.
+          if (result === reply) return result;
           return typeof (result as Promise<unknown>)?.then === 'function'
             ? (result as Promise<unknown>).then(undefined, (error: unknown) => {
                 throw withStatus(error, reply, settings.logger);
@@ -162,9 +177,11 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
  * detail (its message named internal services and paths), its `cause` the original; an error that would reply 5xx (a Switchyard one, or any error without a `statusCode`) is
  * replaced by one with the same code and a generic message (`service unavailable`, `internal
  * error`…), its `cause` the original, which is logged: its message describes this side
- * (downstream addresses, a downstream's body, an internal error's text).
+ * (downstream addresses, a downstream's body, an internal error's text). The original is noted for
+ * the request's SERVER span (see noteServerFailure).
  */
-function withStatus(error: unknown, reply: { header(name: string, value: string): unknown }, logger: Logger): unknown {
+function withStatus(error: unknown, reply: FastifyReplyLike, logger: Logger): unknown {
+  noteServerFailure(reply.raw, error);
   if (isExhaustedDownstream(error)) reply.header(NO_RETRY_HEADER, '1');
   const ownStatus = (error as { statusCode?: unknown } | undefined)?.statusCode;
   const known = SwitchyardError.isInstance(error);
@@ -190,6 +207,14 @@ function withStatus(error: unknown, reply: { header(name: string, value: string)
     cause: error,
   });
   return handedOn(withStatusCode(masked, status));
+}
+
+/** A Node stream (a payload Fastify pipes to the response), which reports its failure as an 'error' event. */
+function isNodeStream(payload: unknown): payload is NodeJS.ReadableStream {
+  return (
+    typeof (payload as { pipe?: unknown } | null)?.pipe === 'function' &&
+    typeof (payload as { once?: unknown }).once === 'function'
+  );
 }
 
 /** Errors {@link withStatus} handed on already: the route's error handler leaves them as they are. */

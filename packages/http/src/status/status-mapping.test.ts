@@ -102,6 +102,30 @@ describe('parseRetryAfterMs', () => {
     }
   });
 
+  it('ignores text that is neither delay-seconds nor an HTTP date, even when V8 can make a date of it', () => {
+    // Before the fix: 0, 0 (retry at once, no backoff) and 86400000 (the call failed at once, DEADLINE_EXCEEDED).
+    expect(parseRetryAfterMs('after 10', now)).toBeUndefined();
+    expect(parseRetryAfterMs('Retry: 5', now)).toBeUndefined();
+    expect(parseRetryAfterMs('Mon 2030', now)).toBeUndefined();
+  });
+
+  it('reads only the three HTTP-date forms, whole, and only dates that exist', () => {
+    // Before the fix: all but the last two were dates to Date.parse (ISO, a zone offset, no day name, 31 Feb as 3 Mar).
+    for (const value of [
+      '2025-01-01T00:00:03Z',
+      'Wed, 01 Jan 2025 00:00:03 +0000',
+      '01 Jan 2025 00:00:03 GMT',
+      'Wed, 01 Jan 2025 00:00:03 GMT trailing',
+      'Fri, 31 Feb 2025 00:00:00 GMT',
+      'Wed, 01 Jan 2025 24:00:03 GMT',
+    ]) {
+      expect({ value, ms: parseRetryAfterMs(value, now) }).toEqual({ value, ms: undefined });
+    }
+    // RFC 850's two-digit year: the century that puts it at most 50 years ahead (94 is 1994, long past).
+    expect(parseRetryAfterMs('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(0);
+    expect(parseRetryAfterMs('Wed Jan  1 00:00:03 2025', now)).toBe(3_000);
+  });
+
   it('reads a pushback over a day as one day, so the retry policy gives up instead of retrying at once', () => {
     for (const value of ['90000', '12345678901', 'Fri, 03 Jan 2025 00:00:00 GMT']) {
       expect(parseRetryAfterMs(value, now)).toBe(86_400_000);
