@@ -12,24 +12,36 @@ type Check = (value: unknown) => boolean;
 const NUMBER: Check = (value) => typeof value === 'number' && Number.isFinite(value);
 // NaN and ±Infinity are valid doubles and floats (IEEE 754 on the wire), unlike any integer.
 const FLOATING: Check = (value) => typeof value === 'number';
+// Integers in the field's range: protobuf.js wraps or truncates any other number without a word
+// (-1 in a uint32 went out as 4294967295, 1.5 as 1).
+const integerIn =
+  (min: number, max: number): Check =>
+  (value) =>
+    Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+const INT32 = integerIn(-(2 ** 31), 2 ** 31 - 1);
+const UINT32 = integerIn(0, 2 ** 32 - 1);
+// 64-bit: an integral number (beyond 2^53 it has lost digits already; a decimal string keeps them), a
+// decimal string or a bigint; unsigned ones not negative.
 const LONG: Check = (value) =>
-  NUMBER(value) || (typeof value === 'string' && /^-?\d+$/.test(value)) || typeof value === 'bigint';
+  Number.isInteger(value) || (typeof value === 'string' && /^-?\d+$/.test(value)) || typeof value === 'bigint';
+const ULONG: Check = (value) =>
+  LONG(value) && !(typeof value === 'string' ? value.startsWith('-') : (value as number | bigint) < 0);
 const CHECKS: Record<string, [Check, string]> = {
   TYPE_STRING: [(value) => typeof value === 'string', 'a string'],
   TYPE_BOOL: [(value) => typeof value === 'boolean', 'a boolean'],
   TYPE_BYTES: [(value) => value instanceof Uint8Array || typeof value === 'string', 'bytes (Buffer or base64 string)'],
   TYPE_DOUBLE: [FLOATING, 'a number'],
   TYPE_FLOAT: [FLOATING, 'a number'],
-  TYPE_INT32: [NUMBER, 'a number'],
-  TYPE_UINT32: [NUMBER, 'a number'],
-  TYPE_SINT32: [NUMBER, 'a number'],
-  TYPE_FIXED32: [NUMBER, 'a number'],
-  TYPE_SFIXED32: [NUMBER, 'a number'],
-  TYPE_INT64: [LONG, 'a number or a decimal string'],
-  TYPE_UINT64: [LONG, 'a number or a decimal string'],
-  TYPE_SINT64: [LONG, 'a number or a decimal string'],
-  TYPE_FIXED64: [LONG, 'a number or a decimal string'],
-  TYPE_SFIXED64: [LONG, 'a number or a decimal string'],
+  TYPE_INT32: [INT32, 'a whole number from -2147483648 to 2147483647'],
+  TYPE_SINT32: [INT32, 'a whole number from -2147483648 to 2147483647'],
+  TYPE_SFIXED32: [INT32, 'a whole number from -2147483648 to 2147483647'],
+  TYPE_UINT32: [UINT32, 'a whole number from 0 to 4294967295'],
+  TYPE_FIXED32: [UINT32, 'a whole number from 0 to 4294967295'],
+  TYPE_INT64: [LONG, 'a whole number or a decimal string'],
+  TYPE_SINT64: [LONG, 'a whole number or a decimal string'],
+  TYPE_SFIXED64: [LONG, 'a whole number or a decimal string'],
+  TYPE_UINT64: [ULONG, 'a whole number or a decimal string, not negative'],
+  TYPE_FIXED64: [ULONG, 'a whole number or a decimal string, not negative'],
   TYPE_ENUM: [(value) => typeof value === 'string' || NUMBER(value), 'an enum name or number'],
   TYPE_MESSAGE: [(value) => typeof value === 'object' && !Array.isArray(value), 'an object'],
 };
