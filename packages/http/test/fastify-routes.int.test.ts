@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { type Logger, SwitchyardError } from '@switchyard/core';
-import { codeToHttpStatus, publicErrorMessage, switchyardFastify } from '@switchyard/http';
+import { codeToHttpStatus, createHealthState, publicErrorMessage, switchyardFastify } from '@switchyard/http';
 import Fastify from 'fastify';
 import { request as plainRequest } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -94,5 +94,47 @@ describe('switchyardFastify: a request that matches no route', () => {
     const authorized = await plainRequest(`${url}/unknown`, { headers: { authorization: 'Bearer t' } });
     expect(authorized.statusCode).toBe(404);
     await authorized.body.dump();
+  });
+});
+
+describe('switchyardFastify: probes', () => {
+  // Before: the application's own onRequest hooks ran for the probe routes too, so an app-wide auth
+  // hook answered kubelet's /healthz and /readyz 401, and the pod never became ready.
+  it("are answered before the application's own hooks: an app-wide auth hook does not refuse them", async () => {
+    const health = createHealthState();
+    const app = Fastify();
+    await app.register(switchyardFastify, { health });
+    let hookRan = 0;
+    app.addHook('onRequest', async (request, reply) => {
+      hookRan += 1;
+      if (request.headers.authorization === undefined) return reply.code(401).send('no token');
+    });
+    app.get('/orders', async () => ({ ok: true }));
+    const url = await start(app);
+
+    const probes = async () =>
+      Promise.all(
+        ['/healthz', '/readyz'].map(async (path) => {
+          const reply = await plainRequest(`${url}${path}`);
+          return [path, reply.statusCode, await reply.body.text()];
+        }),
+      );
+    expect(await probes()).toEqual([
+      ['/healthz', 200, 'ok'],
+      ['/readyz', 200, 'ready'],
+    ]);
+    const head = await plainRequest(`${url}/readyz`, { method: 'HEAD' });
+    expect(head.statusCode).toBe(200);
+    await head.body.dump();
+    health.drain();
+    expect(await probes()).toEqual([
+      ['/healthz', 200, 'ok'],
+      ['/readyz', 503, 'draining'],
+    ]);
+    expect(hookRan).toBe(0);
+    const refused = await plainRequest(`${url}/orders`);
+    expect(refused.statusCode).toBe(401);
+    await refused.body.dump();
+    expect(hookRan).toBe(1);
   });
 });

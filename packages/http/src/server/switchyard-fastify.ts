@@ -46,8 +46,10 @@ interface FastifyLike {
   ): unknown;
 }
 
-// Route config flag of the probe routes: no span, no scope, no deadline.
+// Route config of the probe routes, holding their answer: no span, no scope, no deadline.
 const PROBE = 'switchyardProbe';
+/** Writes a probe's reply. */
+type ProbeAnswer = (reply: FastifyReplyLike) => FastifyReplyLike;
 
 /**
  * The Fastify plugin (Fastify 4 and 5): for every route registered after it, the handler runs with
@@ -76,8 +78,12 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
   }
   const app = fastify as FastifyLike;
   app.addHook('onRequest', (request, reply, next) => {
-    if (request.routeOptions?.config?.[PROBE] === true) {
-      next();
+    const probe = request.routeOptions?.config?.[PROBE];
+    if (typeof probe === 'function') {
+      // Answered here, before the hooks the application adds after the plugin: an app-wide auth or
+      // rate-limit onRequest hook answered kubelet's probes 401 or 429, and the pod never became
+      // ready. (No `next()`: the rest of the chain and the route's handler do not run.)
+      (probe as ProbeAnswer)(reply);
       return;
     }
     if (settings.health.draining) reply.header('connection', 'close');
@@ -99,7 +105,7 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
     next();
   });
   app.addHook('onRoute', (route) => {
-    if (route.config?.[PROBE] === true) return;
+    if (typeof route.config?.[PROBE] === 'function') return;
     const original = route.handler;
     route.handler = function switchyardRoute(this: unknown, request, reply) {
       const call = incomingCallOf(request.raw);
@@ -149,21 +155,24 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
 
   function addProbes(): void {
     if (livePath === undefined || readyPath === undefined) return;
-    const probe = (path: string, answer: () => [number, string]) =>
+    const probe = (path: string, answer: () => [number, string]) => {
+      const reply: ProbeAnswer = (to) => {
+        const [status, text] = answer();
+        return to
+          .code(status)
+          .header('cache-control', 'no-store')
+          .header('content-type', 'text/plain; charset=utf-8')
+          .send(text);
+      };
       app.route({
         method: 'GET',
         url: path,
         logLevel: 'warn',
-        config: { [PROBE]: true },
-        handler: (_request, reply) => {
-          const [status, text] = answer();
-          return reply
-            .code(status)
-            .header('cache-control', 'no-store')
-            .header('content-type', 'text/plain; charset=utf-8')
-            .send(text);
-        },
+        // The onRequest hook above answers with it; the handler only if that hook was bypassed.
+        config: { [PROBE]: reply },
+        handler: (_request, to) => reply(to),
       });
+    };
     probe(livePath, () => [200, 'ok']);
     probe(readyPath, () => (health.serving ? [200, 'ready'] : [503, health.draining ? 'draining' : 'not ready']));
   }
