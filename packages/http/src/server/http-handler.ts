@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DeadlineExceededError, InvalidArgumentError, SwitchyardError } from '@switchyard/core';
+import { closeConnectionAfter } from './drain-connection.js';
 import { writeErrorReply, writeProbeReply } from './error-reply.js';
 import type { HealthState } from './health-state.js';
 import { beginIncoming, type HttpHandlerContext, type IncomingCall } from './incoming-call.js';
@@ -51,7 +52,7 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     if (serveProbe(request, response, settings)) return;
     // Draining: let keep-alive clients move to other instances after this response.
-    if (settings.health.draining) response.setHeader('connection', 'close');
+    if (settings.health.draining) closeConnectionAfter(request, response);
     let call: IncomingCall;
     try {
       call = beginIncoming(request, response, settings);

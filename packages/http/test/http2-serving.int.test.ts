@@ -1,11 +1,11 @@
 /**
- * context.signal of httpHandler when first read after the client went away: it is aborted at once,
- * on HTTP/2 (a reset stream) as on HTTP/1.1 (a closed connection).
+ * httpHandler on HTTP/2: context.signal first read after the client went away is aborted at once (a
+ * reset stream, as a closed connection on HTTP/1.1), and a draining server sends a GOAWAY.
  */
 import { once } from 'node:events';
 import { connect as http2Connect, createServer as createHttp2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { httpHandler, requestContext } from '@switchyard/http';
+import { createHealthState, httpHandler, requestContext } from '@switchyard/http';
 import { request as plainRequest } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Loopback } from './fixtures/loopback.js';
@@ -57,5 +57,47 @@ describe('context.signal first read after the client left', () => {
     await pending;
     await expect.poll(() => aborted, { timeout: 2_000 }).not.toBeUndefined();
     expect(aborted).toBe(true);
+  });
+});
+
+describe('draining on HTTP/2', () => {
+  // Before: the Connection: close meant for HTTP/1.1 was set on HTTP/2 responses too, where Node
+  // drops it with an UnsupportedWarning, and the client kept its connection to the draining instance.
+  it('answers the request and sends a GOAWAY, so the client takes its next requests elsewhere', async () => {
+    const health = createHealthState();
+    const listener = httpHandler((_request, response) => response.end('served'), { health });
+    const server = createHttp2Server(listener as never);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    loopback.onCleanup(() => new Promise((resolve) => server.close(resolve)));
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    loopback.onCleanup(async () => {
+      process.off('warning', onWarning);
+    });
+    health.drain();
+    const session = http2Connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    loopback.onCleanup(() => session.destroy());
+    const goaway = once(session, 'goaway');
+    const stream = session.request({ ':path': '/orders' });
+    let body = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+    await once(stream, 'end');
+    expect({ status: headers[':status'], connection: headers.connection, body }).toEqual({
+      status: 200,
+      connection: undefined,
+      body: 'served',
+    });
+    const noGoaway = new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('no GOAWAY within 2 s')), 2_000).unref(),
+    );
+    await Promise.race([goaway, noGoaway]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.filter((message) => /connection/i.test(message))).toEqual([]);
   });
 });
