@@ -13,6 +13,7 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { withEnv } from './env.js';
 import { PooledIdGenerator } from './pooled-id-generator.js';
 import { withoutNoopTracerMetrics } from './quiet-tracer-metrics.js';
 import { rpcTracerOf, SAMPLER_IGNORES_ATTRIBUTES } from './tracing-active.js';
@@ -69,12 +70,15 @@ export function createProvider(
     onBatchProcessor?.(processor);
     return processor;
   });
-  const provider = new NodeTracerProvider({
-    resource,
-    idGenerator: new PooledIdGenerator(),
-    spanProcessors: processors,
-    sampler: options.sampler === undefined ? ratioSampler(options.sampleRatio ?? 1) : envSampler(options.sampler),
-  });
+  const sampler = options.sampler === undefined ? ratioSampler(options.sampleRatio ?? 1) : envSampler(options.sampler);
+  // Built without the sampler variables in sight: the SDK reads OTEL_TRACES_SAMPLER again for a
+  // default it then drops for this sampler, case-sensitively, and told diag that a valid
+  // `ALWAYS_OFF` (or a sampleRatio given in code) was invalid and "defaulting to parentbased_always_on".
+  const provider = withEnv(
+    { OTEL_TRACES_SAMPLER: undefined, OTEL_TRACES_SAMPLER_ARG: undefined },
+    () =>
+      new NodeTracerProvider({ resource, idGenerator: new PooledIdGenerator(), spanProcessors: processors, sampler }),
+  );
   // Its samplers (the ratio one, or one named by OTEL_TRACES_SAMPLER: always_*, traceidratio,
   // parentbased_*) decide on the trace id and parent alone, so the span helpers may set attributes
   // after sampling; and its processors' onStart ignores them.

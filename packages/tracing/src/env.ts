@@ -32,3 +32,22 @@ export function readEnvList(name: string): readonly string[] | undefined {
 export function sdkDisabled(): boolean {
   return readEnv('OTEL_SDK_DISABLED')?.toLowerCase() === 'true';
 }
+
+/**
+ * Runs `build` (synchronous: an SDK constructor that reads its configuration from `process.env`)
+ * with each variable of `values` set to its value (unset for `undefined`), and puts the live ones
+ * back after. Node runs JavaScript on one thread, so nothing else sees the swap.
+ */
+export function withEnv<T>(values: Readonly<Record<string, string | undefined>>, build: () => T): T {
+  const live = Object.keys(values).map((name) => [name, process.env[name]] as const);
+  const set = (name: string, value: string | undefined): void => {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  };
+  try {
+    for (const [name, value] of Object.entries(values)) set(name, value);
+    return build();
+  } finally {
+    for (const [name, value] of live) set(name, value);
+  }
+}

@@ -6,14 +6,17 @@ export const REDACTED = 'REDACTED';
  * `url.query`): signed-URL credentials, which would let anyone who reads the trace replay the
  * request. One test first (no allocation for the usual query), then the replacement.
  */
-const HAS_SENSITIVE_VALUE = /(?:^|&)(?:AWSAccessKeyId|Signature|sig|X-Goog-Signature)=/;
-const SENSITIVE_VALUES = /(^|&)(AWSAccessKeyId|Signature|sig|X-Goog-Signature)=[^&]*/g;
+const SENSITIVE_NAMES =
+  'AWSAccessKeyId|Signature|sig|X-Goog-Signature|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token';
+const HAS_SENSITIVE_VALUE = new RegExp(`(?:^|&)(?:${SENSITIVE_NAMES})=`);
+const SENSITIVE_VALUES = new RegExp(`(^|&)(${SENSITIVE_NAMES})=[^&]*`, 'g');
 
 /**
  * A URL (`scheme://host/path?query`) or request target (`/path?query`) as the semantic conventions
  * allow it in a span: credentials in the authority become `REDACTED:REDACTED` (`REDACTED` without a
- * password), and the values of the signed-URL parameters `AWSAccessKeyId`, `Signature`, `sig` and
- * `X-Goog-Signature` become `REDACTED`. Returns `url` itself (the same string) when there is
+ * password), and the values of the signed-URL parameters `AWSAccessKeyId`, `Signature`, `sig`,
+ * `X-Goog-Signature` and SigV4's `X-Amz-Signature`, `X-Amz-Credential` and `X-Amz-Security-Token`
+ * (S3 presigned URLs) become `REDACTED`. Returns `url` itself (the same string) when there is
  * nothing to redact, which is the usual case and costs two `indexOf` calls.
  */
 export function redactUrl(url: string): string {

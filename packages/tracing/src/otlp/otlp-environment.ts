@@ -1,3 +1,5 @@
+import { withEnv } from '../env.js';
+
 /**
  * The environment the OTLP exporters are configured from, taken once, inside initTracing().
  *
@@ -36,24 +38,10 @@ export function threadEnvironment(otlp: OtlpEnvironment): NodeJS.ProcessEnv {
 
 /**
  * Runs `build` (synchronous: an exporter's constructor, which reads its configuration from
- * `process.env`) with the OTLP variables exactly as taken, and puts the live ones back after.
- * Node runs JavaScript on one thread, so nothing else sees the swap.
+ * `process.env`) with the OTLP variables exactly as taken, none of the live ones beside them.
  */
 export function withOtlpEnvironment<T>(otlp: OtlpEnvironment, build: () => T): T {
-  const live: Record<string, string | undefined> = {};
-  for (const name of Object.keys(process.env)) if (TAKEN.test(name)) live[name] = process.env[name];
-  for (const name of Object.keys(otlp)) if (!(name in live)) live[name] = undefined;
-  try {
-    for (const name of Object.keys(live)) {
-      const value = otlp[name];
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-    return build();
-  } finally {
-    for (const [name, value] of Object.entries(live)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
+  const values: Record<string, string | undefined> = {};
+  for (const name of Object.keys(process.env)) if (TAKEN.test(name)) values[name] = undefined;
+  return withEnv({ ...values, ...otlp }, build);
 }
