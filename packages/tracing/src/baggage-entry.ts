@@ -35,6 +35,14 @@ export function withBaggageEntry(context: Context, key: string, value: string): 
   if (LONE_SURROGATE.test(key)) {
     throw new InvalidArgumentError('baggage.key', 'must be well-formed Unicode (it has a lone surrogate)');
   }
+  // The propagator percent-encodes keys with encodeURIComponent, which leaves `(` and `)` as they
+  // are: no token characters, so the header went out invalid and a strict receiver drops it whole.
+  if (key.includes('(') || key.includes(')')) {
+    throw new InvalidArgumentError(
+      'baggage.key',
+      `must not contain ( or ) (W3C baggage keys are tokens), got ${JSON.stringify(key)}`,
+    );
+  }
   if (typeof value !== 'string') {
     throw new InvalidArgumentError(`baggage.${key}`, `must be a string, got ${typeof value}`);
   }

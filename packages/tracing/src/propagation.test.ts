@@ -127,6 +127,8 @@ describe('propagation', () => {
     expect(() => withBaggageEntry(ROOT_CONTEXT, '', 'x')).toThrowError(/baggage.key/);
     // An empty value went out as `switchyard.track=` and never arrived: the extractor drops it.
     expect(() => withBaggageEntry(ROOT_CONTEXT, 'switchyard.track', '')).toThrowError(/baggage.switchyard.track/);
+    // Accepted before, and sent as is (encodeURIComponent keeps them): an invalid header a strict receiver drops.
+    expect(() => withBaggageEntry(ROOT_CONTEXT, 'team(a)', 'x')).toThrowError(/baggage.key: must not contain \( or \)/);
   });
 
   describe('OTEL_PROPAGATORS', () => {
