@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { redactUrl } from '@switchyard/registry';
 import { UsageError } from './cli-error.js';
 
 /** One flag of a command. */
@@ -71,12 +72,57 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
     const earlier = seen.get(token.name);
     if (earlier !== undefined && earlier !== token.value) {
       throw new UsageError(
-        `--${token.name} is given twice (${JSON.stringify(earlier)}, ${JSON.stringify(token.value)}); it takes one value (see: switchyard ${command} --help)`,
+        `${describeRepeatedFlag(token.name, earlier, token.value)} (see: switchyard ${command} --help)`,
       );
     }
     seen.set(token.name, token.value);
   }
   return { values: parsed.values as ParsedArgs['values'], positionals: parsed.positionals };
+}
+
+/**
+ * Says that a one-value flag got two values, quoting both with any URL password masked: a
+ * `--registry` given twice printed both URLs, passwords included. Masking can make the two look
+ * alike (URLs differing only in their passwords): the message then says they differ where masked.
+ */
+function describeRepeatedFlag(name: string, earlier: string, later: string): string {
+  const [first, second] = [quoteArgument(earlier), quoteArgument(later)];
+  const values = first === second ? `${first} twice, differing where masked` : `${first}, ${second}`;
+  return `--${name} is given twice (${values}); it takes one value`;
+}
+
+/** Where a URL starts in an argument: `redis://…`, `--registry=rediss://…`, `redis-sentinel://…`. */
+const URL_IN_ARGUMENT = /[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/** An argument quoted for a message (JSON string syntax), a URL with its password masked. */
+function quoteArgument(value: string): string {
+  return JSON.stringify(URL_IN_ARGUMENT.test(value) ? redactUrl(value) : value);
+}
+
+/**
+ * `message` with every URL of the command line that holds a password shown masked, wherever the
+ * message quotes it (as is, or JSON-escaped). A registry URL given where it does not belong
+ * (`switchyard ls redis://:pw@host` takes it as a service name) is echoed by whichever check
+ * refuses it, the service-name rule of @switchyard/core included: masking the known arguments in
+ * the one line printed covers them all.
+ */
+export function maskUrlArguments(message: string, argv: readonly string[]): string {
+  let masked = message;
+  for (const argument of argv) {
+    const start = argument.search(URL_IN_ARGUMENT);
+    if (start < 0) continue;
+    const url = argument.slice(start);
+    const redacted = redactUrl(url);
+    if (redacted === url) continue;
+    // Replacer functions: a replacement string would give `$&` and the like in a URL their meaning.
+    masked = masked.replaceAll(url, () => redacted).replaceAll(jsonEscaped(url), () => jsonEscaped(redacted));
+  }
+  return masked;
+}
+
+/** The text as it appears inside a JSON string. */
+function jsonEscaped(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 function parseStrict(argv: readonly string[], options: OptionSpecs) {

@@ -1,4 +1,5 @@
-import { terminalSafeJson } from './format/table.js';
+import { type Logger, silentLogger } from '@switchyard/core';
+import { terminalSafe, terminalSafeJson } from './format/table.js';
 
 /** Where a CLI run reads and writes: the process's streams in `bin.ts`, buffers in tests. */
 export interface CliIo {
@@ -22,4 +23,31 @@ export function writeLine(stream: NodeJS.WritableStream, line = ''): void {
  */
 export function writeJsonLine(stream: NodeJS.WritableStream, value: unknown): void {
   writeLine(stream, terminalSafeJson(JSON.stringify(value)));
+}
+
+/**
+ * Writes a warning on stderr, one line in the shape of the failure lines
+ * (`switchyard <command>: warning: <text>`): something went wrong that the command works around.
+ * The text quotes registry data and errors: escaped for the terminal.
+ */
+export function writeWarning(io: CliIo, command: string, text: string): void {
+  writeLine(io.stderr, `switchyard ${command}: warning: ${terminalSafe(text)}`);
+}
+
+/**
+ * A logger for library code run by a command (the dashboard's service hub): its warnings and
+ * errors become {@link writeWarning} lines, `<message>` followed by the entry's `service` and
+ * `error` fields when present; debug and info entries are dropped.
+ */
+export function warningLogger(io: CliIo, command: string): Logger {
+  const warn = (first: Record<string, unknown> | string, message?: string): void => {
+    if (typeof first === 'string') {
+      writeWarning(io, command, first);
+      return;
+    }
+    const service = typeof first.service === 'string' ? `service ${first.service}: ` : '';
+    const error = first.error === undefined ? '' : `: ${String(first.error)}`;
+    writeWarning(io, command, `${service}${message ?? 'warning'}${error}`);
+  };
+  return { ...silentLogger, warn, error: warn };
 }

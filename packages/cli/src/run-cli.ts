@@ -1,4 +1,11 @@
-import { findCommand, GLOBAL_OPTIONS, type OptionSpecs, parseCommandArgs, stringOption } from './args.js';
+import {
+  findCommand,
+  GLOBAL_OPTIONS,
+  maskUrlArguments,
+  type OptionSpecs,
+  parseCommandArgs,
+  stringOption,
+} from './args.js';
 import { type CliError, ExitCode, UsageError } from './cli-error.js';
 import type { Command, CommandContext } from './command.js';
 import { COMMANDS } from './commands/all-commands.js';
@@ -26,6 +33,14 @@ export const OUTPUT_CLOSED: unique symbol = Symbol('switchyard: the reader of st
 
 /** How long closing the registry may take after a command before the CLI gives up on it. */
 const CLOSE_TIMEOUT_MS = 2_000;
+
+/**
+ * The same once the run was stopped (Ctrl-C, SIGTERM, a closed pipe): the user asked to stop now.
+ * Closing a registry whose first connection a hung Redis never answered takes the full timeout
+ * (its watches' clean-up waits on that connection), so a Ctrl-C during `watch`'s start exited 0
+ * only two seconds later. A close cut short loses nothing a CLI needs: it holds no registration.
+ */
+const STOPPED_CLOSE_TIMEOUT_MS = 500;
 
 /** The package version (replaced at build time; `dev` when run from source). */
 export const CLI_VERSION: string = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD_VERSION__ : 'dev';
@@ -105,12 +120,16 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     return await runCommand(command, context);
   } catch (error) {
     const failure: CliError = toCliError(error, opened);
-    // Messages quote what servers, the registry and arguments said (a gRPC status's details…): escaped.
-    writeLine(io.stderr, `switchyard${commandName ? ` ${commandName}` : ''}: ${terminalSafe(failure.message)}`);
-    if (debugEnabled(io.env) && error instanceof Error && error.stack) writeLine(io.stderr, error.stack);
+    // Messages quote what servers, the registry and arguments said (a gRPC status's details…): escaped,
+    // and never with the password of a URL argument in them.
+    const message = terminalSafe(maskUrlArguments(failure.message, argv));
+    writeLine(io.stderr, `switchyard${commandName ? ` ${commandName}` : ''}: ${message}`);
+    if (debugEnabled(io.env) && error instanceof Error && error.stack) {
+      writeLine(io.stderr, maskUrlArguments(error.stack, argv));
+    }
     return failure.exitCode;
   } finally {
-    if (opened) await withTimeout(opened.close(), CLOSE_TIMEOUT_MS);
+    if (opened) await withTimeout(opened.close(), signal.aborted ? STOPPED_CLOSE_TIMEOUT_MS : CLOSE_TIMEOUT_MS);
   }
 }
 

@@ -32,7 +32,7 @@ export const callCommand: Command = {
   details: `Like grpcurl, but by registry service name: the instance is picked by discovery (p2c-ewma;
 maglev on the --key given) and the call runs under @switchyard/grpc's default policy (retry on
 UNAVAILABLE on another instance, circuit breaker) and deadline. The request is JSON with the proto3 field names in
-lowerCamelCase (default {}; [] for a method whose requests stream). The response is printed as
+lowerCamelCase (default {}; [] for a method whose requests stream; null is refused). The response is printed as
 JSON on stdout. The call is traced: the CLI starts a root span, every attempt is a child span whose
 W3C traceparent travels to the server, and the trace id is printed (on stderr; in the --json
 object) so the server side can be found in your tracing backend. Server-streaming methods print every message. A client-streaming or bidirectional
@@ -98,16 +98,20 @@ full: package.Service), proto not loadable, a request that does not match the me
     if (!methodDefinition) {
       throw new UsageError(`${serviceName} has no method ${method}; methods: ${Object.keys(definition).join(', ')}`);
     }
-    // A method whose requests stream takes them as a JSON array; any other, one JSON object.
+    // A method whose requests stream takes them as a JSON array; any other, one JSON object. Only
+    // an absent body defaults: `null` (what `jq` gives for a missing key) was sent as an empty request.
     const request = methodDefinition.requestStream
-      ? requestsOf(json ?? [], `${serviceName}/${method}`)
-      : requestOf(json ?? {});
+      ? requestsOf(body === undefined ? [] : json, `${serviceName}/${method}`)
+      : requestOf(body === undefined ? {} : json);
 
     // The deadline of the whole call starts here: the registry lookup and the wait for discovery's
     // first view count against it, as the attempts do.
     const deadline = Date.now() + deadlineMs;
     const opened = context.registry();
-    await requireInstances(context, service);
+    await beforeDeadline(requireInstances(context, service), deadline, service).catch((error: unknown) => {
+      if (SwitchyardError.hasCode(error, 'DEADLINE_EXCEEDED')) throw deadlineExceeded(serviceName, method, deadlineMs);
+      throw error;
+    });
     // A key means sticky routing: maglev, the sticky balancer, picks by it (the same instance a
     // maglev client of the service picks for that key). p2c-ewma ignores keys, so --key did nothing.
     const discovery = createDiscovery({
@@ -170,7 +174,7 @@ full: package.Service), proto not loadable, a request that does not match the me
       root.setStatus({ code: SpanStatusCode.ERROR });
       root.end();
       if (SwitchyardError.hasCode(error, 'DEADLINE_EXCEEDED')) {
-        throw new CliError(`${serviceName}/${method}: deadline of ${deadlineMs} ms exceeded (trace ${traceId})`);
+        throw deadlineExceeded(serviceName, method, deadlineMs, traceId);
       }
       const failure = toCliError(error, opened);
       // A request refused before it was sent is a usage error: no trace worth looking up.
@@ -183,6 +187,33 @@ full: package.Service), proto not loadable, a request that does not match the me
     }
   },
 };
+
+/** The failure of a call that ran out of time, with its trace id once there is a trace. */
+function deadlineExceeded(serviceName: string, method: string, deadlineMs: number, traceId?: string): CliError {
+  const trace = traceId === undefined ? '' : ` (trace ${traceId})`;
+  return new CliError(`${serviceName}/${method}: deadline of ${deadlineMs} ms exceeded${trace}`);
+}
+
+/**
+ * Settles as `lookup` does, or rejects with DEADLINE_EXCEEDED at `deadline`. A registry that stops
+ * answering held the lookup until the registry's own timeouts (2 s and more), far past
+ * `--deadline-ms`. A lookup still running then is abandoned: its outcome no longer matters.
+ */
+async function beforeDeadline<T>(lookup: Promise<T>, deadline: number, service: string): Promise<T> {
+  lookup.catch(() => undefined); // an abandoned lookup's late failure is not an unhandled rejection
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new DeadlineExceededError(`${service}: no answer from the registry before the deadline`)),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([lookup, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Waits for discovery's first view of the service, within the call's deadline (and at most
@@ -230,18 +261,22 @@ export function parseJson(body: string): unknown {
 /** The request of a unary or server-streaming call: a JSON object. */
 export function requestOf(parsed: unknown): object {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new UsageError(
-      `the request body must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
-    );
+    throw new UsageError(`the request body must be a JSON object, got ${jsonKind(parsed)}`);
   }
   return parsed;
+}
+
+/** What a parsed JSON value is, for a message: `null` and arrays named as such (typeof says "object"). */
+function jsonKind(parsed: unknown): string {
+  if (parsed === null) return 'null';
+  return Array.isArray(parsed) ? 'an array' : typeof parsed;
 }
 
 /** The requests of a client-streaming or bidirectional call: a JSON array of objects. */
 export function requestsOf(parsed: unknown, method: string): object[] {
   if (!Array.isArray(parsed)) {
     throw new UsageError(
-      `${method} streams its requests: give them as a JSON array of objects ('[{…},{…}]'), got ${parsed === null ? 'null' : typeof parsed}`,
+      `${method} streams its requests: give them as a JSON array of objects ('[{…},{…}]'), got ${jsonKind(parsed)}`,
     );
   }
   parsed.forEach((item: unknown, index) => {

@@ -2,7 +2,8 @@ import { integerOption, stringOption } from '../args.js';
 import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { DEFAULT_DASHBOARD_OPTIONS, startDashboard } from '../dashboard/dashboard-server.js';
-import { writeJsonLine, writeLine } from '../io.js';
+import { warningLogger, writeJsonLine, writeLine } from '../io.js';
+import { startUnlessStopped, whenAborted } from '../stop-signal.js';
 
 /** `switchyard dashboard [--port 7070] [--host 127.0.0.1]`. */
 export const dashboardCommand: Command = {
@@ -23,8 +24,11 @@ Examples:
   switchyard dashboard                 # then open http://127.0.0.1:7070/
   switchyard dashboard --port 0 --json # prints {"url": …} with the port chosen
 
-Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start; 2 usage (also: the port is in
-use, or the host cannot be bound).`,
+A service that cannot be watched (e.g. a key of the wrong type) is left out with a warning on
+stderr, and tried again at every service poll.
+
+Exit codes: 0 stopped by SIGINT/SIGTERM (also while starting); 1 registry unreachable at start; 2 usage
+(also: the port is in use, or the host cannot be bound).`,
   options: {
     port: {
       type: 'string',
@@ -58,28 +62,33 @@ use, or the host cannot be bound).`,
       .map((name) => name.trim())
       .filter((name) => name !== '');
     const opened = context.registry();
-    const dashboard = await startDashboard({
+    const stopped = whenAborted(context.signal);
+    const starting = startDashboard({
       registry: opened.registry,
       inspector: opened.inspector(),
       port,
       host,
       allowedHosts,
       title: `${opened.target.label} · namespace ${opened.target.namespace}`,
+      logger: warningLogger(context.io, 'dashboard'),
     }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE')
-        throw new UsageError(`--port ${port}: address ${host}:${port} is already in use`);
-      if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
-        throw new UsageError(`--host ${host}: cannot bind this address (${error.code})`);
-      }
-      throw error;
+      throw bindFailure(error, port, host);
     });
+    const dashboard = await startUnlessStopped(starting, stopped, (late) => late.close());
+    if (dashboard === undefined) return ExitCode.OK;
     if (context.json) writeJsonLine(context.io.stdout, { url: dashboard.url, port: dashboard.port });
     else writeLine(context.io.stdout, `switchyard dashboard on ${dashboard.url} (Ctrl-C to stop)`);
-    await new Promise<void>((resolve) => {
-      if (context.signal.aborted) resolve();
-      context.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await stopped;
     await dashboard.close();
     return ExitCode.OK;
   },
 };
+
+/** A failure to bind as the usage error it is (the port or host given); anything else as it is. */
+function bindFailure(error: NodeJS.ErrnoException, port: number, host: string): unknown {
+  if (error.code === 'EADDRINUSE') return new UsageError(`--port ${port}: address ${host}:${port} is already in use`);
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+    return new UsageError(`--host ${host}: cannot bind this address (${error.code})`);
+  }
+  return error;
+}

@@ -1,11 +1,13 @@
 import type { ServiceInstance } from '@switchyard/core';
+import type { Registry } from '@switchyard/registry';
 import { expectPositionals } from '../args.js';
 import { CliError, ExitCode } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
+import { oneLine } from '../describe-error.js';
 import { formatDuration } from '../format/duration.js';
 import { formatAddress, formatRoute, sortInstances } from '../format/instance.js';
 import { formatTable } from '../format/table.js';
-import { writeJsonLine, writeLine } from '../io.js';
+import { writeJsonLine, writeLine, writeWarning } from '../io.js';
 import { withLeases } from '../registry/instance-views.js';
 
 /** `switchyard ls [service]`. */
@@ -23,7 +25,11 @@ Examples:
   switchyard ls
   switchyard ls catalog --json | jq '.instances[].id'
 
-Exit codes: 0 listed (an empty registry too); 1 unknown service or registry unreachable; 2 usage.`,
+A service that cannot be read (e.g. a key of the wrong type) is left out and named in a warning on
+stderr; --json lists it under "unreadable": [{"service", "error"}].
+
+Exit codes: 0 listed (an empty registry too; also with services left out, as warned); 1 unknown
+service, registry unreachable, no listed service readable; 2 usage.`,
   options: {},
   async run(context) {
     const [service] = expectPositionals('ls', context.args, ['service'], 1);
@@ -31,23 +37,34 @@ Exit codes: 0 listed (an empty registry too); 1 unknown service or registry unre
   },
 };
 
+/** One row of `switchyard ls` without a service. */
+interface ServiceRow {
+  service: string;
+  instances: number;
+  up: number;
+  draining: number;
+  versions: string[];
+}
+
+/** A listed service whose instances could not be read, and why. */
+interface UnreadableService {
+  service: string;
+  error: string;
+}
+
 async function listServices(context: CommandContext): Promise<ExitCode> {
   const { registry, target } = context.registry();
   const names = await registry.services();
-  const rows = await Promise.all(
-    names.map(async (service) => {
-      const instances = await registry.list(service);
-      return {
-        service,
-        instances: instances.length,
-        up: instances.filter((instance) => instance.status === 'up').length,
-        draining: instances.filter((instance) => instance.status === 'draining').length,
-        versions: [...new Set(instances.map((instance) => instance.version ?? ''))].filter(Boolean).sort(),
-      };
-    }),
-  );
+  const { rows, unreadable } = await readServiceRows(registry, names);
+  for (const { service, error } of unreadable) {
+    writeWarning(context.io, 'ls', `cannot read service ${service}, left out: ${error}`);
+  }
+  // Nothing could be read: most likely the registry itself (it went away after listing them).
+  if (rows.length === 0 && unreadable.length > 0) {
+    throw new CliError(`no listed service could be read (${unreadable.length}; see the warnings above)`);
+  }
   if (context.json) {
-    writeJsonLine(context.io.stdout, { namespace: target.namespace, services: rows });
+    writeJsonLine(context.io.stdout, { namespace: target.namespace, services: rows, unreadable });
     return ExitCode.OK;
   }
   if (rows.length === 0) {
@@ -66,6 +83,40 @@ async function listServices(context: CommandContext): Promise<ExitCode> {
   );
   writeLine(context.io.stdout, table);
   return ExitCode.OK;
+}
+
+/**
+ * Reads every service's instances. One service that cannot be read (a key of the wrong type under
+ * its name, written by hand or by a foreign tool) used to fail the whole listing, reported as an
+ * unreachable registry: it is now set apart, and the others are listed.
+ */
+async function readServiceRows(
+  registry: Registry,
+  names: readonly string[],
+): Promise<{ rows: ServiceRow[]; unreadable: UnreadableService[] }> {
+  const settled = await Promise.allSettled(names.map((service) => readServiceRow(registry, service)));
+  const rows: ServiceRow[] = [];
+  const unreadable: UnreadableService[] = [];
+  settled.forEach((result, index) => {
+    if (result.status === 'fulfilled') rows.push(result.value);
+    else unreadable.push({ service: names[index] as string, error: errorMessage(result.reason) });
+  });
+  return { rows, unreadable };
+}
+
+async function readServiceRow(registry: Registry, service: string): Promise<ServiceRow> {
+  const instances = await registry.list(service);
+  return {
+    service,
+    instances: instances.length,
+    up: instances.filter((instance) => instance.status === 'up').length,
+    draining: instances.filter((instance) => instance.status === 'draining').length,
+    versions: [...new Set(instances.map((instance) => instance.version ?? ''))].filter(Boolean).sort(),
+  };
+}
+
+function errorMessage(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error));
 }
 
 async function listInstances(context: CommandContext, service: string): Promise<ExitCode> {

@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { formatAddress, formatRoute, sortInstances } from '../format/instance.js';
 import { terminalSafe } from '../format/table.js';
 import { writeJsonLine, writeLine } from '../io.js';
+import { startUnlessStopped, whenAborted } from '../stop-signal.js';
 
 /** `switchyard watch <service>`. */
 export const watchCommand: Command = {
@@ -24,29 +25,29 @@ Examples:
   switchyard watch catalog --json | jq -c 'select(.type == "down")'
 
 With --json every line is one JSON object (NDJSON): {"time", "service", "type", …the event}.
-Exit codes: 0 stopped by SIGINT/SIGTERM; 1 registry unreachable at start; 2 usage.`,
+Exit codes: 0 stopped by SIGINT/SIGTERM (also while starting); 1 registry unreachable at start; 2 usage.`,
   options: {},
   streaming: true,
   async run(context) {
     const [service] = expectPositionals('watch', context.args, ['service']) as [string];
     const { registry } = context.registry();
     const { stdout } = context.io;
-    let closed = false;
-    const stopped = new Promise<void>((resolve) => {
-      if (context.signal.aborted) resolve();
-      context.signal.addEventListener('abort', () => resolve(), { once: true });
+    let stopping = false;
+    const stopped = Promise.race([
+      whenAborted(context.signal),
       // `switchyard watch x | head -1`: the reader went away, stop quietly.
-      stdout.once('error', () => {
-        closed = true;
-        resolve();
-      });
+      new Promise<void>((resolve) => stdout.once('error', () => resolve())),
+    ]).then(() => {
+      stopping = true;
     });
-    const stop = await registry.watch(service, (event) => {
-      if (closed) return;
+    const print = (event: RegistryEvent): void => {
+      if (stopping) return;
       const time = new Date().toISOString();
       if (context.json) writeJsonLine(stdout, eventJson(time, service, event));
       else writeLine(stdout, eventLine(time, event));
-    });
+    };
+    const stop = await startUnlessStopped(registry.watch(service, print), stopped, (stopWatch) => stopWatch());
+    if (stop === undefined) return ExitCode.OK;
     await stopped;
     await stop();
     return ExitCode.OK;

@@ -1,4 +1,13 @@
-import { assertInteger, assertKnownKeys, assertObject, describeValue, InvalidArgumentError } from '@switchyard/core';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertLogger,
+  assertObject,
+  describeValue,
+  InvalidArgumentError,
+  type Logger,
+  silentLogger,
+} from '@switchyard/core';
 import type { Registry } from '@switchyard/registry';
 import type { LeaseInspector } from '../registry/lease-inspector.js';
 import { DEFAULT_SERVICE_HUB_OPTIONS } from './service-hub.js';
@@ -31,6 +40,11 @@ export interface DashboardOptions {
   readonly maxStreams?: number;
   /** Bytes an event stream may have queued for a client that stopped reading before it is closed. @default 1 MiB */
   readonly maxStreamBufferBytes?: number;
+  /**
+   * Pino-compatible logger, told at warn level of a service that cannot be watched (it is left out
+   * of the page, the others still shown, and tried again at every service poll). @default silentLogger
+   */
+  readonly logger?: Logger;
 }
 
 /** Defaults of {@link DashboardOptions}. */
@@ -43,6 +57,7 @@ export const DEFAULT_DASHBOARD_OPTIONS = Object.freeze({
   allowedHosts: Object.freeze([]) as readonly string[],
   maxStreams: 64,
   maxStreamBufferBytes: 1024 * 1024,
+  logger: silentLogger,
 });
 
 /** {@link DashboardOptions} checked, with every default filled in. */
@@ -82,6 +97,7 @@ export function resolveDashboardOptions(options: DashboardOptions): ResolvedDash
   for (const name of ['servicesPollMs', 'leaseRefreshMs', 'keepAliveMs'] as const) {
     assertInteger(name, resolved[name], MIN_INTERVAL_MS, MAX_INTERVAL_MS);
   }
+  assertLogger('logger', resolved.logger);
   assertInteger('maxStreams', resolved.maxStreams, 1, 100_000);
   assertInteger('maxStreamBufferBytes', resolved.maxStreamBufferBytes, 1, 1024 * 1024 * 1024);
   if (!Array.isArray(resolved.allowedHosts)) {

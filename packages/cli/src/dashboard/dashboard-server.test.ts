@@ -234,25 +234,57 @@ describe('startDashboard', () => {
     expect((await fetch(new URL('api/services/%E0%A4%A', dashboard.url))).status).toBe(404);
   });
 
-  it('stops the watches it opened when its start fails partway', async () => {
+  it('starts with the services it can watch when one watch fails, and warns once of that one', async () => {
+    // Before: one service's failed watch failed the whole start (one corrupt service hid the others).
     registry = new MemoryRegistry();
     await registry.register({ id: 'a-1', service: 'alpha', host: '10.0.0.1', ports: { grpc: 1 } });
     await registry.register({ id: 'b-1', service: 'beta', host: '10.0.0.1', ports: { grpc: 1 } });
-    const open = new Set<string>();
     const watch = registry.watch.bind(registry);
     registry.watch = async (service, listener) => {
-      if (service === 'beta') {
-        await new Promise((resolve) => setTimeout(resolve, 30)); // alpha's watch is open by then
-        throw new Error('registry went away');
-      }
+      if (service === 'beta') throw new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+      return watch(service, listener);
+    };
+    const warnings: unknown[][] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (...entry: unknown[]) => warnings.push(entry),
+    };
+    dashboard = await startDashboard({ registry, port: 0, logger, servicesPollMs: 20 });
+    await new Promise((resolve) => setTimeout(resolve, 100)); // several polls, each trying beta again
+    const body = (await (await fetch(new URL('api/services', dashboard.url))).json()) as { services: unknown[] };
+    expect(body.services).toEqual([expect.objectContaining({ service: 'alpha' })]);
+    expect(warnings).toEqual([
+      [{ service: 'beta', error: expect.stringMatching(/WRONGTYPE/) }, 'left out until it can be watched'],
+    ]);
+  });
+
+  it('stops the watches it opened when its start fails partway', async () => {
+    registry = new MemoryRegistry();
+    await registry.register({ id: 'a-1', service: 'alpha', host: '10.0.0.1', ports: { grpc: 1 } });
+    const open = new Set<string>();
+    const everOpened = new Set<string>();
+    const watch = registry.watch.bind(registry);
+    registry.watch = async (service, listener) => {
       const stop = await watch(service, listener);
       open.add(service);
+      everOpened.add(service);
       return async () => {
         open.delete(service);
         await stop();
       };
     };
-    await expect(startDashboard({ registry, port: 0 })).rejects.toThrow('registry went away');
+    // The watches are open by the time the server fails to listen on a port already taken.
+    const otherRegistry = new MemoryRegistry();
+    const taken = await startDashboard({ registry: otherRegistry, port: 0 });
+    try {
+      await expect(startDashboard({ registry, port: taken.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    } finally {
+      await taken.close();
+      await otherRegistry.close();
+    }
+    expect(everOpened).toEqual(new Set(['alpha']));
     expect(open).toEqual(new Set());
   });
 });

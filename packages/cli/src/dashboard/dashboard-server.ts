@@ -28,8 +28,8 @@ const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
  * the registry through DNS rebinding. Event streams are capped (`maxStreams`), and one whose
  * client stopped reading is closed once `maxStreamBufferBytes` are queued for it.
  *
- * @throws INVALID_ARGUMENT naming the option for a bad one; REGISTRY_UNAVAILABLE when the registry
- *   cannot be read at start.
+ * @throws INVALID_ARGUMENT naming the option for a bad one; REGISTRY_UNAVAILABLE when the service
+ *   list cannot be read at start (a service that cannot be watched is left out, logged at warn level).
  * @example
  * ```ts
  * const dashboard = await startDashboard({ registry: createRegistry(url), port: 7070 });
@@ -43,6 +43,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     inspector: resolved.inspector,
     servicesPollMs: resolved.servicesPollMs,
     leaseRefreshMs: resolved.leaseRefreshMs,
+    logger: resolved.logger,
   });
   // A start that fails partway (the registry drops while the first watches open) must not leave
   // the watches that did open running on a registry the caller keeps.

@@ -1,4 +1,4 @@
-import { type RouteRule, type ServiceInstance, validateServiceName } from '@switchyard/core';
+import { type Logger, type RouteRule, type ServiceInstance, silentLogger, validateServiceName } from '@switchyard/core';
 import type { Registry, RegistryEvent } from '@switchyard/registry';
 import { sortInstances } from '../format/instance.js';
 import type { LeaseInspector } from '../registry/lease-inspector.js';
@@ -35,6 +35,8 @@ export interface ServiceHubOptions {
   readonly servicesPollMs?: number;
   /** How often ages and lease expiries are re-read and re-sent. @default 2_000 */
   readonly leaseRefreshMs?: number;
+  /** Told (at warn level) of a service that cannot be watched, and so is left out. @default silentLogger */
+  readonly logger?: Logger;
 }
 
 /** Defaults of {@link ServiceHubOptions}. */
@@ -62,6 +64,8 @@ export class ServiceHub {
   private readonly options: Required<Omit<ServiceHubOptions, 'inspector'>> & Pick<ServiceHubOptions, 'inspector'>;
   private readonly entries = new Map<string, Entry>();
   private readonly starting = new Set<string>();
+  /** Services whose watch failed to start, with the error last logged for each (retried every poll). */
+  private readonly unwatchable = new Map<string, string>();
   private readonly listeners = new Set<(change: HubChange) => void>();
   private registryError: string | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -69,10 +73,14 @@ export class ServiceHub {
   private closed = false;
 
   constructor(options: ServiceHubOptions) {
-    this.options = { ...DEFAULT_SERVICE_HUB_OPTIONS, ...options };
+    this.options = { ...DEFAULT_SERVICE_HUB_OPTIONS, ...options, logger: options.logger ?? silentLogger };
   }
 
-  /** Reads the service list and starts watching every service. Rejects if the registry is unreachable. */
+  /**
+   * Reads the service list and starts watching every service. Rejects if the registry is
+   * unreachable (the service list cannot be read); a service that cannot be watched (say, a key of
+   * the wrong type under its name) is left out with a warning, and tried again at every poll.
+   */
   async start(): Promise<void> {
     await this.refreshServices(true);
     this.stopActivity = await this.options.inspector
@@ -131,15 +139,16 @@ export class ServiceHub {
       return;
     }
     this.setRegistryError(null);
-    await Promise.all(services.map((service) => this.ensureWatched(service, initial)));
+    await Promise.all(services.map((service) => this.ensureWatched(service)));
     const live = new Set(services);
+    for (const service of this.unwatchable.keys()) if (!live.has(service)) this.unwatchable.delete(service);
     for (const [service, entry] of this.entries) {
       // A service whose last instance left: stop watching it (it comes back with a hint or the next poll).
       if (!live.has(service) && entry.instances.size === 0 && !entry.stale) void this.unwatch(service);
     }
   }
 
-  private async ensureWatched(service: string, rethrow = false): Promise<void> {
+  private async ensureWatched(service: string): Promise<void> {
     if (this.closed || this.entries.has(service) || this.starting.has(service)) return;
     try {
       validateServiceName(service);
@@ -164,12 +173,22 @@ export class ServiceHub {
         return;
       }
       this.entries.set(service, entry);
+      this.unwatchable.delete(service);
       await this.scheduleRefresh(service);
     } catch (error) {
-      if (rethrow) throw error;
+      // One service's failure used to fail the whole start: one corrupt service hid every other.
+      this.warnUnwatchable(service, error);
     } finally {
       this.starting.delete(service);
     }
+  }
+
+  /** Logs that `service` is left out, once per service and error (it is retried every poll). */
+  private warnUnwatchable(service: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    if (this.closed || this.unwatchable.get(service) === message) return;
+    this.unwatchable.set(service, message);
+    this.options.logger.warn({ service, error: message }, 'left out until it can be watched');
   }
 
   private async unwatch(service: string): Promise<void> {

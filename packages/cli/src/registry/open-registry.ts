@@ -31,7 +31,7 @@ export function resolveRegistryTarget(
   }
   if (url.startsWith('memory://')) {
     throw new UsageError(
-      `--registry ${url}: an in-memory registry lives inside one process; point the CLI at the Redis your services use (redis://…)`,
+      `--registry ${redactUrl(url)}: an in-memory registry lives inside one process; point the CLI at the Redis your services use (redis://…)`,
     );
   }
   const withCredentials = withRegistryCredentials(url, env);

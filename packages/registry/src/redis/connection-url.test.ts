@@ -39,6 +39,32 @@ describe('parseRedisUrl', () => {
   });
 });
 
+describe('redactUrl', () => {
+  // Before: only `sentinelPassword=` was masked, so `?password=` (which ioredis logs in with) was printed.
+  it('masks every password-like query value, in any case, and keeps the rest of the URL', () => {
+    const cases: [string, string][] = [
+      ['redis://127.0.0.1:6379/0?password=s3cret', 'redis://127.0.0.1:6379/0?password=***'],
+      ['redis://h:6379?db=1&PASSWORD=s3cret&tls=true', 'redis://h:6379?db=1&PASSWORD=***&tls=true'],
+      ['redis://h?%70assword=s3cret', 'redis://h?%70assword=***'],
+      ['redis://u:pw@h:6379/2?username=u&password=s3cret', 'redis://u:***@h:6379/2?username=u&password=***'],
+      [
+        'redis-sentinel://h1:26379,h2:26379/mymaster?db=0&SentinelPassword=s3cret&tls=true',
+        'redis-sentinel://h1:26379,h2:26379/mymaster?db=0&SentinelPassword=***&tls=true',
+      ],
+      // The password meant is `s3#cret`: a '#' does not end what is masked.
+      ['redis://h?password=s3#cret', 'redis://h?password=***'],
+      ['host:6379?password=s3cret', 'host:6379?password=***'],
+    ];
+    for (const [url, expected] of cases) expect(redactUrl(url), url).toBe(expected);
+  });
+
+  it('leaves a URL without credentials as it is', () => {
+    for (const url of ['redis://127.0.0.1:6379/0', 'redis://h?db=1&tls=true#x', 'redis-cluster://h1:7000?tls=true']) {
+      expect(redactUrl(url)).toBe(url);
+    }
+  });
+});
+
 describe('parseRedisUrl and redactUrl given something other than a string', () => {
   it('refuse it as INVALID_ARGUMENT naming url, without echoing the value', () => {
     for (const url of [undefined, null, 6379, { host: 'h' }, new URL('redis://u:secret@h:6379')]) {

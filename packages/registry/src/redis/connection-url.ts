@@ -126,13 +126,15 @@ function parseHostPort(hostPort: string, defaultPort: number, url: string): { ho
 /**
  * The URL with any credentials masked, safe for logs and error messages: everything between the
  * scheme and the last `@` of the authority becomes `user:***` (passwords may themselves contain
- * `@` or `/`), and `sentinelPassword` query values become `***`.
+ * `@` or `/`), and the value of every password-like query parameter (`password`,
+ * `sentinelPassword`, in any case, see {@link PASSWORD_LIKE_PARAMETER}) becomes `***`; the rest of
+ * the URL is kept.
  * @throws InvalidArgumentError naming `url` when it is not a string.
  */
 export function redactUrl(url: string): string {
   assertUrlString(url);
   const schemeEnd = url.indexOf(':');
-  if (schemeEnd < 0) return url.includes('@') ? '***' : url;
+  if (schemeEnd < 0) return url.includes('@') ? '***' : redactQuery(url);
   let rest = url.slice(schemeEnd + 1);
   const slashes = /^\/*/.exec(rest)?.[0] ?? '';
   rest = rest.slice(slashes.length);
@@ -145,7 +147,43 @@ export function redactUrl(url: string): string {
     const user = colon >= 0 ? userInfo.slice(0, colon) : '';
     rest = `${/^[A-Za-z0-9._%-]*$/.test(user) ? user : ''}:***${rest.slice(at)}`;
   }
-  return `${url.slice(0, schemeEnd + 1)}${slashes}${rest.replace(/(sentinelPassword=)[^&#]*/gi, '$1***')}`;
+  return `${url.slice(0, schemeEnd + 1)}${slashes}${redactQuery(rest)}`;
+}
+
+/**
+ * Query parameter names whose values are secrets. ioredis takes every query parameter of a
+ * redis:// URL as a client option, so `?password=…` logs in as surely as the user info does (and
+ * used to be printed in full); the keys are matched in any case, and anything naming a pass,
+ * secret or token is masked rather than guessed safe.
+ */
+const PASSWORD_LIKE_PARAMETER = /pass|secret|token/i;
+
+/**
+ * `rest` (the URL after its scheme, user info already masked) with the value of every
+ * password-like query parameter masked. A masked value runs to the next `&`, a `#` included: with
+ * `?password=ab#cd` the password meant is `ab#cd`, and a fragment has no meaning in a Redis URL.
+ */
+function redactQuery(rest: string): string {
+  const start = rest.indexOf('?');
+  if (start < 0) return rest;
+  const parameters = rest
+    .slice(start + 1)
+    .split('&')
+    .map((parameter) => {
+      const eq = parameter.indexOf('=');
+      if (eq < 0 || !PASSWORD_LIKE_PARAMETER.test(decodeLeniently(parameter.slice(0, eq)))) return parameter;
+      return `${parameter.slice(0, eq)}=***`;
+    });
+  return `${rest.slice(0, start + 1)}${parameters.join('&')}`;
+}
+
+/** A %-decoded query key (`%70assword` is `password` to ioredis), or the raw key when malformed. */
+function decodeLeniently(key: string): string {
+  try {
+    return decodeURIComponent(key);
+  } catch {
+    return key;
+  }
 }
 
 /**

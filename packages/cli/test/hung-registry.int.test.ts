@@ -1,0 +1,106 @@
+/**
+ * A registry that stops answering (Redis paused with SIGSTOP: connections open, no replies).
+ * - README, call: "`--deadline-ms 500` ends within about 500 ms whatever the registry does".
+ * - README, watch and dashboard: Ctrl-C stops them with exit 0, even while they are starting.
+ */
+import { PassThrough, Readable } from 'node:stream';
+import { type RedisServerHandle, startRedis } from '@switchyard/testing';
+import { createRegistry, type Registry } from '@switchyard/registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/index.js';
+import { echoProto, protosDir, startEcho, type EchoInstance } from './fixtures/echo-fleet.js';
+
+let redis: RedisServerHandle;
+let registry: Registry;
+let echo: EchoInstance;
+
+beforeAll(async () => {
+  redis = await startRedis({ via: process.env.SWITCHYARD_TESTING_VIA === 'container' ? 'container' : 'binary' });
+  registry = createRegistry(redis.url);
+  echo = await startEcho(registry, { id: 'echo-hung', service: 'echo' });
+}, 120_000);
+
+afterAll(async () => {
+  await redis?.resume().catch(() => undefined);
+  await echo?.stop();
+  await registry?.close();
+  await redis?.stop();
+});
+
+/** Runs the CLI in-process; `abortAfterMs` aborts its signal (Ctrl-C) that long after the start. */
+async function run(argv: string[], abortAfterMs?: number) {
+  const controller = new AbortController();
+  const stdout = new PassThrough().setEncoding('utf8');
+  const stderr = new PassThrough().setEncoding('utf8');
+  let out = '';
+  let err = '';
+  stdout.on('data', (chunk: string) => {
+    out += chunk;
+  });
+  stderr.on('data', (chunk: string) => {
+    err += chunk;
+  });
+  const started = performance.now();
+  const timer = abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(), abortAfterMs);
+  const code = await runCli(argv, {
+    io: { stdout, stderr, stdin: Readable.from([]), env: { SWITCHYARD_REGISTRY_URL: redis.url } },
+    signal: controller.signal,
+  });
+  clearTimeout(timer);
+  return { code, stdout: out, stderr: err, elapsedMs: performance.now() - started };
+}
+
+describe('a registry that stops answering', { timeout: 60_000 }, () => {
+  it('call --deadline-ms 300 ends within about 300 ms even while the registry lookup hangs', async () => {
+    await redis.pause();
+    try {
+      const result = await run([
+        'call',
+        'echo',
+        'switchyard.echo.v1.Echo/Say',
+        '{}',
+        '--proto',
+        echoProto,
+        '-I',
+        protosDir,
+        '--deadline-ms',
+        '300',
+      ]);
+      // Before: the registry lookup ignored the deadline and failed after the 2 s connect timeout.
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/deadline of 300 ms exceeded/);
+      // "about 300 ms": a generous bound, well under the registry's own 2 s connect timeout.
+      expect(result.elapsedMs, result.stderr).toBeLessThan(1_200);
+    } finally {
+      await redis.resume();
+    }
+  });
+
+  it('Ctrl-C stops watch at once (exit 0) while its start waits on the registry', async () => {
+    await redis.pause();
+    try {
+      // Before: the Ctrl-C was ignored until the registry timed out (2 s), then exit 1.
+      const result = await run(['watch', 'echo'], 300);
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(result.elapsedMs).toBeLessThan(1_500);
+    } finally {
+      await redis.resume();
+    }
+  });
+
+  it('Ctrl-C stops dashboard at once (exit 0) while its start waits on the registry', async () => {
+    await redis.pause();
+    try {
+      // Before: the Ctrl-C was ignored until the registry timed out (2 s), then exit 1.
+      const result = await run(['dashboard', '--port', '0'], 300);
+      expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        code: 0,
+        stdout: '',
+        stderr: '',
+      });
+      expect(result.elapsedMs).toBeLessThan(1_500);
+    } finally {
+      await redis.resume();
+    }
+  });
+});
