@@ -9,6 +9,7 @@ import {
   markExhaustedDownstream,
   SwitchyardError,
 } from '@switchyard/core';
+import { relayedHttpDetail } from './server/relayed-http-detail.js';
 
 /** gRPC status number → Switchyard code (the canonical names). */
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -49,7 +50,8 @@ export const DEFAULT_RETRYABLE_STATUSES: readonly Status[] = Object.freeze([Stat
 /**
  * A failed gRPC call, as a Switchyard error: `code` is the canonical status name, `grpcCode` the
  * number, `details` the server's message, `metadata` its trailers, `retryAfterMs` the server's
- * pushback (`grpc-retry-pushback-ms`) when it sent one.
+ * pushback (`grpc-retry-pushback-ms`) when it sent one. Thrown by a handler (not `fromDownstream`),
+ * it is the reply: `details` and `metadata` are sent as the status's message and trailers.
  */
 export class GrpcCallError extends SwitchyardError {
   readonly grpcCode: Status;
@@ -114,14 +116,17 @@ export function fromServiceError(error: ServiceError, method: string, retryable:
 }
 
 /**
- * Metadata telling the caller not to retry (`grpc-retry-pushback-ms: -1`). A server whose own
- * outgoing calls already failed after their retries replies with it, so retries happen at one
- * layer — the hop nearest the failure — instead of multiplying at every hop (3 × 3 × 3 …).
+ * The trailers of a reply: the handler's own (`own`, when it chose the status and gave some), and
+ * `grpc-retry-pushback-ms: -1` when the failure is one its own calls already retried (`exhausted`).
+ * That marking tells the caller not to retry, so that retries happen at one layer, the hop nearest
+ * the failure, instead of multiplying at every hop (3 × 3 × 3 …). `own` is copied before it is
+ * marked: it is the handler's object. Undefined when there is nothing to send.
  */
-function doNotRetry(): Metadata {
-  const metadata = new Metadata();
-  metadata.set('grpc-retry-pushback-ms', '-1');
-  return metadata;
+function trailersOf(own: Metadata | undefined, exhausted: boolean): Metadata | undefined {
+  if (!exhausted) return own;
+  const trailers = own?.clone() ?? new Metadata();
+  trailers.set('grpc-retry-pushback-ms', '-1');
+  return trailers;
 }
 
 /**
@@ -136,33 +141,60 @@ const PUBLIC_DETAILS: Partial<Record<number, string>> = {
   [Status.DEADLINE_EXCEEDED]: 'deadline exceeded',
 };
 
-/** A server's reply to a failed handler; `masked` when its details are not the error's own (log those). */
+/** A server's reply to a failed handler. */
 export interface GrpcReplyStatus {
   code: Status;
   details: string;
+  /** The trailers to send with the status. */
   metadata?: Metadata;
+  /** The details are not the error's own (they would describe this side): the server logs those. */
   masked?: boolean;
+  /**
+   * The details are a downstream's own words, taken from the relayed call error's fields rather
+   * than its message (which names the downstream's service, path and body): the server logs that
+   * message at debug.
+   */
+  relayed?: boolean;
 }
 
-function replyOf(code: Status, ownDetails: string, exhausted: boolean, mayMask: boolean): GrpcReplyStatus {
-  const generic = mayMask ? PUBLIC_DETAILS[code] : undefined;
-  return {
-    code,
-    details: generic ?? ownDetails,
-    ...(exhausted ? { metadata: doNotRetry() } : {}),
-    ...(generic !== undefined ? { masked: true } : {}),
-  };
+/** `reply` with `trailers`, when there are any. */
+function withTrailers(reply: GrpcReplyStatus, trailers: Metadata | undefined): GrpcReplyStatus {
+  return trailers === undefined ? reply : { ...reply, metadata: trailers };
+}
+
+/** The reply to a downstream's failure passed on: its own words, unless its code says they describe this side. */
+function maskedOr(code: Status, details: string): GrpcReplyStatus {
+  const generic = PUBLIC_DETAILS[code];
+  return generic === undefined ? { code, details } : { code, details: generic, masked: true };
 }
 
 /**
- * What a server replies for an error thrown by a handler: its status, and a message safe to send.
- * - `grpcError(code, details)` (a GrpcCallError the handler made) and grpc-js's own status shape
- *   (`{ code, details }`, a number and a string, as handlers pass to `callback()`) reply as given.
- * - Other Switchyard errors reply by their code; a downstream's GrpcCallError by its status. For
- *   the server-side codes (INTERNAL, UNKNOWN, DATA_LOSS, UNAVAILABLE, DEADLINE_EXCEEDED) the
- *   details are generic: their text describes this side, and the server logs it instead. So for
- *   an error a client marked as describing its own side (see describesThisSide), whatever its code:
- *   the details are the code in words.
+ * The reply to a Switchyard error (not a GrpcCallError), by its code: generic words for the
+ * server-side codes; the code in words for an error a client marked as describing its own side;
+ * for a relayed HTTP call error, the downstream's own words (see relayedHttpDetail); else the
+ * error's message, which for a client-side code is about the request.
+ */
+function switchyardReply(error: SwitchyardError, code: Status): GrpcReplyStatus {
+  if (PUBLIC_DETAILS[code] !== undefined) return maskedOr(code, error.message);
+  if (describesThisSide(error)) return { code, details: codeInWords(error), masked: true };
+  const detail = relayedHttpDetail(error);
+  if (detail !== undefined) return { code, details: detail, relayed: true };
+  return { code, details: error.message };
+}
+
+/**
+ * What a server replies for an error thrown by a handler: its status, a message safe to send, and
+ * its trailers.
+ * - `grpcError(code, details)` or a GrpcCallError the handler made, and grpc-js's own status shape
+ *   (`{ code, details, metadata? }`, as handlers pass to `callback()`), reply as given, with the
+ *   trailers they carry (`grpc-retry-pushback-ms`, `grpc-status-details-bin`, application keys).
+ * - Other Switchyard errors reply by their code; a downstream's GrpcCallError by its status, never
+ *   with the downstream's trailers. For the server-side codes (INTERNAL, UNKNOWN, DATA_LOSS,
+ *   UNAVAILABLE, DEADLINE_EXCEEDED) the details are generic: their text describes this side, and
+ *   the server logs it instead. So for an error a client marked as describing its own side (see
+ *   describesThisSide), whatever its code: the details are the code in words. A relayed HTTP call
+ *   error (@switchyard/http's HttpCallError) replies with what the downstream's body said, or the
+ *   code in words, never its message (which names the downstream's service, path and body).
  * - A failure the handler's own calls already retried, or whose server said not to retry,
  *   carries `grpc-retry-pushback-ms: -1`.
  * - Anything else (including third-party errors with a numeric `code`, such as a database
@@ -170,23 +202,44 @@ function replyOf(code: Status, ownDetails: string, exhausted: boolean, mayMask: 
  */
 export function toGrpcStatus(error: unknown): GrpcReplyStatus {
   if (error instanceof GrpcCallError) {
-    const exhausted = error.fromDownstream && (error.retryable || isExhaustedDownstream(error));
-    return replyOf(error.grpcCode, error.details, exhausted, error.fromDownstream);
+    if (!error.fromDownstream) {
+      const reply = { code: error.grpcCode, details: error.details };
+      return withTrailers(reply, trailersOf(error.metadata, isExhaustedDownstream(error)));
+    }
+    // The downstream's trailers are its own business (its pushback is about it, not this server).
+    const exhausted = error.retryable || isExhaustedDownstream(error);
+    return withTrailers(maskedOr(error.grpcCode, error.details), trailersOf(undefined, exhausted));
   }
   if (SwitchyardError.isInstance(error)) {
     const code = STATUS_BY_CODE[error.code] ?? Status.UNKNOWN;
-    // A client's error about its own side of a downstream call (marked: it names that downstream).
-    if (describesThisSide(error))
-      return { ...replyOf(code, codeInWords(error), isExhaustedDownstream(error), true), masked: true };
-    return replyOf(code, error.message, isExhaustedDownstream(error), true);
+    return withTrailers(switchyardReply(error, code), trailersOf(undefined, isExhaustedDownstream(error)));
   }
-  const candidate = error as { code?: unknown; details?: unknown; message?: unknown; name?: unknown };
+  const candidate = error as {
+    code?: unknown;
+    details?: unknown;
+    message?: unknown;
+    name?: unknown;
+    metadata?: unknown;
+  };
   if (typeof candidate?.code === 'number' && CODE_BY_STATUS[candidate.code] !== undefined && isDeliberate(candidate)) {
     const details = typeof candidate.details === 'string' ? candidate.details : String(candidate.message ?? '');
-    return { code: candidate.code as Status, details };
+    return withTrailers({ code: candidate.code as Status, details }, metadataOrUndefined(candidate.metadata));
   }
   // Unknown errors never leak their message (it may hold internals); the server logs them.
   return { code: Status.INTERNAL, details: 'internal error', masked: true };
+}
+
+/**
+ * `value` when it is grpc-js Metadata, else undefined. Read by what grpc-js calls on trailers
+ * (`clone`, `toHttp2Headers`), so that the Metadata of another copy of grpc-js is sent too; anything
+ * else would fail inside grpc-js as it answers.
+ */
+function metadataOrUndefined(value: unknown): Metadata | undefined {
+  if (value instanceof Metadata) return value;
+  const candidate = value as Partial<Metadata> | null | undefined;
+  return typeof candidate?.clone === 'function' && typeof candidate.toHttp2Headers === 'function'
+    ? (value as Metadata)
+    : undefined;
 }
 
 /**

@@ -20,6 +20,7 @@ import { listenError, unresolvableHost } from './listen-error.js';
 import { addReflection } from './server-reflection.js';
 import { serverTracing } from './server-tracing.js';
 import type { GrpcImplementation } from './grpc-handlers.js';
+import { bindAsyncRetryable } from './grpc-server-internals.js';
 import { guardResponseSerializers, type InFlight, wrapHandlers } from './wrap-handlers.js';
 
 /**
@@ -27,7 +28,8 @@ import { guardResponseSerializers, type InFlight, wrapHandlers } from './wrap-ha
  * `proto-loader-gen-types`), `implementation` is checked as {@link GrpcHandlers}: every method's
  * handler under its camelCased name, its request and reply typed, an unknown name a compile error.
  * For an untyped one (`loadService()` without a type argument) it is any object of handlers (proto
- * or camelCase names), checked when the server starts.
+ * or camelCase names), checked when the server starts. Either may be a class instance: its methods
+ * are the handlers, run with the instance as `this`; its fields (injected dependencies) are not.
  */
 export interface GrpcServiceBinding<D extends ServiceDefinition = ServiceDefinition> {
   definition: D;
@@ -71,7 +73,9 @@ export interface GrpcServerOptions<S extends readonly ServiceDefinition[] = Serv
 /** A running (or ready to run) gRPC server. */
 export interface GrpcServer {
   /**
-   * Binds and starts serving; resolves with the bound port (give 0 for any free port).
+   * Binds and starts serving; resolves with the bound port (give 0 for any free port). After a
+   * failure, listen() may be called again, on the same port too (once the process holding it let
+   * go of it).
    * @throws InvalidArgumentError naming `port` for a port in use or not permitted (EADDRINUSE,
    *   EACCES), or `host` for an address this machine cannot listen on (EADDRNOTAVAIL, a name that
    *   does not resolve), with the system error (`code`, `syscall`) as the cause.
@@ -177,7 +181,8 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
   };
   assertServerOptions(resolved);
   const logger = options.logger ?? silentLogger;
-  const server = new Server({ ...DEFAULT_GRPC_SERVER_OPTIONS.channelOptions, ...options.channelOptions });
+  const channelOptions = { ...DEFAULT_GRPC_SERVER_OPTIONS.channelOptions, ...options.channelOptions };
+  const server = new Server(channelOptions);
   const inFlight: InFlight = { count: 0 };
   const tracing = serverTracing(resolved.tracing);
   const health = new HealthStatus();
@@ -188,7 +193,7 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
     assertObject(`${field}.implementation`, binding.implementation);
     const serviceName = serviceNameOf(binding.definition);
     server.addService(
-      guardResponseSerializers(binding.definition),
+      guardResponseSerializers(binding.definition, channelOptions['grpc.max_send_message_length']),
       wrapHandlers(binding.definition, binding.implementation, `${field}.implementation`, {
         serviceName,
         logger,
@@ -240,11 +245,9 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
             'listen(): the server is shut down; create a new one',
           );
         }
-        return new Promise<number>((resolve, reject) => {
-          server.bindAsync(address, credentials, (error, bound) => {
-            if (error) reject(listenError(error, host, port, address));
-            else resolve(bound);
-          });
+        // Retryable: a port still in use now (the process this one replaces holding it) may be free later.
+        return bindAsyncRetryable(server, address, credentials).catch((error: Error) => {
+          throw listenError(error, host, port, address);
         });
       })();
       binding.add(bind);

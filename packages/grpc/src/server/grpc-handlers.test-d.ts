@@ -119,6 +119,26 @@ export function looseBindings(bindings: GrpcServiceBinding[]): void {
   createGrpcServer({ services: stored });
 }
 
+export function classBindings(): void {
+  // Handlers as a class (methods on the prototype, dependencies in fields) fit a typed binding and
+  // an untyped one; the server reads the methods through the prototype, bound to the instance.
+  class EchoHandlers implements GrpcHandlers<EchoDefinition, 'Count'> {
+    constructor(private readonly servedBy: string) {}
+    say({ message }: EchoRequest__Output) {
+      return { message, servedBy: this.servedBy };
+    }
+    *count({ count }: CountRequest__Output) {
+      yield { message: String(count), servedBy: this.servedBy };
+    }
+  }
+  createGrpcServer({
+    services: [
+      { definition: Echo, implementation: new EchoHandlers('echo-1') },
+      { definition: Untyped, implementation: new EchoHandlers('echo-2') },
+    ],
+  });
+}
+
 export async function handlerTypes(): Promise<void> {
   // Generated definitions do not say which methods stream: each handler may be either...
   expectTypeOf<ReturnType<GrpcHandlers<EchoDefinition>['say']>>().toEqualTypeOf<

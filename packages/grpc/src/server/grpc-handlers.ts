@@ -119,9 +119,10 @@ export type GrpcHandlers<D, ServerStreaming extends string = string, RequestStre
 /**
  * What a binding's `implementation` is checked against: {@link GrpcHandlers} for a typed
  * definition, with nothing named (a generated definition's handlers may be of any kind, each
- * handed what its method takes); any object for an untyped one (from `loadService()` without a type argument), whose
- * handler names are checked when the server starts.
+ * handed what its method takes); any object for an untyped one (from `loadService()` without a
+ * type argument), whose handler names are checked when the server starts. A class instance fits
+ * either: its handlers are its methods (see createGrpcServer).
  */
 export type GrpcImplementation<D extends ServiceDefinition> = [DeclaredMethod<D>] extends [never]
-  ? Record<string, unknown>
+  ? object
   : GrpcHandlers<D, string, string>;

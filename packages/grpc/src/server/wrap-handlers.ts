@@ -13,13 +13,15 @@ import {
   type CallScope,
   CancelledError,
   DeadlineExceededError,
+  ErrorCode,
   InvalidArgumentError,
   type Logger,
   runInCallScope,
+  SwitchyardError,
   trackFromBaggage,
 } from '@switchyard/core';
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
-import { toGrpcStatus } from '../status.js';
+import { type GrpcReplyStatus, toGrpcStatus } from '../status.js';
 import type {
   BidiStreamHandler,
   ClientStreamHandler,
@@ -43,55 +45,90 @@ interface WrapContext {
 }
 
 /**
- * The error of the last response that failed to serialize, set by the serializers of
- * {@link guardResponseSerializers}. grpc-js serializes a response synchronously inside the
- * handler's `callback` / `write`, answers INTERNAL itself when that throws and tells the handler
- * nothing: reading this right after the call is how the server span and the log learn of it.
+ * A response grpc-js refused to send: `error` for the log and the span, `code` the status grpc-js
+ * answered the client with in its place.
  */
-let lastSerializeFailure: { error: unknown } | undefined;
+interface RefusedResponse {
+  error: unknown;
+  code: number;
+  /** What the server logs of it (at error: the handler's reply never reached the client). */
+  logMessage: string;
+}
+
+const NOT_SERIALIZABLE = 'switchyard grpc: the response does not match its message type; the client got INTERNAL';
+const OVER_SEND_LIMIT =
+  "switchyard grpc: the response is over the server's grpc.max_send_message_length; the client got RESOURCE_EXHAUSTED";
 
 /**
- * A copy of `definition` whose response serializers record a failure (see lastSerializeFailure)
- * before rethrowing it to grpc-js, which turns it into INTERNAL as before.
+ * The last response grpc-js refused, set by the serializers of {@link guardResponseSerializers}.
+ * grpc-js serializes a response synchronously inside the handler's `callback` / `write`, then
+ * checks its size; it answers the call itself when either fails (INTERNAL, RESOURCE_EXHAUSTED) and
+ * tells the handler nothing: reading this right after the send is how the server span and the log
+ * learn of it.
  */
-export function guardResponseSerializers(definition: ServiceDefinition): ServiceDefinition {
+let lastRefusedResponse: RefusedResponse | undefined;
+
+/**
+ * A copy of `definition` whose response serializers record a response grpc-js will refuse (see
+ * lastRefusedResponse): one that fails to serialize, before rethrowing its error to grpc-js
+ * (which answers INTERNAL, as before), and one larger than `maxSendBytes` (the server's
+ * `grpc.max_send_message_length`, -1 for none), which grpc-js answers RESOURCE_EXHAUSTED.
+ */
+export function guardResponseSerializers(definition: ServiceDefinition, maxSendBytes = -1): ServiceDefinition {
+  // grpc-js's own test: no limit at -1, else the serialized message's length against it.
+  const limit = maxSendBytes === -1 ? Number.POSITIVE_INFINITY : maxSendBytes;
   const guarded: Record<string, MethodDefinition<unknown, unknown>> = {};
   for (const [name, method] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
     const serialize = method.responseSerialize;
     guarded[name] = {
       ...method,
       responseSerialize: (value: unknown): Buffer => {
+        let bytes: Buffer;
         try {
-          return serialize(value);
+          bytes = serialize(value);
         } catch (error) {
-          lastSerializeFailure = { error };
+          lastRefusedResponse = { error, code: 13 /* INTERNAL */, logMessage: NOT_SERIALIZABLE };
           throw error;
         }
+        if (bytes.byteLength > limit) lastRefusedResponse = overSendLimit(bytes.byteLength, limit);
+        return bytes;
       },
     };
   }
   return guarded as ServiceDefinition;
 }
 
-/**
- * The serialization failure recorded since the last call (and clears it). Called right after each
- * send (a grpc-js callback or write), so what it returns is that send's; with no closure, as the
- * unary path runs per call.
- */
-function takeSerializeFailure(): { error: unknown } | undefined {
-  const failure = lastSerializeFailure;
-  lastSerializeFailure = undefined;
-  return failure;
+/** The record of a response of `size` bytes that grpc-js refuses to send: over the server's `limit`. */
+function overSendLimit(size: number, limit: number): RefusedResponse {
+  const error = new SwitchyardError(
+    ErrorCode.RESOURCE_EXHAUSTED,
+    `the response is ${size} bytes, over the server's grpc.max_send_message_length (${limit})`,
+  );
+  return { error, code: 8 /* RESOURCE_EXHAUSTED */, logMessage: OVER_SEND_LIMIT };
 }
 
 /**
- * The status a call that was cut short ended with, as the client saw it: DEADLINE_EXCEEDED once
- * its deadline has passed (grpc-js's own timer answered it, and drops what the handler sends
- * after), CANCELLED when the client went away; undefined while the call is live.
+ * The refused response recorded since the last call (and clears it). Called right after each send
+ * (a grpc-js callback or write), so what it returns is that send's; with no closure, as the unary
+ * path runs per call.
+ */
+function takeRefusedResponse(): RefusedResponse | undefined {
+  const refused = lastRefusedResponse;
+  lastRefusedResponse = undefined;
+  return refused;
+}
+
+/**
+ * The status a call that was cut short ended with, as the client saw it, once grpc-js has ended it:
+ * DEADLINE_EXCEEDED when its deadline timer answered, CANCELLED when the client went away (the
+ * handler's signal, aborted on grpc-js's 'cancelled', says which); undefined while the call is
+ * live. Not the clock: past the deadline instant, grpc-js's timer may not have run yet (a busy
+ * event loop), and a reply sent before it did reached the client.
  */
 function cutShortStatus(handlerContext: GrpcHandlerContext): number | undefined {
-  if (Date.now() >= handlerContext.deadline) return 4; // DEADLINE_EXCEEDED
-  return handlerContext.signal.aborted ? 1 /* CANCELLED */ : undefined;
+  const { signal } = handlerContext;
+  if (!signal.aborted) return undefined;
+  return signal.reason instanceof DeadlineExceededError ? 4 /* DEADLINE_EXCEEDED */ : 1 /* CANCELLED */;
 }
 
 /**
@@ -116,34 +153,36 @@ function endedCutShort(
 }
 
 /**
+ * The status to send for a failed handler: logged as {@link reply} says, unless its call was cut
+ * short (`cutShort`, logged at debug already). grpc-js drops a status sent after it ended the call.
+ */
+function failureStatus(error: unknown, path: string, logger: Logger, cutShort: number | undefined): GrpcReplyStatus {
+  return cutShort === undefined ? reply(error, path, logger) : toGrpcStatus(error);
+}
+
+/**
  * Turns Switchyard handlers (promise / async-iterable style) into grpc-js handlers that: run the
  * handler inside the call's scope (deadline and propagation headers inherited by outgoing calls),
  * open a server span when tracing is active, map thrown errors to statuses (unknown errors become
  * INTERNAL without leaking their message), and count calls in flight.
- * Implementation keys may be the proto names (`GetProduct`) or camelCase (`getProduct`).
+ *
+ * Each method's handler is read as grpc-js reads it, `implementation[name]`, under the proto name
+ * (`GetProduct`) or camelCase (`getProduct`): an own property, or a method of the implementation's
+ * class. It runs with the implementation as `this`, bound once here. An own function under a name
+ * that is no method is refused (a misspelt handler); other own properties (a class's injected
+ * database, a logger) are the implementation's own business.
  */
 export function wrapHandlers(
   definition: ServiceDefinition,
-  implementation: Record<string, unknown>,
+  implementation: object,
   field: string,
   context: WrapContext,
 ): UntypedServiceImplementation {
-  const methods = new Map<string, [string, MethodDefinition<unknown, unknown>]>();
-  for (const [name, method] of Object.entries(definition)) {
-    methods.set(name, [name, method as MethodDefinition<unknown, unknown>]);
-    methods.set(lowerFirst(name), [name, method as MethodDefinition<unknown, unknown>]);
-  }
+  assertHandlerNamesKnown(definition, implementation, field, context.serviceName);
   const wrapped: UntypedServiceImplementation = {};
-  for (const [key, handler] of Object.entries(implementation)) {
-    const entry = methods.get(key);
-    if (!entry) {
-      throw new InvalidArgumentError(
-        `${field}.${key}`,
-        `is not a method of ${context.serviceName}; methods: ${Object.keys(definition).join(', ')}`,
-      );
-    }
-    if (typeof handler !== 'function') throw new InvalidArgumentError(`${field}.${key}`, 'must be a function');
-    const [name, method] = entry;
+  for (const [name, method] of Object.entries(definition) as [string, MethodDefinition<unknown, unknown>][]) {
+    const handler = boundHandlerOf(implementation, name, field);
+    if (handler === undefined) continue; // grpc-js answers its calls UNIMPLEMENTED
     // A request-streaming method's handler takes the incoming messages in place of the one request.
     const requestOf = method.requestStream ? incomingMessages : theRequest;
     wrapped[name] = method.responseStream
@@ -152,6 +191,56 @@ export function wrapHandlers(
   }
   return wrapped;
 }
+
+/**
+ * Refuses an own function of `implementation` whose name is no method of the service (proto or
+ * camelCase name): a misspelt handler, which would otherwise leave its method UNIMPLEMENTED
+ * without a word. Own properties that are not functions are not handlers, and are left alone.
+ */
+function assertHandlerNamesKnown(
+  definition: ServiceDefinition,
+  implementation: object,
+  field: string,
+  serviceName: string,
+): void {
+  const names = Object.keys(definition);
+  const known = new Set([...names, ...names.map(lowerFirst)]);
+  for (const [key, value] of Object.entries(implementation)) {
+    if (typeof value !== 'function' || known.has(key)) continue;
+    throw new InvalidArgumentError(
+      `${field}.${key}`,
+      `is not a method of ${serviceName}; methods: ${names.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * The handler of method `name` (under its proto or camelCase name, own or inherited), bound to
+ * `implementation` as grpc-js binds it; undefined when there is none.
+ */
+function boundHandlerOf(implementation: object, name: string, field: string): Handler | undefined {
+  const key = handlerAt(implementation, name) !== undefined ? name : lowerFirst(name);
+  const handler = handlerAt(implementation, key);
+  if (handler === undefined) return undefined;
+  if (typeof handler !== 'function') throw new InvalidArgumentError(`${field}.${key}`, 'must be a function');
+  return (handler as Handler).bind(implementation);
+}
+
+/** A handler of any of the four kinds. */
+type Handler = UnaryHandler | ClientStreamHandler | ServerStreamHandler | BidiStreamHandler;
+
+/**
+ * `implementation[key]`, own or inherited, but not what every object inherits from
+ * Object.prototype (`toString`, `valueOf`, a class's `constructor`): those implement no method, even
+ * one its proto names `ToString`.
+ */
+function handlerAt(implementation: object, key: string): unknown {
+  const value = (implementation as Record<string, unknown>)[key];
+  if (!(key in Object.prototype) || Object.hasOwn(implementation, key)) return value;
+  return key === 'constructor' || value === OBJECT_PROTOTYPE[key] ? undefined : value;
+}
+
+const OBJECT_PROTOTYPE = Object.prototype as unknown as Record<string, unknown>;
 
 /** A call that carries a single request (unary, server streaming). */
 type SingleRequestCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
@@ -206,29 +295,17 @@ function wrapUnary(
       if (settled) return;
       settled = true;
       if (error === undefined) {
-        lastSerializeFailure = undefined;
+        lastRefusedResponse = undefined;
         callback(null, response);
-        const failure = takeSerializeFailure();
-        if (failure !== undefined) {
-          logSerializeFailure(failure.error, path, context.logger);
-          span?.end(13 /* INTERNAL */, failure.error);
-        } else {
-          span?.end(cutShortStatus(handlerContext) ?? 0);
-        }
+        const refused = takeRefusedResponse();
+        if (refused !== undefined) endRefused(refused, path, context.logger, span);
+        else span?.end(cutShortStatus(handlerContext) ?? 0);
       } else {
         const cutShort = endedCutShort(handlerContext, error, path, context, span);
-        if (cutShort !== undefined) {
-          // grpc-js has answered already; this reply is dropped, as anything sent after is.
-          callback({ code: cutShort, details: 'call ended before the handler' });
-        } else {
-          const status = reply(error, path, context.logger);
-          callback({
-            code: status.code,
-            details: status.details,
-            ...(status.metadata ? { metadata: status.metadata } : {}),
-          });
-          span?.end(status.code, error);
-        }
+        // The handler's own status, even for a call cut short: grpc-js drops it if it answered already.
+        const status = failureStatus(error, path, context.logger, cutShort);
+        callback(status);
+        if (cutShort === undefined) span?.end(status.code, error);
       }
       done();
     };
@@ -281,27 +358,30 @@ function wrapServerStream(
   return (call: ServerWritableStream<unknown, unknown>): void => {
     const { handlerContext, done, abort } = begin(path, call, context);
     const span = context.tracing.start(path, call.metadata);
-    // A message that failed to serialize ended the call: grpc-js answered INTERNAL and never
-    // completes that write. Messages are serialized where the stream hands them to grpc-js
-    // (_write): at once, or later when writes queue up. Watching there catches both, and ends
-    // the handler at once.
-    let failure: { error: unknown } | undefined;
+    // A message grpc-js refused (it failed to serialize, or is over the send limit) ended the
+    // call: grpc-js answered INTERNAL or RESOURCE_EXHAUSTED and never completes that write.
+    // Messages are serialized where the stream hands them to grpc-js (_write): at once, or later
+    // when writes queue up. Watching there catches both, and ends the handler at once.
+    let refused: RefusedResponse | undefined;
     const stream = call as unknown as WritableInternals;
     const handOver = stream._write;
     stream._write = (chunk, encoding, callback) => {
-      lastSerializeFailure = undefined;
+      lastRefusedResponse = undefined;
       handOver.call(stream, chunk, encoding, callback);
-      const failed = takeSerializeFailure();
-      if (failed !== undefined && failure === undefined) {
-        failure = failed;
-        abort(new Error('a response failed to serialize'));
+      const refusedNow = takeRefusedResponse();
+      if (refusedNow !== undefined && refused === undefined) {
+        refused = refusedNow;
+        abort(new Error('a response was refused by grpc-js'));
       }
     };
     const run = async (): Promise<void> => {
       const iterable = handler(requestOf(call, handlerContext) as never, handlerContext);
       for await (const message of iterable as AsyncIterable<unknown>) {
         if (handlerContext.signal.aborted) return;
-        if (!call.write(message)) {
+        const ready = call.write(message);
+        // Aborted by that very write (refused): the handler makes no further message.
+        if (handlerContext.signal.aborted) return;
+        if (!ready) {
           await drainedOrAborted(call, handlerContext.signal);
           if (handlerContext.signal.aborted) return;
         }
@@ -310,9 +390,8 @@ function wrapServerStream(
     const execute = (): Promise<void> => runInCallScope(scopeOf(handlerContext, call.metadata, context), run);
     (span ? span.run(execute) : execute()).then(
       () => {
-        if (failure !== undefined) {
-          logSerializeFailure(failure.error, path, context.logger);
-          span?.end(13 /* INTERNAL */, failure.error);
+        if (refused !== undefined) {
+          endRefused(refused, path, context.logger, span);
         } else {
           const cutShort = cutShortStatus(handlerContext);
           if (cutShort === undefined) call.end();
@@ -321,17 +400,17 @@ function wrapServerStream(
         done();
       },
       (error: unknown) => {
-        if (failure === undefined && endedCutShort(handlerContext, error, path, context, span) !== undefined) {
-          done();
-          return;
+        if (refused !== undefined) {
+          // What the handler threw after (its signal's reason, say) changes nothing: the client got
+          // grpc-js's status for the refused message.
+          endRefused(refused, path, context.logger, span);
+        } else {
+          const cutShort = endedCutShort(handlerContext, error, path, context, span);
+          // The handler's own status, even for a call cut short: grpc-js drops it if it answered already.
+          const status = failureStatus(error, path, context.logger, cutShort);
+          call.emit('error', status);
+          if (cutShort === undefined) span?.end(status.code, error);
         }
-        const status = reply(error, path, context.logger);
-        call.emit('error', {
-          code: status.code,
-          details: status.details,
-          ...(status.metadata ? { metadata: status.metadata } : {}),
-        });
-        span?.end(status.code, error);
         done();
       },
     );
@@ -411,22 +490,30 @@ function scopeOf(handlerContext: GrpcHandlerContext, metadata: Metadata, context
   return { deadline: handlerContext.deadline, propagation, ...withTrack };
 }
 
-function reply(error: unknown, path: string, logger: Logger): { code: number; details: string; metadata?: Metadata } {
-  const { masked, ...status } = toGrpcStatus(error);
-  // What the reply does not say is logged: at error for internal failures, else at warn.
+/**
+ * The status to send for a handler's error (see toGrpcStatus), logging what the reply does not say:
+ * at error for internal failures, at warn for other masked details, and a relayed downstream
+ * error's full message (its service, path and body) at debug.
+ */
+function reply(error: unknown, path: string, logger: Logger): GrpcReplyStatus {
+  const { masked, relayed, ...status } = toGrpcStatus(error);
   if (status.code === 13 /* INTERNAL */ || status.code === 2 /* UNKNOWN */) {
     logger.error({ err: error, method: path }, 'switchyard grpc: handler failed');
   } else if (masked) {
     logger.warn({ err: error, method: path }, 'switchyard grpc: handler failed');
+  } else if (relayed) {
+    logger.debug(
+      { err: error, method: path },
+      'switchyard grpc: handler failed with a downstream error; replying with its detail',
+    );
   }
   return status;
 }
 
-function logSerializeFailure(error: unknown, path: string, logger: Logger): void {
-  logger.error(
-    { err: error, method: path },
-    'switchyard grpc: the response does not match its message type; the client got INTERNAL',
-  );
+/** Logs a response grpc-js refused, and ends its call's span with the status the client got instead. */
+function endRefused(refused: RefusedResponse, path: string, logger: Logger, span: ServerSpanHandle | undefined): void {
+  logger.error({ err: refused.error, method: path }, refused.logMessage);
+  span?.end(refused.code, refused.error);
 }
 
 function lowerFirst(name: string): string {

@@ -1,0 +1,94 @@
+/**
+ * A gRPC handler that passes on the failure of a downstream HTTP call (@switchyard/http's
+ * HttpCallError, e.g. a 404 from an internal REST service). Its message is `<service> <METHOD>
+ * <path>: HTTP <status> <CODE>: <body>`: internal names, path and body. The gRPC reply says what the
+ * downstream's body said (as @switchyard/http's own server does, publicClientErrorMessage), or the
+ * code in words when the body says nothing usable, and the server logs the full message at debug.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { createDiscovery } from '@switchyard/discovery';
+import { createGrpcServer } from '@switchyard/grpc';
+import { createHttpClient } from '@switchyard/http';
+import { MemoryRegistry } from '@switchyard/registry';
+import { afterEach, expect, it } from 'vitest';
+import { EchoService } from './fixtures/echo.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/**
+ * The error a plain client gets from a gRPC Say whose handler GETs `/admin/v2/items/<message>` from
+ * an internal REST service (registered as `inventory-internal`) that answers 404 with `contentType`
+ * and `body`; `debugLogged` collects what the server logs at debug.
+ */
+async function relayed404(contentType: string, body: string, debugLogged: string[] = []): Promise<grpc.ServiceError> {
+  const rest = createServer((_request, response) => {
+    response.statusCode = 404;
+    response.setHeader('content-type', contentType);
+    response.end(body);
+  }).listen(0, '127.0.0.1');
+  await once(rest, 'listening');
+  cleanups.push(() => new Promise((resolve) => rest.close(resolve)));
+  const registry = new MemoryRegistry();
+  cleanups.push(() => registry.close());
+  await registry.register({
+    service: 'inventory-internal',
+    host: '127.0.0.1',
+    ports: { http: (rest.address() as AddressInfo).port },
+  });
+  const discovery = createDiscovery({ registry, service: 'inventory-internal' });
+  cleanups.push(() => discovery.close());
+  await discovery.ready();
+  const inventory = createHttpClient({ discovery });
+  cleanups.push(() => (inventory as { close?: () => unknown }).close?.());
+
+  const server = createGrpcServer({
+    logger: { debug: (_fields: unknown, msg: string) => debugLogged.push(msg), info() {}, warn() {}, error() {} },
+    services: [
+      {
+        definition: EchoService,
+        implementation: {
+          say: async ({ message }: { message: string }) => {
+            const item = await inventory.getJson<{ name: string }>(`/admin/v2/items/${message}`);
+            return { message: item.name };
+          },
+        },
+      },
+    ],
+  });
+  const port = await server.listen(0, '127.0.0.1');
+  cleanups.push(() => server.shutdown(100));
+  const plain = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  cleanups.push(() => plain.close());
+  const say = EchoService.Say as unknown as grpc.MethodDefinition<object, object>;
+  return new Promise<grpc.ServiceError>((resolve) => {
+    plain.makeUnaryRequest(say.path, say.requestSerialize, say.responseDeserialize, { message: 'nope' }, (failure) =>
+      resolve(failure as grpc.ServiceError),
+    );
+  });
+}
+
+it("replies with the downstream body's own message, not the HTTP call error's service, path and body", async () => {
+  const debugLogged: string[] = [];
+  const error = await relayed404(
+    'application/json',
+    JSON.stringify({ error: { message: 'no product nope' }, table: 'inventory_shard_7' }),
+    debugLogged,
+  );
+  expect(error.code).toBe(grpc.status.NOT_FOUND);
+  // Before the fix: "inventory-internal GET /admin/v2/items/nope: HTTP 404 NOT_FOUND: {"error":…,"table":"inventory_shard_7"}"
+  expect(error.details).toBe('no product nope');
+  expect(debugLogged).toContain('switchyard grpc: handler failed with a downstream error; replying with its detail');
+});
+
+it('replies with the code in words when the downstream body is no message (an HTML page)', async () => {
+  const error = await relayed404('text/html', '<html><body>404 at nginx/1.25 on inventory-7</body></html>');
+  expect(error.code).toBe(grpc.status.NOT_FOUND);
+  // Before the fix: "inventory-internal GET /admin/v2/items/nope: HTTP 404 NOT_FOUND: <html>…inventory-7…"
+  expect(error.details).toBe('not found');
+});
