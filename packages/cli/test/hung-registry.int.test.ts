@@ -3,11 +3,10 @@
  * - README, call: "`--deadline-ms 500` ends within about 500 ms whatever the registry does".
  * - README, watch and dashboard: Ctrl-C stops them with exit 0, even while they are starting.
  */
-import { PassThrough, Readable } from 'node:stream';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { createRegistry, type Registry } from '@switchyard/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/index.js';
+import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
 import { echoProto, protosDir, startEcho, type EchoInstance } from './fixtures/echo-fleet.js';
 
 let redis: RedisServerHandle;
@@ -27,27 +26,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Runs the CLI in-process; `abortAfterMs` aborts its signal (Ctrl-C) that long after the start. */
+/** Runs the CLI in-process on the paused registry; `abortAfterMs` stops it (Ctrl-C) that long after its start. */
 async function run(argv: string[], abortAfterMs?: number) {
-  const controller = new AbortController();
-  const stdout = new PassThrough().setEncoding('utf8');
-  const stderr = new PassThrough().setEncoding('utf8');
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: string) => {
-    out += chunk;
-  });
-  stderr.on('data', (chunk: string) => {
-    err += chunk;
-  });
   const started = performance.now();
-  const timer = abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(), abortAfterMs);
-  const code = await runCli(argv, {
-    io: { stdout, stderr, stdin: Readable.from([]), env: { SWITCHYARD_REGISTRY_URL: redis.url } },
-    signal: controller.signal,
-  });
-  clearTimeout(timer);
-  return { code, stdout: out, stderr: err, elapsedMs: performance.now() - started };
+  const result = await runCliInProcess(argv, { SWITCHYARD_REGISTRY_URL: redis.url }, undefined, abortAfterMs);
+  return { ...result, elapsedMs: performance.now() - started };
 }
 
 describe('a registry that stops answering', { timeout: 60_000 }, () => {

@@ -30,6 +30,7 @@ export {
 export { RegistrationLostError } from './errors/registration-lost-error.js';
 export { isExhaustedDownstream, markExhaustedDownstream } from './errors/exhausted-downstream.js';
 export { codeInWords, describesThisSide, markDescribesThisSide } from './errors/describes-this-side.js';
+export { boundedDetail, type ErrorResponseFields, errorBodyMessage } from './errors/error-body-message.js';
 export { fnv1a } from './hash/fnv1a.js';
 export { mulberry32 } from './random/mulberry32.js';
 export type { RegistrationLostReason } from './errors/registration-lost-error.js';

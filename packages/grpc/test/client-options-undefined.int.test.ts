@@ -6,22 +6,19 @@
  */
 import { createGrpcClient, createGrpcServer, type GrpcHandlerContext } from '@switchyard/grpc';
 import { initTracing } from '@switchyard/tracing';
-import { afterEach, describe, expect, it } from 'vitest';
-import { discovered, discoveredEcho, EchoService } from './fixtures/echo.js';
+import { describe, expect, it } from 'vitest';
+import { discovered, discoveredEcho, EchoService, type EchoSayClient } from './fixtures/echo.js';
+import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-type Echo = {
-  say(request: object, options?: object): Promise<{ message: string }>;
-  close(): Promise<void>;
-};
+const cleanups = cleanupsAfterEach();
 
 /** A client of `discovery` with `overrides` (options given as undefined) over the required options. */
-function clientWith(discovery: unknown, overrides: object): Echo {
-  return createGrpcClient({ definition: EchoService, discovery, ...overrides } as never) as unknown as Echo;
+function clientWith(discovery: unknown, overrides: object): EchoSayClient {
+  return createGrpcClient({
+    definition: EchoService,
+    discovery,
+    ...overrides,
+  } as never) as unknown as EchoSayClient;
 }
 
 describe('options given as undefined', () => {
@@ -51,7 +48,7 @@ describe('options given as undefined', () => {
       ],
     });
     const { discovery } = await discovered(server, cleanups);
-    const traced = createGrpcClient({ definition: EchoService, discovery }) as unknown as Echo;
+    const traced = createGrpcClient({ definition: EchoService, discovery }) as unknown as EchoSayClient;
     cleanups.push(() => traced.close());
     await traced.say({ message: 'x' });
     expect(traceparent).toEqual(expect.any(String)); // the default: a CLIENT span, its context sent on
@@ -68,7 +65,7 @@ describe('options given as undefined', () => {
       channelsPerInstance: undefined,
       defaultDeadlineMs: undefined,
       closeChannelsAfterMs: undefined,
-    }) as Echo & { openChannels(): number };
+    }) as EchoSayClient & { openChannels(): number };
     cleanups.push(() => echo.close());
     const reply = (await echo.say({ message: 'hello' })) as { message: string; remainingMs: number };
     expect(reply.message).toBe('hello');

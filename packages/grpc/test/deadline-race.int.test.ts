@@ -9,13 +9,11 @@ import { connect } from 'node:http2';
 import { SpanKind } from '@opentelemetry/api';
 import { createGrpcServer, grpcError } from '@switchyard/grpc';
 import { initTracing } from '@switchyard/tracing';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EchoService } from './fixtures/echo.js';
+import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Keeps the event loop busy for `ms` (work that runs past the deadline before grpc-js's timer can fire). */
 function busy(ms: number): void {

@@ -8,18 +8,11 @@
  */
 import { Metadata } from '@grpc/grpc-js';
 import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
-import { afterEach, describe, expect, it } from 'vitest';
-import { discovered, discoveredEcho, EchoService, echoImplementation } from './fixtures/echo.js';
+import { describe, expect, it } from 'vitest';
+import { discovered, discoveredEcho, echoImplementation, EchoService, type EchoSayClient } from './fixtures/echo.js';
+import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-type Echo = {
-  say(request: object, options?: object): Promise<{ message: string }>;
-  close(): Promise<void>;
-};
+const cleanups = cleanupsAfterEach();
 
 async function settle<T>(promise: Promise<T>) {
   try {
@@ -43,7 +36,7 @@ async function badMetadataBesideACallInFlight(metadata: Record<string, unknown> 
     discovery,
     policy: false,
     channelsPerInstance: 1,
-  }) as unknown as Echo;
+  }) as unknown as EchoSayClient;
   cleanups.push(() => echo.close());
   await echo.say({ message: 'warm-up' }); // connected: later calls take the fast lane
   // A call in flight on the same connection (the server answers after 400 ms).
@@ -112,7 +105,11 @@ describe('metadata Node HTTP/2 cannot send', () => {
       ],
     });
     const { discovery } = await discovered(server, cleanups);
-    const echo = createGrpcClient({ definition: EchoService, discovery, policy: false }) as unknown as Echo;
+    const echo = createGrpcClient({
+      definition: EchoService,
+      discovery,
+      policy: false,
+    }) as unknown as EchoSayClient;
     cleanups.push(() => echo.close());
     const metadata = { authorization: ['Bearer a'], 'x-tag': ['one', 'two'] };
     expect((await echo.say({ message: 'ok' }, { metadata })).message).toBe('ok');
@@ -138,7 +135,11 @@ describe('metadata Node HTTP/2 cannot send', () => {
       ],
     });
     const { discovery } = await discovered(server, cleanups);
-    const echo = createGrpcClient({ definition: EchoService, discovery, channelsPerInstance: 1 }) as unknown as Echo;
+    const echo = createGrpcClient({
+      definition: EchoService,
+      discovery,
+      channelsPerInstance: 1,
+    }) as unknown as EchoSayClient;
     cleanups.push(() => echo.close());
     await echo.say({ message: 'warm-up' });
     const inFlight = settle(echo.say({ message: 'slow', delayMs: 300 }, { deadlineMs: 5_000 }));

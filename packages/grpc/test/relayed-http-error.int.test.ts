@@ -13,13 +13,11 @@ import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcServer } from '@switchyard/grpc';
 import { createHttpClient } from '@switchyard/http';
 import { MemoryRegistry } from '@switchyard/registry';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EchoService } from './fixtures/echo.js';
+import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /**
  * The error a plain client gets from a gRPC Say whose handler GETs `/admin/v2/items/<message>` from

@@ -8,7 +8,7 @@
  * requests opened it and later, well-formed calls failed CIRCUIT_OPEN.
  */
 import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   discovered,
   discoveredEcho,
@@ -16,11 +16,9 @@ import {
   EchoStreamsService,
   echoStreamsImplementation,
 } from './fixtures/echo.js';
+import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 type Reply = { message: string };
 type Echo = {

@@ -8,13 +8,11 @@ import * as grpc from '@grpc/grpc-js';
 import { SpanKind } from '@opentelemetry/api';
 import { createGrpcServer } from '@switchyard/grpc';
 import { initTracing } from '@switchyard/tracing';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EchoService } from './fixtures/echo.js';
+import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 type Method = grpc.MethodDefinition<object, { message: string }>;
 const say = EchoService.Say as unknown as Method;

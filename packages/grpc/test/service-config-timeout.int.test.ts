@@ -5,18 +5,11 @@
  * later ones, in the fast lane below the ResolvingCall, ran past the configured timeout.
  */
 import { createGrpcClient } from '@switchyard/grpc';
-import { afterEach, describe, expect, it } from 'vitest';
-import { discoveredEcho, EchoService } from './fixtures/echo.js';
+import { describe, expect, it } from 'vitest';
+import { discoveredEcho, EchoService, type EchoSayClient } from './fixtures/echo.js';
+import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-type Echo = {
-  say(request: object, options?: object): Promise<{ message: string }>;
-  close(): Promise<void>;
-};
+const cleanups = cleanupsAfterEach();
 
 async function settle<T>(promise: Promise<T>) {
   const started = Date.now();
@@ -40,7 +33,7 @@ describe('a method timeout from grpc.service_config', () => {
           methodConfig: [{ name: [{ service: 'switchyard.echo.v1.Echo' }], timeout: '1s' }],
         }),
       },
-    }) as unknown as Echo;
+    }) as unknown as EchoSayClient;
     cleanups.push(() => echo.close());
     // The service config says 1 s; the server takes 1.6 s. The first call (the channel connecting,
     // grpc-js's own path) is cut at 1 s; the second, on the connected channel, must be too.

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+import { initTracing, type Tracing } from './index.js';
 import { type LocalCollector, startLocalCollector } from './test-support/local-collector.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
+import { recordOneCall } from './test-support/sample-spans.js';
 
 // The OTLP exporters are made after an import() that settles once initTracing() has returned, and
 // OpenTelemetry's own exporter code reads OTEL_EXPORTER_OTLP_* untrimmed from the live
@@ -36,17 +37,6 @@ resetOpenTelemetryAfterEach(async () => {
   await tracing?.shutdown();
   tracing = undefined;
 });
-
-function recordOneCall(): void {
-  const span = startClientAttemptSpan({
-    system: 'grpc',
-    service: 'shop.catalog.v1.CatalogService',
-    method: 'GetProduct',
-    serverAddress: '127.0.0.1',
-    serverPort: 50051,
-  });
-  endRpcSpan(span, { grpcStatusCode: 0 });
-}
 
 describe('the OTLP exporters use OTEL_EXPORTER_OTLP_* as initTracing() took them', () => {
   for (const [label, protocol, thread] of [

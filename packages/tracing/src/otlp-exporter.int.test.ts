@@ -2,9 +2,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+import { initTracing, type Tracing } from './index.js';
 import { type CollectedRequest, type LocalCollector, startLocalCollector } from './test-support/local-collector.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
+import { recordOneCall } from './test-support/sample-spans.js';
 
 /** A tiny OTLP/HTTP collector: records every request and answers 200 with an empty response message. */
 let collector: LocalCollector;
@@ -33,18 +34,6 @@ resetOpenTelemetryAfterEach(async () => {
   await tracing?.shutdown();
   tracing = undefined;
 });
-
-function recordOneCall(): string {
-  const span = startClientAttemptSpan({
-    system: 'grpc',
-    service: 'shop.catalog.v1.CatalogService',
-    method: 'GetProduct',
-    serverAddress: '127.0.0.1',
-    serverPort: 50051,
-  });
-  endRpcSpan(span, { grpcStatusCode: 0 });
-  return span.spanContext().traceId;
-}
 
 describe('OTLP export to a real HTTP endpoint', () => {
   it('sends http/protobuf (the default) to /v1/traces on forceFlush', async () => {

@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { endRpcSpan, initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+import { initTracing, type Tracing } from './index.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
+import { recordOneCall } from './test-support/sample-spans.js';
 
 /** A collector that refuses every batch at once (400: not retried). */
 let refusing: Server;
@@ -44,17 +45,6 @@ resetOpenTelemetryAfterEach(async () => {
 /** The OS threads of this process (Linux). */
 function threads(): number {
   return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
-}
-
-function recordOneCall(): void {
-  const span = startClientAttemptSpan({
-    system: 'grpc',
-    service: 'shop.catalog.v1.CatalogService',
-    method: 'GetProduct',
-    serverAddress: '127.0.0.1',
-    serverPort: 50051,
-  });
-  endRpcSpan(span, { grpcStatusCode: 0 });
 }
 
 async function cycle(): Promise<void> {

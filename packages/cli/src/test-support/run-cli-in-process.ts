@@ -12,12 +12,13 @@ export interface InProcessRun {
 /**
  * Runs the CLI in-process (for tests) with captured output, an empty stdin and `env` as its whole
  * environment. `until`, given, stops a streaming command (watch, dashboard) once what it printed
- * satisfies it.
+ * satisfies it; `abortAfterMs`, given, stops the command that long after its start (Ctrl-C).
  */
 export async function runCliInProcess(
   argv: string[],
   env: Record<string, string> = {},
   until?: (stdout: string) => boolean,
+  abortAfterMs?: number,
 ): Promise<InProcessRun> {
   let stdout = '';
   let stderr = '';
@@ -32,6 +33,11 @@ export async function runCliInProcess(
     stderr += chunk;
   });
   const io: CliIo = { stdout: out, stderr: err, stdin: Readable.from([]), env };
-  const code = await runCli(argv, { io, signal: controller.signal });
-  return { code, stdout, stderr };
+  const timer = abortAfterMs === undefined ? undefined : setTimeout(() => controller.abort(), abortAfterMs);
+  try {
+    const code = await runCli(argv, { io, signal: controller.signal });
+    return { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
 }

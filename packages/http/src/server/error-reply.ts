@@ -1,5 +1,13 @@
 import { type ServerResponse, STATUS_CODES } from 'node:http';
-import { codeInWords, describesThisSide, isExhaustedDownstream, type Logger, SwitchyardError } from '@switchyard/core';
+import {
+  boundedDetail,
+  codeInWords,
+  describesThisSide,
+  errorBodyMessage,
+  isExhaustedDownstream,
+  type Logger,
+  SwitchyardError,
+} from '@switchyard/core';
 import { HttpCallError } from '../status/http-call-error.js';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus, httpStatusToCode } from '../status/status-mapping.js';
@@ -85,7 +93,7 @@ function errorReplyBody(error: unknown, status: number, logger: Logger): { code:
 /** The message of an error that says it may be shown to the client (http-errors' `expose: true`). */
 function exposedMessage(error: unknown): string | undefined {
   const { expose, message } = error as { expose?: unknown; message?: unknown };
-  return expose === true && typeof message === 'string' ? bounded(message) : undefined;
+  return expose === true && typeof message === 'string' ? boundedDetail(message) : undefined;
 }
 
 /** The status's reason phrase in the words of the other generic messages (`payload too large`). */
@@ -139,9 +147,6 @@ export function publicMessage(status: number): string {
   return 'internal error';
 }
 
-/** How much of a downstream's detail a reply repeats. */
-const MAX_DETAIL_CHARS = 500;
-
 /**
  * What a 4xx reply says for a Switchyard error. A downstream call's failure passed on by the
  * handler carries the transport's context in its message, internal names a public client must not
@@ -171,34 +176,10 @@ function downstreamDetail(error: SwitchyardError): string | undefined {
   const fields = error as unknown as { grpcCode?: unknown; details?: unknown; status?: unknown; body?: unknown };
   // GrpcCallError (structurally: @switchyard/grpc is not a dependency of this package).
   if (typeof fields.grpcCode === 'number' && typeof fields.details === 'string') {
-    return bounded(fields.details) ?? codeInWords(error);
+    return boundedDetail(fields.details) ?? codeInWords(error);
   }
-  if (error instanceof HttpCallError) return httpBodyDetail(error) ?? codeInWords(error);
+  if (error instanceof HttpCallError) return errorBodyMessage(error) ?? codeInWords(error);
   return undefined;
-}
-
-function httpBodyDetail(error: HttpCallError): string | undefined {
-  if (error.bodyTruncated || error.body.trim() === '') return undefined;
-  const type = String(error.headers['content-type'] ?? '').toLowerCase();
-  if (type.includes('json')) return bounded(messageIn(error.json()));
-  if (type === '' || type.startsWith('text/plain')) return bounded(error.body);
-  return undefined; // HTML error pages and the like: not a message
-}
-
-/** The message of a JSON error body: `{ error: { message } }`, `{ message }`, `{ detail }`, `{ error }`, or a string. */
-function messageIn(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { error, message, detail } = value as Record<string, unknown>;
-  const nested = typeof error === 'object' && error !== null ? (error as Record<string, unknown>).message : undefined;
-  for (const candidate of [nested, message, detail, error]) if (typeof candidate === 'string') return candidate;
-  return undefined;
-}
-
-function bounded(text: string | undefined): string | undefined {
-  const trimmed = text?.trim();
-  if (!trimmed) return undefined;
-  return trimmed.length > MAX_DETAIL_CHARS ? `${trimmed.slice(0, MAX_DETAIL_CHARS)}…` : trimmed;
 }
 
 /** Writes a small plain-text probe reply (never cached). */

@@ -6,6 +6,8 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { endRpcSpan } from '../end-rpc-span.js';
+import { startClientAttemptSpan } from '../start-client-attempt-span.js';
 
 /**
  * Finished spans of two resources and two scopes each (one with a schema URL), interleaved, with
@@ -65,4 +67,20 @@ export function realSpans(): ReadableSpan[] {
     parent.end();
   }
   return exporter.getFinishedSpans();
+}
+
+/**
+ * Records one gRPC client attempt through the active tracer (started and ended OK, to be exported
+ * by initTracing's pipeline); returns its trace id.
+ */
+export function recordOneCall(): string {
+  const span = startClientAttemptSpan({
+    system: 'grpc',
+    service: 'shop.catalog.v1.CatalogService',
+    method: 'GetProduct',
+    serverAddress: '127.0.0.1',
+    serverPort: 50051,
+  });
+  endRpcSpan(span, { grpcStatusCode: 0 });
+  return span.spanContext().traceId;
 }
