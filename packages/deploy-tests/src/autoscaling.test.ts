@@ -37,6 +37,15 @@ describe('autoscaling', () => {
     ]);
   });
 
+  it('catches a Deployment that sets replicas while an HPA scales it', () => {
+    // Before: the production overlay set them (3/2), and every re-apply reset a scaled-up Deployment.
+    const objects = buildOverlay('production');
+    pick<IDeployment>(objects, 'Deployment', 'catalog').spec!.replicas = 3;
+    expect(checkAutoscaling(objects, contract())).toEqual([
+      'Deployment/catalog: sets replicas (3) though HorizontalPodAutoscaler/catalog scales it',
+    ]);
+  });
+
   it('catches CPU utilization scaling without a CPU request, and inverted bounds', () => {
     const objects = buildOverlay('production');
     delete pick<IDeployment>(objects, 'Deployment', 'gateway').spec!.template.spec!.containers[0]!.resources!.requests!
@@ -60,7 +69,7 @@ describe('replicas and placement', () => {
 
   it('catches too few replicas and a missing zone spread', () => {
     const objects = buildOverlay('production');
-    pick<IDeployment>(objects, 'Deployment', 'catalog').spec!.replicas = 2;
+    pick<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler', 'catalog').spec!.minReplicas = 2;
     delete pick<IDeployment>(objects, 'Deployment', 'orders').spec!.template.spec!.topologySpreadConstraints;
     expect(checkPlacement(objects, contract(), production)).toEqual([
       'Deployment/catalog: 2 replicas, expected {"atLeast":3}',

@@ -1,7 +1,7 @@
 /**
  * HorizontalPodAutoscalers: each targets a Deployment of the build (a typo leaves a
- * Deployment unscaled and the HPA failing quietly), scales on CPU relative to requests that
- * exist, and no Deployment has two. With `requireEveryService`, every service of the
+ * Deployment unscaled and the HPA failing quietly) that sets no replicas of its own, scales on
+ * CPU relative to requests that exist, and no Deployment has two. With `requireEveryService`, every service of the
  * contract has one, including its custom per-pod metrics (services.json `autoscaling`).
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -25,6 +25,11 @@ function checkAutoscaler(objects: KubeObject[], autoscaler: IHorizontalPodAutosc
   const deployment = findObject<IDeployment>(objects, 'Deployment', target.name);
   if (!deployment) return [`${where}: targets Deployment/${target.name}, which the build does not have`];
   const problems: string[] = [];
+  // The HPA owns the size: a count in the manifest is put back by every apply (a GitOps sync, an
+  // image bump), dropping a scaled-up Deployment to it at once, under the load that scaled it.
+  if (deployment.spec?.replicas !== undefined) {
+    problems.push(`${describe(deployment)}: sets replicas (${deployment.spec.replicas}) though ${where} scales it`);
+  }
   const { minReplicas = 1, maxReplicas } = autoscaler.spec!;
   if (minReplicas < 1 || minReplicas > maxReplicas)
     problems.push(`${where}: minReplicas ${minReplicas}, maxReplicas ${maxReplicas}`);

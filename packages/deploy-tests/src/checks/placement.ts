@@ -4,9 +4,10 @@
  * zone leaves every service running.
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { Contract } from '../contract.js';
 import type { KubeObject } from '../objects.js';
-import { describe, findObject, podLabels, podSpec, selectorMatches } from '../objects.js';
+import { describe, findObject, ofKind, podLabels, podSpec, selectorMatches } from '../objects.js';
 
 /** Expected replicas per service: an exact count (`1`) or a minimum (`{ atLeast: 2 }`). */
 export type ReplicaExpectation = number | { atLeast: number };
@@ -28,7 +29,11 @@ export function checkPlacement(objects: KubeObject[], contract: Contract, option
       problems.push(`Deployment/${name}: missing`);
       continue;
     }
-    const replicas = deployment.spec?.replicas ?? 1;
+    // A Deployment an HPA scales has no count of its own: it runs at least the HPA's minReplicas.
+    const autoscaler = ofKind<IHorizontalPodAutoscaler>(objects, 'HorizontalPodAutoscaler').find(
+      (candidate) => candidate.spec?.scaleTargetRef.name === name,
+    );
+    const replicas = deployment.spec?.replicas ?? autoscaler?.spec?.minReplicas ?? 1;
     const expected = options.replicas[name] ?? options.replicas.default;
     if (typeof expected === 'number' ? replicas !== expected : replicas < expected.atLeast) {
       problems.push(`${describe(deployment)}: ${replicas} replicas, expected ${JSON.stringify(expected)}`);
