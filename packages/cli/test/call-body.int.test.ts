@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
-import { echoProto, protosDir } from './fixtures/echo-fleet.js';
+import { protosDir, callSay } from './fixtures/echo-fleet.js';
 
 // Nothing may need the registry: a usage error comes before any lookup.
 const env = { SWITCHYARD_REGISTRY_URL: 'redis://127.0.0.1:1' };
@@ -13,11 +13,9 @@ const env = { SWITCHYARD_REGISTRY_URL: 'redis://127.0.0.1:1' };
 describe('switchyard call with a null request body', { timeout: 60_000 }, () => {
   it('refuses null for a unary method as a usage error (exit 2), as it refuses 5 or an array', async () => {
     // Before: `json ?? {}` sent null as an empty request (here: exit 1, the registry lookup failed).
-    const base = ['call', 'echo', 'switchyard.echo.v1.Echo/Say'];
-    const proto = ['--proto', echoProto, '-I', protosDir];
-    const number = await runCliInProcess([...base, '5', ...proto], env);
+    const number = await runCliInProcess(callSay('echo', '5'), env);
     expect(number.code).toBe(2);
-    const nul = await runCliInProcess([...base, 'null', ...proto], env);
+    const nul = await runCliInProcess(callSay('echo', 'null'), env);
     expect({ code: nul.code, stderr: nul.stderr }).toEqual({
       code: 2,
       stderr: expect.stringMatching(/JSON object, got null/),

@@ -8,7 +8,7 @@ import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
-import { type EchoInstance, echoProto, protosDir, startEcho } from './fixtures/echo-fleet.js';
+import { type EchoInstance, startEcho, callSay } from './fixtures/echo-fleet.js';
 
 let redis: RedisServerHandle;
 let admin: Redis;
@@ -34,21 +34,9 @@ afterAll(async () => {
 
 it('ends the call at --deadline-ms while discovery still waits for the registry', { timeout: 30_000 }, async () => {
   const started = performance.now();
-  const result = await runCliInProcess(
-    [
-      'call',
-      'echo',
-      'switchyard.echo.v1.Echo/Say',
-      '{}',
-      '--proto',
-      echoProto,
-      '-I',
-      protosDir,
-      '--deadline-ms',
-      '600',
-    ],
-    { SWITCHYARD_REGISTRY_URL: `redis://nowatch:nowatch-pass@127.0.0.1:${redis.port}` },
-  );
+  const result = await runCliInProcess(callSay('echo', '{}', '--deadline-ms', '600'), {
+    SWITCHYARD_REGISTRY_URL: `redis://nowatch:nowatch-pass@127.0.0.1:${redis.port}`,
+  });
   const elapsedMs = performance.now() - started;
   expect(result.code, result.stderr).toBe(1);
   expect(result.stderr).toMatch(/^switchyard call: switchyard\.echo\.v1\.Echo\/Say: deadline of 600 ms exceeded/);

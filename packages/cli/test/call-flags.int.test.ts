@@ -8,7 +8,7 @@ import { createRegistry, type Registry } from '@switchyard/registry';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
-import { EchoService, type EchoInstance, echoProto, protosDir, startEcho } from './fixtures/echo-fleet.js';
+import { EchoService, type EchoInstance, startEcho, callSay } from './fixtures/echo-fleet.js';
 
 let redis: RedisServerHandle;
 let registry: Registry;
@@ -19,16 +19,7 @@ const echoes: EchoInstance[] = [];
 /** Runs the CLI in-process against the test Redis. */
 const run = (argv: string[]) => runCliInProcess(argv, { SWITCHYARD_REGISTRY_URL: redis.url });
 
-const say = (service: string) => [
-  'call',
-  service,
-  'switchyard.echo.v1.Echo/Say',
-  '{}',
-  '--proto',
-  echoProto,
-  '-I',
-  protosDir,
-];
+const say = (service: string) => callSay(service);
 
 beforeAll(async () => {
   redis = await startRedis();

@@ -7,7 +7,7 @@ import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { createRegistry, type Registry } from '@switchyard/registry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
-import { echoProto, protosDir, startEcho, type EchoInstance } from './fixtures/echo-fleet.js';
+import { startEcho, type EchoInstance, callSay } from './fixtures/echo-fleet.js';
 
 let redis: RedisServerHandle;
 let registry: Registry;
@@ -37,18 +37,7 @@ describe('a registry that stops answering', { timeout: 60_000 }, () => {
   it('call --deadline-ms 300 ends within about 300 ms even while the registry lookup hangs', async () => {
     await redis.pause();
     try {
-      const result = await run([
-        'call',
-        'echo',
-        'switchyard.echo.v1.Echo/Say',
-        '{}',
-        '--proto',
-        echoProto,
-        '-I',
-        protosDir,
-        '--deadline-ms',
-        '300',
-      ]);
+      const result = await run(callSay('echo', '{}', '--deadline-ms', '300'));
       // Before: the registry lookup ignored the deadline and failed after the 2 s connect timeout.
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/deadline of 300 ms exceeded/);

@@ -1,6 +1,7 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { context } from '@opentelemetry/api';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { endRpcSpan, initTracing, startClientAttemptSpan, startServerSpan, type Tracing } from './index.js';
+import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 import { redactUrl } from './redact-url.js';
 
 // An S3 presigned URL (AWS Signature Version 4, what every current AWS SDK's presigner makes), with a
@@ -31,13 +32,7 @@ describe('signed-URL redaction per semantic conventions 1.45 (SigV4 values were 
       vi.stubEnv('OTEL_TRACES_SAMPLER', '');
       tracing = initTracing({ serviceName: 'gateway', exporter: 'memory' });
     });
-    afterEach(async () => {
-      await tracing.shutdown();
-      trace.disable();
-      context.disable();
-      propagation.disable();
-      vi.unstubAllEnvs();
-    });
+    resetOpenTelemetryAfterEach(() => tracing.shutdown());
 
     it('a client span of a presigned S3 download carries no signature, access key id or session token', () => {
       const client = startClientAttemptSpan({ system: 'http', service: 's3', method: 'GET', url: PRESIGNED });

@@ -1,15 +1,12 @@
-import { context, diag, propagation, trace } from '@opentelemetry/api';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { diag } from '@opentelemetry/api';
+import { describe, expect, it, vi } from 'vitest';
 import { initTracing, startClientAttemptSpan, type Tracing } from './index.js';
+import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
 
 let tracing: Tracing | undefined;
-afterEach(async () => {
+resetOpenTelemetryAfterEach(async () => {
   await tracing?.shutdown();
   tracing = undefined;
-  trace.disable();
-  context.disable();
-  propagation.disable();
-  vi.unstubAllEnvs();
   vi.restoreAllMocks();
 });
 
