@@ -201,6 +201,24 @@ function switchyardReply(error: SwitchyardError, code: Status): GrpcReplyStatus 
  *   driver's) is INTERNAL `internal error`, never its message.
  */
 export function toGrpcStatus(error: unknown): GrpcReplyStatus {
+  return sendable(replyStatusOf(error));
+}
+
+/** Built-in since Node 20 (ES2024), not yet in the TypeScript lib this package compiles against. */
+type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+/**
+ * The status with details grpc-js can send: it passes them through `encodeURI`, which throws on a
+ * lone surrogate (an error message quoting a caller's input, which JSON may carry as `\ud800`), and
+ * the reply never left: the caller waited out its whole deadline, for ever without one. Such a
+ * unit becomes U+FFFD.
+ */
+function sendable(reply: GrpcReplyStatus): GrpcReplyStatus {
+  const details = reply.details as WellFormedString;
+  return typeof details !== 'string' || details.isWellFormed() ? reply : { ...reply, details: details.toWellFormed() };
+}
+
+function replyStatusOf(error: unknown): GrpcReplyStatus {
   if (error instanceof GrpcCallError) {
     if (!error.fromDownstream) {
       const reply = { code: error.grpcCode, details: error.details };

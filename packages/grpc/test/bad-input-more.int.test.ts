@@ -24,7 +24,7 @@ it('names a misspelt streaming method like a misspelt unary one', async () => {
   // client.sayy throws INVALID_ARGUMENT naming the methods; client.stream.cuont should too.
   let thrown: unknown;
   try {
-    echo.stream.cuont({ count: 1 });
+    echo.stream.cuont!({ count: 1 });
   } catch (error) {
     thrown = error;
   }
@@ -46,7 +46,7 @@ it('refuses a serving status that is not one of the protocol values', async () =
     Record<string, Function>;
   cleanups.push(() => health.close());
   const status = await new Promise<{ status: string }>((resolve, reject) =>
-    health.Check({ service: 'switchyard.echo.v1.Echo' }, (error: Error | null, response: { status: string }) =>
+    health.Check!({ service: 'switchyard.echo.v1.Echo' }, (error: Error | null, response: { status: string }) =>
       error ? reject(error) : resolve(response),
     ),
   );
@@ -77,7 +77,7 @@ it('shutdown(graceMs) with a grace beyond a timer (Infinity, 30 days) waits for 
       Record<string, Function>;
     cleanups.push(() => plain.close());
     const reply = new Promise<{ code: number; message?: string }>((resolve) =>
-      plain.Say({ message: 'x' }, (error: grpc.ServiceError | null, response: { message: string }) =>
+      plain.Say!({ message: 'x' }, (error: grpc.ServiceError | null, response: { message: string }) =>
         resolve(error ? { code: error.code } : { code: status.OK, message: response.message }),
       ),
     );

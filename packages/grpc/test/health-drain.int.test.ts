@@ -19,7 +19,7 @@ async function serve(): Promise<{ server: GrpcServer; check: (service: string) =
   cleanups.push(() => health.close());
   const check = (service: string) =>
     new Promise<string>((resolve, reject) =>
-      health.Check({ service }, (error: Error | null, response: { status: string }) =>
+      health.Check!({ service }, (error: Error | null, response: { status: string }) =>
         error ? reject(error) : resolve(response.status),
       ),
     );

@@ -33,7 +33,7 @@ afterEach(async () => {
 async function ask(port: number, requests: object[]): Promise<ReflectionReply[]> {
   const client = new ServerReflection(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   try {
-    const call = client.ServerReflectionInfo() as grpc.ClientDuplexStream<object, ReflectionReply>;
+    const call = client.ServerReflectionInfo!() as grpc.ClientDuplexStream<object, ReflectionReply>;
     const replies: ReflectionReply[] = [];
     const done = new Promise<void>((resolve, reject) => {
       call.on('data', (reply: ReflectionReply) => {

@@ -67,7 +67,7 @@ it('sends a decoded request object again (the shape proto-loader decodes to)', a
   const registry = new MemoryRegistry();
   cleanups.push(() => registry.close());
   const client = await setup(registry, 'backend', { do: async (request: { id: string }) => ({ echoed: request.id }) });
-  const decoded = Fwd.Do.requestDeserialize(Fwd.Do.requestSerialize({ id: 'a', sku: 's' })) as object;
+  const decoded = Fwd.Do!.requestDeserialize(Fwd.Do!.requestSerialize({ id: 'a', sku: 's' })) as object;
   expect(decoded).toHaveProperty('target', 'sku');
   await expect(client.do(decoded, { deadlineMs: 2_000 })).resolves.toEqual({ echoed: 'a' });
 });

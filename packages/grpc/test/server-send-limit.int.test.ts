@@ -23,8 +23,8 @@ it('logs a response over the send limit, stops its stream, and ends its SERVER s
   const logger = {
     debug() {},
     info() {},
-    warn: (_fields: unknown, msg: string) => logged.push(msg),
-    error: (_fields: unknown, msg: string) => logged.push(msg),
+    warn: (_fields: unknown, msg?: string) => void logged.push(msg ?? ''),
+    error: (_fields: unknown, msg?: string) => void logged.push(msg ?? ''),
   };
   let yielded = 0;
   const server = createGrpcServer({

@@ -14,6 +14,7 @@ import {
 import { assertChannelOptionValues } from '../channel-options.js';
 import { assertServiceDefinition, serviceNameOf } from '../definitions.js';
 import { healthServiceDefinition, SERVING_STATUSES, type ServingStatus } from '../health/health-definition.js';
+import { ServedServiceNames } from './served-service-names.js';
 
 import { HealthStatus, LIVENESS } from '../health/health-service.js';
 import { listenError, unresolvableHost } from './listen-error.js';
@@ -186,12 +187,14 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
   const inFlight: InFlight = { count: 0 };
   const tracing = serverTracing(resolved.tracing);
   const health = new HealthStatus();
+  const served = new ServedServiceNames({ health: resolved.health, reflection: resolved.reflection });
   options.services.forEach((binding, index) => {
     const field = `services[${index}]`;
     assertObject(field, binding);
     assertServiceDefinition(`${field}.definition`, binding.definition);
     assertObject(`${field}.implementation`, binding.implementation);
     const serviceName = serviceNameOf(binding.definition);
+    served.add(`${field}.definition`, serviceName);
     server.addService(
       guardResponseSerializers(binding.definition, channelOptions['grpc.max_send_message_length']),
       wrapHandlers(binding.definition, binding.implementation, `${field}.implementation`, {

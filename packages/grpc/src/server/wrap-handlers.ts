@@ -219,7 +219,19 @@ function assertHandlerNamesKnown(
  * `implementation` as grpc-js binds it; undefined when there is none.
  */
 function boundHandlerOf(implementation: object, name: string, field: string): Handler | undefined {
-  const key = handlerAt(implementation, name) !== undefined ? name : lowerFirst(name);
+  const camel = lowerFirst(name);
+  // Both names: grpc-js would take the proto name's and leave the other unused without a word.
+  if (
+    camel !== name &&
+    handlerAt(implementation, name) !== undefined &&
+    handlerAt(implementation, camel) !== undefined
+  ) {
+    throw new InvalidArgumentError(
+      `${field}.${camel}`,
+      `and ${field}.${name} both implement ${name}; give one of the two`,
+    );
+  }
+  const key = handlerAt(implementation, name) !== undefined ? name : camel;
   const handler = handlerAt(implementation, key);
   if (handler === undefined) return undefined;
   if (typeof handler !== 'function') throw new InvalidArgumentError(`${field}.${key}`, 'must be a function');
@@ -255,8 +267,7 @@ type RequestOf = (call: ServerCall, handlerContext: GrpcHandlerContext) => unkno
 
 const theRequest: RequestOf = (call) => (call as SingleRequestCall).request;
 
-const incomingMessages: RequestOf = (call, handlerContext) =>
-  messagesOf(call as RequestStreamCall, handlerContext.signal);
+const incomingMessages: RequestOf = (call, handlerContext) => messagesOf(call as RequestStreamCall, handlerContext);
 
 /**
  * The messages of a request stream, for `for await`. Read through `iterator({ destroyOnReturn:
@@ -266,7 +277,10 @@ const incomingMessages: RequestOf = (call, handlerContext) =>
  * (CancelledError, DeadlineExceededError), as the handler's other work that honours its signal
  * does, rather than grpc-js's bare "premature close".
  */
-async function* messagesOf(stream: RequestStreamCall, signal: AbortSignal): AsyncGenerator<unknown> {
+async function* messagesOf(
+  stream: RequestStreamCall,
+  { signal, deadline, method }: GrpcHandlerContext,
+): AsyncGenerator<unknown> {
   try {
     for await (const message of stream.iterator({ destroyOnReturn: false })) {
       if (signal.aborted) break;
@@ -276,6 +290,12 @@ async function* messagesOf(stream: RequestStreamCall, signal: AbortSignal): Asyn
     if (!signal.aborted) throw error;
   }
   if (signal.aborted) throw signal.reason;
+  // grpc-js's client gives up a call by half-closing it and then resetting it, so the reset that
+  // makes the call cancelled arrives after an end that looks like the client's last request. At
+  // the deadline that end is the client giving up (a reply could not reach it any more): say so,
+  // rather than let the handler take the requests so far for all of them. (Before the deadline a
+  // cancel looks the same for a moment; the handler's signal then aborts an instant later.)
+  if (Date.now() >= deadline - DEADLINE_TIMER_EARLY_MS) throw new DeadlineExceededError(`${method}: deadline exceeded`);
 }
 
 function wrapUnary(
@@ -422,6 +442,9 @@ interface WritableInternals {
   _write(chunk: unknown, encoding: BufferEncoding, callback: (error?: Error | null) => void): void;
 }
 
+/** How early grpc-js's deadline timer may fire before Date.now() reaches the deadline. */
+const DEADLINE_TIMER_EARLY_MS = 2;
+
 function begin(
   path: string,
   call: ServerCall,
@@ -431,7 +454,11 @@ function begin(
   const observed = metricsActive();
   const startedAt = observed ? performance.now() : 0;
   const metricAttributes = observed ? { 'rpc.system': 'grpc', 'rpc.service': context.serviceName } : undefined;
-  if (metricAttributes) switchyardInstruments().serverInflight.add(1, metricAttributes);
+  // The instruments the call started with end it too: looked up again at its end, a provider set
+  // up or replaced meanwhile took the -1 without the +1, and the in-flight gauge (which deploy/'s
+  // autoscaling reads) stayed negative there for good.
+  const instruments = observed ? switchyardInstruments() : undefined;
+  if (metricAttributes) instruments?.serverInflight.add(1, metricAttributes);
   const controller = new AbortController();
   const rawDeadline = call.getDeadline();
   const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : Number(rawDeadline);
@@ -442,8 +469,7 @@ function begin(
   (call as ServerUnaryCall<unknown, unknown>).once('cancelled', () => {
     if (finished) return;
     controller.abort(
-      // grpc-js's deadline timer may fire a moment before Date.now() reaches it.
-      Date.now() >= deadline - 2
+      Date.now() >= deadline - DEADLINE_TIMER_EARLY_MS
         ? new DeadlineExceededError(`${path}: deadline exceeded`)
         : new CancelledError(`${path}: cancelled by the client`),
     );
@@ -462,8 +488,7 @@ function begin(
       if (finished) return;
       finished = true;
       context.inFlight.count--;
-      if (metricAttributes) {
-        const instruments = switchyardInstruments();
+      if (metricAttributes && instruments) {
         instruments.serverInflight.add(-1, metricAttributes);
         instruments.rpcServerDuration.record(performance.now() - startedAt, {
           ...metricAttributes,

@@ -1,23 +1,28 @@
 /**
- * A gRPC handler that passes on the failure of a downstream HTTP call (@switchyard/http's
+ * A gRPC handler that passes on the failure of a downstream HTTP call (this package's
  * HttpCallError, e.g. a 404 from an internal REST service). Its message is `<service> <METHOD>
  * <path>: HTTP <status> <CODE>: <body>`: internal names, path and body. The gRPC reply says what the
- * downstream's body said (as @switchyard/http's own server does, publicClientErrorMessage), or the
+ * downstream's body said (as this package's own server does, publicClientErrorMessage), or the
  * code in words when the body says nothing usable, and the server logs the full message at debug.
+ * (Here rather than in @switchyard/grpc's tests, which cannot depend on this package: it depends on
+ * that one.)
  */
-import { once } from 'node:events';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { createDiscovery } from '@switchyard/discovery';
-import { createGrpcServer } from '@switchyard/grpc';
-import { createHttpClient } from '@switchyard/http';
-import { MemoryRegistry } from '@switchyard/registry';
-import { expect, it } from 'vitest';
-import { EchoService } from './fixtures/echo.js';
-import { cleanupsAfterEach } from './fixtures/cleanups.js';
+import { createGrpcServer, loadService } from '@switchyard/grpc';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { closeServer, Loopback, listen } from './fixtures/loopback.js';
 
-const cleanups = cleanupsAfterEach();
+const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
+  includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],
+});
+
+let loopback: Loopback;
+beforeEach(() => {
+  loopback = new Loopback();
+});
+afterEach(() => loopback.cleanup());
 
 /**
  * The error a plain client gets from a gRPC Say whose handler GETs `/admin/v2/items/<message>` from
@@ -29,24 +34,19 @@ async function relayed404(contentType: string, body: string, debugLogged: string
     response.statusCode = 404;
     response.setHeader('content-type', contentType);
     response.end(body);
-  }).listen(0, '127.0.0.1');
-  await once(rest, 'listening');
-  cleanups.push(() => new Promise((resolve) => rest.close(resolve)));
-  const registry = new MemoryRegistry();
-  cleanups.push(() => registry.close());
-  await registry.register({
-    service: 'inventory-internal',
-    host: '127.0.0.1',
-    ports: { http: (rest.address() as AddressInfo).port },
   });
-  const discovery = createDiscovery({ registry, service: 'inventory-internal' });
-  cleanups.push(() => discovery.close());
-  await discovery.ready();
-  const inventory = createHttpClient({ discovery });
-  cleanups.push(() => (inventory as { close?: () => unknown }).close?.());
+  const restPort = await listen(rest);
+  loopback.onCleanup(() => closeServer(rest));
+  await loopback.registry.register({ service: 'inventory-internal', host: '127.0.0.1', ports: { http: restPort } });
+  const inventory = await loopback.client('inventory-internal');
 
   const server = createGrpcServer({
-    logger: { debug: (_fields: unknown, msg: string) => debugLogged.push(msg), info() {}, warn() {}, error() {} },
+    logger: {
+      debug: (_fields: unknown, message?: string) => void debugLogged.push(message ?? ''),
+      info() {},
+      warn() {},
+      error() {},
+    },
     services: [
       {
         definition: EchoService,
@@ -60,9 +60,9 @@ async function relayed404(contentType: string, body: string, debugLogged: string
     ],
   });
   const port = await server.listen(0, '127.0.0.1');
-  cleanups.push(() => server.shutdown(100));
+  loopback.onCleanup(() => server.shutdown(100));
   const plain = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  cleanups.push(() => plain.close());
+  loopback.onCleanup(() => plain.close());
   const say = EchoService.Say as unknown as grpc.MethodDefinition<object, object>;
   return new Promise<grpc.ServiceError>((resolve) => {
     plain.makeUnaryRequest(say.path, say.requestSerialize, say.responseDeserialize, { message: 'nope' }, (failure) =>
