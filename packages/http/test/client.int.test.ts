@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { createDiscovery } from '@switchyard/discovery';
+import { type CallOutcome, createDiscovery } from '@switchyard/discovery';
 import { HttpCallError } from '@switchyard/http';
 import { circuitBreaker, retry } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -308,7 +308,7 @@ describe('HTTP client over loopback', () => {
     const discovery = Object.assign(Object.create(real), {
       pick: (args?: { key?: string }) => {
         const lease = real.pick(args);
-        const done = (outcome: { ok: boolean }): void => {
+        const done = (outcome: CallOutcome): void => {
           outcomes.push(outcome);
           lease.done(outcome);
         };

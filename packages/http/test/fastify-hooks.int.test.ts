@@ -81,8 +81,8 @@ describe('switchyardFastify and the application hooks', () => {
     const logger = {
       debug() {},
       info() {},
-      warn: (f: { err?: unknown }) => logged.push(f.err),
-      error: (f: { err?: unknown }) => logged.push(f.err),
+      warn: (f: unknown) => void logged.push((f as { err?: unknown }).err),
+      error: (f: unknown) => void logged.push((f as { err?: unknown }).err),
     };
     const b = await loopback.serveOverloaded('b');
     const toB = await loopback.client('b');

@@ -123,7 +123,7 @@ describe('url.scheme of HTTP SERVER spans and http.server.request.duration on TL
     loopback.onCleanup(() => app.close());
     const fastifyPort = (app.server.address() as AddressInfo).port;
 
-    await (await request(`http://127.0.0.1:${port}/dav`, { method: 'PROPFIND' })).body.text();
+    await (await request(`http://127.0.0.1:${port}/dav`, { method: 'PROPFIND' as never })).body.text();
     await (await request(`https://127.0.0.1:${fastifyPort}/items/7`, { dispatcher: tlsAgent })).body.text();
 
     const dav = await serverSpan('/dav');

@@ -9,7 +9,7 @@ import {
   switchyardFastify,
 } from '@switchyard/http';
 import express from 'express';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { request as plainRequest } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback } from './fixtures/loopback.js';
@@ -30,7 +30,7 @@ const remainingOf = () => Math.round((currentCallScope()?.deadline ?? Number.NaN
 async function fastifyApp(
   id: string,
   service: string,
-  routes: (app: ReturnType<typeof Fastify>) => void,
+  routes: (app: FastifyInstance) => void,
   health = createHealthState(),
   logger?: Logger,
 ) {
@@ -268,8 +268,8 @@ describe('switchyardFastify', () => {
     const logger = {
       debug() {},
       info() {},
-      warn: (fields: { err?: unknown }) => logged.push(fields.err),
-      error: (fields: { err?: unknown }) => logged.push(fields.err),
+      warn: (fields: unknown) => void logged.push((fields as { err?: unknown }).err),
+      error: (fields: unknown) => void logged.push((fields as { err?: unknown }).err),
     };
     const { port } = await fastifyApp(
       'f2',

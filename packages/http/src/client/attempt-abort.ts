@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { CancelledError, DeadlineExceededError, NO_DEADLINE, setLongTimeout } from '@switchyard/core';
+import { DeadlineExceededError, NO_DEADLINE, setLongTimeout, toCancelled } from '@switchyard/core';
 import type { AttemptContext } from '@switchyard/resilience';
 
 type AbortListener = (reason: Error) => void;
@@ -29,12 +29,12 @@ export class AttemptAbort {
     const already = context.abortReason;
     if (already) this.abort(already);
     else this.removeContextListener = context.onAbort(onAbort);
+    // toCancelled, as the resilience policies read a caller's signal: one that aborted because time
+    // ran out (AbortSignal.timeout(), a handler's context.signal at its deadline) is
+    // DEADLINE_EXCEEDED, any other abort CANCELLED. Wrapped in a CancelledError, a call without a
+    // policy, and any streamed body's read, failed as CANCELLED.
     if (callerSignal) {
-      this.removeCallerListener = follow(callerSignal, (reason) =>
-        this.abort(
-          reason instanceof CancelledError ? reason : new CancelledError('operation cancelled', { cause: reason }),
-        ),
-      );
+      this.removeCallerListener = follow(callerSignal, (reason) => this.abort(toCancelled(reason)));
     }
   }
 
@@ -161,9 +161,8 @@ export class SingleAttemptContext implements AttemptContext {
         Math.max(0, deadline - Date.now()),
       );
     }
-    this.unlinkCaller = callerSignal
-      ? follow(callerSignal, (reason) => this.abort(new CancelledError('operation cancelled', { cause: reason })))
-      : undefined;
+    // (toCancelled: a signal that timed out is DEADLINE_EXCEEDED, as in AttemptAbort.)
+    this.unlinkCaller = callerSignal ? follow(callerSignal, (reason) => this.abort(toCancelled(reason))) : undefined;
   }
 
   get signal(): AbortSignal {

@@ -1,5 +1,5 @@
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   assertObject,
   assertPlainObject,
@@ -178,7 +178,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (replyHeaders === undefined) {
           // A success whose body does not parse is this instance's fault: parse first, so a throw is its failure.
           const value = parse(reply.bytes, status);
-          outcomeReported = reportStatus(lease, prepared.method, status, started);
+          outcomeReported = reportStatus(lease, service, prepared.method, status, started);
           span?.end(status);
           return value;
         }
@@ -187,7 +187,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (!prepared.throwOnStatus && status >= 400 && !isRetryable(prepared, status, replyHeaders)) {
           // An error status the caller asked to receive: the instance answered, whatever its body
           // holds (an HTML 404 page), so its outcome is the status, reported before parsing.
-          outcomeReported = reportStatus(lease, prepared.method, status, started);
+          outcomeReported = reportStatus(lease, service, prepared.method, status, started);
           try {
             const value = parse(reply.bytes, status);
             span?.end(status);
@@ -197,7 +197,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             throw error;
           }
         }
-        outcomeReported = reportStatus(lease, prepared.method, status, started);
+        outcomeReported = reportStatus(lease, service, prepared.method, status, started);
         throw errorStatus(prepared, status, replyHeaders, reply.bytes, reply.truncated, span, state);
       }
       // undici accepts an EventEmitter as the signal (see AttemptAbort).
@@ -218,7 +218,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         } else {
           abort.release();
         }
-        outcomeReported = reportStatus(lease, prepared.method, status, started);
+        outcomeReported = reportStatus(lease, service, prepared.method, status, started);
         span?.end(status);
         if (policy) {
           // Only a policy runs more than one attempt of a call (see UntakenResponses).
@@ -229,7 +229,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
       const { bytes, truncated } = await readBounded(response.body, errorBodyLimit(prepared));
       abort.release();
-      outcomeReported = reportStatus(lease, prepared.method, status, started);
+      outcomeReported = reportStatus(lease, service, prepared.method, status, started);
       throw errorStatus(prepared, status, response.headers, bytes, truncated, span, state);
     } catch (error) {
       noteFailedInstance(state, instance.id);
@@ -246,7 +246,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               replayable: prepared.replayable,
             });
       lease.done(failureOutcome(kind, mapped, performance.now() - started));
-      recordAttempt(prepared.method, undefined, started);
+      recordAttempt(service, prepared.method, undefined, started, (mapped as { code?: string }).code);
       span?.end(received, mapped);
       state.lastError = mapped;
       throw mapped;
@@ -362,9 +362,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (parse) return parse(bytes, last.status);
         return { status: last.status, headers: last.headers, body: new BufferedBody(bytes) };
       }
-      // A stream body the call never got to send is the client's to release: left open, a file
-      // stream would hold its descriptor for good.
-      if (!state.sent) releaseBody(prepared.body);
+      // A stream body the call never got to write is the client's to release: one never sent, and
+      // one whose request failed while it waited for its connection (its deadline passed queued
+      // behind a busy connection), which undici leaves as it is. Left open, a file stream would hold
+      // its descriptor for good. A body undici began to read is undici's: it destroys it when the
+      // request fails, and finishes sending it after an early answer (a 413).
+      if (!state.sent || isUnread(prepared.body)) releaseBody(prepared.body);
       throw error;
     }
   }
@@ -511,18 +514,30 @@ function parseJson(bytes: Buffer, status: number): unknown {
 }
 
 /** Tells discovery how an attempt that got a response went, and records it; returns true (reported). */
-function reportStatus(lease: Lease, method: string, status: number, started: number): true {
+function reportStatus(lease: Lease, service: string, method: string, status: number, started: number): true {
   lease.done(responseOutcome(status, performance.now() - started));
-  recordAttempt(method, status, started);
+  recordAttempt(service, method, status, started, undefined);
   return true;
 }
 
-/** One sample of `http.client.request.duration` per attempt (a no-op without a MeterProvider). */
-function recordAttempt(method: string, status: number | undefined, started: number): void {
+/**
+ * One sample of `http.client.request.duration` per attempt (a no-op without a MeterProvider), with
+ * the service called and, for an attempt without a response, what failed (the error's code, as
+ * its span's `error.type`): every such failure used to read `connection`, deadlines included.
+ */
+function recordAttempt(
+  service: string,
+  method: string,
+  status: number | undefined,
+  started: number,
+  errorType: string | undefined,
+): void {
   if (!metricsActive()) return;
-  switchyardInstruments().httpClientDuration.record((performance.now() - started) / 1_000, {
-    'http.request.method': method,
-    ...(status === undefined ? { 'error.type': 'connection' } : { 'http.response.status_code': status }),
+  switchyardInstruments().recordHttpClientAttempt((performance.now() - started) / 1_000, {
+    service,
+    method,
+    status,
+    errorType,
   });
 }
 
@@ -573,6 +588,11 @@ function releaseBody(body: unknown): void {
   const stream = body as Readable | null | undefined;
   if (stream && typeof stream.destroy === 'function' && typeof stream.pipe === 'function' && !stream.destroyed)
     stream.destroy();
+}
+
+/** A stream body nothing has read from yet (strings and bytes are not streams: false). */
+function isUnread(body: unknown): boolean {
+  return body instanceof Readable && !body.readableDidRead;
 }
 
 /**

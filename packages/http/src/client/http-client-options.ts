@@ -6,6 +6,7 @@ import {
   describeValue,
   INSTANCE_LIMITS,
   InvalidArgumentError,
+  withDefaults,
 } from '@switchyard/core';
 import type { Discovery } from '@switchyard/discovery';
 import type { Policy } from '@switchyard/resilience';
@@ -120,6 +121,17 @@ function assertPoolOptions(scheme: string, poolOptions: Pool.Options): void {
   if (autoSelectFamily && autoSelectFamilyAttemptTimeout !== undefined && autoSelectFamilyAttemptTimeout !== null) {
     assertInteger('options.poolOptions.autoSelectFamilyAttemptTimeout', autoSelectFamilyAttemptTimeout, 1, 2 ** 31 - 1);
   }
+  // The client follows no redirects: a redirect is the caller's (an HttpCallError with its location,
+  // or request()'s response). undici's own following, made per connection, ignores the redirect's
+  // origin: `Location: http://payments.internal/charge` asked this same instance for `/charge`,
+  // outside the retry rules, the deadline header and the instance's outcome.
+  const { maxRedirections } = poolOptions as { maxRedirections?: unknown };
+  if (maxRedirections !== undefined && maxRedirections !== null && maxRedirections !== 0) {
+    throw new InvalidArgumentError(
+      'options.poolOptions.maxRedirections',
+      `must be 0 or left out: the client follows no redirects (undici's would send one to another origin to the same instance), got ${describeValue(maxRedirections)}`,
+    );
+  }
   try {
     new Pool(origin, poolOptions).close().catch(() => undefined);
     // The Pool makes its connections' Clients lazily, with the same options: those Client checks
@@ -161,12 +173,14 @@ export function resolveClientOptions(options: HttpClientOptions): ResolvedHttpCl
   if (policy !== undefined && policy !== false && typeof (policy as Policy)?.execute !== 'function') {
     throw new InvalidArgumentError('options.policy', 'must be a Policy (compose(retry(), …)) or false');
   }
-  const resolved: ResolvedHttpClientOptions = {
-    policy: undefined,
-    poolOptions: undefined,
-    ...DEFAULT_HTTP_CLIENT_OPTIONS,
-    ...options,
-  };
+  // withDefaults, not a spread: an option given as `undefined` (`defaultDeadlineMs:
+  // config.timeoutMs` with nothing configured) keeps its default, as the optional types promise and
+  // the other Switchyard clients and policies do; spread, it replaced the default and the client
+  // refused to be made ("options.tracing: must be a boolean").
+  const resolved: ResolvedHttpClientOptions = withDefaults(
+    { policy: undefined, poolOptions: undefined, ...DEFAULT_HTTP_CLIENT_OPTIONS },
+    options,
+  );
   for (const name of ['tracing', 'throwOnStatus'] as const) {
     if (typeof resolved[name] !== 'boolean') throw new InvalidArgumentError(`options.${name}`, 'must be a boolean');
   }

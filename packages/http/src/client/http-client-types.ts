@@ -26,7 +26,10 @@ export interface HttpRequest {
   deadlineMs?: number;
   /** Absolute deadline (ms, `Date.now()` clock); the earlier of this, `deadlineMs` and the inherited one wins. */
   deadline?: number;
-  /** Aborts the call (CANCELLED), including reading the response body. */
+  /**
+   * Aborts the call (CANCELLED), including reading the response body; DEADLINE_EXCEEDED when it
+   * aborted because time ran out (`AbortSignal.timeout()`, a reason coded DEADLINE_EXCEEDED).
+   */
   signal?: AbortSignal;
   /** Balancing key for sticky balancers (ring-hash, maglev). */
   key?: string;
