@@ -35,10 +35,11 @@ import {
   resolveOutlierDetection,
 } from './outlier/outlier-detection.js';
 import { compileAllowedHosts } from './pipeline/host-allow-list.js';
-import { compileFilter } from './pipeline/instance-filter.js';
+import { compileFilter, guardFilter } from './pipeline/instance-filter.js';
 import { resolveSlowStart, type SlowStartConfig, slowStartFactor } from './pipeline/slow-start.js';
 import { createSubsetter, type Subsetter } from './pipeline/subset.js';
 import { preferZone, resolveZone, type ZoneConfig } from './pipeline/zone-preference.js';
+import { withinRoute } from './pipeline/route-eligibility.js';
 import { buildTrafficGroups, pickFromGroup, type TrafficGroups } from './pipeline/traffic-groups.js';
 import { fastRandom } from './balancers/fast-random.js';
 import { type VersionOutcome, VersionOutcomes } from './canary/version-outcomes.js';
@@ -71,8 +72,11 @@ interface Member {
   instance: ServiceInstance;
   readonly load: EndpointLoad;
   readonly health: EndpointHealth | undefined;
-  /** When slow start began for it (−Infinity for instances of the first snapshot). */
-  readonly firstSeenAt: number;
+  /**
+   * When its slow start began: when it was first seen, or when it last turned from draining to up
+   * (see upsert); −Infinity for instances of the first snapshot that were up.
+   */
+  firstSeenAt: number;
   releaseTimer?: NodeJS.Timeout;
   /** Set when it left the view: a late `done()` must not eject a member that is gone. */
   removed?: boolean;
@@ -86,7 +90,8 @@ const MAX_REMEMBERED_HEALTH = 10_000;
 /**
  * Creates a discovery for one service: watches the registry, keeps the healthy view, and balances
  * picks over it. The selection pipeline runs on every change, never per pick:
- * filter → subset → health (draining, outlier ejection, panic) → zone → slow start → balancer.
+ * filter → subset → route (versions the rule sends nothing) → health (draining, outlier ejection,
+ * panic) → zone → slow start → balancer.
  *
  * @example
  * ```ts
@@ -162,9 +167,13 @@ class WatchingDiscovery implements Discovery {
   private viewTold = false;
   private readonly readyWaiters = new Set<() => void>();
 
-  private readonly changed = new EventEmitter<readonly ServiceInstance[]>();
-  private readonly staleChanged = new EventEmitter<boolean>();
-  private readonly ejected = new EventEmitter<EjectionEvent>();
+  // A listener that throws cannot break the rebuild or the other listeners (EventEmitter catches
+  // it), and is logged: the emitters' default dropped its error without a word.
+  private readonly changed = new EventEmitter<readonly ServiceInstance[]>((error) =>
+    this.listenerFailed('onChange', error),
+  );
+  private readonly staleChanged = new EventEmitter<boolean>((error) => this.listenerFailed('onStaleChange', error));
+  private readonly ejected = new EventEmitter<EjectionEvent>((error) => this.listenerFailed('onEjection', error));
   readonly onChange = this.changed.event;
   readonly onStaleChange = this.staleChanged.event;
   readonly onEjection = this.ejected.event;
@@ -198,12 +207,22 @@ class WatchingDiscovery implements Discovery {
     if (options.logger !== undefined) assertLogger('logger', options.logger);
     this.logger = options.logger ?? silentLogger;
     this.watchFailures = new RetriedFailureLog(this.logger);
+    // A predicate of the user's runs in every rebuild: one that throws must not abort it (see guardFilter).
+    if (typeof options.filter === 'function') this.filter = guardFilter(this.filter, this.logger, this.service);
     const hostAllowed = compileAllowedHosts(options.allowedHosts, this.logger);
     if (hostAllowed) {
       const filter = this.filter;
       this.filter = (instance) => hostAllowed(instance.host, instance.id) && filter(instance);
     }
     void this.startWatch();
+  }
+
+  private listenerFailed(event: string, error: unknown): void {
+    // Read at call time: the logger is set in the constructor, after these fields.
+    this.logger.error(
+      { err: error, service: this.service },
+      `switchyard discovery: an ${event} listener threw; ignored`,
+    );
   }
 
   get stale(): boolean {
@@ -498,6 +517,12 @@ class WatchingDiscovery implements Discovery {
       // The same content again (every resync, a registration written back) keeps the object the
       // view holds, so the rebuild sees an unchanged view and tells no one (see rebuild).
       if (sameInstance(member.instance, instance)) return;
+      // Draining to up is an instance starting to take traffic: one that registered draining to warm
+      // up (startService({ ready: false }) until markReady()) ramps from now. Ramped from when it
+      // registered, one that warmed up for longer than the window got its full share cold at once.
+      if (this.slowStart && member.instance.status !== 'up' && instance.status === 'up') {
+        member.firstSeenAt = Date.now();
+      }
       const previousVersion = member.instance.version;
       member.instance = instance;
       member.outcomes = this.outcomes.of(instance.version);
@@ -577,7 +602,7 @@ class WatchingDiscovery implements Discovery {
   /** Runs the selection pipeline and swaps in a new picker. */
   private rebuild(): void {
     const now = Date.now();
-    let candidates = [...this.members.values()].filter((member) => this.filter(member.instance));
+    let candidates: readonly Member[] = [...this.members.values()].filter((member) => this.filter(member.instance));
     if (this.subsetter) {
       // The subset is drawn from the instances that are up whenever there are any: drawn from
       // all, a subset whose members were draining sent every call to them while others were up.
@@ -588,6 +613,9 @@ class WatchingDiscovery implements Discovery {
       );
       candidates = candidates.filter((member) => chosen.has(member.instance.id));
     }
+    // Versions the route rule sends nothing are out while one it sends traffic to has an instance
+    // (whatever its state): health must not fall back on a canary rolled back to 0 %.
+    candidates = withinRoute(candidates, this.route);
     // Weight 0 means "send nothing" unless nothing else is left; a draining instance does not count
     // as something else while any instance is up (it is leaving: weighing it first sent every call
     // to a draining instance while an up one of weight 0 stood by).

@@ -1,4 +1,4 @@
-import { type InstanceInput, RegistryUnavailableError } from '@switchyard/core';
+import { type InstanceInput, type Logger, RegistryUnavailableError, silentLogger } from '@switchyard/core';
 import { createDiscovery, type Discovery, type DiscoveryOptions, p2cEwma, pickWithPort } from '@switchyard/discovery';
 import { MemoryRegistry, type RegistryListener } from '@switchyard/registry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -539,13 +539,7 @@ describe('the healthy view after close()', () => {
   it('a lease that fails after close() ejects nothing: no event, no rebuild, no ejection logged', async () => {
     await registry.register(instance('a'));
     await registry.register(instance('b'));
-    const warnings: string[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      error() {},
-      warn: (_fields: unknown, message?: string) => warnings.push(String(message)),
-    };
+    const { warnings, logger } = warningsLogger();
     const discovery = await discover({ logger });
     const lease = pickUntil(discovery, 'a');
     const events: string[] = [];
@@ -870,3 +864,96 @@ describe('a registry that comes back after an outage', () => {
     await b.deregister();
   });
 });
+
+describe('a filter that throws for some instances', () => {
+  it('leaves those instances out, with a warning, instead of freezing the view (ready() never resolved)', async () => {
+    const { warnings, logger } = warningsLogger();
+    await registry.register(instance('gold', { metadata: { tier: 'gold-1' } }));
+    // Registered without the label the filter reads: `instance.metadata.tier` is undefined.
+    await registry.register(instance('unlabelled'));
+    // The first snapshot arrives after ready() is called, as from Redis (a MemoryRegistry hands it
+    // over inside createDiscovery()).
+    const later = {
+      ...registry,
+      watch: async (service: string, listener: RegistryListener) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return registry.watch(service, listener);
+      },
+    } as unknown as MemoryRegistry;
+    const discovery = createDiscovery({
+      registry: later,
+      service: 'catalog',
+      balancer: 'round-robin',
+      logger,
+      filter: (candidate) => (candidate.metadata.tier as string).startsWith('gold'),
+    });
+    discoveries.push(discovery);
+    await discovery.ready({ timeoutMs: 1_000 });
+    expect(idsOf(discovery)).toEqual(['gold']);
+    // Later changes still reach the view.
+    await registry.register(instance('gold-2', { metadata: { tier: 'gold-2' } }));
+    expect(idsOf(discovery)).toEqual(['gold', 'gold-2']);
+    // Warned once per instance, not at every rebuild.
+    expect(warnings.filter((message) => /filter threw/.test(message))).toHaveLength(1);
+  });
+});
+
+describe('listeners that throw', () => {
+  it('are logged with the event they were told, not dropped without a word', async () => {
+    const errors: { fields: unknown; message?: string }[] = [];
+    const logger = {
+      debug() {},
+      info() {},
+      warn() {},
+      error: (fields: unknown, message?: string) => errors.push({ fields, message }),
+    };
+    await registry.register(instance('a'));
+    const discovery = await discover({ logger });
+    const failure = new Error('listener bug');
+    discovery.onChange(() => {
+      throw failure;
+    });
+    let toldAfter = 0;
+    discovery.onChange(() => toldAfter++);
+    await registry.register(instance('b'));
+    expect(toldAfter).toBe(1); // the others are still told
+    expect(errors).toEqual([
+      {
+        fields: expect.objectContaining({ err: failure, service: 'catalog' }),
+        message: expect.stringMatching(/onChange listener threw/),
+      },
+    ]);
+  });
+});
+
+describe('slow start of an instance that warms up (registered draining, then up)', () => {
+  it('ramps from when it turns up, not from its registration', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('old'));
+    const discovery = await discover({ balancer: 'weighted', slowStart: { windowMs: 10_000, minWeightFactor: 0.1 } });
+    // startService({ ready: false }): registered draining while it loads its caches...
+    const warming = await registry.register(instance('new', { status: 'draining' }));
+    vi.advanceTimersByTime(30_000); // ...for longer than the window
+    await warming.update({ status: 'up' }); // service.markReady()
+    // Cold, it gets the start of a ramp, not half the traffic at once.
+    expect((shares(discovery, 1_100).new ?? 0) / 1_100).toBeLessThan(0.12);
+    vi.advanceTimersByTime(10_500);
+    expect((shares(discovery, 1_100).new ?? 0) / 1_100).toBeCloseTo(0.5, 1);
+  });
+
+  it('ramps an instance of the first snapshot that was still warming up, too', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('old'));
+    const warming = await registry.register(instance('new', { status: 'draining' }));
+    const discovery = await discover({ balancer: 'weighted', slowStart: { windowMs: 10_000, minWeightFactor: 0.1 } });
+    await warming.update({ status: 'up' });
+    expect((shares(discovery, 1_100).new ?? 0) / 1_100).toBeLessThan(0.12);
+  });
+});
+
+/** A logger that keeps the messages of its warnings, and drops everything else. */
+function warningsLogger(): { warnings: string[]; logger: Logger } {
+  const warnings: string[] = [];
+  const logger = { ...silentLogger, warn: (_fields: unknown, message?: string) => void warnings.push(String(message)) };
+  return { warnings, logger };
+}

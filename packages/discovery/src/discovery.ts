@@ -25,7 +25,7 @@ export interface DiscoveryOptions {
   outlierDetection?: OutlierDetectionOptions | false;
   /** Deterministic subsetting for large fleets. @default off */
   subset?: SubsetOptions;
-  /** Ramp up new instances' share. @default off */
+  /** Ramp up the share of new instances (and of instances turning from draining to up). @default off */
   slowStart?: SlowStartOptions;
   /**
    * Hosts registry entries may point at (names, `*.domains`, IPv4 CIDRs); entries elsewhere are
@@ -93,7 +93,7 @@ export interface Discovery {
    * `signal` aborts (the wait is dropped, not left to its timeout).
    */
   ready(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<void>;
-  /** The healthy instances picks choose from (before zone preference). */
+  /** The healthy instances picks choose from (before zone preference; without versions the route rule sends nothing). */
   instances(): readonly ServiceInstance[];
   /**
    * Picks an instance (`args` undefined or `null`: none). @throws NoInstancesError (not retryable:
@@ -104,7 +104,8 @@ export interface Discovery {
    * The healthy view changed: an instance joined, left, was ejected or came back, or changed
    * (status, weight, address, metadata…); told the new view (the same array `instances()` then
    * returns). Also told the first view. Not told for rebuilds that leave the view as it was (slow
-   * start ramping, a route rule, a registry resync with nothing new), so listeners may do real work.
+   * start ramping, a route rule that only changes shares, a registry resync with nothing new), so
+   * listeners may do real work. A rule that sends a version nothing takes it out of the view.
    */
   readonly onChange: Event<readonly ServiceInstance[]>;
   /** The view became stale (registry unreachable) or fresh again. */

@@ -80,6 +80,45 @@ describe('version-weighted splits (canary)', () => {
   });
 });
 
+describe('a version the rule sends nothing (a canary rolled back to 0 %)', () => {
+  it('gets no traffic while stable restarts (draining) or is ejected: stable is used as it would be alone', async () => {
+    const stable = await registry.register(instance('stable-1', '1.4.0'));
+    await registry.register(instance('canary-1', '1.5.0'));
+    const discovery = await discover();
+    await registry.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } });
+    expect(share(discovery, 100, (id) => id === 'stable-1')).toBe(1);
+    // Stable's only instance restarts: it drains first. The rolled-back canary used to take every call.
+    await stable.update({ status: 'draining' });
+    expect(share(discovery, 100, (id) => id === 'stable-1')).toBe(1);
+    // Up again, then ejected by a refused connection: the same.
+    await stable.update({ status: 'up' });
+    const lease = discovery.pick();
+    expect(lease.instance.id).toBe('stable-1');
+    lease.done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(share(discovery, 100, (id) => id === 'stable-1')).toBe(1);
+    expect(discovery.instances().map((i) => i.id)).toEqual(['stable-1']);
+  });
+
+  it('still takes traffic when no instance of a version the rule sends traffic to is left at all', async () => {
+    const stable = await registry.register(instance('stable-1', '1.4.0'));
+    await registry.register(instance('canary-1', '1.5.0'));
+    const discovery = await discover();
+    await registry.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } });
+    await stable.deregister();
+    expect(share(discovery, 100, (id) => id === 'canary-1')).toBe(1);
+  });
+
+  it('keeps an A/B arm whose instances run only versions the rule does not name', async () => {
+    await registry.register(instance('stable-1', '1.4.0'));
+    await registry.register(instance('canary-1', '1.5.0'));
+    await registry.register(instance('arm-b', '2.0.0-b', { track: 'b' }));
+    const discovery = await discover();
+    await registry.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } });
+    expect(share(discovery, 100, (id) => id === 'arm-b', 'b')).toBe(1);
+    expect(share(discovery, 100, (id) => id === 'stable-1')).toBe(1);
+  });
+});
+
 describe('track routing (A/B)', () => {
   it('sends a track to its instances, keeps untracked traffic off them, and reads the track from the call scope', async () => {
     await registry.register(instance('a-1', '1.0.0'));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoadSlab } from '../load-slab.js';
-import { DEFAULT_OUTLIER_DETECTION, EndpointHealth } from './outlier-detection.js';
+import { DEFAULT_OUTLIER_DETECTION, EndpointHealth, resolveOutlierDetection } from './outlier-detection.js';
 
 const OK = { ok: true };
 const FAILED = { ok: false };
@@ -83,5 +83,20 @@ describe('EndpointHealth', () => {
     expect(EndpointHealth.countCall(slab.array, base, config.windowMs, now)).toBe(true);
     health.afterSuccess(now);
     expect(EndpointHealth.countCall(slab.array, base, config.windowMs, now)).toBe(false);
+  });
+});
+
+describe('resolveOutlierDetection', () => {
+  it('takes a baseEjectionMs above the default maxEjectionMs as the cap too, rather than blaming maxEjectionMs (not given)', () => {
+    const config = resolveOutlierDetection({ baseEjectionMs: 600_000 });
+    expect(config.baseEjectionMs).toBe(600_000);
+    expect(config.maxEjectionMs).toBe(600_000);
+    expect(resolveOutlierDetection({ baseEjectionMs: 1_000 }).maxEjectionMs).toBe(
+      DEFAULT_OUTLIER_DETECTION.maxEjectionMs,
+    );
+    // Both given and contradictory: still refused, naming the cap.
+    expect(() => resolveOutlierDetection({ baseEjectionMs: 600_000, maxEjectionMs: 300_000 })).toThrow(
+      /outlierDetection.maxEjectionMs: must be an integer from 600000/,
+    );
   });
 });

@@ -15,7 +15,7 @@ export interface OutlierDetectionOptions {
   windowMs?: number;
   /** First ejection length; it doubles with each ejection in a row. @default 5_000 */
   baseEjectionMs?: number;
-  /** Longest ejection. @default 300_000 */
+  /** Longest ejection. @default 300_000, or `baseEjectionMs` when that is longer */
   maxEjectionMs?: number;
   /** ± fraction of random jitter on ejection lengths. @default 0.15 */
   jitter?: number;
@@ -65,6 +65,12 @@ export function resolveOutlierDetection(options: OutlierDetectionOptions | undef
   assertInteger(field('failureRateMinimumCalls'), config.failureRateMinimumCalls, 1, 1_000_000);
   assertInteger(field('windowMs'), config.windowMs, 1, 86_400_000);
   assertInteger(field('baseEjectionMs'), config.baseEjectionMs, 1, 86_400_000);
+  // Not given, the cap is the default or baseEjectionMs, whichever is larger (Envoy's rule for
+  // max_ejection_time): `{ baseEjectionMs: 600_000 }` alone was refused as "maxEjectionMs must be
+  // from 600000", naming an option the caller had not set.
+  if (options.maxEjectionMs === undefined) {
+    (config as { maxEjectionMs: number }).maxEjectionMs = Math.max(config.maxEjectionMs, config.baseEjectionMs);
+  }
   assertInteger(field('maxEjectionMs'), config.maxEjectionMs, config.baseEjectionMs, 86_400_000);
   assertNumber(field('jitter'), config.jitter, 0, 1);
   assertNumber(field('panicThreshold'), config.panicThreshold, 0, 1);

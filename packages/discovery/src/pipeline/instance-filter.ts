@@ -1,4 +1,10 @@
-import { assertKnownKeys, assertObject, InvalidArgumentError, type ServiceInstance } from '@switchyard/core';
+import {
+  assertKnownKeys,
+  assertObject,
+  InvalidArgumentError,
+  type Logger,
+  type ServiceInstance,
+} from '@switchyard/core';
 
 /** Which instances a discovery may use: by version, by metadata, or by a function. */
 export type InstanceFilter =
@@ -39,4 +45,41 @@ export function compileFilter(filter: InstanceFilter | undefined): (instance: Se
   return (instance) =>
     (versions === undefined || (instance.version !== undefined && versions.has(instance.version))) &&
     metadata.every(([key, value]) => instance.metadata[key] === value);
+}
+
+/**
+ * How many instance ids a guarded filter remembers having warned about (as for allowedHosts: ids
+ * are unique per registration, so a set of every one ever warned about would grow without end).
+ */
+const MAX_REMEMBERED_FILTER_WARNINGS = 1_024;
+
+/**
+ * Wraps a filter function given by the user so that a throw for one instance leaves that instance
+ * out (warned about once per instance id) instead of escaping. The filter runs inside every
+ * rebuild of the view: a predicate that threw for one registration (one written without a
+ * metadata key the predicate reads) aborted each rebuild half-way, so the view stayed empty or
+ * frozen for good, every valid instance with it, and ready() waited out its timeout with "no
+ * snapshot from the registry" although the snapshot had come.
+ */
+export function guardFilter(
+  filter: (instance: ServiceInstance) => boolean,
+  logger: Logger,
+  service: string,
+): (instance: ServiceInstance) => boolean {
+  const warned = new Set<string>();
+  return (instance) => {
+    try {
+      return filter(instance);
+    } catch (error) {
+      if (!warned.has(instance.id)) {
+        if (warned.size >= MAX_REMEMBERED_FILTER_WARNINGS) warned.clear();
+        warned.add(instance.id);
+        logger.warn(
+          { err: error, service, id: instance.id },
+          'switchyard discovery: the filter threw for an instance; it is left out of the view',
+        );
+      }
+      return false;
+    }
+  };
 }

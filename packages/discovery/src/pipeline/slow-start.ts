@@ -1,6 +1,9 @@
 import { assertInteger, assertKnownKeys, assertNumber, assertObject, withDefaults } from '@switchyard/core';
 
-/** Slow start: a new instance's share ramps up over a window instead of arriving all at once. */
+/**
+ * Slow start: a new instance's share ramps up over a window instead of arriving all at once; so does
+ * the share of an instance that turns from draining to up (one that registered draining to warm up).
+ */
 export interface SlowStartOptions {
   /** Ramp length. */
   windowMs: number;
