@@ -44,6 +44,34 @@ describe('compose', () => {
     );
   });
 
+  it('refuses an execute() option it does not know, naming it, instead of running without it', async () => {
+    let ran = 0;
+    const operation = () => {
+      ran++;
+      return 'ran with no deadline at all';
+    };
+    // `deadlineMs` is what the gRPC and HTTP clients take; execute() takes an absolute `deadline`.
+    // Ignored without a word, the call ran with no deadline, which nothing then bounded.
+    await expect(
+      compose(bulkhead({ maxConcurrent: 1 })).execute(operation, { deadlineMs: 500 } as never),
+    ).rejects.toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.deadlineMs' }));
+    await expect(
+      compose(bulkhead({ maxConcurrent: 1 })).execute(operation, { deadline: Date.now() + 500, timeout: 100 } as never),
+    ).rejects.toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.timeout' }));
+    expect(ran).toBe(0);
+    // Every option it knows, and an explicit undefined, still pass.
+    await expect(
+      compose(bulkhead({ maxConcurrent: 1 })).execute(() => 'ok', {
+        deadline: Date.now() + 500,
+        signal: new AbortController().signal,
+        key: 'get',
+      }),
+    ).resolves.toBe('ok');
+    await expect(compose(bulkhead({ maxConcurrent: 1 })).execute(() => 'ok', { signal: undefined })).resolves.toBe(
+      'ok',
+    );
+  });
+
   it('turns a synchronous throw of a custom step into a rejection, with or without a deadline', async () => {
     const throwing = createPolicy(
       [

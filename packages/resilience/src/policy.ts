@@ -1,7 +1,7 @@
 import { assertObject, describeValue, InvalidArgumentError, NO_DEADLINE } from '@switchyard/core';
 import { CallContext, raceAbort, type AttemptContext } from './call-context.js';
 
-/** Options of one `execute` call. */
+/** Options of one `execute` call. Any other key rejects the call with INVALID_ARGUMENT (naming it). */
 export interface ExecuteOptions {
   /** The caller's signal: aborting it cancels the call (CANCELLED). */
   signal?: AbortSignal;
@@ -54,6 +54,7 @@ export function policyFromSteps(steps: readonly Middleware[], name: string): Pol
       if (options !== undefined) {
         try {
           assertObject('options', options);
+          assertExecuteKeys(options);
           ({ deadline = NO_DEADLINE, signal, key } = options as ExecuteOptions);
           if (typeof deadline !== 'number' || Number.isNaN(deadline)) {
             throw new InvalidArgumentError('options.deadline', 'must be an absolute time in ms (a number)');
@@ -88,6 +89,25 @@ export function policyFromSteps(steps: readonly Middleware[], name: string): Pol
     },
     toString: () => name,
   };
+}
+
+/**
+ * Refuses an option `execute` does not know, as every policy's options do: a misspelt one was
+ * ignored without a word, and `{ deadlineMs: 500 }` (what the gRPC and HTTP clients take) or
+ * `{ timeout: 500 }` ran the call with no deadline at all. A `for…in` over the few keys there are,
+ * so the per-call check allocates nothing.
+ */
+function assertExecuteKeys(options: object): void {
+  for (const name in options) {
+    if (name !== 'deadline' && name !== 'signal' && name !== 'key') {
+      throw new InvalidArgumentError(
+        `options.${name}`,
+        name === 'deadlineMs' || name === 'timeout' || name === 'timeoutMs'
+          ? 'unknown option; execute() takes an absolute `deadline` (e.g. Date.now() + 500), or use timeout({ ms })'
+          : 'unknown option; expected one of deadline, signal, key',
+      );
+    }
+  }
 }
 
 /**

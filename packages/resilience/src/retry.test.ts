@@ -51,6 +51,25 @@ describe('retry', () => {
     expect(reasons).toEqual(['aborted']); // was [] (metrics missed every give-up during a wait)
   });
 
+  it("reports a give-up as 'deadline' when the call's deadline ends an attempt, and as 'aborted' when the caller does", async () => {
+    const reasons: string[] = [];
+    const policy = retry({ budget: false });
+    policy.onGiveUp((event) => reasons.push(event.reason));
+    // An operation that honours its signal, as the transports do: it rejects with the abort reason.
+    const honoursSignal = ({ signal }: { signal: AbortSignal }) =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    const timedOut = policy.execute(honoursSignal, { deadline: Date.now() + 100 });
+    const timedOutOutcome = expect(timedOut).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await vi.advanceTimersByTimeAsync(100);
+    await timedOutOutcome;
+    const controller = new AbortController();
+    const cancelled = policy.execute(honoursSignal, { signal: controller.signal });
+    controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    // Was ['aborted', 'aborted']: the commonest deadline give-up was counted as a cancellation.
+    expect(reasons).toEqual(['deadline', 'aborted']);
+  });
+
   it('gives up on an infinite pushback and falls back to its backoff on a NaN one', async () => {
     let calls = 0;
     const error = unavailable();
@@ -76,6 +95,27 @@ describe('retry', () => {
     await expect(pending).resolves.toBe('ok');
     expect(delays[0]).toBeGreaterThanOrEqual(0);
     expect(delays[0]).toBeLessThanOrEqual(50);
+  });
+
+  it('takes a pushbackOf answer that is not a number (a raw header string) as no answer, like NaN', async () => {
+    // gRPC metadata and HTTP headers are strings: `(error) => error.metadata.get('grpc-retry-pushback-ms')[0]`.
+    const policy = retry({
+      maxAttempts: 2,
+      pushbackOf: () => '100' as never,
+      backoff: { initialMs: 50, maxMs: 50 },
+      budget: false,
+    });
+    const operation = ({ attempt }: { attempt: number }) =>
+      attempt === 1 ? Promise.reject(unavailable()) : Promise.resolve('ok');
+    // Without a deadline the call failed with "delayMs: must be a number of milliseconds", naming
+    // an option nobody gave and losing the operation's error.
+    const pending = policy.execute(operation);
+    await vi.advanceTimersByTimeAsync(60);
+    await expect(pending).resolves.toBe('ok');
+    // With one, `Date.now() + '100'` concatenated strings, and it gave up at once with DEADLINE_EXCEEDED.
+    const withDeadline = policy.execute(operation, { deadline: Date.now() + 10_000 });
+    await vi.advanceTimersByTimeAsync(60);
+    await expect(withDeadline).resolves.toBe('ok');
   });
 
   it('does not retry what retryOn rejects (and by default, errors not marked retryable)', async () => {
@@ -222,6 +262,23 @@ describe('retry', () => {
     await vi.runAllTimersAsync();
     await expect(call).resolves.toBe('ok');
     expect(attempts).toBe(2);
+  });
+
+  it('takes an initialMs above the default maxMs, which gives way to it; an explicit smaller maxMs is refused, naming it', async () => {
+    // Threw "retry.backoff.maxMs: must be an integer from 2000 …, got 1000", naming an option the
+    // caller never gave.
+    const delays: number[] = [];
+    const policy = retry({ maxAttempts: 3, backoff: { initialMs: 2_000 }, budget: false });
+    policy.onRetry((event) => delays.push(event.delayMs));
+    const pending = policy.execute(() => Promise.reject(unavailable()));
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'RETRY_EXHAUSTED' });
+    await vi.advanceTimersByTimeAsync(10_000);
+    await outcome;
+    expect(delays).toHaveLength(2);
+    for (const delay of delays) expect(delay).toBeLessThanOrEqual(2_000); // capped at initialMs
+    expect(() => retry({ backoff: { initialMs: 2_000, maxMs: 1_000 } })).toThrow(
+      /retry.backoff.maxMs: must be an integer from 2000/,
+    );
   });
 
   it('rejects bad options naming them', () => {

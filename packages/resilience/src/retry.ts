@@ -32,7 +32,8 @@ export interface RetryOptions {
   budget?: RetryBudget | false;
   /**
    * Server pushback: the delay the server asked for (ms), e.g. from `Retry-After` or
-   * `grpc-retry-pushback-ms`; a negative or infinite value means "do not retry", NaN none given.
+   * `grpc-retry-pushback-ms`; a negative or infinite value means "do not retry", NaN (or anything
+   * not a number, such as the header's raw string) none given.
    * Waits of any length are honoured (within the deadline), including past Node's 24.8-day timer
    * limit. One that throws means none given. @default `error.retryAfterMs`
    */
@@ -53,6 +54,10 @@ export interface RetryEvent {
 /** Retrying stopped without success. */
 export interface GiveUpEvent {
   attempts: number;
+  /**
+   * `deadline`: the call's deadline passed (during an attempt or a wait) or left no time for
+   * another attempt; `aborted`: the caller (or a policy, e.g. a hedge that lost) cancelled the call.
+   */
   reason: 'not-retryable' | 'attempts' | 'budget' | 'deadline' | 'pushback' | 'aborted';
   error: unknown;
 }
@@ -72,6 +77,13 @@ const retryAfterOf = (error: unknown): number | undefined => {
   // Infinity passes: it means "do not retry" (see RetryOptions.pushbackOf); NaN means nothing.
   return typeof value === 'number' && !Number.isNaN(value) ? value : undefined;
 };
+
+/**
+ * Why an aborted call stopped retrying: its deadline passed, or its caller (or a policy) cancelled
+ * it. The deadline ending an attempt, the commonest case, used to be reported as 'aborted'.
+ */
+const abortedWhy = (reason: unknown): 'deadline' | 'aborted' =>
+  (reason as { code?: unknown } | undefined)?.code === 'DEADLINE_EXCEEDED' ? 'deadline' : 'aborted';
 
 /**
  * Retries failed attempts with exponential backoff and full jitter, within a retry budget, never
@@ -113,12 +125,16 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
     let error = firstError;
     for (let attempt = 1; ; attempt++) {
       errors.push(error);
-      if (context.abortReason) giveUp(attempt, 'aborted', error, error);
+      const abortReason = context.abortReason;
+      if (abortReason) giveUp(attempt, abortedWhy(abortReason), error, error);
       if (!retryOn(error, attempt)) giveUp(attempt, 'not-retryable', error, error);
       if (attempt >= maxAttempts) giveUp(attempt, 'attempts', error, new RetryExhaustedError(errors));
-      const asked = pushbackOf(error);
+      const asked: unknown = pushbackOf(error);
       // NaN is no answer (the backoff decides); a negative or infinite wait means "do not retry".
-      const pushback = asked === undefined || Number.isNaN(asked) ? undefined : asked;
+      // So is anything but a number: a raw header string ('100', as gRPC metadata and HTTP
+      // headers hold it) was added to Date.now() as text, and failed the call with an error
+      // about a `delayMs` nobody gave, or gave up at once on a deadline.
+      const pushback = typeof asked === 'number' && !Number.isNaN(asked) ? asked : undefined;
       if (pushback !== undefined && (pushback < 0 || pushback === Number.POSITIVE_INFINITY))
         giveUp(attempt, 'pushback', error, error);
       const delayMs = pushback ?? delayFor(attempt);
@@ -140,8 +156,7 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
         } catch (reason) {
           // The deadline or the caller's signal ended the wait: a give-up like any other (its
           // listeners, the metrics among them, used to miss it).
-          const why = (reason as { code?: unknown })?.code === 'DEADLINE_EXCEEDED' ? 'deadline' : 'aborted';
-          giveUp(attempt, why, error, reason);
+          giveUp(attempt, abortedWhy(reason), error, reason);
         }
         // The wait's timer can run after the deadline when the event loop lagged: both timers were
         // due and the deadline's had not run yet. Starting the attempt then would send a request

@@ -176,6 +176,14 @@ describe('circuitBreaker', () => {
       /circuitBreaker.minimumCalls: is 20, more than window.size 10/,
     );
     expect(() => circuitBreaker({ failureRateThreshold: 1.5 })).toThrow(/circuitBreaker.failureRateThreshold/);
+    // A percentage, as opossum's errorThresholdPercentage takes it: the message read "must be a
+    // number from 5e-324 to 1", an internal bound, instead of saying what a rate is.
+    expect(() => circuitBreaker({ failureRateThreshold: 50 })).toThrow(
+      'circuitBreaker.failureRateThreshold: must be a rate above 0 and at most 1 (0.5 for 50 %), got 50',
+    );
+    expect(() => circuitBreaker({ slowCallRateThreshold: 0 })).toThrow(
+      'circuitBreaker.slowCallRateThreshold: must be a rate above 0 and at most 1 (0.5 for 50 %), got 0',
+    );
     expect(() => circuitBreaker({ openMs: -1 })).toThrow(/circuitBreaker.openMs/);
     expect(() => circuitBreaker({ halfOpenCalls: 0 })).toThrow(/circuitBreaker.halfOpenCalls/);
     expect(() => circuitBreaker({ window: { size: 0 } })).toThrow(/circuitBreaker.window.size/);

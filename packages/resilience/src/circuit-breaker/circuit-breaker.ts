@@ -1,8 +1,8 @@
 import {
   assertInteger,
-  assertNumber,
   CircuitOpenError,
   coarseNow,
+  describeValue,
   type Event,
   EventEmitter,
   InvalidArgumentError,
@@ -147,8 +147,8 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
     openMs: resolved.openMs,
     halfOpenCalls: resolved.halfOpenCalls,
   };
-  assertNumber('circuitBreaker.failureRateThreshold', config.failureRateThreshold, Number.MIN_VALUE, 1);
-  assertNumber('circuitBreaker.slowCallRateThreshold', config.slowCallRateThreshold, Number.MIN_VALUE, 1);
+  assertRate('circuitBreaker.failureRateThreshold', config.failureRateThreshold);
+  assertRate('circuitBreaker.slowCallRateThreshold', config.slowCallRateThreshold);
   if (config.slowCallMs !== Number.POSITIVE_INFINITY)
     assertInteger('circuitBreaker.slowCallMs', config.slowCallMs, 0, 3_600_000);
   assertInteger('circuitBreaker.minimumCalls', config.minimumCalls, 1, 1_000_000);
@@ -164,7 +164,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   );
   // A count window never holds more than `size` calls: a larger minimumCalls could never be met,
   // and the breaker would never open. A default gives way to the size; an explicit one is an error.
-  const windowSize = options.window && 'size' in options.window ? options.window.size : undefined;
+  const windowSize = options.window?.size;
   if (windowSize !== undefined && config.minimumCalls > windowSize) {
     if (options.minimumCalls !== undefined) {
       throw new InvalidArgumentError(
@@ -234,6 +234,10 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
    * ignores its signal (a black-holed dependency) never settles, and its probe slot would keep the
    * circuit half-open, rejecting every call, for good. A passed deadline counts as a failure, a
    * cancellation frees the slot; whichever comes first is the one recorded.
+   *
+   * Closed-state calls are counted when they settle only: watching each one's abort too cost
+   * ~0.6 µs a call (an in-process loop of retry + breaker), and the transports' operations honour
+   * their signal, so a call its deadline ended settles DEADLINE_EXCEEDED and is counted then.
    */
   const probe = (
     breaker: BreakerState,
@@ -278,20 +282,37 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   };
 }
 
+/**
+ * Asserts a rate in (0, 1]. Said in words: assertNumber's bounds read "from 5e-324 to 1" (the
+ * smallest double, standing for "above 0"), which told someone passing a percentage (50, as
+ * opossum's errorThresholdPercentage takes it) nothing useful.
+ */
+function assertRate(field: string, value: unknown): void {
+  if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+    throw new InvalidArgumentError(
+      field,
+      `must be a rate above 0 and at most 1 (0.5 for 50 %), got ${describeValue(value)}`,
+    );
+  }
+}
+
 function windowFactory(window: CircuitBreakerOptions['window'], windowMsField: string): () => SlidingWindow {
   if (window === undefined) return () => timeWindow(10_000);
   checkOptions('circuitBreaker.window', window, ['size', 'windowMs']);
   // One kind of window: with both, windowMs used to be ignored without a word (a count window).
-  if ('size' in window && 'windowMs' in window) {
+  // A member given as undefined is not given, as for every other option (a `{ size, windowMs:
+  // undefined }` built from configuration was refused as "both").
+  const { size, windowMs } = window;
+  if (size !== undefined && windowMs !== undefined) {
     throw new InvalidArgumentError(
       'circuitBreaker.window',
       'give size (a count window) or windowMs (a time window), not both',
     );
   }
-  if ('size' in window) {
-    assertInteger('circuitBreaker.window.size', window.size, 1, 1_000_000);
-    return () => countWindow(window.size);
+  if (size !== undefined) {
+    assertInteger('circuitBreaker.window.size', size, 1, 1_000_000);
+    return () => countWindow(size);
   }
-  assertInteger(windowMsField, window.windowMs, 10, 86_400_000);
-  return () => timeWindow(window.windowMs);
+  assertInteger(windowMsField, windowMs, 10, 86_400_000);
+  return () => timeWindow(windowMs);
 }

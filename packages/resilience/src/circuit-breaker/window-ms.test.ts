@@ -30,3 +30,14 @@ it('refuses a window with both size and windowMs, naming it (windowMs was silent
     /circuitBreaker.window: give size \(a count window\) or windowMs \(a time window\), not both/,
   );
 });
+
+it('takes a window whose other member is given as undefined, as its optional type allows', async () => {
+  // What `window: { size: config.size, windowMs: config.windowMs }` passes with one of them unset:
+  // both were refused ("not both", or "window.size: must be an integer …, got undefined").
+  const counted = circuitBreaker({ window: { size: 2, windowMs: undefined }, openMs: 1_000 });
+  expect(String(counted)).toContain('minimumCalls=2'); // gave way to the size, as for { size: 2 }
+  for (let i = 0; i < 2; i++) await counted.execute(fail).catch(() => {});
+  expect(counted.state()).toBe('open');
+  const timed = circuitBreaker({ window: { windowMs: 1_000, size: undefined } });
+  expect(String(timed)).toContain('minimumCalls=20'); // a time window: the default stands
+});
