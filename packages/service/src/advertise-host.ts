@@ -1,4 +1,19 @@
+import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+
+/**
+ * The unspecified addresses, which a server listens on to mean "every interface" and which no
+ * other machine can dial. A BlockList compares addresses, not spellings: `::` is also `::0`,
+ * `0:0:0:0:0:0:0:0` or `0000::`, and every one of them was registered as the host to dial.
+ */
+const UNSPECIFIED = new BlockList();
+UNSPECIFIED.addAddress('0.0.0.0', 'ipv4');
+UNSPECIFIED.addAddress('::', 'ipv6');
+
+function listensEverywhere(host: string): boolean {
+  const family = isIP(host);
+  return family !== 0 && UNSPECIFIED.check(host, family === 6 ? 'ipv6' : 'ipv4');
+}
 
 /**
  * The host to register: an explicit choice; else the address the servers listen on when it is
@@ -7,7 +22,7 @@ import { networkInterfaces } from 'node:os';
  */
 export function advertiseHost(explicit: string | undefined, listenHost: string | undefined): string {
   if (explicit) return explicit;
-  if (listenHost && listenHost !== '0.0.0.0' && listenHost !== '::') return listenHost;
+  if (listenHost && !listensEverywhere(listenHost)) return listenHost;
   for (const addresses of Object.values(networkInterfaces())) {
     for (const address of addresses ?? []) if (address.family === 'IPv4' && !address.internal) return address.address;
   }

@@ -111,6 +111,21 @@ describe('resolveServiceConfig', () => {
     },
   );
 
+  it.each(['metrics', '9464/tcp', '70000', '-1'])(
+    'refuses SWITCHYARD_METRICS_PORT=%s here, as a deployment check runs it (it passed, and the start failed)',
+    (port) => {
+      expect(() => resolveServiceConfig({ name: 'catalog' }, { ...env, SWITCHYARD_METRICS_PORT: port })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'SWITCHYARD_METRICS_PORT' }),
+      );
+      // Not read when the options say where metrics go, or that there are none.
+      for (const metrics of [false, { port: 9100 }] as const) {
+        expect(
+          resolveServiceConfig({ name: 'catalog', metrics }, { ...env, SWITCHYARD_METRICS_PORT: port }),
+        ).toBeDefined();
+      }
+    },
+  );
+
   it('accepts IP literals and host names as the advertised host', () => {
     for (const host of ['10.0.0.7', 'fd00::7', 'catalog-0.catalog.shop.svc.cluster.local']) {
       expect(resolveServiceConfig({ name: 'catalog' }, { ...env, POD_IP: host }).advertiseHost).toBe(host);
@@ -137,5 +152,34 @@ describe('resolveServiceConfig', () => {
     for (const url of ['memory://', 'memory://demo', 'redis://redis:6379/0', 'redis-cluster://a:7000,b:7001']) {
       expect(resolveServiceConfig({ name: 'catalog' }, { SWITCHYARD_REGISTRY_URL: url }).registry).toBe(url);
     }
+  });
+
+  it('names registry or SWITCHYARD_REGISTRY_URL for a malformed URL when SWITCHYARD_REGISTRY_PASSWORD is set too (it said `url`)', () => {
+    // The deployments keep the password in a Secret, so it is set whenever the URL is: adding it
+    // parsed the URL first, and a malformed one was refused as `url`, which names no setting.
+    const password = { SWITCHYARD_REGISTRY_PASSWORD: 's3cret' };
+    const cases: [Parameters<typeof resolveServiceConfig>[0], Record<string, string>, string][] = [
+      [{ name: 'catalog' }, { ...password, SWITCHYARD_REGISTRY_URL: 'redis://redis:99999' }, 'SWITCHYARD_REGISTRY_URL'],
+      [
+        { name: 'catalog' },
+        { ...password, SWITCHYARD_REGISTRY_URL: 'redis://redis:6379/cache' },
+        'SWITCHYARD_REGISTRY_URL',
+      ],
+      [
+        { name: 'catalog' },
+        { ...password, SWITCHYARD_REGISTRY_URL: 'redis-sentinel://s1:26379' },
+        'SWITCHYARD_REGISTRY_URL',
+      ],
+      [{ name: 'catalog', registry: 'redis-cluster://a:7000/1' }, password, 'registry'],
+    ];
+    for (const [options, variables, field] of cases) {
+      expect(() => resolveServiceConfig(options, variables)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field, message: expect.not.stringContaining('s3cret') }),
+      );
+    }
+    expect(
+      resolveServiceConfig({ name: 'catalog' }, { ...password, SWITCHYARD_REGISTRY_URL: 'redis://redis:6379/0' })
+        .registry,
+    ).toBe('redis://:s3cret@redis:6379/0');
   });
 });

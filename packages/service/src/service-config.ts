@@ -110,6 +110,10 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     assertKnownKeys('metrics', options.metrics as unknown as Record<string, unknown>, METRICS_KEYS);
     if (options.metrics.port !== undefined) assertInteger('metrics.port', options.metrics.port, 0, 65_535);
   }
+  // Read by initMetrics only once the start is under way: checked here too (wherever the options
+  // leave the port to it), so that a deployment check running this refuses a bad one, not the pods.
+  if (options.metrics !== false && options.metrics?.port === undefined)
+    integerSetting('metrics.port', undefined, 'SWITCHYARD_METRICS_PORT', env, undefined, 0, 65_535);
   const registryOption = options.registry ?? variable(env, 'SWITCHYARD_REGISTRY_URL');
   if (registryOption === undefined || registryOption === '') {
     throw new InvalidArgumentError(
@@ -240,6 +244,9 @@ function metadataOf(metadata: unknown): Record<string, string> {
  * createRegistry refused it later, during start, as `url`, which is no setting of a service.
  */
 function registryUrl(field: string, url: string, env: NodeJS.ProcessEnv): string {
+  // The URL as given first: adding the credentials parses it, and refused a malformed one as `url`
+  // whenever SWITCHYARD_REGISTRY_PASSWORD was set (always, with the password in a Secret).
+  validateRegistryUrl(url, field);
   const withCredentials = withRegistryCredentials(url, env);
   validateRegistryUrl(withCredentials, field);
   return withCredentials;

@@ -1,11 +1,17 @@
 /** Start-up and stop races of startService with real servers (memory registry, loopback, free ports). */
-import { Agent, get } from 'node:http';
-import { createServer, type Server } from 'node:net';
+import { Agent, get, Server as HttpServer } from 'node:http';
+import { connect, createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
+import { loadService } from '@switchyard/grpc';
 import { MemoryRegistry, type Registration, type Registry } from '@switchyard/registry';
 import { describe, expect, it, vi } from 'vitest';
 import type { RunningService } from './running-service.js';
 import { startService } from './start-service.js';
+
+const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
+  includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],
+});
 
 /** Any service definition will do: the client is refused before it would be made. */
 const HealthLikeDefinition = {};
@@ -87,30 +93,41 @@ describe('startService: start-up and stop', () => {
     await registry.close();
   });
 
-  it('stops as soon as an HTTP call in flight on a keep-alive connection is answered, not after the grace', async () => {
+  it('keeps serving through a failed accept (out of file descriptors), logging it, instead of dying', async () => {
+    // The HTTP server the runtime makes, caught as it listens.
+    const servers: HttpServer[] = [];
+    const listen = vi.spyOn(HttpServer.prototype, 'listen').mockImplementation(function (
+      this: HttpServer,
+      ...args: unknown[]
+    ) {
+      servers.push(this);
+      listen.mockRestore();
+      return HttpServer.prototype.listen.apply(this, args as never);
+    });
+    const logged: string[] = [];
     const registry = new MemoryRegistry();
     const service = await startService({
-      name: 'slowweb',
+      name: 'fdstorm',
       registry,
-      http: {
-        port: 0,
-        host: '127.0.0.1',
-        handler: (_request, response) => {
-          setTimeout(() => response.end('done'), 300);
-        },
-      },
-      shutdownGraceMs: 8_000,
+      http: { port: 0, host: '127.0.0.1', handler: (_request, response) => response.end('ok') },
       ...quiet,
+      logger: { ...silentLogger, error: (_fields: unknown, message?: string) => void logged.push(String(message)) },
     });
+    const server = servers[0] as HttpServer;
+    // What Node emits when accept() fails with EMFILE. With no listener after listen(), the emit
+    // threw: an uncaught exception that ended the process and every call in flight with it.
+    const emfile = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept' });
+    for (let i = 0; i < 3; i++) expect(() => server.emit('error', emfile)).not.toThrow();
+    expect(logged).toEqual(['the HTTP server: could not accept a connection (EMFILE); still serving']);
+    expect(await getText(service.httpPort)).toBe('ok');
+    await service.stop();
+    await registry.close();
+  });
+
+  it('stops as soon as an HTTP call in flight on a keep-alive connection is answered, not after the grace', async () => {
+    const { registry, service } = await slowWeb('slowweb', { shutdownGraceMs: 8_000 });
     const agent = new Agent({ keepAlive: true });
-    const call = () =>
-      new Promise<string>((resolve, reject) => {
-        get({ host: '127.0.0.1', port: service.httpPort, path: '/x', agent }, (response) => {
-          let body = '';
-          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-          response.on('end', () => resolve(body));
-        }).on('error', reject);
-      });
+    const call = () => getText(service.httpPort, agent);
     await call(); // a kept-alive connection, as undici's pools and most HTTP clients keep
     const inFlight = call();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -123,6 +140,32 @@ describe('startService: start-up and stop', () => {
     expect(Date.now() - started).toBeLessThan(2_500);
     agent.destroy();
     await registry.close();
+  });
+
+  it('answers the calls in flight as it stops with `Connection: close`, so no client reuses a connection it closes', async () => {
+    const { registry, service } = await slowWeb('closing-web');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const call = () =>
+      new Promise<string | undefined>((resolve, reject) => {
+        get({ host: '127.0.0.1', port: service.httpPort, path: '/x', agent }, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.headers.connection));
+        }).on('error', reject);
+      });
+    try {
+      expect(await call()).toBe('keep-alive');
+      const inFlight = call();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const stopped = service.stop();
+      // It said keep-alive, and then stop() closed the connection as soon as it was idle: a client
+      // (a proxy, an undici pool) sending its next call on it just then got a reset, a 502 for a POST.
+      expect(await inFlight).toBe('close');
+      await stopped;
+    } finally {
+      agent.destroy();
+      await service.stop();
+      await registry.close();
+    }
   });
 
   it('keeps idle HTTP connections longer than the proxies in front of it do (Node closed them after 5 s)', async () => {
@@ -302,4 +345,74 @@ describe('startService: start-up and stop', () => {
     await service.stop();
     await memory.close();
   });
+
+  it('registers the host its gRPC server listens on, not the HTTP server’s (it advertised http.host)', async () => {
+    // gRPC on SWITCHYARD_LISTEN_HOST (127.0.0.2: a specific address, so it is what gets
+    // advertised; Linux answers on all of 127/8), HTTP kept on 127.0.0.1 (probes from the same
+    // machine only): the gRPC port was registered at 127.0.0.1, where nothing listens on it.
+    vi.stubEnv('SWITCHYARD_LISTEN_HOST', '127.0.0.2');
+    const memory = new MemoryRegistry();
+    let service: RunningService | undefined;
+    try {
+      service = await startService({
+        name: 'split-hosts',
+        registry: memory,
+        grpc: { services: [{ definition: EchoService, implementation: {} }], port: 0 },
+        http: { port: 0, host: '127.0.0.1' },
+        ...quiet,
+      });
+      const [instance] = await memory.list('split-hosts');
+      expect(instance?.host).toBe('127.0.0.2');
+      // And it is where a caller reaches the gRPC port.
+      await expect(canConnect(instance?.host as string, service.grpcPort as number)).resolves.toBe(true);
+    } finally {
+      await service?.stop();
+      vi.unstubAllEnvs();
+      await memory.close();
+    }
+  });
 });
+
+/** Whether a TCP connection to host:port is accepted. */
+/** A service whose HTTP handler answers 'done' after 300 ms, in a registry of its own. */
+async function slowWeb(
+  name: string,
+  options: { shutdownGraceMs?: number } = {},
+): Promise<{ registry: MemoryRegistry; service: RunningService }> {
+  const registry = new MemoryRegistry();
+  const service = await startService({
+    name,
+    registry,
+    http: {
+      port: 0,
+      host: '127.0.0.1',
+      handler: (_request, response) => {
+        setTimeout(() => response.end('done'), 300);
+      },
+    },
+    ...options,
+    ...quiet,
+  });
+  return { registry, service };
+}
+
+/** GETs /x from 127.0.0.1:`port` (through `agent`, if given) and reads the body as text. */
+function getText(port: number | undefined, agent?: Agent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/x', ...(agent ? { agent } : {}) }, (response) => {
+      let body = '';
+      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      response.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, host, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

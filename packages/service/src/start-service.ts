@@ -16,6 +16,8 @@ import { createRegistry, type Registration, type Registry } from '@switchyard/re
 import { deregisterAgain } from './deregister-again.js';
 import { currentTracing, type Metrics, type Tracing } from '@switchyard/tracing';
 import { observeRegistry } from './observe-registry.js';
+import { OpenResponses } from './open-responses.js';
+import { logAcceptErrors } from './accept-errors.js';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, type HttpRequestHandler, httpHandler, isConnectApp } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
@@ -69,7 +71,7 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
   let grpcPort: number | undefined;
   let httpPort: number | undefined;
   /** HTTP responses not closed yet, and async HTTP handlers not settled yet (see below). */
-  let httpResponsesOpen = 0;
+  const httpResponses = new OpenResponses();
   let httpHandlersRunning = 0;
   let registration: Registration;
   let stopObservingRegistry: (() => void) | undefined;
@@ -180,10 +182,7 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
           };
       const listener = httpHandler(counted, { health: readiness, logger });
       const server = createServer((request, response) => {
-        httpResponsesOpen++;
-        response.once('close', () => {
-          httpResponsesOpen--;
-        });
+        httpResponses.add(response);
         listener(request, response);
       });
       // Longer than the idle timeouts of the proxies and load balancers that sit in front of a
@@ -198,8 +197,16 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
         options.http.port ?? 8080,
         options.http.host ?? config.listenHost,
         httpHostField,
+        logger,
       );
     }
+    // With no advertised host set, the registered one is where the gRPC server listens (what
+    // callers dial through grpcClient), or the HTTP server for an HTTP-only service. Each server's
+    // own address counts, its default included: `grpc.host ?? http.host` took the HTTP server's
+    // loopback address for a gRPC server listening on every interface, which no one could reach.
+    const servingHost = options.grpc
+      ? (options.grpc.host ?? config.listenHost)
+      : (options.http?.host ?? config.listenHost);
     const ports: Record<string, number> = {};
     if (grpcPort !== undefined) ports.grpc = grpcPort;
     if (httpPort !== undefined) ports.http = httpPort;
@@ -207,7 +214,7 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
       {
         id: instanceId,
         service: config.name,
-        host: advertiseHost(config.advertiseHost, options.grpc?.host ?? options.http?.host ?? config.listenHost),
+        host: advertiseHost(config.advertiseHost, servingHost),
         ports,
         ...(config.version ? { version: config.version } : {}),
         ...(config.zone ? { zone: config.zone } : {}),
@@ -318,7 +325,11 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
     const graceEnds = Date.now() + config.shutdownGraceMs;
     await Promise.all([
       step('closing the gRPC server', () => grpcServer?.shutdown(config.shutdownGraceMs)),
-      step('closing the HTTP server', () => (httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined)),
+      step('closing the HTTP server', () => {
+        // Answers from now on end their keep-alive connections (see OpenResponses).
+        httpResponses.closeConnectionsAfterResponses();
+        return httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined;
+      }),
       deregistration && deregisterAgain(registration, deregistration.error, deregistration.tookMs, graceEnds, logger),
     ]);
     // The servers close once no connection or stream is left, but a handler whose caller went
@@ -328,7 +339,7 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
     await until(() => (grpcServer?.inFlight ?? 0) + httpHandlersRunning === 0, graceEnds);
     // HTTP requests cut at the end of the grace end their spans as their sockets close, a turn of
     // the event loop after close() has called back: flushing telemetry at once lost those spans.
-    await until(() => httpResponsesOpen === 0, Date.now() + 1_000);
+    await until(() => httpResponses.size === 0, Date.now() + 1_000);
     await releaseResources();
     logger.info({}, `${config.name} stopped`);
   };
@@ -498,7 +509,13 @@ const HOST_ERRORS = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
  * SWITCHYARD_LISTEN_HOST) for an address this machine cannot listen on (it was named `http.port`
  * whatever the cause), else `http.port`.
  */
-function listenHttp(server: HttpServer, port: number, host: string, hostField: string): Promise<number> {
+function listenHttp(
+  server: HttpServer,
+  port: number,
+  host: string,
+  hostField: string,
+  logger: Logger,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void =>
       reject(
@@ -510,8 +527,9 @@ function listenHttp(server: HttpServer, port: number, host: string, hostField: s
       );
     server.once('error', onError);
     server.listen(port, host, () => {
-      // Listening: a later error is the server's own, not a failed listen to swallow silently.
+      // Listening: a later error is a failed accept (out of descriptors), logged, not fatal.
       server.off('error', onError);
+      logAcceptErrors(server, logger, 'the HTTP server');
       resolve((server.address() as { port: number }).port);
     });
   });

@@ -34,6 +34,10 @@ beforeAll(() => {
     );
   }
   writeFileSync(file('junk.pem'), 'not a PEM file\n');
+  // The same certificate DER-encoded, as some CAs hand theirs out (.cer, .der).
+  execFileSync('openssl', ['x509', '-in', file('a.crt'), '-outform', 'DER', '-out', file('a.der')], {
+    stdio: 'ignore',
+  });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -82,6 +86,10 @@ describe('tlsFromEnv', () => {
     ['SWITCHYARD_TLS_CERT', env('a.crt', 'junk.pem', 'a.key'), /SWITCHYARD_TLS_CERT: .*junk\.pem/],
     ['SWITCHYARD_TLS_KEY', env('a.crt', 'a.crt', 'junk.pem'), /SWITCHYARD_TLS_KEY: .*junk\.pem/],
     ['SWITCHYARD_TLS_KEY', env('a.crt', 'a.crt', 'b.key'), /SWITCHYARD_TLS_KEY: .*does not match/],
+    // DER passed the check (X509Certificate reads both encodings), but gRPC takes PEM only: a DER
+    // CA trusted nothing, so every handshake failed, and a DER certificate threw "no start line".
+    ['SWITCHYARD_TLS_CA', env('a.der', 'a.crt', 'a.key'), /SWITCHYARD_TLS_CA: .*a\.der .*DER/],
+    ['SWITCHYARD_TLS_CERT', env('a.crt', 'a.der', 'a.key'), /SWITCHYARD_TLS_CERT: .*a\.der .*DER/],
   ])('names %s when its file is not what it should be', (field, variables, message) => {
     expect(() => tlsFromEnv(variables)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field }));
     expect(() => tlsFromEnv(variables)).toThrow(message);

@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { type ChannelCredentials, type ChannelOptions, credentials, ServerCredentials } from '@grpc/grpc-js';
 import { InvalidArgumentError } from '@switchyard/core';
 
+/** How a PEM certificate begins (a file may hold several, or a key besides). */
+const PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----';
+
 /** Mutual TLS between services, from files named by environment variables. */
 export interface ServiceTls {
   /** Server side: presents the certificate and requires a client certificate signed by the CA. */
@@ -58,8 +61,16 @@ export function tlsFromEnv(environment: NodeJS.ProcessEnv = process.env): Servic
       });
     }
   };
-  parse('SWITCHYARD_TLS_CA', 'a PEM certificate', () => new X509Certificate(ca));
-  const certificate = parse('SWITCHYARD_TLS_CERT', 'a PEM certificate', () => new X509Certificate(cert));
+  const pemCertificate = (pem: Buffer): X509Certificate => {
+    const certificate = new X509Certificate(pem);
+    // X509Certificate reads DER as well, gRPC only PEM: a DER CA was taken and trusted nothing
+    // (every handshake failed), a DER certificate failed later with OpenSSL's "no start line".
+    if (!pem.includes(PEM_CERTIFICATE))
+      throw new Error('it is DER-encoded, and gRPC reads PEM only (convert it: openssl x509 -inform DER -outform PEM)');
+    return certificate;
+  };
+  parse('SWITCHYARD_TLS_CA', 'a PEM certificate', () => pemCertificate(ca));
+  const certificate = parse('SWITCHYARD_TLS_CERT', 'a PEM certificate', () => pemCertificate(cert));
   const privateKey = parse('SWITCHYARD_TLS_KEY', 'a PEM private key', () => createPrivateKey(key));
   if (!certificate.checkPrivateKey(privateKey)) {
     throw new InvalidArgumentError(

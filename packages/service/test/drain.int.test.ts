@@ -77,7 +77,7 @@ describe('stop(): what outlives the servers', () => {
     client = service.grpcClient(EchoService, 'downstream') as Echo;
     // Both callers leave (a hedge that lost, a client that gave up) while their handlers still work.
     const raw = new RawEcho(`127.0.0.1:${service.grpcPort}`, grpc.credentials.createInsecure());
-    const call = raw.Say({ message: 'x' }, () => {});
+    const call = raw.Say!({ message: 'x' }, () => {});
     const request = get({ host: '127.0.0.1', port: service.httpPort, path: '/x', agent: false }).on('error', () => {});
     await pause(100);
     call.cancel();

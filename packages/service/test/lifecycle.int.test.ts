@@ -149,7 +149,7 @@ describe('what a service leaves behind', () => {
     const warnings: string[] = [];
     const logger = {
       ...silentLogger,
-      warn: (_fields: object, message?: string) => void warnings.push(String(message)),
+      warn: (_fields: unknown, message?: string) => void warnings.push(String(message)),
     };
     try {
       await expect(

@@ -121,7 +121,7 @@ describe('startService', () => {
     ) as unknown as grpc.Client & Record<string, Function>;
     const check = (name: string) =>
       new Promise<string>((resolve, reject) =>
-        health.Check({ service: name }, (error: Error | null, response: { status: string }) =>
+        health.Check!({ service: name }, (error: Error | null, response: { status: string }) =>
           error ? reject(error) : resolve(response.status),
         ),
       );
@@ -164,7 +164,7 @@ describe('startService', () => {
       Record<string, Function>;
     const check = (name: string) =>
       new Promise<string>((resolve, reject) =>
-        health.Check(
+        health.Check!(
           { service: name },
           { deadline: Date.now() + 2_000 },
           (error: Error | null, response: { status: string }) => (error ? reject(error) : resolve(response.status)),
@@ -173,7 +173,9 @@ describe('startService', () => {
     // The port opens before register() is called; retry until it does (bounded).
     let before: string | undefined;
     for (let tries = 0; before === undefined && tries < 40; tries++) {
-      before = await check('').catch(() => new Promise<undefined>((resolve) => setTimeout(resolve, 50)));
+      before = await check('').catch(
+        () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 50)),
+      );
     }
     expect(before).toBe('NOT_SERVING');
     expect(await check('switchyard.echo.v1.Echo')).toBe('NOT_SERVING');
