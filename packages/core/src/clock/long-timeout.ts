@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { describeValue } from '../validation/assert.js';
 /** The longest delay a Node timer holds (2^31 − 1 ms, ~24.8 days); a longer one fires after 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;
 
@@ -9,7 +10,7 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export function setLongTimeout(callback: () => void, delayMs: number): () => void {
   // NaN would fire after 1 ms, as Node reads it: a bogus time-out instead of an error.
   if (typeof delayMs !== 'number' || Number.isNaN(delayMs)) {
-    throw new InvalidArgumentError('delayMs', `must be a number of milliseconds, got ${String(delayMs)}`);
+    throw new InvalidArgumentError('delayMs', `must be a number of milliseconds, got ${describeValue(delayMs)}`);
   }
   const due = Date.now() + delayMs;
   let timer: NodeJS.Timeout;

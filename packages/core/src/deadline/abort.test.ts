@@ -89,6 +89,27 @@ describe('deadlines and signals', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('names a bad deadline, timeout or delay as INVALID_ARGUMENT with a faithful rendering of the value', async () => {
+    // A value parsed from config or a header: a null-prototype object made String() throw a raw
+    // TypeError ("Cannot convert object to primitive value") in place of the INVALID_ARGUMENT.
+    const bare = Object.create(null) as never;
+    const invalid = (field: string, got: string) => ({
+      code: 'INVALID_ARGUMENT',
+      field,
+      message: expect.stringContaining(`got ${got}`),
+    });
+    expect(() => scopedSignal(undefined, bare)).toThrow(expect.objectContaining(invalid('deadline', 'an object')));
+    expect(() => deadlineAfter(bare)).toThrow(expect.objectContaining(invalid('timeoutMs', 'an object')));
+    expect(() => setLongTimeout(() => {}, bare)).toThrow(expect.objectContaining(invalid('delayMs', 'an object')));
+    await expect(sleep(bare)).rejects.toMatchObject(invalid('ms', 'an object'));
+    // A string read "got 250", as if the number were the problem.
+    expect(() => deadlineAfter('250' as never)).toThrow(expect.objectContaining(invalid('timeoutMs', '"250"')));
+    expect(() => throwIfDeadlinePassed('1700000000000' as never)).toThrow(
+      expect.objectContaining(invalid('deadline', '"1700000000000"')),
+    );
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('sleep rejects early on abort', async () => {
     const controller = new AbortController();
     const pending = sleep(1_000, controller.signal);

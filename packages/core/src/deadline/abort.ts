@@ -99,7 +99,7 @@ export function toCancelled(reason: unknown): Error {
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (typeof ms !== 'number' || Number.isNaN(ms)) {
-      return reject(new InvalidArgumentError('ms', `must be a number of milliseconds, got ${String(ms)}`));
+      return reject(new InvalidArgumentError('ms', `must be a number of milliseconds, got ${describeValue(ms)}`));
     }
     if (signal?.aborted) return reject(toCancelled(signal.reason));
     const onAbort = (): void => {

@@ -5,6 +5,7 @@
  */
 import { DeadlineExceededError } from '../errors/deadline-exceeded-error.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { describeValue } from '../validation/assert.js';
 
 /** A deadline far enough away to mean "none". */
 export const NO_DEADLINE = Number.POSITIVE_INFINITY;
@@ -15,7 +16,7 @@ export const NO_DEADLINE = Number.POSITIVE_INFINITY;
  */
 export function deadlineAfter(timeoutMs: number, now = Date.now()): number {
   if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
-    throw new InvalidArgumentError('timeoutMs', `must be a number >= 0, got ${String(timeoutMs)}`);
+    throw new InvalidArgumentError('timeoutMs', `must be a number >= 0, got ${describeValue(timeoutMs)}`);
   }
   return now + timeoutMs;
 }
@@ -47,7 +48,7 @@ export function earliestDeadline(a: number | undefined, b: number | undefined): 
  */
 export function assertDeadline(deadline: unknown, field = 'deadline'): asserts deadline is number {
   if (typeof deadline !== 'number' || Number.isNaN(deadline)) {
-    throw new InvalidArgumentError(field, `must be an absolute time in ms (a number), got ${String(deadline)}`);
+    throw new InvalidArgumentError(field, `must be an absolute time in ms (a number), got ${describeValue(deadline)}`);
   }
 }
 

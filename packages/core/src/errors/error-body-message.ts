@@ -29,12 +29,31 @@ export function errorBodyMessage(response: ErrorResponseFields): string | undefi
   return undefined;
 }
 
-/** `text` trimmed and cut at 500 characters (with `…`); undefined when it is empty or missing. */
+/**
+ * `text` trimmed and cut at 500 characters (with `…`); undefined when it is empty or missing. The
+ * result is always well-formed UTF-16: the cut never splits a surrogate pair, and a lone surrogate
+ * in the text (a JSON body may escape one, `"\ud83d"`) becomes U+FFFD. grpc-js sends a status's
+ * details through `encodeURI`, which throws on a lone surrogate: the relaying server's reply
+ * failed and its caller waited for its deadline.
+ */
 export function boundedDetail(text: string | undefined): string | undefined {
   const trimmed = text?.trim();
   if (!trimmed) return undefined;
-  return trimmed.length > MAX_DETAIL_CHARS ? `${trimmed.slice(0, MAX_DETAIL_CHARS)}…` : trimmed;
+  let detail = trimmed;
+  if (trimmed.length > MAX_DETAIL_CHARS) {
+    // Keep a pair whole: a high surrogate as the last kept unit goes with its low half.
+    const end = isHighSurrogate(trimmed.charCodeAt(MAX_DETAIL_CHARS - 1)) ? MAX_DETAIL_CHARS - 1 : MAX_DETAIL_CHARS;
+    detail = `${trimmed.slice(0, end)}…`;
+  }
+  return detail.replace(LONE_SURROGATE, '\uFFFD');
 }
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
+}
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function parsedJson(body: string): unknown {
   try {

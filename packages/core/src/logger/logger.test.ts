@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { RetryExhaustedError } from '../errors/retry-exhausted-error.js';
 import { SwitchyardError } from '../errors/switchyard-error.js';
 import { consoleLogger } from './logger.js';
@@ -50,6 +51,41 @@ describe('consoleLogger', () => {
     });
     expect(entry.text.cause).toBe('why');
     expect(entry.other.message).toBe('looped'); // a cause that loops is cut, not followed for ever
+  });
+
+  it("writes an error's stack and fields, as pino does: a handler's TypeError was logged with no clue to where it came from", () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((line) => {
+      lines.push(String(line));
+      return true;
+    });
+    const failed = new TypeError("Cannot read properties of undefined (reading 'id')");
+    const invalid = new InvalidArgumentError('instance.weight', 'must be an integer from 0 to 10000, got -1');
+    const exhausted = new RetryExhaustedError([new Error('first attempt'), new Error('second attempt')]);
+    // startService's default logger: `logger.error({ err: error, method }, 'switchyard grpc: handler failed')`.
+    consoleLogger({ name: 'svc' }).error({ err: failed, invalid, exhausted }, 'handler failed');
+    const entry = JSON.parse(lines[0] as string);
+    expect(entry.err).toMatchObject({ type: 'TypeError', message: failed.message });
+    expect(entry.err.stack).toContain('logger.test.ts');
+    expect(entry.invalid).toMatchObject({ field: 'instance.weight', rule: invalid.rule, retryable: false });
+    // Every attempt's failure, not only the last (the cause).
+    expect(entry.exhausted.errors).toMatchObject([{ message: 'first attempt' }, { message: 'second attempt' }]);
+  });
+
+  it("takes an error as the first argument (pino's `logger.error(err, 'msg')`), which wrote neither its message nor its stack", () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((line) => {
+      lines.push(String(line));
+      return true;
+    });
+    const logger = consoleLogger();
+    const failure: unknown = new Error('connect ECONNREFUSED');
+    logger.error(failure as Record<string, unknown>, 'registry unreachable');
+    logger.warn(failure as Record<string, unknown>);
+    const [withMessage, alone] = lines.map((line) => JSON.parse(line));
+    expect(withMessage).toMatchObject({ msg: 'registry unreachable', err: { message: 'connect ECONNREFUSED' } });
+    expect(withMessage.err.stack).toContain('logger.test.ts');
+    expect(alone).toMatchObject({ level: 'warn', msg: 'connect ECONNREFUSED', err: { type: 'Error' } });
   });
 
   it('rejects an unknown minimumLevel instead of logging everything, debug included', () => {

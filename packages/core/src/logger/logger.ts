@@ -1,3 +1,4 @@
+import { errorRecord } from '../errors/error-json.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { assertOneOf } from '../validation/assert.js';
 
@@ -41,7 +42,14 @@ export function consoleLogger(options: { minimumLevel?: Level; name?: string } =
     (level: Level): LogFn =>
     (first: Record<string, unknown> | string, message?: string) => {
       if (LEVELS.indexOf(level) < threshold) return;
-      const fields = typeof first === 'string' ? { msg: first } : { ...serialise(first), msg: message };
+      const fields =
+        typeof first === 'string'
+          ? { msg: first }
+          : // pino's `logger.error(err, 'msg')`: the error goes under `err` (its own fields were all
+            // that was written: for a plain Error, nothing), and its message is the default msg.
+            first instanceof Error
+            ? { err: serialiseError(first), msg: message ?? first.message }
+            : { ...serialise(first), msg: message };
       process.stderr.write(`${toJson({ level, time: Date.now(), name: options.name, ...fields })}\n`);
     };
   return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error') };
@@ -78,30 +86,19 @@ function toJson(entry: Record<string, unknown>): string {
 function serialise(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? serialiseError(value, 0) : value;
+    out[key] = value instanceof Error ? serialiseError(value) : value;
   }
   return out;
 }
 
-/** Causes written below an error, at most (a chain that long is a loop or a bug). */
-const MAX_CAUSE_DEPTH = 8;
-
 /**
- * An error as a log field, with its `cause` chain: the cause is what SwitchyardErrorOptions keeps
- * "for logs", and it used to be dropped, so `RETRY_EXHAUSTED: all 3 attempts failed` or
- * `DEADLINE_EXCEEDED: no time left for another attempt` reached the log without the failure behind it.
+ * An error as a log field, as pino's error serializer writes it: `type`, `message`, `stack`, its own
+ * fields (`code`, `field`, the `errors[]` of RetryExhaustedError…) and its `cause` chain (the cause is
+ * what SwitchyardErrorOptions keeps "for logs"), a loop in it cut. Without the stack, a handler's
+ * TypeError logged by startService's default logger said what failed but not where.
  */
-function serialiseError(error: Error, depth: number): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    type: error.name,
-    message: error.message,
-    code: (error as { code?: unknown }).code,
-  };
-  const cause: unknown = error.cause;
-  if (cause !== undefined && depth < MAX_CAUSE_DEPTH) {
-    out.cause = cause instanceof Error ? serialiseError(cause, depth + 1) : cause;
-  }
-  return out;
+function serialiseError(error: Error): Record<string, unknown> {
+  return errorRecord(error);
 }
 
 /** Asserts a pino-compatible logger (debug, info, warn and error functions). */

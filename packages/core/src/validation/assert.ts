@@ -4,7 +4,11 @@
  */
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 
-/** Short, printable rendering of a bad value for error messages (never the whole of a large value). */
+/**
+ * Short, printable rendering of a bad value for error messages (never the whole of a large value):
+ * a string quoted (so `"250"` does not read as the number 250), a number as it is, `an object`,
+ * `an array`, `a function`. Never throws, unlike `String(value)` on a null-prototype object.
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string')
     return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
@@ -12,7 +16,8 @@ export function describeValue(value: unknown): string {
     return String(value);
   }
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  // 'an object', not 'a object'.
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** Asserts `value` is a plain object (not null, not an array). */
