@@ -468,6 +468,33 @@ describe('RedisRegistry against a real Redis', () => {
     expect((await client.list('catalog')).map((entry) => entry.id)).toEqual(['catalog-1']);
   });
 
+  it('lets an ended generation touch nothing of the owner it meets, even one with an older generation', async () => {
+    const namespace = uniqueNamespace();
+    const client = registry({ namespace });
+    const ended = (await client.register(instance('catalog-1'), { ttlMs: 60_000 })) as unknown as {
+      heartbeat(): Promise<void>;
+      state: string;
+    };
+    const keys = `${namespace}:{catalog}`;
+    const generation = (await raw.hget(`${keys}:gens`, 'catalog-1')) as string;
+    // An operator evicts it (its process is not told until its next heartbeat), and the id is
+    // registered again by a process whose generation is *older*: generations are Redis server time,
+    // which can step back (an NTP correction, a failover to a master whose clock is behind).
+    expect(await registry({ namespace }).evict('catalog', 'catalog-1')).toBe(true);
+    const newcomer = String(Number(generation) - 5_000_000);
+    const entry = { ...instance('catalog-1'), host: '10.0.0.2', weight: 100, metadata: {}, status: 'up' };
+    await raw.hset(`${keys}:instances`, 'catalog-1', JSON.stringify(entry));
+    await raw.hset(`${keys}:gens`, 'catalog-1', newcomer);
+    await raw.set(`${keys}:lease:catalog-1:${newcomer}`, '60000', 'PX', 60_000);
+    await ended.heartbeat();
+    expect(ended.state).toBe('lost');
+    // Refused (-2), it must have written nothing: the newcomer keeps its lease and is not barred
+    // (a tombstone ended it for good at its next write-back, after a restart say).
+    expect(await raw.exists(`${keys}:lease:catalog-1:${newcomer}`)).toBe(1);
+    expect(await raw.zscore(`${keys}:tombstones`, `catalog-1|${newcomer}`)).toBeNull();
+    expect(await raw.hget(`${keys}:gens`, 'catalog-1')).toBe(newcomer);
+  });
+
   it('writes back an entry an operator deleted by hand at the next heartbeat', async () => {
     const namespace = uniqueNamespace();
     const logger = recordingLogger();
@@ -763,6 +790,38 @@ describe('RedisRegistry through Redis outages', () => {
     await registration.deregister();
     expect(await reader.list('catalog')).toEqual([]);
     expect(registration.state).toBe('deregistered');
+  });
+
+  it('writes an update back once reconnected when the Redis it finds lost it (an older copy of the entry)', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    const reader = registry({ namespace });
+    // A long TTL: no timed heartbeat (nor its once-per-TTL check) comes during the test.
+    const registration = await owner.register(instance('catalog-1'), { ttlMs: 60_000 });
+    const key = `${namespace}:{catalog}:instances`;
+    const before = (await raw.hget(key, 'catalog-1')) as string;
+    await registration.update({ status: 'draining', weight: 5 });
+    // What a failover to a replica that had not received the update yet looks like, or a restart
+    // whose AOF lost its last second: the connection drops, and the Redis it comes back to holds the
+    // entry as it was before the update, lease and generation alive.
+    await raw.hset(key, 'catalog-1', before);
+    await raw.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await waitFor(
+      async () => (await reader.list('catalog').catch(() => []))[0]?.status === 'draining',
+      5_000,
+      'the update written back',
+    );
+    expect((await reader.list('catalog'))[0]).toMatchObject({ status: 'draining', weight: 5 });
+    await waitFor(() => registration.state === 'active', 5_000, 'the registration active again');
+
+    // A reconnect to a Redis that holds the entry as written rewrites nothing (no change announced).
+    const rev = await raw.get(`${namespace}:{catalog}:rev`);
+    const states: string[] = [];
+    registration.onStateChange((state) => states.push(state));
+    await raw.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await waitFor(() => states.includes('unavailable') && registration.state === 'active', 5_000, 'reconnected');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await raw.get(`${namespace}:{catalog}:rev`)).toBe(rev);
   });
 
   it('hears changes over pub/sub again once Redis is back (the registry re-subscribes)', async () => {

@@ -24,6 +24,31 @@ describe('parseRedisUrl', () => {
     expect(parseRedisUrl('redis-sentinel://h1:26379/mymaster')).toMatchObject({ db: 0 });
   });
 
+  it("reads an unescaped '@' in a Sentinel or Cluster password as a standalone URL does: up to the last '@'", () => {
+    // new URL('redis://:p@ss@h1:6379') (the standalone path, and ioredis) takes the password 'p@ss'.
+    expect(parseRedisUrl('redis-sentinel://:p@ss@h1:26379,h2:26379/mymaster')).toMatchObject({
+      password: 'p@ss',
+      sentinels: [
+        { host: 'h1', port: 26379 },
+        { host: 'h2', port: 26379 },
+      ],
+    });
+    expect(parseRedisUrl('redis-cluster://app:p@ss@h1:7000')).toMatchObject({
+      username: 'app',
+      password: 'p@ss',
+      nodes: [{ host: 'h1', port: 7000 }],
+    });
+    // An '@' after the hosts (a query value) is not user info.
+    expect(parseRedisUrl('redis-cluster://:pw@h1:7000?tls=true&note=a@b')).toMatchObject({
+      password: 'pw',
+      nodes: [{ host: 'h1', port: 7000 }],
+    });
+    expect(parseRedisUrl('redis-sentinel://h1:26379/mymaster?sentinelPassword=a@b')).toMatchObject({
+      sentinels: [{ host: 'h1', port: 26379 }],
+      sentinelPassword: 'a@b',
+    });
+  });
+
   it('refuses a db number in a Cluster URL (Cluster has only db 0)', () => {
     for (const path of ['/3', '/mydb', '//']) {
       expect(() => parseRedisUrl(`redis-cluster://h1:7000,h2:7001${path}`), path).toThrow(

@@ -15,7 +15,14 @@ export type RedisTarget =
     }
   | { kind: 'cluster'; nodes: { host: string; port: number }[]; username?: string; password?: string; tls: boolean };
 
-const HOSTS = /^(?:(?<user>[^:@/]*)(?::(?<pass>[^@/]*))?@)?(?<hosts>[^/?#]+)(?<path>\/[^?#]*)?(?:\?(?<query>[^#]*))?$/;
+/**
+ * `[user[:pass]@]hosts[/path][?query]`. The user info runs to the *last* '@' before the path or
+ * query, as in a standalone URL (WHATWG `URL`, which ioredis reads too): a password holding an
+ * unescaped '@' was cut at its first one, and the rest of it taken for the first host's name (so it
+ * appeared in DNS errors and logs, which mask only the user info) while a wrong password was sent.
+ */
+const HOSTS =
+  /^(?:(?<user>[^:@/?#]*)(?::(?<pass>[^/?#]*))?@)?(?<hosts>[^@/?#]+)(?<path>\/[^?#]*)?(?:\?(?<query>[^#]*))?$/;
 
 /**
  * Parses the Redis registry URLs:

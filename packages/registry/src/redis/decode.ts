@@ -80,6 +80,10 @@ export function decodeMessage(service: string, raw: string, warnings: WarnOnce):
     return rule ? { ...head, type: 'route', rule } : { ...head, type: 'route', rule: undefined, malformed: true };
   }
   if (parsed.type === 'up' || parsed.type === 'update') {
+    // Checked here: passed on, a missing instance was reported as "lease without an instance
+    // entry", a problem of what Redis stores, sending an operator to look for one that is not there.
+    if (typeof parsed.instance !== 'object' || parsed.instance === null)
+      return skip(`${parsed.type} without an instance`);
     const instance = decodeInstance(
       service,
       String((parsed.instance as { id?: unknown })?.id),

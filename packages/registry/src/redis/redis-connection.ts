@@ -218,8 +218,29 @@ const PERMISSION_DENIED = /NOPERM|NOAUTH|WRONGPASS|can't run this command|no per
  * script refused a command) say "permission denied"; command arguments are never included.
  */
 export function describeRedisError(error: unknown): string {
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+  const message = firstLine(error instanceof Error ? error.message : String(error)) || reasonOfEmpty(error);
   return PERMISSION_DENIED.test(message) ? `permission denied: ${message}` : message;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}
+
+/**
+ * The reason an error with no message gives otherwise. Node's connect to a name with more than one
+ * address (`localhost`: ::1 and 127.0.0.1, happy eyeballs) fails with an AggregateError whose
+ * message is empty: every "could not connect" said nothing of why. Its attempts' messages say it
+ * (`connect ECONNREFUSED ::1:6379; connect ECONNREFUSED 127.0.0.1:6379`), else its code does.
+ */
+function reasonOfEmpty(error: unknown): string {
+  const inner = error instanceof AggregateError ? error.errors : [];
+  const messages = [
+    ...new Set(inner.map((each: unknown) => firstLine(each instanceof Error ? each.message : String(each)))),
+  ];
+  const reason = messages.filter((each) => each !== '').join('; ');
+  if (reason !== '') return reason;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : '';
 }
 
 /** Whether Redis refused a write because it is out of memory (maxmemory with the noeviction policy). */

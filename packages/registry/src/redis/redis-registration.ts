@@ -52,6 +52,8 @@ export class RedisRegistration implements Registration {
   private queue: Promise<unknown> = Promise.resolve();
   /** The deregistration, once asked for: pending or done (undefined again after it failed). */
   private removal: Promise<void> | undefined;
+  /** A reconnect happened: the next heartbeat checks the entry Redis holds (see heartbeatAfterReconnect). */
+  private recheck = false;
   /** When (performance.now()) this registration last named its service in the services index. */
   private indexedAt = performance.now();
   private readonly stateListeners: ListenerSet<[RegistrationState, Error?]>;
@@ -199,12 +201,28 @@ export class RedisRegistration implements Registration {
   }
 
   /**
+   * The connection came back: heartbeats now, and this once also checks the entry itself. The Redis
+   * reached may hold an older copy of it than the last `update()` wrote, with its lease and
+   * generation alive: a replica promoted before the update reached it (replication is
+   * asynchronous), or a restart whose AOF lost its last second. Every `PEXPIRE` then succeeds, and
+   * the update (a `draining` status, a weight, metadata) was lost for good. So the stored entry is
+   * read beside the `PEXPIRE` (one `HGET` in the same write, once per reconnect, never on the timed
+   * heartbeats) and written again in full when it differs. Never throws.
+   */
+  heartbeatAfterReconnect(): Promise<void> {
+    this.recheck = true;
+    return this.heartbeat();
+  }
+
+  /**
    * Sends one heartbeat now (the timer does this by itself; call it to refresh early, e.g. after
    * the connection came back). Never throws: failures move the state to `unavailable` or `lost`.
    */
   heartbeat(): Promise<void> {
     return this.serial(async () => {
       if (this.currentState === 'lost' || this.currentState === 'deregistered') return;
+      const recheck = this.recheck;
+      this.recheck = false;
       try {
         const { keys, scripts, connection } = this.context;
         const id = this.current.id;
@@ -230,7 +248,7 @@ export class RedisRegistration implements Registration {
         // still names this generation: the lease key can outlive it (evicted, or deleted), and the
         // sweep then dropped the entry without the lease, whose PEXPIRE kept succeeding: listed
         // nowhere for the life of the process while reporting `active`.
-        const verify = now - this.indexedAt >= this.ttlMs;
+        const verify = recheck || now - this.indexedAt >= this.ttlMs;
         if (verify) {
           this.indexedAt = now;
           void this.context.indexService();
@@ -243,9 +261,16 @@ export class RedisRegistration implements Registration {
           ? connection.call('heartbeat', () => scripts.ownsId(keys, id, this.generation))
           : undefined;
         owned?.catch(noop);
+        const stored = recheck ? connection.call('heartbeat', () => scripts.storedEntry(keys, id)) : undefined;
+        stored?.catch(noop);
         if ((await extended) && (owned === undefined || (await owned))) {
-          this.setState('active');
-          return;
+          if (stored === undefined || holdsInstance(await stored, this.current)) {
+            this.setState('active');
+            return;
+          }
+          return await this.rewrite(
+            'the entry Redis holds is not the one last written (lost in a failover or restart?); wrote it again',
+          );
         }
         const status = await connection.call('heartbeat', () =>
           scripts.slowHeartbeat(keys, id, this.generation, this.ttlMs),
@@ -253,6 +278,8 @@ export class RedisRegistration implements Registration {
         if (status === MISSING) return await this.rewrite();
         this.handleStatus(status);
       } catch (error) {
+        // Not checked after all: the next reconnect (or this retry's) checks again.
+        if (recheck) this.recheck = true;
         if (SwitchyardError.hasCode(error, 'REGISTRY_UNAVAILABLE')) this.setState('unavailable', error as Error);
         else this.context.logger.error({ err: error, id: this.current.id }, 'switchyard registry: heartbeat failed');
       }
@@ -260,7 +287,7 @@ export class RedisRegistration implements Registration {
   }
 
   /** Writes the whole entry again under the same generation (it vanished or may be outdated). */
-  private async rewrite(): Promise<void> {
+  private async rewrite(done = 'entry was missing; wrote it back'): Promise<void> {
     const instance = this.current;
     const { status } = await this.context.connection.call('rewrite', () =>
       this.context.scripts.register(
@@ -279,10 +306,7 @@ export class RedisRegistration implements Registration {
       // dashboard) would not name this service again until a new process registered.
       this.indexedAt = performance.now();
       await this.context.indexService();
-      this.context.logger.info(
-        { id: instance.id, service: instance.service },
-        'switchyard registry: entry was missing; wrote it back',
-      );
+      this.context.logger.info({ id: instance.id, service: instance.service }, `switchyard registry: ${done}`);
     }
   }
 
@@ -350,3 +374,13 @@ export class RedisRegistration implements Registration {
 }
 
 function noop(): void {}
+
+/** Whether `stored` (the entry's JSON as Redis holds it, or null) is `instance`. Garbage is not. */
+function holdsInstance(stored: string | null, instance: ServiceInstance): boolean {
+  if (stored === null) return false;
+  try {
+    return sameInstance(JSON.parse(stored) as ServiceInstance, instance);
+  } catch {
+    return false;
+  }
+}

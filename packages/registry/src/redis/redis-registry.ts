@@ -169,7 +169,9 @@ export class RedisRegistry implements Registry {
     this.connection.onConnectionRestored(() => {
       // Re-announce at once instead of waiting up to a heartbeat interval: after a Redis restart
       // the entries are gone and every heartbeat writes its entry back.
-      for (const registration of this.registrations) void registration.heartbeat();
+      // The Redis found may also hold an older copy of an entry (a promoted replica, an AOF that
+      // lost its last second): the first heartbeat checks the entry too and writes it again.
+      for (const registration of this.registrations) void registration.heartbeatAfterReconnect();
       for (const watch of this.watches.values()) watch.onConnectionRestored();
     });
   }

@@ -67,6 +67,14 @@ export class RedisScripts {
     return (await this.client.hget(keys.scriptKeys[1] as string, id)) === generation;
   }
 
+  /**
+   * The entry as Redis holds it (its JSON), or null: one native `HGET`, which the first heartbeat
+   * after a reconnect sends beside its `PEXPIRE` (the Redis found may hold an older copy).
+   */
+  async storedEntry(keys: ServiceKeys, id: string): Promise<string | null> {
+    return this.client.hget(keys.instances, id);
+  }
+
   /** The slow heartbeat script: 1 lease rewritten, 0 entry missing, -1 superseded, -2 ended. */
   async slowHeartbeat(keys: ServiceKeys, id: string, generation: string, ttlMs: number): Promise<number> {
     return (await this.run('syHeartbeat', keys, id, generation, ttlMs)) as number;

@@ -261,14 +261,18 @@ if gen == '' then
     redis.call('DEL', leaseKey(id, owner))
   end
 else
+  if owner and owner ~= gen and not olderOwner(owner, gen) then return {-1, gen} end
+  -- Refused before anything is written (Redis does not undo a script's writes when it returns): an
+  -- ended generation used to end an older owner first, then be refused itself. Generations are
+  -- server time, which can step back (NTP, a failover to a master whose clock is behind), so the
+  -- owner may be a live newcomer: its lease was deleted and a tombstone barred it for good.
+  if redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then return {-2, gen} end
   if owner and owner ~= gen then
-    if not olderOwner(owner, gen) then return {-1, gen} end
     -- Take the id back from an older generation Redis brought back: end it, as a new registration would.
     trimTombstones()
     redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner)
     redis.call('DEL', leaseKey(id, owner))
   end
-  if redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then return {-2, gen} end
 end
 local existed = redis.call('HEXISTS', KEYS[1], id) == 1
 redis.call('HSET', KEYS[1], id, json)
