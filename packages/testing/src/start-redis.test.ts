@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { redisCommand } from './internal/redis-command.js';
+import { freePorts } from './internal/free-ports.js';
 import {
   dockerAvailable,
   SwitchyardTestingError,
@@ -75,5 +77,30 @@ describe('option validation (no Redis started)', () => {
     await expect(startRedis({ via: 'env', startupTimeoutMs: 1_000 })).rejects.toThrow(
       /REDIS_URL .* does not answer PING/,
     );
+  });
+
+  it('refuses args that would take the server out of its hands, before starting anything', async () => {
+    // `--daemonize yes` used to fork a server nobody tracked: START_FAILED (the child exited with 0), and
+    // the daemon kept running on its port after the test process was gone. `--port` moved the server off
+    // the port the handle names, and `--requirepass` made the readiness PING fail (NOAUTH): a 10 s timeout.
+    const [elsewhere] = (await freePorts(1)) as [number];
+    for (const args of [
+      ['--daemonize', 'yes'],
+      ['--DAEMONIZE', 'yes'],
+      ['--daemonize yes'],
+      ['--port', String(elsewhere)],
+      ['--requirepass', 'pw'],
+    ]) {
+      const error = await startRedis({ via: 'binary', args, startupTimeoutMs: 2_000 }).then(
+        (handle) => handle.stop().then(() => 'resolved'),
+        (caught: unknown) => caught,
+      );
+      // Without the check, a server may be left on the chosen port or on `elsewhere`: stop it.
+      const stray = Number(/127\.0\.0\.1:(\d+)/.exec(String((error as Error).message))?.[1]);
+      for (const port of [stray, elsewhere].filter(Number.isInteger)) {
+        await redisCommand({ host: '127.0.0.1', port, timeoutMs: 500 }, ['SHUTDOWN', 'NOSAVE']).catch(() => undefined);
+      }
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/args must not set/) });
+    }
   });
 });

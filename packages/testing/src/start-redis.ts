@@ -18,6 +18,8 @@ export interface StartRedisOptions {
   /**
    * Extra `redis-server` arguments, after ours (so they win): `['--maxmemory', '10mb']`.
    * Not allowed with `via: 'env'`; in `auto` mode they make the REDIS_URL path be skipped.
+   * `--port`, `--daemonize` and `--requirepass` (use `password`) are refused (`INVALID_ARGUMENT`): the server
+   * must stay on the port the handle names, as a process (or container) the handle can stop, kill and restart.
    * @default []
    */
   args?: string[];
@@ -60,6 +62,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   if (!Array.isArray(resolved.args) || resolved.args.some((arg) => typeof arg !== 'string')) {
     throw new SwitchyardTestingError('INVALID_ARGUMENT', 'args must be an array of strings');
   }
+  requireControllableArgs(resolved.args);
   if (resolved.password !== undefined && (typeof resolved.password !== 'string' || resolved.password === '')) {
     throw new SwitchyardTestingError('INVALID_ARGUMENT', 'password must be a non-empty string');
   }
@@ -98,4 +101,30 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const source = via === 'container' ? redisImage() : (findOnPath('redis-server') ?? 'redis-server');
   logLine(`redis via ${via} ${source} on 127.0.0.1:${node.spec.port} (${reason})`);
   return new NodeServerHandle(node, via, resolved.password);
+}
+
+/** Options `args` may not set, and why: the handle would no longer reach or own the server. */
+const UNCONTROLLABLE_OPTIONS: Readonly<Record<string, string>> = {
+  port: 'the server runs on the free port chosen for it (read it from handle.port)',
+  daemonize: 'the server must stay a process (or container) the handle stops, kills and restarts',
+  requirepass: 'use the password option, which the readiness check and handle.url then carry',
+};
+
+/**
+ * Refuses `args` that take the server out of the handle's hands. `--daemonize yes` forked a server that
+ * nothing tracked: the start failed (the child exited at once) and the daemon outlived the test process.
+ * `--port` moved it off the chosen port, and `--requirepass` made it answer the readiness PING with NOAUTH:
+ * both timed out after `startupTimeoutMs`.
+ */
+function requireControllableArgs(args: readonly string[]): void {
+  for (const arg of args) {
+    if (!arg.startsWith('--')) continue;
+    // redis-server reads `--name value` and `--name` followed by its value as the same config line, and
+    // config names in any case.
+    const name = (arg.slice(2).trim().split(/\s+/, 1)[0] as string).toLowerCase();
+    const why = UNCONTROLLABLE_OPTIONS[name];
+    if (why !== undefined) {
+      throw new SwitchyardTestingError('INVALID_ARGUMENT', `args must not set --${name}: ${why}`);
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { createConnection, createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SwitchyardTestingError } from './testing-error.js';
 import { startTcpProxy } from './tcp-proxy.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -40,5 +41,25 @@ describe('startTcpProxy', () => {
     expect(await hear(proxy.port)).toBe('old');
     proxy.moveTo(await namedServer('new'));
     expect(await hear(proxy.port)).toBe('new');
+  });
+
+  it('refuses a target port that cannot be connected to, at the call, instead of crashing the process later', async () => {
+    // It used to resolve, and the first connection threw a RangeError out of the proxy's connection
+    // handler: an uncaught exception that ended the test run.
+    for (const port of [70_000, -1, 1.5, Number.NaN, '6379' as never]) {
+      const started = await startTcpProxy({ port }).then(
+        (proxy) => {
+          cleanups.push(() => proxy.close());
+          return proxy;
+        },
+        (error: unknown) => error,
+      );
+      expect(SwitchyardTestingError.isInstance(started) && started.code).toBe('INVALID_ARGUMENT');
+    }
+    const proxy = await startTcpProxy({ port: await namedServer('kept') });
+    cleanups.push(() => proxy.close());
+    expect(() => proxy.moveTo(70_000)).toThrow(/port must be an integer from 1 to 65535 \(got 70000\)/);
+    expect(() => proxy.moveTo(6379, '' as never)).toThrow(/host must be a non-empty string/);
+    expect(await hear(proxy.port)).toBe('kept'); // still where it was
   });
 });

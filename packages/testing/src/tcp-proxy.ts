@@ -1,5 +1,7 @@
 import { createConnection, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { requireInteger, requireKnownOptions } from './internal/validate.js';
+import { SwitchyardTestingError } from './testing-error.js';
 
 /** A TCP proxy on a free loopback port (see {@link startTcpProxy}). */
 export interface TcpProxy {
@@ -7,7 +9,8 @@ export interface TcpProxy {
   readonly port: number;
   /**
    * Points new connections at another target, as a DNS name moved to a new server would;
-   * connections already open stay where they are.
+   * connections already open stay where they are. Throws `INVALID_ARGUMENT` for a port that is not
+   * an integer from 1 to 65535 or an empty host (the target is then left as it was).
    */
   moveTo(port: number, host?: string): void;
   /** Drops every connection and refuses new ones (closed as they open): the target unreachable. */
@@ -21,7 +24,8 @@ export interface TcpProxy {
 /**
  * Starts a TCP proxy on 127.0.0.1 (a free port) in front of `target` (host defaults to 127.0.0.1),
  * for tests of what a client does when its server's address moves (a failover behind a DNS name)
- * or its connections break while the server itself keeps running and keeps its data.
+ * or its connections break while the server itself keeps running and keeps its data. A `port` that is
+ * not an integer from 1 to 65535, or an empty `host`, is refused (`INVALID_ARGUMENT`).
  *
  * @example
  * ```ts
@@ -33,7 +37,8 @@ export interface TcpProxy {
  * ```
  */
 export async function startTcpProxy(target: { port: number; host?: string }): Promise<TcpProxy> {
-  let to = { host: target.host ?? '127.0.0.1', port: target.port };
+  requireKnownOptions('startTcpProxy', target, ['port', 'host']);
+  let to = checkedTarget(target?.port, target?.host ?? '127.0.0.1');
   let refusing = false;
   const sockets = new Set<Socket>();
   const dropAll = (): void => {
@@ -44,7 +49,15 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
       client.destroy();
       return;
     }
-    const upstream = createConnection(to.port, to.host);
+    let upstream: Socket;
+    try {
+      upstream = createConnection(to.port, to.host);
+    } catch {
+      // The target is validated, so this is not expected; but a throw here would be an uncaught
+      // exception in the test process, so it drops this one connection instead.
+      client.destroy();
+      return;
+    }
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       // A reset either side ends both; the test sees it through its own client.
@@ -64,7 +77,7 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
   return {
     port: (server.address() as AddressInfo).port,
     moveTo: (port, host = '127.0.0.1') => {
-      to = { host, port };
+      to = checkedTarget(port, host);
     },
     cut: () => {
       refusing = true;
@@ -79,4 +92,19 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The target, checked when it is given: an out-of-range port used to be accepted, and the first
+ * connection then threw a RangeError out of the proxy's connection handler, crashing the test process.
+ */
+function checkedTarget(port: number, host: string): { host: string; port: number } {
+  requireInteger('port', port, 1, 65_535);
+  if (typeof host !== 'string' || host === '') {
+    throw new SwitchyardTestingError(
+      'INVALID_ARGUMENT',
+      `host must be a non-empty string (got ${JSON.stringify(host)})`,
+    );
+  }
+  return { host, port };
 }

@@ -58,15 +58,16 @@ export async function resolveVia(
       }
       return { via: 'container', reason: source };
     case 'binary':
+      requireBinary(`${source} asks for the binary, but`);
       return { via: 'binary', reason: source };
     default:
       if (allowEnv && process.env.REDIS_URL) return { via: 'env', reason: 'REDIS_URL is set' };
       if (!(await dockerAvailable())) {
-        return { via: 'binary', reason: `no Docker engine answered (${describeDockerEndpoint()})` };
+        return binaryInstead(`no Docker engine answered (${describeDockerEndpoint()})`, allowEnv);
       }
       if (!dockerSharesLoopback()) {
         const where = `${describeDockerEndpoint()} on ${process.platform}`;
-        return { via: 'binary', reason: `the Docker engine (${where}) cannot share this host's loopback` };
+        return binaryInstead(`the Docker engine (${where}) cannot share this host's loopback`, allowEnv, true);
       }
       // An image that is not here would have to be pulled; where a local binary exists, prefer it
       // over a pull that may be slow or impossible (offline CI), and say how to get the image.
@@ -78,4 +79,29 @@ export async function resolveVia(
       }
       return { via: 'container', reason: 'a Docker engine answered' };
   }
+}
+
+/**
+ * `auto` falls back to the binary because of `reason`. Without `redis-server` on PATH that used to surface as a
+ * spawn ENOENT recommending the container path, without a word on why the container path was not taken.
+ */
+function binaryInstead(reason: string, allowEnv: boolean, engineAnswered = false): ResolvedVia<'binary'> {
+  const remedy =
+    'install redis-server (Debian: apt-get install redis-server)' +
+    (engineAnswered ? ', or force a container with SWITCHYARD_TESTING_VIA=container' : ', or start a Docker engine') +
+    (allowEnv ? ', or set REDIS_URL' : '');
+  requireBinary(`auto: ${reason}, and`, remedy);
+  return { via: 'binary', reason };
+}
+
+/** Throws NOT_AVAILABLE, naming where it looked, unless `redis-server` is on PATH. */
+function requireBinary(
+  context: string,
+  remedy = 'install redis-server (Debian: apt-get install redis-server), or use SWITCHYARD_TESTING_VIA=container',
+): void {
+  if (findOnPath('redis-server') !== undefined) return;
+  throw new SwitchyardTestingError(
+    'NOT_AVAILABLE',
+    `${context} redis-server is not on PATH (${process.env.PATH ?? ''}): ${remedy}`,
+  );
 }
