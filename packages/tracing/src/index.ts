@@ -32,7 +32,7 @@ export type { GrpcClientClass, InstrumentationGrpcSetting } from './instrumentat
 export { currentMetrics, initMetrics } from './metrics/init-metrics.js';
 export type { Metrics, MetricsOptions } from './metrics/init-metrics.js';
 export { switchyardInstruments, metricsActive } from './metrics/instruments.js';
-export type { SwitchyardInstruments } from './metrics/instruments.js';
+export type { HttpClientSample, SwitchyardInstruments } from './metrics/instruments.js';
 
 // Propagation
 export { injectTraceContext } from './inject-trace-context.js';

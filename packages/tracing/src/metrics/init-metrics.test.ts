@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -51,6 +51,16 @@ describe('initMetrics', () => {
     expect(metrics.getMeterProvider()).toBeInstanceOf(MeterProvider);
     switchyardInstruments().clientRetries.add(1, { 'rpc.service': 'x' });
     expect(await on.scrape()).toContain('switchyard_client_retries');
+  });
+
+  it('refuses a second setup under OTEL_SDK_DISABLED=true too, rather than orphaning the first endpoint', async () => {
+    vi.stubEnv('OTEL_SDK_DISABLED', 'true');
+    const first = await start();
+    // Before: with no provider registered nothing refused it, so a second endpoint started and
+    // replaced the first as currentMetrics(), which then served on with nothing left to stop it.
+    const second = await start().catch((error: unknown) => error);
+    expect(second).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'metrics' });
+    expect(currentMetrics()).toBe(first);
   });
 
   it('never disables a provider that is not its own when it shuts down', async () => {
@@ -156,6 +166,48 @@ describe('initMetrics', () => {
     started.push(running);
     expect(running.port).toBeGreaterThan(0);
   });
+  it('stops promptly although a client holds a connection with an unfinished request', async () => {
+    const running = await start();
+    // A scraper that stalled or vanished mid-request (here: headers never finished).
+    const socket = connect(running.port, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write('GET /metrics HTTP/1.1\r\nHost: metrics\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      // Before: server.close() waited for that connection, so shutdown() (and a service's stop)
+      // hung until Node's headersTimeout, 60 s, past a pod's termination grace period.
+      const outcome = await Promise.race([
+        running.shutdown().then(() => 'stopped'),
+        new Promise((resolve) => setTimeout(resolve, 4_000, 'still waiting')),
+      ]);
+      expect(outcome).toBe('stopped');
+      expect(currentMetrics()).toBeUndefined();
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('refuses a serviceName that is not a non-empty string, and shows the SWITCHYARD_METRICS_PORT it cannot use', async () => {
+    // Before: 42 and '  ' were taken as the service name (initTracing refuses both), and a bad
+    // variable was reported as `got NaN`, hiding the value the operator had to find and fix.
+    for (const serviceName of [42, '  ']) {
+      await expect(
+        initMetrics({ serviceName: serviceName as string, port: 0, host: '127.0.0.1' }),
+      ).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'serviceName',
+      });
+    }
+    vi.stubEnv('SWITCHYARD_METRICS_PORT', '94x64');
+    await expect(initMetrics({ serviceName: 'metrics-test', host: '127.0.0.1' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'SWITCHYARD_METRICS_PORT',
+      message: expect.stringContaining('"94x64"'),
+    });
+    expect(currentMetrics()).toBeUndefined();
+  });
+
   it('buckets HTTP durations, recorded in seconds, on the HTTP conventions’ boundaries (not the millisecond defaults)', async () => {
     const running = await start();
     const instruments = switchyardInstruments();

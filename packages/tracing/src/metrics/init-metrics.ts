@@ -55,22 +55,38 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   // silently over serviceName (and initTracing refused the same input).
   const resourceAttributes = resolveResourceAttributes(options.resourceAttributes, '', METRICS_RESERVED_KEYS);
   const serviceName = options.serviceName ?? readEnv('OTEL_SERVICE_NAME') ?? serviceNameFromResourceAttributes();
-  if (!serviceName) {
+  if (serviceName === undefined || serviceName === '') {
     throw new InvalidArgumentError(
       'serviceName',
       'is required (or set OTEL_SERVICE_NAME, or service.name in OTEL_RESOURCE_ATTRIBUTES)',
     );
   }
+  // As initTracing checks it: a number or a blank name used to become service.name as it was.
+  if (typeof serviceName !== 'string' || serviceName.trim() === '') {
+    throw new InvalidArgumentError('serviceName', `must be a non-empty string, got ${JSON.stringify(serviceName)}`);
+  }
   // An empty variable is unset (Number('') is 0, which took a random port nobody scrapes).
   const fromEnv = process.env.SWITCHYARD_METRICS_PORT?.trim() || undefined;
   const port: number = options.port ?? Number(fromEnv ?? 9464);
   const portField = options.port !== undefined ? 'port' : 'SWITCHYARD_METRICS_PORT';
+  // The variable's own text in the message: a value that is no number was reported as `got NaN`.
+  if (options.port === undefined && fromEnv !== undefined && !Number.isInteger(port)) {
+    throw new InvalidArgumentError(portField, `must be an integer from 0 to 65535, got ${JSON.stringify(fromEnv)}`);
+  }
   assertInteger(portField, port, 0, 65_535);
   // Checked here, naming its setting: a bad host used to fail at listen() as `port`, and a blank
   // SWITCHYARD_LISTEN_HOST (' ') was taken as the host to listen on.
   const hostFromEnv = readEnv('SWITCHYARD_LISTEN_HOST');
   const hostField = options.host !== undefined ? 'host' : 'SWITCHYARD_LISTEN_HOST';
   const host: string = validateHost(options.host ?? hostFromEnv ?? '0.0.0.0', hostField);
+  // One per process, OTEL_SDK_DISABLED or not: with no provider to register, nothing below refused
+  // a second call, which started a second endpoint and orphaned the first (no longer current).
+  if (registry().current !== undefined) {
+    throw new InvalidArgumentError(
+      'metrics',
+      'initMetrics() already runs in this process and serves /metrics for all of it: use that one (currentMetrics()) instead of a second',
+    );
+  }
   // The exporter's own server is not used: ours can take port 0 and report what it bound.
   const exporter = new PrometheusExporter({ preventServerStart: true });
   const provider = new MeterProvider({
@@ -133,7 +149,7 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
         if (registry().current === running) registry().current = undefined;
         // Only ours: never a provider registered after this one was let go of.
         if (metrics.getMeterProvider() === provider) letGoOfGlobalProvider();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await closeServer(server);
         await provider.shutdown();
       })();
       return stopped;
@@ -141,6 +157,26 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   };
   registry().current = running;
   return running;
+}
+
+/** How long shutdown() lets a scrape being answered finish before it cuts the connection. */
+const SCRAPE_GRACE_MS = 1_000;
+
+/**
+ * Stops the endpoint. server.close() alone waits for every open connection: one whose request
+ * never completed (a scraper that stalled or vanished mid-request, a response its reader stopped
+ * taking) held shutdown, and a service's stop, for Node's headersTimeout (60 s) or for good, past
+ * a pod's termination grace period. Idle keep-alive connections close at once (close() does that);
+ * the others get SCRAPE_GRACE_MS to finish a scrape, then are cut.
+ */
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), SCRAPE_GRACE_MS);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+  });
 }
 
 /** listen() errors that are about the address, not the port. */

@@ -1,5 +1,39 @@
-import { type Counter, type Histogram, type Meter, metrics, type UpDownCounter } from '@opentelemetry/api';
-import { type HttpServerSample, httpServerMetricAttributes } from '../http-attributes.js';
+import {
+  type Attributes,
+  type Counter,
+  createNoopMeter,
+  type Histogram,
+  type Meter,
+  metrics,
+  type UpDownCounter,
+} from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVICE_PEER_NAME,
+} from '../attribute-names.js';
+import {
+  type HttpServerSample,
+  httpServerMetricAttributes,
+  isHttpError,
+  normalizedMethod,
+} from '../http-attributes.js';
+
+/** One attempt of an HTTP client call, for {@link SwitchyardInstruments.recordHttpClientAttempt}. */
+export interface HttpClientSample {
+  /** The Switchyard name of the service called (`catalog`), recorded as `service.peer.name` as on the CLIENT span. */
+  service: string;
+  /** The request method (recorded normalized: upper-case, `_OTHER` for unknown ones). */
+  method: string;
+  /** The response status; undefined when the attempt got no response. */
+  status?: number | undefined;
+  /**
+   * Without a status, what failed, as the attempt's CLIENT span records it in `error.type` (the
+   * error's code: `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `CANCELLED`); `_OTHER` when not given.
+   */
+  errorType?: string | undefined;
+}
 
 /** The instruments Switchyard records. Names follow the OpenTelemetry conventions where one exists. */
 export interface SwitchyardInstruments {
@@ -7,8 +41,18 @@ export interface SwitchyardInstruments {
   readonly rpcClientDuration: Histogram;
   /** `rpc.server.duration` (ms): one sample per call served. */
   readonly rpcServerDuration: Histogram;
-  /** `http.client.request.duration` (s): one sample per physical attempt. */
+  /** `http.client.request.duration` (s): one sample per physical attempt. Record through {@link SwitchyardInstruments.recordHttpClientAttempt}. */
   readonly httpClientDuration: Histogram;
+  /**
+   * Records one `http.client.request.duration` sample (seconds) with the attributes the HTTP
+   * conventions want, agreeing with the attempt's CLIENT span: `http.request.method` (`_OTHER` for
+   * unknown methods: the raw method is unbounded cardinality), `service.peer.name` (which service
+   * was called), `http.response.status_code` and, for a status of 400 or more or no response at
+   * all, `error.type`. `server.address`/`server.port` are left out: they name the instance picked,
+   * and instances come and go with every deployment, so a long-running client would pile up series
+   * until the SDK's cardinality limit (2000 per instrument) folded new ones into an overflow series.
+   */
+  recordHttpClientAttempt(seconds: number, sample: HttpClientSample): void;
   /** `http.server.request.duration` (s): one sample per request served. Record through {@link SwitchyardInstruments.recordHttpServerRequest}. */
   readonly httpServerDuration: Histogram;
   /**
@@ -64,6 +108,11 @@ function create(meter: Meter): SwitchyardInstruments {
     description: 'Duration of inbound HTTP requests',
     advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS_S },
   });
+  const httpClientDuration = meter.createHistogram('http.client.request.duration', {
+    unit: 's',
+    description: 'Duration of outbound HTTP attempts',
+    advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS_S },
+  });
   return {
     rpcClientDuration: meter.createHistogram('rpc.client.duration', {
       unit: 'ms',
@@ -73,11 +122,9 @@ function create(meter: Meter): SwitchyardInstruments {
       unit: 'ms',
       description: 'Duration of inbound RPCs',
     }),
-    httpClientDuration: meter.createHistogram('http.client.request.duration', {
-      unit: 's',
-      description: 'Duration of outbound HTTP attempts',
-      advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS_S },
-    }),
+    httpClientDuration,
+    recordHttpClientAttempt: (seconds, sample) =>
+      httpClientDuration.record(seconds, httpClientMetricAttributes(sample)),
     httpServerDuration,
     recordHttpServerRequest: (seconds, sample) =>
       httpServerDuration.record(seconds, httpServerMetricAttributes(sample)),
@@ -112,6 +159,21 @@ function create(meter: Meter): SwitchyardInstruments {
   };
 }
 
+/** The attributes of an `http.client.request.duration` sample (see recordHttpClientAttempt). */
+function httpClientMetricAttributes(sample: HttpClientSample): Attributes {
+  const attributes: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: normalizedMethod(sample.method),
+    [ATTR_SERVICE_PEER_NAME]: sample.service,
+  };
+  if (sample.status === undefined) {
+    attributes[ATTR_ERROR_TYPE] = sample.errorType ?? '_OTHER';
+  } else {
+    attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = sample.status;
+    if (isHttpError(sample.status, 'client')) attributes[ATTR_ERROR_TYPE] = String(sample.status);
+  }
+  return attributes;
+}
+
 let checkedProvider: unknown;
 let checkedActive = false;
 
@@ -123,7 +185,9 @@ export function metricsActive(): boolean {
   const provider = metrics.getMeterProvider();
   if (provider !== checkedProvider) {
     checkedProvider = provider;
-    checkedActive = provider.constructor.name !== 'NoopMeterProvider';
+    // The API's no-op provider hands out the one no-op meter. Its class name is no test: a minified
+    // bundle renames NoopMeterProvider, and every RPC then built attributes for the no-op.
+    checkedActive = provider.getMeter('@switchyard') !== createNoopMeter();
   }
   return checkedActive;
 }
