@@ -67,8 +67,12 @@ const GATEWAY_STATUS: Readonly<Record<string, number>> = { FAILED_PRECONDITION: 
  */
 export function sendError(response: ServerResponse, error: unknown, logger: Logger): void {
   const known = SwitchyardError.isInstance(error);
-  const code = known ? error.code : 'INTERNAL';
-  const status = GATEWAY_STATUS[code] ?? (known ? codeToHttpStatus(error) : 500);
+  // CANCELLED says the caller went away. A shopper still connected did not: the call was cut
+  // downstream (a replica stopping past its grace cancels its calls), a failure of the system.
+  // It was answered 499 "client closed request", unlogged, its message naming the gRPC method.
+  const cutDownstream = known && error.code === 'CANCELLED' && !callerGone(response);
+  const code = cutDownstream ? 'UNAVAILABLE' : known ? error.code : 'INTERNAL';
+  const status = cutDownstream ? 503 : (GATEWAY_STATUS[code] ?? (known ? codeToHttpStatus(error) : 500));
   if (status === 500 || !known) logger.error({ err: error }, 'gateway: request failed');
   else if (status > 500) logger.warn({ err: error }, 'gateway: request failed');
   // A downstream's 4xx is told in that service's own words (`details`): the error's message also
@@ -85,4 +89,9 @@ export function sendError(response: ServerResponse, error: unknown, logger: Logg
     { error: { code, message } },
     isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {},
   );
+}
+
+/** Whether the connection this response would go out on is closed (the caller left). */
+function callerGone(response: ServerResponse): boolean {
+  return response.destroyed || !response.socket || response.socket.destroyed;
 }

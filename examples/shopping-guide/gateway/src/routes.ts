@@ -125,7 +125,7 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           // key, or a retry places the order, and reserves its stock, a second time.
           const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) || randomUUID();
           const lines = orderLines(body.lines);
-          const userId = body.userId;
+          const userId = wellFormed('userId', body.userId);
           // The user's A/B track, as on every route: a user bucketed to b by id orders on b too (the
           // router saw no user here unless `?user=` or `x-user-id` named one, which still win).
           const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined) ?? userId;
@@ -192,6 +192,20 @@ function pathSegment(raw: string, field: string): string {
 }
 
 /**
+ * A string from the JSON body, refused if it holds a lone surrogate (JSON may escape one:
+ * `"\ud800"`). Protobuf sends it as bytes the receiver decodes to U+FFFD, so the service works on
+ * another string than the gateway: an order's id (from the user id) was not the one its calls are
+ * routed by, and users differing only in such a character shared one order.
+ */
+function wellFormed(field: string, value: string): string {
+  // With the `u` flag a valid pair is one code point: only a lone surrogate matches.
+  if (/\p{Surrogate}/u.test(value)) {
+    throw new InvalidArgumentError(field, 'must be well-formed Unicode (it holds a lone surrogate)');
+  }
+  return value;
+}
+
+/**
  * Order lines as the JSON body gives them, checked for type before they meet protobuf: its uint32
  * encoding would turn a quantity of 4294967297 or 1.5 into 1 and place that order. (Ranges and
  * limits are the orders service's to check.)
@@ -202,6 +216,7 @@ function orderLines(lines: unknown[]): { productId: string; quantity: number }[]
     if (typeof productId !== 'string') {
       throw new InvalidArgumentError(`lines[${index}].productId`, 'must be a string');
     }
+    wellFormed(`lines[${index}].productId`, productId);
     if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1 || quantity > 0xffff_ffff) {
       throw new InvalidArgumentError(
         `lines[${index}].quantity`,

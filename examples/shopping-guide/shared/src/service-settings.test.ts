@@ -38,5 +38,19 @@ describe('serviceSettings', () => {
 
   it('puts SWITCHYARD_TRACK into metadata', () => {
     expect(serviceSettings(manifest, { SWITCHYARD_TRACK: 'b' }).metadata).toEqual({ track: 'b' });
+    expect(serviceSettings(manifest, { SWITCHYARD_TRACK: 'exp-2.b_1' }).metadata).toEqual({ track: 'exp-2.b_1' });
+    expect(serviceSettings(manifest, { SWITCHYARD_TRACK: '' }).metadata).toBeUndefined();
   });
+
+  // An instance with a track serves only requests of that track, and a request's track (baggage
+  // `switchyard.track`, the gateway's x-switchyard-track) is only ever one of these characters: a
+  // deployment registered as `b ` (a stray space in YAML) or `exp/b` got no traffic at all, silently.
+  it.each(['b ', ' b', 'exp/b', 'b,c', 'b=1', 'ü', 'x'.repeat(65)])(
+    'rejects SWITCHYARD_TRACK=%j, a track no request can carry, with INVALID_ARGUMENT naming it',
+    (value) => {
+      expect(() => serviceSettings(manifest, { SWITCHYARD_TRACK: value })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'SWITCHYARD_TRACK' }),
+      );
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { assertInteger } from '@switchyard/core';
+import { assertInteger, baggageWithTrack, InvalidArgumentError, trackFromBaggage } from '@switchyard/core';
 
 /** What every shopping-guide service reads from its environment beside the SDK's own variables. */
 export interface ServiceSettings {
@@ -7,7 +7,7 @@ export interface ServiceSettings {
   version: string;
   /** GRPC_PORT, else 50051 (0: any free port, as the demo asks). */
   grpcPort: number;
-  /** `{ track }` from SWITCHYARD_TRACK (a track-b deployment), else none. */
+  /** `{ track }` from SWITCHYARD_TRACK (a track-b deployment), else none. See {@link trackSetting}. */
   metadata: Record<string, string> | undefined;
 }
 
@@ -25,8 +25,26 @@ export function serviceSettings(manifestUrl: URL, env: NodeJS.ProcessEnv = proce
   return {
     version: env.SWITCHYARD_VERSION || packageVersion(manifestUrl),
     grpcPort,
-    metadata: env.SWITCHYARD_TRACK ? { track: env.SWITCHYARD_TRACK } : undefined,
+    metadata: env.SWITCHYARD_TRACK ? { track: trackSetting(env.SWITCHYARD_TRACK) } : undefined,
   };
+}
+
+/**
+ * SWITCHYARD_TRACK, refused unless a request can carry it. An instance with a track serves only
+ * requests of that track, and a request's track (baggage `switchyard.track`) is only ever letters,
+ * digits, `.`, `_` and `-`, at most 64: taken as it was, `b ` (a stray space) or `exp/b`
+ * registered an instance no request's track could match, and beside untracked replicas (an A/B
+ * rollout) it got no traffic at all, silently.
+ * Checked by the SDK's own baggage round trip, so the rule cannot drift from the one it applies.
+ */
+function trackSetting(raw: string): string {
+  if (trackFromBaggage(baggageWithTrack(undefined, raw)) !== raw) {
+    throw new InvalidArgumentError(
+      'SWITCHYARD_TRACK',
+      `must be 1 to 64 letters, digits, '.', '_' or '-' (the track a request can carry), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
 }
 
 /**

@@ -1,0 +1,72 @@
+/**
+ * How the gateway answers failures that happen downstream while the shopper waits (in one process,
+ * on loopback, the memory registry; the downstream is a stand-in service whose calls never end).
+ */
+import { SearchService } from '@shopping-guide/shared';
+import { type LogFn, type Logger, silentLogger } from '@switchyard/core';
+import { MemoryRegistry } from '@switchyard/registry';
+import { startService } from '@switchyard/service';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGateway } from '../src/gateway.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const common = { tracing: false as const, handleSignals: false, drainDelayMs: 0, logger: silentLogger };
+
+describe('gateway, downstream failures', () => {
+  it('answers a call cut short by a replica stopping past its grace 503 and logs it, not 499 as if the shopper had left', async () => {
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    // A search replica whose calls never finish: stopping it cancels them once its grace is over
+    // (a rolling restart during a slow call).
+    let reached!: () => void;
+    const callArrived = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    const search = await startService({
+      ...common,
+      registry,
+      name: 'search',
+      shutdownGraceMs: 50,
+      grpc: {
+        port: 0,
+        host: '127.0.0.1',
+        services: [
+          {
+            definition: SearchService,
+            implementation: {
+              search: () => {
+                reached();
+                return new Promise<never>(() => {});
+              },
+            },
+          },
+        ],
+      },
+    });
+    cleanups.push(() => search.stop());
+    const logged: { level: string; code: unknown }[] = [];
+    const keep =
+      (level: string): LogFn =>
+      (first: Record<string, unknown> | string) => {
+        const err = typeof first === 'string' ? undefined : (first.err as { code?: unknown } | undefined);
+        logged.push({ level, code: err?.code });
+      };
+    const logger: Logger = { ...silentLogger, warn: keep('warn'), error: keep('error') };
+    const gateway = await startGateway({ ...common, registry, logger, http: { port: 0, host: '127.0.0.1' } });
+    cleanups.push(() => gateway.stop());
+
+    const answer = fetch(`http://127.0.0.1:${gateway.httpPort}/api/search?q=lamp`);
+    await callArrived;
+    await search.stop();
+    const reply = await answer;
+    // The shopper is still there: the cancellation is the system's failure, not theirs (499 says
+    // "client closed request"), and its message named the internal gRPC method.
+    expect(reply.status).toBe(503);
+    expect(await reply.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'service unavailable' } });
+    expect(logged).toContainEqual({ level: 'warn', code: 'CANCELLED' });
+  });
+});
