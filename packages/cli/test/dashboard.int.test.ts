@@ -190,7 +190,7 @@ describe('switchyard dashboard', { timeout: 120_000 }, () => {
       expect(cells[5]).toBe('<script>window.__pwned=2</script>:1/<b>grpc</b>');
       expect(await evilPage.locator('#registry').textContent()).toBe('<script>window.__pwned=4</script>');
       expect(await evilPage.locator('img, svg, b, table script').count()).toBe(0);
-      expect(await evilPage.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await evilPage.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
       await evilPage.close();
     } finally {
       await dashboard.close();
