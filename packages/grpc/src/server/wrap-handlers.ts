@@ -314,20 +314,28 @@ function wrapUnary(
     const finish = (error: unknown, response?: unknown): void => {
       if (settled) return;
       settled = true;
+      // The status the client saw, for the span and the duration metric.
+      let code: number;
       if (error === undefined) {
         lastRefusedResponse = undefined;
         callback(null, response);
         const refused = takeRefusedResponse();
-        if (refused !== undefined) endRefused(refused, path, context.logger, span);
-        else span?.end(cutShortStatus(handlerContext) ?? 0);
+        if (refused !== undefined) {
+          endRefused(refused, path, context.logger, span);
+          code = refused.code;
+        } else {
+          code = cutShortStatus(handlerContext) ?? 0;
+          span?.end(code);
+        }
       } else {
         const cutShort = endedCutShort(handlerContext, error, path, context, span);
         // The handler's own status, even for a call cut short: grpc-js drops it if it answered already.
         const status = failureStatus(error, path, context.logger, cutShort);
         callback(status);
         if (cutShort === undefined) span?.end(status.code, error);
+        code = cutShort ?? status.code;
       }
-      done();
+      done(code);
     };
     try {
       const result = span
@@ -412,26 +420,28 @@ function wrapServerStream(
       () => {
         if (refused !== undefined) {
           endRefused(refused, path, context.logger, span);
-        } else {
-          const cutShort = cutShortStatus(handlerContext);
-          if (cutShort === undefined) call.end();
-          span?.end(cutShort ?? 0);
+          done(refused.code);
+          return;
         }
-        done();
+        const cutShort = cutShortStatus(handlerContext);
+        if (cutShort === undefined) call.end();
+        span?.end(cutShort ?? 0);
+        done(cutShort ?? 0);
       },
       (error: unknown) => {
         if (refused !== undefined) {
           // What the handler threw after (its signal's reason, say) changes nothing: the client got
           // grpc-js's status for the refused message.
           endRefused(refused, path, context.logger, span);
-        } else {
-          const cutShort = endedCutShort(handlerContext, error, path, context, span);
-          // The handler's own status, even for a call cut short: grpc-js drops it if it answered already.
-          const status = failureStatus(error, path, context.logger, cutShort);
-          call.emit('error', status);
-          if (cutShort === undefined) span?.end(status.code, error);
+          done(refused.code);
+          return;
         }
-        done();
+        const cutShort = endedCutShort(handlerContext, error, path, context, span);
+        // The handler's own status, even for a call cut short: grpc-js drops it if it answered already.
+        const status = failureStatus(error, path, context.logger, cutShort);
+        call.emit('error', status);
+        if (cutShort === undefined) span?.end(status.code, error);
+        done(cutShort ?? status.code);
       },
     );
   };
@@ -449,7 +459,7 @@ function begin(
   path: string,
   call: ServerCall,
   context: WrapContext,
-): { handlerContext: GrpcHandlerContext; done: () => void; abort: (reason: Error) => void } {
+): { handlerContext: GrpcHandlerContext; done: (grpcStatus: number) => void; abort: (reason: Error) => void } {
   context.inFlight.count++;
   const observed = metricsActive();
   const startedAt = observed ? performance.now() : 0;
@@ -484,7 +494,7 @@ function begin(
   return {
     handlerContext,
     abort: (reason) => controller.abort(reason),
-    done: () => {
+    done: (grpcStatus) => {
       if (finished) return;
       finished = true;
       context.inFlight.count--;
@@ -493,6 +503,7 @@ function begin(
         instruments.rpcServerDuration.record(performance.now() - startedAt, {
           ...metricAttributes,
           'rpc.method': path.slice(path.lastIndexOf('/') + 1),
+          'rpc.grpc.status_code': grpcStatus,
         });
       }
       if (context.inFlight.count === 0) context.inFlight.onIdle?.();
