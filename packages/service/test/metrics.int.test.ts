@@ -2,6 +2,7 @@ import { silentLogger } from '@switchyard/core';
 import { fileURLToPath } from 'node:url';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, GrpcStatus, grpcError, loadService } from '@switchyard/grpc';
+import { createHttpClient } from '@switchyard/http';
 import { RedisRegistry } from '@switchyard/registry';
 import { type RunningService, startService } from '@switchyard/service';
 import { throwawayRedis } from './throwaway-redis.js';
@@ -22,6 +23,14 @@ function series(text: string, name: string, labels = ''): number | undefined {
     .split('\n')
     .find((candidate) => candidate.startsWith(name) && candidate.includes(labels) && !candidate.startsWith('#'));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** The sum of every series of `name` (each label set). */
+function seriesTotal(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 /** The Echo service on a free loopback port with metrics on: NOT_FOUND for `missing`, else the message back. */
@@ -65,6 +74,9 @@ describe('metrics', () => {
       say(request: object): Promise<unknown>;
       close(): Promise<void>;
     };
+    // Two more clients on the same discovery: an ejection is the discovery's, counted once.
+    const sameDiscovery = createGrpcClient({ definition: EchoService, discovery });
+    const httpClient = createHttpClient({ discovery, port: 'grpc' });
     for (let i = 0; i < 5; i++) await client.say({ message: `ok-${i}` });
     await expect(client.say({ message: 'missing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
 
@@ -80,10 +92,13 @@ describe('metrics', () => {
     const unavailable = series(text, 'rpc_client_duration_count', 'rpc_grpc_status_code="14"') ?? 0;
     expect(unavailable).toBeGreaterThanOrEqual(1);
     expect(series(text, 'switchyard_client_retries_total')).toBe(unavailable);
-    expect(series(text, 'switchyard_discovery_ejections_total')).toBe(1);
+    expect(series(text, 'switchyard_discovery_ejections_total', 'service_peer_name="echo"')).toBe(1);
+    expect(seriesTotal(text, 'switchyard_discovery_ejections_total')).toBe(1);
     expect(series(text, 'switchyard_registry_operations_total', 'operation="register"')).toBeGreaterThanOrEqual(1);
 
     await client.close();
+    await sameDiscovery.close();
+    await httpClient.close();
     await discovery.close();
     await service.stop();
     await registry.close();

@@ -32,6 +32,8 @@ export type { GrpcClientClass, InstrumentationGrpcSetting } from './instrumentat
 export { currentMetrics, initMetrics } from './metrics/init-metrics.js';
 export type { Metrics, MetricsOptions } from './metrics/init-metrics.js';
 export { switchyardInstruments, metricsActive } from './metrics/instruments.js';
+export { countEjections } from './metrics/ejection-count.js';
+export type { EjectionSource } from './metrics/ejection-count.js';
 export type { HttpClientSample, SwitchyardInstruments } from './metrics/instruments.js';
 
 // Propagation

@@ -1,6 +1,6 @@
 import type { Discovery } from '@switchyard/discovery';
 import type { CircuitBreakerPolicy, RetryPolicy } from '@switchyard/resilience';
-import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
+import { countEjections, metricsActive, switchyardInstruments } from '@switchyard/tracing';
 
 /** One `rpc.client.duration` sample per attempt (a no-op without a MeterProvider). */
 export function recordAttempt(service: string, method: string, grpcStatus: number, latencyMs: number): void {
@@ -15,7 +15,8 @@ export function recordAttempt(service: string, method: string, grpcStatus: numbe
 
 /**
  * Counts what the client's own policy and discovery report: retries, budget refusals, breaker
- * transitions, ejections. Returns the unsubscribe function.
+ * transitions, and (once per discovery, see countEjections) ejections. Returns the unsubscribe
+ * function.
  */
 export function observeClient(
   service: string,
@@ -24,13 +25,14 @@ export function observeClient(
   breaker?: CircuitBreakerPolicy,
 ): () => void {
   const attributes = { 'rpc.service': service };
+  const releaseEjections = countEjections(discovery);
   const subscriptions = [
-    discovery.onEjection(() => switchyardInstruments().ejections.add(1, attributes)),
     retry?.onRetry(() => switchyardInstruments().clientRetries.add(1, attributes)),
     retry?.budget?.onExhausted(() => switchyardInstruments().retryBudgetExhausted.add(1, attributes)),
     breaker?.onStateChange(({ to }) => switchyardInstruments().breakerTransitions.add(1, { ...attributes, state: to })),
   ];
   return () => {
+    releaseEjections();
     for (const subscription of subscriptions) subscription?.dispose();
   };
 }

@@ -1,4 +1,4 @@
-import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
+import { countEjections, metricsActive, switchyardInstruments } from '@switchyard/tracing';
 import { Readable } from 'node:stream';
 import {
   assertObject,
@@ -100,6 +100,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   );
   const urls = new RecentUrls();
   const subscription = discovery.onChange((instances) => pools.retain(new Set(instances.map((item) => item.id))));
+  const releaseEjections = countEjections(discovery);
   let closed = false;
   /** close()'s work, shared by every call to close(): each resolves once the pools have closed. */
   let closing: Promise<void> | undefined;
@@ -406,6 +407,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (closing === undefined) {
         closed = true;
         subscription.dispose();
+        releaseEjections();
         closing = pools.closeAll();
       }
       return closing;
