@@ -52,3 +52,24 @@ it('records each attempt with the service called, its status, and error.type for
   expect(goneSeries).toContain('error_type="UNAVAILABLE"');
   expect(goneSeries).not.toContain('http_response_status_code');
 });
+
+it("counts the default policy's retries and the discovery's ejections under the service called", async () => {
+  // One instance that refuses connections and one that answers: the first pick of the dead one is
+  // retried on the live one, and outlier detection ejects the dead one.
+  await loopback.registerDead('dead-1', 'metered-retry');
+  await loopback.serve('live-1', (_request, response) => json(response, 200, { ok: true }), {
+    service: 'metered-retry',
+  });
+  const client = await loopback.client('metered-retry');
+  for (let i = 0; i < 6; i++) await client.getJson('/');
+
+  const text = await metrics.scrape();
+  const line = (name: string) =>
+    text
+      .split('\n')
+      .find((candidate) => candidate.startsWith(name) && candidate.includes('service_peer_name="metered-retry"'));
+  const retries = line('switchyard_client_retries_total');
+  expect(retries, 'a retries series for the HTTP client').toBeDefined();
+  expect(Number(retries?.slice(retries.lastIndexOf(' ') + 1))).toBeGreaterThanOrEqual(1);
+  expect(line('switchyard_discovery_ejections_total'), 'an ejections series for its discovery').toBeDefined();
+});

@@ -1,6 +1,6 @@
 import type { Discovery } from '@switchyard/discovery';
 import type { CircuitBreakerPolicy, RetryPolicy } from '@switchyard/resilience';
-import { countEjections, metricsActive, switchyardInstruments } from '@switchyard/tracing';
+import { countEjections, metricsActive, observeCallPolicy, switchyardInstruments } from '@switchyard/tracing';
 
 /** One `rpc.client.duration` sample per attempt (a no-op without a MeterProvider). */
 export function recordAttempt(service: string, method: string, grpcStatus: number, latencyMs: number): void {
@@ -14,9 +14,9 @@ export function recordAttempt(service: string, method: string, grpcStatus: numbe
 }
 
 /**
- * Counts what the client's own policy and discovery report: retries, budget refusals, breaker
- * transitions, and (once per discovery, see countEjections) ejections. Returns the unsubscribe
- * function.
+ * Counts what the client's own policy and discovery report: retries, budget refusals and breaker
+ * transitions (observeCallPolicy, under `rpc.service`), and ejections (once per discovery, see
+ * countEjections). Returns the unsubscribe function.
  */
 export function observeClient(
   service: string,
@@ -24,15 +24,10 @@ export function observeClient(
   retry?: RetryPolicy,
   breaker?: CircuitBreakerPolicy,
 ): () => void {
-  const attributes = { 'rpc.service': service };
   const releaseEjections = countEjections(discovery);
-  const subscriptions = [
-    retry?.onRetry(() => switchyardInstruments().clientRetries.add(1, attributes)),
-    retry?.budget?.onExhausted(() => switchyardInstruments().retryBudgetExhausted.add(1, attributes)),
-    breaker?.onStateChange(({ to }) => switchyardInstruments().breakerTransitions.add(1, { ...attributes, state: to })),
-  ];
+  const stopObservingPolicy = observeCallPolicy({ 'rpc.service': service }, retry, breaker);
   return () => {
     releaseEjections();
-    for (const subscription of subscriptions) subscription?.dispose();
+    stopObservingPolicy();
   };
 }

@@ -1,4 +1,4 @@
-import { countEjections, metricsActive, switchyardInstruments } from '@switchyard/tracing';
+import { countEjections, metricsActive, observeCallPolicy, switchyardInstruments } from '@switchyard/tracing';
 import { Readable } from 'node:stream';
 import {
   assertObject,
@@ -19,7 +19,14 @@ import {
   pickUntried,
   pickWithPort,
 } from '@switchyard/discovery';
-import { type AttemptContext, circuitBreaker, compose, retry } from '@switchyard/resilience';
+import {
+  type AttemptContext,
+  type CircuitBreakerPolicy,
+  circuitBreaker,
+  compose,
+  type RetryPolicy,
+  retry,
+} from '@switchyard/resilience';
 import type { Dispatcher } from 'undici';
 import { HttpCallError } from '../status/http-call-error.js';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
@@ -90,7 +97,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const discovery = resolved.discovery;
   const service = discovery.service;
   const retryableStatuses = new Set(resolved.retryableStatuses);
-  const policy = resolved.policy === false ? undefined : (resolved.policy ?? compose(retry(), circuitBreaker()));
+  const defaultRetry = resolved.policy === undefined ? retry() : undefined;
+  const defaultBreaker = resolved.policy === undefined ? circuitBreaker() : undefined;
+  const policy =
+    resolved.policy === false
+      ? undefined
+      : (resolved.policy ?? compose(defaultRetry as RetryPolicy, defaultBreaker as CircuitBreakerPolicy));
   const pools = new HttpPools(
     resolved.scheme,
     resolved.port,
@@ -101,6 +113,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const urls = new RecentUrls();
   const subscription = discovery.onChange((instances) => pools.retain(new Set(instances.map((item) => item.id))));
   const releaseEjections = countEjections(discovery);
+  // The default policy's retries and breaker changes, as the gRPC client counts its own.
+  const stopObservingPolicy = observeCallPolicy({ 'service.peer.name': service }, defaultRetry, defaultBreaker);
   let closed = false;
   /** close()'s work, shared by every call to close(): each resolves once the pools have closed. */
   let closing: Promise<void> | undefined;
@@ -408,6 +422,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         closed = true;
         subscription.dispose();
         releaseEjections();
+        stopObservingPolicy();
         closing = pools.closeAll();
       }
       return closing;
