@@ -1,3 +1,4 @@
+import { PickerFactory } from './balancers/picker-fallback.js';
 import {
   assertInteger,
   CancelledError,
@@ -111,6 +112,8 @@ class WatchingDiscovery implements Discovery {
   readonly service: string;
   private readonly registry: DiscoveryOptions['registry'];
   private readonly strategy: BalancingStrategy;
+  /** Builds the groups' pickers with `strategy`, round-robin where it fails (see PickerFactory). */
+  private readonly pickers: PickerFactory;
   private filter: (instance: ServiceInstance) => boolean;
   private readonly zone: ZoneConfig | undefined;
   private readonly outlier: OutlierDetectionConfig | undefined;
@@ -207,6 +210,7 @@ class WatchingDiscovery implements Discovery {
     if (options.logger !== undefined) assertLogger('logger', options.logger);
     this.logger = options.logger ?? silentLogger;
     this.watchFailures = new RetriedFailureLog(this.logger);
+    this.pickers = new PickerFactory(this.strategy, this.logger, this.service);
     // A predicate of the user's runs in every rebuild: one that throws must not abort it (see guardFilter).
     if (typeof options.filter === 'function') this.filter = guardFilter(this.filter, this.logger, this.service);
     const hostAllowed = compileAllowedHosts(options.allowedHosts, this.logger);
@@ -685,7 +689,7 @@ class WatchingDiscovery implements Discovery {
           outcomes: member.outcomes,
         };
       });
-      const picker = this.strategy.createPicker(endpoints);
+      const picker = this.pickers.create(endpoints);
       this.endpointsOf.set(picker, endpoints); // weakly: they go with the picker
       return picker;
     };
