@@ -94,6 +94,17 @@ describe('resolveServiceConfig', () => {
     }
   });
 
+  it.each([0, null, true, 'off', 'false'])(
+    'rejects a tracing option that is not false or TracingOptions (%s), instead of tracing as if it were left out',
+    (tracing) => {
+      expect(() => resolveServiceConfig({ name: 'catalog', tracing: tracing as never }, env)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'tracing' }),
+      );
+      expect(resolveServiceConfig({ name: 'catalog', tracing: false }, env)).toBeDefined();
+      expect(resolveServiceConfig({ name: 'catalog', tracing: { exporter: 'none' } }, env)).toBeDefined();
+    },
+  );
+
   it.each([
     ['metrics', 9100], // a port given as the option: served on the default 9464 instead
     ['metrics', true],

@@ -103,6 +103,9 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
         `must be a function (request, response, context) => …, got ${describeValue(options.http.handler)}`,
       );
   }
+  // `false`, or initTracing's options (checked there): `tracing: 0`, `null` or `'off'` (a flag read
+  // from a config file) was spread into initTracing as no options at all, and traced.
+  if (options.tracing !== undefined && options.tracing !== false) assertObject('tracing', options.tracing);
   // `false`, or `{ port? }`: a port given as the option itself (`metrics: 9100`) or `metrics: true`
   // used to be taken as "on, default port", and /metrics came up on 9464 where nobody scraped.
   if (options.metrics !== undefined && options.metrics !== false) {
