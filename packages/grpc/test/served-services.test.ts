@@ -3,6 +3,7 @@
  * method's handler under one name. grpc-js refused the first two with a bare Error (no code, no
  * field), and took the proto name's handler over the camelCase one without a word.
  */
+import type { Logger } from '@switchyard/core';
 import { createGrpcServer, healthServiceDefinition } from '@switchyard/grpc';
 import { expect, it } from 'vitest';
 import { EchoService, echoImplementation } from './fixtures/echo.js';
@@ -44,6 +45,22 @@ it('refuses a handler given under both its proto and its camelCase name', () => 
       code: 'INVALID_ARGUMENT',
       field: 'services[0].implementation.say',
       message: expect.stringContaining('both implement Say'),
+    }),
+  );
+});
+
+it('refuses a logger without all four levels, naming what is missing (one without debug failed in the handler wrappers)', () => {
+  const errorAndWarn = { error() {}, warn() {} } as unknown as Logger;
+  expect(() =>
+    createGrpcServer({
+      services: [{ definition: EchoService, implementation: echoImplementation('a') }],
+      logger: errorAndWarn,
+    }),
+  ).toThrow(
+    expect.objectContaining({
+      code: 'INVALID_ARGUMENT',
+      field: 'logger',
+      message: expect.stringContaining('missing debug, info'),
     }),
   );
 });

@@ -2,6 +2,7 @@ import { type ChannelOptions, Server, ServerCredentials, type ServiceDefinition 
 import {
   assertInteger,
   assertKnownKeys,
+  assertLogger,
   assertObject,
   describeValue,
   ErrorCode,
@@ -132,9 +133,7 @@ function assertServerOptions(options: Omit<GrpcServerOptions, 'services'>): void
   }
   const { logger, credentials, channelOptions } = options;
   // What the server logs with (as @switchyard/http's server options check it).
-  if (logger != null && (typeof logger.error !== 'function' || typeof logger.warn !== 'function')) {
-    throw new InvalidArgumentError('logger', 'must be a Logger (debug, info, warn, error)');
-  }
+  if (logger != null) assertLogger('logger', logger);
   if (credentials !== undefined && !(credentials instanceof ServerCredentials)) {
     throw new InvalidArgumentError(
       'credentials',

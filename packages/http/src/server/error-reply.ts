@@ -22,7 +22,8 @@ import { noteServerFailure } from './response-outcome.js';
  * addresses, a downstream's body, an internal error's text), and is logged instead. Another error
  * that carries a 4xx `status` or `statusCode` (http-errors, as body-parser raises for a malformed
  * or oversized body) replies with that status, and its own message if it says it may be exposed
- * (`expose: true`), else the status's reason phrase; it is the client's fault, logged at debug only.
+ * (`expose: true`), else the status's reason phrase, and the headers it carries (`headers`: a 429's
+ * `Retry-After`); it is the client's fault, logged at debug only.
  * Any other error is 500 `internal error`. If the response had already started, the connection is
  * destroyed so the client sees a failure, not a short body; if it had already ended, it is left to
  * finish. A failure of the handler's own downstream calls after their retries carries
@@ -46,6 +47,7 @@ export function writeErrorReply(response: ServerResponse, error: unknown, logger
   // reply does not have: kept, a JSON error went out labelled `content-encoding: gzip` (undecodable),
   // or as a 404/503 with `cache-control: public, max-age=3600` that shared caches served for an hour.
   for (const name of REPRESENTATION_HEADERS) response.removeHeader(name);
+  if (status < 500 && !SwitchyardError.isInstance(error)) setErrorOwnHeaders(response, error);
   const body = JSON.stringify({ error: errorReplyBody(error, status, logger) });
   response.writeHead(status, {
     'content-type': 'application/json',
@@ -53,6 +55,27 @@ export function writeErrorReply(response: ServerResponse, error: unknown, logger
     ...(isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {}),
   });
   response.end(body);
+}
+
+/**
+ * The headers a 4xx error carries for its reply (http-errors' `headers`: a 429's `Retry-After`, a
+ * 405's `Allow`, a 401's `WWW-Authenticate`), as Express's final handler and Fastify send them:
+ * dropped, a Switchyard client got a 429 without the pushback its retry policy waits by. Not those
+ * about a representation or the connection (the reply's own body and framing win), and not one Node
+ * refuses (a bad name or value is skipped, not thrown out of the error reply).
+ */
+function setErrorOwnHeaders(response: ServerResponse, error: unknown): void {
+  const headers = (error as { headers?: unknown }).headers;
+  if (typeof headers !== 'object' || headers === null) return;
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string' && typeof value !== 'number' && !Array.isArray(value)) continue;
+    if (NOT_FROM_ERRORS.has(name.toLowerCase())) continue;
+    try {
+      response.setHeader(name, Array.isArray(value) ? value.map(String) : String(value));
+    } catch {
+      // An invalid header name or value: the reply goes out without it.
+    }
+  }
 }
 
 /** The status of the error reply to `error`: a Switchyard error's by its code, another's own 4xx, else 500. */
@@ -121,6 +144,16 @@ const REPRESENTATION_HEADERS = [
   'transfer-encoding',
   'trailer',
 ];
+
+/** Headers an error's own `headers` do not set: the reply's representation, framing and connection are its own. */
+const NOT_FROM_ERRORS = new Set([
+  ...REPRESENTATION_HEADERS,
+  'content-type',
+  'content-length',
+  'connection',
+  'keep-alive',
+  'upgrade',
+]);
 
 /**
  * Logs what a reply will not say: a 500 and any unknown error replied 5xx at error, other 5xx at

@@ -1,4 +1,5 @@
 import { describeValue, InvalidArgumentError } from '@switchyard/core';
+import { closeInFlightConnections } from './drain-connection.js';
 
 /**
  * What `/healthz` and `/readyz` report. Liveness is always 200 while the process answers;
@@ -46,7 +47,7 @@ export function createHealthState(options: HealthStateOptions = {}): HealthState
   let ready = options.ready ?? true;
   let draining = false;
   if (typeof ready !== 'boolean') throw new InvalidArgumentError('options.ready', 'must be a boolean');
-  return {
+  const state: HealthState = {
     get ready() {
       return ready;
     },
@@ -63,10 +64,13 @@ export function createHealthState(options: HealthStateOptions = {}): HealthState
       ready = value;
     },
     drain() {
+      if (draining) return;
       draining = true;
+      closeInFlightConnections(state);
     },
     toString: () => `HealthState(${draining ? 'draining' : ready ? 'ready' : 'not ready'})`,
   };
+  return state;
 }
 
 /** Whether `value` looks like a {@link HealthState} (for option validation). */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DeadlineExceededError, InvalidArgumentError, SwitchyardError } from '@switchyard/core';
-import { closeConnectionAfter } from './drain-connection.js';
+import { closeConnectionOnDrain } from './drain-connection.js';
 import { writeErrorReply, writeProbeReply } from './error-reply.js';
 import type { HealthState } from './health-state.js';
 import { beginIncoming, type HttpHandlerContext, type IncomingCall } from './incoming-call.js';
@@ -51,8 +51,8 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
   const connectApp = isConnectApp(handler);
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     if (serveProbe(request, response, settings)) return;
-    // Draining: let keep-alive clients move to other instances after this response.
-    if (settings.health.draining) closeConnectionAfter(request, response);
+    // Draining, now or before this response starts: keep-alive clients move to other instances after it.
+    closeConnectionOnDrain(settings.health, request, response);
     let call: IncomingCall;
     try {
       call = beginIncoming(request, response, settings);

@@ -1,4 +1,11 @@
-import { assertKnownKeys, assertObject, InvalidArgumentError, type Logger, silentLogger } from '@switchyard/core';
+import {
+  assertKnownKeys,
+  assertLogger,
+  assertObject,
+  InvalidArgumentError,
+  type Logger,
+  silentLogger,
+} from '@switchyard/core';
 import { checkDeadlineHeaderName, DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
 import { createHealthState, type HealthState, isHealthState } from './health-state.js';
 
@@ -72,9 +79,9 @@ export function resolveServerOptions(input: HttpServerOptions, field: string): R
     readyPath = paths.ready;
   }
   const logger = options.logger ?? silentLogger;
-  if (typeof logger?.error !== 'function') {
-    throw new InvalidArgumentError(`${field}.logger`, 'must be a Logger (debug, info, warn, error)');
-  }
+  // All four levels: an error reply logs at debug (4xx) or warn (5xx), so a logger with error alone
+  // failed there, in the handler's rejection, and the request got no reply.
+  assertLogger(`${field}.logger`, logger);
   return {
     health: options.health ?? createHealthState(),
     livePath,

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
 import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
-import { closeConnectionAfter } from './drain-connection.js';
+import { closeConnectionOnDrain } from './drain-connection.js';
 import { logHandlerFailure, publicClientErrorMessage, publicMessage } from './error-reply.js';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
 import { noteServerFailure } from './response-outcome.js';
@@ -87,7 +87,7 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
       (probe as ProbeAnswer)(reply);
       return;
     }
-    if (settings.health.draining) closeConnectionAfter(request.raw, reply.raw);
+    closeConnectionOnDrain(settings.health, request.raw, reply.raw);
     const call = beginIncoming(request.raw, reply.raw, settings, request.routeOptions?.url);
     if (call.deadline <= Date.now()) {
       // Answered here (no `next()`): the handler never runs.

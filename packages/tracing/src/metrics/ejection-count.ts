@@ -26,6 +26,8 @@ const counting = new WeakMap<EjectionSource, Counting>();
  * release function; calling it again does nothing.
  */
 export function countEjections(discovery: EjectionSource): () => void {
+  // A discovery of the caller's own making (a fixed list, a test double) may have no ejections.
+  if (typeof discovery.onEjection !== 'function') return () => {};
   let entry = counting.get(discovery);
   if (entry === undefined) {
     const attributes = { 'service.peer.name': discovery.service };
