@@ -26,6 +26,7 @@ import {
   InvalidArgumentError,
   MAX_TIMER_MS,
   NO_DEADLINE,
+  toCancelled,
   withDefaults,
 } from '@switchyard/core';
 import {
@@ -57,7 +58,7 @@ import { observeClient, recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { toMetadata } from './call-metadata.js';
 import { RequestSource } from './request-source.js';
-import { isRequestObject, requestShapeCheck } from './request-shape.js';
+import { describeNonRequest, isRequestObject, requestShapeCheck } from './request-shape.js';
 import type { GrpcCallOptions, GrpcClient } from './grpc-client-types.js';
 
 /** Options for {@link createGrpcClient}. */
@@ -189,7 +190,10 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     if (closed) throw closedError();
     if (request !== STREAMED_REQUESTS) {
       if (!isRequestObject(request)) {
-        throw new InvalidArgumentError('request', `${method} needs a request object`);
+        throw new InvalidArgumentError(
+          'request',
+          `${method} needs a request object, got ${describeNonRequest(request)}`,
+        );
       }
       shapeChecks.get(method)?.(request);
     }
@@ -812,6 +816,11 @@ function wireDeadline(context: AttemptContext, prepared: PreparedCall): number {
 
 type Stream = import('@grpc/grpc-js').ClientReadableStream<unknown>;
 
+/** Whether `error` is a DEADLINE_EXCEEDED (what toCancelled makes of a timeout signal's reason). */
+function isDeadlineError(error: Error): boolean {
+  return (error as { code?: unknown }).code === ErrorCode.DEADLINE_EXCEEDED;
+}
+
 /**
  * Cancels a streaming call: DEADLINE_EXCEEDED once its deadline has passed (a timeout counts
  * against the instance), else CANCELLED. The stream's own cancel() always ends it CANCELLED, so
@@ -1012,8 +1021,11 @@ async function* serverStream(
   // The attempt (and with it the policy's hold on the caller's signal) ended at the first message:
   // from here the caller's signal must still cancel the stream, as `signal` promises.
   const signal = callOptions?.signal;
-  const cancelOnAbort = (): void => call.cancel();
-  if (signal?.aborted) call.cancel();
+  // The stream then fails as a call cancelled before its first message does (toCancelled): a
+  // timeout signal as DEADLINE_EXCEEDED, any other with the caller's reason as the cause. It was
+  // grpc-js's CANCELLED, "Cancelled on client", whatever the reason.
+  const cancelOnAbort = (): void => cancelStream(call, isDeadlineError(toCancelled(signal?.reason)));
+  if (signal?.aborted) cancelOnAbort();
   else signal?.addEventListener('abort', cancelOnAbort, { once: true });
   // The span ends once, with how the stream ended: OK after its last message, the status of an
   // error after the first one, CANCELLED when the consumer stopped reading early.
@@ -1036,6 +1048,11 @@ async function* serverStream(
     if (failure !== undefined) {
       endSpanOnce(Status.CANCELLED, failure);
       throw failure;
+    }
+    if (signal?.aborted) {
+      const cancelled = toCancelled(signal.reason);
+      endSpanOnce(isDeadlineError(cancelled) ? Status.DEADLINE_EXCEEDED : Status.CANCELLED, cancelled);
+      throw cancelled;
     }
     const serviceError = error as ServiceError;
     if (typeof serviceError?.code === 'number') {

@@ -1,5 +1,5 @@
 import type { MethodDefinition } from '@grpc/grpc-js';
-import { InvalidArgumentError } from '@switchyard/core';
+import { describeValue, InvalidArgumentError } from '@switchyard/core';
 
 interface FieldDescriptor {
   name: string;
@@ -95,7 +95,23 @@ export function requestShapeCheck(
   };
 }
 
-/** Whether `value` can be a request message: an object, not null and not an array. */
+/**
+ * Whether `value` can be a request message: an object, not null, not an array, and not a promise
+ * (a thenable): one encodes as an empty message, so `requests.map(async …)` sent every request
+ * empty, without a word.
+ */
 export function isRequestObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as { then?: unknown }).then !== 'function'
+  );
+}
+
+/** What a value refused by {@link isRequestObject} is, for the error: a promise says to await it. */
+export function describeNonRequest(value: unknown): string {
+  const thenable =
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return thenable ? 'a Promise (await it first)' : describeValue(value);
 }

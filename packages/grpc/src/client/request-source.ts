@@ -1,6 +1,6 @@
 import type { ClientWritableStream } from '@grpc/grpc-js';
 import { CancelledError, describeValue, InvalidArgumentError } from '@switchyard/core';
-import { isRequestObject } from './request-shape.js';
+import { describeNonRequest, isRequestObject } from './request-shape.js';
 
 /** What a client-streaming or bidirectional call takes: its requests, all at hand or as they come. */
 export type RequestStream<Request> = Iterable<Request> | AsyncIterable<Request>;
@@ -22,6 +22,8 @@ type WriteSide = Pick<ClientWritableStream<unknown>, 'write' | 'end' | 'on' | 'o
 export class RequestSource {
   private readonly array: readonly unknown[] | undefined;
   private readonly iterator: Iterator<unknown> | AsyncIterator<unknown> | undefined;
+  /** The requests, when they are a stream (a Node Readable): destroyed by close() (see there). */
+  private readonly stream: { destroy(): unknown; readonly destroyed?: boolean } | undefined;
   /** A `next()` still out when its attempt ended: the next attempt takes its result. */
   private pendingNext: Promise<IteratorResult<unknown>> | IteratorResult<unknown> | undefined;
   /** Requests taken from a one-shot iterable, counted across attempts (for the index in errors). */
@@ -46,6 +48,9 @@ export class RequestSource {
     const syncIterator = source?.[Symbol.iterator];
     if (typeof asyncIterator === 'function') {
       this.iterator = asyncIterator.call(source);
+      if (typeof (source as { destroy?: unknown }).destroy === 'function') {
+        this.stream = source as { destroy(): unknown; readonly destroyed?: boolean };
+      }
     } else if (typeof syncIterator === 'function' && typeof requests !== 'string') {
       this.iterator = syncIterator.call(source);
     } else {
@@ -142,20 +147,36 @@ export class RequestSource {
     return stop;
   }
 
-  /** Closes a one-shot iterable that was not read to its end (its `finally` blocks run). */
+  /**
+   * Closes a one-shot iterable that was not read to its end (its `finally` blocks run). A stream (a
+   * Node Readable) is destroyed as well: its async iterator's return() waits behind a read still
+   * pending and does nothing before the first, so a source gone quiet, or a call that failed before
+   * reading it, left the stream (and the socket or file behind it) open for good.
+   */
   close(): void {
     const iterator = this.iterator;
-    if (iterator?.return === undefined) return;
-    try {
-      Promise.resolve(iterator.return()).catch(() => undefined);
-    } catch {
-      // A return() that throws has nothing left to close.
+    if (iterator?.return !== undefined) {
+      try {
+        Promise.resolve(iterator.return()).catch(() => undefined);
+      } catch {
+        // A return() that throws has nothing left to close.
+      }
+    }
+    if (this.stream !== undefined && this.stream.destroyed !== true) {
+      try {
+        this.stream.destroy();
+      } catch {
+        // A destroy() that throws: nothing more to do.
+      }
     }
   }
 
   private assertRequest(request: unknown, index: number): void {
     if (!isRequestObject(request)) {
-      throw new InvalidArgumentError(`requests[${index}]`, `must be a request object, got ${describeValue(request)}`);
+      throw new InvalidArgumentError(
+        `requests[${index}]`,
+        `must be a request object, got ${describeNonRequest(request)}`,
+      );
     }
     if (this.check === undefined) return;
     try {

@@ -376,6 +376,25 @@ function drainedOrAborted(call: ServerWritableStream<unknown, unknown>, signal: 
   });
 }
 
+/**
+ * Resolves once every message written to `call` has gone to grpc-js ('finish', after end()), or
+ * the call ended first: cancelled, past its deadline, or a message refused (each aborts `signal`).
+ */
+function finishedOrAborted(call: ServerWritableStream<unknown, unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || call.writableFinished) return Promise.resolve();
+  return new Promise((resolve) => {
+    const settle = (): void => {
+      call.off('finish', settle);
+      call.off('close', settle);
+      signal.removeEventListener('abort', settle);
+      resolve();
+    };
+    call.once('finish', settle);
+    call.once('close', settle);
+    signal.addEventListener('abort', settle, { once: true });
+  });
+}
+
 function wrapServerStream(
   path: string,
   handler: ServerStreamHandler | BidiStreamHandler,
@@ -417,14 +436,20 @@ function wrapServerStream(
     };
     const execute = (): Promise<void> => runInCallScope(scopeOf(handlerContext, call.metadata, context), run);
     (span ? span.run(execute) : execute()).then(
-      () => {
+      async () => {
+        if (refused === undefined && cutShortStatus(handlerContext) === undefined) {
+          call.end();
+          // Messages still queued are handed to grpc-js (and may be refused) after the handler
+          // returned: ended at once, the span said OK and nothing was logged while the client got
+          // RESOURCE_EXHAUSTED. The call's outcome is known once they are all out, or it ended.
+          await finishedOrAborted(call, handlerContext.signal);
+        }
         if (refused !== undefined) {
           endRefused(refused, path, context.logger, span);
           done(refused.code);
           return;
         }
         const cutShort = cutShortStatus(handlerContext);
-        if (cutShort === undefined) call.end();
         span?.end(cutShort ?? 0);
         done(cutShort ?? 0);
       },
