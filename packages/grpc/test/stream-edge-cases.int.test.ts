@@ -4,7 +4,8 @@
  * DEADLINE_EXCEEDED, another reason the cause, as before the first message); a Node Readable given
  * as requests is destroyed when the call ends without reading it to the end; a Promise among the
  * requests (or as a unary request) is refused, not sent as an empty message; a response grpc-js
- * refuses after the handler returned is logged and ends the SERVER span with the client's status.
+ * refuses after the handler returned is logged and ends the SERVER span with the client's status; a
+ * request grpc-js refuses on the server reaches the handler as the status grpc-js sent, not as a cancel.
  */
 import { createServer as createNetServer } from 'node:net';
 import { Readable } from 'node:stream';
@@ -202,5 +203,42 @@ describe('a server-stream response grpc-js refuses after the handler has returne
     expect(logged).toEqual([
       "switchyard grpc: the response is over the server's grpc.max_send_message_length; the client got RESOURCE_EXHAUSTED",
     ]);
+  });
+});
+
+describe("a request stream that grpc-js ends on the server's side", () => {
+  it("tells the handler the status grpc-js sent for a request over the server's receive limit, not that the client cancelled", async () => {
+    const outcomes: { error?: unknown }[] = [];
+    const server = createGrpcServer({
+      channelOptions: { 'grpc.max_receive_message_length': 1_000 },
+      services: [
+        {
+          definition: EchoStreamsService,
+          implementation: echoStreamsImplementation('a', (outcome) => outcomes.push(outcome)),
+        },
+      ],
+    });
+    const { discovery } = await discovered(server, cleanups);
+    const tracing = initTracing({ serviceName: 'grpc-js-refused-request', exporter: 'memory' });
+    cleanups.push(() => tracing.shutdown());
+    const streams = createGrpcClient({
+      definition: EchoStreamsService,
+      discovery,
+      policy: false,
+    }) as unknown as Streams;
+    cleanups.push(() => streams.close());
+    async function* requests(): AsyncGenerator<EchoRequest> {
+      yield { message: 'fits' };
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      yield { message: 'y'.repeat(2_000) };
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await expect(streams.clientStream.collect(requests())).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    await expect.poll(() => outcomes.length, { timeout: 2_000 }).toBe(1);
+    // It read "…/Collect: cancelled by the client" (CANCELLED), and the SERVER span said CANCELLED.
+    expect(outcomes[0]?.error).toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    const serverSpans = () => tracing.getFinishedSpans().filter((span) => span.kind === SpanKind.SERVER);
+    await expect.poll(() => serverSpans().length, { timeout: 2_000 }).toBe(1);
+    expect(serverSpans()[0]?.attributes['rpc.grpc.status_code']).toBe(grpc.status.RESOURCE_EXHAUSTED);
   });
 });

@@ -21,7 +21,7 @@ import {
   trackFromBaggage,
 } from '@switchyard/core';
 import { metricsActive, switchyardInstruments } from '@switchyard/tracing';
-import { type GrpcReplyStatus, toGrpcStatus } from '../status.js';
+import { GrpcCallError, type GrpcReplyStatus, toGrpcStatus } from '../status.js';
 import type {
   BidiStreamHandler,
   ClientStreamHandler,
@@ -128,7 +128,43 @@ function takeRefusedResponse(): RefusedResponse | undefined {
 function cutShortStatus(handlerContext: GrpcHandlerContext): number | undefined {
   const { signal } = handlerContext;
   if (!signal.aborted) return undefined;
-  return signal.reason instanceof DeadlineExceededError ? 4 /* DEADLINE_EXCEEDED */ : 1 /* CANCELLED */;
+  if (signal.reason instanceof DeadlineExceededError) return 4; /* DEADLINE_EXCEEDED */
+  // The status grpc-js ended the call with (see statusSentByGrpcJs).
+  if (signal.reason instanceof GrpcCallError) return signal.reason.grpcCode;
+  return 1; /* CANCELLED */
+}
+
+/**
+ * The status grpc-js sent on `call`'s HTTP/2 stream itself, if it did (undefined when the client
+ * reset the stream). Read from the stream's sent headers or trailers, through grpc-js internals
+ * (the call's `call`, then `nextCall` through any interceptors, to the one holding the stream):
+ * where they are not found, the call counts as cancelled by the client, as before.
+ */
+function statusSentByGrpcJs(call: ServerCall): { code: number; details: string } | undefined {
+  let link = (call as { call?: unknown }).call as { stream?: unknown; nextCall?: unknown } | undefined;
+  for (let depth = 0; depth < 8 && link !== undefined && link !== null; depth++) {
+    const stream = link.stream as
+      | { sentHeaders?: Record<string, unknown>; sentTrailers?: Record<string, unknown> }
+      | undefined;
+    if (stream !== undefined) {
+      const sent = stream.sentTrailers?.['grpc-status'] !== undefined ? stream.sentTrailers : stream.sentHeaders;
+      const code = Number(sent?.['grpc-status']);
+      if (!Number.isInteger(code) || code === 0) return undefined;
+      const message = sent?.['grpc-message'];
+      return { code, details: typeof message === 'string' ? safeDecode(message) : '' };
+    }
+    link = link.nextCall as { stream?: unknown; nextCall?: unknown } | undefined;
+  }
+  return undefined;
+}
+
+/** grpc-js sends grpc-message percent-encoded. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**
@@ -503,10 +539,17 @@ function begin(
   // grpc-js also emits 'cancelled' as a finished call's stream closes: that aborts nothing.
   (call as ServerUnaryCall<unknown, unknown>).once('cancelled', () => {
     if (finished) return;
+    if (Date.now() >= deadline - DEADLINE_TIMER_EARLY_MS) {
+      controller.abort(new DeadlineExceededError(`${path}: deadline exceeded`));
+      return;
+    }
+    // grpc-js ends a call itself (a request over the receive limit, or one it cannot decode) with
+    // a status of its own, reported as 'cancelled' like a client's reset: say which it was.
+    const sent = statusSentByGrpcJs(call);
     controller.abort(
-      Date.now() >= deadline - DEADLINE_TIMER_EARLY_MS
-        ? new DeadlineExceededError(`${path}: deadline exceeded`)
-        : new CancelledError(`${path}: cancelled by the client`),
+      sent === undefined
+        ? new CancelledError(`${path}: cancelled by the client`)
+        : new GrpcCallError(sent.code, sent.details, { method: `${path}: ended by grpc-js` }),
     );
   });
   const handlerContext: GrpcHandlerContext = {
