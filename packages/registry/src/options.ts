@@ -22,7 +22,7 @@ export function validateNamespace(namespace: unknown): string {
   if (typeof namespace !== 'string' || !NAMESPACE_PATTERN.test(namespace)) {
     throw new InvalidArgumentError(
       'namespace',
-      'must be 1-63 characters of letters, digits, ".", "_" or "-" (no ":" or braces)',
+      'must be 1-63 characters of letters, digits, ".", "_" or "-", starting with a letter or digit (no ":" or braces)',
     );
   }
   return namespace;

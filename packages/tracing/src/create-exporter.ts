@@ -50,6 +50,11 @@ export function createExporter(
       const protocol = resolveOtlpProtocol();
       // Taken now, inside initTracing(): the exporter itself is made after its import() settles.
       const otlp = takeOtlpEnvironment();
+      // Checked here, at set-up: any value but false used to mean a thread (0 and off included).
+      const thread = otlp.SWITCHYARD_OTLP_EXPORT_THREAD;
+      if (thread !== undefined && !/^(true|false)$/i.test(thread)) {
+        throw new InvalidArgumentError('SWITCHYARD_OTLP_EXPORT_THREAD', `must be true or false, got "${thread}"`);
+      }
       return protocol === 'http/json'
         ? new LazySpanExporter(async () => {
             const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');

@@ -26,6 +26,7 @@ const OTEL_VARIABLES = [
   'OTEL_RESOURCE_ATTRIBUTES',
   'OTEL_SEMCONV_STABILITY_OPT_IN',
   'OTEL_SDK_DISABLED',
+  'SWITCHYARD_OTLP_EXPORT_THREAD',
 ];
 
 let tracing: Tracing | undefined;
@@ -128,6 +129,21 @@ describe('initTracing', () => {
 
     vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'GRPC');
     expect(invalidArgument(() => initTracing({ serviceName: 'search' })).message).toContain('got "GRPC"');
+  });
+
+  it('refuses a SWITCHYARD_OTLP_EXPORT_THREAD other than true or false, which it ignored (0, off: still a thread)', async () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:1');
+    for (const value of ['0', 'off', 'no']) {
+      vi.stubEnv('SWITCHYARD_OTLP_EXPORT_THREAD', value);
+      const error = invalidArgument(() => initTracing({ serviceName: 'search' }));
+      expect(error).toMatchObject({ field: 'SWITCHYARD_OTLP_EXPORT_THREAD' });
+      expect(error.message).toContain(`got "${value}"`);
+    }
+    for (const value of ['TRUE', ' false ']) {
+      vi.stubEnv('SWITCHYARD_OTLP_EXPORT_THREAD', value);
+      tracing = initTracing({ serviceName: 'search' });
+      await tracing.shutdown();
+    }
   });
 
   it('merges resourceAttributes over OTEL_RESOURCE_ATTRIBUTES', () => {

@@ -56,7 +56,7 @@ function isWrapped(client: GrpcClientClass): boolean {
  * live (it follows `enable()` / `disable()` of the instrumentation) and costs a property read.
  *
  * The switch `SWITCHYARD_INSTRUMENTATION_GRPC` (read once, and again after {@link initTracing} or
- * `shutdown()`) overrides detection: `on` → always true (Switchyard makes no gRPC spans), `off` →
+ * `shutdown()`) overrides detection: `on` → always true (Switchyard makes only its unary client spans), `off` →
  * always false (Switchyard makes its spans even next to the instrumentation), `auto` (default).
  */
 export function instrumentationGrpcActive(client?: GrpcClientClass): boolean {

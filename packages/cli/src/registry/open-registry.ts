@@ -25,7 +25,10 @@ export function resolveRegistryTarget(
   flags: { registry?: string | undefined; namespace?: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
 ): RegistryTarget {
-  const url = flags.registry ?? env.SWITCHYARD_REGISTRY_URL;
+  // Read as every SWITCHYARD_* variable is (the registry's README): trimmed, and blank is unset. A
+  // value padded by an env file or a Secret was refused as an unknown scheme (" redis://").
+  const fromEnv = env.SWITCHYARD_REGISTRY_URL?.trim();
+  const url = flags.registry ?? (fromEnv === '' ? undefined : fromEnv);
   if (!url) {
     throw new UsageError('no registry: pass --registry redis://host:6379 or set SWITCHYARD_REGISTRY_URL');
   }

@@ -42,14 +42,21 @@ export function consoleLogger(options: { minimumLevel?: Level; name?: string } =
     (level: Level): LogFn =>
     (first: Record<string, unknown> | string, message?: string) => {
       if (LEVELS.indexOf(level) < threshold) return;
-      const fields =
-        typeof first === 'string'
-          ? { msg: first }
-          : // pino's `logger.error(err, 'msg')`: the error goes under `err` (its own fields were all
-            // that was written: for a plain Error, nothing), and its message is the default msg.
-            first instanceof Error
-            ? { err: serialiseError(first), msg: message ?? first.message }
-            : { ...serialise(first), msg: message };
+      let fields: Record<string, unknown>;
+      try {
+        fields =
+          typeof first === 'string'
+            ? { msg: first }
+            : // pino's `logger.error(err, 'msg')`: the error goes under `err` (its own fields were all
+              // that was written: for a plain Error, nothing), and its message is the default msg.
+              first instanceof Error
+              ? { err: serialiseError(first), msg: message ?? first.message }
+              : { ...serialise(first ?? {}), msg: message };
+      } catch (error) {
+        // A field's getter that throws (read here, before toJson's own fallback): the entry
+        // without its fields, as toJson writes one it cannot serialise.
+        fields = { msg: message ?? (first instanceof Error ? first.message : undefined), logError: String(error) };
+      }
       process.stderr.write(`${toJson({ level, time: Date.now(), name: options.name, ...fields })}\n`);
     };
   return { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error') };

@@ -15,6 +15,7 @@ import {
   validateInstanceId,
   validateRouteRule,
   validateServiceName,
+  withDefaults,
 } from '@switchyard/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RegistryClosedError } from '../closed.js';
@@ -131,7 +132,12 @@ export class RedisRegistry implements Registry {
   constructor(options: RedisRegistryOptions) {
     assertObject('options', options);
     assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
-    this.options = { ...DEFAULT_REDIS_REGISTRY_OPTIONS, logger: silentLogger, ...options };
+    // An option given as undefined keeps its default (`namespace: process.env.NS` with NS unset), as
+    // the memory registry's and every other package's options do; spread, it replaced the default.
+    this.options = withDefaults(
+      { ...DEFAULT_REDIS_REGISTRY_OPTIONS, logger: silentLogger },
+      options,
+    ) as typeof this.options;
     validateNamespace(this.options.namespace);
     assertLogger('options.logger', this.options.logger);
     // Spread into ioredis's options: a string became one option per character, silently.
