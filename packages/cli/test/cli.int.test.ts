@@ -448,11 +448,17 @@ describe('switchyard route', { timeout: 180_000 }, () => {
       // Written by hand or by a foreign tool: getRoute() hides both, and clients keep their old rule.
       await raw.set('switchyard:{misrouted}:route', '{"splits":{"1.4.0":150}}');
       await raw.set('switchyard:{ghost-routed}:route', 'not json');
-      const [get, json, ghost] = await Promise.all([
+      const [get, json, ghost, ls, lsJson] = await Promise.all([
         cli(['route', 'get', 'misrouted']),
         cli(['route', 'get', 'misrouted', '--json']),
         cli(['route', 'get', 'ghost-routed']),
+        cli(['ls', 'misrouted']),
+        cli(['ls', 'misrouted', '--json']),
       ]);
+      // ls <service> says so too: it printed no route line, and "route": null, as if there were no rule.
+      expect(ls.code, ls.stderr).toBe(0);
+      expect(ls.stdout).toMatch(/^route: malformed, ignored by clients .*: \{"splits":\{"1\.4\.0":150\}\} /m);
+      expect(JSON.parse(lsJson.stdout)).toMatchObject({ route: null, malformedRoute: '{"splits":{"1.4.0":150}}' });
       expect(get.code, get.stderr).toBe(0);
       expect(get.stdout).toBe(
         'route of misrouted: malformed, ignored by clients (they keep the rule they had before): ' +

@@ -368,7 +368,7 @@ class WatchingDiscovery implements Discovery {
     // Under a split, only the versions it sends traffic to: drawn from the whole group, a retry
     // whose stable instances had all failed went to a canary rolled back to 0 % (the version that
     // had failed), or to the old version after a full promotion.
-    for (const picker of group.split?.pickers ?? [group.all]) {
+    for (const picker of group.split?.present.pickers ?? [group.all]) {
       for (const endpoint of this.endpointsOf.get(picker) ?? []) {
         // Reservoir sampling: each usable endpoint is kept with probability 1 / (usable ones so far).
         if (usable(endpoint.instance) && this.random(++seen) === 0) chosen = endpoint;
@@ -607,6 +607,11 @@ class WatchingDiscovery implements Discovery {
   private rebuild(): void {
     const now = Date.now();
     let candidates: readonly Member[] = [...this.members.values()].filter((member) => this.filter(member.instance));
+    // Versions the route rule sends nothing are out while one it sends traffic to has an instance
+    // (whatever its state): health must not fall back on a canary rolled back to 0 %. Before the
+    // subset is drawn: drawn first, a client whose subset held only the rolled-back canary found
+    // no routed version in it, and sent the canary all its calls.
+    candidates = withinRoute(candidates, this.route);
     if (this.subsetter) {
       // The subset is drawn from the instances that are up whenever there are any: drawn from
       // all, a subset whose members were draining sent every call to them while others were up.
@@ -617,9 +622,6 @@ class WatchingDiscovery implements Discovery {
       );
       candidates = candidates.filter((member) => chosen.has(member.instance.id));
     }
-    // Versions the route rule sends nothing are out while one it sends traffic to has an instance
-    // (whatever its state): health must not fall back on a canary rolled back to 0 %.
-    candidates = withinRoute(candidates, this.route);
     // Weight 0 means "send nothing" unless nothing else is left; a draining instance does not count
     // as something else while any instance is up (it is leaving: weighing it first sent every call
     // to a draining instance while an up one of weight 0 stood by).

@@ -9,6 +9,7 @@ import { formatAddress, formatRoute, sortInstances } from '../format/instance.js
 import { formatTable } from '../format/table.js';
 import { writeJsonLine, writeLine, writeWarning } from '../io.js';
 import { withLeases } from '../registry/instance-views.js';
+import { describeMalformedRoute, malformedRoute } from '../registry/malformed-route.js';
 
 /** `switchyard ls [service]`. */
 export const lsCommand: Command = {
@@ -123,6 +124,9 @@ async function listInstances(context: CommandContext, service: string): Promise<
   const opened = context.registry();
   const [instances, route] = await Promise.all([opened.registry.list(service), opened.registry.getRoute(service)]);
   if (instances.length === 0) throw await unknownService(context, service);
+  // getRoute() reads a malformed stored rule as none, while the clients keep the rule they had:
+  // shown as no rule, it hid that a by-hand edit had failed (route get says so; now ls does too).
+  const malformed = route === undefined ? await malformedRoute(context, service) : undefined;
   const views = sortInstances(await withLeases(opened.inspector(), service, instances));
   if (context.json) {
     const instancesJson = views.map((view) => ({
@@ -131,7 +135,12 @@ async function listInstances(context: CommandContext, service: string): Promise<
       expiresInMs: view.expiresInMs ?? null,
       lastHeartbeatAgoMs: view.lastHeartbeatAgoMs ?? null,
     }));
-    writeJsonLine(context.io.stdout, { service, route: route ?? null, instances: instancesJson });
+    writeJsonLine(context.io.stdout, {
+      service,
+      route: route ?? null,
+      ...(malformed === undefined ? {} : { malformedRoute: malformed }),
+      instances: instancesJson,
+    });
     return ExitCode.OK;
   }
   const table = formatTable(
@@ -150,6 +159,8 @@ async function listInstances(context: CommandContext, service: string): Promise<
   );
   writeLine(context.io.stdout, table);
   if (route) writeLine(context.io.stdout, `route: ${formatRoute(route)}`);
+  else if (malformed !== undefined)
+    writeLine(context.io.stdout, `route: ${describeMalformedRoute(service, malformed)}`);
   return ExitCode.OK;
 }
 

@@ -1,9 +1,10 @@
-import { INSTANCE_LIMITS, type RouteRule, validateRouteRule } from '@switchyard/core';
+import { INSTANCE_LIMITS, type RouteRule } from '@switchyard/core';
 import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatRoute } from '../format/instance.js';
 import { terminalSafe } from '../format/table.js';
 import { writeJsonLine, writeLine } from '../io.js';
+import { describeMalformedRoute, malformedRoute } from '../registry/malformed-route.js';
 import { unknownService } from './ls.js';
 
 const USAGE = 'route get <service> | route set <service> <version>=<percent>... | route clear <service>';
@@ -87,28 +88,6 @@ export function parseSplits(args: readonly string[]): Record<string, number> {
   return splits;
 }
 
-/** How much of a malformed stored rule is shown. */
-const MALFORMED_SHOWN = 200;
-
-/**
- * The stored route rule of `service` when it is one the registry cannot read (read raw through the
- * LeaseInspector), else undefined; also undefined when Redis cannot be read that way (as before).
- */
-async function malformedRoute(context: CommandContext, service: string): Promise<string | undefined> {
-  const stored = await context
-    .registry()
-    .inspector()
-    ?.storedRoute(service)
-    .catch(() => undefined);
-  if (stored === undefined) return undefined;
-  try {
-    validateRouteRule(JSON.parse(stored));
-    return undefined; // a valid rule written since getRoute() read: not malformed
-  } catch {
-    return stored;
-  }
-}
-
 function print(
   context: CommandContext,
   service: string,
@@ -122,14 +101,7 @@ function print(
       ...(malformed === undefined ? {} : { malformed }),
     });
   } else if (malformed !== undefined) {
-    const shown = malformed.length > MALFORMED_SHOWN ? `${malformed.slice(0, MALFORMED_SHOWN)}…` : malformed;
-    writeLine(
-      context.io.stdout,
-      terminalSafe(
-        `route of ${service}: malformed, ignored by clients (they keep the rule they had before): ${shown} ` +
-          `(switchyard route clear ${service} removes it)`,
-      ),
-    );
+    writeLine(context.io.stdout, `route of ${terminalSafe(service)}: ${describeMalformedRoute(service, malformed)}`);
   } else
     writeLine(
       context.io.stdout,

@@ -4,12 +4,24 @@ import { toBound } from '../balancers/fast-random.js';
 /** A picker for one traffic group: one version, or all of a track's instances. */
 export type BuildPicker<M> = (members: readonly M[]) => Picker;
 
+/** Versions laid out on a line by weight: a point below `cumulative[i]` (and not below the one before) is version i. */
+interface VersionLine<P> {
+  readonly pickers: readonly P[];
+  readonly cumulative: Float64Array;
+  readonly total: number;
+}
+
 /** The instances that one track's requests go to, split by version when a route rule applies. */
 export interface TrafficGroup {
   /** Picks among every instance of the group (no rule, or as a fallback). */
   readonly all: Picker;
-  /** Per version pickers and cumulative weights, when a route rule applies to this group. */
-  readonly split?: { readonly pickers: readonly Picker[]; readonly cumulative: Float64Array; readonly total: number };
+  /**
+   * When a route rule applies to this group: its versions with instances here (`present`), and
+   * every version the rule sends traffic to (`rule`, undefined where none is here), laid out as the
+   * rule says. A key's version is drawn on the rule's line, so that a version losing its instances
+   * moves only its own keys; a key that lands on a missing one is drawn again among the present.
+   */
+  readonly split?: { readonly present: VersionLine<Picker>; readonly rule: VersionLine<Picker | undefined> };
 }
 
 /** Every group a discovery picks from: untracked requests, and one group per track. */
@@ -26,8 +38,9 @@ interface Routable {
  * Traffic management on top of health: instances labelled with a `track` (metadata) serve only
  * requests of that track (an A/B arm), others serve requests without one; within a group, a route
  * rule splits traffic by version (canary), and the balancer picks within the chosen version.
- * Versions in the rule without instances here are dropped and the rest renormalised; a rule with
- * no version present is ignored, so traffic never goes nowhere.
+ * Versions in the rule without instances here get no traffic: a random draw is over the others
+ * renormalised, and a key on a missing version is drawn again among them (the others' keys stay);
+ * a rule with no version present is ignored, so traffic never goes nowhere.
  */
 export function buildTrafficGroups<M extends Routable>(
   pool: readonly M[],
@@ -57,23 +70,34 @@ function group<M extends Routable>(
 ): TrafficGroup {
   const all = build(members);
   if (!rule) return { all };
-  const pickers: Picker[] = [];
-  const weights: number[] = [];
+  const present: [Picker, number][] = [];
+  const ruled: [Picker | undefined, number][] = [];
   for (const [version, weight] of inVersionOrder(rule.splits)) {
     if (weight <= 0) continue;
     const ofVersion = members.filter((member) => member.instance.version === version);
-    if (ofVersion.length === 0) continue;
-    pickers.push(build(ofVersion));
-    weights.push(weight);
+    const picker = ofVersion.length === 0 ? undefined : build(ofVersion);
+    ruled.push([picker, weight]);
+    if (picker !== undefined) present.push([picker, weight]);
   }
-  if (pickers.length === 0) return { all };
-  const cumulative = new Float64Array(weights.length);
+  if (present.length === 0) return { all };
+  return { all, split: { present: line(present), rule: line(ruled) } };
+}
+
+function line<P>(entries: readonly [P, number][]): VersionLine<P> {
+  const cumulative = new Float64Array(entries.length);
   let total = 0;
-  weights.forEach((weight, index) => {
+  entries.forEach(([, weight], index) => {
     total += weight;
     cumulative[index] = total;
   });
-  return { all, split: { pickers, cumulative, total } };
+  return { pickers: entries.map(([picker]) => picker), cumulative, total };
+}
+
+/** The index of the version whose range holds `point`. */
+function versionAt<P>(versions: VersionLine<P>, point: number): number {
+  let index = 0;
+  while (point >= (versions.cumulative[index] as number)) index++;
+  return index;
 }
 
 /**
@@ -116,6 +140,8 @@ export function compareVersions(a: string, b: string): number {
 
 /** Seeds the key's hash for the version draw apart from the one maglev places keys with. */
 const VERSION_KEY_SEED = 0x5bd1e995;
+/** Seeds the second draw of a key whose version has no instance here. */
+const VERSION_REDRAW_SEED = 0x27d4eb2f;
 
 /**
  * Picks from a group: a version by weight first (when split), then an instance of it. With a `key`
@@ -131,10 +157,17 @@ export function pickFromGroup(
   const split = group.split;
   if (split) {
     const key = args.key;
-    const point = typeof key === 'string' ? toBound(fnv1a(key, VERSION_KEY_SEED), split.total) : random(split.total);
-    let index = 0;
-    while (point >= (split.cumulative[index] as number)) index++;
-    const chosen = (split.pickers[index] as Picker).pick(args);
+    let picker: Picker | undefined;
+    if (typeof key === 'string') {
+      // On the rule's line: keys of the versions present stay put when another loses its instances
+      // (re-laid over the present ones alone, about half of them changed version).
+      picker = split.rule.pickers[versionAt(split.rule, toBound(fnv1a(key, VERSION_KEY_SEED), split.rule.total))];
+      picker ??=
+        split.present.pickers[versionAt(split.present, toBound(fnv1a(key, VERSION_REDRAW_SEED), split.present.total))];
+    } else {
+      picker = split.present.pickers[versionAt(split.present, random(split.present.total))];
+    }
+    const chosen = (picker as Picker).pick(args);
     if (chosen) return chosen;
   }
   return group.all.pick(args);
