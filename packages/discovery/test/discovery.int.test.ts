@@ -5,24 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
 import { RedisRegistry, type RegistryEvent } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { redisPerFile } from './fixtures/redis-per-file.js';
 
-let redis: RedisServerHandle;
-const cleanups: (() => Promise<void> | void)[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const file = redisPerFile();
+const { cleanups } = file;
 
 function setup(options: { sweepIntervalMs?: number } = {}) {
   const namespace = `d${randomBytes(4).toString('hex')}`;
-  const registry = new RedisRegistry({ url: redis.url, namespace, ...options });
+  const registry = new RedisRegistry({ url: file.redis.url, namespace, ...options });
   cleanups.push(() => registry.close());
   return { namespace, registry };
 }
@@ -72,7 +63,7 @@ function startChild(namespace: string, id: string, ttlMs: number): Promise<Child
   const fixture = fileURLToPath(new URL('./fixtures/serving-child.ts', import.meta.url));
   const child = spawn(
     process.execPath,
-    ['--conditions=@switchyard/source', '--import', 'tsx', fixture, redis.url, namespace, id, String(ttlMs)],
+    ['--conditions=@switchyard/source', '--import', 'tsx', fixture, file.redis.url, namespace, id, String(ttlMs)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
@@ -91,7 +82,7 @@ describe('discovery over a real Redis registry', () => {
     const { namespace, registry: owner } = setup();
     await owner.register({ id: 'b', service: 'catalog', host: '127.0.0.1', ports: { tcp: 2 } });
     // A second client, as in another process.
-    const reader = new RedisRegistry({ url: redis.url, namespace });
+    const reader = new RedisRegistry({ url: file.redis.url, namespace });
     cleanups.push(() => reader.close());
     const discovery = createDiscovery({ registry: reader, service: 'catalog', balancer: 'round-robin' });
     cleanups.push(() => discovery.close());
@@ -165,14 +156,14 @@ describe('discovery over a real Redis registry', () => {
 
   it('keeps picking from the last view while Redis is down, and converges after it returns', async () => {
     const { namespace, registry } = setup();
-    const owner = new RedisRegistry({ url: redis.url, namespace });
+    const owner = new RedisRegistry({ url: file.redis.url, namespace });
     cleanups.push(() => owner.close());
     await owner.register({ id: 'a', service: 'catalog', host: '127.0.0.1', ports: { tcp: 1 } }, { ttlMs: 3_000 });
     const discovery = createDiscovery({ registry, service: 'catalog' });
     cleanups.push(() => discovery.close());
     await discovery.ready();
 
-    await redis.kill();
+    await file.redis.kill();
     await until(() => discovery.stale, 3_000, 'stale');
     for (let i = 0; i < 100; i++) {
       const lease = discovery.pick();
@@ -180,7 +171,7 @@ describe('discovery over a real Redis registry', () => {
       lease.done({ ok: true, latencyMs: 1 });
     }
 
-    await redis.restart();
+    await file.redis.restart();
     await until(() => !discovery.stale, 5_000, 'fresh again');
     // The watcher's connection is back; the owner's may come back a moment later.
     await eventually(

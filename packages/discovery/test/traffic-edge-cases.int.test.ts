@@ -8,24 +8,16 @@
 import { randomBytes } from 'node:crypto';
 import { createDiscovery, type Discovery, type DiscoveryOptions } from '@switchyard/discovery';
 import { RedisRegistry } from '@switchyard/registry';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { redisPerFile } from './fixtures/redis-per-file.js';
+import { versionsPicked } from './fixtures/version-picks.js';
 
-let redis: RedisServerHandle;
-const cleanups: (() => Promise<void> | void)[] = [];
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const file = redisPerFile();
+const { cleanups } = file;
 
 function setup(): { namespace: string; registry: RedisRegistry } {
   const namespace = `rv${randomBytes(4).toString('hex')}`;
-  const registry = new RedisRegistry({ url: redis.url, namespace });
+  const registry = new RedisRegistry({ url: file.redis.url, namespace });
   cleanups.push(() => registry.close());
   return { namespace, registry };
 }
@@ -47,18 +39,6 @@ const instance = (id: string, version: string) => ({
   host: '127.0.0.1',
   ports: { grpc: 1 },
 });
-
-/** Picks per version over `count` plain picks. */
-function versionsPicked(discovery: Discovery, count: number): Record<string, number> {
-  const byVersion: Record<string, number> = {};
-  for (let index = 0; index < count; index++) {
-    const lease = discovery.pick();
-    const version = lease.instance.version ?? '';
-    byVersion[version] = (byVersion[version] ?? 0) + 1;
-    lease.done({ ok: true, latencyMs: 1 });
-  }
-  return byVersion;
-}
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const started = Date.now();

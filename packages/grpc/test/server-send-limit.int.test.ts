@@ -11,6 +11,7 @@ import { initTracing } from '@switchyard/tracing';
 import { expect, it } from 'vitest';
 import { EchoService } from './fixtures/echo.js';
 import { cleanupsAfterEach } from './fixtures/cleanups.js';
+import { recordingLogger } from './fixtures/recording-logger.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -19,13 +20,7 @@ const say = EchoService.Say as unknown as Method;
 const count = EchoService.Count as unknown as Method;
 
 it('logs a response over the send limit, stops its stream, and ends its SERVER span RESOURCE_EXHAUSTED', async () => {
-  const logged: string[] = [];
-  const logger = {
-    debug() {},
-    info() {},
-    warn: (_fields: unknown, msg?: string) => void logged.push(msg ?? ''),
-    error: (_fields: unknown, msg?: string) => void logged.push(msg ?? ''),
-  };
+  const { logger, logged } = recordingLogger();
   let yielded = 0;
   const server = createGrpcServer({
     logger,

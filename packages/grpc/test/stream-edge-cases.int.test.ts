@@ -24,6 +24,7 @@ import {
   EchoStreamsService,
   echoStreamsImplementation,
 } from './fixtures/echo.js';
+import { recordingLogger } from './fixtures/recording-logger.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -46,6 +47,13 @@ async function streamsClient(options: object = {}): Promise<Streams> {
   });
   const { discovery } = await discovered(server, cleanups);
   const streams = createGrpcClient({ definition: EchoStreamsService, discovery, ...options }) as unknown as Streams;
+  cleanups.push(() => streams.close());
+  return streams;
+}
+
+/** A client of `discovery`'s EchoStreams with one attempt per call (policy: false), closed after the test. */
+function singleAttemptStreams(discovery: Parameters<typeof createGrpcClient>[0]['discovery']): Streams {
+  const streams = createGrpcClient({ definition: EchoStreamsService, discovery, policy: false }) as unknown as Streams;
   cleanups.push(() => streams.close());
   return streams;
 }
@@ -118,12 +126,7 @@ describe('a Node Readable given as requests', () => {
     const port = (listener.address() as { port: number }).port;
     await new Promise((resolve) => listener.close(resolve));
     const discovery = await discoveredAt(port, cleanups);
-    const streams = createGrpcClient({
-      definition: EchoStreamsService,
-      discovery,
-      policy: false,
-    }) as unknown as Streams;
-    cleanups.push(() => streams.close());
+    const streams = singleAttemptStreams(discovery);
     const readable = Readable.from([{ message: 'one' }, { message: 'two' }]);
     await expect(streams.clientStream.collect(readable, { deadlineMs: 2_000 })).rejects.toMatchObject({
       code: 'UNAVAILABLE',
@@ -162,13 +165,7 @@ describe('request validation', () => {
 
 describe('a server-stream response grpc-js refuses after the handler has returned', () => {
   it('is still logged, and ends the SERVER span with the status the client got', async () => {
-    const logged: string[] = [];
-    const logger = {
-      debug() {},
-      info() {},
-      warn: (_fields: unknown, msg?: string) => void logged.push(msg ?? ''),
-      error: (_fields: unknown, msg?: string) => void logged.push(msg ?? ''),
-    };
+    const { logger, logged } = recordingLogger();
     const server = createGrpcServer({
       logger,
       channelOptions: { 'grpc.max_send_message_length': 1_000 },
@@ -221,12 +218,7 @@ describe("a request stream that grpc-js ends on the server's side", () => {
     const { discovery } = await discovered(server, cleanups);
     const tracing = initTracing({ serviceName: 'grpc-js-refused-request', exporter: 'memory' });
     cleanups.push(() => tracing.shutdown());
-    const streams = createGrpcClient({
-      definition: EchoStreamsService,
-      discovery,
-      policy: false,
-    }) as unknown as Streams;
-    cleanups.push(() => streams.close());
+    const streams = singleAttemptStreams(discovery);
     async function* requests(): AsyncGenerator<EchoRequest> {
       yield { message: 'fits' };
       await new Promise((resolve) => setTimeout(resolve, 50));
