@@ -63,9 +63,9 @@ async function fleet(ids: {
         hits[id] = (hits[id] ?? 0) + 1;
         return fixture.collect(requests, context);
       },
-      chat: (requests: AsyncIterable<EchoRequest>) => {
+      chat: (requests: AsyncIterable<EchoRequest>, context: never) => {
         hits[id] = (hits[id] ?? 0) + 1;
-        return fixture.chat(requests);
+        return fixture.chat(requests, context);
       },
     });
   }
