@@ -91,7 +91,7 @@ const MAX_REMEMBERED_HEALTH = 10_000;
 /**
  * Creates a discovery for one service: watches the registry, keeps the healthy view, and balances
  * picks over it. The selection pipeline runs on every change, never per pick:
- * filter → subset → route (versions the rule sends nothing) → health (draining, outlier ejection,
+ * filter → route (versions the rule sends nothing) → subset → health (draining, outlier ejection,
  * panic) → zone → slow start → balancer.
  *
  * @example

@@ -16,7 +16,6 @@ import { createRegistry, type Registration, type Registry } from '@switchyard/re
 import { deregisterAgain } from './deregister-again.js';
 import { currentTracing, type Metrics, type Tracing } from '@switchyard/tracing';
 import { observeRegistry } from './observe-registry.js';
-import { OpenResponses } from './open-responses.js';
 import { logAcceptErrors } from './accept-errors.js';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, type HttpRequestHandler, httpHandler, isConnectApp } from '@switchyard/http';
@@ -71,7 +70,7 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
   let grpcPort: number | undefined;
   let httpPort: number | undefined;
   /** HTTP responses not closed yet, and async HTTP handlers not settled yet (see below). */
-  const httpResponses = new OpenResponses();
+  let httpResponsesOpen = 0;
   let httpHandlersRunning = 0;
   let registration: Registration;
   let stopObservingRegistry: (() => void) | undefined;
@@ -182,7 +181,10 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
           };
       const listener = httpHandler(counted, { health: readiness, logger });
       const server = createServer((request, response) => {
-        httpResponses.add(response);
+        httpResponsesOpen++;
+        response.once('close', () => {
+          httpResponsesOpen--;
+        });
         listener(request, response);
       });
       // Longer than the idle timeouts of the proxies and load balancers that sit in front of a
@@ -325,11 +327,9 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
     const graceEnds = Date.now() + config.shutdownGraceMs;
     await Promise.all([
       step('closing the gRPC server', () => grpcServer?.shutdown(config.shutdownGraceMs)),
-      step('closing the HTTP server', () => {
-        // Answers from now on end their keep-alive connections (see OpenResponses).
-        httpResponses.closeConnectionsAfterResponses();
-        return httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined;
-      }),
+      // Its answers from the drain on end their keep-alive connections (httpHandler, through
+      // readiness.drain() above), those still running then included.
+      step('closing the HTTP server', () => (httpServer ? closeHttp(httpServer, config.shutdownGraceMs) : undefined)),
       deregistration && deregisterAgain(registration, deregistration.error, deregistration.tookMs, graceEnds, logger),
     ]);
     // The servers close once no connection or stream is left, but a handler whose caller went
@@ -339,7 +339,7 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
     await until(() => (grpcServer?.inFlight ?? 0) + httpHandlersRunning === 0, graceEnds);
     // HTTP requests cut at the end of the grace end their spans as their sockets close, a turn of
     // the event loop after close() has called back: flushing telemetry at once lost those spans.
-    await until(() => httpResponses.size === 0, Date.now() + 1_000);
+    await until(() => httpResponsesOpen === 0, Date.now() + 1_000);
     await releaseResources();
     logger.info({}, `${config.name} stopped`);
   };

@@ -167,3 +167,36 @@ export function httpServerMetricAttributes(sample: HttpServerSample): Attributes
   if (isHttpError(sample.status, 'server')) attributes[ATTR_ERROR_TYPE] = String(sample.status);
   return attributes;
 }
+
+/** One attempt of an HTTP client call, for `switchyardInstruments().recordHttpClientAttempt`. */
+export interface HttpClientSample {
+  /** The Switchyard name of the service called (`catalog`), recorded as `service.peer.name` as on the CLIENT span. */
+  service: string;
+  /** The request method (recorded normalized: upper-case, `_OTHER` for unknown ones). */
+  method: string;
+  /** The response status; undefined when the attempt got no response. */
+  status?: number | undefined;
+  /**
+   * Without a status, what failed, as the attempt's CLIENT span records it in `error.type` (the
+   * error's code: `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `CANCELLED`); `_OTHER` when not given.
+   */
+  errorType?: string | undefined;
+}
+
+/**
+ * The attributes of an `http.client.request.duration` sample (`recordHttpClientAttempt`), as the
+ * attempt's CLIENT span records them.
+ */
+export function httpClientMetricAttributes(sample: HttpClientSample): Attributes {
+  const attributes: Attributes = {
+    [ATTR_HTTP_REQUEST_METHOD]: normalizedMethod(sample.method),
+    [ATTR_SERVICE_PEER_NAME]: sample.service,
+  };
+  if (sample.status === undefined) {
+    attributes[ATTR_ERROR_TYPE] = sample.errorType ?? '_OTHER';
+  } else {
+    attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = sample.status;
+    if (isHttpError(sample.status, 'client')) attributes[ATTR_ERROR_TYPE] = String(sample.status);
+  }
+  return attributes;
+}

@@ -34,9 +34,10 @@ export type { Metrics, MetricsOptions } from './metrics/init-metrics.js';
 export { switchyardInstruments, metricsActive } from './metrics/instruments.js';
 export { countEjections } from './metrics/ejection-count.js';
 export type { EjectionSource } from './metrics/ejection-count.js';
-export { observeCallPolicy } from './metrics/policy-metrics.js';
+export { observeCallPolicy, observeClientMetrics } from './metrics/policy-metrics.js';
 export type { ObservedBreaker, ObservedRetry } from './metrics/policy-metrics.js';
-export type { HttpClientSample, SwitchyardInstruments } from './metrics/instruments.js';
+export type { HttpClientSample } from './http-attributes.js';
+export type { SwitchyardInstruments } from './metrics/instruments.js';
 
 // Propagation
 export { injectTraceContext } from './inject-trace-context.js';

@@ -5,13 +5,13 @@ interface Routable {
 }
 
 /**
- * The stage before health: under a route rule, the instances of versions it sends nothing (weight
- * 0, or not named) are left out wherever an instance of a version it sends traffic to is left, in
- * any state (draining, ejected). Health then works among the rule's versions alone, as it would if
- * the others did not exist: a draining stable instance is used as a last resort, an ejected one in
- * panic. Left to the split stage, which drops versions without a healthy instance, a stable
- * version whose only instance drained (a restart) or was ejected had the rule ignored, and the
- * canary rolled back to 0 % for being broken took every call.
+ * The stage after the filter, before the subset and health: under a route rule, the instances of
+ * versions it sends nothing (weight 0, or not named) are left out wherever an instance of a version
+ * it sends traffic to is left, in any state (draining, ejected). Health then works among the rule's
+ * versions alone, as it would if the others did not exist: a draining stable instance is used as a
+ * last resort, an ejected one in panic. Left to the split stage, which drops versions without a
+ * healthy instance, a stable version whose only instance drained (a restart) or was ejected had the
+ * rule ignored, and the canary rolled back to 0 % for being broken took every call.
  *
  * Judged per track (an A/B arm running only versions the rule does not name keeps its instances,
  * as before); a rule none of whose versions has an instance here leaves everything in, so traffic

@@ -54,7 +54,8 @@ import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, closedByPool, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
 import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
-import { observeClient, recordAttempt } from './client-metrics.js';
+import { observeClientMetrics } from '@switchyard/tracing';
+import { recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { toMetadata } from './call-metadata.js';
 import { RequestSource } from './request-source.js';
@@ -166,7 +167,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   );
   // grpc-js's exact words for a request over this client's own send limit (see requestFailedLocally).
   const sendLimitFailure = sendLimitFailureOf(options.channelOptions);
-  const stopObserving = observeClient(serviceName, discovery, defaultRetry, defaultBreaker);
+  const stopObserving = observeClientMetrics(discovery, { 'rpc.service': serviceName }, defaultRetry, defaultBreaker);
   let closed = false;
 
   const shapeChecks = new Map<string, ((request: object) => void) | undefined>();

@@ -101,17 +101,16 @@ export function requestShapeCheck(
  * empty, without a word.
  */
 export function isRequestObject(value: unknown): value is object {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    !Array.isArray(value) &&
-    typeof (value as { then?: unknown }).then !== 'function'
-  );
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !isThenable(value);
 }
 
 /** What a value refused by {@link isRequestObject} is, for the error: a promise says to await it. */
 export function describeNonRequest(value: unknown): string {
-  const thenable =
-    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
-  return thenable ? 'a Promise (await it first)' : describeValue(value);
+  return typeof value === 'object' && value !== null && isThenable(value)
+    ? 'a Promise (await it first)'
+    : describeValue(value);
+}
+
+function isThenable(value: object): boolean {
+  return typeof (value as { then?: unknown }).then === 'function';
 }

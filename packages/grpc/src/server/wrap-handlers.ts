@@ -522,14 +522,17 @@ function begin(
   context: WrapContext,
 ): { handlerContext: GrpcHandlerContext; done: (grpcStatus: number) => void; abort: (reason: Error) => void } {
   context.inFlight.count++;
-  const observed = metricsActive();
-  const startedAt = observed ? performance.now() : 0;
-  const metricAttributes = observed ? { 'rpc.system': 'grpc', 'rpc.service': context.serviceName } : undefined;
   // The instruments the call started with end it too: looked up again at its end, a provider set
   // up or replaced meanwhile took the -1 without the +1, and the in-flight gauge (which deploy/'s
   // autoscaling reads) stayed negative there for good.
-  const instruments = observed ? switchyardInstruments() : undefined;
-  if (metricAttributes) instruments?.serverInflight.add(1, metricAttributes);
+  const metrics = metricsActive()
+    ? {
+        instruments: switchyardInstruments(),
+        attributes: { 'rpc.system': 'grpc', 'rpc.service': context.serviceName },
+        startedAt: performance.now(),
+      }
+    : undefined;
+  metrics?.instruments.serverInflight.add(1, metrics.attributes);
   const controller = new AbortController();
   const rawDeadline = call.getDeadline();
   const deadline = rawDeadline instanceof Date ? rawDeadline.getTime() : Number(rawDeadline);
@@ -566,10 +569,11 @@ function begin(
       if (finished) return;
       finished = true;
       context.inFlight.count--;
-      if (metricAttributes && instruments) {
-        instruments.serverInflight.add(-1, metricAttributes);
+      if (metrics) {
+        const { instruments, attributes, startedAt } = metrics;
+        instruments.serverInflight.add(-1, attributes);
         instruments.rpcServerDuration.record(performance.now() - startedAt, {
-          ...metricAttributes,
+          ...attributes,
           'rpc.method': path.slice(path.lastIndexOf('/') + 1),
           'rpc.grpc.status_code': grpcStatus,
         });

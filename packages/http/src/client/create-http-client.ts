@@ -1,4 +1,4 @@
-import { countEjections, metricsActive, observeCallPolicy, switchyardInstruments } from '@switchyard/tracing';
+import { metricsActive, observeClientMetrics, switchyardInstruments } from '@switchyard/tracing';
 import { Readable } from 'node:stream';
 import {
   assertObject,
@@ -112,9 +112,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   );
   const urls = new RecentUrls();
   const subscription = discovery.onChange((instances) => pools.retain(new Set(instances.map((item) => item.id))));
-  const releaseEjections = countEjections(discovery);
-  // The default policy's retries and breaker changes, as the gRPC client counts its own.
-  const stopObservingPolicy = observeCallPolicy({ 'service.peer.name': service }, defaultRetry, defaultBreaker);
+  const stopObserving = observeClientMetrics(discovery, { 'service.peer.name': service }, defaultRetry, defaultBreaker);
   let closed = false;
   /** close()'s work, shared by every call to close(): each resolves once the pools have closed. */
   let closing: Promise<void> | undefined;
@@ -421,8 +419,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (closing === undefined) {
         closed = true;
         subscription.dispose();
-        releaseEjections();
-        stopObservingPolicy();
+        stopObserving();
         closing = pools.closeAll();
       }
       return closing;

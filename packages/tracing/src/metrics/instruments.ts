@@ -1,5 +1,4 @@
 import {
-  type Attributes,
   type Counter,
   createNoopMeter,
   type Histogram,
@@ -8,32 +7,11 @@ import {
   type UpDownCounter,
 } from '@opentelemetry/api';
 import {
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_SERVICE_PEER_NAME,
-} from '../attribute-names.js';
-import {
+  type HttpClientSample,
   type HttpServerSample,
+  httpClientMetricAttributes,
   httpServerMetricAttributes,
-  isHttpError,
-  normalizedMethod,
 } from '../http-attributes.js';
-
-/** One attempt of an HTTP client call, for {@link SwitchyardInstruments.recordHttpClientAttempt}. */
-export interface HttpClientSample {
-  /** The Switchyard name of the service called (`catalog`), recorded as `service.peer.name` as on the CLIENT span. */
-  service: string;
-  /** The request method (recorded normalized: upper-case, `_OTHER` for unknown ones). */
-  method: string;
-  /** The response status; undefined when the attempt got no response. */
-  status?: number | undefined;
-  /**
-   * Without a status, what failed, as the attempt's CLIENT span records it in `error.type` (the
-   * error's code: `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `CANCELLED`); `_OTHER` when not given.
-   */
-  errorType?: string | undefined;
-}
 
 /** The instruments Switchyard records. Names follow the OpenTelemetry conventions where one exists. */
 export interface SwitchyardInstruments {
@@ -157,21 +135,6 @@ function create(meter: Meter): SwitchyardInstruments {
       description: 'Heartbeat round trips',
     }),
   };
-}
-
-/** The attributes of an `http.client.request.duration` sample (see recordHttpClientAttempt). */
-function httpClientMetricAttributes(sample: HttpClientSample): Attributes {
-  const attributes: Attributes = {
-    [ATTR_HTTP_REQUEST_METHOD]: normalizedMethod(sample.method),
-    [ATTR_SERVICE_PEER_NAME]: sample.service,
-  };
-  if (sample.status === undefined) {
-    attributes[ATTR_ERROR_TYPE] = sample.errorType ?? '_OTHER';
-  } else {
-    attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = sample.status;
-    if (isHttpError(sample.status, 'client')) attributes[ATTR_ERROR_TYPE] = String(sample.status);
-  }
-  return attributes;
 }
 
 let checkedProvider: unknown;

@@ -1,18 +1,21 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { Disposable, Event } from '@switchyard/core';
+import { countEjections, type EjectionSource } from './ejection-count.js';
 import { switchyardInstruments } from './instruments.js';
 
-/** An event to subscribe to, as `@switchyard/core`'s `Event` (tracing does not depend on core). */
-type Subscribe<T> = (listener: (value: T) => void) => { dispose(): void };
-
-/** What {@link observeCallPolicy} needs of a retry policy; a `RetryPolicy` is one. */
+/**
+ * What {@link observeCallPolicy} needs of a retry policy; a `RetryPolicy` is one (structural:
+ * @switchyard/resilience is not a dependency of tracing). Its retry event is listened to without
+ * its value, so any `Event<RetryEvent>` fits.
+ */
 export interface ObservedRetry {
-  readonly onRetry: (listener: () => void) => { dispose(): void };
-  readonly budget?: { readonly onExhausted: Subscribe<void> } | undefined;
+  readonly onRetry: (listener: () => void) => Disposable;
+  readonly budget?: { readonly onExhausted: Event<void> } | undefined;
 }
 
 /** What {@link observeCallPolicy} needs of a circuit breaker; a `CircuitBreakerPolicy` is one. */
 export interface ObservedBreaker {
-  readonly onStateChange: Subscribe<{ readonly to: string }>;
+  readonly onStateChange: Event<{ readonly to: string }>;
 }
 
 /**
@@ -34,5 +37,25 @@ export function observeCallPolicy(
   ];
   return () => {
     for (const subscription of subscriptions) subscription?.dispose();
+  };
+}
+
+/**
+ * What a Switchyard client counts of itself for its lifetime: its discovery's ejections (once per
+ * discovery, see countEjections) and its default policy's retries, refusals and breaker changes
+ * (observeCallPolicy, with `attributes` naming the service: `rpc.service` for gRPC,
+ * `service.peer.name` for HTTP). Returns the function that stops it, for the client's close().
+ */
+export function observeClientMetrics(
+  discovery: EjectionSource,
+  attributes: Attributes,
+  retry?: ObservedRetry,
+  breaker?: ObservedBreaker,
+): () => void {
+  const releaseEjections = countEjections(discovery);
+  const stopObservingPolicy = observeCallPolicy(attributes, retry, breaker);
+  return () => {
+    releaseEjections();
+    stopObservingPolicy();
   };
 }
