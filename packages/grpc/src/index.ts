@@ -17,7 +17,7 @@ export type { RequestStream } from './client/request-source.js';
 export { DEFAULT_CHANNEL_OPTIONS, formatAddress } from './client/channel-pool.js';
 
 // Server
-export { createGrpcServer, DEFAULT_GRPC_SERVER_OPTIONS } from './server/create-grpc-server.js';
+export { createGrpcServer, DEFAULT_GRPC_SERVER_OPTIONS, HANDLER_UNWIND_MS } from './server/create-grpc-server.js';
 export type { GrpcServer, GrpcServerOptions, GrpcServiceBinding } from './server/create-grpc-server.js';
 export type {
   BidiStreamHandler,

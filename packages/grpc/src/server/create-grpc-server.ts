@@ -102,8 +102,39 @@ export interface GrpcServer {
    * while it warmed up.
    */
   resume(): void;
-  /** Stops accepting calls, waits up to `graceMs` for calls in flight, then cancels the rest. Idempotent. */
+  /**
+   * Stops accepting calls, waits up to `graceMs` for calls in flight, then cancels the rest.
+   * Resolves once every handler has returned, those whose calls were cancelled included (their
+   * signals abort), so what the caller closes next is no longer in use; a handler that ignores its
+   * signal is waited for until the grace ends, or for {@link HANDLER_UNWIND_MS} after a forced
+   * end, then logged and left. Idempotent.
+   */
   shutdown(graceMs?: number): Promise<void>;
+}
+
+/**
+ * How long `shutdown()` still waits, once the grace has run out and the calls left were cancelled,
+ * for their handlers to return (they have been told: their signals aborted).
+ */
+export const HANDLER_UNWIND_MS = 1_000;
+
+/**
+ * Resolves true once no handler is running, false if some still are at `deadline` (epoch ms;
+ * Infinity: no limit).
+ */
+function handlersReturned(inFlight: InFlight, deadline: number): Promise<boolean> {
+  if (inFlight.count === 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const cancelTimer = setLongTimeout(() => {
+      inFlight.onIdle = undefined;
+      resolve(false);
+    }, deadline - Date.now());
+    inFlight.onIdle = () => {
+      inFlight.onIdle = undefined;
+      cancelTimer();
+      resolve(true);
+    };
+  });
 }
 
 /** Defaults of {@link GrpcServerOptions}. */
@@ -298,7 +329,8 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
         // A bind still in progress (a stop during startup) completes after grpc-js's shutdown and
         // left its port listening for good: shut down once every bind has settled.
         if (binding.size > 0) await Promise.allSettled([...binding]);
-        await new Promise<void>((resolve) => {
+        const graceEnds = Date.now() + graceMs;
+        const forced = await new Promise<boolean>((resolve) => {
           // setLongTimeout: a plain setTimeout fires after 1 ms for anything past ~24.8 days (Infinity too).
           const cancelTimer = setLongTimeout(() => {
             logger.warn(
@@ -306,13 +338,26 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
               'switchyard grpc: calls still running after the grace period; cancelling them',
             );
             server.forceShutdown();
-            resolve();
+            resolve(true);
           }, graceMs);
           server.tryShutdown(() => {
             cancelTimer();
-            resolve();
+            resolve(false);
           });
         });
+        // grpc-js is done once its connections are closed, but a handler whose call ended under it
+        // (its caller cancelled, or the grace ran out and forceShutdown cancelled it) may still be
+        // running: its clean-up (a rollback, closing what it opened) raced whatever the caller of
+        // shutdown() closed next (a database pool, the service's clients). Those handlers' signals
+        // have aborted; wait for them to return, within the grace, or for at most
+        // HANDLER_UNWIND_MS after it ran out.
+        const returned = await handlersReturned(inFlight, forced ? Date.now() + HANDLER_UNWIND_MS : graceEnds);
+        if (!returned) {
+          logger.warn(
+            { inFlight: inFlight.count, graceMs },
+            'switchyard grpc: handlers still running after their calls were cancelled; shutdown() goes on without them',
+          );
+        }
       })();
       return stopping;
     },
