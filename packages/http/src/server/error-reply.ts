@@ -11,7 +11,7 @@ import {
 import { HttpCallError } from '../status/http-call-error.js';
 import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus, httpStatusToCode } from '../status/status-mapping.js';
-import { noteServerFailure } from './response-outcome.js';
+import { clientLeft, noteServerFailure } from './response-outcome.js';
 
 /**
  * Replies to a request whose handler failed: a Switchyard error by its code (NOT_FOUND 404,
@@ -28,9 +28,12 @@ import { noteServerFailure } from './response-outcome.js';
  * destroyed so the client sees a failure, not a short body; if it had already ended, it is left to
  * finish. A failure of the handler's own downstream calls after their retries carries
  * `x-switchyard-no-retry: 1`. The error is noted for the request's SERVER span (its exception, and
- * 500 for a cut response; see noteServerFailure).
+ * 500 for a cut response; see noteServerFailure). A failure after the client closed the connection
+ * gets no reply and is logged at debug only (see {@link logIfClientLeft}).
  */
 export function writeErrorReply(response: ServerResponse, error: unknown, logger: Logger): void {
+  // Nobody is left to read a reply, and the failure is the client's doing, not the server's.
+  if (logIfClientLeft(response, error, logger)) return;
   const status = replyStatusOf(error);
   logHandlerFailure(error, status, logger);
   // The reply was already complete (a failure after response.end(), say an after-reply audit
@@ -154,6 +157,19 @@ const NOT_FROM_ERRORS = new Set([
   'keep-alive',
   'upgrade',
 ]);
+
+/**
+ * Logs a handler's failure at debug and returns true if the client had closed the connection
+ * before the response went out (internal): a client going away mid-body makes the handler's body
+ * read fail (`aborted`), which was logged at error as a handler failure, while the span and the
+ * metric read 499, the client's, not a server failure. As the gRPC server logs a handler that failed
+ * after its call was cancelled. False, and nothing logged, while the client is there.
+ */
+export function logIfClientLeft(response: ServerResponse, error: unknown, logger: Logger): boolean {
+  if (!clientLeft(response)) return false;
+  logger.debug({ err: error }, 'switchyard http: handler failed after the client closed the connection');
+  return true;
+}
 
 /**
  * Logs what a reply will not say: a 500 and any unknown error replied 5xx at error, other 5xx at

@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   type Logger,
   silentLogger,
+  withDefaults,
 } from '@switchyard/core';
 import { checkDeadlineHeaderName, DEFAULT_DEADLINE_HEADER } from '../deadline-header.js';
 import { createHealthState, type HealthState, isHealthState } from './health-state.js';
@@ -13,7 +14,10 @@ import { createHealthState, type HealthState, isHealthState } from './health-sta
 export interface HttpServerOptions {
   /** The state `/readyz` reports. @default a new createHealthState() (ready) */
   health?: HealthState;
-  /** Where the probes are served; `false` serves none. @default { live: '/healthz', ready: '/readyz' } */
+  /**
+   * Where the probes are served; `false` serves none. A path left out or given as `undefined` keeps
+   * its default. @default { live: '/healthz', ready: '/readyz' }
+   */
   healthPaths?: { live?: string; ready?: string } | false;
   /** A SERVER span per request when a tracer is registered. @default true */
   tracing?: boolean;
@@ -60,11 +64,17 @@ export function resolveServerOptions(input: HttpServerOptions, field: string): R
   let livePath: string | undefined;
   let readyPath: string | undefined;
   if (options.healthPaths !== false) {
-    const paths = { ...DEFAULT_HTTP_SERVER_OPTIONS.healthPaths, ...(options.healthPaths ?? {}) };
     if (options.healthPaths !== undefined) {
       assertObject(`${field}.healthPaths`, options.healthPaths);
       assertKnownKeys(`${field}.healthPaths`, options.healthPaths as Record<string, unknown>, ['live', 'ready']);
     }
+    // A path given as undefined keeps its default, as every other option does: spread over the
+    // defaults, `{ ready: undefined }` replaced '/readyz' and was refused as no path.
+    // (Typed as strings, checked below as any value: JavaScript callers pass what they like.)
+    const paths: { live: string; ready: string } = withDefaults(
+      DEFAULT_HTTP_SERVER_OPTIONS.healthPaths as { live: string; ready: string },
+      options.healthPaths,
+    );
     for (const name of ['live', 'ready'] as const) {
       if (typeof paths[name] !== 'string' || !PATH.test(paths[name])) {
         throw new InvalidArgumentError(`${field}.healthPaths.${name}`, 'must be a path starting with "/" (no query)');

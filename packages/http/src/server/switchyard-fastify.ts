@@ -3,7 +3,7 @@ import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
 import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
 import { closeConnectionOnDrain } from './drain-connection.js';
-import { logHandlerFailure, publicClientErrorMessage, publicMessage } from './error-reply.js';
+import { logHandlerFailure, logIfClientLeft, publicClientErrorMessage, publicMessage } from './error-reply.js';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
 import { noteServerFailure } from './response-outcome.js';
 import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
@@ -211,7 +211,8 @@ function withStatus(error: unknown, reply: FastifyReplyLike, logger: Logger): un
     });
     return handedOn(withStatusCode(detailed, status));
   }
-  logHandlerFailure(error, status, logger);
+  // A client that left mid-request (its body read broke off) is not a server failure: debug only.
+  if (!logIfClientLeft(reply.raw, error, logger)) logHandlerFailure(error, status, logger);
   const masked = new SwitchyardError(known ? error.code : 'INTERNAL', publicMessage(status), {
     retryable: known ? error.retryable : false,
     cause: error,
