@@ -43,6 +43,9 @@ export class CallContext implements AttemptContext {
   private linked = false;
   /** Removes the listener on a linked caller signal: once aborted, the context needs it no more. */
   private unlinkSignal: (() => void) | undefined = undefined;
+  /** On the call's root context: the budget(s) this call was recorded in as a request (see firstRequestFor). */
+  private recordedIn: object | undefined = undefined;
+  private alsoRecordedIn: object[] | undefined = undefined;
 
   constructor(
     public deadline: number,
@@ -167,6 +170,33 @@ export class CallContext implements AttemptContext {
     const unlink = (): void => signal.removeEventListener('abort', onAbort);
     this.unlinkSignal = unlink;
     return unlink;
+  }
+
+  /**
+   * @internal True the first time this call asks for `budget`, false after: a call is one request
+   * to a retry budget however many of its attempts pass policies that share it. retry() outside
+   * hedge() with one budget recorded each call twice, and once more per retry (each retry passes
+   * the hedge again); hedge() outside retry() recorded each hedge as a request. Allocates nothing
+   * unless one call meets two distinct budgets.
+   */
+  firstRequestFor(budget: object): boolean {
+    // Attempts are children of the call's context (retries, hedges, timeouts), so the call is its root.
+    let root: CallContext = this;
+    while (root.parent !== undefined) root = root.parent;
+    const first = root.recordedIn;
+    if (first === undefined) {
+      root.recordedIn = budget;
+      return true;
+    }
+    if (first === budget) return false;
+    const more = root.alsoRecordedIn;
+    if (more === undefined) {
+      root.alsoRecordedIn = [budget];
+      return true;
+    }
+    if (more.includes(budget)) return false;
+    more.push(budget);
+    return true;
   }
 
   /** @internal Claims the single race slot; false when taken. */

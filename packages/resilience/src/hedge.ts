@@ -21,7 +21,11 @@ export interface HedgeOptions {
   initialDelayMs?: number;
   /** Extra attempts at most. @default 1 */
   maxHedges?: number;
-  /** Limits hedges to a share of calls; `false` turns it off. @default retryBudget({ ratio: 0.1, minPerSecond: 1 }) */
+  /**
+   * Limits hedges to a share of calls; `false` turns it off. May be the budget of a `retry()` too:
+   * a call is one request, and each hedge or retry takes one retry from it.
+   * @default retryBudget({ ratio: 0.1, minPerSecond: 1 })
+   */
   budget?: RetryBudget | false;
   /** Whether a failed attempt lets the next hedge start at once. @default errors with `retryable === true` */
   retryOn?: (error: unknown) => boolean;
@@ -85,7 +89,8 @@ export function hedge(options: HedgeOptions): HedgePolicy {
   };
 
   const step = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
-    budget?.recordRequest();
+    // Once per call, not per attempt: a retry() around this hedge sends its retries through it.
+    if (budget !== undefined && context.firstRequestFor(budget)) budget.recordRequest();
     const started = Date.now();
     const hedgeAfter = delay();
     return new Promise((resolve, reject) => {

@@ -21,8 +21,12 @@ export function checkFunctions(policy: string, options: object, names: readonly 
 /** Checks a `budget` option of retry() or hedge(): a retryBudget() (or anything shaped like one), false, or absent. */
 export function checkBudget(policy: string, budget: unknown): void {
   if (budget === undefined || budget === false) return;
-  const shaped = budget as { recordRequest?: unknown; tryAcquireRetry?: unknown } | null;
-  if (typeof shaped?.recordRequest !== 'function' || typeof shaped.tryAcquireRetry !== 'function') {
+  const shaped = budget as { recordRequest?: unknown; tryAcquireRetry?: unknown; releaseRetry?: unknown } | null;
+  if (
+    typeof shaped?.recordRequest !== 'function' ||
+    typeof shaped.tryAcquireRetry !== 'function' ||
+    (shaped.releaseRetry !== undefined && typeof shaped.releaseRetry !== 'function')
+  ) {
     throw new InvalidArgumentError(`${policy}.budget`, 'must be a retryBudget() or false');
   }
 }

@@ -14,12 +14,28 @@ export interface RetryBudgetOptions {
 /** Defaults of {@link RetryBudgetOptions} (Finagle's and Linkerd's: 20 % and 10/s over 10 s). */
 export const DEFAULT_RETRY_BUDGET = Object.freeze({ ratio: 0.2, minPerSecond: 10, windowMs: 10_000 });
 
-/** A budget shared by the calls of a client: limits retries to a fraction of recent requests. */
+/**
+ * A budget shared by the calls of a client: limits retries to a fraction of recent requests.
+ *
+ * One budget may be given to several policies, `retry()` and `hedge()` among them (as gRPC's retry
+ * throttle covers retries and hedges alike): each call is then recorded as one request however many
+ * of them it passes through, and every extra attempt, retry or hedge, takes one retry.
+ */
 export interface RetryBudget {
-  /** Records one new call (not a retry). */
+  /** Records one new call (not a retry). Policies record a call once per budget (see above). */
   recordRequest(): void;
   /** Takes permission for one retry; false when the budget is spent. */
   tryAcquireRetry(): boolean;
+  /**
+   * Gives back a retry that {@link RetryBudget.tryAcquireRetry} granted but that was never made:
+   * `retry()` takes its retry before the backoff wait (so a spent budget fails the call at once,
+   * and calls waiting together cannot overbook it) and gives it back when the deadline or an
+   * abort cuts the wait short. `grantedAt` is when the retry was granted (ms; `retry()` reads
+   * `coarseNow()` from @switchyard/core, the clock `retryBudget()` counts by, just before
+   * `tryAcquireRetry()`). Optional: a budget without it keeps such retries until they leave its
+   * window.
+   */
+  releaseRetry?(grantedAt: number): void;
   /** A retry was refused because the budget was spent. */
   readonly onExhausted: Event<void>;
   toString(): string;
@@ -81,6 +97,22 @@ export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
       retries[index] = (retries[index] as number) + 1;
       totalRetries++;
       return true;
+    },
+    releaseRetry(grantedAt) {
+      advance();
+      // The grant sits in the bucket of its time until that bucket leaves the window (then there
+      // is nothing to give back). Should that bucket hold no retry (the clock caught up between
+      // the caller's reading and the grant), an older one gives one back instead: that can only
+      // overcount for a while (the older retry leaves early, the grant stays), never let retries
+      // pass the cap.
+      for (let slot = Math.min(Math.floor(grantedAt / bucketMs), currentSlot); slot > currentSlot - BUCKETS; slot--) {
+        const index = slot % BUCKETS;
+        if ((retries[index] as number) > 0) {
+          retries[index] = (retries[index] as number) - 1;
+          totalRetries--;
+          return;
+        }
+      }
     },
     onExhausted: exhausted.event,
     toString: () => `retryBudget(ratio=${ratio}, minPerSecond=${minPerSecond}, windowMs=${windowMs})`,

@@ -1,5 +1,6 @@
 import {
   assertInteger,
+  coarseNow,
   DeadlineExceededError,
   type Event,
   EventEmitter,
@@ -26,7 +27,9 @@ export interface RetryOptions {
    */
   retryOn?: (error: unknown, attempt: number) => boolean;
   /**
-   * Limits retries to a share of recent requests; `false` turns it off (not recommended).
+   * Limits retries to a share of recent requests; `false` turns it off (not recommended). A retry
+   * is taken from it before its backoff wait and given back if the deadline or an abort cuts the
+   * wait short. May be shared with a `hedge()`: a call is one request, each retry or hedge one retry.
    * @default a retryBudget() of its own (20 % of requests, at least 10/s, over 10 s)
    */
   budget?: RetryBudget | false;
@@ -146,8 +149,15 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
           new DeadlineExceededError('no time left for another attempt', { cause: error }),
         );
       }
-      if (budget && !budget.tryAcquireRetry()) {
-        giveUp(attempt, 'budget', error, new RetryBudgetExhaustedError('retry budget exhausted', { cause: error }));
+      // Taken before the wait, so a spent budget fails the call now rather than after a wait, and
+      // calls waiting at once cannot overbook it; given back below if the wait is cut short. It was
+      // kept then: a retry never made was charged (an outage's deadlines drained the budget).
+      let grantedAt = 0;
+      if (budget) {
+        grantedAt = coarseNow(); // the clock retryBudget() buckets by, so the give-back is exact
+        if (!budget.tryAcquireRetry()) {
+          giveUp(attempt, 'budget', error, new RetryBudgetExhaustedError('retry budget exhausted', { cause: error }));
+        }
       }
       retried.emit({ attempt: attempt + 1, delayMs, error });
       if (delayMs > 0) {
@@ -156,12 +166,14 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
         } catch (reason) {
           // The deadline or the caller's signal ended the wait: a give-up like any other (its
           // listeners, the metrics among them, used to miss it).
+          budget?.releaseRetry?.(grantedAt);
           giveUp(attempt, abortedWhy(reason), error, reason);
         }
         // The wait's timer can run after the deadline when the event loop lagged: both timers were
         // due and the deadline's had not run yet. Starting the attempt then would send a request
         // nobody waits for (and that the transports would give no time at all).
         if (Date.now() >= context.deadline) {
+          budget?.releaseRetry?.(grantedAt);
           giveUp(
             attempt,
             'deadline',
@@ -179,7 +191,9 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
   };
 
   const step = (context: CallContext, next: (context: CallContext) => Promise<unknown>): Promise<unknown> => {
-    budget?.recordRequest();
+    // Once per call: a hedge() around this retry, sharing its budget, may have recorded it already,
+    // and sends each of its hedges through here.
+    if (budget !== undefined && context.firstRequestFor(budget)) budget.recordRequest();
     // The first attempt runs in the call's own context: no allocation, no async frame.
     return next(context).catch((error: unknown) => retryAfter(context, next, error));
   };
