@@ -9,7 +9,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, grpcError } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
-import { hedge, retry } from '@switchyard/resilience';
+import { hedge, retry, retryBudget } from '@switchyard/resilience';
 import { initTracing } from '@switchyard/tracing';
 import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -419,6 +419,20 @@ describe('requests read once (not an array)', () => {
     expect(reply.message).toBe('0 1 2 3 4 5');
     await expect.poll(() => seen.length, { timeout: 2_000 }).toBeGreaterThanOrEqual(1);
     for (const messages of seen) expect(messages).toEqual(['0', '1', '2', '3', '4', '5']);
+  });
+
+  it('are not hedged at all: no hedge started, no budget token taken, only for the hedge to be refused', async () => {
+    const { server, seen } = recordingServer();
+    const { discovery } = await discovered(server, cleanups);
+    let acquired = 0;
+    const policy = hedge({ delayMs: 5, budget: { ...retryBudget(), tryAcquireRetry: () => ++acquired > 0 } });
+    const hedges: number[] = [];
+    policy.onHedge((event) => hedges.push(event.attempt));
+    const echo = createGrpcClient({ definition: EchoStreamsService, discovery, policy }) as unknown as Streams;
+    cleanups.push(() => echo.close());
+    expect((await echo.clientStream.collect(slowRequests())).message).toBe('0 1 2 3 4 5');
+    expect({ hedges, acquired }).toEqual({ hedges: [], acquired: 0 });
+    expect(seen).toContainEqual(['0', '1', '2', '3', '4', '5']);
   });
 
   it('go on one attempt only when the hedge starts while the channel still connects', async () => {

@@ -2,7 +2,8 @@
  * A hedge starts its second attempt on a timer, whatever the request: one that may not be sent
  * twice (not idempotent) must not be hedged, while an idempotent one still is.
  */
-import { hedge } from '@switchyard/resilience';
+import { Readable } from 'node:stream';
+import { hedge, retryBudget } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback, readBody } from './fixtures/loopback.js';
 
@@ -36,5 +37,25 @@ describe('hedging', () => {
     await web.getJson('/products');
     await expect.poll(() => hits.length, { timeout: 1_000 }).toBe(2);
     expect(hits).toEqual(['GET /products ', 'GET /products ']);
+  });
+
+  it('starts no hedge, and takes no budget token, for a request it may not send twice', async () => {
+    for (const id of ['a', 'b']) {
+      await loopback.serve(id, async (request, response) => {
+        await readBody(request);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        json(response, 200, { servedBy: id });
+      });
+    }
+    let acquired = 0;
+    const policy = hedge({ delayMs: 10, budget: { ...retryBudget(), tryAcquireRetry: () => ++acquired > 0 } });
+    const hedges: number[] = [];
+    policy.onHedge((event) => hedges.push(event.attempt));
+    const web = await loopback.client('web', { policy });
+    // Was: a hedge started 10 ms in, took a token and counted as a hedge, and was refused at once.
+    await web.postJson('/orders', { sku: 1 });
+    const streamed = await web.request({ method: 'PUT', path: '/upload', body: Readable.from(['a', 'b']) });
+    await streamed.body.dump();
+    expect({ hedges, acquired }).toEqual({ hedges: [], acquired: 0 });
   });
 });

@@ -22,6 +22,14 @@ export interface AttemptContext {
    * that throws is ignored (it cannot stop the others).
    */
   onAbort(listener: (reason: Error) => void): () => void;
+  /**
+   * Says that this call's attempts cannot run side by side: its request is read once (a stream,
+   * a generator) or may not be sent twice while an attempt is out (not idempotent). A `hedge()`
+   * then starts no further attempt for it, and spends no budget, event or slot on one the transport
+   * would refuse; retries, one at a time, are unaffected. Called by the operation, typically on its
+   * first attempt; the Switchyard clients call it for such requests themselves.
+   */
+  disallowHedging(): void;
 }
 
 /**
@@ -46,6 +54,8 @@ export class CallContext implements AttemptContext {
   /** On the call's root context: the budget(s) this call was recorded in as a request (see firstRequestFor). */
   private recordedIn: object | undefined = undefined;
   private alsoRecordedIn: object[] | undefined = undefined;
+  /** On the call's root context: see disallowHedging. */
+  private hedgingDisallowed = false;
 
   constructor(
     public deadline: number,
@@ -180,9 +190,7 @@ export class CallContext implements AttemptContext {
    * unless one call meets two distinct budgets.
    */
   firstRequestFor(budget: object): boolean {
-    // Attempts are children of the call's context (retries, hedges, timeouts), so the call is its root.
-    let root: CallContext = this;
-    while (root.parent !== undefined) root = root.parent;
+    const root = this.root();
     const first = root.recordedIn;
     if (first === undefined) {
       root.recordedIn = budget;
@@ -197,6 +205,22 @@ export class CallContext implements AttemptContext {
     if (more.includes(budget)) return false;
     more.push(budget);
     return true;
+  }
+
+  disallowHedging(): void {
+    this.root().hedgingDisallowed = true;
+  }
+
+  /** @internal Whether a hedge may start another attempt of this call (see disallowHedging). */
+  get hedgingAllowed(): boolean {
+    return !this.root().hedgingDisallowed;
+  }
+
+  /** The call's own context: attempts are its children (retries, hedges, timeouts). */
+  private root(): CallContext {
+    let root: CallContext = this;
+    while (root.parent !== undefined) root = root.parent;
+    return root;
   }
 
   /** @internal Claims the single race slot; false when taken. */

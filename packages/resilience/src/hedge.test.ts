@@ -1,5 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
-import { fallback, hedge } from '@switchyard/resilience';
+import { fallback, hedge, retryBudget } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 describe('hedge', () => {
@@ -39,6 +39,24 @@ describe('hedge', () => {
     await outcome;
     await vi.advanceTimersByTimeAsync(200);
     expect(attempts).toBe(1);
+  });
+
+  it('starts no hedge, and spends no budget, for a call whose operation disallowed hedging', async () => {
+    let acquired = 0;
+    const budget = { ...retryBudget(), tryAcquireRetry: () => ++acquired > 0 };
+    const policy = hedge({ delayMs: 50, maxHedges: 2, budget });
+    const hedges: number[] = [];
+    policy.onHedge((event) => hedges.push(event.attempt));
+    let attempts = 0;
+    const pending = policy.execute((context) => {
+      attempts++;
+      // A request read once (a stream): a second attempt would find it taken.
+      context.disallowHedging();
+      return new Promise((resolve) => setTimeout(() => resolve('only'), 300));
+    });
+    await vi.advanceTimersByTimeAsync(301);
+    await expect(pending).resolves.toBe('only');
+    expect({ attempts, hedges, acquired }).toEqual({ attempts: 1, hedges: [], acquired: 0 });
   });
 
   it('does not hedge a call that answers before the delay', async () => {

@@ -136,6 +136,9 @@ export function hedge(options: HedgeOptions): HedgePolicy {
       const tryHedge = (): boolean => {
         // Not for a call the caller gave up on: it would spend budget and a slot on nobody.
         if (attempts.length > maxHedges || context.abortReason || Date.now() >= context.deadline) return false;
+        // Nor for one whose attempts cannot run side by side (its operation said so): the transport
+        // would refuse the attempt at once, after it had taken a retry from the budget.
+        if (!context.hedgingAllowed) return false;
         if (budget && !budget.tryAcquireRetry()) return false;
         hedged.emit({ attempt: attempts.length + 1, afterMs: Date.now() - started });
         launch();

@@ -255,6 +255,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     // Requests that failed, or were read once and sent (or are being sent by a hedged attempt).
     const refused = source?.refusal(`${serviceName}/${name}`);
     if (refused !== undefined) throw refused;
+    // Requests read once cannot go on two attempts at a time: a hedge would be refused above, after
+    // taking a token of its budget (and its slot, and a hedge in the metrics).
+    if (source !== undefined && !source.replayable) context.disallowHedging();
     const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
     // A retry or hedge passes over the instances the call's failed attempts used (and a keyed
     // call's own instance), while another is up: see pickUntried. The first attempt picks as ever.

@@ -173,6 +173,9 @@ export class SingleAttemptContext implements AttemptContext {
     return this.controller.signal;
   }
 
+  /** Nothing to do: without a policy, a call has one attempt. */
+  disallowHedging(): void {}
+
   onAbort(listener: AbortListener): () => void {
     this.listeners.push(listener);
     return () => {

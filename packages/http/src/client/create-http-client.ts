@@ -127,6 +127,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // A request that may not be sent twice is not hedged: a second attempt while the first is out
     // (a hedge starts on a timer, whatever the request) would send it twice.
     if (state.inFlight > 0 && !prepared.idempotent) throw notHedged(labelOf(prepared));
+    // Nor one whose body is read once. Said before any hedge could start: a hedge refused above has
+    // taken a token of its budget (and a slot, and a hedge in the metrics) for nothing.
+    if (!prepared.idempotent || !prepared.replayable) context.disallowHedging();
     // Closed while this call waited to retry: fail it as closed, before picking (and blaming) an instance.
     if (closed) throw closedError();
     const pickArgs = prepared.key === undefined ? undefined : { key: prepared.key };
