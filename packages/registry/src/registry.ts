@@ -93,7 +93,12 @@ export interface Registry {
   register(instance: InstanceInput, options?: RegisterOptions): Promise<Registration>;
   /** The live instances of a service (an unknown service has none). */
   list(service: string): Promise<ServiceInstance[]>;
-  /** The names of services with at least one live instance, sorted. */
+  /**
+   * The names of services with at least one live instance, sorted; also of a service with none left
+   * that still holds a route rule (the rule applies again as soon as an instance comes back, so it
+   * must stay findable), until the rule is cleared. A service whose last instance left (deregistered,
+   * evicted or expired) and that holds no rule is not named, and the backend forgets its name.
+   */
   services(): Promise<string[]>;
   /**
    * Watches a service. Resolves once `listener` has received its first `snapshot`, with a function

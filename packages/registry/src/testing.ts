@@ -379,6 +379,23 @@ export function describeRegistry(
       await stop();
     });
 
+    it('keeps naming a service that holds a route rule after its last instance left, until the rule is cleared', async () => {
+      const a = await client();
+      const b = await client();
+      const registration = await a.register(input('checkout', 'checkout-1', { version: '1.4.0' }));
+      await a.register(input('orders', 'orders-1'));
+      const rule = { splits: { '1.4.0': 100 } };
+      await a.setRoute('checkout', rule);
+      await registration.deregister();
+      expect(await b.list('checkout')).toEqual([]);
+      // The rule applies again the moment an instance comes back: live configuration an operator must see.
+      expect(await b.services()).toEqual(['checkout', 'orders']);
+      expect(await b.getRoute('checkout')).toEqual(rule);
+      await b.setRoute('checkout', undefined);
+      expect(await a.services()).toEqual(['orders']);
+      expect(await b.services()).toEqual(['orders']);
+    });
+
     it('keeps delivering when one listener throws', async () => {
       const registry = await client();
       const log = new EventLog();

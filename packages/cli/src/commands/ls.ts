@@ -1,4 +1,4 @@
-import type { ServiceInstance } from '@switchyard/core';
+import type { RouteRule, ServiceInstance } from '@switchyard/core';
 import type { Registry } from '@switchyard/registry';
 import { expectPositionals } from '../args.js';
 import { CliError, ExitCode } from '../cli-error.js';
@@ -26,11 +26,15 @@ Examples:
   switchyard ls
   switchyard ls catalog --json | jq '.instances[].id'
 
+A service whose instances have all gone but that still holds a route rule stays listed (0
+instances, its rule named below the table; "route" in its --json row): the rule applies again as
+soon as an instance comes back; switchyard route clear <service> lets it go.
+
 A service that cannot be read (e.g. a key of the wrong type) is left out and named in a warning on
 stderr; --json lists it under "unreadable": [{"service", "error"}].
 
 Exit codes: 0 listed (an empty registry too; also with services left out, as warned); 1 unknown
-service, registry unreachable, no listed service readable; 2 usage.`,
+service (no live instance, no route rule), registry unreachable, no listed service readable; 2 usage.`,
   options: {},
   async run(context) {
     const [service] = expectPositionals('ls', context.args, ['service'], 1);
@@ -45,6 +49,8 @@ interface ServiceRow {
   up: number;
   draining: number;
   versions: string[];
+  /** Only for a service with no live instance, listed because it holds a route rule (null: malformed). */
+  route?: RouteRule | null;
 }
 
 /** A listed service whose instances could not be read, and why. */
@@ -83,6 +89,15 @@ async function listServices(context: CommandContext): Promise<ExitCode> {
     ]),
   );
   writeLine(context.io.stdout, table);
+  for (const row of rows) {
+    if (row.route === undefined) continue;
+    const rule = row.route === null ? 'a malformed one' : formatRoute(row.route);
+    writeLine(
+      context.io.stdout,
+      `${row.service}: no live instance; its route rule (${rule}) applies again when one comes back ` +
+        `(switchyard route clear ${row.service} removes it)`,
+    );
+  }
   return ExitCode.OK;
 }
 
@@ -107,13 +122,17 @@ async function readServiceRows(
 
 async function readServiceRow(registry: Registry, service: string): Promise<ServiceRow> {
   const instances = await registry.list(service);
-  return {
+  const row: ServiceRow = {
     service,
     instances: instances.length,
     up: instances.filter((instance) => instance.status === 'up').length,
     draining: instances.filter((instance) => instance.status === 'draining').length,
     versions: [...new Set(instances.map((instance) => instance.version ?? ''))].filter(Boolean).sort(),
   };
+  // Listed with no live instance: the registry keeps naming a service that holds a route rule (it
+  // applies to the next instances). Said why, or the row read as a dead service listed by mistake.
+  if (instances.length === 0) row.route = (await registry.getRoute(service)) ?? null;
+  return row;
 }
 
 function errorMessage(error: unknown): string {
@@ -123,10 +142,14 @@ function errorMessage(error: unknown): string {
 async function listInstances(context: CommandContext, service: string): Promise<ExitCode> {
   const opened = context.registry();
   const [instances, route] = await Promise.all([opened.registry.list(service), opened.registry.getRoute(service)]);
-  if (instances.length === 0) throw await unknownService(context, service);
   // getRoute() reads a malformed stored rule as none, while the clients keep the rule they had:
   // shown as no rule, it hid that a by-hand edit had failed (route get says so; now ls does too).
   const malformed = route === undefined ? await malformedRoute(context, service) : undefined;
+  // No instance and no rule: unknown. With a rule the service is known (`ls` lists it), and its rule
+  // applies to the next instance that comes: shown below an empty listing.
+  if (instances.length === 0 && route === undefined && malformed === undefined) {
+    throw await unknownService(context, service);
+  }
   const views = sortInstances(await withLeases(opened.inspector(), service, instances));
   if (context.json) {
     const instancesJson = views.map((view) => ({
@@ -157,7 +180,8 @@ async function listInstances(context: CommandContext, service: string): Promise<
       formatDuration(view.expiresInMs),
     ]),
   );
-  writeLine(context.io.stdout, table);
+  if (instances.length === 0) writeLine(context.io.stdout, `no live instance of ${service}`);
+  else writeLine(context.io.stdout, table);
   if (route) writeLine(context.io.stdout, `route: ${formatRoute(route)}`);
   else if (malformed !== undefined)
     writeLine(context.io.stdout, `route: ${describeMalformedRoute(service, malformed)}`);

@@ -62,11 +62,15 @@ export class MemoryStore {
     return [...(this.entries.get(service)?.values() ?? [])].map((entry) => entry.instance);
   }
 
+  /**
+   * Services with an instance, and those with none left that still hold a route rule (as the Redis
+   * registry's index keeps them: the rule applies again as soon as an instance comes back).
+   */
   services(): string[] {
-    return [...this.entries.entries()]
-      .filter(([, entries]) => entries.size > 0)
-      .map(([service]) => service)
-      .sort();
+    const names = new Set<string>();
+    for (const [service, entries] of this.entries) if (entries.size > 0) names.add(service);
+    for (const [service, state] of this.states) if (state.route !== undefined) names.add(service);
+    return [...names].sort();
   }
 
   /** Adds a watcher; it immediately receives a snapshot. */

@@ -4,7 +4,9 @@
  * Cluster alike. Values are plain JSON and numbers so an operator can read them with `redis-cli`:
  *
  * ```
- * <ns>:services                  SET   service names ever registered (filtered by live count on read)
+ * <ns>:services                  SET   names of services with an instance or a route rule (a vacant one's name is removed)
+ * <ns>:{<ns>:services}:indexed   HASH  service name → how often a registration claimed it; same slot as the SET
+ *                                      (hash tag = the SET's name), so a name is removed only if unclaimed since checked
  * <ns>:{<service>}:instances     HASH  id → instance JSON
  * <ns>:{<service>}:gens          HASH  id → generation of the registration that owns the id
  * <ns>:{<service>}:lease:<id>:<gen>  STRING the lease's TTL in ms, with that native TTL: the lease itself
@@ -51,6 +53,15 @@ export function serviceKeys(namespace: string, service: string): ServiceKeys {
 /** The set of service names under a namespace. */
 export function servicesKey(namespace: string): string {
   return `${namespace}:services`;
+}
+
+/**
+ * The services index's keys, in script order: the SET of names and the claim counts beside it. The
+ * second key's hash tag is the first key's whole name (a namespace has no braces), so both share a
+ * Cluster slot and one script can change them together (see INDEX_SERVICE in scripts.ts).
+ */
+export function serviceIndexKeys(namespace: string): readonly [string, string] {
+  return [servicesKey(namespace), `${namespace}:{${servicesKey(namespace)}}:indexed`];
 }
 
 /** The service name in a channel name, or undefined for a foreign channel. */

@@ -30,8 +30,12 @@ export interface RegistrationContext {
   logger: Logger;
   tombstoneTtlMs: number;
   onEnd(registration: RedisRegistration): void;
-  /** Names the service in the services index (again: an entry written back after a flush needs it). */
+  /** Claims the service's name in the services index for an entry just (re)written (see INDEX_SERVICE). */
   indexService(): Promise<void>;
+  /** Names the service in the services index again, in case the index key was lost (a native SADD). */
+  touchIndex(): Promise<void>;
+  /** Takes the service's name out of the services index if nothing is left of it. Never throws. */
+  reapService(): Promise<unknown>;
 }
 
 /**
@@ -88,6 +92,7 @@ export class RedisRegistration implements Registration {
         if (commandTimedOut(error)) {
           context.connection
             .call('withdraw', () => context.scripts.withdraw(context.keys, instance.id, json, context.tombstoneTtlMs))
+            .then(({ vacant }) => (vacant ? context.reapService() : undefined))
             .catch((withdrawError: unknown) =>
               context.logger.warn(
                 { err: withdrawError, id: instance.id },
@@ -155,7 +160,7 @@ export class RedisRegistration implements Registration {
   /** Sends the deregistration; forgets it if it fails, so that the next deregister() sends it again. */
   private removeEntry(): Promise<void> {
     const removal = this.serial(async () => {
-      await this.context.connection.call('deregister', () =>
+      const { vacant } = await this.context.connection.call('deregister', () =>
         this.context.scripts.deregister(
           this.context.keys,
           this.current.id,
@@ -163,6 +168,9 @@ export class RedisRegistration implements Registration {
           this.context.tombstoneTtlMs,
         ),
       );
+      // The service's last instance left: its name leaves the services index (never fails the
+      // deregister; a name left behind is taken out by the next services()).
+      if (vacant) await this.context.reapService();
     });
     removal.catch(() => {
       if (this.removal === removal) this.removal = undefined;
@@ -251,7 +259,7 @@ export class RedisRegistration implements Registration {
         const verify = recheck || now - this.indexedAt >= this.ttlMs;
         if (verify) {
           this.indexedAt = now;
-          void this.context.indexService();
+          void this.context.touchIndex();
         }
         // Fast path: one native PEXPIRE on the server clock. Only when it finds no lease (or the
         // check finds no ownership) does the slow script find out why (stalled past the TTL,

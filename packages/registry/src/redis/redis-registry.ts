@@ -25,7 +25,7 @@ import type { RegisterOptions, Registration, Registry, RegistryListener } from '
 import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js';
 import { createClient } from './create-client.js';
 import { decodeInstance, decodeRoute } from './decode.js';
-import { type ServiceKeys, serviceKeys, serviceOfChannel, servicesKey } from './keys.js';
+import { type ServiceKeys, serviceIndexKeys, serviceKeys, serviceOfChannel, servicesKey } from './keys.js';
 import {
   corruptData,
   describeRedisError,
@@ -34,7 +34,7 @@ import {
   type RegistryOperation,
 } from './redis-connection.js';
 import { RedisRegistration, type RegistrationContext } from './redis-registration.js';
-import { RedisScripts } from './redis-scripts.js';
+import { RedisScripts, type ServiceState } from './redis-scripts.js';
 import { ServiceWatch } from './service-watch.js';
 import { WarnOnce } from './warn-once.js';
 
@@ -207,6 +207,8 @@ export class RedisRegistry implements Registry {
       tombstoneTtlMs: this.options.tombstoneTtlMs,
       onEnd: (registration) => this.registrations.delete(registration),
       indexService: () => this.indexService(instance.service),
+      touchIndex: () => this.touchIndex(instance.service),
+      reapService: () => this.reapService(instance.service),
     };
     const registration = await RedisRegistration.create(instance, ttlMs, heartbeatIntervalMs, context);
     if (this.closing !== undefined) {
@@ -224,13 +226,33 @@ export class RedisRegistry implements Registry {
     // it is only an index: services() checks live counts, and a failed add is repaired next time.
     // Awaited, so that the index names the service by the time register() resolves, for every
     // client (with auto-pipelining, an add left in flight could land after another client's read).
+    // After the entry is written, never before: that order is what keeps a register racing the
+    // removal of a vacant service's name in the index (see INDEX_SERVICE in scripts.ts).
     await this.indexService(instance.service);
     return registration;
   }
 
-  /** Adds `service` to the services index; a failure is logged (the next write repairs it). */
+  /**
+   * Claims `service` in the services index for an entry or a route rule just written (a name with a
+   * claim since a reaper read the count is never removed by it); a failure is logged (the next write,
+   * or the registration's once-per-TTL touch, repairs it).
+   */
   private async indexService(service: string): Promise<void> {
     await this.connection
+      .call('index service', () => this.scripts.indexService(serviceIndexKeys(this.options.namespace), service))
+      .then(
+        () => undefined,
+        (error: unknown) => this.logger.warn({ err: error, service }, 'switchyard registry: could not index service'),
+      );
+  }
+
+  /**
+   * Names `service` in the services index again, for a lost index key: a live registration's native
+   * `SADD` once per TTL, sent beside its heartbeat. It needs no claim: a reaper finds a service with a
+   * live entry not vacant, and an entry that is written anew is claimed by its (re)write.
+   */
+  private touchIndex(service: string): Promise<void> {
+    return this.connection
       .call('index service', (client) => client.sadd(servicesKey(this.options.namespace), service))
       .then(
         () => undefined,
@@ -238,16 +260,54 @@ export class RedisRegistry implements Registry {
       );
   }
 
+  /**
+   * Takes a vacant service's name out of the services index (no instance, no route rule left):
+   * without this, every service that ever existed stayed in it (per-PR previews, renamed services),
+   * and services() paid a script per dead name on every call. Three steps, since the index and the
+   * service live in different Cluster slots: the claim count first, then the vacancy check (which
+   * sweeps expired entries), then a removal that only goes through if nobody claimed the name since
+   * (see INDEX_SERVICE). Best effort: a failure is logged, and the next services() tries again.
+   * @returns whether the name was removed.
+   */
+  private async reapService(service: string): Promise<boolean> {
+    const indexKeys = serviceIndexKeys(this.options.namespace);
+    try {
+      const claims = await this.connection.call('reap service', (client) => client.hget(indexKeys[1], service));
+      const state = await this.connection.call('reap service', () => this.scripts.serviceState(this.keys(service)));
+      if (!state.vacant) return false;
+      return await this.unindex(service, claims);
+    } catch (error) {
+      this.logger.warn(
+        { err: error, service },
+        'switchyard registry: could not take a vacant service out of the index; the next services() will',
+      );
+      return false;
+    }
+  }
+
+  /** The last step of {@link reapService}, given the claim count read before the service was found vacant. */
+  private unindex(service: string, claims: string | null): Promise<boolean> {
+    return this.connection.call('reap service', () =>
+      this.scripts.unindexService(serviceIndexKeys(this.options.namespace), service, claims),
+    );
+  }
+
   async list(service: string): Promise<ServiceInstance[]> {
     this.assertOpen();
     return (await this.listWithRev(validateServiceName(service))).instances;
   }
 
+  /**
+   * The services with a live instance, and those with none left that still hold a route rule (it
+   * applies again as soon as an instance comes back, so an operator must be able to find it),
+   * sorted. Names the index holds for vacant services (nothing left of them: every instance gone by
+   * deregister, eviction or expiry, no rule) are taken out of it on the way, so that the index does
+   * not grow with every service that ever existed.
+   */
   async services(): Promise<string[]> {
     this.assertOpen();
-    const names = await this.connection.call('services', (client) =>
-      client.smembers(servicesKey(this.options.namespace)),
-    );
+    const indexKeys = serviceIndexKeys(this.options.namespace);
+    const names = await this.connection.call('services', (client) => client.smembers(indexKeys[0]));
     const valid = names.filter((name) => {
       try {
         validateServiceName(name);
@@ -261,24 +321,64 @@ export class RedisRegistry implements Registry {
         return false;
       }
     });
+    // The claim counts are read before any service is checked: a name is then removed only if no
+    // register claimed it after its check could have missed it (see INDEX_SERVICE). Unreadable
+    // (garbage in the key): nothing is removed this time, and the listing goes on.
+    const claims =
+      valid.length === 0
+        ? []
+        : await this.connection
+            .call('services', (client) => client.hmget(indexKeys[1], ...valid))
+            .catch((error: unknown) => {
+              if (!this.connection.isReady) throw error;
+              this.warnings.warn(
+                'services:claims',
+                { error: describeRedisError(error) },
+                'switchyard registry: cannot read the service index claims; vacant services stay indexed',
+              );
+              return undefined;
+            });
     // One service's garbage (e.g. a key of the wrong type) must not hide the others: data errors
-    // are warned about and count as "no live instance"; a lost connection still fails the call.
-    const counts = await Promise.all(
+    // are warned about and count as "no live instance" (and are never taken out of the index); a
+    // lost connection still fails the call.
+    const states = await Promise.all(
       valid.map((name) =>
         this.connection
-          .call('services', () => this.scripts.liveCount(this.keys(name)))
-          .catch((error: unknown) => {
+          .call('services', () => this.scripts.serviceState(this.keys(name)))
+          .catch((error: unknown): ServiceState | undefined => {
             if (!this.connection.isReady || !corruptData(error)) throw error;
             this.warnings.warn(
               `services:${name}:data`,
               { service: name, error: (error as Error).message },
               'switchyard registry: skipped a service whose keys are corrupt',
             );
-            return 0;
+            return undefined;
           }),
       ),
     );
-    return valid.filter((_, index) => (counts[index] ?? 0) > 0).sort();
+    if (claims !== undefined) {
+      await Promise.all(
+        valid.map((name, index) =>
+          states[index]?.vacant
+            ? this.unindex(name, claims[index] ?? null).catch((error: unknown) =>
+                // Once per cause, not on every listing: a connection that may not write (a
+                // read-only replica) would otherwise log a line per vacant service per services().
+                this.warnings.warn(
+                  'services:unindex',
+                  { service: name, error: describeRedisError(error) },
+                  'switchyard registry: could not take a vacant service out of the index',
+                ),
+              )
+            : undefined,
+        ),
+      );
+    }
+    return valid
+      .filter((_, index) => {
+        const state = states[index];
+        return state !== undefined && (state.live > 0 || state.routed);
+      })
+      .sort();
   }
 
   async watch(service: string, listener: RegistryListener): Promise<() => Promise<void>> {
@@ -335,9 +435,10 @@ export class RedisRegistry implements Registry {
     if (generation !== undefined && (typeof generation !== 'string' || !/^\d{1,20}$/.test(generation))) {
       throw new InvalidArgumentError('options.generation', 'must be a registration generation: 1-20 decimal digits');
     }
-    const removed = await this.connection.call('evict', () =>
+    const { status: removed, vacant } = await this.connection.call('evict', () =>
       this.scripts.evict(keys, id, this.options.tombstoneTtlMs, generation ?? ''),
     );
+    if (vacant) await this.reapService(service);
     if (removed === -1) {
       throw new SwitchyardError(
         'FAILED_PRECONDITION',
@@ -368,7 +469,7 @@ export class RedisRegistry implements Registry {
   }
 
   /** One watcher's periodic sweep of a service (see the watch's `sweep`). */
-  private async sweepService(keys: ServiceKeys): Promise<void> {
+  private async sweepService(service: string, keys: ServiceKeys): Promise<void> {
     // One watcher per interval sweeps a service, not every one: a sweep is a script with a
     // fixed cost on the server, and a service can have hundreds of watchers (every client of
     // it). Whoever ticks first takes the turn with one native SET NX; the others skip. The
@@ -386,12 +487,17 @@ export class RedisRegistry implements Registry {
     if (mine !== 'OK') return;
     // Batches keep each script short (Redis is single-threaded); a full batch means more
     // entries are due, so go on, within a bound, until the backlog is gone.
+    let emptied = false;
     for (let batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
-      const handled = await this.connection.call('sweep', () =>
+      const swept = await this.connection.call('sweep', () =>
         this.scripts.sweep(keys, SWEEP_BATCH, this.options.sweepIntervalMs),
       );
-      if (handled < SWEEP_BATCH) break;
+      emptied ||= swept.emptied;
+      if (swept.handled < SWEEP_BATCH) break;
     }
+    // The last instance expired: nobody deregisters it, so the sweep that saw it go takes the
+    // service's name out of the index (a service nobody watches: the next services() does).
+    if (emptied) await this.reapService(service);
   }
 
   private createWatch(service: string): ServiceWatch {
@@ -407,7 +513,7 @@ export class RedisRegistry implements Registry {
       list: () => this.listWithRev(service),
       readRev: async () => Number(await this.connection.call('read revision', (client) => client.get(keys.rev))) || 0,
       sweep: () =>
-        this.sweepService(keys).catch((error: unknown) => {
+        this.sweepService(service, keys).catch((error: unknown) => {
           // Refused by Redis itself (an ACL without the sweep's commands): said once, or a watcher
           // that could never sweep was silent while expired entries stayed listed. An outage is
           // told by the watch's stale events instead.
@@ -426,6 +532,9 @@ export class RedisRegistry implements Registry {
           const written = await this.connection.call('restore route', () =>
             this.scripts.restoreRoute(keys, JSON.stringify(rule)),
           );
+          // Whatever lost the rule may have lost the index too, and a rule must stay findable
+          // by its service's name even while the service has no instance.
+          if (written) await this.indexService(service);
           return written ? 'restored' : 'present';
         } catch (error) {
           // Refused by Redis itself (an ACL without write access): no retry can succeed.
@@ -507,6 +616,11 @@ export class RedisRegistry implements Registry {
     const valid = rule === undefined ? undefined : validateRouteRule(rule);
     if (valid) checkRouteAgainst(service, valid, (await this.listWithRev(service)).instances);
     await this.connection.call('set route', () => this.scripts.setRoute(keys, valid ? JSON.stringify(valid) : ''));
+    // A rule keeps its service named in the index after the last instance leaves, claimed after it is
+    // written (the instances checked above may have left, and the name with them, meanwhile). A
+    // clear may leave the service vacant: its name goes then.
+    if (valid) await this.indexService(service);
+    else await this.reapService(service);
   }
 
   async getRoute(service: string): Promise<RouteRule | undefined> {

@@ -5,12 +5,14 @@ import {
   EVICT,
   FORGET_SWEEPS,
   HEARTBEAT,
+  INDEX_SERVICE,
   LIST,
-  LIVE_COUNT,
   REGISTER,
   RESTORE_ROUTE,
+  SERVICE_STATE,
   SET_ROUTE,
   SWEEP,
+  UNINDEX_SERVICE,
   UPDATE,
   WITHDRAW,
 } from './scripts.js';
@@ -25,14 +27,36 @@ const COMMANDS = {
   syList: LIST,
   sySweep: SWEEP,
   syForgetSweeps: FORGET_SWEEPS,
-  syLiveCount: LIVE_COUNT,
+  syServiceState: SERVICE_STATE,
   sySetRoute: SET_ROUTE,
   syRestoreRoute: RESTORE_ROUTE,
   syWithdraw: WITHDRAW,
 } as const;
 
-type ScriptName = keyof typeof COMMANDS;
+/** Scripts over the two keys of the services index (see serviceIndexKeys), service name first in ARGV. */
+const INDEX_COMMANDS = {
+  syIndexService: INDEX_SERVICE,
+  syUnindexService: UNINDEX_SERVICE,
+} as const;
+
+type ScriptName = keyof typeof COMMANDS | keyof typeof INDEX_COMMANDS;
 type ScriptFn = (...args: (string | number)[]) => Promise<unknown>;
+
+/** What services() learns of one service: see SERVICE_STATE. */
+export interface ServiceState {
+  /** Live instances. */
+  live: number;
+  /** A route rule is stored (malformed or not). */
+  routed: boolean;
+  /** Nothing is left of the service: its name may leave the index. */
+  vacant: boolean;
+}
+
+/** A removal's outcome: the script's status, and whether the service is vacant now. */
+export interface RemovalResult {
+  status: number;
+  vacant: boolean;
+}
 
 /**
  * Typed calls to the registry's Lua scripts. ioredis sends them by SHA (EVALSHA) and falls back to
@@ -43,11 +67,18 @@ export class RedisScripts {
     for (const [name, lua] of Object.entries(COMMANDS)) {
       if (!(name in client)) client.defineCommand(name, { numberOfKeys: 5, lua });
     }
+    for (const [name, lua] of Object.entries(INDEX_COMMANDS)) {
+      if (!(name in client)) client.defineCommand(name, { numberOfKeys: 2, lua });
+    }
   }
 
   private run(name: ScriptName, keys: ServiceKeys, ...args: (string | number)[]): Promise<unknown> {
+    return this.runOn(name, [...keys.scriptKeys, keys.channel], ...args);
+  }
+
+  private runOn(name: ScriptName, keysAndArgs: readonly (string | number)[], ...args: (string | number)[]) {
     const fn = (this.client as unknown as Record<ScriptName, ScriptFn>)[name];
-    return fn.call(this.client, ...keys.scriptKeys, keys.channel, ...args);
+    return fn.call(this.client, ...keysAndArgs, ...args);
   }
 
   /**
@@ -99,17 +130,24 @@ export class RedisScripts {
     return (await this.run('syUpdate', keys, id, generation, json)) as number;
   }
 
-  async deregister(keys: ServiceKeys, id: string, generation: string, tombstoneTtlMs: number): Promise<number> {
-    return (await this.run('syDeregister', keys, id, generation, tombstoneTtlMs)) as number;
+  /** Status 1 removed, 0 not the owner. */
+  async deregister(keys: ServiceKeys, id: string, generation: string, tombstoneTtlMs: number): Promise<RemovalResult> {
+    return removal(await this.run('syDeregister', keys, id, generation, tombstoneTtlMs));
   }
 
-  async evict(keys: ServiceKeys, id: string, tombstoneTtlMs: number, expectedGeneration: string): Promise<number> {
-    return (await this.run('syEvict', keys, id, tombstoneTtlMs, expectedGeneration)) as number;
+  /** Status 1 removed, 0 unknown id, -1 owned by another generation than the one expected. */
+  async evict(
+    keys: ServiceKeys,
+    id: string,
+    tombstoneTtlMs: number,
+    expectedGeneration: string,
+  ): Promise<RemovalResult> {
+    return removal(await this.run('syEvict', keys, id, tombstoneTtlMs, expectedGeneration));
   }
 
-  /** Removes `id` if its entry is exactly `json` (a register that timed out): 1 removed, 0 not there. */
-  async withdraw(keys: ServiceKeys, id: string, json: string, tombstoneTtlMs: number): Promise<number> {
-    return (await this.run('syWithdraw', keys, id, json, tombstoneTtlMs)) as number;
+  /** Removes `id` if its entry is exactly `json` (a register that timed out): status 1 removed, 0 not there. */
+  async withdraw(keys: ServiceKeys, id: string, json: string, tombstoneTtlMs: number): Promise<RemovalResult> {
+    return removal(await this.run('syWithdraw', keys, id, json, tombstoneTtlMs));
   }
 
   /** `route`: the rule JSON; '' when cleared; null when Redis holds no route key at all. */
@@ -135,9 +173,13 @@ export class RedisScripts {
     return (await this.run('syRestoreRoute', keys, json)) === 1;
   }
 
-  /** A watcher's sweep: `intervalMs` is how often watchers sweep (it scales what counts as a stall). */
-  async sweep(keys: ServiceKeys, limit: number, intervalMs: number): Promise<number> {
-    return (await this.run('sySweep', keys, limit, intervalMs)) as number;
+  /**
+   * A watcher's sweep: `intervalMs` is how often watchers sweep (it scales what counts as a stall).
+   * `emptied`: it dropped the service's last entry.
+   */
+  async sweep(keys: ServiceKeys, limit: number, intervalMs: number): Promise<{ handled: number; emptied: boolean }> {
+    const [handled, emptied] = (await this.run('sySweep', keys, limit, intervalMs)) as [number, number];
+    return { handled, emptied: emptied === 1 };
   }
 
   /** A watcher stops: the mark its sweeps left goes (see FORGET_SWEEPS). */
@@ -145,7 +187,27 @@ export class RedisScripts {
     await this.run('syForgetSweeps', keys);
   }
 
-  async liveCount(keys: ServiceKeys): Promise<number> {
-    return (await this.run('syLiveCount', keys)) as number;
+  /** Sweeps due entries, then says what is left of the service (see SERVICE_STATE). */
+  async serviceState(keys: ServiceKeys): Promise<ServiceState> {
+    const [live, routed, vacant] = (await this.run('syServiceState', keys)) as [number, number, number];
+    return { live, routed: routed === 1, vacant: vacant === 1 };
   }
+
+  /** Names `service` in the services index as claimed by a new entry or rule (see INDEX_SERVICE). */
+  async indexService(indexKeys: readonly [string, string], service: string): Promise<void> {
+    await this.runOn('syIndexService', indexKeys, service);
+  }
+
+  /**
+   * Removes a vacant service's name from the index unless it was claimed since `claims` (the count
+   * read before the service was found vacant; null when there was none). True when removed.
+   */
+  async unindexService(indexKeys: readonly [string, string], service: string, claims: string | null): Promise<boolean> {
+    return (await this.runOn('syUnindexService', indexKeys, service, claims ?? '')) === 1;
+  }
+}
+
+function removal(reply: unknown): RemovalResult {
+  const [status, vacant] = reply as [number, number];
+  return { status, vacant: vacant === 1 };
 }

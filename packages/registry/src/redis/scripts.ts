@@ -143,6 +143,18 @@ local function forgetLost()
     end
   end
 end
+-- Whether nothing is left that the service's name in the services index stands for: no entry, no
+-- index entry (a lease in its stall grace period is one) and no stored route rule (a rule applies
+-- again as soon as an instance comes back, so its service stays named; '' is a cleared rule). The
+-- caller then asks the index to drop the name (see INDEX_SERVICE). (pcall: a key of another type is
+-- garbage; such a service is not vacant, so nothing is removed on a guess.)
+local function vacant()
+  if redis.pcall('HLEN', KEYS[1]) ~= 0 or redis.pcall('ZCARD', KEYS[3]) ~= 0 then return false end
+  local rule = redis.pcall('GET', routeKey)
+  return rule == false or rule == ''
+end
+-- Entries this script dropped as expired (a sweep that empties the service says so, see SWEEP).
+local dropped = 0
 local function sweep(limit, interval)
   reindexLost()
   forgetLost()
@@ -190,6 +202,7 @@ local function sweep(limit, interval)
         redis.call('ZADD', KEYS[3], now + ${GRACE_MS}, id)
       else
         drop(id) -- (which also takes the id out of the graced set)
+        dropped = dropped + 1
         publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"expired"')
       end
     end
@@ -304,38 +317,42 @@ return 0
 
 /**
  * Deregister: ARGV id, generation, tombstoneTtlMs. Ends the generation (tombstone, lease deleted)
- * and removes the entry if this generation owns it. Returns 1 removed, 0 not the owner.
+ * and removes the entry if this generation owns it. Returns {1 removed | 0 not the owner, vacant}:
+ * vacant 1 when nothing of the service is left (the caller then takes its name out of the index).
  */
 export const DEREGISTER = `${PRELUDE}
 local id, gen, tombTtl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 trimTombstones()
 redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. gen)
 redis.call('DEL', leaseKey(id, gen))
+local removed = 0
 if redis.call('HGET', KEYS[2], id) == gen then
   drop(id)
   publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"deregistered"')
-  return 1
+  removed = 1
 end
-return 0
+-- Vacant also when not the owner: an entry already swept as expired leaves nobody else to say so.
+return {removed, vacant() and 1 or 0}
 `;
 
 /**
  * Evict (operator action): ARGV id, tombstoneTtlMs, expected generation ('' for any). Removes the
  * generation that owns the id and ends it, so the evicted process cannot write itself back.
- * Returns 1 removed, 0 unknown id, -1 owned by another generation than the one expected (nothing
- * removed: the registration an operator confirmed was replaced meanwhile, e.g. a restarted pod
- * that kept its id, and evicting the newcomer would take a healthy process out for good).
+ * Returns {status, vacant}: status 1 removed, 0 unknown id, -1 owned by another generation than
+ * the one expected (nothing removed: the registration an operator confirmed was replaced meanwhile,
+ * e.g. a restarted pod that kept its id, and evicting the newcomer would take a healthy process out
+ * for good); vacant as DEREGISTER's.
  */
 export const EVICT = `${PRELUDE}
 local id, tombTtl, expected = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local owner = redis.call('HGET', KEYS[2], id)
-if not owner and redis.call('HEXISTS', KEYS[1], id) == 0 then return 0 end
-if expected ~= '' and owner ~= expected then return -1 end
+if not owner and redis.call('HEXISTS', KEYS[1], id) == 0 then return {0, vacant() and 1 or 0} end
+if expected ~= '' and owner ~= expected then return {-1, 0} end
 trimTombstones()
 if owner then redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner) end
 drop(id)
 publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"deregistered"')
-return 1
+return {1, vacant() and 1 or 0}
 `;
 
 /**
@@ -344,17 +361,17 @@ return 1
  * REGISTER if the REGISTER runs at all; removes the entry (ending its generation) only if it is
  * exactly the one sent. Without it, a register that timed out but ran once Redis caught up left an
  * entry nobody heartbeated (a service whose start failed on it), listed `up` for a whole TTL.
- * Returns 1 removed, 0 nothing of ours there.
+ * Returns {1 removed | 0 nothing of ours there, vacant} (vacant as DEREGISTER's).
  */
 export const WITHDRAW = `${PRELUDE}
 local id, json, tombTtl = ARGV[2], ARGV[3], tonumber(ARGV[4])
-if redis.call('HGET', KEYS[1], id) ~= json then return 0 end
+if redis.call('HGET', KEYS[1], id) ~= json then return {0, 0} end
 local owner = redis.call('HGET', KEYS[2], id)
 trimTombstones()
 if owner then redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner) end
 drop(id)
 publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"deregistered"')
-return 1
+return {1, vacant() and 1 or 0}
 `;
 
 /**
@@ -426,11 +443,14 @@ return 1
 `;
 
 /**
- * Sweep: ARGV limit, the watchers' sweep interval (ms). Re-indexes or removes due entries (publishing `down`/`expired`), drops old
- * tombstones. Returns how many due entries it handled: a full batch means the caller should go on.
+ * Sweep: ARGV limit, the watchers' sweep interval (ms). Re-indexes or removes due entries (publishing
+ * `down`/`expired`), drops old tombstones. Returns {handled, emptied}: how many due entries it
+ * handled (a full batch means the caller should go on), and 1 when it dropped the service's last
+ * entry (the caller then takes its name out of the index: an expiry has no deregister to do it).
  */
 export const SWEEP = `${PRELUDE}
-return sweep(tonumber(ARGV[2]), tonumber(ARGV[3])) -- (a watcher's sweep trims the tombstones first)
+local handled = sweep(tonumber(ARGV[2]), tonumber(ARGV[3])) -- (a watcher's sweep trims the tombstones first)
+return {handled, (dropped > 0 and vacant()) and 1 or 0}
 `;
 
 /**
@@ -453,8 +473,45 @@ end
 return 1
 `;
 
-/** Live count, after sweeping due entries. */
-export const LIVE_COUNT = `${PRELUDE}
+/**
+ * What services() needs of one service, after sweeping due entries: {live, routed, vacant}: the
+ * live instance count; 1 when a route rule is stored (malformed or not: it is there, and an operator
+ * must be able to find it); 1 when nothing is left of the service (see vacant()).
+ */
+export const SERVICE_STATE = `${PRELUDE}
 sweep(${READ_SWEEP_LIMIT})
-return redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')
+local live = redis.call('ZCOUNT', KEYS[3], '(' .. now, '+inf')
+local rule = redis.pcall('GET', routeKey)
+return {live, (type(rule) == 'string' and rule ~= '') and 1 or 0, vacant() and 1 or 0}
+`;
+
+/**
+ * The services index: KEYS \`<ns>:services\` (the SET of names, as every version has kept it) and
+ * \`<ns>:{<ns>:services}:indexed\` (HASH name → how many times a registration has claimed the name),
+ * which shares the SET's Cluster slot (its hash tag is the SET's whole name). Per-service keys live
+ * in other slots, so no script can check a service and change the index at once. A name is taken
+ * out in three steps instead: read its claim count, check the service is vacant (SERVICE_STATE, or
+ * the vacant answer of the script that emptied it), then UNINDEX_SERVICE removes the name only if
+ * the count is still the one read. A register writes its entry before it claims the name (this
+ * script), so one that the check missed claims after the count was read, and the removal leaves the
+ * name; one that claims after the removal adds the name back. Neither is ever lost from the index.
+ * ARGV[1] is the service name.
+ */
+export const INDEX_SERVICE = `
+redis.call('SADD', KEYS[1], ARGV[1])
+local claims = tonumber(redis.call('HGET', KEYS[2], ARGV[1])) or 0
+redis.call('HSET', KEYS[2], ARGV[1], string.format('%d', claims + 1))
+return 1
+`;
+
+/**
+ * Removes a vacant service's name from the index (see INDEX_SERVICE): ARGV name, the claim count read
+ * before the service was found vacant ('' when there was none). Returns 1 removed; 0 claimed since
+ * (a register raced the check: the name stays).
+ */
+export const UNINDEX_SERVICE = `
+if (redis.call('HGET', KEYS[2], ARGV[1]) or '') ~= ARGV[2] then return 0 end
+redis.call('SREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
 `;
