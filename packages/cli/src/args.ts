@@ -62,7 +62,7 @@ export function parseCommandArgs(command: string, argv: readonly string[], optio
   try {
     parsed = parseStrict(argv, options);
   } catch (error) {
-    throw new UsageError(`${describeParseError(error, options)} (see: switchyard ${command} --help)`);
+    throw new UsageError(`${describeParseError(error, options, argv)} (see: switchyard ${command} --help)`);
   }
   // parseArgs keeps the last of a repeated flag: `deregister x --service a --service b` would act
   // on b without a word. Refuse the contradiction instead of guessing which one was meant.
@@ -196,25 +196,57 @@ function toNodeOptions(options: OptionSpecs) {
  * Node's parseArgs messages, made short: "unknown option --foo", "--registry needs a value"; an
  * unknown long flag close to a known one says which (`--deadline`: did you mean --deadline-ms?).
  */
-function describeParseError(error: unknown, options: OptionSpecs): string {
+function describeParseError(error: unknown, options: OptionSpecs, argv: readonly string[]): string {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   const quoted = /'([^']+)'/.exec(message)?.[1] ?? '';
-  const flag = quoted.split(' ')[0] ?? quoted;
+  const flag = flagName(quoted);
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
       const meant = flag.startsWith('--') ? closestOption(flag.slice(2), Object.keys(options)) : undefined;
-      return `unknown option ${flag}${meant === undefined ? '' : `; did you mean --${meant}?`}`;
+      return `unknown option ${flag}${shortGroupOf(flag, argv)}${meant === undefined ? '' : `; did you mean --${meant}?`}`;
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (message.includes('argument missing')) return `${flag} needs a value`;
-      if (message.includes('ambiguous'))
-        return `${flag} needs a value (write ${flag}=<value> for one starting with "-")`;
+      if (message.includes('ambiguous')) {
+        // `-I=-x` is not how a short flag takes a value: name the long form, as Node does.
+        const long = /^-[^-]$/.test(flag)
+          ? Object.entries(options).find(([, spec]) => spec.short === flag.slice(1))?.[0]
+          : undefined;
+        const written = long === undefined ? flag : `--${long}`;
+        return `${flag} needs a value (write ${written}=<value> for one starting with "-")`;
+      }
       if (message.includes('does not take an argument')) return `${flag} takes no value`;
       return (message.split('. ')[0] ?? message).replace(/^./, (first) => first.toLowerCase());
     default:
       return (message.split('. ')[0] ?? message).replace(/^./, (first) => first.toLowerCase());
   }
+}
+
+/**
+ * The flag Node quotes, as one name: `'-I, --import-path <value>'` is `--import-path (-I)`. Taking
+ * the first word gave `-I,`, so a flag with a short form read "-I, needs a value" or "-y, takes no
+ * value".
+ */
+function flagName(quoted: string): string {
+  const forms = quoted
+    .replace(/ <[^>]*>$/, '')
+    .split(', ')
+    .filter((form) => form !== '');
+  const long = forms.find((form) => form.startsWith('--'));
+  const short = forms.find((form) => !form.startsWith('--'));
+  if (long !== undefined && short !== undefined) return `${long} (${short})`;
+  return long ?? short ?? quoted;
+}
+
+/**
+ * ` in -y=1` when an unknown short flag came from a group of short flags: Node reads `-y=1` as
+ * `-y -= -1` and names only `-=`, which the user never typed.
+ */
+function shortGroupOf(flag: string, argv: readonly string[]): string {
+  if (!/^-[^-]$/.test(flag)) return '';
+  const group = argv.find((arg) => /^-[^-]/.test(arg) && arg !== flag && arg.includes(flag.slice(1)));
+  return group === undefined ? '' : ` in ${JSON.stringify(group)}`;
 }
 
 /**

@@ -13,7 +13,7 @@ import { debugEnabled } from './debug-flag.js';
 import { toCliError } from './describe-error.js';
 import { commandHelp, generalHelp } from './help.js';
 import { terminalSafe } from './format/table.js';
-import { type CliIo, writeLine } from './io.js';
+import { type CliIo, writeLine, writeWarning } from './io.js';
 import { type OpenedRegistry, openRegistry, resolveRegistryTarget } from './registry/open-registry.js';
 
 /** Options of {@link runCli}. */
@@ -113,6 +113,14 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
             { registry: stringOption(args, 'registry'), namespace: stringOption(args, 'namespace') },
             io.env,
           ),
+          {
+            onWarning: ({ text, problem }) => {
+              // ls <service> and route get show a malformed stored rule themselves, on stdout; the
+              // registry's "keeping the previous one" speaks for a watcher (watch, dashboard).
+              if (!command.streaming && problem === 'malformed route rule') return;
+              writeWarning(io, command.name, text);
+            },
+          },
         );
         return opened;
       },

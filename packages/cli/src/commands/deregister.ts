@@ -2,9 +2,10 @@ import { type ServiceInstance, validateInstanceId } from '@switchyard/core';
 import { expectPositionals, stringOption } from '../args.js';
 import { CliError, ExitCode, UsageError } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
+import { oneLine } from '../describe-error.js';
 import { formatAddress } from '../format/instance.js';
 import { terminalSafe } from '../format/table.js';
-import { writeJsonLine, writeLine } from '../io.js';
+import { writeJsonLine, writeLine, writeWarning } from '../io.js';
 import { ask, isYes } from '../prompt.js';
 
 /** `switchyard deregister <id> [--service s] [--yes]`. */
@@ -15,7 +16,8 @@ export const deregisterCommand: Command = {
   details: `Evicts the instance whatever process owns it (RedisRegistry.evict): watchers see it go
 "down (deregistered)" at once, and the owning process, told at its next heartbeat, never writes it
 back (its registration becomes "lost"). To take an instance out of traffic temporarily, drain it
-from its own process instead. Without --service, every live service is searched for the id.
+from its own process instead. Without --service, every live service is searched for the id (one
+that cannot be read is named in a warning, and the others are searched).
 Asks for confirmation on stderr and reads the answer from stdin unless --yes is given. Only the
 registration shown is evicted: one that took the id meanwhile is left alone (exit 1).
 
@@ -87,10 +89,34 @@ async function findInstance(
     return found;
   }
   const services = await registry.services();
-  const lists = await Promise.all(services.map((name) => registry.list(name)));
+  // One service that cannot be read (a key of the wrong type, written by hand or by a foreign tool)
+  // failed the whole search, reported as an unreachable registry: an instance of any other service
+  // could not be evicted without --service. It is now named in a warning and the others searched;
+  // only when none can be read (the registry itself went away) does the search fail on it.
+  const settled = await Promise.allSettled(services.map((name) => registry.list(name)));
+  const unreadable: string[] = [];
+  const lists: ServiceInstance[][] = [];
+  settled.forEach((result, index) => {
+    if (result.status === 'fulfilled') {
+      lists.push(result.value);
+      return;
+    }
+    const name = services[index] as string;
+    unreadable.push(name);
+    writeWarning(
+      context.io,
+      'deregister',
+      `cannot read service ${name}, searched the others: ${reasonOf(result.reason)}`,
+    );
+  });
+  const firstFailure = settled.find((result) => result.status === 'rejected');
+  if (firstFailure && lists.length === 0) throw firstFailure.reason;
   const matches = lists.flat().filter((instance) => instance.id === id);
   if (matches.length === 0) {
-    throw new CliError(`no live instance "${id}" in any service (${services.length} searched)`);
+    const skipped = unreadable.length === 0 ? '' : `; not searched, unreadable: ${unreadable.join(', ')}`;
+    throw new CliError(
+      `no live instance "${id}" in any service (${services.length - unreadable.length} searched${skipped})`,
+    );
   }
   if (matches.length > 1) {
     throw new UsageError(
@@ -98,4 +124,8 @@ async function findInstance(
     );
   }
   return matches[0] as ServiceInstance;
+}
+
+function reasonOf(error: unknown): string {
+  return oneLine(error instanceof Error ? error.message : String(error));
 }

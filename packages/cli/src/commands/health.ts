@@ -2,7 +2,7 @@ import { Client, credentials, Metadata, status as GrpcStatusCode, type ServiceEr
 import type { ServiceInstance } from '@switchyard/core';
 import { healthServiceDefinition } from '@switchyard/grpc';
 import { expectPositionals, integerOption, stringOption } from '../args.js';
-import { ExitCode } from '../cli-error.js';
+import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { formatLatency } from '../format/duration.js';
 import { sortInstances } from '../format/instance.js';
@@ -63,6 +63,11 @@ registry unreachable; 2 usage.`,
     const [service] = expectPositionals('health', context.args, ['service']) as [string];
     const timeoutMs = integerOption(context.args, 'timeout-ms', DEFAULT_HEALTH_OPTIONS.timeoutMs, 1, 600_000);
     const port = stringOption(context.args, 'port') ?? DEFAULT_HEALTH_OPTIONS.port;
+    // `--port "$UNSET"` checked a port named "" on every instance: all NO_PORT, exit 1, a fleet
+    // reported unhealthy for a mistake in the command line.
+    if (port.trim() === '') {
+      throw new UsageError(`--port must name a port of the instances (default ${DEFAULT_HEALTH_OPTIONS.port})`);
+    }
     const checkService = stringOption(context.args, 'check-service') ?? DEFAULT_HEALTH_OPTIONS.checkService;
     const instances = sortInstances(await requireInstances(context, service));
     const results = await Promise.all(

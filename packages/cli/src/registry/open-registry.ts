@@ -28,6 +28,12 @@ export function resolveRegistryTarget(
   // Read as every SWITCHYARD_* variable is (the registry's README): trimmed, and blank is unset. A
   // value padded by an env file or a Secret was refused as an unknown scheme (" redis://").
   const fromEnv = env.SWITCHYARD_REGISTRY_URL?.trim();
+  // `--registry "$UNSET"`: said "no registry … or set SWITCHYARD_REGISTRY_URL" while it was set.
+  if (flags.registry !== undefined && flags.registry.trim() === '') {
+    throw new UsageError(
+      '--registry is empty: give a URL such as redis://host:6379, or leave it out to use $SWITCHYARD_REGISTRY_URL',
+    );
+  }
   const url = flags.registry ?? (fromEnv === '' ? undefined : fromEnv);
   if (!url) {
     throw new UsageError('no registry: pass --registry redis://host:6379 or set SWITCHYARD_REGISTRY_URL');
@@ -54,9 +60,37 @@ export interface OpenedRegistry {
   close(): Promise<void>;
 }
 
+/** A warning of the registry, as one line, and the problem it names, if it names one. */
+export interface RegistryWarning {
+  readonly text: string;
+  /** e.g. `not a valid instance`, `malformed route rule`. */
+  readonly problem: string | undefined;
+}
+
+/** Options of {@link openRegistry}. */
+export interface OpenRegistryOptions {
+  /**
+   * Told of what the registry skips or works around in the data it reads (a corrupt instance
+   * entry, a malformed route rule or change message): the command prints it as a warning.
+   */
+  readonly onWarning?: (warning: RegistryWarning) => void;
+}
+
 /** Opens the registry. Invalid URLs and namespaces are usage errors. */
-export function openRegistry(target: RegistryTarget): OpenedRegistry {
+export function openRegistry(target: RegistryTarget, options: OpenRegistryOptions = {}): OpenedRegistry {
   let lastError: string | undefined;
+  // The registry skips garbage "with a warning" (a corrupt entry, a malformed message): told to a
+  // silent logger, `ls <service>` left out a leased instance whose entry was corrupt without a word,
+  // as if it did not exist. Connection-state entries (they carry `registry`) stay silent: the
+  // command reports an outage itself, in its one failure line or watch's `stale` events.
+  const warn = (first: Record<string, unknown> | string, message?: string): void => {
+    if (!options.onWarning) return;
+    if (typeof first === 'string') options.onWarning({ text: withoutPrefix(first), problem: undefined });
+    else if (first.registry === undefined) {
+      const problem = typeof first.problem === 'string' ? first.problem : undefined;
+      options.onWarning({ text: describeWarning(first, message), problem });
+    }
+  };
   // The registry reports each failed connection attempt at debug level; keep the last one.
   const logger: Logger = {
     ...silentLogger,
@@ -65,6 +99,8 @@ export function openRegistry(target: RegistryTarget): OpenedRegistry {
       const error = typeof first === 'object' ? first.error : undefined;
       if (typeof error === 'string' && error) lastError = error;
     },
+    warn,
+    error: warn,
   };
   let registry: Registry;
   try {
@@ -90,4 +126,24 @@ export function openRegistry(target: RegistryTarget): OpenedRegistry {
       await Promise.all([registry.close(), inspector?.close()]);
     },
   };
+}
+
+/**
+ * One line for a registry log entry: its message without the `switchyard registry:` prefix, then
+ * what it is about (`service/id`), the problem (unless the message names it) and the error.
+ */
+function describeWarning(fields: Record<string, unknown>, message = 'warning'): string {
+  const text = withoutPrefix(message);
+  const about = [fields.service, fields.id].filter((part) => typeof part === 'string' && part !== '').join('/');
+  const err = fields.err instanceof Error ? fields.err.message : undefined;
+  const details = [
+    about,
+    typeof fields.problem === 'string' && !text.includes(fields.problem) ? fields.problem : undefined,
+    typeof fields.error === 'string' ? fields.error : err,
+  ].filter((part): part is string => typeof part === 'string' && part !== '');
+  return [text, ...details].join(': ').replace(/\s*\n\s*/g, ' ');
+}
+
+function withoutPrefix(message: string): string {
+  return message.replace(/^switchyard registry: /, '').replace(/^registry: /, '');
 }
