@@ -3,9 +3,10 @@
  * can mutate what it gets to show that a check catches the mistake.
  */
 import { join } from 'node:path';
-import { type Contract, deployDir, loadContract } from './contract.js';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { CONFIG_MAP_NAME, type Contract, deployDir, loadContract } from './contract.js';
 import { kustomizeBuild } from './kustomize.js';
-import type { KubeObject } from './objects.js';
+import { findGenerated, type KubeObject } from './objects.js';
 
 /** The overlays under deploy/k8s/overlays. */
 export const OVERLAYS = ['local', 'production'] as const;
@@ -35,4 +36,11 @@ export function pick<T>(objects: KubeObject[], kind: string, name: string): T {
   const object = objects.find((candidate) => candidate.kind === kind && candidate.metadata.name === name);
   if (!object) throw new Error(`${kind}/${name} is not in the build`);
   return object as unknown as T;
+}
+
+/** ConfigMap switchyard-config of a build, under its generated (content-hashed) name; thrown if missing. */
+export function sharedConfig(objects: KubeObject[]): IConfigMap {
+  const configMap = findGenerated<IConfigMap>(objects, 'ConfigMap', CONFIG_MAP_NAME);
+  if (!configMap) throw new Error(`ConfigMap/${CONFIG_MAP_NAME} is not in the build`);
+  return configMap;
 }

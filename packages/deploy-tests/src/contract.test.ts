@@ -1,11 +1,10 @@
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
-import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildOverlay, contract, OVERLAYS, pick } from './builds.js';
+import { buildOverlay, contract, OVERLAYS, pick, sharedConfig } from './builds.js';
 import { checkContract } from './checks/contract.js';
 import { callsIn, checkDependsOn, codeDependencies } from './checks/dependencies.js';
 import { checkConfiguration } from './checks/references.js';
@@ -101,7 +100,7 @@ describe('configuration and references', () => {
 
   it('catches a registry URL that names no Service and a changed drain delay', () => {
     const objects = buildOverlay('local');
-    const data = pick<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!;
+    const data = sharedConfig(objects).data!;
     data.SWITCHYARD_REGISTRY_URL = 'redis://registry:6379';
     data.SWITCHYARD_DRAIN_DELAY_MS = '1000';
     expect(checkConfiguration(objects, contract())).toEqual([
@@ -113,7 +112,7 @@ describe('configuration and references', () => {
 
   it('catches tracing turned on without a collector, and a ConfigMap that does not exist', () => {
     const objects = buildOverlay('production');
-    pick<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!.OTEL_TRACES_EXPORTER = 'otlp';
+    sharedConfig(objects).data!.OTEL_TRACES_EXPORTER = 'otlp';
     container(objects, 'search').envFrom![0]!.configMapRef!.name = 'switchyard-settings';
     expect(checkConfiguration(objects, contract())).toEqual([
       'Deployment/search: loads ConfigMap/switchyard-settings, which the build does not have',

@@ -45,6 +45,8 @@ export interface Contract {
   runAsUser: number;
   runAsGroup: number;
   writableDir: string;
+  /** The least memory request and limit of an example service's container (Kubernetes quantities). */
+  memory: { request: string; limit: string };
   healthcheck: { command: string[]; script: string };
   /** The shared environment: ConfigMap `switchyard-config`, Compose's shared environment. */
   config: Record<string, string>;

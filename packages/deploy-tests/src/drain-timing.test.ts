@@ -1,7 +1,6 @@
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
-import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { describe, expect, it } from 'vitest';
-import { buildOverlay, OVERLAYS, pick } from './builds.js';
+import { buildOverlay, OVERLAYS, pick, sharedConfig } from './builds.js';
 import { checkDrainTiming, MIN_SHUTDOWN_MARGIN_MS, preStopMs } from './checks/drain-timing.js';
 import type { KubeObject } from './objects.js';
 
@@ -16,7 +15,7 @@ describe('shutdown budget', () => {
 
   it('uses the values the services are deployed with: 2 s preStop, 5 s drain, 10 s grace, 30 s', () => {
     const objects = buildOverlay('local');
-    const data = pick<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!;
+    const data = sharedConfig(objects).data!;
     expect([data.SWITCHYARD_DRAIN_DELAY_MS, data.SWITCHYARD_SHUTDOWN_GRACE_MS]).toEqual(['5000', '10000']);
     for (const name of ['gateway', 'catalog', 'recommendation', 'search', 'orders']) {
       expect(preStopMs(pod(objects, name).containers[0]!)).toBe(2000);
@@ -37,7 +36,7 @@ describe('shutdown budget', () => {
 
   it('catches a longer grace from the ConfigMap and a per-container override', () => {
     const objects = buildOverlay('local');
-    pick<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!.SWITCHYARD_SHUTDOWN_GRACE_MS = '25000';
+    sharedConfig(objects).data!.SWITCHYARD_SHUTDOWN_GRACE_MS = '25000';
     expect(checkDrainTiming(objects)).toHaveLength(5);
 
     const other = buildOverlay('local');
@@ -50,7 +49,7 @@ describe('shutdown budget', () => {
   it('catches a preStop whose duration cannot be known and a delay that is not a number', () => {
     const objects = buildOverlay('local');
     pod(objects, 'search').containers[0]!.lifecycle = { preStop: { exec: { command: ['sleep', '5'] } } };
-    pick<IConfigMap>(objects, 'ConfigMap', 'switchyard-config').data!.SWITCHYARD_DRAIN_DELAY_MS = '5s';
+    sharedConfig(objects).data!.SWITCHYARD_DRAIN_DELAY_MS = '5s';
     const problems = checkDrainTiming(objects);
     expect(problems).toContain(
       'Deployment/search container search: preStop is not a `sleep` action, so its duration cannot be checked',

@@ -1,7 +1,7 @@
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { describe, expect, it } from 'vitest';
-import { buildOverlay, contract, OVERLAYS, pick } from './builds.js';
+import { buildOverlay, contract, OVERLAYS, pick, sharedConfig } from './builds.js';
 import { checkEgress, egressAdmits, KUBE_DNS } from './checks/egress.js';
 
 describe('egress NetworkPolicies', () => {
@@ -61,7 +61,7 @@ describe('egress NetworkPolicies', () => {
 
   it('derives needs from the configuration: tracing on without a collector, an exporter to a backend', () => {
     const production = buildOverlay('production');
-    pick<IConfigMap>(production, 'ConfigMap', 'switchyard-config').data!.OTEL_TRACES_EXPORTER = 'otlp';
+    sharedConfig(production).data!.OTEL_TRACES_EXPORTER = 'otlp';
     expect(checkEgress(production, contract())).toContain(
       'Deployment/orders: OTEL_EXPORTER_OTLP_ENDPOINT names otel-collector:4318, which no Service of the build serves',
     );

@@ -33,6 +33,19 @@ export function findObject<T>(objects: KubeObject[], kind: string, name: string)
   return objects.find((object) => object.kind === kind && object.metadata.name === name) as T | undefined;
 }
 
+/**
+ * Whether `name` is `base`, or `base` with the content hash kustomize appends to a generated
+ * ConfigMap or Secret (`switchyard-config-5h8k2mfh7c`).
+ */
+export function isGeneratedName(name: string | undefined, base: string): boolean {
+  return name === base || (name !== undefined && new RegExp(`^${base}-[a-z0-9]{10}$`).test(name));
+}
+
+/** The object of a kind generated as `base` (see {@link isGeneratedName}), if the build has it. */
+export function findGenerated<T>(objects: KubeObject[], kind: string, base: string): T | undefined {
+  return objects.find((object) => object.kind === kind && isGeneratedName(object.metadata.name, base)) as T | undefined;
+}
+
 /** Whether `labels` satisfy a label selector (matchLabels and matchExpressions). An empty selector matches everything. */
 export function selectorMatches(selector: LabelSelector | undefined, labels: Record<string, string> = {}): boolean {
   if (!selector) return false;

@@ -94,6 +94,15 @@ describe('Redis', () => {
     ]);
   });
 
+  it('catches a memory request below the limit, which makes Redis the first pod evicted under memory pressure', () => {
+    // What base/redis.yaml had: 64Mi requested for a Redis allowed 128mb of data under a 256Mi limit.
+    const objects = buildOverlay('production');
+    redis(objects).containers[0]!.resources!.requests!.memory = '64Mi';
+    expect(checkRedis(objects)).toEqual([
+      'Deployment/redis container redis: memory request 64Mi is below its limit 256Mi (the kubelet evicts it first under memory pressure)',
+    ]);
+  });
+
   it('catches a data directory that is not a volume', () => {
     const objects = buildOverlay('local');
     redis(objects).containers[0]!.volumeMounts = [];

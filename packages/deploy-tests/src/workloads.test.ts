@@ -2,8 +2,9 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
-import { buildOverlay, OVERLAYS, pick } from './builds.js';
+import { buildOverlay, contract, OVERLAYS, pick } from './builds.js';
 import { checkContainers } from './checks/containers.js';
+import { checkServiceMemory } from './checks/memory.js';
 import { checkSelectors } from './checks/selectors.js';
 import type { KubeObject } from './objects.js';
 
@@ -106,6 +107,27 @@ describe('containers', () => {
     objects.push({ apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'redis-ha' } });
     expect(checkContainers(objects)).toEqual([
       'StatefulSet/redis-ha: workload kind StatefulSet is not covered by the container checks',
+    ]);
+  });
+});
+
+describe('memory of the example services', () => {
+  // overlays/local gave them 96Mi requested and a 192Mi limit: a gateway with tracing on is
+  // ~185 MiB resident once started and ~205 MiB under light load (node, tsx's esbuild process).
+  it.each(OVERLAYS)('covers what the images use in overlays/%s', (overlay) => {
+    expect(checkServiceMemory(buildOverlay(overlay), contract())).toEqual([]);
+  });
+
+  it('catches a request or a limit below the footprint in services.json, and no memory at all', () => {
+    const objects = buildOverlay('production');
+    container(objects, 'gateway').resources!.limits!.memory = '192Mi';
+    container(objects, 'search').resources!.requests!.memory = '96Mi';
+    delete container(objects, 'orders').resources;
+    expect(checkServiceMemory(objects, contract())).toEqual([
+      'Deployment/gateway container gateway: memory limit 192Mi is below 320Mi, what the image needs (services.json memory)',
+      'Deployment/search container search: memory request 96Mi is below 192Mi, what the image needs (services.json memory)',
+      'Deployment/orders container orders: memory request unset is below 192Mi, what the image needs (services.json memory)',
+      'Deployment/orders container orders: memory limit unset is below 320Mi, what the image needs (services.json memory)',
     ]);
   });
 });

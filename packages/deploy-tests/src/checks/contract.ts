@@ -17,6 +17,7 @@ import {
   describe,
   effectiveSecurity,
   findObject,
+  isGeneratedName,
   ofKind,
   podLabels,
   podSpec,
@@ -79,7 +80,7 @@ function checkContainer(objects: KubeObject[], contract: Contract, name: string,
   const mount = container.volumeMounts?.find((candidate) => candidate.mountPath === contract.writableDir);
   const volume = pod.volumes?.find((candidate) => candidate.name === mount?.name);
   if (!volume?.emptyDir) problems.push(`${where}: ${contract.writableDir} is not an emptyDir mount`);
-  if (!container.envFrom?.some((source) => source.configMapRef?.name === CONFIG_MAP_NAME)) {
+  if (!container.envFrom?.some((source) => isGeneratedName(source.configMapRef?.name, CONFIG_MAP_NAME))) {
     problems.push(`${where}: does not load ConfigMap ${CONFIG_MAP_NAME}`);
   }
   for (const variable of Object.keys(contract.env)) {

@@ -13,7 +13,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { CONFIG_MAP_NAME } from '../contract.js';
 import type { KubeObject } from '../objects.js';
-import { containerEnvironment, describe, ofKind, podSpec } from '../objects.js';
+import { containerEnvironment, describe, isGeneratedName, ofKind, podSpec } from '../objects.js';
 
 /** Time left after the shutdown grace period to close servers and flush telemetry. */
 export const MIN_SHUTDOWN_MARGIN_MS = 5_000;
@@ -36,7 +36,7 @@ export function checkDrainTiming(objects: KubeObject[]): string[] {
   for (const deployment of ofKind<IDeployment>(objects, 'Deployment')) {
     const pod = podSpec(deployment);
     for (const container of pod.containers) {
-      if (!container.envFrom?.some((source) => source.configMapRef?.name === CONFIG_MAP_NAME)) continue;
+      if (!container.envFrom?.some((source) => isGeneratedName(source.configMapRef?.name, CONFIG_MAP_NAME))) continue;
       const where = `${describe(deployment)} container ${container.name}`;
       const environment = containerEnvironment(objects, container);
       const drainMs = milliseconds(environment.get('SWITCHYARD_DRAIN_DELAY_MS'));

@@ -28,10 +28,12 @@ import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { parse } from 'yaml';
 import type { Contract } from '../contract.js';
+import { CONFIG_MAP_NAME } from '../contract.js';
 import type { KubeObject } from '../objects.js';
 import {
   containerEnvironment,
   describe,
+  findGenerated,
   findObject,
   ofKind,
   podLabels,
@@ -352,7 +354,7 @@ export function checkEgress(objects: KubeObject[], contract: Contract): string[]
   }
   // The switchyard CLI, run in the namespace with the label the Redis policy admits.
   const cliNeeds: Needs = { connections: [], problems: [] };
-  const registry = findObject<IConfigMap>(objects, 'ConfigMap', 'switchyard-config')?.data?.SWITCHYARD_REGISTRY_URL;
+  const registry = findGenerated<IConfigMap>(objects, 'ConfigMap', CONFIG_MAP_NAME)?.data?.SWITCHYARD_REGISTRY_URL;
   if (registry) urlNeeds(objects, podEndpoints, registry, 'SWITCHYARD_REGISTRY_URL', cliNeeds);
   sources.push({
     name: `a pod labelled ${REGISTRY_CLIENT_LABEL}=true`,

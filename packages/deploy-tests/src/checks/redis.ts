@@ -9,7 +9,8 @@
  * - Liveness also accepts LOADING (reading the append-only file back is not a hang); readiness
  *   does not.
  * - `--appendonly yes` onto a mounted /data; `--maxmemory-policy noeviction`; `--maxmemory` at
- *   most {@link MAX_MEMORY_SHARE} of the container's memory limit.
+ *   most {@link MAX_MEMORY_SHARE} of the container's memory limit, and a memory request equal to
+ *   that limit (what Redis may use is reserved, so node-pressure eviction does not pick it first).
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IContainer } from 'kubernetes-models/v1/Container';
@@ -97,6 +98,14 @@ export function checkRedis(objects: KubeObject[]): string[] {
   else if (limit !== undefined && maxmemory > MAX_MEMORY_SHARE * limit)
     problems.push(
       `${where}: --maxmemory ${flags.get('maxmemory')} is over ${MAX_MEMORY_SHARE * 100} % of its memory limit ${container.resources?.limits?.memory}`,
+    );
+  // Node-pressure eviction takes first the pods using more memory than they requested: Redis
+  // (the registry of every service, and the stock) must never be one of them, nor be placed on a
+  // node that cannot hold what its limit allows.
+  const request = parseQuantity(container.resources?.requests?.memory);
+  if (limit !== undefined && (request === undefined || request < limit))
+    problems.push(
+      `${where}: memory request ${container.resources?.requests?.memory ?? 'unset'} is below its limit ${container.resources?.limits?.memory} (the kubelet evicts it first under memory pressure)`,
     );
   const sizeLimit = parseQuantity(volume?.emptyDir?.sizeLimit);
   if (maxmemory && sizeLimit !== undefined && sizeLimit < 3 * maxmemory)

@@ -10,7 +10,7 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import type { Contract } from '../contract.js';
 import { CONFIG_MAP_NAME } from '../contract.js';
 import type { KubeObject } from '../objects.js';
-import { describe, findObject, ofKind, podSpec } from '../objects.js';
+import { describe, findGenerated, findObject, ofKind, podSpec } from '../objects.js';
 
 /** Values the overlays may change; every other contract value must be identical. */
 const OVERLAY_SETTINGS: Record<string, string[]> = { OTEL_TRACES_EXPORTER: ['none', 'otlp', 'console'] };
@@ -50,7 +50,7 @@ export function checkConfiguration(objects: KubeObject[], contract: Contract): s
     }
   }
 
-  const data = findObject<IConfigMap>(objects, 'ConfigMap', CONFIG_MAP_NAME)?.data;
+  const data = findGenerated<IConfigMap>(objects, 'ConfigMap', CONFIG_MAP_NAME)?.data;
   if (!data) return [...problems, `ConfigMap/${CONFIG_MAP_NAME}: missing`];
   for (const [key, expected] of Object.entries(contract.config)) {
     const allowed = OVERLAY_SETTINGS[key] ?? [expected];
