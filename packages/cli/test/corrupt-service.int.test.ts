@@ -6,11 +6,11 @@
  */
 import { createRegistry, type Registry } from '@switchyard/registry';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { Redis } from 'ioredis';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
+import { makeServiceUnreadable } from '../src/test-support/unreadable-service.js';
 
 let redis: RedisServerHandle;
 let registry: Registry;
@@ -20,11 +20,7 @@ beforeAll(async () => {
   registry = createRegistry(redis.url);
   await registry.register({ id: 'alpha-1', service: 'alpha', host: '127.0.0.1', ports: { grpc: 1 } });
   await registry.register({ id: 'beta-1', service: 'beta', host: '127.0.0.1', ports: { grpc: 2 } });
-  // beta's route key becomes a list: every read of beta now fails with WRONGTYPE.
-  const raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  await raw.del('switchyard:{beta}:route');
-  await raw.rpush('switchyard:{beta}:route', 'not-a-rule');
-  raw.disconnect();
+  await makeServiceUnreadable(redis.url, 'beta');
 }, 120_000);
 
 afterAll(async () => {

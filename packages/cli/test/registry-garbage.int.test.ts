@@ -8,6 +8,7 @@ import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliInProcess } from '../src/test-support/run-cli-in-process.js';
+import { makeServiceUnreadable } from '../src/test-support/unreadable-service.js';
 
 let redis: RedisServerHandle;
 let registry: Registry;
@@ -22,10 +23,8 @@ beforeAll(async () => {
   const raw = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   // gamma-2 keeps its lease (heartbeats are a bare PEXPIRE), but its entry is no instance any more.
   await raw.hset('switchyard:{gamma}:instances', 'gamma-2', '{"id":"gamma-2","service":"gamma","ports":"x"}');
-  // beta's route key becomes a list: every read of beta now fails with WRONGTYPE.
-  await raw.del('switchyard:{beta}:route');
-  await raw.rpush('switchyard:{beta}:route', 'not-a-rule');
   raw.disconnect();
+  await makeServiceUnreadable(redis.url, 'beta');
 }, 120_000);
 
 afterAll(async () => {

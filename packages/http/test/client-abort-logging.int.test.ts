@@ -10,29 +10,14 @@ import { connect, type Socket } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import type { Logger } from '@switchyard/core';
 import { switchyardFastify } from '@switchyard/http';
-import { initMetrics, initTracing, type Metrics, type Tracing } from '@switchyard/tracing';
 import Fastify from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { request as plainRequest } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Loopback, readBody } from './fixtures/loopback.js';
+import { describe, expect, it } from 'vitest';
+import { readBody } from './fixtures/loopback.js';
+import { tracedLoopbacks } from './fixtures/telemetry.js';
 
-let tracing: Tracing;
-let metrics: Metrics;
-let loopback: Loopback;
-beforeAll(async () => {
-  tracing = initTracing({ serviceName: 'http-client-abort', exporter: 'memory' });
-  metrics = await initMetrics({ serviceName: 'http-client-abort', port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await metrics.shutdown();
-  await tracing.shutdown();
-});
-beforeEach(() => {
-  loopback = new Loopback();
-  tracing.memoryExporter?.reset();
-});
-afterEach(() => loopback.cleanup());
+const telemetry = tracedLoopbacks('http-client-abort');
 
 interface Line {
   level: string;
@@ -52,7 +37,7 @@ function recordingLogger(): { logger: Logger; lines: Line[] } {
 
 /** The `http.response.status_code` labels of the `http.server.request.duration` series of POSTs. */
 async function postStatuses(): Promise<string[]> {
-  const text = await metrics.scrape();
+  const text = await telemetry.metrics.scrape();
   return text
     .split('\n')
     .filter((line) => line.startsWith('http_server_request_duration_count{'))
@@ -85,7 +70,7 @@ describe('a client that closes its connection while the handler reads the body',
   it('is logged at debug as the client leaving, not at error as a handler failure; span and metric read 499 (httpHandler)', async () => {
     const { logger, lines } = recordingLogger();
     const reading = signal();
-    const { port } = await loopback.serve(
+    const { port } = await telemetry.loopback.serve(
       'a',
       async (request, response) => {
         reading.resolve();
@@ -104,8 +89,10 @@ describe('a client that closes its connection while the handler reads the body',
         err: expect.objectContaining({ message: 'aborted' }),
       },
     ]);
-    await expect.poll(() => tracing.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER).length).toBe(1);
-    const span = tracing.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
+    await expect
+      .poll(() => telemetry.tracing.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER).length)
+      .toBe(1);
+    const span = telemetry.tracing.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
     expect(span.attributes['http.response.status_code']).toBe(499);
     // 499 is the client's: no error.type on the metric, so no server failure counted.
     await expect.poll(() => postStatuses()).toContain('499');
@@ -124,7 +111,7 @@ describe('a client that closes its connection while the handler reads the body',
       return readBody(request.raw as IncomingMessage);
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    loopback.onCleanup(() => app.close());
+    telemetry.loopback.onCleanup(() => app.close());
     const { port } = app.server.address() as { port: number };
     await abortMidBody(port, reading.promise);
     await expect.poll(() => lines.length).toBeGreaterThan(0);
@@ -140,7 +127,7 @@ describe('a client that closes its connection while the handler reads the body',
 
   it('leaves a handler that fails while its client waits logged at error, as a 500', async () => {
     const { logger, lines } = recordingLogger();
-    const { port } = await loopback.serve(
+    const { port } = await telemetry.loopback.serve(
       'b',
       async (request) => {
         await readBody(request);

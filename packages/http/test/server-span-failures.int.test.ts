@@ -7,37 +7,23 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { switchyardFastify } from '@switchyard/http';
-import { initMetrics, initTracing, type Metrics, type Tracing } from '@switchyard/tracing';
 import Fastify from 'fastify';
 import { request as plainRequest } from 'undici';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Loopback } from './fixtures/loopback.js';
+import { describe, expect, it } from 'vitest';
+import { tracedLoopbacks } from './fixtures/telemetry.js';
 
-let tracing: Tracing;
-let metrics: Metrics;
-let loopback: Loopback;
-beforeAll(async () => {
-  tracing = initTracing({ serviceName: 'http-span-failures', exporter: 'memory' });
-  metrics = await initMetrics({ serviceName: 'http-span-failures', port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await metrics.shutdown();
-  await tracing.shutdown();
-});
-beforeEach(() => {
-  loopback = new Loopback();
-  tracing.memoryExporter?.reset();
-});
-afterEach(() => loopback.cleanup());
+const telemetry = tracedLoopbacks('http-span-failures');
 
 async function oneServerSpan() {
-  await expect.poll(() => tracing.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER).length).toBe(1);
-  return tracing.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
+  await expect
+    .poll(() => telemetry.tracing.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER).length)
+    .toBe(1);
+  return telemetry.tracing.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER)!;
 }
 
 /** The `http.response.status_code` labels of the `http.server.request.duration` series of `method`. */
 async function serverStatuses(method: string): Promise<string[]> {
-  const text = await metrics.scrape();
+  const text = await telemetry.metrics.scrape();
   return text
     .split('\n')
     .filter((line) => line.startsWith('http_server_request_duration_count{'))
@@ -54,7 +40,7 @@ function readCut(url: string, method: 'GET' | 'POST' = 'GET'): Promise<unknown> 
 
 describe('SERVER spans and the request metric of failed requests', () => {
   it('records a handler that fails after writing headers as a 500 with its exception, not as a 499 client cancel (httpHandler)', async () => {
-    const { port } = await loopback.serve('a', async (_request, response) => {
+    const { port } = await telemetry.loopback.serve('a', async (_request, response) => {
       response.writeHead(200, { 'content-type': 'text/plain' });
       response.write('first rows…');
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -81,7 +67,7 @@ describe('SERVER spans and the request metric of failed requests', () => {
       return reply.type('text/plain').send(body);
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
-    loopback.onCleanup(() => app.close());
+    telemetry.loopback.onCleanup(() => app.close());
     const port = (app.server.address() as AddressInfo).port;
     expect(await readCut(`http://127.0.0.1:${port}/export`, 'POST')).toBeInstanceOf(Error);
     const span = await oneServerSpan();
@@ -93,7 +79,7 @@ describe('SERVER spans and the request metric of failed requests', () => {
   });
 
   it("records the handler's exception on the SERVER span of a 500, as the gRPC server does (httpHandler)", async () => {
-    const { port } = await loopback.serve('a', async () => {
+    const { port } = await telemetry.loopback.serve('a', async () => {
       throw new TypeError("Cannot read properties of undefined (reading 'sku')");
     });
     const reply = await plainRequest(`http://127.0.0.1:${port}/products/1`);
@@ -107,7 +93,7 @@ describe('SERVER spans and the request metric of failed requests', () => {
   });
 
   it('records no exception on the SERVER span of a 4xx: the client is at fault, and the span stays UNSET', async () => {
-    const { port } = await loopback.serve('a', async () => {
+    const { port } = await telemetry.loopback.serve('a', async () => {
       throw Object.assign(new Error('no such order'), { status: 404, expose: true });
     });
     const reply = await plainRequest(`http://127.0.0.1:${port}/orders/9`);
