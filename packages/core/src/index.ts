@@ -93,3 +93,4 @@ export type { Event, Disposable } from './events/event-emitter.js';
 // Logging
 export type { Logger, LogFn } from './logger/logger.js';
 export { silentLogger, consoleLogger, assertLogger } from './logger/logger.js';
+export { logAcceptErrors } from './net/accept-errors.js';

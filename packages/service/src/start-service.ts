@@ -7,6 +7,7 @@ import {
   consoleLogger,
   InvalidArgumentError,
   type Logger,
+  logAcceptErrors,
   SwitchyardError,
   sleep,
 } from '@switchyard/core';
@@ -16,7 +17,6 @@ import { createRegistry, type Registration, type Registry } from '@switchyard/re
 import { deregisterAgain } from './deregister-again.js';
 import { currentTracing, type Metrics, type Tracing } from '@switchyard/tracing';
 import { observeRegistry } from './observe-registry.js';
-import { logAcceptErrors } from './accept-errors.js';
 import { advertiseHost } from './advertise-host.js';
 import { createHealthState, type HttpRequestHandler, httpHandler, isConnectApp } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';

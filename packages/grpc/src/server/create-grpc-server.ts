@@ -8,6 +8,7 @@ import {
   ErrorCode,
   InvalidArgumentError,
   type Logger,
+  logAcceptErrors,
   setLongTimeout,
   silentLogger,
   SwitchyardError,
@@ -22,7 +23,7 @@ import { listenError, unresolvableHost } from './listen-error.js';
 import { addReflection } from './server-reflection.js';
 import { serverTracing } from './server-tracing.js';
 import type { GrpcImplementation } from './grpc-handlers.js';
-import { bindAsyncRetryable } from './grpc-server-internals.js';
+import { bindAsyncRetryable, listeningServersOf } from './grpc-server-internals.js';
 import { guardResponseSerializers, type InFlight, wrapHandlers } from './wrap-handlers.js';
 
 /**
@@ -250,6 +251,8 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
   let stopping: Promise<void> | undefined;
   // Binds still in progress: shutdown() waits for them, so that it also closes their ports.
   const binding = new Set<Promise<unknown>>();
+  // The listening servers given an 'error' listener (see listen()).
+  const guardedListeners = new WeakSet<object>();
 
   return {
     async listen(port = 0, host = '0.0.0.0') {
@@ -288,6 +291,14 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
         boundPort = await bind;
       } finally {
         binding.delete(bind);
+      }
+      // Out of file descriptors under a burst of connections, a listening server emits 'error'
+      // for the accept() that failed: grpc-js listens for none after its bind, so that ended the
+      // process and every call in flight. Logged instead; the server goes on serving.
+      for (const listening of listeningServersOf(server)) {
+        if (guardedListeners.has(listening)) continue;
+        guardedListeners.add(listening);
+        logAcceptErrors(listening, logger, 'switchyard grpc: the gRPC server');
       }
       return boundPort;
     },

@@ -1,14 +1,16 @@
+import type { Server as NetServer } from 'node:net';
 import type { Server, ServerCredentials } from '@grpc/grpc-js';
 
 // The one module of the server that reaches below grpc-js's public API, as client/grpc-internals.ts
 // does for the client. What it uses, in @grpc/grpc-js 1.14 (the version this package pins):
-// `Server.boundPorts`, the Map (address → bind) that `bindAsync` looks an address up in first.
-// Feature-detected: a grpc-js without it is used through its public API alone.
+// `Server.boundPorts`, the Map (address → bind) that `bindAsync` looks an address up in first, and
+// each bind's `listeningServers`, the HTTP/2 servers it listens with. Feature-detected: a grpc-js
+// without them is used through its public API alone.
 
 /** A bind's entry in grpc-js's `boundPorts`, as far as this module reads it. */
 interface BoundPort {
   mapKey: string;
-  listeningServers?: { size: number };
+  listeningServers?: Set<NetServer>;
 }
 
 /** grpc-js's record of the server's binds, or undefined when this grpc-js does not keep one as 1.14 does. */
@@ -54,4 +56,18 @@ function addedSince(boundPorts: Map<string, BoundPort> | undefined, before: Set<
 function forget(boundPorts: Map<string, BoundPort> | undefined, entry: BoundPort): void {
   if (boundPorts?.get(entry.mapKey) !== entry || (entry.listeningServers?.size ?? 0) > 0) return;
   boundPorts.delete(entry.mapKey);
+}
+
+/**
+ * The servers grpc-js listens with for `server` (one per bound address), or none when this grpc-js
+ * does not record them as 1.14 does. Its public API hides them, and with them their 'error' event:
+ * an accept() that failed (out of file descriptors) was emitted there with no listener, which ended
+ * the process (see createGrpcServer's listen()).
+ */
+export function listeningServersOf(server: Server): NetServer[] {
+  const listening: NetServer[] = [];
+  for (const bound of boundPortsOf(server)?.values() ?? []) {
+    if (bound.listeningServers instanceof Set) listening.push(...bound.listeningServers);
+  }
+  return listening;
 }

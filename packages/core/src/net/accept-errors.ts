@@ -1,5 +1,5 @@
 import type { Server } from 'node:net';
-import type { Logger } from '@switchyard/core';
+import type { Logger } from '../logger/logger.js';
 
 /** How often a run of accept failures is logged again, at most. */
 const LOG_EVERY_MS = 10_000;
