@@ -108,7 +108,13 @@ export interface Registry {
   /**
    * Sets (or with `undefined` clears) the service's version-weighted traffic split. Watchers see it
    * within a push. Rejects with INVALID_ARGUMENT for a malformed rule, a service with no live
-   * instance, or a version that no live instance runs; nothing is written then.
+   * instance, a version with a positive weight that no live instance runs, or a rule that sends no
+   * traffic to a version with an instance `up` (every instance of the versions it routes to is
+   * draining: leaving, or not ready yet); nothing is written then. A rule that only takes traffic
+   * away (every version it routes to already had a share under the stored rule: a rollback) is never
+   * refused for draining. A clear is never refused. The check and the write see the same instances:
+   * a change in between has the rule checked again (the Redis backend fails with ABORTED, retryable,
+   * if the service changed at every one of 5 tries).
    */
   setRoute(service: string, rule: RouteRule | undefined): Promise<void>;
   /** The service's current route rule, if any. */

@@ -353,6 +353,46 @@ export function describeRegistry(
       await stopLate();
     });
 
+    it('refuses a rule that sends all its traffic to versions whose instances are all draining, naming the version', async () => {
+      const a = await client();
+      const leaving = await a.register(input('catalog', 'old-1', { version: '1.4.0' }));
+      await a.register(input('catalog', 'new-1', { version: '1.5.0' }));
+      await leaving.update({ status: 'draining' }); // its process is stopping: it leaves in seconds
+      await expect(a.setRoute('catalog', { splits: { '1.4.0': 100 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'rule.splits.1.4.0',
+        message: expect.stringMatching(/every live instance of catalog version 1\.4\.0 is draining.*up: 1\.5\.0/),
+      });
+      await expect(a.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'rule.splits.1.4.0',
+      });
+      expect(await a.getRoute('catalog')).toBeUndefined();
+      // A share beside a version that is up is taken: draining is also how an instance that is still
+      // warming up registers (a canary started at 5 % before it is ready), and discovery gives a
+      // version no traffic until one of its instances is up.
+      await a.setRoute('catalog', { splits: { '1.4.0': 5, '1.5.0': 95 } });
+      expect(await a.getRoute('catalog')).toEqual({ splits: { '1.4.0': 5, '1.5.0': 95 } });
+    });
+
+    it('takes a rollback to a version whose instances are all draining (stable restarting under a canary)', async () => {
+      const a = await client();
+      const stable = await a.register(input('catalog', 'old-1', { version: '1.4.0' }));
+      await a.register(input('catalog', 'new-1', { version: '1.5.0' }));
+      await a.setRoute('catalog', { splits: { '1.4.0': 95, '1.5.0': 5 } });
+      await stable.update({ status: 'draining' });
+      // Only takes traffic away (1.4.0 already had some): refusing it would leave a failing canary
+      // its share, while discovery sends a version the rule routes to nothing but stable, even draining.
+      await a.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } });
+      expect(await a.getRoute('catalog')).toEqual({ splits: { '1.4.0': 100, '1.5.0': 0 } });
+      // A version the stored rule gave nothing is not rolled back to: the canary's share cannot go
+      // to a version that is only draining.
+      await a.setRoute('catalog', undefined);
+      await expect(a.setRoute('catalog', { splits: { '1.4.0': 100, '1.5.0': 0 } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    });
+
     it('takes a clear of a route that is not set for a no-op: watchers hear nothing, and a rule set after works', async () => {
       const a = await client();
       const b = await client();

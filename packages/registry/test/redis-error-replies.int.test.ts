@@ -338,10 +338,12 @@ describe('a failed operation says whether it was sent', () => {
     expect(isNotSentError(unanswered)).toBe(false);
 
     await own.kill();
+    // Until the client has seen the connection close, a deregistration is still written to the dead
+    // socket and times out (maybe sent: right). Under load that was the first answer polled.
     const refused = await waitForValue(() =>
       gone.deregister().then(
         () => undefined,
-        (error: unknown) => error,
+        (error: unknown) => (/not connected/.test(String((error as Error).message)) ? error : undefined),
       ),
     );
     expect(refused).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', message: expect.stringMatching(/not connected/) });

@@ -113,7 +113,8 @@ export class MemoryRegistry implements Registry {
     this.assertOpen();
     validateServiceName(service);
     const valid = rule === undefined ? undefined : validateRouteRule(rule);
-    if (valid) checkRouteAgainst(service, valid, this.store.list(service));
+    // Checked and written in one synchronous step: nothing can change the service in between.
+    if (valid) checkRouteAgainst(service, valid, this.store.list(service), this.store.getRoute(service));
     this.store.setRoute(service, valid);
   }
 

@@ -26,6 +26,17 @@ export class RedisConnection {
   private lastError: string | undefined;
   /** Commands time out on an open socket: Redis is hung (SIGSTOP, overload). Cleared by a reply. */
   private hung = false;
+  /**
+   * Why the current connection may not be used: its SELECT of the URL's database was refused (see
+   * {@link onSelectRefused}). Cleared when a new connection starts, which selects again.
+   */
+  private unusable: string | undefined;
+  /** The refusal was "DB index is out of range" (the server's database count is then asked for). */
+  private outOfRange = false;
+  /** Set while the refusal is being described. */
+  private describing: Promise<void> | undefined;
+  /** The current connection has been through 'ready' (reset when a new one starts). */
+  private readySeen = false;
   /** Every command's outcome and duration (timed only while someone listens). */
   readonly onOperation = this.operations.event;
 
@@ -35,6 +46,12 @@ export class RedisConnection {
     private readonly connectTimeoutMs: number,
     private readonly logger: Logger,
   ) {
+    client.on('connect', () => {
+      // A new connection: ioredis sends its SELECT again, and the verdict on the last one is void.
+      this.unusable = undefined;
+      this.outOfRange = false;
+      this.readySeen = false;
+    });
     client.on('ready', () => this.onReady());
     client.on('close', () => this.onLost('connection closed'));
     client.on('end', () => this.onLost('connection ended'));
@@ -44,12 +61,14 @@ export class RedisConnection {
     client.on('error', (error: Error) => {
       this.lastError = describeRedisError(error);
       this.logger.debug({ registry: label, error: this.lastError }, 'redis connection error');
+      // The registry sends no SELECT itself: this is ioredis's, of the URL's database, on connecting.
+      if ((error as { command?: { name?: unknown } }).command?.name === 'select') this.onSelectRefused(error);
     });
     client.connect().catch(() => this.onLost('initial connect failed'));
   }
 
   get isReady(): boolean {
-    return this.client.status === 'ready';
+    return this.client.status === 'ready' && this.unusable === undefined;
   }
 
   onConnectionLost(listener: (error: RegistryUnavailableError) => void): () => void {
@@ -96,7 +115,11 @@ export class RedisConnection {
 
   private async whenReady(operation: string): Promise<void> {
     if (this.closed) throw new RegistryUnavailableError(`${this.label}: ${operation}: registry is closed`);
-    if (this.client.status === 'ready') return;
+    if (this.describing) await this.describing;
+    if (this.client.status === 'ready') {
+      if (this.unusable === undefined) return;
+      throw this.unusableError(operation);
+    }
     if (this.everReady || this.down) {
       throw new RegistryUnavailableError(
         `${this.label}: ${operation}: not connected (${this.client.status})${this.lastError ? `: ${this.lastError}` : ''}`,
@@ -115,6 +138,10 @@ export class RedisConnection {
       timer.unref();
       this.readyWaiters.add(done);
     });
+    if (this.describing) await this.describing;
+    if (this.unusable !== undefined && (this.client.status as string) === 'ready' && !this.closed) {
+      throw this.unusableError(operation);
+    }
     if ((this.client.status as string) !== 'ready' || this.closed) {
       throw new RegistryUnavailableError(
         `${this.label}: ${operation}: could not connect within ${this.connectTimeoutMs} ms (${this.client.status})${this.lastError ? `: ${this.lastError}` : ''}`,
@@ -124,6 +151,13 @@ export class RedisConnection {
   }
 
   private onReady(): void {
+    this.readySeen = true;
+    // The SELECT of the URL's database was refused on this connection: it is on database 0 (or
+    // wherever it was), so it stays unusable, and the registry stays down (see onSelectRefused).
+    if (this.unusable !== undefined) {
+      this.refuseConnection();
+      return;
+    }
     const recovered = this.everReady && (this.down || this.hung);
     this.everReady = true;
     this.down = false;
@@ -133,6 +167,85 @@ export class RedisConnection {
       this.logger.info({ registry: this.label }, 'switchyard registry: connection restored');
       for (const listener of this.restoredListeners) listener();
     }
+  }
+
+  /**
+   * Redis refused the SELECT of the database the URL names: `redis://host:6379/99` on a server with
+   * the default 16 ("DB index is out of range"), or an ACL without `+select` (NOPERM). ioredis only
+   * emits the error and goes on, on database 0, where every key was then read and written beside
+   * whatever else lives there. Such a connection is never used: calls fail saying which database
+   * and why, registrations go `unavailable`, watchers `stale`. It is judged per connection, since
+   * each (re)connect selects again: a reconnect that lands on a server without the database (a DNS
+   * name moved to a differently configured one) stops the registry in the same way, and one that
+   * lands on a server with it heals it. The SELECT's reply comes before the ready check's, so this is
+   * known before 'ready'; with the ready check turned off (and no CLIENT SETINFO) it may come just
+   * after, and the connection is refused from then on.
+   */
+  private onSelectRefused(error: Error): void {
+    if (this.unusable !== undefined) return;
+    const db = this.selectedDatabase();
+    this.unusable = DATABASE_OUT_OF_RANGE.test(error.message)
+      ? `database ${db} does not exist`
+      : `database ${db} cannot be selected: ${describeRedisError(error)}`;
+    this.outOfRange = DATABASE_OUT_OF_RANGE.test(error.message);
+    if (this.readySeen) this.refuseConnection();
+  }
+
+  /** The connection is up but on the wrong database: the registry is down, saying why. */
+  private refuseConnection(): void {
+    const describing = this.describeUnusable().finally(() => {
+      if (this.describing === describing) this.describing = undefined;
+    });
+    this.describing = describing;
+    void describing.then(() => {
+      if (this.unusable === undefined || this.closed) return; // a new connection meanwhile
+      const first = !this.down;
+      this.down = true;
+      this.wakeWaiters();
+      this.logger.error(
+        { registry: this.label, error: this.unusable },
+        `switchyard registry: ${this.unusable}; not using this connection (it would read and write another database)`,
+      );
+      if (first && this.everReady) {
+        const error = new RegistryUnavailableError(`${this.label}: ${this.unusable}`);
+        for (const listener of this.lostListeners) listener(error);
+      }
+    });
+  }
+
+  /**
+   * For a database out of range, adds how many the server has (best effort: CONFIG may be denied by
+   * the ACL, or renamed by a managed Redis).
+   */
+  private async describeUnusable(): Promise<void> {
+    if (!this.outOfRange) return;
+    let count: number | undefined;
+    try {
+      const reply = await withTimeout(this.client.call('CONFIG', 'GET', 'databases') as Promise<unknown>, 1_000);
+      const value = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+      if (Number.isInteger(value) && value > 0) count = value;
+    } catch {
+      // Not allowed or not answered: the message says less.
+    }
+    if (this.unusable === undefined || !this.outOfRange) return; // a new connection meanwhile
+    const db = this.selectedDatabase();
+    this.unusable =
+      count === undefined
+        ? `database ${db} does not exist (the server has fewer; Redis refused SELECT ${db}: DB index is out of range)`
+        : `database ${db} does not exist (the server has ${count}: 0-${count - 1})`;
+  }
+
+  /** The database ioredis selects on every connection: the URL's path, or a Sentinel URL's `?db=`. */
+  private selectedDatabase(): string {
+    const db = (this.client as { options?: { db?: unknown } }).options?.db;
+    return typeof db === 'number' ? String(db) : '(from the URL)';
+  }
+
+  private unusableError(operation: string): RegistryUnavailableError {
+    return new RegistryUnavailableError(
+      `${this.label}: ${operation}: ${this.unusable}; the registry does not fall back to another database`,
+      { notSent: true },
+    );
   }
 
   private onLost(reason: string): void {
@@ -209,6 +322,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined>
     );
   });
 }
+
+/** Redis's reply to a SELECT of a database index it does not have (`databases` in redis.conf, 16 by default). */
+const DATABASE_OUT_OF_RANGE = /DB index is out of range/i;
 
 /** Redis's words for a permission problem: NOPERM, NOAUTH, WRONGPASS, or a script refused a command. */
 const PERMISSION_DENIED = /NOPERM|NOAUTH|WRONGPASS|can't run this command|no permissions/i;

@@ -75,6 +75,9 @@ export const DEFAULT_REDIS_REGISTRY_OPTIONS = Object.freeze({
   tombstoneTtlMs: 86_400_000,
 });
 
+/** How many times setRoute() checks a rule again after the service changed under its write. */
+const SET_ROUTE_ATTEMPTS = 5;
+
 /** Due index entries one sweep script handles (≈ 7 µs each on the server). */
 const SWEEP_BATCH = 200;
 /** Batches per sweep tick: up to 10,000 entries per tick per watcher. */
@@ -610,12 +613,37 @@ export class RedisRegistry implements Registry {
     return subscriber;
   }
 
+  /**
+   * A rule is checked against the instances (and the rule it replaces) as one list returned them,
+   * and written only if the service is still at that list's revision (see SET_ROUTE), so an instance
+   * leaving or starting to drain between the check and the write cannot let a refused rule through:
+   * the rule is checked again against what changed. A clear is not checked (a rollback must go through).
+   */
   async setRoute(service: string, rule: RouteRule | undefined): Promise<void> {
     this.assertOpen();
     const keys = this.keys(validateServiceName(service));
     const valid = rule === undefined ? undefined : validateRouteRule(rule);
-    if (valid) checkRouteAgainst(service, valid, (await this.listWithRev(service)).instances);
-    await this.connection.call('set route', () => this.scripts.setRoute(keys, valid ? JSON.stringify(valid) : ''));
+    if (valid === undefined) {
+      await this.connection.call('set route', () => this.scripts.setRoute(keys, '', ''));
+    } else {
+      const json = JSON.stringify(valid);
+      for (let attempt = 1; ; attempt++) {
+        const { instances, route, revision } = await this.listWithRev(service);
+        checkRouteAgainst(service, valid, instances, route === 'malformed' ? undefined : route);
+        const written = await this.connection.call('set route', () => this.scripts.setRoute(keys, json, revision));
+        if (written !== -1) break;
+        // Each retry follows a real change of the service (a register, an update, a departure, a
+        // rule), which in practice is seconds apart; only a service changing on every round trip
+        // gets here, and a caller's retry then is as good as one more of ours.
+        if (attempt === SET_ROUTE_ATTEMPTS) {
+          throw new SwitchyardError(
+            'ABORTED',
+            `${service} changed ${attempt} times while its route rule was being checked; nothing was written, try again`,
+            { retryable: true },
+          );
+        }
+      }
+    }
     // A rule keeps its service named in the index after the last instance leaves, claimed after it is
     // written (the instances checked above may have left, and the name with them, meanwhile). A
     // clear may leave the service vacant: its name goes then.
@@ -631,12 +659,15 @@ export class RedisRegistry implements Registry {
 
   private async listWithRev(service: string): Promise<{
     rev: number;
+    /** The revision as Redis holds it (see RedisScripts.setRoute). */
+    revision: string;
     instances: ServiceInstance[];
     route: RouteRule | undefined | 'malformed';
     routeMissing: boolean;
   }> {
     const {
       rev,
+      revision,
       ids,
       values,
       route: rawRoute,
@@ -649,7 +680,7 @@ export class RedisRegistry implements Registry {
       const instance = decodeInstance(service, id, values[index], this.warnings, 'list');
       if (instance) instances.push(instance);
     }
-    return { rev, instances, route, routeMissing: rawRoute === null };
+    return { rev, revision, instances, route, routeMissing: rawRoute === null };
   }
 
   private keys(service: string): ServiceKeys {

@@ -150,22 +150,29 @@ export class RedisScripts {
     return removal(await this.run('syWithdraw', keys, id, json, tombstoneTtlMs));
   }
 
-  /** `route`: the rule JSON; '' when cleared; null when Redis holds no route key at all. */
+  /**
+   * `route`: the rule JSON; '' when cleared; null when Redis holds no route key at all. `revision`:
+   * the revision as Redis holds it ('0' when there is none), for {@link setRoute}.
+   */
   async list(
     keys: ServiceKeys,
-  ): Promise<{ rev: number; ids: string[]; values: (string | null)[]; route: string | null }> {
+  ): Promise<{ rev: number; revision: string; ids: string[]; values: (string | null)[]; route: string | null }> {
     const [rev, ids, values, route] = (await this.run('syList', keys)) as [
       string,
       string[],
       (string | null)[],
       string | null,
     ];
-    return { rev: Number(rev) || 0, ids, values, route: route ?? null };
+    return { rev: Number(rev) || 0, revision: String(rev), ids, values, route: route ?? null };
   }
 
-  /** Writes (or with '' clears) the route rule JSON; returns 1 when it changed. */
-  async setRoute(keys: ServiceKeys, json: string): Promise<number> {
-    return (await this.run('sySetRoute', keys, json)) as number;
+  /**
+   * Writes (or with '' clears) the route rule JSON, only if the service is still at `checkedAt` (the
+   * `revision` of the list the rule was checked against; '' writes unconditionally). Returns 1
+   * written, 0 already stored, -1 the service changed since (nothing written: check again).
+   */
+  async setRoute(keys: ServiceKeys, json: string, checkedAt: string): Promise<number> {
+    return (await this.run('sySetRoute', keys, json, checkedAt)) as number;
   }
 
   /** Writes the rule JSON back only if Redis holds no route key at all: true when it did. */

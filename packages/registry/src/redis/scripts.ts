@@ -405,16 +405,30 @@ return {redis.call('GET', KEYS[5]) or '0', ids, values, redis.call('GET', routeK
 `;
 
 /**
- * Set route: ARGV rule JSON ('' clears). Writes `<prefix>route` and publishes a `route` message
- * with the same revision counter as instance changes, so watchers order both consistently.
+ * Set route: ARGV rule JSON ('' clears), and the revision the caller checked the rule at ('' for
+ * none: a clear is never checked). Writes `<prefix>route` and publishes a `route` message with the
+ * same revision counter as instance changes, so watchers order both consistently. Returns 1
+ * written, 0 already stored, -1 not written because the service changed since that revision.
+ *
+ * The check against the instances (no version without a live instance, not all traffic to draining
+ * ones: see route-check.ts) is the caller's, on what LIST returned; every change of an instance or of
+ * the rule bumps the revision, so a write at the revision checked is a write of a rule that passed
+ * against exactly what Redis holds now, and the caller checks again otherwise. Without it, an
+ * instance that left or started draining between the check and the write let a rule through that
+ * the check refuses. (A lease that lapses in that window without a sweep moves no revision: that is
+ * the same as it lapsing just after the write, which no check can prevent.) Only a GET of a key of
+ * the service's own slot: no new command, and nothing that Cluster would need in another slot.
+ *
  * A clear leaves the key holding '' rather than deleting it: that is how a watcher coming back
  * from an outage tells a rule someone cleared meanwhile (the key holds '') from one Redis lost
  * (no key at all, after a restart without persistence or a flush), which it writes back
  * (RESTORE_ROUTE). Readers take '' for no rule, as they always did.
  */
 export const SET_ROUTE = `${PRELUDE}
-local rule = ARGV[2]
+local rule, checkedAt = ARGV[2], ARGV[3]
 if redis.call('GET', routeKey) == rule then return 0 end
+-- (LIST answers '0' for a missing revision, so a missing one is '0' here too.)
+if checkedAt and checkedAt ~= '' and (redis.call('GET', KEYS[5]) or '0') ~= checkedAt then return -1 end
 if rule == '' then
   -- DEL first: under maxmemory with noeviction, Redis refuses a script's first write of a command
   -- that may grow memory (SET), and a clear (a rollback) must go through while memory is short,
