@@ -26,8 +26,11 @@ Examples:
 A stored rule the registry cannot read (malformed: clients ignore it and keep the rule they had)
 is shown by get as such, raw, and removed by clear, even when the service has no live instance.
 
-Exit codes: 0 done; 1 unknown service (get), registry unreachable; 2 usage or a rule the registry
-refuses (weights not summing to 100, a version no live instance runs…), printed as one line.`,
+Exit codes: 0 done; 1 unknown service (get), registry unreachable, or the service's instances kept
+changing while the rule was checked (ABORTED: run it again); 2 usage or a rule the registry refuses
+(weights not summing to 100, a version no live instance runs, traffic only for versions whose
+instances are all draining, unless it rolls back to versions the stored rule routes to…), printed
+as one line.`,
   options: {},
   async run(context) {
     const [action, service, ...rest] = context.args.positionals;
