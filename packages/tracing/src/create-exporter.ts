@@ -57,11 +57,20 @@ export function createExporter(
       }
       return protocol === 'http/json'
         ? new LazySpanExporter(async () => {
-            const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
-            return withOtlpEnvironment(
-              otlp,
-              () => new OTLPTraceExporter(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider }),
-            );
+            const [{ OTLPTraceExporter }, { convertLegacyHttpOptions }, { withConnectTimeout }] = await Promise.all([
+              import('@opentelemetry/exporter-trace-otlp-http'),
+              import('@opentelemetry/otlp-exporter-base/node-http'),
+              import('./otlp/connect-timeout.js'),
+            ]);
+            return withOtlpEnvironment(otlp, () => {
+              // The agents the exporter would make from the environment (TLS files included),
+              // their connections bounded by the export timeout (see withConnectTimeout).
+              const { agentFactory, timeoutMillis } = convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {});
+              return new OTLPTraceExporter({
+                httpAgentOptions: withConnectTimeout(agentFactory, timeoutMillis),
+                ...(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider }),
+              });
+            });
           }, 'otlp http/json')
         : new LazySpanExporter(async () => {
             const { createOtlpProtobufSpanExporter } = await import('./otlp/otlp-protobuf-exporter.js');

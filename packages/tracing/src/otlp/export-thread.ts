@@ -13,7 +13,7 @@ export interface ExportThreadData {
 }
 
 /** Main thread → exporting thread. */
-export type ToExportThread = { type: 'export'; id: number; bytes: Uint8Array } | { type: 'shutdown' };
+export type ToExportThread = { type: 'export'; id: number; bytes: Uint8Array };
 
 /** An export's failure, as it crosses threads (an Error's own fields do not survive the copy). */
 export interface ThreadExportError {
@@ -32,18 +32,24 @@ export type FromExportThread =
       id: number;
       code: number;
       error?: ThreadExportError;
+      /**
+       * The `error.type` the official exporter's metrics give this export's failure:
+       * `export_failed` when its retries ran out (429, 502-504, a network error or a timeout up to
+       * the deadline), whatever its error.
+       */
+      errorType?: string;
       /** The request's memory, given back (transferred) after a successful send, for the next one. */
       buffer?: ArrayBuffer;
     }
-  | { type: 'diag'; level: 'error' | 'warn' | 'info'; message: string }
-  | { type: 'shut' };
+  | { type: 'diag'; level: 'error' | 'warn' | 'info'; message: string };
 
 /**
  * The exporting thread's code. It sends requests the main thread has already encoded, through the
  * official OTLP/HTTP export delegate (the same transport, retries, timeout, concurrency limit and
  * `OTEL_EXPORTER_OTLP_*` configuration as `@opentelemetry/exporter-trace-otlp-proto`), with a
- * serializer that passes the bytes through. Its diagnostics (retries, partial successes) are
- * forwarded to the main thread's `diag`.
+ * serializer that passes the bytes through, and connections timed out while still connecting
+ * (see withConnectTimeout). Its diagnostics (retries, partial successes) are forwarded to the main
+ * thread's `diag`; the main thread ends it with `terminate()` (see OffThreadSpanExporter.shutdown).
  *
  * Plain CommonJS run with `eval`, requiring packages by resolved path: the same code runs whether
  * this package is loaded from its ESM or CJS build or from source (tests), where a worker file
@@ -59,17 +65,42 @@ const text = (args) => args.map((arg) => (arg instanceof Error ? arg.stack || ar
 const forward = (level) => (...args) => parentPort.postMessage({ type: 'diag', level, message: text(args) });
 diag.setLogger({ error: forward('error'), warn: forward('warn'), info: forward('info'), debug() {}, verbose() {} }, DiagLogLevel.INFO);
 const options = convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
+// withConnectTimeout (connect-timeout.ts), written out here (this source cannot import it): a
+// connection still being made after the export timeout fails the request, as an unanswered one
+// does, instead of waiting minutes for the kernel (the request's own timeout starts at connect).
+const agentFactory = options.agentFactory;
+options.agentFactory = async (protocol) => {
+  const agent = await agentFactory(protocol);
+  const createConnection = agent.createConnection;
+  agent.createConnection = function (connectOptions, ...rest) {
+    return createConnection.call(this, { ...connectOptions, timeout: connectOptions.timeout ?? options.timeoutMillis }, ...rest);
+  };
+  return agent;
+};
+// The error.type the delegate's own metrics give each export (recorded just before it reports the
+// result): the main thread records the metrics, and a failure whose retries ran out is counted
+// there as 'export_failed', as the official exporter counts it, not by its error's name.
+let errorType;
+const errorTypeReader = {
+  getMeter: () => ({
+    createUpDownCounter: () => ({ add() {} }),
+    createCounter: () => ({ add(_count, attributes) { errorType = attributes['error.type']; } }),
+    createHistogram: () => ({ record() {} }),
+  }),
+};
 const delegate = createOtlpHttpExportDelegate(
   options,
   { serializeRequest: (bytes) => bytes, deserializeResponse: (body) => ProtobufTraceSerializer.deserializeResponse(body) },
   workerData.componentType,
   { name: 'span', countItems: () => 0 },
-  undefined,
+  errorTypeReader,
 );
 parentPort.on('message', (message) => {
   if (message.type === 'export') {
     delegate.export(message.bytes, (result) => {
       const error = result.error;
+      const metricsErrorType = errorType;
+      errorType = undefined;
       // Sent and answered, so no write still reads it: the memory goes back for the next request.
       // After a failure (a timeout may leave a write behind) it is left to the garbage collector.
       const buffer = error === undefined && result.code === 0 ? message.bytes.buffer : undefined;
@@ -83,15 +114,13 @@ parentPort.on('message', (message) => {
           code: typeof error.code === 'number' ? error.code : undefined,
           data: typeof error.data === 'string' ? error.data : undefined,
         },
+        errorType: metricsErrorType,
         buffer,
       }, buffer === undefined ? [] : [buffer]);
     });
-  } else if (message.type === 'shutdown') {
-    delegate.shutdown().finally(() => {
-      parentPort.postMessage({ type: 'shut' });
-      parentPort.close();
-    });
   }
+  // No shutdown message: the main thread ends this thread once every export is settled (see
+  // OffThreadSpanExporter.shutdown).
 });
 `;
 

@@ -18,7 +18,7 @@ import { type LocalCollector, startLocalCollector } from '../test-support/local-
 import { realSpans } from '../test-support/sample-spans.js';
 import { SpanEncoder } from './encode-spans.js';
 import { OffThreadSpanExporter } from './off-thread-span-exporter.js';
-import { createOtlpProtobufSpanExporter } from './otlp-protobuf-exporter.js';
+import { createInThreadExporter, createOtlpProtobufSpanExporter } from './otlp-protobuf-exporter.js';
 
 let collector: LocalCollector;
 beforeAll(async () => {
@@ -66,6 +66,21 @@ function watchRequestAllocations(): { requestBuffers(): number; restore(): void 
 
 function exported(exporter: SpanExporter, spans: ReadableSpan[]): Promise<ExportResult> {
   return new Promise((resolve) => exporter.export(spans, resolve));
+}
+
+/** What `work` resolved to, or 'still running' after `ms`. */
+async function within<T>(ms: number, work: Promise<T>): Promise<T | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<'still running'>((resolve) => {
+        timer = setTimeout(() => resolve('still running'), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** HTTP client requests this (main) thread starts while `work` runs: Node's diagnostics channel. */
@@ -195,6 +210,83 @@ describe('OffThreadSpanExporter', () => {
       expect(result.error).toMatchObject({ code: 400, data: 'bad batch' });
     } finally {
       refusing.close();
+    }
+  });
+
+  // A collector answering 429 with a Retry-After past the export's deadline (or 503 until it): the
+  // official exporter gives up at once and counts the spans under error.type export_failed, with no
+  // HTTP status. The thread's exports were counted under the error's name (OTLPExporterError), so a
+  // dashboard or alert on export_failed saw nothing with the default SWITCHYARD_OTLP_EXPORT_THREAD.
+  it('records a batch whose retries ran out in the metrics as the official exporter on the main thread does', async () => {
+    const throttling = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => response.writeHead(429, { 'retry-after': '30' }).end());
+    });
+    throttling.listen(0, '127.0.0.1');
+    await once(throttling, 'listening');
+    try {
+      vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${(throttling.address() as AddressInfo).port}`);
+      vi.stubEnv('OTEL_EXPORTER_OTLP_TIMEOUT', '2000');
+      /** The exporter's metrics as series (names, attributes but the component's name), after one batch. */
+      const seriesAfterOneBatch = async (make: (provider: MeterProvider) => SpanExporter) => {
+        const { provider, read } = collectableMeterProvider();
+        const exporter = track(make(provider));
+        const started = Date.now();
+        expect((await exported(exporter, realSpans())).code).toBe(ExportResultCode.FAILED);
+        expect(Date.now() - started).toBeLessThan(1_500); // not retried: 30 s is past the deadline
+        return Object.entries(await read()).flatMap(([metric, points]) =>
+          Object.keys(points).map((attributes) => {
+            const { 'otel.component.name': _, ...rest } = JSON.parse(attributes);
+            return `${metric} ${JSON.stringify(rest)}`;
+          }),
+        );
+      };
+      const official = await seriesAfterOneBatch((provider) => createInThreadExporter(provider));
+      expect(official).toContainEqual(expect.stringContaining('"error.type":"export_failed"'));
+      const threaded = await seriesAfterOneBatch(
+        (provider) => new OffThreadSpanExporter(noFallback, undefined, provider),
+      );
+      expect(threaded).toEqual(official);
+    } finally {
+      throttling.close();
+    }
+  });
+
+  // The official transport's timeout is an idle one: a collector (or a proxy) that answers and then
+  // sends its body a byte at a time held the export open for good, and forceFlush() and shutdown()
+  // with it (the thread's delegate waited for it too), past any termination grace.
+  it('gives up an export its thread has not answered within the export timeout, and shutdown() ends the thread', async () => {
+    const trickling = createServer((request, response) => {
+      request.resume();
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        const drip = setInterval(() => response.write(' '), 200);
+        response.on('close', () => clearInterval(drip));
+      });
+    });
+    trickling.listen(0, '127.0.0.1');
+    await once(trickling, 'listening');
+    try {
+      vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${(trickling.address() as AddressInfo).port}`);
+      vi.stubEnv('OTEL_EXPORTER_OTLP_TIMEOUT', '1000');
+      const exporter = track(new OffThreadSpanExporter(noFallback));
+      const started = Date.now();
+      const result = await within(5_000, exported(exporter, realSpans()));
+      expect(result).toMatchObject({
+        code: ExportResultCode.FAILED,
+        error: { message: expect.stringMatching(/timed out/) },
+      });
+      // The export timeout and the thread's grace (1 s), not more.
+      expect(Date.now() - started).toBeLessThan(3_500);
+      expect(
+        await within(
+          2_000,
+          exporter.shutdown().then(() => 'shut down'),
+        ),
+      ).toBe('shut down');
+    } finally {
+      trickling.closeAllConnections();
+      trickling.close();
     }
   });
 

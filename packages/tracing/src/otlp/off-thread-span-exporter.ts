@@ -18,7 +18,9 @@ import {
 /** The component type the official OTLP/HTTP span exporter reports in its self-observability metrics. */
 export const OTLP_HTTP_SPAN_COMPONENT = 'otlp_http_span_exporter';
 
-type Pending = { spans: ReadableSpan[]; finish: (result: ExportResult) => void; done: Promise<void> };
+/** `finish` takes what the metrics record as the failure when it is not `result.error` (see recorded()). */
+type Finish = (result: ExportResult, metricsError?: string) => void;
+type Pending = { spans: ReadableSpan[]; finish: Finish; done: Promise<void>; deadline: NodeJS.Timeout };
 
 /**
  * The OTLP http/protobuf span exporter with its network I/O on a thread of its own: the main thread
@@ -36,6 +38,11 @@ type Pending = { spans: ReadableSpan[]; finish: (result: ExportResult) => void; 
  * processor reports, and diagnostics (forwarded to `diag`). If the thread fails or exits, the
  * exports in flight and all later ones go through `fallback()`: an exporter on
  * the main thread, so spans keep flowing; the batches it held go there too.
+ *
+ * An export the thread has not answered within `OTEL_EXPORTER_OTLP_TIMEOUT` (and a second of
+ * grace) is reported failed, and `shutdown()` ends the thread without waiting for what it still
+ * holds: `forceFlush()` and `shutdown()` are bounded by the export timeout whatever the collector
+ * does (see {@link DEADLINE_GRACE_MILLIS}).
  */
 export class OffThreadSpanExporter implements SpanExporter {
   private readonly encoder = new SpanEncoder();
@@ -50,6 +57,8 @@ export class OffThreadSpanExporter implements SpanExporter {
   private lastSize = INITIAL_REQUEST_SIZE;
   private readonly metrics: ReturnType<typeof createOtlpHttpExporterMetrics>;
   private readonly pending = new Map<number, Pending>();
+  /** How long an export may go unanswered: the export timeout, and a grace (see DEADLINE_GRACE_MILLIS). */
+  private readonly deadlineMillis: number;
   private nextId = 0;
   private worker: Worker | undefined;
   private replacement: SpanExporter | undefined;
@@ -68,10 +77,14 @@ export class OffThreadSpanExporter implements SpanExporter {
     /** The OTLP configuration, as initTracing() took it. */
     otlp: OtlpEnvironment = takeOtlpEnvironment(),
   ) {
+    const { url, timeoutMillis } = withOtlpEnvironment(otlp, () =>
+      convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {}),
+    );
+    this.deadlineMillis = timeoutMillis + DEADLINE_GRACE_MILLIS;
     this.metrics = createOtlpHttpExporterMetrics(
       OTLP_HTTP_SPAN_COMPONENT,
       TraceExporterMetricsHelper,
-      withOtlpEnvironment(otlp, () => convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {}).url),
+      url,
       selfObsMeterProvider,
     );
     const worker = (start ?? (() => startExportThread(OTLP_HTTP_SPAN_COMPONENT, otlp)))();
@@ -119,16 +132,26 @@ export class OffThreadSpanExporter implements SpanExporter {
     // Held in the event loop while an export is out, like the official exporter's request: a
     // process ending with `await tracing.shutdown()` must not exit before its answer.
     if (this.pending.size === 0) worker.ref();
-    this.pending.set(id, {
-      spans,
-      finish: (result) => {
-        this.pending.delete(id);
-        if (this.pending.size === 0) this.worker?.unref();
-        settle();
-        recordedCallback(result);
-      },
-      done,
-    });
+    const finish: Finish = (result, metricsError) => {
+      // Once: an answer after the deadline (or a fallback's after it) is not reported again.
+      if (!this.pending.delete(id)) return;
+      clearTimeout(deadline);
+      if (this.pending.size === 0) this.worker?.unref();
+      settle();
+      recordedCallback(result, metricsError);
+    };
+    // One timer per batch, not per span. Unreferenced: the thread, referenced while an export is
+    // out, is what holds the process open for its answer.
+    const deadline = setTimeout(() => {
+      finish(
+        {
+          code: ExportResultCode.FAILED,
+          error: new Error(`OTLP export timed out: no answer from the exporting thread in ${this.deadlineMillis} ms`),
+        },
+        EXPORT_FAILED, // a timeout, as the official exporter counts one whose retries ran out
+      );
+    }, this.deadlineMillis).unref();
+    this.pending.set(id, { spans, finish, done, deadline });
     const message: ToExportThread = { type: 'export', id, bytes };
     worker.postMessage(message, [bytes.buffer]);
   }
@@ -140,22 +163,14 @@ export class OffThreadSpanExporter implements SpanExporter {
 
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
+      // Bounded: each export is answered or given up at its deadline.
       await this.forceFlush();
       const worker = this.worker;
-      if (worker !== undefined) {
-        const shut = new Promise<void>((resolve) => {
-          const onMessage = (message: FromExportThread): void => {
-            if (message.type === 'shut') resolve();
-          };
-          worker.on('message', onMessage);
-          worker.once('exit', () => resolve());
-        });
-        worker.ref();
-        worker.postMessage({ type: 'shutdown' } satisfies ToExportThread);
-        await shut;
-        this.worker = undefined;
-        await worker.terminate();
-      }
+      this.worker = undefined; // its exit is ours, not a loss
+      // Ended, not asked to end: every export is settled, so it holds nothing to wait for but
+      // requests given up at their deadline, and the official delegate's own shutdown waits for
+      // those (a collector trickling its answer kept shutdown() from returning at all).
+      await worker?.terminate();
       await this.replacement?.shutdown();
     })();
     return this.stopping;
@@ -174,17 +189,22 @@ export class OffThreadSpanExporter implements SpanExporter {
         }
         const pending = this.pending.get(message.id);
         if (pending === undefined) return;
-        pending.finish(
-          message.code === ExportResultCode.SUCCESS
-            ? { code: ExportResultCode.SUCCESS }
-            : { code: ExportResultCode.FAILED, error: errorOf(message.error) },
-        );
+        if (message.code === ExportResultCode.SUCCESS) {
+          pending.finish({ code: ExportResultCode.SUCCESS });
+        } else {
+          // Retries run out: the official exporter's metrics count 'export_failed' (with no HTTP
+          // status), not the error's name; recorded as it does, so that the series (and the alerts
+          // on them) do not depend on SWITCHYARD_OTLP_EXPORT_THREAD.
+          const error = errorOf(message.error);
+          pending.finish(
+            { code: ExportResultCode.FAILED, error },
+            message.errorType === EXPORT_FAILED ? EXPORT_FAILED : undefined,
+          );
+        }
         return;
       }
       case 'diag':
         diag[message.level](`OTLP exporting thread: ${message.message}`);
-        return;
-      case 'shut':
         return;
     }
   }
@@ -196,18 +216,23 @@ export class OffThreadSpanExporter implements SpanExporter {
   private lost(worker: Worker, error: Error): void {
     if (this.worker !== worker) return; // already handled
     this.worker = undefined;
-    if (this.stopping !== undefined && this.pending.size === 0) return; // a shutdown's own exit
     diag.error('OTLP exporting thread lost; exporting on the main thread', error);
     for (const pending of [...this.pending.values()]) {
+      // The fallback's own export timeout applies from now on.
+      clearTimeout(pending.deadline);
       this.fallbackExporter().export(pending.spans, pending.finish);
     }
   }
 
-  /** `callback`, recording the export of `spans` in the exporter metrics (started now, finished with it). */
-  private recorded(spans: ReadableSpan[], callback: (result: ExportResult) => void): (result: ExportResult) => void {
+  /**
+   * `callback`, recording the export of `spans` in the exporter metrics (started now, finished with
+   * it): a failure as `result.error`, or as `metricsError` if given (a string: the metrics then
+   * record `error.type` `export_failed` and no HTTP status, as for the official exporter's own).
+   */
+  private recorded(spans: ReadableSpan[], callback: (result: ExportResult) => void): Finish {
     const finishMetrics = this.metrics.startExport(spans);
-    return (result) => {
-      finishMetrics(result.code === ExportResultCode.SUCCESS ? undefined : result.error);
+    return (result, metricsError) => {
+      finishMetrics(result.code === ExportResultCode.SUCCESS ? undefined : (metricsError ?? result.error));
       callback(result);
     };
   }
@@ -217,6 +242,18 @@ export class OffThreadSpanExporter implements SpanExporter {
     return this.replacement;
   }
 }
+
+/**
+ * How much longer than the export timeout the main thread waits for the thread's answer before
+ * reporting the export failed: the thread times its requests out itself, from when it starts them
+ * (its first one waits for it to start). What it cannot time out is a collector (or a proxy) that
+ * keeps answering slowly: the official transport's timeout is an idle one, and a response that
+ * trickles in held an export, `forceFlush()` and `shutdown()` for good.
+ */
+const DEADLINE_GRACE_MILLIS = 1_000;
+
+/** The `error.type` of the official exporter's metrics for a failure that is no Error (retries run out). */
+const EXPORT_FAILED = 'export_failed';
 
 /** A first request buffer's size: a full default batch (512 spans) of typical spans fits. */
 const INITIAL_REQUEST_SIZE = 192 * 1024;

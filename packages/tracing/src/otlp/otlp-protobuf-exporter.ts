@@ -8,6 +8,7 @@ import {
   TraceExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { withConnectTimeout } from './connect-timeout.js';
 import { SpanEncoder } from './encode-spans.js';
 import { OffThreadSpanExporter, OTLP_HTTP_SPAN_COMPONENT } from './off-thread-span-exporter.js';
 import { type OtlpEnvironment, takeOtlpEnvironment, withOtlpEnvironment } from './otlp-environment.js';
@@ -62,11 +63,12 @@ export function createInThreadExporter(
   selfObsMeterProvider: MeterProvider | undefined,
   otlp: OtlpEnvironment = takeOtlpEnvironment(),
 ): SpanExporter {
+  const options = withOtlpEnvironment(otlp, () =>
+    convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+  );
   return new OTLPExporterBase(
     createOtlpHttpExportDelegate(
-      withOtlpEnvironment(otlp, () =>
-        convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
-      ),
+      { ...options, agentFactory: withConnectTimeout(options.agentFactory, options.timeoutMillis) },
       fastProtobufTraceSerializer(),
       OTLP_HTTP_SPAN_COMPONENT,
       TraceExporterMetricsHelper,
