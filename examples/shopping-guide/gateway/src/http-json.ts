@@ -63,7 +63,7 @@ const GATEWAY_STATUS: Readonly<Record<string, number>> = { FAILED_PRECONDITION: 
  * only the kind of failure, because its message describes the system (downstream names,
  * addresses, a store's error), and it is logged instead.
  * A failure of the gateway's own downstream calls after their retries carries the SDK's no-retry
- * header, so a caller that retries does not multiply them.
+ * header, so a caller that retries does not multiply them. A 503 says when to try again (Retry-After).
  */
 export function sendError(response: ServerResponse, error: unknown, logger: Logger): void {
   const known = SwitchyardError.isInstance(error);
@@ -87,8 +87,21 @@ export function sendError(response: ServerResponse, error: unknown, logger: Logg
     response,
     status,
     { error: { code, message } },
-    isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {},
+    {
+      ...(isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {}),
+      ...retryAfter(status),
+    },
   );
+}
+
+/**
+ * `Retry-After` for a 503 (seconds): what the gateway cannot serve now (no instance, a breaker open,
+ * a replica restarting, the gateway starting) heals within seconds, and without the header a client
+ * cannot tell "try again shortly" from "broken". Nothing for a 504: the time ran out, and another
+ * try at once is no worse than later.
+ */
+function retryAfter(status: number): Record<string, string> {
+  return status === 503 ? { 'retry-after': '1' } : {};
 }
 
 /** Whether the connection this response would go out on is closed (the caller left). */

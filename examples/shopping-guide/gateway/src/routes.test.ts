@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { silentLogger } from '@switchyard/core';
+import { GrpcCallError, GrpcStatus } from '@switchyard/grpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Backends, createRouter } from './routes.js';
 
@@ -13,6 +14,14 @@ afterEach(async () => {
 async function serve(errors: unknown[]): Promise<number> {
   const backends = {
     catalog: { listProducts: async () => ({ products: [], nextPageToken: '' }) },
+    // What search answers a query over its length limit, naming its protobuf field.
+    search: {
+      search: async () => {
+        throw new GrpcCallError(GrpcStatus.INVALID_ARGUMENT, 'query: must be 1 to 256 characters, not only spaces', {
+          fromDownstream: true,
+        });
+      },
+    },
   } as unknown as Backends;
   const router = createRouter(() => backends, { ...silentLogger, error: (fields: unknown) => errors.push(fields) });
   const server = createServer((request, response) => {
@@ -98,5 +107,14 @@ describe('gateway router', () => {
     await handled;
     // It was logged at error level as "gateway: request failed" (a 500), for every such client.
     expect(logged).toEqual([]);
+  });
+
+  it("names search's refusal of the query by this API's parameter, q", async () => {
+    const port = await serve([]);
+    const reply = await fetch(`http://127.0.0.1:${port}/api/search?q=${'a'.repeat(300)}`);
+    expect(reply.status).toBe(400);
+    expect(await reply.json()).toEqual({
+      error: { code: 'INVALID_ARGUMENT', message: 'q: must be 1 to 256 characters, not only spaces' },
+    });
   });
 });

@@ -13,8 +13,10 @@ import {
   type Logger,
   NoInstancesError,
   runInCallScope,
+  SwitchyardError,
 } from '@switchyard/core';
-import type { GrpcClient } from '@switchyard/grpc';
+import { type GrpcClient, GrpcCallError, GrpcStatus } from '@switchyard/grpc';
+import { requestContext } from '@switchyard/http';
 import { readJson, sendError, sendJson } from './http-json.js';
 import { trackOf } from './track.js';
 
@@ -68,26 +70,39 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
       if (parts[0] !== 'api')
         return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
       const query = url.searchParams;
+      // Aborts when the shopper goes away (or their deadline passes): a read nobody waits for any
+      // more is cancelled downstream, instead of holding a handler there until the client's default
+      // deadline (10 s). Undefined outside the SDK's httpHandler (unit tests).
+      const signal = requestContext(request)?.signal;
+      const cancel = signal ? { signal } : {};
       // `/api/<resource>` or `/api/<resource>/<id>`; anything deeper matches no route.
       const shape = parts.length === 2 ? '' : parts.length === 3 ? '/:id' : '/:id/…';
       switch (`${method} ${parts[1] ?? ''}${shape}`) {
         case 'GET products': {
-          const listed = await clients.catalog.listProducts({
-            category: query.get('category') ?? '',
-            pageSize: numberParam(query, 'pageSize', 20, 1, 100),
-            pageToken: query.get('pageToken') ?? '',
-          });
+          const listed = await restNamed(PRODUCT_FIELDS, () =>
+            clients.catalog.listProducts(
+              {
+                category: query.get('category') ?? '',
+                pageSize: numberParam(query, 'pageSize', 20, 1, 100),
+                pageToken: query.get('pageToken') ?? '',
+              },
+              cancel,
+            ),
+          );
           return sendJson(response, 200, listed);
         }
         case 'GET products/:id': {
           const id = pathSegment(parts[2] as string, 'id');
           const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined);
-          const { product } = await clients.catalog.getProduct({ id });
+          const { product } = await clients.catalog.getProduct({ id }, cancel);
           // Only a product that exists counts as viewed (a 404 must not feed recommendations). Best
           // effort: a slow or failed view record never fails the page.
           if (user) {
             await clients.recommendation
-              .recordView({ userId: user, productId: id }, { deadlineMs: RECORD_VIEW_DEADLINE_MS, key: user })
+              .recordView(
+                { userId: user, productId: id },
+                { deadlineMs: RECORD_VIEW_DEADLINE_MS, key: user, ...cancel },
+              )
               .catch(() => undefined);
           }
           return sendJson(response, 200, { product });
@@ -95,10 +110,11 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
         case 'GET search': {
           const q = query.get('q') ?? '';
           if (!q.trim()) throw new InvalidArgumentError('q', 'must be a non-empty search query');
+          const limit = numberParam(query, 'limit', 10, 1, 50);
           return sendJson(
             response,
             200,
-            await clients.search.search({ query: q, limit: numberParam(query, 'limit', 10, 1, 50) }),
+            await restNamed(SEARCH_FIELDS, () => clients.search.search({ query: q, limit }, cancel)),
           );
         }
         case 'GET recommendations': {
@@ -106,17 +122,19 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           // users by header had its views recorded, then got 400 here).
           const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined);
           if (!user) throw new InvalidArgumentError('user', 'is required (?user= or the x-user-id header)');
+          const limit = numberParam(query, 'limit', 5, 1, 20);
           return sendJson(
             response,
             200,
-            await clients.recommendation.recommend(
-              { userId: user, limit: numberParam(query, 'limit', 5, 1, 20) },
-              { key: user }, // the replica holding this user's views (see gateway.ts)
+            await restNamed(RECOMMENDATION_FIELDS, () =>
+              // Keyed: the replica holding this user's views (see gateway.ts).
+              clients.recommendation.recommend({ userId: user, limit }, { key: user, ...cancel }),
             ),
           );
         }
         case 'POST orders': {
           const body = (await readJson(request)) as { userId?: unknown; lines?: unknown };
+          onlyKnownFields(body, ORDER_BODY_FIELDS, '', 'an order');
           if (typeof body?.userId !== 'string' || !Array.isArray(body.lines)) {
             throw new InvalidArgumentError('body', 'must be { userId: string, lines: [{ productId, quantity }] }');
           }
@@ -129,18 +147,22 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           // The user's A/B track, as on every route: a user bucketed to b by id orders on b too (the
           // router saw no user here unless `?user=` or `x-user-id` named one, which still win).
           const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined) ?? userId;
-          const { order } = await inTrack(trackOf(request, user), () =>
-            clients.orders.placeOrder(
-              { userId, lines, idempotencyKey },
-              // The id the order will have: GET /api/orders/:id then reaches the replica holding it.
-              { key: orderIdFor(userId, idempotencyKey) },
+          // Not cancelled with the shopper: cancelling undoes nothing (orders completes the
+          // reservation it began), and left to finish, the order is stored for the shopper's retry.
+          const { order } = await restNamed(ORDER_FIELDS, () =>
+            inTrack(trackOf(request, user), () =>
+              clients.orders.placeOrder(
+                { userId, lines, idempotencyKey },
+                // The id the order will have: GET /api/orders/:id then reaches the replica holding it.
+                { key: orderIdFor(userId, idempotencyKey) },
+              ),
             ),
           );
           return sendJson(response, order?.status === 'placed' ? 201 : 409, { order });
         }
         case 'GET orders/:id': {
           const id = pathSegment(parts[2] as string, 'id');
-          return sendJson(response, 200, await clients.orders.getOrder({ id }, { key: id }));
+          return sendJson(response, 200, await clients.orders.getOrder({ id }, { key: id, ...cancel }));
         }
         default:
           return sendJson(response, 404, {
@@ -212,6 +234,7 @@ function wellFormed(field: string, value: string): string {
  */
 function orderLines(lines: unknown[]): { productId: string; quantity: number }[] {
   return lines.map((line, index) => {
+    onlyKnownFields(line, ORDER_LINE_FIELDS, `lines[${index}].`, 'an order line');
     const { productId, quantity } = (line ?? {}) as { productId?: unknown; quantity?: unknown };
     if (typeof productId !== 'string') {
       throw new InvalidArgumentError(`lines[${index}].productId`, 'must be a string');
@@ -225,4 +248,76 @@ function orderLines(lines: unknown[]): { productId: string; quantity: number }[]
     }
     return { productId, quantity };
   });
+}
+
+const ORDER_BODY_FIELDS = ['userId', 'lines'];
+const ORDER_LINE_FIELDS = ['productId', 'quantity'];
+
+/**
+ * Refuses a JSON object's fields other than `known`, naming the first: ignored, they were garbage
+ * silently accepted, and some cost the shopper: an `idempotencyKey` sent in the body instead of
+ * the header was dropped, so each retry placed (and reserved stock for) another order, and a
+ * misspelt `qty` placed an order for 1. Anything but an object is left to the shape checks.
+ */
+function onlyKnownFields(value: unknown, known: readonly string[], prefix: string, what: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  const unknown = Object.keys(value).find((key) => !known.includes(key));
+  if (unknown === undefined) return;
+  const expected = /^idempotency[-_]?key$/i.test(unknown)
+    ? 'send the key as the Idempotency-Key header'
+    : known.join(', ');
+  // A field name is echoed only when it looks like one (bounded, no control characters).
+  if (/^[\w$-]{1,64}$/.test(unknown)) {
+    throw new InvalidArgumentError(`${prefix}${unknown}`, `is not a field of ${what} (${expected})`);
+  }
+  throw new InvalidArgumentError(
+    prefix ? prefix.slice(0, -1) : 'body',
+    `holds a field that is not one of ${what} (${expected})`,
+  );
+}
+
+/**
+ * How this API names the fields the services' refusals name by their protobuf names: a 400 said
+ * `user_id: must be 1 to 128 characters` for the body's `userId`, `idempotency_key` for the
+ * `Idempotency-Key` header, `query` for `?q=`. Each route's map, by path segment.
+ */
+const PRODUCT_FIELDS: Readonly<Record<string, string>> = { page_token: 'pageToken', page_size: 'pageSize' };
+const SEARCH_FIELDS: Readonly<Record<string, string>> = { query: 'q' };
+const RECOMMENDATION_FIELDS: Readonly<Record<string, string>> = { user_id: 'user' };
+const ORDER_FIELDS: Readonly<Record<string, string>> = {
+  user_id: 'userId',
+  idempotency_key: 'Idempotency-Key',
+  product_id: 'productId',
+};
+
+/**
+ * Runs a downstream call; a refusal about a field (INVALID_ARGUMENT, or ALREADY_EXISTS for a reused
+ * idempotency key) is told with this API's name for the field, from `renames`. The service's rule
+ * (its limits) stays the one source of truth; only the name changes.
+ */
+async function restNamed<T>(renames: Readonly<Record<string, string>>, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw renamedField(error, renames);
+  }
+}
+
+function renamedField(error: unknown, renames: Readonly<Record<string, string>>): unknown {
+  if (!(error instanceof GrpcCallError)) return error;
+  const invalid = error.grpcCode === GrpcStatus.INVALID_ARGUMENT;
+  if (!invalid && error.grpcCode !== GrpcStatus.ALREADY_EXISTS) return error;
+  const separator = error.details.indexOf(': ');
+  if (separator < 0) return error;
+  const field = error.details.slice(0, separator);
+  const rule = error.details.slice(separator + 2);
+  // `lines[1].product_id` → `lines[1].productId`: each segment's name, its index kept.
+  const renamed = field.replace(
+    /[A-Za-z_]\w*/g,
+    (name) => (Object.hasOwn(renames, name) ? renames[name] : name) as string,
+  );
+  if (renamed === field) return error;
+  return invalid
+    ? new InvalidArgumentError(renamed, rule, { cause: error })
+    : new SwitchyardError('ALREADY_EXISTS', `${renamed}: ${rule}`, { cause: error });
 }

@@ -2,6 +2,7 @@
  * How the gateway answers failures that happen downstream while the shopper waits (in one process,
  * on loopback, the memory registry; the downstream is a stand-in service whose calls never end).
  */
+import { get } from 'node:http';
 import { SearchService } from '@shopping-guide/shared';
 import { type LogFn, type Logger, silentLogger } from '@switchyard/core';
 import { MemoryRegistry } from '@switchyard/registry';
@@ -68,5 +69,58 @@ describe('gateway, downstream failures', () => {
     expect(reply.status).toBe(503);
     expect(await reply.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'service unavailable' } });
     expect(logged).toContainEqual({ level: 'warn', code: 'CANCELLED' });
+  });
+
+  it('cancels its downstream call when the shopper goes away, rather than working on until its own deadline', async () => {
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    let reached!: () => void;
+    const callArrived = new Promise<void>((resolve) => {
+      reached = resolve;
+    });
+    let cancelled!: () => void;
+    const downstreamCancelled = new Promise<'cancelled'>((resolve) => {
+      cancelled = () => resolve('cancelled');
+    });
+    // A slow search replica: its call ends only when the gateway cancels it (or its deadline passes).
+    const search = await startService({
+      ...common,
+      registry,
+      name: 'search',
+      shutdownGraceMs: 50,
+      grpc: {
+        port: 0,
+        host: '127.0.0.1',
+        services: [
+          {
+            definition: SearchService,
+            implementation: {
+              search: (_request: unknown, context: { signal: AbortSignal }) => {
+                reached();
+                return new Promise<never>((_resolve, reject) => {
+                  context.signal.addEventListener('abort', () => {
+                    cancelled();
+                    reject(context.signal.reason);
+                  });
+                });
+              },
+            },
+          },
+        ],
+      },
+    });
+    cleanups.push(() => search.stop());
+    const gateway = await startGateway({ ...common, registry, http: { port: 0, host: '127.0.0.1' } });
+    cleanups.push(() => gateway.stop());
+
+    // node:http, whose destroy() closes the connection at once (an aborted fetch leaves undici's
+    // socket open until its keep-alive timeout, which only delays the gateway's stop).
+    const shopper = get(`http://127.0.0.1:${gateway.httpPort}/api/search?q=lamp`, { agent: false });
+    shopper.on('error', () => undefined);
+    await callArrived;
+    shopper.destroy();
+    // It ran on for the client's default deadline (10 s), holding a search handler nobody waits for.
+    const timeout = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 2_000));
+    expect(await Promise.race([downstreamCancelled, timeout])).toBe('cancelled');
   });
 });

@@ -122,7 +122,8 @@ describe('gateway routes', () => {
     const conflict = await placeOrder([{ productId: 'sku-5', quantity: 2 }], { 'idempotency-key': 'reused-key' });
     expect(conflict.status).toBe(409);
     expect(await conflict.json()).toEqual({
-      error: { code: 'ALREADY_EXISTS', message: 'idempotency_key: already used for an order with different lines' },
+      // The header's name, not the protobuf field's (`idempotency_key`).
+      error: { code: 'ALREADY_EXISTS', message: 'Idempotency-Key: already used for an order with different lines' },
     });
   });
 
@@ -164,6 +165,73 @@ describe('gateway routes', () => {
       const found = await fetch(`${base}/api/orders/${order.id}`);
       expect(found.status, `order ${n}`).toBe(200);
     }
+  });
+
+  it('refuses an order body field it does not know 400, naming it, instead of placing the order without it', async () => {
+    // An idempotency key sent in the body (not the header) was ignored: each retry placed, and
+    // reserved stock for, another order. A misspelt `qty` ordered 1 instead of 3.
+    const post = (body: unknown) =>
+      fetch(`${base}/api/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const before = callsTo('PlaceOrder');
+    const keyed = await post({ userId: 'ada', lines: [{ productId: 'sku-6', quantity: 1 }], idempotencyKey: 'k-9' });
+    expect(keyed.status).toBe(400);
+    expect(await keyed.json()).toEqual({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: 'idempotencyKey: is not a field of an order (send the key as the Idempotency-Key header)',
+      },
+    });
+    const typo = await post({ userId: 'ada', lines: [{ productId: 'sku-6', quantity: 1, qty: 3 }] });
+    expect(typo.status).toBe(400);
+    expect(await typo.json()).toEqual({
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: 'lines[0].qty: is not a field of an order line (productId, quantity)',
+      },
+    });
+    expect(callsTo('PlaceOrder')).toBe(before);
+  });
+
+  it("names the REST field a downstream's 400 is about, not its protobuf name", async () => {
+    const message = async (reply: Promise<Response>) => {
+      const answer = await reply;
+      expect(answer.status).toBe(400);
+      return ((await answer.json()) as { error: { message: string } }).error.message;
+    };
+    const line = [{ productId: 'sku-6', quantity: 1 }];
+    expect(await message(fetch(`${base}/api/products?pageToken=zzz`))).toMatch(/^pageToken: /);
+    expect(await message(fetch(`${base}/api/recommendations?user=${'u'.repeat(129)}`))).toBe(
+      'user: must be 1 to 128 characters',
+    );
+    expect(await message(placeOrder(line, { 'idempotency-key': 'k'.repeat(129) }))).toBe(
+      'Idempotency-Key: must be at most 128 characters',
+    );
+    expect(await message(placeOrder([...line, { productId: '', quantity: 1 }]))).toBe(
+      'lines[1].productId: must be 1 to 128 characters',
+    );
+    expect(await message(placeOrder([{ productId: 'sku-nope', quantity: 1 }]))).toBe(
+      'lines[0].productId: unknown product "sku-nope"',
+    );
+    const long = await fetch(`${base}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'u'.repeat(129), lines: line }),
+    });
+    expect(long.status).toBe(400);
+    expect(await long.json()).toEqual({
+      error: { code: 'INVALID_ARGUMENT', message: 'userId: must be 1 to 128 characters' },
+    });
+  });
+
+  it('tells a shopper when to try a 503 again (Retry-After)', async () => {
+    // No search service runs in this test: the gateway answers 503 at once.
+    const reply = await fetch(`${base}/api/search?q=lamp`);
+    expect(reply.status).toBe(503);
+    expect(reply.headers.get('retry-after')).toBe('1');
   });
 
   it('refuses body strings that are no well-formed Unicode (a lone surrogate) 400, naming the field', async () => {
