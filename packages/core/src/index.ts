@@ -58,7 +58,7 @@ export {
 } from './deadline/deadline.js';
 export { scopedSignal, throwIfAborted, toCancelled, sleep } from './deadline/abort.js';
 export type { ScopedSignal } from './deadline/abort.js';
-export { runInCallScope, currentCallScope } from './deadline/call-scope.js';
+export { runInCallScope, currentCallScope, callSignal } from './deadline/call-scope.js';
 export type { CallScope } from './deadline/call-scope.js';
 
 // Cheap clock for hot paths

@@ -6,7 +6,7 @@
 import { get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { silentLogger } from '@switchyard/core';
+import { runInCallScope, silentLogger } from '@switchyard/core';
 import { type GrpcClient, loadService } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { type RunningService, startService } from '@switchyard/service';
@@ -44,11 +44,16 @@ describe('stop(): what outlives the servers', () => {
     const downstream = await startDownstream(registry);
     const outcomes: string[] = [];
     let client: Echo | undefined;
-    /** Work that outlives its caller (a cancelled call, a closed connection), then calls downstream. */
+    /**
+     * Work that outlives its caller (a cancelled call, a closed connection) on purpose, then calls
+     * downstream: outside the call's scope, or the call's cancellation would cancel it too.
+     */
     const work = async (what: string): Promise<string> => {
       await pause(400);
       try {
-        const reply = await (client as Echo).say({ message: what });
+        const reply = await runInCallScope({ deadline: Number.POSITIVE_INFINITY }, () =>
+          (client as Echo).say({ message: what }),
+        );
         outcomes.push(`${what}: ${reply.message}`);
       } catch (error) {
         outcomes.push(`${what}: ${(error as Error).name} ${(error as { code?: string }).code}`);

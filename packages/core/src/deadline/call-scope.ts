@@ -19,6 +19,24 @@ export interface CallScope {
    * whose metadata carries the same track, on every hop.
    */
   readonly track?: string;
+  /**
+   * Aborts when the call being served ends before its handler does: its caller cancelled or went
+   * away, or its deadline passed. Clients link the calls made under this scope to it (beside any
+   * `signal` given to the call), so a handler's downstream calls stop with the call they serve
+   * instead of running on, unread, until their deadline.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The signal an outgoing call runs under: the caller's own, the inherited call scope's, or both
+ * (whichever aborts first). One of them as it is when the other is absent: no allocation.
+ */
+export function callSignal(given: AbortSignal | undefined, scope: CallScope | undefined): AbortSignal | undefined {
+  const inherited = scope?.signal;
+  if (inherited === undefined || inherited === given) return given;
+  if (given === undefined) return inherited;
+  return AbortSignal.any([given, inherited]);
 }
 
 const storage = new AsyncLocalStorage<CallScope>();

@@ -19,6 +19,7 @@ import {
   assertObject,
   type CallScope,
   ClientClosedError,
+  callSignal,
   currentCallScope,
   DeadlineExceededError,
   describeValue,
@@ -231,7 +232,13 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     // No time left: fail here, without touching the network.
     if (deadline <= now)
       throw new DeadlineExceededError(`${method}: no time left (inherited or given deadline already passed)`);
-    return { deadline, latestWireDeadline: now + MAX_TIMER_MS, metadata: toMetadata(callOptions?.metadata), scope };
+    return {
+      deadline,
+      latestWireDeadline: now + MAX_TIMER_MS,
+      metadata: toMetadata(callOptions?.metadata),
+      scope,
+      signal: callSignal(callOptions?.signal, scope),
+    };
   };
 
   const attempt = <Response>(
@@ -425,10 +432,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   const execute = <Response>(
     policyKey: string,
     deadline: number,
-    callOptions: GrpcCallOptions | undefined,
+    signal: AbortSignal | undefined,
     once: (context: AttemptContext) => Promise<Response>,
-  ): Promise<Response> =>
-    policy.execute(once, { deadline, ...(callOptions?.signal ? { signal: callOptions.signal } : {}), key: policyKey });
+  ): Promise<Response> => policy.execute(once, { deadline, ...(signal ? { signal } : {}), key: policyKey });
 
   /**
    * Runs the call; a call made before discovery's first snapshot (a service that just started)
@@ -436,14 +442,12 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
    */
   const run = <Response>(
     policyKey: string,
-    deadline: number,
-    callOptions: GrpcCallOptions | undefined,
+    prepared: PreparedCall,
     once: (context: AttemptContext) => Promise<Response>,
   ): Promise<Response> => {
-    if (discovery.isReady) return execute(policyKey, deadline, callOptions, once);
-    return awaitFirstSnapshot(discovery, deadline, callOptions?.signal).then(() =>
-      execute(policyKey, deadline, callOptions, once),
-    );
+    const { deadline, signal } = prepared;
+    if (discovery.isReady) return execute(policyKey, deadline, signal, once);
+    return awaitFirstSnapshot(discovery, deadline, signal).then(() => execute(policyKey, deadline, signal, once));
   };
 
   const client: Record<string, unknown> = {};
@@ -480,7 +484,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         } catch (error) {
           return Promise.reject(error);
         }
-        return run(policyKey, prepared.deadline, callOptions, (context) =>
+        return run(policyKey, prepared, (context) =>
           attempt(name, prepared, callOptions, context, (channel, metadata, finish) =>
             directUnaryCall(channel, method, request, metadata, wireDeadline(context, prepared), finish),
           ),
@@ -520,7 +524,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           return Promise.reject(error);
         }
         // Like a unary call, the attempt lasts until the response (or a failure).
-        return run(policyKey, prepared.deadline, callOptions, (context) =>
+        return run(policyKey, prepared, (context) =>
           attempt(
             name,
             prepared,
@@ -938,6 +942,8 @@ interface PreparedCall {
   metadata: Metadata;
   /** The call scope inherited from the request being served, if any. */
   scope: CallScope | undefined;
+  /** What cancels the call: the caller's `signal`, the inherited scope's (its call ended), or both. */
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -952,12 +958,7 @@ async function* serverStream(
   request: unknown,
   callOptions: GrpcCallOptions | undefined,
   prepare: (method: string, request: unknown, callOptions: GrpcCallOptions | undefined) => PreparedCall,
-  run: <R>(
-    policyKey: string,
-    deadline: number,
-    callOptions: GrpcCallOptions | undefined,
-    once: (context: AttemptContext) => Promise<R>,
-  ) => Promise<R>,
+  run: <R>(policyKey: string, prepared: PreparedCall, once: (context: AttemptContext) => Promise<R>) => Promise<R>,
   open: (context: AttemptContext, prepared: PreparedCall, onFirst: OnFirstMessage) => Promise<OpenedStream>,
   /** See sendLimitFailureOf: a bidirectional call's request over the limit fails as the caller's, here too. */
   sendLimitFailure: string | undefined,
@@ -977,7 +978,7 @@ async function* serverStream(
   };
   let taken: OpenedStream;
   try {
-    taken = await run(policyKey, prepared.deadline, callOptions, (context) =>
+    taken = await run(policyKey, prepared, (context) =>
       open(context, prepared, (stream, finish, attemptSpan) => {
         // The attempt succeeds at its first message (or a clean end); it fails on an error before that.
         // Past the first message, the span stays open until the stream ends (see below).
@@ -1024,7 +1025,7 @@ async function* serverStream(
   if (first.done) return;
   // The attempt (and with it the policy's hold on the caller's signal) ended at the first message:
   // from here the caller's signal must still cancel the stream, as `signal` promises.
-  const signal = callOptions?.signal;
+  const signal = prepared.signal;
   // The stream then fails as a call cancelled before its first message does (toCancelled): a
   // timeout signal as DEADLINE_EXCEEDED, any other with the caller's reason as the cause. It was
   // grpc-js's CANCELLED, "Cancelled on client", whatever the reason.

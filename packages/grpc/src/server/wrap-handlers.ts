@@ -588,14 +588,16 @@ const PROPAGATION_HEADERS = ['traceparent', 'tracestate', 'baggage'];
 function scopeOf(handlerContext: GrpcHandlerContext, metadata: Metadata, context: WrapContext): CallScope {
   const track = trackFromBaggage(metadata.get('baggage')[0] as string | undefined);
   const withTrack = track === undefined ? {} : { track };
+  // The handler's signal: the calls it makes stop when its own call is cancelled (see CallScope.signal).
+  const { deadline, signal } = handlerContext;
   // With a tracer the OTel context carries trace and baggage; without one, forward the raw headers.
-  if (context.tracing.active) return { deadline: handlerContext.deadline, ...withTrack };
+  if (context.tracing.active) return { deadline, signal, ...withTrack };
   const propagation: Record<string, string> = {};
   for (const header of PROPAGATION_HEADERS) {
     const value = metadata.get(header)[0];
     if (typeof value === 'string') propagation[header] = value;
   }
-  return { deadline: handlerContext.deadline, propagation, ...withTrack };
+  return { deadline, signal, propagation, ...withTrack };
 }
 
 /**

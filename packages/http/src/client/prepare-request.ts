@@ -4,6 +4,7 @@ import {
   assertObject,
   assertPlainObject,
   type CallScope,
+  callSignal,
   currentCallScope,
   DeadlineExceededError,
   describeValue,
@@ -27,6 +28,7 @@ export interface PreparedRequest {
   /** Whether the request may be sent twice (idempotent method, Idempotency-Key, or `idempotent: true`). */
   idempotent: boolean;
   deadline: number;
+  /** What cancels the request: the caller's `signal`, the inherited call scope's (the call it serves ended), or both. */
   signal: AbortSignal | undefined;
   key: string | undefined;
   throwOnStatus: boolean;
@@ -164,7 +166,7 @@ export function prepareRequest(
     replayable,
     idempotent: request.idempotent ?? (IDEMPOTENT_METHODS.has(upperMethod) || 'idempotency-key' in headers),
     deadline,
-    signal: request.signal,
+    signal: callSignal(request.signal, scope),
     key: request.key,
     throwOnStatus: request.throwOnStatus ?? throwOnStatus,
     scope,

@@ -78,7 +78,15 @@ export function beginIncoming(
   const track = trackFromBaggage(request.headers.baggage);
   const withTrack = track === undefined ? {} : { track };
   if (settings.tracing && tracingActive()) {
-    scope = { deadline, ...withTrack };
+    scope = {
+      deadline,
+      ...withTrack,
+      // The request's signal, made only when a call under the scope reads it: the handler's
+      // downstream calls stop when the client leaves (see CallScope.signal).
+      get signal() {
+        return call.signal;
+      },
+    };
     const parent = extractTraceContext(request.headers);
     // server.address/server.port: the host and port the client called (Host or :authority), as
     // the conventions define them; neither when the request names none (the listening port alone
@@ -111,7 +119,14 @@ export function beginIncoming(
       propagation ??= {};
       propagation[name] = value;
     }
-    scope = propagation ? { deadline, propagation, ...withTrack } : { deadline, ...withTrack };
+    scope = {
+      deadline,
+      ...(propagation ? { propagation } : {}),
+      ...withTrack,
+      get signal() {
+        return call.signal;
+      },
+    };
     run = (fn) => runInCallScope(scope, fn);
   }
   let controller: AbortController | undefined;
