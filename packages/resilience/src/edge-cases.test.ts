@@ -145,6 +145,29 @@ describe('resilience edge cases (found in review)', () => {
     expect(() => fallback(() => 'cached', { on: 'UNAVAILABLE' } as never)).toThrow(/fallback.on: must be a function/);
   });
 
+  it('fallback() does not run its handler for a call its caller cancelled or whose deadline passed', async () => {
+    const handler = vi.fn(() => 'cached');
+    const policy = fallback(handler);
+    const hangOnSignal = ({ signal }: { signal: AbortSignal }) =>
+      new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    const controller = new AbortController();
+    const cancelled = policy.execute(hangOnSignal, { signal: controller.signal });
+    controller.abort();
+    await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(policy.execute(hangOnSignal, { deadline: Date.now() + 5 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    await sleep(5);
+    expect(handler).not.toHaveBeenCalled();
+    // An inner timeout tighter than the call is still replaced: the call has time left.
+    await expect(
+      compose(
+        fallback(() => 'cached'),
+        timeout({ ms: 5 }),
+      ).execute(hang),
+    ).resolves.toBe('cached');
+  });
+
   it("fallback() whose `on` throws keeps the operation's error, as retry's and hedge's retryOn do", async () => {
     // A classifier that expects every error to carry an HTTP response.
     const policy = fallback(() => 'cached', {

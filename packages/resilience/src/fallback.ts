@@ -11,7 +11,8 @@ export interface FallbackOptions {
 
 /**
  * Replaces a failure with a value: `fallback((error) => cachedProduct)`. Put it outermost, so it
- * sees the final error after retries and breakers.
+ * sees the final error after retries and breakers. Not run once the call was cancelled or its
+ * deadline passed: the caller already has that error, and nothing outlives the deadline.
  */
 export function fallback<R>(
   handler: (error: unknown, context: AttemptContext) => R | Promise<R>,
@@ -30,7 +31,12 @@ export function fallback<R>(
         try {
           return await next(context);
         } catch (error) {
-          if (!on(error)) throw error;
+          // A call its caller cancelled, or whose own deadline passed, has nobody to answer: the
+          // caller already has CANCELLED / DEADLINE_EXCEEDED. Running the handler anyway started
+          // its work (often a call to a secondary source) after the deadline, which nothing may
+          // outlive, and ran it for a hedge's cancelled loser. An inner timeout tighter than the
+          // call aborts only its own attempt, so its DEADLINE_EXCEEDED is still replaced.
+          if (context.abortReason !== undefined || !on(error)) throw error;
           return handler(error, context);
         }
       },

@@ -136,6 +136,19 @@ describe('circuitBreaker', () => {
     await expect(breaker.execute(ok, { key: 'instance-b' })).resolves.toBe('ok');
   });
 
+  it('keeps isolated and open keyed breakers when many new keys arrive, dropping closed ones first', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 1, keyed: true, maxKeys: 3 });
+    breaker.isolate('isolated');
+    await breaker.execute(fail, { key: 'open' }).catch(() => {});
+    expect(breaker.state('open')).toBe('open');
+    for (let i = 0; i < 50; i++) await breaker.execute(ok, { key: `churn-${i}` });
+    expect(breaker.state('isolated')).toBe('isolated'); // only reset() ends isolation
+    expect(breaker.state('open')).toBe('open');
+    await expect(breaker.execute(ok, { key: 'isolated' })).rejects.toMatchObject({ code: 'CIRCUIT_OPEN' });
+    // Still bounded: the churned keys replaced one another.
+    expect(breaker.state('churn-0')).toBe('closed');
+  });
+
   it('does not count caller errors as failures', async () => {
     const breaker = circuitBreaker({ minimumCalls: 1 });
     await breaker.execute(() => Promise.reject(new SwitchyardError('INVALID_ARGUMENT', 'bad'))).catch(() => {});

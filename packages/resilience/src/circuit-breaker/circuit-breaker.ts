@@ -42,7 +42,11 @@ export interface CircuitBreakerOptions {
   isFailure?: (error: unknown) => boolean;
   /** One breaker per `execute({ key })` (per method, per instance…) instead of one for all. @default false */
   keyed?: boolean;
-  /** Most keys kept (least recently created are dropped first). @default 10_000 */
+  /**
+   * Most keys kept. A new key past it drops the least recently created closed breaker; an open one
+   * only when the oldest 32 are all open or isolated, an isolated one only when they are all isolated.
+   * @default 10_000
+   */
   maxKeys?: number;
 }
 
@@ -57,6 +61,9 @@ export const DEFAULT_CIRCUIT_BREAKER = Object.freeze({
   keyed: false,
   maxKeys: 10_000,
 });
+
+/** Oldest keyed breakers looked at for a closed one to drop when `maxKeys` is reached. */
+const EVICTION_SCAN = 32;
 
 /** A state change of one breaker. */
 export interface CircuitStateChange {
@@ -190,11 +197,34 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
     new BreakerState(config, makeWindow(), (from, to) => changed.emit({ from, to, key }));
   // Unkeyed (the common case): one breaker, no map lookup per call.
   const single = resolved.keyed ? undefined : makeBreaker(undefined);
+  /**
+   * Makes room for a new key. The oldest closed breaker goes first: dropping the oldest whatever
+   * its state let a churn of new keys (instances coming and going) silently end an isolate() that
+   * only reset() may end, and close an open circuit, sending calls to a failing dependency again.
+   * Only the oldest EVICTION_SCAN entries are looked at, so a new key costs O(1) however many are
+   * open; among them, an open or half-open one goes before an isolated one. Runs when a key is
+   * created only, never for a call to a known key.
+   */
+  const evictOne = (): void => {
+    // Keys may be undefined (calls without one share a breaker), hence the entries, not the keys.
+    let open: [string | undefined, BreakerState] | undefined;
+    let scanned = 0;
+    for (const entry of breakers) {
+      const state = entry[1].state;
+      if (state === 'closed') {
+        breakers.delete(entry[0]);
+        return;
+      }
+      if (open === undefined && state !== 'isolated') open = entry;
+      if (++scanned >= EVICTION_SCAN) break;
+    }
+    breakers.delete(open !== undefined ? open[0] : breakers.keys().next().value);
+  };
   const breakerFor = (key: string | undefined): BreakerState => {
     if (single) return single;
     let breaker = breakers.get(key);
     if (!breaker) {
-      if (breakers.size >= resolved.maxKeys) breakers.delete(breakers.keys().next().value);
+      if (breakers.size >= resolved.maxKeys) evictOne();
       breaker = makeBreaker(key);
       breakers.set(key, breaker);
     }
