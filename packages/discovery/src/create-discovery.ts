@@ -625,20 +625,32 @@ class WatchingDiscovery implements Discovery {
     // Weight 0 means "send nothing" unless nothing else is left; a draining instance does not count
     // as something else while any instance is up (it is leaving: weighing it first sent every call
     // to a draining instance while an up one of weight 0 stood by).
+    // Nor does an ejected one: with every weighted instance ejected (a primary whose connection
+    // was refused), its standby of weight 0 sat idle while panic sent every call to the dead one.
     const weighted = candidates.filter((member) => member.instance.weight > 0);
     const weightedUp = weighted.some((member) => member.instance.status === 'up');
     const anyUp = weightedUp || candidates.some((member) => member.instance.status === 'up');
-    const usable = weighted.length > 0 && (weightedUp || !anyUp) ? weighted : candidates;
+    const serving = (member: Member): boolean => member.instance.status === 'up' && !member.health?.isEjected(now);
+    const weightedServing = weighted.some(serving);
+    const usable =
+      weighted.length > 0 && (weightedServing || ((weightedUp || !anyUp) && !candidates.some(serving)))
+        ? weighted
+        : candidates;
     const up = usable.filter((member) => member.instance.status === 'up');
-    const healthy = up.filter((member) => !member.health?.isEjected(now));
     // In rotation: the instances that are up (draining ones only when none is).
     const rotation = up.length > 0 ? up : usable;
+    // Health is judged within the rotation, draining ones included when they are all there is:
+    // when every instance drained (a fleet-wide restart, a deploy that marks all draining first),
+    // one whose connection was refused (its process already gone) used to stay in the pool, and
+    // took its share of calls, each failing, until its registration expired.
+    const healthy = rotation.filter((member) => !member.health?.isEjected(now));
     this.rotationCount = rotation.length;
-    this.ejectedCount = rotation.filter((member) => member.health?.isEjected(now)).length;
+    this.ejectedCount = rotation.length - healthy.length;
+    // A draining instance counts as unhealthy while one is up (see README: panic threshold).
     const unhealthyShare = usable.length === 0 ? 0 : (usable.length - healthy.length) / usable.length;
     const panic = this.outlier !== undefined && unhealthyShare > this.outlier.panicThreshold;
     // Draining instances are used only when no `up` one is left; panic ignores ejections, never draining.
-    const pool: readonly Member[] = up.length === 0 ? usable : panic || healthy.length === 0 ? up : healthy;
+    const pool: readonly Member[] = panic || healthy.length === 0 ? rotation : healthy;
     // onChange is told when the view changed (and the first view), not on every rebuild: slow
     // start rebuilds the pickers every few hundred ms while it ramps, and listeners (the clients'
     // channel pools) redid their work each time for the same view. An unchanged view also keeps

@@ -94,6 +94,36 @@ describe('createDiscovery', () => {
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['a', 'b']);
   });
 
+  it('sends calls to an up instance of weight 0 once every weighted one is ejected, not to the ejected ones', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('primary'));
+    await registry.register(instance('standby', { weight: 0 }));
+    const discovery = await discover({ outlierDetection: { baseEjectionMs: 1_000, jitter: 0 } });
+    expect(shares(discovery, 10)).toEqual({ primary: 10 });
+    // The primary's process is gone: its connection is refused.
+    pickUntil(discovery, 'primary').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(idsOf(discovery)).toEqual(['standby']);
+    expect(shares(discovery, 10)).toEqual({ standby: 10 });
+    // Back from its ejection, the primary takes every call again.
+    vi.advanceTimersByTime(1_001);
+    expect(shares(discovery, 10)).toEqual({ primary: 10 });
+  });
+
+  it('leaves an ejected instance out when every instance is draining (a fleet-wide drain), unless in panic', async () => {
+    vi.useFakeTimers();
+    const registrations = [];
+    for (const id of ['a', 'b', 'c']) registrations.push(await registry.register(instance(id)));
+    const discovery = await discover();
+    for (const registration of registrations) await registration.update({ status: 'draining' });
+    // a's process is gone: its connection is refused.
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(idsOf(discovery)).toEqual(['b', 'c']);
+    expect(shares(discovery, 20).a).toBeUndefined();
+    // Two of three ejected is above the panic threshold: all three again, as with instances that are up.
+    pickUntil(discovery, 'b').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(idsOf(discovery)).toEqual(['a', 'b', 'c']);
+  });
+
   it('prefers an up instance of weight 0 to a draining one, and weight 0 still gives way to weight', async () => {
     const parked = await registry.register(instance('parked', { weight: 0 }));
     const leaving = await registry.register(instance('leaving'));

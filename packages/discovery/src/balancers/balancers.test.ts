@@ -365,6 +365,16 @@ describe('maglev', () => {
     expect(moved).toBeLessThan(1 / 11 + 0.03);
   });
 
+  it('moves about 1/N of keys in a fleet of over 655 too (the table size used to follow N, remapping every key)', () => {
+    // Above 655 endpoints the table was sized 100 × N: one join changed its size, hence every
+    // slot a key hashes to, and nearly every key moved.
+    const all = endpoints(Array(801).fill(1));
+    const first = assign(all.slice(0, 800));
+    const second = assign(all.slice(0, 801));
+    const moved = first.filter((id, index) => id !== second[index]).length / keys.length;
+    expect(moved).toBeLessThan(1 / 801 + 0.03);
+  });
+
   it('builds the same table from the same instances in any order (every client routes a key alike)', () => {
     // Clients learn instances in different orders (snapshot order, joins seen later): the key →
     // instance map must depend on the set of instances only.

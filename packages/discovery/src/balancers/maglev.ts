@@ -7,9 +7,14 @@ import {
   type Picker,
 } from '@switchyard/core';
 
-/** Lookup table sizes are primes ≥ 100 × endpoints (≤ ~1 % imbalance), within these bounds. */
-const MIN_TABLE = 65_537;
-const MAX_TABLE = 1_000_003;
+/**
+ * Lookup table sizes: primes ≥ 100 × endpoints (≤ ~1 % imbalance) taken from this fixed ladder (the
+ * last one beyond 10,000 endpoints). A key's slot is its hash modulo the size, so a size change
+ * remaps every key: sized at exactly the next prime over 100 × N, every join or leave in a fleet of
+ * over 655 changed it and moved nearly every key, not ~1/N of them. On the ladder the size (and
+ * with it every key's slot) changes only when the fleet grows past 655, 1,311, 2,621 or 5,243.
+ */
+const TABLE_SIZES: readonly number[] = [65_537, 131_072, 262_144, 524_288, 1_000_003].map(nextPrime);
 
 /**
  * Maglev consistent hashing (Google's Maglev paper): sticky routing by `key` with near-perfect
@@ -40,7 +45,7 @@ export function maglev(): BalancingStrategy {
  * in different orders (snapshot order, joins seen at different times) routed a key differently.
  */
 export function buildTable(ids: readonly string[]): Int32Array {
-  const size = nextPrime(Math.min(MAX_TABLE, Math.max(MIN_TABLE, ids.length * 100)));
+  const size = TABLE_SIZES.find((candidate) => candidate >= ids.length * 100) ?? (TABLE_SIZES.at(-1) as number);
   const count = ids.length;
   const order = Int32Array.from(ids.keys()).sort((a, b) =>
     (ids[a] as string) < (ids[b] as string) ? -1 : (ids[a] as string) > (ids[b] as string) ? 1 : 0,
