@@ -3,9 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { RedisRegistry, type Registration, type RegistryEvent } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { recordingLogger, uniqueNamespace, waitFor } from './helpers.js';
+import { withRedisPerFile } from './fixtures/redis-per-file.js';
 
 let redis: RedisServerHandle;
 let raw: Redis;
@@ -21,18 +22,8 @@ function registry(
 
 const instance = (id: string, service = 'catalog') => ({ id, service, host: '127.0.0.1', ports: { grpc: 50_051 } });
 
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  raw.on('error', () => {});
-  await raw.connect();
-});
-afterEach(async () => {
-  await Promise.all(registries.splice(0).map((r) => r.close()));
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await redis?.stop();
+withRedisPerFile(registries, (shared) => {
+  ({ redis, raw } = shared);
 });
 
 describe('RedisRegistry against a real Redis', () => {

@@ -1,10 +1,11 @@
 import type { RouteRule } from '@switchyard/core';
 import { RedisRegistry } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisServerHandle } from '@switchyard/testing';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { recordingLogger, uniqueNamespace, waitFor } from './helpers.js';
+import { withRedisPerFile } from './fixtures/redis-per-file.js';
 
 // Its own Redis: these tests restart and flush it.
 let redis: RedisServerHandle;
@@ -19,18 +20,8 @@ function registry(
   return created;
 }
 
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  raw.on('error', () => {});
-  await raw.connect();
-});
-afterEach(async () => {
-  await Promise.all(registries.splice(0).map((r) => r.close()));
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await redis?.stop();
+withRedisPerFile(registries, (shared) => {
+  ({ redis, raw } = shared);
 });
 
 /** A canary rolled back to 0 %: without the rule, 1.1.0 would take a third of the calls (1 of 3 instances). */

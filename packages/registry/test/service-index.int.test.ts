@@ -6,10 +6,11 @@
  */
 import { RedisRegistry, type Registration } from '@switchyard/registry';
 import { EventLog } from '@switchyard/registry/testing';
-import { type RedisServerHandle, startRedis } from '@switchyard/testing';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RedisServerHandle } from '@switchyard/testing';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { uniqueNamespace, waitFor } from './helpers.js';
+import { withRedisPerFile } from './fixtures/redis-per-file.js';
 
 let redis: RedisServerHandle;
 let raw: Redis;
@@ -59,18 +60,8 @@ function betweenCheckAndRemoval(reader: RedisRegistry, during: () => Promise<unk
   return { ran: () => ran };
 }
 
-beforeAll(async () => {
-  redis = await startRedis();
-  raw = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  raw.on('error', () => {});
-  await raw.connect();
-});
-afterEach(async () => {
-  await Promise.all(registries.splice(0).map((r) => r.close()));
-});
-afterAll(async () => {
-  raw?.disconnect();
-  await redis?.stop();
+withRedisPerFile(registries, (shared) => {
+  ({ redis, raw } = shared);
 });
 
 describe('the services index', () => {
