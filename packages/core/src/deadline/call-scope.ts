@@ -36,6 +36,10 @@ export function callSignal(given: AbortSignal | undefined, scope: CallScope | un
   const inherited = scope?.signal;
   if (inherited === undefined || inherited === given) return given;
   if (given === undefined) return inherited;
+  // Node keeps a small record of each signal made this way on `inherited` until `inherited` itself
+  // goes (measured: ~50 bytes per call on Node 20): bounded by the served call's life, which ends
+  // with its handler. A handler that lives for hours (a long stream) and makes calls with signals
+  // of their own by the million should give them the scope's signal instead (it is then used as is).
   return AbortSignal.any([given, inherited]);
 }
 
