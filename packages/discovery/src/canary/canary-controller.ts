@@ -65,6 +65,11 @@ export const DEFAULT_CANARY_OPTIONS: Readonly<
 const SHORTFALL_RATIO = 0.5;
 /** How soon a rollback the registry refused is written again. */
 const ROLLBACK_RETRY_MS = 1_000;
+/**
+ * Tries of a route write the registry aborted (the service changed during its check; nothing was
+ * written). It already tried 5 times itself, so a few more here, then the failure is the caller's.
+ */
+const ABORTED_WRITE_TRIES = 3;
 /** Evaluations in a row with no live canary instance after which the canary is rolled back. */
 const WINDOWS_WITHOUT_CANARY = 2;
 
@@ -102,7 +107,8 @@ export interface CanaryController {
  * or none of them has been live at two evaluations in a row (a crashed or removed canary): both
  * are rolled back. A rollback the registry refuses is kept and written again soon. A rule someone
  * else changed since the controller's last step is never promoted over: the controller stops; a
- * rollback then moves only the canary's share out of that rule. When stable took too few calls in
+ * rollback then moves only the canary's share out of that rule (to a version it routes to). A write
+ * the registry aborted (the service changed during its check) is tried again at once. When stable took too few calls in
  * a window to compare with (none at all at 100 %), the canary is judged against stable's last
  * window that had enough, or its record before the release; with neither, the window is held.
  */
@@ -200,9 +206,25 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     ];
   };
 
+  /**
+   * Writes a rule, written again at once when the registry aborted it (ABORTED: the service kept
+   * changing while the rule was checked, and nothing was written). Failing on the first one made
+   * start() reject during a rollout of the very instances being routed, and delayed a step or a
+   * rollback by a window (1 s for a rollback) for a conflict the next round trip usually clears.
+   */
+  const writeRoute = async (splits: Record<string, number>): Promise<void> => {
+    for (let tries = 1; ; tries++) {
+      try {
+        await options.registry.setRoute(service, { splits });
+        return;
+      } catch (error) {
+        if (tries >= ABORTED_WRITE_TRIES || !SwitchyardError.hasCode(error, 'ABORTED')) throw error;
+      }
+    }
+  };
   const setPercent = async (next: number): Promise<void> => {
     attempted = next;
-    await options.registry.setRoute(service, { splits: { [config.stable]: 100 - next, [config.canary]: next } });
+    await writeRoute({ [config.stable]: 100 - next, [config.canary]: next });
     percent = next;
     attempted = undefined;
   };
@@ -222,18 +244,23 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     splitsAt(splits, percent) || (attempted !== undefined && splitsAt(splits, attempted));
   /**
    * Takes the canary's traffic back under a rule that is not this controller's (an operator's, or
-   * one written since): only the canary's share moves, to stable when the rule names it, else to the
-   * rule's largest other version. Rolling back by writing stable 100 / canary 0 over it took all
-   * traffic from whatever the operator had moved it to (a newer version, another canary).
+   * one written since): only the canary's share moves, to stable when the rule sends it traffic, else
+   * to the rule's largest other version with a share. Rolling back by writing stable 100 / canary 0
+   * over it took all traffic from whatever the operator had moved it to (a newer version, another
+   * canary). A stable the rule names at 0 % was taken out by the operator (often retired): handing it
+   * the canary's share put traffic back on it, and once its instances had gone the registry refused
+   * the rollback (no live instance runs it), leaving the failing canary its share for good.
    */
   const withoutCanary = (splits: Readonly<Record<string, number>>): Record<string, number> => {
-    const others = Object.entries(splits).filter(([version]) => version !== config.canary);
+    const others = Object.entries(splits).filter(([version, share]) => version !== config.canary && share > 0);
+    // With no other version routed (the rule sends everything to the canary), stable is all there is.
     const recipient =
-      splits[config.stable] !== undefined ? config.stable : others.sort(([, a], [, b]) => b - a)[0]?.[0];
-    if (recipient === undefined) return { [config.stable]: 100, [config.canary]: 0 };
+      (splits[config.stable] ?? 0) > 0
+        ? config.stable
+        : (others.sort(([, a], [, b]) => b - a)[0]?.[0] ?? config.stable);
     return {
       ...splits,
-      [recipient]: (splits[recipient] as number) + (splits[config.canary] as number),
+      [recipient]: (splits[recipient] ?? 0) + (splits[config.canary] ?? 0),
       [config.canary]: 0,
     };
   };
@@ -262,7 +289,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       if (isOurs(stored) || (stored === undefined && !canaryGone)) {
         await setPercent(0);
       } else if (stored !== undefined && !canaryGone && (stored[config.canary] ?? 0) > 0) {
-        await options.registry.setRoute(service, { splits: withoutCanary(stored) });
+        await writeRoute(withoutCanary(stored));
         percent = 0;
       }
       // Otherwise the rule is someone else's and sends the canary nothing (or it has no instance

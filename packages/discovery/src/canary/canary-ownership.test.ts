@@ -4,7 +4,7 @@
  * a step whose write landed though it reported a failure, and a decision listener that throws.
  */
 import { createCanaryController, type CanaryOptions } from '@switchyard/discovery';
-import type { Logger } from '@switchyard/core';
+import { type Logger, SwitchyardError } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { discovery, registry } from '../test-support/canary-fleet-per-test.js';
 
@@ -170,5 +170,48 @@ describe('the canary controller at the edges of its run', () => {
     await canary.evaluate();
     expect(errors).toContain('canary decision listener failed');
     canary.stop();
+  });
+});
+
+describe('route writes the registry refuses or aborts', () => {
+  it('retries a route write the registry aborted (the service changed during the check) instead of failing start()', async () => {
+    const setRoute = registry.setRoute.bind(registry);
+    let aborted = 0;
+    registry.setRoute = async (service, rule) => {
+      if (aborted++ < 2) {
+        throw new SwitchyardError('ABORTED', 'catalog changed 5 times; nothing was written, try again', {
+          retryable: true,
+        });
+      }
+      return setRoute(service, rule);
+    };
+    const canary = controller();
+    await canary.start();
+    expect(canary.state).toBe('running');
+    expect(canary.percent).toBe(5);
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 95, '1.5.0': 5 } });
+    canary.stop();
+  });
+
+  it('rolls the canary’s share back onto a version the operator’s rule routes to, not onto a stable it took to 0 and retired', async () => {
+    await registerNextVersion();
+    await traffic(2_000); // stable's record before the release
+    const canary = controller();
+    await canary.start();
+    // The operator moved stable's traffic to 1.6.0 and retired 1.4.0, keeping the canary at 20 %.
+    await registry.setRoute('catalog', { splits: { '1.4.0': 0, '1.5.0': 20, '1.6.0': 80 } });
+    for (const id of ['stable-1', 'stable-2']) {
+      const again = await registry.register({
+        id,
+        service: 'catalog',
+        version: '1.4.0',
+        host: '127.0.0.1',
+        ports: { grpc: 1 },
+      });
+      await again.deregister();
+    }
+    await traffic(4_000, 100);
+    expect(await canary.evaluate()).toMatchObject({ action: 'rollback' });
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 0, '1.5.0': 0, '1.6.0': 100 } });
   });
 });
