@@ -10,7 +10,8 @@ const UNSPECIFIED = new BlockList();
 UNSPECIFIED.addAddress('0.0.0.0', 'ipv4');
 UNSPECIFIED.addAddress('::', 'ipv6');
 
-function listensEverywhere(host: string): boolean {
+/** Whether `host` is an unspecified address (`0.0.0.0`, `::` in any spelling): every interface, dialable by no one. */
+export function listensEverywhere(host: string): boolean {
   const family = isIP(host);
   return family !== 0 && UNSPECIFIED.check(host, family === 6 ? 'ipv6' : 'ipv4');
 }

@@ -194,3 +194,28 @@ describe('resolveServiceConfig', () => {
     ).toBe('redis://:s3cret@redis:6379/0');
   });
 });
+
+describe('resolveServiceConfig: settings a deployment check used to pass', () => {
+  it.each([
+    ['advertiseHost', { advertiseHost: '0.0.0.0' }, {}],
+    ['SWITCHYARD_ADVERTISE_HOST', {}, { SWITCHYARD_ADVERTISE_HOST: '::' }],
+    ['POD_IP', {}, { POD_IP: '0:0:0:0:0:0:0:0' }],
+  ])(
+    'refuses an unspecified address as the advertised host, naming %s (it was registered, and no one can dial it)',
+    (field, options, variables) => {
+      expect(() => resolveServiceConfig({ name: 'catalog', ...options }, { ...env, ...variables })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+      );
+    },
+  );
+
+  it.each([
+    ['http.port', { http: { port: 70_000 } }],
+    ['grpc.port', { grpc: { services: [], port: -1 } }],
+    ['http.port', { http: { port: '8080' } }],
+  ])('refuses a bad %s here, as startService does (a deployment check passed it)', (field, options) => {
+    expect(() => resolveServiceConfig({ name: 'catalog', ...(options as object) }, env)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+    );
+  });
+});

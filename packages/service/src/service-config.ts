@@ -11,6 +11,7 @@ import {
   validateServiceName,
 } from '@switchyard/core';
 import { type Registry, validateRegistryUrl, withRegistryCredentials } from '@switchyard/registry';
+import { listensEverywhere } from './advertise-host.js';
 import type { ServiceOptions } from './service-options.js';
 
 /** Every setting of a service, after options → environment → defaults. */
@@ -93,6 +94,10 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
   // Listen hosts are checked here too: a bad one used to fail at listen(), reported as `http.port`
   // (or as the metrics endpoint's `port`), never naming the setting that held it.
   if (options.grpc?.host !== undefined) validateHost(options.grpc.host, 'grpc.host');
+  // Ports are checked here, not only in startService: a deployment check running this passed a
+  // port out of range, which then failed every pod at start.
+  if (options.grpc?.port !== undefined) assertInteger('grpc.port', options.grpc.port, 0, 65_535);
+  if (options.http?.port !== undefined) assertInteger('http.port', options.http.port, 0, 65_535);
   if (options.http !== undefined) {
     assertObject('http', options.http);
     assertKnownKeys('http', options.http as unknown as Record<string, unknown>, HTTP_KEYS);
@@ -156,14 +161,20 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
   }
   const advertiseHost = options.advertiseHost ?? variable(env, 'SWITCHYARD_ADVERTISE_HOST') ?? variable(env, 'POD_IP');
   if (advertiseHost !== undefined) {
-    validateHost(
-      advertiseHost,
+    const field =
       options.advertiseHost !== undefined
         ? 'advertiseHost'
         : variable(env, 'SWITCHYARD_ADVERTISE_HOST') !== undefined
           ? 'SWITCHYARD_ADVERTISE_HOST'
-          : 'POD_IP',
-    );
+          : 'POD_IP';
+    validateHost(advertiseHost, field);
+    // An address to listen on, not to dial: it was registered as it was, and every caller then
+    // dialled 0.0.0.0 (on Linux, its own machine) or `::`, never this instance.
+    if (listensEverywhere(advertiseHost))
+      throw new InvalidArgumentError(
+        field,
+        `must be an address other services can dial, not the unspecified address ${advertiseHost} (leave it unset to advertise this machine's address)`,
+      );
   }
   return {
     name,

@@ -53,8 +53,9 @@ export interface ServiceOptions {
   /** Time for calls in flight after deregistration. @default SWITCHYARD_SHUTDOWN_GRACE_MS, else 10_000 */
   shutdownGraceMs?: number;
   /**
-   * The host other services dial. @default SWITCHYARD_ADVERTISE_HOST, POD_IP, the listen host if
-   * specific, else this machine's first non-internal IPv4. (Servers listen on `grpc.host` /
+   * The host other services dial (an unspecified address, `0.0.0.0` or `::`, is refused).
+   * @default SWITCHYARD_ADVERTISE_HOST, POD_IP, the listen host if specific, else this machine's
+   * first non-internal IPv4. (Servers listen on `grpc.host` /
    * `http.host`, else SWITCHYARD_LISTEN_HOST, else 0.0.0.0.)
    */
   advertiseHost?: string;

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { type ServiceDefinition, setLogger as setGrpcLogger } from '@grpc/grpc-js';
 import {
-  assertInteger,
   ClientClosedError,
   consoleLogger,
   InvalidArgumentError,
@@ -52,9 +51,6 @@ async function startServiceNow(options: ServiceOptions): Promise<RunningService>
   const tls = tlsFromEnv();
   if (!options.grpc && !options.http)
     throw new InvalidArgumentError('grpc', 'a service needs grpc or http options (or both)');
-  // Checked before anything starts: a bad port used to surface as a raw RangeError from listen().
-  if (options.grpc?.port !== undefined) assertInteger('grpc.port', options.grpc.port, 0, 65_535);
-  if (options.http?.port !== undefined) assertInteger('http.port', options.http.port, 0, 65_535);
   const logger = options.logger ?? consoleLogger({ name: config.name });
   routeGrpcLogs(logger);
   const ownsRegistry = typeof config.registry === 'string';
