@@ -57,20 +57,21 @@ export function createExporter(
       }
       return protocol === 'http/json'
         ? new LazySpanExporter(async () => {
-            const [{ OTLPTraceExporter }, { convertLegacyHttpOptions }, { withConnectTimeout }] = await Promise.all([
+            const [{ OTLPTraceExporter }, { traceHttpOptions }] = await Promise.all([
               import('@opentelemetry/exporter-trace-otlp-http'),
-              import('@opentelemetry/otlp-exporter-base/node-http'),
-              import('./otlp/connect-timeout.js'),
+              import('./otlp/trace-http-options.js'),
             ]);
-            return withOtlpEnvironment(otlp, () => {
-              // The agents the exporter would make from the environment (TLS files included),
-              // their connections bounded by the export timeout (see withConnectTimeout).
-              const { agentFactory, timeoutMillis } = convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {});
-              return new OTLPTraceExporter({
-                httpAgentOptions: withConnectTimeout(agentFactory, timeoutMillis),
-                ...(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider }),
-              });
-            });
+            // The agents the exporter would make from the environment (TLS files included),
+            // their connections bounded by the export timeout (see withConnectTimeout).
+            const httpAgentOptions = traceHttpOptions(otlp).agentFactory;
+            return withOtlpEnvironment(
+              otlp,
+              () =>
+                new OTLPTraceExporter({
+                  httpAgentOptions,
+                  ...(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider }),
+                }),
+            );
           }, 'otlp http/json')
         : new LazySpanExporter(async () => {
             const { createOtlpProtobufSpanExporter } = await import('./otlp/otlp-protobuf-exporter.js');

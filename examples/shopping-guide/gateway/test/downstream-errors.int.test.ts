@@ -17,38 +17,45 @@ afterEach(async () => {
 
 const common = { tracing: false as const, handleSignals: false, drainDelayMs: 0, logger: silentLogger };
 
+/** A promise and what resolves it. */
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+/**
+ * A search replica in `registry` whose calls go to `search` (a stand-in that never answers on its
+ * own), with a 50 ms shutdown grace; stopped at cleanup.
+ */
+async function startSearch(
+  registry: MemoryRegistry,
+  search: (request: unknown, context: { signal: AbortSignal }) => Promise<never>,
+): Promise<{ stop(): Promise<void> }> {
+  const service = await startService({
+    ...common,
+    registry,
+    name: 'search',
+    shutdownGraceMs: 50,
+    grpc: { port: 0, host: '127.0.0.1', services: [{ definition: SearchService, implementation: { search } }] },
+  });
+  cleanups.push(() => service.stop());
+  return service;
+}
+
 describe('gateway, downstream failures', () => {
   it('answers a call cut short by a replica stopping past its grace 503 and logs it, not 499 as if the shopper had left', async () => {
     const registry = new MemoryRegistry();
     cleanups.push(() => registry.close());
     // A search replica whose calls never finish: stopping it cancels them once its grace is over
     // (a rolling restart during a slow call).
-    let reached!: () => void;
-    const callArrived = new Promise<void>((resolve) => {
-      reached = resolve;
+    const arrived = deferred();
+    const search = await startSearch(registry, () => {
+      arrived.resolve();
+      return new Promise<never>(() => {});
     });
-    const search = await startService({
-      ...common,
-      registry,
-      name: 'search',
-      shutdownGraceMs: 50,
-      grpc: {
-        port: 0,
-        host: '127.0.0.1',
-        services: [
-          {
-            definition: SearchService,
-            implementation: {
-              search: () => {
-                reached();
-                return new Promise<never>(() => {});
-              },
-            },
-          },
-        ],
-      },
-    });
-    cleanups.push(() => search.stop());
     const logged: { level: string; code: unknown }[] = [];
     const keep =
       (level: string): LogFn =>
@@ -61,7 +68,7 @@ describe('gateway, downstream failures', () => {
     cleanups.push(() => gateway.stop());
 
     const answer = fetch(`http://127.0.0.1:${gateway.httpPort}/api/search?q=lamp`);
-    await callArrived;
+    await arrived.promise;
     await search.stop();
     const reply = await answer;
     // The shopper is still there: the cancellation is the system's failure, not theirs (499 says
@@ -74,42 +81,19 @@ describe('gateway, downstream failures', () => {
   it('cancels its downstream call when the shopper goes away, rather than working on until its own deadline', async () => {
     const registry = new MemoryRegistry();
     cleanups.push(() => registry.close());
-    let reached!: () => void;
-    const callArrived = new Promise<void>((resolve) => {
-      reached = resolve;
-    });
-    let cancelled!: () => void;
-    const downstreamCancelled = new Promise<'cancelled'>((resolve) => {
-      cancelled = () => resolve('cancelled');
-    });
+    const arrived = deferred();
+    const cancelled = deferred();
+    const downstreamCancelled = cancelled.promise.then(() => 'cancelled' as const);
     // A slow search replica: its call ends only when the gateway cancels it (or its deadline passes).
-    const search = await startService({
-      ...common,
-      registry,
-      name: 'search',
-      shutdownGraceMs: 50,
-      grpc: {
-        port: 0,
-        host: '127.0.0.1',
-        services: [
-          {
-            definition: SearchService,
-            implementation: {
-              search: (_request: unknown, context: { signal: AbortSignal }) => {
-                reached();
-                return new Promise<never>((_resolve, reject) => {
-                  context.signal.addEventListener('abort', () => {
-                    cancelled();
-                    reject(context.signal.reason);
-                  });
-                });
-              },
-            },
-          },
-        ],
-      },
+    await startSearch(registry, (_request, context) => {
+      arrived.resolve();
+      return new Promise<never>((_resolve, reject) => {
+        context.signal.addEventListener('abort', () => {
+          cancelled.resolve();
+          reject(context.signal.reason);
+        });
+      });
     });
-    cleanups.push(() => search.stop());
     const gateway = await startGateway({ ...common, registry, http: { port: 0, host: '127.0.0.1' } });
     cleanups.push(() => gateway.stop());
 
@@ -117,7 +101,7 @@ describe('gateway, downstream failures', () => {
     // socket open until its keep-alive timeout, which only delays the gateway's stop).
     const shopper = get(`http://127.0.0.1:${gateway.httpPort}/api/search?q=lamp`, { agent: false });
     shopper.on('error', () => undefined);
-    await callArrived;
+    await arrived.promise;
     shopper.destroy();
     // It ran on for the client's default deadline (10 s), holding a search handler nobody waits for.
     const timeout = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 2_000));

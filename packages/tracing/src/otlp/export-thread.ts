@@ -65,7 +65,7 @@ const text = (args) => args.map((arg) => (arg instanceof Error ? arg.stack || ar
 const forward = (level) => (...args) => parentPort.postMessage({ type: 'diag', level, message: text(args) });
 diag.setLogger({ error: forward('error'), warn: forward('warn'), info: forward('info'), debug() {}, verbose() {} }, DiagLogLevel.INFO);
 const options = convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
-// withConnectTimeout (connect-timeout.ts), written out here (this source cannot import it): a
+// withConnectTimeout (trace-http-options.ts), written out here (this source cannot import it): a
 // connection still being made after the export timeout fails the request, as an unanswered one
 // does, instead of waiting minutes for the kernel (the request's own timeout starts at connect).
 const agentFactory = options.agentFactory;

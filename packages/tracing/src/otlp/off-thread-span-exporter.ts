@@ -2,12 +2,13 @@ import type { Worker } from 'node:worker_threads';
 import { diag, type MeterProvider } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
-import { convertLegacyHttpOptions, createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
+import { createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
 import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { SpanEncoder } from './encode-spans.js';
 import { ProtobufOutput } from './protobuf-output.js';
-import { type OtlpEnvironment, takeOtlpEnvironment, withOtlpEnvironment } from './otlp-environment.js';
+import { traceHttpOptions } from './trace-http-options.js';
+import { type OtlpEnvironment, takeOtlpEnvironment } from './otlp-environment.js';
 import {
   type FromExportThread,
   startExportThread,
@@ -77,9 +78,7 @@ export class OffThreadSpanExporter implements SpanExporter {
     /** The OTLP configuration, as initTracing() took it. */
     otlp: OtlpEnvironment = takeOtlpEnvironment(),
   ) {
-    const { url, timeoutMillis } = withOtlpEnvironment(otlp, () =>
-      convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', {}),
-    );
+    const { url, timeoutMillis } = traceHttpOptions(otlp);
     this.deadlineMillis = timeoutMillis + DEADLINE_GRACE_MILLIS;
     this.metrics = createOtlpHttpExporterMetrics(
       OTLP_HTTP_SPAN_COMPONENT,

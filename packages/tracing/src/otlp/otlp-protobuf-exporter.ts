@@ -1,6 +1,6 @@
 import { diag, type MeterProvider } from '@opentelemetry/api';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
-import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import {
   type IExportTraceServiceResponse,
   type ISerializer,
@@ -8,10 +8,10 @@ import {
   TraceExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { withConnectTimeout } from './connect-timeout.js';
+import { traceHttpOptions } from './trace-http-options.js';
 import { SpanEncoder } from './encode-spans.js';
 import { OffThreadSpanExporter, OTLP_HTTP_SPAN_COMPONENT } from './off-thread-span-exporter.js';
-import { type OtlpEnvironment, takeOtlpEnvironment, withOtlpEnvironment } from './otlp-environment.js';
+import { type OtlpEnvironment, takeOtlpEnvironment } from './otlp-environment.js';
 
 /** The official protobuf serializer with the request side replaced by {@link SpanEncoder}. */
 export function fastProtobufTraceSerializer(): ISerializer<ReadableSpan[], IExportTraceServiceResponse> {
@@ -63,12 +63,9 @@ export function createInThreadExporter(
   selfObsMeterProvider: MeterProvider | undefined,
   otlp: OtlpEnvironment = takeOtlpEnvironment(),
 ): SpanExporter {
-  const options = withOtlpEnvironment(otlp, () =>
-    convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
-  );
   return new OTLPExporterBase(
     createOtlpHttpExportDelegate(
-      { ...options, agentFactory: withConnectTimeout(options.agentFactory, options.timeoutMillis) },
+      traceHttpOptions(otlp, { 'Content-Type': 'application/x-protobuf' }),
       fastProtobufTraceSerializer(),
       OTLP_HTTP_SPAN_COMPONENT,
       TraceExporterMetricsHelper,

@@ -1,5 +1,9 @@
 import type { Agent } from 'node:http';
-import type { httpAgentFactoryFromOptions } from '@opentelemetry/otlp-exporter-base/node-http';
+import {
+  convertLegacyHttpOptions,
+  type httpAgentFactoryFromOptions,
+} from '@opentelemetry/otlp-exporter-base/node-http';
+import { type OtlpEnvironment, withOtlpEnvironment } from './otlp-environment.js';
 
 /** The official OTLP/HTTP configuration's `agentFactory` (its type is not exported by name). */
 export type HttpAgentFactory = ReturnType<typeof httpAgentFactoryFromOptions>;
@@ -31,4 +35,19 @@ export function withConnectTimeout(agentFactory: HttpAgentFactory, timeoutMillis
     };
     return agent;
   };
+}
+
+/**
+ * The official OTLP/HTTP trace export configuration (endpoint, headers, timeout, compression, TLS
+ * files, all from the `OTEL_EXPORTER_OTLP_*` variables as initTracing() took them), with `headers`
+ * required, and its agents' connections bounded by the export timeout (see withConnectTimeout):
+ * what every exporter this package makes on the main thread sends with. (The exporting thread
+ * builds the same in its own source: see export-thread.ts.)
+ */
+export function traceHttpOptions(
+  otlp: OtlpEnvironment,
+  headers: Record<string, string> = {},
+): ReturnType<typeof convertLegacyHttpOptions> {
+  const options = withOtlpEnvironment(otlp, () => convertLegacyHttpOptions({}, 'TRACES', 'v1/traces', headers));
+  return { ...options, agentFactory: withConnectTimeout(options.agentFactory, options.timeoutMillis) };
 }
