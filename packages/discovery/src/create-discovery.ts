@@ -401,7 +401,7 @@ class WatchingDiscovery implements Discovery {
     VersionOutcomes.record(endpoint.outcomes, true, outcome.latencyMs);
     recordLatency(slab, loadBase, outcome.latencyMs, now);
     if (health && EndpointHealth.countCall(array, loadBase, (this.outlier as OutlierDetectionConfig).windowMs, now)) {
-      health.afterSuccess(now);
+      health.afterSuccess(now, now - outcome.latencyMs);
     }
   }
 

@@ -229,6 +229,23 @@ describe('createDiscovery', () => {
     expect(discovery.instances()).toHaveLength(3);
   });
 
+  it('keeps probation through the late success of a call picked before the ejection', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('a'));
+    await registry.register(instance('b'));
+    const discovery = await discover({ outlierDetection: { baseEjectionMs: 1_000, jitter: 0 } });
+    const ejections: number[] = [];
+    discovery.onEjection((event) => ejections.push(event.ejectedForMs));
+    const slow = pickUntil(discovery, 'a');
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    vi.advanceTimersByTime(1_500);
+    expect(idsOf(discovery)).toEqual(['a', 'b']); // back, on probation
+    // The slow call, sent to the instance as it was before its ejection, succeeds only now.
+    slow.done({ ok: true, latencyMs: 1_500 });
+    pickUntil(discovery, 'a').done({ ok: false, latencyMs: 1 }); // still on probation: ejected again
+    expect(ejections).toEqual([1_000, 2_000]);
+  });
+
   it('keeps an ejection, and the backoff behind it, across the instance leaving and coming back under its id', async () => {
     vi.useFakeTimers();
     const a = await registry.register(instance('a'));

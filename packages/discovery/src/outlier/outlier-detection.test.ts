@@ -72,6 +72,23 @@ describe('EndpointHealth', () => {
     expect(health.record(FAILED, now + 6_100, true, now + 5_500)).toBe(10_000);
   });
 
+  it('keeps probation and the backoff through successes of calls that began before the ejection', () => {
+    const health = new EndpointHealth({ ...config, consecutiveConnectionFailures: 1 });
+    const now = 1_000_000;
+    expect(health.record({ ok: false, connectionFailed: true }, now, true, now - 5)).toBe(5_000);
+    health.release();
+    // A slow call picked before the ejection succeeds after it ended: it says nothing about the
+    // instance as it is now, so the first failure of a call made since still ejects it again.
+    expect(health.record(OK, now + 20_000, true, now - 10)).toBeUndefined();
+    expect(health.probation).toBe(true);
+    expect(health.ejectionCount).toBe(1);
+    expect(health.record(FAILED, now + 20_001, true, now + 19_000)).toBe(10_000);
+    // A success of a call made since the release does clear probation.
+    health.release();
+    health.record(OK, now + 40_000, true, now + 39_990);
+    expect(health.probation).toBe(false);
+  });
+
   it('keeps its window in the slab line it is given, so the common success needs only that line', () => {
     const slab = new LoadSlab(1_000);
     const base = slab.allocate();

@@ -160,7 +160,9 @@ export class EndpointHealth {
    */
   record(outcome: HealthOutcome, now: number, mayEject = true, startedAt?: number): number | undefined {
     if (outcome.ok) {
-      if (EndpointHealth.countCall(this.slab.array, this.base, this.config.windowMs, now)) this.afterSuccess(now);
+      if (EndpointHealth.countCall(this.slab.array, this.base, this.config.windowMs, now)) {
+        this.afterSuccess(now, startedAt);
+      }
       return undefined;
     }
     const array = this.slab.array;
@@ -200,8 +202,15 @@ export class EndpointHealth {
     return undefined;
   }
 
-  /** The rest of a success, once {@link EndpointHealth.countCall} counted it and asked for it. */
-  afterSuccess(now: number): void {
+  /**
+   * The rest of a success, once {@link EndpointHealth.countCall} counted it and asked for it.
+   * `startedAt` (same clock as `now`) is when the call began, when known.
+   */
+  afterSuccess(now: number, startedAt?: number): void {
+    // A call that began before the latest ejection (a slow one that succeeds after the release)
+    // vouches for the instance as it was then: it neither ends probation nor shrinks the backoff,
+    // as its failure would not have ejected it again (see record).
+    if (startedAt !== undefined && startedAt < this.lastEjectedAt) return;
     this.consecutive = 0;
     this.consecutiveConnection = 0;
     this.onProbation = false;
