@@ -77,6 +77,40 @@ describe('the services index', () => {
     expect(await index(namespace)).toEqual({ names: ['orders'], marks: ['orders'] });
   });
 
+  it('leaves no key of a retired service for good: its tombstones expire with the latest, its revision a day after', async () => {
+    const namespace = uniqueNamespace();
+    const a = registry(namespace, { tombstoneTtlMs: 60_000 });
+    const prefix = `${namespace}:{catalog}:`;
+    const one = await a.register(instance('catalog-1'));
+    const two = await a.register(instance('catalog-2'));
+    await one.deregister();
+    // Still in use: the revision lives for good, the tombstones as long as the latest of them.
+    expect(await raw.pttl(`${prefix}rev`)).toBe(-1);
+    const first = await raw.pttl(`${prefix}tombstones`);
+    expect(first).toBeGreaterThan(55_000);
+    expect(first).toBeLessThanOrEqual(60_000);
+    await two.deregister();
+    expect(await raw.zcard(`${prefix}tombstones`)).toBe(2);
+    const tombstones = await raw.pttl(`${prefix}tombstones`);
+    const [, latest] = await raw.zrange(`${prefix}tombstones`, -1, -1, 'WITHSCORES');
+    expect(Math.abs(Date.now() + tombstones - Number(latest))).toBeLessThan(2_000);
+    const revision = await raw.pttl(`${prefix}rev`);
+    expect(revision).toBeGreaterThan(86_000_000);
+    expect(revision).toBeLessThanOrEqual(86_400_000);
+    // Back before then: its count goes on, for good again.
+    const before = Number(await raw.get(`${prefix}rev`));
+    const back = await a.register(instance('catalog-3'));
+    expect(Number(await raw.get(`${prefix}rev`))).toBe(before + 1);
+    expect(await raw.pttl(`${prefix}rev`)).toBe(-1);
+    await back.deregister();
+    await a.setRoute('catalog', undefined); // a cleared rule's '' goes the same way
+    expect(await raw.get(`${prefix}route`)).toBe('');
+    // Nothing of it is left for good: every key that remains has a TTL.
+    const keys = await raw.keys(`${prefix}*`);
+    const ttls = await Promise.all(keys.map(async (key) => [key, await raw.pttl(key)] as const));
+    expect(ttls.filter(([, ttl]) => ttl < 0)).toEqual([]);
+  });
+
   it('loses a service once an operator evicts its last instance', async () => {
     const namespace = uniqueNamespace();
     await registry(namespace).register(instance('catalog-1'));

@@ -12,9 +12,12 @@
  * <ns>:{<service>}:lease:<id>:<gen>  STRING the lease's TTL in ms, with that native TTL: the lease itself
  *                                    (TTL − PTTL = time since the last heartbeat, which is a PEXPIRE)
  * <ns>:{<service>}:leases        ZSET  id → lower bound of its lease expiry (ms, server clock)
- * <ns>:{<service>}:tombstones    ZSET  "id|generation" → expiry; ends a generation for good
- * <ns>:{<service>}:rev           STRING revision, +1 on every change (gaps reveal missed messages)
+ * <ns>:{<service>}:tombstones    ZSET  "id|generation" → expiry; ends a generation for good (the key
+ *                                      expires with its latest tombstone)
+ * <ns>:{<service>}:rev           STRING revision, +1 on every change (gaps reveal missed messages); expires
+ *                                      a day after the service is left vacant, unless it changes again
  * <ns>:{<service>}:route         STRING the route rule JSON; '' once cleared (no key: never set, or Redis lost it)
+ *                                      ('' expires with a vacant service's revision)
  * <ns>:{<service>}:events        pub/sub channel of change messages
  * <ns>:{<service>}:swept         STRING server time (ms) of the last watcher sweep (a long gap means Redis stalled)
  * <ns>:{<service>}:sweepEvery    STRING the sweeping watchers' interval (ms): a gap over 3 of them is a stall too

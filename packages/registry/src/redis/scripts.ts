@@ -39,6 +39,11 @@ const STALL_MS = 2_000;
  * (which leave no mark) stop reading the silence as a stall after this long.
  */
 const SWEEP_MARK_TTL_MS = 120_000;
+/**
+ * How long a vacant service's revision outlives it (see retired()): a day, as the default tombstone,
+ * so a service that comes back within it continues its count and one that does not leaves nothing.
+ */
+const RETIRED_REVISION_TTL_MS = 86_400_000;
 /** How long a lease that expired during a stall waits for its owner to write it back. */
 const GRACE_MS = 5_000;
 
@@ -58,6 +63,8 @@ local function publish(body)
   local rev, first = 0, ''
   if redis.call('GET', KEYS[5]) then
     rev = redis.call('INCR', KEYS[5])
+    -- A change after the service was found vacant: the revision lives for good again (see retired).
+    redis.call('PERSIST', KEYS[5])
   else
     rev = tonumber(t[1]) * 1000000 + tonumber(t[2])
     first = '"first":true,'
@@ -74,6 +81,15 @@ end
 -- sweep runs) otherwise kept one per deregistration for good.
 local function trimTombstones()
   redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now)
+end
+-- Ends a generation for good (see the file's comment): trims the old tombstones first, and keeps
+-- the set's own TTL at its latest tombstone's expiry, so a service nobody writes to again (retired)
+-- does not keep the set for good either; Redis deleting it then is what trimming would do.
+local function addTombstone(id, gen, ttl)
+  trimTombstones()
+  redis.call('ZADD', KEYS[4], now + ttl, id .. '|' .. gen)
+  local latest = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIREAT', KEYS[4], string.format('%d', math.ceil(tonumber(latest[2]))))
 end
 -- Under maxmemory with the noeviction policy, Redis refuses a script's write of a command that may
 -- grow memory (SET, ZADD, SADD, INCR) if it is the script's first write, and lets every later write
@@ -152,6 +168,18 @@ local function vacant()
   if redis.pcall('HLEN', KEYS[1]) ~= 0 or redis.pcall('ZCARD', KEYS[3]) ~= 0 then return false end
   local rule = redis.pcall('GET', routeKey)
   return rule == false or rule == ''
+end
+-- vacant(), for a script that writes: a vacant service's revision (and cleared rule) expire after
+-- RETIRED_REVISION_TTL_MS, so a retired service leaves nothing behind for good (its tombstones
+-- expire on their own: see addTombstone). A change before then persists it again (publish); one
+-- after starts a new count from the server time, which watchers take as such ("first").
+local function retired()
+  if not vacant() then return false end
+  redis.call('PEXPIRE', KEYS[5], ${RETIRED_REVISION_TTL_MS})
+  -- A cleared rule's '' (which tells watchers it was cleared, not lost) goes with it: by then every
+  -- watcher has resynced many times over. A rule set again is a plain SET, which ends the TTL.
+  if redis.call('GET', routeKey) == '' then redis.call('PEXPIRE', routeKey, ${RETIRED_REVISION_TTL_MS}) end
+  return true
 end
 -- Entries this script dropped as expired (a sweep that empties the service says so, see SWEEP).
 local dropped = 0
@@ -269,8 +297,7 @@ local owner = redis.call('HGET', KEYS[2], id)
 if gen == '' then
   gen = t[1] .. string.rep('0', 6 - #t[2]) .. t[2]
   if owner then
-    trimTombstones()
-    redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner)
+    addTombstone(id, owner, tombTtl)
     redis.call('DEL', leaseKey(id, owner))
   end
 else
@@ -282,8 +309,7 @@ else
   if redis.call('ZSCORE', KEYS[4], id .. '|' .. gen) then return {-2, gen} end
   if owner and owner ~= gen then
     -- Take the id back from an older generation Redis brought back: end it, as a new registration would.
-    trimTombstones()
-    redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner)
+    addTombstone(id, owner, tombTtl)
     redis.call('DEL', leaseKey(id, owner))
   end
 end
@@ -322,8 +348,7 @@ return 0
  */
 export const DEREGISTER = `${PRELUDE}
 local id, gen, tombTtl = ARGV[2], ARGV[3], tonumber(ARGV[4])
-trimTombstones()
-redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. gen)
+addTombstone(id, gen, tombTtl)
 redis.call('DEL', leaseKey(id, gen))
 local removed = 0
 if redis.call('HGET', KEYS[2], id) == gen then
@@ -332,7 +357,7 @@ if redis.call('HGET', KEYS[2], id) == gen then
   removed = 1
 end
 -- Vacant also when not the owner: an entry already swept as expired leaves nobody else to say so.
-return {removed, vacant() and 1 or 0}
+return {removed, retired() and 1 or 0}
 `;
 
 /**
@@ -346,13 +371,13 @@ return {removed, vacant() and 1 or 0}
 export const EVICT = `${PRELUDE}
 local id, tombTtl, expected = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local owner = redis.call('HGET', KEYS[2], id)
-if not owner and redis.call('HEXISTS', KEYS[1], id) == 0 then return {0, vacant() and 1 or 0} end
+if not owner and redis.call('HEXISTS', KEYS[1], id) == 0 then return {0, retired() and 1 or 0} end
 if expected ~= '' and owner ~= expected then return {-1, 0} end
 trimTombstones()
-if owner then redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner) end
+if owner then addTombstone(id, owner, tombTtl) end
 drop(id)
 publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"deregistered"')
-return {1, vacant() and 1 or 0}
+return {1, retired() and 1 or 0}
 `;
 
 /**
@@ -368,10 +393,10 @@ local id, json, tombTtl = ARGV[2], ARGV[3], tonumber(ARGV[4])
 if redis.call('HGET', KEYS[1], id) ~= json then return {0, 0} end
 local owner = redis.call('HGET', KEYS[2], id)
 trimTombstones()
-if owner then redis.call('ZADD', KEYS[4], now + tombTtl, id .. '|' .. owner) end
+if owner then addTombstone(id, owner, tombTtl) end
 drop(id)
 publish('"type":"down","id":' .. cjson.encode(id) .. ',"reason":"deregistered"')
-return {1, vacant() and 1 or 0}
+return {1, retired() and 1 or 0}
 `;
 
 /**
@@ -436,6 +461,7 @@ if rule == '' then
   redis.call('DEL', routeKey)
   redis.call('SET', routeKey, '')
   publish('"type":"route","rule":null')
+  retired()
 else
   redis.call('SET', routeKey, rule)
   publish('"type":"route","rule":' .. rule)
@@ -464,7 +490,7 @@ return 1
  */
 export const SWEEP = `${PRELUDE}
 local handled = sweep(tonumber(ARGV[2]), tonumber(ARGV[3])) -- (a watcher's sweep trims the tombstones first)
-return {handled, (dropped > 0 and vacant()) and 1 or 0}
+return {handled, (dropped > 0 and retired()) and 1 or 0}
 `;
 
 /**
