@@ -13,6 +13,8 @@ interface SignalState {
   handlersOn: boolean;
   received: number;
   stoppingAll: boolean;
+  /** Starts that failed while a signal's stop waited for them, each with its service's logger. */
+  failedStarts: { logger: Logger; error: unknown }[];
   onSignal: (signal: NodeJS.Signals) => void;
 }
 
@@ -28,6 +30,7 @@ function state(): SignalState {
     handlersOn: false,
     received: 0,
     stoppingAll: false,
+    failedStarts: [],
     onSignal,
   };
   return holder[STATE_KEY];
@@ -56,9 +59,10 @@ export function stopOnSignals(service: Stoppable): () => void {
  * during a rollout, while register() waits on a slow Redis) no longer kills the process with
  * Node's default action, leaving an entry registered for a port that is gone until its TTL. The
  * signal waits for the start: what it started is then stopped (deregistered, onStop run) before
- * the process exits; a start that fails has cleaned up after itself.
+ * the process exits; a start that fails has cleaned up after itself, and the process then exits 1,
+ * its error logged to `logger`.
  */
-export function stopOnSignalsOnceStarted(start: Promise<unknown>): void {
+export function stopOnSignalsOnceStarted(start: Promise<unknown>, logger: Logger): void {
   const current = state();
   current.starting.add(start);
   handlersOn(current);
@@ -66,7 +70,12 @@ export function stopOnSignalsOnceStarted(start: Promise<unknown>): void {
     current.starting.delete(start);
     handlersOffIfIdle(current);
   };
-  start.then(settled, settled);
+  start.then(settled, (error: unknown) => {
+    // Only a failure the signal's stop waited for: one before the signal was its caller's to
+    // handle (the caller may have retried and be serving now).
+    if (current.stoppingAll) current.failedStarts.push({ logger, error });
+    settled();
+  });
 }
 
 function handlersOn(current: SignalState): void {
@@ -101,14 +110,17 @@ function onSignal(signal: NodeJS.Signals): void {
   void stopAll(current, signal).then((failed) => process.exit(failed ? 1 : 0));
 }
 
-/** Stops every registered service, and any registered meanwhile; whether any stop failed. */
+/**
+ * Stops every registered service, and any registered meanwhile; whether any stop failed, or any
+ * start the signal waited for failed.
+ */
 async function stopAll(current: SignalState, signal: NodeJS.Signals): Promise<boolean> {
   const stopped = new Set<Stoppable>();
   let failed = false;
   for (;;) {
     const batch = [...current.running].filter((service) => !stopped.has(service));
     if (batch.length === 0) {
-      if (current.starting.size === 0) return failed;
+      if (current.starting.size === 0) return reportFailedStarts(current, signal) || failed;
       // A service still starting joins `running` as its start resolves (or cleans up if it fails).
       await Promise.allSettled([...current.starting]);
       continue;
@@ -125,4 +137,22 @@ async function stopAll(current: SignalState, signal: NodeJS.Signals): Promise<bo
       }
     });
   }
+}
+
+/**
+ * Logs the starts that failed while the signal's stop waited for them; whether there were any.
+ * Such a start rejected to its caller, but the process exits here, with 0 it hid the failure from
+ * the supervisor (the caller's `process.exitCode = 1` overridden, an unhandled top-level rejection
+ * never reported). Logged here, after the caller's own handling had its turn (runService has exited
+ * 1 with its line by then), since an exit now may cut a report the caller was still writing.
+ */
+function reportFailedStarts(current: SignalState, signal: NodeJS.Signals): boolean {
+  for (const { logger, error } of current.failedStarts) {
+    try {
+      logger.error({ err: error, signal }, 'failed to start while stopping on a signal; exiting 1');
+    } catch {
+      // A logger that throws (the start may have failed refusing it) must not keep the process up.
+    }
+  }
+  return current.failedStarts.length > 0;
 }

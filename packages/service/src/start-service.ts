@@ -40,18 +40,20 @@ import type { ServiceOptions } from './service-options.js';
  * ```
  */
 export function startService(options: ServiceOptions): Promise<RunningService> {
-  const starting = startServiceNow(options);
+  // Made here, not once the options are checked: a start that fails after a signal is logged by
+  // the signal handling (see stopOnSignalsOnceStarted), whatever it failed on.
+  const logger = options?.logger ?? consoleLogger(typeof options?.name === 'string' ? { name: options.name } : {});
+  const starting = startServiceNow(options, logger);
   // From the very start, not once registered: see stopOnSignalsOnceStarted.
-  if (options?.handleSignals !== false) stopOnSignalsOnceStarted(starting);
+  if (options?.handleSignals !== false) stopOnSignalsOnceStarted(starting, logger);
   return starting;
 }
 
-async function startServiceNow(options: ServiceOptions): Promise<RunningService> {
+async function startServiceNow(options: ServiceOptions, logger: Logger): Promise<RunningService> {
   const config = resolveServiceConfig(options);
   const tls = tlsFromEnv();
   if (!options.grpc && !options.http)
     throw new InvalidArgumentError('grpc', 'a service needs grpc or http options (or both)');
-  const logger = options.logger ?? consoleLogger({ name: config.name });
   routeGrpcLogs(logger);
   const ownsRegistry = typeof config.registry === 'string';
   const registry: Registry =
