@@ -56,6 +56,8 @@ export class CallContext implements AttemptContext {
   private alsoRecordedIn: object[] | undefined = undefined;
   /** On the call's root context: see disallowHedging. */
   private hedgingDisallowed = false;
+  /** The operation was called in this context or in one of its attempts (see markInvoked). */
+  private invoked = false;
 
   constructor(
     public deadline: number,
@@ -214,6 +216,29 @@ export class CallContext implements AttemptContext {
   /** @internal Whether a hedge may start another attempt of this call (see disallowHedging). */
   get hedgingAllowed(): boolean {
     return !this.root().hedgingDisallowed;
+  }
+
+  /**
+   * @internal Marks this context and its ancestors as having reached the operation; called just
+   * before the operation runs. It stops at the first ancestor already marked (an earlier attempt
+   * marked the rest), so a call costs a few field writes and no allocation. A circuit breaker reads
+   * it (see operationReached) to tell a downstream that was slow from a call that ran out of time
+   * before it got there.
+   */
+  markInvoked(): void {
+    let context: CallContext | undefined = this;
+    while (context !== undefined && !context.invoked) {
+      context.invoked = true;
+      context = context.parent;
+    }
+  }
+
+  /**
+   * @internal Whether the operation was called in this context or in one of its attempts. Only
+   * an attempt's own descendants mark it: a sibling hedge that reached the dependency does not.
+   */
+  get operationReached(): boolean {
+    return this.invoked;
   }
 
   /** The call's own context: attempts are its children (retries, hedges, timeouts). */

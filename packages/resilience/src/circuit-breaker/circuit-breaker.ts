@@ -8,6 +8,7 @@ import {
   InvalidArgumentError,
 } from '@switchyard/core';
 import type { CallContext } from '../call-context.js';
+import { cancelDeadline, scheduleDeadline } from '../deadline-scheduler.js';
 import { answeringOnThrow, checkOptions, withDefaults } from '../options.js';
 import { type Policy, policyFromSteps } from '../policy.js';
 import { type BreakerConfig, BreakerState, type CircuitState, REJECTED } from './breaker-state.js';
@@ -35,9 +36,21 @@ export interface CircuitBreakerOptions {
   /** Probes admitted in half-open; all must succeed to close. @default 3 */
   halfOpenCalls?: number;
   /**
+   * Longest wait (ms) for a half-open probe's outcome. A probe still unsettled then counts as a
+   * failure and the circuit opens again for `openMs` (a dependency that cannot answer one call in
+   * that time is not healthy); one that has not reached the operation yet (still waiting for an
+   * inner bulkhead's slot) only gives its probe slot back. Without it, a probe with no deadline whose
+   * operation hangs held the circuit half-open, rejecting every other call, for good. The probe's
+   * call itself is not cancelled: give it a deadline for that. A deadline that comes first decides
+   * the probe as before.
+   * @default openMs
+   */
+  probeTimeoutMs?: number;
+  /**
    * What counts as a failure. @default every error except caller mistakes and cancellations (see
    * isServerFailure). Never asked about rejections made before the dependency was reached
-   * (CIRCUIT_OPEN, BULKHEAD_FULL, NO_INSTANCES): those are not counted at all.
+   * (CIRCUIT_OPEN, BULKHEAD_FULL, NO_INSTANCES, and a DEADLINE_EXCEEDED that came before the
+   * operation was called, e.g. while waiting for an inner bulkhead's slot): those are not counted at all.
    */
   isFailure?: (error: unknown) => boolean;
   /** One breaker per `execute({ key })` (per method, per instance…) instead of one for all. @default false */
@@ -113,6 +126,17 @@ function isLocalRejection(error: unknown): boolean {
   return code !== undefined && LOCAL_REJECTIONS.has(code);
 }
 
+/**
+ * The call ran out of time before its operation was called: its deadline (or an inner timeout)
+ * passed while it waited for an inner bulkhead's slot. The caller's own congestion, not the
+ * dependency's: counted as a failure, it opened the breaker (20 queued calls timing out behind a
+ * few slow ones), or re-opened a half-open one on a probe that never left the queue. The caller
+ * still gets that DEADLINE_EXCEEDED; only the breaker looks past it. Read on the error path only.
+ */
+function timedOutBeforeReaching(context: CallContext, error: unknown): boolean {
+  return !context.operationReached && codeOf(error) === 'DEADLINE_EXCEEDED';
+}
+
 /** The default failure test: everything but caller errors (codes such as INVALID_ARGUMENT, NOT_FOUND, CANCELLED). */
 export function isServerFailure(error: unknown): boolean {
   const code = codeOf(error);
@@ -141,6 +165,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
     'minimumCalls',
     'openMs',
     'halfOpenCalls',
+    'probeTimeoutMs',
     'isFailure',
     'keyed',
     'maxKeys',
@@ -161,6 +186,10 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   assertInteger('circuitBreaker.minimumCalls', config.minimumCalls, 1, 1_000_000);
   assertInteger('circuitBreaker.openMs', config.openMs, 1, 86_400_000);
   assertInteger('circuitBreaker.halfOpenCalls', config.halfOpenCalls, 1, 10_000);
+  // Tied to openMs by default: a probe silent for as long as the circuit stayed open is no sign of
+  // health. Not in DEFAULT_CIRCUIT_BREAKER (no fixed default), nor in the name (kept as it was).
+  const probeTimeoutMs = resolved.probeTimeoutMs ?? config.openMs;
+  assertInteger('circuitBreaker.probeTimeoutMs', probeTimeoutMs, 1, 86_400_000);
   assertInteger('circuitBreaker.maxKeys', resolved.maxKeys, 1, 10_000_000);
   if (options.windowMs !== undefined && options.window !== undefined) {
     throw new InvalidArgumentError('circuitBreaker.windowMs', 'give windowMs or window, not both');
@@ -251,19 +280,27 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
         return result;
       },
       (error: unknown) => {
-        const cancelled = (context.abortReason as { code?: string } | undefined)?.code === 'CANCELLED';
-        const outcome = cancelled || isLocalRejection(error) ? 'ignored' : isFailure(error) ? 'failure' : 'success';
-        breaker.record(permit, outcome, coarseNow(), timed ? performance.now() - startedAt : 0);
+        breaker.record(permit, outcomeOf(context, error), coarseNow(), timed ? performance.now() - startedAt : 0);
         throw error;
       },
     );
   };
 
+  /** How a failed call counts (see isLocalRejection, timedOutBeforeReaching). */
+  const outcomeOf = (context: CallContext, error: unknown): 'success' | 'failure' | 'ignored' => {
+    const cancelled = (context.abortReason as { code?: string } | undefined)?.code === 'CANCELLED';
+    if (cancelled || isLocalRejection(error) || timedOutBeforeReaching(context, error)) return 'ignored';
+    return isFailure(error) ? 'failure' : 'success';
+  };
+
   /**
-   * A half-open trial call. Its outcome also settles when its context aborts: an operation that
-   * ignores its signal (a black-holed dependency) never settles, and its probe slot would keep the
-   * circuit half-open, rejecting every call, for good. A passed deadline counts as a failure, a
-   * cancellation frees the slot; whichever comes first is the one recorded.
+   * A half-open trial call. Its outcome also settles when its context aborts, or after
+   * `probeTimeoutMs`: an operation that ignores its signal (a black-holed dependency), or one with
+   * no deadline at all, never settles, and its probe slot would keep the circuit half-open,
+   * rejecting every call, for good. A passed deadline or probeTimeoutMs counts as a failure once the
+   * operation was called; before that (the probe waited for a bulkhead slot), and on a
+   * cancellation, it frees the slot. Whichever comes first is the one recorded. The timer is one
+   * entry in the shared deadline scheduler, per probe only: closed-state calls arm nothing.
    *
    * Closed-state calls are counted when they settle only: watching each one's abort too cost
    * ~0.6 µs a call (an in-process loop of retry + breaker), and the transports' operations honour
@@ -281,10 +318,17 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
       if (recorded) return;
       recorded = true;
       removeAbort();
+      cancelDeadline(unanswered);
       breaker.record(permit, outcome, coarseNow(), timed ? performance.now() - startedAt : 0);
     };
+    // Neither runs before this function returns (onAbort defers even on an aborted context).
     const removeAbort = context.onAbort((reason) =>
-      recordOnce((reason as { code?: string }).code === 'CANCELLED' ? 'ignored' : 'failure'),
+      recordOnce(
+        (reason as { code?: string }).code === 'CANCELLED' || !context.operationReached ? 'ignored' : 'failure',
+      ),
+    );
+    const unanswered = scheduleDeadline(Date.now() + probeTimeoutMs, () =>
+      recordOnce(context.operationReached ? 'failure' : 'ignored'),
     );
     return next(context).then(
       (result) => {
@@ -292,8 +336,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
         return result;
       },
       (error: unknown) => {
-        const cancelled = (context.abortReason as { code?: string } | undefined)?.code === 'CANCELLED';
-        recordOnce(cancelled || isLocalRejection(error) ? 'ignored' : isFailure(error) ? 'failure' : 'success');
+        recordOnce(outcomeOf(context, error));
         throw error;
       },
     );
