@@ -11,6 +11,7 @@ import {
   type Logger,
   silentLogger,
   SwitchyardError,
+  sleep,
   withDefaults,
 } from '@switchyard/core';
 import type { Registry } from '@switchyard/registry';
@@ -72,8 +73,14 @@ const ROLLBACK_RETRY_MS = 1_000;
 const ABORTED_WRITE_TRIES = 3;
 /** Evaluations in a row with no live canary instance after which the canary is rolled back. */
 const WINDOWS_WITHOUT_CANARY = 2;
+/**
+ * How long stop() waits at most for a write under way and a rollback not yet written: long enough
+ * for a write through a few command timeouts and retries, short enough for a shutdown's grace period.
+ */
+const STOP_TIMEOUT_MS = 5_000;
 
 type Thresholds = Pick<typeof DEFAULT_CANARY_OPTIONS, 'maxErrorRateIncrease' | 'significanceZ' | 'maxLatencyRatio'>;
+type Summary = CanaryDecision['stable'];
 
 /** One judgement of a window. */
 export interface CanaryDecision {
@@ -89,12 +96,23 @@ export interface CanaryDecision {
 export interface CanaryController {
   /** Sets the first step and starts judging windows. */
   start(): Promise<void>;
-  /** Stops judging (the current rule stays). */
-  stop(): void;
+  /**
+   * Stops judging (the current rule stays). Resolves once the controller writes nothing more: a
+   * write under way (the first rule, a step) has ended, and a rollback it decided but has not
+   * written yet (its write slow, or refused and waiting to be tried again) is written, tried again
+   * until `timeoutMs` (default 5 s) has passed. A rollback still not written then is logged as an
+   * error (the canary keeps its share until someone rolls it back) and stop() resolves all the
+   * same: it rejects only for an invalid `timeoutMs`, stopping nothing.
+   */
+  stop(options?: { timeoutMs?: number }): Promise<void>;
   readonly state: 'idle' | 'running' | 'rolled-back' | 'promoted' | 'stopped';
   readonly percent: number;
   readonly onDecision: Event<CanaryDecision>;
-  /** Judges the window that ends now (the timer calls this; tests may too). */
+  /**
+   * Judges the window that ends now (the timer calls this; tests may too). One evaluation runs at
+   * a time: a call while one runs joins it (the same decision), and a timer tick is skipped (logged
+   * at debug; its window goes on into the next tick's).
+   */
   evaluate(): Promise<CanaryDecision>;
 }
 
@@ -105,7 +123,8 @@ export interface CanaryController {
  * emitted and the reason logged. Healthy → the next step (5 % → 25 % → 50 % → 100 %). Too few
  * canary calls to judge → held, unless outlier detection ejected its instances (a failing canary)
  * or none of them has been live at two evaluations in a row (a crashed or removed canary): both
- * are rolled back. A rollback the registry refuses is kept and written again soon. A rule someone
+ * are rolled back. A rollback the registry refuses is kept and written again soon (stop() writes it
+ * before it resolves). Evaluations never overlap, however slow a route write. A rule someone
  * else changed since the controller's last step is never promoted over: the controller stops; a
  * rollback then moves only the canary's share out of that rule (to a version it routes to). A write
  * the registry aborted (the service changed during its check) is tried again at once. When stable took too few calls in
@@ -182,8 +201,8 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   /** Bumped by start() and stop(): an evaluation begun before does not promote after it. */
   let generation = 0;
   let timer: NodeJS.Timeout | undefined;
-  /** A rollback decided but not yet written (the registry refused the write). */
-  let pendingRollback: string | undefined;
+  /** A rollback decided but not yet written (its write is under way, or the registry refused it). */
+  let pendingRollback: { reason: string; stable: Summary; canary: Summary } | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let baseline = options.discovery.versionOutcomes();
   // Canary instances outlier detection ejected during the current window: the evidence that a
@@ -264,8 +283,38 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       [config.canary]: 0,
     };
   };
+  /**
+   * Writes the pending rollback: stable 100 / canary 0 over this controller's rule (or none), only
+   * the canary's share out of someone else's (see withoutCanary), nothing over a rule that sends the
+   * canary nothing or when it has no instance left. Kept pending when the write fails.
+   */
+  const writeRollback = async (canaryGone: boolean): Promise<void> => {
+    const stored = (await options.registry.getRoute(service))?.splits;
+    if (isOurs(stored) || (stored === undefined && !canaryGone)) {
+      await setPercent(0);
+    } else if (stored !== undefined && !canaryGone && (stored[config.canary] ?? 0) > 0) {
+      await writeRoute(withoutCanary(stored));
+      percent = 0;
+    }
+    // Otherwise the rule is someone else's and sends the canary nothing (or it has no instance
+    // left to send anything to): there is nothing to take back, and nothing of theirs to undo.
+    pendingRollback = undefined;
+  };
 
-  const evaluate = async (): Promise<CanaryDecision> => {
+  /**
+   * The evaluation under way. Two side by side (a tick while a slow write was pending) both read
+   * the rule before either wrote it: the same step was written twice and counted twice, or a step
+   * and a rollback landed in either order.
+   */
+  let evaluating: Promise<CanaryDecision> | undefined;
+  const evaluate = (): Promise<CanaryDecision> => {
+    evaluating ??= judgeWindow().finally(() => {
+      evaluating = undefined;
+    });
+    return evaluating;
+  };
+
+  const judgeWindow = async (): Promise<CanaryDecision> => {
     const ownGeneration = generation;
     const now = options.discovery.versionOutcomes();
     const stableWindow = outcomeDelta(now.get(config.stable), baseline.get(config.stable));
@@ -283,21 +332,16 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     const rollback = async (failure: string, canaryGone = false): Promise<CanaryDecision> => {
       // Kept until written: a rollback the registry refused (Redis down at the window's end) was
       // forgotten with its window, and the failing canary kept its share until a later window
-      // proved it bad again, which one with too few calls never does. Retried soon (see begin).
-      pendingRollback = failure;
-      const stored = (await options.registry.getRoute(service))?.splits;
-      if (isOurs(stored) || (stored === undefined && !canaryGone)) {
-        await setPercent(0);
-      } else if (stored !== undefined && !canaryGone && (stored[config.canary] ?? 0) > 0) {
-        await writeRoute(withoutCanary(stored));
-        percent = 0;
-      }
-      // Otherwise the rule is someone else's and sends the canary nothing (or it has no instance
-      // left to send anything to): there is nothing to take back, and nothing of theirs to undo.
-      pendingRollback = undefined;
+      // proved it bad again, which one with too few calls never does. Retried soon (see begin),
+      // and by stop() (see settle).
+      pendingRollback = { reason: failure, stable, canary };
+      await writeRollback(canaryGone);
       if (generation === ownGeneration) {
         state = 'rolled-back';
         stopTimer();
+      } else if (state === 'stopped') {
+        // stop() while it was written: the release is rolled back all the same.
+        state = 'rolled-back';
       }
       const decision = decide('rollback', failure);
       logger.warn({ service, version: config.canary, decision }, `canary ${config.canary} rolled back: ${failure}`);
@@ -318,7 +362,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     const reference = stableWindow.calls >= config.minCalls ? stableWindow : stableReference;
     if (stableWindow.calls >= config.minCalls) stableReference = stableWindow;
     if (state !== 'running') decision = decide('hold', `not running (${state})`);
-    else if (pendingRollback !== undefined) decision = await rollback(pendingRollback);
+    else if (pendingRollback !== undefined) decision = await rollback(pendingRollback.reason);
     else if (windowsWithoutCanary >= WINDOWS_WITHOUT_CANARY) {
       decision = await rollback(
         `no live instance of version ${config.canary} at ${windowsWithoutCanary} evaluations in a row`,
@@ -398,11 +442,25 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   // stop() called while start() writes the first rule: honoured once the write is done (the
   // controller used to start judging anyway).
   let stopAsked = false;
+  /** stop()'s wait for the writes under way and a pending rollback (see settle). */
+  let stopping: Promise<void> | undefined;
+  /** Timer ticks skipped because an evaluation was still running (logged with each skip). */
+  let skippedTicks = 0;
 
   const begin = async (): Promise<void> => {
     generation++;
-    stepIndex = 0;
     stopAsked = false;
+    // A write still under way from before (a judgement of the run stop() ended, or stop() writing
+    // its rollback) ends first: it landed after this run's first rule, or moved this run's step
+    // on after it was reset, and the first promotion then skipped a step.
+    if (evaluating !== undefined || stopping !== undefined) {
+      await Promise.allSettled([evaluating, stopping]);
+      if (stopAsked) {
+        state = 'stopped';
+        return;
+      }
+    }
+    stepIndex = 0;
     pendingRollback = undefined;
     attempted = undefined;
     // Stable's record before the release: what a canary is judged against until stable has had a
@@ -421,6 +479,13 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     state = 'running';
     let retryMs = ROLLBACK_RETRY_MS;
     const run = (): void => {
+      // One evaluation at a time: a tick while one runs (its route write slow) is skipped rather
+      // than stacked. The window it would have closed goes on into the next tick's.
+      if (evaluating !== undefined) {
+        skippedTicks++;
+        logger.debug({ service, skippedTicks }, `canary ${config.canary}: evaluation still running; tick skipped`);
+        return;
+      }
       evaluate().then(
         () => {
           retryMs = ROLLBACK_RETRY_MS;
@@ -451,6 +516,52 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   // the first rule was written) made two timers and two sets of listeners, and stop() ended one.
   let starting: Promise<void> | undefined;
 
+  /**
+   * What stop() waits for, up to `timeoutMs`: the writes under way (start()'s first rule, an
+   * evaluation's step or rollback) to end, then a rollback decided but not written (its write
+   * failed and its retry was waiting) to be written, tried again until then. stop() used to return
+   * at once: a shutdown closed the registry under the write, or the retry was dropped, and the
+   * failing canary kept its share. A start() since gives up the wait (it waits for this in turn).
+   */
+  const settle = async (timeoutMs: number): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    const left = (): number => deadline - Date.now();
+    await within(Promise.allSettled([starting, evaluating]), left());
+    let retryMs = ROLLBACK_RETRY_MS;
+    while (pendingRollback !== undefined && starting === undefined && left() > 0) {
+      const rollback = pendingRollback;
+      const outcome = await within(
+        writeRollback(false).then(
+          () => ({ error: undefined, written: true }),
+          (error: unknown) => ({ error, written: false }),
+        ),
+        left(),
+      );
+      if (outcome?.written) {
+        state = 'rolled-back';
+        const decision: CanaryDecision = { action: 'rollback', percent, ...rollback };
+        logger.warn(
+          { service, version: config.canary, decision },
+          `canary ${config.canary} rolled back on stop: ${rollback.reason}`,
+        );
+        decided.emit(decision);
+        return;
+      }
+      // The deadline passed during the write, or the registry will not take it (no live stable
+      // instance, a closed registry): trying again within the wait would not change that.
+      if (outcome === undefined || (SwitchyardError.isInstance(outcome.error) && !outcome.error.retryable)) break;
+      logger.warn({ err: outcome.error, service }, 'canary rollback refused on stop; will try again');
+      await sleep(Math.max(0, Math.min(retryMs, left())));
+      retryMs *= 2;
+    }
+    if (pendingRollback !== undefined && starting === undefined) {
+      logger.error(
+        { service, version: config.canary, reason: pendingRollback.reason, percent },
+        `canary ${config.canary} rollback not written before stop() gave up after ${timeoutMs} ms: it may keep its share`,
+      );
+    }
+  };
+
   return {
     start() {
       if (state === 'running') return Promise.resolve();
@@ -459,11 +570,22 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       });
       return starting;
     },
-    stop() {
+    stop(stopOptions) {
+      const timeoutMs = stopOptions?.timeoutMs ?? STOP_TIMEOUT_MS;
+      try {
+        assertInteger('stop.timeoutMs', timeoutMs, 0, 600_000);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       generation++;
       if (starting) stopAsked = true;
       stopTimer();
       if (state === 'running') state = 'stopped';
+      // A second stop() joins the first one's wait.
+      stopping ??= settle(timeoutMs).finally(() => {
+        stopping = undefined;
+      });
+      return stopping;
     },
     get state() {
       return state;
@@ -476,7 +598,22 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   };
 }
 
-function summary(outcome: VersionOutcome): CanaryDecision['stable'] {
+/** `work`'s value, or undefined once `ms` have passed (the timer is cleared either way). */
+async function within<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function summary(outcome: VersionOutcome): Summary {
   return {
     calls: outcome.calls,
     errorRate: outcome.calls === 0 ? 0 : outcome.failures / outcome.calls,
