@@ -16,6 +16,7 @@ export { ordersHandlers } from './orders-handlers.js';
 // Orders
 export { OrderPlacer, ORDER_LIMITS } from './order-placer.js';
 export type { CatalogOrdering, PlaceOrderInput } from './order-placer.js';
+export type { WorkCaller } from './shared-work.js';
 export { MemoryOrderStore } from './order-store.js';
 export type { OrderStore } from './order-store.js';
 export { orderIdFor } from '@shopping-guide/shared';

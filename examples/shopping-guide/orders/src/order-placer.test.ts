@@ -1,4 +1,6 @@
 import { catalogHandlers, MemoryStockStore, PRODUCTS, ProductCatalog } from '@shopping-guide/catalog';
+import type { Product__Output } from '@shopping-guide/shared';
+import { CancelledError, callSignal, currentCallScope, runInCallScope, toCancelled } from '@switchyard/core';
 import type { GrpcHandlerContext } from '@switchyard/grpc';
 import { describe, expect, it } from 'vitest';
 import { type CatalogOrdering, MemoryOrderStore, OrderPlacer, orderIdFor } from './index.js';
@@ -189,5 +191,112 @@ describe('orderIdFor and MemoryOrderStore', () => {
     store.put({ id: 'd', userId: 'u', lines: Array(60).fill(line), totalCents: 0, status: 'placed', reason: '' });
     expect([store.get('b')?.id, store.get('c')?.id, store.get('d')?.id]).toEqual(['b', 'c', 'd']);
     expect(String(store)).toBe('MemoryOrderStore(maxOrders=100, maxLines=120)');
+  });
+});
+
+/**
+ * A catalog stand-in that treats cancellation as the Switchyard client does: each call runs under
+ * its own signal and the served call's (callSignal), and fails with the reason when either aborts.
+ * Pricing waits until `release()`; every call's signal is kept, and reservations are counted.
+ */
+function cancellableCatalog() {
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const calls = { batch: [] as AbortSignal[], reserve: 0 };
+  const whileLinked = async <T>(signal: AbortSignal | undefined, work: Promise<T>): Promise<T> => {
+    if (signal?.aborted) throw toCancelled(signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      signal?.addEventListener('abort', () => reject(toCancelled(signal.reason)), { once: true });
+      work.then(resolve, reject);
+    });
+  };
+  const catalog = {
+    batchGetProducts: async ({ ids = [] }: { ids?: string[] }, options?: { signal?: AbortSignal }) => {
+      const signal = callSignal(options?.signal, currentCallScope()) as AbortSignal;
+      calls.batch.push(signal);
+      await whileLinked(signal, released);
+      return { products: ids.map((id) => ({ id, priceCents: 100 }) as Product__Output) };
+    },
+    reserveStock: async (_request: unknown, options?: { signal?: AbortSignal }) =>
+      whileLinked(callSignal(options?.signal, currentCallScope()), Promise.resolve()).then(() => {
+        calls.reserve++;
+        return { reserved: true, shortProductId: '' };
+      }),
+  } as unknown as CatalogOrdering;
+  return { catalog, calls, release };
+}
+
+/** Places an order as a served gRPC call does: under its call scope, with its context; `cancel()` is the client's. */
+function servedPlace(placer: OrderPlacer, request: ReturnType<typeof order>) {
+  const controller = new AbortController();
+  const deadline = Date.now() + 10_000;
+  const context = { signal: controller.signal, deadline } as GrpcHandlerContext;
+  const placed = runInCallScope({ deadline, signal: controller.signal }, () => placer.place(request, context));
+  // Looked at through allSettled below: a rejection here is an expected outcome, not an unhandled one.
+  placed.catch(() => undefined);
+  return { placed, cancel: () => controller.abort(new CancelledError('cancelled by the client')) };
+}
+
+const settledWithin = <T>(promise: Promise<T>, ms: number) =>
+  Promise.race([
+    promise.then(
+      (value) => ({ status: 'fulfilled' as const, value }),
+      (reason: unknown) => ({ status: 'rejected' as const, code: (reason as { code?: string }).code }),
+    ),
+    new Promise<{ status: 'pending' }>((resolve) => setTimeout(() => resolve({ status: 'pending' }), ms)),
+  ]);
+
+describe('OrderPlacer and cancelled calls', () => {
+  it('a cancelled PlaceOrder stops its placement: the catalog call is cancelled and no stock is reserved', async () => {
+    const { catalog, calls, release } = cancellableCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const call = servedPlace(placer, order([['sku-1', 1]]));
+    await expect.poll(() => calls.batch.length).toBe(1);
+    call.cancel();
+    expect(await settledWithin(call.placed, 1_000)).toEqual({ status: 'rejected', code: 'CANCELLED' });
+    expect(calls.batch[0]?.aborted).toBe(true);
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls.reserve).toBe(0);
+    // Nothing left behind: the retry places the order afresh, and this time it completes.
+    const retry = servedPlace(placer, order([['sku-1', 1]]));
+    expect(await settledWithin(retry.placed, 1_000)).toMatchObject({ status: 'fulfilled' });
+    expect(calls.reserve).toBe(1);
+  });
+
+  it('a retry waiting for the same placement still gets its order when the call that started it is cancelled', async () => {
+    const { catalog, calls, release } = cancellableCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const first = servedPlace(placer, order([['sku-1', 2]]));
+    const retry = servedPlace(placer, order([['sku-1', 2]]));
+    await expect.poll(() => calls.batch.length).toBe(1);
+    first.cancel();
+    expect(await settledWithin(first.placed, 1_000)).toEqual({ status: 'rejected', code: 'CANCELLED' });
+    release();
+    // The placement ran under the first call's signal: the retry failed with its CANCELLED.
+    expect(await settledWithin(retry.placed, 1_000)).toMatchObject({
+      status: 'fulfilled',
+      value: { status: 'placed' },
+    });
+    expect(calls.batch[0]?.aborted).toBe(false);
+    expect(calls.reserve).toBe(1);
+  });
+
+  it('a cancelled retry stops waiting at once, and the placement stops when its last caller goes', async () => {
+    const { catalog, calls, release } = cancellableCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const first = servedPlace(placer, order([['sku-1', 3]]));
+    const retry = servedPlace(placer, order([['sku-1', 3]]));
+    await expect.poll(() => calls.batch.length).toBe(1);
+    retry.cancel();
+    // It waited, unanswerable, until the placement it had joined was done.
+    expect(await settledWithin(retry.placed, 1_000)).toEqual({ status: 'rejected', code: 'CANCELLED' });
+    expect(calls.batch[0]?.aborted).toBe(false);
+    first.cancel();
+    expect(await settledWithin(first.placed, 1_000)).toEqual({ status: 'rejected', code: 'CANCELLED' });
+    expect(calls.batch[0]?.aborted).toBe(true);
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls.reserve).toBe(0);
   });
 });

@@ -1,8 +1,9 @@
 import type { CatalogService, Order__Output } from '@shopping-guide/shared';
-import { InvalidArgumentError } from '@switchyard/core';
+import { currentCallScope, InvalidArgumentError, NO_DEADLINE, runInCallScope, throwIfAborted } from '@switchyard/core';
 import { type GrpcClient, GrpcCallError, GrpcStatus, grpcError } from '@switchyard/grpc';
 import { orderIdFor } from '@shopping-guide/shared';
 import type { OrderStore } from './order-store.js';
+import { SharedWork, type WorkCaller } from './shared-work.js';
 
 /** The catalog calls placing an order makes (a Switchyard gRPC client, or a fake in tests). */
 export type CatalogOrdering = Pick<GrpcClient<typeof CatalogService>, 'batchGetProducts' | 'reserveStock'>;
@@ -25,31 +26,69 @@ const MAX_TOTAL_CENTS = 2 ** 32 - 1;
  * in catalog under an order id derived from the idempotency key, and records the outcome. The
  * same key always yields the same order: from the store on this replica, from catalog's
  * idempotent reservation on any other; concurrent retries on one replica share one placement.
+ *
+ * A placement stops (its catalog calls cancelled, no stock reserved for an order nobody will hear
+ * of) once every call waiting for it has been cancelled or run out of time; a call that goes away
+ * stops waiting at once.
  */
 export class OrderPlacer {
-  private readonly placing = new Map<string, Promise<Order__Output>>();
+  private readonly placing = new Map<string, SharedWork<Order__Output>>();
 
   constructor(
     private readonly catalog: CatalogOrdering,
     private readonly store: OrderStore,
   ) {}
 
-  async place(request: PlaceOrderInput): Promise<Order__Output> {
+  /**
+   * Places the order, or answers the one already placed (or being placed) for its key.
+   * @param caller the served call's signal and deadline (a gRPC handler's context): when it
+   * aborts, this rejects with its reason at once, and the placement stops if no other call waits
+   * for it. @default a caller that never goes away
+   */
+  async place(request: PlaceOrderInput, caller: WorkCaller = {}): Promise<Order__Output> {
     const lines = validate(request);
+    // Gone already: nothing to start (a placement made here would wait for a caller that never comes).
+    throwIfAborted(caller.signal);
     const id = orderIdFor(request.userId, request.idempotencyKey);
     const known = this.store.get(id);
     if (known) return sameOrder(known, lines);
     let placing = this.placing.get(id);
-    if (!placing) {
-      placing = this.placeNew(id, request.userId, lines).finally(() => this.placing.delete(id));
+    // One whose callers all went away is stopping: a retry arriving now must not share its
+    // cancellation, so it starts anew (catalog's reservation is idempotent per order id).
+    if (!placing || placing.signal.aborted) {
+      const placement: SharedWork<Order__Output> = new SharedWork((shared) =>
+        this.placeNew(id, request.userId, lines, shared).finally(() => {
+          if (this.placing.get(id) === placement) this.placing.delete(id);
+        }),
+      );
+      placing = placement;
       this.placing.set(id, placing);
     }
-    return sameOrder(await placing, lines);
+    return sameOrder(await placing.join(caller), lines);
   }
 
-  private async placeNew(id: string, userId: string, lines: Line[]): Promise<Order__Output> {
+  private placeNew(
+    id: string,
+    userId: string,
+    lines: Line[],
+    shared: SharedWork<Order__Output>,
+  ): Promise<Order__Output> {
+    // The catalog clients link their calls to the served call's scope (its signal and deadline):
+    // here that would be the call that started the placement, whose cancellation then failed
+    // every retry waiting on it. The placement's own signal and its callers' latest deadline
+    // stand in for them; the trace and track stay the starting call's.
+    const scope = { ...currentCallScope(), deadline: NO_DEADLINE, signal: shared.signal };
+    return runInCallScope(scope, () => this.priceAndReserve(id, userId, lines, shared));
+  }
+
+  private async priceAndReserve(
+    id: string,
+    userId: string,
+    lines: Line[],
+    shared: SharedWork<Order__Output>,
+  ): Promise<Order__Output> {
     const ids = [...new Set(lines.map((line) => line.productId))];
-    const { products } = await this.catalog.batchGetProducts({ ids });
+    const { products } = await this.catalog.batchGetProducts({ ids }, callOptions(shared));
     const prices = new Map(products.map((product) => [product.id, product.priceCents]));
     let totalCents = 0;
     lines.forEach((line, index) => {
@@ -63,9 +102,12 @@ export class OrderPlacer {
       totalCents += price * line.quantity;
     });
     if (totalCents > MAX_TOTAL_CENTS) throw new InvalidArgumentError('lines', 'the order total is too large');
+    // Every caller gone while it was priced: stop before reserving stock for an order nobody
+    // hears of (a retry later places it anew).
+    throwIfAborted(shared.signal);
     let reservation: { reserved: boolean; shortProductId: string };
     try {
-      reservation = await this.catalog.reserveStock({ orderId: id, lines });
+      reservation = await this.catalog.reserveStock({ orderId: id, lines }, callOptions(shared));
     } catch (error) {
       // Catalog saw this order id reserve other lines (placed on another replica with this key).
       if (error instanceof GrpcCallError && error.grpcCode === GrpcStatus.FAILED_PRECONDITION) throw keyReused();
@@ -82,6 +124,12 @@ export class OrderPlacer {
     this.store.put(order);
     return order;
   }
+}
+
+/** A catalog call's options under a placement: its signal, and the deadline of its callers. */
+function callOptions(shared: SharedWork<Order__Output>): { signal: AbortSignal; deadline?: number } {
+  const { signal, deadline } = shared;
+  return deadline === NO_DEADLINE ? { signal } : { signal, deadline };
 }
 
 function validate(request: PlaceOrderInput): Line[] {

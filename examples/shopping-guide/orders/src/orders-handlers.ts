@@ -11,8 +11,10 @@ export function ordersHandlers(options: {
 }): GrpcHandlers<typeof OrdersService, never> {
   const { placer, store } = options;
   return {
-    async placeOrder(request) {
-      return { order: await placer.place(request) };
+    // The call's signal and deadline: a cancelled call stops waiting, and its placement stops
+    // (before reserving stock) unless a retry of the same order still waits for it.
+    async placeOrder(request, context) {
+      return { order: await placer.place(request, context) };
     },
 
     async getOrder({ id }) {

@@ -6,7 +6,7 @@ import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { refuseFirstUp } from '@switchyard/registry/testing';
-import type { RunningService } from '@switchyard/service';
+import { type RunningService, startService } from '@switchyard/service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOrders } from '../src/index.js';
 import { silentLogger } from '@switchyard/core';
@@ -103,6 +103,49 @@ describe('orders service', () => {
       }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: 'lines[1].product_id: unknown product "sku-999"' });
     await expect(orders.placeOrder({ userId: 'ada', lines: [] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('a PlaceOrder its caller cancels cancels the catalog call it waits on, and reserves no stock', async () => {
+    const registry = new MemoryRegistry();
+    // A stand-in catalog whose pricing answers only once cancelled, telling the test it was.
+    const seen = { priced: 0, cancelled: 0, reserved: 0 };
+    const implementation = {
+      batchGetProducts: (_request: unknown, { signal }: { signal: AbortSignal }) => {
+        seen.priced++;
+        return new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => {
+            seen.cancelled++;
+            reject(signal.reason);
+          }),
+        );
+      },
+      reserveStock: () => {
+        seen.reserved++;
+        return { reserved: true, shortProductId: '' };
+      },
+    };
+    const catalog = await startService({
+      ...common,
+      registry,
+      name: 'catalog',
+      shutdownGraceMs: 50,
+      grpc: { ...common.grpc, services: [{ definition: CatalogService, implementation: implementation as never }] },
+    });
+    cleanups.push(() => catalog.stop());
+    const service = await startOrders({ ...common, registry });
+    cleanups.push(() => service.stop());
+    const orders = await client(registry, OrdersService, 'orders', { policy: false });
+    const controller = new AbortController();
+    const placing = orders.placeOrder(
+      { userId: 'ada', idempotencyKey: 'checkout-9', lines: [{ productId: 'sku-1', quantity: 1 }] },
+      { signal: controller.signal, deadlineMs: 10_000 },
+    );
+    await expect.poll(() => seen.priced).toBe(1);
+    controller.abort();
+    await expect(placing).rejects.toMatchObject({ code: 'CANCELLED' });
+    // Reaches catalog in well under the 10 s deadline the call would otherwise have held it for.
+    await expect.poll(() => seen.cancelled, { timeout: 2_000 }).toBe(1);
+    expect(seen.reserved).toBe(0);
   });
 
   it('answers UNAVAILABLE (retryable) while no catalog is reachable', async () => {

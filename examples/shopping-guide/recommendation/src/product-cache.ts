@@ -1,5 +1,5 @@
 import type { CatalogService, Product__Output } from '@shopping-guide/shared';
-import { currentCallScope, runInCallScope } from '@switchyard/core';
+import { currentCallScope, runInCallScope, toCancelled } from '@switchyard/core';
 import type { GrpcClient } from '@switchyard/grpc';
 
 /** The catalog calls the cache makes (a Switchyard gRPC client, or a fake in tests). */
@@ -50,7 +50,9 @@ interface TrackCache {
  * One list per experiment track, each fetched on its own track: a request on track `b` reads the
  * catalog's `b` instances, and must not fill the list every other request is ranked on. A refresh
  * runs under its own deadline, not the deadline of the request that happened to start it: the
- * requests waiting for it may have far more time left than that one.
+ * requests waiting for it may have far more time left than that one. Nor is it stopped by that
+ * request's cancellation: the list serves every request after it. A cancelled request stops
+ * waiting for it, though (see the `signal` parameters).
  */
 export class ProductCache {
   private readonly tracks = new Map<string, TrackCache>();
@@ -71,8 +73,13 @@ export class ProductCache {
     return this.tracks.size;
   }
 
-  /** Every product (with the stock level of when it was fetched), as the caller's track sees them. */
-  async all(): Promise<readonly Product__Output[]> {
+  /**
+   * Every product (with the stock level of when it was fetched), as the caller's track sees them.
+   * @param signal the caller's (a handler's `context.signal`): when it aborts, this rejects with
+   * its reason at once instead of waiting for a refresh under way (up to `refreshDeadlineMs`,
+   * which also held up the service's shutdown), and the refresh goes on for the others.
+   */
+  async all(signal?: AbortSignal): Promise<readonly Product__Output[]> {
     const track = currentCallScope()?.track;
     const cache = this.cacheOf(track);
     if (cache.products && this.now() < cache.freshUntil) return cache.products;
@@ -82,15 +89,22 @@ export class ProductCache {
     ).finally(() => {
       cache.refreshing = undefined;
     });
-    return cache.refreshing;
+    return untilAborted(cache.refreshing, signal);
   }
 
-  /** The given products in order, from the cached list; ids it lacks are asked for in one batch call. */
-  async byIds(ids: readonly string[]): Promise<Product__Output[]> {
-    await this.all();
+  /**
+   * The given products in order, from the cached list; ids it lacks are asked for in one batch call.
+   * @param signal the caller's: stops the wait for the list (see {@link all}) and the batch call.
+   */
+  async byIds(ids: readonly string[], signal?: AbortSignal): Promise<Product__Output[]> {
+    await this.all(signal);
     const { byId } = this.cacheOf(currentCallScope()?.track);
     const missing = ids.filter((id) => !byId.has(id));
-    const fetched = missing.length > 0 ? (await this.catalog.batchGetProducts({ ids: missing })).products : [];
+    // Given as well as inherited: a caller outside a served call (no call scope) has only this.
+    const fetched =
+      missing.length > 0
+        ? (await this.catalog.batchGetProducts({ ids: missing }, signal ? { signal } : {})).products
+        : [];
     const found = new Map([...fetched.map((product) => [product.id, product] as const)]);
     return ids.flatMap((id) => byId.get(id) ?? found.get(id) ?? []);
   }
@@ -128,4 +142,27 @@ export class ProductCache {
       return cache.products;
     }
   }
+}
+
+/**
+ * `work`'s result, or a rejection with `signal`'s reason as soon as it aborts, whichever comes
+ * first; `work` itself goes on (it is shared). The listener goes either way.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  if (signal.aborted) return Promise.reject(toCancelled(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(toCancelled(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }

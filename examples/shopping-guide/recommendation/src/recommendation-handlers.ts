@@ -28,11 +28,14 @@ export function recommendationHandlers(
       return {};
     },
 
-    async recommend({ userId, limit }) {
+    async recommend({ userId, limit }, { signal }) {
       if (userId !== '') checkId('user_id', userId);
       const count = Math.min(limit === 0 ? RECOMMENDATION_LIMITS.defaultLimit : limit, RECOMMENDATION_LIMITS.maxLimit);
       const recent = userId === '' ? [] : history.recent(userId);
-      const [all, viewed] = await Promise.all([products.all(), products.byIds(recent)]);
+      // With the call's signal: a cancelled call (or one past its deadline) stops waiting for a
+      // catalog refresh under way, which took up to its own 5 s deadline while the handler, long
+      // unanswerable, still counted as in flight (and held up a shutdown's grace).
+      const [all, viewed] = await Promise.all([products.all(signal), products.byIds(recent, signal)]);
       return rank({
         strategy,
         products: all,
