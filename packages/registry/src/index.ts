@@ -18,6 +18,7 @@ export type {
   RegisterOptions,
   RegistryEvent,
   RegistryListener,
+  SetRouteOptions,
 } from './registry.js';
 export { createRegistry, validateRegistryUrl } from './create-registry.js';
 export type { CreateRegistryOptions } from './create-registry.js';

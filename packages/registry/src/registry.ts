@@ -7,6 +7,15 @@ import type {
   ServiceInstance,
 } from '@switchyard/core';
 
+/** Options of {@link Registry.setRoute}. */
+export interface SetRouteOptions {
+  /**
+   * Write only if the stored rule is this one (same versions at the same weights), or with `null`
+   * only if there is none; else FAILED_PRECONDITION. @default unconditional
+   */
+  expected?: RouteRule | null;
+}
+
 /** Options for one registration. */
 export interface RegisterOptions {
   /**
@@ -115,8 +124,13 @@ export interface Registry {
    * refused for draining. A clear is never refused. The check and the write see the same instances:
    * a change in between has the rule checked again (the Redis backend fails with ABORTED, retryable,
    * if the service changed at every one of 5 tries).
+   *
+   * With `options.expected`, the write is conditional: it happens only if the stored rule is that
+   * one (`null`: only if there is none), checked and written as one step, and otherwise rejects with
+   * FAILED_PRECONDITION (not retryable; nothing written). A controller that read the rule, decided,
+   * and writes its next step uses it so that a rule someone changed in between is never overwritten.
    */
-  setRoute(service: string, rule: RouteRule | undefined): Promise<void>;
+  setRoute(service: string, rule: RouteRule | undefined, options?: SetRouteOptions): Promise<void>;
   /** The service's current route rule, if any. */
   getRoute(service: string): Promise<RouteRule | undefined>;
   /**

@@ -419,6 +419,41 @@ export function describeRegistry(
       await stop();
     });
 
+    it('writes a rule conditionally: only over the rule expected (or none), else FAILED_PRECONDITION, nothing written', async () => {
+      const a = await client();
+      await a.register(input('catalog', 'old-1', { version: '1.4.0' }));
+      await a.register(input('catalog', 'new-1', { version: '1.5.0' }));
+      const five = { splits: { '1.4.0': 95, '1.5.0': 5 } };
+      const quarter = { splits: { '1.4.0': 75, '1.5.0': 25 } };
+      await a.setRoute('catalog', five, { expected: null });
+      await expect(a.setRoute('catalog', quarter, { expected: null })).rejects.toMatchObject({
+        code: 'FAILED_PRECONDITION',
+        retryable: false,
+        message: expect.stringContaining('"1.4.0":95'),
+      });
+      // Key order does not matter; weights do.
+      await a.setRoute('catalog', quarter, { expected: { splits: { '1.5.0': 5, '1.4.0': 95 } } });
+      await expect(a.setRoute('catalog', five, { expected: five })).rejects.toMatchObject({
+        code: 'FAILED_PRECONDITION',
+      });
+      expect(await a.getRoute('catalog')).toEqual(quarter);
+      // A clear, conditional too.
+      await expect(a.setRoute('catalog', undefined, { expected: five })).rejects.toMatchObject({
+        code: 'FAILED_PRECONDITION',
+      });
+      await a.setRoute('catalog', undefined, { expected: quarter });
+      expect(await a.getRoute('catalog')).toBeUndefined();
+      await a.setRoute('catalog', five, { expected: null });
+      expect(await a.getRoute('catalog')).toEqual(five);
+      await expect(a.setRoute('catalog', five, { expected: { splits: { '1.4.0': 101 } } })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'options.expected.splits.1.4.0',
+      });
+      await expect(a.setRoute('catalog', five, { expect: five } as never)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+      });
+    });
+
     it('keeps naming a service that holds a route rule after its last instance left, until the rule is cleared', async () => {
       const a = await client();
       const b = await client();

@@ -29,7 +29,7 @@ function withUpdates(
     list: (service) => memory.list(service),
     services: () => memory.services(),
     watch: (service, listener) => memory.watch(service, listener),
-    setRoute: (service, rule) => memory.setRoute(service, rule),
+    setRoute: (service, rule, options) => memory.setRoute(service, rule, options),
     getRoute: (service) => memory.getRoute(service),
     close: () => memory.close(),
     async register(instance, options) {

@@ -81,6 +81,9 @@ const STOP_TIMEOUT_MS = 5_000;
 
 type Thresholds = Pick<typeof DEFAULT_CANARY_OPTIONS, 'maxErrorRateIncrease' | 'significanceZ' | 'maxLatencyRatio'>;
 type Summary = CanaryDecision['stable'];
+/** A rule's splits as read, or NO_RULE when none was stored (what a conditional write expects). */
+type Splits = Readonly<Record<string, number>> | typeof NO_RULE;
+const NO_RULE = Symbol('no rule');
 
 /** One judgement of a window. */
 export interface CanaryDecision {
@@ -231,19 +234,31 @@ export function createCanaryController(options: CanaryOptions): CanaryController
    * start() reject during a rollout of the very instances being routed, and delayed a step or a
    * rollback by a window (1 s for a rollback) for a conflict the next round trip usually clears.
    */
-  const writeRoute = async (splits: Record<string, number>): Promise<void> => {
+  const writeRoute = async (splits: Record<string, number>, over?: Splits): Promise<void> => {
+    const conditional = over === undefined ? undefined : { expected: over === NO_RULE ? null : { splits: over } };
     for (let tries = 1; ; tries++) {
       try {
-        await options.registry.setRoute(service, { splits });
+        await options.registry.setRoute(service, { splits }, conditional);
         return;
       } catch (error) {
         if (tries >= ABORTED_WRITE_TRIES || !SwitchyardError.hasCode(error, 'ABORTED')) throw error;
       }
     }
   };
-  const setPercent = async (next: number): Promise<void> => {
+  /**
+   * Writes stable / canary at `next` %: with `over`, only if the stored rule is still that one (as
+   * read when the step was decided), so a rule someone changed in between (an operator's
+   * `switchyard route set`) is never overwritten; FAILED_PRECONDITION then, nothing written.
+   */
+  const setPercent = async (next: number, over?: Splits): Promise<void> => {
     attempted = next;
-    await writeRoute({ [config.stable]: 100 - next, [config.canary]: next });
+    try {
+      await writeRoute({ [config.stable]: 100 - next, [config.canary]: next }, over);
+    } catch (error) {
+      // Refused for certain: nothing of this step can have landed.
+      if (SwitchyardError.hasCode(error, 'FAILED_PRECONDITION')) attempted = undefined;
+      throw error;
+    }
     percent = next;
     attempted = undefined;
   };
@@ -289,15 +304,26 @@ export function createCanaryController(options: CanaryOptions): CanaryController
    * canary nothing or when it has no instance left. Kept pending when the write fails.
    */
   const writeRollback = async (canaryGone: boolean): Promise<void> => {
-    const stored = (await options.registry.getRoute(service))?.splits;
-    if (isOurs(stored) || (stored === undefined && !canaryGone)) {
-      await setPercent(0);
-    } else if (stored !== undefined && !canaryGone && (stored[config.canary] ?? 0) > 0) {
-      await writeRoute(withoutCanary(stored));
-      percent = 0;
+    for (let tries = 1; ; tries++) {
+      const stored = (await options.registry.getRoute(service))?.splits;
+      // Written only over the rule just read: one changed in between (an operator moving traffic
+      // elsewhere) was overwritten by a rollback decided on the rule before it.
+      const over = stored ?? NO_RULE;
+      try {
+        if (isOurs(stored) || (stored === undefined && !canaryGone)) {
+          await setPercent(0, over);
+        } else if (stored !== undefined && !canaryGone && (stored[config.canary] ?? 0) > 0) {
+          await writeRoute(withoutCanary(stored), over);
+          percent = 0;
+        }
+        // Otherwise the rule is someone else's and sends the canary nothing (or it has no instance
+        // left to send anything to): there is nothing to take back, and nothing of theirs to undo.
+        break;
+      } catch (error) {
+        // The rule changed between the read and the write: decide again on the one there now.
+        if (tries >= ABORTED_WRITE_TRIES || !SwitchyardError.hasCode(error, 'FAILED_PRECONDITION')) throw error;
+      }
     }
-    // Otherwise the rule is someone else's and sends the canary nothing (or it has no instance
-    // left to send anything to): there is nothing to take back, and nothing of theirs to undo.
     pendingRollback = undefined;
   };
 
@@ -329,6 +355,17 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       stable,
       canary,
     });
+    /** Stops for good, leaving the rule to whoever changed it: a promotion never goes over it. */
+    const yieldRoute = (what: string): CanaryDecision => {
+      state = 'stopped';
+      stopTimer();
+      const decision = decide(
+        'hold',
+        `the route was changed outside this controller (${what}); stopped without promoting`,
+      );
+      logger.warn({ service, version: config.canary, decision }, `canary ${config.canary}: ${decision.reason}`);
+      return decision;
+    };
     const rollback = async (failure: string, canaryGone = false): Promise<CanaryDecision> => {
       // Kept until written: a rollback the registry refused (Redis down at the window's end) was
       // forgotten with its window, and the failing canary kept its share until a later window
@@ -406,20 +443,21 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       } else if (!isOurs(stored)) {
         // A rollback above is written whatever the rule, as far as the canary's own share goes: it
         // is the safe direction. A promotion yields: someone else now owns the rule.
-        state = 'stopped';
-        stopTimer();
-        decision = decide(
-          'hold',
-          `the route was changed outside this controller (now ${stored ? JSON.stringify(stored) : 'none'}); stopped without promoting`,
-        );
-        logger.warn({ service, version: config.canary, decision }, `canary ${config.canary}: ${decision.reason}`);
+        decision = yieldRoute(`now ${stored ? JSON.stringify(stored) : 'none'}`);
       } else if (stepIndex + 1 < config.steps.length) {
         // The step counts only once its share is written: a failed write is retried from the same step.
         const next = stepIndex + 1;
-        await setPercent(config.steps[next] as number);
-        stepIndex = next;
-        decision = decide('promote', `healthy over ${canary.calls} calls${againstEarlier}`);
-        logger.info({ service, percent }, `canary ${config.canary} promoted to ${percent} %`);
+        try {
+          await setPercent(config.steps[next] as number, stored ?? NO_RULE);
+          stepIndex = next;
+          decision = decide('promote', `healthy over ${canary.calls} calls${againstEarlier}`);
+          logger.info({ service, percent }, `canary ${config.canary} promoted to ${percent} %`);
+        } catch (error) {
+          // Changed between the read above and the write: the check and the write are one step in
+          // the registry, so an operator's rule set in that gap is not written over either.
+          if (!SwitchyardError.hasCode(error, 'FAILED_PRECONDITION')) throw error;
+          decision = yieldRoute(`while the ${config.steps[next]} % step was written`);
+        }
       } else {
         state = 'promoted';
         stopTimer();

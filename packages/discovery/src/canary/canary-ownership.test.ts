@@ -152,6 +152,42 @@ describe('the canary controller at the edges of its run', () => {
     canary.stop();
   });
 
+  it('does not promote over a rule an operator set between its read of the rule and its write', async () => {
+    const canary = controller();
+    await canary.start();
+    await traffic(2_000);
+    const operators = { splits: { '1.4.0': 50, '1.5.0': 50 } };
+    const getRoute = registry.getRoute.bind(registry);
+    registry.getRoute = async (service) => {
+      const read = await getRoute(service);
+      registry.getRoute = getRoute;
+      await registry.setRoute('catalog', operators); // lands right after the controller read 95/5
+      return read;
+    };
+    const decision = await canary.evaluate();
+    expect(decision.action).toBe('hold');
+    expect(decision.reason).toMatch(/changed outside this controller \(while the 25 % step was written\)/);
+    expect(canary.state).toBe('stopped');
+    expect(await registry.getRoute('catalog')).toEqual(operators);
+  });
+
+  it('rolls back from the rule there at its write, not one an operator replaced after its read', async () => {
+    await registerNextVersion();
+    const canary = controller();
+    await canary.start();
+    await traffic(2_000, 100); // the canary fails in this window
+    const getRoute = registry.getRoute.bind(registry);
+    registry.getRoute = async (service) => {
+      const read = await getRoute(service);
+      registry.getRoute = getRoute;
+      // Right after the controller read its own 95/5: everything to 1.6.0, the canary out.
+      await registry.setRoute('catalog', { splits: { '1.6.0': 100 } });
+      return read;
+    };
+    expect(await canary.evaluate()).toMatchObject({ action: 'rollback' });
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.6.0': 100 } });
+  });
+
   it('logs a decision listener that throws', async () => {
     const errors: string[] = [];
     const noop = (): void => undefined;
@@ -177,13 +213,13 @@ describe('route writes the registry refuses or aborts', () => {
   it('retries a route write the registry aborted (the service changed during the check) instead of failing start()', async () => {
     const setRoute = registry.setRoute.bind(registry);
     let aborted = 0;
-    registry.setRoute = async (service, rule) => {
+    registry.setRoute = async (service, rule, options) => {
       if (aborted++ < 2) {
         throw new SwitchyardError('ABORTED', 'catalog changed 5 times; nothing was written, try again', {
           retryable: true,
         });
       }
-      return setRoute(service, rule);
+      return setRoute(service, rule, options);
     };
     const canary = controller();
     await canary.start();

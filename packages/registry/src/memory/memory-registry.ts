@@ -21,6 +21,7 @@ import {
 import { ListenerSet } from '../listeners.js';
 import { assertListener, resolveRegisterOptions } from '../options.js';
 import { checkRouteAgainst } from '../route-check.js';
+import { checkExpectedRoute, expectedRouteOf } from '../route-expectation.js';
 import type {
   RegisterOptions,
   Registration,
@@ -28,6 +29,7 @@ import type {
   Registry,
   RegistryEvent,
   RegistryListener,
+  SetRouteOptions,
 } from '../registry.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -109,11 +111,13 @@ export class MemoryRegistry implements Registry {
   /** Each open watch: how to stop it, and its listener (told `stale` when the registry closes under it). */
   private readonly watches = new Map<() => void, (event: RegistryEvent) => void>();
 
-  async setRoute(service: string, rule: RouteRule | undefined): Promise<void> {
+  async setRoute(service: string, rule: RouteRule | undefined, options?: SetRouteOptions): Promise<void> {
     this.assertOpen();
     validateServiceName(service);
     const valid = rule === undefined ? undefined : validateRouteRule(rule);
+    const expected = expectedRouteOf(options);
     // Checked and written in one synchronous step: nothing can change the service in between.
+    if (expected !== undefined) checkExpectedRoute(service, expected, this.store.getRoute(service));
     if (valid) checkRouteAgainst(service, valid, this.store.list(service), this.store.getRoute(service));
     this.store.setRoute(service, valid);
   }

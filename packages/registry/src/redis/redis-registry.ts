@@ -21,7 +21,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { RegistryClosedError } from '../closed.js';
 import { assertListener, resolveRegisterOptions, validateNamespace } from '../options.js';
 import { checkRouteAgainst } from '../route-check.js';
-import type { RegisterOptions, Registration, Registry, RegistryListener } from '../registry.js';
+import type { RegisterOptions, Registration, Registry, RegistryListener, SetRouteOptions } from '../registry.js';
+import { checkExpectedRoute, expectedRouteOf } from '../route-expectation.js';
 import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js';
 import { createClient } from './create-client.js';
 import { decodeInstance, decodeRoute } from './decode.js';
@@ -619,17 +620,22 @@ export class RedisRegistry implements Registry {
    * leaving or starting to drain between the check and the write cannot let a refused rule through:
    * the rule is checked again against what changed. A clear is not checked (a rollback must go through).
    */
-  async setRoute(service: string, rule: RouteRule | undefined): Promise<void> {
+  async setRoute(service: string, rule: RouteRule | undefined, options?: SetRouteOptions): Promise<void> {
     this.assertOpen();
     const keys = this.keys(validateServiceName(service));
     const valid = rule === undefined ? undefined : validateRouteRule(rule);
-    if (valid === undefined) {
+    const expected = expectedRouteOf(options);
+    if (valid === undefined && expected === undefined) {
       await this.connection.call('set route', () => this.scripts.setRoute(keys, '', ''));
     } else {
-      const json = JSON.stringify(valid);
+      // A conditional write is checked against the same list, at the same revision, as the rule:
+      // every rule write moves the revision, so one made in between fails the write's revision
+      // check, and the next try finds it.
+      const json = valid === undefined ? '' : JSON.stringify(valid);
       for (let attempt = 1; ; attempt++) {
         const { instances, route, revision } = await this.listWithRev(service);
-        checkRouteAgainst(service, valid, instances, route === 'malformed' ? undefined : route);
+        if (expected !== undefined) checkExpectedRoute(service, expected, route);
+        if (valid) checkRouteAgainst(service, valid, instances, route === 'malformed' ? undefined : route);
         const written = await this.connection.call('set route', () => this.scripts.setRoute(keys, json, revision));
         if (written !== -1) break;
         // Each retry follows a real change of the service (a register, an update, a departure, a

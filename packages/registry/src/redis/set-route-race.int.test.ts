@@ -90,4 +90,20 @@ describe('setRoute() racing the instances it checked', () => {
     await operator.setRoute('catalog', { splits: { '1.4.0': 90, '1.5.0': 10 } });
     expect(await operator.getRoute('catalog')).toEqual({ splits: { '1.4.0': 90, '1.5.0': 10 } });
   });
+
+  it('refuses a conditional write when the rule itself changed between the check and the write', async () => {
+    const ns = namespace();
+    const controller = registry(ns);
+    const operator = registry(ns);
+    await operator.register(instance('old-1', '1.4.0'));
+    await operator.register(instance('new-1', '1.5.0'));
+    const five = { splits: { '1.4.0': 95, '1.5.0': 5 } };
+    await controller.setRoute('catalog', five);
+    const operators = { splits: { '1.4.0': 50, '1.5.0': 50 } };
+    betweenCheckAndWrite(() => operator.setRoute('catalog', operators));
+    await expect(
+      controller.setRoute('catalog', { splits: { '1.4.0': 75, '1.5.0': 25 } }, { expected: five }),
+    ).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    expect(await controller.getRoute('catalog')).toEqual(operators);
+  });
 });
