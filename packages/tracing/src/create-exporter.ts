@@ -57,20 +57,22 @@ export function createExporter(
       }
       return protocol === 'http/json'
         ? new LazySpanExporter(async () => {
-            const [{ OTLPTraceExporter }, { traceHttpOptions }] = await Promise.all([
+            const [{ OTLPTraceExporter }, { boundedMainThreadExporter }] = await Promise.all([
               import('@opentelemetry/exporter-trace-otlp-http'),
-              import('./otlp/trace-http-options.js'),
+              import('./otlp/export-deadlines.js'),
             ]);
-            // The agents the exporter would make from the environment (TLS files included),
-            // their connections bounded by the export timeout (see withConnectTimeout).
-            const httpAgentOptions = traceHttpOptions(otlp).agentFactory;
-            return withOtlpEnvironment(
-              otlp,
-              () =>
-                new OTLPTraceExporter({
-                  httpAgentOptions,
-                  ...(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider }),
-                }),
+            // The official exporter with the agents it would make from the environment (TLS files
+            // included), their requests bounded by the export timeout, connecting included and
+            // however slowly the collector answers (see boundedMainThreadExporter).
+            return boundedMainThreadExporter(otlp, {}, ({ agentFactory }) =>
+              withOtlpEnvironment(
+                otlp,
+                () =>
+                  new OTLPTraceExporter({
+                    httpAgentOptions: agentFactory,
+                    ...(selfObsMeterProvider === undefined ? {} : { selfObsMeterProvider }),
+                  }),
+              ),
             );
           }, 'otlp http/json')
         : new LazySpanExporter(async () => {

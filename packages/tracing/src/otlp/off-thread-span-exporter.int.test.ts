@@ -16,6 +16,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { collectableMeterProvider } from '../test-support/collectable-meter-provider.js';
 import { type LocalCollector, startLocalCollector } from '../test-support/local-collector.js';
 import { realSpans } from '../test-support/sample-spans.js';
+import { startTricklingCollector } from '../test-support/trickling-collector.js';
 import { SpanEncoder } from './encode-spans.js';
 import { OffThreadSpanExporter } from './off-thread-span-exporter.js';
 import { createInThreadExporter, createOtlpProtobufSpanExporter } from './otlp-protobuf-exporter.js';
@@ -256,18 +257,9 @@ describe('OffThreadSpanExporter', () => {
   // sends its body a byte at a time held the export open for good, and forceFlush() and shutdown()
   // with it (the thread's delegate waited for it too), past any termination grace.
   it('gives up an export its thread has not answered within the export timeout, and shutdown() ends the thread', async () => {
-    const trickling = createServer((request, response) => {
-      request.resume();
-      request.on('end', () => {
-        response.writeHead(200, { 'content-type': 'application/x-protobuf' });
-        const drip = setInterval(() => response.write(' '), 200);
-        response.on('close', () => clearInterval(drip));
-      });
-    });
-    trickling.listen(0, '127.0.0.1');
-    await once(trickling, 'listening');
+    const trickling = await startTricklingCollector();
     try {
-      vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', `http://127.0.0.1:${(trickling.address() as AddressInfo).port}`);
+      vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', trickling.endpoint);
       vi.stubEnv('OTEL_EXPORTER_OTLP_TIMEOUT', '1000');
       const exporter = track(new OffThreadSpanExporter(noFallback));
       const started = Date.now();
@@ -285,8 +277,7 @@ describe('OffThreadSpanExporter', () => {
         ),
       ).toBe('shut down');
     } finally {
-      trickling.closeAllConnections();
-      trickling.close();
+      await trickling.close();
     }
   });
 

@@ -8,8 +8,8 @@ import {
   TraceExporterMetricsHelper,
 } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { traceHttpOptions } from './trace-http-options.js';
 import { SpanEncoder } from './encode-spans.js';
+import { boundedMainThreadExporter } from './export-deadlines.js';
 import { OffThreadSpanExporter, OTLP_HTTP_SPAN_COMPONENT } from './off-thread-span-exporter.js';
 import { type OtlpEnvironment, takeOtlpEnvironment } from './otlp-environment.js';
 
@@ -57,19 +57,25 @@ export function createOtlpProtobufSpanExporter(
 /**
  * {@link createOtlpProtobufSpanExporter} on the main thread (network I/O included), recording its
  * `otel.sdk.exporter.span.*` metrics to `selfObsMeterProvider` (nowhere when undefined, as the
- * official exporter without its `selfObsMeterProvider` option).
+ * official exporter without its `selfObsMeterProvider` option). Each export ends within the export
+ * timeout, whatever the collector does (see boundedMainThreadExporter).
  */
 export function createInThreadExporter(
   selfObsMeterProvider: MeterProvider | undefined,
   otlp: OtlpEnvironment = takeOtlpEnvironment(),
 ): SpanExporter {
-  return new OTLPExporterBase(
-    createOtlpHttpExportDelegate(
-      traceHttpOptions(otlp, { 'Content-Type': 'application/x-protobuf' }),
-      fastProtobufTraceSerializer(),
-      OTLP_HTTP_SPAN_COMPONENT,
-      TraceExporterMetricsHelper,
-      selfObsMeterProvider,
-    ),
+  return boundedMainThreadExporter(
+    otlp,
+    { 'Content-Type': 'application/x-protobuf' },
+    (options) =>
+      new OTLPExporterBase(
+        createOtlpHttpExportDelegate(
+          options,
+          fastProtobufTraceSerializer(),
+          OTLP_HTTP_SPAN_COMPONENT,
+          TraceExporterMetricsHelper,
+          selfObsMeterProvider,
+        ),
+      ),
   );
 }
