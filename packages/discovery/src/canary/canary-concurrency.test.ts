@@ -1,31 +1,12 @@
-/**
- * The canary controller when route writes are slow (found in review): one evaluation at a time
- * (a timer tick while a write is pending used to start a second judgement that wrote the same
- * step again), a restart that waits for a write under way, and a stop() that completes a rollback
- * it had decided instead of dropping it, within a bound.
- */
-import { createCanaryController, type CanaryOptions } from '@switchyard/discovery';
 import type { Logger } from '@switchyard/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { discovery, registry } from '../test-support/canary-fleet-per-test.js';
+import { controller, discovery, registry } from '../test-support/canary-fleet-per-test.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(() => {
   vi.useRealTimers();
 });
-
-function controller(options: Partial<CanaryOptions> = {}) {
-  return createCanaryController({
-    registry,
-    discovery,
-    stable: '1.4.0',
-    canary: '1.5.0',
-    minCalls: 10,
-    windowMs: 3_600_000,
-    ...options,
-  });
-}
 
 /** `calls` picks, the canary failing all of its calls when `canaryFails`. Synchronous: fake timers allowed. */
 function send(calls: number, canaryFails = false): void {

@@ -1,26 +1,8 @@
-/**
- * The canary controller at the edges of its own run (found in review): the last step judged
- * against something, a stop() in the middle of a judgement, a rule someone else owns at rollback,
- * a step whose write landed though it reported a failure, and a decision listener that throws.
- */
-import { createCanaryController, type CanaryOptions } from '@switchyard/discovery';
 import { type Logger, SwitchyardError } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import { discovery, registry } from '../test-support/canary-fleet-per-test.js';
+import { controller, discovery, registry } from '../test-support/canary-fleet-per-test.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function controller(options: Partial<CanaryOptions> = {}) {
-  return createCanaryController({
-    registry,
-    discovery,
-    stable: '1.4.0',
-    canary: '1.5.0',
-    minCalls: 10,
-    windowMs: 3_600_000,
-    ...options,
-  });
-}
 
 /** `calls` picks, the canary's failing `canaryFailures` of each 100 of its calls. */
 async function traffic(calls: number, canaryFailures = 0): Promise<void> {

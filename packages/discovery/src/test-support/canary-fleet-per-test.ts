@@ -4,7 +4,7 @@
  * discovery of it without outlier detection; both closed after the test. Live bindings: the
  * importing file reads the current test's ones.
  */
-import { createDiscovery, type Discovery } from '@switchyard/discovery';
+import { type CanaryOptions, createCanaryController, createDiscovery, type Discovery } from '@switchyard/discovery';
 import { MemoryRegistry } from '@switchyard/registry';
 import { afterEach, beforeEach } from 'vitest';
 
@@ -27,3 +27,16 @@ afterEach(async () => {
   await discovery.close();
   await registry.close();
 });
+
+/** A controller of this fleet: stable 1.4.0, canary 1.5.0, 10 calls to judge, windows judged by hand. */
+export function controller(options: Partial<CanaryOptions> = {}) {
+  return createCanaryController({
+    registry,
+    discovery,
+    stable: '1.4.0',
+    canary: '1.5.0',
+    minCalls: 10,
+    windowMs: 3_600_000,
+    ...options,
+  });
+}
