@@ -36,11 +36,18 @@ export class SwitchyardError extends Error {
 
   /** True for any Switchyard error, even one thrown by another installed copy of the package. */
   static isInstance(error: unknown): error is SwitchyardError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return isSwitchyardError(error);
   }
 
   /** True when `error` is a Switchyard error with the given code. */
   static hasCode(error: unknown, code: ErrorCode): error is SwitchyardError {
-    return SwitchyardError.isInstance(error) && error.code === code;
+    return isSwitchyardError(error) && error.code === code;
   }
+}
+
+// Outside the class: a class body that names its class is bundled by esbuild (tsup) as
+// `var SwitchyardError = class _SwitchyardError`, and every error made with `new SwitchyardError`
+// was then named `_SwitchyardError` (its `name`, its stack, the logs' `type`).
+function isSwitchyardError(error: unknown): error is SwitchyardError {
+  return typeof error === 'object' && error !== null && marker in error;
 }

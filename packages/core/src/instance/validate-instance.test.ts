@@ -94,6 +94,19 @@ describe('validateInstance', () => {
     });
   });
 
+  it('names a bad port name or an unknown key by its first 64 characters, as a metadata key is, however long it is', () => {
+    // A corrupt registry entry (read back through validateInstance) or a config file with a
+    // 100 kB key: the whole key went into the field and the message, a 100 kB warning line.
+    const long = `k${'x'.repeat(100_000)}`;
+    const named = `${long.slice(0, 64)}`;
+    const portName = rejection({ ...valid, ports: { [long]: 1 } });
+    expect(portName.field).toBe(`instance.ports.${named}`);
+    const unknown = rejection({ ...valid, [long]: 1 });
+    expect(unknown.field).toBe(`instance.${named}`);
+    expect(() => validatePatch({ [long]: 1 })).toThrow(expect.objectContaining({ field: `patch.${named}` }));
+    for (const error of [portName, unknown]) expect(error.message.length).toBeLessThan(400);
+  });
+
   it('accepts IPv6 hosts and bracketed IPv6', () => {
     expect(validateInstance({ ...valid, host: '::1' }).host).toBe('::1');
     expect(validateInstance({ ...valid, host: '[::1]' }).host).toBe('[::1]');

@@ -61,7 +61,8 @@ function validatePorts(field: string, ports: unknown): Record<string, number> {
   if (names.length > L.maxPorts) throw new InvalidArgumentError(field, `must have at most ${L.maxPorts} ports`);
   const result: Record<string, number> = {};
   for (const name of names) {
-    assertString(`${field}.${name}`, name, L.portNamePattern, `port name ${L.portNameRule}`);
+    // At most 64 characters of a bad name, as for metadata keys: the whole of a 100 kB one went into the message.
+    assertString(`${field}.${name.slice(0, 64)}`, name, L.portNamePattern, `port name ${L.portNameRule}`);
     const port = ports[name];
     assertInteger(`${field}.${name}`, port, 1, 65_535);
     result[name] = port;

@@ -94,4 +94,42 @@ describe('consoleLogger', () => {
       expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'minimumLevel' }),
     );
   });
+
+  it("refuses options it does not know, pino's `level` among them, instead of logging at info without a word", () => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    // `consoleLogger({ level: 'debug' })`, as pino spells it, dropped every debug entry: the option was ignored.
+    expect(() => consoleLogger({ level: 'debug' } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.level' }),
+    );
+    expect(() => consoleLogger({ minimumLevel: 'debug', nmae: 'svc' } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options.nmae' }),
+    );
+    // null (a config value) was a raw TypeError; a name that is not a string was written as it was.
+    expect(() => consoleLogger(null as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'options' }),
+    );
+    expect(() => consoleLogger({ name: 42 } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'name' }),
+    );
+    // An option given as undefined takes its default, as everywhere.
+    consoleLogger({ minimumLevel: undefined, name: undefined }).info('kept');
+    expect(write).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps a msg given among the fields, and takes the message of an err field when none is given, as pino does', () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((line) => {
+      lines.push(String(line));
+      return true;
+    });
+    const logger = consoleLogger();
+    logger.info({ msg: 'from the fields', id: 'a' });
+    logger.error({ err: new Error('connect ECONNREFUSED') });
+    logger.warn({ msg: 'from the fields' }, 'from the argument');
+    const [fields, err, both] = lines.map((line) => JSON.parse(line));
+    // The msg field was overwritten with undefined: the entry said nothing.
+    expect(fields).toMatchObject({ msg: 'from the fields', id: 'a' });
+    expect(err).toMatchObject({ msg: 'connect ECONNREFUSED', err: { message: 'connect ECONNREFUSED' } });
+    expect(both.msg).toBe('from the argument');
+  });
 });

@@ -1,6 +1,6 @@
 import { errorRecord } from '../errors/error-json.js';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { assertOneOf } from '../validation/assert.js';
+import { assertKnownKeys, assertObject, assertOneOf, describeValue } from '../validation/assert.js';
 
 /**
  * The logging interface Switchyard writes to. Its shape is pino's (`logger.warn({ obj }, 'msg')`),
@@ -32,11 +32,19 @@ const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
  * A minimal logger writing one JSON line per entry to stderr (pino's line format, roughly), for
  * examples and tools that do not bring their own.
  * @param minimumLevel entries below this level are dropped. @default 'info'
- * @throws InvalidArgumentError for a level other than debug, info, warn or error.
+ * @throws InvalidArgumentError for a level other than debug, info, warn or error, a name that is
+ * not a string, or an option other than these two.
  */
 export function consoleLogger(options: { minimumLevel?: Level; name?: string } = {}): Logger {
+  // pino's `{ level: 'debug' }` (or a misspelt option) was ignored: every debug entry dropped
+  // without a word. And null was a raw TypeError.
+  assertObject('options', options);
+  assertKnownKeys('options', options, ['minimumLevel', 'name']);
   // An unknown level (indexOf -1) used to filter nothing: debug included.
   if (options.minimumLevel !== undefined) assertOneOf('minimumLevel', options.minimumLevel, LEVELS);
+  if (options.name !== undefined && typeof options.name !== 'string') {
+    throw new InvalidArgumentError('name', `must be a string, got ${describeValue(options.name)}`);
+  }
   const threshold = LEVELS.indexOf(options.minimumLevel ?? 'info');
   const make =
     (level: Level): LogFn =>
@@ -51,7 +59,7 @@ export function consoleLogger(options: { minimumLevel?: Level; name?: string } =
               // that was written: for a plain Error, nothing), and its message is the default msg.
               first instanceof Error
               ? { err: serialiseError(first), msg: message ?? first.message }
-              : { ...serialise(first ?? {}), msg: message };
+              : { ...serialise(first ?? {}), msg: message ?? defaultMessage(first) };
       } catch (error) {
         // A field's getter that throws (read here, before toJson's own fallback): the entry
         // without its fields, as toJson writes one it cannot serialise.
@@ -88,6 +96,15 @@ function toJson(entry: Record<string, unknown>): string {
       return JSON.stringify({ level, time, name, msg, logError: String(error) });
     }
   }
+}
+
+/**
+ * The msg of an entry logged without a message, as pino writes it: the fields' own `msg` (it was
+ * overwritten with undefined, and the entry said nothing), else the message of an `err` field.
+ */
+function defaultMessage(fields: Record<string, unknown> | null | undefined): unknown {
+  if (fields?.msg !== undefined) return fields.msg;
+  return fields?.err instanceof Error ? fields.err.message : undefined;
 }
 
 function serialise(fields: Record<string, unknown>): Record<string, unknown> {

@@ -61,11 +61,17 @@ function kindOf(value: object): string {
   return typeof name === 'string' && name !== '' ? `an instance of ${name.slice(0, 64)}` : 'an object with a prototype';
 }
 
-/** Rejects keys outside `allowed`: a misspelt option must not be silently ignored. */
+/**
+ * Rejects keys outside `allowed`: a misspelt option must not be silently ignored. The error names
+ * at most 64 characters of the key (the whole of a 100 kB key from a corrupt entry went into it).
+ */
 export function assertKnownKeys(field: string, value: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      throw new InvalidArgumentError(`${field}.${key}`, `unknown option; expected one of ${allowed.join(', ')}`);
+      throw new InvalidArgumentError(
+        `${field}.${key.slice(0, 64)}`,
+        `unknown option; expected one of ${allowed.join(', ')}`,
+      );
     }
   }
 }
