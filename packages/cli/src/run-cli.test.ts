@@ -89,6 +89,28 @@ describe('runCli without a registry', () => {
     expect(result.stdout).toBe('');
   });
 
+  it.each([
+    ['x-note: line one\nline two', '"line one\\nline two"'],
+    ['x-note: café', '"café"'],
+    ['x-note: tab\there', '"tab\\there"'],
+  ])(
+    'refuses -H %j, a value gRPC metadata cannot carry, naming --header (exit 2, before any registry call)',
+    async (header, shown) => {
+      // It failed at the call, after the registry lookup, named after the client option it had become:
+      // "options.metadata.x-note: must be a string … without CR or LF", "Metadata string value "café"
+      // contains illegal characters" (exit 2), or, with the registry unreachable, exit 1 saying only that.
+      const argv = ['call', 'echo', 'switchyard.echo.v1.Echo/Say', '{}', '--proto', 'switchyard/echo/v1/echo.proto'];
+      const result = await run([...argv, '-I', protos, '-H', header], {
+        SWITCHYARD_REGISTRY_URL: 'redis://127.0.0.1:1',
+      });
+      expect(result.code).toBe(ExitCode.USAGE);
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/^switchyard call: --header x-note: /);
+      expect(result.stderr).toContain(`got ${shown}`);
+      expect(result.stderr).toContain('-bin');
+    },
+  );
+
   it('escapes control characters in what it prints about a failure, so text cannot drive the terminal', async () => {
     const result = await run(['route', 'set', 'svc', '\u001b]0;pwned\u0007', '\u202e1.0.0=95']);
     expect(result.code).toBe(ExitCode.USAGE);

@@ -39,4 +39,30 @@ describe('SWITCHYARD_REGISTRY_URL is read like every other SWITCHYARD_* variable
     const blank = await runCliInProcess(['ls'], { SWITCHYARD_REGISTRY_URL: '   ' });
     expect({ code: blank.code, stderr: blank.stderr }).toEqual({ code: empty.code, stderr: empty.stderr });
   });
+
+  it('is named as itself when its URL is refused, not as a --registry flag nobody passed', async () => {
+    for (const [url, message] of [
+      ['http://10.0.0.7:6379', /^switchyard ls: SWITCHYARD_REGISTRY_URL: unknown registry scheme "http:\/\/"/],
+      ['redis://10.0.0.7:notaport', /^switchyard ls: SWITCHYARD_REGISTRY_URL: is not a valid redis:\/\/ URL/],
+      [
+        'memory://',
+        /^switchyard ls: SWITCHYARD_REGISTRY_URL memory:\/\/: an in-memory registry lives inside one process/,
+      ],
+    ] as const) {
+      const run = await runCliInProcess(['ls'], { SWITCHYARD_REGISTRY_URL: url });
+      // Was "switchyard ls: --registry: unknown registry scheme …": the user looked for a flag
+      // they never passed, while the variable that was wrong went unnamed.
+      expect({ url, code: run.code }).toEqual({ url, code: ExitCode.USAGE });
+      expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr).not.toContain('--registry');
+    }
+    // Given as the flag, the flag is named, as before (and wins over the variable).
+    const flag = await runCliInProcess(['ls', '--registry', 'http://10.0.0.7:6379'], {
+      SWITCHYARD_REGISTRY_URL: UNREACHABLE,
+    });
+    expect(flag.stderr).toMatch(/^switchyard ls: --registry: unknown registry scheme "http:\/\/"/);
+    const memory = await runCliInProcess(['ls', '--registry', 'memory://'], {});
+    expect(memory.stderr).toMatch(/^switchyard ls: --registry memory:\/\/: an in-memory registry/);
+  });
 });

@@ -312,6 +312,14 @@ function parseHeaders(headers: readonly string[]): Record<string, string[] | Buf
       values.push(Buffer.from(value, 'base64'));
       metadata[name] = values;
     } else {
+      // gRPC sends a text value as printable ASCII only: a newline, a tab or "é" failed at the
+      // call, after the registry lookup, named after the client option it had become
+      // (`options.metadata.<name>`), not the flag the user typed.
+      if (!/^[\x20-\x7e]*$/.test(value)) {
+        throw new UsageError(
+          `--header ${name}: the value must be printable ASCII (gRPC metadata; other bytes go base64-encoded in a -bin header), got ${JSON.stringify(value)}`,
+        );
+      }
       const values = (metadata[name] ?? []) as string[];
       values.push(value);
       metadata[name] = values;

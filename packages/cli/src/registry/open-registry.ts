@@ -9,6 +9,8 @@ export interface RegistryTarget {
   readonly namespace: string;
   /** The URL with any password masked, for messages. */
   readonly label: string;
+  /** Where the URL came from, as messages name it: `--registry` or `SWITCHYARD_REGISTRY_URL`. */
+  readonly source: '--registry' | 'SWITCHYARD_REGISTRY_URL';
 }
 
 /** @default namespace of the registry keys (the same default as @switchyard/registry). */
@@ -38,13 +40,20 @@ export function resolveRegistryTarget(
   if (!url) {
     throw new UsageError('no registry: pass --registry redis://host:6379 or set SWITCHYARD_REGISTRY_URL');
   }
+  // A URL refused from the variable was reported as `--registry`, a flag nobody had passed.
+  const source = flags.registry === undefined ? 'SWITCHYARD_REGISTRY_URL' : '--registry';
   if (url.startsWith('memory://')) {
     throw new UsageError(
-      `--registry ${redactUrl(url)}: an in-memory registry lives inside one process; point the CLI at the Redis your services use (redis://…)`,
+      `${source} ${redactUrl(url)}: an in-memory registry lives inside one process; point the CLI at the Redis your services use (redis://…)`,
     );
   }
   const withCredentials = withRegistryCredentials(url, env);
-  return { url: withCredentials, namespace: flags.namespace ?? DEFAULT_NAMESPACE, label: redactUrl(withCredentials) };
+  return {
+    url: withCredentials,
+    namespace: flags.namespace ?? DEFAULT_NAMESPACE,
+    label: redactUrl(withCredentials),
+    source,
+  };
 }
 
 /** A registry opened for one CLI run, with what the CLI needs around it. */
@@ -107,7 +116,7 @@ export function openRegistry(target: RegistryTarget, options: OpenRegistryOption
     registry = createRegistry(target.url, { namespace: target.namespace, logger });
   } catch (error) {
     if (SwitchyardError.isInstance(error) && error instanceof InvalidArgumentError) {
-      const flag = error.field === 'url' ? '--registry' : `--${error.field}`;
+      const flag = error.field === 'url' ? target.source : `--${error.field}`;
       throw new UsageError(`${flag}: ${error.rule}`);
     }
     throw error;
