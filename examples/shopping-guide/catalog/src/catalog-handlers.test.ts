@@ -12,7 +12,7 @@ async function handlers(stock: StockStore = new MemoryStockStore()) {
 describe('catalog handlers', () => {
   it('answers products with their live stock level', async () => {
     const catalog = await handlers();
-    await catalog.reserveStock({ orderId: 'o-1', lines: [{ productId: 'sku-1', quantity: 20 }] }, context);
+    await catalog.reserveStock({ orderId: 'o-1', lines: [{ productId: 'sku-1', quantity: 20 }], hold: false }, context);
     const { product } = await catalog.getProduct({ id: 'sku-1' }, context);
     expect(product).toMatchObject({ id: 'sku-1', category: 'electronics', stock: 100 });
   });
@@ -28,7 +28,7 @@ describe('catalog handlers', () => {
       details: 'product "sku-999" not found',
     });
     const reserve = (lines: { productId: string; quantity: number }[], orderId = 'o-1') =>
-      catalog.reserveStock({ orderId, lines }, context);
+      catalog.reserveStock({ orderId, lines, hold: false }, context);
     await expect(reserve([])).rejects.toThrow(/^lines: must hold 1 to 100 lines, got 0$/);
     await expect(reserve([{ productId: 'sku-1', quantity: 1 }], '')).rejects.toThrow(
       /^order_id: must be 1 to 128 characters$/,
@@ -50,7 +50,7 @@ describe('catalog handlers', () => {
       { productId: 'sku-2', quantity: 1 },
       { productId: 'sku-28', quantity: 1 },
     ];
-    expect(await catalog.reserveStock({ orderId: 'o-1', lines }, context)).toEqual({
+    expect(await catalog.reserveStock({ orderId: 'o-1', lines, hold: false }, context)).toEqual({
       reserved: false,
       shortProductId: 'sku-28',
     });
@@ -64,11 +64,43 @@ describe('catalog handlers', () => {
     };
     const catalog = await handlers(failing);
     await expect(catalog.getProduct({ id: 'sku-1' }, context)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
-    await catalog.reserveStock({ orderId: 'o-1', lines: [{ productId: 'sku-1', quantity: 1 }] }, context);
+    await catalog.reserveStock({ orderId: 'o-1', lines: [{ productId: 'sku-1', quantity: 1 }], hold: false }, context);
     await expect(
-      catalog.reserveStock({ orderId: 'o-1', lines: [{ productId: 'sku-1', quantity: 2 }] }, context),
+      catalog.reserveStock({ orderId: 'o-1', lines: [{ productId: 'sku-1', quantity: 2 }], hold: false }, context),
     ).rejects.toMatchObject({
       code: 'FAILED_PRECONDITION',
+    });
+  });
+
+  it('confirms and releases a held reservation by order id, naming a bad order_id', async () => {
+    const catalog = await handlers();
+    const lines = [{ productId: 'sku-1', quantity: 20 }];
+    expect(await catalog.reserveStock({ orderId: 'o-1', lines, hold: true }, context)).toEqual({
+      reserved: true,
+      shortProductId: '',
+    });
+    expect(await catalog.releaseStock({ orderId: 'o-1' }, context)).toEqual({ released: true, confirmed: false });
+    expect(await catalog.releaseStock({ orderId: 'o-1' }, context)).toEqual({ released: false, confirmed: false });
+    expect(await catalog.confirmStock({ orderId: 'o-1' }, context)).toEqual({ confirmed: false });
+    await catalog.reserveStock({ orderId: 'o-2', lines, hold: true }, context);
+    expect(await catalog.confirmStock({ orderId: 'o-2' }, context)).toEqual({ confirmed: true });
+    expect(await catalog.releaseStock({ orderId: 'o-2' }, context)).toEqual({ released: false, confirmed: true });
+    expect((await catalog.getProduct({ id: 'sku-1' }, context)).product?.stock).toBe(100);
+    await expect(catalog.confirmStock({ orderId: '' }, context)).rejects.toThrow(
+      /^order_id: must be 1 to 128 characters$/,
+    );
+    await expect(catalog.releaseStock({ orderId: 'x'.repeat(129) }, context)).rejects.toThrow(
+      /^order_id: must be 1 to 128 characters$/,
+    );
+  });
+
+  it('answers RESOURCE_EXHAUSTED, saying why, when the memory store holds as many reservations as it may', async () => {
+    const catalog = await handlers(new MemoryStockStore({ maxReservations: 1 }));
+    const lines = [{ productId: 'sku-1', quantity: 1 }];
+    await catalog.reserveStock({ orderId: 'o-1', lines, hold: false }, context);
+    await expect(catalog.reserveStock({ orderId: 'o-2', lines, hold: false }, context)).rejects.toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      details: expect.stringContaining('maxReservations=1'),
     });
   });
 });

@@ -17,7 +17,8 @@ export interface CatalogHandlerOptions {
 
 /**
  * The shop.catalog.v1.CatalogService handlers. Products come from the (static) catalog, stock
- * levels from the shared store; a store failure answers UNAVAILABLE, which clients retry.
+ * levels from the shared store; a store failure answers UNAVAILABLE, which clients retry, and a
+ * store that keeps as many reservations as it may (the memory store's bound) RESOURCE_EXHAUSTED.
  */
 export function catalogHandlers(options: CatalogHandlerOptions): GrpcHandlers<typeof CatalogService, never> {
   const { catalog, stock, logger = silentLogger } = options;
@@ -27,6 +28,10 @@ export function catalogHandlers(options: CatalogHandlerOptions): GrpcHandlers<ty
       return await call();
     } catch (error) {
       if (error instanceof ReservationConflictError) throw grpcError(GrpcStatus.FAILED_PRECONDITION, error.message);
+      // Not retryable elsewhere (every replica shares the store): said as it is, not as UNAVAILABLE.
+      if (SwitchyardError.isInstance(error) && error.code === 'RESOURCE_EXHAUSTED') {
+        throw grpcError(GrpcStatus.RESOURCE_EXHAUSTED, error.message);
+      }
       // An unreachable store is logged once per outage by the store; anything else here.
       if (!(SwitchyardError.isInstance(error) && error.code === 'UNAVAILABLE')) {
         logger.warn({ err: error, operation }, 'stock store call failed');
@@ -61,10 +66,8 @@ export function catalogHandlers(options: CatalogHandlerOptions): GrpcHandlers<ty
       return { products: await withStock(catalog.batchGet(ids)) };
     },
 
-    async reserveStock({ orderId, lines }) {
-      if (orderId === '' || orderId.length > CATALOG_LIMITS.orderIdLength) {
-        throw new InvalidArgumentError('order_id', `must be 1 to ${CATALOG_LIMITS.orderIdLength} characters`);
-      }
+    async reserveStock({ orderId, lines, hold }) {
+      checkOrderId(orderId);
       if (lines.length === 0 || lines.length > CATALOG_LIMITS.lines) {
         throw new InvalidArgumentError('lines', `must hold 1 to ${CATALOG_LIMITS.lines} lines, got ${lines.length}`);
       }
@@ -82,8 +85,26 @@ export function catalogHandlers(options: CatalogHandlerOptions): GrpcHandlers<ty
           );
         }
       });
-      const reservation = await fromStore('reserve', () => stock.reserve(orderId, lines));
+      const reservation = await fromStore('reserve', () => stock.reserve(orderId, lines, { hold }));
       return reservation.reserved ? { reserved: true, shortProductId: '' } : reservation;
     },
+
+    async confirmStock({ orderId }) {
+      checkOrderId(orderId);
+      return { confirmed: await fromStore('confirm', () => stock.confirm(orderId)) };
+    },
+
+    // Saga compensation: orders releases what it may have reserved for an order it could not place.
+    async releaseStock({ orderId }) {
+      checkOrderId(orderId);
+      const outcome = await fromStore('release', () => stock.release(orderId));
+      return { released: outcome === 'released', confirmed: outcome === 'confirmed' };
+    },
   };
+}
+
+function checkOrderId(orderId: string): void {
+  if (orderId === '' || orderId.length > CATALOG_LIMITS.orderIdLength) {
+    throw new InvalidArgumentError('order_id', `must be 1 to ${CATALOG_LIMITS.orderIdLength} characters`);
+  }
 }

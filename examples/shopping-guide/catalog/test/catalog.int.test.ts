@@ -133,7 +133,9 @@ describe('catalog service (Redis stock)', () => {
   });
   const keyPrefix = () => `shop:{test-${randomBytes(4).toString('hex')}}:`;
 
-  describeStockStore('RedisStockStore', () => RedisStockStore.fromUrl(redis.url, { keyPrefix: keyPrefix() }));
+  describeStockStore('RedisStockStore', (options) =>
+    RedisStockStore.fromUrl(redis.url, { keyPrefix: keyPrefix(), ...options }),
+  );
 
   it('shares stock between replicas: no overselling, one reservation per order id, no re-seeding', async () => {
     const prefix = keyPrefix();
@@ -168,6 +170,43 @@ describe('catalog service (Redis stock)', () => {
     expect((await catalog.batchGetProducts({ ids: ['sku-7', 'sku-2'] })).products.map((item) => item.stock)).toEqual([
       0, 197,
     ]);
+  });
+
+  it('releases a held reservation through any replica, never a confirmed one, and gives back one nobody confirms after the hold time', async () => {
+    // Orders holds stock, then confirms it once the order is placed. Its compensation (a release
+    // after a lost reply) may reach another replica than the reservation did, and an orders
+    // replica that crashed between the two never confirms nor releases at all.
+    const prefix = keyPrefix();
+    const registry = new MemoryRegistry();
+    const replica = () =>
+      catalogReplica(registry, { stock: RedisStockStore.fromUrl(redis.url, { keyPrefix: prefix, holdMs: 300 }) });
+    await replica();
+    await replica();
+    const catalog = await catalogClient(registry);
+    await expect.poll(async () => (await registry.list('catalog')).length).toBe(2);
+    const stockOf = async (id: string) => (await catalog.getProduct({ id })).product?.stock;
+    const lines = [{ productId: 'sku-2', quantity: 3 }];
+
+    expect(await catalog.reserveStock({ orderId: 'lost-reply', lines, hold: true })).toMatchObject({ reserved: true });
+    expect(await stockOf('sku-2')).toBe(197);
+    expect(await catalog.releaseStock({ orderId: 'lost-reply' })).toEqual({ released: true, confirmed: false });
+    expect(await catalog.releaseStock({ orderId: 'lost-reply' })).toEqual({ released: false, confirmed: false });
+    expect(await stockOf('sku-2')).toBe(200);
+
+    await catalog.reserveStock({ orderId: 'placed', lines, hold: true });
+    expect(await catalog.confirmStock({ orderId: 'placed' })).toEqual({ confirmed: true });
+    // A late compensation (from a replica that lost the reply) must not undo the placed order.
+    expect(await catalog.releaseStock({ orderId: 'placed' })).toEqual({ released: false, confirmed: true });
+    expect(await stockOf('sku-2')).toBe(197);
+
+    await catalog.reserveStock({ orderId: 'crashed', lines, hold: true });
+    expect(await stockOf('sku-2')).toBe(194);
+    await expect.poll(() => stockOf('sku-2'), { timeout: 3_000, interval: 100 }).toBe(197);
+    expect(await catalog.confirmStock({ orderId: 'crashed' })).toEqual({ confirmed: false });
+    await expect(catalog.releaseStock({ orderId: '' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: 'order_id: must be 1 to 128 characters',
+    });
   });
 
   it('keeps stock beside a password-protected registry, with the password from SWITCHYARD_REGISTRY_PASSWORD', async () => {

@@ -2,22 +2,28 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ReservationConflictError, type StockStore } from '../src/index.js';
 
-export function describeStockStore(name: string, create: () => StockStore | Promise<StockStore>): void {
+/** Makes a store for one test (a fresh one each time: its own key prefix on Redis), with the given hold time. */
+export type CreateStockStore = (options: { holdMs?: number }) => StockStore | Promise<StockStore>;
+
+const LEVELS = new Map([
+  ['a', 5],
+  ['b', 2],
+  ['c', 0],
+]);
+
+export function describeStockStore(name: string, create: CreateStockStore): void {
   describe(`${name} (StockStore contract)`, () => {
     let store: StockStore;
+    const extra: StockStore[] = [];
     beforeEach(async () => {
-      store = await create();
-      await store.seed(
-        new Map([
-          ['a', 5],
-          ['b', 2],
-          ['c', 0],
-        ]),
-      );
+      store = await create({});
+      await store.seed(LEVELS);
     });
     afterEach(async () => {
       await store.close();
+      for (const other of extra.splice(0)) await other.close();
     });
+    const level = async (id: string, of: StockStore = store) => (await of.levels([id])).get(id);
 
     it('seeds once: a later seed keeps the levels and only adds new products', async () => {
       await store.reserve('o-1', [{ productId: 'a', quantity: 1 }]);
@@ -115,6 +121,87 @@ export function describeStockStore(name: string, create: () => StockStore | Prom
       );
       expect(answers.filter((answer) => answer.reserved)).toHaveLength(5);
       expect((await store.levels(['a'])).get('a')).toBe(0);
+    });
+
+    describe('two-phase reservations (hold, then confirm or release)', () => {
+      it('holds the units until released: a retry gets the same answer, a release gives them back once, and the order can be reserved again', async () => {
+        const lines = [{ productId: 'a', quantity: 2 }];
+        expect(await store.reserve('o-1', lines, { hold: true })).toEqual({ reserved: true });
+        expect(await store.reserve('o-1', lines, { hold: true })).toEqual({ reserved: true });
+        expect(await level('a')).toBe(3);
+        await expect(store.reserve('o-1', [{ productId: 'a', quantity: 1 }], { hold: true })).rejects.toBeInstanceOf(
+          ReservationConflictError,
+        );
+        expect(await store.release('o-1')).toBe('released');
+        expect(await level('a')).toBe(5);
+        // Releasing again, or an order the store never saw, changes nothing.
+        expect(await store.release('o-1')).toBe('none');
+        expect(await store.release('never-seen')).toBe('none');
+        expect(await level('a')).toBe(5);
+        // Nothing is held any more: it cannot be confirmed, and a retry of the order reserves anew.
+        expect(await store.confirm('o-1')).toBe(false);
+        expect(await store.reserve('o-1', lines, { hold: true })).toEqual({ reserved: true });
+        expect(await level('a')).toBe(3);
+      });
+
+      it('never releases a confirmed reservation, nor one taken without a hold', async () => {
+        const lines = [{ productId: 'a', quantity: 2 }];
+        await store.reserve('o-1', lines, { hold: true });
+        expect(await store.confirm('o-1')).toBe(true);
+        expect(await store.confirm('o-1')).toBe(true);
+        expect(await store.release('o-1')).toBe('confirmed');
+        await store.reserve('o-2', [{ productId: 'b', quantity: 1 }]);
+        expect(await store.release('o-2')).toBe('confirmed');
+        expect(await store.confirm('o-2')).toBe(true);
+        // A retry of a confirmed order gets its answer and takes nothing more.
+        expect(await store.reserve('o-1', lines, { hold: true })).toEqual({ reserved: true });
+        expect(await store.levels(['a', 'b'])).toEqual(
+          new Map([
+            ['a', 3],
+            ['b', 1],
+          ]),
+        );
+      });
+
+      it('holds nothing for a rejected order: it cannot be confirmed, releasing it changes nothing, the rejection stays', async () => {
+        const lines = [{ productId: 'b', quantity: 3 }];
+        expect(await store.reserve('o-1', lines, { hold: true })).toEqual({ reserved: false, shortProductId: 'b' });
+        expect(await store.confirm('o-1')).toBe(false);
+        expect(await store.release('o-1')).toBe('none');
+        expect(await store.reserve('o-1', lines, { hold: true })).toEqual({ reserved: false, shortProductId: 'b' });
+        expect(await level('b')).toBe(2);
+      });
+
+      it('gives back a hold nobody confirmed or released within the hold time (its orders replica crashed), never a confirmed one', async () => {
+        const short = await create({ holdMs: 200 });
+        extra.push(short);
+        await short.seed(LEVELS);
+        await short.reserve('lost', [{ productId: 'a', quantity: 2 }], { hold: true });
+        await short.reserve('kept', [{ productId: 'a', quantity: 1 }], { hold: true });
+        expect(await short.confirm('kept')).toBe(true);
+        expect(await level('a', short)).toBe(2);
+        await new Promise((resolve) => setTimeout(resolve, 350));
+        // Read back without any reservation or release in between: expiry needs no other traffic.
+        expect(await level('a', short)).toBe(4);
+        expect(await short.confirm('lost')).toBe(false);
+        expect(await short.release('kept')).toBe('confirmed');
+        expect(await short.reserve('lost', [{ productId: 'a', quantity: 2 }], { hold: true })).toEqual({
+          reserved: true,
+        });
+        expect(await level('a', short)).toBe(2);
+      });
+
+      it('never oversells or gives back twice under concurrent holds and releases', async () => {
+        const holds = await Promise.all(
+          Array.from({ length: 20 }, (_, index) =>
+            store.reserve(`o-${index}`, [{ productId: 'a', quantity: 1 }], { hold: true }),
+          ),
+        );
+        expect(holds.filter((answer) => answer.reserved)).toHaveLength(5);
+        const releases = await Promise.all(Array.from({ length: 40 }, (_, index) => store.release(`o-${index % 20}`)));
+        expect(releases.filter((outcome) => outcome === 'released')).toHaveLength(5);
+        expect(await level('a')).toBe(5);
+      });
     });
   });
 }

@@ -1,30 +1,90 @@
 import { catalogHandlers, MemoryStockStore, PRODUCTS, ProductCatalog } from '@shopping-guide/catalog';
 import type { Product__Output } from '@shopping-guide/shared';
-import { CancelledError, callSignal, currentCallScope, runInCallScope, toCancelled } from '@switchyard/core';
-import type { GrpcHandlerContext } from '@switchyard/grpc';
+import {
+  CancelledError,
+  callSignal,
+  currentCallScope,
+  DeadlineExceededError,
+  type Logger,
+  runInCallScope,
+  silentLogger,
+  toCancelled,
+} from '@switchyard/core';
+import { GrpcCallError, type GrpcHandlerContext, GrpcStatus } from '@switchyard/grpc';
 import { describe, expect, it } from 'vitest';
 import { type CatalogOrdering, MemoryOrderStore, OrderPlacer, orderIdFor } from './index.js';
 
-/** The real catalog handlers, called in-process, counting reservations. */
+/** What a client sees when the connection drops after catalog did the work: the reply is lost. */
+const replyLost = () =>
+  new GrpcCallError(GrpcStatus.UNAVAILABLE, 'connection reset', { fromDownstream: true, retryable: true });
+
+/**
+ * The real catalog handlers, called in-process, counting calls. `faults` lose a reply after
+ * catalog did the work (or hold it back until a gate opens); a hanging release fails only when
+ * the deadline it was given passes, as the Switchyard client's would.
+ */
 async function inProcessCatalog() {
   const stock = new MemoryStockStore();
   await stock.seed(new Map(PRODUCTS.map((product) => [product.id, product.stock])));
   const handlers = catalogHandlers({ catalog: new ProductCatalog(PRODUCTS), stock });
   const context = {} as GrpcHandlerContext;
-  const calls = { reserve: 0 };
+  const calls = { reserve: 0, confirm: 0, release: 0, releaseDeadlineMs: [] as (number | undefined)[] };
+  const faults = {
+    reserveReplyLost: false,
+    confirmReplyLost: false,
+    releaseHangs: false,
+    /** The reservation's reply waits for this (the reservation itself is done at once). */
+    reserveReply: undefined as Promise<void> | undefined,
+    /** Runs before catalog confirms (another attempt's compensation arriving in between). */
+    beforeConfirm: undefined as ((orderId: string) => Promise<unknown>) | undefined,
+  };
   // The handlers return complete messages; the client's types say so (`__Output`), the handlers' do not.
   type Batch = Awaited<ReturnType<CatalogOrdering['batchGetProducts']>>;
   type Reserve = Awaited<ReturnType<CatalogOrdering['reserveStock']>>;
+  type Confirm = Awaited<ReturnType<CatalogOrdering['confirmStock']>>;
+  type Release = Awaited<ReturnType<CatalogOrdering['releaseStock']>>;
   const catalog: CatalogOrdering = {
     batchGetProducts: async ({ ids = [] }) => (await handlers.batchGetProducts({ ids }, context)) as Batch,
-    reserveStock: async ({ orderId = '', lines = [] }) => {
+    reserveStock: async ({ orderId = '', lines = [], hold = false }) => {
       calls.reserve++;
       const decoded = lines.map((line) => ({ productId: line.productId ?? '', quantity: line.quantity ?? 0 }));
-      return (await handlers.reserveStock({ orderId, lines: decoded }, context)) as Reserve;
+      const reply = (await handlers.reserveStock({ orderId, lines: decoded, hold }, context)) as Reserve;
+      await faults.reserveReply;
+      if (faults.reserveReplyLost) throw replyLost();
+      return reply;
+    },
+    confirmStock: async ({ orderId = '' }) => {
+      calls.confirm++;
+      await faults.beforeConfirm?.(orderId);
+      const reply = (await handlers.confirmStock({ orderId }, context)) as Confirm;
+      if (faults.confirmReplyLost) throw replyLost();
+      return reply;
+    },
+    releaseStock: async ({ orderId = '' }, options) => {
+      calls.release++;
+      calls.releaseDeadlineMs.push(options?.deadlineMs);
+      if (faults.releaseHangs) {
+        return new Promise<Release>((_resolve, reject) =>
+          setTimeout(() => reject(new DeadlineExceededError()), options?.deadlineMs ?? 60_000),
+        );
+      }
+      return (await handlers.releaseStock({ orderId }, context)) as Release;
     },
   };
   const level = async (id: string) => (await stock.levels([id])).get(id);
-  return { catalog, calls, level };
+  return { catalog, calls, faults, level };
+}
+
+/** A logger keeping its warnings. */
+function warningsLogger(): { logger: Logger; warnings: Record<string, unknown>[] } {
+  const warnings: Record<string, unknown>[] = [];
+  const logger = {
+    ...silentLogger,
+    warn: (fields: Record<string, unknown> | string, msg?: string) => {
+      warnings.push(typeof fields === 'string' ? { msg: fields } : { ...fields, msg });
+    },
+  } as Logger;
+  return { logger, warnings };
 }
 
 const order = (lines: [string, number][], idempotencyKey = 'key-1', userId = 'ada') => ({
@@ -222,6 +282,11 @@ function cancellableCatalog() {
         calls.reserve++;
         return { reserved: true, shortProductId: '' };
       }),
+    confirmStock: async (_request: unknown, options?: { signal?: AbortSignal }) =>
+      whileLinked(callSignal(options?.signal, currentCallScope()), Promise.resolve()).then(() => ({
+        confirmed: true,
+      })),
+    releaseStock: async () => ({ released: false, confirmed: false }),
   } as unknown as CatalogOrdering;
   return { catalog, calls, release };
 }
@@ -298,5 +363,109 @@ describe('OrderPlacer and cancelled calls', () => {
     release();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(calls.reserve).toBe(0);
+  });
+});
+
+describe('OrderPlacer compensation (stock reserved for an order that was never placed goes back)', () => {
+  it('gives the stock back when the reply to the reservation is lost, and the retry with the same key places the order once', async () => {
+    const { catalog, faults, level } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const request = order([['sku-7', 2]]);
+    faults.reserveReplyLost = true;
+    await expect(placer.place(request)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // Catalog had reserved: without a release the 2 units stayed taken by an order nobody recorded.
+    expect(await level('sku-7')).toBe(5);
+    faults.reserveReplyLost = false;
+    expect(await placer.place(request)).toMatchObject({ status: 'placed' });
+    expect(await new OrderPlacer(catalog, new MemoryOrderStore()).place(request)).toMatchObject({ status: 'placed' });
+    expect(await level('sku-7')).toBe(3);
+  });
+
+  it('gives the stock back when every caller went away while it was reserved, instead of placing an order nobody hears of', async () => {
+    const { catalog, calls, faults, level } = await inProcessCatalog();
+    let answer: () => void = () => {};
+    faults.reserveReply = new Promise<void>((resolve) => (answer = resolve));
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const call = servedPlace(placer, order([['sku-7', 2]]));
+    await expect.poll(() => calls.reserve).toBe(1);
+    expect(await level('sku-7')).toBe(3);
+    call.cancel();
+    expect(await settledWithin(call.placed, 1_000)).toEqual({ status: 'rejected', code: 'CANCELLED' });
+    answer();
+    await expect.poll(() => level('sku-7')).toBe(5);
+    expect(calls.confirm).toBe(0);
+  });
+
+  it('keeps the stock of an order catalog confirmed though the reply to its confirmation was lost, and the retry gets it placed', async () => {
+    const { catalog, calls, faults, level } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const request = order([['sku-7', 2]]);
+    faults.confirmReplyLost = true;
+    await expect(placer.place(request)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // It tried to give the stock back; catalog refused: the order is confirmed, its stock stays taken.
+    expect(calls.release).toBe(1);
+    expect(await level('sku-7')).toBe(3);
+    faults.confirmReplyLost = false;
+    expect(await placer.place(request)).toMatchObject({ status: 'placed' });
+    expect(await level('sku-7')).toBe(3);
+  });
+
+  it('answers ABORTED, recording nothing, when its hold was released before it could confirm it, and the retry places the order', async () => {
+    const { catalog, faults, level } = await inProcessCatalog();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const request = order([['sku-7', 2]]);
+    // Another replica's compensation for this order, between this one's reservation and confirmation.
+    faults.beforeConfirm = (orderId) => catalog.releaseStock({ orderId });
+    await expect(placer.place(request)).rejects.toMatchObject({
+      code: 'ABORTED',
+      details: expect.stringMatching(/its stock was given back before it was confirmed .*; retry$/),
+    });
+    expect(await level('sku-7')).toBe(5);
+    faults.beforeConfirm = undefined;
+    expect(await placer.place(request)).toMatchObject({ status: 'placed' });
+    expect(await level('sku-7')).toBe(3);
+  });
+
+  it('never releases on a reused key: that reservation belongs to the other order', async () => {
+    const { catalog, calls, level } = await inProcessCatalog();
+    await new OrderPlacer(catalog, new MemoryOrderStore()).place(order([['sku-7', 1]]));
+    await expect(new OrderPlacer(catalog, new MemoryOrderStore()).place(order([['sku-7', 2]]))).rejects.toMatchObject({
+      code: 'ALREADY_EXISTS',
+    });
+    expect(calls.release).toBe(0);
+    expect(await level('sku-7')).toBe(4);
+  });
+
+  it('bounds a release that gets no answer, and logs that catalog gives the stock back when its hold expires', async () => {
+    const { catalog, calls, faults } = await inProcessCatalog();
+    const { logger, warnings } = warningsLogger();
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore(), { logger, releaseTimeoutMs: 200 });
+    faults.reserveReplyLost = true;
+    faults.releaseHangs = true;
+    const started = Date.now();
+    await expect(placer.place(order([['sku-7', 2]]))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(calls.releaseDeadlineMs).toEqual([200]);
+    expect(warnings).toEqual([
+      expect.objectContaining({ orderId: orderIdFor('ada', 'key-1'), msg: expect.stringContaining('hold') }),
+    ]);
+  });
+
+  it('a retry that arrives while an abandoned placement gives its stock back waits for it, then places the order once', async () => {
+    const { catalog, calls, faults, level } = await inProcessCatalog();
+    let answer: () => void = () => {};
+    faults.reserveReply = new Promise<void>((resolve) => (answer = resolve));
+    const placer = new OrderPlacer(catalog, new MemoryOrderStore());
+    const first = servedPlace(placer, order([['sku-7', 2]]));
+    await expect.poll(() => calls.reserve).toBe(1);
+    first.cancel();
+    const retry = servedPlace(placer, order([['sku-7', 2]]));
+    answer();
+    expect(await settledWithin(retry.placed, 2_000)).toMatchObject({
+      status: 'fulfilled',
+      value: { status: 'placed' },
+    });
+    expect(calls.release).toBe(1);
+    expect(await level('sku-7')).toBe(3);
   });
 });

@@ -1,12 +1,38 @@
 import type { CatalogService, Order__Output } from '@shopping-guide/shared';
-import { currentCallScope, InvalidArgumentError, NO_DEADLINE, runInCallScope, throwIfAborted } from '@switchyard/core';
+import {
+  currentCallScope,
+  InvalidArgumentError,
+  type Logger,
+  NO_DEADLINE,
+  runInCallScope,
+  silentLogger,
+  throwIfAborted,
+  toCancelled,
+} from '@switchyard/core';
 import { type GrpcClient, GrpcCallError, GrpcStatus, grpcError } from '@switchyard/grpc';
 import { orderIdFor } from '@shopping-guide/shared';
 import type { OrderStore } from './order-store.js';
 import { SharedWork, type WorkCaller } from './shared-work.js';
 
 /** The catalog calls placing an order makes (a Switchyard gRPC client, or a fake in tests). */
-export type CatalogOrdering = Pick<GrpcClient<typeof CatalogService>, 'batchGetProducts' | 'reserveStock'>;
+export type CatalogOrdering = Pick<
+  GrpcClient<typeof CatalogService>,
+  'batchGetProducts' | 'reserveStock' | 'confirmStock' | 'releaseStock'
+>;
+
+/** Options for {@link OrderPlacer}. */
+export interface OrderPlacerOptions {
+  /** Where compensations (stock released for an order that was not placed) are reported. @default silentLogger */
+  logger?: Logger;
+  /**
+   * Time a release may take, retries included. It runs even when every caller has gone, and a
+   * retry of the same order on this replica waits for it. @default 2_000
+   */
+  releaseTimeoutMs?: number;
+}
+
+/** Defaults of {@link OrderPlacerOptions}. */
+export const DEFAULT_ORDER_PLACER_OPTIONS = Object.freeze({ releaseTimeoutMs: 2_000 });
 
 /** Request limits of PlaceOrder. */
 export const ORDER_LIMITS = Object.freeze({ idLength: 128, lines: 50, quantity: 1_000 });
@@ -27,17 +53,36 @@ const MAX_TOTAL_CENTS = 2 ** 32 - 1;
  * same key always yields the same order: from the store on this replica, from catalog's
  * idempotent reservation on any other; concurrent retries on one replica share one placement.
  *
+ * The reservation is a saga step: the stock is held (`hold`), confirmed once the order is placed,
+ * and released when the placement fails after the reservation was sent. A lost reply (a deadline
+ * passed after catalog reserved, a connection reset) left it reserved for an order nobody recorded
+ * or heard of. Catalog never releases a confirmed order's stock, so a late release (this replica's,
+ * while a retry placed the order elsewhere) cannot undo a placed order; and it gives back a hold
+ * nobody confirms (this replica crashed, the release failed) after its hold time.
+ *
  * A placement stops (its catalog calls cancelled, no stock reserved for an order nobody will hear
  * of) once every call waiting for it has been cancelled or run out of time; a call that goes away
  * stops waiting at once.
  */
 export class OrderPlacer {
-  private readonly placing = new Map<string, SharedWork<Order__Output>>();
+  private readonly placing = new Map<string, { work: SharedWork<Order__Output>; done: Promise<void> }>();
+  private readonly logger: Logger;
+  private readonly releaseTimeoutMs: number;
 
   constructor(
     private readonly catalog: CatalogOrdering,
     private readonly store: OrderStore,
-  ) {}
+    options: OrderPlacerOptions = {},
+  ) {
+    this.logger = options.logger ?? silentLogger;
+    this.releaseTimeoutMs = options.releaseTimeoutMs ?? DEFAULT_ORDER_PLACER_OPTIONS.releaseTimeoutMs;
+    if (!Number.isInteger(this.releaseTimeoutMs) || this.releaseTimeoutMs < 1) {
+      throw new InvalidArgumentError(
+        'releaseTimeoutMs',
+        `must be a positive integer (ms), got ${this.releaseTimeoutMs}`,
+      );
+    }
+  }
 
   /**
    * Places the order, or answers the one already placed (or being placed) for its key.
@@ -54,17 +99,26 @@ export class OrderPlacer {
     if (known) return sameOrder(known, lines);
     let placing = this.placing.get(id);
     // One whose callers all went away is stopping: a retry arriving now must not share its
-    // cancellation, so it starts anew (catalog's reservation is idempotent per order id).
-    if (!placing || placing.signal.aborted) {
-      const placement: SharedWork<Order__Output> = new SharedWork((shared) =>
-        this.placeNew(id, request.userId, lines, shared).finally(() => {
-          if (this.placing.get(id) === placement) this.placing.delete(id);
-        }),
-      );
-      placing = placement;
+    // cancellation, so it starts anew (catalog's reservation is idempotent per order id) once
+    // that one is done: it may still be releasing its stock, and a reservation made meanwhile
+    // would answer from the hold being released, then fail to confirm it.
+    if (!placing || placing.work.signal.aborted) {
+      const previous = placing?.done;
+      let finished: () => void = () => {};
+      const done = new Promise<void>((resolve) => (finished = resolve));
+      const work: SharedWork<Order__Output> = new SharedWork(async (shared) => {
+        try {
+          await previous;
+          return await this.placeNew(id, request.userId, lines, shared);
+        } finally {
+          if (this.placing.get(id)?.work === work) this.placing.delete(id);
+          finished();
+        }
+      });
+      placing = { work, done };
       this.placing.set(id, placing);
     }
-    return sameOrder(await placing.join(caller), lines);
+    return sameOrder(await placing.work.join(caller), lines);
   }
 
   private placeNew(
@@ -107,22 +161,77 @@ export class OrderPlacer {
     throwIfAborted(shared.signal);
     let reservation: { reserved: boolean; shortProductId: string };
     try {
-      reservation = await this.catalog.reserveStock({ orderId: id, lines }, callOptions(shared));
+      reservation = await this.catalog.reserveStock({ orderId: id, lines, hold: true }, callOptions(shared));
     } catch (error) {
-      // Catalog saw this order id reserve other lines (placed on another replica with this key).
+      // Catalog saw this order id reserve other lines (placed on another replica with this key):
+      // that reservation is the other request's, never released here.
       if (error instanceof GrpcCallError && error.grpcCode === GrpcStatus.FAILED_PRECONDITION) throw keyReused();
-      throw error;
+      // What failed may be the reply only (a deadline passed, a connection reset, every caller
+      // went away): catalog may hold the stock.
+      throw await this.release(id, error);
     }
-    const order: Order__Output = {
-      id,
-      userId,
-      lines,
-      totalCents,
-      status: reservation.reserved ? 'placed' : 'rejected',
-      reason: reservation.reserved ? '' : `out of stock: ${reservation.shortProductId}`,
-    };
+    if (!reservation.reserved) {
+      const rejected: Order__Output = {
+        id,
+        userId,
+        lines,
+        totalCents,
+        status: 'rejected',
+        reason: `out of stock: ${reservation.shortProductId}`,
+      };
+      this.store.put(rejected);
+      return rejected;
+    }
+    // Every caller went away while it was reserved: nobody will hear of the order, so its stock
+    // goes back rather than being confirmed.
+    if (shared.signal.aborted) throw await this.release(id, toCancelled(shared.signal.reason));
+    let confirmed: boolean;
+    try {
+      ({ confirmed } = await this.catalog.confirmStock({ orderId: id }, callOptions(shared)));
+    } catch (error) {
+      // Released unless the confirmation got there (its reply lost): then catalog keeps the
+      // stock, and a retry finds the order confirmed.
+      throw await this.release(id, error);
+    }
+    if (!confirmed) {
+      throw grpcError(
+        GrpcStatus.ABORTED,
+        `order ${id}: its stock was given back before it was confirmed (released by another attempt at it, or held past catalog's hold time); retry`,
+      );
+    }
+    // Recorded only once confirmed: a hold expiring under an order recorded as placed would let
+    // its stock be sold twice.
+    const order: Order__Output = { id, userId, lines, totalCents, status: 'placed', reason: '' };
     this.store.put(order);
     return order;
+  }
+
+  /**
+   * Saga compensation: gives back the stock catalog may hold for an order this placement did not
+   * place. Best effort, within releaseTimeoutMs, logged; catalog never releases a confirmed
+   * order's stock, and gives back a hold nobody releases after its hold time. Returns `error`,
+   * the placement's failure, for the caller to throw.
+   */
+  private async release(orderId: string, error: unknown): Promise<unknown> {
+    // Not under the placement's signal, which has aborted when every caller went away (the
+    // release is needed most then); the trace and track stay the placement's.
+    const scope = { ...currentCallScope(), deadline: NO_DEADLINE, signal: undefined };
+    try {
+      const outcome = await runInCallScope(scope, () =>
+        this.catalog.releaseStock({ orderId }, { deadlineMs: this.releaseTimeoutMs }),
+      );
+      if (outcome.released) this.logger.info({ orderId, err: error }, 'order not placed: its stock was released');
+      else if (outcome.confirmed) {
+        // The confirmation got there though its reply did not, or another attempt placed it.
+        this.logger.info({ orderId, err: error }, 'order not placed here, but its stock is confirmed: a retry gets it');
+      }
+    } catch (releaseError) {
+      this.logger.warn(
+        { orderId, err: releaseError, placementError: error },
+        "order not placed, and its stock could not be released: catalog gives it back when the hold expires (catalog's hold time)",
+      );
+    }
+    return error;
   }
 }
 

@@ -33,8 +33,10 @@ export async function startOrders(options: StartOrdersOptions = {}): Promise<Run
   const ordering: CatalogOrdering = {
     batchGetProducts: (request, callOptions) => ready().batchGetProducts(request, callOptions),
     reserveStock: (request, callOptions) => ready().reserveStock(request, callOptions),
+    confirmStock: (request, callOptions) => ready().confirmStock(request, callOptions),
+    releaseStock: (request, callOptions) => ready().releaseStock(request, callOptions),
   };
-  const implementation = ordersHandlers({ placer: new OrderPlacer(ordering, store), store });
+  const implementation = ordersHandlers({ placer: new OrderPlacer(ordering, store, { logger }), store });
   const service = await startService({
     name: 'orders',
     version: settings.version,

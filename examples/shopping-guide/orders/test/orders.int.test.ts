@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { MemoryStockStore, startCatalog } from '@shopping-guide/catalog';
+import { MemoryStockStore, type StockStore, startCatalog } from '@shopping-guide/catalog';
 import { CatalogService, OrdersService } from '@shopping-guide/shared';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient } from '@switchyard/grpc';
@@ -146,6 +146,45 @@ describe('orders service', () => {
     // Reaches catalog in well under the 10 s deadline the call would otherwise have held it for.
     await expect.poll(() => seen.cancelled, { timeout: 2_000 }).toBe(1);
     expect(seen.reserved).toBe(0);
+  });
+
+  it('gives the stock back when the PlaceOrder deadline passes after catalog reserved (the reply lost), and the retry with the same key places the order once', async () => {
+    const registry = new MemoryRegistry();
+    // Catalog's store reserves at once, but while `slow` its answer comes back only after
+    // PlaceOrder's deadline has passed: the reservation is made, its reply is lost.
+    const memory = new MemoryStockStore();
+    let slow = true;
+    const stock: StockStore = {
+      seed: (levels) => memory.seed(levels),
+      levels: (ids) => memory.levels(ids),
+      reserve: async (orderId, lines, options) => {
+        const answer = await memory.reserve(orderId, lines, options);
+        if (slow) await new Promise((resolve) => setTimeout(resolve, 800));
+        return answer;
+      },
+      confirm: (orderId) => memory.confirm(orderId),
+      release: (orderId) => memory.release(orderId),
+      close: () => memory.close(),
+      toString: () => 'MemoryStockStore with slow reservation replies',
+    };
+    const catalogService = await startCatalog({ ...common, registry, stock });
+    cleanups.push(() => catalogService.stop());
+    const service = await startOrders({ ...common, registry });
+    cleanups.push(() => service.stop());
+    const orders = await client(registry, OrdersService, 'orders', { policy: false });
+    const catalog = await client(registry, CatalogService, 'catalog');
+    const stockOf = async () => (await catalog.getProduct({ id: 'sku-14' })).product?.stock;
+    const request = { userId: 'ada', idempotencyKey: 'checkout-lost', lines: [{ productId: 'sku-14', quantity: 2 }] };
+
+    await expect(orders.placeOrder(request, { deadlineMs: 300 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    // Given back by orders' release, long before catalog's hold time (60 s) would: without it the
+    // 2 units stayed taken by an order nobody recorded.
+    await expect.poll(stockOf, { timeout: 3_000, interval: 50 }).toBe(3);
+    slow = false;
+    const placed = await orders.placeOrder(request);
+    expect(placed.order).toMatchObject({ status: 'placed', totalCents: 2 * 1_299 });
+    expect((await orders.placeOrder(request)).order).toEqual(placed.order);
+    expect(await stockOf()).toBe(1);
   });
 
   it('answers UNAVAILABLE (retryable) while no catalog is reachable', async () => {

@@ -13,7 +13,10 @@ export async function typed(client: CatalogClient): Promise<string | undefined> 
 }
 
 // The services' handlers: every method unary (the shop streams nothing), each typed.
-export const handlers: Omit<GrpcHandlers<CatalogServiceDefinition, never>, 'listProducts' | 'batchGetProducts'> = {
+export const handlers: Omit<
+  GrpcHandlers<CatalogServiceDefinition, never>,
+  'listProducts' | 'batchGetProducts' | 'confirmStock' | 'releaseStock'
+> = {
   async getProduct({ id }) {
     return { product: { id, name: id.toUpperCase() } };
   },

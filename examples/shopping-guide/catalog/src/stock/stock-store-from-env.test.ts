@@ -23,4 +23,16 @@ describe('stockStoreFromEnv', () => {
     expect(message).toMatch(/CATALOG_STOCK_URL: .*got a value without a scheme/);
     expect(message).not.toContain('lo"');
   });
+
+  it('names CATALOG_STOCK_HOLD_MS when it is not a whole number of ms, and passes a good one to the store', () => {
+    for (const value of ['abc', '0', '1.5', '-1', '90000000']) {
+      expect(() => stockStoreFromEnv({ CATALOG_STOCK_URL: 'memory://', CATALOG_STOCK_HOLD_MS: value })).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'CATALOG_STOCK_HOLD_MS' }),
+      );
+    }
+    // The first memory store of this process (the module is this file's own) takes it.
+    expect(String(stockStoreFromEnv({ CATALOG_STOCK_URL: 'memory://', CATALOG_STOCK_HOLD_MS: '5000' }))).toContain(
+      'holdMs=5000',
+    );
+  });
 });

@@ -16,7 +16,10 @@ let processStore: MemoryStockStore | undefined;
  * - else one in-memory store for this process, shared by every catalog started in it (the
  *   single-process `memory://` demo).
  *
- * @throws InvalidArgumentError naming CATALOG_STOCK_URL for another scheme.
+ * `CATALOG_STOCK_HOLD_MS` sets how long held units wait for their confirmation (default 60 s).
+ *
+ * @throws InvalidArgumentError naming CATALOG_STOCK_URL for another scheme, or
+ * CATALOG_STOCK_HOLD_MS for a value that is not a whole number of ms from 1 to a day.
  */
 export function stockStoreFromEnv(env: NodeJS.ProcessEnv = process.env, logger: Logger = silentLogger): StockStore {
   const explicit = env.CATALOG_STOCK_URL || undefined;
@@ -26,9 +29,10 @@ export function stockStoreFromEnv(env: NodeJS.ProcessEnv = process.env, logger: 
     (REDIS_SCHEMES.some((scheme) => registryUrl.startsWith(scheme))
       ? withRegistryCredentials(registryUrl, env)
       : 'memory://');
-  if (REDIS_SCHEMES.some((scheme) => url.startsWith(scheme))) return RedisStockStore.fromUrl(url, { logger });
+  const holdMs = holdMsFromEnv(env.CATALOG_STOCK_HOLD_MS);
+  if (REDIS_SCHEMES.some((scheme) => url.startsWith(scheme))) return RedisStockStore.fromUrl(url, { logger, holdMs });
   if (url.startsWith('memory://')) {
-    processStore ??= new MemoryStockStore();
+    processStore ??= new MemoryStockStore({ holdMs });
     return processStore;
   }
   // Only the scheme is echoed: the rest may hold a password. (Without '://' the slice took the
@@ -38,4 +42,16 @@ export function stockStoreFromEnv(env: NodeJS.ProcessEnv = process.env, logger: 
     'CATALOG_STOCK_URL',
     `must be a Redis URL (${REDIS_SCHEMES.join(', ')}) or memory://, got ${scheme}`,
   );
+}
+
+function holdMsFromEnv(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!(ms >= 1 && ms <= 86_400_000)) {
+    throw new InvalidArgumentError(
+      'CATALOG_STOCK_HOLD_MS',
+      `must be a whole number of ms from 1 to 86400000, got ${JSON.stringify(value)}`,
+    );
+  }
+  return ms;
 }

@@ -14,6 +14,14 @@ import type {
   CatalogServiceDefinition as _shop_catalog_v1_CatalogServiceDefinition,
 } from './shop/catalog/v1/CatalogService.js';
 import type {
+  ConfirmStockRequest as _shop_catalog_v1_ConfirmStockRequest,
+  ConfirmStockRequest__Output as _shop_catalog_v1_ConfirmStockRequest__Output,
+} from './shop/catalog/v1/ConfirmStockRequest.js';
+import type {
+  ConfirmStockResponse as _shop_catalog_v1_ConfirmStockResponse,
+  ConfirmStockResponse__Output as _shop_catalog_v1_ConfirmStockResponse__Output,
+} from './shop/catalog/v1/ConfirmStockResponse.js';
+import type {
   GetProductRequest as _shop_catalog_v1_GetProductRequest,
   GetProductRequest__Output as _shop_catalog_v1_GetProductRequest__Output,
 } from './shop/catalog/v1/GetProductRequest.js';
@@ -33,6 +41,14 @@ import type {
   Product as _shop_catalog_v1_Product,
   Product__Output as _shop_catalog_v1_Product__Output,
 } from './shop/catalog/v1/Product.js';
+import type {
+  ReleaseStockRequest as _shop_catalog_v1_ReleaseStockRequest,
+  ReleaseStockRequest__Output as _shop_catalog_v1_ReleaseStockRequest__Output,
+} from './shop/catalog/v1/ReleaseStockRequest.js';
+import type {
+  ReleaseStockResponse as _shop_catalog_v1_ReleaseStockResponse,
+  ReleaseStockResponse__Output as _shop_catalog_v1_ReleaseStockResponse__Output,
+} from './shop/catalog/v1/ReleaseStockResponse.js';
 import type {
   ReserveStockRequest as _shop_catalog_v1_ReserveStockRequest,
   ReserveStockRequest__Output as _shop_catalog_v1_ReserveStockRequest__Output,
@@ -65,6 +81,14 @@ export interface ProtoGrpcType {
         CatalogService: SubtypeConstructor<typeof grpc.Client, _shop_catalog_v1_CatalogServiceClient> & {
           service: _shop_catalog_v1_CatalogServiceDefinition;
         };
+        ConfirmStockRequest: MessageTypeDefinition<
+          _shop_catalog_v1_ConfirmStockRequest,
+          _shop_catalog_v1_ConfirmStockRequest__Output
+        >;
+        ConfirmStockResponse: MessageTypeDefinition<
+          _shop_catalog_v1_ConfirmStockResponse,
+          _shop_catalog_v1_ConfirmStockResponse__Output
+        >;
         GetProductRequest: MessageTypeDefinition<
           _shop_catalog_v1_GetProductRequest,
           _shop_catalog_v1_GetProductRequest__Output
@@ -82,6 +106,14 @@ export interface ProtoGrpcType {
           _shop_catalog_v1_ListProductsResponse__Output
         >;
         Product: MessageTypeDefinition<_shop_catalog_v1_Product, _shop_catalog_v1_Product__Output>;
+        ReleaseStockRequest: MessageTypeDefinition<
+          _shop_catalog_v1_ReleaseStockRequest,
+          _shop_catalog_v1_ReleaseStockRequest__Output
+        >;
+        ReleaseStockResponse: MessageTypeDefinition<
+          _shop_catalog_v1_ReleaseStockResponse,
+          _shop_catalog_v1_ReleaseStockResponse__Output
+        >;
         ReserveStockRequest: MessageTypeDefinition<
           _shop_catalog_v1_ReserveStockRequest,
           _shop_catalog_v1_ReserveStockRequest__Output

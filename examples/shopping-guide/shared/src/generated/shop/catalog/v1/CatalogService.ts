@@ -11,6 +11,14 @@ import type {
   BatchGetProductsResponse__Output as _shop_catalog_v1_BatchGetProductsResponse__Output,
 } from '../../../shop/catalog/v1/BatchGetProductsResponse.js';
 import type {
+  ConfirmStockRequest as _shop_catalog_v1_ConfirmStockRequest,
+  ConfirmStockRequest__Output as _shop_catalog_v1_ConfirmStockRequest__Output,
+} from '../../../shop/catalog/v1/ConfirmStockRequest.js';
+import type {
+  ConfirmStockResponse as _shop_catalog_v1_ConfirmStockResponse,
+  ConfirmStockResponse__Output as _shop_catalog_v1_ConfirmStockResponse__Output,
+} from '../../../shop/catalog/v1/ConfirmStockResponse.js';
+import type {
   GetProductRequest as _shop_catalog_v1_GetProductRequest,
   GetProductRequest__Output as _shop_catalog_v1_GetProductRequest__Output,
 } from '../../../shop/catalog/v1/GetProductRequest.js';
@@ -26,6 +34,14 @@ import type {
   ListProductsResponse as _shop_catalog_v1_ListProductsResponse,
   ListProductsResponse__Output as _shop_catalog_v1_ListProductsResponse__Output,
 } from '../../../shop/catalog/v1/ListProductsResponse.js';
+import type {
+  ReleaseStockRequest as _shop_catalog_v1_ReleaseStockRequest,
+  ReleaseStockRequest__Output as _shop_catalog_v1_ReleaseStockRequest__Output,
+} from '../../../shop/catalog/v1/ReleaseStockRequest.js';
+import type {
+  ReleaseStockResponse as _shop_catalog_v1_ReleaseStockResponse,
+  ReleaseStockResponse__Output as _shop_catalog_v1_ReleaseStockResponse__Output,
+} from '../../../shop/catalog/v1/ReleaseStockResponse.js';
 import type {
   ReserveStockRequest as _shop_catalog_v1_ReserveStockRequest,
   ReserveStockRequest__Output as _shop_catalog_v1_ReserveStockRequest__Output,
@@ -77,6 +93,47 @@ export interface CatalogServiceClient extends grpc.Client {
     callback: grpc.requestCallback<_shop_catalog_v1_BatchGetProductsResponse__Output>,
   ): grpc.ClientUnaryCall;
 
+  ConfirmStock(
+    argument: _shop_catalog_v1_ConfirmStockRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_shop_catalog_v1_ConfirmStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  ConfirmStock(
+    argument: _shop_catalog_v1_ConfirmStockRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_shop_catalog_v1_ConfirmStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  ConfirmStock(
+    argument: _shop_catalog_v1_ConfirmStockRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_shop_catalog_v1_ConfirmStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  ConfirmStock(
+    argument: _shop_catalog_v1_ConfirmStockRequest,
+    callback: grpc.requestCallback<_shop_catalog_v1_ConfirmStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  confirmStock(
+    argument: _shop_catalog_v1_ConfirmStockRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_shop_catalog_v1_ConfirmStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  confirmStock(
+    argument: _shop_catalog_v1_ConfirmStockRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_shop_catalog_v1_ConfirmStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  confirmStock(
+    argument: _shop_catalog_v1_ConfirmStockRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_shop_catalog_v1_ConfirmStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  confirmStock(
+    argument: _shop_catalog_v1_ConfirmStockRequest,
+    callback: grpc.requestCallback<_shop_catalog_v1_ConfirmStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+
   GetProduct(
     argument: _shop_catalog_v1_GetProductRequest,
     metadata: grpc.Metadata,
@@ -157,6 +214,47 @@ export interface CatalogServiceClient extends grpc.Client {
   listProducts(
     argument: _shop_catalog_v1_ListProductsRequest,
     callback: grpc.requestCallback<_shop_catalog_v1_ListProductsResponse__Output>,
+  ): grpc.ClientUnaryCall;
+
+  ReleaseStock(
+    argument: _shop_catalog_v1_ReleaseStockRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  ReleaseStock(
+    argument: _shop_catalog_v1_ReleaseStockRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  ReleaseStock(
+    argument: _shop_catalog_v1_ReleaseStockRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  ReleaseStock(
+    argument: _shop_catalog_v1_ReleaseStockRequest,
+    callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  releaseStock(
+    argument: _shop_catalog_v1_ReleaseStockRequest,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  releaseStock(
+    argument: _shop_catalog_v1_ReleaseStockRequest,
+    metadata: grpc.Metadata,
+    callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  releaseStock(
+    argument: _shop_catalog_v1_ReleaseStockRequest,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
+  ): grpc.ClientUnaryCall;
+  releaseStock(
+    argument: _shop_catalog_v1_ReleaseStockRequest,
+    callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
   ): grpc.ClientUnaryCall;
 
   ReserveStock(
@@ -207,11 +305,21 @@ export interface CatalogServiceHandlers extends grpc.UntypedServiceImplementatio
     _shop_catalog_v1_BatchGetProductsResponse
   >;
 
+  ConfirmStock: grpc.handleUnaryCall<
+    _shop_catalog_v1_ConfirmStockRequest__Output,
+    _shop_catalog_v1_ConfirmStockResponse
+  >;
+
   GetProduct: grpc.handleUnaryCall<_shop_catalog_v1_GetProductRequest__Output, _shop_catalog_v1_GetProductResponse>;
 
   ListProducts: grpc.handleUnaryCall<
     _shop_catalog_v1_ListProductsRequest__Output,
     _shop_catalog_v1_ListProductsResponse
+  >;
+
+  ReleaseStock: grpc.handleUnaryCall<
+    _shop_catalog_v1_ReleaseStockRequest__Output,
+    _shop_catalog_v1_ReleaseStockResponse
   >;
 
   ReserveStock: grpc.handleUnaryCall<
@@ -227,6 +335,12 @@ export interface CatalogServiceDefinition extends grpc.ServiceDefinition {
     _shop_catalog_v1_BatchGetProductsRequest__Output,
     _shop_catalog_v1_BatchGetProductsResponse__Output
   >;
+  ConfirmStock: MethodDefinition<
+    _shop_catalog_v1_ConfirmStockRequest,
+    _shop_catalog_v1_ConfirmStockResponse,
+    _shop_catalog_v1_ConfirmStockRequest__Output,
+    _shop_catalog_v1_ConfirmStockResponse__Output
+  >;
   GetProduct: MethodDefinition<
     _shop_catalog_v1_GetProductRequest,
     _shop_catalog_v1_GetProductResponse,
@@ -238,6 +352,12 @@ export interface CatalogServiceDefinition extends grpc.ServiceDefinition {
     _shop_catalog_v1_ListProductsResponse,
     _shop_catalog_v1_ListProductsRequest__Output,
     _shop_catalog_v1_ListProductsResponse__Output
+  >;
+  ReleaseStock: MethodDefinition<
+    _shop_catalog_v1_ReleaseStockRequest,
+    _shop_catalog_v1_ReleaseStockResponse,
+    _shop_catalog_v1_ReleaseStockRequest__Output,
+    _shop_catalog_v1_ReleaseStockResponse__Output
   >;
   ReserveStock: MethodDefinition<
     _shop_catalog_v1_ReserveStockRequest,
