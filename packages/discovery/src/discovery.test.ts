@@ -1,4 +1,10 @@
-import { type InstanceInput, type Logger, RegistryUnavailableError, silentLogger } from '@switchyard/core';
+import {
+  type InstanceInput,
+  type Logger,
+  type PickArgs,
+  RegistryUnavailableError,
+  silentLogger,
+} from '@switchyard/core';
 import { createDiscovery, type Discovery, type DiscoveryOptions, p2cEwma, pickWithPort } from '@switchyard/discovery';
 import { MemoryRegistry, type RegistryListener } from '@switchyard/registry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -38,10 +44,10 @@ function idsOf(discovery: Discovery): string[] {
     .sort();
 }
 
-function shares(discovery: Discovery, picks: number): Record<string, number> {
+function shares(discovery: Discovery, picks: number, args?: PickArgs): Record<string, number> {
   const result: Record<string, number> = {};
   for (let i = 0; i < picks; i++) {
-    const lease = discovery.pick();
+    const lease = discovery.pick(args);
     result[lease.instance.id] = (result[lease.instance.id] ?? 0) + 1;
     lease.done({ ok: true, latencyMs: 1 });
   }
@@ -107,6 +113,28 @@ describe('createDiscovery', () => {
     // Back from its ejection, the primary takes every call again.
     vi.advanceTimersByTime(1_001);
     expect(shares(discovery, 10)).toEqual({ primary: 10 });
+  });
+
+  it('sends calls to the weight-0 standby once every weighted one is ejected, however many they are (not panic)', async () => {
+    vi.useFakeTimers();
+    for (const id of ['primary-1', 'primary-2']) await registry.register(instance(id));
+    await registry.register(instance('standby', { weight: 0 }));
+    for (const balancer of ['round-robin', 'p2c-ewma']) {
+      const discovery = await discover({ balancer, outlierDetection: { baseEjectionMs: 60_000 } });
+      for (const id of ['primary-1', 'primary-2'])
+        pickUntil(discovery, id).done({ ok: false, latencyMs: 1, connectionFailed: true });
+      // The two ejected primaries counted as 2 of 3 unhealthy: panic, and they took every call but
+      // one in 300 with p2c-ewma (two in three with round-robin), each failing, the standby idle.
+      expect(idsOf(discovery), balancer).toEqual(['standby']);
+      expect(shares(discovery, 30), balancer).toEqual({ standby: 30 });
+    }
+    // One primary and its standby held only because 1 of 2 is not above the default 0.5.
+    const strict = await discover({
+      filter: (candidate) => candidate.id !== 'primary-2',
+      outlierDetection: { panicThreshold: 0.3, baseEjectionMs: 60_000 },
+    });
+    pickUntil(strict, 'primary-1').done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(shares(strict, 30)).toEqual({ standby: 30 });
   });
 
   it('leaves an ejected instance out when every instance is draining (a fleet-wide drain), unless in panic', async () => {
@@ -377,6 +405,42 @@ describe('createDiscovery', () => {
     await vi.waitFor(() => expect(discovery.instances().some((i) => members.includes(i.id))).toBe(false));
     for (let i = 0; i < 20; i++) expect(discovery.pick().instance.status).toBe('up');
     expect(discovery.instances()).toHaveLength(2);
+  });
+
+  it('draws the subset within each track and each version a split routes to, so every client keeps the shares', async () => {
+    for (let i = 0; i < 19; i++)
+      await registry.register(instance(`stable-${String(i).padStart(2, '0')}`, { version: '1.0.0' }));
+    await registry.register(instance('canary', { version: '2.0.0' }));
+    await registry.register(instance('arm-b', { version: '1.0.0', metadata: { track: 'b' } }));
+    await registry.setRoute('catalog', { splits: { '1.0.0': 90, '2.0.0': 10 } });
+    let canaryPicks = 0;
+    for (let clientIndex = 0; clientIndex < 20; clientIndex++) {
+      const discovery = await discover({ subset: { size: 4, clientIndex } });
+      // Drawn over all 21, most clients' subsets held no canary (they sent it nothing) and no arm
+      // (track b's calls went to the control group): the canary took ~2 % of the calls, not 10 %.
+      expect(idsOf(discovery)).toContain('canary');
+      expect(Object.keys(shares(discovery, 20, { track: 'b' }))).toEqual(['arm-b']);
+      expect(idsOf(discovery).filter((id) => id.startsWith('stable-'))).toHaveLength(4);
+      canaryPicks += shares(discovery, 500).canary ?? 0;
+    }
+    expect(canaryPicks / 10_000).toBeGreaterThan(0.08);
+    expect(canaryPicks / 10_000).toBeLessThan(0.12);
+  });
+
+  it('draws the subset from weighted instances: a weight-0 standby is no member, and stands by for every client', async () => {
+    vi.useFakeTimers();
+    for (let i = 0; i < 6; i++) await registry.register(instance(`primary-${i}`));
+    for (let i = 0; i < 2; i++) await registry.register(instance(`standby-${i}`, { weight: 0 }));
+    for (let clientIndex = 0; clientIndex < 12; clientIndex++) {
+      const discovery = await discover({ subset: { size: 2, clientIndex } });
+      // Drawn with the standbys, a client whose subset was both of them sent them every call while
+      // six primaries were up, and one with a standby in it used a single primary.
+      expect(Object.keys(shares(discovery, 20)).filter((id) => id.startsWith('primary-'))).toHaveLength(2);
+    }
+    const discovery = await discover({ subset: { size: 2, clientIndex: 0 } });
+    for (const { id } of discovery.instances())
+      pickUntil(discovery, id).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['standby-0', 'standby-1']);
   });
 
   it('ready() refuses a bad timeout, and fails at once after close() without a snapshot', async () => {
@@ -986,6 +1050,23 @@ describe('slow start of an instance that warms up (registered draining, then up)
     expect((shares(discovery, 1_100).new ?? 0) / 1_100).toBeLessThan(0.12);
     vi.advanceTimersByTime(10_500);
     expect((shares(discovery, 1_100).new ?? 0) / 1_100).toBeCloseTo(0.5, 1);
+  });
+
+  it('ramps a new process registered under the id at another address (a restarted pod), as after an expiry', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('old'));
+    await registry.register(instance('pod-0', { host: '10.0.0.1' }));
+    const discovery = await discover({ balancer: 'weighted', slowStart: { windowMs: 10_000, minWeightFactor: 0.1 } });
+    vi.advanceTimersByTime(30_000);
+    // Its process restarts and registers the same id at its new address before the old entry
+    // expired: an update, not down + up. Cold, it took half the traffic at once.
+    await registry.register(instance('pod-0', { host: '10.0.0.2' }));
+    expect((shares(discovery, 1_100)['pod-0'] ?? 0) / 1_100).toBeLessThan(0.12);
+    vi.advanceTimersByTime(10_500);
+    expect((shares(discovery, 1_100)['pod-0'] ?? 0) / 1_100).toBeCloseTo(0.5, 1);
+    // A change that is not a new process (its weight, its metadata) starts no ramp.
+    await registry.register(instance('pod-0', { host: '10.0.0.2', metadata: { build: '2' } }));
+    expect((shares(discovery, 1_100)['pod-0'] ?? 0) / 1_100).toBeCloseTo(0.5, 1);
   });
 
   it('ramps an instance of the first snapshot that was still warming up, too', async () => {
