@@ -189,6 +189,48 @@ describe('startService: start-up and stop', () => {
     await registry.close();
   });
 
+  it("keeps the service's zone and logger for discover() options given as undefined, as grpcClient() does", async () => {
+    const registry = new MemoryRegistry();
+    const echo = { service: 'echo', ports: { grpc: 1 } };
+    await registry.register({ ...echo, id: 'local', host: '127.0.0.1', zone: 'eu-1a' });
+    await registry.register({ ...echo, id: 'remote', host: '127.0.0.1', zone: 'eu-1b' });
+    await registry.register({ ...echo, id: 'elsewhere', host: '192.0.2.1', zone: 'eu-1a' });
+    const warnings: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (_fields: unknown, message?: string) => void warnings.push(String(message)),
+    };
+    const service = await startService({
+      name: 'caller',
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      ...quiet,
+      zone: 'eu-1a',
+      logger,
+    });
+    // Settings read from a configuration that leaves them unset: `zone: undefined` replaced the
+    // service's zone (calls went to every zone), `logger: undefined` its logger (discovery's
+    // warnings went nowhere).
+    const settings: { zone?: string; logger?: typeof logger } = {};
+    const discovery = service.discover('echo', {
+      balancer: 'round-robin',
+      allowedHosts: ['127.0.0.1'],
+      zone: settings.zone,
+      logger: settings.logger,
+    });
+    await discovery.ready();
+    const picked = new Set<string>();
+    for (let i = 0; i < 10; i++) {
+      const lease = discovery.pick();
+      picked.add(lease.instance.id);
+      lease.done({ ok: true, latencyMs: 1 });
+    }
+    expect([...picked]).toEqual(['local']);
+    expect(warnings).toContain('switchyard discovery: ignored an instance whose host is not in allowedHosts');
+    await service.stop();
+    await registry.close();
+  });
+
   it('closes clients made in onStop, and refuses clients asked for after stop (they were left open)', async () => {
     const registry = new MemoryRegistry();
     let closeOfMadeInOnStop: { mock: { calls: unknown[] } } | undefined;

@@ -9,6 +9,7 @@ import {
   logAcceptErrors,
   SwitchyardError,
   sleep,
+  withDefaults,
 } from '@switchyard/core';
 import { createDiscovery, DISCOVERY_TUNING_KEYS, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcServer } from '@switchyard/grpc';
@@ -265,13 +266,14 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
     discoveryOptions: Omit<Partial<Parameters<typeof createDiscovery>[0]>, 'registry' | 'service'> = {},
   ): Discovery => {
     if (clientsClosed) throw new ClientClosedError(`service ${config.name} (stopped)`);
-    const discovery = createDiscovery({
-      registry,
-      service,
-      logger,
-      ...(config.zone ? { zone: config.zone } : {}),
-      ...discoveryOptions,
-    });
+    // An option given as undefined (a setting the configuration leaves unset) keeps the service's:
+    // spread, `zone: undefined` dropped its zone and `logger: undefined` its logger.
+    const discovery = createDiscovery(
+      withDefaults(
+        { registry, service, logger, ...(config.zone ? { zone: config.zone } : {}) },
+        discoveryOptions ?? {},
+      ),
+    );
     discoveries.push(discovery);
     return discovery;
   };
