@@ -176,7 +176,10 @@ function maskedOr(code: Status, details: string): GrpcReplyStatus {
  */
 function switchyardReply(error: SwitchyardError, code: Status): GrpcReplyStatus {
   if (PUBLIC_DETAILS[code] !== undefined) return maskedOr(code, error.message);
-  if (describesThisSide(error)) return { code, details: codeInWords(error), masked: true };
+  // CANCELLED from a live call (the server replies only then) is not its caller's doing but a
+  // downstream's (a server cancelling its calls at the end of its grace): its message names that
+  // downstream's method, and was sent unlogged. The code in words, and logged at warn.
+  if (describesThisSide(error) || code === Status.CANCELLED) return { code, details: codeInWords(error), masked: true };
   const detail = relayedHttpDetail(error);
   if (detail !== undefined) return { code, details: detail, relayed: true };
   return { code, details: error.message };

@@ -206,7 +206,15 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     if (callOptions !== undefined) {
       assertObject('options', callOptions as unknown);
       assertKnownKeys('options', callOptions as unknown as Record<string, unknown>, CALL_OPTION_KEYS);
-      const { deadlineMs, deadline: absolute } = callOptions;
+      const { deadlineMs, deadline: absolute, signal, key } = callOptions;
+      // Checked here, before the call scope's signal is linked to it (AbortSignal.any takes any
+      // object with an `aborted` field, and throws a raw TypeError about `signals[0]` for others).
+      if (signal !== undefined && !(signal instanceof AbortSignal)) {
+        throw new InvalidArgumentError('options.signal', `must be an AbortSignal, got ${describeValue(signal)}`);
+      }
+      if (key !== undefined && typeof key !== 'string') {
+        throw new InvalidArgumentError('options.key', `must be a string, got ${describeValue(key)}`);
+      }
       if (deadlineMs !== undefined) {
         if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0)) {
           throw new InvalidArgumentError(

@@ -81,10 +81,25 @@ function setErrorOwnHeaders(response: ServerResponse, error: unknown): void {
   }
 }
 
-/** The status of the error reply to `error`: a Switchyard error's by its code, another's own 4xx, else 500. */
+/**
+ * The status of the error reply to `error`, for a client still there: a Switchyard error's by its
+ * code, another's own 4xx, else 500. A CANCELLED one is 503 (see {@link cancelledElsewhere}).
+ */
 function replyStatusOf(error: unknown): number {
-  if (SwitchyardError.isInstance(error)) return codeToHttpStatus(error);
+  if (SwitchyardError.isInstance(error)) return cancelledElsewhere(error) ? 503 : codeToHttpStatus(error);
   return ownClientErrorStatus(error) ?? 500;
+}
+
+/**
+ * Whether a handler failed with CANCELLED while its client is still there (internal; only asked
+ * then): the cancellation was not the client's, but a downstream's (a gRPC server cancelling the
+ * calls it still had at the end of its grace, a downstream's own 499). It was answered 499 "client
+ * closed request" to a client that had closed nothing, unlogged, its message naming the downstream
+ * (`shop.catalog.v1.CatalogService/GetProduct: cancelled`), and a Switchyard client took it for
+ * its own cancellation. It is this side's failure: 503 `service unavailable`, logged at warn.
+ */
+export function cancelledElsewhere(error: SwitchyardError): boolean {
+  return error.code === 'CANCELLED';
 }
 
 /**
@@ -108,7 +123,7 @@ function isClientErrorStatus(value: unknown): value is number {
 function errorReplyBody(error: unknown, status: number, logger: Logger): { code: string; message: string } {
   if (SwitchyardError.isInstance(error)) {
     return {
-      code: error.code,
+      code: cancelledElsewhere(error) ? 'UNAVAILABLE' : error.code,
       message: status < 500 ? publicClientErrorMessage(error, logger) : publicMessage(status),
     };
   }

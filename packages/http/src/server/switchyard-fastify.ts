@@ -3,9 +3,15 @@ import { NO_RETRY_HEADER } from '../status/no-retry.js';
 import { codeToHttpStatus } from '../status/status-mapping.js';
 import { type Logger, SwitchyardError, isExhaustedDownstream } from '@switchyard/core';
 import { closeConnectionOnDrain } from './drain-connection.js';
-import { logHandlerFailure, logIfClientLeft, publicClientErrorMessage, publicMessage } from './error-reply.js';
+import {
+  cancelledElsewhere,
+  logHandlerFailure,
+  logIfClientLeft,
+  publicClientErrorMessage,
+  publicMessage,
+} from './error-reply.js';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
-import { noteServerFailure } from './response-outcome.js';
+import { clientLeft, noteServerFailure } from './response-outcome.js';
 import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
 
 /** Options of {@link switchyardFastify}: the same as httpHandler's. */
@@ -198,7 +204,9 @@ function withStatus(error: unknown, reply: FastifyReplyLike, logger: Logger): un
   // Fastify's own errors and the application's carry their status; keep those below 500 as they are.
   if (typeof ownStatus === 'number' && ownStatus < 500) return handedOn(error);
   if (!known && typeof ownStatus === 'number') return handedOn(error); // an application's own 5xx: its business
-  const status = known ? codeToHttpStatus(error) : 500;
+  // CANCELLED while the client is still there is a downstream's, not the client's: 503 (see cancelledElsewhere).
+  const cancelled = known && cancelledElsewhere(error) && !clientLeft(reply.raw);
+  const status = cancelled ? 503 : known ? codeToHttpStatus(error) : 500;
   if (status < 500) {
     // A downstream's failure passed on names internal services and paths: the downstream's own
     // detail instead, the original as `cause` (see publicClientErrorMessage).
@@ -213,10 +221,14 @@ function withStatus(error: unknown, reply: FastifyReplyLike, logger: Logger): un
   }
   // A client that left mid-request (its body read broke off) is not a server failure: debug only.
   if (!logIfClientLeft(reply.raw, error, logger)) logHandlerFailure(error, status, logger);
-  const masked = new SwitchyardError(known ? error.code : 'INTERNAL', publicMessage(status), {
-    retryable: known ? error.retryable : false,
-    cause: error,
-  });
+  const masked = new SwitchyardError(
+    cancelled ? 'UNAVAILABLE' : known ? error.code : 'INTERNAL',
+    publicMessage(status),
+    {
+      retryable: known ? error.retryable : false,
+      cause: error,
+    },
+  );
   return handedOn(withStatusCode(masked, status));
 }
 
