@@ -193,6 +193,19 @@ describe('HTTP client: failures that were UNKNOWN (and blamed on the instance)',
     }
   });
 
+  it("responses over the client's own size limits do not open the breaker: other requests still get through", async () => {
+    await loopback.serve('a', (request, response) => {
+      json(response, 200, { text: request.url === '/big' ? 'x'.repeat(2_000) : 'ok' });
+    });
+    // The default policy (retry with a budget, and a breaker over the service).
+    const web = await loopback.client('web', { poolOptions: { maxResponseSize: 100 } });
+    for (let call = 0; call < 30; call++) {
+      await expect(web.getJson('/big')).rejects.toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
+    }
+    // Deterministic per request, as a 4xx is: the dependency is healthy, and /small still works.
+    expect(await web.getJson('/small')).toEqual({ text: 'ok' });
+  });
+
   it('a socketPath that does not exist is UNAVAILABLE (nothing reached a server)', async () => {
     await echoServer();
     const web = await loopback.client('web', {

@@ -2,6 +2,7 @@ import {
   assertInteger,
   CircuitOpenError,
   coarseNow,
+  describesThisSide,
   describeValue,
   type Event,
   EventEmitter,
@@ -137,10 +138,15 @@ function timedOutBeforeReaching(context: CallContext, error: unknown): boolean {
   return !context.operationReached && codeOf(error) === 'DEADLINE_EXCEEDED';
 }
 
-/** The default failure test: everything but caller errors (codes such as INVALID_ARGUMENT, NOT_FOUND, CANCELLED). */
+/**
+ * The default failure test: everything but caller errors (codes such as INVALID_ARGUMENT, NOT_FOUND,
+ * CANCELLED) and what a client reports about its own side of the call (see describesThisSide: a
+ * response over its own size limits). The latter is as much a property of the request as a 4xx:
+ * counted, 20 oversized replies from one endpoint opened the breaker for every call to the service.
+ */
 export function isServerFailure(error: unknown): boolean {
   const code = codeOf(error);
-  return !(code !== undefined && CLIENT_CODES.has(code));
+  return !(code !== undefined && CLIENT_CODES.has(code)) && !describesThisSide(error);
 }
 
 /** An error's string `code` (Switchyard errors and anything shaped like them), if it has one. */
