@@ -63,8 +63,9 @@ local function publish(body)
   local rev, first = 0, ''
   if redis.call('GET', KEYS[5]) then
     rev = redis.call('INCR', KEYS[5])
-    -- A change after the service was found vacant: the revision lives for good again (see retired).
-    redis.call('PERSIST', KEYS[5])
+    -- A change after the service was found vacant: the revision lives for good again (see retired;
+    -- a SET, which ends a TTL, rather than PERSIST: no command beyond the documented ACL's).
+    if redis.call('PTTL', KEYS[5]) >= 0 then redis.call('SET', KEYS[5], string.format('%d', rev)) end
   else
     rev = tonumber(t[1]) * 1000000 + tonumber(t[2])
     first = '"first":true,'
@@ -88,8 +89,9 @@ end
 local function addTombstone(id, gen, ttl)
   trimTombstones()
   redis.call('ZADD', KEYS[4], now + ttl, id .. '|' .. gen)
-  local latest = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')
-  redis.call('PEXPIREAT', KEYS[4], string.format('%d', math.ceil(tonumber(latest[2]))))
+  -- This one's expiry, unless one expires later (the set's TTL is then that one's already; a set
+  -- written by an older version, with none, keeps none until its latest tombstone is added).
+  if redis.call('ZCOUNT', KEYS[4], '(' .. (now + ttl), '+inf') == 0 then redis.call('PEXPIRE', KEYS[4], ttl) end
 end
 -- Under maxmemory with the noeviction policy, Redis refuses a script's write of a command that may
 -- grow memory (SET, ZADD, SADD, INCR) if it is the script's first write, and lets every later write
