@@ -258,6 +258,28 @@ describe('HTTP client over loopback', () => {
     }
   });
 
+  it('fails a stream body over on connection refused (nothing was read of it), whole, with backpressure', async () => {
+    await loopback.registerDead('dead');
+    await loopback.serve('live', async (request, response) => {
+      const body = await readBody(request);
+      json(response, 200, { servedBy: 'live', length: body.length, head: body.slice(0, 8), tail: body.slice(-8) });
+    });
+    const web = await loopback.client('web', { discovery: await loopback.discover() });
+    // Round-robin: of two PUTs, one is first sent to the dead instance.
+    for (let i = 0; i < 2; i++) {
+      const chunks = Array.from({ length: 64 }, (_, index) => `${String(index).padStart(4, '0')}${'x'.repeat(16_380)}`);
+      const body = Readable.from(chunks);
+      const reply = await web.request({ method: 'PUT', path: '/upload', body });
+      expect(await reply.body.json()).toEqual({
+        servedBy: 'live',
+        length: 64 * 16_384,
+        head: '0000xxxx',
+        tail: 'xxxxxxxx',
+      });
+      expect(body.destroyed).toBe(true); // read to its end
+    }
+  });
+
   it('releases a stream body it never sent: no instances, or a request it refused', async () => {
     const web = await loopback.client('nobody-serves-this');
     const unsent = new Readable({ read() {} });

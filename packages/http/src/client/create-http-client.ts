@@ -41,6 +41,7 @@ import {
 } from './attempt-failure.js';
 import { MAX_DEADLINE_HEADER_MS } from '../deadline-header.js';
 import { exchangeBuffered, headersOf } from './buffered-exchange.js';
+import { AttemptBody } from './attempt-body.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { type HttpClientOptions, resolveClientOptions } from './http-client-options.js';
 import type { HttpClient, HttpRequest, HttpResponse, JsonRequestOptions } from './http-client-types.js';
@@ -61,6 +62,8 @@ import { BufferedBody, readBounded } from './response-body.js';
 /** Per-call state shared by its attempts. */
 interface CallState {
   sent: boolean;
+  /** An attempt read from the call's stream body: it cannot be sent again (see AttemptBody). */
+  bodyTaken?: boolean;
   lastError: unknown;
   /** Attempts sent and not yet answered (or failed). */
   inFlight: number;
@@ -123,7 +126,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     state: CallState,
     parse: ParseBody<T> | undefined,
   ): Promise<T | HttpResponse> {
-    if (state.sent && !prepared.replayable) throw notReplayable(state.lastError);
+    // A stream body no attempt has read yet (their connections refused) can still be sent.
+    if (state.sent && !prepared.replayable && (state.bodyTaken || !isUnread(prepared.body))) {
+      throw notReplayable(state.lastError);
+    }
     // A request that may not be sent twice is not hedged: a second attempt while the first is out
     // (a hedge starts on a timer, whatever the request) would send it twice.
     if (state.inFlight > 0 && !prepared.idempotent) throw notHedged(labelOf(prepared));
@@ -171,6 +177,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       urls,
     );
     const abort = new AttemptAbort(context, prepared.signal);
+    // A stream body goes out through this attempt's own view of it (see AttemptBody).
+    const sentBody = prepared.replayable
+      ? (prepared.body as string | Uint8Array | null)
+      : new AttemptBody(prepared.body as Readable, () => {
+          state.bodyTaken = true;
+        });
     state.sent = true;
     state.inFlight++;
     const started = performance.now();
@@ -180,7 +192,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     let received: number | undefined;
     try {
       const method = prepared.method as Dispatcher.HttpMethod;
-      const body = prepared.body as string | Uint8Array | Readable | null;
+      const body = sentBody;
       if (parse) {
         const exchange = { method, path: prepared.path, headers, body };
         const reply = await exchangeBuffered(pool, exchange, abort, errorBodyLimit(prepared));
@@ -251,7 +263,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       noteFailedInstance(state, instance.id);
       if (outcomeReported) throw error;
       abort.release();
-      const kind = classifyFailure(error, abort.reason, prepared.body);
+      const kind = classifyFailure(error, abort.reason, sentBody);
       const mapped =
         SwitchyardError.isInstance(error) && kind === 'other'
           ? error
@@ -259,7 +271,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               label: labelOf(prepared),
               origin: originOf(resolved.scheme, instance.host, port),
               idempotent: prepared.idempotent,
-              replayable: prepared.replayable,
+              // A stream body this attempt never read (its connection refused) can go to the next.
+              replayable: prepared.replayable || !(sentBody as AttemptBody).takenSource,
             });
       lease.done(failureOutcome(kind, mapped, performance.now() - started));
       recordAttempt(service, prepared.method, undefined, started, (mapped as { code?: string }).code);
