@@ -3,7 +3,9 @@
  *
  * Stance: a call is a sequence of attempts, each on a freshly picked instance, under one
  * deadline that shrinks hop by hop; only failures that are safe to retry are retried (UNAVAILABLE),
- * by our policy and never again by grpc-js underneath it; every attempt is a span; and a server
+ * by our policy and never again by grpc-js underneath it: for any method when the request certainly
+ * never reached a server (a refused connection), and only for idempotent methods (the proto's
+ * `idempotency_level`) when it may have run there; every attempt is a span; and a server
  * tells the truth about its health through the standard protocol, so probes and clients agree.
  *
  * @packageDocumentation

@@ -44,7 +44,11 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, Status>> = {
   REGISTRATION_LOST: Status.UNAVAILABLE,
 };
 
-/** The status codes retried by default: the call surely did not run, or the server says try elsewhere. */
+/**
+ * The status codes retried by default. A failure whose request certainly never reached a server
+ * (refused connection, no connection, a stream the server refused) is retried for any method; one
+ * whose request may have run there only for a method known to be idempotent (see createGrpcClient).
+ */
 export const DEFAULT_RETRYABLE_STATUSES: readonly Status[] = Object.freeze([Status.UNAVAILABLE]);
 
 /**
@@ -64,10 +68,19 @@ export class GrpcCallError extends SwitchyardError {
   constructor(
     grpcCode: Status,
     details: string,
-    options: { metadata?: Metadata; retryable?: boolean; method?: string; cause?: unknown; fromDownstream?: boolean },
+    options: {
+      metadata?: Metadata;
+      retryable?: boolean;
+      method?: string;
+      cause?: unknown;
+      fromDownstream?: boolean;
+      /** Said after the details in the message (why a client did not retry the call), never in `details`. */
+      note?: string;
+    },
   ) {
     const code = CODE_BY_STATUS[grpcCode] ?? 'UNKNOWN';
-    super(code, `${options.method ? `${options.method}: ` : ''}${code}: ${details}`, {
+    const note = options.note ? `; ${options.note}` : '';
+    super(code, `${options.method ? `${options.method}: ` : ''}${code}: ${details}${note}`, {
       retryable: options.retryable ?? false,
       cause: options.cause,
     });
@@ -90,19 +103,29 @@ function pushbackMs(value: string | Buffer): number {
   return /^\d{1,10}$/.test(text) ? Number(text) : -1;
 }
 
-/** Maps a grpc-js client error to a Switchyard error (DEADLINE_EXCEEDED and CANCELLED get their own classes). */
-export function fromServiceError(error: ServiceError, method: string, retryable: ReadonlySet<number>): SwitchyardError {
+/**
+ * Maps a grpc-js client error to a Switchyard error (DEADLINE_EXCEEDED and CANCELLED get their own
+ * classes), retryable when its status is in `retryable`. `note`, when given, ends the message: why
+ * the client did not retry it (the request may have run, and the method is not idempotent).
+ */
+export function fromServiceError(
+  error: ServiceError,
+  method: string,
+  retryable: ReadonlySet<number>,
+  note?: string,
+): SwitchyardError {
   // Retryable only when listed in retryableStatuses (neither is by default): a server's own
   // DEADLINE_EXCEEDED may be worth another instance while the call's deadline lasts. The retry
   // policy never retries past the call's deadline or after the caller cancelled.
+  const said = note ? `; ${note}` : '';
   if (error.code === Status.DEADLINE_EXCEEDED) {
-    return new DeadlineExceededError(`${method}: deadline exceeded`, {
+    return new DeadlineExceededError(`${method}: deadline exceeded${said}`, {
       cause: error,
       retryable: retryable.has(error.code),
     });
   }
   if (error.code === Status.CANCELLED) {
-    return new CancelledError(`${method}: cancelled`, { cause: error, retryable: retryable.has(error.code) });
+    return new CancelledError(`${method}: cancelled${said}`, { cause: error, retryable: retryable.has(error.code) });
   }
   const mapped = new GrpcCallError(error.code, error.details || error.message, {
     metadata: error.metadata,
@@ -110,6 +133,7 @@ export function fromServiceError(error: ServiceError, method: string, retryable:
     method,
     cause: error,
     fromDownstream: true,
+    ...(note ? { note } : {}),
   });
   // The server said not to retry (its own calls already did): whoever relays this says so too.
   return mapped.retryAfterMs === -1 ? markExhaustedDownstream(mapped) : mapped;

@@ -39,7 +39,12 @@ async function startHop(name: string, next?: EchoClient, failFirst = false): Pro
 
 function clientFor(service: string): EchoClient {
   const discovery = createDiscovery({ registry, service });
-  const client = createGrpcClient({ definition: EchoService, discovery }) as unknown as EchoClient;
+  // Echo's Say has no side effects: retried after a status a server replied (see idempotent-retries).
+  const client = createGrpcClient({
+    definition: EchoService,
+    discovery,
+    idempotentMethods: ['Say'],
+  }) as unknown as EchoClient;
   cleanups.push(async () => {
     await client.close();
     await discovery.close();

@@ -89,6 +89,9 @@ async function fleet(ids: {
   const echo = createGrpcClient({
     definition: EchoStreamsService,
     discovery,
+    // Collect and Chat have no side effects: retried after a failure the server replied (a method
+    // not known to be idempotent is not: see idempotent-retries).
+    idempotentMethods: ['Collect', 'Chat'],
     // Enough attempts to reach a healthy instance, no budget to run out, hardly any backoff.
     policy: retry({ maxAttempts: 3, budget: false, backoff: { initialMs: 1, maxMs: 2 } }),
   }) as unknown as Streams;

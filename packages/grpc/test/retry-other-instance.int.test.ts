@@ -54,6 +54,8 @@ async function fleet(balancer: string, options: { healthy: boolean; healthyDelay
   const echo = createGrpcClient({
     definition: EchoService,
     discovery,
+    // Echo's Say has no side effects: retried after a failure the server replied (see idempotent-retries).
+    idempotentMethods: ['Say'],
     // Three attempts, no budget to run out, hardly any backoff: only where they go is tested.
     policy: retry({ maxAttempts: 3, budget: false, backoff: { initialMs: 1, maxMs: 2 } }),
   }) as unknown as Echo;

@@ -44,6 +44,8 @@ async function setup(failFirstWith: number, slowMs = 0) {
     definition: EchoService,
     discovery,
     retryableStatuses: [status.UNAVAILABLE, failFirstWith],
+    // Echo's Say has no side effects: retried after a status the server replied (see idempotent-retries).
+    idempotentMethods: ['Say'],
   }) as unknown as { say(r: object, o?: object): Promise<{ message: string }>; close(): Promise<void> };
   cleanups.push(() => echo.close());
   return { echo, calls: () => calls };

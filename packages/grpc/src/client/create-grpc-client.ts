@@ -7,7 +7,7 @@ import {
   connectivityState,
   Client as GrpcJsClient,
   credentials as grpcCredentials,
-  Metadata,
+  type Metadata,
   type MethodDefinition,
   type ServiceDefinition,
   type ServiceError,
@@ -59,6 +59,14 @@ import { observeClientMetrics } from '@switchyard/tracing';
 import { recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { toMetadata } from './call-metadata.js';
+import {
+  certainlyNotSent,
+  idempotentMethodsOf,
+  mayHaveRunNote,
+  notRetriedError,
+  notSentFailure,
+  unstartedStream,
+} from './idempotency.js';
 import { RequestSource } from './request-source.js';
 import { describeNonRequest, isRequestObject, requestShapeCheck } from './request-shape.js';
 import type { GrpcCallOptions, GrpcClient } from './grpc-client-types.js';
@@ -83,8 +91,22 @@ export interface GrpcClientOptions<D extends ServiceDefinition> {
   channelOptions?: ChannelOptions;
   /** Deadline for calls that give none and inherit none. @default 10_000 */
   defaultDeadlineMs?: number;
-  /** Statuses that are safe to retry. @default [UNAVAILABLE] */
+  /**
+   * Statuses that are safe to retry. A failure whose request certainly never reached a server
+   * (refused connection, no connection, a stream the server refused unprocessed) is retried for
+   * any method; one whose request may have run there (a connection reset or dropped mid-call, a
+   * status the server replied, an attempt cut by a per-attempt timeout) only for an idempotent
+   * method (see idempotentMethods). @default [UNAVAILABLE]
+   */
   retryableStatuses?: readonly Status[];
+  /**
+   * Methods that may run twice, besides those the proto marks with the standard
+   * `option idempotency_level = NO_SIDE_EFFECTS;` or `IDEMPOTENT`: proto names (`PlaceOrder`) or
+   * client names (`placeOrder`). Only these are retried after a failure whose request may have
+   * reached a server, and only these are hedged. A call's `idempotent` option overrides it.
+   * @default [] (the proto's marks alone)
+   */
+  idempotentMethods?: readonly string[];
   /** How long channels to an instance that left the healthy view stay open. @default 15_000 */
   closeChannelsAfterMs?: number;
 }
@@ -109,9 +131,10 @@ const OPTION_KEYS = [
   'channelOptions',
   'defaultDeadlineMs',
   'retryableStatuses',
+  'idempotentMethods',
   'closeChannelsAfterMs',
 ];
-const CALL_OPTION_KEYS = ['deadlineMs', 'deadline', 'metadata', 'signal', 'key'];
+const CALL_OPTION_KEYS = ['deadlineMs', 'deadline', 'metadata', 'signal', 'key', 'idempotent'];
 const CONNECTION_FAILURE =
   /no connection established|connection dropped|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|failed to connect|socket/i;
 
@@ -120,6 +143,14 @@ const CONNECTION_FAILURE =
  * retry goes elsewhere), runs under the call's policy and deadline, is traced, and reports its
  * outcome back to the balancer and outlier detection. Deadlines and trace context of the call
  * being served (see createGrpcServer) are inherited automatically.
+ *
+ * Retries (and hedges) follow gRPC's rule: a failure whose request certainly never reached a server
+ * (connection refused, no connection, a stream the server refused unprocessed) is retried for any
+ * method; one whose request may have run there (a connection reset mid-call, a status the server
+ * replied, an attempt's timeout) only for an idempotent call: the proto's
+ * `option idempotency_level = NO_SIDE_EFFECTS | IDEMPOTENT`, `idempotentMethods`, or the call's
+ * `idempotent: true`. Any other call fails with that failure, `retryable: false`, its message saying
+ * it may have run.
  *
  * @example
  * ```ts
@@ -143,6 +174,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
   assertClientOptions(options);
   // Every method's client name is checked before anything is subscribed or opened.
   for (const name of Object.keys(options.definition)) grpcClientMethodName(name);
+  // Which methods may run twice, decided once here (the proto's idempotency_level, and the
+  // client's idempotentMethods): each call only looks its method up.
+  const idempotentMethods = idempotentMethodsOf(options.definition, options.idempotentMethods, grpcClientMethodName);
   const discovery = options.discovery;
   const serviceName = serviceNameOf(options.definition);
   const retryable = new Set<number>(options.retryableStatuses ?? DEFAULT_RETRYABLE_STATUSES);
@@ -206,7 +240,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     if (callOptions !== undefined) {
       assertObject('options', callOptions as unknown);
       assertKnownKeys('options', callOptions as unknown as Record<string, unknown>, CALL_OPTION_KEYS);
-      const { deadlineMs, deadline: absolute, signal, key } = callOptions;
+      const { deadlineMs, deadline: absolute, signal, key, idempotent } = callOptions;
       // Checked here, before the call scope's signal is linked to it (AbortSignal.any takes any
       // object with an `aborted` field, and throws a raw TypeError about `signals[0]` for others).
       if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -214,6 +248,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       }
       if (key !== undefined && typeof key !== 'string') {
         throw new InvalidArgumentError('options.key', `must be a string, got ${describeValue(key)}`);
+      }
+      if (idempotent !== undefined && typeof idempotent !== 'boolean') {
+        throw new InvalidArgumentError('options.idempotent', `must be true or false, got ${describeValue(idempotent)}`);
       }
       if (deadlineMs !== undefined) {
         if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0)) {
@@ -246,6 +283,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       metadata: toMetadata(callOptions?.metadata),
       scope,
       signal: callSignal(callOptions?.signal, scope),
+      idempotent: callOptions?.idempotent ?? idempotentMethods.has(method),
+      mayHaveRun: undefined,
     };
   };
 
@@ -273,6 +312,15 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     // Requests read once cannot go on two attempts at a time: a hedge would be refused above, after
     // taking a token of its budget (and its slot, and a hedge in the metrics).
     if (source !== undefined && !source.replayable) context.disallowHedging();
+    if (!prepared.idempotent) {
+      // A method that must not run twice is not hedged: a hedge sends it again while the first
+      // attempt may be running. Said before any hedge could start (see above).
+      context.disallowHedging();
+      // Nor sent again after an attempt that may have run, whatever asked for it: a per-attempt
+      // timeout() labels its expiry retryable, and a retryOn of the caller's own may say yes to
+      // anything. (Attempts that certainly never reached a server leave mayHaveRun unset.)
+      if (prepared.mayHaveRun !== undefined) throw notRetriedError(prepared.mayHaveRun, `${serviceName}/${name}`, name);
+    }
     const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
     // A retry or hedge passes over the instances the call's failed attempts used (and a keyed
     // call's own instance), while another is up: see pickUntried. The first attempt picks as ever.
@@ -304,11 +352,16 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
     const started = performance.now();
     return new Promise<Response>((resolve, reject) => {
       let removeAbort: (() => void) | undefined;
+      // Cut short by the policy (a timeout, the caller, a lost hedge): whether it may have run was
+      // judged when it was (see abort), not from the CANCELLED or DEADLINE_EXCEEDED it ends with.
+      let aborted = false;
       // A stream's attempt succeeds at its first message, but its span lasts until the stream
       // ends: the stream finishes with spanStaysOpen and ends the span itself.
-      const finish = (error: ServiceError | null, response?: Response, spanStaysOpen = false): void => {
+      const finish = (failure: ServiceError | null, response?: Response, spanStaysOpen = false): void => {
         removeAbort?.();
         const latencyMs = performance.now() - started;
+        // A stream grpc-js could not start on a connection going away was never sent: UNAVAILABLE.
+        const error = failure === null ? null : (unstartedStream(failure) ?? failure);
         recordAttempt(serviceName, name, error ? error.code : Status.OK, latencyMs);
         if (!error) {
           lease.done({ ok: true, latencyMs });
@@ -328,7 +381,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           return;
         }
         // Requests already sent from a one-shot iterable cannot be sent again: no retry, no resend.
-        const retryableNow = source === undefined || source.canRetry() ? retryable : NOT_RETRYABLE;
+        const replayable = source === undefined || source.canRetry();
         if (code === Status.UNAVAILABLE && error.details === CLOSED_BEFORE_START && closedByPool(client)) {
           // The call was still waiting for its connection when this client closed the channel (the
           // instance left the healthy view, or close()): it never reached the instance. Neither the
@@ -341,7 +394,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             reject(closedNow);
             return;
           }
-          if (resends < MAX_RESENDS && retryableNow === retryable) {
+          if (resends < MAX_RESENDS && replayable) {
             // No time left (the deadline passed while it waited): sent again, it failed
             // DEADLINE_EXCEEDED at once, counted against an instance it never reached (ejected).
             const late =
@@ -367,6 +420,12 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         // Our own request failed on this side (the instance never saw it): the caller's error, which
         // neither the instance's health nor the policy (retry, breaker) counts.
         const badRequest = requestFailedLocally(error, name, sendLimitFailure, source === undefined);
+        // A failure whose request certainly never reached a server is retried for any method; one
+        // that may have run there (a reset or dropped connection, a server's status) only for an
+        // idempotent one, and for the others it says why not.
+        const notSent = certainlyNotSent(error, client);
+        const retryableNow = replayable && (notSent || prepared.idempotent) ? retryable : NOT_RETRYABLE;
+        const withheld = replayable && !notSent && !prepared.idempotent && retryable.has(code);
         lease.done({
           // Application answers (NOT_FOUND, INVALID_ARGUMENT…) say nothing bad about the instance.
           ok:
@@ -382,7 +441,10 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           overloaded: badRequest === undefined && code === Status.RESOURCE_EXHAUSTED,
           connectionFailed: code === Status.UNAVAILABLE && CONNECTION_FAILURE.test(error.details ?? ''),
         });
-        const mapped = badRequest ?? fromServiceError(error, `${serviceName}/${name}`, retryableNow);
+        const mapped =
+          badRequest ??
+          fromServiceError(error, `${serviceName}/${name}`, retryableNow, withheld ? mayHaveRunNote(name) : undefined);
+        if (badRequest === undefined && !notSent && !prepared.idempotent && !aborted) prepared.mayHaveRun ??= mapped;
         span?.end(code, mapped);
         reject(mapped);
       };
@@ -392,14 +454,22 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       } catch (error) {
         // grpc-js throws rather than failing the call in a few cases (a channel already shut down):
         // settle it like any failed attempt, so the lease, the span and the metrics are not left open.
-        finish(startFailure(error));
+        finish(notSentFailure(`call not started: ${error instanceof Error ? error.message : String(error)}`));
         return;
       }
       // onAbort instead of context.signal: the signal would allocate an AbortController per attempt.
       // A passed deadline ends the call as DEADLINE_EXCEEDED (a timeout counts against the instance);
       // anything else (the caller, a lost hedge) as CANCELLED.
-      const abort = (reason: Error): void =>
+      const abort = (reason: Error): void => {
+        aborted = true;
+        // An attempt cut short (a per-attempt timeout) may already be running on the server, unless
+        // its channel never connected: grpc-js holds a call until it has a connection. Noted now,
+        // before the policy can start another attempt, for a method that must not run twice.
+        if (!prepared.idempotent && client.getChannel().getConnectivityState(false) === connectivityState.READY) {
+          prepared.mayHaveRun ??= reason;
+        }
         call.cancel((reason as { code?: unknown }).code === ErrorCode.DEADLINE_EXCEEDED);
+      };
       if (context.abortReason) abort(context.abortReason);
       else removeAbort = context.onAbort(abort);
     });
@@ -806,16 +876,6 @@ function streamCallOptions(prepared: PreparedCall): { deadline?: number } {
   return prepared.deadline <= prepared.latestWireDeadline ? { deadline: prepared.deadline } : {};
 }
 
-/** A call grpc-js refused to start, as the UNAVAILABLE ServiceError it amounts to (retryable elsewhere). */
-function startFailure(error: unknown): ServiceError {
-  const details = `call not started: ${error instanceof Error ? error.message : String(error)}`;
-  return Object.assign(new Error(`${Status.UNAVAILABLE} UNAVAILABLE: ${details}`), {
-    code: Status.UNAVAILABLE,
-    details,
-    metadata: new Metadata(),
-  });
-}
-
 /**
  * The deadline to send on the wire: the attempt's, or none (`Infinity`) when it is more than
  * {@link MAX_TIMER_MS} (~24.8 days) past the call's start. A grpc-js server turns `grpc-timeout`
@@ -952,6 +1012,13 @@ interface PreparedCall {
   scope: CallScope | undefined;
   /** What cancels the call: the caller's `signal`, the inherited scope's (its call ended), or both. */
   signal: AbortSignal | undefined;
+  /** Whether the call may run twice: the call's `idempotent`, else its method's (see idempotentMethodsOf). */
+  idempotent: boolean;
+  /**
+   * For a call that must not run twice: the failure of its first attempt whose request may have
+   * reached a server. Set, no other attempt is made (see attempt()).
+   */
+  mayHaveRun: Error | undefined;
 }
 
 /**

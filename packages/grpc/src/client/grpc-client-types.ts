@@ -20,6 +20,16 @@ export interface GrpcCallOptions {
   signal?: AbortSignal;
   /** Affinity key for sticky balancers (`maglev` / `ring-hash`), e.g. a user id. */
   key?: string;
+  /**
+   * Whether this call may run twice, so that it is retried after a failure whose request may have
+   * reached a server (a connection reset mid-call, an UNAVAILABLE the server replied, an attempt's
+   * timeout) and may be hedged. A failure whose request certainly never reached a server (a refused
+   * connection) is retried either way. `true` for a call made safe by its content (it carries an
+   * idempotency key); `false` to keep a method marked idempotent from being repeated.
+   * @default whether the method is idempotent: its proto's `idempotency_level` (`NO_SIDE_EFFECTS`
+   *   or `IDEMPOTENT`) or the client's `idempotentMethods`
+   */
+  idempotent?: boolean;
 }
 
 // Read structurally, so both grpc-js definitions and proto-loader's generated ones (whose

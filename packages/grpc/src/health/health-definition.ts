@@ -4,6 +4,17 @@ import { fromJSON } from '@grpc/proto-loader';
 import { DEFAULT_PROTO_OPTIONS } from '../definitions.js';
 
 /**
+ * `option idempotency_level = NO_SIDE_EFFECTS;`: the health methods only read, so a Switchyard
+ * client retries (and may hedge) them after any UNAVAILABLE, as it does for every method marked so.
+ * Not in grpc-proto's health.proto, and nothing on the wire: `options` is what reflection describes,
+ * `parsedOptions` what proto-loader puts on each method definition.
+ */
+const READ = {
+  options: { idempotency_level: 'NO_SIDE_EFFECTS' },
+  parsedOptions: [{ idempotency_level: 'NO_SIDE_EFFECTS' }],
+};
+
+/**
  * grpc.health.v1 (the standard Health Checking Protocol), embedded as a descriptor so the package
  * needs no .proto file at run time. Same messages and paths as grpc/grpc-proto's health.proto.
  */
@@ -24,12 +35,13 @@ const HEALTH_DESCRIPTOR = {
                 HealthListResponse: { fields: { statuses: { keyType: 'string', type: 'HealthCheckResponse', id: 1 } } },
                 Health: {
                   methods: {
-                    Check: { requestType: 'HealthCheckRequest', responseType: 'HealthCheckResponse' },
-                    List: { requestType: 'HealthListRequest', responseType: 'HealthListResponse' },
+                    Check: { requestType: 'HealthCheckRequest', responseType: 'HealthCheckResponse', ...READ },
+                    List: { requestType: 'HealthListRequest', responseType: 'HealthListResponse', ...READ },
                     Watch: {
                       requestType: 'HealthCheckRequest',
                       responseType: 'HealthCheckResponse',
                       responseStream: true,
+                      ...READ,
                     },
                   },
                 },

@@ -98,6 +98,11 @@ export interface ProtoGrpcType {
           _shop_catalog_v1_BatchGetProductsResponse,
           _shop_catalog_v1_BatchGetProductsResponse__Output
         >;
+        /**
+         * Products and stock. The reads have no side effects and the stock operations are idempotent (once
+         * per order id), as each method's idempotency_level says: a client retries a call whose request
+         * may have reached a server (its connection reset mid-call, an UNAVAILABLE reply) only for those.
+         */
         CatalogService: SubtypeConstructor<typeof grpc.Client, _shop_catalog_v1_CatalogServiceClient> & {
           service: _shop_catalog_v1_CatalogServiceDefinition;
         };

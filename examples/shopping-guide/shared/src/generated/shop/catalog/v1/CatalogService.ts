@@ -51,6 +51,11 @@ import type {
   ReserveStockResponse__Output as _shop_catalog_v1_ReserveStockResponse__Output,
 } from '../../../shop/catalog/v1/ReserveStockResponse.js';
 
+/**
+ * Products and stock. The reads have no side effects and the stock operations are idempotent (once
+ * per order id), as each method's idempotency_level says: a client retries a call whose request
+ * may have reached a server (its connection reset mid-call, an UNAVAILABLE reply) only for those.
+ */
 export interface CatalogServiceClient extends grpc.Client {
   BatchGetProducts(
     argument: _shop_catalog_v1_BatchGetProductsRequest,
@@ -257,6 +262,9 @@ export interface CatalogServiceClient extends grpc.Client {
     callback: grpc.requestCallback<_shop_catalog_v1_ReleaseStockResponse__Output>,
   ): grpc.ClientUnaryCall;
 
+  /**
+   * Once per order id: a retry gets the first call's answer.
+   */
   ReserveStock(
     argument: _shop_catalog_v1_ReserveStockRequest,
     metadata: grpc.Metadata,
@@ -277,6 +285,9 @@ export interface CatalogServiceClient extends grpc.Client {
     argument: _shop_catalog_v1_ReserveStockRequest,
     callback: grpc.requestCallback<_shop_catalog_v1_ReserveStockResponse__Output>,
   ): grpc.ClientUnaryCall;
+  /**
+   * Once per order id: a retry gets the first call's answer.
+   */
   reserveStock(
     argument: _shop_catalog_v1_ReserveStockRequest,
     metadata: grpc.Metadata,
@@ -299,6 +310,11 @@ export interface CatalogServiceClient extends grpc.Client {
   ): grpc.ClientUnaryCall;
 }
 
+/**
+ * Products and stock. The reads have no side effects and the stock operations are idempotent (once
+ * per order id), as each method's idempotency_level says: a client retries a call whose request
+ * may have reached a server (its connection reset mid-call, an UNAVAILABLE reply) only for those.
+ */
 export interface CatalogServiceHandlers extends grpc.UntypedServiceImplementation {
   BatchGetProducts: grpc.handleUnaryCall<
     _shop_catalog_v1_BatchGetProductsRequest__Output,
@@ -322,6 +338,9 @@ export interface CatalogServiceHandlers extends grpc.UntypedServiceImplementatio
     _shop_catalog_v1_ReleaseStockResponse
   >;
 
+  /**
+   * Once per order id: a retry gets the first call's answer.
+   */
   ReserveStock: grpc.handleUnaryCall<
     _shop_catalog_v1_ReserveStockRequest__Output,
     _shop_catalog_v1_ReserveStockResponse

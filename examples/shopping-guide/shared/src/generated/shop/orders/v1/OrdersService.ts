@@ -61,6 +61,11 @@ export interface OrdersServiceClient extends grpc.Client {
     callback: grpc.requestCallback<_shop_orders_v1_GetOrderResponse__Output>,
   ): grpc.ClientUnaryCall;
 
+  /**
+   * Idempotent only with an idempotency_key (without one, each call places a new order), so not
+   * marked: a client retries it after a failure that may have run (a connection reset mid-call)
+   * only when the call says it may run twice, as the gateway's does: it always sends a key.
+   */
   PlaceOrder(
     argument: _shop_orders_v1_PlaceOrderRequest,
     metadata: grpc.Metadata,
@@ -81,6 +86,11 @@ export interface OrdersServiceClient extends grpc.Client {
     argument: _shop_orders_v1_PlaceOrderRequest,
     callback: grpc.requestCallback<_shop_orders_v1_PlaceOrderResponse__Output>,
   ): grpc.ClientUnaryCall;
+  /**
+   * Idempotent only with an idempotency_key (without one, each call places a new order), so not
+   * marked: a client retries it after a failure that may have run (a connection reset mid-call)
+   * only when the call says it may run twice, as the gateway's does: it always sends a key.
+   */
   placeOrder(
     argument: _shop_orders_v1_PlaceOrderRequest,
     metadata: grpc.Metadata,
@@ -106,6 +116,11 @@ export interface OrdersServiceClient extends grpc.Client {
 export interface OrdersServiceHandlers extends grpc.UntypedServiceImplementation {
   GetOrder: grpc.handleUnaryCall<_shop_orders_v1_GetOrderRequest__Output, _shop_orders_v1_GetOrderResponse>;
 
+  /**
+   * Idempotent only with an idempotency_key (without one, each call places a new order), so not
+   * marked: a client retries it after a failure that may have run (a connection reset mid-call)
+   * only when the call says it may run twice, as the gateway's does: it always sends a key.
+   */
   PlaceOrder: grpc.handleUnaryCall<_shop_orders_v1_PlaceOrderRequest__Output, _shop_orders_v1_PlaceOrderResponse>;
 }
 

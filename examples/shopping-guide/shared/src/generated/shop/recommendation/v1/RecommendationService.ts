@@ -61,6 +61,9 @@ export interface RecommendationServiceClient extends grpc.Client {
     callback: grpc.requestCallback<_shop_recommendation_v1_RecommendResponse__Output>,
   ): grpc.ClientUnaryCall;
 
+  /**
+   * Not idempotent: each call counts a view (a retry after a reset mid-call would count it twice).
+   */
   RecordView(
     argument: _shop_recommendation_v1_RecordViewRequest,
     metadata: grpc.Metadata,
@@ -81,6 +84,9 @@ export interface RecommendationServiceClient extends grpc.Client {
     argument: _shop_recommendation_v1_RecordViewRequest,
     callback: grpc.requestCallback<_shop_recommendation_v1_RecordViewResponse__Output>,
   ): grpc.ClientUnaryCall;
+  /**
+   * Not idempotent: each call counts a view (a retry after a reset mid-call would count it twice).
+   */
   recordView(
     argument: _shop_recommendation_v1_RecordViewRequest,
     metadata: grpc.Metadata,
@@ -109,6 +115,9 @@ export interface RecommendationServiceHandlers extends grpc.UntypedServiceImplem
     _shop_recommendation_v1_RecommendResponse
   >;
 
+  /**
+   * Not idempotent: each call counts a view (a retry after a reset mid-call would count it twice).
+   */
   RecordView: grpc.handleUnaryCall<
     _shop_recommendation_v1_RecordViewRequest__Output,
     _shop_recommendation_v1_RecordViewResponse
