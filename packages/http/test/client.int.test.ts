@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { type CallOutcome, createDiscovery } from '@switchyard/discovery';
 import { HttpCallError } from '@switchyard/http';
-import { circuitBreaker, retry } from '@switchyard/resilience';
+import { circuitBreaker, compose, retry, timeout } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback, readBody } from './fixtures/loopback.js';
 
@@ -100,6 +100,34 @@ describe('HTTP client over loopback', () => {
     }
     expect(ejected).toEqual(['dead']);
     expect(discovery.instances().map((instance) => instance.id)).toEqual(['live']);
+  });
+
+  it('never sends a POST again after an attempt that may have run, whatever the policy asks', async () => {
+    let hits = 0;
+    await loopback.serve('slow', async (request, response) => {
+      hits++;
+      await readBody(request);
+      if (request.url === '/busy') return json(response, 503, { error: 'busy' });
+      setTimeout(() => json(response, 200, { ok: true }), 300);
+    });
+    // A per-attempt timeout labels its expiry retryable; a retryOn of one's own says yes to anything.
+    const everything = retry({ retryOn: () => true, backoff: { initialMs: 1, maxMs: 2 } });
+    const web = await loopback.client('web', { policy: compose(everything, timeout({ ms: 50 })) });
+    // retryOn asks for every attempt; the later ones fail at once, sending nothing, saying why.
+    const timedOut = await web.postJson('/orders', { sku: 1 }).catch((caught: unknown) => caught);
+    expect(timedOut).toMatchObject({
+      code: 'RETRY_EXHAUSTED',
+      cause: { code: 'DEADLINE_EXCEEDED', message: expect.stringContaining('not sent again') },
+    });
+    expect(hits).toBe(1);
+    hits = 0;
+    const answered = await web.postJson('/busy', { sku: 1 }).catch((caught: unknown) => caught);
+    expect(answered).toMatchObject({ code: 'RETRY_EXHAUSTED', cause: { status: 503, retryable: false } });
+    expect(hits).toBe(1);
+    // Marked idempotent, it is tried again.
+    hits = 0;
+    await web.postJson('/busy', { sku: 1 }, { headers: { 'idempotency-key': 'k1' } }).catch(() => undefined);
+    expect(hits).toBeGreaterThan(1);
   });
 
   it('does not retry a POST unless it is marked idempotent (server hits counted)', async () => {

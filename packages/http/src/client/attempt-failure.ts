@@ -268,6 +268,21 @@ export function notHedged(label: string): CancelledError {
 }
 
 /**
+ * The error for an attempt that cannot run because the request is not idempotent and an earlier
+ * attempt may have reached a server (it timed out, its connection broke, a server answered): the
+ * previous failure, no longer retryable, saying why.
+ */
+export function notResent(previous: unknown, label: string): Error {
+  if (previous instanceof HttpCallError) return notReplayable(previous);
+  const code = SwitchyardError.isInstance(previous) ? previous.code : 'UNKNOWN';
+  return new SwitchyardError(
+    code,
+    `${label}: not sent again: an attempt may have reached the server and run there, and the request is not idempotent (mark it with an Idempotency-Key header to allow that)`,
+    { cause: previous },
+  );
+}
+
+/**
  * The error for an attempt that cannot run because its stream body was already sent once (a
  * custom `retryOn` asked for a retry the client cannot honour): the previous failure, no longer
  * retryable.

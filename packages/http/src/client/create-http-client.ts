@@ -37,6 +37,7 @@ import {
   failureOutcome,
   notHedged,
   notReplayable,
+  notResent,
   responseOutcome,
 } from './attempt-failure.js';
 import { MAX_DEADLINE_HEADER_MS } from '../deadline-header.js';
@@ -64,6 +65,8 @@ interface CallState {
   sent: boolean;
   /** An attempt read from the call's stream body: it cannot be sent again (see AttemptBody). */
   bodyTaken?: boolean;
+  /** An attempt may have reached a server (anything but a refused connection or a local refusal). */
+  mayHaveRun?: boolean;
   lastError: unknown;
   /** Attempts sent and not yet answered (or failed). */
   inFlight: number;
@@ -130,6 +133,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (state.sent && !prepared.replayable && (state.bodyTaken || !isUnread(prepared.body))) {
       throw notReplayable(state.lastError);
     }
+    // Nor, for a request that may not be sent twice, after an attempt that may have reached a
+    // server, whatever asked for it: a per-attempt timeout() labels its expiry retryable, and a
+    // retryOn of the caller's own may say yes to a 503 (the gRPC client's rule too).
+    if (state.mayHaveRun && !prepared.idempotent) throw notResent(state.lastError, labelOf(prepared));
     // A request that may not be sent twice is not hedged: a second attempt while the first is out
     // (a hedge starts on a timer, whatever the request) would send it twice.
     if (state.inFlight > 0 && !prepared.idempotent) throw notHedged(labelOf(prepared));
@@ -261,9 +268,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throw errorStatus(prepared, status, response.headers, bytes, truncated, span, state);
     } catch (error) {
       noteFailedInstance(state, instance.id);
-      if (outcomeReported) throw error;
+      if (outcomeReported) {
+        state.mayHaveRun = true; // the server answered
+        throw error;
+      }
       abort.release();
       const kind = classifyFailure(error, abort.reason, sentBody);
+      // Only a refused connection, or a request refused on this side, certainly reached no server.
+      if (kind !== 'connect' && kind !== 'invalid' && kind !== 'pool-options') state.mayHaveRun = true;
       const mapped =
         SwitchyardError.isInstance(error) && kind === 'other'
           ? error
