@@ -26,6 +26,7 @@ import {
   ErrorCode,
   InvalidArgumentError,
   MAX_TIMER_MS,
+  markDescribesThisSide,
   NO_DEADLINE,
   toCancelled,
   withDefaults,
@@ -424,6 +425,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         // that may have run there (a reset or dropped connection, a server's status) only for an
         // idempotent one, and for the others it says why not.
         const notSent = certainlyNotSent(error, client);
+        // A response over this client's own receive limit: the instance answered, and the answer
+        // is as large on any other (see overReceiveLimit).
+        const overOwnLimit = overReceiveLimit(error);
         const retryableNow = replayable && (notSent || prepared.idempotent) ? retryable : NOT_RETRYABLE;
         const withheld = replayable && !notSent && !prepared.idempotent && retryable.has(code);
         lease.done({
@@ -438,12 +442,13 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
               code === Status.DATA_LOSS
             ),
           latencyMs,
-          overloaded: badRequest === undefined && code === Status.RESOURCE_EXHAUSTED,
+          overloaded: badRequest === undefined && code === Status.RESOURCE_EXHAUSTED && !overOwnLimit,
           connectionFailed: code === Status.UNAVAILABLE && CONNECTION_FAILURE.test(error.details ?? ''),
         });
         const mapped =
           badRequest ??
           fromServiceError(error, `${serviceName}/${name}`, retryableNow, withheld ? mayHaveRunNote(name) : undefined);
+        if (overOwnLimit) markDescribesThisSide(mapped);
         if (badRequest === undefined && !notSent && !prepared.idempotent && !aborted) prepared.mayHaveRun ??= mapped;
         span?.end(code, mapped);
         reject(mapped);
@@ -875,6 +880,19 @@ function requestFailedLocally(
 function streamCallOptions(prepared: PreparedCall): { deadline?: number } {
   return prepared.deadline <= prepared.latestWireDeadline ? { deadline: prepared.deadline } : {};
 }
+
+/**
+ * Whether grpc-js failed the call because the response is over this client's
+ * `grpc.max_receive_message_length` (RESOURCE_EXHAUSTED, in grpc-js's own words). That is the
+ * client's limit, not the instance's overload nor the service's failure: taken for them, 20 such
+ * replies from one method opened the breaker for every call to the service, and the instance
+ * was reported overloaded. Marked as about this side of the call (markDescribesThisSide), it is
+ * left out of the breaker's count (isServerFailure) and relayed by a server as the code in words.
+ */
+function overReceiveLimit(error: ServiceError): boolean {
+  return error.code === Status.RESOURCE_EXHAUSTED && RECEIVE_LIMIT_FAILURE.test(error.details ?? '');
+}
+const RECEIVE_LIMIT_FAILURE = /^Received message larger than max \(/;
 
 /**
  * The deadline to send on the wire: the attempt's, or none (`Infinity`) when it is more than
