@@ -58,12 +58,17 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
 
   const waitForSlot = (context: CallContext): Promise<void> =>
     new Promise((resolve, reject) => {
+      // Marked only on the queue's path (before anything can settle the wait): a breaker around does
+      // not count a call that runs out of time before its operation is called (see
+      // CallContext.operationReached).
+      context.enterQueue();
       let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
         settled: false,
         admit() {
           waiter.settled = true;
           waiting--;
+          context.leaveQueue(true);
           if (timer) clearTimeout(timer);
           removeAbort();
           resolve();
@@ -73,6 +78,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         if (waiter.settled) return;
         waiter.settled = true;
         waiting--;
+        context.leaveQueue(false);
         if (timer) clearTimeout(timer);
         removeAbort();
         reject(error);
@@ -112,6 +118,9 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         // admission and this continuation: hand the slot on instead of running it for nobody.
         const aborted = context.abortReason;
         if (aborted) {
+          // Never ran: as a waiter that gave up (see CallContext.operationReached).
+          context.enterQueue();
+          context.leaveQueue(false);
           release();
           throw aborted;
         }

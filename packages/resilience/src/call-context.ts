@@ -56,8 +56,10 @@ export class CallContext implements AttemptContext {
   private alsoRecordedIn: object[] | undefined = undefined;
   /** On the call's root context: see disallowHedging. */
   private hedgingDisallowed = false;
-  /** The operation was called in this context or in one of its attempts (see markInvoked). */
-  private invoked = false;
+  /** Calls in this context (or its attempts) waiting in a bulkhead's queue now (see enterQueue). */
+  private queuedNow = 0;
+  /** A call in this context (or its attempts) left a bulkhead's queue without running (see leaveQueue). */
+  private leftQueueUnserved = false;
 
   constructor(
     public deadline: number,
@@ -219,26 +221,35 @@ export class CallContext implements AttemptContext {
   }
 
   /**
-   * @internal Marks this context and its ancestors as having reached the operation; called just
-   * before the operation runs. It stops at the first ancestor already marked (an earlier attempt
-   * marked the rest), so a call costs a few field writes and no allocation. A circuit breaker reads
-   * it (see operationReached) to tell a downstream that was slow from a call that ran out of time
-   * before it got there.
+   * @internal A bulkhead queued this call: it waits, its operation not called. Marked on this
+   * context and its ancestors, only on that path (a bulkhead with a free slot marks nothing), so a
+   * breaker around can tell a call that ran out of time waiting for a slot, the caller's own
+   * congestion, from a dependency that was slow (see operationReached).
    */
-  markInvoked(): void {
-    let context: CallContext | undefined = this;
-    while (context !== undefined && !context.invoked) {
-      context.invoked = true;
-      context = context.parent;
+  enterQueue(): void {
+    for (let context: CallContext | undefined = this; context !== undefined; context = context.parent) {
+      context.queuedNow++;
     }
   }
 
   /**
-   * @internal Whether the operation was called in this context or in one of its attempts. Only
-   * an attempt's own descendants mark it: a sibling hedge that reached the dependency does not.
+   * @internal The call left the bulkhead's queue: admitted (`served`), or given up (its deadline
+   * passed, it was cancelled, it waited too long), its operation never called.
+   */
+  leaveQueue(served: boolean): void {
+    for (let context: CallContext | undefined = this; context !== undefined; context = context.parent) {
+      context.queuedNow--;
+      if (!served) context.leftQueueUnserved = true;
+    }
+  }
+
+  /**
+   * @internal Whether the operation may have been called in this context: false while one of its
+   * calls waits in a bulkhead's queue, and once one left it without running. An attempt's own
+   * descendants alone mark it: a sibling hedge's wait does not.
    */
   get operationReached(): boolean {
-    return this.invoked;
+    return this.queuedNow === 0 && !this.leftQueueUnserved;
   }
 
   /** The call's own context: attempts are its children (retries, hedges, timeouts). */

@@ -129,13 +129,8 @@ function assertSteps(steps: unknown): void {
   });
 }
 
-/**
- * Calls the context's operation, turning a synchronous throw into a rejection. Marks the context
- * first: a breaker around must not count a call whose deadline passed before it got here (while
- * it waited for a bulkhead slot), the caller's own congestion, as the dependency's failure.
- */
+/** Calls the context's operation, turning a synchronous throw into a rejection. */
 function invoke(context: CallContext): Promise<unknown> {
-  context.markInvoked();
   try {
     return Promise.resolve((context.operation as (context: CallContext) => unknown)(context));
   } catch (error) {
