@@ -8,19 +8,15 @@
  * unavailable`, logged at warn, as the HTTP server replies to any other downstream outage.
  */
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '@switchyard/core';
 import { createDiscovery } from '@switchyard/discovery';
-import { createGrpcClient, createGrpcServer, loadService } from '@switchyard/grpc';
+import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
 import { switchyardFastify } from '@switchyard/http';
 import Fastify from 'fastify';
 import { request as plainRequest } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Loopback } from './fixtures/loopback.js';
-
-const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
-  includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],
-});
+import { EchoService } from './fixtures/echo-service.js';
 
 let loopback: Loopback;
 beforeEach(() => {

@@ -8,15 +8,11 @@
  * that one.)
  */
 import { createServer } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import { createGrpcServer, loadService } from '@switchyard/grpc';
+import { createGrpcServer } from '@switchyard/grpc';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { closeServer, Loopback, listen } from './fixtures/loopback.js';
-
-const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
-  includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],
-});
+import { EchoService } from './fixtures/echo-service.js';
 
 let loopback: Loopback;
 beforeEach(() => {

@@ -3,12 +3,12 @@
  * a hop whose own calls were already retried (or whose server said not to retry) tells its
  * caller not to retry it either. Without that, three hops of three attempts make 27 calls.
  */
-import { fileURLToPath } from 'node:url';
 import { NoInstancesError } from '@switchyard/core';
-import { createGrpcClient, createGrpcServer, GrpcCallError, loadService } from '@switchyard/grpc';
+import { createGrpcClient, createGrpcServer, GrpcCallError } from '@switchyard/grpc';
 import { HttpCallError, NO_RETRY_HEADER } from '@switchyard/http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback } from './fixtures/loopback.js';
+import { EchoService } from './fixtures/echo-service.js';
 
 let loopback: Loopback;
 beforeEach(() => {
@@ -16,9 +16,6 @@ beforeEach(() => {
 });
 afterEach(() => loopback.cleanup());
 
-const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
-  includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],
-});
 type EchoClient = { say(request: object): Promise<{ message: string }>; close(): Promise<void> };
 
 /** An HTTP instance of `service` whose handler runs `handle`, counting its requests. */

@@ -1,14 +1,14 @@
 import { once } from 'node:events';
 import { type AddressInfo, connect } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { SpanKind, trace } from '@opentelemetry/api';
-import { createGrpcClient, createGrpcServer, loadService } from '@switchyard/grpc';
+import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
 import { switchyardFastify } from '@switchyard/http';
 import { initTracing, type Tracing } from '@switchyard/tracing';
 import Fastify from 'fastify';
 import { request as plainRequest } from 'undici';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback } from './fixtures/loopback.js';
+import { EchoService } from './fixtures/echo-service.js';
 
 type FinishedSpan = ReturnType<Tracing['getFinishedSpans']>[number];
 
@@ -156,9 +156,6 @@ describe('HTTP tracing', () => {
   });
 
   it('keeps one trace across gateway (HTTP) → service (gRPC) → service (HTTP), with correct parent links', async () => {
-    const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
-      includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],
-    });
     // C: an HTTP service.
     await loopback.serve(
       'c1',
