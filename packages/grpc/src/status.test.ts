@@ -54,6 +54,19 @@ describe('toGrpcStatus (what a server replies for a failed handler)', () => {
     });
   });
 
+  it('takes grpcError() by the status name too, and refuses a code that is no error status, naming code', () => {
+    expect(toGrpcStatus(grpcError('NOT_FOUND', 'no such product'))).toEqual({
+      code: status.NOT_FOUND,
+      details: 'no such product',
+    });
+    // Both were replied UNKNOWN "Unknown Error", unlogged: the intended status lost.
+    for (const code of ['NOPE', 'toString', 17, -1, 1.5, status.OK, undefined]) {
+      expect(() => grpcError(code as never, 'x')).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'code' }),
+      );
+    }
+  });
+
   it("keeps a downstream's or an internal failure's text on this side for the server-side codes", () => {
     const downstream = new GrpcCallError(status.INTERNAL, 'db password=hunter2 at 10.1.2.3', { fromDownstream: true });
     expect(toGrpcStatus(downstream)).toMatchObject({ code: status.INTERNAL, details: 'internal error', masked: true });

@@ -4,7 +4,9 @@ import {
   codeInWords,
   DeadlineExceededError,
   describesThisSide,
+  describeValue,
   type ErrorCode,
+  InvalidArgumentError,
   isExhaustedDownstream,
   markExhaustedDownstream,
   SwitchyardError,
@@ -301,7 +303,27 @@ function isDeliberate(candidate: { details?: unknown; name?: unknown }): boolean
   return prototype === Error.prototype && candidate.name === 'Error';
 }
 
-/** Throw this from a handler to reply with a specific status. */
-export function grpcError(code: Status, details: string): GrpcCallError {
-  return new GrpcCallError(code, details, {});
+/**
+ * Throw this from a handler to reply with a specific status: `grpcError(Status.NOT_FOUND, 'no such
+ * product')`, or by the status's name, `grpcError('NOT_FOUND', …)`.
+ * @throws InvalidArgumentError naming `code` for anything else: a name grpc-js does not know, or a
+ * number outside 0–16, was replied as UNKNOWN "Unknown Error", unlogged, the intended status lost.
+ */
+export function grpcError(code: Status | keyof typeof Status, details: string): GrpcCallError {
+  return new GrpcCallError(statusOf(code), details, {});
+}
+
+function statusOf(code: unknown): Status {
+  if (
+    typeof code === 'string' &&
+    Object.hasOwn(Status, code) &&
+    typeof Status[code as keyof typeof Status] === 'number'
+  ) {
+    return Status[code as keyof typeof Status];
+  }
+  if (typeof code === 'number' && CODE_BY_STATUS[code as Status] !== undefined) return code as Status;
+  throw new InvalidArgumentError(
+    'code',
+    `must be a gRPC error status (Status.NOT_FOUND, 5) or its name ('NOT_FOUND'), got ${describeValue(code)}`,
+  );
 }
