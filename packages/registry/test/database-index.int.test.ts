@@ -69,14 +69,20 @@ describe('a registry URL naming a database the server does not have', { timeout:
     expect(await db0.dbsize()).toBe(0);
   });
 
-  it('still names the database when the user may not ask how many the server has (no CONFIG in its ACL)', async () => {
+  /** The URL of database `db` for a user allowed every command but `command` (deleted after the test). */
+  async function userWithout(command: string, db: number): Promise<string> {
     const admin = raw(small.url);
-    await admin.acl('SETUSER', 'noconfig', 'on', '>noconfig-pw', '~*', '&*', '+@all', '-config');
-    cleanups.push(() => admin.acl('DELUSER', 'noconfig'));
-    const url = new URL(withDb(small.url, 99));
-    url.username = 'noconfig';
-    url.password = 'noconfig-pw';
-    const subject = registry(url.href);
+    const name = `no${command}`;
+    await admin.acl('SETUSER', name, 'on', `>${name}-pw`, '~*', '&*', '+@all', `-${command}`);
+    cleanups.push(() => admin.acl('DELUSER', name));
+    const url = new URL(withDb(small.url, db));
+    url.username = name;
+    url.password = `${name}-pw`;
+    return url.href;
+  }
+
+  it('still names the database when the user may not ask how many the server has (no CONFIG in its ACL)', async () => {
+    const subject = registry(await userWithout('config', 99));
     await expect(subject.list('catalog')).rejects.toMatchObject({
       code: 'REGISTRY_UNAVAILABLE',
       message: expect.stringMatching(/database 99 does not exist \(the server has fewer; Redis refused SELECT 99/),
@@ -86,12 +92,7 @@ describe('a registry URL naming a database the server does not have', { timeout:
   it('refuses a database the user may not select (no SELECT in its ACL), where ioredis fell back to 0 as well', async () => {
     const admin = raw(small.url);
     await admin.flushall();
-    await admin.acl('SETUSER', 'noselect', 'on', '>noselect-pw', '~*', '&*', '+@all', '-select');
-    cleanups.push(() => admin.acl('DELUSER', 'noselect'));
-    const url = new URL(withDb(small.url, 3));
-    url.username = 'noselect';
-    url.password = 'noselect-pw';
-    const subject = registry(url.href);
+    const subject = registry(await userWithout('select', 3));
     await expect(subject.register(instance)).rejects.toMatchObject({
       code: 'REGISTRY_UNAVAILABLE',
       message: expect.stringMatching(/database 3 cannot be selected: permission denied: NOPERM/),
