@@ -5,13 +5,13 @@
  * answer delivered: an OK reply is recorded OK on the SERVER span, and a handler's own status
  * (NOT_FOUND) is the one the client gets.
  */
-import { connect } from 'node:http2';
 import { SpanKind } from '@opentelemetry/api';
 import { createGrpcServer, grpcError } from '@switchyard/grpc';
 import { initTracing } from '@switchyard/tracing';
 import { expect, it } from 'vitest';
 import { EchoService } from './fixtures/echo.js';
 import { cleanupsAfterEach } from './fixtures/cleanups.js';
+import { sayWithServerTimeout } from './fixtures/raw-say.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -23,34 +23,9 @@ function busy(ms: number): void {
   }
 }
 
-/** Calls Say over raw HTTP/2 with `grpc-timeout: 50m`, with no client-side timer; returns the trailers. */
-async function sayWithTimeout(port: number, message: string): Promise<{ status?: string; details?: string }> {
-  const session = connect(`http://127.0.0.1:${port}`);
-  cleanups.push(() => session.destroy());
-  const body = Buffer.from(message);
-  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length + 2, 0x0a, body.length]), body]);
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': '/switchyard.echo.v1.Echo/Say',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-    'grpc-timeout': '50m',
-  });
-  stream.end(frame);
-  stream.resume();
-  return new Promise((resolve) => {
-    let headers: Record<string, unknown> = {};
-    stream.on('response', (received) => {
-      headers = received;
-    });
-    stream.on('trailers', (trailers) =>
-      resolve({ status: trailers['grpc-status'] as string, details: trailers['grpc-message'] as string }),
-    );
-    stream.on('close', () =>
-      resolve({ status: headers['grpc-status'] as string, details: headers['grpc-message'] as string }),
-    );
-  });
-}
+/** Calls Say with `grpc-timeout: 50m` and no client-side timer; returns the status the client got. */
+const sayWithTimeout = (port: number, message: string) =>
+  sayWithServerTimeout(port, message, 50, (cleanup) => cleanups.push(cleanup));
 
 async function serveBusy(): Promise<number> {
   const server = createGrpcServer({
