@@ -1,5 +1,5 @@
 import { NoInstancesError, SwitchyardError } from '@switchyard/core';
-import { type CircuitState, circuitBreaker } from '@switchyard/resilience';
+import { type CircuitState, circuitBreaker, isServerFailure } from '@switchyard/resilience';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -153,6 +153,15 @@ describe('circuitBreaker', () => {
     const breaker = circuitBreaker({ minimumCalls: 1 });
     await breaker.execute(() => Promise.reject(new SwitchyardError('INVALID_ARGUMENT', 'bad'))).catch(() => {});
     expect(breaker.state()).toBe('closed');
+  });
+
+  it('does not count UNIMPLEMENTED (a method the service lacks), so it cannot shut out the methods it has', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 5 });
+    const missing = () => Promise.reject(new SwitchyardError('UNIMPLEMENTED', 'echo/NewMethod: not implemented'));
+    for (let call = 0; call < 20; call++) await breaker.execute(missing).catch(() => {});
+    expect(breaker.state()).toBe('closed'); // was open after 5: every other method refused
+    await expect(breaker.execute(ok)).resolves.toBe('ok');
+    expect(isServerFailure(new SwitchyardError('UNIMPLEMENTED', 'x'))).toBe(false);
   });
 
   it('counts an error its isFailure throws on as a failure, keeping the error, and is not wedged half-open', async () => {

@@ -101,6 +101,9 @@ export interface CircuitBreakerPolicy extends Policy {
 }
 
 // Errors that say the caller did something wrong (or gave up), not that the dependency is sick.
+// UNIMPLEMENTED (gRPC's, or HTTP 405 / 501) is a method the service does not have, not a failing
+// service: counted, a gateway calling a method the fleet's older instances lack (a rolling deploy),
+// or one misspelt path, opened the breaker for every method of the service.
 const CLIENT_CODES = new Set([
   'INVALID_ARGUMENT',
   'CANCELLED',
@@ -110,6 +113,7 @@ const CLIENT_CODES = new Set([
   'UNAUTHENTICATED',
   'FAILED_PRECONDITION',
   'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
   'CIRCUIT_OPEN',
   'BULKHEAD_FULL',
 ]);
