@@ -33,13 +33,14 @@ export interface RunningService {
   /**
    * A gRPC client to another service, through a discovery over this service's registry (zone
    * defaults to this service's zone). Closed by `stop()` after in-flight calls have finished.
+   * Closing it earlier closes that discovery too, and the service lets go of both.
    */
   grpcClient<D extends ServiceDefinition>(
     definition: D,
     service: string,
     options?: ServiceClientOptions,
   ): GrpcClient<D>;
-  /** A discovery over this service's registry, closed by `stop()`. */
+  /** A discovery over this service's registry, closed by `stop()` unless closed before (then let go of). */
   discover(service: string, options?: Omit<Partial<DiscoveryOptions>, 'registry' | 'service'>): Discovery;
   /**
    * Drains and stops: status `draining` (registry and health) → wait `drainDelayMs` → deregister →

@@ -231,6 +231,45 @@ describe('startService: start-up and stop', () => {
     await registry.close();
   });
 
+  it('lets go of a client or discovery its owner closes, and closes the discovery made for a closed client', async () => {
+    const memory = new MemoryRegistry();
+    let openWatches = 0;
+    // The memory registry, counting the watches left open (a discovery holds one while open).
+    const registry: Registry = {
+      ...withUpdates(memory, (patch, real) => real(patch)),
+      async watch(service, listener) {
+        const unwatch = await memory.watch(service, listener);
+        openWatches++;
+        let open = true;
+        return async () => {
+          if (open) openWatches--;
+          open = false;
+          await unwatch();
+        };
+      },
+    };
+    const service = await startService({ name: 'churning', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
+    const baseline = openWatches;
+    const closes: { mock: { calls: unknown[] } }[] = [];
+    for (let round = 0; round < 3; round++) {
+      const client = service.grpcClient(EchoService, 'echo');
+      const discovery = service.discover('echo');
+      await discovery.ready();
+      await vi.waitFor(() => expect(openWatches).toBe(baseline + 2));
+      closes.push(vi.spyOn(discovery, 'close'));
+      await client.close();
+      // The client's own discovery was closed with it: its watch went (it stayed until stop()).
+      await vi.waitFor(() => expect(openWatches).toBe(baseline + 1));
+      await discovery.close();
+      expect(openWatches).toBe(baseline);
+    }
+    // Closed by their owner, they were let go of: stop() does not close them again.
+    await service.stop();
+    for (const close of closes) expect(close).toHaveBeenCalledOnce();
+    expect(openWatches).toBe(0);
+    await memory.close();
+  });
+
   it('closes clients made in onStop, and refuses clients asked for after stop (they were left open)', async () => {
     const registry = new MemoryRegistry();
     let closeOfMadeInOnStop: { mock: { calls: unknown[] } } | undefined;

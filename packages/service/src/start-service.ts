@@ -18,6 +18,7 @@ import { deregisterAgain } from './deregister-again.js';
 import { currentTracing, type Metrics, type Tracing } from '@switchyard/tracing';
 import { observeRegistry } from './observe-registry.js';
 import { advertiseHost } from './advertise-host.js';
+import { type Closable, HeldClosables } from './held-closables.js';
 import { createHealthState, type HttpRequestHandler, httpHandler, isConnectApp } from '@switchyard/http';
 import type { RunningService, ServiceClientOptions } from './running-service.js';
 import { stopOnSignals, stopOnSignalsOnceStarted } from './process-signals.js';
@@ -252,8 +253,9 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
   });
   logger.info({ id: registration.instance.id, grpcPort, httpPort, zone: config.zone }, `${config.name} started`);
 
-  const discoveries: Discovery[] = [];
-  const clients: { close(): Promise<void> }[] = [];
+  // Each leaves its set when closed by its owner: see HeldClosables.
+  const discoveries = new HeldClosables<Discovery>();
+  const clients = new HeldClosables<Closable>();
   let stopping: Promise<void> | undefined;
   let draining = false;
   let crashed = false;
@@ -274,8 +276,7 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
         discoveryOptions ?? {},
       ),
     );
-    discoveries.push(discovery);
-    return discovery;
+    return discoveries.hold(discovery);
   };
 
   const stop = (): Promise<void> => {
@@ -295,8 +296,8 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
     await step('onStop', () => options.onStop?.());
     // Clients and discoveries made until now (onStop's too) are closed below; later ones are refused.
     clientsClosed = true;
-    await Promise.all(clients.map((client) => step('closing a client', () => client.close())));
-    await Promise.all(discoveries.map((discovery) => step('closing a discovery', () => discovery.close())));
+    await Promise.all(clients.takeAll().map((client) => step('closing a client', () => client.close())));
+    await Promise.all(discoveries.takeAll().map((discovery) => step('closing a discovery', () => discovery.close())));
     if (tracing) await step('flushing telemetry', () => releaseTracing(tracing as Tracing));
     await step('stopping observing the registry', () => stopObservingRegistry?.());
     if (metrics) await step('stopping metrics', () => releaseMetrics(metrics as Metrics));
@@ -429,11 +430,10 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
               }
             : {}),
         });
-        clients.push(client);
-        return client;
+        // Its discovery was made for it alone: closing the client closes it too.
+        return clients.hold(client, () => discovery.close());
       } catch (error) {
         // A client that cannot be made must not leave its discovery watching the registry.
-        discoveries.splice(discoveries.indexOf(discovery), 1);
         void discovery.close();
         throw error;
       }
