@@ -1,4 +1,5 @@
 import { NO_DEADLINE, toCancelled } from '@switchyard/core';
+import { untilAborted } from '@shopping-guide/shared';
 
 /** One caller waiting for a {@link SharedWork}: a served call's signal and deadline (a gRPC handler's context fits). */
 export interface WorkCaller {
@@ -49,27 +50,10 @@ export class SharedWork<T> {
     this.result ??= this.work(this);
     const result = this.result;
     if (signal === undefined) return result;
-    return new Promise<T>((resolve, reject) => {
-      const leave = (): void => {
-        this.waiting.delete(caller);
-        if (this.waiting.size === 0) this.controller.abort(signal.reason);
-        reject(toCancelled(signal.reason));
-      };
-      signal.addEventListener('abort', leave, { once: true });
-      const settled = (): void => {
-        signal.removeEventListener('abort', leave);
-        this.waiting.delete(caller);
-      };
-      result.then(
-        (value) => {
-          settled();
-          resolve(value);
-        },
-        (error: unknown) => {
-          settled();
-          reject(error);
-        },
-      );
+    return untilAborted(result, signal, (aborted) => {
+      this.waiting.delete(caller);
+      // The last caller gone: nobody will read the result, so the work stops.
+      if (aborted && this.waiting.size === 0) this.controller.abort(signal.reason);
     });
   }
 }

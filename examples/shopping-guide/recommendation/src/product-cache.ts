@@ -1,5 +1,5 @@
-import type { CatalogService, Product__Output } from '@shopping-guide/shared';
-import { currentCallScope, runInCallScope, toCancelled } from '@switchyard/core';
+import { type CatalogService, type Product__Output, untilAborted } from '@shopping-guide/shared';
+import { currentCallScope, runInCallScope } from '@switchyard/core';
 import type { GrpcClient } from '@switchyard/grpc';
 
 /** The catalog calls the cache makes (a Switchyard gRPC client, or a fake in tests). */
@@ -142,27 +142,4 @@ export class ProductCache {
       return cache.products;
     }
   }
-}
-
-/**
- * `work`'s result, or a rejection with `signal`'s reason as soon as it aborts, whichever comes
- * first; `work` itself goes on (it is shared). The listener goes either way.
- */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  if (signal.aborted) return Promise.reject(toCancelled(signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(toCancelled(signal.reason));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

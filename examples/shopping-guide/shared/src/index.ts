@@ -13,6 +13,7 @@ export {
 export { orderIdFor } from './order-id.js';
 export { protosDir } from './protos-dir.js';
 export { portSetting, type ServiceSettings, serviceSettings } from './service-settings.js';
+export { untilAborted } from './until-aborted.js';
 export type { Product, Product__Output } from './generated/shop/catalog/v1/Product.js';
 export type { Order__Output } from './generated/shop/orders/v1/Order.js';
 export type { SearchHit__Output } from './generated/shop/search/v1/SearchHit.js';
