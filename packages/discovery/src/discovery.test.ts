@@ -1,13 +1,8 @@
-import {
-  type InstanceInput,
-  type Logger,
-  type PickArgs,
-  RegistryUnavailableError,
-  silentLogger,
-} from '@switchyard/core';
+import { type Logger, type PickArgs, RegistryUnavailableError, silentLogger } from '@switchyard/core';
 import { createDiscovery, type Discovery, type DiscoveryOptions, p2cEwma, pickWithPort } from '@switchyard/discovery';
 import { MemoryRegistry, type RegistryListener } from '@switchyard/registry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { catalogInstance } from '@switchyard/registry/testing';
 
 let registry: MemoryRegistry;
 const discoveries: Discovery[] = [];
@@ -21,13 +16,7 @@ afterEach(async () => {
   await registry.close();
 });
 
-const instance = (id: string, extra: Partial<InstanceInput> = {}): InstanceInput => ({
-  id,
-  service: 'catalog',
-  host: '127.0.0.1',
-  ports: { grpc: 1 },
-  ...extra,
-});
+const instance = catalogInstance;
 
 async function discover(options: Partial<DiscoveryOptions> = {}): Promise<Discovery> {
   const discovery = createDiscovery({ registry, service: 'catalog', balancer: 'round-robin', ...options });

@@ -1,20 +1,9 @@
-/**
- * pickUntried: what the gRPC and HTTP clients pick with from a call's second attempt on. It passes
- * over the instances the call's failed attempts used (and, with a key, the key's own instance)
- * while another is to be had, and otherwise picks as a plain pick would.
- */
-import type { InstanceInput } from '@switchyard/core';
 import { createDiscovery, type Discovery, type DiscoveryOptions, pickUntried } from '@switchyard/discovery';
 import { describe, expect, it } from 'vitest';
 import { discoveries, registry } from './test-support/memory-registry-per-test.js';
+import { catalogInstance } from '@switchyard/registry/testing';
 
-const instance = (id: string, extra: Partial<InstanceInput> = {}): InstanceInput => ({
-  id,
-  service: 'catalog',
-  host: '127.0.0.1',
-  ports: { grpc: 1 },
-  ...extra,
-});
+const instance = catalogInstance;
 
 async function discover(options: Partial<DiscoveryOptions> = {}): Promise<Discovery> {
   const discovery = createDiscovery({ registry, service: 'catalog', outlierDetection: false, ...options });

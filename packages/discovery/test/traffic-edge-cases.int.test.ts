@@ -11,6 +11,7 @@ import { RedisRegistry } from '@switchyard/registry';
 import { describe, expect, it } from 'vitest';
 import { redisPerFile } from './fixtures/redis-per-file.js';
 import { versionsPicked } from './fixtures/version-picks.js';
+import { catalogInstance } from '@switchyard/registry/testing';
 
 const file = redisPerFile();
 const { cleanups } = file;
@@ -32,13 +33,7 @@ async function discover(
   return discovery;
 }
 
-const instance = (id: string, version: string) => ({
-  id,
-  service: 'catalog',
-  version,
-  host: '127.0.0.1',
-  ports: { grpc: 1 },
-});
+const instance = (id: string, version: string) => catalogInstance(id, { version });
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const started = Date.now();

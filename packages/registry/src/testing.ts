@@ -2,7 +2,7 @@
  * @switchyard/registry/testing: the contract every {@link Registry} backend must pass, written once
  * and run against each backend (memory, Redis standalone, Sentinel, Cluster, and any third-party
  * backend). Requires vitest. Also {@link refuseFirstUp}: a registry blip as a service marks itself
- * ready, for tests of how services come up.
+ * ready, for tests of how services come up; and {@link catalogInstance}, an instance to register.
  *
  * @example
  * ```ts
@@ -12,9 +12,17 @@
  *
  * @packageDocumentation
  */
-import { RegistryUnavailableError, type ServiceInstance } from '@switchyard/core';
+import { type InstanceInput, RegistryUnavailableError, type ServiceInstance } from '@switchyard/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Registry, RegistryEvent } from './registry.js';
+
+/**
+ * An instance of service `catalog` on 127.0.0.1 (gRPC port 1: tests that register it never dial
+ * it), with `fields` over those defaults (a version, metadata, another service…).
+ */
+export function catalogInstance(id: string, fields: Partial<InstanceInput> = {}): InstanceInput {
+  return { id, service: 'catalog', host: '127.0.0.1', ports: { grpc: 1 }, ...fields };
+}
 
 /** One isolated backend for one test. */
 export interface RegistryContractTarget {

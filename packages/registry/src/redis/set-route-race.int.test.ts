@@ -9,17 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedisRegistry } from '../index.js';
 import { RedisScripts } from './redis-scripts.js';
+import { catalogInstance } from '@switchyard/registry/testing';
 
 let redis: RedisServerHandle;
 const opened: RedisRegistry[] = [];
 const namespace = (): string => `sr${randomBytes(5).toString('hex')}`;
-const instance = (id: string, version: string) => ({
-  id,
-  service: 'catalog',
-  version,
-  host: '127.0.0.1',
-  ports: { grpc: 1 },
-});
+const instance = (id: string, version: string) => catalogInstance(id, { version });
 
 function registry(ns: string): RedisRegistry {
   const created = new RedisRegistry({ url: redis.url, namespace: ns });
