@@ -341,12 +341,18 @@ describe('other failures after the request may have run', () => {
   });
 
   it('an attempt cut by a per-attempt timeout is retried for Put, not for Append', async () => {
-    const policy = compose(quickRetries(), timeout({ ms: 150 }));
+    const retrying = quickRetries();
+    let retries = 0;
+    retrying.onRetry(() => retries++);
+    const policy = compose(retrying, timeout({ ms: 150 }));
     const { ledger, runs, keyToB } = await fleet('direct', { policy, holdMs: 2_000 });
     const failure = ledger.append({ id: 'e-1' }, { key: keyToB, deadlineMs: 5_000 });
     await expect(failure).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', retryable: false });
     await expect(failure).rejects.toThrow(/may have reached the server/);
     expect(runs).toEqual({ 'b Append': 1 });
+    // The client refused further attempts as the timeout cut the first: retry() gave up at once,
+    // where it used to wait its backoff and start an attempt the client then refused.
+    expect(retries).toBe(0);
     await expect(ledger.put({ id: 'e-2' }, { key: keyToB, deadlineMs: 5_000 })).resolves.toEqual({ servedBy: 'a' });
     expect(runs).toEqual({ 'b Append': 1, 'b Put': 1, 'a Put': 1 });
   });

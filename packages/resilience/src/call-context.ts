@@ -30,6 +30,17 @@ export interface AttemptContext {
    * first attempt; the Switchyard clients call it for such requests themselves.
    */
   disallowHedging(): void;
+  /**
+   * Says that no further attempt of this call may run, and why (`reason`, the error the caller
+   * gets instead): typically an attempt that may have reached a server and run there, for a request
+   * that must not run twice (not idempotent). `retry()` then gives up at once with `reason` (no
+   * backoff wait, no budget spent), and `hedge()` starts no further attempt. The first reason
+   * stays. A transport still checks {@link furtherAttemptsRefused} as each attempt starts, for
+   * policies of one's own that run the operation again; the Switchyard clients do both.
+   */
+  refuseFurtherAttempts(reason: Error): void;
+  /** The reason given to {@link refuseFurtherAttempts}, once it was called for this call; undefined before. */
+  readonly furtherAttemptsRefused: Error | undefined;
 }
 
 /**
@@ -56,6 +67,8 @@ export class CallContext implements AttemptContext {
   private alsoRecordedIn: object[] | undefined = undefined;
   /** On the call's root context: see disallowHedging. */
   private hedgingDisallowed = false;
+  /** On the call's root context: see refuseFurtherAttempts. */
+  private refusal: Error | undefined = undefined;
   /** Calls in this context (or its attempts) waiting in a bulkhead's queue now (see enterQueue). */
   private queuedNow = 0;
   /** A call in this context (or its attempts) left a bulkhead's queue without running (see leaveQueue). */
@@ -213,6 +226,16 @@ export class CallContext implements AttemptContext {
 
   disallowHedging(): void {
     this.root().hedgingDisallowed = true;
+  }
+
+  refuseFurtherAttempts(reason: Error): void {
+    const root = this.root();
+    root.refusal ??= reason;
+    root.hedgingDisallowed = true;
+  }
+
+  get furtherAttemptsRefused(): Error | undefined {
+    return this.root().refusal;
   }
 
   /** @internal Whether a hedge may start another attempt of this call (see disallowHedging). */

@@ -24,6 +24,29 @@ describe('retry', () => {
     });
   });
 
+  it('gives up at once, with the reason, once the operation refused further attempts (no wait, no token)', async () => {
+    const budget = retryBudget();
+    const acquire = vi.spyOn(budget, 'tryAcquireRetry');
+    const policy = retry({ maxAttempts: 3, backoff: { initialMs: 1_000, maxMs: 1_000 }, budget });
+    const retries: number[] = [];
+    const giveUps: string[] = [];
+    policy.onRetry((event) => retries.push(event.attempt));
+    policy.onGiveUp((event) => giveUps.push(event.reason));
+    const refusal = new SwitchyardError('DEADLINE_EXCEEDED', 'POST /orders: may have run; not sent again');
+    let attempts = 0;
+    const pending = policy.execute((context) => {
+      attempts++;
+      // A request that may have reached its server and must not run twice.
+      context.refuseFurtherAttempts(refusal);
+      context.refuseFurtherAttempts(new Error('a later reason')); // the first one stays
+      expect(context.furtherAttemptsRefused).toBe(refusal);
+      return Promise.reject(unavailable()); // retryable, as a per-attempt timeout labels its expiry
+    });
+    await expect(pending).rejects.toBe(refusal); // was a 1 s backoff wait, then another attempt
+    expect({ attempts, retries, giveUps }).toEqual({ attempts: 1, retries: [], giveUps: ['not-retryable'] });
+    expect(acquire).not.toHaveBeenCalled();
+  });
+
   it('waits out a pushback longer than a Node timer holds instead of retrying at once', async () => {
     const longWait = 3_000_000_000; // past MAX_TIMER_MS (2^31 - 1 ms), where setTimeout fires after 1 ms
     let calls = 0;

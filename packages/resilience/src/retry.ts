@@ -131,6 +131,10 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
       const abortReason = context.abortReason;
       if (abortReason) giveUp(attempt, abortedWhy(abortReason), error, error);
       if (!retryOn(error, attempt)) giveUp(attempt, 'not-retryable', error, error);
+      // The operation said it must not run again (see refuseFurtherAttempts): said now, before a
+      // backoff wait and a budget token spent on an attempt the transport would refuse.
+      const refused = context.furtherAttemptsRefused;
+      if (refused) giveUp(attempt, 'not-retryable', error, refused);
       if (attempt >= maxAttempts) giveUp(attempt, 'attempts', error, new RetryExhaustedError(errors));
       const asked: unknown = pushbackOf(error);
       // NaN is no answer (the backoff decides); a negative or infinite wait means "do not retry".

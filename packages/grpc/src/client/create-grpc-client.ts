@@ -285,7 +285,6 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       scope,
       signal: callSignal(callOptions?.signal, scope),
       idempotent: callOptions?.idempotent ?? idempotentMethods.has(method),
-      mayHaveRun: undefined,
     };
   };
 
@@ -317,10 +316,10 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       // A method that must not run twice is not hedged: a hedge sends it again while the first
       // attempt may be running. Said before any hedge could start (see above).
       context.disallowHedging();
-      // Nor sent again after an attempt that may have run, whatever asked for it: a per-attempt
-      // timeout() labels its expiry retryable, and a retryOn of the caller's own may say yes to
-      // anything. (Attempts that certainly never reached a server leave mayHaveRun unset.)
-      if (prepared.mayHaveRun !== undefined) throw notRetriedError(prepared.mayHaveRun, `${serviceName}/${name}`, name);
+      // Nor sent again after an attempt that may have run (see refuseMoreAttempts): retry()
+      // gives up by itself, and this refuses what a policy of one's own may ask for.
+      const refused = context.furtherAttemptsRefused;
+      if (refused !== undefined) throw refused;
     }
     const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
     // A retry or hedge passes over the instances the call's failed attempts used (and a keyed
@@ -449,7 +448,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           badRequest ??
           fromServiceError(error, `${serviceName}/${name}`, retryableNow, withheld ? mayHaveRunNote(name) : undefined);
         if (overOwnLimit) markDescribesThisSide(mapped);
-        if (badRequest === undefined && !notSent && !prepared.idempotent && !aborted) prepared.mayHaveRun ??= mapped;
+        if (badRequest === undefined && !notSent && !prepared.idempotent && !aborted)
+          refuseMoreAttempts(context, mapped, serviceName, name);
         span?.end(code, mapped);
         reject(mapped);
       };
@@ -471,7 +471,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         // its channel never connected: grpc-js holds a call until it has a connection. Noted now,
         // before the policy can start another attempt, for a method that must not run twice.
         if (!prepared.idempotent && client.getChannel().getConnectivityState(false) === connectivityState.READY) {
-          prepared.mayHaveRun ??= reason;
+          refuseMoreAttempts(context, reason, serviceName, name);
         }
         call.cancel((reason as { code?: unknown }).code === ErrorCode.DEADLINE_EXCEEDED);
       };
@@ -688,6 +688,17 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
 
 /** The client's own members (see GrpcClientMemberName). */
 const CLIENT_MEMBERS = new Set(['close', 'stream', 'clientStream', 'bidiStream', 'openChannels', 'toString']);
+
+/**
+ * An attempt's request may have run on a server, and its method must not run twice: no policy
+ * may start another attempt of the call (a per-attempt timeout() labels its expiry retryable, and
+ * a retryOn of the caller's own may say yes to anything). Called on the failure path only, and not
+ * for attempts that certainly never reached a server. The first failure stays the reason.
+ */
+function refuseMoreAttempts(context: AttemptContext, failure: Error, serviceName: string, name: string): void {
+  if (context.furtherAttemptsRefused === undefined)
+    context.refuseFurtherAttempts(notRetriedError(failure, `${serviceName}/${name}`, name));
+}
 
 /** The four kinds of gRPC method, by which side streams. */
 type CallKind = 'unary' | 'server-streaming' | 'client-streaming' | 'bidirectional';
@@ -1032,11 +1043,6 @@ interface PreparedCall {
   signal: AbortSignal | undefined;
   /** Whether the call may run twice: the call's `idempotent`, else its method's (see idempotentMethodsOf). */
   idempotent: boolean;
-  /**
-   * For a call that must not run twice: the failure of its first attempt whose request may have
-   * reached a server. Set, no other attempt is made (see attempt()).
-   */
-  mayHaveRun: Error | undefined;
 }
 
 /**

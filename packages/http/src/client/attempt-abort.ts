@@ -24,8 +24,15 @@ export class AttemptAbort {
   private removeContextListener: (() => void) | undefined;
   private removeCallerListener: (() => void) | undefined;
 
-  constructor(context: AttemptContext, callerSignal: AbortSignal | undefined) {
-    const onAbort = (reason: Error): void => this.abort(reason);
+  /**
+   * `cutShort`, if given, hears the context abort this attempt once it was started (not one
+   * already aborted when it began), before undici is told.
+   */
+  constructor(context: AttemptContext, callerSignal: AbortSignal | undefined, cutShort?: AbortListener) {
+    const onAbort = (reason: Error): void => {
+      cutShort?.(reason);
+      this.abort(reason);
+    };
     const already = context.abortReason;
     if (already) this.abort(already);
     else this.removeContextListener = context.onAbort(onAbort);
@@ -175,6 +182,13 @@ export class SingleAttemptContext implements AttemptContext {
 
   /** Nothing to do: without a policy, a call has one attempt. */
   disallowHedging(): void {}
+
+  /** Kept for the contract's sake: without a policy, a call has one attempt. */
+  furtherAttemptsRefused: Error | undefined = undefined;
+
+  refuseFurtherAttempts(reason: Error): void {
+    this.furtherAttemptsRefused ??= reason;
+  }
 
   onAbort(listener: AbortListener): () => void {
     this.listeners.push(listener);

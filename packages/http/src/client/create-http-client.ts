@@ -65,8 +65,6 @@ interface CallState {
   sent: boolean;
   /** An attempt read from the call's stream body: it cannot be sent again (see AttemptBody). */
   bodyTaken?: boolean;
-  /** An attempt may have reached a server (anything but a refused connection or a local refusal). */
-  mayHaveRun?: boolean;
   lastError: unknown;
   /** Attempts sent and not yet answered (or failed). */
   inFlight: number;
@@ -134,9 +132,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throw notReplayable(state.lastError);
     }
     // Nor, for a request that may not be sent twice, after an attempt that may have reached a
-    // server, whatever asked for it: a per-attempt timeout() labels its expiry retryable, and a
-    // retryOn of the caller's own may say yes to a 503 (the gRPC client's rule too).
-    if (state.mayHaveRun && !prepared.idempotent) throw notResent(state.lastError, labelOf(prepared));
+    // server (see refuseResend): retry() gives up by itself, and this refuses what a policy of
+    // one's own may ask for.
+    if (!prepared.idempotent) {
+      const refused = context.furtherAttemptsRefused;
+      if (refused !== undefined) throw refused;
+    }
     // A request that may not be sent twice is not hedged: a second attempt while the first is out
     // (a hedge starts on a timer, whatever the request) would send it twice.
     if (state.inFlight > 0 && !prepared.idempotent) throw notHedged(labelOf(prepared));
@@ -183,7 +184,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       },
       urls,
     );
-    const abort = new AttemptAbort(context, prepared.signal);
+    // Cut short by the policy (a per-attempt timeout), a request that may not be sent twice may
+    // already be running on the server: said at once, before retry() can decide on another attempt.
+    const abort = new AttemptAbort(
+      context,
+      prepared.signal,
+      prepared.idempotent ? undefined : (reason) => refuseResend(context, reason, prepared),
+    );
     // A stream body goes out through this attempt's own view of it (see AttemptBody).
     const sentBody = prepared.replayable
       ? (prepared.body as string | Uint8Array | null)
@@ -269,13 +276,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     } catch (error) {
       noteFailedInstance(state, instance.id);
       if (outcomeReported) {
-        state.mayHaveRun = true; // the server answered
+        if (!prepared.idempotent) refuseResend(context, error, prepared); // the server answered
         throw error;
       }
       abort.release();
       const kind = classifyFailure(error, abort.reason, sentBody);
-      // Only a refused connection, or a request refused on this side, certainly reached no server.
-      if (kind !== 'connect' && kind !== 'invalid' && kind !== 'pool-options') state.mayHaveRun = true;
       const mapped =
         SwitchyardError.isInstance(error) && kind === 'other'
           ? error
@@ -290,6 +295,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       recordAttempt(service, prepared.method, undefined, started, (mapped as { code?: string }).code);
       span?.end(received, mapped);
       state.lastError = mapped;
+      // Only a refused connection, or a request refused on this side, certainly reached no server.
+      if (!prepared.idempotent && kind !== 'connect' && kind !== 'invalid' && kind !== 'pool-options')
+        refuseResend(context, mapped, prepared);
       throw mapped;
     } finally {
       state.inFlight--;
@@ -348,6 +356,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   function labelOf(prepared: PreparedRequest): string {
     return `${service} ${prepared.method} ${prepared.path}`;
+  }
+
+  /**
+   * An attempt of a request that may not be sent twice may have reached a server (it timed out, its
+   * connection broke, a server answered): no policy may start another attempt of the call (a
+   * per-attempt timeout() labels its expiry retryable, and a retryOn of the caller's own may say yes
+   * to a 503; the gRPC client's rule too). Failure path only; the first failure stays the reason.
+   */
+  function refuseResend(context: AttemptContext, failure: unknown, prepared: PreparedRequest): void {
+    if (context.furtherAttemptsRefused === undefined)
+      context.refuseFurtherAttempts(notResent(failure, labelOf(prepared)));
   }
 
   /** A server that says its own downstream calls already retried (NO_RETRY_HEADER) is not retried again. */
