@@ -75,6 +75,15 @@ describe('switchyard call request flags', { timeout: 60_000 }, () => {
     expect(bad.stderr).toMatch(/^switchyard call: --header trace-bin: .*base64/);
   });
 
+  it('refuses a -H header gRPC writes itself (it was dropped or replaced without a word), naming the flag', async () => {
+    const timeoutHeader = await run([...say('meta'), '-H', 'grpc-timeout: 5S']);
+    expect(timeoutHeader.code).toBe(2); // was 0: the call ran with the default deadline
+    expect(timeoutHeader.stderr).toMatch(/^switchyard call: --header grpc-timeout: .*--deadline-ms/);
+    const agent = await run([...say('meta'), '-H', 'User-Agent: probe/1']);
+    expect(agent.code).toBe(2);
+    expect(agent.stderr).toMatch(/^switchyard call: --header user-agent: cannot be sent as metadata/);
+  });
+
   it('--key routes by maglev: every call with one key reaches the instance a maglev client picks for it', async () => {
     const discovery = createDiscovery({ registry, service: 'sticky', balancer: 'maglev' });
     await discovery.ready({ timeoutMs: 5_000 });

@@ -288,6 +288,21 @@ export function requestsOf(parsed: unknown, method: string): object[] {
 }
 
 /**
+ * Headers gRPC itself writes on every call (grpc-js replaces a caller's value, or its compression
+ * drops it), or that only a server sends: given with -H, they never reached the server as given.
+ */
+const SET_BY_GRPC = new Map([
+  ['grpc-timeout', 'gRPC sends the deadline itself; use --deadline-ms'],
+  ['content-type', 'gRPC sends application/grpc itself'],
+  ['te', 'gRPC sends te: trailers itself'],
+  ['user-agent', "gRPC sends the client's user agent itself"],
+  ['grpc-encoding', "gRPC's compression sets it"],
+  ['grpc-accept-encoding', "gRPC's compression sets it"],
+  ['grpc-status', 'only a server sends it (in trailers)'],
+  ['grpc-message', 'only a server sends it (in trailers)'],
+]);
+
+/**
  * `-H 'name: value'` flags as call metadata. A name given more than once sends every value, in
  * order (an object keyed by name kept only the last one). A `-bin` name takes its value as base64
  * and sends the bytes, as grpcurl does: gRPC carries binary metadata as bytes, and a string there
@@ -302,6 +317,11 @@ function parseHeaders(headers: readonly string[]): Record<string, string[] | Buf
       throw new UsageError(`--header must look like 'name: value', got ${JSON.stringify(header)}`);
     }
     const value = header.slice(colon + 1).trim();
+    const setBy = SET_BY_GRPC.get(name);
+    if (setBy !== undefined) {
+      // Sent, it was replaced or dropped on the way without a word, and the call ran without it.
+      throw new UsageError(`--header ${name}: cannot be sent as metadata: ${setBy}`);
+    }
     if (name.endsWith('-bin')) {
       if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(value) || value.replace(/=+$/, '').length % 4 === 1) {
         throw new UsageError(
