@@ -14,16 +14,32 @@ export const OVERLAYS = ['local', 'production'] as const;
 /** One overlay's name. */
 export type Overlay = (typeof OVERLAYS)[number];
 
-const builds = new Map<Overlay, KubeObject[]>();
+/**
+ * The kustomizations an overlay is applied as, in order, relative to its folder. Production's
+ * data/ (the namespace and Redis's volume claim) is applied first and apart, so deleting the
+ * workloads (`kubectl delete -k overlays/production`) keeps the data.
+ */
+export const OVERLAY_PARTS: Readonly<Record<Overlay, readonly string[]>> = {
+  local: ['.'],
+  production: ['data', '.'],
+};
 
-/** A fresh copy of an overlay's objects, as `kubectl kustomize` builds them. */
-export function buildOverlay(overlay: Overlay): KubeObject[] {
-  let objects = builds.get(overlay);
+const builds = new Map<string, KubeObject[]>();
+
+/** A fresh copy of one kustomization of an overlay (see OVERLAY_PARTS), as `kubectl kustomize` builds it. */
+export function buildPart(overlay: Overlay, part: string): KubeObject[] {
+  const key = `${overlay}/${part}`;
+  let objects = builds.get(key);
   if (!objects) {
-    objects = kustomizeBuild(join(deployDir, 'k8s', 'overlays', overlay));
-    builds.set(overlay, objects);
+    objects = kustomizeBuild(join(deployDir, 'k8s', 'overlays', overlay, part));
+    builds.set(key, objects);
   }
   return structuredClone(objects);
+}
+
+/** A fresh copy of everything an overlay puts in the cluster: each of its parts, as `kubectl kustomize` builds them. */
+export function buildOverlay(overlay: Overlay): KubeObject[] {
+  return OVERLAY_PARTS[overlay].flatMap((part) => buildPart(overlay, part));
 }
 
 /** A fresh copy of deploy/services.json. */

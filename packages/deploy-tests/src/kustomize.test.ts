@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildOverlay, contract, OVERLAYS } from './builds.js';
+import { buildOverlay, buildPart, contract, OVERLAYS } from './builds.js';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { kustomizeBuild, parseManifests } from './kustomize.js';
 import { parseQuantity } from './quantity.js';
@@ -22,6 +22,21 @@ describe('kubectl kustomize', () => {
     expect(names('NetworkPolicy')).toEqual(
       expect.arrayContaining(['default-deny-ingress', 'gateway-ingress', 'backend-ingress', 'redis-ingress']),
     );
+  });
+
+  it("keeps the namespace and Redis's volume claim out of what `kubectl delete -k overlays/production` removes", () => {
+    const kinds = (objects: ReturnType<typeof buildOverlay>) =>
+      objects.map((object) => `${object.kind}/${object.metadata.name}`).sort();
+    // Applied first and apart: the data, and the namespace the Secret lives in.
+    expect(kinds(buildPart('production', 'data'))).toEqual([
+      'Namespace/switchyard',
+      'PersistentVolumeClaim/redis-data',
+    ]);
+    // The workloads' build, which `delete -k` deletes: it took the claim (the stock) and the
+    // namespace (everything in it, the Secret too) with it.
+    const workloads = kinds(buildPart('production', '.'));
+    expect(workloads.filter((name) => /^(Namespace|PersistentVolumeClaim)\//.test(name))).toEqual([]);
+    expect(workloads).toContain('Deployment/redis');
   });
 
   it("generates the registry's password Secret in overlays/local only: production brings its own", () => {
