@@ -155,11 +155,9 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
                 { userId, lines, idempotencyKey },
                 {
                   // The id the order will have: GET /api/orders/:id then reaches the replica holding it.
+                  // (PlaceOrder is IDEMPOTENT in its proto, its key required: retried even after a
+                  // failure that may have reached orders, a replica killed mid-call.)
                   key: orderIdFor(userId, idempotencyKey),
-                  // With its key, placing the order may run twice (the second answers the first's
-                  // order): retried even after a failure that may have reached orders (a replica
-                  // killed mid-call). PlaceOrder without a key is not, so its proto does not say so.
-                  idempotent: true,
                 },
               ),
             ),

@@ -208,7 +208,7 @@ describe('gateway routes', () => {
       'user: must be 1 to 128 characters',
     );
     expect(await message(placeOrder(line, { 'idempotency-key': 'k'.repeat(129) }))).toBe(
-      'Idempotency-Key: must be at most 128 characters',
+      'Idempotency-Key: must be 1 to 128 characters: the same key places one order, however often it is sent',
     );
     expect(await message(placeOrder([...line, { productId: '', quantity: 1 }]))).toBe(
       'lines[1].productId: must be 1 to 128 characters',

@@ -182,12 +182,14 @@ describe('OrderPlacer', () => {
     expect(await level('sku-7')).toBe(4);
   });
 
-  it('places a new order every time when no key is given', async () => {
-    const { catalog } = await inProcessCatalog();
+  it('refuses a request without a key, reserving nothing: each one placed a new order, so no retry was safe', async () => {
+    const { catalog, calls } = await inProcessCatalog();
     const placer = new OrderPlacer(catalog, new MemoryOrderStore());
-    const first = await placer.place(order([['sku-2', 1]], ''));
-    const second = await placer.place(order([['sku-2', 1]], ''));
-    expect(first.id).not.toBe(second.id);
+    await expect(placer.place(order([['sku-2', 1]], ''))).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('idempotency_key: must be 1 to 128 characters'),
+    });
+    expect(calls).toMatchObject({ reserve: 0, confirm: 0, release: 0 });
   });
 
   it('validates the request, naming the line', async () => {

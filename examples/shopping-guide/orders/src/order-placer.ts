@@ -245,8 +245,14 @@ function validate(request: PlaceOrderInput): Line[] {
   if (request.userId === '' || request.userId.length > ORDER_LIMITS.idLength) {
     throw new InvalidArgumentError('user_id', `must be 1 to ${ORDER_LIMITS.idLength} characters`);
   }
-  if (request.idempotencyKey.length > ORDER_LIMITS.idLength) {
-    throw new InvalidArgumentError('idempotency_key', `must be at most ${ORDER_LIMITS.idLength} characters`);
+  // Required: with it, a retry of any kind (a client's, after a reset mid-call) places one order,
+  // which is what lets the proto mark PlaceOrder IDEMPOTENT. Without one, each call placed a new
+  // order under a random id, so no client could retry a failure that may have run.
+  if (request.idempotencyKey === '' || request.idempotencyKey.length > ORDER_LIMITS.idLength) {
+    throw new InvalidArgumentError(
+      'idempotency_key',
+      `must be 1 to ${ORDER_LIMITS.idLength} characters: the same key places one order, however often it is sent`,
+    );
   }
   if (request.lines.length === 0 || request.lines.length > ORDER_LIMITS.lines) {
     throw new InvalidArgumentError('lines', `must hold 1 to ${ORDER_LIMITS.lines} lines, got ${request.lines.length}`);

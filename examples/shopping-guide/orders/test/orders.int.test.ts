@@ -96,13 +96,24 @@ describe('orders service', () => {
     await expect(
       orders.placeOrder({
         userId: 'ada',
+        idempotencyKey: 'checkout-3',
         lines: [
           { productId: 'sku-1', quantity: 1 },
           { productId: 'sku-999', quantity: 1 },
         ],
       }),
     ).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', details: 'lines[1].product_id: unknown product "sku-999"' });
-    await expect(orders.placeOrder({ userId: 'ada', lines: [] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(orders.placeOrder({ userId: 'ada', idempotencyKey: 'checkout-4', lines: [] })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: expect.stringMatching(/^lines: /),
+    });
+    // The key is required (it placed a new order under a random id every time, so no retry was safe).
+    await expect(
+      orders.placeOrder({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: expect.stringMatching(/^idempotency_key: must be 1 to 128/),
+    });
   });
 
   it('a PlaceOrder its caller cancels cancels the catalog call it waits on, and reserves no stock', async () => {
@@ -195,7 +206,10 @@ describe('orders service', () => {
     const orders = await client(registry, OrdersService, 'orders', { policy: false });
     const started = Date.now();
     await expect(
-      orders.placeOrder({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] }, { deadlineMs: 1_000 }),
+      orders.placeOrder(
+        { userId: 'ada', idempotencyKey: 'checkout-u', lines: [{ productId: 'sku-1', quantity: 1 }] },
+        { deadlineMs: 1_000 },
+      ),
     ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(Date.now() - started).toBeLessThan(1_000);
   });

@@ -25,7 +25,7 @@ describe('idempotency levels: what a client may retry after a failure that may h
     expect(levels(RecommendationService)).toEqual({ RecordView: 'IDEMPOTENCY_UNKNOWN', Recommend: 'NO_SIDE_EFFECTS' });
   });
 
-  it('leaves PlaceOrder unmarked: only a call with an idempotency key may run twice (the gateway says so per call)', () => {
-    expect(levels(OrdersService)).toEqual({ PlaceOrder: 'IDEMPOTENCY_UNKNOWN', GetOrder: 'NO_SIDE_EFFECTS' });
+  it('marks PlaceOrder IDEMPOTENT: its idempotency key is required, and the same key places one order', () => {
+    expect(levels(OrdersService)).toEqual({ PlaceOrder: 'IDEMPOTENT', GetOrder: 'NO_SIDE_EFFECTS' });
   });
 });
