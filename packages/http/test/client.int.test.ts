@@ -135,6 +135,41 @@ describe('HTTP client over loopback', () => {
     expect(hits).toBeGreaterThan(1);
   });
 
+  it('sends a POST to another instance when a per-attempt timeout cut it while it waited for a connection', async () => {
+    const posts: string[] = [];
+    for (const id of ['a', 'b']) {
+      await loopback.serve(id, async (request, response) => {
+        await readBody(request);
+        if (request.url === '/hold') {
+          // Headers now, the body later: the connection stays busy after the client has its response.
+          response.writeHead(200, { 'content-type': 'text/plain' });
+          response.flushHeaders();
+          return void setTimeout(() => response.end(id), 600);
+        }
+        if (request.method === 'POST') posts.push(id);
+        json(response, 200, { servedBy: id });
+      });
+    }
+    const discovery = await loopback.discover('web', 'maglev');
+    // A key maglev sends to `a`, which then has its one connection busy with /hold.
+    const key = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'].find((candidate) => {
+      const lease = discovery.pick({ key: candidate });
+      lease.done({ ok: true, latencyMs: 1 });
+      return lease.instance.id === 'a';
+    }) as string;
+    const web = await loopback.client('web', {
+      discovery,
+      poolOptions: { connections: 1 },
+      policy: compose(retry({ backoff: { initialMs: 1, maxMs: 2 } }), timeout({ ms: 100 })),
+    });
+    const held = await web.request({ method: 'GET', path: '/hold', key });
+    // Queued behind /hold on `a`, never sent: its timeout leaves it free to go to `b`. It was
+    // refused as "may have run" (not sent again), though `a` never saw it.
+    await expect(web.postJson('/orders', { sku: 1 }, { key })).resolves.toEqual({ servedBy: 'b' });
+    expect(posts).toEqual(['b']);
+    expect(await held.body.text()).toBe('a');
+  });
+
   it('does not retry a POST unless it is marked idempotent (server hits counted)', async () => {
     const hits = await flaky(1, 503);
     const web = await loopback.client();

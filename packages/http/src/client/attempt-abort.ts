@@ -16,6 +16,11 @@ type AbortListener = (reason: Error) => void;
  */
 export class AttemptAbort {
   reason: Error | undefined = undefined;
+  /**
+   * Aborted while its buffered exchange still waited for a connection (queued behind a full pool,
+   * or connecting): undici had sent nothing, so the request certainly never reached a server.
+   */
+  abortedBeforeConnect = false;
   /** undici's abort function for a buffered exchange (dispatch gives a function, not a signal slot). */
   private direct: ((reason: Error) => void) | undefined = undefined;
   private emitter: AbortEmitter | undefined = undefined;
@@ -26,12 +31,12 @@ export class AttemptAbort {
 
   /**
    * `cutShort`, if given, hears the context abort this attempt once it was started (not one
-   * already aborted when it began), before undici is told.
+   * already aborted when it began), synchronously, with {@link abortedBeforeConnect} set.
    */
   constructor(context: AttemptContext, callerSignal: AbortSignal | undefined, cutShort?: AbortListener) {
     const onAbort = (reason: Error): void => {
-      cutShort?.(reason);
       this.abort(reason);
+      cutShort?.(reason);
     };
     const already = context.abortReason;
     if (already) this.abort(already);
@@ -54,6 +59,7 @@ export class AttemptAbort {
   abort(reason: Error): void {
     if (this.reason !== undefined) return;
     this.reason = reason;
+    this.abortedBeforeConnect = this.waiting !== undefined;
     this.emitter?.emit('abort');
     const direct = this.direct;
     this.direct = undefined;

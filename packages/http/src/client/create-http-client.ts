@@ -186,10 +186,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     );
     // Cut short by the policy (a per-attempt timeout), a request that may not be sent twice may
     // already be running on the server: said at once, before retry() can decide on another attempt.
-    const abort = new AttemptAbort(
+    // Not when it still waited for a connection (a full pool, a connect that hangs): nothing was
+    // sent, and another instance may take it.
+    const abort: AttemptAbort = new AttemptAbort(
       context,
       prepared.signal,
-      prepared.idempotent ? undefined : (reason) => refuseResend(context, reason, prepared),
+      prepared.idempotent
+        ? undefined
+        : (reason) => {
+            if (!abort.abortedBeforeConnect) refuseResend(context, reason, prepared);
+          },
     );
     // A stream body goes out through this attempt's own view of it (see AttemptBody).
     const sentBody = prepared.replayable
@@ -295,8 +301,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       recordAttempt(service, prepared.method, undefined, started, (mapped as { code?: string }).code);
       span?.end(received, mapped);
       state.lastError = mapped;
-      // Only a refused connection, or a request refused on this side, certainly reached no server.
-      if (!prepared.idempotent && kind !== 'connect' && kind !== 'invalid' && kind !== 'pool-options')
+      // Only a refused connection, a request refused on this side, or one cut short while it
+      // waited for a connection certainly reached no server.
+      if (
+        !prepared.idempotent &&
+        kind !== 'connect' &&
+        kind !== 'invalid' &&
+        kind !== 'pool-options' &&
+        !abort.abortedBeforeConnect
+      )
         refuseResend(context, mapped, prepared);
       throw mapped;
     } finally {
