@@ -5,7 +5,7 @@ export interface Closable {
 
 /**
  * What a running service made for its code (discoveries, clients) and still holds: closed at
- * stop(). Each one leaves the set when its owner closes it first, so a service that makes and
+ * stop(). Each one leaves the set once its owner has closed it, so a service that makes and
  * closes clients as it runs does not keep every one it ever made until stop() (with each closed
  * client's discovery still watching the registry).
  */
@@ -14,19 +14,25 @@ export class HeldClosables<T extends Closable> {
 
   /**
    * Holds `resource` until stop() or its own close(), whichever comes first. Its close() is
-   * wrapped to let go of it; `afterClose` then runs, even if that close failed (a client's
-   * discovery, made for it alone, closes with it).
+   * wrapped: run once (a second call, stop()'s included, gets the same promise, so stop() waits
+   * for a close its owner began and did not await), then `afterClose` (a client's discovery, made
+   * for it alone, closes with it), and the resource is let go of once both are done. The close's
+   * own failure is the one reported; `afterClose`'s only without it.
    */
   hold<R extends T>(resource: R, afterClose?: () => Promise<void>): R {
     this.held.add(resource);
     const ownClose = resource.close.bind(resource);
-    resource.close = async () => {
-      this.held.delete(resource);
+    let closing: Promise<void> | undefined;
+    const closeAll = async (): Promise<void> => {
       try {
-        await ownClose();
+        await runBoth(ownClose, afterClose);
       } finally {
-        await afterClose?.();
+        this.held.delete(resource);
       }
+    };
+    resource.close = () => {
+      closing ??= closeAll();
+      return closing;
     };
     return resource;
   }
@@ -36,10 +42,26 @@ export class HeldClosables<T extends Closable> {
     return this.held.size;
   }
 
-  /** Every resource held now, let go of: the caller closes them. */
+  /** Every resource held now, closing ones included: the caller closes them (or waits for their close). */
   takeAll(): T[] {
     const all = [...this.held];
     this.held.clear();
     return all;
   }
+}
+
+/** Runs `first`, then `then` whatever `first` did; rethrows `first`'s failure, else `then`'s. */
+async function runBoth(first: () => Promise<void>, then: (() => Promise<void>) | undefined): Promise<void> {
+  let failure: { error: unknown } | undefined;
+  try {
+    await first();
+  } catch (error) {
+    failure = { error };
+  }
+  try {
+    await then?.();
+  } catch (error) {
+    failure ??= { error };
+  }
+  if (failure) throw failure.error;
 }

@@ -270,6 +270,44 @@ describe('startService: start-up and stop', () => {
     await memory.close();
   });
 
+  it('waits at stop() for a discovery close its owner began and did not await', async () => {
+    const memory = new MemoryRegistry();
+    let openGate: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    // Watches that stop slowly: a discovery's close() waits for its watch to stop.
+    const registry: Registry = {
+      ...withUpdates(memory, (patch, real) => real(patch)),
+      async watch(service, listener) {
+        const unwatch = await memory.watch(service, listener);
+        watching.add(service);
+        return async () => {
+          await gate;
+          await unwatch();
+        };
+      },
+    };
+    const watching = new Set<string>();
+    const service = await startService({ name: 'unawaited', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
+    const discovery = service.discover('elsewhere');
+    await discovery.ready();
+    await vi.waitFor(() => expect(watching.has('elsewhere')).toBe(true));
+    await new Promise((resolve) => setImmediate(resolve)); // its stop function kept by the discovery
+    void discovery.close(); // begun, not awaited
+    let stopped = false;
+    const stopping = service.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // It was true: stop() had let go of the discovery as its close began, and went on (to close
+    // the registry) while the watch was still stopping.
+    expect(stopped).toBe(false);
+    openGate();
+    await stopping;
+    await memory.close();
+  });
+
   it('closes clients made in onStop, and refuses clients asked for after stop (they were left open)', async () => {
     const registry = new MemoryRegistry();
     let closeOfMadeInOnStop: { mock: { calls: unknown[] } } | undefined;
