@@ -56,6 +56,7 @@ import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, closedByPool, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
 import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
+import { brokenReply } from './response-cardinality.js';
 import { observeClientMetrics } from '@switchyard/tracing';
 import { recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
@@ -361,7 +362,8 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         removeAbort?.();
         const latencyMs = performance.now() - started;
         // A stream grpc-js could not start on a connection going away was never sent: UNAVAILABLE.
-        const error = failure === null ? null : (unstartedStream(failure) ?? failure);
+        // A reply that broke the protocol (an empty OK) is the server's failure: INTERNAL.
+        const error = failure === null ? null : (unstartedStream(failure) ?? brokenReply(failure) ?? failure);
         recordAttempt(serviceName, name, error ? error.code : Status.OK, latencyMs);
         if (!error) {
           lease.done({ ok: true, latencyMs });
