@@ -148,8 +148,9 @@ describe('a hedged server stream', () => {
     }) as unknown as Chatting;
     cleanups.push(() => echo.close());
 
-    // An array: requests that can be sent again, so both attempts may send them.
-    const chat = echo.bidiStream.chat([{ message: 'a' }, { message: 'b' }], { deadlineMs: 30_000 });
+    // An array: requests that can be sent again, so both attempts may send them; and a call that
+    // says it may run twice (Chat is not marked idempotent: two attempts out at once are refused).
+    const chat = echo.bidiStream.chat([{ message: 'a' }, { message: 'b' }], { deadlineMs: 30_000, idempotent: true });
     expect(await firstMessages(chat, 2)).toEqual(['0', '1']);
     await expect.poll(() => endings, { timeout: 2_000 }).toEqual(['cancelled', 'cancelled']);
     await expect.poll(() => clientSpanCodes(tracing), { timeout: 2_000 }).toEqual([status.CANCELLED, status.CANCELLED]);

@@ -14,7 +14,7 @@ import { status } from '@grpc/grpc-js';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcHandlerContext, grpcError, loadService } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
-import { compose, hedge, type Policy, retry, timeout } from '@switchyard/resilience';
+import { compose, createPolicy, hedge, type Policy, retry, timeout } from '@switchyard/resilience';
 import { describe, expect, it } from 'vitest';
 import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
@@ -354,6 +354,27 @@ describe('other failures after the request may have run', () => {
     // where it used to wait its backoff and start an attempt the client then refused.
     expect(retries).toBe(0);
     await expect(ledger.put({ id: 'e-2' }, { key: keyToB, deadlineMs: 5_000 })).resolves.toEqual({ servedBy: 'a' });
+    expect(runs).toEqual({ 'b Append': 1, 'b Put': 1, 'a Put': 1 });
+  });
+
+  it("a policy of one's own running attempts side by side sends Append once, Put twice", async () => {
+    // Not hedge(): a second attempt 30 ms after the first, whatever it is.
+    const sideBySide = createPolicy(
+      [
+        (context, next) => {
+          const first = next(context.child(1));
+          const second = new Promise((resolve) => setTimeout(resolve, 30)).then(() => next(context.child(2)));
+          return Promise.any([first, second]);
+        },
+      ],
+      'side-by-side',
+    );
+    const { ledger, runs, keyToB } = await fleet('direct', { policy: sideBySide, holdMs: 400 });
+    await expect(ledger.append({ id: 'e-1' }, { key: keyToB, deadlineMs: 5_000 })).resolves.toEqual({
+      servedBy: 'b',
+    });
+    expect(runs).toEqual({ 'b Append': 1 }); // was { 'b Append': 1, 'a Append': 1 }
+    await ledger.put({ id: 'e-2' }, { key: keyToB, deadlineMs: 5_000 });
     expect(runs).toEqual({ 'b Append': 1, 'b Put': 1, 'a Put': 1 });
   });
 

@@ -66,6 +66,7 @@ import {
   idempotentMethodsOf,
   mayHaveRunNote,
   notRetriedError,
+  notRunBesideError,
   notSentFailure,
   unstartedStream,
 } from './idempotency.js';
@@ -286,6 +287,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       scope,
       signal: callSignal(callOptions?.signal, scope),
       idempotent: callOptions?.idempotent ?? idempotentMethods.has(method),
+      attemptsOut: 0,
     };
   };
 
@@ -321,6 +323,9 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       // gives up by itself, and this refuses what a policy of one's own may ask for.
       const refused = context.furtherAttemptsRefused;
       if (refused !== undefined) throw refused;
+      // Nor run beside an attempt of its own still out: a policy of one's own that runs attempts
+      // side by side (hedge() is told above) would send it twice. The HTTP client refuses it too.
+      if (prepared.attemptsOut > 0) throw notRunBesideError(`${serviceName}/${name}`, name);
     }
     const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
     // A retry or hedge passes over the instances the call's failed attempts used (and a keyed
@@ -351,6 +356,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       viaClientMethods,
     );
     const started = performance.now();
+    if (!prepared.idempotent) prepared.attemptsOut++; // until its finish (below)
     return new Promise<Response>((resolve, reject) => {
       let removeAbort: (() => void) | undefined;
       // Cut short by the policy (a timeout, the caller, a lost hedge): whether it may have run was
@@ -360,6 +366,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       // ends: the stream finishes with spanStaysOpen and ends the span itself.
       const finish = (failure: ServiceError | null, response?: Response, spanStaysOpen = false): void => {
         removeAbort?.();
+        if (!prepared.idempotent) prepared.attemptsOut--;
         const latencyMs = performance.now() - started;
         // A stream grpc-js could not start on a connection going away was never sent: UNAVAILABLE.
         // A reply that broke the protocol (an empty OK) is the server's failure: INTERNAL.
@@ -1045,6 +1052,8 @@ interface PreparedCall {
   signal: AbortSignal | undefined;
   /** Whether the call may run twice: the call's `idempotent`, else its method's (see idempotentMethodsOf). */
   idempotent: boolean;
+  /** For a call that may not run twice: its attempts started and not yet finished (at most one). */
+  attemptsOut: number;
 }
 
 /**

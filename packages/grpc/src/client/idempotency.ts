@@ -147,6 +147,18 @@ export function mayHaveRunNote(method: string): string {
 }
 
 /**
+ * The error for an attempt a policy started while another attempt of the same call, which must
+ * not run twice, was still out (a policy of one's own running attempts side by side; `hedge()`
+ * starts none for such a call). CANCELLED, as a lost hedge is: the first attempt's outcome is the
+ * call's.
+ */
+export function notRunBesideError(label: string, method: string): CancelledError {
+  return new CancelledError(
+    `${label}: not sent beside its attempt still out: ${method} is not marked idempotent, and must not run twice`,
+  );
+}
+
+/**
  * The error for an attempt that will not run: a policy asked for another attempt (a per-attempt
  * `timeout()` relabels its expiry as retryable; a `retryOn` of the caller's own may ask too), but an
  * earlier attempt's request may have run on a server, and the method is not known to be
