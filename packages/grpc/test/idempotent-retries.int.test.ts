@@ -11,6 +11,7 @@ import { createServer as createHttp2Server, constants as http2 } from 'node:http
 import { type AddressInfo, createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
+import { DeadlineExceededError } from '@switchyard/core';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcHandlerContext, grpcError, loadService } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
@@ -357,25 +358,66 @@ describe('other failures after the request may have run', () => {
     expect(runs).toEqual({ 'b Append': 1, 'b Put': 1, 'a Put': 1 });
   });
 
-  it("a policy of one's own running attempts side by side sends Append once, Put twice", async () => {
-    // Not hedge(): a second attempt 30 ms after the first, whatever it is.
-    const sideBySide = createPolicy(
+  // b answering after 400 ms (the second attempt starts while the first is out), or at once (it
+  // starts after the first succeeded: that request ran too).
+  it.each([400, 0])(
+    "a policy of one's own running attempts side by side sends Append once, Put twice (b holds %i ms)",
+    async (holdMs) => {
+      // Not hedge(): a second attempt 30 ms after the first, whatever it is.
+      const sideBySide = createPolicy(
+        [
+          (context, next) => {
+            const first = next(context.child(1));
+            const second = new Promise((resolve) => setTimeout(resolve, 30)).then(() => next(context.child(2)));
+            return Promise.any([first, second]);
+          },
+        ],
+        'side-by-side',
+      );
+      const { ledger, runs, keyToB } = await fleet('direct', { policy: sideBySide, holdMs });
+      await expect(ledger.append({ id: 'e-1' }, { key: keyToB, deadlineMs: 5_000 })).resolves.toEqual({
+        servedBy: 'b',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the second attempt's time has come
+      expect(runs).toEqual({ 'b Append': 1 }); // was { 'b Append': 1, 'a Append': 1 }
+      await ledger.put({ id: 'e-2' }, { key: keyToB, deadlineMs: 5_000 });
+      await expect.poll(() => runs).toEqual({ 'b Append': 1, 'b Put': 1, 'a Put': 1 });
+    },
+  );
+
+  it("lets a policy of one's own start the next attempt at once after cutting one that was never sent", async () => {
+    // Cuts its first attempt after 100 ms and starts the second in the same breath (no timer
+    // between, unlike retry() after timeout()).
+    const cutThenNext = createPolicy(
       [
         (context, next) => {
-          const first = next(context.child(1));
-          const second = new Promise((resolve) => setTimeout(resolve, 30)).then(() => next(context.child(2)));
-          return Promise.any([first, second]);
+          const first = context.child(1);
+          return new Promise((resolve, reject) => {
+            let answered = false;
+            next(first).then(
+              (value) => {
+                answered = true;
+                resolve(value);
+              },
+              () => {},
+            );
+            setTimeout(() => {
+              if (answered) return;
+              first.abort(new DeadlineExceededError('cut by the policy'));
+              next(context.child(2)).then(resolve, reject);
+            }, 100);
+          });
         },
       ],
-      'side-by-side',
+      'cut-then-next',
     );
-    const { ledger, runs, keyToB } = await fleet('direct', { policy: sideBySide, holdMs: 400 });
+    // b accepts connections and never answers: its channel never connects, nothing is sent.
+    const { ledger, runs, keyToB } = await fleet('silent', { policy: cutThenNext });
+    // Was CANCELLED "not sent beside its attempt still out": grpc-js reports the cut a tick later.
     await expect(ledger.append({ id: 'e-1' }, { key: keyToB, deadlineMs: 5_000 })).resolves.toEqual({
-      servedBy: 'b',
+      servedBy: 'a',
     });
-    expect(runs).toEqual({ 'b Append': 1 }); // was { 'b Append': 1, 'a Append': 1 }
-    await ledger.put({ id: 'e-2' }, { key: keyToB, deadlineMs: 5_000 });
-    expect(runs).toEqual({ 'b Append': 1, 'b Put': 1, 'a Put': 1 });
+    expect(runs).toEqual({ 'a Append': 1 });
   });
 
   it('hedge() sends a second attempt of Get and Put, never of Append', async () => {

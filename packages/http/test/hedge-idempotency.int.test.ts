@@ -3,7 +3,8 @@
  * twice (not idempotent) must not be hedged, while an idempotent one still is.
  */
 import { Readable } from 'node:stream';
-import { hedge, retryBudget } from '@switchyard/resilience';
+import { DeadlineExceededError } from '@switchyard/core';
+import { createPolicy, hedge, retryBudget } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback, readBody } from './fixtures/loopback.js';
 
@@ -57,5 +58,84 @@ describe('hedging', () => {
     const streamed = await web.request({ method: 'PUT', path: '/upload', body: Readable.from(['a', 'b']) });
     await streamed.body.dump();
     expect({ hedges, acquired }).toEqual({ hedges: [], acquired: 0 });
+  });
+
+  it("sends a POST once under a policy of one's own that starts a second attempt after the first succeeded", async () => {
+    const hits: string[] = [];
+    for (const id of ['a', 'b']) {
+      await loopback.serve(id, async (request, response) => {
+        hits.push(`${id} ${request.method}`);
+        await readBody(request);
+        json(response, 200, { servedBy: id });
+      });
+    }
+    // Not hedge(): a second attempt 50 ms after the first, whatever became of it.
+    const sideBySide = createPolicy(
+      [
+        (context, next) => {
+          const first = next(context.child(1));
+          const second = new Promise((resolve) => setTimeout(resolve, 50)).then(() => next(context.child(2)));
+          return Promise.any([first, second]);
+        },
+      ],
+      'side-by-side',
+    );
+    const web = await loopback.client('web', { policy: sideBySide });
+    await web.postJson('/orders', { sku: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the second attempt's time has come
+    expect(hits.filter((hit) => hit.endsWith('POST'))).toHaveLength(1); // was 2: the order placed twice
+  });
+
+  it("lets a policy of one's own start the next attempt at once after cutting one still waiting for a connection", async () => {
+    const posts: string[] = [];
+    for (const id of ['a', 'b']) {
+      await loopback.serve(id, async (request, response) => {
+        await readBody(request);
+        if (request.url === '/hold') {
+          response.writeHead(200);
+          response.flushHeaders();
+          return void setTimeout(() => response.end(id), 600);
+        }
+        posts.push(id);
+        json(response, 200, { servedBy: id });
+      });
+    }
+    const discovery = await loopback.discover('web', 'maglev');
+    const key = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'].find((candidate) => {
+      const lease = discovery.pick({ key: candidate });
+      lease.done({ ok: true, latencyMs: 1 });
+      return lease.instance.id === 'a';
+    }) as string;
+    // Cuts its first attempt after 100 ms and starts the second in the same breath.
+    const cutThenNext = createPolicy(
+      [
+        (context, next) => {
+          const first = context.child(1);
+          return new Promise((resolve, reject) => {
+            let answered = false;
+            next(first).then(
+              (value) => {
+                answered = true;
+                resolve(value);
+              },
+              () => {},
+            );
+            setTimeout(() => {
+              if (answered) return;
+              first.abort(new DeadlineExceededError('cut by the policy'));
+              next(context.child(2)).then(resolve, reject);
+            }, 100);
+          });
+        },
+      ],
+      'cut-then-next',
+    );
+    const web = await loopback.client('web', { discovery, policy: cutThenNext, poolOptions: { connections: 1 } });
+    // `a`'s one connection is busy with /hold (its body still coming): the POST queues there.
+    const held = await web.request({ method: 'GET', path: '/hold', key });
+    // Was CANCELLED "not hedged: … first attempt is still out", though it was never sent.
+    await expect(web.postJson('/orders', { sku: 1 }, { key })).resolves.toEqual({ servedBy: 'b' });
+    expect(posts).toEqual(['b']);
+    expect(await held.body.text()).toBe('a');
   });
 });

@@ -287,7 +287,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       scope,
       signal: callSignal(callOptions?.signal, scope),
       idempotent: callOptions?.idempotent ?? idempotentMethods.has(method),
-      attemptsOut: 0,
+      attemptsLive: 0,
     };
   };
 
@@ -323,9 +323,10 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       // gives up by itself, and this refuses what a policy of one's own may ask for.
       const refused = context.furtherAttemptsRefused;
       if (refused !== undefined) throw refused;
-      // Nor run beside an attempt of its own still out: a policy of one's own that runs attempts
-      // side by side (hedge() is told above) would send it twice. The HTTP client refuses it too.
-      if (prepared.attemptsOut > 0) throw notRunBesideError(`${serviceName}/${name}`, name);
+      // Nor run beside an attempt of its own still out, or after one that succeeded: a policy of
+      // one's own that runs attempts side by side (hedge() is told above) would send it twice.
+      // The HTTP client refuses it too.
+      if (prepared.attemptsLive > 0) throw notRunBesideError(`${serviceName}/${name}`, name);
     }
     const pickArgs = callOptions?.key !== undefined ? { key: callOptions.key } : undefined;
     // A retry or hedge passes over the instances the call's failed attempts used (and a keyed
@@ -356,8 +357,11 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       viaClientMethods,
     );
     const started = performance.now();
-    if (!prepared.idempotent) prepared.attemptsOut++; // until its finish (below)
     return new Promise<Response>((resolve, reject) => {
+      // Counted in attemptsLive, for a call that must not run twice, until it fails or is cut
+      // short before it was sent (see abort).
+      let counted = !prepared.idempotent;
+      if (counted) prepared.attemptsLive++;
       let removeAbort: (() => void) | undefined;
       // Cut short by the policy (a timeout, the caller, a lost hedge): whether it may have run was
       // judged when it was (see abort), not from the CANCELLED or DEADLINE_EXCEEDED it ends with.
@@ -366,7 +370,6 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       // ends: the stream finishes with spanStaysOpen and ends the span itself.
       const finish = (failure: ServiceError | null, response?: Response, spanStaysOpen = false): void => {
         removeAbort?.();
-        if (!prepared.idempotent) prepared.attemptsOut--;
         const latencyMs = performance.now() - started;
         // A stream grpc-js could not start on a connection going away was never sent: UNAVAILABLE.
         // A reply that broke the protocol (an empty OK) is the server's failure: INTERNAL.
@@ -377,6 +380,11 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           if (!spanStaysOpen) span?.end(Status.OK);
           resolve(response as Response);
           return;
+        }
+        // Failed: no longer live (before a resend below starts the next one).
+        if (counted) {
+          counted = false;
+          prepared.attemptsLive--;
         }
         const code = error.code;
         if (source?.failure !== undefined) {
@@ -479,8 +487,15 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         // An attempt cut short (a per-attempt timeout) may already be running on the server, unless
         // its channel never connected: grpc-js holds a call until it has a connection. Noted now,
         // before the policy can start another attempt, for a method that must not run twice.
-        if (!prepared.idempotent && client.getChannel().getConnectivityState(false) === connectivityState.READY) {
-          refuseMoreAttempts(context, reason, serviceName, name);
+        if (!prepared.idempotent) {
+          if (client.getChannel().getConnectivityState(false) === connectivityState.READY) {
+            refuseMoreAttempts(context, reason, serviceName, name);
+          } else if (counted) {
+            // Never sent: let go of at once (grpc-js reports the cancel a tick later), so the
+            // attempt a policy starts next is not refused as beside it.
+            counted = false;
+            prepared.attemptsLive--;
+          }
         }
         call.cancel((reason as { code?: unknown }).code === ErrorCode.DEADLINE_EXCEEDED);
       };
@@ -1052,8 +1067,11 @@ interface PreparedCall {
   signal: AbortSignal | undefined;
   /** Whether the call may run twice: the call's `idempotent`, else its method's (see idempotentMethodsOf). */
   idempotent: boolean;
-  /** For a call that may not run twice: its attempts started and not yet finished (at most one). */
-  attemptsOut: number;
+  /**
+   * For a call that may not run twice: its attempts started that have not failed (out now, or
+   * succeeded; at most one). Another attempt is refused while there is one.
+   */
+  attemptsLive: number;
 }
 
 /**

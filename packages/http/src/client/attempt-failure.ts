@@ -264,7 +264,9 @@ export function responseOutcome(status: number, latencyMs: number): CallOutcome 
  * waits for the attempt in flight and blames no instance.
  */
 export function notHedged(label: string): CancelledError {
-  return new CancelledError(`${label}: not hedged: the request is not idempotent, and its first attempt is still out`);
+  return new CancelledError(
+    `${label}: not hedged: the request is not idempotent, and an attempt of it is still out or has succeeded`,
+  );
 }
 
 /**

@@ -66,8 +66,12 @@ interface CallState {
   /** An attempt read from the call's stream body: it cannot be sent again (see AttemptBody). */
   bodyTaken?: boolean;
   lastError: unknown;
-  /** Attempts sent and not yet answered (or failed). */
-  inFlight: number;
+  /**
+   * Attempts sent that have not failed: out now, or answered. For a request that may not be sent
+   * twice, another attempt is refused while there is one (see notHedged): after a success too,
+   * as that request ran.
+   */
+  attemptsLive: number;
   /** Responses handed up with their bodies unread (request()), under a policy: made at the first. */
   responses?: UntakenResponses;
 }
@@ -140,7 +144,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     // A request that may not be sent twice is not hedged: a second attempt while the first is out
     // (a hedge starts on a timer, whatever the request) would send it twice.
-    if (state.inFlight > 0 && !prepared.idempotent) throw notHedged(labelOf(prepared));
+    if (state.attemptsLive > 0 && !prepared.idempotent) throw notHedged(labelOf(prepared));
     // Nor one whose body is read once. Said before any hedge could start: a hedge refused above has
     // taken a token of its budget (and a slot, and a hedge in the metrics) for nothing.
     if (!prepared.idempotent || !prepared.replayable) context.disallowHedging();
@@ -188,6 +192,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // already be running on the server: said at once, before retry() can decide on another attempt.
     // Not when it still waited for a connection (a full pool, a connect that hangs): nothing was
     // sent, and another instance may take it.
+    // Counted in attemptsLive until it fails; one cut short before it connected is let go of at
+    // once, so the attempt a policy starts next is not refused as beside it.
+    let counted = true;
     const abort: AttemptAbort = new AttemptAbort(
       context,
       prepared.signal,
@@ -195,6 +202,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ? undefined
         : (reason) => {
             if (!abort.abortedBeforeConnect) refuseResend(context, reason, prepared);
+            else if (counted) {
+              counted = false;
+              state.attemptsLive--;
+            }
           },
     );
     // A stream body goes out through this attempt's own view of it (see AttemptBody).
@@ -204,7 +215,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           state.bodyTaken = true;
         });
     state.sent = true;
-    state.inFlight++;
+    state.attemptsLive++;
     const started = performance.now();
     let outcomeReported = false;
     // The status once a response arrived: a failure after it (a body that does not parse or breaks
@@ -280,6 +291,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       outcomeReported = reportStatus(lease, service, prepared.method, status, started);
       throw errorStatus(prepared, status, response.headers, bytes, truncated, span, state);
     } catch (error) {
+      if (counted) {
+        counted = false;
+        state.attemptsLive--;
+      }
       noteFailedInstance(state, instance.id);
       if (outcomeReported) {
         if (!prepared.idempotent) refuseResend(context, error, prepared); // the server answered
@@ -312,8 +327,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       )
         refuseResend(context, mapped, prepared);
       throw mapped;
-    } finally {
-      state.inFlight--;
     }
   }
 
@@ -405,7 +418,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       releaseBody((request as { body?: unknown } | undefined)?.body);
       throw error;
     }
-    const state: CallState = { sent: false, lastError: undefined, inFlight: 0 };
+    const state: CallState = { sent: false, lastError: undefined, attemptsLive: 0 };
     // A call made before discovery's first snapshot (a service that just started) waits for it,
     // within the deadline, instead of failing with NO_INSTANCES at once.
     try {
