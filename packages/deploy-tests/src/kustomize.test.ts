@@ -28,10 +28,15 @@ describe('kubectl kustomize', () => {
     const kinds = (objects: ReturnType<typeof buildOverlay>) =>
       objects.map((object) => `${object.kind}/${object.metadata.name}`).sort();
     // Applied first and apart: the data, and the namespace the Secret lives in.
-    expect(kinds(buildPart('production', 'data'))).toEqual([
-      'Namespace/switchyard',
-      'PersistentVolumeClaim/redis-data',
-    ]);
+    const data = buildPart('production', 'data');
+    expect(kinds(data)).toEqual(['Namespace/switchyard', 'PersistentVolumeClaim/redis-data']);
+    // Kept from a GitOps tool's prune too, once the workloads' build no longer holds them.
+    for (const object of data) {
+      expect(object.metadata.annotations, `${object.kind}/${object.metadata.name}`).toMatchObject({
+        'argocd.argoproj.io/sync-options': 'Prune=false',
+        'kustomize.toolkit.fluxcd.io/prune': 'disabled',
+      });
+    }
     // The workloads' build, which `delete -k` deletes: it took the claim (the stock) and the
     // namespace (everything in it, the Secret too) with it.
     const workloads = kinds(buildPart('production', '.'));
