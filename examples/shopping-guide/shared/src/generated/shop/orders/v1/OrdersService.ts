@@ -62,9 +62,9 @@ export interface OrdersServiceClient extends grpc.Client {
   ): grpc.ClientUnaryCall;
 
   /**
-   * Idempotent only with an idempotency_key (without one, each call places a new order), so not
-   * marked: a client retries it after a failure that may have run (a connection reset mid-call)
-   * only when the call says it may run twice, as the gateway's does: it always sends a key.
+   * Idempotent: every request carries its idempotency_key (one without is refused), and the same
+   * key places one order, so any client may retry it even after a failure that may have run (a
+   * connection reset mid-call), with no per-call say-so.
    */
   PlaceOrder(
     argument: _shop_orders_v1_PlaceOrderRequest,
@@ -87,9 +87,9 @@ export interface OrdersServiceClient extends grpc.Client {
     callback: grpc.requestCallback<_shop_orders_v1_PlaceOrderResponse__Output>,
   ): grpc.ClientUnaryCall;
   /**
-   * Idempotent only with an idempotency_key (without one, each call places a new order), so not
-   * marked: a client retries it after a failure that may have run (a connection reset mid-call)
-   * only when the call says it may run twice, as the gateway's does: it always sends a key.
+   * Idempotent: every request carries its idempotency_key (one without is refused), and the same
+   * key places one order, so any client may retry it even after a failure that may have run (a
+   * connection reset mid-call), with no per-call say-so.
    */
   placeOrder(
     argument: _shop_orders_v1_PlaceOrderRequest,
@@ -117,9 +117,9 @@ export interface OrdersServiceHandlers extends grpc.UntypedServiceImplementation
   GetOrder: grpc.handleUnaryCall<_shop_orders_v1_GetOrderRequest__Output, _shop_orders_v1_GetOrderResponse>;
 
   /**
-   * Idempotent only with an idempotency_key (without one, each call places a new order), so not
-   * marked: a client retries it after a failure that may have run (a connection reset mid-call)
-   * only when the call says it may run twice, as the gateway's does: it always sends a key.
+   * Idempotent: every request carries its idempotency_key (one without is refused), and the same
+   * key places one order, so any client may retry it even after a failure that may have run (a
+   * connection reset mid-call), with no per-call say-so.
    */
   PlaceOrder: grpc.handleUnaryCall<_shop_orders_v1_PlaceOrderRequest__Output, _shop_orders_v1_PlaceOrderResponse>;
 }

@@ -9,7 +9,7 @@ export interface PlaceOrderRequest {
   userId?: string;
   lines?: _shop_orders_v1_OrderLine[];
   /**
-   * the same key places one order
+   * required: the same key places one order
    */
   idempotencyKey?: string;
 }
@@ -18,7 +18,7 @@ export interface PlaceOrderRequest__Output {
   userId: string;
   lines: _shop_orders_v1_OrderLine__Output[];
   /**
-   * the same key places one order
+   * required: the same key places one order
    */
   idempotencyKey: string;
 }
