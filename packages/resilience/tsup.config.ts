@@ -1,3 +1,4 @@
 import { libraryConfig } from '../../tsup.library.ts';
 
-export default libraryConfig(new URL('./package.json', import.meta.url));
+// Two entries: the policies, and @switchyard/resilience/testing (policies for testing transports).
+export default libraryConfig(new URL('./package.json', import.meta.url), ['src/index.ts', 'src/testing.ts']);

@@ -11,11 +11,11 @@ import { createServer as createHttp2Server, constants as http2 } from 'node:http
 import { type AddressInfo, createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
-import { DeadlineExceededError } from '@switchyard/core';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer, type GrpcHandlerContext, grpcError, loadService } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
-import { compose, createPolicy, hedge, type Policy, retry, timeout } from '@switchyard/resilience';
+import { compose, hedge, type Policy, retry, timeout } from '@switchyard/resilience';
+import { attemptsSideBySide, cutThenNextAttempt } from '@switchyard/resilience/testing';
 import { describe, expect, it } from 'vitest';
 import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
@@ -363,17 +363,8 @@ describe('other failures after the request may have run', () => {
   it.each([400, 0])(
     "a policy of one's own running attempts side by side sends Append once, Put twice (b holds %i ms)",
     async (holdMs) => {
-      // Not hedge(): a second attempt 30 ms after the first, whatever it is.
-      const sideBySide = createPolicy(
-        [
-          (context, next) => {
-            const first = next(context.child(1));
-            const second = new Promise((resolve) => setTimeout(resolve, 30)).then(() => next(context.child(2)));
-            return Promise.any([first, second]);
-          },
-        ],
-        'side-by-side',
-      );
+      // Not hedge(): a second attempt 30 ms after the first, whatever became of it.
+      const sideBySide = attemptsSideBySide(30);
       const { ledger, runs, keyToB } = await fleet('direct', { policy: sideBySide, holdMs });
       await expect(ledger.append({ id: 'e-1' }, { key: keyToB, deadlineMs: 5_000 })).resolves.toEqual({
         servedBy: 'b',
@@ -386,31 +377,8 @@ describe('other failures after the request may have run', () => {
   );
 
   it("lets a policy of one's own start the next attempt at once after cutting one that was never sent", async () => {
-    // Cuts its first attempt after 100 ms and starts the second in the same breath (no timer
-    // between, unlike retry() after timeout()).
-    const cutThenNext = createPolicy(
-      [
-        (context, next) => {
-          const first = context.child(1);
-          return new Promise((resolve, reject) => {
-            let answered = false;
-            next(first).then(
-              (value) => {
-                answered = true;
-                resolve(value);
-              },
-              () => {},
-            );
-            setTimeout(() => {
-              if (answered) return;
-              first.abort(new DeadlineExceededError('cut by the policy'));
-              next(context.child(2)).then(resolve, reject);
-            }, 100);
-          });
-        },
-      ],
-      'cut-then-next',
-    );
+    // Cuts its first attempt after 100 ms and starts the second in the same breath.
+    const cutThenNext = cutThenNextAttempt(100);
     // b accepts connections and never answers: its channel never connects, nothing is sent.
     const { ledger, runs, keyToB } = await fleet('silent', { policy: cutThenNext });
     // Was CANCELLED "not sent beside its attempt still out": grpc-js reports the cut a tick later.

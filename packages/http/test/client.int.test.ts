@@ -136,27 +136,8 @@ describe('HTTP client over loopback', () => {
   });
 
   it('sends a POST to another instance when a per-attempt timeout cut it while it waited for a connection', async () => {
-    const posts: string[] = [];
-    for (const id of ['a', 'b']) {
-      await loopback.serve(id, async (request, response) => {
-        await readBody(request);
-        if (request.url === '/hold') {
-          // Headers now, the body later: the connection stays busy after the client has its response.
-          response.writeHead(200, { 'content-type': 'text/plain' });
-          response.flushHeaders();
-          return void setTimeout(() => response.end(id), 600);
-        }
-        if (request.method === 'POST') posts.push(id);
-        json(response, 200, { servedBy: id });
-      });
-    }
-    const discovery = await loopback.discover('web', 'maglev');
-    // A key maglev sends to `a`, which then has its one connection busy with /hold.
-    const key = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'].find((candidate) => {
-      const lease = discovery.pick({ key: candidate });
-      lease.done({ ok: true, latencyMs: 1 });
-      return lease.instance.id === 'a';
-    }) as string;
+    // `a`'s one connection is kept busy by /hold: a POST to it queues.
+    const { posts, discovery, keyToA: key } = await loopback.serveHoldingPair();
     const web = await loopback.client('web', {
       discovery,
       poolOptions: { connections: 1 },

@@ -3,8 +3,8 @@
  * twice (not idempotent) must not be hedged, while an idempotent one still is.
  */
 import { Readable } from 'node:stream';
-import { DeadlineExceededError } from '@switchyard/core';
-import { createPolicy, hedge, retryBudget } from '@switchyard/resilience';
+import { hedge, retryBudget } from '@switchyard/resilience';
+import { attemptsSideBySide, cutThenNextAttempt } from '@switchyard/resilience/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback, readBody } from './fixtures/loopback.js';
 
@@ -70,16 +70,7 @@ describe('hedging', () => {
       });
     }
     // Not hedge(): a second attempt 50 ms after the first, whatever became of it.
-    const sideBySide = createPolicy(
-      [
-        (context, next) => {
-          const first = next(context.child(1));
-          const second = new Promise((resolve) => setTimeout(resolve, 50)).then(() => next(context.child(2)));
-          return Promise.any([first, second]);
-        },
-      ],
-      'side-by-side',
-    );
+    const sideBySide = attemptsSideBySide(50);
     const web = await loopback.client('web', { policy: sideBySide });
     await web.postJson('/orders', { sku: 1 });
     await new Promise((resolve) => setTimeout(resolve, 150)); // the second attempt's time has come
@@ -87,49 +78,9 @@ describe('hedging', () => {
   });
 
   it("lets a policy of one's own start the next attempt at once after cutting one still waiting for a connection", async () => {
-    const posts: string[] = [];
-    for (const id of ['a', 'b']) {
-      await loopback.serve(id, async (request, response) => {
-        await readBody(request);
-        if (request.url === '/hold') {
-          response.writeHead(200);
-          response.flushHeaders();
-          return void setTimeout(() => response.end(id), 600);
-        }
-        posts.push(id);
-        json(response, 200, { servedBy: id });
-      });
-    }
-    const discovery = await loopback.discover('web', 'maglev');
-    const key = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'].find((candidate) => {
-      const lease = discovery.pick({ key: candidate });
-      lease.done({ ok: true, latencyMs: 1 });
-      return lease.instance.id === 'a';
-    }) as string;
+    const { posts, discovery, keyToA: key } = await loopback.serveHoldingPair();
     // Cuts its first attempt after 100 ms and starts the second in the same breath.
-    const cutThenNext = createPolicy(
-      [
-        (context, next) => {
-          const first = context.child(1);
-          return new Promise((resolve, reject) => {
-            let answered = false;
-            next(first).then(
-              (value) => {
-                answered = true;
-                resolve(value);
-              },
-              () => {},
-            );
-            setTimeout(() => {
-              if (answered) return;
-              first.abort(new DeadlineExceededError('cut by the policy'));
-              next(context.child(2)).then(resolve, reject);
-            }, 100);
-          });
-        },
-      ],
-      'cut-then-next',
-    );
+    const cutThenNext = cutThenNextAttempt(100);
     const web = await loopback.client('web', { discovery, policy: cutThenNext, poolOptions: { connections: 1 } });
     // `a`'s one connection is busy with /hold (its body still coming): the POST queues there.
     const held = await web.request({ method: 'GET', path: '/hold', key });
