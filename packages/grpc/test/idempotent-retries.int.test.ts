@@ -5,10 +5,10 @@
  * (the proto's `idempotency_level`, the client's `idempotentMethods`, a call's `idempotent: true`).
  * One whose request certainly never reached a server (connection refused, a stream the server
  * refused) is retried whatever the method. Real servers on loopback; instance `b` is reached through
- * a small TCP proxy that the test resets, as the reviewer's was.
+ * a TCP proxy (@switchyard/testing's startTcpProxy) that the test resets, as the reviewer's was.
  */
 import { createServer as createHttp2Server, constants as http2 } from 'node:http2';
-import { type AddressInfo, createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
 import { createDiscovery, type Discovery } from '@switchyard/discovery';
@@ -16,6 +16,7 @@ import { createGrpcClient, createGrpcServer, type GrpcHandlerContext, grpcError,
 import { MemoryRegistry } from '@switchyard/registry';
 import { compose, hedge, type Policy, retry, timeout } from '@switchyard/resilience';
 import { attemptsSideBySide, cutThenNextAttempt } from '@switchyard/resilience/testing';
+import { startTcpProxy, type TcpProxy } from '@switchyard/testing';
 import { describe, expect, it } from 'vitest';
 import { cleanupsAfterEach } from './fixtures/cleanups.js';
 
@@ -29,56 +30,6 @@ type Entry = { id?: string; failWithCode?: number };
 type Call = (request: Entry, options?: object) => Promise<{ servedBy: string }>;
 type LedgerClient = { append: Call; put: Call; get: Call; close(): Promise<void> };
 
-/** A TCP proxy whose connections the test can reset (RST, the reviewer's `read ECONNRESET`) or drop (FIN). */
-interface BreakingProxy {
-  port: number;
-  /** Resets every open connection: the client reads ECONNRESET. New connections are accepted. */
-  reset(): void;
-  /** Closes every open connection: the client sees the connection end. New connections are accepted. */
-  drop(): void;
-}
-
-async function breakingProxy(targetPort: number): Promise<BreakingProxy> {
-  const pairs = new Set<readonly [Socket, Socket]>();
-  const server = createServer((client) => {
-    const upstream = netConnect(targetPort, '127.0.0.1');
-    const pair = [client, upstream] as const;
-    pairs.add(pair);
-    for (const socket of pair) {
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        pairs.delete(pair);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  const port = await listen(server);
-  cleanups.push(() => {
-    for (const [client, upstream] of pairs) {
-      client.destroy();
-      upstream.destroy();
-    }
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return {
-    port,
-    reset() {
-      for (const [client, upstream] of pairs) {
-        client.resetAndDestroy();
-        upstream.destroy();
-      }
-    },
-    drop() {
-      for (const [client, upstream] of pairs) {
-        client.destroy();
-        upstream.destroy();
-      }
-    },
-  };
-}
-
 function listen(server: Server | ReturnType<typeof createHttp2Server>): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -88,7 +39,7 @@ function listen(server: Server | ReturnType<typeof createHttp2Server>): Promise<
 
 /** How instance `b` is reached. */
 type BKind =
-  /** A ledger server behind a {@link BreakingProxy}, whose handlers hold until their call ends. */
+  /** A ledger server behind a TCP proxy (startTcpProxy) the test breaks, whose handlers hold until their call ends. */
   | 'proxied'
   /** A ledger server, dialled directly, whose handlers hold for `holdMs` (then answer). */
   | 'direct'
@@ -108,7 +59,7 @@ interface Fleet {
   keyToB: string;
   /** Resolves when a handler of `b` next starts. */
   bStarted(): Promise<void>;
-  proxy: BreakingProxy | undefined;
+  proxy: TcpProxy | undefined;
 }
 
 async function fleet(
@@ -152,10 +103,12 @@ async function fleet(
     host: '127.0.0.1',
     ports: { grpc: await ledgerServer('a', 0) },
   });
-  let proxy: BreakingProxy | undefined;
+  let proxy: TcpProxy | undefined;
   let bPort: number;
   if (b === 'proxied') {
-    proxy = await breakingProxy(await ledgerServer('b', 30_000));
+    const started = await startTcpProxy({ port: await ledgerServer('b', 30_000) });
+    cleanups.push(() => started.close());
+    proxy = started;
     bPort = proxy.port;
   } else if (b === 'direct') {
     bPort = await ledgerServer('b', options.holdMs ?? 0);
@@ -230,7 +183,14 @@ async function breakWhileRunning<T>(
     () => false,
   );
   // A call that ends before the handler starts (refused up front) has nothing to break.
-  if (await Promise.race([started.then(() => true), settled])) proxy?.[how]();
+  if (await Promise.race([started.then(() => true), settled])) {
+    // reset: RST (the client reads ECONNRESET); drop: the connections closed (FIN), new ones accepted.
+    if (how === 'reset') proxy?.reset();
+    else {
+      proxy?.cut();
+      proxy?.heal();
+    }
+  }
   return result;
 }
 

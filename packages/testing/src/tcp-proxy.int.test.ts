@@ -43,6 +43,27 @@ describe('startTcpProxy', () => {
     expect(await hear(proxy.port)).toBe('new');
   });
 
+  it('resets its open connections (the client reads ECONNRESET) and keeps accepting new ones', async () => {
+    const silent: Server = createServer(() => {}); // holds every connection open, says nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    const proxy = await startTcpProxy({ port: (silent.address() as AddressInfo).port });
+    cleanups.push(() => proxy.close());
+    const socket = createConnection(proxy.port, '127.0.0.1');
+    cleanups.push(() => socket.destroy());
+    const failed = new Promise<string | undefined>((resolve) => {
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+      socket.on('close', () => resolve(undefined));
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the proxy has its upstream
+    proxy.reset();
+    expect(await failed).toBe('ECONNRESET');
+    const again = createConnection(proxy.port, '127.0.0.1');
+    cleanups.push(() => again.destroy());
+    await new Promise((resolve) => again.once('connect', resolve));
+  });
+
   it('refuses a target port that cannot be connected to, at the call, instead of crashing the process later', async () => {
     // It used to resolve, and the first connection threw a RangeError out of the proxy's connection
     // handler: an uncaught exception that ended the test run.

@@ -17,6 +17,11 @@ export interface TcpProxy {
   cut(): void;
   /** Accepts connections again after {@link TcpProxy.cut}. */
   heal(): void;
+  /**
+   * Resets every open connection (RST: its client reads `ECONNRESET`, as when a server's host
+   * dies mid-call) and keeps accepting new ones. `cut()` then `heal()` closes them cleanly instead.
+   */
+  reset(): void;
   /** Drops every connection and stops listening. */
   close(): Promise<void>;
 }
@@ -85,6 +90,9 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
     },
     heal: () => {
       refusing = false;
+    },
+    reset: () => {
+      for (const socket of sockets) socket.resetAndDestroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
