@@ -44,7 +44,8 @@ describe('startTcpProxy', () => {
   });
 
   it('resets its open connections (the client reads ECONNRESET) and keeps accepting new ones', async () => {
-    const silent: Server = createServer(() => {}); // holds every connection open, says nothing
+    // Holds every connection open, says nothing.
+    const silent: Server = createServer((socket) => socket.on('error', () => {}));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
     const proxy = await startTcpProxy({ port: (silent.address() as AddressInfo).port });
@@ -60,6 +61,7 @@ describe('startTcpProxy', () => {
     proxy.reset();
     expect(await failed).toBe('ECONNRESET');
     const again = createConnection(proxy.port, '127.0.0.1');
+    again.on('error', () => {});
     cleanups.push(() => again.destroy());
     await new Promise((resolve) => again.once('connect', resolve));
   });

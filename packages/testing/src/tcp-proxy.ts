@@ -46,6 +46,8 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
   let to = checkedTarget(target?.port, target?.host ?? '127.0.0.1');
   let refusing = false;
   const sockets = new Set<Socket>();
+  /** The connections clients opened to the proxy (the other half of `sockets` goes to the target). */
+  const clients = new Set<Socket>();
   const dropAll = (): void => {
     for (const socket of sockets) socket.destroy();
   };
@@ -63,6 +65,8 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
       client.destroy();
       return;
     }
+    clients.add(client);
+    client.on('close', () => clients.delete(client));
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       // A reset either side ends both; the test sees it through its own client.
@@ -91,8 +95,9 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
     heal: () => {
       refusing = false;
     },
+    // The client's half only: its close ends the target's half cleanly (the target process is fine).
     reset: () => {
-      for (const socket of sockets) socket.resetAndDestroy();
+      for (const client of clients) client.resetAndDestroy();
     },
     close: () =>
       new Promise<void>((resolve) => {
