@@ -22,6 +22,12 @@ interface Bucket {
   readonly far: boolean;
   head: DeadlineEntry | undefined;
   timer: NodeJS.Timeout | undefined;
+  /**
+   * The `setTimeout` that armed `timer`. A fake clock (a test suite's `vi.useFakeTimers()`) drops
+   * its pending timers when uninstalled, leaving their buckets in the map with no timer to run
+   * them: a later deadline due in the same millisecond joined one and never fired.
+   */
+  armedWith: typeof setTimeout | undefined;
 }
 
 /** Empty buckets due within this many ms keep their timer (see above); later ones are cleared. */
@@ -35,10 +41,20 @@ export function scheduleDeadline(deadline: number, fire: () => void): DeadlineEn
   const at = Math.ceil(deadline);
   let bucket = buckets.get(at);
   if (!bucket) {
-    const created: Bucket = { at, far: at - Date.now() > KEEP_EMPTY_BUCKET_MS, head: undefined, timer: undefined };
+    const created: Bucket = {
+      at,
+      far: at - Date.now() > KEEP_EMPTY_BUCKET_MS,
+      head: undefined,
+      timer: undefined,
+      armedWith: undefined,
+    };
     armBucket(created);
     buckets.set(at, created);
     bucket = created;
+  } else if (bucket.armedWith !== setTimeout) {
+    // Armed under another clock (see Bucket.armedWith): arm it again on this one. The old timer,
+    // should it still run, finds the bucket emptied or not yet due (runBucket copes with both).
+    armBucket(bucket);
   }
   const entry: DeadlineEntry = { prev: undefined, next: bucket.head, bucket, fire };
   liveEntries++;
@@ -73,6 +89,7 @@ function armBucket(bucket: Bucket): void {
   // Past MAX_TIMER_MS a Node timer fires at once: longer waits are chained (runBucket re-arms).
   bucket.timer = setTimeout(() => runBucket(bucket), Math.min(MAX_TIMER_MS, Math.max(0, bucket.at - Date.now())));
   bucket.timer.unref();
+  bucket.armedWith = setTimeout;
 }
 
 function runBucket(bucket: Bucket): void {
@@ -80,7 +97,7 @@ function runBucket(bucket: Bucket): void {
     armBucket(bucket); // a long deadline: the capped timer fired early, wait again
     return;
   }
-  buckets.delete(bucket.at);
+  if (buckets.get(bucket.at) === bucket) buckets.delete(bucket.at);
   let entry = bucket.head;
   bucket.head = undefined;
   while (entry) {
