@@ -731,14 +731,14 @@ class WatchingDiscovery implements Discovery {
         ).length;
         // In panic the group holds ejected members too: they are not healthy capacity (counted
         // as such, two ejected local instances kept all traffic from a healthy remote one).
-        chosen = preferZone(this.zone, members, localTotal, (member) => !member.health?.isEjected(now));
+        // A ramping instance is worth the share it has ramped to (see preferZone).
+        chosen = preferZone(this.zone, members, localTotal, (member) =>
+          member.health?.isEjected(now) ? 0 : this.rampFactor(member, now),
+        );
       }
       const endpoints: MemberEndpoint[] = chosen.map((member) => {
-        let factor = 1;
-        if (this.slowStart && member.firstSeenAt !== Number.NEGATIVE_INFINITY) {
-          factor = slowStartFactor(this.slowStart, member.firstSeenAt, now);
-          if (factor < 1) ramping = true;
-        }
+        const factor = this.rampFactor(member, now);
+        if (factor < 1) ramping = true;
         return {
           instance: member.instance,
           // The floor of 1 is for weight-0 instances (used only when nothing weighted is left); it
@@ -781,6 +781,12 @@ class WatchingDiscovery implements Discovery {
     } finally {
       this.emitting = false;
     }
+  }
+
+  /** A member's slow-start weight factor at `now`: 1 without slow start, or once ramped. */
+  private rampFactor(member: Member, now: number): number {
+    if (!this.slowStart || member.firstSeenAt === Number.NEGATIVE_INFINITY) return 1;
+    return slowStartFactor(this.slowStart, member.firstSeenAt, now);
   }
 
   private scheduleSlowStartTick(): void {

@@ -202,6 +202,42 @@ describe('createDiscovery', () => {
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-2', 'local-3']);
   });
 
+  it('does not send every call to a zone of new instances before slow start has warmed them', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('remote-1', { zone: 'eu-1b' }));
+    await registry.register(instance('remote-2', { zone: 'eu-1b' }));
+    const discovery = await discover({
+      balancer: 'weighted',
+      zone: 'eu-1a',
+      slowStart: { windowMs: 10_000, minWeightFactor: 0.1 },
+    });
+    await registry.register(instance('local-new', { zone: 'eu-1a' }));
+    // The zone's one instance is cold: it takes its ramped share among every zone's, not all calls.
+    const early = shares(discovery, 2_100);
+    expect((early['local-new'] ?? 0) / 2_100).toBeLessThan(0.1);
+    vi.advanceTimersByTime(5_000);
+    const middle = shares(discovery, 2_000);
+    expect(Object.keys(middle).sort()).toEqual(['local-new', 'remote-1', 'remote-2']);
+    vi.advanceTimersByTime(5_500);
+    // Warm: worth minInstances (1), so the zone keeps this caller's calls.
+    expect(Object.keys(shares(discovery, 20))).toEqual(['local-new']);
+  });
+
+  it('stays in the zone while a new instance ramps beside a warm one', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('local-old', { zone: 'eu-1a' }));
+    await registry.register(instance('remote', { zone: 'eu-1b' }));
+    const discovery = await discover({
+      balancer: 'weighted',
+      zone: 'eu-1a',
+      slowStart: { windowMs: 10_000, minWeightFactor: 0.1 },
+    });
+    await registry.register(instance('local-new', { zone: 'eu-1a' }));
+    const picked = shares(discovery, 1_100);
+    expect(Object.keys(picked).sort()).toEqual(['local-new', 'local-old']);
+    expect((picked['local-new'] ?? 0) / 1_100).toBeLessThan(0.12);
+  });
+
   it('does not keep traffic on ejected local instances when panic brings them back', async () => {
     vi.useFakeTimers();
     await registry.register(instance('local-1', { zone: 'eu-1a' }));
