@@ -173,8 +173,9 @@ export class EndpointHealth {
     // calls in flight to an instance that dies took the ejection to its 300 s cap at once).
     if (this.isEjected(now)) return undefined;
     // The same for those that fail after the ejection ended (a deadline longer than the ejection):
-    // each put the instance, back on probation, out again at twice the length.
-    if (startedAt !== undefined && startedAt < this.lastEjectedAt) return undefined;
+    // each put the instance, back on probation, out again at twice the length. (One begun in the
+    // ejection's millisecond began before it: see afterSuccess.)
+    if (startedAt !== undefined && startedAt <= this.lastEjectedAt) return undefined;
     // The failure count belongs to the window the call was counted in.
     const windowStartedAt = array[base + WINDOW_STARTED_AT] as number;
     if (this.failuresWindow !== windowStartedAt) {
@@ -209,8 +210,10 @@ export class EndpointHealth {
   afterSuccess(now: number, startedAt?: number): void {
     // A call that began before the latest ejection (a slow one that succeeds after the release)
     // vouches for the instance as it was then: it neither ends probation nor shrinks the backoff,
-    // as its failure would not have ejected it again (see record).
-    if (startedAt !== undefined && startedAt < this.lastEjectedAt) return;
+    // as its failure would not have ejected it again (see record). One begun in the ejection's
+    // millisecond began before it: an ejected instance is picked again only after its release
+    // (or in panic, where it is not vouched for either).
+    if (startedAt !== undefined && startedAt <= this.lastEjectedAt) return;
     this.consecutive = 0;
     this.consecutiveConnection = 0;
     this.onProbation = false;
