@@ -39,7 +39,7 @@ import { compileAllowedHosts } from './pipeline/host-allow-list.js';
 import { compileFilter, guardFilter } from './pipeline/instance-filter.js';
 import { resolveSlowStart, type SlowStartConfig, slowStartFactor } from './pipeline/slow-start.js';
 import { createSubsetter, type Subsetter } from './pipeline/subset.js';
-import { preferZone, resolveZone, type ZoneConfig } from './pipeline/zone-preference.js';
+import { otherZonesScale, preferZone, resolveZone, type ZoneConfig } from './pipeline/zone-preference.js';
 import { withinRoute } from './pipeline/route-eligibility.js';
 import { buildTrafficGroups, pickFromGroup, type TrafficGroups } from './pipeline/traffic-groups.js';
 import { fastRandom } from './balancers/fast-random.js';
@@ -711,6 +711,7 @@ class WatchingDiscovery implements Discovery {
     // group, slow-start weights, then the balancer.
     const build = (members: readonly Member[]): Picker => {
       let chosen = members;
+      let localWarmth = 1;
       if (this.zone) {
         const zone = this.zone.name;
         // Capacity is judged against every local instance in rotation of the group's track
@@ -731,19 +732,30 @@ class WatchingDiscovery implements Discovery {
         ).length;
         // In panic the group holds ejected members too: they are not healthy capacity (counted
         // as such, two ejected local instances kept all traffic from a healthy remote one).
-        // A ramping instance is worth the share it has ramped to (see preferZone).
-        chosen = preferZone(this.zone, members, localTotal, (member) =>
-          member.health?.isEjected(now) ? 0 : this.rampFactor(member, now),
-        );
+        const healthy = (member: Member): boolean => !member.health?.isEjected(now);
+        chosen = preferZone(this.zone, members, localTotal, healthy);
+        // A local zone still warming up keeps only the calls it has warm capacity for: the
+        // other zones take part again, scaled (see otherZonesScale).
+        if (this.slowStart && chosen !== members) {
+          let full = 0;
+          let ramped = 0;
+          for (const member of chosen) {
+            if (!healthy(member)) continue;
+            full += baseWeight(member);
+            ramped += baseWeight(member) * this.rampFactor(member, now);
+          }
+          if (ramped < full) {
+            localWarmth = ramped / full;
+            chosen = members;
+          }
+        }
       }
       const endpoints: MemberEndpoint[] = chosen.map((member) => {
         const factor = this.rampFactor(member, now);
         if (factor < 1) ramping = true;
         return {
           instance: member.instance,
-          // The floor of 1 is for weight-0 instances (used only when nothing weighted is left); it
-          // comes before the factor, which it used to undo (weight 1 × 0.1 back to 1: no ramp at all).
-          weight: Math.max(1, member.instance.weight) * factor,
+          weight: baseWeight(member) * factor,
           stats: member.load,
           member,
           loadBase: member.load.base,
@@ -751,6 +763,7 @@ class WatchingDiscovery implements Discovery {
           outcomes: member.outcomes,
         };
       });
+      if (localWarmth < 1) scaleOtherZones(endpoints, this.zone?.name, localWarmth);
       const picker = this.pickers.create(endpoints);
       this.endpointsOf.set(picker, endpoints); // weakly: they go with the picker
       return picker;
@@ -869,3 +882,27 @@ function sameAddress(a: ServiceInstance, b: ServiceInstance): boolean {
 
 /** Latency samples are clamped to an hour: beyond that a sample is a clock slip, not a measurement. */
 const MAX_LATENCY_MS = 3_600_000;
+
+/**
+ * A member's weight before slow start. The floor of 1 is for weight-0 instances (used only when
+ * nothing weighted is left); it comes before the ramp factor, which it used to undo (weight 1 ×
+ * 0.1 back to 1: no ramp at all).
+ */
+function baseWeight(member: Member): number {
+  return Math.max(1, member.instance.weight);
+}
+
+/** Scales the other zones' weights so that the warming local zone keeps `localWarmth` of the calls. */
+function scaleOtherZones(endpoints: MemberEndpoint[], zone: string | undefined, localWarmth: number): void {
+  let localWeight = 0;
+  let otherWeight = 0;
+  for (const endpoint of endpoints) {
+    if (endpoint.instance.zone === zone) localWeight += endpoint.weight;
+    else otherWeight += endpoint.weight;
+  }
+  const scale = otherZonesScale(localWarmth, localWeight, otherWeight);
+  for (let i = 0; i < endpoints.length; i++) {
+    const endpoint = endpoints[i] as MemberEndpoint;
+    if (endpoint.instance.zone !== zone) endpoints[i] = { ...endpoint, weight: endpoint.weight * scale };
+  }
+}

@@ -202,7 +202,17 @@ describe('createDiscovery', () => {
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-2', 'local-3']);
   });
 
-  it('does not send every call to a zone of new instances before slow start has warmed them', async () => {
+  const localShare = (picked: Record<string, number>): number => {
+    let local = 0;
+    let all = 0;
+    for (const [id, count] of Object.entries(picked)) {
+      all += count;
+      if (id.startsWith('local')) local += count;
+    }
+    return local / all;
+  };
+
+  it('a zone of new instances keeps only the share of calls it has warmed up for', async () => {
     vi.useFakeTimers();
     await registry.register(instance('remote-1', { zone: 'eu-1b' }));
     await registry.register(instance('remote-2', { zone: 'eu-1b' }));
@@ -212,30 +222,42 @@ describe('createDiscovery', () => {
       slowStart: { windowMs: 10_000, minWeightFactor: 0.1 },
     });
     await registry.register(instance('local-new', { zone: 'eu-1a' }));
-    // The zone's one instance is cold: it takes its ramped share among every zone's, not all calls.
-    const early = shares(discovery, 2_100);
-    expect((early['local-new'] ?? 0) / 2_100).toBeLessThan(0.1);
+    // Cold (factor 0.1): a tenth of the calls, not all of them; warm, all of them, with no jump.
+    expect(localShare(shares(discovery, 4_000))).toBeCloseTo(0.1, 1);
     vi.advanceTimersByTime(5_000);
-    const middle = shares(discovery, 2_000);
-    expect(Object.keys(middle).sort()).toEqual(['local-new', 'remote-1', 'remote-2']);
+    expect(localShare(shares(discovery, 4_000))).toBeCloseTo(0.5, 1);
     vi.advanceTimersByTime(5_500);
-    // Warm: worth minInstances (1), so the zone keeps this caller's calls.
     expect(Object.keys(shares(discovery, 20))).toEqual(['local-new']);
   });
 
-  it('stays in the zone while a new instance ramps beside a warm one', async () => {
+  it('a zone restarted at once keeps its warmed-up share however many instances it has', async () => {
+    vi.useFakeTimers();
+    for (let i = 0; i < 11; i++) await registry.register(instance(`remote-${i}`, { zone: 'eu-1b' }));
+    const discovery = await discover({
+      balancer: 'weighted',
+      zone: 'eu-1a',
+      slowStart: { windowMs: 60_000, minWeightFactor: 0.1 },
+    });
+    for (let i = 0; i < 11; i++) await registry.register(instance(`local-${i}`, { zone: 'eu-1a' }));
+    expect(localShare(shares(discovery, 11_000))).toBeCloseTo(0.1, 1);
+  });
+
+  it('a new instance beside a warm one: the zone keeps what its warm capacity can take', async () => {
     vi.useFakeTimers();
     await registry.register(instance('local-old', { zone: 'eu-1a' }));
     await registry.register(instance('remote', { zone: 'eu-1b' }));
     const discovery = await discover({
       balancer: 'weighted',
-      zone: 'eu-1a',
+      zone: { name: 'eu-1a', minInstances: 2 },
       slowStart: { windowMs: 10_000, minWeightFactor: 0.1 },
     });
     await registry.register(instance('local-new', { zone: 'eu-1a' }));
-    const picked = shares(discovery, 1_100);
-    expect(Object.keys(picked).sort()).toEqual(['local-new', 'local-old']);
-    expect((picked['local-new'] ?? 0) / 1_100).toBeLessThan(0.12);
+    // Worth 1.1 of its 2 instances: 55 % of the calls, the new one a tenth of the old one's.
+    const picked = shares(discovery, 10_000);
+    expect(localShare(picked)).toBeCloseTo(0.55, 1);
+    expect((picked['local-new'] ?? 0) / (picked['local-old'] ?? 1)).toBeCloseTo(0.1, 1);
+    vi.advanceTimersByTime(10_500);
+    expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-new', 'local-old']);
   });
 
   it('does not keep traffic on ejected local instances when panic brings them back', async () => {

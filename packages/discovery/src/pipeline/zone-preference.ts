@@ -14,7 +14,7 @@ export interface ZoneOptions {
   name: string;
   /** Healthy fraction of the local zone's instances in rotation (draining ones leave it) needed to stay local. @default 0.7 */
   minHealthyFraction?: number;
-  /** Warm healthy local instances needed to stay local (a slow-starting one counts as the share it has ramped to). @default 1 */
+  /** Healthy local instances needed to stay local. @default 1 */
   minInstances?: number;
 }
 
@@ -40,37 +40,39 @@ export function resolveZone(zone: string | ZoneOptions | undefined): ZoneConfig 
 
 /**
  * Chooses between the local zone and all zones: local while the local zone's healthy instances are
- * at least `minHealthyFraction` of its instances and its warm capacity at least `minInstances`;
- * otherwise spill over to every candidate. `capacityOf` tells what each candidate is worth: 0 when
- * not healthy (in panic mode the candidates include ejected instances, which must not keep traffic
- * in the zone), its slow-start factor while it ramps, else 1 (the default for all).
- *
- * Why warm capacity: slow start shares traffic out by weight within the chosen candidates, so a
- * zone whose instances are all new (its first instance, or a zone restarted at once) took every
- * call of this caller cold, at full share, the moment it registered. Counted by what it has ramped
- * to, such a zone waits until it is worth `minInstances` warm instances, its ramping instances
- * taking their reduced share among every zone's meanwhile. The healthy fraction still counts
- * instances, so a two-instance zone in a rolling restart stays local while the new one ramps
- * beside the old.
+ * at least `minInstances` and `minHealthyFraction` of its instances; otherwise spill over to every
+ * candidate. `isHealthy` tells which candidates count as healthy (default: all of them); in panic
+ * mode the candidates include ejected instances, which must not keep traffic in the zone.
  */
 export function preferZone<T extends { instance: { zone?: string | undefined } }>(
   zone: ZoneConfig,
   candidates: readonly T[],
   localTotal: number,
-  capacityOf?: (candidate: T) => number,
+  isHealthy?: (candidate: T) => boolean,
 ): readonly T[] {
   const local = candidates.filter((endpoint) => endpoint.instance.zone === zone.name);
-  let healthyLocal = local.length;
-  let warmCapacity = local.length;
-  if (capacityOf) {
-    healthyLocal = 0;
-    warmCapacity = 0;
-    for (const endpoint of local) {
-      const capacity = capacityOf(endpoint);
-      if (capacity > 0) healthyLocal++;
-      warmCapacity += capacity;
-    }
-  }
-  const enough = warmCapacity >= zone.minInstances && healthyLocal >= zone.minHealthyFraction * localTotal;
+  const healthyLocal = isHealthy ? local.filter(isHealthy).length : local.length;
+  const enough = healthyLocal >= zone.minInstances && healthyLocal >= zone.minHealthyFraction * localTotal;
   return enough ? local : candidates;
+}
+
+/**
+ * How much the other zones' weights are multiplied by while a chosen local zone warms up, so that
+ * the zone keeps the share of calls it has warm capacity for (0 when it is all warm: local only).
+ *
+ * Why: slow start shares traffic by weight within the chosen instances, so once zone preference
+ * had narrowed them to the local zone, a zone whose instances were all new (its first instance, a
+ * zone restarted at once) took every call of this caller cold, at full share; and one new instance
+ * beside warm ones left them its missing share on top of theirs. The zone's warmth is its healthy
+ * instances' weight ramped, over their weight: at 0.1 (all new, minWeightFactor 0.1) the zone keeps
+ * a tenth of the calls and the other zones take the rest by their own weights; warmth 1 keeps all.
+ *
+ * @param localWarmth the local healthy instances' ramped weight over their full weight, in (0, 1]
+ * @param localWeight the chosen local instances' summed (ramped) weight
+ * @param otherWeight the other zones' instances' summed weight
+ */
+export function otherZonesScale(localWarmth: number, localWeight: number, otherWeight: number): number {
+  if (localWarmth >= 1 || otherWeight <= 0) return 0;
+  // local / (local + scale × other) = warmth
+  return (localWeight * (1 - localWarmth)) / (localWarmth * otherWeight);
 }
