@@ -39,7 +39,7 @@ import { compileAllowedHosts } from './pipeline/host-allow-list.js';
 import { compileFilter, guardFilter } from './pipeline/instance-filter.js';
 import { resolveSlowStart, type SlowStartConfig, slowStartFactor } from './pipeline/slow-start.js';
 import { createSubsetter, type Subsetter } from './pipeline/subset.js';
-import { otherZonesScale, preferZone, resolveZone, type ZoneConfig } from './pipeline/zone-preference.js';
+import { preferZone, warmingZonePicker, resolveZone, type ZoneConfig } from './pipeline/zone-preference.js';
 import { withinRoute } from './pipeline/route-eligibility.js';
 import { buildTrafficGroups, pickFromGroup, type TrafficGroups } from './pipeline/traffic-groups.js';
 import { fastRandom } from './balancers/fast-random.js';
@@ -734,8 +734,8 @@ class WatchingDiscovery implements Discovery {
         // as such, two ejected local instances kept all traffic from a healthy remote one).
         const healthy = (member: Member): boolean => !member.health?.isEjected(now);
         chosen = preferZone(this.zone, members, localTotal, healthy);
-        // A local zone still warming up keeps only the calls it has warm capacity for: the
-        // other zones take part again, scaled (see otherZonesScale).
+        // A local zone still warming up keeps only the calls it has warm capacity for; the
+        // other zones take the rest (see warmingZonePicker).
         if (this.slowStart && chosen !== members) {
           let full = 0;
           let ramped = 0;
@@ -744,13 +744,10 @@ class WatchingDiscovery implements Discovery {
             full += baseWeight(member);
             ramped += baseWeight(member) * this.rampFactor(member, now);
           }
-          if (ramped < full) {
-            localWarmth = ramped / full;
-            chosen = members;
-          }
+          if (ramped < full) localWarmth = ramped / full;
         }
       }
-      const endpoints: MemberEndpoint[] = chosen.map((member) => {
+      const endpointOf = (member: Member): MemberEndpoint => {
         const factor = this.rampFactor(member, now);
         if (factor < 1) ramping = true;
         return {
@@ -762,9 +759,14 @@ class WatchingDiscovery implements Discovery {
           health: member.health,
           outcomes: member.outcomes,
         };
-      });
-      if (localWarmth < 1) scaleOtherZones(endpoints, this.zone?.name, localWarmth);
-      const picker = this.pickers.create(endpoints);
+      };
+      let endpoints: readonly MemberEndpoint[] = chosen.map(endpointOf);
+      let picker = this.pickers.create(endpoints);
+      if (localWarmth < 1 && chosen.length < members.length) {
+        const others = members.filter((member) => member.instance.zone !== this.zone?.name).map(endpointOf);
+        picker = warmingZonePicker(localWarmth, picker, this.pickers.create(others));
+        endpoints = [...endpoints, ...others];
+      }
       this.endpointsOf.set(picker, endpoints); // weakly: they go with the picker
       return picker;
     };
@@ -890,19 +892,4 @@ const MAX_LATENCY_MS = 3_600_000;
  */
 function baseWeight(member: Member): number {
   return Math.max(1, member.instance.weight);
-}
-
-/** Scales the other zones' weights so that the warming local zone keeps `localWarmth` of the calls. */
-function scaleOtherZones(endpoints: MemberEndpoint[], zone: string | undefined, localWarmth: number): void {
-  let localWeight = 0;
-  let otherWeight = 0;
-  for (const endpoint of endpoints) {
-    if (endpoint.instance.zone === zone) localWeight += endpoint.weight;
-    else otherWeight += endpoint.weight;
-  }
-  const scale = otherZonesScale(localWarmth, localWeight, otherWeight);
-  for (let i = 0; i < endpoints.length; i++) {
-    const endpoint = endpoints[i] as MemberEndpoint;
-    if (endpoint.instance.zone !== zone) endpoints[i] = { ...endpoint, weight: endpoint.weight * scale };
-  }
 }

@@ -260,6 +260,26 @@ describe('createDiscovery', () => {
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['local-new', 'local-old']);
   });
 
+  it("keeps the warming zone's share with the default balancer too, and a key on its side", async () => {
+    vi.useFakeTimers();
+    for (const id of ['local-old-1', 'local-old-2']) await registry.register(instance(id, { zone: 'eu-1a' }));
+    for (const id of ['remote-1', 'remote-2']) await registry.register(instance(id, { zone: 'eu-1b' }));
+    const discovery = await discover({
+      balancer: 'p2c-ewma',
+      zone: 'eu-1a',
+      slowStart: { windowMs: 10_000, minWeightFactor: 0.1 },
+    });
+    await registry.register(instance('local-new', { zone: 'eu-1a' }));
+    // Worth 2.1 of 3: 70 % stay. Blended by weight instead, p2c sent a call out whenever both of
+    // its random choices fell on the other zone, whatever their weight.
+    expect(localShare(shares(discovery, 4_000))).toBeCloseTo(0.7, 1);
+    const keyed = new Set<string>();
+    for (let i = 0; i < 20; i++) keyed.add(discovery.pick({ key: 'user-42' })?.instance.zone ?? 'none');
+    expect(keyed.size).toBe(1);
+    vi.advanceTimersByTime(10_500);
+    expect(localShare(shares(discovery, 200))).toBe(1);
+  });
+
   it('does not keep traffic on ejected local instances when panic brings them back', async () => {
     vi.useFakeTimers();
     await registry.register(instance('local-1', { zone: 'eu-1a' }));

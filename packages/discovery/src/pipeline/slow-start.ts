@@ -4,7 +4,7 @@ import { assertInteger, assertKnownKeys, assertNumber, assertObject, withDefault
  * Slow start: a new instance's share ramps up over a window instead of arriving all at once; so does
  * the share of an instance that turns from draining to up (one that registered draining to warm up).
  * With zone preference, a local zone whose instances are still ramping keeps only the share of calls
- * its warm capacity can take, and the other zones take the rest (see otherZonesScale): ramping
+ * its warm capacity can take, and the other zones take the rest (see warmingZonePicker): ramping
  * within the zone alone, a zone of new instances took every call cold.
  */
 export interface SlowStartOptions {

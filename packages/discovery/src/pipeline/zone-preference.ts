@@ -4,9 +4,14 @@ import {
   assertNumber,
   assertObject,
   assertString,
+  type Endpoint,
+  fnv1a,
   INSTANCE_LIMITS,
+  type PickArgs,
+  type Picker,
   withDefaults,
 } from '@switchyard/core';
+import { fastRandom, toBound } from '../balancers/fast-random.js';
 
 /** Zone awareness: prefer the caller's zone while it has enough healthy capacity. */
 export interface ZoneOptions {
@@ -56,23 +61,31 @@ export function preferZone<T extends { instance: { zone?: string | undefined } }
   return enough ? local : candidates;
 }
 
+/** Draws per mille, so that a key's draw is a whole number compared with the warmth. */
+const DRAW_SCALE = 1_000;
+/** Seeds a key's draw apart from the version split's (traffic-groups.ts), so the two do not move together. */
+const ZONE_KEY_SEED = 0x9e3779b1;
+
 /**
- * How much the other zones' weights are multiplied by while a chosen local zone warms up, so that
- * the zone keeps the share of calls it has warm capacity for (0 when it is all warm: local only).
+ * A picker for a chosen local zone still warming up: it keeps `localWarmth` of the calls (its healthy
+ * instances' ramped weight over their full weight) and sends the rest to the other zones, each side
+ * by its own balancer; a side with nothing to pick falls back to the other.
  *
- * Why: slow start shares traffic by weight within the chosen instances, so once zone preference
- * had narrowed them to the local zone, a zone whose instances were all new (its first instance, a
- * zone restarted at once) took every call of this caller cold, at full share; and one new instance
- * beside warm ones left them its missing share on top of theirs. The zone's warmth is its healthy
- * instances' weight ramped, over their weight: at 0.1 (all new, minWeightFactor 0.1) the zone keeps
- * a tenth of the calls and the other zones take the rest by their own weights; warmth 1 keeps all.
- *
- * @param localWarmth the local healthy instances' ramped weight over their full weight, in (0, 1]
- * @param localWeight the chosen local instances' summed (ramped) weight
- * @param otherWeight the other zones' instances' summed weight
+ * Why: slow start shares traffic by weight within the chosen instances, so once zone preference had
+ * narrowed them to the local zone, a zone whose instances were all new (its first instance, a zone
+ * restarted at once) took every call of this caller cold, at full share; and one new instance beside
+ * warm ones left them its missing share on top of theirs. Weights alone could not blend the zones:
+ * a balancer of two random choices (p2c-ewma) sends a call to the other zones whenever both choices
+ * fall there, whatever their weight. A call with a `key` draws from it, so a key stays on its side
+ * (and only moves to the zone as it warms).
  */
-export function otherZonesScale(localWarmth: number, localWeight: number, otherWeight: number): number {
-  if (localWarmth >= 1 || otherWeight <= 0) return 0;
-  // local / (local + scale × other) = warmth
-  return (localWeight * (1 - localWarmth)) / (localWarmth * otherWeight);
+export function warmingZonePicker(localWarmth: number, local: Picker, others: Picker): Picker {
+  const random = fastRandom();
+  const threshold = localWarmth * DRAW_SCALE;
+  return {
+    pick(args: PickArgs): Endpoint | undefined {
+      const draw = args.key === undefined ? random(DRAW_SCALE) : toBound(fnv1a(args.key, ZONE_KEY_SEED), DRAW_SCALE);
+      return draw < threshold ? (local.pick(args) ?? others.pick(args)) : (others.pick(args) ?? local.pick(args));
+    },
+  };
 }
