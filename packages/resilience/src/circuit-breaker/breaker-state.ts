@@ -26,7 +26,12 @@ export const REJECTED = -1;
 export class BreakerState {
   state: CircuitState = 'closed';
   epoch = 0;
-  private openUntil = 0;
+  /**
+   * When the circuit last opened (Date.now); it stays open until openMs after. An absolute "open
+   * until" kept a circuit open for as long as the wall clock stepped back (an NTP step, a test's
+   * fake clock set back to another date): years for a clock set back years.
+   */
+  private openedAt = 0;
   private probesAdmitted = 0;
   private probesSucceeded = 0;
 
@@ -44,7 +49,13 @@ export class BreakerState {
     if (this.state === 'closed') return this.epoch;
     switch (this.state) {
       case 'open':
-        if (Date.now() < this.openUntil) return REJECTED;
+        {
+          const now = Date.now();
+          const openFor = now - this.openedAt;
+          // Stepped back: how long it has been open is unknown; openMs from now, at most.
+          if (openFor < 0) this.openedAt = now;
+          if (openFor < this.config.openMs) return REJECTED;
+        }
         this.transition('half-open');
         return this.admitProbe();
       case 'half-open':
@@ -103,7 +114,7 @@ export class BreakerState {
   }
 
   private trip(): void {
-    this.openUntil = Date.now() + this.config.openMs;
+    this.openedAt = Date.now();
     this.transition('open');
   }
 

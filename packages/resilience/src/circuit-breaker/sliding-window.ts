@@ -49,7 +49,16 @@ export function timeWindow(windowMs: number): SlidingWindow {
   let slot = Math.floor(Date.now() / bucketMs);
   const advance = (now: number): number => {
     const current = Math.floor(now / bucketMs);
-    if (current > slot) {
+    if (current < slot) {
+      // The clock stepped back (an NTP step, a test's fake clock set back): the buckets cannot be
+      // placed on it, and kept, they would count until the clock caught up again, years for a
+      // clock set back years. The window starts over.
+      calls.fill(0);
+      failures.fill(0);
+      slow.fill(0);
+      totalCalls = totalFailures = totalSlow = 0;
+      slot = current;
+    } else if (current > slot) {
       const steps = Math.min(current - slot, BUCKETS);
       for (let step = 1; step <= steps; step++) {
         const index = (slot + step) % BUCKETS;
