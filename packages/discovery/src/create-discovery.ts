@@ -163,6 +163,8 @@ class WatchingDiscovery implements Discovery {
   /** Whether any instance has been seen (for the reason of a NoInstancesError). */
   private everHadMembers = false;
   private slowStartTimer: NodeJS.Timeout | undefined;
+  /** The `setTimeout` that armed slowStartTimer (see scheduleSlowStartTick). */
+  private slowStartArmedWith: typeof setTimeout | undefined;
   /** onChange is being emitted; a rebuild meanwhile sets emitAgain (see emitChange). */
   private emitting = false;
   private emitAgain = false;
@@ -805,15 +807,22 @@ class WatchingDiscovery implements Discovery {
   }
 
   private scheduleSlowStartTick(): void {
-    if (this.slowStartTimer || !this.slowStart) return;
-    this.slowStartTimer = setTimeout(
+    if (!this.slowStart) return;
+    // Armed under another clock (a test suite's fake clock, uninstalled since, dropped it): the
+    // ramp stood still, its instances cold for good. Armed again on this one; the old timer, should
+    // it still run, is no longer this one and does nothing.
+    if (this.slowStartTimer && this.slowStartArmedWith === setTimeout) return;
+    const timer = setTimeout(
       () => {
+        if (this.slowStartTimer !== timer) return;
         this.slowStartTimer = undefined;
         if (!this.closed) this.rebuild();
       },
       Math.max(50, this.slowStart.windowMs / 20),
     );
-    this.slowStartTimer.unref();
+    timer.unref();
+    this.slowStartTimer = timer;
+    this.slowStartArmedWith = setTimeout;
   }
 
   private setStale(stale: boolean): void {

@@ -412,6 +412,19 @@ describe('createDiscovery', () => {
     expect(late).toBeCloseTo(0.5, 1);
   });
 
+  it('keeps ramping when a test suite changes clocks in the middle of a ramp', async () => {
+    vi.useFakeTimers();
+    await registry.register(instance('old'));
+    const discovery = await discover({ balancer: 'weighted', slowStart: { windowMs: 10_000, minWeightFactor: 0.1 } });
+    await registry.register(instance('new')); // the ramp's timer, on this clock
+    vi.useRealTimers(); // drops it
+    vi.useFakeTimers();
+    await registry.register(instance('newer'));
+    vi.advanceTimersByTime(11_000);
+    // Ramped: a third each. With the timer left for gone, the picker stayed as first built.
+    expect((shares(discovery, 3_000).new ?? 0) / 3_000).toBeCloseTo(1 / 3, 1);
+  });
+
   it('ramps a new instance of weight 1 too (the floor of 1 used to undo the factor)', async () => {
     vi.useFakeTimers();
     await registry.register(instance('old', { weight: 1 }));

@@ -1,5 +1,5 @@
 import type { Logger } from '@switchyard/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { REPEAT_WARNING_MS, RetriedFailureLog } from './retried-failure-log.js';
 
 function recordingLogger(): { logger: Logger; entries: [string, Record<string, unknown>, string][] } {
@@ -26,6 +26,22 @@ describe('RetriedFailureLog', () => {
     expect(warnings[1]?.[2]).toBe('cannot watch (still failing: 61 tries)');
     expect(warnings[1]?.[1]).toMatchObject({ service: 'catalog', sinceMs: REPEAT_WARNING_MS });
     expect(entries.filter(([level]) => level === 'debug')).toHaveLength(126 - 3);
+  });
+
+  it('reads the clock in force at each failure, not the one at its construction', () => {
+    const { logger, entries } = recordingLogger();
+    vi.useFakeTimers();
+    try {
+      const log = new RetriedFailureLog(logger);
+      vi.useRealTimers();
+      vi.useFakeTimers();
+      log.failed({}, 'cannot watch');
+      vi.advanceTimersByTime(REPEAT_WARNING_MS + 1_000);
+      log.failed({}, 'cannot watch');
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(entries.filter(([level]) => level === 'warn')).toHaveLength(2);
   });
 
   it('says once that it recovered, then starts afresh', () => {

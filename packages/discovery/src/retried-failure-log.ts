@@ -17,7 +17,9 @@ export class RetriedFailureLog {
 
   constructor(
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
+    // Read at each call, not taken once: a test suite's fake clock replaces Date.now, and the one
+    // taken at construction stayed the clock of a fake long uninstalled.
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /** One more failed try; `fields` go with the entry (the error under `err`). */
