@@ -65,7 +65,9 @@ export function instrumentationGrpcActive(client?: GrpcClientClass): boolean {
   if (client !== undefined) return isWrapped(client);
   if (loadedClients.length === 0) {
     const now = Date.now();
-    if (now < nextScanAt) return false;
+    // More than an interval ahead: set under a clock since stepped back (a test suite's fake clock
+    // set to a later date, an NTP step), it stopped every scan until that time came.
+    if (now < nextScanAt && nextScanAt - now <= RESCAN_INTERVAL_MS) return false;
     nextScanAt = now + RESCAN_INTERVAL_MS;
     loadedClients = scanLoadedClients();
   }
