@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HEARTBEAT_SLOT_MS, HeartbeatSlots, slotEnd } from './heartbeat-slot.js';
 
 describe('slotEnd', () => {
@@ -93,5 +93,45 @@ describe('HeartbeatSlots', () => {
     }
     expect(count).toBe(3);
     expect(uncaught).toHaveLength(1);
+  });
+});
+
+describe('HeartbeatSlots across a test suite changing clocks', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('runs a beat that falls in the slot of one whose timer a fake clock took away', () => {
+    // A test suite's fake clock (vi.useFakeTimers) drops its pending timers when uninstalled, and
+    // each fake clock starts performance.now() at 0: the next one's beats fall in the same slots.
+    const slots = new HeartbeatSlots();
+    vi.useFakeTimers();
+    const abandoned = slots.schedule(1_000, () => {});
+    vi.useRealTimers();
+    vi.useFakeTimers();
+    const beat = vi.fn();
+    slots.schedule(1_000, beat);
+    vi.advanceTimersByTime(2_000);
+    expect(beat).toHaveBeenCalledTimes(1);
+    expect(slots.pending).toBe(0);
+    abandoned();
+  });
+
+  it('runs each beat of a slot once when the timer of the clock that armed it still runs', async () => {
+    // Armed on the real clock, joined under a fake one: both timers fire, the beats run once, and
+    // the old timer leaves a newer slot at the same time alone.
+    const slots = new HeartbeatSlots();
+    const now = performance.now();
+    const first = vi.fn();
+    slots.schedule(50, first, now);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const second = vi.fn();
+    slots.schedule(50, second, now);
+    vi.advanceTimersByTime(100);
+    expect([first.mock.calls.length, second.mock.calls.length]).toEqual([1, 1]);
+    const third = vi.fn();
+    slots.schedule(50, third, now);
+    vi.useRealTimers();
+    await sleep(100);
+    expect([first.mock.calls.length, second.mock.calls.length, third.mock.calls.length]).toEqual([1, 1, 0]);
+    expect(slots.pending).toBe(1);
   });
 });

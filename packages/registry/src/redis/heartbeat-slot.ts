@@ -25,7 +25,15 @@ export function slotEnd(delayMs: number, now: number): number {
 }
 
 interface Slot {
-  readonly timer: NodeJS.Timeout;
+  /** Stops the slot's timer, with the `clearTimeout` of the clock that armed it. */
+  stop: () => void;
+  /**
+   * The `setTimeout` that armed the slot's timer. A test suite's fake clock (`vi.useFakeTimers()`)
+   * drops its pending timers when uninstalled, leaving their slots in the map with no timer to run
+   * them; and as each fake clock starts `performance.now()` at 0, a beat scheduled under the next
+   * one fell in such a slot and never ran (its registration's lease expired).
+   */
+  armedWith: typeof setTimeout;
   readonly due: Set<() => void>;
 }
 
@@ -41,10 +49,13 @@ export class HeartbeatSlots {
     const end = slotEnd(delayMs, now);
     let slot = this.slots.get(end);
     if (slot === undefined) {
-      const timer = setTimeout(() => this.fire(end), Math.max(0, end - now));
-      timer.unref();
-      slot = { timer, due: new Set() };
+      slot = { stop: () => {}, armedWith: setTimeout, due: new Set() };
+      this.arm(slot, end, now);
       this.slots.set(end, slot);
+    } else if (slot.armedWith !== setTimeout) {
+      // Armed under another clock (see Slot.armedWith): arm it again on this one. The old timer is
+      // left to run, should its clock still be there: whichever fires first runs the slot's beats.
+      this.arm(slot, end, now);
     }
     // A wrapper per call: the same function scheduled twice must run twice.
     const entry = (): void => beat();
@@ -52,7 +63,7 @@ export class HeartbeatSlots {
     const scheduled = slot;
     return () => {
       if (!scheduled.due.delete(entry) || scheduled.due.size > 0) return;
-      clearTimeout(scheduled.timer);
+      scheduled.stop();
       if (this.slots.get(end) === scheduled) this.slots.delete(end);
     };
   }
@@ -62,11 +73,20 @@ export class HeartbeatSlots {
     return this.slots.size;
   }
 
-  private fire(end: number): void {
-    const slot = this.slots.get(end);
-    if (slot === undefined) return;
-    this.slots.delete(end);
+  private arm(slot: Slot, end: number, now: number): void {
+    const clear = clearTimeout;
+    const timer = setTimeout(() => this.fire(slot, end), Math.max(0, end - now));
+    timer.unref();
+    slot.armedWith = setTimeout;
+    slot.stop = () => clear(timer);
+  }
+
+  private fire(slot: Slot, end: number): void {
+    // A slot's second timer (see Slot.armedWith) finds it fired: nothing left to run, and the slot
+    // now under its time, if any, is a newer one.
+    if (this.slots.get(end) === slot) this.slots.delete(end);
     for (const beat of slot.due) {
+      slot.due.delete(beat);
       try {
         beat();
       } catch (error) {

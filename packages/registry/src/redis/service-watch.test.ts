@@ -200,6 +200,20 @@ describe('ServiceWatch after an outage', () => {
     expect(views(events).at(-1)).toEqual(['a', 'b']);
   });
 
+  it('decides after a grace period whose timer a fake clock took away, at the next list', async () => {
+    // A test suite's fake clock (vi.useFakeTimers) drops its pending timers when uninstalled.
+    const backend = fakeBackend();
+    const events = await watchedAfterOutage(backend); // the grace period's timer is this fake clock's
+    cameBackWithoutC(backend);
+    vi.useRealTimers();
+    vi.useFakeTimers();
+    watch!.onConnectionRestored(); // a resync (a revision check, say) on the next clock
+    await vi.advanceTimersByTimeAsync(0);
+    expect(views(events).at(-1)).toEqual(['a', 'b', 'c']); // still within a grace period
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(views(events).at(-1)).toEqual(['a', 'b']);
+  });
+
   it('does not stretch the grace period with every list taken during it', async () => {
     const backend = fakeBackend();
     const events = await watchedAfterOutage(backend);

@@ -73,6 +73,12 @@ export class ServiceWatch {
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /**
+   * The `setTimeout` that armed `graceTimer`. A test suite's fake clock (`vi.useFakeTimers()`)
+   * drops its pending timers when uninstalled: a grace period begun under it never ended, and every
+   * later list kept the instances it lacked (one deregistered meanwhile stayed in the view for good).
+   */
+  private graceArmedWith: typeof setTimeout | undefined;
   readonly started: Promise<void>;
 
   constructor(private readonly context: ServiceWatchContext) {
@@ -331,14 +337,19 @@ export class ServiceWatch {
     const ids = new Set(listed.map((instance) => instance.id));
     const missing = [...this.state.instances.values()].filter((instance) => !ids.has(instance.id));
     if (missing.length === 0) return [...listed];
-    if (this.graceTimer && !afterOutage) return [...listed, ...missing];
+    // One armed under another clock (see graceArmedWith) is armed again, for a whole period.
+    if (this.graceTimer && !afterOutage && this.graceArmedWith === setTimeout) return [...listed, ...missing];
     if (this.graceTimer) clearTimeout(this.graceTimer);
-    this.graceTimer = setTimeout(() => {
+    const timer = setTimeout(() => {
+      // The old timer of one armed again: the new one decides.
+      if (this.graceTimer !== timer) return;
       this.graceTimer = undefined;
       // If a resync is in flight, it decides: whether to keep is read when its list returns.
       this.requestResync();
     }, RESTORE_GRACE_MS);
-    this.graceTimer.unref();
+    timer.unref();
+    this.graceTimer = timer;
+    this.graceArmedWith = setTimeout;
     return [...listed, ...missing];
   }
 
