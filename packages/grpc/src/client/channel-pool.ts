@@ -33,7 +33,14 @@ interface Pool {
   readonly port: number;
   readonly clients: Client[];
   next: number;
-  closeTimer: NodeJS.Timeout | undefined;
+  /** Cancels the pending close, with the `clearTimeout` of the clock that armed it; undefined when none is. */
+  cancelClose: (() => void) | undefined;
+  /**
+   * The `setTimeout` that armed the pending close. A test suite's fake clock (`vi.useFakeTimers()`)
+   * drops its pending timers when uninstalled: the pool of an instance that left under it stayed
+   * open until the client closed, as later views without the instance took its close as pending.
+   */
+  closeArmedWith: typeof setTimeout | undefined;
 }
 
 /**
@@ -76,13 +83,16 @@ export class ChannelPools {
   /** Keeps pools of `liveIds`; schedules the others to close after the grace period. */
   retain(liveIds: ReadonlySet<string>): void {
     for (const [id, pool] of this.pools) {
-      if (liveIds.has(id)) {
-        if (pool.closeTimer) clearTimeout(pool.closeTimer);
-        pool.closeTimer = undefined;
-      } else if (!pool.closeTimer) {
-        pool.closeTimer = setTimeout(() => this.close(id), this.closeAfterMs);
-        pool.closeTimer.unref();
+      if (liveIds.has(id)) cancelClose(pool);
+      // A close armed under another clock (see Pool.closeArmedWith) is armed again on this one.
+      else if (pool.closeArmedWith !== setTimeout) {
+        this.armClose(pool, () => {
+          if (this.pools.get(id) === pool) this.close(id);
+        });
       }
+    }
+    for (const pool of this.retiring) {
+      if (pool.closeArmedWith !== setTimeout) this.armClose(pool, () => this.closeRetired(pool));
     }
   }
 
@@ -106,7 +116,14 @@ export class ChannelPools {
     if (port === undefined) return undefined;
     const address = formatAddress(instance.host, port);
     const clients = Array.from({ length: this.size }, () => new Client(address, this.credentials, this.channelOptions));
-    const pool: Pool = { host: instance.host, port, clients, next: 0, closeTimer: undefined };
+    const pool: Pool = {
+      host: instance.host,
+      port,
+      clients,
+      next: 0,
+      cancelClose: undefined,
+      closeArmedWith: undefined,
+    };
     this.pools.set(instance.id, pool);
     return pool;
   }
@@ -114,13 +131,23 @@ export class ChannelPools {
   /** The instance moved: calls in flight on the old address may finish, new ones go to the new pool. */
   private retire(id: string, pool: Pool): void {
     this.pools.delete(id);
-    if (pool.closeTimer) clearTimeout(pool.closeTimer);
     this.retiring.add(pool);
-    pool.closeTimer = setTimeout(() => {
-      this.retiring.delete(pool);
-      closePool(pool);
-    }, this.closeAfterMs);
-    pool.closeTimer.unref();
+    this.armClose(pool, () => this.closeRetired(pool));
+  }
+
+  private closeRetired(pool: Pool): void {
+    if (!this.retiring.delete(pool)) return;
+    closePool(pool);
+  }
+
+  /** Closes `pool` (by `close`) after the grace period, instead of any close pending. */
+  private armClose(pool: Pool, close: () => void): void {
+    cancelClose(pool);
+    const clear = clearTimeout;
+    const timer = setTimeout(close, this.closeAfterMs);
+    timer.unref();
+    pool.cancelClose = () => clear(timer);
+    pool.closeArmedWith = setTimeout;
   }
 
   private close(id: string): void {
@@ -130,6 +157,12 @@ export class ChannelPools {
     closePool(pool);
   }
 }
+
+/**
+ * The `setImmediate` of the clock this module was loaded under: the real one, unless a fake clock
+ * was installed before the first import (see closePool).
+ */
+const realSetImmediate = setImmediate;
 
 /** Channels a pool closed (see {@link closedByPool}). */
 const closedChannels = new WeakSet<Client>();
@@ -142,9 +175,14 @@ export function closedByPool(client: Client): boolean {
   return closedChannels.has(client);
 }
 
+function cancelClose(pool: Pool): void {
+  pool.cancelClose?.();
+  pool.cancelClose = undefined;
+  pool.closeArmedWith = undefined;
+}
+
 function closePool(pool: Pool): void {
-  if (pool.closeTimer) clearTimeout(pool.closeTimer);
-  pool.closeTimer = undefined;
+  cancelClose(pool);
   for (const client of pool.clients) closedChannels.add(client);
   // Closed on the next turn of the event loop, not at once: grpc-js (1.14) resolves a new channel's
   // address in a setImmediate that close() does not cancel, and a channel closed before that ran
@@ -152,7 +190,15 @@ function closePool(pool: Pool): void {
   // an instance that left just after its first call with closeChannelsAfterMs: 0). Queued after
   // that callback, close() also tears down what it set up. The pool already left the map: no new
   // call reaches these channels meanwhile.
-  setImmediate(() => {
-    for (const client of pool.clients) client.close();
-  });
+  const closeClients = (): void => {
+    for (const client of pool.clients) client.close(); // a second close() of a channel is harmless
+  };
+  // On the real clock's turn, so that a test suite's fake clock (vi.useFakeTimers(), which fakes
+  // setImmediate) cannot drop it: uninstalled with the close pending, it left the sockets open for
+  // good. Not process.nextTick or a microtask: they run before grpc-js's setImmediate. Nor the real
+  // turn alone: grpc-js queued the resolution of a channel opened under a fake clock on that
+  // clock, and only a close queued after it there tears down the connection it makes. So under
+  // another clock than the module's, on that one's turn too.
+  realSetImmediate(closeClients);
+  if (setImmediate !== realSetImmediate) setImmediate(closeClients);
 }
