@@ -1,5 +1,12 @@
 import { type Logger, type PickArgs, RegistryUnavailableError, silentLogger } from '@switchyard/core';
-import { createDiscovery, type Discovery, type DiscoveryOptions, p2cEwma, pickWithPort } from '@switchyard/discovery';
+import {
+  createDiscovery,
+  type Discovery,
+  type DiscoveryOptions,
+  type Lease,
+  p2cEwma,
+  pickWithPort,
+} from '@switchyard/discovery';
 import { MemoryRegistry, type RegistryListener } from '@switchyard/registry';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { catalogInstance } from '@switchyard/registry/testing';
@@ -17,6 +24,7 @@ afterEach(async () => {
 });
 
 const instance = catalogInstance;
+type PickAmong = (args: PickArgs | undefined, usable: (instance: { id: string }) => boolean) => Lease | undefined;
 
 async function discover(options: Partial<DiscoveryOptions> = {}): Promise<Discovery> {
   const discovery = createDiscovery({ registry, service: 'catalog', balancer: 'round-robin', ...options });
@@ -276,6 +284,14 @@ describe('createDiscovery', () => {
     const keyed = new Set<string>();
     for (let i = 0; i < 20; i++) keyed.add(discovery.pick({ key: 'user-42' })?.instance.zone ?? 'none');
     expect(keyed.size).toBe(1);
+    // A null key is no key (as pick() takes it), not a TypeError while the zone warms.
+    expect(discovery.pick({ key: null as never }).instance).toBeDefined();
+    // A retry's fallback (PICK_AMONG, uniform) stays in the zone: drawn over every zone, it left
+    // it two times in five here, whatever the warmth.
+    const among = (discovery as unknown as Record<symbol, PickAmong>)[Symbol.for('switchyard.discovery.pickAmong')];
+    const fallbackZones = new Set<string | undefined>();
+    for (let i = 0; i < 40; i++) fallbackZones.add(among?.call(discovery, undefined, () => true)?.instance.zone);
+    expect([...fallbackZones]).toEqual(['eu-1a']);
     vi.advanceTimersByTime(10_500);
     expect(localShare(shares(discovery, 200))).toBe(1);
   });

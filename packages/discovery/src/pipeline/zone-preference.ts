@@ -84,7 +84,9 @@ export function warmingZonePicker(localWarmth: number, local: Picker, others: Pi
   const threshold = localWarmth * DRAW_SCALE;
   return {
     pick(args: PickArgs): Endpoint | undefined {
-      const draw = args.key === undefined ? random(DRAW_SCALE) : toBound(fnv1a(args.key, ZONE_KEY_SEED), DRAW_SCALE);
+      // A string key only, as the traffic split draws: pick() takes a null key as none.
+      const draw =
+        typeof args.key === 'string' ? toBound(fnv1a(args.key, ZONE_KEY_SEED), DRAW_SCALE) : random(DRAW_SCALE);
       return draw < threshold ? (local.pick(args) ?? others.pick(args)) : (others.pick(args) ?? local.pick(args));
     },
   };
