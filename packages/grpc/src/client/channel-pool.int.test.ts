@@ -84,6 +84,7 @@ describe('channel pools under a fake clock', () => {
     vi.advanceTimersByTime(0); // the resolution: the closed channel connects all the same
     vi.useRealTimers();
     // Time for such a connection to reach the peer (closed only on the real turn, it stayed open).
+    await until(() => peer.counted.accepted >= 1, 'the closed channel connected all the same');
     await new Promise((resolve) => setTimeout(resolve, 200));
     await until(() => peer.counted.open() === 0, 'the connection closed');
   });
