@@ -8,7 +8,14 @@ interface Entry {
   readonly pool: Pool;
   /** The instance's service, for the error of a pool destroyed after its grace period. */
   readonly service: string;
-  closeTimer: NodeJS.Timeout | undefined;
+  /** Cancels the pending close, with the `clearTimeout` of the clock that armed it; undefined when none is. */
+  cancelClose: (() => void) | undefined;
+  /**
+   * The `setTimeout` that armed the pending close. A test suite's fake clock (`vi.useFakeTimers()`)
+   * drops its pending timers when uninstalled: the pool of an instance that left under it stayed
+   * open until the client closed, as later views without the instance took its close as pending.
+   */
+  closeArmedWith: typeof setTimeout | undefined;
 }
 
 /** `scheme://host:port`, with IPv6 literals bracketed. */
@@ -67,7 +74,8 @@ export class HttpPools {
       port,
       pool,
       service: instance.service,
-      closeTimer: undefined,
+      cancelClose: undefined,
+      closeArmedWith: undefined,
     });
     return pool;
   }
@@ -75,13 +83,16 @@ export class HttpPools {
   /** Keeps the pools of `liveIds`; schedules the others to close after the grace period. */
   retain(liveIds: ReadonlySet<string>): void {
     for (const [id, entry] of this.entries) {
-      if (liveIds.has(id)) {
-        if (entry.closeTimer) clearTimeout(entry.closeTimer);
-        entry.closeTimer = undefined;
-      } else if (!entry.closeTimer) {
-        entry.closeTimer = setTimeout(() => this.close(id), this.closeAfterMs);
-        entry.closeTimer.unref();
+      if (liveIds.has(id)) cancelClose(entry);
+      // A close armed under another clock (see Entry.closeArmedWith) is armed again on this one.
+      else if (entry.closeArmedWith !== setTimeout) {
+        this.armClose(entry, () => {
+          if (this.entries.get(id) === entry) this.close(id);
+        });
       }
+    }
+    for (const entry of this.retiring) {
+      if (entry.closeArmedWith !== setTimeout) this.armClose(entry, () => this.closeRetired(entry));
     }
   }
 
@@ -113,13 +124,23 @@ export class HttpPools {
   /** The instance moved: requests in flight on the old address may finish, new ones go to the new pool. */
   private retire(id: string, entry: Entry): void {
     this.entries.delete(id);
-    if (entry.closeTimer) clearTimeout(entry.closeTimer);
     this.retiring.add(entry);
-    entry.closeTimer = setTimeout(() => {
-      this.retiring.delete(entry);
-      this.track(this.closeEntry(entry, (retired) => this.leftError(retired, 'was re-registered at another address')));
-    }, this.closeAfterMs);
-    entry.closeTimer.unref();
+    this.armClose(entry, () => this.closeRetired(entry));
+  }
+
+  private closeRetired(entry: Entry): void {
+    if (!this.retiring.delete(entry)) return;
+    this.track(this.closeEntry(entry, (retired) => this.leftError(retired, 'was re-registered at another address')));
+  }
+
+  /** Closes `entry` (by `close`) after the grace period, instead of any close pending. */
+  private armClose(entry: Entry, close: () => void): void {
+    cancelClose(entry);
+    const clear = clearTimeout;
+    const timer = setTimeout(close, this.closeAfterMs);
+    timer.unref();
+    entry.cancelClose = () => clear(timer);
+    entry.closeArmedWith = setTimeout;
   }
 
   private close(id: string, reason?: (entry: Entry) => Error): void {
@@ -135,8 +156,7 @@ export class HttpPools {
    * with it). Never rejects.
    */
   private async closeEntry(entry: Entry, reason: (entry: Entry) => Error): Promise<void> {
-    if (entry.closeTimer) clearTimeout(entry.closeTimer);
-    entry.closeTimer = undefined;
+    cancelClose(entry);
     const closed = entry.pool.close().then(
       () => true,
       () => true,
@@ -178,4 +198,10 @@ export class HttpPools {
     this.closing.add(closing);
     void closing.then(() => this.closing.delete(closing));
   }
+}
+
+function cancelClose(entry: Entry): void {
+  entry.cancelClose?.();
+  entry.cancelClose = undefined;
+  entry.closeArmedWith = undefined;
 }
