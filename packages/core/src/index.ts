@@ -63,6 +63,7 @@ export type { CallScope } from './deadline/call-scope.js';
 
 // Cheap clock for hot paths
 export { coarseNow } from './clock/coarse-clock.js';
+export { ClockBoundTimeout } from './clock/clock-bound-timeout.js';
 export { MAX_TIMER_MS, setLongTimeout } from './clock/long-timeout.js';
 
 // Validation helpers for option parsing in other packages

@@ -1,5 +1,6 @@
 import { PickerFactory } from './balancers/picker-fallback.js';
 import {
+  ClockBoundTimeout,
   assertInteger,
   CancelledError,
   assertKnownKeys,
@@ -162,9 +163,11 @@ class WatchingDiscovery implements Discovery {
   private readonly watchFailures: RetriedFailureLog;
   /** Whether any instance has been seen (for the reason of a NoInstancesError). */
   private everHadMembers = false;
-  private slowStartTimer: NodeJS.Timeout | undefined;
-  /** The `setTimeout` that armed slowStartTimer (see scheduleSlowStartTick). */
-  private slowStartArmedWith: typeof setTimeout | undefined;
+  /**
+   * The next rebuild while an instance ramps. Bound to its clock: armed again when a test suite's
+   * fake clock (uninstalled since) dropped it, where the ramp stood still and its instances stayed cold.
+   */
+  private readonly slowStartTick = new ClockBoundTimeout();
   /** onChange is being emitted; a rebuild meanwhile sets emitAgain (see emitChange). */
   private emitting = false;
   private emitAgain = false;
@@ -439,7 +442,8 @@ class WatchingDiscovery implements Discovery {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const timer of [this.retryTimer, this.slowStartTimer]) if (timer) clearTimeout(timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.slowStartTick.cancel();
     for (const member of this.members.values()) if (member.releaseTimer) clearTimeout(member.releaseTimer);
     for (const wake of [...this.readyWaiters]) wake();
     await this.stopWatch?.();
@@ -809,22 +813,13 @@ class WatchingDiscovery implements Discovery {
   }
 
   private scheduleSlowStartTick(): void {
-    if (!this.slowStart) return;
-    // Armed under another clock (a test suite's fake clock, uninstalled since, dropped it): the
-    // ramp stood still, its instances cold for good. Armed again on this one; the old timer, should
-    // it still run, is no longer this one and does nothing.
-    if (this.slowStartTimer && this.slowStartArmedWith === setTimeout) return;
-    const timer = setTimeout(
+    if (!this.slowStart || this.slowStartTick.pending) return;
+    this.slowStartTick.arm(
       () => {
-        if (this.slowStartTimer !== timer) return;
-        this.slowStartTimer = undefined;
         if (!this.closed) this.rebuild();
       },
       Math.max(50, this.slowStart.windowMs / 20),
     );
-    timer.unref();
-    this.slowStartTimer = timer;
-    this.slowStartArmedWith = setTimeout;
   }
 
   private setStale(stale: boolean): void {

@@ -1,5 +1,5 @@
 import { type ChannelCredentials, type ChannelOptions, Client } from '@grpc/grpc-js';
-import { ClientClosedError, type ServiceInstance } from '@switchyard/core';
+import { ClientClosedError, ClockBoundTimeout, type ServiceInstance } from '@switchyard/core';
 
 /** Channel options every Switchyard channel gets (callers may add more). */
 export const DEFAULT_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
@@ -33,14 +33,11 @@ interface Pool {
   readonly port: number;
   readonly clients: Client[];
   next: number;
-  /** Cancels the pending close, with the `clearTimeout` of the clock that armed it; undefined when none is. */
-  cancelClose: (() => void) | undefined;
   /**
-   * The `setTimeout` that armed the pending close. A test suite's fake clock (`vi.useFakeTimers()`)
-   * drops its pending timers when uninstalled: the pool of an instance that left under it stayed
-   * open until the client closed, as later views without the instance took its close as pending.
+   * The close after the grace period, once the instance left. Bound to its clock: one a test suite's
+   * fake clock dropped is not taken as pending (the pool stayed open until the client closed).
    */
-  closeArmedWith: typeof setTimeout | undefined;
+  readonly closing: ClockBoundTimeout;
 }
 
 /**
@@ -83,16 +80,16 @@ export class ChannelPools {
   /** Keeps pools of `liveIds`; schedules the others to close after the grace period. */
   retain(liveIds: ReadonlySet<string>): void {
     for (const [id, pool] of this.pools) {
-      if (liveIds.has(id)) cancelClose(pool);
-      // A close armed under another clock (see Pool.closeArmedWith) is armed again on this one.
-      else if (pool.closeArmedWith !== setTimeout) {
-        this.armClose(pool, () => {
+      if (liveIds.has(id)) pool.closing.cancel();
+      // Not pending: never armed, or armed under a clock since gone (see Pool.closing).
+      else if (!pool.closing.pending) {
+        pool.closing.arm(() => {
           if (this.pools.get(id) === pool) this.close(id);
-        });
+        }, this.closeAfterMs);
       }
     }
     for (const pool of this.retiring) {
-      if (pool.closeArmedWith !== setTimeout) this.armClose(pool, () => this.closeRetired(pool));
+      if (!pool.closing.pending) pool.closing.arm(() => this.closeRetired(pool), this.closeAfterMs);
     }
   }
 
@@ -121,8 +118,7 @@ export class ChannelPools {
       port,
       clients,
       next: 0,
-      cancelClose: undefined,
-      closeArmedWith: undefined,
+      closing: new ClockBoundTimeout(),
     };
     this.pools.set(instance.id, pool);
     return pool;
@@ -132,22 +128,12 @@ export class ChannelPools {
   private retire(id: string, pool: Pool): void {
     this.pools.delete(id);
     this.retiring.add(pool);
-    this.armClose(pool, () => this.closeRetired(pool));
+    pool.closing.arm(() => this.closeRetired(pool), this.closeAfterMs);
   }
 
   private closeRetired(pool: Pool): void {
     if (!this.retiring.delete(pool)) return;
     closePool(pool);
-  }
-
-  /** Closes `pool` (by `close`) after the grace period, instead of any close pending. */
-  private armClose(pool: Pool, close: () => void): void {
-    cancelClose(pool);
-    const clear = clearTimeout;
-    const timer = setTimeout(close, this.closeAfterMs);
-    timer.unref();
-    pool.cancelClose = () => clear(timer);
-    pool.closeArmedWith = setTimeout;
   }
 
   private close(id: string): void {
@@ -175,14 +161,8 @@ export function closedByPool(client: Client): boolean {
   return closedChannels.has(client);
 }
 
-function cancelClose(pool: Pool): void {
-  pool.cancelClose?.();
-  pool.cancelClose = undefined;
-  pool.closeArmedWith = undefined;
-}
-
 function closePool(pool: Pool): void {
-  cancelClose(pool);
+  pool.closing.cancel();
   for (const client of pool.clients) closedChannels.add(client);
   // Closed on the next turn of the event loop, not at once: grpc-js (1.14) resolves a new channel's
   // address in a setImmediate that close() does not cancel, and a channel closed before that ran

@@ -1,4 +1,4 @@
-import { ClientClosedError, type ServiceInstance, SwitchyardError } from '@switchyard/core';
+import { ClientClosedError, ClockBoundTimeout, type ServiceInstance, SwitchyardError } from '@switchyard/core';
 import { Pool } from 'undici';
 
 interface Entry {
@@ -8,14 +8,11 @@ interface Entry {
   readonly pool: Pool;
   /** The instance's service, for the error of a pool destroyed after its grace period. */
   readonly service: string;
-  /** Cancels the pending close, with the `clearTimeout` of the clock that armed it; undefined when none is. */
-  cancelClose: (() => void) | undefined;
   /**
-   * The `setTimeout` that armed the pending close. A test suite's fake clock (`vi.useFakeTimers()`)
-   * drops its pending timers when uninstalled: the pool of an instance that left under it stayed
-   * open until the client closed, as later views without the instance took its close as pending.
+   * The close after the grace period, once the instance left. Bound to its clock: one a test suite's
+   * fake clock dropped is not taken as pending (the pool stayed open until the client closed).
    */
-  closeArmedWith: typeof setTimeout | undefined;
+  readonly closing: ClockBoundTimeout;
 }
 
 /** `scheme://host:port`, with IPv6 literals bracketed. */
@@ -74,8 +71,7 @@ export class HttpPools {
       port,
       pool,
       service: instance.service,
-      cancelClose: undefined,
-      closeArmedWith: undefined,
+      closing: new ClockBoundTimeout(),
     });
     return pool;
   }
@@ -83,16 +79,16 @@ export class HttpPools {
   /** Keeps the pools of `liveIds`; schedules the others to close after the grace period. */
   retain(liveIds: ReadonlySet<string>): void {
     for (const [id, entry] of this.entries) {
-      if (liveIds.has(id)) cancelClose(entry);
-      // A close armed under another clock (see Entry.closeArmedWith) is armed again on this one.
-      else if (entry.closeArmedWith !== setTimeout) {
-        this.armClose(entry, () => {
+      if (liveIds.has(id)) entry.closing.cancel();
+      // Not pending: never armed, or armed under a clock since gone (see Entry.closing).
+      else if (!entry.closing.pending) {
+        entry.closing.arm(() => {
           if (this.entries.get(id) === entry) this.close(id);
-        });
+        }, this.closeAfterMs);
       }
     }
     for (const entry of this.retiring) {
-      if (entry.closeArmedWith !== setTimeout) this.armClose(entry, () => this.closeRetired(entry));
+      if (!entry.closing.pending) entry.closing.arm(() => this.closeRetired(entry), this.closeAfterMs);
     }
   }
 
@@ -125,22 +121,12 @@ export class HttpPools {
   private retire(id: string, entry: Entry): void {
     this.entries.delete(id);
     this.retiring.add(entry);
-    this.armClose(entry, () => this.closeRetired(entry));
+    entry.closing.arm(() => this.closeRetired(entry), this.closeAfterMs);
   }
 
   private closeRetired(entry: Entry): void {
     if (!this.retiring.delete(entry)) return;
     this.track(this.closeEntry(entry, (retired) => this.leftError(retired, 'was re-registered at another address')));
-  }
-
-  /** Closes `entry` (by `close`) after the grace period, instead of any close pending. */
-  private armClose(entry: Entry, close: () => void): void {
-    cancelClose(entry);
-    const clear = clearTimeout;
-    const timer = setTimeout(close, this.closeAfterMs);
-    timer.unref();
-    entry.cancelClose = () => clear(timer);
-    entry.closeArmedWith = setTimeout;
   }
 
   private close(id: string, reason?: (entry: Entry) => Error): void {
@@ -156,7 +142,7 @@ export class HttpPools {
    * with it). Never rejects.
    */
   private async closeEntry(entry: Entry, reason: (entry: Entry) => Error): Promise<void> {
-    cancelClose(entry);
+    entry.closing.cancel();
     const closed = entry.pool.close().then(
       () => true,
       () => true,
@@ -198,10 +184,4 @@ export class HttpPools {
     this.closing.add(closing);
     void closing.then(() => this.closing.delete(closing));
   }
-}
-
-function cancelClose(entry: Entry): void {
-  entry.cancelClose?.();
-  entry.cancelClose = undefined;
-  entry.closeArmedWith = undefined;
 }
