@@ -3,46 +3,17 @@
  * that opened it. Servers are plain HTTP/2 servers on loopback that count the connections (sessions)
  * open to them; instances come and go through a MemoryRegistry.
  */
-import { createServer, type Http2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { afterEach, describe, expect, it } from 'vitest';
+import { countingPeer, until } from './fixtures/counting-peer.js';
 import { EchoService } from './fixtures/echo.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** An HTTP/2 server that completes the handshake and never answers a call, counting its connections. */
-async function countingPeer() {
-  const sessions = new Set<Http2Session>();
-  const counted = { accepted: 0, open: () => sessions.size };
-  const server = createServer();
-  server.on('session', (session) => {
-    counted.accepted++;
-    sessions.add(session);
-    session.on('close', () => sessions.delete(session));
-  });
-  server.on('stream', () => {}); // calls stay in flight
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const session of sessions) session.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, counted };
-}
-
-/** Waits (bounded) until `condition` holds. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!condition()) throw new Error(`timed out waiting until ${what}`);
-}
 
 async function echoClient(port: number, options: { closeChannelsAfterMs?: number } = {}) {
   const registry = new MemoryRegistry();
@@ -71,7 +42,7 @@ async function echoClient(port: number, options: { closeChannelsAfterMs?: number
 
 describe('channel pools', () => {
   it('leaves no connection open when the client closes right after a call opened a channel', async () => {
-    const peer = await countingPeer();
+    const peer = await countingPeer(cleanups);
     const { echo } = await echoClient(peer.port);
     // The call opens the instance's channel; grpc-js resolves its address on the next turn of the
     // event loop (setImmediate), after close() has closed the channel.

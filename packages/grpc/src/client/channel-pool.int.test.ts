@@ -4,11 +4,11 @@
  * clock afterwards. The peer is a plain HTTP/2 server that completes the handshake and counts the
  * connections open to it.
  */
-import { createServer, type Http2Session } from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { credentials } from '@grpc/grpc-js';
-import type { ServiceInstance } from '@switchyard/core';
+import { validateInstance } from '@switchyard/core';
+import { catalogInstance } from '@switchyard/registry/testing';
 import { afterEach, describe, it, vi } from 'vitest';
+import { countingPeer, until } from '../../test/fixtures/counting-peer.js';
 import { ChannelPools, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 
 const realSetImmediate = setImmediate;
@@ -18,50 +18,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function countingPeer() {
-  const sessions = new Set<Http2Session>();
-  const counted = { accepted: 0, open: () => sessions.size };
-  const server = createServer();
-  server.on('session', (session) => {
-    counted.accepted++;
-    sessions.add(session);
-    session.on('close', () => sessions.delete(session));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const session of sessions) session.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { port: (server.address() as AddressInfo).port, counted };
-}
-
-/** Waits (bounded, on the real clock) until `condition` holds. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  if (!condition()) throw new Error(`timed out waiting until ${what}`);
-}
-
 function poolsTo(port: number) {
   const pools = new ChannelPools('grpc', 1, credentials.createInsecure(), { ...DEFAULT_CHANNEL_OPTIONS }, 0);
   cleanups.push(() => pools.closeAll());
-  const instance: ServiceInstance = {
-    id: 'a',
-    service: 'echo',
-    host: '127.0.0.1',
-    ports: { grpc: port },
-    weight: 1,
-    metadata: {},
-    status: 'up',
-  };
+  const instance = validateInstance(catalogInstance('a', { service: 'echo', ports: { grpc: port } }));
   return { pools, instance };
 }
 
 describe('channel pools under a fake clock', () => {
   it('closes a connection whose close was asked for under a fake clock uninstalled right after', async () => {
-    const peer = await countingPeer();
+    const peer = await countingPeer(cleanups);
     const { pools, instance } = poolsTo(peer.port);
     pools.channelFor(instance)?.getChannel().getConnectivityState(true);
     await until(() => peer.counted.open() === 1, 'the channel connected');
@@ -75,7 +41,7 @@ describe('channel pools under a fake clock', () => {
   it('still closes the connection a channel closed in the turn it was opened makes when the fake clock runs on', async () => {
     // grpc-js resolves the address in a setImmediate, here the fake clock's: the close must also
     // come after it, or the connection it makes outlives the channel.
-    const peer = await countingPeer();
+    const peer = await countingPeer(cleanups);
     const { pools, instance } = poolsTo(peer.port);
     vi.useFakeTimers();
     pools.channelFor(instance)?.getChannel().getConnectivityState(true);

@@ -1,19 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials } from '@grpc/grpc-js';
-import type { ServiceInstance } from '@switchyard/core';
+import { validateInstance } from '@switchyard/core';
+import { catalogInstance } from '@switchyard/registry/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChannelPools, closedByPool, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 
 // No connection is made: a channel connects on its first call, and these tests make none.
-const instance = (id: string, port = 50051): ServiceInstance => ({
-  id,
-  service: 'echo',
-  host: '127.0.0.1',
-  ports: { grpc: port },
-  weight: 1,
-  metadata: {},
-  status: 'up',
-});
+const instance = (id: string, port = 50051) =>
+  validateInstance(catalogInstance(id, { service: 'echo', ports: { grpc: port } }));
 
 const opened: ChannelPools[] = [];
 function pools(closeAfterMs: number): ChannelPools {

@@ -1,18 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceInstance } from '@switchyard/core';
+import { validateInstance } from '@switchyard/core';
+import { catalogInstance } from '@switchyard/registry/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HttpPools } from './http-pools.js';
 
 // No connection is made: an undici Pool connects on its first request, and these tests make none.
-const instance = (id: string, port = 8080): ServiceInstance => ({
-  id,
-  service: 'echo',
-  host: '127.0.0.1',
-  ports: { http: port },
-  weight: 1,
-  metadata: {},
-  status: 'up',
-});
+const instance = (id: string, port = 8080) =>
+  validateInstance(catalogInstance(id, { service: 'echo', ports: { http: port } }));
 
 const opened: HttpPools[] = [];
 function pools(closeAfterMs: number): HttpPools {
