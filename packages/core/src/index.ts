@@ -63,8 +63,9 @@ export type { CallScope } from './deadline/call-scope.js';
 
 // Cheap clock for hot paths
 export { coarseNow } from './clock/coarse-clock.js';
-export { ClockBoundTimeout } from './clock/clock-bound-timeout.js';
 export { MAX_TIMER_MS, setLongTimeout } from './clock/long-timeout.js';
+// A timeout that a test suite's change of clocks does not lose
+export { ClockBoundTimeout } from './clock/clock-bound-timeout.js';
 
 // Validation helpers for option parsing in other packages
 export {

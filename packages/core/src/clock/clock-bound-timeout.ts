@@ -1,8 +1,8 @@
 /**
  * A one-shot, unref'd timeout that knows the clock it was armed on. A test suite's fake clock
  * (`vi.useFakeTimers()`) drops its pending timers when uninstalled, so code that took "a timer is
- * set" for "it will fire" waited for good: a departed instance's pool never closed, a grace period
- * never ended, a slow-start ramp stood still. `pending` is true only for a timeout armed on the
+ * set" for "it will fire" waited for good: a departed instance's pool never closed, a slow-start
+ * ramp stood still. `pending` is true only for a timeout armed on the
  * clock in force, and arming again replaces the one before (cancelled with its own clock's
  * `clearTimeout`; should that clock's timer still run, it does nothing).
  *
@@ -25,14 +25,16 @@ export class ClockBoundTimeout {
   arm(fire: () => void, ms: number): void {
     this.cancel();
     const clear = clearTimeout;
-    const timer = setTimeout(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const cancel = (): void => clear(timer);
+    timer = setTimeout(() => {
       if (this.cancelTimer !== cancel) return; // an earlier arming's timer, on another clock
       this.cancelTimer = undefined;
       this.armedWith = undefined;
       fire();
     }, ms);
-    timer.unref();
-    const cancel = (): void => clear(timer);
+    // Optional: some fake clocks (under jsdom) hand out numbers.
+    timer.unref?.();
     this.cancelTimer = cancel;
     this.armedWith = setTimeout;
   }
