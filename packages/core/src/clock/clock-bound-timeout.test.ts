@@ -13,6 +13,7 @@ describe('ClockBoundTimeout', () => {
     expect([timeout.pending, fire.mock.calls.length]).toEqual([true, 0]);
     vi.advanceTimersByTime(1);
     expect([timeout.pending, fire.mock.calls.length]).toEqual([false, 1]);
+    expect(timeout.armed).toBe(false);
   });
 
   it('is not pending once the fake clock that armed it is gone, and can be armed again', () => {
@@ -21,6 +22,7 @@ describe('ClockBoundTimeout', () => {
     timeout.arm(() => {}, 100);
     vi.useRealTimers();
     expect(timeout.pending).toBe(false);
+    expect(timeout.armed).toBe(true); // what was under way is still under way
     vi.useFakeTimers();
     const fire = vi.fn();
     timeout.arm(fire, 100);

@@ -21,6 +21,14 @@ export class ClockBoundTimeout {
     return this.cancelTimer !== undefined && this.armedWith === setTimeout;
   }
 
+  /**
+   * Armed and not fired or cancelled, on whichever clock: also true for one a fake clock dropped
+   * (what was under way is still under way; {@link pending} says whether its timer will run).
+   */
+  get armed(): boolean {
+    return this.cancelTimer !== undefined;
+  }
+
   /** Calls `fire` after `ms`, instead of anything armed before. */
   arm(fire: () => void, ms: number): void {
     this.cancel();

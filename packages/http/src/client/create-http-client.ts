@@ -67,8 +67,8 @@ interface CallState {
   bodyTaken?: boolean;
   lastError: unknown;
   /**
-   * Attempts sent that have not failed: out now, or answered. For a request that may not be sent
-   * twice, another attempt is refused while there is one (see notHedged): after a success too,
+   * For a request that may not be sent twice: its attempts sent that have not failed (out now, or
+   * answered). Another attempt is refused while there is one (see notHedged): after a success too,
    * as that request ran.
    */
   attemptsLive: number;
@@ -192,9 +192,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // already be running on the server: said at once, before retry() can decide on another attempt.
     // Not when it still waited for a connection (a full pool, a connect that hangs): nothing was
     // sent, and another instance may take it.
-    // Counted in attemptsLive until it fails; one cut short before it connected is let go of at
-    // once, so the attempt a policy starts next is not refused as beside it.
-    let counted = true;
+    // Counted in attemptsLive (a request that may not be sent twice) until it fails; one cut short
+    // before it connected is let go of at once, so the attempt a policy starts next is not refused
+    // as beside it.
+    let counted = !prepared.idempotent;
     const abort: AttemptAbort = new AttemptAbort(
       context,
       prepared.signal,
@@ -215,7 +216,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           state.bodyTaken = true;
         });
     state.sent = true;
-    state.attemptsLive++;
+    if (counted) state.attemptsLive++;
     const started = performance.now();
     let outcomeReported = false;
     // The status once a response arrived: a failure after it (a body that does not parse or breaks

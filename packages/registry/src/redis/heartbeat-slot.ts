@@ -9,6 +9,7 @@
  * loop's millisecond clock, which is not `performance.now()`, so timers aimed at the same moment
  * from different registrations could still fall into two passes of the timer loop.
  */
+import { ClockBoundTimeout } from '@switchyard/core';
 
 /** Width of a slot. Delays a heartbeat by less than this; 20 ms is nothing against a lease of seconds. */
 export const HEARTBEAT_SLOT_MS = 20;
@@ -25,15 +26,13 @@ export function slotEnd(delayMs: number, now: number): number {
 }
 
 interface Slot {
-  /** Stops the slot's timer, with the `clearTimeout` of the clock that armed it. */
-  stop: () => void;
   /**
-   * The `setTimeout` that armed the slot's timer. A test suite's fake clock (`vi.useFakeTimers()`)
-   * drops its pending timers when uninstalled, leaving their slots in the map with no timer to run
-   * them; and as each fake clock starts `performance.now()` at 0, a beat scheduled under the next
-   * one fell in such a slot and never ran (its registration's lease expired).
+   * The slot's timer, bound to its clock: a test suite's fake clock (`vi.useFakeTimers()`) drops
+   * its pending timers when uninstalled, leaving their slots in the map with no timer to run them;
+   * and as each fake clock starts `performance.now()` at 0, a beat scheduled under the next one fell
+   * in such a slot and never ran (its registration's lease expired). Such a slot is armed again.
    */
-  armedWith: typeof setTimeout;
+  readonly timer: ClockBoundTimeout;
   readonly due: Set<() => void>;
 }
 
@@ -49,13 +48,12 @@ export class HeartbeatSlots {
     const end = slotEnd(delayMs, now);
     let slot = this.slots.get(end);
     if (slot === undefined) {
-      slot = { stop: () => {}, armedWith: setTimeout, due: new Set() };
-      this.arm(slot, end, now);
+      slot = { timer: new ClockBoundTimeout(), due: new Set() };
       this.slots.set(end, slot);
-    } else if (slot.armedWith !== setTimeout) {
-      // Armed under another clock (see Slot.armedWith): arm it again on this one. The old timer is
-      // left to run, should its clock still be there: whichever fires first runs the slot's beats.
-      this.arm(slot, end, now);
+    }
+    if (!slot.timer.pending) {
+      const armed = slot;
+      armed.timer.arm(() => this.fire(armed, end), Math.max(0, end - now));
     }
     // A wrapper per call: the same function scheduled twice must run twice.
     const entry = (): void => beat();
@@ -63,7 +61,7 @@ export class HeartbeatSlots {
     const scheduled = slot;
     return () => {
       if (!scheduled.due.delete(entry) || scheduled.due.size > 0) return;
-      scheduled.stop();
+      scheduled.timer.cancel();
       if (this.slots.get(end) === scheduled) this.slots.delete(end);
     };
   }
@@ -73,17 +71,8 @@ export class HeartbeatSlots {
     return this.slots.size;
   }
 
-  private arm(slot: Slot, end: number, now: number): void {
-    const clear = clearTimeout;
-    const timer = setTimeout(() => this.fire(slot, end), Math.max(0, end - now));
-    timer.unref();
-    slot.armedWith = setTimeout;
-    slot.stop = () => clear(timer);
-  }
-
   private fire(slot: Slot, end: number): void {
-    // A slot's second timer (see Slot.armedWith) finds it fired: nothing left to run, and the slot
-    // now under its time, if any, is a newer one.
+    // The slot now under its time, if any, may be a newer one.
     if (this.slots.get(end) === slot) this.slots.delete(end);
     for (const beat of slot.due) {
       slot.due.delete(beat);

@@ -1,4 +1,10 @@
-import type { Logger, RegistryUnavailableError, RouteRule, ServiceInstance } from '@switchyard/core';
+import {
+  ClockBoundTimeout,
+  type Logger,
+  type RegistryUnavailableError,
+  type RouteRule,
+  type ServiceInstance,
+} from '@switchyard/core';
 import { ListenerSet } from '../listeners.js';
 import type { RegistryEvent, RegistryListener } from '../registry.js';
 import { WatchState } from '../watch-state.js';
@@ -72,13 +78,12 @@ export class ServiceWatch {
   private sweepTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private graceTimer: NodeJS.Timeout | undefined;
   /**
-   * The `setTimeout` that armed `graceTimer`. A test suite's fake clock (`vi.useFakeTimers()`)
-   * drops its pending timers when uninstalled: a grace period begun under it never ended, and every
-   * later list kept the instances it lacked (one deregistered meanwhile stayed in the view for good).
+   * The grace period after an outage (see withMissingKept), bound to its clock: one whose timer a
+   * test suite's fake clock (`vi.useFakeTimers()`) dropped never ended, and every later list kept
+   * the instances it lacked (one deregistered meanwhile stayed in the view for good).
    */
-  private graceArmedWith: typeof setTimeout | undefined;
+  private readonly grace = new ClockBoundTimeout();
   readonly started: Promise<void>;
 
   constructor(private readonly context: ServiceWatchContext) {
@@ -141,8 +146,8 @@ export class ServiceWatch {
       this.listeners.emit(this.staleEvent);
     }
     this.closed = true;
-    for (const timer of [this.sweepTimer, this.resyncTimer, this.retryTimer, this.graceTimer])
-      if (timer) clearTimeout(timer);
+    for (const timer of [this.sweepTimer, this.resyncTimer, this.retryTimer]) if (timer) clearTimeout(timer);
+    this.grace.cancel();
     // Both at once: they go over two connections (pub/sub and commands), and against a hung Redis
     // each waits a command timeout; one after the other, closing a watch took two.
     await Promise.all([
@@ -216,7 +221,7 @@ export class ServiceWatch {
         const lostData = this.dataLost || (this.synced && rev < this.rev);
         this.dataLost = false;
         const afterOutage = this.stale || lostData;
-        const keepMissing = afterOutage || this.graceTimer !== undefined;
+        const keepMissing = afterOutage || this.grace.armed;
         const route = this.routeAfter(listed, afterOutage);
         let changed = this.state.replace(keepMissing ? this.withMissingKept(instances, afterOutage) : instances);
         if (route !== 'malformed' && this.state.setRoute(route)) changed = true;
@@ -337,19 +342,10 @@ export class ServiceWatch {
     const ids = new Set(listed.map((instance) => instance.id));
     const missing = [...this.state.instances.values()].filter((instance) => !ids.has(instance.id));
     if (missing.length === 0) return [...listed];
-    // One armed under another clock (see graceArmedWith) is armed again, for a whole period.
-    if (this.graceTimer && !afterOutage && this.graceArmedWith === setTimeout) return [...listed, ...missing];
-    if (this.graceTimer) clearTimeout(this.graceTimer);
-    const timer = setTimeout(() => {
-      // The old timer of one armed again: the new one decides.
-      if (this.graceTimer !== timer) return;
-      this.graceTimer = undefined;
-      // If a resync is in flight, it decides: whether to keep is read when its list returns.
-      this.requestResync();
-    }, RESTORE_GRACE_MS);
-    timer.unref();
-    this.graceTimer = timer;
-    this.graceArmedWith = setTimeout;
+    // One armed under another clock (see grace) is armed again, for a whole period.
+    if (this.grace.pending && !afterOutage) return [...listed, ...missing];
+    // If a resync is in flight when it ends, it decides: whether to keep is read when its list returns.
+    this.grace.arm(() => this.requestResync(), RESTORE_GRACE_MS);
     return [...listed, ...missing];
   }
 
