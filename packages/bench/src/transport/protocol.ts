@@ -47,6 +47,12 @@ export interface RunSample {
   /** `process.cpuUsage()` (user + system, all threads) of the client worker over the run and, for traced
    * subjects, the span flush that follows it, divided by the calls. */
   clientCpuMicrosPerCall: number;
+  /**
+   * The part of it on the client's main thread (see threadCpuMicros): the rest went to its other
+   * threads (the OTLP exporting thread, V8's garbage-collection helpers). `null` where the kernel
+   * keeps no per-thread statistics (not Linux).
+   */
+  clientMainThreadCpuMicrosPerCall: number | null;
   /** Main-thread garbage-collection pauses of the client worker over the same span, per call (part of the CPU above). */
   clientGcMicrosPerCall: number;
   /**

@@ -12,6 +12,7 @@ function run(round: number, concurrency: number, callsPerSecond: number, clientC
     p50Ms: 1,
     p99Ms: 2,
     clientCpuMicrosPerCall: clientCpu,
+    clientMainThreadCpuMicrosPerCall: clientCpu * 0.75,
     clientGcMicrosPerCall: clientCpu / 5,
     clientLoopMicrosPerCall: clientCpu * 0.9,
     serverCpuMicrosPerCall: 50,
@@ -115,5 +116,33 @@ describe('summarize', () => {
       .split('\n')
       .find((line) => line.startsWith('| raw'));
     expect(row?.split('|').map((cell) => cell.trim())).toContain('10.0');
+  });
+
+  it("splits the client CPU: its main thread's part in a column of its own, a dash when any run lacks it", () => {
+    const runs = [run(0, 64, 100, 40), run(1, 64, 100, 60), run(2, 64, 100, 50)];
+    const cells = (summaries: ReturnType<typeof summarize>): string[] | undefined =>
+      resultsTable(summaries, 64)
+        .split('\n')
+        .find((line) => line.startsWith('| raw'))
+        ?.split('|')
+        .map((cell) => cell.trim());
+    const header = resultsTable(summarize([subject('raw', runs)], new Map()), 64)
+      .split('\n')[0]
+      ?.split('|')
+      .map((cell) => cell.trim());
+    const column = header?.indexOf('of which main thread') ?? -1;
+    expect(column).toBe((header?.indexOf('client CPU µs/call') ?? 0) + 1);
+
+    const measured = summarize([subject('raw', runs)], new Map());
+    expect(measured[0]?.clientMainThreadCpuMicrosPerCall).toEqual({ median: 37.5, min: 30, max: 45 });
+    expect(cells(measured)?.[column]).toBe('37.5');
+
+    // Off Linux the worker sends null: no figure made of the runs that had one.
+    const partial = summarize(
+      [subject('raw', [...runs, { ...run(3, 64, 100, 50), clientMainThreadCpuMicrosPerCall: null }])],
+      new Map(),
+    );
+    expect(partial[0]?.clientMainThreadCpuMicrosPerCall).toBeUndefined();
+    expect(cells(partial)?.[column]).toBe('–');
   });
 });

@@ -14,6 +14,8 @@ export interface SubjectSummary {
   p50Ms: number;
   p99Ms: number;
   clientCpuMicrosPerCall: Spread;
+  /** Its part on the client's main thread; undefined unless every run measured it (Linux only). */
+  clientMainThreadCpuMicrosPerCall: Spread | undefined;
   clientGcMicrosPerCall: Spread;
   /** The client's event loop (main thread) busy time per call: what worker threads take off it shows here. */
   clientLoopMicrosPerCall: Spread;
@@ -37,6 +39,7 @@ export function summarize(results: readonly SubjectRuns[], labels: ReadonlyMap<s
         p50Ms: spread(runs.map((run) => run.p50Ms)).median,
         p99Ms: spread(runs.map((run) => run.p99Ms)).median,
         clientCpuMicrosPerCall: spread(runs.map((run) => run.clientCpuMicrosPerCall)),
+        clientMainThreadCpuMicrosPerCall: spreadOfAll(runs.map((run) => run.clientMainThreadCpuMicrosPerCall)),
         clientGcMicrosPerCall: spread(runs.map((run) => run.clientGcMicrosPerCall)),
         clientLoopMicrosPerCall: spread(runs.map((run) => run.clientLoopMicrosPerCall)),
         serverCpuMicrosPerCall: spread(runs.map((run) => run.serverCpuMicrosPerCall)),
@@ -45,6 +48,12 @@ export function summarize(results: readonly SubjectRuns[], labels: ReadonlyMap<s
       };
     });
   });
+}
+
+/** The spread of `values`, or undefined if any is missing (a figure half the runs had would mislead). */
+function spreadOfAll(values: readonly (number | null | undefined)[]): Spread | undefined {
+  const present = values.filter((value): value is number => typeof value === 'number');
+  return present.length > 0 && present.length === values.length ? spread(present) : undefined;
 }
 
 /** A ratio of two subjects' throughput at one concurrency, with or without a target. */
@@ -121,6 +130,7 @@ export function resultsTable(summaries: readonly SubjectSummary[], concurrency: 
       summary.p50Ms.toFixed(3),
       summary.p99Ms.toFixed(3),
       summary.clientCpuMicrosPerCall.median.toFixed(1),
+      summary.clientMainThreadCpuMicrosPerCall?.median.toFixed(1) ?? '–',
       summary.clientGcMicrosPerCall.median.toFixed(1),
       summary.clientLoopMicrosPerCall.median.toFixed(1),
       summary.serverCpuMicrosPerCall.median.toFixed(1),
@@ -132,6 +142,7 @@ export function resultsTable(summaries: readonly SubjectSummary[], concurrency: 
       'p50 ms',
       'p99 ms',
       'client CPU µs/call',
+      'of which main thread',
       'of which GC',
       'client event loop µs/call',
       'server CPU µs/call',

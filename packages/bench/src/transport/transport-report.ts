@@ -35,7 +35,7 @@ export function renderTransportReport(
     ...renderHeader(report),
     `Load average (1 min) read after each run: ${report.loadDuringRuns.min}–${report.loadDuringRuns.max}. On a shared 2-core machine the client, the server and everything else compete for the cores: read the figures next to the load.`,
     '',
-    `${workload} ${config.rounds} rounds; in each, every subject runs a ${config.runMs} ms closed loop at c=1, then at c=64, in an order that changes each round (a Williams design, so every subject runs in every position and after every other subject equally often), after ${config.warmupMs} ms of warm-up per concurrency. ${processesSentence(config.processes)} calls/s: median (min–max) over the rounds; p50/p99: median over the rounds of each run's percentile; CPU: \`process.cpuUsage()\` of the client worker (and of the server) over the run, per call, median over the rounds.`,
+    `${workload} ${config.rounds} rounds; in each, every subject runs a ${config.runMs} ms closed loop at c=1, then at c=64, in an order that changes each round (a Williams design, so every subject runs in every position and after every other subject equally often), after ${config.warmupMs} ms of warm-up per concurrency. ${processesSentence(config.processes)} calls/s: median (min–max) over the rounds; p50/p99: median over the rounds of each run's percentile; CPU: \`process.cpuUsage()\` of the client worker (and of the server) over the run, per call, median over the rounds; of it, the client's main thread (the kernel's scheduler statistics for that thread; the rest went to its OTLP exporting thread and V8's garbage-collection helpers) and its garbage-collection pauses.`,
     '',
     '### Subjects',
     '',

@@ -2,6 +2,7 @@ import { DiagLogLevel, diag } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { closedLoop } from '../load.js';
 import { GcPauses } from './gc-pauses.js';
+import { threadCpuMicros } from './thread-cpu.js';
 import type { RunSample, SubjectSettings, Target, WorkerReply, WorkerRequest } from './protocol.js';
 
 /** One way of making the benchmark's call, set up inside a client worker. */
@@ -60,10 +61,12 @@ export function serveWorker(createSubject: SubjectFactory): void {
     const errors = diagCounts.errors;
     const gcBefore = await gc.totalPauseMs();
     const cpu = process.cpuUsage();
+    const mainThreadCpu = threadCpuMicros();
     const loop = performance.eventLoopUtilization();
     const result = await closedLoop({ concurrency, durationMs, operation: () => call() });
     await flush?.();
     const used = process.cpuUsage(cpu);
+    const mainThreadCpuAfter = threadCpuMicros();
     const loopBusy = performance.eventLoopUtilization(loop);
     const gcMicros = ((await gc.totalPauseMs()) - gcBefore) * 1_000;
     calls += result.operations;
@@ -75,6 +78,10 @@ export function serveWorker(createSubject: SubjectFactory): void {
       p50Ms: result.latency.p50,
       p99Ms: result.latency.p99,
       clientCpuMicrosPerCall: (used.user + used.system) / result.operations,
+      clientMainThreadCpuMicrosPerCall:
+        mainThreadCpu === undefined || mainThreadCpuAfter === undefined
+          ? null
+          : (mainThreadCpuAfter - mainThreadCpu) / result.operations,
       clientGcMicrosPerCall: gcMicros / result.operations,
       clientLoopMicrosPerCall: (loopBusy.active * 1_000) / result.operations,
       droppedSpans: diagCounts.droppedSpans - dropped,
