@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SwitchyardError } from '@switchyard/core';
 import { initTracing, type Tracing } from './index.js';
 import { type CollectedRequest, type LocalCollector, startLocalCollector } from './test-support/local-collector.js';
 import { resetOpenTelemetryAfterEach } from './test-support/reset-open-telemetry.js';
@@ -25,6 +26,7 @@ beforeEach(() => {
     'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
     'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
     'OTEL_TRACES_EXPORTER',
+    'SWITCHYARD_OTLP_EXPORT_THREAD',
   ]) {
     vi.stubEnv(name, '');
   }
@@ -111,6 +113,26 @@ describe('OTLP export to a real HTTP endpoint', () => {
     const spansIn = (body: Buffer): number => traceIds.filter((id) => body.includes(Buffer.from(id, 'hex'))).length;
     expect(received.map((request) => spansIn(request.body))).toEqual([2, 1]);
   });
+
+  it.each(['off', '0', 'yes'])(
+    'refuses SWITCHYARD_OTLP_EXPORT_THREAD=%s with INVALID_ARGUMENT naming the variable, and sets nothing up',
+    (value) => {
+      vi.stubEnv('SWITCHYARD_OTLP_EXPORT_THREAD', value);
+      let thrown: unknown;
+      try {
+        tracing = initTracing({ serviceName: 'bad-thread-switch-test', exporter: 'otlp' });
+      } catch (error) {
+        thrown = error;
+      }
+      expect(SwitchyardError.hasCode(thrown, 'INVALID_ARGUMENT')).toBe(true);
+      expect((thrown as Error).message).toContain('SWITCHYARD_OTLP_EXPORT_THREAD');
+      expect((thrown as Error).message).toContain(`must be true or false, got "${value}"`);
+      // Nothing was half set up: tracing with other options starts as if it never happened.
+      vi.stubEnv('SWITCHYARD_OTLP_EXPORT_THREAD', '');
+      tracing = initTracing({ serviceName: 'after-the-refusal', exporter: 'otlp' });
+      expect(tracing.enabled).toBe(true);
+    },
+  );
 
   it('sends to every exporter OTEL_TRACES_EXPORTER lists: otlp,console', async () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_PROTOCOL', '');
