@@ -120,22 +120,19 @@ describe('summarize', () => {
 
   it("splits the client CPU: its main thread's part in a column of its own, a dash when any run lacks it", () => {
     const runs = [run(0, 64, 100, 40), run(1, 64, 100, 60), run(2, 64, 100, 50)];
-    const cells = (summaries: ReturnType<typeof summarize>): string[] | undefined =>
-      resultsTable(summaries, 64)
-        .split('\n')
-        .find((line) => line.startsWith('| raw'))
-        ?.split('|')
-        .map((cell) => cell.trim());
-    const header = resultsTable(summarize([subject('raw', runs)], new Map()), 64)
-      .split('\n')[0]
-      ?.split('|')
-      .map((cell) => cell.trim());
-    const column = header?.indexOf('of which main thread') ?? -1;
-    expect(column).toBe((header?.indexOf('client CPU µs/call') ?? 0) + 1);
+    /** The results table's header and `raw` row, as cells. */
+    const table = (summaries: ReturnType<typeof summarize>): { header: string[]; row: string[] } => {
+      const lines = resultsTable(summaries, 64).split('\n');
+      const cellsOf = (line: string | undefined): string[] => (line ?? '').split('|').map((cell) => cell.trim());
+      return { header: cellsOf(lines[0]), row: cellsOf(lines.find((line) => line.startsWith('| raw'))) };
+    };
 
     const measured = summarize([subject('raw', runs)], new Map());
+    const { header, row } = table(measured);
+    const column = header.indexOf('of which main thread');
+    expect(column).toBe(header.indexOf('client CPU µs/call') + 1);
     expect(measured[0]?.clientMainThreadCpuMicrosPerCall).toEqual({ median: 37.5, min: 30, max: 45 });
-    expect(cells(measured)?.[column]).toBe('37.5');
+    expect(row[column]).toBe('37.5');
 
     // Off Linux the worker sends null: no figure made of the runs that had one.
     const partial = summarize(
@@ -143,6 +140,6 @@ describe('summarize', () => {
       new Map(),
     );
     expect(partial[0]?.clientMainThreadCpuMicrosPerCall).toBeUndefined();
-    expect(cells(partial)?.[column]).toBe('–');
+    expect(table(partial).row[column]).toBe('–');
   });
 });
