@@ -280,6 +280,9 @@ export class RedisRegistration implements Registration {
             'the entry Redis holds is not the one last written (lost in a failover or restart?); wrote it again',
           );
         }
+        // Ended while the PEXPIRE was out (abandon(), deregister(), replaced through this registry):
+        // the slow script would write its lease again, and a missing entry would be written back.
+        if (this.ended) return;
         const status = await connection.call('heartbeat', () =>
           scripts.slowHeartbeat(keys, id, this.generation, this.ttlMs),
         );
@@ -289,13 +292,22 @@ export class RedisRegistration implements Registration {
         // Not checked after all: the next reconnect (or this retry's) checks again.
         if (recheck) this.recheck = true;
         if (SwitchyardError.hasCode(error, 'REGISTRY_UNAVAILABLE')) this.setState('unavailable', error as Error);
-        else this.context.logger.error({ err: error, id: this.current.id }, 'switchyard registry: heartbeat failed');
+        // Lost (replaced, evicted): handleStatus has said so, once, as a warning. Logged again here as
+        // an error, "heartbeat failed", every replaced pod's registration raised an error-level line.
+        else if (!SwitchyardError.hasCode(error, 'REGISTRATION_LOST'))
+          this.context.logger.error({ err: error, id: this.current.id }, 'switchyard registry: heartbeat failed');
       }
     }).catch(noop);
   }
 
   /** Writes the whole entry again under the same generation (it vanished or may be outdated). */
   private async rewrite(done = 'entry was missing; wrote it back'): Promise<void> {
+    // The registration ended while the command that found the entry missing (or outdated) was out:
+    // a heartbeat in flight when abandon() or deregister() was called. abandon() promises that
+    // nothing is written any more, and a deregister() is queued behind: written back now, the entry
+    // of a "crashed" process was listed and leased for a whole TTL more, and a leaving one came
+    // back `up` until its removal landed.
+    if (this.ended) return;
     const instance = this.current;
     const { status } = await this.context.connection.call('rewrite', () =>
       this.context.scripts.register(
@@ -339,6 +351,11 @@ export class RedisRegistration implements Registration {
     this.setState('lost', error);
     this.context.onEnd(this);
     throw error;
+  }
+
+  /** Lost or deregistered: nothing may be written for this registration any more. */
+  private get ended(): boolean {
+    return this.currentState === 'lost' || this.currentState === 'deregistered';
   }
 
   private assertLive(): void {

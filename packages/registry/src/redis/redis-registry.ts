@@ -426,7 +426,10 @@ export class RedisRegistry implements Registry {
    * Given `options.generation` (the registration's generation as Redis holds it, which `switchyard`
    * reads before asking for confirmation), only that registration is removed: if the id has been
    * registered again meanwhile (a restarted pod that kept its name), nothing is removed and the call
-   * fails with FAILED_PRECONDITION, rather than taking the healthy newcomer out for good.
+   * fails with FAILED_PRECONDITION, rather than taking the healthy newcomer out for good. If that
+   * generation owns nothing any more (it expired: its process hung past its TTL, often the reason
+   * for the eviction), it is barred all the same, so the process does not write itself back when
+   * it runs again, and the call returns false.
    * @returns whether an entry was removed (false: no such id).
    */
   async evict(service: string, id: string, options: { generation?: string } = {}): Promise<boolean> {

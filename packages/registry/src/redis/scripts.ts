@@ -364,7 +364,8 @@ return {removed, retired() and 1 or 0}
 
 /**
  * Evict (operator action): ARGV id, tombstoneTtlMs, expected generation ('' for any). Removes the
- * generation that owns the id and ends it, so the evicted process cannot write itself back.
+ * generation that owns the id and ends it, so the evicted process cannot write itself back; an
+ * expected generation that owns nothing any more (expired and swept) is ended too.
  * Returns {status, vacant}: status 1 removed, 0 unknown id, -1 owned by another generation than
  * the one expected (nothing removed: the registration an operator confirmed was replaced meanwhile,
  * e.g. a restarted pod that kept its id, and evicting the newcomer would take a healthy process out
@@ -373,6 +374,12 @@ return {removed, retired() and 1 or 0}
 export const EVICT = `${PRELUDE}
 local id, tombTtl, expected = ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local owner = redis.call('HGET', KEYS[2], id)
+-- The generation confirmed owns nothing any more: its lease ran out and a sweep dropped it (an
+-- instance an operator evicts is often one hung past its TTL, which expires while the prompt waits).
+-- It is barred all the same: a dropped generation writes its entry back at its next heartbeat (see
+-- HEARTBEAT), so the eviction used to remove nothing, bar nothing, and the hung process came back
+-- once it ran again. Nothing else is touched (the answer stays 0, or -1 for an entry of another).
+if expected ~= '' and not owner then addTombstone(id, expected, tombTtl) end
 if not owner and redis.call('HEXISTS', KEYS[1], id) == 0 then return {0, retired() and 1 or 0} end
 if expected ~= '' and owner ~= expected then return {-1, 0} end
 trimTombstones()
