@@ -49,6 +49,45 @@ describe('parseRedisUrl', () => {
     });
   });
 
+  // The Sentinel and Cluster forms read their query themselves, by exact name; anything else was
+  // dropped without a word. A Sentinel password spelt `sentinelpassword` (or `SentinelPassword`,
+  // which redactUrl masks as a password all the same), `?password=` (which a redis:// URL logs in
+  // with), `tls=1` or `TLS=true`, or a Cluster `?db=3`: the client then connected without the
+  // password, in plaintext, or on db 0, and failed later with NOAUTH or a reset, far from the cause.
+  it('refuses a Sentinel or Cluster query parameter it would drop: a password, TLS or db it does not take', () => {
+    const refused = [
+      ['redis-sentinel://h1:26379/mymaster?sentinelpassword=s3cret', 'sentinelpassword'],
+      ['redis-sentinel://h1:26379/mymaster?SentinelPassword=s3cret', 'SentinelPassword'],
+      ['redis-sentinel://h1:26379/mymaster?password=s3cret', 'password'],
+      ['redis-sentinel://h1:26379/mymaster?TLS=true', 'TLS'],
+      ['redis-sentinel://h1:26379/mymaster?tls=1', 'tls'],
+      ['redis-sentinel://h1:26379/mymaster?tls=yes', 'tls'],
+      ['redis-cluster://h1:7000?db=3', 'db'],
+      ['redis-cluster://h1:7000?sentinelPassword=s3cret', 'sentinelPassword'],
+      ['redis-cluster://h1:7000?password=s3cret', 'password'],
+      ['redis-cluster://h1:7000?tls=TRUE', 'tls'],
+    ] as const;
+    for (const [url, parameter] of refused) {
+      let thrown: unknown;
+      try {
+        parseRedisUrl(url);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, url).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'url' });
+      const message = (thrown as Error).message;
+      expect(message, url).toContain(`"${parameter}"`);
+      expect(message, url).not.toContain('s3cret');
+    }
+    // What they take, and parameters that mean nothing to them, still parse.
+    expect(parseRedisUrl('redis-sentinel://h1:26379/mymaster?db=1&sentinelPassword=x&tls=false')).toMatchObject({
+      db: 1,
+      sentinelPassword: 'x',
+      tls: false,
+    });
+    expect(parseRedisUrl('redis-cluster://h1:7000?tls=false&note=a@b')).toMatchObject({ tls: false });
+  });
+
   it('refuses a db number in a Cluster URL (Cluster has only db 0)', () => {
     for (const path of ['/3', '/mydb', '//']) {
       expect(() => parseRedisUrl(`redis-cluster://h1:7000,h2:7001${path}`), path).toThrow(

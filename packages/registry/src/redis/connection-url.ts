@@ -66,6 +66,7 @@ export function parseRedisUrl(url: string): RedisTarget {
   if (!match?.groups) throw new InvalidArgumentError('url', `cannot parse ${redactUrl(url)}`);
   const { user, pass, hosts = '', path = '', query = '' } = match.groups;
   const params = queryParams(query, url);
+  checkParameters(scheme, params, url);
   const nodes = hosts
     .split(',')
     .map((hostPort) => parseHostPort(hostPort, scheme === 'redis-sentinel' ? 26379 : 6379, url));
@@ -103,6 +104,40 @@ export function parseRedisUrl(url: string): RedisTarget {
     ...credentials,
     ...(sentinelPassword ? { sentinelPassword } : {}),
   };
+}
+
+/** The query parameters each form reads (by exact name): everything else in its query is ignored. */
+const PARAMETERS_TAKEN: Record<'redis-sentinel' | 'redis-cluster', readonly string[]> = {
+  'redis-sentinel': ['db', 'sentinelPassword', 'tls'],
+  'redis-cluster': ['tls'],
+};
+
+/** Names that mean TLS or a database to someone, in any case (see {@link checkParameters}). */
+const TLS_OR_DB_PARAMETER = /^(?:tls|ssl|db|database)$/i;
+
+/**
+ * Refuses a query parameter that this form would drop although it means a password, TLS or a
+ * database (`sentinelpassword`, `SentinelPassword`, `password`, `TLS`, a Cluster `db`), and a `tls`
+ * other than `true` or `false`. Dropped, the client connected without the password, in plaintext
+ * or on db 0, and failed later (NOAUTH, a reset) far from the cause. Other parameters mean nothing
+ * here and are still ignored. The value is never shown (it may be a password).
+ */
+function checkParameters(scheme: 'redis-sentinel' | 'redis-cluster', params: Map<string, string>, url: string): void {
+  const taken = PARAMETERS_TAKEN[scheme];
+  for (const key of params.keys()) {
+    if (taken.includes(key) || !(PASSWORD_LIKE_PARAMETER.test(key) || TLS_OR_DB_PARAMETER.test(key))) continue;
+    const where = PASSWORD_LIKE_PARAMETER.test(key)
+      ? `; the Redis password goes in the user info (${scheme}://:<password>@…)${scheme === 'redis-sentinel' ? ", Sentinel's in sentinelPassword" : ''}`
+      : '';
+    throw new InvalidArgumentError(
+      'url',
+      `${scheme}:// takes no query parameter ${JSON.stringify(key)} (it would be ignored); it reads ${taken.join(', ')} (exactly so spelt)${where}: ${redactUrl(url)}`,
+    );
+  }
+  const tls = params.get('tls');
+  if (tls !== undefined && tls !== 'true' && tls !== 'false') {
+    throw new InvalidArgumentError('url', `the query parameter "tls" must be true or false in ${redactUrl(url)}`);
+  }
 }
 
 /**
