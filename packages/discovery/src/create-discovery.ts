@@ -617,24 +617,14 @@ class WatchingDiscovery implements Discovery {
   }
 
   /**
-   * The subset stage: `size` instances drawn apart within each traffic group, i.e. each track and,
-   * under a route rule, each version it sends traffic to. Drawn over the whole fleet, a client's
-   * subset held no instance of a small group most of the time: a 10 % canary took ~2 % of the
-   * calls (only the few clients with a canary instance in their subset sent it any), a track's
-   * calls went to the untracked instances, and the odd client got only canary instances and sent
-   * them every call.
-   *
-   * Within a group it is drawn from the instances that are up whenever any instance is (drawn from
-   * all, a subset whose members were draining sent every call to them while others were up), and
-   * from those of weight above 0 when the group has any: a weight-0 instance (a standby, used only
-   * when nothing weighted is left) stays out of the draw and in every client's candidates. Drawn
-   * with the rest, a client whose subset was the standbys sent them every call, and one whose
-   * subset held a standby used a single instance.
+   * `members` by traffic group: each A/B track and, under a route rule, each version the rule sends
+   * traffic to within it (one group for the versions it sends nothing). What the subset is drawn
+   * within and what draining and standbys are judged within (see rebuild).
    */
-  private subsetOf(subsetter: Subsetter, candidates: readonly Member[]): readonly Member[] {
+  private byTrafficGroup(members: readonly Member[]): Iterable<Member[]> {
     const route = this.route;
     const groups = new Map<string, Member[]>();
-    for (const member of candidates) {
+    for (const member of members) {
       const { version, metadata } = member.instance;
       const routed =
         route !== undefined &&
@@ -646,9 +636,32 @@ class WatchingDiscovery implements Discovery {
       if (group) group.push(member);
       else groups.set(key, [member]);
     }
-    const anyUp = candidates.some((member) => member.instance.status === 'up');
+    return groups.values();
+  }
+
+  /**
+   * The subset stage: `size` instances drawn apart within each traffic group, i.e. each track and,
+   * under a route rule, each version it sends traffic to. Drawn over the whole fleet, a client's
+   * subset held no instance of a small group most of the time: a 10 % canary took ~2 % of the
+   * calls (only the few clients with a canary instance in their subset sent it any), a track's
+   * calls went to the untracked instances, and the odd client got only canary instances and sent
+   * them every call.
+   *
+   * Within a group it is drawn from the instances that are up whenever any of the group is (drawn
+   * from all, a subset whose members were draining sent every call to them while others were up;
+   * from the up ones while an instance of another group was, a version whose instances all drained
+   * had none in the subset, and gave its share to the other versions), and from those of weight
+   * above 0 when the group has any: a weight-0 instance (a standby, used only when nothing weighted
+   * is left) stays out of the draw and in every client's candidates. Drawn with the rest, a client
+   * whose subset was the standbys sent them every call, and one whose subset held a standby used a
+   * single instance.
+   */
+  private subsetOf(subsetter: Subsetter, candidates: readonly Member[]): readonly Member[] {
     const chosen = new Set<string>();
-    for (const members of groups.values()) {
+    for (const members of this.byTrafficGroup(candidates)) {
+      // Up ones while the group has any (not while any instance of the service is up): a version
+      // whose instances all drain keeps its share on them (see rebuild), so they must be drawn.
+      const anyUp = members.some((member) => member.instance.status === 'up');
       const inRotation = anyUp ? members.filter((member) => member.instance.status === 'up') : members;
       const weighted = inRotation.filter((member) => member.instance.weight > 0);
       const drawFrom = weighted.length > 0 ? weighted : inRotation;
@@ -670,29 +683,21 @@ class WatchingDiscovery implements Discovery {
     // no routed version in it, and sent the canary all its calls.
     candidates = withinRoute(candidates, this.route);
     if (this.subsetter) candidates = this.subsetOf(this.subsetter, candidates);
-    // Weight 0 means "send nothing" unless nothing else is left; a draining instance does not count
-    // as something else while any instance is up (it is leaving: weighing it first sent every call
-    // to a draining instance while an up one of weight 0 stood by).
-    // Nor does an ejected one: with every weighted instance ejected (a primary whose connection
-    // was refused), its standby of weight 0 sat idle while panic sent every call to the dead one.
-    const weighted = candidates.filter((member) => member.instance.weight > 0);
-    const weightedUp = weighted.some((member) => member.instance.status === 'up');
-    const anyUp = weightedUp || candidates.some((member) => member.instance.status === 'up');
-    const serving = (member: Member): boolean => member.instance.status === 'up' && !member.health?.isEjected(now);
-    const weightedServing = weighted.some(serving);
-    // Once no weighted instance serves and a standby does, the weighted ones that are up are all
-    // ejected: they leave the rotation as the standbys did while one served. Left in, they counted
-    // as unhealthy against the standby: two ejected primaries beside one standby were 2 of 3, panic,
-    // and the ejected pair took nearly every call (the standby's weight of 1 against theirs).
-    const usable =
-      weighted.length > 0 && (weightedServing || ((weightedUp || !anyUp) && !candidates.some(serving)))
-        ? weighted
-        : weightedUp
-          ? candidates.filter((member) => member.instance.weight <= 0 || member.instance.status !== 'up')
-          : candidates;
-    const up = usable.filter((member) => member.instance.status === 'up');
-    // In rotation: the instances that are up (draining ones only when none is).
-    const rotation = up.length > 0 ? up : usable;
+    // Draining instances and weight-0 standbys are judged within each traffic group (a track; a
+    // version of a split): a version or an A/B arm whose instances all drain (a restart) keeps its
+    // share on them, as a last resort, rather than giving it to the others. Judged over the whole
+    // service, a canary at 5 % took every call while stable's only instance restarted (a canary at
+    // 0 % took none: see withinRoute), and a control group's calls all went to the arm.
+    const usableSet = new Set<Member>();
+    const rotationSet = new Set<Member>();
+    for (const group of this.byTrafficGroup(candidates)) {
+      const [groupUsable, groupRotation] = inRotation(group, now);
+      for (const member of groupUsable) usableSet.add(member);
+      for (const member of groupRotation) rotationSet.add(member);
+    }
+    // In the order of the candidates, as before (the view's order, a rotating balancer's order).
+    const usable = candidates.filter((member) => usableSet.has(member));
+    const rotation = candidates.filter((member) => rotationSet.has(member));
     // Health is judged within the rotation, draining ones included when they are all there is:
     // when every instance drained (a fleet-wide restart, a deploy that marks all draining first),
     // one whose connection was refused (its process already gone) used to stay in the pool, and
@@ -700,10 +705,14 @@ class WatchingDiscovery implements Discovery {
     const healthy = rotation.filter((member) => !member.health?.isEjected(now));
     this.rotationCount = rotation.length;
     this.ejectedCount = rotation.length - healthy.length;
-    // A draining instance counts as unhealthy while one is up (see README: panic threshold).
+    // A draining instance counts as unhealthy while one of its group is up (see README: panic threshold).
     const unhealthyShare = usable.length === 0 ? 0 : (usable.length - healthy.length) / usable.length;
     const panic = this.outlier !== undefined && unhealthyShare > this.outlier.panicThreshold;
-    // Draining instances are used only when no `up` one is left; panic ignores ejections, never draining.
+    // Draining instances are used only when no `up` one of their group is left; panic ignores
+    // ejections, never draining. A group all of whose instances are ejected (and no panic) gives its
+    // calls to the others: to the other versions of its split, between an A/B arm and the
+    // untracked instances (see buildTrafficGroups); the panic threshold bounds how much capacity
+    // that can take away (a 1-instance canary beside 3 ejected stable instances is panic).
     const pool: readonly Member[] = panic || healthy.length === 0 ? rotation : healthy;
     // onChange is told when the view changed (and the first view), not on every rebuild: slow
     // start rebuilds the pickers every few hundred ms while it ramps, and listeners (the clients'
@@ -827,6 +836,40 @@ class WatchingDiscovery implements Discovery {
     this.isStale = stale;
     this.staleChanged.emit(stale);
   }
+}
+
+/**
+ * Within one traffic group: the members it may use (`usable`: its weighted ones, or its standbys
+ * of weight 0 once none of those serves) and those in rotation (the usable ones that are up; all
+ * of them, draining, when none is up).
+ */
+function inRotation(
+  candidates: readonly Member[],
+  now: number,
+): [usable: readonly Member[], rotation: readonly Member[]] {
+  // Weight 0 means "send nothing" unless nothing else is left; a draining instance does not count
+  // as something else while any instance is up (it is leaving: weighing it first sent every call
+  // to a draining instance while an up one of weight 0 stood by).
+  // Nor does an ejected one: with every weighted instance ejected (a primary whose connection
+  // was refused), its standby of weight 0 sat idle while panic sent every call to the dead one.
+  const weighted = candidates.filter((member) => member.instance.weight > 0);
+  const weightedUp = weighted.some((member) => member.instance.status === 'up');
+  const anyUp = weightedUp || candidates.some((member) => member.instance.status === 'up');
+  const serving = (member: Member): boolean => member.instance.status === 'up' && !member.health?.isEjected(now);
+  const weightedServing = weighted.some(serving);
+  // Once no weighted instance serves and a standby does, the weighted ones that are up are all
+  // ejected: they leave the rotation as the standbys did while one served. Left in, they counted
+  // as unhealthy against the standby: two ejected primaries beside one standby were 2 of 3, panic,
+  // and the ejected pair took nearly every call (the standby's weight of 1 against theirs).
+  const usable =
+    weighted.length > 0 && (weightedServing || ((weightedUp || !anyUp) && !candidates.some(serving)))
+      ? weighted
+      : weightedUp
+        ? candidates.filter((member) => member.instance.weight <= 0 || member.instance.status !== 'up')
+        : candidates;
+  const up = usable.filter((member) => member.instance.status === 'up');
+  // In rotation: the instances that are up (draining ones only when none is).
+  return [usable, up.length > 0 ? up : usable];
 }
 
 /** An endpoint that remembers its member, so `done()` needs no lookup. */

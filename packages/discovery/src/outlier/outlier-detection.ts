@@ -27,10 +27,10 @@ export interface OutlierDetectionOptions {
   /**
    * At most this fraction of the instances in rotation is ejected at once (Envoy's and gRPC's
    * `max_ejection_percent`, as a fraction); one instance may always be ejected. In rotation: not
-   * filtered out, in the subset, and `up` (draining ones only when none is up); an ejected instance
-   * out of rotation does not count. An instance that
-   * meets an ejection rule while the cap is reached stays in rotation, and is ejected by its next
-   * failure once there is room. 1 (the default) leaves the limit to `panicThreshold`. @default 1
+   * filtered out, in the subset, and `up` (draining ones only when none of their track or split
+   * version is up); an ejected instance out of rotation does not count. An instance that meets an
+   * ejection rule while the cap is reached stays in rotation, and is ejected by its next failure
+   * once there is room. 1 (the default) leaves the limit to `panicThreshold`. @default 1
    */
   maxEjectionShare?: number;
 }

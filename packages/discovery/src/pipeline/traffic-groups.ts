@@ -31,7 +31,11 @@ export interface TrafficGroups {
 }
 
 interface Routable {
-  readonly instance: { readonly version?: string | undefined; readonly metadata: Readonly<Record<string, string>> };
+  readonly instance: {
+    readonly version?: string | undefined;
+    readonly metadata: Readonly<Record<string, string>>;
+    readonly status?: string;
+  };
 }
 
 /**
@@ -59,8 +63,14 @@ export function buildTrafficGroups<M extends Routable>(
   }
   const tracks = new Map<string, TrafficGroup>();
   for (const [track, members] of byTrack) tracks.set(track, group(members, rule, build));
-  // A fleet where every instance has a track still serves untracked requests, over all of them.
-  return { untracked: group(untracked.length > 0 ? untracked : pool, rule, build), tracks };
+  // A fleet where every instance has a track still serves untracked requests, over all of them:
+  // those that are up while any is. The pool holds a track's draining instances when none of that
+  // track is up (its last resort, see rebuild), which are no one else's.
+  let everyone = pool;
+  if (untracked.length === 0 && pool.some((member) => member.instance.status !== 'draining')) {
+    everyone = pool.filter((member) => member.instance.status !== 'draining');
+  }
+  return { untracked: group(untracked.length > 0 ? untracked : everyone, rule, build), tracks };
 }
 
 function group<M extends Routable>(
