@@ -56,7 +56,7 @@ import { DEFAULT_RETRYABLE_STATUSES, fromServiceError } from '../status.js';
 import { ChannelPools, closedByPool, DEFAULT_CHANNEL_OPTIONS } from './channel-pool.js';
 import { directUnaryCall } from './direct-unary-call.js';
 import { cancelCall, type UnaryCallHandle } from './unary-outcome.js';
-import { brokenReply } from './response-cardinality.js';
+import { brokenReply, cardinalityWatch } from './response-cardinality.js';
 import { observeClientMetrics } from '@switchyard/tracing';
 import { recordAttempt } from './client-metrics.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
@@ -68,6 +68,7 @@ import {
   notRetriedError,
   notRunBesideError,
   notSentFailure,
+  sentByServer,
   unstartedStream,
 } from './idempotency.js';
 import { RequestSource } from './request-source.js';
@@ -626,6 +627,15 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         let source: RequestSource;
         try {
           prepared = prepare(name, STREAMED_REQUESTS, callOptions);
+        } catch (error) {
+          // Refused before it started (no time left, bad options, a closed client): the caller's
+          // requests are closed all the same, as when a call ends early (a bidirectional call's
+          // are too), rather than a Node stream given as them (a file, an upload passed on) being
+          // left open for good.
+          closeRequests(requests, label);
+          return Promise.reject(error);
+        }
+        try {
           source = new RequestSource(requests, shapeChecks.get(name), label);
         } catch (error) {
           return Promise.reject(error);
@@ -639,13 +649,19 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             context,
             (channel, metadata, finish) => {
               const deadline = wireDeadline(context, prepared);
+              // grpc-js makes up an UNIMPLEMENTED for a reply that broke the protocol (no message,
+              // or two): the watch tells that from the same status sent by the server.
+              const cardinality = cardinalityWatch();
               const call = channel.makeClientStreamRequest(
                 method.path,
                 method.requestSerialize,
                 method.responseDeserialize,
                 metadata,
-                deadline === Number.POSITIVE_INFINITY ? {} : { deadline },
-                (error, response) => finish(error, response),
+                {
+                  interceptors: [cardinality.interceptor],
+                  ...(deadline === Number.POSITIVE_INFINITY ? {} : { deadline }),
+                },
+                (error, response) => finish(cardinality.judge(error), response),
               );
               pumpWhenConnected(channel, call, source, prepared.deadline);
               return { cancel: (deadlineExceeded) => cancelStream(call, deadlineExceeded) };
@@ -882,8 +898,9 @@ function sendLimitFailureOf(channelOptions: ChannelOptions | undefined): string 
  * it did not serialize, or it is over the client's own send limit (`sendLimitFailure`, see
  * sendLimitFailureOf); undefined for any other failure. Neither says anything about the instance
  * or the service: taken for the instance's INTERNAL or overload, oversized requests opened the
- * breaker for every call. Only grpc-js's exact words count: a server's own INTERNAL ("Error
- * serializing response") or RESOURCE_EXHAUSTED is its answer, not a bad request. `singleRequest`:
+ * breaker for every call. Only grpc-js's exact words count, in a status grpc-js made (see
+ * sentByServer): a server's own INTERNAL ("Error serializing response") or RESOURCE_EXHAUSTED,
+ * even in those words, is its answer, not a bad request. `singleRequest`:
  * the call takes one `request` (unary, server streaming), else it streams `requests`.
  */
 function requestFailedLocally(
@@ -892,6 +909,8 @@ function requestFailedLocally(
   sendLimitFailure: string | undefined,
   singleRequest: boolean,
 ): InvalidArgumentError | undefined {
+  // The same words in a server's reply (its own client's failure, passed on) are the server's.
+  if (sentByServer(error)) return undefined;
   const details = error.details ?? '';
   const field = singleRequest ? 'request' : 'requests';
   if (error.code === Status.INTERNAL && LOCAL_SERIALIZATION_FAILURE.test(details)) {
@@ -925,7 +944,12 @@ function streamCallOptions(prepared: PreparedCall): { deadline?: number } {
  * left out of the breaker's count (isServerFailure) and relayed by a server as the code in words.
  */
 function overReceiveLimit(error: ServiceError): boolean {
-  return error.code === Status.RESOURCE_EXHAUSTED && RECEIVE_LIMIT_FAILURE.test(error.details ?? '');
+  return (
+    error.code === Status.RESOURCE_EXHAUSTED &&
+    RECEIVE_LIMIT_FAILURE.test(error.details ?? '') &&
+    // A server's reply in these words (its own client's limit, passed on) is its failure.
+    !sentByServer(error)
+  );
 }
 const RECEIVE_LIMIT_FAILURE = /^Received message larger than max \(/;
 
@@ -980,6 +1004,15 @@ async function* bidiCall(
     throw source.failure ?? error;
   } finally {
     source.close();
+  }
+}
+
+/** Closes the requests of a call that never started (see RequestSource.close); not requests at all: nothing. */
+function closeRequests(requests: unknown, label: string): void {
+  try {
+    new RequestSource(requests, undefined, label).close();
+  } catch {
+    // Not an (async) iterable: nothing to close (the call's own error is what the caller gets).
   }
 }
 

@@ -15,7 +15,9 @@ export type { UnaryFinish } from './unary-outcome.js';
 
 /**
  * One unary call with the same results as `client.makeUnaryRequest`: the same status codes and
- * details for serialisation, parsing and "no message" failures, and ServiceError-shaped errors.
+ * details for serialisation, parsing and "no message" failures, and ServiceError-shaped errors. One
+ * difference: a reply of two messages fails at once ("Too many responses received"), where grpc-js
+ * reads no further than the first and waits out the call's deadline.
  * When the channel is connected it goes straight to the connection ({@link fastUnaryCall}, where
  * the caller enforces the local deadline); otherwise on the channel (`channel.createCall`, grpc-js's
  * public channel interface), which connects, waits, and times out by itself.
@@ -61,7 +63,10 @@ export function directUnaryCall<Request, Response>(
   call.start(metadata, {
     onReceiveMetadata: () => undefined,
     onReceiveMessage: (message: Buffer) => {
-      reply.accept(message, call);
+      // Read on, as the fast lane does: a second message must be read to be refused. Read once
+      // (grpc-js's own makeUnaryRequest does), a server that sent two messages then OK left the
+      // second unread and the status with it, and the call waited out its whole deadline.
+      if (reply.accept(message, call)) call.startRead();
     },
     onReceiveStatus: (status: StatusObject) => reply.settle(status),
   });

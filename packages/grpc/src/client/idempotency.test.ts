@@ -56,17 +56,34 @@ describe('certainlyNotSent', () => {
   const failure = (code: status, details: string) =>
     Object.assign(new Error(details), { code, details, metadata: new Metadata() });
 
+  const beforeAnyStream = [
+    'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ',
+    'round_robin: No connection established. Last error: x',
+    'Name resolution failed for target dns:nowhere:50051',
+    'Channel closed before call started',
+  ];
+
   it('is true for failures before any stream, and for a stream the server refused', () => {
-    for (const details of [
-      'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: ',
-      'round_robin: No connection established. Last error: x',
-      'Name resolution failed for target dns:nowhere:50051',
-      'Channel closed before call started',
-      'Stream refused by server',
-    ]) {
-      expect(certainlyNotSent(failure(status.UNAVAILABLE, details), channel(true)), details).toBe(true);
+    // grpc-js fails a call before any stream only while its channel has no connection.
+    for (const details of beforeAnyStream) {
+      expect(certainlyNotSent(failure(status.UNAVAILABLE, details), channel(false)), details).toBe(true);
     }
+    // A refused stream is an RST_STREAM, on a connection that is up.
+    expect(certainlyNotSent(failure(status.UNAVAILABLE, 'Stream refused by server'), channel(true))).toBe(true);
     expect(certainlyNotSent(notSentFailure('call not started: channel closed'), channel(true))).toBe(true);
+  });
+
+  it("is false for a server's reply in those words (a handler passing on its own grpc-js client's error)", () => {
+    // Over a connected channel: no call fails before any stream there.
+    for (const details of beforeAnyStream) {
+      expect(certainlyNotSent(failure(status.UNAVAILABLE, details), channel(true)), details).toBe(false);
+    }
+    // With a response's content-type (a Trailers-Only reply): whatever the channel's state.
+    for (const details of [...beforeAnyStream, 'Stream refused by server']) {
+      const replied = failure(status.UNAVAILABLE, details);
+      replied.metadata.set('content-type', 'application/grpc+proto');
+      expect(certainlyNotSent(replied, channel(false)), details).toBe(false);
+    }
   });
 
   it("is true for grpc-js's own deadline while the call waited for a connection it never got", () => {

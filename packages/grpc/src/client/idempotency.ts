@@ -109,7 +109,18 @@ const NOT_SENT = Symbol('switchyard.notSent');
 export function certainlyNotSent(error: ServiceError, channel: Client): boolean {
   if ((error as unknown as Record<symbol, unknown>)[NOT_SENT] === true) return true;
   const details = error.details ?? '';
-  if (error.code === Status.UNAVAILABLE) return details === REFUSED_STREAM || BEFORE_ANY_STREAM.test(details);
+  if (error.code === Status.UNAVAILABLE) {
+    // grpc-js's words, but not always grpc-js's status: a handler that failed calling its own
+    // downstream through a plain grpc-js client (a cloud SDK, a legacy service) and let the error
+    // through replies them as given, after it ran. Read by its words alone, such a reply was sent
+    // again, on another instance, for a method that must not run twice.
+    if (sentByServer(error)) return false;
+    if (details === REFUSED_STREAM) return true; // an RST_STREAM, on a connection that is up
+    // Before any stream there is no connection: a reply in these words came over one.
+    return (
+      BEFORE_ANY_STREAM.test(details) && channel.getChannel().getConnectivityState(false) !== connectivityState.READY
+    );
+  }
   if (error.code === Status.DEADLINE_EXCEEDED) {
     return (
       DEADLINE_BEFORE_ANY_STREAM.test(details) &&
@@ -118,6 +129,19 @@ export function certainlyNotSent(error: ServiceError, channel: Client): boolean 
     );
   }
   return false;
+}
+
+/**
+ * Whether a status came in a server's reply, by what only a reply carries: a status sent without a
+ * response before it (Trailers-Only, how servers answer an error) comes in the response's headers,
+ * with their `content-type` (the gRPC HTTP/2 protocol requires it there), which grpc-js keeps in
+ * the status's metadata. The statuses grpc-js (and this client) make up for a call on this side (no
+ * connection, a reset stream, a message over a limit) have empty metadata. For code that reads
+ * grpc-js's words in a failure: a server may reply the same words (a handler passing on what its
+ * own plain grpc-js client said), and its reply is its answer, whatever it says.
+ */
+export function sentByServer(error: ServiceError): boolean {
+  return (error.metadata?.get('content-type').length ?? 0) > 0;
 }
 
 /**
@@ -136,7 +160,7 @@ export function notSentFailure(details: string): ServiceError {
 
 /** grpc-js's INTERNAL for a stream it could not start, as the UNAVAILABLE it amounts to (see notSentFailure); else undefined. */
 export function unstartedStream(error: ServiceError): ServiceError | undefined {
-  return error.code === Status.INTERNAL && STREAM_NOT_STARTED.test(error.details ?? '')
+  return error.code === Status.INTERNAL && STREAM_NOT_STARTED.test(error.details ?? '') && !sentByServer(error)
     ? notSentFailure(`call not started: ${error.details}`)
     : undefined;
 }

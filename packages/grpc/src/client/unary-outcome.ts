@@ -1,4 +1,5 @@
 import { Metadata, type ServiceError, status as Status, type StatusObject } from '@grpc/grpc-js';
+import { markBrokenReply } from './response-cardinality.js';
 
 /** The (empty) write context both grpc-js call layers take with a message. */
 export const NO_MESSAGE_CONTEXT = Object.freeze({});
@@ -47,6 +48,8 @@ interface Cancellable {
 export class UnaryReply<Response> {
   private response: Response | undefined;
   private received = false;
+  /** A second message came, and this side ended the call for it. */
+  private tooMany = false;
   private readError: StatusObject | undefined;
 
   constructor(
@@ -57,6 +60,7 @@ export class UnaryReply<Response> {
   /** Takes a (deframed) message; a second one, or one that does not parse, ends `call`. @returns whether it was kept */
   accept(message: Buffer, call: Cancellable): boolean {
     if (this.received) {
+      this.tooMany = true;
       call.cancelWithStatus(Status.UNIMPLEMENTED, 'Too many responses received');
       return false;
     }
@@ -77,13 +81,20 @@ export class UnaryReply<Response> {
     call.cancelWithStatus(this.readError.code, details);
   }
 
-  /** Settles the call from its final status. */
+  /**
+   * Settles the call from its final status. The UNIMPLEMENTED this side makes up for a reply that
+   * broke the protocol is marked as such (see markBrokenReply); the same status sent by the server
+   * is not.
+   */
   settle(status: StatusObject): void {
     if (this.readError) this.finish(serviceError(this.readError));
+    else if (this.tooMany && status.code === Status.UNIMPLEMENTED) this.finish(markBrokenReply(serviceError(status)));
     else if (status.code !== Status.OK) this.finish(serviceError(status));
     else if (!this.received) {
       this.finish(
-        serviceError({ code: Status.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }),
+        markBrokenReply(
+          serviceError({ code: Status.UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }),
+        ),
       );
     } else this.finish(null, this.response);
   }
