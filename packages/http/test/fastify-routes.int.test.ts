@@ -137,4 +137,29 @@ describe('switchyardFastify: probes', () => {
     await refused.body.dump();
     expect(hookRan).toBe(1);
   });
+
+  // Before: the probe routes were GET only, and HEAD reached them through Fastify's automatic HEAD
+  // routes; an application made with `exposeHeadRoutes: false` answered HEAD /healthz and /readyz
+  // 404 (or whatever its auth hook said), while httpHandler answers both methods.
+  it('answer HEAD too when the application turned off automatic HEAD routes (exposeHeadRoutes: false)', async () => {
+    const health = createHealthState();
+    const app = Fastify({ exposeHeadRoutes: false });
+    await app.register(switchyardFastify, { health });
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.headers.authorization === undefined) return reply.code(401).send('no token');
+    });
+    const url = await start(app);
+
+    const head = async (path: string) => {
+      const reply = await plainRequest(`${url}${path}`, { method: 'HEAD' });
+      await reply.body.dump();
+      return [path, reply.statusCode, reply.headers['cache-control']];
+    };
+    expect([await head('/healthz'), await head('/readyz')]).toEqual([
+      ['/healthz', 200, 'no-store'],
+      ['/readyz', 200, 'no-store'],
+    ]);
+    health.drain();
+    expect(await head('/readyz')).toEqual(['/readyz', 503, 'no-store']);
+  });
 });

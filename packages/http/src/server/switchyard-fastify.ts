@@ -63,8 +63,8 @@ type ProbeAnswer = (reply: FastifyReplyLike) => FastifyReplyLike;
  * the caller's deadline and trace context (which outgoing Switchyard calls inherit), a SERVER span
  * named after the route template is made when a tracer is active, a request arriving with no time
  * left gets 504 at once, and a thrown Switchyard error replies with its status (NOT_FOUND 404, …).
- * `/healthz` and `/readyz` are added as routes (untraced, logged at `warn` only). Register it
- * first, on the root instance (it is not encapsulated).
+ * `/healthz` and `/readyz` are added as GET and HEAD routes (untraced, logged at `warn` only).
+ * Register it first, on the root instance (it is not encapsulated).
  *
  * @example
  * ```ts
@@ -171,14 +171,21 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
           .header('content-type', 'text/plain; charset=utf-8')
           .send(text);
       };
-      app.route({
-        method: 'GET',
-        url: path,
-        logLevel: 'warn',
-        // The onRequest hook above answers with it; the handler only if that hook was bypassed.
-        config: { [PROBE]: reply },
-        handler: (_request, to) => reply(to),
-      });
+      // HEAD registered too, as httpHandler answers it: left to Fastify's automatic HEAD routes, an
+      // application made with `exposeHeadRoutes: false` answered a HEAD probe 404 (or 401 from its
+      // auth hook). HEAD first: Fastify then makes no automatic one for the GET. (One route with
+      // both methods made Fastify 4 report a taken path without its FST_ERR_DUPLICATED_ROUTE code.)
+      // Fastify sends a HEAD reply's headers without the body.
+      for (const method of ['HEAD', 'GET']) {
+        app.route({
+          method,
+          url: path,
+          logLevel: 'warn',
+          // The onRequest hook above answers with it; the handler only if that hook was bypassed.
+          config: { [PROBE]: reply },
+          handler: (_request, to) => reply(to),
+        });
+      }
     };
     probe(livePath, () => [200, 'ok']);
     probe(readyPath, () => (health.serving ? [200, 'ready'] : [503, health.draining ? 'draining' : 'not ready']));
