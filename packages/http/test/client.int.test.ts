@@ -126,6 +126,8 @@ describe('HTTP client over loopback', () => {
     hits = 0;
     const answered = await web.postJson('/busy', { sku: 1 }).catch((caught: unknown) => caught);
     expect(answered).toMatchObject({ code: 'UNAVAILABLE', status: 503, retryable: false });
+    // Before: the error made for the refusal dropped the request from its message ('HTTP 503 …').
+    expect((answered as Error).message).toMatch(/^web POST \/busy: HTTP 503 UNAVAILABLE/);
     expect(hits).toBe(1);
     // Before: a retry each, waited for and then refused by the client (RETRY_EXHAUSTED).
     expect(retries).toBe(0);

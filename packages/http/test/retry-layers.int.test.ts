@@ -3,9 +3,10 @@
  * a hop whose own calls were already retried (or whose server said not to retry) tells its
  * caller not to retry it either. Without that, three hops of three attempts make 27 calls.
  */
-import { NoInstancesError } from '@switchyard/core';
+import { NoInstancesError, SwitchyardError } from '@switchyard/core';
 import { createGrpcClient, createGrpcServer, GrpcCallError } from '@switchyard/grpc';
 import { HttpCallError, NO_RETRY_HEADER } from '@switchyard/http';
+import { retry } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback } from './fixtures/loopback.js';
 import { EchoService } from './fixtures/echo-service.js';
@@ -98,5 +99,24 @@ describe('retries at one layer', () => {
     // Generic details: the HTTP hop's address and body stay on the server that failed.
     expect((failure as GrpcCallError).details).toBe('service unavailable');
     expect({ grpc: grpc.hits, b: b.hits, c: c.hits }).toEqual({ grpc: 1, b: 1, c: 3 });
+  });
+
+  // A POST is never sent twice, so a policy whose retryOn says yes to it gives up with the error
+  // the client refuses further attempts with. For an error status that was a copy of the
+  // HttpCallError without the downstream's "no retry" mark: the hop relaying it answered a plain
+  // 503, and its caller retried it (3 × 3 calls at the bottom instead of 3).
+  it("keeps a downstream's 'no retry' on a POST whose policy's retryOn would retry it", async () => {
+    const d = await loopback.serveOverloaded('d');
+    const toD = await loopback.client('d');
+    const c = await httpHop('c', () => toD.getJson('/'));
+    const toC = await loopback.client('c', {
+      policy: retry({ retryOn: (error) => SwitchyardError.hasCode(error, 'UNAVAILABLE') }),
+    });
+    const b = await httpHop('b', () => toC.postJson('/orders', { sku: 'sku-1' }));
+    const toB = await loopback.client('b');
+    const failure = await toB.getJson('/', { deadlineMs: 5_000 }).catch((error: unknown) => error);
+    expect({ b: b.hits, c: c.hits, d: d.hits }).toEqual({ b: 1, c: 1, d: 3 });
+    expect(failure).toBeInstanceOf(HttpCallError);
+    expect((failure as HttpCallError).headers[NO_RETRY_HEADER]).toBe('1');
   });
 });

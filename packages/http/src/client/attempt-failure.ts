@@ -3,7 +3,9 @@ import {
   CancelledError,
   DeadlineExceededError,
   InvalidArgumentError,
+  isExhaustedDownstream,
   markDescribesThisSide,
+  markExhaustedDownstream,
   SwitchyardError,
   toCancelled,
 } from '@switchyard/core';
@@ -275,12 +277,15 @@ export function notHedged(label: string): CancelledError {
  * previous failure, no longer retryable, saying why.
  */
 export function notResent(previous: unknown, label: string): Error {
-  if (previous instanceof HttpCallError) return notReplayable(previous);
+  if (previous instanceof HttpCallError) return notReplayable(previous, label);
   const code = SwitchyardError.isInstance(previous) ? previous.code : 'UNKNOWN';
-  return new SwitchyardError(
-    code,
-    `${label}: not sent again: an attempt may have reached the server and run there, and the request is not idempotent (mark it with an Idempotency-Key header to allow that)`,
-    { cause: previous },
+  return keepingNoRetry(
+    previous,
+    new SwitchyardError(
+      code,
+      `${label}: not sent again: an attempt may have reached the server and run there, and the request is not idempotent (mark it with an Idempotency-Key header to allow that)`,
+      { cause: previous },
+    ),
   );
 }
 
@@ -289,19 +294,37 @@ export function notResent(previous: unknown, label: string): Error {
  * custom `retryOn` asked for a retry the client cannot honour): the previous failure, no longer
  * retryable.
  */
-export function notReplayable(previous: unknown): Error {
+export function notReplayable(previous: unknown, label: string): Error {
   if (previous instanceof HttpCallError) {
-    return new HttpCallError({
-      status: previous.status,
-      headers: previous.headers,
-      body: previous.body,
-      bodyTruncated: previous.bodyTruncated,
-      retryable: false,
-      cause: previous,
-    });
+    return keepingNoRetry(
+      previous,
+      new HttpCallError({
+        status: previous.status,
+        headers: previous.headers,
+        body: previous.body,
+        bodyTruncated: previous.bodyTruncated,
+        // Its message names the request, as every HttpCallError's does (it read `HTTP 503 …` alone).
+        request: label,
+        retryable: false,
+        cause: previous,
+      }),
+    );
   }
   const code = SwitchyardError.isInstance(previous) ? previous.code : 'UNKNOWN';
-  return new SwitchyardError(code, 'not retried: the request body is a stream that was already sent', {
-    cause: previous,
-  });
+  return keepingNoRetry(
+    previous,
+    new SwitchyardError(code, `${label}: not retried: the request body is a stream that was already sent`, {
+      cause: previous,
+    }),
+  );
+}
+
+/**
+ * `error`, which replaces `previous` as the call's failure, marked as a downstream that already
+ * retried when `previous` was (its server sent NO_RETRY_HEADER; see markExhaustedDownstream).
+ * Unmarked, a handler relaying the failure of a POST whose policy's retryOn would have retried it
+ * answered a plain 503, and its caller retried the whole chain: 3 × 3 calls at the bottom, not 3.
+ */
+function keepingNoRetry<E extends SwitchyardError>(previous: unknown, error: E): E {
+  return isExhaustedDownstream(previous) ? markExhaustedDownstream(error) : error;
 }

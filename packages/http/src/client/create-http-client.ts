@@ -133,7 +133,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   ): Promise<T | HttpResponse> {
     // A stream body no attempt has read yet (their connections refused) can still be sent.
     if (state.sent && !prepared.replayable && (state.bodyTaken || !isUnread(prepared.body))) {
-      throw notReplayable(state.lastError);
+      throw notReplayable(state.lastError, labelOf(prepared));
     }
     // Nor, for a request that may not be sent twice, after an attempt that may have reached a
     // server (see refuseResend): retry() gives up by itself, and this refuses what a policy of
