@@ -62,13 +62,16 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
       // not count a call that runs out of time before its operation is called (see
       // CallContext.operationReached).
       context.enterQueue();
+      // How long it waited goes to the context too: a breaker around does not count the wait as
+      // the dependency's slowness (see CallContext.leaveQueue).
+      const queuedAt = performance.now();
       let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
         settled: false,
         admit() {
           waiter.settled = true;
           waiting--;
-          context.leaveQueue(true);
+          context.leaveQueue(true, performance.now() - queuedAt);
           if (timer) clearTimeout(timer);
           removeAbort();
           resolve();
@@ -78,7 +81,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         if (waiter.settled) return;
         waiter.settled = true;
         waiting--;
-        context.leaveQueue(false);
+        context.leaveQueue(false, performance.now() - queuedAt);
         if (timer) clearTimeout(timer);
         removeAbort();
         reject(error);

@@ -1,4 +1,4 @@
-import { DeadlineExceededError, NO_DEADLINE, toCancelled } from '@switchyard/core';
+import { DeadlineExceededError, describeValue, InvalidArgumentError, NO_DEADLINE, toCancelled } from '@switchyard/core';
 import { cancelDeadline, type DeadlineEntry, scheduleDeadline } from './deadline-scheduler.js';
 
 /** What an operation run by a policy receives. */
@@ -7,7 +7,10 @@ export interface AttemptContext {
   readonly signal: AbortSignal;
   /** Absolute deadline (ms, `Date.now()` clock); `Infinity` for none. */
   readonly deadline: number;
-  /** 1 for the first attempt, 2 for the first retry or hedge, … */
+  /**
+   * 1 for the first attempt, 2 for the first retry or hedge, …: numbered across the whole call in
+   * the order attempts start, however `retry()` and `hedge()` are nested.
+   */
   readonly attempt: number;
   /** The key passed to `execute` (e.g. a method name), for keyed breakers. */
   readonly key: string | undefined;
@@ -36,7 +39,8 @@ export interface AttemptContext {
    * that must not run twice (not idempotent). `retry()` then gives up at once with `reason` (no
    * backoff wait, no budget spent), and `hedge()` starts no further attempt. The first reason
    * stays. A transport still checks {@link furtherAttemptsRefused} as each attempt starts, for
-   * policies of one's own that run the operation again; the Switchyard clients do both.
+   * policies of one's own that run the operation again; the Switchyard clients do both. Given no
+   * reason (undefined, null), the refusal stands, with an INVALID_ARGUMENT error saying so.
    */
   refuseFurtherAttempts(reason: Error): void;
   /** The reason given to {@link refuseFurtherAttempts}, once it was called for this call; undefined before. */
@@ -69,10 +73,14 @@ export class CallContext implements AttemptContext {
   private hedgingDisallowed = false;
   /** On the call's root context: see refuseFurtherAttempts. */
   private refusal: Error | undefined = undefined;
+  /** On the call's root context: the highest attempt number given so far (see nextAttempt). */
+  private attemptsNumbered = 1;
   /** Calls in this context (or its attempts) waiting in a bulkhead's queue now (see enterQueue). */
   private queuedNow = 0;
   /** A call in this context (or its attempts) left a bulkhead's queue without running (see leaveQueue). */
   private leftQueueUnserved = false;
+  /** Ms this attempt has waited in bulkhead queues so far (see leaveQueue). */
+  private waitedInQueueMs = 0;
 
   constructor(
     public deadline: number,
@@ -224,13 +232,35 @@ export class CallContext implements AttemptContext {
     return true;
   }
 
+  /**
+   * @internal The number of a new attempt of this call (a retry, a hedge): one above every number
+   * given so far in the call, whichever policy gave it. Counted per policy, a retry() outside a
+   * hedge() numbered its retry 1 again, and a hedge() outside a retry() gave a hedge and a retry
+   * both 2: the transports pick an instance not tried yet only for an attempt above 1 (the retry
+   * went back to the instance that had just failed), and trace the number.
+   */
+  nextAttempt(): number {
+    const root = this.root();
+    // A policy of one's own may have numbered attempts itself (child(2)): never give a number twice.
+    root.attemptsNumbered = Math.max(root.attemptsNumbered, this.attempt) + 1;
+    return root.attemptsNumbered;
+  }
+
   disallowHedging(): void {
     this.root().hedgingDisallowed = true;
   }
 
   refuseFurtherAttempts(reason: Error): void {
     const root = this.root();
-    root.refusal ??= reason;
+    // No reason (from JavaScript, a variable left unset) is still a refusal: kept as given, it
+    // read as none, and retry() sent a request that must not run twice again. Not thrown here: a
+    // transport may call this from an event handler, where a throw would be uncaught.
+    root.refusal ??=
+      reason ??
+      new InvalidArgumentError(
+        'refuseFurtherAttempts.reason',
+        `must be the error the caller gets instead, got ${describeValue(reason)}; no further attempt was made`,
+      );
     root.hedgingDisallowed = true;
   }
 
@@ -257,12 +287,18 @@ export class CallContext implements AttemptContext {
 
   /**
    * @internal The call left the bulkhead's queue: admitted (`served`), or given up (its deadline
-   * passed, it was cancelled, it waited too long), its operation never called.
+   * passed, it was cancelled, it waited too long), its operation never called. `waitedMs`, the time
+   * it waited, is added to {@link queueWaitMs} of this context and of the ancestors that are the
+   * same attempt (a timeout's scope), so a breaker around times the operation, not the caller's own
+   * congestion. Not past a retry or a hedge: another attempt's wait may overlap this one's run.
    */
-  leaveQueue(served: boolean): void {
+  leaveQueue(served: boolean, waitedMs = 0): void {
+    let sameAttempt = true;
     for (let context: CallContext | undefined = this; context !== undefined; context = context.parent) {
       context.queuedNow--;
       if (!served) context.leftQueueUnserved = true;
+      if (sameAttempt && context.attempt === this.attempt) context.waitedInQueueMs += waitedMs;
+      else sameAttempt = false;
     }
   }
 
@@ -273,6 +309,11 @@ export class CallContext implements AttemptContext {
    */
   get operationReached(): boolean {
     return this.queuedNow === 0 && !this.leftQueueUnserved;
+  }
+
+  /** @internal Ms this attempt (this context and its timeouts' scopes) has waited for bulkhead slots so far. */
+  get queueWaitMs(): number {
+    return this.waitedInQueueMs;
   }
 
   /** The call's own context: attempts are its children (retries, hedges, timeouts). */

@@ -76,7 +76,9 @@ export function cancelDeadline(entry: DeadlineEntry): void {
   entry.next = undefined;
   if (bucket.head === undefined && bucket.far) {
     clearTimeout(bucket.timer);
-    buckets.delete(bucket.at);
+    // Only if still the map's: one emptied while it fires (see runBucket) was taken out already,
+    // and a new bucket for the same millisecond may stand there by now.
+    if (buckets.get(bucket.at) === bucket) buckets.delete(bucket.at);
   }
 }
 
@@ -98,15 +100,17 @@ function runBucket(bucket: Bucket): void {
     return;
   }
   if (buckets.get(bucket.at) === bucket) buckets.delete(bucket.at);
-  let entry = bucket.head;
-  bucket.head = undefined;
-  while (entry) {
-    const next = entry.next;
+  // One entry at a time from the head, the others staying linked in the bucket until their turn:
+  // a fire may cancel another entry due in the same millisecond (an aborted call's linked children
+  // disarm, a caller signal aborted from an abort listener cancels another call). Walking a list
+  // detached up front, such a cancel ran the cancelled entry anyway and cut the walk short there:
+  // every entry after it never fired, and those calls never reached their deadline.
+  for (let entry = bucket.head; entry !== undefined; entry = bucket.head) {
+    bucket.head = entry.next;
+    if (entry.next) entry.next.prev = undefined;
     entry.bucket = undefined;
-    entry.prev = undefined;
     entry.next = undefined;
     liveEntries--;
     entry.fire();
-    entry = next;
   }
 }

@@ -1,5 +1,5 @@
 import { SwitchyardError } from '@switchyard/core';
-import { fallback, hedge, retryBudget } from '@switchyard/resilience';
+import { compose, fallback, hedge, retry, retryBudget } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 describe('hedge', () => {
@@ -95,6 +95,34 @@ describe('hedge', () => {
       );
     await vi.advanceTimersByTimeAsync(5_000); // past the hedge delay too
     expect(outcome).toBe('socket hang up'); // was 'pending' for good (and an unhandled TypeError)
+  });
+
+  it('numbers each attempt of a call once, in order, with retry() and hedge() nested either way', async () => {
+    // The transports pick an instance not yet tried only for an attempt above 1, and trace the number.
+    const down = () => Promise.reject(new SwitchyardError('UNAVAILABLE', 'down', { retryable: true }));
+    const noWait = { maxAttempts: 2, backoff: { initialMs: 0, maxMs: 0 }, budget: false } as const;
+
+    // retry() outside hedge(): both attempts of the first round fail, then the retry answers.
+    const retryOutside = compose(retry(noWait), hedge({ delayMs: 1_000, budget: false }));
+    const outside: number[] = [];
+    const answered = retryOutside.execute(({ attempt }) => {
+      outside.push(attempt);
+      return outside.length < 3 ? down() : 'third';
+    });
+    await expect(answered).resolves.toBe('third');
+    expect(outside).toEqual([1, 2, 3]); // the retry was attempt 1 again
+
+    // hedge() outside retry(): the first attempt is slow, the hedge fails and its retry answers.
+    const hedgeOutside = compose(hedge({ delayMs: 50, budget: false }), retry(noWait));
+    const inside: number[] = [];
+    const pending = hedgeOutside.execute(({ attempt }) => {
+      inside.push(attempt);
+      if (inside.length === 1) return new Promise((resolve) => setTimeout(() => resolve('slow'), 500));
+      return inside.length === 2 ? down() : 'retried';
+    });
+    await vi.advanceTimersByTimeAsync(60);
+    await expect(pending).resolves.toBe('retried');
+    expect(inside).toEqual([1, 2, 3]); // the hedge and its retry were both attempt 2
   });
 
   it('rejects bad options', () => {

@@ -110,7 +110,9 @@ export function hedge(options: HedgeOptions): HedgePolicy {
         }
       };
       const launch = (): void => {
-        const attempt = context.child(attempts.length + 1);
+        // The first keeps the attempt number it came with (a retry's, when a retry() is outside);
+        // each hedge gets a new one for the whole call (see CallContext.nextAttempt).
+        const attempt = context.child(attempts.length === 0 ? context.attempt : context.nextAttempt());
         attempts.push(attempt);
         inFlight++;
         next(attempt).then(

@@ -47,6 +47,24 @@ describe('retry', () => {
     expect(acquire).not.toHaveBeenCalled();
   });
 
+  it('still runs no further attempt when refuseFurtherAttempts() is given no reason, and says so', async () => {
+    const policy = retry({ maxAttempts: 3, backoff: { initialMs: 0, maxMs: 0 }, budget: false });
+    for (const missing of [undefined, null]) {
+      let attempts = 0;
+      const pending = policy.execute((context) => {
+        attempts++;
+        // From JavaScript, or with a reason variable left unset: the request must still not run twice.
+        context.refuseFurtherAttempts(missing as never);
+        return Promise.reject(unavailable());
+      });
+      await expect(pending).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('refuseFurtherAttempts.reason'),
+      });
+      expect(attempts).toBe(1); // was 3: no reason read as no refusal
+    }
+  });
+
   it('waits out a pushback longer than a Node timer holds instead of retrying at once', async () => {
     const longWait = 3_000_000_000; // past MAX_TIMER_MS (2^31 - 1 ms), where setTimeout fires after 1 ms
     let calls = 0;

@@ -187,7 +187,8 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
         }
       }
       try {
-        return await next(context.child(attempt + 1));
+        // Numbered for the whole call, not by this policy's count (see CallContext.nextAttempt).
+        return await next(context.child(context.nextAttempt()));
       } catch (next) {
         error = next;
       }

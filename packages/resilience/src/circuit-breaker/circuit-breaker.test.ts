@@ -211,6 +211,15 @@ describe('circuitBreaker', () => {
     expect(() => circuitBreaker({ window: { size: 0 } })).toThrow(/circuitBreaker.window.size/);
     expect(() => circuitBreaker({ treshold: 1 } as never)).toThrow(/circuitBreaker.treshold: unknown option/);
   });
+
+  it('refuses a keyed that is not a boolean, naming it, instead of reading it as truthy', () => {
+    // From configuration (an environment variable): 'false' made a keyed breaker, one per key.
+    expect(() => circuitBreaker({ keyed: 'false' as never })).toThrow(
+      'circuitBreaker.keyed: must be true or false, got "false"',
+    );
+    expect(() => circuitBreaker({ keyed: 1 as never })).toThrow(/circuitBreaker.keyed: must be true or false/);
+    expect(circuitBreaker({ keyed: false }).state('a')).toBe('closed');
+  });
 });
 
 describe('circuitBreaker state machine (property-based)', () => {

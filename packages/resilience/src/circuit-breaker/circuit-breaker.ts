@@ -23,7 +23,10 @@ export interface CircuitBreakerOptions {
   windowMs?: number;
   /** Failure rate (0..1] that opens the circuit. @default 0.5 */
   failureRateThreshold?: number;
-  /** Calls at least this long count as slow. @default Infinity (off) */
+  /**
+   * Calls at least this long count as slow: timed from admission, less any wait for an inner
+   * bulkhead's slot (the caller's own congestion, not the dependency's latency). @default Infinity (off)
+   */
   slowCallMs?: number;
   /** Slow-call rate (0..1] that opens the circuit. @default 1 */
   slowCallRateThreshold?: number;
@@ -201,6 +204,13 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   const probeTimeoutMs = resolved.probeTimeoutMs ?? config.openMs;
   assertInteger('circuitBreaker.probeTimeoutMs', probeTimeoutMs, 1, 86_400_000);
   assertInteger('circuitBreaker.maxKeys', resolved.maxKeys, 1, 10_000_000);
+  // Read as truthy, a `keyed: 'false'` from configuration made one breaker per key.
+  if (typeof resolved.keyed !== 'boolean') {
+    throw new InvalidArgumentError(
+      'circuitBreaker.keyed',
+      `must be true or false, got ${describeValue(resolved.keyed)}`,
+    );
+  }
   if (options.windowMs !== undefined && options.window !== undefined) {
     throw new InvalidArgumentError('circuitBreaker.windowMs', 'give windowMs or window, not both');
   }
@@ -281,20 +291,30 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
         new CircuitOpenError(`circuit open${resolved.keyed && context.key ? ` for ${context.key}` : ''}`),
       );
     }
-    const startedAt = timed ? performance.now() : 0;
+    // Timed from here, less what the call then waits in an inner bulkhead's queue (see durationOf).
+    const startedAt = timed ? performance.now() - context.queueWaitMs : 0;
     if (breaker.state === 'half-open') return probe(breaker, permit, context, next, startedAt);
     return next(context).then(
       (result) => {
         // A coarse clock is precise enough to pick a window bucket.
-        breaker.record(permit, 'success', coarseNow(), timed ? performance.now() - startedAt : 0);
+        breaker.record(permit, 'success', coarseNow(), durationOf(context, startedAt));
         return result;
       },
       (error: unknown) => {
-        breaker.record(permit, outcomeOf(context, error), coarseNow(), timed ? performance.now() - startedAt : 0);
+        breaker.record(permit, outcomeOf(context, error), coarseNow(), durationOf(context, startedAt));
         throw error;
       },
     );
   };
+
+  /**
+   * How long a call took at the dependency, for slow-call detection (0 when it is off): since its
+   * admission (`startedAt` is offset by the queue wait the context had then), less the time it waited
+   * for an inner bulkhead's slot. That wait is the caller's own congestion: counted, a dependency
+   * answering every call well under `slowCallMs` opened the breaker once calls queued for a slot.
+   */
+  const durationOf = (context: CallContext, startedAt: number): number =>
+    timed ? performance.now() - context.queueWaitMs - startedAt : 0;
 
   /** How a failed call counts (see isLocalRejection, timedOutBeforeReaching). */
   const outcomeOf = (context: CallContext, error: unknown): 'success' | 'failure' | 'ignored' => {
@@ -329,7 +349,7 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
       recorded = true;
       removeAbort();
       cancelDeadline(unanswered);
-      breaker.record(permit, outcome, coarseNow(), timed ? performance.now() - startedAt : 0);
+      breaker.record(permit, outcome, coarseNow(), durationOf(context, startedAt));
     };
     // Neither runs before this function returns (onAbort defers even on an aborted context).
     const removeAbort = context.onAbort((reason) =>

@@ -95,6 +95,53 @@ describe('circuitBreaker counts only calls that reached the operation', () => {
   });
 });
 
+describe('circuitBreaker times the operation, not the wait for an inner bulkhead slot', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A dependency that answers every call in `ms`. */
+  const answersIn = (ms: number) => () => new Promise<string>((resolve) => setTimeout(() => resolve('ok'), ms));
+
+  it('does not count a fast call as slow because it waited its turn in the queue', async () => {
+    const breaker = circuitBreaker({
+      slowCallMs: 100,
+      slowCallRateThreshold: 0.5,
+      minimumCalls: 4,
+      window: { size: 10 },
+    });
+    const policy = compose(breaker, bulkhead({ maxConcurrent: 1, maxQueue: 10 }));
+    // Each call takes 50 ms at the dependency; waiting for the one slot, the last three ended
+    // 100, 150 and 200 ms after they were admitted.
+    const calls = Array.from({ length: 4 }, () => policy.execute(answersIn(50)));
+    await vi.advanceTimersByTimeAsync(200);
+    await Promise.all(calls);
+    expect(breaker.state()).toBe('closed');
+
+    // Calls slow at the dependency still count, queued or not.
+    const slow = Array.from({ length: 4 }, () => policy.execute(answersIn(150)));
+    await vi.advanceTimersByTimeAsync(600);
+    await Promise.all(slow);
+    expect(breaker.state()).toBe('open');
+  });
+
+  it('closes on half-open probes that answered fast after waiting for a slot', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 1, openMs: 1_000, halfOpenCalls: 2, slowCallMs: 100 });
+    const slots = bulkhead({ maxConcurrent: 1, maxQueue: 10 });
+    const policy = compose(breaker, slots);
+    await policy.execute(fail).catch(() => {});
+    expect(breaker.state()).toBe('open');
+    await vi.advanceTimersByTimeAsync(1_000);
+    const holder = held();
+    void slots.execute(holder.operation); // the caller's own congestion, not through the breaker
+    const probes = [policy.execute(answersIn(20)), policy.execute(answersIn(20))];
+    await vi.advanceTimersByTimeAsync(300);
+    holder.release();
+    await vi.advanceTimersByTimeAsync(50);
+    await expect(Promise.all(probes)).resolves.toEqual(['ok', 'ok']);
+    expect(breaker.state()).toBe('closed');
+  });
+});
+
 describe('circuitBreaker half-open probe that never settles', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
