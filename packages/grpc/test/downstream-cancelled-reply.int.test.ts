@@ -1,6 +1,7 @@
 /**
- * A handler whose downstream call was cancelled by the downstream's side (its server shut down past
- * its grace and cancelled the calls it still had), while the handler's own call is live: the
+ * A handler whose downstream call was cancelled by the downstream's side (a plain grpc-js server
+ * whose forceShutdown() reset the calls it still had: a Switchyard server answers them UNAVAILABLE,
+ * see shutdown-unavailable.int.test.ts), while the handler's own call is live: the
  * handler passes the CancelledError on. The reply's details were the error's message, which names
  * the downstream's method (`switchyard.echo.v1.Echo/Say: cancelled`, an internal name, as a relayed
  * downstream error's message is never sent), and nothing was logged: the server's own failure went
@@ -8,29 +9,26 @@
  * retryableStatuses), its details the code in words, and the failure is logged at warn.
  */
 import * as grpc from '@grpc/grpc-js';
-import { createGrpcClient, createGrpcServer, type GrpcHandlerContext } from '@switchyard/grpc';
+import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
 import { describe, expect, it } from 'vitest';
 import { cleanupsAfterEach } from './fixtures/cleanups.js';
-import { discovered, EchoService, type EchoSayClient } from './fixtures/echo.js';
+import { discoveredAt, EchoService, type EchoSayClient } from './fixtures/echo.js';
 import { recordingLogger } from './fixtures/recording-logger.js';
 
 const cleanups = cleanupsAfterEach();
 
 describe('a downstream call cancelled by the downstream, passed on while the call is live', () => {
   it('replies CANCELLED without naming the downstream, and is logged at warn', async () => {
-    // The downstream answers nothing, and returns once its call is cancelled.
-    const downstream = createGrpcServer({
-      services: [
-        {
-          definition: EchoService,
-          implementation: {
-            say: (_request: object, { signal }: GrpcHandlerContext) =>
-              new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
-          },
-        },
-      ],
-    });
-    const { discovery } = await discovered(downstream, cleanups);
+    // The downstream, a plain grpc-js server, answers nothing.
+    const downstream = new grpc.Server();
+    downstream.addService(EchoService, { Say: () => {} });
+    const downstreamPort = await new Promise<number>((resolve, reject) =>
+      downstream.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    cleanups.push(() => downstream.forceShutdown());
+    const discovery = await discoveredAt(downstreamPort, cleanups);
     const echo = createGrpcClient({ definition: EchoService, discovery }) as unknown as EchoSayClient;
     cleanups.push(() => echo.close());
 
@@ -50,7 +48,7 @@ describe('a downstream call cancelled by the downstream, passed on while the cal
       );
     });
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await downstream.shutdown(0); // cancels the front's call to it
+    downstream.forceShutdown(); // resets the front's call to it: CANCELLED
 
     const error = await failure;
     // Before the fix: details 'switchyard.echo.v1.Echo/Say: cancelled', and nothing logged.

@@ -1,6 +1,6 @@
 /**
- * A handler whose downstream call was cancelled by the downstream's side (its gRPC server shut down
- * past its grace and cancelled the calls it still had), while the handler's own client still waits.
+ * A handler whose downstream call was cancelled by the downstream's side (a plain grpc-js server's
+ * forceShutdown() reset the calls it still had), while the handler's own client still waits.
  * The handler passes the CancelledError on. It was answered 499 "client closed request" to a client
  * that had closed nothing, unlogged, its message naming the internal gRPC method
  * (`switchyard.echo.v1.Echo/Say: cancelled`); a Switchyard client took that 499 for its own
@@ -10,7 +10,8 @@
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@switchyard/core';
 import { createDiscovery } from '@switchyard/discovery';
-import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
+import * as grpc from '@grpc/grpc-js';
+import { createGrpcClient } from '@switchyard/grpc';
 import { switchyardFastify } from '@switchyard/http';
 import Fastify from 'fastify';
 import { request as plainRequest } from 'undici';
@@ -34,23 +35,19 @@ function recordingLogger(): { logger: Logger; lines: string[] } {
 }
 
 /**
- * A downstream echo service whose Say never answers, and a client of it: `cut()` shuts the
- * downstream down with no grace, which cancels the calls it still has (the client gets CANCELLED).
+ * A downstream echo service whose Say never answers, and a client of it: `cut()` resets the calls
+ * it still has (the client gets CANCELLED). A plain grpc-js server's forceShutdown() does that; a
+ * Switchyard server answers such calls UNAVAILABLE at the end of its grace instead.
  */
 async function hangingDownstream() {
-  const server = createGrpcServer({
-    services: [
-      {
-        definition: EchoService,
-        implementation: {
-          // Answers nothing; returns once its call is cancelled (so the shutdown does not wait for it).
-          say: (_request: object, { signal }: { signal: AbortSignal }) =>
-            new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
-        },
-      },
-    ],
-  });
-  const port = await server.listen(0, '127.0.0.1');
+  const server = new grpc.Server();
+  server.addService(EchoService, { Say: () => {} });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  loopback.onCleanup(() => server.forceShutdown());
   await loopback.registry.register({ id: 'd', service: 'echo-internal', host: '127.0.0.1', ports: { grpc: port } });
   const discovery = createDiscovery({ registry: loopback.registry, service: 'echo-internal' });
   loopback.onCleanup(() => discovery.close());
@@ -60,7 +57,7 @@ async function hangingDownstream() {
     close(): Promise<void>;
   };
   loopback.onCleanup(() => echo.close());
-  return { echo, cut: () => server.shutdown(0) };
+  return { echo, cut: async () => server.forceShutdown() };
 }
 
 /** What the client of `url` gets while the downstream is cut under its request. */

@@ -32,7 +32,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
  */
 async function startSearch(
   registry: MemoryRegistry,
-  search: (request: unknown, context: { signal: AbortSignal }) => Promise<never>,
+  search: (request: unknown, context: { signal: AbortSignal }) => Promise<unknown>,
 ): Promise<{ stop(): Promise<void> }> {
   const service = await startService({
     ...common,
@@ -49,8 +49,8 @@ describe('gateway, downstream failures', () => {
   it('answers a call cut short by a replica stopping past its grace 503 and logs it, not 499 as if the shopper had left', async () => {
     const registry = new MemoryRegistry();
     cleanups.push(() => registry.close());
-    // A search replica whose calls never finish: stopping it cancels them once its grace is over
-    // (a rolling restart during a slow call).
+    // The only search replica, whose calls never finish: stopping it ends them once its grace is
+    // over (a rolling restart during a slow call), and there is no other replica to retry on.
     const arrived = deferred();
     const search = await startSearch(registry, () => {
       arrived.resolve();
@@ -71,11 +71,46 @@ describe('gateway, downstream failures', () => {
     await arrived.promise;
     await search.stop();
     const reply = await answer;
-    // The shopper is still there: the cancellation is the system's failure, not theirs (499 says
-    // "client closed request"), and its message named the internal gRPC method.
+    // The shopper is still there: the failure is the system's, not theirs (499 says "client
+    // closed request"), and no internal gRPC method is named.
     expect(reply.status).toBe(503);
-    expect(await reply.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'service unavailable' } });
-    expect(logged).toContainEqual({ level: 'warn', code: 'CANCELLED' });
+    expect(await reply.json()).toEqual({ error: { code: 'NO_INSTANCES', message: 'service unavailable' } });
+    expect(logged).toContainEqual({ level: 'warn', code: 'NO_INSTANCES' });
+  });
+
+  it('retries a search cut short by a replica stopping past its grace on another replica: the shopper gets the results', async () => {
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    // Two replicas; the first call to reach either never finishes there, every other is answered.
+    const arrived = deferred();
+    let first = true;
+    const hangFirst = () => {
+      if (!first) return Promise.resolve({ hits: [] });
+      first = false;
+      arrived.resolve();
+      return new Promise<never>(() => {});
+    };
+    const stuck: { stop(): Promise<void> }[] = [];
+    for (let replica = 0; replica < 2; replica++) {
+      let service: { stop(): Promise<void> } | undefined;
+      service = await startSearch(registry, () => {
+        if (first && service) stuck.push(service);
+        return hangFirst();
+      });
+    }
+    const gateway = await startGateway({ ...common, registry, http: { port: 0, host: '127.0.0.1' } });
+    cleanups.push(() => gateway.stop());
+
+    const answer = fetch(`http://127.0.0.1:${gateway.httpPort}/api/search?q=lamp`);
+    await arrived.promise;
+    expect(stuck).toHaveLength(1);
+    // The replica holding the call restarts: at the end of its grace it answers the call
+    // UNAVAILABLE (a reset stream read as CANCELLED was never retried), and Search, which has no
+    // side effects, is sent to the other replica.
+    await stuck[0]?.stop();
+    const reply = await answer;
+    expect(reply.status).toBe(200);
+    expect(await reply.json()).toEqual({ hits: [] });
   });
 
   it('cancels its downstream call when the shopper goes away, rather than working on until its own deadline', async () => {

@@ -35,6 +35,21 @@ import type { ServerSpanHandle, ServerTracing } from './server-tracing.js';
 export interface InFlight {
   count: number;
   onIdle?: () => void;
+  /**
+   * The calls being served (one entry per call, the record {@link begin} makes anyway), for
+   * shutdown() to answer at the end of its grace (see {@link answerInFlight}).
+   */
+  readonly calls: Set<LiveCall>;
+}
+
+/** A call being served: its grpc-js call, the handler's context, and how to end it. */
+interface LiveCall {
+  readonly call: ServerCall;
+  readonly handlerContext: GrpcHandlerContext;
+  /** Aborts the handler's signal with `reason` (what its work then fails with). */
+  abort(reason: Error): void;
+  /** Counts the call out, once its handler has returned; the status the client saw, for metrics. */
+  done(grpcStatus: number): void;
 }
 
 interface WrapContext {
@@ -516,11 +531,7 @@ interface WritableInternals {
 /** How early grpc-js's deadline timer may fire before Date.now() reaches the deadline. */
 const DEADLINE_TIMER_EARLY_MS = 2;
 
-function begin(
-  path: string,
-  call: ServerCall,
-  context: WrapContext,
-): { handlerContext: GrpcHandlerContext; done: (grpcStatus: number) => void; abort: (reason: Error) => void } {
+function begin(path: string, call: ServerCall, context: WrapContext): LiveCall {
   context.inFlight.count++;
   // The instruments the call started with end it too: looked up again at its end, a provider set
   // up or replaced meanwhile took the -1 without the +1, and the in-flight gauge (which deploy/'s
@@ -562,13 +573,16 @@ function begin(
     method: path,
     peer: call.getPeer(),
   };
-  return {
+  // The record the wrappers use is also the entry of InFlight.calls: no allocation of its own.
+  const live: LiveCall = {
+    call,
     handlerContext,
     abort: (reason) => controller.abort(reason),
     done: (grpcStatus) => {
       if (finished) return;
       finished = true;
       context.inFlight.count--;
+      context.inFlight.calls.delete(live);
       if (metrics) {
         const { instruments, attributes, startedAt } = metrics;
         instruments.serverInflight.add(-1, attributes);
@@ -581,6 +595,55 @@ function begin(
       if (context.inFlight.count === 0) context.inFlight.onIdle?.();
     },
   };
+  context.inFlight.calls.add(live);
+  return live;
+}
+
+/**
+ * Answers every call still being served with UNAVAILABLE and `details`, for shutdown() at the end
+ * of its grace, before grpc-js's forceShutdown() closes the connections. That alone reset each
+ * stream (RST_STREAM CANCEL), which clients read as CANCELLED, their caller's own cancellation: not
+ * retried even where the method is idempotent, not counted by a breaker or outlier detection, a
+ * streaming consumer not reconnecting. UNAVAILABLE is what grpc-go's Stop() leaves its clients
+ * with: this server went away, try another. Each handler's signal aborts first (a GrpcCallError
+ * UNAVAILABLE, so its span and metrics say what the client got), so its clean-up runs; what it
+ * replies, writes or throws afterwards is dropped by grpc-js (the call is over) and logged at most
+ * at debug. A call that already ended (its caller cancelled, its deadline passed) is left as it is.
+ * Returns how many calls were answered.
+ */
+export function answerInFlight(inFlight: InFlight, details: string): number {
+  let answered = 0;
+  for (const live of [...inFlight.calls]) {
+    const { signal, method } = live.handlerContext;
+    if (signal.aborted) continue;
+    live.abort(
+      new GrpcCallError(14 /* UNAVAILABLE */, details, { method: `${method}: ended by the server's shutdown` }),
+    );
+    if (sendStatusDirectly(live.call, 14 /* UNAVAILABLE */, details)) answered++;
+  }
+  return answered;
+}
+
+/**
+ * Sends a status on `call` through grpc-js's own call (the call's `call`, which every kind of call
+ * has, the interceptors' entry), so that it goes out at once: a stream's public `emit('error')`
+ * sends it only after the messages still queued in the Writable, so never while the client reads
+ * nothing. False where that internal is missing (the call then ends as forceShutdown() ends it) or
+ * sending threw (the stream already gone).
+ */
+function sendStatusDirectly(call: ServerCall, code: number, details: string): boolean {
+  const internal = (call as unknown as { call?: { sendStatus?: unknown } }).call;
+  if (typeof internal?.sendStatus !== 'function') return false;
+  try {
+    (internal.sendStatus as (status: { code: number; details: string; metadata: null }) => void).call(internal, {
+      code,
+      details,
+      metadata: null,
+    });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const PROPAGATION_HEADERS = ['traceparent', 'tracestate', 'baggage'];
