@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,59 @@ beforeAll(() => {
       { stdio: 'ignore' },
     );
   }
+  // A CA, another CA, and certificates for the chain checks: signed by the other CA (wrong), signed
+  // through an intermediate that the certificate file carries after the leaf, and expired.
+  for (const name of ['ca', 'other-ca']) {
+    const [key, crt] = [file(`${name}.key`), file(`${name}.crt`)];
+    openssl('req', '-x509', ...NEW_EC_KEY, '-keyout', key, '-out', crt, '-subj', `/CN=${name}`, '-days', '2');
+  }
+  writeFileSync(file('ca-ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  issue('intermediate', 'ca', '-extfile', file('ca-ext'));
+  issue('foreign', 'other-ca');
+  issue('chained', 'intermediate');
+  const concat = (...names: string[]) => names.map((name) => readFileSync(file(name), 'utf8')).join('');
+  writeFileSync(file('chained-chain.crt'), concat('chained.crt', 'intermediate.crt'));
+  writeFileSync(file('bundle.crt'), concat('other-ca.crt', 'ca.crt'));
+  // Expired: `openssl x509 -days` takes no date in the past, `openssl ca` does.
+  mkdirSync(file('ca-db'));
+  writeFileSync(file('ca-db/index.txt'), '');
+  writeFileSync(file('ca-db/serial'), '01\n');
+  writeFileSync(
+    file('ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = d',
+      '[d]',
+      `database = ${file('ca-db/index.txt')}`,
+      `new_certs_dir = ${file('ca-db')}`,
+      `serial = ${file('ca-db/serial')}`,
+      'default_md = sha256',
+      'policy = p',
+      'unique_subject = no',
+      '[p]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
+  openssl(
+    'ca',
+    '-batch',
+    '-config',
+    file('ca.cnf'),
+    '-cert',
+    file('ca.crt'),
+    '-keyfile',
+    file('ca.key'),
+    '-notext',
+    '-in',
+    file('foreign.csr'),
+    '-out',
+    file('expired.crt'),
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200102000000Z',
+  );
   writeFileSync(file('junk.pem'), 'not a PEM file\n');
   // The same certificate DER-encoded, as some CAs hand theirs out (.cer, .der).
   execFileSync('openssl', ['x509', '-in', file('a.crt'), '-outform', 'DER', '-out', file('a.der')], {
@@ -40,6 +93,20 @@ beforeAll(() => {
   });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A new P-256 key, unencrypted (for `openssl req`). */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { stdio: 'ignore' });
+}
+
+/** A key and a certificate for `name` (its .key, .csr and .crt in `dir`), signed by the CA `issuer`. */
+function issue(name: string, issuer: string, ...extra: string[]): void {
+  openssl('req', ...NEW_EC_KEY, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${name}`);
+  const signer = ['-CA', file(`${issuer}.crt`), '-CAkey', file(`${issuer}.key`), '-CAcreateserial'];
+  openssl('x509', '-req', '-in', file(`${name}.csr`), ...signer, '-out', file(`${name}.crt`), '-days', '1', ...extra);
+}
 
 const env = (ca: string, cert: string, key: string) => ({
   SWITCHYARD_TLS_CA: file(ca),
@@ -76,6 +143,32 @@ describe('tlsFromEnv', () => {
       SWITCHYARD_TLS_KEY: file('a.key'),
     };
     expect(tlsFromEnv(padded)?.server).toBeDefined();
+  });
+
+  it('accepts a certificate signed through an intermediate its file carries, or by one CA of a bundle', () => {
+    expect(tlsFromEnv(env('ca.crt', 'chained-chain.crt', 'chained.key'))?.server).toBeDefined();
+    expect(tlsFromEnv(env('bundle.crt', 'intermediate.crt', 'intermediate.key'))?.server).toBeDefined();
+  });
+
+  // Both used to start, and then every call failed its handshake ("all 3 attempts failed"), in both
+  // directions: peers that trust the CA refuse such a certificate, as they refuse an expired one.
+  it('refuses a certificate the CA did not sign, or one that has expired, naming SWITCHYARD_TLS_CERT', () => {
+    for (const [variables, message] of [
+      [
+        env('ca.crt', 'foreign.crt', 'foreign.key'),
+        /SWITCHYARD_TLS_CERT: .*foreign\.crt is not signed by the CA in .*ca\.crt .*CN=other-ca/,
+      ],
+      [env('ca.crt', 'chained.crt', 'chained.key'), /SWITCHYARD_TLS_CERT: .*chained\.crt is not signed by the CA/],
+      [
+        env('ca.crt', 'expired.crt', 'foreign.key'),
+        /SWITCHYARD_TLS_CERT: .*expired\.crt expired on 2020-01-02T00:00:00\.000Z/,
+      ],
+    ] as const) {
+      expect(() => tlsFromEnv(variables)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'SWITCHYARD_TLS_CERT' }),
+      );
+      expect(() => tlsFromEnv(variables)).toThrow(message);
+    }
   });
 
   // Each used to throw OpenSSL's bare message ("error:0480006C:PEM routines::no start line"), with

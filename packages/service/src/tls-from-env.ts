@@ -21,6 +21,9 @@ export interface ServiceTls {
  * paths; all three or none) and optionally `SWITCHYARD_TLS_SERVER_NAME` (the name in the
  * certificates, when instances are dialled by IP). The key is read here and kept in memory only;
  * it is never logged or registered.
+ * @throws InvalidArgumentError naming the variable: a file missing or unreadable, not PEM, a key
+ *   that does not match the certificate, a certificate the CA did not sign (directly or through
+ *   intermediates after it in its file) or one that has expired.
  */
 export function tlsFromEnv(environment: NodeJS.ProcessEnv = process.env): ServiceTls | undefined {
   const names = ['SWITCHYARD_TLS_CA', 'SWITCHYARD_TLS_CERT', 'SWITCHYARD_TLS_KEY'] as const;
@@ -78,6 +81,22 @@ export function tlsFromEnv(environment: NodeJS.ProcessEnv = process.env): Servic
       `${env.SWITCHYARD_TLS_KEY} does not match the certificate in ${env.SWITCHYARD_TLS_CERT}`,
     );
   }
+  // Checked here too: a certificate the CA did not sign, or one that has expired, passed the start,
+  // and then every handshake failed both ways (peers trusting the CA refuse it, as they refuse an
+  // expired one), each call reported only as "all 3 attempts failed".
+  const expires = Date.parse(certificate.validTo);
+  if (expires < Date.now()) {
+    throw new InvalidArgumentError(
+      'SWITCHYARD_TLS_CERT',
+      `${env.SWITCHYARD_TLS_CERT} expired on ${new Date(expires).toISOString()}: peers refuse it (renew it)`,
+    );
+  }
+  if (!signedBy(pemCertificates(cert), pemCertificates(ca))) {
+    throw new InvalidArgumentError(
+      'SWITCHYARD_TLS_CERT',
+      `${env.SWITCHYARD_TLS_CERT} is not signed by the CA in ${env.SWITCHYARD_TLS_CA} (it was issued by ${oneLine(certificate.issuer)}): peers that trust that CA refuse it (an intermediate CA goes in the certificate file, after the certificate)`,
+    );
+  }
   const serverName = env.SWITCHYARD_TLS_SERVER_NAME;
   return {
     server: ServerCredentials.createSsl(ca, [{ private_key: key, cert_chain: cert }], true),
@@ -86,4 +105,42 @@ export function tlsFromEnv(environment: NodeJS.ProcessEnv = process.env): Servic
       ? { 'grpc.ssl_target_name_override': serverName, 'grpc.default_authority': serverName }
       : {},
   };
+}
+
+/** Every certificate of a PEM file, in order (a chain: the leaf, then its intermediates; or a CA bundle). */
+function pemCertificates(pem: Buffer): X509Certificate[] {
+  const blocks = pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const certificates: X509Certificate[] = [];
+  for (const block of blocks) {
+    try {
+      certificates.push(new X509Certificate(block));
+    } catch {
+      // A block that does not parse signs nothing: the chain check fails without it, naming the file.
+    }
+  }
+  return certificates;
+}
+
+/**
+ * Whether `chain[0]` (the leaf) is signed by one of `authorities`, directly or through the
+ * intermediates that follow it in `chain`, as a peer that trusts those authorities checks it.
+ */
+function signedBy(chain: X509Certificate[], authorities: X509Certificate[]): boolean {
+  const issues = (issuer: X509Certificate, subject: X509Certificate): boolean =>
+    subject.checkIssued(issuer) && subject.verify(issuer.publicKey);
+  let current = chain[0];
+  const unused = chain.slice(1);
+  while (current !== undefined) {
+    const subject: X509Certificate = current;
+    if (authorities.some((authority) => issues(authority, subject))) return true;
+    const next = unused.findIndex((candidate) => issues(candidate, subject));
+    // Each intermediate is used once: a chain that loops ends here.
+    current = next === -1 ? undefined : unused.splice(next, 1)[0];
+  }
+  return false;
+}
+
+/** An X.509 name as Node gives it (one attribute per line) on one line, for an error message. */
+function oneLine(name: string): string {
+  return name.trim().split('\n').join(', ');
 }
