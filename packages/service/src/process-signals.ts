@@ -15,6 +15,13 @@ interface SignalState {
   stoppingAll: boolean;
   /** Starts that failed while a signal's stop waited for them, each with its service's logger. */
   failedStarts: { logger: Logger; error: unknown }[];
+  /** A main module failed to start (runService, see stopRunningServices): the exit is 1 whatever stops. */
+  mainFailed?: boolean;
+  /**
+   * The logger of each start under way, to report signals that come while no service runs yet.
+   * Beside `starting`, not in it, and optional: state a copy of an older version made has none.
+   */
+  startLoggers?: Map<Promise<unknown>, Logger>;
   onSignal: (signal: NodeJS.Signals) => void;
 }
 
@@ -65,9 +72,12 @@ export function stopOnSignals(service: Stoppable): () => void {
 export function stopOnSignalsOnceStarted(start: Promise<unknown>, logger: Logger): void {
   const current = state();
   current.starting.add(start);
+  current.startLoggers ??= new Map();
+  current.startLoggers.set(start, logger);
   handlersOn(current);
   const settled = (): void => {
     current.starting.delete(start);
+    current.startLoggers?.delete(start);
     handlersOffIfIdle(current);
   };
   start.then(settled, (error: unknown) => {
@@ -96,7 +106,10 @@ function handlersOffIfIdle(current: SignalState): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   const current = state();
-  const logger = [...current.running][0]?.logger;
+  // A starting service's logger when none runs yet: a signal during a start (a pod deleted while
+  // register() waits) was not logged at all, the second one either, and a third exited 1 unexplained.
+  const starting = current.running.size === 0 ? current.startLoggers?.values().next().value : undefined;
+  const logger = [...current.running][0]?.logger ?? starting;
   current.received++;
   if (current.received === 3) {
     logger?.warn({ signal }, 'third signal while stopping: exiting now');
@@ -107,7 +120,25 @@ function onSignal(signal: NodeJS.Signals): void {
     return;
   }
   current.stoppingAll = true;
-  void stopAll(current, signal).then((failed) => process.exit(failed ? 1 : 0));
+  // Once started, each service logs it as it stops (see stopAll).
+  starting?.info({ signal }, 'received signal while starting; stopping once started');
+  void stopAll(current, signal).then((failed) => process.exit(failed || current.mainFailed ? 1 : 0));
+}
+
+/**
+ * Stops every service of this process that handles signals, together, as a signal would: for
+ * runService, which then exits 1 because its start failed. A start function that failed after its
+ * startService() had resolved (making a client, reaching a database) used to exit at once, leaving
+ * that service registered, listed `up` for a port about to close, until its lease ran out (and a
+ * crash-looping pod one such entry per restart). Resolves once all have stopped, failed or not; a
+ * signal's stop under way meanwhile exits 1 too. Undefined, not a promise, when none runs: the
+ * caller then exits at once, as it did (before a signal's stop would log its failure a second time).
+ */
+export function stopRunningServices(): Promise<void> | undefined {
+  const current = state();
+  current.mainFailed = true;
+  if (current.running.size === 0) return undefined;
+  return Promise.allSettled([...current.running].map((service) => service.stop())).then(() => undefined);
 }
 
 /**

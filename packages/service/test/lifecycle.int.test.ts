@@ -87,6 +87,36 @@ async function sigtermWhen(
   return { output, ...ended };
 }
 
+/**
+ * Runs fixtures/fails-after-start.ts against the test Redis (SIGTERM once it prints `trigger`, if
+ * given): its exit code, stderr and stdout.
+ */
+async function failAfterStart(
+  env: Record<string, string>,
+  trigger?: string,
+): Promise<{ code: number | null; stderr: string; output: string }> {
+  const fixture = fileURLToPath(new URL('./fixtures/fails-after-start.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SWITCHYARD_REGISTRY_URL: redis.url, ...env },
+  });
+  let output = '';
+  let stderr = '';
+  let sent = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    if (trigger !== undefined && !sent && output.includes(trigger)) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearTimeout(timer);
+  return { code, stderr, output };
+}
+
 const sigtermTwoServices = (env: Record<string, string>) => sigtermWhen('two-services.ts', 'ready\n', env);
 
 describe('services in one process', () => {
@@ -112,6 +142,40 @@ describe('services in one process', () => {
     expect({ code, signal, stopped: output.includes('stopped') }).toEqual({ code: 0, signal: null, stopped: true });
   }, 30_000);
 
+  it('logs a second signal during the start, and exits 1 on a third saying why (both were silent)', async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/slow-registration.ts', import.meta.url));
+    const run = (signals: number) =>
+      new Promise<{ output: string; code: number | null }>((resolve) => {
+        const child = spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', fixture], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          env: { ...process.env, LOG: '1' },
+        });
+        let output = '';
+        let sent = false;
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (sent || !output.includes('registered\n')) return;
+          sent = true;
+          // Within the second the start still waits after registering.
+          for (let i = 0; i < signals; i++) setTimeout(() => child.kill('SIGTERM'), i * 50);
+        });
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.on('exit', (code) => {
+          clearTimeout(timer);
+          resolve({ output, code });
+        });
+      });
+    // With only a start under way there was no service to log with: nothing said a signal had come.
+    const twice = await run(2);
+    expect(twice.output).toContain('log: received signal while starting; stopping once started\n');
+    expect(twice.output).toContain('log: already stopping gracefully (a third signal exits at once)\n');
+    expect(twice.output).toContain('stopped; listed 0\n');
+    expect(twice.code).toBe(0);
+    const thrice = await run(3);
+    expect(thrice.output).toContain('log: third signal while stopping: exiting now\n');
+    expect(thrice.code).toBe(1);
+  }, 60_000);
+
   it('a second service with default tracing shares the first one’s (one provider per process)', async () => {
     const registry = new MemoryRegistry();
     const first = await startService({ name: 'first', registry, http: { port: 0, host: '127.0.0.1' }, ...quiet });
@@ -124,6 +188,34 @@ describe('services in one process', () => {
 });
 
 describe('what a service leaves behind', () => {
+  it('runService whose start function fails after startService stops that service before exiting 1', async () => {
+    // The documented form runService(() => startMyService(), name), where the function fails once
+    // the service is up (making a client, reaching a database): the process exited at once, and the
+    // instance stayed listed as up, for a port nobody served, until its lease ran out.
+    const { code, stderr, output } = await failAfterStart({});
+    const registry = new RedisRegistry({ url: redis.url });
+    try {
+      expect({ code, stderr, output, listed: await registry.list('half-started') }).toEqual({
+        code: 1,
+        stderr: 'half-started: failed to start: could not connect to the database\n',
+        output: 'stopped\n',
+        listed: [],
+      });
+    } finally {
+      await registry.close();
+    }
+  }, 30_000);
+
+  it('runService whose start function fails while a signal stops its service exits 1, not 0', async () => {
+    // The signal's stop finished first and exited 0, before runService could exit 1.
+    const { code, stderr, output } = await failAfterStart({ AFTER_SIGNAL: '1' }, 'started\n');
+    expect({ code, stderr, output }).toEqual({
+      code: 1,
+      stderr: 'half-started: failed to start: could not connect to the database\n',
+      output: 'started\nstopped\n',
+    });
+  }, 30_000);
+
   it('a start that fails setting up tracing closes the registry connection it opened', async () => {
     const before = await redisClients();
     await expect(
