@@ -367,10 +367,13 @@ export function createGrpcServer<S extends readonly ServiceDefinition[]>(options
               inFlight,
               `server shutting down: the call did not finish within the shutdown grace (${graceMs} ms)`,
             );
-            logger.warn(
-              { inFlight: running, answered, graceMs },
-              'switchyard grpc: calls still running after the grace period; answering them UNAVAILABLE',
-            );
+            // With no call left (a grace of 0, connections still closing) there is nothing to warn of.
+            if (running > 0) {
+              logger.warn(
+                { inFlight: running, answered, graceMs },
+                'switchyard grpc: calls still running after the grace period; answering them UNAVAILABLE',
+              );
+            }
             // Those answers are queued on their streams: forceShutdown() at once destroyed the
             // sessions before they were written (the clients got CANCELLED, or "Connection
             // dropped"). The graceful close under way (tryShutdown) ends as soon as every stream
