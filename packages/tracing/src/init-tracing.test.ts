@@ -27,6 +27,16 @@ const OTEL_VARIABLES = [
   'OTEL_SEMCONV_STABILITY_OPT_IN',
   'OTEL_SDK_DISABLED',
   'SWITCHYARD_OTLP_EXPORT_THREAD',
+  'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+  'OTEL_ATTRIBUTE_COUNT_LIMIT',
+  'OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+  'OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT',
+  'OTEL_SPAN_EVENT_COUNT_LIMIT',
+  'OTEL_SPAN_LINK_COUNT_LIMIT',
+  'OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT',
+  'OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
 ];
 
 let tracing: Tracing | undefined;
@@ -234,6 +244,132 @@ describe('initTracing and the environment (review mends)', () => {
     vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'deployment.environment=prod,service.name=catalog%20api');
     tracing = initTracing({ exporter: 'memory' });
     expect(tracing.toString()).toContain('service=catalog api');
+  });
+
+  it('refuses an OTEL_RESOURCE_ATTRIBUTES the SDK would discard whole, naming the variable and the entry', () => {
+    // The SDK's env detector drops every attribute of the variable for one bad entry, logging only
+    // at debug level, while service.name was still read from it: spans went out named, without
+    // deployment.environment or any other attribute of the variable, and no word said so.
+    const bad: [string, string][] = [
+      ['service.name=catalog,deployment.environment=prod,note=a=b', 'note=a=b'],
+      ['service.name=catalog,discount=100%', 'discount=100%'],
+      ['service.name=catalog,=orphan', '=orphan'],
+      ['service.name=catalog,team', 'team'],
+      [`service.name=catalog,long=${'x'.repeat(256)}`, 'long'],
+    ];
+    for (const [value, entry] of bad) {
+      vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', value);
+      const error = invalidArgument(() => initTracing({ exporter: 'memory' }));
+      expect(error.field).toBe('OTEL_RESOURCE_ATTRIBUTES');
+      expect(error.message).toContain(entry);
+      // Also when service.name comes from elsewhere: the other attributes would be lost all the same.
+      expect(invalidArgument(() => initTracing({ serviceName: 'orders', exporter: 'memory' })).field).toBe(
+        'OTEL_RESOURCE_ATTRIBUTES',
+      );
+      expect(tracingActive()).toBe(false);
+    }
+    // What the specification allows passes, and arrives whole: encoded ',' and '=', blanks around
+    // entries, an empty entry, an empty value, 255 characters.
+    vi.stubEnv(
+      'OTEL_RESOURCE_ATTRIBUTES',
+      ` service.name=catalog , deployment.environment=prod,,note=a%3Db%2Cc,empty=,long=${'x'.repeat(255)}`,
+    );
+    tracing = initTracing({ exporter: 'memory' });
+    trace.getTracer('test').startSpan('work').end();
+    expect(tracing.getFinishedSpans()[0]?.resource.attributes).toMatchObject({
+      'service.name': 'catalog',
+      'deployment.environment': 'prod',
+      note: 'a=b,c',
+      empty: '',
+      long: 'x'.repeat(255),
+    });
+  });
+
+  it('refuses span limits the SDK would misread, naming the variable', () => {
+    // Before, the SDK took any number: OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT=-1 dropped every attribute of
+    // every span without a word, 0.5 kept one, and OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT=0 (read as "no
+    // limit" by some) logged a diag warning for every attribute of every span and truncated nothing.
+    const bad: [string, string][] = [
+      ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', '-1'],
+      ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', '0.5'],
+      ['OTEL_ATTRIBUTE_COUNT_LIMIT', 'many'],
+      ['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', '0'],
+      ['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', '-5'],
+      ['OTEL_SPAN_EVENT_COUNT_LIMIT', '-1'],
+      ['OTEL_SPAN_LINK_COUNT_LIMIT', '1.5'],
+      ['OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT', '-1'],
+      ['OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT', 'ten'],
+    ];
+    for (const [name, value] of bad) {
+      vi.stubEnv(name, value);
+      const error = invalidArgument(() => initTracing({ serviceName: 'catalog', exporter: 'memory' }));
+      expect(error.field).toBe(name);
+      expect(error.message).toContain(`got "${value}"`);
+      expect(tracingActive()).toBe(false);
+      vi.stubEnv(name, '');
+    }
+  });
+
+  it('takes good span limits, and reads none when tracing is off', async () => {
+    vi.stubEnv('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', '-1');
+    await initTracing({ serviceName: 'catalog', exporter: 'none' }).shutdown();
+    vi.stubEnv('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', ' 3 ');
+    vi.stubEnv('OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', '12');
+    vi.stubEnv('OTEL_SPAN_EVENT_COUNT_LIMIT', '0');
+    tracing = initTracing({ serviceName: 'catalog', exporter: 'memory' });
+    const span = startClientAttemptSpan({
+      system: 'http',
+      service: 'catalog',
+      method: 'GET',
+      url: 'http://catalog/products?page=2',
+      serverAddress: 'catalog',
+    });
+    endRpcSpan(span, { httpStatusCode: 200 });
+    const [finished] = tracing.getFinishedSpans();
+    expect(Object.keys(finished?.attributes ?? {})).toHaveLength(3);
+    expect(finished?.attributes['url.full']).toBe('http://catal');
+  });
+
+  it('refuses OTLP headers the exporter would drop, cut or fail to send, naming the variable but not the secret', async () => {
+    // Before: the exporter's parser dropped an entry without '=' (x-api-key:s3cr3t, a common slip)
+    // or with a bad escape without a word, cut a value at its first ';', and passed on names and
+    // values no HTTP request can carry: every export then went out without its API key (401s), or
+    // with half of it, or failed.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'http://127.0.0.1:1');
+    const bad: [string, string, string][] = [
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'x-api-key:s3cr3t', 'entry 1'],
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'x-tenant=shop,x-api-key=%ZZs3cr3t', 'x-api-key'],
+      ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'authorization=Bearer s3cr3t;v2', 'authorization'],
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'x-api-key=', 'x-api-key'],
+      ['OTEL_EXPORTER_OTLP_HEADERS', '=s3cr3t', 'entry 1'],
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'x-api-key=s3cr3t%0Aevil', 'x-api-key'],
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'api key=s3cr3t', 'api key'],
+    ];
+    for (const [name, value, entry] of bad) {
+      vi.stubEnv(name, value);
+      let error: unknown;
+      try {
+        tracing = initTracing({ serviceName: 'catalog', exporter: 'otlp' });
+      } catch (caught) {
+        error = caught;
+      }
+      await tracing?.shutdown();
+      tracing = undefined;
+      expect(error, `${name}=${value}`).toMatchObject({ code: 'INVALID_ARGUMENT', field: name });
+      expect((error as Error).message).toContain(entry);
+      expect((error as Error).message).not.toContain('s3cr3t');
+      vi.stubEnv(name, '');
+    }
+    // Encoded as the specification asks, and blanks around entries: taken.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_HEADERS', ' authorization=Bearer%20abc%3Bv2== , x-tenant=shop,');
+    tracing = initTracing({ serviceName: 'catalog', exporter: 'otlp' });
+    expect(tracing.enabled).toBe(true);
+  });
+
+  it('does not read a bad OTEL_RESOURCE_ATTRIBUTES when tracing is off and the name is given', () => {
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'note=a=b');
+    tracing = initTracing({ serviceName: 'catalog', exporter: 'none' });
+    expect(tracing.enabled).toBe(false);
   });
 
   it('exports nothing when OTEL_SDK_DISABLED=true, whatever endpoint is set', () => {

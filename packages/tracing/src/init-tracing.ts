@@ -161,10 +161,13 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
  *
  * Errors (INVALID_ARGUMENT, naming the field or environment variable): a missing `serviceName`,
  * any bad option, an unsupported `OTEL_EXPORTER_OTLP_PROTOCOL`, an OTLP endpoint that is no http(s)
- * URL, an `OTEL_BSP_*` that is no whole number in range (with a batch processor), an unknown or
- * unbundled name in `OTEL_TRACES_EXPORTER` or `OTEL_PROPAGATORS` (or `none` combined with others), a value of
- * `SWITCHYARD_INSTRUMENTATION_GRPC` other than auto, on or off, a second call with other options,
- * or another tracer provider already registered.
+ * URL, an `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS` entry that is no percent-encoded `key=value`, an
+ * `OTEL_BSP_*` that is no whole number in range (with a batch processor), a span limit
+ * (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, …) that is no whole
+ * number in range, an `OTEL_RESOURCE_ATTRIBUTES` that OpenTelemetry cannot read whole (a stray `=`
+ * or `%`), an unknown or unbundled name in `OTEL_TRACES_EXPORTER` or `OTEL_PROPAGATORS` (or `none`
+ * combined with others), a value of `SWITCHYARD_INSTRUMENTATION_GRPC` other than auto, on or off, a
+ * second call with other options, or another tracer provider already registered.
  *
  * @example
  * ```ts

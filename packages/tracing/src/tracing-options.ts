@@ -1,3 +1,4 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import {
   assertKnownKeys,
   assertNumber,
@@ -7,6 +8,7 @@ import {
   InvalidArgumentError,
 } from '@switchyard/core';
 import { readEnv, readEnvList, sdkDisabled } from './env.js';
+import { REDACTED, redactUrl } from './redact-url.js';
 import { type BundledPropagator, foreignPropagatorRegistered, propagatorsFromEnv } from './propagator.js';
 
 /** Where finished spans go. */
@@ -133,7 +135,7 @@ function samplerFromEnv(): EnvSampler | undefined {
   return { name, ratio };
 }
 
-/** The largest whole number the BatchSpanProcessor's settings may take (a Node timer's limit). */
+/** The largest whole number the BatchSpanProcessor's settings (a Node timer's limit) and the span limits may take. */
 const MAX_BATCH_SETTING = 2_147_483_647;
 /** The BatchSpanProcessor's variables (the SDK reads them) and the least each may be. */
 const BATCH_VARIABLES = [
@@ -144,13 +146,27 @@ const BATCH_VARIABLES = [
 ] as const;
 
 /**
- * `OTEL_BSP_*`, which the SDK takes as any number and otherwise ignores with a diag warning: a
- * queue size of 0 dropped every span without a word, and a batch size of 0 (or 0.5) made
- * forceFlush() loop over endless empty batches until the process ran out of memory. Checked when a
- * batch processor is used; INVALID_ARGUMENT naming the variable.
+ * The span limits the SDK reads (its names: OTEL_SPAN_ATTRIBUTE_PER_EVENT/LINK_COUNT_LIMIT stand
+ * for the specification's OTEL_EVENT/LINK_ATTRIBUTE_COUNT_LIMIT) and the least each may be: a
+ * count may be 0 (none kept), a length must be at least 1.
  */
-function checkBatchVariables(): void {
-  for (const [name, min] of BATCH_VARIABLES) {
+const LIMIT_VARIABLES = [
+  ['OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT', 1],
+  ['OTEL_ATTRIBUTE_COUNT_LIMIT', 0],
+  ['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 1],
+  ['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 0],
+  ['OTEL_SPAN_EVENT_COUNT_LIMIT', 0],
+  ['OTEL_SPAN_LINK_COUNT_LIMIT', 0],
+  ['OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT', 0],
+  ['OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT', 0],
+] as const;
+
+/**
+ * Each of `variables` that is set must be a whole number from its least to MAX_BATCH_SETTING;
+ * INVALID_ARGUMENT naming the variable otherwise.
+ */
+function checkWholeNumberVariables(variables: readonly (readonly [string, number])[]): void {
+  for (const [name, min] of variables) {
     const raw = readEnv(name);
     if (raw === undefined) continue;
     const value = Number(raw);
@@ -161,6 +177,27 @@ function checkBatchVariables(): void {
       );
     }
   }
+}
+
+/**
+ * `OTEL_BSP_*`, which the SDK takes as any number and otherwise ignores with a diag warning: a
+ * queue size of 0 dropped every span without a word, and a batch size of 0 (or 0.5) made
+ * forceFlush() loop over endless empty batches until the process ran out of memory. Checked when a
+ * batch processor is used; INVALID_ARGUMENT naming the variable.
+ */
+function checkBatchVariables(): void {
+  checkWholeNumberVariables(BATCH_VARIABLES);
+}
+
+/**
+ * The span limits (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, …), which
+ * the SDK also takes as any number: a count limit of -1 dropped every attribute (or event, or link)
+ * of every span without a word, 0.5 kept one, and a value-length limit of 0 or less truncated
+ * nothing and logged a diag warning for every attribute of every span. Checked when tracing is on;
+ * INVALID_ARGUMENT naming the variable.
+ */
+function checkLimitVariables(): void {
+  checkWholeNumberVariables(LIMIT_VARIABLES);
 }
 
 /**
@@ -180,7 +217,77 @@ function checkOtlpEndpoint(): void {
     protocol = undefined;
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new InvalidArgumentError(name, `must be an http:// or https:// URL, got ${JSON.stringify(raw)}`);
+    throw new InvalidArgumentError(
+      name,
+      `must be an http:// or https:// URL, got ${JSON.stringify(withoutSecrets(raw))}`,
+    );
+  }
+}
+
+/**
+ * An endpoint as an error message may show it: user information (`user:password@`, with or without
+ * a scheme) as `REDACTED`, and everything after `?` or `#` as `REDACTED`, since a query or
+ * fragment may hold an API key. The message ends up in every log that records a failed start.
+ */
+function withoutSecrets(endpoint: string): string {
+  const suffixStart = endpoint.search(/[?#]/);
+  let shown = suffixStart < 0 ? endpoint : `${endpoint.slice(0, suffixStart + 1)}${REDACTED}`;
+  if (shown.includes('://')) return redactUrl(shown);
+  // No scheme (`user:password@host:4318`): the authority runs to the first `/`.
+  const authorityEnd = shown.indexOf('/');
+  const userInfoEnd = shown.lastIndexOf('@', authorityEnd < 0 ? shown.length : authorityEnd);
+  if (userInfoEnd >= 0) shown = `${REDACTED}${shown.slice(userInfoEnd)}`;
+  return shown;
+}
+
+/** The OTLP header variables the exporter reads (both, merged: the traces one wins per header). */
+const HEADER_VARIABLES = ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'] as const;
+
+/**
+ * `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_TRACES_HEADERS`: comma-separated `key=value`
+ * entries, percent-encoded. The exporter's parser dropped an entry without `=` (`x-api-key:secret`),
+ * with an empty key or value or a `%` that starts no escape, without a word; cut a value at its
+ * first `;` (read as W3C baggage properties); and passed on names and values no HTTP request can
+ * carry. Every export then went out without its API key (401s) or with half of it, or failed.
+ * INVALID_ARGUMENT naming the variable and the header (or the entry's position when it has no
+ * name), never the value: it is often a secret, and the message ends up in logs.
+ */
+function checkOtlpHeaders(): void {
+  for (const name of HEADER_VARIABLES) {
+    const raw = readEnv(name);
+    if (raw === undefined) continue;
+    raw.split(',').forEach((entry, index) => {
+      if (entry.trim() === '') return; // skipped by the parser too
+      const equals = entry.indexOf('=');
+      const key = equals < 0 ? '' : entry.slice(0, equals).trim();
+      const which = key === '' ? `entry ${index + 1}` : `header ${JSON.stringify(key)}`;
+      const refuse = (why: string): never => {
+        throw new InvalidArgumentError(name, `${which} ${why} (entries are key=value, percent-encoded)`);
+      };
+      if (equals < 0) refuse("has no '='");
+      if (key === '') refuse('has no name');
+      const rawValue = entry.slice(equals + 1).trim();
+      if (rawValue === '') refuse('has an empty value');
+      if (entry.includes(';')) refuse("has a ';', which would cut its value short: encode it as %3B");
+      let decodedKey = '';
+      let decodedValue = '';
+      try {
+        decodedKey = decodeURIComponent(key);
+        decodedValue = decodeURIComponent(rawValue);
+      } catch {
+        refuse('is not percent-encoded correctly (a literal % is %25)');
+      }
+      try {
+        validateHeaderName(decodedKey);
+      } catch {
+        refuse('is no valid HTTP header name');
+      }
+      try {
+        validateHeaderValue(decodedKey, decodedValue);
+      } catch {
+        refuse('has a value no HTTP header can carry (a control character, say)');
+      }
+    });
   }
 }
 
@@ -268,6 +375,8 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
   if (options.serviceVersion !== undefined) assertNonEmptyString('tracing.serviceVersion', options.serviceVersion);
 
   const exporters = resolveExporters(options.exporter);
+  // The resource is built from it when tracing is on (see resourceAttributesFromEnv).
+  if (exporters[0] !== 'none') resourceAttributesFromEnv();
 
   let sampleRatio: number | undefined;
   let sampler: EnvSampler | undefined;
@@ -287,7 +396,11 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
   // The console exporter stays unbatched next to otlp, as the specification advises for it.
   const batch = exporters.map((choice) => (options.batch as boolean | undefined) ?? choice === 'otlp');
   if (exporters[0] !== 'none' && batch.includes(true)) checkBatchVariables();
-  if (exporters.includes('otlp')) checkOtlpEndpoint();
+  if (exporters[0] !== 'none') checkLimitVariables();
+  if (exporters.includes('otlp')) {
+    checkOtlpEndpoint();
+    checkOtlpHeaders();
+  }
 
   return Object.freeze({
     serviceName,
@@ -301,23 +414,61 @@ export function resolveTracingOptions(options: TracingOptions = {}): ResolvedTra
   });
 }
 
+/** The longest key or value OpenTelemetry's env detector takes from OTEL_RESOURCE_ATTRIBUTES. */
+const MAX_RESOURCE_ATTRIBUTE_LENGTH = 255;
+
 /**
- * `service.name` from OTEL_RESOURCE_ATTRIBUTES (`key=value` pairs, comma-separated, values
- * %-encoded), which the specification allows in place of OTEL_SERVICE_NAME (internal; initMetrics
- * reads it too).
+ * OTEL_RESOURCE_ATTRIBUTES (`key=value` pairs, comma-separated, keys and values %-encoded, `,` and
+ * `=` in them necessarily so), read by the rules of OpenTelemetry's env detector, which builds the
+ * resource from it; `undefined` when unset (internal; initMetrics reads it too).
+ *
+ * A value the detector cannot read whole (an entry without `=` or with a second one, an empty key,
+ * a `%` that starts no escape, a key or value over 255 characters) is INVALID_ARGUMENT naming the
+ * variable and the entry: the detector discarded every attribute of the variable for one bad entry,
+ * telling only `diag.debug`, so spans and metrics went out without `deployment.environment` and the
+ * rest of it, and nothing said why (service.name, read from it here, was kept meanwhile).
  */
-export function serviceNameFromResourceAttributes(): string | undefined {
+export function resourceAttributesFromEnv(): Readonly<Record<string, string>> | undefined {
   const raw = readEnv('OTEL_RESOURCE_ATTRIBUTES');
   if (raw === undefined) return undefined;
-  for (const pair of raw.split(',')) {
-    const equals = pair.indexOf('=');
-    if (equals < 0 || pair.slice(0, equals).trim() !== 'service.name') continue;
-    try {
-      const value = decodeURIComponent(pair.slice(equals + 1).trim());
-      return value === '' ? undefined : value;
-    } catch {
-      return undefined;
+  const attributes: Record<string, string> = {};
+  const refuse = (entry: string, why: string): never => {
+    throw new InvalidArgumentError(
+      'OTEL_RESOURCE_ATTRIBUTES',
+      `${JSON.stringify(entry.trim())} ${why}, and OpenTelemetry would drop every attribute of the variable for it`,
+    );
+  };
+  for (const entry of raw.split(',')) {
+    if (entry.trim() === '') continue; // the detector skips empty entries
+    const parts = entry.split('=');
+    if (parts.length !== 2) {
+      refuse(entry, 'is no key=value (a , or = in a key or value must be percent-encoded: %2C, %3D)');
     }
+    const [rawKey = '', rawValue = ''] = parts;
+    if (rawKey.trim() === '') refuse(entry, 'has an empty key');
+    let key = '';
+    let value = '';
+    try {
+      key = decodeURIComponent(rawKey.trim());
+      value = decodeURIComponent(rawValue.trim());
+    } catch {
+      refuse(entry, 'is not percent-encoded correctly (a literal % is %25)');
+    }
+    if (key.length > MAX_RESOURCE_ATTRIBUTE_LENGTH || value.length > MAX_RESOURCE_ATTRIBUTE_LENGTH) {
+      // Named by its key alone: the whole entry would make a message of 256 characters or more.
+      refuse(key.slice(0, 64), `has a key or value longer than ${MAX_RESOURCE_ATTRIBUTE_LENGTH} characters`);
+    }
+    attributes[key] = value;
   }
-  return undefined;
+  return attributes;
+}
+
+/**
+ * `service.name` from OTEL_RESOURCE_ATTRIBUTES, which the specification allows in place of
+ * OTEL_SERVICE_NAME (internal; initMetrics reads it too). INVALID_ARGUMENT naming the variable when
+ * it cannot be read whole (see {@link resourceAttributesFromEnv}).
+ */
+export function serviceNameFromResourceAttributes(): string | undefined {
+  const value = resourceAttributesFromEnv()?.['service.name'];
+  return value === '' ? undefined : value;
 }

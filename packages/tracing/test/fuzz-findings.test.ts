@@ -84,6 +84,26 @@ describe('initTracing: an OTLP endpoint that is no URL', () => {
     expect(refusal({ serviceName: 'catalog' })).toBe(name);
   });
 
+  it.each([
+    ['grpc://tenant:s3cr3t@collector:4317', 'grpc://REDACTED:REDACTED@collector:4317'],
+    ['tenant:s3cr3t@collector:4318/v1/traces', 'REDACTED@collector:4318/v1/traces'],
+    ['ftp://collector/v1/traces?api_key=s3cr3t&region=eu', 'ftp://collector/v1/traces?REDACTED'],
+    ['collector:4318#token=s3cr3t', 'collector:4318#REDACTED'],
+  ])('the refusal of %s does not carry its credentials into the logs', (value, shown) => {
+    // Before: the message quoted the value whole, userinfo and API key included, into every log
+    // that records a failed start.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', value);
+    let message = '';
+    try {
+      initTracing({ serviceName: 'catalog' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL');
+    expect(message).not.toContain('s3cr3t');
+    expect(message).toContain(JSON.stringify(shown));
+  });
+
   it('a good endpoint is taken, and the generic one is not read when the traces one is set', async () => {
     vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', 'not a url');
     vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'http://127.0.0.1:1/v1/traces');

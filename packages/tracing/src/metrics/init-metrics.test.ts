@@ -92,6 +92,20 @@ describe('initMetrics', () => {
     expect(namedInfo).toContain('deployment_environment="prod"');
   });
 
+  it('refuses an OTEL_RESOURCE_ATTRIBUTES the SDK would discard whole, as initTracing does', async () => {
+    // Before: target_info lost every attribute of the variable (only diag.debug said so), while
+    // service.name was still taken from it.
+    vi.stubEnv('OTEL_SERVICE_NAME', '');
+    vi.stubEnv('OTEL_RESOURCE_ATTRIBUTES', 'service.name=catalog,deployment.environment=prod,discount=100%');
+    await expect(initMetrics({ port: 0, host: '127.0.0.1' })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'OTEL_RESOURCE_ATTRIBUTES',
+      message: expect.stringContaining('discount=100%'),
+    });
+    await expect(start()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'OTEL_RESOURCE_ATTRIBUTES' });
+    expect(currentMetrics()).toBeUndefined();
+  });
+
   it('refuses service.name in resourceAttributes as initTracing does (it silently overrode serviceName)', async () => {
     await expect(
       initMetrics({ serviceName: 'orders', port: 0, host: '127.0.0.1', resourceAttributes: { 'service.name': 'x' } }),

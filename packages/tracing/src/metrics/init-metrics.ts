@@ -6,7 +6,11 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError, validateHost } from '@switchyard/core';
 import { readEnv, sdkDisabled } from '../env.js';
-import { resolveResourceAttributes, serviceNameFromResourceAttributes } from '../tracing-options.js';
+import {
+  resolveResourceAttributes,
+  resourceAttributesFromEnv,
+  serviceNameFromResourceAttributes,
+} from '../tracing-options.js';
 import { rebindFollowingMeters } from './global-following-meter-provider.js';
 
 // Set through serviceName, as initTracing requires (initMetrics has no serviceVersion option).
@@ -54,6 +58,9 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   // service.name comes from serviceName alone, as in initTracing: given here too it used to win
   // silently over serviceName (and initTracing refused the same input).
   const resourceAttributes = resolveResourceAttributes(options.resourceAttributes, '', METRICS_RESERVED_KEYS);
+  // Its resource (target_info) is built from OTEL_RESOURCE_ATTRIBUTES in any case: one the SDK
+  // would discard whole is INVALID_ARGUMENT naming it (see resourceAttributesFromEnv).
+  resourceAttributesFromEnv();
   const serviceName = options.serviceName ?? readEnv('OTEL_SERVICE_NAME') ?? serviceNameFromResourceAttributes();
   if (serviceName === undefined || serviceName === '') {
     throw new InvalidArgumentError(
