@@ -8,6 +8,7 @@ import {
   serviceSettings,
 } from '@shopping-guide/shared';
 import { consoleLogger } from '@switchyard/core';
+import { GrpcStatus } from '@switchyard/grpc';
 import { type RunningService, type ServiceOptions, startService } from '@switchyard/service';
 import { type Backends, createRouter } from './routes.js';
 import { trackBPercent } from './track.js';
@@ -47,7 +48,14 @@ export async function startGateway(overrides: Partial<ServiceOptions> = {}): Pro
     // recommendations go to the same one (sticky by user id; ~1/N of users move when replicas change).
     recommendation: service.grpcClient(RecommendationService, 'recommendation', { balancer: 'maglev' }),
     // Each order lives on the replica that placed it (in memory): its calls are routed by order id.
-    orders: service.grpcClient(OrdersService, 'orders', { balancer: 'maglev' }),
+    // ABORTED is retried too: orders answers it when another attempt at the same order gave its
+    // held stock back before this one confirmed it, and the next attempt with the same key places
+    // it (PlaceOrder is IDEMPOTENT, its key required). Passed on, it was a 409 to the shopper, a
+    // conflict no REST client retries.
+    orders: service.grpcClient(OrdersService, 'orders', {
+      balancer: 'maglev',
+      retryableStatuses: [GrpcStatus.UNAVAILABLE, GrpcStatus.ABORTED],
+    }),
   };
   // A registry blip here used to make the start throw with the service left listening (nothing
   // stopped it); now the instance comes up once the registry takes the update.

@@ -11,14 +11,35 @@ import { codeToHttpStatus, NO_RETRY_HEADER, publicErrorMessage } from '@switchya
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-/** Reads a JSON request body (bounded); INVALID_ARGUMENT for malformed or oversized bodies. */
+/**
+ * A request refused for its form rather than its content, answered with its own 4xx: 413 for a
+ * body over the limit, 415 for a body that is not JSON. Its code stays INVALID_ARGUMENT, which is
+ * how the SDK's HTTP clients read either status.
+ */
+export class RequestFormError extends InvalidArgumentError {
+  constructor(
+    readonly httpStatus: 413 | 415,
+    field: string,
+    rule: string,
+  ) {
+    super(field, rule);
+    this.name = 'RequestFormError';
+  }
+}
+
+/**
+ * Reads a JSON request body (bounded); INVALID_ARGUMENT for a malformed body, a
+ * {@link RequestFormError} (413) for one over 64 KiB, refused at once when its Content-Length says so.
+ */
 export async function readJson(request: IncomingMessage): Promise<unknown> {
+  const tooLarge = () => new RequestFormError(413, 'body', `must be at most ${MAX_BODY_BYTES} bytes`);
+  if (Number(request.headers['content-length']) > MAX_BODY_BYTES) throw tooLarge();
   let size = 0;
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of request) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) throw new InvalidArgumentError('body', `must be at most ${MAX_BODY_BYTES} bytes`);
+      if (size > MAX_BODY_BYTES) throw tooLarge();
       chunks.push(chunk as Buffer);
     }
   } catch (error) {
@@ -32,6 +53,16 @@ export async function readJson(request: IncomingMessage): Promise<unknown> {
   } catch {
     throw new InvalidArgumentError('body', 'must be JSON');
   }
+}
+
+/**
+ * The request's media type, lower case and without parameters (`Application/JSON; charset=utf-8`
+ * is `application/json`); undefined when it sends no Content-Type.
+ */
+export function mediaType(request: IncomingMessage): string | undefined {
+  const header = request.headers['content-type'];
+  if (header === undefined) return undefined;
+  return (header.split(';')[0] as string).trim().toLowerCase();
 }
 
 /** Writes a JSON response. */
@@ -72,7 +103,11 @@ export function sendError(response: ServerResponse, error: unknown, logger: Logg
   // It was answered 499 "client closed request", unlogged, its message naming the gRPC method.
   const cutDownstream = known && error.code === 'CANCELLED' && !callerGone(response);
   const code = cutDownstream ? 'UNAVAILABLE' : known ? error.code : 'INTERNAL';
-  const status = cutDownstream ? 503 : (GATEWAY_STATUS[code] ?? (known ? codeToHttpStatus(error) : 500));
+  const status = cutDownstream
+    ? 503
+    : error instanceof RequestFormError
+      ? error.httpStatus
+      : (GATEWAY_STATUS[code] ?? (known ? codeToHttpStatus(error) : 500));
   if (status === 500 || !known) logger.error({ err: error }, 'gateway: request failed');
   else if (status > 500) logger.warn({ err: error }, 'gateway: request failed');
   // A downstream's 4xx is told in that service's own words (`details`): the error's message also
@@ -90,6 +125,8 @@ export function sendError(response: ServerResponse, error: unknown, logger: Logg
     {
       ...(isExhaustedDownstream(error) ? { [NO_RETRY_HEADER]: '1' } : {}),
       ...retryAfter(status),
+      // The rest of a body too large to take is not read: the connection closes after the reply.
+      ...(status === 413 ? { connection: 'close' } : {}),
     },
   );
 }

@@ -118,3 +118,144 @@ describe('gateway router', () => {
     });
   });
 });
+
+/** The router on a loopback server over fake backends counting the calls that reach them. */
+async function serveCounting(): Promise<{ port: number; calls: string[] }> {
+  const calls: string[] = [];
+  const product = { id: 'sku-1', name: 'Headphones', category: 'electronics', tags: [], priceCents: 100, stock: 1 };
+  const backends = {
+    catalog: {
+      listProducts: async () => {
+        calls.push('ListProducts');
+        return { products: [product], nextPageToken: '' };
+      },
+      getProduct: async () => {
+        calls.push('GetProduct');
+        return { product };
+      },
+    },
+    recommendation: {
+      recordView: async () => {
+        calls.push('RecordView');
+        return {};
+      },
+    },
+    orders: {
+      placeOrder: async (request: { userId: string; lines: unknown[] }) => {
+        calls.push('PlaceOrder');
+        return { order: { id: 'ord-1', userId: request.userId, lines: request.lines, status: 'placed' } };
+      },
+    },
+  } as unknown as Backends;
+  const router = createRouter(() => backends, silentLogger);
+  const server = createServer((request, response) => void router(request, response));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, calls };
+}
+
+describe('gateway router: methods and media types', () => {
+  const body = JSON.stringify({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] });
+
+  it('refuses an order body not sent as JSON 415, placing nothing, and takes any spelling of application/json', async () => {
+    const { port, calls } = await serveCounting();
+    const post = (contentType: string | undefined) =>
+      fetch(`http://127.0.0.1:${port}/api/orders`, {
+        method: 'POST',
+        // A string body gets text/plain from fetch unless told otherwise: a Blob without a type sends none.
+        body: contentType === undefined ? new Blob([body]) : body,
+        headers: contentType === undefined ? {} : { 'content-type': contentType },
+      });
+    // A page on any site can send these cross-origin without a preflight (an HTML form, or
+    // fetch with a plain string): each placed an order and took its stock.
+    for (const contentType of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      undefined,
+    ]) {
+      const reply = await post(contentType);
+      expect(reply.status, String(contentType)).toBe(415);
+      expect(await reply.json()).toEqual({
+        error: {
+          code: 'INVALID_ARGUMENT',
+          message: `content-type: must be application/json, got ${contentType === undefined ? 'none' : JSON.stringify(contentType.split(';')[0])}`,
+        },
+      });
+    }
+    expect(calls).toEqual([]);
+    for (const contentType of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'Application/JSON;charset=UTF-8',
+    ]) {
+      expect((await post(contentType)).status, contentType).toBe(201);
+    }
+    expect(calls).toEqual(['PlaceOrder', 'PlaceOrder', 'PlaceOrder']);
+  });
+
+  it('answers a method a resource does not take 405 with Allow, not 404 as if the resource did not exist', async () => {
+    const { port, calls } = await serveCounting();
+    const cases: [method: string, path: string, allow: string][] = [
+      ['DELETE', '/api/orders', 'POST'],
+      ['GET', '/api/orders', 'POST'],
+      ['PUT', '/api/orders/ord-1', 'GET, HEAD'],
+      ['POST', '/api/products', 'GET, HEAD'],
+      ['PATCH', '/api/products/sku-1', 'GET, HEAD'],
+      ['POST', '/api/search', 'GET, HEAD'],
+      ['DELETE', '/api/recommendations', 'GET, HEAD'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const reply = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+      expect(reply.status, `${method} ${path}`).toBe(405);
+      expect(reply.headers.get('allow'), `${method} ${path}`).toBe(allow);
+      expect(await reply.json()).toEqual({
+        error: { code: 'UNIMPLEMENTED', message: `${path} does not take ${method} (it takes ${allow})` },
+      });
+    }
+    // What does not exist at all is still a 404.
+    for (const path of ['/api/nothing', '/api/orders/ord-1/lines', '/api/search/x', '/other']) {
+      expect((await fetch(`http://127.0.0.1:${port}${path}`, { method: 'DELETE' })).status, path).toBe(404);
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('answers HEAD as GET without the body, and a HEAD of a product is no view of it', async () => {
+    const { port, calls } = await serveCounting();
+    const listed = await fetch(`http://127.0.0.1:${port}/api/products`, { method: 'HEAD' });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await listed.text()).toBe('');
+    const one = await fetch(`http://127.0.0.1:${port}/api/products/sku-1?user=ada`, { method: 'HEAD' });
+    expect(one.status).toBe(200);
+    // A link checker or a prefetch is not the shopper looking at the product.
+    expect(calls).toEqual(['ListProducts', 'GetProduct']);
+    expect((await fetch(`http://127.0.0.1:${port}/api/products/sku-1?user=ada`)).status).toBe(200);
+    expect(calls).toEqual(['ListProducts', 'GetProduct', 'GetProduct', 'RecordView']);
+  });
+
+  it('answers an order body over the limit 413, whether its length is declared or it is streamed', async () => {
+    const { port, calls } = await serveCounting();
+    const big = JSON.stringify({ userId: 'ada', lines: [{ productId: 'x'.repeat(70_000), quantity: 1 }] });
+    const declared = await fetch(`http://127.0.0.1:${port}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
+    // A streamed body has no Content-Length: the limit is found while reading it.
+    const streamed = await fetch(`http://127.0.0.1:${port}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new Blob([big]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    for (const reply of [declared, streamed]) {
+      // It was a 400, as if the order were malformed rather than too large to take.
+      expect(reply.status).toBe(413);
+      expect(await reply.json()).toEqual({
+        error: { code: 'INVALID_ARGUMENT', message: 'body: must be at most 65536 bytes' },
+      });
+    }
+    expect(calls).toEqual([]);
+  });
+});

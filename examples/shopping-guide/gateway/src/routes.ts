@@ -17,7 +17,7 @@ import {
 } from '@switchyard/core';
 import { type GrpcClient, GrpcCallError, GrpcStatus } from '@switchyard/grpc';
 import { requestContext } from '@switchyard/http';
-import { readJson, sendError, sendJson } from './http-json.js';
+import { mediaType, RequestFormError, readJson, sendError, sendJson } from './http-json.js';
 import { trackOf } from './track.js';
 
 /** The gRPC clients the gateway composes. */
@@ -39,6 +39,9 @@ const RECORD_VIEW_DEADLINE_MS = 150;
  * - `GET  /api/recommendations?user=&limit=` personalised suggestions
  * - `POST /api/orders` `{ userId, lines: [{ productId, quantity }] }` with an `Idempotency-Key` header
  * - `GET  /api/orders/:id`
+ *
+ * HEAD is taken wherever GET is (no body; a HEAD of a product records no view). A method a
+ * resource does not take is a 405 with `Allow`; an order body not sent as `application/json` a 415.
  */
 export function createRouter(backends: () => Backends | undefined, logger: Logger) {
   const route = createRoutes(backends, logger);
@@ -50,6 +53,24 @@ export function createRouter(backends: () => Backends | undefined, logger: Logge
       (request.headers['x-user-id'] as string | undefined);
     return inTrack(trackOf(request, user), () => route(request, response));
   };
+}
+
+/**
+ * Runs `fn` in the current call scope (deadline, trace propagation, track; `track` instead when
+ * given) without its signal, so the downstream calls it makes are not cancelled when the shopper
+ * goes away: the served request's signal aborts then, and clients link their calls to the scope's.
+ */
+function detachedFromShopper<T>(track: string | undefined, fn: () => T): T {
+  const scope = currentCallScope();
+  return runInCallScope(
+    {
+      ...scope,
+      deadline: scope?.deadline ?? Number.POSITIVE_INFINITY,
+      signal: undefined,
+      ...(track === undefined ? {} : { track }),
+    },
+    fn,
+  );
 }
 
 /** Runs `fn` with `track` in the call scope, so every downstream call carries it (baggage). */
@@ -77,7 +98,25 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
       const cancel = signal ? { signal } : {};
       // `/api/<resource>` or `/api/<resource>/<id>`; anything deeper matches no route.
       const shape = parts.length === 2 ? '' : parts.length === 3 ? '/:id' : '/:id/…';
-      switch (`${method} ${parts[1] ?? ''}${shape}`) {
+      const resource = `${parts[1] ?? ''}${shape}`;
+      const allowed = Object.hasOwn(RESOURCE_METHODS, resource) ? RESOURCE_METHODS[resource] : undefined;
+      if (allowed === undefined) {
+        return sendJson(response, 404, { error: { code: 'NOT_FOUND', message: `no route ${method} ${url.pathname}` } });
+      }
+      // A resource that exists but does not take this method is a 405 naming the ones it takes
+      // (`Allow`), not a 404 saying it does not exist (`DELETE /api/orders`, `GET /api/orders`).
+      if (!allowed.includes(method)) {
+        const allow = allowed.join(', ');
+        return sendJson(
+          response,
+          405,
+          { error: { code: 'UNIMPLEMENTED', message: `${url.pathname} does not take ${method} (it takes ${allow})` } },
+          { allow },
+        );
+      }
+      // HEAD is answered as GET: Node leaves the body out of a reply to HEAD.
+      const head = method === 'HEAD';
+      switch (`${head ? 'GET' : method} ${resource}`) {
         case 'GET products': {
           const listed = await restNamed(PRODUCT_FIELDS, () =>
             clients.catalog.listProducts(
@@ -96,8 +135,9 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined);
           const { product } = await clients.catalog.getProduct({ id }, cancel);
           // Only a product that exists counts as viewed (a 404 must not feed recommendations). Best
-          // effort: a slow or failed view record never fails the page.
-          if (user) {
+          // effort: a slow or failed view record never fails the page. A HEAD (a link checker, a
+          // prefetch) shows nothing to anyone, so it is no view.
+          if (user && !head) {
             await clients.recommendation
               .recordView(
                 { userId: user, productId: id },
@@ -133,6 +173,14 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           );
         }
         case 'POST orders': {
+          // JSON only, said by its Content-Type. Any other type (text/plain, a form) is what a page
+          // on any site may send cross-origin without a CORS preflight: read as JSON all the same,
+          // such a request placed an order, and took its stock, for whoever the page named.
+          const type = mediaType(request);
+          if (type !== 'application/json') {
+            const got = type === undefined ? 'none' : JSON.stringify(type.slice(0, 64));
+            throw new RequestFormError(415, 'content-type', `must be application/json, got ${got}`);
+          }
           const body = (await readJson(request)) as { userId?: unknown; lines?: unknown };
           onlyKnownFields(body, ORDER_BODY_FIELDS, '', 'an order');
           if (typeof body?.userId !== 'string' || !Array.isArray(body.lines)) {
@@ -141,16 +189,22 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           // Without the client's key, one of our own: PlaceOrder is retried (on UNAVAILABLE, e.g.
           // a connection dropped after the order was taken), and every attempt must carry the same
           // key, or a retry places the order, and reserves its stock, a second time.
-          const idempotencyKey = (request.headers['idempotency-key'] as string | undefined) || randomUUID();
+          const shopperKey = (request.headers['idempotency-key'] as string | undefined) || undefined;
+          const idempotencyKey = shopperKey ?? randomUUID();
           const lines = orderLines(body.lines);
           const userId = wellFormed('userId', body.userId);
           // The user's A/B track, as on every route: a user bucketed to b by id orders on b too (the
           // router saw no user here unless `?user=` or `x-user-id` named one, which still win).
           const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined) ?? userId;
-          // Not cancelled with the shopper: cancelling undoes nothing (orders completes the
-          // reservation it began), and left to finish, the order is stored for the shopper's retry.
+          // Under the shopper's own key, not cancelled when the shopper goes away: left to finish,
+          // the order is stored for their retry with that key, which, had it been cancelled (and
+          // its stock given back by orders), would have to place it anew, and might find the stock
+          // gone. Passing no signal was not enough: the call inherited the request's from its call
+          // scope. Under a key of ours, nobody can ever ask for this order (a retry of theirs is
+          // another order): it is cancelled with the shopper, as a read is.
+          const scoped = shopperKey === undefined ? inTrack : detachedFromShopper;
           const { order } = await restNamed(ORDER_FIELDS, () =>
-            inTrack(trackOf(request, user), () =>
+            scoped(trackOf(request, user), () =>
               clients.orders.placeOrder(
                 { userId, lines, idempotencyKey },
                 {
@@ -253,6 +307,19 @@ function orderLines(lines: unknown[]): { productId: string; quantity: number }[]
     return { productId, quantity };
   });
 }
+
+/**
+ * The methods each resource takes, by the route's shape: HEAD wherever GET is taken. A path of
+ * another shape (`/api/nothing`, `/api/orders/<id>/lines`) is a 404, a method not listed a 405.
+ */
+const RESOURCE_METHODS: Readonly<Record<string, readonly string[]>> = {
+  products: ['GET', 'HEAD'],
+  'products/:id': ['GET', 'HEAD'],
+  search: ['GET', 'HEAD'],
+  recommendations: ['GET', 'HEAD'],
+  orders: ['POST'],
+  'orders/:id': ['GET', 'HEAD'],
+};
 
 const ORDER_BODY_FIELDS = ['userId', 'lines'];
 const ORDER_LINE_FIELDS = ['productId', 'quantity'];

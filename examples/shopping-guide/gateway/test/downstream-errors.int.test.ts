@@ -2,10 +2,11 @@
  * How the gateway answers failures that happen downstream while the shopper waits (in one process,
  * on loopback, the memory registry; the downstream is a stand-in service whose calls never end).
  */
-import { get } from 'node:http';
-import { SearchService } from '@shopping-guide/shared';
+import { get, request } from 'node:http';
+import { OrdersService, SearchService } from '@shopping-guide/shared';
 import { type LogFn, type Logger, silentLogger } from '@switchyard/core';
 import { MemoryRegistry } from '@switchyard/registry';
+import { GrpcStatus, grpcError } from '@switchyard/grpc';
 import { startService } from '@switchyard/service';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway } from '../src/gateway.js';
@@ -141,5 +142,123 @@ describe('gateway, downstream failures', () => {
     // It ran on for the client's default deadline (10 s), holding a search handler nobody waits for.
     const timeout = new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 2_000));
     expect(await Promise.race([downstreamCancelled, timeout])).toBe('cancelled');
+  });
+
+  /**
+   * A shopper who sends an order (`headers` beside its JSON content type) to a gateway over a slow
+   * orders replica, and goes away once orders has it; what orders saw of that call.
+   */
+  async function shopperLeavesPlacing(headers: Record<string, string>): Promise<string[]> {
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    const arrived = deferred();
+    const finish = deferred();
+    const outcome: string[] = [];
+    // A slow orders replica: it answers once told to, unless its call is cancelled first.
+    const orders = await startService({
+      ...common,
+      registry,
+      name: 'orders',
+      grpc: {
+        port: 0,
+        host: '127.0.0.1',
+        services: [
+          {
+            definition: OrdersService,
+            implementation: {
+              placeOrder: (_request: unknown, context: { signal: AbortSignal }) =>
+                new Promise((resolve, reject) => {
+                  arrived.resolve();
+                  context.signal.addEventListener('abort', () => {
+                    outcome.push('cancelled');
+                    reject(context.signal.reason);
+                  });
+                  void finish.promise.then(() => {
+                    if (context.signal.aborted) return;
+                    outcome.push('placed');
+                    resolve({ order: { id: 'ord-1', status: 'placed' } });
+                  });
+                }),
+              getOrder: async () => ({}),
+            },
+          },
+        ],
+      },
+    });
+    cleanups.push(() => orders.stop());
+    const gateway = await startGateway({ ...common, registry, http: { port: 0, host: '127.0.0.1' } });
+    cleanups.push(() => gateway.stop());
+
+    const shopper = request(`http://127.0.0.1:${gateway.httpPort}/api/orders`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    shopper.on('error', () => undefined);
+    shopper.end(JSON.stringify({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] }));
+    await arrived.promise;
+    shopper.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    finish.resolve();
+    await expect.poll(() => outcome.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return outcome;
+  }
+
+  it("leaves an order placement with the shopper's own key to finish when the shopper goes away, so the retry with that key finds it", async () => {
+    // The call inherited the shopper's signal from the request's call scope: cancelling it
+    // stopped the placement (releasing its stock), and the retry had to place the order anew.
+    expect(await shopperLeavesPlacing({ 'idempotency-key': 'k-1' })).toEqual(['placed']);
+  });
+
+  it('cancels a placement under a key of its own when the shopper goes away: nobody could ever ask for that order', async () => {
+    expect(await shopperLeavesPlacing({})).toEqual(['cancelled']);
+  });
+
+  it("retries a placement orders answers ABORTED (its hold was given back by another attempt's compensation), rather than answering the shopper 409", async () => {
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    const keys: string[] = [];
+    // What orders answers when another attempt at the same order released its hold between this
+    // attempt's reservation and its confirmation: the next attempt with the same key places it.
+    const orders = await startService({
+      ...common,
+      registry,
+      name: 'orders',
+      grpc: {
+        port: 0,
+        host: '127.0.0.1',
+        services: [
+          {
+            definition: OrdersService,
+            implementation: {
+              placeOrder: async (placing: { userId: string; idempotencyKey: string }) => {
+                keys.push(placing.idempotencyKey);
+                if (keys.length === 1) {
+                  throw grpcError(
+                    GrpcStatus.ABORTED,
+                    'order ord-1: its stock was given back before it was confirmed; retry',
+                  );
+                }
+                return { order: { id: 'ord-1', userId: placing.userId, status: 'placed' } };
+              },
+              getOrder: async () => ({}),
+            },
+          },
+        ],
+      },
+    });
+    cleanups.push(() => orders.stop());
+    const gateway = await startGateway({ ...common, registry, http: { port: 0, host: '127.0.0.1' } });
+    cleanups.push(() => gateway.stop());
+
+    const reply = await fetch(`http://127.0.0.1:${gateway.httpPort}/api/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k-1' },
+      body: JSON.stringify({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] }),
+    });
+    // It was a 409 ABORTED: a conflict to any REST client, which does not retry it.
+    expect(reply.status).toBe(201);
+    expect(keys).toEqual(['k-1', 'k-1']);
   });
 });

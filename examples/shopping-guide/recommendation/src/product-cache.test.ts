@@ -109,4 +109,27 @@ describe('ProductCache', () => {
     expect((await cache.all()).map((product) => product.id)).toHaveLength(250);
     expect(calls.list).toBe(listed);
   });
+
+  it('a caller already gone when a first load fails leaves no unhandled rejection behind (it crashed the process)', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { reader, calls, fail } = fakeCatalog();
+      fail(true);
+      const cache = new ProductCache(reader);
+      // A request whose client left before it got here (an HTTP handler's signal, say): it is
+      // answered at once, while the load it started goes on, and fails, with nobody waiting.
+      await expect(cache.all(AbortSignal.abort())).rejects.toMatchObject({ code: 'CANCELLED' });
+      await expect.poll(() => calls.list).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+      // The next caller still gets the failure (the list never loaded) and, once it loads, the list.
+      await expect(cache.all()).rejects.toThrow('catalog down');
+      fail(false);
+      expect(await cache.all()).toHaveLength(250);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
