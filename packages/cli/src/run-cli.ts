@@ -15,6 +15,7 @@ import { commandHelp, generalHelp } from './help.js';
 import { terminalSafe } from './format/table.js';
 import { type CliIo, writeLine, writeWarning } from './io.js';
 import { type OpenedRegistry, openRegistry, resolveRegistryTarget } from './registry/open-registry.js';
+import { STOPPED_CLEAN_UP_MS, settleWithin } from './stop-signal.js';
 
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
@@ -40,7 +41,7 @@ const CLOSE_TIMEOUT_MS = 2_000;
  * (its watches' clean-up waits on that connection), so a Ctrl-C during `watch`'s start exited 0
  * only two seconds later. A close cut short loses nothing a CLI needs: it holds no registration.
  */
-const STOPPED_CLOSE_TIMEOUT_MS = 500;
+const STOPPED_CLOSE_TIMEOUT_MS = STOPPED_CLEAN_UP_MS;
 
 /** The package version (replaced at build time; `dev` when run from source). */
 export const CLI_VERSION: string = typeof __SWITCHYARD_VERSION__ === 'string' ? __SWITCHYARD_VERSION__ : 'dev';
@@ -61,6 +62,15 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
   const signal = options.signal ?? new AbortController().signal;
   let commandName = '';
   let opened: OpenedRegistry | undefined;
+  // The stop's clean-up budget runs from the signal: a streaming command spends part of it
+  // unsubscribing (see STOPPED_CLEAN_UP_MS), and the registry's close gets what is left. Each given
+  // the whole 0.5 s, a Ctrl-C with a hung registry took a second.
+  let stoppedAt: number | undefined;
+  const onStop = (): void => {
+    stoppedAt ??= performance.now();
+  };
+  if (signal.aborted) onStop();
+  else signal.addEventListener('abort', onStop, { once: true });
   try {
     const allOptions: OptionSpecs = Object.assign(
       { version: { type: 'boolean', short: 'V', description: '' } },
@@ -137,7 +147,12 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
     }
     return failure.exitCode;
   } finally {
-    if (opened) await withTimeout(opened.close(), signal.aborted ? STOPPED_CLOSE_TIMEOUT_MS : CLOSE_TIMEOUT_MS);
+    signal.removeEventListener('abort', onStop);
+    const closeTimeoutMs =
+      stoppedAt === undefined
+        ? CLOSE_TIMEOUT_MS
+        : Math.max(0, stoppedAt + STOPPED_CLOSE_TIMEOUT_MS - performance.now());
+    if (opened) await settleWithin(opened.close(), closeTimeoutMs);
   }
 }
 
@@ -160,16 +175,4 @@ async function runCommand(command: Command, context: CommandContext): Promise<Ex
 
 function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
-}
-
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    promise.catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
 }

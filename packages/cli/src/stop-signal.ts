@@ -26,3 +26,24 @@ export async function startUnlessStopped<T>(
   starting.then(undo).catch(() => undefined);
   return undefined;
 }
+
+/**
+ * How long the clean-up of a command stopped by the user (Ctrl-C, SIGTERM, a closed pipe) may wait
+ * on the registry: unsubscribing and closing connections wait for its replies, a hung registry's
+ * for its command timeout (2 s and more), and the user asked to stop now. What is cut short is
+ * finished by the registry's close, or by the process's exit: a CLI holds no registration.
+ */
+export const STOPPED_CLEAN_UP_MS = 500;
+
+/** Waits until `promise` settles (its failure ignored), or `ms` at most. */
+export async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise.catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}

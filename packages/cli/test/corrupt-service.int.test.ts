@@ -87,4 +87,24 @@ describe('a registry with one corrupt service', { timeout: 60_000 }, () => {
     // Retried at every poll, but told once.
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('a command on the corrupt service fails saying its data cannot be read, not that the registry is unavailable', async () => {
+    // Before: "switchyard ls: registry unavailable: …: list failed: WRONGTYPE …" while Redis answered
+    // every command: an operator went looking for an outage instead of the key.
+    for (const argv of [
+      ['ls', 'beta'],
+      ['route', 'get', 'beta'],
+      ['watch', 'beta'],
+    ]) {
+      const result = await run(argv);
+      const command = argv[0] as string;
+      expect({ argv, code: result.code }).toEqual({ argv, code: 1 });
+      expect(result.stderr, argv.join(' ')).toMatch(
+        new RegExp(
+          `^switchyard ${command}: cannot read the registry's data \\(a key of the wrong type.*WRONGTYPE.*\n$`,
+        ),
+      );
+      expect(result.stderr).not.toMatch(/unavailable/);
+    }
+  });
 });

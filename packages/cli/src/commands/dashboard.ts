@@ -3,7 +3,7 @@ import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { DEFAULT_DASHBOARD_OPTIONS, startDashboard } from '../dashboard/dashboard-server.js';
 import { warningLogger, writeJsonLine, writeLine } from '../io.js';
-import { startUnlessStopped, whenAborted } from '../stop-signal.js';
+import { STOPPED_CLEAN_UP_MS, settleWithin, startUnlessStopped, whenAborted } from '../stop-signal.js';
 
 /** `switchyard dashboard [--port 7070] [--host 127.0.0.1]`. */
 export const dashboardCommand: Command = {
@@ -79,7 +79,10 @@ Exit codes: 0 stopped by SIGINT/SIGTERM (also while starting); 1 registry unreac
     if (context.json) writeJsonLine(context.io.stdout, { url: dashboard.url, port: dashboard.port });
     else writeLine(context.io.stdout, `switchyard dashboard on ${dashboard.url} (Ctrl-C to stop)`);
     await stopped;
-    await dashboard.close();
+    // Closing its watches and its change subscription waits on the registry: a hung one held the
+    // exit for 3 s and more after the Ctrl-C. The HTTP server closes at once; the registry's close
+    // finishes the rest.
+    await settleWithin(dashboard.close(), STOPPED_CLEAN_UP_MS);
     return ExitCode.OK;
   },
 };

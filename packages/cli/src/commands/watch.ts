@@ -6,7 +6,7 @@ import type { Command } from '../command.js';
 import { formatAddress, formatRoute, sortInstances } from '../format/instance.js';
 import { terminalSafe } from '../format/table.js';
 import { writeJsonLine, writeLine } from '../io.js';
-import { startUnlessStopped, whenAborted } from '../stop-signal.js';
+import { STOPPED_CLEAN_UP_MS, settleWithin, startUnlessStopped, whenAborted } from '../stop-signal.js';
 
 /** `switchyard watch <service>`. */
 export const watchCommand: Command = {
@@ -49,7 +49,9 @@ Exit codes: 0 stopped by SIGINT/SIGTERM (also while starting); 1 registry unreac
     const stop = await startUnlessStopped(registry.watch(service, print), stopped, (stopWatch) => stopWatch());
     if (stop === undefined) return ExitCode.OK;
     await stopped;
-    await stop();
+    // Unsubscribing waits on the registry: a hung one held the exit for its command timeout (1-2 s)
+    // after the Ctrl-C. The listener is off at once; the registry's close finishes the rest.
+    await settleWithin(stop(), STOPPED_CLEAN_UP_MS);
     return ExitCode.OK;
   },
 };

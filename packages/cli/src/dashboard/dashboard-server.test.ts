@@ -234,6 +234,29 @@ describe('startDashboard', () => {
     expect((await fetch(new URL('api/services/%E0%A4%A', dashboard.url))).status).toBe(404);
   });
 
+  it('takes a path that starts with // as a path: 404 for an unknown one, not 500 nor another endpoint', async () => {
+    // Before: the request target was parsed as a URL reference, where `//x/y` names host x and path
+    // /y: `//` failed to parse (500 "internal error"), `//events` served the page and
+    // `//x/api/services` the JSON of /api/services.
+    registry = new MemoryRegistry();
+    dashboard = await startDashboard({ registry, port: 0 });
+    const answers = await Promise.all(
+      ['//', '//events', '//x/api/services', '//healthz'].map(async (path) => {
+        const { status, body } = await rawGet(dashboard as Dashboard, path);
+        return `${path} → ${status} ${body.slice(0, 40).trim()}`;
+      }),
+    );
+    expect(answers).toEqual([
+      '// → 404 {"error":"not found"}',
+      '//events → 404 {"error":"not found"}',
+      '//x/api/services → 404 {"error":"not found"}',
+      '//healthz → 404 {"error":"not found"}',
+    ]);
+    // A query string and dot segments are still read as before.
+    expect((await rawGet(dashboard, '/healthz?probe=1')).status).toBe(200);
+    expect((await rawGet(dashboard, '/api/../healthz')).status).toBe(200);
+  });
+
   it('starts with the services it can watch when one watch fails, and warns once of that one', async () => {
     // Before: one service's failed watch failed the whole start (one corrupt service hid the others).
     registry = new MemoryRegistry();
@@ -295,6 +318,22 @@ function statusWithHost(url: URL, host: string): Promise<number> {
     const request = httpRequest(url, { headers: { host } }, (response) => {
       resolve(response.statusCode ?? 0);
       response.destroy();
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/** GET with the request target exactly as given (fetch and URL would normalise it). */
+function rawGet(dashboard: Dashboard, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port: dashboard.port, path }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
     });
     request.on('error', reject);
     request.end();

@@ -76,7 +76,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       sendJson(response, 405, { error: 'read-only: GET only' });
       return;
     }
-    const path = new URL(request.url ?? '/', 'http://dashboard').pathname;
+    const path = requestPath(request.url);
     if (path === '/' || path === '/index.html') {
       sendPage(response, resolved.title);
       return;
@@ -174,11 +174,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       closing ??= (async () => {
         for (const stream of streams) stream.end();
         streams.clear();
-        await hub.close();
-        await new Promise<void>((resolve) => {
+        // The server closes alongside the hub, not after it: the hub's clean-up waits on the
+        // registry (a hung one for its command timeout), and the port stayed open meanwhile.
+        const serverClosed = new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await Promise.all([hub.close(), serverClosed]);
       })();
       return closing;
     },
@@ -233,6 +235,22 @@ function sseChange(change: HubChange): string {
       return sseEvent('removed', { service: change.service });
     case 'status':
       return sseEvent('status', { registryError: change.registryError });
+  }
+}
+
+/**
+ * The path of a request target, dot segments resolved. The target is a path (`/x?q`), never a URL
+ * reference: resolved against a base, `//x/y` named host x and path /y, so `//` failed to parse (a
+ * 500) and `//events` or `//x/api/services` answered as `/` and `/api/services`. Appended to an
+ * origin instead, `//events` stays the path `//events` (404). An absolute-form target
+ * (`http://host/x`, sent to proxies) is read as the URL it is.
+ */
+function requestPath(target: string | undefined): string {
+  const text = target ?? '/';
+  try {
+    return (text.startsWith('/') ? new URL(`http://dashboard${text}`) : new URL(text)).pathname;
+  } catch {
+    return ''; // not a target this server has: 404
   }
 }
 
