@@ -38,6 +38,13 @@ export function createClient(target: RedisTarget, tuning: ClientTuning): RedisCl
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 1_000),
       reconnectOnError: readonlyReconnects(),
       enableAutoPipelining: target.kind !== 'cluster',
+      // disconnect() ends the socket and arms a timer (ioredis's default: 2 s, not unref'd) that
+      // destroys it unless it closes first. A socket that was already gone (a first connection
+      // refused, so close() ran while reconnecting) never closes again, and one to a frozen Redis
+      // never finishes closing: either way the timer kept the process alive 2 s after close().
+      // The registry has nothing to wait for by then (close() QUITs a healthy connection first,
+      // and the kernel still delivers what was written), so the socket is destroyed at once.
+      disconnectTimeout: 0,
       ...tuning.redisOptions,
       // Sentinel only (ignored otherwise): failover is noticed through +switch-master too, not
       // only by a broken socket.
