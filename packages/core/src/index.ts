@@ -96,3 +96,4 @@ export type { Event, Disposable } from './events/event-emitter.js';
 export type { Logger, LogFn } from './logger/logger.js';
 export { silentLogger, consoleLogger, assertLogger } from './logger/logger.js';
 export { logAcceptErrors } from './net/accept-errors.js';
+export { isListenAddressError } from './net/listen-address-errors.js';

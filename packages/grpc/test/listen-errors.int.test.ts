@@ -61,3 +61,11 @@ it('an address that is not this machine is INVALID_ARGUMENT naming host (EADDRNO
   expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'host' });
   expect(error.cause).toMatchObject({ code: 'EADDRNOTAVAIL', syscall: 'listen', address: '192.0.2.1' });
 });
+
+it('a link-local IPv6 address without its interface (fe80::1) is INVALID_ARGUMENT naming host (EINVAL), not UNKNOWN', async () => {
+  // Linux refuses to bind a link-local address with no scope id (fe80::1%eth0) with EINVAL.
+  const error = await failure(newServer().listen(0, 'fe80::1'));
+  expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'host' });
+  expect(error.rule).toContain('cannot listen on [fe80::1]:0: listen EINVAL: invalid argument fe80::1');
+  expect(error.cause).toMatchObject({ code: 'EINVAL', syscall: 'listen', address: 'fe80::1', port: 0 });
+});

@@ -6,6 +6,7 @@ import {
   consoleLogger,
   InvalidArgumentError,
   type Logger,
+  isListenAddressError,
   logAcceptErrors,
   SwitchyardError,
   sleep,
@@ -501,9 +502,6 @@ function routeGrpcLogs(logger: Logger): void {
   setGrpcLogger({ error: forward, info: forward, debug: forward } as unknown as Partial<Console>);
 }
 
-/** listen() errors that are about the address, not the port. */
-const HOST_ERRORS = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
-
 /**
  * Listens, or fails with INVALID_ARGUMENT naming the setting at fault: `hostField` (`http.host` or
  * SWITCHYARD_LISTEN_HOST) for an address this machine cannot listen on (it was named `http.port`
@@ -520,7 +518,7 @@ function listenHttp(
     const onError = (error: NodeJS.ErrnoException): void =>
       reject(
         new InvalidArgumentError(
-          HOST_ERRORS.has(error.code ?? '') ? hostField : 'http.port',
+          isListenAddressError(error.code) ? hostField : 'http.port',
           `cannot listen on ${host}:${port}: ${error.message}`,
           { cause: error },
         ),

@@ -158,6 +158,46 @@ describe('startService: an address it cannot listen on, named after where it cam
     await registry.close();
   });
 
+  // Found in review, not by the fuzzer: EINVAL (a link-local IPv6 address without its interface,
+  // fe80::1 rather than fe80::1%eth0) and EAFNOSUPPORT (IPv6 turned off) were the HTTP and metrics
+  // ports' fault, and UNKNOWN for gRPC. Each server now names the host, with the system error.
+  it('an address the system refuses as invalid (fe80::1, EINVAL) is the host for HTTP, gRPC and metrics, with the system error', async () => {
+    const registry = new MemoryRegistry();
+    const services = [{ definition: EchoService, implementation: echo }];
+    const refused = (options: Record<string, unknown>) =>
+      startService({ name: 'nowhere', registry, ...quiet, ...options } as never).then(
+        async (service) => {
+          await service.stop();
+          throw new Error('startService accepted it');
+        },
+        (error: unknown) => error as Error & { field?: string; code?: string },
+      );
+    const systemError = (error: unknown): unknown => {
+      for (let cause = error; cause instanceof Error; cause = cause.cause) {
+        if ((cause as { syscall?: unknown }).syscall === 'listen') return cause;
+      }
+      return undefined;
+    };
+    const httpError = await refused({ http: { port: 0, host: 'fe80::1' } });
+    expect(httpError).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'http.host' });
+    expect(httpError.message).toContain('listen EINVAL: invalid argument fe80::1');
+    expect(systemError(httpError)).toMatchObject({ code: 'EINVAL' });
+    const grpcError = await refused({ grpc: { services, port: 0, host: 'fe80::1' } });
+    expect(grpcError).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'grpc.host' });
+    expect(grpcError.message).toContain('listen EINVAL: invalid argument fe80::1');
+    expect(systemError(grpcError)).toMatchObject({ code: 'EINVAL' });
+    // Metrics listen on the service's listen host: from SWITCHYARD_LISTEN_HOST here.
+    vi.stubEnv('SWITCHYARD_LISTEN_HOST', 'fe80::1');
+    const metricsError = await refused({ http: { port: 0, host: '127.0.0.1' }, metrics: { port: 0 } });
+    expect(metricsError).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'SWITCHYARD_LISTEN_HOST' });
+    expect(metricsError.message).toContain('listen EINVAL: invalid argument fe80::1');
+    expect(systemError(metricsError)).toMatchObject({ code: 'EINVAL' });
+    const fromEnv = await refused({ http: { port: 0 } });
+    expect(fromEnv).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'SWITCHYARD_LISTEN_HOST' });
+    expect(await registry.list('nowhere')).toEqual([]);
+    await registry.close();
+  });
+
   // The gRPC server's listen() names host or port itself, with the system error as the cause: the
   // runtime reads that, where it used to match grpc-js's words (an EADDRNOTAVAIL it did not list
   // was named grpc.port).

@@ -80,8 +80,9 @@ export interface GrpcServer {
    * failure, listen() may be called again, on the same port too (once the process holding it let
    * go of it).
    * @throws InvalidArgumentError naming `port` for a port in use or not permitted (EADDRINUSE,
-   *   EACCES), or `host` for an address this machine cannot listen on (EADDRNOTAVAIL, a name that
-   *   does not resolve), with the system error (`code`, `syscall`) as the cause.
+   *   EACCES), or `host` for an address this machine cannot listen on (EADDRNOTAVAIL; EINVAL, e.g.
+   *   a link-local `fe80::1` without its interface; EAFNOSUPPORT, IPv6 turned off; a name that does
+   *   not resolve), with the system error (`code`, `syscall`) as the cause.
    */
   listen(port?: number, host?: string): Promise<number>;
   readonly port: number | undefined;

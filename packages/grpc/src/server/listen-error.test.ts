@@ -25,6 +25,10 @@ describe('listenError', () => {
     const host = listenError(grpcReport('listen EAFNOSUPPORT: address family not supported ::1'), '::1', 0, '[::1]:0');
     expect(host).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'host' });
     expect(host.cause).toMatchObject({ code: 'EAFNOSUPPORT', address: '::1', port: 0 });
+    // A link-local address without its interface (fe80::1, not fe80::1%eth0): it was UNKNOWN.
+    const scopeless = listenError(grpcReport('listen EINVAL: invalid argument fe80::1'), 'fe80::1', 0, '[fe80::1]:0');
+    expect(scopeless).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'host' });
+    expect(scopeless.cause).toMatchObject({ code: 'EINVAL', syscall: 'listen', address: 'fe80::1', port: 0 });
   });
 
   it('is UNKNOWN, blaming no setting, for a failure it cannot place', () => {

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { constants } from 'node:os';
-import { ErrorCode, InvalidArgumentError, SwitchyardError } from '@switchyard/core';
+import { ErrorCode, InvalidArgumentError, isListenAddressError, SwitchyardError } from '@switchyard/core';
 
 /** A failed listen or lookup as Node reports it: `listen EADDRINUSE: …` with its `code` and `syscall`. */
 export interface ListenSystemError extends Error {
@@ -15,18 +15,6 @@ export interface ListenSystemError extends Error {
 
 /** The port is at fault: taken, or not one this process may use. */
 const PORT_CODES = new Set(['EADDRINUSE', 'EACCES', 'EPERM']);
-/** The address is at fault: not this machine's, of a family it lacks, or a name that does not resolve. */
-const HOST_CODES = new Set([
-  'EADDRNOTAVAIL',
-  'EAFNOSUPPORT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'EAI_NONAME',
-  'EAI_NODATA',
-  'ENODATA',
-]);
-
 /**
  * grpc-js keeps only the message of each address it failed to bind, joined into one error with no
  * code: `No address added out of total 2 resolved errors: [listen EADDRINUSE: address already in
@@ -68,7 +56,7 @@ export function listenError(error: Error, host: string, port: number, address: s
   // With several addresses (localhost: ::1 and 127.0.0.1), a port taken on any of them is the port's fault.
   const system =
     failures.find((failure) => PORT_CODES.has(failure.code)) ??
-    failures.find((failure) => HOST_CODES.has(failure.code));
+    failures.find((failure) => isListenAddressError(failure.code));
   if (system !== undefined) {
     return new InvalidArgumentError(
       PORT_CODES.has(system.code) ? 'port' : 'host',

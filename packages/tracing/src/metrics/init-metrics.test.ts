@@ -163,6 +163,23 @@ describe('initMetrics', () => {
     }
   });
 
+  it('names the host, not the port, for an address the system refuses as invalid (EINVAL: fe80::1 with no interface)', async () => {
+    // Linux refuses to bind a link-local address with no scope id (fe80::1%eth0) with EINVAL: it
+    // was reported as the port's fault, a setting that was fine.
+    const refused = await initMetrics({ serviceName: 'metrics-test', host: 'fe80::1', port: 0 }).catch(
+      (error: unknown) => error,
+    );
+    expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'host' });
+    expect((refused as Error).message).toContain('cannot serve metrics on fe80::1:0: listen EINVAL: invalid argument');
+    expect((refused as Error).cause).toMatchObject({ code: 'EINVAL', syscall: 'listen' });
+    vi.stubEnv('SWITCHYARD_LISTEN_HOST', 'fe80::1');
+    await expect(initMetrics({ serviceName: 'metrics-test', port: 0 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      field: 'SWITCHYARD_LISTEN_HOST',
+    });
+    expect(currentMetrics()).toBeUndefined();
+  });
+
   it('refuses a bad host naming it (it failed at listen() as `port`), and reads a blank SWITCHYARD_LISTEN_HOST as unset', async () => {
     await expect(initMetrics({ serviceName: 'metrics-test', port: 0, host: 'not a host' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

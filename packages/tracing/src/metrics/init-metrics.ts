@@ -4,7 +4,14 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { assertInteger, assertKnownKeys, assertObject, InvalidArgumentError, validateHost } from '@switchyard/core';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertObject,
+  InvalidArgumentError,
+  isListenAddressError,
+  validateHost,
+} from '@switchyard/core';
 import { readEnv, sdkDisabled } from '../env.js';
 import {
   resolveResourceAttributes,
@@ -131,7 +138,7 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(
           new InvalidArgumentError(
-            HOST_ERRORS.has(error.code ?? '') ? hostField : portField,
+            isListenAddressError(error.code) ? hostField : portField,
             `cannot serve metrics on ${host}:${port}: ${error.message}`,
             { cause: error },
           ),
@@ -185,9 +192,6 @@ function closeServer(server: Server): Promise<void> {
     });
   });
 }
-
-/** listen() errors that are about the address, not the port. */
-const HOST_ERRORS = new Set(['EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /** The Metrics initMetrics() set up in this process and not shut down yet, if any. */
 export function currentMetrics(): Metrics | undefined {
