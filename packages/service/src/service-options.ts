@@ -75,6 +75,9 @@ export interface ServiceOptions {
   /**
    * Runs during `stop()`, after the servers closed and in-flight calls finished, before telemetry
    * is flushed and the registry closed: release your own resources here (connections, timers).
+   * It gets `shutdownGraceMs` (at least 1 s) to settle: one still pending then is abandoned (it
+   * keeps running, but the stop goes on without it) and counts as a failed step, logged as a
+   * warning, so a stop on a signal exits 1.
    */
   onStop?: () => Promise<void> | void;
 }

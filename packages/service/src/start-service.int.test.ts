@@ -333,6 +333,48 @@ describe('startService: start-up and stop', () => {
     await registry.close();
   });
 
+  it('gives onStop the shutdown grace but at least 1 s: a grace of 0 does not cut it, and one that never settles is abandoned', async () => {
+    const registry = new MemoryRegistry();
+    const warnings: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (fields: unknown, message?: string) =>
+        void warnings.push(`${message}: ${(fields as { err?: Error }).err?.message}`),
+    };
+    let cleanedUp = false;
+    const patient = await startService({
+      name: 'patient',
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      ...quiet,
+      logger,
+      shutdownGraceMs: 0,
+      onStop: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        cleanedUp = true;
+      },
+    });
+    await patient.stop();
+    expect({ cleanedUp, warnings }).toEqual({ cleanedUp: true, warnings: [] });
+    const hung = await startService({
+      name: 'hung',
+      registry,
+      http: { port: 0, host: '127.0.0.1' },
+      ...quiet,
+      logger,
+      shutdownGraceMs: 0,
+      onStop: () => new Promise<void>(() => {}),
+    });
+    const stopping = performance.now();
+    await hung.stop();
+    expect(performance.now() - stopping).toBeGreaterThanOrEqual(990);
+    expect(performance.now() - stopping).toBeLessThan(3_000);
+    expect(warnings).toEqual([
+      'stopping: onStop failed: onStop did not settle within 1000 ms (its least; shutdownGraceMs is 0); stopping went on without it',
+    ]);
+    await registry.close();
+  });
+
   it('reads a blank SWITCHYARD_METRICS_PORT as unset: no metrics (it served them on 9464)', async () => {
     vi.stubEnv('SWITCHYARD_METRICS_PORT', '  ');
     const registry = new MemoryRegistry();

@@ -294,7 +294,7 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
    * and the registry connected.
    */
   const releaseResources = async (): Promise<void> => {
-    await step('onStop', () => options.onStop?.());
+    await step('onStop', () => runOnStop(options.onStop, config.shutdownGraceMs));
     // Clients and discoveries made until now (onStop's too) are closed below; later ones are refused.
     clientsClosed = true;
     await Promise.all(clients.takeAll().map((client) => step('closing a client', () => client.close())));
@@ -530,6 +530,41 @@ function listenHttp(
       logAcceptErrors(server, logger, 'the HTTP server');
       resolve((server.address() as { port: number }).port);
     });
+  });
+}
+
+/** The least time onStop is given: a grace of 0 cuts the calls in flight, not the service's own cleanup. */
+const ON_STOP_MIN_MS = 1_000;
+
+/**
+ * Runs the service's onStop, bounded by the shutdown grace (at least {@link ON_STOP_MIN_MS}): one
+ * that never settled (a database client whose close hangs) held a signal's stop, and the process,
+ * until SIGKILL, past the registry and telemetry steps after it; one that held nothing let the
+ * process run out of work mid-stop and exit 0, those steps never run. Past the limit it rejects
+ * (the step is logged as failed, naming onStop, and a signal's exit is 1) and stopping goes on; onStop
+ * itself cannot be cancelled, and a late outcome is ignored. The timer is not unref'd, for the
+ * latter case: the stop must get to its end.
+ */
+function runOnStop(onStop: (() => Promise<void> | void) | undefined, graceMs: number): Promise<void> {
+  if (onStop === undefined) return Promise.resolve();
+  const limitMs = Math.max(graceMs, ON_STOP_MIN_MS);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const limit = graceMs >= ON_STOP_MIN_MS ? 'shutdownGraceMs' : `its least; shutdownGraceMs is ${graceMs}`;
+      reject(new Error(`onStop did not settle within ${limitMs} ms (${limit}); stopping went on without it`));
+    }, limitMs);
+    Promise.resolve()
+      .then(() => onStop())
+      .then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
   });
 }
 

@@ -136,6 +136,25 @@ describe('services in one process', () => {
     expect(code).toBe(1);
   }, 30_000);
 
+  it('abandons an onStop that never settles once the shutdown grace has passed, with a warning naming it, and exits 1', async () => {
+    const sent = performance.now();
+    const { output, code, signal } = await sigtermWhen('hung-on-stop.ts', 'ready\n');
+    const tookMs = performance.now() - sent;
+    // It had no limit: the stop never finished, and the process waited for SIGKILL (here after 20 s).
+    expect({ code, signal }).toEqual({ code: 1, signal: null });
+    expect(output).toContain('onStop began\n');
+    expect(output).toContain(
+      'log: stopping: onStop failed: onStop did not settle within 1000 ms (shutdownGraceMs); stopping went on without it\n',
+    );
+    // The grace (1 s) from when onStop began, plus the child's own start and the rest of its stop.
+    expect(tookMs).toBeLessThan(10_000);
+    // One that holds nothing: the process ran out of work mid-stop and exited 0, the steps after
+    // onStop (telemetry, the registry) never run and nothing said so.
+    const idle = await sigtermWhen('hung-on-stop.ts', 'ready\n', { HOLD: '0' });
+    expect({ code: idle.code, signal: idle.signal }).toEqual({ code: 1, signal: null });
+    expect(idle.output).toContain('log: stopping: onStop failed: onStop did not settle within 1000 ms');
+  }, 40_000);
+
   it('a SIGTERM during the start stops the service once started, instead of killing the process', async () => {
     const { output, code, signal } = await sigtermWhen('slow-registration.ts', 'registered\n');
     // Killed by Node's default action: no stop ran, and the entry stayed registered for a dead port.
