@@ -26,6 +26,12 @@ function recordOf(error: Error, ancestors: Error[]): Record<string, unknown> {
     if (key === 'name' || key === 'message' || key === 'stack' || key === 'cause') continue;
     out[key] = nestedValue((error as unknown as Record<string, unknown>)[key], ancestors);
   }
+  // An AggregateError's `errors` is not enumerable, so the loop above skips it; yet it holds all the
+  // error says: Node's connect to a name with several addresses (happy eyeballs) fails with one whose
+  // message is empty, the refusal of each address in `errors`. Written as pino writes it (its
+  // `aggregateErrors`), under the name the error gives it.
+  const errors = (error as { errors?: unknown }).errors;
+  if (!('errors' in out) && Array.isArray(errors)) out.errors = errors.map((item) => nestedValue(item, ancestors));
   if (error.cause !== undefined) out.cause = nestedValue(error.cause, ancestors);
   ancestors.pop();
   return out;

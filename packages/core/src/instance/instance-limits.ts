@@ -9,9 +9,14 @@ export const INSTANCE_LIMITS = Object.freeze({
   serviceRule: 'must be a DNS label: 1-63 lowercase letters, digits or "-", not starting or ending with "-"',
   idPattern: /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/,
   idRule: 'must be 1-128 characters of letters, digits, ".", "_", ":" or "-", starting with a letter or digit',
-  /** Hostnames; IP literals (v4, v6, bracketed v6) are checked with `node:net` instead. */
-  hostPattern: /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/,
-  hostRule: 'must be a hostname or IP address (1-253 characters, no scheme, port or path)',
+  /**
+   * Hostnames; IP literals (v4, v6, bracketed v6) are checked with `node:net` instead. Dot-separated
+   * labels of 1-63 characters (RFC 1035): `db..internal` or a 64-character label was registered, and
+   * every client failed to resolve it (ENOTFOUND), far from the typo that caused it.
+   */
+  hostPattern: /^(?=.{1,253}$)(?!.*\.\.)(?!.*[^.]{64})[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/,
+  hostRule:
+    'must be a hostname or IP address (1-253 characters, dot-separated labels of 1-63, no scheme, port or path)',
   portNamePattern: /^[a-z][a-z0-9-]{0,14}$/,
   portNameRule: 'must be 1-15 lowercase letters, digits or "-", starting with a letter',
   maxPorts: 16,

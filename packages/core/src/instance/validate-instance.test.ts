@@ -129,10 +129,26 @@ describe('validateHost', () => {
     },
   );
 
-  it.each(['10.0.0.7', '::1', '[::1]', 'catalog', 'catalog-1.prod.svc.cluster.local', 'node1.example', 'a1'])(
-    'accepts %s',
+  it.each(['db..internal', `${'a'.repeat(64)}.example`, `db.${'x'.repeat(100)}`])(
+    'refuses %s, not a host name (an empty label, or one over 63 characters): accepted at register, no client could resolve it',
     (host) => {
-      expect(validateHost(host)).toBe(host);
+      expect(() => validateHost(host)).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'host', message: expect.stringContaining('label') }),
+      );
     },
   );
+
+  it.each([
+    '10.0.0.7',
+    '::1',
+    '[::1]',
+    'catalog',
+    `${'a'.repeat(63)}.example`,
+    'a.'.repeat(126) + 'b',
+    'catalog-1.prod.svc.cluster.local',
+    'node1.example',
+    'a1',
+  ])('accepts %s', (host) => {
+    expect(validateHost(host)).toBe(host);
+  });
 });

@@ -72,6 +72,33 @@ describe('consoleLogger', () => {
     expect(entry.exhausted.errors).toMatchObject([{ message: 'first attempt' }, { message: 'second attempt' }]);
   });
 
+  it("writes the errors of an AggregateError, which hold all it says (Node's happy-eyeballs connect failure has an empty message)", () => {
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((line) => {
+      lines.push(String(line));
+      return true;
+    });
+    // As net.connect() throws when every address of a name refused: message '', the reasons in `errors`,
+    // which is not enumerable, so writing own enumerable fields dropped them.
+    const refused = Object.assign(
+      new AggregateError([
+        Object.assign(new Error('connect ECONNREFUSED ::1:6379'), { code: 'ECONNREFUSED' }),
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' }),
+      ]),
+      { code: 'ECONNREFUSED' },
+    );
+    const unavailable = new SwitchyardError('REGISTRY_UNAVAILABLE', 'registry unavailable', { cause: refused });
+    consoleLogger().error({ err: unavailable, alone: refused }, 'failed');
+    const entry = JSON.parse(lines[0] as string);
+    const reasons = [
+      { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED ::1:6379' },
+      { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 127.0.0.1:6379' },
+    ];
+    expect(entry.err.cause).toMatchObject({ type: 'AggregateError', code: 'ECONNREFUSED', errors: reasons });
+    expect(entry.alone.errors).toMatchObject(reasons);
+    expect(entry.alone.errors[0].stack).toContain('logger.test.ts');
+  });
+
   it("takes an error as the first argument (pino's `logger.error(err, 'msg')`), which wrote neither its message nor its stack", () => {
     const lines: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((line) => {

@@ -6,18 +6,31 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 
 /**
  * Short, printable rendering of a bad value for error messages (never the whole of a large value):
- * a string quoted (so `"250"` does not read as the number 250), a number as it is, `an object`,
- * `an array`, `a function`. Never throws, unlike `String(value)` on a null-prototype object.
+ * a string quoted (so `"250"` does not read as the number 250), with every character outside
+ * printable ASCII escaped (`"c\u0430talog"`), a number as it is, `an object`, `an array`,
+ * `a function`. Never throws, unlike `String(value)` on a null-prototype object.
  */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string')
-    return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value);
+    return value.length > 40 ? `a ${value.length}-character string` : escapeNonAscii(JSON.stringify(value));
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }
   if (Array.isArray(value)) return 'an array';
   // 'an object', not 'a object'.
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * `\uXXXX` (`\u{XXXXX}` past the BMP) for every character outside printable ASCII, which JSON leaves
+ * as it is. Every pattern checked here is ASCII, so such a character is what broke the rule, and as
+ * it was it did not show: a Cyrillic "а" or a zero-width space read `got "catalog"`, a valid name.
+ */
+function escapeNonAscii(quoted: string): string {
+  return quoted.replace(/[^\x20-\x7e]/gu, (char) => {
+    const code = char.codePointAt(0) as number;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** Asserts `value` is a plain object (not null, not an array). */
