@@ -81,10 +81,23 @@ describe('Compose file: project checks', () => {
     expect(problems).toContain(
       'compose service search: SWITCHYARD_REGISTRY_URL is undefined, expected redis://redis:6379',
     );
-    expect(problems).toContain('compose service orders: stop_grace_period 10000 ms is shorter than the drain');
+    expect(problems).toContain(
+      'compose service orders: stop_grace_period 10000 ms < drain 5000 ms + grace 10000 ms + onStop 10000 ms + telemetry flush 10000 ms + margin 5000 ms',
+    );
     expect(problems).toContain(
       'compose service search: SWITCHYARD_METRICS_PORT is unset, expected 9464 (its metrics port)',
     );
+  });
+
+  it('gives a stop the time onStop and the telemetry flush take after the drain (OTEL_TRACES_EXPORTER=otlp from the shell)', () => {
+    // No preStop in Compose, but the same stop() as in Kubernetes: drain delay, grace for calls in
+    // flight, onStop (the grace again), then a flush that a collector gone or slow holds for the
+    // OTLP timeout (10 s). 30 s SIGKILLed a service whose calls took the grace during its onStop.
+    const compose = load();
+    compose.services.catalog!.stop_grace_period = '30s';
+    expect(checkCompose(compose, contract(), composeDir)).toEqual([
+      'compose service catalog: stop_grace_period 30000 ms < drain 5000 ms + grace 10000 ms + onStop 10000 ms + telemetry flush 10000 ms + margin 5000 ms',
+    ]);
   });
 
   it('catches replicas that would clash on a host port and a dependency on a profile-only service', () => {

@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { ComposeFile, ComposeService } from '../compose-file.js';
 import type { Contract } from '../contract.js';
 import { checkMetricsEnvironment } from './contract.js';
-import { MIN_SHUTDOWN_MARGIN_MS } from './drain-timing.js';
+import { MIN_SHUTDOWN_MARGIN_MS, onStopMs, telemetryFlushMs } from './drain-timing.js';
 
 /** `30s`, `1m30s`, `500ms` → ms; `undefined` when it does not parse. */
 export function parseComposeDuration(duration: string | undefined): number | undefined {
@@ -80,11 +80,27 @@ function checkContractService(compose: ComposeFile, contract: Contract, composeD
   if (service.read_only !== true) problems.push(`${where}: root filesystem is not read_only`);
   if (![service.tmpfs ?? []].flat().includes(contract.writableDir))
     problems.push(`${where}: no tmpfs at ${contract.writableDir}`);
+  // The same stop() as in Kubernetes, without a preStop: drain delay, grace for calls in flight,
+  // onStop (the grace again), telemetry flush. A variable left to the shell
+  // (`OTEL_TRACES_EXPORTER=otlp docker compose …`, as the README shows) counts at its worst: otlp.
   const stopMs = parseComposeDuration(service.stop_grace_period) ?? 10_000;
-  const neededMs =
-    Number(contract.config.SWITCHYARD_DRAIN_DELAY_MS) + Number(contract.config.SWITCHYARD_SHUTDOWN_GRACE_MS);
-  if (stopMs < neededMs + MIN_SHUTDOWN_MARGIN_MS)
-    problems.push(`${where}: stop_grace_period ${stopMs} ms is shorter than the drain`);
+  const drainMs = Number(contract.config.SWITCHYARD_DRAIN_DELAY_MS);
+  const graceMs = Number(contract.config.SWITCHYARD_SHUTDOWN_GRACE_MS);
+  const tracingEnvironment = new Map(
+    [...environment].map(([key, value]) => [
+      key,
+      key === 'OTEL_TRACES_EXPORTER' && value.includes('${') ? 'otlp' : value,
+    ]),
+  );
+  const flushMs = telemetryFlushMs(tracingEnvironment);
+  if (typeof flushMs === 'string') problems.push(`${where}: ${flushMs}`);
+  else {
+    const neededMs = drainMs + graceMs + onStopMs(graceMs) + flushMs + MIN_SHUTDOWN_MARGIN_MS;
+    if (stopMs < neededMs)
+      problems.push(
+        `${where}: stop_grace_period ${stopMs} ms < drain ${drainMs} ms + grace ${graceMs} ms + onStop ${onStopMs(graceMs)} ms + telemetry flush ${flushMs} ms + margin ${MIN_SHUTDOWN_MARGIN_MS} ms`,
+      );
+  }
   if (service.deploy?.replicas === undefined) problems.push(`${where}: deploy.replicas is not set`);
   return problems;
 }
