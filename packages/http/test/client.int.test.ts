@@ -153,6 +153,22 @@ describe('HTTP client over loopback', () => {
     expect(await held.body.text()).toBe('a');
   });
 
+  it('sends a request() POST (streamed response) to another instance when a per-attempt timeout cut it while it waited for a connection', async () => {
+    const { posts, discovery, keyToA: key } = await loopback.serveHoldingPair();
+    const web = await loopback.client('web', {
+      discovery,
+      poolOptions: { connections: 1 },
+      policy: compose(retry({ backoff: { initialMs: 1, maxMs: 2 } }), timeout({ ms: 100 })),
+    });
+    const held = await web.request({ method: 'GET', path: '/hold', key });
+    // As postJson above: queued behind /hold on `a`, never sent. request() refused it as "may have
+    // run" (not sent again), though `a` never saw it.
+    const response = await web.request({ method: 'POST', path: '/orders', body: '{"sku":1}', key });
+    expect(await response.body.json()).toEqual({ servedBy: 'b' });
+    expect(posts).toEqual(['b']);
+    expect(await held.body.text()).toBe('a');
+  });
+
   it('does not retry a POST unless it is marked idempotent (server hits counted)', async () => {
     const hits = await flaky(1, 503);
     const web = await loopback.client();

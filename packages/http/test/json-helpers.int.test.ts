@@ -43,6 +43,22 @@ describe('JSON helpers (buffered responses)', () => {
     }
   });
 
+  it("counts a redirect as the caller's to fix: it does not open the breaker for the service's other calls", async () => {
+    await loopback.serve('a', (request, response) => {
+      if (request.url === '/moved') return response.writeHead(308, { location: '/products/new' }).end();
+      json(response, 200, { ok: true });
+    });
+    // The default policy: retry() around circuitBreaker() (opens at 50 % failures of 20 calls).
+    const web = await loopback.client();
+    // A path that moved (one stale link in a caller), asked 30 times by a healthy service.
+    const errors: unknown[] = [];
+    for (let call = 0; call < 30; call++) errors.push(await web.getJson('/moved').catch((caught: unknown) => caught));
+    // Was UNKNOWN, a server failure to the breaker: 20 redirects opened it for every GET of the
+    // service, and this call failed (RETRY_EXHAUSTED of CIRCUIT_OPEN) without being sent.
+    expect(await web.getJson('/products/sku-1')).toEqual({ ok: true });
+    for (const error of errors) expect(error).toMatchObject({ status: 308, code: 'FAILED_PRECONDITION' });
+  });
+
   it("lets the caller's headers replace the helper's, whatever their case", async () => {
     await loopback.serve('a', (request, response) =>
       json(response, 200, {
@@ -205,6 +221,23 @@ describe('JSON helpers (buffered responses)', () => {
     const web = await loopback.client('web', { maxErrorBodyBytes: 1_024 });
     const error = (await web.getJson('/moved').catch((caught: unknown) => caught)) as HttpCallError;
     expect(error).toBeInstanceOf(HttpCallError);
+    expect({ status: error.status, truncated: error.bodyTruncated, length: error.body.length }).toEqual({
+      status: 302,
+      truncated: true,
+      length: 1_024,
+    });
+  });
+
+  it("keeps a redirect's body within maxErrorBodyBytes with throwOnStatus off too (a redirect is never handed back)", async () => {
+    await loopback.serve('a', (_request, response) => {
+      response.writeHead(302, { location: '/x' });
+      response.end('y'.repeat(100_000));
+    });
+    const web = await loopback.client('web', { maxErrorBodyBytes: 1_024, throwOnStatus: false });
+    const error = (await web.getJson('/moved').catch((caught: unknown) => caught)) as HttpCallError;
+    expect(error).toBeInstanceOf(HttpCallError);
+    // Was the whole body (100 000 characters): the limit was lifted for responses that may be handed
+    // back, which a redirect never is.
     expect({ status: error.status, truncated: error.bodyTruncated, length: error.body.length }).toEqual({
       status: 302,
       truncated: true,

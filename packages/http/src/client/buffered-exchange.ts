@@ -5,7 +5,7 @@ import type { AttemptAbort } from './attempt-abort.js';
 /** A whole response, read into memory by {@link exchangeBuffered}. */
 export interface BufferedReply {
   status: number;
-  /** The body; for an error status (≥ 400) at most `maxErrorBodyBytes` of it. */
+  /** The body; for an error status (≥ 400) at most `maxErrorBodyBytes` of it, for a redirect at most `maxRedirectBodyBytes`. */
   bytes: Buffer;
   /** Whether an error body was cut at `maxErrorBodyBytes`. */
   truncated: boolean;
@@ -35,13 +35,14 @@ export function exchangeBuffered(
   options: Dispatcher.DispatchOptions,
   abort: AttemptAbort,
   maxErrorBodyBytes: number,
+  maxRedirectBodyBytes: number,
 ): Promise<BufferedReply> {
   return new Promise((resolve, reject) => {
     if (abort.reason !== undefined) {
       reject(abort.reason);
       return;
     }
-    const handler = new BufferingHandler(resolve, reject, abort, maxErrorBodyBytes);
+    const handler = new BufferingHandler(resolve, reject, abort, maxErrorBodyBytes, maxRedirectBodyBytes);
     // Until undici connects the request it hands over no abort function: meanwhile an abort
     // settles the exchange at once (a request queued behind a busy connection, or stuck
     // connecting, would otherwise outlive its deadline), and undici drops it on connecting.
@@ -67,6 +68,7 @@ class BufferingHandler implements Dispatcher.DispatchHandlers {
     private readonly reject: (error: Error) => void,
     private readonly abort: AttemptAbort,
     private readonly maxErrorBodyBytes: number,
+    private readonly maxRedirectBodyBytes: number,
   ) {}
 
   onConnect(abortExchange: (error?: Error) => void): void {
@@ -82,8 +84,10 @@ class BufferingHandler implements Dispatcher.DispatchHandlers {
     this.rawHeaders = rawHeaders;
     // An error body is kept for the error, bounded; the rest is read and dropped (frees the connection).
     // 3xx too: the JSON helpers turn every redirect (304 has no body) into an HttpCallError, and a
-    // redirect's body was kept whole, however large, past maxErrorBodyBytes.
-    if (status >= 300) this.limit = this.maxErrorBodyBytes;
+    // redirect's body was kept whole, however large, past maxErrorBodyBytes. Its own bound: a
+    // redirect is never handed back (`throwOnStatus: false` lifts the error bound, not this one).
+    if (status >= 400) this.limit = this.maxErrorBodyBytes;
+    else if (status >= 300) this.limit = this.maxRedirectBodyBytes;
     return true;
   }
 

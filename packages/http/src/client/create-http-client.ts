@@ -227,7 +227,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const body = sentBody;
       if (parse) {
         const exchange = { method, path: prepared.path, headers, body };
-        const reply = await exchangeBuffered(pool, exchange, abort, errorBodyLimit(prepared));
+        // A redirect's body always within maxErrorBodyBytes: it only goes into an HttpCallError.
+        const reply = await exchangeBuffered(
+          pool,
+          exchange,
+          abort,
+          errorBodyLimit(prepared),
+          resolved.maxErrorBodyBytes,
+        );
         abort.release();
         const status = reply.status;
         received = status;
@@ -261,8 +268,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         throw errorStatus(prepared, status, replyHeaders, reply.bytes, reply.truncated, span, state);
       }
       // undici accepts an EventEmitter as the signal (see AttemptAbort).
+      const sent = { method, path: prepared.path, headers, body, signal: abort.asSignal() };
       const response = await untilAborted(
-        pool.request({ method, path: prepared.path, headers, body, signal: abort.asSignal() }),
+        // Only a request that may not be sent twice needs to know whether it was sent (see requestNotingConnect).
+        prepared.idempotent ? pool.request(sent) : requestNotingConnect(pool, sent, abort),
         abort,
       );
       const status = response.statusCode;
@@ -590,6 +599,40 @@ async function untilAborted<T>(request: Promise<T>, abort: AttemptAbort): Promis
   } finally {
     aborted.dispose();
   }
+}
+
+/** What a streamed request waits as until undici connects it: its abort settles through untilAborted. */
+const UNSENT = { onError(): void {} };
+
+/**
+ * `pool.request(options)`, telling `abort` when undici hands the request a connection, as the
+ * buffered exchange does (see AttemptAbort.abortedBeforeConnect). Without it, a `request()` that is
+ * not idempotent, cut short (a per-attempt timeout) while it was still queued behind a busy
+ * connection or connecting, was taken as one that may have run and was never sent again, though
+ * undici drops such a request unsent when it connects; `postJson` went on to another instance.
+ * undici's `request()` only calls `this.dispatch(options, handler)`: here that dispatch wraps the
+ * handler's `onConnect`, which undici calls just before it writes the request.
+ */
+function requestNotingConnect(
+  pool: Dispatcher,
+  options: Dispatcher.RequestOptions,
+  abort: AttemptAbort,
+): Promise<Dispatcher.ResponseData> {
+  abort.failOnAbort(UNSENT);
+  const noting = {
+    dispatch(dispatchOptions: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): boolean {
+      const onConnect = handler.onConnect;
+      handler.onConnect = function (this: Dispatcher.DispatchHandlers, ...args) {
+        abort.failOnAbort(undefined);
+        return onConnect?.apply(this, args);
+      } as Dispatcher.DispatchHandlers['onConnect'];
+      return pool.dispatch(dispatchOptions, handler);
+    },
+  };
+  return (pool.request as (this: unknown, options: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>).call(
+    noting,
+    options,
+  );
 }
 
 function parseJson(bytes: Buffer, status: number): unknown {

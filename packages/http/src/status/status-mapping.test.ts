@@ -19,7 +19,10 @@ describe('HTTP status → Switchyard code', () => {
     [503, 'UNAVAILABLE'],
     [504, 'DEADLINE_EXCEEDED'],
     [599, 'INTERNAL'],
-    [302, 'UNKNOWN'],
+    [302, 'FAILED_PRECONDITION'],
+    [308, 'FAILED_PRECONDITION'],
+    [200, 'UNKNOWN'],
+    [600, 'UNKNOWN'],
   ])('%i → %s', (status, code) => {
     expect(httpStatusToCode(status)).toBe(code);
   });

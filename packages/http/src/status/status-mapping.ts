@@ -32,7 +32,8 @@ const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = Object.freeze({
  * The Switchyard code for an HTTP error status: 400 INVALID_ARGUMENT, 401 UNAUTHENTICATED,
  * 403 PERMISSION_DENIED, 404/410 NOT_FOUND, 409 ALREADY_EXISTS, 429 RESOURCE_EXHAUSTED,
  * 499 CANCELLED, 500 INTERNAL, 501 UNIMPLEMENTED, 502/503 UNAVAILABLE, 504 DEADLINE_EXCEEDED;
- * any other 4xx FAILED_PRECONDITION, any other 5xx INTERNAL, anything else UNKNOWN.
+ * any other 4xx FAILED_PRECONDITION, any other 5xx INTERNAL; a 3xx (a redirect not followed)
+ * FAILED_PRECONDITION; anything else UNKNOWN.
  *
  * @example
  * ```ts
@@ -43,6 +44,10 @@ export function httpStatusToCode(status: number): ErrorCode {
   const exact = CODE_BY_STATUS[status];
   if (exact !== undefined) return exact;
   if (status >= 400 && status < 500) return 'FAILED_PRECONDITION';
+  // A redirect (the JSON helpers reject one: nothing follows redirects) is the caller's to fix, as a
+  // 4xx is: the request goes elsewhere. As UNKNOWN it was a server failure to circuit breakers, and
+  // one moved path asked 20 times opened the breaker for every call to a healthy service.
+  if (status >= 300 && status < 400) return 'FAILED_PRECONDITION';
   if (status >= 500 && status < 600) return 'INTERNAL';
   return 'UNKNOWN';
 }
