@@ -138,6 +138,11 @@ class WatchingDiscovery implements Discovery {
    * when the pickers are rebuilt, never read by pick().
    */
   private readonly endpointsOf = new WeakMap<Picker, readonly MemberEndpoint[]>();
+  /**
+   * With `zone`: each picker's group before zone preference (its members in every zone), for
+   * pickWithPort's last resort (see [PICK_AMONG]'s `acrossZones`). Never read by pick().
+   */
+  private readonly groupMembersOf = new WeakMap<Picker, readonly Member[]>();
   private readonly outcomes = new VersionOutcomes();
   private readonly slab: LoadSlab;
   private view: readonly ServiceInstance[] = [];
@@ -157,6 +162,11 @@ class WatchingDiscovery implements Discovery {
    * or INVALID_ARGUMENT from a custom registry). Retrying would only log a warning every second.
    */
   private failure: Error | undefined;
+  /**
+   * Why the latest try to start the watch failed (the registry unreachable), until one succeeds:
+   * what pick() names before the first snapshot, instead of only "no snapshot yet".
+   */
+  private watchError: Error | undefined;
   private stopWatch: (() => Promise<void>) | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   /** A watch retried every second while the registry is down is not warned about every second. */
@@ -294,7 +304,17 @@ class WatchingDiscovery implements Discovery {
         timer = setTimeout(() => {
           signal?.removeEventListener('abort', onAbort);
           this.readyWaiters.delete(wake);
-          reject(new RegistryUnavailableError(`${this.service}: no snapshot from the registry within ${timeoutMs} ms`));
+          // With why the watch could not start, when it could not (Redis down): the timeout alone
+          // did not tell an unreachable registry from a slow one.
+          const why = this.watchError === undefined ? '' : `: ${this.watchError.message}`;
+          reject(
+            new RegistryUnavailableError(
+              `${this.service}: no snapshot from the registry within ${timeoutMs} ms${why}`,
+              {
+                cause: this.watchError,
+              },
+            ),
+          );
         }, options.timeoutMs);
         timer.unref();
       }
@@ -328,7 +348,11 @@ class WatchingDiscovery implements Discovery {
           ? this.noLiveInstanceReason()
           : this.failure !== undefined
             ? `discovery cannot watch the registry: ${this.failure.message}`
-            : 'discovery has no snapshot yet (await ready())',
+            : // The registry unreachable since the start (Redis down): said so, rather than only
+              // "no snapshot yet", which read as a startup race while the watch kept failing.
+              this.watchError !== undefined
+              ? `discovery has no snapshot yet: the registry is unreachable (retrying every second): ${this.watchError.message}`
+              : 'discovery has no snapshot yet (await ready())',
       );
     }
     // Through the slab, not endpoint.stats: one object fewer to load per pick in a large fleet.
@@ -360,8 +384,14 @@ class WatchingDiscovery implements Discovery {
    * of its leases are held): a lease on one of the instances `usable` accepts, uniformly at random,
    * among those a pick with `given` chooses from (its track's group, zone preference applied; every
    * version a split sends traffic to, none it gives 0 %). Undefined when there is none. Never on the path of a plain pick.
+   * With `acrossZones`, among the group's instances in every zone, not only those zone preference
+   * chose (pickWithPort, when no instance of the caller's zone has the port).
    */
-  [PICK_AMONG](given: PickArgs | undefined, usable: (instance: ServiceInstance) => boolean): Lease | undefined {
+  [PICK_AMONG](
+    given: PickArgs | undefined,
+    usable: (instance: ServiceInstance) => boolean,
+    acrossZones = false,
+  ): Lease | undefined {
     const args = given ?? NO_ARGS;
     let group = this.groups.untracked;
     if (this.groups.tracks.size > 0) {
@@ -373,12 +403,22 @@ class WatchingDiscovery implements Discovery {
     // Under a split, only the versions it sends traffic to: drawn from the whole group, a retry
     // whose stable instances had all failed went to a canary rolled back to 0 % (the version that
     // had failed), or to the old version after a full promotion.
+    let chosenMember: Member | undefined;
     for (const picker of group.split?.present.pickers ?? [group.all]) {
+      const members = acrossZones ? this.groupMembersOf.get(picker) : undefined;
+      if (members !== undefined) {
+        for (const member of members) {
+          if (usable(member.instance) && this.random(++seen) === 0) chosenMember = member;
+        }
+        continue;
+      }
       for (const endpoint of this.endpointsOf.get(picker) ?? []) {
         // Reservoir sampling: each usable endpoint is kept with probability 1 / (usable ones so far).
         if (usable(endpoint.instance) && this.random(++seen) === 0) chosen = endpoint;
       }
     }
+    // A member of another zone has no endpoint built: one for its lease (its weight does not matter).
+    if (chosenMember !== undefined) chosen = memberEndpoint(chosenMember, baseWeight(chosenMember));
     if (chosen === undefined) return undefined;
     const array = this.slab.array;
     array[chosen.loadBase + OUTSTANDING] = (array[chosen.loadBase + OUTSTANDING] as number) + 1;
@@ -458,6 +498,7 @@ class WatchingDiscovery implements Discovery {
       const stop = await this.registry.watch(this.service, (event) => this.onRegistryEvent(event));
       if (this.closed) await stop();
       else this.stopWatch = stop;
+      this.watchError = undefined;
       this.watchFailures.succeeded({ service: this.service }, 'switchyard discovery: watching the registry now');
     } catch (error) {
       if (this.closed) return;
@@ -475,6 +516,7 @@ class WatchingDiscovery implements Discovery {
         for (const wake of [...this.readyWaiters]) wake();
         return;
       }
+      this.watchError = error instanceof Error ? error : new Error(String(error));
       this.watchFailures.failed(
         { err: error, service: this.service },
         'switchyard discovery: cannot watch the registry yet; retrying',
@@ -765,15 +807,7 @@ class WatchingDiscovery implements Discovery {
       const endpointOf = (member: Member): MemberEndpoint => {
         const factor = this.rampFactor(member, now);
         if (factor < 1) ramping = true;
-        return {
-          instance: member.instance,
-          weight: baseWeight(member) * factor,
-          stats: member.load,
-          member,
-          loadBase: member.load.base,
-          health: member.health,
-          outcomes: member.outcomes,
-        };
+        return memberEndpoint(member, baseWeight(member) * factor);
       };
       const endpoints = chosen.map(endpointOf);
       let picker = this.pickers.create(endpoints);
@@ -785,6 +819,7 @@ class WatchingDiscovery implements Discovery {
       // uniformly, and over the other zones' too, a retry's fallback pick left the zone 91 % of the
       // time with 3 local instances and 30 remote, whatever the zone's warmth.
       this.endpointsOf.set(picker, endpoints);
+      if (this.zone) this.groupMembersOf.set(picker, members);
       return picker;
     };
     this.groups = buildTrafficGroups(pool, this.route, build);
@@ -870,6 +905,19 @@ function inRotation(
   const up = usable.filter((member) => member.instance.status === 'up');
   // In rotation: the instances that are up (draining ones only when none is).
   return [usable, up.length > 0 ? up : usable];
+}
+
+/** The endpoint of `member` for its picker (or a lease), at `weight`. */
+function memberEndpoint(member: Member, weight: number): MemberEndpoint {
+  return {
+    instance: member.instance,
+    weight,
+    stats: member.load,
+    member,
+    loadBase: member.load.base,
+    health: member.health,
+    outcomes: member.outcomes,
+  };
 }
 
 /** An endpoint that remembers its member, so `done()` needs no lookup. */

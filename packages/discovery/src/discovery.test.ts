@@ -994,6 +994,22 @@ describe('pickWithPort', () => {
       expect.objectContaining({ code: 'NO_INSTANCES', message: expect.stringMatching(/"thrift" port/) }),
     );
   });
+  it("goes to another zone's instance with the port when no instance of the caller's zone has it", async () => {
+    // The local zone's only instance was registered without the gRPC port (a registration
+    // mistake): it is healthy capacity for zone preference, but nothing can be sent to it.
+    await registry.register(instance('local-web', { zone: 'eu-1a', ports: { http: 8080 } }));
+    await registry.register(instance('remote', { zone: 'eu-1b' }));
+    for (const balancer of ['p2c-ewma', 'round-robin']) {
+      const discovery = await discover({ balancer, zone: 'eu-1a' });
+      for (let call = 0; call < 20; call++) {
+        let lease = discovery.pick();
+        expect(lease.instance.id).toBe('local-web');
+        lease = pickWithPort(discovery, undefined, 'grpc', lease);
+        expect(lease.instance.id, balancer).toBe('remote');
+        lease.done({ ok: true, latencyMs: 1 });
+      }
+    }
+  });
 });
 
 describe('onChange', () => {

@@ -122,4 +122,20 @@ describe('EndpointLoad', () => {
   it('refuses a slab whose decay differs from its own', () => {
     expect(() => new EndpointLoad(1_000, () => 0, new LoadSlab(2_000))).toThrow(/decayMs 1000 differs/);
   });
+  it('stays finite when handed a NaN, infinite or negative sample, or a NaN penalty (custom balancers and simulations call it directly)', () => {
+    let now = 1_000;
+    const clock = (): number => now;
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, -5]) {
+      const load = new EndpointLoad(10_000, clock);
+      load.record(2, now);
+      now += 100;
+      load.record(bad, now);
+      now += 100;
+      load.recordPenalty(Number.NaN, now);
+      now += 100;
+      load.record(2, now);
+      expect(Number.isFinite(load.latencyEwmaMs), `after a sample of ${bad}`).toBe(true);
+      expect(load.latencyEwmaMs).toBeLessThanOrEqual(3_600_000);
+    }
+  });
 });

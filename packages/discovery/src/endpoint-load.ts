@@ -70,7 +70,9 @@ export class EndpointLoad implements EndpointStats {
   recordPenalty(latencyMs: number, now: number): void {
     // Capped: doubling on every failure in a row (overload never ejects; in panic every instance
     // fails) reached Infinity after ~1,000, and the next success made the average NaN for good.
-    this.record(Math.min(Math.max(latencyMs, this.latencyEwmaMs, 1) * 2, MAX_PENALTY_MS), now);
+    // A NaN latency (Math.max of it is NaN) counts as none: the penalty is then twice the average.
+    const latency = Number.isNaN(latencyMs) ? 0 : latencyMs;
+    this.record(Math.min(Math.max(latency, this.latencyEwmaMs, 1) * 2, MAX_PENALTY_MS), now);
     // Marked (see SAMPLES), so that this average goes stale if no sample follows (see isStale).
     const array = this.slab.array;
     array[this.base + SAMPLES] = -sampleCount(array, this.base);
@@ -95,7 +97,12 @@ export const MIN_SAMPLE_MS = 0.01;
 export function recordLatency(slab: LoadSlab, base: number, sampleMs: number, now: number): void {
   // A 0 ms sample (a fast reply timed with a millisecond clock) made latency × (outstanding + 1) zero
   // however many calls were in flight: p2c then stopped seeing load, and a hung instance kept its share.
-  if (sampleMs < MIN_SAMPLE_MS) sampleMs = MIN_SAMPLE_MS;
+  // Written so that NaN fails it too, and capped as penalties are: EndpointLoad is public (custom
+  // balancers, simulations), and a NaN or infinite sample handed to it stayed in the average for
+  // good (Infinity blended into NaN), leaving p2c's comparisons always false. (lease.done() had
+  // already clamped its own.)
+  if (!(sampleMs >= MIN_SAMPLE_MS)) sampleMs = MIN_SAMPLE_MS;
+  else if (sampleMs > MAX_PENALTY_MS) sampleMs = MAX_PENALTY_MS;
   // The factor first: computing it may rebase, which rewrites the scaled values.
   const factor = slab.decayFactor(now);
   const array = slab.array;

@@ -9,7 +9,11 @@ import type { Discovery, Lease } from './discovery.js';
  */
 export const PICK_AMONG: unique symbol = Symbol.for('switchyard.discovery.pickAmong') as never;
 
-type PickAmong = (args: PickArgs | undefined, usable: (instance: ServiceInstance) => boolean) => Lease | undefined;
+type PickAmong = (
+  args: PickArgs | undefined,
+  usable: (instance: ServiceInstance) => boolean,
+  acrossZones?: boolean,
+) => Lease | undefined;
 
 /**
  * Picks tried past instances without the port: enough to pass every instance of a view once with
@@ -32,7 +36,9 @@ const MAX_PICKS = 256;
  * again. Sticky balancers (maglev, ring-hash) route a key to the same instance every time: that
  * key then fails, naming the port. Where some instances lack the port by design, give discovery
  * `filter: (instance) => instance.ports.grpc !== undefined` so they are never picked at all. Call
- * it only after a pick found no port: it is never on the success path.
+ * it only after a pick found no port: it is never on the success path. A pick without a key that
+ * finds no instance with the port where the balancer picks (zone preference keeps it in the
+ * caller's zone, whose instances all lack the port) takes one of another zone that has it, at random.
  *
  * @example
  * ```ts
@@ -40,7 +46,8 @@ const MAX_PICKS = 256;
  * if (lease.instance.ports.http === undefined) lease = pickWithPort(discovery, args, 'http', lease);
  * ```
  *
- * @throws NoInstancesError naming the port when no pick finds an instance that has it.
+ * @throws NoInstancesError naming the port when no instance that has it is to be had (with a
+ *   key: when the key's instance lacks it).
  */
 export function pickWithPort(discovery: Discovery, args: PickArgs | undefined, port: string, skipped: Lease): Lease {
   const held: Lease[] = [skipped];
@@ -51,6 +58,15 @@ export function pickWithPort(discovery: Discovery, args: PickArgs | undefined, p
       // Own ports only: a port named like an Object method (`constructor`) is not Object's.
       if (Object.hasOwn(lease.instance.ports, port)) return lease;
       held.push(lease);
+    }
+    // Every pick stayed where zone preference keeps them, and no instance there has the port (the
+    // local zone's only instance registered without it, say): an instance of another zone that
+    // has it, at random. Without it every call of the zone's clients failed NO_INSTANCES while the
+    // other zones could serve them. Not for a key: it routes to one instance (see above).
+    const among = (discovery as { [PICK_AMONG]?: PickAmong })[PICK_AMONG];
+    if (args?.key === undefined && typeof among === 'function') {
+      const lease = among.call(discovery, args, (instance) => Object.hasOwn(instance.ports, port), true);
+      if (lease !== undefined) return lease;
     }
   } finally {
     for (const lease of held) lease.done({ ok: false, latencyMs: 0, notSent: true });

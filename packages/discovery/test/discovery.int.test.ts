@@ -187,4 +187,30 @@ describe('discovery over a real Redis registry', () => {
         .sort(),
     ).toEqual(['a', 'b']);
   });
+  it('says the registry is unreachable when a pick finds no snapshot because Redis is down, and recovers', async () => {
+    await file.redis.kill();
+    let down = true;
+    cleanups.push(() => (down ? file.redis.restart() : undefined));
+    const { registry } = setup();
+    const discovery = createDiscovery({ registry, service: 'catalog' });
+    cleanups.push(() => discovery.close());
+    // The watch cannot start: discovery marks itself stale once a try has failed.
+    await until(() => discovery.stale, 15_000, 'the failed watch to mark the discovery stale');
+    let picked: unknown;
+    try {
+      discovery.pick();
+    } catch (error) {
+      picked = error;
+    }
+    expect(picked).toMatchObject({ code: 'NO_INSTANCES' });
+    expect((picked as Error).message).toMatch(/registry is unreachable/);
+    const waited = await discovery.ready({ timeoutMs: 10 }).catch((error: unknown) => error);
+    expect(waited).toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    expect((waited as Error).message).toMatch(/within 10 ms: ./);
+    // Back: the retried watch takes its snapshot, and the view is fresh.
+    await file.redis.restart();
+    down = false;
+    await discovery.ready({ timeoutMs: 10_000 });
+    expect(discovery.stale).toBe(false);
+  }, 30_000);
 });
