@@ -46,6 +46,27 @@ async function startSearch(
   return service;
 }
 
+/** An orders replica in `registry` whose PlaceOrder is `placeOrder` (GetOrder answers nothing); stopped at cleanup. */
+async function startOrders(
+  registry: MemoryRegistry,
+  placeOrder: (
+    request: { userId: string; idempotencyKey: string },
+    context: { signal: AbortSignal },
+  ) => Promise<unknown>,
+): Promise<void> {
+  const service = await startService({
+    ...common,
+    registry,
+    name: 'orders',
+    grpc: {
+      port: 0,
+      host: '127.0.0.1',
+      services: [{ definition: OrdersService, implementation: { placeOrder, getOrder: async () => ({}) } }],
+    },
+  });
+  cleanups.push(() => service.stop());
+}
+
 describe('gateway, downstream failures', () => {
   it('answers a call cut short by a replica stopping past its grace 503 and logs it, not 499 as if the shopper had left', async () => {
     const registry = new MemoryRegistry();
@@ -155,37 +176,22 @@ describe('gateway, downstream failures', () => {
     const finish = deferred();
     const outcome: string[] = [];
     // A slow orders replica: it answers once told to, unless its call is cancelled first.
-    const orders = await startService({
-      ...common,
+    await startOrders(
       registry,
-      name: 'orders',
-      grpc: {
-        port: 0,
-        host: '127.0.0.1',
-        services: [
-          {
-            definition: OrdersService,
-            implementation: {
-              placeOrder: (_request: unknown, context: { signal: AbortSignal }) =>
-                new Promise((resolve, reject) => {
-                  arrived.resolve();
-                  context.signal.addEventListener('abort', () => {
-                    outcome.push('cancelled');
-                    reject(context.signal.reason);
-                  });
-                  void finish.promise.then(() => {
-                    if (context.signal.aborted) return;
-                    outcome.push('placed');
-                    resolve({ order: { id: 'ord-1', status: 'placed' } });
-                  });
-                }),
-              getOrder: async () => ({}),
-            },
-          },
-        ],
-      },
-    });
-    cleanups.push(() => orders.stop());
+      (_request, context) =>
+        new Promise((resolve, reject) => {
+          arrived.resolve();
+          context.signal.addEventListener('abort', () => {
+            outcome.push('cancelled');
+            reject(context.signal.reason);
+          });
+          void finish.promise.then(() => {
+            if (context.signal.aborted) return;
+            outcome.push('placed');
+            resolve({ order: { id: 'ord-1', status: 'placed' } });
+          });
+        }),
+    );
     const gateway = await startGateway({ ...common, registry, http: { port: 0, host: '127.0.0.1' } });
     cleanups.push(() => gateway.stop());
 
@@ -221,34 +227,13 @@ describe('gateway, downstream failures', () => {
     const keys: string[] = [];
     // What orders answers when another attempt at the same order released its hold between this
     // attempt's reservation and its confirmation: the next attempt with the same key places it.
-    const orders = await startService({
-      ...common,
-      registry,
-      name: 'orders',
-      grpc: {
-        port: 0,
-        host: '127.0.0.1',
-        services: [
-          {
-            definition: OrdersService,
-            implementation: {
-              placeOrder: async (placing: { userId: string; idempotencyKey: string }) => {
-                keys.push(placing.idempotencyKey);
-                if (keys.length === 1) {
-                  throw grpcError(
-                    GrpcStatus.ABORTED,
-                    'order ord-1: its stock was given back before it was confirmed; retry',
-                  );
-                }
-                return { order: { id: 'ord-1', userId: placing.userId, status: 'placed' } };
-              },
-              getOrder: async () => ({}),
-            },
-          },
-        ],
-      },
+    await startOrders(registry, async (placing) => {
+      keys.push(placing.idempotencyKey);
+      if (keys.length === 1) {
+        throw grpcError(GrpcStatus.ABORTED, 'order ord-1: its stock was given back before it was confirmed; retry');
+      }
+      return { order: { id: 'ord-1', userId: placing.userId, status: 'placed' } };
     });
-    cleanups.push(() => orders.stop());
     const gateway = await startGateway({ ...common, registry, http: { port: 0, host: '127.0.0.1' } });
     cleanups.push(() => gateway.stop());
 
