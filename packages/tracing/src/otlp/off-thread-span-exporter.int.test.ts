@@ -248,6 +248,17 @@ describe('OffThreadSpanExporter', () => {
         (provider) => new OffThreadSpanExporter(noFallback, undefined, provider),
       );
       expect(threaded).toEqual(official);
+      // And once the thread is lost, its main-thread fallback (which records nothing itself) is
+      // recorded the same way: the series must not change with the thread's fate either.
+      const afterLoss = await seriesAfterOneBatch(
+        (provider) =>
+          new OffThreadSpanExporter(
+            (errorTypes) => createInThreadExporter(errorTypes),
+            () => new Worker('process.exit(3)', { eval: true }),
+            provider,
+          ),
+      );
+      expect(afterLoss).toEqual(official);
     } finally {
       throttling.close();
     }

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { diag, type MeterProvider } from '@opentelemetry/api';
+import { type Attributes, createNoopMeter, diag, type Meter, type MeterProvider } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import { createOtlpHttpExporterMetrics } from '@opentelemetry/otlp-exporter-base/node-http';
@@ -64,13 +64,17 @@ export class OffThreadSpanExporter implements SpanExporter {
   private worker: Worker | undefined;
   private replacement: SpanExporter | undefined;
   private stopping: Promise<void> | undefined;
+  /** What the fallback's own metrics would record as each export's `error.type` (see ErrorTypeReader). */
+  private readonly fallbackErrorTypes = new ErrorTypeReader();
 
   constructor(
     /**
      * The exporter to use on the main thread once the exporting thread is gone. It should record
-     * no metrics of its own: this exporter records every export, those it hands to it included.
+     * its `otel.sdk.exporter.span.*` metrics to `errorTypes` only (given, it is the official
+     * exporter's `selfObsMeterProvider`): they go nowhere, but tell this exporter, which records every
+     * export, those it hands to the fallback included, what `error.type` a failure is counted under.
      */
-    private readonly fallback: () => SpanExporter,
+    private readonly fallback: (errorTypes: MeterProvider) => SpanExporter,
     /** Starts the exporting thread (by default with the OTLP configuration below). */
     start?: () => Worker,
     /** Where to record the `otel.sdk.exporter.span.*` metrics; nowhere if undefined. */
@@ -104,7 +108,7 @@ export class OffThreadSpanExporter implements SpanExporter {
     }
     const worker = this.worker;
     if (worker === undefined) {
-      this.fallbackExporter().export(spans, this.recorded(spans, resultCallback));
+      this.exportOnMainThread(spans, this.recorded(spans, resultCallback));
       return;
     }
     const out = this.output;
@@ -219,8 +223,21 @@ export class OffThreadSpanExporter implements SpanExporter {
     for (const pending of [...this.pending.values()]) {
       // The fallback's own export timeout applies from now on.
       clearTimeout(pending.deadline);
-      this.fallbackExporter().export(pending.spans, pending.finish);
+      this.exportOnMainThread(pending.spans, pending.finish);
     }
+  }
+
+  /**
+   * `spans` exported by the fallback, `finish` told the `error.type` its metrics would record when
+   * that is `export_failed` (retries run out), as for the thread's exports: recorded under the
+   * error's name instead (`OTLPExporterError`), the series changed once the thread was lost.
+   */
+  private exportOnMainThread(spans: ReadableSpan[], finish: Finish): void {
+    const exporter = this.fallbackExporter();
+    exporter.export(spans, (result) => {
+      const errorType = this.fallbackErrorTypes.take();
+      finish(result, errorType === EXPORT_FAILED ? EXPORT_FAILED : undefined);
+    });
   }
 
   /**
@@ -237,7 +254,7 @@ export class OffThreadSpanExporter implements SpanExporter {
   }
 
   private fallbackExporter(): SpanExporter {
-    this.replacement ??= this.fallback();
+    this.replacement ??= this.fallback(this.fallbackErrorTypes);
     return this.replacement;
   }
 }
@@ -277,6 +294,33 @@ function transferable(bytes: Buffer, length: number): Uint8Array<ArrayBuffer> {
   const copy = new Uint8Array(length);
   copy.set(bytes.subarray(0, length));
   return copy;
+}
+
+/**
+ * A MeterProvider whose only use is telling the `error.type` the official exporter's metrics give
+ * its last finished export (recorded just before it reports the result, in the same tick), as
+ * the exporting thread reads its delegate's (see export-thread.ts). Everything else goes nowhere.
+ */
+class ErrorTypeReader implements MeterProvider {
+  private last: string | undefined;
+
+  /** The `error.type` of the export that finished last, if it failed; forgotten once read. */
+  take(): string | undefined {
+    const errorType = this.last;
+    this.last = undefined;
+    return errorType;
+  }
+
+  getMeter(): Meter {
+    const meter = createNoopMeter();
+    const record = (attributes?: Attributes): void => {
+      const errorType = attributes?.['error.type'];
+      this.last = typeof errorType === 'string' ? errorType : undefined;
+    };
+    return Object.assign(Object.create(meter) as Meter, {
+      createCounter: () => ({ add: (_count: number, attributes?: Attributes) => record(attributes) }),
+    });
+  }
 }
 
 /** The failure as the official exporter reports it: an OTLPExporterError when it has an HTTP status. */

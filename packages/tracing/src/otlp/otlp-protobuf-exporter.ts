@@ -39,10 +39,11 @@ export function createOtlpProtobufSpanExporter(
     return createInThreadExporter(selfObsMeterProvider, otlp);
   }
   try {
-    // Its fallback records no metrics: the off-thread exporter records every export itself,
-    // including those it hands to the fallback (a batch sent again would otherwise count twice).
+    // Its fallback records its metrics only where the off-thread exporter reads their error.type:
+    // that exporter records every export itself, including those it hands to the fallback (a
+    // batch sent again would otherwise count twice).
     return new OffThreadSpanExporter(
-      () => createInThreadExporter(undefined, otlp),
+      (errorTypes) => createInThreadExporter(errorTypes, otlp),
       undefined,
       selfObsMeterProvider,
       otlp,
