@@ -1,7 +1,8 @@
 /**
  * Streaming calls at their edges, each a defect a review found (every test failed against the code
  * before its fix): the caller's signal after a stream's first message (a timeout is
- * DEADLINE_EXCEEDED, another reason the cause, as before the first message); a Node Readable given
+ * DEADLINE_EXCEEDED, another reason the cause, as before the first message; no message delivered
+ * after it aborted); requests read once sent under a deadline past Node's longest timer; a Node Readable given
  * as requests is destroyed when the call ends without reading it to the end; a Promise among the
  * requests (or as a unary request) is refused, not sent as an empty message; a response grpc-js
  * refuses after the handler returned is logged and ends the SERVER span with the client's status; a
@@ -103,6 +104,67 @@ describe("the caller's signal after a stream's first message", () => {
     // A unary call (and the same stream before its first message) has the reason as its cause;
     // past the first message it was grpc-js's ServiceError "1 CANCELLED: Cancelled on client".
     expect((error as Error).cause).toBe(reason);
+  });
+
+  it('delivers no message after it aborted, even those grpc-js had buffered', async () => {
+    // The server sends 40 messages at once, then holds the stream open.
+    const server = createGrpcServer({
+      services: [
+        {
+          definition: EchoService,
+          implementation: {
+            say: () => ({ message: '', servedBy: 'a' }),
+            async *count(_request: unknown, context: { signal: AbortSignal }) {
+              for (let index = 0; index < 40; index++) yield { message: String(index), servedBy: 'a' };
+              await new Promise((resolve) => context.signal.addEventListener('abort', resolve, { once: true }));
+            },
+          },
+        },
+      ],
+    });
+    const { discovery } = await discovered(server, cleanups);
+    const echo = createGrpcClient({ definition: EchoService, discovery }) as unknown as Echo;
+    cleanups.push(() => echo.close());
+    const reason = new Error('the user went elsewhere');
+    const controller = new AbortController();
+    const messages: string[] = [];
+    let error: unknown;
+    try {
+      for await (const reply of echo.stream.count({}, { signal: controller.signal, deadlineMs: 5_000 })) {
+        messages.push(reply.message);
+        if (messages.length === 3) {
+          // Busy with a message while the rest arrive (buffered by grpc-js), then the caller gives up.
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          controller.abort(reason);
+        }
+      }
+    } catch (caught) {
+      error = caught;
+    }
+    // Before the fix: the 16 messages grpc-js had buffered came after the abort, then CANCELLED.
+    expect(messages).toEqual(['0', '1', '2']);
+    expect(error).toMatchObject({ code: 'CANCELLED' });
+    expect((error as Error).cause).toBe(reason);
+  });
+});
+
+describe('requests read once, on a channel still connecting', () => {
+  it('are sent under a deadline more than ~24.8 days away (past the longest Node timer)', async () => {
+    // The client's first call: its channel is still connecting, so the requests wait for it.
+    const streams = await streamsClient();
+    async function* generate(): AsyncGenerator<EchoRequest> {
+      yield { message: 'far' };
+      yield { message: 'off' };
+    }
+    // Before the fix: the wait for the connection was given the deadline itself, a timer Node fires
+    // after 1 ms when over 2^31-1 ms (TimeoutOverflowWarning); the wait then gave up, the requests
+    // were never sent, and the call hung, its server waiting for them, until that deadline.
+    const call = streams.clientStream.collect(generate(), { deadlineMs: 30 * 86_400_000 });
+    const outcome = await Promise.race([
+      call,
+      new Promise((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3_000)),
+    ]);
+    expect(outcome).toMatchObject({ message: 'far off' });
   });
 });
 

@@ -1039,7 +1039,6 @@ function pumpWhenConnected(
     ended = true;
   };
   call.once('status', onEnd);
-  const watchUntil = Number.isFinite(deadline) ? deadline : Date.now() + MAX_TIMER_MS;
   const awaitReady = (state: connectivityState): void => {
     if (ended) return;
     if (state === connectivityState.READY) {
@@ -1055,8 +1054,14 @@ function pumpWhenConnected(
     // its waiting calls, and refuses to be watched: the call's own end follows.
     if (state === connectivityState.SHUTDOWN) return;
     // Until the state changes, the call ends (its own failure or deadline), or the deadline passes.
+    // grpc-js times the watch with a plain setTimeout: never past Node's longest timer (MAX_TIMER_MS,
+    // ~24.8 days), which Node fires after 1 ms instead. Given a deadline further off, the watch gave
+    // up at once and the requests were never sent: the call hung, its server waiting for them, until
+    // that deadline. A watch so capped is renewed when it ends; one to the deadline itself is not.
+    const capped = Date.now() + MAX_TIMER_MS < deadline;
+    const watchUntil = capped ? Date.now() + MAX_TIMER_MS : deadline;
     grpcChannel.watchConnectivityState(state, watchUntil, (error) => {
-      if (error === undefined) awaitReady(grpcChannel.getConnectivityState(false));
+      if (error === undefined || capped) awaitReady(grpcChannel.getConnectivityState(false));
     });
   };
   awaitReady(grpcChannel.getConnectivityState(false));
@@ -1204,7 +1209,14 @@ async function* serverStream(
   try {
     yield first.value;
     call.resume();
-    for await (const message of call) yield message;
+    for await (const message of call) {
+      // Once the caller's signal aborted, no more messages: grpc-js still hands over those it
+      // buffered before the cancel (up to its high-water mark, 16), so a consumer that aborted
+      // while busy with one message went on getting a dozen more before the CANCELLED. Thrown to
+      // the catch below, which ends the stream as the abort says (CANCELLED or DEADLINE_EXCEEDED).
+      if (signal?.aborted) throw signal.reason;
+      yield message;
+    }
     // grpc-js ends the stream, then emits the error: one that came while nobody was iterating
     // left the messages before it buffered, and is thrown after them.
     if (taken.failedLater !== undefined) throw taken.failedLater;
