@@ -301,7 +301,9 @@ describe('switchyard call', { timeout: 180_000 }, () => {
       () => cli([...say, '{"mesage":"typo"}', ...proto]),
       () => cli(['call', 'nope', 'switchyard.echo.v1.Echo/Say', '{}', ...proto]),
       () => cli([...say, '{"failWithCode":5}', ...proto]),
-      () => cli([...say, '{"delayMs":2000}', ...proto, '--deadline-ms', '200']),
+      // The deadline covers the registry lookup too: 200 ms ran out there once on a loaded CI
+      // machine (no trace yet, so no trace id in the line). 1 s leaves the lookup room.
+      () => cli([...say, '{"delayMs":3000}', ...proto, '--deadline-ms', '1000']),
       () => cli([...say, '{}', '--proto', 'missing/nothing.proto']),
       () => cli([...say, '[1,2]', ...proto]),
     ]);
@@ -311,7 +313,7 @@ describe('switchyard call', { timeout: 180_000 }, () => {
       [2, /request\.mesage: .*unknown field of EchoRequest/],
       [1, /unknown service "nope"/],
       [1, /Echo\/Say: NOT_FOUND: asked to fail with 5 \(trace [0-9a-f]{32}\)$/],
-      [1, /deadline of 200 ms exceeded \(trace [0-9a-f]{32}\)$/],
+      [1, /deadline of 1000 ms exceeded \(trace [0-9a-f]{32}\)$/],
       [2, /--proto missing\/nothing\.proto: cannot load/],
       [2, /must be a JSON object, got an array/],
     ];
