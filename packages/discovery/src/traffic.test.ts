@@ -12,8 +12,13 @@ const instance = (id: string, version: string, metadata: Record<string, string> 
   metadata,
 });
 
-async function discover(balancer = 'round-robin'): Promise<Discovery> {
-  const discovery = createDiscovery({ registry, service: 'catalog', balancer });
+async function discover(balancer = 'round-robin', outlierDetection?: { baseEjectionMs: number }): Promise<Discovery> {
+  const discovery = createDiscovery({
+    registry,
+    service: 'catalog',
+    balancer,
+    ...(outlierDetection ? { outlierDetection } : {}),
+  });
   discoveries.push(discovery);
   await discovery.ready();
   return discovery;
@@ -215,14 +220,7 @@ describe('health per traffic group (each version of a split, each A/B arm)', () 
     await registry.register(instance('primary', '1.0.0'));
     await registry.register({ ...instance('standby', '1.0.0'), weight: 0 });
     await registry.register(instance('arm-b', '1.0.0', { track: 'b' }));
-    const discovery = createDiscovery({
-      registry,
-      service: 'catalog',
-      balancer: 'round-robin',
-      outlierDetection: { baseEjectionMs: 60_000 },
-    });
-    discoveries.push(discovery);
-    await discovery.ready();
+    const discovery = await discover('round-robin', { baseEjectionMs: 60_000 });
     expect(share(discovery, 100, (id) => id === 'primary')).toBe(1);
     // The primary's process is gone: its connection is refused.
     pickUntil(discovery, 'primary').done({ ok: false, latencyMs: 1, connectionFailed: true });
@@ -251,14 +249,7 @@ describe('health per traffic group (each version of a split, each A/B arm)', () 
     await registry.register(instance('stable-1', '1.4.0'));
     await registry.register(instance('canary-1', '1.5.0'));
     await registry.register(instance('old-1', '1.3.0'));
-    const discovery = createDiscovery({
-      registry,
-      service: 'catalog',
-      balancer: 'round-robin',
-      outlierDetection: { baseEjectionMs: 60_000 },
-    });
-    discoveries.push(discovery);
-    await discovery.ready();
+    const discovery = await discover('round-robin', { baseEjectionMs: 60_000 });
     await registry.setRoute('catalog', { splits: { '1.4.0': 95, '1.5.0': 5, '1.3.0': 0 } });
     // Stable's process is gone (its connection refused): its calls would all fail there.
     pickUntil(discovery, 'stable-1').done({ ok: false, latencyMs: 1, connectionFailed: true });

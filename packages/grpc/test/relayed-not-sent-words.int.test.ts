@@ -11,7 +11,7 @@ import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js'
 import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
-import { circuitBreaker, retry } from '@switchyard/resilience';
+import { circuitBreaker, type Policy, retry } from '@switchyard/resilience';
 import { describe, expect, it } from 'vitest';
 import { cleanupsAfterEach } from './fixtures/cleanups.js';
 import { discoveredAt, type EchoSayClient, EchoService } from './fixtures/echo.js';
@@ -110,6 +110,17 @@ async function answeringServer(details: string, shape: 'trailers-only' | 'header
   return { port: (server.address() as { port: number }).port, seen };
 }
 
+/** A Switchyard client of the echo server on `port` with `policy`, closed at cleanup. */
+async function clientAt(port: number, policy: Policy): Promise<EchoSayClient> {
+  const discovery = await discoveredAt(port, cleanups);
+  const echo = createGrpcClient({ definition: EchoService, discovery, policy }) as unknown as EchoSayClient;
+  cleanups.push(() => echo.close());
+  return echo;
+}
+
+/** Retries that would send a call again at once, were it allowed. */
+const quickRetries = () => retry({ maxAttempts: 3, budget: false, backoff: { initialMs: 1, maxMs: 2 } });
+
 describe("a server's UNAVAILABLE in grpc-js's words for a call never sent", () => {
   for (const [details, shape] of [
     ['No connection established. Last error: connect ECONNREFUSED 10.0.0.9:50051', 'headers-then-trailers'],
@@ -118,13 +129,7 @@ describe("a server's UNAVAILABLE in grpc-js's words for a call never sent", () =
   ] as const) {
     it(`is not sent again for a method that must not run twice: "${details}" (${shape})`, async () => {
       const { port, seen } = await answeringServer(details, shape);
-      const discovery = await discoveredAt(port, cleanups);
-      const echo = createGrpcClient({
-        definition: EchoService,
-        discovery,
-        policy: retry({ maxAttempts: 3, budget: false, backoff: { initialMs: 1, maxMs: 2 } }),
-      }) as unknown as EchoSayClient;
-      cleanups.push(() => echo.close());
+      const echo = await clientAt(port, quickRetries());
       // Twice: on a channel still connecting (grpc-js's channel call), then on the connected one.
       for (let call = 1; call <= 2; call++) {
         await expect(echo.say({ message: 'charge' }, { deadlineMs: 3_000, idempotent: false })).rejects.toMatchObject({
@@ -142,13 +147,7 @@ describe("a server's reply in grpc-js's words for a failure on the client's side
   it('is not sent again as a stream never started: "Failed to start HTTP/2 stream"', async () => {
     const details = 'Failed to start HTTP/2 stream with error ERR_HTTP2_GOAWAY_SESSION';
     const { port, seen } = await answeringServer(details, 'trailers-only', 13);
-    const discovery = await discoveredAt(port, cleanups);
-    const echo = createGrpcClient({
-      definition: EchoService,
-      discovery,
-      policy: retry({ maxAttempts: 3, budget: false, backoff: { initialMs: 1, maxMs: 2 } }),
-    }) as unknown as EchoSayClient;
-    cleanups.push(() => echo.close());
+    const echo = await clientAt(port, quickRetries());
     await expect(echo.say({ message: 'charge' }, { deadlineMs: 3_000, idempotent: false })).rejects.toMatchObject({
       code: 'INTERNAL',
       details,
@@ -163,14 +162,8 @@ describe("a server's reply in grpc-js's words for a failure on the client's side
   ] as const) {
     it(`is the server's failure, counted by the breaker: "${details}"`, async () => {
       const { port } = await answeringServer(details, 'trailers-only', code);
-      const discovery = await discoveredAt(port, cleanups);
       const breaker = circuitBreaker({ minimumCalls: 3, openMs: 60_000 });
-      const echo = createGrpcClient({
-        definition: EchoService,
-        discovery,
-        policy: breaker,
-      }) as unknown as EchoSayClient;
-      cleanups.push(() => echo.close());
+      const echo = await clientAt(port, breaker);
       for (let call = 0; call < 3; call++) {
         await expect(echo.say({ message: 'hi' }, { deadlineMs: 3_000 })).rejects.toMatchObject({
           grpcCode: code,

@@ -39,6 +39,13 @@ function lineLogger(): Logger & { lines: { level: 'warn' | 'error'; message: str
   return { lines, debug: noop, info: noop, warn: keep('warn'), error: keep('error') };
 }
 
+/** Deletes catalog-1's entry, lease and generation behind `registration`'s back, as a Redis that lost them. */
+async function dropEntry(prefix: string, registration: Beating): Promise<void> {
+  await raw.del(`${prefix}lease:catalog-1:${registration.registrationGeneration}`);
+  await raw.hdel(`${prefix}gens`, 'catalog-1');
+  await raw.hdel(`${prefix}instances`, 'catalog-1');
+}
+
 describe('heartbeats that land after their registration ended', () => {
   // abandon() promises that nothing is written any more, as after a crash. A heartbeat already in
   // flight (here held up by a slow Redis) went on once its PEXPIRE found no lease: its slow script
@@ -50,9 +57,7 @@ describe('heartbeats that land after their registration ended', () => {
     const registration = (await owner.register(instance('catalog-1'), { ttlMs: 60_000 })) as Beating;
     // The entry vanished (deleted by hand, or Redis lost it): the next heartbeat finds no lease.
     const prefix = `${namespace}:{catalog}:`;
-    await raw.del(`${prefix}lease:catalog-1:${registration.registrationGeneration}`);
-    await raw.hdel(`${prefix}gens`, 'catalog-1');
-    await raw.hdel(`${prefix}instances`, 'catalog-1');
+    await dropEntry(prefix, registration);
     await redis.pause();
     let beat: Promise<void>;
     try {
@@ -78,9 +83,7 @@ describe('heartbeats that land after their registration ended', () => {
     const owner = registry({ namespace });
     const registration = (await owner.register(instance('catalog-1'), { ttlMs: 60_000 })) as Beating;
     const prefix = `${namespace}:{catalog}:`;
-    await raw.del(`${prefix}lease:catalog-1:${registration.registrationGeneration}`);
-    await raw.hdel(`${prefix}gens`, 'catalog-1');
-    await raw.hdel(`${prefix}instances`, 'catalog-1');
+    await dropEntry(prefix, registration);
     const monitor = await raw.monitor();
     const writes: string[] = [];
     monitor.on('monitor', (_time: string, args: string[]) => {
