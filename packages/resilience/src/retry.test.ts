@@ -92,6 +92,34 @@ describe('retry', () => {
     expect(reasons).toEqual(['aborted']); // was [] (metrics missed every give-up during a wait)
   });
 
+  it('starts no further attempt when the caller aborts in the same tick its backoff wait ends', async () => {
+    const reasons: string[] = [];
+    const budget = retryBudget();
+    const giveBack = vi.spyOn(budget, 'releaseRetry');
+    const policy = retry({ maxAttempts: 3, budget, pushbackOf: () => 100 });
+    policy.onGiveUp((event) => reasons.push(event.reason));
+    const controller = new AbortController();
+    let attempts = 0;
+    const pending = policy.execute(
+      () => {
+        attempts++;
+        return Promise.reject(unavailable());
+      },
+      { signal: controller.signal },
+    );
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    await vi.advanceTimersByTimeAsync(0); // the first attempt failed; the 100 ms wait is armed
+    // The caller's own timer is due in the same tick as the wait's: both run before any promise
+    // continuation (as in one macrotask), the wait's first.
+    setTimeout(() => controller.abort(), 100);
+    vi.advanceTimersByTime(100);
+    await outcome;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(attempts).toBe(1); // was 2: a retry started for a call its caller had cancelled
+    expect(reasons).toEqual(['aborted']);
+    expect(giveBack).toHaveBeenCalledTimes(1); // the retry never made is not charged
+  });
+
   it("reports a give-up as 'deadline' when the call's deadline ends an attempt, and as 'aborted' when the caller does", async () => {
     const reasons: string[] = [];
     const policy = retry({ budget: false });

@@ -173,6 +173,14 @@ export function retry(options: RetryOptions = {}): RetryPolicy {
           budget?.releaseRetry?.(grantedAt);
           giveUp(attempt, abortedWhy(reason), error, reason);
         }
+        // The call aborted after the wait's timer resolved it but before this continuation ran
+        // (the caller's abort or a deadline due in the same tick, run before any promise job):
+        // the attempt started anyway, for a caller who already had CANCELLED.
+        const abortedMeanwhile = context.abortReason;
+        if (abortedMeanwhile) {
+          budget?.releaseRetry?.(grantedAt);
+          giveUp(attempt, abortedWhy(abortedMeanwhile), error, abortedMeanwhile);
+        }
         // The wait's timer can run after the deadline when the event loop lagged: both timers were
         // due and the deadline's had not run yet. Starting the attempt then would send a request
         // nobody waits for (and that the transports would give no time at all).
