@@ -58,11 +58,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
 
   const waitForSlot = (context: CallContext): Promise<void> =>
     new Promise((resolve, reject) => {
-      // Marked only on the queue's path (before anything can settle the wait): a breaker around does
-      // not count a call that runs out of time before its operation is called (see
-      // CallContext.operationReached).
-      context.enterQueue();
-      // How long it waited goes to the context too: a breaker around does not count the wait as
+      // How long it waited goes to the context: a breaker around does not count the wait as
       // the dependency's slowness (see CallContext.leaveQueue).
       const queuedAt = performance.now();
       let timer: NodeJS.Timeout | undefined;
@@ -71,7 +67,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         admit() {
           waiter.settled = true;
           waiting--;
-          context.leaveQueue(true, performance.now() - queuedAt);
+          context.leaveQueue(performance.now() - queuedAt);
           if (timer) clearTimeout(timer);
           removeAbort();
           resolve();
@@ -81,7 +77,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         if (waiter.settled) return;
         waiter.settled = true;
         waiting--;
-        context.leaveQueue(false, performance.now() - queuedAt);
+        context.leaveQueue(performance.now() - queuedAt);
         if (timer) clearTimeout(timer);
         removeAbort();
         reject(error);
@@ -121,9 +117,7 @@ export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
         // admission and this continuation: hand the slot on instead of running it for nobody.
         const aborted = context.abortReason;
         if (aborted) {
-          // Never ran: as a waiter that gave up (see CallContext.operationReached).
-          context.enterQueue();
-          context.leaveQueue(false);
+          // Never ran: a breaker around does not count it (see CallContext.operationReached).
           release();
           throw aborted;
         }

@@ -75,12 +75,10 @@ export class CallContext implements AttemptContext {
   private refusal: Error | undefined = undefined;
   /** On the call's root context: the highest attempt number given so far (see nextAttempt). */
   private attemptsNumbered = 1;
-  /** Calls in this context (or its attempts) waiting in a bulkhead's queue now (see enterQueue). */
-  private queuedNow = 0;
-  /** A call in this context (or its attempts) left a bulkhead's queue without running (see leaveQueue). */
-  private leftQueueUnserved = false;
   /** Ms this attempt has waited in bulkhead queues so far (see leaveQueue). */
   private waitedInQueueMs = 0;
+  /** The operation was called in this context or one of its attempts (see markOperationCalled). */
+  private operationCalled = false;
 
   constructor(
     public deadline: number,
@@ -274,41 +272,42 @@ export class CallContext implements AttemptContext {
   }
 
   /**
-   * @internal A bulkhead queued this call: it waits, its operation not called. Marked on this
-   * context and its ancestors, only on that path (a bulkhead with a free slot marks nothing), so a
-   * breaker around can tell a call that ran out of time waiting for a slot, the caller's own
-   * congestion, from a dependency that was slow (see operationReached).
+   * @internal The call left a bulkhead's queue (admitted, or given up: its deadline passed, it was
+   * cancelled, it waited too long). `waitedMs`, the time it waited, is added to {@link queueWaitMs}
+   * of this context and of the ancestors that are the same attempt (a timeout's scope), so a breaker
+   * around times the operation, not the caller's own congestion. Not past a retry or a hedge:
+   * another attempt's wait may overlap this one's run.
    */
-  enterQueue(): void {
+  leaveQueue(waitedMs: number): void {
     for (let context: CallContext | undefined = this; context !== undefined; context = context.parent) {
-      context.queuedNow++;
+      if (context.attempt !== this.attempt) break;
+      context.waitedInQueueMs += waitedMs;
     }
   }
 
   /**
-   * @internal The call left the bulkhead's queue: admitted (`served`), or given up (its deadline
-   * passed, it was cancelled, it waited too long), its operation never called. `waitedMs`, the time
-   * it waited, is added to {@link queueWaitMs} of this context and of the ancestors that are the
-   * same attempt (a timeout's scope), so a breaker around times the operation, not the caller's own
-   * congestion. Not past a retry or a hedge: another attempt's wait may overlap this one's run.
+   * @internal The operation is being called in this context: marks it and its ancestors (up to the
+   * first one marked already, whose ancestors are marked too). One field write per attempt on the
+   * happy path (see operationReached).
    */
-  leaveQueue(served: boolean, waitedMs = 0): void {
-    let sameAttempt = true;
-    for (let context: CallContext | undefined = this; context !== undefined; context = context.parent) {
-      context.queuedNow--;
-      if (!served) context.leftQueueUnserved = true;
-      if (sameAttempt && context.attempt === this.attempt) context.waitedInQueueMs += waitedMs;
-      else sameAttempt = false;
+  markOperationCalled(): void {
+    for (let context: CallContext | undefined = this; context !== undefined && !context.operationCalled; ) {
+      context.operationCalled = true;
+      context = context.parent;
     }
   }
 
   /**
-   * @internal Whether the operation may have been called in this context: false while one of its
-   * calls waits in a bulkhead's queue, and once one left it without running. An attempt's own
-   * descendants alone mark it: a sibling hedge's wait does not.
+   * @internal Whether the operation was called in this context or in one of its attempts, so a
+   * breaker around can tell a call that reached the dependency from one that never did: it waited
+   * for an inner bulkhead's slot until its deadline passed (the caller's own congestion), or each
+   * of its attempts was refused by an inner bulkhead or breaker. An attempt's own descendants
+   * alone mark it: a sibling hedge's call does not. Once one attempt reached the operation, the
+   * call has: marked by queue waits instead, a call whose first attempt hung at the dependency and
+   * whose retry then ran out of time in the queue was taken for congestion, and never counted.
    */
   get operationReached(): boolean {
-    return this.queuedNow === 0 && !this.leftQueueUnserved;
+    return this.operationCalled;
   }
 
   /** @internal Ms this attempt (this context and its timeouts' scopes) has waited for bulkhead slots so far. */

@@ -131,6 +131,9 @@ function assertSteps(steps: unknown): void {
 
 /** Calls the context's operation, turning a synchronous throw into a rejection. */
 function invoke(context: CallContext): Promise<unknown> {
+  // Marked before the call (a synchronous throw still reached the operation): a breaker around
+  // does not count a call whose attempts were all refused before it (see operationReached).
+  context.markOperationCalled();
   try {
     return Promise.resolve((context.operation as (context: CallContext) => unknown)(context));
   } catch (error) {

@@ -54,7 +54,8 @@ export interface CircuitBreakerOptions {
    * What counts as a failure. @default every error except caller mistakes and cancellations (see
    * isServerFailure). Never asked about rejections made before the dependency was reached
    * (CIRCUIT_OPEN, BULKHEAD_FULL, NO_INSTANCES, and a DEADLINE_EXCEEDED that came before the
-   * operation was called, e.g. while waiting for an inner bulkhead's slot): those are not counted at all.
+   * operation was called, e.g. while waiting for an inner bulkhead's slot), nor about an inner
+   * retry()'s give-up when none of its attempts reached the operation: those are not counted at all.
    */
   isFailure?: (error: unknown) => boolean;
   /** One breaker per `execute({ key })` (per method, per instance…) instead of one for all. @default false */
@@ -135,14 +136,32 @@ function isLocalRejection(error: unknown): boolean {
 }
 
 /**
- * The call ran out of time before its operation was called: its deadline (or an inner timeout)
- * passed while it waited for an inner bulkhead's slot. The caller's own congestion, not the
- * dependency's: counted as a failure, it opened the breaker (20 queued calls timing out behind a
- * few slow ones), or re-opened a half-open one on a probe that never left the queue. The caller
- * still gets that DEADLINE_EXCEEDED; only the breaker looks past it. Read on the error path only.
+ * The call never reached the operation, and failed on this side: its deadline (or an inner
+ * timeout) passed while it waited for an inner bulkhead's slot, or a retry() inside the breaker
+ * gave up on attempts each refused by an inner bulkhead or breaker (RETRY_EXHAUSTED over such
+ * errors, or RETRY_BUDGET_EXHAUSTED / DEADLINE_EXCEEDED after one). The caller's own congestion,
+ * not the dependency's: counted as a failure, it opened the breaker (20 queued calls timing out
+ * behind a few slow ones; a full bulkhead the caller retries; an inner per-instance breaker's
+ * CIRCUIT_OPEN, which the default retryOn retries), or re-opened a half-open one on a probe that
+ * never left this process. The caller still gets its error; only the breaker looks past it. A call
+ * one of whose attempts reached the operation counts as before. Read on the error path only.
  */
-function timedOutBeforeReaching(context: CallContext, error: unknown): boolean {
-  return !context.operationReached && codeOf(error) === 'DEADLINE_EXCEEDED';
+function refusedEveryAttempt(context: CallContext, error: unknown): boolean {
+  return !context.operationReached && refusedBeforeReaching(error, 0);
+}
+
+/** Whether `error` is a refusal made on this side, looking through retry()'s give-ups (bounded depth). */
+function refusedBeforeReaching(error: unknown, depth: number): boolean {
+  if (depth > 4) return false;
+  const code = codeOf(error);
+  if (code === undefined) return false;
+  if (LOCAL_REJECTIONS.has(code) || code === 'DEADLINE_EXCEEDED') return true;
+  if (code === 'RETRY_EXHAUSTED') {
+    const errors = (error as { errors?: unknown }).errors;
+    return Array.isArray(errors) && errors.length > 0 && errors.every((each) => refusedBeforeReaching(each, depth + 1));
+  }
+  if (code === 'RETRY_BUDGET_EXHAUSTED') return refusedBeforeReaching((error as { cause?: unknown }).cause, depth + 1);
+  return false;
 }
 
 /**
@@ -316,10 +335,10 @@ export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBrea
   const durationOf = (context: CallContext, startedAt: number): number =>
     timed ? performance.now() - context.queueWaitMs - startedAt : 0;
 
-  /** How a failed call counts (see isLocalRejection, timedOutBeforeReaching). */
+  /** How a failed call counts (see isLocalRejection, refusedEveryAttempt). */
   const outcomeOf = (context: CallContext, error: unknown): 'success' | 'failure' | 'ignored' => {
     const cancelled = (context.abortReason as { code?: string } | undefined)?.code === 'CANCELLED';
-    if (cancelled || isLocalRejection(error) || timedOutBeforeReaching(context, error)) return 'ignored';
+    if (cancelled || isLocalRejection(error) || refusedEveryAttempt(context, error)) return 'ignored';
     return isFailure(error) ? 'failure' : 'success';
   };
 

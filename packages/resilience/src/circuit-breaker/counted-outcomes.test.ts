@@ -1,7 +1,7 @@
 import { DeadlineExceededError, SwitchyardError } from '@switchyard/core';
 // From source, not the package name: for tsc that resolves to the built dist/, which may predate
 // probeTimeoutMs (vitest runs the source either way).
-import { bulkhead, circuitBreaker, compose, pendingDeadlineTimers, timeout } from '@switchyard/resilience';
+import { bulkhead, circuitBreaker, compose, pendingDeadlineTimers, retry, timeout } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const fail = () => Promise.reject(new SwitchyardError('UNAVAILABLE', 'down', { retryable: true }));
@@ -91,6 +91,110 @@ describe('circuitBreaker counts only calls that reached the operation', () => {
     expect(breaker.state()).toBe('half-open');
     holder.release();
     await expect(policy.execute(ok)).resolves.toBe('ok'); // the freed slot admits the next probe
+    expect(breaker.state()).toBe('closed');
+  });
+});
+
+describe('circuitBreaker outside retry() counts only calls whose attempts reached the operation', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A retry that also retries a full bulkhead (as a caller may choose to), with short waits. */
+  const retryingFullBulkheads = () =>
+    retry({
+      maxAttempts: 3,
+      backoff: { initialMs: 1, maxMs: 1 },
+      budget: false,
+      retryOn: (error) => ['UNAVAILABLE', 'BULKHEAD_FULL'].includes((error as { code?: string }).code ?? ''),
+    });
+
+  it('does not count a call whose every attempt an inner bulkhead refused (RETRY_EXHAUSTED)', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 3, failureRateThreshold: 0.5, openMs: 60_000 });
+    const slots = bulkhead({ maxConcurrent: 1 });
+    const policy = compose(breaker, retryingFullBulkheads(), slots);
+    const holder = held();
+    void slots.execute(holder.operation); // the caller's own congestion, not through the breaker
+    let ran = 0;
+    for (let i = 0; i < 5; i++) {
+      const call = policy
+        .execute(() => {
+          ran++;
+          return ok();
+        })
+        .catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(10);
+      // The caller still gets what it got: every attempt refused.
+      expect(await call).toMatchObject({ code: 'RETRY_EXHAUSTED', cause: { code: 'BULKHEAD_FULL' } });
+    }
+    expect(ran).toBe(0);
+    // Was 'open': five calls that never reached the dependency read as five failures of it.
+    expect(breaker.state()).toBe('closed');
+    holder.release();
+    // Calls whose attempts reached a failing dependency still count.
+    for (let i = 0; i < 3; i++) {
+      const call = policy.execute(fail).catch(() => {});
+      await vi.advanceTimersByTimeAsync(10);
+      await call;
+    }
+    expect(breaker.state()).toBe('open');
+  });
+
+  it('does not count CIRCUIT_OPEN of an inner (per-instance) breaker that the default retryOn retried', async () => {
+    const outer = circuitBreaker({ minimumCalls: 3, failureRateThreshold: 0.5, openMs: 60_000 });
+    const inner = circuitBreaker({ minimumCalls: 1, openMs: 60_000 });
+    const policy = compose(outer, retry({ backoff: { initialMs: 1, maxMs: 1 }, budget: false }), inner);
+    inner.isolate(); // an instance taken out by hand (or opened by failures the outer one counted then)
+    for (let i = 0; i < 5; i++) {
+      const call = policy.execute(ok).catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(await call).toMatchObject({ code: 'RETRY_EXHAUSTED', cause: { code: 'CIRCUIT_OPEN' } });
+    }
+    expect(outer.state()).toBe('closed'); // was 'open'
+  });
+
+  it('counts a call whose first attempt hung at the dependency though its retry then ran out of time in the queue', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 2, failureRateThreshold: 0.5, openMs: 60_000 });
+    const slots = bulkhead({ maxConcurrent: 1, maxQueue: 10 });
+    // The default retryOn retries the per-attempt timeout's DEADLINE_EXCEEDED (time is left).
+    const retries = retry({ backoff: { initialMs: 1, maxMs: 1 }, budget: false });
+    const policy = compose(breaker, retries, slots, timeout({ ms: 50 }));
+    let ran = 0;
+    const hanging = () => {
+      ran++;
+      return hang();
+    };
+    // x's first attempt hangs 50 ms at the dependency while y waits for the slot; then y's hangs
+    // while x's retry waits for it, until both deadlines pass.
+    const x = policy.execute(hanging, { deadline: Date.now() + 80 }).catch((error: unknown) => error);
+    const y = policy.execute(hanging, { deadline: Date.now() + 80 }).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await x).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(await y).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(ran).toBe(2);
+    // Both calls reached a dependency that hung: two failures of two. Was 'closed': x was taken
+    // for the caller's own congestion (its last attempt never left the queue), and not counted.
+    expect(breaker.state()).toBe('open');
+  });
+
+  it('a half-open probe whose attempts an inner bulkhead refused frees its slot instead of re-opening the circuit', async () => {
+    const breaker = circuitBreaker({ minimumCalls: 1, openMs: 1_000, halfOpenCalls: 1 });
+    const slots = bulkhead({ maxConcurrent: 1 });
+    const policy = compose(breaker, retryingFullBulkheads(), slots);
+    const failed = policy.execute(fail).catch(() => {});
+    await vi.advanceTimersByTimeAsync(10);
+    await failed;
+    expect(breaker.state()).toBe('open');
+    await vi.advanceTimersByTimeAsync(1_000);
+    const holder = held();
+    void slots.execute(holder.operation);
+    const probe = policy.execute(ok).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await probe).toMatchObject({ code: 'RETRY_EXHAUSTED' });
+    // Was 'open' for another openMs: a probe that never reached the dependency decided the trial.
+    expect(breaker.state()).toBe('half-open');
+    holder.release();
+    await vi.advanceTimersByTimeAsync(0); // the bulkhead's slot is free again
+    await expect(policy.execute(ok)).resolves.toBe('ok'); // the freed probe slot admits the next probe
     expect(breaker.state()).toBe('closed');
   });
 });
