@@ -368,6 +368,51 @@ describe('OrderPlacer and cancelled calls', () => {
   });
 });
 
+describe('OrderPlacer and the deadlines of the calls sharing a placement', () => {
+  /** A served call whose signal aborts at its deadline, as a gRPC handler's does. */
+  function servedWithin(placer: OrderPlacer, request: ReturnType<typeof order>, ms: number) {
+    const deadline = Date.now() + ms;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DeadlineExceededError()), ms);
+    const context = { signal: controller.signal, deadline } as GrpcHandlerContext;
+    const placed = runInCallScope({ deadline, signal: controller.signal }, () => placer.place(request, context));
+    placed.catch(() => undefined).finally(() => clearTimeout(timer));
+    return placed;
+  }
+
+  it('a retry that joined with more time gets its order when the call that started the placement runs out of time', async () => {
+    const { catalog, calls, level } = await inProcessCatalog();
+    // Catalog answers the reservation after 300 ms, and enforces the deadline each call was given,
+    // as the Switchyard client does.
+    const deadlines: (number | undefined)[] = [];
+    const slowReserve: CatalogOrdering['reserveStock'] = async (request, options) => {
+      const deadline = (options as { deadline?: number } | undefined)?.deadline;
+      deadlines.push(deadline);
+      const answer = catalog.reserveStock(request, options);
+      const left = (deadline ?? Number.POSITIVE_INFINITY) - Date.now();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(300, Math.max(0, left))));
+      if (left < 300) throw new DeadlineExceededError();
+      return answer;
+    };
+    const placer = new OrderPlacer({ ...catalog, reserveStock: slowReserve }, new MemoryOrderStore());
+    const request = order([['sku-7', 2]]);
+    const first = servedWithin(placer, request, 150);
+    await expect.poll(() => calls.reserve).toBe(1);
+    const retry = servedWithin(placer, request, 5_000); // a retry with a deadline of its own
+    // Each caller gets its own deadline: the first one's passes, and it is told so.
+    expect(await settledWithin(first, 2_000)).toEqual({ status: 'rejected', code: 'DEADLINE_EXCEEDED' });
+    // Was DEADLINE_EXCEEDED too, 4.8 s early: the reservation ran under the first call's deadline.
+    expect(await settledWithin(retry, 4_000)).toEqual({
+      status: 'fulfilled',
+      value: expect.objectContaining({ status: 'placed' }),
+    });
+    expect(await level('sku-7')).toBe(3); // reserved once (idempotent per order id), confirmed
+    // Sent again once, with the retry's deadline, when the first one's passed.
+    expect(deadlines).toHaveLength(2);
+    expect(deadlines[1]).toBeGreaterThan((deadlines[0] as number) + 4_000);
+  });
+});
+
 describe('OrderPlacer compensation (stock reserved for an order that was never placed goes back)', () => {
   it('gives the stock back when the reply to the reservation is lost, and the retry with the same key places the order once', async () => {
     const { catalog, faults, level } = await inProcessCatalog();

@@ -142,7 +142,7 @@ export class OrderPlacer {
     shared: SharedWork<Order__Output>,
   ): Promise<Order__Output> {
     const ids = [...new Set(lines.map((line) => line.productId))];
-    const { products } = await this.catalog.batchGetProducts({ ids }, callOptions(shared));
+    const { products } = await withCallersTime(shared, (options) => this.catalog.batchGetProducts({ ids }, options));
     const prices = new Map(products.map((product) => [product.id, product.priceCents]));
     let totalCents = 0;
     lines.forEach((line, index) => {
@@ -161,7 +161,11 @@ export class OrderPlacer {
     throwIfAborted(shared.signal);
     let reservation: { reserved: boolean; shortProductId: string };
     try {
-      reservation = await this.catalog.reserveStock({ orderId: id, lines, hold: true }, callOptions(shared));
+      // Sent again, when a caller with more time is still waiting, under the same order id:
+      // catalog's reservation is idempotent per order id, so it answers the first one's result.
+      reservation = await withCallersTime(shared, (options) =>
+        this.catalog.reserveStock({ orderId: id, lines, hold: true }, options),
+      );
     } catch (error) {
       // Catalog saw this order id reserve other lines (placed on another replica with this key):
       // that reservation is the other request's, never released here.
@@ -187,7 +191,8 @@ export class OrderPlacer {
     if (shared.signal.aborted) throw await this.release(id, toCancelled(shared.signal.reason));
     let confirmed: boolean;
     try {
-      ({ confirmed } = await this.catalog.confirmStock({ orderId: id }, callOptions(shared)));
+      // Confirming twice is harmless: catalog answers `confirmed` again for a confirmed order.
+      ({ confirmed } = await withCallersTime(shared, (options) => this.catalog.confirmStock({ orderId: id }, options)));
     } catch (error) {
       // Released unless the confirmation got there (its reply lost): then catalog keeps the
       // stock, and a retry finds the order confirmed.
@@ -239,6 +244,32 @@ export class OrderPlacer {
 function callOptions(shared: SharedWork<Order__Output>): { signal: AbortSignal; deadline?: number } {
   const { signal, deadline } = shared;
   return deadline === NO_DEADLINE ? { signal } : { signal, deadline };
+}
+
+/**
+ * Runs one catalog step of a placement under its callers' latest deadline, and again, with the
+ * new latest, when that deadline passed while a caller that joined since still has time. A call
+ * in flight keeps the deadline it was sent with: a retry joining a placement started by a call
+ * with less time left got that call's DEADLINE_EXCEEDED when it passed, while it had seconds
+ * left. Bounded: each new try needs a later deadline than the one that passed. Only for steps
+ * that are safe to send twice (reads, and catalog's reservation and confirmation, idempotent per
+ * order id).
+ */
+async function withCallersTime<T>(
+  shared: SharedWork<Order__Output>,
+  call: (options: { signal: AbortSignal; deadline?: number }) => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    const options = callOptions(shared);
+    try {
+      return await call(options);
+    } catch (error) {
+      const timedOut = (error as { code?: unknown } | null)?.code === 'DEADLINE_EXCEEDED';
+      const latest = shared.deadline;
+      const moreTime = latest > (options.deadline ?? NO_DEADLINE) && latest > Date.now();
+      if (!timedOut || shared.signal.aborted || !moreTime) throw error;
+    }
+  }
 }
 
 function validate(request: PlaceOrderInput): Line[] {
