@@ -252,6 +252,22 @@ export function frozenInstance(): void {
         report('8-frozen-instance', figures);
 
         expect.soft(summary.requests).toBeGreaterThan(500);
+        // The pick trace works: it saw each victim picked before its freeze, on both transports.
+        // Without it (a client that stopped going through discovery.pick, a trace that recorded
+        // nothing), inFlightAtFreeze, pickedWhileFrozen and stopSendingMs all read 0, and their
+        // bounds below could not fail.
+        for (const [name, id, frozenAt] of [
+          ['short', shortId, short.frozenAt],
+          ['long', longId, long.frozenAt],
+        ] as const) {
+          const tracedBefore = (watched.get(id) as VictimLease[]).filter((lease) => lease.pickedAt < frozenAt);
+          expect
+            .soft(
+              ['grpc', 'http'].filter((transport) => !tracedBefore.some((lease) => lease.transport === transport)),
+              `${name}: transports on which no pick of it was traced before the freeze`,
+            )
+            .toEqual([]);
+        }
         // The recipe (a per-attempt timeout inside retry()) loses nothing: a stuck attempt is retried elsewhere.
         expect.soft(recipeFailures.map((record) => `${record.code}: ${record.message}`)).toEqual([]);
         // Every failure is a call caught on a frozen instance, timed out at its deadline.

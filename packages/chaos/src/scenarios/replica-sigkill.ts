@@ -1,7 +1,8 @@
 /**
  * Chaos 1: SIGKILL one of three replicas of a gRPC service under continuous load.
  * Expected: no failed call (the in-flight attempts on the dead replica are retried elsewhere, the
- * refused connections eject it at once), and the instance leaves the registry within TTL + 1 s.
+ * refused connections eject it at once: the client stops picking it within EJECT_BOUND_MS, long
+ * before its TTL), and the instance leaves the registry within TTL + 1 s.
  */
 import { createRegistry } from '@switchyard/registry';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +14,12 @@ import { useScenarioRedis } from '../harness/scenario-redis.js';
 import { waitUntil } from '../harness/wait.js';
 
 const TTL_MS = 3_000;
+/**
+ * Kill → the client's view drops the victim (`recoverMs`). Measured: 16–38 ms (the first refused
+ * connection ejects it). A third of the TTL: a client that only forgot it when the registry
+ * expired it (~TTL) fails this, and so does one that never dropped it (null).
+ */
+const EJECT_BOUND_MS = 1_000;
 
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
 export function replicaSigkill(): void {
@@ -86,7 +93,11 @@ export function replicaSigkill(): void {
       expect.soft(summary.requests).toBeGreaterThan(500);
       expect.soft(figures.leftRegistryMs).toBeLessThanOrEqual(TTL_MS + 1_000);
       expect.soft(figures.watchDownMs).toBeLessThanOrEqual(TTL_MS + 1_000);
-      expect.soft(servedByVictimLate).toBe(0);
+      // The client stopped picking the dead replica at once (outlier ejection on the refused
+      // connections), not only when the registry expired it. (servedByVictimAfterKill above is a
+      // sanity figure only: a SIGKILLed process can serve nothing, so it cannot show a defect.)
+      expect.soft(figures.recoverMs, 'kill → the client stopped picking it (ms)').not.toBeNull();
+      expect.soft(figures.recoverMs ?? Number.POSITIVE_INFINITY).toBeLessThanOrEqual(EJECT_BOUND_MS);
     }, 90_000);
   });
 }

@@ -30,6 +30,8 @@ interface Replacement {
   drainMs: number;
   exit: Exit | 'timeout';
   requestsDuringDrain: number;
+  /** Whether the registry still listed the old instance (any status) once its process had exited. */
+  listedAfterExit: boolean;
 }
 
 /** Registers the scenario's tests (called by chaos.int.test.ts). */
@@ -55,6 +57,10 @@ export function rollingRestart(): void {
           .filter((instance) => instance.status === 'up')
           .map((instance) => instance.id)
           .sort();
+      // Every entry, draining ones too: an old process that exited without deregistering stays
+      // listed as draining until its TTL, and `listed` would not show it.
+      const listedAnyStatus = async (service: ShopService): Promise<string[]> =>
+        (await registry!.list(service)).map((instance) => instance.id).sort();
       for (const service of SHOP_SERVICES) {
         await waitUntil(async () => (await listed(service)).length === REPLICAS[service], {
           timeoutMs: 10_000,
@@ -96,6 +102,8 @@ export function rollingRestart(): void {
           const exit = await Promise.race([old.exited, sleep(20_000).then(() => 'timeout' as const)]);
           const exitAt = Date.now();
           timeline.push({ at: exitAt, what: `exited ${old.instanceId}` });
+          // It deregistered before exiting (not left to expire after its TTL).
+          const listedAfterExit = (await listedAnyStatus(service)).includes(old.instanceId as string);
           replacements.push({
             service,
             oldId: old.instanceId as string,
@@ -105,6 +113,7 @@ export function rollingRestart(): void {
             exit,
             requestsDuringDrain: load.records.filter((record) => record.start >= termAt && record.start < exitAt)
               .length,
+            listedAfterExit,
           });
           next.push(replacement);
         }
@@ -120,7 +129,7 @@ export function rollingRestart(): void {
       for (const record of duringRoll)
         if (record.servedBy) byRoute[record.servedBy] = (byRoute[record.servedBy] ?? 0) + 1;
       const finalIds = Object.fromEntries(
-        await Promise.all(SHOP_SERVICES.map(async (service) => [service, await listed(service)] as const)),
+        await Promise.all(SHOP_SERVICES.map(async (service) => [service, await listedAnyStatus(service)] as const)),
       );
       const figures = {
         requests: summary.requests,
@@ -134,6 +143,7 @@ export function rollingRestart(): void {
         drainMsMax: Math.max(...replacements.map((entry) => entry.drainMs)),
         drainMsMean: round(replacements.reduce((sum, entry) => sum + entry.drainMs, 0) / replacements.length),
         oldExitCodes: replacements.map((entry) => (entry.exit === 'timeout' ? 'timeout' : entry.exit.code)),
+        oldListedAfterExit: replacements.filter((entry) => entry.listedAfterExit).map((entry) => entry.oldId),
         p50Ms: summary.p50Ms,
         p99Ms: summary.p99Ms,
       };
@@ -158,6 +168,7 @@ export function rollingRestart(): void {
       for (const entry of replacements) {
         expect.soft(entry.exit, `${entry.oldId} exit`).toEqual({ code: 0, signal: null });
         expect.soft(entry.requestsDuringDrain, `traffic while ${entry.oldId} drained`).toBeGreaterThan(0);
+        expect.soft(entry.listedAfterExit, `${entry.oldId} still registered after it exited`).toBe(false);
       }
       for (const service of SHOP_SERVICES) {
         expect

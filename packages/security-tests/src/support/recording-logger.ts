@@ -42,7 +42,9 @@ export function recordingLogger(): RecordingLogger {
 /**
  * Renders a value the way a thorough log serializer would: errors with name, message, stack, every
  * own property (enumerable or not, e.g. ioredis' `command`) and their `cause` chain; buffers both as
- * UTF-8 and base64; objects and arrays recursively. Secrets must not be found anywhere in it.
+ * UTF-8 and base64; the contents of Maps and Sets; what `toJSON()` returns (as JSON.stringify, pino
+ * and the SDK's default logger write it: a `URL` object is its `href`, password included, although
+ * its own keys are none); objects and arrays recursively. Secrets must not be found anywhere in it.
  */
 export function deepText(value: unknown): string {
   const seen = new WeakSet<object>();
@@ -81,6 +83,18 @@ export function deepText(value: unknown): string {
         walk(item, depth + 1);
       }
       return;
+    }
+    if (current instanceof Set) {
+      for (const item of current) walk(item, depth + 1);
+      return;
+    }
+    // What JSON.stringify writes instead of the object's keys (a URL, a Date, a class with
+    // toJSON): without it, a URL holding a password showed nothing here but its field name.
+    try {
+      const toJSON = (current as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') walk(toJSON.call(current), depth + 1);
+    } catch {
+      // A toJSON (or its getter) that throws: JSON.stringify would throw too; the keys are walked below.
     }
     for (const key of Object.keys(current)) {
       parts.push(key);
