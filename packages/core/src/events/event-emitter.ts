@@ -1,3 +1,6 @@
+import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
+import { describeValue } from '../validation/assert.js';
+
 /** Something that can be released; returned by every `onX(listener)` subscription. */
 export interface Disposable {
   dispose(): void;
@@ -22,8 +25,16 @@ export class EventEmitter<T> {
 
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
-  /** Subscribe to this event. */
+  /**
+   * Subscribe to this event.
+   * @throws InvalidArgumentError (field `listener`) when `listener` is not a function.
+   */
   readonly event: Event<T> = (listener) => {
+    // Refused here: taken as it was, a non-function subscribed without a word and every later emit
+    // handed onListenerError a TypeError ("is not a function") that named neither event nor caller.
+    if (typeof listener !== 'function') {
+      throw new InvalidArgumentError('listener', `must be a function, got ${describeValue(listener)}`);
+    }
     // Copy-on-write: emit() iterates a stable array even if a listener unsubscribes mid-emit.
     this.listeners = [...this.listeners, listener];
     let disposed = false;

@@ -34,6 +34,14 @@ describe('deterministic bucketing', () => {
     const shareB = arms.filter((arm) => arm === 'b').length / arms.length;
     expect(shareB).toBeGreaterThan(0.18);
     expect(shareB).toBeLessThan(0.22);
+    // Weights whose sum overflows to Infinity: every user went to the last arm (the point on the
+    // line was Infinity or NaN, below no weight). They are relative, so the shares still hold.
+    const huge = Array.from({ length: 2_000 }, (_, i) =>
+      assignArm('exp-1', `user-${i}`, { a: Number.MAX_VALUE, b: Number.MAX_VALUE }),
+    );
+    const hugeShareA = huge.filter((arm) => arm === 'a').length / huge.length;
+    expect(hugeShareA).toBeGreaterThan(0.45);
+    expect(hugeShareA).toBeLessThan(0.55);
     // A different experiment reshuffles users independently.
     const moved = Array.from(
       { length: 1_000 },

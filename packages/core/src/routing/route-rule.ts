@@ -62,7 +62,8 @@ export function bucketOf(experiment: string, id: string, buckets = 100): number 
 
 /**
  * Chooses an experiment arm for a user, deterministically: the same user always gets the same arm
- * for a given experiment, and arms get shares of users in proportion to their weights.
+ * for a given experiment, and arms get shares of users in proportion to their weights (any finite
+ * numbers of 0 or more, at least one above 0; only their ratios count).
  *
  * @example
  * ```ts
@@ -78,13 +79,21 @@ export function assignArm(experiment: string, userId: string, arms: Readonly<Rec
       throw new InvalidArgumentError(`arms.${arm}`, `must be a weight of 0 or more, got ${describeValue(weight)}`);
     }
   }
-  const total = entries.reduce((sum, [, weight]) => sum + weight, 0);
+  let total = entries.reduce((sum, [, weight]) => sum + weight, 0);
   if (entries.length === 0 || !(total > 0))
     throw new InvalidArgumentError('arms', 'must give at least one arm a positive weight');
+  // Weights are relative. Finite ones whose sum overflows (two of Number.MAX_VALUE) put the point at
+  // Infinity or NaN, below no weight: every user went to the last arm. They are then scaled by the
+  // largest, which keeps the shares; sums that fit are used as they are, so no user changes arm.
+  let scale = 1;
+  if (!Number.isFinite(total)) {
+    scale = entries.reduce((largest, [, weight]) => Math.max(largest, weight), 0);
+    total = entries.reduce((sum, [, weight]) => sum + weight / scale, 0);
+  }
   let point = (bucketOf(experiment, userId, 10_000) / 10_000) * total;
   for (const [arm, weight] of entries) {
-    if (point < weight) return arm;
-    point -= weight;
+    if (point < weight / scale) return arm;
+    point -= weight / scale;
   }
   return (entries[entries.length - 1] as [string, number])[0];
 }
