@@ -28,10 +28,11 @@ let cached: Promise<boolean> | undefined;
  * describe.runIf(await dockerAvailable())('through a container', () => { … });
  */
 export function dockerAvailable(options: DockerAvailableOptions = {}): Promise<boolean> {
-  const { timeoutMs } = withDefaults(DEFAULT_DOCKER_AVAILABLE_OPTIONS, options);
+  let timeoutMs: number;
   // Checked before anything is cached: -1 or NaN made http.request throw inside the probe, and that
-  // rejection was cached for every later startRedis() in auto mode.
+  // rejection was cached for every later startRedis() in auto mode. Bad options reject, never throw.
   try {
+    ({ timeoutMs } = withDefaults(DEFAULT_DOCKER_AVAILABLE_OPTIONS, options));
     requireInteger('timeoutMs', timeoutMs, 1, 600_000);
   } catch (error) {
     return Promise.reject(error);

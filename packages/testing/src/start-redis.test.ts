@@ -6,6 +6,7 @@ import {
   SwitchyardTestingError,
   startRedis,
   startRedisCluster,
+  type StartRedisOptions,
   startRedisSentinel,
   type TestingErrorCode,
 } from '@switchyard/testing';
@@ -77,6 +78,22 @@ describe('option validation (no Redis started)', () => {
     await expect(startRedis({ via: 'env', startupTimeoutMs: 1_000 })).rejects.toThrow(
       /REDIS_URL .* does not answer PING/,
     );
+  });
+
+  it('refuses a NUL byte in args or password, naming the option, before starting anything', async () => {
+    // Node's spawn threw its own TypeError (ERR_INVALID_ARG_VALUE) naming "args[9]" of the internal
+    // redis-server command line, for a NUL in the password too: neither option was named.
+    const cases: [StartRedisOptions, RegExp][] = [
+      [{ args: ['--maxmemory', '1mb\0'] }, /args\[1\] must not contain a NUL byte/],
+      [{ password: 'p\0w' }, /password must not contain a NUL byte/],
+    ];
+    for (const [options, named] of cases) {
+      const error = await startRedis({ via: 'binary', ...options, startupTimeoutMs: 2_000 }).then(
+        (handle) => handle.stop().then(() => 'resolved'),
+        (caught: unknown) => caught,
+      );
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(named) });
+    }
   });
 
   it('refuses args that would take the server out of its hands, before starting anything', async () => {

@@ -20,11 +20,13 @@ export interface StartRedisOptions {
    * Not allowed with `via: 'env'`; in `auto` mode they make the REDIS_URL path be skipped.
    * `--port`, `--daemonize` and `--requirepass` (use `password`) are refused (`INVALID_ARGUMENT`): the server
    * must stay on the port the handle names, as a process (or container) the handle can stop, kill and restart.
+   * An argument holding a NUL byte is refused too (`INVALID_ARGUMENT`).
    * @default []
    */
   args?: string[];
   /**
-   * Sets `requirepass`; the handle's `url` then carries it. Same rules as `args` for REDIS_URL.
+   * Sets `requirepass`; the handle's `url` then carries it. Same rules as `args` for REDIS_URL. A NUL byte in
+   * it is refused (`INVALID_ARGUMENT`).
    * @default undefined (no password)
    */
   password?: string;
@@ -62,10 +64,14 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   if (!Array.isArray(resolved.args) || resolved.args.some((arg) => typeof arg !== 'string')) {
     throw new SwitchyardTestingError('INVALID_ARGUMENT', 'args must be an array of strings');
   }
+  // A NUL byte cannot be passed to a process: Node's spawn threw its own TypeError naming "args[9]" of
+  // the internal redis-server command line (for a NUL in the password too), not the option.
+  for (const [index, arg] of resolved.args.entries()) requireNoNul(`args[${index}]`, arg);
   requireControllableArgs(resolved.args);
   if (resolved.password !== undefined && (typeof resolved.password !== 'string' || resolved.password === '')) {
     throw new SwitchyardTestingError('INVALID_ARGUMENT', 'password must be a non-empty string');
   }
+  if (resolved.password !== undefined) requireNoNul('password', resolved.password);
   const configurable = resolved.args.length === 0 && resolved.password === undefined;
   if (resolved.via === 'env' && !configurable) {
     throw new SwitchyardTestingError(
@@ -101,6 +107,13 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   const source = via === 'container' ? redisImage() : (findOnPath('redis-server') ?? 'redis-server');
   logLine(`redis via ${via} ${source} on 127.0.0.1:${node.spec.port} (${reason})`);
   return new NodeServerHandle(node, via, resolved.password);
+}
+
+/** Throws `INVALID_ARGUMENT` naming `name` when `value` holds a NUL byte, which no process argument can carry. */
+function requireNoNul(name: string, value: string): void {
+  if (value.includes('\0')) {
+    throw new SwitchyardTestingError('INVALID_ARGUMENT', `${name} must not contain a NUL byte (\\0)`);
+  }
 }
 
 /** Options `args` may not set, and why: the handle would no longer reach or own the server. */
