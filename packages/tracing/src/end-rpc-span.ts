@@ -1,4 +1,5 @@
 import { type Exception, type Span, SpanStatusCode } from '@opentelemetry/api';
+import { describeValue } from '@switchyard/core';
 import { ATTR_ERROR_TYPE } from './attribute-names.js';
 import { setGrpcStatusAttributes } from './grpc-attributes.js';
 import { grpcStatusName, isGrpcError } from './grpc-status.js';
@@ -33,7 +34,20 @@ function errorMessage(error: unknown): string | undefined {
 
 function toException(error: unknown): Exception {
   if (error instanceof Error || typeof error === 'string') return error;
-  return { name: errorType(error), message: String(error) };
+  return { name: errorType(error), message: printable(error) };
+}
+
+/**
+ * `String(value)`, or a description when that throws: a null-prototype object (or one whose
+ * toString throws) made String() throw out of endRpcSpan, so the span never ended and the transport
+ * got a TypeError in place of its own error.
+ */
+function printable(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return describeValue(value);
+  }
 }
 
 // A span not started by this package: guess from the outcome, and assume the client side.

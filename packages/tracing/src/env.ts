@@ -26,6 +26,20 @@ export function readEnvList(name: string): readonly string[] | undefined {
 }
 
 /**
+ * The entry of list variable `name` as it is set (case kept) that {@link readEnvList} read as
+ * `entry`, for error messages: quoting the lower-cased name, they named a value not in the
+ * deployment (`"zipkin"` for `Zipkin`). Falls back to `entry`.
+ */
+export function rawEnvListEntry(name: string, entry: string): string {
+  return (
+    readEnv(name)
+      ?.split(',')
+      .map((part) => part.trim())
+      .find((part) => part.toLowerCase() === entry) ?? entry
+  );
+}
+
+/**
  * `OTEL_SDK_DISABLED=true` (any case): the specification's switch that turns the whole SDK off, for
  * every signal, whatever the other variables say.
  */

@@ -226,6 +226,9 @@ describe('initTracing', () => {
     expect(invalidArgument(() => initTracing({ serviceName: 's' })).field).toBe('OTEL_TRACES_EXPORTER');
     vi.stubEnv('OTEL_TRACES_EXPORTER', 'otlp,zipkin');
     expect(invalidArgument(() => initTracing({ serviceName: 's' })).message).toContain('"zipkin"');
+    // Quoted as set: the list is read in any case, but the error said "zipkin" for Zipkin.
+    vi.stubEnv('OTEL_TRACES_EXPORTER', 'otlp, Zipkin');
+    expect(invalidArgument(() => initTracing({ serviceName: 's' })).message).toContain('"Zipkin"');
     vi.stubEnv('OTEL_TRACES_EXPORTER', 'otlp, none');
     expect(invalidArgument(() => initTracing({ serviceName: 's' })).message).toContain(
       "'none' cannot be combined with others",

@@ -72,4 +72,15 @@ describe('instrumentationGrpcActive', () => {
     }
     expect(tracingActive()).toBe(false);
   });
+
+  it('quotes the value as it is set, not lower-cased', () => {
+    // The message said got "sometimes" for SWITCHYARD_INSTRUMENTATION_GRPC=SomeTimes: not what the
+    // operator set, so the value could not be found by searching the deployment for it.
+    vi.stubEnv('SWITCHYARD_INSTRUMENTATION_GRPC', 'SomeTimes');
+    expect(() => initTracing({ serviceName: 'test', exporter: 'none' })).toThrowError(/got "SomeTimes"/);
+    // Any case of a known value still works.
+    vi.stubEnv('SWITCHYARD_INSTRUMENTATION_GRPC', 'OFF');
+    resetInstrumentationGrpcDetection();
+    expect(instrumentationGrpcActive(class Client {})).toBe(false);
+  });
 });

@@ -18,11 +18,13 @@ let loadedClients: GrpcClientClass[] = [];
 let nextScanAt = 0;
 
 function readSetting(): InstrumentationGrpcSetting {
-  const value = (readEnv('SWITCHYARD_INSTRUMENTATION_GRPC') ?? 'auto').toLowerCase();
+  const raw = readEnv('SWITCHYARD_INSTRUMENTATION_GRPC') ?? 'auto';
+  const value = raw.toLowerCase();
   if (!(SETTINGS as readonly string[]).includes(value)) {
+    // The value as set, not lower-cased: "SomeTimes" read got "sometimes", which is not in the deployment.
     throw new InvalidArgumentError(
       'SWITCHYARD_INSTRUMENTATION_GRPC',
-      `must be one of ${SETTINGS.join(', ')}, got ${JSON.stringify(value)}`,
+      `must be one of ${SETTINGS.join(', ')} (in any case), got ${JSON.stringify(raw)}`,
     );
   }
   return value as InstrumentationGrpcSetting;

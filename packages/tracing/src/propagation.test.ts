@@ -176,6 +176,8 @@ describe('propagation', () => {
       ['b3', 'b3 is not bundled with @switchyard/tracing'],
       ['tracecontext,jaeger', 'jaeger is not bundled with @switchyard/tracing'],
       ['w3c', 'unknown propagator "w3c"'],
+      // Quoted as set (the names are read in any case): it said "w3c" for W3C.
+      ['tracecontext, W3C', 'unknown propagator "W3C"'],
       ['none,baggage', "'none' cannot be combined with others"],
     ])('refuses %s, naming the variable', (value, message) => {
       vi.stubEnv('OTEL_PROPAGATORS', value);

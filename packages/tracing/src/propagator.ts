@@ -13,7 +13,7 @@ import {
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
 import { InvalidArgumentError } from '@switchyard/core';
-import { readEnvList } from './env.js';
+import { rawEnvListEntry, readEnvList } from './env.js';
 
 // Marks the propagators made here, with what they carry (a global symbol, so ESM and CJS copies of
 // this package agree).
@@ -39,7 +39,7 @@ export function propagatorsFromEnv(): readonly BundledPropagator[] {
     if (name === 'tracecontext' || name === 'baggage') continue;
     const hint = KNOWN_UNBUNDLED.includes(name)
       ? `${name} is not bundled with @switchyard/tracing: register its propagator with propagation.setGlobalPropagator() before initTracing(), which then leaves it (and this variable) alone, and Switchyard's transports use it`
-      : `unknown propagator ${JSON.stringify(name)}`;
+      : `unknown propagator ${JSON.stringify(rawEnvListEntry('OTEL_PROPAGATORS', name))}`;
     throw new InvalidArgumentError('OTEL_PROPAGATORS', `${hint}; supported: tracecontext, baggage, none`);
   }
   return names as BundledPropagator[];

@@ -38,6 +38,26 @@ describe('gRPC spans', () => {
     expect(ended?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'UNAVAILABLE' });
   });
 
+  it('ends the span for an error that cannot be turned into a string (a null-prototype object, a throwing toString)', () => {
+    // toException read such an error with String(), which threw a TypeError out of endRpcSpan: the
+    // span never ended (never exported) and the transport got that TypeError instead of its error.
+    const thrown = [
+      Object.assign(Object.create(null) as object, { reason: 'quota' }),
+      {
+        toString() {
+          throw new Error('no string for you');
+        },
+      },
+    ];
+    for (const [index, error] of thrown.entries()) {
+      const span = startServerSpan({ ...CATALOG, method: `Thrown${index}`, parent: context.active() });
+      expect(() => endRpcSpan(span, { grpcStatusCode: 13, error })).not.toThrow();
+      const [ended] = byName(`shop.catalog.v1.CatalogService/Thrown${index}`);
+      expect(ended?.status.code).toBe(SpanStatusCode.ERROR);
+      expect(ended?.events.map((event) => event.name)).toEqual(['exception']);
+    }
+  });
+
   it('makes one CLIENT span per attempt under the caller, and a SERVER span under the propagated context', () => {
     const root = trace.getTracer('test').startSpan('checkout');
     context.with(trace.setSpan(context.active(), root), () => {

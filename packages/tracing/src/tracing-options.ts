@@ -7,7 +7,7 @@ import {
   describeValue,
   InvalidArgumentError,
 } from '@switchyard/core';
-import { readEnv, readEnvList, sdkDisabled } from './env.js';
+import { rawEnvListEntry, readEnv, readEnvList, sdkDisabled } from './env.js';
 import { REDACTED, redactUrl } from './redact-url.js';
 import { type BundledPropagator, foreignPropagatorRegistered, propagatorsFromEnv } from './propagator.js';
 
@@ -230,6 +230,15 @@ function checkOtlpEndpoint(): void {
  * fragment may hold an API key. The message ends up in every log that records a failed start.
  */
 function withoutSecrets(endpoint: string): string {
+  // An '@' after a '/', '?' or '#' of the authority: user information with one of those unescaped
+  // (a password holding '/'), which is why the value is refused. Read by the rules below, the
+  // authority ended there and the message showed the user and the password (or its part before
+  // '?' or '#'). Everything up to the last '@' is hidden instead.
+  const authorityStart = endpoint.indexOf('://') < 0 ? 0 : endpoint.indexOf('://') + 3;
+  const lastAt = endpoint.lastIndexOf('@');
+  if (lastAt > authorityStart && /[/?#]/.test(endpoint.slice(authorityStart, lastAt))) {
+    return withoutSecrets(`${endpoint.slice(0, authorityStart)}${REDACTED}${endpoint.slice(lastAt)}`);
+  }
   const suffixStart = endpoint.search(/[?#]/);
   let shown = suffixStart < 0 ? endpoint : `${endpoint.slice(0, suffixStart + 1)}${REDACTED}`;
   if (shown.includes('://')) return redactUrl(shown);
@@ -323,7 +332,14 @@ function resolveExporters(option: unknown): readonly TracingExporter[] {
 /** `OTEL_TRACES_EXPORTER`: one exporter or a comma-separated list, as the specification allows. */
 function exportersFromEnv(): readonly TracingExporter[] | undefined {
   const names = readEnvList('OTEL_TRACES_EXPORTER');
-  for (const name of names ?? []) assertOneOf('OTEL_TRACES_EXPORTER', name, ENV_EXPORTERS);
+  for (const name of names ?? []) {
+    if ((ENV_EXPORTERS as readonly string[]).includes(name)) continue;
+    // Quoted as set: the names are read in any case, and "zipkin" for Zipkin named a value not in the deployment.
+    throw new InvalidArgumentError(
+      'OTEL_TRACES_EXPORTER',
+      `must be one of ${ENV_EXPORTERS.join(', ')} (in any case), got ${JSON.stringify(rawEnvListEntry('OTEL_TRACES_EXPORTER', name))}`,
+    );
+  }
   return names as readonly TracingExporter[] | undefined;
 }
 

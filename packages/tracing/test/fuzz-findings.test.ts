@@ -89,6 +89,13 @@ describe('initTracing: an OTLP endpoint that is no URL', () => {
     ['tenant:s3cr3t@collector:4318/v1/traces', 'REDACTED@collector:4318/v1/traces'],
     ['ftp://collector/v1/traces?api_key=s3cr3t&region=eu', 'ftp://collector/v1/traces?REDACTED'],
     ['collector:4318#token=s3cr3t', 'collector:4318#REDACTED'],
+    // A password with '/', '?' or '#' not percent-encoded (refused: the URL's port reads as 's3'):
+    // the authority was taken to end there, and the message showed the user and the password, or
+    // the part of it before '?' or '#'.
+    ['http://tenant:s3cr3t/x@collector:4318', 'http://REDACTED@collector:4318'],
+    ['http://tenant:s3cr3t?x@collector:4318/v1/traces', 'http://REDACTED@collector:4318/v1/traces'],
+    ['https://tenant:s3cr3t#x@collector:4318', 'https://REDACTED@collector:4318'],
+    ['tenant:s3cr3t/x@collector:4318', 'REDACTED@collector:4318'],
   ])('the refusal of %s does not carry its credentials into the logs', (value, shown) => {
     // Before: the message quoted the value whole, userinfo and API key included, into every log
     // that records a failed start.
@@ -101,6 +108,7 @@ describe('initTracing: an OTLP endpoint that is no URL', () => {
     }
     expect(message).toContain('OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL');
     expect(message).not.toContain('s3cr3t');
+    expect(message).not.toContain('tenant');
     expect(message).toContain(JSON.stringify(shown));
   });
 

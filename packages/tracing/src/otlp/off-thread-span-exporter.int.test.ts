@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { diag } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { OTLPExporterError } from '@opentelemetry/otlp-exporter-base';
 import type { MeterProvider } from '@opentelemetry/sdk-metrics';
@@ -311,6 +312,47 @@ describe('OffThreadSpanExporter', () => {
     // Each span counted once, though the first batch went to the thread and then again to the fallback.
     expect(await metered.sum('otel.sdk.exporter.span.exported')).toBe(inFlight.length + later.length);
     expect(await metered.sum('otel.sdk.exporter.span.inflight')).toBe(0);
+  });
+
+  it('fails the exports, and throws nothing, when its main-thread fallback cannot be made once the thread is lost', async () => {
+    const metered = meteredProvider();
+    const logged = vi.spyOn(diag, 'error');
+    let made = 0;
+    // The thread exits holding an export: the 'exit' listener hands it to the fallback, whose
+    // constructor throws. That threw out of the listener (an uncaught exception: the process died),
+    // and the export, its deadline cleared, was never answered (forceFlush() and shutdown() hung).
+    const exporter = track(
+      new OffThreadSpanExporter(
+        () => {
+          made++;
+          throw new Error('fallback exporter refused its configuration');
+        },
+        () => new Worker('setTimeout(() => process.exit(3), 100)', { eval: true }),
+        metered.provider,
+      ),
+    );
+    try {
+      const inFlight = realSpans();
+      expect(await within(3_000, exported(exporter, inFlight))).toMatchObject({
+        code: ExportResultCode.FAILED,
+        error: { message: expect.stringMatching(/fallback exporter refused its configuration/) },
+      });
+      const later = realSpans();
+      expect(await within(3_000, exported(exporter, later))).toMatchObject({ code: ExportResultCode.FAILED });
+      // Counted (as failed), not lost from the metrics; logged once, not per batch; made once.
+      expect(await metered.sum('otel.sdk.exporter.span.exported')).toBe(inFlight.length + later.length);
+      expect(await metered.sum('otel.sdk.exporter.span.inflight')).toBe(0);
+      expect(logged.mock.calls.filter(([message]) => /fallback/.test(String(message))).length).toBe(1);
+      expect(made).toBe(1);
+      expect(
+        await within(
+          2_000,
+          exporter.shutdown().then(() => 'shut down'),
+        ),
+      ).toBe('shut down');
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it('waits for exports in flight on forceFlush and shutdown, then ends its thread and refuses more', async () => {

@@ -66,6 +66,8 @@ export class OffThreadSpanExporter implements SpanExporter {
   private stopping: Promise<void> | undefined;
   /** What the fallback's own metrics would record as each export's `error.type` (see ErrorTypeReader). */
   private readonly fallbackErrorTypes = new ErrorTypeReader();
+  /** Why the fallback could not be made, once that failed (see fallbackExporter()). */
+  private fallbackFailure: Error | undefined;
 
   constructor(
     /**
@@ -233,11 +235,25 @@ export class OffThreadSpanExporter implements SpanExporter {
    * error's name instead (`OTLPExporterError`), the series changed once the thread was lost.
    */
   private exportOnMainThread(spans: ReadableSpan[], finish: Finish): void {
-    const exporter = this.fallbackExporter();
-    exporter.export(spans, (result) => {
-      const errorType = this.fallbackErrorTypes.take();
-      finish(result, errorType === EXPORT_FAILED ? EXPORT_FAILED : undefined);
-    });
+    // Called from the thread's 'exit' and 'error' listeners too: a fallback that threw (its
+    // constructor refusing the configuration) threw out of the listener, an uncaught exception
+    // that ended the process, and left the exports the thread held unanswered for good (their
+    // deadlines cleared), so forceFlush() and shutdown() never returned. Failed instead, and
+    // counted as failed exports in the metrics.
+    let answered = false;
+    const once: Finish = (result, metricsError) => {
+      if (answered) return;
+      answered = true;
+      finish(result, metricsError);
+    };
+    try {
+      this.fallbackExporter().export(spans, (result) => {
+        const errorType = this.fallbackErrorTypes.take();
+        once(result, errorType === EXPORT_FAILED ? EXPORT_FAILED : undefined);
+      });
+    } catch (error) {
+      once({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+    }
   }
 
   /**
@@ -253,8 +269,24 @@ export class OffThreadSpanExporter implements SpanExporter {
     };
   }
 
+  /**
+   * The main-thread exporter, made on first use. If making it throws, that error is logged once and
+   * kept: every later export fails with it at once (made again per batch, a broken configuration
+   * would be logged and retried for each one).
+   */
   private fallbackExporter(): SpanExporter {
-    this.replacement ??= this.fallback(this.fallbackErrorTypes);
+    if (this.replacement !== undefined) return this.replacement;
+    if (this.fallbackFailure !== undefined) throw this.fallbackFailure;
+    try {
+      this.replacement = this.fallback(this.fallbackErrorTypes);
+    } catch (error) {
+      this.fallbackFailure = new Error(
+        `the OTLP exporting thread is gone and its main-thread fallback exporter could not be made: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+      diag.error('OTLP main-thread fallback exporter could not be made; spans are dropped', error);
+      throw this.fallbackFailure;
+    }
     return this.replacement;
   }
 }
