@@ -1,6 +1,7 @@
 import { p2cEwma, roundRobin } from '@switchyard/discovery';
 import { simulateBalancing } from '@switchyard/discovery/testing';
 import { describe, expect, it } from 'vitest';
+import type { BalancingStrategy, Endpoint } from '@switchyard/core';
 
 describe('balancing quality with one backend ten times slower', () => {
   const fast = { latencyMs: 10 };
@@ -24,5 +25,37 @@ describe('balancing quality with one backend ten times slower', () => {
     expect(p2c.p99Ms).toBeLessThan(allFast.p99Ms * 1.5);
     expect(rr.share[4]).toBeGreaterThan(0.15);
     expect(rr.p99Ms).toBeGreaterThan(allFast.p99Ms * 3);
+  });
+});
+
+describe('simulateBalancing options', () => {
+  const backends = [{ latencyMs: 10 }, { latencyMs: 20 }];
+  it.each([
+    ['no backends', { backends: [] }, 'backends'],
+    ['a negative latency', { backends: [{ latencyMs: -5 }] }, 'backends[0].latencyMs'],
+    ['a parallelism of 0', { backends: [{ latencyMs: 5, parallelism: 0 }] }, 'backends[0].parallelism'],
+    ['no clients', { backends, concurrency: 0 }, 'concurrency'],
+    ['a fractional request count', { backends, requests: 10.5 }, 'requests'],
+    ['no balancer', { backends, balancer: undefined }, 'balancer'],
+    ['an unknown option', { backends, clients: 8 }, 'options.clients'],
+    // These ran forever: the loop sends until `sent >= requests`, never true for NaN or Infinity.
+    ['NaN requests (Number of an unset variable)', { backends, requests: Number.NaN }, 'requests'],
+    ['Infinity requests', { backends, requests: Number.POSITIVE_INFINITY }, 'requests'],
+  ])('refuses %s with INVALID_ARGUMENT naming the option', (_, options, field) => {
+    // Before: a TypeError (no backends), NaN percentiles and shares (no clients, parallelism 0:
+    // requests queued for good and counted as served), or a loop that never ended.
+    expect(() => simulateBalancing({ balancer: roundRobin(), ...options } as never)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field }),
+    );
+  });
+
+  it('says so when the balancer picks an endpoint it was not given', () => {
+    const stray: BalancingStrategy = {
+      name: 'stray',
+      createPicker: (endpoints) => ({ pick: () => ({ ...(endpoints[0] as Endpoint) }) }),
+    };
+    expect(() => simulateBalancing({ backends, balancer: stray, requests: 10 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'balancer' }),
+    );
   });
 });

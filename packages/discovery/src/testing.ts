@@ -5,7 +5,16 @@
  *
  * @packageDocumentation
  */
-import type { BalancingStrategy, Endpoint, ServiceInstance } from '@switchyard/core';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertNumber,
+  assertObject,
+  type BalancingStrategy,
+  type Endpoint,
+  InvalidArgumentError,
+  type ServiceInstance,
+} from '@switchyard/core';
 import { EndpointLoad } from './endpoint-load.js';
 
 /** One simulated backend. */
@@ -23,7 +32,7 @@ export interface SimulationOptions {
   balancer: BalancingStrategy | 'oracle';
   /** Closed-loop clients, each sending its next request when the previous answers. @default 32 */
   concurrency?: number;
-  /** Requests in all. @default 20_000 */
+  /** Requests in all (an integer from 1 to 10,000,000). @default 20_000 */
   requests?: number;
   /** Latency EWMA time constant. @default 10_000 */
   latencyDecayMs?: number;
@@ -48,8 +57,13 @@ interface Pending {
  * Runs a closed-loop simulation in virtual time. Each backend serves `parallelism` requests at once
  * with service times uniformly spread ±50 % around its mean; extra requests queue. Latency as the
  * client sees it (queueing included) feeds the balancer exactly as `lease.done()` does.
+ *
+ * @throws InvalidArgumentError naming the option that is out of range (no backends, a negative
+ * latency, a parallelism, concurrency or request count that is no positive integer), or `balancer`
+ * when it picks an endpoint it was not given.
  */
 export function simulateBalancing(options: SimulationOptions): SimulationResult {
+  validateSimulation(options);
   const concurrency = options.concurrency ?? 32;
   const total = options.requests ?? 20_000;
   let now = 0;
@@ -77,6 +91,8 @@ export function simulateBalancing(options: SimulationOptions): SimulationResult 
     if (sent >= total) return;
     sent++;
     const backend = picker ? endpoints.indexOf(picker.pick({}) as Endpoint) : oracle(options.backends, endpoints);
+    // Not one of the endpoints it was given (undefined, a copy): a TypeError reading endpoint -1.
+    if (backend < 0) throw new InvalidArgumentError('balancer', 'must pick one of the endpoints given to createPicker');
     counts[backend] = (counts[backend] as number) + 1;
     (endpoints[backend] as Endpoint).stats.outstanding++;
     if ((busy[backend] as number) < ((options.backends[backend] as SimulatedBackend).parallelism ?? 4))
@@ -107,6 +123,42 @@ export function simulateBalancing(options: SimulationOptions): SimulationResult 
     p99Ms: at(0.99),
     meanMs: latencies.reduce((sum, value) => sum + value, 0) / latencies.length,
   };
+}
+
+/** The most requests one simulation runs: it is synchronous, and keeps every latency. */
+const MAX_SIMULATED_REQUESTS = 10_000_000;
+
+/**
+ * Checks the options (INVALID_ARGUMENT naming the field). Without it, `requests: NaN` (`Number()` of
+ * an unset variable) or `Infinity` never met the loop's end and ran until the process ran out of
+ * memory; no backends was a TypeError; no clients, or a backend serving none at once (its requests
+ * queued for good yet counted as served), gave NaN percentiles and shares that did not add up.
+ */
+function validateSimulation(options: SimulationOptions): void {
+  assertObject('options', options);
+  assertKnownKeys('options', options as unknown as Record<string, unknown>, [
+    'backends',
+    'balancer',
+    'concurrency',
+    'requests',
+    'latencyDecayMs',
+  ]);
+  if (!Array.isArray(options.backends) || options.backends.length === 0) {
+    throw new InvalidArgumentError('backends', 'must be a non-empty array of { latencyMs, parallelism? }');
+  }
+  options.backends.forEach((backend, index) => {
+    assertObject(`backends[${index}]`, backend);
+    assertNumber(`backends[${index}].latencyMs`, backend.latencyMs, 0, 86_400_000);
+    if (backend.parallelism !== undefined) {
+      assertInteger(`backends[${index}].parallelism`, backend.parallelism, 1, 1_000_000);
+    }
+  });
+  if (options.balancer !== 'oracle' && typeof options.balancer?.createPicker !== 'function') {
+    throw new InvalidArgumentError('balancer', "must be a BalancingStrategy or 'oracle'");
+  }
+  if (options.concurrency !== undefined) assertInteger('concurrency', options.concurrency, 1, 1_000_000);
+  if (options.requests !== undefined) assertInteger('requests', options.requests, 1, MAX_SIMULATED_REQUESTS);
+  if (options.latencyDecayMs !== undefined) assertInteger('latencyDecayMs', options.latencyDecayMs, 1, 3_600_000);
 }
 
 function oracle(backends: readonly SimulatedBackend[], endpoints: readonly Endpoint[]): number {

@@ -1,4 +1,4 @@
-import { type BalancingStrategy, InvalidArgumentError } from '@switchyard/core';
+import { assertObject, type BalancingStrategy, InvalidArgumentError } from '@switchyard/core';
 import { leastOutstanding } from './least-outstanding.js';
 import { maglev } from './maglev.js';
 import { p2cEwma } from './p2c-ewma.js';
@@ -36,17 +36,38 @@ export class BalancerRegistry {
   }
 }
 
-/** A new registry holding the built-in balancers. */
+/**
+ * A new registry holding the built-in balancers. Only `p2c-ewma` takes options (`coldPenaltyMs`);
+ * options given to another are refused (INVALID_ARGUMENT naming them).
+ */
 export function builtInBalancers(): BalancerRegistry {
   return (
     new BalancerRegistry()
-      .register('round-robin', () => roundRobin())
-      .register('random', () => random())
-      .register('weighted', () => weighted())
-      .register('least-outstanding', () => leastOutstanding())
+      .register('round-robin', withoutOptions('round-robin', roundRobin))
+      .register('random', withoutOptions('random', random))
+      .register('weighted', withoutOptions('weighted', weighted))
+      .register('least-outstanding', withoutOptions('least-outstanding', leastOutstanding))
       .register('p2c-ewma', (options) => p2cEwma(options))
-      .register('maglev', () => maglev())
+      .register('maglev', withoutOptions('maglev', maglev))
       // `ring-hash` is accepted as a name for the same sticky behaviour (Maglev balances better).
-      .register('ring-hash', () => maglev())
+      .register('ring-hash', withoutOptions('ring-hash', maglev))
   );
+}
+
+/**
+ * The factory of a balancer that takes no options: given any (`create('maglev', { tableSize })`
+ * from a config file), it refuses them, as p2c-ewma refuses one it does not know. They were
+ * ignored without a word, so a setting that did nothing looked applied.
+ */
+function withoutOptions(name: string, make: () => BalancingStrategy): BalancerFactory {
+  return (options) => {
+    if (options !== undefined) {
+      assertObject(name, options);
+      const [key] = Object.keys(options);
+      if (key !== undefined) {
+        throw new InvalidArgumentError(`${name}.${key.slice(0, 64)}`, `unknown option: ${name} takes none`);
+      }
+    }
+    return make();
+  };
 }

@@ -404,6 +404,22 @@ describe('balancer registry', () => {
     expect(p2cEwma(undefined).name).toBe('p2c-ewma');
   });
 
+  it('refuses options given to a balancer that takes none, naming them (they were ignored without a word)', () => {
+    // From a config file: { balancer: 'maglev', options: { tableSize: 65537 } } built a maglev with
+    // its own table size and said nothing, so the setting looked applied.
+    for (const name of ['round-robin', 'random', 'weighted', 'least-outstanding', 'maglev', 'ring-hash']) {
+      expect(() => builtInBalancers().create(name, { tableSize: 65_537 }), name).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: `${name}.tableSize` }),
+      );
+      expect(() => builtInBalancers().create(name, 'fast' as never), name).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: name }),
+      );
+      // No options, or none set, still build it.
+      expect(builtInBalancers().create(name).createPicker).toBeTypeOf('function');
+      expect(builtInBalancers().create(name, {}).createPicker).toBeTypeOf('function');
+    }
+  });
+
   it('lists the known names for an unknown one', () => {
     expect(() => builtInBalancers().create('fastest')).toThrow(
       /balancer: unknown balancer "fastest"; known: least-outstanding, maglev, p2c-ewma, random, ring-hash, round-robin, weighted/,
