@@ -6,9 +6,18 @@ describe('parseDeadlineHeader', () => {
   it('reads whole milliseconds from now, and carries no deadline for garbage or more than a day', () => {
     expect(parseDeadlineHeader('250', at)).toBe(at + 250);
     expect(parseDeadlineHeader(undefined, at)).toBe(Number.POSITIVE_INFINITY);
-    for (const bad of ['', '-5', '1.5', 'soon', '1e3', '86400001']) {
+    for (const bad of ['', '1.5', '-1.5', 'soon', '1e3', '86400001', '-', '--5', '- 5']) {
       expect(parseDeadlineHeader(bad, at)).toBe(Number.POSITIVE_INFINITY);
     }
+  });
+
+  it('reads a negative budget as a deadline that had passed: no time left, as 0', () => {
+    // It read as garbage (no deadline), so the handler ran unbounded for a caller that had given up.
+    for (const passed of ['-5', '-0', '-1500', '-99999999999999999999']) {
+      expect(parseDeadlineHeader(passed, at), passed).toBe(at);
+    }
+    expect(parseDeadlineHeader('0', at)).toBe(at);
+    expect(parseDeadlineHeader('300, -5', at)).toBe(at);
   });
 
   it('reads up to a day, the most a client sends (a longer budget goes out as no header)', () => {

@@ -69,8 +69,10 @@ export const MAX_DEADLINE_HEADER_MS = 86_400_000;
 /**
  * The absolute deadline (ms, `Date.now()` clock) an incoming header value stands for, measured
  * from `receivedAt`; `Infinity` when the header is absent or malformed (a bad header never fails
- * a request, it just carries no deadline). A header sent twice (Node joins the values with ", ",
- * or hands an array) means the smaller budget: the stricter caller wins, as in gRPC.
+ * a request, it just carries no deadline). A negative whole number (`-5`, `-0`) is a deadline that
+ * had passed when the caller sent it: `receivedAt`, no time left, as `0` is. A header sent twice
+ * (Node joins the values with ", ", or hands an array) means the smaller budget: the stricter
+ * caller wins, as in gRPC.
  */
 export function parseDeadlineHeader(value: string | string[] | undefined, receivedAt: number): number {
   if (value === undefined) return Number.POSITIVE_INFINITY;
@@ -83,6 +85,10 @@ export function parseDeadlineHeader(value: string | string[] | undefined, receiv
 }
 
 function deadlineOf(text: string, receivedAt: number): number {
+  // A budget below zero is a caller's deadline that passed before the request went out (a client
+  // that sends `deadline - now` unclamped, a proxy that took its own time off): read as garbage, it
+  // let the handler run unbounded for a caller that had given up. Any length: it only says "passed".
+  if (/^-\d+$/.test(text)) return receivedAt;
   if (!/^\d{1,9}$/.test(text)) return Number.POSITIVE_INFINITY;
   const ms = Number(text);
   return ms > MAX_DEADLINE_HEADER_MS ? Number.POSITIVE_INFINITY : receivedAt + ms;

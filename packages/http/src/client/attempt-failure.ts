@@ -25,6 +25,7 @@ export type FailureKind =
   | 'body'
   | 'too-large'
   | 'pool-options'
+  | 'protocol'
   | 'other';
 
 // The connection was never established: the request surely did not reach the server.
@@ -94,6 +95,16 @@ const INVALID_CODES = new Set(['UND_ERR_INVALID_ARG', 'UND_ERR_NOT_SUPPORTED', '
 // UNKNOWN and counted against the instance, which only answered.
 const TOO_LARGE_CODES = new Set(['UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_HEADERS_OVERFLOW']);
 
+/**
+ * The messages of undici's SocketError for a response it refuses to read, rather than a connection
+ * that broke: `bad response`, an interim `100 Continue` the request did not ask for (undici 6 and 7
+ * refuse it, though RFC 9110 §15.2 says a client must parse unexpected 1xx responses; this client
+ * never sends `Expect: 100-continue`), or bytes from the server with no request in flight; `bad
+ * upgrade`, a 101 to a request that asked for none. The server answered, so nothing is wrong with
+ * the connection: see {@link classifyFailure}.
+ */
+const PROTOCOL_SOCKET_MESSAGES = new Set(['bad response', 'bad upgrade']);
+
 /** The error's `code`, looking inside an AggregateError (happy-eyeballs connects report one per address). */
 export function errorCodeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -128,6 +139,11 @@ export function classifyFailure(error: unknown, abortReason: Error | undefined, 
     // connect(2) itself failed, whatever its code (ENOENT or EACCES for a `socketPath`, which was
     // UNKNOWN and blamed on the instance as an unclassified failure): nothing reached the server.
     if (syscallOf(error) === 'connect' && !DROPPED_CODES.has(code)) return 'connect';
+    // The server answered with something undici cannot read (see PROTOCOL_SOCKET_MESSAGES). As a
+    // dropped connection it was reported as `connection … failed (UND_ERR_SOCKET)`, an idempotent
+    // request was sent again (and failed the same way each time, the handler run on every one),
+    // and the instance, up and answering, was ejected at once as for a failed connection.
+    if (code === 'UND_ERR_SOCKET' && PROTOCOL_SOCKET_MESSAGES.has((error as Error).message)) return 'protocol';
     if (DROPPED_CODES.has(code) || isTlsFailure(code)) return 'dropped';
     if (TIMEOUT_CODES.has(code)) return 'timeout';
     if (INVALID_CODES.has(code)) return 'invalid';
@@ -190,6 +206,14 @@ export function failureError(
       );
     case 'too-large':
       return tooLargeError(error, info.label, info.origin);
+    case 'protocol':
+      // INTERNAL, as gRPC reports a response that breaks its protocol: the server's fault, counted
+      // against it (not as a failed connection), and not retried, since it answers the same way again.
+      return new SwitchyardError(
+        'INTERNAL',
+        `${info.label}: ${info.origin} sent a response the client cannot read (${code}: ${(error as Error).message}): undici refuses an interim 100 Continue the request did not ask for (a server should call writeContinue() only for Expect: 100-continue), a 101 it did not ask for, and a response with no request in flight`,
+        { retryable: false, cause: error },
+      );
     case 'body':
       // CANCELLED: the caller's side gave up the request; never retried (the stream is spent).
       return new CancelledError(

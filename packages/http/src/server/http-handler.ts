@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DeadlineExceededError, InvalidArgumentError, SwitchyardError } from '@switchyard/core';
+import { DeadlineExceededError, InvalidArgumentError, SwitchyardError, silentLogger } from '@switchyard/core';
 import { closeConnectionOnDrain } from './drain-connection.js';
 import { writeErrorReply, writeProbeReply } from './error-reply.js';
 import type { HealthState } from './health-state.js';
 import { beginIncoming, type HttpHandlerContext, type IncomingCall } from './incoming-call.js';
 import { emitRequestEventsInCurrentContext } from './request-event-context.js';
 import { type HttpServerOptions, type ResolvedServerOptions, resolveServerOptions } from './server-options.js';
+
+/** What httpHandler and the Fastify plugin log (at debug) for a request answered 504 on arrival (internal). */
+export const ARRIVED_EXPIRED = 'switchyard http: the request arrived with no time left; answered 504';
 
 /** A node:http handler, given the request's {@link HttpHandlerContext} as a third argument. */
 export type HttpRequestHandler = (
@@ -63,7 +66,11 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
       return;
     }
     if (call.deadline <= Date.now()) {
-      writeErrorReply(response, new DeadlineExceededError('the request arrived with no time left'), settings.logger);
+      // The handler never ran: not its failure, so debug, not the warn of a failed handler (one
+      // per request, under the very overload that runs callers' budgets out in queues), as the
+      // Fastify plugin logs it.
+      settings.logger.debug({}, ARRIVED_EXPIRED);
+      writeErrorReply(response, new DeadlineExceededError('the request arrived with no time left'), silentLogger);
       return;
     }
     let result: unknown;

@@ -9,7 +9,9 @@ import {
   logIfClientLeft,
   publicClientErrorMessage,
   publicMessage,
+  writeErrorReply,
 } from './error-reply.js';
+import { ARRIVED_EXPIRED } from './http-handler.js';
 import { beginIncoming, incomingCallOf } from './incoming-call.js';
 import { clientLeft, noteServerFailure } from './response-outcome.js';
 import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
@@ -24,6 +26,8 @@ interface FastifyRequestLike {
 }
 interface FastifyReplyLike {
   raw: ServerResponse;
+  /** True once the reply was hijacked or its response ended (Fastify 4 and 5). */
+  readonly sent?: boolean;
   code(status: number): FastifyReplyLike;
   header(name: string, value: string): FastifyReplyLike;
   send(payload?: unknown): FastifyReplyLike;
@@ -97,7 +101,10 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
     const call = beginIncoming(request.raw, reply.raw, settings, request.routeOptions?.url);
     if (call.deadline <= Date.now()) {
       // Answered here (no `next()`): the handler never runs.
-      reply.code(504).send({ error: { code: 'DEADLINE_EXCEEDED', message: 'the request arrived with no time left' } });
+      // The body httpHandler replies with (its 5xx messages are the generic ones), so a client
+      // sees the same answer from either server; and the same debug line.
+      settings.logger.debug({}, ARRIVED_EXPIRED);
+      reply.code(504).send({ error: { code: 'DEADLINE_EXCEEDED', message: publicMessage(504) } });
       return;
     }
     // The hooks after this one (an auth preHandler calling its service, say) run in the call's
@@ -116,6 +123,18 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
     const original = route.handler;
     route.handler = function switchyardRoute(this: unknown, request, reply) {
       const call = incomingCallOf(request.raw);
+      const failed = (error: unknown): undefined => {
+        // A hijacked reply (`reply.hijack()`, the route writing `reply.raw` itself) is left alone by
+        // Fastify: the error was only logged, and the request hung until the client gave up, its
+        // span, in-flight count and deadline timer open all along. The route is a node:http handler
+        // now, so it is answered as httpHandler answers one: an error reply, or the connection cut
+        // if the response had started. Returned, not thrown: Fastify would only log it again.
+        if (reply.sent === true && !reply.raw.writableEnded) {
+          writeErrorReply(reply.raw, error, settings.logger);
+          return undefined;
+        }
+        throw withStatus(error, reply, settings.logger);
+      };
       const invoke = (): unknown => {
         try {
           const result = original.call(this, request, reply);
@@ -124,12 +143,10 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
           // Fastify waits on it as it is; a later error reaches the route's error handler below.
           if (result === reply) return result;
           return typeof (result as Promise<unknown>)?.then === 'function'
-            ? (result as Promise<unknown>).then(undefined, (error: unknown) => {
-                throw withStatus(error, reply, settings.logger);
-              })
+            ? (result as Promise<unknown>).then(undefined, failed)
             : result;
         } catch (error) {
-          throw withStatus(error, reply, settings.logger);
+          return failed(error);
         }
       };
       return call ? call.run(invoke) : invoke();
