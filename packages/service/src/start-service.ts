@@ -25,7 +25,7 @@ import type { RunningService, ServiceClientOptions } from './running-service.js'
 import { stopOnSignals, stopOnSignalsOnceStarted } from './process-signals.js';
 import { resolveServiceConfig } from './service-config.js';
 import { acquireMetrics, acquireTracing, releaseMetrics, releaseTracing } from './shared-telemetry.js';
-import { tlsFromEnv } from './tls-from-env.js';
+import { type ServiceTls, tlsFromEnv } from './tls-from-env.js';
 
 /** Idle keep-alive connections of the HTTP server stay open this long (see where it is set). */
 const HTTP_KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -240,6 +240,10 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
     if (ownsRegistry) await cleanUp('closing the registry', () => registry.close());
     throw error;
   }
+  // Certificates renewed on disk (cert-manager rotates a Secret's files; the pod is not restarted)
+  // are taken by new connections: read once at start, the service presented its first certificate
+  // until it expired, and every handshake failed both ways from then on. Stopped with the service.
+  const stopReloadingTls = tls ? reloadTlsPeriodically(tls, logger) : undefined;
   let ready = options.ready !== false;
   if (ready) {
     readiness.setReady(true);
@@ -294,6 +298,7 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
    * and the registry connected.
    */
   const releaseResources = async (): Promise<void> => {
+    stopReloadingTls?.();
     await step('onStop', () => runOnStop(options.onStop, config.shutdownGraceMs));
     // Clients and discoveries made until now (onStop's too) are closed below; later ones are refused.
     clientsClosed = true;
@@ -445,11 +450,34 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
       draining = true;
       crashed = true;
       removeSignalHandlers?.();
+      stopReloadingTls?.();
       // Heartbeats stop with the "process": the entry stays listed until its lease expires.
       registration.abandon();
       await Promise.all([grpcServer?.shutdown(0), httpServer ? closeHttp(httpServer, 0) : undefined]);
     },
   };
+}
+
+/**
+ * Calls `tls.reload()` every `tls.reloadMs` (an unref'd timer) until the returned function is
+ * called: renewed files are logged at info, files that fail the checks at warn (once per distinct
+ * failure: a rotation caught halfway is taken at the next read), the ones in use staying.
+ */
+function reloadTlsPeriodically(tls: ServiceTls, logger: Logger): () => void {
+  let lastFailure: string | undefined;
+  const timer = setInterval(() => {
+    try {
+      if (tls.reload()) logger.info({}, 'switchyard service: TLS certificate files changed; new connections use them');
+      lastFailure = undefined;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== lastFailure)
+        logger.warn({ err: error }, 'switchyard service: TLS files not reloaded; the ones in use stay');
+      lastFailure = message;
+    }
+  }, tls.reloadMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

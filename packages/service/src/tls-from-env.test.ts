@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -186,5 +186,38 @@ describe('tlsFromEnv', () => {
   ])('names %s when its file is not what it should be', (field, variables, message) => {
     expect(() => tlsFromEnv(variables)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field }));
     expect(() => tlsFromEnv(variables)).toThrow(message);
+  });
+
+  it('reload() takes renewed files that pass the checks, and keeps the ones in use otherwise', () => {
+    // The files a Secret mounts, rewritten in place by a renewal.
+    copyFileSync(file('intermediate.crt'), file('live.crt'));
+    copyFileSync(file('intermediate.key'), file('live.key'));
+    const tls = tlsFromEnv(env('ca.crt', 'live.crt', 'live.key'));
+    expect(tls?.reloadMs).toBe(60_000);
+    expect(tls?.reload()).toBe(false);
+    // Halfway: the certificate renewed, not yet its key.
+    copyFileSync(file('chained-chain.crt'), file('live.crt'));
+    expect(() => tls?.reload()).toThrow(expect.objectContaining({ field: 'SWITCHYARD_TLS_KEY' }));
+    // A pair the CA did not sign.
+    copyFileSync(file('foreign.crt'), file('live.crt'));
+    copyFileSync(file('foreign.key'), file('live.key'));
+    expect(() => tls?.reload()).toThrow(expect.objectContaining({ field: 'SWITCHYARD_TLS_CERT' }));
+    copyFileSync(file('chained-chain.crt'), file('live.crt'));
+    copyFileSync(file('chained.key'), file('live.key'));
+    expect(tls?.reload()).toBe(true);
+    expect(tls?.reload()).toBe(false);
+  });
+
+  it('reads SWITCHYARD_TLS_RELOAD_MS, refusing what is not whole milliseconds from 100 to what a timer takes', () => {
+    const files = env('a.crt', 'a.crt', 'a.key');
+    expect(tlsFromEnv({ ...files, SWITCHYARD_TLS_RELOAD_MS: ' 250 ' })?.reloadMs).toBe(250);
+    expect(tlsFromEnv({ ...files, SWITCHYARD_TLS_RELOAD_MS: '' })?.reloadMs).toBe(60_000);
+    expect(tlsFromEnv({ ...files, SWITCHYARD_TLS_RELOAD_MS: '2147483647' })?.reloadMs).toBe(2_147_483_647);
+    // Longer, a Node timer fires after 1 ms: the files would be read every millisecond.
+    for (const bad of ['0', '99', '1.5', '-100', '1e3', 'soon', '2147483648', '99999999999999999999']) {
+      expect(() => tlsFromEnv({ ...files, SWITCHYARD_TLS_RELOAD_MS: bad }), bad).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'SWITCHYARD_TLS_RELOAD_MS' }),
+      );
+    }
   });
 });
