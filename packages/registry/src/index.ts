@@ -32,6 +32,7 @@ export { MemoryStore, namedMemoryStore } from './memory/memory-store.js';
 
 // Redis backend
 export { RedisRegistry, DEFAULT_REDIS_REGISTRY_OPTIONS } from './redis/redis-registry.js';
+export { RegistryDataError } from './redis/data-error.js';
 export type { RedisRegistryOptions } from './redis/redis-registry.js';
 export type { RegistryOperation } from './redis/redis-connection.js';
 export { serviceKeys, servicesKey } from './redis/keys.js';

@@ -17,6 +17,14 @@ describe('describeRedisError', () => {
     expect(describeRedisError(Object.assign(new Error(''), { code: 'ETIMEDOUT' }))).toBe('ETIMEDOUT');
   });
 
+  it("says the connection closed for ioredis's max-retries rejection of a command in flight", () => {
+    // Told as it was, it named an ioredis option ("maxRetriesPerRequest") the user never set.
+    const error = new Error(
+      'Reached the max retries per request limit (which is 0). Refer to "maxRetriesPerRequest" option for details.',
+    );
+    expect(describeRedisError(error)).toBe('the connection closed before Redis answered');
+  });
+
   it('keeps the first line of a message, and says permission denied for an ACL refusal', () => {
     expect(describeRedisError(new Error('ERR something\nsecond line'))).toBe('ERR something');
     expect(describeRedisError(new Error('NOPERM this user has no permissions'))).toBe(

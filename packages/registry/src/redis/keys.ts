@@ -53,6 +53,35 @@ export function serviceKeys(namespace: string, service: string): ServiceKeys {
   };
 }
 
+/** A key of the registry and the Redis type it holds there (as `TYPE` names it). */
+export type KeyType = readonly [key: string, type: 'string' | 'hash' | 'zset' | 'set'];
+
+/**
+ * The keys of one service with a fixed name and the type each holds (the lease keys, one per
+ * registration, are left out): what a WRONGTYPE reply is checked against to name the culprit.
+ */
+export function serviceKeyTypes(namespace: string, service: string): readonly KeyType[] {
+  const prefix = `${namespace}:{${service}}:`;
+  return [
+    [`${prefix}instances`, 'hash'],
+    [`${prefix}gens`, 'hash'],
+    [`${prefix}leases`, 'zset'],
+    [`${prefix}tombstones`, 'zset'],
+    [`${prefix}rev`, 'string'],
+    [routeKey(namespace, service), 'string'],
+    [`${prefix}swept`, 'string'],
+    [`${prefix}sweepEvery`, 'string'],
+    [`${prefix}graced`, 'set'],
+    [`${prefix}stall`, 'string'],
+    [`${prefix}sweeper`, 'string'],
+  ];
+}
+
+/** The route rule's key of one service. */
+export function routeKey(namespace: string, service: string): string {
+  return `${namespace}:{${service}}:route`;
+}
+
 /** The set of service names under a namespace. */
 export function servicesKey(namespace: string): string {
   return `${namespace}:services`;

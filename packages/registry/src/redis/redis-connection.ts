@@ -1,4 +1,5 @@
 import { EventEmitter, type Logger, RegistryUnavailableError, SwitchyardError } from '@switchyard/core';
+import { RegistryDataError, WRONG_TYPE_SUMMARY, wrongTypeReply } from './data-error.js';
 
 /** One registry command as observed for metrics: which operation, whether it worked, how long it took. */
 export interface RegistryOperation {
@@ -81,7 +82,10 @@ export class RedisConnection {
     return () => this.restoredListeners.delete(listener);
   }
 
-  /** Runs one command (or script), mapping every transport failure to `REGISTRY_UNAVAILABLE`. */
+  /**
+   * Runs one command (or script), mapping every transport failure to `REGISTRY_UNAVAILABLE`, and a
+   * key of the wrong type (WRONGTYPE) to `DATA_LOSS` ({@link RegistryDataError}).
+   */
   async call<T>(operation: string, run: (client: RedisClient) => Promise<T>): Promise<T> {
     const observed = this.operations.size > 0;
     const started = observed ? performance.now() : 0;
@@ -288,6 +292,13 @@ export class RedisConnection {
 
   private mapError(operation: string, error: unknown): SwitchyardError {
     if (SwitchyardError.isInstance(error)) return error;
+    // Redis answered, about its data: a key of the wrong type is corruption, not an outage. Reported
+    // as REGISTRY_UNAVAILABLE (retryable), callers waited for Redis to come back, for good.
+    if (wrongTypeReply(error)) {
+      return new RegistryDataError(
+        `${this.label}: ${operation} failed: ${WRONG_TYPE_SUMMARY}: ${describeRedisError(error)}`,
+      );
+    }
     // The cause is not attached: ioredis errors carry command arguments (an AUTH password, data).
     // ioredis refuses a command on a socket it cannot write (no offline queue) before sending it.
     const notSent = error instanceof Error && /enableOfflineQueue/.test(error.message);
@@ -335,8 +346,15 @@ const PERMISSION_DENIED = /NOPERM|NOAUTH|WRONGPASS|can't run this command|no per
  */
 export function describeRedisError(error: unknown): string {
   const message = firstLine(error instanceof Error ? error.message : String(error)) || reasonOfEmpty(error);
+  // What ioredis rejects a command in flight with when its connection closes (the registry runs it
+  // with maxRetriesPerRequest 0): it told a user of an option they never set, not that the
+  // connection dropped before Redis answered.
+  if (MAX_RETRIES.test(message)) return 'the connection closed before Redis answered';
   return PERMISSION_DENIED.test(message) ? `permission denied: ${message}` : message;
 }
+
+/** ioredis's MaxRetriesPerRequestError. */
+const MAX_RETRIES = /^Reached the max retries per request limit/;
 
 function firstLine(text: string): string {
   return text.split('\n')[0] ?? '';

@@ -134,7 +134,7 @@ export class RedisRegistration implements Registration {
           this.context.scripts.update(this.context.keys, next.id, this.generation, JSON.stringify(next)),
         )
         .catch((error: unknown) => {
-          if (SwitchyardError.hasCode(error, 'REGISTRY_UNAVAILABLE')) this.setState('unavailable', error as Error);
+          if (refusedByRedis(error)) this.setState('unavailable', error as Error);
           throw error;
         });
       if (status === MISSING) return this.rewrite();
@@ -291,7 +291,7 @@ export class RedisRegistration implements Registration {
       } catch (error) {
         // Not checked after all: the next reconnect (or this retry's) checks again.
         if (recheck) this.recheck = true;
-        if (SwitchyardError.hasCode(error, 'REGISTRY_UNAVAILABLE')) this.setState('unavailable', error as Error);
+        if (refusedByRedis(error)) this.setState('unavailable', error as Error);
         // Lost (replaced, evicted): handleStatus has said so, once, as a warning. Logged again here as
         // an error, "heartbeat failed", every replaced pod's registration raised an error-level line.
         else if (!SwitchyardError.hasCode(error, 'REGISTRATION_LOST'))
@@ -408,4 +408,14 @@ function holdsInstance(stored: string | null, instance: ServiceInstance): boolea
   } catch {
     return false;
   }
+}
+
+/**
+ * Redis could not be reached, or refused the write, or answered that a key holds the wrong kind of
+ * value (DATA_LOSS, see RegistryDataError): the registration cannot keep its entry current, and says
+ * so by going `unavailable` with that error (WRONGTYPE was REGISTRY_UNAVAILABLE before it had a code
+ * of its own, and a heartbeat meeting it must not pass for `active`). It keeps trying either way.
+ */
+function refusedByRedis(error: unknown): boolean {
+  return SwitchyardError.hasCode(error, 'REGISTRY_UNAVAILABLE') || SwitchyardError.hasCode(error, 'DATA_LOSS');
 }

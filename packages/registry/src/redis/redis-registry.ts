@@ -25,8 +25,18 @@ import type { RegisterOptions, Registration, Registry, RegistryListener, SetRout
 import { checkExpectedRoute, expectedRouteOf } from '../route-expectation.js';
 import { parseRedisUrl, type RedisTarget, redactUrl } from './connection-url.js';
 import { createClient } from './create-client.js';
+import { RegistryDataError, WRONG_TYPE_SUMMARY } from './data-error.js';
 import { decodeInstance, decodeRoute } from './decode.js';
-import { type ServiceKeys, serviceIndexKeys, serviceKeys, serviceOfChannel, servicesKey } from './keys.js';
+import {
+  type KeyType,
+  routeKey,
+  type ServiceKeys,
+  serviceIndexKeys,
+  serviceKeys,
+  serviceKeyTypes,
+  serviceOfChannel,
+  servicesKey,
+} from './keys.js';
 import {
   corruptData,
   describeRedisError,
@@ -214,7 +224,11 @@ export class RedisRegistry implements Registry {
       touchIndex: () => this.touchIndex(instance.service),
       reapService: () => this.reapService(instance.service),
     };
-    const registration = await RedisRegistration.create(instance, ttlMs, heartbeatIntervalMs, context);
+    const registration = await RedisRegistration.create(instance, ttlMs, heartbeatIntervalMs, context).catch(
+      async (error: unknown) => {
+        throw await this.nameWrongKey(error, this.keyTypes(instance.service), instance.service);
+      },
+    );
     if (this.closing !== undefined) {
       // close() started while this was being written, and did not see it: take it back out.
       await registration.deregister().catch(() => undefined);
@@ -311,7 +325,11 @@ export class RedisRegistry implements Registry {
   async services(): Promise<string[]> {
     this.assertOpen();
     const indexKeys = serviceIndexKeys(this.options.namespace);
-    const names = await this.connection.call('services', (client) => client.smembers(indexKeys[0]));
+    const names = await this.connection
+      .call('services', (client) => client.smembers(indexKeys[0]))
+      .catch(async (error: unknown) => {
+        throw await this.nameWrongKey(error, [[indexKeys[0], 'set']]);
+      });
     const valid = names.filter((name) => {
       try {
         validateServiceName(name);
@@ -349,11 +367,15 @@ export class RedisRegistry implements Registry {
       valid.map((name) =>
         this.connection
           .call('services', () => this.scripts.serviceState(this.keys(name)))
-          .catch((error: unknown): ServiceState | undefined => {
+          .catch(async (error: unknown): Promise<ServiceState | undefined> => {
             if (!this.connection.isReady || !corruptData(error)) throw error;
+            // Told once per service: the key is looked up only until then.
+            const named = this.warnings.has(`services:${name}:data`)
+              ? error
+              : await this.nameWrongKey(error, this.keyTypes(name), name);
             this.warnings.warn(
               `services:${name}:data`,
-              { service: name, error: (error as Error).message },
+              { service: name, error: (named as Error).message },
               'switchyard registry: skipped a service whose keys are corrupt',
             );
             return undefined;
@@ -442,9 +464,11 @@ export class RedisRegistry implements Registry {
     if (generation !== undefined && (typeof generation !== 'string' || !/^\d{1,20}$/.test(generation))) {
       throw new InvalidArgumentError('options.generation', 'must be a registration generation: 1-20 decimal digits');
     }
-    const { status: removed, vacant } = await this.connection.call('evict', () =>
-      this.scripts.evict(keys, id, this.options.tombstoneTtlMs, generation ?? ''),
-    );
+    const { status: removed, vacant } = await this.connection
+      .call('evict', () => this.scripts.evict(keys, id, this.options.tombstoneTtlMs, generation ?? ''))
+      .catch(async (error: unknown) => {
+        throw await this.nameWrongKey(error, this.keyTypes(service), service);
+      });
     if (vacant) await this.reapService(service);
     if (removed === -1) {
       throw new SwitchyardError(
@@ -629,7 +653,11 @@ export class RedisRegistry implements Registry {
     const valid = rule === undefined ? undefined : validateRouteRule(rule);
     const expected = expectedRouteOf(options);
     if (valid === undefined && expected === undefined) {
-      await this.connection.call('set route', () => this.scripts.setRoute(keys, '', ''));
+      await this.connection
+        .call('set route', () => this.scripts.setRoute(keys, '', ''))
+        .catch(async (error: unknown) => {
+          throw await this.nameWrongKey(error, this.keyTypes(service), service);
+        });
     } else {
       // A conditional write is checked against the same list, at the same revision, as the rule:
       // every rule write moves the revision, so one made in between fails the write's revision
@@ -639,7 +667,11 @@ export class RedisRegistry implements Registry {
         const { instances, route, revision } = await this.listWithRev(service);
         if (expected !== undefined) checkExpectedRoute(service, expected, route);
         if (valid) checkRouteAgainst(service, valid, instances, route === 'malformed' ? undefined : route);
-        const written = await this.connection.call('set route', () => this.scripts.setRoute(keys, json, revision));
+        const written = await this.connection
+          .call('set route', () => this.scripts.setRoute(keys, json, revision))
+          .catch(async (error: unknown) => {
+            throw await this.nameWrongKey(error, this.keyTypes(service), service);
+          });
         if (written !== -1) break;
         // Each retry follows a real change of the service (a register, an update, a departure, a
         // rule), which in practice is seconds apart; only a service changing on every round trip
@@ -680,7 +712,11 @@ export class RedisRegistry implements Registry {
       ids,
       values,
       route: rawRoute,
-    } = await this.connection.call('list', () => this.scripts.list(this.keys(service)));
+    } = await this.connection
+      .call('list', () => this.scripts.list(this.keys(service)))
+      .catch(async (error: unknown) => {
+        throw await this.nameWrongKey(error, this.keyTypes(service), service);
+      });
     const route =
       rawRoute === null || rawRoute === '' ? undefined : (decodeRoute(service, rawRoute, this.warnings) ?? 'malformed');
     const instances: ServiceInstance[] = [];
@@ -694,6 +730,40 @@ export class RedisRegistry implements Registry {
 
   private keys(service: string): ServiceKeys {
     return serviceKeys(this.options.namespace, service);
+  }
+
+  private keyTypes(service: string): readonly KeyType[] {
+    return serviceKeyTypes(this.options.namespace, service);
+  }
+
+  /**
+   * For a key of the wrong type (a {@link RegistryDataError} from WRONGTYPE, whose reply names no
+   * key, least of all from inside a script): asks Redis for the `TYPE` of each candidate key (one
+   * write, auto-pipelined) and names the one that is not what the registry keeps there, with how
+   * to repair it. Best effort: an ACL without `TYPE`, or no culprit found among the candidates (a
+   * lease key), leaves the error as it was. Any other error is returned as it is.
+   */
+  private async nameWrongKey(error: unknown, candidates: readonly KeyType[], service?: string): Promise<unknown> {
+    if (!(error instanceof RegistryDataError) || error.key !== undefined) return error;
+    let types: string[];
+    try {
+      types = await this.connection.call('check key types', (client) =>
+        Promise.all(candidates.map(([key]) => client.type(key))),
+      );
+    } catch {
+      return error;
+    }
+    const index = candidates.findIndex(([, expected], at) => types[at] !== 'none' && types[at] !== expected);
+    const found = candidates[index];
+    if (found === undefined) return error;
+    const [key, expected] = found;
+    const quoted = `'${key}'`;
+    const repair =
+      service !== undefined && key === routeKey(this.options.namespace, service)
+        ? `clear the route to replace it: switchyard route clear ${service} (or redis-cli SET ${quoted} '')`
+        : `delete it (redis-cli DEL ${quoted}): the registry writes it again as it needs it`;
+    const said = `${key} holds a ${types[index]}, where the registry keeps a ${expected} (written by hand or by another tool sharing the namespace?); ${repair}; Redis said`;
+    return new RegistryDataError(error.message.replace(WRONG_TYPE_SUMMARY, said), { key });
   }
 
   private assertOpen(): void {

@@ -453,6 +453,9 @@ return {redis.call('GET', KEYS[5]) or '0', ids, values, redis.call('GET', routeK
  * the same as it lapsing just after the write, which no check can prevent.) Only a GET of a key of
  * the service's own slot: no new command, and nothing that Cluster would need in another slot.
  *
+ * A clear also replaces a route key of the wrong type (a list, say, written by hand), which every
+ * read of the service refuses (WRONGTYPE): clearing the route is the operator's repair for it.
+ *
  * A clear leaves the key holding '' rather than deleting it: that is how a watcher coming back
  * from an outage tells a rule someone cleared meanwhile (the key holds '') from one Redis lost
  * (no key at all, after a restart without persistence or a flush), which it writes back
@@ -460,7 +463,15 @@ return {redis.call('GET', KEYS[5]) or '0', ids, values, redis.call('GET', routeK
  */
 export const SET_ROUTE = `${PRELUDE}
 local rule, checkedAt = ARGV[2], ARGV[3]
-if redis.call('GET', routeKey) == rule then return 0 end
+local stored = redis.pcall('GET', routeKey)
+-- A route key of the wrong type (written by hand or by a foreign tool): a clear writes over it (the
+-- DEL and SET below), so clearing the route (switchyard route clear) repairs it; a rule is never
+-- written over it unseen (the caller's list fails first, naming the key).
+if type(stored) == 'table' and stored.err then
+  if rule ~= '' then return redis.error_reply(stored.err) end
+  stored = false
+end
+if stored == rule then return 0 end
 -- (LIST answers '0' for a missing revision, so a missing one is '0' here too.)
 if checkedAt and checkedAt ~= '' and (redis.call('GET', KEYS[5]) or '0') ~= checkedAt then return -1 end
 if rule == '' then

@@ -4,6 +4,7 @@ import {
   type RegistryUnavailableError,
   type RouteRule,
   type ServiceInstance,
+  SwitchyardError,
 } from '@switchyard/core';
 import { ListenerSet } from '../listeners.js';
 import type { RegistryEvent, RegistryListener } from '../registry.js';
@@ -244,10 +245,20 @@ export class ServiceWatch {
         this.resyncAgain = false; // the retry below lists again anyway
         this.dropBuffered();
         if (!this.synced) throw error;
-        this.context.logger.debug(
-          { err: error, service: this.context.service },
-          'switchyard registry: resync failed; retrying',
-        );
+        if (SwitchyardError.hasCode(error, 'DATA_LOSS')) {
+          // Redis answered, about bad data (a key of the wrong type): no outage to wait out, and
+          // nothing will mend it but an operator, so say so (once), not only at debug level. The
+          // view is kept meanwhile, and the retries below pick up the repair.
+          this.context.warnings.warn(
+            `resync:${this.context.service}:data`,
+            { service: this.context.service, error: (error as Error).message },
+            `switchyard registry: cannot read ${this.context.service}; keeping the last view until its data is repaired`,
+          );
+        } else
+          this.context.logger.debug(
+            { err: error, service: this.context.service },
+            'switchyard registry: resync failed; retrying',
+          );
         this.retryTimer = setTimeout(() => this.requestResync(), RETRY_AFTER_FAILURE_MS);
         this.retryTimer.unref();
       } finally {

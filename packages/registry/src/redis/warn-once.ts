@@ -10,6 +10,11 @@ export class WarnOnce {
   private readonly seen = new Set<string>();
   constructor(private readonly logger: Logger) {}
 
+  /** Whether the problem `key` names was told already. */
+  has(key: string): boolean {
+    return this.seen.has(key);
+  }
+
   warn(key: string, fields: Record<string, unknown>, message: string): void {
     if (this.seen.has(key)) return;
     if (this.seen.size >= MAX_REMEMBERED) this.seen.clear();
