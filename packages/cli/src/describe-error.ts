@@ -6,9 +6,6 @@ import type { OpenedRegistry } from './registry/open-registry.js';
 // Codes whose message is only a summary: the cause says what actually happened.
 const WRAPPING_CODES = new Set(['RETRY_EXHAUSTED', 'RETRY_BUDGET_EXHAUSTED', 'DEADLINE_EXCEEDED', 'CIRCUIT_OPEN']);
 
-/** Redis's reply to a command on a key that holds another kind of value. */
-const WRONG_TYPE = /\bWRONGTYPE\b/;
-
 /**
  * Turns anything a command threw into a {@link CliError}: one line, an exit code, never a stack.
  * Bad input (INVALID_ARGUMENT raised before or instead of a call) is a usage error (2); every
@@ -17,18 +14,23 @@ const WRONG_TYPE = /\bWRONGTYPE\b/;
 export function toCliError(error: unknown, registry?: OpenedRegistry): CliError {
   if (error instanceof CliError) return error;
   if (SwitchyardError.isInstance(error)) {
-    // The registry reports a reply of Redis's about its data (a key of the wrong type, written by
-    // hand or by a foreign tool sharing the namespace) as REGISTRY_UNAVAILABLE too. Redis answered:
-    // "registry unavailable" sent the operator looking for an outage instead of the key.
-    if (error.code === 'REGISTRY_UNAVAILABLE' && WRONG_TYPE.test(error.message)) {
-      return new CliError(
-        `cannot read the registry's data (a key of the wrong type, written by hand or by another tool sharing the namespace?): ${oneLine(error.message)}`,
-      );
+    // Redis answered, about the registry's data: a key of the wrong type (written by hand or by a
+    // foreign tool sharing the namespace), which the registry reports as DATA_LOSS, naming the key
+    // and how to repair it when it can tell. Not "registry unavailable": that sent the operator
+    // looking for an outage instead of the key. (This used to match WRONGTYPE in the message of a
+    // REGISTRY_UNAVAILABLE; the code is the contract.)
+    if (error.code === 'DATA_LOSS') {
+      return new CliError(`cannot read the registry's data (a key of the wrong type): ${oneLine(error.message)}`);
     }
     if (error.code === 'REGISTRY_UNAVAILABLE' && registry) {
+      // "Cannot reach" only for a failure to connect, which the registry words with the connection's
+      // last error in it ("could not connect within 2000 ms (connect): connect ECONNREFUSED …").
+      // Said of every REGISTRY_UNAVAILABLE, a refusal by a Redis the CLI had reached (out of memory,
+      // READONLY, a database it does not have) was reported as whatever connection attempt had
+      // failed before, "connect ECONNREFUSED", and what Redis said was lost.
       const detail = registry.lastConnectionError();
       return new CliError(
-        detail
+        detail && error.message.includes(detail)
           ? `cannot reach the registry at ${registry.target.label}: ${detail}`
           : `registry unavailable: ${oneLine(error.message)}`,
       );

@@ -54,6 +54,16 @@ describe('runCli without a registry', () => {
     [['deregister', 'bad id!', '--yes'], /id: must be/],
     // An empty value would make Node bind every interface: the opposite of the loopback default.
     [['dashboard', '--host='], /--host must not be empty/],
+    // A name with a port never matched the Host check (which compares names, on any port): every
+    // request under it got 403, and the flag looked taken.
+    [
+      ['dashboard', '--allow-host', 'ok.internal,dash.internal:7070'],
+      /^switchyard dashboard: --allow-host dash\.internal:7070: give the host name without a port \(--allow-host dash\.internal\): it is allowed on any port\n$/,
+    ],
+    [
+      ['dashboard', '--allow-host', 'http://dash.internal'],
+      /^switchyard dashboard: --allow-host http:\/\/dash\.internal: /,
+    ],
     [['help', 'nosuch'], /^switchyard: unknown command "nosuch"; commands: ls, watch/],
     // A destructive command must not pick one of two targets silently (the last, as parseArgs does).
     [['deregister', 'x-1', '--service', 'orders', '--service', 'search', '--yes'], /--service is given twice/],

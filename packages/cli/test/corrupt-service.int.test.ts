@@ -106,5 +106,27 @@ describe('a registry with one corrupt service', { timeout: 60_000 }, () => {
       );
       expect(result.stderr).not.toMatch(/unavailable/);
     }
+    // Which key, and how to repair it.
+    const result = await run(['ls', 'beta']);
+    expect(result.stderr).toContain(
+      "switchyard:{beta}:route holds a list, where the registry keeps a string (written by hand or by another tool sharing the namespace?); clear the route to replace it: switchyard route clear beta (or redis-cli SET 'switchyard:{beta}:route' '')",
+    );
+  });
+
+  it('route clear repairs a route key of the wrong type, as the failures above advise', async () => {
+    await registry.register({ id: 'gamma-1', service: 'gamma', host: '127.0.0.1', ports: { grpc: 3 } });
+    await makeServiceUnreadable(redis.url, 'gamma');
+    // Before: exit 1, "cannot read the registry's data …": the registry's clear read the key first and
+    // met WRONGTYPE too, so the operator's repair tool could not repair it (redis-cli only).
+    const cleared = await run(['route', 'clear', 'gamma']);
+    expect({ code: cleared.code, stderr: cleared.stderr }).toEqual({
+      code: 0,
+      stderr:
+        'switchyard route: warning: replaced switchyard:{gamma}:route, which held no route rule (a key of the wrong type)\n',
+    });
+    expect(cleared.stdout).toBe('route of gamma: none (every version by the balancer)\n');
+    const listed = await run(['ls', 'gamma', '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ service: 'gamma', route: null, instances: [{ id: 'gamma-1' }] });
   });
 });

@@ -1,6 +1,7 @@
 import { integerOption, stringOption } from '../args.js';
 import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command } from '../command.js';
+import { allowedHostProblem } from '../dashboard/dashboard-options.js';
 import { DEFAULT_DASHBOARD_OPTIONS, startDashboard } from '../dashboard/dashboard-server.js';
 import { warningLogger, writeJsonLine, writeLine } from '../io.js';
 import { STOPPED_CLEAN_UP_MS, settleWithin, startUnlessStopped, whenAborted } from '../stop-signal.js';
@@ -28,7 +29,7 @@ A service that cannot be watched (e.g. a key of the wrong type) is left out with
 stderr, and tried again at every service poll.
 
 Exit codes: 0 stopped by SIGINT/SIGTERM (also while starting); 1 registry unreachable at start; 2 usage
-(also: the port is in use, or the host cannot be bound).`,
+(also: the port is in use or not allowed, e.g. below 1024 without root, or the host cannot be bound).`,
   options: {
     port: {
       type: 'string',
@@ -43,7 +44,7 @@ Exit codes: 0 stopped by SIGINT/SIGTERM (also while starting); 1 registry unreac
     'allow-host': {
       type: 'string',
       placeholder: 'names',
-      description: 'comma-separated DNS names it may be reached under, besides loopback and IP addresses',
+      description: 'comma-separated DNS names (no port) it may be reached under, besides loopback and IP addresses',
     },
   },
   streaming: true,
@@ -61,6 +62,16 @@ Exit codes: 0 stopped by SIGINT/SIGTERM (also while starting); 1 registry unreac
       .split(',')
       .map((name) => name.trim())
       .filter((name) => name !== '');
+    for (const name of allowedHosts) {
+      // Named after the flag, before the registry is opened (the option's check names allowedHosts[i]).
+      const problem = allowedHostProblem(name);
+      if (problem?.withoutPort !== undefined) {
+        throw new UsageError(
+          `--allow-host ${name}: give the host name without a port (--allow-host ${problem.withoutPort}): it is allowed on any port`,
+        );
+      }
+      if (problem) throw new UsageError(`--allow-host ${name}: ${problem.rule}`);
+    }
     const opened = context.registry();
     const stopped = whenAborted(context.signal);
     const starting = startDashboard({
@@ -87,9 +98,20 @@ Exit codes: 0 stopped by SIGINT/SIGTERM (also while starting); 1 registry unreac
   },
 };
 
-/** A failure to bind as the usage error it is (the port or host given); anything else as it is. */
-function bindFailure(error: NodeJS.ErrnoException, port: number, host: string): unknown {
+/**
+ * A failure to bind as the usage error it is (the port or host given: in use, not allowed, not an
+ * address of this host); anything else as it is.
+ */
+export function bindFailure(error: NodeJS.ErrnoException, port: number, host: string): unknown {
   if (error.code === 'EADDRINUSE') return new UsageError(`--port ${port}: address ${host}:${port} is already in use`);
+  // Not allowed to bind that port (below 1024 without root, or a security policy): the port given is
+  // wrong here, as for one in use (exit 2, the README's table); it was an "unexpected error", exit 1.
+  if (error.code === 'EACCES' || error.code === 'EPERM') {
+    const why = port > 0 && port < 1024 ? ': a port below 1024 needs root or CAP_NET_BIND_SERVICE' : '';
+    return new UsageError(
+      `--port ${port}: not allowed to bind ${host}:${port} (${error.code}${why}; --port 0 picks a free one)`,
+    );
+  }
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
     return new UsageError(`--host ${host}: cannot bind this address (${error.code})`);
   }

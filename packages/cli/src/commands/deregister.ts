@@ -7,6 +7,7 @@ import { formatAddress } from '../format/instance.js';
 import { terminalSafe } from '../format/table.js';
 import { writeJsonLine, writeLine, writeWarning } from '../io.js';
 import { ask, isYes } from '../prompt.js';
+import { unreadableData } from './ls.js';
 
 /** `switchyard deregister <id> [--service s] [--yes]`. */
 export const deregisterCommand: Command = {
@@ -94,6 +95,12 @@ async function findInstance(
   // could not be evicted without --service. It is now named in a warning and the others searched;
   // only when none can be read (the registry itself went away) does the search fail on it.
   const settled = await Promise.allSettled(services.map((name) => registry.list(name)));
+  // Only bad data sets a service apart (see ls): Redis going away after the service list was read
+  // is the command's failure, not a warning per service that blamed each one.
+  const failure = settled.find(
+    (result): result is PromiseRejectedResult => result.status === 'rejected' && !unreadableData(result.reason),
+  );
+  if (failure) throw failure.reason;
   const unreadable: string[] = [];
   const lists: ServiceInstance[][] = [];
   settled.forEach((result, index) => {

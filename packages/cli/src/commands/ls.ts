@@ -1,4 +1,4 @@
-import type { RouteRule, ServiceInstance } from '@switchyard/core';
+import { type RouteRule, type ServiceInstance, SwitchyardError } from '@switchyard/core';
 import type { Registry } from '@switchyard/registry';
 import { expectPositionals } from '../args.js';
 import { CliError, ExitCode } from '../cli-error.js';
@@ -66,7 +66,7 @@ async function listServices(context: CommandContext): Promise<ExitCode> {
   for (const { service, error } of unreadable) {
     writeWarning(context.io, 'ls', `cannot read service ${service}, left out: ${error}`);
   }
-  // Nothing could be read: most likely the registry itself (it went away after listing them).
+  // Every listed service holds bad data: say so as the failure too.
   if (rows.length === 0 && unreadable.length > 0) {
     throw new CliError(`no listed service could be read (${unreadable.length}; see the warnings above)`);
   }
@@ -111,6 +111,13 @@ async function readServiceRows(
   names: readonly string[],
 ): Promise<{ rows: ServiceRow[]; unreadable: UnreadableService[] }> {
   const settled = await Promise.allSettled(names.map((service) => readServiceRow(registry, service)));
+  // Only bad data sets a service apart. Anything else (Redis went away after the service list was
+  // read) is the command's failure, "cannot reach the registry": it was a warning per service
+  // blaming each one, then "no listed service could be read".
+  const failure = settled.find(
+    (result): result is PromiseRejectedResult => result.status === 'rejected' && !unreadableData(result.reason),
+  );
+  if (failure) throw failure.reason;
   const rows: ServiceRow[] = [];
   const unreadable: UnreadableService[] = [];
   settled.forEach((result, index) => {
@@ -133,6 +140,15 @@ async function readServiceRow(registry: Registry, service: string): Promise<Serv
   // applies to the next instances). Said why, or the row read as a dead service listed by mistake.
   if (instances.length === 0) row.route = (await registry.getRoute(service)) ?? null;
   return row;
+}
+
+/**
+ * Whether a service could not be read for its data (DATA_LOSS: a key of the wrong type under its
+ * name), as opposed to the registry failing (unreachable, refusing): only the former is set apart
+ * while the other services are still shown.
+ */
+export function unreadableData(error: unknown): boolean {
+  return SwitchyardError.hasCode(error, 'DATA_LOSS');
 }
 
 function errorMessage(error: unknown): string {

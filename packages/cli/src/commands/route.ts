@@ -1,9 +1,9 @@
-import { INSTANCE_LIMITS, type RouteRule } from '@switchyard/core';
+import { INSTANCE_LIMITS, type RouteRule, SwitchyardError } from '@switchyard/core';
 import { ExitCode, UsageError } from '../cli-error.js';
 import type { Command, CommandContext } from '../command.js';
 import { formatRoute } from '../format/instance.js';
 import { terminalSafe } from '../format/table.js';
-import { writeJsonLine, writeLine } from '../io.js';
+import { writeJsonLine, writeLine, writeWarning } from '../io.js';
 import { describeMalformedRoute, malformedRoute } from '../registry/malformed-route.js';
 import { unknownService } from './ls.js';
 
@@ -25,6 +25,8 @@ Examples:
 
 A stored rule the registry cannot read (malformed: clients ignore it and keep the rule they had)
 is shown by get as such, raw, and removed by clear, even when the service has no live instance.
+clear also replaces a route key that holds the wrong kind of value (every read of the service fails
+on it: "cannot read the registry's data"), with a warning naming it.
 
 Exit codes: 0 done; 1 unknown service (get), registry unreachable, or the service's instances kept
 changing while the rule was checked (ABORTED: run it again); 2 usage or a rule the registry refuses
@@ -44,9 +46,21 @@ as one line.`,
       throw new UsageError('route set needs at least one <version>=<percent>, e.g. 1.4.0=95 1.5.0=5');
     }
     const rule = action === 'set' ? { splits: parseSplits(rest) } : undefined;
-    const { registry } = context.registry();
+    const { registry, target } = context.registry();
     if (action !== 'set') {
-      const current = await registry.getRoute(service);
+      let current: RouteRule | undefined;
+      try {
+        current = await registry.getRoute(service);
+      } catch (error) {
+        // The route key holds the wrong kind of value (a list, say, written by hand): every read of
+        // the service fails on it, and the registry's message says to clear the route. The clear
+        // writes over it, so `route clear` is the operator's repair, not redis-cli.
+        const key = routeKeyOf(target.namespace, service);
+        if (action !== 'clear' || !wrongTypeAt(error, key)) throw error;
+        await registry.setRoute(service, undefined);
+        writeWarning(context.io, 'route', `replaced ${key}, which held no route rule (a key of the wrong type)`);
+        return print(context, service, undefined);
+      }
       // getRoute() answers "none" for a stored rule it cannot read, while every client keeps the
       // rule it had before: shown as none, and not clearable once the service had no instance.
       const malformed = current ? undefined : await malformedRoute(context, service);
@@ -64,6 +78,16 @@ as one line.`,
     return print(context, service, rule);
   },
 };
+
+/** The route rule's key of a service (see the registry's README, "What is in Redis"). */
+function routeKeyOf(namespace: string, service: string): string {
+  return `${namespace}:{${service}}:route`;
+}
+
+/** Whether `error` is the registry's DATA_LOSS for `key` holding the wrong kind of value. */
+function wrongTypeAt(error: unknown, key: string): boolean {
+  return SwitchyardError.hasCode(error, 'DATA_LOSS') && (error as { key?: unknown }).key === key;
+}
 
 /** `1.4.0=95 1.5.0=5` → `{ '1.4.0': 95, '1.5.0': 5 }`; a trailing `%` is allowed. */
 export function parseSplits(args: readonly string[]): Record<string, number> {

@@ -8,6 +8,7 @@ import {
   type Logger,
   silentLogger,
 } from '@switchyard/core';
+import { isIP } from 'node:net';
 import type { Registry } from '@switchyard/registry';
 import type { LeaseInspector } from '../registry/lease-inspector.js';
 import { DEFAULT_SERVICE_HUB_OPTIONS } from './service-hub.js';
@@ -33,7 +34,8 @@ export interface DashboardOptions {
    * DNS names, besides loopback names, IP addresses and the bound host, that the dashboard answers
    * to in the Host header (say, `dashboard.internal` when bound to 0.0.0.0 behind that name). Any
    * other name is refused (403), which keeps a web page the operator visits from reading the
-   * registry through DNS rebinding. @default []
+   * registry through DNS rebinding. Names only, no port (the check holds on any port): a
+   * `name:port`, or anything that is not a host name or an IP address, is refused. @default []
    */
   readonly allowedHosts?: readonly string[];
   /** Event streams open at once; more are refused (503). @default 64 */
@@ -110,8 +112,33 @@ export function resolveDashboardOptions(options: DashboardOptions): ResolvedDash
     if (typeof name !== 'string' || name.trim() === '') {
       throw new InvalidArgumentError(`allowedHosts[${index}]`, `must be a host name, got ${describeValue(name)}`);
     }
+    const problem = allowedHostProblem(name);
+    if (problem) {
+      throw new InvalidArgumentError(
+        `allowedHosts[${index}]`,
+        problem.withoutPort === undefined
+          ? `${problem.rule}, got ${describeValue(name)}`
+          : `must be a host name without a port (${JSON.stringify(problem.withoutPort)}): it is allowed on any port, got ${describeValue(name)}`,
+      );
+    }
   });
   return resolved;
+}
+
+/** A DNS name: labels of letters, digits, `-` and `_`, separated by dots (a trailing dot allowed). */
+const HOST_NAME = /^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\.?$/i;
+
+/**
+ * Why an allowed host name could never match the Host check (which compares the name, on any port),
+ * or undefined for a good one: a DNS name or an IP address. `withoutPort` is the name to give instead
+ * of `name:port` (`dash.internal:7070`), which used to be taken and then matched no request.
+ */
+export function allowedHostProblem(name: string): { rule: string; withoutPort?: string } | undefined {
+  const bare = name.startsWith('[') && name.endsWith(']') ? name.slice(1, -1) : name;
+  if (isIP(bare) !== 0 || HOST_NAME.test(name)) return undefined;
+  const port = /^(.+):(\d{1,5})$/.exec(name);
+  if (port && allowedHostProblem(port[1] as string) === undefined) return { rule: 'no port', withoutPort: port[1] };
+  return { rule: "must be a host name (letters, digits, '-', '_' and dots) or an IP address" };
 }
 
 /** Asserts an object with the given methods (what the dashboard calls on it). */

@@ -210,6 +210,11 @@ describe('startDashboard', () => {
       [{ registry, maxStreamBufferBytes: 'big' }, 'maxStreamBufferBytes'],
       [{ registry, allowedHosts: 'dashboard.internal' }, 'allowedHosts'],
       [{ registry, allowedHosts: [''] }, 'allowedHosts[0]'],
+      // Names that the Host check (a name, on any port) could never match: each used to be taken,
+      // and every request under that name was then refused 403 with no hint why.
+      [{ registry, allowedHosts: ['dashboard.internal:7070'] }, 'allowedHosts[0]'],
+      [{ registry, allowedHosts: ['ok.internal', 'http://dashboard.internal/'] }, 'allowedHosts[1]'],
+      [{ registry, allowedHosts: ['dash board'] }, 'allowedHosts[0]'],
       [{ registry, prot: 7070 }, 'options.prot'],
     ];
     for (const [options, field] of bad) {
