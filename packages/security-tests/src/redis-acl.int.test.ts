@@ -107,6 +107,27 @@ describe('Redis ACL: a least-privilege registry user', () => {
     }
   });
 
+  it('names a key of the wrong type in its DATA_LOSS error, and route clear repairs it, with only the listed commands', async () => {
+    const namespace = nextNamespace();
+    await admin.acl('SETUSER', 'registry', ...registryAclRules(namespace, 'registry-pass'));
+    const registry = new RedisRegistry({ url: userUrl('registry', 'registry-pass'), namespace });
+    const routeKey = `${namespace}:{catalog}:route`;
+    try {
+      await admin.rpush(routeKey, 'not', 'a', 'rule');
+      const error = await registry.getRoute('catalog').catch((caught: unknown) => caught);
+      expect(SwitchyardError.hasCode(error, 'DATA_LOSS'), String(error)).toBe(true);
+      // Named only if the user may ask the key's TYPE (+type in the ACL).
+      expect((error as { key?: string }).key).toBe(routeKey);
+      expect((error as Error).message).toContain(routeKey);
+      await registry.setRoute('catalog', undefined);
+      expect(await registry.getRoute('catalog')).toBeUndefined();
+      expect(await admin.acl('LOG')).toEqual([]);
+    } finally {
+      await registry.close();
+      await admin.del(routeKey);
+    }
+  });
+
   it('writes back a route rule Redis lost, with only the listed commands', async () => {
     const namespace = nextNamespace();
     await admin.acl('SETUSER', 'registry', ...registryAclRules(namespace, 'registry-pass'));

@@ -37,6 +37,9 @@ export const REGISTRY_COMMANDS = [
   'subscribe',
   'unsubscribe',
   'info',
+  // only on an error path: a key of the wrong type (WRONGTYPE) is named by asking the TYPE of the
+  // service's keys; without it the DATA_LOSS error cannot say which key to repair
+  'type',
 ] as const;
 
 /** `ACL SETUSER` rules for a registry user confined to `namespace`. */
