@@ -85,8 +85,17 @@ export function sendJson(
  * Where the gateway's statuses differ from the SDK's (codeToHttpStatus): a conflict with the
  * shop's state (a reservation key reused with other lines) is a 409 to a shopper, and a full
  * bulkhead is this gateway being busy (503), not the shopper sending too much (429).
+ * So is a downstream's RESOURCE_EXHAUSTED (a service out of capacity: catalog's stock store full,
+ * a replica's own bulkhead, which gRPC carries as RESOURCE_EXHAUSTED): nothing in the shop limits
+ * a shopper's rate, so it is never theirs to slow down. As a 429 it told any client "you sent too
+ * much", without Retry-After, and its message was the downstream's own words about its internals
+ * (`stock store MemoryStockStore(products=42, …, maxReservations=…) holds as many …`).
  */
-const GATEWAY_STATUS: Readonly<Record<string, number>> = { FAILED_PRECONDITION: 409, BULKHEAD_FULL: 503 };
+const GATEWAY_STATUS: Readonly<Record<string, number>> = {
+  FAILED_PRECONDITION: 409,
+  BULKHEAD_FULL: 503,
+  RESOURCE_EXHAUSTED: 503,
+};
 
 /**
  * Replies with `{ error: { code, message } }` and the status that matches the error's code. A

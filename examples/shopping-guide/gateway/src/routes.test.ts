@@ -80,6 +80,29 @@ describe('gateway router', () => {
     expect(errors).toEqual([]);
   });
 
+  it('refuses a query parameter given more than once 400, naming it, rather than serving only the first value', async () => {
+    const errors: unknown[] = [];
+    const port = await serve(errors);
+    // `?category=books&category=toys` reads as "either" to many clients; it listed books alone.
+    for (const [path, name] of [
+      ['/api/products?category=books&category=toys', 'category'],
+      ['/api/products?pageSize=5&pageSize=500', 'pageSize'],
+      ['/api/products?pageToken=a&pageToken=b', 'pageToken'],
+      ['/api/search?q=tent&q=lamp', 'q'],
+      ['/api/search?q=tent&limit=5&limit=50', 'limit'],
+      ['/api/recommendations?user=ada&user=bob', 'user'],
+      ['/api/products/sku-1?user=ada&user=', 'user'],
+    ] as const) {
+      const reply = await fetch(`http://127.0.0.1:${port}${path}`);
+      expect(reply.status, path).toBe(400);
+      expect(await reply.json(), path).toEqual({
+        error: { code: 'INVALID_ARGUMENT', message: `${name}: must be given at most once, got 2 values` },
+      });
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/api/products?category=&pageSize=5`)).status).toBe(200);
+    expect(errors).toEqual([]);
+  });
+
   it('does not log a client that went away while sending its order as a gateway failure', async () => {
     const logged: unknown[] = [];
     const router = createRouter(() => ({}) as Backends, {

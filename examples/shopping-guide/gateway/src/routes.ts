@@ -121,9 +121,9 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           const listed = await restNamed(PRODUCT_FIELDS, () =>
             clients.catalog.listProducts(
               {
-                category: query.get('category') ?? '',
+                category: queryParam(query, 'category') ?? '',
                 pageSize: numberParam(query, 'pageSize', 20, 1, 100),
-                pageToken: query.get('pageToken') ?? '',
+                pageToken: queryParam(query, 'pageToken') ?? '',
               },
               cancel,
             ),
@@ -132,7 +132,7 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
         }
         case 'GET products/:id': {
           const id = pathSegment(parts[2] as string, 'id');
-          const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined);
+          const user = queryParam(query, 'user') ?? (request.headers['x-user-id'] as string | undefined);
           const { product } = await clients.catalog.getProduct({ id }, cancel);
           // Only a product that exists counts as viewed (a 404 must not feed recommendations). Best
           // effort: a slow or failed view record never fails the page. A HEAD (a link checker, a
@@ -148,7 +148,7 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           return sendJson(response, 200, { product });
         }
         case 'GET search': {
-          const q = query.get('q') ?? '';
+          const q = queryParam(query, 'q') ?? '';
           if (!q.trim()) throw new InvalidArgumentError('q', 'must be a non-empty search query');
           const limit = numberParam(query, 'limit', 10, 1, 50);
           return sendJson(
@@ -160,7 +160,7 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
         case 'GET recommendations': {
           // Same rule as the views above and the track: ?user=, else x-user-id (a client naming its
           // users by header had its views recorded, then got 400 here).
-          const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined);
+          const user = queryParam(query, 'user') ?? (request.headers['x-user-id'] as string | undefined);
           if (!user) throw new InvalidArgumentError('user', 'is required (?user= or the x-user-id header)');
           const limit = numberParam(query, 'limit', 5, 1, 20);
           return sendJson(
@@ -195,7 +195,7 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
           const userId = wellFormed('userId', body.userId);
           // The user's A/B track, as on every route: a user bucketed to b by id orders on b too (the
           // router saw no user here unless `?user=` or `x-user-id` named one, which still win).
-          const user = query.get('user') ?? (request.headers['x-user-id'] as string | undefined) ?? userId;
+          const user = queryParam(query, 'user') ?? (request.headers['x-user-id'] as string | undefined) ?? userId;
           // Under the shopper's own key, not cancelled when the shopper goes away: left to finish,
           // the order is stored for their retry with that key, which, had it been cancelled (and
           // its stock given back by orders), would have to place it anew, and might find the stock
@@ -234,11 +234,24 @@ function createRoutes(backends: () => Backends | undefined, logger: Logger) {
 }
 
 /**
+ * A query parameter's value (null when absent), refused when it is given more than once: only the
+ * first was read, so `?category=books&category=toys`, which many clients mean as "either", listed
+ * books alone, and `?q=tent&q=lamp` searched for a tent, without a word about the rest.
+ */
+function queryParam(query: URLSearchParams, name: string): string | null {
+  const values = query.getAll(name);
+  if (values.length > 1) {
+    throw new InvalidArgumentError(name, `must be given at most once, got ${values.length} values`);
+  }
+  return values[0] ?? null;
+}
+
+/**
  * An integer query parameter: decimal digits only. `Number()` alone took `0x10`, `1e1`, `+5`, ` 5`
  * and `1.0` as numbers, so a malformed request was served as if it were another.
  */
 function numberParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
-  const raw = query.get(name);
+  const raw = queryParam(query, name);
   if (raw === null) return fallback;
   const value = /^\d{1,9}$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {

@@ -3,6 +3,8 @@
  * on loopback, the memory registry; the downstream is a stand-in service whose calls never end).
  */
 import { get, request } from 'node:http';
+import { MemoryStockStore, startCatalog } from '@shopping-guide/catalog';
+import { startOrders as startOrdersService } from '@shopping-guide/orders';
 import { OrdersService, SearchService } from '@shopping-guide/shared';
 import { type LogFn, type Logger, silentLogger } from '@switchyard/core';
 import { MemoryRegistry } from '@switchyard/registry';
@@ -245,5 +247,49 @@ describe('gateway, downstream failures', () => {
     // It was a 409 ABORTED: a conflict to any REST client, which does not retry it.
     expect(reply.status).toBe(201);
     expect(keys).toEqual(['k-1', 'k-1']);
+  });
+
+  it("answers a downstream's RESOURCE_EXHAUSTED (the shop's capacity, not the shopper's rate) 503 with Retry-After, without the downstream's words", async () => {
+    const registry = new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    const grpc = { port: 0, host: '127.0.0.1' };
+    // The real catalog and orders; catalog's in-memory stock store keeps one reservation at most,
+    // so the second order finds it full: catalog answers RESOURCE_EXHAUSTED, and orders passes it on.
+    const catalog = await startCatalog({
+      ...common,
+      registry,
+      grpc,
+      stock: new MemoryStockStore({ maxReservations: 1 }),
+    });
+    cleanups.push(() => catalog.stop());
+    const orders = await startOrdersService({ ...common, registry, grpc });
+    cleanups.push(() => orders.stop());
+    const logged: { level: string; code: unknown }[] = [];
+    const keep =
+      (level: string): LogFn =>
+      (first: Record<string, unknown> | string) => {
+        const err = typeof first === 'string' ? undefined : (first.err as { code?: unknown } | undefined);
+        logged.push({ level, code: err?.code });
+      };
+    const logger: Logger = { ...silentLogger, warn: keep('warn'), error: keep('error') };
+    const gateway = await startGateway({ ...common, registry, logger, http: { port: 0, host: '127.0.0.1' } });
+    cleanups.push(() => gateway.stop());
+
+    const order = (key: string) =>
+      fetch(`http://127.0.0.1:${gateway.httpPort}/api/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ userId: 'ada', lines: [{ productId: 'sku-1', quantity: 1 }] }),
+      });
+    expect((await order('k-1')).status).toBe(201);
+    const full = await order('k-2');
+    // It was a 429 "too many requests" (the shopper's doing, to any client) without Retry-After,
+    // its message catalog's description of its stock store (`MemoryStockStore(products=42, …)`).
+    expect({ status: full.status, retryAfter: full.headers.get('retry-after') }).toEqual({
+      status: 503,
+      retryAfter: '1',
+    });
+    expect(await full.json()).toEqual({ error: { code: 'RESOURCE_EXHAUSTED', message: 'service unavailable' } });
+    expect(logged).toContainEqual({ level: 'warn', code: 'RESOURCE_EXHAUSTED' });
   });
 });
