@@ -37,7 +37,11 @@ describe('ProductCache', () => {
     await cache.all();
     expect(calls.list).toBe(3);
     now = 1_000;
+    // Past its TTL the list is answered at once, and refreshed in the background (once).
+    expect(await cache.all()).toBe(first);
     await cache.all();
+    await expect.poll(() => calls.list).toBe(6);
+    expect(await cache.all()).not.toBe(first);
     expect(calls.list).toBe(6);
   });
 
@@ -56,6 +60,42 @@ describe('ProductCache', () => {
     now = 5_050;
     await cache.all();
     expect(calls.list).toBe(attempts);
+  });
+
+  it('answers with the list it has while a refresh is under way, rather than holding every call until it ends', async () => {
+    let now = 0;
+    let version = 1;
+    let slow = false;
+    const pending: (() => void)[] = [];
+    const calls = { list: 0 };
+    const reader: CatalogReader = {
+      async listProducts() {
+        calls.list++;
+        const listed = version;
+        // A catalog that answers late (a replica blackholed, attempts retried one after another):
+        // the refresh then takes up to its own deadline, 5 s.
+        if (slow) await new Promise<void>((resolve) => pending.push(resolve));
+        return { products: [{ id: `v${listed}` } as Product__Output], nextPageToken: '' };
+      },
+      async batchGetProducts() {
+        return { products: [] };
+      },
+    };
+    const cache = new ProductCache(reader, { ttlMs: 1_000, now: () => now });
+    const ids = async () => (await cache.all()).map((product) => product.id);
+    expect(await ids()).toEqual(['v1']);
+    slow = true;
+    version = 2;
+    now = 1_000;
+    const within = (ms: number) =>
+      Promise.race([ids(), new Promise<'still waiting'>((resolve) => setTimeout(() => resolve('still waiting'), ms))]);
+    // Every Recommend waited for it: 5 s each while catalog was slow, though the list was there.
+    expect(await within(200)).toEqual(['v1']);
+    expect(await within(200)).toEqual(['v1']);
+    expect(calls.list).toBe(2);
+    for (const release of pending.splice(0)) release();
+    await expect.poll(ids).toEqual(['v2']);
+    expect(calls.list).toBe(2);
   });
 
   it('gets products by id from the list, batch-fetching only the ones it lacks', async () => {

@@ -43,9 +43,10 @@ interface TrackCache {
 }
 
 /**
- * The catalog's product list, fetched page by page and kept briefly. One refresh at a time (calls
- * arriving meanwhile share it); if a refresh fails, the previous list is served until a retry
- * succeeds, and only a cache that never loaded fails the call.
+ * The catalog's product list, fetched page by page and kept briefly. One refresh at a time; calls
+ * arriving meanwhile get the list already there (stale while revalidating), or share the first
+ * load; if a refresh fails, the previous list is served until a retry succeeds, and only a cache
+ * that never loaded fails the call.
  *
  * One list per experiment track, each fetched on its own track: a request on track `b` reads the
  * catalog's `b` instances, and must not fill the list every other request is ranked on. A refresh
@@ -75,9 +76,12 @@ export class ProductCache {
 
   /**
    * Every product (with the stock level of when it was fetched), as the caller's track sees them.
+   * Once a list has loaded, it is answered at once, even past its TTL: a list past its TTL starts a
+   * refresh in the background (one at a time), and the calls after that refresh get its list. Only
+   * the first load of a track's list is waited for.
    * @param signal the caller's (a handler's `context.signal`): when it aborts, this rejects with
-   * its reason at once instead of waiting for a refresh under way (up to `refreshDeadlineMs`,
-   * which also held up the service's shutdown), and the refresh goes on for the others.
+   * its reason at once instead of waiting for the first load (up to `refreshDeadlineMs`, which
+   * also held up the service's shutdown), and the load goes on for the others.
    */
   async all(signal?: AbortSignal): Promise<readonly Product__Output[]> {
     const track = currentCallScope()?.track;
@@ -89,11 +93,22 @@ export class ProductCache {
     ).finally(() => {
       cache.refreshing = undefined;
     });
+    // Stale while revalidating. Every call waited for the refresh of a list past its TTL: while
+    // catalog answered slowly (a replica blackholed, attempts retried one after another), each
+    // Recommend took up to the refresh's 5 s, then got this same list (a failed refresh serves it).
+    if (cache.products) {
+      // A refresh with a list to fall back on resolves to it; never left as an unhandled rejection.
+      cache.refreshing.catch(() => undefined);
+      return cache.products;
+    }
     return untilAborted(cache.refreshing, signal);
   }
 
   /**
    * The given products in order, from the cached list; ids it lacks are asked for in one batch call.
+   * That call is best effort: if it fails (catalog down), the ids it was for are left out and the
+   * list's own products are returned, as {@link all} serves its list through an outage. Rejects
+   * only when the list never loaded, or when `signal` aborts.
    * @param signal the caller's: stops the wait for the list (see {@link all}) and the batch call.
    */
   async byIds(ids: readonly string[], signal?: AbortSignal): Promise<Product__Output[]> {
@@ -101,9 +116,17 @@ export class ProductCache {
     const { byId } = this.cacheOf(currentCallScope()?.track);
     const missing = ids.filter((id) => !byId.has(id));
     // Given as well as inherited: a caller outside a served call (no call scope) has only this.
+    // A failed lookup failed the whole Recommend (UNAVAILABLE) of any user who had viewed a product
+    // the list lacks (added by a catalog canary, or retired since), while the list could answer it.
     const fetched =
       missing.length > 0
-        ? (await this.catalog.batchGetProducts({ ids: missing }, signal ? { signal } : {})).products
+        ? await this.catalog.batchGetProducts({ ids: missing }, signal ? { signal } : {}).then(
+            (response) => response.products,
+            (error: unknown) => {
+              if (signal?.aborted) throw error;
+              return [];
+            },
+          )
         : [];
     const found = new Map([...fetched.map((product) => [product.id, product] as const)]);
     return ids.flatMap((id) => byId.get(id) ?? found.get(id) ?? []);

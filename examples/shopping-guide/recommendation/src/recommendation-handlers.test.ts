@@ -64,4 +64,48 @@ describe('recommendationHandlers', () => {
     expect(await settledWithin(waiting.answered, 1_000)).toEqual({ status: 'fulfilled' });
     expect(calls.list).toBe(1);
   });
+
+  it('answers from the cached list while catalog is down, for a user who viewed a product the list lacks', async () => {
+    // A product the list lacks: added by a catalog canary the list was not fetched from, or
+    // retired since the user viewed it. Its lookup (BatchGetProducts) fails while catalog is down.
+    const list = [
+      { id: 'lamp', stock: 5, tags: ['light'], category: 'home' },
+      { id: 'rug', stock: 5, tags: [], category: 'home' },
+    ] as unknown as Product__Output[];
+    let down = false;
+    const calls = { batch: 0 };
+    const reader: CatalogReader = {
+      async listProducts() {
+        if (down) throw Object.assign(new Error('UNAVAILABLE: no catalog'), { code: 'UNAVAILABLE' });
+        return { products: list, nextPageToken: '' };
+      },
+      async batchGetProducts() {
+        calls.batch++;
+        if (down) throw Object.assign(new Error('UNAVAILABLE: no catalog'), { code: 'UNAVAILABLE' });
+        return { products: [] };
+      },
+    };
+    const history = new ViewHistory();
+    const handlers = recommendationHandlers({
+      history,
+      products: new ProductCache(reader, { ttlMs: 1 }),
+      strategy: 'similar',
+    });
+    history.record('ada', 'lamp');
+    history.record('ada', 'sku-new');
+    const context = { signal: new AbortController().signal, deadline: Date.now() + 10_000 } as GrpcHandlerContext;
+    const recommend = async () => {
+      const reply = await handlers.recommend({ userId: 'ada', limit: 0 }, context);
+      return (reply.products ?? []).map((product) => product.id);
+    };
+    expect(await recommend()).toEqual(['rug']);
+    down = true;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    // The cached list answers it (a failed refresh serves the list it has); only the lookup of
+    // the one product the list lacks failed, and it failed the whole call UNAVAILABLE.
+    const degraded = await settledWithin(recommend(), 1_000);
+    expect(degraded).toEqual({ status: 'fulfilled' });
+    expect(await recommend()).toEqual(['rug']);
+    expect(calls.batch).toBeGreaterThan(1);
+  });
 });
