@@ -30,6 +30,20 @@ describe('SearchIndex', () => {
     expect(prefix).toBeLessThan(exact);
   });
 
+  it('keeps matching while a plural is being typed, past where its stem ends', () => {
+    // `pitches` and `switches` are indexed as `pitch` and `switch`: `pitche` and `switche`, on
+    // the way from a word that found the product to the whole word that finds it again, found
+    // nothing, and neither did `batterie` for `batteries` (indexed `battery`).
+    for (const typed of ['pitc', 'pitch', 'pitche', 'pitches']) expect(ids(typed), typed).toContain('sku-22');
+    for (const typed of ['switc', 'switch', 'switche', 'switches']) expect(ids(typed), typed).toContain('sku-4');
+    const plural = new SearchIndex([{ ...PRODUCTS[0], id: 'b', name: 'Spare batteries' } as (typeof PRODUCTS)[0]]);
+    for (const typed of ['batter', 'batteri', 'batterie', 'batteries', 'battery']) {
+      expect(plural.search(typed, 1)[0]?.productId, typed).toBe('b');
+    }
+    // Still below an exact match of the whole word.
+    expect(index.search('pitche', 1)[0]?.score ?? 0).toBeLessThan(index.search('pitches', 1)[0]?.score ?? 0);
+  });
+
   it('answers nothing for unknown or stop-word-only queries, and honours the limit', () => {
     expect(index.search('zeppelin', 10)).toEqual([]);
     expect(index.search('the and of', 10)).toEqual([]);

@@ -1,5 +1,5 @@
 import type { Product__Output } from '@shopping-guide/shared';
-import { tokenize } from './tokenize.js';
+import { stem, words } from './tokenize.js';
 
 /** One ranked result. */
 export interface SearchHit {
@@ -48,6 +48,11 @@ export class SearchIndex {
   private readonly postings = new Map<string, Posting[]>();
   /** Every indexed term, sorted, for prefix lookups by binary search. */
   private readonly terms: string[];
+  /**
+   * The indexed words that stemming shortened (`pitches`, indexed as `pitch`), sorted: a word
+   * being typed past where its stem ends (`pitche`) is a prefix of the word, not of the term.
+   */
+  private readonly surfaces: string[];
   private readonly lengths: number[];
   private readonly averageLength: number;
   private readonly settings: {
@@ -67,12 +72,15 @@ export class SearchIndex {
       ...options,
       fieldWeights: { ...DEFAULT_SEARCH_INDEX_OPTIONS.fieldWeights, ...options.fieldWeights },
     };
+    const surfaces = new Set<string>();
     this.lengths = products.map((product, doc) => {
       const frequencies = new Map<string, number>();
       let length = 0;
       for (const [field, text] of fieldsOf(product)) {
         const weight = this.settings.fieldWeights[field];
-        for (const term of tokenize(text)) {
+        for (const word of words(text)) {
+          const term = stem(word);
+          if (term !== word) surfaces.add(word);
           frequencies.set(term, (frequencies.get(term) ?? 0) + weight);
           length += weight;
         }
@@ -86,6 +94,7 @@ export class SearchIndex {
     });
     this.averageLength = this.lengths.reduce((sum, length) => sum + length, 0) / Math.max(1, products.length);
     this.terms = [...this.postings.keys()].sort();
+    this.surfaces = [...surfaces].sort();
   }
 
   /** Number of indexed products. */
@@ -100,9 +109,15 @@ export class SearchIndex {
    */
   search(query: string, limit: number): SearchHit[] {
     const scores = new Map<number, number>();
-    for (const term of new Set(tokenize(query))) {
+    // Each term once (`pitch pitches` is one term), with the words the query wrote it as.
+    const queryTerms = new Map<string, Set<string>>();
+    for (const word of words(query)) {
+      const term = stem(word);
+      queryTerms.set(term, (queryTerms.get(term) ?? new Set()).add(word));
+    }
+    for (const [term, written] of queryTerms) {
       const best = new Map<number, number>();
-      for (const [candidate, factor] of this.expand(term)) {
+      for (const [candidate, factor] of this.expand(term, written)) {
         const postings = this.postings.get(candidate) ?? [];
         const idf = Math.log(1 + (this.products.length - postings.length + 0.5) / (postings.length + 0.5));
         for (const { doc, tf } of postings) {
@@ -129,23 +144,39 @@ export class SearchIndex {
     return `SearchIndex(products=${this.products.length}, terms=${this.terms.length})`;
   }
 
-  /** The indexed terms a query term matches: itself (factor 1) and, if long enough, longer terms it starts. */
-  private expand(term: string): [string, number][] {
-    const matches: [string, number][] = this.postings.has(term) ? [[term, 1]] : [];
-    if (term.length < this.settings.minPrefixLength) return matches;
-    let low = 0;
-    let high = this.terms.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if ((this.terms[middle] as string) < term) low = middle + 1;
-      else high = middle;
+  /**
+   * The indexed terms a query term matches: itself (factor 1) and, if long enough, the longer terms
+   * it starts, and the terms of the longer indexed words that a word it was `written` as starts
+   * (`pitche` → `pitches` → `pitch`), each once.
+   */
+  private expand(term: string, written: ReadonlySet<string>): [string, number][] {
+    const matches = new Map<string, number>(this.postings.has(term) ? [[term, 1]] : []);
+    const byPrefix = (candidate: string): void => {
+      if (!matches.has(candidate)) matches.set(candidate, this.settings.prefixFactor);
+    };
+    if (term.length >= this.settings.minPrefixLength) startingWith(this.terms, term, byPrefix);
+    for (const word of written) {
+      if (word.length >= this.settings.minPrefixLength) {
+        startingWith(this.surfaces, word, (surface) => byPrefix(stem(surface)));
+      }
     }
-    for (let index = low; index < this.terms.length; index++) {
-      const candidate = this.terms[index] as string;
-      if (!candidate.startsWith(term)) break;
-      if (candidate !== term) matches.push([candidate, this.settings.prefixFactor]);
-    }
-    return matches;
+    return [...matches];
+  }
+}
+
+/** Calls `found` with each string of `sorted` that starts with `prefix` and is longer than it. */
+function startingWith(sorted: readonly string[], prefix: string, found: (value: string) => void): void {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((sorted[middle] as string) < prefix) low = middle + 1;
+    else high = middle;
+  }
+  for (let index = low; index < sorted.length; index++) {
+    const candidate = sorted[index] as string;
+    if (!candidate.startsWith(prefix)) break;
+    if (candidate !== prefix) found(candidate);
   }
 }
 

@@ -8,13 +8,17 @@ const STOP_WORDS = new Set(
  * `box`/`bottle`, `batteries` → `battery`) applied the same way to documents and queries.
  */
 export function tokenize(text: string): string[] {
+  return words(text).map(stem);
+}
+
+/** The words {@link tokenize} makes its terms of, before stemming (`pitches`, not `pitch`). */
+export function words(text: string): string[] {
   return text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
-    .filter((term) => term !== '' && !STOP_WORDS.has(term))
-    .map(stem);
+    .filter((word) => word !== '' && !STOP_WORDS.has(word));
 }
 
 /** The light plural stemmer of {@link tokenize}. */
