@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ReceivedSpan } from './otlp-receiver.js';
-import { killProblems } from './report.js';
+import { killProblems, percentile } from './report.js';
 
 const KILLED = 40_001;
 const OTHER = 40_002;
@@ -45,5 +45,16 @@ describe('the demo verdict on the kill', () => {
       'the killed catalog replica served no traced call before its death',
     ]);
     expect(killProblems([call(KILLED, 9_000)], KILLED, Number.POSITIVE_INFINITY)).toEqual(['the kill did not happen']);
+  });
+});
+
+describe('the demo percentiles', () => {
+  it('are nearest-rank: the smallest value with at least that share of the values at or below it', () => {
+    const hundred = Array.from({ length: 100 }, (_, index) => index + 1);
+    expect(percentile(hundred, 0.5)).toBe(50);
+    expect(percentile(hundred, 0.99)).toBe(99); // was 100, the maximum
+    expect(percentile([1, 2], 0.5)).toBe(1); // was 2
+    expect(percentile([7], 0.99)).toBe(7);
+    expect(percentile([], 0.5)).toBe(0);
   });
 });

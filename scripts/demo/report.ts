@@ -2,9 +2,15 @@
 import type { ReceivedSpan } from './otlp-receiver.js';
 import type { RequestRecord } from './workload.js';
 
+/**
+ * The `q`-quantile (0..1) of ascending-sorted values, nearest rank (the smallest value with at least
+ * q of the values at or below it, as the benchmarks and the chaos suite read theirs); 0 for none.
+ * `floor(q·n)` sat one rank high: the p50 of [1, 2] read 2, and the p99 of 100 values their maximum.
+ */
 export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
+  return sorted[rank - 1] as number;
 }
 
 export function requestTable(records: readonly RequestRecord[]): string {
