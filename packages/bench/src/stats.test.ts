@@ -68,6 +68,16 @@ describe('spread', () => {
     expect(spread([0.9, 0.8]).median).toBeCloseTo(0.85, 12);
     expect(spread([4, 1, 3, 2]).median).toBe(2.5);
   });
+
+  it('reads NaN as NaN, not as a plausible median: a NaN sample makes the whole spread NaN', () => {
+    // A comparator returning NaN leaves Array.prototype.sort's order unspecified: [3, NaN, 1, 2, 5]
+    // stayed as it was, so the "median" was 1 with a min of 3 and a max of 5, a figure that looks
+    // real, and a paired ratio read that way could pass or miss its target by accident.
+    expect(spread([3, Number.NaN, 1, 2, 5])).toEqual({ median: Number.NaN, min: Number.NaN, max: Number.NaN });
+    expect(spread([Number.NaN])).toEqual({ median: Number.NaN, min: Number.NaN, max: Number.NaN });
+    // Infinity sorts like any number: it is an order statistic, not a corruption.
+    expect(spread([1, Number.POSITIVE_INFINITY, 2])).toEqual({ median: 2, min: 1, max: Number.POSITIVE_INFINITY });
+  });
 });
 
 describe('medianInterval', () => {
@@ -90,6 +100,15 @@ describe('medianInterval', () => {
     expect(rounds).toEqual([9, 3, 7, 1, 5, 11, 2]);
     expect(medianInterval(ranks(25), 0.5)).toMatchObject({ low: 11, high: 15 });
     expect(() => medianInterval(ranks(25), 1)).toThrow(RangeError);
+  });
+
+  it('gives a NaN interval, not two arbitrary samples, when a sample is NaN', () => {
+    // Unsorted around the NaN, the 8th and 18th "order statistics" were whatever sat there.
+    const rounds = [...ranks(24).reverse(), Number.NaN];
+    const interval = medianInterval(rounds);
+    expect(interval?.low).toBeNaN();
+    expect(interval?.high).toBeNaN();
+    expect(interval?.coverage).toBeCloseTo(0.9567, 4);
   });
 
   it('covers the true median at least as often as it claims, on skewed data', () => {

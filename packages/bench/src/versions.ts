@@ -43,6 +43,8 @@ function versionNearEntry(require: NodeJS.Require, name: string): string | undef
 /**
  * The git commit the workspace packages were built from, with `+uncommitted` when the work tree has
  * changes (the benchmark measured those, not the commit alone); `unknown` outside a git checkout.
+ * Call it when the run starts, right after the build: read at the end of a run of minutes, in a tree
+ * where commits land every few minutes, it named whatever HEAD had become by then.
  */
 export function sourceRevision(): string {
   const cwd = dirname(fileURLToPath(import.meta.url));

@@ -19,6 +19,9 @@ const COMMAND = 'pnpm bench:discovery';
 async function main(): Promise<void> {
   const config = discoveryBenchConfig();
   const machine = machineInfo();
+  // The revision measured is the one built just before this process started: read it now, not
+  // after a run of minutes in a tree where commits land every few minutes.
+  const source = sourceRevision();
   const startedAt = new Date();
   const started = performance.now();
   const log = progressLog(started);
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
         machine,
         versions: {
           ...packageVersions(['@switchyard/discovery', '@switchyard/registry', '@switchyard/core']),
-          source: sourceRevision(),
+          source,
         },
       },
       started,

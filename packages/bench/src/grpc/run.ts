@@ -32,6 +32,9 @@ const OTEL_SERVER_SERVICE = 'bench-grpc-server-otel';
 async function main(): Promise<void> {
   const config = grpcBenchConfig();
   const machine = machineInfo();
+  // The revision measured is the one built just before this process started: read it now, not
+  // after a run of minutes in a tree where commits land every few minutes.
+  const source = sourceRevision();
   const startedAt = new Date();
   const started = performance.now();
   const log = progressLog(started);
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
             '@opentelemetry/instrumentation-grpc',
             'cockatiel',
           ]),
-          source: sourceRevision(),
+          source,
         },
       },
       started,

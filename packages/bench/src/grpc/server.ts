@@ -29,13 +29,16 @@ serveServer(async () => {
       error ? reject(error) : resolve(bound),
     );
   });
+  // The instrumented twin (started with otel-preload.js) traces what it serves.
+  const otelService = process.env.BENCH_OTEL_SERVICE;
   return {
     port,
     close: async () => {
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       // The instrumented server exports its last spans.
-      const otelService = process.env.BENCH_OTEL_SERVICE;
       if (otelService) await benchTracing(otelService).shutdown();
     },
+    // Each run's last spans are exported before its server CPU is read (see BenchServer.flush).
+    ...(otelService ? { flush: () => benchTracing(otelService).forceFlush() } : {}),
   };
 });

@@ -28,6 +28,9 @@ const PROFILE_DIR = fileURLToPath(new URL('../../results/profiles', import.meta.
 async function main(): Promise<void> {
   const config = httpBenchConfig();
   const machine = machineInfo();
+  // The revision measured is the one built just before this process started: read it now, not
+  // after a run of minutes in a tree where commits land every few minutes.
+  const source = sourceRevision();
   const startedAt = new Date();
   const started = performance.now();
   const log = progressLog(started);
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
             '@opentelemetry/api',
             '@opentelemetry/instrumentation-undici',
           ]),
-          source: sourceRevision(),
+          source,
         },
       },
       started,

@@ -46,8 +46,9 @@ export function registryBenchConfig(environment: NodeJS.ProcessEnv = process.env
       instances: quick ? 1_000 : 10_000,
       ttlMs: 9_000,
       heartbeatIntervalMs: 3_000,
-      // Each watcher sweeps at most 100 due index entries every ~500 ms (200/s); 10,000 leases of 9 s need
-      // ~1,333 re-indexes/s, so 7 watchers are the fewest that keep the index current. 8 leaves some margin.
+      // One watcher per ~500 ms turn sweeps (it takes the turn with SET NX), up to 200 due index entries per
+      // SWEEP call and 50 calls per turn, so one keeps up with the ~1,333 re-indexes/s 10,000 leases of 9 s
+      // need. 8 watchers, as a service with several clients has: the others check for the turn and skip.
       watchers: quick ? 2 : 8,
       idleWindowMs: quick ? 1_000 : 3_000,
       // Full run: a whole TTL, so the first heartbeat round is over and the first index entries have come due

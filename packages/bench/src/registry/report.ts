@@ -10,12 +10,17 @@ export interface RegistryReport {
   durationMs: number;
   machine: MachineInfo;
   redis: { version: string; via: string; url: string };
+  /** Package name → installed version, plus `source` (the git revision measured, read at the start). */
+  versions: Record<string, string>;
   benchmarks: BenchmarkResult[];
 }
 
 /** The report as markdown: a header that says how to reproduce it and where it ran, then one table. */
 export function renderReport(report: RegistryReport): string {
   const { machine, redis } = report;
+  const versions = Object.entries(report.versions)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
   const rows = report.benchmarks.flatMap((benchmark) =>
     benchmark.figures.map((figure, index) => [
       index === 0 ? benchmark.title : '',
@@ -30,7 +35,7 @@ export function renderReport(report: RegistryReport): string {
     '',
     `- Reproduce: \`${report.command}\` (\`BENCH_QUICK=1 ${report.command}\` for the smoke-sized run)`,
     `- Machine: ${machine.cpuModel}, ${machine.cpuCount} cores, ${machine.totalMemoryGiB} GiB, ${machine.platform}; load average ${machine.loadAverage1m} at start`,
-    `- Node ${machine.node}; Redis ${redis.version} via ${redis.via} (${redis.url}); client and Redis share this machine`,
+    `- Node ${machine.node}; Redis ${redis.version} via ${redis.via} (${redis.url}); ${versions}; client and Redis share this machine`,
     `- Run: ${report.startedAt}, ${(report.durationMs / 1_000).toFixed(1)} s`,
     '',
     markdownTable(['Benchmark', 'Metric', 'Value', 'Unit', 'Notes'], rows),

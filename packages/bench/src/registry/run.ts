@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { progressLog, resultsFile, runMain, writeResults } from '../bench-main.js';
 import { machineInfo } from '../machine.js';
 import { readInfo } from '../redis-info.js';
+import { packageVersions, sourceRevision } from '../versions.js';
 import { registryBenchConfig } from './config.js';
 import { convergence } from './convergence.js';
 import type { BenchContext, Benchmark, BenchmarkResult } from './figure.js';
@@ -35,6 +36,9 @@ const BENCHMARKS: readonly Benchmark[] = [
 async function main(): Promise<void> {
   const config = registryBenchConfig();
   const machine = machineInfo();
+  // The revision measured is the one built just before this process started: read it now, not
+  // after a run of a minute or more in a tree where commits land every few minutes.
+  const source = sourceRevision();
   const startedAt = new Date();
   const started = performance.now();
   const log = progressLog(started);
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
       durationMs: performance.now() - started,
       machine,
       redis: { version, via: redis.via, url: redactUrl(redis.url) },
+      versions: { ...packageVersions(['@switchyard/registry', 'ioredis']), source },
       benchmarks: results,
     };
     process.stdout.write(renderReport(report));

@@ -11,7 +11,7 @@ export interface ResilienceBenchConfig {
   batch: number;
   /** Switchyard's compose must cost at most this per call, and no more than the cheaper of cockatiel and opossum. */
   targetNs: number;
-  /** Subject ids to run (`BENCH_ONLY=switchyard,bare`, e.g. for `--cpu-prof`); all when empty. */
+  /** Subject ids to run (`BENCH_ONLY=switchyard,bare`, e.g. for `--cpu-prof`); all when empty; an unknown id fails (selectSubjects). */
   only: readonly string[];
 }
 

@@ -14,7 +14,7 @@ import { packageVersions, sourceRevision } from '../versions.js';
 import { resilienceBenchConfig } from './config.js';
 import { collectGarbage, type Mode, timeCalls, warmUp } from './measure.js';
 import { type ResilienceReport, renderReport, type SubjectResult, verdicts } from './report.js';
-import { createSubjects } from './subjects.js';
+import { createSubjects, selectSubjects } from './subjects.js';
 
 const COMMAND = 'pnpm bench:resilience';
 const MODES: readonly Mode[] = ['sequential', 'concurrent'];
@@ -22,14 +22,15 @@ const MODES: readonly Mode[] = ['sequential', 'concurrent'];
 async function main(): Promise<void> {
   const config = resilienceBenchConfig();
   const machine = machineInfo();
+  // The revision measured is the one built just before this process started: read it now, not
+  // after a run of minutes in a tree where commits land every few minutes.
+  const source = sourceRevision();
   const startedAt = new Date();
   const started = performance.now();
   const log = progressLog(started);
   if (!(globalThis as { gc?: unknown }).gc) log('warning: run with node --expose-gc for a full GC between runs');
   const all = createSubjects();
-  const subjects = config.only.length === 0 ? all : all.filter((subject) => config.only.includes(subject.id));
-  if (subjects.length === 0)
-    throw new Error(`BENCH_ONLY matched no subject; known: ${all.map((s) => s.id).join(', ')}`);
+  const subjects = selectSubjects(all, config.only);
 
   const calls = new Map<string, number>();
   for (const subject of subjects) {
@@ -73,7 +74,7 @@ async function main(): Promise<void> {
         machine,
         versions: {
           ...packageVersions(['@switchyard/resilience', '@switchyard/core', 'cockatiel', 'opossum']),
-          source: sourceRevision(),
+          source,
         },
       },
       started,

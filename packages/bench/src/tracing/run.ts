@@ -13,6 +13,7 @@ import { finishHeader } from '../report-header.js';
 import { spread } from '../stats.js';
 import { packageVersions, sourceRevision } from '../versions.js';
 import { progressLog, resultsFile, runMain, writeResults } from '../bench-main.js';
+import { tracingBenchConfig } from './config.js';
 import { clientAttemptSpans } from './spans.js';
 import { renderReport, type TracingReport } from './report.js';
 
@@ -35,8 +36,13 @@ function time(subject: Subject, spans: Parameters<SpanEncoder['encode']>[0], pas
 }
 
 async function main(): Promise<void> {
-  const quick = process.env.BENCH_QUICK === '1';
-  const config = { batchSize: 512, errorShare: 0.1, rounds: quick ? 3 : 15, passesPerRound: quick ? 10 : 60 };
+  const { quick, ...config } = tracingBenchConfig();
+  // Read before the work, like every other benchmark: its load average is the header's "at start".
+  // (Read inside finishHeader's arguments, after the rounds, it gave the load at the end twice.)
+  const machine = machineInfo();
+  // The revision measured is the one built just before this process started: read it now, not
+  // after a run of minutes in a tree where commits land every few minutes.
+  const source = sourceRevision();
   const startedAt = new Date();
   const started = performance.now();
   const log = progressLog(started);
@@ -79,14 +85,14 @@ async function main(): Promise<void> {
         command: COMMAND,
         quick,
         startedAt: startedAt.toISOString(),
-        machine: machineInfo(),
+        machine,
         versions: {
           ...packageVersions([
             '@switchyard/tracing',
             '@opentelemetry/otlp-transformer',
             '@opentelemetry/sdk-trace-base',
           ]),
-          source: sourceRevision(),
+          source,
         },
       },
       started,

@@ -75,7 +75,9 @@ export interface TransportRunConfig {
  * luck. Two identical traced gRPC workers in one run read 148.7 and 162.6 µs of client CPU per call
  * (and 13 % apart in throughput), every round of each alike, so the rounds' confidence interval
  * could not show it, and the same comparison read 0.77 and 0.96 in two runs of the same code an hour
- * apart. A fresh process every few rounds puts that spread into the rounds, where the interval sees it.
+ * apart. A fresh process every few rounds puts that spread into the rounds, where the median and the
+ * range see it; the confidence interval only partly, as it takes the rounds as independent while the
+ * rounds of one process share its luck (see medianInterval).
  */
 export function transportRunConfig(environment: NodeJS.ProcessEnv): TransportRunConfig {
   const quick = isQuick(environment);

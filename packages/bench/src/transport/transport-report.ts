@@ -52,8 +52,10 @@ export function renderTransportReport(
     '### Ratios and targets',
     '',
     'Throughput ratio, paired by round (both subjects measured in the same round); the verdict reads the median. ' +
-      'Its 95 % confidence interval (sign test, no assumption about the distribution) is how far that median could ' +
-      'move in another run of as many rounds: a verdict whose interval straddles the target could have gone either way.',
+      'Its 95 % confidence interval (sign test, no assumption about the distribution) is where the true median lies if ' +
+      "the rounds are independent; rounds run by one worker process share its luck, which makes the interval too narrow, and another run's " +
+      'median scatters around the true one as much again. A verdict whose interval straddles the target could have gone either way; one ' +
+      'that clears it narrowly could too.',
     '',
     comparisonsTable(report.comparisons),
     '',
@@ -63,9 +65,18 @@ export function renderTransportReport(
     lines.push(
       '### Spans exported to the local OTLP sink',
       '',
-      'Calls made over the worker\'s life (warm-up included) against the spans the sink decoded for that `service.name`. "Dropped" is what the batch processor reported dropping when its queue (2,048) was full.',
+      'Calls made over the worker\'s life (warm-up included) against the spans the sink decoded for that `service.name`. "Dropped" is what the batch processor reported dropping when its queue (2,048) was full (it reports drops when it next accepts a span, so drops in a worker\'s last run go unreported: spans / call still shows them).',
       '',
       tracingTable(report.results, report.sink.tallies, report.tracedServices),
+      '',
+    );
+  }
+  // The sink answers a request it cannot read 200 all the same (the exporter neither retries nor
+  // reports an error), so without this line its spans would just be missing from "spans received".
+  if (report.sink.rejected > 0) {
+    const requests = report.sink.rejected === 1 ? '1 export request' : `${report.sink.rejected} export requests`;
+    lines.push(
+      `**The OTLP sink could not decode ${requests}** (or they were not \`POST /v1/traces\`): their spans are not in "spans received".`,
       '',
     );
   }
