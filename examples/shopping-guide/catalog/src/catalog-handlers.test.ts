@@ -27,6 +27,11 @@ describe('catalog handlers', () => {
       code: 'NOT_FOUND',
       details: 'product "sku-999" not found',
     });
+    // An id of kilobytes (a URL's path, through the gateway) is not echoed whole.
+    await expect(catalog.getProduct({ id: 'x'.repeat(10_000) }, context)).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      details: 'product a 10000-character string not found',
+    });
     const reserve = (lines: { productId: string; quantity: number }[], orderId = 'o-1') =>
       catalog.reserveStock({ orderId, lines, hold: false }, context);
     await expect(reserve([])).rejects.toThrow(/^lines: must hold 1 to 100 lines, got 0$/);

@@ -1,5 +1,5 @@
 import type { CatalogService, Product__Output } from '@shopping-guide/shared';
-import { InvalidArgumentError, type Logger, SwitchyardError, silentLogger } from '@switchyard/core';
+import { describeValue, InvalidArgumentError, type Logger, SwitchyardError, silentLogger } from '@switchyard/core';
 import { type GrpcHandlers, GrpcStatus, grpcError } from '@switchyard/grpc';
 import type { ProductCatalog } from './product-catalog.js';
 import { ReservationConflictError, type StockStore } from './stock/stock-store.js';
@@ -49,7 +49,8 @@ export function catalogHandlers(options: CatalogHandlerOptions): GrpcHandlers<ty
     async getProduct({ id }) {
       if (id === '') throw new InvalidArgumentError('id', 'must not be empty');
       const product = catalog.get(id);
-      if (!product) throw grpcError(GrpcStatus.NOT_FOUND, `product ${JSON.stringify(id)} not found`);
+      // describeValue: an id of kilobytes (a URL's path) was echoed whole into the shopper's 404.
+      if (!product) throw grpcError(GrpcStatus.NOT_FOUND, `product ${describeValue(id)} not found`);
       const [withLevel] = await withStock([product]);
       return { product: withLevel };
     },

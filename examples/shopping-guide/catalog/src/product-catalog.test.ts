@@ -40,6 +40,10 @@ describe('ProductCatalog', () => {
     expect(() => catalog.list({ category: 'garden', pageSize: 0, pageToken: '' })).toThrow(
       /^category: unknown category "garden"; known: electronics, books, home, outdoor, toys, kitchen$/,
     );
+    // A query value of kilobytes is not echoed whole into the shopper's 400.
+    expect(() => catalog.list({ category: 'g'.repeat(10_000), pageSize: 0, pageToken: '' })).toThrow(
+      /^category: unknown category a 10000-character string; known: /,
+    );
     const token = catalog.list({ category: 'books', pageSize: 2, pageToken: '' }).nextPageToken;
     expect(() => catalog.list({ category: 'toys', pageSize: 2, pageToken: token })).toThrow(
       /^page_token: was issued for another category/,

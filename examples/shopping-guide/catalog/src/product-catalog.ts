@@ -1,5 +1,5 @@
 import type { Product__Output } from '@shopping-guide/shared';
-import { InvalidArgumentError } from '@switchyard/core';
+import { describeValue, InvalidArgumentError } from '@switchyard/core';
 
 /** Page sizes of {@link ProductCatalog.list}. */
 export const PAGE_SIZE = Object.freeze({ default: 20, max: 100 });
@@ -61,7 +61,8 @@ export class ProductCatalog {
     if (category !== '' && !this.categories.has(category)) {
       throw new InvalidArgumentError(
         'category',
-        `unknown category "${category}"; known: ${[...this.categories].join(', ')}`,
+        // describeValue: a 16 KB query value was echoed whole into the shopper's 400 (and the logs).
+        `unknown category ${describeValue(category)}; known: ${[...this.categories].join(', ')}`,
       );
     }
     const size = request.pageSize === 0 ? PAGE_SIZE.default : Math.min(request.pageSize, PAGE_SIZE.max);
