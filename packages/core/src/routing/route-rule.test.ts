@@ -50,3 +50,21 @@ describe('deterministic bucketing', () => {
     expect(moved).toBeGreaterThan(900);
   });
 });
+
+describe('bucketing and arm assignment refuse what is not an id', () => {
+  it('rejects a user id, experiment or bucket count of the wrong kind, naming it, instead of bucketing it', () => {
+    const refused = (call: () => unknown, field: string) =>
+      expect(call).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT', field }));
+    // A user object (or an id missing: undefined) was bucketed as '[object Object]' ('undefined'):
+    // every such user in one arm, silently.
+    refused(() => assignArm('exp-1', { id: 'user-1' } as never, { a: 50, b: 50 }), 'userId');
+    refused(() => assignArm('exp-1', undefined as never, { a: 50, b: 50 }), 'userId');
+    refused(() => assignArm(undefined as never, 'user-1', { a: 50, b: 50 }), 'experiment');
+    // No arms at all threw a TypeError from Object.entries.
+    refused(() => assignArm('exp-1', 'user-1', null as never), 'arms');
+    refused(() => bucketOf('exp-1', 42 as never), 'id');
+    // 0 buckets gave NaN, a fraction or a negative count a bucket outside 0..buckets-1.
+    for (const buckets of [0, -3, 2.5, Number.NaN]) refused(() => bucketOf('exp-1', 'user-1', buckets), 'buckets');
+    expect(bucketOf('exp-1', 'user-1', 1)).toBe(0);
+  });
+});

@@ -55,15 +55,38 @@ export function validateRouteRule(input: unknown, field = 'rule'): RouteRule {
   return Object.freeze({ splits: Object.freeze(splits) });
 }
 
-/** Deterministic bucketing: the same id always lands in the same bucket 0..buckets-1 for an experiment. */
+/**
+ * Deterministic bucketing: the same id always lands in the same bucket 0..buckets-1 for an experiment.
+ * @throws InvalidArgumentError for an `experiment` or `id` that is not a string, or `buckets` not an
+ * integer from 1 to 2^32.
+ */
 export function bucketOf(experiment: string, id: string, buckets = 100): number {
+  // Checked: 0 buckets gave NaN, a negative or fractional count a bucket outside 0..buckets-1, and
+  // an id that is no string (a user object, a missing id) was bucketed as its text, every such
+  // caller in one bucket ('[object Object]', 'undefined').
+  assertIds(experiment, id, 'id');
+  if (typeof buckets !== 'number' || !Number.isInteger(buckets) || buckets < 1 || buckets > 2 ** 32) {
+    throw new InvalidArgumentError('buckets', `must be an integer from 1 to 2^32, got ${describeValue(buckets)}`);
+  }
   return fnv1a(`${experiment}\u0000${id}`) % buckets;
+}
+
+/** An experiment name and an id must be strings (what they are hashed as). */
+function assertIds(experiment: unknown, id: unknown, idField: string): void {
+  if (typeof experiment !== 'string') {
+    throw new InvalidArgumentError('experiment', `must be a string, got ${describeValue(experiment)}`);
+  }
+  if (typeof id !== 'string') {
+    throw new InvalidArgumentError(idField, `must be a string, got ${describeValue(id)}`);
+  }
 }
 
 /**
  * Chooses an experiment arm for a user, deterministically: the same user always gets the same arm
  * for a given experiment, and arms get shares of users in proportion to their weights (any finite
  * numbers of 0 or more, at least one above 0; only their ratios count).
+ * @throws InvalidArgumentError for bad weights (naming the arm), an `experiment` or `userId` that is
+ * not a string (a user object, a missing id: every such user landed in one arm), or no `arms` object.
  *
  * @example
  * ```ts
@@ -71,6 +94,8 @@ export function bucketOf(experiment: string, id: string, buckets = 100): number 
  * ```
  */
 export function assignArm(experiment: string, userId: string, arms: Readonly<Record<string, number>>): string {
+  assertIds(experiment, userId, 'userId');
+  assertObject('arms', arms);
   const entries = Object.entries(arms);
   for (const [arm, weight] of entries) {
     // A negative weight shifted every user past the arms before it ({ a: -100, b: 100, c: 100 }

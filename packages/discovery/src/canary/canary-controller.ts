@@ -33,9 +33,10 @@ export interface CanaryOptions {
   /** Length of one analysis window (and of each step). @default 30_000 */
   windowMs?: number;
   /**
-   * Canary calls needed in a window before it is judged. A canary short of them because outlier
-   * detection ejected its instances in the window (it took under half the calls its share should
-   * have brought, that share being at least this many) is rolled back. @default 50
+   * Canary calls needed in a window before it is judged; a window with fewer is held and goes on
+   * into the next (its calls kept) until they add up to this many. A canary short of them because
+   * outlier detection ejected its instances in the window (it took under half the calls its share
+   * should have brought, that share being at least this many) is rolled back. @default 50
    */
   minCalls?: number;
   /** Error-rate increase (absolute) over stable that fails the canary, if also significant. @default 0.02 */
@@ -124,10 +125,12 @@ export interface CanaryController {
  * the stable version's, from the outcomes discovery already records. Significantly worse → the
  * canary's weight goes to 0 in the registry (every client follows within a push), an event is
  * emitted and the reason logged. Healthy → the next step (5 % → 25 % → 50 % → 100 %). Too few
- * canary calls to judge → held, unless outlier detection ejected its instances (a failing canary)
- * or none of them has been live at two evaluations in a row (a crashed or removed canary): both
- * are rolled back. A rollback the registry refuses is kept and written again soon (stop() writes it
- * before it resolves). Evaluations never overlap, however slow a route write. A rule someone
+ * canary calls to judge → held, the window going on into the next (its calls kept), unless
+ * outlier detection ejected its instances (a failing canary) or none of them has been live at two
+ * evaluations in a row (a crashed or removed canary): both are rolled back. Stable itself failing
+ * significantly more than in its last window (an outage both versions share) → held, not promoted.
+ * A rollback the registry refuses is kept and written again soon (stop() writes it before it
+ * resolves). Evaluations never overlap, however slow a route write. A rule someone
  * else changed since the controller's last step is never promoted over: the controller stops; a
  * rollback then moves only the canary's share out of that rule (to a version it routes to). A write
  * the registry aborted (the service changed during its check) is tried again at once. When stable took too few calls in
@@ -207,7 +210,13 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   /** A rollback decided but not yet written (its write is under way, or the registry refused it). */
   let pendingRollback: { reason: string; stable: Summary; canary: Summary } | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
+  /**
+   * Where the window being judged starts: the outcomes at the last evaluation that judged one. A
+   * window held for too little evidence goes on into the next (see judgeWindow).
+   */
   let baseline = options.discovery.versionOutcomes();
+  /** The outcomes at the last evaluation, judged or not: where this tick's calls start. */
+  let lastTick = baseline;
   // Canary instances outlier detection ejected during the current window: the evidence that a
   // canary with too few calls to judge by rate could not take its share (see evaluate).
   const canaryIds = new Set<string>();
@@ -315,9 +324,13 @@ export function createCanaryController(options: CanaryOptions): CanaryController
         } else if (stored !== undefined && !canaryGone && (stored[config.canary] ?? 0) > 0) {
           await writeRoute(withoutCanary(stored), over);
           percent = 0;
+        } else {
+          // The rule is someone else's and sends the canary nothing (or it has no instance left to
+          // send anything to): there is nothing to take back, and nothing of theirs to undo. The
+          // canary is at 0 % all the same: left at its last step, the decision and `percent`
+          // reported it still exposed.
+          percent = 0;
         }
-        // Otherwise the rule is someone else's and sends the canary nothing (or it has no instance
-        // left to send anything to): there is nothing to take back, and nothing of theirs to undo.
         break;
       } catch (error) {
         // The rule changed between the read and the write: decide again on the one there now.
@@ -347,7 +360,21 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     const canaryWindow = outcomeDelta(now.get(config.canary), baseline.get(config.canary));
     const stable = summary(stableWindow);
     const canary = summary(canaryWindow);
+    // This tick's calls alone: what the shortfall check below compares (see expectedCanaryCalls).
+    const tickStableCalls = outcomeDelta(now.get(config.stable), lastTick.get(config.stable)).calls;
+    const tickCanaryCalls = outcomeDelta(now.get(config.canary), lastTick.get(config.canary)).calls;
+    const windowStart = baseline;
     baseline = now;
+    lastTick = now;
+    /**
+     * A window held for too little evidence is not dropped: it goes on into the next, as a skipped
+     * tick's does. Dropped, a canary on a quiet service (6 canary calls a window, 4 of them failing,
+     * `minCalls` 10) was held at its share for good, each window too small to judge on its own, the
+     * failures of every window before it forgotten.
+     */
+    const carryOver = (): void => {
+      baseline = windowStart;
+    };
     const decide = (action: CanaryDecision['action'], reason: string): CanaryDecision => ({
       action,
       percent,
@@ -388,7 +415,9 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     // What the split should have sent the canary: far fewer calls than that means its instances
     // could not take them (outlier detection ejected them, they are failing or gone), which a
     // plain call count would read as "too few calls to judge", holding the canary for good.
-    const expectedCanaryCalls = ((stable.calls + canary.calls) * percent) / 100;
+    // Judged on this tick's calls, not on a window carried over: a canary that took nothing while
+    // it warmed up (registered draining) is no shortfall once it is up.
+    const expectedCanaryCalls = ((tickStableCalls + tickCanaryCalls) * percent) / 100;
     const ejected = ejectedThisWindow;
     ejectedThisWindow = 0;
     // A canary whose instances have all left (crashed, scaled away) has no calls to judge: counted
@@ -397,7 +426,16 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     const canaryLive = options.discovery.instances().some((instance) => instance.version === config.canary);
     windowsWithoutCanary = canaryLive ? 0 : windowsWithoutCanary + 1;
     const reference = stableWindow.calls >= config.minCalls ? stableWindow : stableReference;
-    if (stableWindow.calls >= config.minCalls) stableReference = stableWindow;
+    // Stable itself failing significantly more than in its last window (an outage of a dependency
+    // both versions share): the canary failing as much is no evidence that it is healthy. Judged
+    // against stable alone, a canary failing every call was promoted ("healthy over 50 calls")
+    // beside a stable failing every call, and marked complete a few windows into the outage. Such
+    // a window is not stable's new reference either, or the next window of the outage would pass.
+    const stableFailing =
+      stableWindow.calls >= config.minCalls && stableReference !== undefined
+        ? errorRateExcess(stableReference, stableWindow, config)
+        : undefined;
+    if (stableWindow.calls >= config.minCalls && stableFailing === undefined) stableReference = stableWindow;
     if (state !== 'running') decision = decide('hold', `not running (${state})`);
     else if (pendingRollback !== undefined) decision = await rollback(pendingRollback.reason);
     else if (windowsWithoutCanary >= WINDOWS_WITHOUT_CANARY) {
@@ -409,26 +447,47 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       // Short of calls *because* outlier detection ejected canary instances: a failing canary.
       // Short for any other reason (still warming up, calls on an A/B track the split does not
       // route, few calls overall) is only too little to judge.
-      decision =
-        ejected > 0 && expectedCanaryCalls >= config.minCalls && canary.calls < expectedCanaryCalls * SHORTFALL_RATIO
-          ? await rollback(
-              `outlier detection ejected canary instances ${ejected} time(s) and the canary took ${canary.calls} calls where its ${percent} % share was ${Math.round(expectedCanaryCalls)}`,
-            )
-          : decide('hold', `only ${canary.calls} canary calls in the window (need ${config.minCalls})`);
+      if (
+        ejected > 0 &&
+        expectedCanaryCalls >= config.minCalls &&
+        tickCanaryCalls < expectedCanaryCalls * SHORTFALL_RATIO
+      ) {
+        decision = await rollback(
+          `outlier detection ejected canary instances ${ejected} time(s) and the canary took ${tickCanaryCalls} calls where its ${percent} % share was ${Math.round(expectedCanaryCalls)}`,
+        );
+      } else {
+        carryOver();
+        decision = decide(
+          'hold',
+          `only ${canary.calls} canary calls in the window (need ${config.minCalls}); it goes on into the next`,
+        );
+      }
     } else if (reference === undefined) {
+      carryOver();
       decision = decide(
         'hold',
-        `stable took ${stable.calls} calls in the window and had no earlier window to compare with (need ${config.minCalls})`,
+        `stable took ${stable.calls} calls in the window and had no earlier window to compare with (need ${config.minCalls}); it goes on into the next`,
       );
     } else {
       const failure = judge(reference, canaryWindow, config);
-      const stored = failure ? undefined : (await options.registry.getRoute(service))?.splits;
+      // Read only to promote: a rollback reads the rule itself, and a window held reads nothing.
+      const stored =
+        failure !== undefined || stableFailing !== undefined
+          ? undefined
+          : (await options.registry.getRoute(service))?.splits;
       const againstEarlier =
         reference === stableWindow
           ? ''
           : ` (against stable's earlier ${reference.calls} calls: it took ${stable.calls} in this window)`;
       if (failure) {
+        // Worse than stable even while stable fails: the canary's own fault as well.
         decision = await rollback(`${failure}${againstEarlier}`);
+      } else if (stableFailing !== undefined) {
+        decision = decide(
+          'hold',
+          `stable itself is failing (${stableFailing} against its earlier window): the window says nothing of the canary's health`,
+        );
+        logger.warn({ service, version: config.canary, decision }, `canary ${config.canary}: ${decision.reason}`);
       } else if (generation !== ownGeneration || state !== 'running') {
         // stop() (and perhaps start() again) while the rule was read: this run promotes nothing.
         decision = decide('hold', `stopped while the window was judged (${state})`);
@@ -511,6 +570,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       return;
     }
     baseline = options.discovery.versionOutcomes();
+    lastTick = baseline;
     ejectedThisWindow = 0;
     windowsWithoutCanary = 0;
     watch();
@@ -666,14 +726,8 @@ function summary(outcome: VersionOutcome): Summary {
 function judge(stableWindow: VersionOutcome, canaryWindow: VersionOutcome, config: Thresholds): string | undefined {
   const stable = summary(stableWindow);
   const canary = summary(canaryWindow);
-  const increase = canary.errorRate - stable.errorRate;
-  if (increase > config.maxErrorRateIncrease) {
-    // One-sided: is the canary's error rate really above stable's?
-    const z = excessZ(canaryWindow.failures, canary.calls, stableWindow.failures, stable.calls);
-    if (z > config.significanceZ) {
-      return `error rate ${(canary.errorRate * 100).toFixed(1)} % vs ${(stable.errorRate * 100).toFixed(1)} % (z = ${z.toFixed(1)})`;
-    }
-  }
+  const errors = errorRateExcess(stableWindow, canaryWindow, config);
+  if (errors !== undefined) return errors;
   if (stable.p95Ms > 0 && canary.p95Ms > stable.p95Ms * config.maxLatencyRatio) {
     // A p95 from a few dozen calls is a noisy estimate: with stable's own latencies, 3 tail calls
     // in 50 put the canary's p95 in the tail (7.8 % of windows when 2 % of calls are slow), which
@@ -687,6 +741,20 @@ function judge(stableWindow: VersionOutcome, canaryWindow: VersionOutcome, confi
     }
   }
   return undefined;
+}
+
+/**
+ * Why `window`'s error rate is significantly above `reference`'s (by more than
+ * `maxErrorRateIncrease`, at `significanceZ`), or undefined when it is not.
+ */
+function errorRateExcess(reference: VersionOutcome, window: VersionOutcome, config: Thresholds): string | undefined {
+  const before = summary(reference);
+  const after = summary(window);
+  if (after.errorRate - before.errorRate <= config.maxErrorRateIncrease) return undefined;
+  // One-sided: is the window's error rate really above the reference's?
+  const z = excessZ(window.failures, after.calls, reference.failures, before.calls);
+  if (z <= config.significanceZ) return undefined;
+  return `error rate ${(after.errorRate * 100).toFixed(1)} % vs ${(before.errorRate * 100).toFixed(1)} % (z = ${z.toFixed(1)})`;
 }
 
 /** Calls in latency buckets whose upper bound is above `limitMs`. */

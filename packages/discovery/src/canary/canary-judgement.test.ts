@@ -29,13 +29,14 @@ function traffic(stable: Calls, canary: Calls): void {
   }
 }
 
-async function firstVerdict(stable: Calls, canary: Calls) {
+async function firstVerdict(stable: Calls, canary: Calls, maxLatencyRatio?: number) {
   const controller = createCanaryController({
     registry,
     discovery,
     stable: '1.4.0',
     canary: '1.5.0',
     windowMs: 3_600_000,
+    ...(maxLatencyRatio === undefined ? {} : { maxLatencyRatio }),
   });
   await controller.start(); // 5 %, minCalls 50, z 2.33, p95 ratio 1.5
   traffic(stable, canary);
@@ -93,5 +94,35 @@ describe('canary judgement with few canary calls', () => {
     );
     expect(decision.action).toBe('rollback');
     expect(decision.reason).toMatch(/error rate/);
+  });
+});
+
+describe('canary latency judged to the ratio asked for, not to the histogram’s coarse buckets', () => {
+  const steady = (latencyMs: number) => () => ({ ok: true, latencyMs });
+
+  it('does not roll back a canary 1 % slower than stable under maxLatencyRatio 1.2', async () => {
+    // 10.8 ms and 10.9 ms fell into neighbouring 25 %-wide buckets: p95 "13.6 ms vs 10.8 ms".
+    const decision = await firstVerdict(
+      { calls: 950, outcome: steady(10.8) },
+      { calls: 50, outcome: steady(10.9) },
+      1.2,
+    );
+    expect(`${decision.action}: ${decision.reason}`).toMatch(/^promote/);
+  });
+
+  it('does not roll back a canary 36 % slower under maxLatencyRatio 1.5', async () => {
+    const decision = await firstVerdict({ calls: 950, outcome: steady(10) }, { calls: 50, outcome: steady(13.6) }, 1.5);
+    expect(`${decision.action}: ${decision.reason}`).toMatch(/^promote/);
+  });
+
+  it('still rolls back a canary 60 % slower under maxLatencyRatio 1.5, whatever stable’s latency', async () => {
+    for (const stableMs of [1, 8.7, 10, 10.8, 37, 250]) {
+      const decision = await firstVerdict(
+        { calls: 950, outcome: steady(stableMs) },
+        { calls: 50, outcome: steady(stableMs * 1.6) },
+        1.5,
+      );
+      expect(`${stableMs} ms: ${decision.action}: ${decision.reason}`).toMatch(/rollback: p95 latency/);
+    }
   });
 });

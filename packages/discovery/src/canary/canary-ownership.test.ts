@@ -113,6 +113,17 @@ describe('the canary controller at the edges of its run', () => {
     expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.6.0': 100 } });
   });
 
+  it('reports the canary at 0 % after a rollback that had nothing to write (the rule already sent it nothing)', async () => {
+    await registerNextVersion();
+    const canary = controller();
+    await canary.start();
+    await traffic(2_000, 100);
+    await registry.setRoute('catalog', { splits: { '1.6.0': 100 } });
+    // "The canary percent after the decision": the rule sends it nothing; 5 read as still exposed.
+    expect(await canary.evaluate()).toMatchObject({ action: 'rollback', percent: 0 });
+    expect(canary.percent).toBe(0);
+  });
+
   it('takes a step whose write landed though it reported a failure as written, and goes on from it', async () => {
     const canary = controller();
     await canary.start();

@@ -1,12 +1,12 @@
 /**
  * Cumulative call outcomes per version, recorded by discovery as leases finish. Counters only grow,
  * so any number of readers (a canary controller, a dashboard) can take differences between two
- * reads without resetting anything. Latencies go into a fixed log-scale histogram (cheap to record,
- * good enough for a p95 to within ~10 %).
+ * reads without resetting anything. Latencies go into a fixed log-scale histogram (cheap to record;
+ * buckets ~5.7 % wide, so a p95 is known to within that).
  *
  * A version is kept while an instance runs it, and for {@link FORGET_VERSION_AFTER_MS} after its last
  * instance left and its last call ended (at most {@link MAX_DEPARTED_VERSIONS} such versions: the
- * longest idle goes first). A long-lived client used to keep ~0.5 KB for every version it ever saw,
+ * longest idle goes first). A long-lived client used to keep ~2 KB for every version it ever saw,
  * one more per deploy. A reader diffing across a version's forgetting sees an empty window for it
  * (it had no calls); one that comes back later starts a new record (a new `epoch`).
  */
@@ -22,8 +22,17 @@ export interface VersionOutcome {
   readonly epoch?: number;
 }
 
-/** Upper bounds (ms) of the latency buckets: 0.1 ms × 1.25^i, up to ~2 minutes. */
-export const LATENCY_BUCKETS_MS: readonly number[] = Array.from({ length: 64 }, (_, index) => 0.1 * 1.25 ** index);
+/**
+ * Upper bounds (ms) of the latency buckets: 0.1 ms × 1.25^(i/4), four buckets for each factor of
+ * 1.25 (~5.7 % apart), up to ~2.5 minutes. Buckets 25 % wide made the canary's latency test judge
+ * to the bucket, not to `maxLatencyRatio`: two p95s one bucket apart differ by 1.25, so under a
+ * ratio of 1.2 a canary 1 % slower than stable (10.9 ms against 10.8 ms, either side of a bound)
+ * was rolled back ("p95 13.6 ms vs 10.8 ms"), and under 1.5 one 36 % slower.
+ */
+export const LATENCY_BUCKETS_MS: readonly number[] = Array.from(
+  { length: 256 },
+  (_, index) => 0.1 * 1.25 ** (index / 4),
+);
 
 /**
  * How long a version with no instance left is kept after its last call: longer than a canary
@@ -136,26 +145,37 @@ const BOUNDS = Float64Array.from(LATENCY_BUCKETS_MS);
 const LAST_BUCKET = BOUNDS.length - 1;
 /** Latencies are scaled by 16 so that every one above the first bound (0.1 ms) is ≥ 1: log2 ≥ 0. */
 const SCALE = 16;
+/** Each doubling is cut into 2^SLICE_BITS equal slices, each looked up on its own. */
+const SLICE_BITS = 3;
+const SLICES = 1 << SLICE_BITS;
+/** 2^-k, to bring a scaled latency with integer log2 k into [1, 2) by one exact multiplication. */
+const INVERSE_POWERS = Float64Array.from({ length: 32 }, (_, log2) => 2 ** -log2);
 /**
- * FIRST_CANDIDATE[k]: the first bucket whose bound is at least 2^k / SCALE, i.e. the first that can
- * hold a latency whose scaled value has k as its integer log2. The search starts there and moves at
- * most a few buckets (1.25^i has about three bounds per doubling).
+ * FIRST_CANDIDATE[k × SLICES + s]: the first bucket whose bound is at least 2^k × (1 + s / SLICES) /
+ * SCALE, i.e. the first that can hold a latency whose scaled value has k as its integer log2 and
+ * lies in slice s of that doubling. The search starts there and moves at most a few buckets (a
+ * slice spans at most a factor of 1.125; the bounds are a factor of ~1.057 apart).
  */
-const FIRST_CANDIDATE = Int32Array.from({ length: 32 }, (_, log2) => {
-  const floor = 2 ** log2 / SCALE;
+const FIRST_CANDIDATE = Int32Array.from({ length: 32 * SLICES }, (_, slot) => {
+  const floor = (2 ** Math.floor(slot / SLICES) * (1 + (slot % SLICES) / SLICES)) / SCALE;
   const index = BOUNDS.findIndex((bound) => bound >= floor);
   return index < 0 ? LAST_BUCKET : index;
 });
 
 /**
- * The bucket of a latency: the smallest i with latencyMs ≤ 0.1 × 1.25^i. This runs on every lease's
- * done(): an integer log2 (`Math.clz32`) and a table pick the first candidate, and a compare or
- * two against the bounds finishes, instead of a `Math.log` (~10 ns).
+ * The bucket of a latency: the smallest i with latencyMs ≤ LATENCY_BUCKETS_MS[i]. This runs on every
+ * lease's done(): an integer log2 (`Math.clz32`), the first fraction bits of the scaled latency and
+ * a table pick the first candidate, and a compare or two against the bounds finishes, instead of a
+ * `Math.log` (~10 ns).
  */
 export function bucketOf(latencyMs: number): number {
   if (!(latencyMs > (BOUNDS[0] as number))) return 0;
   if (latencyMs > (BOUNDS[LAST_BUCKET] as number)) return LAST_BUCKET;
-  let index = FIRST_CANDIDATE[31 - Math.clz32(latencyMs * SCALE)] as number;
+  const scaled = latencyMs * SCALE; // above 1.6 and below 2^22 here
+  const log2 = 31 - Math.clz32(scaled);
+  // scaled × 2^-log2 is in [1, 2): its first fraction bits say which slice of the doubling.
+  const slice = ((scaled * (INVERSE_POWERS[log2] as number) - 1) * SLICES) | 0;
+  let index = FIRST_CANDIDATE[log2 * SLICES + slice] as number;
   while (latencyMs > (BOUNDS[index] as number)) index++;
   return index;
 }
