@@ -137,6 +137,19 @@ describe('resolveServiceConfig', () => {
     },
   );
 
+  it('listens on :: (IPv4 and IPv6) by default when the advertised host is IPv6, where it listened on IPv4 only', () => {
+    for (const advertised of [{ POD_IP: 'fd00::7' }, { SWITCHYARD_ADVERTISE_HOST: '[fd00::7]' }]) {
+      expect(resolveServiceConfig({ name: 'catalog' }, { ...env, ...advertised }).listenHost).toBe('::');
+      // An explicit listen host still wins, and an IPv4 (or no) advertised host keeps 0.0.0.0.
+      expect(
+        resolveServiceConfig({ name: 'catalog' }, { ...env, ...advertised, SWITCHYARD_LISTEN_HOST: '0.0.0.0' })
+          .listenHost,
+      ).toBe('0.0.0.0');
+    }
+    expect(resolveServiceConfig({ name: 'catalog' }, { ...env, POD_IP: '10.0.0.7' }).listenHost).toBe('0.0.0.0');
+    expect(resolveServiceConfig({ name: 'catalog' }, env).listenHost).toBe('0.0.0.0');
+  });
+
   it('accepts IP literals and host names as the advertised host', () => {
     for (const host of ['10.0.0.7', 'fd00::7', 'catalog-0.catalog.shop.svc.cluster.local']) {
       expect(resolveServiceConfig({ name: 'catalog' }, { ...env, POD_IP: host }).advertiseHost).toBe(host);
@@ -200,6 +213,9 @@ describe('resolveServiceConfig: settings a deployment check used to pass', () =>
     ['advertiseHost', { advertiseHost: '0.0.0.0' }, {}],
     ['SWITCHYARD_ADVERTISE_HOST', {}, { SWITCHYARD_ADVERTISE_HOST: '::' }],
     ['POD_IP', {}, { POD_IP: '0:0:0:0:0:0:0:0' }],
+    // Bracketed, as a URL writes it (the host check accepts the form): it passed as dialable.
+    ['SWITCHYARD_ADVERTISE_HOST', {}, { SWITCHYARD_ADVERTISE_HOST: '[::]' }],
+    ['advertiseHost', { advertiseHost: '[0:0::0]' }, {}],
   ])(
     'refuses an unspecified address as the advertised host, naming %s (it was registered, and no one can dial it)',
     (field, options, variables) => {

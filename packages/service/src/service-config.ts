@@ -11,7 +11,8 @@ import {
   validateServiceName,
 } from '@switchyard/core';
 import { type Registry, validateRegistryUrl, withRegistryCredentials } from '@switchyard/registry';
-import { listensEverywhere } from './advertise-host.js';
+import { isIP } from 'node:net';
+import { listensEverywhere, unbracketed } from './advertise-host.js';
 import type { ServiceOptions } from './service-options.js';
 
 /** Every setting of a service, after options → environment → defaults. */
@@ -61,10 +62,17 @@ const GRPC_KEYS = ['services', 'port', 'host', 'credentials', 'reflection'];
 const HTTP_KEYS = ['handler', 'port', 'host'];
 const METRICS_KEYS = ['port'];
 
-/** SWITCHYARD_LISTEN_HOST (checked, naming it), else every interface. */
-function listenHostOf(env: NodeJS.ProcessEnv): string {
+/**
+ * SWITCHYARD_LISTEN_HOST (checked, naming it), else every interface: IPv4's `0.0.0.0`, or `::`
+ * when the advertised host is an IPv6 address. Kubernetes sets POD_IP to an IPv6 address in an
+ * IPv6 (or IPv6-first dual-stack) cluster, and a server on 0.0.0.0 takes IPv4 only: the instance
+ * was registered at [POD_IP] and every caller was refused there. `::` takes IPv4 as well (unless
+ * the system sets IPV6_V6ONLY), so nothing reachable before stops being so.
+ */
+function listenHostOf(env: NodeJS.ProcessEnv, advertised: string | undefined): string {
   const host = variable(env, 'SWITCHYARD_LISTEN_HOST');
-  return host === undefined ? '0.0.0.0' : validateHost(host, 'SWITCHYARD_LISTEN_HOST');
+  if (host !== undefined) return validateHost(host, 'SWITCHYARD_LISTEN_HOST');
+  return advertised !== undefined && isIP(unbracketed(advertised)) === 6 ? '::' : '0.0.0.0';
 }
 
 /**
@@ -183,7 +191,7 @@ export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.Proces
     zone,
     metadata: metadataOf(options.metadata),
     advertiseHost,
-    listenHost: listenHostOf(env),
+    listenHost: listenHostOf(env, advertiseHost),
     ttlMs: integerSetting('ttlMs', options.ttlMs, 'SWITCHYARD_TTL_MS', env, undefined, 500, 86_400_000),
     drainDelayMs: integerSetting(
       'drainDelayMs',

@@ -41,6 +41,8 @@ export interface ServiceOptions {
   /**
    * Prometheus metrics at `http://<listen host>:<port>/metrics` (call durations, in-flight
    * requests, retries, breaker changes, ejections, registry operations and heartbeat times).
+   * One endpoint serves every service of a process: a service started after another with metrics
+   * on shares its port, and one asking for a different port (not 0) is refused at start.
    * @default on when SWITCHYARD_METRICS_PORT is set (deploy/ sets 9464), else off
    */
   metrics?: { port?: number } | false;
@@ -55,8 +57,9 @@ export interface ServiceOptions {
   /**
    * The host other services dial (an unspecified address, `0.0.0.0` or `::`, is refused).
    * @default SWITCHYARD_ADVERTISE_HOST, POD_IP, the listen host if specific, else this machine's
-   * first non-internal IPv4. (Servers listen on `grpc.host` /
-   * `http.host`, else SWITCHYARD_LISTEN_HOST, else 0.0.0.0.)
+   * first non-internal IPv4 (with none, listening on `::`, its first IPv6 that is not link-local).
+   * (Servers listen on `grpc.host` / `http.host`, else SWITCHYARD_LISTEN_HOST, else 0.0.0.0, or
+   * `::` when the advertised host is an IPv6 address, so that it is reachable where it is advertised.)
    */
   advertiseHost?: string;
   /** @default a JSON-lines logger on stderr at info */

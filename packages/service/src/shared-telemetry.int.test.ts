@@ -1,7 +1,7 @@
 /** Two services of one process, the second with tracing options of its own (a test starting A and B). */
 import { silentLogger } from '@switchyard/core';
 import { MemoryRegistry } from '@switchyard/registry';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { startService } from './start-service.js';
 
 const quiet = { handleSignals: false, drainDelayMs: 0, logger: silentLogger } as const;
@@ -29,4 +29,29 @@ it('refuses tracing options for a second service with advice that fits a service
   await sharing.stop();
   await first.stop();
   await registry.close();
+});
+
+it('counts holds across two loaded copies of the package (ESM and CJS): the first to stop shut down the shared Tracing', async () => {
+  // Two module instances of this file stand in for the package's ESM and CJS builds in one process
+  // (an ESM app, a CommonJS library requiring the SDK). Tracing is one per process (kept on
+  // globalThis); each copy counted only its own holders, so the copy whose last service stopped
+  // shut the provider down under the other copy's services, which ran on untraced.
+  vi.resetModules();
+  const esm = await import('./shared-telemetry.js');
+  vi.resetModules();
+  const cjs = await import('./shared-telemetry.js');
+  expect(cjs.acquireTracing).not.toBe(esm.acquireTracing);
+  const { currentTracing } = await import('@switchyard/tracing');
+  const options = { serviceName: 'catalog', exporter: 'memory' } as const;
+  const first = esm.acquireTracing(options, options);
+  try {
+    const shared = cjs.acquireTracing(undefined, { ...options, serviceName: 'gateway' });
+    expect(shared).toBe(first);
+    await esm.releaseTracing(first);
+    expect(currentTracing(), 'the Tracing another copy still holds').toBe(first);
+    await cjs.releaseTracing(shared);
+    expect(currentTracing()).toBeUndefined();
+  } finally {
+    await first.shutdown();
+  }
 });

@@ -18,7 +18,8 @@ import {
  * user code set up (its count starts at 1 and never reaches 0).
  */
 class Holds<T> {
-  private readonly counts = new Map<T, number>();
+  /** @param counts the process-wide counts (see {@link sharedState}), not this module's own. */
+  constructor(private readonly counts: Map<T, number>) {}
 
   take(handle: T, setUpElsewhere: boolean): T {
     this.counts.set(handle, (this.counts.get(handle) ?? (setUpElsewhere ? 1 : 0)) + 1);
@@ -41,10 +42,27 @@ class Holds<T> {
   }
 }
 
-const tracingHolds = new Holds<Tracing>();
-const metricsHolds = new Holds<Metrics>();
-/** The initMetrics() under way, if any (see {@link acquireMetrics}). */
-let metricsStarting: Promise<Metrics> | undefined;
+interface SharedState {
+  tracing: Map<Tracing, number>;
+  metrics: Map<Metrics, number>;
+  /** The initMetrics() under way, if any (see {@link acquireMetrics}). */
+  metricsStarting?: Promise<Metrics> | undefined;
+}
+
+// On globalThis, as the Tracing and Metrics they count are (and as the signal handling is): with
+// two loaded copies of this package (its ESM and CJS builds in one process), each counted only its
+// own services, and the copy whose last service stopped shut the process's provider down under the
+// other copy's services, which ran on untraced (or lost their /metrics endpoint).
+const STATE_KEY = Symbol.for('switchyard.service.telemetry');
+
+function sharedState(): SharedState {
+  const holder = globalThis as { [STATE_KEY]?: SharedState };
+  holder[STATE_KEY] ??= { tracing: new Map(), metrics: new Map() };
+  return holder[STATE_KEY];
+}
+
+const tracingHolds = new Holds<Tracing>(sharedState().tracing);
+const metricsHolds = new Holds<Metrics>(sharedState().metrics);
 
 /**
  * Tracing for a service: the process's current Tracing when the service asked for nothing in
@@ -86,16 +104,35 @@ export async function acquireMetrics(options: MetricsOptions): Promise<Metrics> 
   // initMetrics registers its provider before its port is bound, and only then becomes current:
   // a second service starting meanwhile (Promise.all) used to call it too and fail ("a
   // MeterProvider is already registered"). It waits for the first one's setup instead.
-  while (metricsStarting) await metricsStarting.catch(() => undefined);
+  const state = sharedState();
+  while (state.metricsStarting) await state.metricsStarting.catch(() => undefined);
   const existing = currentMetrics();
-  if (existing) return metricsHolds.take(existing, !metricsHolds.has(existing));
+  if (existing) {
+    // A port of its own that the shared endpoint does not serve: the service started, reported
+    // the shared port as its metricsPort, and whoever scrapes the port it was given (its metrics.port
+    // or SWITCHYARD_METRICS_PORT) found nothing there. Refused, as a second service's own tracing
+    // options are; `port` is renamed to that setting by the caller. 0 ("any port") shares.
+    const asked = options.port ?? metricsPortFromEnv();
+    if (asked !== undefined && asked !== 0 && asked !== existing.port)
+      throw new InvalidArgumentError(
+        'port',
+        `is ${asked}, but this process already serves /metrics on port ${existing.port}, and one endpoint serves every service of a process: leave the port out (or give ${existing.port}) to share it, or set metrics: false`,
+      );
+    return metricsHolds.take(existing, !metricsHolds.has(existing));
+  }
   const starting = initMetrics(options);
-  metricsStarting = starting;
+  state.metricsStarting = starting;
   try {
     return metricsHolds.take(await starting, false);
   } finally {
-    metricsStarting = undefined;
+    state.metricsStarting = undefined;
   }
+}
+
+/** SWITCHYARD_METRICS_PORT as a number, if set (resolveServiceConfig has checked it). */
+function metricsPortFromEnv(): number | undefined {
+  const raw = process.env.SWITCHYARD_METRICS_PORT?.trim();
+  return raw ? Number(raw) : undefined;
 }
 
 /** Gives a service's hold back; stops the endpoint when it was the last holder. */

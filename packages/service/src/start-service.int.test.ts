@@ -61,6 +61,34 @@ describe('startService: start-up and stop', () => {
     await registry.close();
   });
 
+  it('refuses a second service whose metrics.port differs from the /metrics endpoint the process already serves', async () => {
+    const registry = new MemoryRegistry();
+    const http = { port: 0, host: '127.0.0.1' };
+    const first = await startService({ name: 'first', registry, http, metrics: { port: 0 }, ...quiet });
+    try {
+      const served = first.metricsPort as number;
+      const asked = served === 9100 ? 9101 : 9100;
+      // It started, sharing the first one's endpoint, and reported that port as its own: the
+      // Prometheus job scraping `asked` (as this service was configured) found nothing there.
+      const started = startService({ name: 'second', registry, http, metrics: { port: asked }, ...quiet });
+      await expect(started).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        field: 'metrics.port',
+        message: expect.stringContaining(`port ${served}`),
+      });
+      // Nothing of it left behind, and a port of 0 (any) or the one served still shares it.
+      expect(await registry.list('second')).toEqual([]);
+      for (const port of [0, served]) {
+        const sharing = await startService({ name: 'second', registry, http, metrics: { port }, ...quiet });
+        expect(sharing.metricsPort).toBe(served);
+        await sharing.stop();
+      }
+    } finally {
+      await first.stop();
+      await registry.close();
+    }
+  });
+
   it('refuses a logger without the four log functions before starting anything, leaving no registration', async () => {
     const registry = new MemoryRegistry();
     const before = process.listenerCount('SIGTERM');
@@ -526,6 +554,33 @@ describe('startService: start-up and stop', () => {
       expect(instance?.host).toBe('127.0.0.2');
       // And it is where a caller reaches the gRPC port.
       await expect(canConnect(instance?.host as string, service.grpcPort as number)).resolves.toBe(true);
+    } finally {
+      await service?.stop();
+      vi.unstubAllEnvs();
+      await memory.close();
+    }
+  });
+
+  it('listens where an IPv6 POD_IP is dialled (an IPv6 cluster): it registered POD_IP and listened on IPv4 only', async () => {
+    // Kubernetes sets POD_IP to an IPv6 address in an IPv6 (or IPv6-first dual-stack) cluster; the
+    // servers listened on 0.0.0.0, IPv4 only, so every caller dialling [POD_IP] was refused while
+    // the instance was listed up. ::1 stands in for the pod's address here.
+    vi.stubEnv('POD_IP', '::1');
+    vi.stubEnv('SWITCHYARD_LISTEN_HOST', '');
+    const memory = new MemoryRegistry();
+    let service: RunningService | undefined;
+    try {
+      service = await startService({
+        name: 'ipv6-pod',
+        registry: memory,
+        grpc: { services: [{ definition: EchoService, implementation: {} }], port: 0 },
+        http: { port: 0 },
+        ...quiet,
+      });
+      const [instance] = await memory.list('ipv6-pod');
+      expect(instance?.host).toBe('::1');
+      expect(await canConnect('::1', service.grpcPort as number), 'gRPC port at the registered host').toBe(true);
+      expect(await canConnect('::1', service.httpPort as number), 'HTTP port at the registered host').toBe(true);
     } finally {
       await service?.stop();
       vi.unstubAllEnvs();
