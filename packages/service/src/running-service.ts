@@ -23,7 +23,7 @@ export interface RunningService {
   readonly tracing: Tracing | undefined;
   /** True from the moment stopping began. */
   readonly draining: boolean;
-  /** Whether the instance takes traffic (see the `ready` option). */
+  /** Whether the instance takes traffic (see the `ready` option): false from the start of a stop. */
   readonly ready: boolean;
   /**
    * Starts taking traffic: registry status `up`, health SERVING (after `ready: false`). Idempotent.

@@ -375,7 +375,9 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
       return draining;
     },
     get ready() {
-      return ready;
+      // Not once draining: the instance takes no new traffic then (its readiness answers 503 and
+      // the registry lists it draining), as the property promises; it read true through the drain.
+      return ready && !draining;
     },
     markReady() {
       if (draining) return Promise.resolve();

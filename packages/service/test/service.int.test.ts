@@ -84,6 +84,7 @@ describe('startService', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const stopping = service.stop();
     expect(service.draining).toBe(true);
+    expect(service.ready).toBe(false); // takes no new traffic from here on (it read true)
     expect((await fetch(`http://127.0.0.1:${service.httpPort}/readyz`)).status).toBe(503);
     await expect(inFlight).resolves.toMatchObject({ servedBy: 'one' });
     await log.next((event) => event.type === 'update' && event.instance.status === 'draining', 1_000);
