@@ -73,3 +73,42 @@ it("counts the default policy's retries and the discovery's ejections under the 
   expect(Number(retries?.slice(retries.lastIndexOf(' ') + 1))).toBeGreaterThanOrEqual(1);
   expect(line('switchyard_discovery_ejections_total'), 'an ejections series for its discovery').toBeDefined();
 });
+
+it('keeps the status an attempt received when it fails after it (a body that does not parse), as its span does', async () => {
+  // A 200 whose body is no JSON: getJson fails INTERNAL. Before, the sample lost the status the
+  // server sent (only error.type="INTERNAL"), while the attempt's span had both, and the HTTP
+  // conventions require http.response.status_code whenever one was received.
+  await loopback.serve(
+    'garbled-1',
+    (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{not json'),
+    { service: 'metered-garbled' },
+  );
+  const client = await loopback.client('metered-garbled', { policy: false });
+  await expect(client.getJson('/')).rejects.toMatchObject({ code: 'INTERNAL' });
+  const series = await clientSeries('metered-garbled');
+  expect(series).toHaveLength(1);
+  expect(series[0]).toContain('http_response_status_code="200"');
+  expect(series[0]).toContain('error_type="INTERNAL"');
+});
+
+it('counts the calls its default breaker refuses while open, which no other metric shows', async () => {
+  await loopback.serve('broken-1', (_request, response) => json(response, 500, { error: 'broken' }), {
+    service: 'metered-open',
+  });
+  const client = await loopback.client('metered-open');
+  // 20 failures (the default breaker's minimumCalls) open it: 500 is not retried.
+  for (let i = 0; i < 20; i++) await expect(client.getJson('/')).rejects.toMatchObject({ code: 'INTERNAL' });
+  await expect(client.getJson('/')).rejects.toMatchObject({ code: expect.stringMatching(/CIRCUIT_OPEN|RETRY/) });
+  const text = await metrics.scrape();
+  const value = (name: string, labels: string): number | undefined => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{`) && candidate.includes(labels));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  expect(value('switchyard_circuit_breaker_transitions_total', 'state="open"')).toBe(1);
+  // Before: the refused calls reached no instance, so no http.client.request.duration sample, and
+  // nothing else counted them either: once the breaker opened, the client's failures vanished from
+  // its metrics while every caller got CIRCUIT_OPEN.
+  expect(
+    value('switchyard_circuit_breaker_rejections_total', 'service_peer_name="metered-open"'),
+  ).toBeGreaterThanOrEqual(1);
+});

@@ -177,8 +177,11 @@ export interface HttpClientSample {
   /** The response status; undefined when the attempt got no response. */
   status?: number | undefined;
   /**
-   * Without a status, what failed, as the attempt's CLIENT span records it in `error.type` (the
-   * error's code: `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `CANCELLED`); `_OTHER` when not given.
+   * What failed, as the attempt's CLIENT span records it in `error.type` (the error's code:
+   * `UNAVAILABLE`, `DEADLINE_EXCEEDED`, `CANCELLED`, `INTERNAL`). Without a status it is always
+   * recorded (`_OTHER` when not given); with a status below 400 it names a failure after the
+   * response arrived (a body that broke off or did not parse); with an error status, the status
+   * is the `error.type`, as on the span.
    */
   errorType?: string | undefined;
 }
@@ -197,6 +200,10 @@ export function httpClientMetricAttributes(sample: HttpClientSample): Attributes
   } else {
     attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = sample.status;
     if (isHttpError(sample.status, 'client')) attributes[ATTR_ERROR_TYPE] = String(sample.status);
+    // A response arrived and the attempt still failed (its body broke off or did not parse): the
+    // status stays (the conventions require it whenever one was received, and the span keeps it),
+    // and error.type names the failure, as endRpcSpan sets it on the span.
+    else if (sample.errorType !== undefined) attributes[ATTR_ERROR_TYPE] = sample.errorType;
   }
   return attributes;
 }

@@ -323,7 +323,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
               replayable: prepared.replayable || !(sentBody as AttemptBody).takenSource,
             });
       lease.done(failureOutcome(kind, mapped, performance.now() - started));
-      recordAttempt(service, prepared.method, undefined, started, (mapped as { code?: string }).code);
+      // With the status when one arrived (a body that did not parse), as the span below has it.
+      recordAttempt(service, prepared.method, received, started, (mapped as { code?: string }).code);
       span?.end(received, mapped);
       state.lastError = mapped;
       // Only a refused connection, a request refused on this side, or one cut short while it
@@ -653,8 +654,9 @@ function reportStatus(lease: Lease, service: string, method: string, status: num
 
 /**
  * One sample of `http.client.request.duration` per attempt (a no-op without a MeterProvider), with
- * the service called and, for an attempt without a response, what failed (the error's code, as
- * its span's `error.type`): every such failure used to read `connection`, deadlines included.
+ * the service called, the status when a response arrived, and for a failure what failed (the
+ * error's code, as its span's `error.type`): every failure without a response used to read
+ * `connection`, deadlines included.
  */
 function recordAttempt(
   service: string,

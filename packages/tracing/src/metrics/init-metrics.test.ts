@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { metrics } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
@@ -216,6 +217,97 @@ describe('initMetrics', () => {
       expect(currentMetrics()).toBeUndefined();
     } finally {
       socket.destroy();
+    }
+  });
+
+  it('serves /metrics to a request in absolute form (as a forwarding proxy sends it), and 404 elsewhere', async () => {
+    const running = await start();
+    switchyardInstruments().clientRetries.add(1, { 'rpc.service': 'x' });
+    /** The raw response to one request written as is on a fresh connection. */
+    const exchange = async (head: string): Promise<string> => {
+      const socket = connect(running.port, '127.0.0.1');
+      socket.on('error', () => {});
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk;
+      });
+      await once(socket, 'connect');
+      socket.end(`${head}\r\nHost: metrics\r\nConnection: close\r\n\r\n`);
+      await once(socket, 'close');
+      return received;
+    };
+    // HTTP/1.1 servers must accept the absolute form (RFC 9112, 3.2.2), and the exporter's own
+    // server did: ours compared the raw target with '/metrics', so it answered 404 and the scrape
+    // through a proxy that forwards the target as it got it found no metrics.
+    const absolute = await exchange(`GET http://metrics:${running.port}/metrics HTTP/1.1`);
+    expect(absolute).toMatch(/^HTTP\/1\.1 200 /);
+    expect(absolute).toContain('switchyard_client_retries_total');
+    expect(await exchange('GET /metrics?format=prometheus HTTP/1.1')).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await exchange(`GET http://metrics:${running.port}/other HTTP/1.1`)).toMatch(/^HTTP\/1\.1 404 /);
+    expect(await exchange('GET /metricsx HTTP/1.1')).toMatch(/^HTTP\/1\.1 404 /);
+  });
+
+  it('serves one family per metric name when another instrumentation scope records the same instrument', async () => {
+    const running = await start();
+    switchyardInstruments().recordHttpServerRequest(0.01, { method: 'GET', status: 200, scheme: 'http' });
+    // What @opentelemetry/instrumentation-http records beside Switchyard's HTTP server wrappers:
+    // the same convention's instrument, under its own scope.
+    const instrumentation = metrics.getMeter('@opentelemetry/instrumentation-http', '0.223.0');
+    instrumentation
+      .createHistogram('http.server.request.duration', { unit: 's', description: 'Duration of HTTP server requests.' })
+      .record(0.02, { 'http.request.method': 'GET' });
+    // A name taken by an instrument of another type: a gauge where Switchyard has a counter.
+    switchyardInstruments().clientRetries.add(1, { 'rpc.service': 'x' });
+    metrics.getMeter('someone-else').createUpDownCounter('switchyard_client_retries_total').add(7);
+    const text = await running.scrape();
+    // Before: one HELP/UNIT/TYPE block per scope, so `http_server_request_duration` had two HELP and
+    // two TYPE lines. The text format allows one of each per name, and parsers built on Prometheus'
+    // expfmt (promtool check metrics, Telegraf) reject the whole scrape: "second HELP line for
+    // metric name". And the gauge's samples came under a second TYPE line that called them a gauge.
+    const families = new Map<string, string[]>();
+    let current: string[] | undefined;
+    for (const line of text.split('\n').filter((candidate) => candidate !== '')) {
+      const comment = /^# (HELP|UNIT|TYPE) (\S+)/.exec(line);
+      if (comment !== null) {
+        const [, kind, name] = comment as unknown as [string, string, string];
+        if (kind === 'HELP') {
+          expect(families.has(name), `a second family named ${name}`).toBe(false);
+          current = [];
+          families.set(name, current);
+        }
+        current?.push(kind);
+      } else {
+        current?.push(line);
+      }
+    }
+    const serverFamily = families.get('http_server_request_duration') ?? [];
+    expect(serverFamily.filter((line) => line === 'TYPE')).toHaveLength(1);
+    expect(serverFamily.filter((line) => line.startsWith('http_server_request_duration_count{'))).toHaveLength(2);
+    expect(serverFamily.join('\n')).toContain('otel_scope_name="@opentelemetry/instrumentation-http"');
+    expect(serverFamily.join('\n')).toContain('otel_scope_name="@switchyard"');
+    // The first type stands; the samples that contradict it are left out, not served as a counter.
+    const retries = families.get('switchyard_client_retries_total') ?? [];
+    expect(retries.filter((line) => line === 'TYPE')).toHaveLength(1);
+    expect(text).toContain('# TYPE switchyard_client_retries_total counter');
+    expect(retries.filter((line) => line.startsWith('switchyard_client_retries_total'))).toEqual([
+      'switchyard_client_retries_total{rpc_service="x",otel_scope_name="@switchyard"} 1',
+    ]);
+  });
+
+  it('refuses to scrape once shut down, rather than reading whatever listens on its port next', async () => {
+    const running = await start();
+    await running.shutdown();
+    // Another server takes the port the endpoint gave back (the next test's, another process').
+    const next = createHttpServer((_request, response) => response.end('someone else'));
+    await new Promise<void>((resolve) => next.listen(running.port, '127.0.0.1', resolve));
+    try {
+      // Before: scrape() fetched the port regardless, and returned `someone else` as the metrics.
+      await expect(running.scrape()).rejects.toMatchObject({
+        code: 'UNAVAILABLE',
+        message: expect.stringContaining('shut down'),
+      });
+    } finally {
+      next.close();
     }
   });
 

@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import { metrics } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { diag, metrics } from '@opentelemetry/api';
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -10,6 +10,7 @@ import {
   assertObject,
   InvalidArgumentError,
   isListenAddressError,
+  SwitchyardError,
   validateHost,
 } from '@switchyard/core';
 import { readEnv, sdkDisabled } from '../env.js';
@@ -19,6 +20,7 @@ import {
   serviceNameFromResourceAttributes,
 } from '../tracing-options.js';
 import { rebindFollowingMeters } from './global-following-meter-provider.js';
+import { oneFamilyPerName } from './one-family-per-name.js';
 
 // Set through serviceName, as initTracing requires (initMetrics has no serviceVersion option).
 const METRICS_RESERVED_KEYS = { 'service.name': 'serviceName' };
@@ -45,7 +47,10 @@ export interface MetricsOptions {
 export interface Metrics {
   /** The port `/metrics` is served on. */
   readonly port: number;
-  /** The Prometheus text a scrape would get now (for tests and the CLI). */
+  /**
+   * The Prometheus text a scrape would get now (for tests and the CLI). Rejects with UNAVAILABLE
+   * once shut down, and with INTERNAL when the endpoint answers anything but 200.
+   */
   scrape(): Promise<string>;
   /** Stops the endpoint and unregisters the global MeterProvider. Idempotent. */
   shutdown(): Promise<void>;
@@ -127,7 +132,7 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   // Tracing's own metrics (recorded through a GlobalFollowingMeterProvider) move here now.
   if (!disabled) rebindFollowingMeters();
   const server: Server = createServer((request, response) => {
-    if (request.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(request, response);
+    if (pathOf(request.url) === '/metrics') void answerScrape(exporter, response);
     else response.writeHead(404).end('not found');
   });
   let bound: number;
@@ -155,8 +160,17 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   const running: Metrics = {
     port: bound,
     async scrape() {
+      // The port is given back at shutdown: fetched anyway, scrape() read whatever listened there
+      // next (another setup's endpoint, another process) and returned it as these metrics.
+      if (stopped !== undefined) {
+        throw new SwitchyardError('UNAVAILABLE', 'initMetrics() was shut down: its /metrics is no longer served', {
+          retryable: false,
+        });
+      }
       const response = await fetch(`http://${scrapeHost(host)}:${bound}/metrics`);
-      return response.text();
+      const text = await response.text();
+      if (!response.ok) throw new SwitchyardError('INTERNAL', `/metrics answered ${response.status}: ${text}`);
+      return text;
     },
     shutdown() {
       stopped ??= (async () => {
@@ -171,6 +185,29 @@ export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics
   };
   registry().current = running;
   return running;
+}
+
+/** Serializes as the exporter's own handler does: its default options (no prefix, no timestamps, scope labels, target_info). */
+const serializer = new PrometheusSerializer();
+
+/**
+ * Answers a scrape. Not the exporter's handler: its text repeats a metric name once per scope that
+ * records it (see oneFamilyPerName), and a failed collection was a 200 with no samples, which a
+ * scraper takes for a healthy target whose every series vanished; it is a 500 here (`up` 0).
+ */
+async function answerScrape(exporter: PrometheusExporter, response: ServerResponse): Promise<void> {
+  let text: string;
+  try {
+    const { resourceMetrics, errors } = await exporter.collect();
+    if (errors.length > 0) diag.error('switchyard metrics: collection errors', ...errors);
+    text = oneFamilyPerName(serializer.serialize(resourceMetrics));
+  } catch (error) {
+    response
+      .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+      .end(`# failed to export metrics: ${error}`);
+    return;
+  }
+  response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
 }
 
 /** How long shutdown() lets a scrape being answered finish before it cuts the connection. */
@@ -204,6 +241,22 @@ function registry(): { current?: Metrics } {
   const holder = globalThis as { [REGISTRY_KEY]?: { current?: Metrics } };
   holder[REGISTRY_KEY] ??= {};
   return holder[REGISTRY_KEY];
+}
+
+/**
+ * The path a request target names: the origin form (`/metrics?…`) or the absolute form
+ * (`http://host:9464/metrics`), which an HTTP/1.1 server must accept (RFC 9112, 3.2.2) and a
+ * forwarding proxy may pass on as it got it. Only the origin form was read, so a scrape in the
+ * absolute form got 404 (the exporter's own server, which this one replaces, served it).
+ */
+function pathOf(target: string | undefined): string | undefined {
+  if (target === undefined) return undefined;
+  if (target.startsWith('/')) return target.split('?')[0];
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return undefined; // `*` (OPTIONS) or no URL at all: not /metrics
+  }
 }
 
 /** Where a scrape connects: the bound address, or loopback of its family for a wildcard. */

@@ -62,3 +62,42 @@ describe('recordHttpClientAttempt', () => {
     await provider.shutdown();
   });
 });
+
+describe('recordHttpClientAttempt after a response', () => {
+  it('keeps the status received and names a failure after it in error.type, as the span does', async () => {
+    const { provider, read } = collectableMeterProvider();
+    metrics.setGlobalMeterProvider(provider);
+    // A 200 whose body did not parse: the attempt failed (INTERNAL) after a status arrived. Before,
+    // the error type was dropped once there was a status below 400 (the failure vanished from
+    // error-rate queries), so the HTTP client recorded no status at all for it instead.
+    switchyardInstruments().recordHttpClientAttempt(0.02, {
+      service: 'catalog',
+      method: 'GET',
+      status: 200,
+      errorType: 'INTERNAL',
+    });
+    // An error status stays its own error.type, whatever failed after it.
+    switchyardInstruments().recordHttpClientAttempt(0.02, {
+      service: 'catalog',
+      method: 'GET',
+      status: 503,
+      errorType: 'UNAVAILABLE',
+    });
+    const points = Object.keys((await read())['http.client.request.duration'] ?? {}).map((key) => JSON.parse(key));
+    expect(points).toEqual([
+      {
+        'http.request.method': 'GET',
+        'service.peer.name': 'catalog',
+        'http.response.status_code': 200,
+        'error.type': 'INTERNAL',
+      },
+      {
+        'http.request.method': 'GET',
+        'service.peer.name': 'catalog',
+        'http.response.status_code': 503,
+        'error.type': '503',
+      },
+    ]);
+    await provider.shutdown();
+  });
+});

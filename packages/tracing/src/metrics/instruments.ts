@@ -48,6 +48,11 @@ export interface SwitchyardInstruments {
   readonly retryBudgetExhausted: Counter;
   /** `switchyard.circuit_breaker.transitions`: breaker state changes, by service and new state. */
   readonly breakerTransitions: Counter;
+  /**
+   * `switchyard.circuit_breaker.rejections`: attempts an open (or full half-open) breaker refused
+   * with CIRCUIT_OPEN, by service. They reach no instance, so no duration sample counts them.
+   */
+  readonly breakerRejections: Counter;
   /** `switchyard.discovery.ejections`: outlier ejections, by service. */
   readonly ejections: Counter;
   /** `switchyard.registry.operations`: registry calls, by operation and outcome. */
@@ -121,6 +126,10 @@ function create(meter: Meter): SwitchyardInstruments {
     breakerTransitions: meter.createCounter('switchyard.circuit_breaker.transitions', {
       unit: '{transition}',
       description: 'Circuit breaker state changes',
+    }),
+    breakerRejections: meter.createCounter('switchyard.circuit_breaker.rejections', {
+      unit: '{attempt}',
+      description: 'Attempts refused by an open circuit breaker',
     }),
     ejections: meter.createCounter('switchyard.discovery.ejections', {
       unit: '{ejection}',

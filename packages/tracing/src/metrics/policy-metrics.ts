@@ -16,14 +16,17 @@ export interface ObservedRetry {
 /** What {@link observeCallPolicy} needs of a circuit breaker; a `CircuitBreakerPolicy` is one. */
 export interface ObservedBreaker {
   readonly onStateChange: Event<{ readonly to: string }>;
+  /** The breaker's refusals (CIRCUIT_OPEN); listened to without its value. Optional for breakers of one's own. */
+  readonly onReject?: ((listener: () => void) => Disposable) | undefined;
 }
 
 /**
  * Counts what a client's own retry policy and breaker report, with `attributes` naming the client's
- * service: `switchyard.client.retries`, `switchyard.client.retry_budget.exhausted` and
- * `switchyard.circuit_breaker.transitions` (plus `state`, the state entered). A policy the caller
- * built is theirs to observe (its events are public); the transports pass their default ones.
- * Returns the unsubscribe function.
+ * service: `switchyard.client.retries`, `switchyard.client.retry_budget.exhausted`,
+ * `switchyard.circuit_breaker.transitions` (plus `state`, the state entered) and
+ * `switchyard.circuit_breaker.rejections` (attempts refused with CIRCUIT_OPEN: they reach no
+ * instance, so no duration sample shows them). A policy the caller built is theirs to observe (its
+ * events are public); the transports pass their default ones. Returns the unsubscribe function.
  */
 export function observeCallPolicy(
   attributes: Attributes,
@@ -34,6 +37,9 @@ export function observeCallPolicy(
     retry?.onRetry(() => switchyardInstruments().clientRetries.add(1, attributes)),
     retry?.budget?.onExhausted(() => switchyardInstruments().retryBudgetExhausted.add(1, attributes)),
     breaker?.onStateChange(({ to }) => switchyardInstruments().breakerTransitions.add(1, { ...attributes, state: to })),
+    // Once open, a breaker fails calls without sending them: counted nowhere else, the client's
+    // failures vanished from its metrics for as long as every caller got CIRCUIT_OPEN.
+    breaker?.onReject?.(() => switchyardInstruments().breakerRejections.add(1, attributes)),
   ];
   return () => {
     for (const subscription of subscriptions) subscription?.dispose();
