@@ -104,3 +104,44 @@ describe('toGrpcStatus (what a server replies for a failed handler)', () => {
     expect(toGrpcStatus(new SwitchyardError('REGISTRATION_LOST', 'x')).code).toBe(status.UNAVAILABLE);
   });
 });
+
+describe('toGrpcStatus: a reply that fits one HTTP/2 header (65,536 bytes, what Node decodes)', () => {
+  it('leaves details that fit as they are, and does not copy trailers that fit', () => {
+    const metadata = new Metadata();
+    metadata.set('x-small', 'kept');
+    const reply = toGrpcStatus(new GrpcCallError(status.NOT_FOUND, 'é'.repeat(7_000), { metadata }));
+    expect(reply.details).toBe('é'.repeat(7_000));
+    expect(reply.metadata).toBe(metadata);
+    expect(reply.detailsTruncated).toBeUndefined();
+    expect(reply.droppedTrailers).toBeUndefined();
+  });
+
+  it('cuts details by their percent-encoded length, at a whole code point, and says so', () => {
+    // 'é' is %C3%A9 on the wire (6 characters), '😀' %F0%9F%98%80 (12): 80,000 of them cannot fit.
+    for (const unit of ['é', '😀', 'a b']) {
+      const reply = toGrpcStatus(grpcError('INVALID_ARGUMENT', unit.repeat(80_000)));
+      expect(reply.code).toBe(status.INVALID_ARGUMENT);
+      expect(reply.detailsTruncated).toBe(true);
+      expect(reply.details.endsWith('… (truncated)')).toBe(true);
+      expect(encodeURI(reply.details).length).toBeLessThanOrEqual(65_536);
+      expect(encodeURI(reply.details).length).toBeGreaterThan(65_536 - 12 - encodeURI('… (truncated)').length);
+    }
+  });
+
+  it('keeps long details that HPACK compresses under the limit', () => {
+    const details = 'a'.repeat(100_000); // 5 bits each, Huffman-coded: 62,500 bytes
+    expect(toGrpcStatus(grpcError('NOT_FOUND', details)).details).toBe(details);
+  });
+
+  it('leaves out a trailer too large for one header, text or binary, and names it', () => {
+    const metadata = new Metadata();
+    metadata.set('x-small', 'kept');
+    metadata.set('x-huge', 'q'.repeat(80_000)); // 7 bits each: 70,000 bytes
+    metadata.set('x-huge-bin', Buffer.alloc(100_000, 0xff)); // '/' × 133,336 in base64, 6 bits each: 100,002 bytes
+    const reply = toGrpcStatus(new GrpcCallError(status.NOT_FOUND, 'no such thing', { metadata }));
+    expect(reply.droppedTrailers).toEqual(['x-huge', 'x-huge-bin']);
+    expect(reply.metadata?.getMap()).toEqual({ 'x-small': 'kept' });
+    expect(metadata.get('x-huge')).toHaveLength(1); // the handler's own object is left alone
+    expect(reply.details).toBe('no such thing');
+  });
+});

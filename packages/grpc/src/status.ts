@@ -11,6 +11,7 @@ import {
   markExhaustedDownstream,
   SwitchyardError,
 } from '@switchyard/core';
+import { fitsOneHeader, MAX_HEADER_STRING_BYTES } from './header-size.js';
 import { relayedHttpDetail } from './server/relayed-http-detail.js';
 
 /** gRPC status number → Switchyard code (the canonical names). */
@@ -181,6 +182,10 @@ export interface GrpcReplyStatus {
    * message at debug.
    */
   relayed?: boolean;
+  /** The details were cut to fit one HTTP/2 header (see withinOneHeader): the server logs the error. */
+  detailsTruncated?: boolean;
+  /** Trailers left out, each too large for one HTTP/2 header (see trailersWithinOneHeader): the server logs them. */
+  droppedTrailers?: string[];
 }
 
 /** `reply` with `trailers`, when there are any. */
@@ -237,14 +242,70 @@ export function toGrpcStatus(error: unknown): GrpcReplyStatus {
 type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
 
 /**
- * The status with details grpc-js can send: it passes them through `encodeURI`, which throws on a
- * lone surrogate (an error message quoting a caller's input, which JSON may carry as `\ud800`), and
- * the reply never left: the caller waited out its whole deadline, for ever without one. Such a
- * unit becomes U+FFFD.
+ * The status with details and trailers grpc-js can send, and the client's HTTP/2 can take:
+ * - grpc-js passes the details through `encodeURI`, which throws on a lone surrogate (an error
+ *   message quoting a caller's input, which JSON may carry as `\ud800`), and the reply never left:
+ *   the caller waited out its whole deadline, for ever without one. Such a unit becomes U+FFFD.
+ * - One header over what Node's HTTP/2 decodes (see MAX_HEADER_STRING_BYTES; `grpc-message`, or a
+ *   trailer the handler gave) wedged the client's connection: this call, every call in flight
+ *   beside it and the next ones on it waited out their deadlines. Details that long are cut (see
+ *   withinOneHeader), and such a trailer is left out; the status goes as the handler chose it.
  */
 function sendable(reply: GrpcReplyStatus): GrpcReplyStatus {
-  const details = reply.details as WellFormedString;
-  return typeof details !== 'string' || details.isWellFormed() ? reply : { ...reply, details: details.toWellFormed() };
+  const given = reply.details as WellFormedString;
+  // Not a string (a GrpcCallError built from plain JavaScript): grpc-js sends what it makes of it.
+  const wellFormed = typeof given !== 'string' || given.isWellFormed() ? given : given.toWellFormed();
+  const details = typeof wellFormed === 'string' ? withinOneHeader(wellFormed) : wellFormed;
+  const trailers = reply.metadata === undefined ? undefined : trailersWithinOneHeader(reply.metadata);
+  if (details === given && trailers?.dropped === undefined) return reply;
+  return {
+    ...reply,
+    details,
+    ...(details !== wellFormed ? { detailsTruncated: true } : {}),
+    ...(trailers?.dropped === undefined ? {} : { metadata: trailers.metadata, droppedTrailers: trailers.dropped }),
+  };
+}
+
+/** What ends details cut to fit one header. */
+const TRUNCATED = '… (truncated)';
+
+/**
+ * `details`, or as much of it as fits one HTTP/2 header once grpc-js has percent-encoded it
+ * (`encodeURI`) for `grpc-message`, followed by {@link TRUNCATED}. Cut by the encoded length, which
+ * HPACK never makes longer; whole code points only.
+ */
+function withinOneHeader(details: string): string {
+  // Each UTF-16 unit percent-encodes to at most 9 characters: short details always fit.
+  if (details.length * 9 <= MAX_HEADER_STRING_BYTES || fitsOneHeader(encodeURI(details))) return details;
+  const budget = MAX_HEADER_STRING_BYTES - encodeURI(TRUNCATED).length;
+  let used = 0;
+  let end = 0;
+  for (const character of details) {
+    used += encodeURI(character).length;
+    if (used > budget) break;
+    end += character.length;
+  }
+  return details.slice(0, end) + TRUNCATED;
+}
+
+/**
+ * `metadata` without the entries too large for one HTTP/2 header as grpc-js sends them (a `-bin`
+ * value base64-encoded), and their keys (`dropped`, undefined when none was: `metadata` is then
+ * returned as it is, not copied). Read through `toHttp2Headers()`, what grpc-js itself sends, so the
+ * Metadata of another copy of grpc-js is checked too; the one left out is removed from a `clone()`.
+ */
+function trailersWithinOneHeader(metadata: Metadata): { metadata: Metadata; dropped?: string[] } {
+  let dropped: string[] | undefined;
+  for (const [key, value] of Object.entries(metadata.toHttp2Headers())) {
+    const values = Array.isArray(value) ? value : [value];
+    if (fitsOneHeader(key) && values.every((sent) => fitsOneHeader(String(sent)))) continue;
+    dropped ??= [];
+    dropped.push(key);
+  }
+  if (dropped === undefined) return { metadata };
+  const kept = metadata.clone();
+  for (const key of dropped) kept.remove(key);
+  return { metadata: kept, dropped };
 }
 
 function replyStatusOf(error: unknown): GrpcReplyStatus {

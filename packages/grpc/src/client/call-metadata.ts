@@ -1,5 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import { assertObject, describeValue, InvalidArgumentError } from '@switchyard/core';
+import { fitsOneHeader, headerStringBytes, MAX_HEADER_STRING_BYTES } from '../header-size.js';
 import type { GrpcCallOptions } from './grpc-client-types.js';
 
 // A call's own metadata, checked before any network work: what grpc-js or Node's HTTP/2 would
@@ -94,32 +95,87 @@ function assertSendableByNode(metadata: Metadata, key: string): void {
   }
 }
 
-/** The caller's metadata, checked (see assertMetadataKey, assertSendableByNode) before any network work. */
+/**
+ * Refuses a value of `key` too large for one HTTP/2 header as it goes on the wire (HPACK-coded; a
+ * `-bin` value base64-encoded first): over {@link MAX_HEADER_STRING_BYTES}, a grpc-js server's
+ * HTTP/2 cannot decode it and drops the whole connection (COMPRESSION_ERROR). This call then failed
+ * INTERNAL ("Received RST_STREAM with code 9"), and so did every other call in flight on the
+ * connection, whose handlers had run: not retried, and counted against a healthy instance.
+ */
+function assertFitsOneHeader(metadata: Metadata, key: string): void {
+  for (const value of metadata.get(key)) {
+    const binary = typeof value !== 'string';
+    // A Buffer's base64 is 4 ASCII characters for every 3 bytes: short ones need no encoding here.
+    if (binary && Math.ceil(value.length / 3) * 4 <= MAX_HEADER_STRING_BYTES) continue;
+    const sent = binary ? value.toString('base64') : value;
+    if (fitsOneHeader(sent)) continue;
+    throw new InvalidArgumentError(
+      `options.metadata.${key}`,
+      `is ${headerStringBytes(sent)} bytes as HTTP/2 sends it (HPACK-coded${binary ? ', after base64' : ''}), over the ${MAX_HEADER_STRING_BYTES} bytes Node's HTTP/2 decodes in one header: a grpc-js server drops the whole connection for it, failing every call on it; send large data in the request message`,
+    );
+  }
+}
+
+/**
+ * The most metadata entries a call may carry (each value of a repeated key counts: it is a header
+ * field of its own). A grpc-js server's HTTP/2 (Node's `maxHeaderListPairs`, 128, which grpc-js
+ * does not raise) resets a request with more header fields (ENHANCE_YOUR_CALM), which grpc-js
+ * reports as RESOURCE_EXHAUSTED "Bandwidth exhausted or memory limit exceeded": taken for the
+ * instance's overload (balancer) and counted by the breaker, so that calls with bloated metadata
+ * opened the circuit for every call to the service. gRPC's own fields take up to 10 of the 128
+ * (`:method`, `:scheme`, `:path`, `:authority`, `user-agent`, `content-type`, `te`,
+ * `grpc-timeout`, `grpc-accept-encoding`, `accept-encoding`) and tracing up to 3 (`traceparent`,
+ * `tracestate`, `baggage`).
+ */
+const MAX_METADATA_ENTRIES = 115;
+
+function assertEntryCount(entries: number): void {
+  if (entries > MAX_METADATA_ENTRIES) {
+    throw new InvalidArgumentError(
+      'options.metadata',
+      `has ${entries} entries (each value of a repeated key counts), over the ${MAX_METADATA_ENTRIES} a call may carry: a grpc-js server's HTTP/2 takes 128 header fields in a request, up to 13 of them gRPC's and tracing's own, and resets a call with more (RESOURCE_EXHAUSTED)`,
+    );
+  }
+}
+
+/**
+ * The caller's metadata, checked (see assertMetadataKey, assertSendableByNode, assertFitsOneHeader,
+ * MAX_METADATA_ENTRIES) before any network work.
+ */
 export function toMetadata(input: GrpcCallOptions['metadata']): Metadata {
   if (input === undefined) return new Metadata();
   return input instanceof Metadata ? checkedClone(input) : metadataFromObject(input);
 }
 
 function checkedClone(input: Metadata): Metadata {
+  let entries = 0;
   for (const key of Object.keys(input.getMap())) {
     assertMetadataKey(key);
     assertSendableByNode(input, key);
+    assertFitsOneHeader(input, key);
+    entries += input.get(key).length;
   }
+  assertEntryCount(entries);
   return input.clone();
 }
 
 function metadataFromObject(input: unknown): Metadata {
   assertObject('options.metadata', input);
   const metadata = new Metadata();
+  // Every value added is a header field (a key given again in other case adds to the same entry).
+  let entries = 0;
   for (const [key, value] of Object.entries(input)) {
     assertMetadataKey(key);
+    entries += Array.isArray(value) ? value.length : 1;
     // An array repeats the key; a `-bin` key takes Buffers, as `Metadata.getMap()` gives them
     // (forwarding an incoming call's `getMap()` used to fail on its first binary entry).
     if (Array.isArray(value)) for (const item of value) addMetadata(metadata, key, item);
     else addMetadata(metadata, key, value);
     // After adding: a key given again in other case (`Host`, `host`) adds to the same header.
     assertSendableByNode(metadata, key);
+    assertFitsOneHeader(metadata, key);
   }
+  assertEntryCount(entries);
   return metadata;
 }
 

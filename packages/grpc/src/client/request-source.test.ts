@@ -78,8 +78,28 @@ describe('RequestSource', () => {
     expect(call.ended).toBe(true);
   });
 
+  it('refuses an array with a bad request at once, naming it, before any call is made from it', () => {
+    expect(() => new RequestSource([{ n: 1 }, 'oops'], undefined, 'S/M')).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', field: 'requests[1]' }),
+    );
+    // A hole in a sparse array is a missing request.
+    const sparse: unknown[] = [{ n: 1 }];
+    sparse[2] = { n: 3 };
+    expect(() => new RequestSource(sparse, undefined, 'S/M')).toThrow(
+      expect.objectContaining({ field: 'requests[1]' }),
+    );
+  });
+
   it('records why the requests could not be read, names a bad one, and refuses what is not a stream', async () => {
-    const source = new RequestSource([{ n: 1 }, 'oops'], undefined, 'S/M');
+    // A one-shot iterable's requests are checked as they come.
+    const source = new RequestSource(
+      (function* () {
+        yield { n: 1 };
+        yield 'oops';
+      })(),
+      undefined,
+      'S/M',
+    );
     const call = new FakeCall();
     let failures = 0;
     pump(source, call, () => failures++);

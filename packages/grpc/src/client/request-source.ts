@@ -16,8 +16,9 @@ type WriteSide = Pick<ClientWritableStream<unknown>, 'write' | 'end' | 'on' | 'o
  * retried only while none of its requests has been sent, since what was sent cannot be sent again,
  * and only one attempt at a time may read it (a hedge would split the requests between attempts).
  * Each request is checked (`check`) before it is written, so a malformed one fails the call with
- * INVALID_ARGUMENT naming it (`requests[2].price`) instead of reaching the wire. Once the requests
- * have failed (`failure`), no attempt may start.
+ * INVALID_ARGUMENT naming it (`requests[2].price`) instead of reaching the wire; an array's are all
+ * checked at once, when the source is made, so that none of them is sent (the constructor throws).
+ * Once the requests have failed (`failure`), no attempt may start.
  */
 export class RequestSource {
   private readonly array: readonly unknown[] | undefined;
@@ -40,6 +41,12 @@ export class RequestSource {
     method: string,
   ) {
     if (Array.isArray(requests)) {
+      // All at hand: every request is checked before the call starts. Checked as each was written,
+      // a malformed one cancelled a call already under way, and Node's HTTP/2 ends a request stream
+      // before it resets it: the handler saw its requests end, ran on part of the batch (or none of
+      // it) and replied OK to no one, whatever it committed meanwhile.
+      // A plain loop, not forEach: a hole in a sparse array is a missing request, named too.
+      for (let index = 0; index < requests.length; index++) this.assertRequest(requests[index], index);
       this.array = requests;
       return;
     }
@@ -110,7 +117,8 @@ export class RequestSource {
     };
     call.on('status', stop);
     const write = async (request: unknown, index: number): Promise<void> => {
-      this.assertRequest(request, index);
+      // An array's requests were all checked when the call was made (see the constructor).
+      if (this.array === undefined) this.assertRequest(request, index);
       this.sentAny = true;
       if (!call.write(request)) await drainedOrEnded(call);
     };

@@ -669,7 +669,17 @@ function scopeOf(handlerContext: GrpcHandlerContext, metadata: Metadata, context
  * error's full message (its service, path and body) at debug.
  */
 function reply(error: unknown, path: string, logger: Logger): GrpcReplyStatus {
-  const { masked, relayed, ...status } = toGrpcStatus(error);
+  const { masked, relayed, detailsTruncated, droppedTrailers, ...status } = toGrpcStatus(error);
+  // What the reply could not carry (see toGrpcStatus): the client would have lost its connection.
+  if (droppedTrailers !== undefined) {
+    logger.error(
+      { err: error, method: path, trailers: droppedTrailers },
+      `switchyard grpc: trailers too large for one HTTP/2 header were left out of the reply: ${droppedTrailers.join(', ')}`,
+    );
+  }
+  if (detailsTruncated) {
+    logger.warn({ err: error, method: path }, 'switchyard grpc: the reply details were cut to fit one HTTP/2 header');
+  }
   if (status.code === 13 /* INTERNAL */ || status.code === 2 /* UNKNOWN */) {
     logger.error({ err: error, method: path }, 'switchyard grpc: handler failed');
   } else if (masked) {
