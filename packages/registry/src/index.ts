@@ -20,6 +20,8 @@ export type {
   RegistryListener,
   SetRouteOptions,
 } from './registry.js';
+export type { CanaryRecord, CanaryRecordInput, CanaryRecordWrite } from './canary-record.js';
+export { CANARY_RECORD_TTL_MS } from './canary-record.js';
 export { createRegistry, validateRegistryUrl } from './create-registry.js';
 export type { CreateRegistryOptions } from './create-registry.js';
 export { TTL_LIMITS, validateNamespace } from './options.js';

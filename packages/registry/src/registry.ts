@@ -1,3 +1,4 @@
+import type { CanaryRecord, CanaryRecordInput, CanaryRecordWrite } from './canary-record.js';
 import type { RegistryClosedError } from './closed.js';
 import type {
   InstanceInput,
@@ -133,6 +134,27 @@ export interface Registry {
   setRoute(service: string, rule: RouteRule | undefined, options?: SetRouteOptions): Promise<void>;
   /** The service's current route rule, if any. */
   getRoute(service: string): Promise<RouteRule | undefined>;
+  /**
+   * The service's canary record (where its canary release stands, see {@link CanaryRecord}), or
+   * undefined when there is none (never written, cleared, expired 30 days after its last write, or
+   * unreadable: a record written by hand that is not one is skipped with a warning). Both built-in
+   * backends have it; it is optional only so that a Registry written before it still compiles
+   * (createCanaryController refuses a registry without it).
+   */
+  getCanary?(service: string): Promise<CanaryRecord | undefined>;
+  /**
+   * Writes (or with `undefined` clears) the service's canary record and resolves with it as stored
+   * (the registry sets `updatedAt`, `revision` and the owner's lease expiry, on its own clock).
+   * Rejects with INVALID_ARGUMENT for a malformed record. With `options.expected` the write is
+   * conditional, checked and written as one step: only if the stored record is at that revision
+   * (`null`: only if there is none), else FAILED_PRECONDITION (not retryable; nothing written). A
+   * clear resolves with undefined. Optional for the same reason as {@link getCanary}.
+   */
+  setCanary?(
+    service: string,
+    record: CanaryRecordInput | undefined,
+    options?: CanaryRecordWrite,
+  ): Promise<CanaryRecord | undefined>;
   /**
    * Deregisters this registry's registrations (best effort, bounded), stops watches, closes
    * connections. Calls made after it reject with `REGISTRY_UNAVAILABLE` marked `registryClosed: true`

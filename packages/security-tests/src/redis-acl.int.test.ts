@@ -63,6 +63,7 @@ describe('Redis ACL: a least-privilege registry user', () => {
       'list',
       'services',
       'setRoute/getRoute',
+      'setCanary/getCanary',
       'evict',
       'sweep',
       'deregister',

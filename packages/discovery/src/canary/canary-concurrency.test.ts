@@ -93,7 +93,7 @@ describe('one evaluation at a time', () => {
     expect(decisions).toEqual(['rollback']);
   });
 
-  it('stop() then start() during a slow promotion write start again at the first step, then take the second', async () => {
+  it('stop() then start() during a slow promotion write resume at the step that landed, then take the next', async () => {
     const canary = controller();
     await canary.start();
     await sleep(10);
@@ -108,12 +108,14 @@ describe('one evaluation at a time', () => {
     await restarted;
     registry.setRoute = setRoute;
     // The stale judgement's step used to land after the restart reset the step: the new run sat at
-    // 5 % counting itself at 25 %, and its first promotion skipped 25 % for 50 %.
-    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 95, '1.5.0': 5 } });
-    expect(canary.percent).toBe(5);
+    // 5 % counting itself at 25 %, and its first promotion skipped 25 % for 50 %. A start() now
+    // resumes the release where it stands (the canary record), after the write under way: at the
+    // 25 % that landed, counted as 25 %, and the next promotion is the next step.
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 75, '1.5.0': 25 } });
+    expect(canary.percent).toBe(25);
     await sleep(10);
     send(2_000);
-    expect(await canary.evaluate()).toMatchObject({ action: 'promote', percent: 25 });
+    expect(await canary.evaluate()).toMatchObject({ action: 'promote', percent: 50 });
     await canary.stop();
   });
 });

@@ -14,7 +14,9 @@ import {
   sleep,
   withDefaults,
 } from '@switchyard/core';
-import type { Registry } from '@switchyard/registry';
+import type { CanaryRecord, Registry } from '@switchyard/registry';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Discovery } from '../discovery.js';
 import { LATENCY_BUCKETS_MS, latencyQuantile, outcomeDelta, type VersionOutcome } from './version-outcomes.js';
 
@@ -47,6 +49,25 @@ export interface CanaryOptions {
   maxLatencyRatio?: number;
   /** @default silentLogger */
   logger?: Logger;
+  /**
+   * Starts again, from the first step, a release the registry's canary record says was rolled back
+   * (or completed). Without it, start() refuses such a release: a retried deploy job must not put a
+   * canary that failed back in front of users. Set it only when an operator decides to try the same
+   * version again. @default false
+   */
+  retry?: boolean;
+  /**
+   * Who this controller is in the canary record (logs and refusals name it). A controller started
+   * again under the same owner takes its record over at once, whatever its lease.
+   * @default `<hostname>/<pid>/<random>`
+   */
+  owner?: string;
+  /**
+   * How long the controller's hold on the service's canary record lasts without being renewed (it
+   * renews it every third of this): a controller that crashed stops holding the service this long
+   * after. Integer 300..3_600_000. @default 30_000
+   */
+  leaseMs?: number;
 }
 
 /** Defaults of {@link CanaryOptions}. */
@@ -72,6 +93,8 @@ const ROLLBACK_RETRY_MS = 1_000;
  * written). It already tried 5 times itself, so a few more here, then the failure is the caller's.
  */
 const ABORTED_WRITE_TRIES = 3;
+/** How long a controller's hold on the canary record lasts unrenewed (see CanaryOptions.leaseMs). */
+const DEFAULT_LEASE_MS = 30_000;
 /** Evaluations in a row with no live canary instance after which the canary is rolled back. */
 const WINDOWS_WITHOUT_CANARY = 2;
 /**
@@ -98,10 +121,26 @@ export interface CanaryDecision {
 
 /** A running canary release. */
 export interface CanaryController {
-  /** Sets the first step and starts judging windows. */
+  /**
+   * Claims the service's canary record in the registry, sets the step and starts judging windows.
+   * The record makes a release outlive its controller (as Argo Rollouts or Flagger keep theirs):
+   * - no record, or one of another release that nobody holds: the first step;
+   * - this release (same canary and stable) running: resumed at the share its rule holds now
+   *   (a controller restarted mid-rollout, a deploy job retried), not dropped back to the first step;
+   * - this canary rolled back: rejects with FAILED_PRECONDITION naming the version, when and why,
+   *   and writes nothing, unless `retry: true` (then the first step); a rule found sending the
+   *   canary nothing when it would resume counts as a rollback too;
+   * - this release complete: resolves with state `promoted`, writing nothing (unless `retry`);
+   * - a release held by another controller whose hold (`leaseMs`, renewed while it runs, given up
+   *   by its stop()) has not run out: rejects with FAILED_PRECONDITION naming it, writing nothing;
+   * - this release running under a rule someone else changed since: rejects, writing nothing.
+   * The claim is a conditional write, so of two controllers starting at once one is refused. A
+   * controller whose record is changed by someone else while it runs stops (state `stopped`).
+   */
   start(): Promise<void>;
   /**
-   * Stops judging (the current rule stays). Resolves once the controller writes nothing more: a
+   * Stops judging (the current rule stays, and the canary record with it, no longer held: a
+   * controller started again resumes the release at once). Resolves once the controller writes nothing more: a
    * write under way (the first rule, a step) has ended, and a rollback it decided but has not
    * written yet (its write slow, or refused and waiting to be tried again) is written, tried again
    * until `timeoutMs` (default 5 s) has passed. A rollback still not written then is logged as an
@@ -136,6 +175,9 @@ export interface CanaryController {
  * the registry aborted (the service changed during its check) is tried again at once. When stable took too few calls in
  * a window to compare with (none at all at 100 %), the canary is judged against stable's last
  * window that had enough, or its record before the release; with neither, the window is held.
+ * The release's state is kept in the registry's canary record (see {@link CanaryController.start}),
+ * so a controller started again resumes it, refuses a canary rolled back, and does not run over
+ * another controller's release.
  */
 export function createCanaryController(options: CanaryOptions): CanaryController {
   assertObject('options', options);
@@ -151,12 +193,26 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     'significanceZ',
     'maxLatencyRatio',
     'logger',
+    'retry',
+    'owner',
+    'leaseMs',
   ]);
   // Checked up front: a missing discovery threw a TypeError here naming nothing, and a missing
   // registry only at start(), as a TypeError from the first route write.
   if (typeof (options.registry as { setRoute?: unknown } | undefined)?.setRoute !== 'function') {
     throw new InvalidArgumentError('registry', 'must be a Registry (e.g. createRegistry(url))');
   }
+  // The release's state lives in the registry (see start()): a registry written before canary
+  // records existed cannot keep it, and a controller without it forgot rollbacks on restart.
+  const { getCanary, setCanary } = options.registry;
+  if (typeof getCanary !== 'function' || typeof setCanary !== 'function') {
+    throw new InvalidArgumentError(
+      'registry',
+      'must keep canary records (getCanary/setCanary, as MemoryRegistry and RedisRegistry do)',
+    );
+  }
+  const readRecord = getCanary.bind(options.registry);
+  const storeRecord = setCanary.bind(options.registry);
   const given = options.discovery as Partial<Discovery> | undefined;
   if (
     typeof given?.service !== 'string' ||
@@ -183,6 +239,13 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   assertNumber('maxErrorRateIncrease', config.maxErrorRateIncrease, 0, 1);
   assertNumber('significanceZ', config.significanceZ, 0, 10);
   assertNumber('maxLatencyRatio', config.maxLatencyRatio, 1, 1_000);
+  if (options.retry !== undefined && typeof options.retry !== 'boolean')
+    throw new InvalidArgumentError('retry', 'must be a boolean');
+  const owner = options.owner ?? `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  if (typeof owner !== 'string' || owner.length === 0 || owner.length > 256)
+    throw new InvalidArgumentError('owner', 'must be a string of 1..256 characters');
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  assertInteger('leaseMs', leaseMs, 300, 3_600_000);
   const logger = config.logger ?? silentLogger;
   // A listener that throws (a rollback notifier) is logged, not dropped without a word.
   const decided = new EventEmitter<CanaryDecision>((error) =>
@@ -235,6 +298,189 @@ export function createCanaryController(options: CanaryOptions): CanaryController
         if (canaryIds.has(event.id)) ejectedThisWindow++;
       }),
     ];
+  };
+
+  /**
+   * The service's canary record as this controller last read or wrote it: where the release stands,
+   * kept in the registry so that it outlives this process (see start()). Every write is conditional
+   * on its revision, so a record someone else wrote since (another controller that took the service
+   * over once this one's lease ran out, an operator who cleared it) is never written over.
+   */
+  let record: CanaryRecord | undefined;
+  /** Record writes, one at a time (a renewal and a step's write would race for the revision). */
+  let recordWrites: Promise<unknown> = Promise.resolve();
+  let renewTimer: NodeJS.Timeout | undefined;
+  /**
+   * Writes this controller's record: `state` and `reason` as given, the canary at `percent` (the
+   * current share unless given), the owner's lease for `lease` ms (0 lets the record go). With
+   * `ifHeld`, only while the record is still this controller's running release (a renewal queued
+   * before a rollback or a stop must not write `running` over them).
+   */
+  const writeRecord = (
+    fields: { state: CanaryRecord['state']; reason?: string; percent?: number },
+    lease = leaseMs,
+    ifHeld = false,
+  ): Promise<void> => {
+    const write = recordWrites.then(async () => {
+      if (ifHeld && (record?.owner !== owner || record.state !== 'running')) return;
+      record = await storeRecord(
+        service,
+        {
+          canary: config.canary,
+          stable: config.stable,
+          percent: fields.percent ?? percent,
+          state: fields.state,
+          reason: (fields.reason ?? '').slice(0, 1024),
+          owner,
+          leaseMs: lease,
+        },
+        { expected: record?.revision ?? null },
+      );
+    });
+    recordWrites = write.catch(() => undefined);
+    return write;
+  };
+  /**
+   * A record write refused because the record changed under this controller: someone else holds
+   * the service now (a controller that took it over after this one's lease ran out, say through a
+   * Redis outage, or an operator who cleared the record). Judging on would run two releases over
+   * each other: this one stops (the rule stays), as when the route is changed outside it.
+   */
+  const lostRecord = (error: unknown): boolean => {
+    if (!SwitchyardError.hasCode(error, 'FAILED_PRECONDITION')) return false;
+    logger.error(
+      { err: error, service, version: config.canary, owner },
+      `canary ${config.canary}: the service's canary record was changed by someone else; this controller stops`,
+    );
+    if (state === 'running') {
+      generation++;
+      state = 'stopped';
+      stopTimer();
+    }
+    return true;
+  };
+  /** Writes the record without failing the caller: one not written is written by the next renewal. */
+  const noteRecord = async (
+    fields: { state: CanaryRecord['state']; reason?: string },
+    lease = leaseMs,
+    ifHeld = false,
+  ): Promise<void> => {
+    try {
+      await writeRecord(fields, lease, ifHeld);
+    } catch (error) {
+      if (!lostRecord(error))
+        logger.warn({ err: error, service, owner }, `canary ${config.canary}: canary record not written`);
+    }
+  };
+  /** Lets the record go (lease 0) if this controller still runs it, so a successor need not wait. */
+  const releaseRecord = (): Promise<void> => noteRecord({ state: 'running' }, 0, true);
+  /** Renews the hold every third of the lease while running (each renewal awaited before the next). */
+  const renewEvery = (): void => {
+    renewTimer = setTimeout(
+      async () => {
+        if (state === 'running' && pendingRollback === undefined) await noteRecord({ state: 'running' }, leaseMs, true);
+        if (renewTimer !== undefined && state === 'running') renewEvery();
+      },
+      Math.floor(leaseMs / 3),
+    );
+    renewTimer.unref();
+  };
+
+  /** The canary's share in `splits` when they are exactly this release's (stable and canary only). */
+  const shareIn = (splits: Readonly<Record<string, number>> | undefined): number | undefined =>
+    splits !== undefined &&
+    Object.keys(splits).length === 2 &&
+    splits[config.canary] !== undefined &&
+    splits[config.stable] === 100 - (splits[config.canary] as number)
+      ? splits[config.canary]
+      : undefined;
+  const refuse = (message: string): SwitchyardError =>
+    new SwitchyardError('FAILED_PRECONDITION', `${service}: ${message}`, { retryable: false });
+
+  /**
+   * Reads the service's canary record and decides how this start goes, as Argo Rollouts or Flagger
+   * would: a release rolled back stays so until an operator retries it (`retry`); a release running
+   * resumes at its step (a controller restarted mid-rollout, or a deploy job retried, used to drop
+   * it back to the first step); a release held by another live controller is refused (two used to
+   * overwrite each other's rule, and the first's canary was later "rolled back" for having no live
+   * instance). The claim is a conditional write of the record, so of two controllers starting at
+   * once one wins and the other is refused. Returns the share to resume at, 'complete' for a release
+   * already fully promoted, or undefined to start from the first step.
+   */
+  let previous: CanaryRecord | undefined;
+  /**
+   * Puts back the record claim() found (none: clears it), once a fresh start's first step could not
+   * be written: left `running`, the release that never started would have been taken for one whose
+   * rule someone changed, and a start tried again refused.
+   */
+  const restoreRecord = async (): Promise<void> => {
+    const before = previous;
+    const write = recordWrites.then(async () => {
+      const expected = { expected: record?.revision ?? null };
+      record =
+        before === undefined
+          ? await storeRecord(service, undefined, expected)
+          : await storeRecord(
+              service,
+              {
+                canary: before.canary,
+                stable: before.stable,
+                percent: before.percent,
+                state: before.state,
+                reason: before.reason,
+                owner: before.owner,
+                leaseMs: 0,
+              },
+              expected,
+            );
+    });
+    recordWrites = write.catch(() => undefined);
+    await write.catch((error: unknown) =>
+      logger.warn({ err: error, service, owner }, `canary ${config.canary}: canary record not put back`),
+    );
+  };
+  const claim = async (): Promise<number | 'complete' | undefined> => {
+    const found = await readRecord(service);
+    record = found;
+    previous = found;
+    const retry = options.retry === true;
+    if (found !== undefined && found.owner !== owner && found.ownerLeaseMs > 0 && found.state === 'running') {
+      throw refuse(
+        `canary ${found.canary} (against ${found.stable}, at ${found.percent} %) is being released by ${found.owner}, whose hold runs ${found.ownerLeaseMs} ms more; not started (stop that controller, or start again once its hold has run out)`,
+      );
+    }
+    const same = found !== undefined && found.canary === config.canary && found.stable === config.stable;
+    if (found?.canary === config.canary && found.state === 'rolled-back' && !retry) {
+      throw refuse(
+        `canary ${config.canary} was rolled back at ${new Date(found.updatedAt).toISOString()} (${found.reason || 'no reason recorded'}); not started again: pass retry: true to release it again from the first step`,
+      );
+    }
+    if (same && found?.state === 'complete' && !retry) return 'complete';
+    if (!same || found?.state !== 'running') return undefined;
+    // Resuming: the rule is what users see, so it says where the release stands (a step written
+    // just before the previous controller died is newer than its record).
+    const stored = (await options.registry.getRoute(service))?.splits;
+    const share = shareIn(stored);
+    if (share === 0) {
+      // Rolled back by a controller that died before recording it, or by hand: never undone here.
+      const reason = `its rule sent it nothing when a controller resumed it (${JSON.stringify(stored)})`;
+      if (!retry) {
+        await writeRecord({ state: 'rolled-back', percent: 0, reason }, 0).catch((error: unknown) =>
+          logger.warn({ err: error, service }, `canary ${config.canary}: canary record not written`),
+        );
+        throw refuse(
+          `canary ${config.canary} was rolled back (${reason}); not started again: pass retry: true to release it again from the first step`,
+        );
+      }
+      return undefined;
+    }
+    if (stored !== undefined && share === undefined) {
+      throw refuse(
+        `canary ${config.canary} was running at ${found.percent} %, but the route was changed outside the controller since (now ${JSON.stringify(stored)}); not resumed over it (set the route back, or clear the canary record to start afresh)`,
+      );
+    }
+    // No rule at all (Redis lost it): the recorded share is written back (none recorded: afresh).
+    return share ?? (found.percent > 0 ? found.percent : undefined);
   };
 
   /**
@@ -337,6 +583,15 @@ export function createCanaryController(options: CanaryOptions): CanaryController
         if (tries >= ABORTED_WRITE_TRIES || !SwitchyardError.hasCode(error, 'FAILED_PRECONDITION')) throw error;
       }
     }
+    // Recorded before the rollback counts as written: a controller started again for this release
+    // (a retried deploy job) then refuses it rather than put the failed canary back at its first
+    // step. A record write that fails keeps the rollback pending: it is written again, rule and all.
+    try {
+      await writeRecord({ state: 'rolled-back', percent: 0, reason: pendingRollback?.reason ?? '' }, 0);
+    } catch (error) {
+      // Someone else holds the record now: the rollback of the rule stands; theirs is their own.
+      if (!lostRecord(error)) throw error;
+    }
     pendingRollback = undefined;
   };
 
@@ -386,6 +641,9 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     const yieldRoute = (what: string): CanaryDecision => {
       state = 'stopped';
       stopTimer();
+      // The record stays `running` (a controller started again refuses to resume over the rule
+      // someone else wrote), but no longer held: nobody need wait out this one's lease.
+      void releaseRecord();
       const decision = decide(
         'hold',
         `the route was changed outside this controller (${what}); stopped without promoting`,
@@ -509,6 +767,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
         try {
           await setPercent(config.steps[next] as number, stored ?? NO_RULE);
           stepIndex = next;
+          await noteRecord({ state: 'running' }, leaseMs, true);
           decision = decide('promote', `healthy over ${canary.calls} calls${againstEarlier}`);
           logger.info({ service, percent }, `canary ${config.canary} promoted to ${percent} %`);
         } catch (error) {
@@ -520,6 +779,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       } else {
         state = 'promoted';
         stopTimer();
+        await noteRecord({ state: 'complete' }, 0, true);
         decision = decide('complete', `healthy at ${percent} % over ${canary.calls} calls${againstEarlier}`);
         logger.info({ service }, `canary ${config.canary} fully promoted`);
       }
@@ -533,6 +793,8 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     timer = undefined;
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = undefined;
+    if (renewTimer) clearTimeout(renewTimer);
+    renewTimer = undefined;
     for (const subscription of watching.splice(0)) subscription.dispose();
   };
 
@@ -564,7 +826,39 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     // full window of its own (a release that starts at 100 % never gives it one).
     const before = options.discovery.versionOutcomes().get(config.stable);
     stableReference = before !== undefined && before.calls >= config.minCalls ? before : undefined;
-    await setPercent(config.steps[0] as number);
+    const resumeAt = await claim();
+    if (resumeAt === 'complete') {
+      percent = record?.percent ?? 100;
+      state = 'promoted';
+      logger.info({ service, owner }, `canary ${config.canary} was fully promoted already: nothing to do`);
+      return;
+    }
+    // The step to go on from: the last one at or below the share resumed at (-1 below the first,
+    // whose promotion is then the first step: the steps may have changed since the record).
+    const resumeIndex = resumeAt === undefined ? 0 : config.steps.findLastIndex((step) => step <= resumeAt);
+    const first = resumeAt ?? (config.steps[0] as number);
+    await writeRecord({ state: 'running', percent: first }).catch((error: unknown) => {
+      // Another controller claimed the service between the read and this write.
+      if (SwitchyardError.hasCode(error, 'FAILED_PRECONDITION')) {
+        throw refuse(
+          `another controller claimed the canary record meanwhile; not started (${(error as Error).message})`,
+        );
+      }
+      throw error;
+    });
+    try {
+      if (resumeAt === undefined) await setPercent(first);
+      else if (shareIn((await options.registry.getRoute(service))?.splits) === resumeAt) percent = resumeAt;
+      else await setPercent(resumeAt, NO_RULE);
+    } catch (error) {
+      if (resumeAt === undefined) await restoreRecord();
+      else await releaseRecord();
+      throw error;
+    }
+    stepIndex = resumeIndex;
+    if (resumeAt !== undefined) {
+      logger.info({ service, owner, percent }, `canary ${config.canary} resumed at ${percent} %`);
+    }
     if (stopAsked) {
       state = 'stopped';
       return;
@@ -609,6 +903,7 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     };
     timer = setInterval(run, config.windowMs);
     timer.unref();
+    renewEvery();
   };
   // A start in flight: a second start() joins it. Two started side by side (both saw 'idle' while
   // the first rule was written) made two timers and two sets of listeners, and stop() ended one.
@@ -652,6 +947,9 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       await sleep(Math.max(0, Math.min(retryMs, left())));
       retryMs *= 2;
     }
+    // The release stays recorded as it stands (running at its step): a controller started again
+    // resumes it at once instead of waiting out this one's lease.
+    if (starting === undefined) await within(releaseRecord(), left());
     if (pendingRollback !== undefined && starting === undefined) {
       logger.error(
         { service, version: config.canary, reason: pendingRollback.reason, percent },

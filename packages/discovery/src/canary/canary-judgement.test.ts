@@ -36,12 +36,14 @@ async function firstVerdict(stable: Calls, canary: Calls, maxLatencyRatio?: numb
     stable: '1.4.0',
     canary: '1.5.0',
     windowMs: 3_600_000,
+    // Each verdict is a release of its own: one rolled back before is released again.
+    retry: true,
     ...(maxLatencyRatio === undefined ? {} : { maxLatencyRatio }),
   });
   await controller.start(); // 5 %, minCalls 50, z 2.33, p95 ratio 1.5
   traffic(stable, canary);
   const decision = await controller.evaluate();
-  controller.stop();
+  await controller.stop();
   return decision;
 }
 

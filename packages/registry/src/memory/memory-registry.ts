@@ -20,6 +20,16 @@ import {
 } from '@switchyard/core';
 import { ListenerSet } from '../listeners.js';
 import { assertListener, resolveRegisterOptions } from '../options.js';
+import {
+  type CanaryRecord,
+  type CanaryRecordInput,
+  type CanaryRecordWrite,
+  canaryPreconditionFailed,
+  decodeCanaryRecord,
+  expectedCanaryOf,
+  type StoredCanaryRecord,
+  validateCanaryInput,
+} from '../canary-record.js';
 import { checkRouteAgainst } from '../route-check.js';
 import { checkExpectedRoute, expectedRouteOf } from '../route-expectation.js';
 import type {
@@ -125,6 +135,37 @@ export class MemoryRegistry implements Registry {
   async getRoute(service: string): Promise<RouteRule | undefined> {
     this.assertOpen();
     return this.store.getRoute(validateServiceName(service));
+  }
+
+  async getCanary(service: string): Promise<CanaryRecord | undefined> {
+    this.assertOpen();
+    const now = Date.now();
+    const stored = this.store.getCanary(validateServiceName(service), now);
+    return stored === undefined ? undefined : decodeCanaryRecord(stored, now);
+  }
+
+  async setCanary(
+    service: string,
+    record: CanaryRecordInput | undefined,
+    options?: CanaryRecordWrite,
+  ): Promise<CanaryRecord | undefined> {
+    this.assertOpen();
+    validateServiceName(service);
+    const valid = record === undefined ? undefined : validateCanaryInput(record);
+    const expected = expectedCanaryOf(options);
+    // Checked and written in one synchronous step, as the Redis script does.
+    const now = Date.now();
+    const stored = this.store.getCanary(service, now);
+    const found = stored?.revision ?? 0;
+    if (expected !== undefined && found !== (expected ?? 0)) throw canaryPreconditionFailed(service, expected, found);
+    if (valid === undefined) {
+      this.store.setCanary(service, undefined);
+      return undefined;
+    }
+    const { leaseMs, ...fields } = valid;
+    const next: StoredCanaryRecord = { ...fields, leaseUntil: now + leaseMs, updatedAt: now, revision: found + 1 };
+    this.store.setCanary(service, next);
+    return decodeCanaryRecord(next, now);
   }
 
   async close(): Promise<void> {

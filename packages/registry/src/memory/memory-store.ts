@@ -1,4 +1,5 @@
 import type { RouteRule, ServiceInstance } from '@switchyard/core';
+import { CANARY_RECORD_TTL_MS, type StoredCanaryRecord } from '../canary-record.js';
 import type { RegistryEvent } from '../registry.js';
 import { WatchState } from '../watch-state.js';
 
@@ -56,6 +57,24 @@ export class MemoryStore {
 
   getRoute(service: string): RouteRule | undefined {
     return this.states.get(service)?.route;
+  }
+
+  /**
+   * Canary records per service, apart from the rest: a record outlives the service's instances and
+   * rule (a rolled-back release must be remembered while nothing of it runs), as it does in Redis.
+   */
+  private readonly canaries = new Map<string, StoredCanaryRecord>();
+
+  /** The service's canary record as stored, unless it expired (30 days after its last write, as in Redis). */
+  getCanary(service: string, now: number): StoredCanaryRecord | undefined {
+    const record = this.canaries.get(service);
+    if (record !== undefined && now - record.updatedAt >= CANARY_RECORD_TTL_MS) this.canaries.delete(service);
+    return this.canaries.get(service);
+  }
+
+  setCanary(service: string, record: StoredCanaryRecord | undefined): void {
+    if (record === undefined) this.canaries.delete(service);
+    else this.canaries.set(service, record);
   }
 
   list(service: string): ServiceInstance[] {

@@ -18,6 +18,8 @@
  *                                      a day after the service is left vacant, unless it changes again
  * <ns>:{<service>}:route         STRING the route rule JSON; '' once cleared (no key: never set, or Redis lost it)
  *                                      ('' expires with a vacant service's revision)
+ * <ns>:{<service>}:canary        STRING the canary record JSON (see canary-record.ts): where the service's canary
+ *                                      release stands; expires 30 days after its last write
  * <ns>:{<service>}:events        pub/sub channel of change messages
  * <ns>:{<service>}:swept         STRING server time (ms) of the last watcher sweep (a long gap means Redis stalled)
  * <ns>:{<service>}:sweepEvery    STRING the sweeping watchers' interval (ms): a gap over 3 of them is a stall too
@@ -69,6 +71,7 @@ export function serviceKeyTypes(namespace: string, service: string): readonly Ke
     [`${prefix}tombstones`, 'zset'],
     [`${prefix}rev`, 'string'],
     [routeKey(namespace, service), 'string'],
+    [`${prefix}canary`, 'string'],
     [`${prefix}swept`, 'string'],
     [`${prefix}sweepEvery`, 'string'],
     [`${prefix}graced`, 'set'],

@@ -20,6 +20,16 @@ import {
 import { Redis, type RedisOptions } from 'ioredis';
 import { RegistryClosedError } from '../closed.js';
 import { assertListener, resolveRegisterOptions, validateNamespace } from '../options.js';
+import {
+  CANARY_RECORD_TTL_MS,
+  type CanaryRecord,
+  type CanaryRecordInput,
+  type CanaryRecordWrite,
+  canaryPreconditionFailed,
+  decodeCanaryRecord,
+  expectedCanaryOf,
+  validateCanaryInput,
+} from '../canary-record.js';
 import { checkRouteAgainst } from '../route-check.js';
 import type { RegisterOptions, Registration, Registry, RegistryListener, SetRouteOptions } from '../registry.js';
 import { checkExpectedRoute, expectedRouteOf } from '../route-expectation.js';
@@ -690,6 +700,64 @@ export class RedisRegistry implements Registry {
     // clear may leave the service vacant: its name goes then.
     if (valid) await this.indexService(service);
     else await this.reapService(service);
+  }
+
+  async getCanary(service: string): Promise<CanaryRecord | undefined> {
+    this.assertOpen();
+    const keys = this.keys(validateServiceName(service));
+    const { json, now } = await this.connection
+      .call('get canary', () => this.scripts.getCanary(keys))
+      .catch(async (error: unknown) => {
+        throw await this.nameWrongKey(error, this.keyTypes(service), service);
+      });
+    return json === '' ? undefined : this.decodeCanary(service, json, now);
+  }
+
+  /** The record's check and write are one script (SET_CANARY), on the server's clock. */
+  async setCanary(
+    service: string,
+    record: CanaryRecordInput | undefined,
+    options?: CanaryRecordWrite,
+  ): Promise<CanaryRecord | undefined> {
+    this.assertOpen();
+    const keys = this.keys(validateServiceName(service));
+    const valid = record === undefined ? undefined : validateCanaryInput(record);
+    const expected = expectedCanaryOf(options);
+    const fields = valid === undefined ? '' : JSON.stringify({ ...valid, leaseMs: undefined });
+    const reply = await this.connection
+      .call('set canary', () =>
+        this.scripts.setCanary(
+          keys,
+          fields,
+          expected === undefined ? '' : String(expected ?? 0),
+          valid?.leaseMs ?? 0,
+          CANARY_RECORD_TTL_MS,
+        ),
+      )
+      .catch(async (error: unknown) => {
+        throw await this.nameWrongKey(error, this.keyTypes(service), service);
+      });
+    if (!reply.written) throw canaryPreconditionFailed(service, expected ?? null, reply.found);
+    return reply.json === '' ? undefined : this.decodeCanary(service, reply.json, reply.now);
+  }
+
+  /** A stored record, or undefined with a warning when it is garbage (written by hand). */
+  private decodeCanary(service: string, json: string, now: number): CanaryRecord | undefined {
+    let value: unknown;
+    try {
+      value = JSON.parse(json);
+    } catch {
+      value = undefined;
+    }
+    const record = decodeCanaryRecord(value, now);
+    if (record === undefined) {
+      this.warnings.warn(
+        `canary:${service}:${json.slice(0, 64)}`,
+        { service, problem: 'malformed canary record' },
+        'switchyard registry: ignored a malformed canary record (clear it: setCanary(service, undefined))',
+      );
+    }
+    return record;
   }
 
   async getRoute(service: string): Promise<RouteRule | undefined> {

@@ -4,12 +4,14 @@ import {
   DEREGISTER,
   EVICT,
   FORGET_SWEEPS,
+  GET_CANARY,
   HEARTBEAT,
   INDEX_SERVICE,
   LIST,
   REGISTER,
   RESTORE_ROUTE,
   SERVICE_STATE,
+  SET_CANARY,
   SET_ROUTE,
   SWEEP,
   UNINDEX_SERVICE,
@@ -31,6 +33,8 @@ const COMMANDS = {
   sySetRoute: SET_ROUTE,
   syRestoreRoute: RESTORE_ROUTE,
   syWithdraw: WITHDRAW,
+  sySetCanary: SET_CANARY,
+  syGetCanary: GET_CANARY,
 } as const;
 
 /** Scripts over the two keys of the services index (see serviceIndexKeys), service name first in ARGV. */
@@ -178,6 +182,32 @@ export class RedisScripts {
   /** Writes the rule JSON back only if Redis holds no route key at all: true when it did. */
   async restoreRoute(keys: ServiceKeys, json: string): Promise<boolean> {
     return (await this.run('syRestoreRoute', keys, json)) === 1;
+  }
+
+  /**
+   * Writes (or with '' clears) the canary record (see SET_CANARY). `expected`: '' unconditional, '0'
+   * none stored, else the revision. Returns the JSON written ('' cleared) and the server time, or
+   * the revision found when it was not the one expected.
+   */
+  async setCanary(
+    keys: ServiceKeys,
+    fields: string,
+    expected: string,
+    leaseMs: number,
+    ttlMs: number,
+  ): Promise<{ written: true; json: string; now: number } | { written: false; found: number }> {
+    const [status, value, now] = (await this.run('sySetCanary', keys, fields, expected, leaseMs, ttlMs)) as [
+      number,
+      string,
+      number,
+    ];
+    return status === 1 ? { written: true, json: value, now: Number(now) } : { written: false, found: Number(value) };
+  }
+
+  /** The canary record's JSON ('' when none) and the server time (ms). */
+  async getCanary(keys: ServiceKeys): Promise<{ json: string; now: number }> {
+    const [json, now] = (await this.run('syGetCanary', keys)) as [string, number];
+    return { json, now: Number(now) };
   }
 
   /**

@@ -503,6 +503,45 @@ return 1
 `;
 
 /**
+ * Canary record (see canary-record.ts): `<prefix>canary`, a STRING of JSON beside the route, in the
+ * service's slot. Neither script publishes or moves the revision: nothing watches the record, and
+ * the instances and rule a watcher holds do not change with it.
+ *
+ * SET_CANARY: ARGV the record's fields as JSON ('' clears), the revision expected ('' unconditional,
+ * '0' none stored), the owner's lease (ms), the key's TTL (ms). The registry's fields (revision + 1,
+ * updatedAt and the lease's expiry, on the server clock) are set here, so the check and the write
+ * are one step. Returns {1, json written ('' when cleared), now} or {-1, revision found (0 none, -1
+ * unreadable)}.
+ */
+export const SET_CANARY = `${CLOCK}
+local key = prefix .. 'canary'
+local fields, expected, leaseMs, ttlMs = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local stored = redis.call('GET', key)
+local found = 0
+if stored then
+  local ok, record = pcall(cjson.decode, stored)
+  found = (ok and type(record) == 'table' and tonumber(record.revision)) or -1
+end
+if expected ~= '' and string.format('%d', found) ~= expected then return {-1, string.format('%d', found)} end
+if fields == '' then
+  redis.call('DEL', key)
+  return {1, '', now}
+end
+local record = cjson.decode(fields)
+record.revision = math.max(found, 0) + 1
+record.updatedAt = now
+record.leaseUntil = now + leaseMs
+local json = cjson.encode(record)
+redis.call('SET', key, json, 'PX', ttlMs)
+return {1, json, now}
+`;
+
+/** GET_CANARY: the record's JSON (false when none) and the server time, to tell whether its lease runs. */
+export const GET_CANARY = `${CLOCK}
+return {redis.call('GET', prefix .. 'canary') or '', now}
+`;
+
+/**
  * Sweep: ARGV limit, the watchers' sweep interval (ms). Re-indexes or removes due entries (publishing
  * `down`/`expired`), drops old tombstones. Returns {handled, emptied}: how many due entries it
  * handled (a full batch means the caller should go on), and 1 when it dropped the service's last

@@ -7,7 +7,8 @@ export const REGISTRY_COMMANDS = [
   // scripts (EVALSHA first, EVAL when the server does not know the script yet)
   'evalsha',
   'eval',
-  // called from the scripts
+  // called from the scripts (the canary record's two, GET_CANARY and SET_CANARY, need only time,
+  // get, set and del)
   'time',
   'hget',
   'hset',

@@ -16,7 +16,7 @@ export async function serverNowMs(admin: Redis): Promise<number> {
  * checks each one's effect with `admin` (a separate, privileged connection):
  * register, heartbeat (fast PEXPIRE; slow path after the lease vanished; full rewrite after the
  * entry vanished), update, list, services, watch (snapshot and pushed up/update/route/down),
- * setRoute/getRoute, evict, sweep of an expired entry by the watcher, deregister and close.
+ * setRoute/getRoute, setCanary/getCanary, evict, sweep of an expired entry by the watcher, deregister and close.
  * Returns the operations it saw succeed, in order.
  */
 export async function exerciseEveryOperation(
@@ -89,6 +89,27 @@ export async function exerciseEveryOperation(
     await registry.setRoute(service, undefined);
     await log.next((event) => event.type === 'route' && event.rule === undefined);
     done.push('setRoute/getRoute');
+
+    // The canary record (what a canary controller keeps): a conditional first write, a read, a
+    // refused conditional write, a clear.
+    const canaryKey = `${options.namespace}:{${service}}:canary`;
+    await registry.setCanary?.(
+      service,
+      { canary: '1.1.0', stable: '1.0.0', percent: 5, state: 'running', owner: 'acl-test', leaseMs: 30_000 },
+      { expected: null },
+    );
+    expect(JSON.parse((await admin.get(canaryKey)) as string)).toMatchObject({ canary: '1.1.0', revision: 1 });
+    expect(await registry.getCanary?.(service)).toMatchObject({ canary: '1.1.0', percent: 5, revision: 1 });
+    await expect(
+      registry.setCanary?.(
+        service,
+        { canary: '1.1.0', stable: '1.0.0', percent: 25, state: 'running', owner: 'acl-test', leaseMs: 30_000 },
+        { expected: 7 },
+      ),
+    ).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await registry.setCanary?.(service, undefined);
+    expect(await admin.exists(canaryKey)).toBe(0);
+    done.push('setCanary/getCanary');
 
     const other = await registry.register({ id: 'echo-2', service, host: '127.0.0.1', ports: { grpc: 50_052 } });
     await log.next((event) => event.type === 'up' && event.instance.id === 'echo-2');

@@ -1,0 +1,224 @@
+/**
+ * A canary release outlives its controller: the registry keeps a canary record per service, so a
+ * controller restarted mid-rollout resumes at its step, one restarted after a rollback does not put
+ * the failed canary back, and a second controller of the service does not run a release over the
+ * first's. On both backends (a MemoryStore shared by several clients stands for one Redis).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  type CanaryController,
+  type CanaryOptions,
+  createCanaryController,
+  createDiscovery,
+  type Discovery,
+} from '@switchyard/discovery';
+import { MemoryRegistry, MemoryStore, RedisRegistry, type Registry } from '@switchyard/registry';
+import { describe, expect, it } from 'vitest';
+import { redisPerFile } from './fixtures/redis-per-file.js';
+
+const file = redisPerFile();
+const { cleanups } = file;
+
+/** A backend: a function that opens one more client of the same registry (one per "process"). */
+const backends: [string, () => () => Registry][] = [
+  [
+    'memory',
+    () => {
+      const store = new MemoryStore();
+      return () => {
+        const registry = new MemoryRegistry({ store });
+        cleanups.push(() => registry.close());
+        return registry;
+      };
+    },
+  ],
+  [
+    'redis',
+    () => {
+      const namespace = `cr${randomBytes(4).toString('hex')}`;
+      return () => {
+        const registry = new RedisRegistry({ url: file.redis.url, namespace });
+        cleanups.push(() => registry.close());
+        return registry;
+      };
+    },
+  ],
+];
+
+async function fleet(open: () => Registry): Promise<{ registry: Registry; discovery: Discovery }> {
+  const registry = open();
+  for (const [id, version] of [
+    ['stable-1', '1.4.0'],
+    ['stable-2', '1.4.0'],
+    ['canary-1', '1.5.0'],
+    ['other-1', '1.6.0'],
+  ] as const) {
+    await registry.register({ id, service: 'catalog', version, host: '127.0.0.1', ports: { grpc: 1 } });
+  }
+  const discovery = createDiscovery({ registry, service: 'catalog', outlierDetection: false });
+  cleanups.push(() => discovery.close());
+  await discovery.ready();
+  return { registry, discovery };
+}
+
+/** `calls` calls through discovery; the canary versions fail `canaryErrorRate` of theirs. */
+function send(discovery: Discovery, calls: number, canaryErrorRate = 0): void {
+  for (let i = 0; i < calls; i++) {
+    const lease = discovery.pick();
+    const ok = lease.instance.version === '1.4.0' || Math.random() >= canaryErrorRate;
+    lease.done({ ok, latencyMs: 5 });
+  }
+}
+
+/** A controller on its own registry client (its own process), judged by hand. */
+function controllerOn(
+  registry: Registry,
+  discovery: Discovery,
+  options: Partial<CanaryOptions> = {},
+): CanaryController {
+  const controller = createCanaryController({
+    registry,
+    discovery,
+    stable: '1.4.0',
+    canary: '1.5.0',
+    minCalls: 10,
+    windowMs: 3_600_000,
+    ...options,
+  });
+  cleanups.push(() => controller.stop({ timeoutMs: 500 }).catch(() => undefined));
+  return controller;
+}
+
+/** Promotes `controller` with healthy traffic until its canary is at `percent`. */
+async function promoteTo(controller: CanaryController, discovery: Discovery, percent: number): Promise<void> {
+  for (let i = 0; i < 5 && controller.percent < percent; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    send(discovery, 2_000);
+    await controller.evaluate();
+  }
+  expect(controller.percent).toBe(percent);
+}
+
+describe.each(backends)('canary release across controller restarts (%s)', (_name, backend) => {
+  it('a controller started again mid-rollout resumes at the step reached, not at the first', async () => {
+    const open = backend();
+    const { registry, discovery } = await fleet(open);
+    const first = controllerOn(open(), discovery);
+    await first.start();
+    await promoteTo(first, discovery, 50);
+    await first.stop(); // the pod is rescheduled
+
+    const second = controllerOn(open(), discovery);
+    await second.start();
+    // It used to write the first step again: the canary dropped from 50 % to 5 % and started over.
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 50, '1.5.0': 50 } });
+    expect(second.percent).toBe(50);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    send(discovery, 2_000);
+    expect(await second.evaluate()).toMatchObject({ action: 'promote', percent: 100 });
+  });
+
+  it('a controller started again after a rollback refuses the failed canary, unless told to retry it', async () => {
+    const open = backend();
+    const { registry, discovery } = await fleet(open);
+    const first = controllerOn(open(), discovery);
+    await first.start();
+    send(discovery, 4_000, 0.5);
+    expect(await first.evaluate()).toMatchObject({ action: 'rollback' });
+    await first.stop();
+
+    // A retried deploy job runs the same release again: it used to put the failed canary at 5 %.
+    const again = controllerOn(open(), discovery);
+    await expect(again.start()).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      message: expect.stringMatching(/canary 1\.5\.0 was rolled back .*error rate.*retry: true/),
+    });
+    expect(again.state).toBe('idle');
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 100, '1.5.0': 0 } });
+
+    // An operator decides to try it again.
+    const retried = controllerOn(open(), discovery, { retry: true });
+    await retried.start();
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 95, '1.5.0': 5 } });
+    expect(await registry.getCanary?.('catalog')).toMatchObject({ canary: '1.5.0', state: 'running', percent: 5 });
+  });
+
+  it('a second controller of another canary is refused while the first is alive, and takes over once its hold ran out', async () => {
+    const open = backend();
+    const { registry, discovery } = await fleet(open);
+    const firstClient = open();
+    const first = controllerOn(firstClient, discovery, { owner: 'deploy-job-a', leaseMs: 600 });
+    await first.start();
+    await promoteTo(first, discovery, 25);
+
+    const other = controllerOn(open(), discovery, { canary: '1.6.0' });
+    // It used to write its own rule over the first's: 1.5.0 dropped to 0 % and was later rolled
+    // back for having "no live instance".
+    await expect(other.start()).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      message: expect.stringMatching(/canary 1\.5\.0 .* is being released by deploy-job-a/),
+    });
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 75, '1.5.0': 25 } });
+    // Its hold is renewed while it runs: still refused well after one lease.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    await expect(other.start()).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+
+    // The first controller's process dies (its registry client goes, nothing is released).
+    await firstClient.close();
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await other.start();
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 95, '1.6.0': 5 } });
+    expect(await registry.getCanary?.('catalog')).toMatchObject({ canary: '1.6.0', state: 'running' });
+  });
+
+  it('a controller that crashed is resumed at once by one started again under the same owner', async () => {
+    const open = backend();
+    const { registry, discovery } = await fleet(open);
+    const firstClient = open();
+    const first = controllerOn(firstClient, discovery, { owner: 'catalog-canary', leaseMs: 60_000 });
+    await first.start();
+    await promoteTo(first, discovery, 25);
+    await firstClient.close(); // crashed: its hold would run another minute
+
+    const restarted = controllerOn(open(), discovery, { owner: 'catalog-canary' });
+    await restarted.start();
+    expect(restarted.percent).toBe(25);
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 75, '1.5.0': 25 } });
+  });
+
+  it('a controller that loses its record to another stops judging instead of running two releases', async () => {
+    const open = backend();
+    const { registry, discovery } = await fleet(open);
+    const first = controllerOn(open(), discovery, { leaseMs: 300 });
+    await first.start();
+    // An operator clears the record to hand the service to another release.
+    await registry.setCanary?.('catalog', undefined);
+    for (let i = 0; i < 100 && first.state === 'running'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(first.state).toBe('stopped');
+    expect(await registry.getCanary?.('catalog')).toBeUndefined(); // nothing written back over the clear
+  });
+});
+
+describe.each(backends)('a start whose first step the registry refused (%s)', (_name, backend) => {
+  it('leaves the record as it found it, so a start tried again is not taken for a resumed release', async () => {
+    const open = backend();
+    const { registry, discovery } = await fleet(open);
+    // 1.7.0 has no instance yet: the registry refuses a rule that routes to it.
+    const early = controllerOn(open(), discovery, { canary: '1.7.0' });
+    await expect(early.start()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await registry.getCanary?.('catalog')).toBeUndefined();
+    await registry.register({
+      id: 'late-1',
+      service: 'catalog',
+      version: '1.7.0',
+      host: '127.0.0.1',
+      ports: { grpc: 1 },
+    });
+    for (let i = 0; i < 100 && !discovery.instances().some((each) => each.version === '1.7.0'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const again = controllerOn(open(), discovery, { canary: '1.7.0' });
+    await again.start();
+    expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 95, '1.7.0': 5 } });
+  });
+});
