@@ -11,6 +11,7 @@ import { createDiscovery } from '@switchyard/discovery';
 import { createGrpcClient, createGrpcServer } from '@switchyard/grpc';
 import { MemoryRegistry } from '@switchyard/registry';
 import { circuitBreaker, compose, retry } from '@switchyard/resilience';
+import { initMetrics } from '@switchyard/tracing';
 import { afterEach, expect, it, vi } from 'vitest';
 import { EchoService, echoImplementation } from './fixtures/echo.js';
 
@@ -80,6 +81,25 @@ it('sends a call whose channel closed before it started to another instance, bla
   await expect(reply).resolves.toMatchObject({ servedBy: 'b' });
   expect(breaker.state()).toBe('closed');
   expect(ejections).toEqual([]);
+});
+
+it('records the resent call as the one attempt it is: no UNAVAILABLE sample for the part that never left', async () => {
+  const metrics = await initMetrics({ serviceName: 'grpc-closed-channel-resend', port: 0, host: '127.0.0.1' });
+  cleanups.push(() => metrics.shutdown());
+  const { silent, slow, addB, echo } = await setup();
+  const connected = once(silent.server, 'connection');
+  const reply = echo.say({ message: 'x' }, { deadlineMs: 10_000 });
+  await connected;
+  await addB();
+  await slow.update({ status: 'draining' });
+  await expect(reply).resolves.toMatchObject({ servedBy: 'b' });
+  const counts = (await metrics.scrape())
+    .split('\n')
+    .filter((line) => line.startsWith('rpc_client_duration') && line.includes('_count{'))
+    .filter((line) => line.includes('rpc_method="Say"'))
+    .map((line) => `${/rpc_grpc_status_code="(\d+)"/.exec(line)?.[1]} ${line.slice(line.lastIndexOf(' ') + 1)}`);
+  // Before: ['0 1', '14 1'], an UNAVAILABLE no server gave (which the breaker never heard of) beside the resend's OK.
+  expect(counts).toEqual(['0 1']);
 });
 
 it('fails a call waiting to connect as closed when the client closes, without blaming the instance', async () => {

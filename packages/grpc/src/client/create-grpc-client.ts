@@ -301,6 +301,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       client: Client,
       metadata: Metadata,
       finish: (error: ServiceError | null, response?: Response, spanStaysOpen?: boolean) => void,
+      /** For a call through grpc-js's Client methods, the attempt's end: its span and its metrics sample (see streamEnd). */
       span: AttemptSpan | undefined,
     ) => UnaryCallHandle,
     viaClientMethods = false,
@@ -358,6 +359,20 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       viaClientMethods,
     );
     const started = performance.now();
+    // A stream's attempt succeeds at its first message but lasts until the stream ends: what the
+    // stream is handed (see OpenedStream.span) ends the span and takes the attempt's one
+    // `rpc.client.duration` sample then, with the status the stream ended with and its full
+    // duration. Taken at the first message, every stream read as a success (status OK, its time to
+    // the first message), whatever it ended with. Unary calls (viaClientMethods false) take the
+    // span as it is, and their sample in finish: no closure on the hot path.
+    const streamEnd: AttemptSpan | undefined = viaClientMethods
+      ? {
+          end: (grpcCode, error) => {
+            recordAttempt(serviceName, name, grpcCode, performance.now() - started);
+            span?.end(grpcCode, error);
+          },
+        }
+      : span;
     return new Promise<Response>((resolve, reject) => {
       // Counted in attemptsLive, for a call that must not run twice, until it fails or is cut
       // short before it was sent (see abort).
@@ -367,18 +382,22 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       // Cut short by the policy (a timeout, the caller, a lost hedge): whether it may have run was
       // judged when it was (see abort), not from the CANCELLED or DEADLINE_EXCEEDED it ends with.
       let aborted = false;
-      // A stream's attempt succeeds at its first message, but its span lasts until the stream
-      // ends: the stream finishes with spanStaysOpen and ends the span itself.
+      // A stream's attempt succeeds at its first message, but its span (and its metrics sample)
+      // lasts until the stream ends: the stream finishes with spanStaysOpen and ends both through
+      // streamEnd. Every other way this ends records the attempt's one sample here, once: none for
+      // a part resent below (the same attempt goes on), and none twice.
       const finish = (failure: ServiceError | null, response?: Response, spanStaysOpen = false): void => {
         removeAbort?.();
         const latencyMs = performance.now() - started;
         // A stream grpc-js could not start on a connection going away was never sent: UNAVAILABLE.
         // A reply that broke the protocol (an empty OK) is the server's failure: INTERNAL.
         const error = failure === null ? null : (unstartedStream(failure) ?? brokenReply(failure) ?? failure);
-        recordAttempt(serviceName, name, error ? error.code : Status.OK, latencyMs);
         if (!error) {
           lease.done({ ok: true, latencyMs });
-          if (!spanStaysOpen) span?.end(Status.OK);
+          if (!spanStaysOpen) {
+            recordAttempt(serviceName, name, Status.OK, latencyMs);
+            span?.end(Status.OK);
+          }
           resolve(response as Response);
           return;
         }
@@ -389,6 +408,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
         }
         const code = error.code;
         if (source?.failure !== undefined) {
+          recordAttempt(serviceName, name, code, latencyMs);
           // The call was cancelled because its requests could not be read: the caller's failure
           // (the iterable threw, a request was malformed), not the instance's. The policy gets it
           // as CANCELLED, which it neither retries nor counts against the breaker; the caller gets
@@ -407,6 +427,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
           // it; it goes again at once, on a fresh pick, within this attempt.
           lease.done({ ok: false, latencyMs, notSent: true });
           if (closed) {
+            recordAttempt(serviceName, name, code, latencyMs);
             const closedNow = closedError();
             span?.end(code, closedNow);
             reject(closedNow);
@@ -421,10 +442,14 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
                 ? new DeadlineExceededError(`${serviceName}/${name}: no time left to send the call again`)
                 : undefined);
             if (late !== undefined) {
+              recordAttempt(serviceName, name, code, latencyMs);
               span?.end(code, late);
               reject(late);
               return;
             }
+            // No sample for this part: the call never left this client, and the resend below is
+            // the same attempt, which records its one sample when it ends (it recorded two, the
+            // first an UNAVAILABLE no server gave, which the breaker and discovery never hear of).
             span?.end(code, fromServiceError(error, `${serviceName}/${name}`, retryable));
             try {
               resolve(attempt(name, prepared, callOptions, context, start, viaClientMethods, resends + 1, source));
@@ -434,6 +459,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
             return;
           }
         }
+        recordAttempt(serviceName, name, code, latencyMs);
         noteFailedInstance(prepared, lease.instance.id);
         // Our own request failed on this side (the instance never saw it): the caller's error, which
         // neither the instance's health nor the policy (retry, breaker) counts.
@@ -473,7 +499,7 @@ export function createGrpcClient<D extends ServiceDefinition>(options: GrpcClien
       };
       let call: UnaryCallHandle;
       try {
-        call = start(client, metadata, finish, span);
+        call = start(client, metadata, finish, streamEnd);
       } catch (error) {
         // grpc-js throws rather than failing the call in a few cases (a channel already shut down):
         // settle it like any failed attempt, so the lease, the span and the metrics are not left open.
@@ -1071,6 +1097,10 @@ function pumpWhenConnected(
 interface OpenedStream {
   first: IteratorResult<unknown>;
   call: Stream;
+  /**
+   * Ends the attempt once the stream ends, exactly once: its span (if traced) and its
+   * `rpc.client.duration` sample, with the status the stream ended with (see attempt's streamEnd).
+   */
   span: AttemptSpan | undefined;
   /** The first error the stream emitted after its first message (see serverStream). */
   failedLater?: ServiceError;
@@ -1085,7 +1115,7 @@ type OnFirstMessage = (
 
 /**
  * Ends a stream whose attempt succeeded but which the call did not take (see serverStream): its
- * span as CANCELLED, and the call itself, so the instance stops sending.
+ * span and metrics sample as CANCELLED, and the call itself, so the instance stops sending.
  */
 function dropUntaken(opened: OpenedStream): void {
   opened.span?.end(Status.CANCELLED);
@@ -1198,8 +1228,9 @@ async function* serverStream(
   const cancelOnAbort = (): void => cancelStream(call, isDeadlineError(toCancelled(signal?.reason)));
   if (signal?.aborted) cancelOnAbort();
   else signal?.addEventListener('abort', cancelOnAbort, { once: true });
-  // The span ends once, with how the stream ended: OK after its last message, the status of an
-  // error after the first one, CANCELLED when the consumer stopped reading early.
+  // The span and the attempt's metrics sample end once, with how the stream ended: OK after its
+  // last message, the status of an error after the first one, CANCELLED when the consumer stopped
+  // reading early.
   let spanEnded = false;
   const endSpanOnce = (code: number, error?: unknown): void => {
     if (spanEnded) return;

@@ -4,6 +4,23 @@ import type { ServingStatus } from './health-definition.js';
 /** The health entry for liveness probes: SERVING for as long as the process runs. */
 export const LIVENESS = 'liveness';
 
+/** How much of an unknown service name a NOT_FOUND from `Check` repeats (see describeServiceName). */
+const NAME_SHOWN_CHARS = 200;
+
+/**
+ * An unknown service name as `Check`'s NOT_FOUND names it: quoted, its first
+ * {@link NAME_SHOWN_CHARS} characters, and its length when longer. Any client may ask about any
+ * name, and the request message may carry megabytes: repeated in full, a name over what Node's
+ * HTTP/2 decodes in one header (64 KiB, see header-size.ts) went back in `grpc-message`, and the
+ * asking client's HTTP/2 refused the trailers: its call hung until its deadline, and the other calls
+ * on the connection with it. Quoted by JSON, so a control character or a quote in the name shows;
+ * at most ~2 KiB on the wire, even when grpc-js percent-encodes non-ASCII.
+ */
+function describeServiceName(name: string): string {
+  if (name.length <= NAME_SHOWN_CHARS) return JSON.stringify(name);
+  return `${JSON.stringify(name.slice(0, NAME_SHOWN_CHARS))}… (${name.length} characters)`;
+}
+
 /**
  * The state behind grpc.health.v1: one status per service name, `''` meaning the whole server.
  * `Check` answers NOT_FOUND for an unknown service (as the protocol says); `Watch` sends the
@@ -65,7 +82,10 @@ export class HealthStatus {
       Check: (call: ServerUnaryCall<{ service: string }, unknown>, callback: sendUnaryData<unknown>) => {
         const status = this.statuses.get(call.request.service ?? '');
         if (status === undefined) {
-          callback({ code: Status.NOT_FOUND, details: `unknown service "${call.request.service}"` });
+          callback({
+            code: Status.NOT_FOUND,
+            details: `unknown service ${describeServiceName(call.request.service ?? '')}`,
+          });
           return;
         }
         callback(null, { status });
