@@ -5,6 +5,7 @@
  */
 import { type RedisServerHandle, startRedis } from '@switchyard/testing';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type CanaryRecordInput, MemoryRegistry, MemoryStore, RedisRegistry, type Registry } from './index.js';
 
@@ -129,5 +130,82 @@ describe.each(backends)('canary record (%s)', (_name, backend) => {
       message: expect.stringMatching(/options\.expected/),
     });
     expect(await registry.getCanary?.('catalog')).toBeUndefined();
+  });
+});
+
+describe('canary record written by hand (redis)', () => {
+  const namespace = `crh${randomBytes(5).toString('hex')}`;
+  const key = `${namespace}:{catalog}:canary`;
+  let raw: Redis;
+  beforeAll(async () => {
+    raw = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    raw.on('error', () => {});
+    await raw.connect();
+  });
+  afterAll(() => raw?.disconnect());
+  afterEach(async () => {
+    await raw.del(key);
+  });
+  const registry = (): RedisRegistry => {
+    const created = new RedisRegistry({ url: redis.url, namespace });
+    opened.push(created);
+    return created;
+  };
+  /** A record as the registry stores it, at `revision` (JSON text, so a number's digits are exactly these). */
+  const storedAt = (revision: string): string => {
+    const now = Date.now();
+    return `{"canary":"1.5.0","stable":"1.4.0","percent":25,"state":"running","reason":"","owner":"controller-a","leaseUntil":${now + 10_000},"updatedAt":${now},"revision":${revision}}`;
+  };
+
+  it('keeps a revision past 14 digits exact, so a conditional write still lets only one writer through', async () => {
+    // cjson writes numbers with 14 significant digits: revision 123456789012346 was stored as
+    // 1.2345678901235e+14 (read back 123456789012350), and every later write stored that same number
+    // again, so two controllers expecting it both wrote.
+    await raw.set(key, storedAt('123456789012345'));
+    const client = registry();
+    expect((await client.getCanary('catalog'))?.revision).toBe(123456789012345);
+    const next = await client.setCanary('catalog', record({ percent: 50 }), { expected: 123456789012345 });
+    expect(next?.revision).toBe(123456789012346);
+    expect((await client.getCanary('catalog'))?.revision).toBe(123456789012346);
+    const after = await client.setCanary('catalog', record({ percent: 75 }), { expected: 123456789012346 });
+    expect(after?.revision).toBe(123456789012347);
+    await expect(
+      client.setCanary('catalog', record({ owner: 'b' }), { expected: 123456789012346 }),
+    ).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+  });
+
+  it('writes over a record whose revision is no revision (not an integer from 1) afresh, at revision 1', async () => {
+    const client = registry();
+    for (const revision of ['3.5', '-4', '"7"', '1e300', 'null']) {
+      await raw.set(key, storedAt(revision));
+      // Read as none (with a warning), and a write expecting none fails until it is cleared.
+      expect(await client.getCanary('catalog'), `revision ${revision}`).toBeUndefined();
+      await expect(
+        client.setCanary('catalog', record(), { expected: null }),
+        `revision ${revision}`,
+      ).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringMatching(/cannot be read/) });
+      // An unconditional write replaces it with a record that can be read (it used to store revision
+      // 4.5 or 1e+300: unreadable again, and setCanary resolved with undefined as if cleared).
+      const written = await client.setCanary('catalog', record());
+      expect(written?.revision, `revision ${revision}`).toBe(1);
+      expect((await client.getCanary('catalog'))?.revision, `revision ${revision}`).toBe(1);
+    }
+  });
+
+  it('stores the JSON it was given, with only the registry fields added', async () => {
+    const client = registry();
+    const written = await client.setCanary('catalog', record({ reason: 'see https://status/x: p99 > 1/2 s' }));
+    const stored = JSON.parse((await raw.get(key)) as string);
+    expect(stored).toEqual({
+      canary: '1.5.0',
+      stable: '1.4.0',
+      percent: 25,
+      state: 'running',
+      reason: 'see https://status/x: p99 > 1/2 s',
+      owner: 'controller-a',
+      revision: 1,
+      updatedAt: written?.updatedAt,
+      leaseUntil: (written?.updatedAt as number) + 10_000,
+    });
   });
 });

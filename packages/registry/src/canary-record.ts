@@ -137,6 +137,9 @@ export function decodeCanaryRecord(value: unknown, now: number): CanaryRecord | 
       leaseMs: 0,
     });
     if (![stored.leaseUntil, stored.updatedAt, stored.revision].every(Number.isSafeInteger)) return undefined;
+    // A revision below 1 is none the registry writes, and none a conditional write can name
+    // (`expected` is 1 or more): read as a record that cannot be read, as the Redis script takes it.
+    if ((stored.revision as number) < 1) return undefined;
     return {
       canary,
       stable,

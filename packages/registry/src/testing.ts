@@ -13,7 +13,8 @@
  * @packageDocumentation
  */
 import { type InstanceInput, RegistryUnavailableError, type ServiceInstance } from '@switchyard/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, type TestContext } from 'vitest';
+import type { CanaryRecordInput } from './canary-record.js';
 import type { Registry, RegistryEvent } from './registry.js';
 
 /**
@@ -491,8 +492,215 @@ export function describeRegistry(
       await stopBad();
       await stop();
     });
+
+    describe('canary record (getCanary / setCanary)', () => {
+      /**
+       * A client with the canary record's methods, or the test skipped, saying so: they are optional
+       * in the Registry interface (a backend written before them still compiles), but the canary
+       * controller refuses a registry without them.
+       */
+      const canaryClient = async (context: TestContext): Promise<CanaryRegistry> => {
+        const registry = await client();
+        if (typeof registry.getCanary !== 'function' || typeof registry.setCanary !== 'function') {
+          context.skip(
+            `${name} does not implement the optional getCanary/setCanary (the canary record): createCanaryController refuses it`,
+          );
+        }
+        return registry as CanaryRegistry;
+      };
+
+      it('writes a record another client reads back whole, with a revision that goes up by 1 per write', async (context) => {
+        const a = await canaryClient(context);
+        const b = await canaryClient(context);
+        expect(await b.getCanary('catalog')).toBeUndefined();
+        const first = await a.setCanary('catalog', canaryInput());
+        expect(first).toEqual({
+          canary: '1.5.0',
+          stable: '1.4.0',
+          percent: 5,
+          state: 'running',
+          reason: '',
+          owner: 'controller-a',
+          ownerLeaseMs: expect.any(Number),
+          updatedAt: expect.any(Number),
+          revision: 1,
+        });
+        expect(await b.getCanary('catalog')).toEqual({ ...first, ownerLeaseMs: expect.any(Number) });
+        const second = await a.setCanary('catalog', canaryInput({ percent: 25 }));
+        const third = await b.setCanary(
+          'catalog',
+          canaryInput({ percent: 0, state: 'rolled-back', reason: 'error rate 7 % > 1 %', owner: 'controller-b' }),
+        );
+        expect([second?.revision, third?.revision]).toEqual([2, 3]);
+        expect(second?.updatedAt).toBeGreaterThanOrEqual(first?.updatedAt as number);
+        expect(await a.getCanary('catalog')).toMatchObject({
+          percent: 0,
+          state: 'rolled-back',
+          reason: 'error rate 7 % > 1 %',
+          owner: 'controller-b',
+          revision: 3,
+          updatedAt: third?.updatedAt,
+        });
+        // Per service: another service has none.
+        expect(await b.getCanary('search')).toBeUndefined();
+      });
+
+      it('writes conditionally: at the revision expected, or with null only over none; else FAILED_PRECONDITION, nothing written', async (context) => {
+        const a = await canaryClient(context);
+        const b = await canaryClient(context);
+        // Two controllers claim the same service: one wins.
+        const claimed = await a.setCanary('catalog', canaryInput(), { expected: null });
+        expect(claimed?.revision).toBe(1);
+        await expect(
+          b.setCanary('catalog', canaryInput({ owner: 'controller-b' }), { expected: null }),
+        ).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', retryable: false });
+        const stepped = await a.setCanary('catalog', canaryInput({ percent: 25 }), { expected: 1 });
+        expect(stepped?.revision).toBe(2);
+        // A write at a revision that moved on (another writer went between the read and the write).
+        await expect(
+          b.setCanary('catalog', canaryInput({ percent: 50, owner: 'controller-b' }), { expected: 1 }),
+        ).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', retryable: false });
+        await expect(
+          b.setCanary('catalog', canaryInput({ percent: 50, owner: 'controller-b' }), { expected: 3 }),
+        ).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+        expect(await b.getCanary('catalog')).toMatchObject({ percent: 25, owner: 'controller-a', revision: 2 });
+        // Over none with a revision expected: none is not revision 1.
+        await expect(a.setCanary('search', canaryInput(), { expected: 1 })).rejects.toMatchObject({
+          code: 'FAILED_PRECONDITION',
+        });
+        expect(await a.getCanary('search')).toBeUndefined();
+        // Of two writes expecting the same revision, exactly one lands.
+        const outcomes = await Promise.allSettled([
+          a.setCanary('catalog', canaryInput({ percent: 50 }), { expected: 2 }),
+          b.setCanary('catalog', canaryInput({ percent: 75, owner: 'controller-b' }), { expected: 2 }),
+        ]);
+        expect(outcomes.map((outcome) => outcome.status).sort()).toEqual(['fulfilled', 'rejected']);
+        expect((await a.getCanary('catalog'))?.revision).toBe(3);
+      });
+
+      it('clears a record (conditionally too), and a record written after a clear starts at revision 1', async (context) => {
+        const registry = await canaryClient(context);
+        await registry.setCanary('catalog', canaryInput());
+        await registry.setCanary('catalog', canaryInput({ percent: 25 }));
+        await expect(registry.setCanary('catalog', undefined, { expected: 1 })).rejects.toMatchObject({
+          code: 'FAILED_PRECONDITION',
+        });
+        expect((await registry.getCanary('catalog'))?.revision).toBe(2);
+        expect(await registry.setCanary('catalog', undefined, { expected: 2 })).toBeUndefined();
+        expect(await registry.getCanary('catalog')).toBeUndefined();
+        // A clear of none is no error, and a conditional write then expects none.
+        expect(await registry.setCanary('catalog', undefined)).toBeUndefined();
+        expect(await registry.setCanary('catalog', undefined, { expected: null })).toBeUndefined();
+        const again = await registry.setCanary('catalog', canaryInput(), { expected: null });
+        expect(again?.revision).toBe(1);
+      });
+
+      it("runs the owner's lease down on the registry's clock: ownerLeaseMs counts down, 0 once run out or released", async (context) => {
+        const registry = await canaryClient(context);
+        const written = await registry.setCanary('catalog', canaryInput({ leaseMs: 10_000 }));
+        expect(written?.ownerLeaseMs).toBeGreaterThan(9_000);
+        expect(written?.ownerLeaseMs).toBeLessThanOrEqual(10_000);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const later = await registry.getCanary('catalog');
+        expect(later?.ownerLeaseMs).toBeLessThan(written?.ownerLeaseMs as number);
+        expect(later?.ownerLeaseMs).toBeGreaterThan(8_000);
+        // Released: the record stays, held by nobody.
+        const released = await registry.setCanary('catalog', canaryInput({ leaseMs: 0 }));
+        expect(released).toMatchObject({ ownerLeaseMs: 0, owner: 'controller-a', revision: 2 });
+        expect((await registry.getCanary('catalog'))?.ownerLeaseMs).toBe(0);
+        // Run out: 0, never negative, and the record stays as it was.
+        await registry.setCanary('catalog', canaryInput({ leaseMs: 100 }));
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        expect(await registry.getCanary('catalog')).toMatchObject({ ownerLeaseMs: 0, state: 'running', revision: 3 });
+      });
+
+      it('refuses bad input with INVALID_ARGUMENT naming the field, and writes nothing', async (context) => {
+        const registry = await canaryClient(context);
+        const stored = await registry.setCanary('catalog', canaryInput());
+        const bad: [unknown, string][] = [
+          [null, 'record'],
+          ['running', 'record'],
+          [canaryInput({ canary: 'not a version!' }), 'record.canary'],
+          [canaryInput({ stable: undefined as never }), 'record.stable'],
+          [canaryInput({ percent: 101 }), 'record.percent'],
+          [canaryInput({ percent: 2.5 }), 'record.percent'],
+          [canaryInput({ percent: -1 }), 'record.percent'],
+          [canaryInput({ state: 'paused' as never }), 'record.state'],
+          [canaryInput({ reason: 'x'.repeat(1025) }), 'record.reason'],
+          [canaryInput({ owner: '' }), 'record.owner'],
+          [canaryInput({ owner: 'o'.repeat(257) }), 'record.owner'],
+          [canaryInput({ leaseMs: -1 }), 'record.leaseMs'],
+          [canaryInput({ leaseMs: 86_400_001 }), 'record.leaseMs'],
+          [canaryInput({ leaseMs: Number.NaN }), 'record.leaseMs'],
+          [{ ...canaryInput(), revision: 9 }, 'record.revision'],
+        ];
+        for (const [record, field] of bad) {
+          await expect(registry.setCanary('catalog', record as never), field).rejects.toMatchObject({
+            code: 'INVALID_ARGUMENT',
+            field,
+          });
+        }
+        const badOptions: [unknown, string][] = [
+          [{ expected: 0 }, 'options.expected'],
+          [{ expected: 1.5 }, 'options.expected'],
+          [{ expected: '1' }, 'options.expected'],
+          [{ expect: 1 }, 'options.expect'],
+        ];
+        for (const [options, field] of badOptions) {
+          await expect(registry.setCanary('catalog', canaryInput(), options as never), field).rejects.toMatchObject({
+            code: 'INVALID_ARGUMENT',
+            field,
+          });
+        }
+        await expect(registry.setCanary('Bad Name', canaryInput())).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          field: 'service',
+        });
+        await expect(registry.getCanary('a:b')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', field: 'service' });
+        expect(await registry.getCanary('catalog')).toEqual({ ...stored, ownerLeaseMs: expect.any(Number) });
+      });
+
+      it('outlives every instance of the service and a clear of its route rule (a rollback is remembered)', async (context) => {
+        const a = await canaryClient(context);
+        const b = await canaryClient(context);
+        const stable = await a.register(input('catalog', 'stable-1', { version: '1.4.0' }));
+        const canary = await a.register(input('catalog', 'canary-1', { version: '1.5.0' }));
+        await a.setRoute('catalog', { splits: { '1.4.0': 95, '1.5.0': 5 } });
+        await a.setCanary('catalog', canaryInput());
+        const rolledBack = await a.setCanary(
+          'catalog',
+          canaryInput({ percent: 0, state: 'rolled-back', reason: 'error rate', leaseMs: 0 }),
+          { expected: 1 },
+        );
+        await a.setRoute('catalog', undefined);
+        await canary.deregister();
+        await stable.deregister();
+        expect(await b.list('catalog')).toEqual([]);
+        expect(await b.getRoute('catalog')).toBeUndefined();
+        expect(await b.getCanary('catalog')).toEqual({ ...rolledBack, ownerLeaseMs: 0 });
+        // And a new release of the service finds it where it was left.
+        await b.register(input('catalog', 'canary-2', { version: '1.5.0' }));
+        expect(await b.getCanary('catalog')).toMatchObject({ state: 'rolled-back', revision: 2 });
+      });
+    });
   });
 }
+
+/** The contract's canary record: 1.5.0 at 5 % against 1.4.0, held by controller-a for 10 s. */
+function canaryInput(patch: Partial<CanaryRecordInput> = {}): CanaryRecordInput {
+  return {
+    canary: '1.5.0',
+    stable: '1.4.0',
+    percent: 5,
+    state: 'running',
+    owner: 'controller-a',
+    leaseMs: 10_000,
+    ...patch,
+  };
+}
+
+/** A registry whose optional canary record methods are there. */
+type CanaryRegistry = Registry & Required<Pick<Registry, 'getCanary' | 'setCanary'>>;
 
 /**
  * A registry blip just as a service marks itself ready: `registry`'s registrations of `service`

@@ -3,6 +3,11 @@ import { RegistryDataError, WRONG_TYPE_SUMMARY, wrongTypeReply } from './data-er
 
 /** One registry command as observed for metrics: which operation, whether it worked, how long it took. */
 export interface RegistryOperation {
+  /**
+   * What was sent: `register`, `update`, `deregister`, `list`, `heartbeat` (the lease's PEXPIRE,
+   * exactly one per heartbeat), `heartbeat ownership check`, `heartbeat entry check`,
+   * `heartbeat recovery`, `rewrite`… (the README's _Operations reported_ lists them all).
+   */
   readonly operation: string;
   readonly ok: boolean;
   readonly durationMs: number;

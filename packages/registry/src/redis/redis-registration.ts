@@ -16,6 +16,19 @@ import type { ServiceKeys } from './keys.js';
 import { commandTimedOut, type RedisConnection } from './redis-connection.js';
 import type { RedisScripts } from './redis-scripts.js';
 
+/**
+ * The operation names (see `RedisRegistry.onOperation`) of the commands a heartbeat may send beside
+ * its PEXPIRE, which alone is reported as `heartbeat`: one heartbeat, one `heartbeat` operation.
+ */
+const HEARTBEAT_OPERATIONS = {
+  /** The once-per-TTL `HGET` of the `gens` hash: does this generation still own the id? */
+  ownershipCheck: 'heartbeat ownership check',
+  /** The `HGET` of the entry by the first heartbeat after a reconnect: is it the one last written? */
+  entryCheck: 'heartbeat entry check',
+  /** The slow script after a PEXPIRE that found no lease: why, and the lease written again. */
+  recovery: 'heartbeat recovery',
+} as const;
+
 /** Script status codes shared by heartbeat, register and update. */
 const OK = 1;
 const MISSING = 0;
@@ -264,12 +277,18 @@ export class RedisRegistration implements Registration {
         // Fast path: one native PEXPIRE on the server clock. Only when it finds no lease (or the
         // check finds no ownership) does the slow script find out why (stalled past the TTL,
         // vanished, superseded or ended).
+        // Only the PEXPIRE is reported as the operation `heartbeat` (one per heartbeat, timed as the
+        // lease's round trip); the commands sent beside it, and the slow script below, have names of
+        // their own (see HEARTBEAT_OPERATIONS): all counted as `heartbeat`, 9 heartbeats at a 3 s TTL
+        // read as 12 on the operations counter, and their durations went into the heartbeat latency.
         const extended = connection.call('heartbeat', () => scripts.extendLease(keys, id, this.generation, this.ttlMs));
         const owned = verify
-          ? connection.call('heartbeat', () => scripts.ownsId(keys, id, this.generation))
+          ? connection.call(HEARTBEAT_OPERATIONS.ownershipCheck, () => scripts.ownsId(keys, id, this.generation))
           : undefined;
         owned?.catch(noop);
-        const stored = recheck ? connection.call('heartbeat', () => scripts.storedEntry(keys, id)) : undefined;
+        const stored = recheck
+          ? connection.call(HEARTBEAT_OPERATIONS.entryCheck, () => scripts.storedEntry(keys, id))
+          : undefined;
         stored?.catch(noop);
         if ((await extended) && (owned === undefined || (await owned))) {
           if (stored === undefined || holdsInstance(await stored, this.current)) {
@@ -283,7 +302,7 @@ export class RedisRegistration implements Registration {
         // Ended while the PEXPIRE was out (abandon(), deregister(), replaced through this registry):
         // the slow script would write its lease again, and a missing entry would be written back.
         if (this.ended) return;
-        const status = await connection.call('heartbeat', () =>
+        const status = await connection.call(HEARTBEAT_OPERATIONS.recovery, () =>
           scripts.slowHeartbeat(keys, id, this.generation, this.ttlMs),
         );
         if (status === MISSING) return await this.rewrite();

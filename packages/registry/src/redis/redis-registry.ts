@@ -208,7 +208,10 @@ export class RedisRegistry implements Registry {
 
   /**
    * Every command this registry sends (register, heartbeat, list, sweep…): its outcome and
-   * duration, for metrics. @returns the subscription
+   * duration, for metrics. A heartbeat is reported as exactly one `heartbeat` (its PEXPIRE); the
+   * checks sent beside it and the slow path have their own names (`heartbeat ownership check`,
+   * `heartbeat entry check`, `heartbeat recovery`; the README's _Operations reported_ lists every
+   * name). @returns the subscription
    */
   onOperation(listener: (operation: RegistryOperation) => void): Disposable {
     return this.connection.onOperation(listener);

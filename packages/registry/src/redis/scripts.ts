@@ -519,19 +519,31 @@ local fields, expected, leaseMs, ttlMs = ARGV[2], ARGV[3], tonumber(ARGV[4]), to
 local stored = redis.call('GET', key)
 local found = 0
 if stored then
+  -- Only what the client reads as a revision is one: a JSON integer from 1 to 2^53 - 2 (so that +1
+  -- is still exact in JavaScript). Anything else (3.5, -4, "7", 1e300, written by hand) is a record
+  -- that cannot be read (-1): a write expecting none fails, and one that replaces it starts again at
+  -- revision 1. (It was taken as it came: 3.5 matched an expected 3 and was stored as 4.5, and 1e300
+  -- as 1e+300, records the client could never read again.)
   local ok, record = pcall(cjson.decode, stored)
-  found = (ok and type(record) == 'table' and tonumber(record.revision)) or -1
+  local revision = ok and type(record) == 'table' and record.revision
+  if type(revision) == 'number' and revision >= 1 and revision <= 9007199254740990
+    and revision == math.floor(revision) then
+    found = revision
+  else
+    found = -1
+  end
 end
 if expected ~= '' and string.format('%d', found) ~= expected then return {-1, string.format('%d', found)} end
 if fields == '' then
   redis.call('DEL', key)
   return {1, '', now}
 end
-local record = cjson.decode(fields)
-record.revision = math.max(found, 0) + 1
-record.updatedAt = now
-record.leaseUntil = now + leaseMs
-local json = cjson.encode(record)
+-- The client's fields (JSON.stringify of a checked object, so never '{}') with the registry's added
+-- as integer text. Not cjson.encode: it writes numbers with 14 significant digits, so a revision past
+-- 14 digits was stored rounded (123456789012346 as 1.2345678901235e+14), and every later write
+-- stored that same number again: two controllers expecting it both wrote.
+local json = string.sub(fields, 1, -2) .. string.format(',"revision":%d,"updatedAt":%d,"leaseUntil":%d}',
+  math.max(found, 0) + 1, now, now + leaseMs)
 redis.call('SET', key, json, 'PX', ttlMs)
 return {1, json, now}
 `;
