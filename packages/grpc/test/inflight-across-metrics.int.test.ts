@@ -62,3 +62,17 @@ it('ends a call in the metrics it began in, so a provider set up meanwhile never
   // Before: `switchyard_server_inflight_requests{…} -1`.
   for (const line of gauge) expect(Number(line.slice(line.lastIndexOf(' ') + 1))).toBeGreaterThanOrEqual(0);
 });
+
+it('publishes each served service’s series at 0 once listening, before any call (an idle pod has one for the HPA)', async () => {
+  const metrics = await initMetrics({ serviceName: 'inflight-idle', port: 0, host: '127.0.0.1' });
+  cleanups.push(() => metrics.shutdown());
+  const server = createGrpcServer({ services: [{ definition: EchoService, implementation: { say: () => ({}) } }] });
+  await server.listen(0, '127.0.0.1');
+  cleanups.push(() => server.shutdown(100));
+  const gauge = (await metrics.scrape())
+    .split('\n')
+    .filter((line) => line.startsWith('switchyard_server_inflight_requests{'));
+  // There was none until the first call: prometheus-adapter had nothing to serve for the pod.
+  expect(gauge).toHaveLength(1);
+  expect(gauge[0]).toMatch(/rpc_service="switchyard\.echo\.v1\.Echo".*\} 0$/);
+});

@@ -104,6 +104,44 @@ describe('metrics', () => {
     await registry.close();
   });
 
+  it('publishes the in-flight gauge at 0 from the start, before any call (an idle pod still has a series for the HPA)', async () => {
+    const namespace = `m${Date.now()}`;
+    const registry = new RedisRegistry({ url: redis.url, namespace });
+    const service = await startService({
+      name: 'idle',
+      registry,
+      grpc: {
+        services: [{ definition: EchoService, implementation: { say: (request: object) => request } }],
+        port: 0,
+        host: '127.0.0.1',
+      },
+      http: { port: 0, host: '127.0.0.1' },
+      metrics: { port: 0 },
+      tracing: false,
+      handleSignals: false,
+      drainDelayMs: 0,
+      logger: silentLogger,
+    });
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${service.metricsPort}/metrics`)).text();
+      // No series at all until the first call: prometheus-adapter had nothing to serve for a pod
+      // that had served none (an idle service after a deploy), and the catalog HPA, which scales
+      // on it (deploy/k8s/overlays/production/hpa.yaml), could not scale down.
+      // One series per served service and one for HTTP, the label sets calls are counted under.
+      expect(series(text, 'switchyard_server_inflight_requests', 'rpc_service="switchyard.echo.v1.Echo"'), text).toBe(
+        0,
+      );
+      expect(series(text, 'switchyard_server_inflight_requests', 'rpc_system="http"'), text).toBe(0);
+      // Not one per method (nor for the health service, whose calls are not counted).
+      expect(text.split('\n').filter((line) => line.startsWith('switchyard_server_inflight_requests{'))).toHaveLength(
+        2,
+      );
+    } finally {
+      await service.stop();
+      await registry.close();
+    }
+  });
+
   it("exposes tracing's own health (spans processed, exported) when tracing exports over OTLP", async () => {
     // A collector that takes every export.
     let exports = 0;

@@ -531,6 +531,18 @@ interface WritableInternals {
 /** How early grpc-js's deadline timer may fire before Date.now() reaches the deadline. */
 const DEADLINE_TIMER_EARLY_MS = 2;
 
+/**
+ * Publishes the in-flight gauge's series of each service a server serves at 0 (when a
+ * MeterProvider is set up), the label sets its calls are counted under (see begin()): with no
+ * series until a first call, an idle pod had none, prometheus-adapter had nothing to serve for it,
+ * and an HPA scaling on the gauge (deploy/) could not scale down. Adding 0 changes no count.
+ */
+export function publishServedInflight(serviceNames: readonly string[]): void {
+  if (!metricsActive()) return;
+  const { serverInflight } = switchyardInstruments();
+  for (const serviceName of serviceNames) serverInflight.add(0, { 'rpc.system': 'grpc', 'rpc.service': serviceName });
+}
+
 function begin(path: string, call: ServerCall, context: WrapContext): LiveCall {
   context.inFlight.count++;
   // The instruments the call started with end it too: looked up again at its end, a provider set

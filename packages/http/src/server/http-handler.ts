@@ -3,7 +3,7 @@ import { DeadlineExceededError, InvalidArgumentError, SwitchyardError, silentLog
 import { closeConnectionOnDrain } from './drain-connection.js';
 import { writeErrorReply, writeProbeReply } from './error-reply.js';
 import type { HealthState } from './health-state.js';
-import { beginIncoming, type HttpHandlerContext, type IncomingCall } from './incoming-call.js';
+import { beginIncoming, type HttpHandlerContext, type IncomingCall, publishServedInflight } from './incoming-call.js';
 import { emitRequestEventsInCurrentContext } from './request-event-context.js';
 import { type HttpServerOptions, type ResolvedServerOptions, resolveServerOptions } from './server-options.js';
 
@@ -52,6 +52,8 @@ export function httpHandler(handler: HttpRequestHandler, options: HttpServerOpti
   // Handing Express its `next` as the context made its final handler call a plain object (an
   // uncaught TypeError) for every unmatched route or next(error).
   const connectApp = isConnectApp(handler);
+  // The in-flight gauge's series exists from now, at 0, not from the first request (see there).
+  publishServedInflight();
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     if (serveProbe(request, response, settings)) return;
     // Draining, now or before this response starts: keep-alive clients move to other instances after it.

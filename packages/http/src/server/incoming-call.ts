@@ -164,6 +164,19 @@ function abortOnEnd(response: ServerResponse, deadline: number): AbortController
   return controller;
 }
 
+/** The label set HTTP requests are counted under in `switchyard.server.inflight_requests`. */
+const HTTP_INFLIGHT_ATTRIBUTES = Object.freeze({ 'rpc.system': 'http' });
+
+/**
+ * Publishes the HTTP series of the in-flight gauge at 0 (when a MeterProvider is set up), for a
+ * handler made before its first request: with no series until a request came, an idle pod had
+ * none, prometheus-adapter had nothing to serve for it, and an HPA scaling on the gauge (deploy/)
+ * could not scale down. Adding 0 creates the series and changes no count.
+ */
+export function publishServedInflight(): void {
+  if (metricsActive()) switchyardInstruments().serverInflight.add(0, HTTP_INFLIGHT_ATTRIBUTES);
+}
+
 /** In-flight count and duration of each request, for the metrics (no-ops without a MeterProvider). */
 function recordServed(
   request: IncomingMessage,
@@ -174,10 +187,9 @@ function recordServed(
   if (!metricsActive()) return;
   const instruments = switchyardInstruments();
   const started = performance.now();
-  const inflight = { 'rpc.system': 'http' };
-  instruments.serverInflight.add(1, inflight);
+  instruments.serverInflight.add(1, HTTP_INFLIGHT_ATTRIBUTES);
   response.once('close', () => {
-    instruments.serverInflight.add(-1, inflight);
+    instruments.serverInflight.add(-1, HTTP_INFLIGHT_ATTRIBUTES);
     // The same method, status, scheme and route as the request's SERVER span.
     instruments.recordHttpServerRequest((performance.now() - started) / 1_000, {
       method: request.method ?? 'GET',

@@ -12,7 +12,7 @@ import {
   writeErrorReply,
 } from './error-reply.js';
 import { ARRIVED_EXPIRED } from './http-handler.js';
-import { beginIncoming, incomingCallOf } from './incoming-call.js';
+import { beginIncoming, incomingCallOf, publishServedInflight } from './incoming-call.js';
 import { clientLeft, noteServerFailure } from './response-outcome.js';
 import { type HttpServerOptions, resolveServerOptions } from './server-options.js';
 
@@ -88,6 +88,8 @@ function switchyardFastifyPlugin(fastify: any, options: SwitchyardFastifyOptions
     return;
   }
   const app = fastify as FastifyLike;
+  // The in-flight gauge's series exists from now, at 0, not from the first request (see there).
+  publishServedInflight();
   app.addHook('onRequest', (request, reply, next) => {
     const probe = request.routeOptions?.config?.[PROBE];
     if (typeof probe === 'function') {

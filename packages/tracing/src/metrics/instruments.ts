@@ -40,7 +40,12 @@ export interface SwitchyardInstruments {
    * `error.type`.
    */
   recordHttpServerRequest(seconds: number, sample: HttpServerSample): void;
-  /** `switchyard.server.inflight_requests`: calls being served now (scale on it: see deploy/). */
+  /**
+   * `switchyard.server.inflight_requests`: calls being served now (scale on it: see deploy/), by
+   * `rpc.system` (and `rpc.service` for gRPC). Servers publish their series at 0 from their start
+   * (a gRPC server once listening, an HTTP handler once made, when metrics are set up by then), so
+   * an idle pod has one.
+   */
   readonly serverInflight: UpDownCounter;
   /** `switchyard.client.retries`: retries started, by service. */
   readonly clientRetries: Counter;
