@@ -23,13 +23,31 @@ export interface RunningService {
   readonly tracing: Tracing | undefined;
   /** True from the moment stopping began. */
   readonly draining: boolean;
-  /** Whether the instance takes traffic (see the `ready` option): false from the start of a stop. */
+  /**
+   * Whether the instance takes traffic (see the `ready` option): false after `markNotReady()` (until
+   * `markReady()`), and from the start of a stop.
+   */
   readonly ready: boolean;
   /**
-   * Starts taking traffic: registry status `up`, health SERVING (after `ready: false`). Idempotent.
+   * Starts taking traffic: registry status `up`, health SERVING (after `ready: false` or
+   * `markNotReady()`). Idempotent; of it and `markNotReady()` the last call wins.
    * When the registry update fails it rejects and the service stays not ready, so it can be retried.
    */
   markReady(): Promise<void>;
+  /**
+   * Takes the running service out of traffic without stopping it (its database connection lost, a
+   * cache being rebuilt): health NOT_SERVING and `/readyz` 503 at once, then registry status
+   * `draining` (the status `ready: false` starts with: discovery skips it while any instance is
+   * up), and `ready` reads false; the servers keep answering the calls that still reach them.
+   * `markReady()` puts it back. `reason` is logged.
+   *
+   * Idempotent; of markReady() and markNotReady() the last call wins, even while the other's
+   * registry update is still on its way. When the registry update fails it rejects (the health
+   * stays NOT_SERVING, and the registration writes `draining` once the registry is back), so it
+   * can be retried. Does nothing once stopping (stop() has taken the service out already).
+   * @throws InvalidArgumentError (as a rejection) naming `reason` when it is given and not a string.
+   */
+  markNotReady(reason?: string): Promise<void>;
   /**
    * A gRPC client to another service, through a discovery over this service's registry (zone
    * defaults to this service's zone). Closed by `stop()` after in-flight calls have finished.

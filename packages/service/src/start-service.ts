@@ -4,6 +4,7 @@ import { type ServiceDefinition, setLogger as setGrpcLogger } from '@grpc/grpc-j
 import {
   ClientClosedError,
   consoleLogger,
+  describeValue,
   InvalidArgumentError,
   type Logger,
   isListenAddressError,
@@ -57,7 +58,6 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
   const tls = tlsFromEnv();
   if (!options.grpc && !options.http)
     throw new InvalidArgumentError('grpc', 'a service needs grpc or http options (or both)');
-  routeGrpcLogs(logger);
   const ownsRegistry = typeof config.registry === 'string';
   const registry: Registry =
     typeof config.registry === 'string' ? createRegistry(config.registry, { logger }) : config.registry;
@@ -92,6 +92,8 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
   // Where each server's listen address came from, for the errors of an address it cannot listen on.
   const grpcHostField = options.grpc?.host !== undefined ? 'grpc.host' : 'SWITCHYARD_LISTEN_HOST';
   const httpHostField = options.http?.host !== undefined ? 'http.host' : 'SWITCHYARD_LISTEN_HOST';
+  // Ended when the service has stopped (or failed to start), so grpc-js logs to a service still running.
+  const unrouteGrpcLogs = routeGrpcLogs(logger);
   try {
     if (options.grpc) {
       // Made first: it checks its options and opens nothing, so bad ones (`grpc.services: []`) are
@@ -238,6 +240,7 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
     await cleanUp('stopping observing the registry', () => stopObservingRegistry?.());
     if (metrics) await cleanUp('stopping metrics', () => releaseMetrics(metrics as Metrics));
     if (ownsRegistry) await cleanUp('closing the registry', () => registry.close());
+    unrouteGrpcLogs();
     throw error;
   }
   // Certificates renewed on disk (cert-manager rotates a Secret's files; the pod is not restarted)
@@ -251,6 +254,13 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
   }
   /** markReady()'s registry update, once asked (settled already when the service started ready). */
   let readying: Promise<void> | undefined = ready ? Promise.resolve() : undefined;
+  /** markNotReady()'s registry update, once asked (settled already when the service started not ready). */
+  let notReadying: Promise<void> | undefined = ready ? undefined : Promise.resolve();
+  /**
+   * Bumped by each markReady() and markNotReady() that changes course: the last call wins, so a
+   * markReady() whose registry update settles after a later markNotReady() turns nothing SERVING.
+   */
+  let readinessTurn = 0;
   registration.onStateChange((state, error) => {
     // crash() lets go of the registration on purpose (abandon()): not an error to page anyone for.
     if (state === 'lost' && !crashed)
@@ -308,6 +318,8 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
     await step('stopping observing the registry', () => stopObservingRegistry?.());
     if (metrics) await step('stopping metrics', () => releaseMetrics(metrics as Metrics));
     if (ownsRegistry) await step('closing the registry', () => registry.close());
+    // Last: grpc-js may log while the servers and clients above close.
+    unrouteGrpcLogs();
   };
 
   const drainAndStop = async (): Promise<void> => {
@@ -382,6 +394,9 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
     markReady() {
       if (draining) return Promise.resolve();
       if (readying !== undefined) return readying;
+      const turn = ++readinessTurn;
+      // A markNotReady() from before is over: the next one takes the service out again.
+      notReadying = undefined;
       const pending = (async () => {
         // The registry first, health after: health turned SERVING before the update, so against a
         // hung Redis a failing markReady() passed readiness probes for up to two command timeouts.
@@ -396,8 +411,9 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
           // A registration keeps an update it could not write and writes it once Redis is back (a
           // hung Redis may even run it late): the entry turned `up` after the outage while the
           // service said not ready. Take the update back, the same way; a retry of markReady()
-          // is queued after this and wins. (Once stopping, stop() has marked it draining.)
-          if (!draining) {
+          // is queued after this and wins. (Once stopping, stop() has marked it draining; after a
+          // later markNotReady(), so has it.)
+          if (!draining && turn === readinessTurn) {
             try {
               registration.update({ status: 'draining' }).catch(() => undefined);
             } catch {
@@ -406,8 +422,11 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
           }
           throw error;
         }
-        // stop() began meanwhile: it has marked the instance draining, health included.
-        if (draining) return;
+        // stop() began meanwhile: it has marked the instance draining, health included. Or
+        // markNotReady() was called meanwhile: its `draining` is queued after this `up`, and it
+        // wins, health included (turning SERVING here put back in traffic a service that had
+        // just said it could not serve).
+        if (draining || turn !== readinessTurn) return;
         ready = true;
         readiness.setReady(true);
         grpcServer?.resume();
@@ -419,6 +438,41 @@ async function startServiceNow(options: ServiceOptions, logger: Logger): Promise
         if (readying === pending) readying = undefined;
       });
       // Concurrent calls share one update: each resolves once the registry says `up`.
+      return pending;
+    },
+    markNotReady(reason?: string) {
+      if (reason !== undefined && typeof reason !== 'string') {
+        return Promise.reject(
+          new InvalidArgumentError('reason', `must be a string when given, got ${describeValue(reason)}`),
+        );
+      }
+      // stop() has taken the service out already, for good.
+      if (draining) return Promise.resolve();
+      if (notReadying !== undefined) return notReadying;
+      ++readinessTurn;
+      // A markReady() from before is over (if its update is still on its way, it turns nothing
+      // SERVING: see `turn` there); the next one puts the service back.
+      readying = undefined;
+      // Health first, the registry after (markReady()'s order reversed): leaving traffic is the
+      // safe side, so probes and health-checking clients see it at once, even while the registry
+      // update waits on a hung Redis.
+      ready = false;
+      readiness.setReady(false);
+      grpcServer?.drain();
+      logger.info(reason === undefined ? {} : { reason }, `${config.name} not ready`);
+      // Called in this tick (an async function runs to its first await), not a microtask later: a
+      // markReady() right behind must queue its `up` after this `draining`, or the registry would
+      // end `draining` while health says SERVING. A throwing update() rejects the same way.
+      const pending = (async () => {
+        // A failed update is kept by the registration and written once the registry is back (what
+        // leaving wants, unlike markReady()'s, which is taken back): it rejects so the caller
+        // knows the registry may still list the instance `up` meanwhile, and a retry sends it again.
+        await registration.update({ status: 'draining' });
+      })();
+      notReadying = pending;
+      pending.catch(() => {
+        if (notReadying === pending) notReadying = undefined;
+      });
       return pending;
     },
     grpcClient<D extends ServiceDefinition>(definition: D, service: string, clientOptions: ServiceClientOptions = {}) {
@@ -524,12 +578,40 @@ function splitClientOptions(options: ServiceClientOptions) {
 }
 
 /**
- * grpc-js prints its own errors to stderr; in a service they go to the service's logger instead
- * (at debug: the runtime reports what matters itself, e.g. a port in use, in one line).
+ * The loggers grpc-js's logs go to, one entry per service started and not yet stopped, oldest
+ * first (entries, not loggers: two services may share one logger).
  */
-function routeGrpcLogs(logger: Logger): void {
-  const forward = (...args: unknown[]): void => logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js');
-  setGrpcLogger({ error: forward, info: forward, debug: forward } as unknown as Partial<Console>);
+const grpcLogRoutes: { logger: Logger }[] = [];
+
+/** What grpc-js logs through by default (its DEFAULT_LOGGER, which it does not export): stderr. */
+const GRPC_DEFAULT_LOGGER: Partial<Console> = {
+  error: (message?: unknown, ...rest: unknown[]) => console.error(`E ${message}`, ...rest),
+  info: (message?: unknown, ...rest: unknown[]) => console.error(`I ${message}`, ...rest),
+  debug: (message?: unknown, ...rest: unknown[]) => console.error(`D ${message}`, ...rest),
+};
+
+/** Forwards grpc-js's logs to the oldest service still routed (looked up at each line). */
+const forwardGrpcLog = (...args: unknown[]): void =>
+  grpcLogRoutes[0]?.logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js');
+const GRPC_FORWARDING_LOGGER = { error: forwardGrpcLog, info: forwardGrpcLog, debug: forwardGrpcLog };
+
+/**
+ * grpc-js prints its own errors to stderr; in a service they go to the service's logger instead
+ * (at debug: the runtime reports what matters itself, e.g. a port in use, in one line). grpc-js has
+ * one logger per process: with several services in one, its logs go to the oldest still running
+ * (they went to the last one started, even after it had stopped), and once the last has stopped
+ * grpc-js's default is back. Returns the function that ends this service's route (idempotent).
+ */
+function routeGrpcLogs(logger: Logger): () => void {
+  const route = { logger };
+  grpcLogRoutes.push(route);
+  setGrpcLogger(GRPC_FORWARDING_LOGGER as unknown as Partial<Console>);
+  return () => {
+    const index = grpcLogRoutes.indexOf(route);
+    if (index === -1) return;
+    grpcLogRoutes.splice(index, 1);
+    if (grpcLogRoutes.length === 0) setGrpcLogger(GRPC_DEFAULT_LOGGER);
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A service while its Redis misbehaves: killed and restarted empty, paused (commands hang), during
- * start, markReady() and stop(). Each test breaks this file's own Redis and leaves it running.
+ * start, markReady(), markNotReady() and stop(). Each test breaks this file's own Redis and leaves it running.
  */
 import { type Logger, silentLogger } from '@switchyard/core';
 import { RedisRegistry } from '@switchyard/registry';
@@ -67,6 +67,31 @@ describe('a service while Redis is down or hung', () => {
     await service.markReady();
     expect(await readyz()).toBe(200);
     expect((await others.list('warming'))[0]?.status).toBe('up');
+  });
+
+  it('markNotReady() against a hung Redis leaves traffic at once, and Redis lists it draining once it answers', async () => {
+    const others = observer();
+    const { service, readyz } = await startWarming('hung-not-ready');
+    await service.markReady();
+    expect((await others.list('hung-not-ready'))[0]?.status).toBe('up');
+    await redis.pause();
+    const leaving = service.markNotReady('database connection lost');
+    leaving.catch(() => undefined);
+    // Out of traffic for the probes while the update waits on Redis, not once it gives up.
+    expect(service.ready).toBe(false);
+    expect(await readyz()).toBe(503);
+    await expect(leaving).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE' });
+    await redis.resume();
+    await expect
+      .poll(async () => (await others.list('hung-not-ready').catch(() => []))[0]?.status, { timeout: 10_000 })
+      .toBe('draining');
+    await new Promise((resolve) => setTimeout(resolve, 1_200)); // a few heartbeats
+    expect((await others.list('hung-not-ready'))[0]?.status).toBe('draining');
+    expect(await readyz()).toBe(503);
+    // Back in traffic, in Redis too.
+    await service.markReady();
+    expect(await readyz()).toBe(200);
+    expect((await others.list('hung-not-ready'))[0]?.status).toBe('up');
   });
 
   it('a start that fails because Redis hangs leaves no entry behind once Redis answers again', async () => {
