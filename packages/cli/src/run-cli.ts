@@ -126,8 +126,10 @@ export async function runCli(argv: readonly string[], options: RunCliOptions = {
           {
             onWarning: ({ text, problem }) => {
               // ls <service> and route get show a malformed stored rule themselves, on stdout; the
-              // registry's "keeping the previous one" speaks for a watcher (watch, dashboard).
-              if (!command.streaming && problem === 'malformed route rule') return;
+              // registry's "keeping the previous one" speaks for a watcher (watch, dashboard). canary
+              // get shows a malformed canary record itself too (the registry's words name an API call).
+              if (!command.streaming && (problem === 'malformed route rule' || problem === 'malformed canary record'))
+                return;
               writeWarning(io, command.name, text);
             },
           },

@@ -183,7 +183,7 @@ describe('bad input and an unreachable registry', { timeout: 180_000 }, () => {
     ]);
     const patterns = [
       /no registry: pass --registry/,
-      /unknown command "frobnicate"; commands: ls, watch, health, call, deregister, route, dashboard/,
+      /unknown command "frobnicate"; commands: ls, watch, health, call, deregister, route, canary, dashboard/,
       /^switchyard ls: unknown option --frobnicate/,
       /--registry needs a value/,
       /missing <service>/,

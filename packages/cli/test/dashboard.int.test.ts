@@ -126,6 +126,21 @@ describe('switchyard dashboard', { timeout: 120_000 }, () => {
     await page.locator('[data-service="known"] .pill-route', { hasText: 'route 1.0.0=90% 1.1.0=10%' }).waitFor({
       timeout: 1_000,
     });
+    // The canary record is not pushed: it shows within a lease refresh (2 s).
+    await registry.setCanary?.('known', {
+      canary: '1.1.0',
+      stable: '1.0.0',
+      percent: 10,
+      state: 'running',
+      owner: 'deploy-job-7',
+      leaseMs: 60_000,
+    });
+    const canary = page.locator('[data-service="known"] .pill-canary[data-canary="running"]');
+    await canary.waitFor({ timeout: 5_000 });
+    expect(await canary.textContent()).toBe('canary 1.1.0 vs 1.0.0 10% running');
+    expect(await canary.getAttribute('title')).toMatch(
+      /^owner deploy-job-7 \(holds it \d+s more\), updated \S+Z, revision 1$/,
+    );
     await page.screenshot({ path: join(outputDir, 'dashboard.png'), fullPage: true });
 
     await fresh.registration.deregister();
@@ -175,7 +190,20 @@ describe('switchyard dashboard', { timeout: 120_000 }, () => {
       status: 'up',
     };
     // A registry that hands out what no validation would let in: what a page sees from garbage.
-    const fake = fakeRegistry('evil', evil);
+    const fake: Registry = {
+      ...fakeRegistry('evil', evil),
+      getCanary: async () => ({
+        canary: '<b>1.5.0</b>',
+        stable: '</td>',
+        percent: 5,
+        state: 'rolled-back',
+        reason: '<img src=x onerror="window.__pwned=5">',
+        owner: '"><svg onload="window.__pwned=6">',
+        ownerLeaseMs: 0,
+        updatedAt: 0,
+        revision: 1,
+      }),
+    };
     const dashboard = await startDashboard({ registry: fake, port: 0, title: '<script>window.__pwned=4</script>' });
     try {
       const evilPage = await browser!.newPage();
@@ -189,6 +217,11 @@ describe('switchyard dashboard', { timeout: 120_000 }, () => {
       expect(cells[4]).toBe('</td><td>');
       expect(cells[5]).toBe('<script>window.__pwned=2</script>:1/<b>grpc</b>');
       expect(await evilPage.locator('#registry').textContent()).toBe('<script>window.__pwned=4</script>');
+      const canary = evilPage.locator('.pill-canary');
+      expect(await canary.textContent()).toBe(
+        'canary <b>1.5.0</b> vs </td> 5% rolled-back (<img src=x onerror="window.__pwned=5">)',
+      );
+      expect(await canary.getAttribute('title')).toContain('owner "><svg onload="window.__pwned=6">');
       expect(await evilPage.locator('img, svg, b, table script').count()).toBe(0);
       expect(await evilPage.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
       await evilPage.close();

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { callCommand } from './call.js';
+import { canaryCommand } from './canary.js';
 import { dashboardCommand } from './dashboard.js';
 import { deregisterCommand } from './deregister.js';
 import { healthCommand } from './health.js';
@@ -15,5 +16,6 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   callCommand,
   deregisterCommand,
   routeCommand,
+  canaryCommand,
   dashboardCommand,
 ]);

@@ -64,6 +64,9 @@ tr.status-draining td { background: var(--drain-bg); }
 .pill-draining { color: var(--drain); background: var(--drain-bg); border-color: var(--drain); }
 .pill-stale { color: #fff; background: var(--stale); }
 .pill-route { color: var(--text); border-color: var(--line); }
+.pill-canary { color: var(--drain); border-color: var(--drain); }
+.pill-canary-rolled-back { color: var(--bad); background: var(--bad-bg); border-color: var(--bad); }
+.pill-canary-complete { color: var(--up); border-color: var(--up); }
 .pill-wait { color: var(--muted); border-color: var(--line); }
 .pill-live { color: var(--up); background: var(--up-bg); }
 .pill-down { color: var(--bad); background: var(--bad-bg); }
@@ -125,6 +128,17 @@ function timeCells(view, instance) {
   };
 }
 
+// The canary record (where the service's canary release stands): what, at what share, in what
+// state and why, in the pill; who holds it, until when, and its revision in its tooltip.
+function canaryPill(canary) {
+  const reason = canary.reason ? ' (' + (canary.reason.length > 120 ? canary.reason.slice(0, 120) + '…' : canary.reason) + ')' : '';
+  const hold = canary.ownerLeaseMs > 0 ? 'holds it ' + duration(canary.ownerLeaseMs) + ' more' : 'no hold';
+  const title = 'owner ' + canary.owner + ' (' + hold + '), updated ' + new Date(canary.updatedAt).toISOString() +
+    ', revision ' + canary.revision + (canary.reason ? '; reason: ' + canary.reason : '');
+  return el('span', { class: 'pill pill-canary pill-canary-' + canary.state, 'data-canary': canary.state, title },
+    'canary ' + canary.canary + ' vs ' + canary.stable + ' ' + canary.percent + '% ' + canary.state + reason);
+}
+
 function renderService(view) {
   const up = view.instances.filter((i) => i.status === 'up').length;
   const draining = view.instances.length - up;
@@ -134,7 +148,8 @@ function renderService(view) {
     draining ? el('span', { class: 'pill pill-draining' }, draining + ' draining') : null,
     view.stale ? el('span', { class: 'pill pill-stale', title: 'registry unreachable: last known view' }, 'STALE') : null,
     view.route ? el('span', { class: 'pill pill-route' }, 'route ' +
-      Object.entries(view.route.splits).map(([v, p]) => v + '=' + p + '%').join(' ')) : null);
+      Object.entries(view.route.splits).map(([v, p]) => v + '=' + p + '%').join(' ')) : null,
+    view.canary ? canaryPill(view.canary) : null);
   const card = el('section', { class: 'card' + (view.stale ? ' stale' : ''), 'data-service': view.service }, head);
   if (view.instances.length === 0) {
     card.append(el('p', { class: 'empty muted' }, 'no live instances'));

@@ -1,5 +1,5 @@
 import { type Logger, type RouteRule, type ServiceInstance, silentLogger, validateServiceName } from '@switchyard/core';
-import type { Registry, RegistryEvent } from '@switchyard/registry';
+import type { CanaryRecord, Registry, RegistryEvent } from '@switchyard/registry';
 import { sortInstances } from '../format/instance.js';
 import type { LeaseInspector } from '../registry/lease-inspector.js';
 import { type InstanceView, withLeases } from '../registry/instance-views.js';
@@ -10,6 +10,13 @@ export interface ServiceView {
   /** True while the registry is unreachable: the instances are the last known view. */
   readonly stale: boolean;
   readonly route: RouteRule | null;
+  /**
+   * The service's canary record (where its canary release stands, written by the canary
+   * controller), or null when there is none, it cannot be read, or the registry keeps none. It is
+   * not pushed: it is read when the service is first watched and then every `leaseRefreshMs`.
+   * While stale, the last one read; its `ownerLeaseMs` is as of that read.
+   */
+  readonly canary: CanaryRecord | null;
   readonly instances: readonly InstanceJson[];
 }
 
@@ -45,6 +52,8 @@ export const DEFAULT_SERVICE_HUB_OPTIONS = Object.freeze({ servicesPollMs: 1_000
 interface Entry {
   readonly instances: Map<string, ServiceInstance>;
   route: RouteRule | undefined;
+  /** The canary record as last read (see ServiceView.canary). */
+  canary: CanaryRecord | undefined;
   stale: boolean;
   view: ServiceView | undefined;
   /** When `view` was built (performance.now()), to carry ages over while stale. */
@@ -89,7 +98,10 @@ export class ServiceHub {
     this.timers.push(
       setInterval(() => void this.refreshServices(false), this.options.servicesPollMs),
       setInterval(() => {
-        for (const service of this.entries.keys()) this.scheduleRefresh(service);
+        // The canary record is read here, not in the refresh: it is not pushed, so a change of
+        // instances need not wait on it, and a burst of changes is announced as quickly as before.
+        for (const [service, entry] of this.entries)
+          void this.readCanary(service, entry).then(() => this.scheduleRefresh(service));
       }, this.options.leaseRefreshMs),
     );
     for (const timer of this.timers) timer.unref();
@@ -159,6 +171,7 @@ export class ServiceHub {
     const entry: Entry = {
       instances: new Map(),
       route: undefined,
+      canary: undefined,
       stale: false,
       view: undefined,
       viewBuiltAt: 0,
@@ -174,6 +187,7 @@ export class ServiceHub {
       }
       this.entries.set(service, entry);
       this.unwatchable.delete(service);
+      await this.readCanary(service, entry);
       await this.scheduleRefresh(service);
     } catch (error) {
       // One service's failure used to fail the whole start: one corrupt service hid every other.
@@ -246,6 +260,7 @@ export class ServiceHub {
           service,
           stale: entry.stale,
           route: entry.route ?? null,
+          canary: entry.canary ?? null,
           instances: views.map((view) => ({
             ...view,
             ageMs: view.ageMs ?? null,
@@ -262,6 +277,21 @@ export class ServiceHub {
       if (entry.dirty) void this.scheduleRefresh(service);
     });
     return entry.refreshing;
+  }
+
+  /**
+   * Re-reads the service's canary record into `entry` (best effort: one that cannot be read now
+   * keeps the last one read; the registry's own warning names a malformed one). Not while stale:
+   * the registry is unreachable, and the view keeps the last one read.
+   */
+  private async readCanary(service: string, entry: Entry): Promise<void> {
+    const { registry } = this.options;
+    if (entry.stale || typeof registry.getCanary !== 'function') return;
+    try {
+      entry.canary = await registry.getCanary(service);
+    } catch {
+      // unreachable or unreadable for now: the service's stale marking speaks for an outage
+    }
   }
 
   private setRegistryError(error: string | null): void {

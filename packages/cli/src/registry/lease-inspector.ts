@@ -32,8 +32,8 @@ export type LeaseInfos = ReadonlyMap<string, LeaseInfo>;
 
 /**
  * A read-only look at the Redis key layout of `@switchyard/registry` (`<ns>:{svc}:gens`, the lease
- * keys and their PTTL, the route key) for what the `Registry` interface does not expose: an
- * instance's age and time until its lease expires, a stored route rule that is malformed. Only
+ * keys and their PTTL, the route and canary keys) for what the `Registry` interface does not expose: an
+ * instance's age and time until its lease expires, a stored route rule or canary record that is malformed. Only
  * reads (HMGET, GET, PTTL, TIME, PSUBSCRIBE); never writes.
  *
  * Times come from the Redis server clock, like the leases themselves, so a skewed local clock does
@@ -107,6 +107,17 @@ export class LeaseInspector {
    */
   async storedRoute(service: string): Promise<string | undefined> {
     const value = await this.client.get(`${this.namespace}:{${service}}:route`);
+    return value === null || value === '' ? undefined : value;
+  }
+
+  /**
+   * The service's canary record as stored (`<ns>:{svc}:canary`, raw JSON), undefined when there is
+   * none. `Registry.getCanary` answers undefined for a stored record it cannot read (written by hand
+   * or by a foreign tool), on which every canary controller's start is refused: this is how the CLI
+   * still sees it. Rejects if Redis cannot be read.
+   */
+  async storedCanary(service: string): Promise<string | undefined> {
+    const value = await this.client.get(`${this.namespace}:{${service}}:canary`);
     return value === null || value === '' ? undefined : value;
   }
 
