@@ -13,6 +13,7 @@ import {
   type Discovery,
 } from '@switchyard/discovery';
 import { MemoryRegistry, MemoryStore, RedisRegistry, type Registry } from '@switchyard/registry';
+import { createConnection } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { redisPerFile } from './fixtures/redis-per-file.js';
 
@@ -222,3 +223,51 @@ describe.each(backends)('a start whose first step the registry refused (%s)', (_
     expect(await registry.getRoute('catalog')).toEqual({ splits: { '1.4.0': 95, '1.7.0': 5 } });
   });
 });
+
+describe('a canary record the registry cannot read (redis, written by hand)', () => {
+  it('refuses the start saying so and how to remove it, not as another controller’s claim', async () => {
+    const namespace = `cu${randomBytes(4).toString('hex')}`;
+    const open = () => {
+      const registry = new RedisRegistry({ url: file.redis.url, namespace });
+      cleanups.push(() => registry.close());
+      return registry;
+    };
+    const { registry, discovery } = await fleet(open);
+    await rawSet(`${namespace}:{catalog}:canary`, '{"canary":"1.5.0","state":"paused"}');
+    const controller = controllerOn(open(), discovery);
+    const refused = await controller.start().catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'FAILED_PRECONDITION' });
+    // Was "another controller claimed the canary record meanwhile", naming nothing to repair.
+    expect((refused as Error).message).toMatch(
+      /catalog's canary record cannot be read .*switchyard canary clear catalog/,
+    );
+    expect(await registry.getRoute('catalog')).toBeUndefined(); // nothing written
+  });
+});
+
+/**
+ * SET `key` `value` on the file's Redis in plain RESP, as someone writing by hand would (this
+ * package does not depend on a Redis client of its own).
+ */
+async function rawSet(key: string, value: string): Promise<void> {
+  const args = ['SET', key, value];
+  const command = `*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+  await new Promise<void>((resolve, reject) => {
+    const socket = createConnection({ host: file.redis.host, port: file.redis.port });
+    const timer = setTimeout(() => socket.destroy(new Error('no reply to SET within 5 s')), 5_000);
+    let reply = '';
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (!reply.includes('\r\n')) return;
+      clearTimeout(timer);
+      socket.end();
+      if (reply.startsWith('+OK')) resolve();
+      else reject(new Error(`SET answered ${reply.trim()}`));
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.write(command);
+  });
+}

@@ -837,11 +837,17 @@ export function createCanaryController(options: CanaryOptions): CanaryController
     // whose promotion is then the first step: the steps may have changed since the record).
     const resumeIndex = resumeAt === undefined ? 0 : config.steps.findLastIndex((step) => step <= resumeAt);
     const first = resumeAt ?? (config.steps[0] as number);
-    await writeRecord({ state: 'running', percent: first }).catch((error: unknown) => {
-      // Another controller claimed the service between the read and this write.
+    await writeRecord({ state: 'running', percent: first }).catch(async (error: unknown) => {
       if (SwitchyardError.hasCode(error, 'FAILED_PRECONDITION')) {
+        // No record was read (so none was expected), and there still is none to read: one is
+        // stored that the registry cannot read (written by hand, or by another tool). Said as
+        // another controller's claim, every start failed without saying what to repair.
+        const unreadable = record === undefined && (await readRecord(service).catch(() => null)) === undefined;
         throw refuse(
-          `another controller claimed the canary record meanwhile; not started (${(error as Error).message})`,
+          unreadable
+            ? `${service}'s canary record cannot be read (written by hand or by another tool?); not started: remove it with switchyard canary clear ${service}`
+            : // Another controller claimed the service between the read and this write.
+              `another controller claimed the canary record meanwhile; not started (${(error as Error).message})`,
         );
       }
       throw error;
