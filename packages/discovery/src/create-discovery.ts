@@ -95,6 +95,11 @@ const MAX_REMEMBERED_HEALTH = 10_000;
  * filter → route (versions the rule sends nothing) → subset → health (draining, outlier ejection,
  * panic) → zone → slow start → balancer.
  *
+ * The watch starts in the background: await `ready()` before the first `pick()`, which otherwise
+ * throws NO_INSTANCES.
+ *
+ * @throws InvalidArgumentError naming the option: an unknown one, a bad service name, an unknown
+ * balancer name (listing the known ones), a value out of its range.
  * @example
  * ```ts
  * const catalog = createDiscovery({ registry, service: 'catalog', balancer: 'p2c-ewma', zone: 'eu-1a' });

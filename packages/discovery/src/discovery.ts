@@ -10,6 +10,7 @@ import type { ZoneOptions } from './pipeline/zone-preference.js';
 
 /** Options for {@link createDiscovery}. */
 export interface DiscoveryOptions {
+  /** Where the service's instances (and its route rule) are watched. Not closed by `close()`: the caller owns it. */
   registry: Registry;
   /** The service to discover. */
   service: string;
@@ -19,7 +20,10 @@ export interface DiscoveryOptions {
   balancers?: BalancerRegistry;
   /** Which instances may be used (version, metadata, or a predicate). @default all */
   filter?: InstanceFilter;
-  /** The caller's zone (or zone options): prefer it while it has enough healthy capacity. */
+  /**
+   * The caller's zone (or zone options): prefer it while it has enough healthy capacity
+   * (`minHealthyFraction: 0.7`, `minInstances: 1` by default). @default none (no zone preference)
+   */
   zone?: string | ZoneOptions;
   /** Passive health checking from call outcomes; `false` turns it off. @default on, see DEFAULT_OUTLIER_DETECTION */
   outlierDetection?: OutlierDetectionOptions | false;
@@ -63,13 +67,17 @@ export interface CallOutcome {
 
 /** One picked instance; report how the call went with `done` (exactly once; later calls are ignored). */
 export interface Lease {
+  /** The picked instance: call it. */
   readonly instance: ServiceInstance;
+  /** Reports how the call went (latency, failure) to the balancer and outlier detection, and frees the slot. */
   done(outcome: CallOutcome): void;
 }
 
 /** An ejection by outlier detection. */
 export interface EjectionEvent {
+  /** The ejected instance's id. */
   id: string;
+  /** How long it stays ejected (ms, jitter included). */
   ejectedForMs: number;
   /** Ejections in a row (the backoff exponent). */
   ejectionCount: number;
@@ -81,6 +89,7 @@ export interface EjectionEvent {
  * unreachable.
  */
 export interface Discovery {
+  /** The service discovered (as given in the options). */
   readonly service: string;
   /** True while the registry is unreachable and the view may be out of date. */
   readonly stale: boolean;
@@ -114,5 +123,10 @@ export interface Discovery {
   readonly onEjection: Event<EjectionEvent>;
   /** Cumulative call outcomes per version (counters only grow: diff two reads for a window). */
   versionOutcomes(): Map<string, VersionOutcome>;
+  /**
+   * Stops the watch and its timers. A `ready()` still waiting for the first snapshot rejects with
+   * REGISTRY_UNAVAILABLE; `pick()` keeps answering from the last view. Leaves the registry open (the
+   * caller owns it). Idempotent.
+   */
   close(): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { decayedWith, isStale, LoadSlab, OUTSTANDING, SAMPLES, STAMP_MS, STORED_
  * decay through the slab's shared factor, so neither a read nor a sample calls `Math.exp`.
  */
 export class EndpointLoad implements EndpointStats {
+  /** The index of its line in `slab.array`. */
   readonly base: number;
 
   /**
@@ -30,6 +31,7 @@ export class EndpointLoad implements EndpointStats {
     this.base = slab.allocate();
   }
 
+  /** Calls picked and not yet done (written by discovery; simulations may write it too). */
   get outstanding(): number {
     return this.slab.array[this.base + OUTSTANDING] as number;
   }
@@ -38,6 +40,7 @@ export class EndpointLoad implements EndpointStats {
     this.slab.array[this.base + OUTSTANDING] = value;
   }
 
+  /** Latency samples recorded so far. */
   get samples(): number {
     return sampleCount(this.slab.array, this.base);
   }

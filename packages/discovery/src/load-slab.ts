@@ -40,7 +40,12 @@ const REUSE_AFTER_MS = 60_000;
  */
 const REBASE_AFTER_DECAYS = 256;
 
+/**
+ * The lines of many {@link EndpointLoad}s in one Float64Array ({@link STRIDE} numbers each), with
+ * one latency decay constant; one per discovery. Grows as lines are allocated.
+ */
 export class LoadSlab {
+  /** The lines; replaced by a larger array when the slab grows, so read it again, do not keep it. */
   array: Float64Array;
   private used = 0;
   private readonly reusable: number[] = [];
@@ -51,6 +56,7 @@ export class LoadSlab {
   /**
    * @param decayMs the time constant of every line's latency decay (one per slab: the lines share
    *   their decay factor).
+   * @param capacity lines room is made for at first; the slab doubles when they are used up. @default 16
    */
   constructor(
     readonly decayMs: number,
@@ -96,7 +102,7 @@ export class LoadSlab {
 
   /**
    * Stores a new EWMA value for the line at `base`, sampled at `now`. `factor` is
-   * `decayFactor(now)`, for a caller that already has it.
+   * `decayFactor(now)` (its default), passed by a caller that already has it.
    */
   store(base: number, valueMs: number, now: number, factor = this.decayFactor(now)): void {
     const array = this.array;

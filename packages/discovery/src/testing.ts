@@ -27,6 +27,7 @@ export interface SimulatedBackend {
 
 /** Options for {@link simulateBalancing}. */
 export interface SimulationOptions {
+  /** The backends, at least one; the shares of the result follow their order. */
   backends: readonly SimulatedBackend[];
   /** A strategy, or `'oracle'`: pick the backend with the least expected completion time, knowing true speeds. */
   balancer: BalancingStrategy | 'oracle';
@@ -42,8 +43,11 @@ export interface SimulationOptions {
 export interface SimulationResult {
   /** Share of requests per backend (sums to 1). */
   share: number[];
+  /** Median latency as the clients saw it (queueing included), virtual ms. */
   p50Ms: number;
+  /** 99th-percentile latency, virtual ms. */
   p99Ms: number;
+  /** Mean latency, virtual ms. */
   meanMs: number;
 }
 

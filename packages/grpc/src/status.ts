@@ -61,13 +61,24 @@ export const DEFAULT_RETRYABLE_STATUSES: readonly Status[] = Object.freeze([Stat
  * it is the reply: `details` and `metadata` are sent as the status's message and trailers.
  */
 export class GrpcCallError extends SwitchyardError {
+  /** The numeric gRPC status (`status.UNAVAILABLE` = 14). */
   readonly grpcCode: Status;
+  /** The status message, as the server sent it (or as a handler's reply sends it). */
   readonly details: string;
+  /** The server's trailers (or a handler's to send); `undefined` when there were none. */
   readonly metadata: Metadata | undefined;
+  /**
+   * The server's pushback in ms (`grpc-retry-pushback-ms`); -1 for one that is no whole number (do
+   * not retry); `undefined` when none was sent.
+   */
   readonly retryAfterMs: number | undefined;
   /** True when a call made by this process failed (rather than a handler choosing the status). */
   readonly fromDownstream: boolean;
 
+  /**
+   * For a handler's reply: `new GrpcCallError(status.NOT_FOUND, 'no such product')`. `code` is the
+   * status's canonical name; `retryable` defaults to `false`; `method` prefixes the message.
+   */
   constructor(
     grpcCode: Status,
     details: string,

@@ -41,10 +41,13 @@ export interface CanaryRecord {
 
 /** What a controller writes: the record without the fields the registry sets. */
 export interface CanaryRecordInput {
+  /** The version being released (the rules of an instance's `version`). */
   canary: string;
+  /** The version in production it is released against (the rules of an instance's `version`). */
   stable: string;
   /** Integer 0..100. */
   percent: number;
+  /** `running`, `rolled-back` or `complete` (see {@link CanaryRecord.state}). */
   state: CanaryRecord['state'];
   /** At most 1024 characters. @default '' */
   reason?: string;

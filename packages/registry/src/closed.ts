@@ -9,6 +9,7 @@ export { isRegistryClosedError } from '@switchyard/core';
  * its own errors the same way (any error with `registryClosed: true`); see `isRegistryClosedError`.
  */
 export class RegistryClosedError extends RegistryUnavailableError {
+  /** Always `true`: the mark `isRegistryClosedError()` reads. */
   readonly registryClosed = true;
   override readonly retryable = false;
 }

@@ -52,7 +52,7 @@ export function createRegistry(url: string, options: CreateRegistryOptions = {})
  * Checks a registry URL the way {@link createRegistry} reads it, without connecting: its scheme
  * and, for Redis, its form. `field` names the setting in the error, so that a service can refuse a
  * malformed `SWITCHYARD_REGISTRY_URL` by that name when it reads its configuration, instead of
- * failing later, at start, on a `url` that is none of its settings.
+ * failing later, at start, on a `url` that is none of its settings. `field` defaults to `'url'`.
  *
  * @throws InvalidArgumentError naming `field`.
  */

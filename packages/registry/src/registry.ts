@@ -68,6 +68,7 @@ export type RegistrationState = 'active' | 'unavailable' | 'lost' | 'deregistere
 export interface Registration {
   /** The instance as currently registered (after the latest `update`). */
   readonly instance: ServiceInstance;
+  /** Where the registration stands now (see {@link RegistrationState}); `onStateChange` tells each change. */
   readonly state: RegistrationState;
   /**
    * Changes status, weight, metadata or version. The new values are kept locally first, so if the

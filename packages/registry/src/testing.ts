@@ -41,15 +41,20 @@ export interface RegistryContractOptions {
 
 /** Collects a watch's events and waits for the ones a test expects. */
 export class EventLog {
+  /** Every event received, in order. */
   readonly events: RegistryEvent[] = [];
   private waiters: (() => void)[] = [];
 
+  /** The listener to hand `registry.watch()`. */
   readonly listener = (event: RegistryEvent): void => {
     this.events.push(event);
     for (const wake of this.waiters) wake();
   };
 
-  /** Resolves with the first event (from `fromIndex`) matching `predicate`, or rejects after `timeoutMs`. */
+  /**
+   * Resolves with the first event (from index `fromIndex`, default 0) matching `predicate`, or
+   * rejects after `timeoutMs` (default 2_000).
+   */
   async next(predicate: (event: RegistryEvent) => boolean, timeoutMs = 2_000, fromIndex = 0): Promise<RegistryEvent> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -80,7 +85,18 @@ const input = (service: string, id: string, extra: Partial<ServiceInstance> = {}
   ...extra,
 });
 
-/** Registers the contract suite for one backend. */
+/**
+ * Registers the contract suite for one backend: a vitest `describe` block whose tests each call
+ * `setup` for a fresh target and close every client made from it afterwards.
+ *
+ * @example
+ * ```ts
+ * describeRegistry('memory', () => {
+ *   const store = new MemoryStore();
+ *   return { newClient: () => new MemoryRegistry({ store }) };
+ * });
+ * ```
+ */
 export function describeRegistry(
   name: string,
   setup: () => RegistryContractTarget | Promise<RegistryContractTarget>,
@@ -704,7 +720,7 @@ type CanaryRegistry = Registry & Required<Pick<Registry, 'getCanary' | 'setCanar
 
 /**
  * A registry blip just as a service marks itself ready: `registry`'s registrations of `service`
- * refuse their first `times` updates to status `up` with REGISTRY_UNAVAILABLE (what a Redis
+ * refuse their first `times` (default 1) updates to status `up` with REGISTRY_UNAVAILABLE (what a Redis
  * restarting at that moment answers). Patches `registry.register` in place, for the rest of the
  * test. Resolves once an update to `up` has been accepted.
  */

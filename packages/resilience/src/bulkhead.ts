@@ -16,7 +16,9 @@ export interface BulkheadOptions {
 
 /** A bulkhead policy, with its live figures and events. */
 export interface BulkheadPolicy extends Policy {
+  /** Calls running now (at most `maxConcurrent`). */
   readonly running: number;
+  /** Calls waiting for a slot now (at most `maxQueue`). */
   readonly queued: number;
   /** A call was rejected (queue full, or waited too long). */
   readonly onReject: Event<{ reason: 'full' | 'queue-timeout' }>;
@@ -27,6 +29,13 @@ export interface BulkheadPolicy extends Policy {
  * at most `maxConcurrent` calls run, at most `maxQueue` wait (FIFO), and a waiter leaves the queue
  * with BULKHEAD_FULL after `queueTimeoutMs`, or with the call's own error when its deadline passes
  * or its caller aborts.
+ *
+ * @throws InvalidArgumentError naming the option: an unknown one, a `maxConcurrent` that is missing
+ * or not an integer from 1 to 1,000,000, a `maxQueue` or `queueTimeoutMs` out of range.
+ * @example
+ * ```ts
+ * const policy = bulkhead({ maxConcurrent: 100, maxQueue: 100, queueTimeoutMs: 500 });
+ * ```
  */
 export function bulkhead(options: BulkheadOptions): BulkheadPolicy {
   checkOptions('bulkhead', options, ['maxConcurrent', 'maxQueue', 'queueTimeoutMs']);

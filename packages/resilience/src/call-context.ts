@@ -55,6 +55,7 @@ export interface AttemptContext {
  * listener list.
  */
 export class CallContext implements AttemptContext {
+  /** See {@link AttemptContext.attempt}; set by the policy that makes the attempt. */
   attempt = 1;
   /** The operation this call runs (set once per call; attempts inherit it). */
   operation: ((context: CallContext) => unknown) | undefined = undefined;
@@ -80,13 +81,20 @@ export class CallContext implements AttemptContext {
   /** The operation was called in this context or one of its attempts (see markOperationCalled). */
   private operationCalled = false;
 
+  /**
+   * Made by `execute()` for the call, and by {@link CallContext.child} for its attempts: a policy
+   * of one's own makes attempts with `child()`, not with this constructor.
+   */
   constructor(
     public deadline: number,
     readonly key: string | undefined,
     private readonly parent: CallContext | undefined,
   ) {}
 
-  /** A child context for one attempt: same or tighter deadline; it aborts when this one does. */
+  /**
+   * A child context for one attempt: same or tighter deadline (`deadline`, by default this one's;
+   * a later one is cut to this one's); it aborts when this one does.
+   */
   child(attempt: number, deadline = this.deadline): CallContext {
     const child = new CallContext(Math.min(deadline, this.deadline), this.key, this);
     child.attempt = attempt;
@@ -94,6 +102,7 @@ export class CallContext implements AttemptContext {
     return child;
   }
 
+  /** See {@link AttemptContext.signal}: made on first read, so an operation that never reads it costs nothing. */
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
@@ -169,7 +178,10 @@ export class CallContext implements AttemptContext {
     };
   }
 
-  /** Aborts this context with DEADLINE_EXCEEDED when its deadline passes. */
+  /**
+   * Aborts this context with DEADLINE_EXCEEDED when its deadline passes (at once if it passed by
+   * `now`, default `Date.now()`).
+   */
   armDeadline(now = Date.now()): void {
     if (this.deadline === NO_DEADLINE || this.deadlineEntry || this.reason) return;
     if (this.deadline <= now) {
@@ -244,10 +256,12 @@ export class CallContext implements AttemptContext {
     return root.attemptsNumbered;
   }
 
+  /** See {@link AttemptContext.disallowHedging}: holds for the whole call. */
   disallowHedging(): void {
     this.root().hedgingDisallowed = true;
   }
 
+  /** See {@link AttemptContext.refuseFurtherAttempts}: holds for the whole call; the first reason stays. */
   refuseFurtherAttempts(reason: Error): void {
     const root = this.root();
     // No reason (from JavaScript, a variable left unset) is still a refusal: kept as given, it
@@ -262,6 +276,7 @@ export class CallContext implements AttemptContext {
     root.hedgingDisallowed = true;
   }
 
+  /** See {@link AttemptContext.furtherAttemptsRefused}. */
   get furtherAttemptsRefused(): Error | undefined {
     return this.root().refusal;
   }

@@ -6,6 +6,7 @@ import { type Policy, policyFromSteps } from './policy.js';
  * tracing, overall `timeout`, `retry`, a fresh pick per attempt (the transports do that), a
  * per-instance `circuitBreaker`, `bulkhead`, a per-attempt `timeout`.
  *
+ * @throws InvalidArgumentError naming `compose[i]` for an argument that is not a policy.
  * @example
  * ```ts
  * const policy = compose(timeout({ ms: 2_000 }), retry({ maxAttempts: 3 }), circuitBreaker(), bulkhead({ maxConcurrent: 100 }));

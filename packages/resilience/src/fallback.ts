@@ -13,6 +13,13 @@ export interface FallbackOptions {
  * Replaces a failure with a value: `fallback((error) => cachedProduct)`. Put it outermost, so it
  * sees the final error after retries and breakers. Not run once the call was cancelled or its
  * deadline passed: the caller already has that error, and nothing outlives the deadline.
+ *
+ * @throws InvalidArgumentError naming `fallback.handler` or `fallback.on` when it is no function, or
+ * `fallback.<key>` for an unknown option.
+ * @example
+ * ```ts
+ * const policy = compose(fallback(() => cachedProduct, { on: (error) => SwitchyardError.isInstance(error) }), retry());
+ * ```
  */
 export function fallback<R>(
   handler: (error: unknown, context: AttemptContext) => R | Promise<R>,

@@ -13,9 +13,12 @@ import { type RetryBudget, retryBudget } from './retry-budget.js';
 
 /** Options for {@link hedge}. */
 export interface HedgeOptions {
-  /** Fixed delay before sending a hedge. Give this or `percentile`. */
+  /** Fixed delay (ms) before sending a hedge. Give this or `percentile`. @default none (one of the two is required) */
   delayMs?: number;
-  /** Hedge after this quantile (0..1) of recent successful latencies, e.g. 0.95. */
+  /**
+   * Hedge after this quantile (0..1) of the last 1,000 successful latencies, e.g. 0.95 (`initialDelayMs`
+   * until 20 have been seen). Give this or `delayMs`. @default none (one of the two is required)
+   */
   percentile?: number;
   /** Delay used until `percentile` has enough samples. @default 50 */
   initialDelayMs?: number;
@@ -46,6 +49,14 @@ const MIN_SAMPLES = 20;
  * Hedged requests (The Tail at Scale): if an attempt has not answered after a delay, send another
  * (to another instance: each attempt gets its own context), take the first success and cancel the
  * others through their signals. Limited by a budget so hedging cannot double the load.
+ *
+ * @throws InvalidArgumentError naming the option: neither or both of `delayMs` and `percentile`, an
+ * unknown option, a number out of its range (`maxHedges` 1 to 10), a `retryOn` that is no function,
+ * a `budget` that is not a retryBudget() or `false`.
+ * @example
+ * ```ts
+ * const policy = compose(timeout({ ms: 1_000 }), hedge({ percentile: 0.95, maxHedges: 1 }));
+ * ```
  */
 export function hedge(options: HedgeOptions): HedgePolicy {
   checkOptions('hedge', options, ['delayMs', 'percentile', 'initialDelayMs', 'maxHedges', 'budget', 'retryOn']);

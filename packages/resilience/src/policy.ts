@@ -3,11 +3,17 @@ import { CallContext, raceAbort, type AttemptContext } from './call-context.js';
 
 /** Options of one `execute` call. Any other key rejects the call with INVALID_ARGUMENT (naming it). */
 export interface ExecuteOptions {
-  /** The caller's signal: aborting it cancels the call (CANCELLED). */
+  /** The caller's signal: aborting it cancels the call (CANCELLED). @default none */
   signal?: AbortSignal;
-  /** Absolute deadline (ms, `Date.now()` clock). No policy outlives it (DEADLINE_EXCEEDED). */
+  /**
+   * Absolute deadline (ms, `Date.now()` clock). No policy outlives it (DEADLINE_EXCEEDED).
+   * @default none: only the policy's own `timeout()`s bound the call
+   */
   deadline?: number;
-  /** A key for keyed policies (e.g. `circuitBreaker({ keyed: true })`): a method, an instance id… */
+  /**
+   * A key for keyed policies (e.g. `circuitBreaker({ keyed: true })`): a method, an instance id…
+   * @default none (keyed policies share one state for every call without a key)
+   */
   key?: string;
 }
 
@@ -27,15 +33,32 @@ export type Middleware = (context: CallContext, next: (context: CallContext) => 
  * ```
  */
 export interface Policy {
+  /**
+   * Runs `operation` under the policy: once, or again for retries and hedges, each attempt with its
+   * own {@link AttemptContext}. Resolves with the first success; rejects with the error the policy
+   * ends with (the operation's own, or DEADLINE_EXCEEDED, CANCELLED, RETRY_EXHAUSTED,
+   * CIRCUIT_OPEN…). Never throws: a non-function `operation` or bad `options` reject with
+   * INVALID_ARGUMENT naming them, before the operation runs.
+   */
   execute<T>(operation: Operation<T>, options?: ExecuteOptions): Promise<T>;
   /** The middleware steps of this policy, outermost first (what `compose` flattens). */
   readonly steps: readonly Middleware[];
+  /** Its name and settings, e.g. `compose(timeout(2000ms), retry(…))`, for logs. */
   toString(): string;
 }
 
 /**
  * Builds a {@link Policy} from middleware steps (outermost first): the way to write your own policy.
  * A step receives the call's context and `next`, and returns what `next` returns (or throws).
+ * `name` is what `toString()` returns.
+ *
+ * @throws InvalidArgumentError naming `steps` (or `steps[i]`) when they are not an array of functions.
+ * @example
+ * ```ts
+ * const logging = createPolicy([async (context, next) => {
+ *   try { return await next(context); } finally { console.log('attempt', context.attempt); }
+ * }], 'logging');
+ * ```
  */
 export function policyFromSteps(steps: readonly Middleware[], name: string): Policy {
   assertSteps(steps);

@@ -38,6 +38,7 @@ export interface RetryBudget {
   releaseRetry?(grantedAt: number): void;
   /** A retry was refused because the budget was spent. */
   readonly onExhausted: Event<void>;
+  /** Its settings, e.g. `retryBudget(ratio=0.2, minPerSecond=10, windowMs=10000)`, for logs. */
   toString(): string;
 }
 
@@ -48,6 +49,14 @@ const BUCKETS = 10;
  * minPerSecond × window seconds). Unlike Linkerd's additive reserve, the floor does not stack on
  * top of the ratio, so under load attempts never exceed (1 + ratio) × requests — an outage cannot
  * multiply load by more than 1.2× with the defaults — while a quiet client can still retry.
+ *
+ * @throws InvalidArgumentError naming the option: an unknown one, `ratio` outside 0..1,
+ * `minPerSecond` outside 0..1,000,000, `windowMs` not an integer from 10 to 3,600,000.
+ * @example
+ * ```ts
+ * const budget = retryBudget({ ratio: 0.2 });
+ * const policy = compose(retry({ budget }), hedge({ percentile: 0.95, budget }));
+ * ```
  */
 export function retryBudget(options: RetryBudgetOptions = {}): RetryBudget {
   checkOptions('retryBudget', options, ['ratio', 'minPerSecond', 'windowMs']);

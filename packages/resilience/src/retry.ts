@@ -50,25 +50,32 @@ export const DEFAULT_RETRY = Object.freeze({ maxAttempts: 3 });
 export interface RetryEvent {
   /** The attempt about to start (2 for the first retry). */
   attempt: number;
+  /** The wait before it (ms): the backoff's, or the server's pushback. */
   delayMs: number;
+  /** The failed attempt's error. */
   error: unknown;
 }
 
 /** Retrying stopped without success. */
 export interface GiveUpEvent {
+  /** Attempts made, the first included. */
   attempts: number;
   /**
    * `deadline`: the call's deadline passed (during an attempt or a wait) or left no time for
    * another attempt; `aborted`: the caller (or a policy, e.g. a hedge that lost) cancelled the call.
    */
   reason: 'not-retryable' | 'attempts' | 'budget' | 'deadline' | 'pushback' | 'aborted';
+  /** The last attempt's error. */
   error: unknown;
 }
 
 /** A retry policy, with its events. */
 export interface RetryPolicy extends Policy {
+  /** A retry is about to wait its delay (told before the wait). */
   readonly onRetry: Event<RetryEvent>;
+  /** Retrying stopped without success; not told for a call whose first attempt succeeded. */
   readonly onGiveUp: Event<GiveUpEvent>;
+  /** The budget in use (the given one or its own); `undefined` with `budget: false`. */
   readonly budget: RetryBudget | undefined;
 }
 
@@ -96,6 +103,15 @@ const abortedWhy = (reason: unknown): 'deadline' | 'aborted' =>
  * Errors: the error itself when it is not retryable or the call was aborted; RETRY_EXHAUSTED
  * (`errors[]`, cause = last) after the last attempt; RETRY_BUDGET_EXHAUSTED or DEADLINE_EXCEEDED
  * (cause = last error) when the budget or the deadline leaves no room for another attempt.
+ *
+ * @throws InvalidArgumentError naming the option (`retry.maxAttempts`, `retry.backoff.initialMs`…):
+ * an unknown one, a number out of range (`maxAttempts` 1 to 100), a classifier that is no function,
+ * a `budget` that is not a retryBudget() or `false`.
+ * @example
+ * ```ts
+ * const policy = retry({ maxAttempts: 3, backoff: { initialMs: 25, maxMs: 1_000 } });
+ * policy.onGiveUp(({ reason, attempts }) => log.warn({ reason, attempts }, 'gave up'));
+ * ```
  */
 export function retry(options: RetryOptions = {}): RetryPolicy {
   checkOptions('retry', options, ['maxAttempts', 'backoff', 'retryOn', 'budget', 'pushbackOf']);

@@ -19,6 +19,13 @@ export interface TimeoutOptions {
  * Put one outermost (whole call, retries included) and, if wanted, one innermost (per attempt).
  * A timeout tighter than the call's deadline rejects with a *retryable* DEADLINE_EXCEEDED (the
  * call has time left), so a retry() outside it tries again.
+ *
+ * @throws InvalidArgumentError naming `timeout.ms` when it is missing or not an integer from 0 to
+ * 2,147,483,647 (or `timeout.<key>` for an unknown option).
+ * @example
+ * ```ts
+ * const policy = compose(timeout({ ms: 2_000 }), retry(), timeout({ ms: 500 })); // whole call, then each attempt
+ * ```
  */
 export function timeout(options: TimeoutOptions): Policy {
   checkOptions('timeout', options, ['ms']);

@@ -11,15 +11,21 @@ export type ServiceClientOptions = Omit<Partial<DiscoveryOptions>, 'registry' | 
 
 /** A started service. */
 export interface RunningService {
+  /** The service name, as registered. */
   readonly name: string;
   /** The instance as registered (with the ports actually bound). */
   readonly instance: ServiceInstance;
+  /** The instance's live registration (heartbeating); `stop()` deregisters it. */
   readonly registration: Registration;
+  /** The registry it is registered in: the one given, or the one made from the URL (closed by `stop()`). */
   readonly registry: Registry;
+  /** The gRPC server's bound port; `undefined` without `grpc` options. */
   readonly grpcPort: number | undefined;
+  /** The HTTP server's bound port; `undefined` without `http` options. */
   readonly httpPort: number | undefined;
   /** Where `/metrics` is served, when metrics are on. */
   readonly metricsPort: number | undefined;
+  /** The process's tracing setup; `undefined` with `tracing: false`. */
   readonly tracing: Tracing | undefined;
   /** True from the moment stopping began. */
   readonly draining: boolean;

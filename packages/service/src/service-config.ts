@@ -17,16 +17,31 @@ import type { ServiceOptions } from './service-options.js';
 
 /** Every setting of a service, after options → environment → defaults. */
 export interface ServiceConfig {
+  /** The service name (a DNS label). */
   name: string;
+  /** `version`, else `SWITCHYARD_VERSION`; `undefined`: none. */
   version: string | undefined;
+  /**
+   * `registry` (a URL, with credentials from the environment written in, or an instance), else
+   * `SWITCHYARD_REGISTRY_URL`.
+   */
   registry: string | Registry;
+  /** `zone`, else `SWITCHYARD_ZONE`; `undefined`: none. */
   zone: string | undefined;
+  /** `metadata`, checked; `{}` when not given. */
   metadata: Record<string, string>;
+  /**
+   * `advertiseHost`, else `SWITCHYARD_ADVERTISE_HOST`, else `POD_IP`; `undefined`: worked out at
+   * start from the listen host.
+   */
   advertiseHost: string | undefined;
   /** The address servers listen on unless `grpc.host`/`http.host` say otherwise. */
   listenHost: string;
+  /** `ttlMs`, else `SWITCHYARD_TTL_MS`; `undefined`: the registry's default. */
   ttlMs: number | undefined;
+  /** `drainDelayMs`, else `SWITCHYARD_DRAIN_DELAY_MS`, else 5_000. */
   drainDelayMs: number;
+  /** `shutdownGraceMs`, else `SWITCHYARD_SHUTDOWN_GRACE_MS`, else 10_000. */
   shutdownGraceMs: number;
 }
 
@@ -78,7 +93,7 @@ function listenHostOf(env: NodeJS.ProcessEnv, advertised: string | undefined): s
 /**
  * Resolves configuration: options first, then environment variables, then defaults. Every error
  * names the setting it came from (`drainDelayMs` or `SWITCHYARD_DRAIN_DELAY_MS`), so a bad
- * deployment fails at start with one clear line.
+ * deployment fails at start with one clear line. `env` defaults to `process.env`.
  */
 export function resolveServiceConfig(options: ServiceOptions, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   assertObject('options', options);

@@ -17,11 +17,18 @@ export interface ServiceOptions {
    * @default SWITCHYARD_REGISTRY_URL (required one way or the other)
    */
   registry?: string | Registry;
-  /** gRPC server: the services to serve. Port 0 takes any free port (registered as bound). */
+  /**
+   * gRPC server: the services to serve. Port 0 takes any free port (registered as bound).
+   * @default no gRPC server (give `grpc` or `http`, or both)
+   */
   grpc?: {
+    /** The services to serve (see `createGrpcServer`). */
     services: GrpcServiceBinding[];
+    /** @default 50051 */
     port?: number;
+    /** Where it listens. @default SWITCHYARD_LISTEN_HOST, else `0.0.0.0` (`::` when the advertised host is IPv6) */
     host?: string;
+    /** @default mTLS from SWITCHYARD_TLS_* when set, else insecure (plaintext) */
     credentials?: ServerCredentials;
     /** gRPC server reflection, for `grpcurl` and `grpcui` (see `createGrpcServer`). @default false */
     reflection?: boolean;
@@ -31,12 +38,13 @@ export interface ServiceOptions {
    * The handler runs inside `httpHandler` from `@switchyard/http`: it gets `(request, response,
    * context)`, `context` holding the caller's `deadline` and a `signal`, and may be async (a
    * rejection is replied as the error's status); an Express or Connect app works as it is.
-   * Port 0 takes any free port.
+   * Port 0 takes any free port; `port` defaults to 8080, `host` as `grpc.host` does.
+   * @default no HTTP server (give `grpc` or `http`, or both)
    */
   http?: { handler?: HttpRequestHandler; port?: number; host?: string };
   /** @default SWITCHYARD_ZONE */
   zone?: string;
-  /** Registry metadata (e.g. `{ track: 'b' }`). */
+  /** Registry metadata (e.g. `{ track: 'b' }`). @default {} */
   metadata?: Record<string, string>;
   /**
    * Prometheus metrics at `http://<listen host>:<port>/metrics` (call durations, in-flight

@@ -37,6 +37,9 @@ import type { ServiceOptions } from './service-options.js';
  * ports actually bound; on SIGTERM/SIGINT or `stop()` it drains (see {@link RunningService.stop}).
  * Anything that fails during start is cleaned up before the error is thrown.
  *
+ * @throws InvalidArgumentError (a rejection) naming the setting or environment variable: a bad
+ * option or variable, neither `grpc` nor `http`, no registry, a port or host that cannot be
+ * listened on. REGISTRY_UNAVAILABLE when the registry cannot take the registration.
  * @example
  * ```ts
  * const service = await startService({ name: 'catalog', version: '1.4.0', grpc: { port: 50051, services: [{ definition: CatalogService, implementation }] } });

@@ -53,7 +53,8 @@ const DEFAULT_RELOAD_MS = 60_000;
  * paths; all three or none) and optionally `SWITCHYARD_TLS_SERVER_NAME` (the name in the
  * certificates, when instances are dialled by IP) and `SWITCHYARD_TLS_RELOAD_MS` (how often to read
  * the files again, see {@link ServiceTls.reload}). The key is read here and kept in memory only;
- * it is never logged or registered.
+ * it is never logged or registered. `environment` defaults to `process.env`. `undefined` when none
+ * of these variables is set (plaintext).
  * @throws InvalidArgumentError naming the variable: a file missing or unreadable, not PEM, a key
  *   that does not match the certificate, a certificate the CA did not sign (directly or through
  *   intermediates after it in its file) or one that has expired.

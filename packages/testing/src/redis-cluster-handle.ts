@@ -6,6 +6,7 @@ export interface RedisClusterHandle {
   readonly url: string;
   /** Every node, masters first, then replicas. */
   readonly nodes: RedisEndpoint[];
+  /** Where the processes came from: containers or the `redis-server` binary. */
   readonly via: 'container' | 'binary';
   /** Stops every process or container it started. Idempotent. */
   stop(): Promise<void>;

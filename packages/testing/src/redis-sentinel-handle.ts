@@ -1,6 +1,8 @@
 /** A `host:port` pair. */
 export interface RedisEndpoint {
+  /** `127.0.0.1` for what this package starts. */
   host: string;
+  /** The TCP port. */
   port: number;
 }
 
@@ -11,8 +13,11 @@ export interface RedisEndpoint {
 export interface RedisSentinelHandle {
   /** `redis-sentinel://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3/<masterName>`. */
   readonly url: string;
+  /** The name the sentinels monitor the master under (the `masterName` option). */
   readonly masterName: string;
+  /** Every sentinel's address. */
   readonly sentinels: RedisEndpoint[];
+  /** Where the processes came from: containers or the `redis-server` binary. */
   readonly via: 'container' | 'binary';
   /** The current master, as a sentinel reports it (`SENTINEL GET-MASTER-ADDR-BY-NAME`). */
   master(): Promise<RedisEndpoint>;

@@ -7,7 +7,9 @@ import type { RedisVia } from './via.js';
 export interface RedisServerHandle {
   /** `redis://127.0.0.1:PORT`, with `:password@` when a password was set; `REDIS_URL` as given for `via: 'env'`. */
   readonly url: string;
+  /** `127.0.0.1` (or `REDIS_URL`'s host). */
   readonly host: string;
+  /** The port it listens on (kept across `restart()`). */
   readonly port: number;
   /** Where this Redis came from. Only `container` and `binary` support kill/restart/pause/resume. */
   readonly via: RedisVia;

@@ -38,6 +38,9 @@ export const DEFAULT_START_REDIS_CLUSTER_OPTIONS = Object.freeze({
  * Starts a Redis Cluster on free 127.0.0.1 ports (each with its bus port, +10000, free too), assigns all slots
  * and resolves once every node reports `cluster_state:ok`. Node timeout is 2 s.
  *
+ * @throws SwitchyardTestingError with code `INVALID_ARGUMENT` (an option out of range or unknown),
+ * `NOT_AVAILABLE` (the path asked for is not there), `START_FAILED`, `PORT_TAKEN` (every attempt lost
+ * its port) or `TIMEOUT` (not ready within `startupTimeoutMs`).
  * @example
  * const cluster = await startRedisCluster();
  * const client = new Redis.Cluster(cluster.nodes);

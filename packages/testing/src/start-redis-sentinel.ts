@@ -52,6 +52,9 @@ export const DEFAULT_START_REDIS_SENTINEL_OPTIONS = Object.freeze({
  * Starts a master, its replicas and a set of sentinels on free 127.0.0.1 ports, and resolves once every sentinel
  * reports the master, sees every replica in sync and knows the other sentinels, so a failover can succeed.
  *
+ * @throws SwitchyardTestingError with code `INVALID_ARGUMENT` (an option out of range or unknown),
+ * `NOT_AVAILABLE` (the path asked for is not there), `START_FAILED`, `PORT_TAKEN` (every attempt lost
+ * its port) or `TIMEOUT` (not ready within `startupTimeoutMs`).
  * @example
  * const sentinel = await startRedisSentinel();
  * const client = new Redis({ sentinels: sentinel.sentinels, name: sentinel.masterName });

@@ -50,6 +50,9 @@ export const DEFAULT_START_REDIS_OPTIONS = Object.freeze({ args: [] as readonly 
  * Starts a standalone Redis on a free 127.0.0.1 port (no persistence) and resolves once it answers PING.
  * Logs one line on stderr naming the path taken.
  *
+ * @throws SwitchyardTestingError with code `INVALID_ARGUMENT` (an option out of range or unknown),
+ * `NOT_AVAILABLE` (the path asked for is not there), `START_FAILED`, `PORT_TAKEN` (every attempt lost
+ * its port) or `TIMEOUT` (not ready within `startupTimeoutMs`).
  * @example
  * const redis = await startRedis();
  * const client = new Redis(redis.url);

@@ -24,6 +24,7 @@ const marker = Symbol.for('switchyard.testing.error');
  * which path) and end with the process or container output when there is any.
  */
 export class SwitchyardTestingError extends Error {
+  /** `code`: what went wrong, stable across releases (see {@link TestingErrorCode}). */
   constructor(
     readonly code: TestingErrorCode,
     message: string,

@@ -159,7 +159,7 @@ function enabledTracing(options: ResolvedTracingOptions): Tracing {
  * Call it once, before the transports start. A second call with equal options (after environment
  * lookups) returns the same instance; with different options it throws, until `shutdown()`.
  *
- * Errors (INVALID_ARGUMENT, naming the field or environment variable): a missing `serviceName`,
+ * @throws InvalidArgumentError naming the field or environment variable: a missing `serviceName`,
  * any bad option, an unsupported `OTEL_EXPORTER_OTLP_PROTOCOL`, an OTLP endpoint that is no http(s)
  * URL, an `OTEL_EXPORTER_OTLP_(TRACES_)HEADERS` entry that is no percent-encoded `key=value`, an
  * `OTEL_BSP_*` that is no whole number in range (with a batch processor), a span limit

@@ -32,6 +32,7 @@ function traceparentOf(span: Span): string | undefined {
  * `setBuilt`, `set` receives everything.
  */
 export interface SpanContextSetter<Carrier> extends TextMapSetter<Carrier> {
+  /** Sets `key` to `value`, a `traceparent` known to be well-formed: no need to check it. */
   setBuilt?(carrier: Carrier, key: string, value: string): void;
 }
 
@@ -40,7 +41,8 @@ export interface SpanContextSetter<Carrier> extends TextMapSetter<Carrier> {
  * context: the same as `injectTraceContext(carrier, trace.setSpan(context.active(), span), setter)`.
  * Under the W3C propagator {@link initTracing} registers, with no baggage in the active context, it
  * writes `traceparent` (and `tracestate`) straight from the span, without building that context
- * and running two propagators over it (internal to Switchyard's transports).
+ * and running two propagators over it (internal to Switchyard's transports). `setter` defaults to
+ * OpenTelemetry's `defaultTextMapSetter` (a plain object's properties).
  */
 export function injectSpanContext<Carrier>(
   carrier: Carrier,

@@ -15,7 +15,7 @@ import { currentPropagator } from './propagator.js';
 export function injectTraceContext(carrier: Record<string, string>, context?: Context): void;
 /**
  * The same into any carrier, through `setter` (e.g. straight into gRPC `Metadata`, without an
- * intermediate object to copy from).
+ * intermediate object to copy from). `context` defaults to the active context.
  */
 export function injectTraceContext<Carrier>(
   carrier: Carrier,

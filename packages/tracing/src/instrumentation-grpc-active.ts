@@ -4,6 +4,7 @@ import { readEnv } from './env.js';
 
 /** What this module needs of @grpc/grpc-js's `Client` class. */
 export interface GrpcClientClass {
+  /** Where `@opentelemetry/instrumentation-grpc` leaves its wrapped methods, which is what is looked for. */
   readonly prototype: object;
 }
 

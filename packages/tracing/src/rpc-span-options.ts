@@ -12,9 +12,12 @@ export interface RpcSpanOptions {
   service: string;
   /** gRPC: the method (`GetProduct`). HTTP: the request method (`GET`). */
   method: string;
-  /** Client: the host called (`10.0.0.7`, `catalog.shop.svc`). Server: its own listening host. */
+  /**
+   * Client: the host called (`10.0.0.7`, `catalog.shop.svc`). Server: its own listening host.
+   * @default unset (not recorded)
+   */
   serverAddress?: string;
-  /** The port that goes with {@link RpcSpanOptions.serverAddress}. */
+  /** The port that goes with {@link RpcSpanOptions.serverAddress}. @default unset (not recorded) */
   serverPort?: number;
   /** Client only: 1 for the first physical attempt, 2 for the first retry, … @default 1 */
   attempt?: number;
@@ -23,9 +26,13 @@ export interface RpcSpanOptions {
   /**
    * HTTP only. Client: the full URL (`url.full`). Server: the request target, `/path?query`.
    * Recorded with credentials and signed-URL query values (`sig`, `Signature`, …) as `REDACTED`.
+   * @default unset (not recorded)
    */
   url?: string;
-  /** HTTP server only: the matched route template (`/products/:id`), used in the span name. */
+  /**
+   * HTTP server only: the matched route template (`/products/:id`), used in the span name.
+   * @default unset: no `http.route`, and the span is named by the method alone
+   */
   route?: string;
   /**
    * HTTP server only: `https` when the request came over TLS (`request.socket.encrypted`). The
@@ -33,7 +40,7 @@ export interface RpcSpanOptions {
    * to `http`, wrong on every TLS server.
    */
   scheme?: 'http' | 'https';
-  /** More attributes to set at span start (e.g. `network.peer.address`). */
+  /** More attributes to set at span start (e.g. `network.peer.address`). @default none */
   attributes?: Attributes;
 }
 

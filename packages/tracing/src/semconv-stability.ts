@@ -8,7 +8,9 @@ export type SemconvMode = 'old' | 'stable' | 'dup';
 
 /** The attribute generations chosen for RPC (gRPC) spans and for HTTP spans. */
 export interface SemconvStability {
+  /** For gRPC spans: `old` unless `OTEL_SEMCONV_STABILITY_OPT_IN` lists `rpc` (`stable`) or `rpc/dup` (`dup`). */
   readonly rpc: SemconvMode;
+  /** For HTTP spans: `stable` unless `OTEL_SEMCONV_STABILITY_OPT_IN` lists `http/dup` (`dup`). */
   readonly http: SemconvMode;
 }
 

@@ -18,7 +18,8 @@ export type TracingExporter = 'otlp' | 'console' | 'memory' | 'none';
 export interface TracingOptions {
   /**
    * The `service.name` resource attribute.
-   * @default the `OTEL_SERVICE_NAME` environment variable; required when that is unset
+   * @default the `OTEL_SERVICE_NAME` environment variable, else `service.name` in
+   * `OTEL_RESOURCE_ATTRIBUTES`; required when neither is set
    */
   serviceName?: string;
   /** The `service.version` resource attribute. @default unset */
@@ -26,9 +27,9 @@ export interface TracingOptions {
   /**
    * Where spans go: `otlp` (OTLP over HTTP, protocol from `OTEL_EXPORTER_OTLP_PROTOCOL`), `console`,
    * `memory` (for tests: read them with `getFinishedSpans()`) or `none` (nothing is registered).
-   * @default `OTEL_TRACES_EXPORTER` when set (otlp, console or none, or a comma-separated list such
-   * as `otlp,console`: spans then go to each); else `otlp` when
-   * `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; else `none`
+   * @default `none` when `OTEL_SDK_DISABLED=true`; else `OTEL_TRACES_EXPORTER` when set (otlp,
+   * console or none, or a comma-separated list such as `otlp,console`: spans then go to each); else
+   * `otlp` when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set; else `none`
    */
   exporter?: TracingExporter;
   /**

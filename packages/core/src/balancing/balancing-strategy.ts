@@ -15,12 +15,14 @@ export interface EndpointStats {
 
 /** An instance as a balancer sees it: the instance, its effective weight now, and its load. */
 export interface Endpoint {
+  /** The registered instance. */
   readonly instance: ServiceInstance;
   /**
    * The weight to balance by: the instance's weight scaled by slow start (and any other
    * stage), at least 1 for an instance that may be picked at all.
    */
   readonly weight: number;
+  /** Its live load, updated in place by discovery: read it at pick time, do not copy it. */
   readonly stats: EndpointStats;
 }
 
@@ -57,9 +59,16 @@ export interface Picker {
  * ```
  */
 export interface BalancingStrategy {
+  /** The name it is registered and logged under (`p2c-ewma`). */
   readonly name: string;
+  /**
+   * Builds a picker over `endpoints`. Called when the healthy view changes, never per pick: do the
+   * work here, not in `pick()`. One that throws (or returns no picker) is logged, and its endpoints
+   * are picked round-robin until it builds one.
+   */
   createPicker(endpoints: readonly Endpoint[]): Picker;
   /** Optional: validates pick arguments before picking (e.g. a sticky strategy requires `key`). */
   validatePickArgs?(args: PickArgs): void;
+  /** For logs and `Discovery.toString()`: the name and the settings that matter. */
   toString(): string;
 }

@@ -12,6 +12,7 @@ import { assertDeadline, NO_DEADLINE } from './deadline.js';
 
 /** A signal derived from a parent and/or a deadline; call `dispose()` when the operation ends. */
 export interface ScopedSignal {
+  /** Aborts with a CancelledError (the parent aborted) or a DeadlineExceededError (the deadline passed). */
   readonly signal: AbortSignal;
   /** Removes the listener on the parent and clears the deadline timer. Idempotent. */
   dispose(): void;
@@ -20,6 +21,7 @@ export interface ScopedSignal {
 /**
  * Derives a signal that aborts when `parent` aborts or `deadline` passes, whichever comes first.
  * The reason is a {@link CancelledError} or a {@link DeadlineExceededError}. The timer is `unref`'d.
+ * `deadline` defaults to {@link NO_DEADLINE} (the parent alone decides).
  * @throws InvalidArgumentError when `deadline` is not a number (NaN included), or `parent` is not
  * an AbortSignal (`signal`).
  */

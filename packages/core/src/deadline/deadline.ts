@@ -11,7 +11,7 @@ import { describeValue } from '../validation/assert.js';
 export const NO_DEADLINE = Number.POSITIVE_INFINITY;
 
 /**
- * The absolute deadline `timeoutMs` from now.
+ * The absolute deadline `timeoutMs` from now (`now` defaults to `Date.now()`).
  * @throws InvalidArgumentError when `timeoutMs` is negative or not a number.
  */
 export function deadlineAfter(timeoutMs: number, now = Date.now()): number {
@@ -22,7 +22,8 @@ export function deadlineAfter(timeoutMs: number, now = Date.now()): number {
 }
 
 /**
- * Milliseconds left before `deadline` (0 when passed; Infinity for no deadline).
+ * Milliseconds left before `deadline` (0 when passed; Infinity for no deadline), as of `now`
+ * (default `Date.now()`).
  * @throws InvalidArgumentError when `deadline` is not a number (NaN included).
  */
 export function remainingMs(deadline: number, now = Date.now()): number {
@@ -55,6 +56,7 @@ export function assertDeadline(deadline: unknown, field = 'deadline'): asserts d
 /**
  * Throws {@link DeadlineExceededError} when `deadline` has passed, and InvalidArgumentError
  * (`deadline`) when it is not a number (NaN compared false, so the work ran with no deadline).
+ * `now` defaults to `Date.now()`.
  */
 export function throwIfDeadlinePassed(deadline: number, now = Date.now()): void {
   assertDeadline(deadline);

@@ -9,6 +9,7 @@ import { SwitchyardError } from './switchyard-error.js';
 export class ClientClosedError extends SwitchyardError {
   /** Which client, e.g. `gRPC client of catalog`. */
   readonly client: string;
+  /** The message reads `<client> is closed`. */
   constructor(client: string) {
     super(ErrorCode.UNAVAILABLE, `${client} is closed`, { retryable: false });
     this.client = client;

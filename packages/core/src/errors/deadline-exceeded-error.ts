@@ -7,6 +7,7 @@ import { SwitchyardError } from './switchyard-error.js';
  * `retryable: true`, since the call still has time for another attempt.
  */
 export class DeadlineExceededError extends SwitchyardError {
+  /** `options.retryable` defaults to `false`: pass `true` only when the call still has time left. */
   constructor(message = 'deadline exceeded', options: { cause?: unknown; retryable?: boolean } = {}) {
     super(ErrorCode.DEADLINE_EXCEEDED, message, options);
   }

@@ -9,7 +9,9 @@ const MAX_DETAIL_CHARS = 500;
 
 /** The fields of an HTTP call's error response that the detail is read from (@switchyard/http's HttpCallError has them). */
 export interface ErrorResponseFields {
+  /** The response body as text (possibly cut at the client's limit: see `bodyTruncated`). */
   readonly body: string;
+  /** The response headers, names lower-case (`content-type` says how to read the body). */
   readonly headers: Readonly<Record<string, unknown>>;
   /** The body was cut at the client's limit: not a message to repeat. */
   readonly bodyTruncated?: unknown;

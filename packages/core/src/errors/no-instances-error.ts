@@ -12,7 +12,11 @@ import { SwitchyardError, type SwitchyardErrorOptions } from './switchyard-error
  * others were not). Circuit breakers never count it either way: no dependency was called.
  */
 export class NoInstancesError extends SwitchyardError {
+  /** The service discovery had nothing to offer for. */
   readonly service: string;
+  /**
+   * The message reads `<service>: <detail>`. `options.retryable` defaults to `false` (see above).
+   */
   constructor(service: string, detail = 'no live instance', options: SwitchyardErrorOptions = {}) {
     super(ErrorCode.NO_INSTANCES, `${service}: ${detail}`, { retryable: false, ...options });
     this.service = service;

@@ -11,7 +11,9 @@ export type RegistrationLostReason = 'superseded' | 'deregistered' | 'abandoned'
  * writes its entry back.
  */
 export class RegistrationLostError extends SwitchyardError {
+  /** Why the registration lost its entry (see {@link RegistrationLostReason}). */
   readonly reason: RegistrationLostReason;
+  /** The message reads `registration <id> was <reason>`. Not retryable. */
   constructor(id: string, reason: RegistrationLostReason) {
     super(ErrorCode.REGISTRATION_LOST, `registration ${id} was ${reason}`);
     this.reason = reason;

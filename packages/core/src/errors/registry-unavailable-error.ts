@@ -6,6 +6,7 @@ export class RegistryUnavailableError extends SwitchyardError {
   /** `true` when the operation was refused before anything was sent (see {@link isNotSentError}). */
   readonly notSent?: true;
 
+  /** Always retryable. `options.notSent: true` marks an operation that never left the process. */
   constructor(message = 'registry unavailable', options: { cause?: unknown; notSent?: boolean } = {}) {
     super(ErrorCode.REGISTRY_UNAVAILABLE, message, { cause: options.cause, retryable: true });
     if (options.notSent === true) this.notSent = true;

@@ -5,7 +5,7 @@ const marker = Symbol.for('switchyard.error');
 
 /** Options common to every {@link SwitchyardError}. */
 export interface SwitchyardErrorOptions {
-  /** The underlying error, kept for logs and debugging. */
+  /** The underlying error, kept for logs and debugging. @default none */
   cause?: unknown;
   /** Whether repeating the same operation may succeed. @default false */
   retryable?: boolean;
@@ -24,9 +24,16 @@ export interface SwitchyardErrorOptions {
 export class SwitchyardError extends Error {
   // biome-ignore lint/correctness/noUnusedPrivateClassMembers: the brand that isInstance() checks with `in`
   private readonly [marker] = true;
+  /** What failed, stable across releases: branch on it, not on the message or the class. */
   readonly code: ErrorCode;
+  /** Whether repeating the same operation may succeed (what `retry()` reads by default). */
   readonly retryable: boolean;
 
+  /**
+   * @param code - the stable code callers branch on.
+   * @param message - for people and logs; may change between releases.
+   * @param options - `cause` and `retryable` (default `false`).
+   */
   constructor(code: ErrorCode, message: string, options: SwitchyardErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;

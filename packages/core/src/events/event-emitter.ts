@@ -3,6 +3,7 @@ import { describeValue } from '../validation/assert.js';
 
 /** Something that can be released; returned by every `onX(listener)` subscription. */
 export interface Disposable {
+  /** Releases the subscription (or resource). Idempotent. */
   dispose(): void;
 }
 
@@ -23,6 +24,7 @@ export type Event<T> = (listener: (value: T) => void) => Disposable;
 export class EventEmitter<T> {
   private listeners: ((value: T) => void)[] = [];
 
+  /** @param onListenerError - told what a listener threw. @default drops it */
   constructor(private readonly onListenerError: (error: unknown) => void = () => {}) {}
 
   /**
@@ -55,6 +57,10 @@ export class EventEmitter<T> {
     return this.listeners.length;
   }
 
+  /**
+   * Calls every listener subscribed now, in order of subscription, synchronously. A listener that
+   * throws goes to `onListenerError`; the others are still called. Never throws.
+   */
   emit(value: T): void {
     const listeners = this.listeners;
     for (let index = 0; index < listeners.length; index++) {

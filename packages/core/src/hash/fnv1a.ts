@@ -1,4 +1,7 @@
-/** 32-bit FNV-1a over a string's UTF-16 code units, with a seed: fast, allocation-free, well spread. */
+/**
+ * 32-bit FNV-1a over a string's UTF-16 code units, with a seed: fast, allocation-free, well spread.
+ * @param seed - the starting hash. @default 0x811c9dc5 (FNV's 32-bit offset basis)
+ */
 export function fnv1a(text: string, seed = 0x811c9dc5): number {
   let hash = seed >>> 0;
   for (let index = 0; index < text.length; index++) {

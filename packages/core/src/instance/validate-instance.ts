@@ -17,19 +17,22 @@ const INSTANCE_KEYS = ['id', 'service', 'version', 'host', 'ports', 'zone', 'wei
 const PATCH_KEYS = ['status', 'weight', 'metadata', 'version'] as const;
 const STATUSES: readonly InstanceStatus[] = ['up', 'draining'];
 
-/** Validates a service name. @throws InvalidArgumentError naming `field`. */
+/** Validates a service name. `field` defaults to `'service'`. @throws InvalidArgumentError naming `field`. */
 export function validateServiceName(service: unknown, field = 'service'): string {
   assertString(field, service, L.servicePattern, L.serviceRule);
   return service;
 }
 
-/** Validates an instance id. @throws InvalidArgumentError naming `field`. */
+/** Validates an instance id. `field` defaults to `'id'`. @throws InvalidArgumentError naming `field`. */
 export function validateInstanceId(id: unknown, field = 'id'): string {
   assertString(field, id, L.idPattern, L.idRule);
   return id;
 }
 
-/** Validates a host: a host name or an IP literal (IPv6 bracketed or not). @throws InvalidArgumentError naming `field`. */
+/**
+ * Validates a host: a host name or an IP literal (IPv6 bracketed or not). `field` defaults to `'host'`.
+ * @throws InvalidArgumentError naming `field`.
+ */
 export function validateHost(host: unknown, field = 'host'): string {
   if (
     typeof host === 'string' &&
@@ -73,6 +76,7 @@ function validatePorts(field: string, ports: unknown): Record<string, number> {
 /**
  * Validates instance metadata (a plain object of string values, by the limits in
  * {@link INSTANCE_LIMITS}) and returns a copy. A `Map` or a `Date` is refused, not read as `{}`.
+ * `field` defaults to `'metadata'`.
  * @throws InvalidArgumentError naming `field` or `field.key`.
  */
 export function validateMetadata(metadata: unknown, field = 'metadata'): Record<string, string> {
@@ -118,6 +122,7 @@ function validatePatchFields(field: string, input: Record<string, unknown>, targ
  * Checks an instance as given to `register()` and returns a normalised, frozen copy with defaults
  * filled in. Unknown properties are rejected so that a typo never silently drops data.
  *
+ * @param field - the name the errors use as the path's root. @default 'instance'
  * @throws InvalidArgumentError naming the first bad field (e.g. `instance.ports.grpc`) and the rule.
  */
 export function validateInstance(input: unknown, field = 'instance'): ServiceInstance {
@@ -148,6 +153,7 @@ export function validateInstance(input: unknown, field = 'instance'): ServiceIns
 
 /**
  * Checks a patch for `Registration.update()`: only `status`, `weight`, `metadata` and `version`.
+ * @param field - the name the errors use as the path's root. @default 'patch'
  * @throws InvalidArgumentError naming the bad field.
  */
 export function validatePatch(input: unknown, field = 'patch'): InstancePatch {

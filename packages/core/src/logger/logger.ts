@@ -14,9 +14,13 @@ export interface LogFn {
 
 /** A pino-compatible logger. */
 export interface Logger {
+  /** Detail for debugging. */
   debug: LogFn;
+  /** Milestones (a watch started again, a server listening). */
   info: LogFn;
+  /** Trouble that was worked around (a registry outage, an ignored entry). */
   warn: LogFn;
+  /** A failure someone may need to act on (a failed heartbeat, a listener that threw). */
   error: LogFn;
 }
 

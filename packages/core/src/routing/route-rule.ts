@@ -23,6 +23,7 @@ export const MAX_ROUTE_VERSIONS = 16;
 /**
  * Checks a route rule and returns a frozen copy. Invalid rules are rejected whole, never applied
  * half-way: weights must be integers 0–100 summing to 100, versions must be valid version strings.
+ * `field` (the errors' path root) defaults to `'rule'`.
  * @throws InvalidArgumentError naming the field (e.g. `rule.splits.1.5.0`) and the rule.
  */
 export function validateRouteRule(input: unknown, field = 'rule'): RouteRule {
@@ -56,7 +57,8 @@ export function validateRouteRule(input: unknown, field = 'rule'): RouteRule {
 }
 
 /**
- * Deterministic bucketing: the same id always lands in the same bucket 0..buckets-1 for an experiment.
+ * Deterministic bucketing: the same id always lands in the same bucket 0..buckets-1 for an experiment
+ * (`buckets` defaults to 100: a bucket is a percent).
  * @throws InvalidArgumentError for an `experiment` or `id` that is not a string, or `buckets` not an
  * integer from 1 to 2^32.
  */

@@ -44,7 +44,8 @@ export function assertObject(field: string, value: unknown): asserts value is Re
  * Asserts a plain object: an object literal, `Object.create(null)`, or a literal from another realm
  * (a `vm` context, whose Object.prototype is its own), whose own enumerable keys are all it holds. A `Map`, a `Date`, `URLSearchParams` or a class instance passes `assertObject`
  * but keeps its data elsewhere: read by its keys it is `{}`, so the data would be lost without a
- * word. `expected` describes what the field holds (e.g. `an object of string values`). Use it
+ * word. `expected` describes what the field holds (e.g. `an object of string values`; default
+ * `an object`). Use it
  * where data is read by key (not per call: it reads the prototype).
  */
 export function assertPlainObject(

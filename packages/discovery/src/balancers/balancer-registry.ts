@@ -17,11 +17,13 @@ export type BalancerFactory = (options?: Record<string, unknown>) => BalancingSt
 export class BalancerRegistry {
   private readonly factories = new Map<string, BalancerFactory>();
 
+  /** Adds `factory` under `name`, replacing any factory of that name. Returns this registry, to chain. */
   register(name: string, factory: BalancerFactory): this {
     this.factories.set(name, factory);
     return this;
   }
 
+  /** The registered names, sorted. */
   names(): string[] {
     return [...this.factories.keys()].sort();
   }

@@ -111,11 +111,19 @@ const NO_RULE = Symbol('no rule');
 
 /** One judgement of a window. */
 export interface CanaryDecision {
+  /**
+   * `promote`: on to the next step's share; `rollback`: the canary is sent nothing; `hold`: no change
+   * (too few calls, not running…); `complete`: healthy at the last step, the release is done and
+   * judging stops.
+   */
   action: 'promote' | 'rollback' | 'hold' | 'complete';
   /** The canary percent after the decision. */
   percent: number;
+  /** Why, in words (for logs and the rollback's record). */
   reason: string;
+  /** The stable version over the window judged: calls, error rate (0..1), p95 latency (ms). */
   stable: { calls: number; errorRate: number; p95Ms: number };
+  /** The canary over the same window. */
   canary: { calls: number; errorRate: number; p95Ms: number };
 }
 
@@ -148,8 +156,14 @@ export interface CanaryController {
    * same: it rejects only for an invalid `timeoutMs`, stopping nothing.
    */
   stop(options?: { timeoutMs?: number }): Promise<void>;
+  /**
+   * `idle` until `start()`; `running`; then `rolled-back`, `promoted` (healthy at the last step, or
+   * found complete by `start()`) or `stopped` (by `stop()`, or when someone else changed its record or its route rule).
+   */
   readonly state: 'idle' | 'running' | 'rolled-back' | 'promoted' | 'stopped';
+  /** The canary's share (0..100) as last written. */
   readonly percent: number;
+  /** Every judgement of a window, hold included. A listener that throws is logged and ignored. */
   readonly onDecision: Event<CanaryDecision>;
   /**
    * Judges the window that ends now (the timer calls this; tests may too). One evaluation runs at
@@ -178,6 +192,17 @@ export interface CanaryController {
  * The release's state is kept in the registry's canary record (see {@link CanaryController.start}),
  * so a controller started again resumes it, refuses a canary rolled back, and does not run over
  * another controller's release.
+ *
+ * Nothing is written until `start()`.
+ *
+ * @throws InvalidArgumentError naming the option: an unknown one, a missing `registry` or
+ * `discovery`, versions that are malformed or the same, steps or thresholds out of range.
+ * @example
+ * ```ts
+ * const canary = createCanaryController({ registry, discovery, stable: '1.4.0', canary: '1.5.0' });
+ * canary.onDecision((decision) => log.info(decision, 'canary'));
+ * await canary.start(); // 5 % now, then 25 %, 50 %, 100 % while it stays healthy
+ * ```
  */
 export function createCanaryController(options: CanaryOptions): CanaryController {
   assertObject('options', options);

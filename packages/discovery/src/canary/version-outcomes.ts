@@ -11,7 +11,9 @@
  * (it had no calls); one that comes back later starts a new record (a new `epoch`).
  */
 export interface VersionOutcome {
+  /** Calls finished (leases done, `notSent` ones excluded). */
   calls: number;
+  /** Of those, the ones reported `ok: false`. */
   failures: number;
   /** Counts per latency bucket; bucket i holds latencies up to LATENCY_BUCKETS_MS[i]. */
   readonly latencyBuckets: Float64Array;

@@ -91,7 +91,10 @@ export interface GrpcClientOptions<D extends ServiceDefinition> {
   port?: string;
   /** Separate connections per instance; calls spread over them. @default 2 */
   channelsPerInstance?: number;
-  /** Extra grpc-js channel options. */
+  /**
+   * Extra grpc-js channel options, over Switchyard's (`grpc.enable_retries: 0`, keepalive every 20 s
+   * while calls are in flight…; see the README). @default none beyond Switchyard's
+   */
   channelOptions?: ChannelOptions;
   /** Deadline for calls that give none and inherit none. @default 10_000 */
   defaultDeadlineMs?: number;
@@ -156,6 +159,9 @@ const CONNECTION_FAILURE =
  * `idempotent: true`. Any other call fails with that failure, `retryable: false`, its message saying
  * it may have run.
  *
+ * @throws InvalidArgumentError naming the option: a missing or malformed `definition` or
+ * `discovery`, an unknown option, a number out of its range, a `policy` that is not a Policy or
+ * `false`, a channel option of the wrong type.
  * @example
  * ```ts
  * const catalog = createGrpcClient({ definition: CatalogService, discovery: createDiscovery({ registry, service: 'catalog' }) });

@@ -4,21 +4,24 @@ import type { RequestStream } from './request-source.js';
 
 /** Per-call options. */
 export interface GrpcCallOptions {
-  /** Time allowed for this call, retries included. Never extends an inherited deadline. */
+  /**
+   * Time allowed for this call (ms), retries included. Never extends an inherited deadline.
+   * @default the inherited deadline, else the client's `defaultDeadlineMs` (10_000)
+   */
   deadlineMs?: number;
   /**
    * Absolute deadline (ms, `Date.now()` clock), instead of `deadlineMs` (given both, the earlier
-   * wins). Never extends an inherited deadline.
+   * wins). Never extends an inherited deadline. @default none (see `deadlineMs`)
    */
   deadline?: number;
   /**
    * Request metadata (headers): a `Metadata`, or a plain object such as `Metadata.getMap()` gives
-   * (strings; Buffers for `-bin` keys; an array repeats the key).
+   * (strings; Buffers for `-bin` keys; an array repeats the key). @default none
    */
   metadata?: Metadata | Readonly<Record<string, MetadataValue | readonly MetadataValue[]>>;
-  /** Cancels the call. */
+  /** Cancels the call (CANCELLED). @default the inherited call's signal, if any */
   signal?: AbortSignal;
-  /** Affinity key for sticky balancers (`maglev` / `ring-hash`), e.g. a user id. */
+  /** Affinity key for sticky balancers (`maglev` / `ring-hash`), e.g. a user id. @default none */
   key?: string;
   /**
    * Whether this call may run twice, so that it is retried after a failure whose request may have

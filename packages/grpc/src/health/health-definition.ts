@@ -54,9 +54,9 @@ const HEALTH_DESCRIPTOR = {
   },
 };
 
-/** The standard health serving states. */
 /** The statuses grpc.health.v1 defines; any other would be dropped on the wire and read as UNKNOWN. */
 export const SERVING_STATUSES = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
+/** The standard health serving states (grpc.health.v1's `ServingStatus`, by name). */
 export type ServingStatus = (typeof SERVING_STATUSES)[number];
 
 let definition: ServiceDefinition | undefined;

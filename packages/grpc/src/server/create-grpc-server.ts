@@ -41,9 +41,11 @@ import {
  * are the handlers, run with the instance as `this`; its fields (injected dependencies) are not.
  */
 export interface GrpcServiceBinding<D extends ServiceDefinition = ServiceDefinition> {
+  /** The service definition, from `loadService()` or `proto-loader-gen-types` generated code. */
   definition: D;
   // Not inferred from: the definition alone says what D is; the handlers are then checked (and
   // their parameters typed) against it.
+  /** The handlers, one per method (see above); a method without one answers UNIMPLEMENTED. */
   implementation: NotInferred<GrpcImplementation<D>>;
 }
 
@@ -59,6 +61,7 @@ type NotInferred<T> = [T][T extends unknown ? 0 : never];
  * that each binding's implementation is checked against its own definition.
  */
 export interface GrpcServerOptions<S extends readonly ServiceDefinition[] = ServiceDefinition[]> {
+  /** The services to serve, at least one. */
   services: { [I in keyof S]: GrpcServiceBinding<S[I]> };
   /** Serve grpc.health.v1 (Check, Watch, List). @default true */
   health?: boolean;
@@ -73,7 +76,10 @@ export interface GrpcServerOptions<S extends readonly ServiceDefinition[] = Serv
   tracing?: boolean;
   /** @default insecure (plaintext) */
   credentials?: ServerCredentials;
-  /** grpc-js server options. @default keepalive friendly to Switchyard clients' pings */
+  /**
+   * grpc-js server options, over Switchyard's. @default keepalive friendly to Switchyard clients'
+   * pings (`grpc.keepalive_permit_without_calls: 1`, `grpc.http2.min_ping_interval_without_data_ms: 10_000`)
+   */
   channelOptions?: ChannelOptions;
   /** @default silentLogger */
   logger?: Logger;
@@ -84,13 +90,14 @@ export interface GrpcServer {
   /**
    * Binds and starts serving; resolves with the bound port (give 0 for any free port). After a
    * failure, listen() may be called again, on the same port too (once the process holding it let
-   * go of it).
+   * go of it). `port` defaults to 0 (any free port), `host` to `0.0.0.0` (every IPv4 interface).
    * @throws InvalidArgumentError naming `port` for a port in use or not permitted (EADDRINUSE,
    *   EACCES), or `host` for an address this machine cannot listen on (EADDRNOTAVAIL; EINVAL, e.g.
    *   a link-local `fe80::1` without its interface; EAFNOSUPPORT, IPv6 turned off; a name that does
    *   not resolve), with the system error (`code`, `syscall`) as the cause.
    */
   listen(port?: number, host?: string): Promise<number>;
+  /** The bound port once `listen()` resolved; `undefined` before. */
   readonly port: number | undefined;
   /** Calls being served now. */
   readonly inFlight: number;
@@ -121,6 +128,7 @@ export interface GrpcServer {
    * so what the caller closes next is no longer in use; a handler that ignores its signal is
    * waited for until the grace ends, or for {@link HANDLER_UNWIND_MS} after its call was ended,
    * then logged and left (what it replies or writes then goes nowhere). Idempotent.
+   * `graceMs` defaults to 10_000; `Infinity` waits as long as the calls take.
    */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -200,8 +208,13 @@ function assertServerOptions(options: Omit<GrpcServerOptions, 'services'>): void
 /**
  * Creates a gRPC server for Switchyard services: promise and async-generator handlers, the
  * standard health service, server spans, deadline and trace context handed to outgoing calls,
- * and a graceful shutdown that drains first.
+ * and a graceful shutdown that drains first. Nothing listens until `listen()`.
  *
+ * @throws InvalidArgumentError naming the option: no `services`, an unknown option, a binding whose
+ * definition is not a service definition or whose implementation has a handler for no method of
+ * the service (a misspelt name: `services[i].implementation.<name>`), a service served twice, a
+ * `health`/`reflection`/`tracing` that is not a boolean, `credentials` that are not grpc-js
+ * ServerCredentials, a `logger` that lacks a level, a channel option of the wrong type.
  * @example
  * ```ts
  * const server = createGrpcServer({ services: [{ definition: CatalogService, implementation: { getProduct: async ({ id }) => ({ product: find(id) }) } }] });

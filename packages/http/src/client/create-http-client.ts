@@ -94,6 +94,8 @@ const keptBodies = new WeakMap<HttpCallError, Buffer>();
  * reject with HttpCallError. Deadline and trace context of the request being served (see
  * httpHandler, switchyardFastify, createGrpcServer) are inherited automatically.
  *
+ * @throws InvalidArgumentError naming the option (`options.port`, `options.deadlineHeader`…): a
+ * missing `discovery`, an unknown option, a value out of its range or of the wrong type.
  * @example
  * ```ts
  * const catalog = createHttpClient({ discovery: createDiscovery({ registry, service: 'catalog' }) });

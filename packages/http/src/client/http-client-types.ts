@@ -44,10 +44,15 @@ export interface HttpRequest {
 
 /** A response body: a Node `Readable` with fetch-style consumers (undici's body mixin). Consume it exactly once. */
 export interface HttpResponseBody extends Readable {
+  /** Reads the whole body as UTF-8 text. */
   text(): Promise<string>;
+  /** Reads the whole body and parses it as JSON (rejects on malformed JSON). */
   json(): Promise<unknown>;
+  /** Reads the whole body into an ArrayBuffer. */
   arrayBuffer(): Promise<ArrayBuffer>;
+  /** Reads the whole body into a Uint8Array. */
   bytes(): Promise<Uint8Array>;
+  /** True once the body was read (or began to be): a second read rejects. */
   readonly bodyUsed: boolean;
   /** Discards the rest of the body (frees the connection). */
   dump(options?: { limit: number }): Promise<void>;
@@ -55,7 +60,9 @@ export interface HttpResponseBody extends Readable {
 
 /** The response to an {@link HttpRequest}. */
 export interface HttpResponse {
+  /** The HTTP status (a status ≥ 400 arrives here only with `throwOnStatus: false`). */
   status: number;
+  /** The response headers, names lower-case. */
   headers: IncomingHttpHeaders;
   /** Read it (or `dump()` it): an unread body holds its connection. */
   body: HttpResponseBody;
@@ -84,5 +91,6 @@ export interface HttpClient {
    * returns the same promise.
    */
   close(): Promise<void>;
+  /** `HttpClient(<service>, <policy>)`, for logs. */
   toString(): string;
 }

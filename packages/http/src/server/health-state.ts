@@ -17,6 +17,7 @@ export interface HealthState {
   setReady(ready: boolean): void;
   /** Starts draining: readiness turns 503 for good and responses ask clients to close keep-alive connections. */
   drain(): void;
+  /** `HealthState(ready | not ready | draining)`, for logs. */
   toString(): string;
 }
 

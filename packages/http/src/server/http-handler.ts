@@ -20,6 +20,7 @@ export type HttpRequestHandler = (
 /** What {@link httpHandler} returns: a `(request, response)` listener for `http.createServer`, and its health state. */
 export interface SwitchyardHttpListener {
   (request: IncomingMessage, response: ServerResponse): void;
+  /** What `/readyz` reports: the `health` option's state, or the one made for it. Call `drain()` on SIGTERM. */
   readonly health: HealthState;
 }
 
@@ -37,6 +38,8 @@ export interface SwitchyardHttpListener {
  * or for a route it does not have: it gets one that replies as above (the error mapped, or 404),
  * not the context, which such handlers read with `requestContext()`.
  *
+ * @throws InvalidArgumentError naming `handler` when it is no function, or the option (`options.healthPaths`…)
+ * that is unknown or malformed.
  * @example
  * ```ts
  * const listener = httpHandler((request, response) => response.end('hi'));

@@ -5,16 +5,19 @@ import { httpStatusToCode } from './status-mapping.js';
 
 /** What {@link HttpCallError} is built from. */
 export interface HttpCallErrorInit {
+  /** The response status (≥ 400); it decides the error's `code`. */
   status: number;
+  /** The response headers (`retry-after` becomes `retryAfterMs`). */
   headers: IncomingHttpHeaders;
   /** The response body as text, already cut to the size limit. */
   body: string;
   /** Whether `body` was cut. @default false */
   bodyTruncated?: boolean;
-  /** `"METHOD /path"` (and the service), for the message. */
+  /** `"METHOD /path"` (and the service), for the message. @default none (the message starts with the status) */
   request?: string;
   /** Whether the policy may retry the request (decided by the client: status and idempotency). @default false */
   retryable?: boolean;
+  /** The underlying error, if any. @default none */
   cause?: unknown;
 }
 
@@ -34,12 +37,18 @@ const MESSAGE_BODY_CHARS = 200;
  * ```
  */
 export class HttpCallError extends SwitchyardError {
+  /** The response status (≥ 400). */
   readonly status: number;
+  /** The response headers, names lower-case. */
   readonly headers: IncomingHttpHeaders;
+  /** The response body as text, cut at the client's `maxErrorBodyBytes` (65,536 by default). */
   readonly body: string;
+  /** Whether `body` was cut at that limit (the rest was not read). */
   readonly bodyTruncated: boolean;
+  /** The `Retry-After` header in ms (seconds or a date; a day at most); `undefined` when absent or malformed. */
   readonly retryAfterMs: number | undefined;
 
+  /** The message reads `[<request>: ]HTTP <status> <code>[: <first 200 characters of the body>]`. */
   constructor(init: HttpCallErrorInit) {
     const code = httpStatusToCode(init.status);
     const snippet = init.body.length > MESSAGE_BODY_CHARS ? `${init.body.slice(0, MESSAGE_BODY_CHARS)}…` : init.body;

@@ -9,7 +9,7 @@ import { parseHttpDate } from './http-date.js';
 const MAX_RETRY_AFTER_MS = 86_400_000;
 
 /**
- * Parses a `Retry-After` header into milliseconds from `now`: delay-seconds (`"2"`) or an HTTP
+ * Parses a `Retry-After` header into milliseconds from `now` (default `Date.now()`): delay-seconds (`"2"`) or an HTTP
  * date in one of the three forms of RFC 9110 (`"Wed, 21 Oct 2015 07:28:00 GMT"`, the obsolete
  * `"Wednesday, 21-Oct-15 07:28:00 GMT"` and `"Wed Oct 21 07:28:00 2015"`, all GMT; a date in the
  * past gives 0). `undefined` for a missing or malformed value, including text that only looks like

@@ -47,9 +47,13 @@ import { MemoryStore } from './memory-store.js';
 export interface MemoryRegistryOptions {
   /** Share state with other registries over the same store. @default a new private store */
   store?: MemoryStore;
-  /** @default silentLogger */
+  /** Where a watch listener that throws is reported. @default silentLogger */
   logger?: Logger;
-  /** @default 10_000 */
+  /**
+   * TTL (ms, 500 … 86 400 000) of a registration that `register()` is given none for. Checked as
+   * the Redis backend checks it, so a configuration that passes here passes there; nothing expires
+   * in memory. @default 10_000
+   */
   defaultTtlMs?: number;
 }
 
@@ -71,6 +75,10 @@ export class MemoryRegistry implements Registry {
   private readonly registrations = new Set<MemoryRegistration>();
   private closed = false;
 
+  /**
+   * @throws InvalidArgumentError naming the option: an unknown one, a `logger` that lacks a level,
+   * a `defaultTtlMs` that is not an integer from 500 to 86 400 000.
+   */
   constructor(options: MemoryRegistryOptions = {}) {
     // The same checks as the Redis backend's, so a configuration that passes on memory:// in tests
     // does not fail on redis:// in production.

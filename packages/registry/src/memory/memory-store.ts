@@ -50,11 +50,16 @@ export class MemoryStore {
     return true;
   }
 
+  /**
+   * Sets (or with `undefined` clears) the service's route rule and tells its watchers. Unchecked:
+   * MemoryRegistry validates.
+   */
   setRoute(service: string, rule: RouteRule | undefined): void {
     this.publish(service, this.state(service).setRoute(rule));
     this.forgetIfIdle(service);
   }
 
+  /** The service's route rule, if one is set. */
   getRoute(service: string): RouteRule | undefined {
     return this.states.get(service)?.route;
   }
@@ -72,11 +77,13 @@ export class MemoryStore {
     return this.canaries.get(service);
   }
 
+  /** Stores (or with `undefined` removes) the service's canary record. Unchecked: MemoryRegistry validates. */
   setCanary(service: string, record: StoredCanaryRecord | undefined): void {
     if (record === undefined) this.canaries.delete(service);
     else this.canaries.set(service, record);
   }
 
+  /** The service's instances now (a new array; empty for an unknown service). */
   list(service: string): ServiceInstance[] {
     return [...(this.entries.get(service)?.values() ?? [])].map((entry) => entry.instance);
   }

@@ -17,6 +17,7 @@ export class RegistryDataError extends SwitchyardError {
   /** The key of the wrong type, when known. */
   readonly key: string | undefined;
 
+  /** Not retryable; `options.key` names the key of the wrong type when known. */
   constructor(message: string, options: { key?: string | undefined } = {}) {
     super(ErrorCode.DATA_LOSS, message, { retryable: false });
     this.key = options.key;

@@ -31,9 +31,13 @@
 export interface ServiceKeys {
   /** In script order: instances, gens, leases, tombstones, rev. */
   readonly scriptKeys: readonly [string, string, string, string, string];
+  /** `<ns>:{<service>}:instances`: HASH of id → instance JSON. */
   readonly instances: string;
+  /** `<ns>:{<service>}:leases`: ZSET of id → lower bound of its lease expiry (ms, server clock). */
   readonly leases: string;
+  /** `<ns>:{<service>}:rev`: the service's revision, +1 on every change. */
   readonly rev: string;
+  /** `<ns>:{<service>}:events`: the pub/sub channel of change messages. */
   readonly channel: string;
   /** Taken with `SET NX PX` by the watcher that sweeps this interval (see RedisRegistry). */
   readonly sweeper: string;

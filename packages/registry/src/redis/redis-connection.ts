@@ -9,7 +9,9 @@ export interface RegistryOperation {
    * `heartbeat recovery`, `rewrite`… (the README's _Operations reported_ lists them all).
    */
   readonly operation: string;
+  /** Whether Redis answered it without an error. */
   readonly ok: boolean;
+  /** From sending it to its answer (or failure), in ms. */
   readonly durationMs: number;
 }
 import type { RedisClient } from './create-client.js';

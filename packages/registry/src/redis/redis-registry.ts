@@ -81,7 +81,7 @@ export interface RedisRegistryOptions {
   connectTimeoutMs?: number;
   /** How long a deregistered or replaced generation stays barred from writing itself back. @default 86_400_000 */
   tombstoneTtlMs?: number;
-  /** Extra ioredis options, e.g. `{ tls: { ca } }` for `rediss://` with a private CA. */
+  /** Extra ioredis options, e.g. `{ tls: { ca } }` for `rediss://` with a private CA. @default none */
   redisOptions?: RedisOptions;
 }
 
@@ -153,6 +153,12 @@ export class RedisRegistry implements Registry {
   /** Set as close() starts: from then on nothing new may start (it would outlive the close). */
   private closing: Promise<void> | undefined;
 
+  /**
+   * Checks the options and sets up the connection; calls made before it is up wait for it for up
+   * to `connectTimeoutMs`, then fail with REGISTRY_UNAVAILABLE.
+   * @throws InvalidArgumentError naming the option: an unknown one, a malformed `url` or
+   * `namespace`, a number out of its range, a `logger` that lacks a level.
+   */
   constructor(options: RedisRegistryOptions) {
     assertObject('options', options);
     assertKnownKeys('options', options as unknown as Record<string, unknown>, OPTION_KEYS);
@@ -757,7 +763,7 @@ export class RedisRegistry implements Registry {
       this.warnings.warn(
         `canary:${service}:${json.slice(0, 64)}`,
         { service, problem: 'malformed canary record' },
-        'switchyard registry: ignored a malformed canary record (clear it: setCanary(service, undefined))',
+        'switchyard registry: ignored a malformed canary record (remove it: switchyard canary clear <service>, or setCanary(service, undefined))',
       );
     }
     return record;

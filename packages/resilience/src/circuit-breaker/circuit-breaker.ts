@@ -19,7 +19,7 @@ import { countWindow, type SlidingWindow, timeWindow } from './sliding-window.js
 export interface CircuitBreakerOptions {
   /** The sliding window: the last `size` calls, or the calls of the last `windowMs` (one or the other). @default { windowMs: 10_000 } */
   window?: { size: number; windowMs?: never } | { windowMs: number; size?: never };
-  /** Shorthand for `window: { windowMs }` (give one or the other). */
+  /** Shorthand for `window: { windowMs }` (give one or the other). @default unset (`window` decides) */
   windowMs?: number;
   /** Failure rate (0..1] that opens the circuit. @default 0.5 */
   failureRateThreshold?: number;
@@ -85,7 +85,9 @@ const EVICTION_SCAN = 32;
 
 /** A state change of one breaker. */
 export interface CircuitStateChange {
+  /** The state left. */
   from: CircuitState;
+  /** The state entered. */
   to: CircuitState;
   /** The breaker's key (`undefined` for an unkeyed breaker). */
   key: string | undefined;
@@ -99,6 +101,7 @@ export interface CircuitBreakerPolicy extends Policy {
   isolate(key?: string): void;
   /** Closes the circuit and clears its window. */
   reset(key?: string): void;
+  /** The breaker (of any key) changed state: opened, half-opened, closed, isolated. */
   readonly onStateChange: Event<CircuitStateChange>;
   /** A call was rejected because the circuit was open. */
   readonly onReject: Event<{ key: string | undefined }>;
@@ -186,6 +189,15 @@ function codeOf(error: unknown): string | undefined {
  * threshold, calls are rejected at once with CIRCUIT_OPEN for `openMs`; then exactly
  * `halfOpenCalls` probes are admitted, and the circuit closes only if all succeed. Outcomes of calls
  * admitted in an earlier state never count in a later one (see BreakerState).
+ *
+ * @throws InvalidArgumentError naming the option (`circuitBreaker.openMs`…): an unknown one, a rate
+ * outside (0, 1], a number out of its range, both `window.size` and `window.windowMs`, an
+ * `isFailure` that is no function.
+ * @example
+ * ```ts
+ * const breaker = circuitBreaker({ failureRateThreshold: 0.5, minimumCalls: 20, openMs: 5_000 });
+ * breaker.onStateChange(({ from, to }) => log.warn({ from, to }, 'breaker'));
+ * ```
  */
 export function circuitBreaker(options: CircuitBreakerOptions = {}): CircuitBreakerPolicy {
   checkOptions('circuitBreaker', options, [

@@ -7,6 +7,7 @@ import { switchyardInstruments } from './instruments.js';
 export interface EjectionSource {
   /** The discovered service's name: the samples' `service.peer.name`. */
   readonly service: string;
+  /** Subscribes to the discovery's ejections (listened to without their value). */
   onEjection(listener: () => void): { dispose(): void };
 }
 

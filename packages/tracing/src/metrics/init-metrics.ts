@@ -39,6 +39,7 @@ export interface MetricsOptions {
   /**
    * Extra resource attributes (e.g. `service.instance.id`), merged over OTEL_RESOURCE_ATTRIBUTES;
    * string values. `service.name` is refused (INVALID_ARGUMENT): set it with `serviceName`.
+   * @default {}
    */
   resourceAttributes?: Record<string, string>;
 }
@@ -62,7 +63,17 @@ export interface Metrics {
  * provider exists, so this one call turns on call durations, in-flight requests, retries, breaker
  * changes, ejections and registry operations (see the README for the list); without it, recording
  * is a no-op. `OTEL_SDK_DISABLED=true` keeps it so: no provider is registered, and `/metrics` is
- * still served, without Switchyard's metrics.
+ * still served, without Switchyard's metrics. One per process (see `currentMetrics()`).
+ *
+ * @throws InvalidArgumentError (a rejection) naming the option or variable: an unknown option, no
+ * service name, `service.name` among `resourceAttributes`, a port or host that cannot be listened on
+ * (`port` / `SWITCHYARD_METRICS_PORT`, `host` / `SWITCHYARD_LISTEN_HOST`, the system error as
+ * `cause`), or `metrics` when metrics were already started in this process.
+ * @example
+ * ```ts
+ * const metrics = await initMetrics({ serviceName: 'catalog', port: 9464 });
+ * process.once('SIGTERM', () => void metrics.shutdown());
+ * ```
  */
 export async function initMetrics(options: MetricsOptions = {}): Promise<Metrics> {
   assertObject('options', options as unknown);

@@ -9,12 +9,15 @@ import { switchyardInstruments } from './instruments.js';
  * its value, so any `Event<RetryEvent>` fits.
  */
 export interface ObservedRetry {
+  /** Each retry, counted in `switchyard.client.retries`. */
   readonly onRetry: (listener: () => void) => Disposable;
+  /** Its budget, whose refusals are counted in `switchyard.client.retry_budget.exhausted`; none: not counted. */
   readonly budget?: { readonly onExhausted: Event<void> } | undefined;
 }
 
 /** What {@link observeCallPolicy} needs of a circuit breaker; a `CircuitBreakerPolicy` is one. */
 export interface ObservedBreaker {
+  /** Each state change, counted in `switchyard.circuit_breaker.transitions` with the new `state`. */
   readonly onStateChange: Event<{ readonly to: string }>;
   /** The breaker's refusals (CIRCUIT_OPEN); listened to without its value. Optional for breakers of one's own. */
   readonly onReject?: ((listener: () => void) => Disposable) | undefined;

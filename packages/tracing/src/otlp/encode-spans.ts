@@ -28,6 +28,7 @@ export class SpanEncoder {
   private missStreak = 0;
   private memoPaused = 0;
 
+  /** Both limits tune the encoder's caches (defaults 4096 entries and 256 characters). */
   constructor(
     /** Attribute cache size, in entries; the cache starts over when it is full. */
     private readonly maxCachedAttributes = 4096,
