@@ -7,39 +7,17 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
 import { healthServiceDefinition, loadService } from '@switchyard/grpc';
-import { MemoryRegistry, type Registration, type Registry } from '@switchyard/registry';
+import { MemoryRegistry, type Registry } from '@switchyard/registry';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningService } from './running-service.js';
 import { startService } from './start-service.js';
+import { withUpdates } from './test-support/registry-with-updates.js';
 
 const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
   includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],
 });
 const echo = { say: async (request: { message: string }) => ({ message: request.message, servedBy: 'x' }) };
 const quiet = { handleSignals: false, tracing: false, drainDelayMs: 0, logger: silentLogger } as const;
-
-type Update = Registration['update'];
-
-/** `memory` as a Registry whose registrations' update() goes through `update` (a test's failures). */
-function withUpdates(
-  memory: MemoryRegistry,
-  update: (patch: Parameters<Update>[0], real: Update) => ReturnType<Update>,
-): Registry {
-  return {
-    list: (service) => memory.list(service),
-    services: () => memory.services(),
-    watch: (service, listener) => memory.watch(service, listener),
-    setRoute: (service, rule, options) => memory.setRoute(service, rule, options),
-    getRoute: (service) => memory.getRoute(service),
-    close: () => memory.close(),
-    async register(instance, options) {
-      const registration = await memory.register(instance, options);
-      const real = registration.update.bind(registration);
-      registration.update = (patch) => update(patch, real);
-      return registration;
-    },
-  };
-}
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

@@ -4,10 +4,11 @@ import { connect, createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { RegistryUnavailableError, silentLogger } from '@switchyard/core';
 import { loadService } from '@switchyard/grpc';
-import { MemoryRegistry, type Registration, type Registry } from '@switchyard/registry';
+import { MemoryRegistry, type Registry } from '@switchyard/registry';
 import { describe, expect, it, vi } from 'vitest';
 import type { RunningService } from './running-service.js';
 import { startService } from './start-service.js';
+import { withUpdates } from './test-support/registry-with-updates.js';
 
 const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.echo.v1.Echo', {
   includeDirs: [fileURLToPath(new URL('../../../protos', import.meta.url))],
@@ -17,29 +18,6 @@ const EchoService = loadService('switchyard/echo/v1/echo.proto', 'switchyard.ech
 const HealthLikeDefinition = {};
 
 const quiet = { handleSignals: false, tracing: false, drainDelayMs: 0, logger: silentLogger } as const;
-
-type Update = Registration['update'];
-
-/** `memory` as a Registry whose registrations' update() goes through `update` (a test's failures). */
-function withUpdates(
-  memory: MemoryRegistry,
-  update: (patch: Parameters<Update>[0], real: Update) => ReturnType<Update>,
-): Registry {
-  return {
-    list: (service) => memory.list(service),
-    services: () => memory.services(),
-    watch: (service, listener) => memory.watch(service, listener),
-    setRoute: (service, rule, options) => memory.setRoute(service, rule, options),
-    getRoute: (service) => memory.getRoute(service),
-    close: () => memory.close(),
-    async register(instance, options) {
-      const registration = await memory.register(instance, options);
-      const real = registration.update.bind(registration);
-      registration.update = (patch) => update(patch, real);
-      return registration;
-    },
-  };
-}
 
 describe('startService: start-up and stop', () => {
   it('starts two services with metrics at the same time (Promise.all), sharing one /metrics endpoint', async () => {
