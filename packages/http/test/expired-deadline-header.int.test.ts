@@ -34,18 +34,8 @@ describe('a deadline header that says the deadline passed', () => {
       ran.push(String(request.headers['x-switchyard-deadline-ms']));
       json(response, 200, { deadline: Number.isFinite(context.deadline) ? 'finite' : 'none' });
     });
-    const url = `http://127.0.0.1:${port}/work`;
-    for (const header of EXPIRED) {
-      // Before: 200 { deadline: 'none' } for every negative value, the handler run without a deadline.
-      expect(await answers(url, header), header).toEqual({
-        status: 504,
-        body: { error: { code: 'DEADLINE_EXCEEDED', message: 'deadline exceeded' } },
-      });
-    }
-    expect(ran).toEqual([]);
-    for (const header of NO_DEADLINE) {
-      expect(await answers(url, header), header).toEqual({ status: 200, body: { deadline: 'none' } });
-    }
+    // Before: 200 { deadline: 'none' } for every negative value, the handler run without a deadline.
+    await expectExpiredRefused(`http://127.0.0.1:${port}/work`, ran);
   });
 
   it('is answered the same by the Fastify plugin', async () => {
@@ -59,17 +49,7 @@ describe('a deadline header that says the deadline passed', () => {
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     loopback.onCleanup(() => app.close());
-    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/work`;
-    for (const header of EXPIRED) {
-      expect(await answers(url, header), header).toEqual({
-        status: 504,
-        body: { error: { code: 'DEADLINE_EXCEEDED', message: 'deadline exceeded' } },
-      });
-    }
-    expect(ran).toEqual([]);
-    for (const header of NO_DEADLINE) {
-      expect(await answers(url, header), header).toEqual({ status: 200, body: { deadline: 'none' } });
-    }
+    await expectExpiredRefused(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/work`, ran);
   });
 
   it('is not logged as a handler failure: the handler never ran (debug only, by either server)', async () => {
@@ -99,3 +79,20 @@ describe('a deadline header that says the deadline passed', () => {
     expect(logged).toHaveLength(4);
   });
 });
+
+/**
+ * Every EXPIRED header is answered 504 without the handler running (`ran` stays empty), and every
+ * NO_DEADLINE one is served, with no deadline.
+ */
+async function expectExpiredRefused(url: string, ran: string[]): Promise<void> {
+  for (const header of EXPIRED) {
+    expect(await answers(url, header), header).toEqual({
+      status: 504,
+      body: { error: { code: 'DEADLINE_EXCEEDED', message: 'deadline exceeded' } },
+    });
+  }
+  expect(ran).toEqual([]);
+  for (const header of NO_DEADLINE) {
+    expect(await answers(url, header), header).toEqual({ status: 200, body: { deadline: 'none' } });
+  }
+}
