@@ -80,14 +80,7 @@ describe('gateway, downstream failures', () => {
       arrived.resolve();
       return new Promise<never>(() => {});
     });
-    const logged: { level: string; code: unknown }[] = [];
-    const keep =
-      (level: string): LogFn =>
-      (first: Record<string, unknown> | string) => {
-        const err = typeof first === 'string' ? undefined : (first.err as { code?: unknown } | undefined);
-        logged.push({ level, code: err?.code });
-      };
-    const logger: Logger = { ...silentLogger, warn: keep('warn'), error: keep('error') };
+    const { logged, logger } = codesLogged();
     const gateway = await startGateway({ ...common, registry, logger, http: { port: 0, host: '127.0.0.1' } });
     cleanups.push(() => gateway.stop());
 
@@ -264,14 +257,7 @@ describe('gateway, downstream failures', () => {
     cleanups.push(() => catalog.stop());
     const orders = await startOrdersService({ ...common, registry, grpc });
     cleanups.push(() => orders.stop());
-    const logged: { level: string; code: unknown }[] = [];
-    const keep =
-      (level: string): LogFn =>
-      (first: Record<string, unknown> | string) => {
-        const err = typeof first === 'string' ? undefined : (first.err as { code?: unknown } | undefined);
-        logged.push({ level, code: err?.code });
-      };
-    const logger: Logger = { ...silentLogger, warn: keep('warn'), error: keep('error') };
+    const { logged, logger } = codesLogged();
     const gateway = await startGateway({ ...common, registry, logger, http: { port: 0, host: '127.0.0.1' } });
     cleanups.push(() => gateway.stop());
 
@@ -293,3 +279,15 @@ describe('gateway, downstream failures', () => {
     expect(logged).toContainEqual({ level: 'warn', code: 'RESOURCE_EXHAUSTED' });
   });
 });
+
+/** A logger keeping the level and the error code of each warning and error it is given. */
+function codesLogged(): { logged: { level: string; code: unknown }[]; logger: Logger } {
+  const logged: { level: string; code: unknown }[] = [];
+  const keep =
+    (level: string): LogFn =>
+    (first: Record<string, unknown> | string) => {
+      const err = typeof first === 'string' ? undefined : (first.err as { code?: unknown } | undefined);
+      logged.push({ level, code: err?.code });
+    };
+  return { logged, logger: { ...silentLogger, warn: keep('warn'), error: keep('error') } };
+}
