@@ -353,11 +353,15 @@ class WatchingDiscovery implements Discovery {
           ? this.noLiveInstanceReason()
           : this.failure !== undefined
             ? `discovery cannot watch the registry: ${this.failure.message}`
-            : // The registry unreachable since the start (Redis down): said so, rather than only
-              // "no snapshot yet", which read as a startup race while the watch kept failing.
-              this.watchError !== undefined
-              ? `discovery has no snapshot yet: the registry is unreachable (retrying every second): ${this.watchError.message}`
-              : 'discovery has no snapshot yet (await ready())',
+            : // Closed without one: none will come (ready() rejects at once). "No snapshot yet
+              // (await ready())" read as a start-up race to wait out.
+              this.closed
+              ? 'discovery was closed before its first snapshot: it will never have instances to pick'
+              : // The registry unreachable since the start (Redis down): said so, rather than only
+                // "no snapshot yet", which read as a startup race while the watch kept failing.
+                this.watchError !== undefined
+                ? `discovery has no snapshot yet: the registry is unreachable (retrying every second): ${this.watchError.message}`
+                : 'discovery has no snapshot yet (await ready())',
       );
     }
     // Through the slab, not endpoint.stats: one object fewer to load per pick in a large fleet.
@@ -703,7 +707,7 @@ class WatchingDiscovery implements Discovery {
    * whose subset was the standbys sent them every call, and one whose subset held a standby used a
    * single instance.
    */
-  private subsetOf(subsetter: Subsetter, candidates: readonly Member[]): readonly Member[] {
+  private subsetOf(subsetter: Subsetter, candidates: readonly Member[], now: number): readonly Member[] {
     const chosen = new Set<string>();
     for (const members of this.byTrafficGroup(candidates)) {
       // Up ones while the group has any (not while any instance of the service is up): a version
@@ -712,7 +716,19 @@ class WatchingDiscovery implements Discovery {
       const inRotation = anyUp ? members.filter((member) => member.instance.status === 'up') : members;
       const weighted = inRotation.filter((member) => member.instance.weight > 0);
       const drawFrom = weighted.length > 0 ? weighted : inRotation;
-      for (const instance of subsetter.apply(drawFrom.map((member) => member.instance))) chosen.add(instance.id);
+      // Ejected members get healthy stand-ins (see Subsetter.apply) while no more than the panic
+      // threshold of the group is ejected: a subset is then in panic when its group would be, not
+      // when most of this client's few members are (a subset of 3 with 2 ejected sent 2 calls in 3
+      // to them while the rest of the fleet was healthy). Past it (a fault every instance shares)
+      // the subset panics over its own members, rather than ejecting its way across the fleet and
+      // piling every client's calls on the few instances left.
+      const ejected = new Set<ServiceInstance>();
+      for (const member of drawFrom) if (member.health?.isEjected(now)) ejected.add(member.instance);
+      const standInsGiven =
+        ejected.size > 0 && ejected.size <= (this.outlier as OutlierDetectionConfig).panicThreshold * drawFrom.length;
+      const needsStandIn = standInsGiven ? (instance: ServiceInstance) => ejected.has(instance) : undefined;
+      const instances = drawFrom.map((member) => member.instance);
+      for (const instance of subsetter.apply(instances, needsStandIn)) chosen.add(instance.id);
       if (drawFrom === weighted) {
         for (const member of inRotation) if (member.instance.weight <= 0) chosen.add(member.instance.id);
       }
@@ -729,7 +745,7 @@ class WatchingDiscovery implements Discovery {
     // subset is drawn: drawn first, a client whose subset held only the rolled-back canary found
     // no routed version in it, and sent the canary all its calls.
     candidates = withinRoute(candidates, this.route);
-    if (this.subsetter) candidates = this.subsetOf(this.subsetter, candidates);
+    if (this.subsetter) candidates = this.subsetOf(this.subsetter, candidates, now);
     // Draining instances and weight-0 standbys are judged within each traffic group (a track; a
     // version of a split): a version or an A/B arm whose instances all drain (a restart) keeps its
     // share on them, as a last resort, rather than giving it to the others. Judged over the whole

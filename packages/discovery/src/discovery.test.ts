@@ -534,9 +534,55 @@ describe('createDiscovery', () => {
       expect(Object.keys(shares(discovery, 20)).filter((id) => id.startsWith('primary-'))).toHaveLength(2);
     }
     const discovery = await discover({ subset: { size: 2, clientIndex: 0 } });
-    for (const { id } of discovery.instances())
-      pickUntil(discovery, id).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    // Ejected members get primaries as stand-ins while any is healthy (see the next test): the
+    // standbys take the calls once every primary is ejected.
+    for (let round = 0; round < 6; round++) {
+      for (const { id } of discovery.instances().filter((i) => i.id.startsWith('primary-')))
+        pickUntil(discovery, id).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    }
     expect(Object.keys(shares(discovery, 20)).sort()).toEqual(['standby-0', 'standby-1']);
+  });
+
+  it('stands in healthy instances for ejected subset members instead of panicking within the subset', async () => {
+    vi.useFakeTimers();
+    for (let i = 0; i < 20; i++) await registry.register(instance(`i-${String(i).padStart(2, '0')}`));
+    const discovery = await discover({ subset: { size: 3, clientIndex: 0 } });
+    const members = idsOf(discovery);
+    const [dead1, dead2, alive] = members as [string, string, string];
+    pickUntil(discovery, dead1).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    pickUntil(discovery, dead2).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    // Two of three ejected was panic within the subset (2/3 > 0.5): two calls in three went to the
+    // dead instances while 17 healthy ones were up.
+    const picked = shares(discovery, 300);
+    expect(picked[dead1] ?? 0).toBe(0);
+    expect(picked[dead2] ?? 0).toBe(0);
+    expect(Object.keys(picked)).toHaveLength(3);
+    expect(Object.keys(picked)).toContain(alive);
+    // The stand-ins are the same in every client with that index: each draws them from its own
+    // shuffle, not at random.
+    const again = await discover({ subset: { size: 3, clientIndex: 0 } });
+    pickUntil(again, dead1).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    pickUntil(again, dead2).done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(idsOf(again)).toEqual(idsOf(discovery));
+    // Once the ejections end, the subset is the one it was.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(idsOf(discovery)).toEqual(members);
+  });
+
+  it('gives no stand-ins once more than the panic threshold of the group is ejected: panic, not a walk over the fleet', async () => {
+    vi.useFakeTimers();
+    for (let i = 0; i < 10; i++) await registry.register(instance(`i-${i}`));
+    const discovery = await discover({ subset: { size: 3, clientIndex: 0 } });
+    const members = idsOf(discovery);
+    const ejections: string[] = [];
+    discovery.onEjection(({ id }) => ejections.push(id));
+    // Every call fails (a fault every instance shares): stand-ins are ejected in turn while at most
+    // half of the 10 are; past that the subset is in panic over its own members, as a discovery
+    // without subsetting is over the fleet, rather than going on to eject every instance.
+    for (let i = 0; i < 300; i++) discovery.pick().done({ ok: false, latencyMs: 1, connectionFailed: true });
+    expect(ejections.length).toBeGreaterThan(5);
+    expect(ejections.length).toBeLessThanOrEqual(5 + 3);
+    expect(Object.keys(shares(discovery, 30)).sort()).toEqual(members);
   });
 
   it('ready() refuses a bad timeout, and fails at once after close() without a snapshot', async () => {
@@ -556,6 +602,9 @@ describe('createDiscovery', () => {
     expect((never as unknown as { readyWaiters: Set<unknown> }).readyWaiters.size).toBe(0);
     await never.close();
     await expect(never.ready()).rejects.toThrow(/closed before its first snapshot/);
+    // pick() says so too: "no snapshot yet (await ready())" read as a start-up race to wait out.
+    expect(() => never.pick()).toThrow(/discovery was closed before its first snapshot/);
+    expect(() => never.pick()).not.toThrow(/await ready/);
   });
 
   it('keeps serving the last view while the registry is stale, and says so', async () => {

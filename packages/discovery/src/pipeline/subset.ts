@@ -23,7 +23,15 @@ export interface SubsetOptions {
 
 /** A validated subsetting stage. */
 export interface Subsetter {
-  apply(instances: readonly ServiceInstance[]): ServiceInstance[];
+  /**
+   * This client's subset of `instances`. Each member `needsStandIn` accepts (an ejected one) is
+   * kept and joined by a stand-in: the next instance of this client's shuffle after its own slice
+   * that `needsStandIn` does not accept, so the subset keeps `size` members that can serve.
+   */
+  apply(
+    instances: readonly ServiceInstance[],
+    needsStandIn?: (instance: ServiceInstance) => boolean,
+  ): ServiceInstance[];
 }
 
 /**
@@ -43,14 +51,31 @@ export function createSubsetter(options: SubsetOptions): Subsetter {
   const clientIndex = options.clientIndex ?? fnv1a(options.clientId ?? `${process.pid}-${Math.random()}`) % 1_000_003;
   const size = options.size;
   return {
-    apply(instances) {
+    apply(instances, needsStandIn) {
       if (instances.length <= size) return [...instances];
       const sorted = [...instances].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const subsetsPerRound = Math.floor(sorted.length / size);
       const round = Math.floor(clientIndex / subsetsPerRound);
       shuffle(sorted, round);
       const start = (clientIndex % subsetsPerRound) * size;
-      return sorted.slice(start, start + size);
+      const chosen = sorted.slice(start, start + size);
+      if (needsStandIn === undefined) return chosen;
+      // Ejected members stay (their ejection ends, they are counted as now) and each gets a stand-in
+      // from further along this client's own shuffle: the same in every client of that index, and
+      // back to the plain subset once the ejections end. Drawn without them (as draining ones are),
+      // every ejection and release would reshuffle every client's subset; left alone, a client whose
+      // subset of 3 had 2 ejected was in panic and sent 2 calls in 3 to them while the rest of the
+      // fleet was healthy.
+      let missing = 0;
+      for (const member of chosen) if (needsStandIn(member)) missing++;
+      for (let step = size; missing > 0 && step < sorted.length; step++) {
+        const candidate = sorted[(start + step) % sorted.length] as ServiceInstance;
+        if (!needsStandIn(candidate)) {
+          chosen.push(candidate);
+          missing--;
+        }
+      }
+      return chosen;
     },
   };
 }
