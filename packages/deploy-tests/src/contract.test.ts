@@ -65,11 +65,36 @@ describe('manifests against deploy/services.json', () => {
     const catalog = container(objects, 'catalog');
     catalog.env = catalog.env!.filter((variable) => variable.name !== 'SWITCHYARD_METRICS_PORT');
     container(objects, 'search').env!.find((variable) => variable.name === 'SWITCHYARD_METRICS_PORT')!.value = '9090';
-    container(objects, 'gateway').env!.push({ name: 'SWITCHYARD_METRICS_PORT', value: '9464' });
-    expect(checkContract(objects, contract())).toEqual([
+    // Every service declares a metrics port now; one that did not, and still set the variable:
+    const changed = contract();
+    delete changed.services.gateway!.ports.metrics;
+    const gateway = container(objects, 'gateway');
+    gateway.ports = gateway.ports!.filter((port) => port.name !== 'metrics');
+    expect(checkContract(objects, changed)).toEqual([
       'Deployment/gateway container gateway: sets SWITCHYARD_METRICS_PORT but declares no metrics port',
+      'Deployment/gateway: serves no metrics (services.json declares no metrics port for gateway)',
       'Deployment/catalog container catalog: SWITCHYARD_METRICS_PORT is unset, expected 9464 (its metrics port)',
       'Deployment/search container search: SWITCHYARD_METRICS_PORT is 9090, expected 9464 (its metrics port)',
+    ]);
+  });
+
+  it('catches a service that serves no metrics, and pods Prometheus is not told to scrape', () => {
+    const objects = buildOverlay('production');
+    const annotations = (name: string) =>
+      pick<IDeployment>(objects, 'Deployment', name).spec!.template.metadata!.annotations!;
+    delete annotations('catalog')['prometheus.io/scrape'];
+    annotations('search')['prometheus.io/port'] = '9090';
+    annotations('orders')['prometheus.io/path'] = '/';
+    const changed = contract();
+    delete changed.services.recommendation!.ports.metrics;
+    const recommendation = container(objects, 'recommendation');
+    recommendation.ports = recommendation.ports!.filter((port) => port.name !== 'metrics');
+    recommendation.env = recommendation.env!.filter((variable) => variable.name !== 'SWITCHYARD_METRICS_PORT');
+    expect(checkContract(objects, changed)).toEqual([
+      'Deployment/catalog: pod annotation prometheus.io/scrape is unset, expected true',
+      'Deployment/recommendation: serves no metrics (services.json declares no metrics port for recommendation)',
+      'Deployment/search: pod annotation prometheus.io/port is 9090, expected 9464',
+      'Deployment/orders: pod annotation prometheus.io/path is /, expected /metrics',
     ]);
   });
 

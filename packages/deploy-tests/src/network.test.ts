@@ -51,6 +51,33 @@ describe('NetworkPolicies', () => {
     ]);
   });
 
+  it('judges a namespaceSelector by the namespace’s name, as Kubernetes does (and the egress check)', () => {
+    // Redis "kept to the namespace" by a namespaceSelector alone admits every pod of it: the
+    // unrelated pod that could register a rogue instance. It was judged to admit nothing at all.
+    const toNamespace = buildOverlay('local');
+    pick<INetworkPolicy>(toNamespace, 'NetworkPolicy', 'redis-ingress').spec!.ingress![0]!.from = [
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'switchyard' } } },
+    ];
+    expect(checkNetworkPolicies(toNamespace, contract())).toEqual([
+      'Deployment/redis: redis port 6379 is open to an unrelated pod of the namespace',
+    ]);
+    // Any namespace with a name (all of them), through an expression.
+    const everywhere = buildOverlay('production');
+    pick<INetworkPolicy>(everywhere, 'NetworkPolicy', 'redis-ingress').spec!.ingress![0]!.from = [
+      { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'Exists' }] } },
+    ];
+    expect(checkNetworkPolicies(everywhere, contract())).toEqual([
+      'Deployment/redis: redis port 6379 is open to an unrelated pod of the namespace',
+      'Deployment/redis: redis port 6379 is open to a pod of another namespace',
+    ]);
+    // Metrics kept to Prometheus's own namespace (tighter than every namespace) still reach it.
+    const monitoring = buildOverlay('production');
+    pick<INetworkPolicy>(monitoring, 'NetworkPolicy', 'backend-ingress').spec!.ingress![1]!.from = [
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } },
+    ];
+    expect(checkNetworkPolicies(monitoring, contract())).toEqual([]);
+  });
+
   it('follows named ports, port ranges and the other protocols', () => {
     const objects = buildOverlay('local');
     const catalog = pick<IDeployment>(objects, 'Deployment', 'catalog');

@@ -1,8 +1,8 @@
 /**
  * The manifests against `deploy/services.json`: for every example service a Deployment with
- * the contract's image, ports, probes, user, writable /tmp and environment; a Service that
- * selects it and reaches its ports; a PodDisruptionBudget. No other workload may use a
- * `switchyard/` image.
+ * the contract's image, ports, probes, user, writable /tmp and environment, and a metrics port
+ * its pods announce to Prometheus; a Service that selects it and reaches its ports; a
+ * PodDisruptionBudget. No other workload may use a `switchyard/` image.
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -129,6 +129,28 @@ function checkService(
   return problems;
 }
 
+/** The pod annotations Prometheus's `kubernetes-pods` scrape job reads (prometheus-community's chart and its examples). */
+const SCRAPE_ANNOTATIONS = ['prometheus.io/scrape', 'prometheus.io/port', 'prometheus.io/path'] as const;
+
+/**
+ * Every service serves metrics, and its pods tell Prometheus where: services.json declares a
+ * metrics port (the gateway declared none, so the public API's request rate, errors and latency,
+ * and its retries and breaker openings towards every backend, were recorded and never exported),
+ * and the pod template's prometheus.io annotations name that port and `metricsPath`. Without
+ * them nothing is scraped, and the production HPA's Pods metric has no series.
+ */
+function checkScraping(name: string, expected: ServiceContract, deployment: IDeployment): string[] {
+  if (expected.ports.metrics === undefined)
+    return [`${describe(deployment)}: serves no metrics (services.json declares no metrics port for ${name})`];
+  const annotations = deployment.spec?.template.metadata?.annotations ?? {};
+  const wanted = ['true', String(expected.ports.metrics), expected.metricsPath ?? '/metrics'];
+  return SCRAPE_ANNOTATIONS.flatMap((key, index) =>
+    annotations[key] === wanted[index]
+      ? []
+      : [`${describe(deployment)}: pod annotation ${key} is ${annotations[key] ?? 'unset'}, expected ${wanted[index]}`],
+  );
+}
+
 /** Problems between one build and the contract; none means the manifests deploy what services.json says. */
 export function checkContract(objects: KubeObject[], contract: Contract): string[] {
   const problems: string[] = [];
@@ -150,6 +172,7 @@ export function checkContract(objects: KubeObject[], contract: Contract): string
       }
     }
     problems.push(...checkContainer(objects, contract, name, deployment));
+    problems.push(...checkScraping(name, expected, deployment));
     problems.push(...checkService(objects, name, expected, deployment));
     if (!budgets.some((budget) => selectorMatches(budget.spec?.selector, podLabels(deployment)))) {
       problems.push(`${describe(deployment)}: no PodDisruptionBudget covers its pods`);

@@ -13,12 +13,21 @@ import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/
 import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import type { Contract } from '../contract.js';
 import type { KubeObject } from '../objects.js';
-import { describe, findObject, ofKind, podLabels, podSpec, selectorIsEmpty, selectorMatches } from '../objects.js';
+import { describe, findObject, ofKind, podLabels, podSpec, selectorMatches } from '../objects.js';
 
-/** Where a connection comes from: a pod (by its labels) in this namespace or another, or outside the cluster. */
+/**
+ * Where a connection comes from: a pod (by its labels) in this namespace or another, or outside
+ * the cluster. A pod of another namespace is in `namespace` ({@link OTHER_NAMESPACE} when not given).
+ */
 export type Source =
-  | { kind: 'pod'; labels: Record<string, string>; sameNamespace: boolean; name: string }
+  | { kind: 'pod'; labels: Record<string, string>; sameNamespace: boolean; name: string; namespace?: string }
   | { kind: 'external'; name: string };
+
+/** The label every namespace carries with its own name: the one namespace label known offline. */
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+/** The namespace of a pod source in another namespace that does not name its own. */
+const OTHER_NAMESPACE = 'tenant';
 
 /** A pod of this namespace and one of its container ports. */
 export interface Destination {
@@ -26,12 +35,16 @@ export interface Destination {
   port: number;
 }
 
-function peerAdmits(peer: INetworkPolicyPeer, source: Source): boolean {
+function peerAdmits(peer: INetworkPolicyPeer, source: Source, policyNamespace: string): boolean {
   if (peer.ipBlock) return source.kind === 'external';
   if (source.kind !== 'pod') return false;
   if (peer.namespaceSelector) {
-    // Namespace labels are not known offline: only the empty selector (every namespace) is judged.
-    if (!selectorIsEmpty(peer.namespaceSelector)) return false;
+    // Judged on the namespace's name label, as the egress check does (other namespace labels are
+    // not known offline). Only the empty selector used to be judged, as every namespace; any
+    // other admitted nothing, so `kubernetes.io/metadata.name: <this namespace>` with no
+    // podSelector (every pod of the namespace, the unrelated one too) passed as closed to all.
+    const namespace = source.sameNamespace ? policyNamespace : (source.namespace ?? OTHER_NAMESPACE);
+    if (!selectorMatches(peer.namespaceSelector, { [NAMESPACE_NAME_LABEL]: namespace })) return false;
     return peer.podSelector ? selectorMatches(peer.podSelector, source.labels) : true;
   }
   // A podSelector alone means pods of the policy's own namespace.
@@ -66,7 +79,9 @@ export function admits(objects: KubeObject[], source: Source, destination: Desti
   return selecting.some((policy) =>
     (policy.spec?.ingress ?? []).some(
       (rule) =>
-        (rule.from === undefined || rule.from.length === 0 || rule.from.some((peer) => peerAdmits(peer, source))) &&
+        (rule.from === undefined ||
+          rule.from.length === 0 ||
+          rule.from.some((peer) => peerAdmits(peer, source, policy.metadata?.namespace ?? ''))) &&
         (rule.ports === undefined ||
           rule.ports.length === 0 ||
           rule.ports.some((port) => portAdmits(port, destination))),
@@ -85,10 +100,12 @@ const INTRUDERS: Source[] = [
   { kind: 'external', name: 'outside the cluster' },
 ];
 
+/** Prometheus, scraping the metrics ports from its own namespace (`monitoring`, as kube-prometheus has it). */
 const PROMETHEUS: Source = {
   kind: 'pod',
   labels: { 'app.kubernetes.io/name': 'prometheus' },
   sameNamespace: false,
+  namespace: 'monitoring',
   name: 'Prometheus in another namespace',
 };
 
