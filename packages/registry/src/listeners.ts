@@ -31,12 +31,27 @@ export class ListenerSet<A extends unknown[]> {
     for (const listener of this.listeners) ListenerSet.call(this.logger, this.what, listener, args);
   }
 
-  /** Calls one listener, logging (not propagating) what it throws. */
+  /**
+   * Calls one listener, logging (not propagating) what it throws, and what the promise it returns
+   * rejects with: an async function is a listener too (the `void` return type takes it), and its
+   * rejection was left unhandled, which ends a Node process by default.
+   */
   static call<A extends unknown[]>(logger: Logger, what: string, listener: (...args: A) => void, args: A): void {
     try {
-      listener(...args);
+      const result: unknown = listener(...args);
+      if (isThenable(result)) {
+        result.then(undefined, (error: unknown) => logger.error({ err: error }, `${what} listener threw; ignored`));
+      }
     } catch (error) {
       logger.error({ err: error }, `${what} listener threw; ignored`);
     }
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

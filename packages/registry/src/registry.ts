@@ -50,7 +50,10 @@ export type RegistryEvent =
   | { type: 'down'; id: string; reason: 'deregistered' | 'expired' }
   | { type: 'stale'; error: RegistryUnavailableError };
 
-/** A callback for {@link Registry.watch}. Exceptions it throws are logged and otherwise ignored. */
+/**
+ * A callback for {@link Registry.watch}. Exceptions it throws, and the rejection of the promise an
+ * async listener returns, are logged and otherwise ignored (events are not held for its promise).
+ */
 export type RegistryListener = (event: RegistryEvent) => void;
 
 /**

@@ -211,6 +211,43 @@ describe('RedisRegistry against a real Redis', () => {
     expect(await owner.list('catalog')).toEqual([]);
   });
 
+  it('leaves no fresh sweep mark behind when the last watcher stops while its sweep is under way', async () => {
+    const namespace = uniqueNamespace();
+    const owner = registry({ namespace });
+    const watcher = registry({ namespace, sweepIntervalMs: 250 });
+    const stop = await watcher.watch('catalog', () => {});
+    const doomed = await owner.register(instance('c-1'), { ttlMs: 1_000 });
+    await new Promise((resolve) => setTimeout(resolve, 600)); // the watcher sweeps, leaving its mark
+    // The watcher's next sweep has taken its turn (SET NX) when the watch stops: its SWEEP script
+    // goes out after the stop's FORGET_SWEEPS, as it would had the turn's reply come a moment later.
+    const connection = (watcher as unknown as { connection: { call: (...args: unknown[]) => Promise<unknown> } })
+      .connection;
+    const call = connection.call.bind(connection);
+    let release: (() => void) | undefined;
+    let held = false;
+    connection.call = async (operation, ...rest) => {
+      const result = await call(operation, ...rest);
+      if (operation === 'sweep turn' && !held) {
+        held = true;
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      }
+      return result;
+    };
+    await waitFor(() => held, 2_000, 'a sweep turn');
+    await stop();
+    release?.();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The sweep renewed the mark for 120 s after the stop had shortened it: nobody sweeps any more,
+    // so the first read over 2 s later took the silence for a Redis stall, as before FORGET_SWEEPS.
+    const left = await raw.pttl(`${namespace}:{catalog}:swept`);
+    expect(left, `the mark lasts ${left} ms more`).toBeLessThanOrEqual(2_000);
+    doomed.abandon();
+    await new Promise((resolve) => setTimeout(resolve, 2_300));
+    expect(await owner.list('catalog')).toEqual([]);
+  });
+
   it('keeps the stall mark for the watchers still sweeping when one of them stops', async () => {
     const namespace = uniqueNamespace();
     const a = registry({ namespace, sweepIntervalMs: 250 });

@@ -1,5 +1,6 @@
+import { silentLogger } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import { createRegistry, MemoryRegistry, MemoryStore } from '@switchyard/registry';
+import { createRegistry, MemoryRegistry, MemoryStore, type RegistryEvent } from '@switchyard/registry';
 import { describeRegistry } from '@switchyard/registry/testing';
 
 describeRegistry('MemoryRegistry', () => {
@@ -109,5 +110,86 @@ describe('MemoryRegistry memory under churn', () => {
     expect(sizesOf(store).watchers).toBe(1);
     await stop();
     await registry.close();
+  });
+});
+
+describe('MemoryRegistry events from a listener that writes', () => {
+  const instanceX = { id: 'x', service: 'catalog', host: 'localhost', ports: { http: 1 } };
+  /** The instances a watcher's events add up to, as a discovery keeps them. */
+  function viewOf(events: readonly RegistryEvent[]): string[] {
+    const ids = new Set<string>();
+    for (const event of events) {
+      if (event.type === 'snapshot') {
+        ids.clear();
+        for (const instance of event.instances) ids.add(instance.id);
+      } else if (event.type === 'up' || event.type === 'update') ids.add(event.instance.id);
+      else if (event.type === 'down') ids.delete(event.id);
+    }
+    return [...ids].sort();
+  }
+
+  it('tells every watcher a change made by another watcher in its listener after the change it reacted to', async () => {
+    const registry = new MemoryRegistry();
+    const registration = await registry.register(instanceX);
+    const second: RegistryEvent[] = [];
+    // The first watcher deregisters an instance once it is marked for retirement (a test harness,
+    // a controller reacting to what it sees): the store publishes the removal while it is still
+    // telling watchers about the update.
+    await registry.watch('catalog', (event) => {
+      if (event.type === 'update' && event.instance.metadata.retire === 'now') void registration.deregister();
+    });
+    await registry.watch('catalog', (event) => second.push(event));
+    await registration.update({ metadata: { retire: 'now' } });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await registry.list('catalog')).toEqual([]);
+    // In the order they were made: it used to hear 'down' before 'update', and kept x for good.
+    expect(second.map((event) => event.type)).toEqual(['snapshot', 'update', 'down']);
+    expect(viewOf(second)).toEqual([]);
+    await registry.close();
+  });
+
+  it('does not send a watcher started by a listener the change its first snapshot already shows', async () => {
+    const registry = new MemoryRegistry();
+    const late: RegistryEvent[] = [];
+    await registry.watch('catalog', (event) => {
+      if (event.type === 'up') void registry.watch('catalog', (seen) => late.push(seen));
+    });
+    await registry.register(instanceX);
+    await new Promise((resolve) => setImmediate(resolve));
+    // 'Listeners never receive an event identical to the state they already have.'
+    expect(late.map((event) => event.type)).toEqual(['snapshot']);
+    expect(viewOf(late)).toEqual(['x']);
+    await registry.close();
+  });
+});
+
+describe('MemoryRegistry listeners that are async functions', () => {
+  it('logs the rejection of an async watch listener as it logs a throw, rather than leaving it unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    // Node 20 ends the process on an unhandled rejection; vitest reports it. Heard here instead.
+    const previous = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const logged: string[] = [];
+      const logger = { ...silentLogger, error: (_fields: unknown, message?: string) => logged.push(String(message)) };
+      const registry = new MemoryRegistry({ logger });
+      // An async listener (it awaits something per event) whose work fails: as common as a sync
+      // one that throws, and the type (returning void) takes it.
+      await registry.watch('catalog', async (event) => {
+        if (event.type === 'up') throw new Error('listener bug');
+      });
+      await registry.register({ service: 'catalog', host: 'localhost', ports: { http: 1 } });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+      expect(logged).toEqual(['watch listener threw; ignored']);
+      await registry.close();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      for (const listener of previous) process.on('unhandledRejection', listener);
+    }
   });
 });

@@ -141,9 +141,51 @@ export class MemoryStore {
     return state;
   }
 
+  /**
+   * Events waiting to be told, each with the watchers it goes to (those watching when it was
+   * published), while watchers are being told of an earlier one.
+   */
+  private readonly outbox: {
+    event: RegistryEvent;
+    set: Set<(event: RegistryEvent) => void>;
+    listeners: ((event: RegistryEvent) => void)[];
+  }[] = [];
+  private delivering = false;
+
+  /**
+   * Tells the service's watchers of a change, in the order the changes were made. Writes are
+   * synchronous here, so a listener that writes (deregisters what it saw marked, updates, sets a
+   * route) publishes while the watchers after it have not heard the change it reacted to yet:
+   * delivered at once, they heard the two the wrong way round ('down' then 'update') and kept the
+   * instance for good. And a watcher a listener started got its snapshot, which already shows the
+   * change, and then the change again. Such events now wait for the one being told, and go only to
+   * the watchers there were when they were published (still watching when their turn comes).
+   */
   private publish(service: string, event: RegistryEvent | undefined): void {
     if (!event) return;
-    for (const listener of this.watchers.get(service) ?? []) listener(event);
+    const set = this.watchers.get(service);
+    if (set === undefined || set.size === 0) return;
+    this.outbox.push({ event, set, listeners: [...set] });
+    if (this.delivering) return;
+    this.delivering = true;
+    let failure: { error: unknown } | undefined;
+    try {
+      for (let next = this.outbox.shift(); next !== undefined; next = this.outbox.shift()) {
+        for (const listener of next.listeners) {
+          if (!next.set.has(listener)) continue; // stopped meanwhile
+          try {
+            listener(next.event);
+          } catch (error) {
+            // A listener given to the store directly (MemoryRegistry's never throw): the others
+            // are told all the same, and the writer hears the first failure.
+            failure ??= { error };
+          }
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
+    if (failure) throw failure.error;
   }
 }
 

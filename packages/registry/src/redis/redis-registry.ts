@@ -518,8 +518,13 @@ export class RedisRegistry implements Registry {
     return `RedisRegistry(${this.label}, namespace=${this.options.namespace})`;
   }
 
-  /** One watcher's periodic sweep of a service (see the watch's `sweep`). */
-  private async sweepService(service: string, keys: ServiceKeys): Promise<void> {
+  /**
+   * One watcher's periodic sweep of a service (see the watch's `sweep`). `watching` false: the watch
+   * stopped meanwhile, and its FORGET_SWEEPS has gone out (or is going): a SWEEP sent after it marked
+   * the service as swept for 120 s again with nobody sweeping, so reads more than 2 s later took the
+   * silence for a Redis stall and kept a dead instance listed for a grace period.
+   */
+  private async sweepService(service: string, keys: ServiceKeys, watching: () => boolean): Promise<void> {
     // One watcher per interval sweeps a service, not every one: a sweep is a script with a
     // fixed cost on the server, and a service can have hundreds of watchers (every client of
     // it). Whoever ticks first takes the turn with one native SET NX; the others skip. The
@@ -534,11 +539,11 @@ export class RedisRegistry implements Registry {
         if (outOfMemory(error)) return 'OK';
         throw error;
       });
-    if (mine !== 'OK') return;
+    if (mine !== 'OK' || !watching()) return;
     // Batches keep each script short (Redis is single-threaded); a full batch means more
     // entries are due, so go on, within a bound, until the backlog is gone.
     let emptied = false;
-    for (let batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
+    for (let batch = 0; batch < MAX_SWEEP_BATCHES && (batch === 0 || watching()); batch++) {
       const swept = await this.connection.call('sweep', () =>
         this.scripts.sweep(keys, SWEEP_BATCH, this.options.sweepIntervalMs),
       );
@@ -562,8 +567,8 @@ export class RedisRegistry implements Registry {
       resyncIntervalMs: this.options.resyncIntervalMs,
       list: () => this.listWithRev(service),
       readRev: async () => Number(await this.connection.call('read revision', (client) => client.get(keys.rev))) || 0,
-      sweep: () =>
-        this.sweepService(service, keys).catch((error: unknown) => {
+      sweep: (watching) =>
+        this.sweepService(service, keys, watching).catch((error: unknown) => {
           // Refused by Redis itself (an ACL without the sweep's commands): said once, or a watcher
           // that could never sweep was silent while expired entries stayed listed. An outage is
           // told by the watch's stale events instead.

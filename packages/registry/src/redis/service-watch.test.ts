@@ -1,4 +1,10 @@
-import { RegistryUnavailableError, type RouteRule, type ServiceInstance, silentLogger } from '@switchyard/core';
+import {
+  RegistryUnavailableError,
+  type RouteRule,
+  type ServiceInstance,
+  SwitchyardError,
+  silentLogger,
+} from '@switchyard/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RegistryEvent } from '../registry.js';
 import { serviceKeys } from './keys.js';
@@ -306,6 +312,27 @@ describe('ServiceWatch while its lists keep failing', () => {
     backend.held.instances = [instance('a')];
     await vi.advanceTimersByTimeAsync(1_000); // the retry lists: b and c have not written themselves back yet
     expect(views(events).filter((view) => view.length < 3)).toEqual([]);
+  });
+
+  it('keeps one retry going, not one more per resync asked for while the lists fail', async () => {
+    const backend = fakeBackend();
+    await watching(backend);
+    // Redis answers, but about bad data (a key of the wrong type): every list fails until an
+    // operator repairs it. Meanwhile resyncs are asked for now and then (a reconnect, a gap, a
+    // revision check), each while no list is in flight.
+    const failing = vi
+      .spyOn(backend.context, 'list')
+      .mockRejectedValue(new SwitchyardError('DATA_LOSS', 'route holds a list, where the registry keeps a string'));
+    for (let request = 0; request < 10; request++) {
+      watch!.onConnectionRestored();
+      await vi.advanceTimersByTimeAsync(300);
+    }
+    failing.mockClear();
+    await vi.advanceTimersByTimeAsync(10_000);
+    // One retry a second, as RETRY_AFTER_FAILURE_MS says: each failed list used to arm a timer of
+    // its own beside the one already pending, so every request left a retry loop that never ended
+    // (10 requests: 10 lists a second, sent to Redis for as long as the data stayed bad).
+    expect(failing.mock.calls.length).toBeLessThanOrEqual(11);
   });
 });
 

@@ -40,8 +40,11 @@ export interface ServiceWatchContext {
   restoreRoute(rule: RouteRule): Promise<'restored' | 'present' | 'refused'>;
   /** Reads only the revision (the cheap periodic check). */
   readRev(): Promise<number>;
-  /** Removes expired entries, publishing their `down` events. */
-  sweep(): Promise<void>;
+  /**
+   * Removes expired entries, publishing their `down` events. `watching` reads false once the watch
+   * has stopped: a sweep under way then sends nothing more (see {@link forgetSweeps}).
+   */
+  sweep(watching: () => boolean): Promise<void>;
   /** Removes the mark this watcher's sweeps left (it stops sweeping). */
   forgetSweeps(): Promise<void>;
   subscribe(): Promise<void>;
@@ -259,6 +262,11 @@ export class ServiceWatch {
             { err: error, service: this.context.service },
             'switchyard registry: resync failed; retrying',
           );
+        // One retry pending at a time: a resync asked for while one was pending (a reconnect, a
+        // gap, a revision check) that failed too used to arm a timer beside it, and each timer's
+        // failed list armed the next, so every such request left a loop of one list a second for as
+        // long as lists failed (a key of the wrong type: until an operator repaired it).
+        if (this.retryTimer) clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.requestResync(), RETRY_AFTER_FAILURE_MS);
         this.retryTimer.unref();
       } finally {
@@ -365,7 +373,7 @@ export class ServiceWatch {
     const base = kind === 'sweep' ? this.context.sweepIntervalMs : this.context.resyncIntervalMs;
     const timer = setTimeout(
       () => {
-        const work = kind === 'sweep' ? this.context.sweep() : this.checkRevision();
+        const work = kind === 'sweep' ? this.context.sweep(() => !this.closed) : this.checkRevision();
         work.catch(() => undefined).finally(() => this.schedule(kind));
       },
       base * (0.8 + Math.random() * 0.4),
