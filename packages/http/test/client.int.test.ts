@@ -439,6 +439,28 @@ describe('HTTP client over loopback', () => {
     expect(Date.now() - started).toBeLessThan(1_000); // it waited out the whole deadline
   });
 
+  it('fails a call still waiting for the first registry snapshot as closed when the client closes', async () => {
+    // close() promises that what still waits fails with ClientClosedError; a call waiting for
+    // discovery's first snapshot (the registry unreachable since the start) waited out its whole
+    // deadline after close(), then failed NO_INSTANCES "no snapshot from the registry".
+    const silent = Object.assign(Object.create(loopback.registry), { watch: () => new Promise(() => {}) });
+    const waiting = createDiscovery({ registry: silent, service: 'web' });
+    loopback.onCleanup(() => waiting.close());
+    const web = await loopback.client('web', { discovery: waiting });
+    const body = new Readable({ read() {} });
+    const started = Date.now();
+    const pending = [
+      web.getJson('/', { deadlineMs: 5_000 }).catch((caught: unknown) => caught),
+      web.request({ method: 'PUT', path: '/', body, deadlineMs: 5_000 }).catch((caught: unknown) => caught),
+    ];
+    setTimeout(() => void web.close(), 50);
+    for (const error of await Promise.all(pending)) {
+      expect(error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is closed/) });
+    }
+    expect(Date.now() - started).toBeLessThan(1_000); // it waited out the whole deadline
+    expect(body.destroyed).toBe(true); // never sent: released
+  });
+
   it('streams response bodies, sends the remaining deadline in a header, and cancels on the signal', async () => {
     await loopback.serve('a', async (request, response) => {
       if (request.url === '/stream') {

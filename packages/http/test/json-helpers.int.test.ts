@@ -1,4 +1,5 @@
 import { HttpCallError } from '@switchyard/http';
+import { retry } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { json, Loopback } from './fixtures/loopback.js';
 
@@ -150,6 +151,42 @@ describe('JSON helpers (buffered responses)', () => {
       message: expect.stringContaining('HTTP 200'),
     });
     expect(await web.getJson('/products/nope')).toEqual({ error: 'no such product' });
+  });
+
+  it('names the request, the instance and the content-type when a reply is not JSON', async () => {
+    // A path the service does not have, answered by a catch-all (a single-page app's index.html, a
+    // proxy's error page): the caller read only "response (HTTP 200) is not valid JSON", with no
+    // service, path or instance, unlike every other failure of the client.
+    const { port } = await loopback.serve('a', (request, response) => {
+      if (request.url === '/busy') {
+        response.writeHead(503, { 'content-type': 'text/html' });
+        return response.end('<html>busy</html>');
+      }
+      response.writeHead(request.url === '/missing' ? 404 : 200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end('<!doctype html><html>app</html>');
+    });
+    const web = await loopback.client('web');
+    const origin = `http://127.0.0.1:${port}`;
+    const success = await web.getJson('/api/products').catch((caught: unknown) => caught);
+    expect(success).toMatchObject({ code: 'INTERNAL' });
+    expect((success as Error).message).toContain(
+      `web GET /api/products: the HTTP 200 response from ${origin} is not valid JSON`,
+    );
+    expect((success as Error).message).toContain('content-type "text/html; charset=utf-8"');
+    expect((success as Error).cause).toBeInstanceOf(SyntaxError);
+
+    const lenient = await loopback.client('web', {
+      throwOnStatus: false,
+      policy: retry({ backoff: { initialMs: 1 } }),
+    });
+    const asked = await lenient.postJson('/missing', {}).catch((caught: unknown) => caught);
+    expect((asked as Error).message).toContain(
+      `web POST /missing: the HTTP 404 response from ${origin} is not valid JSON`,
+    );
+    // Handed back when retries ran out: the request is named (the instance is the last attempt's).
+    const exhausted = await lenient.getJson('/busy').catch((caught: unknown) => caught);
+    expect(exhausted).toMatchObject({ code: 'INTERNAL' });
+    expect((exhausted as Error).message).toContain('web GET /busy: the HTTP 503 response is not valid JSON');
   });
 
   it('does not blame an instance for an error status the caller asked to receive, when its body is not JSON', async () => {

@@ -105,6 +105,16 @@ const TOO_LARGE_CODES = new Set(['UND_ERR_RES_EXCEEDED_MAX_SIZE', 'UND_ERR_HEADE
  */
 const PROTOCOL_SOCKET_MESSAGES = new Set(['bad response', 'bad upgrade']);
 
+/**
+ * undici's HTTPParserError (llhttp's `HPE_…` codes): the bytes the server sent are not an HTTP/1.1
+ * response (`HPE_INVALID_CONSTANT`: not even a status line, as from a port that speaks only HTTP/2,
+ * such as a gRPC server's registered as `http`), or its framing breaks (`HPE_INVALID_CHUNK_SIZE`, a
+ * bad `content-length`).
+ */
+function isParserFailure(code: string): boolean {
+  return code.startsWith('HPE_');
+}
+
 /** The error's `code`, looking inside an AggregateError (happy-eyeballs connects report one per address). */
 export function errorCodeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -144,6 +154,9 @@ export function classifyFailure(error: unknown, abortReason: Error | undefined, 
     // request was sent again (and failed the same way each time, the handler run on every one),
     // and the instance, up and answering, was ejected at once as for a failed connection.
     if (code === 'UND_ERR_SOCKET' && PROTOCOL_SOCKET_MESSAGES.has((error as Error).message)) return 'protocol';
+    // Bytes undici's parser refuses (see isParserFailure): the server answered, and not in HTTP/1.1.
+    // Unclassified, it was UNKNOWN with undici's words alone, naming no instance.
+    if (isParserFailure(code)) return 'protocol';
     if (DROPPED_CODES.has(code) || isTlsFailure(code)) return 'dropped';
     if (TIMEOUT_CODES.has(code)) return 'timeout';
     if (INVALID_CODES.has(code)) return 'invalid';
@@ -211,7 +224,13 @@ export function failureError(
       // against it (not as a failed connection), and not retried, since it answers the same way again.
       return new SwitchyardError(
         'INTERNAL',
-        `${info.label}: ${info.origin} sent a response the client cannot read (${code}: ${(error as Error).message}): undici refuses an interim 100 Continue the request did not ask for (a server should call writeContinue() only for Expect: 100-continue), a 101 it did not ask for, and a response with no request in flight`,
+        `${info.label}: ${info.origin} sent a response the client cannot read (${code}: ${(error as Error).message}): ${
+          code === 'HPE_INVALID_CONSTANT'
+            ? 'it is not an HTTP/1.1 response (a port that speaks only HTTP/2, such as a gRPC server, answers so)'
+            : code !== undefined && isParserFailure(code)
+              ? 'it is not valid HTTP/1.1'
+              : 'undici refuses an interim 100 Continue the request did not ask for (a server should call writeContinue() only for Expect: 100-continue), a 101 it did not ask for, and a response with no request in flight'
+        }`,
         { retryable: false, cause: error },
       );
     case 'body':
@@ -231,10 +250,10 @@ export function failureError(
 
 /**
  * The Switchyard error for a streamed response body that failed after its headers arrived: the
- * connection broke (UNAVAILABLE) or undici's `bodyTimeout` ran out (DEADLINE_EXCEEDED), naming the
- * request, the instance and the status, with undici's error as `cause`. Any other error (the
- * caller's own `destroy(error)`, an abort) is returned unchanged. Never retryable: the response
- * was already handed to the caller.
+ * connection broke (UNAVAILABLE), undici's `bodyTimeout` ran out (DEADLINE_EXCEEDED) or its framing
+ * cannot be parsed (INTERNAL), naming the request, the instance and the status, with undici's error
+ * as `cause`. Any other error (the caller's own `destroy(error)`, an abort) is returned unchanged.
+ * Never retryable: the response was already handed to the caller.
  */
 export function bodyFailureError(error: Error, info: { label: string; origin: string; status: number }): Error {
   const code = errorCodeOf(error);
@@ -254,6 +273,15 @@ export function bodyFailureError(error: Error, info: { label: string; origin: st
     );
   }
   if (TOO_LARGE_CODES.has(code)) return tooLargeError(error, info.label, info.origin);
+  // A body whose framing breaks (a chunk size that is not hex): undici's raw HTTPParserError, naming
+  // no instance, reached the caller. INTERNAL, as the same failure before the headers is.
+  if (isParserFailure(code)) {
+    return new SwitchyardError(
+      'INTERNAL',
+      `${info.label}: ${info.origin} sent an HTTP ${info.status} response body the client cannot read (${code}: ${error.message})`,
+      { retryable: false, cause: error },
+    );
+  }
   return error;
 }
 

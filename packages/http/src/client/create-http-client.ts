@@ -4,6 +4,7 @@ import {
   assertObject,
   assertPlainObject,
   ClientClosedError,
+  describeValue,
   InvalidArgumentError,
   markExhaustedDownstream,
   NO_DEADLINE,
@@ -41,7 +42,7 @@ import {
   responseOutcome,
 } from './attempt-failure.js';
 import { MAX_DEADLINE_HEADER_MS } from '../deadline-header.js';
-import { exchangeBuffered, headersOf } from './buffered-exchange.js';
+import { type BufferedReply, exchangeBuffered, headersOf } from './buffered-exchange.js';
 import { AttemptBody } from './attempt-body.js';
 import { type AttemptSpan, traceAttempt } from './client-tracing.js';
 import { type HttpClientOptions, resolveClientOptions } from './http-client-options.js';
@@ -78,8 +79,9 @@ interface CallState {
 
 /**
  * How the JSON helpers turn a whole response body into their value, inside the attempt (so a
- * reply that cannot be parsed fails the attempt). Given one, an attempt reads the response into
- * memory through undici's dispatch API instead of handing out a stream (see exchangeBuffered).
+ * reply that cannot be parsed fails the attempt, as INTERNAL naming the request and the instance:
+ * see parseReply). Given one, an attempt reads the response into memory through undici's dispatch
+ * API instead of handing out a stream (see exchangeBuffered).
  */
 type ParseBody<T> = (bytes: Buffer, status: number) => T;
 
@@ -126,6 +128,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   let closed = false;
   /** close()'s work, shared by every call to close(): each resolves once the pools have closed. */
   let closing: Promise<void> | undefined;
+  /**
+   * Aborted by close(): wakes the calls still waiting for discovery's first snapshot (see
+   * awaitSnapshot). Made by the first such call only, so a call to a ready discovery pays nothing.
+   */
+  let closeSignal: AbortController | undefined;
 
   async function attempt<T>(
     prepared: PreparedRequest,
@@ -246,7 +253,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const replyHeaders = status < 300 || status === 304 ? undefined : headersOf(reply);
         if (replyHeaders === undefined) {
           // A success whose body does not parse is this instance's fault: parse first, so a throw is its failure.
-          const value = parse(reply.bytes, status);
+          const value = parseReply(parse, reply, prepared, instance.host, port);
           outcomeReported = reportStatus(lease, service, prepared.method, status, started);
           span?.end(status);
           return value;
@@ -258,7 +265,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           // holds (an HTML 404 page), so its outcome is the status, reported before parsing.
           outcomeReported = reportStatus(lease, service, prepared.method, status, started);
           try {
-            const value = parse(reply.bytes, status);
+            const value = parseReply(parse, reply, prepared, instance.host, port);
             span?.end(status);
             return value;
           } catch (error) {
@@ -379,6 +386,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     return prepared.throwOnStatus ? resolved.maxErrorBodyBytes : Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * `parse` of a whole reply. A body it cannot read fails INTERNAL naming the request, the instance
+   * and the reply's content-type (a catch-all's HTML page, a proxy's error page): the caller read
+   * only "response (HTTP 200) is not valid JSON", unlike every other failure of the client, which
+   * names them. Headers are parsed only then, as for an error status.
+   */
+  function parseReply<T>(
+    parse: ParseBody<T>,
+    reply: BufferedReply,
+    prepared: PreparedRequest,
+    host: string,
+    port: number,
+  ): T {
+    try {
+      return parse(reply.bytes, reply.status);
+    } catch (cause) {
+      throw unparsedReply(cause, labelOf(prepared), reply.status, headersOf(reply)['content-type'], {
+        origin: originOf(resolved.scheme, host, port),
+      });
+    }
+  }
+
   /** The pool of the leased instance (undefined: it has no such port); a failure ends the lease as failed. */
   function poolOf(lease: Lease): Dispatcher | undefined {
     try {
@@ -408,6 +437,24 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       context.refuseFurtherAttempts(notResent(failure, labelOf(prepared)));
   }
 
+  /**
+   * Waits for discovery's first snapshot within the call's deadline, until its signal aborts, or
+   * until close(): a call still waiting when the client closed waited out its whole deadline (the
+   * registry unreachable since the start) and then failed NO_INSTANCES, though close() promises
+   * that what still waits fails with ClientClosedError.
+   */
+  async function awaitSnapshot(prepared: PreparedRequest): Promise<void> {
+    closeSignal ??= new AbortController();
+    const signal =
+      prepared.signal === undefined ? closeSignal.signal : AbortSignal.any([prepared.signal, closeSignal.signal]);
+    try {
+      await awaitFirstSnapshot(discovery, prepared.deadline, signal);
+    } catch (error) {
+      if (closed) throw closedError();
+      throw error;
+    }
+  }
+
   /** A server that says its own downstream calls already retried (NO_RETRY_HEADER) is not retried again. */
   function isRetryable(prepared: PreparedRequest, status: number, headers: HttpResponse['headers']): boolean {
     return (
@@ -435,8 +482,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // A call made before discovery's first snapshot (a service that just started) waits for it,
     // within the deadline, instead of failing with NO_INSTANCES at once.
     try {
-      // (within the deadline, or until the caller's signal aborts)
-      if (!discovery.isReady) await awaitFirstSnapshot(discovery, prepared.deadline, prepared.signal);
+      // (within the deadline, or until the caller's signal aborts or the client closes)
+      if (!discovery.isReady) await awaitSnapshot(prepared);
       if (policy) {
         const value = await policy.execute((context) => attempt(prepared, context, state, parse), {
           deadline: prepared.deadline,
@@ -458,7 +505,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const last = error instanceof HttpCallError ? error : (error as { cause?: unknown })?.cause;
       const bytes = last instanceof HttpCallError ? keptBodies.get(last) : undefined;
       if (last instanceof HttpCallError && bytes !== undefined) {
-        if (parse) return parse(bytes, last.status);
+        if (parse) {
+          try {
+            return parse(bytes, last.status);
+          } catch (cause) {
+            // Which instance sent it is the last attempt's, which the error does not keep.
+            throw unparsedReply(cause, labelOf(prepared), last.status, last.headers['content-type'], {});
+          }
+        }
         return { status: last.status, headers: last.headers, body: new BufferedBody(bytes) };
       }
       // A stream body the call never got to write is the client's to release: one never sent, and
@@ -504,6 +558,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     close() {
       if (closing === undefined) {
         closed = true;
+        closeSignal?.abort();
         subscription.dispose();
         stopObserving();
         closing = pools.closeAll();
@@ -638,13 +693,31 @@ function requestNotingConnect(
   );
 }
 
-function parseJson(bytes: Buffer, status: number): unknown {
+/** The JSON helpers' value of a whole body (`undefined` when empty); throws JSON.parse's SyntaxError (see unparsedReply). */
+function parseJson(bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(utf8Text(bytes));
-  } catch (cause) {
-    throw new SwitchyardError('INTERNAL', `response (HTTP ${status}) is not valid JSON`, { cause });
-  }
+  return JSON.parse(utf8Text(bytes));
+}
+
+/**
+ * INTERNAL for a reply the JSON helpers cannot parse: `<service> <METHOD> <path>: the HTTP 200
+ * response from <instance> is not valid JSON (content-type "text/html"): <JSON.parse's words>`,
+ * the SyntaxError as `cause`.
+ */
+function unparsedReply(
+  cause: unknown,
+  label: string,
+  status: number,
+  contentType: string | string[] | undefined,
+  where: { origin?: string },
+): SwitchyardError {
+  const from = where.origin === undefined ? '' : ` from ${where.origin}`;
+  const type = contentType === undefined ? 'no content-type' : `content-type ${describeValue(contentType)}`;
+  return new SwitchyardError(
+    'INTERNAL',
+    `${label}: the HTTP ${status} response${from} is not valid JSON (${type}): ${(cause as Error)?.message ?? String(cause)}`,
+    { cause },
+  );
 }
 
 /** Tells discovery how an attempt that got a response went, and records it; returns true (reported). */

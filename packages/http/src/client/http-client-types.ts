@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 
-/** A query-string value; arrays repeat the key (`?tag=a&tag=b`); `undefined` is left out. */
+/** A query-string value; arrays repeat the key (`?tag=a&tag=b`); `undefined` is left out; numbers must be finite. */
 export type QueryValue = string | number | boolean | undefined | readonly (string | number | boolean)[];
 
 /**
@@ -18,7 +18,7 @@ export interface HttpRequest {
   path: string;
   /** Appended to the path's query string. */
   query?: Readonly<Record<string, QueryValue>>;
-  /** Request headers (names are tokens; values tab, printable ASCII or Latin-1, never CR/LF/NUL). */
+  /** Request headers (names are tokens; values tab, printable ASCII or Latin-1, never CR/LF/NUL; numbers finite). */
   headers?: Readonly<Record<string, string | number | readonly string[] | undefined>>;
   /** Not allowed on GET and HEAD. */
   body?: HttpRequestBody | null;

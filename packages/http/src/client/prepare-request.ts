@@ -204,12 +204,22 @@ function withQuery(path: string, query: Readonly<Record<string, QueryValue>> | u
         );
       }
       if (typeof item === 'string' && LONE_SURROGATE.test(item)) throw illFormedQuery(name);
+      if (typeof item === 'number') assertFiniteNumber(`request.query.${name}`, item);
       params.append(name, String(item));
     }
   }
   const encoded = params.toString();
   if (encoded === '') return path;
   return `${path}${path.includes('?') ? '&' : '?'}${encoded}`;
+}
+
+/**
+ * A number sent as text (a query value, a header value) must be finite: `NaN` and `Infinity` (a
+ * `parseInt` of a missing setting, a division by zero) went out as `page=NaN`, `x-count: Infinity`,
+ * which the server then refused or misread, far from the mistake.
+ */
+function assertFiniteNumber(field: string, value: number): void {
+  if (!Number.isFinite(value)) throw new InvalidArgumentError(field, `must be a finite number, got ${value}`);
 }
 
 /**
@@ -259,6 +269,7 @@ function checkHeaders(input: NonNullable<HttpRequest['headers']>): Record<string
           `must be a string, a number or an array of strings, got ${describeValue(item)}`,
         );
       }
+      if (typeof item === 'number') assertFiniteNumber(field, item);
       if (typeof item === 'string' && UNSAFE_HEADER_VALUE.test(item)) {
         throw new InvalidArgumentError(
           field,

@@ -44,6 +44,10 @@ describe('request validation (nothing is sent)', () => {
     [{ method: 'GE T', path: '/x' }, 'request.method', /token/],
     [{ path: '/x', timeoutMs: 5 }, 'request.timeoutMs', /unknown option/],
     [{ path: '/x', query: { tags: [{}] } }, 'request.query.tags', /string, number, boolean/],
+    // A number that is not finite (parseInt of a missing value) went out as `page=NaN`, `x-count: Infinity`.
+    [{ path: '/x', query: { page: Number.NaN } }, 'request.query.page', /finite number, got NaN/],
+    [{ path: '/x', query: { ids: [1, Number.POSITIVE_INFINITY] } }, 'request.query.ids', /finite number, got Infinity/],
+    [{ path: '/x', headers: { 'X-Count': Number.NaN } }, 'request.headers.X-Count', /finite number, got NaN/],
     [{ path: '/x', signal: 'stop' }, 'request.signal', /AbortSignal/],
   ])('%o → INVALID_ARGUMENT on %s', async (request, field, rule) => {
     const error = await client.request(request as never).catch((caught: unknown) => caught);
