@@ -428,6 +428,28 @@ describe('createDiscovery', () => {
     expect(late).toBeCloseTo(0.5, 1);
   });
 
+  it('ramps a new instance gradually with the default balancer (p2c-ewma), one call at a time', async () => {
+    // p2c-ewma divided each cost by the weight: costs nearly equal (one call at a time), the new
+    // instance (factor 0.1: ten times the cost) lost every comparison, 0 % until its window ended.
+    vi.useFakeTimers();
+    for (const id of ['old-1', 'old-2', 'old-3', 'old-4']) await registry.register(instance(id));
+    const discovery = await discover({ balancer: 'p2c-ewma', slowStart: { windowMs: 4_000, minWeightFactor: 0.1 } });
+    await registry.register(instance('new'));
+    const shareOfNew = (): number => (shares(discovery, 4_000).new ?? 0) / 4_000;
+    const seen: number[] = [];
+    for (const factor of [0.25, 0.5, 0.75]) {
+      vi.advanceTimersByTime(1_000);
+      seen.push(shareOfNew());
+      // Its share of the weight: its factor against the four warm instances' 1 each.
+      expect(Math.abs((seen.at(-1) as number) - factor / (4 + factor)), `at ${factor}: ${seen}`).toBeLessThan(0.03);
+    }
+    expect(seen[0]).toBeGreaterThan(0);
+    expect(seen[1]).toBeGreaterThan(seen[0] as number);
+    expect(seen[2]).toBeGreaterThan(seen[1] as number);
+    vi.advanceTimersByTime(1_500);
+    expect(Math.abs(shareOfNew() - 0.2)).toBeLessThan(0.03);
+  });
+
   it('keeps ramping when a test suite changes clocks in the middle of a ramp', async () => {
     vi.useFakeTimers();
     await registry.register(instance('old'));

@@ -426,3 +426,156 @@ describe('balancer registry', () => {
     );
   });
 });
+
+describe('p2c-ewma weights (and slow start, which ramps through them)', () => {
+  /**
+   * `calls` calls one at a time, 10 ms apart, endpoint i answering in `latencies[i]` ms, over
+   * endpoints of `weights` on one slab (discovery's picker) or a slab each (the plain one); the
+   * share (0–1) each got. Seeded (see counts).
+   */
+  function oneAtATime(shared: boolean, weights: number[], latencies: number[], calls: number, seed: number): number[] {
+    let now = 1_700_000_000_000;
+    const slab = new LoadSlab(10_000);
+    const list: Endpoint[] = endpoints(weights).map((endpoint) => ({
+      ...endpoint,
+      stats: new EndpointLoad(10_000, () => now, shared ? slab : new LoadSlab(10_000, 1)),
+    }));
+    const seeded = vi.spyOn(Math, 'random').mockImplementation(mulberry32(seed));
+    try {
+      const picker = p2cEwma().createPicker(list);
+      const got = list.map(() => 0);
+      for (let call = 0; call < calls; call++) {
+        now += 10;
+        const index = list.indexOf(picker.pick({}) as Endpoint);
+        got[index] = (got[index] as number) + 1;
+        ((list[index] as Endpoint).stats as EndpointLoad).record(latencies[index] as number, now);
+      }
+      return got.map((count) => count / calls);
+    } finally {
+      seeded.mockRestore();
+    }
+  }
+
+  it('gives each endpoint its share of the weight at one call at a time with equal latencies', () => {
+    // Dividing the cost by the weight was winner-take-all where costs are nearly equal: weights
+    // 1, 1, 2 gave about 17 %, 17 % and 66 % (a strict cheaper-wins after a weighted draw, 31, 32
+    // and 37 %: the less recently used of the two, its average decayed a little more, won).
+    for (const shared of [false, true]) {
+      for (const [weights, expected] of [
+        [
+          [1, 1, 2],
+          [0.25, 0.25, 0.5],
+        ],
+        [
+          [100, 300, 100, 500],
+          [0.1, 0.3, 0.1, 0.5],
+        ],
+      ] as const) {
+        const got = oneAtATime(
+          shared,
+          [...weights],
+          weights.map(() => 5),
+          20_000,
+          20_261_125,
+        );
+        for (const [index, share] of got.entries()) {
+          expect(
+            Math.abs(share - (expected[index] as number)),
+            `shared=${shared} weights=${weights}: ${got}`,
+          ).toBeLessThan(0.03);
+        }
+      }
+    }
+  });
+
+  /**
+   * `calls` calls kept `inFlight` at a time (each started as one ends), endpoint i answering in
+   * `latencies[i]` ms, on one slab or a slab each; the share (0–1) each got. Seeded.
+   */
+  function underLoad(
+    shared: boolean,
+    weights: number[],
+    latencies: number[],
+    inFlight: number,
+    calls: number,
+  ): number[] {
+    let now = 1_700_000_000_000;
+    const slab = new LoadSlab(10_000);
+    const list: Endpoint[] = endpoints(weights).map((endpoint) => ({
+      ...endpoint,
+      stats: new EndpointLoad(10_000, () => now, shared ? slab : new LoadSlab(10_000, 1)),
+    }));
+    const seeded = vi.spyOn(Math, 'random').mockImplementation(mulberry32(20_261_125));
+    try {
+      const picker = p2cEwma().createPicker(list);
+      const got = list.map(() => 0);
+      const running: { index: number; endsAt: number }[] = [];
+      const start = (): void => {
+        const index = list.indexOf(picker.pick({}) as Endpoint);
+        got[index] = (got[index] as number) + 1;
+        (list[index] as Endpoint).stats.outstanding++;
+        running.push({ index, endsAt: now + (latencies[index] as number) });
+      };
+      for (let call = 0; call < inFlight; call++) start();
+      for (let call = inFlight; call < calls; call++) {
+        running.sort((x, y) => x.endsAt - y.endsAt);
+        const ended = running.shift() as { index: number; endsAt: number };
+        now = ended.endsAt;
+        const load = (list[ended.index] as Endpoint).stats as EndpointLoad;
+        load.outstanding--;
+        load.record(latencies[ended.index] as number, now);
+        start();
+      }
+      return got.map((count) => count / calls);
+    } finally {
+      seeded.mockRestore();
+    }
+  }
+
+  it('keeps the weight shares under load (8 calls in flight, equal latencies)', () => {
+    for (const shared of [false, true]) {
+      const got = underLoad(shared, [1, 1, 2], [5, 5, 5], 8, 20_000);
+      for (const [index, expected] of [0.25, 0.25, 0.5].entries()) {
+        expect(Math.abs((got[index] as number) - expected), `shared=${shared}: ${got}`).toBeLessThan(0.05);
+      }
+    }
+  });
+
+  it('still sends a slow endpoint well under its weight share (latency still decides between the two)', () => {
+    for (const shared of [false, true]) {
+      // Its weight share is 50 %: one call at a time, and with 8 in flight.
+      const got = oneAtATime(shared, [1, 1, 2], [5, 5, 50], 20_000, 7);
+      expect(got[2], `shared=${shared}: ${got}`).toBeLessThan(0.05);
+      const loaded = underLoad(shared, [1, 1, 2], [5, 5, 50], 8, 20_000);
+      expect(loaded[2], `shared=${shared}: ${loaded}`).toBeLessThan(0.1);
+    }
+  });
+
+  it('draws candidates in proportion to weight (chi-square, costs all equal)', () => {
+    // Unsampled and idle, every endpoint costs 0: the first candidate always wins, so the picks
+    // are the weighted draw itself (the alias table), with no help from the comparison.
+    const weights = [1, 2, 3, 4, 10];
+    for (const shared of [false, true]) {
+      const slab = new LoadSlab(10_000);
+      const list = endpoints(weights).map((endpoint) =>
+        shared ? { ...endpoint, stats: new EndpointLoad(10_000, Date.now, slab) } : endpoint,
+      );
+      const observed = counts(p2cEwma(), list, 20_000);
+      const expected = weights.map((weight) => (20_000 * weight) / 20);
+      expect(chiSquare(observed, expected), `shared=${shared}: ${observed}`).toBeLessThan(
+        CHI2_CRITICAL_0_001[4] as number,
+      );
+    }
+  });
+
+  it('never makes a candidate of an endpoint of weight 0 beside weighted ones', () => {
+    for (const shared of [false, true]) {
+      const got = oneAtATime(shared, [0, 3, 0, 1], [1, 5, 1, 5], 4_000, 3);
+      expect(got[0], `shared=${shared}: ${got}`).toBe(0);
+      expect(got[2], `shared=${shared}: ${got}`).toBe(0);
+      expect(got[1], `shared=${shared}: ${got}`).toBeGreaterThan(0.6);
+      // The only one of weight above 0: always it.
+      expect(oneAtATime(shared, [0, 2, 0], [1, 1, 1], 100, 3)).toEqual([0, 1, 0]);
+    }
+  });
+});
