@@ -10,8 +10,8 @@
 import { createServer as createH2cServer } from 'node:http2';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { SwitchyardError } from '@switchyard/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { failure } from './fixtures/failure.js';
 import { Loopback } from './fixtures/loopback.js';
 
 let loopback: Loopback;
@@ -24,15 +24,6 @@ async function listening<S extends Server | ReturnType<typeof createH2cServer>>(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   loopback.onCleanup(() => new Promise((resolve) => server.close(() => resolve(undefined))));
   return (server.address() as AddressInfo).port;
-}
-
-async function failure(call: () => Promise<unknown>): Promise<SwitchyardError> {
-  const error = await call().then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(SwitchyardError.isInstance(error), String(error)).toBe(true);
-  return error as SwitchyardError;
 }
 
 describe('a response that is not HTTP/1.1', () => {

@@ -9,8 +9,8 @@
  * saying what the server sent, not retried, counted as a failure of the instance but not as a
  * failed connection.
  */
-import { SwitchyardError } from '@switchyard/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { failure } from './fixtures/failure.js';
 import { json, Loopback } from './fixtures/loopback.js';
 
 let loopback: Loopback;
@@ -18,15 +18,6 @@ beforeEach(() => {
   loopback = new Loopback();
 });
 afterEach(() => loopback.cleanup());
-
-async function failure(call: () => Promise<unknown>): Promise<SwitchyardError> {
-  const error = await call().then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  expect(SwitchyardError.isInstance(error), String(error)).toBe(true);
-  return error as SwitchyardError;
-}
 
 describe('a response preceded by an unsolicited 100 Continue', () => {
   it('fails with INTERNAL, saying what the server sent, once, for GET and POST alike', async () => {
