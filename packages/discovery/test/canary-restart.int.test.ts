@@ -12,6 +12,7 @@ import {
   createDiscovery,
   type Discovery,
 } from '@switchyard/discovery';
+import { InvalidArgumentError } from '@switchyard/core';
 import { MemoryRegistry, MemoryStore, RedisRegistry, type Registry } from '@switchyard/registry';
 import { createConnection } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -271,3 +272,84 @@ async function rawSet(key: string, value: string): Promise<void> {
     socket.write(command);
   });
 }
+
+describe('the canary record while stop() and slow or refused writes overlap (memory)', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  /** `registry` whose setRoute waits `delay()` ms first, and refuses what `refuse` says it refuses. */
+  const slowed = (
+    registry: Registry,
+    delay: () => number,
+    refuse: (rule: unknown) => boolean = () => false,
+  ): Registry => {
+    const wrapped = Object.create(registry) as Registry;
+    wrapped.setRoute = async (service, rule, options) => {
+      const ms = delay();
+      if (ms > 0) await sleep(ms);
+      if (refuse(rule)) throw new InvalidArgumentError('rule.splits.1.4.0', 'no live instance (simulated)');
+      return registry.setRoute(service, rule, options);
+    };
+    return wrapped;
+  };
+  const memory = backends[0]?.[1] as () => () => Registry;
+
+  it('keeps holding the record while a rollback waits to be written, so no one resumes the failing canary', async () => {
+    const open = memory();
+    const { registry, discovery } = await fleet(open);
+    const rollingBack = slowed(
+      open(),
+      () => 0,
+      (rule) => (rule as { splits?: Record<string, number> } | undefined)?.splits?.['1.5.0'] === 0,
+    );
+    const first = controllerOn(rollingBack, discovery, { leaseMs: 300, owner: 'A' });
+    await first.start();
+    send(discovery, 3_000, 1);
+    await first.evaluate().catch(() => undefined); // the rollback is decided, its write refused
+    await sleep(400); // past the lease: renewed all along now (it lapsed while the rollback waited)
+    expect((await registry.getCanary?.('catalog'))?.ownerLeaseMs).toBeGreaterThan(0);
+    const second = controllerOn(open(), discovery, { leaseMs: 300, owner: 'B' });
+    await expect(second.start()).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+  });
+
+  it('lets the record go when stop() gave up on a slow first step before it landed', async () => {
+    const open = memory();
+    const { registry, discovery } = await fleet(open);
+    let delay = 300;
+    const controller = controllerOn(
+      slowed(open(), () => delay),
+      discovery,
+      { owner: 'A' },
+    );
+    const starting = controller.start().catch(() => undefined);
+    await sleep(20);
+    await controller.stop({ timeoutMs: 50 });
+    await starting;
+    delay = 0;
+    expect(controller.state).toBe('stopped');
+    expect(await registry.getCanary?.('catalog')).toMatchObject({ owner: 'A', ownerLeaseMs: 0 }); // was a full lease
+    const next = controllerOn(open(), discovery, { owner: 'B' });
+    await next.start(); // was refused: "being released by A, whose hold runs 29… ms more"
+  });
+
+  it('takes no new hold for a promotion that lands after stop() let the record go', async () => {
+    const open = memory();
+    const { registry, discovery } = await fleet(open);
+    let delay = 0;
+    const controller = controllerOn(
+      slowed(open(), () => delay),
+      discovery,
+      { owner: 'A' },
+    );
+    await controller.start();
+    send(discovery, 2_000);
+    delay = 300;
+    const judging = controller.evaluate().catch(() => undefined);
+    await sleep(20);
+    await controller.stop({ timeoutMs: 50 });
+    await judging;
+    await sleep(50);
+    delay = 0;
+    expect((await registry.getCanary?.('catalog'))?.ownerLeaseMs).toBe(0); // was a fresh 30 s lease
+    const next = controllerOn(open(), discovery, { owner: 'B' });
+    await next.start();
+  });
+});

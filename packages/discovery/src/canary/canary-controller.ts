@@ -403,7 +403,11 @@ export function createCanaryController(options: CanaryOptions): CanaryController
   const renewEvery = (): void => {
     renewTimer = setTimeout(
       async () => {
-        if (state === 'running' && pendingRollback === undefined) await noteRecord({ state: 'running' }, leaseMs, true);
+        // Renewed while a rollback waits to be written too: left to lapse (an outage retried for
+        // up to 31 s, a refused rule for a window), the record read `running` with no hold, and a
+        // retried deploy job resumed the canary this controller was rolling back. (A renewal never
+        // writes over a recorded rollback: noteRecord's ifHeld.)
+        if (state === 'running') await noteRecord({ state: 'running' }, leaseMs, true);
         if (renewTimer !== undefined && state === 'running') renewEvery();
       },
       Math.floor(leaseMs / 3),
@@ -792,7 +796,10 @@ export function createCanaryController(options: CanaryOptions): CanaryController
         try {
           await setPercent(config.steps[next] as number, stored ?? NO_RULE);
           stepIndex = next;
-          await noteRecord({ state: 'running' }, leaseMs, true);
+          // No new hold once stop() has let the record go (a promotion slower than its timeoutMs):
+          // it took the lease again for a controller that was no longer running, and a successor was
+          // refused for leaseMs.
+          await noteRecord({ state: 'running' }, state === 'running' ? leaseMs : 0, true);
           decision = decide('promote', `healthy over ${canary.calls} calls${againstEarlier}`);
           logger.info({ service, percent }, `canary ${config.canary} promoted to ${percent} %`);
         } catch (error) {
@@ -891,6 +898,10 @@ export function createCanaryController(options: CanaryOptions): CanaryController
       logger.info({ service, owner, percent }, `canary ${config.canary} resumed at ${percent} %`);
     }
     if (stopAsked) {
+      // stop() came during the first write, and its timeoutMs passed before it: the hold this start
+      // claimed is let go here (stop() could not, the claim not being done), or the record read
+      // `running` under a live lease with nobody driving it, and a successor was refused.
+      await releaseRecord();
       state = 'stopped';
       return;
     }
