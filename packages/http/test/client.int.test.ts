@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { type CallOutcome, createDiscovery } from '@switchyard/discovery';
+import { type CallOutcome, createDiscovery, type Discovery } from '@switchyard/discovery';
 import { HttpCallError } from '@switchyard/http';
 import { circuitBreaker, compose, retry, timeout } from '@switchyard/resilience';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -140,11 +140,7 @@ describe('HTTP client over loopback', () => {
   it('sends a POST to another instance when a per-attempt timeout cut it while it waited for a connection', async () => {
     // `a`'s one connection is kept busy by /hold: a POST to it queues.
     const { posts, discovery, keyToA: key } = await loopback.serveHoldingPair();
-    const web = await loopback.client('web', {
-      discovery,
-      poolOptions: { connections: 1 },
-      policy: compose(retry({ backoff: { initialMs: 1, maxMs: 2 } }), timeout({ ms: 100 })),
-    });
+    const web = await oneConnectionClient(discovery);
     const held = await web.request({ method: 'GET', path: '/hold', key });
     // Queued behind /hold on `a`, never sent: its timeout leaves it free to go to `b`. It was
     // refused as "may have run" (not sent again), though `a` never saw it.
@@ -155,11 +151,7 @@ describe('HTTP client over loopback', () => {
 
   it('sends a request() POST (streamed response) to another instance when a per-attempt timeout cut it while it waited for a connection', async () => {
     const { posts, discovery, keyToA: key } = await loopback.serveHoldingPair();
-    const web = await loopback.client('web', {
-      discovery,
-      poolOptions: { connections: 1 },
-      policy: compose(retry({ backoff: { initialMs: 1, maxMs: 2 } }), timeout({ ms: 100 })),
-    });
+    const web = await oneConnectionClient(discovery);
     const held = await web.request({ method: 'GET', path: '/hold', key });
     // As postJson above: queued behind /hold on `a`, never sent. request() refused it as "may have
     // run" (not sent again), though `a` never saw it.
@@ -576,4 +568,16 @@ async function settledYet(promise: Promise<unknown>): Promise<boolean> {
   );
   await new Promise((resolve) => setImmediate(resolve));
   return settled;
+}
+
+/**
+ * A client of `discovery` with one connection per instance and a 100 ms per-attempt timeout under
+ * quick retries: a request queued behind a held one is cut before it is sent (see serveHoldingPair).
+ */
+function oneConnectionClient(discovery: Discovery) {
+  return loopback.client('web', {
+    discovery,
+    poolOptions: { connections: 1 },
+    policy: compose(retry({ backoff: { initialMs: 1, maxMs: 2 } }), timeout({ ms: 100 })),
+  });
 }
